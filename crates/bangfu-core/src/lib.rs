@@ -1,0 +1,5 @@
+//! Bangfu's core: the household store with its field-level op log, validation, sync, ledgers,
+//! help-contact cards and reports. It knows nothing of Tauri, HTTP or any UI.
+
+pub mod model;
+pub mod validate;

@@ -1,0 +1,193 @@
+//! The entities of the filing forms (建档立卡), their value lists and field catalog.
+
+pub mod codes;
+mod entity;
+mod value;
+
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+pub use entity::{DELETED_FIELD, Entity, FieldSpec, Table};
+use entity::entity;
+pub use value::{FieldKind, FieldType, FieldValue};
+
+entity! {
+    /// 行政村: the unit a work team files, with its 12-digit 统计用区划代码.
+    Village in Table::Village;
+    code: String => "村代码";
+    name: String => "村名";
+    township: String => "乡镇";
+    county: String => "县(市、区)";
+    province: String => "省";
+    rural_population: Option<i64> => "农村人口";
+}
+
+entity! {
+    /// 贫困户: one filed household and its living conditions.
+    Household in Table::Household;
+    village_id: Option<Uuid> => "所属村";
+    code: String => "户编号";
+    group_name: String => "村民小组";
+    address: String => "住址";
+    identify_standard: String => "识别标准", codes = codes::IDENTIFY_STANDARD;
+    attribute: String => "贫困户属性", codes = codes::HOUSEHOLD_ATTRIBUTE;
+    poverty_status: String => "脱贫状态", codes = codes::POVERTY_STATUS;
+    main_cause: String => "主要致贫原因", codes = codes::POVERTY_CAUSE;
+    other_causes: String => "其他致贫原因", codes = codes::POVERTY_CAUSE, multi = true;
+    arable_area: Option<f64> => "耕地面积(亩)";
+    forest_area: Option<f64> => "林地面积(亩)";
+    returned_farmland_area: Option<f64> => "退耕还林面积(亩)";
+    fruit_area: Option<f64> => "林果面积(亩)";
+    pasture_area: Option<f64> => "牧草地面积(亩)";
+    water_area: Option<f64> => "水面面积(亩)";
+    road_distance_km: Option<f64> => "与村主干路距离(公里)";
+    road_type: String => "入户路类型", codes = codes::ROAD_TYPE;
+    house_area: Option<f64> => "住房面积(m²)";
+    dangerous_house: Option<bool> => "是否危房";
+    danger_level: String => "危房级别", codes = codes::DANGER_LEVEL;
+    living_power: Option<bool> => "是否通生活用电";
+    production_power: Option<bool> => "是否通生产用电";
+    broadcast_tv: Option<bool> => "是否通广播电视";
+    water_difficult: Option<bool> => "饮水是否困难";
+    water_safe: Option<bool> => "饮水是否安全";
+    fuel_type: String => "主要燃料类型", codes = codes::FUEL_TYPE;
+    sanitary_toilet: Option<bool> => "有无卫生厕所";
+    cooperative: Option<bool> => "是否加入农民专业合作社";
+    phone: String => "联系电话";
+    bank_name: String => "开户银行";
+    bank_account: String => "银行卡号";
+    plan_exit_year: Option<i64> => "计划脱贫年度";
+    development_intent: String => "发展意向";
+    remark: String => "备注";
+}
+
+entity! {
+    /// 家庭成员: one person of a filed household.
+    Member in Table::Member;
+    household_id: Option<Uuid> => "所属户";
+    name: String => "姓名";
+    sex: String => "性别", codes = codes::SEX;
+    id_number: String => "证件号码";
+    relation: String => "与户主关系", codes = codes::RELATION;
+    ethnicity: String => "民族", codes = codes::ETHNICITY;
+    political_status: String => "政治面貌", codes = codes::POLITICAL_STATUS;
+    education: String => "文化程度", codes = codes::EDUCATION;
+    schooling: String => "在校生状况", codes = codes::SCHOOLING;
+    health: String => "健康状况", codes = codes::HEALTH, multi = true;
+    disability_category: String => "残疾类别", codes = codes::DISABILITY_CATEGORY;
+    disability_grade: String => "残疾等级", codes = codes::DISABILITY_GRADE;
+    labor_skill: String => "劳动技能", codes = codes::LABOR_SKILL;
+    work_status: String => "务工状况", codes = codes::WORK_STATUS;
+    work_months: Option<i64> => "务工时间(月)";
+    medical_insurance: Option<bool> => "参加城乡居民基本医疗保险";
+    serious_illness_insurance: Option<bool> => "参加大病保险";
+    pension_insurance: Option<bool> => "参加城乡居民基本养老保险";
+    dibao: Option<bool> => "是否享受低保";
+    active_military: Option<bool> => "是否现役军人";
+    phone: String => "联系电话";
+}
+
+entity! {
+    /// 收入: one household's income for one year, in 元.
+    Income in Table::Income;
+    household_id: Option<Uuid> => "所属户";
+    year: Option<i64> => "年度";
+    wage: Option<f64> => "工资性收入";
+    business: Option<f64> => "生产经营性收入";
+    dividend: Option<f64> => "资产收益分红收入";
+    property_other: Option<f64> => "其他财产性收入";
+    family_planning: Option<f64> => "计划生育金";
+    dibao_allowance: Option<f64> => "低保金";
+    tekun_allowance: Option<f64> => "特困供养金(五保金)";
+    pension_income: Option<f64> => "养老保险金";
+    eco_compensation: Option<f64> => "生态补偿金";
+    other_transfer: Option<f64> => "其他转移性收入";
+    business_expense: Option<f64> => "生产经营性支出";
+}
+
+entity! {
+    /// 帮扶责任人: a cadre who helps households, possibly in several villages.
+    Helper in Table::Helper;
+    name: String => "姓名";
+    sex: String => "性别", codes = codes::SEX;
+    unit: String => "帮扶单位";
+    unit_level: String => "单位隶属", codes = codes::UNIT_LEVEL;
+    title: String => "职务";
+    phone: String => "联系电话";
+}
+
+entity! {
+    /// 结对帮扶: a cadre assigned to a household from a start date; a change of cadre ends it.
+    Pairing in Table::Pairing;
+    household_id: Option<Uuid> => "所属户";
+    helper_id: Option<Uuid> => "帮扶责任人";
+    start_date: Option<NaiveDate> => "开始日期";
+    end_date: Option<NaiveDate> => "结束日期";
+}
+
+entity! {
+    /// 帮扶措施: one help measure for a household in a year.
+    Measure in Table::Measure;
+    household_id: Option<Uuid> => "所属户";
+    year: Option<i64> => "年度";
+    path: String => "帮扶措施类别", codes = codes::MEASURE_PATH;
+    description: String => "措施内容";
+    target: String => "帮扶目标";
+    amount: Option<f64> => "金额(元)";
+    funding_source: String => "资金来源";
+    status: String => "落实情况", codes = codes::MEASURE_STATUS;
+}
+
+entity! {
+    /// 走访记录: one visit of a cadre to a household.
+    Visit in Table::Visit;
+    household_id: Option<Uuid> => "所属户";
+    helper_id: Option<Uuid> => "走访人";
+    visit_date: Option<NaiveDate> => "走访日期";
+    found: String => "了解情况";
+    done: String => "帮扶落实";
+}
+
+/// The table's field that names the household a row belongs to, which decides its scope.
+pub fn household_ref_field(table: Table) -> Option<&'static str> {
+    match table {
+        Table::Member | Table::Income | Table::Pairing | Table::Measure | Table::Visit => {
+            Some("household_id")
+        }
+        Table::Village | Table::Household | Table::Helper => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_household_round_trips_through_its_fields() {
+        let h = Household {
+            id: Uuid::now_v7(),
+            code: "530826103201001".into(),
+            main_cause: "01".into(),
+            arable_area: Some(3.5),
+            dangerous_house: Some(false),
+            plan_exit_year: Some(2019),
+            ..Default::default()
+        };
+        let fields: std::collections::HashMap<_, _> = h.to_fields().into_iter().collect();
+        let back = Household::from_fields(h.id, &mut |name| {
+            fields.get(name).cloned().unwrap_or_default()
+        });
+        assert_eq!(back, Ok(h));
+    }
+
+    #[test]
+    fn every_table_names_its_fields_once() {
+        for table in Table::ALL {
+            let mut names: Vec<_> = table.fields().iter().map(|f| f.name).collect();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), table.fields().len(), "{table:?}");
+            assert!(table.field(DELETED_FIELD).is_none());
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Validation of what users type and import: resident IDs, phones, codes, cross-field checks.

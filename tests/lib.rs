@@ -1,0 +1,1 @@
+//! Shared helpers of the black-box tests live in the test files themselves.
