@@ -1,0 +1,7 @@
+//! Sync: the hybrid logical clock, the op, and (in `changeset`) the files stations exchange.
+
+pub mod hlc;
+pub mod op;
+
+pub use hlc::{Hlc, HlcClock};
+pub use op::{Op, OpId};
