@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod model;
+pub mod query;
 pub mod store;
 pub mod sync;
 pub mod validate;

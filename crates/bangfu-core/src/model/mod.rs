@@ -7,8 +7,8 @@ mod value;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-pub use entity::{DELETED_FIELD, Entity, FieldSpec, Table};
 use entity::entity;
+pub use entity::{DELETED_FIELD, Entity, FieldSpec, Table};
 pub use value::{FieldKind, FieldType, FieldValue};
 
 entity! {

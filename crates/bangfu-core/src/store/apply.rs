@@ -53,7 +53,9 @@ struct RowState {
 
 /// The head whose value is shown: greatest (HLC, origin device id).
 fn winner(heads: &[Head]) -> Option<&Head> {
-    heads.iter().max_by(|a, b| (a.hlc, a.origin_id).cmp(&(b.hlc, b.origin_id)))
+    heads
+        .iter()
+        .max_by(|a, b| (a.hlc, a.origin_id).cmp(&(b.hlc, b.origin_id)))
 }
 
 pub(crate) struct Applier<'a> {
@@ -133,7 +135,10 @@ impl<'a> Applier<'a> {
         for &(p_origin, p_seq) in &preds {
             conn.prepare_cached("INSERT OR IGNORE INTO superseded (origin, seq) VALUES (?1, ?2)")?
                 .execute([p_origin, p_seq])?;
-            if let Some(pos) = heads.iter().position(|h| h.origin == p_origin && h.seq == p_seq) {
+            if let Some(pos) = heads
+                .iter()
+                .position(|h| h.origin == p_origin && h.seq == p_seq)
+            {
                 heads.swap_remove(pos);
                 conn.prepare_cached(
                     "DELETE FROM head WHERE row = ?1 AND field = ?2 AND origin = ?3 AND seq = ?4",
@@ -142,11 +147,15 @@ impl<'a> Applier<'a> {
             }
         }
         let superseded: bool = conn
-            .prepare_cached("SELECT EXISTS (SELECT 1 FROM superseded WHERE origin = ?1 AND seq = ?2)")?
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM superseded WHERE origin = ?1 AND seq = ?2)",
+            )?
             .query_row([origin, op.id.seq], |r| r.get(0))?;
         if !superseded {
-            conn.prepare_cached("INSERT INTO head (row, field, origin, seq) VALUES (?1, ?2, ?3, ?4)")?
-                .execute(params![row_bytes, field, origin, op.id.seq])?;
+            conn.prepare_cached(
+                "INSERT INTO head (row, field, origin, seq) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![row_bytes, field, origin, op.id.seq])?;
             heads.push(Head {
                 origin,
                 seq: op.id.seq,
@@ -174,19 +183,32 @@ impl<'a> Applier<'a> {
         let mut dirty_households: BTreeSet<Uuid> = BTreeSet::new();
         let order = std::mem::take(&mut self.order);
         for row in order {
-            let Some(state) = self.rows.remove(&row) else { continue };
+            let Some(state) = self.rows.remove(&row) else {
+                continue;
+            };
             let deleted_idx = self.dict.field_idx(conn, state.table, DELETED_FIELD)?;
             if let Some(table) = Table::from_code(state.table) {
                 let mut cols: Vec<(&'static str, FieldValue)> = Vec::new();
                 for &field in &state.touched {
                     let (_, name) = self.dict.field_name(conn, field)?;
-                    let value = state.heads.get(&field).and_then(|h| winner(h)).map(|h| &h.value);
+                    let value = state
+                        .heads
+                        .get(&field)
+                        .and_then(|h| winner(h))
+                        .map(|h| &h.value);
                     if field == deleted_idx {
                         let deleted = matches!(value, Some(FieldValue::Int(1)));
                         cols.push((DELETED_FIELD, FieldValue::Int(i64::from(deleted))));
                     } else if let Some(spec) = table.field(&name) {
                         let value = value.cloned().unwrap_or_default();
-                        cols.push((spec.name, if fits(spec.kind, &value) { value } else { FieldValue::Null }));
+                        cols.push((
+                            spec.name,
+                            if fits(spec.kind, &value) {
+                                value
+                            } else {
+                                FieldValue::Null
+                            },
+                        ));
                     }
                     // A field this version does not know stays in the op log and the heads; a
                     // later version materializes it after its migration adds the column.
@@ -218,7 +240,12 @@ impl<'a> Applier<'a> {
         Ok(self.stats)
     }
 
-    fn update_review(&mut self, state: &RowState, row: Uuid, deleted_idx: i64) -> rusqlite::Result<()> {
+    fn update_review(
+        &mut self,
+        state: &RowState,
+        row: Uuid,
+        deleted_idx: i64,
+    ) -> rusqlite::Result<()> {
         let conn = self.conn;
         let row_bytes = row.as_bytes().as_slice();
         for &field in &state.touched {
@@ -230,17 +257,26 @@ impl<'a> Applier<'a> {
                 .execute(params![row_bytes, field, state.table])?;
                 self.stats.open_review_items += 1;
             } else {
-                conn.prepare_cached("DELETE FROM review_item WHERE row = ?1 AND field = ?2 AND kind = 1")?
-                    .execute(params![row_bytes, field])?;
+                conn.prepare_cached(
+                    "DELETE FROM review_item WHERE row = ?1 AND field = ?2 AND kind = 1",
+                )?
+                .execute(params![row_bytes, field])?;
             }
         }
         // A deleted row with a field head its deleter did not see: an edit concurrent with the
         // delete. It goes to review instead of disappearing with the row.
-        let Some(delete_heads) = state.heads.get(&deleted_idx) else { return Ok(()) };
-        let deleted = matches!(winner(delete_heads).map(|h| &h.value), Some(FieldValue::Int(1)));
+        let Some(delete_heads) = state.heads.get(&deleted_idx) else {
+            return Ok(());
+        };
+        let deleted = matches!(
+            winner(delete_heads).map(|h| &h.value),
+            Some(FieldValue::Int(1))
+        );
         let unseen_edit = deleted && {
-            let seen: HashSet<(i64, i64)> =
-                delete_heads.iter().flat_map(|h| h.seen.iter().copied()).collect();
+            let seen: HashSet<(i64, i64)> = delete_heads
+                .iter()
+                .flat_map(|h| h.seen.iter().copied())
+                .collect();
             state
                 .heads
                 .iter()
@@ -255,15 +291,22 @@ impl<'a> Applier<'a> {
             .execute(params![row_bytes, deleted_idx, state.table])?;
             self.stats.open_review_items += 1;
         } else {
-            conn.prepare_cached("DELETE FROM review_item WHERE row = ?1 AND field = ?2 AND kind = 2")?
-                .execute(params![row_bytes, deleted_idx])?;
+            conn.prepare_cached(
+                "DELETE FROM review_item WHERE row = ?1 AND field = ?2 AND kind = 2",
+            )?
+            .execute(params![row_bytes, deleted_idx])?;
         }
         Ok(())
     }
 }
 
 /// Loads every current head of a row, with what deciding the winner needs.
-fn load_row(conn: &Connection, dict: &mut Dictionary, row: Uuid, table: i64) -> rusqlite::Result<RowState> {
+fn load_row(
+    conn: &Connection,
+    dict: &mut Dictionary,
+    row: Uuid,
+    table: i64,
+) -> rusqlite::Result<RowState> {
     let mut stmt = conn.prepare_cached(
         "SELECT h.field, h.origin, h.seq, o.hlc, o.val, o.seen
          FROM head h JOIN op o ON o.origin = h.origin AND o.seq = h.seq
@@ -286,9 +329,21 @@ fn load_row(conn: &Connection, dict: &mut Dictionary, row: Uuid, table: i64) -> 
     let existed = !loaded.is_empty();
     for (field, origin, seq, hlc, value, seen) in loaded {
         let origin_id = dict.device_id(conn, origin)?;
-        heads.entry(field).or_default().push(Head { origin, seq, hlc, origin_id, value, seen });
+        heads.entry(field).or_default().push(Head {
+            origin,
+            seq,
+            hlc,
+            origin_id,
+            value,
+            seen,
+        });
     }
-    Ok(RowState { table, existed, heads, touched: BTreeSet::new() })
+    Ok(RowState {
+        table,
+        existed,
+        heads,
+        touched: BTreeSet::new(),
+    })
 }
 
 /// Whether a value may be materialized into a column of this kind.
@@ -303,11 +358,19 @@ fn fits(kind: FieldKind, value: &FieldValue) -> bool {
     }
 }
 
-fn upsert(conn: &Connection, table: Table, row: Uuid, cols: &[(&'static str, FieldValue)]) -> rusqlite::Result<()> {
+fn upsert(
+    conn: &Connection,
+    table: Table,
+    row: Uuid,
+    cols: &[(&'static str, FieldValue)],
+) -> rusqlite::Result<()> {
     // Identifiers come from the static field catalog, never from input.
     let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
     let placeholders: Vec<String> = (0..cols.len()).map(|i| format!("?{}", i + 2)).collect();
-    let updates: Vec<String> = names.iter().map(|n| format!("{n} = excluded.{n}")).collect();
+    let updates: Vec<String> = names
+        .iter()
+        .map(|n| format!("{n} = excluded.{n}"))
+        .collect();
     let sql = format!(
         "INSERT INTO {t} (id, {cols}) VALUES (?1, {ph}) ON CONFLICT (id) DO UPDATE SET {up}",
         t = table.sql_name(),
@@ -317,7 +380,8 @@ fn upsert(conn: &Connection, table: Table, row: Uuid, cols: &[(&'static str, Fie
     );
     let id = FieldValue::Bytes(row.as_bytes().to_vec());
     let values = std::iter::once(&id).chain(cols.iter().map(|(_, v)| v));
-    conn.prepare_cached(&sql)?.execute(params_from_iter(values))?;
+    conn.prepare_cached(&sql)?
+        .execute(params_from_iter(values))?;
     Ok(())
 }
 
@@ -351,14 +415,19 @@ pub fn name_initials(name: &str) -> String {
 fn index_member(conn: &Connection, row: Uuid) -> rusqlite::Result<()> {
     let found: Option<(i64, Option<String>, Option<String>, i64)> = conn
         .prepare_cached("SELECT rowid, name, id_number, deleted FROM member WHERE id = ?1")?
-        .query_row([row.as_bytes().as_slice()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .query_row([row.as_bytes().as_slice()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
         .optional()?;
-    let Some((rowid, name, id_number, deleted)) = found else { return Ok(()) };
+    let Some((rowid, name, id_number, deleted)) = found else {
+        return Ok(());
+    };
     let name = name.unwrap_or_default();
     let initials = name_initials(&name);
     conn.prepare_cached("UPDATE member SET initials = ?2 WHERE rowid = ?1")?
         .execute(params![rowid, initials])?;
-    conn.prepare_cached("DELETE FROM person_fts WHERE rowid = ?1")?.execute([rowid])?;
+    conn.prepare_cached("DELETE FROM person_fts WHERE rowid = ?1")?
+        .execute([rowid])?;
     if deleted == 0 {
         let text = format!("{name} {initials} {}", id_number.unwrap_or_default());
         conn.prepare_cached("INSERT INTO person_fts (rowid, text) VALUES (?1, ?2)")?
@@ -422,7 +491,9 @@ pub(crate) struct HeadView {
 impl HeadView {
     /// The head whose value is shown among several.
     pub fn shown(heads: &[HeadView]) -> Option<&HeadView> {
-        heads.iter().max_by(|a, b| (a.hlc, a.id.origin).cmp(&(b.hlc, b.id.origin)))
+        heads
+            .iter()
+            .max_by(|a, b| (a.hlc, a.id.origin).cmp(&(b.hlc, b.id.origin)))
     }
 }
 
@@ -434,7 +505,12 @@ impl Applier<'_> {
 
     /// The current heads of one field, as stored (ops applied earlier in this transaction
     /// included).
-    pub fn field_heads(&mut self, row: Uuid, table: i64, field: &str) -> rusqlite::Result<Vec<HeadView>> {
+    pub fn field_heads(
+        &mut self,
+        row: Uuid,
+        table: i64,
+        field: &str,
+    ) -> rusqlite::Result<Vec<HeadView>> {
         let conn = self.conn;
         let field = self.dict.field_idx(conn, table, field)?;
         let mut stmt = conn.prepare_cached(
@@ -444,13 +520,22 @@ impl Applier<'_> {
         )?;
         let raw: Vec<(i64, i64, i64, FieldValue)> = stmt
             .query_map(params![row.as_bytes().as_slice(), field], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, FieldValue::from_sql(r.get_ref(3)?)))
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    FieldValue::from_sql(r.get_ref(3)?),
+                ))
             })?
             .collect::<Result<_, _>>()?;
         let mut heads = Vec::with_capacity(raw.len());
         for (origin, seq, hlc, value) in raw {
             let origin = self.dict.device_id(conn, origin)?;
-            heads.push(HeadView { id: crate::sync::OpId { origin, seq }, hlc: Hlc::from_i64(hlc), value });
+            heads.push(HeadView {
+                id: crate::sync::OpId { origin, seq },
+                hlc: Hlc::from_i64(hlc),
+                value,
+            });
         }
         Ok(heads)
     }
@@ -460,7 +545,9 @@ impl Applier<'_> {
         let conn = self.conn;
         let raw: Vec<(i64, i64, i64)> = conn
             .prepare_cached("SELECT field, origin, seq FROM head WHERE row = ?1")?
-            .query_map([row.as_bytes().as_slice()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .query_map([row.as_bytes().as_slice()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
             .collect::<Result<_, _>>()?;
         let mut out = Vec::with_capacity(raw.len());
         for (field, origin, seq) in raw {

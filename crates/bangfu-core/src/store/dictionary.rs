@@ -57,7 +57,12 @@ impl Dictionary {
         Ok(id)
     }
 
-    pub fn field_idx(&mut self, conn: &Connection, table: i64, name: &str) -> rusqlite::Result<i64> {
+    pub fn field_idx(
+        &mut self,
+        conn: &Connection,
+        table: i64,
+        name: &str,
+    ) -> rusqlite::Result<i64> {
         if let Some(&idx) = self.field_idx.get(&(table, name.to_owned())) {
             return Ok(idx);
         }

@@ -14,9 +14,16 @@ pub enum StoreError {
     #[error("{path}: damaged data file: {detail}")]
     Corrupt { path: PathBuf, detail: String },
     #[error("{path}: schema version {found} is newer than this version knows ({supported})")]
-    NewerSchema { path: PathBuf, found: i64, supported: i64 },
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
     #[error("{path}: cannot open: {source}")]
-    Open { path: PathBuf, source: rusqlite::Error },
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
     #[error("validation failed: {0:?}")]
     Invalid(Vec<Issue>),
     #[error("{table} {id} not found")]
@@ -26,9 +33,15 @@ pub enum StoreError {
     #[error("unknown field {table}.{field}")]
     UnknownField { table: &'static str, field: String },
     #[error("stored value of {table}.{field} has the wrong type")]
-    BadStoredValue { table: &'static str, field: &'static str },
+    BadStoredValue {
+        table: &'static str,
+        field: &'static str,
+    },
     #[error("device identity file {path}: {source}")]
-    Identity { path: PathBuf, source: std::io::Error },
+    Identity {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
 }
@@ -65,12 +78,19 @@ impl UserFacing for StoreError {
                 "数据文件“{}”已损坏，无法读取。文件未作任何改动，请从备份恢复。",
                 path.display()
             ),
-            StoreError::NewerSchema { path, found, supported } => format!(
+            StoreError::NewerSchema {
+                path,
+                found,
+                supported,
+            } => format!(
                 "数据文件“{}”由更新版本的帮扶台账创建（数据版本 {found}，本程序支持到 {supported}），请先升级本程序。文件未作任何改动。",
                 path.display()
             ),
             StoreError::Open { path, .. } => {
-                format!("无法打开数据文件“{}”，请检查文件是否存在、是否有读写权限。", path.display())
+                format!(
+                    "无法打开数据文件“{}”，请检查文件是否存在、是否有读写权限。",
+                    path.display()
+                )
             }
             StoreError::Invalid(issues) => {
                 let list: Vec<_> = issues.iter().map(|i| i.message.as_str()).collect();

@@ -66,10 +66,16 @@ impl Registry {
 
     pub fn record(&self, device: Uuid, path: &Path, seq: i64) -> Result<(), StoreError> {
         let file = self.file(device);
-        let io = |source| StoreError::Identity { path: file.clone(), source };
+        let io = |source| StoreError::Identity {
+            path: file.clone(),
+            source,
+        };
         std::fs::create_dir_all(&self.dir).map_err(io)?;
-        let text = serde_json::to_string(&Registration { path: path.to_path_buf(), seq })
-            .unwrap_or_default();
+        let text = serde_json::to_string(&Registration {
+            path: path.to_path_buf(),
+            seq,
+        })
+        .unwrap_or_default();
         let tmp = file.with_extension("tmp");
         std::fs::write(&tmp, text).map_err(io)?;
         std::fs::rename(&tmp, &file).map_err(io)

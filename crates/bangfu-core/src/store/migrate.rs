@@ -27,7 +27,9 @@ pub fn check_file_header(path: &Path) -> Result<(), StoreError> {
     match file.read(&mut header) {
         Ok(0) => Ok(()), // empty file: treated as a new data file
         Ok(n) if n == 16 && &header == b"SQLite format 3\0" => Ok(()),
-        Ok(_) => Err(StoreError::NotADataFile { path: path.to_path_buf() }),
+        Ok(_) => Err(StoreError::NotADataFile {
+            path: path.to_path_buf(),
+        }),
         Err(_) => Err(StoreError::Open {
             path: path.to_path_buf(),
             source: rusqlite::Error::InvalidPath(path.to_path_buf()),
@@ -38,16 +40,21 @@ pub fn check_file_header(path: &Path) -> Result<(), StoreError> {
 /// Reads what the file says it is, without writing. Returns the schema version (0 = new).
 pub fn inspect(conn: &Connection, path: &Path) -> Result<i64, StoreError> {
     let corrupt = |e: rusqlite::Error| match e.sqlite_error_code() {
-        Some(rusqlite::ErrorCode::NotADatabase) => {
-            StoreError::NotADataFile { path: path.to_path_buf() }
-        }
-        Some(rusqlite::ErrorCode::DatabaseCorrupt) => {
-            StoreError::Corrupt { path: path.to_path_buf(), detail: e.to_string() }
-        }
+        Some(rusqlite::ErrorCode::NotADatabase) => StoreError::NotADataFile {
+            path: path.to_path_buf(),
+        },
+        Some(rusqlite::ErrorCode::DatabaseCorrupt) => StoreError::Corrupt {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        },
         _ => StoreError::Sqlite(e),
     };
-    let app_id: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0)).map_err(corrupt)?;
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(corrupt)?;
+    let app_id: i64 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .map_err(corrupt)?;
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(corrupt)?;
     let objects: i64 = conn
         .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
         .map_err(corrupt)?;
@@ -55,7 +62,9 @@ pub fn inspect(conn: &Connection, path: &Path) -> Result<i64, StoreError> {
         if objects == 0 && version == 0 && app_id == 0 {
             return Ok(0);
         }
-        return Err(StoreError::ForeignDatabase { path: path.to_path_buf() });
+        return Err(StoreError::ForeignDatabase {
+            path: path.to_path_buf(),
+        });
     }
     if version > latest_version() {
         return Err(StoreError::NewerSchema {

@@ -8,6 +8,7 @@ mod dictionary;
 mod error;
 pub mod identity;
 pub mod migrate;
+mod oplog;
 pub mod read;
 mod write;
 
@@ -23,6 +24,7 @@ use dictionary::Dictionary;
 pub use error::StoreError;
 pub use identity::IdentityChange;
 use identity::Registry;
+pub use oplog::VersionVector;
 pub use read::{Filter, put_change};
 pub use write::{Change, WriteOutcome};
 
@@ -71,8 +73,11 @@ impl Store {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn = Connection::open_with_flags(path, flags)
-            .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+        let mut conn =
+            Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open {
+                path: path.to_path_buf(),
+                source,
+            })?;
         let version = migrate::inspect(&conn, path)?;
         // Field laptops lose power: WAL with a full sync on every commit keeps the last
         // committed state whatever happens.
@@ -93,7 +98,11 @@ impl Store {
         let mut store = Store {
             conn,
             path,
-            device: Device { idx: 0, id: Uuid::nil(), name: String::new() },
+            device: Device {
+                idx: 0,
+                id: Uuid::nil(),
+                name: String::new(),
+            },
             clock: HlcClock::starting_at(Hlc::from_i64(hlc_last)),
             last_seq: 0,
             dict: Dictionary::default(),
@@ -111,26 +120,28 @@ impl Store {
             self.new_identity(wanted_name.unwrap_or(""))?;
             return Ok(());
         };
-        let (id, name): (Vec<u8>, String) = self
-            .conn
-            .query_row("SELECT id, name FROM device WHERE idx = ?1", [idx], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?;
+        let (id, name): (Vec<u8>, String) =
+            self.conn
+                .query_row("SELECT id, name FROM device WHERE idx = ?1", [idx], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
         let id = Uuid::from_slice(&id).map_err(|e| StoreError::Corrupt {
             path: self.path.clone(),
             detail: e.to_string(),
         })?;
         self.device = Device { idx, id, name };
-        self.last_seq = self
-            .conn
-            .query_row("SELECT coalesce(max(seq), 0) FROM op WHERE origin = ?1", [idx], |r| r.get(0))?;
-        if let Some(registry) = &self.registry {
-            if let Some(change) = registry.check(id, &self.path, self.last_seq) {
-                let name = wanted_name.map_or_else(|| self.device.name.clone(), str::to_owned);
-                self.new_identity(&name)?;
-                self.identity_change = Some(change);
-                return Ok(());
-            }
+        self.last_seq = self.conn.query_row(
+            "SELECT coalesce(max(seq), 0) FROM op WHERE origin = ?1",
+            [idx],
+            |r| r.get(0),
+        )?;
+        if let Some(registry) = &self.registry
+            && let Some(change) = registry.check(id, &self.path, self.last_seq)
+        {
+            let name = wanted_name.map_or_else(|| self.device.name.clone(), str::to_owned);
+            self.new_identity(&name)?;
+            self.identity_change = Some(change);
+            return Ok(());
         }
         if let Some(name) = wanted_name {
             self.rename_device(name)?;
@@ -142,12 +153,22 @@ impl Store {
     fn new_identity(&mut self, name: &str) -> Result<(), StoreError> {
         let id = Uuid::now_v7();
         let tx = self.conn.transaction()?;
-        tx.execute("INSERT INTO device (id, name) VALUES (?1, ?2)", params![id.as_bytes().as_slice(), name])?;
+        tx.execute(
+            "INSERT INTO device (id, name) VALUES (?1, ?2)",
+            params![id.as_bytes().as_slice(), name],
+        )?;
         let idx = tx.last_insert_rowid();
-        tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('device_idx', ?1)", [idx])?;
+        tx.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('device_idx', ?1)",
+            [idx],
+        )?;
         tx.commit()?;
         self.dict.clear();
-        self.device = Device { idx, id, name: name.to_owned() };
+        self.device = Device {
+            idx,
+            id,
+            name: name.to_owned(),
+        };
         self.last_seq = 0;
         self.record_identity()
     }
@@ -160,8 +181,10 @@ impl Store {
     }
 
     pub fn rename_device(&mut self, name: &str) -> Result<(), StoreError> {
-        self.conn
-            .execute("UPDATE device SET name = ?2 WHERE idx = ?1", params![self.device.idx, name])?;
+        self.conn.execute(
+            "UPDATE device SET name = ?2 WHERE idx = ?1",
+            params![self.device.idx, name],
+        )?;
         self.device.name = name.to_owned();
         Ok(())
     }
@@ -187,7 +210,9 @@ impl Store {
     /// Milliseconds since the epoch, or the fixed clock of generators and tests.
     pub fn wall_ms(&self) -> u64 {
         self.fixed_clock_ms.unwrap_or_else(|| {
-            SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64)
         })
     }
 
@@ -209,10 +234,19 @@ impl Store {
 
     /// The number of ops in the op log.
     pub fn op_count(&self) -> Result<i64, StoreError> {
-        Ok(self.conn.query_row("SELECT count(*) FROM op", [], |r| r.get(0))?)
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM op", [], |r| r.get(0))?)
     }
 }
 
-pub(crate) fn meta_get<T: rusqlite::types::FromSql>(conn: &Connection, key: &str) -> rusqlite::Result<Option<T>> {
-    conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()
+pub(crate) fn meta_get<T: rusqlite::types::FromSql>(
+    conn: &Connection,
+    key: &str,
+) -> rusqlite::Result<Option<T>> {
+    conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()
 }
+
+#[cfg(test)]
+mod tests;

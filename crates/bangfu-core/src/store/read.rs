@@ -50,7 +50,10 @@ impl Store {
                 at += 1;
                 values.get(at - 1).cloned().unwrap_or_default()
             })
-            .map_err(|field| StoreError::BadStoredValue { table: E::TABLE.label(), field })?;
+            .map_err(|field| StoreError::BadStoredValue {
+                table: E::TABLE.label(),
+                field,
+            })?;
             out.push(record);
         }
         Ok(out)
@@ -61,7 +64,10 @@ impl Store {
         self.read::<E>(Filter::Id(id))?
             .into_iter()
             .next()
-            .ok_or(StoreError::NotFound { table: E::TABLE.label(), id })
+            .ok_or(StoreError::NotFound {
+                table: E::TABLE.label(),
+                id,
+            })
     }
 
     /// Writes a whole record: one op per field whose value differs from what is shown.
@@ -72,5 +78,9 @@ impl Store {
 
 /// The change that writes a whole record.
 pub fn put_change<E: Entity>(record: &E) -> super::Change {
-    super::Change::Put { table: E::TABLE, id: record.id(), fields: record.to_fields() }
+    super::Change::Put {
+        table: E::TABLE,
+        id: record.id(),
+        fields: record.to_fields(),
+    }
 }

@@ -15,11 +15,26 @@ use crate::sync::{Op, OpId};
 pub enum Change {
     /// Sets fields of a row, creating it if new. Fields whose shown value is already the
     /// given one write nothing.
-    Put { table: Table, id: Uuid, fields: Vec<(&'static str, FieldValue)> },
-    Delete { table: Table, id: Uuid },
-    Restore { table: Table, id: Uuid },
+    Put {
+        table: Table,
+        id: Uuid,
+        fields: Vec<(&'static str, FieldValue)>,
+    },
+    Delete {
+        table: Table,
+        id: Uuid,
+    },
+    Restore {
+        table: Table,
+        id: Uuid,
+    },
     /// Settles a review item: the value supersedes every head of the field.
-    Resolve { table: Table, id: Uuid, field: String, value: FieldValue },
+    Resolve {
+        table: Table,
+        id: Uuid,
+        field: String,
+        value: FieldValue,
+    },
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -52,7 +67,9 @@ impl Store {
         let device = self.device.id;
         let mut clock = self.clock;
         let mut seq = self.last_seq;
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut applier = Applier::new(&tx, &mut self.dict, &mut clock, wall);
         let mut next_op = |applier: &mut Applier<'_>,
                            table: Table,
@@ -64,7 +81,10 @@ impl Store {
          -> rusqlite::Result<()> {
             seq += 1;
             let op = Op {
-                id: OpId { origin: device, seq },
+                id: OpId {
+                    origin: device,
+                    seq,
+                },
                 hlc: applier.tick(),
                 table: table.code(),
                 row,
@@ -80,7 +100,10 @@ impl Store {
                 Change::Put { table, id, fields } => {
                     let deleted = applier.field_heads(*id, table.code(), DELETED_FIELD)?;
                     if is_deleted(&deleted) {
-                        return Err(StoreError::Deleted { table: table.label(), id: *id });
+                        return Err(StoreError::Deleted {
+                            table: table.label(),
+                            id: *id,
+                        });
                     }
                     for (name, value) in fields {
                         if table.field(name).is_none() {
@@ -105,20 +128,50 @@ impl Store {
                 Change::Delete { table, id } => {
                     let row = applier.row_heads(*id)?;
                     if row.is_empty() {
-                        return Err(StoreError::NotFound { table: table.label(), id: *id });
+                        return Err(StoreError::NotFound {
+                            table: table.label(),
+                            id: *id,
+                        });
                     }
-                    let preds =
-                        row.iter().filter(|(f, _)| f == DELETED_FIELD).map(|(_, op)| *op).collect();
-                    let seen =
-                        row.iter().filter(|(f, _)| f != DELETED_FIELD).map(|(_, op)| *op).collect();
-                    next_op(&mut applier, *table, *id, DELETED_FIELD, FieldValue::Int(1), preds, seen)?;
+                    let preds = row
+                        .iter()
+                        .filter(|(f, _)| f == DELETED_FIELD)
+                        .map(|(_, op)| *op)
+                        .collect();
+                    let seen = row
+                        .iter()
+                        .filter(|(f, _)| f != DELETED_FIELD)
+                        .map(|(_, op)| *op)
+                        .collect();
+                    next_op(
+                        &mut applier,
+                        *table,
+                        *id,
+                        DELETED_FIELD,
+                        FieldValue::Int(1),
+                        preds,
+                        seen,
+                    )?;
                 }
                 Change::Restore { table, id } => {
                     let heads = applier.field_heads(*id, table.code(), DELETED_FIELD)?;
                     let preds = heads.iter().map(|h| h.id).collect();
-                    next_op(&mut applier, *table, *id, DELETED_FIELD, FieldValue::Int(0), preds, Vec::new())?;
+                    next_op(
+                        &mut applier,
+                        *table,
+                        *id,
+                        DELETED_FIELD,
+                        FieldValue::Int(0),
+                        preds,
+                        Vec::new(),
+                    )?;
                 }
-                Change::Resolve { table, id, field, value } => {
+                Change::Resolve {
+                    table,
+                    id,
+                    field,
+                    value,
+                } => {
                     if field != DELETED_FIELD && table.field(field).is_none() {
                         return Err(StoreError::UnknownField {
                             table: table.label(),
@@ -130,16 +183,30 @@ impl Store {
                     // Keeping a delete means the deleter has now seen every edit of the row.
                     let seen = if field == DELETED_FIELD && *value == FieldValue::Int(1) {
                         let row = applier.row_heads(*id)?;
-                        row.into_iter().filter(|(f, _)| f != DELETED_FIELD).map(|(_, op)| op).collect()
+                        row.into_iter()
+                            .filter(|(f, _)| f != DELETED_FIELD)
+                            .map(|(_, op)| op)
+                            .collect()
                     } else {
                         Vec::new()
                     };
-                    next_op(&mut applier, *table, *id, field, normalize(value), preds, seen)?;
+                    next_op(
+                        &mut applier,
+                        *table,
+                        *id,
+                        field,
+                        normalize(value),
+                        preds,
+                        seen,
+                    )?;
                 }
             }
         }
         let stats = applier.finish()?;
-        tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('hlc_last', ?1)", [clock.last().to_i64()])?;
+        tx.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('hlc_last', ?1)",
+            [clock.last().to_i64()],
+        )?;
         tx.commit()?;
         // The clock and sequence advance only once the ops are durable, so a failed write
         // leaves no gap in this device's sequence and no clock ahead of the data.
@@ -162,13 +229,18 @@ impl Store {
     fn apply_remote_inner(&mut self, ops: &[Op]) -> Result<ApplyStats, StoreError> {
         let wall = self.wall_ms();
         let mut clock = self.clock;
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut applier = Applier::new(&tx, &mut self.dict, &mut clock, wall);
         for op in ops {
             applier.apply(op)?;
         }
         let stats = applier.finish()?;
-        tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('hlc_last', ?1)", [clock.last().to_i64()])?;
+        tx.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('hlc_last', ?1)",
+            [clock.last().to_i64()],
+        )?;
         tx.commit()?;
         self.clock = clock;
         Ok(stats)
@@ -176,5 +248,8 @@ impl Store {
 }
 
 fn is_deleted(heads: &[HeadView]) -> bool {
-    matches!(HeadView::shown(heads).map(|h| &h.value), Some(FieldValue::Int(1)))
+    matches!(
+        HeadView::shown(heads).map(|h| &h.value),
+        Some(FieldValue::Int(1))
+    )
 }
