@@ -71,6 +71,14 @@ CREATE TABLE version_vector (
     max_seq    INTEGER NOT NULL
 );
 
+-- What this copy knows of other copies: the version vector each stated in its last file.
+CREATE TABLE peer (
+    device     BLOB PRIMARY KEY,
+    name       TEXT NOT NULL,
+    covered    TEXT NOT NULL,
+    updated_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+
 -- Materialized tables: the current value of each field, rebuilt from the heads.
 CREATE TABLE village (
     id BLOB NOT NULL UNIQUE,

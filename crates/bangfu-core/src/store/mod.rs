@@ -4,6 +4,7 @@
 //! [`Store::apply_remote`], which append the op log and update the tables in one transaction.
 
 mod apply;
+pub mod backup;
 mod dictionary;
 mod error;
 pub mod identity;

@@ -29,6 +29,20 @@ impl Store {
         Ok(vv)
     }
 
+    /// The name of every device whose ops this copy holds.
+    pub fn device_names(&self) -> Result<BTreeMap<Uuid, String>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT id, name FROM device")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?)))?;
+        let mut names = BTreeMap::new();
+        for row in rows {
+            let (id, name) = row?;
+            if let Ok(id) = Uuid::from_slice(&id) {
+                names.insert(id, name);
+            }
+        }
+        Ok(names)
+    }
+
     /// Every op this copy holds that a peer with version vector `peer` lacks (all ops for an
     /// empty vector), ordered by origin and seq. Ops past a gap in the peer's vector are
     /// included: sending an op twice is harmless, missing one is not.

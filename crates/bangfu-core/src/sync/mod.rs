@@ -1,6 +1,10 @@
 //! Sync: the hybrid logical clock, the op, and (in `changeset`) the files stations exchange.
 
+pub mod changeset;
+pub mod digest;
+pub mod exchange;
 pub mod hlc;
+pub mod review;
 pub mod op;
 
 pub use hlc::{Hlc, HlcClock};
