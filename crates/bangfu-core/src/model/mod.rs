@@ -2,6 +2,7 @@
 
 pub mod codes;
 mod entity;
+pub mod input;
 mod value;
 
 use chrono::NaiveDate;

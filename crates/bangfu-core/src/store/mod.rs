@@ -5,6 +5,7 @@
 
 mod apply;
 pub mod backup;
+pub mod baseline;
 mod dictionary;
 mod error;
 pub mod identity;
