@@ -98,10 +98,8 @@ fn duplicate_years(issues: &mut Vec<Issue>, incomes: &[Income]) {
 }
 
 fn household_suspects(issues: &mut Vec<Issue>, h: &Household) {
-    if let Some(km) = h.road_distance_km
-        && km > MAX_ROAD_DISTANCE_KM
-        && h.remark.trim().is_empty()
-    {
+    let far = h.road_distance_km.filter(|km| *km > MAX_ROAD_DISTANCE_KM);
+    if let (Some(km), true) = (far, h.remark.trim().is_empty()) {
         issues.push(Issue::warning(
             "road_distance_km",
             "suspect.road_distance",
@@ -136,9 +134,10 @@ fn entered(v: Option<f64>) -> bool {
 
 fn income_suspects(issues: &mut Vec<Issue>, h: &Household, i: &Income) {
     let year = i.year.map_or_else(String::new, |y| format!("{y}年"));
-    if let Some(wage) = i.wage.filter(|w| *w != 0.0)
-        && !(WAGE_MIN..=WAGE_MAX).contains(&wage)
-    {
+    let odd_wage = i
+        .wage
+        .filter(|w| *w != 0.0 && !(WAGE_MIN..=WAGE_MAX).contains(w));
+    if let Some(wage) = odd_wage {
         issues.push(Issue::warning(
             "wage",
             "suspect.wage_range",

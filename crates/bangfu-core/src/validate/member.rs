@@ -28,9 +28,7 @@ pub fn check_member(m: &Member, today: NaiveDate) -> Vec<Issue> {
         }
     }
     health(&mut c, m);
-    if let Some(months) = m.work_months
-        && !(0..=12).contains(&months)
-    {
+    if let Some(months) = m.work_months.filter(|n| !(0..=12).contains(n)) {
         c.error(
             "work_months",
             "work_months.out_of_range",

@@ -41,9 +41,11 @@ pub fn check_pairing(p: &Pairing) -> Vec<Issue> {
     let mut c = Checker::<Pairing>::new();
     c.required("household_id", &p.household_id);
     c.required("helper_id", &p.helper_id);
-    if let (Some(start), Some(end)) = (p.start_date, p.end_date)
-        && end < start
-    {
+    let reversed = match (p.start_date, p.end_date) {
+        (Some(start), Some(end)) if end < start => Some((start, end)),
+        _ => None,
+    };
+    if let Some((start, end)) = reversed {
         c.error(
             "end_date",
             "date.end_before_start",
@@ -71,9 +73,7 @@ pub fn check_measure(m: &Measure) -> Vec<Issue> {
 pub fn check_visit(v: &Visit, today: NaiveDate) -> Vec<Issue> {
     let mut c = Checker::<Visit>::new();
     c.required("visit_date", &v.visit_date);
-    if let Some(date) = v.visit_date
-        && date > today
-    {
+    if let Some(date) = v.visit_date.filter(|d| *d > today) {
         c.error(
             "visit_date",
             "date.future",
