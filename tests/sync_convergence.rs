@@ -20,15 +20,39 @@ const ROWS: usize = 3;
 
 #[derive(Debug, Clone)]
 enum Action {
-    Edit { replica: usize, row: usize, field: usize, value: u8 },
-    Delete { replica: usize, row: usize },
-    Restore { replica: usize, row: usize },
-    ResolveFirst { replica: usize, pick: usize },
+    Edit {
+        replica: usize,
+        row: usize,
+        field: usize,
+        value: u8,
+    },
+    Delete {
+        replica: usize,
+        row: usize,
+    },
+    Restore {
+        replica: usize,
+        row: usize,
+    },
+    ResolveFirst {
+        replica: usize,
+        pick: usize,
+    },
     /// Export from one replica (whole or what the other lacks) and keep the file.
-    Export { from: usize, whole: bool, to: usize },
+    Export {
+        from: usize,
+        whole: bool,
+        to: usize,
+    },
     /// Deliver a kept file (any of them, again and again, in any order).
-    Deliver { file: usize, to: usize },
-    Tick { replica: usize, ms: u32 },
+    Deliver {
+        file: usize,
+        to: usize,
+    },
+    Tick {
+        replica: usize,
+        ms: u32,
+    },
 }
 
 fn action(replicas: usize) -> impl Strategy<Value = Action> {
@@ -78,29 +102,55 @@ fn all_ops(stores: &[Store]) -> BTreeMap<(Uuid, i64), bangfu_core::sync::Op> {
 
 fn run(n: usize, skews: &[i8], actions: &[Action], seed: u64) -> Result<(), TestCaseError> {
     let dir = common::scratch();
-    let clocks: Vec<u64> = skews.iter().map(|s| (T0 as i64 + i64::from(*s) * WEEK as i64) as u64).collect();
-    let mut stores: Vec<Store> =
-        (0..n).map(|i| common::open_at(dir.path(), &format!("r{i}"), clocks[i])).collect();
+    let clocks: Vec<u64> = skews
+        .iter()
+        .map(|s| (T0 as i64 + i64::from(*s) * WEEK as i64) as u64)
+        .collect();
+    let mut stores: Vec<Store> = (0..n)
+        .map(|i| common::open_at(dir.path(), &format!("r{i}"), clocks[i]))
+        .collect();
     let mut clock = clocks.clone();
     // The rows exist on replica 0 first; the others learn them by files, or write them too.
     let rows: Vec<Household> = (0..ROWS)
-        .map(|i| Household { id: Uuid::now_v7(), code: format!("530826103201{i:03}"), main_cause: "01".into(), ..Default::default() })
+        .map(|i| Household {
+            id: Uuid::now_v7(),
+            code: format!("530826103201{i:03}"),
+            main_cause: "01".into(),
+            ..Default::default()
+        })
         .collect();
-    stores[0].write(&rows.iter().map(put_change).collect::<Vec<_>>()).unwrap();
+    stores[0]
+        .write(&rows.iter().map(put_change).collect::<Vec<_>>())
+        .unwrap();
     let mut files: Vec<Vec<u8>> = Vec::new();
 
     for a in actions {
         match a {
-            Action::Edit { replica, row, field, value: v } => {
-                let change = Change::Put { table: Table::Household, id: rows[*row].id, fields: vec![(FIELDS[*field], value(*field, *v))] };
+            Action::Edit {
+                replica,
+                row,
+                field,
+                value: v,
+            } => {
+                let change = Change::Put {
+                    table: Table::Household,
+                    id: rows[*row].id,
+                    fields: vec![(FIELDS[*field], value(*field, *v))],
+                };
                 // Editing a deleted row is refused and changes nothing; that is part of the model.
                 let _ = stores[*replica].write(&[change]);
             }
             Action::Delete { replica, row } => {
-                let _ = stores[*replica].write(&[Change::Delete { table: Table::Household, id: rows[*row].id }]);
+                let _ = stores[*replica].write(&[Change::Delete {
+                    table: Table::Household,
+                    id: rows[*row].id,
+                }]);
             }
             Action::Restore { replica, row } => {
-                let _ = stores[*replica].write(&[Change::Restore { table: Table::Household, id: rows[*row].id }]);
+                let _ = stores[*replica].write(&[Change::Restore {
+                    table: Table::Household,
+                    id: rows[*row].id,
+                }]);
             }
             Action::ResolveFirst { replica, pick } => {
                 let items = review_items(&stores[*replica]).unwrap();
@@ -113,12 +163,21 @@ fn run(n: usize, skews: &[i8], actions: &[Action], seed: u64) -> Result<(), Test
                         FieldValue::Text(item.values[idx].value.clone())
                     };
                     let id = Uuid::parse_str(&item.row_id).unwrap();
-                    stores[*replica].write(&[Change::Resolve { table: Table::Household, id, field, value }]).unwrap();
+                    stores[*replica]
+                        .write(&[Change::Resolve {
+                            table: Table::Household,
+                            id,
+                            field,
+                            value,
+                        }])
+                        .unwrap();
                 }
             }
             Action::Export { from, whole, to } => {
                 let peer = stores[*to].version_vector().unwrap();
-                let (bytes, _) = export_changeset(&stores[*from], if *whole { None } else { Some(&peer) }).unwrap();
+                let (bytes, _) =
+                    export_changeset(&stores[*from], if *whole { None } else { Some(&peer) })
+                        .unwrap();
                 files.push(bytes);
             }
             Action::Deliver { file, to } => {
@@ -135,7 +194,10 @@ fn run(n: usize, skews: &[i8], actions: &[Action], seed: u64) -> Result<(), Test
     }
 
     // Full exchange: every replica's whole file to every replica, in a seeded random order.
-    let finals: Vec<Vec<u8>> = stores.iter().map(|s| export_changeset(s, None).unwrap().0).collect();
+    let finals: Vec<Vec<u8>> = stores
+        .iter()
+        .map(|s| export_changeset(s, None).unwrap().0)
+        .collect();
     let mut order: Vec<(usize, usize)> = (0..n).flat_map(|f| (0..n).map(move |t| (f, t))).collect();
     let mut state = seed | 1;
     for i in (1..order.len()).rev() {
@@ -149,7 +211,10 @@ fn run(n: usize, skews: &[i8], actions: &[Action], seed: u64) -> Result<(), Test
     }
     let hashes: BTreeSet<String> = stores.iter().map(|s| state_hash(s).unwrap()).collect();
     prop_assert_eq!(hashes.len(), 1, "replicas disagree after a full exchange");
-    let reviews: BTreeSet<String> = stores.iter().map(|s| format!("{:?}", review_items(s).unwrap())).collect();
+    let reviews: BTreeSet<String> = stores
+        .iter()
+        .map(|s| format!("{:?}", review_items(s).unwrap()))
+        .collect();
     prop_assert_eq!(reviews.len(), 1, "review queues differ");
 
     // Re-importing changes nothing.
@@ -169,23 +234,43 @@ fn run(n: usize, skews: &[i8], actions: &[Action], seed: u64) -> Result<(), Test
 
     // No value lost: every op no other op names is shown or waiting in review.
     let ops = all_ops(&stores);
-    let named: BTreeSet<(Uuid, i64)> = ops.values().flat_map(|o| o.preds.iter().map(|p| (p.origin, p.seq))).collect();
+    let named: BTreeSet<(Uuid, i64)> = ops
+        .values()
+        .flat_map(|o| o.preds.iter().map(|p| (p.origin, p.seq)))
+        .collect();
     let mut heads: BTreeMap<(Uuid, String), Vec<&bangfu_core::sync::Op>> = BTreeMap::new();
-    for op in ops.values().filter(|o| !named.contains(&(o.id.origin, o.id.seq))) {
-        heads.entry((op.row, op.field.clone())).or_default().push(op);
+    for op in ops
+        .values()
+        .filter(|o| !named.contains(&(o.id.origin, o.id.seq)))
+    {
+        heads
+            .entry((op.row, op.field.clone()))
+            .or_default()
+            .push(op);
     }
     let items = review_items(&stores[0]).unwrap();
     for ((row, field), hs) in &heads {
         if hs.len() > 1 {
-            let item = items.iter().find(|i| i.row_id == row.to_string() && &i.field == field);
+            let item = items
+                .iter()
+                .find(|i| i.row_id == row.to_string() && &i.field == field);
             prop_assert!(item.is_some(), "conflict on {row} {field} not in review");
             prop_assert_eq!(item.map(|i| i.values.len()), Some(hs.len()));
         } else if field != "deleted" {
             let shown: Option<Household> = stores[0].get::<Household>(*row).ok();
             if let Some(h) = shown {
-                let fields: BTreeMap<&str, FieldValue> = bangfu_core::model::Entity::to_fields(&h).into_iter().collect();
-                let want = match &hs[0].value { FieldValue::Text(t) if t.is_empty() => FieldValue::Null, v => v.clone() };
-                let got = match fields.get(field.as_str()) { Some(FieldValue::Text(t)) if t.is_empty() => FieldValue::Null, Some(v) => v.clone(), None => FieldValue::Null };
+                let fields: BTreeMap<&str, FieldValue> = bangfu_core::model::Entity::to_fields(&h)
+                    .into_iter()
+                    .collect();
+                let want = match &hs[0].value {
+                    FieldValue::Text(t) if t.is_empty() => FieldValue::Null,
+                    v => v.clone(),
+                };
+                let got = match fields.get(field.as_str()) {
+                    Some(FieldValue::Text(t)) if t.is_empty() => FieldValue::Null,
+                    Some(v) => v.clone(),
+                    None => FieldValue::Null,
+                };
                 prop_assert_eq!(got, want, "{} {}", row, field);
             }
         }
@@ -194,7 +279,10 @@ fn run(n: usize, skews: &[i8], actions: &[Action], seed: u64) -> Result<(), Test
 }
 
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(40)
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40)
 }
 
 proptest! {

@@ -30,12 +30,20 @@ struct Report {
 impl Report {
     fn print(&self, name: &str, value: f64, unit: &'static str, baseline: Option<f64>) {
         let ratio = baseline.filter(|b| *b > 0.0).map(|b| value / b);
-        let fig = Figure { name: name.into(), value, unit, baseline, ratio };
+        let fig = Figure {
+            name: name.into(),
+            value,
+            unit,
+            baseline,
+            ratio,
+        };
         if self.json {
             println!("{}", serde_json::to_string(&fig).unwrap_or_default());
         } else {
             match (baseline, ratio) {
-                (Some(b), Some(r)) => println!("{name}: {value:.3} {unit}  (baseline {b:.3} {unit}, ratio {r:.2})"),
+                (Some(b), Some(r)) => {
+                    println!("{name}: {value:.3} {unit}  (baseline {b:.3} {unit}, ratio {r:.2})")
+                }
                 _ => println!("{name}: {value:.3} {unit}"),
             }
         }
@@ -105,8 +113,14 @@ pub fn run(quick: bool, json: bool) -> Result<(), Failure> {
     let county_path = dir.join("county.sqlite");
     let mut county = open(&county_path)?;
     let started = Instant::now();
-    let summary = bangfu_core::demo::generate_county(&mut county, county_households, 7, &mut |_| {})?;
-    report.print("generate_county_seconds", started.elapsed().as_secs_f64(), "s", None);
+    let summary =
+        bangfu_core::demo::generate_county(&mut county, county_households, 7, &mut |_| {})?;
+    report.print(
+        "generate_county_seconds",
+        started.elapsed().as_secs_f64(),
+        "s",
+        None,
+    );
     let ops = county.op_count()? as f64;
 
     // Search over the county's people, by name, initials and ID fragment.
@@ -128,7 +142,11 @@ pub fn run(quick: bool, json: bool) -> Result<(), Failure> {
     let mut plain = Vec::new();
     for text in &texts {
         let t = Instant::now();
-        let q = HouseholdQuery { text: text.clone(), limit: 50, ..Default::default() };
+        let q = HouseholdQuery {
+            text: text.clone(),
+            limit: 50,
+            ..Default::default()
+        };
         households(&county, &q)?;
         ours.push(t.elapsed().as_secs_f64() * 1000.0);
         let t = Instant::now();
@@ -144,7 +162,12 @@ pub fn run(quick: bool, json: bool) -> Result<(), Failure> {
         plain.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     let name = format!("search_p95_ms_over_{}_people", summary.members);
-    report.print(&name, percentile(&mut ours, 0.95), "ms", Some(percentile(&mut plain, 0.95)));
+    report.print(
+        &name,
+        percentile(&mut ours, 0.95),
+        "ms",
+        Some(percentile(&mut plain, 0.95)),
+    );
 
     // Filing one household with four members, op log included, against plain inserts.
     let rounds = if quick { 40 } else { 200 };
@@ -152,7 +175,8 @@ pub fn run(quick: bool, json: bool) -> Result<(), Failure> {
         .map_err(|e| Failure::new("性能测试无法建立基线。", e.to_string()))?;
     let _ = baseline_conn.pragma_update(None, "journal_mode", "WAL");
     let _ = baseline_conn.pragma_update(None, "synchronous", "FULL");
-    create_plain_tables(&baseline_conn).map_err(|e| Failure::new("性能测试无法建立基线。", e.to_string()))?;
+    create_plain_tables(&baseline_conn)
+        .map_err(|e| Failure::new("性能测试无法建立基线。", e.to_string()))?;
     let mut filing = Vec::new();
     let mut filing_plain = Vec::new();
     let mut filing_ops = 0;
@@ -167,12 +191,28 @@ pub fn run(quick: bool, json: bool) -> Result<(), Failure> {
         let mut rows = vec![(Table::Household, h.id, h.to_fields())];
         rows.extend(members.iter().map(|m| (Table::Member, m.id, m.to_fields())));
         let t = Instant::now();
-        insert_plain_rows(&mut baseline_conn, &rows).map_err(|e| Failure::new("基线写入失败。", e.to_string()))?;
+        insert_plain_rows(&mut baseline_conn, &rows)
+            .map_err(|e| Failure::new("基线写入失败。", e.to_string()))?;
         filing_plain.push(t.elapsed().as_secs_f64() * 1000.0);
     }
-    report.print("filing_household_4_members_p50_ms", percentile(&mut filing.clone(), 0.5), "ms", Some(percentile(&mut filing_plain.clone(), 0.5)));
-    report.print("filing_household_4_members_p95_ms", percentile(&mut filing, 0.95), "ms", Some(percentile(&mut filing_plain, 0.95)));
-    report.print("filing_ops_per_household", filing_ops as f64 / rounds as f64, "ops", None);
+    report.print(
+        "filing_household_4_members_p50_ms",
+        percentile(&mut filing.clone(), 0.5),
+        "ms",
+        Some(percentile(&mut filing_plain.clone(), 0.5)),
+    );
+    report.print(
+        "filing_household_4_members_p95_ms",
+        percentile(&mut filing, 0.95),
+        "ms",
+        Some(percentile(&mut filing_plain, 0.95)),
+    );
+    report.print(
+        "filing_ops_per_household",
+        filing_ops as f64 / rounds as f64,
+        "ops",
+        None,
+    );
 
     // Op-log size on disk.
     let op_bytes: Option<f64> = county
@@ -184,7 +224,9 @@ pub fn run(quick: bool, json: bool) -> Result<(), Failure> {
         )
         .ok()
         .flatten();
-    let file_bytes = std::fs::metadata(&county_path).map(|m| m.len() as f64).unwrap_or(0.0);
+    let file_bytes = std::fs::metadata(&county_path)
+        .map(|m| m.len() as f64)
+        .unwrap_or(0.0);
     if let Some(b) = op_bytes {
         report.print("oplog_bytes_per_op", b / ops, "B", None);
     }
@@ -193,23 +235,44 @@ pub fn run(quick: bool, json: bool) -> Result<(), Failure> {
     // Merge of the whole county into an empty store, against a plain bulk insert.
     let t = Instant::now();
     let (file, _) = export_changeset(&county, None)?;
-    report.print("export_whole_county_seconds", t.elapsed().as_secs_f64(), "s", None);
-    report.print("changeset_bytes_per_household", file.len() as f64 / county_households as f64, "B", None);
+    report.print(
+        "export_whole_county_seconds",
+        t.elapsed().as_secs_f64(),
+        "s",
+        None,
+    );
+    report.print(
+        "changeset_bytes_per_household",
+        file.len() as f64 / county_households as f64,
+        "B",
+        None,
+    );
     let (_, all_ops) = bangfu_core::sync::changeset::decode(&file)?;
     let t = Instant::now();
-    bulk_insert_plain(&dir.join("bulk.sqlite"), &all_ops).map_err(|e| Failure::new("基线写入失败。", e.to_string()))?;
+    bulk_insert_plain(&dir.join("bulk.sqlite"), &all_ops)
+        .map_err(|e| Failure::new("基线写入失败。", e.to_string()))?;
     let plain_secs = t.elapsed().as_secs_f64();
     let mut empty = open(&dir.join("merge.sqlite"))?;
     let t = Instant::now();
     let imported = import_changeset(&mut empty, &file)?;
     let merge_secs = t.elapsed().as_secs_f64();
     let n = imported.applied as f64;
-    report.print("merge_ops_per_second", n / merge_secs, "ops/s", Some(n / plain_secs));
+    report.print(
+        "merge_ops_per_second",
+        n / merge_secs,
+        "ops/s",
+        Some(n / plain_secs),
+    );
     report.print("merge_seconds", merge_secs, "s", Some(plain_secs));
     let t = Instant::now();
     let again = import_changeset(&mut empty, &file)?;
     let reimport_secs = t.elapsed().as_secs_f64();
-    report.print("reimport_ops_per_second", again.ops_in_file as f64 / reimport_secs, "ops/s", None);
+    report.print(
+        "reimport_ops_per_second",
+        again.ops_in_file as f64 / reimport_secs,
+        "ops/s",
+        None,
+    );
 
     drop(county);
     drop(empty);

@@ -34,13 +34,21 @@ pub enum ChangesCommand {
 
 fn read(path: &Path) -> Result<Vec<u8>, Failure> {
     std::fs::read(path).map_err(|e| {
-        Failure::new(format!("无法读取文件“{}”，请检查 U 盘是否插好。", path.display()), e.to_string())
+        Failure::new(
+            format!("无法读取文件“{}”，请检查 U 盘是否插好。", path.display()),
+            e.to_string(),
+        )
     })
 }
 
 pub fn run(command: ChangesCommand) -> Result<(), Failure> {
     match command {
-        ChangesCommand::Export { db, out, for_peer, json } => {
+        ChangesCommand::Export {
+            db,
+            out,
+            for_peer,
+            json,
+        } => {
             let store = open_store(&db)?;
             let peer = match &for_peer {
                 Some(file) => Some(peer_vector(&read(file)?)?),
@@ -52,11 +60,21 @@ pub fn run(command: ChangesCommand) -> Result<(), Failure> {
             let tmp = out.with_extension("partial");
             std::fs::write(&tmp, &bytes)
                 .and_then(|()| std::fs::rename(&tmp, &out))
-                .map_err(|e| Failure::new(format!("无法写入“{}”，请检查 U 盘空间。", out.display()), e.to_string()))?;
+                .map_err(|e| {
+                    Failure::new(
+                        format!("无法写入“{}”，请检查 U 盘空间。", out.display()),
+                        e.to_string(),
+                    )
+                })?;
             if json {
                 print_json(&summary);
             } else {
-                println!("已导出 {} 条修改记录到“{}”（{} 字节）。", summary.ops, out.display(), summary.bytes);
+                println!(
+                    "已导出 {} 条修改记录到“{}”（{} 字节）。",
+                    summary.ops,
+                    out.display(),
+                    summary.bytes
+                );
             }
         }
         ChangesCommand::Import { db, files, json } => {
@@ -64,19 +82,24 @@ pub fn run(command: ChangesCommand) -> Result<(), Failure> {
             let mut results = Vec::new();
             let mut failed = 0;
             for file in &files {
-                let outcome = read(file).and_then(|bytes| Ok(import_changeset(&mut store, &bytes)?));
+                let outcome =
+                    read(file).and_then(|bytes| Ok(import_changeset(&mut store, &bytes)?));
                 match outcome {
                     Ok(summary) => {
                         if !json {
                             println!("{}：{}", file.display(), summary.message_zh());
                         }
-                        results.push(serde_json::json!({ "file": file, "ok": true, "summary": summary }));
+                        results.push(
+                            serde_json::json!({ "file": file, "ok": true, "summary": summary }),
+                        );
                     }
                     Err(f) => {
                         failed += 1;
                         eprintln!("{}：{}", file.display(), f.message_zh);
                         eprintln!("detail: {}", f.detail);
-                        results.push(serde_json::json!({ "file": file, "ok": false, "error": f.message_zh }));
+                        results.push(
+                            serde_json::json!({ "file": file, "ok": false, "error": f.message_zh }),
+                        );
                     }
                 }
             }
@@ -105,8 +128,15 @@ pub fn conflicts(db: &Path, json: bool) -> Result<(), Failure> {
         println!("没有待处理的冲突。");
     }
     for item in items {
-        let kind = if item.kind == "conflict" { "冲突" } else { "删除时另有修改" };
-        println!("[{kind}] {} {} 户编号 {}：{}", item.table, item.row_id, item.household_code, item.field_label);
+        let kind = if item.kind == "conflict" {
+            "冲突"
+        } else {
+            "删除时另有修改"
+        };
+        println!(
+            "[{kind}] {} {} 户编号 {}：{}",
+            item.table, item.row_id, item.household_code, item.field_label
+        );
         for v in item.values {
             let mark = if v.shown { "（当前显示）" } else { "" };
             println!("    {} —— {} 于 {}{mark}", v.value, v.device, v.written_at);

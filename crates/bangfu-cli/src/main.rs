@@ -13,7 +13,11 @@ use bangfu_core::store::{OpenOptions, Store};
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "bangfu", version, about = "帮扶台账：乡镇工作站与脚本使用的命令行工具")]
+#[command(
+    name = "bangfu",
+    version,
+    about = "帮扶台账：乡镇工作站与脚本使用的命令行工具"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -101,13 +105,19 @@ pub struct Failure {
 
 impl<E: UserFacing + std::fmt::Display> From<E> for Failure {
     fn from(e: E) -> Self {
-        Failure { message_zh: e.message_zh(), detail: format!("{}: {e}", e.kind()) }
+        Failure {
+            message_zh: e.message_zh(),
+            detail: format!("{}: {e}", e.kind()),
+        }
     }
 }
 
 impl Failure {
     pub fn new(message_zh: impl Into<String>, detail: impl Into<String>) -> Failure {
-        Failure { message_zh: message_zh.into(), detail: detail.into() }
+        Failure {
+            message_zh: message_zh.into(),
+            detail: detail.into(),
+        }
     }
 }
 
@@ -116,7 +126,10 @@ pub fn open_store(db: &Path) -> Result<Store, Failure> {
 }
 
 pub fn print_json(value: &impl serde::Serialize) {
-    println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    );
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
@@ -129,14 +142,19 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 summary.households, summary.members, summary.helpers, summary.visits, summary.ops
             );
         }
-        Command::Generate { db, households, seed } => {
+        Command::Generate {
+            db,
+            households,
+            seed,
+        } => {
             let mut store = open_store(&db)?;
             let started = std::time::Instant::now();
-            let summary = bangfu_core::demo::generate_county(&mut store, households, seed, &mut |done| {
-                if done % 10_000 == 0 {
-                    eprintln!("已生成 {done} 户");
-                }
-            })?;
+            let summary =
+                bangfu_core::demo::generate_county(&mut store, households, seed, &mut |done| {
+                    if done % 10_000 == 0 {
+                        eprintln!("已生成 {done} 户");
+                    }
+                })?;
             println!(
                 "已生成模拟县：{} 个村、{} 户、{} 人，用时 {:.1} 秒。",
                 summary.villages,
@@ -147,8 +165,17 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Changes { action } => changes::run(action)?,
         Command::Conflicts { db, json } => changes::conflicts(&db, json)?,
-        Command::Edit { db, household, set, json } => edit::edit(&db, &household, &set, json)?,
-        Command::Delete { db, household, json } => edit::delete(&db, &household, json)?,
+        Command::Edit {
+            db,
+            household,
+            set,
+            json,
+        } => edit::edit(&db, &household, &set, json)?,
+        Command::Delete {
+            db,
+            household,
+            json,
+        } => edit::delete(&db, &household, json)?,
         Command::StateHash { db, json } => {
             let store = open_store(&db)?;
             let hash = bangfu_core::sync::digest::state_hash(&store)?;
@@ -160,14 +187,21 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Search { db, text, json } => {
             let store = open_store(&db)?;
-            let query = bangfu_core::query::HouseholdQuery { text, limit: 50, ..Default::default() };
+            let query = bangfu_core::query::HouseholdQuery {
+                text,
+                limit: 50,
+                ..Default::default()
+            };
             let page = bangfu_core::query::households(&store, &query)?;
             if json {
                 print_json(&page);
             } else {
                 println!("共 {} 户", page.total);
                 for row in page.rows {
-                    println!("{}  {}  {}  {}人", row.code, row.head_name, row.head_id_number, row.members);
+                    println!(
+                        "{}  {}  {}  {}人",
+                        row.code, row.head_name, row.head_id_number, row.members
+                    );
                 }
             }
         }

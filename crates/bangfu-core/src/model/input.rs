@@ -12,7 +12,9 @@ pub struct InputError {
 }
 
 fn bad(spec: &FieldSpec, text: &str, expected: &str) -> InputError {
-    InputError { message: format!("“{}”填写的“{text}”不是{expected}", spec.label) }
+    InputError {
+        message: format!("“{}”填写的“{text}”不是{expected}", spec.label),
+    }
 }
 
 /// Full-width digits and punctuation, as Chinese input methods type them, become ASCII.
@@ -39,7 +41,10 @@ pub fn parse_input(spec: &FieldSpec, text: &str) -> Result<FieldValue, InputErro
             None => Ok(FieldValue::Text(text.to_owned())),
             Some(list) => {
                 let parts: Vec<&str> = if spec.multi {
-                    text.split([',', '、', ';', '；']).map(str::trim).filter(|p| !p.is_empty()).collect()
+                    text.split([',', '、', ';', '；'])
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                        .collect()
                 } else {
                     vec![text]
                 };
@@ -53,7 +58,10 @@ pub fn parse_input(spec: &FieldSpec, text: &str) -> Result<FieldValue, InputErro
                 Ok(FieldValue::Text(codes.join(",")))
             }
         },
-        FieldKind::Int => text.parse::<i64>().map(FieldValue::Int).map_err(|_| bad(spec, text, "整数")),
+        FieldKind::Int => text
+            .parse::<i64>()
+            .map(FieldValue::Int)
+            .map_err(|_| bad(spec, text, "整数")),
         FieldKind::Real => text
             .trim_end_matches(['元', '亩'])
             .replace(',', "")
@@ -72,7 +80,9 @@ pub fn parse_input(spec: &FieldSpec, text: &str) -> Result<FieldValue, InputErro
             .find_map(|f| NaiveDate::parse_from_str(text, f).ok())
             .map(|d| FieldValue::Text(d.format("%Y-%m-%d").to_string()))
             .ok_or_else(|| bad(spec, text, "日期（如 2024-03-01）")),
-        FieldKind::Ref => Err(InputError { message: format!("“{}”不能直接填写", spec.label) }),
+        FieldKind::Ref => Err(InputError {
+            message: format!("“{}”不能直接填写", spec.label),
+        }),
     }
 }
 
@@ -82,7 +92,10 @@ mod tests {
     use crate::model::Table;
 
     fn spec(name: &str) -> &'static FieldSpec {
-        Table::Household.field(name).or_else(|| Table::Member.field(name)).unwrap()
+        Table::Household
+            .field(name)
+            .or_else(|| Table::Member.field(name))
+            .unwrap()
     }
 
     #[test]
@@ -90,23 +103,38 @@ mod tests {
         let cases: &[(&str, &str, FieldValue)] = &[
             ("main_cause", "因病", FieldValue::Text("01".into())),
             ("main_cause", "01", FieldValue::Text("01".into())),
-            ("other_causes", "缺技术、缺资金", FieldValue::Text("07,09".into())),
+            (
+                "other_causes",
+                "缺技术、缺资金",
+                FieldValue::Text("07,09".into()),
+            ),
             ("arable_area", "３.５", FieldValue::Real(3.5)),
             ("arable_area", "2亩", FieldValue::Real(2.0)),
             ("dangerous_house", "是", FieldValue::Int(1)),
             ("plan_exit_year", "２０１９", FieldValue::Int(2019)),
-            ("phone", " 13800000000 ", FieldValue::Text("13800000000".into())),
+            (
+                "phone",
+                " 13800000000 ",
+                FieldValue::Text("13800000000".into()),
+            ),
             ("phone", "", FieldValue::Null),
         ];
         for (field, text, want) in cases {
-            assert_eq!(parse_input(spec(field), text).as_ref(), Ok(want), "{field} {text}");
+            assert_eq!(
+                parse_input(spec(field), text).as_ref(),
+                Ok(want),
+                "{field} {text}"
+            );
         }
     }
 
     #[test]
     fn bad_text_names_the_field_and_the_text() {
         let err = parse_input(spec("main_cause"), "因穷").unwrap_err();
-        assert_eq!(err.message, "“主要致贫原因”填写的“因穷”不是“致贫原因”中的一项");
+        assert_eq!(
+            err.message,
+            "“主要致贫原因”填写的“因穷”不是“致贫原因”中的一项"
+        );
         assert!(parse_input(spec("arable_area"), "三亩").is_err());
         assert!(parse_input(spec("dangerous_house"), "也许").is_err());
         assert!(parse_input(spec("household_id"), "x").is_err());

@@ -1,6 +1,7 @@
 //! The entities of the filing forms (建档立卡), their value lists and field catalog.
 
 pub mod codes;
+pub mod derived;
 mod entity;
 pub mod input;
 mod value;

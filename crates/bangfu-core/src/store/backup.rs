@@ -19,7 +19,10 @@ impl Store {
     /// Writes a consistent copy of the data file (committed state only) and rotates old ones.
     pub fn backup(&self, reason: &str) -> Result<PathBuf, StoreError> {
         let dir = backup_dir(&self.path);
-        let io = |source| StoreError::Identity { path: dir.clone(), source };
+        let io = |source| StoreError::Identity {
+            path: dir.clone(),
+            source,
+        };
         std::fs::create_dir_all(&dir).map_err(io)?;
         let stamp = chrono::DateTime::from_timestamp_millis(self.wall_ms() as i64)
             .map(|d| d.format("%Y%m%d-%H%M%S%.3f").to_string())
@@ -30,7 +33,8 @@ impl Store {
             target = dir.join(format!("{stamp}-{reason}-{n}.sqlite"));
             n += 1;
         }
-        self.conn.execute("VACUUM INTO ?1", [target.to_string_lossy().as_ref()])?;
+        self.conn
+            .execute("VACUUM INTO ?1", [target.to_string_lossy().as_ref()])?;
         let mut backups = self.backups()?;
         while backups.len() > KEEP_BACKUPS {
             let oldest = backups.remove(0);
@@ -42,7 +46,9 @@ impl Store {
     /// The backups of this data file, oldest first.
     pub fn backups(&self) -> Result<Vec<PathBuf>, StoreError> {
         let dir = backup_dir(&self.path);
-        let Ok(entries) = std::fs::read_dir(&dir) else { return Ok(Vec::new()) };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return Ok(Vec::new());
+        };
         let mut found: Vec<PathBuf> = entries
             .filter_map(Result::ok)
             .map(|e| e.path())
@@ -60,7 +66,11 @@ impl Store {
             .and_then(|m| m.modified().ok())
             .and_then(|t| t.elapsed().ok())
             .is_some_and(|age| (age.as_millis() as u64) < DAY_MS);
-        if fresh { Ok(None) } else { self.backup("daily").map(Some) }
+        if fresh {
+            Ok(None)
+        } else {
+            self.backup("daily").map(Some)
+        }
     }
 }
 

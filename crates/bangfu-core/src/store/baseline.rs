@@ -63,7 +63,14 @@ pub fn bulk_insert_plain(path: &Path, ops: &[Op]) -> rusqlite::Result<()> {
 
 /// Inserts the rows of one filed household into plain tables of the same columns, in one
 /// transaction: the baseline for filing speed.
-pub fn insert_plain_rows(conn: &mut Connection, rows: &[(crate::model::Table, uuid::Uuid, Vec<(&'static str, crate::model::FieldValue)>)]) -> rusqlite::Result<()> {
+pub fn insert_plain_rows(
+    conn: &mut Connection,
+    rows: &[(
+        crate::model::Table,
+        uuid::Uuid,
+        Vec<(&'static str, crate::model::FieldValue)>,
+    )],
+) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
     for (table, id, fields) in rows {
         let names: Vec<&str> = fields.iter().map(|(n, _)| *n).collect();
@@ -76,7 +83,8 @@ pub fn insert_plain_rows(conn: &mut Connection, rows: &[(crate::model::Table, uu
         );
         let idv = crate::model::FieldValue::Bytes(id.as_bytes().to_vec());
         let values = std::iter::once(&idv).chain(fields.iter().map(|(_, v)| v));
-        tx.prepare_cached(&sql)?.execute(rusqlite::params_from_iter(values))?;
+        tx.prepare_cached(&sql)?
+            .execute(rusqlite::params_from_iter(values))?;
     }
     tx.commit()
 }

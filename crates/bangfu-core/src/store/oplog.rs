@@ -32,7 +32,9 @@ impl Store {
     /// The name of every device whose ops this copy holds.
     pub fn device_names(&self) -> Result<BTreeMap<Uuid, String>, StoreError> {
         let mut stmt = self.conn.prepare_cached("SELECT id, name FROM device")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?)))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?))
+        })?;
         let mut names = BTreeMap::new();
         for row in rows {
             let (id, name) = row?;

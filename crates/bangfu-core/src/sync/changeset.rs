@@ -77,7 +77,8 @@ impl UserFacing for ChangesetError {
                 "这个同步文件的格式版本是 {v}，本程序只认识到 {FORMAT_VERSION}，请升级本程序后再导入。未导入任何内容。"
             ),
             ChangesetError::Truncated => {
-                "同步文件不完整（可能拷贝时 U 盘被拔出），未导入任何内容。请重新拷贝后再导入。".into()
+                "同步文件不完整（可能拷贝时 U 盘被拔出），未导入任何内容。请重新拷贝后再导入。"
+                    .into()
             }
             ChangesetError::Altered => {
                 "同步文件已损坏或被改动过（校验不符），未导入任何内容。请让对方重新导出。".into()
@@ -125,8 +126,14 @@ impl<'a> Reader<'a> {
     }
 
     fn bytes(&mut self, n: usize) -> Result<&'a [u8], ChangesetError> {
-        let end = self.pos.checked_add(n).ok_or(ChangesetError::Malformed("length"))?;
-        let slice = self.buf.get(self.pos..end).ok_or(ChangesetError::Malformed("length"))?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .ok_or(ChangesetError::Malformed("length"))?;
+        let slice = self
+            .buf
+            .get(self.pos..end)
+            .ok_or(ChangesetError::Malformed("length"))?;
         self.pos = end;
         Ok(slice)
     }
@@ -145,7 +152,10 @@ impl<'a> Reader<'a> {
     }
 
     fn value(&mut self) -> Result<FieldValue, ChangesetError> {
-        let tag = *self.bytes(1)?.first().ok_or(ChangesetError::Malformed("value"))?;
+        let tag = *self
+            .bytes(1)?
+            .first()
+            .ok_or(ChangesetError::Malformed("value"))?;
         Ok(match tag {
             0 => FieldValue::Null,
             1 => {
@@ -153,8 +163,10 @@ impl<'a> Reader<'a> {
                 FieldValue::Int(((z >> 1) as i64) ^ -((z & 1) as i64))
             }
             2 => {
-                let b: [u8; 8] =
-                    self.bytes(8)?.try_into().map_err(|_| ChangesetError::Malformed("real"))?;
+                let b: [u8; 8] = self
+                    .bytes(8)?
+                    .try_into()
+                    .map_err(|_| ChangesetError::Malformed("real"))?;
                 FieldValue::Real(f64::from_le_bytes(b))
             }
             3 => {
@@ -178,7 +190,8 @@ impl<'a> Reader<'a> {
             let origin = *origins
                 .get(self.len()?)
                 .ok_or(ChangesetError::Malformed("origin ref"))?;
-            let seq = i64::try_from(self.varint()?).map_err(|_| ChangesetError::Malformed("seq"))?;
+            let seq =
+                i64::try_from(self.varint()?).map_err(|_| ChangesetError::Malformed("seq"))?;
             out.push(OpId { origin, seq });
         }
         Ok(out)
@@ -199,11 +212,16 @@ fn encode_body(ops: &[Op]) -> Vec<u8> {
     };
     for op in ops {
         note_origin(op.id.origin);
-        op.preds.iter().chain(&op.seen).for_each(|p| note_origin(p.origin));
-        field_ref.entry((op.table, op.field.as_str())).or_insert_with(|| {
-            fields.push((op.table, op.field.as_str()));
-            fields.len() - 1
-        });
+        op.preds
+            .iter()
+            .chain(&op.seen)
+            .for_each(|p| note_origin(p.origin));
+        field_ref
+            .entry((op.table, op.field.as_str()))
+            .or_insert_with(|| {
+                fields.push((op.table, op.field.as_str()));
+                fields.len() - 1
+            });
     }
     let mut out = Vec::with_capacity(ops.len() * 48);
     put_varint(&mut out, origins.len() as u64);
@@ -225,10 +243,19 @@ fn encode_body(ops: &[Op]) -> Vec<u8> {
         }
     };
     for op in ops {
-        put_varint(&mut out, origin_ref.get(&op.id.origin).copied().unwrap_or(0) as u64);
+        put_varint(
+            &mut out,
+            origin_ref.get(&op.id.origin).copied().unwrap_or(0) as u64,
+        );
         put_varint(&mut out, op.id.seq as u64);
         put_varint(&mut out, op.hlc.0);
-        put_varint(&mut out, field_ref.get(&(op.table, op.field.as_str())).copied().unwrap_or(0) as u64);
+        put_varint(
+            &mut out,
+            field_ref
+                .get(&(op.table, op.field.as_str()))
+                .copied()
+                .unwrap_or(0) as u64,
+        );
         out.extend_from_slice(op.row.as_bytes());
         put_value(&mut out, &op.value);
         put_ids(&mut out, &op.preds);
@@ -249,7 +276,8 @@ fn decode_body(body: &[u8], expected: u64) -> Result<Vec<Op>, ChangesetError> {
     for _ in 0..n_fields {
         let table = i64::try_from(r.varint()?).map_err(|_| ChangesetError::Malformed("table"))?;
         let n = r.len()?;
-        let name = std::str::from_utf8(r.bytes(n)?).map_err(|_| ChangesetError::Malformed("field"))?;
+        let name =
+            std::str::from_utf8(r.bytes(n)?).map_err(|_| ChangesetError::Malformed("field"))?;
         fields.push((table, name.to_owned()));
     }
     let count = r.varint()?;
@@ -258,19 +286,32 @@ fn decode_body(body: &[u8], expected: u64) -> Result<Vec<Op>, ChangesetError> {
     }
     let mut ops = Vec::with_capacity(usize::try_from(count.min(1 << 24)).unwrap_or(0));
     for _ in 0..count {
-        let origin = *origins.get(r.len()?).ok_or(ChangesetError::Malformed("origin ref"))?;
+        let origin = *origins
+            .get(r.len()?)
+            .ok_or(ChangesetError::Malformed("origin ref"))?;
         let seq = i64::try_from(r.varint()?).map_err(|_| ChangesetError::Malformed("seq"))?;
         if seq <= 0 {
             return Err(ChangesetError::Malformed("seq"));
         }
         let hlc = Hlc(r.varint()?);
-        let (table, field) =
-            fields.get(r.len()?).cloned().ok_or(ChangesetError::Malformed("field ref"))?;
+        let (table, field) = fields
+            .get(r.len()?)
+            .cloned()
+            .ok_or(ChangesetError::Malformed("field ref"))?;
         let row = r.uuid()?;
         let value = r.value()?;
         let preds = r.ids(&origins)?;
         let seen = r.ids(&origins)?;
-        ops.push(Op { id: OpId { origin, seq }, hlc, table, row, field, value, preds, seen });
+        ops.push(Op {
+            id: OpId { origin, seq },
+            hlc,
+            table,
+            row,
+            field,
+            value,
+            preds,
+            seen,
+        });
     }
     if r.pos != body.len() {
         return Err(ChangesetError::Malformed("trailing bytes"));
@@ -322,7 +363,10 @@ pub fn read_header(file: &[u8]) -> Result<(Header, &[u8]), ChangesetError> {
     let mut body_len = [0u8; 8];
     body_len.copy_from_slice(&file[14..22]);
     let body_len = u64::from_le_bytes(body_len);
-    let declared = (fixed as u64).saturating_add(header_len).saturating_add(body_len).saturating_add(32);
+    let declared = (fixed as u64)
+        .saturating_add(header_len)
+        .saturating_add(body_len)
+        .saturating_add(32);
     if (file.len() as u64) < declared {
         return Err(ChangesetError::Truncated);
     }
@@ -334,7 +378,9 @@ pub fn read_header(file: &[u8]) -> Result<(Header, &[u8]), ChangesetError> {
         return Err(ChangesetError::Altered);
     }
     let header_end = fixed + header_len as usize;
-    let header_bytes = content.get(fixed..header_end).ok_or(ChangesetError::Truncated)?;
+    let header_bytes = content
+        .get(fixed..header_end)
+        .ok_or(ChangesetError::Truncated)?;
     let header: Header =
         serde_json::from_slice(header_bytes).map_err(|_| ChangesetError::Malformed("header"))?;
     let body = &content[header_end..];
@@ -437,11 +483,17 @@ mod tests {
 
     #[test]
     fn other_files_and_other_versions_get_their_own_error() {
-        assert_eq!(decode(b"PK\x03\x04 an Excel file"), Err(ChangesetError::NotAChangeset));
+        assert_eq!(
+            decode(b"PK\x03\x04 an Excel file"),
+            Err(ChangesetError::NotAChangeset)
+        );
         let mut file = encode(header(), &sample_ops());
         file[8] = 9;
         assert_eq!(decode(&file), Err(ChangesetError::UnknownFormat(9)));
         let file = encode(header(), &sample_ops());
-        assert_eq!(decode(&file[..file.len() - 40]), Err(ChangesetError::Truncated));
+        assert_eq!(
+            decode(&file[..file.len() - 40]),
+            Err(ChangesetError::Truncated)
+        );
     }
 }

@@ -73,5 +73,9 @@ pub fn state_hash(store: &Store) -> Result<String, StoreError> {
             feed(&mut hasher, &FieldValue::from_sql(r.get_ref(i)?));
         }
     }
-    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }

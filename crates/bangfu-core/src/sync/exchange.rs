@@ -48,7 +48,10 @@ pub struct ExportSummary {
 
 /// Writes a changeset of everything a peer with vector `peer` lacks (everything if `None`).
 /// A township's export relays the ops of all its villages: it holds them, so they go.
-pub fn export_changeset(store: &Store, peer: Option<&VersionVector>) -> Result<(Vec<u8>, ExportSummary), SyncError> {
+pub fn export_changeset(
+    store: &Store,
+    peer: Option<&VersionVector>,
+) -> Result<(Vec<u8>, ExportSummary), SyncError> {
     let empty = VersionVector::new();
     let ops = store.ops_missing_from(peer.unwrap_or(&empty))?;
     let device_names = store.device_names()?;
@@ -64,7 +67,11 @@ pub fn export_changeset(store: &Store, peer: Option<&VersionVector>) -> Result<(
         body_sha256: String::new(),
     };
     let bytes = changeset::encode(header, &ops);
-    let summary = ExportSummary { ops: ops.len() as u64, bytes: bytes.len() as u64, whole: peer.is_none() };
+    let summary = ExportSummary {
+        ops: ops.len() as u64,
+        bytes: bytes.len() as u64,
+        whole: peer.is_none(),
+    };
     Ok((bytes, summary))
 }
 
@@ -103,7 +110,10 @@ impl ImportSummary {
     /// One line for the station's screen.
     pub fn message_zh(&self) -> String {
         if self.already_had_everything {
-            return format!("来自“{}”的同步文件已导入过，本次没有新内容。", self.source_name);
+            return format!(
+                "来自“{}”的同步文件已导入过，本次没有新内容。",
+                self.source_name
+            );
         }
         let mut text = format!(
             "已导入来自“{}”的同步文件：新增 {} 户、更新 {} 户，新增 {} 人、更新 {} 人。",
@@ -117,10 +127,16 @@ impl ImportSummary {
             text.push_str(&format!("待处理冲突 {} 项。", self.open_review_items));
         }
         if self.duplicate_people > 0 {
-            text.push_str(&format!("发现 {} 个证件号码在多户重复登记。", self.duplicate_people));
+            text.push_str(&format!(
+                "发现 {} 个证件号码在多户重复登记。",
+                self.duplicate_people
+            ));
         }
         if self.duplicate_household_codes > 0 {
-            text.push_str(&format!("发现 {} 个户编号在同村重复。", self.duplicate_household_codes));
+            text.push_str(&format!(
+                "发现 {} 个户编号在同村重复。",
+                self.duplicate_household_codes
+            ));
         }
         if self.future_clock_ops > 0 {
             text.push_str(&format!(
@@ -140,7 +156,9 @@ impl ImportSummary {
 
 /// Whether every op the writer held is already here.
 fn covered_by(local: &VersionVector, covered: &VersionVector) -> bool {
-    covered.iter().all(|(origin, seq)| local.get(origin).is_some_and(|have| have >= seq))
+    covered
+        .iter()
+        .all(|(origin, seq)| local.get(origin).is_some_and(|have| have >= seq))
 }
 
 /// Imports one changeset file: checked whole first, then a backup, then one transaction.
@@ -163,8 +181,9 @@ pub fn import_changeset(store: &mut Store, file: &[u8]) -> Result<ImportSummary,
     summary.unknown_field_ops = ops
         .iter()
         .filter(|op| {
-            crate::model::Table::from_code(op.table)
-                .is_none_or(|t| op.field != crate::model::DELETED_FIELD && t.field(&op.field).is_none())
+            crate::model::Table::from_code(op.table).is_none_or(|t| {
+                op.field != crate::model::DELETED_FIELD && t.field(&op.field).is_none()
+            })
         })
         .count() as u64;
     summary.backup = Some(store.backup("before-import")?);
@@ -185,7 +204,8 @@ pub fn import_changeset(store: &mut Store, file: &[u8]) -> Result<ImportSummary,
 
 fn fill_counts(store: &Store, summary: &mut ImportSummary) -> Result<(), StoreError> {
     let conn = store.conn();
-    summary.open_review_items = conn.query_row("SELECT count(*) FROM review_item", [], |r| r.get(0))?;
+    summary.open_review_items =
+        conn.query_row("SELECT count(*) FROM review_item", [], |r| r.get(0))?;
     summary.duplicate_people = conn.query_row(
         "SELECT count(*) FROM (SELECT m.id_number FROM member m JOIN household h ON h.id = m.household_id
              WHERE m.deleted = 0 AND h.deleted = 0 AND coalesce(m.id_number, '') <> ''
@@ -206,7 +226,12 @@ fn remember_peer(store: &Store, header: &Header) -> Result<(), StoreError> {
     let covered = serde_json::to_string(&header.covered).unwrap_or_default();
     store.conn().execute(
         "INSERT OR REPLACE INTO peer (device, name, covered, updated_ms) VALUES (?1, ?2, ?3, ?4)",
-        params![header.source_device.as_bytes().as_slice(), header.source_name, covered, store.wall_ms() as i64],
+        params![
+            header.source_device.as_bytes().as_slice(),
+            header.source_name,
+            covered,
+            store.wall_ms() as i64
+        ],
     )?;
     // Name the devices whose ops arrived, so review screens can say who wrote what.
     for (id, name) in &header.device_names {

@@ -4,8 +4,8 @@ pub mod changeset;
 pub mod digest;
 pub mod exchange;
 pub mod hlc;
-pub mod review;
 pub mod op;
+pub mod review;
 
 pub use hlc::{Hlc, HlcClock};
 pub use op::{Op, OpId};

@@ -41,11 +41,21 @@ fn household_code(store: &Store, table: Option<Table>, row: &[u8]) -> Result<Str
     let sql = match table {
         Some(Table::Household) => "SELECT code FROM household WHERE id = ?1",
         Some(t) if crate::model::household_ref_field(t).is_some() => match t {
-            Table::Member => "SELECT h.code FROM member x JOIN household h ON h.id = x.household_id WHERE x.id = ?1",
-            Table::Income => "SELECT h.code FROM income x JOIN household h ON h.id = x.household_id WHERE x.id = ?1",
-            Table::Pairing => "SELECT h.code FROM pairing x JOIN household h ON h.id = x.household_id WHERE x.id = ?1",
-            Table::Measure => "SELECT h.code FROM measure x JOIN household h ON h.id = x.household_id WHERE x.id = ?1",
-            _ => "SELECT h.code FROM visit x JOIN household h ON h.id = x.household_id WHERE x.id = ?1",
+            Table::Member => {
+                "SELECT h.code FROM member x JOIN household h ON h.id = x.household_id WHERE x.id = ?1"
+            }
+            Table::Income => {
+                "SELECT h.code FROM income x JOIN household h ON h.id = x.household_id WHERE x.id = ?1"
+            }
+            Table::Pairing => {
+                "SELECT h.code FROM pairing x JOIN household h ON h.id = x.household_id WHERE x.id = ?1"
+            }
+            Table::Measure => {
+                "SELECT h.code FROM measure x JOIN household h ON h.id = x.household_id WHERE x.id = ?1"
+            }
+            _ => {
+                "SELECT h.code FROM visit x JOIN household h ON h.id = x.household_id WHERE x.id = ?1"
+            }
         },
         _ => return Ok(String::new()),
     };
@@ -66,7 +76,9 @@ pub fn review_items(store: &Store) -> Result<Vec<ReviewItem>, StoreError> {
          JOIN field_name f ON f.idx = r.field ORDER BY r.tbl, r.row, f.name",
     )?;
     let items: Vec<(Vec<u8>, i64, i64, i64, String)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
         .collect::<Result<_, _>>()?;
     let mut heads_stmt = conn.prepare(
         "SELECT o.val, d.name, d.id, o.hlc FROM head h
@@ -78,7 +90,12 @@ pub fn review_items(store: &Store) -> Result<Vec<ReviewItem>, StoreError> {
         let table = Table::from_code(tbl);
         let mut values: Vec<(FieldValue, String, Vec<u8>, i64)> = heads_stmt
             .query_map(rusqlite::params![row, field], |r| {
-                Ok((FieldValue::from_sql(r.get_ref(0)?), r.get(1)?, r.get(2)?, r.get(3)?))
+                Ok((
+                    FieldValue::from_sql(r.get_ref(0)?),
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                ))
             })?
             .collect::<Result<_, _>>()?;
         values.sort_by(|a, b| (b.3, &b.2).cmp(&(a.3, &a.2)));
@@ -90,7 +107,11 @@ pub fn review_items(store: &Store) -> Result<Vec<ReviewItem>, StoreError> {
         };
         let shown_value = |v: &FieldValue| -> String {
             if name == DELETED_FIELD {
-                return if *v == FieldValue::Int(1) { "已删除".into() } else { "保留".into() };
+                return if *v == FieldValue::Int(1) {
+                    "已删除".into()
+                } else {
+                    "保留".into()
+                };
             }
             match (spec.and_then(|s| s.codes), v) {
                 (Some(list), FieldValue::Text(code)) => {
@@ -100,7 +121,11 @@ pub fn review_items(store: &Store) -> Result<Vec<ReviewItem>, StoreError> {
             }
         };
         out.push(ReviewItem {
-            kind: if kind == 2 { "edit_of_deleted" } else { "conflict" },
+            kind: if kind == 2 {
+                "edit_of_deleted"
+            } else {
+                "conflict"
+            },
             table: table.map_or("", Table::label).to_owned(),
             row_id: Uuid::from_slice(&row).unwrap_or_default().to_string(),
             household_code: household_code(store, table, &row)?,
