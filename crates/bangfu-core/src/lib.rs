@@ -2,8 +2,10 @@
 //! help-contact cards and reports. It knows nothing of Tauri, HTTP or any UI.
 
 pub mod error;
+pub mod filing;
 pub mod model;
 pub mod query;
+pub mod report;
 pub mod store;
 pub mod sync;
 pub mod validate;
