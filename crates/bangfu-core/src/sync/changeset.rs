@@ -496,4 +496,36 @@ mod tests {
             Err(ChangesetError::Truncated)
         );
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Arbitrary bytes never panic the decoder and never yield ops.
+        #[test]
+        fn arbitrary_bytes_are_refused_cleanly(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..4096)) {
+            proptest::prop_assert!(decode(&bytes).is_err());
+        }
+
+        /// A body that passes the checksums but is garbage (a writer bug, not a damaged
+        /// file) is refused cleanly too.
+        #[test]
+        fn garbage_bodies_with_valid_framing_are_refused(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048), count in 0u64..50) {
+            let mut h = header();
+            h.op_count = count;
+            h.body_sha256 = hex(&Sha256::digest(&body));
+            let header_json = serde_json::to_vec(&h).unwrap();
+            let mut file = MAGIC.to_vec();
+            file.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+            file.extend_from_slice(&(header_json.len() as u32).to_le_bytes());
+            file.extend_from_slice(&(body.len() as u64).to_le_bytes());
+            file.extend_from_slice(&header_json);
+            file.extend_from_slice(&body);
+            let trailer = Sha256::digest(&file);
+            file.extend_from_slice(&trailer);
+            // Either refused, or (by chance) a valid empty stream.
+            if let Ok((_, ops)) = decode(&file) {
+                proptest::prop_assert_eq!(ops.len() as u64, count);
+            }
+        }
+    }
 }
