@@ -154,6 +154,14 @@ impl Store {
     /// Starts writing under a fresh device id. Ops of the old identity stay as they are.
     fn new_identity(&mut self, name: &str) -> Result<(), StoreError> {
         let id = Uuid::now_v7();
+        // A device is never nameless on review screens: until someone names it, it is called
+        // by the start of its id.
+        let fallback = format!("未命名设备-{}", &id.simple().to_string()[24..]);
+        let name = if name.trim().is_empty() {
+            fallback.as_str()
+        } else {
+            name
+        };
         let tx = self.conn.transaction()?;
         tx.execute(
             "INSERT INTO device (id, name) VALUES (?1, ?2)",

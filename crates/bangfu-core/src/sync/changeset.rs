@@ -147,6 +147,11 @@ impl<'a> Reader<'a> {
         Ok(n)
     }
 
+    /// An index into a table read earlier; bounded by that table, not by the bytes left.
+    fn index(&mut self) -> Result<usize, ChangesetError> {
+        usize::try_from(self.varint()?).map_err(|_| ChangesetError::Malformed("index"))
+    }
+
     fn uuid(&mut self) -> Result<Uuid, ChangesetError> {
         Uuid::from_slice(self.bytes(16)?).map_err(|_| ChangesetError::Malformed("uuid"))
     }
@@ -188,7 +193,7 @@ impl<'a> Reader<'a> {
         let mut out = Vec::with_capacity(n);
         for _ in 0..n {
             let origin = *origins
-                .get(self.len()?)
+                .get(self.index()?)
                 .ok_or(ChangesetError::Malformed("origin ref"))?;
             let seq =
                 i64::try_from(self.varint()?).map_err(|_| ChangesetError::Malformed("seq"))?;
@@ -287,7 +292,7 @@ fn decode_body(body: &[u8], expected: u64) -> Result<Vec<Op>, ChangesetError> {
     let mut ops = Vec::with_capacity(usize::try_from(count.min(1 << 24)).unwrap_or(0));
     for _ in 0..count {
         let origin = *origins
-            .get(r.len()?)
+            .get(r.index()?)
             .ok_or(ChangesetError::Malformed("origin ref"))?;
         let seq = i64::try_from(r.varint()?).map_err(|_| ChangesetError::Malformed("seq"))?;
         if seq <= 0 {
@@ -295,7 +300,7 @@ fn decode_body(body: &[u8], expected: u64) -> Result<Vec<Op>, ChangesetError> {
         }
         let hlc = Hlc(r.varint()?);
         let (table, field) = fields
-            .get(r.len()?)
+            .get(r.index()?)
             .cloned()
             .ok_or(ChangesetError::Malformed("field ref"))?;
         let row = r.uuid()?;
@@ -466,6 +471,23 @@ mod tests {
         assert_eq!(back, ops);
         assert_eq!(h.op_count, 3);
         assert_eq!(h.source_name, "新文村-笔记本1");
+    }
+
+    /// Regression: a field index larger than the bytes left after it was taken for a bad
+    /// length, and a county-sized file was refused.
+    #[test]
+    fn indexes_past_the_remaining_byte_count_decode() {
+        let base = sample_ops();
+        let mut ops = Vec::new();
+        for i in 0..300 {
+            let mut op = base[0].clone();
+            op.id.seq = i + 1;
+            op.field = format!("field_{i}");
+            op.value = FieldValue::Null;
+            ops.push(op);
+        }
+        let file = encode(header(), &ops);
+        assert_eq!(decode(&file).map(|(_, o)| o), Ok(ops));
     }
 
     #[test]
