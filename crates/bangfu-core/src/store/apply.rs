@@ -176,6 +176,23 @@ impl<'a> Applier<'a> {
         Ok(true)
     }
 
+    /// Marks every field of a row for materializing again from its heads, as after an upgrade
+    /// taught this version fields an older one kept only in the op log.
+    pub fn touch_row(&mut self, row: Uuid, table: i64) -> rusqlite::Result<()> {
+        let conn = self.conn;
+        let state = match self.rows.entry(row) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => {
+                let state = load_row(conn, self.dict, row, table)?;
+                self.order.push(row);
+                e.insert(state)
+            }
+        };
+        let fields: Vec<i64> = state.heads.keys().copied().collect();
+        state.touched.extend(fields);
+        Ok(())
+    }
+
     /// Brings the materialized tables, review queue, indexes and version vector up to date
     /// with every op applied so far.
     pub fn finish(mut self) -> rusqlite::Result<ApplyStats> {

@@ -113,6 +113,11 @@ impl Store {
             identity_change: None,
         };
         store.load_identity(options.device_name.as_deref())?;
+        if version > 0 && version < migrate::latest_version() {
+            // An upgrade may have added columns for fields the op log already holds (written
+            // by a newer version elsewhere): show them now.
+            store.rematerialize()?;
+        }
         Ok(store)
     }
 
@@ -188,6 +193,26 @@ impl Store {
             Some(registry) => registry.record(self.device.id, &self.path, self.last_seq),
             None => Ok(()),
         }
+    }
+
+    /// Rebuilds every materialized row from the heads of the op log, in one transaction.
+    pub fn rematerialize(&mut self) -> Result<(), StoreError> {
+        let wall = self.wall_ms();
+        let mut clock = self.clock;
+        let tx = self.conn.transaction()?;
+        let rows: Vec<(Vec<u8>, i64)> = tx
+            .prepare("SELECT DISTINCT h.row, o.tbl FROM head h JOIN op o ON o.origin = h.origin AND o.seq = h.seq")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut applier = apply::Applier::new(&tx, &mut self.dict, &mut clock, wall);
+        for (row, table) in rows {
+            if let Ok(row) = Uuid::from_slice(&row) {
+                applier.touch_row(row, table)?;
+            }
+        }
+        applier.finish()?;
+        tx.commit()?;
+        Ok(())
     }
 
     pub fn rename_device(&mut self, name: &str) -> Result<(), StoreError> {

@@ -433,3 +433,38 @@ fn every_catalog_field_has_a_column() {
     let _ = params![1];
     assert_eq!(Household::TABLE, Table::Household);
 }
+
+#[test]
+fn fields_of_a_newer_version_are_kept_relayed_and_shown_after_a_rebuild() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    let h = household("530826103201001");
+    a.put(&h).unwrap();
+    let mut ops = a.ops_missing_from(&VersionVector::new()).unwrap();
+    // An op of a field this version does not know, from a newer laptop.
+    let mut newer = ops[0].clone();
+    newer.id = crate::sync::OpId {
+        origin: Uuid::now_v7(),
+        seq: 1,
+    };
+    newer.field = "toilet_renovated_year".into();
+    newer.value = FieldValue::Int(2025);
+    ops.push(newer.clone());
+    let mut b = open(&dir, "b");
+    b.apply_remote(&ops).unwrap();
+    assert_eq!(b.get::<Household>(h.id).unwrap(), h);
+    // Kept and relayed to the next copy.
+    let relayed = b.ops_missing_from(&VersionVector::new()).unwrap();
+    assert!(
+        relayed
+            .iter()
+            .any(|o| o.field == "toilet_renovated_year" && o.value == FieldValue::Int(2025))
+    );
+    // A rebuild restores materialized values from the heads (what an upgrade does once its
+    // migration has added the column).
+    b.conn()
+        .execute("UPDATE household SET group_name = NULL", [])
+        .unwrap();
+    b.rematerialize().unwrap();
+    assert_eq!(b.get::<Household>(h.id).unwrap().group_name, "上寨组");
+}
