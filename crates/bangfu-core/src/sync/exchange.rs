@@ -203,23 +203,34 @@ pub fn import_changeset(store: &mut Store, file: &[u8]) -> Result<ImportSummary,
 }
 
 fn fill_counts(store: &Store, summary: &mut ImportSummary) -> Result<(), StoreError> {
-    let conn = store.conn();
     summary.open_review_items =
-        conn.query_row("SELECT count(*) FROM review_item", [], |r| r.get(0))?;
-    summary.duplicate_people = conn.query_row(
+        store
+            .conn()
+            .query_row("SELECT count(*) FROM review_item", [], |r| r.get(0))?;
+    let (people, codes) = duplicate_counts(store)?;
+    summary.duplicate_people = people;
+    summary.duplicate_household_codes = codes;
+    Ok(())
+}
+
+/// Resident ID numbers filed in more than one live household, and household codes used by
+/// more than one live household of a village. Both are kept and reported, never dropped.
+pub fn duplicate_counts(store: &Store) -> Result<(i64, i64), StoreError> {
+    let conn = store.conn();
+    let people = conn.query_row(
         "SELECT count(*) FROM (SELECT m.id_number FROM member m JOIN household h ON h.id = m.household_id
              WHERE m.deleted = 0 AND h.deleted = 0 AND coalesce(m.id_number, '') <> ''
              GROUP BY m.id_number HAVING count(DISTINCT m.household_id) > 1)",
         [],
         |r| r.get(0),
     )?;
-    summary.duplicate_household_codes = conn.query_row(
+    let codes = conn.query_row(
         "SELECT count(*) FROM (SELECT code FROM household WHERE deleted = 0 AND coalesce(code, '') <> ''
              GROUP BY village_id, code HAVING count(*) > 1)",
         [],
         |r| r.get(0),
     )?;
-    Ok(())
+    Ok((people, codes))
 }
 
 fn remember_peer(store: &Store, header: &Header) -> Result<(), StoreError> {
