@@ -4,7 +4,9 @@
 
 mod cadres;
 mod county;
+mod help;
 mod household;
+mod income;
 mod names;
 mod people;
 mod village;

@@ -141,14 +141,13 @@ pub fn title(rng: &mut impl Rng, level: &str) -> &'static str {
     titles.choose(rng).copied().unwrap_or("干部")
 }
 
-/// 发展意向 as households state them.
+/// 发展意向 as households state them: the industry they want to build up.
 pub const INTENTS: &[&str] = &[
     "养殖生猪",
     "种植茶叶",
     "种植咖啡",
     "种植核桃",
     "养殖黄牛",
-    "外出务工",
     "种植甘蔗",
     "养殖山羊",
     "种植蔬菜",
@@ -164,7 +163,7 @@ pub const FOUND_GENERAL: &[&str] = &[
     "核对家庭成员信息，无变化",
     "了解两不愁三保障落实情况，吃穿不愁",
     "家中人员外出务工，与在家老人了解情况",
-    "查看产业发展情况，{intent}长势良好",
+    "查看产业发展情况，{intent}情况良好",
 ];
 pub const FOUND_HEALTH: &[&str] = &["家中有病人，了解就医和报销情况", "病人病情稳定，按时服药"];
 pub const FOUND_SCHOOL: &[&str] = &["了解子女上学情况，在校表现良好", "询问学生资助是否到位"];

@@ -207,9 +207,14 @@ fn copy_daughter(g: &mut Gen, filed: &mut [Filed]) {
         return;
     };
     let home_id = home.household.id;
-    let Some(surname) = home.members.first().and_then(|m| m.name.chars().next()) else {
+    let Some(parent) = home.members.first() else {
         return;
     };
+    let Some(surname) = parent.name.chars().next() else {
+        return;
+    };
+    // The daughter is of her father's 民族 in both registers.
+    let ethnicity = parent.ethnicity.clone();
     let Some(married) = filed.get_mut(DAUGHTER_MARRIED - 1) else {
         return;
     };
@@ -221,6 +226,7 @@ fn copy_daughter(g: &mut Gen, filed: &mut [Filed]) {
     };
     let given: String = bride.name.chars().skip(1).collect();
     bride.name = format!("{surname}{given}");
+    bride.ethnicity = ethnicity;
     let at_home = Member {
         id: g.row_id(FILED_ON),
         household_id: Some(home_id),
