@@ -236,14 +236,30 @@ impl<'a> Applier<'a> {
                 } else {
                     *self.stats.new_rows.entry(label).or_default() += 1;
                 }
-                let before = household_of(conn, table, row)?;
+                // A row new to this copy has no earlier household; the new one is in `cols`.
+                let before = if state.existed { household_of(conn, table, row)? } else { None };
+                let is_member = table == Table::Member;
+                let reindex = is_member
+                    && cols.iter().any(|(n, _)| matches!(*n, "name" | "id_number" | DELETED_FIELD));
+                if is_member && let Some((_, name)) = cols.iter().find(|(n, _)| *n == "name") {
+                    let name = match name {
+                        FieldValue::Text(t) => t.as_str(),
+                        _ => "",
+                    };
+                    cols.push(("initials", FieldValue::Text(name_initials(name))));
+                }
                 if !cols.is_empty() {
                     upsert(conn, table, row, &cols)?;
                 }
-                let after = household_of(conn, table, row)?;
+                let after = match cols.iter().find(|(n, _)| *n == "household_id") {
+                    Some((_, FieldValue::Bytes(b))) => Uuid::from_slice(b).ok(),
+                    Some(_) => None,
+                    None if table == Table::Household => Some(row),
+                    None => before,
+                };
                 dirty_households.extend(before.into_iter().chain(after));
-                if table == Table::Member {
-                    index_member(conn, row)?;
+                if reindex {
+                    index_member(conn, row, state.existed)?;
                 }
             }
             self.update_review(&state, row, deleted_idx)?;
@@ -265,8 +281,16 @@ impl<'a> Applier<'a> {
     ) -> rusqlite::Result<()> {
         let conn = self.conn;
         let row_bytes = row.as_bytes().as_slice();
+        // Only a row this copy already held can have open items to close.
+        let may_have_items = state.existed
+            && conn
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM review_item WHERE row = ?1)")?
+                .query_row([row_bytes], |r| r.get::<_, bool>(0))?;
         for &field in &state.touched {
             let count = state.heads.get(&field).map_or(0, Vec::len);
+            if count <= 1 && !may_have_items {
+                continue;
+            }
             if count > 1 {
                 conn.prepare_cached(
                     "INSERT OR IGNORE INTO review_item (row, field, kind, tbl) VALUES (?1, ?2, 1, ?3)",
@@ -307,7 +331,7 @@ impl<'a> Applier<'a> {
             )?
             .execute(params![row_bytes, deleted_idx, state.table])?;
             self.stats.open_review_items += 1;
-        } else {
+        } else if may_have_items {
             conn.prepare_cached(
                 "DELETE FROM review_item WHERE row = ?1 AND field = ?2 AND kind = 2",
             )?
@@ -429,7 +453,8 @@ pub fn name_initials(name: &str) -> String {
         .collect()
 }
 
-fn index_member(conn: &Connection, row: Uuid) -> rusqlite::Result<()> {
+/// Keeps the member's trigram search entry current (initials were written with the row).
+fn index_member(conn: &Connection, row: Uuid, existed: bool) -> rusqlite::Result<()> {
     let found: Option<(i64, Option<String>, Option<String>, i64)> = conn
         .prepare_cached("SELECT rowid, name, id_number, deleted FROM member WHERE id = ?1")?
         .query_row([row.as_bytes().as_slice()], |r| {
@@ -441,10 +466,10 @@ fn index_member(conn: &Connection, row: Uuid) -> rusqlite::Result<()> {
     };
     let name = name.unwrap_or_default();
     let initials = name_initials(&name);
-    conn.prepare_cached("UPDATE member SET initials = ?2 WHERE rowid = ?1")?
-        .execute(params![rowid, initials])?;
-    conn.prepare_cached("DELETE FROM person_fts WHERE rowid = ?1")?
-        .execute([rowid])?;
+    if existed {
+        conn.prepare_cached("DELETE FROM person_fts WHERE rowid = ?1")?
+            .execute([rowid])?;
+    }
     if deleted == 0 {
         let text = format!("{name} {initials} {}", id_number.unwrap_or_default());
         conn.prepare_cached("INSERT INTO person_fts (rowid, text) VALUES (?1, ?2)")?
