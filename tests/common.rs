@@ -1,15 +1,18 @@
 //! What the black-box tests share: stores in a scratch folder with their own identity registry.
 
+// Test helpers may panic on setup failures: that is how a test reports them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 
 use bangfu_core::store::{OpenOptions, Store};
 
 /// A scratch folder, in memory when the machine has /dev/shm (these tests fsync a lot).
 pub fn scratch() -> tempfile::TempDir {
-    if Path::new("/dev/shm").is_dir() {
-        if let Ok(dir) = tempfile::tempdir_in("/dev/shm") {
-            return dir;
-        }
+    if Path::new("/dev/shm").is_dir()
+        && let Ok(dir) = tempfile::tempdir_in("/dev/shm")
+    {
+        return dir;
     }
     tempfile::tempdir().expect("temp dir")
 }

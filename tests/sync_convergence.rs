@@ -2,6 +2,9 @@
 //! resolutions, files exchanged with duplicates, reordering, loss and staleness, clocks skewed
 //! by weeks. After a full exchange every replica holds the same tables and review queue.
 
+// Test helpers may panic on setup failures: that is how a test reports them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,6 +1,9 @@
 //! Sync scenarios read from `fixtures/scenarios/*.json`: laptops and stations file, edit,
 //! delete, export and import; each scenario states what every copy must hold afterwards.
 
+// Test helpers may panic on setup failures: that is how a test reports them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::collections::{BTreeMap, HashMap};

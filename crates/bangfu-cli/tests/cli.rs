@@ -1,5 +1,8 @@
 //! The `bangfu` command as stations use it: bad files, killed imports, scripted edits.
 
+// Test helpers may panic on setup failures: that is how a test reports them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};

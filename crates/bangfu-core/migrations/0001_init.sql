@@ -47,7 +47,8 @@ CREATE TABLE head (
     PRIMARY KEY (row, field, origin, seq)
 ) WITHOUT ROWID;
 
--- Ops that some op names as a predecessor, whether or not they have arrived yet.
+-- Ops that some present op names as a predecessor but that have not arrived yet (pending);
+-- an op found here on arrival is not a head.
 CREATE TABLE superseded (
     origin INTEGER NOT NULL,
     seq    INTEGER NOT NULL,

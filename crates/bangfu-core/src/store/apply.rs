@@ -3,8 +3,8 @@
 //!
 //! Local writes and merged changesets take this same path, so what a station sees after a
 //! merge is exactly what the writer saw, whatever order the ops arrive in: heads depend only on
-//! which ops are present (an op is a head unless some op names it as a predecessor, recorded in
-//! `superseded` even before that predecessor arrives).
+//! which ops are present. An op is a head unless a present op names it as a predecessor; an op
+//! named before it arrives is kept in `superseded` (pending) so that it never becomes a head.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, hash_map::Entry};
 
@@ -67,6 +67,8 @@ pub(crate) struct Applier<'a> {
     order: Vec<Uuid>,
     vv: HashMap<i64, i64>,
     stats: ApplyStats,
+    /// Whether `superseded` may hold ops named before they arrived.
+    pending: bool,
 }
 
 impl<'a> Applier<'a> {
@@ -75,8 +77,10 @@ impl<'a> Applier<'a> {
         dict: &'a mut Dictionary,
         clock: &'a mut HlcClock,
         wall_ms: u64,
-    ) -> Self {
-        Applier {
+    ) -> rusqlite::Result<Self> {
+        let pending =
+            conn.query_row("SELECT EXISTS (SELECT 1 FROM superseded)", [], |r| r.get(0))?;
+        Ok(Applier {
             conn,
             dict,
             clock,
@@ -85,7 +89,8 @@ impl<'a> Applier<'a> {
             order: Vec::new(),
             vv: HashMap::new(),
             stats: ApplyStats::default(),
-        }
+            pending,
+        })
     }
 
     /// Adds one op. Returns false when this copy already held it.
@@ -133,8 +138,6 @@ impl<'a> Applier<'a> {
         };
         let heads = state.heads.entry(field).or_default();
         for &(p_origin, p_seq) in &preds {
-            conn.prepare_cached("INSERT OR IGNORE INTO superseded (origin, seq) VALUES (?1, ?2)")?
-                .execute([p_origin, p_seq])?;
             if let Some(pos) = heads
                 .iter()
                 .position(|h| h.origin == p_origin && h.seq == p_seq)
@@ -144,13 +147,27 @@ impl<'a> Applier<'a> {
                     "DELETE FROM head WHERE row = ?1 AND field = ?2 AND origin = ?3 AND seq = ?4",
                 )?
                 .execute(params![row_bytes, field, p_origin, p_seq])?;
+                continue;
+            }
+            let present: bool = conn
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM op WHERE origin = ?1 AND seq = ?2)")?
+                .query_row([p_origin, p_seq], |r| r.get(0))?;
+            if !present {
+                // Named before it arrived: when it comes it must not become a head.
+                conn.prepare_cached(
+                    "INSERT OR IGNORE INTO superseded (origin, seq) VALUES (?1, ?2)",
+                )?
+                .execute([p_origin, p_seq])?;
+                self.pending = true;
             }
         }
-        let superseded: bool = conn
-            .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM superseded WHERE origin = ?1 AND seq = ?2)",
-            )?
-            .query_row([origin, op.id.seq], |r| r.get(0))?;
+        // Only an op some earlier op named before it arrived can be pending; in the usual
+        // causal order there are none and the lookup is skipped.
+        let superseded = self.pending
+            && conn
+                .prepare_cached("DELETE FROM superseded WHERE origin = ?1 AND seq = ?2")?
+                .execute([origin, op.id.seq])?
+                > 0;
         if !superseded {
             conn.prepare_cached(
                 "INSERT INTO head (row, field, origin, seq) VALUES (?1, ?2, ?3, ?4)",
@@ -237,10 +254,16 @@ impl<'a> Applier<'a> {
                     *self.stats.new_rows.entry(label).or_default() += 1;
                 }
                 // A row new to this copy has no earlier household; the new one is in `cols`.
-                let before = if state.existed { household_of(conn, table, row)? } else { None };
+                let before = if state.existed {
+                    household_of(conn, table, row)?
+                } else {
+                    None
+                };
                 let is_member = table == Table::Member;
                 let reindex = is_member
-                    && cols.iter().any(|(n, _)| matches!(*n, "name" | "id_number" | DELETED_FIELD));
+                    && cols
+                        .iter()
+                        .any(|(n, _)| matches!(*n, "name" | "id_number" | DELETED_FIELD));
                 if is_member && let Some((_, name)) = cols.iter().find(|(n, _)| *n == "name") {
                     let name = match name {
                         FieldValue::Text(t) => t.as_str(),

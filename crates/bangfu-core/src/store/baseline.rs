@@ -15,6 +15,7 @@ pub fn bulk_insert_plain(path: &Path, ops: &[Op]) -> rusqlite::Result<()> {
     let mut conn = Connection::open(path)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "cache_size", -65536)?;
     conn.execute_batch(
         "CREATE TABLE plain_op (origin INTEGER NOT NULL, seq INTEGER NOT NULL, hlc INTEGER NOT NULL,
             tbl INTEGER NOT NULL, row BLOB NOT NULL, field INTEGER NOT NULL, val, preds BLOB, seen BLOB,
@@ -61,16 +62,16 @@ pub fn bulk_insert_plain(path: &Path, ops: &[Op]) -> rusqlite::Result<()> {
     tx.commit()
 }
 
+/// One row for the plain tables: its table, id and field values.
+pub type PlainRow = (
+    crate::model::Table,
+    uuid::Uuid,
+    Vec<(&'static str, crate::model::FieldValue)>,
+);
+
 /// Inserts the rows of one filed household into plain tables of the same columns, in one
 /// transaction: the baseline for filing speed.
-pub fn insert_plain_rows(
-    conn: &mut Connection,
-    rows: &[(
-        crate::model::Table,
-        uuid::Uuid,
-        Vec<(&'static str, crate::model::FieldValue)>,
-    )],
-) -> rusqlite::Result<()> {
+pub fn insert_plain_rows(conn: &mut Connection, rows: &[PlainRow]) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
     for (table, id, fields) in rows {
         let names: Vec<&str> = fields.iter().map(|(n, _)| *n).collect();

@@ -12,7 +12,8 @@ use uuid::Uuid;
 pub struct Dictionary {
     device_idx: HashMap<Uuid, i64>,
     device_id: HashMap<i64, Uuid>,
-    field_idx: HashMap<(i64, String), i64>,
+    /// Per table code, field name → number; looked up by `&str` without allocating.
+    field_idx: HashMap<i64, HashMap<String, i64>>,
     field_name: HashMap<i64, (i64, String)>,
 }
 
@@ -63,7 +64,7 @@ impl Dictionary {
         table: i64,
         name: &str,
     ) -> rusqlite::Result<i64> {
-        if let Some(&idx) = self.field_idx.get(&(table, name.to_owned())) {
+        if let Some(&idx) = self.field_idx.get(&table).and_then(|m| m.get(name)) {
             return Ok(idx);
         }
         let found: Option<i64> = conn
@@ -78,7 +79,10 @@ impl Dictionary {
                 conn.last_insert_rowid()
             }
         };
-        self.field_idx.insert((table, name.to_owned()), idx);
+        self.field_idx
+            .entry(table)
+            .or_default()
+            .insert(name.to_owned(), idx);
         self.field_name.insert(idx, (table, name.to_owned()));
         Ok(idx)
     }
@@ -91,7 +95,10 @@ impl Dictionary {
         let (table, name): (i64, String) = conn
             .prepare_cached("SELECT tbl, name FROM field_name WHERE idx = ?1")?
             .query_row([idx], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        self.field_idx.insert((table, name.clone()), idx);
+        self.field_idx
+            .entry(table)
+            .or_default()
+            .insert(name.clone(), idx);
         self.field_name.insert(idx, (table, name.clone()));
         Ok((table, name))
     }

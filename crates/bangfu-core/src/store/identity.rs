@@ -52,7 +52,7 @@ impl Registry {
         let Ok(text) = std::fs::read_to_string(self.file(device)) else {
             return Some(IdentityChange::UnknownHere);
         };
-        let Ok(reg) = serde_json::from_str::<Registration>(&text) else {
+        let Ok(reg) = serde_json::from_str::<Registration>(text.trim_end()) else {
             return Some(IdentityChange::UnknownHere);
         };
         if reg.path != path && reg.path.exists() {
@@ -65,22 +65,38 @@ impl Registry {
     }
 
     pub fn record(&self, device: Uuid, path: &Path, seq: i64) -> Result<(), StoreError> {
+        use std::io::Write;
         let file = self.file(device);
         let io = |source| StoreError::Identity {
             path: file.clone(),
             source,
         };
         std::fs::create_dir_all(&self.dir).map_err(io)?;
-        let text = serde_json::to_string(&Registration {
+        let mut text = serde_json::to_string(&Registration {
             path: path.to_path_buf(),
             seq,
         })
         .unwrap_or_default();
-        let tmp = file.with_extension("tmp");
-        std::fs::write(&tmp, text).map_err(io)?;
-        std::fs::rename(&tmp, &file).map_err(io)
+        // Written in place at a fixed length, without truncating or renaming: this runs after
+        // every commit, and ext4 flushes a file that is replaced or truncated. A torn write
+        // fails to parse, which only makes the next open take a new identity (the safe side).
+        let width = text.len().max(RECORD_WIDTH);
+        text.extend(std::iter::repeat_n(' ', width - text.len()));
+        // Only a longer earlier record (an unusually long path) needs cutting back.
+        let longer_before = std::fs::metadata(&file).is_ok_and(|m| m.len() as usize > width);
+        let mut handle = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(longer_before)
+            .open(&file)
+            .map_err(io)?;
+        handle.write_all(text.as_bytes()).map_err(io)
     }
 }
+
+/// Registry records are padded to this many bytes so that rewriting one in place always
+/// covers the previous one.
+const RECORD_WIDTH: usize = 1024;
 
 /// The default registry folder: `$BANGFU_HOME`, else the user's data folder.
 pub fn default_registry_dir() -> Option<PathBuf> {

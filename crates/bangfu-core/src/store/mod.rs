@@ -86,6 +86,9 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "OFF")?;
+        // A merge touches the op log, heads and tables all over the file; 64 MB of page cache
+        // keeps it from rereading pages it just wrote (an old laptop has that much to spare).
+        conn.pragma_update(None, "cache_size", -65536)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.set_prepared_statement_cache_capacity(256);
         migrate::migrate(&mut conn, version)?;
@@ -204,7 +207,7 @@ impl Store {
             .prepare("SELECT DISTINCT h.row, o.tbl FROM head h JOIN op o ON o.origin = h.origin AND o.seq = h.seq")?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
-        let mut applier = apply::Applier::new(&tx, &mut self.dict, &mut clock, wall);
+        let mut applier = apply::Applier::new(&tx, &mut self.dict, &mut clock, wall)?;
         for (row, table) in rows {
             if let Ok(row) = Uuid::from_slice(&row) {
                 applier.touch_row(row, table)?;

@@ -70,7 +70,7 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut applier = Applier::new(&tx, &mut self.dict, &mut clock, wall);
+        let mut applier = Applier::new(&tx, &mut self.dict, &mut clock, wall)?;
         let mut next_op = |applier: &mut Applier<'_>,
                            table: Table,
                            row: Uuid,
@@ -232,7 +232,7 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut applier = Applier::new(&tx, &mut self.dict, &mut clock, wall);
+        let mut applier = Applier::new(&tx, &mut self.dict, &mut clock, wall)?;
         for op in ops {
             applier.apply(op)?;
         }
