@@ -80,6 +80,14 @@ CREATE TABLE peer (
     updated_ms INTEGER NOT NULL
 ) WITHOUT ROWID;
 
+-- Local: unsaved form edits, kept across a closed window or a crash until saved or discarded.
+CREATE TABLE draft (
+    key        TEXT PRIMARY KEY,
+    title      TEXT NOT NULL,
+    content    TEXT NOT NULL,
+    updated_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+
 -- Materialized tables: the current value of each field, rebuilt from the heads.
 CREATE TABLE village (
     id BLOB NOT NULL UNIQUE,

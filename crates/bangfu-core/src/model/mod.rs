@@ -1,5 +1,6 @@
 //! The entities of the filing forms (建档立卡), their value lists and field catalog.
 
+pub mod catalog;
 pub mod codes;
 pub mod derived;
 mod entity;

@@ -7,6 +7,7 @@ mod apply;
 pub mod backup;
 pub mod baseline;
 mod dictionary;
+pub mod draft;
 mod error;
 pub mod identity;
 pub mod migrate;

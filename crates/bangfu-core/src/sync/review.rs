@@ -145,3 +145,58 @@ pub fn review_items(store: &Store) -> Result<Vec<ReviewItem>, StoreError> {
     }
     Ok(out)
 }
+
+/// Settles a review item with the value a person chose or typed. For an edit of a deleted
+/// row, `keep_deleted` decides between confirming the delete and restoring the row.
+pub fn resolve_item(store: &mut Store, item: &ReviewItem, text: &str) -> Result<(), ResolveError> {
+    let table = Table::ALL
+        .into_iter()
+        .find(|t| t.label() == item.table)
+        .ok_or(ResolveError::UnknownTable)?;
+    let row = Uuid::parse_str(&item.row_id).map_err(|_| ResolveError::UnknownTable)?;
+    let value = if item.field == DELETED_FIELD {
+        match text {
+            "已删除" | "删除" | "1" => FieldValue::Int(1),
+            "保留" | "恢复" | "0" => FieldValue::Int(0),
+            _ => return Err(ResolveError::Input("请选择“删除”或“恢复”".into())),
+        }
+    } else {
+        let spec = table.field(&item.field).ok_or(ResolveError::UnknownTable)?;
+        crate::model::input::parse_input(spec, text).map_err(|e| ResolveError::Input(e.message))?
+    };
+    store.write(&[crate::store::Change::Resolve {
+        table,
+        id: row,
+        field: item.field.clone(),
+        value,
+    }])?;
+    Ok(())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    #[error("review item names a table or row this version does not know")]
+    UnknownTable,
+    #[error("bad input: {0}")]
+    Input(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl crate::UserFacing for ResolveError {
+    fn kind(&self) -> &'static str {
+        match self {
+            ResolveError::UnknownTable => "unknown_table",
+            ResolveError::Input(_) => "invalid",
+            ResolveError::Store(e) => e.kind(),
+        }
+    }
+
+    fn message_zh(&self) -> String {
+        match self {
+            ResolveError::UnknownTable => "这一项来自更新版本的程序，请升级后再处理。".into(),
+            ResolveError::Input(m) => m.clone(),
+            ResolveError::Store(e) => e.message_zh(),
+        }
+    }
+}
