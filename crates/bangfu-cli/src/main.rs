@@ -87,6 +87,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// 疑点数据清单：按建档表的规则检查每一户，并列出跨户重复
+    Quality {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// 性能测试，输出与同次测得基线的比值
     Bench {
         #[arg(long)]
@@ -201,6 +208,33 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     println!(
                         "{}  {}  {}  {}人",
                         row.code, row.head_name, row.head_id_number, row.members
+                    );
+                }
+            }
+        }
+        Command::Quality { db, json } => {
+            let store = open_store(&db)?;
+            let items = bangfu_core::report::quality::data_quality(&store)?;
+            if json {
+                print_json(&items);
+            } else {
+                let errors = items
+                    .iter()
+                    .filter(|i| i.severity == bangfu_core::validate::Severity::Error)
+                    .count();
+                println!(
+                    "共 {} 条：错误 {errors} 条，疑点 {} 条。",
+                    items.len(),
+                    items.len() - errors
+                );
+                for i in items {
+                    let level = match i.severity {
+                        bangfu_core::validate::Severity::Error => "错误",
+                        bangfu_core::validate::Severity::Warning => "疑点",
+                    };
+                    println!(
+                        "[{level}] {} {}：{}",
+                        i.household_code, i.head_name, i.message
                     );
                 }
             }

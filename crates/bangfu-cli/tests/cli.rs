@@ -243,3 +243,64 @@ fn killing_an_import_midway_keeps_the_last_committed_state_and_a_rerun_completes
     let json: serde_json::Value = serde_json::from_slice(&search.stdout).unwrap();
     assert!(json["total"].as_i64().unwrap() > 4000, "{}", json["total"]);
 }
+
+#[test]
+fn the_demo_village_passes_validation_except_its_deliberate_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.sqlite");
+    assert!(
+        bangfu(dir.path(), &["demo", "--db", p(&db)])
+            .status
+            .success()
+    );
+    let out = bangfu(dir.path(), &["quality", "--db", p(&db), "--json"]);
+    let items: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let mut found: Vec<(String, String)> = items
+        .iter()
+        .map(|i| {
+            (
+                i["household_code"].as_str().unwrap().to_owned(),
+                i["rule"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    found.sort();
+    let expected = [
+        ("530826103201023", "resident_id.checksum"),
+        ("530826103201047", "household.head_missing"),
+        ("530826103201088", "resident_id.filed_elsewhere"),
+        ("530826103201156", "resident_id.filed_elsewhere"),
+        ("530826103201201", "suspect.road_distance"),
+        ("530826103201264", "suspect.dibao_not_dibao_household"),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(c, r)| ((*c).to_owned(), (*r).to_owned()))
+        .collect();
+    assert_eq!(found, expected);
+}
+
+#[test]
+fn a_generated_county_passes_validation() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("county.sqlite");
+    assert!(
+        bangfu(
+            dir.path(),
+            &[
+                "generate",
+                "--db",
+                p(&db),
+                "--households",
+                "600",
+                "--seed",
+                "11"
+            ]
+        )
+        .status
+        .success()
+    );
+    let out = bangfu(dir.path(), &["quality", "--db", p(&db), "--json"]);
+    let items: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(items.is_empty(), "{items:#?}");
+}

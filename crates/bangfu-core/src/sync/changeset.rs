@@ -331,7 +331,10 @@ pub fn decode_stream_unchecked(raw: &[u8]) -> Result<Vec<Op>, ChangesetError> {
     // The op count sits after the two tables; read it by decoding with the count found there.
     let count = (|| -> Result<u64, ChangesetError> {
         let n = probe.len()?;
-        probe.bytes(n.checked_mul(16).ok_or(ChangesetError::Malformed("length"))?)?;
+        probe.bytes(
+            n.checked_mul(16)
+                .ok_or(ChangesetError::Malformed("length"))?,
+        )?;
         let f = probe.len()?;
         for _ in 0..f {
             probe.varint()?;
