@@ -254,8 +254,7 @@ pub fn procedure_state(store: &Store, household_id: Uuid) -> Result<ProcedureSta
         records: rows.len() as i64,
     };
     let mut exited = false;
-    let mut expected_seq = 1;
-    for row in &rows {
+    for (expected_seq, row) in (1..).zip(rows.iter()) {
         let seq = row.seq.unwrap_or(0);
         let label = Step::parse(&row.step).map_or("", Step::label);
         let stop = if seq != expected_seq || row.id != derived_id(household_id, seq) {
@@ -274,7 +273,6 @@ pub fn procedure_state(store: &Store, household_id: Uuid) -> Result<ProcedureSta
             state.blocker = Some(b);
             break;
         }
-        expected_seq += 1;
         let step = Step::parse(&row.step).ok();
         let mut irregular_note: Option<String> = None;
         let mut irregular = |message: String| irregular_note = Some(message);

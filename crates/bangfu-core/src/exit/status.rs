@@ -5,7 +5,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::ExitError;
-use super::evaluate::evaluate_household;
+use super::evaluate::{CheckStatus, evaluate_household};
 use super::procedure::{Phase, procedure_state};
 use crate::model::Household;
 use crate::store::{Filter, Store};
@@ -42,7 +42,8 @@ pub struct ExitOverview {
     pub households: usize,
     pub by_step: Vec<StepCount>,
     pub stuck: Vec<StuckHousehold>,
-    /// Meet every check of the year's standard and have not started the procedure.
+    /// Meet every check the filed data answers (两不愁 waits for the survey) and have not
+    /// started the procedure.
     pub ready_not_started: Vec<ReadyHousehold>,
     /// Households with records that did not fit and were not counted.
     pub irregular: usize,
@@ -123,8 +124,14 @@ pub fn exit_overview(
         if state.phase == Phase::NotStarted && filed_poor {
             // A missing standard for the year makes nobody "ready"; the caller sees it
             // through the evaluation command, which reports it as an error.
+            // 两不愁 is only found at the door by the survey, which starts the procedure, so
+            // "ready" means every check the filed data can answer is met.
             if let Ok(evaluation) = evaluate_household(store, h.id, year)
-                && evaluation.meets
+                && evaluation.checks.iter().all(|c| {
+                    c.status == CheckStatus::Met
+                        || (matches!(c.code, "food" | "clothing")
+                            && c.status == CheckStatus::Unknown)
+                })
             {
                 overview.ready_not_started.push(ReadyHousehold {
                     household_code: h.code.clone(),
