@@ -4,6 +4,7 @@
 mod bench;
 mod changes;
 mod edit;
+mod exit;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -43,6 +44,11 @@ enum Command {
     Changes {
         #[command(subcommand)]
         action: changes::ChangesCommand,
+    },
+    /// 脱贫退出：评估、办理程序、查看进度
+    Exit {
+        #[command(subcommand)]
+        action: exit::ExitCommand,
     },
     /// 列出待处理的冲突
     Conflicts {
@@ -171,6 +177,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             );
         }
         Command::Changes { action } => changes::run(action)?,
+        Command::Exit { action } => exit::run(action)?,
         Command::Conflicts { db, json } => changes::conflicts(&db, json)?,
         Command::Edit {
             db,

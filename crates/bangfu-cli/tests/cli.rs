@@ -304,3 +304,73 @@ fn a_generated_county_passes_validation() {
     let items: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert!(items.is_empty(), "{items:#?}");
 }
+
+#[test]
+fn exit_steps_are_taken_in_order_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("village.sqlite");
+    let db = p(&db);
+    assert!(bangfu(dir.path(), &["demo", "--db", db]).status.success());
+    let code = "530826103201001";
+    let step = |extra: &[&str]| {
+        let mut args = vec!["exit", "step", "--db", db, "--household", code];
+        args.extend_from_slice(extra);
+        bangfu(dir.path(), &args)
+    };
+    let skipped = step(&[
+        "--step",
+        "村两委商议",
+        "--date",
+        "2017-08-03",
+        "--people",
+        "村两委",
+    ]);
+    assert!(!skipped.status.success());
+    assert!(
+        text(&skipped).1.contains("下一步应办理入户调查"),
+        "{:?}",
+        text(&skipped)
+    );
+    let survey = step(&[
+        "--step",
+        "入户调查",
+        "--date",
+        "2017-08-01",
+        "--people",
+        "工作队",
+        "--household-signed",
+        "是",
+        "--food-secure",
+        "是",
+        "--clothing-secure",
+        "是",
+    ]);
+    assert!(survey.status.success(), "{:?}", text(&survey));
+    assert_eq!(
+        text(&survey).0.trim(),
+        format!("已保存户 {code}：办理中，下一步：村两委商议。")
+    );
+    let out = bangfu(dir.path(), &["exit", "status", "--db", db, "--json"]);
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let by_step = &status["households"]["by_step"];
+    assert_eq!(by_step[0]["households"], 299);
+    assert_eq!(by_step[1]["label"], "已完成入户调查");
+    assert_eq!(by_step[1]["households"], 1);
+    let out = bangfu(
+        dir.path(),
+        &[
+            "exit",
+            "evaluate",
+            "--db",
+            db,
+            "--year",
+            "2017",
+            "--household",
+            code,
+            "--json",
+        ],
+    );
+    let evaluation: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(evaluation[0]["checks"][1]["code"], "food");
+    assert_eq!(evaluation[0]["checks"][1]["status"], "met");
+}

@@ -3,6 +3,7 @@
 
 pub mod demo;
 pub mod error;
+pub mod exit;
 pub mod filing;
 pub mod model;
 pub mod query;

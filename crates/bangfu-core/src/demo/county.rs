@@ -53,6 +53,8 @@ pub fn generate_county(
             county: county.clone(),
             province: "云南省".into(),
             rural_population: Some((size as i64) * g.rng.gen_range(10..16)),
+            // The village exit checklist is filled by the work team, not generated.
+            ..Default::default()
         };
         let info = VillageInfo {
             id: village.id,

@@ -45,6 +45,8 @@ pub fn write_demo_village(store: &mut Store) -> Result<DemoSummary, StoreError> 
         county: "澜江县".into(),
         province: "云南省".into(),
         rural_population: Some(4126),
+        // The village exit checklist is filled by the work team, not generated.
+        ..Default::default()
     };
     let info = VillageInfo {
         id: village.id,

@@ -354,6 +354,38 @@ pub const MEASURE_STATUS: CodeList = CodeList {
     entries: &[("1", "计划"), ("2", "实施中"), ("3", "已完成")],
 };
 
+/// 脱贫退出程序的步骤, in the order they must be done.
+pub const EXIT_STEP: CodeList = CodeList {
+    key: "exit_step",
+    title: "程序步骤",
+    entries: &[
+        ("1", "入户调查"),
+        ("2", "村两委商议"),
+        ("3", "村评议公示"),
+        ("4", "乡镇核查公告"),
+        ("5", "县审定销号"),
+    ],
+};
+
+/// What an event of the exit procedure does.
+pub const EXIT_ACTION: CodeList = CodeList {
+    key: "exit_action",
+    title: "操作",
+    entries: &[("1", "办理"), ("2", "退回"), ("3", "返贫")],
+};
+
+pub const VOTE_TYPE: CodeList = CodeList {
+    key: "vote_type",
+    title: "表决方式",
+    entries: &[("1", "口头表决"), ("2", "举手表决"), ("3", "无记名投票")],
+};
+
+pub const STEP_RESULT: CodeList = CodeList {
+    key: "step_result",
+    title: "结果",
+    entries: &[("1", "同意"), ("2", "不同意")],
+};
+
 /// Every value list, for the UI and for import header matching.
 pub const ALL: &[&CodeList] = &[
     &IDENTIFY_STANDARD,
@@ -377,6 +409,10 @@ pub const ALL: &[&CodeList] = &[
     &UNIT_LEVEL,
     &MEASURE_PATH,
     &MEASURE_STATUS,
+    &EXIT_STEP,
+    &EXIT_ACTION,
+    &VOTE_TYPE,
+    &STEP_RESULT,
 ];
 
 #[cfg(test)]

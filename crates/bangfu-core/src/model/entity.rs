@@ -19,10 +19,11 @@ pub enum Table {
     Pairing = 6,
     Measure = 7,
     Visit = 8,
+    ExitStep = 9,
 }
 
 impl Table {
-    pub const ALL: [Table; 8] = [
+    pub const ALL: [Table; 9] = [
         Table::Village,
         Table::Household,
         Table::Member,
@@ -31,6 +32,7 @@ impl Table {
         Table::Pairing,
         Table::Measure,
         Table::Visit,
+        Table::ExitStep,
     ];
 
     pub fn code(self) -> i64 {
@@ -53,6 +55,7 @@ impl Table {
             Table::Pairing => "pairing",
             Table::Measure => "measure",
             Table::Visit => "visit",
+            Table::ExitStep => "exit_step",
         }
     }
 
@@ -67,6 +70,7 @@ impl Table {
             Table::Pairing => "结对帮扶",
             Table::Measure => "帮扶措施",
             Table::Visit => "走访记录",
+            Table::ExitStep => "脱贫退出程序",
         }
     }
 
@@ -81,6 +85,7 @@ impl Table {
             Table::Pairing => Pairing::FIELDS,
             Table::Measure => Measure::FIELDS,
             Table::Visit => Visit::FIELDS,
+            Table::ExitStep => ExitStep::FIELDS,
         }
     }
 

@@ -23,6 +23,14 @@ entity! {
     county: String => "县(市、区)";
     province: String => "省";
     rural_population: Option<i64> => "农村人口";
+    hardened_road: Option<bool> => "通硬化路";
+    power_grid: Option<bool> => "通动力电";
+    broadcast_coverage: Option<f64> => "广播电视覆盖率(%)";
+    broadband: Option<bool> => "通宽带";
+    safe_water: Option<bool> => "安全饮水";
+    standard_clinic: Option<bool> => "有标准化卫生室";
+    public_venue: Option<bool> => "有综合性公共服务场所";
+    school_access: Option<bool> => "义务教育就学有保障";
 }
 
 entity! {
@@ -151,12 +159,41 @@ entity! {
     done: String => "帮扶落实";
 }
 
+entity! {
+    /// 脱贫退出程序: one event of a household's exit procedure (a step done, a step sent back,
+    /// a return to poverty), kept for ever as the archive trail. Written only by `exit::procedure`.
+    ExitStep in Table::ExitStep;
+    household_id: Option<Uuid> => "所属户";
+    seq: Option<i64> => "顺序号";
+    round: Option<i64> => "轮次";
+    action: String => "操作", codes = codes::EXIT_ACTION;
+    step: String => "程序步骤", codes = codes::EXIT_STEP;
+    step_date: Option<NaiveDate> => "日期";
+    people: String => "参加人员";
+    signatures: String => "签字";
+    household_signed: Option<bool> => "贫困户签字认可";
+    food_secure: Option<bool> => "不愁吃";
+    clothing_secure: Option<bool> => "不愁穿";
+    vote_type: String => "表决方式", codes = codes::VOTE_TYPE;
+    vote_result: String => "结果", codes = codes::STEP_RESULT;
+    work_team_present: Option<bool> => "驻村工作队参加";
+    notice_start: Option<NaiveDate> => "公示开始日期";
+    notice_end: Option<NaiveDate> => "公示结束日期";
+    objections: String => "异议情况";
+    objection_handling: String => "异议处理结果";
+    reason: String => "原因";
+    notes: String => "备注";
+}
+
 /// The table's field that names the household a row belongs to, which decides its scope.
 pub fn household_ref_field(table: Table) -> Option<&'static str> {
     match table {
-        Table::Member | Table::Income | Table::Pairing | Table::Measure | Table::Visit => {
-            Some("household_id")
-        }
+        Table::Member
+        | Table::Income
+        | Table::Pairing
+        | Table::Measure
+        | Table::Visit
+        | Table::ExitStep => Some("household_id"),
         Table::Village | Table::Household | Table::Helper => None,
     }
 }

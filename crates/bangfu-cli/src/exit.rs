@@ -1,0 +1,330 @@
+//! `bangfu exit`: evaluate households against the exit standard, record the steps of the exit
+//! procedure (脱贫退出), and see where every household stands.
+
+use std::path::PathBuf;
+
+use bangfu_core::exit::procedure::{self, Step, StepRecord};
+use bangfu_core::exit::{self as core_exit, CheckStatus};
+use bangfu_core::model::codes;
+use chrono::{Datelike, NaiveDate};
+use clap::{Args, Subcommand};
+
+use crate::{Failure, open_store, print_json};
+
+#[derive(Debug, Subcommand)]
+pub enum ExitCommand {
+    /// 按当年脱贫标准评估（一超 两不愁 三保障 + 安全饮水）
+    Evaluate {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        year: i32,
+        /// 只评估这一户（户编号）；不填则评估全部
+        #[arg(long)]
+        household: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// 办理退出程序的一步（或退回、返贫）
+    Step(Box<StepArgs>),
+    /// 各户办到哪一步、谁卡住了、谁已达标但未启动
+    Status {
+        #[arg(long)]
+        db: PathBuf,
+        /// 村代码；不填则统计全部
+        #[arg(long)]
+        village: Option<String>,
+        /// 评估年度；不填则取收入记录的最近年度
+        #[arg(long)]
+        year: Option<i32>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct StepArgs {
+    #[arg(long)]
+    db: PathBuf,
+    /// 户编号
+    #[arg(long)]
+    household: String,
+    /// 入户调查 / 村两委商议 / 村评议公示 / 乡镇核查公告 / 县审定销号 / 返贫（或 1-5）
+    #[arg(long)]
+    step: String,
+    /// 日期，如 2017-08-01
+    #[arg(long)]
+    date: String,
+    /// 参加人员
+    #[arg(long)]
+    people: String,
+    /// 签字人（姓名）
+    #[arg(long, default_value = "")]
+    signatures: String,
+    #[arg(long, default_value = "")]
+    notes: String,
+    /// 退回这一步，并写明原因
+    #[arg(long)]
+    send_back: Option<String>,
+    /// 返贫原因（--step 返贫 时必填）
+    #[arg(long)]
+    reason: Option<String>,
+    /// 入户调查：贫困户签字认可（是/否）
+    #[arg(long)]
+    household_signed: Option<String>,
+    /// 入户调查：不愁吃（是/否）
+    #[arg(long)]
+    food_secure: Option<String>,
+    /// 入户调查：不愁穿（是/否）
+    #[arg(long)]
+    clothing_secure: Option<String>,
+    /// 村两委商议：口头表决 / 举手表决 / 无记名投票
+    #[arg(long, default_value = "")]
+    vote: String,
+    /// 同意 / 不同意
+    #[arg(long, default_value = "")]
+    result: String,
+    /// 村两委商议：驻村工作队参加（是/否）
+    #[arg(long)]
+    work_team_present: Option<String>,
+    /// 村评议公示：公示开始日期
+    #[arg(long)]
+    notice_start: Option<String>,
+    /// 村评议公示：公示结束日期
+    #[arg(long)]
+    notice_end: Option<String>,
+    /// 村评议公示：异议情况
+    #[arg(long, default_value = "")]
+    objections: String,
+    /// 村评议公示：异议处理结果
+    #[arg(long, default_value = "")]
+    objection_handling: String,
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(command: ExitCommand) -> Result<(), Failure> {
+    match command {
+        ExitCommand::Evaluate {
+            db,
+            year,
+            household,
+            json,
+        } => evaluate(&db, year, household.as_deref(), json),
+        ExitCommand::Step(args) => step(&args),
+        ExitCommand::Status {
+            db,
+            village,
+            year,
+            json,
+        } => status(&db, village.as_deref(), year, json),
+    }
+}
+
+fn evaluate(
+    db: &std::path::Path,
+    year: i32,
+    code: Option<&str>,
+    json: bool,
+) -> Result<(), Failure> {
+    let store = open_store(db)?;
+    let ids = match code {
+        Some(code) => vec![core_exit::household_by_code(&store, code)?.id],
+        None => store
+            .read::<bangfu_core::model::Household>(bangfu_core::store::Filter::All)?
+            .into_iter()
+            .map(|h| h.id)
+            .collect(),
+    };
+    let mut evaluations = Vec::with_capacity(ids.len());
+    for id in ids {
+        evaluations.push(core_exit::evaluate_household(&store, id, year)?);
+    }
+    if json {
+        print_json(&evaluations);
+        return Ok(());
+    }
+    let met = evaluations.iter().filter(|e| e.meets).count();
+    for e in &evaluations {
+        println!("{}  {}  {}", e.household_code, e.head_name, e.summary);
+        if code.is_some() {
+            for c in &e.checks {
+                println!("  [{}] {}：{}", c.status_label, c.label, c.reason);
+            }
+        }
+    }
+    if code.is_none() {
+        println!(
+            "共 {} 户，{} 户各项达标（{}年贫困线 {}）。",
+            evaluations.len(),
+            met,
+            year,
+            evaluations
+                .first()
+                .map_or_else(String::new, |e| format!("{}元", e.standard.income_line))
+        );
+    }
+    // The unknown checks are the station's to-do list; say how many there are.
+    let unknown = evaluations
+        .iter()
+        .flat_map(|e| &e.checks)
+        .filter(|c| c.status == CheckStatus::Unknown)
+        .count();
+    if unknown > 0 {
+        println!("待核实 {unknown} 项。");
+    }
+    Ok(())
+}
+
+fn date(text: &str, what: &str) -> Result<NaiveDate, Failure> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+        Failure::new(
+            format!("{what}“{text}”格式不对，应写成 2017-08-01。"),
+            format!("bad date {text}"),
+        )
+    })
+}
+
+fn yes_no(text: Option<&str>, what: &str) -> Result<Option<bool>, Failure> {
+    match text.map(str::trim) {
+        None => Ok(None),
+        Some("是" | "1" | "true" | "yes") => Ok(Some(true)),
+        Some("否" | "0" | "false" | "no") => Ok(Some(false)),
+        Some(other) => Err(Failure::new(
+            format!("{what}应填“是”或“否”，不能填“{other}”。"),
+            format!("bad yes/no {other}"),
+        )),
+    }
+}
+
+fn code_of(list: &codes::CodeList, text: &str, what: &str) -> Result<String, Failure> {
+    if text.trim().is_empty() {
+        return Ok(String::new());
+    }
+    let short = |label: &str| label.trim_end_matches("表决").to_owned();
+    list.entries
+        .iter()
+        .find(|(c, l)| *c == text.trim() || *l == text.trim() || short(l) == text.trim())
+        .map(|(c, _)| (*c).to_owned())
+        .ok_or_else(|| {
+            Failure::new(
+                format!("{what}不能填“{text}”。"),
+                format!("bad {what} {text}"),
+            )
+        })
+}
+
+fn step(a: &StepArgs) -> Result<(), Failure> {
+    let mut store = open_store(&a.db)?;
+    let household = core_exit::household_by_code(&store, &a.household)?;
+    let on = date(&a.date, "日期")?;
+    let state = if a.step.trim() == "返贫" {
+        let reason = a.reason.as_deref().unwrap_or("");
+        procedure::return_to_poverty(&mut store, household.id, on, &a.people, reason)?
+    } else if let Some(reason) = &a.send_back {
+        let step = Step::parse(&a.step)?;
+        procedure::send_back(&mut store, household.id, step, on, &a.people, reason)?
+    } else {
+        let mut r = StepRecord::new(Step::parse(&a.step)?, on, &a.people);
+        r.signatures = a.signatures.clone();
+        r.notes = a.notes.clone();
+        r.household_signed = yes_no(a.household_signed.as_deref(), "贫困户签字认可")?;
+        r.food_secure = yes_no(a.food_secure.as_deref(), "不愁吃")?;
+        r.clothing_secure = yes_no(a.clothing_secure.as_deref(), "不愁穿")?;
+        r.vote_type = code_of(&codes::VOTE_TYPE, &a.vote, "表决方式")?;
+        r.result = code_of(&codes::STEP_RESULT, &a.result, "结果")?;
+        r.work_team_present = yes_no(a.work_team_present.as_deref(), "驻村工作队参加")?;
+        r.notice_start = a
+            .notice_start
+            .as_deref()
+            .map(|t| date(t, "公示开始日期"))
+            .transpose()?;
+        r.notice_end = a
+            .notice_end
+            .as_deref()
+            .map(|t| date(t, "公示结束日期"))
+            .transpose()?;
+        r.objections = a.objections.clone();
+        r.objection_handling = a.objection_handling.clone();
+        procedure::record_step(&mut store, household.id, &r)?
+    };
+    if a.json {
+        print_json(&state);
+    } else {
+        let next = state
+            .next
+            .map_or_else(String::new, |s| format!("，下一步：{}", s.label()));
+        println!("已保存户 {}：{}{}。", a.household, state.phase_label, next);
+    }
+    Ok(())
+}
+
+fn status(
+    db: &std::path::Path,
+    village: Option<&str>,
+    year: Option<i32>,
+    json: bool,
+) -> Result<(), Failure> {
+    let store = open_store(db)?;
+    let village = village
+        .map(|code| core_exit::village_by_code(&store, code))
+        .transpose()?;
+    let latest: Option<i64> = store
+        .conn()
+        .query_row("SELECT max(year) FROM income WHERE deleted = 0", [], |r| {
+            r.get(0)
+        })
+        .map_err(bangfu_core::store::StoreError::from)?;
+    let year = year
+        .or_else(|| latest.and_then(|y| i32::try_from(y).ok()))
+        .unwrap_or_else(|| store.today().year());
+    let overview = core_exit::exit_overview(&store, village.as_ref().map(|v| v.id), year)?;
+    let village_check = village
+        .as_ref()
+        .map(|v| core_exit::evaluate_village(&store, v.id, year))
+        .transpose()?;
+    if json {
+        print_json(&serde_json::json!({ "households": overview, "village": village_check }));
+        return Ok(());
+    }
+    println!("共 {} 户（评估年度 {year}）：", overview.households);
+    for c in overview.by_step.iter().filter(|c| c.households > 0) {
+        println!("  {}：{} 户", c.label, c.households);
+    }
+    if !overview.stuck.is_empty() {
+        println!("卡住的户：");
+        for s in &overview.stuck {
+            println!(
+                "  {}  {}  {}；{}",
+                s.household_code, s.head_name, s.at, s.reason
+            );
+        }
+    }
+    if !overview.ready_not_started.is_empty() {
+        println!("已达到脱贫标准但未启动退出程序：");
+        for r in &overview.ready_not_started {
+            println!("  {}  {}", r.household_code, r.head_name);
+        }
+    }
+    if overview.irregular > 0 {
+        println!(
+            "有 {} 户的程序记录中有未计入的不合规记录，请查看档案。",
+            overview.irregular
+        );
+    }
+    if let Some(v) = village_check {
+        println!(
+            "{} 贫困村退出：{}",
+            v.name,
+            if v.meets {
+                "各项达标"
+            } else {
+                "未全部达标"
+            }
+        );
+        for c in &v.checks {
+            println!("  [{}] {}：{}", c.status_label, c.label, c.reason);
+        }
+    }
+    Ok(())
+}

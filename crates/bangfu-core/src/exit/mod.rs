@@ -1,0 +1,233 @@
+//! 脱贫退出: the exit standards per year and province, the evaluation of a household against
+//! them (一超 两不愁 三保障 + 安全饮水), the household procedure as a state machine over its
+//! replicated, append-only steps, the village exit checks and the figures stations watch.
+//!
+//! Architecture Invariant: the procedure's steps are written only here, only through
+//! `Store::write`, and never deleted; a step that turns out wrong is sent back or left in the
+//! trail as irregular, so the archive inspectors read is the whole history.
+
+pub mod evaluate;
+pub mod procedure;
+pub mod sheet;
+pub mod standards;
+pub mod status;
+pub mod village;
+
+#[cfg(test)]
+mod tests;
+
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use crate::error::UserFacing;
+use crate::model::{Household, Village};
+use crate::store::{Filter, Store, StoreError};
+
+pub use evaluate::{CheckResult, CheckStatus, DataItem, HouseholdEvaluation, evaluate_household};
+pub use procedure::{Phase, ProcedureState, Step, StepRecord, procedure_state, record_step};
+pub use sheet::{DoubleConfirmationSheet, double_confirmation_sheet};
+pub use standards::{ExitStandard, standard_for};
+pub use status::{ExitOverview, exit_overview};
+pub use village::{VillageEvaluation, evaluate_village};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExitError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("household {code} not found")]
+    HouseholdNotFound { code: String },
+    #[error("household code {code} is used {count} times")]
+    DuplicateHouseholdCode { code: String, count: usize },
+    #[error("village {code} not found")]
+    VillageNotFound { code: String },
+    #[error("no exit standard for {year}")]
+    NoStandard { year: i32 },
+    #[error("bad exit standard: {field}")]
+    BadStandard { field: &'static str },
+    #[error("unknown step {text}")]
+    UnknownStep { text: String },
+    #[error("step {got} recorded while {expected} is next")]
+    WrongStep {
+        expected: &'static str,
+        got: &'static str,
+        /// The expected step is a redo after a send-back.
+        redo: bool,
+    },
+    #[error("step {step} is not recorded in this pass, cannot send it back")]
+    NotRecorded { step: &'static str },
+    #[error("the household has already exited")]
+    AlreadyExited,
+    #[error("the household has not exited")]
+    NotExited,
+    #[error("open conflict on procedure record {seq}")]
+    OpenConflict { seq: i64, step: &'static str },
+    #[error("procedure record {seq} has not arrived")]
+    MissingRecord { seq: i64 },
+    #[error("procedure record {seq} is incomplete")]
+    IncompleteRecord { seq: i64 },
+    #[error("procedure record {seq} of another household")]
+    ForeignRecord { seq: i64 },
+    #[error("missing {field}")]
+    Missing { field: &'static str },
+    #[error("{date} is before the previous step's {previous}")]
+    DateBeforePrevious {
+        date: NaiveDate,
+        previous: NaiveDate,
+    },
+    #[error("the work team did not take part in the deliberation")]
+    WorkTeamAbsent,
+    #[error("notice from {start} to {end} is shorter than {required} days")]
+    NoticeTooShort {
+        start: NaiveDate,
+        end: NaiveDate,
+        required: i64,
+    },
+    #[error("notice recorded on {date} before it ends on {end}")]
+    NoticeNotOver { date: NaiveDate, end: NaiveDate },
+    #[error("objections without how they were settled")]
+    ObjectionsUnsettled,
+    #[error("bad code {value} for {field}")]
+    BadCode { field: &'static str, value: String },
+}
+
+impl UserFacing for ExitError {
+    fn kind(&self) -> &'static str {
+        match self {
+            ExitError::Store(e) => e.kind(),
+            ExitError::HouseholdNotFound { .. } => "household_not_found",
+            ExitError::DuplicateHouseholdCode { .. } => "duplicate_household_code",
+            ExitError::VillageNotFound { .. } => "village_not_found",
+            ExitError::NoStandard { .. } => "no_exit_standard",
+            ExitError::BadStandard { .. } => "bad_exit_standard",
+            ExitError::UnknownStep { .. } => "unknown_step",
+            ExitError::WrongStep { .. } => "wrong_step",
+            ExitError::NotRecorded { .. } => "step_not_recorded",
+            ExitError::AlreadyExited => "already_exited",
+            ExitError::NotExited => "not_exited",
+            ExitError::OpenConflict { .. } => "open_conflict",
+            ExitError::MissingRecord { .. } => "missing_record",
+            ExitError::IncompleteRecord { .. } => "incomplete_record",
+            ExitError::ForeignRecord { .. } => "foreign_record",
+            ExitError::Missing { .. } => "missing_field",
+            ExitError::DateBeforePrevious { .. } => "date_before_previous",
+            ExitError::WorkTeamAbsent => "work_team_absent",
+            ExitError::NoticeTooShort { .. } => "notice_too_short",
+            ExitError::NoticeNotOver { .. } => "notice_not_over",
+            ExitError::ObjectionsUnsettled => "objections_unsettled",
+            ExitError::BadCode { .. } => "bad_code",
+        }
+    }
+
+    fn message_zh(&self) -> String {
+        match self {
+            ExitError::Store(e) => e.message_zh(),
+            ExitError::HouseholdNotFound { code } => format!("找不到户编号为 {code} 的户。"),
+            ExitError::DuplicateHouseholdCode { code, count } => {
+                format!("户编号 {code} 有 {count} 户重复，请先在“冲突与重复”中处理。")
+            }
+            ExitError::VillageNotFound { code } => format!("找不到村代码为 {code} 的村。"),
+            ExitError::NoStandard { year } => {
+                format!("没有 {year} 年的脱贫标准（贫困线），请先在“脱贫标准”中填写。")
+            }
+            ExitError::BadStandard { field } => format!("脱贫标准的“{field}”填写不正确。"),
+            ExitError::UnknownStep { text } => format!(
+                "没有“{text}”这一步。退出程序为：入户调查、村两委商议、村评议公示、乡镇核查公告、县审定销号，另有返贫。"
+            ),
+            ExitError::WrongStep {
+                expected,
+                got,
+                redo: true,
+            } => format!("{expected}已被退回，须先重新办理{expected}，不能办理{got}。"),
+            ExitError::WrongStep { expected, got, .. } => {
+                format!("退出程序不能跳过或颠倒：下一步应办理{expected}，不能办理{got}。")
+            }
+            ExitError::NotRecorded { step } => {
+                format!("本轮还没有办理{step}，不能退回。")
+            }
+            ExitError::AlreadyExited => {
+                "该户已县审定销号，退出程序已办完；如返贫请办理返贫。".into()
+            }
+            ExitError::NotExited => "该户尚未县审定销号，不能办理返贫。".into(),
+            ExitError::OpenConflict { seq, step } => format!(
+                "该户退出程序第 {seq} 条记录（{step}）在两台电脑上录入不一致，请先在“冲突与重复”中处理，再办理下一步。"
+            ),
+            ExitError::MissingRecord { seq } => format!(
+                "该户退出程序缺少第 {seq} 条记录（尚未同步过来），请先导入其他电脑的同步文件。"
+            ),
+            ExitError::IncompleteRecord { seq } => format!(
+                "该户退出程序第 {seq} 条记录不完整（缺少步骤或操作），请先导入其他电脑的同步文件。"
+            ),
+            ExitError::ForeignRecord { seq } => {
+                format!("退出程序第 {seq} 条记录属于其他户，数据异常，请联系乡镇工作站。")
+            }
+            ExitError::Missing { field } => format!("请填写“{field}”。"),
+            ExitError::DateBeforePrevious { date, previous } => {
+                format!("日期 {date} 早于上一步的日期 {previous}，程序不能倒序办理，请核对日期。")
+            }
+            ExitError::WorkTeamAbsent => "村两委商议必须有驻村工作队参加。".into(),
+            ExitError::NoticeTooShort {
+                start,
+                end,
+                required,
+            } => format!("公示期 {start} 至 {end} 不足 {required} 天。"),
+            ExitError::NoticeNotOver { date, end } => {
+                format!("公示到 {end} 才结束，{date} 还不能办理村评议公示。")
+            }
+            ExitError::ObjectionsUnsettled => "公示有异议的，请填写“异议处理结果”。".into(),
+            ExitError::BadCode { field, value } => format!("“{field}”不能填“{value}”。"),
+        }
+    }
+}
+
+/// The one live household with this code (户编号).
+pub fn household_by_code(store: &Store, code: &str) -> Result<Household, ExitError> {
+    let mut found: Vec<Household> = store
+        .read::<Household>(Filter::All)?
+        .into_iter()
+        .filter(|h| h.code == code)
+        .collect();
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        0 => Err(ExitError::HouseholdNotFound { code: code.into() }),
+        count => Err(ExitError::DuplicateHouseholdCode {
+            code: code.into(),
+            count,
+        }),
+    }
+}
+
+/// The live village with this code (村代码).
+pub fn village_by_code(store: &Store, code: &str) -> Result<Village, ExitError> {
+    store
+        .read::<Village>(Filter::All)?
+        .into_iter()
+        .find(|v| v.code == code)
+        .ok_or_else(|| ExitError::VillageNotFound { code: code.into() })
+}
+
+/// The province a household's standard is looked up for: its village's.
+fn province_of(store: &Store, household: &Household) -> Result<String, StoreError> {
+    let Some(village) = household.village_id else {
+        return Ok(String::new());
+    };
+    Ok(store
+        .read::<Village>(Filter::Id(village))?
+        .into_iter()
+        .next()
+        .map(|v| v.province)
+        .unwrap_or_default())
+}
+
+/// A household's row id is stable; a procedure record's id is derived from it and the
+/// record's position, so every device picks the same id for "the next record".
+fn derived_id(household: Uuid, seq: i64) -> Uuid {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(b"bangfu/exit_step/");
+    hasher.update(household.as_bytes());
+    hasher.update(seq.to_le_bytes());
+    let digest = hasher.finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
