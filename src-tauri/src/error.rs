@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::stub::UserFacing;
+use bangfu_core::UserFacing;
 
 /// What the UI receives when a command fails. `kind` is a stable English tag the UI may branch
 /// on; `message` is written for a village worker and shown as is.

@@ -5,9 +5,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::error::CommandError;
-use crate::stub::demo::write_demo_village;
-use crate::stub::query::{self, HouseholdQuery};
-use crate::stub::store::{OpenOptions, Store};
+use bangfu_core::demo::write_demo_village;
+use bangfu_core::query::{self, HouseholdQuery};
+use bangfu_core::store::{OpenOptions, Store};
 
 const DEMO_FILE: &str = "demo.sqlite";
 const LAST_FILE_NOTE: &str = "last-data-file.txt";

@@ -7,7 +7,6 @@ mod commands;
 mod error;
 mod launch;
 mod state;
-mod stub;
 
 use std::process::ExitCode;
 
@@ -42,6 +41,7 @@ fn main() -> ExitCode {
             commands::app_info::app_info,
             commands::code_lists::code_lists,
             commands::households::list_households,
+            commands::village_groups::village_groups,
         ])
         .run(tauri::generate_context!());
     match result {

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::error::CommandError;
-use crate::stub::store::Store;
+use bangfu_core::store::Store;
 
 #[derive(Debug)]
 pub struct AppState {

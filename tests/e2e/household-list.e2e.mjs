@@ -49,7 +49,16 @@ function headNames(session) {
   )
 }
 
+/** Waits until the table's loading overlay has faded out, so screenshots show the rows. */
+function waitForTableIdle(session) {
+  return waitFor('the table to finish loading', async () => {
+    const masks = await session.findAll('.el-loading-mask')
+    return masks.length === 0
+  })
+}
+
 async function saveScreenshot(session, name) {
+  await waitForTableIdle(session)
   const file = path.join(SCREENSHOTS, name)
   writeFileSync(file, await session.screenshot())
   step(`screenshot ${path.relative(ROOT, file)}`)
@@ -149,7 +158,8 @@ async function main() {
       const result = await checkHouseholdList(session)
       step(`passed: 共 ${result.total} 户, 「${result.query}」 → 共 ${result.narrowed} 户`)
     } catch (error) {
-      await saveScreenshot(session, 'failure.png').catch(() => {})
+      const shot = await session.screenshot().catch(() => undefined)
+      if (shot) writeFileSync(path.join(SCREENSHOTS, 'failure.png'), shot)
       writeFileSync(path.join(LOGS, 'failure-source.html'), String(await session.source().catch(() => '')))
       throw error
     }

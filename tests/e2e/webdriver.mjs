@@ -8,6 +8,17 @@ export const Keys = { CONTROL: '\uE009', BACKSPACE: '\uE003' }
 
 export class WebDriverError extends Error {}
 
+const PAINT_NUDGE = `
+  let dot = document.getElementById('e2e-paint-nudge')
+  if (!dot) {
+    dot = document.createElement('div')
+    dot.id = 'e2e-paint-nudge'
+    dot.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none'
+    document.body.appendChild(dot)
+  }
+  dot.style.background = dot.style.background === 'rgba(0, 0, 0, 0.01)' ? 'rgba(0, 0, 0, 0.02)' : 'rgba(0, 0, 0, 0.01)'
+`
+
 function elementId(value, what) {
   const id = value?.[ELEMENT_KEY]
   if (typeof id !== 'string') throw new WebDriverError(`no element reference for ${what}: ${JSON.stringify(value)}`)
@@ -123,9 +134,16 @@ export class Session {
     return this.call('POST', '/execute/sync', { script, args })
   }
 
-  /** PNG bytes of the window's content. */
+  /**
+   * PNG bytes of the window's content. WebKitGTK answers a screenshot only after its next
+   * presentation update, which an idle page never has; so while the request waits, a 1-pixel
+   * element that no one can see changes colour to make the page paint once.
+   */
   async screenshot() {
-    return Buffer.from(await this.call('GET', '/screenshot', undefined, 30_000), 'base64')
+    const shot = this.call('GET', '/screenshot', undefined, 30_000)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    await this.execute(PAINT_NUDGE).catch(() => {})
+    return Buffer.from(await shot, 'base64')
   }
 
   source() {

@@ -1,1 +1,222 @@
-fn main() {}
+//! The `bangfu` command: for township stations and scripts. Every subcommand opens the data
+//! file, makes its core calls and prints Chinese for people (or JSON with `--json`).
+
+mod bench;
+mod changes;
+mod edit;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use bangfu_core::UserFacing;
+use bangfu_core::store::{OpenOptions, Store};
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "bangfu",
+    version,
+    about = "帮扶台账：乡镇工作站与脚本使用的命令行工具"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// 写入一个演示村（约 300 户）
+    Demo {
+        #[arg(long)]
+        db: PathBuf,
+    },
+    /// 生成任意规模的模拟县数据（用于性能测试）
+    Generate {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        households: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// 同步文件（变更包）的导出与导入
+    Changes {
+        #[command(subcommand)]
+        action: changes::ChangesCommand,
+    },
+    /// 列出待处理的冲突
+    Conflicts {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// 修改一户的字段（与界面走同一条保存路径）
+    Edit {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        household: String,
+        /// 字段=值，字段可写英文名或表上的中文名，如 联系电话=13800000000
+        #[arg(long = "set", required = true)]
+        set: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// 删除一户
+    Delete {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        household: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// 数据摘要：两份数据摘要相同即内容一致
+    StateHash {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// 按姓名、拼音首字母、证件号码片段或户编号查找
+    Search {
+        #[arg(long)]
+        db: PathBuf,
+        text: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// 性能测试，输出与同次测得基线的比值
+    Bench {
+        #[arg(long)]
+        quick: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A failure with a Chinese message for people and an English detail for the log.
+#[derive(Debug)]
+pub struct Failure {
+    pub message_zh: String,
+    pub detail: String,
+}
+
+impl<E: UserFacing + std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure {
+            message_zh: e.message_zh(),
+            detail: format!("{}: {e}", e.kind()),
+        }
+    }
+}
+
+impl Failure {
+    pub fn new(message_zh: impl Into<String>, detail: impl Into<String>) -> Failure {
+        Failure {
+            message_zh: message_zh.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+pub fn open_store(db: &Path) -> Result<Store, Failure> {
+    Ok(Store::open(db, &OpenOptions::default())?)
+}
+
+pub fn print_json(value: &impl serde::Serialize) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    );
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Demo { db } => {
+            let mut store = open_store(&db)?;
+            let summary = bangfu_core::demo::write_demo_village(&mut store)?;
+            println!(
+                "已写入演示村：{} 户、{} 人、{} 名帮扶责任人、{} 条走访记录（{} 条修改记录）。",
+                summary.households, summary.members, summary.helpers, summary.visits, summary.ops
+            );
+        }
+        Command::Generate {
+            db,
+            households,
+            seed,
+        } => {
+            let mut store = open_store(&db)?;
+            let started = std::time::Instant::now();
+            let summary =
+                bangfu_core::demo::generate_county(&mut store, households, seed, &mut |done| {
+                    if done % 10_000 == 0 {
+                        eprintln!("已生成 {done} 户");
+                    }
+                })?;
+            println!(
+                "已生成模拟县：{} 个村、{} 户、{} 人，用时 {:.1} 秒。",
+                summary.villages,
+                summary.households,
+                summary.members,
+                started.elapsed().as_secs_f64()
+            );
+        }
+        Command::Changes { action } => changes::run(action)?,
+        Command::Conflicts { db, json } => changes::conflicts(&db, json)?,
+        Command::Edit {
+            db,
+            household,
+            set,
+            json,
+        } => edit::edit(&db, &household, &set, json)?,
+        Command::Delete {
+            db,
+            household,
+            json,
+        } => edit::delete(&db, &household, json)?,
+        Command::StateHash { db, json } => {
+            let store = open_store(&db)?;
+            let hash = bangfu_core::sync::digest::state_hash(&store)?;
+            if json {
+                print_json(&serde_json::json!({ "state_hash": hash }));
+            } else {
+                println!("{hash}");
+            }
+        }
+        Command::Search { db, text, json } => {
+            let store = open_store(&db)?;
+            let query = bangfu_core::query::HouseholdQuery {
+                text,
+                limit: 50,
+                ..Default::default()
+            };
+            let page = bangfu_core::query::households(&store, &query)?;
+            if json {
+                print_json(&page);
+            } else {
+                println!("共 {} 户", page.total);
+                for row in page.rows {
+                    println!(
+                        "{}  {}  {}  {}人",
+                        row.code, row.head_name, row.head_id_number, row.members
+                    );
+                }
+            }
+        }
+        Command::Bench { quick, json } => bench::run(quick, json)?,
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("错误：{}", failure.message_zh);
+            eprintln!("detail: {}", failure.detail);
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,5 +1,14 @@
 //! Bangfu's core: the household store with its field-level op log, validation, sync, ledgers,
 //! help-contact cards and reports. It knows nothing of Tauri, HTTP or any UI.
 
+pub mod demo;
+pub mod error;
+pub mod filing;
 pub mod model;
+pub mod query;
+pub mod report;
+pub mod store;
+pub mod sync;
 pub mod validate;
+
+pub use error::UserFacing;

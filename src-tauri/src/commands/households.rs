@@ -4,7 +4,7 @@ use tauri::State;
 
 use crate::error::CommandError;
 use crate::state::AppState;
-use crate::stub::query::{self, HouseholdPage, HouseholdQuery};
+use bangfu_core::query::{self, HouseholdPage, HouseholdQuery};
 
 /// One page of households matching the list's search and filters.
 #[tauri::command]

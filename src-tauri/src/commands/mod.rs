@@ -3,3 +3,4 @@
 pub mod app_info;
 pub mod code_lists;
 pub mod households;
+pub mod village_groups;

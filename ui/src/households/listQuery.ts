@@ -39,6 +39,9 @@ export const SORT_KEYS: Readonly<Record<string, string>> = {
   head_name: 'head_name',
   group_name: 'group_name',
   members: 'members',
+  attribute: 'attribute',
+  poverty_status: 'poverty_status',
+  main_cause: 'main_cause',
   last_visit: 'last_visit',
 }
 

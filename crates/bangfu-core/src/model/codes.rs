@@ -15,7 +15,10 @@ pub struct CodeList {
 impl CodeList {
     /// The label of a code, if the code belongs to this list.
     pub fn label(&self, code: &str) -> Option<&'static str> {
-        self.entries.iter().find(|(c, _)| *c == code).map(|(_, l)| *l)
+        self.entries
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map(|(_, l)| *l)
     }
 
     /// The code of a label, accepting the exact label or a known spelling variant.
@@ -41,7 +44,11 @@ pub const IDENTIFY_STANDARD: CodeList = CodeList {
 pub const HOUSEHOLD_ATTRIBUTE: CodeList = CodeList {
     key: "household_attribute",
     title: "贫困户属性",
-    entries: &[("1", "一般贫困户"), ("2", "低保贫困户"), ("3", "特困供养贫困户")],
+    entries: &[
+        ("1", "一般贫困户"),
+        ("2", "低保贫困户"),
+        ("3", "特困供养贫困户"),
+    ],
 };
 
 pub const POVERTY_STATUS: CodeList = CodeList {
@@ -79,7 +86,12 @@ pub const POVERTY_CAUSE: CodeList = CodeList {
 pub const ROAD_TYPE: CodeList = CodeList {
     key: "road_type",
     title: "入户路类型",
-    entries: &[("1", "泥土路"), ("2", "砂石路"), ("3", "水泥路"), ("4", "沥青路")],
+    entries: &[
+        ("1", "泥土路"),
+        ("2", "砂石路"),
+        ("3", "水泥路"),
+        ("4", "沥青路"),
+    ],
 };
 
 pub const DANGER_LEVEL: CodeList = CodeList {
@@ -91,7 +103,13 @@ pub const DANGER_LEVEL: CodeList = CodeList {
 pub const FUEL_TYPE: CodeList = CodeList {
     key: "fuel_type",
     title: "主要燃料类型",
-    entries: &[("1", "柴草"), ("2", "干畜粪"), ("3", "煤炭"), ("4", "清洁能源"), ("9", "其它")],
+    entries: &[
+        ("1", "柴草"),
+        ("2", "干畜粪"),
+        ("3", "煤炭"),
+        ("4", "清洁能源"),
+        ("9", "其它"),
+    ],
 };
 
 pub const SEX: CodeList = CodeList {
@@ -249,7 +267,12 @@ pub const SCHOOLING: CodeList = CodeList {
 pub const HEALTH: CodeList = CodeList {
     key: "health",
     title: "健康状况",
-    entries: &[("1", "健康"), ("2", "长期慢性病"), ("3", "患有大病"), ("4", "残疾")],
+    entries: &[
+        ("1", "健康"),
+        ("2", "长期慢性病"),
+        ("3", "患有大病"),
+        ("4", "残疾"),
+    ],
 };
 
 pub const DISABILITY_CATEGORY: CodeList = CodeList {
@@ -298,7 +321,13 @@ pub const WORK_STATUS: CodeList = CodeList {
 pub const UNIT_LEVEL: CodeList = CodeList {
     key: "unit_level",
     title: "单位隶属",
-    entries: &[("1", "省直"), ("2", "市直"), ("3", "县直"), ("4", "乡镇"), ("5", "村级")],
+    entries: &[
+        ("1", "省直"),
+        ("2", "市直"),
+        ("3", "县直"),
+        ("4", "乡镇"),
+        ("5", "村级"),
+    ],
 };
 
 /// 帮扶措施: the 七个一批 paths and the three measures counted beside them.
@@ -360,7 +389,12 @@ mod tests {
             let mut codes: Vec<_> = list.entries.iter().map(|(c, _)| *c).collect();
             codes.sort_unstable();
             codes.dedup();
-            assert_eq!(codes.len(), list.entries.len(), "duplicate code in {}", list.key);
+            assert_eq!(
+                codes.len(),
+                list.entries.len(),
+                "duplicate code in {}",
+                list.key
+            );
         }
     }
 

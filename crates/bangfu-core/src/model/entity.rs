@@ -111,7 +111,8 @@ pub trait Entity: Sized {
     fn id(&self) -> Uuid;
     fn to_fields(&self) -> Vec<(&'static str, FieldValue)>;
     /// Builds the record from stored values; `Err(field)` names a value of the wrong type.
-    fn from_fields(id: Uuid, get: &mut dyn FnMut(&str) -> FieldValue) -> Result<Self, &'static str>;
+    fn from_fields(id: Uuid, get: &mut dyn FnMut(&str) -> FieldValue)
+    -> Result<Self, &'static str>;
 }
 
 /// Declares an entity: its struct, its field catalog and its conversions, from one list.

@@ -1,14 +1,17 @@
 //! The entities of the filing forms (建档立卡), their value lists and field catalog.
 
+pub mod catalog;
 pub mod codes;
+pub mod derived;
 mod entity;
+pub mod input;
 mod value;
 
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-pub use entity::{DELETED_FIELD, Entity, FieldSpec, Table};
 use entity::entity;
+pub use entity::{DELETED_FIELD, Entity, FieldSpec, Table};
 pub use value::{FieldKind, FieldType, FieldValue};
 
 entity! {

@@ -166,7 +166,9 @@ impl FieldType for Option<NaiveDate> {
 impl FieldType for Option<Uuid> {
     const KIND: FieldKind = FieldKind::Ref;
     fn to_value(&self) -> FieldValue {
-        self.map_or(FieldValue::Null, |u| FieldValue::Bytes(u.as_bytes().to_vec()))
+        self.map_or(FieldValue::Null, |u| {
+            FieldValue::Bytes(u.as_bytes().to_vec())
+        })
     }
     fn from_value(v: &FieldValue) -> Option<Self> {
         match v {

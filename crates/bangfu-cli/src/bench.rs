@@ -1,0 +1,281 @@
+//! `bangfu bench`: the product's speed figures, each printed with a baseline measured in the
+//! same run (these machines are noisy; ratios hold where absolute times do not).
+
+use std::path::Path;
+use std::time::Instant;
+
+use bangfu_core::model::{Entity, Household, Member, Table};
+use bangfu_core::query::{HouseholdQuery, households};
+use bangfu_core::store::baseline::{bulk_insert_plain, create_plain_tables, insert_plain_rows};
+use bangfu_core::store::{OpenOptions, Store, put_change};
+use bangfu_core::sync::exchange::{export_changeset, import_changeset};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::Failure;
+
+#[derive(Debug, Serialize)]
+struct Figure {
+    name: String,
+    value: f64,
+    unit: &'static str,
+    baseline: Option<f64>,
+    ratio: Option<f64>,
+}
+
+struct Report {
+    json: bool,
+}
+
+impl Report {
+    fn print(&self, name: &str, value: f64, unit: &'static str, baseline: Option<f64>) {
+        let ratio = baseline.filter(|b| *b > 0.0).map(|b| value / b);
+        let fig = Figure {
+            name: name.into(),
+            value,
+            unit,
+            baseline,
+            ratio,
+        };
+        if self.json {
+            println!("{}", serde_json::to_string(&fig).unwrap_or_default());
+        } else {
+            match (baseline, ratio) {
+                (Some(b), Some(r)) => {
+                    println!("{name}: {value:.3} {unit}  (baseline {b:.3} {unit}, ratio {r:.2})")
+                }
+                _ => println!("{name}: {value:.3} {unit}"),
+            }
+        }
+    }
+}
+
+fn percentile(samples: &mut [f64], p: f64) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    let idx = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples.get(idx).copied().unwrap_or(0.0)
+}
+
+fn open(path: &Path) -> Result<Store, Failure> {
+    let options = OpenOptions {
+        identity_dir: Some(path.with_extension("registry")),
+        device_name: Some("性能测试".into()),
+        fixed_clock_ms: None,
+    };
+    Ok(Store::open(path, &options)?)
+}
+
+fn io_fail(e: impl std::fmt::Display) -> Failure {
+    Failure::new("性能测试无法写入临时文件夹。", e.to_string())
+}
+
+/// One filed household with four members, as a work team files it.
+fn sample_household(n: usize) -> (Household, Vec<Member>) {
+    let household = Household {
+        id: Uuid::now_v7(),
+        code: format!("530826199999{:03}", n % 1000),
+        group_name: "测试组".into(),
+        identify_standard: "1".into(),
+        attribute: "1".into(),
+        poverty_status: "1".into(),
+        main_cause: "01".into(),
+        arable_area: Some(3.0),
+        house_area: Some(80.0),
+        phone: "13800000000".into(),
+        ..Default::default()
+    };
+    let names = ["王大山", "李秀英", "王小明", "王小红"];
+    let relations = ["01", "02", "03", "04"];
+    let members = (0..4)
+        .map(|i| Member {
+            id: Uuid::now_v7(),
+            household_id: Some(household.id),
+            name: names[i].into(),
+            sex: if i % 2 == 0 { "1".into() } else { "2".into() },
+            relation: relations[i].into(),
+            ethnicity: "01".into(),
+            education: "3".into(),
+            labor_skill: "1".into(),
+            medical_insurance: Some(true),
+            ..Default::default()
+        })
+        .collect();
+    (household, members)
+}
+
+pub fn run(quick: bool, json: bool) -> Result<(), Failure> {
+    let report = Report { json };
+    let dir = std::env::temp_dir().join(format!("bangfu-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(io_fail)?;
+    let county_households = if quick { 3_000 } else { 100_000 };
+
+    let county_path = dir.join("county.sqlite");
+    let mut county = open(&county_path)?;
+    let started = Instant::now();
+    let summary =
+        bangfu_core::demo::generate_county(&mut county, county_households, 7, &mut |_| {})?;
+    report.print(
+        "generate_county_seconds",
+        started.elapsed().as_secs_f64(),
+        "s",
+        None,
+    );
+    let ops = county.op_count()? as f64;
+
+    // Search over the county's people, by name, initials and ID fragment.
+    let people: Vec<(String, String)> = county
+        .conn()
+        .prepare("SELECT name, id_number FROM member WHERE deleted = 0 ORDER BY rowid")
+        .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+        .map_err(|e| Failure::new("性能测试读取数据失败。", e.to_string()))?;
+    let step = (people.len() / 100).max(1);
+    let mut texts = Vec::new();
+    for (name, id) in people.iter().step_by(step).take(100) {
+        texts.push(name.clone());
+        texts.push(bangfu_core::store::name_initials(name));
+        if id.len() >= 14 {
+            texts.push(id[8..14].to_owned());
+        }
+    }
+    let mut ours = Vec::new();
+    let mut plain = Vec::new();
+    for text in &texts {
+        let t = Instant::now();
+        let q = HouseholdQuery {
+            text: text.clone(),
+            limit: 50,
+            ..Default::default()
+        };
+        households(&county, &q)?;
+        ours.push(t.elapsed().as_secs_f64() * 1000.0);
+        let t = Instant::now();
+        let like = format!("%{text}%");
+        let _: i64 = county
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM (SELECT 1 FROM member WHERE name LIKE ?1 OR id_number LIKE ?1 LIMIT 50)",
+                [&like],
+                |r| r.get(0),
+            )
+            .map_err(|e| Failure::new("性能测试查询失败。", e.to_string()))?;
+        plain.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let name = format!("search_p95_ms_over_{}_people", summary.members);
+    report.print(
+        &name,
+        percentile(&mut ours, 0.95),
+        "ms",
+        Some(percentile(&mut plain, 0.95)),
+    );
+
+    // Filing one household with four members, op log included, against plain inserts.
+    let rounds = if quick { 40 } else { 200 };
+    let mut baseline_conn = rusqlite::Connection::open(dir.join("plain.sqlite"))
+        .map_err(|e| Failure::new("性能测试无法建立基线。", e.to_string()))?;
+    let _ = baseline_conn.pragma_update(None, "journal_mode", "WAL");
+    let _ = baseline_conn.pragma_update(None, "synchronous", "FULL");
+    create_plain_tables(&baseline_conn)
+        .map_err(|e| Failure::new("性能测试无法建立基线。", e.to_string()))?;
+    let mut filing = Vec::new();
+    let mut filing_plain = Vec::new();
+    let mut filing_ops = 0;
+    for n in 0..rounds {
+        let (h, members) = sample_household(n);
+        let mut changes = vec![put_change(&h)];
+        changes.extend(members.iter().map(put_change));
+        let t = Instant::now();
+        filing_ops += county.write(&changes)?.ops;
+        filing.push(t.elapsed().as_secs_f64() * 1000.0);
+        let (h, members) = sample_household(n);
+        let mut rows = vec![(Table::Household, h.id, h.to_fields())];
+        rows.extend(members.iter().map(|m| (Table::Member, m.id, m.to_fields())));
+        let t = Instant::now();
+        insert_plain_rows(&mut baseline_conn, &rows)
+            .map_err(|e| Failure::new("基线写入失败。", e.to_string()))?;
+        filing_plain.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    report.print(
+        "filing_household_4_members_p50_ms",
+        percentile(&mut filing.clone(), 0.5),
+        "ms",
+        Some(percentile(&mut filing_plain.clone(), 0.5)),
+    );
+    report.print(
+        "filing_household_4_members_p95_ms",
+        percentile(&mut filing, 0.95),
+        "ms",
+        Some(percentile(&mut filing_plain, 0.95)),
+    );
+    report.print(
+        "filing_ops_per_household",
+        filing_ops as f64 / rounds as f64,
+        "ops",
+        None,
+    );
+
+    // Op-log size on disk.
+    let op_bytes: Option<f64> = county
+        .conn()
+        .query_row(
+            "SELECT sum(pgsize) FROM dbstat WHERE name IN ('op', 'head', 'superseded')",
+            [],
+            |r| r.get::<_, Option<f64>>(0),
+        )
+        .ok()
+        .flatten();
+    let file_bytes = std::fs::metadata(&county_path)
+        .map(|m| m.len() as f64)
+        .unwrap_or(0.0);
+    if let Some(b) = op_bytes {
+        report.print("oplog_bytes_per_op", b / ops, "B", None);
+    }
+    report.print("data_file_bytes_per_op", file_bytes / ops, "B", None);
+
+    // Merge of the whole county into an empty store, against a plain bulk insert.
+    let t = Instant::now();
+    let (file, _) = export_changeset(&county, None)?;
+    report.print(
+        "export_whole_county_seconds",
+        t.elapsed().as_secs_f64(),
+        "s",
+        None,
+    );
+    report.print(
+        "changeset_bytes_per_household",
+        file.len() as f64 / county_households as f64,
+        "B",
+        None,
+    );
+    let (_, all_ops) = bangfu_core::sync::changeset::decode(&file)?;
+    let t = Instant::now();
+    bulk_insert_plain(&dir.join("bulk.sqlite"), &all_ops)
+        .map_err(|e| Failure::new("基线写入失败。", e.to_string()))?;
+    let plain_secs = t.elapsed().as_secs_f64();
+    let mut empty = open(&dir.join("merge.sqlite"))?;
+    let t = Instant::now();
+    let imported = import_changeset(&mut empty, &file)?;
+    let merge_secs = t.elapsed().as_secs_f64();
+    let n = imported.applied as f64;
+    report.print(
+        "merge_ops_per_second",
+        n / merge_secs,
+        "ops/s",
+        Some(n / plain_secs),
+    );
+    report.print("merge_seconds", merge_secs, "s", Some(plain_secs));
+    let t = Instant::now();
+    let again = import_changeset(&mut empty, &file)?;
+    let reimport_secs = t.elapsed().as_secs_f64();
+    report.print(
+        "reimport_ops_per_second",
+        again.ops_in_file as f64 / reimport_secs,
+        "ops/s",
+        None,
+    );
+
+    drop(county);
+    drop(empty);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}

@@ -1,0 +1,245 @@
+//! The `bangfu` command as stations use it: bad files, killed imports, scripted edits.
+
+// Test helpers may panic on setup failures: that is how a test reports them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn bangfu(home: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bangfu"))
+        .args(args)
+        .env("BANGFU_HOME", home)
+        .output()
+        .expect("run bangfu")
+}
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}
+
+#[test]
+fn a_foreign_or_broken_db_is_refused_with_a_chinese_message_and_left_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, &[u8], &str); 3] = [
+        (
+            "notes.txt",
+            "村里的会议记录".as_bytes(),
+            "不是帮扶台账的数据文件",
+        ),
+        (
+            "zip.sqlite",
+            b"PK\x03\x04\x00\x00 not sqlite at all",
+            "不是帮扶台账的数据文件",
+        ),
+        (
+            "half.sqlite",
+            b"SQLite format 3\x00\xA5\xA5\xA5\xA5\xA5\xA5\xA5\xA5\xA5\xA5\xA5\xA5\xA5\xA5\xA5\xA5",
+            "数据文件",
+        ),
+    ];
+    for (name, bytes, expected) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let out = bangfu(dir.path(), &["search", "--db", p(&path), "张"]);
+        let (_, err) = text(&out);
+        assert!(!out.status.success(), "{name}");
+        assert!(err.contains(expected), "{name}: {err}");
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "{name} was modified");
+    }
+}
+
+#[test]
+fn scripted_edit_and_delete_go_through_the_store_and_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.sqlite");
+    let b = dir.path().join("b.sqlite");
+    assert!(
+        bangfu(dir.path(), &["demo", "--db", p(&a)])
+            .status
+            .success()
+    );
+    let page = bangfu(dir.path(), &["search", "--db", p(&a), "--json", "530826"]);
+    let json: serde_json::Value = serde_json::from_slice(&page.stdout).unwrap();
+    let code = json["rows"][0]["code"].as_str().unwrap().to_owned();
+    let out = bangfu(
+        dir.path(),
+        &[
+            "edit",
+            "--db",
+            p(&a),
+            "--household",
+            &code,
+            "--set",
+            "联系电话=13912345678",
+            "--set",
+            "main_cause=因学",
+        ],
+    );
+    assert!(out.status.success(), "{:?}", text(&out));
+    let bad = bangfu(
+        dir.path(),
+        &[
+            "edit",
+            "--db",
+            p(&a),
+            "--household",
+            &code,
+            "--set",
+            "主要致贫原因=因穷",
+        ],
+    );
+    assert!(
+        text(&bad).1.contains("“主要致贫原因”填写的“因穷”"),
+        "{:?}",
+        text(&bad)
+    );
+
+    let file = dir.path().join("a.bfcs");
+    assert!(
+        bangfu(
+            dir.path(),
+            &["changes", "export", "--db", p(&a), "--out", p(&file)]
+        )
+        .status
+        .success()
+    );
+    let imported = bangfu(dir.path(), &["changes", "import", "--db", p(&b), p(&file)]);
+    assert!(
+        text(&imported).0.contains("已导入"),
+        "{:?}",
+        text(&imported)
+    );
+    let again = bangfu(dir.path(), &["changes", "import", "--db", p(&b), p(&file)]);
+    assert!(text(&again).0.contains("已导入过"), "{:?}", text(&again));
+    let hash = |db: &PathBuf| text(&bangfu(dir.path(), &["state-hash", "--db", p(db)])).0;
+    assert_eq!(hash(&a), hash(&b));
+
+    assert!(
+        bangfu(dir.path(), &["delete", "--db", p(&b), "--household", &code])
+            .status
+            .success()
+    );
+    let gone = bangfu(dir.path(), &["search", "--db", p(&b), "--json", &code]);
+    let json: serde_json::Value = serde_json::from_slice(&gone.stdout).unwrap();
+    assert_eq!(json["total"], 0);
+}
+
+#[test]
+fn a_damaged_changeset_is_refused_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.sqlite");
+    let b = dir.path().join("b.sqlite");
+    assert!(
+        bangfu(dir.path(), &["demo", "--db", p(&a)])
+            .status
+            .success()
+    );
+    let file = dir.path().join("a.bfcs");
+    assert!(
+        bangfu(
+            dir.path(),
+            &["changes", "export", "--db", p(&a), "--out", p(&file)]
+        )
+        .status
+        .success()
+    );
+    let bytes = std::fs::read(&file).unwrap();
+    let cut = dir.path().join("cut.bfcs");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let out = bangfu(dir.path(), &["changes", "import", "--db", p(&b), p(&cut)]);
+    assert!(!out.status.success());
+    assert!(text(&out).1.contains("同步文件不完整"), "{:?}", text(&out));
+    let empty = bangfu(dir.path(), &["search", "--db", p(&b), "--json", "530826"]);
+    let json: serde_json::Value = serde_json::from_slice(&empty.stdout).unwrap();
+    assert_eq!(
+        json["total"], 0,
+        "nothing may be applied from a refused file"
+    );
+}
+
+#[test]
+fn killing_an_import_midway_keeps_the_last_committed_state_and_a_rerun_completes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("county.sqlite");
+    let target = dir.path().join("station.sqlite");
+    let out = bangfu(
+        dir.path(),
+        &[
+            "generate",
+            "--db",
+            p(&source),
+            "--households",
+            "4000",
+            "--seed",
+            "3",
+        ],
+    );
+    assert!(out.status.success(), "{:?}", text(&out));
+    let file = dir.path().join("county.bfcs");
+    assert!(
+        bangfu(
+            dir.path(),
+            &["changes", "export", "--db", p(&source), "--out", p(&file)]
+        )
+        .status
+        .success()
+    );
+    // The station already holds one small file's worth of data: the last committed state.
+    assert!(
+        bangfu(dir.path(), &["demo", "--db", p(&target)])
+            .status
+            .success()
+    );
+    let before = text(&bangfu(dir.path(), &["state-hash", "--db", p(&target)])).0;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bangfu"))
+        .args(["changes", "import", "--db", p(&target), p(&file)])
+        .env("BANGFU_HOME", dir.path())
+        .spawn()
+        .unwrap();
+    // Wait for the pre-import backup, which is taken just before the transaction starts.
+    let backups = dir.path().join("station.sqlite.backups");
+    let started = Instant::now();
+    while !backups
+        .read_dir()
+        .map(|mut d| d.next().is_some())
+        .unwrap_or(false)
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "import never started"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(400));
+    let finished_early = child.try_wait().unwrap().is_some();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        !finished_early,
+        "the import finished before it could be killed; make the county larger"
+    );
+
+    let after_kill = text(&bangfu(dir.path(), &["state-hash", "--db", p(&target)])).0;
+    assert_eq!(
+        after_kill, before,
+        "a killed import must leave the last committed state"
+    );
+    let rerun = bangfu(
+        dir.path(),
+        &["changes", "import", "--db", p(&target), p(&file)],
+    );
+    assert!(rerun.status.success(), "{:?}", text(&rerun));
+    let search = bangfu(dir.path(), &["search", "--db", p(&target), "--json", "5"]);
+    let json: serde_json::Value = serde_json::from_slice(&search.stdout).unwrap();
+    assert!(json["total"].as_i64().unwrap() > 4000, "{}", json["total"]);
+}

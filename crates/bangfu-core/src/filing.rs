@@ -1,0 +1,309 @@
+//! Filing a household (建档立卡) as one form save: the household with its members, incomes,
+//! pairings, measures and visits, validated together and written in one transaction.
+
+use rusqlite::OptionalExtension;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::model::{Entity, Household, Income, Measure, Member, Pairing, Visit};
+use crate::store::{Change, Filter, Store, StoreError, put_change};
+use crate::validate::{self, Issue, Severity};
+
+/// Everything the household page edits at once.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HouseholdFile {
+    pub household: Household,
+    pub members: Vec<Member>,
+    pub incomes: Vec<Income>,
+    pub pairings: Vec<Pairing>,
+    pub measures: Vec<Measure>,
+    pub visits: Vec<Visit>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FilingOutcome {
+    pub ops: u64,
+    /// 疑点 and other warnings: saved anyway, shown to the user.
+    pub warnings: Vec<Issue>,
+}
+
+fn children<E: Entity>(store: &Store, household: Uuid) -> Result<Vec<E>, StoreError> {
+    store.read::<E>(Filter::OfHousehold(household))
+}
+
+impl Store {
+    /// A household with everything that belongs to it.
+    pub fn load_household_file(&self, id: Uuid) -> Result<HouseholdFile, StoreError> {
+        Ok(HouseholdFile {
+            household: self.get::<Household>(id)?,
+            members: children(self, id)?,
+            incomes: children(self, id)?,
+            pairings: children(self, id)?,
+            measures: children(self, id)?,
+            visits: children(self, id)?,
+        })
+    }
+
+    /// Every check of the household page: per record, across the household, and against the
+    /// rest of the data file (household code unique in its village, ID filed elsewhere).
+    pub fn check_household_file(&self, file: &HouseholdFile) -> Result<Vec<Issue>, StoreError> {
+        let today = self.today();
+        let h = &file.household;
+        let mut issues = validate::check_household(h);
+        for m in &file.members {
+            issues.extend(validate::check_member(m, today));
+        }
+        file.incomes
+            .iter()
+            .for_each(|i| issues.extend(validate::check_income(i)));
+        file.pairings
+            .iter()
+            .for_each(|p| issues.extend(validate::check_pairing(p)));
+        file.measures
+            .iter()
+            .for_each(|m| issues.extend(validate::check_measure(m)));
+        file.visits
+            .iter()
+            .for_each(|v| issues.extend(validate::check_visit(v, today)));
+        issues.extend(validate::check_household_file(
+            h,
+            &file.members,
+            &file.incomes,
+        ));
+
+        let conn = self.conn();
+        let same_code: Option<String> = conn
+            .query_row(
+                "SELECT code FROM household WHERE deleted = 0 AND code = ?1 AND id <> ?2
+                 AND coalesce(village_id, x'') = coalesce(?3, x'') LIMIT 1",
+                rusqlite::params![
+                    h.code,
+                    h.id.as_bytes().as_slice(),
+                    h.village_id.map(|v| v.as_bytes().to_vec())
+                ],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if same_code.is_some() && !h.code.is_empty() {
+            issues.push(Issue {
+                field: "code",
+                severity: Severity::Error,
+                rule: "household_code.duplicate",
+                message: format!("户编号 {} 在本村已被另一户使用", h.code),
+            });
+        }
+        let mut elsewhere = conn.prepare_cached(
+            "SELECT h.code FROM member m JOIN household h ON h.id = m.household_id
+             WHERE m.deleted = 0 AND h.deleted = 0 AND m.id_number = ?1 AND m.household_id <> ?2 LIMIT 1",
+        )?;
+        for m in file.members.iter().filter(|m| !m.id_number.is_empty()) {
+            let other: Option<Option<String>> = elsewhere
+                .query_row(
+                    rusqlite::params![m.id_number, h.id.as_bytes().as_slice()],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(code) = other {
+                issues.push(Issue {
+                    field: "id_number",
+                    severity: Severity::Warning,
+                    rule: "resident_id.filed_elsewhere",
+                    message: format!(
+                        "{} 的证件号码 {} 已在户 {} 登记，请核实是否重复建档",
+                        m.name,
+                        m.id_number,
+                        code.unwrap_or_default()
+                    ),
+                });
+            }
+        }
+        Ok(issues)
+    }
+
+    /// Saves the household page. Errors refuse the whole save; warnings are returned.
+    /// Records missing from the page (a removed member, say) are deleted.
+    pub fn file_household(&mut self, file: &HouseholdFile) -> Result<FilingOutcome, StoreError> {
+        let issues = self.check_household_file(file)?;
+        if issues.iter().any(|i| i.severity == Severity::Error) {
+            return Err(StoreError::Invalid(issues));
+        }
+        let id = file.household.id;
+        let mut changes = vec![put_change(&file.household)];
+        fn sync_children<E: Entity>(
+            store: &Store,
+            household: Uuid,
+            wanted: &[E],
+            changes: &mut Vec<Change>,
+        ) -> Result<(), StoreError> {
+            let mut record_ids = std::collections::HashSet::new();
+            for record in wanted {
+                record_ids.insert(record.id());
+                changes.push(put_change(record));
+            }
+            for old in children::<E>(store, household)? {
+                if !record_ids.contains(&old.id()) {
+                    changes.push(Change::Delete {
+                        table: E::TABLE,
+                        id: old.id(),
+                    });
+                }
+            }
+            Ok(())
+        }
+        sync_children(self, id, &file.members, &mut changes)?;
+        sync_children(self, id, &file.incomes, &mut changes)?;
+        sync_children(self, id, &file.pairings, &mut changes)?;
+        sync_children(self, id, &file.measures, &mut changes)?;
+        sync_children(self, id, &file.visits, &mut changes)?;
+        let outcome = self.write(&changes)?;
+        let warnings = issues
+            .into_iter()
+            .filter(|i| i.severity == Severity::Warning)
+            .collect();
+        Ok(FilingOutcome {
+            ops: outcome.ops,
+            warnings,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::OpenOptions;
+
+    /// A valid resident ID for a birth date and sequence (check digit computed).
+    fn id_number(prefix17: &str) -> String {
+        const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+        let sum: u32 = prefix17
+            .chars()
+            .zip(W)
+            .map(|(c, w)| c.to_digit(10).unwrap() * w)
+            .sum();
+        format!(
+            "{prefix17}{}",
+            ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'][(sum % 11) as usize]
+        )
+    }
+
+    fn store(dir: &tempfile::TempDir) -> Store {
+        let options = OpenOptions {
+            identity_dir: Some(dir.path().join("r")),
+            fixed_clock_ms: Some(1_750_000_000_000),
+            ..Default::default()
+        };
+        Store::open(dir.path().join("a.sqlite"), &options).unwrap()
+    }
+
+    fn page() -> HouseholdFile {
+        let household = Household {
+            id: Uuid::now_v7(),
+            code: "530826103201001".into(),
+            identify_standard: "1".into(),
+            attribute: "1".into(),
+            poverty_status: "1".into(),
+            main_cause: "01".into(),
+            ..Default::default()
+        };
+        let member = |name: &str, relation: &str, id: String, sex: &str| Member {
+            id: Uuid::now_v7(),
+            household_id: Some(household.id),
+            name: name.into(),
+            relation: relation.into(),
+            id_number: id,
+            sex: sex.into(),
+            ..Default::default()
+        };
+        HouseholdFile {
+            members: vec![
+                member("王大山", "01", id_number("53082619700101001"), "1"),
+                member("李秀英", "02", id_number("53082619720202002"), "2"),
+            ],
+            household,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_valid_page_is_saved_and_read_back_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = store(&dir);
+        let file = page();
+        let out = s.file_household(&file).unwrap();
+        assert!(out.ops > 10);
+        assert_eq!(s.load_household_file(file.household.id).unwrap(), file);
+    }
+
+    #[test]
+    fn an_invalid_id_refuses_the_whole_save_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = store(&dir);
+        let mut file = page();
+        let mut bad = id_number("53082619720202002");
+        let last = if bad.ends_with('0') { '1' } else { '0' };
+        bad.pop();
+        bad.push(last);
+        file.members[1].id_number = bad;
+        let err = s.file_household(&file).unwrap_err();
+        let StoreError::Invalid(issues) = &err else {
+            panic!("{err}")
+        };
+        assert!(
+            issues.iter().any(|i| i.rule == "resident_id.checksum"),
+            "{issues:?}"
+        );
+        assert!(crate::UserFacing::message_zh(&err).contains("校验"));
+        assert_eq!(s.op_count().unwrap(), 0);
+    }
+
+    #[test]
+    fn removing_a_member_from_the_page_deletes_it_and_two_heads_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = store(&dir);
+        let mut file = page();
+        s.file_household(&file).unwrap();
+        file.members.pop();
+        s.file_household(&file).unwrap();
+        assert_eq!(
+            s.load_household_file(file.household.id)
+                .unwrap()
+                .members
+                .len(),
+            1
+        );
+        let mut twice = file.clone();
+        let mut second = twice.members[0].clone();
+        second.id = Uuid::now_v7();
+        second.id_number = id_number("53082619900303003");
+        twice.members.push(second);
+        let err = s.file_household(&twice).unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Invalid(i) if i.iter().any(|i| i.rule == "household.head_multiple"))
+        );
+    }
+
+    #[test]
+    fn the_same_person_in_another_household_is_a_warning_and_a_code_in_use_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = store(&dir);
+        let first = page();
+        s.file_household(&first).unwrap();
+        let mut second = page();
+        second.household.code = "530826103201002".into();
+        second.members[1].id_number = first.members[1].id_number.clone();
+        let out = s.file_household(&second).unwrap();
+        assert!(
+            out.warnings
+                .iter()
+                .any(|w| w.rule == "resident_id.filed_elsewhere")
+        );
+        let mut third = page();
+        third.members[0].id_number = id_number("53082619800404004");
+        third.members[1].id_number = id_number("53082619820505005");
+        let err = s.file_household(&third).unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Invalid(i) if i.iter().any(|i| i.rule == "household_code.duplicate"))
+        );
+    }
+}

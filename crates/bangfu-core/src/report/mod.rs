@@ -1,0 +1,3 @@
+//! Village and township figures and the data-quality (疑点) list.
+
+pub mod quality;

@@ -1,0 +1,123 @@
+//! Errors of opening and writing a data file.
+
+use std::path::PathBuf;
+
+use crate::error::UserFacing;
+use crate::validate::Issue;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}: not an SQLite file")]
+    NotADataFile { path: PathBuf },
+    #[error("{path}: an SQLite file of another program")]
+    ForeignDatabase { path: PathBuf },
+    #[error("{path}: damaged data file: {detail}")]
+    Corrupt { path: PathBuf, detail: String },
+    #[error("{path}: schema version {found} is newer than this version knows ({supported})")]
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+    #[error("{path}: cannot open: {source}")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("validation failed: {0:?}")]
+    Invalid(Vec<Issue>),
+    #[error("{table} {id} not found")]
+    NotFound { table: &'static str, id: uuid::Uuid },
+    #[error("{table} {id} is deleted")]
+    Deleted { table: &'static str, id: uuid::Uuid },
+    #[error("unknown field {table}.{field}")]
+    UnknownField { table: &'static str, field: String },
+    #[error("stored value of {table}.{field} has the wrong type")]
+    BadStoredValue {
+        table: &'static str,
+        field: &'static str,
+    },
+    #[error("device identity file {path}: {source}")]
+    Identity {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+impl UserFacing for StoreError {
+    fn kind(&self) -> &'static str {
+        match self {
+            StoreError::NotADataFile { .. } => "not_a_data_file",
+            StoreError::ForeignDatabase { .. } => "foreign_database",
+            StoreError::Corrupt { .. } => "corrupt",
+            StoreError::NewerSchema { .. } => "newer_schema",
+            StoreError::Open { .. } => "open_failed",
+            StoreError::Invalid(_) => "invalid",
+            StoreError::NotFound { .. } => "not_found",
+            StoreError::Deleted { .. } => "deleted",
+            StoreError::UnknownField { .. } => "unknown_field",
+            StoreError::BadStoredValue { .. } => "bad_stored_value",
+            StoreError::Identity { .. } => "identity",
+            StoreError::Sqlite(_) => "database",
+        }
+    }
+
+    fn message_zh(&self) -> String {
+        match self {
+            StoreError::NotADataFile { path } => format!(
+                "“{}”不是帮扶台账的数据文件（也不是 SQLite 数据库），文件未作任何改动。",
+                path.display()
+            ),
+            StoreError::ForeignDatabase { path } => format!(
+                "“{}”是其他软件的数据库，不是帮扶台账的数据文件，文件未作任何改动。",
+                path.display()
+            ),
+            StoreError::Corrupt { path, .. } => format!(
+                "数据文件“{}”已损坏，无法读取。文件未作任何改动，请从备份恢复。",
+                path.display()
+            ),
+            StoreError::NewerSchema {
+                path,
+                found,
+                supported,
+            } => format!(
+                "数据文件“{}”由更新版本的帮扶台账创建（数据版本 {found}，本程序支持到 {supported}），请先升级本程序。文件未作任何改动。",
+                path.display()
+            ),
+            StoreError::Open { path, .. } => {
+                format!(
+                    "无法打开数据文件“{}”，请检查文件是否存在、是否有读写权限。",
+                    path.display()
+                )
+            }
+            StoreError::Invalid(issues) => {
+                let list: Vec<_> = issues.iter().map(|i| i.message.as_str()).collect();
+                format!("保存失败，请先修改以下问题：{}", list.join("；"))
+            }
+            StoreError::NotFound { table, .. } => format!("找不到这条{table}记录，可能已被删除。"),
+            StoreError::Deleted { table, .. } => {
+                format!("这条{table}记录已被删除，不能再修改；如需修改请先恢复。")
+            }
+            StoreError::UnknownField { table, field } => {
+                format!("{table}没有“{field}”这一项。")
+            }
+            StoreError::BadStoredValue { table, field } => {
+                format!("{table}的“{field}”存有无法识别的值，请在冲突与重复页面检查。")
+            }
+            StoreError::Identity { path, .. } => format!(
+                "无法写入本机设备标识文件“{}”，请检查磁盘空间和权限。",
+                path.display()
+            ),
+            StoreError::Sqlite(e) => match e.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::DiskFull) => "磁盘已满，本次修改未保存。".into(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                    "数据文件正被其他程序使用，请稍后再试。本次修改未保存。".into()
+                }
+                Some(rusqlite::ErrorCode::ReadOnly) => "数据文件是只读的，本次修改未保存。".into(),
+                _ => "数据文件读写出错，本次修改未保存。".into(),
+            },
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! Embedded, append-only schema migrations and the checks made before a file is touched.
+
+use std::io::Read;
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// Marks a SQLite file as a Bangfu data file (`PRAGMA application_id`): "BF01".
+pub const APPLICATION_ID: i64 = 0x4246_3031;
+
+/// Migrations in order; migration N brings the schema to version N. Never edit one that has
+/// shipped: add the next.
+pub const MIGRATIONS: &[&str] = &[include_str!("../../migrations/0001_init.sql")];
+
+pub fn latest_version() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+/// Refuses a file that is not SQLite, before SQLite is allowed to touch it.
+pub fn check_file_header(path: &Path) -> Result<(), StoreError> {
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return Ok(()); // missing: it will be created
+    };
+    let mut header = [0u8; 16];
+    match file.read(&mut header) {
+        Ok(0) => Ok(()), // empty file: treated as a new data file
+        Ok(n) if n == 16 && &header == b"SQLite format 3\0" => Ok(()),
+        Ok(_) => Err(StoreError::NotADataFile {
+            path: path.to_path_buf(),
+        }),
+        Err(_) => Err(StoreError::Open {
+            path: path.to_path_buf(),
+            source: rusqlite::Error::InvalidPath(path.to_path_buf()),
+        }),
+    }
+}
+
+/// Reads what the file says it is, without writing. Returns the schema version (0 = new).
+pub fn inspect(conn: &Connection, path: &Path) -> Result<i64, StoreError> {
+    let corrupt = |e: rusqlite::Error| match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) => StoreError::NotADataFile {
+            path: path.to_path_buf(),
+        },
+        Some(rusqlite::ErrorCode::DatabaseCorrupt) => StoreError::Corrupt {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        },
+        _ => StoreError::Sqlite(e),
+    };
+    let app_id: i64 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .map_err(corrupt)?;
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(corrupt)?;
+    let objects: i64 = conn
+        .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+        .map_err(corrupt)?;
+    if app_id != APPLICATION_ID {
+        if objects == 0 && version == 0 && app_id == 0 {
+            return Ok(0);
+        }
+        return Err(StoreError::ForeignDatabase {
+            path: path.to_path_buf(),
+        });
+    }
+    if version > latest_version() {
+        return Err(StoreError::NewerSchema {
+            path: path.to_path_buf(),
+            found: version,
+            supported: latest_version(),
+        });
+    }
+    Ok(version)
+}
+
+/// Applies the migrations the file lacks, all in one transaction.
+pub fn migrate(conn: &mut Connection, from: i64) -> Result<(), StoreError> {
+    if from >= latest_version() {
+        return Ok(());
+    }
+    let tx = conn.transaction()?;
+    for sql in &MIGRATIONS[from as usize..] {
+        tx.execute_batch(sql)?;
+    }
+    tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+    tx.pragma_update(None, "user_version", latest_version())?;
+    tx.commit()?;
+    Ok(())
+}

@@ -1,0 +1,291 @@
+//! The data file: opening it safely, this copy's device identity, and the one write path.
+//!
+//! Architecture invariant: every change to a replicated table goes through [`Store::write`] or
+//! [`Store::apply_remote`], which append the op log and update the tables in one transaction.
+
+mod apply;
+pub mod backup;
+pub mod baseline;
+mod dictionary;
+pub mod draft;
+mod error;
+pub mod identity;
+pub mod migrate;
+mod oplog;
+pub mod read;
+mod write;
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use serde::Serialize;
+use uuid::Uuid;
+
+pub use apply::{ApplyStats, name_initials};
+use dictionary::Dictionary;
+pub use error::StoreError;
+pub use identity::IdentityChange;
+use identity::Registry;
+pub use oplog::VersionVector;
+pub use read::{Filter, put_change};
+pub use write::{Change, WriteOutcome};
+
+use crate::sync::{Hlc, HlcClock};
+
+/// How to open a data file.
+#[derive(Debug, Clone, Default)]
+pub struct OpenOptions {
+    /// Where this machine keeps its registry of device identities; `None` uses the user's
+    /// app-data folder (or `$BANGFU_HOME`).
+    pub identity_dir: Option<PathBuf>,
+    /// The name of this device, e.g. "新文村-笔记本1"; kept when the file already has one.
+    pub device_name: Option<String>,
+    /// A fixed wall clock in milliseconds, for deterministic generators and tests.
+    pub fixed_clock_ms: Option<u64>,
+}
+
+/// This copy's identity as a writer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Device {
+    #[serde(skip)]
+    idx: i64,
+    pub id: Uuid,
+    pub name: String,
+}
+
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    device: Device,
+    clock: HlcClock,
+    last_seq: i64,
+    dict: Dictionary,
+    registry: Option<Registry>,
+    fixed_clock_ms: Option<u64>,
+    identity_change: Option<IdentityChange>,
+}
+
+impl Store {
+    /// Opens or creates a data file. A file that is not a Bangfu data file, is damaged, or has
+    /// a newer schema is refused before anything is written to it.
+    pub fn open(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Store, StoreError> {
+        let path = path.as_ref();
+        migrate::check_file_header(path)?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn =
+            Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        let version = migrate::inspect(&conn, path)?;
+        // Field laptops lose power: WAL with a full sync on every commit keeps the last
+        // committed state whatever happens.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "OFF")?;
+        // A merge touches the op log, heads and tables all over the file; 64 MB of page cache
+        // keeps it from rereading pages it just wrote (an old laptop has that much to spare).
+        conn.pragma_update(None, "cache_size", -65536)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.set_prepared_statement_cache_capacity(256);
+        migrate::migrate(&mut conn, version)?;
+
+        let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let registry = options
+            .identity_dir
+            .clone()
+            .or_else(identity::default_registry_dir)
+            .map(Registry::new);
+        let hlc_last: i64 = meta_get(&conn, "hlc_last")?.unwrap_or(0);
+        let mut store = Store {
+            conn,
+            path,
+            device: Device {
+                idx: 0,
+                id: Uuid::nil(),
+                name: String::new(),
+            },
+            clock: HlcClock::starting_at(Hlc::from_i64(hlc_last)),
+            last_seq: 0,
+            dict: Dictionary::default(),
+            registry,
+            fixed_clock_ms: options.fixed_clock_ms,
+            identity_change: None,
+        };
+        store.load_identity(options.device_name.as_deref())?;
+        if version > 0 && version < migrate::latest_version() {
+            // An upgrade may have added columns for fields the op log already holds (written
+            // by a newer version elsewhere): show them now.
+            store.rematerialize()?;
+        }
+        Ok(store)
+    }
+
+    fn load_identity(&mut self, wanted_name: Option<&str>) -> Result<(), StoreError> {
+        let existing: Option<i64> = meta_get(&self.conn, "device_idx")?;
+        let Some(idx) = existing else {
+            self.new_identity(wanted_name.unwrap_or(""))?;
+            return Ok(());
+        };
+        let (id, name): (Vec<u8>, String) =
+            self.conn
+                .query_row("SELECT id, name FROM device WHERE idx = ?1", [idx], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
+        let id = Uuid::from_slice(&id).map_err(|e| StoreError::Corrupt {
+            path: self.path.clone(),
+            detail: e.to_string(),
+        })?;
+        self.device = Device { idx, id, name };
+        self.last_seq = self.conn.query_row(
+            "SELECT coalesce(max(seq), 0) FROM op WHERE origin = ?1",
+            [idx],
+            |r| r.get(0),
+        )?;
+        if let Some(registry) = &self.registry
+            && let Some(change) = registry.check(id, &self.path, self.last_seq)
+        {
+            let name = wanted_name.map_or_else(|| self.device.name.clone(), str::to_owned);
+            self.new_identity(&name)?;
+            self.identity_change = Some(change);
+            return Ok(());
+        }
+        if let Some(name) = wanted_name {
+            self.rename_device(name)?;
+        }
+        self.record_identity()
+    }
+
+    /// Starts writing under a fresh device id. Ops of the old identity stay as they are.
+    fn new_identity(&mut self, name: &str) -> Result<(), StoreError> {
+        let id = Uuid::now_v7();
+        // A device is never nameless on review screens: until someone names it, it is called
+        // by the start of its id.
+        let fallback = format!("未命名设备-{}", &id.simple().to_string()[24..]);
+        let name = if name.trim().is_empty() {
+            fallback.as_str()
+        } else {
+            name
+        };
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO device (id, name) VALUES (?1, ?2)",
+            params![id.as_bytes().as_slice(), name],
+        )?;
+        let idx = tx.last_insert_rowid();
+        tx.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('device_idx', ?1)",
+            [idx],
+        )?;
+        tx.commit()?;
+        self.dict.clear();
+        self.device = Device {
+            idx,
+            id,
+            name: name.to_owned(),
+        };
+        self.last_seq = 0;
+        self.record_identity()
+    }
+
+    fn record_identity(&self) -> Result<(), StoreError> {
+        match &self.registry {
+            Some(registry) => registry.record(self.device.id, &self.path, self.last_seq),
+            None => Ok(()),
+        }
+    }
+
+    /// Rebuilds every materialized row from the heads of the op log, in one transaction.
+    pub fn rematerialize(&mut self) -> Result<(), StoreError> {
+        let wall = self.wall_ms();
+        let mut clock = self.clock;
+        let tx = self.conn.transaction()?;
+        let rows: Vec<(Vec<u8>, i64)> = tx
+            .prepare("SELECT DISTINCT h.row, o.tbl FROM head h JOIN op o ON o.origin = h.origin AND o.seq = h.seq")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut applier = apply::Applier::new(&tx, &mut self.dict, &mut clock, wall)?;
+        for (row, table) in rows {
+            if let Ok(row) = Uuid::from_slice(&row) {
+                applier.touch_row(row, table)?;
+            }
+        }
+        applier.finish()?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn rename_device(&mut self, name: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE device SET name = ?2 WHERE idx = ?1",
+            params![self.device.idx, name],
+        )?;
+        self.device.name = name.to_owned();
+        Ok(())
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Set when this open found the file copied or restored and took a new identity.
+    pub fn identity_change(&self) -> Option<IdentityChange> {
+        self.identity_change
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Read access for queries, reports and exports. Writes go through `write`.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Milliseconds since the epoch, or the fixed clock of generators and tests.
+    pub fn wall_ms(&self) -> u64 {
+        self.fixed_clock_ms.unwrap_or_else(|| {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64)
+        })
+    }
+
+    /// Moves the fixed clock of a generator or test; has no effect on a real clock.
+    pub fn set_fixed_clock(&mut self, ms: u64) {
+        if self.fixed_clock_ms.is_some() {
+            self.fixed_clock_ms = Some(ms);
+        }
+    }
+
+    /// Today's date by the store's clock (local time of a fixed clock is taken as UTC+8).
+    pub fn today(&self) -> chrono::NaiveDate {
+        let secs = (self.wall_ms() / 1000) as i64 + 8 * 3600;
+        chrono::DateTime::from_timestamp(secs, 0).map_or_else(
+            || chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap_or_default(),
+            |d| d.date_naive(),
+        )
+    }
+
+    /// The number of ops in the op log.
+    pub fn op_count(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM op", [], |r| r.get(0))?)
+    }
+}
+
+pub(crate) fn meta_get<T: rusqlite::types::FromSql>(
+    conn: &Connection,
+    key: &str,
+) -> rusqlite::Result<Option<T>> {
+    conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()
+}
+
+#[cfg(test)]
+mod tests;

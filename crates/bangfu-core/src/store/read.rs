@@ -1,0 +1,86 @@
+//! Reading current records from the materialized tables.
+
+use rusqlite::params;
+use uuid::Uuid;
+
+use super::{Store, StoreError};
+use crate::model::{Entity, FieldValue};
+
+/// Which rows of a table to read. Each variant maps to a fixed SQL condition.
+#[derive(Debug, Clone, Copy)]
+pub enum Filter {
+    Id(Uuid),
+    /// Live rows whose `household_id` is this household.
+    OfHousehold(Uuid),
+    /// Every live row.
+    All,
+}
+
+impl Store {
+    /// Live records matching the filter, in insertion order.
+    pub fn read<E: Entity>(&self, filter: Filter) -> Result<Vec<E>, StoreError> {
+        let cols: Vec<&str> = E::FIELDS.iter().map(|f| f.name).collect();
+        let (condition, key) = match filter {
+            Filter::Id(id) => ("id = ?1 AND deleted = 0", Some(id)),
+            Filter::OfHousehold(id) => ("household_id = ?1 AND deleted = 0", Some(id)),
+            Filter::All => ("deleted = 0", None),
+        };
+        // Column and table names come from the static catalog.
+        let sql = format!(
+            "SELECT id, {} FROM {} WHERE {condition} ORDER BY rowid",
+            cols.join(", "),
+            E::TABLE.sql_name()
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let key_bytes = key.map(|k| k.as_bytes().to_vec());
+        let mut rows = match &key_bytes {
+            Some(k) => stmt.query(params![k])?,
+            None => stmt.query([])?,
+        };
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let id_bytes: Vec<u8> = r.get(0)?;
+            let id = Uuid::from_slice(&id_bytes).unwrap_or_default();
+            let mut values = Vec::with_capacity(cols.len());
+            for i in 0..cols.len() {
+                values.push(FieldValue::from_sql(r.get_ref(i + 1)?));
+            }
+            let mut at = 0;
+            let record = E::from_fields(id, &mut |_| {
+                at += 1;
+                values.get(at - 1).cloned().unwrap_or_default()
+            })
+            .map_err(|field| StoreError::BadStoredValue {
+                table: E::TABLE.label(),
+                field,
+            })?;
+            out.push(record);
+        }
+        Ok(out)
+    }
+
+    /// One live record by id.
+    pub fn get<E: Entity>(&self, id: Uuid) -> Result<E, StoreError> {
+        self.read::<E>(Filter::Id(id))?
+            .into_iter()
+            .next()
+            .ok_or(StoreError::NotFound {
+                table: E::TABLE.label(),
+                id,
+            })
+    }
+
+    /// Writes a whole record: one op per field whose value differs from what is shown.
+    pub fn put<E: Entity>(&mut self, record: &E) -> Result<super::WriteOutcome, StoreError> {
+        self.write(&[put_change(record)])
+    }
+}
+
+/// The change that writes a whole record.
+pub fn put_change<E: Entity>(record: &E) -> super::Change {
+    super::Change::Put {
+        table: E::TABLE,
+        id: record.id(),
+        fields: record.to_fields(),
+    }
+}

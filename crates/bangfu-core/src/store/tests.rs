@@ -1,0 +1,470 @@
+//! Tests of the write path and the op log: which ops a write appends, heads, conflicts,
+//! deletes, idempotence and order independence.
+
+use rusqlite::params;
+use uuid::Uuid;
+
+use super::*;
+use crate::model::{Entity, FieldValue, Household, Member, Table};
+
+const T0: u64 = 1_700_000_000_000;
+
+fn open(dir: &tempfile::TempDir, name: &str) -> Store {
+    let options = OpenOptions {
+        identity_dir: Some(dir.path().join("registry")),
+        device_name: Some(name.to_owned()),
+        fixed_clock_ms: Some(T0),
+    };
+    match Store::open(dir.path().join(format!("{name}.sqlite")), &options) {
+        Ok(store) => store,
+        Err(e) => panic!("open {name}: {e}"),
+    }
+}
+
+fn household(code: &str) -> Household {
+    Household {
+        id: Uuid::now_v7(),
+        code: code.into(),
+        group_name: "上寨组".into(),
+        main_cause: "01".into(),
+        attribute: "1".into(),
+        ..Default::default()
+    }
+}
+
+/// The op log as (device name, seq, field, value, number of preds) rows.
+fn op_rows(store: &Store) -> Vec<(String, i64, String, FieldValue, usize)> {
+    let ops = store
+        .ops_missing_from(&VersionVector::new())
+        .unwrap_or_default();
+    let names: std::collections::HashMap<Uuid, String> = store
+        .conn()
+        .prepare("SELECT id, name FROM device")
+        .and_then(|mut s| {
+            s.query_map([], |r| {
+                Ok((
+                    Uuid::from_slice(&r.get::<_, Vec<u8>>(0)?).unwrap_or_default(),
+                    r.get(1)?,
+                ))
+            })?
+            .collect()
+        })
+        .unwrap_or_default();
+    ops.into_iter()
+        .map(|o| {
+            (
+                names.get(&o.id.origin).cloned().unwrap_or_default(),
+                o.id.seq,
+                o.field,
+                o.value,
+                o.preds.len(),
+            )
+        })
+        .collect()
+}
+
+fn review_count(store: &Store) -> i64 {
+    store
+        .conn()
+        .query_row("SELECT count(*) FROM review_item", [], |r| r.get(0))
+        .unwrap_or(-1)
+}
+
+fn sync_all(a: &mut Store, b: &mut Store) {
+    let to_b = a
+        .ops_missing_from(&b.version_vector().unwrap_or_default())
+        .unwrap_or_default();
+    let to_a = b
+        .ops_missing_from(&a.version_vector().unwrap_or_default())
+        .unwrap_or_default();
+    b.apply_remote(&to_b)
+        .map(|_| ())
+        .unwrap_or_else(|e| panic!("{e}"));
+    a.apply_remote(&to_a)
+        .map(|_| ())
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn filing_a_household_appends_one_op_per_filled_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    let h = household("530826103201001");
+    let out = a.put(&h).unwrap();
+    assert_eq!(out.ops, 4);
+    let rows = op_rows(&a);
+    let fields: Vec<&str> = rows.iter().map(|r| r.2.as_str()).collect();
+    assert_eq!(fields, ["code", "group_name", "attribute", "main_cause"]);
+    assert!(rows.iter().all(|r| r.0 == "a" && r.4 == 0));
+    assert_eq!(rows.iter().map(|r| r.1).collect::<Vec<_>>(), [1, 2, 3, 4]);
+    assert_eq!(a.get::<Household>(h.id).unwrap(), h);
+}
+
+#[test]
+fn editing_one_field_appends_one_op_naming_the_previous_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    let mut h = household("530826103201001");
+    a.put(&h).unwrap();
+    h.group_name = "下寨组".into();
+    let out = a.put(&h).unwrap();
+    assert_eq!(out.ops, 1);
+    let last = op_rows(&a).pop().unwrap();
+    assert_eq!(
+        last,
+        (
+            "a".into(),
+            5,
+            "group_name".into(),
+            FieldValue::Text("下寨组".into()),
+            1
+        )
+    );
+    // Writing the same record again writes nothing.
+    assert_eq!(a.put(&h).unwrap().ops, 0);
+}
+
+#[test]
+fn concurrent_edits_become_a_conflict_with_the_same_shown_value_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    let mut b = open(&dir, "b");
+    let mut h = household("530826103201001");
+    a.put(&h).unwrap();
+    sync_all(&mut a, &mut b);
+    h.group_name = "A组".into();
+    a.put(&h).unwrap();
+    b.set_fixed_clock(T0 + 5);
+    h.group_name = "B组".into();
+    b.put(&h).unwrap();
+    sync_all(&mut a, &mut b);
+    let shown_a = a.get::<Household>(h.id).unwrap().group_name;
+    let shown_b = b.get::<Household>(h.id).unwrap().group_name;
+    assert_eq!(shown_a, shown_b);
+    assert_eq!(shown_a, "B组", "the later clock wins the display");
+    assert_eq!((review_count(&a), review_count(&b)), (1, 1));
+
+    // Resolving writes one op over both heads and closes the item on both sides.
+    a.write(&[Change::Resolve {
+        table: Table::Household,
+        id: h.id,
+        field: "group_name".into(),
+        value: FieldValue::Text("A组".into()),
+    }])
+    .unwrap();
+    let resolution = op_rows(&a).into_iter().rfind(|r| r.0 == "a");
+    assert_eq!(
+        resolution.map(|r| (r.2, r.4)),
+        Some(("group_name".into(), 2))
+    );
+    sync_all(&mut a, &mut b);
+    assert_eq!((review_count(&a), review_count(&b)), (0, 0));
+    assert_eq!(b.get::<Household>(h.id).unwrap().group_name, "A组");
+}
+
+#[test]
+fn an_edit_concurrent_with_a_delete_is_a_review_item() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    let mut b = open(&dir, "b");
+    let mut h = household("530826103201001");
+    a.put(&h).unwrap();
+    sync_all(&mut a, &mut b);
+    a.write(&[Change::Delete {
+        table: Table::Household,
+        id: h.id,
+    }])
+    .unwrap();
+    h.phone = "13800000000".into();
+    b.put(&h).unwrap();
+    sync_all(&mut a, &mut b);
+    for s in [&a, &b] {
+        assert!(matches!(
+            s.get::<Household>(h.id),
+            Err(StoreError::NotFound { .. })
+        ));
+        let kind: i64 = s
+            .conn()
+            .query_row("SELECT kind FROM review_item", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(kind, 2);
+    }
+    // Restoring brings the edit back and closes the item.
+    b.write(&[Change::Restore {
+        table: Table::Household,
+        id: h.id,
+    }])
+    .unwrap();
+    sync_all(&mut a, &mut b);
+    assert_eq!(a.get::<Household>(h.id).unwrap().phone, "13800000000");
+    assert_eq!(review_count(&a), 0);
+}
+
+#[test]
+fn a_delete_that_saw_every_edit_is_not_a_review_item() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    let h = household("530826103201001");
+    a.put(&h).unwrap();
+    a.write(&[Change::Delete {
+        table: Table::Household,
+        id: h.id,
+    }])
+    .unwrap();
+    assert_eq!(review_count(&a), 0);
+    let err = a.put(&h).unwrap_err();
+    assert!(matches!(err, StoreError::Deleted { .. }));
+}
+
+#[test]
+fn applying_ops_twice_or_in_reverse_order_gives_the_same_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    let mut h = household("530826103201001");
+    a.put(&h).unwrap();
+    for group in ["一组", "二组", "三组"] {
+        h.group_name = group.into();
+        a.put(&h).unwrap();
+    }
+    let ops = a.ops_missing_from(&VersionVector::new()).unwrap();
+
+    let mut forward = open(&dir, "forward");
+    let first = forward.apply_remote(&ops).unwrap();
+    let again = forward.apply_remote(&ops).unwrap();
+    assert_eq!(
+        (first.applied, again.applied, again.duplicates),
+        (ops.len() as u64, 0, ops.len() as u64)
+    );
+
+    let mut reversed = open(&dir, "reversed");
+    let mut rev = ops.clone();
+    rev.reverse();
+    reversed.apply_remote(&rev).unwrap();
+    for s in [&forward, &reversed] {
+        assert_eq!(s.get::<Household>(h.id).unwrap().group_name, "三组");
+        let heads: i64 = s
+            .conn()
+            .query_row("SELECT count(*) FROM head", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(heads, 4);
+        assert_eq!(review_count(s), 0);
+        assert_eq!(s.version_vector().unwrap().get(&a.device().id), Some(&7));
+    }
+}
+
+#[test]
+fn members_are_found_by_name_initials_and_id_fragment() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    let h = household("530826103201001");
+    let m = Member {
+        id: Uuid::now_v7(),
+        household_id: Some(h.id),
+        name: "张三丰".into(),
+        id_number: "53082619800101123X".into(),
+        relation: "01".into(),
+        ..Default::default()
+    };
+    a.write(&[put_change(&h), put_change(&m)]).unwrap();
+    for text in ["张三丰", "zsf", "ZS", "张", "0101123x", "103201001"] {
+        let page = crate::query::households(
+            &a,
+            &crate::query::HouseholdQuery {
+                text: text.into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(page.total, 1, "search {text}");
+        assert_eq!(page.rows[0].head_name, "张三丰");
+        assert_eq!(page.rows[0].members, 1);
+    }
+    let none = crate::query::households(
+        &a,
+        &crate::query::HouseholdQuery {
+            text: "李四".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(none.total, 0);
+}
+
+#[test]
+fn a_copied_data_file_takes_a_new_identity_before_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    a.put(&household("530826103201001")).unwrap();
+    let original = a.device().id;
+    drop(a);
+    std::fs::copy(dir.path().join("a.sqlite"), dir.path().join("copy.sqlite")).unwrap();
+    let copy = open(&dir, "copy");
+    assert_ne!(copy.device().id, original);
+    assert_eq!(copy.identity_change(), Some(IdentityChange::CopiedFile));
+    // The original keeps its identity.
+    let a = open(&dir, "a");
+    assert_eq!(a.device().id, original);
+    assert_eq!(a.identity_change(), None);
+}
+
+#[test]
+fn a_data_file_restored_from_backup_takes_a_new_identity() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    a.put(&household("530826103201001")).unwrap();
+    let original = a.device().id;
+    drop(a);
+    let path = dir.path().join("a.sqlite");
+    let backup = dir.path().join("a.backup");
+    std::fs::copy(&path, &backup).unwrap();
+    let mut a = open(&dir, "a");
+    a.put(&household("530826103201002")).unwrap();
+    drop(a);
+    std::fs::copy(&backup, &path).unwrap();
+    let _ = std::fs::remove_file(dir.path().join("a.sqlite-wal"));
+    let restored = open(&dir, "a");
+    assert_ne!(restored.device().id, original);
+    assert_eq!(
+        restored.identity_change(),
+        Some(IdentityChange::RestoredBackup)
+    );
+}
+
+fn file_bytes(path: &std::path::Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_default()
+}
+
+#[test]
+fn files_that_are_not_ours_are_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = OpenOptions {
+        identity_dir: Some(dir.path().join("r")),
+        ..Default::default()
+    };
+
+    let text = dir.path().join("notes.sqlite");
+    std::fs::write(&text, "这不是数据库").unwrap();
+    let err = Store::open(&text, &options).unwrap_err();
+    assert_eq!(crate::UserFacing::kind(&err), "not_a_data_file");
+    assert_eq!(file_bytes(&text), "这不是数据库".as_bytes());
+
+    let foreign = dir.path().join("foreign.sqlite");
+    {
+        let c = rusqlite::Connection::open(&foreign).unwrap();
+        c.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+            .unwrap();
+    }
+    let before = file_bytes(&foreign);
+    let err = Store::open(&foreign, &options).unwrap_err();
+    assert_eq!(crate::UserFacing::kind(&err), "foreign_database");
+    assert_eq!(file_bytes(&foreign), before);
+    assert!(!dir.path().join("foreign.sqlite-wal").exists());
+
+    let newer = dir.path().join("newer.sqlite");
+    drop(Store::open(&newer, &options).unwrap());
+    {
+        let c = rusqlite::Connection::open(&newer).unwrap();
+        c.pragma_update(None, "user_version", migrate::latest_version() + 1)
+            .unwrap();
+    }
+    let before = file_bytes(&newer);
+    let err = Store::open(&newer, &options).unwrap_err();
+    assert_eq!(crate::UserFacing::kind(&err), "newer_schema");
+    assert!(crate::UserFacing::message_zh(&err).contains("请先升级"));
+    assert_eq!(file_bytes(&newer), before);
+
+    let corrupt = dir.path().join("corrupt.sqlite");
+    let mut bytes = b"SQLite format 3\0".to_vec();
+    bytes.extend(std::iter::repeat_n(0xA5u8, 4096));
+    std::fs::write(&corrupt, &bytes).unwrap();
+    let err = Store::open(&corrupt, &options).unwrap_err();
+    assert!(
+        matches!(crate::UserFacing::kind(&err), "not_a_data_file" | "corrupt"),
+        "{err}"
+    );
+    assert_eq!(file_bytes(&corrupt), bytes);
+}
+
+#[test]
+fn migrations_apply_from_empty_and_give_the_expected_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = open(&dir, "a");
+    let version: i64 = a
+        .conn()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, migrate::latest_version());
+    let schema: Vec<String> = a
+        .conn()
+        .prepare("SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_master WHERE name NOT LIKE 'person_fts_%' ORDER BY type, name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    insta::assert_snapshot!(schema.join("\n"));
+}
+
+#[test]
+fn every_catalog_field_has_a_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = open(&dir, "a");
+    for table in Table::ALL {
+        let cols: Vec<String> = a
+            .conn()
+            .prepare(&format!(
+                "SELECT name FROM pragma_table_info('{}')",
+                table.sql_name()
+            ))
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for f in table.fields() {
+            assert!(
+                cols.iter().any(|c| c == f.name),
+                "{}.{}",
+                table.sql_name(),
+                f.name
+            );
+        }
+    }
+    let _ = params![1];
+    assert_eq!(Household::TABLE, Table::Household);
+}
+
+#[test]
+fn fields_of_a_newer_version_are_kept_relayed_and_shown_after_a_rebuild() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    let h = household("530826103201001");
+    a.put(&h).unwrap();
+    let mut ops = a.ops_missing_from(&VersionVector::new()).unwrap();
+    // An op of a field this version does not know, from a newer laptop.
+    let mut newer = ops[0].clone();
+    newer.id = crate::sync::OpId {
+        origin: Uuid::now_v7(),
+        seq: 1,
+    };
+    newer.field = "toilet_renovated_year".into();
+    newer.value = FieldValue::Int(2025);
+    ops.push(newer.clone());
+    let mut b = open(&dir, "b");
+    b.apply_remote(&ops).unwrap();
+    assert_eq!(b.get::<Household>(h.id).unwrap(), h);
+    // Kept and relayed to the next copy.
+    let relayed = b.ops_missing_from(&VersionVector::new()).unwrap();
+    assert!(
+        relayed
+            .iter()
+            .any(|o| o.field == "toilet_renovated_year" && o.value == FieldValue::Int(2025))
+    );
+    // A rebuild restores materialized values from the heads (what an upgrade does once its
+    // migration has added the column).
+    b.conn()
+        .execute("UPDATE household SET group_name = NULL", [])
+        .unwrap();
+    b.rematerialize().unwrap();
+    assert_eq!(b.get::<Household>(h.id).unwrap().group_name, "上寨组");
+}

@@ -1,0 +1,255 @@
+//! Exchanging changeset files: export what a peer lacks, import a file in one transaction
+//! after a backup, and say what the file brought.
+
+use std::path::PathBuf;
+
+use rusqlite::params;
+use serde::Serialize;
+
+use super::changeset::{self, ChangesetError, Header};
+use crate::error::UserFacing;
+use crate::store::{Store, StoreError, VersionVector, migrate};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Changeset(#[from] ChangesetError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("this file was written by this copy itself")]
+    OwnFile,
+}
+
+impl UserFacing for SyncError {
+    fn kind(&self) -> &'static str {
+        match self {
+            SyncError::Changeset(e) => e.kind(),
+            SyncError::Store(e) => e.kind(),
+            SyncError::OwnFile => "own_file",
+        }
+    }
+
+    fn message_zh(&self) -> String {
+        match self {
+            SyncError::Changeset(e) => e.message_zh(),
+            SyncError::Store(e) => e.message_zh(),
+            SyncError::OwnFile => "这是本机自己导出的同步文件，不需要导入。".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportSummary {
+    pub ops: u64,
+    pub bytes: u64,
+    /// Whole when no peer vector was given.
+    pub whole: bool,
+}
+
+/// Writes a changeset of everything a peer with vector `peer` lacks (everything if `None`).
+/// A township's export relays the ops of all its villages: it holds them, so they go.
+pub fn export_changeset(
+    store: &Store,
+    peer: Option<&VersionVector>,
+) -> Result<(Vec<u8>, ExportSummary), SyncError> {
+    let empty = VersionVector::new();
+    let ops = store.ops_missing_from(peer.unwrap_or(&empty))?;
+    let device_names = store.device_names()?;
+    let header = Header {
+        format_version: changeset::FORMAT_VERSION,
+        schema_version: migrate::latest_version(),
+        source_device: store.device().id,
+        source_name: store.device().name.clone(),
+        created_ms: store.wall_ms(),
+        covered: store.version_vector()?,
+        device_names,
+        op_count: 0,
+        body_sha256: String::new(),
+    };
+    let bytes = changeset::encode(header, &ops);
+    let summary = ExportSummary {
+        ops: ops.len() as u64,
+        bytes: bytes.len() as u64,
+        whole: peer.is_none(),
+    };
+    Ok((bytes, summary))
+}
+
+/// The version vector a peer stated in a file it wrote, for `export --for`.
+pub fn peer_vector(file: &[u8]) -> Result<VersionVector, SyncError> {
+    let (header, _) = changeset::read_header(file)?;
+    Ok(header.covered)
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportSummary {
+    pub source_name: String,
+    pub ops_in_file: u64,
+    pub applied: u64,
+    pub duplicates: u64,
+    /// The file held nothing this copy lacked; it was not opened further.
+    pub already_had_everything: bool,
+    pub new_households: u64,
+    pub changed_households: u64,
+    pub new_people: u64,
+    pub changed_people: u64,
+    /// Open review items (conflicts, edits of deleted rows) in the whole copy after import.
+    pub open_review_items: i64,
+    /// Resident ID numbers filed in more than one household, after import.
+    pub duplicate_people: i64,
+    /// Household codes used twice in one village, after import.
+    pub duplicate_household_codes: i64,
+    /// Ops stamped more than a day ahead of this machine's clock.
+    pub future_clock_ops: u64,
+    /// Ops of fields or tables this version does not know (kept; shown after an upgrade).
+    pub unknown_field_ops: u64,
+    pub backup: Option<PathBuf>,
+}
+
+impl ImportSummary {
+    /// One line for the station's screen.
+    pub fn message_zh(&self) -> String {
+        if self.already_had_everything {
+            return format!(
+                "来自“{}”的同步文件已导入过，本次没有新内容。",
+                self.source_name
+            );
+        }
+        let mut text = format!(
+            "已导入来自“{}”的同步文件：新增 {} 户、更新 {} 户，新增 {} 人、更新 {} 人。",
+            self.source_name,
+            self.new_households,
+            self.changed_households,
+            self.new_people,
+            self.changed_people
+        );
+        if self.open_review_items > 0 {
+            text.push_str(&format!("待处理冲突 {} 项。", self.open_review_items));
+        }
+        if self.duplicate_people > 0 {
+            text.push_str(&format!(
+                "发现 {} 个证件号码在多户重复登记。",
+                self.duplicate_people
+            ));
+        }
+        if self.duplicate_household_codes > 0 {
+            text.push_str(&format!(
+                "发现 {} 个户编号在同村重复。",
+                self.duplicate_household_codes
+            ));
+        }
+        if self.future_clock_ops > 0 {
+            text.push_str(&format!(
+                "有 {} 条修改的时间比本机晚一天以上，请检查对方电脑的日期。",
+                self.future_clock_ops
+            ));
+        }
+        if self.unknown_field_ops > 0 {
+            text.push_str(&format!(
+                "有 {} 条修改来自更新版本的程序，已保存，升级后显示。",
+                self.unknown_field_ops
+            ));
+        }
+        text
+    }
+}
+
+/// Whether every op the writer held is already here.
+fn covered_by(local: &VersionVector, covered: &VersionVector) -> bool {
+    covered
+        .iter()
+        .all(|(origin, seq)| local.get(origin).is_some_and(|have| have >= seq))
+}
+
+/// Imports one changeset file: checked whole first, then a backup, then one transaction.
+pub fn import_changeset(store: &mut Store, file: &[u8]) -> Result<ImportSummary, SyncError> {
+    let (header, _) = changeset::read_header(file)?;
+    let mut summary = ImportSummary {
+        source_name: header.source_name.clone(),
+        ops_in_file: header.op_count,
+        ..Default::default()
+    };
+    let local = store.version_vector()?;
+    if covered_by(&local, &header.covered) {
+        summary.already_had_everything = true;
+        summary.duplicates = header.op_count;
+        remember_peer(store, &header)?;
+        fill_counts(store, &mut summary)?;
+        return Ok(summary);
+    }
+    let (header, ops) = changeset::decode(file)?;
+    summary.unknown_field_ops = ops
+        .iter()
+        .filter(|op| {
+            crate::model::Table::from_code(op.table).is_none_or(|t| {
+                op.field != crate::model::DELETED_FIELD && t.field(&op.field).is_none()
+            })
+        })
+        .count() as u64;
+    summary.backup = Some(store.backup("before-import")?);
+    let stats = store.apply_remote(&ops)?;
+    remember_peer(store, &header)?;
+    summary.applied = stats.applied;
+    summary.duplicates = stats.duplicates;
+    summary.future_clock_ops = stats.future_clock;
+    let household = crate::model::Table::Household.label();
+    let member = crate::model::Table::Member.label();
+    summary.new_households = stats.new_rows.get(household).copied().unwrap_or(0);
+    summary.changed_households = stats.changed_rows.get(household).copied().unwrap_or(0);
+    summary.new_people = stats.new_rows.get(member).copied().unwrap_or(0);
+    summary.changed_people = stats.changed_rows.get(member).copied().unwrap_or(0);
+    fill_counts(store, &mut summary)?;
+    Ok(summary)
+}
+
+fn fill_counts(store: &Store, summary: &mut ImportSummary) -> Result<(), StoreError> {
+    summary.open_review_items =
+        store
+            .conn()
+            .query_row("SELECT count(*) FROM review_item", [], |r| r.get(0))?;
+    let (people, codes) = duplicate_counts(store)?;
+    summary.duplicate_people = people;
+    summary.duplicate_household_codes = codes;
+    Ok(())
+}
+
+/// Resident ID numbers filed in more than one live household, and household codes used by
+/// more than one live household of a village. Both are kept and reported, never dropped.
+pub fn duplicate_counts(store: &Store) -> Result<(i64, i64), StoreError> {
+    let conn = store.conn();
+    let people = conn.query_row(
+        "SELECT count(*) FROM (SELECT m.id_number FROM member m JOIN household h ON h.id = m.household_id
+             WHERE m.deleted = 0 AND h.deleted = 0 AND coalesce(m.id_number, '') <> ''
+             GROUP BY m.id_number HAVING count(DISTINCT m.household_id) > 1)",
+        [],
+        |r| r.get(0),
+    )?;
+    let codes = conn.query_row(
+        "SELECT count(*) FROM (SELECT code FROM household WHERE deleted = 0 AND coalesce(code, '') <> ''
+             GROUP BY village_id, code HAVING count(*) > 1)",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok((people, codes))
+}
+
+fn remember_peer(store: &Store, header: &Header) -> Result<(), StoreError> {
+    let covered = serde_json::to_string(&header.covered).unwrap_or_default();
+    store.conn().execute(
+        "INSERT OR REPLACE INTO peer (device, name, covered, updated_ms) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            header.source_device.as_bytes().as_slice(),
+            header.source_name,
+            covered,
+            store.wall_ms() as i64
+        ],
+    )?;
+    // Name the devices whose ops arrived, so review screens can say who wrote what.
+    for (id, name) in &header.device_names {
+        store.conn().execute(
+            "UPDATE device SET name = ?2 WHERE id = ?1 AND name = ''",
+            params![id.as_bytes().as_slice(), name],
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,11 @@
+//! Sync: the hybrid logical clock, the op, and (in `changeset`) the files stations exchange.
+
+pub mod changeset;
+pub mod digest;
+pub mod exchange;
+pub mod hlc;
+pub mod op;
+pub mod review;
+
+pub use hlc::{Hlc, HlcClock};
+pub use op::{Op, OpId};

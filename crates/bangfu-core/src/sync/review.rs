@@ -1,0 +1,202 @@
+//! The review queue as people see it: each conflict with every competing value, who wrote it,
+//! on which device and when; and each edit that met a delete.
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::model::{DELETED_FIELD, FieldValue, Table};
+use crate::store::{Store, StoreError};
+use crate::sync::Hlc;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ReviewValue {
+    pub value: String,
+    pub device: String,
+    /// Local time of the writer's clock, `YYYY-MM-DD HH:MM`.
+    pub written_at: String,
+    /// The value shown now (greatest clock, then device id).
+    pub shown: bool,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ReviewItem {
+    /// "conflict" (several values) or "edit_of_deleted" (an edit the deleter did not see).
+    pub kind: &'static str,
+    pub table: String,
+    pub row_id: String,
+    /// The household the row belongs to, for finding it: its code.
+    pub household_code: String,
+    pub field: String,
+    pub field_label: String,
+    pub values: Vec<ReviewValue>,
+}
+
+fn written_at(hlc: Hlc) -> String {
+    chrono::DateTime::from_timestamp_millis(hlc.millis() as i64 + 8 * 3600 * 1000)
+        .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+fn household_code(store: &Store, table: Option<Table>, row: &[u8]) -> Result<String, StoreError> {
+    let sql = match table {
+        Some(Table::Household) => "SELECT code FROM household WHERE id = ?1",
+        Some(t) if crate::model::household_ref_field(t).is_some() => match t {
+            Table::Member => {
+                "SELECT h.code FROM member x JOIN household h ON h.id = x.household_id WHERE x.id = ?1"
+            }
+            Table::Income => {
+                "SELECT h.code FROM income x JOIN household h ON h.id = x.household_id WHERE x.id = ?1"
+            }
+            Table::Pairing => {
+                "SELECT h.code FROM pairing x JOIN household h ON h.id = x.household_id WHERE x.id = ?1"
+            }
+            Table::Measure => {
+                "SELECT h.code FROM measure x JOIN household h ON h.id = x.household_id WHERE x.id = ?1"
+            }
+            _ => {
+                "SELECT h.code FROM visit x JOIN household h ON h.id = x.household_id WHERE x.id = ?1"
+            }
+        },
+        _ => return Ok(String::new()),
+    };
+    use rusqlite::OptionalExtension;
+    Ok(store
+        .conn()
+        .query_row(sql, [row], |r| r.get::<_, Option<String>>(0))
+        .optional()?
+        .flatten()
+        .unwrap_or_default())
+}
+
+/// Every open review item, households first.
+pub fn review_items(store: &Store) -> Result<Vec<ReviewItem>, StoreError> {
+    let conn = store.conn();
+    let mut stmt = conn.prepare(
+        "SELECT r.row, r.field, r.kind, r.tbl, f.name FROM review_item r
+         JOIN field_name f ON f.idx = r.field ORDER BY r.tbl, r.row, f.name",
+    )?;
+    let items: Vec<(Vec<u8>, i64, i64, i64, String)> = stmt
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut heads_stmt = conn.prepare(
+        "SELECT o.val, d.name, d.id, o.hlc FROM head h
+         JOIN op o ON o.origin = h.origin AND o.seq = h.seq JOIN device d ON d.idx = h.origin
+         WHERE h.row = ?1 AND h.field = ?2",
+    )?;
+    let mut out = Vec::with_capacity(items.len());
+    for (row, field, kind, tbl, name) in items {
+        let table = Table::from_code(tbl);
+        let mut values: Vec<(FieldValue, String, Vec<u8>, i64)> = heads_stmt
+            .query_map(rusqlite::params![row, field], |r| {
+                Ok((
+                    FieldValue::from_sql(r.get_ref(0)?),
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                ))
+            })?
+            .collect::<Result<_, _>>()?;
+        values.sort_by(|a, b| (b.3, &b.2).cmp(&(a.3, &a.2)));
+        let spec = table.and_then(|t| t.field(&name));
+        let label = if name == DELETED_FIELD {
+            "删除".to_owned()
+        } else {
+            spec.map_or_else(|| name.clone(), |s| s.label.to_owned())
+        };
+        let shown_value = |v: &FieldValue| -> String {
+            if name == DELETED_FIELD {
+                return if *v == FieldValue::Int(1) {
+                    "已删除".into()
+                } else {
+                    "保留".into()
+                };
+            }
+            match (spec.and_then(|s| s.codes), v) {
+                (Some(list), FieldValue::Text(code)) => {
+                    list.label(code).map_or_else(|| code.clone(), str::to_owned)
+                }
+                _ => v.display(),
+            }
+        };
+        out.push(ReviewItem {
+            kind: if kind == 2 {
+                "edit_of_deleted"
+            } else {
+                "conflict"
+            },
+            table: table.map_or("", Table::label).to_owned(),
+            row_id: Uuid::from_slice(&row).unwrap_or_default().to_string(),
+            household_code: household_code(store, table, &row)?,
+            field: name.clone(),
+            field_label: label,
+            values: values
+                .iter()
+                .enumerate()
+                .map(|(i, (v, device, _, hlc))| ReviewValue {
+                    value: shown_value(v),
+                    device: device.clone(),
+                    written_at: written_at(Hlc::from_i64(*hlc)),
+                    shown: i == 0,
+                })
+                .collect(),
+        });
+    }
+    Ok(out)
+}
+
+/// Settles a review item with the value a person chose or typed. For an edit of a deleted
+/// row, `keep_deleted` decides between confirming the delete and restoring the row.
+pub fn resolve_item(store: &mut Store, item: &ReviewItem, text: &str) -> Result<(), ResolveError> {
+    let table = Table::ALL
+        .into_iter()
+        .find(|t| t.label() == item.table)
+        .ok_or(ResolveError::UnknownTable)?;
+    let row = Uuid::parse_str(&item.row_id).map_err(|_| ResolveError::UnknownTable)?;
+    let value = if item.field == DELETED_FIELD {
+        match text {
+            "已删除" | "删除" | "1" => FieldValue::Int(1),
+            "保留" | "恢复" | "0" => FieldValue::Int(0),
+            _ => return Err(ResolveError::Input("请选择“删除”或“恢复”".into())),
+        }
+    } else {
+        let spec = table.field(&item.field).ok_or(ResolveError::UnknownTable)?;
+        crate::model::input::parse_input(spec, text).map_err(|e| ResolveError::Input(e.message))?
+    };
+    store.write(&[crate::store::Change::Resolve {
+        table,
+        id: row,
+        field: item.field.clone(),
+        value,
+    }])?;
+    Ok(())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    #[error("review item names a table or row this version does not know")]
+    UnknownTable,
+    #[error("bad input: {0}")]
+    Input(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl crate::UserFacing for ResolveError {
+    fn kind(&self) -> &'static str {
+        match self {
+            ResolveError::UnknownTable => "unknown_table",
+            ResolveError::Input(_) => "invalid",
+            ResolveError::Store(e) => e.kind(),
+        }
+    }
+
+    fn message_zh(&self) -> String {
+        match self {
+            ResolveError::UnknownTable => "这一项来自更新版本的程序，请升级后再处理。".into(),
+            ResolveError::Input(m) => m.clone(),
+            ResolveError::Store(e) => e.message_zh(),
+        }
+    }
+}

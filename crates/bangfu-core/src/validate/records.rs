@@ -1,0 +1,84 @@
+//! Checks of the smaller records around a household: income, helper, pairing, measure, visit.
+
+use chrono::NaiveDate;
+
+use crate::model::{Helper, Income, Measure, Pairing, Visit};
+
+use super::{Checker, Issue, label};
+
+pub fn check_income(i: &Income) -> Vec<Issue> {
+    let mut c = Checker::<Income>::new();
+    c.required("year", &i.year);
+    c.year("year", i.year);
+    for (field, value) in [
+        ("wage", i.wage),
+        ("business", i.business),
+        ("dividend", i.dividend),
+        ("property_other", i.property_other),
+        ("family_planning", i.family_planning),
+        ("dibao_allowance", i.dibao_allowance),
+        ("tekun_allowance", i.tekun_allowance),
+        ("pension_income", i.pension_income),
+        ("eco_compensation", i.eco_compensation),
+        ("other_transfer", i.other_transfer),
+        ("business_expense", i.business_expense),
+    ] {
+        c.not_negative(field, value);
+    }
+    c.finish()
+}
+
+pub fn check_helper(h: &Helper) -> Vec<Issue> {
+    let mut c = Checker::<Helper>::new();
+    c.required_text("name", &h.name);
+    c.required_text("unit", &h.unit);
+    c.codes(h);
+    c.phone("phone", &h.phone);
+    c.finish()
+}
+
+pub fn check_pairing(p: &Pairing) -> Vec<Issue> {
+    let mut c = Checker::<Pairing>::new();
+    c.required("household_id", &p.household_id);
+    c.required("helper_id", &p.helper_id);
+    let reversed = match (p.start_date, p.end_date) {
+        (Some(start), Some(end)) if end < start => Some((start, end)),
+        _ => None,
+    };
+    if let Some((start, end)) = reversed {
+        c.error(
+            "end_date",
+            "date.end_before_start",
+            format!(
+                "{} {end} 早于{} {start}",
+                label::<Pairing>("end_date"),
+                label::<Pairing>("start_date")
+            ),
+        );
+    }
+    c.finish()
+}
+
+pub fn check_measure(m: &Measure) -> Vec<Issue> {
+    let mut c = Checker::<Measure>::new();
+    // A measure without its path cannot be counted under any of the 七个一批.
+    c.required_text("path", &m.path);
+    c.codes(m);
+    c.not_negative("amount", m.amount);
+    c.required("year", &m.year);
+    c.year("year", m.year);
+    c.finish()
+}
+
+pub fn check_visit(v: &Visit, today: NaiveDate) -> Vec<Issue> {
+    let mut c = Checker::<Visit>::new();
+    c.required("visit_date", &v.visit_date);
+    if let Some(date) = v.visit_date.filter(|d| *d > today) {
+        c.error(
+            "visit_date",
+            "date.future",
+            format!("{} {date} 晚于今天", label::<Visit>("visit_date")),
+        );
+    }
+    c.finish()
+}

@@ -1,0 +1,31 @@
+//! What the black-box tests share: stores in a scratch folder with their own identity registry.
+
+// Test helpers may panic on setup failures: that is how a test reports them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+
+use bangfu_core::store::{OpenOptions, Store};
+
+/// A scratch folder, in memory when the machine has /dev/shm (these tests fsync a lot).
+pub fn scratch() -> tempfile::TempDir {
+    if Path::new("/dev/shm").is_dir()
+        && let Ok(dir) = tempfile::tempdir_in("/dev/shm")
+    {
+        return dir;
+    }
+    tempfile::tempdir().expect("temp dir")
+}
+
+pub fn open_at(dir: &Path, name: &str, clock_ms: u64) -> Store {
+    let options = OpenOptions {
+        identity_dir: Some(dir.join("registry")),
+        device_name: Some(name.to_owned()),
+        fixed_clock_ms: Some(clock_ms),
+    };
+    Store::open(db_path(dir, name), &options).unwrap_or_else(|e| panic!("open {name}: {e}"))
+}
+
+pub fn db_path(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!("{name}.sqlite"))
+}
