@@ -1,0 +1,221 @@
+//! Which data file the app opens at start-up: the one named on the command line, the demo
+//! village, or the file used last time.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::error::CommandError;
+use bangfu_core::demo::write_demo_village;
+use bangfu_core::query::{self, HouseholdQuery};
+use bangfu_core::store::{OpenOptions, Store};
+
+const DEMO_FILE: &str = "demo.sqlite";
+const LAST_FILE_NOTE: &str = "last-data-file.txt";
+
+/// The command line. Unknown arguments are ignored because WebKitWebDriver adds its own
+/// (`--automation`) when it starts the app for end-to-end tests.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct LaunchArgs {
+    /// `--db PATH`: open this data file.
+    pub db: Option<PathBuf>,
+    /// `--demo`: open the demo village in the app data dir.
+    pub demo: bool,
+    /// `--seed-demo`: with `--db`, fill an empty data file with the demo village.
+    pub seed_demo: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArgsError(pub String);
+
+impl std::fmt::Display for ArgsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl LaunchArgs {
+    pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Self, ArgsError> {
+        let mut parsed = LaunchArgs::default();
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "--db" => match args.next() {
+                    Some(path) if !path.starts_with("--") => parsed.db = Some(PathBuf::from(path)),
+                    _ => return Err(ArgsError("--db needs the path of a data file".into())),
+                },
+                "--demo" => parsed.demo = true,
+                "--seed-demo" => parsed.seed_demo = true,
+                _ => {}
+            }
+        }
+        Ok(parsed)
+    }
+}
+
+/// The data file to open, and whether to fill it with the demo village when it has no households.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataFileChoice {
+    pub path: PathBuf,
+    pub seed_demo: bool,
+}
+
+/// Decides the data file: `--db` wins, then `--demo`, then the file remembered from last time
+/// if it still exists, else the demo village.
+pub fn choose_data_file(args: &LaunchArgs, app_data_dir: &Path) -> DataFileChoice {
+    let demo = DataFileChoice {
+        path: app_data_dir.join(DEMO_FILE),
+        seed_demo: true,
+    };
+    if let Some(path) = &args.db {
+        return DataFileChoice {
+            path: path.clone(),
+            seed_demo: args.seed_demo,
+        };
+    }
+    if args.demo {
+        return demo;
+    }
+    match fs::read_to_string(app_data_dir.join(LAST_FILE_NOTE)) {
+        Ok(note) if !note.trim().is_empty() && Path::new(note.trim()).is_file() => DataFileChoice {
+            path: PathBuf::from(note.trim()),
+            seed_demo: false,
+        },
+        _ => demo,
+    }
+}
+
+/// Opens the chosen file (seeding the demo village into it if asked and it is empty) and
+/// remembers it for the next start.
+pub fn open_data_file(choice: &DataFileChoice, app_data_dir: &Path) -> Result<Store, CommandError> {
+    // The device registry stays in the core's default place, shared with the `bangfu` command,
+    // so that opening a file from both does not look like a copied file.
+    let options = OpenOptions::default();
+    let mut store = Store::open(&choice.path, &options).map_err(CommandError::from_core)?;
+    if choice.seed_demo && is_empty(&store)? {
+        write_demo_village(&mut store).map_err(CommandError::from_core)?;
+    }
+    remember(app_data_dir, &choice.path);
+    Ok(store)
+}
+
+fn is_empty(store: &Store) -> Result<bool, CommandError> {
+    let probe = HouseholdQuery {
+        limit: 1,
+        ..HouseholdQuery::default()
+    };
+    let page = query::households(store, &probe).map_err(CommandError::from_core)?;
+    Ok(page.total == 0)
+}
+
+/// Not remembering the file only costs the user a choice at the next start, so a failure here
+/// is logged and otherwise ignored.
+fn remember(app_data_dir: &Path, data_file: &Path) {
+    let absolute = fs::canonicalize(data_file).unwrap_or_else(|_| data_file.to_path_buf());
+    let written = fs::create_dir_all(app_data_dir).and_then(|()| {
+        fs::write(
+            app_data_dir.join(LAST_FILE_NOTE),
+            absolute.to_string_lossy().as_bytes(),
+        )
+    });
+    if let Err(error) = written {
+        eprintln!("bangfu-desktop: could not remember the data file: {error}");
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Result<LaunchArgs, ArgsError> {
+        LaunchArgs::parse(line.split_whitespace().map(String::from))
+    }
+
+    #[test]
+    fn parses_the_command_line() {
+        let cases: &[(&str, Result<LaunchArgs, ArgsError>)] = &[
+            ("", Ok(LaunchArgs::default())),
+            (
+                "--demo",
+                Ok(LaunchArgs {
+                    demo: true,
+                    ..LaunchArgs::default()
+                }),
+            ),
+            (
+                "--automation --db /tmp/a.sqlite --seed-demo",
+                Ok(LaunchArgs {
+                    db: Some(PathBuf::from("/tmp/a.sqlite")),
+                    seed_demo: true,
+                    ..LaunchArgs::default()
+                }),
+            ),
+            (
+                "--db",
+                Err(ArgsError("--db needs the path of a data file".into())),
+            ),
+            (
+                "--db --demo",
+                Err(ArgsError("--db needs the path of a data file".into())),
+            ),
+        ];
+        for (line, expected) in cases {
+            assert_eq!(&args(line), expected, "command line {line:?}");
+        }
+    }
+
+    #[test]
+    fn chooses_the_data_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let app_dir = dir.path();
+        let demo = DataFileChoice {
+            path: app_dir.join(DEMO_FILE),
+            seed_demo: true,
+        };
+        let kept = app_dir.join("village.sqlite");
+        let gone = app_dir.join("moved-away.sqlite");
+        fs::write(&kept, b"").unwrap();
+
+        let cases: &[(&str, Option<&Path>, DataFileChoice)] = &[
+            ("", None, demo.clone()),
+            (
+                "",
+                Some(&kept),
+                DataFileChoice {
+                    path: kept.clone(),
+                    seed_demo: false,
+                },
+            ),
+            ("", Some(&gone), demo.clone()),
+            ("--demo", Some(&kept), demo.clone()),
+            (
+                "--db /data/x.sqlite",
+                Some(&kept),
+                DataFileChoice {
+                    path: "/data/x.sqlite".into(),
+                    seed_demo: false,
+                },
+            ),
+            (
+                "--db /data/x.sqlite --seed-demo",
+                None,
+                DataFileChoice {
+                    path: "/data/x.sqlite".into(),
+                    seed_demo: true,
+                },
+            ),
+        ];
+        for (line, remembered, expected) in cases {
+            let note = app_dir.join(LAST_FILE_NOTE);
+            match remembered {
+                Some(path) => fs::write(&note, path.to_string_lossy().as_bytes()).unwrap(),
+                None => drop(fs::remove_file(&note)),
+            }
+            let chosen = choose_data_file(&args(line).unwrap(), app_dir);
+            assert_eq!(
+                &chosen, expected,
+                "command line {line:?}, remembered {remembered:?}"
+            );
+        }
+    }
+}

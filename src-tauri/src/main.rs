@@ -1,0 +1,54 @@
+//! Entry point of the desktop app: picks the data file, opens it, and serves the commands.
+
+// Keeps a console window from opening next to the app on Windows release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod error;
+mod launch;
+mod state;
+
+use std::process::ExitCode;
+
+use tauri::Manager;
+
+use crate::launch::{LaunchArgs, choose_data_file, open_data_file};
+use crate::state::AppState;
+
+fn main() -> ExitCode {
+    let args = match LaunchArgs::parse(std::env::args().skip(1)) {
+        Ok(args) => args,
+        Err(error) => {
+            eprintln!(
+                "bangfu-desktop: {error}\nusage: bangfu-desktop [--db PATH [--seed-demo]] [--demo]"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let result = tauri::Builder::default()
+        .setup(move |app| {
+            let app_data_dir = app.path().app_data_dir()?;
+            let choice = choose_data_file(&args, &app_data_dir);
+            let store = open_data_file(&choice, &app_data_dir);
+            let device_name = match &store {
+                Ok(store) => store.device().name.clone(),
+                Err(_) => String::new(),
+            };
+            app.manage(AppState::new(choice.path, device_name, store));
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info::app_info,
+            commands::code_lists::code_lists,
+            commands::households::list_households,
+            commands::village_groups::village_groups,
+        ])
+        .run(tauri::generate_context!());
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("bangfu-desktop: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
