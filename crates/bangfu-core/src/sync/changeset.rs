@@ -24,7 +24,9 @@ use crate::model::FieldValue;
 pub const MAGIC: &[u8; 8] = b"BANGFUCS";
 pub const FORMAT_VERSION: u16 = 1;
 /// Refuses bodies that would inflate past this, so a hostile file cannot exhaust memory.
-const MAX_BODY_BYTES: u64 = 8 << 30;
+const MAX_BODY_BYTES: u64 = 4 << 30;
+/// The fewest bytes one encoded op takes (refs, seq, clock, 16-byte row, value tag, lists).
+const MIN_OP_BYTES: usize = 23;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Header {
@@ -289,7 +291,10 @@ fn decode_body(body: &[u8], expected: u64) -> Result<Vec<Op>, ChangesetError> {
     if count != expected {
         return Err(ChangesetError::Malformed("op count"));
     }
-    let mut ops = Vec::with_capacity(usize::try_from(count.min(1 << 24)).unwrap_or(0));
+    // The count is the file's claim; reserve only what the bytes left could hold, so a file
+    // that claims millions of ops in a few bytes cannot make us allocate for them.
+    let room = (body.len() - r.pos) / MIN_OP_BYTES;
+    let mut ops = Vec::with_capacity(usize::try_from(count).unwrap_or(usize::MAX).min(room));
     for _ in 0..count {
         let origin = *origins
             .get(r.index()?)
@@ -498,6 +503,14 @@ mod tests {
         assert_eq!(back, ops);
         assert_eq!(h.op_count, 3);
         assert_eq!(h.source_name, "新文村-笔记本1");
+    }
+
+    /// Regression (found by the fuzzer): a stream claiming 2^63 ops in 29 bytes made the
+    /// decoder reserve gigabytes before reading a single op.
+    #[test]
+    fn a_huge_claimed_count_allocates_nothing_before_failing() {
+        let raw = include_bytes!("../../../../fixtures/fuzz/changeset_stream_huge_count.bin");
+        assert!(decode_stream_unchecked(raw).is_err());
     }
 
     /// Regression: a field index larger than the bytes left after it was taken for a bad
