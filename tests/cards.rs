@@ -2,6 +2,10 @@
 //! name, cadre and phone on its own page, page sizes, long content kept whole and inside the
 //! page, visit tables continued across pages.
 
+// The helpers below run only inside tests; clippy.toml's allowance for tests covers #[test]
+// functions but not the helpers of a test binary.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::path::Path;

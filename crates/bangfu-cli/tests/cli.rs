@@ -248,7 +248,7 @@ fn bangfu_with(home: &Path, env: (&str, &str), args: &[&str]) -> Output {
         .env("BANGFU_HOME", home)
         .env(env.0, env.1)
         .output()
-        .expect("run bangfu")
+        .unwrap_or_else(|e| panic!("run bangfu: {e}"))
 }
 
 #[test]
