@@ -2,6 +2,7 @@
 //! file, makes its core calls and prints Chinese for people (or JSON with `--json`).
 
 mod bench;
+mod cards;
 mod changes;
 mod edit;
 mod exit;
@@ -100,6 +101,10 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// 打印帮扶联系卡（PDF）
+    Cards(cards::CardsArgs),
+    /// 打印一户的走访记录（PDF）
+    VisitsSheet(cards::VisitsSheetArgs),
     /// 性能测试，输出与同次测得基线的比值
     Bench {
         #[arg(long)]
@@ -246,6 +251,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 }
             }
         }
+        Command::Cards(args) => cards::cards(args)?,
+        Command::VisitsSheet(args) => cards::visits_sheet(args)?,
         Command::Bench { quick, json } => bench::run(quick, json)?,
     }
     Ok(())

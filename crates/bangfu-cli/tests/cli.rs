@@ -374,3 +374,100 @@ fn exit_steps_are_taken_in_order_from_the_command_line() {
     assert_eq!(evaluation[0]["checks"][1]["code"], "food");
     assert_eq!(evaluation[0]["checks"][1]["status"], "met");
 }
+
+/// Runs bangfu with one extra environment variable.
+fn bangfu_with(home: &Path, env: (&str, &str), args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bangfu"))
+        .args(args)
+        .env("BANGFU_HOME", home)
+        .env(env.0, env.1)
+        .output()
+        .unwrap_or_else(|e| panic!("run bangfu: {e}"))
+}
+
+#[test]
+fn cards_and_visit_sheets_are_printed_or_refused_in_chinese() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("v.sqlite");
+    assert!(
+        bangfu(dir.path(), &["demo", "--db", p(&db)])
+            .status
+            .success()
+    );
+    let pdf = dir.path().join("out.pdf");
+    let not_a_font = dir.path().join("font.ttc");
+    std::fs::write(&not_a_font, "不是字体").unwrap();
+    let household = "530826103201005";
+    // (extra environment, arguments, succeeds, expected on stdout or stderr)
+    let cases: &[(Option<(&str, &str)>, &[&str], bool, &str)] = &[
+        (
+            None,
+            &["cards", "--household", household],
+            true,
+            "已生成 1 张帮扶联系卡",
+        ),
+        (
+            None,
+            &[
+                "cards",
+                "--village",
+                "530826103201",
+                "--layout",
+                "a4x2",
+                "--hotline",
+                "0879-1234567",
+            ],
+            true,
+            "已生成 300 张帮扶联系卡",
+        ),
+        (
+            None,
+            &["cards", "--household", household],
+            true,
+            "全国扶贫监督举报电话 12317",
+        ),
+        (
+            None,
+            &["cards", "--village", "110000000000"],
+            false,
+            "找不到村代码为 110000000000 的村",
+        ),
+        (
+            Some(("BANGFU_CJK_FONT", p(&not_a_font))),
+            &["cards", "--household", household],
+            false,
+            "不是可用的字体文件",
+        ),
+        (
+            None,
+            &["visits-sheet", "--household", household],
+            true,
+            "的走访记录",
+        ),
+        (
+            None,
+            &["visits-sheet", "--household", "1"],
+            false,
+            "找不到户编号为 1 的户",
+        ),
+    ];
+    for (env, args, succeeds, expected) in cases {
+        let _ = std::fs::remove_file(&pdf);
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--db", p(&db), "--out", p(&pdf)]);
+        let out = match env {
+            Some(env) => bangfu_with(dir.path(), *env, &all),
+            None => bangfu(dir.path(), &all),
+        };
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.success(), *succeeds, "{args:?}: {stderr}");
+        assert!(
+            stdout.contains(expected) || stderr.contains(expected),
+            "{args:?}: {stdout} {stderr}"
+        );
+        let head = std::fs::read(&pdf)
+            .map(|b| b[..5].to_vec())
+            .unwrap_or_default();
+        assert_eq!(head == b"%PDF-", *succeeds, "{args:?}: output file");
+    }
+}
