@@ -214,6 +214,11 @@ pub fn run(quick: bool, json: bool) -> Result<(), Failure> {
         None,
     );
 
+    // 500 help-contact cards to one PDF.
+    let (card_secs, card_bytes) = bangfu_core::cards::bench_cards(&county)?;
+    report.print("cards_500_to_pdf_seconds", card_secs, "s", None);
+    report.print("card_pdf_bytes_per_card", card_bytes, "B", None);
+
     // Op-log size on disk.
     let op_bytes: Option<f64> = county
         .conn()
