@@ -4,6 +4,7 @@
 mod bench;
 mod changes;
 mod edit;
+mod ledger;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -87,6 +88,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// 台帐：导出 Excel、导入已有花名册
+    Ledger {
+        #[command(subcommand)]
+        action: ledger::LedgerCommand,
+    },
+    Report(ledger::ReportArgs),
     /// 性能测试，输出与同次测得基线的比值
     Bench {
         #[arg(long)]
@@ -206,6 +213,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
         }
         Command::Bench { quick, json } => bench::run(quick, json)?,
+        Command::Ledger { action } => ledger::run(action)?,
+        Command::Report(args) => ledger::report(args)?,
     }
     Ok(())
 }
