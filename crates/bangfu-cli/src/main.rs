@@ -6,6 +6,7 @@ mod cards;
 mod changes;
 mod edit;
 mod exit;
+mod ledger;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -105,6 +106,12 @@ enum Command {
     Cards(cards::CardsArgs),
     /// 打印一户的走访记录（PDF）
     VisitsSheet(cards::VisitsSheetArgs),
+    /// 台帐：导出 Excel、导入已有花名册
+    Ledger {
+        #[command(subcommand)]
+        action: ledger::LedgerCommand,
+    },
+    Report(ledger::ReportArgs),
     /// 性能测试，输出与同次测得基线的比值
     Bench {
         #[arg(long)]
@@ -254,6 +261,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Cards(args) => cards::cards(args)?,
         Command::VisitsSheet(args) => cards::visits_sheet(args)?,
         Command::Bench { quick, json } => bench::run(quick, json)?,
+        Command::Ledger { action } => ledger::run(action)?,
+        Command::Report(args) => ledger::report(args)?,
     }
     Ok(())
 }

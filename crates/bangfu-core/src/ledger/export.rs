@@ -1,0 +1,416 @@
+//! The ledgers (台帐) townships and counties ask for, exported to Excel straight from the
+//! tables, one streamed query per ledger.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::LedgerError;
+use super::columns::{Cell, CellKind, Column, decode};
+use super::scope::Scope;
+use super::sheet::LedgerSheet;
+use crate::model::codes;
+use crate::model::{Entity, Household, Income, Measure, Member, Table};
+use crate::report::quality::data_quality;
+use crate::store::{Store, StoreError};
+use crate::validate::Severity;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LedgerKind {
+    /// 贫困户台帐: one row per household.
+    Households,
+    /// 家庭成员台帐: one row per member, with the household's columns.
+    Members,
+    /// 收入台帐: one row per household and year.
+    Incomes,
+    /// 帮扶责任人台帐: one row per pairing.
+    Pairings,
+    /// 帮扶措施台帐: one row per measure, amounts totalled.
+    Measures,
+    /// 走访记录台帐.
+    Visits,
+    /// 疑点数据清单: the data-quality list.
+    Suspects,
+}
+
+impl LedgerKind {
+    pub const ALL: [LedgerKind; 7] = [
+        LedgerKind::Households,
+        LedgerKind::Members,
+        LedgerKind::Incomes,
+        LedgerKind::Pairings,
+        LedgerKind::Measures,
+        LedgerKind::Visits,
+        LedgerKind::Suspects,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            LedgerKind::Households => "贫困户台帐",
+            LedgerKind::Members => "家庭成员台帐",
+            LedgerKind::Incomes => "收入台帐",
+            LedgerKind::Pairings => "帮扶责任人台帐",
+            LedgerKind::Measures => "帮扶措施台帐",
+            LedgerKind::Visits => "走访记录台帐",
+            LedgerKind::Suspects => "疑点数据清单",
+        }
+    }
+
+    /// The stable English key used on the command line and by the UI.
+    pub fn key(self) -> &'static str {
+        match self {
+            LedgerKind::Households => "households",
+            LedgerKind::Members => "members",
+            LedgerKind::Incomes => "incomes",
+            LedgerKind::Pairings => "pairings",
+            LedgerKind::Measures => "measures",
+            LedgerKind::Visits => "visits",
+            LedgerKind::Suspects => "suspects",
+        }
+    }
+
+    /// Takes the key or the Chinese title.
+    pub fn parse(text: &str) -> Option<LedgerKind> {
+        let text = text.trim();
+        LedgerKind::ALL
+            .into_iter()
+            .find(|k| k.key() == text || k.title() == text || k.title().replace('帐', "账") == text)
+    }
+
+    /// What one row counts, for the total row.
+    fn row_noun(self) -> &'static str {
+        match self {
+            LedgerKind::Households => "户",
+            LedgerKind::Members => "人",
+            LedgerKind::Suspects => "项",
+            _ => "条",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportSummary {
+    pub kind: LedgerKind,
+    pub title: String,
+    pub rows: u64,
+    pub path: String,
+}
+
+/// A ledger's columns and the queries that yield its cells in the same order. Ledgers of
+/// records under a household (members, incomes, ...) read the households in order and each
+/// household's records by its index: sorting a county's 400k wide rows in one ORDER BY cost
+/// more than writing them.
+pub(crate) struct Plan {
+    pub columns: Vec<Column>,
+    /// Households in ledger order; the last selected column is the household id.
+    pub sql: String,
+    /// Records of one household (bound as ?1), giving the columns after the household's.
+    pub child_sql: Option<String>,
+    /// How many of `columns` the household query gives.
+    pub household_columns: usize,
+}
+
+const PLACE: [Column; 4] = [
+    Column::new("乡镇", CellKind::Text, 10.0),
+    Column::new("村名", CellKind::Text, 10.0),
+    Column::new("户编号", CellKind::Text, 18.0),
+    Column::new("户主姓名", CellKind::Text, 9.0),
+];
+const PLACE_SQL: &str = "v.township, v.name, h.code, s.head_name";
+const HOUSEHOLDS_FROM: &str = "FROM household h
+    LEFT JOIN village v ON v.id = h.village_id AND v.deleted = 0
+    LEFT JOIN household_summary s ON s.household_id = h.id
+    WHERE h.deleted = 0";
+
+/// The entity's own columns and `alias.field` selects, skipping references.
+fn fields_of<E: Entity>(alias: &str, skip: &[&str]) -> (Vec<Column>, Vec<String>) {
+    E::FIELDS
+        .iter()
+        .filter(|f| f.kind != crate::model::FieldKind::Ref && !skip.contains(&f.name))
+        .map(|f| (Column::of_field(f), format!("{alias}.{}", f.name)))
+        .unzip()
+}
+
+fn amounts(columns: &mut [Column]) {
+    for c in columns {
+        if matches!(c.kind, CellKind::Number) {
+            c.kind = CellKind::Amount;
+            *c = c.summed();
+        }
+    }
+}
+
+pub(crate) fn plan(kind: LedgerKind, scope: &Scope) -> Plan {
+    let (condition, _) = scope.condition();
+    let mut columns = PLACE.to_vec();
+    let mut select = vec![PLACE_SQL.to_owned()];
+    let mut household_columns = 0;
+    // (FROM of the child table with `alias`, the child selects, the child's order).
+    let child: Option<(&str, &str, Vec<String>, &str)> = match kind {
+        LedgerKind::Households | LedgerKind::Suspects => {
+            columns.push(Column::new("户主证件号码", CellKind::Text, 21.0));
+            columns.push(Column::new("家庭人口", CellKind::Int, 8.0).summed());
+            select.push("s.head_id_number, s.members".into());
+            let (c, s) = fields_of::<Household>("h", &["code"]);
+            columns.extend(c);
+            select.extend(s);
+            None
+        }
+        LedgerKind::Members => {
+            for field in ["attribute", "poverty_status", "main_cause"] {
+                if let Some(spec) = Table::Household.field(field) {
+                    columns.push(Column::of_field(spec));
+                    select.push(format!("h.{field}"));
+                }
+            }
+            let (c, s) = fields_of::<Member>("m", &[]);
+            household_columns = columns.len();
+            columns.extend(c);
+            Some(("member m", "m", s, "m.relation <> '01', m.rowid"))
+        }
+        LedgerKind::Incomes => {
+            columns.push(Column::new("家庭人口", CellKind::Int, 8.0));
+            select.push("s.members".into());
+            let (mut c, mut s) = fields_of::<Income>("i", &[]);
+            amounts(&mut c);
+            household_columns = columns.len();
+            columns.extend(c);
+            // The computed lines of the income form, as in model::derived::income_summary.
+            let transfer = "(coalesce(i.family_planning,0) + coalesce(i.dibao_allowance,0) \
+                + coalesce(i.tekun_allowance,0) + coalesce(i.pension_income,0) \
+                + coalesce(i.eco_compensation,0) + coalesce(i.other_transfer,0))";
+            let total = format!(
+                "(coalesce(i.wage,0) + coalesce(i.business,0) + coalesce(i.dividend,0) \
+                 + coalesce(i.property_other,0) + {transfer})"
+            );
+            let net = format!("({total} - coalesce(i.business_expense,0))");
+            for header in ["转移性收入", "总收入", "纯收入"] {
+                columns.push(Column::new(header, CellKind::Amount, 12.0).summed());
+            }
+            columns.push(Column::new("人均纯收入", CellKind::Amount, 12.0));
+            s.push(format!(
+                "{transfer}, {total}, {net}, {net} * 1.0 / nullif(\
+                 (SELECT members FROM household_summary WHERE household_id = i.household_id), 0)"
+            ));
+            Some(("income i", "i", s, "i.year, i.rowid"))
+        }
+        LedgerKind::Pairings => {
+            household_columns = columns.len();
+            columns.extend([
+                Column::new("帮扶责任人", CellKind::Text, 9.0),
+                Column::new("性别", CellKind::Code(&codes::SEX), 6.0),
+                Column::new("帮扶单位", CellKind::Text, 24.0),
+                Column::new("单位隶属", CellKind::Code(&codes::UNIT_LEVEL), 9.0),
+                Column::new("职务", CellKind::Text, 12.0),
+                Column::new("联系电话", CellKind::Text, 13.0),
+                Column::new("开始日期", CellKind::Date, 11.0),
+                Column::new("结束日期", CellKind::Date, 11.0),
+                Column::new("状态", CellKind::Text, 8.0),
+            ]);
+            Some((
+                "pairing p LEFT JOIN helper e ON e.id = p.helper_id AND e.deleted = 0",
+                "p",
+                vec![
+                    "e.name, e.sex, e.unit, e.unit_level, e.title, e.phone, p.start_date, \
+                     p.end_date, CASE WHEN p.end_date IS NULL THEN '在帮' ELSE '已调整' END"
+                        .into(),
+                ],
+                "p.start_date, p.rowid",
+            ))
+        }
+        LedgerKind::Measures => {
+            let (mut c, s) = fields_of::<Measure>("x", &[]);
+            amounts(&mut c);
+            household_columns = columns.len();
+            columns.extend(c);
+            Some(("measure x", "x", s, "x.year, x.path, x.rowid"))
+        }
+        LedgerKind::Visits => {
+            household_columns = columns.len();
+            columns.extend([
+                Column::new("走访日期", CellKind::Date, 11.0),
+                Column::new("走访人", CellKind::Text, 9.0),
+                Column::new("帮扶单位", CellKind::Text, 24.0),
+                Column::new("了解情况", CellKind::Text, 36.0),
+                Column::new("帮扶落实", CellKind::Text, 36.0),
+            ]);
+            Some((
+                "visit t LEFT JOIN helper e ON e.id = t.helper_id AND e.deleted = 0",
+                "t",
+                vec!["t.visit_date, e.name, e.unit, t.found, t.done".into()],
+                "t.visit_date, t.rowid",
+            ))
+        }
+    };
+    if child.is_none() {
+        household_columns = columns.len();
+    }
+    let sql = format!(
+        "SELECT {}, h.id {HOUSEHOLDS_FROM} AND {condition} ORDER BY v.township, v.code, h.code",
+        select.join(", ")
+    );
+    let child_sql = child.map(|(from, alias, selects, order)| {
+        format!(
+            "SELECT {} FROM {from} WHERE {alias}.household_id = ?1 AND {alias}.deleted = 0 ORDER BY {order}",
+            selects.join(", ")
+        )
+    });
+    Plan {
+        columns,
+        sql,
+        child_sql,
+        household_columns,
+    }
+}
+
+/// Runs a ledger's queries and hands each row's cells to `sink`, reusing one row buffer.
+pub(crate) fn stream(
+    store: &Store,
+    plan: &Plan,
+    scope: &Scope,
+    sink: &mut dyn FnMut(&[Cell]) -> Result<(), LedgerError>,
+) -> Result<(), LedgerError> {
+    let (_, key) = scope.condition();
+    let conn = store.conn();
+    let mut stmt = conn.prepare(&plan.sql).map_err(StoreError::from)?;
+    let mut child = match &plan.child_sql {
+        Some(sql) => Some(conn.prepare(sql).map_err(StoreError::from)?),
+        None => None,
+    };
+    let mut rows = match key {
+        Some(k) => stmt.query([k]),
+        None => stmt.query([]),
+    }
+    .map_err(StoreError::from)?;
+    let (own, rest) = plan
+        .columns
+        .split_at(plan.household_columns.min(plan.columns.len()));
+    let mut cells = Vec::with_capacity(plan.columns.len());
+    while let Some(r) = rows.next().map_err(StoreError::from)? {
+        cells.clear();
+        for (i, c) in own.iter().enumerate() {
+            cells.push(decode(c.kind, r.get_ref(i).map_err(StoreError::from)?));
+        }
+        let Some(child) = child.as_mut() else {
+            sink(&cells)?;
+            continue;
+        };
+        let id: Vec<u8> = r.get(own.len()).map_err(StoreError::from)?;
+        let mut records = child.query([id]).map_err(StoreError::from)?;
+        while let Some(c) = records.next().map_err(StoreError::from)? {
+            cells.truncate(own.len());
+            for (i, col) in rest.iter().enumerate() {
+                cells.push(decode(col.kind, c.get_ref(i).map_err(StoreError::from)?));
+            }
+            sink(&cells)?;
+        }
+    }
+    Ok(())
+}
+
+/// The title and the unit line of a ledger.
+pub(crate) fn headings(
+    store: &Store,
+    kind: LedgerKind,
+    scope: &Scope,
+) -> Result<(String, String), LedgerError> {
+    let unit = scope.unit_name(store)?;
+    let title = format!("{unit}{}", kind.title());
+    let line = format!(
+        "填报单位：{unit}        导出日期：{}",
+        store.today().format("%Y年%m月%d日")
+    );
+    Ok((title, line))
+}
+
+/// Exports one ledger of a village, a township or the whole file to an .xlsx file.
+pub fn export_ledger(
+    store: &Store,
+    kind: LedgerKind,
+    scope: &Scope,
+    out: &Path,
+) -> Result<ExportSummary, LedgerError> {
+    let (title, line) = headings(store, kind, scope)?;
+    let rows = if kind == LedgerKind::Suspects {
+        export_suspects(store, scope, out, &title, &line)?
+    } else {
+        let plan = plan(kind, scope);
+        let mut sheet =
+            LedgerSheet::create(out, kind.title(), &title, &line, plan.columns.clone())?;
+        stream(store, &plan, scope, &mut |cells| sheet.row(cells))?;
+        sheet.finish(kind.row_noun())?
+    };
+    Ok(ExportSummary {
+        kind,
+        title,
+        rows,
+        path: out.display().to_string(),
+    })
+}
+
+/// The data-quality list of the scope. It is built from whole household files (the same checks
+/// as the form), so it is collected first, then written.
+fn export_suspects(
+    store: &Store,
+    scope: &Scope,
+    out: &Path,
+    title: &str,
+    line: &str,
+) -> Result<u64, LedgerError> {
+    let (condition, key) = scope.condition();
+    let sql = format!(
+        "SELECT h.id, v.township, v.name FROM household h
+         LEFT JOIN village v ON v.id = h.village_id AND v.deleted = 0
+         WHERE h.deleted = 0 AND {condition}"
+    );
+    let mut stmt = store.conn().prepare(&sql).map_err(StoreError::from)?;
+    let map = |r: &rusqlite::Row<'_>| {
+        let id: Vec<u8> = r.get(0)?;
+        let place: (Option<String>, Option<String>) = (r.get(1)?, r.get(2)?);
+        Ok((
+            uuid::Uuid::from_slice(&id).unwrap_or_default().to_string(),
+            place,
+        ))
+    };
+    let places: HashMap<String, (Option<String>, Option<String>)> = match key {
+        Some(k) => stmt.query_map([k], map),
+        None => stmt.query_map([], map),
+    }
+    .map_err(StoreError::from)?
+    .collect::<Result<_, _>>()
+    .map_err(StoreError::from)?;
+    let columns = vec![
+        PLACE[0],
+        PLACE[1],
+        PLACE[2],
+        PLACE[3],
+        Column::new("类别", CellKind::Text, 8.0),
+        Column::new("问题说明", CellKind::Text, 60.0),
+        Column::new("规则", CellKind::Text, 28.0),
+    ];
+    let mut sheet = LedgerSheet::create(out, LedgerKind::Suspects.title(), title, line, columns)?;
+    for item in data_quality(store)? {
+        let Some((township, village)) = places.get(&item.household_id) else {
+            continue;
+        };
+        let text = |s: &Option<String>| Cell::Text(s.clone().unwrap_or_default());
+        sheet.row(&[
+            text(township),
+            text(village),
+            Cell::Text(item.household_code),
+            Cell::Text(item.head_name),
+            Cell::Text(
+                match item.severity {
+                    Severity::Error => "错误",
+                    Severity::Warning => "疑点",
+                }
+                .into(),
+            ),
+            Cell::Text(item.message),
+            Cell::Text(item.rule.into()),
+        ])?;
+    }
+    sheet.finish(LedgerKind::Suspects.row_noun())
+}

@@ -1,0 +1,23 @@
+//! Ledgers (台帐): Excel exports ready to hand in, and import of the rolls teams already keep.
+//!
+//! Architecture invariant: an import writes only through `Store::file_household`, one
+//! validated household at a time, so imported households sync like typed ones; nothing is
+//! written before the whole roll has been checked and previewed.
+
+mod bench;
+pub mod columns;
+mod error;
+pub mod export;
+pub mod import;
+mod report_sheet;
+mod roll;
+mod rows;
+pub mod scope;
+mod sheet;
+
+pub use bench::bench_member_ledger;
+pub use error::LedgerError;
+pub use export::{ExportSummary, LedgerKind, export_ledger};
+pub use import::{ImportOutcome, ImportPreview, import_good_rows, preview_roll};
+pub use report_sheet::export_report;
+pub use scope::Scope;

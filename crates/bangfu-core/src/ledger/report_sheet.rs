@@ -1,0 +1,161 @@
+//! The figures of `report::stats` as an Excel workbook, one sheet per table.
+
+use std::path::Path;
+
+use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
+
+use super::LedgerError;
+use super::columns::{Cell, CellKind};
+use super::sheet::{cell_format, write_cell};
+use crate::report::stats::StatsReport;
+
+struct Table<'a> {
+    name: &'a str,
+    headers: &'a [(&'a str, CellKind, f64)],
+    rows: Vec<Vec<Cell>>,
+}
+
+fn num(n: i64) -> Cell {
+    Cell::Number(n as f64)
+}
+
+fn opt(v: Option<f64>) -> Cell {
+    v.map_or(Cell::Empty, Cell::Number)
+}
+
+fn text(s: &str) -> Cell {
+    Cell::Text(s.to_owned())
+}
+
+/// Writes the report of `unit` (the title) to `out`.
+pub fn export_report(report: &StatsReport, unit: &str, out: &Path) -> Result<(), LedgerError> {
+    let tables = [
+        Table {
+            name: "按脱贫状态",
+            headers: &[
+                ("脱贫状态", CellKind::Text, 20.0),
+                ("户数", CellKind::Int, 10.0),
+                ("人数", CellKind::Int, 10.0),
+            ],
+            rows: report
+                .by_status
+                .iter()
+                .map(|r| vec![text(&r.status), num(r.households), num(r.people)])
+                .collect(),
+        },
+        Table {
+            name: "贫困发生率",
+            headers: &[
+                ("乡镇", CellKind::Text, 12.0),
+                ("村代码", CellKind::Text, 15.0),
+                ("村名", CellKind::Text, 12.0),
+                ("农村人口", CellKind::Int, 10.0),
+                ("剩余贫困人口", CellKind::Int, 12.0),
+                ("贫困发生率(%)", CellKind::Number, 14.0),
+            ],
+            rows: report
+                .incidence
+                .iter()
+                .map(|r| {
+                    let name = if r.village_code.is_empty() {
+                        "（乡镇合计）"
+                    } else {
+                        &r.village_name
+                    };
+                    vec![
+                        text(&r.township),
+                        text(&r.village_code),
+                        text(name),
+                        num(r.rural_population),
+                        num(r.poor_people),
+                        opt(r.incidence_pct),
+                    ]
+                })
+                .collect(),
+        },
+        Table {
+            name: "帮扶措施",
+            headers: &[
+                ("帮扶措施类别", CellKind::Text, 16.0),
+                ("措施数", CellKind::Int, 10.0),
+                ("受益户数", CellKind::Int, 10.0),
+                ("金额(元)", CellKind::Amount, 16.0),
+            ],
+            rows: report
+                .by_path
+                .iter()
+                .map(|r| {
+                    vec![
+                        text(&r.path),
+                        num(r.measures),
+                        num(r.households),
+                        Cell::Number(r.amount),
+                    ]
+                })
+                .collect(),
+        },
+        Table {
+            name: "走访覆盖",
+            headers: &[
+                ("乡镇", CellKind::Text, 12.0),
+                ("村代码", CellKind::Text, 15.0),
+                ("村名", CellKind::Text, 12.0),
+                ("户数", CellKind::Int, 8.0),
+                ("曾走访户数", CellKind::Int, 11.0),
+                ("本年走访户数", CellKind::Int, 12.0),
+                ("本年走访次数", CellKind::Int, 12.0),
+                ("本年走访覆盖率(%)", CellKind::Number, 16.0),
+            ],
+            rows: report
+                .visits
+                .iter()
+                .map(|r| {
+                    vec![
+                        text(&r.township),
+                        text(&r.village_code),
+                        text(&r.village_name),
+                        num(r.households),
+                        num(r.visited_ever),
+                        num(r.visited_in_year),
+                        num(r.visits_in_year),
+                        opt(r.coverage_pct),
+                    ]
+                })
+                .collect(),
+        },
+    ];
+    write(&tables, unit, report.year, out).map_err(|source| LedgerError::Write {
+        path: out.to_path_buf(),
+        source,
+    })
+}
+
+fn write(tables: &[Table<'_>], unit: &str, year: i32, out: &Path) -> Result<(), XlsxError> {
+    let mut workbook = Workbook::new();
+    let title = Format::new().set_bold().set_font_size(14);
+    let header = Format::new()
+        .set_bold()
+        .set_border(FormatBorder::Thin)
+        .set_background_color("#D9E1F2")
+        .set_align(FormatAlign::Center);
+    let text_format = cell_format(CellKind::Text);
+    for t in tables {
+        let sheet = workbook.add_worksheet();
+        sheet.set_name(t.name)?;
+        sheet.write_string_with_format(0, 0, format!("{unit} {}（{year}年）", t.name), &title)?;
+        for (i, (h, _, width)) in t.headers.iter().enumerate() {
+            sheet.set_column_width(i as u16, *width)?;
+            sheet.write_string_with_format(1, i as u16, *h, &header)?;
+        }
+        let formats: Vec<Format> = t.headers.iter().map(|(_, k, _)| cell_format(*k)).collect();
+        for (r, row) in t.rows.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                if let Some(f) = formats.get(c) {
+                    write_cell(sheet, r as u32 + 2, c as u16, cell, f, &text_format)?;
+                }
+            }
+        }
+        sheet.set_freeze_panes(2, 0)?;
+    }
+    workbook.save(out)
+}

@@ -1,0 +1,233 @@
+//! Village and township figures for the work report: households and people by 脱贫状态,
+//! 贫困发生率, measures and amounts by 七个一批 path, and visit coverage.
+
+use chrono::Datelike;
+use serde::Serialize;
+
+use crate::ledger::Scope;
+use crate::model::codes::{MEASURE_PATH, POVERTY_STATUS};
+use crate::store::{Store, StoreError};
+
+/// 脱贫状态 codes of people still counted as poor: 未脱贫 and 返贫.
+const STILL_POOR: &str = "('1', '4')";
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StatusRow {
+    pub status: String,
+    pub households: i64,
+    pub people: i64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct IncidenceRow {
+    pub township: String,
+    /// Empty on a township's line.
+    pub village_code: String,
+    pub village_name: String,
+    pub rural_population: i64,
+    pub poor_people: i64,
+    /// 贫困发生率 in percent; `None` where the rural population is not recorded.
+    pub incidence_pct: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MeasureRow {
+    pub path: String,
+    pub measures: i64,
+    pub households: i64,
+    pub amount: f64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct VisitRow {
+    pub township: String,
+    pub village_code: String,
+    pub village_name: String,
+    pub households: i64,
+    pub visited_ever: i64,
+    pub visited_in_year: i64,
+    pub visits_in_year: i64,
+    /// Households visited in the year, in percent of households.
+    pub coverage_pct: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StatsReport {
+    pub year: i32,
+    pub by_status: Vec<StatusRow>,
+    /// Villages, then one line per township (village_code empty).
+    pub incidence: Vec<IncidenceRow>,
+    pub by_path: Vec<MeasureRow>,
+    pub visits: Vec<VisitRow>,
+}
+
+fn pct(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| (part as f64 * 10000.0 / whole as f64).round() / 100.0)
+}
+
+const FROM: &str = "FROM household h LEFT JOIN village v ON v.id = h.village_id AND v.deleted = 0
+    WHERE h.deleted = 0";
+
+/// The figures of a scope; visit coverage counts the given year (default: this year).
+pub fn stats(store: &Store, scope: &Scope, year: Option<i32>) -> Result<StatsReport, StoreError> {
+    let year = year.unwrap_or_else(|| store.today().year());
+    let (cond, key) = scope.condition();
+    let conn = store.conn();
+    let query = |sql: String,
+                 extra: Option<String>|
+     -> Result<Vec<Vec<rusqlite::types::Value>>, StoreError> {
+        let mut stmt = conn.prepare(&sql)?;
+        let n = stmt.column_count();
+        let map = |r: &rusqlite::Row<'_>| (0..n).map(|i| r.get(i)).collect::<Result<Vec<_>, _>>();
+        let rows = match (key, extra) {
+            (Some(k), Some(e)) => stmt
+                .query_map([k, e.as_str()], map)?
+                .collect::<Result<_, _>>()?,
+            (Some(k), None) => stmt.query_map([k], map)?.collect::<Result<_, _>>()?,
+            (None, Some(e)) => stmt
+                .query_map([e.as_str()], map)?
+                .collect::<Result<_, _>>()?,
+            (None, None) => stmt.query_map([], map)?.collect::<Result<_, _>>()?,
+        };
+        Ok(rows)
+    };
+    let int = |v: &rusqlite::types::Value| match v {
+        rusqlite::types::Value::Integer(i) => *i,
+        rusqlite::types::Value::Real(r) => *r as i64,
+        _ => 0,
+    };
+    let real = |v: &rusqlite::types::Value| match v {
+        rusqlite::types::Value::Integer(i) => *i as f64,
+        rusqlite::types::Value::Real(r) => *r,
+        _ => 0.0,
+    };
+    let text = |v: &rusqlite::types::Value| match v {
+        rusqlite::types::Value::Text(t) => t.clone(),
+        _ => String::new(),
+    };
+
+    let counted = query(
+        format!(
+            "SELECT h.poverty_status, count(*), sum((SELECT count(*) FROM member m
+               WHERE m.household_id = h.id AND m.deleted = 0)) {FROM} AND {cond}
+             GROUP BY h.poverty_status"
+        ),
+        None,
+    )?;
+    let mut by_status: Vec<StatusRow> = POVERTY_STATUS
+        .entries
+        .iter()
+        .map(|(code, label)| {
+            let row = counted.iter().find(|r| text(&r[0]) == *code);
+            StatusRow {
+                status: (*label).to_owned(),
+                households: row.map_or(0, |r| int(&r[1])),
+                people: row.map_or(0, |r| int(&r[2])),
+            }
+        })
+        .collect();
+    let unknown = counted
+        .iter()
+        .filter(|r| !POVERTY_STATUS.contains(&text(&r[0])))
+        .fold((0, 0), |(h, p), r| (h + int(&r[1]), p + int(&r[2])));
+    if unknown != (0, 0) {
+        by_status.push(StatusRow {
+            status: "未填写".into(),
+            households: unknown.0,
+            people: unknown.1,
+        });
+    }
+
+    let villages = query(
+        format!(
+            "SELECT v.township, v.code, v.name, coalesce(v.rural_population, 0),
+               coalesce(sum(CASE WHEN h.poverty_status IN {STILL_POOR} THEN
+                 (SELECT count(*) FROM member m WHERE m.household_id = h.id AND m.deleted = 0)
+                 ELSE 0 END), 0),
+               count(h.id),
+               sum(EXISTS (SELECT 1 FROM visit t WHERE t.household_id = h.id AND t.deleted = 0)),
+               sum(EXISTS (SELECT 1 FROM visit t WHERE t.household_id = h.id AND t.deleted = 0
+                   AND substr(t.visit_date, 1, 4) = ?{n})),
+               coalesce(sum((SELECT count(*) FROM visit t WHERE t.household_id = h.id
+                   AND t.deleted = 0 AND substr(t.visit_date, 1, 4) = ?{n})), 0)
+             {FROM} AND {cond} GROUP BY v.id ORDER BY v.township, v.code",
+            n = if key.is_some() { 2 } else { 1 }
+        ),
+        Some(year.to_string()),
+    )?;
+    let mut incidence = Vec::new();
+    let mut visits = Vec::new();
+    let mut townships: Vec<(String, i64, i64)> = Vec::new();
+    for r in &villages {
+        let (township, population, poor) = (text(&r[0]), int(&r[3]), int(&r[4]));
+        incidence.push(IncidenceRow {
+            township: township.clone(),
+            village_code: text(&r[1]),
+            village_name: text(&r[2]),
+            rural_population: population,
+            poor_people: poor,
+            incidence_pct: pct(poor, population),
+        });
+        match townships.iter_mut().find(|t| t.0 == township) {
+            Some(t) => {
+                t.1 += population;
+                t.2 += poor;
+            }
+            None => townships.push((township.clone(), population, poor)),
+        }
+        let households = int(&r[5]);
+        let visited_in_year = int(&r[7]);
+        visits.push(VisitRow {
+            township,
+            village_code: text(&r[1]),
+            village_name: text(&r[2]),
+            households,
+            visited_ever: int(&r[6]),
+            visited_in_year,
+            visits_in_year: int(&r[8]),
+            coverage_pct: pct(visited_in_year, households),
+        });
+    }
+    for (township, population, poor) in townships {
+        incidence.push(IncidenceRow {
+            township,
+            village_code: String::new(),
+            village_name: String::new(),
+            rural_population: population,
+            poor_people: poor,
+            incidence_pct: pct(poor, population),
+        });
+    }
+
+    let paths = query(
+        format!(
+            "SELECT x.path, count(*), count(DISTINCT x.household_id), coalesce(sum(x.amount), 0)
+             {FROM} AND {cond}",
+        )
+        .replace(
+            "WHERE h.deleted = 0",
+            "JOIN measure x ON x.household_id = h.id AND x.deleted = 0 WHERE h.deleted = 0",
+        ) + " GROUP BY x.path",
+        None,
+    )?;
+    let by_path = MEASURE_PATH
+        .entries
+        .iter()
+        .map(|(code, label)| {
+            let row = paths.iter().find(|r| text(&r[0]) == *code);
+            MeasureRow {
+                path: (*label).to_owned(),
+                measures: row.map_or(0, |r| int(&r[1])),
+                households: row.map_or(0, |r| int(&r[2])),
+                amount: row.map_or(0.0, |r| real(&r[3])),
+            }
+        })
+        .collect();
+    Ok(StatsReport {
+        year,
+        by_status,
+        incidence,
+        by_path,
+        visits,
+    })
+}
