@@ -219,6 +219,11 @@ pub fn run(quick: bool, json: bool) -> Result<(), Failure> {
     report.print("cards_500_to_pdf_seconds", card_secs, "s", None);
     report.print("card_pdf_bytes_per_card", card_bytes, "B", None);
 
+    // The 家庭成员台帐 against rust_xlsxwriter writing the same cells alone.
+    let (ledger_secs, plain_xlsx_secs) =
+        bangfu_core::ledger::bench_member_ledger(&county, &dir.join("members.xlsx"))?;
+    report.print("member_ledger_xlsx_seconds", ledger_secs, "s", Some(plain_xlsx_secs));
+
     // Op-log size on disk.
     let op_bytes: Option<f64> = county
         .conn()
