@@ -12,7 +12,12 @@ pub const APPLICATION_ID: i64 = 0x4246_3031;
 
 /// Migrations in order; migration N brings the schema to version N. Never edit one that has
 /// shipped: add the next.
-pub const MIGRATIONS: &[&str] = &[include_str!("../../migrations/0001_init.sql")];
+///
+/// Merge note: 0003_hub.sql sits second here until 0002_exit.sql lands; it then goes third.
+pub const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/0001_init.sql"),
+    include_str!("../../migrations/0003_hub.sql"),
+];
 
 pub fn latest_version() -> i64 {
     MIGRATIONS.len() as i64
