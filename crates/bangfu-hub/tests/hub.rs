@@ -1,0 +1,10 @@
+//! Black-box tests of the hub over loopback: convergence of several villages through one hub,
+//! cut connections and a killed hub, tokens, and what a village may never see.
+
+mod common;
+
+mod hub {
+    mod access;
+    mod convergence;
+    mod resilience;
+}
