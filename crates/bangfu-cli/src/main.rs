@@ -4,6 +4,7 @@
 mod bench;
 mod changes;
 mod edit;
+mod hub;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -84,6 +85,25 @@ enum Command {
         #[arg(long)]
         db: PathBuf,
         text: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// 用县里发的一次性加入码加入县同步中心
+    Enrol {
+        #[arg(long)]
+        db: PathBuf,
+        /// 县同步中心地址，如 https://sync.example.gov.cn
+        #[arg(long)]
+        hub: String,
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// 经县同步中心同步一次（上传本机修改，接收本范围的修改）
+    Sync {
+        #[arg(long)]
+        db: PathBuf,
         #[arg(long)]
         json: bool,
     },
@@ -205,6 +225,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 }
             }
         }
+        Command::Enrol {
+            db,
+            hub,
+            code,
+            json,
+        } => hub::enrol(&db, &hub, &code, json)?,
+        Command::Sync { db, json } => hub::sync(&db, json)?,
         Command::Bench { quick, json } => bench::run(quick, json)?,
     }
     Ok(())
