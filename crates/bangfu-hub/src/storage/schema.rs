@@ -155,7 +155,6 @@ pub fn decode_ids(blob: Option<Vec<u8>>) -> Vec<OpId> {
 }
 
 /// Reads the columns `origin, seq, hlc, tbl, row, field, val, preds, seen` from index `at`.
-
 pub fn op_from_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Op> {
     let origin: Vec<u8> = r.get(at)?;
     let row: Vec<u8> = r.get(at + 4)?;
