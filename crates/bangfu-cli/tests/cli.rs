@@ -288,9 +288,9 @@ fn enrol_and_sync_through_the_hub_and_say_so_in_chinese_when_offline() {
     drop(hub);
     let offline = bangfu(dir.path(), &["sync", "--db", p(&a)]);
     assert!(!offline.status.success());
+    let (_, err) = text(&offline);
     assert!(
-        text(&offline)
-            .1
-            .contains("无法连接县同步中心，数据已保存在本机")
+        err.contains("无法连接县同步中心，数据已保存在本机"),
+        "{err}"
     );
 }
