@@ -222,7 +222,12 @@ pub fn run(quick: bool, json: bool) -> Result<(), Failure> {
     // The 家庭成员台帐 against rust_xlsxwriter writing the same cells alone.
     let (ledger_secs, plain_xlsx_secs) =
         bangfu_core::ledger::bench_member_ledger(&county, &dir.join("members.xlsx"))?;
-    report.print("member_ledger_xlsx_seconds", ledger_secs, "s", Some(plain_xlsx_secs));
+    report.print(
+        "member_ledger_xlsx_seconds",
+        ledger_secs,
+        "s",
+        Some(plain_xlsx_secs),
+    );
 
     // Op-log size on disk.
     let op_bytes: Option<f64> = county

@@ -6,6 +6,7 @@ mod cards;
 mod changes;
 mod edit;
 mod exit;
+mod hub;
 mod ledger;
 
 use std::path::{Path, PathBuf};
@@ -112,6 +113,25 @@ enum Command {
         action: ledger::LedgerCommand,
     },
     Report(ledger::ReportArgs),
+    /// 用县里发的一次性加入码加入县同步中心
+    Enrol {
+        #[arg(long)]
+        db: PathBuf,
+        /// 县同步中心地址，如 https://sync.example.gov.cn
+        #[arg(long)]
+        hub: String,
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// 经县同步中心同步一次（上传本机修改，接收本范围的修改）
+    Sync {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// 性能测试，输出与同次测得基线的比值
     Bench {
         #[arg(long)]
@@ -260,6 +280,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Cards(args) => cards::cards(args)?,
         Command::VisitsSheet(args) => cards::visits_sheet(args)?,
+        Command::Enrol {
+            db,
+            hub,
+            code,
+            json,
+        } => hub::enrol(&db, &hub, &code, json)?,
+        Command::Sync { db, json } => hub::sync(&db, json)?,
         Command::Bench { quick, json } => bench::run(quick, json)?,
         Command::Ledger { action } => ledger::run(action)?,
         Command::Report(args) => ledger::report(args)?,

@@ -471,3 +471,57 @@ fn cards_and_visit_sheets_are_printed_or_refused_in_chinese() {
         assert_eq!(head == b"%PDF-", *succeeds, "{args:?}: output file");
     }
 }
+
+#[test]
+fn enrol_and_sync_through_the_hub_and_say_so_in_chinese_when_offline() {
+    use bangfu_hub::storage::HubStorage;
+
+    let dir = tempfile::tempdir().unwrap();
+    let storage = std::sync::Arc::new(
+        bangfu_hub::SqliteStorage::open(&dir.path().join("hub")).expect("hub storage"),
+    );
+    let listener = bangfu_hub::server::bind("127.0.0.1:0").expect("bind");
+    let hub = bangfu_hub::server::RunningHub::start(listener, storage.clone()).expect("hub");
+    let county = bangfu_hub::Scope::parse("530826").expect("scope");
+    let a = dir.path().join("a.sqlite");
+    let b = dir.path().join("b.sqlite");
+    let url = hub.url();
+
+    let not_enrolled = bangfu(dir.path(), &["sync", "--db", p(&a)]);
+    assert!(text(&not_enrolled).1.contains("还没有加入县同步中心"));
+    assert!(
+        bangfu(dir.path(), &["demo", "--db", p(&a)])
+            .status
+            .success()
+    );
+    let bad_code = bangfu(
+        dir.path(),
+        &["enrol", "--db", p(&a), "--hub", &url, "--code", "XXXX"],
+    );
+    assert!(
+        text(&bad_code).1.contains("加入码不对"),
+        "{:?}",
+        text(&bad_code)
+    );
+    for db in [&a, &b] {
+        let code = storage.issue_code(&county).expect("code");
+        let out = bangfu(
+            dir.path(),
+            &["enrol", "--db", p(db), "--hub", &url, "--code", &code],
+        );
+        assert!(out.status.success(), "{:?}", text(&out));
+        let out = bangfu(dir.path(), &["sync", "--db", p(db)]);
+        assert!(out.status.success(), "{:?}", text(&out));
+    }
+    let hash = |db: &Path| text(&bangfu(dir.path(), &["state-hash", "--db", p(db)])).0;
+    assert_eq!(hash(&a), hash(&b));
+
+    drop(hub);
+    let offline = bangfu(dir.path(), &["sync", "--db", p(&a)]);
+    assert!(!offline.status.success());
+    let (_, err) = text(&offline);
+    assert!(
+        err.contains("无法连接县同步中心，数据已保存在本机"),
+        "{err}"
+    );
+}

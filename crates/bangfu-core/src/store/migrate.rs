@@ -15,6 +15,7 @@ pub const APPLICATION_ID: i64 = 0x4246_3031;
 pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_init.sql"),
     include_str!("../../migrations/0002_exit.sql"),
+    include_str!("../../migrations/0003_hub.sql"),
 ];
 
 pub fn latest_version() -> i64 {

@@ -49,6 +49,34 @@ impl Store {
     /// empty vector), ordered by origin and seq. Ops past a gap in the peer's vector are
     /// included: sending an op twice is harmless, missing one is not.
     pub fn ops_missing_from(&self, peer: &VersionVector) -> Result<Vec<Op>, StoreError> {
+        let names = self.op_names()?;
+        let mut idxs: Vec<(i64, Uuid)> = names.origins.iter().map(|(i, u)| (*i, *u)).collect();
+        idxs.sort_by_key(|(_, u)| *u);
+        let mut out = Vec::new();
+        for (idx, origin) in idxs {
+            let after = peer.get(&origin).copied().unwrap_or(0);
+            self.read_ops(&names, idx, origin, after, i64::MAX, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    /// The ops of one origin (by local index) with seq above `after`, at most `limit`.
+    pub(super) fn origin_ops_after(
+        &self,
+        idx: i64,
+        origin: Uuid,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<Op>, StoreError> {
+        let names = self.op_names()?;
+        let mut out = Vec::new();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read_ops(&names, idx, origin, after, limit, &mut out)?;
+        Ok(out)
+    }
+
+    /// The local numbering of devices and field names, to turn stored ops back into `Op`s.
+    fn op_names(&self) -> Result<OpNames, StoreError> {
         let mut origins: HashMap<i64, Uuid> = HashMap::new();
         let mut stmt = self.conn.prepare_cached("SELECT idx, id FROM device")?;
         for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))? {
@@ -65,41 +93,53 @@ impl Store {
             let (idx, name) = row?;
             fields.insert(idx, name);
         }
+        Ok(OpNames { origins, fields })
+    }
+
+    fn read_ops(
+        &self,
+        names: &OpNames,
+        idx: i64,
+        origin: Uuid,
+        after: i64,
+        limit: i64,
+        out: &mut Vec<Op>,
+    ) -> Result<(), StoreError> {
         let to_ids = |blob: Option<Vec<u8>>| -> Vec<OpId> {
             blob.and_then(|b| decode_local_ids(&b))
                 .unwrap_or_default()
                 .into_iter()
-                .filter_map(|(o, seq)| origins.get(&o).map(|&origin| OpId { origin, seq }))
+                .filter_map(|(o, seq)| names.origins.get(&o).map(|&origin| OpId { origin, seq }))
                 .collect()
         };
-        let mut out = Vec::new();
         let mut stmt = self.conn.prepare_cached(
             "SELECT origin, seq, hlc, tbl, row, field, val, preds, seen FROM op
-             WHERE origin = ?1 AND seq > ?2 ORDER BY seq",
+             WHERE origin = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
         )?;
-        let mut idxs: Vec<(i64, Uuid)> = origins.iter().map(|(i, u)| (*i, *u)).collect();
-        idxs.sort_by_key(|(_, u)| *u);
-        for (idx, origin) in idxs {
-            let after = peer.get(&origin).copied().unwrap_or(0);
-            let mut rows = stmt.query(rusqlite::params![idx, after])?;
-            while let Some(r) = rows.next()? {
-                let row: Vec<u8> = r.get(4)?;
-                let field: i64 = r.get(5)?;
-                out.push(Op {
-                    id: OpId {
-                        origin,
-                        seq: r.get(1)?,
-                    },
-                    hlc: Hlc::from_i64(r.get(2)?),
-                    table: r.get(3)?,
-                    row: Uuid::from_slice(&row).unwrap_or_default(),
-                    field: fields.get(&field).cloned().unwrap_or_default(),
-                    value: FieldValue::from_sql(r.get_ref(6)?),
-                    preds: to_ids(r.get(7)?),
-                    seen: to_ids(r.get(8)?),
-                });
-            }
+        let mut rows = stmt.query(rusqlite::params![idx, after, limit])?;
+        while let Some(r) = rows.next()? {
+            let row: Vec<u8> = r.get(4)?;
+            let field: i64 = r.get(5)?;
+            out.push(Op {
+                id: OpId {
+                    origin,
+                    seq: r.get(1)?,
+                },
+                hlc: Hlc::from_i64(r.get(2)?),
+                table: r.get(3)?,
+                row: Uuid::from_slice(&row).unwrap_or_default(),
+                field: names.fields.get(&field).cloned().unwrap_or_default(),
+                value: FieldValue::from_sql(r.get_ref(6)?),
+                preds: to_ids(r.get(7)?),
+                seen: to_ids(r.get(8)?),
+            });
         }
-        Ok(out)
+        Ok(())
     }
+}
+
+/// Local device and field-name numbering of one data file.
+struct OpNames {
+    origins: HashMap<i64, Uuid>,
+    fields: HashMap<i64, String>,
 }

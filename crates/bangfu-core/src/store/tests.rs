@@ -468,3 +468,51 @@ fn fields_of_a_newer_version_are_kept_relayed_and_shown_after_a_rebuild() {
     b.rematerialize().unwrap();
     assert_eq!(b.get::<Household>(h.id).unwrap().group_name, "上寨组");
 }
+
+#[test]
+fn hub_link_keeps_positions_and_own_ops_come_in_pages() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut store = open(&dir, "新文村-笔记本1");
+    assert_eq!(store.hub_link().ok().flatten(), None);
+    let write = store.write(&[put_change(&household("530826103201001"))]);
+    assert!(write.is_ok(), "{write:?}");
+    let last = store.own_last_seq();
+    assert!(last > 3);
+    let pages: Vec<Vec<i64>> = [(0, 2), (2, 2), (last - 1, 10), (last, 10)]
+        .iter()
+        .map(|&(after, limit)| {
+            let ops = store.own_ops_after(after, limit).unwrap_or_default();
+            ops.iter().map(|op| op.id.seq).collect()
+        })
+        .collect();
+    assert_eq!(pages, vec![vec![1, 2], vec![3, 4], vec![last], vec![]]);
+
+    let steps = [
+        store.set_hub_link("http://127.0.0.1:1", "t", "530826103201"),
+        store.record_hub_pull(40),
+        store.record_hub_pull(30), // an older position never moves the mark back
+        store.record_hub_push(store.device().id, 5),
+        store.record_hub_sync(99),
+    ];
+    assert!(steps.iter().all(Result::is_ok), "{steps:?}");
+    let link = store.hub_link().ok().flatten();
+    let got = link.map(|l| {
+        (
+            l.scope,
+            l.pulled_pos,
+            l.pushed_origin,
+            l.pushed_seq,
+            l.last_sync_ms,
+        )
+    });
+    assert_eq!(
+        got,
+        Some((
+            "530826103201".to_owned(),
+            40,
+            Some(store.device().id),
+            5,
+            Some(99)
+        ))
+    );
+}

@@ -1,0 +1,384 @@
+//! The blocking client a desktop app (from a background thread) or the `bangfu` command uses:
+//! enrol with a one-time code, then `sync_once` pushes this device's own ops from where the
+//! hub says it has them and pulls the scope's ops after the kept hub position.
+//!
+//! Every page is applied in its own short transaction and the position is recorded only after
+//! it commits, so a cut anywhere is resumed by the next call without gaps or doubles.
+
+use std::time::Duration;
+
+use bangfu_core::UserFacing;
+use bangfu_core::store::{Store, StoreError};
+use bangfu_core::sync::changeset;
+use serde::Serialize;
+
+use crate::wire::{self, EnrolRequest, EnrolResponse, ErrorBody, PushCursor};
+
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    #[error("this data file is not enrolled with a hub")]
+    NotEnrolled,
+    #[error("hub address must start with http:// or https://: {0}")]
+    BadUrl(String),
+    #[error("cannot reach the hub: {0}")]
+    Unreachable(String),
+    #[error("token refused (missing, wrong or revoked)")]
+    Unauthorized,
+    #[error("enrolment code refused (wrong or used)")]
+    BadCode,
+    #[error("push refused: {0}")]
+    OutsideScope(String),
+    #[error("this device's ops are pushed by another enrolled device")]
+    OriginTaken,
+    #[error("unexpected hub response {status}: {detail}")]
+    BadResponse { status: u16, detail: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl UserFacing for HubError {
+    fn kind(&self) -> &'static str {
+        match self {
+            HubError::NotEnrolled => "not_enrolled",
+            HubError::BadUrl(_) => "bad_url",
+            HubError::Unreachable(_) => "unreachable",
+            HubError::Unauthorized => "unauthorized",
+            HubError::BadCode => "bad_code",
+            HubError::OutsideScope(_) => "outside_scope",
+            HubError::OriginTaken => "origin_taken",
+            HubError::BadResponse { .. } => "bad_response",
+            HubError::Store(e) => e.kind(),
+        }
+    }
+
+    fn message_zh(&self) -> String {
+        match self {
+            HubError::NotEnrolled => {
+                "本机还没有加入县同步中心，请先用县里发的加入码登记（bangfu enrol）。".into()
+            }
+            HubError::BadUrl(url) => {
+                format!("县同步中心地址“{url}”不对，应以 http:// 或 https:// 开头。")
+            }
+            HubError::Unreachable(_) => {
+                "无法连接县同步中心，数据已保存在本机，联网后会自动同步。".into()
+            }
+            HubError::Unauthorized => {
+                "县同步中心不认可本机的同步凭据（可能已被停用），请联系县管理员重新发加入码。"
+                    .into()
+            }
+            HubError::BadCode => "加入码不对或已经用过，请向县管理员重新索取。".into(),
+            HubError::OutsideScope(_) => {
+                "本机有修改超出本机的同步范围（不属于本村或本乡镇），县同步中心拒收。数据仍保存在本机，请联系县管理员。"
+                    .into()
+            }
+            HubError::OriginTaken => {
+                "县同步中心认为本机的数据由另一台已登记的电脑上传，请联系县管理员。".into()
+            }
+            HubError::BadResponse { .. } => {
+                "县同步中心的回应有误，本次同步已停止，数据已保存在本机，稍后会再试。".into()
+            }
+            HubError::Store(e) => e.message_zh(),
+        }
+    }
+}
+
+/// How the client talks to the hub.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// The longest one request may take, connection included.
+    pub timeout: Duration,
+    /// Ops per push request and per pull page.
+    pub page_ops: usize,
+    /// Extra trusted root certificates (PEM), for a county CA or a test certificate.
+    pub extra_roots_pem: Option<Vec<u8>>,
+    /// Keep each request's duration (for the load test).
+    pub record_timings: bool,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            timeout: Duration::from_secs(60),
+            page_ops: 5_000,
+            extra_roots_pem: None,
+            record_timings: false,
+        }
+    }
+}
+
+/// What one sync did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SyncReport {
+    /// Own ops the hub newly acknowledged.
+    pub pushed: u64,
+    /// Ops received from the hub (own ops filtered out).
+    pub pulled: u64,
+    /// Of those, ops this copy did not hold yet.
+    pub applied: u64,
+    pub requests: u64,
+    /// The hub position this copy has pulled up to.
+    pub position: i64,
+}
+
+/// The hub link as a status line for the desktop shell.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct HubStatus {
+    pub enrolled: bool,
+    pub hub_url: Option<String>,
+    pub scope: Option<String>,
+    pub last_sync_ms: Option<i64>,
+    /// Own ops the hub has not acknowledged yet (as of the last sync).
+    pub ops_waiting: i64,
+}
+
+/// Reads the link from the data file; makes no request.
+pub fn status(store: &Store) -> Result<HubStatus, HubError> {
+    let Some(link) = store.hub_link()? else {
+        return Ok(HubStatus {
+            ops_waiting: store.own_last_seq(),
+            ..Default::default()
+        });
+    };
+    let acked = if link.pushed_origin == Some(store.device().id) {
+        link.pushed_seq
+    } else {
+        0
+    };
+    Ok(HubStatus {
+        enrolled: true,
+        hub_url: Some(link.url),
+        scope: Some(link.scope),
+        last_sync_ms: link.last_sync_ms,
+        ops_waiting: (store.own_last_seq() - acked).max(0),
+    })
+}
+
+#[derive(Debug)]
+pub struct HubClient {
+    agent: ureq::Agent,
+    config: ClientConfig,
+    timings: std::sync::Mutex<Vec<Duration>>,
+}
+
+type Reply = ureq::http::Response<ureq::Body>;
+
+impl HubClient {
+    pub fn new(config: ClientConfig) -> HubClient {
+        let mut builder = ureq::Agent::config_builder()
+            .timeout_global(Some(config.timeout))
+            .http_status_as_error(false);
+        if let Some(pem) = &config.extra_roots_pem {
+            let certs: Vec<_> = ureq::tls::parse_pem(pem)
+                .filter_map(|item| match item {
+                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c.to_owned()),
+                    _ => None,
+                })
+                .collect();
+            let tls = ureq::tls::TlsConfig::builder()
+                .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
+                .build();
+            builder = builder.tls_config(tls);
+        }
+        HubClient {
+            agent: builder.build().into(),
+            config,
+            timings: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The durations of the requests made since the last call (with `record_timings`).
+    pub fn take_timings(&self) -> Vec<Duration> {
+        std::mem::take(&mut *self.timings.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn timed<T>(&self, started: std::time::Instant, value: T) -> T {
+        if self.config.record_timings {
+            let mut timings = self.timings.lock().unwrap_or_else(|p| p.into_inner());
+            timings.push(started.elapsed());
+        }
+        value
+    }
+
+    /// Spends a one-time code and keeps the hub's address, token and scope in the data file.
+    pub fn enrol(&self, store: &mut Store, url: &str, code: &str) -> Result<String, HubError> {
+        let url = url.trim().trim_end_matches('/');
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(HubError::BadUrl(url.to_owned()));
+        }
+        let request = EnrolRequest {
+            code: code.to_owned(),
+            device_name: store.device().name.clone(),
+        };
+        let reply = self
+            .agent
+            .post(format!("{url}{}", wire::ENROL))
+            .send_json(&request)
+            .map_err(unreachable)?;
+        let reply: EnrolResponse = match reply.status().as_u16() {
+            200 => read_json(reply)?,
+            401 => return Err(HubError::BadCode),
+            _ => return Err(refusal(reply)),
+        };
+        store.set_hub_link(url, &reply.token, &reply.scope)?;
+        Ok(reply.scope)
+    }
+
+    /// Pushes this device's own ops the hub lacks, then pulls the scope's ops after the kept
+    /// position. Safe to call at any time, again and again; a failure leaves what was
+    /// committed on both sides and the next call goes on from there.
+    pub fn sync_once(&self, store: &mut Store) -> Result<SyncReport, HubError> {
+        let link = store.hub_link()?.ok_or(HubError::NotEnrolled)?;
+        let base = link.url.trim_end_matches('/').to_owned();
+        let auth = format!("Bearer {}", link.token);
+        let mut report = SyncReport::default();
+        let origin = store.device().id;
+        let origin_text = origin.to_string();
+
+        let started = std::time::Instant::now();
+        let reply = self
+            .agent
+            .get(format!("{base}{}", wire::PUSH_CURSOR))
+            .header("Authorization", &auth)
+            .query("origin", &origin_text)
+            .call()
+            .map_err(unreachable)?;
+        report.requests += 1;
+        let mut stored = self
+            .timed(started, expect_ok::<PushCursor>(reply))?
+            .stored_seq;
+        store.record_hub_push(origin, stored)?;
+        loop {
+            let ops = store.own_ops_after(stored, self.config.page_ops)?;
+            if ops.is_empty() {
+                break;
+            }
+            let body = wire::encode_ops(origin, &store.device().name, &ops);
+            let started = std::time::Instant::now();
+            let reply = self
+                .agent
+                .post(format!("{base}{}", wire::PUSH))
+                .header("Authorization", &auth)
+                .header("Content-Type", "application/octet-stream")
+                .query("origin", &origin_text)
+                .send(&body[..])
+                .map_err(unreachable)?;
+            report.requests += 1;
+            let now = match reply.status().as_u16() {
+                409 => {
+                    let body: ErrorBody = read_json(reply)?;
+                    body.stored_seq.unwrap_or(stored)
+                }
+                _ => {
+                    self.timed(started, expect_ok::<PushCursor>(reply))?
+                        .stored_seq
+                }
+            };
+            if now <= stored {
+                // The hub took nothing from a non-empty page: stop rather than loop.
+                return Err(HubError::BadResponse {
+                    status: 409,
+                    detail: format!("push made no progress at seq {stored}"),
+                });
+            }
+            report.pushed += (now - stored) as u64;
+            stored = now;
+            store.record_hub_push(origin, stored)?;
+        }
+
+        let mut position = link.pulled_pos;
+        loop {
+            let started = std::time::Instant::now();
+            let reply = self
+                .agent
+                .get(format!("{base}{}", wire::PULL))
+                .header("Authorization", &auth)
+                .query("after", position.to_string())
+                .query("limit", self.config.page_ops.to_string())
+                .call()
+                .map_err(unreachable)?;
+            report.requests += 1;
+            if reply.status().as_u16() != 200 {
+                return Err(refusal(reply));
+            }
+            let header = |name: &str| {
+                reply
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<i64>().ok())
+            };
+            let (Some(next), Some(more)) = (header(wire::NEXT_HEADER), header(wire::MORE_HEADER))
+            else {
+                return Err(bad("pull reply without position headers"));
+            };
+            let bytes = self.timed(started, read_bytes(reply))?;
+            let (_, mut ops) = changeset::decode(&bytes).map_err(|e| bad(&e.to_string()))?;
+            ops.retain(|op| op.id.origin != origin);
+            if !ops.is_empty() {
+                let stats = store.apply_remote(&ops)?;
+                report.pulled += ops.len() as u64;
+                report.applied += stats.applied;
+            }
+            // Recorded only after the page is committed: a crash here re-pulls the page,
+            // which applies nothing twice.
+            if next > position {
+                position = next;
+                store.record_hub_pull(position)?;
+            }
+            if more == 0 {
+                break;
+            }
+        }
+        report.position = position;
+        store.record_hub_sync(store.wall_ms() as i64)?;
+        Ok(report)
+    }
+}
+
+fn unreachable(e: ureq::Error) -> HubError {
+    HubError::Unreachable(e.to_string())
+}
+
+fn bad(detail: &str) -> HubError {
+    HubError::BadResponse {
+        status: 200,
+        detail: detail.to_owned(),
+    }
+}
+
+fn read_bytes(mut reply: Reply) -> Result<Vec<u8>, HubError> {
+    reply
+        .body_mut()
+        .with_config()
+        .limit(256 << 20)
+        .read_to_vec()
+        .map_err(unreachable)
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(reply: Reply) -> Result<T, HubError> {
+    let bytes = read_bytes(reply)?;
+    serde_json::from_slice(&bytes).map_err(|e| bad(&e.to_string()))
+}
+
+/// The JSON body of a 200, or the error the status and body say.
+fn expect_ok<T: serde::de::DeserializeOwned>(reply: Reply) -> Result<T, HubError> {
+    if reply.status().as_u16() == 200 {
+        read_json(reply)
+    } else {
+        Err(refusal(reply))
+    }
+}
+
+fn refusal(reply: Reply) -> HubError {
+    let status = reply.status().as_u16();
+    let body: Option<ErrorBody> = read_json(reply).ok();
+    let kind = body.as_ref().map_or("", |b| b.kind.as_str());
+    let detail = body.as_ref().map_or_else(String::new, |b| b.detail.clone());
+    match (status, kind) {
+        (401, "bad_code") => HubError::BadCode,
+        (401, _) => HubError::Unauthorized,
+        (403, "origin_taken") => HubError::OriginTaken,
+        (403, _) => HubError::OutsideScope(detail),
+        _ => HubError::BadResponse { status, detail },
+    }
+}

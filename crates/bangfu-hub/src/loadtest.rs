@@ -1,0 +1,280 @@
+//! `bangfu-hub loadtest`: a synthetic county pushed by the county admin, then N village devices
+//! enrolling, pulling their village and pushing an edit through one hub process, bounded in
+//! time. Prints ops/s, request latency percentiles and the hub's peak RSS (VmHWM).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use bangfu_core::model::{FieldValue, Table};
+use bangfu_core::store::{Change, OpenOptions, Store};
+use bangfu_hub::Scope;
+use bangfu_hub::client::{ClientConfig, HubClient};
+use bangfu_hub::storage::{HubStorage, SqliteStorage};
+use clap::Args;
+use serde::Serialize;
+use uuid::Uuid;
+
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// 模拟县的户数
+    #[arg(long, default_value_t = 3_000)]
+    households: usize,
+    /// 同步的电脑台数
+    #[arg(long, default_value_t = 100)]
+    devices: usize,
+    /// 同时同步的电脑数
+    #[arg(long, default_value_t = 8)]
+    parallel: usize,
+    /// 最长运行秒数；到时停止发起新的同步
+    #[arg(long, default_value_t = 600)]
+    max_seconds: u64,
+    /// 工作目录（默认临时目录）
+    #[arg(long)]
+    dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct LoadReport {
+    households: usize,
+    villages: usize,
+    county_ops: i64,
+    generate_s: f64,
+    admin_push_s: f64,
+    admin_push_ops_per_s: f64,
+    devices_planned: usize,
+    devices_synced: usize,
+    device_phase_s: f64,
+    device_ops_pulled: u64,
+    device_ops_pushed: u64,
+    device_ops_per_s: f64,
+    requests: usize,
+    latency_p50_ms: f64,
+    latency_p95_ms: f64,
+    latency_max_ms: f64,
+    hub_peak_rss_mb: f64,
+    hub_ops_stored: i64,
+    stopped_by_time_limit: bool,
+}
+
+/// The hub as a child process, killed when dropped.
+struct HubProcess {
+    child: Child,
+    url: String,
+}
+
+impl HubProcess {
+    fn start(data: &Path) -> anyhow::Result<HubProcess> {
+        let mut child = Command::new(std::env::current_exe()?)
+            .arg("--data")
+            .arg(data)
+            .args(["--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .spawn()?;
+        let stdout = child.stdout.take().context("hub stdout")?;
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line)?;
+        let url = line
+            .trim()
+            .rsplit(' ')
+            .next()
+            .filter(|u| u.starts_with("http"))
+            .context("hub did not print its address")?
+            .to_owned();
+        Ok(HubProcess { child, url })
+    }
+
+    fn peak_rss_mb(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()));
+        status
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmHWM:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|kb| kb.parse::<f64>().ok())
+            })
+            .map_or(0.0, |kb| kb / 1024.0)
+    }
+}
+
+impl Drop for HubProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn open(dir: &Path, name: &str) -> anyhow::Result<Store> {
+    let options = OpenOptions {
+        identity_dir: Some(dir.join("registry")),
+        device_name: Some(name.to_owned()),
+        fixed_clock_ms: None,
+    };
+    Ok(Store::open(dir.join(format!("{name}.sqlite")), &options)?)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)].as_secs_f64() * 1000.0
+}
+
+pub fn run(args: &LoadArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(args.max_seconds);
+    let temp = tempfile::tempdir()?;
+    let dir = args
+        .dir
+        .clone()
+        .unwrap_or_else(|| temp.path().to_path_buf());
+    std::fs::create_dir_all(&dir)?;
+    let mut report = LoadReport {
+        households: args.households,
+        devices_planned: args.devices,
+        ..Default::default()
+    };
+
+    let mut admin = open(&dir, "县管理员")?;
+    let t = Instant::now();
+    bangfu_core::demo::generate_county(&mut admin, args.households, 1, &mut |_| {})?;
+    report.generate_s = t.elapsed().as_secs_f64();
+    report.county_ops = admin.op_count()?;
+    let villages: Vec<String> = admin
+        .conn()
+        .prepare("SELECT code FROM village ORDER BY code")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    report.villages = villages.len();
+    let county = villages
+        .first()
+        .and_then(|v| v.get(..6))
+        .and_then(Scope::parse)
+        .context("the generated county has no village")?;
+    eprintln!(
+        "county: {} households, {} villages, {} ops in {:.1} s",
+        args.households,
+        villages.len(),
+        report.county_ops,
+        report.generate_s
+    );
+
+    let hub_dir = dir.join("hub");
+    let hub = HubProcess::start(&hub_dir)?;
+    let codes = SqliteStorage::open(&hub_dir)?;
+    let config = ClientConfig {
+        record_timings: true,
+        ..Default::default()
+    };
+    let client = HubClient::new(config.clone());
+    client.enrol(&mut admin, &hub.url, &codes.issue_code(&county)?)?;
+    let t = Instant::now();
+    let pushed = client.sync_once(&mut admin)?;
+    report.admin_push_s = t.elapsed().as_secs_f64();
+    report.admin_push_ops_per_s = pushed.pushed as f64 / report.admin_push_s.max(1e-9);
+    let mut timings = client.take_timings();
+    eprintln!(
+        "admin pushed {} ops in {:.1} s ({:.0} ops/s)",
+        pushed.pushed, report.admin_push_s, report.admin_push_ops_per_s
+    );
+
+    let device_codes: Vec<String> = (0..args.devices)
+        .map(|i| {
+            let village = &villages[i % villages.len()];
+            let scope = Scope::parse(village).context("village code")?;
+            Ok(codes.issue_code(&scope)?)
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let next = AtomicUsize::new(0);
+    let totals = Mutex::new((0usize, 0u64, 0u64, Vec::new()));
+    let failures = Mutex::new(Vec::new());
+    let t = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..args.parallel.max(1) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= args.devices || Instant::now() > deadline {
+                        break;
+                    }
+                    match device_round(&dir, i, &hub.url, &device_codes[i], &config) {
+                        Ok((pulled, pushed, mut times)) => {
+                            let mut t = totals.lock().unwrap_or_else(|p| p.into_inner());
+                            t.0 += 1;
+                            t.1 += pulled;
+                            t.2 += pushed;
+                            t.3.append(&mut times);
+                        }
+                        Err(e) => failures
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .push(format!("device {i}: {e:#}")),
+                    }
+                }
+            });
+        }
+    });
+    report.device_phase_s = t.elapsed().as_secs_f64();
+    let (synced, pulled, pushed_ops, mut times) =
+        totals.into_inner().unwrap_or_else(|p| p.into_inner());
+    report.devices_synced = synced;
+    report.device_ops_pulled = pulled;
+    report.device_ops_pushed = pushed_ops;
+    report.device_ops_per_s = (pulled + pushed_ops) as f64 / report.device_phase_s.max(1e-9);
+    report.stopped_by_time_limit = synced < args.devices;
+    timings.append(&mut times);
+    timings.sort();
+    report.requests = timings.len();
+    report.latency_p50_ms = percentile(&timings, 0.50);
+    report.latency_p95_ms = percentile(&timings, 0.95);
+    report.latency_max_ms = timings.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+    report.hub_peak_rss_mb = hub.peak_rss_mb();
+    report.hub_ops_stored = codes.counts()?.ops;
+    drop(hub);
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    let failures = failures.into_inner().unwrap_or_else(|p| p.into_inner());
+    if !failures.is_empty() {
+        bail!("{} devices failed: {}", failures.len(), failures.join("; "));
+    }
+    Ok(())
+}
+
+/// One village device: enrol, pull its village, edit a household, push it.
+fn device_round(
+    dir: &Path,
+    i: usize,
+    url: &str,
+    code: &str,
+    config: &ClientConfig,
+) -> anyhow::Result<(u64, u64, Vec<Duration>)> {
+    let mut store = open(dir, &format!("device-{i:03}"))?;
+    let client = HubClient::new(config.clone());
+    client.enrol(&mut store, url, code)?;
+    let first = client.sync_once(&mut store)?;
+    let household: Option<Vec<u8>> = store
+        .conn()
+        .query_row("SELECT id FROM household ORDER BY id LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .ok();
+    let id = household
+        .and_then(|b| Uuid::from_slice(&b).ok())
+        .context("the device received no household")?;
+    store.write(&[Change::Put {
+        table: Table::Household,
+        id,
+        fields: vec![("remark", FieldValue::Text(format!("负载测试 {i}")))],
+    }])?;
+    let second = client.sync_once(&mut store)?;
+    Ok((
+        first.pulled + second.pulled,
+        first.pushed + second.pushed,
+        client.take_timings(),
+    ))
+}

@@ -1,0 +1,128 @@
+//! The `bangfu-hub` command: serve the county hub, issue enrolment codes, list and revoke
+//! devices, and run the load test.
+
+mod loadtest;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use bangfu_hub::Scope;
+use bangfu_hub::server::{self, TlsFiles};
+use bangfu_hub::storage::{HubStorage, SqliteStorage};
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "bangfu-hub",
+    version,
+    about = "帮扶台账县同步中心：bangfu-hub --data 目录 --listen 地址",
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// 数据目录（内含 hub.sqlite）
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// 监听地址，如 0.0.0.0:8717；端口写 0 则自动选择
+    #[arg(long, default_value = "127.0.0.1:8717")]
+    listen: String,
+    /// HTTPS 证书（PEM），与 --key 一起给出时启用 HTTPS
+    #[arg(long, requires = "key")]
+    cert: Option<PathBuf>,
+    /// HTTPS 私钥（PEM）
+    #[arg(long, requires = "cert")]
+    key: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// 为一台电脑发一次性加入码（范围：12 位村代码、9 位乡镇代码或 6 位县代码）
+    Enrol {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        scope: String,
+    },
+    /// 停用一台已登记电脑的同步凭据
+    Revoke {
+        #[arg(long)]
+        data: PathBuf,
+        /// 设备编号（见 devices）
+        #[arg(long)]
+        device: i64,
+    },
+    /// 列出已登记的电脑
+    Devices {
+        #[arg(long)]
+        data: PathBuf,
+    },
+    /// 负载测试：N 台电脑经一个同步中心同步一个模拟县，限时
+    Loadtest(loadtest::LoadArgs),
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        None => {
+            let data = cli
+                .serve
+                .data
+                .context("需要 --data 数据目录（用法：bangfu-hub --data 目录 --listen 地址）")?;
+            let storage = SqliteStorage::open(&data).context("无法打开同步中心数据目录")?;
+            let listener = server::bind(&cli.serve.listen)?;
+            let addr = listener.local_addr()?;
+            let tls = cli
+                .serve
+                .cert
+                .zip(cli.serve.key)
+                .map(|(cert, key)| TlsFiles { cert, key });
+            let scheme = if tls.is_some() { "https" } else { "http" };
+            // Tests and scripts read the address from this first line.
+            println!("bangfu-hub listening on {scheme}://{addr}");
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(server::serve(listener, Arc::new(storage), tls))?;
+        }
+        Some(Command::Enrol { data, scope }) => {
+            let scope =
+                Scope::parse(&scope).context("范围应为 12 位村代码、9 位乡镇代码或 6 位县代码")?;
+            let storage = SqliteStorage::open(&data)?;
+            let code = storage.issue_code(&scope)?;
+            println!("{code}");
+            eprintln!("加入码（范围 {scope}，只能使用一次）：{code}");
+        }
+        Some(Command::Revoke { data, device }) => {
+            let storage = SqliteStorage::open(&data)?;
+            if !storage.revoke(device)? {
+                anyhow::bail!("没有编号为 {device} 的在用设备");
+            }
+            println!("已停用设备 {device}，它的同步请求将被拒绝。");
+        }
+        Some(Command::Devices { data }) => {
+            let storage = SqliteStorage::open(&data)?;
+            for d in storage.devices()? {
+                let state = if d.revoked { "已停用" } else { "在用" };
+                println!("{}\t{}\t{}\t{state}", d.id, d.scope, d.name);
+            }
+        }
+        Some(Command::Loadtest(args)) => loadtest::run(&args)?,
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("错误：{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! Where the hub keeps ops, devices and its own log: a small trait, so a server database can
+//! replace the embedded SQLite file later without touching the HTTP side.
+
+mod schema;
+mod scope_index;
+mod sqlite;
+
+use bangfu_core::sync::Op;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::scope::Scope;
+pub use sqlite::SqliteStorage;
+
+/// An authenticated device, as a request handler sees it.
+#[derive(Debug, Clone)]
+pub struct DeviceAuth {
+    /// The hub's own number for the device (what `revoke` takes).
+    pub id: i64,
+    pub name: String,
+    pub scope: Scope,
+}
+
+/// What an enrolment gave the device.
+#[derive(Debug, Clone)]
+pub struct Enrolment {
+    pub token: String,
+    pub scope: Scope,
+}
+
+/// A page of a device's scope from the hub's log.
+#[derive(Debug, Clone)]
+pub struct PullPage {
+    pub ops: Vec<Op>,
+    /// The hub position of the last op in the page (the request's position if empty).
+    pub next: i64,
+    /// Whether more ops may follow at once.
+    pub more: bool,
+}
+
+/// An enrolled device, for the county admin's list.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceInfo {
+    pub id: i64,
+    pub name: String,
+    pub scope: String,
+    pub enrolled_ms: i64,
+    pub last_push_ms: Option<i64>,
+    pub revoked: bool,
+}
+
+/// Numbers about the hub's store, for tests and the load test.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StorageCounts {
+    pub ops: i64,
+    pub feed_entries: i64,
+    /// Ops whose household or village is not known yet, so no scope receives them.
+    pub pending_ops: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("hub database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("hub data folder {path}: {source}")]
+    DataDir {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("ops of device {0} are pushed by another enrolled device")]
+    OriginTaken(Uuid),
+    #[error("op {origin}/{seq} is not an op of the pushed device")]
+    ForeignOrigin { origin: Uuid, seq: i64 },
+    #[error("push starts after a gap: the hub has up to seq {stored}")]
+    Gap { stored: i64 },
+    #[error("op {seq} on {table} row {row} lies outside the device's scope")]
+    OutsideScope {
+        seq: i64,
+        table: &'static str,
+        row: Uuid,
+    },
+}
+
+/// The hub's storage. Every method is one transaction: a push is acknowledged only after it
+/// is committed.
+pub trait HubStorage: Send + Sync + 'static {
+    /// The live (not revoked) device holding this token.
+    fn authenticate(&self, token: &str) -> Result<Option<DeviceAuth>, StorageError>;
+    /// Spends a one-time code; `None` when the code is wrong or already used.
+    fn enrol(&self, code: &str, device_name: &str) -> Result<Option<Enrolment>, StorageError>;
+    /// The highest seq of `origin` the hub holds without a gap, claiming the origin for this
+    /// device if no device pushed it before.
+    fn push_cursor(&self, device: &DeviceAuth, origin: Uuid) -> Result<i64, StorageError>;
+    /// Stores ops of one origin, in seq order, starting at or before the cursor + 1. Returns
+    /// the new cursor. Refuses the whole push if any op lies outside the device's scope.
+    fn push(&self, device: &DeviceAuth, origin: Uuid, ops: &[Op]) -> Result<i64, StorageError>;
+    /// Ops of `scope` after hub position `after`, at most `limit`.
+    fn pull(&self, scope: &Scope, after: i64, limit: usize) -> Result<PullPage, StorageError>;
+    /// Issues a one-time enrolment code for a scope.
+    fn issue_code(&self, scope: &Scope) -> Result<String, StorageError>;
+    /// Revokes a device's token; false if there is no such live device.
+    fn revoke(&self, device_id: i64) -> Result<bool, StorageError>;
+    fn devices(&self) -> Result<Vec<DeviceInfo>, StorageError>;
+    fn counts(&self) -> Result<StorageCounts, StorageError>;
+}

@@ -1,0 +1,197 @@
+//! The hub's SQLite file: its schema, its pragmas, and how an op is stored in a row.
+
+use std::path::Path;
+
+use bangfu_core::model::FieldValue;
+use bangfu_core::sync::{Hlc, Op, OpId};
+use rusqlite::Connection;
+use uuid::Uuid;
+
+/// `PRAGMA application_id` of a hub file: "BFHB".
+const APPLICATION_ID: i64 = 0x4246_4842;
+
+const SCHEMA: &str = "
+-- One-time enrolment codes, stored hashed.
+CREATE TABLE enrol_code (
+    code_hash  TEXT PRIMARY KEY,
+    scope      TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    used_ms    INTEGER
+) WITHOUT ROWID;
+
+-- Enrolled devices; the token is stored hashed.
+CREATE TABLE device (
+    id           INTEGER PRIMARY KEY,
+    token_hash   TEXT NOT NULL UNIQUE,
+    scope        TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    enrolled_ms  INTEGER NOT NULL,
+    last_push_ms INTEGER,
+    revoked_ms   INTEGER
+);
+
+-- Per origin (a writer's device id): the enrolled device that pushes its ops, and the
+-- highest seq stored without a gap, so an interrupted push resumes exactly.
+CREATE TABLE origin (
+    origin     BLOB PRIMARY KEY,
+    device     INTEGER NOT NULL,
+    stored_seq INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Every op stored once. `pending_scope` is the pusher's scope while the op's household or
+-- village is unknown: once known, the op goes only to villages inside that scope.
+CREATE TABLE op (
+    key    INTEGER PRIMARY KEY,
+    origin BLOB NOT NULL,
+    seq    INTEGER NOT NULL,
+    hlc    INTEGER NOT NULL,
+    tbl    INTEGER NOT NULL,
+    row    BLOB NOT NULL,
+    field  TEXT NOT NULL,
+    val,
+    preds  BLOB,
+    seen   BLOB,
+    pending_scope TEXT,
+    UNIQUE (origin, seq)
+);
+CREATE INDEX op_row ON op (row);
+
+-- The scope index: a child row is seen wherever its parent is (household -> village,
+-- member/income/pairing/measure/visit -> household). `shared` = 1 for a helper named by a
+-- pairing or visit: the helper is shared into that row's villages, and nothing more.
+CREATE TABLE edge (
+    child  BLOB NOT NULL,
+    parent BLOB NOT NULL,
+    shared INTEGER NOT NULL,
+    PRIMARY KEY (child, parent)
+) WITHOUT ROWID;
+CREATE INDEX edge_parent ON edge (parent, child);
+
+-- The villages (12-digit codes) each row is known in; `shared` = 1 when only through a
+-- helper reference, which carries helper ops and never a row's children.
+CREATE TABLE row_scope (
+    row     BLOB NOT NULL,
+    village TEXT NOT NULL,
+    shared  INTEGER NOT NULL,
+    PRIMARY KEY (row, village, shared)
+) WITHOUT ROWID;
+
+-- The hub's own log: every op, numbered once per village it goes to. Devices pull by
+-- position; each scope level reads its own column.
+CREATE TABLE feed (
+    pos      INTEGER PRIMARY KEY AUTOINCREMENT,
+    village  TEXT NOT NULL,
+    township TEXT NOT NULL,
+    county   TEXT NOT NULL,
+    op       INTEGER NOT NULL,
+    UNIQUE (village, op)
+);
+CREATE INDEX feed_village ON feed (village, pos);
+CREATE INDEX feed_township ON feed (township, pos);
+CREATE INDEX feed_county ON feed (county, pos);
+";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaError {
+    #[error("{0}: not a Bangfu hub database")]
+    Foreign(std::path::PathBuf),
+    #[error("hub database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// Opens (creating if new) the hub file. A file of another program is refused untouched.
+pub fn open(path: &Path) -> Result<Connection, rusqlite::Error> {
+    let conn = Connection::open(path)?;
+    // Acknowledged pushes must survive a power cut: WAL with a full sync on every commit.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+/// Creates the schema in a new file; checks the mark of an existing one.
+pub fn init(conn: &mut Connection, path: &Path) -> Result<(), SchemaError> {
+    let app_id: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+    let objects: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+    if app_id == APPLICATION_ID {
+        return Ok(());
+    }
+    if app_id != 0 || objects != 0 {
+        return Err(SchemaError::Foreign(path.to_path_buf()));
+    }
+    let tx = conn.transaction()?;
+    tx.execute_batch(SCHEMA)?;
+    tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+    tx.pragma_update(None, "user_version", 1)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Op ids as 16-byte device id + 8-byte little-endian seq, back to back.
+pub fn encode_ids(ids: &[OpId]) -> Option<Vec<u8>> {
+    if ids.is_empty() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(ids.len() * 24);
+    for id in ids {
+        out.extend_from_slice(id.origin.as_bytes());
+        out.extend_from_slice(&id.seq.to_le_bytes());
+    }
+    Some(out)
+}
+
+pub fn decode_ids(blob: Option<Vec<u8>>) -> Vec<OpId> {
+    let Some(blob) = blob else {
+        return Vec::new();
+    };
+    blob.chunks_exact(24)
+        .filter_map(|c| {
+            let origin = Uuid::from_slice(&c[..16]).ok()?;
+            let seq = i64::from_le_bytes(c[16..].try_into().ok()?);
+            Some(OpId { origin, seq })
+        })
+        .collect()
+}
+
+/// Reads the columns `origin, seq, hlc, tbl, row, field, val, preds, seen` from index `at`.
+pub fn op_from_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Op> {
+    let origin: Vec<u8> = r.get(at)?;
+    let row: Vec<u8> = r.get(at + 4)?;
+    Ok(Op {
+        id: OpId {
+            origin: Uuid::from_slice(&origin).unwrap_or_default(),
+            seq: r.get(at + 1)?,
+        },
+        hlc: Hlc::from_i64(r.get(at + 2)?),
+        table: r.get(at + 3)?,
+        row: Uuid::from_slice(&row).unwrap_or_default(),
+        field: r.get(at + 5)?,
+        value: FieldValue::from_sql(r.get_ref(at + 6)?),
+        preds: decode_ids(r.get(at + 7)?),
+        seen: decode_ids(r.get(at + 8)?),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn op_id_lists_round_trip() {
+        let a = Uuid::now_v7();
+        let cases = [
+            vec![],
+            vec![
+                OpId { origin: a, seq: 1 },
+                OpId {
+                    origin: a,
+                    seq: i64::MAX,
+                },
+            ],
+        ];
+        for ids in cases {
+            assert_eq!(decode_ids(encode_ids(&ids)), ids);
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! Black-box tests of the hub over loopback: convergence of several villages through one hub,
+//! cut connections and a killed hub, tokens, and what a village may never see.
+
+// Test code: a failed setup step should stop the test loudly.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+mod hub {
+    mod access;
+    mod convergence;
+    mod resilience;
+    mod tls;
+}
