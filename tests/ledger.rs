@@ -249,7 +249,9 @@ fn every_ledger_reads_back_with_the_right_values_and_cell_types() {
 fn identifiers_are_text_amounts_numbers_and_dates_dates() {
     let dir = common::scratch();
     let store = small_store(dir.path());
-    let cases: &[(LedgerKind, &str, fn(&Data) -> bool)] = &[
+    // (ledger, column title, what every cell of that column must be)
+    type Case<'a> = (LedgerKind, &'a str, fn(&Data) -> bool);
+    let cases: &[Case] = &[
         (
             LedgerKind::Members,
             "证件号码",
@@ -316,7 +318,7 @@ fn measure_totals_sum_the_amounts_of_the_scope() {
     .unwrap();
     let mut book = open_workbook_auto(&out).unwrap();
     let range = book.worksheet_range("帮扶措施台帐").unwrap();
-    let last = range.rows().last().unwrap();
+    let last = range.rows().next_back().unwrap();
     assert_eq!(last[0], Data::String("合计".into()));
     assert_eq!(last[1], Data::String("共6条".into()));
     assert!(last.contains(&Data::Float(27000.0)), "{last:?}");

@@ -399,7 +399,9 @@ fn cards_and_visit_sheets_are_printed_or_refused_in_chinese() {
     std::fs::write(&not_a_font, "不是字体").unwrap();
     let household = "530826103201005";
     // (extra environment, arguments, succeeds, expected on stdout or stderr)
-    let cases: &[(Option<(&str, &str)>, &[&str], bool, &str)] = &[
+    // (extra environment variable, arguments, succeeds, expected text)
+    type Case<'a> = (Option<(&'a str, &'a str)>, &'a [&'a str], bool, &'a str);
+    let cases: &[Case] = &[
         (
             None,
             &["cards", "--household", household],
