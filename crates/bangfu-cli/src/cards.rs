@@ -52,7 +52,7 @@ pub struct VisitsSheetArgs {
     out: PathBuf,
 }
 
-fn write_pdf(out: &Path, bytes: &[u8]) -> Result<(), Failure> {
+pub(crate) fn write_pdf(out: &Path, bytes: &[u8]) -> Result<(), Failure> {
     std::fs::write(out, bytes).map_err(|e| {
         Failure::new(
             format!(

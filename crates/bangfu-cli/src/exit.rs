@@ -1,7 +1,7 @@
 //! `bangfu exit`: evaluate households against the exit standard, record the steps of the exit
 //! procedure (脱贫退出), and see where every household stands.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use bangfu_core::exit::procedure::{self, Step, StepRecord};
 use bangfu_core::exit::{self as core_exit, CheckStatus};
@@ -9,6 +9,7 @@ use bangfu_core::model::codes;
 use chrono::{Datelike, NaiveDate};
 use clap::{Args, Subcommand};
 
+use crate::cards::write_pdf;
 use crate::{Failure, open_store, print_json};
 
 #[derive(Debug, Subcommand)]
@@ -39,6 +40,34 @@ pub enum ExitCommand {
         year: Option<i32>,
         #[arg(long)]
         json: bool,
+    },
+    /// 打印一户的《贫困户脱贫销号双认定表》（拒绝签字的户为《贫困户帮扶情况认定表》），A4 竖版 PDF
+    Sheet {
+        #[arg(long)]
+        db: PathBuf,
+        /// 户编号
+        #[arg(long)]
+        household: String,
+        /// 认定年度
+        #[arg(long)]
+        year: i32,
+        /// 输出的 PDF 文件
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// 打印一个村当年的拟脱贫户公示名单，A4 横版 PDF
+    Notice {
+        #[arg(long)]
+        db: PathBuf,
+        /// 村代码
+        #[arg(long)]
+        village: String,
+        /// 脱贫年度
+        #[arg(long)]
+        year: i32,
+        /// 输出的 PDF 文件
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -118,7 +147,40 @@ pub fn run(command: ExitCommand) -> Result<(), Failure> {
             year,
             json,
         } => status(&db, village.as_deref(), year, json),
+        ExitCommand::Sheet {
+            db,
+            household,
+            year,
+            out,
+        } => sheet(&db, &household, year, &out),
+        ExitCommand::Notice {
+            db,
+            village,
+            year,
+            out,
+        } => notice(&db, &village, year, &out),
     }
+}
+
+fn sheet(db: &Path, code: &str, year: i32, out: &Path) -> Result<(), Failure> {
+    let store = open_store(db)?;
+    let household = core_exit::household_by_code(&store, code)?;
+    let sheet = core_exit::double_confirmation_sheet(&store, household.id, year)?;
+    let bytes = core_exit::double_confirmation_pdf(&store, household.id, year)?;
+    write_pdf(out, &bytes)?;
+    println!("已生成户 {code} 的《{}》：{}", sheet.title, out.display());
+    Ok(())
+}
+
+fn notice(db: &Path, village: &str, year: i32, out: &Path) -> Result<(), Failure> {
+    let store = open_store(db)?;
+    let bytes = core_exit::notice_list_pdf(&store, village, year)?;
+    write_pdf(out, &bytes)?;
+    println!(
+        "已生成村 {village} {year}年拟脱贫户公示名单：{}",
+        out.display()
+    );
+    Ok(())
 }
 
 fn evaluate(

@@ -153,6 +153,56 @@ impl RowLayout {
     }
 }
 
+/// Below this many lines of room, a row starts on the next page instead of being split.
+const MIN_SPLIT_LINES: usize = 2;
+
+/// Deals rows onto pages of `room` height under a repeated header of `header` height. A row
+/// that does not fit is split at the last line that does, unless only a sliver is left, and a
+/// row taller than a whole page is split as often as it takes.
+pub fn paginate(rows: Vec<RowLayout>, header: f32, room: f32) -> Vec<Vec<RowLayout>> {
+    let mut pages = vec![Vec::new()];
+    let mut used = header;
+    let mut queue: std::collections::VecDeque<RowLayout> = rows.into();
+    while let Some(row) = queue.pop_front() {
+        if used + row.height() <= room {
+            used += row.height();
+            if let Some(page) = pages.last_mut() {
+                page.push(row);
+            }
+            continue;
+        }
+        let fitting = row.lines_fitting(room - used);
+        let page_is_empty = pages.last().is_none_or(Vec::is_empty);
+        if fitting >= MIN_SPLIT_LINES || (page_is_empty && fitting > 0) {
+            let (head, mut tail) = row.split(fitting);
+            // The first cell of a row (a visit's date, a household's code) continued from the previous page is repeated, marked as
+            // continued, so the part on the new page is not an anonymous row.
+            if let (Some(first), Some(date)) = (tail.lines.first_mut(), head.lines.first())
+                && first.is_empty()
+                && !date.is_empty()
+            {
+                *first = date.clone();
+                first.push("（续）".to_owned());
+            }
+            if let Some(page) = pages.last_mut() {
+                page.push(head);
+            }
+            queue.push_front(tail);
+        } else if page_is_empty {
+            // Not even one line fits an empty page: the page is too small to print on.
+            break;
+        } else {
+            queue.push_front(row);
+        }
+        pages.push(Vec::new());
+        used = header;
+    }
+    if pages.len() > 1 && pages.last().is_some_and(Vec::is_empty) {
+        pages.pop();
+    }
+    pages
+}
+
 /// A PDF being written, with the font its text uses.
 pub struct Document<'f> {
     inner: KrillaDocument,

@@ -7,6 +7,7 @@
 //! trail as irregular, so the archive inspectors read is the whole history.
 
 pub mod evaluate;
+pub mod print;
 pub mod procedure;
 pub mod sheet;
 pub mod standards;
@@ -24,6 +25,7 @@ use crate::model::{Household, Village};
 use crate::store::{Filter, Store, StoreError};
 
 pub use evaluate::{CheckResult, CheckStatus, DataItem, HouseholdEvaluation, evaluate_household};
+pub use print::{ExitPrintError, double_confirmation_pdf, notice_list_pdf};
 pub use procedure::{Phase, ProcedureState, Step, StepRecord, procedure_state, record_step};
 pub use sheet::{DoubleConfirmationSheet, double_confirmation_sheet};
 pub use standards::{ExitStandard, standard_for};
