@@ -5,6 +5,7 @@ pub mod demo;
 pub mod error;
 pub mod exit;
 pub mod filing;
+pub mod household_page;
 pub mod model;
 pub mod query;
 pub mod report;
