@@ -209,6 +209,11 @@ export function parseDraft(content: string): PageDraft | null {
   return { file: file as HouseholdFile, isNew: draft.isNew === true }
 }
 
+/** A deep copy of the page that shares nothing with it (works on Vue's reactive proxies too). */
+export function cloneFile(file: HouseholdFile): HouseholdFile {
+  return JSON.parse(JSON.stringify(file)) as HouseholdFile
+}
+
 /** Whether two states of the page differ in anything that would be saved. */
 export function sameFile(a: HouseholdFile | null, b: HouseholdFile | null): boolean {
   return JSON.stringify(a) === JSON.stringify(b)
