@@ -141,6 +141,11 @@ export class Session {
     })
   }
 
+  /** Runs `script` with a callback as its last argument; resolves to what it passes back. */
+  executeAsync(script, args = [], timeoutMs = 60_000) {
+    return this.call('POST', '/execute/async', { script, args }, timeoutMs)
+  }
+
   execute(script, args = []) {
     return this.call('POST', '/execute/sync', { script, args })
   }
