@@ -298,6 +298,7 @@ async function draftSurvivesKill(world, dataFile) {
     return undefined
   }, { timeoutMs: 30_000 })
   step(`offered: ${(await session.text(line)).replace(/\s+/g, ' ')}`)
+  await new Promise((resolve) => setTimeout(resolve, 600)) // the dialog's fade-in
   await shot(session, '06-draft-offered.png')
   const restore = await session.execute(
     `return [...document.querySelectorAll('[data-testid="draft-line"]')].find((l) => l.textContent.includes('蒙春花')).querySelector('[data-testid="draft-restore"]')`,
@@ -309,6 +310,29 @@ async function draftSurvivesKill(world, dataFile) {
     (await shown(session, 'field-code')) === '530826103201903',
   )
   step('the draft restored every typed value')
+}
+
+/** Exports this copy's changes to a folder, then imports that folder: nothing in it is new. */
+async function exportAndImport(session, folder) {
+  step('同步: export, then import the same folder')
+  await session.click(await session.find('[data-testid="tab-sync"]'))
+  await typeInto(session, 'export-path', folder)
+  await session.click(await session.find('[data-testid="export"]'))
+  const exported = await waitFor('the export', async () => {
+    const alerts = await session.findAll('.el-alert--success')
+    return alerts[0] ? session.text(alerts[0]) : undefined
+  }, { timeoutMs: 30_000 })
+  step(exported)
+  await typeInto(session, 'import-path', folder)
+  await session.click(await session.find('[data-testid="import"]'))
+  const result = await waitFor('the import result', async () => {
+    const results = await session.findAll('[data-testid="import-result"]')
+    return results[0] ? session.text(results[0]) : undefined
+  }, { timeoutMs: 30_000 })
+  step(`import: ${result.replace(/\s+/g, ' ')}`)
+  assert(result.includes('已导入过'), 'importing what this copy already holds says so and changes nothing')
+  await new Promise((resolve) => setTimeout(resolve, 600)) // the progress bar's transition
+  await shot(session, '07-sync.png')
 }
 
 async function dismissDrafts(session) {
@@ -339,6 +363,7 @@ await withApp(app, 'household', async (world) => {
   await waitFor('the overview', async () => (await session.findAll('[data-testid="overview-households"]')).length === 1)
   await waitFor('the 疑点 list', async () => (await session.findAll('[data-testid="quality-table"] .el-loading-mask')).length === 0, { timeoutMs: 30_000 })
   await shot(session, '04-village-overview.png')
+  await exportAndImport(session, world.scratch)
   await session.click(await session.find('[data-testid="tab-list"]'))
 
   await invalidIdIsRefused(session)
