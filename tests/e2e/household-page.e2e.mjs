@@ -364,6 +364,14 @@ await withApp(app, 'household', async (world) => {
   await waitFor('the 疑点 list', async () => (await session.findAll('[data-testid="quality-table"] .el-loading-mask')).length === 0, { timeoutMs: 30_000 })
   await shot(session, '04-village-overview.png')
   await exportAndImport(session, world.scratch)
+  await session.click(await session.find('[data-testid="tab-review"]'))
+  const duplicates = await waitFor('the duplicate people', async () => {
+    const text = await session.execute(`return document.querySelector('[data-testid="review-page"]')?.textContent ?? ''`)
+    return text.includes('请核实是否重复建档') ? text : undefined
+  }, { timeoutMs: 30_000 })
+  assert(duplicates.includes('没有待处理的冲突'), 'one copy alone has no conflicts')
+  step('冲突与重复 lists the demo village\'s person filed in two households')
+  await shot(session, '08-review.png')
   await session.click(await session.find('[data-testid="tab-list"]'))
 
   await invalidIdIsRefused(session)
