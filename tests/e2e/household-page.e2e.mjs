@@ -355,6 +355,9 @@ await withApp(app, 'household', async (world) => {
   session = await world.launch(['--db', dataFile])
   const after = await waitForList(session)
   assert(after === before + 1, `共 ${before} 户 → 共 ${after} 户 after relaunch`)
+  // The drafts question comes right after the list; a saved page left no draft to offer.
+  await new Promise((resolve) => setTimeout(resolve, 1_000))
+  assert((await session.findAll('[data-testid="draft-line"]')).length === 0, 'a successful save discarded its draft')
   await findByInitials(session)
   await checkEveryValue(session)
   await shot(session, '03-household-page.png')
