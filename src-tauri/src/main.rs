@@ -40,8 +40,24 @@ fn main() -> ExitCode {
         .invoke_handler(tauri::generate_handler![
             commands::app_info::app_info,
             commands::code_lists::code_lists,
+            commands::code_lists::catalog,
             commands::households::list_households,
             commands::village_groups::village_groups,
+            commands::household_page::household_file,
+            commands::household_page::review_household,
+            commands::household_page::file_household,
+            commands::household_page::villages,
+            commands::household_page::helpers,
+            commands::drafts::save_draft,
+            commands::drafts::drafts,
+            commands::drafts::discard_draft,
+            commands::overview::village_overview,
+            commands::overview::data_quality_items,
+            commands::sync::export_changes,
+            commands::sync::changeset_files,
+            commands::sync::import_changes,
+            commands::sync::review_queue,
+            commands::sync::resolve_review_item,
         ])
         .run(tauri::generate_context!());
     match result {

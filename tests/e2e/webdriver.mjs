@@ -4,7 +4,7 @@
 const ELEMENT_KEY = 'element-6066-11e4-a52e-4f735466cecf'
 
 /** Key codes of the W3C "keys" table used by the tests. */
-export const Keys = { CONTROL: '\uE009', BACKSPACE: '\uE003' }
+export const Keys = { CONTROL: '\uE009', BACKSPACE: '\uE003', ENTER: '\uE007', TAB: '\uE004', ESCAPE: '\uE00C' }
 
 export class WebDriverError extends Error {}
 
@@ -108,6 +108,17 @@ export class Session {
     return this.call('POST', `/element/${element}/value`, { text })
   }
 
+  clear(element) {
+    return this.call('POST', `/element/${element}/clear`, {})
+  }
+
+  /** Types into whatever has focus, as a person at the keyboard would. */
+  keys(text) {
+    const actions = []
+    for (const ch of text) actions.push({ type: 'keyDown', value: ch }, { type: 'keyUp', value: ch })
+    return this.call('POST', '/actions', { actions: [{ type: 'key', id: 'keyboard', actions }] })
+  }
+
   async activeElement() {
     return elementId(await this.call('GET', '/element/active'), 'the active element')
   }
@@ -128,6 +139,11 @@ export class Session {
         },
       ],
     })
+  }
+
+  /** Runs `script` with a callback as its last argument; resolves to what it passes back. */
+  executeAsync(script, args = [], timeoutMs = 60_000) {
+    return this.call('POST', '/execute/async', { script, args }, timeoutMs)
   }
 
   execute(script, args = []) {

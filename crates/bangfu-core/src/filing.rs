@@ -5,7 +5,7 @@ use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::model::{Entity, Household, Income, Measure, Member, Pairing, Visit};
+use crate::model::{Entity, Household, Income, Measure, Member, Pairing, Table, Visit};
 use crate::store::{Change, Filter, Store, StoreError, put_change};
 use crate::validate::{self, Issue, Severity};
 
@@ -19,6 +19,16 @@ pub struct HouseholdFile {
     pub pairings: Vec<Pairing>,
     pub measures: Vec<Measure>,
     pub visits: Vec<Visit>,
+}
+
+/// A finding of the household page with the record it is about: the household itself, or one
+/// member, income, pairing, measure or visit by its row id.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LocatedIssue {
+    pub table: Table,
+    pub row_id: Option<Uuid>,
+    #[serde(flatten)]
+    pub issue: Issue,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -48,30 +58,52 @@ impl Store {
     /// Every check of the household page: per record, across the household, and against the
     /// rest of the data file (household code unique in its village, ID filed elsewhere).
     pub fn check_household_file(&self, file: &HouseholdFile) -> Result<Vec<Issue>, StoreError> {
+        Ok(self
+            .check_household_file_located(file)?
+            .into_iter()
+            .map(|located| located.issue)
+            .collect())
+    }
+
+    /// The checks of [`Store::check_household_file`], each with the record it is about, so the
+    /// page can show a member's finding on that member's row.
+    pub fn check_household_file_located(
+        &self,
+        file: &HouseholdFile,
+    ) -> Result<Vec<LocatedIssue>, StoreError> {
         let today = self.today();
         let h = &file.household;
-        let mut issues = validate::check_household(h);
+        let mut issues: Vec<LocatedIssue> = Vec::new();
+        let mut at = |table: Table, row: Option<Uuid>, found: Vec<Issue>| {
+            issues.extend(found.into_iter().map(|issue| LocatedIssue {
+                table,
+                row_id: row,
+                issue,
+            }));
+        };
+        at(Table::Household, None, validate::check_household(h));
         for m in &file.members {
-            issues.extend(validate::check_member(m, today));
+            at(Table::Member, Some(m.id), validate::check_member(m, today));
         }
-        file.incomes
-            .iter()
-            .for_each(|i| issues.extend(validate::check_income(i)));
-        file.pairings
-            .iter()
-            .for_each(|p| issues.extend(validate::check_pairing(p)));
-        file.measures
-            .iter()
-            .for_each(|m| issues.extend(validate::check_measure(m)));
-        file.visits
-            .iter()
-            .for_each(|v| issues.extend(validate::check_visit(v, today)));
-        issues.extend(validate::check_household_file(
-            h,
-            &file.members,
-            &file.incomes,
-        ));
-
+        for i in &file.incomes {
+            at(Table::Income, Some(i.id), validate::check_income(i));
+        }
+        for p in &file.pairings {
+            at(Table::Pairing, Some(p.id), validate::check_pairing(p));
+        }
+        for m in &file.measures {
+            at(Table::Measure, Some(m.id), validate::check_measure(m));
+        }
+        for v in &file.visits {
+            at(Table::Visit, Some(v.id), validate::check_visit(v, today));
+        }
+        // Whole-household findings (户主, IDs repeated within the household, 疑点) concern
+        // several records at once, so they are shown with the household.
+        at(
+            Table::Household,
+            None,
+            validate::check_household_file(h, &file.members, &file.incomes),
+        );
         let conn = self.conn();
         let same_code: Option<String> = conn
             .query_row(
@@ -86,12 +118,16 @@ impl Store {
             )
             .optional()?;
         if same_code.is_some() && !h.code.is_empty() {
-            issues.push(Issue {
-                field: "code",
-                severity: Severity::Error,
-                rule: "household_code.duplicate",
-                message: format!("户编号 {} 在本村已被另一户使用", h.code),
-            });
+            at(
+                Table::Household,
+                None,
+                vec![Issue {
+                    field: "code",
+                    severity: Severity::Error,
+                    rule: "household_code.duplicate",
+                    message: format!("户编号 {} 在本村已被另一户使用", h.code),
+                }],
+            );
         }
         let mut elsewhere = conn.prepare_cached(
             "SELECT h.code FROM member m JOIN household h ON h.id = m.household_id
@@ -105,17 +141,21 @@ impl Store {
                 )
                 .optional()?;
             if let Some(code) = other {
-                issues.push(Issue {
-                    field: "id_number",
-                    severity: Severity::Warning,
-                    rule: "resident_id.filed_elsewhere",
-                    message: format!(
-                        "{} 的证件号码 {} 已在户 {} 登记，请核实是否重复建档",
-                        m.name,
-                        m.id_number,
-                        code.unwrap_or_default()
-                    ),
-                });
+                at(
+                    Table::Member,
+                    Some(m.id),
+                    vec![Issue {
+                        field: "id_number",
+                        severity: Severity::Warning,
+                        rule: "resident_id.filed_elsewhere",
+                        message: format!(
+                            "{} 的证件号码 {} 已在户 {} 登记，请核实是否重复建档",
+                            m.name,
+                            m.id_number,
+                            code.unwrap_or_default()
+                        ),
+                    }],
+                );
             }
         }
         Ok(issues)

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod error;
 pub mod exit;
 pub mod filing;
+pub mod household_page;
 pub mod ledger;
 pub mod model;
 pub mod query;

@@ -6,3 +6,9 @@ use bangfu_core::model::codes::{self, CodeList};
 pub fn code_lists() -> Vec<&'static CodeList> {
     codes::ALL.to_vec()
 }
+
+/// Every table's fields (name, form label, kind, value list), so the forms follow the core.
+#[tauri::command]
+pub fn catalog() -> bangfu_core::model::catalog::Catalog {
+    bangfu_core::model::catalog::catalog()
+}

@@ -2,5 +2,9 @@
 
 pub mod app_info;
 pub mod code_lists;
+pub mod drafts;
+pub mod household_page;
 pub mod households;
+pub mod overview;
+pub mod sync;
 pub mod village_groups;

@@ -149,9 +149,28 @@ pub fn review_items(store: &Store) -> Result<Vec<ReviewItem>, StoreError> {
     Ok(out)
 }
 
+/// Which review item a person settles: what the UI sends back of a [`ReviewItem`].
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct ReviewKey {
+    /// The table's label as [`ReviewItem::table`] carries it.
+    pub table: String,
+    pub row_id: String,
+    pub field: String,
+}
+
 /// Settles a review item with the value a person chose or typed. For an edit of a deleted
 /// row, `keep_deleted` decides between confirming the delete and restoring the row.
 pub fn resolve_item(store: &mut Store, item: &ReviewItem, text: &str) -> Result<(), ResolveError> {
+    let key = ReviewKey {
+        table: item.table.clone(),
+        row_id: item.row_id.clone(),
+        field: item.field.clone(),
+    };
+    resolve_key(store, &key, text)
+}
+
+/// [`resolve_item`] for an item named by its key.
+pub fn resolve_key(store: &mut Store, item: &ReviewKey, text: &str) -> Result<(), ResolveError> {
     let table = Table::ALL
         .into_iter()
         .find(|t| t.label() == item.table)

@@ -1,0 +1,166 @@
+//! The village overview: households and people by 脱贫状态, 贫困发生率 of each village, and the
+//! households nobody has visited for a while.
+
+use serde::Serialize;
+
+use crate::exit::ExitError;
+use crate::exit::village::poor_people;
+use crate::model::{Village, codes};
+use crate::query::{self, HouseholdQuery, HouseholdRow};
+use crate::store::{Filter, Store, StoreError};
+
+/// How many of the long-unvisited households the overview lists; the list page shows them all.
+const NOT_VISITED_SHOWN: i64 = 200;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatusCount {
+    /// A code of the 脱贫状态 list, "" for households without one.
+    pub status: String,
+    pub label: String,
+    pub households: i64,
+    pub people: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VillageIncidence {
+    pub code: String,
+    pub name: String,
+    pub rural_population: Option<i64>,
+    /// Members of its households not yet exited (未脱贫, 返贫 or no status).
+    pub poor_people: i64,
+    /// 贫困发生率 in %, `None` without a rural population.
+    pub incidence_percent: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Overview {
+    pub households: i64,
+    pub people: i64,
+    pub by_status: Vec<StatusCount>,
+    pub villages: Vec<VillageIncidence>,
+    pub not_visited_days: i64,
+    pub not_visited_total: i64,
+    /// The first of them, longest unvisited first.
+    pub not_visited: Vec<HouseholdRow>,
+}
+
+/// The overview of the whole data file.
+pub fn overview(store: &Store, not_visited_days: i64) -> Result<Overview, ExitError> {
+    let mut stmt = store
+        .conn()
+        .prepare_cached(
+            "SELECT coalesce(h.poverty_status, ''), count(*), coalesce(sum(s.members), 0)
+         FROM household h LEFT JOIN household_summary s ON s.household_id = h.id
+         WHERE h.deleted = 0 GROUP BY 1 ORDER BY 1",
+        )
+        .map_err(StoreError::from)?;
+    let counted = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))
+        .map_err(StoreError::from)?
+        .collect::<Result<Vec<(String, i64, i64)>, _>>()
+        .map_err(StoreError::from)?;
+    // Every status of the list appears, in the form's order, even with no household.
+    let mut by_status: Vec<StatusCount> = codes::POVERTY_STATUS
+        .entries
+        .iter()
+        .map(|(code, label)| StatusCount {
+            status: (*code).into(),
+            label: (*label).into(),
+            households: 0,
+            people: 0,
+        })
+        .collect();
+    for (status, households, people) in counted {
+        match by_status.iter_mut().find(|c| c.status == status) {
+            Some(count) => {
+                count.households = households;
+                count.people = people;
+            }
+            None => by_status.push(StatusCount {
+                label: if status.is_empty() {
+                    "未填".into()
+                } else {
+                    status.clone()
+                },
+                status,
+                households,
+                people,
+            }),
+        }
+    }
+    let mut villages = Vec::new();
+    for v in store.read::<Village>(Filter::All)? {
+        let poor = poor_people(store, v.id)?;
+        villages.push(VillageIncidence {
+            incidence_percent: v
+                .rural_population
+                .filter(|p| *p > 0)
+                .map(|p| poor as f64 * 100.0 / p as f64),
+            code: v.code,
+            name: v.name,
+            rural_population: v.rural_population,
+            poor_people: poor,
+        });
+    }
+    let page = query::households(
+        store,
+        &HouseholdQuery {
+            not_visited_days: Some(not_visited_days),
+            sort: Some("last_visit".into()),
+            limit: NOT_VISITED_SHOWN,
+            ..HouseholdQuery::default()
+        },
+    )?;
+    Ok(Overview {
+        households: by_status.iter().map(|c| c.households).sum(),
+        people: by_status.iter().map(|c| c.people).sum(),
+        by_status,
+        villages,
+        not_visited_days,
+        not_visited_total: page.total,
+        not_visited: page.rows,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::OpenOptions;
+
+    #[test]
+    fn the_demo_village_overview_adds_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = OpenOptions {
+            identity_dir: Some(dir.path().join("r")),
+            ..Default::default()
+        };
+        let mut store = Store::open(dir.path().join("a.sqlite"), &options).unwrap();
+        crate::demo::write_demo_village(&mut store).unwrap();
+
+        let o = overview(&store, 60).unwrap();
+        let listed = query::households(&store, &HouseholdQuery::default()).unwrap();
+        assert_eq!(o.households, listed.total);
+        assert!(o.people >= o.households);
+        let labels: Vec<_> = o.by_status.iter().map(|c| c.label.as_str()).collect();
+        assert_eq!(
+            &labels[..4],
+            ["未脱贫", "已脱贫(享受政策)", "已脱贫(不再享受政策)", "返贫"]
+        );
+        assert_eq!(o.villages.len(), 1);
+        let village = &o.villages[0];
+        let still_poor: i64 = o
+            .by_status
+            .iter()
+            .filter(|c| c.status != "2" && c.status != "3")
+            .map(|c| c.people)
+            .sum();
+        assert_eq!(village.poor_people, still_poor);
+        assert!(village.incidence_percent.is_some());
+        assert!(o.not_visited.len() as i64 <= o.not_visited_total);
+        assert!(
+            o.not_visited
+                .iter()
+                .all(|row| row.last_visit.as_deref().is_none_or(|d| d < "9999"))
+        );
+    }
+}

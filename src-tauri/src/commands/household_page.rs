@@ -1,0 +1,73 @@
+//! Commands of the household page: load, live review, save, and the lists its selects offer.
+
+use tauri::State;
+use uuid::Uuid;
+
+use crate::error::CommandError;
+use crate::state::AppState;
+use bangfu_core::filing::{FilingOutcome, HouseholdFile};
+use bangfu_core::household_page::{PageReview, review_household_page};
+use bangfu_core::model::{Helper, Village};
+use bangfu_core::store::Filter;
+
+fn parse_id(id: &str) -> Result<Uuid, CommandError> {
+    Uuid::parse_str(id).map_err(|_| CommandError {
+        kind: "bad_id",
+        message: "这户的编号无法识别，请回到名册重新打开。".into(),
+    })
+}
+
+/// A household with its members, incomes, pairings, measures and visits.
+#[tauri::command]
+pub async fn household_file(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<HouseholdFile, CommandError> {
+    let id = parse_id(&id)?;
+    state.with_store(|store| {
+        store
+            .load_household_file(id)
+            .map_err(CommandError::from_core)
+    })
+}
+
+/// Findings, ID facts, income lines and the exit evaluation of the page as typed; writes nothing.
+#[tauri::command]
+pub async fn review_household(
+    state: State<'_, AppState>,
+    file: HouseholdFile,
+    year: i32,
+) -> Result<PageReview, CommandError> {
+    state.with_store(|store| {
+        review_household_page(store, &file, year).map_err(CommandError::from_core)
+    })
+}
+
+/// Saves the page; a page with errors is refused whole, warnings come back.
+#[tauri::command]
+pub async fn file_household(
+    state: State<'_, AppState>,
+    file: HouseholdFile,
+) -> Result<FilingOutcome, CommandError> {
+    state.with_store(|store| store.file_household(&file).map_err(CommandError::from_core))
+}
+
+/// The villages of the data file, for a new household's 所属村.
+#[tauri::command]
+pub async fn villages(state: State<'_, AppState>) -> Result<Vec<Village>, CommandError> {
+    state.with_store(|store| {
+        store
+            .read::<Village>(Filter::All)
+            .map_err(CommandError::from_core)
+    })
+}
+
+/// The 帮扶责任人 of the data file, for pairings and visits.
+#[tauri::command]
+pub async fn helpers(state: State<'_, AppState>) -> Result<Vec<Helper>, CommandError> {
+    state.with_store(|store| {
+        store
+            .read::<Helper>(Filter::All)
+            .map_err(CommandError::from_core)
+    })
+}
