@@ -80,20 +80,20 @@ fn push_search(text: &str, sql: &mut String, params: &mut Vec<Value>) {
     if text.is_empty() {
         return;
     }
+    // The matching households are collected first (through the trigram or name indexes) and
+    // the list then looks them up by id; an OR against a household column would scan every
+    // household of a county for every keystroke.
     if text.chars().count() >= 3 {
         sql.push_str(
-            " AND (h.id IN (SELECT m.household_id FROM member m WHERE m.deleted = 0 AND m.rowid IN
-                   (SELECT rowid FROM person_fts WHERE person_fts MATCH ?))
-                 OR instr(h.code, ?) > 0)",
+            " AND h.id IN (SELECT m.household_id FROM member m WHERE m.deleted = 0 AND m.rowid IN
+                   (SELECT rowid FROM person_fts WHERE person_fts MATCH ?)",
         );
         params.push(Value::Text(fts_phrase(&text)));
-        params.push(Value::Text(text));
     } else {
         // Too short for trigrams: prefix of a name or of its initials, through their indexes.
         sql.push_str(
-            " AND (h.id IN (SELECT m.household_id FROM member m WHERE m.deleted = 0 AND
-                   ((m.name >= ? AND m.name < ?) OR (m.initials >= ? AND m.initials < ?)))
-                 OR instr(h.code, ?) > 0)",
+            " AND h.id IN (SELECT m.household_id FROM member m WHERE m.deleted = 0 AND
+                   ((m.name >= ? AND m.name < ?) OR (m.initials >= ? AND m.initials < ?))",
         );
         let upper = format!("{text}{MAX_CHAR}");
         params.extend([
@@ -101,9 +101,14 @@ fn push_search(text: &str, sql: &mut String, params: &mut Vec<Value>) {
             Value::Text(upper.clone()),
             Value::Text(text.clone()),
             Value::Text(upper),
-            Value::Text(text),
         ]);
     }
+    // Only digits can be part of a household code.
+    if text.chars().all(|c| c.is_ascii_digit()) {
+        sql.push_str(" UNION SELECT id FROM household WHERE instr(code, ?) > 0");
+        params.push(Value::Text(text));
+    }
+    sql.push(')');
 }
 
 /// One page of the household list.
