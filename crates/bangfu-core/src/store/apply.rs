@@ -213,6 +213,22 @@ impl<'a> Applier<'a> {
     /// Brings the materialized tables, review queue, indexes and version vector up to date
     /// with every op applied so far.
     pub fn finish(mut self) -> rusqlite::Result<ApplyStats> {
+        self.flush()?;
+        for (origin, top) in std::mem::take(&mut self.vv) {
+            advance_version_vector(self.conn, origin, top)?;
+        }
+        Ok(self.stats)
+    }
+
+    /// How many rows wait to be materialized.
+    pub fn pending_rows(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Materializes the rows touched so far and forgets their state, inside the open
+    /// transaction: a county-sized merge would otherwise hold every row's heads in memory.
+    /// A row touched again later is loaded again from the heads already written.
+    pub fn flush(&mut self) -> rusqlite::Result<()> {
         let conn = self.conn;
         let mut dirty_households: BTreeSet<Uuid> = BTreeSet::new();
         let order = std::mem::take(&mut self.order);
@@ -290,10 +306,7 @@ impl<'a> Applier<'a> {
         for household in dirty_households {
             refresh_household_summary(conn, household)?;
         }
-        for (origin, top) in std::mem::take(&mut self.vv) {
-            advance_version_vector(conn, origin, top)?;
-        }
-        Ok(self.stats)
+        Ok(())
     }
 
     fn update_review(

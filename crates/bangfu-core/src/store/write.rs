@@ -219,6 +219,16 @@ impl Store {
 
     /// Applies ops written elsewhere, in one transaction; ops already held change nothing.
     pub fn apply_remote(&mut self, ops: &[Op]) -> Result<ApplyStats, StoreError> {
+        self.apply_remote_stream(ops.iter().cloned().map(Ok::<Op, StoreError>))
+    }
+
+    /// Applies a stream of ops in one transaction, holding only a bounded number of rows in
+    /// memory at a time. The first error (a malformed op from the stream, or the store's)
+    /// rolls everything back.
+    pub fn apply_remote_stream<E: From<StoreError>>(
+        &mut self,
+        ops: impl Iterator<Item = Result<Op, E>>,
+    ) -> Result<ApplyStats, E> {
         let result = self.apply_remote_inner(ops);
         if result.is_err() {
             self.dict.clear();
@@ -226,22 +236,33 @@ impl Store {
         result
     }
 
-    fn apply_remote_inner(&mut self, ops: &[Op]) -> Result<ApplyStats, StoreError> {
+    fn apply_remote_inner<E: From<StoreError>>(
+        &mut self,
+        ops: impl Iterator<Item = Result<Op, E>>,
+    ) -> Result<ApplyStats, E> {
+        /// Rows kept in memory before they are materialized and forgotten.
+        const ROWS_IN_MEMORY: usize = 50_000;
         let wall = self.wall_ms();
         let mut clock = self.clock;
         let tx = self
             .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut applier = Applier::new(&tx, &mut self.dict, &mut clock, wall)?;
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        let mut applier =
+            Applier::new(&tx, &mut self.dict, &mut clock, wall).map_err(StoreError::from)?;
         for op in ops {
-            applier.apply(op)?;
+            applier.apply(&op?).map_err(StoreError::from)?;
+            if applier.pending_rows() >= ROWS_IN_MEMORY {
+                applier.flush().map_err(StoreError::from)?;
+            }
         }
-        let stats = applier.finish()?;
+        let stats = applier.finish().map_err(StoreError::from)?;
         tx.execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES ('hlc_last', ?1)",
             [clock.last().to_i64()],
-        )?;
-        tx.commit()?;
+        )
+        .map_err(StoreError::from)?;
+        tx.commit().map_err(StoreError::from)?;
         self.clock = clock;
         Ok(stats)
     }

@@ -117,6 +117,7 @@ fn put_value(out: &mut Vec<u8>, v: &FieldValue) {
 }
 
 /// A cursor over the decoded body that fails cleanly on any short or bad read.
+#[derive(Debug)]
 struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
@@ -271,32 +272,57 @@ fn encode_body(ops: &[Op]) -> Vec<u8> {
     out
 }
 
-fn decode_body(body: &[u8], expected: u64) -> Result<Vec<Op>, ChangesetError> {
-    let mut r = Reader { buf: body, pos: 0 };
-    let n_origins = r.len()?;
-    let mut origins = Vec::with_capacity(n_origins);
-    for _ in 0..n_origins {
-        origins.push(r.uuid()?);
+/// The ops of an inflated body, read one at a time so that a county-sized file is never held
+/// as decoded ops all at once. The tables and the count are checked before the first op.
+#[derive(Debug)]
+pub struct OpStream<'a> {
+    r: Reader<'a>,
+    origins: Vec<Uuid>,
+    fields: Vec<(i64, String)>,
+    remaining: u64,
+    failed: bool,
+}
+
+impl<'a> OpStream<'a> {
+    pub fn new(body: &'a [u8], expected: u64) -> Result<OpStream<'a>, ChangesetError> {
+        let mut r = Reader { buf: body, pos: 0 };
+        let n_origins = r.len()?;
+        let mut origins = Vec::with_capacity(n_origins);
+        for _ in 0..n_origins {
+            origins.push(r.uuid()?);
+        }
+        let n_fields = r.len()?;
+        let mut fields = Vec::with_capacity(n_fields);
+        for _ in 0..n_fields {
+            let table =
+                i64::try_from(r.varint()?).map_err(|_| ChangesetError::Malformed("table"))?;
+            let n = r.len()?;
+            let name =
+                std::str::from_utf8(r.bytes(n)?).map_err(|_| ChangesetError::Malformed("field"))?;
+            fields.push((table, name.to_owned()));
+        }
+        let count = r.varint()?;
+        if count != expected {
+            return Err(ChangesetError::Malformed("op count"));
+        }
+        Ok(OpStream {
+            r,
+            origins,
+            fields,
+            remaining: count,
+            failed: false,
+        })
     }
-    let n_fields = r.len()?;
-    let mut fields = Vec::with_capacity(n_fields);
-    for _ in 0..n_fields {
-        let table = i64::try_from(r.varint()?).map_err(|_| ChangesetError::Malformed("table"))?;
-        let n = r.len()?;
-        let name =
-            std::str::from_utf8(r.bytes(n)?).map_err(|_| ChangesetError::Malformed("field"))?;
-        fields.push((table, name.to_owned()));
+
+    /// How many ops the bytes left could hold at most (a file's count is only a claim).
+    fn room(&self) -> usize {
+        (self.r.buf.len() - self.r.pos) / MIN_OP_BYTES
     }
-    let count = r.varint()?;
-    if count != expected {
-        return Err(ChangesetError::Malformed("op count"));
-    }
-    // The count is the file's claim; reserve only what the bytes left could hold, so a file
-    // that claims millions of ops in a few bytes cannot make us allocate for them.
-    let room = (body.len() - r.pos) / MIN_OP_BYTES;
-    let mut ops = Vec::with_capacity(usize::try_from(count).unwrap_or(usize::MAX).min(room));
-    for _ in 0..count {
-        let origin = *origins
+
+    fn read_op(&mut self) -> Result<Op, ChangesetError> {
+        let r = &mut self.r;
+        let origin = *self
+            .origins
             .get(r.index()?)
             .ok_or(ChangesetError::Malformed("origin ref"))?;
         let seq = i64::try_from(r.varint()?).map_err(|_| ChangesetError::Malformed("seq"))?;
@@ -304,15 +330,16 @@ fn decode_body(body: &[u8], expected: u64) -> Result<Vec<Op>, ChangesetError> {
             return Err(ChangesetError::Malformed("seq"));
         }
         let hlc = Hlc(r.varint()?);
-        let (table, field) = fields
+        let (table, field) = self
+            .fields
             .get(r.index()?)
             .cloned()
             .ok_or(ChangesetError::Malformed("field ref"))?;
         let row = r.uuid()?;
         let value = r.value()?;
-        let preds = r.ids(&origins)?;
-        let seen = r.ids(&origins)?;
-        ops.push(Op {
+        let preds = r.ids(&self.origins)?;
+        let seen = r.ids(&self.origins)?;
+        Ok(Op {
             id: OpId { origin, seq },
             hlc,
             table,
@@ -321,12 +348,52 @@ fn decode_body(body: &[u8], expected: u64) -> Result<Vec<Op>, ChangesetError> {
             value,
             preds,
             seen,
-        });
+        })
     }
-    if r.pos != body.len() {
-        return Err(ChangesetError::Malformed("trailing bytes"));
+}
+
+impl Iterator for OpStream<'_> {
+    type Item = Result<Op, ChangesetError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        if self.remaining == 0 {
+            if self.r.pos != self.r.buf.len() {
+                self.failed = true;
+                return Some(Err(ChangesetError::Malformed("trailing bytes")));
+            }
+            return None;
+        }
+        self.remaining -= 1;
+        let op = self.read_op();
+        self.failed = op.is_err();
+        Some(op)
+    }
+}
+
+fn decode_body(body: &[u8], expected: u64) -> Result<Vec<Op>, ChangesetError> {
+    let stream = OpStream::new(body, expected)?;
+    // The count is the file's claim; reserve only what the bytes left could hold, so a file
+    // that claims millions of ops in a few bytes cannot make us allocate for them.
+    let room = stream.room();
+    let mut ops = Vec::with_capacity(usize::try_from(expected).unwrap_or(usize::MAX).min(room));
+    for op in stream {
+        ops.push(op?);
     }
     Ok(ops)
+}
+
+/// Checks a file and inflates its op stream, for reading it with [`OpStream`].
+pub fn inflate(file: &[u8]) -> Result<(Header, Vec<u8>), ChangesetError> {
+    let (header, body) = read_header(file)?;
+    let mut raw = Vec::new();
+    DeflateDecoder::new(body)
+        .take(MAX_BODY_BYTES)
+        .read_to_end(&mut raw)
+        .map_err(|_| ChangesetError::Malformed("deflate"))?;
+    Ok((header, raw))
 }
 
 /// Decodes an inflated op stream without any checksum, for the fuzzer: a checksummed file
@@ -429,12 +496,7 @@ pub fn read_header(file: &[u8]) -> Result<(Header, &[u8]), ChangesetError> {
 
 /// Reads a whole changeset: header and ops. Any defect refuses the whole file.
 pub fn decode(file: &[u8]) -> Result<(Header, Vec<Op>), ChangesetError> {
-    let (header, body) = read_header(file)?;
-    let mut raw = Vec::new();
-    DeflateDecoder::new(body)
-        .take(MAX_BODY_BYTES)
-        .read_to_end(&mut raw)
-        .map_err(|_| ChangesetError::Malformed("deflate"))?;
+    let (header, raw) = inflate(file)?;
     let ops = decode_body(&raw, header.op_count)?;
     Ok((header, ops))
 }

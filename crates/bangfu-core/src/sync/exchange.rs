@@ -177,17 +177,24 @@ pub fn import_changeset(store: &mut Store, file: &[u8]) -> Result<ImportSummary,
         fill_counts(store, &mut summary)?;
         return Ok(summary);
     }
-    let (header, ops) = changeset::decode(file)?;
-    summary.unknown_field_ops = ops
-        .iter()
-        .filter(|op| {
-            crate::model::Table::from_code(op.table).is_none_or(|t| {
+    let (header, raw) = changeset::inflate(file)?;
+    // Ops stream from the inflated body into one transaction; a malformed op anywhere rolls
+    // the whole file back, so it is still refused whole.
+    let stream = changeset::OpStream::new(&raw, header.op_count)?;
+    summary.backup = Some(store.backup("before-import")?);
+    let mut unknown = 0u64;
+    let ops = stream.map(|op| {
+        if let Ok(op) = &op
+            && crate::model::Table::from_code(op.table).is_none_or(|t| {
                 op.field != crate::model::DELETED_FIELD && t.field(&op.field).is_none()
             })
-        })
-        .count() as u64;
-    summary.backup = Some(store.backup("before-import")?);
-    let stats = store.apply_remote(&ops)?;
+        {
+            unknown += 1;
+        }
+        op.map_err(SyncError::from)
+    });
+    let stats = store.apply_remote_stream(ops)?;
+    summary.unknown_field_ops = unknown;
     remember_peer(store, &header)?;
     summary.applied = stats.applied;
     summary.duplicates = stats.duplicates;
