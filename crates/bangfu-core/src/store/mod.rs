@@ -67,6 +67,8 @@ pub struct Store {
     registry: Option<Registry>,
     fixed_clock_ms: Option<u64>,
     identity_change: Option<IdentityChange>,
+    /// Rows a merge keeps in memory before materializing them (bounded memory on big files).
+    merge_rows_in_memory: usize,
 }
 
 impl Store {
@@ -117,6 +119,7 @@ impl Store {
             registry,
             fixed_clock_ms: options.fixed_clock_ms,
             identity_change: None,
+            merge_rows_in_memory: 50_000,
         };
         store.load_identity(options.device_name.as_deref())?;
         if version > 0 && version < migrate::latest_version() {
@@ -255,6 +258,12 @@ impl Store {
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as u64)
         })
+    }
+
+    /// How many rows a merge holds in memory before it materializes them; tests set it low to
+    /// exercise the flushing path with small files.
+    pub fn set_merge_rows_in_memory(&mut self, rows: usize) {
+        self.merge_rows_in_memory = rows.max(1);
     }
 
     /// Moves the fixed clock of a generator or test; has no effect on a real clock.

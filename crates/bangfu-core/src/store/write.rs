@@ -240,8 +240,6 @@ impl Store {
         &mut self,
         ops: impl Iterator<Item = Result<Op, E>>,
     ) -> Result<ApplyStats, E> {
-        /// Rows kept in memory before they are materialized and forgotten.
-        const ROWS_IN_MEMORY: usize = 50_000;
         let wall = self.wall_ms();
         let mut clock = self.clock;
         let tx = self
@@ -252,7 +250,7 @@ impl Store {
             Applier::new(&tx, &mut self.dict, &mut clock, wall).map_err(StoreError::from)?;
         for op in ops {
             applier.apply(&op?).map_err(StoreError::from)?;
-            if applier.pending_rows() >= ROWS_IN_MEMORY {
+            if applier.pending_rows() >= self.merge_rows_in_memory {
                 applier.flush().map_err(StoreError::from)?;
             }
         }
