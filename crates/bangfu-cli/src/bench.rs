@@ -103,24 +103,43 @@ fn sample_household(n: usize) -> (Household, Vec<Member>) {
     (household, members)
 }
 
-pub fn run(quick: bool, json: bool) -> Result<(), Failure> {
+pub fn run(quick: bool, existing: Option<std::path::PathBuf>, json: bool) -> Result<(), Failure> {
     let report = Report { json };
     let dir = std::env::temp_dir().join(format!("bangfu-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(io_fail)?;
     let county_households = if quick { 3_000 } else { 100_000 };
 
-    let county_path = dir.join("county.sqlite");
+    let county_path = existing
+        .clone()
+        .unwrap_or_else(|| dir.join("county.sqlite"));
     let mut county = open(&county_path)?;
-    let started = Instant::now();
-    let summary =
-        bangfu_core::demo::generate_county(&mut county, county_households, 7, &mut |_| {})?;
-    report.print(
-        "generate_county_seconds",
-        started.elapsed().as_secs_f64(),
-        "s",
-        None,
-    );
+    let summary = if existing.is_some() {
+        let households = bangfu_core::query::households(&county, &HouseholdQuery::default())?;
+        let members = county
+            .conn()
+            .query_row("SELECT count(*) FROM member WHERE deleted = 0", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .unwrap_or(0);
+        bangfu_core::demo::DemoSummary {
+            households: households.total as usize,
+            members: members as usize,
+            ..Default::default()
+        }
+    } else {
+        let started = Instant::now();
+        let summary =
+            bangfu_core::demo::generate_county(&mut county, county_households, 7, &mut |_| {})?;
+        report.print(
+            "generate_county_seconds",
+            started.elapsed().as_secs_f64(),
+            "s",
+            None,
+        );
+        summary
+    };
+    let county_households = summary.households.max(1);
     let ops = county.op_count()? as f64;
 
     // Search over the county's people, by name, initials and ID fragment.

@@ -136,6 +136,9 @@ enum Command {
     Bench {
         #[arg(long)]
         quick: bool,
+        /// 用已有的模拟县数据文件，不再生成（测试会在其中写入少量测试户）
+        #[arg(long)]
+        county: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -287,7 +290,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
             json,
         } => hub::enrol(&db, &hub, &code, json)?,
         Command::Sync { db, json } => hub::sync(&db, json)?,
-        Command::Bench { quick, json } => bench::run(quick, json)?,
+        Command::Bench {
+            quick,
+            county,
+            json,
+        } => bench::run(quick, county, json)?,
         Command::Ledger { action } => ledger::run(action)?,
         Command::Report(args) => ledger::report(args)?,
     }
