@@ -95,6 +95,15 @@ pub fn open_data_file(choice: &DataFileChoice, app_data_dir: &Path) -> Result<St
         write_demo_village(&mut store).map_err(CommandError::from_core)?;
     }
     remember(app_data_dir, &choice.path);
+    // The daily backup runs beside the app on its own read-only connection, so a county-sized
+    // file never delays the first screen; a failure is logged, the work goes on.
+    let path = store.path().to_path_buf();
+    let now = store.wall_ms();
+    std::thread::spawn(move || {
+        if let Err(error) = bangfu_core::store::backup::daily_backup_of(&path, now) {
+            eprintln!("daily backup of {} failed: {error}", path.display());
+        }
+    });
     Ok(store)
 }
 

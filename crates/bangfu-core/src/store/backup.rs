@@ -15,62 +15,81 @@ pub fn backup_dir(db_path: &Path) -> PathBuf {
     db_path.with_file_name(name)
 }
 
+/// Writes a consistent copy of a data file (committed state only) through its own read-only
+/// connection, and rotates old copies. Safe to run on a thread beside the open store.
+pub fn backup_file(db_path: &Path, reason: &str, now_ms: u64) -> Result<PathBuf, StoreError> {
+    let dir = backup_dir(db_path);
+    let io = |source| StoreError::Identity {
+        path: dir.clone(),
+        source,
+    };
+    std::fs::create_dir_all(&dir).map_err(io)?;
+    let stamp = chrono::DateTime::from_timestamp_millis(now_ms as i64)
+        .map(|d| d.format("%Y%m%d-%H%M%S%.3f").to_string())
+        .unwrap_or_default();
+    let mut target = dir.join(format!("{stamp}-{reason}.sqlite"));
+    let mut n = 1;
+    while target.exists() {
+        target = dir.join(format!("{stamp}-{reason}-{n}.sqlite"));
+        n += 1;
+    }
+    let conn = rusqlite::Connection::open_with_flags(
+        db_path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    conn.execute("VACUUM INTO ?1", [target.to_string_lossy().as_ref()])?;
+    let mut backups = backups_of(db_path);
+    while backups.len() > KEEP_BACKUPS {
+        let oldest = backups.remove(0);
+        let _ = std::fs::remove_file(oldest);
+    }
+    Ok(target)
+}
+
+/// The backups of a data file, oldest first.
+pub fn backups_of(db_path: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(backup_dir(db_path)) else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sqlite"))
+        .collect();
+    found.sort();
+    found
+}
+
+/// Takes the daily backup of a data file when its newest backup is more than a day old.
+pub fn daily_backup_of(db_path: &Path, now_ms: u64) -> Result<Option<PathBuf>, StoreError> {
+    let fresh = backups_of(db_path)
+        .pop()
+        .and_then(|p| std::fs::metadata(p).ok())
+        .and_then(|m| m.modified().ok())
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| (age.as_millis() as u64) < DAY_MS);
+    if fresh {
+        Ok(None)
+    } else {
+        backup_file(db_path, "daily", now_ms).map(Some)
+    }
+}
+
 impl Store {
-    /// Writes a consistent copy of the data file (committed state only) and rotates old ones.
+    /// Writes a consistent copy of the data file and rotates old ones.
     pub fn backup(&self, reason: &str) -> Result<PathBuf, StoreError> {
-        let dir = backup_dir(&self.path);
-        let io = |source| StoreError::Identity {
-            path: dir.clone(),
-            source,
-        };
-        std::fs::create_dir_all(&dir).map_err(io)?;
-        let stamp = chrono::DateTime::from_timestamp_millis(self.wall_ms() as i64)
-            .map(|d| d.format("%Y%m%d-%H%M%S%.3f").to_string())
-            .unwrap_or_default();
-        let mut target = dir.join(format!("{stamp}-{reason}.sqlite"));
-        let mut n = 1;
-        while target.exists() {
-            target = dir.join(format!("{stamp}-{reason}-{n}.sqlite"));
-            n += 1;
-        }
-        self.conn
-            .execute("VACUUM INTO ?1", [target.to_string_lossy().as_ref()])?;
-        let mut backups = self.backups()?;
-        while backups.len() > KEEP_BACKUPS {
-            let oldest = backups.remove(0);
-            let _ = std::fs::remove_file(oldest);
-        }
-        Ok(target)
+        backup_file(&self.path, reason, self.wall_ms())
     }
 
     /// The backups of this data file, oldest first.
     pub fn backups(&self) -> Result<Vec<PathBuf>, StoreError> {
-        let dir = backup_dir(&self.path);
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            return Ok(Vec::new());
-        };
-        let mut found: Vec<PathBuf> = entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "sqlite"))
-            .collect();
-        found.sort();
-        Ok(found)
+        Ok(backups_of(&self.path))
     }
 
     /// Takes the daily backup when the newest one is more than a day old.
     pub fn daily_backup(&self) -> Result<Option<PathBuf>, StoreError> {
-        let newest = self.backups()?.pop();
-        let fresh = newest
-            .and_then(|p| std::fs::metadata(p).ok())
-            .and_then(|m| m.modified().ok())
-            .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| (age.as_millis() as u64) < DAY_MS);
-        if fresh {
-            Ok(None)
-        } else {
-            self.backup("daily").map(Some)
-        }
+        daily_backup_of(&self.path, self.wall_ms())
     }
 }
 

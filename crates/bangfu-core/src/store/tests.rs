@@ -516,3 +516,30 @@ fn hub_link_keeps_positions_and_own_ops_come_in_pages() {
         ))
     );
 }
+
+#[test]
+fn a_daily_backup_is_taken_once_a_day_and_old_backups_rotate() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    a.put(&household("530826103201001")).unwrap();
+    let first = a.daily_backup().unwrap();
+    assert!(first.is_some());
+    assert_eq!(a.daily_backup().unwrap(), None, "one a day");
+    for _ in 0..backup::KEEP_BACKUPS + 3 {
+        a.backup("before-import").unwrap();
+    }
+    assert_eq!(a.backups().unwrap().len(), backup::KEEP_BACKUPS);
+    // A backup is a working data file with the same content.
+    let copy = a.backups().unwrap().pop().unwrap();
+    let restored = dir.path().join("restored.sqlite");
+    backup::restore_backup(&copy, &restored).unwrap();
+    let options = OpenOptions {
+        identity_dir: Some(dir.path().join("registry")),
+        ..Default::default()
+    };
+    let r = Store::open(&restored, &options).unwrap();
+    assert_eq!(
+        crate::sync::digest::state_hash(&r).unwrap(),
+        crate::sync::digest::state_hash(&a).unwrap()
+    );
+}
