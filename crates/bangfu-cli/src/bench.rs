@@ -145,7 +145,10 @@ pub fn run(quick: bool, existing: Option<std::path::PathBuf>, json: bool) -> Res
     // Search over the county's people, by name, initials and ID fragment.
     let people: Vec<(String, String)> = county
         .conn()
-        .prepare("SELECT name, id_number FROM member WHERE deleted = 0 ORDER BY rowid")
+        .prepare(
+            "SELECT coalesce(name, ''), coalesce(id_number, '') FROM member
+             WHERE deleted = 0 ORDER BY rowid",
+        )
         .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
         .map_err(|e| Failure::new("性能测试读取数据失败。", e.to_string()))?;
     let step = (people.len() / 100).max(1);
