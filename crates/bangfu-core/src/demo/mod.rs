@@ -85,16 +85,10 @@ impl Gen {
     }
 }
 
-/// The GB 11643-1999 check character of the first 17 digits of a resident ID.
+/// The GB 11643-1999 check character of the first 17 digits of a resident ID, from the same
+/// code that validates IDs.
 pub(crate) fn check_char(first17: &str) -> char {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    const CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
-    let sum: u32 = first17
-        .chars()
-        .zip(WEIGHTS)
-        .map(|(c, w)| c.to_digit(10).unwrap_or(0) * w)
-        .sum();
-    CHECK[(sum % 11) as usize]
+    crate::validate::resident_id::check_character(first17).unwrap_or('0')
 }
 
 /// A bank card number with a valid Luhn digit, as issued by rural credit cooperatives.

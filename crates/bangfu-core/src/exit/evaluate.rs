@@ -56,20 +56,22 @@ pub struct CheckResult {
     pub data: Vec<DataItem>,
 }
 
-fn check(
-    code: &'static str,
-    label: &'static str,
-    status: CheckStatus,
-    reason: String,
-    data: Vec<DataItem>,
-) -> CheckResult {
-    CheckResult {
-        code,
-        label,
-        status,
-        status_label: status.label(),
-        reason,
-        data,
+impl CheckResult {
+    pub(crate) fn new(
+        code: &'static str,
+        label: &'static str,
+        status: CheckStatus,
+        reason: String,
+        data: Vec<DataItem>,
+    ) -> CheckResult {
+        CheckResult {
+            code,
+            label,
+            status,
+            status_label: status.label(),
+            reason,
+            data,
+        }
     }
 }
 
@@ -184,7 +186,7 @@ fn income_check(input: &EvaluationInput, year: i32, standard: &ExitStandard) -> 
     let mut data = vec![item(format!("{year}年标准"), yuan(line))];
     let income = match input.incomes.as_slice() {
         [] => {
-            return check(
+            return CheckResult::new(
                 CODE,
                 LABEL,
                 CheckStatus::Unknown,
@@ -194,7 +196,7 @@ fn income_check(input: &EvaluationInput, year: i32, standard: &ExitStandard) -> 
         }
         [one] => one,
         several => {
-            return check(
+            return CheckResult::new(
                 CODE,
                 LABEL,
                 CheckStatus::Unknown,
@@ -208,7 +210,7 @@ fn income_check(input: &EvaluationInput, year: i32, standard: &ExitStandard) -> 
     data.push(item("纯收入", yuan(summary.net)));
     data.push(item("家庭人口", format!("{size}人")));
     let Some(per_capita) = summary.per_capita else {
-        return check(
+        return CheckResult::new(
             CODE,
             LABEL,
             CheckStatus::Unknown,
@@ -219,7 +221,7 @@ fn income_check(input: &EvaluationInput, year: i32, standard: &ExitStandard) -> 
     data.push(item("人均纯收入", yuan(per_capita)));
     let fen = |v: f64| (v * 100.0).round() as i64;
     if fen(per_capita) > fen(line) {
-        check(
+        CheckResult::new(
             CODE,
             LABEL,
             CheckStatus::Met,
@@ -227,7 +229,7 @@ fn income_check(input: &EvaluationInput, year: i32, standard: &ExitStandard) -> 
             data,
         )
     } else {
-        check(
+        CheckResult::new(
             CODE,
             LABEL,
             CheckStatus::NotMet,
@@ -248,28 +250,28 @@ fn two_worries(survey: Option<&ExitStep>) -> [CheckResult; 2] {
             _ => Vec::new(),
         };
         match found {
-            None => check(
+            None => CheckResult::new(
                 code,
                 label,
                 CheckStatus::Unknown,
                 "尚未入户调查。".into(),
                 data,
             ),
-            Some(None) => check(
+            Some(None) => CheckResult::new(
                 code,
                 label,
                 CheckStatus::Unknown,
                 format!("入户调查未填写“{what}”。"),
                 data,
             ),
-            Some(Some(true)) => check(
+            Some(Some(true)) => CheckResult::new(
                 code,
                 label,
                 CheckStatus::Met,
                 format!("入户调查认定{what}。"),
                 data,
             ),
-            Some(Some(false)) => check(
+            Some(Some(false)) => CheckResult::new(
                 code,
                 label,
                 CheckStatus::NotMet,
@@ -300,7 +302,7 @@ fn education_check(members: &[Member], year: i32, standard: &ExitStandard) -> Ch
     const CODE: &str = "education";
     const LABEL: &str = "三保障：义务教育有保障";
     let Some(start) = NaiveDate::from_ymd_opt(year, 9, 1) else {
-        return check(
+        return CheckResult::new(
             CODE,
             LABEL,
             CheckStatus::Unknown,
@@ -336,7 +338,7 @@ fn education_check(members: &[Member], year: i32, standard: &ExitStandard) -> Ch
     }
     let range = format!("{}-{}周岁", ages.start(), ages.end());
     if !out.is_empty() {
-        check(
+        CheckResult::new(
             CODE,
             LABEL,
             CheckStatus::NotMet,
@@ -344,7 +346,7 @@ fn education_check(members: &[Member], year: i32, standard: &ExitStandard) -> Ch
             data,
         )
     } else if !unknown.is_empty() {
-        check(
+        CheckResult::new(
             CODE,
             LABEL,
             CheckStatus::Unknown,
@@ -352,7 +354,7 @@ fn education_check(members: &[Member], year: i32, standard: &ExitStandard) -> Ch
             data,
         )
     } else {
-        check(
+        CheckResult::new(
             CODE,
             LABEL,
             CheckStatus::Met,
@@ -386,7 +388,7 @@ fn medical_check(members: &[Member]) -> CheckResult {
         item("未填参保情况", unknown.join("、")),
     ];
     if !uninsured.is_empty() {
-        check(
+        CheckResult::new(
             CODE,
             LABEL,
             CheckStatus::NotMet,
@@ -394,7 +396,7 @@ fn medical_check(members: &[Member]) -> CheckResult {
             data,
         )
     } else if !unknown.is_empty() || counted == 0 {
-        check(
+        CheckResult::new(
             CODE,
             LABEL,
             CheckStatus::Unknown,
@@ -406,7 +408,7 @@ fn medical_check(members: &[Member]) -> CheckResult {
             data,
         )
     } else {
-        check(
+        CheckResult::new(
             CODE,
             LABEL,
             CheckStatus::Met,
@@ -446,7 +448,7 @@ fn housing_check(h: &Household) -> CheckResult {
         (Some(false), _) => (CheckStatus::Met, "住房不是危房。".into()),
         (None, _) => (CheckStatus::Unknown, "未填是否危房。".into()),
     };
-    check(CODE, LABEL, status.0, status.1, data)
+    CheckResult::new(CODE, LABEL, status.0, status.1, data)
 }
 
 /// 安全饮水: water safe and not hard to get.
@@ -469,5 +471,5 @@ fn water_check(h: &Household) -> CheckResult {
         (Some(true), None) => (CheckStatus::Unknown, "未填饮水是否困难。"),
         (None, _) => (CheckStatus::Unknown, "未填饮水是否安全。"),
     };
-    check(CODE, LABEL, status, reason.into(), data)
+    CheckResult::new(CODE, LABEL, status, reason.into(), data)
 }

@@ -24,30 +24,13 @@ pub struct VillageEvaluation {
     pub meets: bool,
 }
 
-fn result(
-    code: &'static str,
-    label: &'static str,
-    status: CheckStatus,
-    reason: String,
-    data: Vec<DataItem>,
-) -> CheckResult {
-    CheckResult {
-        code,
-        label,
-        status,
-        status_label: status.label(),
-        reason,
-        data,
-    }
-}
-
 fn flag(code: &'static str, label: &'static str, value: Option<bool>) -> CheckResult {
     let (status, reason) = match value {
         Some(true) => (CheckStatus::Met, "是"),
         Some(false) => (CheckStatus::NotMet, "否"),
         None => (CheckStatus::Unknown, "未填"),
     };
-    result(code, label, status, reason.into(), Vec::new())
+    CheckResult::new(code, label, status, reason.into(), Vec::new())
 }
 
 /// The people still poor in a village: members of its live households not yet exited.
@@ -91,14 +74,14 @@ pub fn evaluate_village(
         },
     ];
     let incidence_check = match incidence {
-        None => result(
+        None => CheckResult::new(
             "incidence",
             "贫困发生率低于标准",
             CheckStatus::Unknown,
             "未填农村人口，无法计算贫困发生率。".into(),
             data,
         ),
-        Some(rate) => result(
+        Some(rate) => CheckResult::new(
             "incidence",
             "贫困发生率低于标准",
             if rate < limit {
@@ -114,14 +97,14 @@ pub fn evaluate_village(
         ),
     };
     let broadcast = match v.broadcast_coverage {
-        None => result(
+        None => CheckResult::new(
             "broadcast",
             "广播电视覆盖率达标",
             CheckStatus::Unknown,
             "未填广播电视覆盖率。".into(),
             Vec::new(),
         ),
-        Some(rate) => result(
+        Some(rate) => CheckResult::new(
             "broadcast",
             "广播电视覆盖率达标",
             if rate >= standard.broadcast_min {

@@ -388,12 +388,17 @@ fn decode_body(body: &[u8], expected: u64) -> Result<Vec<Op>, ChangesetError> {
 /// Checks a file and inflates its op stream, for reading it with [`OpStream`].
 pub fn inflate(file: &[u8]) -> Result<(Header, Vec<u8>), ChangesetError> {
     let (header, body) = read_header(file)?;
+    Ok((header, inflate_body(body)?))
+}
+
+/// Inflates a body that [`read_header`] has already checked.
+pub fn inflate_body(body: &[u8]) -> Result<Vec<u8>, ChangesetError> {
     let mut raw = Vec::new();
     DeflateDecoder::new(body)
         .take(MAX_BODY_BYTES)
         .read_to_end(&mut raw)
         .map_err(|_| ChangesetError::Malformed("deflate"))?;
-    Ok((header, raw))
+    Ok(raw)
 }
 
 /// Decodes an inflated op stream without any checksum, for the fuzzer: a checksummed file

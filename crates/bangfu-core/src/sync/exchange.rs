@@ -163,7 +163,8 @@ fn covered_by(local: &VersionVector, covered: &VersionVector) -> bool {
 
 /// Imports one changeset file: checked whole first, then a backup, then one transaction.
 pub fn import_changeset(store: &mut Store, file: &[u8]) -> Result<ImportSummary, SyncError> {
-    let (header, _) = changeset::read_header(file)?;
+    // The file is checked (both SHA-256s) once, here; the body is used from this slice.
+    let (header, body) = changeset::read_header(file)?;
     let mut summary = ImportSummary {
         source_name: header.source_name.clone(),
         ops_in_file: header.op_count,
@@ -177,7 +178,7 @@ pub fn import_changeset(store: &mut Store, file: &[u8]) -> Result<ImportSummary,
         fill_counts(store, &mut summary)?;
         return Ok(summary);
     }
-    let (header, raw) = changeset::inflate(file)?;
+    let raw = changeset::inflate_body(body)?;
     // Ops stream from the inflated body into one transaction; a malformed op anywhere rolls
     // the whole file back, so it is still refused whole.
     let stream = changeset::OpStream::new(&raw, header.op_count)?;

@@ -143,6 +143,20 @@ pub fn parse(s: &str, today: NaiveDate) -> Result<ResidentId, ResidentIdError> {
     })
 }
 
+/// The check character for the first 17 digits of an ID, for code that issues numbers (the
+/// demo generator); `None` unless given exactly 17 digits.
+pub fn check_character(first17: &str) -> Option<char> {
+    let mut digits = [0u32; 17];
+    let mut chars = first17.chars();
+    for d in &mut digits {
+        *d = chars.next()?.to_digit(10)?;
+    }
+    if chars.next().is_some() {
+        return None;
+    }
+    Some(check_char(&digits))
+}
+
 /// The check character of the first 17 digits.
 fn check_char(digits: &[u32; 17]) -> char {
     let sum: u32 = digits.iter().zip(WEIGHTS).map(|(d, w)| d * w).sum();
