@@ -58,6 +58,13 @@ fn main() -> ExitCode {
             commands::sync::import_changes,
             commands::sync::review_queue,
             commands::sync::resolve_review_item,
+            commands::exit::exit_evaluation,
+            commands::exit::exit_trail,
+            commands::exit::exit_act,
+            commands::exit::exit_progress,
+            commands::exit::exit_document_path,
+            commands::exit::exit_save_pdf,
+            commands::exit::exit_print,
         ])
         .run(tauri::generate_context!());
     match result {

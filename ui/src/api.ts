@@ -331,3 +331,168 @@ export function resolveReviewItem(item: ReviewItem, text: string): Promise<void>
   const key = { table: item.table, row_id: item.row_id, field: item.field }
   return invoke<void>('resolve_review_item', { item: key, text })
 }
+
+// ---- Exit procedure (脱贫退出) -----------------------------------------------------------------
+
+/** Mirrors bangfu_core::exit::HouseholdEvaluation. */
+export interface ExitEvaluation {
+  household_id: string
+  household_code: string
+  head_name: string
+  year: number
+  standard: { year: number; province: string; income_line: number; notice_days: number }
+  checks: CheckResult[]
+  meets: boolean
+  summary: string
+}
+
+export type ExitStepName = 'survey' | 'deliberation' | 'public_notice' | 'township_check' | 'county_approval'
+
+export interface StepChoice {
+  step: ExitStepName
+  label: string
+}
+
+export type ExitPhase = 'not_started' | 'in_progress' | 'sent_back' | 'exited' | 'blocked'
+
+/** Mirrors bangfu_core::exit::ProcedureState. */
+export interface ProcedureState {
+  household_id: string
+  round: number
+  phase: ExitPhase
+  phase_label: string
+  done: ExitStepName | null
+  next: ExitStepName | null
+  last_date: string | null
+  sent_back: [ExitStepName, string] | null
+  blocked: string | null
+  irregular: { seq: number; message: string }[]
+  records: number
+}
+
+/** One record of the trail (an ExitStep row with the labels of its codes). */
+export interface TrailRecord {
+  id: string
+  seq: number | null
+  round: number | null
+  action: string
+  step: string
+  step_date: string | null
+  people: string
+  signatures: string
+  household_signed: boolean | null
+  food_secure: boolean | null
+  clothing_secure: boolean | null
+  vote_type: string
+  vote_result: string
+  work_team_present: boolean | null
+  notice_start: string | null
+  notice_end: string | null
+  objections: string
+  objection_handling: string
+  reason: string
+  notes: string
+  action_label: string
+  step_label: string
+  vote_type_label: string
+  result_label: string
+  irregular: string | null
+}
+
+export interface ProcedureTrail {
+  state: ProcedureState
+  next: StepChoice | null
+  may_send_back: StepChoice[]
+  may_return: boolean
+  notice_days: number | null
+  records: TrailRecord[]
+}
+
+/** Mirrors bangfu_core::exit::procedure::StepRecord. */
+export interface StepRecord {
+  step: ExitStepName
+  date: string
+  people: string
+  signatures: string
+  notes: string
+  household_signed: boolean | null
+  food_secure: boolean | null
+  clothing_secure: boolean | null
+  vote_type: string
+  result: string
+  work_team_present: boolean | null
+  notice_start: string | null
+  notice_end: string | null
+  objections: string
+  objection_handling: string
+}
+
+/** Mirrors bangfu_core::exit::ExitAction. */
+export type ExitAction =
+  | ({ action: 'record' } & StepRecord)
+  | { action: 'send_back'; step: ExitStepName; date: string; people: string; reason: string }
+  | { action: 'return_to_poverty'; date: string; people: string; reason: string }
+
+export interface HouseholdRef {
+  household_id: string
+  household_code: string
+  head_name: string
+}
+
+/** Mirrors bangfu_core::exit::VillageProgress. */
+export interface VillageProgress {
+  year: number
+  households: {
+    year: number
+    households: number
+    by_step: { label: string; households: number; list: HouseholdRef[] }[]
+    stuck: (HouseholdRef & { at: string; last_date: string | null; reason: string })[]
+    ready_not_started: HouseholdRef[]
+    irregular: number
+  }
+  village: {
+    village_id: string
+    code: string
+    name: string
+    year: number
+    rural_population: number | null
+    poor_people: number
+    incidence_percent: number | null
+    checks: CheckResult[]
+    meets: boolean
+  } | null
+  village_note: string | null
+}
+
+/** A printed form of the procedure. */
+export type ExitDocument =
+  | { kind: 'sheet'; household_id: string; year: number }
+  | { kind: 'notice'; village_code: string; year: number }
+
+export function exitEvaluation(householdId: string, year: number): Promise<ExitEvaluation> {
+  return invoke<ExitEvaluation>('exit_evaluation', { householdId, year })
+}
+
+export function exitTrail(householdId: string): Promise<ProcedureTrail> {
+  return invoke<ProcedureTrail>('exit_trail', { householdId })
+}
+
+export function exitAct(householdId: string, action: ExitAction): Promise<ProcedureState> {
+  return invoke<ProcedureState>('exit_act', { householdId, action })
+}
+
+export function exitProgress(villageId: string | null, year: number | null): Promise<VillageProgress> {
+  return invoke<VillageProgress>('exit_progress', { villageId, year })
+}
+
+export function exitDocumentPath(document: ExitDocument): Promise<string> {
+  return invoke<string>('exit_document_path', { document })
+}
+
+export function exitSavePdf(document: ExitDocument, path: string): Promise<string> {
+  return invoke<string>('exit_save_pdf', { document, path })
+}
+
+export function exitPrint(document: ExitDocument): Promise<string> {
+  return invoke<string>('exit_print', { document })
+}

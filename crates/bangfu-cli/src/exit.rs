@@ -331,15 +331,12 @@ fn status(
     let village = village
         .map(|code| core_exit::village_by_code(&store, code))
         .transpose()?;
-    let latest: Option<i64> = store
-        .conn()
-        .query_row("SELECT max(year) FROM income WHERE deleted = 0", [], |r| {
-            r.get(0)
-        })
-        .map_err(bangfu_core::store::StoreError::from)?;
-    let year = year
-        .or_else(|| latest.and_then(|y| i32::try_from(y).ok()))
-        .unwrap_or_else(|| store.today().year());
+    let year = match year {
+        Some(year) => year,
+        None => {
+            core_exit::status::latest_income_year(&store)?.unwrap_or_else(|| store.today().year())
+        }
+    };
     let overview = core_exit::exit_overview(&store, village.as_ref().map(|v| v.id), year)?;
     let village_check = village
         .as_ref()

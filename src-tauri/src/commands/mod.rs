@@ -3,6 +3,7 @@
 pub mod app_info;
 pub mod code_lists;
 pub mod drafts;
+pub mod exit;
 pub mod household_page;
 pub mod households;
 pub mod overview;

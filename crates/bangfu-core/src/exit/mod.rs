@@ -6,12 +6,14 @@
 //! `Store::write`, and never deleted; a step that turns out wrong is sent back or left in the
 //! trail as irregular, so the archive inspectors read is the whole history.
 
+pub mod document;
 pub mod evaluate;
 pub mod print;
 pub mod procedure;
 pub mod sheet;
 pub mod standards;
 pub mod status;
+pub mod trail;
 pub mod village;
 
 #[cfg(test)]
@@ -24,12 +26,14 @@ use crate::error::UserFacing;
 use crate::model::{Household, Village};
 use crate::store::{Filter, Store, StoreError};
 
+pub use document::ExitDocument;
 pub use evaluate::{CheckResult, CheckStatus, DataItem, HouseholdEvaluation, evaluate_household};
 pub use print::{ExitPrintError, double_confirmation_pdf, notice_list_pdf};
 pub use procedure::{Phase, ProcedureState, Step, StepRecord, procedure_state, record_step};
 pub use sheet::{DoubleConfirmationSheet, double_confirmation_sheet};
 pub use standards::{ExitStandard, standard_for};
-pub use status::{ExitOverview, exit_overview};
+pub use status::{ExitOverview, VillageProgress, exit_overview, village_progress};
+pub use trail::{ExitAction, ProcedureTrail, act, procedure_trail};
 pub use village::{VillageEvaluation, evaluate_village};
 
 #[derive(Debug, thiserror::Error)]

@@ -478,7 +478,7 @@ pub fn record_step(
     if record.step == Step::CountyApproval && record.result != RESULT_DISAGREE {
         changes.push(status_change(household_id, STATUS_EXITED));
     }
-    store.write(&changes)?;
+    store.write_by_exit_procedure(&changes)?;
     procedure_state(store, household_id)
 }
 
@@ -553,7 +553,7 @@ pub fn return_to_poverty(
         people,
         reason,
     );
-    store.write(&[
+    store.write_by_exit_procedure(&[
         put_change(&row),
         status_change(household_id, STATUS_RETURNED),
     ])?;

@@ -4,9 +4,13 @@
 use serde::Serialize;
 use uuid::Uuid;
 
+use chrono::Datelike;
+
 use super::ExitError;
 use super::evaluate::{CheckStatus, evaluate_household};
 use super::procedure::{Phase, procedure_state};
+use super::village::{VillageEvaluation, evaluate_village};
+use crate::error::UserFacing;
 use crate::model::Household;
 use crate::store::{Filter, Store};
 
@@ -18,10 +22,13 @@ pub struct StepCount {
     /// "未启动", a step's label (the last one done), "已退回", "待处理冲突" or "已销号".
     pub label: String,
     pub households: usize,
+    /// Who is there.
+    pub list: Vec<HouseholdRef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StuckHousehold {
+    pub household_id: Uuid,
     pub household_code: String,
     pub head_name: String,
     /// What was done last and what should come next.
@@ -31,7 +38,8 @@ pub struct StuckHousehold {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ReadyHousehold {
+pub struct HouseholdRef {
+    pub household_id: Uuid,
     pub household_code: String,
     pub head_name: String,
 }
@@ -44,7 +52,7 @@ pub struct ExitOverview {
     pub stuck: Vec<StuckHousehold>,
     /// Meet every check the filed data answers (两不愁 waits for the survey) and have not
     /// started the procedure.
-    pub ready_not_started: Vec<ReadyHousehold>,
+    pub ready_not_started: Vec<HouseholdRef>,
     /// Households with records that did not fit and were not counted.
     pub irregular: usize,
 }
@@ -69,7 +77,7 @@ pub fn exit_overview(
             .map(|s| format!("已完成{}", s.label())),
     );
     labels.extend(["已退回", "待处理冲突", "已销号"].map(String::from));
-    let mut counts = vec![0usize; labels.len()];
+    let mut lists: Vec<Vec<HouseholdRef>> = vec![Vec::new(); labels.len()];
     let mut overview = ExitOverview {
         year,
         households: households.len(),
@@ -91,7 +99,11 @@ pub fn exit_overview(
             Phase::Blocked => 7,
             Phase::Exited => 8,
         };
-        counts[slot] += 1;
+        lists[slot].push(HouseholdRef {
+            household_id: h.id,
+            household_code: h.code.clone(),
+            head_name: head_name.clone(),
+        });
         let at = match (state.done, state.next) {
             (Some(done), Some(next)) => format!("已完成{}，待办理{}", done.label(), next.label()),
             (None, Some(next)) => format!("待办理{}", next.label()),
@@ -113,6 +125,7 @@ pub fn exit_overview(
         };
         if let Some(reason) = stuck_reason {
             overview.stuck.push(StuckHousehold {
+                household_id: h.id,
                 household_code: h.code.clone(),
                 head_name: head_name.clone(),
                 at,
@@ -133,7 +146,8 @@ pub fn exit_overview(
                             && c.status == CheckStatus::Unknown)
                 })
             {
-                overview.ready_not_started.push(ReadyHousehold {
+                overview.ready_not_started.push(HouseholdRef {
+                    household_id: h.id,
                     household_code: h.code.clone(),
                     head_name,
                 });
@@ -142,10 +156,63 @@ pub fn exit_overview(
     }
     overview.by_step = labels
         .into_iter()
-        .zip(counts)
-        .map(|(label, households)| StepCount { label, households })
+        .zip(lists)
+        .map(|(label, list)| StepCount {
+            label,
+            households: list.len(),
+            list,
+        })
         .collect();
     Ok(overview)
+}
+
+/// The latest year with an income record, the year stations usually evaluate.
+pub fn latest_income_year(store: &Store) -> Result<Option<i32>, ExitError> {
+    let latest: Option<i64> = store
+        .conn()
+        .query_row("SELECT max(year) FROM income WHERE deleted = 0", [], |r| {
+            r.get(0)
+        })
+        .map_err(crate::store::StoreError::from)?;
+    Ok(latest.and_then(|y| i32::try_from(y).ok()))
+}
+
+/// The 退出进度 page of a village (or of the whole copy): where every household stands,
+/// and the village's own exit checks with its 贫困发生率.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VillageProgress {
+    pub year: i32,
+    pub households: ExitOverview,
+    /// The village checklist; `None` for the whole copy or when it could not be evaluated.
+    pub village: Option<VillageEvaluation>,
+    /// Why the village could not be evaluated (no standard for the year, say).
+    pub village_note: Option<String>,
+}
+
+/// Where a village's households and the village itself stand for `year` (the latest income
+/// year when not given).
+pub fn village_progress(
+    store: &Store,
+    village: Option<Uuid>,
+    year: Option<i32>,
+) -> Result<VillageProgress, ExitError> {
+    let year = match year {
+        Some(year) => year,
+        None => latest_income_year(store)?.unwrap_or_else(|| store.today().year()),
+    };
+    let households = exit_overview(store, village, year)?;
+    let (village, village_note) = match village.map(|v| evaluate_village(store, v, year)) {
+        None => (None, None),
+        Some(Ok(evaluation)) => (Some(evaluation), None),
+        Some(Err(ExitError::Store(e))) => return Err(ExitError::Store(e)),
+        Some(Err(e)) => (None, Some(e.message_zh())),
+    };
+    Ok(VillageProgress {
+        year,
+        households,
+        village,
+        village_note,
+    })
 }
 
 fn head_names(store: &Store) -> Result<std::collections::HashMap<Uuid, String>, ExitError> {

@@ -32,6 +32,8 @@ pub enum StoreError {
     Deleted { table: &'static str, id: uuid::Uuid },
     #[error("unknown field {table}.{field}")]
     UnknownField { table: &'static str, field: String },
+    #[error("household exit status changed directly from {from} to {to}")]
+    ExitStatusByProcedure { from: String, to: String },
     #[error("stored value of {table}.{field} has the wrong type")]
     BadStoredValue {
         table: &'static str,
@@ -58,6 +60,7 @@ impl UserFacing for StoreError {
             StoreError::NotFound { .. } => "not_found",
             StoreError::Deleted { .. } => "deleted",
             StoreError::UnknownField { .. } => "unknown_field",
+            StoreError::ExitStatusByProcedure { .. } => "exit_status_by_procedure",
             StoreError::BadStoredValue { .. } => "bad_stored_value",
             StoreError::Identity { .. } => "identity",
             StoreError::Sqlite(_) => "database",
@@ -103,6 +106,9 @@ impl UserFacing for StoreError {
             StoreError::UnknownField { table, field } => {
                 format!("{table}没有“{field}”这一项。")
             }
+            StoreError::ExitStatusByProcedure { from, to } => format!(
+                "脱贫状态不能直接修改（现为“{from}”，不能改为“{to}”）：贫困户只能经退出程序（入户调查、村两委商议、村评议公示、乡镇核查公告、县审定销号）脱贫，返贫也须在“退出”中办理。本次修改未保存。"
+            ),
             StoreError::BadStoredValue { table, field } => {
                 format!("{table}的“{field}”存有无法识别的值，请在冲突与重复页面检查。")
             }

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::apply::{Applier, ApplyStats, HeadView};
 use super::{Store, StoreError};
-use crate::model::{DELETED_FIELD, FieldValue, Table};
+use crate::model::{DELETED_FIELD, FieldValue, Table, codes};
 use crate::sync::{Op, OpId};
 
 /// One change a user (or an import, or a generator) makes.
@@ -44,6 +44,36 @@ pub struct WriteOutcome {
     pub stats: ApplyStats,
 }
 
+/// Who writes. Only the exit procedure changes a filed household's 脱贫状态.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Writer {
+    /// The household page, the command line, an import, a generator.
+    Person,
+    /// `exit::procedure`: 县审定销号 and 返贫.
+    ExitProcedure,
+}
+
+/// 脱贫状态 (`household.poverty_status`): set when a household is filed; after that a household
+/// leaves the filed list, or returns to it, only through the signed steps of the exit
+/// procedure. Ops from other devices are not checked here: their own device's procedure wrote
+/// them, and a merge must never fail on them.
+const EXIT_STATUS_FIELD: &str = "poverty_status";
+/// 未脱贫: the one value a person may give a status that was never filled.
+const NOT_EXITED: &str = "1";
+
+fn is_exit_status(table: Table, field: &str) -> bool {
+    table == Table::Household && field == EXIT_STATUS_FIELD
+}
+
+fn status_label(value: Option<&FieldValue>) -> String {
+    match value {
+        Some(FieldValue::Text(code)) => codes::POVERTY_STATUS
+            .label(code)
+            .map_or_else(|| code.clone(), str::to_owned),
+        _ => "未填".into(),
+    }
+}
+
 /// Empty text is stored as no value, so clearing a field and never filling it look the same.
 fn normalize(value: &FieldValue) -> FieldValue {
     match value {
@@ -54,15 +84,32 @@ fn normalize(value: &FieldValue) -> FieldValue {
 
 impl Store {
     /// Writes changes in one transaction. Nothing is written if any change fails.
+    /// A household's 脱贫状态 is refused here once filed (see [`EXIT_STATUS_FIELD`]).
     pub fn write(&mut self, changes: &[Change]) -> Result<WriteOutcome, StoreError> {
-        let result = self.write_inner(changes);
+        self.write_as(Writer::Person, changes)
+    }
+
+    /// The exit procedure's writes: like [`Store::write`], and may change 脱贫状态.
+    pub(crate) fn write_by_exit_procedure(
+        &mut self,
+        changes: &[Change],
+    ) -> Result<WriteOutcome, StoreError> {
+        self.write_as(Writer::ExitProcedure, changes)
+    }
+
+    fn write_as(&mut self, writer: Writer, changes: &[Change]) -> Result<WriteOutcome, StoreError> {
+        let result = self.write_inner(writer, changes);
         if result.is_err() {
             self.dict.clear();
         }
         result
     }
 
-    fn write_inner(&mut self, changes: &[Change]) -> Result<WriteOutcome, StoreError> {
+    fn write_inner(
+        &mut self,
+        writer: Writer,
+        changes: &[Change],
+    ) -> Result<WriteOutcome, StoreError> {
         let wall = self.wall_ms();
         let device = self.device.id;
         let mut clock = self.clock;
@@ -105,6 +152,11 @@ impl Store {
                             id: *id,
                         });
                     }
+                    // Filing a new household sets its status; the row's newness is read
+                    // before any of this change's own ops land.
+                    let guarded = writer == Writer::Person
+                        && fields.iter().any(|(name, _)| is_exit_status(*table, name));
+                    let new_row = guarded && !applier.has_heads(*id)?;
                     for (name, value) in fields {
                         if table.field(name).is_none() {
                             return Err(StoreError::UnknownField {
@@ -120,6 +172,17 @@ impl Store {
                         };
                         if unchanged {
                             continue;
+                        }
+                        if guarded && is_exit_status(*table, name) && !new_row {
+                            let shown = HeadView::shown(&heads).map(|h| &h.value);
+                            let filling = shown.is_none_or(FieldValue::is_null)
+                                && value == FieldValue::Text(NOT_EXITED.into());
+                            if !filling {
+                                return Err(StoreError::ExitStatusByProcedure {
+                                    from: status_label(shown),
+                                    to: status_label(Some(&value)),
+                                });
+                            }
                         }
                         let preds = heads.iter().map(|h| h.id).collect();
                         next_op(&mut applier, *table, *id, name, value, preds, Vec::new())?;
@@ -179,6 +242,18 @@ impl Store {
                         });
                     }
                     let heads = applier.field_heads(*id, table.code(), field)?;
+                    // Settling a conflict of 脱贫状态 keeps one of the versions that arrived
+                    // (each written by some device's procedure), never a new value.
+                    let value_kept = normalize(value);
+                    if writer == Writer::Person
+                        && is_exit_status(*table, field)
+                        && !heads.iter().any(|h| h.value == value_kept)
+                    {
+                        return Err(StoreError::ExitStatusByProcedure {
+                            from: status_label(HeadView::shown(&heads).map(|h| &h.value)),
+                            to: status_label(Some(&value_kept)),
+                        });
+                    }
                     let preds = heads.iter().map(|h| h.id).collect();
                     // Keeping a delete means the deleter has now seen every edit of the row.
                     let seen = if field == DELETED_FIELD && *value == FieldValue::Int(1) {
@@ -190,15 +265,7 @@ impl Store {
                     } else {
                         Vec::new()
                     };
-                    next_op(
-                        &mut applier,
-                        *table,
-                        *id,
-                        field,
-                        normalize(value),
-                        preds,
-                        seen,
-                    )?;
+                    next_op(&mut applier, *table, *id, field, value_kept, preds, seen)?;
                 }
             }
         }
