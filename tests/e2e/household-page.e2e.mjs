@@ -4,9 +4,9 @@
 // Saves screenshots of the household page and the village overview at 1366x768.
 //
 // Usage: node tests/e2e/household-page.e2e.mjs <path of bangfu-desktop>
-import { writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { ROOT, SCREENSHOTS, assert, step, withApp } from './app.mjs'
+import { assert, step, withApp } from './app.mjs'
+import { choose, householdCount, inputOf, shot, shown, typeInto, waitForList } from './forms.mjs'
 import { Keys, waitFor } from './webdriver.mjs'
 
 const app = process.argv[2]
@@ -47,69 +47,8 @@ const MEMBERS = [
 ]
 const INITIALS = 'wzq'
 
-function shot(session, name) {
-  return session.screenshot().then((png) => {
-    writeFileSync(path.join(SCREENSHOTS, name), png)
-    step(`screenshot ${path.relative(ROOT, path.join(SCREENSHOTS, name))}`)
-  })
-}
-
-/** The input behind a test id: an el-input's own input, or the input inside a select or picker. */
-async function inputOf(session, testid) {
-  return waitFor(`input ${testid}`, () =>
-    session.execute(
-      `return document.querySelector('input[data-testid="${testid}"]') ?? document.querySelector('[data-testid="${testid}"] input')`,
-    ),
-  ).then((value) => Object.values(value)[0])
-}
-
-async function typeInto(session, testid, text) {
-  const input = await inputOf(session, testid)
-  await session.click(input)
-  // Select what is there and type over it, as a person would (WebDriver's clear fires no input event).
-  await session.chord(Keys.CONTROL, 'a')
-  await session.type(input, text)
-}
-
-/** Picks a value-list entry the keyboard way: focus the select, type its label, Enter. */
-async function choose(session, testid, label) {
-  const input = await inputOf(session, testid)
-  await session.click(input)
-  await session.type(input, label)
-  await new Promise((resolve) => setTimeout(resolve, 250))
-  await session.keys(Keys.ENTER)
-  await waitFor(`${testid} to show ${label}`, async () => (await shown(session, testid)) === label, { timeoutMs: 5_000 })
-}
-
-/** What a field shows: an input's value, or the chosen label of a select. */
-function shown(session, testid) {
-  return session.execute(`
-    const input = document.querySelector('input[data-testid="${testid}"]')
-    if (input) return input.value
-    const root = document.querySelector('[data-testid="${testid}"]')
-    if (!root) return null
-    const placeholder = root.querySelector('.el-select__placeholder')
-    if (placeholder) return placeholder.classList.contains('is-transparent') ? '' : placeholder.textContent.trim()
-    const inner = root.querySelector('input')
-    return inner ? inner.value : root.textContent.trim()
-  `)
-}
-
 async function pageState(session) {
   return session.text(await session.find('[data-testid="page-state"]'))
-}
-
-async function householdCount(session) {
-  const text = await session.text(await session.find('[data-testid="household-count"]'))
-  const match = /共\s*(\d+)\s*户/.exec(text)
-  return match ? Number(match[1]) : undefined
-}
-
-async function waitForList(session) {
-  return waitFor('the household list', async () => {
-    const count = await householdCount(session).catch(() => undefined)
-    return count !== undefined && count > 0 ? count : undefined
-  }, { timeoutMs: 30_000 })
 }
 
 async function openNewHousehold(session) {
