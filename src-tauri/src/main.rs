@@ -26,6 +26,8 @@ fn main() -> ExitCode {
         }
     };
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_opener::init())
+        .manage(commands::cards::CancelledJobs::default())
         .setup(move |app| {
             let app_data_dir = app.path().app_data_dir()?;
             let choice = choose_data_file(&args, &app_data_dir);
@@ -58,6 +60,13 @@ fn main() -> ExitCode {
             commands::sync::import_changes,
             commands::sync::review_queue,
             commands::sync::resolve_review_item,
+            commands::cards::card_preview,
+            commands::cards::printers,
+            commands::cards::matching_households,
+            commands::cards::cards_pdf,
+            commands::cards::cancel_cards,
+            commands::cards::visits_sheet,
+            commands::cadres::file_helper,
         ])
         .run(tauri::generate_context!());
     match result {

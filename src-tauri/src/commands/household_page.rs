@@ -10,7 +10,7 @@ use bangfu_core::household_page::{PageReview, review_household_page};
 use bangfu_core::model::{Helper, Village};
 use bangfu_core::store::Filter;
 
-fn parse_id(id: &str) -> Result<Uuid, CommandError> {
+pub(crate) fn parse_id(id: &str) -> Result<Uuid, CommandError> {
     Uuid::parse_str(id).map_err(|_| CommandError {
         kind: "bad_id",
         message: "这户的编号无法识别，请回到名册重新打开。".into(),
