@@ -8,6 +8,7 @@
 
 mod common;
 
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::process::Command;
 
@@ -104,7 +105,8 @@ fn every_card_of_the_demo_village_shows_its_household_and_cadre_on_its_own_page(
         };
         let mut calls = Vec::new();
         let bytes = help_cards_pdf(&store, &request, &mut |done, total| {
-            calls.push((done, total))
+            calls.push((done, total));
+            ControlFlow::Continue(())
         })
         .unwrap();
         let pdf = write(dir.path(), "cards.pdf", &bytes);
@@ -281,7 +283,7 @@ fn a_card_with_a_huge_unit_name_and_twelve_measures_keeps_all_its_text_inside_th
             layout,
             ..CardRequest::default()
         };
-        let bytes = help_cards_pdf(&store, &request, &mut |_, _| {}).unwrap();
+        let bytes = help_cards_pdf(&store, &request, &mut |_, _| ControlFlow::Continue(())).unwrap();
         let pdf = write(dir.path(), &format!("extreme-{layout:?}.pdf"), &bytes);
         assert_eq!(page_info(&pdf), (1, size.to_owned()));
         let page = &pages_text(&pdf)[0];
@@ -420,10 +422,92 @@ fn asking_for_an_unknown_village_or_household_says_so_in_chinese() {
             household: household.map(str::to_owned),
             ..CardRequest::default()
         };
-        let err = help_cards_pdf(&store, &request, &mut |_, _| {}).unwrap_err();
+        let err = help_cards_pdf(&store, &request, &mut |_, _| ControlFlow::Continue(())).unwrap_err();
         assert_eq!(err.kind(), kind);
         assert!(err.message_zh().contains(message), "{}", err.message_zh());
     }
     let err = visits_sheet_pdf(&store, "1").unwrap_err();
     assert_eq!(err.kind(), "household_not_found");
+}
+
+#[test]
+fn a_batch_stops_when_its_progress_answers_break_and_a_selection_narrows_the_cards() {
+    use bangfu_core::UserFacing;
+    let dir = common::scratch();
+    let mut store = common::open_at(dir.path(), "新文村", 1_700_000_000_000);
+    bangfu_core::demo::write_demo_village(&mut store).unwrap();
+    let mut households = store.read::<Household>(Filter::All).unwrap();
+    households.sort_by(|a, b| a.code.cmp(&b.code));
+
+    // Cancelled after the third card: no PDF, a Chinese message, no further pages laid out.
+    let mut seen = 0;
+    let err = help_cards_pdf(&store, &CardRequest::default(), &mut |done, _| {
+        seen = done;
+        if done >= 3 {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    })
+    .unwrap_err();
+    assert_eq!((err.kind(), seen), ("cancelled", 3));
+    assert!(err.message_zh().contains("已取消"), "{}", err.message_zh());
+
+    // A list screen's selection: exactly those households, by code, whatever order they came in.
+    let picked = [&households[7], &households[2], &households[40]];
+    let request = CardRequest {
+        household_ids: picked.iter().map(|h| h.id).collect(),
+        ..CardRequest::default()
+    };
+    let codes: Vec<String> = help_cards(&store, &request)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.household_code)
+        .collect();
+    let mut expected: Vec<String> = picked.iter().map(|h| h.code.clone()).collect();
+    expected.sort();
+    assert_eq!(codes, expected);
+}
+
+#[test]
+fn the_ids_of_a_filtered_list_are_every_household_of_its_pages() {
+    use bangfu_core::query::{HouseholdQuery, household_ids, households};
+    let dir = common::scratch();
+    let mut store = common::open_at(dir.path(), "新文村", 1_700_000_000_000);
+    bangfu_core::demo::write_demo_village(&mut store).unwrap();
+    for query in [
+        HouseholdQuery::default(),
+        HouseholdQuery {
+            poverty_status: Some("1".into()),
+            ..HouseholdQuery::default()
+        },
+        HouseholdQuery {
+            text: "王".into(),
+            ..HouseholdQuery::default()
+        },
+    ] {
+        let ids = household_ids(&store, &query).unwrap();
+        // The same households the list shows, page after page of 20.
+        let mut listed = Vec::new();
+        for page in 0.. {
+            let rows = households(
+                &store,
+                &HouseholdQuery {
+                    offset: page * 20,
+                    limit: 20,
+                    sort: Some("code".into()),
+                    ..query.clone()
+                },
+            )
+            .unwrap()
+            .rows;
+            if rows.is_empty() {
+                break;
+            }
+            listed.extend(rows.into_iter().map(|r| r.id));
+        }
+        let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+        assert!(!ids.is_empty(), "{query:?}");
+        assert_eq!(ids, listed, "{query:?}");
+    }
 }

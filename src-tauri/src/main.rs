@@ -26,6 +26,8 @@ fn main() -> ExitCode {
         }
     };
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_opener::init())
+        .manage(commands::cards::CancelledJobs::default())
         .setup(move |app| {
             let app_data_dir = app.path().app_data_dir()?;
             let choice = choose_data_file(&args, &app_data_dir);
@@ -65,6 +67,13 @@ fn main() -> ExitCode {
             commands::exit::exit_document_path,
             commands::exit::exit_save_pdf,
             commands::exit::exit_print,
+            commands::cards::card_preview,
+            commands::cards::printers,
+            commands::cards::matching_households,
+            commands::cards::cards_pdf,
+            commands::cards::cancel_cards,
+            commands::cards::visits_sheet,
+            commands::cadres::file_helper,
         ])
         .run(tauri::generate_context!());
     match result {

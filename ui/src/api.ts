@@ -1,5 +1,6 @@
 // Typed wrappers over the desktop shell's Tauri commands; the only place the UI calls invoke.
 import { invoke } from '@tauri-apps/api/core'
+import { listen } from '@tauri-apps/api/event'
 
 /** Mirrors bangfu_core::query::HouseholdQuery (field names as serde spells them). */
 export interface HouseholdQuery {
@@ -495,4 +496,103 @@ export function exitSavePdf(document: ExitDocument, path: string): Promise<strin
 
 export function exitPrint(document: ExitDocument): Promise<string> {
   return invoke<string>('exit_print', { document })
+}
+
+// ---- 帮扶联系卡 and 走访记录 printing -------------------------------------------------------------
+
+/** Mirrors bangfu_core::cards::CardConfig. */
+export interface CardConfig {
+  county_name: string
+  hotline: string
+}
+
+export type CardLayout = 'a5' | 'a4x2'
+
+/** Mirrors bangfu_core::cards::HelpCard: everything one card shows, in its printed words. */
+export interface HelpCard {
+  household_id: string
+  household_code: string
+  head_name: string
+  address: string
+  place: string
+  family_size: number
+  attribute: string
+  causes: string[]
+  cadre: { name: string; unit: string; title: string; phone: string } | null
+  year: number | null
+  measures: { path: string; description: string; amount: string; status: string }[]
+  targets: string[]
+  development_intent: string
+  hotline: string
+  printed_on: string
+  qr_text: string
+}
+
+/** Mirrors bangfu_core::cards::CardRequest. */
+export interface CardRequest {
+  village: string | null
+  household: string | null
+  household_ids: string[]
+  layout: CardLayout
+  config: CardConfig
+  year: number | null
+}
+
+export type Destination = { kind: 'file'; path: string } | { kind: 'printer'; printer: string | null }
+
+/** Where a PDF went (bangfu_core::print::Delivery) and what to tell the user. */
+export interface Delivered {
+  route: 'saved' | 'printed' | 'no_print_system'
+  path: string
+  printer?: string | null
+  job?: string
+  reason?: string
+  message: string
+  cards: number
+}
+
+export interface Printers {
+  available: boolean
+  names: string[]
+  default: string | null
+}
+
+export interface CardsProgress {
+  job: string
+  done: number
+  total: number
+}
+
+export function cardPreview(id: string, config: CardConfig): Promise<HelpCard> {
+  return invoke<HelpCard>('card_preview', { id, config })
+}
+
+export function printers(): Promise<Printers> {
+  return invoke<Printers>('printers')
+}
+
+export function matchingHouseholds(query: HouseholdQuery): Promise<string[]> {
+  return invoke<string[]>('matching_households', { query })
+}
+
+export function cardsPdf(job: string, request: CardRequest, destination: Destination): Promise<Delivered> {
+  return invoke<Delivered>('cards_pdf', { job, request, destination })
+}
+
+export function cancelCards(job: string): Promise<void> {
+  return invoke<void>('cancel_cards', { job })
+}
+
+export function visitsSheet(household: string, destination: Destination): Promise<Delivered> {
+  return invoke<Delivered>('visits_sheet', { household, destination })
+}
+
+/** Calls `handler` for every page a card batch lays out; resolves to the unsubscribe function. */
+export function onCardsProgress(handler: (progress: CardsProgress) => void): Promise<() => void> {
+  return listen<CardsProgress>('cards-progress', (event) => handler(event.payload))
+}
+
+/** Saves a 帮扶责任人; refused with kind 'invalid' and what to fix. */
+export function fileHelper(helper: Helper): Promise<FilingOutcome> {
+  return invoke<FilingOutcome>('file_helper', { helper })
 }

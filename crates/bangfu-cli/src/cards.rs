@@ -1,5 +1,6 @@
 //! `bangfu cards` and `bangfu visits-sheet`: help-contact cards and visit sheets as PDF files.
 
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use bangfu_core::cards::{
@@ -83,7 +84,7 @@ pub fn cards(args: CardsArgs) -> Result<(), Failure> {
             hotline: args.hotline.unwrap_or_else(|| NATIONAL_HOTLINE.to_owned()),
         },
         year: args.year,
-        printed_on: None,
+        ..CardRequest::default()
     };
     let mut total_cards = 0;
     let bytes = help_cards_pdf(&store, &request, &mut |done, total| {
@@ -91,6 +92,7 @@ pub fn cards(args: CardsArgs) -> Result<(), Failure> {
         if done % 100 == 0 && done < total {
             eprintln!("已排版 {done}/{total} 张");
         }
+        ControlFlow::Continue(())
     })?;
     write_pdf(&args.out, &bytes)?;
     println!(

@@ -5,7 +5,7 @@ use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::model::{Entity, Household, Income, Measure, Member, Pairing, Table, Visit};
+use crate::model::{Entity, Helper, Household, Income, Measure, Member, Pairing, Table, Visit};
 use crate::store::{Change, Filter, Store, StoreError, put_change};
 use crate::validate::{self, Issue, Severity};
 
@@ -206,6 +206,20 @@ impl Store {
             warnings,
         })
     }
+
+    /// Saves a 帮扶责任人 (name, unit, phone…) typed where a household's cadre is chosen.
+    /// Errors refuse the save; warnings are returned.
+    pub fn file_helper(&mut self, helper: &Helper) -> Result<FilingOutcome, StoreError> {
+        let issues = validate::check_helper(helper);
+        if issues.iter().any(|i| i.severity == Severity::Error) {
+            return Err(StoreError::Invalid(issues));
+        }
+        let outcome = self.put(helper)?;
+        Ok(FilingOutcome {
+            ops: outcome.ops,
+            warnings: issues,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -345,5 +359,35 @@ mod tests {
         assert!(
             matches!(&err, StoreError::Invalid(i) if i.iter().any(|i| i.rule == "household_code.duplicate"))
         );
+    }
+
+    #[test]
+    fn a_new_cadre_is_saved_whole_or_refused_with_what_to_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = store(&dir);
+        let cadre = Helper {
+            id: Uuid::now_v7(),
+            name: "李明".into(),
+            unit: "凤庆县农业农村局".into(),
+            phone: "13812345678".into(),
+            ..Default::default()
+        };
+        store.file_helper(&cadre).unwrap();
+        assert_eq!(store.get::<Helper>(cadre.id).unwrap(), cadre);
+
+        let cases = [
+            (Helper { name: String::new(), ..cadre.clone() }, "姓名"),
+            (Helper { unit: String::new(), ..cadre.clone() }, "帮扶单位"),
+            (Helper { phone: "1381234".into(), ..cadre.clone() }, "联系电话"),
+        ];
+        for (bad, field) in cases {
+            let bad = Helper { id: Uuid::now_v7(), ..bad };
+            let err = store.file_helper(&bad).unwrap_err();
+            let StoreError::Invalid(issues) = &err else {
+                panic!("{err}");
+            };
+            assert!(issues.iter().any(|i| i.message.contains(field)), "{issues:?}");
+            assert!(store.get::<Helper>(bad.id).is_err(), "nothing written for {field}");
+        }
     }
 }

@@ -9,6 +9,7 @@ pub mod filing;
 pub mod household_page;
 pub mod ledger;
 pub mod model;
+pub mod print;
 pub mod query;
 pub mod report;
 pub mod store;

@@ -111,8 +111,12 @@ fn push_search(text: &str, sql: &mut String, params: &mut Vec<Value>) {
     sql.push(')');
 }
 
-/// One page of the household list.
-pub fn households(store: &Store, q: &HouseholdQuery) -> Result<HouseholdPage, StoreError> {
+const LIST_FROM: &str = " FROM household h
+        LEFT JOIN household_summary s ON s.household_id = h.id
+        LEFT JOIN village v ON v.id = h.village_id";
+
+/// The WHERE clause of a query's search and filters, with its bound parameters.
+fn conditions(store: &Store, q: &HouseholdQuery) -> (String, Vec<Value>) {
     let mut cond = String::from(" WHERE h.deleted = 0");
     let mut params: Vec<Value> = Vec::new();
     push_search(&q.text, &mut cond, &mut params);
@@ -134,10 +138,29 @@ pub fn households(store: &Store, q: &HouseholdQuery) -> Result<HouseholdPage, St
         cond.push_str(" AND (s.last_visit IS NULL OR s.last_visit <= ?)");
         params.push(Value::Text(cutoff.format("%Y-%m-%d").to_string()));
     }
-    let from = " FROM household h
-        LEFT JOIN household_summary s ON s.household_id = h.id
-        LEFT JOIN village v ON v.id = h.village_id";
+    (cond, params)
+}
 
+/// Every household the query's search and filters match (paging ignored), by code: what a
+/// list screen's "all of these" acts on.
+pub fn household_ids(store: &Store, q: &HouseholdQuery) -> Result<Vec<Uuid>, StoreError> {
+    let (cond, params) = conditions(store, q);
+    let mut stmt = store
+        .conn()
+        .prepare_cached(&format!("SELECT h.id{LIST_FROM}{cond} ORDER BY h.code"))?;
+    let ids = stmt
+        .query_map(rusqlite::params_from_iter(params.iter()), |r| {
+            r.get::<_, Vec<u8>>(0)
+        })?
+        .filter_map(|id| id.map(|id| Uuid::from_slice(&id).ok()).transpose())
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ids)
+}
+
+/// One page of the household list.
+pub fn households(store: &Store, q: &HouseholdQuery) -> Result<HouseholdPage, StoreError> {
+    let (cond, mut params) = conditions(store, q);
+    let from = LIST_FROM;
     let conn = store.conn();
     let total: i64 = conn
         .prepare_cached(&format!("SELECT count(*){from}{cond}"))?

@@ -96,6 +96,9 @@ pub(crate) fn households_of(
         }
         households.retain(|h| h.village_id.is_some_and(|v| villages.contains(&v)));
     }
+    if !request.household_ids.is_empty() {
+        households.retain(|h| request.household_ids.contains(&h.id));
+    }
     if let Some(code) = &request.household {
         households.retain(|h| h.code == *code);
         match households.len() {

@@ -2,6 +2,7 @@
 //! cards, the hotline and print date at the foot. Text shrinks step by step until the whole
 //! table fits the card, and every cell wraps, so nothing is ever cut off.
 
+use std::ops::ControlFlow;
 use std::time::Instant;
 
 use super::card::{Context, HelpCard, date_zh, households_of};
@@ -252,7 +253,7 @@ fn write_cards(
     doc: &mut Document<'_>,
     cards: &[HelpCard],
     layout: CardLayout,
-    progress: &mut dyn FnMut(usize, usize),
+    progress: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
 ) -> Result<(), CardError> {
     let font = doc.font();
     let (page, per_page) = match layout {
@@ -275,7 +276,9 @@ fn write_cards(
             }
         })?;
         done += sheet.len();
-        progress(done, cards.len());
+        if progress(done, cards.len()).is_break() {
+            return Err(CardError::Cancelled);
+        }
     }
     Ok(())
 }
@@ -295,11 +298,11 @@ fn cut_marks(c: &mut Canvas<'_, '_>, x: f32, height: f32) {
 }
 
 /// The help-contact cards a request asks for, as one PDF. `progress` gets (done, total)
-/// after each page.
+/// after each page; answering `Break` stops the batch with [`CardError::Cancelled`].
 pub fn help_cards_pdf(
     store: &Store,
     request: &CardRequest,
-    progress: &mut dyn FnMut(usize, usize),
+    progress: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
 ) -> Result<Vec<u8>, CardError> {
     let font = CjkFont::locate()?;
     let cards = super::help_cards(store, request)?;
@@ -325,7 +328,9 @@ pub fn bench_cards(store: &Store) -> Result<(f64, f64), CardError> {
         .map(|h| context.card(store, h, &request.config, None, today))
         .collect::<Result<Vec<_>, _>>()?;
     let mut doc = Document::new(&font, "帮扶联系卡");
-    write_cards(&mut doc, &cards, CardLayout::A5, &mut |_, _| {})?;
+    write_cards(&mut doc, &cards, CardLayout::A5, &mut |_, _| {
+        ControlFlow::Continue(())
+    })?;
     let bytes = doc.finish()?;
     Ok((
         started.elapsed().as_secs_f64(),

@@ -16,6 +16,7 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 pub use card::{CardCadre, CardMeasure, HelpCard, help_cards};
 pub use layout::{bench_cards, help_cards_pdf};
@@ -66,6 +67,8 @@ pub struct CardRequest {
     pub village: Option<String>,
     /// 户编号 of one household.
     pub household: Option<String>,
+    /// Only these households (a list screen's selection); empty does not narrow.
+    pub household_ids: Vec<Uuid>,
     pub layout: CardLayout,
     pub config: CardConfig,
     /// The year whose 帮扶措施 the card lists; `None` takes each household's latest year.
@@ -95,6 +98,8 @@ pub enum CardError {
     DuplicateHousehold { code: String, count: usize },
     #[error("no households to print")]
     NothingToPrint,
+    #[error("printing cancelled")]
+    Cancelled,
     #[error("household {code}: card content does not fit even at the smallest type size")]
     CardTooLong { code: String },
     #[error("QR code for {text}: {detail}")]
@@ -118,6 +123,7 @@ impl UserFacing for CardError {
             CardError::HouseholdNotFound { .. } => "household_not_found",
             CardError::DuplicateHousehold { .. } => "duplicate_household",
             CardError::NothingToPrint => "nothing_to_print",
+            CardError::Cancelled => "cancelled",
             CardError::CardTooLong { .. } => "card_too_long",
             CardError::QrCode { .. } => "qr_code",
             CardError::PageSize { .. } => "page_size",
@@ -148,6 +154,7 @@ impl UserFacing for CardError {
                 format!("户编号 {code} 有 {count} 户重复，请先在“冲突与重复”中处理后再打印。")
             }
             CardError::NothingToPrint => "没有可打印的户。".to_owned(),
+            CardError::Cancelled => "已取消，没有生成文件。".to_owned(),
             CardError::CardTooLong { code } => format!(
                 "户 {code} 的帮扶联系卡内容太多，缩到最小字号仍排不下，请精简帮扶措施的文字。"
             ),
