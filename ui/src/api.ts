@@ -596,3 +596,141 @@ export function onCardsProgress(handler: (progress: CardsProgress) => void): Pro
 export function fileHelper(helper: Helper): Promise<FilingOutcome> {
   return invoke<FilingOutcome>('file_helper', { helper })
 }
+
+// ---- Ledgers (台帐) and reports ---------------------------------------------------------------------
+
+/** The seven ledgers, by the key the core takes (bangfu_core::ledger::LedgerKind). */
+export type LedgerKind = 'households' | 'members' | 'incomes' | 'pairings' | 'measures' | 'visits' | 'suspects'
+
+/** Which households a ledger or report covers (bangfu_core::ledger::Scope). */
+export type Scope = { by: 'all' } | { by: 'village'; value: string } | { by: 'township'; value: string }
+
+export interface LedgerExport {
+  kind: LedgerKind
+  title: string
+  rows: number
+  path: string
+}
+
+export type RollRowStatus = 'ready' | 'error' | 'blocked' | 'existing'
+
+export interface RollIssue {
+  column: string
+  severity: Severity
+  rule: string
+  message: string
+}
+
+export interface RollRow {
+  row: number
+  household_code: string
+  name: string
+  id_number: string
+  status: RollRowStatus
+  issues: RollIssue[]
+}
+
+export interface ImportPreview {
+  file: string
+  sheet: string
+  header_row: number
+  columns: { column: string; header: string; field: string | null }[]
+  rows: RollRow[]
+  summary: {
+    rows: number
+    households: number
+    households_ready: number
+    households_with_errors: number
+    households_existing: number
+    members_ready: number
+    errors: number
+    warnings: number
+    new_villages: string[]
+  }
+}
+
+export interface ImportOutcome {
+  villages_created: number
+  households: number
+  members: number
+  ops: number
+  /** [household code, message] of each 疑点 the store noted while filing. */
+  warnings: [string, string][]
+}
+
+export interface StatsReport {
+  year: number
+  by_status: { status: string; households: number; people: number }[]
+  /** Villages, then one line per township (village_code ''). */
+  incidence: {
+    township: string
+    village_code: string
+    village_name: string
+    rural_population: number
+    poor_people: number
+    incidence_pct: number | null
+  }[]
+  by_path: { path: string; measures: number; households: number; amount: number }[]
+  visits: {
+    township: string
+    village_code: string
+    village_name: string
+    households: number
+    visited_ever: number
+    visited_in_year: number
+    visits_in_year: number
+    coverage_pct: number | null
+  }[]
+}
+
+export interface Readiness {
+  year: number
+  years: number[]
+  households: number
+  meeting: number
+  by_check: { code: string; label: string; met: number; not_met: number; unknown: number }[]
+  rows: {
+    household_id: string
+    household_code: string
+    head_name: string
+    village_name: string
+    poverty_status: string
+    meets: boolean
+    shortfalls: { label: string; status_label: string; reason: string }[]
+  }[]
+}
+
+export interface ReportSummary {
+  unit: string
+  path: string
+  sheets: number
+}
+
+export function exportLedger(kind: LedgerKind, scope: Scope, path: string): Promise<LedgerExport> {
+  return invoke<LedgerExport>('export_ledger', { kind, scope, path })
+}
+
+export function previewImport(path: string): Promise<ImportPreview> {
+  return invoke<ImportPreview>('preview_import', { path })
+}
+
+export function importRoll(path: string): Promise<ImportOutcome> {
+  return invoke<ImportOutcome>('import_roll', { path })
+}
+
+export function scopeStats(scope: Scope, year: number | null): Promise<StatsReport> {
+  return invoke<StatsReport>('scope_stats', { scope, year })
+}
+
+export function scopeExitReadiness(scope: Scope, year: number | null): Promise<Readiness> {
+  return invoke<Readiness>('scope_exit_readiness', { scope, year })
+}
+
+export function exportScopeReport(
+  scope: Scope,
+  visitYear: number | null,
+  exitYear: number | null,
+  path: string,
+): Promise<ReportSummary> {
+  return invoke<ReportSummary>('export_scope_report', { scope, visitYear, exitYear, path })
+}

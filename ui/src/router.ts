@@ -9,6 +9,7 @@ export type Route =
   | { name: 'sync' }
   | { name: 'review' }
   | { name: 'exit' }
+  | { name: 'ledger' }
 
 export const route = reactive<{ current: Route }>({ current: { name: 'list' } })
 
