@@ -5,6 +5,7 @@
 
 mod commands;
 mod error;
+mod hub_sync;
 mod launch;
 mod state;
 
@@ -34,7 +35,9 @@ fn main() -> ExitCode {
                 Ok(store) => store.device().name.clone(),
                 Err(_) => String::new(),
             };
+            let data_file = store.as_ref().ok().map(|s| s.path().to_path_buf());
             app.manage(AppState::new(choice.path, device_name, store));
+            app.manage(hub_sync::start_for_app(app.handle(), data_file));
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -58,6 +61,11 @@ fn main() -> ExitCode {
             commands::sync::import_changes,
             commands::sync::review_queue,
             commands::sync::resolve_review_item,
+            commands::hub::hub_status,
+            commands::hub::rename_device,
+            commands::hub::enrol_hub,
+            commands::hub::forget_hub,
+            commands::hub::sync_now,
         ])
         .run(tauri::generate_context!());
     match result {

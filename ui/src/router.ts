@@ -8,6 +8,7 @@ export type Route =
   | { name: 'overview' }
   | { name: 'sync' }
   | { name: 'review' }
+  | { name: 'settings' }
 
 export const route = reactive<{ current: Route }>({ current: { name: 'list' } })
 

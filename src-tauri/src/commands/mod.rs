@@ -5,6 +5,7 @@ pub mod code_lists;
 pub mod drafts;
 pub mod household_page;
 pub mod households;
+pub mod hub;
 pub mod overview;
 pub mod sync;
 pub mod village_groups;
