@@ -5,6 +5,7 @@
 
 mod commands;
 mod error;
+mod hub_sync;
 mod launch;
 mod state;
 
@@ -36,7 +37,9 @@ fn main() -> ExitCode {
                 Ok(store) => store.device().name.clone(),
                 Err(_) => String::new(),
             };
+            let data_file = store.as_ref().ok().map(|s| s.path().to_path_buf());
             app.manage(AppState::new(choice.path, device_name, store));
+            app.manage(hub_sync::start_for_app(app.handle(), data_file));
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -74,6 +77,11 @@ fn main() -> ExitCode {
             commands::cards::cancel_cards,
             commands::cards::visits_sheet,
             commands::cadres::file_helper,
+            commands::hub::hub_status,
+            commands::hub::rename_device,
+            commands::hub::enrol_hub,
+            commands::hub::forget_hub,
+            commands::hub::sync_now,
         ])
         .run(tauri::generate_context!());
     match result {

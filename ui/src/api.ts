@@ -733,4 +733,56 @@ export function exportScopeReport(
   path: string,
 ): Promise<ReportSummary> {
   return invoke<ReportSummary>('export_scope_report', { scope, visitYear, exitYear, path })
+// ---- County hub and this device (设置 page, status line) -----------------------------------------
+
+/** Mirrors src-tauri's HubView: the data file's side of the hub link and the background sync's. */
+export interface HubView {
+  device_name: string
+  device_unnamed: boolean
+  hub: {
+    enrolled: boolean
+    hub_url: string | null
+    scope: string | null
+    last_sync_ms: number | null
+    ops_waiting: number
+  }
+  link: {
+    online: boolean | null
+    syncing: boolean
+    error: string | null
+    error_kind: string | null
+    last_report: { pushed: number; pulled: number; applied: number } | null
+    failures: number
+  }
+  review_items: number
+}
+
+export function hubStatus(): Promise<HubView> {
+  return invoke<HubView>('hub_status')
+}
+
+export function renameDevice(name: string): Promise<void> {
+  return invoke<void>('rename_device', { name })
+}
+
+/** Spends the county's one-time code; resolves to the sync scope (village, township or county code). */
+export function enrolHub(url: string, code: string): Promise<string> {
+  return invoke<string>('enrol_hub', { url, code })
+}
+
+export function forgetHub(): Promise<void> {
+  return invoke<void>('forget_hub')
+}
+
+export function syncNow(): Promise<void> {
+  return invoke<void>('sync_now')
+}
+
+/** The background sync's events: the status changed, or data arrived from the hub. */
+export type HubEvent = 'hub-status' | 'hub-data'
+
+/** Calls `callback` on each `event`; resolves to the function that stops listening. */
+export async function onHubEvent(event: HubEvent, callback: () => void): Promise<() => void> {
+  const { listen } = await import('@tauri-apps/api/event')
+  return listen(event, () => callback())
 }

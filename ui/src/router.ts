@@ -10,6 +10,7 @@ export type Route =
   | { name: 'review' }
   | { name: 'exit' }
   | { name: 'ledger' }
+  | { name: 'settings' }
 
 export const route = reactive<{ current: Route }>({ current: { name: 'list' } })
 

@@ -131,11 +131,12 @@ pub struct HubStatus {
     pub ops_waiting: i64,
 }
 
-/// Reads the link from the data file; makes no request.
+/// Reads the link from the data file, on any connection to it; makes no request.
 pub fn status(store: &Store) -> Result<HubStatus, HubError> {
+    let own_seq = store.own_last_seq_in_file()?;
     let Some(link) = store.hub_link()? else {
         return Ok(HubStatus {
-            ops_waiting: store.own_last_seq(),
+            ops_waiting: own_seq,
             ..Default::default()
         });
     };
@@ -149,7 +150,7 @@ pub fn status(store: &Store) -> Result<HubStatus, HubError> {
         hub_url: Some(link.url),
         scope: Some(link.scope),
         last_sync_ms: link.last_sync_ms,
-        ops_waiting: (store.own_last_seq() - acked).max(0),
+        ops_waiting: (own_seq - acked).max(0),
     })
 }
 

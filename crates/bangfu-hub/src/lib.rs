@@ -2,15 +2,23 @@
 //! the ops of its scope (village, township or county) by the hub's own log position; and the
 //! blocking client a desktop app or the `bangfu` command calls to sync through it.
 //!
+//! Without the default `server` feature only the client and the wire format are built (what the
+//! desktop app takes).
+//!
 //! Architecture invariant: this crate is the only place of HTTP. It writes to a data file only
 //! through `Store::apply_remote` and the store's hub-link positions.
 
 pub mod client;
+#[cfg(feature = "server")]
 pub mod scope;
+#[cfg(feature = "server")]
 pub mod server;
+#[cfg(feature = "server")]
 pub mod storage;
 pub mod wire;
 
 pub use client::{HubClient, HubError, HubStatus, SyncReport, status};
+#[cfg(feature = "server")]
 pub use scope::Scope;
+#[cfg(feature = "server")]
 pub use storage::{HubStorage, SqliteStorage};

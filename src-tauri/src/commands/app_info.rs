@@ -13,9 +13,12 @@ pub struct AppInfo {
 }
 
 #[tauri::command]
-pub fn app_info(state: State<'_, AppState>) -> Result<AppInfo, CommandError> {
+pub async fn app_info(state: State<'_, AppState>) -> Result<AppInfo, CommandError> {
     Ok(AppInfo {
         db_path: state.data_file.display().to_string(),
-        device_name: state.device_name.clone(),
+        // Read from the store: the 设置 page may have renamed the device since start.
+        device_name: state
+            .with_store(|store| Ok(store.device().name.clone()))
+            .unwrap_or_else(|_| state.device_name.clone()),
     })
 }

@@ -8,6 +8,7 @@ pub mod drafts;
 pub mod exit;
 pub mod household_page;
 pub mod households;
+pub mod hub;
 pub mod overview;
 pub mod sync;
 pub mod village_groups;

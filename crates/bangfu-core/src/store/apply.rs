@@ -80,6 +80,13 @@ impl<'a> Applier<'a> {
     ) -> rusqlite::Result<Self> {
         let pending =
             conn.query_row("SELECT EXISTS (SELECT 1 FROM superseded)", [], |r| r.get(0))?;
+        // Another connection on the same file (the app's background sync) may have committed
+        // ops with later clocks: a new op must still come after everything already in the file.
+        if let Some(stored) = super::meta_get::<i64>(conn, "hlc_last")?.map(Hlc::from_i64)
+            && stored > clock.last()
+        {
+            *clock = HlcClock::starting_at(stored);
+        }
         Ok(Applier {
             conn,
             dict,

@@ -5,6 +5,9 @@ use std::path::PathBuf;
 use crate::error::UserFacing;
 use crate::validate::Issue;
 
+/// The longest device name, in characters (it is shown on review screens beside each value).
+pub const DEVICE_NAME_MAX_CHARS: usize = 40;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("{path}: not an SQLite file")]
@@ -44,6 +47,8 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("bad device name {0:?}")]
+    BadDeviceName(String),
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
 }
@@ -63,6 +68,7 @@ impl UserFacing for StoreError {
             StoreError::ExitStatusByProcedure { .. } => "exit_status_by_procedure",
             StoreError::BadStoredValue { .. } => "bad_stored_value",
             StoreError::Identity { .. } => "identity",
+            StoreError::BadDeviceName(_) => "bad_device_name",
             StoreError::Sqlite(_) => "database",
         }
     }
@@ -116,6 +122,15 @@ impl UserFacing for StoreError {
                 "无法写入本机设备标识文件“{}”，请检查磁盘空间和权限。",
                 path.display()
             ),
+            StoreError::BadDeviceName(name) => {
+                if name.trim().is_empty() {
+                    "本机名称不能为空，请填写如“新文村-笔记本1”的名字。".into()
+                } else {
+                    format!(
+                        "本机名称“{name}”太长，请不超过 {DEVICE_NAME_MAX_CHARS} 个字。"
+                    )
+                }
+            }
             StoreError::Sqlite(e) => match e.sqlite_error_code() {
                 Some(rusqlite::ErrorCode::DiskFull) => "磁盘已满，本次修改未保存。".into(),
                 Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {

@@ -63,6 +63,13 @@ impl Store {
         Ok(())
     }
 
+    /// Forgets the hub on this copy (address, token and positions); the data stays. Enrolling
+    /// again later starts pulling from the beginning, which applies nothing twice.
+    pub fn forget_hub_link(&self) -> Result<(), StoreError> {
+        self.conn.execute("DELETE FROM hub_link WHERE id = 1", [])?;
+        Ok(())
+    }
+
     /// Records that every op of the scope up to hub position `pos` is applied here. Called
     /// only after the ops are committed, so a crash re-pulls instead of skipping.
     pub fn record_hub_pull(&self, pos: i64) -> Result<(), StoreError> {
@@ -92,6 +99,18 @@ impl Store {
     /// The highest seq this device has written under its current identity.
     pub fn own_last_seq(&self) -> i64 {
         self.last_seq
+    }
+
+    /// The highest seq of this device's ops in the file, read from the file itself, so it is
+    /// right on any connection (a background sync's own connection included), not only on the
+    /// one that wrote them.
+    pub fn own_last_seq_in_file(&self) -> Result<i64, StoreError> {
+        let seq = self.conn.query_row(
+            "SELECT coalesce(max(seq), 0) FROM op WHERE origin = ?1",
+            [self.device.idx],
+            |r| r.get(0),
+        )?;
+        Ok(seq)
     }
 
     /// This device's own ops with seq above `after`, in seq order, at most `limit` of them.

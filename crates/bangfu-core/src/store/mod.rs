@@ -25,7 +25,7 @@ use uuid::Uuid;
 
 pub use apply::{ApplyStats, name_initials};
 use dictionary::Dictionary;
-pub use error::StoreError;
+pub use error::{DEVICE_NAME_MAX_CHARS, StoreError};
 pub use hub::HubLink;
 pub use identity::IdentityChange;
 use identity::Registry;
@@ -54,6 +54,17 @@ pub struct Device {
     idx: i64,
     pub id: Uuid,
     pub name: String,
+}
+
+/// The start of the name a device gets until someone names it.
+const UNNAMED_DEVICE_PREFIX: &str = "未命名设备-";
+
+impl Device {
+    /// Whether the device still carries the name it was given at creation, so the app should
+    /// ask for a real one.
+    pub fn is_unnamed(&self) -> bool {
+        self.name.starts_with(UNNAMED_DEVICE_PREFIX)
+    }
 }
 
 #[derive(Debug)]
@@ -146,11 +157,7 @@ impl Store {
             detail: e.to_string(),
         })?;
         self.device = Device { idx, id, name };
-        self.last_seq = self.conn.query_row(
-            "SELECT coalesce(max(seq), 0) FROM op WHERE origin = ?1",
-            [idx],
-            |r| r.get(0),
-        )?;
+        self.last_seq = self.own_last_seq_in_file()?;
         if let Some(registry) = &self.registry
             && let Some(change) = registry.check(id, &self.path, self.last_seq)
         {
@@ -159,7 +166,7 @@ impl Store {
             self.identity_change = Some(change);
             return Ok(());
         }
-        if let Some(name) = wanted_name {
+        if let Some(name) = wanted_name.filter(|n| !n.trim().is_empty()) {
             self.rename_device(name)?;
         }
         self.record_identity()
@@ -170,7 +177,7 @@ impl Store {
         let id = Uuid::now_v7();
         // A device is never nameless on review screens: until someone names it, it is called
         // by the start of its id.
-        let fallback = format!("未命名设备-{}", &id.simple().to_string()[24..]);
+        let fallback = format!("{UNNAMED_DEVICE_PREFIX}{}", &id.simple().to_string()[24..]);
         let name = if name.trim().is_empty() {
             fallback.as_str()
         } else {
@@ -224,7 +231,12 @@ impl Store {
         Ok(())
     }
 
+    /// Names this device (trimmed). An empty or overlong name is refused.
     pub fn rename_device(&mut self, name: &str) -> Result<(), StoreError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > DEVICE_NAME_MAX_CHARS {
+            return Err(StoreError::BadDeviceName(name.to_owned()));
+        }
         self.conn.execute(
             "UPDATE device SET name = ?2 WHERE idx = ?1",
             params![self.device.idx, name],

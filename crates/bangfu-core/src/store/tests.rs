@@ -543,3 +543,68 @@ fn a_daily_backup_is_taken_once_a_day_and_old_backups_rotate() {
         crate::sync::digest::state_hash(&a).unwrap()
     );
 }
+
+#[test]
+fn a_second_connection_on_the_same_file_keeps_the_identity_and_the_clock_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = open(&dir, "a");
+    let mut h = household("530826103201001");
+    app.put(&h).unwrap();
+    // The background sync's own connection: the same device, no copy alarm.
+    let mut sync = open(&dir, "a");
+    assert_eq!(sync.device().id, app.device().id);
+    assert_eq!(sync.identity_change(), None);
+
+    // Another laptop, its clock an hour ahead, edits the household; the sync connection
+    // applies its op.
+    let ahead = OpenOptions {
+        identity_dir: Some(dir.path().join("registry")),
+        device_name: Some("c".into()),
+        fixed_clock_ms: Some(T0 + 3_600_000),
+    };
+    let mut other = Store::open(dir.path().join("c.sqlite"), &ahead).unwrap();
+    sync_all(&mut app, &mut other);
+    h.group_name = "下寨组".into();
+    other.put(&h).unwrap();
+    let theirs = other
+        .ops_missing_from(&app.version_vector().unwrap())
+        .unwrap();
+    sync.apply_remote(&theirs).unwrap();
+
+    // The app's connection writes next: its op comes after the one it saw, by clock too.
+    h.group_name = "中寨组".into();
+    assert_eq!(app.put(&h).unwrap().ops, 1);
+    let ops = app.ops_missing_from(&VersionVector::new()).unwrap();
+    let mine = ops.iter().rfind(|o| o.id.origin == app.device().id).unwrap();
+    assert!(mine.hlc > theirs[0].hlc, "{:?} vs {:?}", mine.hlc, theirs[0].hlc);
+    assert_eq!(mine.preds, vec![theirs[0].id]);
+    assert_eq!(review_count(&app), 0);
+
+    // The sync connection sees the app's ops waiting to go up, though it did not write them.
+    assert_eq!(sync.own_last_seq_in_file().unwrap(), app.own_last_seq());
+    assert_eq!(sync.own_last_seq(), 4);
+    drop((app, sync));
+    assert_eq!(open(&dir, "a").identity_change(), None);
+}
+
+#[test]
+fn a_device_is_named_once_and_a_blank_or_long_name_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = OpenOptions {
+        identity_dir: Some(dir.path().join("registry")),
+        ..OpenOptions::default()
+    };
+    let mut store = Store::open(dir.path().join("x.sqlite"), &options).unwrap();
+    assert!(store.device().is_unnamed(), "{}", store.device().name);
+    for bad in ["", "   ", &"村".repeat(DEVICE_NAME_MAX_CHARS + 1)] {
+        let error = store.rename_device(bad).unwrap_err();
+        assert!(matches!(error, StoreError::BadDeviceName(_)), "{bad:?}");
+        assert!(store.device().is_unnamed());
+    }
+    store.rename_device("  新文村-笔记本1 ").unwrap();
+    assert_eq!(store.device().name, "新文村-笔记本1");
+    assert!(!store.device().is_unnamed());
+    drop(store);
+    let again = Store::open(dir.path().join("x.sqlite"), &options).unwrap();
+    assert_eq!(again.device().name, "新文村-笔记本1");
+}

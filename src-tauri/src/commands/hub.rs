@@ -1,0 +1,91 @@
+//! Commands of the 设置 page and the status line: this device's name, the county hub
+//! (enrol with a one-time code, forget), the sync state, 立即同步.
+
+use bangfu_core::store::{OpenOptions, Store};
+use bangfu_core::sync::review::review_items;
+use bangfu_hub::client::{ClientConfig, HubClient, HubStatus, status};
+use serde::Serialize;
+use tauri::State;
+
+use crate::error::CommandError;
+use crate::hub_sync::{HubSync, LinkState};
+use crate::state::AppState;
+
+/// What the status line and the 设置 page show.
+#[derive(Debug, Serialize)]
+pub struct HubView {
+    pub device_name: String,
+    /// Still the generated name: the app asks for a real one.
+    pub device_unnamed: bool,
+    /// From the data file: enrolled, address, scope, last sync, ops waiting to go up.
+    pub hub: HubStatus,
+    /// From the background sync: online, syncing, the last error.
+    pub link: LinkState,
+    /// Open items of the 冲突与重复 page.
+    pub review_items: usize,
+}
+
+#[tauri::command]
+pub async fn hub_status(
+    state: State<'_, AppState>,
+    sync: State<'_, HubSync>,
+) -> Result<HubView, CommandError> {
+    let (device_name, device_unnamed, hub, review) = state.with_store(|store| {
+        let hub = status(store).map_err(CommandError::from_core)?;
+        let review = review_items(store).map_err(CommandError::from_core)?;
+        let device = store.device();
+        Ok((device.name.clone(), device.is_unnamed(), hub, review.len()))
+    })?;
+    Ok(HubView {
+        device_name,
+        device_unnamed,
+        link: if hub.enrolled {
+            sync.link()
+        } else {
+            LinkState::default()
+        },
+        hub,
+        review_items: review,
+    })
+}
+
+#[tauri::command]
+pub async fn rename_device(state: State<'_, AppState>, name: String) -> Result<(), CommandError> {
+    state.with_store(|store| store.rename_device(&name).map_err(CommandError::from_core))
+}
+
+/// Spends the one-time code, as `bangfu enrol` does, on a connection of its own so the window
+/// stays usable while the hub answers; then syncs at once. Resolves to the scope.
+#[tauri::command]
+pub async fn enrol_hub(
+    state: State<'_, AppState>,
+    sync: State<'_, HubSync>,
+    url: String,
+    code: String,
+) -> Result<String, CommandError> {
+    let path = state.with_store(|store| Ok(store.path().to_path_buf()))?;
+    let mut store = Store::open(&path, &OpenOptions::default()).map_err(CommandError::from_core)?;
+    let scope = HubClient::new(ClientConfig::default())
+        .enrol(&mut store, &url, code.trim())
+        .map_err(CommandError::from_core)?;
+    sync.reset();
+    sync.sync_now();
+    Ok(scope)
+}
+
+/// Forgets the hub on this copy; the data stays, and nothing more is sent or received.
+#[tauri::command]
+pub async fn forget_hub(
+    state: State<'_, AppState>,
+    sync: State<'_, HubSync>,
+) -> Result<(), CommandError> {
+    state.with_store(|store| store.forget_hub_link().map_err(CommandError::from_core))?;
+    sync.reset();
+    Ok(())
+}
+
+/// 立即同步: the background thread syncs as soon as it is free.
+#[tauri::command]
+pub fn sync_now(sync: State<'_, HubSync>) {
+    sync.sync_now();
+}

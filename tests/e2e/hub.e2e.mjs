@@ -1,0 +1,232 @@
+// End-to-end test of syncing through the county hub on loopback: a real `bangfu-hub` process,
+// an enrolment code issued with `bangfu-hub enrol`, the app enrolled on its 设置 page; an edit
+// typed in the app reaches the hub (待上传 goes to 0, a second copy syncing with `bangfu sync`
+// sees it) and the status line says 在线; an edit from that second copy arrives in the app's
+// list; then the hub stops, the line says 离线, and typing in the household page still works.
+//
+// Usage: node tests/e2e/hub.e2e.mjs <bangfu-desktop> <bangfu-hub> <bangfu>
+import { execFileSync, spawn } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { ROOT, SCREENSHOTS, assert, step, withApp } from './app.mjs'
+import { terminate } from './harness.mjs'
+import { Keys, waitFor } from './webdriver.mjs'
+
+const [app, hubBinary, cli] = process.argv.slice(2)
+if (!app || !hubBinary || !cli) {
+  console.error('usage: node tests/e2e/hub.e2e.mjs <bangfu-desktop> <bangfu-hub> <bangfu>')
+  process.exit(2)
+}
+
+const VILLAGE = '530826103201'
+const EDITED = '530826103201001'
+const PULLED = '530826103201002'
+
+function shot(session, name) {
+  return session.screenshot().then((png) => {
+    writeFileSync(path.join(SCREENSHOTS, name), png)
+    step(`screenshot ${path.relative(ROOT, path.join(SCREENSHOTS, name))}`)
+  })
+}
+
+/** Starts the hub on a port of its choosing; resolves to [process, its address]. */
+function startHub(dataDir) {
+  return new Promise((resolve, reject) => {
+    const hub = spawn(hubBinary, ['--data', dataDir, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const timer = setTimeout(() => reject(new Error('the hub did not say where it listens within 20 s')), 20_000)
+    let output = ''
+    hub.stdout.on('data', (chunk) => {
+      output += chunk.toString()
+      const match = /listening on (http:\/\/\S+)/.exec(output)
+      if (match) {
+        clearTimeout(timer)
+        resolve([hub, match[1]])
+      }
+    })
+    hub.on('error', reject)
+  })
+}
+
+/** The `bangfu` command on the second copy, with its own device registry. */
+function bangfu(scratch, args) {
+  return execFileSync(cli, args, {
+    encoding: 'utf8',
+    env: { ...process.env, BANGFU_HOME: path.join(scratch, 'second-home') },
+  })
+}
+
+function issueCode(hubDir) {
+  return execFileSync(hubBinary, ['enrol', '--data', hubDir, '--scope', VILLAGE], { encoding: 'utf8' }).trim()
+}
+
+function secondCopyRow(scratch, second, code) {
+  bangfu(scratch, ['sync', '--db', second])
+  const page = JSON.parse(bangfu(scratch, ['search', '--db', second, code, '--json']))
+  return page.rows.find((r) => r.code === code)
+}
+
+async function inputOf(session, testid) {
+  const found = await waitFor(`input ${testid}`, () =>
+    session.execute(
+      `return document.querySelector('input[data-testid="${testid}"]') ?? document.querySelector('[data-testid="${testid}"] input')`,
+    ),
+  )
+  return Object.values(found)[0]
+}
+
+/** Clicks the field, selects what is there and types over it. */
+async function fill(session, testid, text) {
+  const input = await inputOf(session, testid)
+  await session.click(input)
+  await session.chord(Keys.CONTROL, 'a')
+  await session.type(input, text)
+}
+
+function value(session, testid) {
+  return session.execute(`return document.querySelector('[data-testid="${testid}"] input, input[data-testid="${testid}"]')?.value ?? null`)
+}
+
+async function text(session, testid) {
+  const found = await session.findAll(`[data-testid="${testid}"]`)
+  return found[0] ? session.text(found[0]) : ''
+}
+
+async function waitForState(session, state, timeoutMs = 30_000) {
+  await waitFor(`the status line to say ${state}`, async () => (await text(session, 'hub-state')) === state, { timeoutMs })
+}
+
+async function waiting(session) {
+  const match = /待上传\s*(\d+)\s*条/.exec(await text(session, 'hub-waiting'))
+  return match ? Number(match[1]) : undefined
+}
+
+async function openHousehold(session, code) {
+  await session.click(await session.find('[data-testid="tab-list"]'))
+  const search = await inputOf(session, 'household-search')
+  await session.click(search)
+  await session.chord(Keys.CONTROL, 'a')
+  await session.type(search, code)
+  await waitFor(`the row of ${code}`, async () => {
+    const cell = await session.execute(
+      `return [...document.querySelectorAll('.el-table__body-wrapper tbody tr.el-table__row')]
+         .find((r) => r.textContent.includes('${code}'))?.querySelector('td .cell') ?? null`,
+    )
+    if (!cell) return undefined
+    await session.click(Object.values(cell)[0])
+    return true
+  })
+  await inputOf(session, 'field-group_name')
+}
+
+async function enrolInSettings(session, hubUrl, code) {
+  step('设置: the unnamed device is asked for a name, then the app joins the hub')
+  await waitFor('the status line', () => session.findAll('[data-testid="hub-line"]').then((f) => f.length === 1), { timeoutMs: 30_000 })
+  assert((await text(session, 'hub-state')) === '未加入县同步中心', 'not enrolled at first')
+  await session.click(await session.find('[data-testid="hub-name-device"]'))
+  await waitFor('the name request', () => session.findAll('[data-testid="device-unnamed"]').then((f) => f.length === 1))
+  await session.click(await inputOf(session, 'device-name'))
+  await session.chord(Keys.CONTROL, 'a')
+  await session.keys(Keys.BACKSPACE)
+  await session.click(await session.find('[data-testid="device-name-save"]'))
+  const refusal = await waitFor('the empty-name message', () => text(session, 'device-name-error'))
+  assert(refusal.includes('不能为空'), `an empty name is refused: ${refusal}`)
+  await fill(session, 'device-name', '新文村-笔记本1')
+  await session.click(await session.find('[data-testid="device-name-save"]'))
+  await waitFor('the name to be kept', async () => (await session.findAll('[data-testid="device-unnamed"]')).length === 0)
+
+  await fill(session, 'hub-url', hubUrl)
+  await fill(session, 'hub-code', 'WRONG-CODE')
+  await session.click(await session.find('[data-testid="hub-enrol"]'))
+  const wrong = await waitFor('the wrong-code message', () => text(session, 'hub-enrol-error'))
+  assert(wrong.includes('加入码不对'), `a wrong code is refused: ${wrong}`)
+  await fill(session, 'hub-code', code)
+  await shot(session, 'hub-01-settings-enrol.png')
+  await session.click(await session.find('[data-testid="hub-enrol"]'))
+  await waitFor('the hub link', () => session.findAll('[data-testid="hub-link"]').then((f) => f.length === 1), { timeoutMs: 30_000 })
+  const before = await waiting(session)
+  step(`enrolled; 待上传 ${before} 条 before the first sync`)
+  await waitFor('the first upload (待上传 0)', async () => (await waiting(session)) === 0 && (await text(session, 'hub-state')) === '在线', { timeoutMs: 120_000 })
+  assert(before === undefined || before > 0, 'the demo village was waiting to go up')
+  await shot(session, 'hub-02-settings-online.png')
+}
+
+async function editGoesUp(session, scratch, second) {
+  step(`an edit of ${EDITED} goes up by itself`)
+  await openHousehold(session, EDITED)
+  await fill(session, 'field-group_name', '同步测试组')
+  await session.chord(Keys.CONTROL, 's')
+  await waitFor('the page to be saved', async () => (await text(session, 'page-state')).includes('已保存'), { timeoutMs: 15_000 })
+  await waitFor('待上传 to count the edit', async () => (await waiting(session)) > 0, { timeoutMs: 10_000 })
+  step(`saved: ${await text(session, 'hub-line')}`)
+  const started = Date.now()
+  await waitFor('待上传 0 again', async () => (await waiting(session)) === 0, { timeoutMs: 30_000 })
+  step(`uploaded without asking in ${Date.now() - started} ms; line: ${await text(session, 'hub-line')}`)
+  await waitForState(session, '在线')
+  const row = secondCopyRow(scratch, second, EDITED)
+  assert(row?.group_name === '同步测试组', `the second copy sees the edit: ${JSON.stringify(row)}`)
+  step('the second copy, syncing with `bangfu sync`, sees 同步测试组')
+  await shot(session, 'hub-03-online-after-edit.png')
+}
+
+async function editComesDown(session, scratch, second) {
+  step(`an edit of ${PULLED} on the second copy comes down into the open list`)
+  bangfu(scratch, ['edit', '--db', second, '--household', PULLED, '--set', 'group_name=县里改的组'])
+  bangfu(scratch, ['sync', '--db', second])
+  await session.click(await session.find('[data-testid="tab-list"]'))
+  const search = await inputOf(session, 'household-search')
+  await session.click(search)
+  await session.chord(Keys.CONTROL, 'a')
+  await session.type(search, PULLED)
+  await session.click(await session.find('[data-testid="hub-sync-now"]'))
+  await waitFor('the list to show the pulled edit', async () => {
+    const rows = await session.execute(
+      `return [...document.querySelectorAll('.el-table__body-wrapper tbody tr.el-table__row')].map((r) => r.textContent)`,
+    )
+    return rows.some((r) => r.includes(PULLED) && r.includes('县里改的组'))
+  }, { timeoutMs: 30_000 })
+  step('the list refreshed itself with 县里改的组')
+}
+
+async function offlineKeepsTyping(session, hub) {
+  step('the hub stops: 离线, and typing goes on')
+  await terminate(hub, 'bangfu-hub')
+  await session.click(await session.find('[data-testid="hub-sync-now"]'))
+  await waitForState(session, '离线')
+  await openHousehold(session, EDITED)
+  const typed = '离线时录入的组名一二三四五六七八九十'
+  const started = Date.now()
+  await fill(session, 'field-group_name', typed)
+  const took = Date.now() - started
+  await waitFor('what was typed', async () => (await value(session, 'field-group_name')) === typed, { timeoutMs: 5_000 })
+  step(`typed ${typed.length} characters offline in ${took} ms`)
+  await session.chord(Keys.CONTROL, 's')
+  await waitFor('the page to be saved offline', async () => (await text(session, 'page-state')).includes('已保存'), { timeoutMs: 15_000 })
+  await waitFor('待上传 to count the offline edit', async () => (await waiting(session)) > 0, { timeoutMs: 10_000 })
+  // 立即同步 while offline answers quickly and leaves the window usable.
+  await session.click(await session.find('[data-testid="hub-sync-now"]'))
+  await fill(session, 'field-phone', '13900001111')
+  assert((await value(session, 'field-phone')) === '13900001111', 'typing still works after 立即同步 offline')
+  await waitForState(session, '离线')
+  step(`offline line: ${await text(session, 'hub-line')}`)
+  await shot(session, 'hub-04-offline-typing.png')
+}
+
+await withApp(app, 'hub', async (world) => {
+  const hubDir = path.join(world.scratch, 'hub')
+  mkdirSync(hubDir, { recursive: true })
+  const [hub, hubUrl] = await startHub(hubDir)
+  try {
+    step(`hub at ${hubUrl}`)
+    const second = path.join(world.scratch, 'second.sqlite')
+    bangfu(world.scratch, ['enrol', '--db', second, '--hub', hubUrl, '--code', issueCode(hubDir)])
+    const dataFile = path.join(world.scratch, 'village.sqlite')
+    const session = await world.launch(['--db', dataFile, '--seed-demo'])
+    await enrolInSettings(session, hubUrl, issueCode(hubDir))
+    await editGoesUp(session, world.scratch, second)
+    await editComesDown(session, world.scratch, second)
+    await offlineKeepsTyping(session, hub)
+  } finally {
+    await terminate(hub, 'bangfu-hub')
+  }
+})
+step('hub e2e passed')

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest'
+import type { HubView } from '../api'
+import { hubLine, whenText } from './hubLine'
+
+const NOW = new Date(2024, 4, 20, 15, 30).getTime()
+
+function view(over: { enrolled?: boolean; online?: boolean | null; syncing?: boolean; last?: number | null; waiting?: number; error?: string | null }): HubView {
+  return {
+    device_name: '新文村-笔记本1',
+    device_unnamed: false,
+    hub: {
+      enrolled: over.enrolled ?? true,
+      hub_url: 'http://127.0.0.1:8717',
+      scope: '530826103201',
+      last_sync_ms: over.last === undefined ? null : over.last,
+      ops_waiting: over.waiting ?? 0,
+    },
+    link: { online: over.online ?? null, syncing: over.syncing ?? false, error: over.error ?? null, error_kind: null, last_report: null, failures: 0 },
+    review_items: 0,
+  }
+}
+
+describe('hubLine', () => {
+  it.each([
+    [{ enrolled: false }, '未加入县同步中心', 'none', null, null],
+    [{ online: null }, '连接中…', 'busy', '尚未同步', '待上传 0 条修改'],
+    [{ online: true, last: NOW - 30_000, waiting: 0 }, '在线', 'online', '上次同步 刚刚', '待上传 0 条修改'],
+    [{ online: false, last: NOW - 5 * 60_000, waiting: 7 }, '离线', 'offline', '上次同步 5 分钟前', '待上传 7 条修改'],
+    [{ online: false, syncing: true, last: NOW - 3 * 3600_000 }, '同步中…', 'busy', '上次同步 今天 12:30', '待上传 0 条修改'],
+  ] as const)('%o says %s', (over, state, tone, lastSync, waiting) => {
+    const line = hubLine(view(over), NOW)
+    expect([line.state, line.tone, line.lastSync, line.waiting]).toEqual([state, tone, lastSync, waiting])
+  })
+
+  it('keeps the last error for the tooltip', () => {
+    expect(hubLine(view({ online: false, error: '无法连接县同步中心' }), NOW).error).toBe('无法连接县同步中心')
+  })
+})
+
+describe('whenText', () => {
+  it('names an earlier day by month and day', () => {
+    expect(whenText(new Date(2024, 4, 18, 9, 5).getTime(), NOW)).toBe('5月18日 09:05')
+  })
+})
