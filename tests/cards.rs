@@ -283,7 +283,8 @@ fn a_card_with_a_huge_unit_name_and_twelve_measures_keeps_all_its_text_inside_th
             layout,
             ..CardRequest::default()
         };
-        let bytes = help_cards_pdf(&store, &request, &mut |_, _| ControlFlow::Continue(())).unwrap();
+        let bytes =
+            help_cards_pdf(&store, &request, &mut |_, _| ControlFlow::Continue(())).unwrap();
         let pdf = write(dir.path(), &format!("extreme-{layout:?}.pdf"), &bytes);
         assert_eq!(page_info(&pdf), (1, size.to_owned()));
         let page = &pages_text(&pdf)[0];
@@ -422,7 +423,8 @@ fn asking_for_an_unknown_village_or_household_says_so_in_chinese() {
             household: household.map(str::to_owned),
             ..CardRequest::default()
         };
-        let err = help_cards_pdf(&store, &request, &mut |_, _| ControlFlow::Continue(())).unwrap_err();
+        let err =
+            help_cards_pdf(&store, &request, &mut |_, _| ControlFlow::Continue(())).unwrap_err();
         assert_eq!(err.kind(), kind);
         assert!(err.message_zh().contains(message), "{}", err.message_zh());
     }

@@ -195,9 +195,16 @@ try {
 
     step('back to the list: a whole village as A4 两张一页')
     await clickWhenReady(session, '[data-testid="back-to-list"]')
+    // Should the page count as changed (nothing was typed), its leave question is answered.
+    await waitFor('the list', () =>
+      session.execute(`
+        const leave = document.querySelector('.el-message-box .el-button--primary')
+        if (leave && leave.offsetParent !== null) leave.click()
+        return document.querySelector('[data-testid="batch-cards"]')?.offsetParent != null`),
+    )
     await clickWhenReady(session, '[data-testid="batch-cards"]')
     await radio(session, 'batch-scope', '整村')
-    await waitFor('a village chosen', () => session.execute(`return document.querySelector('[data-testid="batch-village"] .el-select__selected-item:not(.is-transparent)')?.textContent.trim() || undefined`))
+    await waitFor('a village chosen', () => session.execute(`const p = document.querySelector('[data-testid="batch-village"] .el-select__placeholder'); return p && !p.classList.contains('is-transparent') ? p.textContent.trim() : undefined`))
     await radio(session, 'card-layout', 'A4 两张一页')
     const villagePdf = path.join(out, '整村.pdf')
     await typeOver(session, 'pdf-path', villagePdf)
@@ -235,7 +242,7 @@ try {
     step(`cancelled: ${cancelled}`)
     assert(cancelled.includes('已取消'), `cancel message: ${cancelled}`)
     assert(!existsSync(cancelledPdf), 'no PDF after a cancel')
-  })
+  }, { timeoutMs: 600_000 })
   step('cards: passed')
 } finally {
   rmSync(fakeBin, { recursive: true, force: true })

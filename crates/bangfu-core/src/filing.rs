@@ -376,18 +376,45 @@ mod tests {
         assert_eq!(store.get::<Helper>(cadre.id).unwrap(), cadre);
 
         let cases = [
-            (Helper { name: String::new(), ..cadre.clone() }, "姓名"),
-            (Helper { unit: String::new(), ..cadre.clone() }, "帮扶单位"),
-            (Helper { phone: "1381234".into(), ..cadre.clone() }, "联系电话"),
+            (
+                Helper {
+                    name: String::new(),
+                    ..cadre.clone()
+                },
+                "姓名",
+            ),
+            (
+                Helper {
+                    unit: String::new(),
+                    ..cadre.clone()
+                },
+                "帮扶单位",
+            ),
+            (
+                Helper {
+                    phone: "1381234".into(),
+                    ..cadre.clone()
+                },
+                "联系电话",
+            ),
         ];
         for (bad, field) in cases {
-            let bad = Helper { id: Uuid::now_v7(), ..bad };
+            let bad = Helper {
+                id: Uuid::now_v7(),
+                ..bad
+            };
             let err = store.file_helper(&bad).unwrap_err();
             let StoreError::Invalid(issues) = &err else {
                 panic!("{err}");
             };
-            assert!(issues.iter().any(|i| i.message.contains(field)), "{issues:?}");
-            assert!(store.get::<Helper>(bad.id).is_err(), "nothing written for {field}");
+            assert!(
+                issues.iter().any(|i| i.message.contains(field)),
+                "{issues:?}"
+            );
+            assert!(
+                store.get::<Helper>(bad.id).is_err(),
+                "nothing written for {field}"
+            );
         }
     }
 }

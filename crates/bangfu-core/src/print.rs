@@ -98,7 +98,9 @@ impl UserFacing for PrintError {
                 path.display()
             ),
             PrintError::Refused { detail } => {
-                format!("打印机没有接受打印任务：{detail}。请检查打印机是否开机、是否选对了打印机。")
+                format!(
+                    "打印机没有接受打印任务：{detail}。请检查打印机是否开机、是否选对了打印机。"
+                )
             }
             PrintError::Spawn(e) => format!("无法启动打印：{e}。"),
         }
@@ -134,9 +136,7 @@ pub fn save_pdf(bytes: &[u8], path: &Path) -> Result<Delivery, PrintError> {
         .map_err(write_error)?;
     partial.write_all(bytes).map_err(write_error)?;
     partial.as_file().sync_all().map_err(write_error)?;
-    partial
-        .persist(path)
-        .map_err(|e| write_error(e.error))?;
+    partial.persist(path).map_err(|e| write_error(e.error))?;
     Ok(Delivery::Saved {
         path: path.to_owned(),
     })
@@ -266,7 +266,10 @@ mod tests {
         );
         assert_eq!(request_id("queued\n"), "queued");
         let cases = [
-            ("lp: Error - No default destination.", Some("本机没有设置打印机。")),
+            (
+                "lp: Error - No default destination.",
+                Some("本机没有设置打印机。"),
+            ),
             (
                 "lp: Unable to connect to server: Connection refused",
                 Some("本机的打印服务没有运行。"),

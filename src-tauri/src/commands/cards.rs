@@ -14,8 +14,8 @@ use tauri_plugin_opener::OpenerExt;
 use super::household_page::parse_id;
 use crate::error::CommandError;
 use crate::state::AppState;
-use bangfu_core::cards::{CardConfig, CardRequest, HelpCard, help_cards, help_cards_pdf};
 use bangfu_core::cards::visits_sheet_pdf;
+use bangfu_core::cards::{CardConfig, CardRequest, HelpCard, help_cards, help_cards_pdf};
 use bangfu_core::print::{Delivery, Printers, print_pdf, save_pdf, spool_name};
 use bangfu_core::query::{HouseholdQuery, household_ids};
 
@@ -72,7 +72,8 @@ pub async fn card_preview(
         config,
         ..CardRequest::default()
     };
-    let cards = state.with_store(|store| help_cards(store, &request).map_err(CommandError::from_core))?;
+    let cards =
+        state.with_store(|store| help_cards(store, &request).map_err(CommandError::from_core))?;
     cards.into_iter().next().ok_or_else(|| CommandError {
         kind: "nothing_to_print",
         message: "没有可打印的户。".into(),
@@ -91,7 +92,8 @@ pub async fn matching_households(
     state: State<'_, AppState>,
     query: HouseholdQuery,
 ) -> Result<Vec<String>, CommandError> {
-    let ids = state.with_store(|store| household_ids(store, &query).map_err(CommandError::from_core))?;
+    let ids =
+        state.with_store(|store| household_ids(store, &query).map_err(CommandError::from_core))?;
     Ok(ids.iter().map(ToString::to_string).collect())
 }
 
@@ -111,7 +113,14 @@ pub async fn cards_pdf(
             help_cards_pdf(store, &request, &mut |done, total| {
                 count = total;
                 // A lost progress event only leaves the bar behind; the batch still completes.
-                let _ = app.emit(PROGRESS_EVENT, Progress { job: &job, done, total });
+                let _ = app.emit(
+                    PROGRESS_EVENT,
+                    Progress {
+                        job: &job,
+                        done,
+                        total,
+                    },
+                );
                 if app.state::<CancelledJobs>().take(&job) {
                     ControlFlow::Break(())
                 } else {
@@ -146,9 +155,8 @@ pub async fn visits_sheet(
     household: String,
     destination: Destination,
 ) -> Result<Delivered, CommandError> {
-    let bytes = state.with_store(|store| {
-        visits_sheet_pdf(store, &household).map_err(CommandError::from_core)
-    })?;
+    let bytes = state
+        .with_store(|store| visits_sheet_pdf(store, &household).map_err(CommandError::from_core))?;
     deliver(&app, &bytes, destination, "走访记录", 0)
 }
 
@@ -173,7 +181,10 @@ fn deliver(
     .map_err(CommandError::from_core)?;
     let mut message = delivery.message_zh(what);
     if let Delivery::NoPrintSystem { path, reason } = &delivery {
-        if let Err(e) = app.opener().open_path(path.display().to_string(), None::<&str>) {
+        if let Err(e) = app
+            .opener()
+            .open_path(path.display().to_string(), None::<&str>)
+        {
             eprintln!("bangfu-desktop: opening {}: {e}", path.display());
             message = format!(
                 "{reason}也没能打开 PDF 阅读器。{what}已存为 {}，请用能打印的电脑打开后打印。",

@@ -1,7 +1,7 @@
 //! What a help-contact card shows, gathered from the store: the household, its current cadre,
 //! the year's measures and targets. The same [`HelpCard`] feeds the PDF and a preview screen.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
@@ -97,7 +97,9 @@ pub(crate) fn households_of(
         households.retain(|h| h.village_id.is_some_and(|v| villages.contains(&v)));
     }
     if !request.household_ids.is_empty() {
-        households.retain(|h| request.household_ids.contains(&h.id));
+        // A list screen may pass a whole county's households: a set, not a scan per household.
+        let wanted: HashSet<Uuid> = request.household_ids.iter().copied().collect();
+        households.retain(|h| wanted.contains(&h.id));
     }
     if let Some(code) = &request.household {
         households.retain(|h| h.code == *code);
