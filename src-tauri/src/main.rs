@@ -35,6 +35,7 @@ fn main() -> ExitCode {
                 Err(_) => String::new(),
             };
             app.manage(AppState::new(choice.path, device_name, store));
+            app.manage(commands::ledger::PendingImport::default());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -58,6 +59,12 @@ fn main() -> ExitCode {
             commands::sync::import_changes,
             commands::sync::review_queue,
             commands::sync::resolve_review_item,
+            commands::ledger::export_ledger,
+            commands::ledger::preview_import,
+            commands::ledger::import_roll,
+            commands::report::scope_stats,
+            commands::report::scope_exit_readiness,
+            commands::report::export_scope_report,
         ])
         .run(tauri::generate_context!());
     match result {

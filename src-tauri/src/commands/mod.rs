@@ -5,6 +5,8 @@ pub mod code_lists;
 pub mod drafts;
 pub mod household_page;
 pub mod households;
+pub mod ledger;
 pub mod overview;
+pub mod report;
 pub mod sync;
 pub mod village_groups;
