@@ -169,18 +169,7 @@ fn still_poor(store: &Store, scope: &Scope) -> Result<Vec<(Uuid, String, String)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::OpenOptions;
-
-    fn demo() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let options = OpenOptions {
-            identity_dir: Some(dir.path().join("r")),
-            ..Default::default()
-        };
-        let mut store = Store::open(dir.path().join("a.sqlite"), &options).unwrap();
-        crate::demo::write_demo_village(&mut store).unwrap();
-        (dir, store)
-    }
+    use crate::report::demo_store as demo;
 
     #[test]
     fn readiness_counts_every_still_poor_household_once_and_says_why_not() {
