@@ -13,6 +13,7 @@ use bangfu_core::ledger::{
     preview_roll,
 };
 use bangfu_core::model::{Helper, Household, Income, Measure, Member, Pairing, Village, Visit};
+use bangfu_core::report::readiness::exit_readiness;
 use bangfu_core::report::stats::stats;
 use bangfu_core::store::{Filter, Store};
 use calamine::{Data, Reader, open_workbook_auto};
@@ -528,8 +529,38 @@ fn report_figures_follow_the_records() {
     let report = stats(&store, &Scope::All, Some(2017)).unwrap();
     insta::assert_yaml_snapshot!("report_small_store", report);
     let out = dir.path().join("report.xlsx");
-    export_report(&report, "澜江县", &out).unwrap();
+    export_report(&report, None, "澜江县", &out).unwrap();
     assert!(render(&out).contains("S\"贫困发生率(%)\""));
+    assert!(!render(&out).contains("## 退出达标"));
+}
+
+#[test]
+fn the_report_workbook_lists_exit_readiness_household_by_household() {
+    let dir = common::scratch();
+    let store = small_store(dir.path());
+    let report = stats(&store, &Scope::All, Some(2017)).unwrap();
+    let readiness = exit_readiness(&store, &Scope::All, Some(2017)).unwrap();
+    assert!(readiness.households > 0);
+    let out = dir.path().join("report.xlsx");
+    export_report(&report, Some(&readiness), "澜江县", &out).unwrap();
+    let text = render(&out);
+    let sheet = text.split("## 退出达标\n").nth(1).unwrap();
+    // Title, header, then one row per household evaluated.
+    assert_eq!(sheet.lines().count(), 2 + readiness.households, "{sheet}");
+    for row in &readiness.rows {
+        let line = sheet
+            .lines()
+            .find(|l| l.starts_with(&format!("S{:?}", row.household_code)))
+            .unwrap();
+        assert!(line.contains(if row.meets {
+            "S\"达标\""
+        } else {
+            "S\"未达标\""
+        }));
+        for s in &row.shortfalls {
+            assert!(line.contains(s.label), "{line}");
+        }
+    }
 }
 
 #[test]

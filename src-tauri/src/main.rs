@@ -40,6 +40,7 @@ fn main() -> ExitCode {
             let data_file = store.as_ref().ok().map(|s| s.path().to_path_buf());
             app.manage(AppState::new(choice.path, device_name, store));
             app.manage(hub_sync::start_for_app(app.handle(), data_file));
+            app.manage(commands::ledger::PendingImport::default());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -82,6 +83,12 @@ fn main() -> ExitCode {
             commands::hub::enrol_hub,
             commands::hub::forget_hub,
             commands::hub::sync_now,
+            commands::ledger::export_ledger,
+            commands::ledger::preview_import,
+            commands::ledger::import_roll,
+            commands::report::scope_stats,
+            commands::report::scope_exit_readiness,
+            commands::report::export_scope_report,
         ])
         .run(tauri::generate_context!());
     match result {

@@ -6,7 +6,7 @@ import { homedir, tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { freePort, startTauriDriver, startXvfb, terminate } from './harness.mjs'
-import { Session, waitFor, waitForDriver } from './webdriver.mjs'
+import { Keys, Session, waitFor, waitForDriver } from './webdriver.mjs'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const SCREENSHOTS = path.join(ROOT, 'artifacts/screenshots')
@@ -110,4 +110,29 @@ export async function withApp(app, name, test, { timeoutMs = 300_000 } = {}) {
     clearTimeout(watchdog)
     await cleanUp()
   }
+}
+
+/** Saves the window as artifacts/screenshots/<name>. */
+export async function shot(session, name) {
+  const file = path.join(SCREENSHOTS, name)
+  writeFileSync(file, await session.screenshot())
+  step(`screenshot ${path.relative(ROOT, file)}`)
+}
+
+/** The input behind a test id: an el-input's own input, or the input inside a select or picker. */
+export function inputOf(session, testid) {
+  return waitFor(`input ${testid}`, () =>
+    session.execute(
+      `return document.querySelector('input[data-testid="${testid}"]') ?? document.querySelector('[data-testid="${testid}"] input')`,
+    ),
+  ).then((value) => Object.values(value)[0])
+}
+
+/** Selects what the input holds and types over it, as a person would. */
+export async function typeInto(session, testid, text) {
+  const input = await inputOf(session, testid)
+  await session.click(input)
+  // WebDriver's clear fires no input event, so the old text is selected and typed over.
+  await session.chord(Keys.CONTROL, 'a')
+  await session.type(input, text)
 }

@@ -5,9 +5,9 @@
 //
 // Usage: node tests/e2e/ledger.e2e.mjs <path of bangfu-desktop>
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
-import { ROOT, SCREENSHOTS, assert, step, withApp } from './app.mjs'
+import { ROOT, assert, inputOf, shot, step, typeInto, withApp } from './app.mjs'
 import { Keys, waitFor } from './webdriver.mjs'
 
 const app = process.argv[2]
@@ -20,29 +20,6 @@ if (!app) {
 const ROLL = path.join(ROOT, 'fixtures/rolls/merged_header.xlsx')
 /** The demo village files about 300 households. */
 const DEMO_HOUSEHOLDS = { min: 250, max: 350 }
-
-function shot(session, name) {
-  return session.screenshot().then((png) => {
-    writeFileSync(path.join(SCREENSHOTS, name), png)
-    step(`screenshot ${path.relative(ROOT, path.join(SCREENSHOTS, name))}`)
-  })
-}
-
-/** The input behind a test id: an el-input's own input, or the input inside it. */
-async function inputOf(session, testid) {
-  return waitFor(`input ${testid}`, () =>
-    session.execute(
-      `return document.querySelector('input[data-testid="${testid}"]') ?? document.querySelector('[data-testid="${testid}"] input')`,
-    ),
-  ).then((value) => Object.values(value)[0])
-}
-
-async function typeInto(session, testid, text) {
-  const input = await inputOf(session, testid)
-  await session.click(input)
-  await session.chord(Keys.CONTROL, 'a')
-  await session.type(input, text)
-}
 
 function textOf(session, css) {
   return session.execute(`return [...document.querySelectorAll(${JSON.stringify(css)})].map((e) => e.textContent.trim())`)

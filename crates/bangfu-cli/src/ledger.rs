@@ -213,7 +213,7 @@ pub fn report(args: ReportArgs) -> Result<(), Failure> {
     let unit = scope.unit_name(&store)?;
     let report = stats(&store, &scope, args.year)?;
     if let Some(out) = &args.out {
-        export_report(&report, &unit, out)?;
+        export_report(&report, None, &unit, out)?;
     }
     if args.json {
         print_json(&report);

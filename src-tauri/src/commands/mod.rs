@@ -9,6 +9,8 @@ pub mod exit;
 pub mod household_page;
 pub mod households;
 pub mod hub;
+pub mod ledger;
 pub mod overview;
+pub mod report;
 pub mod sync;
 pub mod village_groups;

@@ -3,12 +3,16 @@
 use std::path::PathBuf;
 
 use crate::error::UserFacing;
+use crate::exit::ExitError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
     #[error("store: {0}")]
     Store(#[from] StoreError),
+    /// Evaluating exit readiness for a report failed (e.g. no standard for the year).
+    #[error("exit readiness: {0}")]
+    Exit(#[from] ExitError),
     #[error("writing {path}: {source}")]
     Write {
         path: PathBuf,
@@ -47,6 +51,7 @@ impl UserFacing for LedgerError {
     fn kind(&self) -> &'static str {
         match self {
             LedgerError::Store(e) => e.kind(),
+            LedgerError::Exit(e) => e.kind(),
             LedgerError::Write { .. } => "ledger_write",
             LedgerError::ReadWorkbook { .. } => "roll_unreadable",
             LedgerError::ReadFile { .. } => "roll_unreadable",
@@ -63,6 +68,7 @@ impl UserFacing for LedgerError {
     fn message_zh(&self) -> String {
         match self {
             LedgerError::Store(e) => e.message_zh(),
+            LedgerError::Exit(e) => e.message_zh(),
             LedgerError::Write { path, .. } => format!(
                 "无法写入台帐文件“{}”：请检查文件是否正在 Excel 中打开、文件夹是否可写、磁盘是否已满。",
                 path.display()

@@ -19,5 +19,5 @@ pub use bench::bench_member_ledger;
 pub use error::LedgerError;
 pub use export::{ExportSummary, LedgerKind, export_ledger};
 pub use import::{ImportOutcome, ImportPreview, import_good_rows, preview_roll};
-pub use report_sheet::export_report;
+pub use report_sheet::{ReportSummary, ReportYears, export_report, write_scope_report};
 pub use scope::Scope;

@@ -1,16 +1,22 @@
-//! The figures of `report::stats` as an Excel workbook, one sheet per table.
+//! The figures of `report::stats` (and, when given, the exit readiness of `report::readiness`)
+//! as an Excel workbook, one sheet per table.
 
 use std::path::Path;
 
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
 
 use super::LedgerError;
+use super::Scope;
 use super::columns::{Cell, CellKind};
 use super::sheet::{cell_format, write_cell};
-use crate::report::stats::StatsReport;
+use crate::report::readiness::{Readiness, exit_readiness};
+use crate::report::stats::{StatsReport, stats};
+use crate::store::Store;
 
 struct Table<'a> {
     name: &'a str,
+    /// The year the title names.
+    year: i32,
     headers: &'a [(&'a str, CellKind, f64)],
     rows: Vec<Vec<Cell>>,
 }
@@ -27,11 +33,18 @@ fn text(s: &str) -> Cell {
     Cell::Text(s.to_owned())
 }
 
-/// Writes the report of `unit` (the title) to `out`.
-pub fn export_report(report: &StatsReport, unit: &str, out: &Path) -> Result<(), LedgerError> {
-    let tables = [
+/// Writes the report of `unit` (the title) to `out`; with `readiness`, its sheet too.
+/// Returns how many sheets were written.
+pub fn export_report(
+    report: &StatsReport,
+    readiness: Option<&Readiness>,
+    unit: &str,
+    out: &Path,
+) -> Result<usize, LedgerError> {
+    let mut tables = vec![
         Table {
             name: "按脱贫状态",
+            year: report.year,
             headers: &[
                 ("脱贫状态", CellKind::Text, 20.0),
                 ("户数", CellKind::Int, 10.0),
@@ -45,6 +58,7 @@ pub fn export_report(report: &StatsReport, unit: &str, out: &Path) -> Result<(),
         },
         Table {
             name: "贫困发生率",
+            year: report.year,
             headers: &[
                 ("乡镇", CellKind::Text, 12.0),
                 ("村代码", CellKind::Text, 15.0),
@@ -75,6 +89,7 @@ pub fn export_report(report: &StatsReport, unit: &str, out: &Path) -> Result<(),
         },
         Table {
             name: "帮扶措施",
+            year: report.year,
             headers: &[
                 ("帮扶措施类别", CellKind::Text, 16.0),
                 ("措施数", CellKind::Int, 10.0),
@@ -96,6 +111,7 @@ pub fn export_report(report: &StatsReport, unit: &str, out: &Path) -> Result<(),
         },
         Table {
             name: "走访覆盖",
+            year: report.year,
             headers: &[
                 ("乡镇", CellKind::Text, 12.0),
                 ("村代码", CellKind::Text, 15.0),
@@ -124,13 +140,89 @@ pub fn export_report(report: &StatsReport, unit: &str, out: &Path) -> Result<(),
                 .collect(),
         },
     ];
-    write(&tables, unit, report.year, out).map_err(|source| LedgerError::Write {
+    if let Some(r) = readiness {
+        tables.push(readiness_table(r));
+    }
+    write(&tables, unit, out).map_err(|source| LedgerError::Write {
         path: out.to_path_buf(),
         source,
+    })?;
+    Ok(tables.len())
+}
+
+/// Which years a scope's report workbook counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReportYears {
+    /// Visit coverage counts this year (default: this year).
+    pub visits: Option<i32>,
+    /// Exit readiness against this year's line (default: the latest standard).
+    pub exit: Option<i32>,
+}
+
+/// What a written report workbook holds.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReportSummary {
+    pub unit: String,
+    pub path: String,
+    pub sheets: usize,
+}
+
+/// The figures and exit readiness of a scope, written to `out` as one workbook.
+pub fn write_scope_report(
+    store: &Store,
+    scope: &Scope,
+    years: ReportYears,
+    out: &Path,
+) -> Result<ReportSummary, LedgerError> {
+    let unit = scope.unit_name(store)?;
+    let report = stats(store, scope, years.visits)?;
+    let readiness = exit_readiness(store, scope, years.exit)?;
+    let sheets = export_report(&report, Some(&readiness), &unit, out)?;
+    Ok(ReportSummary {
+        unit,
+        path: out.display().to_string(),
+        sheets,
     })
 }
 
-fn write(tables: &[Table<'_>], unit: &str, year: i32, out: &Path) -> Result<(), XlsxError> {
+/// One row per household evaluated, with the checks it does not meet and why.
+fn readiness_table(r: &Readiness) -> Table<'static> {
+    Table {
+        name: "退出达标",
+        year: r.year,
+        headers: &[
+            ("户编号", CellKind::Text, 18.0),
+            ("户主姓名", CellKind::Text, 10.0),
+            ("村名", CellKind::Text, 12.0),
+            ("脱贫状态", CellKind::Text, 12.0),
+            ("评估年度", CellKind::Int, 10.0),
+            ("是否达标", CellKind::Text, 10.0),
+            ("未达标或待核实项及原因", CellKind::Text, 80.0),
+        ],
+        rows: r
+            .rows
+            .iter()
+            .map(|row| {
+                let why: Vec<String> = row
+                    .shortfalls
+                    .iter()
+                    .map(|s| format!("{}（{}）：{}", s.label, s.status_label, s.reason))
+                    .collect();
+                vec![
+                    text(&row.household_code),
+                    text(&row.head_name),
+                    text(&row.village_name),
+                    text(&row.poverty_status),
+                    num(i64::from(r.year)),
+                    text(if row.meets { "达标" } else { "未达标" }),
+                    Cell::Text(why.join("；")),
+                ]
+            })
+            .collect(),
+    }
+}
+
+fn write(tables: &[Table<'_>], unit: &str, out: &Path) -> Result<(), XlsxError> {
     let mut workbook = Workbook::new();
     let title = Format::new().set_bold().set_font_size(14);
     let header = Format::new()
@@ -142,7 +234,12 @@ fn write(tables: &[Table<'_>], unit: &str, year: i32, out: &Path) -> Result<(), 
     for t in tables {
         let sheet = workbook.add_worksheet();
         sheet.set_name(t.name)?;
-        sheet.write_string_with_format(0, 0, format!("{unit} {}（{year}年）", t.name), &title)?;
+        sheet.write_string_with_format(
+            0,
+            0,
+            format!("{unit} {}（{}年）", t.name, t.year),
+            &title,
+        )?;
         for (i, (h, _, width)) in t.headers.iter().enumerate() {
             sheet.set_column_width(i as u16, *width)?;
             sheet.write_string_with_format(1, i as u16, *h, &header)?;

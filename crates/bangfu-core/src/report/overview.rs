@@ -125,17 +125,10 @@ pub fn overview(store: &Store, not_visited_days: i64) -> Result<Overview, ExitEr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::OpenOptions;
 
     #[test]
     fn the_demo_village_overview_adds_up() {
-        let dir = tempfile::tempdir().unwrap();
-        let options = OpenOptions {
-            identity_dir: Some(dir.path().join("r")),
-            ..Default::default()
-        };
-        let mut store = Store::open(dir.path().join("a.sqlite"), &options).unwrap();
-        crate::demo::write_demo_village(&mut store).unwrap();
+        let (_dir, store) = crate::report::demo_store();
 
         let o = overview(&store, 60).unwrap();
         let listed = query::households(&store, &HouseholdQuery::default()).unwrap();
