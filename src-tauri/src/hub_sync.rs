@@ -153,6 +153,11 @@ impl LinkState {
     }
 }
 
+fn lock(shared: &(Mutex<Shared>, Condvar)) -> MutexGuard<'_, Shared> {
+    // The state is plain values written whole: a panic elsewhere cannot leave it half-set.
+    shared.0.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 #[derive(Debug, Default)]
 struct Shared {
     link: LinkState,
@@ -180,11 +185,12 @@ impl HubSync {
     ) -> HubSync {
         let sync = HubSync::detached();
         let shared = Arc::clone(&sync.shared);
-        std::thread::Builder::new()
+        let spawned = std::thread::Builder::new()
             .name("hub-sync".into())
-            .spawn(move || Worker::new(path, options, timing, shared, notify).run())
-            .map_err(|e| eprintln!("bangfu-desktop: cannot start the hub sync thread: {e}"))
-            .ok();
+            .spawn(move || Worker::new(path, options, timing, shared, notify).run());
+        if let Err(error) = spawned {
+            eprintln!("bangfu-desktop: cannot start the hub sync thread: {error}");
+        }
         sync
     }
 
@@ -196,7 +202,7 @@ impl HubSync {
     }
 
     fn lock(&self) -> MutexGuard<'_, Shared> {
-        self.shared.0.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.shared)
     }
 
     pub fn link(&self) -> LinkState {
@@ -275,21 +281,17 @@ impl Worker {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Shared> {
-        self.shared.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
     fn run(mut self) {
+        let pair = Arc::clone(&self.shared);
         loop {
             {
-                let mut shared = self.lock();
+                let mut shared = lock(&pair);
                 let nap = self
                     .schedule
                     .wait(Instant::now())
                     .min(self.timing.poll);
                 if !shared.asked && !shared.stop && !nap.is_zero() {
-                    shared = self
-                        .shared
+                    shared = pair
                         .1
                         .wait_timeout(shared, nap)
                         .unwrap_or_else(PoisonError::into_inner)
@@ -345,7 +347,7 @@ impl Worker {
         if !self.schedule.is_due(now) {
             return;
         }
-        self.lock().link.syncing = true;
+        lock(&self.shared).link.syncing = true;
         (self.notify)(STATUS_EVENT);
         let outcome = self.client.sync_once(store);
         let now = Instant::now();
@@ -358,7 +360,7 @@ impl Worker {
             }
         }
         let applied = outcome.as_ref().map_or(0, |r| r.applied);
-        self.lock().link.record(&outcome);
+        lock(&self.shared).link.record(&outcome);
         self.waiting = status(store).ok().map(|s| s.ops_waiting);
         (self.notify)(STATUS_EVENT);
         if applied > 0 {
@@ -379,7 +381,7 @@ mod tests {
             first_retry: Duration::from_secs(5),
             max_retry: Duration::from_secs(300),
             poll: Duration::from_millis(50),
-            request_timeout: Duration::from_secs(2),
+            request_timeout: Duration::from_secs(10),
         }
     }
 
@@ -467,7 +469,7 @@ mod tests {
         let events = Arc::new(Mutex::new(Vec::<&'static str>::new()));
         let seen = Arc::clone(&events);
         let notify: Notify = Arc::new(move |e| seen.lock().unwrap().push(e));
-        let sync = HubSync::start(app.path().to_path_buf(), options, timing(), notify);
+        let sync = HubSync::start(app.path().to_path_buf(), options.clone(), timing(), notify);
         wait_until("the sync to start", || sync.link().syncing);
 
         // While the thread waits on the hub, the app writes and reads on its own connection.
@@ -489,5 +491,11 @@ mod tests {
         assert!(events.lock().unwrap().contains(&STATUS_EVENT));
         assert!(!events.lock().unwrap().contains(&DATA_EVENT));
         sync.stop();
+
+        // The sync's second connection did not make the file look copied.
+        let id = app.device().id;
+        drop(app);
+        let again = Store::open(&path, &options).unwrap();
+        assert_eq!((again.device().id, again.identity_change()), (id, None));
     }
 }
