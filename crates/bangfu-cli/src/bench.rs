@@ -103,7 +103,12 @@ fn sample_household(n: usize) -> (Household, Vec<Member>) {
     (household, members)
 }
 
-pub fn run(quick: bool, existing: Option<std::path::PathBuf>, json: bool) -> Result<(), Failure> {
+pub fn run(
+    quick: bool,
+    existing: Option<std::path::PathBuf>,
+    merge_only: bool,
+    json: bool,
+) -> Result<(), Failure> {
     let report = Report { json };
     let dir = std::env::temp_dir().join(format!("bangfu-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -142,6 +147,86 @@ pub fn run(quick: bool, existing: Option<std::path::PathBuf>, json: bool) -> Res
     let county_households = summary.households.max(1);
     let ops = county.op_count()? as f64;
 
+    if !merge_only {
+        other_figures(&report, &mut county, &dir, &summary, quick)?;
+    }
+
+    // Op-log size on disk.
+    let op_bytes: Option<f64> = county
+        .conn()
+        .query_row(
+            "SELECT sum(pgsize) FROM dbstat WHERE name IN ('op', 'head', 'superseded')",
+            [],
+            |r| r.get::<_, Option<f64>>(0),
+        )
+        .ok()
+        .flatten();
+    let file_bytes = std::fs::metadata(&county_path)
+        .map(|m| m.len() as f64)
+        .unwrap_or(0.0);
+    if let Some(b) = op_bytes {
+        report.print("oplog_bytes_per_op", b / ops, "B", None);
+    }
+    report.print("data_file_bytes_per_op", file_bytes / ops, "B", None);
+
+    // Merge of the whole county into an empty store, against a plain bulk insert.
+    let t = Instant::now();
+    let (file, _) = export_changeset(&county, None)?;
+    report.print(
+        "export_whole_county_seconds",
+        t.elapsed().as_secs_f64(),
+        "s",
+        None,
+    );
+    report.print(
+        "changeset_bytes_per_household",
+        file.len() as f64 / county_households as f64,
+        "B",
+        None,
+    );
+    let (_, all_ops) = bangfu_core::sync::changeset::decode(&file)?;
+    let t = Instant::now();
+    bulk_insert_plain(&dir.join("bulk.sqlite"), &all_ops)
+        .map_err(|e| Failure::new("基线写入失败。", e.to_string()))?;
+    let plain_secs = t.elapsed().as_secs_f64();
+    // The import decodes its own ops from the file, one at a time.
+    drop(all_ops);
+    let mut empty = open(&dir.join("merge.sqlite"))?;
+    let t = Instant::now();
+    let imported = import_changeset(&mut empty, &file)?;
+    let merge_secs = t.elapsed().as_secs_f64();
+    let n = imported.applied as f64;
+    report.print(
+        "merge_ops_per_second",
+        n / merge_secs,
+        "ops/s",
+        Some(n / plain_secs),
+    );
+    report.print("merge_seconds", merge_secs, "s", Some(plain_secs));
+    let t = Instant::now();
+    let again = import_changeset(&mut empty, &file)?;
+    let reimport_secs = t.elapsed().as_secs_f64();
+    report.print(
+        "reimport_ops_per_second",
+        again.ops_in_file as f64 / reimport_secs,
+        "ops/s",
+        None,
+    );
+
+    drop(county);
+    drop(empty);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// Search, filing, cards and ledger figures over the county (they write test households to it).
+fn other_figures(
+    report: &Report,
+    county: &mut Store,
+    dir: &Path,
+    summary: &bangfu_core::demo::DemoSummary,
+    quick: bool,
+) -> Result<(), Failure> {
     // Search over the county's people, by name, initials and ID fragment.
     let people: Vec<(String, String)> = county
         .conn()
@@ -169,7 +254,7 @@ pub fn run(quick: bool, existing: Option<std::path::PathBuf>, json: bool) -> Res
             limit: 50,
             ..Default::default()
         };
-        households(&county, &q)?;
+        households(county, &q)?;
         ours.push(t.elapsed().as_secs_f64() * 1000.0);
         let t = Instant::now();
         let like = format!("%{text}%");
@@ -237,13 +322,13 @@ pub fn run(quick: bool, existing: Option<std::path::PathBuf>, json: bool) -> Res
     );
 
     // 500 help-contact cards to one PDF.
-    let (card_secs, card_bytes) = bangfu_core::cards::bench_cards(&county)?;
+    let (card_secs, card_bytes) = bangfu_core::cards::bench_cards(county)?;
     report.print("cards_500_to_pdf_seconds", card_secs, "s", None);
     report.print("card_pdf_bytes_per_card", card_bytes, "B", None);
 
     // The 家庭成员台帐 against rust_xlsxwriter writing the same cells alone.
     let (ledger_secs, plain_xlsx_secs) =
-        bangfu_core::ledger::bench_member_ledger(&county, &dir.join("members.xlsx"))?;
+        bangfu_core::ledger::bench_member_ledger(county, &dir.join("members.xlsx"))?;
     report.print(
         "member_ledger_xlsx_seconds",
         ledger_secs,
@@ -251,68 +336,5 @@ pub fn run(quick: bool, existing: Option<std::path::PathBuf>, json: bool) -> Res
         Some(plain_xlsx_secs),
     );
 
-    // Op-log size on disk.
-    let op_bytes: Option<f64> = county
-        .conn()
-        .query_row(
-            "SELECT sum(pgsize) FROM dbstat WHERE name IN ('op', 'head', 'superseded')",
-            [],
-            |r| r.get::<_, Option<f64>>(0),
-        )
-        .ok()
-        .flatten();
-    let file_bytes = std::fs::metadata(&county_path)
-        .map(|m| m.len() as f64)
-        .unwrap_or(0.0);
-    if let Some(b) = op_bytes {
-        report.print("oplog_bytes_per_op", b / ops, "B", None);
-    }
-    report.print("data_file_bytes_per_op", file_bytes / ops, "B", None);
-
-    // Merge of the whole county into an empty store, against a plain bulk insert.
-    let t = Instant::now();
-    let (file, _) = export_changeset(&county, None)?;
-    report.print(
-        "export_whole_county_seconds",
-        t.elapsed().as_secs_f64(),
-        "s",
-        None,
-    );
-    report.print(
-        "changeset_bytes_per_household",
-        file.len() as f64 / county_households as f64,
-        "B",
-        None,
-    );
-    let (_, all_ops) = bangfu_core::sync::changeset::decode(&file)?;
-    let t = Instant::now();
-    bulk_insert_plain(&dir.join("bulk.sqlite"), &all_ops)
-        .map_err(|e| Failure::new("基线写入失败。", e.to_string()))?;
-    let plain_secs = t.elapsed().as_secs_f64();
-    let mut empty = open(&dir.join("merge.sqlite"))?;
-    let t = Instant::now();
-    let imported = import_changeset(&mut empty, &file)?;
-    let merge_secs = t.elapsed().as_secs_f64();
-    let n = imported.applied as f64;
-    report.print(
-        "merge_ops_per_second",
-        n / merge_secs,
-        "ops/s",
-        Some(n / plain_secs),
-    );
-    report.print("merge_seconds", merge_secs, "s", Some(plain_secs));
-    let t = Instant::now();
-    let again = import_changeset(&mut empty, &file)?;
-    let reimport_secs = t.elapsed().as_secs_f64();
-    report.print(
-        "reimport_ops_per_second",
-        again.ops_in_file as f64 / reimport_secs,
-        "ops/s",
-        None,
-    );
-
-    drop(county);
-    drop(empty);
-    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

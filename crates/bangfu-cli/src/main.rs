@@ -139,6 +139,9 @@ enum Command {
         /// 用已有的模拟县数据文件，不再生成（测试会在其中写入少量测试户）
         #[arg(long)]
         county: Option<PathBuf>,
+        /// 只测合并与重复导入（用已有的县数据文件时不写入它）
+        #[arg(long)]
+        merge_only: bool,
         #[arg(long)]
         json: bool,
     },
@@ -293,8 +296,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Bench {
             quick,
             county,
+            merge_only,
             json,
-        } => bench::run(quick, county, json)?,
+        } => bench::run(quick, county, merge_only, json)?,
         Command::Ledger { action } => ledger::run(action)?,
         Command::Report(args) => ledger::report(args)?,
     }

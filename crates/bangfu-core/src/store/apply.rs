@@ -43,12 +43,59 @@ struct Head {
     seen: Vec<(i64, i64)>,
 }
 
+/// The current heads of one field of a row.
+#[derive(Debug)]
+struct FieldHeads {
+    field: i64,
+    heads: Vec<Head>,
+    /// Changed since the row was loaded: to materialize again.
+    touched: bool,
+}
+
 #[derive(Debug)]
 struct RowState {
     table: i64,
     existed: bool,
-    heads: HashMap<i64, Vec<Head>>,
-    touched: BTreeSet<i64>,
+    fields: Vec<FieldHeads>,
+    /// The heads the `head` table holds for this row, (field, origin, seq), sorted; the table
+    /// is brought up to `fields` when the row is flushed.
+    stored: Vec<(i64, i64, i64)>,
+}
+
+impl RowState {
+    fn new(table: i64) -> Self {
+        RowState {
+            table,
+            existed: false,
+            fields: Vec::new(),
+            stored: Vec::new(),
+        }
+    }
+
+    fn heads(&self, field: i64) -> Option<&[Head]> {
+        self.fields
+            .iter()
+            .find(|f| f.field == field)
+            .map(|f| f.heads.as_slice())
+    }
+
+    /// The heads of a field, marked touched.
+    fn touch(&mut self, field: i64) -> &mut Vec<Head> {
+        let pos = match self.fields.iter().position(|f| f.field == field) {
+            Some(pos) => pos,
+            None => {
+                self.fields.push(FieldHeads {
+                    field,
+                    heads: Vec::new(),
+                    touched: false,
+                });
+                self.fields.len() - 1
+            }
+        };
+        let f = &mut self.fields[pos];
+        f.touched = true;
+        &mut f.heads
+    }
 }
 
 /// The head whose value is shown: greatest (HLC, origin device id).
@@ -57,6 +104,21 @@ fn winner(heads: &[Head]) -> Option<&Head> {
         .iter()
         .max_by(|a, b| (a.hlc, a.origin_id).cmp(&(b.hlc, b.origin_id)))
 }
+
+/// Where a field number lands in its materialized table.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    Deleted,
+    /// Index into the table's field catalog.
+    Column(usize),
+    /// A field this version does not know: it stays in the op log and the heads; a later
+    /// version materializes it after its migration adds the column.
+    Unknown,
+}
+
+/// How many flushed row ids a merge into an empty store remembers (about 40 bytes each) to
+/// skip looking up rows it has not met yet.
+const MAX_FLUSHED_ROWS_KEPT: usize = 4_000_000;
 
 pub(crate) struct Applier<'a> {
     conn: &'a Connection,
@@ -69,6 +131,14 @@ pub(crate) struct Applier<'a> {
     stats: ApplyStats,
     /// Whether `superseded` may hold ops named before they arrived.
     pending: bool,
+    /// Whether the `head` table held nothing when this apply began: then a row not yet flushed
+    /// by this apply has no stored heads, and loading it is skipped.
+    started_empty: bool,
+    /// Rows this apply has flushed, while `started_empty` holds (their heads are stored now).
+    flushed: HashSet<Uuid>,
+    slots: HashMap<i64, Slot>,
+    /// Per table code, the insert of a whole new row.
+    insert_sql: HashMap<i64, String>,
 }
 
 impl<'a> Applier<'a> {
@@ -87,6 +157,8 @@ impl<'a> Applier<'a> {
         {
             *clock = HlcClock::starting_at(stored);
         }
+        let started_empty =
+            conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM head)", [], |r| r.get(0))?;
         Ok(Applier {
             conn,
             dict,
@@ -97,22 +169,44 @@ impl<'a> Applier<'a> {
             vv: HashMap::new(),
             stats: ApplyStats::default(),
             pending,
+            started_empty,
+            flushed: HashSet::new(),
+            slots: HashMap::new(),
+            insert_sql: HashMap::new(),
         })
     }
 
+    fn local_ids(&mut self, ids: &[crate::sync::OpId]) -> rusqlite::Result<Vec<(i64, i64)>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for p in ids {
+            out.push((self.dict.device_idx(self.conn, p.origin)?, p.seq));
+        }
+        Ok(out)
+    }
+
+    /// The state of a row, loaded from its stored heads when first touched.
+    fn row_state(&mut self, row: Uuid, table: i64) -> rusqlite::Result<&mut RowState> {
+        match self.rows.entry(row) {
+            Entry::Occupied(e) => Ok(e.into_mut()),
+            Entry::Vacant(e) => {
+                let state = if self.started_empty && !self.flushed.contains(&row) {
+                    RowState::new(table)
+                } else {
+                    load_row(self.conn, self.dict, row, table)?
+                };
+                self.order.push(row);
+                Ok(e.insert(state))
+            }
+        }
+    }
+
     /// Adds one op. Returns false when this copy already held it.
-    pub fn apply(&mut self, op: &Op) -> rusqlite::Result<bool> {
+    pub fn apply(&mut self, op: Op) -> rusqlite::Result<bool> {
         let conn = self.conn;
         let origin = self.dict.device_idx(conn, op.id.origin)?;
         let field = self.dict.field_idx(conn, op.table, &op.field)?;
-        let mut preds = Vec::with_capacity(op.preds.len());
-        for p in &op.preds {
-            preds.push((self.dict.device_idx(conn, p.origin)?, p.seq));
-        }
-        let mut seen = Vec::with_capacity(op.seen.len());
-        for p in &op.seen {
-            seen.push((self.dict.device_idx(conn, p.origin)?, p.seq));
-        }
+        let preds = self.local_ids(&op.preds)?;
+        let seen = self.local_ids(&op.seen)?;
         let inserted = conn
             .prepare_cached(
                 "INSERT OR IGNORE INTO op (origin, seq, hlc, tbl, row, field, val, preds, seen)
@@ -134,26 +228,15 @@ impl<'a> Applier<'a> {
             return Ok(false);
         }
 
-        let row_bytes = op.row.as_bytes().as_slice();
-        let state = match self.rows.entry(op.row) {
-            Entry::Occupied(e) => e.into_mut(),
-            Entry::Vacant(e) => {
-                let state = load_row(conn, self.dict, op.row, op.table)?;
-                self.order.push(op.row);
-                e.insert(state)
-            }
-        };
-        let heads = state.heads.entry(field).or_default();
+        let mut pending = self.pending;
+        let heads = self.row_state(op.row, op.table)?.touch(field);
         for &(p_origin, p_seq) in &preds {
             if let Some(pos) = heads
                 .iter()
                 .position(|h| h.origin == p_origin && h.seq == p_seq)
             {
+                // The `head` table follows when the row is flushed.
                 heads.swap_remove(pos);
-                conn.prepare_cached(
-                    "DELETE FROM head WHERE row = ?1 AND field = ?2 AND origin = ?3 AND seq = ?4",
-                )?
-                .execute(params![row_bytes, field, p_origin, p_seq])?;
                 continue;
             }
             let present: bool = conn
@@ -165,31 +248,27 @@ impl<'a> Applier<'a> {
                     "INSERT OR IGNORE INTO superseded (origin, seq) VALUES (?1, ?2)",
                 )?
                 .execute([p_origin, p_seq])?;
-                self.pending = true;
+                pending = true;
             }
         }
         // Only an op some earlier op named before it arrived can be pending; in the usual
         // causal order there are none and the lookup is skipped.
-        let superseded = self.pending
+        let superseded = pending
             && conn
                 .prepare_cached("DELETE FROM superseded WHERE origin = ?1 AND seq = ?2")?
                 .execute([origin, op.id.seq])?
                 > 0;
         if !superseded {
-            conn.prepare_cached(
-                "INSERT INTO head (row, field, origin, seq) VALUES (?1, ?2, ?3, ?4)",
-            )?
-            .execute(params![row_bytes, field, origin, op.id.seq])?;
             heads.push(Head {
                 origin,
                 seq: op.id.seq,
                 hlc: op.hlc,
                 origin_id: op.id.origin,
-                value: op.value.clone(),
+                value: op.value,
                 seen,
             });
         }
-        state.touched.insert(field);
+        self.pending = pending;
 
         if !self.clock.observe(op.hlc, self.wall_ms) {
             self.stats.future_clock += 1;
@@ -203,17 +282,9 @@ impl<'a> Applier<'a> {
     /// Marks every field of a row for materializing again from its heads, as after an upgrade
     /// taught this version fields an older one kept only in the op log.
     pub fn touch_row(&mut self, row: Uuid, table: i64) -> rusqlite::Result<()> {
-        let conn = self.conn;
-        let state = match self.rows.entry(row) {
-            Entry::Occupied(e) => e.into_mut(),
-            Entry::Vacant(e) => {
-                let state = load_row(conn, self.dict, row, table)?;
-                self.order.push(row);
-                e.insert(state)
-            }
-        };
-        let fields: Vec<i64> = state.heads.keys().copied().collect();
-        state.touched.extend(fields);
+        for f in &mut self.row_state(row, table)?.fields {
+            f.touched = true;
+        }
         Ok(())
     }
 
@@ -232,86 +303,229 @@ impl<'a> Applier<'a> {
         self.rows.len()
     }
 
+    fn slot(&mut self, table: Table, field: i64) -> rusqlite::Result<Slot> {
+        if let Some(&slot) = self.slots.get(&field) {
+            return Ok(slot);
+        }
+        let (_, name) = self.dict.field_name(self.conn, field)?;
+        let slot = if name == DELETED_FIELD {
+            Slot::Deleted
+        } else {
+            match table.fields().iter().position(|f| f.name == name) {
+                Some(i) => Slot::Column(i),
+                None => Slot::Unknown,
+            }
+        };
+        self.slots.insert(field, slot);
+        Ok(slot)
+    }
+
     /// Materializes the rows touched so far and forgets their state, inside the open
     /// transaction: a county-sized merge would otherwise hold every row's heads in memory.
-    /// A row touched again later is loaded again from the heads already written.
+    /// A row touched again later is loaded again from the heads written here.
     pub fn flush(&mut self) -> rusqlite::Result<()> {
         let conn = self.conn;
         let mut dirty_households: BTreeSet<Uuid> = BTreeSet::new();
+        let mut added: Vec<(Uuid, i64, i64, i64)> = Vec::new();
+        let mut removed: Vec<(Uuid, i64, i64, i64)> = Vec::new();
         let order = std::mem::take(&mut self.order);
         for row in order {
             let Some(state) = self.rows.remove(&row) else {
                 continue;
             };
-            let deleted_idx = self.dict.field_idx(conn, state.table, DELETED_FIELD)?;
-            if let Some(table) = Table::from_code(state.table) {
-                let mut cols: Vec<(&'static str, FieldValue)> = Vec::new();
-                for &field in &state.touched {
-                    let (_, name) = self.dict.field_name(conn, field)?;
-                    let value = state
-                        .heads
-                        .get(&field)
-                        .and_then(|h| winner(h))
-                        .map(|h| &h.value);
-                    if field == deleted_idx {
-                        let deleted = matches!(value, Some(FieldValue::Int(1)));
-                        cols.push((DELETED_FIELD, FieldValue::Int(i64::from(deleted))));
-                    } else if let Some(spec) = table.field(&name) {
-                        let value = value.cloned().unwrap_or_default();
-                        cols.push((
-                            spec.name,
-                            if fits(spec.kind, &value) {
-                                value
-                            } else {
-                                FieldValue::Null
-                            },
-                        ));
+            for f in &state.fields {
+                for h in &f.heads {
+                    let key = (f.field, h.origin, h.seq);
+                    if state.stored.binary_search(&key).is_err() {
+                        added.push((row, key.0, key.1, key.2));
                     }
-                    // A field this version does not know stays in the op log and the heads; a
-                    // later version materializes it after its migration adds the column.
                 }
+            }
+            for &(field, origin, seq) in &state.stored {
+                let kept = state
+                    .heads(field)
+                    .is_some_and(|hs| hs.iter().any(|h| h.origin == origin && h.seq == seq));
+                if !kept {
+                    removed.push((row, field, origin, seq));
+                }
+            }
+            if self.started_empty {
+                // Bounded: past this many rows, rows are looked up in the head table again.
+                if self.flushed.len() >= MAX_FLUSHED_ROWS_KEPT {
+                    self.started_empty = false;
+                    self.flushed = HashSet::new();
+                } else {
+                    self.flushed.insert(row);
+                }
+            }
+            if let Some(table) = Table::from_code(state.table) {
                 let label = table.label();
                 if state.existed {
                     *self.stats.changed_rows.entry(label).or_default() += 1;
+                    self.materialize_changed(table, row, &state, &mut dirty_households)?;
                 } else {
                     *self.stats.new_rows.entry(label).or_default() += 1;
-                }
-                // A row new to this copy has no earlier household; the new one is in `cols`.
-                let before = if state.existed {
-                    household_of(conn, table, row)?
-                } else {
-                    None
-                };
-                let is_member = table == Table::Member;
-                let reindex = is_member
-                    && cols
-                        .iter()
-                        .any(|(n, _)| matches!(*n, "name" | "id_number" | DELETED_FIELD));
-                if is_member && let Some((_, name)) = cols.iter().find(|(n, _)| *n == "name") {
-                    let name = match name {
-                        FieldValue::Text(t) => t.as_str(),
-                        _ => "",
-                    };
-                    cols.push(("initials", FieldValue::Text(name_initials(name))));
-                }
-                if !cols.is_empty() {
-                    upsert(conn, table, row, &cols)?;
-                }
-                let after = match cols.iter().find(|(n, _)| *n == "household_id") {
-                    Some((_, FieldValue::Bytes(b))) => Uuid::from_slice(b).ok(),
-                    Some(_) => None,
-                    None if table == Table::Household => Some(row),
-                    None => before,
-                };
-                dirty_households.extend(before.into_iter().chain(after));
-                if reindex {
-                    index_member(conn, row, state.existed)?;
+                    self.materialize_new(table, row, &state, &mut dirty_households)?;
                 }
             }
+            let deleted_idx = self.dict.field_idx(conn, state.table, DELETED_FIELD)?;
             self.update_review(&state, row, deleted_idx)?;
+        }
+        for (row, field, origin, seq) in removed {
+            conn.prepare_cached(
+                "DELETE FROM head WHERE row = ?1 AND field = ?2 AND origin = ?3 AND seq = ?4",
+            )?
+            .execute(params![row.as_bytes().as_slice(), field, origin, seq])?;
+        }
+        // In key order, so the head table's pages are written once each.
+        added.sort_unstable();
+        for (row, field, origin, seq) in added {
+            conn.prepare_cached(
+                "INSERT INTO head (row, field, origin, seq) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![row.as_bytes().as_slice(), field, origin, seq])?;
         }
         for household in dirty_households {
             refresh_household_summary(conn, household)?;
+        }
+        Ok(())
+    }
+
+    /// A row new to this copy: one insert of every column, then its search entry.
+    fn materialize_new(
+        &mut self,
+        table: Table,
+        row: Uuid,
+        state: &RowState,
+        dirty_households: &mut BTreeSet<Uuid>,
+    ) -> rusqlite::Result<()> {
+        let specs = table.fields();
+        let mut values: Vec<Option<&FieldValue>> = vec![None; specs.len()];
+        let mut deleted = false;
+        let mut any = false;
+        for f in &state.fields {
+            let value = winner(&f.heads).map(|h| &h.value);
+            match self.slot(table, f.field)? {
+                Slot::Deleted => {
+                    deleted = matches!(value, Some(FieldValue::Int(1)));
+                    any = true;
+                }
+                Slot::Column(i) => {
+                    values[i] = value.filter(|v| fits(specs[i].kind, v));
+                    any = true;
+                }
+                Slot::Unknown => {}
+            }
+        }
+        if !any {
+            return Ok(());
+        }
+        let text = |name: &str| match specs.iter().position(|f| f.name == name) {
+            Some(i) => match values[i] {
+                Some(FieldValue::Text(t)) => t.as_str(),
+                _ => "",
+            },
+            None => "",
+        };
+        let initials = (table == Table::Member).then(|| name_initials(text("name")));
+        let id = row.as_bytes().as_slice();
+        let deleted_sql = i64::from(deleted);
+        let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(specs.len() + 3);
+        params.push(&id);
+        params.push(&deleted_sql);
+        for v in &values {
+            match v {
+                Some(v) => params.push(*v),
+                None => params.push(&rusqlite::types::Null),
+            }
+        }
+        if let Some(initials) = &initials {
+            params.push(initials);
+        }
+        let sql = self
+            .insert_sql
+            .entry(table.code())
+            .or_insert_with(|| insert_sql(table));
+        let inserted = self.conn.prepare_cached(sql)?.execute(params.as_slice())?;
+        if inserted == 0 {
+            // Materialized before with no head left to show (a file whose ops name each
+            // other): update it like a row this copy held.
+            return self.materialize_changed(table, row, state, dirty_households);
+        }
+        if let Some(initials) = &initials {
+            let rowid = self.conn.last_insert_rowid();
+            let entry = (!deleted).then(|| (text("name"), initials.as_str(), text("id_number")));
+            write_person_index(self.conn, rowid, entry, false)?;
+        }
+        let household = match specs.iter().position(|f| f.name == "household_id") {
+            Some(i) => match values[i] {
+                Some(FieldValue::Bytes(b)) => Uuid::from_slice(b).ok(),
+                _ => None,
+            },
+            None if table == Table::Household => Some(row),
+            None => None,
+        };
+        dirty_households.extend(household);
+        Ok(())
+    }
+
+    /// A row this copy held: its touched columns are updated, then its search entry.
+    fn materialize_changed(
+        &mut self,
+        table: Table,
+        row: Uuid,
+        state: &RowState,
+        dirty_households: &mut BTreeSet<Uuid>,
+    ) -> rusqlite::Result<()> {
+        let conn = self.conn;
+        let mut cols: Vec<(&'static str, FieldValue)> = Vec::new();
+        for f in state.fields.iter().filter(|f| f.touched) {
+            let value = winner(&f.heads).map(|h| &h.value);
+            match self.slot(table, f.field)? {
+                Slot::Deleted => {
+                    let deleted = matches!(value, Some(FieldValue::Int(1)));
+                    cols.push((DELETED_FIELD, FieldValue::Int(i64::from(deleted))));
+                }
+                Slot::Column(i) => {
+                    let spec = &table.fields()[i];
+                    let value = value.cloned().unwrap_or_default();
+                    cols.push((
+                        spec.name,
+                        if fits(spec.kind, &value) {
+                            value
+                        } else {
+                            FieldValue::Null
+                        },
+                    ));
+                }
+                Slot::Unknown => {}
+            }
+        }
+        let before = household_of(conn, table, row)?;
+        let is_member = table == Table::Member;
+        let reindex = is_member
+            && cols
+                .iter()
+                .any(|(n, _)| matches!(*n, "name" | "id_number" | DELETED_FIELD));
+        if is_member && let Some((_, name)) = cols.iter().find(|(n, _)| *n == "name") {
+            let name = match name {
+                FieldValue::Text(t) => t.as_str(),
+                _ => "",
+            };
+            cols.push(("initials", FieldValue::Text(name_initials(name))));
+        }
+        if !cols.is_empty() {
+            upsert(conn, table, row, &cols)?;
+        }
+        let after = match cols.iter().find(|(n, _)| *n == "household_id") {
+            Some((_, FieldValue::Bytes(b))) => Uuid::from_slice(b).ok(),
+            Some(_) => None,
+            None if table == Table::Household => Some(row),
+            None => before,
+        };
+        dirty_households.extend(before.into_iter().chain(after));
+        if reindex {
+            index_member(conn, row)?;
         }
         Ok(())
     }
@@ -329,8 +543,8 @@ impl<'a> Applier<'a> {
             && conn
                 .prepare_cached("SELECT EXISTS (SELECT 1 FROM review_item WHERE row = ?1)")?
                 .query_row([row_bytes], |r| r.get::<_, bool>(0))?;
-        for &field in &state.touched {
-            let count = state.heads.get(&field).map_or(0, Vec::len);
+        for f in state.fields.iter().filter(|f| f.touched) {
+            let count = f.heads.len();
             if count <= 1 && !may_have_items {
                 continue;
             }
@@ -338,18 +552,18 @@ impl<'a> Applier<'a> {
                 conn.prepare_cached(
                     "INSERT OR IGNORE INTO review_item (row, field, kind, tbl) VALUES (?1, ?2, 1, ?3)",
                 )?
-                .execute(params![row_bytes, field, state.table])?;
+                .execute(params![row_bytes, f.field, state.table])?;
                 self.stats.open_review_items += 1;
             } else {
                 conn.prepare_cached(
                     "DELETE FROM review_item WHERE row = ?1 AND field = ?2 AND kind = 1",
                 )?
-                .execute(params![row_bytes, field])?;
+                .execute(params![row_bytes, f.field])?;
             }
         }
         // A deleted row with a field head its deleter did not see: an edit concurrent with the
         // delete. It goes to review instead of disappearing with the row.
-        let Some(delete_heads) = state.heads.get(&deleted_idx) else {
+        let Some(delete_heads) = state.heads(deleted_idx) else {
             return Ok(());
         };
         let deleted = matches!(
@@ -362,10 +576,10 @@ impl<'a> Applier<'a> {
                 .flat_map(|h| h.seen.iter().copied())
                 .collect();
             state
-                .heads
+                .fields
                 .iter()
-                .filter(|(f, _)| **f != deleted_idx)
-                .flat_map(|(_, hs)| hs)
+                .filter(|f| f.field != deleted_idx)
+                .flat_map(|f| &f.heads)
                 .any(|h| !seen.contains(&(h.origin, h.seq)))
         };
         if unseen_edit {
@@ -397,7 +611,6 @@ fn load_row(
          WHERE h.row = ?1",
     )?;
     let mut rows = stmt.query([row.as_bytes().as_slice()])?;
-    let mut heads: HashMap<i64, Vec<Head>> = HashMap::new();
     let mut loaded = Vec::new();
     while let Some(r) = rows.next()? {
         let seen: Option<Vec<u8>> = r.get(5)?;
@@ -410,10 +623,23 @@ fn load_row(
             seen.and_then(|b| decode_local_ids(&b)).unwrap_or_default(),
         ));
     }
-    let existed = !loaded.is_empty();
+    let mut state = RowState::new(table);
+    state.existed = !loaded.is_empty();
     for (field, origin, seq, hlc, value, seen) in loaded {
         let origin_id = dict.device_id(conn, origin)?;
-        heads.entry(field).or_default().push(Head {
+        state.stored.push((field, origin, seq));
+        let pos = match state.fields.iter().position(|f| f.field == field) {
+            Some(pos) => pos,
+            None => {
+                state.fields.push(FieldHeads {
+                    field,
+                    heads: Vec::new(),
+                    touched: false,
+                });
+                state.fields.len() - 1
+            }
+        };
+        state.fields[pos].heads.push(Head {
             origin,
             seq,
             hlc,
@@ -422,12 +648,26 @@ fn load_row(
             seen,
         });
     }
-    Ok(RowState {
-        table,
-        existed,
-        heads,
-        touched: BTreeSet::new(),
-    })
+    state.stored.sort_unstable();
+    Ok(state)
+}
+
+/// The insert of a whole new row of a table: id, deleted, every catalog field in order, and
+/// for members the local pinyin initials.
+fn insert_sql(table: Table) -> String {
+    // Identifiers come from the static field catalog, never from input.
+    let mut names: Vec<&str> = vec!["id", DELETED_FIELD];
+    names.extend(table.fields().iter().map(|f| f.name));
+    if table == Table::Member {
+        names.push("initials");
+    }
+    let placeholders: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
+    format!(
+        "INSERT OR IGNORE INTO {t} ({cols}) VALUES ({ph})",
+        t = table.sql_name(),
+        cols = names.join(", "),
+        ph = placeholders.join(", "),
+    )
 }
 
 /// Whether a value may be materialized into a column of this kind.
@@ -496,8 +736,8 @@ pub fn name_initials(name: &str) -> String {
         .collect()
 }
 
-/// Keeps the member's trigram search entry current (initials were written with the row).
-fn index_member(conn: &Connection, row: Uuid, existed: bool) -> rusqlite::Result<()> {
+/// Keeps a changed member's search entry current (initials were written with the row).
+fn index_member(conn: &Connection, row: Uuid) -> rusqlite::Result<()> {
     let found: Option<(i64, Option<String>, Option<String>, i64)> = conn
         .prepare_cached("SELECT rowid, name, id_number, deleted FROM member WHERE id = ?1")?
         .query_row([row.as_bytes().as_slice()], |r| {
@@ -509,12 +749,25 @@ fn index_member(conn: &Connection, row: Uuid, existed: bool) -> rusqlite::Result
     };
     let name = name.unwrap_or_default();
     let initials = name_initials(&name);
-    if existed {
+    let id_number = id_number.unwrap_or_default();
+    let entry = (deleted == 0).then_some((name.as_str(), initials.as_str(), id_number.as_str()));
+    write_person_index(conn, rowid, entry, true)
+}
+
+/// Writes one member's trigram search entry: (name, pinyin initials, ID number), or none for
+/// a deleted member. `replace` drops the entry the member had before.
+fn write_person_index(
+    conn: &Connection,
+    rowid: i64,
+    entry: Option<(&str, &str, &str)>,
+    replace: bool,
+) -> rusqlite::Result<()> {
+    if replace {
         conn.prepare_cached("DELETE FROM person_fts WHERE rowid = ?1")?
             .execute([rowid])?;
     }
-    if deleted == 0 {
-        let text = format!("{name} {initials} {}", id_number.unwrap_or_default());
+    if let Some((name, initials, id_number)) = entry {
+        let text = format!("{name} {initials} {id_number}");
         conn.prepare_cached("INSERT INTO person_fts (rowid, text) VALUES (?1, ?2)")?
             .execute(params![rowid, text])?;
     }
@@ -598,6 +851,22 @@ impl Applier<'_> {
     ) -> rusqlite::Result<Vec<HeadView>> {
         let conn = self.conn;
         let field = self.dict.field_idx(conn, table, field)?;
+        // A row touched earlier in this transaction: its heads are in memory, not yet stored.
+        if let Some(state) = self.rows.get(&row) {
+            return Ok(state
+                .heads(field)
+                .unwrap_or_default()
+                .iter()
+                .map(|h| HeadView {
+                    id: crate::sync::OpId {
+                        origin: h.origin_id,
+                        seq: h.seq,
+                    },
+                    hlc: h.hlc,
+                    value: h.value.clone(),
+                })
+                .collect());
+        }
         let mut stmt = conn.prepare_cached(
             "SELECT h.origin, h.seq, o.hlc, o.val FROM head h
              JOIN op o ON o.origin = h.origin AND o.seq = h.seq
@@ -635,12 +904,20 @@ impl Applier<'_> {
     /// Every current head of a row: (field name, op id), for a delete's `seen` list.
     pub fn row_heads(&mut self, row: Uuid) -> rusqlite::Result<Vec<(String, crate::sync::OpId)>> {
         let conn = self.conn;
-        let raw: Vec<(i64, i64, i64)> = conn
-            .prepare_cached("SELECT field, origin, seq FROM head WHERE row = ?1")?
-            .query_map([row.as_bytes().as_slice()], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?
-            .collect::<Result<_, _>>()?;
+        let raw: Vec<(i64, i64, i64)> = match self.rows.get(&row) {
+            // A row touched earlier in this transaction: its heads are in memory.
+            Some(state) => state
+                .fields
+                .iter()
+                .flat_map(|f| f.heads.iter().map(|h| (f.field, h.origin, h.seq)))
+                .collect(),
+            None => conn
+                .prepare_cached("SELECT field, origin, seq FROM head WHERE row = ?1")?
+                .query_map([row.as_bytes().as_slice()], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?
+                .collect::<Result<_, _>>()?,
+        };
         let mut out = Vec::with_capacity(raw.len());
         for (field, origin, seq) in raw {
             let (_, name) = self.dict.field_name(conn, field)?;

@@ -140,7 +140,7 @@ impl Store {
                 preds,
                 seen,
             };
-            applier.apply(&op).map(|_| ())
+            applier.apply(op).map(|_| ())
         };
         for change in changes {
             match change {
@@ -316,7 +316,7 @@ impl Store {
         let mut applier =
             Applier::new(&tx, &mut self.dict, &mut clock, wall).map_err(StoreError::from)?;
         for op in ops {
-            applier.apply(&op?).map_err(StoreError::from)?;
+            applier.apply(op?).map_err(StoreError::from)?;
             if applier.pending_rows() >= self.merge_rows_in_memory {
                 applier.flush().map_err(StoreError::from)?;
             }
