@@ -69,6 +69,9 @@ pub(crate) struct Applier<'a> {
     stats: ApplyStats,
     /// Whether `superseded` may hold ops named before they arrived.
     pending: bool,
+    /// Whether rows written keep their search entries current (a rebuild writes them all at
+    /// the end instead, see [`rebuild_search_indexes`]).
+    search_index: bool,
 }
 
 impl<'a> Applier<'a> {
@@ -90,6 +93,7 @@ impl<'a> Applier<'a> {
             vv: HashMap::new(),
             stats: ApplyStats::default(),
             pending,
+            search_index: true,
         })
     }
 
@@ -191,6 +195,13 @@ impl<'a> Applier<'a> {
         *top = (*top).max(op.id.seq);
         self.stats.applied += 1;
         Ok(true)
+    }
+
+    /// Leaves the search indexes alone: a rebuild of every row fills them once at the end
+    /// with [`rebuild_search_indexes`] (one entry deleted and written again per person made
+    /// the full-text index merge its segments over and over).
+    pub fn defer_search_index(&mut self) {
+        self.search_index = false;
     }
 
     /// Marks every field of a row for materializing again from its heads, as after an upgrade
@@ -297,8 +308,14 @@ impl<'a> Applier<'a> {
                     None => before,
                 };
                 dirty_households.extend(before.into_iter().chain(after));
-                if reindex {
+                if reindex && self.search_index {
                     index_member(conn, row, state.existed)?;
+                }
+                if self.search_index
+                    && table == Table::Household
+                    && cols.iter().any(|(n, _)| matches!(*n, "code" | DELETED_FIELD))
+                {
+                    index_household(conn, row, state.existed)?;
                 }
             }
             self.update_review(&state, row, deleted_idx)?;
@@ -501,15 +518,62 @@ fn index_member(conn: &Connection, row: Uuid, existed: bool) -> rusqlite::Result
         return Ok(());
     };
     let name = name.unwrap_or_default();
-    let initials = name_initials(&name);
     if existed {
         conn.prepare_cached("DELETE FROM person_fts WHERE rowid = ?1")?
             .execute([rowid])?;
     }
     if deleted == 0 {
-        let text = format!("{name} {initials} {}", id_number.unwrap_or_default());
+        let text = person_text(&name, &id_number.unwrap_or_default());
         conn.prepare_cached("INSERT INTO person_fts (rowid, text) VALUES (?1, ?2)")?
             .execute(params![rowid, text])?;
+    }
+    Ok(())
+}
+
+/// What the trigram index holds of a person: name, pinyin initials, ID number.
+fn person_text(name: &str, id_number: &str) -> String {
+    format!("{name} {} {id_number}", name_initials(name))
+}
+
+/// Writes both search indexes afresh from the materialized tables, for a rebuild of every row.
+pub(crate) fn rebuild_search_indexes(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "INSERT INTO person_fts (person_fts) VALUES ('delete-all');
+         INSERT INTO household_fts (household_fts) VALUES ('delete-all');
+         INSERT INTO household_fts (rowid, code)
+             SELECT rowid, code FROM household WHERE deleted = 0 AND coalesce(code, '') <> '';",
+    )?;
+    let mut people = conn.prepare(
+        "SELECT rowid, coalesce(name, ''), coalesce(id_number, '') FROM member WHERE deleted = 0",
+    )?;
+    let mut insert = conn.prepare_cached("INSERT INTO person_fts (rowid, text) VALUES (?1, ?2)")?;
+    let mut rows = people.query([])?;
+    while let Some(r) = rows.next()? {
+        let (rowid, name, id_number): (i64, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+        insert.execute(params![rowid, person_text(&name, &id_number)])?;
+    }
+    Ok(())
+}
+
+/// Keeps the household's code in the trigram index a digit search reads.
+fn index_household(conn: &Connection, row: Uuid, existed: bool) -> rusqlite::Result<()> {
+    let found: Option<(i64, Option<String>, i64)> = conn
+        .prepare_cached("SELECT rowid, code, deleted FROM household WHERE id = ?1")?
+        .query_row([row.as_bytes().as_slice()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?;
+    let Some((rowid, code, deleted)) = found else {
+        return Ok(());
+    };
+    if existed {
+        conn.prepare_cached("DELETE FROM household_fts WHERE rowid = ?1")?
+            .execute([rowid])?;
+    }
+    let code = code.unwrap_or_default();
+    if deleted == 0 && !code.is_empty() {
+        conn.prepare_cached("INSERT INTO household_fts (rowid, code) VALUES (?1, ?2)")?
+            .execute(params![rowid, code])?;
     }
     Ok(())
 }
