@@ -90,7 +90,15 @@ pub fn open_data_file(choice: &DataFileChoice, app_data_dir: &Path) -> Result<St
     // The device registry stays in the core's default place, shared with the `bangfu` command,
     // so that opening a file from both does not look like a copied file.
     let options = OpenOptions::default();
-    let mut store = Store::open(&choice.path, &options).map_err(CommandError::from_core)?;
+    // A file of an older version is rebuilt from its op log first (minutes for a county);
+    // the log says how far it has come.
+    let mut store = Store::open_with_progress(&choice.path, &options, &mut |p| {
+        eprintln!(
+            "bangfu-desktop: rebuilding the data file after an upgrade: {} of {} rows",
+            p.rows_done, p.rows_total
+        );
+    })
+    .map_err(CommandError::from_core)?;
     if choice.seed_demo && is_empty(&store)? {
         write_demo_village(&mut store).map_err(CommandError::from_core)?;
     }

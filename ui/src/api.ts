@@ -33,7 +33,9 @@ export interface HouseholdRow {
 }
 
 export interface HouseholdPage {
+  /** Households matching; with `capped`, only a lower bound (a broad search stops counting). */
   total: number
+  capped: boolean
   rows: HouseholdRow[]
 }
 

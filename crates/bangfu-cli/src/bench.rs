@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use bangfu_core::model::{Entity, Household, Member, Table};
 use bangfu_core::query::{HouseholdQuery, households};
+use bangfu_core::report::quality::data_quality;
 use bangfu_core::store::baseline::{bulk_insert_plain, create_plain_tables, insert_plain_rows};
 use bangfu_core::store::{OpenOptions, Store, put_change};
 use bangfu_core::sync::exchange::{export_changeset, import_changeset};
@@ -62,7 +63,11 @@ fn open(path: &Path) -> Result<Store, Failure> {
         device_name: Some("性能测试".into()),
         fixed_clock_ms: None,
     };
-    Ok(Store::open(path, &options)?)
+    Ok(Store::open_with_progress(
+        path,
+        &options,
+        &mut crate::print_rebuild_progress,
+    )?)
 }
 
 fn io_fail(e: impl std::fmt::Display) -> Failure {
@@ -103,13 +108,160 @@ fn sample_household(n: usize) -> (Household, Vec<Member>) {
     (household, members)
 }
 
+/// The groups of figures `--only` can pick; `others` is filing, cards and ledger; `merge` is
+/// op-log size, export, merge and re-import of the whole county.
+pub const GROUPS: &[&str] = &["search", "quality", "rebuild", "others", "merge"];
+
+/// Search over the county's people, by name, initials and ID fragment, against a LIKE scan
+/// of the same people that stops at the page's 50 rows.
+fn bench_search(report: &Report, county: &Store, members: usize) -> Result<(), Failure> {
+    let people: Vec<(String, String)> = county
+        .conn()
+        .prepare(
+            "SELECT coalesce(name, ''), coalesce(id_number, '') FROM member
+             WHERE deleted = 0 ORDER BY rowid",
+        )
+        .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+        .map_err(|e| Failure::new("性能测试读取数据失败。", e.to_string()))?;
+    let step = (people.len() / 100).max(1);
+    let mut texts = Vec::new();
+    for (name, id) in people.iter().step_by(step).take(100) {
+        texts.push(name.clone());
+        texts.push(bangfu_core::store::name_initials(name));
+        if id.len() >= 14 {
+            texts.push(id[8..14].to_owned());
+        }
+    }
+    let mut ours = Vec::new();
+    let mut plain = Vec::new();
+    for text in &texts {
+        let t = Instant::now();
+        let q = HouseholdQuery {
+            text: text.clone(),
+            limit: 50,
+            ..Default::default()
+        };
+        households(county, &q)?;
+        ours.push(t.elapsed().as_secs_f64() * 1000.0);
+        let t = Instant::now();
+        let like = format!("%{text}%");
+        let _: i64 = county
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM (SELECT 1 FROM member WHERE name LIKE ?1 OR id_number LIKE ?1 LIMIT 50)",
+                [&like],
+                |r| r.get(0),
+            )
+            .map_err(|e| Failure::new("性能测试查询失败。", e.to_string()))?;
+        plain.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    for (p, label) in [(0.5, "p50"), (0.95, "p95")] {
+        report.print(
+            &format!("search_{label}_ms_over_{members}_people"),
+            percentile(&mut ours, p),
+            "ms",
+            Some(percentile(&mut plain, p)),
+        );
+    }
+
+    Ok(())
+}
+
+/// The 疑点 list of the county and of the demo village, against reading the same rows
+/// (every column of households and what belongs to them) with no check.
+fn bench_quality(report: &Report, county: &Store, dir: &Path) -> Result<(), Failure> {
+    let t = Instant::now();
+    let items = data_quality(county)?;
+    let ours = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let cells = plain_scan(county)?;
+    let plain = t.elapsed().as_secs_f64();
+    report.print("quality_list_county_seconds", ours, "s", Some(plain));
+    report.print("quality_list_county_items", items.len() as f64, "items", None);
+    let mut village = open(&dir.join("village.sqlite"))?;
+    bangfu_core::demo::write_demo_village(&mut village)?;
+    let t = Instant::now();
+    data_quality(&village)?;
+    let ours = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    plain_scan(&village)?;
+    let plain = t.elapsed().as_secs_f64();
+    report.print("quality_list_village_seconds", ours, "s", Some(plain));
+    std::hint::black_box(cells);
+    Ok(())
+}
+
+/// Reads every column of every live row the 疑点 list reads; returns the non-null cells.
+fn plain_scan(store: &Store) -> Result<u64, Failure> {
+    let mut cells = 0u64;
+    for table in ["household", "member", "income", "pairing", "measure", "visit"] {
+        let sql = format!("SELECT * FROM {table} WHERE deleted = 0");
+        let scanned = store.conn().prepare(&sql).and_then(|mut stmt| {
+            let columns = stmt.column_count();
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                for i in 0..columns {
+                    if r.get_ref(i)? != rusqlite::types::ValueRef::Null {
+                        cells += 1;
+                    }
+                }
+            }
+            Ok(())
+        });
+        scanned.map_err(|e| Failure::new("性能测试读取数据失败。", e.to_string()))?;
+    }
+    Ok(cells)
+}
+
+/// The rebuild of every materialized row from the op log (what an upgrade runs), against
+/// reading every head with its op's value, the least a rebuild must read.
+fn bench_rebuild(report: &Report, county: &mut Store) -> Result<(), Failure> {
+    let t = Instant::now();
+    let mut rows = 0u64;
+    let scanned = county
+        .conn()
+        .prepare(
+            "SELECT h.row, h.field, o.val FROM head h
+             JOIN op o ON o.origin = h.origin AND o.seq = h.seq",
+        )
+        .and_then(|mut stmt| {
+            let mut found = stmt.query([])?;
+            while let Some(r) = found.next()? {
+                std::hint::black_box(r.get_ref(2)?);
+                rows += 1;
+            }
+            Ok(())
+        });
+    scanned.map_err(|e| Failure::new("性能测试读取数据失败。", e.to_string()))?;
+    let plain = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let mut reports = 0u32;
+    county.rematerialize_with(&mut |_| reports += 1)?;
+    let ours = t.elapsed().as_secs_f64();
+    report.print("rebuild_seconds", ours, "s", Some(plain));
+    report.print("rebuild_progress_reports", f64::from(reports), "reports", None);
+    std::hint::black_box(rows);
+    Ok(())
+}
+
 pub fn run(
     quick: bool,
     existing: Option<std::path::PathBuf>,
-    merge_only: bool,
     json: bool,
+    only: Option<String>,
 ) -> Result<(), Failure> {
     let report = Report { json };
+    let wanted: Vec<&str> = match &only {
+        Some(list) => list.split(',').map(str::trim).collect(),
+        None => GROUPS.to_vec(),
+    };
+    if let Some(unknown) = wanted.iter().find(|g| !GROUPS.contains(g)) {
+        return Err(Failure::new(
+            format!("没有这一组性能测试：{unknown}（可选：{}）", GROUPS.join("、")),
+            format!("unknown bench group {unknown}"),
+        ));
+    }
+    let wants = |group: &str| wanted.contains(&group);
     let dir = std::env::temp_dir().join(format!("bangfu-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(io_fail)?;
@@ -147,10 +299,101 @@ pub fn run(
     let county_households = summary.households.max(1);
     let ops = county.op_count()? as f64;
 
-    if !merge_only {
-        other_figures(&report, &mut county, &dir, &summary, quick)?;
+    if wants("search") {
+        bench_search(&report, &county, summary.members)?;
     }
+    if wants("quality") {
+        bench_quality(&report, &county, &dir)?;
+    }
+    if wants("rebuild") {
+        bench_rebuild(&report, &mut county)?;
+    }
+    if wants("others") {
+        other_figures(&report, &mut county, &dir, quick)?;
+    }
+    if wants("merge") {
+        merge_figures(&report, &county, &county_path, &dir, county_households, ops)?;
+    }
+    drop(county);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
 
+/// Filing, cards and ledger figures over the county (they write test households to it).
+fn other_figures(report: &Report, county: &mut Store, dir: &Path, quick: bool) -> Result<(), Failure> {
+    // Filing one household with four members, op log included, against plain inserts.
+    let rounds = if quick { 40 } else { 200 };
+    let mut baseline_conn = rusqlite::Connection::open(dir.join("plain.sqlite"))
+        .map_err(|e| Failure::new("性能测试无法建立基线。", e.to_string()))?;
+    let _ = baseline_conn.pragma_update(None, "journal_mode", "WAL");
+    let _ = baseline_conn.pragma_update(None, "synchronous", "FULL");
+    create_plain_tables(&baseline_conn)
+        .map_err(|e| Failure::new("性能测试无法建立基线。", e.to_string()))?;
+    let mut filing = Vec::new();
+    let mut filing_plain = Vec::new();
+    let mut filing_ops = 0;
+    for n in 0..rounds {
+        let (h, members) = sample_household(n);
+        let mut changes = vec![put_change(&h)];
+        changes.extend(members.iter().map(put_change));
+        let t = Instant::now();
+        filing_ops += county.write(&changes)?.ops;
+        filing.push(t.elapsed().as_secs_f64() * 1000.0);
+        let (h, members) = sample_household(n);
+        let mut rows = vec![(Table::Household, h.id, h.to_fields())];
+        rows.extend(members.iter().map(|m| (Table::Member, m.id, m.to_fields())));
+        let t = Instant::now();
+        insert_plain_rows(&mut baseline_conn, &rows)
+            .map_err(|e| Failure::new("基线写入失败。", e.to_string()))?;
+        filing_plain.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    report.print(
+        "filing_household_4_members_p50_ms",
+        percentile(&mut filing.clone(), 0.5),
+        "ms",
+        Some(percentile(&mut filing_plain.clone(), 0.5)),
+    );
+    report.print(
+        "filing_household_4_members_p95_ms",
+        percentile(&mut filing, 0.95),
+        "ms",
+        Some(percentile(&mut filing_plain, 0.95)),
+    );
+    report.print(
+        "filing_ops_per_household",
+        filing_ops as f64 / rounds as f64,
+        "ops",
+        None,
+    );
+
+    // 500 help-contact cards to one PDF.
+    let (card_secs, card_bytes) = bangfu_core::cards::bench_cards(&county)?;
+    report.print("cards_500_to_pdf_seconds", card_secs, "s", None);
+    report.print("card_pdf_bytes_per_card", card_bytes, "B", None);
+
+    // The 家庭成员台帐 against rust_xlsxwriter writing the same cells alone.
+    let (ledger_secs, plain_xlsx_secs) =
+        bangfu_core::ledger::bench_member_ledger(&county, &dir.join("members.xlsx"))?;
+    report.print(
+        "member_ledger_xlsx_seconds",
+        ledger_secs,
+        "s",
+        Some(plain_xlsx_secs),
+    );
+
+    Ok(())
+}
+
+/// Op-log size, and the merge of the whole county into an empty store against a plain bulk
+/// insert of the same ops, then its re-import.
+fn merge_figures(
+    report: &Report,
+    county: &Store,
+    county_path: &Path,
+    dir: &Path,
+    county_households: usize,
+    ops: f64,
+) -> Result<(), Failure> {
     // Op-log size on disk.
     let op_bytes: Option<f64> = county
         .conn()
@@ -213,128 +456,6 @@ pub fn run(
         None,
     );
 
-    drop(county);
     drop(empty);
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(())
-}
-
-/// Search, filing, cards and ledger figures over the county (they write test households to it).
-fn other_figures(
-    report: &Report,
-    county: &mut Store,
-    dir: &Path,
-    summary: &bangfu_core::demo::DemoSummary,
-    quick: bool,
-) -> Result<(), Failure> {
-    // Search over the county's people, by name, initials and ID fragment.
-    let people: Vec<(String, String)> = county
-        .conn()
-        .prepare(
-            "SELECT coalesce(name, ''), coalesce(id_number, '') FROM member
-             WHERE deleted = 0 ORDER BY rowid",
-        )
-        .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
-        .map_err(|e| Failure::new("性能测试读取数据失败。", e.to_string()))?;
-    let step = (people.len() / 100).max(1);
-    let mut texts = Vec::new();
-    for (name, id) in people.iter().step_by(step).take(100) {
-        texts.push(name.clone());
-        texts.push(bangfu_core::store::name_initials(name));
-        if id.len() >= 14 {
-            texts.push(id[8..14].to_owned());
-        }
-    }
-    let mut ours = Vec::new();
-    let mut plain = Vec::new();
-    for text in &texts {
-        let t = Instant::now();
-        let q = HouseholdQuery {
-            text: text.clone(),
-            limit: 50,
-            ..Default::default()
-        };
-        households(county, &q)?;
-        ours.push(t.elapsed().as_secs_f64() * 1000.0);
-        let t = Instant::now();
-        let like = format!("%{text}%");
-        let _: i64 = county
-            .conn()
-            .query_row(
-                "SELECT count(*) FROM (SELECT 1 FROM member WHERE name LIKE ?1 OR id_number LIKE ?1 LIMIT 50)",
-                [&like],
-                |r| r.get(0),
-            )
-            .map_err(|e| Failure::new("性能测试查询失败。", e.to_string()))?;
-        plain.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    let name = format!("search_p95_ms_over_{}_people", summary.members);
-    report.print(
-        &name,
-        percentile(&mut ours, 0.95),
-        "ms",
-        Some(percentile(&mut plain, 0.95)),
-    );
-
-    // Filing one household with four members, op log included, against plain inserts.
-    let rounds = if quick { 40 } else { 200 };
-    let mut baseline_conn = rusqlite::Connection::open(dir.join("plain.sqlite"))
-        .map_err(|e| Failure::new("性能测试无法建立基线。", e.to_string()))?;
-    let _ = baseline_conn.pragma_update(None, "journal_mode", "WAL");
-    let _ = baseline_conn.pragma_update(None, "synchronous", "FULL");
-    create_plain_tables(&baseline_conn)
-        .map_err(|e| Failure::new("性能测试无法建立基线。", e.to_string()))?;
-    let mut filing = Vec::new();
-    let mut filing_plain = Vec::new();
-    let mut filing_ops = 0;
-    for n in 0..rounds {
-        let (h, members) = sample_household(n);
-        let mut changes = vec![put_change(&h)];
-        changes.extend(members.iter().map(put_change));
-        let t = Instant::now();
-        filing_ops += county.write(&changes)?.ops;
-        filing.push(t.elapsed().as_secs_f64() * 1000.0);
-        let (h, members) = sample_household(n);
-        let mut rows = vec![(Table::Household, h.id, h.to_fields())];
-        rows.extend(members.iter().map(|m| (Table::Member, m.id, m.to_fields())));
-        let t = Instant::now();
-        insert_plain_rows(&mut baseline_conn, &rows)
-            .map_err(|e| Failure::new("基线写入失败。", e.to_string()))?;
-        filing_plain.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    report.print(
-        "filing_household_4_members_p50_ms",
-        percentile(&mut filing.clone(), 0.5),
-        "ms",
-        Some(percentile(&mut filing_plain.clone(), 0.5)),
-    );
-    report.print(
-        "filing_household_4_members_p95_ms",
-        percentile(&mut filing, 0.95),
-        "ms",
-        Some(percentile(&mut filing_plain, 0.95)),
-    );
-    report.print(
-        "filing_ops_per_household",
-        filing_ops as f64 / rounds as f64,
-        "ops",
-        None,
-    );
-
-    // 500 help-contact cards to one PDF.
-    let (card_secs, card_bytes) = bangfu_core::cards::bench_cards(county)?;
-    report.print("cards_500_to_pdf_seconds", card_secs, "s", None);
-    report.print("card_pdf_bytes_per_card", card_bytes, "B", None);
-
-    // The 家庭成员台帐 against rust_xlsxwriter writing the same cells alone.
-    let (ledger_secs, plain_xlsx_secs) =
-        bangfu_core::ledger::bench_member_ledger(county, &dir.join("members.xlsx"))?;
-    report.print(
-        "member_ledger_xlsx_seconds",
-        ledger_secs,
-        "s",
-        Some(plain_xlsx_secs),
-    );
-
     Ok(())
 }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use bangfu_core::UserFacing;
-use bangfu_core::store::{OpenOptions, Store};
+use bangfu_core::store::{OpenOptions, RebuildProgress, Store};
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -139,11 +139,11 @@ enum Command {
         /// 用已有的模拟县数据文件，不再生成（测试会在其中写入少量测试户）
         #[arg(long)]
         county: Option<PathBuf>,
-        /// 只测合并与重复导入（用已有的县数据文件时不写入它）
-        #[arg(long)]
-        merge_only: bool,
         #[arg(long)]
         json: bool,
+        /// 只测这几组，逗号分隔：search、quality、rebuild、others（录入、联系卡、台帐）、merge（日志大小、合并、重复导入）
+        #[arg(long)]
+        only: Option<String>,
     },
 }
 
@@ -173,7 +173,24 @@ impl Failure {
 }
 
 pub fn open_store(db: &Path) -> Result<Store, Failure> {
-    Ok(Store::open(db, &OpenOptions::default())?)
+    Ok(Store::open_with_progress(
+        db,
+        &OpenOptions::default(),
+        &mut print_rebuild_progress,
+    )?)
+}
+
+/// An upgraded data file is rebuilt from its op log before use (minutes for a county): the
+/// command says how far it has come on stderr, so scripts reading stdout are not disturbed.
+pub fn print_rebuild_progress(p: RebuildProgress) {
+    if p.rows_total > 0 {
+        eprintln!(
+            "正在升级数据文件：已重建 {} / {} 条记录（{}%）",
+            p.rows_done,
+            p.rows_total,
+            p.rows_done * 100 / p.rows_total
+        );
+    }
 }
 
 pub fn print_json(value: &impl serde::Serialize) {
@@ -296,9 +313,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Bench {
             quick,
             county,
-            merge_only,
             json,
-        } => bench::run(quick, county, merge_only, json)?,
+            only,
+        } => bench::run(quick, county, json, only)?,
         Command::Ledger { action } => ledger::run(action)?,
         Command::Report(args) => ledger::report(args)?,
     }

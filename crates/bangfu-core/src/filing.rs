@@ -1,6 +1,7 @@
 //! Filing a household (建档立卡) as one form save: the household with its members, incomes,
 //! pairings, measures and visits, validated together and written in one transaction.
 
+use chrono::NaiveDate;
 use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -71,39 +72,8 @@ impl Store {
         &self,
         file: &HouseholdFile,
     ) -> Result<Vec<LocatedIssue>, StoreError> {
-        let today = self.today();
         let h = &file.household;
-        let mut issues: Vec<LocatedIssue> = Vec::new();
-        let mut at = |table: Table, row: Option<Uuid>, found: Vec<Issue>| {
-            issues.extend(found.into_iter().map(|issue| LocatedIssue {
-                table,
-                row_id: row,
-                issue,
-            }));
-        };
-        at(Table::Household, None, validate::check_household(h));
-        for m in &file.members {
-            at(Table::Member, Some(m.id), validate::check_member(m, today));
-        }
-        for i in &file.incomes {
-            at(Table::Income, Some(i.id), validate::check_income(i));
-        }
-        for p in &file.pairings {
-            at(Table::Pairing, Some(p.id), validate::check_pairing(p));
-        }
-        for m in &file.measures {
-            at(Table::Measure, Some(m.id), validate::check_measure(m));
-        }
-        for v in &file.visits {
-            at(Table::Visit, Some(v.id), validate::check_visit(v, today));
-        }
-        // Whole-household findings (户主, IDs repeated within the household, 疑点) concern
-        // several records at once, so they are shown with the household.
-        at(
-            Table::Household,
-            None,
-            validate::check_household_file(h, &file.members, &file.incomes),
-        );
+        let mut issues = record_checks(file, self.today());
         let conn = self.conn();
         let same_code: Option<String> = conn
             .query_row(
@@ -118,20 +88,12 @@ impl Store {
             )
             .optional()?;
         if same_code.is_some() && !h.code.is_empty() {
-            at(
-                Table::Household,
-                None,
-                vec![Issue {
-                    field: "code",
-                    severity: Severity::Error,
-                    rule: "household_code.duplicate",
-                    message: format!("户编号 {} 在本村已被另一户使用", h.code),
-                }],
-            );
+            issues.push(code_used_twice(h));
         }
         let mut elsewhere = conn.prepare_cached(
             "SELECT h.code FROM member m JOIN household h ON h.id = m.household_id
-             WHERE m.deleted = 0 AND h.deleted = 0 AND m.id_number = ?1 AND m.household_id <> ?2 LIMIT 1",
+             WHERE m.deleted = 0 AND h.deleted = 0 AND m.id_number = ?1 AND m.household_id <> ?2
+             ORDER BY m.rowid LIMIT 1",
         )?;
         for m in file.members.iter().filter(|m| !m.id_number.is_empty()) {
             let other: Option<Option<String>> = elsewhere
@@ -141,21 +103,7 @@ impl Store {
                 )
                 .optional()?;
             if let Some(code) = other {
-                at(
-                    Table::Member,
-                    Some(m.id),
-                    vec![Issue {
-                        field: "id_number",
-                        severity: Severity::Warning,
-                        rule: "resident_id.filed_elsewhere",
-                        message: format!(
-                            "{} 的证件号码 {} 已在户 {} 登记，请核实是否重复建档",
-                            m.name,
-                            m.id_number,
-                            code.unwrap_or_default()
-                        ),
-                    }],
-                );
+                issues.push(filed_elsewhere(m, &code.unwrap_or_default()));
             }
         }
         Ok(issues)
@@ -219,6 +167,74 @@ impl Store {
             ops: outcome.ops,
             warnings: issues,
         })
+    }
+}
+
+/// Every check that needs only the household's own records: per record, then across the
+/// household (户主, IDs repeated within the household, 疑点), which concern several records at
+/// once and so are shown with the household.
+pub(crate) fn record_checks(file: &HouseholdFile, today: NaiveDate) -> Vec<LocatedIssue> {
+    let h = &file.household;
+    let mut issues: Vec<LocatedIssue> = Vec::new();
+    let mut at = |table: Table, row: Option<Uuid>, found: Vec<Issue>| {
+        issues.extend(found.into_iter().map(|issue| LocatedIssue {
+            table,
+            row_id: row,
+            issue,
+        }));
+    };
+    at(Table::Household, None, validate::check_household(h));
+    for m in &file.members {
+        at(Table::Member, Some(m.id), validate::check_member(m, today));
+    }
+    for i in &file.incomes {
+        at(Table::Income, Some(i.id), validate::check_income(i));
+    }
+    for p in &file.pairings {
+        at(Table::Pairing, Some(p.id), validate::check_pairing(p));
+    }
+    for m in &file.measures {
+        at(Table::Measure, Some(m.id), validate::check_measure(m));
+    }
+    for v in &file.visits {
+        at(Table::Visit, Some(v.id), validate::check_visit(v, today));
+    }
+    at(
+        Table::Household,
+        None,
+        validate::check_household_file(h, &file.members, &file.incomes),
+    );
+    issues
+}
+
+/// Another live household of the same village has this household's code.
+pub(crate) fn code_used_twice(h: &Household) -> LocatedIssue {
+    LocatedIssue {
+        table: Table::Household,
+        row_id: None,
+        issue: Issue {
+            field: "code",
+            severity: Severity::Error,
+            rule: "household_code.duplicate",
+            message: format!("户编号 {} 在本村已被另一户使用", h.code),
+        },
+    }
+}
+
+/// The member's resident ID is filed in another household (`other_code`).
+pub(crate) fn filed_elsewhere(m: &Member, other_code: &str) -> LocatedIssue {
+    LocatedIssue {
+        table: Table::Member,
+        row_id: Some(m.id),
+        issue: Issue {
+            field: "id_number",
+            severity: Severity::Warning,
+            rule: "resident_id.filed_elsewhere",
+            message: format!(
+                "{} 的证件号码 {} 已在户 {other_code} 登记，请核实是否重复建档",
+                m.name, m.id_number
+            ),
+        },
     }
 }
 

@@ -1,11 +1,20 @@
 //! Read-side queries of the screens: the household list with its search and filters.
 //!
 //! Search matches a member's name, its pinyin initials (张三丰 → zsf) or a resident-ID
-//! fragment through a trigram index, and a household code by substring. Only bound parameters
-//! carry user input; the SQL text is assembled from fixed fragments.
+//! fragment through a trigram index, and a household code by substring (trigrams too). It runs
+//! on every keystroke over a county's 400k people, so its cost must follow the page, not the
+//! matches: the matching households are streamed from the indexes and counted up to
+//! [`SEARCH_COUNT_CAP`]; up to the cap they are sorted as the list asks, past it (a surname,
+//! two initials) the households are walked in list order and tested one by one until the page
+//! is full. Only bound parameters carry user input; the SQL text is assembled from fixed
+//! fragments.
+
+use std::collections::HashSet;
+use std::rc::Rc;
 
 use chrono::Duration;
 use rusqlite::types::Value;
+use rusqlite::vtab::array::Array;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -49,7 +58,10 @@ pub struct HouseholdRow {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct HouseholdPage {
+    /// Households matching; with `capped`, only a lower bound: a search stops counting at
+    /// [`SEARCH_COUNT_CAP`].
     pub total: i64,
+    pub capped: bool,
     pub rows: Vec<HouseholdRow>,
 }
 
@@ -74,52 +86,97 @@ fn fts_phrase(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))
 }
 
-/// Appends the search condition for `text` to `sql`, binding into `params`.
-fn push_search(text: &str, sql: &mut String, params: &mut Vec<Value>) {
-    let text = text.trim().to_lowercase();
-    if text.is_empty() {
-        return;
-    }
-    // The matching households are collected first (through the trigram or name indexes) and
-    // the list then looks them up by id; an OR against a household column would scan every
-    // household of a county for every keystroke.
-    if text.chars().count() >= 3 {
-        sql.push_str(
-            " AND h.id IN (SELECT m.household_id FROM member m WHERE m.deleted = 0 AND m.rowid IN
-                   (SELECT rowid FROM person_fts WHERE person_fts MATCH ?)",
-        );
-        params.push(Value::Text(fts_phrase(&text)));
+/// A search stops counting households past this many: the list then reads "1000+ 户" and the
+/// user types on. Counting every household a surname or two initials match would cost a
+/// county-sized scan on every keystroke.
+pub const SEARCH_COUNT_CAP: usize = 1000;
+
+/// Where the households a search text matches come from, each through an index: members by
+/// name, initials or ID number (trigrams; a prefix of a name or of its initials under 3
+/// characters) and, for digits, household codes. Each source yields household ids as `hid`.
+fn search_sources(text: &str) -> Vec<(&'static str, Vec<Value>)> {
+    let mut sources = Vec::new();
+    let digits = text.chars().all(|c| c.is_ascii_digit());
+    let trigrams = text.chars().count() >= 3;
+    if trigrams {
+        sources.push((
+            "SELECT m.household_id AS hid FROM person_fts f JOIN member m ON m.rowid = f.rowid
+             WHERE person_fts MATCH ? AND m.deleted = 0",
+            vec![Value::Text(fts_phrase(text))],
+        ));
     } else {
-        // Too short for trigrams: prefix of a name or of its initials, through their indexes.
-        sql.push_str(
-            " AND h.id IN (SELECT m.household_id FROM member m WHERE m.deleted = 0 AND
-                   ((m.name >= ? AND m.name < ?) OR (m.initials >= ? AND m.initials < ?))",
-        );
-        let upper = format!("{text}{MAX_CHAR}");
-        params.extend([
-            Value::Text(text.clone()),
-            Value::Text(upper.clone()),
-            Value::Text(text.clone()),
-            Value::Text(upper),
-        ]);
+        let range = || {
+            vec![
+                Value::Text(text.to_owned()),
+                Value::Text(format!("{text}{MAX_CHAR}")),
+            ]
+        };
+        sources.push((
+            "SELECT household_id AS hid FROM member
+             WHERE name >= ? AND name < ? AND deleted = 0",
+            range(),
+        ));
+        sources.push((
+            "SELECT household_id AS hid FROM member
+             WHERE initials >= ? AND initials < ? AND deleted = 0",
+            range(),
+        ));
     }
     // Only digits can be part of a household code.
-    if text.chars().all(|c| c.is_ascii_digit()) {
-        sql.push_str(" UNION SELECT id FROM household WHERE instr(code, ?) > 0");
-        params.push(Value::Text(text));
+    match (digits, trigrams) {
+        (true, true) => sources.push((
+            "SELECT h.id AS hid FROM household_fts f JOIN household h ON h.rowid = f.rowid
+             WHERE household_fts MATCH ?",
+            vec![Value::Text(fts_phrase(text))],
+        )),
+        (true, false) => sources.push((
+            "SELECT id AS hid FROM household WHERE instr(code, ?) > 0",
+            vec![Value::Text(text.to_owned())],
+        )),
+        (false, _) => {}
     }
-    sql.push(')');
+    sources
 }
 
-const LIST_FROM: &str = " FROM household h
+/// The matches of [`search_sources`] tested on one household's own row and members, for
+/// walking the households in list order.
+fn search_predicate(text: &str, params: &mut Vec<Value>) -> String {
+    let digits = text.chars().all(|c| c.is_ascii_digit());
+    let member = if text.chars().count() >= 3 {
+        params.extend(std::iter::repeat_n(Value::Text(text.to_owned()), 3));
+        "instr(m.name, ?) > 0 OR instr(m.initials, ?) > 0 OR instr(lower(m.id_number), ?) > 0"
+    } else {
+        for _ in 0..2 {
+            params.extend([
+                Value::Text(text.to_owned()),
+                Value::Text(format!("{text}{MAX_CHAR}")),
+            ]);
+        }
+        "m.name >= ? AND m.name < ? OR m.initials >= ? AND m.initials < ?"
+    };
+    let mut sql = format!(
+        " AND (EXISTS (SELECT 1 FROM member m WHERE m.household_id = h.id AND m.deleted = 0
+               AND ({member}))"
+    );
+    if digits {
+        sql.push_str(" OR instr(h.code, ?) > 0");
+        params.push(Value::Text(text.to_owned()));
+    }
+    sql.push(')');
+    sql
+}
+
+/// The household list's row columns and joins.
+const ROW_COLUMNS: &str = "SELECT h.id, h.code, v.name, h.group_name, s.head_name,
+        s.head_id_number, s.members, h.attribute, h.poverty_status, h.main_cause, s.last_visit";
+const FROM: &str = " FROM household h
         LEFT JOIN household_summary s ON s.household_id = h.id
         LEFT JOIN village v ON v.id = h.village_id";
 
-/// The WHERE clause of a query's search and filters, with its bound parameters.
+/// The WHERE clause of a query's filters (search text aside), with its bound parameters.
 fn conditions(store: &Store, q: &HouseholdQuery) -> (String, Vec<Value>) {
     let mut cond = String::from(" WHERE h.deleted = 0");
     let mut params: Vec<Value> = Vec::new();
-    push_search(&q.text, &mut cond, &mut params);
     let filters: [(&str, &Option<String>); 5] = [
         (" AND v.code = ?", &q.village_code),
         (" AND h.group_name = ?", &q.group_name),
@@ -142,12 +199,16 @@ fn conditions(store: &Store, q: &HouseholdQuery) -> (String, Vec<Value>) {
 }
 
 /// Every household the query's search and filters match (paging ignored), by code: what a
-/// list screen's "all of these" acts on.
+/// list screen's "all of these" acts on. Not capped: each household is tested in turn.
 pub fn household_ids(store: &Store, q: &HouseholdQuery) -> Result<Vec<Uuid>, StoreError> {
-    let (cond, params) = conditions(store, q);
+    let (mut cond, mut params) = conditions(store, q);
+    let text = q.text.trim().to_lowercase();
+    if !text.is_empty() {
+        cond.push_str(&search_predicate(&text, &mut params));
+    }
     let mut stmt = store
         .conn()
-        .prepare_cached(&format!("SELECT h.id{LIST_FROM}{cond} ORDER BY h.code"))?;
+        .prepare_cached(&format!("SELECT h.id{FROM}{cond} ORDER BY h.code, h.id"))?;
     let ids = stmt
         .query_map(rusqlite::params_from_iter(params.iter()), |r| {
             r.get::<_, Vec<u8>>(0)
@@ -159,50 +220,123 @@ pub fn household_ids(store: &Store, q: &HouseholdQuery) -> Result<Vec<Uuid>, Sto
 
 /// One page of the household list.
 pub fn households(store: &Store, q: &HouseholdQuery) -> Result<HouseholdPage, StoreError> {
-    let (cond, mut params) = conditions(store, q);
-    let from = LIST_FROM;
-    let conn = store.conn();
-    let total: i64 = conn
-        .prepare_cached(&format!("SELECT count(*){from}{cond}"))?
-        .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?;
+    households_counting_to(store, q, SEARCH_COUNT_CAP)
+}
 
+fn households_counting_to(
+    store: &Store,
+    q: &HouseholdQuery,
+    cap: usize,
+) -> Result<HouseholdPage, StoreError> {
+    let (cond, mut params) = conditions(store, q);
+    let conn = store.conn();
     let limit = if q.limit <= 0 { 100 } else { q.limit.min(5000) };
     let order = sort_column(q.sort.as_deref());
     let dir = if q.descending { "DESC" } else { "ASC" };
-    let sql = format!(
-        "SELECT h.id, h.code, v.name, h.group_name, s.head_name, s.head_id_number, s.members,
-                h.attribute, h.poverty_status, h.main_cause, s.last_visit
-         {from}{cond} ORDER BY {order} {dir}, h.code {dir} LIMIT ? OFFSET ?"
-    );
-    params.push(Value::Integer(limit));
-    params.push(Value::Integer(q.offset.max(0)));
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt
-        .query_map(rusqlite::params_from_iter(params.iter()), |r| {
+    // The id last: households with the same code (a reported duplicate) keep one order
+    // whichever way the page is found.
+    let page_tail = format!(" ORDER BY {order} {dir}, h.code {dir}, h.id {dir} LIMIT ? OFFSET ?");
+    let page_params = [Value::Integer(limit), Value::Integer(q.offset.max(0))];
+
+    let text = q.text.trim().to_lowercase();
+    if text.is_empty() {
+        let total: i64 = conn
+            .prepare_cached(&format!("SELECT count(*){FROM}{cond}"))?
+            .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?;
+        let rows = page_rows(
+            store,
+            &format!("{ROW_COLUMNS}{FROM}{cond}{page_tail}"),
+            params.iter().chain(&page_params),
+        )?;
+        return Ok(HouseholdPage {
+            total,
+            capped: false,
+            rows,
+        });
+    }
+
+    // The matching households that pass the filters, each source streamed through its index
+    // until the count passes the cap.
+    let mut found: Vec<Value> = Vec::new();
+    let mut seen: HashSet<Vec<u8>> = HashSet::new();
+    'sources: for (source, source_params) in search_sources(&text) {
+        let sql = format!("SELECT h.id FROM ({source}) x CROSS JOIN household h ON h.id = x.hid
+             LEFT JOIN household_summary s ON s.household_id = h.id
+             LEFT JOIN village v ON v.id = h.village_id{cond}");
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(
+            source_params.iter().chain(params.iter()),
+        ))?;
+        while let Some(r) = rows.next()? {
             let id: Vec<u8> = r.get(0)?;
-            let text = |i: usize| -> rusqlite::Result<String> {
-                Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default())
-            };
-            let label = |list: &codes::CodeList, i: usize| -> rusqlite::Result<String> {
-                let code = text(i)?;
-                Ok(list.label(&code).map_or(code, str::to_owned))
-            };
-            Ok(HouseholdRow {
-                id: Uuid::from_slice(&id).unwrap_or_default().to_string(),
-                code: text(1)?,
-                village_name: text(2)?,
-                group_name: text(3)?,
-                head_name: text(4)?,
-                head_id_number: text(5)?,
-                members: r.get::<_, Option<i64>>(6)?.unwrap_or(0),
-                attribute: label(&codes::HOUSEHOLD_ATTRIBUTE, 7)?,
-                poverty_status: label(&codes::POVERTY_STATUS, 8)?,
-                main_cause: label(&codes::POVERTY_CAUSE, 9)?,
-                last_visit: r.get(10)?,
-            })
-        })?
+            if seen.insert(id.clone()) {
+                found.push(Value::Blob(id));
+                if found.len() > cap {
+                    break 'sources;
+                }
+            }
+        }
+    }
+    let capped = found.len() > cap;
+    let total = found.len().min(cap) as i64;
+    let rows = if capped {
+        // Too many to sort: the households are walked in list order (an index serves the
+        // household code) and each is tested, until the page is full.
+        let predicate = search_predicate(&text, &mut params);
+        page_rows(
+            store,
+            &format!("{ROW_COLUMNS}{FROM}{cond}{predicate}{page_tail}"),
+            params.iter().chain(&page_params),
+        )?
+    } else {
+        let [limit, offset] = page_params;
+        let ids: Array = Rc::new(found);
+        let mut stmt =
+            conn.prepare_cached(&format!("{ROW_COLUMNS}{FROM} WHERE h.id IN rarray(?){page_tail}"))?;
+        stmt.query_map(rusqlite::params![ids, limit, offset], household_row)?
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    Ok(HouseholdPage {
+        total,
+        capped,
+        rows,
+    })
+}
+
+fn page_rows<'p>(
+    store: &Store,
+    sql: &str,
+    params: impl Iterator<Item = &'p Value>,
+) -> Result<Vec<HouseholdRow>, StoreError> {
+    let mut stmt = store.conn().prepare_cached(sql)?;
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(params), household_row)?
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(HouseholdPage { total, rows })
+    Ok(rows)
+}
+
+fn household_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<HouseholdRow> {
+    let id: Vec<u8> = r.get(0)?;
+    let text = |i: usize| -> rusqlite::Result<String> {
+        Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default())
+    };
+    let label = |list: &codes::CodeList, i: usize| -> rusqlite::Result<String> {
+        let code = text(i)?;
+        Ok(list.label(&code).map_or(code, str::to_owned))
+    };
+    Ok(HouseholdRow {
+        id: Uuid::from_slice(&id).unwrap_or_default().to_string(),
+        code: text(1)?,
+        village_name: text(2)?,
+        group_name: text(3)?,
+        head_name: text(4)?,
+        head_id_number: text(5)?,
+        members: r.get::<_, Option<i64>>(6)?.unwrap_or(0),
+        attribute: label(&codes::HOUSEHOLD_ATTRIBUTE, 7)?,
+        poverty_status: label(&codes::POVERTY_STATUS, 8)?,
+        main_cause: label(&codes::POVERTY_CAUSE, 9)?,
+        last_visit: r.get(10)?,
+    })
 }
 
 /// A person found by search.
@@ -253,4 +387,100 @@ pub fn search_people(store: &Store, text: &str, limit: i64) -> Result<Vec<Person
         })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(hits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Household, Member};
+    use crate::store::{Filter, OpenOptions};
+
+    /// Households whose live members' name, initials or ID number contain the text (start
+    /// with it, under 3 characters), or whose code contains it (digits only): read record by
+    /// record, no index.
+    fn matching(store: &Store, text: &str) -> usize {
+        let text = text.to_lowercase();
+        let short = text.chars().count() < 3;
+        let hit = |field: &str| {
+            let field = field.to_lowercase();
+            if short {
+                field.starts_with(&text)
+            } else {
+                field.contains(&text)
+            }
+        };
+        let digits = text.chars().all(|c| c.is_ascii_digit());
+        let households = store.read::<Household>(Filter::All).unwrap();
+        let members = store.read::<Member>(Filter::All).unwrap();
+        households
+            .iter()
+            .filter(|h| {
+                digits && h.code.contains(&text)
+                    || members.iter().any(|m| {
+                        m.household_id == Some(h.id)
+                            && (hit(&m.name)
+                                || hit(&crate::store::name_initials(&m.name))
+                                || !short && hit(&m.id_number))
+                    })
+            })
+            .count()
+    }
+
+    #[test]
+    fn a_broad_search_counts_to_the_cap_and_pages_like_an_exact_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = OpenOptions {
+            identity_dir: Some(dir.path().join("r")),
+            ..Default::default()
+        };
+        let mut store = Store::open(dir.path().join("a.sqlite"), &options).unwrap();
+        crate::demo::write_demo_village(&mut store).unwrap();
+        let members = store.read::<Member>(Filter::All).unwrap();
+        let some = &members[members.len() / 3];
+        let initials = crate::store::name_initials(&some.name);
+        let texts = [
+            some.name.clone(),
+            some.name.chars().take(1).collect(),
+            initials.clone(),
+            initials.chars().take(1).collect(),
+            some.id_number[8..14].to_owned(),
+            some.id_number[14..].to_lowercase(),
+            "19".into(),
+            "001".into(),
+            "1".into(),
+            "不存在的人".into(),
+        ];
+        let sorts = [
+            (None, false),
+            (Some("code"), true),
+            (Some("head_name"), false),
+            (Some("last_visit"), true),
+        ];
+        for text in &texts {
+            let expected = matching(&store, text);
+            for (sort, descending) in sorts {
+                for (offset, group) in [(0, None), (3, None), (0, Some("上寨组"))] {
+                    let q = HouseholdQuery {
+                        text: text.clone(),
+                        sort: sort.map(str::to_owned),
+                        descending,
+                        offset,
+                        limit: 7,
+                        group_name: group.map(str::to_owned),
+                        ..HouseholdQuery::default()
+                    };
+                    let exact = households_counting_to(&store, &q, usize::MAX).unwrap();
+                    let capped = households_counting_to(&store, &q, 5).unwrap();
+                    let case = format!("{text:?} {sort:?} {descending} {offset} {group:?}");
+                    assert_eq!(capped.rows, exact.rows, "{case}");
+                    assert_eq!(capped.total, exact.total.min(5), "{case}");
+                    assert_eq!(capped.capped, exact.total > 5, "{case}");
+                    assert!(!exact.capped);
+                    if group.is_none() {
+                        assert_eq!(exact.total as usize, expected, "{case}");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { HouseholdQuery } from '../api'
 import {
   buildHouseholdQuery,
+  countLabel,
   emptyFilter,
   isFilterActive,
   lastPage,
@@ -118,5 +119,16 @@ describe('lastPage', () => {
     [12, 100, 1],
   ])('%i rows at %i a page end on page %i', (total, pageSize, page) => {
     expect(lastPage(total, pageSize)).toBe(page)
+  })
+})
+
+describe('countLabel', () => {
+  it.each([
+    [0, false, '0'],
+    [37, false, '37'],
+    [1000, false, '1000'],
+    [1000, true, '1000+'],
+  ])('%i households, capped %s, read "%s"', (total, capped, label) => {
+    expect(countLabel(total, capped)).toBe(label)
   })
 })

@@ -100,6 +100,14 @@ export function lastPage(total: number, pageSize: number): number {
   return Math.max(1, Math.ceil(total / Math.max(1, pageSize)))
 }
 
+/**
+ * The household count as the toolbar shows it. A broad search (a surname, two initials) stops
+ * counting at the core's cap, so its total is a lower bound: "1000+".
+ */
+export function countLabel(total: number, capped: boolean): string {
+  return capped ? `${total}+` : String(total)
+}
+
 /** How the 最近走访 column shows a household never visited. */
 export function lastVisitLabel(lastVisit: string | null): string {
   return lastVisit === null || lastVisit === '' ? '从未走访' : lastVisit

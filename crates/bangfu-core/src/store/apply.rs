@@ -139,6 +139,9 @@ pub(crate) struct Applier<'a> {
     slots: HashMap<i64, Slot>,
     /// Per table code, the insert of a whole new row.
     insert_sql: HashMap<i64, String>,
+    /// Whether rows written keep their search entries current (a rebuild writes them all at
+    /// the end instead, see [`rebuild_search_indexes`]).
+    search_index: bool,
 }
 
 impl<'a> Applier<'a> {
@@ -150,13 +153,6 @@ impl<'a> Applier<'a> {
     ) -> rusqlite::Result<Self> {
         let pending =
             conn.query_row("SELECT EXISTS (SELECT 1 FROM superseded)", [], |r| r.get(0))?;
-        // Another connection on the same file (the app's background sync) may have committed
-        // ops with later clocks: a new op must still come after everything already in the file.
-        if let Some(stored) = super::meta_get::<i64>(conn, "hlc_last")?.map(Hlc::from_i64)
-            && stored > clock.last()
-        {
-            *clock = HlcClock::starting_at(stored);
-        }
         let started_empty =
             conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM head)", [], |r| r.get(0))?;
         Ok(Applier {
@@ -173,6 +169,7 @@ impl<'a> Applier<'a> {
             flushed: HashSet::new(),
             slots: HashMap::new(),
             insert_sql: HashMap::new(),
+            search_index: true,
         })
     }
 
@@ -277,6 +274,13 @@ impl<'a> Applier<'a> {
         *top = (*top).max(op.id.seq);
         self.stats.applied += 1;
         Ok(true)
+    }
+
+    /// Leaves the search indexes alone: a rebuild of every row fills them once at the end
+    /// with [`rebuild_search_indexes`] (one entry deleted and written again per person made
+    /// the full-text index merge its segments over and over).
+    pub fn defer_search_index(&mut self) {
+        self.search_index = false;
     }
 
     /// Marks every field of a row for materializing again from its heads, as after an upgrade
@@ -452,10 +456,17 @@ impl<'a> Applier<'a> {
             // other): update it like a row this copy held.
             return self.materialize_changed(table, row, state, dirty_households);
         }
-        if let Some(initials) = &initials {
+        if self.search_index {
             let rowid = self.conn.last_insert_rowid();
-            let entry = (!deleted).then(|| (text("name"), initials.as_str(), text("id_number")));
-            write_person_index(self.conn, rowid, entry, false)?;
+            if let Some(initials) = &initials {
+                let entry =
+                    (!deleted).then(|| (text("name"), initials.as_str(), text("id_number")));
+                write_person_index(self.conn, rowid, entry, false)?;
+            } else if table == Table::Household && !deleted && !text("code").is_empty() {
+                self.conn
+                    .prepare_cached("INSERT INTO household_fts (rowid, code) VALUES (?1, ?2)")?
+                    .execute(params![rowid, text("code")])?;
+            }
         }
         let household = match specs.iter().position(|f| f.name == "household_id") {
             Some(i) => match values[i] {
@@ -524,8 +535,14 @@ impl<'a> Applier<'a> {
             None => before,
         };
         dirty_households.extend(before.into_iter().chain(after));
-        if reindex {
+        if reindex && self.search_index {
             index_member(conn, row)?;
+        }
+        if self.search_index
+            && table == Table::Household
+            && cols.iter().any(|(n, _)| matches!(*n, "code" | DELETED_FIELD))
+        {
+            index_household(conn, row, true)?;
         }
         Ok(())
     }
@@ -774,6 +791,49 @@ fn write_person_index(
     Ok(())
 }
 
+/// Writes both search indexes afresh from the materialized tables, for a rebuild of every row.
+pub(crate) fn rebuild_search_indexes(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "INSERT INTO person_fts (person_fts) VALUES ('delete-all');
+         INSERT INTO household_fts (household_fts) VALUES ('delete-all');
+         INSERT INTO household_fts (rowid, code)
+             SELECT rowid, code FROM household WHERE deleted = 0 AND coalesce(code, '') <> '';",
+    )?;
+    let mut people = conn.prepare(
+        "SELECT rowid, coalesce(name, ''), coalesce(id_number, '') FROM member WHERE deleted = 0",
+    )?;
+    let mut rows = people.query([])?;
+    while let Some(r) = rows.next()? {
+        let (rowid, name, id_number): (i64, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+        let initials = name_initials(&name);
+        write_person_index(conn, rowid, Some((&name, &initials, &id_number)), false)?;
+    }
+    Ok(())
+}
+
+/// Keeps the household's code in the trigram index a digit search reads.
+fn index_household(conn: &Connection, row: Uuid, existed: bool) -> rusqlite::Result<()> {
+    let found: Option<(i64, Option<String>, i64)> = conn
+        .prepare_cached("SELECT rowid, code, deleted FROM household WHERE id = ?1")?
+        .query_row([row.as_bytes().as_slice()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?;
+    let Some((rowid, code, deleted)) = found else {
+        return Ok(());
+    };
+    if existed {
+        conn.prepare_cached("DELETE FROM household_fts WHERE rowid = ?1")?
+            .execute([rowid])?;
+    }
+    let code = code.unwrap_or_default();
+    if deleted == 0 && !code.is_empty() {
+        conn.prepare_cached("INSERT INTO household_fts (rowid, code) VALUES (?1, ?2)")?
+            .execute(params![rowid, code])?;
+    }
+    Ok(())
+}
+
 fn refresh_household_summary(conn: &Connection, household: Uuid) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT OR REPLACE INTO household_summary
@@ -892,13 +952,6 @@ impl Applier<'_> {
             });
         }
         Ok(heads)
-    }
-
-    /// Whether the row has any op at all (a row never written has none).
-    pub fn has_heads(&mut self, row: Uuid) -> rusqlite::Result<bool> {
-        self.conn
-            .prepare_cached("SELECT EXISTS (SELECT 1 FROM head WHERE row = ?1)")?
-            .query_row([row.as_bytes().as_slice()], |r| r.get(0))
     }
 
     /// Every current head of a row: (field name, op id), for a delete's `seen` list.

@@ -16,6 +16,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_init.sql"),
     include_str!("../../migrations/0002_exit.sql"),
     include_str!("../../migrations/0003_hub.sql"),
+    include_str!("../../migrations/0004_search.sql"),
 ];
 
 pub fn latest_version() -> i64 {

@@ -47,6 +47,13 @@ pub struct OpenOptions {
     pub fixed_clock_ms: Option<u64>,
 }
 
+/// How far [`Store::rematerialize_with`] has come, in rows of the materialized tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RebuildProgress {
+    pub rows_done: u64,
+    pub rows_total: u64,
+}
+
 /// This copy's identity as a writer.
 #[derive(Debug, Clone, Serialize)]
 pub struct Device {
@@ -86,6 +93,16 @@ impl Store {
     /// Opens or creates a data file. A file that is not a Bangfu data file, is damaged, or has
     /// a newer schema is refused before anything is written to it.
     pub fn open(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Store, StoreError> {
+        Store::open_with_progress(path, options, &mut |_| {})
+    }
+
+    /// [`Store::open`], telling `progress` how the rebuild after an upgrade goes (a file of an
+    /// older version is rebuilt from its op log, minutes for a county).
+    pub fn open_with_progress(
+        path: impl AsRef<Path>,
+        options: &OpenOptions,
+        progress: &mut dyn FnMut(RebuildProgress),
+    ) -> Result<Store, StoreError> {
         let path = path.as_ref();
         migrate::check_file_header(path)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -107,6 +124,8 @@ impl Store {
         conn.pragma_update(None, "cache_size", -65536)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.set_prepared_statement_cache_capacity(256);
+        // `rarray(?)`: a list of ids bound as one parameter (the household search's matches).
+        rusqlite::vtab::array::load_module(&conn)?;
         migrate::migrate(&mut conn, version)?;
 
         let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
@@ -136,7 +155,7 @@ impl Store {
         if version > 0 && version < migrate::latest_version() {
             // An upgrade may have added columns for fields the op log already holds (written
             // by a newer version elsewhere): show them now.
-            store.rematerialize()?;
+            store.rematerialize_with(progress)?;
         }
         Ok(store)
     }
@@ -213,21 +232,68 @@ impl Store {
 
     /// Rebuilds every materialized row from the heads of the op log, in one transaction.
     pub fn rematerialize(&mut self) -> Result<(), StoreError> {
+        self.rematerialize_with(&mut |_| {})
+    }
+
+    /// [`Store::rematerialize`], telling `progress` after every batch of rows how far it has
+    /// come (a county file takes minutes). Rows are rebuilt in batches of the merge's size, so
+    /// memory stays bounded; the whole rebuild is still one transaction.
+    pub fn rematerialize_with(
+        &mut self,
+        progress: &mut dyn FnMut(RebuildProgress),
+    ) -> Result<(), StoreError> {
         let wall = self.wall_ms();
+        let batch = self.merge_rows_in_memory;
         let mut clock = self.clock;
         let tx = self.conn.transaction()?;
-        let rows: Vec<(Vec<u8>, i64)> = tx
-            .prepare("SELECT DISTINCT h.row, o.tbl FROM head h JOIN op o ON o.origin = h.origin AND o.seq = h.seq")?
+        // A field's number says its table: the rows come from the heads alone, read in key
+        // order without looking up a single op.
+        let tables: std::collections::HashMap<i64, i64> = tx
+            .prepare("SELECT idx, tbl FROM field_name")?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
+        let mut rows: Vec<(Uuid, i64)> = Vec::new();
+        {
+            let mut stmt = tx.prepare("SELECT row, field FROM head ORDER BY row")?;
+            let mut found = stmt.query([])?;
+            while let Some(r) = found.next()? {
+                let rusqlite::types::ValueRef::Blob(row) = r.get_ref(0)? else {
+                    continue;
+                };
+                if rows.last().is_some_and(|(last, _)| last.as_bytes() == row) {
+                    continue;
+                }
+                let (Ok(row), Some(table)) = (Uuid::from_slice(row), tables.get(&r.get(1)?))
+                else {
+                    continue;
+                };
+                rows.push((row, *table));
+            }
+        }
+        let total = rows.len() as u64;
+        progress(RebuildProgress {
+            rows_done: 0,
+            rows_total: total,
+        });
         let mut applier = apply::Applier::new(&tx, &mut self.dict, &mut clock, wall)?;
-        for (row, table) in rows {
-            if let Ok(row) = Uuid::from_slice(&row) {
-                applier.touch_row(row, table)?;
+        applier.defer_search_index();
+        for (done, (row, table)) in rows.into_iter().enumerate() {
+            applier.touch_row(row, table)?;
+            if applier.pending_rows() >= batch {
+                applier.flush()?;
+                progress(RebuildProgress {
+                    rows_done: done as u64 + 1,
+                    rows_total: total,
+                });
             }
         }
         applier.finish()?;
+        apply::rebuild_search_indexes(&tx)?;
         tx.commit()?;
+        progress(RebuildProgress {
+            rows_done: total,
+            rows_total: total,
+        });
         Ok(())
     }
 

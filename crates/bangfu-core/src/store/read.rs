@@ -19,7 +19,6 @@ pub enum Filter {
 impl Store {
     /// Live records matching the filter, in insertion order.
     pub fn read<E: Entity>(&self, filter: Filter) -> Result<Vec<E>, StoreError> {
-        let cols: Vec<&str> = E::FIELDS.iter().map(|f| f.name).collect();
         let (condition, key) = match filter {
             Filter::Id(id) => ("id = ?1 AND deleted = 0", Some(id)),
             Filter::OfHousehold(id) => ("household_id = ?1 AND deleted = 0", Some(id)),
@@ -27,8 +26,8 @@ impl Store {
         };
         // Column and table names come from the static catalog.
         let sql = format!(
-            "SELECT id, {} FROM {} WHERE {condition} ORDER BY rowid",
-            cols.join(", "),
+            "SELECT {} FROM {} WHERE {condition} ORDER BY rowid",
+            entity_columns::<E>(),
             E::TABLE.sql_name()
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
@@ -39,22 +38,7 @@ impl Store {
         };
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
-            let id_bytes: Vec<u8> = r.get(0)?;
-            let id = Uuid::from_slice(&id_bytes).unwrap_or_default();
-            let mut values = Vec::with_capacity(cols.len());
-            for i in 0..cols.len() {
-                values.push(FieldValue::from_sql(r.get_ref(i + 1)?));
-            }
-            let mut at = 0;
-            let record = E::from_fields(id, &mut |_| {
-                at += 1;
-                values.get(at - 1).cloned().unwrap_or_default()
-            })
-            .map_err(|field| StoreError::BadStoredValue {
-                table: E::TABLE.label(),
-                field,
-            })?;
-            out.push(record);
+            out.push(entity_from_row(r, 0)?);
         }
         Ok(out)
     }
@@ -83,4 +67,34 @@ pub fn put_change<E: Entity>(record: &E) -> super::Change {
         id: record.id(),
         fields: record.to_fields(),
     }
+}
+
+/// The columns [`entity_from_row`] reads: `id`, then every field of the catalog.
+pub(crate) fn entity_columns<E: Entity>() -> String {
+    let mut cols = String::from("id");
+    for f in E::FIELDS {
+        cols.push_str(", ");
+        cols.push_str(f.name);
+    }
+    cols
+}
+
+/// A record from a row holding [`entity_columns`] from column `first` on.
+pub(crate) fn entity_from_row<E: Entity>(
+    r: &rusqlite::Row<'_>,
+    first: usize,
+) -> Result<E, StoreError> {
+    let id_bytes: Vec<u8> = r.get(first)?;
+    let id = Uuid::from_slice(&id_bytes).unwrap_or_default();
+    let mut values = Vec::with_capacity(E::FIELDS.len());
+    for i in 0..E::FIELDS.len() {
+        values.push(FieldValue::from_sql(r.get_ref(first + 1 + i)?));
+    }
+    let mut values = values.into_iter();
+    E::from_fields(id, &mut |_| values.next().unwrap_or_default()).map_err(|field| {
+        StoreError::BadStoredValue {
+            table: E::TABLE.label(),
+            field,
+        }
+    })
 }

@@ -608,3 +608,95 @@ fn a_device_is_named_once_and_a_blank_or_long_name_is_refused() {
     let again = Store::open(dir.path().join("x.sqlite"), &options).unwrap();
     assert_eq!(again.device().name, "新文村-笔记本1");
 }
+
+#[test]
+fn a_rebuild_in_batches_restores_every_table_and_index_and_says_how_far_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    crate::demo::write_demo_village(&mut a).unwrap();
+    let search = |s: &Store, text: &str| {
+        crate::query::households(
+            s,
+            &crate::query::HouseholdQuery {
+                text: text.into(),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .rows
+    };
+    let code = a.read::<Household>(super::Filter::All).unwrap()[7].code.clone();
+    let person = a.read::<Member>(super::Filter::All).unwrap()[20].clone();
+    let texts = [
+        code[9..].to_owned(),
+        person.name.clone(),
+        name_initials(&person.name),
+        person.id_number[10..].to_owned(),
+    ];
+    let found: Vec<_> = texts.iter().map(|t| search(&a, t)).collect();
+    assert!(found.iter().all(|rows| !rows.is_empty()), "{texts:?}");
+    let hash = crate::sync::digest::state_hash(&a).unwrap();
+    // Everything derived is lost; only the op log and its heads remain.
+    a.conn()
+        .execute_batch(
+            "UPDATE household SET code = NULL, group_name = NULL;
+             UPDATE member SET name = NULL, initials = NULL;
+             DELETE FROM household_summary;
+             INSERT INTO person_fts (person_fts) VALUES ('delete-all');
+             INSERT INTO household_fts (household_fts) VALUES ('delete-all');",
+        )
+        .unwrap();
+    assert!(search(&a, &texts[1]).is_empty());
+
+    a.set_merge_rows_in_memory(500);
+    let mut seen = Vec::new();
+    a.rematerialize_with(&mut |p| seen.push(p)).unwrap();
+    let rows: i64 = a
+        .conn()
+        .query_row("SELECT count(DISTINCT row) FROM head", [], |r| r.get(0))
+        .unwrap();
+    assert!(seen.len() > 3, "{seen:?}");
+    assert!(seen.windows(2).all(|w| w[0].rows_done <= w[1].rows_done));
+    assert!(seen.iter().all(|p| p.rows_total == rows as u64));
+    assert_eq!(seen.last().map(|p| p.rows_done), Some(rows as u64));
+    assert_eq!(crate::sync::digest::state_hash(&a).unwrap(), hash);
+    let again: Vec<_> = texts.iter().map(|t| search(&a, t)).collect();
+    assert_eq!(again, found);
+}
+
+#[test]
+fn a_file_of_schema_3_is_upgraded_with_progress_and_finds_household_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    a.put(&household("530826103201001")).unwrap();
+    a.conn()
+        .execute_batch("DROP TABLE household_fts; PRAGMA user_version = 3;")
+        .unwrap();
+    drop(a);
+    let options = OpenOptions {
+        identity_dir: Some(dir.path().join("registry")),
+        device_name: Some("a".into()),
+        fixed_clock_ms: Some(T0),
+    };
+    let mut seen = Vec::new();
+    let a = Store::open_with_progress(dir.path().join("a.sqlite"), &options, &mut |p| {
+        seen.push(p)
+    })
+    .unwrap();
+    assert_eq!(
+        seen.last(),
+        Some(&RebuildProgress {
+            rows_done: 1,
+            rows_total: 1
+        })
+    );
+    let page = crate::query::households(
+        &a,
+        &crate::query::HouseholdQuery {
+            text: "3201001".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!((page.total, page.rows.len()), (1, 1));
+}
