@@ -735,6 +735,8 @@ export function exportScopeReport(
   path: string,
 ): Promise<ReportSummary> {
   return invoke<ReportSummary>('export_scope_report', { scope, visitYear, exitYear, path })
+}
+
 // ---- County hub and this device (设置 page, status line) -----------------------------------------
 
 /** Mirrors src-tauri's HubView: the data file's side of the hub link and the background sync's. */
