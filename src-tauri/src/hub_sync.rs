@@ -78,7 +78,8 @@ impl Schedule {
         self.due.saturating_duration_since(now)
     }
 
-    pub fn failures(&self) -> u32 {
+    #[cfg(test)]
+    fn failures(&self) -> u32 {
         self.failures
     }
 
@@ -220,7 +221,8 @@ impl HubSync {
         self.lock().link = LinkState::default();
     }
 
-    pub fn stop(&self) {
+    #[cfg(test)]
+    fn stop(&self) {
         self.lock().stop = true;
         self.shared.1.notify_all();
     }
