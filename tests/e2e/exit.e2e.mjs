@@ -120,6 +120,7 @@ async function recordDeliberation(session) {
   assert(refusal.includes('必须有驻村工作队参加'), `the refusal is the core's Chinese message: ${refusal}`)
   assert((await textOf(session, 'exit-record-2')) === null, 'nothing recorded')
   step(`refused: ${refusal}`)
+  await session.execute(`document.querySelector('[data-testid="exit-refusal"]').scrollIntoView({ block: 'end' })`)
   await shot(session, '10-exit-refused.png')
   await choose(session, 'exit-form-work_team_present', '是')
   await record(session)
@@ -133,8 +134,11 @@ async function saveSheet(session, file) {
   await session.click(await session.find('[data-testid="exit-sheet-save"]'))
   await waitFor('the sheet to be saved', async () => {
     const messages = await session.execute(`return [...document.querySelectorAll('.el-message')].map((m) => m.textContent)`)
-    return messages.some((m) => m.includes('已保存')) || undefined
-  }, { timeoutMs: 30_000 })
+    const said = messages.find((m) => m.includes(file) || m.includes('无法'))
+    return said ?? undefined
+  }, { timeoutMs: 30_000 }).then((said) => {
+    assert(said.startsWith('已保存：'), `the save says where: ${said}`)
+  })
   const bytes = readFileSync(file)
   assert(bytes.subarray(0, 5).toString() === '%PDF-', 'the saved file is a PDF')
   step(`双认定表 saved: ${file} (${bytes.length} bytes)`)
@@ -142,7 +146,11 @@ async function saveSheet(session, file) {
 
 async function progressCountsTheHousehold(session, code) {
   step('the 退出进度 page')
-  await session.click(await session.find('[data-testid="tab-exit"]'))
+  // A message toast over the title bar takes clicks until it fades.
+  await waitFor('the 退出进度 tab to take the click', async () => {
+    await session.click(await session.find('[data-testid="tab-exit"]'))
+    return true
+  }, { timeoutMs: 10_000 })
   const row = '[data-testid="exit-progress-step-已完成村两委商议"]'
   const count = await waitFor('the step counts', async () => {
     const rows = await session.findAll(row)
@@ -150,7 +158,10 @@ async function progressCountsTheHousehold(session, code) {
     const n = Number(await session.text(await session.find(`${row} [data-testid="exit-progress-count"]`)))
     return n >= 1 ? n : undefined
   }, { timeoutMs: 20_000 })
-  await session.click(await session.find(row))
+  await waitFor('the step row to take the click', async () => {
+    await session.click(await session.find(`${row} td`))
+    return true
+  })
   const listed = await waitFor('who is there', async () => {
     const text = await session.execute(`return document.querySelector('${row}')?.nextElementSibling?.textContent ?? ''`)
     return text.includes(code) ? text.trim() : undefined
@@ -165,7 +176,10 @@ await withApp(app, 'exit', async (world) => {
   const dataFile = path.join(world.scratch, 'village.sqlite')
   const session = await world.launch(['--db', dataFile, '--seed-demo'])
   const code = await openPoorHousehold(session)
-  const disabled = await session.execute(`return document.querySelector('[data-testid="field-poverty_status"]')?.closest('.el-select')?.classList.contains('is-disabled') ?? document.querySelector('[data-testid="field-poverty_status"]')?.classList.contains('is-disabled')`)
+  const disabled = await waitFor('the 脱贫状态 field', () =>
+    session.execute(`const f = document.querySelector('[data-testid="field-poverty_status"]')
+      return f ? f.querySelector('input').disabled : null`).then((d) => d ?? undefined),
+  )
   assert(disabled === true, '脱贫状态 cannot be edited on the page of a filed household')
   await openExitTab(session)
   await seeEvaluation(session)

@@ -126,9 +126,7 @@ impl UserFacing for StoreError {
                 if name.trim().is_empty() {
                     "本机名称不能为空，请填写如“新文村-笔记本1”的名字。".into()
                 } else {
-                    format!(
-                        "本机名称“{name}”太长，请不超过 {DEVICE_NAME_MAX_CHARS} 个字。"
-                    )
+                    format!("本机名称“{name}”太长，请不超过 {DEVICE_NAME_MAX_CHARS} 个字。")
                 }
             }
             StoreError::Sqlite(e) => match e.sqlite_error_code() {

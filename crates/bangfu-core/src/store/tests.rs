@@ -575,8 +575,16 @@ fn a_second_connection_on_the_same_file_keeps_the_identity_and_the_clock_order()
     h.group_name = "中寨组".into();
     assert_eq!(app.put(&h).unwrap().ops, 1);
     let ops = app.ops_missing_from(&VersionVector::new()).unwrap();
-    let mine = ops.iter().rfind(|o| o.id.origin == app.device().id).unwrap();
-    assert!(mine.hlc > theirs[0].hlc, "{:?} vs {:?}", mine.hlc, theirs[0].hlc);
+    let mine = ops
+        .iter()
+        .rfind(|o| o.id.origin == app.device().id)
+        .unwrap();
+    assert!(
+        mine.hlc > theirs[0].hlc,
+        "{:?} vs {:?}",
+        mine.hlc,
+        theirs[0].hlc
+    );
     assert_eq!(mine.preds, vec![theirs[0].id]);
     assert_eq!(review_count(&app), 0);
 
