@@ -954,6 +954,17 @@ impl Applier<'_> {
         Ok(heads)
     }
 
+    /// Whether the row has any op at all (a row never written has none).
+    pub fn has_heads(&mut self, row: Uuid) -> rusqlite::Result<bool> {
+        // A row touched earlier in this transaction: its heads are in memory.
+        if let Some(state) = self.rows.get(&row) {
+            return Ok(state.fields.iter().any(|f| !f.heads.is_empty()));
+        }
+        self.conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM head WHERE row = ?1)")?
+            .query_row([row.as_bytes().as_slice()], |r| r.get(0))
+    }
+
     /// Every current head of a row: (field name, op id), for a delete's `seen` list.
     pub fn row_heads(&mut self, row: Uuid) -> rusqlite::Result<Vec<(String, crate::sync::OpId)>> {
         let conn = self.conn;
