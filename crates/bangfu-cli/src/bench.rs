@@ -367,13 +367,13 @@ fn other_figures(report: &Report, county: &mut Store, dir: &Path, quick: bool) -
     );
 
     // 500 help-contact cards to one PDF.
-    let (card_secs, card_bytes) = bangfu_core::cards::bench_cards(&county)?;
+    let (card_secs, card_bytes) = bangfu_core::cards::bench_cards(county)?;
     report.print("cards_500_to_pdf_seconds", card_secs, "s", None);
     report.print("card_pdf_bytes_per_card", card_bytes, "B", None);
 
     // The 家庭成员台帐 against rust_xlsxwriter writing the same cells alone.
     let (ledger_secs, plain_xlsx_secs) =
-        bangfu_core::ledger::bench_member_ledger(&county, &dir.join("members.xlsx"))?;
+        bangfu_core::ledger::bench_member_ledger(county, &dir.join("members.xlsx"))?;
     report.print(
         "member_ledger_xlsx_seconds",
         ledger_secs,
@@ -404,7 +404,7 @@ fn merge_figures(
         )
         .ok()
         .flatten();
-    let file_bytes = std::fs::metadata(&county_path)
+    let file_bytes = std::fs::metadata(county_path)
         .map(|m| m.len() as f64)
         .unwrap_or(0.0);
     if let Some(b) = op_bytes {
@@ -414,7 +414,7 @@ fn merge_figures(
 
     // Merge of the whole county into an empty store, against a plain bulk insert.
     let t = Instant::now();
-    let (file, _) = export_changeset(&county, None)?;
+    let (file, _) = export_changeset(county, None)?;
     report.print(
         "export_whole_county_seconds",
         t.elapsed().as_secs_f64(),
