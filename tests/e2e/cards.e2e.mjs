@@ -141,7 +141,7 @@ try {
       session.execute(`return document.querySelector('.el-table__body-wrapper tbody tr.el-table__row td:nth-child(2)')?.textContent.trim() || undefined`),
       { timeoutMs: 60_000 },
     )
-    await clickWhenReady(session, '.el-table__body-wrapper tbody tr.el-table__row', 'the first row')
+    await clickWhenReady(session, '.el-table__body-wrapper tbody tr.el-table__row td:nth-child(2) .cell', 'the first row')
     await waitFor('the household page', () => session.findAll('[data-testid="household-page"]').then((f) => f.length === 1))
 
     step('the card preview shows the head and the cadre')

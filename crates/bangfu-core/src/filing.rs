@@ -408,7 +408,7 @@ mod tests {
             ),
             (
                 Helper {
-                    phone: "1381234".into(),
+                    phone: "13812abc".into(),
                     ..cadre.clone()
                 },
                 "联系电话",
