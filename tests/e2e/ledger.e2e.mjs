@@ -171,12 +171,14 @@ async function charts(session, folder) {
   // One village: the new 新建村 from the roll.
   const scope = await inputOf(session, 'report-scope')
   await session.click(scope)
-  await session.click(await waitFor('the 新建村 option', async () => {
-    const options = await session.execute(
-      `return [...document.querySelectorAll('.el-select-dropdown__item')].filter((o) => o.textContent.includes('新建村'))`,
-    )
-    return options.length ? Object.values(options[0])[0] : undefined
-  }))
+  // The dropdown's own click: WebKit reports the option covered while the popper animates.
+  await waitFor('the 新建村 option', () =>
+    session.execute(`
+      const option = [...document.querySelectorAll('.el-select-dropdown__item')].find((o) => o.textContent.includes('新建村'))
+      if (!option) return false
+      option.click()
+      return true`),
+  )
   await waitFor('the village figures', async () => {
     const labels = await session.execute(
       `return document.querySelector('[data-testid="chart-incidence"]') ? 1 : 0`,
