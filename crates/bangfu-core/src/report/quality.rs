@@ -69,7 +69,10 @@ pub fn data_quality(store: &Store) -> Result<Vec<QualityItem>, StoreError> {
         };
         let h = &file.household;
         let mut issues = record_checks(&file, today);
-        let village = h.village_id.map(|v| v.as_bytes().to_vec()).unwrap_or_default();
+        let village = h
+            .village_id
+            .map(|v| v.as_bytes().to_vec())
+            .unwrap_or_default();
         if !h.code.is_empty() && codes_used_twice.contains(&(village, h.code.clone())) {
             issues.push(code_used_twice(h));
         }
