@@ -177,7 +177,12 @@ fn bench_quality(report: &Report, county: &Store, dir: &Path) -> Result<(), Fail
     let cells = plain_scan(county)?;
     let plain = t.elapsed().as_secs_f64();
     report.print("quality_list_county_seconds", ours, "s", Some(plain));
-    report.print("quality_list_county_items", items.len() as f64, "items", None);
+    report.print(
+        "quality_list_county_items",
+        items.len() as f64,
+        "items",
+        None,
+    );
     let mut village = open(&dir.join("village.sqlite"))?;
     bangfu_core::demo::write_demo_village(&mut village)?;
     let t = Instant::now();
@@ -194,7 +199,14 @@ fn bench_quality(report: &Report, county: &Store, dir: &Path) -> Result<(), Fail
 /// Reads every column of every live row the 疑点 list reads; returns the non-null cells.
 fn plain_scan(store: &Store) -> Result<u64, Failure> {
     let mut cells = 0u64;
-    for table in ["household", "member", "income", "pairing", "measure", "visit"] {
+    for table in [
+        "household",
+        "member",
+        "income",
+        "pairing",
+        "measure",
+        "visit",
+    ] {
         let sql = format!("SELECT * FROM {table} WHERE deleted = 0");
         let scanned = store.conn().prepare(&sql).and_then(|mut stmt| {
             let columns = stmt.column_count();
@@ -239,7 +251,12 @@ fn bench_rebuild(report: &Report, county: &mut Store) -> Result<(), Failure> {
     county.rematerialize_with(&mut |_| reports += 1)?;
     let ours = t.elapsed().as_secs_f64();
     report.print("rebuild_seconds", ours, "s", Some(plain));
-    report.print("rebuild_progress_reports", f64::from(reports), "reports", None);
+    report.print(
+        "rebuild_progress_reports",
+        f64::from(reports),
+        "reports",
+        None,
+    );
     std::hint::black_box(rows);
     Ok(())
 }
@@ -257,7 +274,10 @@ pub fn run(
     };
     if let Some(unknown) = wanted.iter().find(|g| !GROUPS.contains(g)) {
         return Err(Failure::new(
-            format!("没有这一组性能测试：{unknown}（可选：{}）", GROUPS.join("、")),
+            format!(
+                "没有这一组性能测试：{unknown}（可选：{}）",
+                GROUPS.join("、")
+            ),
             format!("unknown bench group {unknown}"),
         ));
     }

@@ -260,9 +260,11 @@ fn households_counting_to(
     let mut found: Vec<Value> = Vec::new();
     let mut seen: HashSet<Vec<u8>> = HashSet::new();
     'sources: for (source, source_params) in search_sources(&text) {
-        let sql = format!("SELECT h.id FROM ({source}) x CROSS JOIN household h ON h.id = x.hid
+        let sql = format!(
+            "SELECT h.id FROM ({source}) x CROSS JOIN household h ON h.id = x.hid
              LEFT JOIN household_summary s ON s.household_id = h.id
-             LEFT JOIN village v ON v.id = h.village_id{cond}");
+             LEFT JOIN village v ON v.id = h.village_id{cond}"
+        );
         let mut stmt = conn.prepare_cached(&sql)?;
         let mut rows = stmt.query(rusqlite::params_from_iter(
             source_params.iter().chain(params.iter()),
@@ -291,8 +293,9 @@ fn households_counting_to(
     } else {
         let [limit, offset] = page_params;
         let ids: Array = Rc::new(found);
-        let mut stmt =
-            conn.prepare_cached(&format!("{ROW_COLUMNS}{FROM} WHERE h.id IN rarray(?){page_tail}"))?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "{ROW_COLUMNS}{FROM} WHERE h.id IN rarray(?){page_tail}"
+        ))?;
         stmt.query_map(rusqlite::params![ids, limit, offset], household_row)?
             .collect::<Result<Vec<_>, _>>()?
     };

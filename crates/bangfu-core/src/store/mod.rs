@@ -263,8 +263,7 @@ impl Store {
                 if rows.last().is_some_and(|(last, _)| last.as_bytes() == row) {
                     continue;
                 }
-                let (Ok(row), Some(table)) = (Uuid::from_slice(row), tables.get(&r.get(1)?))
-                else {
+                let (Ok(row), Some(table)) = (Uuid::from_slice(row), tables.get(&r.get(1)?)) else {
                     continue;
                 };
                 rows.push((row, *table));

@@ -633,7 +633,9 @@ fn a_rebuild_in_batches_restores_every_table_and_index_and_says_how_far_it_is() 
         .unwrap()
         .rows
     };
-    let code = a.read::<Household>(super::Filter::All).unwrap()[7].code.clone();
+    let code = a.read::<Household>(super::Filter::All).unwrap()[7]
+        .code
+        .clone();
     let person = a.read::<Member>(super::Filter::All).unwrap()[20].clone();
     let texts = [
         code[9..].to_owned(),
@@ -687,10 +689,8 @@ fn a_file_of_schema_3_is_upgraded_with_progress_and_finds_household_codes() {
         fixed_clock_ms: Some(T0),
     };
     let mut seen = Vec::new();
-    let a = Store::open_with_progress(dir.path().join("a.sqlite"), &options, &mut |p| {
-        seen.push(p)
-    })
-    .unwrap();
+    let a = Store::open_with_progress(dir.path().join("a.sqlite"), &options, &mut |p| seen.push(p))
+        .unwrap();
     assert_eq!(
         seen.last(),
         Some(&RebuildProgress {
