@@ -474,7 +474,7 @@ mod tests {
             ..OpenOptions::default()
         };
         let path = dir.path().join("village.sqlite");
-        let mut app = Store::open(&path, &options).unwrap();
+        let app = Store::open(&path, &options).unwrap();
         let (listener, url) = silent_hub();
         app.set_hub_link(&url, "token", "530826103201").unwrap();
 

@@ -340,7 +340,12 @@ pub fn run(
 }
 
 /// Filing, cards and ledger figures over the county (they write test households to it).
-fn other_figures(report: &Report, county: &mut Store, dir: &Path, quick: bool) -> Result<(), Failure> {
+fn other_figures(
+    report: &Report,
+    county: &mut Store,
+    dir: &Path,
+    quick: bool,
+) -> Result<(), Failure> {
     // Filing one household with four members, op log included, against plain inserts.
     let rounds = if quick { 40 } else { 200 };
     let mut baseline_conn = rusqlite::Connection::open(dir.join("plain.sqlite"))

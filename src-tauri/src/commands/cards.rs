@@ -180,17 +180,16 @@ fn deliver(
     }
     .map_err(CommandError::from_core)?;
     let mut message = delivery.message_zh(what);
-    if let Delivery::NoPrintSystem { path, reason } = &delivery {
-        if let Err(e) = app
+    if let Delivery::NoPrintSystem { path, reason } = &delivery
+        && let Err(e) = app
             .opener()
             .open_path(path.display().to_string(), None::<&str>)
-        {
-            eprintln!("bangfu-desktop: opening {}: {e}", path.display());
-            message = format!(
-                "{reason}也没能打开 PDF 阅读器。{what}已存为 {}，请用能打印的电脑打开后打印。",
-                path.display()
-            );
-        }
+    {
+        eprintln!("bangfu-desktop: opening {}: {e}", path.display());
+        message = format!(
+            "{reason}也没能打开 PDF 阅读器。{what}已存为 {}，请用能打印的电脑打开后打印。",
+            path.display()
+        );
     }
     Ok(Delivered {
         delivery,

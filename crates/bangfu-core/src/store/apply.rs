@@ -540,7 +540,9 @@ impl<'a> Applier<'a> {
         }
         if self.search_index
             && table == Table::Household
-            && cols.iter().any(|(n, _)| matches!(*n, "code" | DELETED_FIELD))
+            && cols
+                .iter()
+                .any(|(n, _)| matches!(*n, "code" | DELETED_FIELD))
         {
             index_household(conn, row, true)?;
         }
