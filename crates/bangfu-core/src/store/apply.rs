@@ -153,6 +153,13 @@ impl<'a> Applier<'a> {
     ) -> rusqlite::Result<Self> {
         let pending =
             conn.query_row("SELECT EXISTS (SELECT 1 FROM superseded)", [], |r| r.get(0))?;
+        // Another connection on the same file (the app's background sync) may have committed
+        // ops with later clocks: a new op must still come after everything already in the file.
+        if let Some(stored) = super::meta_get::<i64>(conn, "hlc_last")?.map(Hlc::from_i64)
+            && stored > clock.last()
+        {
+            *clock = HlcClock::starting_at(stored);
+        }
         let started_empty =
             conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM head)", [], |r| r.get(0))?;
         Ok(Applier {
