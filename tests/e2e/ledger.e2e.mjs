@@ -170,7 +170,15 @@ async function charts(session, folder) {
 
   // One village: the new 新建村 from the roll.
   const scope = await inputOf(session, 'report-scope')
-  await session.click(scope)
+  // A toast or the chart's tooltip can cover the select for a moment: retry the click.
+  await waitFor('the scope select takes the click', async () => {
+    try {
+      await session.click(scope)
+      return true
+    } catch {
+      return false
+    }
+  })
   // The dropdown's own click: WebKit reports the option covered while the popper animates.
   await waitFor('the 新建村 option', () =>
     session.execute(`
