@@ -169,16 +169,14 @@ async function charts(session, folder) {
   await shot(session, 'ledger-05-charts.png')
 
   // One village: the new 新建村 from the roll.
-  const scope = await inputOf(session, 'report-scope')
-  // A toast or the chart's tooltip can cover the select for a moment: retry the click.
-  await waitFor('the scope select takes the click', async () => {
-    try {
-      await session.click(scope)
-      return true
-    } catch {
-      return false
-    }
-  })
+  // The select's visible box (its input sits under the selected label, which takes clicks).
+  await waitFor('the scope select opens', () =>
+    session.execute(`
+      const box = document.querySelector('[data-testid="report-scope"] .el-select__wrapper')
+        ?? document.querySelector('[data-testid="report-scope"]')
+      if (!box) return false
+      box.click()
+      return true`))
   // The dropdown's own click: WebKit reports the option covered while the popper animates.
   await waitFor('the 新建村 option', () =>
     session.execute(`
