@@ -161,7 +161,7 @@ pub async fn visits_sheet(
 }
 
 /// Writes the PDF where it should go; without a print system it opens in the PDF viewer.
-fn deliver(
+pub(crate) fn deliver(
     app: &AppHandle,
     bytes: &[u8],
     destination: Destination,

@@ -2,10 +2,10 @@
 //! procedure and its trail, the village's progress, and the printed forms (saved or printed).
 
 use std::path::Path;
-use std::process::Command;
 
-use tauri::State;
+use tauri::{AppHandle, State};
 
+use super::cards::{Destination, deliver};
 use super::household_page::parse_id;
 use crate::error::CommandError;
 use crate::state::AppState;
@@ -96,63 +96,20 @@ pub async fn exit_save_pdf(
     })
 }
 
-/// Prints a form: the PDF goes to the default printer through `lp` on Linux; elsewhere it
-/// opens in the system's PDF viewer, whose print button the person uses. Returns what happened.
+/// Prints a form through the same path as the cards (`lp`, or the system's PDF viewer where
+/// there is no print system); returns what to tell the user.
 #[tauri::command]
 pub async fn exit_print(
+    app: AppHandle,
     state: State<'_, AppState>,
     document: ExitDocument,
 ) -> Result<String, CommandError> {
-    let saved = state.with_store(|store| {
+    let (bytes, name) = state.with_store(|store| {
+        let bytes = document.pdf(store).map_err(CommandError::from_core)?;
         let name = document.file_name(store).map_err(CommandError::from_core)?;
-        document
-            .save(store, &std::env::temp_dir().join(name))
-            .map_err(CommandError::from_core)
+        Ok((bytes, name))
     })?;
-    hand_to_system(&saved)
-}
-
-fn print_error(message: String) -> CommandError {
-    eprintln!("bangfu-desktop: print: {message}");
-    CommandError {
-        kind: "print_failed",
-        message,
-    }
-}
-
-#[cfg(target_os = "linux")]
-fn hand_to_system(pdf: &Path) -> Result<String, CommandError> {
-    let output = Command::new("lp").arg(pdf).output().map_err(|_| {
-        print_error(format!(
-            "没有找到打印命令 lp（请安装 CUPS 打印服务并设置默认打印机）。PDF 已生成在 {}，可另存后打印。",
-            pdf.display()
-        ))
-    })?;
-    if !output.status.success() {
-        let said = String::from_utf8_lossy(&output.stderr).trim().to_owned();
-        return Err(print_error(format!(
-            "打印没有成功：{said}。请检查打印机是否已连接并设为默认打印机。"
-        )));
-    }
-    Ok("已送往默认打印机。".into())
-}
-
-#[cfg(not(target_os = "linux"))]
-fn hand_to_system(pdf: &Path) -> Result<String, CommandError> {
-    let mut command = if cfg!(target_os = "windows") {
-        let mut c = Command::new("cmd");
-        c.args(["/C", "start", ""]).arg(pdf);
-        c
-    } else {
-        let mut c = Command::new("open");
-        c.arg(pdf);
-        c
-    };
-    command.spawn().map_err(|_| {
-        print_error(format!(
-            "无法打开 PDF 阅读器。PDF 已生成在 {}，请用其他方式打开后打印。",
-            pdf.display()
-        ))
-    })?;
-    Ok("已在系统的 PDF 阅读器中打开，请在其中打印。".into())
+    let what = name.trim_end_matches(".pdf");
+    let printer = Destination::Printer { printer: None };
+    Ok(deliver(&app, &bytes, printer, what, 0)?.message)
 }
