@@ -266,6 +266,7 @@ pub fn run(
     existing: Option<std::path::PathBuf>,
     json: bool,
     only: Option<String>,
+    households: Option<usize>,
 ) -> Result<(), Failure> {
     let report = Report { json };
     let wanted: Vec<&str> = match &only {
@@ -285,7 +286,7 @@ pub fn run(
     let dir = std::env::temp_dir().join(format!("bangfu-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(io_fail)?;
-    let county_households = if quick { 3_000 } else { 100_000 };
+    let county_households = households.unwrap_or(if quick { 3_000 } else { 100_000 });
 
     let county_path = existing
         .clone()

@@ -144,6 +144,9 @@ enum Command {
         /// 只测这几组，逗号分隔：search、quality、rebuild、others（录入、联系卡、台帐）、merge（日志大小、合并、重复导入）
         #[arg(long)]
         only: Option<String>,
+        /// 模拟县的户数（默认 100000，--quick 时 3000）
+        #[arg(long)]
+        households: Option<usize>,
     },
 }
 
@@ -315,7 +318,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             county,
             json,
             only,
-        } => bench::run(quick, county, json, only)?,
+            households,
+        } => bench::run(quick, county, json, only, households)?,
         Command::Ledger { action } => ledger::run(action)?,
         Command::Report(args) => ledger::report(args)?,
     }

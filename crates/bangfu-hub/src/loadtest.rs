@@ -30,7 +30,7 @@ pub struct LoadArgs {
     /// 同时同步的电脑数
     #[arg(long, default_value_t = 8)]
     parallel: usize,
-    /// 最长运行秒数；到时停止发起新的同步
+    /// 各台电脑同步阶段的最长秒数（生成和县管理员上传不计在内）；到时停止发起新的同步
     #[arg(long, default_value_t = 600)]
     max_seconds: u64,
     /// 工作目录（默认临时目录）
@@ -127,8 +127,6 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 }
 
 pub fn run(args: &LoadArgs) -> anyhow::Result<()> {
-    let started = Instant::now();
-    let deadline = started + Duration::from_secs(args.max_seconds);
     let temp = tempfile::tempdir()?;
     let dir = args
         .dir
@@ -195,6 +193,7 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<()> {
     let totals = Mutex::new((0usize, 0u64, 0u64, Vec::new()));
     let failures = Mutex::new(Vec::new());
     let t = Instant::now();
+    let deadline = t + Duration::from_secs(args.max_seconds);
     std::thread::scope(|s| {
         for _ in 0..args.parallel.max(1) {
             s.spawn(|| {
