@@ -230,16 +230,20 @@ fn plain_scan(store: &Store) -> Result<u64, Failure> {
 fn bench_rebuild(report: &Report, county: &mut Store) -> Result<(), Failure> {
     let t = Instant::now();
     let mut rows = 0u64;
-    let scanned = county
-        .conn()
-        .prepare(
-            "SELECT h.row, h.field, o.val FROM head h
-             JOIN op o ON o.origin = h.origin AND o.seq = h.seq",
-        )
+    let conn = county.conn();
+    let scanned = conn
+        .prepare("SELECT row, heads FROM row_head")
         .and_then(|mut stmt| {
+            let mut op = conn.prepare("SELECT val FROM op WHERE origin = ?1 AND seq = ?2")?;
             let mut found = stmt.query([])?;
             while let Some(r) = found.next()? {
-                std::hint::black_box(r.get_ref(2)?);
+                let (row, buf): (Vec<u8>, Vec<u8>) = (r.get(0)?, r.get(1)?);
+                for (_, origin, seq) in bangfu_core::store::heads::decode_stored(&row, &buf)? {
+                    op.query_row([origin, seq], |v| {
+                        std::hint::black_box(v.get_ref(0)?);
+                        Ok(())
+                    })?;
+                }
                 rows += 1;
             }
             Ok(())
@@ -424,7 +428,7 @@ fn merge_figures(
     let op_bytes: Option<f64> = county
         .conn()
         .query_row(
-            "SELECT sum(pgsize) FROM dbstat WHERE name IN ('op', 'head', 'superseded')",
+            "SELECT sum(pgsize) FROM dbstat WHERE name IN ('op', 'row_head', 'superseded')",
             [],
             |r| r.get::<_, Option<f64>>(0),
         )

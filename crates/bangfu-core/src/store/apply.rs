@@ -13,6 +13,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::dictionary::Dictionary;
+use super::heads::{self, HeadKey};
 use crate::model::{DELETED_FIELD, FieldKind, FieldValue, Table};
 use crate::sync::op::{decode_local_ids, encode_local_ids};
 use crate::sync::{Hlc, HlcClock, Op};
@@ -57,9 +58,9 @@ struct RowState {
     table: i64,
     existed: bool,
     fields: Vec<FieldHeads>,
-    /// The heads the `head` table holds for this row, (field, origin, seq), sorted; the table
-    /// is brought up to `fields` when the row is flushed.
-    stored: Vec<(i64, i64, i64)>,
+    /// The heads `row_head` holds for this row, (field, origin, seq), sorted; the entry is
+    /// brought up to `fields` when the row is flushed.
+    stored: Vec<HeadKey>,
 }
 
 impl RowState {
@@ -131,7 +132,7 @@ pub(crate) struct Applier<'a> {
     stats: ApplyStats,
     /// Whether `superseded` may hold ops named before they arrived.
     pending: bool,
-    /// Whether the `head` table held nothing when this apply began: then a row not yet flushed
+    /// Whether `row_head` held nothing when this apply began: then a row not yet flushed
     /// by this apply has no stored heads, and loading it is skipped.
     started_empty: bool,
     /// Rows this apply has flushed, while `started_empty` holds (their heads are stored now).
@@ -161,7 +162,7 @@ impl<'a> Applier<'a> {
             *clock = HlcClock::starting_at(stored);
         }
         let started_empty =
-            conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM head)", [], |r| r.get(0))?;
+            conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM row_head)", [], |r| r.get(0))?;
         Ok(Applier {
             conn,
             dict,
@@ -239,7 +240,7 @@ impl<'a> Applier<'a> {
                 .iter()
                 .position(|h| h.origin == p_origin && h.seq == p_seq)
             {
-                // The `head` table follows when the row is flushed.
+                // `row_head` follows when the row is flushed.
                 heads.swap_remove(pos);
                 continue;
             }
@@ -337,28 +338,20 @@ impl<'a> Applier<'a> {
     pub fn flush(&mut self) -> rusqlite::Result<()> {
         let conn = self.conn;
         let mut dirty_households: BTreeSet<Uuid> = BTreeSet::new();
-        let mut added: Vec<(Uuid, i64, i64, i64)> = Vec::new();
-        let mut removed: Vec<(Uuid, i64, i64, i64)> = Vec::new();
+        let mut changed_heads: Vec<(Uuid, Vec<HeadKey>)> = Vec::new();
         let order = std::mem::take(&mut self.order);
         for row in order {
             let Some(state) = self.rows.remove(&row) else {
                 continue;
             };
-            for f in &state.fields {
-                for h in &f.heads {
-                    let key = (f.field, h.origin, h.seq);
-                    if state.stored.binary_search(&key).is_err() {
-                        added.push((row, key.0, key.1, key.2));
-                    }
-                }
-            }
-            for &(field, origin, seq) in &state.stored {
-                let kept = state
-                    .heads(field)
-                    .is_some_and(|hs| hs.iter().any(|h| h.origin == origin && h.seq == seq));
-                if !kept {
-                    removed.push((row, field, origin, seq));
-                }
+            let mut now: Vec<HeadKey> = state
+                .fields
+                .iter()
+                .flat_map(|f| f.heads.iter().map(|h| (f.field, h.origin, h.seq)))
+                .collect();
+            now.sort_unstable();
+            if now != state.stored {
+                changed_heads.push((row, now));
             }
             if self.started_empty {
                 // Bounded: past this many rows, rows are looked up in the head table again.
@@ -382,19 +375,10 @@ impl<'a> Applier<'a> {
             let deleted_idx = self.dict.field_idx(conn, state.table, DELETED_FIELD)?;
             self.update_review(&state, row, deleted_idx)?;
         }
-        for (row, field, origin, seq) in removed {
-            conn.prepare_cached(
-                "DELETE FROM head WHERE row = ?1 AND field = ?2 AND origin = ?3 AND seq = ?4",
-            )?
-            .execute(params![row.as_bytes().as_slice(), field, origin, seq])?;
-        }
-        // In key order, so the head table's pages are written once each.
-        added.sort_unstable();
-        for (row, field, origin, seq) in added {
-            conn.prepare_cached(
-                "INSERT INTO head (row, field, origin, seq) VALUES (?1, ?2, ?3, ?4)",
-            )?
-            .execute(params![row.as_bytes().as_slice(), field, origin, seq])?;
+        // In key order, so the pages of `row_head` are written once each.
+        changed_heads.sort_unstable_by_key(|(row, _)| *row);
+        for (row, keys) in changed_heads {
+            heads::store(conn, row, &keys)?;
         }
         for household in dirty_households {
             refresh_household_summary(conn, household)?;
@@ -631,29 +615,12 @@ fn load_row(
     row: Uuid,
     table: i64,
 ) -> rusqlite::Result<RowState> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT h.field, h.origin, h.seq, o.hlc, o.val, o.seen
-         FROM head h JOIN op o ON o.origin = h.origin AND o.seq = h.seq
-         WHERE h.row = ?1",
-    )?;
-    let mut rows = stmt.query([row.as_bytes().as_slice()])?;
-    let mut loaded = Vec::new();
-    while let Some(r) = rows.next()? {
-        let seen: Option<Vec<u8>> = r.get(5)?;
-        loaded.push((
-            r.get::<_, i64>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, i64>(2)?,
-            Hlc::from_i64(r.get(3)?),
-            FieldValue::from_sql(r.get_ref(4)?),
-            seen.and_then(|b| decode_local_ids(&b)).unwrap_or_default(),
-        ));
-    }
+    let keys = heads::load(conn, row)?;
     let mut state = RowState::new(table);
-    state.existed = !loaded.is_empty();
-    for (field, origin, seq, hlc, value, seen) in loaded {
+    state.existed = !keys.is_empty();
+    for &(field, origin, seq) in &keys {
+        let (hlc, value, seen) = load_op(conn, origin, seq)?;
         let origin_id = dict.device_id(conn, origin)?;
-        state.stored.push((field, origin, seq));
         let pos = match state.fields.iter().position(|f| f.field == field) {
             Some(pos) => pos,
             None => {
@@ -674,8 +641,25 @@ fn load_row(
             seen,
         });
     }
-    state.stored.sort_unstable();
+    state.stored = keys;
     Ok(state)
+}
+
+/// What deciding between heads needs of one op: its clock, value and the heads it saw.
+fn load_op(
+    conn: &Connection,
+    origin: i64,
+    seq: i64,
+) -> rusqlite::Result<(Hlc, FieldValue, Vec<(i64, i64)>)> {
+    conn.prepare_cached("SELECT hlc, val, seen FROM op WHERE origin = ?1 AND seq = ?2")?
+        .query_row([origin, seq], |r| {
+            let seen: Option<Vec<u8>> = r.get(2)?;
+            Ok((
+                Hlc::from_i64(r.get(0)?),
+                FieldValue::from_sql(r.get_ref(1)?),
+                seen.and_then(|b| decode_local_ids(&b)).unwrap_or_default(),
+            ))
+        })
 }
 
 /// The insert of a whole new row of a table: id, deleted, every catalog field in order, and
@@ -936,27 +920,16 @@ impl Applier<'_> {
                 })
                 .collect());
         }
-        let mut stmt = conn.prepare_cached(
-            "SELECT h.origin, h.seq, o.hlc, o.val FROM head h
-             JOIN op o ON o.origin = h.origin AND o.seq = h.seq
-             WHERE h.row = ?1 AND h.field = ?2",
-        )?;
-        let raw: Vec<(i64, i64, i64, FieldValue)> = stmt
-            .query_map(params![row.as_bytes().as_slice(), field], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    FieldValue::from_sql(r.get_ref(3)?),
-                ))
-            })?
-            .collect::<Result<_, _>>()?;
-        let mut heads = Vec::with_capacity(raw.len());
-        for (origin, seq, hlc, value) in raw {
+        let mut heads = Vec::new();
+        for (_, origin, seq) in heads::load(conn, row)?
+            .into_iter()
+            .filter(|&(f, _, _)| f == field)
+        {
+            let (hlc, value, _) = load_op(conn, origin, seq)?;
             let origin = self.dict.device_id(conn, origin)?;
             heads.push(HeadView {
                 id: crate::sync::OpId { origin, seq },
-                hlc: Hlc::from_i64(hlc),
+                hlc,
                 value,
             });
         }
@@ -969,9 +942,7 @@ impl Applier<'_> {
         if let Some(state) = self.rows.get(&row) {
             return Ok(state.fields.iter().any(|f| !f.heads.is_empty()));
         }
-        self.conn
-            .prepare_cached("SELECT EXISTS (SELECT 1 FROM head WHERE row = ?1)")?
-            .query_row([row.as_bytes().as_slice()], |r| r.get(0))
+        heads::exists(self.conn, row)
     }
 
     /// Every current head of a row: (field name, op id), for a delete's `seen` list.
@@ -984,12 +955,7 @@ impl Applier<'_> {
                 .iter()
                 .flat_map(|f| f.heads.iter().map(|h| (f.field, h.origin, h.seq)))
                 .collect(),
-            None => conn
-                .prepare_cached("SELECT field, origin, seq FROM head WHERE row = ?1")?
-                .query_map([row.as_bytes().as_slice()], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                })?
-                .collect::<Result<_, _>>()?,
+            None => heads::load(conn, row)?,
         };
         let mut out = Vec::with_capacity(raw.len());
         for (field, origin, seq) in raw {

@@ -17,7 +17,16 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0002_exit.sql"),
     include_str!("../../migrations/0003_hub.sql"),
     include_str!("../../migrations/0004_search.sql"),
+    include_str!("../../migrations/0005_row_heads.sql"),
 ];
+
+/// Steps a migration needs beyond its SQL, run right after it in the same transaction.
+fn after_script(conn: &Connection, version: i64) -> rusqlite::Result<()> {
+    match version {
+        5 => super::heads::migrate_from_head_table(conn),
+        _ => Ok(()),
+    }
+}
 
 pub fn latest_version() -> i64 {
     MIGRATIONS.len() as i64
@@ -87,8 +96,9 @@ pub fn migrate(conn: &mut Connection, from: i64) -> Result<(), StoreError> {
         return Ok(());
     }
     let tx = conn.transaction()?;
-    for sql in &MIGRATIONS[from as usize..] {
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
         tx.execute_batch(sql)?;
+        after_script(&tx, i as i64 + 1)?;
     }
     tx.pragma_update(None, "application_id", APPLICATION_ID)?;
     tx.pragma_update(None, "user_version", latest_version())?;

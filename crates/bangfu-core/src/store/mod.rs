@@ -9,6 +9,7 @@ pub mod baseline;
 mod dictionary;
 pub mod draft;
 mod error;
+pub mod heads;
 mod hub;
 pub mod identity;
 pub mod migrate;
@@ -254,16 +255,15 @@ impl Store {
             .collect::<Result<_, _>>()?;
         let mut rows: Vec<(Uuid, i64)> = Vec::new();
         {
-            let mut stmt = tx.prepare("SELECT row, field FROM head ORDER BY row")?;
+            let mut stmt = tx.prepare("SELECT row, heads FROM row_head ORDER BY row")?;
             let mut found = stmt.query([])?;
             while let Some(r) = found.next()? {
-                let rusqlite::types::ValueRef::Blob(row) = r.get_ref(0)? else {
-                    continue;
-                };
-                if rows.last().is_some_and(|(last, _)| last.as_bytes() == row) {
-                    continue;
-                }
-                let (Ok(row), Some(table)) = (Uuid::from_slice(row), tables.get(&r.get(1)?)) else {
+                let (row, buf): (Vec<u8>, Vec<u8>) = (r.get(0)?, r.get(1)?);
+                let first_field = heads::decode_stored(&row, &buf)?.first().map(|h| h.0);
+                let (Ok(row), Some(table)) = (
+                    Uuid::from_slice(&row),
+                    first_field.and_then(|f| tables.get(&f)),
+                ) else {
                     continue;
                 };
                 rows.push((row, *table));

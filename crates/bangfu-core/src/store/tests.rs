@@ -242,10 +242,7 @@ fn applying_ops_twice_or_in_reverse_order_gives_the_same_state() {
     reversed.apply_remote(&rev).unwrap();
     for s in [&forward, &reversed] {
         assert_eq!(s.get::<Household>(h.id).unwrap().group_name, "三组");
-        let heads: i64 = s
-            .conn()
-            .query_row("SELECT count(*) FROM head", [], |r| r.get(0))
-            .unwrap();
+        let heads = super::heads::count(s.conn()).unwrap();
         assert_eq!(heads, 4);
         assert_eq!(review_count(s), 0);
         assert_eq!(s.version_vector().unwrap().get(&a.device().id), Some(&7));
@@ -663,7 +660,7 @@ fn a_rebuild_in_batches_restores_every_table_and_index_and_says_how_far_it_is() 
     a.rematerialize_with(&mut |p| seen.push(p)).unwrap();
     let rows: i64 = a
         .conn()
-        .query_row("SELECT count(DISTINCT row) FROM head", [], |r| r.get(0))
+        .query_row("SELECT count(*) FROM row_head", [], |r| r.get(0))
         .unwrap();
     assert!(seen.len() > 3, "{seen:?}");
     assert!(seen.windows(2).all(|w| w[0].rows_done <= w[1].rows_done));
@@ -679,6 +676,7 @@ fn a_file_of_schema_3_is_upgraded_with_progress_and_finds_household_codes() {
     let dir = tempfile::tempdir().unwrap();
     let mut a = open(&dir, "a");
     a.put(&household("530826103201001")).unwrap();
+    back_to_schema_4(a.conn());
     a.conn()
         .execute_batch("DROP TABLE household_fts; PRAGMA user_version = 3;")
         .unwrap();
@@ -707,4 +705,98 @@ fn a_file_of_schema_3_is_upgraded_with_progress_and_finds_household_codes() {
     )
     .unwrap();
     assert_eq!((page.total, page.rows.len()), (1, 1));
+}
+
+/// Turns a file back into schema 4, whose heads were one `head` row per field head.
+fn back_to_schema_4(conn: &rusqlite::Connection) {
+    conn.execute_batch(
+        "CREATE TABLE head (
+             row BLOB NOT NULL, field INTEGER NOT NULL, origin INTEGER NOT NULL,
+             seq INTEGER NOT NULL, PRIMARY KEY (row, field, origin, seq)
+         ) WITHOUT ROWID;",
+    )
+    .unwrap();
+    let entries: Vec<(Vec<u8>, Vec<u8>)> = conn
+        .prepare("SELECT row, heads FROM row_head")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for (row, buf) in entries {
+        for (field, origin, seq) in super::heads::decode(&buf).unwrap() {
+            conn.execute(
+                "INSERT INTO head (row, field, origin, seq) VALUES (?1, ?2, ?3, ?4)",
+                params![row, field, origin, seq],
+            )
+            .unwrap();
+        }
+    }
+    conn.execute_batch("DROP TABLE row_head; PRAGMA user_version = 4;")
+        .unwrap();
+}
+
+#[test]
+fn a_file_of_schema_4_keeps_every_head_and_conflict_when_its_heads_move_to_one_entry_per_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    let mut b = open(&dir, "b");
+    let mut h = household("530826103201001");
+    a.put(&h).unwrap();
+    for i in 0..3 {
+        let m = Member {
+            id: Uuid::now_v7(),
+            household_id: Some(h.id),
+            name: format!("成员{i}"),
+            ..Default::default()
+        };
+        a.put(&m).unwrap();
+    }
+    sync_all(&mut a, &mut b);
+    h.group_name = "A组".into();
+    a.put(&h).unwrap();
+    b.set_fixed_clock(T0 + 5);
+    h.group_name = "B组".into();
+    b.put(&h).unwrap();
+    sync_all(&mut a, &mut b);
+    assert_eq!(review_count(&a), 1);
+    let hash = crate::sync::digest::state_hash(&a).unwrap();
+    let heads = super::heads::count(a.conn()).unwrap();
+    let rows: i64 = a
+        .conn()
+        .query_row("SELECT count(*) FROM row_head", [], |r| r.get(0))
+        .unwrap();
+    back_to_schema_4(a.conn());
+    let old_heads: i64 = a
+        .conn()
+        .query_row("SELECT count(*) FROM head", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(old_heads as u64, heads);
+    drop(a);
+
+    let a = open(&dir, "a");
+    let version: i64 = a
+        .conn()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, migrate::latest_version());
+    let old_table: i64 = a
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'head'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(old_table, 0, "the per-field head table is gone");
+    let new_rows: i64 = a
+        .conn()
+        .query_row("SELECT count(*) FROM row_head", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!((new_rows, super::heads::count(a.conn()).unwrap()), (rows, heads));
+    assert_eq!(crate::sync::digest::state_hash(&a).unwrap(), hash);
+    assert_eq!(review_count(&a), 1);
+    let items = crate::sync::review::review_items(&a).unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].values.len(), 2, "{items:?}");
 }

@@ -1,5 +1,7 @@
 //! A digest of a copy's replicated data and review queue, so two copies can confirm they agree.
 
+use std::collections::HashMap;
+
 use sha2::{Digest, Sha256};
 
 use crate::model::{FieldValue, Table};
@@ -50,16 +52,38 @@ pub fn state_hash(store: &Store) -> Result<String, StoreError> {
             }
         }
     }
-    let mut stmt = conn.prepare(
-        "SELECT h.row, f.tbl, f.name, d.id, h.seq FROM head h
-         JOIN field_name f ON f.idx = h.field JOIN device d ON d.idx = h.origin
-         ORDER BY h.row, f.tbl, f.name, d.id, h.seq",
-    )?;
+    // Heads by row, then by (table, field name, device id, seq): names, not local numbers.
+    let fields: HashMap<i64, (i64, String)> = conn
+        .prepare("SELECT idx, tbl, name FROM field_name")?
+        .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?
+        .collect::<Result<_, _>>()?;
+    let devices: HashMap<i64, Vec<u8>> = conn
+        .prepare("SELECT idx, id FROM device")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let unknown = |what: &str, idx: i64| StoreError::Corrupt {
+        path: store.path().to_path_buf(),
+        detail: format!("a head names {what} {idx}, which the file does not hold"),
+    };
+    let mut stmt = conn.prepare("SELECT row, heads FROM row_head ORDER BY row")?;
     let mut rows = stmt.query([])?;
     hasher.update(b"heads");
     while let Some(r) = rows.next()? {
-        for i in 0..5 {
-            feed(&mut hasher, &FieldValue::from_sql(r.get_ref(i)?));
+        let row: Vec<u8> = r.get(0)?;
+        let buf: Vec<u8> = r.get(1)?;
+        let mut named = Vec::new();
+        for (field, origin, seq) in crate::store::heads::decode_stored(&row, &buf)? {
+            let (tbl, name) = fields.get(&field).ok_or_else(|| unknown("field", field))?;
+            let id = devices.get(&origin).ok_or_else(|| unknown("device", origin))?;
+            named.push((*tbl, name.as_str(), id.as_slice(), seq));
+        }
+        named.sort_unstable();
+        for (tbl, name, id, seq) in named {
+            feed(&mut hasher, &FieldValue::Bytes(row.clone()));
+            feed(&mut hasher, &FieldValue::Int(tbl));
+            feed(&mut hasher, &FieldValue::Text(name.to_owned()));
+            feed(&mut hasher, &FieldValue::Bytes(id.to_vec()));
+            feed(&mut hasher, &FieldValue::Int(seq));
         }
     }
     let mut stmt = conn.prepare(

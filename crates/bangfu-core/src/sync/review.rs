@@ -1,6 +1,7 @@
 //! The review queue as people see it: each conflict with every competing value, who wrote it,
 //! on which device and when; and each edit that met a delete.
 
+use rusqlite::OptionalExtension;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -62,7 +63,6 @@ fn household_code(store: &Store, table: Option<Table>, row: &[u8]) -> Result<Str
         },
         _ => return Ok(String::new()),
     };
-    use rusqlite::OptionalExtension;
     Ok(store
         .conn()
         .query_row(sql, [row], |r| r.get::<_, Option<String>>(0))
@@ -83,24 +83,32 @@ pub fn review_items(store: &Store) -> Result<Vec<ReviewItem>, StoreError> {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })?
         .collect::<Result<_, _>>()?;
-    let mut heads_stmt = conn.prepare(
-        "SELECT o.val, d.name, d.id, o.hlc FROM head h
-         JOIN op o ON o.origin = h.origin AND o.seq = h.seq JOIN device d ON d.idx = h.origin
-         WHERE h.row = ?1 AND h.field = ?2",
+    let mut heads_stmt = conn.prepare("SELECT heads FROM row_head WHERE row = ?1")?;
+    let mut op_stmt = conn.prepare(
+        "SELECT o.val, d.name, d.id, o.hlc FROM op o JOIN device d ON d.idx = o.origin
+         WHERE o.origin = ?1 AND o.seq = ?2",
     )?;
     let mut out = Vec::with_capacity(items.len());
     for (row, field, kind, tbl, name) in items {
         let table = Table::from_code(tbl);
-        let mut values: Vec<(FieldValue, String, Vec<u8>, i64)> = heads_stmt
-            .query_map(rusqlite::params![row, field], |r| {
+        let stored: Option<Vec<u8>> = heads_stmt
+            .query_row([&row], |r| r.get(0))
+            .optional()?;
+        let keys = match stored {
+            Some(buf) => crate::store::heads::decode_stored(&row, &buf)?,
+            None => Vec::new(),
+        };
+        let mut values: Vec<(FieldValue, String, Vec<u8>, i64)> = Vec::new();
+        for (_, origin, seq) in keys.into_iter().filter(|&(f, _, _)| f == field) {
+            values.push(op_stmt.query_row([origin, seq], |r| {
                 Ok((
                     FieldValue::from_sql(r.get_ref(0)?),
                     r.get(1)?,
                     r.get(2)?,
                     r.get(3)?,
                 ))
-            })?
-            .collect::<Result<_, _>>()?;
+            })?);
+        }
         values.sort_by(|a, b| (b.3, &b.2).cmp(&(a.3, &a.2)));
         let spec = table.and_then(|t| t.field(&name));
         let label = if name == DELETED_FIELD {
