@@ -162,7 +162,9 @@ impl<'a> Applier<'a> {
             *clock = HlcClock::starting_at(stored);
         }
         let started_empty =
-            conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM row_head)", [], |r| r.get(0))?;
+            conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM row_head)", [], |r| {
+                r.get(0)
+            })?;
         Ok(Applier {
             conn,
             dict,
@@ -646,11 +648,9 @@ fn load_row(
 }
 
 /// What deciding between heads needs of one op: its clock, value and the heads it saw.
-fn load_op(
-    conn: &Connection,
-    origin: i64,
-    seq: i64,
-) -> rusqlite::Result<(Hlc, FieldValue, Vec<(i64, i64)>)> {
+type StoredOp = (Hlc, FieldValue, Vec<(i64, i64)>);
+
+fn load_op(conn: &Connection, origin: i64, seq: i64) -> rusqlite::Result<StoredOp> {
     conn.prepare_cached("SELECT hlc, val, seen FROM op WHERE origin = ?1 AND seq = ?2")?
         .query_row([origin, seq], |r| {
             let seen: Option<Vec<u8>> = r.get(2)?;

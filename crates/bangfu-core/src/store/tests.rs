@@ -793,7 +793,10 @@ fn a_file_of_schema_4_keeps_every_head_and_conflict_when_its_heads_move_to_one_e
         .conn()
         .query_row("SELECT count(*) FROM row_head", [], |r| r.get(0))
         .unwrap();
-    assert_eq!((new_rows, super::heads::count(a.conn()).unwrap()), (rows, heads));
+    assert_eq!(
+        (new_rows, super::heads::count(a.conn()).unwrap()),
+        (rows, heads)
+    );
     assert_eq!(crate::sync::digest::state_hash(&a).unwrap(), hash);
     assert_eq!(review_count(&a), 1);
     let items = crate::sync::review::review_items(&a).unwrap();

@@ -74,7 +74,9 @@ pub fn state_hash(store: &Store) -> Result<String, StoreError> {
         let mut named = Vec::new();
         for (field, origin, seq) in crate::store::heads::decode_stored(&row, &buf)? {
             let (tbl, name) = fields.get(&field).ok_or_else(|| unknown("field", field))?;
-            let id = devices.get(&origin).ok_or_else(|| unknown("device", origin))?;
+            let id = devices
+                .get(&origin)
+                .ok_or_else(|| unknown("device", origin))?;
             named.push((*tbl, name.as_str(), id.as_slice(), seq));
         }
         named.sort_unstable();

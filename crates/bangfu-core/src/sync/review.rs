@@ -91,9 +91,7 @@ pub fn review_items(store: &Store) -> Result<Vec<ReviewItem>, StoreError> {
     let mut out = Vec::with_capacity(items.len());
     for (row, field, kind, tbl, name) in items {
         let table = Table::from_code(tbl);
-        let stored: Option<Vec<u8>> = heads_stmt
-            .query_row([&row], |r| r.get(0))
-            .optional()?;
+        let stored: Option<Vec<u8>> = heads_stmt.query_row([&row], |r| r.get(0)).optional()?;
         let keys = match stored {
             Some(buf) => crate::store::heads::decode_stored(&row, &buf)?,
             None => Vec::new(),
