@@ -9,6 +9,7 @@ mod common;
 mod hub {
     mod access;
     mod convergence;
+    mod load;
     mod resilience;
     mod tls;
 }

@@ -143,6 +143,17 @@ pub(crate) struct Applier<'a> {
     /// Whether rows written keep their search entries current (a rebuild writes them all at
     /// the end instead, see [`rebuild_search_indexes`]).
     search_index: bool,
+    /// A bulk load (see [`Applier::bulk_load`]): the table indexes it dropped, to build again
+    /// at the end, and the households whose list summary it writes then.
+    bulk: Option<BulkLoad>,
+    /// Per device: the contiguous top this copy held when the apply began, and how many new
+    /// ops above it were applied (to advance the version vector without reading the log).
+    contiguous: HashMap<i64, (i64, i64)>,
+}
+
+struct BulkLoad {
+    indexes: Vec<String>,
+    households: BTreeSet<Uuid>,
 }
 
 impl<'a> Applier<'a> {
@@ -180,7 +191,50 @@ impl<'a> Applier<'a> {
             slots: HashMap::new(),
             insert_sql: HashMap::new(),
             search_index: true,
+            bulk: None,
+            contiguous: conn
+                .prepare("SELECT origin, contiguous FROM version_vector")?
+                .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, 0))))?
+                .collect::<Result<_, _>>()?,
         })
+    }
+
+    /// Makes this apply a bulk load when the copy holds no rows yet: the materialized tables'
+    /// indexes are dropped now and built once by [`Applier::finish`], the search indexes and
+    /// the household list summary are written once at the end. All inside the caller's
+    /// transaction, so a failure or a power cut leaves the indexes as they were. Returns
+    /// whether it did.
+    pub fn bulk_load(&mut self) -> rusqlite::Result<bool> {
+        if !self.started_empty || self.bulk.is_some() {
+            return Ok(self.bulk.is_some());
+        }
+        let tables: Vec<&str> = Table::ALL.iter().map(|t| t.sql_name()).collect();
+        let mut indexes: Vec<(String, String)> = Vec::new();
+        {
+            let mut stmt = self.conn.prepare(
+                "SELECT name, tbl_name, sql FROM sqlite_master
+                 WHERE type = 'index' AND sql IS NOT NULL ORDER BY name",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let (name, table, sql): (String, String, String) =
+                    (r.get(0)?, r.get(1)?, r.get(2)?);
+                if tables.contains(&table.as_str()) {
+                    indexes.push((name, sql));
+                }
+            }
+        }
+        for (name, _) in &indexes {
+            // Names come from the file's own schema.
+            self.conn
+                .execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))?;
+        }
+        self.search_index = false;
+        self.bulk = Some(BulkLoad {
+            indexes: indexes.into_iter().map(|(_, sql)| sql).collect(),
+            households: BTreeSet::new(),
+        });
+        Ok(true)
     }
 
     fn local_ids(&mut self, ids: &[crate::sync::OpId]) -> rusqlite::Result<Vec<(i64, i64)>> {
@@ -282,6 +336,10 @@ impl<'a> Applier<'a> {
         }
         let top = self.vv.entry(origin).or_insert(0);
         *top = (*top).max(op.id.seq);
+        let run = self.contiguous.entry(origin).or_insert((0, 0));
+        if op.id.seq > run.0 {
+            run.1 += 1;
+        }
         self.stats.applied += 1;
         Ok(true)
     }
@@ -307,7 +365,23 @@ impl<'a> Applier<'a> {
     pub fn finish(mut self) -> rusqlite::Result<ApplyStats> {
         self.flush()?;
         for (origin, top) in std::mem::take(&mut self.vv) {
-            advance_version_vector(self.conn, origin, top)?;
+            // Every op between the held contiguous top and the new top arrived in this apply:
+            // the log need not be read to know the run is unbroken.
+            let known = self
+                .contiguous
+                .get(&origin)
+                .filter(|&&(held, new)| new == top - held)
+                .map(|_| top);
+            advance_version_vector(self.conn, origin, top, known)?;
+        }
+        if let Some(bulk) = self.bulk.take() {
+            for sql in &bulk.indexes {
+                self.conn.execute_batch(sql)?;
+            }
+            rebuild_search_indexes(self.conn)?;
+            for household in bulk.households {
+                refresh_household_summary(self.conn, household)?;
+            }
         }
         Ok(self.stats)
     }
@@ -382,8 +456,13 @@ impl<'a> Applier<'a> {
         for (row, keys) in changed_heads {
             heads::store(conn, row, &keys)?;
         }
-        for household in dirty_households {
-            refresh_household_summary(conn, household)?;
+        match &mut self.bulk {
+            Some(bulk) => bulk.households.append(&mut dirty_households),
+            None => {
+                for household in dirty_households {
+                    refresh_household_summary(conn, household)?;
+                }
+            }
         }
         Ok(())
     }
@@ -845,12 +924,20 @@ fn refresh_household_summary(conn: &Connection, household: Uuid) -> rusqlite::Re
     Ok(())
 }
 
-fn advance_version_vector(conn: &Connection, origin: i64, top: i64) -> rusqlite::Result<()> {
+/// Brings a device's entry up to `top`. `known` is a contiguous top the caller knows without
+/// reading the log; the log is read only above it.
+fn advance_version_vector(
+    conn: &Connection,
+    origin: i64,
+    top: i64,
+    known: Option<i64>,
+) -> rusqlite::Result<()> {
     let (mut contiguous, max_seq): (i64, i64) = conn
         .prepare_cached("SELECT contiguous, max_seq FROM version_vector WHERE origin = ?1")?
         .query_row([origin], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
         .unwrap_or((0, 0));
+    contiguous = contiguous.max(known.unwrap_or(0));
     let max_seq = max_seq.max(top);
     if contiguous < max_seq {
         let mut stmt =

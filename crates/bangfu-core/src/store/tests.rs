@@ -803,3 +803,134 @@ fn a_file_of_schema_4_keeps_every_head_and_conflict_when_its_heads_move_to_one_e
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].values.len(), 2, "{items:?}");
 }
+
+/// What a copy shows and derives, for comparing two copies beyond the state hash.
+fn derived_state(s: &Store) -> (String, Vec<String>, Vec<String>, i64, Vec<usize>) {
+    let summary: Vec<String> = s
+        .conn()
+        .prepare(
+            "SELECT hex(household_id) || head_name || head_id_number || members || heads
+                 || coalesce(last_visit, '') FROM household_summary ORDER BY household_id",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let indexes: Vec<String> = s
+        .conn()
+        .prepare("SELECT name || ': ' || coalesce(sql, '') FROM sqlite_master WHERE type = 'index' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let people = s.read::<Member>(super::Filter::All).unwrap();
+    let found = people
+        .iter()
+        .step_by(7)
+        .flat_map(|p| {
+            [
+                p.name.clone(),
+                name_initials(&p.name),
+                p.id_number[12..].to_owned(),
+            ]
+        })
+        .map(|text| {
+            crate::query::households(
+                s,
+                &crate::query::HouseholdQuery {
+                    text,
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+            .rows
+            .len()
+        })
+        .collect();
+    (
+        crate::sync::digest::state_hash(s).unwrap(),
+        summary,
+        indexes,
+        review_count(s),
+        found,
+    )
+}
+
+#[test]
+fn a_bulk_load_into_an_empty_copy_gives_exactly_what_a_row_by_row_merge_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    let mut b = open(&dir, "b");
+    crate::demo::write_demo_village(&mut a).unwrap();
+    sync_all(&mut a, &mut b);
+    // A conflict, and an edit concurrent with a delete, so the review queue is not empty.
+    let mut h = a.read::<Household>(super::Filter::All).unwrap()[3].clone();
+    let m = a.read::<Member>(super::Filter::All).unwrap()[11].clone();
+    h.group_name = "甲组".into();
+    a.put(&h).unwrap();
+    a.write(&[Change::Delete {
+        table: Table::Member,
+        id: m.id,
+    }])
+    .unwrap();
+    b.set_fixed_clock(T0 + 9);
+    h.group_name = "乙组".into();
+    b.put(&h).unwrap();
+    let mut edited = m.clone();
+    edited.phone = "13800000000".into();
+    b.put(&edited).unwrap();
+    sync_all(&mut a, &mut b);
+    let ops = a.ops_missing_from(&VersionVector::new()).unwrap();
+
+    let mut row_by_row = open(&dir, "row-by-row");
+    row_by_row.set_merge_rows_in_memory(300);
+    row_by_row
+        .apply_remote_stream(
+            ops.iter().cloned().map(Ok::<crate::sync::Op, StoreError>),
+            0,
+        )
+        .unwrap();
+    let mut bulk = open(&dir, "bulk");
+    bulk.set_merge_rows_in_memory(300);
+    // A stream that fails part way leaves the empty copy as it was, its indexes included.
+    let failing = ops
+        .iter()
+        .take(ops.len() / 2)
+        .cloned()
+        .map(Ok::<crate::sync::Op, StoreError>)
+        .chain(std::iter::once(Err(StoreError::BadDeviceName("x".into()))));
+    assert!(bulk.apply_remote_stream(failing, u64::MAX).is_err());
+    assert_eq!(bulk.op_count().unwrap(), 0);
+    let empty = derived_state(&bulk);
+    assert!(
+        empty.2.iter().any(|i| i.starts_with("member_name")),
+        "{:?}",
+        empty.2
+    );
+    bulk.apply_remote_stream(
+        ops.iter().cloned().map(Ok::<crate::sync::Op, StoreError>),
+        u64::MAX,
+    )
+    .unwrap();
+
+    let expected = derived_state(&a);
+    assert_eq!(
+        expected.3, 2,
+        "one conflict and one edit of a deleted member"
+    );
+    assert!(expected.4.iter().all(|&n| n > 0), "{:?}", expected.4);
+    assert_eq!(derived_state(&row_by_row), expected);
+    assert_eq!(derived_state(&bulk), expected);
+    assert_eq!(bulk.version_vector().unwrap(), a.version_vector().unwrap());
+    // A second large file into the now filled copy is an ordinary merge.
+    let again = bulk
+        .apply_remote_stream(
+            ops.iter().cloned().map(Ok::<crate::sync::Op, StoreError>),
+            u64::MAX,
+        )
+        .unwrap();
+    assert_eq!((again.applied, again.duplicates), (0, ops.len() as u64));
+    assert_eq!(derived_state(&bulk), expected);
+}

@@ -286,17 +286,23 @@ impl Store {
 
     /// Applies ops written elsewhere, in one transaction; ops already held change nothing.
     pub fn apply_remote(&mut self, ops: &[Op]) -> Result<ApplyStats, StoreError> {
-        self.apply_remote_stream(ops.iter().cloned().map(Ok::<Op, StoreError>))
+        self.apply_remote_stream(
+            ops.iter().cloned().map(Ok::<Op, StoreError>),
+            ops.len() as u64,
+        )
     }
 
     /// Applies a stream of ops in one transaction, holding only a bounded number of rows in
     /// memory at a time. The first error (a malformed op from the stream, or the store's)
-    /// rolls everything back.
+    /// rolls everything back. `expected` is how many ops the stream says it holds: a large
+    /// stream into a copy that holds no rows yet (a new laptop set up from a whole county, a
+    /// station's first merge) builds its table indexes once at the end instead of row by row.
     pub fn apply_remote_stream<E: From<StoreError>>(
         &mut self,
         ops: impl Iterator<Item = Result<Op, E>>,
+        expected: u64,
     ) -> Result<ApplyStats, E> {
-        let result = self.apply_remote_inner(ops);
+        let result = self.apply_remote_inner(ops, expected);
         if result.is_err() {
             self.dict.clear();
         }
@@ -306,6 +312,7 @@ impl Store {
     fn apply_remote_inner<E: From<StoreError>>(
         &mut self,
         ops: impl Iterator<Item = Result<Op, E>>,
+        expected: u64,
     ) -> Result<ApplyStats, E> {
         let wall = self.wall_ms();
         let mut clock = self.clock;
@@ -315,6 +322,9 @@ impl Store {
             .map_err(StoreError::from)?;
         let mut applier =
             Applier::new(&tx, &mut self.dict, &mut clock, wall).map_err(StoreError::from)?;
+        if expected >= BULK_LOAD_MIN_OPS {
+            applier.bulk_load().map_err(StoreError::from)?;
+        }
         for op in ops {
             applier.apply(op?).map_err(StoreError::from)?;
             if applier.pending_rows() >= self.merge_rows_in_memory {
@@ -332,6 +342,11 @@ impl Store {
         Ok(stats)
     }
 }
+
+/// From this many ops, a stream into a copy without rows is a bulk load (see
+/// [`Store::apply_remote_stream`]); below it, dropping and building indexes costs more than
+/// it saves.
+const BULK_LOAD_MIN_OPS: u64 = 50_000;
 
 fn is_deleted(heads: &[HeadView]) -> bool {
     matches!(

@@ -194,7 +194,7 @@ pub fn import_changeset(store: &mut Store, file: &[u8]) -> Result<ImportSummary,
         }
         op.map_err(SyncError::from)
     });
-    let stats = store.apply_remote_stream(ops)?;
+    let stats = store.apply_remote_stream(ops, header.op_count)?;
     summary.unknown_field_ops = unknown;
     remember_peer(store, &header)?;
     summary.applied = stats.applied;
