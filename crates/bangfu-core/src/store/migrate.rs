@@ -28,6 +28,20 @@ fn after_script(conn: &Connection, version: i64) -> rusqlite::Result<()> {
     }
 }
 
+/// Whether migration N (index N-1) may add columns for fields an older version kept only in
+/// the op log: then the rows are rebuilt from the heads after it. Schema 5 only moves the
+/// heads into one entry per row; nothing shown changes.
+const REBUILD_AFTER: &[bool] = &[true, true, true, true, false];
+
+/// Whether upgrading a file of schema `from` must rebuild its rows from the heads.
+pub fn upgrade_needs_rebuild(from: i64) -> bool {
+    from > 0
+        && REBUILD_AFTER
+            .iter()
+            .skip(from as usize)
+            .any(|&rebuild| rebuild)
+}
+
 pub fn latest_version() -> i64 {
     MIGRATIONS.len() as i64
 }
@@ -104,4 +118,21 @@ pub fn migrate(conn: &mut Connection, from: i64) -> Result<(), StoreError> {
     tx.pragma_update(None, "user_version", latest_version())?;
     tx.commit()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_migration_says_whether_an_upgrade_over_it_rebuilds_rows() {
+        assert_eq!(REBUILD_AFTER.len(), MIGRATIONS.len());
+        assert!(
+            !upgrade_needs_rebuild(0),
+            "a new file has no rows to rebuild"
+        );
+        assert!(upgrade_needs_rebuild(3));
+        assert!(!upgrade_needs_rebuild(4), "schema 5 only moves the heads");
+        assert!(!upgrade_needs_rebuild(latest_version()));
+    }
 }

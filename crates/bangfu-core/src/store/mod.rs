@@ -153,7 +153,7 @@ impl Store {
             merge_rows_in_memory: 50_000,
         };
         store.load_identity(options.device_name.as_deref())?;
-        if version > 0 && version < migrate::latest_version() {
+        if migrate::upgrade_needs_rebuild(version) {
             // An upgrade may have added columns for fields the op log already holds (written
             // by a newer version elsewhere): show them now.
             store.rematerialize_with(progress)?;
