@@ -8,7 +8,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, hash_map::Entry};
 
-use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use rusqlite::{CachedStatement, Connection, OptionalExtension, params, params_from_iter};
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -123,10 +124,13 @@ const MAX_FLUSHED_ROWS_KEPT: usize = 4_000_000;
 
 pub(crate) struct Applier<'a> {
     conn: &'a Connection,
+    /// The op log insert, held for the whole apply: it runs once per op.
+    insert_op: CachedStatement<'a>,
     dict: &'a mut Dictionary,
     clock: &'a mut HlcClock,
     wall_ms: u64,
-    rows: HashMap<Uuid, RowState>,
+    /// Keyed by row id with a cheap hash: a county merge looks a row up for every op.
+    rows: FxHashMap<Uuid, RowState>,
     order: Vec<Uuid>,
     vv: HashMap<i64, i64>,
     stats: ApplyStats,
@@ -136,7 +140,7 @@ pub(crate) struct Applier<'a> {
     /// by this apply has no stored heads, and loading it is skipped.
     started_empty: bool,
     /// Rows this apply has flushed, while `started_empty` holds (their heads are stored now).
-    flushed: HashSet<Uuid>,
+    flushed: FxHashSet<Uuid>,
     slots: HashMap<i64, Slot>,
     /// Per table code, the insert of a whole new row.
     insert_sql: HashMap<i64, String>,
@@ -178,16 +182,20 @@ impl<'a> Applier<'a> {
             })?;
         Ok(Applier {
             conn,
+            insert_op: conn.prepare_cached(
+                "INSERT OR IGNORE INTO op (origin, seq, hlc, tbl, row, field, val, preds, seen)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?,
             dict,
             clock,
             wall_ms,
-            rows: HashMap::new(),
+            rows: FxHashMap::default(),
             order: Vec::new(),
             vv: HashMap::new(),
             stats: ApplyStats::default(),
             pending,
             started_empty,
-            flushed: HashSet::new(),
+            flushed: FxHashSet::default(),
             slots: HashMap::new(),
             insert_sql: HashMap::new(),
             search_index: true,
@@ -268,22 +276,17 @@ impl<'a> Applier<'a> {
         let field = self.dict.field_idx(conn, op.table, &op.field)?;
         let preds = self.local_ids(&op.preds)?;
         let seen = self.local_ids(&op.seen)?;
-        let inserted = conn
-            .prepare_cached(
-                "INSERT OR IGNORE INTO op (origin, seq, hlc, tbl, row, field, val, preds, seen)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?
-            .execute(params![
-                origin,
-                op.id.seq,
-                op.hlc.to_i64(),
-                op.table,
-                op.row.as_bytes().as_slice(),
-                field,
-                op.value,
-                encode_local_ids(&preds),
-                encode_local_ids(&seen),
-            ])?;
+        let inserted = self.insert_op.execute(params![
+            origin,
+            op.id.seq,
+            op.hlc.to_i64(),
+            op.table,
+            op.row.as_bytes().as_slice(),
+            field,
+            op.value,
+            encode_local_ids(&preds),
+            encode_local_ids(&seen),
+        ])?;
         if inserted == 0 {
             self.stats.duplicates += 1;
             return Ok(false);
@@ -433,7 +436,7 @@ impl<'a> Applier<'a> {
                 // Bounded: past this many rows, rows are looked up in the head table again.
                 if self.flushed.len() >= MAX_FLUSHED_ROWS_KEPT {
                     self.started_empty = false;
-                    self.flushed = HashSet::new();
+                    self.flushed = FxHashSet::default();
                 } else {
                     self.flushed.insert(row);
                 }

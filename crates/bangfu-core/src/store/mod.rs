@@ -88,6 +88,9 @@ pub struct Store {
     identity_change: Option<IdentityChange>,
     /// Rows a merge keeps in memory before materializing them (bounded memory on big files).
     merge_rows_in_memory: usize,
+    /// From this many ops, a stream into a copy without rows is a bulk load (see
+    /// [`Store::apply_remote_stream`]).
+    bulk_load_min_ops: u64,
 }
 
 impl Store {
@@ -151,6 +154,7 @@ impl Store {
             fixed_clock_ms: options.fixed_clock_ms,
             identity_change: None,
             merge_rows_in_memory: 50_000,
+            bulk_load_min_ops: BULK_LOAD_MIN_OPS,
         };
         store.load_identity(options.device_name.as_deref())?;
         if migrate::upgrade_needs_rebuild(version) {
@@ -343,6 +347,12 @@ impl Store {
         self.merge_rows_in_memory = rows.max(1);
     }
 
+    /// From how many ops a stream into a copy without rows is a bulk load; tests set it low
+    /// so that small files take that path too.
+    pub fn set_bulk_load_min_ops(&mut self, ops: u64) {
+        self.bulk_load_min_ops = ops;
+    }
+
     /// Moves the fixed clock of a generator or test; has no effect on a real clock.
     pub fn set_fixed_clock(&mut self, ms: u64) {
         if self.fixed_clock_ms.is_some() {
@@ -366,6 +376,10 @@ impl Store {
             .query_row("SELECT count(*) FROM op", [], |r| r.get(0))?)
     }
 }
+
+/// Below this many ops, dropping and building indexes for a bulk load costs more than it
+/// saves.
+const BULK_LOAD_MIN_OPS: u64 = 50_000;
 
 pub(crate) fn meta_get<T: rusqlite::types::FromSql>(
     conn: &Connection,

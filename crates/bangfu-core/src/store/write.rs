@@ -322,7 +322,7 @@ impl Store {
             .map_err(StoreError::from)?;
         let mut applier =
             Applier::new(&tx, &mut self.dict, &mut clock, wall).map_err(StoreError::from)?;
-        if expected >= BULK_LOAD_MIN_OPS {
+        if expected >= self.bulk_load_min_ops {
             applier.bulk_load().map_err(StoreError::from)?;
         }
         for op in ops {
@@ -342,11 +342,6 @@ impl Store {
         Ok(stats)
     }
 }
-
-/// From this many ops, a stream into a copy without rows is a bulk load (see
-/// [`Store::apply_remote_stream`]); below it, dropping and building indexes costs more than
-/// it saves.
-const BULK_LOAD_MIN_OPS: u64 = 50_000;
 
 fn is_deleted(heads: &[HeadView]) -> bool {
     matches!(
