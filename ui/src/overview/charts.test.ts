@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Readiness, StatsReport } from '../api'
-import { incidenceChart, measuresChart, readinessChart, shortCheckLabel, statusChart, visitsChart } from './charts'
+import { incidenceChart, incidenceName, measuresChart, readinessChart, shortCheckLabel, statusChart, visitsChart } from './charts'
 
 const REPORT: StatsReport = {
   year: 2019,
@@ -42,6 +42,13 @@ describe('report charts', () => {
     const colours = o.series[0].data.map((d: Option) => d.itemStyle.color)
     expect(colours[0]).toBe(colours[1])
     expect(colours[2]).not.toBe(colours[0])
+  })
+
+  it('names the total of villages filed without a township', () => {
+    const total = REPORT.incidence.find((l) => l.village_code === '')
+    if (!total) throw new Error('the fixture has a township total')
+    expect(incidenceName({ ...total, township: '' })).toBe('未填乡镇（合计）')
+    expect(incidenceName(total)).toBe('勐康镇（合计）')
   })
 
   it('draws amounts in 万元 and counts on the second axis', () => {

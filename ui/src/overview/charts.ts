@@ -38,9 +38,11 @@ export function statusChart(report: StatsReport): EChartsCoreOption {
   }
 }
 
-/** A line of the incidence table as the axis names it: the village, or the township's total. */
+/** A line of the incidence table as the axis names it: the village, or the township's total
+ *  (villages imported without a township are totalled as 未填乡镇). */
 export function incidenceName(line: StatsReport['incidence'][number]): string {
-  return line.village_code === '' ? `${line.township}（合计）` : line.village_name
+  if (line.village_code !== '') return line.village_name
+  return `${line.township.trim() || '未填乡镇'}（合计）`
 }
 
 /** 贫困发生率 of each village, then each township's total in another colour. */
