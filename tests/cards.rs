@@ -7,69 +7,19 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+mod pdf;
 
 use std::ops::ControlFlow;
 use std::path::Path;
-use std::process::Command;
 
 use bangfu_core::cards::{CardLayout, CardRequest, help_cards, help_cards_pdf, visits_sheet_pdf};
 use bangfu_core::model::codes::RELATION_HEAD;
 use bangfu_core::model::{Helper, Household, Measure, Member, Pairing, Village, Visit};
 use bangfu_core::store::{Filter, Store, put_change};
 use chrono::NaiveDate;
-use unicode_normalization::UnicodeNormalization;
 use uuid::Uuid;
 
-const A5: &str = "419.528 x 595.276";
-const A4_LANDSCAPE: &str = "841.89 x 595.276";
-const A4: &str = "595.276 x 841.89";
-
-/// Runs a poppler tool on a PDF written to the scratch folder.
-fn poppler(tool: &str, args: &[&str], pdf: &Path) -> String {
-    let out = Command::new(tool)
-        .args(args)
-        .arg(pdf)
-        .arg("-")
-        .output()
-        .unwrap_or_else(|e| panic!("{tool}: {e}"));
-    assert!(out.status.success(), "{tool} failed on {}", pdf.display());
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// The text of each page in content order, NFKC-normalized (pdftotext may give compatibility
-/// forms of CJK characters) and with all whitespace removed, because wrapping breaks lines.
-fn pages_text(pdf: &Path) -> Vec<String> {
-    let text = poppler("pdftotext", &["-raw", "-enc", "UTF-8"], pdf);
-    let mut pages: Vec<String> = text.split('\x0c').map(squeeze).collect();
-    if pages.last().is_some_and(String::is_empty) {
-        pages.pop();
-    }
-    pages
-}
-
-fn squeeze(s: &str) -> String {
-    s.nfkc().filter(|c| !c.is_whitespace()).collect()
-}
-
-fn page_info(pdf: &Path) -> (usize, String) {
-    let out = Command::new("pdfinfo").arg(pdf).output().unwrap();
-    let info = String::from_utf8(out.stdout).unwrap();
-    let field = |name: &str| {
-        info.lines()
-            .find_map(|l| l.strip_prefix(name))
-            .map(|v| v.trim().to_owned())
-            .unwrap_or_default()
-    };
-    let size = field("Page size:");
-    let size = size.split(" pts").next().unwrap_or_default().to_owned();
-    (field("Pages:").parse().unwrap(), size)
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, bytes).unwrap();
-    path
-}
+use pdf::{A4, A4_LANDSCAPE, A5, page_info, pages_text, poppler, squeeze, write};
 
 /// What must be on a household's card, read from the store without the card code.
 fn expected_on_card(store: &Store, h: &Household) -> Vec<String> {

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+mod pdf;
 
 use std::path::Path;
 use std::process::Command;
@@ -19,57 +20,15 @@ use bangfu_core::exit::{
 use bangfu_core::model::{Helper, Household, Income, Member, Pairing, Village};
 use bangfu_core::store::{Store, put_change};
 use chrono::NaiveDate;
-use unicode_normalization::UnicodeNormalization;
 use uuid::Uuid;
 
+use pdf::{A4, A4_LANDSCAPE, page_info, pages_text, squeeze, write};
+
 const T0: u64 = 1_510_000_000_000; // November 2017
-const A4: &str = "595.276 x 841.89";
-const A4_LANDSCAPE: &str = "841.89 x 595.276";
 const VILLAGE_CODE: &str = "530826103201";
 
 fn day(text: &str) -> NaiveDate {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
-}
-
-fn squeeze(s: &str) -> String {
-    s.nfkc().filter(|c| !c.is_whitespace()).collect()
-}
-
-/// The text of each page, NFKC-normalized and without whitespace.
-fn pages_text(pdf: &Path) -> Vec<String> {
-    let out = Command::new("pdftotext")
-        .args(["-raw", "-enc", "UTF-8"])
-        .arg(pdf)
-        .arg("-")
-        .output()
-        .expect("pdftotext");
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
-    let mut pages: Vec<String> = text.split('\x0c').map(squeeze).collect();
-    if pages.last().is_some_and(String::is_empty) {
-        pages.pop();
-    }
-    pages
-}
-
-fn page_info(pdf: &Path) -> (usize, String) {
-    let out = Command::new("pdfinfo").arg(pdf).output().unwrap();
-    let info = String::from_utf8(out.stdout).unwrap();
-    let field = |name: &str| {
-        info.lines()
-            .find_map(|l| l.strip_prefix(name))
-            .map(|v| v.trim().to_owned())
-            .unwrap_or_default()
-    };
-    let size = field("Page size:");
-    let size = size.split(" pts").next().unwrap_or_default().to_owned();
-    (field("Pages:").parse().unwrap(), size)
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, bytes).unwrap();
-    path
 }
 
 fn file_village(store: &mut Store) -> Uuid {

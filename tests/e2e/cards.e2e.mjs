@@ -153,6 +153,12 @@ try {
     assert(cadre && cadre !== '（尚未结对）', `the demo household has a cadre on its card, got ${cadre}`)
     const pairings = await session.execute(`return document.getElementById('sec-pairings').nextElementSibling.textContent`)
     assert(pairings.includes(cadre), `the card's cadre ${cadre} is the household's pairing`)
+    // The preview draws the QR symbol the PDF prints: 21×21 modules for a 15-digit code, with
+    // the three finder squares (a dark 7×7 ring at the top-left corner).
+    const qrModules = await session.execute(
+      `return (document.querySelector('[data-testid="card-qr"] path')?.getAttribute('d') ?? '').split('M').length - 1`,
+    )
+    assert(qrModules > 100 && qrModules < 441, `the preview draws the QR code's dark modules, got ${qrModules}`)
     await session.execute(`document.getElementById('sec-card')?.scrollIntoView({ block: 'start' })`)
     await shot(session, 'cards-preview.png')
 

@@ -133,7 +133,10 @@ async function enrolInSettings(session, hubUrl, code) {
   await fill(session, 'device-name', '新文村-笔记本1')
   await session.click(await session.find('[data-testid="device-name-save"]'))
   await waitFor('the name to be kept', async () => (await session.findAll('[data-testid="device-unnamed"]')).length === 0)
-  await waitFor('the header to show the new name', async () => (await text(session, 'frame-file')).includes('本机：新文村-笔记本1'))
+  await waitFor('the header to show the new name', async () => {
+    const header = await session.execute(`return document.querySelector('.frame-header')?.textContent ?? ''`)
+    return header.includes('本机：新文村-笔记本1') && !header.includes('本机未命名')
+  })
 
   await fill(session, 'hub-url', hubUrl)
   await fill(session, 'hub-code', 'WRONG-CODE')

@@ -528,6 +528,8 @@ export interface HelpCard {
   hotline: string
   printed_on: string
   qr_text: string
+  /** The QR symbol's rows, '1' dark, '0' light. */
+  qr_rows: string[]
 }
 
 /** Mirrors bangfu_core::cards::CardRequest. */

@@ -62,6 +62,9 @@ pub struct HelpCard {
     pub printed_on: NaiveDate,
     /// What the QR code holds: the household code.
     pub qr_text: String,
+    /// The QR code's modules, one string per row, `1` dark and `0` light (no quiet zone), so
+    /// that the preview shows the symbol the paper gets. Empty if it cannot be encoded.
+    pub qr_rows: Vec<String>,
 }
 
 /// The words on a card for a household without a 户主 row.
@@ -217,6 +220,9 @@ impl Context {
             hotline: config.hotline.clone(),
             printed_on,
             qr_text: h.code.clone(),
+            qr_rows: super::qr::QrMatrix::encode(&h.code)
+                .map(|qr| qr.rows())
+                .unwrap_or_default(),
         })
     }
 }

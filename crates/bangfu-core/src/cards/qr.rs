@@ -40,6 +40,17 @@ impl QrMatrix {
     pub fn dark(&self, x: usize, y: usize) -> bool {
         self.dark.get(y * self.width + x).copied().unwrap_or(false)
     }
+
+    /// One string per row, `1` for a dark module and `0` for a light one.
+    pub fn rows(&self) -> Vec<String> {
+        (0..self.width)
+            .map(|y| {
+                (0..self.width)
+                    .map(|x| if self.dark(x, y) { '1' } else { '0' })
+                    .collect()
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -56,5 +67,9 @@ mod tests {
             assert!(qr.dark(x, y), "({x},{y})");
         }
         assert!(!qr.dark(1, 1), "inside the finder ring is light");
+        let rows = qr.rows();
+        assert_eq!(rows.len(), 21);
+        assert!(rows[0].starts_with("1111111") && rows[1].starts_with("1000001"));
+        assert!(rows.iter().all(|r| r.len() == 21));
     }
 }
