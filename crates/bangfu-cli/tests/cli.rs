@@ -168,6 +168,28 @@ fn a_damaged_changeset_is_refused_whole() {
 
 #[test]
 fn killing_an_import_midway_keeps_the_last_committed_state_and_a_rerun_completes_it() {
+    killed_import(true);
+}
+
+/// Into an empty copy the import is a bulk load that drops the table indexes inside its
+/// transaction: killed midway, the file must come back with its indexes and nothing else.
+#[test]
+fn killing_a_bulk_load_into_an_empty_copy_keeps_its_indexes_and_a_rerun_completes_it() {
+    killed_import(false);
+}
+
+fn indexes(db: &std::path::Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+fn killed_import(station_has_data: bool) {
     let dir = tempfile::tempdir().unwrap();
     let source = dir.path().join("county.sqlite");
     let target = dir.path().join("station.sqlite");
@@ -193,13 +215,17 @@ fn killing_an_import_midway_keeps_the_last_committed_state_and_a_rerun_completes
         .status
         .success()
     );
-    // The station already holds one small file's worth of data: the last committed state.
-    assert!(
-        bangfu(dir.path(), &["demo", "--db", p(&target)])
-            .status
-            .success()
-    );
+    if station_has_data {
+        // The station already holds one small file's worth of data: the last committed state.
+        assert!(
+            bangfu(dir.path(), &["demo", "--db", p(&target)])
+                .status
+                .success()
+        );
+    }
     let before = text(&bangfu(dir.path(), &["state-hash", "--db", p(&target)])).0;
+    let indexes_before = indexes(&target);
+    assert!(indexes_before.iter().any(|i| i == "member_id_number"));
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_bangfu"))
         .args(["changes", "import", "--db", p(&target), p(&file)])
@@ -234,6 +260,7 @@ fn killing_an_import_midway_keeps_the_last_committed_state_and_a_rerun_completes
         after_kill, before,
         "a killed import must leave the last committed state"
     );
+    assert_eq!(indexes(&target), indexes_before);
     let rerun = bangfu(
         dir.path(),
         &["changes", "import", "--db", p(&target), p(&file)],
@@ -249,7 +276,9 @@ fn killing_an_import_midway_keeps_the_last_committed_state_and_a_rerun_completes
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(households, 4000 + 300);
+    let demo = if station_has_data { 300 } else { 0 };
+    assert_eq!(households, 4000 + demo);
+    assert_eq!(indexes(&target), indexes_before);
 }
 
 #[test]
