@@ -396,7 +396,7 @@ pub fn search_people(store: &Store, text: &str, limit: i64) -> Result<Vec<Person
 mod tests {
     use super::*;
     use crate::model::{Household, Member};
-    use crate::store::{Filter, OpenOptions};
+    use crate::store::Filter;
 
     /// Households whose live members' name, initials or ID number contain the text (start
     /// with it, under 3 characters), or whose code contains it (digits only): read record by
@@ -431,13 +431,7 @@ mod tests {
 
     #[test]
     fn a_broad_search_counts_to_the_cap_and_pages_like_an_exact_one() {
-        let dir = tempfile::tempdir().unwrap();
-        let options = OpenOptions {
-            identity_dir: Some(dir.path().join("r")),
-            ..Default::default()
-        };
-        let mut store = Store::open(dir.path().join("a.sqlite"), &options).unwrap();
-        crate::demo::write_demo_village(&mut store).unwrap();
+        let (_dir, store) = crate::report::demo_store();
         let members = store.read::<Member>(Filter::All).unwrap();
         let some = &members[members.len() / 3];
         let initials = crate::store::name_initials(&some.name);

@@ -220,7 +220,7 @@ impl<'s, E: Entity> Children<'s, E> {
 mod tests {
     use super::*;
     use crate::model::codes::RELATION_HEAD;
-    use crate::store::{Filter, OpenOptions};
+    use crate::store::Filter;
 
     /// The list as the household page sees each household: its file loaded and checked one
     /// household at a time, with the same lookups across the data file as a save.
@@ -251,13 +251,7 @@ mod tests {
 
     #[test]
     fn the_list_is_what_each_household_page_finds() {
-        let dir = tempfile::tempdir().unwrap();
-        let options = OpenOptions {
-            identity_dir: Some(dir.path().join("r")),
-            ..Default::default()
-        };
-        let mut store = Store::open(dir.path().join("a.sqlite"), &options).unwrap();
-        crate::demo::write_demo_village(&mut store).unwrap();
+        let (_dir, mut store) = crate::report::demo_store();
         let households = store.read::<Household>(Filter::All).unwrap();
         // Across households: one person filed in three households (one of them deleted
         // afterwards), a code used twice, and a member moved between households.

@@ -10,15 +10,27 @@ use crate::model::{Entity, FieldValue, Household, Member, Table};
 const T0: u64 = 1_700_000_000_000;
 
 fn open(dir: &tempfile::TempDir, name: &str) -> Store {
+    open_reporting_rebuild(dir, name).0
+}
+
+/// Opens a store as `open` does, with the rebuild progress an upgrade reported.
+fn open_reporting_rebuild(dir: &tempfile::TempDir, name: &str) -> (Store, Vec<RebuildProgress>) {
     let options = OpenOptions {
         identity_dir: Some(dir.path().join("registry")),
         device_name: Some(name.to_owned()),
         fixed_clock_ms: Some(T0),
     };
-    match Store::open(dir.path().join(format!("{name}.sqlite")), &options) {
-        Ok(store) => store,
+    let mut seen = Vec::new();
+    let path = dir.path().join(format!("{name}.sqlite"));
+    match Store::open_with_progress(path, &options, &mut |p| seen.push(p)) {
+        Ok(store) => (store, seen),
         Err(e) => panic!("open {name}: {e}"),
     }
+}
+
+/// The one number a query gives.
+fn count(store: &Store, sql: &str) -> i64 {
+    store.conn().query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
 fn household(code: &str) -> Household {
@@ -68,6 +80,17 @@ fn review_count(store: &Store) -> i64 {
         .conn()
         .query_row("SELECT count(*) FROM review_item", [], |r| r.get(0))
         .unwrap_or(-1)
+}
+
+/// A conflict: `a` and `b` each set the household's group, `b` with the later clock, then
+/// exchange everything.
+fn edit_group_on_both(a: &mut Store, b: &mut Store, h: &mut Household) {
+    h.group_name = "A组".into();
+    a.put(h).unwrap();
+    b.set_fixed_clock(T0 + 5);
+    h.group_name = "B组".into();
+    b.put(h).unwrap();
+    sync_all(a, b);
 }
 
 fn sync_all(a: &mut Store, b: &mut Store) {
@@ -132,12 +155,7 @@ fn concurrent_edits_become_a_conflict_with_the_same_shown_value_everywhere() {
     let mut h = household("530826103201001");
     a.put(&h).unwrap();
     sync_all(&mut a, &mut b);
-    h.group_name = "A组".into();
-    a.put(&h).unwrap();
-    b.set_fixed_clock(T0 + 5);
-    h.group_name = "B组".into();
-    b.put(&h).unwrap();
-    sync_all(&mut a, &mut b);
+    edit_group_on_both(&mut a, &mut b, &mut h);
     let shown_a = a.get::<Household>(h.id).unwrap().group_name;
     let shown_b = b.get::<Household>(h.id).unwrap().group_name;
     assert_eq!(shown_a, shown_b);
@@ -681,14 +699,7 @@ fn a_file_of_schema_3_is_upgraded_with_progress_and_finds_household_codes() {
         .execute_batch("DROP TABLE household_fts; PRAGMA user_version = 3;")
         .unwrap();
     drop(a);
-    let options = OpenOptions {
-        identity_dir: Some(dir.path().join("registry")),
-        device_name: Some("a".into()),
-        fixed_clock_ms: Some(T0),
-    };
-    let mut seen = Vec::new();
-    let a = Store::open_with_progress(dir.path().join("a.sqlite"), &options, &mut |p| seen.push(p))
-        .unwrap();
+    let (a, seen) = open_reporting_rebuild(&dir, "a");
     assert_eq!(
         seen.last(),
         Some(&RebuildProgress {
@@ -753,56 +764,24 @@ fn a_file_of_schema_4_keeps_every_head_and_conflict_when_its_heads_move_to_one_e
         a.put(&m).unwrap();
     }
     sync_all(&mut a, &mut b);
-    h.group_name = "A组".into();
-    a.put(&h).unwrap();
-    b.set_fixed_clock(T0 + 5);
-    h.group_name = "B组".into();
-    b.put(&h).unwrap();
-    sync_all(&mut a, &mut b);
+    edit_group_on_both(&mut a, &mut b, &mut h);
     assert_eq!(review_count(&a), 1);
     let hash = crate::sync::digest::state_hash(&a).unwrap();
     let heads = super::heads::count(a.conn()).unwrap();
-    let rows: i64 = a
-        .conn()
-        .query_row("SELECT count(*) FROM row_head", [], |r| r.get(0))
-        .unwrap();
+    let rows = count(&a, "SELECT count(*) FROM row_head");
     back_to_schema_4(a.conn());
-    let old_heads: i64 = a
-        .conn()
-        .query_row("SELECT count(*) FROM head", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(old_heads as u64, heads);
+    assert_eq!(count(&a, "SELECT count(*) FROM head") as u64, heads);
     drop(a);
 
-    let options = OpenOptions {
-        identity_dir: Some(dir.path().join("registry")),
-        device_name: Some("a".into()),
-        fixed_clock_ms: Some(T0),
-    };
-    let mut rebuilt = Vec::new();
-    let a = Store::open_with_progress(dir.path().join("a.sqlite"), &options, &mut |p| {
-        rebuilt.push(p)
-    })
-    .unwrap();
+    let (a, rebuilt) = open_reporting_rebuild(&dir, "a");
     assert!(rebuilt.is_empty(), "moving the heads needs no rebuild");
-    let version: i64 = a
-        .conn()
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(version, migrate::latest_version());
-    let old_table: i64 = a
-        .conn()
-        .query_row(
-            "SELECT count(*) FROM sqlite_master WHERE name = 'head'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(old_table, 0, "the per-field head table is gone");
-    let new_rows: i64 = a
-        .conn()
-        .query_row("SELECT count(*) FROM row_head", [], |r| r.get(0))
-        .unwrap();
+    assert_eq!(count(&a, "PRAGMA user_version"), migrate::latest_version());
+    assert_eq!(
+        count(&a, "SELECT count(*) FROM sqlite_master WHERE name = 'head'"),
+        0,
+        "the per-field head table is gone"
+    );
+    let new_rows = count(&a, "SELECT count(*) FROM row_head");
     assert_eq!(
         (new_rows, super::heads::count(a.conn()).unwrap()),
         (rows, heads)
