@@ -3,6 +3,7 @@ import {
   NATIONAL_HOTLINE,
   cardConfig,
   defaultSettings,
+  destinationOf,
   folderOf,
   joinPath,
   loadSettings,
@@ -88,6 +89,14 @@ describe('save paths', () => {
     const got = pathProblem(path)
     if (problem === null) expect(got).toBeNull()
     else expect(got).toContain(problem)
+  })
+})
+
+describe('where a delivery goes', () => {
+  it('checks a typed path and keeps it trimmed, or names the printer', () => {
+    expect(destinationOf({ mode: 'file', path: ' /tmp/卡片.pdf ', printer: 'lp0' })).toEqual({ kind: 'file', path: '/tmp/卡片.pdf' })
+    expect(destinationOf({ mode: 'file', path: '卡片.pdf', printer: null })).toContain('请写出完整的保存位置')
+    expect(destinationOf({ mode: 'printer', path: '', printer: 'lp0' })).toEqual({ kind: 'printer', printer: 'lp0' })
   })
 })
 

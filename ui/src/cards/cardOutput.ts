@@ -1,7 +1,7 @@
 // What the printing screens remember and compute: the county's card settings, the folder PDFs
 // were last saved to, the printer last used, file names, and a batch's progress. Pure functions
 // over a storage object, so the rules are tested without a window.
-import type { CardConfig, CardLayout, CardsProgress } from '../api'
+import type { CardConfig, CardLayout, CardsProgress, Destination } from '../api'
 
 /** The national supervision hotline, printed until the county sets its own. */
 export const NATIONAL_HOTLINE = '12317'
@@ -90,6 +90,17 @@ export function pathProblem(path: string): string | null {
   if (!/\.pdf$/i.test(p)) return '文件名请以 .pdf 结尾。'
   if (!folderOf(p)) return '请写出完整的保存位置（包括文件夹），例如 /home/用户/文档/帮扶联系卡.pdf。'
   return null
+}
+
+/** Where a chosen delivery goes: a file (its typed path checked first) or a printer. A
+ *  string is what to fix in the typed path. */
+export function destinationOf(choice: {
+  mode: 'file' | 'printer'
+  path: string
+  printer: string | null
+}): Destination | string {
+  if (choice.mode === 'printer') return { kind: 'printer', printer: choice.printer }
+  return pathProblem(choice.path) ?? { kind: 'file', path: choice.path.trim() }
 }
 
 /** Percent of a batch done, whole numbers, 100 only when every card is laid out. */
