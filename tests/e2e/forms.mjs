@@ -1,34 +1,11 @@
 // Filling the app's forms the way a person does, for the e2e tests: find a field by its test
 // id, type over it, pick from a value list by typing its label; read what a field shows; wait
-// for the household list; save a screenshot.
-import { writeFileSync } from 'node:fs'
-import path from 'node:path'
-import { ROOT, SCREENSHOTS, step } from './app.mjs'
+// for the household list.
+import { inputOf } from './app.mjs'
 import { Keys, waitFor } from './webdriver.mjs'
 
-export function shot(session, name) {
-  return session.screenshot().then((png) => {
-    writeFileSync(path.join(SCREENSHOTS, name), png)
-    step(`screenshot ${path.relative(ROOT, path.join(SCREENSHOTS, name))}`)
-  })
-}
-
-/** The input behind a test id: an el-input's own input, or the input inside a select or picker. */
-export async function inputOf(session, testid) {
-  return waitFor(`input ${testid}`, () =>
-    session.execute(
-      `return document.querySelector('input[data-testid="${testid}"]') ?? document.querySelector('[data-testid="${testid}"] input')`,
-    ),
-  ).then((value) => Object.values(value)[0])
-}
-
-export async function typeInto(session, testid, text) {
-  const input = await inputOf(session, testid)
-  await session.click(input)
-  // Select what is there and type over it, as a person would (WebDriver's clear fires no input event).
-  await session.chord(Keys.CONTROL, 'a')
-  await session.type(input, text)
-}
+// The field and screenshot helpers live with the app harness; re-exported for the form tests.
+export { inputOf, shot, typeInto } from './app.mjs'
 
 /** Picks a value-list entry the keyboard way: focus the select, type its label, Enter. */
 export async function choose(session, testid, label) {
