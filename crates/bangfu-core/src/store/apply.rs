@@ -132,7 +132,8 @@ pub(crate) struct Applier<'a> {
     /// Keyed by row id with a cheap hash: a county merge looks a row up for every op.
     rows: FxHashMap<Uuid, RowState>,
     order: Vec<Uuid>,
-    vv: HashMap<i64, i64>,
+    /// Per device, the ops this apply added.
+    vv: HashMap<i64, Run>,
     stats: ApplyStats,
     /// Whether `superseded` may hold ops named before they arrived.
     pending: bool,
@@ -150,9 +151,15 @@ pub(crate) struct Applier<'a> {
     /// A bulk load (see [`Applier::bulk_load`]): the table indexes it dropped, to build again
     /// at the end, and the households whose list summary it writes then.
     bulk: Option<BulkLoad>,
-    /// Per device: the contiguous top this copy held when the apply began, and how many new
-    /// ops above it were applied (to advance the version vector without reading the log).
-    contiguous: HashMap<i64, (i64, i64)>,
+}
+
+/// The ops of one device an apply added: the highest and lowest seq, and how many. When they
+/// fill the gap above what the version vector held, it advances without reading the log.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    top: i64,
+    lowest: i64,
+    count: i64,
 }
 
 struct BulkLoad {
@@ -200,10 +207,6 @@ impl<'a> Applier<'a> {
             insert_sql: HashMap::new(),
             search_index: true,
             bulk: None,
-            contiguous: conn
-                .prepare("SELECT origin, contiguous FROM version_vector")?
-                .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, 0))))?
-                .collect::<Result<_, _>>()?,
         })
     }
 
@@ -337,12 +340,15 @@ impl<'a> Applier<'a> {
         if !self.clock.observe(op.hlc, self.wall_ms) {
             self.stats.future_clock += 1;
         }
-        let top = self.vv.entry(origin).or_insert(0);
-        *top = (*top).max(op.id.seq);
-        let run = self.contiguous.entry(origin).or_insert((0, 0));
-        if op.id.seq > run.0 {
-            run.1 += 1;
-        }
+        let seq = op.id.seq;
+        let run = self.vv.entry(origin).or_insert(Run {
+            top: seq,
+            lowest: seq,
+            count: 0,
+        });
+        run.top = run.top.max(seq);
+        run.lowest = run.lowest.min(seq);
+        run.count += 1;
         self.stats.applied += 1;
         Ok(true)
     }
@@ -367,15 +373,8 @@ impl<'a> Applier<'a> {
     /// with every op applied so far.
     pub fn finish(mut self) -> rusqlite::Result<ApplyStats> {
         self.flush()?;
-        for (origin, top) in std::mem::take(&mut self.vv) {
-            // Every op between the held contiguous top and the new top arrived in this apply:
-            // the log need not be read to know the run is unbroken.
-            let known = self
-                .contiguous
-                .get(&origin)
-                .filter(|&&(held, new)| new == top - held)
-                .map(|_| top);
-            advance_version_vector(self.conn, origin, top, known)?;
+        for (origin, run) in std::mem::take(&mut self.vv) {
+            advance_version_vector(self.conn, origin, run)?;
         }
         if let Some(bulk) = self.bulk.take() {
             for sql in &bulk.indexes {
@@ -927,21 +926,19 @@ fn refresh_household_summary(conn: &Connection, household: Uuid) -> rusqlite::Re
     Ok(())
 }
 
-/// Brings a device's entry up to `top`. `known` is a contiguous top the caller knows without
-/// reading the log; the log is read only above it.
-fn advance_version_vector(
-    conn: &Connection,
-    origin: i64,
-    top: i64,
-    known: Option<i64>,
-) -> rusqlite::Result<()> {
+/// Brings a device's entry up to the ops an apply added. The log is read only above what is
+/// known to be unbroken: the held contiguous top, or the run's top when the run's distinct
+/// ops exactly fill the gap above it.
+fn advance_version_vector(conn: &Connection, origin: i64, run: Run) -> rusqlite::Result<()> {
     let (mut contiguous, max_seq): (i64, i64) = conn
         .prepare_cached("SELECT contiguous, max_seq FROM version_vector WHERE origin = ?1")?
         .query_row([origin], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
         .unwrap_or((0, 0));
-    contiguous = contiguous.max(known.unwrap_or(0));
-    let max_seq = max_seq.max(top);
+    if run.lowest > contiguous && run.count == run.top - contiguous {
+        contiguous = run.top;
+    }
+    let max_seq = max_seq.max(run.top);
     if contiguous < max_seq {
         let mut stmt =
             conn.prepare_cached("SELECT seq FROM op WHERE origin = ?1 AND seq > ?2 ORDER BY seq")?;

@@ -923,3 +923,34 @@ fn a_bulk_load_into_an_empty_copy_gives_exactly_what_a_row_by_row_merge_gives() 
     assert_eq!((again.applied, again.duplicates), (0, ops.len() as u64));
     assert_eq!(derived_state(&bulk), expected);
 }
+
+#[test]
+fn a_gap_in_a_devices_ops_holds_its_version_vector_until_the_gap_is_filled() {
+    // A village pulling from the hub gets only its own village's ops of a device: gaps.
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    let mut h = household("530826103201001");
+    a.put(&h).unwrap();
+    h.group_name = "二组".into();
+    a.put(&h).unwrap();
+    let ops = a.ops_missing_from(&VersionVector::new()).unwrap();
+    let top = ops.iter().map(|o| o.id.seq).max().unwrap();
+    assert!(top >= 4);
+    let (missing, rest): (Vec<_>, Vec<_>) = ops.into_iter().partition(|o| o.id.seq == 3);
+    let vv = |s: &Store| s.version_vector().unwrap().get(&a.device().id).copied();
+
+    let mut b = open(&dir, "b");
+    b.apply_remote(&rest).unwrap();
+    assert_eq!(vv(&b), Some(2), "held only up to the gap");
+    b.apply_remote(&missing).unwrap();
+    assert_eq!(vv(&b), Some(top), "the gap filled, the run is whole");
+
+    // The other way round: the later ops alone, then the first ones.
+    let mut c = open(&dir, "c");
+    let all = a.ops_missing_from(&VersionVector::new()).unwrap();
+    let (first, later): (Vec<_>, Vec<_>) = all.into_iter().partition(|o| o.id.seq <= 2);
+    c.apply_remote(&later).unwrap();
+    assert_eq!(vv(&c), Some(0));
+    c.apply_remote(&first).unwrap();
+    assert_eq!(vv(&c), Some(top));
+}
