@@ -232,21 +232,18 @@ fn bench_rebuild(report: &Report, county: &mut Store) -> Result<(), Failure> {
     let mut rows = 0u64;
     let conn = county.conn();
     let scanned = conn
-        .prepare("SELECT row, heads FROM row_head")
-        .and_then(|mut stmt| {
-            let mut op = conn.prepare("SELECT val FROM op WHERE origin = ?1 AND seq = ?2")?;
-            let mut found = stmt.query([])?;
-            while let Some(r) = found.next()? {
-                let (row, buf): (Vec<u8>, Vec<u8>) = (r.get(0)?, r.get(1)?);
-                for (_, origin, seq) in bangfu_core::store::heads::decode_stored(&row, &buf)? {
+        .prepare("SELECT val FROM op WHERE origin = ?1 AND seq = ?2")
+        .and_then(|mut op| {
+            bangfu_core::store::heads::for_each_row(conn, |_, keys| {
+                for (_, origin, seq) in keys {
                     op.query_row([origin, seq], |v| {
                         std::hint::black_box(v.get_ref(0)?);
                         Ok(())
                     })?;
                 }
                 rows += 1;
-            }
-            Ok(())
+                Ok::<_, rusqlite::Error>(())
+            })
         });
     scanned.map_err(|e| Failure::new("性能测试读取数据失败。", e.to_string()))?;
     let plain = t.elapsed().as_secs_f64();

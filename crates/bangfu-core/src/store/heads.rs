@@ -50,7 +50,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Decodes an entry read from the table, as an error when damaged.
-pub fn decode_stored(row: &[u8], buf: &[u8]) -> rusqlite::Result<Vec<HeadKey>> {
+fn decode_stored(row: &[u8], buf: &[u8]) -> rusqlite::Result<Vec<HeadKey>> {
     decode(buf).ok_or_else(|| damaged(row))
 }
 
@@ -84,16 +84,28 @@ pub(crate) fn exists(conn: &Connection, row: Uuid) -> rusqlite::Result<bool> {
         .query_row([row.as_bytes().as_slice()], |r| r.get(0))
 }
 
+/// Calls `f` with every row's id bytes and heads, in row order.
+pub fn for_each_row<E: From<rusqlite::Error>>(
+    conn: &Connection,
+    mut f: impl FnMut(&[u8], Vec<HeadKey>) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut stmt = conn.prepare("SELECT row, heads FROM row_head ORDER BY row")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let (row, buf): (Vec<u8>, Vec<u8>) = (r.get(0)?, r.get(1)?);
+        let keys = decode_stored(&row, &buf)?;
+        f(&row, keys)?;
+    }
+    Ok(())
+}
+
 /// How many field heads the file holds, over all rows.
 pub fn count(conn: &Connection) -> rusqlite::Result<u64> {
-    let mut stmt = conn.prepare("SELECT row, heads FROM row_head")?;
-    let mut rows = stmt.query([])?;
     let mut n = 0u64;
-    while let Some(r) = rows.next()? {
-        let row: Vec<u8> = r.get(0)?;
-        let buf: Vec<u8> = r.get(1)?;
-        n += decode_stored(&row, &buf)?.len() as u64;
-    }
+    for_each_row(conn, |_, keys| {
+        n += keys.len() as u64;
+        Ok::<_, rusqlite::Error>(())
+    })?;
     Ok(n)
 }
 

@@ -258,21 +258,13 @@ impl Store {
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
         let mut rows: Vec<(Uuid, i64)> = Vec::new();
-        {
-            let mut stmt = tx.prepare("SELECT row, heads FROM row_head ORDER BY row")?;
-            let mut found = stmt.query([])?;
-            while let Some(r) = found.next()? {
-                let (row, buf): (Vec<u8>, Vec<u8>) = (r.get(0)?, r.get(1)?);
-                let first_field = heads::decode_stored(&row, &buf)?.first().map(|h| h.0);
-                let (Ok(row), Some(table)) = (
-                    Uuid::from_slice(&row),
-                    first_field.and_then(|f| tables.get(&f)),
-                ) else {
-                    continue;
-                };
+        heads::for_each_row(&tx, |row, keys| {
+            let table = keys.first().and_then(|h| tables.get(&h.0));
+            if let (Ok(row), Some(table)) = (Uuid::from_slice(row), table) {
                 rows.push((row, *table));
             }
-        }
+            Ok::<_, rusqlite::Error>(())
+        })?;
         let total = rows.len() as u64;
         progress(RebuildProgress {
             rows_done: 0,

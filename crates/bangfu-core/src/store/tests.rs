@@ -727,22 +727,16 @@ fn back_to_schema_4(conn: &rusqlite::Connection) {
          ) WITHOUT ROWID;",
     )
     .unwrap();
-    let entries: Vec<(Vec<u8>, Vec<u8>)> = conn
-        .prepare("SELECT row, heads FROM row_head")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    for (row, buf) in entries {
-        for (field, origin, seq) in super::heads::decode(&buf).unwrap() {
+    super::heads::for_each_row(conn, |row, keys| {
+        for (field, origin, seq) in keys {
             conn.execute(
                 "INSERT INTO head (row, field, origin, seq) VALUES (?1, ?2, ?3, ?4)",
                 params![row, field, origin, seq],
-            )
-            .unwrap();
+            )?;
         }
-    }
+        Ok::<_, rusqlite::Error>(())
+    })
+    .unwrap();
     conn.execute_batch("DROP TABLE row_head; PRAGMA user_version = 4;")
         .unwrap();
 }

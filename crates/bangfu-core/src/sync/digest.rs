@@ -65,14 +65,10 @@ pub fn state_hash(store: &Store) -> Result<String, StoreError> {
         path: store.path().to_path_buf(),
         detail: format!("a head names {what} {idx}, which the file does not hold"),
     };
-    let mut stmt = conn.prepare("SELECT row, heads FROM row_head ORDER BY row")?;
-    let mut rows = stmt.query([])?;
     hasher.update(b"heads");
-    while let Some(r) = rows.next()? {
-        let row: Vec<u8> = r.get(0)?;
-        let buf: Vec<u8> = r.get(1)?;
-        let mut named = Vec::new();
-        for (field, origin, seq) in crate::store::heads::decode_stored(&row, &buf)? {
+    crate::store::heads::for_each_row(conn, |row, keys| {
+        let mut named = Vec::with_capacity(keys.len());
+        for (field, origin, seq) in keys {
             let (tbl, name) = fields.get(&field).ok_or_else(|| unknown("field", field))?;
             let id = devices
                 .get(&origin)
@@ -81,13 +77,14 @@ pub fn state_hash(store: &Store) -> Result<String, StoreError> {
         }
         named.sort_unstable();
         for (tbl, name, id, seq) in named {
-            feed(&mut hasher, &FieldValue::Bytes(row.clone()));
+            feed(&mut hasher, &FieldValue::Bytes(row.to_vec()));
             feed(&mut hasher, &FieldValue::Int(tbl));
             feed(&mut hasher, &FieldValue::Text(name.to_owned()));
             feed(&mut hasher, &FieldValue::Bytes(id.to_vec()));
             feed(&mut hasher, &FieldValue::Int(seq));
         }
-    }
+        Ok::<_, StoreError>(())
+    })?;
     let mut stmt = conn.prepare(
         "SELECT r.row, f.tbl, f.name, r.kind FROM review_item r
          JOIN field_name f ON f.idx = r.field ORDER BY r.row, f.tbl, f.name, r.kind",

@@ -83,7 +83,6 @@ pub fn review_items(store: &Store) -> Result<Vec<ReviewItem>, StoreError> {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })?
         .collect::<Result<_, _>>()?;
-    let mut heads_stmt = conn.prepare("SELECT heads FROM row_head WHERE row = ?1")?;
     let mut op_stmt = conn.prepare(
         "SELECT o.val, d.name, d.id, o.hlc FROM op o JOIN device d ON d.idx = o.origin
          WHERE o.origin = ?1 AND o.seq = ?2",
@@ -91,10 +90,9 @@ pub fn review_items(store: &Store) -> Result<Vec<ReviewItem>, StoreError> {
     let mut out = Vec::with_capacity(items.len());
     for (row, field, kind, tbl, name) in items {
         let table = Table::from_code(tbl);
-        let stored: Option<Vec<u8>> = heads_stmt.query_row([&row], |r| r.get(0)).optional()?;
-        let keys = match stored {
-            Some(buf) => crate::store::heads::decode_stored(&row, &buf)?,
-            None => Vec::new(),
+        let keys = match Uuid::from_slice(&row) {
+            Ok(id) => crate::store::heads::load(conn, id)?,
+            Err(_) => Vec::new(),
         };
         let mut values: Vec<(FieldValue, String, Vec<u8>, i64)> = Vec::new();
         for (_, origin, seq) in keys.into_iter().filter(|&(f, _, _)| f == field) {
