@@ -16,6 +16,11 @@ use tauri::Manager;
 use crate::launch::{LaunchArgs, choose_data_file, open_data_file};
 use crate::state::AppState;
 
+/// A township's merge allocates and frees a few small values per op; glibc's allocator spent
+/// about a tenth of a county merge on them (the web view and GTK keep the system allocator).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = match LaunchArgs::parse(std::env::args().skip(1)) {
         Ok(args) => args,

@@ -129,9 +129,12 @@ pub(crate) struct Applier<'a> {
     dict: &'a mut Dictionary,
     clock: &'a mut HlcClock,
     wall_ms: u64,
-    /// Keyed by row id with a cheap hash: a county merge looks a row up for every op.
-    rows: FxHashMap<Uuid, RowState>,
-    order: Vec<Uuid>,
+    /// The rows touched since the last flush, in the order first touched, and where each is
+    /// (a cheap hash: a county merge looks a row up for every op).
+    rows: Vec<(Uuid, RowState)>,
+    row_index: FxHashMap<Uuid, usize>,
+    /// The row the last op touched: a row's ops usually come one after another.
+    last_row: Option<(Uuid, usize)>,
     /// Per device, the ops this apply added.
     vv: HashMap<i64, Run>,
     stats: ApplyStats,
@@ -165,6 +168,22 @@ struct Run {
 struct BulkLoad {
     indexes: Vec<String>,
     households: BTreeSet<Uuid>,
+    /// The flushed rows' heads, encoded, written to `row_head` in key order once this many
+    /// rows wait ([`BULK_HEADS_HELD`]) and at the end: ids arrive in no useful order, and
+    /// one sorted pass fills the table far faster than an insert per row at flush time.
+    heads: BTreeMap<Uuid, Vec<u8>>,
+}
+
+/// How many rows' heads a bulk load holds before writing them out (about 100 bytes each).
+const BULK_HEADS_HELD: usize = 1_000_000;
+
+impl BulkLoad {
+    fn write_heads(&mut self, conn: &Connection) -> rusqlite::Result<()> {
+        for (row, buf) in std::mem::take(&mut self.heads) {
+            heads::store_encoded(conn, row, &buf)?;
+        }
+        Ok(())
+    }
 }
 
 impl<'a> Applier<'a> {
@@ -196,8 +215,9 @@ impl<'a> Applier<'a> {
             dict,
             clock,
             wall_ms,
-            rows: FxHashMap::default(),
-            order: Vec::new(),
+            rows: Vec::new(),
+            row_index: FxHashMap::default(),
+            last_row: None,
             vv: HashMap::new(),
             stats: ApplyStats::default(),
             pending,
@@ -244,6 +264,7 @@ impl<'a> Applier<'a> {
         self.bulk = Some(BulkLoad {
             indexes: indexes.into_iter().map(|(_, sql)| sql).collect(),
             households: BTreeSet::new(),
+            heads: BTreeMap::new(),
         });
         Ok(true)
     }
@@ -256,20 +277,36 @@ impl<'a> Applier<'a> {
         Ok(out)
     }
 
+    /// A row touched since the last flush.
+    fn touched_row(&self, row: Uuid) -> Option<&RowState> {
+        self.row_index.get(&row).map(|&i| &self.rows[i].1)
+    }
+
     /// The state of a row, loaded from its stored heads when first touched.
     fn row_state(&mut self, row: Uuid, table: i64) -> rusqlite::Result<&mut RowState> {
-        match self.rows.entry(row) {
-            Entry::Occupied(e) => Ok(e.into_mut()),
+        if let Some((last, i)) = self.last_row
+            && last == row
+        {
+            return Ok(&mut self.rows[i].1);
+        }
+        let i = match self.row_index.entry(row) {
+            Entry::Occupied(e) => *e.get(),
             Entry::Vacant(e) => {
+                let held = self.bulk.as_ref().and_then(|b| b.heads.get(&row));
                 let state = if self.started_empty && !self.flushed.contains(&row) {
                     RowState::new(table)
+                } else if let Some(buf) = held {
+                    let keys = heads::decode(buf).ok_or_else(|| heads::damaged(row.as_bytes()))?;
+                    row_from_heads(self.conn, self.dict, table, keys)?
                 } else {
                     load_row(self.conn, self.dict, row, table)?
                 };
-                self.order.push(row);
-                Ok(e.insert(state))
+                self.rows.push((row, state));
+                *e.insert(self.rows.len() - 1)
             }
-        }
+        };
+        self.last_row = Some((row, i));
+        Ok(&mut self.rows[i].1)
     }
 
     /// Adds one op. Returns false when this copy already held it.
@@ -376,14 +413,13 @@ impl<'a> Applier<'a> {
         for (origin, run) in std::mem::take(&mut self.vv) {
             advance_version_vector(self.conn, origin, run)?;
         }
-        if let Some(bulk) = self.bulk.take() {
+        if let Some(mut bulk) = self.bulk.take() {
+            bulk.write_heads(self.conn)?;
             for sql in &bulk.indexes {
                 self.conn.execute_batch(sql)?;
             }
             rebuild_search_indexes(self.conn)?;
-            for household in bulk.households {
-                refresh_household_summary(self.conn, household)?;
-            }
+            write_household_summaries(self.conn, bulk.households)?;
         }
         Ok(self.stats)
     }
@@ -417,11 +453,12 @@ impl<'a> Applier<'a> {
         let conn = self.conn;
         let mut dirty_households: BTreeSet<Uuid> = BTreeSet::new();
         let mut changed_heads: Vec<(Uuid, Vec<HeadKey>)> = Vec::new();
-        let order = std::mem::take(&mut self.order);
-        for row in order {
-            let Some(state) = self.rows.remove(&row) else {
-                continue;
-            };
+        // In key order: the rows' unique id indexes take their entries page by page.
+        let mut rows = std::mem::take(&mut self.rows);
+        self.row_index.clear();
+        self.last_row = None;
+        rows.sort_unstable_by_key(|(row, _)| *row);
+        for (row, state) in rows {
             let mut now: Vec<HeadKey> = state
                 .fields
                 .iter()
@@ -453,10 +490,21 @@ impl<'a> Applier<'a> {
             let deleted_idx = self.dict.field_idx(conn, state.table, DELETED_FIELD)?;
             self.update_review(&state, row, deleted_idx)?;
         }
-        // In key order, so the pages of `row_head` are written once each.
-        changed_heads.sort_unstable_by_key(|(row, _)| *row);
-        for (row, keys) in changed_heads {
-            heads::store(conn, row, &keys)?;
+        // In key order (`order` is sorted), so the pages of `row_head` are written once each.
+        match &mut self.bulk {
+            Some(bulk) => {
+                for (row, keys) in changed_heads {
+                    bulk.heads.insert(row, heads::encode(&keys));
+                }
+                if bulk.heads.len() >= BULK_HEADS_HELD {
+                    bulk.write_heads(conn)?;
+                }
+            }
+            None => {
+                for (row, keys) in changed_heads {
+                    heads::store(conn, row, &keys)?;
+                }
+            }
         }
         match &mut self.bulk {
             Some(bulk) => bulk.households.append(&mut dirty_households),
@@ -699,6 +747,16 @@ fn load_row(
     table: i64,
 ) -> rusqlite::Result<RowState> {
     let keys = heads::load(conn, row)?;
+    row_from_heads(conn, dict, table, keys)
+}
+
+/// A row's state from its stored head keys, with each head's op read from the log.
+fn row_from_heads(
+    conn: &Connection,
+    dict: &mut Dictionary,
+    table: i64,
+    keys: Vec<HeadKey>,
+) -> rusqlite::Result<RowState> {
     let mut state = RowState::new(table);
     state.existed = !keys.is_empty();
     for &(field, origin, seq) in &keys {
@@ -914,15 +972,50 @@ fn refresh_household_summary(conn: &Connection, household: Uuid) -> rusqlite::Re
              (household_id, head_name, head_id_number, members, heads, last_visit)
          SELECT ?1,
              coalesce((SELECT name FROM member WHERE household_id = ?1 AND deleted = 0
-                       AND relation = '01' ORDER BY rowid LIMIT 1), ''),
+                       AND relation = '01' ORDER BY id LIMIT 1), ''),
              coalesce((SELECT id_number FROM member WHERE household_id = ?1 AND deleted = 0
-                       AND relation = '01' ORDER BY rowid LIMIT 1), ''),
+                       AND relation = '01' ORDER BY id LIMIT 1), ''),
              (SELECT count(*) FROM member WHERE household_id = ?1 AND deleted = 0),
              (SELECT count(*) FROM member WHERE household_id = ?1 AND deleted = 0
                   AND relation = '01'),
              (SELECT max(visit_date) FROM visit WHERE household_id = ?1 AND deleted = 0)",
     )?
     .execute([household.as_bytes().as_slice()])?;
+    Ok(())
+}
+
+/// The list summary of many households at once, as [`refresh_household_summary`] writes it
+/// for one: a bulk load's end, where one pass over the members and visits beats a lookup per
+/// household.
+fn write_household_summaries(
+    conn: &Connection,
+    households: BTreeSet<Uuid>,
+) -> rusqlite::Result<()> {
+    let ids: Vec<rusqlite::types::Value> = households
+        .into_iter()
+        .map(|h| rusqlite::types::Value::Blob(h.as_bytes().to_vec()))
+        .collect();
+    // The head is the live member filed as 户主 with the lowest id: SQLite takes the bare
+    // columns of a min() aggregate from the row holding the minimum.
+    conn.execute(
+        "INSERT OR REPLACE INTO household_summary
+             (household_id, head_name, head_id_number, members, heads, last_visit)
+         SELECT d.value, coalesce(h.name, ''), coalesce(h.id_number, ''),
+             coalesce(c.members, 0), coalesce(c.heads, 0), v.last_visit
+         FROM rarray(?1) AS d
+         LEFT JOIN (SELECT household_id, count(*) AS members,
+                        coalesce(sum(relation = '01'), 0) AS heads
+                    FROM member NOT INDEXED WHERE deleted = 0 GROUP BY household_id) AS c
+             ON c.household_id = d.value
+         LEFT JOIN (SELECT household_id, name, id_number, min(id)
+                    FROM member NOT INDEXED WHERE deleted = 0 AND relation = '01'
+                    GROUP BY household_id) AS h
+             ON h.household_id = d.value
+         LEFT JOIN (SELECT household_id, max(visit_date) AS last_visit
+                    FROM visit NOT INDEXED WHERE deleted = 0 GROUP BY household_id) AS v
+             ON v.household_id = d.value",
+        [std::rc::Rc::new(ids)],
+    )?;
     Ok(())
 }
 
@@ -992,7 +1085,7 @@ impl Applier<'_> {
         let conn = self.conn;
         let field = self.dict.field_idx(conn, table, field)?;
         // A row touched earlier in this transaction: its heads are in memory, not yet stored.
-        if let Some(state) = self.rows.get(&row) {
+        if let Some(state) = self.touched_row(row) {
             return Ok(state
                 .heads(field)
                 .unwrap_or_default()
@@ -1026,7 +1119,7 @@ impl Applier<'_> {
     /// Whether the row has any op at all (a row never written has none).
     pub fn has_heads(&mut self, row: Uuid) -> rusqlite::Result<bool> {
         // A row touched earlier in this transaction: its heads are in memory.
-        if let Some(state) = self.rows.get(&row) {
+        if let Some(state) = self.touched_row(row) {
             return Ok(state.fields.iter().any(|f| !f.heads.is_empty()));
         }
         heads::exists(self.conn, row)
@@ -1035,7 +1128,7 @@ impl Applier<'_> {
     /// Every current head of a row: (field name, op id), for a delete's `seen` list.
     pub fn row_heads(&mut self, row: Uuid) -> rusqlite::Result<Vec<(String, crate::sync::OpId)>> {
         let conn = self.conn;
-        let raw: Vec<(i64, i64, i64)> = match self.rows.get(&row) {
+        let raw: Vec<(i64, i64, i64)> = match self.touched_row(row) {
             // A row touched earlier in this transaction: its heads are in memory.
             Some(state) => state
                 .fields

@@ -37,7 +37,7 @@ pub(crate) fn decode(buf: &[u8]) -> Option<Vec<HeadKey>> {
     Some(out)
 }
 
-fn damaged(row: &[u8]) -> rusqlite::Error {
+pub(crate) fn damaged(row: &[u8]) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(
         0,
         rusqlite::types::Type::Blob,
@@ -68,12 +68,17 @@ pub(crate) fn load(conn: &Connection, row: Uuid) -> rusqlite::Result<Vec<HeadKey
 
 /// Stores a row's heads (sorted), or removes its entry when it has none.
 pub(crate) fn store(conn: &Connection, row: Uuid, heads: &[HeadKey]) -> rusqlite::Result<()> {
-    if heads.is_empty() {
+    store_encoded(conn, row, &encode(heads))
+}
+
+/// Stores a row's heads as [`encode`] gave them (empty: the row has none).
+pub(crate) fn store_encoded(conn: &Connection, row: Uuid, buf: &[u8]) -> rusqlite::Result<()> {
+    if buf.is_empty() {
         conn.prepare_cached("DELETE FROM row_head WHERE row = ?1")?
             .execute([row.as_bytes().as_slice()])?;
     } else {
         conn.prepare_cached("INSERT OR REPLACE INTO row_head (row, heads) VALUES (?1, ?2)")?
-            .execute(params![row.as_bytes().as_slice(), encode(heads)])?;
+            .execute(params![row.as_bytes().as_slice(), buf])?;
     }
     Ok(())
 }

@@ -808,7 +808,9 @@ fn derived_state(s: &Store) -> (String, Vec<String>, Vec<String>, i64, Vec<usize
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    let people = s.read::<Member>(super::Filter::All).unwrap();
+    // The same people whatever order each copy materialized them in.
+    let mut people = s.read::<Member>(super::Filter::All).unwrap();
+    people.sort_by_key(|p| p.id);
     let found = people
         .iter()
         .step_by(7)
