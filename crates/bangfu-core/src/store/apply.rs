@@ -172,10 +172,12 @@ struct BulkLoad {
     /// rows wait ([`BULK_HEADS_HELD`]) and at the end: ids arrive in no useful order, and
     /// one sorted pass fills the table far faster than an insert per row at flush time.
     heads: BTreeMap<Uuid, Vec<u8>>,
+    /// How many rows' heads are held before they are written.
+    held: usize,
 }
 
 /// How many rows' heads a bulk load holds before writing them out (about 100 bytes each).
-const BULK_HEADS_HELD: usize = 1_000_000;
+pub(crate) const BULK_HEADS_HELD: usize = 1_000_000;
 
 impl BulkLoad {
     fn write_heads(&mut self, conn: &Connection) -> rusqlite::Result<()> {
@@ -235,7 +237,7 @@ impl<'a> Applier<'a> {
     /// the household list summary are written once at the end. All inside the caller's
     /// transaction, so a failure or a power cut leaves the indexes as they were. Returns
     /// whether it did.
-    pub fn bulk_load(&mut self) -> rusqlite::Result<bool> {
+    pub fn bulk_load(&mut self, heads_held: usize) -> rusqlite::Result<bool> {
         if !self.started_empty || self.bulk.is_some() {
             return Ok(self.bulk.is_some());
         }
@@ -265,6 +267,7 @@ impl<'a> Applier<'a> {
             indexes: indexes.into_iter().map(|(_, sql)| sql).collect(),
             households: BTreeSet::new(),
             heads: BTreeMap::new(),
+            held: heads_held,
         });
         Ok(true)
     }
@@ -496,7 +499,7 @@ impl<'a> Applier<'a> {
                 for (row, keys) in changed_heads {
                     bulk.heads.insert(row, heads::encode(&keys));
                 }
-                if bulk.heads.len() >= BULK_HEADS_HELD {
+                if bulk.heads.len() >= bulk.held {
                     bulk.write_heads(conn)?;
                 }
             }

@@ -91,6 +91,8 @@ pub struct Store {
     /// From this many ops, a stream into a copy without rows is a bulk load (see
     /// [`Store::apply_remote_stream`]).
     bulk_load_min_ops: u64,
+    /// How many rows' heads a bulk load holds in memory before writing them out.
+    bulk_heads_held: usize,
 }
 
 impl Store {
@@ -155,6 +157,7 @@ impl Store {
             identity_change: None,
             merge_rows_in_memory: 50_000,
             bulk_load_min_ops: BULK_LOAD_MIN_OPS,
+            bulk_heads_held: apply::BULK_HEADS_HELD,
         };
         store.load_identity(options.device_name.as_deref())?;
         if migrate::upgrade_needs_rebuild(version) {
@@ -343,6 +346,12 @@ impl Store {
     /// so that small files take that path too.
     pub fn set_bulk_load_min_ops(&mut self, ops: u64) {
         self.bulk_load_min_ops = ops;
+    }
+
+    /// How many rows' heads a bulk load holds before writing them to the file; tests set it
+    /// low so that rows met again after a write are read back from the file.
+    pub fn set_bulk_heads_held(&mut self, rows: usize) {
+        self.bulk_heads_held = rows.max(1);
     }
 
     /// Moves the fixed clock of a generator or test; has no effect on a real clock.

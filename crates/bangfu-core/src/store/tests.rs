@@ -879,6 +879,8 @@ fn a_bulk_load_into_an_empty_copy_gives_exactly_what_a_row_by_row_merge_gives() 
         .unwrap();
     let mut bulk = open(&dir, "bulk");
     bulk.set_merge_rows_in_memory(300);
+    // Heads go to the file every few windows: rows met again later are read back from it.
+    bulk.set_bulk_heads_held(1000);
     // A stream that fails part way leaves the empty copy as it was, its indexes included.
     let failing = ops
         .iter()

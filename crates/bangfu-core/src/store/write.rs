@@ -323,7 +323,9 @@ impl Store {
         let mut applier =
             Applier::new(&tx, &mut self.dict, &mut clock, wall).map_err(StoreError::from)?;
         if expected >= self.bulk_load_min_ops {
-            applier.bulk_load().map_err(StoreError::from)?;
+            applier
+                .bulk_load(self.bulk_heads_held)
+                .map_err(StoreError::from)?;
         }
         for op in ops {
             applier.apply(op?).map_err(StoreError::from)?;
