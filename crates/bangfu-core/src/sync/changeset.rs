@@ -9,8 +9,8 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use flate2::{Compression, Decompress, FlushDecompress, Status};
 use flate2::write::DeflateEncoder;
+use flate2::{Compression, Decompress, FlushDecompress, Status};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
