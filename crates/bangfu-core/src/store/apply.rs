@@ -66,10 +66,12 @@ struct RowState {
 
 impl RowState {
     fn new(table: i64) -> Self {
+        // Room for every field of the table and the delete mark: a new row comes whole.
+        let fields = Table::from_code(table).map_or(0, |t| t.fields().len() + 1);
         RowState {
             table,
             existed: false,
-            fields: Vec::new(),
+            fields: Vec::with_capacity(fields),
             stored: Vec::new(),
         }
     }
@@ -88,7 +90,8 @@ impl RowState {
             None => {
                 self.fields.push(FieldHeads {
                     field,
-                    heads: Vec::new(),
+                    // Most fields have exactly one head.
+                    heads: Vec::with_capacity(1),
                     touched: false,
                 });
                 self.fields.len() - 1
@@ -457,16 +460,20 @@ impl<'a> Applier<'a> {
         let mut dirty_households: BTreeSet<Uuid> = BTreeSet::new();
         let mut changed_heads: Vec<(Uuid, Vec<HeadKey>)> = Vec::new();
         // In key order: the rows' unique id indexes take their entries page by page.
-        let mut rows = std::mem::take(&mut self.rows);
+        let room = self.rows.len();
+        let mut rows = std::mem::replace(&mut self.rows, Vec::with_capacity(room));
         self.row_index.clear();
         self.last_row = None;
         rows.sort_unstable_by_key(|(row, _)| *row);
         for (row, state) in rows {
-            let mut now: Vec<HeadKey> = state
-                .fields
-                .iter()
-                .flat_map(|f| f.heads.iter().map(|h| (f.field, h.origin, h.seq)))
-                .collect();
+            let mut now: Vec<HeadKey> =
+                Vec::with_capacity(state.fields.iter().map(|f| f.heads.len()).sum());
+            now.extend(
+                state
+                    .fields
+                    .iter()
+                    .flat_map(|f| f.heads.iter().map(|h| (f.field, h.origin, h.seq))),
+            );
             now.sort_unstable();
             if now != state.stored {
                 changed_heads.push((row, now));
