@@ -59,6 +59,9 @@ struct RowState {
     table: i64,
     existed: bool,
     fields: Vec<FieldHeads>,
+    /// Which field numbers below 256 `fields` holds: a new row's every op adds a field, and
+    /// this spares a search of the list each time.
+    present: [u64; 4],
     /// The heads `row_head` holds for this row, (field, origin, seq), sorted; the entry is
     /// brought up to `fields` when the row is flushed.
     stored: Vec<HeadKey>,
@@ -72,8 +75,28 @@ impl RowState {
             table,
             existed: false,
             fields: Vec::with_capacity(fields),
+            present: [0; 4],
             stored: Vec::new(),
         }
+    }
+
+    /// Where a field's heads are in `fields`, added (empty, untouched) when missing.
+    fn field_pos(&mut self, field: i64) -> usize {
+        let bit = usize::try_from(field).ok().filter(|&f| f < 256);
+        let known = bit.is_none_or(|b| self.present[b / 64] & (1 << (b % 64)) != 0);
+        if known && let Some(pos) = self.fields.iter().position(|f| f.field == field) {
+            return pos;
+        }
+        if let Some(b) = bit {
+            self.present[b / 64] |= 1 << (b % 64);
+        }
+        self.fields.push(FieldHeads {
+            field,
+            // Most fields have exactly one head.
+            heads: Vec::with_capacity(1),
+            touched: false,
+        });
+        self.fields.len() - 1
     }
 
     fn heads(&self, field: i64) -> Option<&[Head]> {
@@ -85,18 +108,7 @@ impl RowState {
 
     /// The heads of a field, marked touched.
     fn touch(&mut self, field: i64) -> &mut Vec<Head> {
-        let pos = match self.fields.iter().position(|f| f.field == field) {
-            Some(pos) => pos,
-            None => {
-                self.fields.push(FieldHeads {
-                    field,
-                    // Most fields have exactly one head.
-                    heads: Vec::with_capacity(1),
-                    touched: false,
-                });
-                self.fields.len() - 1
-            }
-        };
+        let pos = self.field_pos(field);
         let f = &mut self.fields[pos];
         f.touched = true;
         &mut f.heads
@@ -772,17 +784,7 @@ fn row_from_heads(
     for &(field, origin, seq) in &keys {
         let (hlc, value, seen) = load_op(conn, origin, seq)?;
         let origin_id = dict.device_id(conn, origin)?;
-        let pos = match state.fields.iter().position(|f| f.field == field) {
-            Some(pos) => pos,
-            None => {
-                state.fields.push(FieldHeads {
-                    field,
-                    heads: Vec::new(),
-                    touched: false,
-                });
-                state.fields.len() - 1
-            }
-        };
+        let pos = state.field_pos(field);
         state.fields[pos].heads.push(Head {
             origin,
             seq,
@@ -935,22 +937,18 @@ fn write_person_index(
 
 /// Writes both search indexes afresh from the materialized tables, for a rebuild of every row.
 pub(crate) fn rebuild_search_indexes(conn: &Connection) -> rusqlite::Result<()> {
+    // The same text `write_person_index` writes: the initials column is written with every
+    // member row, so it is read, not worked out again.
     conn.execute_batch(
         "INSERT INTO person_fts (person_fts) VALUES ('delete-all');
          INSERT INTO household_fts (household_fts) VALUES ('delete-all');
          INSERT INTO household_fts (rowid, code)
-             SELECT rowid, code FROM household WHERE deleted = 0 AND coalesce(code, '') <> '';",
-    )?;
-    let mut people = conn.prepare(
-        "SELECT rowid, coalesce(name, ''), coalesce(id_number, '') FROM member WHERE deleted = 0",
-    )?;
-    let mut rows = people.query([])?;
-    while let Some(r) = rows.next()? {
-        let (rowid, name, id_number): (i64, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
-        let initials = name_initials(&name);
-        write_person_index(conn, rowid, Some((&name, &initials, &id_number)), false)?;
-    }
-    Ok(())
+             SELECT rowid, code FROM household WHERE deleted = 0 AND coalesce(code, '') <> '';
+         INSERT INTO person_fts (rowid, text)
+             SELECT rowid, coalesce(name, '') || ' ' || coalesce(initials, '') || ' '
+                 || coalesce(id_number, '')
+             FROM member WHERE deleted = 0;",
+    )
 }
 
 /// Keeps the household's code in the trigram index a digit search reads.
