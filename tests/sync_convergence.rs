@@ -113,13 +113,15 @@ fn run(n: usize, skews: &[i8], actions: &[Action], seed: u64) -> Result<(), Test
         .map(|i| common::open_at(dir.path(), &format!("r{i}"), clocks[i]))
         .collect();
     // Odd replicas materialize after every few rows, so merges also take the flushing path;
-    // every third replica takes its first file as a bulk load (indexes built at the end).
+    // every third replica takes its first file as a bulk load (indexes built at the end, the
+    // rows' heads written out every couple of rows and read back when met again).
     for (i, s) in stores.iter_mut().enumerate() {
         if i % 2 == 1 {
             s.set_merge_rows_in_memory(1 + i % 3);
         }
         if i % 3 == 2 {
             s.set_bulk_load_min_ops(1);
+            s.set_bulk_heads_held(2);
         }
     }
     let mut clock = clocks.clone();
