@@ -116,7 +116,7 @@ async function recordDeliberation(session) {
   await choose(session, 'exit-form-vote_result', '同意')
   await choose(session, 'exit-form-work_team_present', '否')
   await record(session)
-  const refusal = await waitFor('the core to refuse', () => textOf(session, 'exit-refusal').then((t) => t || undefined))
+  const refusal = await waitFor('the core to refuse', () => textOf(session, 'exit-refusal'))
   assert(refusal.includes('必须有驻村工作队参加'), `the refusal is the core's Chinese message: ${refusal}`)
   assert((await textOf(session, 'exit-record-2')) === null, 'nothing recorded')
   step(`refused: ${refusal}`)

@@ -91,11 +91,6 @@ async function text(session, testid) {
   return found[0] ? session.text(found[0]) : ''
 }
 
-/** The element's text once it has some (an alert fading in reads as empty text at first). */
-async function shownText(session, testid) {
-  return (await text(session, testid)) || undefined
-}
-
 async function waitForState(session, state, timeoutMs = 30_000) {
   await waitFor(`the status line to say ${state}`, async () => (await text(session, 'hub-state')) === state, { timeoutMs })
 }
@@ -133,7 +128,7 @@ async function enrolInSettings(session, hubUrl, code) {
   await session.chord(Keys.CONTROL, 'a')
   await session.keys(Keys.BACKSPACE)
   await session.click(await session.find('[data-testid="device-name-save"]'))
-  const refusal = await waitFor('the empty-name message', () => shownText(session, 'device-name-error'))
+  const refusal = await waitFor('the empty-name message', () => text(session, 'device-name-error'))
   assert(refusal.includes('不能为空'), `an empty name is refused: ${refusal}`)
   await fill(session, 'device-name', '新文村-笔记本1')
   await session.click(await session.find('[data-testid="device-name-save"]'))
@@ -146,7 +141,7 @@ async function enrolInSettings(session, hubUrl, code) {
   await fill(session, 'hub-url', hubUrl)
   await fill(session, 'hub-code', 'WRONG-CODE')
   await session.click(await session.find('[data-testid="hub-enrol"]'))
-  const wrong = await waitFor('the wrong-code message', () => shownText(session, 'hub-enrol-error'))
+  const wrong = await waitFor('the wrong-code message', () => text(session, 'hub-enrol-error'))
   assert(wrong.includes('加入码不对'), `a wrong code is refused: ${wrong}`)
   await fill(session, 'hub-code', code)
   await shot(session, 'hub-01-settings-enrol.png')

@@ -46,14 +46,15 @@ async function request(base, method, path, body, timeoutMs) {
   return json.value
 }
 
-/** Polls `probe` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
+/** Polls `probe` until it returns a value other than undefined, null, false or an empty string, or fails after `timeoutMs`. */
 export async function waitFor(what, probe, { timeoutMs = 10_000, intervalMs = 200 } = {}) {
   const deadline = Date.now() + timeoutMs
   let lastError
   for (;;) {
     try {
       const value = await probe()
-      if (value !== undefined && value !== false && value !== null) return value
+      // An empty text is not an answer yet: alerts and result lines fade in with no text.
+      if (value !== undefined && value !== false && value !== null && value !== '') return value
     } catch (error) {
       lastError = error
     }
