@@ -129,6 +129,9 @@ impl UserFacing for StoreError {
                     format!("本机名称“{name}”太长，请不超过 {DEVICE_NAME_MAX_CHARS} 个字。")
                 }
             }
+            StoreError::Sqlite(e) if super::heads::is_damaged(e) => {
+                "数据文件中有一条记录的版本信息已损坏（可能是磁盘故障或文件被其他程序改动），本次操作未完成，文件未作改动。请用最近的备份恢复：每次导入同步文件前都会自动备份。".into()
+            }
             StoreError::Sqlite(e) => match e.sqlite_error_code() {
                 Some(rusqlite::ErrorCode::DiskFull) => "磁盘已满，本次修改未保存。".into(),
                 Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {

@@ -37,12 +37,25 @@ pub(crate) fn decode(buf: &[u8]) -> Option<Vec<HeadKey>> {
     Some(out)
 }
 
+/// A `row_head` entry that does not decode: the file was damaged on disk or edited by hand.
+#[derive(Debug, thiserror::Error)]
+#[error("damaged head list of row {row}")]
+pub struct DamagedHeads {
+    pub row: String,
+}
+
 pub(crate) fn damaged(row: &[u8]) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(
         0,
         rusqlite::types::Type::Blob,
-        format!("damaged head list of row {}", hex(row)).into(),
+        Box::new(DamagedHeads { row: hex(row) }),
     )
+}
+
+/// Whether a database error is a damaged `row_head` entry.
+pub(crate) fn is_damaged(error: &rusqlite::Error) -> bool {
+    matches!(error, rusqlite::Error::FromSqlConversionFailure(_, _, inner)
+        if inner.downcast_ref::<DamagedHeads>().is_some())
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -148,6 +148,31 @@ fn editing_one_field_appends_one_op_naming_the_previous_head() {
 }
 
 #[test]
+fn a_damaged_head_list_is_named_as_such_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    let mut h = household("530826103201001");
+    a.put(&h).unwrap();
+    let ops = a.op_count().unwrap();
+    // A varint cut in the middle: no list decodes from it.
+    a.conn()
+        .execute(
+            "UPDATE row_head SET heads = x'80' WHERE row = ?1",
+            [h.id.as_bytes().as_slice()],
+        )
+        .unwrap();
+    h.group_name = "下寨组".into();
+    let error = a.put(&h).unwrap_err();
+    let message = crate::UserFacing::message_zh(&error);
+    assert!(message.contains("版本信息已损坏"), "{message}");
+    assert!(message.contains("备份"), "{message}");
+    assert_eq!(a.op_count().unwrap(), ops);
+    // Any other database error keeps the general message.
+    let other = StoreError::Sqlite(rusqlite::Error::InvalidQuery);
+    assert!(!crate::UserFacing::message_zh(&other).contains("版本信息"));
+}
+
+#[test]
 fn concurrent_edits_become_a_conflict_with_the_same_shown_value_everywhere() {
     let dir = tempfile::tempdir().unwrap();
     let mut a = open(&dir, "a");
