@@ -42,6 +42,18 @@ pub fn upgrade_needs_rebuild(from: i64) -> bool {
             .any(|&rebuild| rebuild)
 }
 
+/// The `meta` key set by an upgrade that must rebuild the rows, until the rebuild commits.
+pub const REBUILD_PENDING: &str = "rebuild_pending";
+
+/// Whether an upgrade's rebuild of the rows has not committed yet.
+pub fn rebuild_pending(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM meta WHERE key = ?1)",
+        [REBUILD_PENDING],
+        |r| r.get(0),
+    )
+}
+
 pub fn latest_version() -> i64 {
     MIGRATIONS.len() as i64
 }
@@ -113,6 +125,14 @@ pub fn migrate(conn: &mut Connection, from: i64) -> Result<(), StoreError> {
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
         tx.execute_batch(sql)?;
         after_script(&tx, i as i64 + 1)?;
+    }
+    if upgrade_needs_rebuild(from) {
+        // Cleared by the rebuild's own transaction: a file closed (or killed) between the two
+        // is rebuilt at its next open instead of keeping rows the new schema never filled.
+        tx.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, 1)",
+            [REBUILD_PENDING],
+        )?;
     }
     tx.pragma_update(None, "application_id", APPLICATION_ID)?;
     tx.pragma_update(None, "user_version", latest_version())?;

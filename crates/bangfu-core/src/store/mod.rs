@@ -95,7 +95,44 @@ pub struct Store {
     bulk_heads_held: usize,
 }
 
+/// An upgrade [`Store::open`] will make before the file can be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PendingUpgrade {
+    pub from: i64,
+    pub to: i64,
+    pub rebuilds_rows: bool,
+}
+
 impl Store {
+    /// Whether opening this file will first upgrade it from an older schema, and whether that
+    /// upgrade rebuilds its rows (minutes for a county): read without writing anything, so a
+    /// window can show that it is upgrading instead of freezing. `None`: nothing to upgrade
+    /// (or a file [`Store::open`] will refuse, which it then says why).
+    pub fn pending_upgrade(path: impl AsRef<Path>) -> Option<PendingUpgrade> {
+        let path = path.as_ref();
+        if !path.exists() || migrate::check_file_header(path).is_err() {
+            return None;
+        }
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
+        let from = migrate::inspect(&conn, path).ok()?;
+        let latest = migrate::latest_version();
+        if from == latest {
+            // An upgrade whose rebuild did not commit: the rebuild runs again at this open.
+            return migrate::rebuild_pending(&conn)
+                .ok()?
+                .then_some(PendingUpgrade {
+                    from,
+                    to: latest,
+                    rebuilds_rows: true,
+                });
+        }
+        (from > 0 && from < latest).then(|| PendingUpgrade {
+            from,
+            to: latest,
+            rebuilds_rows: migrate::upgrade_needs_rebuild(from),
+        })
+    }
+
     /// Opens or creates a data file. A file that is not a Bangfu data file, is damaged, or has
     /// a newer schema is refused before anything is written to it.
     pub fn open(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Store, StoreError> {
@@ -160,7 +197,7 @@ impl Store {
             bulk_heads_held: apply::BULK_HEADS_HELD,
         };
         store.load_identity(options.device_name.as_deref())?;
-        if migrate::upgrade_needs_rebuild(version) {
+        if migrate::upgrade_needs_rebuild(version) || migrate::rebuild_pending(&store.conn)? {
             // An upgrade may have added columns for fields the op log already holds (written
             // by a newer version elsewhere): show them now.
             store.rematerialize_with(progress)?;
@@ -287,6 +324,10 @@ impl Store {
         }
         applier.finish()?;
         apply::rebuild_search_indexes(&tx)?;
+        tx.execute(
+            "DELETE FROM meta WHERE key = ?1",
+            [migrate::REBUILD_PENDING],
+        )?;
         tx.commit()?;
         progress(RebuildProgress {
             rows_done: total,

@@ -715,6 +715,43 @@ fn a_rebuild_in_batches_restores_every_table_and_index_and_says_how_far_it_is() 
 }
 
 #[test]
+fn an_upgrade_cut_off_between_its_migration_and_its_rebuild_rebuilds_at_the_next_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.sqlite");
+    let mut a = open(&dir, "a");
+    a.put(&household("530826103201001")).unwrap();
+    back_to_schema_4(a.conn());
+    a.conn()
+        .execute_batch("DROP TABLE household_fts; PRAGMA user_version = 3;")
+        .unwrap();
+    drop(a);
+    // The migrations commit; the process dies before the rebuild does. A row the rebuild
+    // would have written again still shows something the op log never held.
+    let mut conn = rusqlite::Connection::open(&path).unwrap();
+    migrate::migrate(&mut conn, 3).unwrap();
+    conn.execute("UPDATE household SET group_name = '未重建'", [])
+        .unwrap();
+    drop(conn);
+    assert_eq!(
+        Store::pending_upgrade(&path),
+        Some(PendingUpgrade {
+            from: migrate::latest_version(),
+            to: migrate::latest_version(),
+            rebuilds_rows: true
+        })
+    );
+    let (a, seen) = open_reporting_rebuild(&dir, "a");
+    assert_eq!(seen.last().map(|p| p.rows_done), Some(1));
+    let group: String = a
+        .conn()
+        .query_row("SELECT group_name FROM household", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(group, "上寨组");
+    assert!(!migrate::rebuild_pending(a.conn()).unwrap());
+    assert_eq!(Store::pending_upgrade(&path), None);
+}
+
+#[test]
 fn a_file_of_schema_3_is_upgraded_with_progress_and_finds_household_codes() {
     let dir = tempfile::tempdir().unwrap();
     let mut a = open(&dir, "a");
@@ -764,6 +801,33 @@ fn back_to_schema_4(conn: &rusqlite::Connection) {
     .unwrap();
     conn.execute_batch("DROP TABLE row_head; PRAGMA user_version = 4;")
         .unwrap();
+}
+
+#[test]
+fn a_pending_upgrade_is_seen_before_the_file_is_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.sqlite");
+    assert_eq!(Store::pending_upgrade(&path), None, "no file yet");
+    let mut a = open(&dir, "a");
+    a.put(&household("530826103201001")).unwrap();
+    assert_eq!(Store::pending_upgrade(&path), None, "current schema");
+    back_to_schema_4(a.conn());
+    drop(a);
+    let before = file_bytes(&path);
+    assert_eq!(
+        Store::pending_upgrade(&path),
+        Some(PendingUpgrade {
+            from: 4,
+            to: migrate::latest_version(),
+            rebuilds_rows: false
+        })
+    );
+    assert_eq!(file_bytes(&path), before, "looking writes nothing");
+    let a = open(&dir, "a");
+    assert_eq!(Store::pending_upgrade(&path), None, "upgraded");
+    assert_eq!(count(&a, "SELECT count(*) FROM household"), 1);
+    std::fs::write(dir.path().join("text.sqlite"), "not a data file").unwrap();
+    assert_eq!(Store::pending_upgrade(dir.path().join("text.sqlite")), None);
 }
 
 #[test]
