@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::error::CommandError;
 use bangfu_core::demo::write_demo_village;
 use bangfu_core::query::{self, HouseholdQuery};
-use bangfu_core::store::{OpenOptions, Store};
+use bangfu_core::store::{OpenOptions, RebuildProgress, Store};
 
 const DEMO_FILE: &str = "demo.sqlite";
 const LAST_FILE_NOTE: &str = "last-data-file.txt";
@@ -86,17 +86,22 @@ pub fn choose_data_file(args: &LaunchArgs, app_data_dir: &Path) -> DataFileChoic
 
 /// Opens the chosen file (seeding the demo village into it if asked and it is empty) and
 /// remembers it for the next start.
-pub fn open_data_file(choice: &DataFileChoice, app_data_dir: &Path) -> Result<Store, CommandError> {
+pub fn open_data_file(
+    choice: &DataFileChoice,
+    app_data_dir: &Path,
+    progress: &mut dyn FnMut(RebuildProgress),
+) -> Result<Store, CommandError> {
     // The device registry stays in the core's default place, shared with the `bangfu` command,
     // so that opening a file from both does not look like a copied file.
     let options = OpenOptions::default();
     // A file of an older version is rebuilt from its op log first (minutes for a county);
-    // the log says how far it has come.
+    // `progress` hears how far it has come, and so does the log.
     let mut store = Store::open_with_progress(&choice.path, &options, &mut |p| {
         eprintln!(
             "bangfu-desktop: rebuilding the data file after an upgrade: {} of {} rows",
             p.rows_done, p.rows_total
         );
+        progress(p);
     })
     .map_err(CommandError::from_core)?;
     if choice.seed_demo && is_empty(&store)? {

@@ -11,9 +11,10 @@ mod state;
 
 use std::process::ExitCode;
 
+use bangfu_core::store::Store;
 use tauri::Manager;
 
-use crate::launch::{LaunchArgs, choose_data_file, open_data_file};
+use crate::launch::{DataFileChoice, LaunchArgs, choose_data_file, open_data_file};
 use crate::state::AppState;
 
 /// A township's merge allocates and frees a few small values per op; glibc's allocator spent
@@ -37,7 +38,16 @@ fn main() -> ExitCode {
         .setup(move |app| {
             let app_data_dir = app.path().app_data_dir()?;
             let choice = choose_data_file(&args, &app_data_dir);
-            let store = open_data_file(&choice, &app_data_dir);
+            app.manage(commands::ledger::PendingImport::default());
+            if let Some(pending) = Store::pending_upgrade(&choice.path) {
+                // A file of an older version is upgraded on a thread (minutes for a county)
+                // while the window shows how far it has come; the hub sync starts after.
+                app.manage(AppState::upgrading(choice.path.clone(), pending));
+                let handle = app.handle().clone();
+                std::thread::spawn(move || upgrade_then_open(&handle, &choice, &app_data_dir));
+                return Ok(());
+            }
+            let store = open_data_file(&choice, &app_data_dir, &mut |_| {});
             let device_name = match &store {
                 Ok(store) => store.device().name.clone(),
                 Err(_) => String::new(),
@@ -45,7 +55,6 @@ fn main() -> ExitCode {
             let data_file = store.as_ref().ok().map(|s| s.path().to_path_buf());
             app.manage(AppState::new(choice.path, device_name, store));
             app.manage(hub_sync::start_for_app(app.handle(), data_file));
-            app.manage(commands::ledger::PendingImport::default());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -103,4 +112,21 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Opens a file that needs an upgrade, telling the window's state how far it has come (the
+/// window asks `app_info` until the upgrade is gone); then hands the store to the commands and
+/// starts the hub sync.
+fn upgrade_then_open(
+    handle: &tauri::AppHandle,
+    choice: &DataFileChoice,
+    app_data_dir: &std::path::Path,
+) {
+    let state = handle.state::<AppState>();
+    let store = open_data_file(choice, app_data_dir, &mut |p| {
+        state.upgrade_progress(p.rows_done, p.rows_total);
+    });
+    let data_file = store.as_ref().ok().map(|s| s.path().to_path_buf());
+    state.upgraded(store);
+    handle.manage(hub_sync::start_for_app(handle, data_file));
 }

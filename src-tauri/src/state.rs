@@ -3,8 +3,10 @@
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use serde::Serialize;
+
 use crate::error::CommandError;
-use bangfu_core::store::Store;
+use bangfu_core::store::{PendingUpgrade, Store};
 
 #[derive(Debug)]
 pub struct AppState {
@@ -12,6 +14,17 @@ pub struct AppState {
     pub device_name: String,
     // An open failure is kept rather than ending the app, so the window can say what went wrong.
     store: Mutex<Result<Store, CommandError>>,
+    /// While a file of an older version is upgraded on a thread: how far it has come.
+    upgrading: Mutex<Option<Upgrading>>,
+}
+
+/// An upgrade under way, for the window's progress screen.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Upgrading {
+    pub from: i64,
+    pub to: i64,
+    pub rows_done: u64,
+    pub rows_total: u64,
 }
 
 impl AppState {
@@ -24,7 +37,56 @@ impl AppState {
             data_file,
             device_name,
             store: Mutex::new(store),
+            upgrading: Mutex::new(None),
         }
+    }
+
+    /// The state while the file is upgraded on a thread: every command answers that the file
+    /// is being upgraded until [`AppState::upgraded`] hands the store over.
+    pub fn upgrading(data_file: PathBuf, pending: PendingUpgrade) -> Self {
+        AppState {
+            data_file,
+            device_name: String::new(),
+            store: Mutex::new(Err(CommandError {
+                kind: "upgrading",
+                message: "正在升级数据文件，请稍候；升级完成后即可使用。".into(),
+            })),
+            upgrading: Mutex::new(Some(Upgrading {
+                from: pending.from,
+                to: pending.to,
+                rows_done: 0,
+                rows_total: 0,
+            })),
+        }
+    }
+
+    /// How far the upgrade has come; `None` once the file is open (or was never upgraded).
+    pub fn upgrade(&self) -> Option<Upgrading> {
+        *self
+            .upgrading
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn upgrade_progress(&self, rows_done: u64, rows_total: u64) {
+        if let Some(u) = self
+            .upgrading
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_mut()
+        {
+            u.rows_done = rows_done;
+            u.rows_total = rows_total;
+        }
+    }
+
+    /// The upgraded file (or why it could not be opened), for every command from now on.
+    pub fn upgraded(&self, store: Result<Store, CommandError>) {
+        *self.store.lock().unwrap_or_else(PoisonError::into_inner) = store;
+        *self
+            .upgrading
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
     }
 
     /// Runs `f` on the open store, one command at a time.

@@ -42,6 +42,15 @@ export interface HouseholdPage {
 export interface AppInfo {
   db_path: string
   device_name: string
+  /** Set while a file of an older version is upgraded; the window waits for it to go. */
+  upgrading: Upgrading | null
+}
+
+export interface Upgrading {
+  from: number
+  to: number
+  rows_done: number
+  rows_total: number
 }
 
 /** One value list of the filing forms: stable codes with the labels the paper form prints. */

@@ -4,12 +4,15 @@ use serde::Serialize;
 use tauri::State;
 
 use crate::error::CommandError;
-use crate::state::AppState;
+use crate::state::{AppState, Upgrading};
 
 #[derive(Debug, Serialize)]
 pub struct AppInfo {
     pub db_path: String,
     pub device_name: String,
+    /// Set while a file of an older version is being upgraded (the window waits for
+    /// `data-file-ready`).
+    pub upgrading: Option<Upgrading>,
 }
 
 #[tauri::command]
@@ -20,5 +23,6 @@ pub async fn app_info(state: State<'_, AppState>) -> Result<AppInfo, CommandErro
         device_name: state
             .with_store(|store| Ok(store.device().name.clone()))
             .unwrap_or_else(|_| state.device_name.clone()),
+        upgrading: state.upgrade(),
     })
 }
