@@ -455,9 +455,8 @@ fn merge_figures(
         None,
     );
     // The plain insert runs before and after the merge and the ratio takes their mean: on a
-    // busy disk a single run before drifts by a tenth either way.
-    // The import decodes its own ops from the file, one at a time; the plain insert gets them
-    // decoded beforehand, and they are dropped before the merge.
+    // busy disk a single run before drifts by a tenth either way. It gets its ops decoded
+    // beforehand, dropped again before the merge (which decodes its own from the file).
     let plain = |name: &str| -> Result<f64, Failure> {
         let (_, all_ops) = bangfu_core::sync::changeset::decode(&file)?;
         let path = dir.join(name);

@@ -10,8 +10,8 @@ use crate::state::{AppState, Upgrading};
 pub struct AppInfo {
     pub db_path: String,
     pub device_name: String,
-    /// Set while a file of an older version is being upgraded (the window waits for
-    /// `data-file-ready`).
+    /// Set while a file of an older version is being upgraded (the window asks again until
+    /// it is gone).
     pub upgrading: Option<Upgrading>,
 }
 

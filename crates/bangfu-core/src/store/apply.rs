@@ -99,6 +99,17 @@ impl RowState {
         self.fields.len() - 1
     }
 
+    /// Every head of every field, as (field, origin, seq), in field order.
+    fn head_keys(&self) -> Vec<HeadKey> {
+        let mut keys = Vec::with_capacity(self.fields.iter().map(|f| f.heads.len()).sum());
+        keys.extend(
+            self.fields
+                .iter()
+                .flat_map(|f| f.heads.iter().map(|h| (f.field, h.origin, h.seq))),
+        );
+        keys
+    }
+
     fn heads(&self, field: i64) -> Option<&[Head]> {
         self.fields
             .iter()
@@ -310,10 +321,9 @@ impl<'a> Applier<'a> {
         let i = match self.row_index.entry(row) {
             Entry::Occupied(e) => *e.get(),
             Entry::Vacant(e) => {
-                let held = self.bulk.as_ref().and_then(|b| b.heads.get(&row));
                 let state = if self.started_empty && !self.flushed.contains(&row) {
                     RowState::new(table)
-                } else if let Some(buf) = held {
+                } else if let Some(buf) = self.bulk.as_ref().and_then(|b| b.heads.get(&row)) {
                     let keys = heads::decode(buf).ok_or_else(|| heads::damaged(row.as_bytes()))?;
                     row_from_heads(self.conn, self.dict, table, keys)?
                 } else {
@@ -478,14 +488,7 @@ impl<'a> Applier<'a> {
         self.last_row = None;
         rows.sort_unstable_by_key(|(row, _)| *row);
         for (row, state) in rows {
-            let mut now: Vec<HeadKey> =
-                Vec::with_capacity(state.fields.iter().map(|f| f.heads.len()).sum());
-            now.extend(
-                state
-                    .fields
-                    .iter()
-                    .flat_map(|f| f.heads.iter().map(|h| (f.field, h.origin, h.seq))),
-            );
+            let mut now = state.head_keys();
             now.sort_unstable();
             if now != state.stored {
                 changed_heads.push((row, now));
@@ -512,7 +515,7 @@ impl<'a> Applier<'a> {
             let deleted_idx = self.dict.field_idx(conn, state.table, DELETED_FIELD)?;
             self.update_review(&state, row, deleted_idx)?;
         }
-        // In key order (`order` is sorted), so the pages of `row_head` are written once each.
+        // The rows were flushed in key order, so the pages of `row_head` are written once each.
         match &mut self.bulk {
             Some(bulk) => {
                 for (row, keys) in changed_heads {
@@ -521,16 +524,12 @@ impl<'a> Applier<'a> {
                 if bulk.heads.len() >= bulk.held {
                     bulk.write_heads(conn)?;
                 }
+                bulk.households.append(&mut dirty_households);
             }
             None => {
                 for (row, keys) in changed_heads {
                     heads::store(conn, row, &keys)?;
                 }
-            }
-        }
-        match &mut self.bulk {
-            Some(bulk) => bulk.households.append(&mut dirty_households),
-            None => {
                 for household in dirty_households {
                     refresh_household_summary(conn, household)?;
                 }
@@ -1138,11 +1137,7 @@ impl Applier<'_> {
         let conn = self.conn;
         let raw: Vec<(i64, i64, i64)> = match self.touched_row(row) {
             // A row touched earlier in this transaction: its heads are in memory.
-            Some(state) => state
-                .fields
-                .iter()
-                .flat_map(|f| f.heads.iter().map(|h| (f.field, h.origin, h.seq)))
-                .collect(),
+            Some(state) => state.head_keys(),
             None => heads::load(conn, row)?,
         };
         let mut out = Vec::with_capacity(raw.len());

@@ -197,7 +197,8 @@ impl Store {
             bulk_heads_held: apply::BULK_HEADS_HELD,
         };
         store.load_identity(options.device_name.as_deref())?;
-        if migrate::upgrade_needs_rebuild(version) || migrate::rebuild_pending(&store.conn)? {
+        // Set by the migration that needs it, cleared by the rebuild's own commit.
+        if migrate::rebuild_pending(&store.conn)? {
             // An upgrade may have added columns for fields the op log already holds (written
             // by a newer version elsewhere): show them now.
             store.rematerialize_with(progress)?;

@@ -33,6 +33,18 @@ fn count(store: &Store, sql: &str) -> i64 {
     store.conn().query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
+/// The one text column a query gives, row by row.
+fn texts(store: &Store, sql: &str) -> Vec<String> {
+    store
+        .conn()
+        .prepare(sql)
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
 fn household(code: &str) -> Household {
     Household {
         id: Uuid::now_v7(),
@@ -434,14 +446,10 @@ fn migrations_apply_from_empty_and_give_the_expected_schema() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(version, migrate::latest_version());
-    let schema: Vec<String> = a
-        .conn()
-        .prepare("SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_master WHERE name NOT LIKE 'person_fts_%' ORDER BY type, name")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let schema = texts(
+        &a,
+        "SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_master WHERE name NOT LIKE 'person_fts_%' ORDER BY type, name",
+    );
     insta::assert_snapshot!(schema.join("\n"));
 }
 
@@ -450,17 +458,10 @@ fn every_catalog_field_has_a_column() {
     let dir = tempfile::tempdir().unwrap();
     let a = open(&dir, "a");
     for table in Table::ALL {
-        let cols: Vec<String> = a
-            .conn()
-            .prepare(&format!(
-                "SELECT name FROM pragma_table_info('{}')",
-                table.sql_name()
-            ))
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let cols = texts(
+            &a,
+            &format!("SELECT name FROM pragma_table_info('{}')", table.sql_name()),
+        );
         for f in table.fields() {
             assert!(
                 cols.iter().any(|c| c == f.name),
@@ -878,25 +879,15 @@ fn a_file_of_schema_4_keeps_every_head_and_conflict_when_its_heads_move_to_one_e
 
 /// What a copy shows and derives, for comparing two copies beyond the state hash.
 fn derived_state(s: &Store) -> (String, Vec<String>, Vec<String>, i64, Vec<usize>) {
-    let summary: Vec<String> = s
-        .conn()
-        .prepare(
-            "SELECT hex(household_id) || head_name || head_id_number || members || heads
-                 || coalesce(last_visit, '') FROM household_summary ORDER BY household_id",
-        )
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let indexes: Vec<String> = s
-        .conn()
-        .prepare("SELECT name || ': ' || coalesce(sql, '') FROM sqlite_master WHERE type = 'index' ORDER BY name")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let summary = texts(
+        s,
+        "SELECT hex(household_id) || head_name || head_id_number || members || heads
+             || coalesce(last_visit, '') FROM household_summary ORDER BY household_id",
+    );
+    let indexes = texts(
+        s,
+        "SELECT name || ': ' || coalesce(sql, '') FROM sqlite_master WHERE type = 'index' ORDER BY name",
+    );
     // The same people whatever order each copy materialized them in.
     let mut people = s.read::<Member>(super::Filter::All).unwrap();
     people.sort_by_key(|p| p.id);
