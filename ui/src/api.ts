@@ -44,6 +44,8 @@ export interface AppInfo {
   device_name: string
   /** Set while a file of an older version is upgraded; the window waits for it to go. */
   upgrading: Upgrading | null
+  /** Set when this laptop's date stands behind the latest change in its data file. */
+  clock_warning: string | null
 }
 
 export interface Upgrading {
@@ -314,13 +316,13 @@ export interface ImportResult {
 }
 
 export interface ReviewItem {
-  kind: 'conflict' | 'edit_of_deleted'
+  kind: 'conflict' | 'edit_of_deleted' | 'clock_ahead'
   table: string
   row_id: string
   household_code: string
   field: string
   field_label: string
-  values: { value: string; device: string; written_at: string; shown: boolean }[]
+  values: { value: string; device: string; written_at: string; shown: boolean; clock_ahead: boolean }[]
 }
 
 export function exportChanges(path: string): Promise<ExportResult> {

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use bangfu_core::sync::exchange::{export_changeset, import_changeset, peer_vector};
+use bangfu_core::sync::exchange::{export_changeset, import_changeset, peer_holdings};
 use bangfu_core::sync::review::review_items;
 use clap::Subcommand;
 
@@ -51,7 +51,7 @@ pub fn run(command: ChangesCommand) -> Result<(), Failure> {
         } => {
             let store = open_store(&db)?;
             let peer = match &for_peer {
-                Some(file) => Some(peer_vector(&read(file)?)?),
+                Some(file) => Some(peer_holdings(&read(file)?)?),
                 None => None,
             };
             let (bytes, summary) = export_changeset(&store, peer.as_ref())?;

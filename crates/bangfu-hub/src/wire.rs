@@ -73,6 +73,8 @@ pub fn encode_ops(source: Uuid, source_name: &str, ops: &[Op]) -> Vec<u8> {
         covered: BTreeMap::new(),
         device_names: BTreeMap::new(),
         op_count: 0,
+        carried: None,
+        held: None,
         body_sha256: String::new(),
     };
     changeset::encode(header, ops)

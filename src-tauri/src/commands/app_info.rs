@@ -13,6 +13,9 @@ pub struct AppInfo {
     /// Set while a file of an older version is being upgraded (the window asks again until
     /// it is gone).
     pub upgrading: Option<Upgrading>,
+    /// Set when this laptop's date stands behind the latest change in its data file: the
+    /// header asks the person to check the date.
+    pub clock_warning: Option<String>,
 }
 
 #[tauri::command]
@@ -24,5 +27,8 @@ pub async fn app_info(state: State<'_, AppState>) -> Result<AppInfo, CommandErro
             .with_store(|store| Ok(store.device().name.clone()))
             .unwrap_or_else(|_| state.device_name.clone()),
         upgrading: state.upgrade(),
+        clock_warning: state
+            .with_store(|store| Ok(store.clock_warning().map(|w| w.message_zh())))
+            .unwrap_or(None),
     })
 }

@@ -126,6 +126,58 @@ impl RowState {
     }
 }
 
+/// Why an apply refuses a whole batch of ops: raised inside the applier (whose statements
+/// speak `rusqlite::Error`) and turned into its own [`StoreError`] variant at the store's edge.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Refusal {
+    #[error("op {origin}/{seq} reuses a held id with other content")]
+    OpIdReused { origin: Uuid, seq: i64 },
+    #[error("row {row} of table {existing} got an op of table {arriving}")]
+    RowInTwoTables {
+        row: Uuid,
+        existing: i64,
+        arriving: i64,
+    },
+    #[error("op {origin}/{seq} has an impossible timestamp {hlc}")]
+    ImpossibleClock { origin: Uuid, seq: i64, hlc: u64 },
+}
+
+impl Refusal {
+    pub(crate) fn into_store_error(self) -> super::StoreError {
+        use super::StoreError;
+        let label = |code: i64| Table::from_code(code).map_or("未知", |t| t.label());
+        match self {
+            Refusal::OpIdReused { origin, seq } => StoreError::OpIdReused { origin, seq },
+            Refusal::RowInTwoTables {
+                row,
+                existing,
+                arriving,
+            } => StoreError::RowInTwoTables {
+                row,
+                existing: label(existing),
+                arriving: label(arriving),
+            },
+            Refusal::ImpossibleClock { origin, seq, hlc } => {
+                StoreError::ImpossibleClock { origin, seq, hlc }
+            }
+        }
+    }
+}
+
+impl From<Refusal> for rusqlite::Error {
+    fn from(refusal: Refusal) -> Self {
+        rusqlite::Error::ToSqlConversionFailure(Box::new(refusal))
+    }
+}
+
+/// Two values are the same op content: reals compared bit for bit.
+fn same_value(a: &FieldValue, b: &FieldValue) -> bool {
+    match (a, b) {
+        (FieldValue::Real(x), FieldValue::Real(y)) => x.to_bits() == y.to_bits(),
+        _ => a == b,
+    }
+}
+
 /// The head whose value is shown: greatest (HLC, origin device id).
 fn winner(heads: &[Head]) -> Option<&Head> {
     heads
@@ -316,7 +368,7 @@ impl<'a> Applier<'a> {
         if let Some((last, i)) = self.last_row
             && last == row
         {
-            return Ok(&mut self.rows[i].1);
+            return self.same_table(i, row, table);
         }
         let i = match self.row_index.entry(row) {
             Entry::Occupied(e) => *e.get(),
@@ -334,12 +386,74 @@ impl<'a> Applier<'a> {
             }
         };
         self.last_row = Some((row, i));
+        self.same_table(i, row, table)
+    }
+
+    /// The row at `i`, refused when an op of another table names it: one id is one record.
+    fn same_table(&mut self, i: usize, row: Uuid, table: i64) -> rusqlite::Result<&mut RowState> {
+        let existing = self.rows[i].1.table;
+        if existing != table {
+            return Err(Refusal::RowInTwoTables {
+                row,
+                existing,
+                arriving: table,
+            }
+            .into());
+        }
         Ok(&mut self.rows[i].1)
+    }
+
+    /// Whether the op held under `op`'s id has exactly `op`'s content.
+    fn held_op_is(
+        &self,
+        origin: i64,
+        op: &Op,
+        field: i64,
+        preds: &[(i64, i64)],
+        seen: &[(i64, i64)],
+    ) -> rusqlite::Result<bool> {
+        let held = self
+            .conn
+            .prepare_cached(
+                "SELECT hlc, tbl, row, field, val, preds, seen FROM op WHERE origin = ?1 AND seq = ?2",
+            )?
+            .query_row(params![origin, op.id.seq], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                    r.get::<_, i64>(3)?,
+                    FieldValue::from_sql(r.get_ref(4)?),
+                    r.get::<_, Option<Vec<u8>>>(5)?,
+                    r.get::<_, Option<Vec<u8>>>(6)?,
+                ))
+            })
+            .optional()?;
+        let Some((hlc, table, row, held_field, value, held_preds, held_seen)) = held else {
+            return Ok(false);
+        };
+        let ids =
+            |blob: Option<Vec<u8>>| blob.and_then(|b| decode_local_ids(&b)).unwrap_or_default();
+        Ok(hlc == op.hlc.to_i64()
+            && table == op.table
+            && row == op.row.as_bytes()
+            && held_field == field
+            && same_value(&value, &op.value)
+            && ids(held_preds) == preds
+            && ids(held_seen) == seen)
     }
 
     /// Adds one op. Returns false when this copy already held it.
     pub fn apply(&mut self, op: Op) -> rusqlite::Result<bool> {
         let conn = self.conn;
+        if i64::try_from(op.hlc.0).is_err() || op.id.seq <= 0 {
+            return Err(Refusal::ImpossibleClock {
+                origin: op.id.origin,
+                seq: op.id.seq,
+                hlc: op.hlc.0,
+            }
+            .into());
+        }
         let origin = self.dict.device_idx(conn, op.id.origin)?;
         let field = self.dict.field_idx(conn, op.table, &op.field)?;
         let preds = self.local_ids(&op.preds)?;
@@ -356,6 +470,16 @@ impl<'a> Applier<'a> {
             encode_local_ids(&seen),
         ])?;
         if inserted == 0 {
+            // Held already: the same op again is a duplicate to skip; a different op under
+            // the same id (two programs that took one seq, a copied file writing under its old
+            // identity, a forged file) must never be dropped as if it were the one held.
+            if !self.held_op_is(origin, &op, field, &preds, &seen)? {
+                return Err(Refusal::OpIdReused {
+                    origin: op.id.origin,
+                    seq: op.id.seq,
+                }
+                .into());
+            }
             self.stats.duplicates += 1;
             return Ok(false);
         }
@@ -404,6 +528,12 @@ impl<'a> Applier<'a> {
 
         if !self.clock.observe(op.hlc, self.wall_ms) {
             self.stats.future_clock += 1;
+            // Kept as written (every copy must order heads alike), and listed for review
+            // while it is a head, so a wrong clock never wins silently.
+            conn.prepare_cached(
+                "INSERT OR IGNORE INTO clock_flag (origin, seq, received_ms) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![origin, op.id.seq, self.wall_ms as i64])?;
         }
         let seq = op.id.seq;
         let run = self.vv.entry(origin).or_insert(Run {
@@ -778,7 +908,12 @@ fn row_from_heads(
     table: i64,
     keys: Vec<HeadKey>,
 ) -> rusqlite::Result<RowState> {
-    let mut state = RowState::new(table);
+    // The table a row belongs to is the table of its stored fields.
+    let stored_table = match keys.first() {
+        Some(&(field, _, _)) => dict.field_name(conn, field)?.0,
+        None => table,
+    };
+    let mut state = RowState::new(stored_table);
     state.existed = !keys.is_empty();
     for &(field, origin, seq) in &keys {
         let (hlc, value, seen) = load_op(conn, origin, seq)?;

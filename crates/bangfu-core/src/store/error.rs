@@ -49,8 +49,47 @@ pub enum StoreError {
     },
     #[error("bad device name {0:?}")]
     BadDeviceName(String),
+    #[error("writer lock {path}: {source}")]
+    WriterLock {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("another program is writing the data file: {holder}")]
+    WriterBusy { holder: String },
+    #[error("op {origin}/{seq} arrived with content different from the op held under that id")]
+    OpIdReused { origin: uuid::Uuid, seq: i64 },
+    #[error("row {row} is a {existing} row and cannot take a {arriving} op")]
+    RowInTwoTables {
+        row: uuid::Uuid,
+        existing: &'static str,
+        arriving: &'static str,
+    },
+    #[error("op {origin}/{seq} has an impossible timestamp {hlc}")]
+    ImpossibleClock {
+        origin: uuid::Uuid,
+        seq: i64,
+        hlc: u64,
+    },
     #[error("database: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    /// A refusal raised deep inside an apply travels as a database error (the applier's
+    /// statements all return those) and becomes its own variant here.
+    fn from(error: rusqlite::Error) -> Self {
+        match error {
+            rusqlite::Error::ToSqlConversionFailure(inner) => {
+                match inner.downcast::<super::apply::Refusal>() {
+                    Ok(refusal) => refusal.into_store_error(),
+                    Err(other) => {
+                        StoreError::Sqlite(rusqlite::Error::ToSqlConversionFailure(other))
+                    }
+                }
+            }
+            other => StoreError::Sqlite(other),
+        }
+    }
 }
 
 impl UserFacing for StoreError {
@@ -69,6 +108,11 @@ impl UserFacing for StoreError {
             StoreError::BadStoredValue { .. } => "bad_stored_value",
             StoreError::Identity { .. } => "identity",
             StoreError::BadDeviceName(_) => "bad_device_name",
+            StoreError::WriterLock { .. } => "writer_lock",
+            StoreError::WriterBusy { .. } => "writer_busy",
+            StoreError::OpIdReused { .. } => "op_id_reused",
+            StoreError::RowInTwoTables { .. } => "row_in_two_tables",
+            StoreError::ImpossibleClock { .. } => "impossible_clock",
             StoreError::Sqlite(_) => "database",
         }
     }
@@ -129,6 +173,18 @@ impl UserFacing for StoreError {
                     format!("本机名称“{name}”太长，请不超过 {DEVICE_NAME_MAX_CHARS} 个字。")
                 }
             }
+            StoreError::WriterLock { path, .. } => format!(
+                "无法使用数据文件旁的锁文件“{}”，请检查该文件夹是否可写。本次修改未保存。",
+                path.display()
+            ),
+            StoreError::WriterBusy { holder } => format!(
+                "数据文件正在被{holder}写入，已等候 5 秒仍未完成。请等它完成（或关闭它）后再试，本次修改未保存。"
+            ),
+            StoreError::OpIdReused { .. } => "同步数据中有一条修改的编号与本机已有的另一条修改相同，但内容不同（可能是同一个数据文件被复制后两边都在录入，或文件被改动过）。为免覆盖，整批数据未导入，本机数据未作改动。请把此文件交给乡镇管理员检查。".into(),
+            StoreError::RowInTwoTables { existing, arriving, .. } => format!(
+                "同步数据中有一条{arriving}记录的编号与本机一条{existing}记录相同，数据可能被改动过。整批数据未导入，本机数据未作改动。"
+            ),
+            StoreError::ImpossibleClock { .. } => "同步数据中有修改的时间不可能成立（超出有效范围），文件可能已损坏或被改动。整批数据未导入，本机数据未作改动。".into(),
             StoreError::Sqlite(e) if super::heads::is_damaged(e) => {
                 "数据文件中有一条记录的版本信息已损坏（可能是磁盘故障或文件被其他程序改动），本次操作未完成，文件未作改动。请用最近的备份恢复：每次导入同步文件前都会自动备份。".into()
             }

@@ -12,6 +12,7 @@ mod error;
 pub mod heads;
 mod hub;
 pub mod identity;
+mod lock;
 pub mod migrate;
 mod oplog;
 pub mod read;
@@ -93,6 +94,29 @@ pub struct Store {
     bulk_load_min_ops: u64,
     /// How many rows' heads a bulk load holds in memory before writing them out.
     bulk_heads_held: usize,
+}
+
+/// This laptop's date stands behind the latest change in its data file (see
+/// [`Store::clock_warning`]); dates are local `YYYY-MM-DD`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClockWarning {
+    pub latest_change: String,
+    pub today: String,
+}
+
+impl ClockWarning {
+    pub fn message_zh(&self) -> String {
+        format!(
+            "本机日期（{}）早于数据文件中最近一次修改的时间（{}）：这台电脑的日期曾被调快，或现在被调慢了。请核对电脑的日期和时间；新的修改按当前日期记录。",
+            self.today, self.latest_change
+        )
+    }
+}
+
+fn local_date(ms: u64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms as i64 + 8 * 3600 * 1000)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
 }
 
 /// An upgrade [`Store::open`] will make before the file can be used.
@@ -355,6 +379,17 @@ impl Store {
         &self.device
     }
 
+    /// Set when the last change in this data file is stamped more than a day after this
+    /// machine's date: this laptop's date was once set ahead (or is set back now). The app
+    /// tells the person to check the date; new edits are stamped by the present date.
+    pub fn clock_warning(&self) -> Option<ClockWarning> {
+        let wall = self.wall_ms();
+        self.clock.ran_ahead_of(wall).then(|| ClockWarning {
+            latest_change: local_date(self.clock.last().millis()),
+            today: local_date(wall),
+        })
+    }
+
     /// Set when this open found the file copied or restored and took a new identity.
     pub fn identity_change(&self) -> Option<IdentityChange> {
         self.identity_change
@@ -362,6 +397,11 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The OS lock that keeps other programs from writing while this store's transaction runs.
+    fn writer_lock(&self) -> Result<lock::WriterLock, StoreError> {
+        lock::acquire(&self.path, lock::WRITER_WAIT)
     }
 
     /// Read access for queries, reports and exports. Writes go through `write`.

@@ -29,6 +29,98 @@ impl Store {
         Ok(vv)
     }
 
+    /// Exactly which ops this copy holds: per origin, the ranges of seqs. An origin held
+    /// without a gap is one range read from the version vector; only origins with gaps (a
+    /// scoped copy holds another village's device's ops with gaps) read their seqs.
+    pub fn held_ranges(&self) -> Result<crate::sync::changeset::SeqRanges, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT v.origin, d.id, v.contiguous, v.max_seq FROM version_vector v
+             JOIN device d ON d.idx = v.origin",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut out = crate::sync::changeset::SeqRanges::new();
+        let mut islands = self.conn.prepare_cached(
+            "SELECT min(seq), max(seq) FROM
+               (SELECT seq, seq - row_number() OVER (ORDER BY seq) AS island
+                FROM op WHERE origin = ?1 AND seq > ?2)
+             GROUP BY island ORDER BY 1",
+        )?;
+        for (idx, id, contiguous, max_seq) in rows {
+            let Ok(id) = Uuid::from_slice(&id) else {
+                continue;
+            };
+            let mut ranges = Vec::new();
+            if contiguous > 0 {
+                ranges.push((1, contiguous));
+            }
+            if max_seq > contiguous {
+                let more = islands
+                    .query_map([idx, contiguous], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<Result<Vec<(i64, i64)>, _>>()?;
+                ranges.extend(more);
+            }
+            if !ranges.is_empty() {
+                out.insert(id, ranges);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether this copy holds every op the ranges name.
+    pub fn holds_all(
+        &self,
+        ranges: &crate::sync::changeset::SeqRanges,
+    ) -> Result<bool, StoreError> {
+        let vv = self.version_vector()?;
+        let mut count = self.conn.prepare_cached(
+            "SELECT count(*) FROM op o JOIN device d ON d.idx = o.origin
+             WHERE d.id = ?1 AND o.seq BETWEEN ?2 AND ?3",
+        )?;
+        for (origin, list) in ranges {
+            let contiguous = vv.get(origin).copied().unwrap_or(0);
+            for &(lo, hi) in list {
+                if hi <= contiguous {
+                    continue;
+                }
+                let held: i64 = count.query_row(
+                    rusqlite::params![origin.as_bytes().as_slice(), lo, hi],
+                    |r| r.get(0),
+                )?;
+                if held != hi - lo + 1 {
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    /// Every op this copy holds that a peer holding exactly `peer` lacks, ordered by origin and
+    /// seq.
+    pub fn ops_missing_from_ranges(
+        &self,
+        peer: &crate::sync::changeset::SeqRanges,
+    ) -> Result<Vec<Op>, StoreError> {
+        let contiguous: VersionVector = peer
+            .iter()
+            .filter_map(|(origin, list)| match list.first() {
+                Some(&(1, hi)) => Some((*origin, hi)),
+                _ => None,
+            })
+            .collect();
+        let mut ops = self.ops_missing_from(&contiguous)?;
+        ops.retain(|op| !crate::sync::changeset::ranges_contain(peer, op.id.origin, op.id.seq));
+        Ok(ops)
+    }
+
     /// The name of every device whose ops this copy holds.
     pub fn device_names(&self) -> Result<BTreeMap<Uuid, String>, StoreError> {
         let mut stmt = self.conn.prepare_cached("SELECT id, name FROM device")?;

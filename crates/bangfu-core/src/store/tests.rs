@@ -800,7 +800,7 @@ fn back_to_schema_4(conn: &rusqlite::Connection) {
         Ok::<_, rusqlite::Error>(())
     })
     .unwrap();
-    conn.execute_batch("DROP TABLE row_head; PRAGMA user_version = 4;")
+    conn.execute_batch("DROP TABLE row_head; DROP TABLE clock_flag; PRAGMA user_version = 4;")
         .unwrap();
 }
 

@@ -113,10 +113,20 @@ impl Store {
         let wall = self.wall_ms();
         let device = self.device.id;
         let mut clock = self.clock;
-        let mut seq = self.last_seq;
+        let _writer = self.writer_lock()?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // The device's next seq is read inside the write transaction, never remembered from
+        // the open: another program (or another connection of this one) may have written
+        // under the same identity since, and a seq taken twice would make two different ops
+        // with one id.
+        let first_seq: i64 = tx.query_row(
+            "SELECT coalesce(max(seq), 0) FROM op WHERE origin = ?1",
+            [self.device.idx],
+            |r| r.get(0),
+        )?;
+        let mut seq = first_seq;
         let mut applier = Applier::new(&tx, &mut self.dict, &mut clock, wall)?;
         let mut next_op = |applier: &mut Applier<'_>,
                            table: Table,
@@ -277,7 +287,7 @@ impl Store {
         tx.commit()?;
         // The clock and sequence advance only once the ops are durable, so a failed write
         // leaves no gap in this device's sequence and no clock ahead of the data.
-        let ops = (seq - self.last_seq) as u64;
+        let ops = (seq - first_seq) as u64;
         self.clock = clock;
         self.last_seq = seq;
         self.record_identity()?;
@@ -316,6 +326,7 @@ impl Store {
     ) -> Result<ApplyStats, E> {
         let wall = self.wall_ms();
         let mut clock = self.clock;
+        let _writer = self.writer_lock()?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)

@@ -42,6 +42,59 @@ pub struct Header {
     pub device_names: BTreeMap<Uuid, String>,
     pub op_count: u64,
     pub body_sha256: String,
+    /// Exactly which ops the file carries: per origin, inclusive ranges of seqs, ascending.
+    /// Filled in by [`encode`] from the ops themselves and checked against them on import, so
+    /// "already imported" is decided on the very ops a file holds, never on a gap-free
+    /// prefix (a file relayed from a copy that holds another device's ops with gaps carries
+    /// ops past the gap). Files of older versions lack it and are always opened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carried: Option<SeqRanges>,
+    /// Exactly which ops the writer held when it wrote the file, so a file can serve as the
+    /// "what I have" of `export --for` without sending again what the writer already has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<SeqRanges>,
+}
+
+/// Per origin device, inclusive ranges of seqs, ascending and not touching.
+pub type SeqRanges = BTreeMap<Uuid, Vec<(i64, i64)>>;
+
+/// The ranges of seqs `ops` hold, per origin (any order in, ranges out).
+pub fn ranges_of(ops: &[Op]) -> SeqRanges {
+    let mut seqs: BTreeMap<Uuid, Vec<i64>> = BTreeMap::new();
+    for op in ops {
+        seqs.entry(op.id.origin).or_default().push(op.id.seq);
+    }
+    seqs.into_iter()
+        .map(|(origin, mut list)| {
+            list.sort_unstable();
+            list.dedup();
+            let mut ranges: Vec<(i64, i64)> = Vec::new();
+            for seq in list {
+                match ranges.last_mut() {
+                    Some((_, hi)) if *hi + 1 == seq => *hi = seq,
+                    _ => ranges.push((seq, seq)),
+                }
+            }
+            (origin, ranges)
+        })
+        .collect()
+}
+
+/// How many seqs the ranges name.
+pub fn range_count(ranges: &SeqRanges) -> u64 {
+    ranges
+        .values()
+        .flatten()
+        .map(|(lo, hi)| (hi - lo + 1).max(0) as u64)
+        .sum()
+}
+
+/// Whether `ranges` name `origin`/`seq`.
+pub fn ranges_contain(ranges: &SeqRanges, origin: Uuid, seq: i64) -> bool {
+    ranges.get(&origin).is_some_and(|list| {
+        let i = list.partition_point(|(_, hi)| *hi < seq);
+        list.get(i).is_some_and(|(lo, _)| *lo <= seq)
+    })
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -461,6 +514,7 @@ pub fn encode(mut header: Header, ops: &[Op]) -> Vec<u8> {
     let body = enc.finish().unwrap_or_default();
     header.format_version = FORMAT_VERSION;
     header.op_count = ops.len() as u64;
+    header.carried = Some(ranges_of(ops));
     header.body_sha256 = hex(&Sha256::digest(&body));
     let header_json = serde_json::to_vec(&header).unwrap_or_default();
     let mut out = Vec::with_capacity(body.len() + header_json.len() + 64);
@@ -519,6 +573,14 @@ pub fn read_header(file: &[u8]) -> Result<(Header, &[u8]), ChangesetError> {
     let body = &content[header_end..];
     if hex(&Sha256::digest(body)) != header.body_sha256 {
         return Err(ChangesetError::Altered);
+    }
+    if let Some(carried) = &header.carried {
+        let sorted = carried.values().all(|list| {
+            list.iter().all(|(lo, hi)| lo <= hi) && list.windows(2).all(|w| w[0].1 + 1 < w[1].0)
+        });
+        if !sorted || range_count(carried) != header.op_count {
+            return Err(ChangesetError::Malformed("declared op ranges"));
+        }
     }
     Ok((header, body))
 }
@@ -580,6 +642,8 @@ mod tests {
             source_name: "新文村-笔记本1".into(),
             created_ms: 1,
             covered: BTreeMap::new(),
+            carried: None,
+            held: None,
             device_names: BTreeMap::new(),
             op_count: 0,
             body_sha256: String::new(),

@@ -50,10 +50,13 @@ pub struct ExportSummary {
 /// A township's export relays the ops of all its villages: it holds them, so they go.
 pub fn export_changeset(
     store: &Store,
-    peer: Option<&VersionVector>,
+    peer: Option<&PeerHoldings>,
 ) -> Result<(Vec<u8>, ExportSummary), SyncError> {
-    let empty = VersionVector::new();
-    let ops = store.ops_missing_from(peer.unwrap_or(&empty))?;
+    let ops = match peer {
+        None => store.ops_missing_from(&VersionVector::new())?,
+        Some(PeerHoldings::Exactly(ranges)) => store.ops_missing_from_ranges(ranges)?,
+        Some(PeerHoldings::AtLeast(vv)) => store.ops_missing_from(vv)?,
+    };
     let device_names = store.device_names()?;
     let header = Header {
         format_version: changeset::FORMAT_VERSION,
@@ -65,6 +68,8 @@ pub fn export_changeset(
         device_names,
         op_count: 0,
         body_sha256: String::new(),
+        carried: None,
+        held: Some(store.held_ranges()?),
     };
     let bytes = changeset::encode(header, &ops);
     let summary = ExportSummary {
@@ -75,10 +80,23 @@ pub fn export_changeset(
     Ok((bytes, summary))
 }
 
-/// The version vector a peer stated in a file it wrote, for `export --for`.
-pub fn peer_vector(file: &[u8]) -> Result<VersionVector, SyncError> {
+/// What a peer holds, as stated in a file it wrote (for `export --for`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PeerHoldings {
+    /// Exactly these ops (files of this version).
+    Exactly(changeset::SeqRanges),
+    /// At least this gap-free prefix per origin (files of older versions): everything past
+    /// it is sent, sending an op twice is harmless, missing one is not.
+    AtLeast(VersionVector),
+}
+
+/// What a peer holds, read from a file it wrote, for `export --for`.
+pub fn peer_holdings(file: &[u8]) -> Result<PeerHoldings, SyncError> {
     let (header, _) = changeset::read_header(file)?;
-    Ok(header.covered)
+    Ok(match header.held {
+        Some(ranges) => PeerHoldings::Exactly(ranges),
+        None => PeerHoldings::AtLeast(header.covered),
+    })
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -154,13 +172,6 @@ impl ImportSummary {
     }
 }
 
-/// Whether every op the writer held is already here.
-fn covered_by(local: &VersionVector, covered: &VersionVector) -> bool {
-    covered
-        .iter()
-        .all(|(origin, seq)| local.get(origin).is_some_and(|have| have >= seq))
-}
-
 /// Imports one changeset file: checked whole first, then a backup, then one transaction.
 pub fn import_changeset(store: &mut Store, file: &[u8]) -> Result<ImportSummary, SyncError> {
     // The file is checked (both SHA-256s) once, here; the body is used from this slice.
@@ -170,8 +181,13 @@ pub fn import_changeset(store: &mut Store, file: &[u8]) -> Result<ImportSummary,
         ops_in_file: header.op_count,
         ..Default::default()
     };
-    let local = store.version_vector()?;
-    if covered_by(&local, &header.covered) {
+    // Skipped only when this copy holds every op the file carries, compared range by range:
+    // a gap-free prefix says nothing of the ops a relayed file carries past a gap.
+    let held_already = match &header.carried {
+        Some(carried) => store.holds_all(carried)?,
+        None => false,
+    };
+    if held_already {
         summary.already_had_everything = true;
         summary.duplicates = header.op_count;
         remember_peer(store, &header)?;
@@ -184,7 +200,17 @@ pub fn import_changeset(store: &mut Store, file: &[u8]) -> Result<ImportSummary,
     let stream = changeset::OpStream::new(&raw, header.op_count)?;
     summary.backup = Some(store.backup("before-import")?);
     let mut unknown = 0u64;
+    let carried = header.carried.clone();
     let ops = stream.map(|op| {
+        // A file carries exactly the ops its header names: one past them is a writer bug or
+        // an altered file, refused whole like any other defect.
+        if let (Ok(op), Some(carried)) = (&op, &carried)
+            && !changeset::ranges_contain(carried, op.id.origin, op.id.seq)
+        {
+            return Err(SyncError::from(ChangesetError::Malformed(
+                "an op outside the declared ranges",
+            )));
+        }
         if let Ok(op) = &op
             && crate::model::Table::from_code(op.table).is_none_or(|t| {
                 op.field != crate::model::DELETED_FIELD && t.field(&op.field).is_none()

@@ -52,8 +52,25 @@ impl HlcClock {
         self.last
     }
 
+    /// Whether this clock stands more than [`MAX_FORWARD_SKEW_MS`] ahead of the wall clock:
+    /// this device once wrote with a date set too far ahead (or its date is now set too far
+    /// back), and the person should check the date.
+    pub fn ran_ahead_of(&self, wall_ms: u64) -> bool {
+        self.last.millis() > wall_ms.saturating_add(MAX_FORWARD_SKEW_MS)
+    }
+
     /// The timestamp for a new local op at wall time `wall_ms`.
+    ///
+    /// A clock that stands far ahead of the wall clock (the date was set a year ahead, ops
+    /// were written, then the date was fixed) starts again from the wall clock instead of
+    /// stamping every later op a year ahead, where each would win every concurrent edit. The
+    /// device's own later edits still supersede its earlier ones: they name them as
+    /// predecessors, whatever their clocks say.
     pub fn tick(&mut self, wall_ms: u64) -> Hlc {
+        if self.ran_ahead_of(wall_ms) {
+            self.last = Hlc::new(wall_ms, 0);
+            return self.last;
+        }
         let next = if wall_ms > self.last.millis() {
             Hlc::new(wall_ms, 0)
         } else if self.last.counter() == u16::MAX {
@@ -107,5 +124,22 @@ mod tests {
         let near = Hlc::new(1_000 + MAX_FORWARD_SKEW_MS, 3);
         assert!(clock.observe(near, 1_000));
         assert!(clock.tick(1_000) > near);
+    }
+
+    /// Regression: a laptop whose date ran a year ahead kept stamping a year ahead after the
+    /// date was fixed (the clock never goes below its last stamp), so its every later edit won
+    /// every concurrent one.
+    #[test]
+    fn a_clock_far_ahead_of_a_fixed_wall_clock_starts_again_from_the_wall() {
+        let year = 365 * 24 * 3600 * 1000;
+        let now = 1_800_000_000_000;
+        let mut clock = HlcClock::starting_at(Hlc::new(now + year, 7));
+        assert!(clock.ran_ahead_of(now));
+        assert_eq!(clock.tick(now), Hlc::new(now, 0));
+        assert!(!clock.ran_ahead_of(now));
+        assert_eq!(clock.tick(now), Hlc::new(now, 1));
+        // A clock within the bound keeps its strict order.
+        let mut near = HlcClock::starting_at(Hlc::new(now + 1000, 0));
+        assert_eq!(near.tick(now), Hlc::new(now + 1000, 1));
     }
 }

@@ -17,11 +17,15 @@ pub struct ReviewValue {
     pub written_at: String,
     /// The value shown now (greatest clock, then device id).
     pub shown: bool,
+    /// Stamped more than a day ahead of this machine's date when it arrived: the writer's
+    /// date was probably wrong.
+    pub clock_ahead: bool,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ReviewItem {
-    /// "conflict" (several values) or "edit_of_deleted" (an edit the deleter did not see).
+    /// "conflict" (several values), "edit_of_deleted" (an edit the deleter did not see) or
+    /// "clock_ahead" (one value, stamped far ahead of this machine's date when it arrived).
     pub kind: &'static str,
     pub table: String,
     pub row_id: String,
@@ -71,6 +75,10 @@ fn household_code(store: &Store, table: Option<Table>, row: &[u8]) -> Result<Str
         .unwrap_or_default())
 }
 
+/// The kind number of an item made from a clock flag (conflicts are 1, edits of deleted rows
+/// 2 in `review_item`).
+const CLOCK_AHEAD_KIND: i64 = 100;
+
 /// Every open review item, households first.
 pub fn review_items(store: &Store) -> Result<Vec<ReviewItem>, StoreError> {
     let conn = store.conn();
@@ -84,9 +92,43 @@ pub fn review_items(store: &Store) -> Result<Vec<ReviewItem>, StoreError> {
         })?
         .collect::<Result<_, _>>()?;
     let mut op_stmt = conn.prepare(
-        "SELECT o.val, d.name, d.id, o.hlc FROM op o JOIN device d ON d.idx = o.origin
+        "SELECT o.val, d.name, d.id, o.hlc, EXISTS (SELECT 1 FROM clock_flag c
+             WHERE c.origin = o.origin AND c.seq = o.seq)
+         FROM op o JOIN device d ON d.idx = o.origin
          WHERE o.origin = ?1 AND o.seq = ?2",
     )?;
+    let mut items: Vec<(Vec<u8>, i64, i64, i64, String)> = items;
+    // An op flagged for its clock is an item of its own while it is a head of a field that is
+    // not already in the queue (a conflict lists it among its values, marked).
+    let mut flagged = conn.prepare(
+        "SELECT o.row, o.field, o.tbl, f.name, o.origin, o.seq FROM clock_flag c
+         JOIN op o ON o.origin = c.origin AND o.seq = c.seq
+         JOIN field_name f ON f.idx = o.field ORDER BY o.tbl, o.row, f.name",
+    )?;
+    let flagged: Vec<(Vec<u8>, i64, i64, String, i64, i64)> = flagged
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    for (row, field, tbl, name, origin, seq) in flagged {
+        if items.iter().any(|i| i.0 == row && i.1 == field) {
+            continue;
+        }
+        let Ok(id) = Uuid::from_slice(&row) else {
+            continue;
+        };
+        let is_head = crate::store::heads::load(conn, id)?.contains(&(field, origin, seq));
+        if is_head {
+            items.push((row, field, CLOCK_AHEAD_KIND, tbl, name));
+        }
+    }
     let mut out = Vec::with_capacity(items.len());
     for (row, field, kind, tbl, name) in items {
         let table = Table::from_code(tbl);
@@ -94,7 +136,7 @@ pub fn review_items(store: &Store) -> Result<Vec<ReviewItem>, StoreError> {
             Ok(id) => crate::store::heads::load(conn, id)?,
             Err(_) => Vec::new(),
         };
-        let mut values: Vec<(FieldValue, String, Vec<u8>, i64)> = Vec::new();
+        let mut values: Vec<(FieldValue, String, Vec<u8>, i64, bool)> = Vec::new();
         for (_, origin, seq) in keys.into_iter().filter(|&(f, _, _)| f == field) {
             values.push(op_stmt.query_row([origin, seq], |r| {
                 Ok((
@@ -102,6 +144,7 @@ pub fn review_items(store: &Store) -> Result<Vec<ReviewItem>, StoreError> {
                     r.get(1)?,
                     r.get(2)?,
                     r.get(3)?,
+                    r.get(4)?,
                 ))
             })?);
         }
@@ -128,10 +171,10 @@ pub fn review_items(store: &Store) -> Result<Vec<ReviewItem>, StoreError> {
             }
         };
         out.push(ReviewItem {
-            kind: if kind == 2 {
-                "edit_of_deleted"
-            } else {
-                "conflict"
+            kind: match kind {
+                2 => "edit_of_deleted",
+                CLOCK_AHEAD_KIND => "clock_ahead",
+                _ => "conflict",
             },
             table: table.map_or("", Table::label).to_owned(),
             row_id: Uuid::from_slice(&row).unwrap_or_default().to_string(),
@@ -141,11 +184,12 @@ pub fn review_items(store: &Store) -> Result<Vec<ReviewItem>, StoreError> {
             values: values
                 .iter()
                 .enumerate()
-                .map(|(i, (v, device, _, hlc))| ReviewValue {
+                .map(|(i, (v, device, _, hlc, clock_ahead))| ReviewValue {
                     value: shown_value(v),
                     device: device.clone(),
                     written_at: written_at(Hlc::from_i64(*hlc)),
                     shown: i == 0,
+                    clock_ahead: *clock_ahead,
                 })
                 .collect(),
         });
