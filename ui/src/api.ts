@@ -268,7 +268,22 @@ export function discardDraft(key: string): Promise<void> {
 
 // ---- Overview -----------------------------------------------------------------------------------
 
+/** The data file's default work year (工作年度) and the years to choose from, from the core. */
+export interface WorkYears {
+  default_year: number
+  current_year: number
+  years: number[]
+}
+
+export function workYearChoices(): Promise<WorkYears> {
+  return invoke<WorkYears>('work_year_choices')
+}
+
 export interface Overview {
+  /** The work year it answers for. */
+  year: number
+  /** The day the days without a visit are counted to (YYYY-MM-DD). */
+  as_of: string
   households: number
   people: number
   by_status: { status: string; label: string; households: number; people: number }[]
@@ -293,8 +308,8 @@ export interface QualityItem {
   message: string
 }
 
-export function villageOverview(days: number): Promise<Overview> {
-  return invoke<Overview>('village_overview', { days })
+export function villageOverview(year: number | null, days: number): Promise<Overview> {
+  return invoke<Overview>('village_overview', { year, days })
 }
 
 export function dataQuality(): Promise<QualityItem[]> {

@@ -333,9 +333,7 @@ fn status(
         .transpose()?;
     let year = match year {
         Some(year) => year,
-        None => {
-            core_exit::status::latest_income_year(&store)?.unwrap_or_else(|| store.today().year())
-        }
+        None => bangfu_core::report::year::default_work_year(&store)?,
     };
     let overview = core_exit::exit_overview(&store, village.as_ref().map(|v| v.id), year)?;
     let village_check = village

@@ -180,6 +180,7 @@ fn not_visited(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Datelike;
 
     #[test]
     fn the_demo_village_overview_adds_up() {
@@ -209,6 +210,59 @@ mod tests {
             o.not_visited
                 .iter()
                 .all(|row| row.last_visit.as_deref().is_none_or(|d| d < "9999"))
+        );
+    }
+
+    /// Households with no visit in the `days` days up to `as_of`, counted from the visits
+    /// themselves, independently of the overview's query.
+    fn unvisited_by_hand(store: &Store, as_of: NaiveDate, days: i64) -> usize {
+        let cutoff = as_of - Duration::days(days);
+        let visits = store.read::<crate::model::Visit>(Filter::All).unwrap();
+        store
+            .read::<crate::model::Household>(Filter::All)
+            .unwrap()
+            .iter()
+            .filter(|h| {
+                let last = visits
+                    .iter()
+                    .filter(|v| v.household_id == Some(h.id))
+                    .filter_map(|v| v.visit_date)
+                    .filter(|d| *d <= as_of)
+                    .max();
+                last.is_none_or(|d| d <= cutoff)
+            })
+            .count()
+    }
+
+    #[test]
+    fn a_past_work_year_counts_days_without_a_visit_to_its_last_day_not_to_today() {
+        let (_dir, store) = crate::report::demo_store();
+        let end_2017 = NaiveDate::from_ymd_opt(2017, 12, 31).unwrap();
+
+        let past = overview(&store, Some(2017), 60).unwrap();
+        assert_eq!((past.year, past.as_of), (2017, end_2017));
+        let expected = unvisited_by_hand(&store, end_2017, 60);
+        assert_eq!(past.not_visited_total, expected as i64);
+        // Counted to today, every household of 2017 would be listed; to the year's end, only
+        // those the team had not seen since early November.
+        assert!(
+            (1..300).contains(&expected),
+            "{expected} households unvisited at the end of 2017"
+        );
+        assert!(past.not_visited.iter().all(|row| {
+            row.last_visit
+                .as_deref()
+                .is_none_or(|d| d <= "2017-11-01")
+        }));
+
+        let today = store.today();
+        let current = overview(&store, None, 60).unwrap();
+        assert_eq!((current.year, current.as_of), (today.year(), today));
+        let expected = unvisited_by_hand(&store, today, 60);
+        assert_eq!(current.not_visited_total, expected as i64);
+        assert!(
+            (1..300).contains(&expected),
+            "{expected} households unvisited for 60 days now"
         );
     }
 }
