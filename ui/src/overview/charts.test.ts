@@ -53,6 +53,7 @@ describe('report charts', () => {
 
   it('draws amounts in 万元 and counts on the second axis', () => {
     const o = measuresChart(REPORT) as Option
+    expect(o.title.text).toBe('2019年帮扶措施（七个一批）')
     expect(o.series[0].data).toEqual([12.5, 0])
     expect(o.series[1]).toMatchObject({ type: 'line', yAxisIndex: 1, data: [3, 0] })
   })

@@ -95,7 +95,7 @@ export function shortCheckLabel(label: string): string {
 /** Amounts (万元) and counts of measures by 七个一批 path. */
 export function measuresChart(report: StatsReport): EChartsCoreOption {
   return {
-    ...base('帮扶措施（七个一批）'),
+    ...base(`${report.year}年帮扶措施（七个一批）`),
     legend: { bottom: 0, data: ['金额（万元）', '措施数'] },
     grid: { ...GRID, right: 48 },
     // Ten paths under one chart: slanted, so neighbouring names never run into each other.
