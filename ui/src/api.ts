@@ -734,8 +734,9 @@ export interface ReportSummary {
   sheets: number
 }
 
-export function exportLedger(kind: LedgerKind, scope: Scope, path: string): Promise<LedgerExport> {
-  return invoke<LedgerExport>('export_ledger', { kind, scope, path })
+/** `year`: incomes, measures and visits of that work year only (the other ledgers ignore it). */
+export function exportLedger(kind: LedgerKind, scope: Scope, year: number | null, path: string): Promise<LedgerExport> {
+  return invoke<LedgerExport>('export_ledger', { kind, scope, year, path })
 }
 
 export function previewImport(path: string): Promise<ImportPreview> {
