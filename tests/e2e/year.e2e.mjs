@@ -78,7 +78,8 @@ async function figures(session, year) {
       `return [...document.querySelectorAll('[data-testid="readiness-table"] tbody tr')].length`)
     const title = await text(session, '[data-testid="readiness-title"]')
     const coverage = await text(session, '[data-testid="report-coverage"]')
-    if (!title || !coverage) return undefined
+    // Both loads of the year have come back (neither line still shows the year before).
+    if (!title.startsWith(`${year}年`) || !coverage.startsWith(`${year}年`)) return undefined
     return { note, rows, title, coverage }
   }, { timeoutMs: 30_000 })
 }

@@ -15,7 +15,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::filing::{HouseholdFile, code_used_twice, filed_elsewhere, record_checks};
-use crate::model::{Entity, Household, Income, Measure, Member, Pairing, Visit};
+use crate::model::{Entity, Household, Income, Measure, Member, Pairing, Table, Visit};
 use crate::store::read::{entity_columns, entity_from_row};
 use crate::store::{Store, StoreError};
 use crate::validate::Severity;
@@ -32,6 +32,16 @@ pub struct QualityItem {
 
 /// Every finding in the data file, by household code.
 pub fn data_quality(store: &Store) -> Result<Vec<QualityItem>, StoreError> {
+    data_quality_of_year(store, None)
+}
+
+/// The findings of one work year: those about an income, a measure or a visit only when the
+/// record is of `year`; those about the household, its members and its pairings always (they
+/// do not belong to a year). Every finding without a year.
+pub fn data_quality_of_year(
+    store: &Store,
+    year: Option<i32>,
+) -> Result<Vec<QualityItem>, StoreError> {
     let conn = store.conn();
     let today = store.today();
     let codes_used_twice = codes_used_twice(store)?;
@@ -69,6 +79,9 @@ pub fn data_quality(store: &Store) -> Result<Vec<QualityItem>, StoreError> {
         };
         let h = &file.household;
         let mut issues = record_checks(&file, today);
+        if let Some(year) = year {
+            issues.retain(|issue| record_year(&file, issue).is_none_or(|y| y == year));
+        }
         let village = h
             .village_id
             .map(|v| v.as_bytes().to_vec())
@@ -112,6 +125,21 @@ pub fn data_quality(store: &Store) -> Result<Vec<QualityItem>, StoreError> {
         (&a.household_code, a.rule, a_at).cmp(&(&b.household_code, b.rule, b_at))
     });
     Ok(keyed.into_iter().map(|(_, item)| item).collect())
+}
+
+/// The year of the record a finding is about, when it is an income, a measure or a visit.
+fn record_year(file: &HouseholdFile, issue: &crate::filing::LocatedIssue) -> Option<i32> {
+    let id = issue.row_id?;
+    let year = match issue.table {
+        Table::Income => file.incomes.iter().find(|i| i.id == id)?.year,
+        Table::Measure => file.measures.iter().find(|m| m.id == id)?.year,
+        Table::Visit => {
+            let date = file.visits.iter().find(|v| v.id == id)?.visit_date?;
+            Some(i64::from(chrono::Datelike::year(&date)))
+        }
+        _ => None,
+    }?;
+    i32::try_from(year).ok()
 }
 
 /// (village id or empty, code) of every household code that two live households of one
@@ -296,5 +324,29 @@ mod tests {
         // The owner and the two copies in live households; the deleted household's copy is
         // not listed and does not count.
         assert_eq!(filed_elsewhere, 3, "{listed:#?}");
+    }
+
+    #[test]
+    fn a_work_years_findings_keep_the_household_ones_and_only_that_years_records() {
+        let (_dir, store) = crate::report::demo_store();
+        let this_year = chrono::Datelike::year(&store.today());
+        let found = |year: Option<i32>| -> HashSet<(String, &'static str)> {
+            data_quality_of_year(&store, year)
+                .unwrap()
+                .into_iter()
+                .map(|i| (i.household_code, i.rule))
+                .collect()
+        };
+        let dibao = ("530826103201264".to_owned(), "suspect.dibao_not_dibao_household");
+        let headless = ("530826103201047".to_owned(), "household.head_missing");
+        let all = found(None);
+        let of_2017 = found(Some(2017));
+        let of_now = found(Some(this_year));
+        assert!(all.contains(&dibao) && all.contains(&headless));
+        // The 2017 income with 低保金 is a finding of 2017, not of this year.
+        assert!(of_2017.contains(&dibao) && !of_now.contains(&dibao));
+        // A household without a head is one in every year.
+        assert!(of_2017.contains(&headless) && of_now.contains(&headless));
+        assert!(of_2017.is_subset(&all) && of_now.is_subset(&all));
     }
 }
