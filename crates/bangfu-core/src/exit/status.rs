@@ -4,7 +4,6 @@
 use serde::Serialize;
 use uuid::Uuid;
 
-
 use super::ExitError;
 use super::evaluate::{CheckStatus, evaluate_household};
 use super::procedure::{Phase, procedure_state};
