@@ -539,13 +539,20 @@ fn a_ledger_of_one_work_year_holds_only_that_years_records_and_names_the_year() 
             LedgerKind::Measures => measures.iter().filter(|m| m.year == Some(y)).count() as u64,
             _ => visits
                 .iter()
-                .filter(|v| v.visit_date.is_some_and(|d| chrono::Datelike::year(&d) == year))
+                .filter(|v| {
+                    v.visit_date
+                        .is_some_and(|d| chrono::Datelike::year(&d) == year)
+                })
                 .count() as u64,
         }
     };
     // The demo's filing years and its recent years by the clock (2025-06-15).
     for year in [2016, 2017, 2024, 2025] {
-        for kind in [LedgerKind::Incomes, LedgerKind::Measures, LedgerKind::Visits] {
+        for kind in [
+            LedgerKind::Incomes,
+            LedgerKind::Measures,
+            LedgerKind::Visits,
+        ] {
             let out = dir.path().join(format!("{}-{year}.xlsx", kind.key()));
             let summary =
                 export_ledger_of_year(&store, kind, &Scope::All, Some(year), &out).unwrap();
@@ -572,7 +579,10 @@ fn a_ledger_of_one_work_year_holds_only_that_years_records_and_names_the_year() 
         &dir.path().join("h.xlsx"),
     )
     .unwrap();
-    assert_eq!((households.rows, households.title.contains("年度")), (300, false));
+    assert_eq!(
+        (households.rows, households.title.contains("年度")),
+        (300, false)
+    );
 }
 
 #[test]

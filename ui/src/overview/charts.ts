@@ -10,7 +10,8 @@ const GREEN = '#5a9e6f'
 /** The app's red, then colours that stay apart when printed in grey. */
 export const COLOURS = [RED, BLUE, AMBER, GREEN, '#8c6bb1', '#7f7f7f']
 
-const GRID = { left: 48, right: 16, top: 36, bottom: 56, containLabel: false }
+// Room above the tallest bar's label for the title.
+const GRID = { left: 48, right: 16, top: 48, bottom: 56, containLabel: false }
 
 function base(title: string): EChartsCoreOption {
   return {

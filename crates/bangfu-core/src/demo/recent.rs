@@ -1,8 +1,9 @@
 //! The demo village's recent years: the year before this one and this one (by the store's
 //! clock), so a newcomer sees live figures for the current work year. Incomes that grew from
 //! 2017's, a help measure for each household still counted as poor, visits up to today (a few
-//! households left unvisited for months), and, local configuration, an exit standard for
-//! those years where the file has none. Drawn from a generator of its own, so the filing
+//! households left unvisited for months), this year's 入户调查 of the households whose income
+//! now clears the line, and, local configuration, an exit standard for those years where the
+//! file has none. Drawn from a generator of its own, so the filing
 //! years 2016-2017 stay exactly as they were.
 
 use chrono::{Datelike, Days, NaiveDate};
@@ -10,8 +11,8 @@ use rand::Rng;
 
 use super::household::Filed;
 use super::{DemoSummary, Gen, clock_at, create, names, write_batch};
-use crate::exit::ExitError;
 use crate::exit::standards::{ExitStandard, list_standards, set_standard};
+use crate::exit::{CheckStatus, ExitError, Step, StepRecord, evaluate_household, record_step};
 use crate::model::{Income, Measure, Visit};
 use crate::store::{Store, StoreError};
 
@@ -61,6 +62,56 @@ pub fn write_recent_years(
             changes.extend(visits.iter().map(create));
         }
         write_batch(store, &changes, summary)?;
+        if current {
+            surveys(store, &mut g, filed, year, today)?;
+        }
+    }
+    Ok(())
+}
+
+/// This year's 入户调查 (the first exit step) of every household still counted as poor whose
+/// income of the year clears the line: the team found it 不愁吃 不愁穿 and it signed. Recorded
+/// through the exit procedure like the 退出 tab does.
+fn surveys(
+    store: &mut Store,
+    g: &mut Gen,
+    filed: &[Filed],
+    year: i32,
+    today: NaiveDate,
+) -> Result<(), StoreError> {
+    let Some(first_day) = NaiveDate::from_ymd_opt(year, 1, 2) else {
+        return Ok(());
+    };
+    for f in filed {
+        if matches!(f.household.poverty_status.as_str(), "2" | "3") {
+            continue;
+        }
+        let evaluation = match evaluate_household(store, f.household.id, year) {
+            Ok(evaluation) => evaluation,
+            Err(ExitError::Store(e)) => return Err(e),
+            Err(_) => continue,
+        };
+        let income_met = evaluation
+            .checks
+            .iter()
+            .any(|c| c.code == "income" && c.status == CheckStatus::Met);
+        if !income_met {
+            continue;
+        }
+        let date = (today - Days::new(g.rng.gen_range(5..40))).max(first_day);
+        let record = StepRecord {
+            signatures: evaluation.head_name.clone(),
+            household_signed: Some(true),
+            food_secure: Some(true),
+            clothing_secure: Some(true),
+            ..StepRecord::new(Step::Survey, date, "村委会、驻村工作队")
+        };
+        match record_step(store, f.household.id, &record) {
+            Ok(_) => {}
+            Err(ExitError::Store(e)) => return Err(e),
+            // A household the procedure does not take (no head, say) is left for the team.
+            Err(_) => {}
+        }
     }
     Ok(())
 }

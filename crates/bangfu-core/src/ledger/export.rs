@@ -244,7 +244,13 @@ pub(crate) fn plan_of_year(kind: LedgerKind, scope: &Scope, year: Option<i32>) -
             amounts(&mut c);
             household_columns = columns.len();
             columns.extend(c);
-            Some(("measure x", "x", s, "x.year, x.path, x.rowid", "x.year = ?2"))
+            Some((
+                "measure x",
+                "x",
+                s,
+                "x.year, x.path, x.rowid",
+                "x.year = ?2",
+            ))
         }
         LedgerKind::Visits => {
             household_columns = columns.len();

@@ -249,11 +249,11 @@ mod tests {
             (1..300).contains(&expected),
             "{expected} households unvisited at the end of 2017"
         );
-        assert!(past.not_visited.iter().all(|row| {
-            row.last_visit
-                .as_deref()
-                .is_none_or(|d| d <= "2017-11-01")
-        }));
+        assert!(
+            past.not_visited
+                .iter()
+                .all(|row| { row.last_visit.as_deref().is_none_or(|d| d <= "2017-11-01") })
+        );
 
         let today = store.today();
         let current = overview(&store, None, 60).unwrap();
