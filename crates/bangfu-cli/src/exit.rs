@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use bangfu_core::exit::procedure::{self, Step, StepRecord};
 use bangfu_core::exit::{self as core_exit, CheckStatus};
 use bangfu_core::model::codes;
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 
 use crate::cards::write_pdf;
