@@ -349,6 +349,18 @@ fn exit_steps_are_taken_in_order_from_the_command_line() {
     let db = p(&db);
     assert!(bangfu(dir.path(), &["demo", "--db", db]).status.success());
     let code = "530826103201001";
+    // (not started, survey done): the demo's recent year has surveys of its own.
+    let counts = || {
+        let out = bangfu(dir.path(), &["exit", "status", "--db", db, "--json"]);
+        let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let by_step = &status["households"]["by_step"];
+        assert_eq!(by_step[1]["label"], "已完成入户调查");
+        (
+            by_step[0]["households"].as_u64().unwrap(),
+            by_step[1]["households"].as_u64().unwrap(),
+        )
+    };
+    let before = counts();
     let step = |extra: &[&str]| {
         let mut args = vec!["exit", "step", "--db", db, "--household", code];
         args.extend_from_slice(extra);
@@ -387,12 +399,7 @@ fn exit_steps_are_taken_in_order_from_the_command_line() {
         text(&survey).0.trim(),
         format!("已保存户 {code}：办理中，下一步：村两委商议。")
     );
-    let out = bangfu(dir.path(), &["exit", "status", "--db", db, "--json"]);
-    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let by_step = &status["households"]["by_step"];
-    assert_eq!(by_step[0]["households"], 299);
-    assert_eq!(by_step[1]["label"], "已完成入户调查");
-    assert_eq!(by_step[1]["households"], 1);
+    assert_eq!(counts(), (before.0 - 1, before.1 + 1));
     let out = bangfu(
         dir.path(),
         &[
