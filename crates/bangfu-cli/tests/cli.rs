@@ -571,3 +571,73 @@ fn enrol_and_sync_through_the_hub_and_say_so_in_chinese_when_offline() {
         "{err}"
     );
 }
+
+/// `report`, `quality` and `ledger export` answer for a work year: by default the latest year
+/// the file has records for (the demo's current year), or the one given with `--year`.
+#[test]
+fn report_quality_and_ledgers_follow_the_work_year() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("village.sqlite");
+    let db = p(&db);
+    assert!(bangfu(dir.path(), &["demo", "--db", db]).status.success());
+    // The store's today is Beijing time.
+    let this_year =
+        chrono::Datelike::year(&(chrono::Utc::now() + chrono::Duration::hours(8)).date_naive());
+
+    let report = |extra: &[&str]| {
+        let mut args = vec!["report", "--db", db, "--json"];
+        args.extend_from_slice(extra);
+        let out = bangfu(dir.path(), &args);
+        assert!(out.status.success(), "{:?}", text(&out));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let now = report(&[]);
+    let then = report(&["--year", "2017"]);
+    assert_eq!(now["year"], this_year);
+    assert_eq!(then["year"], 2017);
+    assert_ne!(now["by_path"], then["by_path"], "measures follow the year");
+    assert_ne!(
+        now["visits"], then["visits"],
+        "visit coverage follows the year"
+    );
+    let printed = text(&bangfu(
+        dir.path(),
+        &["report", "--db", db, "--year", "2017"],
+    ))
+    .0;
+    assert!(printed.contains("2017年度"), "{printed}");
+
+    let findings = |year: &str| {
+        let out = bangfu(dir.path(), &["quality", "--db", db, "--year", year]);
+        assert!(out.status.success(), "{:?}", text(&out));
+        text(&out).0
+    };
+    assert!(findings("2017").starts_with("2017年度"));
+
+    let out = dir.path().join("visits.xlsx");
+    let exported = bangfu(
+        dir.path(),
+        &[
+            "ledger",
+            "export",
+            "--db",
+            db,
+            "--kind",
+            "visits",
+            "--year",
+            "2017",
+            "--out",
+            p(&out),
+            "--json",
+        ],
+    );
+    assert!(exported.status.success(), "{:?}", text(&exported));
+    let summary: serde_json::Value = serde_json::from_slice(&exported.stdout).unwrap();
+    assert!(
+        summary["title"]
+            .as_str()
+            .unwrap()
+            .contains("2017年度走访记录台帐"),
+        "{summary}"
+    );
+}
