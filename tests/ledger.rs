@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use bangfu_core::filing::HouseholdFile;
 use bangfu_core::ledger::import::RowStatus;
 use bangfu_core::ledger::{
-    LedgerKind, Scope, bench_member_ledger, export_ledger, export_report, import_good_rows,
-    preview_roll,
+    LedgerKind, Scope, bench_member_ledger, export_ledger, export_ledger_of_year, export_report,
+    import_good_rows, preview_roll,
 };
 use bangfu_core::model::{Helper, Household, Income, Measure, Member, Pairing, Village, Visit};
 use bangfu_core::report::readiness::exit_readiness;
@@ -520,6 +520,69 @@ fn our_own_member_ledger_imports_into_an_empty_file() {
     before.sort();
     after.sort();
     assert_eq!(before, after);
+}
+
+/// The ledgers of incomes, measures and visits of one work year hold that year's records and
+/// say the year in their title; the other ledgers do not depend on a year.
+#[test]
+fn a_ledger_of_one_work_year_holds_only_that_years_records_and_names_the_year() {
+    let dir = common::scratch();
+    let mut store = common::open_at(dir.path(), "demo", CLOCK);
+    bangfu_core::demo::write_demo_village(&mut store).unwrap();
+    let incomes = store.read::<Income>(Filter::All).unwrap();
+    let measures = store.read::<Measure>(Filter::All).unwrap();
+    let visits = store.read::<Visit>(Filter::All).unwrap();
+    let count = |kind: LedgerKind, year: i32| -> u64 {
+        let y = i64::from(year);
+        match kind {
+            LedgerKind::Incomes => incomes.iter().filter(|i| i.year == Some(y)).count() as u64,
+            LedgerKind::Measures => measures.iter().filter(|m| m.year == Some(y)).count() as u64,
+            _ => visits
+                .iter()
+                .filter(|v| {
+                    v.visit_date
+                        .is_some_and(|d| chrono::Datelike::year(&d) == year)
+                })
+                .count() as u64,
+        }
+    };
+    // The demo's filing years and its recent years by the clock (2025-06-15).
+    for year in [2016, 2017, 2024, 2025] {
+        for kind in [
+            LedgerKind::Incomes,
+            LedgerKind::Measures,
+            LedgerKind::Visits,
+        ] {
+            let out = dir.path().join(format!("{}-{year}.xlsx", kind.key()));
+            let summary =
+                export_ledger_of_year(&store, kind, &Scope::All, Some(year), &out).unwrap();
+            assert!(count(kind, year) > 0, "{kind:?} {year} has records");
+            assert_eq!(summary.rows, count(kind, year), "{kind:?} {year}");
+            assert_eq!(summary.title, format!("澜江县{year}年度{}", kind.title()));
+            let text = render(&out);
+            assert!(text.contains(&format!("{year}年度")), "{kind:?} {year}");
+        }
+    }
+    let all = export_ledger(
+        &store,
+        LedgerKind::Incomes,
+        &Scope::All,
+        &dir.path().join("all.xlsx"),
+    )
+    .unwrap();
+    assert_eq!(all.rows, incomes.len() as u64);
+    let households = export_ledger_of_year(
+        &store,
+        LedgerKind::Households,
+        &Scope::All,
+        Some(2017),
+        &dir.path().join("h.xlsx"),
+    )
+    .unwrap();
+    assert_eq!(
+        (households.rows, households.title.contains("年度")),
+        (300, false)
+    );
 }
 
 #[test]

@@ -72,6 +72,7 @@ fn main() -> ExitCode {
             commands::drafts::drafts,
             commands::drafts::discard_draft,
             commands::overview::village_overview,
+            commands::overview::work_year_choices,
             commands::overview::data_quality_items,
             commands::sync::export_changes,
             commands::sync::changeset_files,

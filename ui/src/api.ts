@@ -270,7 +270,22 @@ export function discardDraft(key: string): Promise<void> {
 
 // ---- Overview -----------------------------------------------------------------------------------
 
+/** The data file's default work year (工作年度) and the years to choose from, from the core. */
+export interface WorkYears {
+  default_year: number
+  current_year: number
+  years: number[]
+}
+
+export function workYearChoices(): Promise<WorkYears> {
+  return invoke<WorkYears>('work_year_choices')
+}
+
 export interface Overview {
+  /** The work year it answers for. */
+  year: number
+  /** The day the days without a visit are counted to (YYYY-MM-DD). */
+  as_of: string
   households: number
   people: number
   by_status: { status: string; label: string; households: number; people: number }[]
@@ -295,8 +310,8 @@ export interface QualityItem {
   message: string
 }
 
-export function villageOverview(days: number): Promise<Overview> {
-  return invoke<Overview>('village_overview', { days })
+export function villageOverview(year: number | null, days: number): Promise<Overview> {
+  return invoke<Overview>('village_overview', { year, days })
 }
 
 export function dataQuality(): Promise<QualityItem[]> {
@@ -721,8 +736,9 @@ export interface ReportSummary {
   sheets: number
 }
 
-export function exportLedger(kind: LedgerKind, scope: Scope, path: string): Promise<LedgerExport> {
-  return invoke<LedgerExport>('export_ledger', { kind, scope, path })
+/** `year`: incomes, measures and visits of that work year only (the other ledgers ignore it). */
+export function exportLedger(kind: LedgerKind, scope: Scope, year: number | null, path: string): Promise<LedgerExport> {
+  return invoke<LedgerExport>('export_ledger', { kind, scope, year, path })
 }
 
 export function previewImport(path: string): Promise<ImportPreview> {

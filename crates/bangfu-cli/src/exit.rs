@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use bangfu_core::exit::procedure::{self, Step, StepRecord};
 use bangfu_core::exit::{self as core_exit, CheckStatus};
 use bangfu_core::model::codes;
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 
 use crate::cards::write_pdf;
@@ -333,9 +333,7 @@ fn status(
         .transpose()?;
     let year = match year {
         Some(year) => year,
-        None => {
-            core_exit::status::latest_income_year(&store)?.unwrap_or_else(|| store.today().year())
-        }
+        None => bangfu_core::report::year::default_work_year(&store)?,
     };
     let overview = core_exit::exit_overview(&store, village.as_ref().map(|v| v.id), year)?;
     let village_check = village

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use bangfu_core::ledger::import::RowStatus;
 use bangfu_core::ledger::{
-    LedgerKind, Scope, export_ledger, export_report, import_good_rows, preview_roll,
+    LedgerKind, Scope, export_ledger_of_year, export_report, import_good_rows, preview_roll,
 };
 use bangfu_core::report::stats::stats;
 use bangfu_core::validate::Severity;
@@ -31,6 +31,9 @@ pub enum LedgerCommand {
         /// 只导出这个乡镇
         #[arg(long)]
         township: Option<String>,
+        /// 收入、帮扶措施、走访记录台帐只导出这一年度的记录（默认：全部年度）
+        #[arg(long)]
+        year: Option<i32>,
         #[arg(long)]
         json: bool,
     },
@@ -63,7 +66,7 @@ pub struct ReportArgs {
     village: Option<String>,
     #[arg(long)]
     township: Option<String>,
-    /// 走访覆盖统计的年度（默认今年）
+    /// 工作年度：帮扶措施、走访覆盖按这一年统计（默认：数据文件有记录的最近一年）
     #[arg(long)]
     year: Option<i32>,
     /// 同时导出为 Excel
@@ -89,6 +92,7 @@ pub fn run(command: LedgerCommand) -> Result<(), Failure> {
             out,
             village,
             township,
+            year,
             json,
         } => {
             let kind = LedgerKind::parse(&kind).ok_or_else(|| {
@@ -102,7 +106,8 @@ pub fn run(command: LedgerCommand) -> Result<(), Failure> {
                 )
             })?;
             let store = open_store(&db)?;
-            let summary = export_ledger(&store, kind, &scope(village, township), &out)?;
+            let summary =
+                export_ledger_of_year(&store, kind, &scope(village, township), year, &out)?;
             if json {
                 print_json(&summary);
             } else {
@@ -219,7 +224,7 @@ pub fn report(args: ReportArgs) -> Result<(), Failure> {
         print_json(&report);
         return Ok(());
     }
-    println!("{unit} 统计（走访按 {} 年）", report.year);
+    println!("{unit} 统计（{}年度：帮扶措施与走访按这一年）", report.year);
     println!("\n按脱贫状态：");
     for r in &report.by_status {
         println!(
@@ -242,20 +247,20 @@ pub fn report(args: ReportArgs) -> Result<(), Failure> {
             r.rural_population, r.poor_people
         );
     }
-    println!("\n帮扶措施（七个一批）：");
+    println!("\n{}年帮扶措施（七个一批）：", report.year);
     for r in &report.by_path {
         println!(
             "  {:<10} {:>6} 项 {:>6} 户 {:>14.2} 元",
             r.path, r.measures, r.households, r.amount
         );
     }
-    println!("\n走访覆盖：");
+    println!("\n{}年走访覆盖：", report.year);
     for r in &report.visits {
         let rate = r
             .coverage_pct
             .map_or("—".to_owned(), |p| format!("{p:.1}%"));
         println!(
-            "  {}{:<10} {:>5} 户，曾走访 {:>5} 户，本年走访 {:>5} 户 {:>6} 次，覆盖率 {rate}",
+            "  {}{:<10} {:>5} 户，曾走访 {:>5} 户，当年走访 {:>5} 户 {:>6} 次，覆盖率 {rate}",
             r.township,
             r.village_name,
             r.households,

@@ -105,6 +105,9 @@ enum Command {
     Quality {
         #[arg(long)]
         db: PathBuf,
+        /// 只列这一年度的收入、帮扶措施和走访记录的问题（户和成员的问题每年都列）；默认全部年度
+        #[arg(long)]
+        year: Option<i32>,
         #[arg(long)]
         json: bool,
     },
@@ -282,9 +285,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 }
             }
         }
-        Command::Quality { db, json } => {
+        Command::Quality { db, year, json } => {
             let store = open_store(&db)?;
-            let items = bangfu_core::report::quality::data_quality(&store)?;
+            let items = bangfu_core::report::quality::data_quality_of_year(&store, year)?;
             if json {
                 print_json(&items);
             } else {
@@ -292,8 +295,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     .iter()
                     .filter(|i| i.severity == bangfu_core::validate::Severity::Error)
                     .count();
+                let of_year = year.map_or_else(
+                    || "全部年度".to_owned(),
+                    |y| format!("{y}年度（户和成员的问题每年都列）"),
+                );
                 println!(
-                    "共 {} 条：错误 {errors} 条，疑点 {} 条。",
+                    "{of_year}共 {} 条：错误 {errors} 条，疑点 {} 条。",
                     items.len(),
                     items.len() - errors
                 );

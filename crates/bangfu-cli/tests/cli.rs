@@ -349,6 +349,18 @@ fn exit_steps_are_taken_in_order_from_the_command_line() {
     let db = p(&db);
     assert!(bangfu(dir.path(), &["demo", "--db", db]).status.success());
     let code = "530826103201001";
+    // (not started, survey done): the demo's recent year has surveys of its own.
+    let counts = || {
+        let out = bangfu(dir.path(), &["exit", "status", "--db", db, "--json"]);
+        let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let by_step = &status["households"]["by_step"];
+        assert_eq!(by_step[1]["label"], "已完成入户调查");
+        (
+            by_step[0]["households"].as_u64().unwrap(),
+            by_step[1]["households"].as_u64().unwrap(),
+        )
+    };
+    let before = counts();
     let step = |extra: &[&str]| {
         let mut args = vec!["exit", "step", "--db", db, "--household", code];
         args.extend_from_slice(extra);
@@ -387,12 +399,7 @@ fn exit_steps_are_taken_in_order_from_the_command_line() {
         text(&survey).0.trim(),
         format!("已保存户 {code}：办理中，下一步：村两委商议。")
     );
-    let out = bangfu(dir.path(), &["exit", "status", "--db", db, "--json"]);
-    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let by_step = &status["households"]["by_step"];
-    assert_eq!(by_step[0]["households"], 299);
-    assert_eq!(by_step[1]["label"], "已完成入户调查");
-    assert_eq!(by_step[1]["households"], 1);
+    assert_eq!(counts(), (before.0 - 1, before.1 + 1));
     let out = bangfu(
         dir.path(),
         &[
@@ -610,4 +617,73 @@ fn two_edit_processes_at_once_both_keep_their_edits() {
             assert_eq!(&shown, group, "round {round}: the edit of {code} was lost");
         }
     }
+
+/// `report`, `quality` and `ledger export` answer for a work year: by default the latest year
+/// the file has records for (the demo's current year), or the one given with `--year`.
+#[test]
+fn report_quality_and_ledgers_follow_the_work_year() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("village.sqlite");
+    let db = p(&db);
+    assert!(bangfu(dir.path(), &["demo", "--db", db]).status.success());
+    // The store's today is Beijing time.
+    let this_year =
+        chrono::Datelike::year(&(chrono::Utc::now() + chrono::Duration::hours(8)).date_naive());
+
+    let report = |extra: &[&str]| {
+        let mut args = vec!["report", "--db", db, "--json"];
+        args.extend_from_slice(extra);
+        let out = bangfu(dir.path(), &args);
+        assert!(out.status.success(), "{:?}", text(&out));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let now = report(&[]);
+    let then = report(&["--year", "2017"]);
+    assert_eq!(now["year"], this_year);
+    assert_eq!(then["year"], 2017);
+    assert_ne!(now["by_path"], then["by_path"], "measures follow the year");
+    assert_ne!(
+        now["visits"], then["visits"],
+        "visit coverage follows the year"
+    );
+    let printed = text(&bangfu(
+        dir.path(),
+        &["report", "--db", db, "--year", "2017"],
+    ))
+    .0;
+    assert!(printed.contains("2017年度"), "{printed}");
+
+    let findings = |year: &str| {
+        let out = bangfu(dir.path(), &["quality", "--db", db, "--year", year]);
+        assert!(out.status.success(), "{:?}", text(&out));
+        text(&out).0
+    };
+    assert!(findings("2017").starts_with("2017年度"));
+
+    let out = dir.path().join("visits.xlsx");
+    let exported = bangfu(
+        dir.path(),
+        &[
+            "ledger",
+            "export",
+            "--db",
+            db,
+            "--kind",
+            "visits",
+            "--year",
+            "2017",
+            "--out",
+            p(&out),
+            "--json",
+        ],
+    );
+    assert!(exported.status.success(), "{:?}", text(&exported));
+    let summary: serde_json::Value = serde_json::from_slice(&exported.stdout).unwrap();
+    assert!(
+        summary["title"]
+            .as_str()
+            .unwrap()
+            .contains("2017年度走访记录台帐"),
+        "{summary}"
+    );
 }

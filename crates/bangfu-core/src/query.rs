@@ -306,6 +306,28 @@ fn households_counting_to(
     })
 }
 
+/// The list rows of the given households, in the given order (ids not found left out).
+pub fn household_rows(store: &Store, ids: &[Uuid]) -> Result<Vec<HouseholdRow>, StoreError> {
+    let wanted: Array = Rc::new(
+        ids.iter()
+            .map(|id| Value::Blob(id.as_bytes().to_vec()))
+            .collect(),
+    );
+    let mut stmt = store
+        .conn()
+        .prepare_cached(&format!("{ROW_COLUMNS}{FROM} WHERE h.id IN rarray(?)"))?;
+    let mut rows = stmt
+        .query_map(rusqlite::params![wanted], household_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    let at = |row: &HouseholdRow| {
+        ids.iter()
+            .position(|id| id.to_string() == row.id)
+            .unwrap_or(usize::MAX)
+    };
+    rows.sort_by_key(at);
+    Ok(rows)
+}
+
 fn page_rows<'p>(
     store: &Store,
     sql: &str,

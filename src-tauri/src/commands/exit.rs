@@ -48,8 +48,8 @@ pub async fn exit_act(
     state.with_store(|store| act(store, id, &action).map_err(CommandError::from_core))
 }
 
-/// The 退出进度 of a village (all households when `village_id` is null) for `year` (the latest
-/// income year when null).
+/// The 退出进度 of a village (all households when `village_id` is null) for `year` (the file's
+/// default work year when null).
 #[tauri::command]
 pub async fn exit_progress(
     state: State<'_, AppState>,

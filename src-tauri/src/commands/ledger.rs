@@ -45,18 +45,21 @@ pub fn existing_folder(path: &Path) -> Result<(), CommandError> {
     }
 }
 
-/// Writes one ledger of a village, a township or the whole file to the .xlsx file `path`.
+/// Writes one ledger of a village, a township or the whole file to the .xlsx file `path`;
+/// incomes, measures and visits of the work year `year` only, when given.
 #[tauri::command]
 pub async fn export_ledger(
     app: AppHandle,
     kind: LedgerKind,
     scope: Scope,
+    year: Option<i32>,
     path: String,
 ) -> Result<ExportSummary, CommandError> {
     let path = PathBuf::from(path);
     existing_folder(&path)?;
     on_store_blocking(app, move |store| {
-        ledger::export_ledger(store, kind, &scope, &path).map_err(CommandError::from_core)
+        ledger::export_ledger_of_year(store, kind, &scope, year, &path)
+            .map_err(CommandError::from_core)
     })
     .await
 }

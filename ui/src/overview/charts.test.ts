@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Readiness, StatsReport } from '../api'
-import { incidenceChart, incidenceName, measuresChart, readinessChart, shortCheckLabel, statusChart, visitsChart } from './charts'
+import { coverageText, incidenceChart, incidenceName, measuresChart, readinessChart, shortCheckLabel, statusChart, visitsChart } from './charts'
 
 const REPORT: StatsReport = {
   year: 2019,
@@ -53,8 +53,14 @@ describe('report charts', () => {
 
   it('draws amounts in 万元 and counts on the second axis', () => {
     const o = measuresChart(REPORT) as Option
+    expect(o.title.text).toBe('2019年帮扶措施（七个一批）')
     expect(o.series[0].data).toEqual([12.5, 0])
     expect(o.series[1]).toMatchObject({ type: 'line', yAxisIndex: 1, data: [3, 0] })
+  })
+
+  it('says coverage and readiness in words, with their year', () => {
+    expect(coverageText(REPORT)).toBe('2019年走访覆盖：9 / 15 户（60%）')
+    expect(coverageText({ ...REPORT, visits: [] })).toBe('2019年走访覆盖：0 / 0 户（无户）')
   })
 
   it('draws visit coverage of the year', () => {

@@ -10,7 +10,8 @@ const GREEN = '#5a9e6f'
 /** The app's red, then colours that stay apart when printed in grey. */
 export const COLOURS = [RED, BLUE, AMBER, GREEN, '#8c6bb1', '#7f7f7f']
 
-const GRID = { left: 48, right: 16, top: 36, bottom: 56, containLabel: false }
+// Room above the tallest bar's label for the title.
+const GRID = { left: 48, right: 16, top: 48, bottom: 56, containLabel: false }
 
 function base(title: string): EChartsCoreOption {
   return {
@@ -78,13 +79,26 @@ export function readinessChart(readiness: Readiness): EChartsCoreOption {
     data: checks.map((c) => c[key]),
   })
   return {
-    ...base(`${readiness.year}年退出标准：${readiness.meeting} / ${readiness.households} 户全部达标`),
+    ...base(readinessText(readiness)),
     legend: { bottom: 0, data: ['达标', '未达标', '待核实'] },
     grid: { ...GRID, left: 150, bottom: 40 },
     xAxis: { type: 'value', minInterval: 1 },
     yAxis: { type: 'category', inverse: true, data: checks.map((c) => shortCheckLabel(c.label)), axisLabel: { fontSize: 11 } },
     series: [series('达标', 'met', GREEN), series('未达标', 'not_met', RED), series('待核实', 'unknown', AMBER)],
   }
+}
+
+/** The readiness in one line: the year, and how many of the households evaluated meet all. */
+export function readinessText(readiness: Readiness): string {
+  return `${readiness.year}年退出标准：${readiness.meeting} / ${readiness.households} 户全部达标`
+}
+
+/** Visit coverage of the scope in one line: households visited in the year of all households. */
+export function coverageText(report: StatsReport): string {
+  const households = report.visits.reduce((n, v) => n + v.households, 0)
+  const visited = report.visits.reduce((n, v) => n + v.visited_in_year, 0)
+  const share = households > 0 ? `${Math.round((visited * 1000) / households) / 10}%` : '无户'
+  return `${report.year}年走访覆盖：${visited} / ${households} 户（${share}）`
 }
 
 /** "一超：人均纯收入稳定超过当年标准" reads "一超：人均纯收入稳定超…" on a narrow axis. */
@@ -95,7 +109,7 @@ export function shortCheckLabel(label: string): string {
 /** Amounts (万元) and counts of measures by 七个一批 path. */
 export function measuresChart(report: StatsReport): EChartsCoreOption {
   return {
-    ...base('帮扶措施（七个一批）'),
+    ...base(`${report.year}年帮扶措施（七个一批）`),
     legend: { bottom: 0, data: ['金额（万元）', '措施数'] },
     grid: { ...GRID, right: 48 },
     // Ten paths under one chart: slanted, so neighbouring names never run into each other.

@@ -9,6 +9,7 @@ mod household;
 mod income;
 mod names;
 mod people;
+mod recent;
 mod village;
 
 #[cfg(test)]

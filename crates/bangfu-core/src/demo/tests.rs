@@ -248,3 +248,77 @@ fn a_county_of_2000_households_is_written_in_batches() {
     assert_eq!(summary.ops, store.op_count().unwrap() as u64);
     assert!((16_000..=24_000).contains(&summary.visits));
 }
+
+/// The recent years (last year and this year by the clock) keep the demo's deliberate
+/// problems and add none: no finding names one of those years.
+#[test]
+fn the_recent_years_add_records_up_to_today_and_no_data_problem() {
+    let dir = TempDir::new().unwrap();
+    let mut filing_years_only = open(&dir, "2017.bangfu");
+    write_demo_village(&mut filing_years_only).unwrap();
+    // 30 June 2026, 09:00 Beijing time.
+    let today = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
+    let options = OpenOptions {
+        identity_dir: Some(dir.path().join("identity")),
+        device_name: Some("测试".into()),
+        fixed_clock_ms: Some(clock_at(today)),
+    };
+    let mut recent = Store::open(dir.path().join("2026.bangfu"), &options).unwrap();
+    write_demo_village(&mut recent).unwrap();
+    assert_eq!(recent.today(), today);
+
+    let incomes = recent.read::<Income>(Filter::All).unwrap();
+    for year in [2025, 2026] {
+        let of_year: HashSet<_> = incomes
+            .iter()
+            .filter(|i| i.year == Some(year))
+            .map(|i| i.household_id)
+            .collect();
+        assert_eq!(of_year.len(), 300, "incomes of {year}");
+    }
+    let visits = recent.read::<Visit>(Filter::All).unwrap();
+    assert!(visits.iter().all(|v| v.visit_date.unwrap() <= today));
+    let visited_2026: HashSet<_> = visits
+        .iter()
+        .filter(|v| v.visit_date.unwrap().year() == 2026)
+        .map(|v| v.household_id)
+        .collect();
+    assert!(
+        (250..300).contains(&visited_2026.len()),
+        "{} households visited in 2026",
+        visited_2026.len()
+    );
+    assert!(
+        crate::exit::standards::standard_for(&recent, 2026, "云南省").is_ok(),
+        "the demo works in 2026 with a standard"
+    );
+    // Households whose 2026 income clears the line had this year's 入户调查, so some meet the
+    // whole standard of 2026.
+    let readiness =
+        crate::report::readiness::exit_readiness(&recent, &crate::ledger::Scope::All, Some(2026))
+            .unwrap();
+    assert!(
+        readiness.meeting > 0 && readiness.meeting < readiness.households,
+        "{} of {} meet the 2026 standard",
+        readiness.meeting,
+        readiness.households
+    );
+
+    let findings = |store: &Store| -> HashSet<(String, &'static str)> {
+        crate::report::quality::data_quality(store)
+            .unwrap()
+            .into_iter()
+            .map(|i| (i.household_code, i.rule))
+            .collect()
+    };
+    let before = findings(&filing_years_only);
+    let after = findings(&recent);
+    assert!(before.is_subset(&after), "the deliberate problems are kept");
+    let named: Vec<String> = crate::report::quality::data_quality(&recent)
+        .unwrap()
+        .into_iter()
+        .map(|i| i.message)
+        .filter(|m| m.contains("2025") || m.contains("2026"))
+        .collect();
+    assert!(named.is_empty(), "{named:?}");
+}

@@ -1,5 +1,6 @@
-//! The demo village 新文村: 300 filed households with two years of records, clean except for
-//! the few data-quality problems listed in [`DEMO_PROBLEMS`], which the checks should find.
+//! The demo village 新文村: 300 filed households with two years of records (2016-2017) and the
+//! two years up to today (`recent.rs`), clean except for the few data-quality problems listed
+//! in [`DEMO_PROBLEMS`], which the checks should find.
 
 use chrono::{Datelike, NaiveDate};
 
@@ -34,8 +35,11 @@ pub const DEMO_PROBLEMS: &[&str] = &[
 ];
 
 /// Writes the demo village into the store: the filing in March 2016, then the year-end
-/// records of 2016 and 2017 and the cadre changes, as a work team would enter them.
+/// records of 2016 and 2017 and the cadre changes, as a work team would enter them; then the
+/// records of last year and this year by the store's clock.
 pub fn write_demo_village(store: &mut Store) -> Result<DemoSummary, StoreError> {
+    // Taken before the fixed clock (tests) is moved to the filing days.
+    let today = store.today();
     let mut g = Gen::new(SEED);
     let village = Village {
         id: g.row_id(FILED_ON),
@@ -159,6 +163,7 @@ pub fn write_demo_village(store: &mut Store) -> Result<DemoSummary, StoreError> 
         }
         write_batch(store, &changes, &mut summary)?;
     }
+    super::recent::write_recent_years(store, &filed, today, &mut summary)?;
     Ok(summary)
 }
 

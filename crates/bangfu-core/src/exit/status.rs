@@ -4,8 +4,6 @@
 use serde::Serialize;
 use uuid::Uuid;
 
-use chrono::Datelike;
-
 use super::ExitError;
 use super::evaluate::{CheckStatus, evaluate_household};
 use super::procedure::{Phase, procedure_state};
@@ -166,17 +164,6 @@ pub fn exit_overview(
     Ok(overview)
 }
 
-/// The latest year with an income record, the year stations usually evaluate.
-pub fn latest_income_year(store: &Store) -> Result<Option<i32>, ExitError> {
-    let latest: Option<i64> = store
-        .conn()
-        .query_row("SELECT max(year) FROM income WHERE deleted = 0", [], |r| {
-            r.get(0)
-        })
-        .map_err(crate::store::StoreError::from)?;
-    Ok(latest.and_then(|y| i32::try_from(y).ok()))
-}
-
 /// The 退出进度 page of a village (or of the whole copy): where every household stands,
 /// and the village's own exit checks with its 贫困发生率.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -189,8 +176,8 @@ pub struct VillageProgress {
     pub village_note: Option<String>,
 }
 
-/// Where a village's households and the village itself stand for `year` (the latest income
-/// year when not given).
+/// Where a village's households and the village itself stand for `year` (the file's default
+/// work year when not given, [`crate::report::year::default_work_year`]).
 pub fn village_progress(
     store: &Store,
     village: Option<Uuid>,
@@ -198,7 +185,7 @@ pub fn village_progress(
 ) -> Result<VillageProgress, ExitError> {
     let year = match year {
         Some(year) => year,
-        None => latest_income_year(store)?.unwrap_or_else(|| store.today().year()),
+        None => crate::report::year::default_work_year(store)?,
     };
     let households = exit_overview(store, village, year)?;
     let (village, village_note) = match village.map(|v| evaluate_village(store, v, year)) {

@@ -79,6 +79,15 @@ impl LedgerKind {
             .find(|k| k.key() == text || k.title() == text || k.title().replace('帐', "账") == text)
     }
 
+    /// Whether the ledger's rows belong to a year (incomes, measures, visits), so that it can
+    /// be exported for one work year.
+    pub fn by_year(self) -> bool {
+        matches!(
+            self,
+            LedgerKind::Incomes | LedgerKind::Measures | LedgerKind::Visits
+        )
+    }
+
     /// What one row counts, for the total row.
     fn row_noun(self) -> &'static str {
         match self {
@@ -110,6 +119,8 @@ pub(crate) struct Plan {
     pub child_sql: Option<String>,
     /// How many of `columns` the household query gives.
     pub household_columns: usize,
+    /// Only the records of this year (bound as ?2 of `child_sql`).
+    pub year: Option<i32>,
 }
 
 const PLACE: [Column; 4] = [
@@ -143,12 +154,19 @@ fn amounts(columns: &mut [Column]) {
 }
 
 pub(crate) fn plan(kind: LedgerKind, scope: &Scope) -> Plan {
+    plan_of_year(kind, scope, None)
+}
+
+/// The plan of a ledger; for a ledger [`LedgerKind::by_year`], only the records of `year`.
+pub(crate) fn plan_of_year(kind: LedgerKind, scope: &Scope, year: Option<i32>) -> Plan {
+    let year = year.filter(|_| kind.by_year());
     let (condition, _) = scope.condition();
     let mut columns = PLACE.to_vec();
     let mut select = vec![PLACE_SQL.to_owned()];
     let mut household_columns = 0;
-    // (FROM of the child table with `alias`, the child selects, the child's order).
-    let child: Option<(&str, &str, Vec<String>, &str)> = match kind {
+    // (FROM of the child table with `alias`, the child selects, the child's order, the
+    // condition of a year).
+    let child: Option<(&str, &str, Vec<String>, &str, &str)> = match kind {
         LedgerKind::Households | LedgerKind::Suspects => {
             columns.push(Column::new("户主证件号码", CellKind::Text, 21.0));
             columns.push(Column::new("家庭人口", CellKind::Int, 8.0).summed());
@@ -168,7 +186,7 @@ pub(crate) fn plan(kind: LedgerKind, scope: &Scope) -> Plan {
             let (c, s) = fields_of::<Member>("m", &[]);
             household_columns = columns.len();
             columns.extend(c);
-            Some(("member m", "m", s, "m.relation <> '01', m.rowid"))
+            Some(("member m", "m", s, "m.relation <> '01', m.rowid", ""))
         }
         LedgerKind::Incomes => {
             columns.push(Column::new("家庭人口", CellKind::Int, 8.0));
@@ -194,7 +212,7 @@ pub(crate) fn plan(kind: LedgerKind, scope: &Scope) -> Plan {
                 "{transfer}, {total}, {net}, {net} * 1.0 / nullif(\
                  (SELECT members FROM household_summary WHERE household_id = i.household_id), 0)"
             ));
-            Some(("income i", "i", s, "i.year, i.rowid"))
+            Some(("income i", "i", s, "i.year, i.rowid", "i.year = ?2"))
         }
         LedgerKind::Pairings => {
             household_columns = columns.len();
@@ -218,6 +236,7 @@ pub(crate) fn plan(kind: LedgerKind, scope: &Scope) -> Plan {
                         .into(),
                 ],
                 "p.start_date, p.rowid",
+                "",
             ))
         }
         LedgerKind::Measures => {
@@ -225,7 +244,13 @@ pub(crate) fn plan(kind: LedgerKind, scope: &Scope) -> Plan {
             amounts(&mut c);
             household_columns = columns.len();
             columns.extend(c);
-            Some(("measure x", "x", s, "x.year, x.path, x.rowid"))
+            Some((
+                "measure x",
+                "x",
+                s,
+                "x.year, x.path, x.rowid",
+                "x.year = ?2",
+            ))
         }
         LedgerKind::Visits => {
             household_columns = columns.len();
@@ -241,6 +266,7 @@ pub(crate) fn plan(kind: LedgerKind, scope: &Scope) -> Plan {
                 "t",
                 vec!["t.visit_date, e.name, e.unit, t.found, t.done".into()],
                 "t.visit_date, t.rowid",
+                "t.visit_date BETWEEN ?2 || '-01-01' AND ?2 || '-12-31'",
             ))
         }
     };
@@ -251,9 +277,14 @@ pub(crate) fn plan(kind: LedgerKind, scope: &Scope) -> Plan {
         "SELECT {}, h.id {HOUSEHOLDS_FROM} AND {condition} ORDER BY v.township, v.code, h.code",
         select.join(", ")
     );
-    let child_sql = child.map(|(from, alias, selects, order)| {
+    let child_sql = child.map(|(from, alias, selects, order, of_year)| {
+        let of_year = match year {
+            Some(_) if !of_year.is_empty() => format!(" AND {of_year}"),
+            _ => String::new(),
+        };
         format!(
-            "SELECT {} FROM {from} WHERE {alias}.household_id = ?1 AND {alias}.deleted = 0 ORDER BY {order}",
+            "SELECT {} FROM {from} WHERE {alias}.household_id = ?1 AND {alias}.deleted = 0{of_year} \
+             ORDER BY {order}",
             selects.join(", ")
         )
     });
@@ -262,6 +293,7 @@ pub(crate) fn plan(kind: LedgerKind, scope: &Scope) -> Plan {
         sql,
         child_sql,
         household_columns,
+        year,
     }
 }
 
@@ -298,7 +330,11 @@ pub(crate) fn stream(
             continue;
         };
         let id: Vec<u8> = r.get(own.len()).map_err(StoreError::from)?;
-        let mut records = child.query([id]).map_err(StoreError::from)?;
+        let mut records = match plan.year {
+            Some(year) => child.query(rusqlite::params![id, year.to_string()]),
+            None => child.query(rusqlite::params![id]),
+        }
+        .map_err(StoreError::from)?;
         while let Some(c) = records.next().map_err(StoreError::from)? {
             cells.truncate(own.len());
             for (i, col) in rest.iter().enumerate() {
@@ -310,14 +346,18 @@ pub(crate) fn stream(
     Ok(())
 }
 
-/// The title and the unit line of a ledger.
+/// The title and the unit line of a ledger; a ledger of one year names it.
 pub(crate) fn headings(
     store: &Store,
     kind: LedgerKind,
     scope: &Scope,
+    year: Option<i32>,
 ) -> Result<(String, String), LedgerError> {
     let unit = scope.unit_name(store)?;
-    let title = format!("{unit}{}", kind.title());
+    let title = match year {
+        Some(year) => format!("{unit}{year}年度{}", kind.title()),
+        None => format!("{unit}{}", kind.title()),
+    };
     let line = format!(
         "填报单位：{unit}        导出日期：{}",
         store.today().format("%Y年%m月%d日")
@@ -325,18 +365,33 @@ pub(crate) fn headings(
     Ok((title, line))
 }
 
-/// Exports one ledger of a village, a township or the whole file to an .xlsx file.
+/// Exports one ledger of a village, a township or the whole file to an .xlsx file, every
+/// year's records.
 pub fn export_ledger(
     store: &Store,
     kind: LedgerKind,
     scope: &Scope,
     out: &Path,
 ) -> Result<ExportSummary, LedgerError> {
-    let (title, line) = headings(store, kind, scope)?;
+    export_ledger_of_year(store, kind, scope, None, out)
+}
+
+/// Exports one ledger to an .xlsx file; a ledger of records by year (incomes, measures,
+/// visits, [`LedgerKind::by_year`]) with only those of `year` when given, its title naming the
+/// year. The other ledgers do not depend on a year and ignore it.
+pub fn export_ledger_of_year(
+    store: &Store,
+    kind: LedgerKind,
+    scope: &Scope,
+    year: Option<i32>,
+    out: &Path,
+) -> Result<ExportSummary, LedgerError> {
+    let year = year.filter(|_| kind.by_year());
+    let (title, line) = headings(store, kind, scope, year)?;
     let rows = if kind == LedgerKind::Suspects {
         export_suspects(store, scope, out, &title, &line)?
     } else {
-        let plan = plan(kind, scope);
+        let plan = plan_of_year(kind, scope, year);
         let mut sheet =
             LedgerSheet::create(out, kind.title(), &title, &line, plan.columns.clone())?;
         stream(store, &plan, scope, &mut |cells| sheet.row(cells))?;

@@ -4,6 +4,7 @@ pub mod overview;
 pub mod quality;
 pub mod readiness;
 pub mod stats;
+pub mod year;
 
 /// A scratch data file holding the demo village, for the figures' tests.
 #[cfg(test)]

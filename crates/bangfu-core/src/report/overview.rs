@@ -1,16 +1,20 @@
 //! The village overview: households and people by 脱贫状态, 贫困发生率 of each village, and the
-//! households nobody has visited for a while.
+//! households nobody has visited for a while in the work year (counted to the year's last day
+//! when the year is past, to today in the current year).
 
+use chrono::{Duration, NaiveDate};
 use serde::Serialize;
+use uuid::Uuid;
 
+use super::year::{default_work_year, reference_day};
 use crate::exit::ExitError;
 use crate::exit::village::poor_people;
 use crate::model::{Village, codes};
-use crate::query::{self, HouseholdQuery, HouseholdRow};
+use crate::query::{self, HouseholdRow};
 use crate::store::{Filter, Store, StoreError};
 
 /// How many of the long-unvisited households the overview lists; the list page shows them all.
-const NOT_VISITED_SHOWN: i64 = 200;
+const NOT_VISITED_SHOWN: usize = 200;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StatusCount {
@@ -34,18 +38,34 @@ pub struct VillageIncidence {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Overview {
+    /// The work year the overview answers for.
+    pub year: i32,
+    /// The day the days without a visit are counted to: the year's last day for a past year,
+    /// today in the current year.
+    pub as_of: NaiveDate,
     pub households: i64,
     pub people: i64,
     pub by_status: Vec<StatusCount>,
     pub villages: Vec<VillageIncidence>,
     pub not_visited_days: i64,
     pub not_visited_total: i64,
-    /// The first of them, longest unvisited first.
+    /// The first of them, longest unvisited first; `last_visit` is the last visit up to
+    /// `as_of`.
     pub not_visited: Vec<HouseholdRow>,
 }
 
-/// The overview of the whole data file.
-pub fn overview(store: &Store, not_visited_days: i64) -> Result<Overview, ExitError> {
+/// The overview of the whole data file for a work year (default: the file's default work
+/// year).
+pub fn overview(
+    store: &Store,
+    year: Option<i32>,
+    not_visited_days: i64,
+) -> Result<Overview, ExitError> {
+    let year = match year {
+        Some(year) => year,
+        None => default_work_year(store)?,
+    };
+    let as_of = reference_day(year, store.today());
     let mut stmt = store
         .conn()
         .prepare_cached(
@@ -102,36 +122,72 @@ pub fn overview(store: &Store, not_visited_days: i64) -> Result<Overview, ExitEr
             poor_people: poor,
         });
     }
-    let page = query::households(
-        store,
-        &HouseholdQuery {
-            not_visited_days: Some(not_visited_days),
-            sort: Some("last_visit".into()),
-            limit: NOT_VISITED_SHOWN,
-            ..HouseholdQuery::default()
-        },
-    )?;
+    let (not_visited_total, not_visited) = not_visited(store, as_of, not_visited_days)?;
     Ok(Overview {
+        year,
+        as_of,
         households: by_status.iter().map(|c| c.households).sum(),
         people: by_status.iter().map(|c| c.people).sum(),
         by_status,
         villages,
         not_visited_days,
-        not_visited_total: page.total,
-        not_visited: page.rows,
+        not_visited_total,
+        not_visited,
     })
+}
+
+/// How many households had no visit in the `days` days up to `as_of` (visits after it do not
+/// count), and the first [`NOT_VISITED_SHOWN`] of them, never visited first, then longest
+/// unvisited, each with its last visit up to `as_of`.
+fn not_visited(
+    store: &Store,
+    as_of: NaiveDate,
+    days: i64,
+) -> Result<(i64, Vec<HouseholdRow>), StoreError> {
+    let cutoff = as_of - Duration::days(days.max(0));
+    let mut stmt = store.conn().prepare_cached(
+        "SELECT id, last_visit FROM (
+           SELECT h.id AS id, h.code AS code,
+             (SELECT max(t.visit_date) FROM visit t
+              WHERE t.household_id = h.id AND t.deleted = 0 AND t.visit_date <= ?1) AS last_visit
+           FROM household h WHERE h.deleted = 0)
+         WHERE last_visit IS NULL OR last_visit <= ?2
+         ORDER BY last_visit, code, id",
+    )?;
+    let found = stmt
+        .query_map(
+            [
+                as_of.format("%Y-%m-%d").to_string(),
+                cutoff.format("%Y-%m-%d").to_string(),
+            ],
+            |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Option<String>>(1)?)),
+        )?
+        .collect::<Result<Vec<_>, _>>()?;
+    let total = found.len() as i64;
+    let shown: Vec<(Uuid, Option<String>)> = found
+        .into_iter()
+        .take(NOT_VISITED_SHOWN)
+        .filter_map(|(id, last)| Uuid::from_slice(&id).ok().map(|id| (id, last)))
+        .collect();
+    let ids: Vec<Uuid> = shown.iter().map(|(id, _)| *id).collect();
+    let mut rows = query::household_rows(store, &ids)?;
+    for (row, (_, last)) in rows.iter_mut().zip(shown) {
+        row.last_visit = last;
+    }
+    Ok((total, rows))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Datelike;
 
     #[test]
     fn the_demo_village_overview_adds_up() {
         let (_dir, store) = crate::report::demo_store();
 
-        let o = overview(&store, 60).unwrap();
-        let listed = query::households(&store, &HouseholdQuery::default()).unwrap();
+        let o = overview(&store, None, 60).unwrap();
+        let listed = query::households(&store, &query::HouseholdQuery::default()).unwrap();
         assert_eq!(o.households, listed.total);
         assert!(o.people >= o.households);
         let labels: Vec<_> = o.by_status.iter().map(|c| c.label.as_str()).collect();
@@ -154,6 +210,59 @@ mod tests {
             o.not_visited
                 .iter()
                 .all(|row| row.last_visit.as_deref().is_none_or(|d| d < "9999"))
+        );
+    }
+
+    /// Households with no visit in the `days` days up to `as_of`, counted from the visits
+    /// themselves, independently of the overview's query.
+    fn unvisited_by_hand(store: &Store, as_of: NaiveDate, days: i64) -> usize {
+        let cutoff = as_of - Duration::days(days);
+        let visits = store.read::<crate::model::Visit>(Filter::All).unwrap();
+        store
+            .read::<crate::model::Household>(Filter::All)
+            .unwrap()
+            .iter()
+            .filter(|h| {
+                let last = visits
+                    .iter()
+                    .filter(|v| v.household_id == Some(h.id))
+                    .filter_map(|v| v.visit_date)
+                    .filter(|d| *d <= as_of)
+                    .max();
+                last.is_none_or(|d| d <= cutoff)
+            })
+            .count()
+    }
+
+    #[test]
+    fn a_past_work_year_counts_days_without_a_visit_to_its_last_day_not_to_today() {
+        let (_dir, store) = crate::report::demo_store();
+        let end_2017 = NaiveDate::from_ymd_opt(2017, 12, 31).unwrap();
+
+        let past = overview(&store, Some(2017), 60).unwrap();
+        assert_eq!((past.year, past.as_of), (2017, end_2017));
+        let expected = unvisited_by_hand(&store, end_2017, 60);
+        assert_eq!(past.not_visited_total, expected as i64);
+        // Counted to today, every household of 2017 would be listed; to the year's end, only
+        // those the team had not seen since early November.
+        assert!(
+            (1..300).contains(&expected),
+            "{expected} households unvisited at the end of 2017"
+        );
+        assert!(
+            past.not_visited
+                .iter()
+                .all(|row| { row.last_visit.as_deref().is_none_or(|d| d <= "2017-11-01") })
+        );
+
+        let today = store.today();
+        let current = overview(&store, None, 60).unwrap();
+        assert_eq!((current.year, current.as_of), (today.year(), today));
+        let expected = unvisited_by_hand(&store, today, 60);
+        assert_eq!(current.not_visited_total, expected as i64);
+        assert!(
+            (1..300).contains(&expected),
+            "{expected} households unvisited for 60 days now"
         );
     }
 }

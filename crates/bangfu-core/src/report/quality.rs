@@ -15,7 +15,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::filing::{HouseholdFile, code_used_twice, filed_elsewhere, record_checks};
-use crate::model::{Entity, Household, Income, Measure, Member, Pairing, Visit};
+use crate::model::{Entity, Household, Income, Measure, Member, Pairing, Table, Visit};
 use crate::store::read::{entity_columns, entity_from_row};
 use crate::store::{Store, StoreError};
 use crate::validate::Severity;
@@ -32,6 +32,16 @@ pub struct QualityItem {
 
 /// Every finding in the data file, by household code.
 pub fn data_quality(store: &Store) -> Result<Vec<QualityItem>, StoreError> {
+    data_quality_of_year(store, None)
+}
+
+/// The findings of one work year: those about an income, a measure or a visit only when the
+/// record is of `year`; those about the household, its members and its pairings always (they
+/// do not belong to a year). Every finding without a year.
+pub fn data_quality_of_year(
+    store: &Store,
+    year: Option<i32>,
+) -> Result<Vec<QualityItem>, StoreError> {
     let conn = store.conn();
     let today = store.today();
     let codes_used_twice = codes_used_twice(store)?;
@@ -69,6 +79,9 @@ pub fn data_quality(store: &Store) -> Result<Vec<QualityItem>, StoreError> {
         };
         let h = &file.household;
         let mut issues = record_checks(&file, today);
+        if let Some(year) = year {
+            issues.retain(|issue| record_year(&file, issue).is_none_or(|y| y == year));
+        }
         let village = h
             .village_id
             .map(|v| v.as_bytes().to_vec())
@@ -112,6 +125,21 @@ pub fn data_quality(store: &Store) -> Result<Vec<QualityItem>, StoreError> {
         (&a.household_code, a.rule, a_at).cmp(&(&b.household_code, b.rule, b_at))
     });
     Ok(keyed.into_iter().map(|(_, item)| item).collect())
+}
+
+/// The year of the record a finding is about, when it is an income, a measure or a visit.
+fn record_year(file: &HouseholdFile, issue: &crate::filing::LocatedIssue) -> Option<i32> {
+    let id = issue.row_id?;
+    let year = match issue.table {
+        Table::Income => file.incomes.iter().find(|i| i.id == id)?.year,
+        Table::Measure => file.measures.iter().find(|m| m.id == id)?.year,
+        Table::Visit => {
+            let date = file.visits.iter().find(|v| v.id == id)?.visit_date?;
+            Some(i64::from(chrono::Datelike::year(&date)))
+        }
+        _ => None,
+    }?;
+    i32::try_from(year).ok()
 }
 
 /// (village id or empty, code) of every household code that two live households of one
@@ -296,5 +324,65 @@ mod tests {
         // The owner and the two copies in live households; the deleted household's copy is
         // not listed and does not count.
         assert_eq!(filed_elsewhere, 3, "{listed:#?}");
+    }
+
+    #[test]
+    fn a_work_years_findings_keep_the_household_ones_and_only_that_years_records() {
+        let (_dir, mut store) = crate::report::demo_store();
+        let this_year = chrono::Datelike::year(&store.today());
+        let household = store
+            .read::<Household>(crate::store::Filter::All)
+            .unwrap()
+            .into_iter()
+            .find(|h| h.code == "530826103201264")
+            .unwrap()
+            .id;
+        // A measure of 2017 with a negative amount, one of this year without its path.
+        let measure = |year: i32, path: &str, amount: f64| Measure {
+            id: Uuid::now_v7(),
+            household_id: Some(household),
+            year: Some(i64::from(year)),
+            path: path.into(),
+            description: "补录的措施".into(),
+            amount: Some(amount),
+            ..Default::default()
+        };
+        store.put(&measure(2017, "01", -500.0)).unwrap();
+        store.put(&measure(this_year, "", 800.0)).unwrap();
+        let of = |year: Option<i32>| -> HashSet<String> {
+            data_quality_of_year(&store, year)
+                .unwrap()
+                .into_iter()
+                .filter(|i| i.household_code == "530826103201264")
+                .map(|i| format!("{} {}", i.rule, i.message))
+                .collect()
+        };
+        let all = of(None);
+        let of_2017 = of(Some(2017));
+        let of_now = of(Some(this_year));
+        let only_2017: HashSet<_> = all.difference(&of_now).collect();
+        let only_now: HashSet<_> = all.difference(&of_2017).collect();
+        assert_eq!(only_2017.len(), 1, "{only_2017:?}");
+        assert_eq!(only_now.len(), 1, "{only_now:?}");
+        assert!(
+            only_2017
+                .iter()
+                .all(|f| f.contains("amount") || f.contains("金额"))
+        );
+        assert!(
+            only_now
+                .iter()
+                .all(|f| f.contains("path") || f.contains("类别"))
+        );
+        // What concerns the household as a whole (its 低保金 finding, checked over all its
+        // incomes) is listed in every year.
+        let kept: HashSet<_> = of_2017.intersection(&of_now).collect();
+        assert!(
+            kept.iter()
+                .any(|f| f.contains("suspect.dibao_not_dibao_household")),
+            "{kept:?}"
+        );
+        let union: HashSet<String> = of_2017.union(&of_now).cloned().collect();
+        assert_eq!(union, all);
     }
 }

@@ -2,7 +2,6 @@
 //! still counted as poor meet 一超 两不愁 三保障 against that year's line, and for those that do
 //! not, which checks fail and why.
 
-use chrono::Datelike;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -58,8 +57,8 @@ pub struct Readiness {
     pub rows: Vec<ReadinessRow>,
 }
 
-/// Evaluates the scope's households still counted as poor for `year`; without a year, the
-/// latest year that has a standard and is not after today.
+/// Evaluates the scope's households still counted as poor for `year`; without a year, for the
+/// file's default work year ([`super::year::default_work_year`]), which needs a standard.
 pub fn exit_readiness(
     store: &Store,
     scope: &Scope,
@@ -67,16 +66,13 @@ pub fn exit_readiness(
 ) -> Result<Readiness, ExitError> {
     let mut years: Vec<i32> = list_standards(store)?.iter().map(|s| s.year).collect();
     years.dedup();
-    let this_year = store.today().year();
     let year = match year {
         Some(y) => y,
-        None => years
-            .iter()
-            .copied()
-            .filter(|y| *y <= this_year)
-            .max()
-            .ok_or(ExitError::NoStandard { year: this_year })?,
+        None => super::year::default_work_year(store)?,
     };
+    if !years.contains(&year) {
+        return Err(ExitError::NoStandard { year });
+    }
     let mut readiness = Readiness {
         year,
         years,
@@ -175,7 +171,7 @@ mod tests {
     fn readiness_counts_every_still_poor_household_once_and_says_why_not() {
         let (_dir, store) = demo();
         let r = exit_readiness(&store, &Scope::All, Some(2019)).unwrap();
-        let overview = crate::report::overview::overview(&store, 60).unwrap();
+        let overview = crate::report::overview::overview(&store, None, 60).unwrap();
         let still_poor: i64 = overview
             .by_status
             .iter()
@@ -208,11 +204,14 @@ mod tests {
     }
 
     #[test]
-    fn a_scope_without_the_village_evaluates_nobody_and_no_year_takes_the_latest_standard() {
+    fn a_scope_without_the_village_evaluates_nobody_and_no_year_takes_the_work_year() {
         let (_dir, store) = demo();
         let r = exit_readiness(&store, &Scope::Township("没有这个镇".into()), None).unwrap();
         assert_eq!((r.households, r.meeting), (0, 0));
-        assert_eq!(r.year, *r.years.iter().max().unwrap());
+        assert_eq!(
+            r.year,
+            crate::report::year::default_work_year(&store).unwrap()
+        );
         let err = exit_readiness(&store, &Scope::All, Some(1990)).unwrap_err();
         assert!(matches!(err, ExitError::NoStandard { year: 1990 }));
     }

@@ -1,7 +1,6 @@
 //! Village and township figures for the work report: households and people by 脱贫状态,
-//! 贫困发生率, measures and amounts by 七个一批 path, and visit coverage.
+//! 贫困发生率, the work year's measures and amounts by 七个一批 path, and its visit coverage.
 
-use chrono::Datelike;
 use serde::Serialize;
 
 use crate::ledger::Scope;
@@ -68,9 +67,13 @@ fn pct(part: i64, whole: i64) -> Option<f64> {
 const FROM: &str = "FROM household h LEFT JOIN village v ON v.id = h.village_id AND v.deleted = 0
     WHERE h.deleted = 0";
 
-/// The figures of a scope; visit coverage counts the given year (default: this year).
+/// The figures of a scope; measures and visit coverage count the given work year (default:
+/// the file's default work year, [`super::year::default_work_year`]).
 pub fn stats(store: &Store, scope: &Scope, year: Option<i32>) -> Result<StatsReport, StoreError> {
-    let year = year.unwrap_or_else(|| store.today().year());
+    let year = match year {
+        Some(year) => year,
+        None => super::year::default_work_year(store)?,
+    };
     let (cond, key) = scope.condition();
     let conn = store.conn();
     let query = |sql: String,
@@ -202,13 +205,14 @@ pub fn stats(store: &Store, scope: &Scope, year: Option<i32>) -> Result<StatsRep
     let paths = query(
         format!(
             "SELECT x.path, count(*), count(DISTINCT x.household_id), coalesce(sum(x.amount), 0)
-             {FROM} AND {cond}",
+             {FROM} AND {cond} AND x.year = ?{n} GROUP BY x.path",
+            n = if key.is_some() { 2 } else { 1 }
         )
         .replace(
             "WHERE h.deleted = 0",
             "JOIN measure x ON x.household_id = h.id AND x.deleted = 0 WHERE h.deleted = 0",
-        ) + " GROUP BY x.path",
-        None,
+        ),
+        Some(year.to_string()),
     )?;
     let by_path = MEASURE_PATH
         .entries
