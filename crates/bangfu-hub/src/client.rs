@@ -445,7 +445,8 @@ impl HubClient {
                 checked = true;
                 let epoch = header(wire::EPOCH_HEADER).unwrap_or_default();
                 let head = number(wire::HEAD_HEADER).unwrap_or(i64::MAX);
-                let other_hub = known_epoch.as_deref().is_some_and(|known| known != epoch);
+                let other_hub =
+                    !epoch.is_empty() && known_epoch.as_deref().is_some_and(|known| known != epoch);
                 let lost = number(wire::LOST_HEADER) == Some(1);
                 if other_hub || lost || head < position {
                     store.reset_hub_position(&epoch)?;

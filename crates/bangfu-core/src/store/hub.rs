@@ -131,6 +131,18 @@ impl Store {
 
     /// Adds the current identity to [`Store::hub_own_origins`] (at enrolment and every sync).
     pub fn record_hub_own_origin(&self) -> Result<(), StoreError> {
+        let recorded: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = ?1",
+                [META_OWN_ORIGINS],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let current = self.device.id.to_string();
+        if recorded.is_some_and(|r| r.split_whitespace().any(|o| o == current)) {
+            return Ok(());
+        }
         let origins = self.hub_own_origins()?;
         let text: Vec<String> = origins.iter().map(Uuid::to_string).collect();
         self.conn.execute(

@@ -4,8 +4,9 @@
 
 use bangfu_core::model::{FieldValue, Table};
 use bangfu_core::store::{Change, Store, put_change};
-use bangfu_hub::HubError;
-use bangfu_hub::storage::HubStorage;
+use bangfu_core::sync::{Hlc, Op, OpId};
+use bangfu_hub::storage::{HubStorage, SqliteStorage};
+use bangfu_hub::{HubError, Scope};
 use uuid::Uuid;
 
 use crate::common::*;
@@ -241,4 +242,86 @@ fn a_refused_op_is_held_and_neither_blocks_the_push_nor_stops_the_pull() {
         household_field(&county, own_household, "remark").as_deref(),
         Some("后来的修改")
     );
+}
+
+fn op(origin: Uuid, seq: i64, table: Table, row: Uuid, field: &str, value: FieldValue) -> Op {
+    Op {
+        id: OpId { origin, seq },
+        hlc: Hlc::new(T0, seq as u32),
+        table: table.code(),
+        row,
+        field: field.into(),
+        value,
+        preds: vec![],
+        seen: vec![],
+    }
+}
+
+#[test]
+fn a_hub_file_of_schema_1_is_upgraded_with_its_scope_index_rebuilt_from_the_ops() {
+    let dir = scratch();
+    let data = dir.path().join("hub");
+    let storage = SqliteStorage::open(&data).expect("hub");
+    let county = Scope::parse(COUNTY).expect("scope");
+    let code = storage.issue_code(&county).expect("code");
+    let token = storage
+        .enrol(&code, "县管理员", &[])
+        .expect("enrol")
+        .expect("enrolment")
+        .token;
+    let device = storage.authenticate(&token).expect("auth").expect("device");
+    let (origin, village_row, household) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    let ops = [
+        op(
+            origin,
+            1,
+            Table::Village,
+            village_row,
+            "code",
+            FieldValue::Text(VILLAGE_A.into()),
+        ),
+        op(
+            origin,
+            2,
+            Table::Household,
+            household,
+            "village_id",
+            FieldValue::Bytes(village_row.as_bytes().to_vec()),
+        ),
+    ];
+    storage.push(&device, origin, &ops).expect("push");
+    drop(storage);
+    // What a schema-1 file looks like: the old edge table, no index of links.
+    let conn = rusqlite::Connection::open(data.join("hub.sqlite")).expect("open");
+    conn.execute_batch(
+        "DROP TABLE link; DROP TABLE link_pred; DROP TABLE village_row; DROP TABLE row_left;
+         DROP TABLE held; DROP TABLE hub_meta; DELETE FROM row_scope;
+         CREATE TABLE edge (child BLOB NOT NULL, parent BLOB NOT NULL, shared INTEGER NOT NULL,
+             PRIMARY KEY (child, parent)) WITHOUT ROWID;
+         PRAGMA user_version = 1;",
+    )
+    .expect("downgrade");
+    drop(conn);
+
+    let storage = SqliteStorage::open(&data).expect("upgrade");
+    assert_eq!(
+        storage.epoch().len(),
+        32,
+        "the upgrade gives the hub an epoch"
+    );
+    let member = Uuid::now_v7();
+    let more = [op(
+        origin,
+        3,
+        Table::Member,
+        member,
+        "household_id",
+        FieldValue::Bytes(household.as_bytes().to_vec()),
+    )];
+    storage.push(&device, origin, &more).expect("push");
+    let page = storage
+        .pull(&Scope::parse(VILLAGE_A).expect("scope"), 0, 100)
+        .expect("pull");
+    let rows: Vec<Uuid> = page.ops.iter().map(|o| o.row).collect();
+    assert_eq!(rows, vec![village_row, household, member]);
 }

@@ -191,7 +191,9 @@ fn an_op_id_arriving_again_with_other_content_is_held_not_a_silent_duplicate() {
     let device = storage.authenticate(&token).expect("auth").expect("device");
     let (origin, row) = (Uuid::now_v7(), Uuid::now_v7());
     let op = code_op(origin, row, VILLAGE_A);
-    let first = storage.push(&device, origin, &[op.clone()]).expect("push");
+    let first = storage
+        .push(&device, origin, std::slice::from_ref(&op))
+        .expect("push");
     assert_eq!((first.stored_seq, first.held.len()), (1, 0));
     // The same op again: an idempotent duplicate.
     let again = storage.push(&device, origin, &[op]).expect("push");
