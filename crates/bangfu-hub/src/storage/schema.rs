@@ -216,7 +216,7 @@ fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
         .query_map([], |r| Ok((r.get(0)?, op_from_row(r, 1)?, r.get(10)?)))?
         .collect::<Result<_, _>>()?;
     for (key, op, pending) in &ops {
-        super::scope_index::index_op(&tx, op, *key, pending.as_deref(), now)?;
+        super::scope_index::index_op(&tx, op, *key, pending.as_deref(), now, None)?;
     }
     tx.pragma_update(None, "user_version", 2)?;
     tx.commit()?;

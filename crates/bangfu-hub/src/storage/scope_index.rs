@@ -103,9 +103,16 @@ pub struct Refusal {
     pub detail: String,
 }
 
-/// Whether a device of `scope` may push `op`, decided before it is stored: `Ok(true)` when its
-/// row's scope is known (the op follows its row anywhere later), `Ok(false)` when not yet (it
-/// will go only inside the pusher's scope).
+/// What [`admit`] found: whether the op's row has a known scope (the op then follows its row
+/// anywhere later; otherwise it will go only inside the pusher's scope), and the row's current
+/// villages (handed on to [`store_op`] so they are read once).
+#[derive(Debug)]
+pub struct Admitted {
+    pub known: bool,
+    pub villages: RowVillages,
+}
+
+/// Whether a device of `scope` may push `op`, decided before it is stored.
 ///
 /// A row that is, or was in the last [`FORMER_SCOPE_MS`], in one of the scope's villages may
 /// be edited, and moved out; a new row may be put only under a parent of the scope; a shared
@@ -115,7 +122,7 @@ pub fn admit(
     scope: &Scope,
     op: &Op,
     now_ms: i64,
-) -> rusqlite::Result<Result<bool, Refusal>> {
+) -> rusqlite::Result<Result<Admitted, Refusal>> {
     let outside = |what: &str| Refusal {
         reason: "outside_scope",
         detail: format!(
@@ -127,24 +134,35 @@ pub fn admit(
         ),
     };
     let current = row_villages(tx, op.row)?;
-    let former = former_villages(tx, op.row, now_ms - FORMER_SCOPE_MS)?;
-    if op.table == Table::Helper.code() {
-        let all = current.own.iter().chain(&current.shared).chain(&former);
+    let helper = op.table == Table::Helper.code();
+    let now_in = if helper {
+        any_in(scope, current.own.iter().chain(&current.shared))
+    } else {
+        any_in(scope, &current.own)
+    };
+    // Only a row outside the scope now needs the villages it left.
+    let former = if now_in {
+        BTreeSet::new()
+    } else {
+        former_villages(tx, op.row, now_ms - FORMER_SCOPE_MS)?
+    };
+    let admitted = |known: bool, villages: RowVillages| Ok(Ok(Admitted { known, villages }));
+    if helper {
         let known = !(current.own.is_empty() && current.shared.is_empty() && former.is_empty());
-        if known && !any_in(scope, all) {
+        if known && !now_in && !any_in(scope, &former) {
             return Ok(Err(outside("a helper no village of the scope names")));
         }
-        return Ok(Ok(known));
+        return admitted(known, current);
     }
     let known = !(current.own.is_empty() && former.is_empty());
-    if known && !any_in(scope, current.own.iter().chain(&former)) {
+    if known && !now_in && !any_in(scope, &former) {
         return Ok(Err(outside("the row belongs to another village")));
     }
     if let Some(code) = village_code_of(op) {
         if !scope.contains(code) {
             return Ok(Err(outside("a village code outside the scope")));
         }
-        return Ok(Ok(true));
+        return admitted(true, current);
     }
     if !known
         && let Some(Link {
@@ -154,28 +172,30 @@ pub fn admit(
     {
         let target = row_villages(tx, parent)?.own;
         if target.is_empty() {
-            return Ok(Ok(false));
+            return admitted(false, current);
         }
         if !any_in(scope, &target) {
             return Ok(Err(outside("a new row under another village's parent")));
         }
-        return Ok(Ok(true));
+        return admitted(true, current);
     }
-    Ok(Ok(known))
+    admitted(known, current)
 }
 
 fn any_in<'a>(scope: &Scope, villages: impl IntoIterator<Item = &'a String>) -> bool {
     villages.into_iter().any(|v| scope.contains(v))
 }
 
-/// Stores one op (once) and files it wherever its row is known. `pending` is the pusher's
-/// scope when the row's scope is not known yet: until then the op may go only inside it.
-/// Returns the op's key, or `None` for an op already stored.
+/// Stores one op (once) and files it wherever its row is known (`before`: the row's villages,
+/// as [`admit`] read them). `pending` is the pusher's scope when the row's scope is not known
+/// yet: until then the op may go only inside it. Returns the op's key, or `None` for an op
+/// already stored.
 pub fn store_op(
     tx: &Transaction<'_>,
     op: &Op,
     pending: Option<&Scope>,
     now_ms: i64,
+    before: RowVillages,
 ) -> rusqlite::Result<Option<i64>> {
     let inserted = tx
         .prepare_cached(
@@ -198,19 +218,31 @@ pub fn store_op(
         return Ok(None);
     }
     let key = tx.last_insert_rowid();
-    index_op(tx, op, key, pending.map(Scope::as_str), now_ms)?;
+    index_op(
+        tx,
+        op,
+        key,
+        pending.map(Scope::as_str),
+        now_ms,
+        Some(before),
+    )?;
     Ok(Some(key))
 }
 
-/// Files a stored op into its row's villages and applies what it says about parents.
+/// Files a stored op into its row's villages (`before`, read here when not given) and applies
+/// what it says about parents.
 pub fn index_op(
     tx: &Transaction<'_>,
     op: &Op,
     key: i64,
     pending: Option<&str>,
     now_ms: i64,
+    before: Option<RowVillages>,
 ) -> rusqlite::Result<()> {
-    let before = row_villages(tx, op.row)?;
+    let before = match before {
+        Some(before) => before,
+        None => row_villages(tx, op.row)?,
+    };
     for village in &before.own {
         file(tx, key, op.table, pending, village, false)?;
     }

@@ -242,9 +242,9 @@ impl HubStorage for SqliteStorage {
                 }
                 stored = op.id.seq;
                 match admit(tx, &device.scope, op, now)? {
-                    Ok(known) => {
-                        let pending = (!known).then_some(&device.scope);
-                        store_op(tx, op, pending, now)?;
+                    Ok(admitted) => {
+                        let pending = (!admitted.known).then_some(&device.scope);
+                        store_op(tx, op, pending, now, admitted.villages)?;
                     }
                     Err(refusal) => hold(tx, device, op, &refusal, now, &mut held)?,
                 }

@@ -247,7 +247,7 @@ fn a_refused_op_is_held_and_neither_blocks_the_push_nor_stops_the_pull() {
 fn op(origin: Uuid, seq: i64, table: Table, row: Uuid, field: &str, value: FieldValue) -> Op {
     Op {
         id: OpId { origin, seq },
-        hlc: Hlc::new(T0, seq as u32),
+        hlc: Hlc::new(T0, seq as u16),
         table: table.code(),
         row,
         field: field.into(),
