@@ -105,9 +105,9 @@ pub struct HeldInfo {
 pub trait HubStorage: Send + Sync + 'static {
     /// The live (not revoked) device holding this token.
     fn authenticate(&self, token: &str) -> Result<Option<DeviceAuth>, StorageError>;
-    /// Spends a one-time code; `None` when the code is wrong or already used. The origins of
-    /// devices whose tokens are in `previous_tokens` (the same laptop enrolled before) pass to
-    /// the new device, and those tokens stop working.
+    /// Spends a one-time code; `None` when the code is wrong or already used. The new device
+    /// may push the origins claimed by the devices whose tokens are in `previous_tokens` (the
+    /// same data file enrolled before, or the file it was copied from).
     fn enrol(
         &self,
         code: &str,

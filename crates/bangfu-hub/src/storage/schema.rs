@@ -90,6 +90,15 @@ CREATE TABLE hub_meta (
     value TEXT NOT NULL
 ) WITHOUT ROWID;
 
+-- Enrolments of the same data file: `device` was enrolled showing a token of `earlier` (or of
+-- a device enrolled showing one of its tokens). A device may push the origins its earlier
+-- enrolments claimed: the file, or a copy of it, holds those ops.
+CREATE TABLE device_lineage (
+    device  INTEGER NOT NULL,
+    earlier INTEGER NOT NULL,
+    PRIMARY KEY (device, earlier)
+) WITHOUT ROWID;
+
 -- Every op that sets a parent (household -> village, member/income/pairing/measure/visit ->
 -- household; a pairing's or visit's helper_id shares the helper, `shared` = 1). `live` = 0
 -- once a later op of the same row and field names it as a predecessor.

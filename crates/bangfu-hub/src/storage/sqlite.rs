@@ -182,8 +182,8 @@ impl HubStorage for SqliteStorage {
                 params![hashed(&token), scope.as_str(), device_name, now],
             )?;
             let id = tx.last_insert_rowid();
-            // The same laptop enrolled again: it shows a token the hub gave it before, so
-            // it keeps pushing its own origins; the old token stops working.
+            // The same data file enrolled again (or a copy of it): it shows a token the hub
+            // gave it before, so it may keep pushing the origins claimed under that token.
             for previous in previous_tokens.iter().filter(|t| !t.trim().is_empty()) {
                 let old: Option<i64> = tx
                     .query_row(
@@ -196,12 +196,9 @@ impl HubStorage for SqliteStorage {
                     continue;
                 };
                 tx.execute(
-                    "UPDATE origin SET device = ?2 WHERE device = ?1",
-                    params![old, id],
-                )?;
-                tx.execute(
-                    "UPDATE device SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL",
-                    params![old, now],
+                    "INSERT OR IGNORE INTO device_lineage (device, earlier)
+                     SELECT ?1, ?2 UNION SELECT ?1, earlier FROM device_lineage WHERE device = ?2",
+                    params![id, old],
                 )?;
             }
             Ok(Some(Enrolment { token, scope }))
@@ -410,7 +407,8 @@ const PULL_TOWNSHIP: &str = "SELECT f.pos, o.origin, o.seq, o.hlc, o.tbl, o.row,
 const PULL_COUNTY: &str = "SELECT f.pos, o.origin, o.seq, o.hlc, o.tbl, o.row, o.field, o.val, o.preds, o.seen
      FROM feed f JOIN op o ON o.key = f.op WHERE f.county = ?1 AND f.pos > ?2 ORDER BY f.pos LIMIT ?3";
 
-/// The stored seq of `origin`, claiming it for `device` if new; another device's is refused.
+/// The stored seq of `origin`, claiming it for `device` if new; another device's is refused
+/// unless it is an earlier enrolment of the same data file.
 fn claim_origin(
     tx: &rusqlite::Transaction<'_>,
     device: &DeviceAuth,
@@ -426,7 +424,18 @@ fn claim_origin(
         .optional()?;
     match row {
         Some((owner, stored)) if owner == device.id => Ok(stored),
-        Some(_) => Err(StorageError::OriginTaken(origin)),
+        Some((owner, stored)) => {
+            let earlier: bool = tx
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM device_lineage WHERE device = ?1 AND earlier = ?2)",
+                )?
+                .query_row(params![device.id, owner], |r| r.get(0))?;
+            if earlier {
+                Ok(stored)
+            } else {
+                Err(StorageError::OriginTaken(origin))
+            }
+        }
         None => {
             tx.execute(
                 "INSERT INTO origin (origin, device, stored_seq) VALUES (?1, ?2, 0)",

@@ -78,14 +78,14 @@ fn a_laptop_enrolled_again_keeps_pushing_its_own_edits_instead_of_origin_taken()
     sync(&county_client, &mut county);
     assert_eq!(remark_of(&county, household).as_deref(), Some("重新加入后"));
 
-    // The first token no longer works: the new enrolment took over.
+    // Both enrolments stay listed and live; the new one pushes what the first one claimed.
     let devices = storage.devices().expect("devices");
     let states: Vec<bool> = devices
         .iter()
         .filter(|d| d.name == "A村")
         .map(|d| d.revoked)
         .collect();
-    assert_eq!(states, vec![true, false]);
+    assert_eq!(states, vec![false, false]);
 }
 
 #[test]
@@ -262,4 +262,25 @@ fn a_copied_data_file_still_pushes_the_old_identitys_unpushed_ops() {
     sync(&county_client, &mut county);
     assert!(rows(&county, "household").contains(&household));
     assert_eq!(remark_of(&county, household).as_deref(), Some("新电脑上改"));
+
+    // The copy gets a code of its own (it shows the token it came with), and both laptops
+    // keep pushing: the original under its identity, the copy under its own.
+    let copy_client = enrol(&mut copy, &url, &storage, VILLAGE_A);
+    write(&mut copy, &[remark(household, "新电脑自己的加入码")]);
+    sync(&copy_client, &mut copy);
+    let mut original = open(dir.path(), "A村");
+    assert_eq!(
+        original.device().id,
+        old_identity,
+        "the original keeps its identity"
+    );
+    let (changes, second, _) = family(va.id, "530828101201002");
+    write(&mut original, &changes);
+    sync(&client, &mut original);
+    sync(&county_client, &mut county);
+    assert!(rows(&county, "household").contains(&second));
+    assert_eq!(
+        remark_of(&county, household).as_deref(),
+        Some("新电脑自己的加入码")
+    );
 }
