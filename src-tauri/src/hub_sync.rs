@@ -356,7 +356,10 @@ impl Worker {
                 self.schedule.failed(now);
             }
         }
-        let applied = outcome.as_ref().map_or(0, |r| r.applied);
+        let applied = match &outcome {
+            Ok(report) => report.applied,
+            Err(error) => error.report().map_or(0, |r| r.applied),
+        };
         lock(&self.shared).link.record(&outcome);
         self.waiting = status(store).ok().map(|s| s.ops_waiting);
         (self.notify)(STATUS_EVENT);

@@ -12,7 +12,7 @@ use bangfu_core::store::{Store, StoreError};
 use bangfu_core::sync::changeset;
 use serde::Serialize;
 
-use crate::wire::{self, EnrolRequest, EnrolResponse, ErrorBody, PushCursor};
+use crate::wire::{self, EnrolRequest, EnrolResponse, ErrorBody, PushCursor, PushOutcome};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HubError {
@@ -28,12 +28,29 @@ pub enum HubError {
     BadCode,
     #[error("push refused: {0}")]
     OutsideScope(String),
+    #[error("push failed ({error}); the pull went on")]
+    PushFailed {
+        error: Box<HubError>,
+        report: Box<SyncReport>,
+    },
+    #[error("the hub held {} ops aside", report.held)]
+    Held { report: Box<SyncReport> },
     #[error("this device's ops are pushed by another enrolled device")]
     OriginTaken,
     #[error("unexpected hub response {status}: {detail}")]
     BadResponse { status: u16, detail: String },
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl HubError {
+    /// What the sync did before this error, when it went on past a refused push.
+    pub fn report(&self) -> Option<&SyncReport> {
+        match self {
+            HubError::PushFailed { report, .. } | HubError::Held { report } => Some(report),
+            _ => None,
+        }
+    }
 }
 
 impl UserFacing for HubError {
@@ -45,6 +62,8 @@ impl UserFacing for HubError {
             HubError::Unauthorized => "unauthorized",
             HubError::BadCode => "bad_code",
             HubError::OutsideScope(_) => "outside_scope",
+            HubError::PushFailed { error, .. } => error.kind(),
+            HubError::Held { .. } => "held",
             HubError::OriginTaken => "origin_taken",
             HubError::BadResponse { .. } => "bad_response",
             HubError::Store(e) => e.kind(),
@@ -74,6 +93,16 @@ impl UserFacing for HubError {
             HubError::OriginTaken => {
                 "县同步中心认为本机的数据由另一台已登记的电脑上传，请联系县管理员。".into()
             }
+            HubError::PushFailed { error, report } => format!(
+                "本次收到 {} 条修改（其中新的 {} 条），但上传本机的修改失败：{}",
+                report.pulled,
+                report.applied,
+                error.message_zh()
+            ),
+            HubError::Held { report } => format!(
+                "县同步中心暂扣了本机的 {} 条修改（超出本机的同步范围，或与中心已有的同一编号修改内容不同），其余修改已上传，收到 {} 条。暂扣的修改仍保存在本机，请联系县管理员核查（bangfu-hub held）。",
+                report.held, report.pulled
+            ),
             HubError::BadResponse { .. } => {
                 "县同步中心的回应有误，本次同步已停止，数据已保存在本机，稍后会再试。".into()
             }
@@ -118,6 +147,12 @@ pub struct SyncReport {
     pub requests: u64,
     /// The hub position this copy has pulled up to.
     pub position: i64,
+    /// Own ops the hub held aside instead of storing (outside this device's scope, or an op id
+    /// it holds with other content); the county admin sees them in `bangfu-hub held`.
+    pub held: u64,
+    /// The hub was another database or restored from an older backup: this copy pulled again
+    /// from the beginning (and pushed again what the hub lacked).
+    pub hub_reset: bool,
 }
 
 /// The hub link as a status line for the desktop shell.
@@ -206,9 +241,16 @@ impl HubClient {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(HubError::BadUrl(url.to_owned()));
         }
+        // The tokens this file was enrolled with before prove to the hub that this is the
+        // same laptop: it keeps pushing its own origins under the new token.
+        let mut previous_tokens = store.hub_previous_tokens()?;
+        if let Some(link) = store.hub_link()? {
+            previous_tokens.push(link.token);
+        }
         let request = EnrolRequest {
             code: code.to_owned(),
             device_name: store.device().name.clone(),
+            previous_tokens,
         };
         let reply = self
             .agent
@@ -224,22 +266,85 @@ impl HubClient {
         Ok(reply.scope)
     }
 
-    /// Pushes this device's own ops the hub lacks, then pulls the scope's ops after the kept
+    /// Pushes this copy's own ops the hub lacks, then pulls the scope's ops after the kept
     /// position. Safe to call at any time, again and again; a failure leaves what was
     /// committed on both sides and the next call goes on from there.
+    ///
+    /// A push the hub refuses does not stop the pull: the pull runs, and the answer is
+    /// [`HubError::PushFailed`] carrying what the pull did. Ops the hub held aside (outside this
+    /// device's scope) are reported as [`HubError::Held`], also after the pull.
     pub fn sync_once(&self, store: &mut Store) -> Result<SyncReport, HubError> {
         let link = store.hub_link()?.ok_or(HubError::NotEnrolled)?;
         let base = link.url.trim_end_matches('/').to_owned();
         let auth = format!("Bearer {}", link.token);
         let mut report = SyncReport::default();
-        let origin = store.device().id;
-        let origin_text = origin.to_string();
+        store.record_hub_own_origin()?;
+        let origins = store.hub_own_origins()?;
 
+        let pushed = self.push_all(store, &base, &auth, &origins, &mut report);
+        if let Err(error @ (HubError::Unreachable(_) | HubError::Unauthorized)) = pushed {
+            return Err(error); // the pull would meet the same
+        }
+        self.pull_all(store, &base, &auth, &origins, link.pulled_pos, &mut report)?;
+        store.record_hub_sync(store.wall_ms() as i64)?;
+        match pushed {
+            Err(error) => Err(HubError::PushFailed {
+                error: Box::new(error),
+                report: Box::new(report),
+            }),
+            Ok(()) if report.held > 0 => Err(HubError::Held {
+                report: Box::new(report),
+            }),
+            Ok(()) => Ok(report),
+        }
+    }
+
+    /// Pushes, for every identity this copy wrote under (see [`Store::hub_own_origins`]), the
+    /// ops the hub lacks, from where the hub says it has them. One origin's refusal does not
+    /// stop the others; the first refusal is returned after all were tried.
+    fn push_all(
+        &self,
+        store: &Store,
+        base: &str,
+        auth: &str,
+        origins: &[uuid::Uuid],
+        report: &mut SyncReport,
+    ) -> Result<(), HubError> {
+        let current = store.device().id;
+        let mut first_error = None;
+        for &origin in origins {
+            // A past identity the copy holds nothing of needs no request.
+            if origin != current && store.ops_of_origin_after(origin, 0, 1)?.is_empty() {
+                continue;
+            }
+            match self.push_origin(store, base, auth, origin, report) {
+                Ok(()) => {}
+                Err(error @ (HubError::Unreachable(_) | HubError::Unauthorized)) => {
+                    return Err(error);
+                }
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    fn push_origin(
+        &self,
+        store: &Store,
+        base: &str,
+        auth: &str,
+        origin: uuid::Uuid,
+        report: &mut SyncReport,
+    ) -> Result<(), HubError> {
+        let origin_text = origin.to_string();
+        let own = origin == store.device().id;
         let started = std::time::Instant::now();
         let reply = self
             .agent
             .get(format!("{base}{}", wire::PUSH_CURSOR))
-            .header("Authorization", &auth)
+            .header("Authorization", auth)
             .query("origin", &origin_text)
             .call()
             .map_err(unreachable)?;
@@ -247,9 +352,11 @@ impl HubClient {
         let mut stored = self
             .timed(started, expect_ok::<PushCursor>(reply))?
             .stored_seq;
-        store.record_hub_push(origin, stored)?;
+        if own {
+            store.record_hub_push(origin, stored)?;
+        }
         loop {
-            let ops = store.own_ops_after(stored, self.config.page_ops)?;
+            let ops = store.ops_of_origin_after(origin, stored, self.config.page_ops)?;
             if ops.is_empty() {
                 break;
             }
@@ -258,7 +365,7 @@ impl HubClient {
             let reply = self
                 .agent
                 .post(format!("{base}{}", wire::PUSH))
-                .header("Authorization", &auth)
+                .header("Authorization", auth)
                 .header("Content-Type", "application/octet-stream")
                 .query("origin", &origin_text)
                 .send(&body[..])
@@ -270,8 +377,9 @@ impl HubClient {
                     body.stored_seq.unwrap_or(stored)
                 }
                 _ => {
-                    self.timed(started, expect_ok::<PushCursor>(reply))?
-                        .stored_seq
+                    let outcome = self.timed(started, expect_ok::<PushOutcome>(reply))?;
+                    report.held += outcome.held.len() as u64;
+                    outcome.stored_seq
                 }
             };
             if now <= stored {
@@ -283,20 +391,40 @@ impl HubClient {
             }
             report.pushed += (now - stored) as u64;
             stored = now;
-            store.record_hub_push(origin, stored)?;
+            if own {
+                store.record_hub_push(origin, stored)?;
+            }
         }
+        Ok(())
+    }
 
-        let mut position = link.pulled_pos;
+    /// Pulls the scope's ops after `position`. A hub whose epoch differs from the one pulled
+    /// from before, or whose log ends before `position` (restored from an older backup), is
+    /// pulled again from the beginning; what this copy already holds applies nothing twice.
+    fn pull_all(
+        &self,
+        store: &mut Store,
+        base: &str,
+        auth: &str,
+        origins: &[uuid::Uuid],
+        mut position: i64,
+        report: &mut SyncReport,
+    ) -> Result<(), HubError> {
+        let known_epoch = store.hub_epoch()?;
+        let mut op_at = store.hub_pulled_op()?.filter(|_| position > 0);
+        let mut checked = false;
         loop {
             let started = std::time::Instant::now();
-            let reply = self
+            let mut request = self
                 .agent
                 .get(format!("{base}{}", wire::PULL))
-                .header("Authorization", &auth)
+                .header("Authorization", auth)
                 .query("after", position.to_string())
-                .query("limit", self.config.page_ops.to_string())
-                .call()
-                .map_err(unreachable)?;
+                .query("limit", self.config.page_ops.to_string());
+            if let Some(at) = op_at.as_deref().filter(|_| !checked) {
+                request = request.query("at", at);
+            }
+            let reply = request.call().map_err(unreachable)?;
             report.requests += 1;
             if reply.status().as_u16() != 200 {
                 return Err(refusal(reply));
@@ -306,15 +434,35 @@ impl HubClient {
                     .headers()
                     .get(name)
                     .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.parse::<i64>().ok())
+                    .map(str::to_owned)
             };
-            let (Some(next), Some(more)) = (header(wire::NEXT_HEADER), header(wire::MORE_HEADER))
+            let number = |name: &str| header(name).and_then(|v| v.parse::<i64>().ok());
+            let (Some(next), Some(more)) = (number(wire::NEXT_HEADER), number(wire::MORE_HEADER))
             else {
                 return Err(bad("pull reply without position headers"));
             };
+            if !checked {
+                checked = true;
+                let epoch = header(wire::EPOCH_HEADER).unwrap_or_default();
+                let head = number(wire::HEAD_HEADER).unwrap_or(i64::MAX);
+                let other_hub =
+                    !epoch.is_empty() && known_epoch.as_deref().is_some_and(|known| known != epoch);
+                let lost = number(wire::LOST_HEADER) == Some(1);
+                if other_hub || lost || head < position {
+                    store.reset_hub_position(&epoch)?;
+                    report.hub_reset = true;
+                    position = 0;
+                    op_at = None;
+                    continue;
+                }
+                if known_epoch.is_none() && !epoch.is_empty() {
+                    store.set_hub_epoch(&epoch)?;
+                }
+            }
+            let next_op = header(wire::NEXT_OP_HEADER);
             let bytes = self.timed(started, read_bytes(reply))?;
             let (_, mut ops) = changeset::decode(&bytes).map_err(|e| bad(&e.to_string()))?;
-            ops.retain(|op| op.id.origin != origin);
+            ops.retain(|op| !origins.contains(&op.id.origin));
             if !ops.is_empty() {
                 let stats = store.apply_remote(&ops)?;
                 report.pulled += ops.len() as u64;
@@ -324,15 +472,17 @@ impl HubClient {
             // which applies nothing twice.
             if next > position {
                 position = next;
-                store.record_hub_pull(position)?;
+                match &next_op {
+                    Some(op) => store.record_hub_pull_at(position, op)?,
+                    None => store.record_hub_pull(position)?,
+                }
             }
             if more == 0 {
                 break;
             }
         }
         report.position = position;
-        store.record_hub_sync(store.wall_ms() as i64)?;
-        Ok(report)
+        Ok(())
     }
 }
 

@@ -65,6 +65,14 @@ enum Command {
         #[arg(long)]
         data: PathBuf,
     },
+    /// 列出被暂扣的修改（超出上传电脑的范围，或同一编号内容不同），供县管理员核查
+    Held {
+        #[arg(long)]
+        data: PathBuf,
+        /// 以 JSON 输出
+        #[arg(long)]
+        json: bool,
+    },
     /// 负载测试：N 台电脑经一个同步中心同步一个模拟县，限时
     Loadtest(loadtest::LoadArgs),
 }
@@ -110,6 +118,32 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             for d in storage.devices()? {
                 let state = if d.revoked { "已停用" } else { "在用" };
                 println!("{}\t{}\t{}\t{state}", d.id, d.scope, d.name);
+            }
+        }
+        Some(Command::Held { data, json }) => {
+            let storage = SqliteStorage::open(&data)?;
+            let held = storage.held()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&held)?);
+            } else if held.is_empty() {
+                println!("没有被暂扣的修改。");
+            } else {
+                println!("编号\t上传电脑\t原因\t表\t记录\t字段\t修改编号");
+                for h in &held {
+                    let reason = match h.reason.as_str() {
+                        "outside_scope" => "超出该电脑的同步范围",
+                        "content_mismatch" => "同一修改编号内容不同",
+                        other => other,
+                    };
+                    println!(
+                        "{}\t{}\t{reason}\t{}\t{}\t{}\t{}/{}",
+                        h.id, h.device, h.table, h.row, h.field, h.origin, h.seq
+                    );
+                }
+                println!(
+                    "共 {} 条。这些修改仍保存在上传它们的电脑上；核实后请联系该村调整范围或重新录入。",
+                    held.len()
+                );
             }
         }
         Some(Command::Loadtest(args)) => loadtest::run(&args)?,

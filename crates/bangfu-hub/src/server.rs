@@ -15,7 +15,7 @@ use bangfu_core::sync::changeset;
 
 use crate::storage::{DeviceAuth, HubStorage, StorageError};
 use crate::wire::{
-    self, EnrolRequest, EnrolResponse, ErrorBody, OriginQuery, PullQuery, PushCursor,
+    self, EnrolRequest, EnrolResponse, ErrorBody, OriginQuery, PullQuery, PushCursor, PushOutcome,
 };
 
 type Shared = Arc<dyn HubStorage>;
@@ -41,9 +41,6 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", None),
             ApiError::BadCode => (StatusCode::UNAUTHORIZED, "bad_code", None),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request", None),
-            ApiError::Storage(StorageError::OutsideScope { .. }) => {
-                (StatusCode::FORBIDDEN, "outside_scope", None)
-            }
             ApiError::Storage(StorageError::OriginTaken(_)) => {
                 (StatusCode::FORBIDDEN, "origin_taken", None)
             }
@@ -98,9 +95,10 @@ async fn enrol(
     State(storage): State<Shared>,
     axum::Json(req): axum::Json<EnrolRequest>,
 ) -> Result<axum::Json<EnrolResponse>, ApiError> {
-    let enrolment = blocking(move || storage.enrol(&req.code, &req.device_name))
-        .await?
-        .ok_or(ApiError::BadCode)?;
+    let enrolment =
+        blocking(move || storage.enrol(&req.code, &req.device_name, &req.previous_tokens))
+            .await?
+            .ok_or(ApiError::BadCode)?;
     Ok(axum::Json(EnrolResponse {
         token: enrolment.token,
         scope: enrolment.scope.to_string(),
@@ -122,9 +120,9 @@ async fn push(
     headers: HeaderMap,
     Query(q): Query<OriginQuery>,
     body: Bytes,
-) -> Result<axum::Json<PushCursor>, ApiError> {
+) -> Result<axum::Json<PushOutcome>, ApiError> {
     let device = authenticate(&storage, &headers).await?;
-    let stored_seq = blocking(move || {
+    let outcome = blocking(move || {
         let ops = match changeset::decode(&body) {
             Ok((_, ops)) if ops.len() <= wire::MAX_PAGE => ops,
             // A cut or altered body stores nothing; the client sends it again.
@@ -134,7 +132,7 @@ async fn push(
     })
     .await?
     .ok_or_else(|| ApiError::BadRequest("push body is not a whole changeset".into()))?;
-    Ok(axum::Json(PushCursor { stored_seq }))
+    Ok(axum::Json(outcome))
 }
 
 async fn pull(
@@ -143,13 +141,27 @@ async fn pull(
     Query(q): Query<PullQuery>,
 ) -> Result<Response, ApiError> {
     let device = authenticate(&storage, &headers).await?;
+    let epoch =
+        HeaderValue::from_str(storage.epoch()).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let at = q.at.clone();
     let page =
         blocking(move || storage.pull(&device.scope, q.after, q.limit.min(wire::MAX_PAGE))).await?;
+    // The device saw another op at its position (or the log ends before it): this hub lost
+    // what the device pulled, and the device starts over.
+    let lost = at.is_some_and(|at| page.op_at_after.as_ref().map(wire::op_at_text) != Some(at));
     let body = wire::encode_ops(uuid::Uuid::nil(), "县同步中心", &page.ops);
     let mut response = body.into_response();
     let h = response.headers_mut();
     h.insert(wire::NEXT_HEADER, HeaderValue::from(page.next));
     h.insert(wire::MORE_HEADER, HeaderValue::from(u32::from(page.more)));
+    h.insert(wire::HEAD_HEADER, HeaderValue::from(page.head));
+    h.insert(wire::EPOCH_HEADER, epoch);
+    h.insert(wire::LOST_HEADER, HeaderValue::from(u32::from(lost)));
+    if let Some(op) = &page.next_op
+        && let Ok(value) = HeaderValue::from_str(&wire::op_at_text(op))
+    {
+        h.insert(wire::NEXT_OP_HEADER, value);
+    }
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/octet-stream"),

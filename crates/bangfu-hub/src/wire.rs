@@ -19,6 +19,19 @@ pub const HEALTH: &str = "/v1/health";
 /// Response headers of a pull: the hub position of the page's last op, and whether more follow.
 pub const NEXT_HEADER: &str = "x-bangfu-next";
 pub const MORE_HEADER: &str = "x-bangfu-more";
+/// Response headers of a pull: the hub database's epoch and its highest log position.
+pub const EPOCH_HEADER: &str = "x-bangfu-epoch";
+pub const HEAD_HEADER: &str = "x-bangfu-head";
+/// The op (`origin:seq`) at `x-bangfu-next`, when the page is not empty.
+pub const NEXT_OP_HEADER: &str = "x-bangfu-next-op";
+/// Set when the op the device saw at its position is not there: the hub was restored from an
+/// older backup (or is another database); the device starts its pull over.
+pub const LOST_HEADER: &str = "x-bangfu-lost";
+
+/// An op id as the pull headers carry it.
+pub fn op_at_text(id: &bangfu_core::sync::OpId) -> String {
+    format!("{}:{}", id.origin, id.seq)
+}
 
 /// The most ops a pull page or a push may carry.
 pub const MAX_PAGE: usize = 20_000;
@@ -27,6 +40,10 @@ pub const MAX_PAGE: usize = 20_000;
 pub struct EnrolRequest {
     pub code: String,
     pub device_name: String,
+    /// Tokens this data file was enrolled with before: the hub passes their devices' origins
+    /// to the new enrolment (the proof that it is the same laptop).
+    #[serde(default)]
+    pub previous_tokens: Vec<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -44,12 +61,32 @@ pub struct OriginQuery {
 pub struct PullQuery {
     pub after: i64,
     pub limit: usize,
+    /// The op (`origin:seq`) the device saw at position `after`: a hub whose log holds
+    /// another op there (or none) answers with `x-bangfu-lost`.
+    #[serde(default)]
+    pub at: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct PushCursor {
     /// The highest seq of the origin the hub holds without a gap.
     pub stored_seq: i64,
+}
+
+/// What a push did (the reply of `POST /v1/push`): the new cursor, and the ops kept aside
+/// instead of stored (they count as received: the cursor passes them).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushOutcome {
+    pub stored_seq: i64,
+    #[serde(default)]
+    pub held: Vec<HeldNote>,
+}
+
+/// One op the hub kept aside: its seq and why (`outside_scope`, `content_mismatch`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldNote {
+    pub seq: i64,
+    pub reason: String,
 }
 
 /// An error body: a stable kind and an English detail for the log.

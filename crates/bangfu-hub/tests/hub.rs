@@ -10,6 +10,8 @@ mod hub {
     mod access;
     mod convergence;
     mod load;
+    mod moves;
+    mod reenrol;
     mod resilience;
     mod tls;
 }

@@ -11,6 +11,12 @@ use uuid::Uuid;
 use super::{Store, StoreError};
 use crate::sync::Op;
 
+/// Local `meta` keys of the hub link (never replicated).
+const META_PREVIOUS_TOKENS: &str = "hub_previous_tokens";
+const META_OWN_ORIGINS: &str = "hub_own_origins";
+const META_EPOCH: &str = "hub_epoch";
+const META_PULLED_OP: &str = "hub_pulled_op";
+
 /// Where and how this copy syncs with the county hub.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HubLink {
@@ -54,12 +60,133 @@ impl Store {
         Ok(link)
     }
 
-    /// Enrols this copy with a hub; a new enrolment starts pulling from the beginning.
+    /// Enrols this copy with a hub; a new enrolment starts pulling from the beginning. The
+    /// token it replaces is kept among the previous tokens (see [`Store::hub_previous_tokens`]),
+    /// and this identity among the copy's own origins.
     pub fn set_hub_link(&self, url: &str, token: &str, scope: &str) -> Result<(), StoreError> {
-        self.conn.execute(
+        let mut previous = self.hub_previous_tokens()?;
+        if let Some(old) = self.hub_link()?
+            && !previous.contains(&old.token)
+        {
+            previous.push(old.token);
+        }
+        previous.retain(|t| t != token);
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute(
             "INSERT OR REPLACE INTO hub_link (id, url, token, scope) VALUES (1, ?1, ?2, ?3)",
             params![url, token, scope],
         )?;
+        tx.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+            params![META_PREVIOUS_TOKENS, previous.join(" ")],
+        )?;
+        tx.execute(
+            "DELETE FROM meta WHERE key IN (?1, ?2)",
+            params![META_EPOCH, META_PULLED_OP],
+        )?;
+        tx.commit()?;
+        self.record_hub_own_origin()
+    }
+
+    /// The tokens this copy was enrolled with before the current one, oldest first: shown to
+    /// the hub at a new enrolment as the proof that this is the same laptop.
+    pub fn hub_previous_tokens(&self) -> Result<Vec<String>, StoreError> {
+        let text: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = ?1",
+                [META_PREVIOUS_TOKENS],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(text
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect())
+    }
+
+    /// Every device identity this copy wrote under while enrolled (the current one included),
+    /// oldest first: a copied data file takes a new identity, and the old identity's ops it
+    /// holds that the hub lacks are still this copy's to push.
+    pub fn hub_own_origins(&self) -> Result<Vec<Uuid>, StoreError> {
+        let text: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = ?1",
+                [META_OWN_ORIGINS],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let mut out: Vec<Uuid> = text
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|t| Uuid::parse_str(t).ok())
+            .collect();
+        if !out.contains(&self.device.id) {
+            out.push(self.device.id);
+        }
+        Ok(out)
+    }
+
+    /// Adds the current identity to [`Store::hub_own_origins`] (at enrolment and every sync).
+    pub fn record_hub_own_origin(&self) -> Result<(), StoreError> {
+        let recorded: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = ?1",
+                [META_OWN_ORIGINS],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let current = self.device.id.to_string();
+        if recorded.is_some_and(|r| r.split_whitespace().any(|o| o == current)) {
+            return Ok(());
+        }
+        let origins = self.hub_own_origins()?;
+        let text: Vec<String> = origins.iter().map(Uuid::to_string).collect();
+        self.conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+            params![META_OWN_ORIGINS, text.join(" ")],
+        )?;
+        Ok(())
+    }
+
+    /// The epoch of the hub database this copy last pulled from (`None` before the first pull).
+    pub fn hub_epoch(&self) -> Result<Option<String>, StoreError> {
+        let epoch = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [META_EPOCH], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        Ok(epoch)
+    }
+
+    /// Keeps the epoch of the hub this copy pulls from.
+    pub fn set_hub_epoch(&self, epoch: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+            params![META_EPOCH, epoch],
+        )?;
+        Ok(())
+    }
+
+    /// Starts over with a hub that is not the one pulled from before (another database, or
+    /// one restored from an older backup): its epoch is kept and the pull position goes back
+    /// to the beginning. Re-pulling applies nothing twice.
+    pub fn reset_hub_position(&self, epoch: &str) -> Result<(), StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute(
+            "UPDATE hub_link SET pulled_pos = 0, pushed_seq = 0 WHERE id = 1",
+            [],
+        )?;
+        tx.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+            params![META_EPOCH, epoch],
+        )?;
+        tx.execute("DELETE FROM meta WHERE key = ?1", [META_PULLED_OP])?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -78,6 +205,35 @@ impl Store {
             [pos],
         )?;
         Ok(())
+    }
+
+    /// [`Store::record_hub_pull`], also keeping the op the hub has at `pos` (`origin:seq`), so
+    /// the next pull can ask the hub whether its log still holds it there.
+    pub fn record_hub_pull_at(&self, pos: i64, op_at: &str) -> Result<(), StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute(
+            "UPDATE hub_link SET pulled_pos = max(pulled_pos, ?1) WHERE id = 1",
+            [pos],
+        )?;
+        tx.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+            params![META_PULLED_OP, op_at],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The op (`origin:seq`) the hub had at the pulled position, as last recorded.
+    pub fn hub_pulled_op(&self) -> Result<Option<String>, StoreError> {
+        let op = self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = ?1",
+                [META_PULLED_OP],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(op)
     }
 
     /// Records what the hub acknowledged having stored of `origin`'s ops.
@@ -111,6 +267,28 @@ impl Store {
             |r| r.get(0),
         )?;
         Ok(seq)
+    }
+
+    /// The ops of device `origin` this copy holds with seq above `after`, in seq order, at most
+    /// `limit` of them (none when the copy holds none of that device).
+    pub fn ops_of_origin_after(
+        &self,
+        origin: Uuid,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<Op>, StoreError> {
+        let idx: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT idx FROM device WHERE id = ?1",
+                [origin.as_bytes().as_slice()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match idx {
+            Some(idx) => self.origin_ops_after(idx, origin, after, limit),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// This device's own ops with seq above `after`, in seq order, at most `limit` of them.

@@ -5,12 +5,14 @@ mod schema;
 mod scope_index;
 mod sqlite;
 
-use bangfu_core::sync::Op;
+use bangfu_core::sync::{Op, OpId};
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::scope::Scope;
 pub use sqlite::SqliteStorage;
+
+pub use crate::wire::{HeldNote, PushOutcome};
 
 /// An authenticated device, as a request handler sees it.
 #[derive(Debug, Clone)]
@@ -36,6 +38,13 @@ pub struct PullPage {
     pub next: i64,
     /// Whether more ops may follow at once.
     pub more: bool,
+    /// The hub's highest log position (of any scope): a device that pulled past it is talking
+    /// to a hub restored from an older backup.
+    pub head: i64,
+    /// The op at `next`, when the page is not empty.
+    pub next_op: Option<OpId>,
+    /// The op at the request's position, when asked for: `None` when the log has none there.
+    pub op_at_after: Option<OpId>,
 }
 
 /// An enrolled device, for the county admin's list.
@@ -56,6 +65,7 @@ pub struct StorageCounts {
     pub feed_entries: i64,
     /// Ops whose household or village is not known yet, so no scope receives them.
     pub pending_ops: i64,
+    pub held_ops: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,12 +83,21 @@ pub enum StorageError {
     ForeignOrigin { origin: Uuid, seq: i64 },
     #[error("push starts after a gap: the hub has up to seq {stored}")]
     Gap { stored: i64 },
-    #[error("op {seq} on {table} row {row} lies outside the device's scope")]
-    OutsideScope {
-        seq: i64,
-        table: &'static str,
-        row: Uuid,
-    },
+}
+
+/// A held op, for the county admin's list.
+#[derive(Debug, Clone, Serialize)]
+pub struct HeldInfo {
+    pub id: i64,
+    pub device: String,
+    pub origin: Uuid,
+    pub seq: i64,
+    pub reason: String,
+    pub detail: String,
+    pub held_ms: i64,
+    pub table: String,
+    pub row: Uuid,
+    pub field: String,
 }
 
 /// The hub's storage. Every method is one transaction: a push is acknowledged only after it
@@ -86,14 +105,27 @@ pub enum StorageError {
 pub trait HubStorage: Send + Sync + 'static {
     /// The live (not revoked) device holding this token.
     fn authenticate(&self, token: &str) -> Result<Option<DeviceAuth>, StorageError>;
-    /// Spends a one-time code; `None` when the code is wrong or already used.
-    fn enrol(&self, code: &str, device_name: &str) -> Result<Option<Enrolment>, StorageError>;
+    /// Spends a one-time code; `None` when the code is wrong or already used. The new device
+    /// may push the origins claimed by the devices whose tokens are in `previous_tokens` (the
+    /// same data file enrolled before, or the file it was copied from).
+    fn enrol(
+        &self,
+        code: &str,
+        device_name: &str,
+        previous_tokens: &[String],
+    ) -> Result<Option<Enrolment>, StorageError>;
     /// The highest seq of `origin` the hub holds without a gap, claiming the origin for this
     /// device if no device pushed it before.
     fn push_cursor(&self, device: &DeviceAuth, origin: Uuid) -> Result<i64, StorageError>;
     /// Stores ops of one origin, in seq order, starting at or before the cursor + 1. Returns
-    /// the new cursor. Refuses the whole push if any op lies outside the device's scope.
-    fn push(&self, device: &DeviceAuth, origin: Uuid, ops: &[Op]) -> Result<i64, StorageError>;
+    /// the new cursor. An op outside the device's scope, or an op id already held with other
+    /// content, is held aside (listed in the outcome) and the rest goes on.
+    fn push(
+        &self,
+        device: &DeviceAuth,
+        origin: Uuid,
+        ops: &[Op],
+    ) -> Result<PushOutcome, StorageError>;
     /// Ops of `scope` after hub position `after`, at most `limit`.
     fn pull(&self, scope: &Scope, after: i64, limit: usize) -> Result<PullPage, StorageError>;
     /// Issues a one-time enrolment code for a scope.
@@ -101,5 +133,9 @@ pub trait HubStorage: Send + Sync + 'static {
     /// Revokes a device's token; false if there is no such live device.
     fn revoke(&self, device_id: i64) -> Result<bool, StorageError>;
     fn devices(&self) -> Result<Vec<DeviceInfo>, StorageError>;
+    /// The ops held aside, oldest first.
+    fn held(&self) -> Result<Vec<HeldInfo>, StorageError>;
+    /// The random id of this hub database, made when it was created.
+    fn epoch(&self) -> &str;
     fn counts(&self) -> Result<StorageCounts, StorageError>;
 }

@@ -56,18 +56,7 @@ CREATE TABLE op (
 );
 CREATE INDEX op_row ON op (row);
 
--- The scope index: a child row is seen wherever its parent is (household -> village,
--- member/income/pairing/measure/visit -> household). `shared` = 1 for a helper named by a
--- pairing or visit: the helper is shared into that row's villages, and nothing more.
-CREATE TABLE edge (
-    child  BLOB NOT NULL,
-    parent BLOB NOT NULL,
-    shared INTEGER NOT NULL,
-    PRIMARY KEY (child, parent)
-) WITHOUT ROWID;
-CREATE INDEX edge_parent ON edge (parent, child);
-
--- The villages (12-digit codes) each row is known in; `shared` = 1 when only through a
+-- The villages (12-digit codes) each row belongs to now; `shared` = 1 when only through a
 -- helper reference, which carries helper ops and never a row's children.
 CREATE TABLE row_scope (
     row     BLOB NOT NULL,
@@ -91,6 +80,89 @@ CREATE INDEX feed_township ON feed (township, pos);
 CREATE INDEX feed_county ON feed (county, pos);
 ";
 
+/// Schema 2: the scope index follows each row's current parent; refused ops are held; the hub
+/// has an epoch. Applied to a new file after `SCHEMA`, and to a schema-1 file by `migrate`.
+const SCHEMA_2: &str = "
+-- The hub's own settings: `epoch`, a random id given when the database is created, so a device
+-- can tell a different hub database from the one it synced with.
+CREATE TABLE hub_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- Enrolments of the same data file: `device` was enrolled showing a token of `earlier` (or of
+-- a device enrolled showing one of its tokens). A device may push the origins its earlier
+-- enrolments claimed: the file, or a copy of it, holds those ops.
+CREATE TABLE device_lineage (
+    device  INTEGER NOT NULL,
+    earlier INTEGER NOT NULL,
+    PRIMARY KEY (device, earlier)
+) WITHOUT ROWID;
+
+-- Every op that sets a parent (household -> village, member/income/pairing/measure/visit ->
+-- household; a pairing's or visit's helper_id shares the helper, `shared` = 1). `live` = 0
+-- once a later op of the same row and field names it as a predecessor.
+CREATE TABLE link (
+    origin BLOB NOT NULL,
+    seq    INTEGER NOT NULL,
+    row    BLOB NOT NULL,
+    field  TEXT NOT NULL,
+    child  BLOB NOT NULL,
+    parent BLOB NOT NULL,
+    shared INTEGER NOT NULL,
+    live   INTEGER NOT NULL,
+    PRIMARY KEY (origin, seq)
+) WITHOUT ROWID;
+CREATE INDEX link_child ON link (child, live);
+CREATE INDEX link_parent ON link (parent, live);
+
+-- The op ids link ops name as predecessors, so a link that arrives after its successor is
+-- stored dead.
+CREATE TABLE link_pred (
+    origin BLOB NOT NULL,
+    seq    INTEGER NOT NULL,
+    row    BLOB NOT NULL,
+    field  TEXT NOT NULL,
+    PRIMARY KEY (origin, seq, row, field)
+) WITHOUT ROWID;
+
+-- A village row's code (the latest by clock), which roots the index.
+CREATE TABLE village_row (
+    row  BLOB PRIMARY KEY,
+    code TEXT NOT NULL,
+    hlc  INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Villages a row left (a moved household and its children), and when: an edit made there
+-- before the move was learnt is still accepted for a while.
+CREATE TABLE row_left (
+    row     BLOB NOT NULL,
+    village TEXT NOT NULL,
+    left_ms INTEGER NOT NULL,
+    PRIMARY KEY (row, village)
+) WITHOUT ROWID;
+
+-- Ops refused and kept aside for the county admin (`bangfu-hub held`): outside the pusher's
+-- scope, or an op id the hub holds with other content. They never block the rest of a push.
+CREATE TABLE held (
+    id      INTEGER PRIMARY KEY,
+    origin  BLOB NOT NULL,
+    seq     INTEGER NOT NULL,
+    device  INTEGER NOT NULL,
+    reason  TEXT NOT NULL,
+    detail  TEXT NOT NULL,
+    held_ms INTEGER NOT NULL,
+    hlc     INTEGER NOT NULL,
+    tbl     INTEGER NOT NULL,
+    row     BLOB NOT NULL,
+    field   TEXT NOT NULL,
+    val,
+    preds   BLOB,
+    seen    BLOB,
+    UNIQUE (origin, seq, reason, hlc, row, field)
+);
+";
+
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
     #[error("{0}: not a Bangfu hub database")]
@@ -110,22 +182,73 @@ pub fn open(path: &Path) -> Result<Connection, rusqlite::Error> {
     Ok(conn)
 }
 
-/// Creates the schema in a new file; checks the mark of an existing one.
+/// Creates the schema in a new file; checks the mark of an existing one and brings it to the
+/// latest schema.
 pub fn init(conn: &mut Connection, path: &Path) -> Result<(), SchemaError> {
     let app_id: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
     let objects: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
     if app_id == APPLICATION_ID {
-        return Ok(());
+        return migrate(conn);
     }
     if app_id != 0 || objects != 0 {
         return Err(SchemaError::Foreign(path.to_path_buf()));
     }
     let tx = conn.transaction()?;
     tx.execute_batch(SCHEMA)?;
+    tx.execute_batch(SCHEMA_2)?;
+    new_epoch(&tx)?;
     tx.pragma_update(None, "application_id", APPLICATION_ID)?;
-    tx.pragma_update(None, "user_version", 1)?;
+    tx.pragma_update(None, "user_version", 2)?;
     tx.commit()?;
     Ok(())
+}
+
+/// Schema 1 to 2: the new tables, a new epoch, and the scope index rebuilt from the stored ops
+/// in their arrival order (the old index only grew; the feed keeps what it already served).
+fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version >= 2 {
+        return Ok(());
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let tx = conn.transaction()?;
+    tx.execute_batch(SCHEMA_2)?;
+    tx.execute_batch("DROP TABLE IF EXISTS edge; DELETE FROM row_scope;")?;
+    new_epoch(&tx)?;
+    let ops: Vec<(i64, Op, Option<String>)> = tx
+        .prepare(
+            "SELECT key, origin, seq, hlc, tbl, row, field, val, preds, seen, pending_scope
+             FROM op ORDER BY key",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, op_from_row(r, 1)?, r.get(10)?)))?
+        .collect::<Result<_, _>>()?;
+    for (key, op, pending) in &ops {
+        super::scope_index::index_op(&tx, op, *key, pending.as_deref(), now, None)?;
+    }
+    tx.pragma_update(None, "user_version", 2)?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn new_epoch(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let epoch: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    tx.execute(
+        "INSERT OR REPLACE INTO hub_meta (key, value) VALUES ('epoch', ?1)",
+        [epoch],
+    )?;
+    Ok(())
+}
+
+/// The hub's epoch, as made when its database was created.
+pub fn epoch(conn: &Connection) -> rusqlite::Result<String> {
+    conn.query_row("SELECT value FROM hub_meta WHERE key = 'epoch'", [], |r| {
+        r.get(0)
+    })
 }
 
 /// Op ids as 16-byte device id + 8-byte little-endian seq, back to back.

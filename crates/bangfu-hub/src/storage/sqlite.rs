@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bangfu_core::model::Table;
-use bangfu_core::sync::Op;
+use bangfu_core::sync::{Op, OpId};
 use rand::RngCore;
 use rand::rngs::OsRng;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -14,8 +14,11 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::schema::{self, op_from_row};
-use super::scope_index::{clear_pending, row_villages, store_op};
-use super::{DeviceAuth, DeviceInfo, Enrolment, HubStorage, PullPage, StorageCounts, StorageError};
+use super::scope_index::{Refusal, admit, store_op};
+use super::{
+    DeviceAuth, DeviceInfo, Enrolment, HeldInfo, HeldNote, HubStorage, PullPage, PushOutcome,
+    StorageCounts, StorageError,
+};
 use crate::scope::{Level, Scope};
 
 const READERS: usize = 4;
@@ -25,6 +28,7 @@ pub struct SqliteStorage {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    epoch: String,
 }
 
 fn now_ms() -> i64 {
@@ -90,10 +94,12 @@ impl SqliteStorage {
         let readers = (0..READERS)
             .map(|_| schema::open(&path))
             .collect::<Result<Vec<_>, _>>()?;
+        let epoch = schema::epoch(&writer)?;
         Ok(SqliteStorage {
             path,
             writer: Mutex::new(writer),
             readers: Mutex::new(readers),
+            epoch,
         })
     }
 
@@ -150,7 +156,12 @@ impl HubStorage for SqliteStorage {
         })
     }
 
-    fn enrol(&self, code: &str, device_name: &str) -> Result<Option<Enrolment>, StorageError> {
+    fn enrol(
+        &self,
+        code: &str,
+        device_name: &str,
+        previous_tokens: &[String],
+    ) -> Result<Option<Enrolment>, StorageError> {
         let code_hash = hashed(&normalize_code(code));
         self.write(|tx| {
             let now = now_ms();
@@ -170,6 +181,26 @@ impl HubStorage for SqliteStorage {
                 "INSERT INTO device (token_hash, scope, name, enrolled_ms) VALUES (?1, ?2, ?3, ?4)",
                 params![hashed(&token), scope.as_str(), device_name, now],
             )?;
+            let id = tx.last_insert_rowid();
+            // The same data file enrolled again (or a copy of it): it shows a token the hub
+            // gave it before, so it may keep pushing the origins claimed under that token.
+            for previous in previous_tokens.iter().filter(|t| !t.trim().is_empty()) {
+                let old: Option<i64> = tx
+                    .query_row(
+                        "SELECT id FROM device WHERE token_hash = ?1",
+                        [hashed(previous)],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                let Some(old) = old.filter(|old| *old != id) else {
+                    continue;
+                };
+                tx.execute(
+                    "INSERT OR IGNORE INTO device_lineage (device, earlier)
+                     SELECT ?1, ?2 UNION SELECT ?1, earlier FROM device_lineage WHERE device = ?2",
+                    params![id, old],
+                )?;
+            }
             Ok(Some(Enrolment { token, scope }))
         })
     }
@@ -178,9 +209,16 @@ impl HubStorage for SqliteStorage {
         self.write(|tx| claim_origin(tx, device, origin))
     }
 
-    fn push(&self, device: &DeviceAuth, origin: Uuid, ops: &[Op]) -> Result<i64, StorageError> {
+    fn push(
+        &self,
+        device: &DeviceAuth,
+        origin: Uuid,
+        ops: &[Op],
+    ) -> Result<PushOutcome, StorageError> {
         self.write(|tx| {
+            let now = now_ms();
             let mut stored = claim_origin(tx, device, origin)?;
+            let mut held = Vec::new();
             for op in ops {
                 if op.id.origin != origin {
                     return Err(StorageError::ForeignOrigin {
@@ -189,16 +227,24 @@ impl HubStorage for SqliteStorage {
                     });
                 }
                 if op.id.seq <= stored {
-                    continue; // acknowledged before: a resumed push sends it again
+                    // Sent again (a resumed push): the same content is a duplicate, other
+                    // content under the same id is held and reported, never dropped silently.
+                    if let Some(refusal) = same_content(tx, op)? {
+                        hold(tx, device, op, &refusal, now, &mut held)?;
+                    }
+                    continue;
                 }
                 if op.id.seq != stored + 1 {
                     return Err(StorageError::Gap { stored });
                 }
                 stored = op.id.seq;
-                let Some(key) = store_op(tx, op, &device.scope)? else {
-                    continue;
-                };
-                check_scope(tx, device, op, key)?;
+                match admit(tx, &device.scope, op, now)? {
+                    Ok(admitted) => {
+                        let pending = (!admitted.known).then_some(&device.scope);
+                        store_op(tx, op, pending, now, admitted.villages)?;
+                    }
+                    Err(refusal) => hold(tx, device, op, &refusal, now, &mut held)?,
+                }
             }
             tx.execute(
                 "UPDATE origin SET stored_seq = ?2 WHERE origin = ?1",
@@ -206,9 +252,12 @@ impl HubStorage for SqliteStorage {
             )?;
             tx.execute(
                 "UPDATE device SET last_push_ms = ?2 WHERE id = ?1",
-                params![device.id, now_ms()],
+                params![device.id, now],
             )?;
-            Ok(stored)
+            Ok(PushOutcome {
+                stored_seq: stored,
+                held,
+            })
         })
     }
 
@@ -227,10 +276,25 @@ impl HubStorage for SqliteStorage {
             let mut seen = std::collections::HashSet::new();
             let mut next = after;
             let mut count = 0;
+            let head: i64 =
+                conn.query_row("SELECT coalesce(max(pos), 0) FROM feed", [], |r| r.get(0))?;
+            let op_at_after = conn
+                .prepare_cached(
+                    "SELECT o.origin, o.seq FROM feed f JOIN op o ON o.key = f.op WHERE f.pos = ?1",
+                )?
+                .query_row([after], |r| {
+                    Ok(OpId {
+                        origin: Uuid::from_slice(&r.get::<_, Vec<u8>>(0)?).unwrap_or_default(),
+                        seq: r.get(1)?,
+                    })
+                })
+                .optional()?;
+            let mut next_op = None;
             while let Some(r) = rows.next()? {
                 count += 1;
                 next = r.get(0)?;
                 let op = op_from_row(r, 1)?;
+                next_op = Some(op.id);
                 // A shared helper's op is filed once per village; one copy per page is enough.
                 if seen.insert(op.id) {
                     ops.push(op);
@@ -240,6 +304,9 @@ impl HubStorage for SqliteStorage {
                 ops,
                 next,
                 more: count == limit,
+                head,
+                next_op,
+                op_at_after,
             })
         })
     }
@@ -286,6 +353,38 @@ impl HubStorage for SqliteStorage {
         })
     }
 
+    fn held(&self) -> Result<Vec<HeldInfo>, StorageError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT h.id, coalesce(d.name, ''), h.origin, h.seq, h.reason, h.detail,
+                     h.held_ms, h.tbl, h.row, h.field
+                 FROM held h LEFT JOIN device d ON d.id = h.device ORDER BY h.id",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                let uuid = |b: Vec<u8>| Uuid::from_slice(&b).unwrap_or_default();
+                Ok(HeldInfo {
+                    id: r.get(0)?,
+                    device: r.get(1)?,
+                    origin: uuid(r.get(2)?),
+                    seq: r.get(3)?,
+                    reason: r.get(4)?,
+                    detail: r.get(5)?,
+                    held_ms: r.get(6)?,
+                    table: Table::from_code(r.get(7)?)
+                        .map_or("?", Table::label)
+                        .to_owned(),
+                    row: uuid(r.get(8)?),
+                    field: r.get(9)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    fn epoch(&self) -> &str {
+        &self.epoch
+    }
+
     fn counts(&self) -> Result<StorageCounts, StorageError> {
         self.read(|conn| {
             let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0));
@@ -295,6 +394,7 @@ impl HubStorage for SqliteStorage {
                 pending_ops: count(
                     "SELECT count(*) FROM op WHERE key NOT IN (SELECT op FROM feed)",
                 )?,
+                held_ops: count("SELECT count(*) FROM held")?,
             })
         })
     }
@@ -307,7 +407,8 @@ const PULL_TOWNSHIP: &str = "SELECT f.pos, o.origin, o.seq, o.hlc, o.tbl, o.row,
 const PULL_COUNTY: &str = "SELECT f.pos, o.origin, o.seq, o.hlc, o.tbl, o.row, o.field, o.val, o.preds, o.seen
      FROM feed f JOIN op o ON o.key = f.op WHERE f.county = ?1 AND f.pos > ?2 ORDER BY f.pos LIMIT ?3";
 
-/// The stored seq of `origin`, claiming it for `device` if new; another device's is refused.
+/// The stored seq of `origin`, claiming it for `device` if new; another device's is refused
+/// unless it is an earlier enrolment of the same data file.
 fn claim_origin(
     tx: &rusqlite::Transaction<'_>,
     device: &DeviceAuth,
@@ -323,7 +424,18 @@ fn claim_origin(
         .optional()?;
     match row {
         Some((owner, stored)) if owner == device.id => Ok(stored),
-        Some(_) => Err(StorageError::OriginTaken(origin)),
+        Some((owner, stored)) => {
+            let earlier: bool = tx
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM device_lineage WHERE device = ?1 AND earlier = ?2)",
+                )?
+                .query_row(params![device.id, owner], |r| r.get(0))?;
+            if earlier {
+                Ok(stored)
+            } else {
+                Err(StorageError::OriginTaken(origin))
+            }
+        }
         None => {
             tx.execute(
                 "INSERT INTO origin (origin, device, stored_seq) VALUES (?1, ?2, 0)",
@@ -334,32 +446,71 @@ fn claim_origin(
     }
 }
 
-/// A pushed op must stay inside the pusher's scope: a row of the scope's villages only, or a
-/// shared helper that at least one of them names. A row whose village is not known yet is
-/// kept pending (it will go only inside the pusher's scope once known).
-fn check_scope(
+/// `None` when the op stored (or held) under this id has the same content; otherwise why not.
+fn same_content(tx: &rusqlite::Transaction<'_>, op: &Op) -> Result<Option<Refusal>, StorageError> {
+    let stored: Option<Op> = tx
+        .prepare_cached(
+            "SELECT origin, seq, hlc, tbl, row, field, val, preds, seen FROM op
+             WHERE origin = ?1 AND seq = ?2
+             UNION ALL SELECT origin, seq, hlc, tbl, row, field, val, preds, seen FROM held
+             WHERE origin = ?1 AND seq = ?2 AND reason = 'outside_scope' LIMIT 1",
+        )?
+        .query_row(
+            params![op.id.origin.as_bytes().as_slice(), op.id.seq],
+            |r| op_from_row(r, 0),
+        )
+        .optional()?;
+    Ok(match stored {
+        Some(stored) if &stored == op => None,
+        Some(_) => Some(Refusal {
+            reason: "content_mismatch",
+            detail: format!(
+                "op {}/{} arrived again with other content than the hub holds",
+                op.id.origin, op.id.seq
+            ),
+        }),
+        // The hub passed this seq without keeping it (a held content mismatch): nothing to
+        // compare with.
+        None => None,
+    })
+}
+
+/// Keeps a refused op aside for the county admin and notes it for the pusher.
+fn hold(
     tx: &rusqlite::Transaction<'_>,
     device: &DeviceAuth,
     op: &Op,
-    key: i64,
+    refusal: &Refusal,
+    now: i64,
+    held: &mut Vec<HeldNote>,
 ) -> Result<(), StorageError> {
-    let villages = row_villages(tx, op.row)?;
-    let helper = op.table == Table::Helper.code();
-    let ok = if helper {
-        let all: Vec<&String> = villages.own.iter().chain(&villages.shared).collect();
-        all.is_empty() || all.iter().any(|v| device.scope.contains(v))
-    } else {
-        villages.own.iter().all(|v| device.scope.contains(v))
-    };
-    if !ok {
-        return Err(StorageError::OutsideScope {
-            seq: op.id.seq,
-            table: Table::from_code(op.table).map_or("?", Table::label),
-            row: op.row,
-        });
-    }
-    if !villages.own.is_empty() {
-        clear_pending(tx, key)?;
-    }
+    eprintln!(
+        "bangfu-hub: held op from device {}: {}: {}",
+        device.id, refusal.reason, refusal.detail
+    );
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO held (origin, seq, device, reason, detail, held_ms, hlc, tbl,
+             row, field, val, preds, seen)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )?
+    .execute(params![
+        op.id.origin.as_bytes().as_slice(),
+        op.id.seq,
+        device.id,
+        refusal.reason,
+        refusal.detail,
+        now,
+        op.hlc.to_i64(),
+        op.table,
+        op.row.as_bytes().as_slice(),
+        op.field,
+        op.value,
+        schema::encode_ids(&op.preds),
+        schema::encode_ids(&op.seen),
+    ])?;
+    held.push(HeldNote {
+        seq: op.id.seq,
+        reason: refusal.reason.to_owned(),
+    });
     Ok(())
 }

@@ -49,16 +49,25 @@ fn pull(url: &str, auth: Option<&str>, after: &str, limit: &str) -> (u16, Vec<Op
     (status, ops)
 }
 
-fn push(url: &str, auth: &str, origin: Uuid, ops: &[Op]) -> u16 {
+/// A raw push: (status, the ops the hub held aside as (seq, reason)).
+fn push_held(url: &str, auth: &str, origin: Uuid, ops: &[Op]) -> (u16, Vec<(i64, String)>) {
     let body = wire::encode_ops(origin, "test", ops);
-    agent()
+    let mut reply = agent()
         .post(format!("{url}{}", wire::PUSH))
         .header("Authorization", auth)
         .query("origin", origin.to_string())
         .send(&body[..])
-        .expect("request")
-        .status()
-        .as_u16()
+        .expect("request");
+    let status = reply.status().as_u16();
+    let bytes = reply.body_mut().read_to_vec().unwrap_or_default();
+    let held = serde_json::from_slice::<wire::PushOutcome>(&bytes)
+        .map(|o| o.held.into_iter().map(|h| (h.seq, h.reason)).collect())
+        .unwrap_or_default();
+    (status, held)
+}
+
+fn push(url: &str, auth: &str, origin: Uuid, ops: &[Op]) -> u16 {
+    push_held(url, auth, origin, ops).0
 }
 
 fn op(origin: Uuid, seq: i64, table: Table, row: Uuid, field: &str, value: FieldValue) -> Op {
@@ -136,6 +145,9 @@ fn wrong_missing_and_revoked_tokens_are_refused() {
     assert!(client.sync_once(&mut other).is_ok());
 }
 
+/// In the cases below: the op is held aside by the hub (the push itself answers 200).
+const HELD: u16 = 0;
+
 #[test]
 fn a_village_device_cannot_read_or_write_another_village() {
     let dir = scratch();
@@ -186,7 +198,7 @@ fn a_village_device_cannot_read_or_write_another_village() {
                     "remark",
                     FieldValue::Text("x".into()),
                 )],
-                403,
+                HELD,
             ),
             (
                 "a member into B's household",
@@ -199,7 +211,7 @@ fn a_village_device_cannot_read_or_write_another_village() {
                     "household_id",
                     uuid_value(hb),
                 )],
-                403,
+                HELD,
             ),
             (
                 "a household into B's village",
@@ -212,7 +224,7 @@ fn a_village_device_cannot_read_or_write_another_village() {
                     "village_id",
                     uuid_value(vb.id),
                 )],
-                403,
+                HELD,
             ),
             (
                 "a village row with B's code",
@@ -225,7 +237,7 @@ fn a_village_device_cannot_read_or_write_another_village() {
                     "code",
                     FieldValue::Text(VILLAGE_B.into()),
                 )],
-                403,
+                HELD,
             ),
             (
                 "edit B's cadre",
@@ -238,7 +250,7 @@ fn a_village_device_cannot_read_or_write_another_village() {
                     "phone",
                     FieldValue::Text("1".into()),
                 )],
-                403,
+                HELD,
             ),
             (
                 "ops under B's device id",
@@ -270,13 +282,19 @@ fn a_village_device_cannot_read_or_write_another_village() {
     };
     let before = storage.counts().expect("counts").ops;
     for (what, origin, ops, want) in &cases {
-        assert_eq!(push(&url, &auth, *origin, ops), *want, "{what}");
+        let (status, held) = push_held(&url, &auth, *origin, ops);
+        if *want == HELD {
+            // Accepted as a request, the op itself held aside and reported, not stored.
+            assert_eq!(status, 200, "{what}");
+            assert_eq!(held, vec![(1, "outside_scope".to_owned())], "{what}");
+        } else {
+            assert_eq!(status, *want, "{what}");
+        }
     }
-    assert_eq!(
-        storage.counts().expect("counts").ops,
-        before,
-        "refused pushes store nothing"
-    );
+    let counts = storage.counts().expect("counts");
+    assert_eq!(counts.ops, before, "refused ops are never stored");
+    assert_eq!(counts.held_ops, 5, "each refused op is held for the admin");
+    assert_eq!(storage.held().expect("held").len(), 5);
 
     // Accepted but harmless: A's own visit naming B's household as its "helper", and a member
     // of A's own household whose household_id is set to B's later in the same push.
