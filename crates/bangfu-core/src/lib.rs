@@ -7,6 +7,8 @@ pub mod error;
 pub mod exit;
 pub mod filing;
 pub mod household_page;
+pub mod moving;
+pub mod page_base;
 pub mod ledger;
 pub mod model;
 pub mod print;

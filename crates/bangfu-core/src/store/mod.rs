@@ -14,6 +14,7 @@ mod hub;
 pub mod identity;
 pub mod migrate;
 mod oplog;
+mod page_heads;
 pub mod read;
 mod write;
 
