@@ -216,19 +216,29 @@ fn stale_draft_restored_after_an_import_saves_against_its_base() {
     let mut open = a.load_household_page(household).unwrap();
     open.page.household.phone = "13700000002".into();
     let key = format!("household:{household}");
-    a.save_draft(&key, "户主 王大山 的贫困户信息", &serde_json::to_string(&open).unwrap())
-        .unwrap();
+    a.save_draft(
+        &key,
+        "户主 王大山 的贫困户信息",
+        &serde_json::to_string(&open).unwrap(),
+    )
+    .unwrap();
     drop(a);
 
     let child = edits_on_b(&mut b, household);
     let mut a = common::open_at(dir.path(), "village-laptop", T0 + 5000);
     exchange(&b, &mut a);
 
-    let draft = a.drafts().unwrap().into_iter().find(|d| d.key == key).unwrap();
+    let draft = a
+        .drafts()
+        .unwrap()
+        .into_iter()
+        .find(|d| d.key == key)
+        .unwrap();
     let restored: LoadedPage = serde_json::from_str(&draft.content).unwrap();
-    assert!(a
-        .household_changed_since(restored.base.as_ref().unwrap())
-        .unwrap());
+    assert!(
+        a.household_changed_since(restored.base.as_ref().unwrap())
+            .unwrap()
+    );
     a.file_household_page(&restored.page, restored.base.as_ref())
         .unwrap();
     nothing_reverted(&a, household, &child);
@@ -291,7 +301,10 @@ fn moving_a_household_gives_it_the_new_village_and_a_free_code_there() {
 
     let err = move_household(&mut s, moving.household.id, "530826103299").unwrap_err();
     assert!(matches!(err, MoveError::UnknownVillage { .. }));
-    assert!(err.message_zh().contains("找不到村代码为 530826103299 的村"));
+    assert!(
+        err.message_zh()
+            .contains("找不到村代码为 530826103299 的村")
+    );
     let err = move_household(&mut s, moving.household.id, &new.code).unwrap_err();
     assert!(matches!(err, MoveError::SameVillage { .. }));
 }

@@ -575,7 +575,10 @@ fn ok(home: &Path, args: &[&str]) -> String {
 /// Copies every change of `from` into `to` as a USB stick would.
 fn carry(home: &Path, from: &Path, to: &Path, name: &str) {
     let file = home.join(name);
-    ok(home, &["changes", "export", "--db", p(from), "--out", p(&file)]);
+    ok(
+        home,
+        &["changes", "export", "--db", p(from), "--out", p(&file)],
+    );
     ok(home, &["changes", "import", "--db", p(to), p(&file)]);
 }
 
@@ -594,10 +597,21 @@ fn stale_page_json_filed_from_the_command_line_keeps_what_arrived_meanwhile() {
     // The clerk takes the page out on A...
     let shown = ok(
         home,
-        &["household", "show", "--db", p(&a), "--household", &code, "--json"],
+        &[
+            "household",
+            "show",
+            "--db",
+            p(&a),
+            "--household",
+            &code,
+            "--json",
+        ],
     );
     let mut page: serde_json::Value = serde_json::from_str(&shown).unwrap();
-    assert!(page["base"]["household"]["heads"]["phone"].is_array(), "{shown}");
+    assert!(
+        page["base"]["household"]["heads"]["phone"].is_array(),
+        "{shown}"
+    );
     // ...while the station changes the phone and the address, and that reaches A.
     ok(
         home,
@@ -622,7 +636,11 @@ fn stale_page_json_filed_from_the_command_line_keeps_what_arrived_meanwhile() {
     std::fs::write(&bad_path, bad.to_string()).unwrap();
     let refused = bangfu(home, &["household", "file", "--db", p(&a), p(&bad_path)]);
     assert!(!refused.status.success());
-    assert!(text(&refused).1.contains("保存失败，请先修改以下问题"), "{:?}", text(&refused));
+    assert!(
+        text(&refused).1.contains("保存失败，请先修改以下问题"),
+        "{:?}",
+        text(&refused)
+    );
 
     page["page"]["household"]["phone"] = "13700000002".into();
     let page_path = home.join("page.json");
@@ -637,7 +655,15 @@ fn stale_page_json_filed_from_the_command_line_keeps_what_arrived_meanwhile() {
     );
     let now = ok(
         home,
-        &["household", "show", "--db", p(&a), "--household", &code, "--json"],
+        &[
+            "household",
+            "show",
+            "--db",
+            p(&a),
+            "--household",
+            &code,
+            "--json",
+        ],
     );
     let now: serde_json::Value = serde_json::from_str(&now).unwrap();
     assert_eq!(now["page"]["household"]["address"], "新址二组", "reverted");
@@ -665,7 +691,9 @@ fn household_move_gives_the_new_village_and_its_code_or_refuses_an_unknown_villa
     );
     assert!(!unknown.status.success());
     assert!(
-        text(&unknown).1.contains("找不到村代码为 530828101299 的村"),
+        text(&unknown)
+            .1
+            .contains("找不到村代码为 530828101299 的村"),
         "{:?}",
         text(&unknown)
     );
@@ -685,21 +713,47 @@ fn household_move_gives_the_new_village_and_its_code_or_refuses_an_unknown_villa
     assert!(moved.contains("新户编号 530828101202151"), "{moved}");
     let shown = ok(
         home,
-        &["household", "show", "--db", p(&db), "--household", "530828101202151", "--json"],
+        &[
+            "household",
+            "show",
+            "--db",
+            p(&db),
+            "--household",
+            "530828101202151",
+            "--json",
+        ],
     );
     let shown: serde_json::Value = serde_json::from_str(&shown).unwrap();
     let village_of = |code: &str| {
         let other = ok(
             home,
-            &["household", "show", "--db", p(&db), "--household", code, "--json"],
+            &[
+                "household",
+                "show",
+                "--db",
+                p(&db),
+                "--household",
+                code,
+                "--json",
+            ],
         );
         let other: serde_json::Value = serde_json::from_str(&other).unwrap();
         other["page"]["household"]["village_id"].clone()
     };
-    assert_eq!(shown["page"]["household"]["village_id"], village_of("530828101202001"));
+    assert_eq!(
+        shown["page"]["household"]["village_id"],
+        village_of("530828101202001")
+    );
     let old = bangfu(
         home,
-        &["household", "show", "--db", p(&db), "--household", "530828101201001"],
+        &[
+            "household",
+            "show",
+            "--db",
+            p(&db),
+            "--household",
+            "530828101201001",
+        ],
     );
     assert!(text(&old).1.contains("找不到户编号为 530828101201001 的户"));
 }

@@ -50,15 +50,15 @@ impl UserFacing for MoveError {
             MoveError::UnknownVillage { code } => format!(
                 "找不到村代码为 {code} 的村，请核对12位村代码；新村需先在本数据文件中建立后再迁入。"
             ),
-            MoveError::AmbiguousVillage { code, count } => format!(
-                "村代码 {code} 有 {count} 个村重复，请先在“冲突与重复”中处理后再迁入。"
-            ),
+            MoveError::AmbiguousVillage { code, count } => {
+                format!("村代码 {code} 有 {count} 个村重复，请先在“冲突与重复”中处理后再迁入。")
+            }
             MoveError::SameVillage { code, village } => {
                 format!("户 {code} 已在{village}，无需迁移。")
             }
-            MoveError::NoFreeCode { code } => format!(
-                "村 {code} 的户序号 001-999 已全部用完，无法再迁入，请联系县里核对户编号。"
-            ),
+            MoveError::NoFreeCode { code } => {
+                format!("村 {code} 的户序号 001-999 已全部用完，无法再迁入，请联系县里核对户编号。")
+            }
             MoveError::Store(e) => e.message_zh(),
         }
     }

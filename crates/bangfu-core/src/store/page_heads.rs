@@ -10,6 +10,9 @@ use super::{Store, StoreError, heads};
 use crate::model::FieldValue;
 use crate::sync::{Hlc, OpId};
 
+/// An op as a page's base needs it: its id, clock and value.
+pub type OpClockValue = (OpId, Hlc, FieldValue);
+
 impl Store {
     /// Every current head of a row by field name (the `deleted` field included), each list
     /// sorted; empty for a row never written.
@@ -32,10 +35,7 @@ impl Store {
 
     /// The clock and value of each op, in the order asked; `None` when this copy does not hold
     /// one of them.
-    pub fn op_clock_values(
-        &self,
-        ids: &[OpId],
-    ) -> Result<Option<Vec<(OpId, Hlc, FieldValue)>>, StoreError> {
+    pub fn op_clock_values(&self, ids: &[OpId]) -> Result<Option<Vec<OpClockValue>>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT o.hlc, o.val FROM op o JOIN device d ON d.idx = o.origin
              WHERE d.id = ?1 AND o.seq = ?2",

@@ -288,8 +288,7 @@ impl Store {
                         });
                     }
                     let deleted = applier.field_heads(*id, table.code(), DELETED_FIELD)?;
-                    if !deleted.is_empty()
-                        && deleted.iter().all(|h| h.value == FieldValue::Int(1))
+                    if !deleted.is_empty() && deleted.iter().all(|h| h.value == FieldValue::Int(1))
                     {
                         continue;
                     }
