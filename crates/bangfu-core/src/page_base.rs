@@ -255,3 +255,117 @@ impl Store {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Member, Table};
+    use crate::store::OpenOptions;
+
+    fn store(dir: &tempfile::TempDir) -> Store {
+        let options = OpenOptions {
+            identity_dir: Some(dir.path().join("r")),
+            fixed_clock_ms: Some(1_750_000_000_000),
+            ..Default::default()
+        };
+        Store::open(dir.path().join("a.sqlite"), &options).unwrap()
+    }
+
+    /// A household of one, filed whole (no ID numbers, so no checks of them).
+    fn filed(s: &mut Store) -> HouseholdFile {
+        let household = Household {
+            id: Uuid::now_v7(),
+            code: "530826103201001".into(),
+            identify_standard: "1".into(),
+            attribute: "1".into(),
+            poverty_status: "1".into(),
+            main_cause: "01".into(),
+            phone: "13800000000".into(),
+            ..Default::default()
+        };
+        let file = HouseholdFile {
+            members: vec![Member {
+                id: Uuid::now_v7(),
+                household_id: Some(household.id),
+                name: "王大山".into(),
+                relation: "01".into(),
+                ..Default::default()
+            }],
+            household,
+            ..Default::default()
+        };
+        s.file_household(&file).unwrap();
+        file
+    }
+
+    #[test]
+    fn a_base_names_every_field_head_and_changed_since_sees_a_child_added() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = store(&dir);
+        let file = filed(&mut s);
+        let loaded = s.load_household_page(file.household.id).unwrap();
+        assert_eq!(loaded.page, file);
+        let base = loaded.base.unwrap();
+        assert_eq!(base.household.heads["phone"].len(), 1);
+        assert_eq!(base.members.len(), 1);
+        assert!(!s.household_changed_since(&base).unwrap());
+
+        let mut child = file.members[0].clone();
+        child.id = Uuid::now_v7();
+        child.name = "王小虎".into();
+        child.relation = "03".into();
+        s.put(&child).unwrap();
+        assert!(s.household_changed_since(&base).unwrap());
+    }
+
+    #[test]
+    fn put_over_a_value_that_arrived_meanwhile_writes_nothing_and_an_unseen_one_conflicts() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = store(&dir);
+        let file = filed(&mut s);
+        let base = s.load_household_page(file.household.id).unwrap().base;
+        let phone = |v: &str| Change::Put {
+            table: Table::Household,
+            id: file.household.id,
+            fields: vec![("phone", FieldValue::Text(v.into()))],
+        };
+        // Meanwhile the same value was typed elsewhere: nothing to write, no conflict.
+        s.write(&[phone("13900000001")]).unwrap();
+        let mut page = file.clone();
+        page.household.phone = "13900000001".into();
+        let out = s.file_household_page(&page, base.as_ref()).unwrap();
+        assert_eq!(out.ops, 0);
+        // Another value: written over the loaded head only, so both stay heads.
+        page.household.phone = "13700000002".into();
+        let out = s.file_household_page(&page, base.as_ref()).unwrap();
+        assert_eq!(out.ops, 1);
+        let heads = s.row_heads_by_field(file.household.id).unwrap();
+        assert_eq!(heads["phone"].len(), 2, "{heads:?}");
+    }
+
+    #[test]
+    fn a_base_naming_an_op_this_copy_lacks_is_refused_in_chinese() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = store(&dir);
+        let file = filed(&mut s);
+        let mut base = s
+            .load_household_page(file.household.id)
+            .unwrap()
+            .base
+            .unwrap();
+        for ids in base.household.heads.values_mut() {
+            for id in ids {
+                id.origin = Uuid::now_v7();
+            }
+        }
+        let mut page = file.clone();
+        page.household.phone = "13700000002".into();
+        let before = s.op_count().unwrap();
+        let err = s.file_household_page(&page, Some(&base)).unwrap_err();
+        assert!(
+            crate::UserFacing::message_zh(&err).contains("重新打开本户"),
+            "{err}"
+        );
+        assert_eq!(s.op_count().unwrap(), before);
+    }
+}
