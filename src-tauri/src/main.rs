@@ -64,6 +64,8 @@ fn main() -> ExitCode {
             commands::households::list_households,
             commands::village_groups::village_groups,
             commands::household_page::household_file,
+            commands::household_page::household_page,
+            commands::household_page::household_changed_since,
             commands::household_page::review_household,
             commands::household_page::file_household,
             commands::household_page::villages,

@@ -235,8 +235,41 @@ export function reviewHousehold(file: HouseholdFile, year: number): Promise<Page
   return invoke<PageReview>('review_household', { file, year })
 }
 
-export function fileHousehold(file: HouseholdFile): Promise<FilingOutcome> {
-  return invoke<FilingOutcome>('file_household', { file })
+/** Mirrors bangfu_core::page_base::RowBase: one row's field heads as the page loaded them. */
+export interface RowBase {
+  id: string
+  heads: Record<string, { origin: string; seq: number }[]>
+}
+
+/** Mirrors bangfu_core::page_base::PageBase: what a household page was loaded from. */
+export interface PageBase {
+  household: RowBase
+  members: RowBase[]
+  incomes: RowBase[]
+  pairings: RowBase[]
+  measures: RowBase[]
+  visits: RowBase[]
+}
+
+/** Mirrors bangfu_core::page_base::LoadedPage. */
+export interface LoadedPage {
+  page: HouseholdFile
+  base: PageBase | null
+}
+
+/** The household page with the base it was loaded from. */
+export function householdPage(id: string): Promise<LoadedPage> {
+  return invoke<LoadedPage>('household_page', { id })
+}
+
+/** Whether data arrived under an open page since its base was loaded. */
+export function householdChangedSince(base: PageBase): Promise<boolean> {
+  return invoke<boolean>('household_changed_since', { base })
+}
+
+/** Saves the page against its base (null: a new household, saved whole). */
+export function fileHousehold(file: HouseholdFile, base: PageBase | null): Promise<FilingOutcome> {
+  return invoke<FilingOutcome>('file_household', { file, base })
 }
 
 export function villages(): Promise<Village[]> {

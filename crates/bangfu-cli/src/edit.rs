@@ -9,7 +9,7 @@ use bangfu_core::store::{Change, Filter, Store};
 
 use crate::{Failure, open_store, print_json};
 
-fn find_household(store: &Store, code: &str) -> Result<Household, Failure> {
+pub(crate) fn find_household(store: &Store, code: &str) -> Result<Household, Failure> {
     let found: Vec<Household> = store
         .read::<Household>(Filter::All)?
         .into_iter()

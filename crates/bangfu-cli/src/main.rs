@@ -6,6 +6,7 @@ mod cards;
 mod changes;
 mod edit;
 mod exit;
+mod household;
 mod hub;
 mod ledger;
 
@@ -85,6 +86,11 @@ enum Command {
         household: String,
         #[arg(long)]
         json: bool,
+    },
+    /// 一户的整页：查看（含底稿）、保存、迁往另一个村
+    Household {
+        #[command(subcommand)]
+        action: household::HouseholdCommand,
     },
     /// 数据摘要：两份数据摘要相同即内容一致
     StateHash {
@@ -256,6 +262,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             household,
             json,
         } => edit::delete(&db, &household, json)?,
+        Command::Household { action } => household::run(action)?,
         Command::StateHash { db, json } => {
             let store = open_store(&db)?;
             let hash = bangfu_core::sync::digest::state_hash(&store)?;

@@ -686,4 +686,196 @@ fn report_quality_and_ledgers_follow_the_work_year() {
             .contains("2017年度走访记录台帐"),
         "{summary}"
     );
+
+/// Runs `bangfu` and insists it succeeded; returns stdout.
+fn ok(home: &Path, args: &[&str]) -> String {
+    let out = bangfu(home, args);
+    assert!(out.status.success(), "{args:?}: {:?}", text(&out));
+    text(&out).0
+}
+
+/// Copies every change of `from` into `to` as a USB stick would.
+fn carry(home: &Path, from: &Path, to: &Path, name: &str) {
+    let file = home.join(name);
+    ok(
+        home,
+        &["changes", "export", "--db", p(from), "--out", p(&file)],
+    );
+    ok(home, &["changes", "import", "--db", p(to), p(&file)]);
+}
+
+#[test]
+fn stale_page_json_filed_from_the_command_line_keeps_what_arrived_meanwhile() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let a = home.join("a.sqlite");
+    let b = home.join("b.sqlite");
+    ok(home, &["demo", "--db", p(&a)]);
+    carry(home, &a, &b, "a0.bfcs");
+    let found = ok(home, &["search", "--db", p(&a), "--json", "530826"]);
+    let found: serde_json::Value = serde_json::from_str(&found).unwrap();
+    let code = found["rows"][0]["code"].as_str().unwrap().to_owned();
+
+    // The clerk takes the page out on A...
+    let shown = ok(
+        home,
+        &[
+            "household",
+            "show",
+            "--db",
+            p(&a),
+            "--household",
+            &code,
+            "--json",
+        ],
+    );
+    let mut page: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    assert!(
+        page["base"]["household"]["heads"]["phone"].is_array(),
+        "{shown}"
+    );
+    // ...while the station changes the phone and the address, and that reaches A.
+    ok(
+        home,
+        &[
+            "edit",
+            "--db",
+            p(&b),
+            "--household",
+            &code,
+            "--set",
+            "联系电话=13900000001",
+            "--set",
+            "住址=新址二组",
+        ],
+    );
+    carry(home, &b, &a, "b1.bfcs");
+
+    // A page the page itself refuses is refused here too, with the same Chinese message.
+    let mut bad = page.clone();
+    bad["page"]["members"][0]["id_number"] = "53082619700101001".into();
+    let bad_path = home.join("bad.json");
+    std::fs::write(&bad_path, bad.to_string()).unwrap();
+    let refused = bangfu(home, &["household", "file", "--db", p(&a), p(&bad_path)]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused).1.contains("保存失败，请先修改以下问题"),
+        "{:?}",
+        text(&refused)
+    );
+
+    page["page"]["household"]["phone"] = "13700000002".into();
+    let page_path = home.join("page.json");
+    std::fs::write(&page_path, page.to_string()).unwrap();
+    let saved = ok(home, &["household", "file", "--db", p(&a), p(&page_path)]);
+    assert!(saved.contains("本户数据在您导出页面后有更新"), "{saved}");
+
+    let conflicts = ok(home, &["conflicts", "--db", p(&a), "--json"]);
+    assert!(
+        conflicts.contains("13700000002") && conflicts.contains("13900000001"),
+        "both phones must wait in the review queue: {conflicts}"
+    );
+    let now = ok(
+        home,
+        &[
+            "household",
+            "show",
+            "--db",
+            p(&a),
+            "--household",
+            &code,
+            "--json",
+        ],
+    );
+    let now: serde_json::Value = serde_json::from_str(&now).unwrap();
+    assert_eq!(now["page"]["household"]["address"], "新址二组", "reverted");
+}
+
+#[test]
+fn household_move_gives_the_new_village_and_its_code_or_refuses_an_unknown_village() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let db = home.join("county.sqlite");
+    // 301 households: two villages, 530828101201 (151) and 530828101202 (150).
+    ok(home, &["generate", "--db", p(&db), "--households", "301"]);
+    let unknown = bangfu(
+        home,
+        &[
+            "household",
+            "move",
+            "--db",
+            p(&db),
+            "--household",
+            "530828101201001",
+            "--to-village",
+            "530828101299",
+        ],
+    );
+    assert!(!unknown.status.success());
+    assert!(
+        text(&unknown)
+            .1
+            .contains("找不到村代码为 530828101299 的村"),
+        "{:?}",
+        text(&unknown)
+    );
+    let moved = ok(
+        home,
+        &[
+            "household",
+            "move",
+            "--db",
+            p(&db),
+            "--household",
+            "530828101201001",
+            "--to-village",
+            "530828101202",
+        ],
+    );
+    assert!(moved.contains("新户编号 530828101202151"), "{moved}");
+    let shown = ok(
+        home,
+        &[
+            "household",
+            "show",
+            "--db",
+            p(&db),
+            "--household",
+            "530828101202151",
+            "--json",
+        ],
+    );
+    let shown: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    let village_of = |code: &str| {
+        let other = ok(
+            home,
+            &[
+                "household",
+                "show",
+                "--db",
+                p(&db),
+                "--household",
+                code,
+                "--json",
+            ],
+        );
+        let other: serde_json::Value = serde_json::from_str(&other).unwrap();
+        other["page"]["household"]["village_id"].clone()
+    };
+    assert_eq!(
+        shown["page"]["household"]["village_id"],
+        village_of("530828101202001")
+    );
+    let old = bangfu(
+        home,
+        &[
+            "household",
+            "show",
+            "--db",
+            p(&db),
+            "--household",
+            "530828101201001",
+        ],
+    );
+    assert!(text(&old).1.contains("找不到户编号为 530828101201001 的户"));
 }

@@ -9,6 +9,8 @@ pub mod filing;
 pub mod household_page;
 pub mod ledger;
 pub mod model;
+pub mod moving;
+pub mod page_base;
 pub mod print;
 pub mod query;
 pub mod report;

@@ -8,6 +8,7 @@ use crate::state::AppState;
 use bangfu_core::filing::{FilingOutcome, HouseholdFile};
 use bangfu_core::household_page::{PageReview, review_household_page};
 use bangfu_core::model::{Helper, Village};
+use bangfu_core::page_base::{LoadedPage, PageBase};
 use bangfu_core::store::Filter;
 
 pub(crate) fn parse_id(id: &str) -> Result<Uuid, CommandError> {
@@ -31,6 +32,34 @@ pub async fn household_file(
     })
 }
 
+/// The household page with the base it was loaded from (the heads of every field of every row),
+/// so a save writes only what the person changed and a stale page reverts nothing.
+#[tauri::command]
+pub async fn household_page(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<LoadedPage, CommandError> {
+    let id = parse_id(&id)?;
+    state.with_store(|store| {
+        store
+            .load_household_page(id)
+            .map_err(CommandError::from_core)
+    })
+}
+
+/// Whether data arrived under an open page since its base was loaded (a hub pull, an import).
+#[tauri::command]
+pub async fn household_changed_since(
+    state: State<'_, AppState>,
+    base: PageBase,
+) -> Result<bool, CommandError> {
+    state.with_store(|store| {
+        store
+            .household_changed_since(&base)
+            .map_err(CommandError::from_core)
+    })
+}
+
 /// Findings, ID facts, income lines and the exit evaluation of the page as typed; writes nothing.
 #[tauri::command]
 pub async fn review_household(
@@ -43,13 +72,19 @@ pub async fn review_household(
     })
 }
 
-/// Saves the page; a page with errors is refused whole, warnings come back.
+/// Saves the page against the base it was loaded from (none: a new household); a page with
+/// errors is refused whole, warnings come back.
 #[tauri::command]
 pub async fn file_household(
     state: State<'_, AppState>,
     file: HouseholdFile,
+    base: Option<PageBase>,
 ) -> Result<FilingOutcome, CommandError> {
-    state.with_store(|store| store.file_household(&file).map_err(CommandError::from_core))
+    state.with_store(|store| {
+        store
+            .file_household_page(&file, base.as_ref())
+            .map_err(CommandError::from_core)
+    })
 }
 
 /// The villages of the data file, for a new household's 所属村.

@@ -172,9 +172,23 @@ describe('drafts', () => {
   it('round-trip the page and whether it was ever saved', () => {
     const file = newHouseholdFile(catalog, 'V')
     addMember(file, catalog).name = '王大山'
-    const restored = parseDraft(serializeDraft({ file, isNew: true }))
+    const restored = parseDraft(serializeDraft({ file, isNew: true, base: null }))
     expect(restored?.isNew).toBe(true)
+    expect(restored?.base).toBeNull()
     expect(sameFile(restored?.file ?? null, file)).toBe(true)
+  })
+
+  it('keep the base the page was loaded from, so a restored draft saves against it', () => {
+    const file = newHouseholdFile(catalog, 'V')
+    const row = (id: string) => ({ id, heads: { phone: [{ origin: 'device-b', seq: 7 }] } })
+    const base = { household: row(file.household.id), members: [row('m1')], incomes: [], pairings: [],
+      measures: [], visits: [] }
+    const restored = parseDraft(serializeDraft({ file, isNew: false, base }))
+    expect(restored?.base).toEqual(base)
+    // A draft written before pages carried a base is restored as a fresh page.
+    const old = JSON.parse(serializeDraft({ file, isNew: false, base })) as Record<string, unknown>
+    delete old.base
+    expect(parseDraft(JSON.stringify(old))?.base).toBeNull()
   })
 
   it.each(['', 'not json', '{}', '{"version":1}', '{"version":2,"file":{"household":{"id":"x"}}}',

@@ -7,6 +7,7 @@ import type {
   FieldValue,
   HouseholdFile,
   LocatedIssue,
+  PageBase,
   PageReview,
   RecordRow,
 } from '../api'
@@ -167,10 +168,13 @@ export function joinCodes(codes: string[]): string {
 
 const DRAFT_VERSION = 1
 
-/** What a draft keeps: the page as typed and whether the household was ever saved. */
+/** What a draft keeps: the page as typed, whether the household was ever saved, and the base
+ *  the page was loaded from (null for a new household), so a restored draft is saved against
+ *  what it was typed over and never reverts what arrived since. */
 export interface PageDraft {
   file: HouseholdFile
   isNew: boolean
+  base: PageBase | null
 }
 
 export function draftKey(householdId: string): string {
@@ -201,12 +205,25 @@ export function parseDraft(content: string): PageDraft | null {
     return null
   }
   if (typeof value !== 'object' || value === null) return null
-  const draft = value as { version?: unknown; isNew?: unknown; file?: Partial<HouseholdFile> }
+  const draft = value as {
+    version?: unknown
+    isNew?: unknown
+    file?: Partial<HouseholdFile>
+    base?: unknown
+  }
   const file = draft.file
   if (draft.version !== DRAFT_VERSION || !file || !isRecord(file.household)) return null
   const lists: ChildTable[] = ['members', 'incomes', 'pairings', 'measures', 'visits']
   if (!lists.every((list) => Array.isArray(file[list]) && file[list].every(isRecord))) return null
-  return { file: file as HouseholdFile, isNew: draft.isNew === true }
+  const base = isBase(draft.base) ? draft.base : null
+  return { file: file as HouseholdFile, isNew: draft.isNew === true, base }
+}
+
+function isBase(value: unknown): value is PageBase {
+  if (typeof value !== 'object' || value === null) return false
+  const base = value as Partial<PageBase>
+  const lists: ChildTable[] = ['members', 'incomes', 'pairings', 'measures', 'visits']
+  return isRecord(base.household) && lists.every((list) => Array.isArray(base[list]))
 }
 
 /** A deep copy of the page that shares nothing with it (works on Vue's reactive proxies too). */

@@ -15,6 +15,7 @@ pub mod identity;
 mod lock;
 pub mod migrate;
 mod oplog;
+mod page_heads;
 pub mod read;
 mod write;
 

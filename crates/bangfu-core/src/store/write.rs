@@ -28,6 +28,25 @@ pub enum Change {
         table: Table,
         id: Uuid,
     },
+    /// Sets fields of a row against the heads a page loaded (a stale page's save): each value
+    /// names the field's heads as loaded as predecessors, so an edit that arrived since stays a
+    /// head beside it (a review item) instead of being overwritten. A field whose every head
+    /// already holds the value writes nothing. The row was live when loaded: an edit of a row
+    /// deleted since is written, and the delete's `seen` list makes it a review item.
+    PutOver {
+        table: Table,
+        id: Uuid,
+        fields: Vec<(&'static str, FieldValue, Vec<OpId>)>,
+    },
+    /// Deletes a row naming only the heads a page loaded: `preds` the `deleted` field's, `seen`
+    /// every other field's. An edit of the row the page never saw makes a review item. A row
+    /// already deleted writes nothing.
+    DeleteSeen {
+        table: Table,
+        id: Uuid,
+        preds: Vec<OpId>,
+        seen: Vec<OpId>,
+    },
     /// Settles a review item: the value supersedes every head of the field.
     Resolve {
         table: Table,
@@ -224,6 +243,73 @@ impl Store {
                         FieldValue::Int(1),
                         preds,
                         seen,
+                    )?;
+                }
+                Change::PutOver { table, id, fields } => {
+                    for (name, value, loaded) in fields {
+                        if table.field(name).is_none() {
+                            return Err(StoreError::UnknownField {
+                                table: table.label(),
+                                field: (*name).to_owned(),
+                            });
+                        }
+                        let value = normalize(value);
+                        let heads = applier.field_heads(*id, table.code(), name)?;
+                        let settled = if heads.is_empty() {
+                            value.is_null()
+                        } else {
+                            heads.iter().all(|h| h.value == value)
+                        };
+                        if settled {
+                            continue;
+                        }
+                        if writer == Writer::Person && is_exit_status(*table, name) {
+                            let shown = HeadView::shown(&heads).map(|h| &h.value);
+                            let filling = shown.is_none_or(FieldValue::is_null)
+                                && value == FieldValue::Text(NOT_EXITED.into());
+                            if !filling {
+                                return Err(StoreError::ExitStatusByProcedure {
+                                    from: status_label(shown),
+                                    to: status_label(Some(&value)),
+                                });
+                            }
+                        }
+                        next_op(
+                            &mut applier,
+                            *table,
+                            *id,
+                            name,
+                            value,
+                            loaded.clone(),
+                            Vec::new(),
+                        )?;
+                    }
+                }
+                Change::DeleteSeen {
+                    table,
+                    id,
+                    preds,
+                    seen,
+                } => {
+                    if !applier.has_heads(*id)? {
+                        return Err(StoreError::NotFound {
+                            table: table.label(),
+                            id: *id,
+                        });
+                    }
+                    let deleted = applier.field_heads(*id, table.code(), DELETED_FIELD)?;
+                    if !deleted.is_empty() && deleted.iter().all(|h| h.value == FieldValue::Int(1))
+                    {
+                        continue;
+                    }
+                    next_op(
+                        &mut applier,
+                        *table,
+                        *id,
+                        DELETED_FIELD,
+                        FieldValue::Int(1),
+                        preds.clone(),
+                        seen.clone(),
                     )?;
                 }
                 Change::Restore { table, id } => {
