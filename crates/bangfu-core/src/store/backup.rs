@@ -4,8 +4,13 @@ use std::path::{Path, PathBuf};
 
 use super::{Store, StoreError};
 
-/// How many backups of each data file are kept; older ones are removed.
+/// How many backups taken before imports (and other single events) are kept; older ones are
+/// removed.
 pub const KEEP_BACKUPS: usize = 10;
+/// How many daily backups are kept, apart from the others: a morning of imports never pushes
+/// out last week's daily copies.
+pub const KEEP_DAILY: usize = 14;
+const DAILY: &str = "daily";
 const DAY_MS: u64 = 24 * 3600 * 1000;
 
 /// The folder that holds a data file's backups: `<file>.backups` beside it.
@@ -38,13 +43,106 @@ pub fn backup_file(db_path: &Path, reason: &str, now_ms: u64) -> Result<PathBuf,
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(30))?;
-    conn.execute("VACUUM INTO ?1", [target.to_string_lossy().as_ref()])?;
-    let mut backups = backups_of(db_path);
-    while backups.len() > KEEP_BACKUPS {
-        let oldest = backups.remove(0);
-        let _ = std::fs::remove_file(oldest);
+    // Written under a temporary name, checked, flushed to the disk, then renamed: a power cut
+    // or a full disk never leaves a damaged file that looks like a backup.
+    let partial = target.with_extension("partial");
+    let _ = std::fs::remove_file(&partial);
+    conn.execute("VACUUM INTO ?1", [partial.to_string_lossy().as_ref()])?;
+    drop(conn);
+    let check = rusqlite::Connection::open_with_flags(
+        &partial,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    let verdict: String = check.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+    drop(check);
+    if verdict != "ok" {
+        let _ = std::fs::remove_file(&partial);
+        return Err(StoreError::Corrupt {
+            path: db_path.to_path_buf(),
+            detail: format!("backup check: {verdict}"),
+        });
     }
+    std::fs::File::open(&partial)
+        .and_then(|f| f.sync_all())
+        .and_then(|()| std::fs::rename(&partial, &target))
+        .map_err(io)?;
+    // The rename itself is durable only once the folder is flushed (not possible on Windows,
+    // where the rename is durable on its own).
+    if let Ok(folder) = std::fs::File::open(&dir) {
+        let _ = folder.sync_all();
+    }
+    rotate(db_path);
     Ok(target)
+}
+
+/// Removes the oldest backups past [`KEEP_DAILY`] daily ones and [`KEEP_BACKUPS`] others.
+fn rotate(db_path: &Path) {
+    let (mut daily, mut others): (Vec<PathBuf>, Vec<PathBuf>) =
+        backups_of(db_path).into_iter().partition(|p| is_daily(p));
+    for (list, keep) in [(&mut daily, KEEP_DAILY), (&mut others, KEEP_BACKUPS)] {
+        while list.len() > keep {
+            let oldest = list.remove(0);
+            let _ = std::fs::remove_file(oldest);
+        }
+    }
+}
+
+fn is_daily(path: &Path) -> bool {
+    path.file_stem()
+        .and_then(|s| s.to_str())
+        .is_some_and(|s| s.split('-').nth(2) == Some(DAILY))
+}
+
+/// One backup as the 设置 → 备份 list shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BackupInfo {
+    pub path: PathBuf,
+    /// `YYYY-MM-DD HH:MM` (Beijing time) when it was taken.
+    pub taken_at: String,
+    /// 每日备份 / 导入前备份 / 其他.
+    pub kind_zh: String,
+    pub bytes: u64,
+}
+
+/// The backups of a data file, newest first, with their dates and sizes.
+pub fn list_backups(db_path: &Path) -> Vec<BackupInfo> {
+    let mut out: Vec<BackupInfo> = backups_of(db_path)
+        .into_iter()
+        .map(|path| {
+            let stem = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default()
+                .to_owned();
+            let taken_at = chrono::NaiveDateTime::parse_from_str(
+                stem.get(..15).unwrap_or_default(),
+                "%Y%m%d-%H%M%S",
+            )
+            .map(|t| {
+                (t + chrono::Duration::hours(8))
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string()
+            })
+            .unwrap_or_default();
+            let kind_zh = if is_daily(&path) {
+                "每日备份"
+            } else if stem.contains("before-import") {
+                "导入前备份"
+            } else {
+                "其他"
+            }
+            .to_owned();
+            let bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
+            BackupInfo {
+                path,
+                taken_at,
+                kind_zh,
+                bytes,
+            }
+        })
+        .collect();
+    out.reverse();
+    out
 }
 
 /// The backups of a data file, oldest first.
@@ -64,7 +162,8 @@ pub fn backups_of(db_path: &Path) -> Vec<PathBuf> {
 /// Takes the daily backup of a data file when its newest backup is more than a day old.
 pub fn daily_backup_of(db_path: &Path, now_ms: u64) -> Result<Option<PathBuf>, StoreError> {
     let fresh = backups_of(db_path)
-        .pop()
+        .into_iter()
+        .rfind(|p| is_daily(p))
         .and_then(|p| std::fs::metadata(p).ok())
         .and_then(|m| m.modified().ok())
         .and_then(|t| t.elapsed().ok())
@@ -72,7 +171,7 @@ pub fn daily_backup_of(db_path: &Path, now_ms: u64) -> Result<Option<PathBuf>, S
     if fresh {
         Ok(None)
     } else {
-        backup_file(db_path, "daily", now_ms).map(Some)
+        backup_file(db_path, DAILY, now_ms).map(Some)
     }
 }
 
@@ -110,4 +209,48 @@ pub fn restore_backup(backup: &Path, db_path: &Path) -> std::io::Result<()> {
     let tmp = db_path.with_extension("restoring");
     std::fs::copy(backup, &tmp)?;
     std::fs::rename(&tmp, db_path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backups_are_checked_copies_and_daily_ones_are_kept_apart_from_import_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("村.sqlite");
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+            .unwrap();
+        drop(conn);
+        let day = 24 * 3600 * 1000;
+        for i in 0..3 {
+            backup_file(&db, DAILY, 1_750_000_000_000 + i * day).unwrap();
+        }
+        // A morning of imports: more than KEEP_BACKUPS of them.
+        for i in 0..(KEEP_BACKUPS as u64 + 5) {
+            backup_file(&db, "before-import", 1_750_300_000_000 + i * 1000).unwrap();
+        }
+        let listed = list_backups(&db);
+        let daily = listed.iter().filter(|b| b.kind_zh == "每日备份").count();
+        let imports = listed.iter().filter(|b| b.kind_zh == "导入前备份").count();
+        assert_eq!((daily, imports), (3, KEEP_BACKUPS));
+        assert!(
+            listed[0].taken_at > listed[listed.len() - 1].taken_at,
+            "newest first"
+        );
+        assert!(listed.iter().all(|b| b.bytes > 0 && b.taken_at.len() == 16));
+        // No temporary file is left beside them.
+        let leftovers = std::fs::read_dir(backup_dir(&db))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "partial")
+            })
+            .count();
+        assert_eq!(leftovers, 0);
+    }
 }

@@ -60,4 +60,35 @@ impl Store {
         }
         Ok(Some(out))
     }
+
+    /// The ops an op names as predecessors (the heads its writer saw and wrote over); empty
+    /// when this copy does not hold it. For the history of a field and the simulation's checks.
+    pub fn op_preds(&self, id: OpId) -> Result<Vec<OpId>, StoreError> {
+        let preds: Option<Option<Vec<u8>>> = self
+            .conn
+            .prepare_cached(
+                "SELECT o.preds FROM op o JOIN device d ON d.idx = o.origin
+                 WHERE d.id = ?1 AND o.seq = ?2",
+            )?
+            .query_row(
+                rusqlite::params![id.origin.as_bytes().as_slice(), id.seq],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let local = preds
+            .flatten()
+            .and_then(|b| crate::sync::op::decode_local_ids(&b))
+            .unwrap_or_default();
+        let mut device = self
+            .conn
+            .prepare_cached("SELECT id FROM device WHERE idx = ?1")?;
+        let mut out = Vec::with_capacity(local.len());
+        for (origin, seq) in local {
+            let id: Vec<u8> = device.query_row([origin], |r| r.get(0))?;
+            if let Ok(origin) = Uuid::from_slice(&id) {
+                out.push(OpId { origin, seq });
+            }
+        }
+        Ok(out)
+    }
 }
