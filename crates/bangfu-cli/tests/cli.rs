@@ -617,6 +617,7 @@ fn two_edit_processes_at_once_both_keep_their_edits() {
             assert_eq!(&shown, group, "round {round}: the edit of {code} was lost");
         }
     }
+}
 
 /// `report`, `quality` and `ledger export` answer for a work year: by default the latest year
 /// the file has records for (the demo's current year), or the one given with `--year`.
@@ -686,6 +687,7 @@ fn report_quality_and_ledgers_follow_the_work_year() {
             .contains("2017年度走访记录台帐"),
         "{summary}"
     );
+}
 
 /// Runs `bangfu` and insists it succeeded; returns stdout.
 fn ok(home: &Path, args: &[&str]) -> String {
