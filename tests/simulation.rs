@@ -391,7 +391,8 @@ impl World {
     /// A second program (a `bangfu edit` while the app is open) writes the same file.
     fn second_program_edits(&mut self) {
         let l = self.pick(self.laptops.len());
-        let h = self.households[self.pick(self.households.len())];
+        let pick = self.pick(self.households.len());
+        let h = self.households[pick];
         if !self.holds(l, h) {
             return;
         }
@@ -432,7 +433,8 @@ impl World {
         let backup = self.laptops[l].store.backup("before-restore-test").unwrap();
         let seq_at_backup = self.laptops[l].store.own_last_seq_in_file().unwrap();
         // Work after the backup...
-        let h = self.households[self.pick(self.households.len())];
+        let pick = self.pick(self.households.len());
+        let h = self.households[pick];
         if self.holds(l, h) {
             let page = self.laptops[l].store.load_household_page(h).unwrap();
             self.save_page(l, page);
