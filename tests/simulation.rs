@@ -179,7 +179,12 @@ impl World {
             household_id: Some(household.id),
             name: format!("户主{seq}"),
             relation: "01".into(),
-            id_number: id_number(&format!("530826197001{:02}{seq:03}", seq % 28 + 1)),
+            // An odd 17th digit: a man, as `sex` says.
+            id_number: id_number(&format!(
+                "530826197001{:02}{:03}",
+                seq % 28 + 1,
+                seq * 2 - 1
+            )),
             sex: "1".into(),
             ..Default::default()
         };
@@ -316,7 +321,7 @@ impl World {
                 id_number: id_number(&format!(
                     "5308262020010{:01}{:03}",
                     self.step % 9 + 1,
-                    self.step % 1000
+                    (self.step % 500) * 2 + 1
                 )),
                 sex: "1".into(),
                 ..Default::default()
