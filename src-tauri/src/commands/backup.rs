@@ -15,13 +15,24 @@ pub async fn backups(state: State<'_, AppState>) -> Result<Vec<BackupInfo>, Comm
     Ok(list_backups(&state.data_file))
 }
 
-/// Takes a backup now, on a read-only connection of its own, and resolves to the new list.
+/// Takes a backup now, on a blocking thread and a read-only connection of its own (the store
+/// stays free for other commands; a county file takes seconds), and resolves to the new list.
 #[tauri::command]
 pub async fn backup_now(state: State<'_, AppState>) -> Result<Vec<BackupInfo>, CommandError> {
     let (path, now) =
         state.with_store(|store| Ok((store.path().to_path_buf(), store.wall_ms())))?;
-    backup_file(&path, MANUAL, now).map_err(CommandError::from_core)?;
-    Ok(list_backups(&path))
+    tauri::async_runtime::spawn_blocking(move || {
+        backup_file(&path, MANUAL, now).map_err(CommandError::from_core)?;
+        Ok(list_backups(&path))
+    })
+    .await
+    .map_err(|error| {
+        eprintln!("bangfu-desktop: backup task failed: {error}");
+        CommandError {
+            kind: "task_failed",
+            message: "备份意外中断，数据文件未受影响。请重试。".into(),
+        }
+    })?
 }
 
 /// Records that `path` (one of this file's backups) replaces the data file, then restarts the
