@@ -191,15 +191,31 @@ mod tests {
             .collect()
     }
 
+    /// Edits left in the write-ahead log by an app that ended without closing its connection
+    /// (`AppHandle::restart`) used to be deleted with the `-wal` file, so the kept
+    /// `.before-restore` copy silently lacked them.
+    #[test]
+    fn the_kept_before_restore_copy_holds_edits_still_in_the_write_ahead_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, backup) = file_with_backup(dir.path());
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute("INSERT INTO t VALUES (2)", []).unwrap();
+        std::mem::forget(conn);
+        request_restore(&db, &backup).unwrap();
+        apply_pending_restore(&db).unwrap();
+        assert_eq!(rows(&db), vec![1]);
+        let mut keep = db.as_os_str().to_os_string();
+        keep.push(".before-restore");
+        assert_eq!(rows(Path::new(&keep)), vec![1, 2]);
+    }
+
     #[test]
     fn a_requested_restore_is_applied_once_and_the_data_file_equals_the_backup() {
         let dir = tempfile::tempdir().unwrap();
         let (db, backup) = file_with_backup(dir.path());
-        // An edit after the backup, left in the write-ahead log as by an app that ended
-        // without closing its connection (AppHandle::restart).
         let conn = rusqlite::Connection::open(&db).unwrap();
         conn.execute("INSERT INTO t VALUES (2)", []).unwrap();
-        std::mem::forget(conn);
+        drop(conn);
 
         request_restore(&db, &backup).unwrap();
         assert!(restore_marker(&db).exists());
@@ -207,10 +223,6 @@ mod tests {
         assert!(!restore_marker(&db).exists(), "the request is removed");
         assert_eq!(std::fs::read(&db).unwrap(), std::fs::read(&backup).unwrap());
         assert_eq!(rows(&db), vec![1]);
-        // The file as it was, with the edit made after the backup, is kept.
-        let mut keep = db.as_os_str().to_os_string();
-        keep.push(".before-restore");
-        assert_eq!(rows(Path::new(&keep)), vec![1, 2]);
 
         // Applied once: an edit after the restore survives the next start.
         let conn = rusqlite::Connection::open(&db).unwrap();
