@@ -120,6 +120,20 @@ pub fn open_data_file(
     Ok(store)
 }
 
+/// Applies a restore requested in 设置 → 备份 (see `bangfu_core::store::restore`) before the
+/// data file is opened. Never stops the start: a request that cannot be applied is logged.
+pub fn apply_restore_request(data_file: &Path) {
+    match bangfu_core::store::restore::apply_pending_restore(data_file) {
+        Ok(Some(backup)) => eprintln!(
+            "bangfu-desktop: restored {} from {}",
+            data_file.display(),
+            backup.display()
+        ),
+        Ok(None) => {}
+        Err(error) => eprintln!("bangfu-desktop: restore not applied: {error}"),
+    }
+}
+
 fn is_empty(store: &Store) -> Result<bool, CommandError> {
     let probe = HouseholdQuery {
         limit: 1,

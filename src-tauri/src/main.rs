@@ -14,7 +14,9 @@ use std::process::ExitCode;
 use bangfu_core::store::Store;
 use tauri::Manager;
 
-use crate::launch::{DataFileChoice, LaunchArgs, choose_data_file, open_data_file};
+use crate::launch::{
+    DataFileChoice, LaunchArgs, apply_restore_request, choose_data_file, open_data_file,
+};
 use crate::state::AppState;
 
 /// A township's merge allocates and frees a few small values per op; glibc's allocator spent
@@ -38,6 +40,9 @@ fn main() -> ExitCode {
         .setup(move |app| {
             let app_data_dir = app.path().app_data_dir()?;
             let choice = choose_data_file(&args, &app_data_dir);
+            // A restore asked for in 设置 → 备份 is applied before anything opens the file; a
+            // request that cannot be applied is logged and dropped, and the start goes on.
+            apply_restore_request(&choice.path);
             app.manage(commands::ledger::PendingImport::default());
             if let Some(pending) = Store::pending_upgrade(&choice.path) {
                 // A file of an older version is upgraded on a thread (minutes for a county)
@@ -100,6 +105,9 @@ fn main() -> ExitCode {
             commands::hub::enrol_hub,
             commands::hub::forget_hub,
             commands::hub::sync_now,
+            commands::backup::backups,
+            commands::backup::backup_now,
+            commands::backup::restore_from_backup,
             commands::ledger::export_ledger,
             commands::ledger::preview_import,
             commands::ledger::import_roll,

@@ -3,7 +3,7 @@
 // screenshots to artifacts/screenshots/.
 //
 // Usage: node tests/e2e/household-list.e2e.mjs <path of bangfu-desktop>
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -104,6 +104,41 @@ async function checkHouseholdList(session) {
   return { total, query, narrowed, names }
 }
 
+/** 设置 → 备份: the list, 立即备份 adds a 手动备份, and 恢复 asks first (cancelled here: a
+ * confirmed restore restarts the app, which ends the WebDriver session). */
+async function checkBackups(session, dataFile) {
+  await session.click(await session.find('[data-testid="tab-settings"]'))
+  const rowsText = () =>
+    session.execute(
+      `return [...document.querySelectorAll('[data-testid="backup-list"] tbody tr.el-table__row')].map((r) => r.textContent)`,
+    )
+  const before = (await rowsText()).length
+  await session.click(await session.find('[data-testid="backup-now"]'))
+  const rows = await waitFor('a 手动备份 in the list', async () => {
+    const now = await rowsText()
+    return now.some((r) => r.includes('手动备份')) ? now : undefined
+  }, { timeoutMs: 30_000 })
+  assert(rows.length >= 1 && rows.length >= before, `the list grew: ${before} → ${rows.length}`)
+  assert(/\d{4}-\d{2}-\d{2} \d{2}:\d{2}/.test(rows[0]) && /\d+(\.\d)? (MB|KB)/.test(rows[0]), `date and size shown: ${rows[0]}`)
+  const restore = await session.find('[data-testid="backup-restore"]')
+  await session.click(restore)
+  const message = await waitFor('the restore confirmation', () =>
+    session.execute(`return document.querySelector('.restore-confirm')?.textContent ?? null`),
+  )
+  assert(message.includes('before-restore') && message.includes('重新启动') && message.includes('导出'), `the confirmation says what happens: ${message}`)
+  // Past the dialog's fade-in.
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  await saveScreenshot(session, '03-settings-backups-restore-confirm.png')
+  await session.execute(
+    `[...document.querySelectorAll('.restore-confirm button')].find((b) => b.textContent.trim() === '取消').click()`,
+  )
+  await waitFor('the confirmation to close', async () =>
+    (await session.execute(`return document.querySelector('.restore-confirm')?.offsetParent ?? null`)) === null,
+  )
+  assert(!existsSync(`${dataFile}.restore-request`), 'a cancelled restore records nothing')
+  return rows.length
+}
+
 async function main() {
   mkdirSync(SCREENSHOTS, { recursive: true })
   mkdirSync(LOGS, { recursive: true })
@@ -157,6 +192,8 @@ async function main() {
     try {
       const result = await checkHouseholdList(session)
       step(`passed: 共 ${result.total} 户, 「${result.query}」 → 共 ${result.narrowed} 户`)
+      const backups = await checkBackups(session, dataFile)
+      step(`设置 → 备份: ${backups} backups listed after 立即备份; 恢复 asks first`)
     } catch (error) {
       const shot = await session.screenshot().catch(() => undefined)
       if (shot) writeFileSync(path.join(SCREENSHOTS, 'failure.png'), shot)

@@ -852,3 +852,29 @@ export async function onHubEvent(event: HubEvent, callback: () => void): Promise
   const { listen } = await import('@tauri-apps/api/event')
   return listen(event, () => callback())
 }
+
+// ── 设置 → 备份 ──
+
+/** One backup of the open data file (newest first in the list). */
+export interface BackupInfo {
+  path: string
+  /** `YYYY-MM-DD HH:MM`, Beijing time. */
+  taken_at: string
+  /** 每日备份 / 导入前备份 / 手动备份 / 其他 */
+  kind_zh: string
+  bytes: number
+}
+
+export function backups(): Promise<BackupInfo[]> {
+  return invoke<BackupInfo[]>('backups')
+}
+
+/** Takes a backup now; resolves to the new list. */
+export function backupNow(): Promise<BackupInfo[]> {
+  return invoke<BackupInfo[]>('backup_now')
+}
+
+/** Records the restore and restarts the app (the promise never resolves when it works). */
+export function restoreFromBackup(path: string): Promise<void> {
+  return invoke<void>('restore_from_backup', { path })
+}

@@ -11,6 +11,8 @@ pub const KEEP_BACKUPS: usize = 10;
 /// out last week's daily copies.
 pub const KEEP_DAILY: usize = 14;
 const DAILY: &str = "daily";
+/// The reason of a backup taken with 设置 → 备份 → 立即备份.
+pub const MANUAL: &str = "manual";
 const DAY_MS: u64 = 24 * 3600 * 1000;
 
 /// The folder that holds a data file's backups: `<file>.backups` beside it.
@@ -99,7 +101,7 @@ pub struct BackupInfo {
     pub path: PathBuf,
     /// `YYYY-MM-DD HH:MM` (Beijing time) when it was taken.
     pub taken_at: String,
-    /// 每日备份 / 导入前备份 / 其他.
+    /// 每日备份 / 导入前备份 / 手动备份 / 其他.
     pub kind_zh: String,
     pub bytes: u64,
 }
@@ -128,6 +130,8 @@ pub fn list_backups(db_path: &Path) -> Vec<BackupInfo> {
                 "每日备份"
             } else if stem.contains("before-import") {
                 "导入前备份"
+            } else if stem.contains(MANUAL) {
+                "手动备份"
             } else {
                 "其他"
             }
@@ -196,15 +200,26 @@ impl Store {
 /// as `<file>.before-restore`. On the next open the restored file takes a new device
 /// identity, since it is behind what this device already wrote.
 pub fn restore_backup(backup: &Path, db_path: &Path) -> std::io::Result<()> {
+    let beside = |path: &Path, suffix: &str| {
+        let mut name = path.as_os_str().to_os_string();
+        name.push(suffix);
+        PathBuf::from(name)
+    };
+    let keep = beside(db_path, ".before-restore");
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(beside(&keep, suffix));
+    }
     if db_path.exists() {
-        let mut keep = db_path.as_os_str().to_os_string();
-        keep.push(".before-restore");
-        std::fs::copy(db_path, PathBuf::from(keep))?;
+        std::fs::copy(db_path, &keep)?;
+        // A write-ahead log not yet folded into the file goes with the kept copy (SQLite
+        // reads `<keep>-wal` when it opens `<keep>`), never onto the restored file.
+        let wal = beside(db_path, "-wal");
+        if wal.exists() {
+            std::fs::rename(&wal, beside(&keep, "-wal"))?;
+        }
     }
     for suffix in ["-wal", "-shm"] {
-        let mut side = db_path.as_os_str().to_os_string();
-        side.push(suffix);
-        let _ = std::fs::remove_file(PathBuf::from(side));
+        let _ = std::fs::remove_file(beside(db_path, suffix));
     }
     let tmp = db_path.with_extension("restoring");
     std::fs::copy(backup, &tmp)?;

@@ -17,6 +17,7 @@ pub mod migrate;
 mod oplog;
 mod page_heads;
 pub mod read;
+pub mod restore;
 mod write;
 
 use std::path::{Path, PathBuf};
