@@ -191,7 +191,7 @@ fn run(n: usize, skews: &[i8], actions: &[Action], seed: u64) -> Result<(), Test
             Action::Export { from, whole, to } => {
                 // Half the exports take the peer's exact holdings, half its gap-free prefix
                 // (what a file of an older version states).
-                let peer = if files.len() % 2 == 0 {
+                let peer = if files.len().is_multiple_of(2) {
                     PeerHoldings::Exactly(stores[*to].held_ranges().unwrap())
                 } else {
                     PeerHoldings::AtLeast(stores[*to].version_vector().unwrap())

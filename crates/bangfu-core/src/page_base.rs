@@ -161,7 +161,25 @@ impl Store {
         if base.household.id != file.household.id {
             return Err(other_household());
         }
-        let issues = self.check_household_file(file)?;
+        let mut issues = self.check_household_file(file)?;
+        // A 户编号 shared with another household that arrived by a merge (two laptops moved
+        // households into one village at once and each took the lowest free number) is not
+        // what this person typed: it stays a finding to fix, but it no longer blocks saving the
+        // rest of the page. Typing a code in use is still refused.
+        let loaded_code = base
+            .household
+            .heads
+            .get("code")
+            .map_or(&[][..], Vec::as_slice);
+        if self.loaded_value(loaded_code)?
+            == normalize(FieldValue::Text(file.household.code.clone()))
+        {
+            for issue in &mut issues {
+                if issue.rule == Self::CODE_USED_TWICE {
+                    issue.severity = Severity::Warning;
+                }
+            }
+        }
         if issues.iter().any(|i| i.severity == Severity::Error) {
             return Err(StoreError::Invalid(issues));
         }
@@ -181,6 +199,9 @@ impl Store {
                 .collect(),
         })
     }
+
+    /// The rule of a 户编号 used by another household of the village (`filing::code_used_twice`).
+    const CODE_USED_TWICE: &str = "household_code.duplicate";
 
     /// The value a field showed when loaded: its loaded head with the greatest clock.
     fn loaded_value(&self, heads: &[OpId]) -> Result<FieldValue, StoreError> {
