@@ -452,7 +452,7 @@ impl World {
         let old_id = self.laptops[l].store.device().id;
         let wrote_since = self.laptops[l].store.own_last_seq_in_file().unwrap() > seq_at_backup;
         self.open_pages.retain(|(p, _)| *p != l);
-        let placeholder = self.open("placeholder", None, 0);
+        let placeholder = common::open_at(self.dir.path(), "placeholder", T0);
         drop(std::mem::replace(&mut self.laptops[l].store, placeholder));
         restore_backup(&backup, &path).unwrap();
         self.laptops[l].store = self.open(&name, Some(path), self.laptops[l].skew_days);
