@@ -5,7 +5,7 @@
 //! or a year off. The real core runs every step; after a full exchange (the quiet point) it
 //! checks that every copy agrees and that no value anyone saved was reverted silently.
 //!
-//! CI runs `BANGFU_SIM_SEEDS` seeds (default 8). A failing seed prints how to replay it alone:
+//! CI runs `BANGFU_SIM_SEEDS` seeds (default 32). A failing seed prints how to replay it alone:
 //! `BANGFU_SIM_SEED=<seed> cargo nextest run -p bangfu-tests --test simulation`. A long run:
 //! `BANGFU_SIM_SEEDS=100000 BANGFU_SIM_FIRST=1000 cargo nextest run -p bangfu-tests --test simulation`.
 //! The county hub is not in this world yet (it runs behind HTTP in its own crate's tests).
@@ -541,7 +541,7 @@ fn seeds() -> Vec<u64> {
     let count: u64 = std::env::var("BANGFU_SIM_SEEDS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(8);
+        .unwrap_or(32);
     let first: u64 = std::env::var("BANGFU_SIM_FIRST")
         .ok()
         .and_then(|v| v.parse().ok())
