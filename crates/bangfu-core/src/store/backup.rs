@@ -77,11 +77,20 @@ pub fn backup_file(db_path: &Path, reason: &str, now_ms: u64) -> Result<PathBuf,
     Ok(target)
 }
 
-/// Removes the oldest backups past [`KEEP_DAILY`] daily ones and [`KEEP_BACKUPS`] others.
+/// Removes the oldest backups of each reason past its count: [`KEEP_DAILY`] daily ones and
+/// [`KEEP_BACKUPS`] of every other reason, so a morning of imports never removes the daily
+/// copies or the one a person took by hand.
 fn rotate(db_path: &Path) {
-    let (mut daily, mut others): (Vec<PathBuf>, Vec<PathBuf>) =
-        backups_of(db_path).into_iter().partition(|p| is_daily(p));
-    for (list, keep) in [(&mut daily, KEEP_DAILY), (&mut others, KEEP_BACKUPS)] {
+    let mut by_reason: std::collections::BTreeMap<String, Vec<PathBuf>> = Default::default();
+    for path in backups_of(db_path) {
+        by_reason.entry(reason_of(&path)).or_default().push(path);
+    }
+    for (reason, mut list) in by_reason {
+        let keep = if reason == DAILY {
+            KEEP_DAILY
+        } else {
+            KEEP_BACKUPS
+        };
         while list.len() > keep {
             let oldest = list.remove(0);
             let _ = std::fs::remove_file(oldest);
@@ -89,10 +98,22 @@ fn rotate(db_path: &Path) {
     }
 }
 
-fn is_daily(path: &Path) -> bool {
-    path.file_stem()
+/// The reason in a backup's name `<stamp>-<reason>[-n].sqlite`.
+fn reason_of(path: &Path) -> String {
+    let stem = path
+        .file_stem()
         .and_then(|s| s.to_str())
-        .is_some_and(|s| s.split('-').nth(2) == Some(DAILY))
+        .unwrap_or_default();
+    let rest = stem.splitn(3, '-').nth(2).unwrap_or_default();
+    // A number added to keep two names apart is not part of the reason.
+    match rest.rsplit_once('-') {
+        Some((reason, n)) if n.chars().all(|c| c.is_ascii_digit()) => reason.to_owned(),
+        _ => rest.to_owned(),
+    }
+}
+
+fn is_daily(path: &Path) -> bool {
+    reason_of(path) == DAILY
 }
 
 /// One backup as the 设置 → 备份 list shows it.

@@ -3,10 +3,10 @@
 //!
 //! SQLite already lets only one transaction write at a time; this lock adds what SQLite cannot
 //! say: which program holds the file, so a second writer that has waited its turn long enough
-//! is told in Chinese who to wait for. The lock file holds that program's name and process id.
+//! is told in Chinese who to wait for. `<file>.lock.owner` holds that program's name and
+//! process id.
 
 use std::fs::{File, OpenOptions, TryLockError};
-use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -36,6 +36,14 @@ pub(crate) fn lock_path(data_file: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Who holds the lock, in a file of its own that is never locked: on Windows a locked file
+/// cannot be read by another process, so the name cannot live in the lock file itself.
+fn owner_path(data_file: &Path) -> PathBuf {
+    let mut name = data_file.as_os_str().to_owned();
+    name.push(".lock.owner");
+    PathBuf::from(name)
+}
+
 /// This program as the user knows it, for another program's message.
 fn this_program() -> String {
     let stem = std::env::current_exe()
@@ -58,7 +66,7 @@ pub(crate) fn acquire(data_file: &Path, wait: Duration) -> Result<WriterLock, St
         path: path.clone(),
         source,
     };
-    let mut file = OpenOptions::new()
+    let file = OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
@@ -75,8 +83,7 @@ pub(crate) fn acquire(data_file: &Path, wait: Duration) -> Result<WriterLock, St
                 pause = (pause * 2).min(Duration::from_millis(100));
             }
             Err(TryLockError::WouldBlock) => {
-                let mut holder = String::new();
-                let _ = file.read_to_string(&mut holder);
+                let holder = std::fs::read_to_string(owner_path(data_file)).unwrap_or_default();
                 let holder = holder.trim();
                 return Err(StoreError::WriterBusy {
                     holder: if holder.is_empty() {
@@ -91,11 +98,7 @@ pub(crate) fn acquire(data_file: &Path, wait: Duration) -> Result<WriterLock, St
     }
     // Who holds it, for the next writer's message; a failure to say so is not a failure to
     // write.
-    let me = this_program();
-    let _ = file
-        .set_len(0)
-        .and_then(|()| file.seek(SeekFrom::Start(0)))
-        .and_then(|_| file.write_all(me.as_bytes()));
+    let _ = std::fs::write(owner_path(data_file), this_program());
     Ok(WriterLock { file })
 }
 

@@ -82,11 +82,21 @@ pub fn ranges_of(ops: &[Op]) -> SeqRanges {
 
 /// How many seqs the ranges name.
 pub fn range_count(ranges: &SeqRanges) -> u64 {
-    ranges
-        .values()
-        .flatten()
-        .map(|(lo, hi)| (hi - lo + 1).max(0) as u64)
-        .sum()
+    checked_range_count(ranges).unwrap_or(u64::MAX)
+}
+
+/// How many seqs the ranges name, `None` when a range is not `1 <= lo <= hi` or the count
+/// overflows (a header written by hand, never by [`encode`]).
+fn checked_range_count(ranges: &SeqRanges) -> Option<u64> {
+    let mut total: u64 = 0;
+    for &(lo, hi) in ranges.values().flatten() {
+        if lo < 1 || hi < lo {
+            return None;
+        }
+        let count = u64::try_from(hi.checked_sub(lo)?).ok()?.checked_add(1)?;
+        total = total.checked_add(count)?;
+    }
+    Some(total)
 }
 
 /// Whether `ranges` name `origin`/`seq`.
@@ -575,10 +585,13 @@ pub fn read_header(file: &[u8]) -> Result<(Header, &[u8]), ChangesetError> {
         return Err(ChangesetError::Altered);
     }
     if let Some(carried) = &header.carried {
+        // Ascending and apart; every number comes from the header, so nothing here may
+        // overflow on a file written by hand.
         let sorted = carried.values().all(|list| {
-            list.iter().all(|(lo, hi)| lo <= hi) && list.windows(2).all(|w| w[0].1 + 1 < w[1].0)
+            list.windows(2)
+                .all(|w| w[0].1.checked_add(1).is_some_and(|next| next < w[1].0))
         });
-        if !sorted || range_count(carried) != header.op_count {
+        if !sorted || checked_range_count(carried) != Some(header.op_count) {
             return Err(ChangesetError::Malformed("declared op ranges"));
         }
     }
@@ -695,6 +708,45 @@ mod tests {
             let mut bad = file.clone();
             bad[at] ^= 0x20;
             assert!(decode(&bad).is_err(), "flip at {at}");
+        }
+    }
+
+    /// Declared ranges at the ends of the integers are refused as malformed, never an
+    /// overflow (the header is not covered by the body's hash).
+    #[test]
+    fn declared_ranges_at_the_ends_of_the_integers_are_refused_cleanly() {
+        let ops = sample_ops();
+        for ranges in [
+            vec![(i64::MIN, 0)],
+            vec![(1, i64::MAX)],
+            vec![(1, 1), (i64::MAX, i64::MAX)],
+            vec![(0, 2)],
+            vec![(3, 1)],
+        ] {
+            let mut h = header();
+            h.op_count = ops.len() as u64;
+            h.carried = Some([(Uuid::nil(), ranges.clone())].into_iter().collect());
+            let body = {
+                let raw = encode_body(&ops);
+                let mut enc = DeflateEncoder::new(Vec::new(), Compression::fast());
+                enc.write_all(&raw).unwrap();
+                enc.finish().unwrap()
+            };
+            h.body_sha256 = hex(&Sha256::digest(&body));
+            let json = serde_json::to_vec(&h).unwrap();
+            let mut file = MAGIC.to_vec();
+            file.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+            file.extend_from_slice(&(json.len() as u32).to_le_bytes());
+            file.extend_from_slice(&(body.len() as u64).to_le_bytes());
+            file.extend_from_slice(&json);
+            file.extend_from_slice(&body);
+            let trailer = Sha256::digest(&file);
+            file.extend_from_slice(&trailer);
+            assert_eq!(
+                read_header(&file).map(|_| ()),
+                Err(ChangesetError::Malformed("declared op ranges")),
+                "{ranges:?}"
+            );
         }
     }
 
