@@ -29,3 +29,12 @@ pub fn open_at(dir: &Path, name: &str, clock_ms: u64) -> Store {
 pub fn db_path(dir: &Path, name: &str) -> PathBuf {
     dir.join(format!("{name}.sqlite"))
 }
+
+/// A valid resident ID from its first 17 characters (the check character computed by the
+/// core's own rule).
+#[allow(dead_code)] // Not every test file files people.
+pub fn id_number(prefix17: &str) -> String {
+    let check = bangfu_core::validate::resident_id::check_character(prefix17)
+        .unwrap_or_else(|| panic!("{prefix17} is not 17 digits"));
+    format!("{prefix17}{check}")
+}

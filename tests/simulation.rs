@@ -70,19 +70,6 @@ struct World {
     next_phone: u64,
 }
 
-fn id_number(prefix17: &str) -> String {
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = prefix17
-        .chars()
-        .zip(W)
-        .map(|(c, w)| c.to_digit(10).unwrap() * w)
-        .sum();
-    format!(
-        "{prefix17}{}",
-        ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'][(sum % 11) as usize]
-    )
-}
-
 impl World {
     fn new(seed: u64) -> World {
         let dir = common::scratch();
@@ -180,7 +167,7 @@ impl World {
             name: format!("户主{seq}"),
             relation: "01".into(),
             // An odd 17th digit: a man, as `sex` says.
-            id_number: id_number(&format!(
+            id_number: common::id_number(&format!(
                 "530826197001{:02}{:03}",
                 seq % 28 + 1,
                 seq * 2 - 1
@@ -318,7 +305,7 @@ impl World {
                 household_id: Some(household),
                 name: format!("新生儿{}", self.step),
                 relation: "03".into(),
-                id_number: id_number(&format!(
+                id_number: common::id_number(&format!(
                     "5308262020010{:01}{:03}",
                     self.step % 9 + 1,
                     (self.step % 500) * 2 + 1

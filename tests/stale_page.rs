@@ -21,20 +21,6 @@ use uuid::Uuid;
 
 const T0: u64 = 1_750_000_000_000;
 
-/// A valid resident ID for a birth date and sequence (check digit computed).
-fn id_number(prefix17: &str) -> String {
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = prefix17
-        .chars()
-        .zip(W)
-        .map(|(c, w)| c.to_digit(10).unwrap() * w)
-        .sum();
-    format!(
-        "{prefix17}{}",
-        ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'][(sum % 11) as usize]
-    )
-}
-
 fn village(code: &str, name: &str) -> Village {
     Village {
         id: Uuid::now_v7(),
@@ -51,7 +37,7 @@ fn member(household: Uuid, name: &str, relation: &str, id: &str, sex: &str) -> M
         household_id: Some(household),
         name: name.into(),
         relation: relation.into(),
-        id_number: id_number(id),
+        id_number: common::id_number(id),
         sex: sex.into(),
         ..Default::default()
     }
@@ -273,8 +259,8 @@ fn moving_a_household_gives_it_the_new_village_and_a_free_code_there() {
     let moving = page(&old, 7);
     s.file_household(&moving).unwrap();
     let mut settled = page(&new, 1);
-    settled.members[0].id_number = id_number("53082619800404003");
-    settled.members[1].id_number = id_number("53082619820505004");
+    settled.members[0].id_number = common::id_number("53082619800404003");
+    settled.members[1].id_number = common::id_number("53082619820505004");
     s.file_household(&settled).unwrap();
 
     let moved = move_household(&mut s, moving.household.id, &new.code).unwrap();

@@ -711,6 +711,21 @@ mod tests {
         }
     }
 
+    /// A file of `header` and `body` with matching checksums, as a writer that does not use
+    /// [`encode`] would frame it.
+    fn frame(header: &Header, body: &[u8]) -> Vec<u8> {
+        let json = serde_json::to_vec(header).unwrap();
+        let mut file = MAGIC.to_vec();
+        file.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        file.extend_from_slice(&(json.len() as u32).to_le_bytes());
+        file.extend_from_slice(&(body.len() as u64).to_le_bytes());
+        file.extend_from_slice(&json);
+        file.extend_from_slice(body);
+        let trailer = Sha256::digest(&file);
+        file.extend_from_slice(&trailer);
+        file
+    }
+
     /// Declared ranges at the ends of the integers are refused as malformed, never an
     /// overflow (the header is not covered by the body's hash).
     #[test]
@@ -733,15 +748,7 @@ mod tests {
                 enc.finish().unwrap()
             };
             h.body_sha256 = hex(&Sha256::digest(&body));
-            let json = serde_json::to_vec(&h).unwrap();
-            let mut file = MAGIC.to_vec();
-            file.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-            file.extend_from_slice(&(json.len() as u32).to_le_bytes());
-            file.extend_from_slice(&(body.len() as u64).to_le_bytes());
-            file.extend_from_slice(&json);
-            file.extend_from_slice(&body);
-            let trailer = Sha256::digest(&file);
-            file.extend_from_slice(&trailer);
+            let file = frame(&h, &body);
             assert_eq!(
                 read_header(&file).map(|_| ()),
                 Err(ChangesetError::Malformed("declared op ranges")),
@@ -782,15 +789,7 @@ mod tests {
             let mut h = header();
             h.op_count = count;
             h.body_sha256 = hex(&Sha256::digest(&body));
-            let header_json = serde_json::to_vec(&h).unwrap();
-            let mut file = MAGIC.to_vec();
-            file.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-            file.extend_from_slice(&(header_json.len() as u32).to_le_bytes());
-            file.extend_from_slice(&(body.len() as u64).to_le_bytes());
-            file.extend_from_slice(&header_json);
-            file.extend_from_slice(&body);
-            let trailer = Sha256::digest(&file);
-            file.extend_from_slice(&trailer);
+            let file = frame(&h, &body);
             // Either refused, or (by chance) a valid empty stream.
             if let Ok((_, ops)) = decode(&file) {
                 proptest::prop_assert_eq!(ops.len() as u64, count);

@@ -86,7 +86,7 @@ pub fn review_items(store: &Store) -> Result<Vec<ReviewItem>, StoreError> {
         "SELECT r.row, r.field, r.kind, r.tbl, f.name FROM review_item r
          JOIN field_name f ON f.idx = r.field ORDER BY r.tbl, r.row, f.name",
     )?;
-    let items: Vec<(Vec<u8>, i64, i64, i64, String)> = stmt
+    let mut items: Vec<(Vec<u8>, i64, i64, i64, String)> = stmt
         .query_map([], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })?
@@ -97,7 +97,6 @@ pub fn review_items(store: &Store) -> Result<Vec<ReviewItem>, StoreError> {
          FROM op o JOIN device d ON d.idx = o.origin
          WHERE o.origin = ?1 AND o.seq = ?2",
     )?;
-    let mut items: Vec<(Vec<u8>, i64, i64, i64, String)> = items;
     // An op flagged for its clock is an item of its own while it is a head of a field that is
     // not already in the queue (a conflict lists it among its values, marked).
     let mut flagged = conn.prepare(
