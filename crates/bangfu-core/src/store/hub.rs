@@ -91,14 +91,7 @@ impl Store {
     /// The tokens this copy was enrolled with before the current one, oldest first: shown to
     /// the hub at a new enrolment as the proof that this is the same laptop.
     pub fn hub_previous_tokens(&self) -> Result<Vec<String>, StoreError> {
-        let text: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT value FROM meta WHERE key = ?1",
-                [META_PREVIOUS_TOKENS],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let text: Option<String> = super::meta_get(&self.conn, META_PREVIOUS_TOKENS)?;
         Ok(text
             .unwrap_or_default()
             .split_whitespace()
@@ -110,14 +103,7 @@ impl Store {
     /// oldest first: a copied data file takes a new identity, and the old identity's ops it
     /// holds that the hub lacks are still this copy's to push.
     pub fn hub_own_origins(&self) -> Result<Vec<Uuid>, StoreError> {
-        let text: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT value FROM meta WHERE key = ?1",
-                [META_OWN_ORIGINS],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let text: Option<String> = super::meta_get(&self.conn, META_OWN_ORIGINS)?;
         let mut out: Vec<Uuid> = text
             .unwrap_or_default()
             .split_whitespace()
@@ -131,35 +117,22 @@ impl Store {
 
     /// Adds the current identity to [`Store::hub_own_origins`] (at enrolment and every sync).
     pub fn record_hub_own_origin(&self) -> Result<(), StoreError> {
-        let recorded: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT value FROM meta WHERE key = ?1",
-                [META_OWN_ORIGINS],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let recorded: String = super::meta_get(&self.conn, META_OWN_ORIGINS)?.unwrap_or_default();
         let current = self.device.id.to_string();
-        if recorded.is_some_and(|r| r.split_whitespace().any(|o| o == current)) {
+        if recorded.split_whitespace().any(|o| o == current) {
             return Ok(());
         }
-        let origins = self.hub_own_origins()?;
-        let text: Vec<String> = origins.iter().map(Uuid::to_string).collect();
+        let text = format!("{recorded} {current}");
         self.conn.execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
-            params![META_OWN_ORIGINS, text.join(" ")],
+            params![META_OWN_ORIGINS, text.trim()],
         )?;
         Ok(())
     }
 
     /// The epoch of the hub database this copy last pulled from (`None` before the first pull).
     pub fn hub_epoch(&self) -> Result<Option<String>, StoreError> {
-        let epoch = self
-            .conn
-            .query_row("SELECT value FROM meta WHERE key = ?1", [META_EPOCH], |r| {
-                r.get(0)
-            })
-            .optional()?;
+        let epoch: Option<String> = super::meta_get(&self.conn, META_EPOCH)?;
         Ok(epoch)
     }
 
@@ -225,14 +198,7 @@ impl Store {
 
     /// The op (`origin:seq`) the hub had at the pulled position, as last recorded.
     pub fn hub_pulled_op(&self) -> Result<Option<String>, StoreError> {
-        let op = self
-            .conn
-            .query_row(
-                "SELECT value FROM meta WHERE key = ?1",
-                [META_PULLED_OP],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let op: Option<String> = super::meta_get(&self.conn, META_PULLED_OP)?;
         Ok(op)
     }
 
