@@ -28,6 +28,7 @@ fn put_household(store: &mut Store, id: Uuid, code: &str, phone: &str) {
             id,
             fields: vec![
                 ("code", FieldValue::Text(code.into())),
+                ("main_cause", FieldValue::Text("01".into())),
                 ("phone", FieldValue::Text(phone.into())),
             ],
         }])
@@ -36,7 +37,8 @@ fn put_household(store: &mut Store, id: Uuid, code: &str, phone: &str) {
 
 fn phone_of(store: &Store, id: Uuid) -> Option<String> {
     store
-        .conn()
+        .sql()
+        .unwrap()
         .query_row(
             "SELECT max(phone) FROM household WHERE id = ?1",
             [id.as_bytes().as_slice()],
@@ -74,10 +76,15 @@ fn two_writers_on_one_file_both_keep_their_edits() {
     assert_eq!(phone_of(&reader, b).as_deref(), Some("13912345674"));
     // Every op of both writers is in the log under its own seq.
     let ops: i64 = reader
-        .conn()
+        .sql()
+        .unwrap()
         .query_row("SELECT count(*) FROM op", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(ops, 2 * (2 + 4), "two fields at filing, then one per round");
+    assert_eq!(
+        ops,
+        2 * (3 + 4),
+        "three fields at filing, then one per round"
+    );
 }
 
 fn header(source: Uuid) -> Header {
@@ -194,7 +201,8 @@ fn a_relayed_file_with_ops_past_a_gap_is_imported() {
         assert_eq!(imported.applied, 1);
     }
     let address: Option<String> = laptop2
-        .conn()
+        .sql()
+        .unwrap()
         .query_row(
             "SELECT address FROM household WHERE id = ?1",
             [h1.as_bytes().as_slice()],
@@ -274,7 +282,8 @@ fn a_clock_far_ahead_is_flagged_for_review_and_the_laptop_is_told() {
     put_household(&mut fixed, row, "530826103201001", "13800000002");
     assert!(fixed.clock_warning().is_none());
     let last_hlc: i64 = fixed
-        .conn()
+        .sql()
+        .unwrap()
         .query_row("SELECT hlc FROM op ORDER BY seq DESC LIMIT 1", [], |r| {
             r.get(0)
         })
@@ -288,22 +297,32 @@ fn a_clock_far_ahead_is_flagged_for_review_and_the_laptop_is_told() {
     let (file, _) = export_changeset(&fixed, None).unwrap();
     let mut station = common::open_at(dir.path(), "乡镇", T0);
     let summary = import_changeset(&mut station, &file).unwrap();
-    assert_eq!(summary.future_clock_ops, 2, "{}", summary.message_zh());
+    // Filing the household wrote its code, 主要致贫原因 and phone.
+    assert_eq!(summary.future_clock_ops, 3, "{}", summary.message_zh());
     let items = review_items(&station).unwrap();
     let flagged: Vec<_> = items.iter().filter(|i| i.kind == "clock_ahead").collect();
-    assert_eq!(flagged.len(), 1, "{items:?}");
+    let fields: Vec<&str> = flagged.iter().map(|i| i.field.as_str()).collect();
     assert_eq!(
-        flagged[0].field, "code",
-        "the phone was written over at the present date"
+        fields,
+        ["code", "main_cause"],
+        "the phone was written over at the present date: {items:?}"
     );
     assert!(flagged[0].values[0].clock_ahead);
-    // Keeping it writes the value again at the present date: the item is gone everywhere.
-    let key = ReviewKey {
-        table: flagged[0].table.clone(),
-        row_id: flagged[0].row_id.clone(),
-        field: flagged[0].field.clone(),
-    };
-    resolve_key(&mut station, &key, "530826103201001").unwrap();
+    // Keeping them writes the values again at the present date: the items are gone.
+    let keep: Vec<(ReviewKey, String)> = flagged
+        .iter()
+        .map(|item| {
+            let key = ReviewKey {
+                table: item.table.clone(),
+                row_id: item.row_id.clone(),
+                field: item.field.clone(),
+            };
+            (key, item.values[0].value.clone())
+        })
+        .collect();
+    for (key, value) in &keep {
+        resolve_key(&mut station, key, value).unwrap();
+    }
     assert!(
         review_items(&station)
             .unwrap()

@@ -129,7 +129,7 @@ fn run(n: usize, skews: &[i8], actions: &[Action], seed: u64) -> Result<(), Test
     let rows: Vec<Household> = (0..ROWS)
         .map(|i| Household {
             id: Uuid::now_v7(),
-            code: format!("530826103201{i:03}"),
+            code: format!("530826103201{:03}", i + 1),
             main_cause: "01".into(),
             ..Default::default()
         })

@@ -116,7 +116,7 @@ pub const GROUPS: &[&str] = &["search", "quality", "rebuild", "others", "merge"]
 /// of the same people that stops at the page's 50 rows.
 fn bench_search(report: &Report, county: &Store, members: usize) -> Result<(), Failure> {
     let people: Vec<(String, String)> = county
-        .conn()
+        .sql()?
         .prepare(
             "SELECT coalesce(name, ''), coalesce(id_number, '') FROM member
              WHERE deleted = 0 ORDER BY rowid",
@@ -146,7 +146,7 @@ fn bench_search(report: &Report, county: &Store, members: usize) -> Result<(), F
         let t = Instant::now();
         let like = format!("%{text}%");
         let _: i64 = county
-            .conn()
+            .sql()?
             .query_row(
                 "SELECT count(*) FROM (SELECT 1 FROM member WHERE name LIKE ?1 OR id_number LIKE ?1 LIMIT 50)",
                 [&like],
@@ -208,7 +208,7 @@ fn plain_scan(store: &Store) -> Result<u64, Failure> {
         "visit",
     ] {
         let sql = format!("SELECT * FROM {table} WHERE deleted = 0");
-        let scanned = store.conn().prepare(&sql).and_then(|mut stmt| {
+        let scanned = store.sql()?.prepare(&sql).and_then(|mut stmt| {
             let columns = stmt.column_count();
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
@@ -230,11 +230,11 @@ fn plain_scan(store: &Store) -> Result<u64, Failure> {
 fn bench_rebuild(report: &Report, county: &mut Store) -> Result<(), Failure> {
     let t = Instant::now();
     let mut rows = 0u64;
-    let conn = county.conn();
+    let conn = county.sql()?;
     let scanned = conn
         .prepare("SELECT val FROM op WHERE origin = ?1 AND seq = ?2")
         .and_then(|mut op| {
-            bangfu_core::store::heads::for_each_row(conn, |_, keys| {
+            bangfu_core::store::heads::for_each_row(&conn, |_, keys| {
                 for (_, origin, seq) in keys {
                     op.query_row([origin, seq], |v| {
                         std::hint::black_box(v.get_ref(0)?);
@@ -246,6 +246,7 @@ fn bench_rebuild(report: &Report, county: &mut Store) -> Result<(), Failure> {
             })
         });
     scanned.map_err(|e| Failure::new("性能测试读取数据失败。", e.to_string()))?;
+    drop(conn);
     let plain = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let mut reports = 0u32;
@@ -296,7 +297,7 @@ pub fn run(
     let summary = if existing.is_some() {
         let households = bangfu_core::query::households(&county, &HouseholdQuery::default())?;
         let members = county
-            .conn()
+            .sql()?
             .query_row("SELECT count(*) FROM member WHERE deleted = 0", [], |r| {
                 r.get::<_, i64>(0)
             })
@@ -423,7 +424,7 @@ fn merge_figures(
 ) -> Result<(), Failure> {
     // Op-log size on disk.
     let op_bytes: Option<f64> = county
-        .conn()
+        .sql()?
         .query_row(
             "SELECT sum(pgsize) FROM dbstat WHERE name IN ('op', 'row_head', 'superseded')",
             [],

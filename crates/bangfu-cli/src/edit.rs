@@ -1,5 +1,6 @@
-//! `bangfu edit` and `bangfu delete`: scripted corrections of one household through the same
-//! store path as the app.
+//! `bangfu edit` and `bangfu delete`: scripted corrections of one household. An edit is saved
+//! through the household page's own save (`Store::edit_household_fields`), so it refuses
+//! exactly what the page refuses.
 
 use std::path::Path;
 
@@ -54,15 +55,15 @@ pub fn edit(db: &Path, code: &str, assignments: &[String], json: bool) -> Result
             parse_input(spec, text).map_err(|e| Failure::new(e.message.clone(), e.message))?;
         fields.push((spec.name, value));
     }
-    let outcome = store.write(&[Change::Put {
-        table: Table::Household,
-        id: household.id,
-        fields,
-    }])?;
+    // The household page's own save: refused exactly where the page refuses.
+    let outcome = store.edit_household_fields(household.id, &fields)?;
     if json {
         print_json(&outcome);
     } else {
         println!("已保存户 {code}：{} 项修改。", outcome.ops);
+        for warning in &outcome.warnings {
+            println!("提示：{}", warning.message);
+        }
     }
     Ok(())
 }

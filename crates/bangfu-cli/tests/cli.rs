@@ -881,3 +881,102 @@ fn household_move_gives_the_new_village_and_its_code_or_refuses_an_unknown_villa
     );
     assert!(text(&old).1.contains("找不到户编号为 530828101201001 的户"));
 }
+
+/// Regression: `bangfu edit` wrote through the store's raw write, which checked nothing: a
+/// phone number of seven digits, a 户编号 of the wrong length or another household's 户编号
+/// could be saved from a script though the household page refuses each. It now saves through
+/// the page's own save, and refuses with the page's own message, leaving the file unchanged.
+#[test]
+fn bangfu_edit_refuses_what_the_household_page_refuses() {
+    use bangfu_core::UserFacing;
+    use bangfu_core::model::input::parse_input;
+    use bangfu_core::model::{Entity, FieldValue, Household, Table};
+    use bangfu_core::store::{Filter, OpenOptions, Store};
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("v.sqlite");
+    assert!(
+        bangfu(dir.path(), &["demo", "--db", p(&db)])
+            .status
+            .success()
+    );
+    let options = OpenOptions {
+        identity_dir: Some(dir.path().join("page-ids")),
+        ..OpenOptions::default()
+    };
+    let households = {
+        let store = Store::open(&db, &options).unwrap();
+        store.read::<Household>(Filter::All).unwrap()
+    };
+    let (first, other) = (&households[0], &households[1]);
+    let cases = [
+        ("联系电话", "1380000".to_owned()),
+        ("户编号", first.code[..14].to_owned()),
+        ("户编号", other.code.clone()),
+        ("主要致贫原因", String::new()),
+        ("脱贫状态", "已脱贫(不再享受政策)".to_owned()),
+    ];
+    let ops_in_file = || -> i64 {
+        let store = Store::open(&db, &options).unwrap();
+        store.op_count().unwrap()
+    };
+    let before = ops_in_file();
+    for (label, value) in &cases {
+        // What the household page says to this change.
+        let page_says = {
+            let mut store = Store::open(&db, &options).unwrap();
+            let spec = Table::Household
+                .fields()
+                .iter()
+                .find(|f| f.label == *label)
+                .unwrap();
+            let value = parse_input(spec, value).unwrap();
+            let mut loaded = store.load_household_page(first.id).unwrap();
+            let mut fields: std::collections::BTreeMap<&str, FieldValue> =
+                loaded.page.household.to_fields().into_iter().collect();
+            fields.insert(spec.name, value);
+            loaded.page.household = Household::from_fields(first.id, &mut |name| {
+                fields.get(name).cloned().unwrap_or(FieldValue::Null)
+            })
+            .unwrap();
+            store
+                .file_household_page(&loaded.page, loaded.base.as_ref())
+                .expect_err("the page refuses it")
+                .message_zh()
+        };
+        let out = bangfu(
+            dir.path(),
+            &[
+                "edit",
+                "--db",
+                p(&db),
+                "--household",
+                &first.code,
+                "--set",
+                &format!("{label}={value}"),
+            ],
+        );
+        let (_, err) = text(&out);
+        assert!(!out.status.success(), "{label}={value} was saved");
+        assert!(
+            err.contains(page_says.trim_end_matches('。')),
+            "{label}={value}: the command said {err:?}, the page says {page_says:?}"
+        );
+    }
+    assert_eq!(ops_in_file(), before, "a refused edit wrote nothing");
+    // What the page accepts, the command saves.
+    let out = bangfu(
+        dir.path(),
+        &[
+            "edit",
+            "--db",
+            p(&db),
+            "--household",
+            &first.code,
+            "--set",
+            "联系电话=13912345678",
+        ],
+    );
+    assert!(out.status.success(), "{:?}", text(&out));
+    assert!(ops_in_file() > before);
+}

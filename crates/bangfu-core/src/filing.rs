@@ -32,6 +32,13 @@ pub struct LocatedIssue {
     pub issue: Issue,
 }
 
+/// What [`Store::file_households`] wrote: its ops, and each household's warnings by 户编号.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BatchOutcome {
+    pub ops: u64,
+    pub warnings: Vec<(String, Issue)>,
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct FilingOutcome {
     pub ops: u64,
@@ -112,6 +119,43 @@ impl Store {
     /// Saves the household page. Errors refuse the whole save; warnings are returned.
     /// Records missing from the page (a removed member, say) are deleted.
     pub fn file_household(&mut self, file: &HouseholdFile) -> Result<FilingOutcome, StoreError> {
+        let (changes, warnings) = self.household_changes(file)?;
+        let outcome = self.write_unchecked(&changes)?;
+        Ok(FilingOutcome {
+            ops: outcome.ops,
+            warnings,
+        })
+    }
+
+    /// Files several households (an imported roll) with `first` (the villages they need) in
+    /// one transaction: each household checked as [`Store::file_household`] checks it, and a
+    /// household with errors refuses the whole batch. The warnings come with each household's
+    /// 户编号.
+    pub fn file_households(
+        &mut self,
+        first: &[Change],
+        files: &[&HouseholdFile],
+    ) -> Result<BatchOutcome, StoreError> {
+        let mut changes = first.to_vec();
+        let mut warnings = Vec::new();
+        for file in files {
+            let (more, found) = self.household_changes(file)?;
+            changes.extend(more);
+            warnings.extend(found.into_iter().map(|w| (file.household.code.clone(), w)));
+        }
+        let outcome = self.write_unchecked(&changes)?;
+        Ok(BatchOutcome {
+            ops: outcome.ops,
+            warnings,
+        })
+    }
+
+    /// The checks and changes of one household page save: errors refuse it, warnings come back
+    /// with the changes.
+    fn household_changes(
+        &self,
+        file: &HouseholdFile,
+    ) -> Result<(Vec<Change>, Vec<Issue>), StoreError> {
         let issues = self.check_household_file(file)?;
         if issues.iter().any(|i| i.severity == Severity::Error) {
             return Err(StoreError::Invalid(issues));
@@ -144,15 +188,11 @@ impl Store {
         sync_children(self, id, &file.pairings, &mut changes)?;
         sync_children(self, id, &file.measures, &mut changes)?;
         sync_children(self, id, &file.visits, &mut changes)?;
-        let outcome = self.write(&changes)?;
         let warnings = issues
             .into_iter()
             .filter(|i| i.severity == Severity::Warning)
             .collect();
-        Ok(FilingOutcome {
-            ops: outcome.ops,
-            warnings,
-        })
+        Ok((changes, warnings))
     }
 
     /// Saves a 帮扶责任人 (name, unit, phone…) typed where a household's cadre is chosen.
@@ -162,7 +202,7 @@ impl Store {
         if issues.iter().any(|i| i.severity == Severity::Error) {
             return Err(StoreError::Invalid(issues));
         }
-        let outcome = self.put(helper)?;
+        let outcome = self.put_unchecked(helper)?;
         Ok(FilingOutcome {
             ops: outcome.ops,
             warnings: issues,

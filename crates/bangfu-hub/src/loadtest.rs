@@ -148,7 +148,7 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<()> {
     report.generate_s = t.elapsed().as_secs_f64();
     report.county_ops = admin.op_count()?;
     let villages: Vec<String> = admin
-        .conn()
+        .sql()?
         .prepare("SELECT code FROM village ORDER BY code")?
         .query_map([], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
@@ -263,7 +263,7 @@ fn device_round(
     client.enrol(&mut store, url, code)?;
     let first = client.sync_once(&mut store)?;
     let household: Option<Vec<u8>> = store
-        .conn()
+        .sql()?
         .query_row("SELECT id FROM household ORDER BY id LIMIT 1", [], |r| {
             r.get(0)
         })

@@ -58,7 +58,8 @@ export function incidenceChart(report: StatsReport): EChartsCoreOption {
         name: '贫困发生率',
         type: 'bar',
         data: lines.map((l) => ({
-          value: l.incidence_pct,
+          // Two decimals, as the forms print a percentage.
+          value: l.incidence_pct === null ? null : Math.round(l.incidence_pct * 100) / 100,
           itemStyle: { color: l.village_code === '' ? BLUE : RED },
         })),
         label: { show: true, position: 'top', formatter: '{c}%' },

@@ -146,6 +146,6 @@ pub(crate) fn write_batch(
     if changes.is_empty() {
         return Ok(());
     }
-    summary.ops += store.write(changes)?.ops;
+    summary.ops += store.write_unchecked(changes)?.ops;
     Ok(())
 }

@@ -87,7 +87,7 @@ fn surveys(
     };
     // The first households are left for a newcomer (and the tests) to try the 退出 tab on.
     for f in filed.iter().skip(LEFT_FOR_TRYING) {
-        if matches!(f.household.poverty_status.as_str(), "2" | "3") {
+        if !crate::report::figures::is_still_poor(&f.household.poverty_status) {
             continue;
         }
         let evaluation = match evaluate_household(store, f.household.id, year) {
@@ -152,7 +152,7 @@ fn grown_income(g: &mut Gen, f: &Filed, year: i32, entered: NaiveDate) -> Option
 
 /// A household still counted as poor gets one measure a year: 产业 or 就业 help.
 fn measure(g: &mut Gen, f: &Filed, year: i32) -> Option<Measure> {
-    let still_poor = !matches!(f.household.poverty_status.as_str(), "2" | "3");
+    let still_poor = crate::report::figures::is_still_poor(&f.household.poverty_status);
     if !still_poor {
         return None;
     }

@@ -522,7 +522,7 @@ pub fn send_back(
         people,
         reason,
     );
-    store.write(&[put_change(&row)])?;
+    store.write_unchecked(&[put_change(&row)])?;
     procedure_state(store, household_id)
 }
 
@@ -617,7 +617,7 @@ pub fn resolve_record_conflict(
             field,
         })
         .collect();
-    store.write(&changes)?;
+    store.write_unchecked(&changes)?;
     procedure_state(store, household_id)
 }
 

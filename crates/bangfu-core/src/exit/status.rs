@@ -131,7 +131,7 @@ pub fn exit_overview(
                 reason,
             });
         }
-        let filed_poor = !matches!(h.poverty_status.as_str(), "2" | "3");
+        let filed_poor = crate::report::figures::is_still_poor(&h.poverty_status);
         if state.phase == Phase::NotStarted && filed_poor {
             // A missing standard for the year makes nobody "ready"; the caller sees it
             // through the evaluation command, which reports it as an error.

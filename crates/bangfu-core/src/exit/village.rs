@@ -7,6 +7,7 @@ use super::ExitError;
 use super::evaluate::{CheckResult, CheckStatus, DataItem};
 use super::standards::standard_for;
 use crate::model::Village;
+use crate::report::figures;
 use crate::store::Store;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -33,18 +34,9 @@ fn flag(code: &'static str, label: &'static str, value: Option<bool>) -> CheckRe
     CheckResult::new(code, label, status, reason.into(), Vec::new())
 }
 
-/// The people still poor in a village: members of its live households not yet exited.
+/// The people still poor in a village ([`crate::report::figures::poor_people`]).
 pub fn poor_people(store: &Store, village_id: Uuid) -> Result<i64, ExitError> {
-    Ok(store
-        .conn()
-        .query_row(
-            "SELECT count(*) FROM member m JOIN household h ON h.id = m.household_id
-             WHERE h.village_id = ?1 AND h.deleted = 0 AND m.deleted = 0
-               AND coalesce(h.poverty_status, '') NOT IN ('2', '3')",
-            [village_id.as_bytes().as_slice()],
-            |r| r.get(0),
-        )
-        .map_err(crate::store::StoreError::from)?)
+    Ok(figures::poor_people(store, village_id)?)
 }
 
 /// Evaluates a village for a year against its province's standard.
@@ -56,10 +48,7 @@ pub fn evaluate_village(
     let v: Village = store.get(village_id)?;
     let standard = standard_for(store, year, &v.province)?;
     let poor = poor_people(store, village_id)?;
-    let incidence = v
-        .rural_population
-        .filter(|p| *p > 0)
-        .map(|p| poor as f64 * 100.0 / p as f64);
+    let incidence = figures::incidence_percent(poor, v.rural_population);
     let limit = standard.incidence_limit;
     let data = vec![
         DataItem {

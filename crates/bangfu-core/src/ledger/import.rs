@@ -340,35 +340,43 @@ pub fn preview_roll(store: &Store, path: &Path) -> Result<ImportPreview, LedgerE
     })
 }
 
-/// Files every household the preview found ready, each through `Store::file_household`.
-/// Households already in the file are skipped, so running an interrupted import again
-/// completes it.
+/// Files every household the preview found ready, with the villages they need, in one
+/// transaction (`Store::file_households`: each household checked as the household page checks
+/// it). Households already in the file are skipped, so running an import again after it was
+/// interrupted (nothing of it kept) or after it finished adds nothing twice.
 pub fn import_good_rows(
     store: &mut Store,
     preview: &ImportPreview,
 ) -> Result<ImportOutcome, LedgerError> {
     let mut outcome = ImportOutcome::default();
+    let mut villages = Vec::new();
     for v in &preview.new_villages {
         if village_by_code(store, &v.code)?.is_none() {
-            store.put(v)?;
+            let issues = validate::check_village(v);
+            if issues.iter().any(|i| i.severity == Severity::Error) {
+                return Err(StoreError::Invalid(issues).into());
+            }
+            villages.push(crate::store::put_change(v));
             outcome.villages_created += 1;
         }
     }
+    let mut files = Vec::new();
     for file in &preview.ready {
         if household_exists(store, &file.household.code, file.household.village_id)? {
             continue;
         }
-        let filed = store.file_household(file)?;
+        files.push(file);
         outcome.households += 1;
         outcome.members += file.members.len();
-        outcome.ops += filed.ops;
-        outcome.warnings.extend(
-            filed
-                .warnings
-                .into_iter()
-                .map(|w| (file.household.code.clone(), w.message)),
-        );
     }
+    let filed = store.file_households(&villages, &files)?;
+    outcome.ops = filed.ops;
+    outcome.warnings.extend(
+        filed
+            .warnings
+            .into_iter()
+            .map(|(code, w)| (code, w.message)),
+    );
     Ok(outcome)
 }
 

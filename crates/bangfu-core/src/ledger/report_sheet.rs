@@ -82,7 +82,7 @@ pub fn export_report(
                         text(name),
                         num(r.rural_population),
                         num(r.poor_people),
-                        opt(r.incidence_pct),
+                        opt(r.incidence_pct.map(crate::report::figures::printed_percent)),
                     ]
                 })
                 .collect(),

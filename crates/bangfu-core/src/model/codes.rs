@@ -51,6 +51,15 @@ pub const HOUSEHOLD_ATTRIBUTE: CodeList = CodeList {
     ],
 };
 
+/// 未脱贫: every household is filed with it.
+pub const STATUS_NOT_EXITED: &str = "1";
+/// 已脱贫(享受政策).
+pub const STATUS_EXITED_WITH_POLICY: &str = "2";
+/// 已脱贫(不再享受政策).
+pub const STATUS_EXITED: &str = "3";
+/// 返贫.
+pub const STATUS_RETURNED: &str = "4";
+
 pub const POVERTY_STATUS: CodeList = CodeList {
     key: "poverty_status",
     title: "脱贫状态",

@@ -1,5 +1,6 @@
 //! Village and township figures, exit readiness and the data-quality (疑点) list.
 
+pub mod figures;
 pub mod overview;
 pub mod quality;
 pub mod readiness;

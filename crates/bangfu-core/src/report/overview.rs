@@ -112,10 +112,7 @@ pub fn overview(
     for v in store.read::<Village>(Filter::All)? {
         let poor = poor_people(store, v.id)?;
         villages.push(VillageIncidence {
-            incidence_percent: v
-                .rural_population
-                .filter(|p| *p > 0)
-                .map(|p| poor as f64 * 100.0 / p as f64),
+            incidence_percent: super::figures::incidence_percent(poor, v.rural_population),
             code: v.code,
             name: v.name,
             rural_population: v.rural_population,

@@ -292,20 +292,20 @@ mod tests {
             let mut copy = file.members[1].clone();
             copy.id_number = shared.clone();
             copy.name = format!("重复{i}");
-            store.put(&copy).unwrap();
+            store.put_unchecked(&copy).unwrap();
         }
         store
-            .write(&[crate::store::Change::Delete {
+            .write_unchecked(&[crate::store::Change::Delete {
                 table: Household::TABLE,
                 id: files[3].household.id,
             }])
             .unwrap();
         let mut twin = files[2].household.clone();
         twin.id = Uuid::now_v7();
-        store.put(&twin).unwrap();
+        store.put_unchecked(&twin).unwrap();
         let mut moved = files[2].members[0].clone();
         moved.household_id = Some(files[0].household.id);
-        store.put(&moved).unwrap();
+        store.put_unchecked(&moved).unwrap();
 
         let listed = data_quality(&store).unwrap();
         assert_eq!(listed, one_household_at_a_time(&store));
@@ -347,8 +347,8 @@ mod tests {
             amount: Some(amount),
             ..Default::default()
         };
-        store.put(&measure(2017, "01", -500.0)).unwrap();
-        store.put(&measure(this_year, "", 800.0)).unwrap();
+        store.put_unchecked(&measure(2017, "01", -500.0)).unwrap();
+        store.put_unchecked(&measure(this_year, "", 800.0)).unwrap();
         let of = |year: Option<i32>| -> HashSet<String> {
             data_quality_of_year(&store, year)
                 .unwrap()

@@ -5,6 +5,7 @@
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::figures::STILL_POOR_SQL;
 use crate::exit::standards::list_standards;
 use crate::exit::{CheckStatus, ExitError, evaluate_household};
 use crate::ledger::Scope;
@@ -139,7 +140,7 @@ fn still_poor(store: &Store, scope: &Scope) -> Result<Vec<(Uuid, String, String)
     let sql = format!(
         "SELECT h.id, coalesce(v.name, ''), coalesce(h.poverty_status, '')
          FROM household h LEFT JOIN village v ON v.id = h.village_id AND v.deleted = 0
-         WHERE h.deleted = 0 AND coalesce(h.poverty_status, '') NOT IN ('2', '3') AND {condition}
+         WHERE h.deleted = 0 AND {STILL_POOR_SQL} AND {condition}
          ORDER BY h.code"
     );
     let mut stmt = store.conn().prepare(&sql)?;

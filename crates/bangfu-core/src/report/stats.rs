@@ -3,12 +3,12 @@
 
 use serde::Serialize;
 
+use super::figures::{STILL_POOR_SQL, incidence_percent};
 use crate::ledger::Scope;
 use crate::model::codes::{MEASURE_PATH, POVERTY_STATUS};
 use crate::store::{Store, StoreError};
 
 /// 脱贫状态 codes of people still counted as poor: 未脱贫 and 返贫.
-const STILL_POOR: &str = "('1', '4')";
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct StatusRow {
@@ -144,7 +144,7 @@ pub fn stats(store: &Store, scope: &Scope, year: Option<i32>) -> Result<StatsRep
     let villages = query(
         format!(
             "SELECT v.township, v.code, v.name, coalesce(v.rural_population, 0),
-               coalesce(sum(CASE WHEN h.poverty_status IN {STILL_POOR} THEN
+               coalesce(sum(CASE WHEN {STILL_POOR_SQL} THEN
                  (SELECT count(*) FROM member m WHERE m.household_id = h.id AND m.deleted = 0)
                  ELSE 0 END), 0),
                count(h.id),
@@ -169,7 +169,7 @@ pub fn stats(store: &Store, scope: &Scope, year: Option<i32>) -> Result<StatsRep
             village_name: text(&r[2]),
             rural_population: population,
             poor_people: poor,
-            incidence_pct: pct(poor, population),
+            incidence_pct: incidence_percent(poor, Some(population)),
         });
         match townships.iter_mut().find(|t| t.0 == township) {
             Some(t) => {
@@ -198,7 +198,7 @@ pub fn stats(store: &Store, scope: &Scope, year: Option<i32>) -> Result<StatsRep
             village_name: String::new(),
             rural_population: population,
             poor_people: poor,
-            incidence_pct: pct(poor, population),
+            incidence_pct: incidence_percent(poor, Some(population)),
         });
     }
 

@@ -70,6 +70,15 @@ pub enum StoreError {
         seq: i64,
         hlc: u64,
     },
+    #[error("exit procedure rows are written by the exit procedure only")]
+    ExitStepByProcedure,
+    #[error("{table}.{field}: value of the wrong type")]
+    WrongType {
+        table: &'static str,
+        field: &'static str,
+    },
+    #[error("a read-only view of the data file cannot write")]
+    ReadOnlyView,
     #[error("database: {0}")]
     Sqlite(rusqlite::Error),
 }
@@ -113,6 +122,9 @@ impl UserFacing for StoreError {
             StoreError::OpIdReused { .. } => "op_id_reused",
             StoreError::RowInTwoTables { .. } => "row_in_two_tables",
             StoreError::ImpossibleClock { .. } => "impossible_clock",
+            StoreError::ExitStepByProcedure => "exit_step_by_procedure",
+            StoreError::WrongType { .. } => "wrong_type",
+            StoreError::ReadOnlyView => "read_only_view",
             StoreError::Sqlite(_) => "database",
         }
     }
@@ -185,6 +197,13 @@ impl UserFacing for StoreError {
                 "同步数据中有一条{arriving}记录的编号与本机一条{existing}记录相同，数据可能被改动过。整批数据未导入，本机数据未作改动。"
             ),
             StoreError::ImpossibleClock { .. } => "同步数据中有修改的时间不可能成立（超出有效范围），文件可能已损坏或被改动。整批数据未导入，本机数据未作改动。".into(),
+            StoreError::ExitStepByProcedure => "脱贫退出程序的记录只能在“退出”中按步骤办理（入户调查、村两委商议、村评议公示、乡镇核查公告、县审定销号），不能直接修改。本次修改未保存。".into(),
+            StoreError::WrongType { table, field } => {
+                format!("{table}的“{field}”填写的值类型不对，本次修改未保存。")
+            }
+            StoreError::ReadOnlyView => {
+                "这是数据文件的只读视图（用于导出和报表），不能保存修改。".into()
+            }
             StoreError::Sqlite(e) if super::heads::is_damaged(e) => {
                 "数据文件中有一条记录的版本信息已损坏（可能是磁盘故障或文件被其他程序改动），本次操作未完成，文件未作改动。请用最近的备份恢复：每次导入同步文件前都会自动备份。".into()
             }

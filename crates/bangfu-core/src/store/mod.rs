@@ -1,11 +1,14 @@
 //! The data file: opening it safely, this copy's device identity, and the one write path.
 //!
-//! Architecture invariant: every change to a replicated table goes through [`Store::write`] or
-//! [`Store::apply_remote`], which append the op log and update the tables in one transaction.
+//! Architecture invariant: every change to a replicated table goes through the write path
+//! (`write.rs`: [`Store::write`], which checks the records first, or the core's own checked
+//! entry points) or [`Store::apply_remote`], which append the op log and update the tables in
+//! one transaction. Outside the core, SQL runs only on a query-only view ([`Store::sql`]).
 
 mod apply;
 pub mod backup;
 pub mod baseline;
+mod checked;
 mod dictionary;
 pub mod draft;
 mod error;
@@ -28,6 +31,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 pub use apply::{ApplyStats, name_initials};
+pub use checked::Checked;
 use dictionary::Dictionary;
 pub use error::{DEVICE_NAME_MAX_CHARS, StoreError};
 pub use hub::HubLink;
@@ -96,6 +100,36 @@ pub struct Store {
     bulk_load_min_ops: u64,
     /// How many rows' heads a bulk load holds in memory before writing them out.
     bulk_heads_held: usize,
+    /// A second connection opened read-only for long reads ([`Store::open_reader`]).
+    read_only: bool,
+    /// How many [`QueryOnly`] views are open (the connection is `query_only` while any is).
+    query_only_views: std::cell::Cell<u32>,
+}
+
+/// The data file's connection as code outside the core sees it: SQLite refuses any statement
+/// that would write (`PRAGMA query_only`) for as long as the view lives.
+#[derive(Debug)]
+pub struct QueryOnly<'a> {
+    conn: &'a Connection,
+    views: &'a std::cell::Cell<u32>,
+}
+
+impl std::ops::Deref for QueryOnly<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn
+    }
+}
+
+impl Drop for QueryOnly<'_> {
+    fn drop(&mut self) {
+        let open = self.views.get().saturating_sub(1);
+        self.views.set(open);
+        if open == 0 {
+            // Failing to lift it leaves the connection refusing writes, never writing.
+            let _ = self.conn.pragma_update(None, "query_only", false);
+        }
+    }
 }
 
 /// This laptop's date stands behind the latest change in its data file (see
@@ -221,6 +255,8 @@ impl Store {
             merge_rows_in_memory: 50_000,
             bulk_load_min_ops: BULK_LOAD_MIN_OPS,
             bulk_heads_held: apply::BULK_HEADS_HELD,
+            read_only: false,
+            query_only_views: std::cell::Cell::new(0),
         };
         store.load_identity(options.device_name.as_deref())?;
         // Set by the migration that needs it, cleared by the rebuild's own commit.
@@ -406,9 +442,75 @@ impl Store {
         lock::acquire(&self.path, lock::WRITER_WAIT)
     }
 
-    /// Read access for queries, reports and exports. Writes go through `write`.
-    pub fn conn(&self) -> &Connection {
+    /// The core's own access to the connection. Writes to replicated tables go through the
+    /// write path; other code gets [`Store::sql`].
+    pub(crate) fn conn(&self) -> &Connection {
         &self.conn
+    }
+
+    /// The connection for SQL of one's own (benchmarks, tests, the hub's load generator):
+    /// query-only for as long as the view lives, so nothing outside the core writes around
+    /// the write path.
+    pub fn sql(&self) -> Result<QueryOnly<'_>, StoreError> {
+        if self.query_only_views.get() == 0 {
+            self.conn.pragma_update(None, "query_only", true)?;
+        }
+        self.query_only_views.set(self.query_only_views.get() + 1);
+        Ok(QueryOnly {
+            conn: &self.conn,
+            views: &self.query_only_views,
+        })
+    }
+
+    /// A second handle on the same file for long reads (ledgers, reports, quality lists), on a
+    /// read-only connection of its own: in WAL mode it reads the last committed state while
+    /// this handle goes on writing, so an export never holds up the window. It refuses every
+    /// write ([`StoreError::ReadOnlyView`]).
+    pub fn open_reader(&self) -> Result<Store, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn =
+            Connection::open_with_flags(&self.path, flags).map_err(|source| StoreError::Open {
+                path: self.path.clone(),
+                source,
+            })?;
+        conn.pragma_update(None, "cache_size", -65536)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.set_prepared_statement_cache_capacity(256);
+        rusqlite::vtab::array::load_module(&conn)?;
+        Ok(Store {
+            conn,
+            path: self.path.clone(),
+            device: self.device.clone(),
+            clock: self.clock,
+            last_seq: self.last_seq,
+            dict: Dictionary::default(),
+            registry: None,
+            fixed_clock_ms: self.fixed_clock_ms,
+            identity_change: None,
+            merge_rows_in_memory: self.merge_rows_in_memory,
+            bulk_load_min_ops: self.bulk_load_min_ops,
+            bulk_heads_held: self.bulk_heads_held,
+            read_only: true,
+            query_only_views: std::cell::Cell::new(0),
+        })
+    }
+
+    /// Local bookkeeping that is not replicated (which peer a file came from, say), in one
+    /// transaction under the writer lock.
+    pub(crate) fn write_local<T>(
+        &mut self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        if self.read_only {
+            return Err(StoreError::ReadOnlyView);
+        }
+        let _writer = self.writer_lock()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
     }
 
     /// Milliseconds since the epoch, or the fixed clock of generators and tests.

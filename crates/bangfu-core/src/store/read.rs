@@ -54,9 +54,12 @@ impl Store {
             })
     }
 
-    /// Writes a whole record: one op per field whose value differs from what is shown.
-    pub fn put<E: Entity>(&mut self, record: &E) -> Result<super::WriteOutcome, StoreError> {
-        self.write(&[put_change(record)])
+    /// Writes a whole record unchecked (see [`Store::write_unchecked`]).
+    pub(crate) fn put_unchecked<E: Entity>(
+        &mut self,
+        record: &E,
+    ) -> Result<super::WriteOutcome, StoreError> {
+        self.write_unchecked(&[put_change(record)])
     }
 }
 

@@ -102,13 +102,19 @@ fn normalize(value: &FieldValue) -> FieldValue {
 }
 
 impl Store {
-    /// Writes changes in one transaction. Nothing is written if any change fails.
-    /// A household's 脱贫状态 is refused here once filed (see [`EXIT_STATUS_FIELD`]).
-    pub fn write(&mut self, changes: &[Change]) -> Result<WriteOutcome, StoreError> {
+    /// Writes changes in one transaction without checking the records they leave behind: for
+    /// the core's own entry points that checked them first (the household page, filing,
+    /// imports, the exit procedure) and for generators. Everyone else writes through
+    /// [`Store::write`], which checks. Nothing is written if any change fails. A household's
+    /// 脱贫状态 is refused here once filed (see [`EXIT_STATUS_FIELD`]).
+    pub(crate) fn write_unchecked(
+        &mut self,
+        changes: &[Change],
+    ) -> Result<WriteOutcome, StoreError> {
         self.write_as(Writer::Person, changes)
     }
 
-    /// The exit procedure's writes: like [`Store::write`], and may change 脱贫状态.
+    /// The exit procedure's writes: like [`Store::write_unchecked`], and may change 脱贫状态.
     pub(crate) fn write_by_exit_procedure(
         &mut self,
         changes: &[Change],
@@ -117,6 +123,9 @@ impl Store {
     }
 
     fn write_as(&mut self, writer: Writer, changes: &[Change]) -> Result<WriteOutcome, StoreError> {
+        if self.read_only {
+            return Err(StoreError::ReadOnlyView);
+        }
         let result = self.write_inner(writer, changes);
         if result.is_err() {
             self.dict.clear();
@@ -398,7 +407,19 @@ impl Store {
         ops: impl Iterator<Item = Result<Op, E>>,
         expected: u64,
     ) -> Result<ApplyStats, E> {
-        let result = self.apply_remote_inner(ops, expected);
+        self.apply_remote_stream_then(ops, expected, |_| Ok(()))
+    }
+
+    /// [`Store::apply_remote_stream`], then `then` in the same transaction before it commits:
+    /// what an import records about where the ops came from (the peer, its device names) is
+    /// kept exactly when the ops are.
+    pub(crate) fn apply_remote_stream_then<E: From<StoreError>>(
+        &mut self,
+        ops: impl Iterator<Item = Result<Op, E>>,
+        expected: u64,
+        then: impl FnOnce(&rusqlite::Connection) -> Result<(), StoreError>,
+    ) -> Result<ApplyStats, E> {
+        let result = self.apply_remote_inner(ops, expected, then);
         if result.is_err() {
             self.dict.clear();
         }
@@ -409,7 +430,11 @@ impl Store {
         &mut self,
         ops: impl Iterator<Item = Result<Op, E>>,
         expected: u64,
+        then: impl FnOnce(&rusqlite::Connection) -> Result<(), StoreError>,
     ) -> Result<ApplyStats, E> {
+        if self.read_only {
+            return Err(StoreError::ReadOnlyView.into());
+        }
         let wall = self.wall_ms();
         let mut clock = self.clock;
         let _writer = self.writer_lock()?;
@@ -436,6 +461,7 @@ impl Store {
             [clock.last().to_i64()],
         )
         .map_err(StoreError::from)?;
+        then(&tx)?;
         tx.commit().map_err(StoreError::from)?;
         self.clock = clock;
         Ok(stats)

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use rusqlite::params;
+use rusqlite::{Connection, params};
 use serde::Serialize;
 
 use super::changeset::{self, ChangesetError, Header};
@@ -190,7 +190,8 @@ pub fn import_changeset(store: &mut Store, file: &[u8]) -> Result<ImportSummary,
     if held_already {
         summary.already_had_everything = true;
         summary.duplicates = header.op_count;
-        remember_peer(store, &header)?;
+        let wall = store.wall_ms();
+        store.write_local(|conn| remember_peer(conn, wall, &header))?;
         fill_counts(store, &mut summary)?;
         return Ok(summary);
     }
@@ -220,9 +221,11 @@ pub fn import_changeset(store: &mut Store, file: &[u8]) -> Result<ImportSummary,
         }
         op.map_err(SyncError::from)
     });
-    let stats = store.apply_remote_stream(ops, header.op_count)?;
+    let wall = store.wall_ms();
+    let stats = store.apply_remote_stream_then(ops, header.op_count, |conn| {
+        remember_peer(conn, wall, &header)
+    })?;
     summary.unknown_field_ops = unknown;
-    remember_peer(store, &header)?;
     summary.applied = stats.applied;
     summary.duplicates = stats.duplicates;
     summary.future_clock_ops = stats.future_clock;
@@ -267,20 +270,22 @@ pub fn duplicate_counts(store: &Store) -> Result<(i64, i64), StoreError> {
     Ok((people, codes))
 }
 
-fn remember_peer(store: &Store, header: &Header) -> Result<(), StoreError> {
+/// Records the peer a file came from and names the devices whose ops it carried, in the
+/// import's own transaction.
+fn remember_peer(conn: &Connection, wall_ms: u64, header: &Header) -> Result<(), StoreError> {
     let covered = serde_json::to_string(&header.covered).unwrap_or_default();
-    store.conn().execute(
+    conn.execute(
         "INSERT OR REPLACE INTO peer (device, name, covered, updated_ms) VALUES (?1, ?2, ?3, ?4)",
         params![
             header.source_device.as_bytes().as_slice(),
             header.source_name,
             covered,
-            store.wall_ms() as i64
+            wall_ms as i64
         ],
     )?;
     // Name the devices whose ops arrived, so review screens can say who wrote what.
     for (id, name) in &header.device_names {
-        store.conn().execute(
+        conn.execute(
             "UPDATE device SET name = ?2 WHERE id = ?1 AND name = ''",
             params![id.as_bytes().as_slice(), name],
         )?;

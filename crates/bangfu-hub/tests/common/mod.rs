@@ -141,7 +141,8 @@ pub fn rows(store: &Store, table: &str) -> Vec<Uuid> {
         "pairing" => "SELECT id FROM pairing",
         _ => "SELECT id FROM village",
     };
-    let mut stmt = store.conn().prepare(sql).expect("prepare");
+    let conn = store.sql().expect("query-only view");
+    let mut stmt = conn.prepare(sql).expect("prepare");
     stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))
         .expect("query")
         .filter_map(|b| b.ok().and_then(|b| Uuid::from_slice(&b).ok()))

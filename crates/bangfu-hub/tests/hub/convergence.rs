@@ -54,7 +54,7 @@ fn three_villages_converge_through_the_hub_like_by_files() {
     for (i, (v, device)) in [(0, 0), (1, 2), (2, 3)].into_iter().enumerate() {
         for n in 0..3 {
             let (mut changes, h, _) =
-                family(villages[v].id, &format!("{}{n:02}", villages[v].code));
+                family(villages[v].id, &format!("{}{:03}", villages[v].code, n + 1));
             if i > 0 {
                 changes.push(put_change(&pairing(h, cadre.id)));
             }

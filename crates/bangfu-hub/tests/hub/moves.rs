@@ -31,7 +31,8 @@ fn household_field(store: &Store, id: Uuid, field: &str) -> Option<String> {
         _ => "SELECT remark FROM household WHERE id = ?1",
     };
     store
-        .conn()
+        .sql()
+        .unwrap()
         .query_row(sql, [id.as_bytes().as_slice()], |r| r.get(0))
         .ok()
         .flatten()

@@ -26,7 +26,8 @@ fn remark(id: Uuid, text: &str) -> Change {
 
 fn remark_of(store: &Store, id: Uuid) -> Option<String> {
     store
-        .conn()
+        .sql()
+        .unwrap()
         .query_row(
             "SELECT remark FROM household WHERE id = ?1",
             [id.as_bytes().as_slice()],

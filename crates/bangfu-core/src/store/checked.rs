@@ -1,0 +1,173 @@
+//! The store's public write entry for code outside the core's own checked paths (the command
+//! line, the hub's load generator, tests): every record a change leaves behind is checked the
+//! way the household page checks its records before any op is written, and 脱贫退出 rows are
+//! refused (only `exit::procedure` writes them).
+//!
+//! The core's checked entry points (the household page, `file_household`, imports, the exit
+//! procedure, conflict resolution) validate first and then write through the crate-private
+//! `write_unchecked`; nothing outside the core can reach that.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use super::write::Change;
+use super::{Store, StoreError, WriteOutcome, put_change};
+use crate::model::{
+    DELETED_FIELD, Entity, FieldValue, Helper, Household, Income, Measure, Member, Pairing, Table,
+    Village, Visit,
+};
+use crate::validate::{self, Issue, Severity};
+
+/// A record the store can check on its own: the per-record checks of the household page.
+pub trait Checked: Entity {
+    fn check(&self, today: NaiveDate) -> Vec<Issue>;
+}
+
+impl Checked for Village {
+    fn check(&self, _today: NaiveDate) -> Vec<Issue> {
+        validate::check_village(self)
+    }
+}
+impl Checked for Household {
+    fn check(&self, _today: NaiveDate) -> Vec<Issue> {
+        validate::check_household(self)
+    }
+}
+impl Checked for Member {
+    fn check(&self, today: NaiveDate) -> Vec<Issue> {
+        validate::check_member(self, today)
+    }
+}
+impl Checked for Income {
+    fn check(&self, _today: NaiveDate) -> Vec<Issue> {
+        validate::check_income(self)
+    }
+}
+impl Checked for Helper {
+    fn check(&self, _today: NaiveDate) -> Vec<Issue> {
+        validate::check_helper(self)
+    }
+}
+impl Checked for Pairing {
+    fn check(&self, _today: NaiveDate) -> Vec<Issue> {
+        validate::check_pairing(self)
+    }
+}
+impl Checked for Measure {
+    fn check(&self, _today: NaiveDate) -> Vec<Issue> {
+        validate::check_measure(self)
+    }
+}
+impl Checked for Visit {
+    fn check(&self, today: NaiveDate) -> Vec<Issue> {
+        validate::check_visit(self, today)
+    }
+}
+
+impl Store {
+    /// Writes changes in one transaction after checking every record they leave behind as the
+    /// household page would: a wrong check digit, an unknown code or a missing required field
+    /// refuses the whole write (`StoreError::Invalid`), and nothing is written. 脱贫退出 rows
+    /// are refused here; a household's 脱贫状态 only changes through the exit procedure.
+    pub fn write(&mut self, changes: &[Change]) -> Result<WriteOutcome, StoreError> {
+        self.check_changes(changes)?;
+        self.write_unchecked(changes)
+    }
+
+    /// Writes a whole record through [`Store::write`]: one op per field whose value differs
+    /// from what is shown.
+    pub fn put<E: Checked>(&mut self, record: &E) -> Result<WriteOutcome, StoreError> {
+        self.write(&[put_change(record)])
+    }
+
+    /// The checks of [`Store::write`]: every row a change sets fields of, as it will be.
+    fn check_changes(&self, changes: &[Change]) -> Result<(), StoreError> {
+        // Each row's fields as the changes leave them, in the order they were given.
+        let mut rows: BTreeMap<(Table, Uuid), Vec<(String, FieldValue)>> = BTreeMap::new();
+        let mut set = |table: Table, id: Uuid, name: &str, value: &FieldValue| {
+            rows.entry((table, id))
+                .or_default()
+                .push((name.to_owned(), value.clone()));
+        };
+        for change in changes {
+            match change {
+                Change::Put { table, id, fields } => {
+                    for (name, value) in fields {
+                        set(*table, *id, name, value);
+                    }
+                }
+                Change::PutOver { table, id, fields } => {
+                    for (name, value, _) in fields {
+                        set(*table, *id, name, value);
+                    }
+                }
+                Change::Resolve {
+                    table,
+                    id,
+                    field,
+                    value,
+                } if field != DELETED_FIELD => set(*table, *id, field, value),
+                Change::Resolve { table, .. }
+                | Change::Delete { table, .. }
+                | Change::Restore { table, .. }
+                | Change::DeleteSeen { table, .. } => {
+                    if *table == Table::ExitStep {
+                        return Err(StoreError::ExitStepByProcedure);
+                    }
+                }
+            }
+        }
+        let today = self.today();
+        let mut issues = Vec::new();
+        for ((table, id), fields) in &rows {
+            issues.extend(match table {
+                Table::Village => self.check_row::<Village>(*id, fields, today)?,
+                Table::Household => self.check_row::<Household>(*id, fields, today)?,
+                Table::Member => self.check_row::<Member>(*id, fields, today)?,
+                Table::Income => self.check_row::<Income>(*id, fields, today)?,
+                Table::Helper => self.check_row::<Helper>(*id, fields, today)?,
+                Table::Pairing => self.check_row::<Pairing>(*id, fields, today)?,
+                Table::Measure => self.check_row::<Measure>(*id, fields, today)?,
+                Table::Visit => self.check_row::<Visit>(*id, fields, today)?,
+                Table::ExitStep => return Err(StoreError::ExitStepByProcedure),
+            });
+        }
+        if issues.iter().any(|i| i.severity == Severity::Error) {
+            issues.retain(|i| i.severity == Severity::Error);
+            return Err(StoreError::Invalid(issues));
+        }
+        Ok(())
+    }
+
+    /// The checks of one row as `fields` leave it: the live record (or a new one) with the
+    /// changed fields over it. A field the catalog does not know is left to the write, which
+    /// names it.
+    fn check_row<E: Checked>(
+        &self,
+        id: Uuid,
+        fields: &[(String, FieldValue)],
+        today: NaiveDate,
+    ) -> Result<Vec<Issue>, StoreError> {
+        let current = match self.get::<E>(id) {
+            Ok(record) => record.to_fields(),
+            Err(StoreError::NotFound { .. }) => Vec::new(),
+            Err(other) => return Err(other),
+        };
+        let mut values: BTreeMap<&str, FieldValue> = current.into_iter().collect();
+        for (name, value) in fields {
+            if let Some(spec) = E::TABLE.field(name) {
+                values.insert(spec.name, value.clone());
+            }
+        }
+        let record = E::from_fields(id, &mut |name| {
+            values.get(name).cloned().unwrap_or(FieldValue::Null)
+        })
+        .map_err(|field| StoreError::WrongType {
+            table: E::TABLE.label(),
+            field: E::TABLE.field(field).map_or(field, |spec| spec.label),
+        })?;
+        Ok(record.check(today))
+    }
+}
