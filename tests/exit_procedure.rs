@@ -18,7 +18,7 @@ use bangfu_core::exit::{
 use bangfu_core::model::{ExitStep, Household, Income, Member, Village};
 use bangfu_core::store::{Store, put_change};
 use bangfu_core::sync::exchange::{export_changeset, import_changeset};
-use bangfu_core::sync::review::review_items;
+use bangfu_core::sync::review::{ReviewKey, resolve_key, review_items};
 use chrono::NaiveDate;
 use uuid::Uuid;
 
@@ -479,6 +479,36 @@ fn both_devices_recording_the_deliberation_meet_in_review_not_in_a_merge() {
         (Phase::InProgress, Some(Step::PublicNotice))
     );
     assert_eq!(history(&a, household).unwrap()[1].vote_type, "3");
+    // The same kind of conflict settled on the 冲突与重复 page, field by field: the page's
+    // resolution reaches the procedure's rows though the public write refuses them.
+    let mut on_a = step(Step::Survey);
+    on_a.date = day("2017-08-01");
+    let mut on_b = step(Step::Survey);
+    on_b.date = day("2017-08-02");
+    let cd = dir.path().join("cd");
+    std::fs::create_dir_all(&cd).unwrap();
+    let (mut c, mut d, other) = two_devices(&cd, 0);
+    record_step(&mut c, other, &on_a).unwrap();
+    record_step(&mut d, other, &on_b).unwrap();
+    exchange(&mut c, &mut d);
+    let date_item = |store: &Store| {
+        review_items(store)
+            .unwrap()
+            .into_iter()
+            .find(|i| i.table == "脱贫退出程序" && i.field == "step_date")
+    };
+    let item = date_item(&c).expect("the two dates meet in review");
+    let key = ReviewKey {
+        table: item.table.clone(),
+        row_id: item.row_id.clone(),
+        field: item.field.clone(),
+    };
+    resolve_key(&mut c, &key, "2017-08-02").unwrap();
+    assert!(date_item(&c).is_none(), "settled from the review page");
+    assert_eq!(
+        history(&c, other).unwrap()[0].step_date,
+        Some(day("2017-08-02"))
+    );
     record_step(&mut a, household, &step(Step::PublicNotice)).unwrap();
     exchange(&mut a, &mut b);
     assert!(exit_review_fields(&b).is_empty());

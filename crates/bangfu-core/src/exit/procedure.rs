@@ -621,6 +621,24 @@ pub fn resolve_record_conflict(
     procedure_state(store, household_id)
 }
 
+/// Settles one field of a record of the trail that the 冲突与重复 page lists, with the value
+/// a person chose there: the review page's way to the procedure's rows (they are written only
+/// here, never through the store's public write).
+pub(crate) fn resolve_step_field(
+    store: &mut Store,
+    row: Uuid,
+    field: &str,
+    value: FieldValue,
+) -> Result<(), crate::store::StoreError> {
+    store.write_unchecked(&[Change::Resolve {
+        table: Table::ExitStep,
+        id: row,
+        field: field.to_owned(),
+        value,
+    }])?;
+    Ok(())
+}
+
 /// The 入户调查 record of the current round's latest pass, for 两不愁 and the 双认定表.
 pub fn current_survey(store: &Store, household_id: Uuid) -> Result<Option<ExitStep>, ExitError> {
     let rows = history(store, household_id)?;

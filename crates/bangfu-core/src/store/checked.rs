@@ -92,6 +92,9 @@ impl Store {
                 .push((name.to_owned(), value.clone()));
         };
         for change in changes {
+            if change_table(change) == Table::ExitStep {
+                return Err(StoreError::ExitStepByProcedure);
+            }
             match change {
                 Change::Put { table, id, fields } => {
                     for (name, value) in fields {
@@ -109,14 +112,10 @@ impl Store {
                     field,
                     value,
                 } if field != DELETED_FIELD => set(*table, *id, field, value),
-                Change::Resolve { table, .. }
-                | Change::Delete { table, .. }
-                | Change::Restore { table, .. }
-                | Change::DeleteSeen { table, .. } => {
-                    if *table == Table::ExitStep {
-                        return Err(StoreError::ExitStepByProcedure);
-                    }
-                }
+                Change::Resolve { .. }
+                | Change::Delete { .. }
+                | Change::Restore { .. }
+                | Change::DeleteSeen { .. } => {}
             }
         }
         let today = self.today();
@@ -169,5 +168,17 @@ impl Store {
             field: E::TABLE.field(field).map_or(field, |spec| spec.label),
         })?;
         Ok(record.check(today))
+    }
+}
+
+/// The table a change writes to.
+fn change_table(change: &Change) -> Table {
+    match change {
+        Change::Put { table, .. }
+        | Change::Delete { table, .. }
+        | Change::Restore { table, .. }
+        | Change::PutOver { table, .. }
+        | Change::DeleteSeen { table, .. }
+        | Change::Resolve { table, .. } => *table,
     }
 }

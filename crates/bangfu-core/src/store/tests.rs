@@ -1036,3 +1036,80 @@ fn a_gap_in_a_devices_ops_holds_its_version_vector_until_the_gap_is_filled() {
     c.apply_remote(&first).unwrap();
     assert_eq!(vv(&c), Some(top));
 }
+
+#[test]
+fn sql_outside_the_core_cannot_write_and_the_reader_reads_while_the_writer_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    let h = household("530826103201001");
+    a.write(&[put_change(&h)]).unwrap();
+    {
+        let view = a.sql().unwrap();
+        let nested = a.sql().unwrap();
+        drop(nested);
+        let refused = view.execute("UPDATE household SET phone = '1'", []);
+        assert!(refused.is_err(), "a query-only view wrote");
+        let count: i64 = view
+            .query_row("SELECT count(*) FROM household", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(count, 1);
+    }
+    // The view gone, the store writes again.
+    a.write(&[Change::Put {
+        table: Table::Household,
+        id: h.id,
+        fields: vec![("phone", FieldValue::Text("13800000001".into()))],
+    }])
+    .unwrap();
+
+    let mut reader = a.open_reader().unwrap();
+    assert!(matches!(
+        reader.write(&[put_change(&household("530826103201002"))]),
+        Err(StoreError::ReadOnlyView)
+    ));
+    // A read held open on the reader does not hold up the writer, and sees what was committed
+    // when it started.
+    let snapshot = reader.sql().unwrap();
+    let tx = snapshot.unchecked_transaction().unwrap();
+    let before: i64 = tx
+        .query_row("SELECT count(*) FROM household", [], |r| r.get(0))
+        .unwrap();
+    a.write(&[put_change(&household("530826103201003"))])
+        .unwrap();
+    let during: i64 = tx
+        .query_row("SELECT count(*) FROM household", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!((before, during), (1, 1));
+    drop(tx);
+    drop(snapshot);
+    assert_eq!(reader.read::<Household>(Filter::All).unwrap().len(), 2);
+}
+
+#[test]
+fn the_public_write_checks_records_and_leaves_exit_rows_to_the_procedure() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    let mut bad = household("53082610320100");
+    let refused = a.write(&[put_change(&bad)]).unwrap_err();
+    assert!(matches!(refused, StoreError::Invalid(_)), "{refused:?}");
+    bad.code = "530826103201001".into();
+    a.write(&[put_change(&bad)]).unwrap();
+    // A partial edit is checked as the row it leaves: clearing a required field is refused.
+    let cleared = a.write(&[Change::Put {
+        table: Table::Household,
+        id: bad.id,
+        fields: vec![("main_cause", FieldValue::Null)],
+    }]);
+    assert!(matches!(cleared, Err(StoreError::Invalid(_))));
+    let step = a.write(&[Change::Put {
+        table: Table::ExitStep,
+        id: Uuid::now_v7(),
+        fields: vec![],
+    }]);
+    assert!(matches!(step, Err(StoreError::ExitStepByProcedure)));
+    assert_eq!(
+        a.op_count().unwrap(),
+        4,
+        "only the valid household was written"
+    );
+}

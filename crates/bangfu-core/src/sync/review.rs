@@ -233,6 +233,12 @@ pub fn resolve_key(store: &mut Store, item: &ReviewKey, text: &str) -> Result<()
         let spec = table.field(&item.field).ok_or(ResolveError::UnknownTable)?;
         crate::model::input::parse_input(spec, text).map_err(|e| ResolveError::Input(e.message))?
     };
+    if table == Table::ExitStep {
+        // The exit procedure's rows are written by the procedure only.
+        crate::exit::procedure::resolve_step_field(store, row, &item.field, value)?;
+        return Ok(());
+    }
+    // Checked as the household page checks the record the value leaves behind.
     store.write(&[crate::store::Change::Resolve {
         table,
         id: row,
