@@ -54,15 +54,7 @@ pub struct VisitsSheetArgs {
 }
 
 pub(crate) fn write_pdf(out: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    std::fs::write(out, bytes).map_err(|e| {
-        Failure::new(
-            format!(
-                "无法写入 {}，请检查文件夹是否存在、是否有写入权限。",
-                out.display()
-            ),
-            format!("write {}: {e}", out.display()),
-        )
-    })
+    Ok(bangfu_core::files::write_file(out, bytes)?)
 }
 
 pub fn cards(args: CardsArgs) -> Result<(), Failure> {

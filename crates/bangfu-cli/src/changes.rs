@@ -55,17 +55,8 @@ pub fn run(command: ChangesCommand) -> Result<(), Failure> {
                 None => None,
             };
             let (bytes, summary) = export_changeset(&store, peer.as_ref())?;
-            // Write beside the target, then rename: a pulled USB stick never leaves half a file
-            // under the real name.
-            let tmp = out.with_extension("partial");
-            std::fs::write(&tmp, &bytes)
-                .and_then(|()| std::fs::rename(&tmp, &out))
-                .map_err(|e| {
-                    Failure::new(
-                        format!("无法写入“{}”，请检查 U 盘空间。", out.display()),
-                        e.to_string(),
-                    )
-                })?;
+            // Whole or not at all: a pulled USB stick never leaves half a file.
+            bangfu_core::files::write_file(&out, &bytes)?;
             if json {
                 print_json(&summary);
             } else {

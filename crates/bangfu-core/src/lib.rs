@@ -5,6 +5,7 @@ pub mod cards;
 pub mod demo;
 pub mod error;
 pub mod exit;
+pub mod files;
 pub mod filing;
 pub mod household_page;
 pub mod ledger;

@@ -5,7 +5,7 @@
 //! no print system (Windows, or CUPS not installed or not running) the file is kept in the print
 //! folder and the caller opens it in the system's PDF viewer, from which the user prints.
 
-use std::io::{ErrorKind, Write};
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -59,15 +59,10 @@ impl Delivery {
 
 #[derive(Debug, thiserror::Error)]
 pub enum PrintError {
-    #[error("folder {0} does not exist")]
-    FolderMissing(PathBuf),
     #[error("{path} is not a PDF file name")]
     NotPdf { path: PathBuf },
-    #[error("writing {path}: {source}")]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    File(#[from] crate::files::FileWriteError),
     #[error("lp refused the job: {detail}")]
     Refused { detail: String },
     #[error("running lp: {0}")]
@@ -77,9 +72,8 @@ pub enum PrintError {
 impl UserFacing for PrintError {
     fn kind(&self) -> &'static str {
         match self {
-            PrintError::FolderMissing(_) => "folder_missing",
             PrintError::NotPdf { .. } => "not_pdf",
-            PrintError::Write { .. } => "file",
+            PrintError::File(e) => e.kind(),
             PrintError::Refused { .. } => "print_refused",
             PrintError::Spawn(_) => "print_failed",
         }
@@ -87,22 +81,18 @@ impl UserFacing for PrintError {
 
     fn message_zh(&self) -> String {
         match self {
-            PrintError::FolderMissing(dir) => {
-                format!("文件夹 {} 不存在，请换一个保存位置。", dir.display())
-            }
             PrintError::NotPdf { path } => {
                 format!("{} 不是 PDF 文件名，请以 .pdf 结尾。", path.display())
             }
-            PrintError::Write { path, source } => format!(
-                "无法写入 {}（{source}），请检查是否有写入权限、文件是否正被其他程序打开。",
-                path.display()
-            ),
+            PrintError::File(e) => e.message_zh(),
             PrintError::Refused { detail } => {
                 format!(
                     "打印机没有接受打印任务：{detail}。请检查打印机是否开机、是否选对了打印机。"
                 )
             }
-            PrintError::Spawn(e) => format!("无法启动打印：{e}。"),
+            PrintError::Spawn(_) => {
+                "无法启动打印程序（lp），请检查本机是否装有打印系统（CUPS）。".into()
+            }
         }
     }
 }
@@ -118,25 +108,7 @@ pub fn save_pdf(bytes: &[u8], path: &Path) -> Result<Delivery, PrintError> {
             path: path.to_owned(),
         });
     }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    if !dir.is_dir() {
-        return Err(PrintError::FolderMissing(dir.to_owned()));
-    }
-    let write_error = |source| PrintError::Write {
-        path: path.to_owned(),
-        source,
-    };
-    let mut partial = tempfile::Builder::new()
-        .prefix(".bangfu-")
-        .suffix(".pdf.part")
-        .tempfile_in(dir)
-        .map_err(write_error)?;
-    partial.write_all(bytes).map_err(write_error)?;
-    partial.as_file().sync_all().map_err(write_error)?;
-    partial.persist(path).map_err(|e| write_error(e.error))?;
+    crate::files::write_file(path, bytes)?;
     Ok(Delivery::Saved {
         path: path.to_owned(),
     })
@@ -188,9 +160,11 @@ pub fn print_pdf(
     title: &str,
     printer: Option<&str>,
 ) -> Result<Delivery, PrintError> {
-    std::fs::create_dir_all(spool).map_err(|source| PrintError::Write {
-        path: spool.to_owned(),
-        source,
+    std::fs::create_dir_all(spool).map_err(|source| {
+        PrintError::File(crate::files::FileWriteError::Write {
+            path: spool.to_owned(),
+            source,
+        })
     })?;
     let path = spool.join(name);
     save_pdf(bytes, &path)?;

@@ -36,7 +36,8 @@ pub async fn export_changes(
     let path = PathBuf::from(path);
     let (bytes, summary) =
         state.with_store(|store| export_changeset(store, None).map_err(CommandError::from_core))?;
-    std::fs::write(&path, bytes).map_err(|e| file_error(&path, "写入", &e))?;
+    // Whole or not at all: a stick pulled out mid-write leaves no half file, and says so.
+    bangfu_core::files::write_file(&path, &bytes).map_err(CommandError::from_core)?;
     Ok(ExportResult {
         path: path.display().to_string(),
         summary,

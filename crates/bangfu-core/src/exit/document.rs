@@ -61,10 +61,7 @@ impl ExitDocument {
             path.as_mut_os_string().push(".pdf");
         }
         let bytes = self.pdf(store)?;
-        std::fs::write(&path, bytes).map_err(|source| ExitPrintError::Write {
-            path: path.clone(),
-            source,
-        })?;
+        crate::files::write_file(&path, &bytes)?;
         Ok(path)
     }
 }

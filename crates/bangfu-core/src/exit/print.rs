@@ -43,11 +43,8 @@ pub enum ExitPrintError {
     Store(#[from] StoreError),
     #[error("village {village}: no household proposed for exit in {year}")]
     NoProposedHouseholds { village: String, year: i32 },
-    #[error("write {path}: {source}")]
-    Write {
-        path: std::path::PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    File(#[from] crate::files::FileWriteError),
 }
 
 impl UserFacing for ExitPrintError {
@@ -57,7 +54,7 @@ impl UserFacing for ExitPrintError {
             ExitPrintError::Card(e) => e.kind(),
             ExitPrintError::Store(e) => e.kind(),
             ExitPrintError::NoProposedHouseholds { .. } => "no_proposed_households",
-            ExitPrintError::Write { .. } => "write_failed",
+            ExitPrintError::File(e) => e.kind(),
         }
     }
 
@@ -70,10 +67,7 @@ impl UserFacing for ExitPrintError {
                 "{village}{year}年还没有经村两委商议同意的拟脱贫户，没有公示名单可打印。\
                  请先为各户办理入户调查和村两委商议。"
             ),
-            ExitPrintError::Write { path, .. } => format!(
-                "无法写入“{}”，请检查文件夹是否存在、是否有写入权限。",
-                path.display()
-            ),
+            ExitPrintError::File(e) => e.message_zh(),
         }
     }
 }

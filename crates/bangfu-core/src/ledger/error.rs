@@ -18,6 +18,8 @@ pub enum LedgerError {
         path: PathBuf,
         source: rust_xlsxwriter::XlsxError,
     },
+    #[error(transparent)]
+    File(#[from] crate::files::FileWriteError),
     #[error("reading {path}: {source}")]
     ReadWorkbook {
         path: PathBuf,
@@ -53,6 +55,7 @@ impl UserFacing for LedgerError {
             LedgerError::Store(e) => e.kind(),
             LedgerError::Exit(e) => e.kind(),
             LedgerError::Write { .. } => "ledger_write",
+            LedgerError::File(e) => e.kind(),
             LedgerError::ReadWorkbook { .. } => "roll_unreadable",
             LedgerError::ReadFile { .. } => "roll_unreadable",
             LedgerError::ReadCsv { .. } => "roll_unreadable",
@@ -73,6 +76,7 @@ impl UserFacing for LedgerError {
                 "无法写入台帐文件“{}”：请检查文件是否正在 Excel 中打开、文件夹是否可写、磁盘是否已满。",
                 path.display()
             ),
+            LedgerError::File(e) => e.message_zh(),
             LedgerError::ReadWorkbook { path, .. } => format!(
                 "无法读取表格“{}”：文件可能已损坏、有密码，或不是 Excel 文件。请在 Excel 中打开后另存为 .xlsx 再试。",
                 path.display()

@@ -143,9 +143,11 @@ pub fn export_report(
     if let Some(r) = readiness {
         tables.push(readiness_table(r));
     }
-    write(&tables, unit, out).map_err(|source| LedgerError::Write {
-        path: out.to_path_buf(),
-        source,
+    crate::files::write_file_with(out, |partial| {
+        write(&tables, unit, partial).map_err(|source| LedgerError::Write {
+            path: out.to_path_buf(),
+            source,
+        })
     })?;
     Ok(tables.len())
 }

@@ -224,7 +224,8 @@ impl LedgerSheet {
             .autofilter(HEADER_ROWS - 1, 0, last_data_row, last_col)
             .map_err(&err)?;
         self.workbook.push_worksheet(self.sheet);
-        self.workbook.save(&self.path).map_err(&err)?;
+        let workbook = &mut self.workbook;
+        crate::files::write_file_with(&self.path, |partial| workbook.save(partial).map_err(&err))?;
         Ok(rows)
     }
 }

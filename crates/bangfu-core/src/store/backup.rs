@@ -45,34 +45,25 @@ pub fn backup_file(db_path: &Path, reason: &str, now_ms: u64) -> Result<PathBuf,
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(30))?;
-    // Written under a temporary name, checked, flushed to the disk, then renamed: a power cut
-    // or a full disk never leaves a damaged file that looks like a backup.
-    let partial = target.with_extension("partial");
-    let _ = std::fs::remove_file(&partial);
-    conn.execute("VACUUM INTO ?1", [partial.to_string_lossy().as_ref()])?;
+    // Written under a temporary name, checked, flushed to the disk, then renamed
+    // (`files::write_file_with`): a power cut or a full disk never leaves a damaged file that
+    // looks like a backup.
+    crate::files::write_file_with(&target, |partial| -> Result<(), StoreError> {
+        conn.execute("VACUUM INTO ?1", [partial.to_string_lossy().as_ref()])?;
+        let check = rusqlite::Connection::open_with_flags(
+            partial,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        let verdict: String = check.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+        if verdict != "ok" {
+            return Err(StoreError::Corrupt {
+                path: db_path.to_path_buf(),
+                detail: format!("backup check: {verdict}"),
+            });
+        }
+        Ok(())
+    })?;
     drop(conn);
-    let check = rusqlite::Connection::open_with_flags(
-        &partial,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    let verdict: String = check.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
-    drop(check);
-    if verdict != "ok" {
-        let _ = std::fs::remove_file(&partial);
-        return Err(StoreError::Corrupt {
-            path: db_path.to_path_buf(),
-            detail: format!("backup check: {verdict}"),
-        });
-    }
-    std::fs::File::open(&partial)
-        .and_then(|f| f.sync_all())
-        .and_then(|()| std::fs::rename(&partial, &target))
-        .map_err(io)?;
-    // The rename itself is durable only once the folder is flushed (not possible on Windows,
-    // where the rename is durable on its own).
-    if let Ok(folder) = std::fs::File::open(&dir) {
-        let _ = folder.sync_all();
-    }
     rotate(db_path);
     Ok(target)
 }

@@ -79,6 +79,8 @@ pub enum StoreError {
     },
     #[error("a read-only view of the data file cannot write")]
     ReadOnlyView,
+    #[error(transparent)]
+    File(#[from] crate::files::FileWriteError),
     #[error("database: {0}")]
     Sqlite(rusqlite::Error),
 }
@@ -125,6 +127,7 @@ impl UserFacing for StoreError {
             StoreError::ExitStepByProcedure => "exit_step_by_procedure",
             StoreError::WrongType { .. } => "wrong_type",
             StoreError::ReadOnlyView => "read_only_view",
+            StoreError::File(e) => e.kind(),
             StoreError::Sqlite(_) => "database",
         }
     }
@@ -201,6 +204,7 @@ impl UserFacing for StoreError {
             StoreError::WrongType { table, field } => {
                 format!("{table}的“{field}”填写的值类型不对，本次修改未保存。")
             }
+            StoreError::File(e) => e.message_zh(),
             StoreError::ReadOnlyView => {
                 "这是数据文件的只读视图（用于导出和报表），不能保存修改。".into()
             }

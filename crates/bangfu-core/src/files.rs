@@ -1,0 +1,184 @@
+//! Every file the product writes (changesets, PDFs, ledgers, reports, backups) reaches its name
+//! whole or not at all: it is written under a hidden temporary name in the target's own folder
+//! (so on the same drive), flushed to the disk, then renamed over the target, and the folder is
+//! flushed so the rename itself survives a power cut. A USB stick pulled out mid-write, a full
+//! disk or a crash leaves the old file (or none) and the error says so; never half a file under
+//! the name the person chose.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::UserFacing;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FileWriteError {
+    #[error("folder {0} does not exist")]
+    FolderMissing(PathBuf),
+    #[error("writing {path}: {source}")]
+    Write { path: PathBuf, source: io::Error },
+}
+
+impl FileWriteError {
+    fn write(path: &Path, source: io::Error) -> FileWriteError {
+        FileWriteError::Write {
+            path: path.to_owned(),
+            source,
+        }
+    }
+
+    /// Whether the drive went away under the write (a stick pulled out, a network folder lost).
+    pub fn drive_gone(&self) -> bool {
+        match self {
+            FileWriteError::FolderMissing(_) => true,
+            FileWriteError::Write { source, .. } => {
+                // ENODEV, ENXIO and EIO: what Linux answers once a stick is pulled out.
+                matches!(
+                    source.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::StaleNetworkFileHandle
+                ) || matches!(source.raw_os_error(), Some(5 | 6 | 19))
+            }
+        }
+    }
+}
+
+impl UserFacing for FileWriteError {
+    fn kind(&self) -> &'static str {
+        match self {
+            FileWriteError::FolderMissing(_) => "folder_missing",
+            FileWriteError::Write { .. } => "file_write",
+        }
+    }
+
+    fn message_zh(&self) -> String {
+        match self {
+            FileWriteError::FolderMissing(dir) => format!(
+                "文件夹“{}”不存在（如果是 U 盘，可能已经拔出），文件没有保存。请换一个保存位置，或插好 U 盘后再保存一次。",
+                dir.display()
+            ),
+            FileWriteError::Write { path, .. } if self.drive_gone() => format!(
+                "写入“{}”时 U 盘（或磁盘）不见了，可能已经拔出。文件没有保存，也没有留下不完整的文件；请插好 U 盘后再保存一次。",
+                path.display()
+            ),
+            FileWriteError::Write { path, source } => {
+                let why = match source.kind() {
+                    io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem => {
+                        "没有写入权限（U 盘可能设了写保护）"
+                    }
+                    io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => "磁盘已满",
+                    io::ErrorKind::ResourceBusy => "文件正被其他程序打开",
+                    _ => "读写出错",
+                };
+                format!(
+                    "无法写入“{}”：{why}。文件没有保存，原有的同名文件没有改动。",
+                    path.display()
+                )
+            }
+        }
+    }
+}
+
+/// Writes `bytes` to `path` whole or not at all (see the module's text).
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), FileWriteError> {
+    write_file_with(path, |partial| -> Result<(), FileWriteError> {
+        let mut file =
+            std::fs::File::create(partial).map_err(|e| FileWriteError::write(path, e))?;
+        file.write_all(bytes)
+            .map_err(|e| FileWriteError::write(path, e))
+    })
+}
+
+/// For writers that save to a path of their own (a workbook, a database backup): `write` is
+/// given a temporary path in the target's folder; when it succeeds, the file there is flushed
+/// and renamed over `path`. When it fails, or the flush or rename does, the temporary file is
+/// removed and `path` is left as it was.
+pub fn write_file_with<T, E: From<FileWriteError>>(
+    path: &Path,
+    write: impl FnOnce(&Path) -> Result<T, E>,
+) -> Result<T, E> {
+    let dir = folder_of(path);
+    if !dir.is_dir() {
+        return Err(FileWriteError::FolderMissing(dir.to_owned()).into());
+    }
+    let partial = partial_name(path);
+    let _ = std::fs::remove_file(&partial);
+    let finish = |value: T| -> Result<T, FileWriteError> {
+        std::fs::File::open(&partial)
+            .and_then(|f| f.sync_all())
+            .and_then(|()| std::fs::rename(&partial, path))
+            .map_err(|e| FileWriteError::write(path, e))?;
+        // The rename is durable only once the folder is flushed (Windows cannot open a
+        // folder so; there the rename is durable on its own).
+        if let Ok(folder) = std::fs::File::open(dir) {
+            let _ = folder.sync_all();
+        }
+        Ok(value)
+    };
+    let result = write(&partial).and_then(|value| finish(value).map_err(E::from));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    result
+}
+
+fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
+
+/// `.<name>.partial` beside the target: hidden, on the same drive, and keeping the target's
+/// extension inside so a writer that looks at it (a workbook) still sees it.
+fn partial_name(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map_or_else(|| "bangfu".into(), |n| n.to_string_lossy().into_owned());
+    folder_of(path).join(format!(".{name}.partial"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_write_leaves_the_old_file_and_no_partial_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("新文村.bfcs");
+        write_file(&target, b"old").unwrap();
+        let failed: Result<(), FileWriteError> = write_file_with(&target, |partial| {
+            std::fs::write(partial, b"half").unwrap();
+            Err(FileWriteError::write(
+                partial,
+                io::Error::from_raw_os_error(19),
+            ))
+        });
+        let error = failed.unwrap_err();
+        assert!(error.drive_gone());
+        assert!(error.message_zh().contains("没有留下不完整的文件"));
+        assert_eq!(std::fs::read(&target).unwrap(), b"old");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("新文村.bfcs")]);
+    }
+
+    #[test]
+    fn a_missing_folder_is_named_and_nothing_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("拔出的U盘").join("台帐.xlsx");
+        let error = write_file(&target, b"x").unwrap_err();
+        assert!(matches!(error, FileWriteError::FolderMissing(_)));
+        assert!(error.message_zh().contains("拔出"));
+    }
+
+    #[test]
+    fn a_write_replaces_the_file_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("卡.pdf");
+        write_file(&target, b"first").unwrap();
+        write_file(&target, b"second").unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"second");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}
