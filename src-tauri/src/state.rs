@@ -14,6 +14,10 @@ pub struct AppState {
     pub device_name: String,
     // An open failure is kept rather than ending the app, so the window can say what went wrong.
     store: Mutex<Result<Store, CommandError>>,
+    /// A read-only handle on the same file for long reads (ledgers, reports, the quality list,
+    /// batches of cards), opened on first use: they run beside the window's other commands
+    /// instead of holding `store` for seconds (WAL lets a reader and the writer work at once).
+    reader: Mutex<Option<Store>>,
     /// While a file of an older version is upgraded on a thread: how far it has come.
     upgrading: Mutex<Option<Upgrading>>,
 }
@@ -37,6 +41,7 @@ impl AppState {
             data_file,
             device_name,
             store: Mutex::new(store),
+            reader: Mutex::new(None),
             upgrading: Mutex::new(None),
         }
     }
@@ -51,6 +56,7 @@ impl AppState {
                 kind: "upgrading",
                 message: "正在升级数据文件，请稍候；升级完成后即可使用。".into(),
             })),
+            reader: Mutex::new(None),
             upgrading: Mutex::new(Some(Upgrading {
                 from: pending.from,
                 to: pending.to,
@@ -87,6 +93,28 @@ impl AppState {
             .upgrading
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    /// Runs `f` on the read-only handle, one long read at a time, never holding up the
+    /// commands that go through [`AppState::with_store`].
+    pub fn with_reader<T>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T, CommandError>,
+    ) -> Result<T, CommandError> {
+        let mut reader = self.reader.lock().unwrap_or_else(PoisonError::into_inner);
+        if reader.is_none() {
+            // The writer's lock is held only for the moment it takes to open the handle.
+            *reader = Some(self.with_store(|store| {
+                store.open_reader().map_err(CommandError::from_core)
+            })?);
+        }
+        match reader.as_ref() {
+            Some(store) => f(store),
+            None => Err(CommandError {
+                kind: "internal",
+                message: "无法打开数据文件的只读连接，请重试。".into(),
+            }),
+        }
     }
 
     /// Runs `f` on the open store, one command at a time.

@@ -109,7 +109,7 @@ pub async fn cards_pdf(
     // A village takes seconds: off the async workers, so progress and cancel keep flowing.
     let task = tauri::async_runtime::spawn_blocking(move || {
         let mut count = 0;
-        let bytes = app.state::<AppState>().with_store(|store| {
+        let bytes = app.state::<AppState>().with_reader(|store| {
             help_cards_pdf(store, &request, &mut |done, total| {
                 count = total;
                 // A lost progress event only leaves the bar behind; the batch still completes.

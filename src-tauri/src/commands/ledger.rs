@@ -34,6 +34,23 @@ pub async fn on_store_blocking<T: Send + 'static>(
         })?
 }
 
+/// Runs the long read `f` on the read-only handle on a blocking thread: the list, the
+/// household page and every other command stay usable while it runs.
+pub async fn on_reader_blocking<T: Send + 'static>(
+    app: AppHandle,
+    f: impl FnOnce(&Store) -> Result<T, CommandError> + Send + 'static,
+) -> Result<T, CommandError> {
+    tauri::async_runtime::spawn_blocking(move || app.state::<AppState>().with_reader(f))
+        .await
+        .map_err(|error| {
+            eprintln!("bangfu-desktop: blocking task failed: {error}");
+            CommandError {
+                kind: "task_failed",
+                message: "操作意外中断，没有写入任何内容。请重试。".into(),
+            }
+        })?
+}
+
 /// Refuses a target whose folder does not exist, with the folder named.
 pub fn existing_folder(path: &Path) -> Result<(), CommandError> {
     match path.parent() {
@@ -57,7 +74,7 @@ pub async fn export_ledger(
 ) -> Result<ExportSummary, CommandError> {
     let path = PathBuf::from(path);
     existing_folder(&path)?;
-    on_store_blocking(app, move |store| {
+    on_reader_blocking(app, move |store| {
         ledger::export_ledger_of_year(store, kind, &scope, year, &path)
             .map_err(CommandError::from_core)
     })

@@ -30,5 +30,5 @@ pub async fn village_overview(
 pub async fn data_quality_items(
     state: State<'_, AppState>,
 ) -> Result<Vec<QualityItem>, CommandError> {
-    state.with_store(|store| data_quality(store).map_err(CommandError::from_core))
+    state.with_reader(|store| data_quality(store).map_err(CommandError::from_core))
 }

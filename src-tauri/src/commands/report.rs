@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use tauri::AppHandle;
 
-use super::ledger::{existing_folder, on_store_blocking};
+use super::ledger::{existing_folder, on_reader_blocking};
 use crate::error::CommandError;
 use bangfu_core::ledger::{ReportSummary, ReportYears, Scope, write_scope_report};
 use bangfu_core::report::readiness::{Readiness, exit_readiness};
@@ -18,7 +18,7 @@ pub async fn scope_stats(
     scope: Scope,
     year: Option<i32>,
 ) -> Result<StatsReport, CommandError> {
-    on_store_blocking(app, move |store| {
+    on_reader_blocking(app, move |store| {
         stats(store, &scope, year).map_err(CommandError::from_core)
     })
     .await
@@ -31,7 +31,7 @@ pub async fn scope_exit_readiness(
     scope: Scope,
     year: Option<i32>,
 ) -> Result<Readiness, CommandError> {
-    on_store_blocking(app, move |store| {
+    on_reader_blocking(app, move |store| {
         exit_readiness(store, &scope, year).map_err(CommandError::from_core)
     })
     .await
@@ -52,7 +52,7 @@ pub async fn export_scope_report(
         visits: visit_year,
         exit: exit_year,
     };
-    on_store_blocking(app, move |store| {
+    on_reader_blocking(app, move |store| {
         write_scope_report(store, &scope, years, &path).map_err(CommandError::from_core)
     })
     .await
