@@ -104,9 +104,9 @@ impl AppState {
         let mut reader = self.reader.lock().unwrap_or_else(PoisonError::into_inner);
         if reader.is_none() {
             // The writer's lock is held only for the moment it takes to open the handle.
-            *reader = Some(self.with_store(|store| {
-                store.open_reader().map_err(CommandError::from_core)
-            })?);
+            *reader = Some(
+                self.with_store(|store| store.open_reader().map_err(CommandError::from_core))?,
+            );
         }
         match reader.as_ref() {
             Some(store) => f(store),

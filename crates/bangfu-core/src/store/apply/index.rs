@@ -1,0 +1,168 @@
+//! The local search indexes (people by name, initials and ID number; households by code) and
+//! the household list's summary rows, kept current as rows change.
+
+use super::*;
+
+/// The household a row belongs to (itself, for a household), for the list summary.
+pub(super) fn household_of(
+    conn: &Connection,
+    table: Table,
+    row: Uuid,
+) -> rusqlite::Result<Option<Uuid>> {
+    let sql = match table {
+        Table::Household => return Ok(Some(row)),
+        Table::Member => "SELECT household_id FROM member WHERE id = ?1",
+        Table::Visit => "SELECT household_id FROM visit WHERE id = ?1",
+        _ => return Ok(None),
+    };
+    let found: Option<Option<Vec<u8>>> = conn
+        .prepare_cached(sql)?
+        .query_row([row.as_bytes().as_slice()], |r| r.get(0))
+        .optional()?;
+    Ok(found.flatten().and_then(|b| Uuid::from_slice(&b).ok()))
+}
+
+/// Pinyin initials of a name, for search: 张三丰 → zsf. Other letters are kept, lowercased.
+pub fn name_initials(name: &str) -> String {
+    use pinyin::ToPinyin;
+    name.chars()
+        .filter_map(|c| match c.to_pinyin() {
+            Some(p) => p.first_letter().chars().next(),
+            None if c.is_ascii_alphanumeric() => Some(c.to_ascii_lowercase()),
+            None => None,
+        })
+        .collect()
+}
+
+/// Keeps a changed member's search entry current (initials were written with the row).
+pub(super) fn index_member(conn: &Connection, row: Uuid) -> rusqlite::Result<()> {
+    let found: Option<(i64, Option<String>, Option<String>, i64)> = conn
+        .prepare_cached("SELECT rowid, name, id_number, deleted FROM member WHERE id = ?1")?
+        .query_row([row.as_bytes().as_slice()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()?;
+    let Some((rowid, name, id_number, deleted)) = found else {
+        return Ok(());
+    };
+    let name = name.unwrap_or_default();
+    let initials = name_initials(&name);
+    let id_number = id_number.unwrap_or_default();
+    let entry = (deleted == 0).then_some((name.as_str(), initials.as_str(), id_number.as_str()));
+    write_person_index(conn, rowid, entry, true)
+}
+
+/// Writes one member's trigram search entry: (name, pinyin initials, ID number), or none for
+/// a deleted member. `replace` drops the entry the member had before.
+pub(super) fn write_person_index(
+    conn: &Connection,
+    rowid: i64,
+    entry: Option<(&str, &str, &str)>,
+    replace: bool,
+) -> rusqlite::Result<()> {
+    if replace {
+        conn.prepare_cached("DELETE FROM person_fts WHERE rowid = ?1")?
+            .execute([rowid])?;
+    }
+    if let Some((name, initials, id_number)) = entry {
+        let text = format!("{name} {initials} {id_number}");
+        conn.prepare_cached("INSERT INTO person_fts (rowid, text) VALUES (?1, ?2)")?
+            .execute(params![rowid, text])?;
+    }
+    Ok(())
+}
+
+/// Writes both search indexes afresh from the materialized tables, for a rebuild of every row.
+pub(crate) fn rebuild_search_indexes(conn: &Connection) -> rusqlite::Result<()> {
+    // The same text `write_person_index` writes: the initials column is written with every
+    // member row, so it is read, not worked out again.
+    conn.execute_batch(
+        "INSERT INTO person_fts (person_fts) VALUES ('delete-all');
+         INSERT INTO household_fts (household_fts) VALUES ('delete-all');
+         INSERT INTO household_fts (rowid, code)
+             SELECT rowid, code FROM household WHERE deleted = 0 AND coalesce(code, '') <> '';
+         INSERT INTO person_fts (rowid, text)
+             SELECT rowid, coalesce(name, '') || ' ' || coalesce(initials, '') || ' '
+                 || coalesce(id_number, '')
+             FROM member WHERE deleted = 0;",
+    )
+}
+
+/// Keeps the household's code in the trigram index a digit search reads.
+pub(super) fn index_household(conn: &Connection, row: Uuid, existed: bool) -> rusqlite::Result<()> {
+    let found: Option<(i64, Option<String>, i64)> = conn
+        .prepare_cached("SELECT rowid, code, deleted FROM household WHERE id = ?1")?
+        .query_row([row.as_bytes().as_slice()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?;
+    let Some((rowid, code, deleted)) = found else {
+        return Ok(());
+    };
+    if existed {
+        conn.prepare_cached("DELETE FROM household_fts WHERE rowid = ?1")?
+            .execute([rowid])?;
+    }
+    let code = code.unwrap_or_default();
+    if deleted == 0 && !code.is_empty() {
+        conn.prepare_cached("INSERT INTO household_fts (rowid, code) VALUES (?1, ?2)")?
+            .execute(params![rowid, code])?;
+    }
+    Ok(())
+}
+
+pub(super) fn refresh_household_summary(
+    conn: &Connection,
+    household: Uuid,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO household_summary
+             (household_id, head_name, head_id_number, members, heads, last_visit)
+         SELECT ?1,
+             coalesce((SELECT name FROM member WHERE household_id = ?1 AND deleted = 0
+                       AND relation = '01' ORDER BY id LIMIT 1), ''),
+             coalesce((SELECT id_number FROM member WHERE household_id = ?1 AND deleted = 0
+                       AND relation = '01' ORDER BY id LIMIT 1), ''),
+             (SELECT count(*) FROM member WHERE household_id = ?1 AND deleted = 0),
+             (SELECT count(*) FROM member WHERE household_id = ?1 AND deleted = 0
+                  AND relation = '01'),
+             (SELECT max(visit_date) FROM visit WHERE household_id = ?1 AND deleted = 0)",
+    )?
+    .execute([household.as_bytes().as_slice()])?;
+    Ok(())
+}
+
+/// The list summary of many households at once, as [`refresh_household_summary`] writes it
+/// for one: a bulk load's end, where one pass over the members and visits beats a lookup per
+/// household.
+pub(super) fn write_household_summaries(
+    conn: &Connection,
+    households: BTreeSet<Uuid>,
+) -> rusqlite::Result<()> {
+    let ids: Vec<rusqlite::types::Value> = households
+        .into_iter()
+        .map(|h| rusqlite::types::Value::Blob(h.as_bytes().to_vec()))
+        .collect();
+    // The head is the live member filed as 户主 with the lowest id: SQLite takes the bare
+    // columns of a min() aggregate from the row holding the minimum.
+    conn.execute(
+        "INSERT OR REPLACE INTO household_summary
+             (household_id, head_name, head_id_number, members, heads, last_visit)
+         SELECT d.value, coalesce(h.name, ''), coalesce(h.id_number, ''),
+             coalesce(c.members, 0), coalesce(c.heads, 0), v.last_visit
+         FROM rarray(?1) AS d
+         LEFT JOIN (SELECT household_id, count(*) AS members,
+                        coalesce(sum(relation = '01'), 0) AS heads
+                    FROM member NOT INDEXED WHERE deleted = 0 GROUP BY household_id) AS c
+             ON c.household_id = d.value
+         LEFT JOIN (SELECT household_id, name, id_number, min(id)
+                    FROM member NOT INDEXED WHERE deleted = 0 AND relation = '01'
+                    GROUP BY household_id) AS h
+             ON h.household_id = d.value
+         LEFT JOIN (SELECT household_id, max(visit_date) AS last_visit
+                    FROM visit NOT INDEXED WHERE deleted = 0 GROUP BY household_id) AS v
+             ON v.household_id = d.value",
+        [std::rc::Rc::new(ids)],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,217 @@
+//! Materializing rows: a row's shown values into its table (a new row in one insert, a
+//! changed one field by field), with the search entries and list summary that follow.
+
+use super::*;
+
+impl Applier<'_> {
+    /// A row new to this copy: one insert of every column, then its search entry.
+    pub(super) fn materialize_new(
+        &mut self,
+        table: Table,
+        row: Uuid,
+        state: &RowState,
+        dirty_households: &mut BTreeSet<Uuid>,
+    ) -> rusqlite::Result<()> {
+        let specs = table.fields();
+        let mut values: Vec<Option<&FieldValue>> = vec![None; specs.len()];
+        let mut deleted = false;
+        let mut any = false;
+        for f in &state.fields {
+            let value = winner(&f.heads).map(|h| &h.value);
+            match self.slot(table, f.field)? {
+                Slot::Deleted => {
+                    deleted = matches!(value, Some(FieldValue::Int(1)));
+                    any = true;
+                }
+                Slot::Column(i) => {
+                    values[i] = value.filter(|v| fits(specs[i].kind, v));
+                    any = true;
+                }
+                Slot::Unknown => {}
+            }
+        }
+        if !any {
+            return Ok(());
+        }
+        let text = |name: &str| match specs.iter().position(|f| f.name == name) {
+            Some(i) => match values[i] {
+                Some(FieldValue::Text(t)) => t.as_str(),
+                _ => "",
+            },
+            None => "",
+        };
+        let initials = (table == Table::Member).then(|| name_initials(text("name")));
+        let id = row.as_bytes().as_slice();
+        let deleted_sql = i64::from(deleted);
+        let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(specs.len() + 3);
+        params.push(&id);
+        params.push(&deleted_sql);
+        for v in &values {
+            match v {
+                Some(v) => params.push(*v),
+                None => params.push(&rusqlite::types::Null),
+            }
+        }
+        if let Some(initials) = &initials {
+            params.push(initials);
+        }
+        let sql = self
+            .insert_sql
+            .entry(table.code())
+            .or_insert_with(|| insert_sql(table));
+        let inserted = self.conn.prepare_cached(sql)?.execute(params.as_slice())?;
+        if inserted == 0 {
+            // Materialized before with no head left to show (a file whose ops name each
+            // other): update it like a row this copy held.
+            return self.materialize_changed(table, row, state, dirty_households);
+        }
+        if self.search_index {
+            let rowid = self.conn.last_insert_rowid();
+            if let Some(initials) = &initials {
+                let entry =
+                    (!deleted).then(|| (text("name"), initials.as_str(), text("id_number")));
+                write_person_index(self.conn, rowid, entry, false)?;
+            } else if table == Table::Household && !deleted && !text("code").is_empty() {
+                self.conn
+                    .prepare_cached("INSERT INTO household_fts (rowid, code) VALUES (?1, ?2)")?
+                    .execute(params![rowid, text("code")])?;
+            }
+        }
+        let household = match specs.iter().position(|f| f.name == "household_id") {
+            Some(i) => match values[i] {
+                Some(FieldValue::Bytes(b)) => Uuid::from_slice(b).ok(),
+                _ => None,
+            },
+            None if table == Table::Household => Some(row),
+            None => None,
+        };
+        dirty_households.extend(household);
+        Ok(())
+    }
+
+    /// A row this copy held: its touched columns are updated, then its search entry.
+    pub(super) fn materialize_changed(
+        &mut self,
+        table: Table,
+        row: Uuid,
+        state: &RowState,
+        dirty_households: &mut BTreeSet<Uuid>,
+    ) -> rusqlite::Result<()> {
+        let conn = self.conn;
+        let mut cols: Vec<(&'static str, FieldValue)> = Vec::new();
+        for f in state.fields.iter().filter(|f| f.touched) {
+            let value = winner(&f.heads).map(|h| &h.value);
+            match self.slot(table, f.field)? {
+                Slot::Deleted => {
+                    let deleted = matches!(value, Some(FieldValue::Int(1)));
+                    cols.push((DELETED_FIELD, FieldValue::Int(i64::from(deleted))));
+                }
+                Slot::Column(i) => {
+                    let spec = &table.fields()[i];
+                    let value = value.cloned().unwrap_or_default();
+                    cols.push((
+                        spec.name,
+                        if fits(spec.kind, &value) {
+                            value
+                        } else {
+                            FieldValue::Null
+                        },
+                    ));
+                }
+                Slot::Unknown => {}
+            }
+        }
+        let before = household_of(conn, table, row)?;
+        let is_member = table == Table::Member;
+        let reindex = is_member
+            && cols
+                .iter()
+                .any(|(n, _)| matches!(*n, "name" | "id_number" | DELETED_FIELD));
+        if is_member && let Some((_, name)) = cols.iter().find(|(n, _)| *n == "name") {
+            let name = match name {
+                FieldValue::Text(t) => t.as_str(),
+                _ => "",
+            };
+            cols.push(("initials", FieldValue::Text(name_initials(name))));
+        }
+        if !cols.is_empty() {
+            upsert(conn, table, row, &cols)?;
+        }
+        let after = match cols.iter().find(|(n, _)| *n == "household_id") {
+            Some((_, FieldValue::Bytes(b))) => Uuid::from_slice(b).ok(),
+            Some(_) => None,
+            None if table == Table::Household => Some(row),
+            None => before,
+        };
+        dirty_households.extend(before.into_iter().chain(after));
+        if reindex && self.search_index {
+            index_member(conn, row)?;
+        }
+        if self.search_index
+            && table == Table::Household
+            && cols
+                .iter()
+                .any(|(n, _)| matches!(*n, "code" | DELETED_FIELD))
+        {
+            index_household(conn, row, true)?;
+        }
+        Ok(())
+    }
+}
+
+/// The insert of a whole new row of a table: id, deleted, every catalog field in order, and
+/// for members the local pinyin initials.
+pub(super) fn insert_sql(table: Table) -> String {
+    // Identifiers come from the static field catalog, never from input.
+    let mut names: Vec<&str> = vec!["id", DELETED_FIELD];
+    names.extend(table.fields().iter().map(|f| f.name));
+    if table == Table::Member {
+        names.push("initials");
+    }
+    let placeholders: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
+    format!(
+        "INSERT OR IGNORE INTO {t} ({cols}) VALUES ({ph})",
+        t = table.sql_name(),
+        cols = names.join(", "),
+        ph = placeholders.join(", "),
+    )
+}
+
+/// Whether a value may be materialized into a column of this kind.
+pub(super) fn fits(kind: FieldKind, value: &FieldValue) -> bool {
+    match (kind, value) {
+        (_, FieldValue::Null) => true,
+        (FieldKind::Text | FieldKind::Date, FieldValue::Text(_)) => true,
+        (FieldKind::Int | FieldKind::Bool, FieldValue::Int(_)) => true,
+        (FieldKind::Real, FieldValue::Real(_) | FieldValue::Int(_)) => true,
+        (FieldKind::Ref, FieldValue::Bytes(b)) => b.len() == 16,
+        _ => false,
+    }
+}
+
+pub(super) fn upsert(
+    conn: &Connection,
+    table: Table,
+    row: Uuid,
+    cols: &[(&'static str, FieldValue)],
+) -> rusqlite::Result<()> {
+    // Identifiers come from the static field catalog, never from input.
+    let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
+    let placeholders: Vec<String> = (0..cols.len()).map(|i| format!("?{}", i + 2)).collect();
+    let updates: Vec<String> = names
+        .iter()
+        .map(|n| format!("{n} = excluded.{n}"))
+        .collect();
+    let sql = format!(
+        "INSERT INTO {t} (id, {cols}) VALUES (?1, {ph}) ON CONFLICT (id) DO UPDATE SET {up}",
+        t = table.sql_name(),
+        cols = names.join(", "),
+        ph = placeholders.join(", "),
+        up = updates.join(", "),
+    );
+    let id = FieldValue::Bytes(row.as_bytes().to_vec());
+    let values = std::iter::once(&id).chain(cols.iter().map(|(_, v)| v));
+    conn.prepare_cached(&sql)?
+        .execute(params_from_iter(values))?;
+    Ok(())
+}
