@@ -6,6 +6,7 @@
 //! reusable engine other printed forms use.
 
 mod card;
+pub mod flow;
 pub mod font;
 mod layout;
 pub mod pdf;
