@@ -8,7 +8,12 @@
 //! CI runs `BANGFU_SIM_SEEDS` seeds (default 32). A failing seed prints how to replay it alone:
 //! `BANGFU_SIM_SEED=<seed> cargo nextest run -p bangfu-tests --test simulation`. A long run:
 //! `BANGFU_SIM_SEEDS=100000 BANGFU_SIM_FIRST=1000 cargo nextest run -p bangfu-tests --test simulation`.
-//! The county hub is not in this world yet (it runs behind HTTP in its own crate's tests).
+//!
+//! The county hub runs in this world on loopback: the township station and the village
+//! laptops are enrolled with their scopes and sync at random steps and at the quiet point, so
+//! every fault above also meets the hub (a copied file syncing under its original's link, a
+//! restored file pulling again from an older position, a village laptop pushing edits of a
+//! household outside its village that it got by USB).
 
 // Test helpers may panic on setup failures: that is how a test reports them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -27,6 +32,10 @@ use bangfu_core::store::{OpenOptions, Store, put_change};
 use bangfu_core::sync::OpId;
 use bangfu_core::sync::digest::state_hash;
 use bangfu_core::sync::exchange::{PeerHoldings, export_changeset, import_changeset};
+use bangfu_hub::Scope;
+use bangfu_hub::client::{ClientConfig, HubClient, HubError};
+use bangfu_hub::server::{RunningHub, bind};
+use bangfu_hub::storage::{HubStorage, SqliteStorage};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use uuid::Uuid;
@@ -68,12 +77,24 @@ struct World {
     step: usize,
     log: Vec<String>,
     next_phone: u64,
+    hub: Hub,
+}
+
+/// The county hub on loopback, and the client every laptop syncs with.
+struct Hub {
+    _running: RunningHub,
+    storage: std::sync::Arc<SqliteStorage>,
+    url: String,
+    client: HubClient,
+    syncs: usize,
+    held: u64,
 }
 
 impl World {
     fn new(seed: u64) -> World {
         let dir = common::scratch();
         let registry = dir.path().join("registry");
+        let hub = Hub::start(&dir_hub_path(&dir));
         let mut world = World {
             rng: ChaCha8Rng::seed_from_u64(seed),
             dir,
@@ -88,6 +109,7 @@ impl World {
             step: 0,
             log: Vec::new(),
             next_phone: 0,
+            hub,
         };
         for name in [
             "乡镇工作站",
@@ -122,7 +144,46 @@ impl World {
         for i in 1..world.laptops.len() {
             import_changeset(&mut world.laptops[i].store, &file).unwrap();
         }
+        // The station is enrolled for its township, each village laptop for its village.
+        for (l, scope) in [
+            (0, "530826103"),
+            (1, "530826103201"),
+            (2, "530826103201"),
+            (3, "530826103209"),
+        ] {
+            let code = world
+                .hub
+                .storage
+                .issue_code(&Scope::parse(scope).unwrap())
+                .unwrap();
+            let url = world.hub.url.clone();
+            world
+                .hub
+                .client
+                .enrol(&mut world.laptops[l].store, &url, &code)
+                .unwrap_or_else(|e| panic!("enrol {}: {e}", world.laptops[l].name));
+        }
         world
+    }
+
+    /// One hub sync of laptop `l` when its file is enrolled (a copy keeps its original's link).
+    fn hub_sync(&mut self, l: usize) {
+        if self.laptops[l].store.hub_link().unwrap().is_none() {
+            return;
+        }
+        // Ops outside the laptop's scope (a household of another village it got by USB and
+        // edited) are held aside for the county and said so; the rest of the sync goes on.
+        let report = match self.hub.client.sync_once(&mut self.laptops[l].store) {
+            Ok(report) => report,
+            Err(HubError::Held { report }) => *report,
+            Err(e) => panic!("hub sync of {}: {e}", self.laptops[l].name),
+        };
+        self.hub.syncs += 1;
+        self.hub.held += report.held;
+        self.say(format!(
+            "{} syncs with the hub: {} up, {} down, {} held",
+            self.laptops[l].name, report.pushed, report.applied, report.held
+        ));
     }
 
     fn open(&self, name: &str, path: Option<PathBuf>, skew_days: i64) -> Store {
@@ -209,7 +270,7 @@ impl World {
         self.step += 1;
         self.tick_clocks();
         let n = self.laptops.len();
-        match self.rng.gen_range(0..100) {
+        match self.rng.gen_range(0..112) {
             0..=17 => {
                 let (l, h) = (self.pick(n), self.pick(self.households.len()));
                 let h = self.households[h];
@@ -253,6 +314,10 @@ impl World {
                         .unwrap_or_else(|e| panic!("import into {}: {e}", self.laptops[to].name));
                     self.say(format!("{} imports file {f}", self.laptops[to].name));
                 }
+            }
+            100..=111 => {
+                let l = self.pick(n);
+                self.hub_sync(l);
             }
             80..=84 => self.move_one(),
             85..=87 => self.second_program_edits(),
@@ -461,6 +526,11 @@ impl World {
         }
         self.tick_clocks();
         for _ in 0..2 {
+            for l in 0..self.laptops.len() {
+                self.hub_sync(l);
+            }
+        }
+        for _ in 0..2 {
             for l in 1..self.laptops.len() {
                 let (file, _) = export_changeset(&self.laptops[l].store, None).unwrap();
                 import_changeset(&mut self.laptops[0].store, &file).unwrap();
@@ -470,6 +540,39 @@ impl World {
                 import_changeset(&mut self.laptops[l].store, &file).unwrap();
             }
         }
+    }
+
+    /// A county laptop set up at the quiet point from the hub alone holds what the hub
+    /// accepted; with the station's file on top it agrees with every copy (the hub's feed
+    /// changes nothing it relays).
+    fn check_hub_newcomer(&mut self) {
+        assert!(self.hub.syncs > 0, "the hub took part");
+        let mut newcomer = self.open("县里新电脑", None, 0);
+        let code = self
+            .hub
+            .storage
+            .issue_code(&Scope::parse("530826").unwrap())
+            .unwrap();
+        self.hub
+            .client
+            .enrol(&mut newcomer, &self.hub.url, &code)
+            .unwrap();
+        let mut pulled = 0;
+        for _ in 0..5 {
+            let report = self.hub.client.sync_once(&mut newcomer).unwrap();
+            pulled += report.applied;
+            if report.applied == 0 {
+                break;
+            }
+        }
+        assert!(pulled > 0, "the hub handed its feed to a new county laptop");
+        let (file, _) = export_changeset(&self.laptops[0].store, None).unwrap();
+        import_changeset(&mut newcomer, &file).unwrap();
+        assert_eq!(
+            state_hash(&newcomer).unwrap(),
+            state_hash(&self.laptops[0].store).unwrap(),
+            "a copy set up from the hub and the station's file disagrees with the station"
+        );
     }
 
     fn check(&self) {
@@ -506,6 +609,30 @@ impl World {
     }
 }
 
+impl Hub {
+    fn start(dir: &std::path::Path) -> Hub {
+        let storage = std::sync::Arc::new(SqliteStorage::open(dir).unwrap());
+        let running = RunningHub::start(bind("127.0.0.1:0").unwrap(), storage.clone()).unwrap();
+        let url = running.url();
+        Hub {
+            _running: running,
+            storage,
+            url,
+            client: HubClient::new(ClientConfig {
+                timeout: std::time::Duration::from_secs(20),
+                page_ops: 200,
+                ..Default::default()
+            }),
+            syncs: 0,
+            held: 0,
+        }
+    }
+}
+
+fn dir_hub_path(dir: &tempfile::TempDir) -> PathBuf {
+    dir.path().join("hub")
+}
+
 fn op_preds(store: &Store, op: OpId) -> Vec<OpId> {
     store
         .op_preds(op)
@@ -519,6 +646,7 @@ fn run(seed: u64) {
     }
     world.quiet_point();
     world.check();
+    world.check_hub_newcomer();
 }
 
 fn seeds() -> Vec<u64> {
