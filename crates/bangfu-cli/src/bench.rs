@@ -78,7 +78,7 @@ fn io_fail(e: impl std::fmt::Display) -> Failure {
 fn sample_household(n: usize) -> (Household, Vec<Member>) {
     let household = Household {
         id: Uuid::now_v7(),
-        code: format!("530826199999{:03}", n % 1000),
+        code: format!("530826199999{:03}", n % 999 + 1),
         group_name: "测试组".into(),
         identify_standard: "1".into(),
         attribute: "1".into(),
