@@ -305,7 +305,13 @@ fn the_demo_village_passes_validation_except_its_deliberate_problems() {
     let expected = [
         ("530826103201023", "resident_id.checksum"),
         ("530826103201047", "household.head_missing"),
+        ("530826103201070", "suspect.schooling_age"),
         ("530826103201088", "resident_id.filed_elsewhere"),
+        ("530826103201094", "suspect.labor_skill_age"),
+        (
+            "530826103201098",
+            "suspect.dibao_member_not_dibao_household",
+        ),
         ("530826103201156", "resident_id.filed_elsewhere"),
         ("530826103201201", "suspect.road_distance"),
         ("530826103201264", "suspect.dibao_not_dibao_household"),

@@ -80,7 +80,7 @@ impl Store {
         file: &HouseholdFile,
     ) -> Result<Vec<LocatedIssue>, StoreError> {
         let h = &file.household;
-        let mut issues = record_checks(file, self.today());
+        let mut issues = record_checks(file, self.today(), self.today());
         let conn = self.conn();
         let same_code: Option<String> = conn
             .query_row(
@@ -213,7 +213,15 @@ impl Store {
 /// Every check that needs only the household's own records: per record, then across the
 /// household (户主, IDs repeated within the household, 疑点), which concern several records at
 /// once and so are shown with the household.
-pub(crate) fn record_checks(file: &HouseholdFile, today: NaiveDate) -> Vec<LocatedIssue> {
+///
+/// `ages_on` is the day ages are judged on for the 疑点 of who lives in the household: today
+/// on the page; the end of the work year in the quality list, so a file of 2018 read today is
+/// judged by the ages its records were true for.
+pub(crate) fn record_checks(
+    file: &HouseholdFile,
+    today: NaiveDate,
+    ages_on: NaiveDate,
+) -> Vec<LocatedIssue> {
     let h = &file.household;
     let mut issues: Vec<LocatedIssue> = Vec::new();
     let mut at = |table: Table, row: Option<Uuid>, found: Vec<Issue>| {
@@ -243,6 +251,11 @@ pub(crate) fn record_checks(file: &HouseholdFile, today: NaiveDate) -> Vec<Locat
         Table::Household,
         None,
         validate::check_household_file(h, &file.members, &file.incomes),
+    );
+    at(
+        Table::Household,
+        None,
+        validate::check_composition(h, &file.members, &file.pairings, ages_on),
     );
     issues
 }

@@ -13,8 +13,8 @@ use super::household::Filed;
 use super::{DemoSummary, Gen, clock_at, create, names, write_batch};
 use crate::exit::standards::{ExitStandard, list_standards, set_standard};
 use crate::exit::{CheckStatus, ExitError, Step, StepRecord, evaluate_household, record_step};
-use crate::model::{Income, Measure, Visit};
-use crate::store::{Store, StoreError};
+use crate::model::{FieldValue, Income, Measure, Member, Table, Visit};
+use crate::store::{Change, Store, StoreError};
 
 const SEED: u64 = 0x5308_2610_3201_2026;
 
@@ -42,6 +42,7 @@ pub fn recent_years(today: NaiveDate) -> Vec<i32> {
 pub fn write_recent_years(
     store: &mut Store,
     filed: &[Filed],
+    keep_as_filed: &[uuid::Uuid],
     today: NaiveDate,
     summary: &mut DemoSummary,
 ) -> Result<(), StoreError> {
@@ -64,12 +65,71 @@ pub fn write_recent_years(
             summary.visits += visits.len();
             changes.extend(visits.iter().map(create));
         }
+        if current {
+            // The yearly update of who is at school and who can work, as teams do it.
+            for f in filed {
+                let aged = f
+                    .members
+                    .iter()
+                    .filter(|m| !keep_as_filed.contains(&m.id))
+                    .filter_map(|m| aged_member(m, today));
+                changes.extend(aged);
+            }
+        }
         write_batch(store, &changes, summary)?;
         if current {
             surveys(store, &mut g, filed, year, today)?;
         }
     }
     Ok(())
+}
+
+/// A member's 在校生状况 and 劳动技能 brought up to their age on `today` (the filing recorded
+/// them as of 2017): a child moves up a stage each school year, school leavers become
+/// 普通劳动力, the very old no longer count as labour. `None` when nothing changes.
+fn aged_member(m: &Member, today: NaiveDate) -> Option<Change> {
+    let born = crate::validate::resident_id::parse(&m.id_number, today)
+        .ok()?
+        .birth;
+    // Age completed by 31 August decides the school year.
+    let sept = NaiveDate::from_ymd_opt(today.year(), 8, 31).unwrap_or(today);
+    let school_age = crate::validate::resident_id::age_on(born, sept.min(today));
+    let age = crate::validate::resident_id::age_on(born, today);
+    let was_student = m.schooling != "00" && !m.schooling.is_empty();
+    let went_on = matches!(m.schooling.as_bytes().first(), Some(b'1'..=b'4'));
+    let schooling = match school_age {
+        ..3 => "00",
+        3..6 => "01",
+        6..12 => "02",
+        12 => "07",
+        13 => "08",
+        14 => "09",
+        15..18 if was_student => ["11", "12", "13"][(school_age - 15) as usize],
+        18..21 if went_on => ["31", "32", "33"][(school_age - 18) as usize],
+        _ => "00",
+    };
+    let ill = m.health.contains('3') || m.labor_skill == "3";
+    let labor = match (age, schooling != "00") {
+        (..16, _) | (_, true) => "4",
+        _ if ill => "3",
+        _ if m.labor_skill == "4" => "1",
+        _ => m.labor_skill.as_str(),
+    };
+    let mut fields = Vec::new();
+    if schooling != m.schooling {
+        fields.push(("schooling", FieldValue::Text(schooling.into())));
+    }
+    if labor != m.labor_skill {
+        fields.push(("labor_skill", FieldValue::Text(labor.into())));
+    }
+    if fields.is_empty() {
+        return None;
+    }
+    Some(Change::Put {
+        table: Table::Member,
+        id: m.id,
+        fields,
+    })
 }
 
 /// This year's 入户调查 (the first exit step) of every household still counted as poor (past the

@@ -23,6 +23,9 @@ const DAUGHTER_AT_HOME: usize = 88;
 const DAUGHTER_MARRIED: usize = 156;
 const FAR_FROM_ROAD: usize = 201;
 const DIBAO_NOT_DIBAO: usize = 264;
+const ADULT_IN_PRIMARY_SCHOOL: usize = 70;
+const CHILD_AS_LABOUR: usize = 94;
+const DIBAO_MEMBER_NOT_DIBAO: usize = 98;
 
 /// The deliberate data-quality problems of the demo village, one line each, as a checker
 /// should report them.
@@ -32,6 +35,9 @@ pub const DEMO_PROBLEMS: &[&str] = &[
     "户530826103201088与户530826103201156：同一身份证号出现在两户（出嫁女仍登记在娘家户中）",
     "户530826103201201：与村主干路距离8公里，超过5公里且无备注说明",
     "户530826103201264：一般贫困户2017年有低保金收入",
+    "户530826103201070：成年人的在校生状况登记为小学",
+    "户530826103201094：未满16岁的孩子登记为普通劳动力",
+    "户530826103201098：一般贫困户的成员登记为享受低保",
 ];
 
 /// Writes the demo village into the store: the filing in March 2016, then the year-end
@@ -104,7 +110,7 @@ pub fn write_demo_village(store: &mut Store) -> Result<DemoSummary, StoreError> 
         }
         filed.push(record);
     }
-    add_problems(&mut g, &mut filed);
+    let planted = add_problems(&mut g, &mut filed);
 
     let mut summary = DemoSummary {
         villages: 1,
@@ -163,7 +169,7 @@ pub fn write_demo_village(store: &mut Store) -> Result<DemoSummary, StoreError> 
         }
         write_batch(store, &changes, &mut summary)?;
     }
-    super::recent::write_recent_years(store, &filed, today, &mut summary)?;
+    super::recent::write_recent_years(store, &filed, &planted, today, &mut summary)?;
     Ok(summary)
 }
 
@@ -176,7 +182,10 @@ fn daughter_in_law(f: &Filed) -> Option<(usize, i32)> {
     Some((at, f.ages.get(at).copied().unwrap_or(0)))
 }
 
-fn add_problems(g: &mut Gen, filed: &mut [Filed]) {
+/// Plants the problems; returns the members whose planted value the yearly update of
+/// schooling and labour must leave as filed.
+fn add_problems(g: &mut Gen, filed: &mut [Filed]) -> Vec<uuid::Uuid> {
+    let mut planted = Vec::new();
     let at = |seq: usize| seq - 1;
     if let Some(spouse) = filed
         .get_mut(at(BAD_CHECK_DIGIT))
@@ -205,6 +214,28 @@ fn add_problems(g: &mut Gen, filed: &mut [Filed]) {
     {
         income.dibao_allowance = Some(1560.0);
     }
+    // Ages are as of the filing (2017).
+    if let Some(f) = filed.get_mut(at(ADULT_IN_PRIMARY_SCHOOL)) {
+        let adult = f.ages.iter().position(|age| (30..=55).contains(age));
+        if let Some(m) = adult.and_then(|i| f.members.get_mut(i)) {
+            m.schooling = "02".into();
+            planted.push(m.id);
+        }
+    }
+    if let Some(f) = filed.get_mut(at(CHILD_AS_LABOUR)) {
+        let child = f.ages.iter().position(|age| *age < 12);
+        if let Some(m) = child.and_then(|i| f.members.get_mut(i)) {
+            m.labor_skill = "1".into();
+            planted.push(m.id);
+        }
+    }
+    if let Some(m) = filed
+        .get_mut(at(DIBAO_MEMBER_NOT_DIBAO))
+        .and_then(|f| f.members.first_mut())
+    {
+        m.dibao = Some(true);
+    }
+    planted
 }
 
 /// The married daughter keeps her family's surname in her husband's household and is still

@@ -44,6 +44,10 @@ pub fn data_quality_of_year(
 ) -> Result<Vec<QualityItem>, StoreError> {
     let conn = store.conn();
     let today = store.today();
+    // Members' schooling and work are what the file says now, whichever year is looked at:
+    // ages are judged at the end of the file's own work year (today for a file kept up to
+    // date, 2018 for a roll of 2018 never updated since).
+    let ages_on = super::year::reference_day(super::year::default_work_year(store)?, today);
     let codes_used_twice = codes_used_twice(store)?;
     let ids_elsewhere = ids_in_several_households(store)?;
 
@@ -78,7 +82,7 @@ pub fn data_quality_of_year(
             visits: visits.of(id)?,
         };
         let h = &file.household;
-        let mut issues = record_checks(&file, today);
+        let mut issues = record_checks(&file, today, ages_on);
         if let Some(year) = year {
             issues.retain(|issue| record_year(&file, issue).is_none_or(|y| y == year));
         }

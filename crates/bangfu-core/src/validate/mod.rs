@@ -12,6 +12,7 @@
 //! messages are Chinese, name the field's form label and quote the offending value.
 
 mod codes;
+mod composition;
 mod file;
 mod household;
 mod member;
@@ -28,6 +29,7 @@ use serde::Serialize;
 
 use crate::model::{Entity, FieldValue};
 
+pub use composition::check_composition;
 pub use file::check_household_file;
 pub use household::{check_household, check_village};
 pub use member::check_member;

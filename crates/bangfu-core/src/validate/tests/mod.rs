@@ -7,6 +7,7 @@
 // In tests a failed unwrap is a failed test with a backtrace, which is exactly what we want.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod composition;
 mod file;
 mod household;
 mod member;
