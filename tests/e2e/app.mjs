@@ -131,6 +131,10 @@ export function inputOf(session, testid) {
 /** Selects what the input holds and types over it, as a person would. */
 export async function typeInto(session, testid, text) {
   const input = await inputOf(session, testid)
+  // A finding shown above the form (the page checks as one types) can move a field out of the
+  // window between finding it and clicking it: bring it to the middle first, as a person
+  // scrolls to what they type into.
+  await session.execute(`arguments[0].scrollIntoView({ block: 'center' })`, [{ 'element-6066-11e4-a52e-4f735466cecf': input }])
   await session.click(input)
   // WebDriver's clear fires no input event, so the old text is selected and typed over.
   await session.chord(Keys.CONTROL, 'a')
