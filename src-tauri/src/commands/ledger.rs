@@ -23,15 +23,7 @@ pub async fn on_store_blocking<T: Send + 'static>(
     app: AppHandle,
     f: impl FnOnce(&mut Store) -> Result<T, CommandError> + Send + 'static,
 ) -> Result<T, CommandError> {
-    tauri::async_runtime::spawn_blocking(move || app.state::<AppState>().with_store(f))
-        .await
-        .map_err(|error| {
-            eprintln!("bangfu-desktop: blocking task failed: {error}");
-            CommandError {
-                kind: "task_failed",
-                message: "操作意外中断，没有写入任何内容。请重试。".into(),
-            }
-        })?
+    on_blocking(move || app.state::<AppState>().with_store(f)).await
 }
 
 /// Runs the long read `f` on the read-only handle on a blocking thread: the list, the
@@ -40,7 +32,13 @@ pub async fn on_reader_blocking<T: Send + 'static>(
     app: AppHandle,
     f: impl FnOnce(&Store) -> Result<T, CommandError> + Send + 'static,
 ) -> Result<T, CommandError> {
-    tauri::async_runtime::spawn_blocking(move || app.state::<AppState>().with_reader(f))
+    on_blocking(move || app.state::<AppState>().with_reader(f)).await
+}
+
+async fn on_blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, CommandError> + Send + 'static,
+) -> Result<T, CommandError> {
+    tauri::async_runtime::spawn_blocking(f)
         .await
         .map_err(|error| {
             eprintln!("bangfu-desktop: blocking task failed: {error}");
