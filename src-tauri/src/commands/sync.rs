@@ -36,7 +36,8 @@ pub async fn export_changes(
     let path = PathBuf::from(path);
     let (bytes, summary) =
         state.with_store(|store| export_changeset(store, None).map_err(CommandError::from_core))?;
-    std::fs::write(&path, bytes).map_err(|e| file_error(&path, "写入", &e))?;
+    // A stick pulled out mid-write leaves no half file, and the message says so.
+    super::files::save_whole(&path, &bytes, "同步文件")?;
     Ok(ExportResult {
         path: path.display().to_string(),
         summary,
