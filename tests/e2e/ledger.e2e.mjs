@@ -66,8 +66,9 @@ async function exportLedger(session, folder) {
     return text
   }, { timeoutMs: 60_000 })
   step(`export says: ${result}`)
-  const match = /已导出“(.+?)” (\d+) 行 → (.+\.xlsx)$/.exec(result)
-  assert(match, `result names the ledger, rows and path: ${result}`)
+  // The path, then the 打开所在文件夹 button.
+  const match = /已导出“(.+?)” (\d+) 行 → (.+\.xlsx)打开所在文件夹$/.exec(result)
+  assert(match, `result names the ledger, rows and path, and offers 打开所在文件夹: ${result}`)
   const [, title, rows, file] = match
   assert(existsSync(file), `${file} exists`)
   assert(path.dirname(file) === folder, `written into the typed folder: ${file}`)

@@ -2,7 +2,7 @@
 //!
 //! Linux: the mounts of `/proc/mounts` whose disk says `removable` in `/sys/block`, or that
 //! udisks put under `/media` or `/run/media`, named by their label from `/dev/disk/by-label`.
-//! Windows: drives of type `DRIVE_REMOVABLE` with their volume label. macOS: `/Volumes` but
+//! Windows: drives of type `DRIVE_REMOVABLE` with their volume label (asked of WMI). macOS: `/Volumes` but
 //! the system volume. `BANGFU_REMOVABLE_ROOTS` (folders joined like `PATH`) replaces the
 //! system's answer: each folder stands for one mounted stick (tests, and a lab without
 //! sticks). Nothing here fails: a part of the system that cannot be read lists no drive.
@@ -51,7 +51,13 @@ fn short_place(path: &Path) -> String {
 /// The removable drives mounted now, by path. `BANGFU_REMOVABLE_ROOTS`, when set, replaces
 /// the system's list.
 pub fn removable_drives() -> Vec<RemovableDrive> {
-    match std::env::var_os(ROOTS_VAR) {
+    drives_or_stand_ins(std::env::var_os(ROOTS_VAR))
+}
+
+/// The stand-in folders `roots` (as `BANGFU_REMOVABLE_ROOTS` holds them) when set, else the
+/// system's drives.
+pub fn drives_or_stand_ins(roots: Option<std::ffi::OsString>) -> Vec<RemovableDrive> {
+    match roots {
         Some(roots) if !roots.is_empty() => drives_from_roots(std::env::split_paths(&roots)),
         _ => system_drives(),
     }
@@ -207,9 +213,9 @@ fn unescape_mount(text: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let octal = bytes.get(i + 1..i + 4).filter(|d| {
-            bytes[i] == b'\\' && d.iter().all(|b| (b'0'..=b'7').contains(b))
-        });
+        let octal = bytes
+            .get(i + 1..i + 4)
+            .filter(|d| bytes[i] == b'\\' && d.iter().all(|b| (b'0'..=b'7').contains(b)));
         match octal {
             Some(d) => {
                 let value = d.iter().fold(0u32, |acc, b| acc * 8 + u32::from(b - b'0'));
@@ -258,7 +264,11 @@ pub fn mac_drives(volumes: &Path) -> Vec<RemovableDrive> {
     };
     let mut drives: Vec<RemovableDrive> = entries
         .filter_map(Result::ok)
-        .filter(|entry| entry.file_type().is_ok_and(|t| t.is_dir() && !t.is_symlink()))
+        .filter(|entry| {
+            entry
+                .file_type()
+                .is_ok_and(|t| t.is_dir() && !t.is_symlink())
+        })
         .map(|entry| {
             let label = entry.file_name().to_string_lossy().into_owned();
             RemovableDrive::new(entry.path(), Some(label))
@@ -268,55 +278,58 @@ pub fn mac_drives(volumes: &Path) -> Vec<RemovableDrive> {
     drives
 }
 
+/// Parses what [`WINDOWS_QUERY`] prints: one `E:<TAB>LABEL` line per removable drive.
+pub fn parse_windows_drives(text: &str) -> Vec<RemovableDrive> {
+    text.lines()
+        .filter_map(|line| {
+            let line = line.trim_end_matches('\r');
+            let (device, label) = line.split_once('\t').unwrap_or((line, ""));
+            let device = device.trim();
+            let letter = device.strip_suffix(':')?;
+            if letter.len() != 1 || !letter.bytes().all(|b| b.is_ascii_alphabetic()) {
+                return None;
+            }
+            let label = label.trim();
+            Some(RemovableDrive::new(
+                PathBuf::from(format!("{device}\\")),
+                (!label.is_empty()).then(|| label.to_owned()),
+            ))
+        })
+        .collect()
+}
+
+/// The drives whose `GetDriveTypeW` is `DRIVE_REMOVABLE` (WMI's `DriveType = 2`) and that hold
+/// a medium, with their volume labels. Asked through PowerShell because the workspace
+/// forbids `unsafe` (so no direct Win32 call).
+pub const WINDOWS_QUERY: &str = "[Console]::OutputEncoding=[Text.Encoding]::UTF8; \
+Get-CimInstance Win32_LogicalDisk -Filter 'DriveType=2' | Where-Object { $_.Size } | \
+ForEach-Object { \"$($_.DeviceID)`t$($_.VolumeName)\" }";
+
 #[cfg(windows)]
 mod windows {
-    //! `GetLogicalDrives` + `GetDriveTypeW` + `GetVolumeInformationW`.
-    use std::path::PathBuf;
+    //! PowerShell's answer to [`super::WINDOWS_QUERY`], without a console window flashing.
+    use std::os::windows::process::CommandExt;
+    use std::process::Command;
 
-    use windows_sys::Win32::Storage::FileSystem::{
-        GetDriveTypeW, GetLogicalDrives, GetVolumeInformationW,
-    };
-
-    /// `DRIVE_REMOVABLE` of `GetDriveTypeW`.
-    const DRIVE_REMOVABLE: u32 = 2;
+    /// `CREATE_NO_WINDOW` of the process creation flags.
+    const CREATE_NO_WINDOW: u32 = 0x0800_0000;
 
     pub(super) fn drives() -> Vec<super::RemovableDrive> {
-        // SAFETY: no arguments; returns a bit mask of the drive letters in use.
-        let mask = unsafe { GetLogicalDrives() };
-        let mut drives = Vec::new();
-        for (bit, letter) in (b'A'..=b'Z').enumerate() {
-            if mask & (1 << bit) == 0 {
-                continue;
+        let output = Command::new("powershell")
+            .args([
+                "-NoProfile",
+                "-NonInteractive",
+                "-Command",
+                super::WINDOWS_QUERY,
+            ])
+            .creation_flags(CREATE_NO_WINDOW)
+            .output();
+        match output {
+            Ok(out) if out.status.success() => {
+                super::parse_windows_drives(&String::from_utf8_lossy(&out.stdout))
             }
-            let root = format!("{}:\\", char::from(letter));
-            let wide: Vec<u16> = root.encode_utf16().chain(Some(0)).collect();
-            // SAFETY: `wide` is a NUL-terminated UTF-16 string that outlives the call.
-            if unsafe { GetDriveTypeW(wide.as_ptr()) } != DRIVE_REMOVABLE {
-                continue;
-            }
-            let mut name = [0u16; 261];
-            // SAFETY: the buffer and its length match; the other out-pointers are optional.
-            let ok = unsafe {
-                GetVolumeInformationW(
-                    wide.as_ptr(),
-                    name.as_mut_ptr(),
-                    name.len() as u32,
-                    std::ptr::null_mut(),
-                    std::ptr::null_mut(),
-                    std::ptr::null_mut(),
-                    std::ptr::null_mut(),
-                    0,
-                )
-            };
-            if ok == 0 {
-                // No medium in the drive (a card reader without a card): nothing to offer.
-                continue;
-            }
-            let end = name.iter().position(|&c| c == 0).unwrap_or(name.len());
-            let label = String::from_utf16_lossy(&name[..end]);
-            drives.push(super::RemovableDrive::new(PathBuf::from(root), Some(label)));
+            _ => Vec::new(),
         }
-        drives
     }
 }
 
@@ -388,23 +401,34 @@ mod tests {
         let titles: Vec<&str> = drives.iter().map(|d| d.title.as_str()).collect();
         assert_eq!(
             titles,
-            ["U 盘 CARD (/media/li/CARD)", "U 盘 MY STICK (/mnt/stick one)"],
+            [
+                "U 盘 CARD (/media/li/CARD)",
+                "U 盘 MY STICK (/mnt/stick one)"
+            ],
             "{drives:?}"
         );
     }
 
     #[test]
     fn the_roots_variable_replaces_the_system_listing() {
-        // nextest runs each test in a process of its own, so the variable is this test's.
         let root = tempfile::tempdir().unwrap();
         let (a, b) = (root.path().join("A"), root.path().join("乡镇U盘"));
         std::fs::create_dir(&a).unwrap();
         std::fs::create_dir(&b).unwrap();
         let joined = std::env::join_paths([&b, &a]).unwrap();
-        // SAFETY: no other thread of this test process reads the environment.
-        unsafe { std::env::set_var(ROOTS_VAR, joined) };
-        let paths: Vec<PathBuf> = removable_drives().into_iter().map(|d| d.path).collect();
+        let paths: Vec<PathBuf> = drives_or_stand_ins(Some(joined))
+            .into_iter()
+            .map(|d| d.path)
+            .collect();
         assert_eq!(paths, [a, b]);
+    }
+
+    #[test]
+    fn windows_drives_are_read_with_their_labels() {
+        let drives = parse_windows_drives("E:\tKINGSTON\r\nF:\t\r\nnot a drive\r\n");
+        let titles: Vec<&str> = drives.iter().map(|d| d.title.as_str()).collect();
+        assert_eq!(titles, ["U 盘 KINGSTON (E:)", "U 盘 (F:)"]);
+        assert_eq!(drives[0].path, PathBuf::from("E:\\"));
     }
 
     #[test]
@@ -416,14 +440,23 @@ mod tests {
         assert_eq!(disk_of(fake.path(), "sdb1").as_deref(), Some("sdb"));
         assert_eq!(disk_of(fake.path(), "sdb").as_deref(), Some("sdb"));
         assert_eq!(disk_of(fake.path(), "sdbb2").as_deref(), Some("sdbb"));
-        assert_eq!(disk_of(fake.path(), "mmcblk0p1").as_deref(), Some("mmcblk0"));
-        assert_eq!(disk_of(fake.path(), "nvme0n1p3").as_deref(), Some("nvme0n1"));
+        assert_eq!(
+            disk_of(fake.path(), "mmcblk0p1").as_deref(),
+            Some("mmcblk0")
+        );
+        assert_eq!(
+            disk_of(fake.path(), "nvme0n1p3").as_deref(),
+            Some("nvme0n1")
+        );
         assert_eq!(disk_of(fake.path(), "sdc1"), None);
     }
 
     #[test]
     fn escapes_of_mounts_and_labels_are_decoded() {
-        assert_eq!(unescape_mount("/media/li/A\\040B\\134C"), "/media/li/A B\\C");
+        assert_eq!(
+            unescape_mount("/media/li/A\\040B\\134C"),
+            "/media/li/A B\\C"
+        );
         assert_eq!(unescape_mount("/media/\\04"), "/media/\\04");
         assert_eq!(
             unescape_label("\\xe4\\xb9\\xa1\\xe9\\x95\\x87\\x20U"),

@@ -25,7 +25,9 @@ pub async fn reveal_in_folder(app: AppHandle, path: String) -> Result<(), Comman
         eprintln!("bangfu-desktop: revealing {path}: {e}");
         CommandError {
             kind: "reveal",
-            message: format!("没能打开文件所在的文件夹。文件在 {path}，请在文件管理器里打开这个位置。"),
+            message: format!(
+                "没能打开文件所在的文件夹。文件在 {path}，请在文件管理器里打开这个位置。"
+            ),
         }
     })
 }
@@ -70,7 +72,10 @@ pub async fn remember_folder(app: AppHandle, kind: String, folder: String) {
             write_whole(&file, &text)
         });
     if let Err(e) = written {
-        eprintln!("bangfu-desktop: remembering the folder in {}: {e}", file.display());
+        eprintln!(
+            "bangfu-desktop: remembering the folder in {}: {e}",
+            file.display()
+        );
     }
 }
 
@@ -163,6 +168,10 @@ mod tests {
         let error = save_whole(&target, b"content", "同步文件").unwrap_err();
         assert_eq!(error.kind, "write_failed");
         assert!(error.message.contains("未留下文件"), "{}", error.message);
-        assert_eq!(leftovers(dir.path()), ["同步.bfcs"], "no .part file is left");
+        assert_eq!(
+            leftovers(dir.path()),
+            ["同步.bfcs"],
+            "no .part file is left"
+        );
     }
 }
