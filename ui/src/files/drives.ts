@@ -9,6 +9,8 @@ let users = 0
 let timer: ReturnType<typeof setInterval> | null = null
 
 async function refresh() {
+  // A window in the background asks nothing (on Windows each answer costs a PowerShell).
+  if (document.hidden) return
   try {
     const now = await removableDrives()
     // Keep the same array while nothing changed, so the page does not re-render every poll.
