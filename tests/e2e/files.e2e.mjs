@@ -22,8 +22,10 @@ if (!app) {
 const sticks = mkdtempSync(path.join(tmpdir(), 'bangfu-e2e-sticks-'))
 const stick = path.join(sticks, 'KINGSTON')
 mkdirSync(stick)
+// A second stick, plugged in while the app runs (its folder made) and pulled out mid-save.
+const late = path.join(sticks, 'SANDISK')
 // Read by the app (through tauri-driver's environment) instead of /proc/mounts.
-process.env.BANGFU_REMOVABLE_ROOTS = stick
+process.env.BANGFU_REMOVABLE_ROOTS = [stick, late].join(path.delimiter)
 
 /** The visible text of every element with a test id. */
 function texts(session, testid) {
@@ -55,6 +57,23 @@ await withApp(app, 'files', async (world) => {
   step(`listed: ${listed.join(' | ')}`)
   assert(listed.every((t) => t === `U 盘 KINGSTON (${stick})`), `the stick reads U 盘 KINGSTON (its folder): ${listed}`)
   await shot(session, 'files-01-sync-stick.png')
+
+  step('a stick plugged in shows up by itself; pulled out before 导出, it is said so')
+  mkdirSync(late)
+  await waitFor('the new stick listed', async () => (await texts(session, 'stick')).length === 4, { timeoutMs: 15_000 })
+  const exportSandisk = await session.find('[data-testid="stick"][title$="SANDISK"]') // the export place's comes first
+  await session.click(exportSandisk)
+  assert((await valueOf(session, 'export-path')) === late, 'the new stick fills the export box')
+  rmSync(late, { recursive: true })
+  await session.click(await session.find('[data-testid="export"]'))
+  const pulled = await waitFor('the pulled-out message', async () => {
+    const alerts = await session.findAll('.el-alert--error')
+    return alerts[0] ? session.text(alerts[0]) : undefined
+  }, { timeoutMs: 30_000 })
+  step(pulled)
+  assert(pulled.includes('U 盘已拔出') && pulled.includes('未留下文件'), `the export says the stick was pulled out: ${pulled}`)
+  await waitFor('the pulled stick gone from the list', async () => (await texts(session, 'stick')).length === 2, { timeoutMs: 15_000 })
+  await shot(session, 'files-05-pulled-out.png')
 
   step('one click on the stick, then 导出: the file lands on the stick whole')
   const buttons = await session.findAll('[data-testid="stick"]')
