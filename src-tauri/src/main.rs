@@ -36,6 +36,7 @@ fn main() -> ExitCode {
     };
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_dialog::init())
         .manage(commands::cards::CancelledJobs::default())
         .setup(move |app| {
             let app_data_dir = app.path().app_data_dir()?;
@@ -63,6 +64,10 @@ fn main() -> ExitCode {
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
+            commands::files::removable_drive_list,
+            commands::files::reveal_in_folder,
+            commands::files::last_folder,
+            commands::files::remember_folder,
             commands::app_info::app_info,
             commands::code_lists::code_lists,
             commands::code_lists::catalog,

@@ -62,6 +62,8 @@ export async function withApp(app, name, test, { timeoutMs = 300_000 } = {}) {
 
     const world = {
       scratch,
+      /** The X display the app runs on, for tools that look past the webview (xwininfo). */
+      display,
       async launch(args) {
         step(`starting the app ${args.join(' ')}`)
         session = await Session.start(base, { 'tauri:options': { application: path.resolve(app), args } })

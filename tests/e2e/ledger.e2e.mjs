@@ -66,8 +66,9 @@ async function exportLedger(session, folder) {
     return text
   }, { timeoutMs: 60_000 })
   step(`export says: ${result}`)
-  const match = /已导出“(.+?)” (\d+) 行 → (.+\.xlsx)$/.exec(result)
-  assert(match, `result names the ledger, rows and path: ${result}`)
+  // The path, then the 打开所在文件夹 button.
+  const match = /已导出“(.+?)” (\d+) 行 → (.+\.xlsx)\s*打开所在文件夹$/.exec(result)
+  assert(match, `result names the ledger, rows and path, and offers 打开所在文件夹: ${result}`)
   const [, title, rows, file] = match
   assert(existsSync(file), `${file} exists`)
   assert(path.dirname(file) === folder, `written into the typed folder: ${file}`)
@@ -202,8 +203,8 @@ async function charts(session, folder) {
     return (await textOf(session, '[data-testid="report-exported"]'))[0]
   }, { timeoutMs: 30_000 })
   step(`report: ${exported}`)
-  const file = /→ (.+\.xlsx)$/.exec(exported)?.[1]
-  assert(file && existsSync(file), `report file exists: ${file}`)
+  const file = /→ (.+\.xlsx)\s*打开所在文件夹$/.exec(exported)?.[1]
+  assert(file && existsSync(file), `report file exists, 打开所在文件夹 offered: ${exported}`)
   const sheets = JSON.parse(
     execFileSync('python3', ['-c', 'import json,sys,openpyxl; print(json.dumps(openpyxl.load_workbook(sys.argv[1]).sheetnames, ensure_ascii=False))', file], { encoding: 'utf8' }),
   )

@@ -878,3 +878,33 @@ export function backupNow(): Promise<BackupInfo[]> {
 export function restoreFromBackup(path: string): Promise<void> {
   return invoke<void>('restore_from_backup', { path })
 }
+
+// ---- Files and U 盘 (issue #22): the sticks mounted now, the last folder per kind of file,
+// showing a saved file in its folder. ----
+
+/** A removable drive mounted now. */
+export interface RemovableDrive {
+  /** The folder files go to: `/media/li/KINGSTON`, `E:\`. */
+  path: string
+  label: string | null
+  /** `U 盘 KINGSTON (/media/li/KINGSTON)` */
+  title: string
+}
+
+export function removableDrives(): Promise<RemovableDrive[]> {
+  return invoke<RemovableDrive[]>('removable_drive_list')
+}
+
+/** Opens the file manager on the file's folder, the file selected. */
+export function revealInFolder(path: string): Promise<void> {
+  return invoke<void>('reveal_in_folder', { path })
+}
+
+/** The folder this kind of file was last saved to or read from, if it still exists. */
+export function lastFolder(kind: string): Promise<string | null> {
+  return invoke<string | null>('last_folder', { kind })
+}
+
+export function rememberFolder(kind: string, folder: string): Promise<void> {
+  return invoke<void>('remember_folder', { kind, folder })
+}

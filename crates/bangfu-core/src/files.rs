@@ -52,11 +52,11 @@ impl UserFacing for FileWriteError {
     fn message_zh(&self) -> String {
         match self {
             FileWriteError::FolderMissing(dir) => format!(
-                "文件夹“{}”不存在（如果是 U 盘，可能已经拔出），文件没有保存。请换一个保存位置，或插好 U 盘后再保存一次。",
+                "U 盘已拔出（或文件夹“{}”已不在），文件没有保存，未留下文件。请插回 U 盘后再保存一次，或换一个保存位置。",
                 dir.display()
             ),
             FileWriteError::Write { path, .. } if self.drive_gone() => format!(
-                "写入“{}”时 U 盘（或磁盘）不见了，可能已经拔出。文件没有保存，也没有留下不完整的文件；请插好 U 盘后再保存一次。",
+                "写入“{}”时 U 盘已拔出（或磁盘不见了），文件没有写完，未留下文件。请插回 U 盘后再保存一次。",
                 path.display()
             ),
             FileWriteError::Write { path, source } => {
@@ -154,7 +154,7 @@ mod tests {
         });
         let error = failed.unwrap_err();
         assert!(error.drive_gone());
-        assert!(error.message_zh().contains("没有留下不完整的文件"));
+        assert!(error.message_zh().contains("未留下文件"));
         assert_eq!(std::fs::read(&target).unwrap(), b"old");
         let names: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
@@ -170,6 +170,31 @@ mod tests {
         let error = write_file(&target, b"x").unwrap_err();
         assert!(matches!(error, FileWriteError::FolderMissing(_)));
         assert!(error.message_zh().contains("拔出"));
+    }
+
+    #[test]
+    fn a_write_that_fails_at_the_rename_leaves_no_half_file() {
+        let dir = tempfile::tempdir().unwrap();
+        // A folder where the file should go: the data is written and flushed, the rename fails.
+        let target = dir.path().join("同步.bfcs");
+        std::fs::create_dir(&target).unwrap();
+        std::fs::write(target.join("inside"), b"x").unwrap();
+        let error = write_file(&target, b"content").unwrap_err();
+        assert!(!error.drive_gone());
+        assert!(
+            error.message_zh().contains("文件没有保存"),
+            "{}",
+            error.message_zh()
+        );
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            names,
+            vec![std::ffi::OsString::from("同步.bfcs")],
+            "no partial file is left"
+        );
     }
 
     #[test]

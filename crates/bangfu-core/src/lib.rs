@@ -14,6 +14,7 @@ pub mod moving;
 pub mod page_base;
 pub mod print;
 pub mod query;
+pub mod removable;
 pub mod report;
 pub mod store;
 pub mod sync;

@@ -7,6 +7,7 @@ pub mod cards;
 pub mod code_lists;
 pub mod drafts;
 pub mod exit;
+pub mod files;
 pub mod household_page;
 pub mod households;
 pub mod hub;
