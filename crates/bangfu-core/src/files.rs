@@ -52,7 +52,7 @@ impl UserFacing for FileWriteError {
     fn message_zh(&self) -> String {
         match self {
             FileWriteError::FolderMissing(dir) => format!(
-                "U 盘已拔出（或文件夹“{}”已不在），文件没有保存，未留下文件。请插回 U 盘后再保存一次，或换一个保存位置。",
+                "U 盘已拔出，或文件夹“{}”不存在：文件没有保存，未留下文件。请插回 U 盘后再保存一次，或换一个保存位置。",
                 dir.display()
             ),
             FileWriteError::Write { path, .. } if self.drive_gone() => format!(
