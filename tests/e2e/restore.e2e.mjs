@@ -37,7 +37,7 @@ await withApp(app, 'restore', async (world) => {
   let session = await world.launch(['--db', dataFile, '--seed-demo'])
   await waitFor('the household list', async () => (await session.findAll('[data-testid="household-count"]')).length === 1, { timeoutMs: 60_000 })
   const code = await waitFor('a household code', () =>
-    session.execute(`return document.querySelector('.el-table__body-wrapper tbody tr td:nth-child(2)')?.textContent.trim() || null`),
+    session.execute(`return [...document.querySelectorAll('.el-table__body-wrapper tbody tr:first-child td')].map((td) => td.textContent.trim()).find((t) => /^\\d{15}$/.test(t)) ?? null`),
   )
   const before = phoneOf(world, dataFile, code)
   step(`household ${code}, phone ${before}`)
@@ -59,7 +59,10 @@ await withApp(app, 'restore', async (world) => {
   await new Promise((resolve) => setTimeout(resolve, 500))
   const [firstApp] = appProcesses(dataFile)
   step(`confirming the restore (app ${firstApp?.trim().split(/\s+/)[0]})`)
-  await session.execute(`[...document.querySelectorAll('.restore-confirm button')].find((b) => b.textContent.includes('恢复并重新启动')).click()`)
+  // The click returns after the page went away with the old process, or not at all.
+  await session
+    .execute(`setTimeout(() => [...document.querySelectorAll('.restore-confirm button')].find((b) => b.textContent.includes('恢复并重新启动')).click(), 100)`)
+    .catch(() => {})
 
   // The app restarts itself: a new process on the same file, the backup in place first.
   await waitFor('the restore applied at the restart', async () =>
@@ -74,7 +77,13 @@ await withApp(app, 'restore', async (world) => {
   await world.kill(dataFile)
   assert(phoneOf(world, dataFile, code) === before, `the backup's phone is back: ${phoneOf(world, dataFile, code)}`)
   session = await world.launch(['--db', dataFile])
-  await waitFor('the household list', async () => (await session.findAll('[data-testid="household-count"]')).length === 1, { timeoutMs: 60_000 })
+  const count = await waitFor('the restored list', async () => {
+    const text = await session.execute(`return document.querySelector('[data-testid="household-count"]')?.textContent.trim() ?? ''`)
+    const n = Number(/(\d+)/.exec(text)?.[1] ?? 0)
+    return n > 0 ? n : undefined
+  }, { timeoutMs: 60_000 })
+  assert(count === 300, `the restored file lists the demo village's 300 households: ${count}`)
+  await new Promise((resolve) => setTimeout(resolve, 500))
   await shot(session, 'restore-01-list-after-restore.png')
   step(`restored: ${code} has phone ${before} again, the edit made after the backup is gone`)
 }, { timeoutMs: 300_000 })
