@@ -6,7 +6,8 @@ use bangfu_core::UserFacing;
 
 /// What the UI receives when a command fails. `kind` is a stable English tag the UI may branch
 /// on; `message` is written for a village worker and shown as is.
-#[derive(Debug, Clone, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Serialize)]
+#[ts(rename = "ApiError")]
 pub struct CommandError {
     pub kind: &'static str,
     pub message: String,

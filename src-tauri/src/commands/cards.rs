@@ -36,14 +36,14 @@ impl CancelledJobs {
 }
 
 /// Where a PDF should go.
-#[derive(Debug, Deserialize)]
+#[derive(ts_rs::TS, Debug, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Destination {
     File { path: String },
     Printer { printer: Option<String> },
 }
 
-#[derive(Debug, Serialize)]
+#[derive(ts_rs::TS, Debug, Serialize)]
 pub struct Delivered {
     #[serde(flatten)]
     pub delivery: Delivery,
@@ -53,8 +53,9 @@ pub struct Delivered {
     pub cards: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
-struct Progress<'a> {
+#[derive(ts_rs::TS, Debug, Clone, Serialize)]
+#[ts(rename = "CardsProgress")]
+pub(crate) struct Progress<'a> {
     job: &'a str,
     done: usize,
     total: usize,

@@ -21,7 +21,7 @@ fn file_error(path: &Path, what: &str, error: &std::io::Error) -> CommandError {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(ts_rs::TS, Debug, Serialize)]
 pub struct ExportResult {
     pub path: String,
     pub summary: ExportSummary,
@@ -61,7 +61,7 @@ pub async fn changeset_files(path: String) -> Result<Vec<String>, CommandError> 
     Ok(files)
 }
 
-#[derive(Debug, Serialize)]
+#[derive(ts_rs::TS, Debug, Serialize)]
 pub struct ImportResult {
     pub message: String,
     pub applied: u64,

@@ -19,7 +19,8 @@ use crate::model::{ExitStep, FieldValue, Household, Table, codes};
 use crate::store::{Change, Filter, Store, put_change};
 
 /// The five steps, in the order they must be done.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[ts(rename = "ExitStepName")]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
     /// 入户调查 → 《贫困户脱贫销号双认定表》
@@ -96,7 +97,7 @@ const STATUS_EXITED: &str = "2";
 const STATUS_RETURNED: &str = "4";
 
 /// What a person records for one step. Fields a step does not use are ignored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepRecord {
     pub step: Step,
     pub date: NaiveDate,
@@ -143,7 +144,8 @@ impl StepRecord {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[ts(rename = "ExitPhase")]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     NotStarted,
@@ -188,14 +190,14 @@ impl Blocker {
 }
 
 /// A record of the trail that does not fit where it stands (kept, not counted).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
 pub struct Irregular {
     pub seq: i64,
     pub message: String,
 }
 
 /// Where a household's procedure stands, read from its whole trail.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
 pub struct ProcedureState {
     pub household_id: Uuid,
     /// 1 for the first exit; each 返贫 starts the next round.

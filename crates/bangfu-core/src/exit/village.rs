@@ -9,7 +9,7 @@ use super::standards::standard_for;
 use crate::model::Village;
 use crate::store::Store;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
 pub struct VillageEvaluation {
     pub village_id: Uuid,
     pub code: String,

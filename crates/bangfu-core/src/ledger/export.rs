@@ -16,7 +16,7 @@ use crate::report::quality::data_quality;
 use crate::store::{Store, StoreError};
 use crate::validate::Severity;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LedgerKind {
     /// 贫困户台帐: one row per household.
@@ -99,7 +99,8 @@ impl LedgerKind {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Serialize)]
+#[ts(rename = "LedgerExport")]
 pub struct ExportSummary {
     pub kind: LedgerKind,
     pub title: String,

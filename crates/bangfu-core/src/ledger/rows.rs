@@ -16,7 +16,7 @@ const HEADER_SEARCH_ROWS: usize = 10;
 const MIN_HEADER_MATCHES: usize = 3;
 
 /// One column of the roll and where it goes.
-#[derive(Debug, Clone, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Serialize)]
 pub struct ColumnMatch {
     /// The column letter in Excel, e.g. "C".
     pub column: String,
@@ -28,7 +28,8 @@ pub struct ColumnMatch {
 }
 
 /// One finding about one row of a roll.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
+#[ts(rename = "RollIssue")]
 pub struct RowIssue {
     /// The roll's header of the column, "" for the row as a whole.
     pub column: String,

@@ -6,14 +6,14 @@ use serde::Serialize;
 use super::codes::{self, CodeList};
 use super::{FieldSpec, Table};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Serialize)]
 pub struct TableCatalog {
     pub table: &'static str,
     pub label: &'static str,
     pub fields: &'static [FieldSpec],
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Serialize)]
 pub struct Catalog {
     pub tables: Vec<TableCatalog>,
     pub code_lists: Vec<&'static CodeList>,

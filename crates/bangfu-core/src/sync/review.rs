@@ -9,7 +9,7 @@ use crate::model::{DELETED_FIELD, FieldValue, Table};
 use crate::store::{Store, StoreError};
 use crate::sync::Hlc;
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(ts_rs::TS, Debug, Clone, Serialize, PartialEq)]
 pub struct ReviewValue {
     pub value: String,
     pub device: String,
@@ -22,7 +22,7 @@ pub struct ReviewValue {
     pub clock_ahead: bool,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(ts_rs::TS, Debug, Clone, Serialize, PartialEq)]
 pub struct ReviewItem {
     /// "conflict" (several values), "edit_of_deleted" (an edit the deleter did not see) or
     /// "clock_ahead" (one value, stamped far ahead of this machine's date when it arrived).
