@@ -5,7 +5,7 @@ import type { FieldKind } from "./FieldKind";
 /**
  * One field of an entity as the forms know it.
  */
-export type FieldSpec = { name: string, label: string, kind: FieldKind, codes: CodeList | null, 
+export type FieldSpec = { name: string, label: string, kind: FieldKind, codes?: CodeList, 
 /**
  * The field holds several codes of its list, joined by commas.
  */

@@ -74,7 +74,7 @@ describe('form helpers', () => {
 
 function record(over: Partial<TrailRecord>): TrailRecord {
   return {
-    id: 'r', seq: 1, round: 1, action: '1', step: '1', step_date: '2017-08-01', people: '', signatures: '',
+    id: 'r', household_id: null, seq: 1, round: 1, action: '1', step: '1', step_date: '2017-08-01', people: '', signatures: '',
     household_signed: null, food_secure: null, clothing_secure: null, vote_type: '', vote_result: '',
     work_team_present: null, notice_start: null, notice_end: null, objections: '', objection_handling: '',
     reason: '', notes: '', action_label: '办理', step_label: '入户调查', vote_type_label: '', result_label: '',

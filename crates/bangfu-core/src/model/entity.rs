@@ -104,6 +104,7 @@ pub struct FieldSpec {
     pub label: &'static str,
     pub kind: FieldKind,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub codes: Option<&'static CodeList>,
     /// The field holds several codes of its list, joined by commas.
     pub multi: bool,
