@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::columns::{CodeMatch, Target, match_code, match_header};
 use super::roll::{Grid, Raw};
-use crate::model::input::{parse_input, to_half_width};
+use crate::model::input::{parse_input, split_codes, to_half_width};
 use crate::model::{FieldKind, FieldSpec, FieldValue};
 use crate::validate::Severity;
 
@@ -252,10 +252,7 @@ fn read_value(
     }
     if let (FieldKind::Text, Some(list)) = (spec.kind, spec.codes) {
         let parts: Vec<&str> = if spec.multi {
-            text.split([',', '，', '、', ';', '；', '/'])
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
-                .collect()
+            split_codes(text)
         } else {
             vec![text]
         };
