@@ -68,6 +68,8 @@ fn main() -> ExitCode {
             commands::app_info::app_info,
             commands::code_lists::code_lists,
             commands::code_lists::catalog,
+            commands::code_lists::exit_vocabulary,
+            commands::code_lists::ledger_titles,
             commands::households::list_households,
             commands::village_groups::village_groups,
             commands::household_page::household_file,

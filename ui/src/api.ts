@@ -16,6 +16,7 @@ import type {
   Draft,
   ExitAction,
   ExitDocument,
+  ExitVocabulary,
   ExitEvaluation,
   ExportResult,
   FilingOutcome,
@@ -30,6 +31,7 @@ import type {
   ImportResult,
   LedgerExport,
   LedgerKind,
+  LedgerTitle,
   LoadedPage as GeneratedLoadedPage,
   Overview,
   PageBase,
@@ -204,6 +206,11 @@ export function exitAct(householdId: string, action: ExitAction): Promise<Proced
   return invoke<ProcedureState>('exit_act', { householdId, action })
 }
 
+/** The 退出 tab's steps as the core defines them: fields, signers, notice-day counting. */
+export function exitVocabulary(): Promise<ExitVocabulary> {
+  return invoke<ExitVocabulary>('exit_vocabulary')
+}
+
 export function exitProgress(villageId: string | null, year: number | null): Promise<VillageProgress> {
   return invoke<VillageProgress>('exit_progress', { villageId, year })
 }
@@ -259,6 +266,11 @@ export function fileHelper(helper: Helper): Promise<FilingOutcome> {
 // ---- Ledgers (台帐) and reports ---------------------------------------------------------------------
 
 /** `year`: incomes, measures and visits of that work year only (the other ledgers ignore it). */
+/** The seven ledgers with their titles, in the county's order. */
+export function ledgerTitles(): Promise<LedgerTitle[]> {
+  return invoke<LedgerTitle[]>('ledger_titles')
+}
+
 export function exportLedger(kind: LedgerKind, scope: Scope, year: number | null, path: string): Promise<LedgerExport> {
   return invoke<LedgerExport>('export_ledger', { kind, scope, year, path })
 }

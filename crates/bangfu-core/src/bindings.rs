@@ -6,11 +6,13 @@
 use ts_rs::{Config, ExportError, TS};
 
 use crate::cards::{CardConfig, CardRequest, HelpCard};
-use crate::exit::{ExitAction, ExitDocument, HouseholdEvaluation, ProcedureTrail, VillageProgress};
+use crate::exit::{
+    ExitAction, ExitDocument, ExitVocabulary, HouseholdEvaluation, ProcedureTrail, VillageProgress,
+};
 use crate::filing::{FilingOutcome, HouseholdFile};
 use crate::household_page::PageReview;
 use crate::ledger::{
-    ExportSummary, ImportOutcome, ImportPreview, LedgerKind, ReportSummary, Scope,
+    ExportSummary, ImportOutcome, ImportPreview, LedgerKind, LedgerTitle, ReportSummary, Scope,
 };
 use crate::model::catalog::Catalog;
 use crate::model::codes::CodeList;
@@ -55,6 +57,8 @@ pub fn export_core(cfg: &Config) -> Result<(), ExportError> {
     ExitAction::export_all(cfg)?;
     VillageProgress::export_all(cfg)?;
     ExitDocument::export_all(cfg)?;
+    ExitVocabulary::export_all(cfg)?;
+    LedgerTitle::export_all(cfg)?;
     CardConfig::export_all(cfg)?;
     CardRequest::export_all(cfg)?;
     HelpCard::export_all(cfg)?;

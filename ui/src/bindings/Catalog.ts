@@ -2,4 +2,8 @@
 import type { CodeList } from "./CodeList";
 import type { TableCatalog } from "./TableCatalog";
 
-export type Catalog = { tables: Array<TableCatalog>, code_lists: Array<CodeList>, };
+export type Catalog = { tables: Array<TableCatalog>, code_lists: Array<CodeList>, 
+/**
+ * The 与户主关系 code of the 户主 himself (the page marks and keeps one).
+ */
+relation_head: string, };

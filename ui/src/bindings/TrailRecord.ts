@@ -11,4 +11,8 @@ action_label: string, step_label: string, vote_type_label: string, result_label:
 /**
  * Why the record was not counted, when it does not fit where it stands.
  */
-irregular: string | null, id: string, household_id: string | null, seq: number | null, round: number | null, action: string, step: string, step_date: string | null, people: string, signatures: string, household_signed: boolean | null, food_secure: boolean | null, clothing_secure: boolean | null, vote_type: string, vote_result: string, work_team_present: boolean | null, notice_start: string | null, notice_end: string | null, objections: string, objection_handling: string, reason: string, notes: string, };
+irregular: string | null, 
+/**
+ * What the record says, one line each, as the trail's 内容 cell shows it.
+ */
+details: Array<string>, id: string, household_id: string | null, seq: number | null, round: number | null, action: string, step: string, step_date: string | null, people: string, signatures: string, household_signed: boolean | null, food_secure: boolean | null, clothing_secure: boolean | null, vote_type: string, vote_result: string, work_team_present: boolean | null, notice_start: string | null, notice_end: string | null, objections: string, objection_handling: string, reason: string, notes: string, };

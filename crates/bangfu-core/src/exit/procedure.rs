@@ -62,6 +62,11 @@ impl Step {
         codes::EXIT_STEP.label(self.code()).unwrap_or("")
     }
 
+    /// The step of a stored record's code ("1".."5").
+    pub fn from_code(code: &str) -> Option<Step> {
+        Step::ALL.into_iter().find(|s| s.code() == code)
+    }
+
     pub fn from_number(n: i64) -> Option<Step> {
         Step::ALL.into_iter().find(|s| s.number() == n)
     }
@@ -409,7 +414,7 @@ fn check_record(store: &Store, household: &Household, r: &StepRecord) -> Result<
             let province = super::province_of(store, household)?;
             let required_days =
                 standard_for(store, chrono::Datelike::year(&end), &province)?.notice_days;
-            if (end - start).num_days() + 1 < required_days {
+            if super::forms::notice_days(start, end) < required_days {
                 return Err(ExitError::NoticeTooShort {
                     start,
                     end,

@@ -43,6 +43,8 @@ pub struct TrailRecord {
     pub result_label: &'static str,
     /// Why the record was not counted, when it does not fit where it stands.
     pub irregular: Option<String>,
+    /// What the record says, one line each, as the trail's 内容 cell shows it.
+    pub details: Vec<String>,
 }
 
 #[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
@@ -80,6 +82,7 @@ pub fn procedure_trail(store: &Store, household_id: Uuid) -> Result<ProcedureTra
                 .iter()
                 .find(|i| Some(i.seq) == record.seq)
                 .map(|i| i.message.clone()),
+            details: super::forms::record_details(&record),
             record,
         })
         .collect();

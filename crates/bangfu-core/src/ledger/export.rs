@@ -35,6 +35,24 @@ pub enum LedgerKind {
     Suspects,
 }
 
+/// A ledger as the 台账 page offers it.
+#[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LedgerTitle {
+    pub kind: LedgerKind,
+    pub title: &'static str,
+}
+
+/// The seven ledgers in the order the county asks for them, with their titles.
+pub fn ledger_titles() -> Vec<LedgerTitle> {
+    LedgerKind::ALL
+        .into_iter()
+        .map(|kind| LedgerTitle {
+            kind,
+            title: kind.title(),
+        })
+        .collect()
+}
+
 impl LedgerKind {
     pub const ALL: [LedgerKind; 7] = [
         LedgerKind::Households,
