@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use tauri::State;
 
-use crate::error::CommandError;
+use crate::error::{CommandError, ShellError};
 use crate::state::AppState;
 use bangfu_core::sync::exchange::{ExportSummary, export_changeset, import_changeset};
 use bangfu_core::sync::review::{ReviewItem, ReviewKey, resolve_key, review_items};
@@ -13,12 +13,12 @@ use bangfu_core::sync::review::{ReviewItem, ReviewKey, resolve_key, review_items
 /// The extension of changeset files, as the `bangfu` command writes them.
 const CHANGESET_EXTENSION: &str = "bfcs";
 
-fn file_error(path: &Path, what: &str, error: &std::io::Error) -> CommandError {
-    eprintln!("bangfu-desktop: {what} {}: {error}", path.display());
-    CommandError {
-        kind: "file",
-        message: format!("无法{what}文件 {}：{error}", path.display()),
-    }
+fn file_error(path: &Path, action: &'static str, error: std::io::Error) -> CommandError {
+    CommandError::from_core(ShellError::File {
+        action,
+        path: path.to_path_buf(),
+        source: error,
+    })
 }
 
 #[derive(ts_rs::TS, Debug, Serialize)]
@@ -36,7 +36,7 @@ pub async fn export_changes(
     let path = PathBuf::from(path);
     let (bytes, summary) =
         state.with_store(|store| export_changeset(store, None).map_err(CommandError::from_core))?;
-    std::fs::write(&path, bytes).map_err(|e| file_error(&path, "写入", &e))?;
+    std::fs::write(&path, bytes).map_err(|e| file_error(&path, "写入", e))?;
     Ok(ExportResult {
         path: path.display().to_string(),
         summary,
@@ -50,7 +50,7 @@ pub async fn changeset_files(path: String) -> Result<Vec<String>, CommandError> 
     if path.is_file() {
         return Ok(vec![path.display().to_string()]);
     }
-    let entries = std::fs::read_dir(&path).map_err(|e| file_error(&path, "打开", &e))?;
+    let entries = std::fs::read_dir(&path).map_err(|e| file_error(&path, "打开", e))?;
     let mut files: Vec<String> = entries
         .filter_map(Result::ok)
         .map(|entry| entry.path())
@@ -74,7 +74,7 @@ pub async fn import_changes(
     path: String,
 ) -> Result<ImportResult, CommandError> {
     let path = PathBuf::from(path);
-    let bytes = std::fs::read(&path).map_err(|e| file_error(&path, "读取", &e))?;
+    let bytes = std::fs::read(&path).map_err(|e| file_error(&path, "读取", e))?;
     let summary = state
         .with_store(|store| import_changeset(store, &bytes).map_err(CommandError::from_core))?;
     Ok(ImportResult {
