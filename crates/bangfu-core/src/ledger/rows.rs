@@ -365,4 +365,28 @@ mod tests {
             assert!(issues[0].message.contains("E+17"), "{}", issues[0].message);
         }
     }
+
+    /// The roll import splits multi-code cells with the same `split_codes` as the page.
+    #[test]
+    fn a_roll_takes_every_multi_code_separator() {
+        let spec = crate::model::Table::Household
+            .field("other_causes")
+            .unwrap();
+        for cell in [
+            "缺技术，缺资金",
+            "缺技术 缺资金",
+            "缺技术、缺资金",
+            "缺技术/缺资金",
+        ] {
+            let raw = Raw::Text(cell.into());
+            let mut issues = Vec::new();
+            let v = read_value(spec, "其他致贫原因", &raw, &raw.text(), &mut issues);
+            assert_eq!(
+                v,
+                Some(FieldValue::Text("07,09".into())),
+                "{cell}: {issues:?}"
+            );
+            assert!(issues.is_empty(), "{cell}: {issues:?}");
+        }
+    }
 }
