@@ -118,7 +118,7 @@ impl Schedule {
 }
 
 /// What the thread knows about the link, for the status line.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Default, Serialize)]
 pub struct LinkState {
     /// Reached the hub at the last try; `None` before any try (or when not enrolled).
     pub online: Option<bool>,

@@ -3,6 +3,8 @@
 // Keeps a console window from opening next to the app on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+#[cfg(test)]
+mod bindings;
 mod commands;
 mod error;
 mod hub_sync;
@@ -71,6 +73,8 @@ fn main() -> ExitCode {
             commands::app_info::app_info,
             commands::code_lists::code_lists,
             commands::code_lists::catalog,
+            commands::code_lists::exit_vocabulary,
+            commands::code_lists::ledger_titles,
             commands::households::list_households,
             commands::village_groups::village_groups,
             commands::household_page::household_file,

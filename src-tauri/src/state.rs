@@ -23,7 +23,7 @@ pub struct AppState {
 }
 
 /// An upgrade under way, for the window's progress screen.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Copy, Serialize)]
 pub struct Upgrading {
     pub from: i64,
     pub to: i64,

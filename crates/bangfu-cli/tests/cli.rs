@@ -986,3 +986,47 @@ fn bangfu_edit_refuses_what_the_household_page_refuses() {
     assert!(out.status.success(), "{:?}", text(&out));
     assert!(ops_in_file() > before);
 }
+
+/// Regression: a roll import took 缺技术，缺资金 or 缺技术 缺资金 for a multi-code field while
+/// `bangfu edit` had its own, shorter list of separators. Both now split with `split_codes`.
+#[test]
+fn edit_accepts_the_multi_code_separators_a_roll_import_takes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("a.sqlite");
+    assert!(
+        bangfu(dir.path(), &["demo", "--db", p(&db)])
+            .status
+            .success()
+    );
+    let page = bangfu(dir.path(), &["search", "--db", p(&db), "--json", "530826"]);
+    let json: serde_json::Value = serde_json::from_slice(&page.stdout).unwrap();
+    let code = json["rows"][0]["code"].as_str().unwrap().to_owned();
+    for typed in ["缺技术，缺资金", "缺技术 缺资金", "缺技术/缺资金"] {
+        let set = format!("其他致贫原因={typed}");
+        let out = bangfu(
+            dir.path(),
+            &["edit", "--db", p(&db), "--household", &code, "--set", &set],
+        );
+        assert!(out.status.success(), "{typed}: {:?}", text(&out));
+        let shown = bangfu(
+            dir.path(),
+            &[
+                "household",
+                "show",
+                "--db",
+                p(&db),
+                "--household",
+                &code,
+                "--json",
+            ],
+        );
+        let page: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+        let stored = page
+            .pointer("/page/household/other_causes")
+            .or_else(|| page.pointer("/household/other_causes"))
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_owned();
+        assert_eq!(stored, "07,09", "{typed}: {page}");
+    }
+}

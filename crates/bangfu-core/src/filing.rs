@@ -11,7 +11,7 @@ use crate::store::{Change, Filter, Store, StoreError, put_change};
 use crate::validate::{self, Issue, Severity};
 
 /// Everything the household page edits at once.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(ts_rs::TS, Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HouseholdFile {
     pub household: Household,
@@ -24,7 +24,7 @@ pub struct HouseholdFile {
 
 /// A finding of the household page with the record it is about: the household itself, or one
 /// member, income, pairing, measure or visit by its row id.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
 pub struct LocatedIssue {
     pub table: Table,
     pub row_id: Option<Uuid>,
@@ -39,7 +39,7 @@ pub struct BatchOutcome {
     pub warnings: Vec<(String, Issue)>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Default, Serialize)]
 pub struct FilingOutcome {
     pub ops: u64,
     /// 疑点 and other warnings: saved anyway, shown to the user.

@@ -17,7 +17,7 @@ use crate::store::{Filter, Store, StoreError};
 use crate::validate::resident_id;
 
 /// What a member's valid 证件号码 says; empty fields for an empty or invalid number.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
 pub struct MemberFacts {
     pub row_id: Uuid,
     pub birth: Option<String>,
@@ -29,7 +29,7 @@ pub struct MemberFacts {
 }
 
 /// One year's income lines, and the year's line (贫困线) where a standard exists.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
 pub struct IncomeFacts {
     pub row_id: Uuid,
     pub year: Option<i64>,
@@ -40,7 +40,7 @@ pub struct IncomeFacts {
     pub above_line: Option<bool>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
 pub struct PageReview {
     pub issues: Vec<LocatedIssue>,
     pub members: Vec<MemberFacts>,

@@ -19,7 +19,7 @@ use crate::sync::OpId;
 use crate::validate::{Issue, Severity};
 
 /// One row as a page loaded it: the heads of each of its fields (`deleted` included).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(ts_rs::TS, Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RowBase {
     pub id: Uuid,
@@ -27,7 +27,7 @@ pub struct RowBase {
 }
 
 /// What a household page was loaded from: the household row and every child row it had.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(ts_rs::TS, Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PageBase {
     pub household: RowBase,
@@ -59,7 +59,7 @@ impl PageBase {
 
 /// A household page with the base it was loaded from. A page without a base (a new household,
 /// an old caller) is saved as a fresh page.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(ts_rs::TS, Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LoadedPage {
     pub page: HouseholdFile,
     #[serde(default)]

@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::error::UserFacing;
 
 /// The printers the print system knows, for a choice on screen.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Printers {
     /// Whether a print system answered at all (`lpstat` ran).
     pub available: bool,
@@ -24,7 +24,7 @@ pub struct Printers {
 }
 
 /// Where a PDF went.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "route", rename_all = "snake_case")]
 pub enum Delivery {
     /// Written to the file the user named.

@@ -21,7 +21,7 @@ use uuid::Uuid;
 use crate::model::codes;
 use crate::store::{Store, StoreError};
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(ts_rs::TS, Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct HouseholdQuery {
     pub text: String,
@@ -41,7 +41,7 @@ pub struct HouseholdQuery {
     pub limit: i64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(ts_rs::TS, Debug, Clone, Serialize, PartialEq)]
 pub struct HouseholdRow {
     pub id: String,
     pub code: String,
@@ -56,7 +56,7 @@ pub struct HouseholdRow {
     pub last_visit: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Serialize)]
 pub struct HouseholdPage {
     /// Households matching; with `capped`, only a lower bound: a search stops counting at
     /// [`SEARCH_COUNT_CAP`].

@@ -15,7 +15,7 @@ use serde::Serialize;
 pub const ROOTS_VAR: &str = "BANGFU_REMOVABLE_ROOTS";
 
 /// One removable drive, mounted and ready.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RemovableDrive {
     /// The folder files go to: `/media/li/KINGSTON`, `E:\`.
     pub path: PathBuf,

@@ -136,7 +136,7 @@ impl Default for ClientConfig {
 }
 
 /// What one sync did.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Default, Serialize)]
 pub struct SyncReport {
     /// Own ops the hub newly acknowledged.
     pub pushed: u64,
@@ -156,7 +156,7 @@ pub struct SyncReport {
 }
 
 /// The hub link as a status line for the desktop shell.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Default, Serialize)]
 pub struct HubStatus {
     pub enrolled: bool,
     pub hub_url: Option<String>,

@@ -6,7 +6,7 @@ use tauri::State;
 use crate::error::CommandError;
 use crate::state::{AppState, Upgrading};
 
-#[derive(Debug, Serialize)]
+#[derive(ts_rs::TS, Debug, Serialize)]
 pub struct AppInfo {
     pub db_path: String,
     pub device_name: String,

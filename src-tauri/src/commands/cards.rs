@@ -12,7 +12,7 @@ use tauri::{AppHandle, Emitter, Manager, State};
 use tauri_plugin_opener::OpenerExt;
 
 use super::household_page::parse_id;
-use crate::error::CommandError;
+use crate::error::{CommandError, ShellError};
 use crate::state::AppState;
 use bangfu_core::cards::visits_sheet_pdf;
 use bangfu_core::cards::{CardConfig, CardRequest, HelpCard, help_cards, help_cards_pdf};
@@ -36,14 +36,14 @@ impl CancelledJobs {
 }
 
 /// Where a PDF should go.
-#[derive(Debug, Deserialize)]
+#[derive(ts_rs::TS, Debug, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Destination {
     File { path: String },
     Printer { printer: Option<String> },
 }
 
-#[derive(Debug, Serialize)]
+#[derive(ts_rs::TS, Debug, Serialize)]
 pub struct Delivered {
     #[serde(flatten)]
     pub delivery: Delivery,
@@ -53,8 +53,9 @@ pub struct Delivered {
     pub cards: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
-struct Progress<'a> {
+#[derive(ts_rs::TS, Debug, Clone, Serialize)]
+#[ts(rename = "CardsProgress")]
+pub(crate) struct Progress<'a> {
     job: &'a str,
     done: usize,
     total: usize,
@@ -131,9 +132,11 @@ pub async fn cards_pdf(
         })?;
         deliver(&app, &bytes, destination, "帮扶联系卡", count)
     });
-    task.await.map_err(|e| CommandError {
-        kind: "internal",
-        message: format!("打印时程序出错：{e}。请重试。"),
+    task.await.map_err(|source| {
+        CommandError::from_core(ShellError::Task {
+            what: "打印",
+            source,
+        })
     })?
 }
 

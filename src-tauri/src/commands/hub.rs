@@ -12,7 +12,7 @@ use crate::hub_sync::{HubSync, LinkState};
 use crate::state::AppState;
 
 /// What the status line and the 设置 page show.
-#[derive(Debug, Serialize)]
+#[derive(ts_rs::TS, Debug, Serialize)]
 pub struct HubView {
     pub device_name: String,
     /// Still the generated name: the app asks for a real one.

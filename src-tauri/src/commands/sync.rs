@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use tauri::State;
 
-use crate::error::CommandError;
+use crate::error::{CommandError, ShellError};
 use crate::state::AppState;
 use bangfu_core::sync::exchange::{ExportSummary, export_changeset, import_changeset};
 use bangfu_core::sync::review::{ReviewItem, ReviewKey, resolve_key, review_items};
@@ -13,15 +13,15 @@ use bangfu_core::sync::review::{ReviewItem, ReviewKey, resolve_key, review_items
 /// The extension of changeset files, as the `bangfu` command writes them.
 const CHANGESET_EXTENSION: &str = "bfcs";
 
-fn file_error(path: &Path, what: &str, error: &std::io::Error) -> CommandError {
-    eprintln!("bangfu-desktop: {what} {}: {error}", path.display());
-    CommandError {
-        kind: "file",
-        message: format!("无法{what}文件 {}：{error}", path.display()),
-    }
+fn file_error(path: &Path, action: &'static str, error: std::io::Error) -> CommandError {
+    CommandError::from_core(ShellError::File {
+        action,
+        path: path.to_path_buf(),
+        source: error,
+    })
 }
 
-#[derive(Debug, Serialize)]
+#[derive(ts_rs::TS, Debug, Serialize)]
 pub struct ExportResult {
     pub path: String,
     pub summary: ExportSummary,
@@ -51,7 +51,7 @@ pub async fn changeset_files(path: String) -> Result<Vec<String>, CommandError> 
     if path.is_file() {
         return Ok(vec![path.display().to_string()]);
     }
-    let entries = std::fs::read_dir(&path).map_err(|e| file_error(&path, "打开", &e))?;
+    let entries = std::fs::read_dir(&path).map_err(|e| file_error(&path, "打开", e))?;
     let mut files: Vec<String> = entries
         .filter_map(Result::ok)
         .map(|entry| entry.path())
@@ -62,7 +62,7 @@ pub async fn changeset_files(path: String) -> Result<Vec<String>, CommandError> 
     Ok(files)
 }
 
-#[derive(Debug, Serialize)]
+#[derive(ts_rs::TS, Debug, Serialize)]
 pub struct ImportResult {
     pub message: String,
     pub applied: u64,
@@ -75,7 +75,7 @@ pub async fn import_changes(
     path: String,
 ) -> Result<ImportResult, CommandError> {
     let path = PathBuf::from(path);
-    let bytes = std::fs::read(&path).map_err(|e| file_error(&path, "读取", &e))?;
+    let bytes = std::fs::read(&path).map_err(|e| file_error(&path, "读取", e))?;
     let summary = state
         .with_store(|store| import_changeset(store, &bytes).map_err(CommandError::from_core))?;
     Ok(ImportResult {

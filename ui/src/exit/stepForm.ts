@@ -1,39 +1,17 @@
-// The 退出 tab's forms as pure data: which fields of the procedure record each step asks for
-// (named as the core's catalog names them, so labels, value lists and kinds come from there),
-// and the actions sent to the core. The core checks everything; nothing here decides what is
+// The 退出 tab's forms as pure functions over the core's exit vocabulary (the exit_vocabulary
+// command: each step's fields, named as the catalog names them, its signers and how notice days
+// count), and the actions sent to the core. The core checks everything; nothing here decides what is
 // allowed.
-import type {
-  ExitAction,
-  ExitStepName,
-  FieldValue,
-  StepRecord,
-  TrailRecord,
-} from '../api'
+import type { ExitAction, ExitStepName, ExitVocabulary, FieldValue, StepRecord } from '../api'
 
-/** What every step records, around the step's own fields. */
-const BEFORE = ['step_date', 'people']
-const AFTER = ['signatures', 'notes']
-
-const OWN: Record<ExitStepName, string[]> = {
-  survey: ['household_signed', 'food_secure', 'clothing_secure'],
-  deliberation: ['vote_type', 'vote_result', 'work_team_present'],
-  public_notice: ['notice_start', 'notice_end', 'objections', 'objection_handling'],
-  township_check: ['vote_result'],
-  county_approval: ['vote_result'],
+/** The catalog fields (table exit_step) the form of `step` shows, in order, as the core says. */
+export function stepFields(vocabulary: ExitVocabulary, step: ExitStepName): string[] {
+  return vocabulary.steps.find((s) => s.step === step)?.fields ?? []
 }
 
-/** The catalog fields (table exit_step) the form of `step` shows, in order. */
-export function stepFields(step: ExitStepName): string[] {
-  return [...BEFORE, ...OWN[step], ...AFTER]
-}
-
-/** Who usually signs each step, as a hint for the 签字 field. */
-export const SIGNERS: Record<ExitStepName, string> = {
-  survey: '贫困户、村委会、驻村工作队',
-  deliberation: '村两委成员、驻村工作队',
-  public_notice: '村委会',
-  township_check: '书记、乡镇长、分管领导、工作站站长',
-  county_approval: '县扶贫开发领导小组',
+/** Who usually signs `step`, as a hint for the 签字 field. */
+export function signersOf(vocabulary: ExitVocabulary, step: ExitStepName): string {
+  return vocabulary.steps.find((s) => s.step === step)?.signers ?? ''
 }
 
 /** The form's values, keyed by catalog field name. */
@@ -42,9 +20,9 @@ export type StepForm = Record<string, FieldValue>
 const TEXT_FIELDS = ['people', 'signatures', 'notes', 'vote_type', 'vote_result', 'objections', 'objection_handling']
 
 /** An empty form for `step`, dated `today` ('YYYY-MM-DD'). */
-export function blankForm(step: ExitStepName, today: string): StepForm {
+export function blankForm(vocabulary: ExitVocabulary, step: ExitStepName, today: string): StepForm {
   const form: StepForm = {}
-  for (const name of stepFields(step)) form[name] = TEXT_FIELDS.includes(name) ? '' : null
+  for (const name of stepFields(vocabulary, step)) form[name] = TEXT_FIELDS.includes(name) ? '' : null
   form.step_date = today
   return form
 }
@@ -60,8 +38,8 @@ function date(value: FieldValue | undefined): string | null {
 }
 
 /** The record the core receives: the step's own fields from the form, the rest empty. */
-export function recordAction(step: ExitStepName, form: StepForm): ExitAction {
-  const asked = new Set(stepFields(step))
+export function recordAction(vocabulary: ExitVocabulary, step: ExitStepName, form: StepForm): ExitAction {
+  const asked = new Set(stepFields(vocabulary, step))
   const pick = <T>(name: string, read: (v: FieldValue | undefined) => T, empty: T): T =>
     asked.has(name) ? read(form[name]) : empty
   const record: StepRecord = {
@@ -89,42 +67,17 @@ export function missingDate(form: StepForm): string | null {
   return date(form.step_date) ? null : '请填写日期。'
 }
 
-/** Days of a notice, both ends counted (as the core counts them), or null. */
-export function noticeDays(start: FieldValue | undefined, end: FieldValue | undefined): number | null {
+/** Days of a notice counted as the core counts them (its offset: both ends), or null. */
+export function noticeDays(
+  vocabulary: ExitVocabulary,
+  start: FieldValue | undefined,
+  end: FieldValue | undefined,
+): number | null {
   const s = date(start)
   const e = date(end)
   if (!s || !e) return null
-  const days = Math.round((Date.parse(e) - Date.parse(s)) / 86_400_000) + 1
+  const days = Math.round((Date.parse(e) - Date.parse(s)) / 86_400_000) + vocabulary.notice_days_offset
   return Number.isFinite(days) ? days : null
-}
-
-function yesNo(value: boolean | null): string {
-  return value === true ? '是' : value === false ? '否' : '未填'
-}
-
-/** The details of a trail record worth reading in one cell, per what it records. */
-export function recordDetails(r: TrailRecord): string[] {
-  if (r.action === '2') return [`退回原因：${r.reason}`]
-  if (r.action === '3') return [`返贫原因：${r.reason}`]
-  const lines: string[] = []
-  if (r.step === '1') {
-    lines.push(
-      r.household_signed === false
-        ? '贫困户拒绝签字（出具《贫困户帮扶情况认定表》）'
-        : `贫困户签字认可：${yesNo(r.household_signed)}`,
-    )
-    lines.push(`不愁吃：${yesNo(r.food_secure)}；不愁穿：${yesNo(r.clothing_secure)}`)
-  }
-  if (r.step === '2') {
-    lines.push(`${r.vote_type_label || '表决方式未填'}，${r.result_label || '结果未填'}；驻村工作队参加：${yesNo(r.work_team_present)}`)
-  }
-  if (r.step === '3') {
-    lines.push(`公示 ${r.notice_start ?? '?'} 至 ${r.notice_end ?? '?'}`)
-    lines.push(r.objections ? `异议：${r.objections}；处理：${r.objection_handling}` : '无异议')
-  }
-  if ((r.step === '4' || r.step === '5') && r.result_label) lines.push(`结果：${r.result_label}`)
-  if (r.notes) lines.push(`备注：${r.notes}`)
-  return lines
 }
 
 /** Today in the local calendar as 'YYYY-MM-DD'. */

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Catalog, PageReview } from '../api'
 import {
-  RELATION_HEAD,
   addMember,
   addRow,
   blankRecord,
@@ -23,8 +22,10 @@ import {
   uuidv7,
 } from './pageModel'
 
+const RELATION_HEAD = '01'
 const catalog: Catalog = {
   code_lists: [],
+  relation_head: RELATION_HEAD,
   tables: [
     {
       table: 'household',
@@ -95,7 +96,7 @@ describe('member table rows', () => {
     addMember(file, catalog, 'a')
     addMember(file, catalog, 'b').relation = '03'
     addMember(file, catalog, 'c')
-    setHead(file, 'c')
+    setHead(file, catalog, 'c')
     expect(file.members.map((m) => m.relation)).toEqual(['', '03', RELATION_HEAD])
   })
 
@@ -202,8 +203,8 @@ describe('drafts', () => {
   it('are keyed by household and titled by its head', () => {
     const file = newHouseholdFile(catalog, null)
     expect(draftKey(file.household.id)).toBe(`household:${file.household.id}`)
-    expect(draftTitle(file, true)).toBe('新建贫困户（未填户主）')
+    expect(draftTitle(file, catalog, true)).toBe('新建贫困户（未填户主）')
     addMember(file, catalog).name = '李秀英'
-    expect(draftTitle(file, false)).toBe('户主 李秀英 的贫困户信息')
+    expect(draftTitle(file, catalog, false)).toBe('户主 李秀英 的贫困户信息')
   })
 })

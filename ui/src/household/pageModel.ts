@@ -12,9 +12,6 @@ import type {
   RecordRow,
 } from '../api'
 
-/** The core's 户主 code of 与户主关系. */
-export const RELATION_HEAD = '01'
-
 export type ChildTable = 'members' | 'incomes' | 'pairings' | 'measures' | 'visits'
 
 /** The catalog's table name of each list of the page. */
@@ -81,7 +78,7 @@ export function newHouseholdFile(catalog: Catalog, villageId: string | null): Ho
 /** Adds a member after the others; the first member of a household is its 户主. */
 export function addMember(file: HouseholdFile, catalog: Catalog, id?: string): RecordRow {
   const member = blankRecord(catalog, 'member', file.household.id, id)
-  if (file.members.length === 0) member.relation = RELATION_HEAD
+  if (file.members.length === 0) member.relation = catalog.relation_head
   file.members.push(member)
   return member
 }
@@ -102,15 +99,17 @@ export function removeRow(file: HouseholdFile, list: ChildTable, id: string) {
  * Makes one member the 户主. The former 户主's relation is cleared rather than guessed: only the
  * family knows whether he is now 之父 or 配偶.
  */
-export function setHead(file: HouseholdFile, memberId: string) {
+export function setHead(file: HouseholdFile, catalog: Catalog, memberId: string) {
+  const head = catalog.relation_head
   for (const member of file.members) {
-    if (member.id === memberId) member.relation = RELATION_HEAD
-    else if (member.relation === RELATION_HEAD) member.relation = ''
+    if (member.id === memberId) member.relation = head
+    else if (member.relation === head) member.relation = ''
   }
 }
 
-export function headOf(file: HouseholdFile): RecordRow | undefined {
-  return file.members.find((m) => m.relation === RELATION_HEAD)
+/** The 户主 of the page: the member whose relation is the catalog's 户主 code. */
+export function headOf(file: HouseholdFile, catalog: Catalog): RecordRow | undefined {
+  return file.members.find((m) => m.relation === catalog.relation_head)
 }
 
 /** Findings about one field of one record (`rowId` null: the household's own fields). */
@@ -181,8 +180,8 @@ export function draftKey(householdId: string): string {
   return `household:${householdId}`
 }
 
-export function draftTitle(file: HouseholdFile, isNew: boolean): string {
-  const head = headOf(file)?.name
+export function draftTitle(file: HouseholdFile, catalog: Catalog, isNew: boolean): string {
+  const head = headOf(file, catalog)?.name
   const code = typeof file.household.code === 'string' ? file.household.code : ''
   const who = head ? `户主 ${head}` : code ? `户编号 ${code}` : '未填户主'
   return isNew ? `新建贫困户（${who}）` : `${who} 的贫困户信息`

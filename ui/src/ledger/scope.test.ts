@@ -3,7 +3,23 @@ import type { Village } from '../api'
 import { choiceOf, defaultFileName, scopeChoices, targetPath } from './scope'
 
 function village(code: string, name: string, township: string): Village {
-  return { id: code, code, name, township, province: '云南省' }
+  return {
+    id: code,
+    code,
+    name,
+    township,
+    county: '',
+    province: '云南省',
+    rural_population: null,
+    hardened_road: null,
+    power_grid: null,
+    broadcast_coverage: null,
+    broadband: null,
+    safe_water: null,
+    standard_clinic: null,
+    public_venue: null,
+    school_access: null,
+  }
 }
 
 const VILLAGES = [

@@ -1,17 +1,6 @@
 // Choosing what a ledger or report covers (the whole file, a township, a village) and naming the
 // files written for it: pure functions, so the pages stay thin and the rules are tested.
-import type { LedgerKind, Scope, Village } from '../api'
-
-/** The seven ledgers in the order the county asks for them. */
-export const LEDGERS: [LedgerKind, string][] = [
-  ['households', '贫困户台帐'],
-  ['members', '家庭成员台帐'],
-  ['incomes', '收入台帐'],
-  ['pairings', '帮扶责任人台帐'],
-  ['measures', '帮扶措施台帐'],
-  ['visits', '走访记录台帐'],
-  ['suspects', '疑点数据清单'],
-]
+import type { Scope, Village } from '../api'
 
 export interface ScopeChoice {
   /** 'all', 't:<township name>' or 'v:<village code>': a select's value. */

@@ -13,7 +13,7 @@ use crate::model::{Helper, Household, Measure, Member, Pairing, Village};
 use crate::store::{Filter, Store};
 
 /// The cadre on a card (帮扶责任人).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CardCadre {
     pub name: String,
     pub unit: String,
@@ -22,7 +22,7 @@ pub struct CardCadre {
 }
 
 /// One line of the card's 帮扶措施.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CardMeasure {
     /// 帮扶措施类别 as the form words it, e.g. 发展产业.
     pub path: String,
@@ -34,7 +34,7 @@ pub struct CardMeasure {
 }
 
 /// Everything one card shows, in the words printed on it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Default, PartialEq, Serialize)]
 pub struct HelpCard {
     pub household_id: Uuid,
     pub household_code: String,

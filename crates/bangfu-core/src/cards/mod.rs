@@ -31,7 +31,7 @@ use crate::store::StoreError;
 pub const NATIONAL_HOTLINE: &str = "12317";
 
 /// A county's settings for its cards.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CardConfig {
     /// Printed before the title's place line; empty takes the county of each village.
@@ -50,7 +50,7 @@ impl Default for CardConfig {
 }
 
 /// How cards sit on paper.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(ts_rs::TS, Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CardLayout {
     /// One card per A5 page.
@@ -61,7 +61,7 @@ pub enum CardLayout {
 }
 
 /// Which cards to print and how.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(ts_rs::TS, Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CardRequest {
     /// 村代码 of one village; `None` with no household prints every household of the file.

@@ -11,7 +11,7 @@ use crate::model::Household;
 use crate::store::Store;
 
 /// Which form to print.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ExitDocument {
     /// 《贫困户脱贫销号双认定表》 (or 《贫困户帮扶情况认定表》) of one household.

@@ -12,7 +12,7 @@ use crate::model::{ExitStep, Household, Income, Member, codes};
 use crate::store::{Filter, Store};
 use crate::validate::resident_id;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckStatus {
     Met,
@@ -32,7 +32,7 @@ impl CheckStatus {
 }
 
 /// One figure a check used, as the form calls it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
 pub struct DataItem {
     pub label: String,
     pub value: String,
@@ -45,7 +45,7 @@ fn item(label: impl Into<String>, value: impl Into<String>) -> DataItem {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
 pub struct CheckResult {
     /// Stable English id: income, food, clothing, education, medical, housing, water.
     pub code: &'static str,
@@ -86,7 +86,8 @@ pub struct EvaluationInput {
     pub survey: Option<ExitStep>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
+#[ts(rename = "ExitEvaluation")]
 pub struct HouseholdEvaluation {
     pub household_id: Uuid,
     pub household_code: String,

@@ -8,6 +8,7 @@
 
 pub mod document;
 pub mod evaluate;
+pub mod forms;
 pub mod print;
 pub mod procedure;
 pub mod sheet;
@@ -28,6 +29,7 @@ use crate::store::{Filter, Store, StoreError};
 
 pub use document::ExitDocument;
 pub use evaluate::{CheckResult, CheckStatus, DataItem, HouseholdEvaluation, evaluate_household};
+pub use forms::{ExitVocabulary, StepForm, exit_vocabulary};
 pub use print::{ExitPrintError, double_confirmation_pdf, notice_list_pdf};
 pub use procedure::{Phase, ProcedureState, Step, StepRecord, procedure_state, record_step};
 pub use sheet::{DoubleConfirmationSheet, double_confirmation_sheet};

@@ -19,7 +19,8 @@ use crate::model::{ExitStep, FieldValue, Household, Table, codes};
 use crate::store::{Change, Filter, Store, put_change};
 
 /// The five steps, in the order they must be done.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[ts(rename = "ExitStepName")]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
     /// 入户调查 → 《贫困户脱贫销号双认定表》
@@ -61,6 +62,11 @@ impl Step {
         codes::EXIT_STEP.label(self.code()).unwrap_or("")
     }
 
+    /// The step of a stored record's code ("1".."5").
+    pub fn from_code(code: &str) -> Option<Step> {
+        Step::ALL.into_iter().find(|s| s.code() == code)
+    }
+
     pub fn from_number(n: i64) -> Option<Step> {
         Step::ALL.into_iter().find(|s| s.number() == n)
     }
@@ -96,7 +102,7 @@ const STATUS_EXITED: &str = "2";
 const STATUS_RETURNED: &str = "4";
 
 /// What a person records for one step. Fields a step does not use are ignored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepRecord {
     pub step: Step,
     pub date: NaiveDate,
@@ -143,7 +149,8 @@ impl StepRecord {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[ts(rename = "ExitPhase")]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     NotStarted,
@@ -188,14 +195,14 @@ impl Blocker {
 }
 
 /// A record of the trail that does not fit where it stands (kept, not counted).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
 pub struct Irregular {
     pub seq: i64,
     pub message: String,
 }
 
 /// Where a household's procedure stands, read from its whole trail.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
 pub struct ProcedureState {
     pub household_id: Uuid,
     /// 1 for the first exit; each 返贫 starts the next round.
@@ -407,7 +414,7 @@ fn check_record(store: &Store, household: &Household, r: &StepRecord) -> Result<
             let province = super::province_of(store, household)?;
             let required_days =
                 standard_for(store, chrono::Datelike::year(&end), &province)?.notice_days;
-            if (end - start).num_days() + 1 < required_days {
+            if super::forms::notice_days(start, end) < required_days {
                 return Err(ExitError::NoticeTooShort {
                     start,
                     end,

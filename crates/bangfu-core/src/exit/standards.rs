@@ -9,7 +9,7 @@ use super::ExitError;
 use crate::store::Store;
 
 /// One year's standard for one province ("" = any province without its own row).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExitStandard {
     pub year: i32,
     pub province: String,

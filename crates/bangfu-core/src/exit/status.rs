@@ -15,7 +15,7 @@ use crate::store::{Filter, Store};
 /// A household waiting longer than this since its last step counts as stuck.
 pub const STALE_DAYS: i64 = 30;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
 pub struct StepCount {
     /// "未启动", a step's label (the last one done), "已退回", "待处理冲突" or "已销号".
     pub label: String,
@@ -24,7 +24,7 @@ pub struct StepCount {
     pub list: Vec<HouseholdRef>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
 pub struct StuckHousehold {
     pub household_id: Uuid,
     pub household_code: String,
@@ -35,14 +35,14 @@ pub struct StuckHousehold {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
 pub struct HouseholdRef {
     pub household_id: Uuid,
     pub household_code: String,
     pub head_name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
 pub struct ExitOverview {
     pub year: i32,
     pub households: usize,
@@ -166,7 +166,7 @@ pub fn exit_overview(
 
 /// The 退出进度 page of a village (or of the whole copy): where every household stands,
 /// and the village's own exit checks with its 贫困发生率.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
 pub struct VillageProgress {
     pub year: i32,
     pub households: ExitOverview,

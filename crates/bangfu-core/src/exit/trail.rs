@@ -16,7 +16,7 @@ use crate::model::{ExitStep, Household, codes};
 use crate::store::Store;
 
 /// A step with the name the forms use.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct StepChoice {
     pub step: Step,
     pub label: &'static str,
@@ -32,7 +32,7 @@ impl From<Step> for StepChoice {
 }
 
 /// One record of the trail, with the labels of its codes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
 pub struct TrailRecord {
     #[serde(flatten)]
     pub record: ExitStep,
@@ -43,9 +43,11 @@ pub struct TrailRecord {
     pub result_label: &'static str,
     /// Why the record was not counted, when it does not fit where it stands.
     pub irregular: Option<String>,
+    /// What the record says, one line each, as the trail's 内容 cell shows it.
+    pub details: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
 pub struct ProcedureTrail {
     pub state: ProcedureState,
     /// The one step that may be recorded now (none once exited or while blocked).
@@ -80,6 +82,7 @@ pub fn procedure_trail(store: &Store, household_id: Uuid) -> Result<ProcedureTra
                 .iter()
                 .find(|i| Some(i.seq) == record.seq)
                 .map(|i| i.message.clone()),
+            details: super::forms::record_details(&record),
             record,
         })
         .collect();
@@ -106,7 +109,7 @@ pub fn procedure_trail(store: &Store, household_id: Uuid) -> Result<ProcedureTra
 }
 
 /// What a person does to a household's procedure from its page.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum ExitAction {
     /// Records the next step.

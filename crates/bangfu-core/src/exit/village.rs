@@ -10,7 +10,7 @@ use crate::model::Village;
 use crate::report::figures;
 use crate::store::Store;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
 pub struct VillageEvaluation {
     pub village_id: Uuid,
     pub code: String,

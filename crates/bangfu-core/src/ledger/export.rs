@@ -16,7 +16,7 @@ use crate::report::quality::data_quality;
 use crate::store::{Store, StoreError};
 use crate::validate::Severity;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LedgerKind {
     /// 贫困户台帐: one row per household.
@@ -33,6 +33,24 @@ pub enum LedgerKind {
     Visits,
     /// 疑点数据清单: the data-quality list.
     Suspects,
+}
+
+/// A ledger as the 台账 page offers it.
+#[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LedgerTitle {
+    pub kind: LedgerKind,
+    pub title: &'static str,
+}
+
+/// The seven ledgers in the order the county asks for them, with their titles.
+pub fn ledger_titles() -> Vec<LedgerTitle> {
+    LedgerKind::ALL
+        .into_iter()
+        .map(|kind| LedgerTitle {
+            kind,
+            title: kind.title(),
+        })
+        .collect()
 }
 
 impl LedgerKind {
@@ -99,7 +117,8 @@ impl LedgerKind {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Serialize)]
+#[ts(rename = "LedgerExport")]
 pub struct ExportSummary {
     pub kind: LedgerKind,
     pub title: String,

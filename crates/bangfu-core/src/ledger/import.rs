@@ -23,7 +23,8 @@ const REQUIRED: [&str; 4] = ["户编号", "姓名", "证件号码", "与户主�
 /// A household code is its village's 12-digit code plus a sequence.
 const VILLAGE_CODE_LEN: usize = 12;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[ts(rename = "RollRowStatus")]
 #[serde(rename_all = "snake_case")]
 pub enum RowStatus {
     /// Will be imported (possibly with warnings to look at).
@@ -36,7 +37,8 @@ pub enum RowStatus {
     Existing,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Serialize)]
+#[ts(rename = "RollRow")]
 pub struct PreviewRow {
     /// The row number shown in Excel.
     pub row: usize,
@@ -47,7 +49,7 @@ pub struct PreviewRow {
     pub issues: Vec<RowIssue>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Default, Serialize)]
 pub struct PreviewSummary {
     pub rows: usize,
     pub households: usize,
@@ -62,7 +64,7 @@ pub struct PreviewSummary {
 }
 
 /// What the user sees before deciding: every row with its errors and warnings.
-#[derive(Debug, Clone, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Serialize)]
 pub struct ImportPreview {
     pub file: String,
     pub sheet: String,
@@ -77,7 +79,7 @@ pub struct ImportPreview {
     new_villages: Vec<Village>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Default, Serialize)]
 pub struct ImportOutcome {
     pub villages_created: usize,
     pub households: usize,

@@ -17,7 +17,9 @@ mod sheet;
 
 pub use bench::bench_member_ledger;
 pub use error::LedgerError;
-pub use export::{ExportSummary, LedgerKind, export_ledger, export_ledger_of_year};
+pub use export::{
+    ExportSummary, LedgerKind, LedgerTitle, export_ledger, export_ledger_of_year, ledger_titles,
+};
 pub use import::{ImportOutcome, ImportPreview, import_good_rows, preview_roll};
 pub use report_sheet::{ReportSummary, ReportYears, export_report, write_scope_report};
 pub use scope::Scope;

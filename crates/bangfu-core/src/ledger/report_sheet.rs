@@ -162,7 +162,7 @@ pub struct ReportYears {
 }
 
 /// What a written report workbook holds.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, serde::Serialize)]
 pub struct ReportSummary {
     pub unit: String,
     pub path: String,

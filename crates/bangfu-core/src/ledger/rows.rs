@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::columns::{CodeMatch, Target, match_code, match_header};
 use super::roll::{Grid, Raw};
-use crate::model::input::{parse_input, to_half_width};
+use crate::model::input::{parse_input, split_codes, to_half_width};
 use crate::model::{FieldKind, FieldSpec, FieldValue};
 use crate::validate::Severity;
 
@@ -16,7 +16,7 @@ const HEADER_SEARCH_ROWS: usize = 10;
 const MIN_HEADER_MATCHES: usize = 3;
 
 /// One column of the roll and where it goes.
-#[derive(Debug, Clone, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Serialize)]
 pub struct ColumnMatch {
     /// The column letter in Excel, e.g. "C".
     pub column: String,
@@ -28,7 +28,8 @@ pub struct ColumnMatch {
 }
 
 /// One finding about one row of a roll.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
+#[ts(rename = "RollIssue")]
 pub struct RowIssue {
     /// The roll's header of the column, "" for the row as a whole.
     pub column: String,
@@ -251,10 +252,7 @@ fn read_value(
     }
     if let (FieldKind::Text, Some(list)) = (spec.kind, spec.codes) {
         let parts: Vec<&str> = if spec.multi {
-            text.split([',', '，', '、', ';', '；', '/'])
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
-                .collect()
+            split_codes(text)
         } else {
             vec![text]
         };
@@ -365,6 +363,30 @@ mod tests {
             assert_eq!(v, None);
             assert_eq!(issues[0].rule, "import.number_lost_digits", "{raw:?}");
             assert!(issues[0].message.contains("E+17"), "{}", issues[0].message);
+        }
+    }
+
+    /// The roll import splits multi-code cells with the same `split_codes` as the page.
+    #[test]
+    fn a_roll_takes_every_multi_code_separator() {
+        let spec = crate::model::Table::Household
+            .field("other_causes")
+            .unwrap();
+        for cell in [
+            "缺技术，缺资金",
+            "缺技术 缺资金",
+            "缺技术、缺资金",
+            "缺技术/缺资金",
+        ] {
+            let raw = Raw::Text(cell.into());
+            let mut issues = Vec::new();
+            let v = read_value(spec, "其他致贫原因", &raw, &raw.text(), &mut issues);
+            assert_eq!(
+                v,
+                Some(FieldValue::Text("07,09".into())),
+                "{cell}: {issues:?}"
+            );
+            assert!(issues.is_empty(), "{cell}: {issues:?}");
         }
     }
 }

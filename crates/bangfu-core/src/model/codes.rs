@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// One value list of a form: (code, label) pairs in the order the paper form lists them.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Copy, Serialize)]
 pub struct CodeList {
     /// Stable identifier of the list, used by the UI to fetch it.
     pub key: &'static str,

@@ -13,7 +13,7 @@ pub fn family_size(members: &[Member]) -> usize {
 }
 
 /// The computed lines of a year's income, in 元.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct IncomeSummary {
     /// 总收入 = 工资性 + 生产经营性 + 财产性 + 转移性.
     pub total: f64,

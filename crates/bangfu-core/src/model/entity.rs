@@ -8,7 +8,7 @@ use super::codes::CodeList;
 use super::value::{FieldKind, FieldValue};
 
 /// A replicated table. The number is what the op log stores; it never changes meaning.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Table {
     Village = 1,
@@ -98,12 +98,13 @@ impl Table {
 pub const DELETED_FIELD: &str = "deleted";
 
 /// One field of an entity as the forms know it.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Copy, Serialize)]
 pub struct FieldSpec {
     pub name: &'static str,
     pub label: &'static str,
     pub kind: FieldKind,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub codes: Option<&'static CodeList>,
     /// The field holds several codes of its list, joined by commas.
     pub multi: bool,
@@ -133,7 +134,7 @@ macro_rules! entity {
             $(, codes = $codes:expr)? $(, multi = $multi:literal)? ; )*
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(ts_rs::TS, Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
         #[serde(default)]
         pub struct $name {
             pub id: uuid::Uuid,

@@ -28,8 +28,20 @@ pub fn to_half_width(text: &str) -> String {
         .collect()
 }
 
+/// What separates the codes of a multi-code field, wherever text is typed or imported: commas
+/// (half or full width), 、, semicolons (half or full width), / and spaces.
+pub const CODE_SEPARATORS: &[char] = &[',', '，', '、', ';', '；', '/'];
+
+/// Splits the text of a multi-code field into its parts, trimmed, empty parts dropped. The one
+/// splitter for the household page, `bangfu edit`, conflict resolution and roll imports.
+pub fn split_codes(text: &str) -> Vec<&str> {
+    text.split(|c: char| CODE_SEPARATORS.contains(&c) || c.is_whitespace())
+        .filter(|part| !part.is_empty())
+        .collect()
+}
+
 /// Parses typed text for a field. Empty text clears the field. Value-list fields take the
-/// label ("因病") or the code ("01"); several values are separated by commas or 、.
+/// label ("因病") or the code ("01"); several values are separated as [`split_codes`] says.
 pub fn parse_input(spec: &FieldSpec, text: &str) -> Result<FieldValue, InputError> {
     let text = to_half_width(text.trim());
     let text = text.trim();
@@ -41,10 +53,7 @@ pub fn parse_input(spec: &FieldSpec, text: &str) -> Result<FieldValue, InputErro
             None => Ok(FieldValue::Text(text.to_owned())),
             Some(list) => {
                 let parts: Vec<&str> = if spec.multi {
-                    text.split([',', '、', ';', '；'])
-                        .map(str::trim)
-                        .filter(|p| !p.is_empty())
-                        .collect()
+                    split_codes(text)
                 } else {
                     vec![text]
                 };
@@ -124,6 +133,42 @@ mod tests {
                 parse_input(spec(field), text).as_ref(),
                 Ok(want),
                 "{field} {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn split_codes_takes_every_separator_people_type() {
+        for text in [
+            "缺技术，缺资金",
+            "缺技术,缺资金",
+            "缺技术、缺资金",
+            "缺技术；缺资金",
+            "缺技术;缺资金",
+            "缺技术 缺资金",
+            "缺技术\u{3000}缺资金",
+            "缺技术/缺资金",
+            " 缺技术 ，， 缺资金 ",
+        ] {
+            assert_eq!(split_codes(text), ["缺技术", "缺资金"], "{text}");
+        }
+        assert_eq!(split_codes(""), Vec::<&str>::new());
+        assert_eq!(split_codes("因病"), ["因病"]);
+    }
+
+    /// Regression: the page and `bangfu edit` refused what a roll import took (a space, a /).
+    #[test]
+    fn multi_code_fields_accept_the_roll_import_separators() {
+        for text in [
+            "缺技术，缺资金",
+            "缺技术 缺资金",
+            "缺技术/缺资金",
+            "缺技术\u{3000}缺资金",
+        ] {
+            assert_eq!(
+                parse_input(spec("other_causes"), text),
+                Ok(FieldValue::Text("07,09".into())),
+                "{text}"
             );
         }
     }

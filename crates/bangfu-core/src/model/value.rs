@@ -70,7 +70,7 @@ impl rusqlite::ToSql for FieldValue {
 }
 
 /// What kind of value a field holds; drives validation, the UI's editors and Excel cell types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldKind {
     Text,

@@ -16,7 +16,7 @@ use crate::store::{Filter, Store, StoreError};
 /// How many of the long-unvisited households the overview lists; the list page shows them all.
 const NOT_VISITED_SHOWN: usize = 200;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
 pub struct StatusCount {
     /// A code of the 脱贫状态 list, "" for households without one.
     pub status: String,
@@ -25,7 +25,7 @@ pub struct StatusCount {
     pub people: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
 pub struct VillageIncidence {
     pub code: String,
     pub name: String,
@@ -36,7 +36,7 @@ pub struct VillageIncidence {
     pub incidence_percent: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
 pub struct Overview {
     /// The work year the overview answers for.
     pub year: i32,

@@ -20,7 +20,7 @@ use crate::store::read::{entity_columns, entity_from_row};
 use crate::store::{Store, StoreError};
 use crate::validate::Severity;
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(ts_rs::TS, Debug, Clone, Serialize, PartialEq)]
 pub struct QualityItem {
     pub household_id: String,
     pub household_code: String,

@@ -14,7 +14,7 @@ use crate::store::Store;
 use crate::store::StoreError;
 
 /// How many households of each answer one check got.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
 pub struct CheckTally {
     /// Stable English id of the check (income, food, …).
     pub code: &'static str,
@@ -25,7 +25,7 @@ pub struct CheckTally {
 }
 
 /// A check a household does not (yet) meet, with the evaluation's reason.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
 pub struct Shortfall {
     pub label: &'static str,
     /// 未达标 or 待核实.
@@ -33,7 +33,7 @@ pub struct Shortfall {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
 pub struct ReadinessRow {
     pub household_id: Uuid,
     pub household_code: String,
@@ -45,7 +45,7 @@ pub struct ReadinessRow {
     pub shortfalls: Vec<Shortfall>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
 pub struct Readiness {
     pub year: i32,
     /// Years with an exit standard, for the year picker.

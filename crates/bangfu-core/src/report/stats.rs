@@ -10,14 +10,14 @@ use crate::store::{Store, StoreError};
 
 /// 脱贫状态 codes of people still counted as poor: 未脱贫 and 返贫.
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(ts_rs::TS, Debug, Clone, Serialize, PartialEq)]
 pub struct StatusRow {
     pub status: String,
     pub households: i64,
     pub people: i64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(ts_rs::TS, Debug, Clone, Serialize, PartialEq)]
 pub struct IncidenceRow {
     pub township: String,
     /// Empty on a township's line.
@@ -29,7 +29,7 @@ pub struct IncidenceRow {
     pub incidence_pct: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(ts_rs::TS, Debug, Clone, Serialize, PartialEq)]
 pub struct MeasureRow {
     pub path: String,
     pub measures: i64,
@@ -37,7 +37,7 @@ pub struct MeasureRow {
     pub amount: f64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(ts_rs::TS, Debug, Clone, Serialize, PartialEq)]
 pub struct VisitRow {
     pub township: String,
     pub village_code: String,
@@ -50,7 +50,7 @@ pub struct VisitRow {
     pub coverage_pct: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(ts_rs::TS, Debug, Clone, Serialize, PartialEq)]
 pub struct StatsReport {
     pub year: i32,
     pub by_status: Vec<StatusRow>,

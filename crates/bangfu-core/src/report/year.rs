@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::store::{Store, StoreError};
 
 /// The work year a data file opens with, and the years a user can choose.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WorkYears {
     /// The default: the latest year with records, not after this year; this year without any.
     pub default_year: i32,

@@ -108,7 +108,7 @@ fn is_daily(path: &Path) -> bool {
 }
 
 /// One backup as the 设置 → 备份 list shows it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, serde::Serialize)]
 pub struct BackupInfo {
     pub path: PathBuf,
     /// `YYYY-MM-DD HH:MM` (Beijing time) when it was taken.

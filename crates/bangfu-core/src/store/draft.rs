@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::{Store, StoreError};
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(ts_rs::TS, Debug, Clone, Serialize, PartialEq)]
 pub struct Draft {
     /// What the draft is of, e.g. `household:<id>` or `household:new`.
     pub key: String,

@@ -38,7 +38,8 @@ impl UserFacing for SyncError {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Serialize)]
+#[ts(rename = "ChangesetSummary")]
 pub struct ExportSummary {
     pub ops: u64,
     pub bytes: u64,

@@ -7,7 +7,9 @@ use super::hlc::Hlc;
 use crate::model::FieldValue;
 
 /// The identity of an op: the device that wrote it and that device's sequence number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 pub struct OpId {
     pub origin: Uuid,
     pub seq: i64,

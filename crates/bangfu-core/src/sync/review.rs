@@ -9,7 +9,7 @@ use crate::model::{DELETED_FIELD, FieldValue, Table};
 use crate::store::{Store, StoreError};
 use crate::sync::Hlc;
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(ts_rs::TS, Debug, Clone, Serialize, PartialEq)]
 pub struct ReviewValue {
     pub value: String,
     pub device: String,
@@ -22,7 +22,7 @@ pub struct ReviewValue {
     pub clock_ahead: bool,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(ts_rs::TS, Debug, Clone, Serialize, PartialEq)]
 pub struct ReviewItem {
     /// "conflict" (several values), "edit_of_deleted" (an edit the deleter did not see) or
     /// "clock_ahead" (one value, stamped far ahead of this machine's date when it arrived).
@@ -272,6 +272,38 @@ impl crate::UserFacing for ResolveError {
             ResolveError::UnknownTable => "这一项来自更新版本的程序，请升级后再处理。".into(),
             ResolveError::Input(m) => m.clone(),
             ResolveError::Store(e) => e.message_zh(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Household;
+    use crate::store::Filter;
+
+    /// Regression: settling a conflict of a multi-code field refused 缺技术 缺资金, which a roll
+    /// import took; both split with `model::input::split_codes`.
+    #[test]
+    fn resolution_accepts_the_multi_code_separators_a_roll_import_takes() {
+        let (_dir, mut store) = crate::report::demo_store();
+        let household = store.read::<Household>(Filter::All).unwrap().remove(0);
+        let key = ReviewKey {
+            table: Table::Household.label().to_owned(),
+            row_id: household.id.to_string(),
+            field: "other_causes".into(),
+        };
+        for typed in ["缺技术，缺资金", "缺技术 缺资金", "缺技术/缺资金"] {
+            resolve_key(&mut store, &key, "").unwrap();
+            resolve_key(&mut store, &key, typed).unwrap();
+            let stored = store
+                .read::<Household>(Filter::All)
+                .unwrap()
+                .into_iter()
+                .find(|h| h.id == household.id)
+                .unwrap()
+                .other_causes;
+            assert_eq!(stored, "07,09", "{typed}");
         }
     }
 }

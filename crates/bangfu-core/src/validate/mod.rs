@@ -35,7 +35,7 @@ pub use household::{check_household, check_village};
 pub use member::check_member;
 pub use records::{check_helper, check_income, check_measure, check_pairing, check_visit};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// The value is wrong: the county's system would reject it, or it contradicts another field.
@@ -45,7 +45,7 @@ pub enum Severity {
 }
 
 /// One finding about one field of a record.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
 pub struct Issue {
     /// The entity's field name, "" when the issue concerns the whole record.
     pub field: &'static str,
