@@ -141,17 +141,33 @@ impl Store {
     }
 
     /// The checks of one row as `fields` leave it: the live record (or a new one) with the
-    /// changed fields over it. A field the catalog does not know is left to the write, which
-    /// names it.
+    /// changed fields over it. Only what the change brings is refused: an error the row
+    /// already had (a wrong check digit that arrived by a merge, a field another device's op
+    /// has not brought yet) stays a finding for the page and the quality list, and does not
+    /// block settling a conflict or moving the household. A field the catalog does not know is
+    /// left to the write, which names it.
     fn check_row<E: Checked>(
         &self,
         id: Uuid,
         fields: &[(String, FieldValue)],
         today: NaiveDate,
     ) -> Result<Vec<Issue>, StoreError> {
-        let current = match self.get::<E>(id) {
-            Ok(record) => record.to_fields(),
-            Err(StoreError::NotFound { .. }) => Vec::new(),
+        let (current, had) = match self.get::<E>(id) {
+            Ok(record) => {
+                let had: Vec<(&'static str, &'static str)> = record
+                    .check(today)
+                    .into_iter()
+                    .filter(|i| i.severity == Severity::Error)
+                    .map(|i| (i.field, i.rule))
+                    .collect();
+                (record.to_fields(), had)
+            }
+            // A deleted row (settling an edit of it, say) is shown nowhere until it is
+            // restored, and then as it stands: nothing to check here.
+            Err(StoreError::NotFound { .. }) if !self.row_heads_by_field(id)?.is_empty() => {
+                return Ok(Vec::new());
+            }
+            Err(StoreError::NotFound { .. }) => (Vec::new(), Vec::new()),
             Err(other) => return Err(other),
         };
         let mut values: BTreeMap<&str, FieldValue> = current.into_iter().collect();
@@ -167,7 +183,13 @@ impl Store {
             table: E::TABLE.label(),
             field: E::TABLE.field(field).map_or(field, |spec| spec.label),
         })?;
-        Ok(record.check(today))
+        // An error on a field the change writes is the change's own, whatever the row had.
+        let touched = |field: &str| fields.iter().any(|(name, _)| name == field);
+        let mut issues = record.check(today);
+        issues.retain(|i| {
+            i.severity != Severity::Error || touched(i.field) || !had.contains(&(i.field, i.rule))
+        });
+        Ok(issues)
     }
 }
 

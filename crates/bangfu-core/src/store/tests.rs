@@ -1112,4 +1112,31 @@ fn the_public_write_checks_records_and_leaves_exit_rows_to_the_procedure() {
         4,
         "only the valid household was written"
     );
+
+    // A wrong check digit that arrived as it was does not block other edits of the member
+    // (settling a conflict of its phone, say); writing the ID itself is still checked.
+    let m = Member {
+        id: Uuid::now_v7(),
+        household_id: Some(bad.id),
+        name: "张三丰".into(),
+        id_number: "53082619800101123X".into(),
+        relation: "01".into(),
+        ..Default::default()
+    };
+    a.write_unchecked(&[put_change(&m)]).unwrap();
+    a.write(&[Change::Put {
+        table: Table::Member,
+        id: m.id,
+        fields: vec![("phone", FieldValue::Text("13800000001".into()))],
+    }])
+    .unwrap();
+    let still_wrong = a.write(&[Change::Put {
+        table: Table::Member,
+        id: m.id,
+        fields: vec![("id_number", FieldValue::Text("53082619800101124X".into()))],
+    }]);
+    assert!(
+        matches!(still_wrong, Err(StoreError::Invalid(_))),
+        "{still_wrong:?}"
+    );
 }
