@@ -10,6 +10,22 @@ use std::path::{Path, PathBuf};
 
 use crate::error::UserFacing;
 
+/// What the system answers once a drive is gone: EIO, ENXIO and ENODEV on Linux and macOS;
+/// ERROR_NOT_READY, ERROR_DEV_NOT_EXIST and ERROR_DEVICE_NOT_CONNECTED on Windows.
+#[cfg(unix)]
+const GONE_CODES: [i32; 3] = [5, 6, 19];
+#[cfg(windows)]
+const GONE_CODES: [i32; 3] = [21, 55, 1167];
+#[cfg(not(any(unix, windows)))]
+const GONE_CODES: [i32; 0] = [];
+
+/// ERROR_ACCESS_DENIED, ERROR_SHARING_VIOLATION and ERROR_LOCK_VIOLATION: Windows' answer to
+/// replacing a file another program has open. (Unix replaces it regardless.)
+#[cfg(windows)]
+const IN_USE_CODES: [i32; 3] = [5, 32, 33];
+#[cfg(not(windows))]
+const IN_USE_CODES: [i32; 0] = [];
+
 #[derive(Debug, thiserror::Error)]
 pub enum FileWriteError {
     #[error("folder {0} does not exist")]
@@ -31,11 +47,22 @@ impl FileWriteError {
         match self {
             FileWriteError::FolderMissing(_) => true,
             FileWriteError::Write { source, .. } => {
-                // ENODEV, ENXIO and EIO: what Linux answers once a stick is pulled out.
                 matches!(
                     source.kind(),
                     io::ErrorKind::NotFound | io::ErrorKind::StaleNetworkFileHandle
-                ) || matches!(source.raw_os_error(), Some(5 | 6 | 19))
+                ) || source.raw_os_error().is_some_and(|code| GONE_CODES.contains(&code))
+            }
+        }
+    }
+
+    /// Whether the target is held open by another program (Windows refuses to replace a file
+    /// Excel, WPS or a PDF viewer has open).
+    fn file_in_use(&self) -> bool {
+        match self {
+            FileWriteError::FolderMissing(_) => false,
+            FileWriteError::Write { source, .. } => {
+                source.kind() == io::ErrorKind::ResourceBusy
+                    || source.raw_os_error().is_some_and(|code| IN_USE_CODES.contains(&code))
             }
         }
     }
@@ -57,6 +84,10 @@ impl UserFacing for FileWriteError {
             ),
             FileWriteError::Write { path, .. } if self.drive_gone() => format!(
                 "写入“{}”时 U 盘已拔出（或磁盘不见了），文件没有写完，未留下文件。请插回 U 盘后再保存一次。",
+                path.display()
+            ),
+            FileWriteError::Write { path, .. } if self.file_in_use() => format!(
+                "“{}”正在其他程序（Excel、WPS 或 PDF 阅读器）中打开，无法替换。请关闭它后再保存一次；原有的同名文件没有改动，也未留下别的文件。",
                 path.display()
             ),
             FileWriteError::Write { path, source } => {
@@ -83,8 +114,24 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), FileWriteError> {
         let mut file =
             std::fs::File::create(partial).map_err(|e| FileWriteError::write(path, e))?;
         file.write_all(bytes)
+            .and_then(|()| file.sync_all())
             .map_err(|e| FileWriteError::write(path, e))
     })
+}
+
+/// Removes the partial file unless it was renamed into place: a failed write, or a panic in the
+/// writer, leaves nothing behind.
+struct PartialFile<'a> {
+    path: &'a Path,
+    kept: bool,
+}
+
+impl Drop for PartialFile<'_> {
+    fn drop(&mut self) {
+        if !self.kept {
+            let _ = std::fs::remove_file(self.path);
+        }
+    }
 }
 
 /// For writers that save to a path of their own (a workbook, a database backup): `write` is
@@ -100,9 +147,15 @@ pub fn write_file_with<T, E: From<FileWriteError>>(
         return Err(FileWriteError::FolderMissing(dir.to_owned()).into());
     }
     let partial = partial_name(path);
-    let _ = std::fs::remove_file(&partial);
+    let mut guard = PartialFile {
+        path: &partial,
+        kept: false,
+    };
     let finish = |value: T| -> Result<T, FileWriteError> {
-        std::fs::File::open(&partial)
+        // Flushed through a handle that may write: Windows refuses to flush a read-only one.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&partial)
             .and_then(|f| f.sync_all())
             .and_then(|()| std::fs::rename(&partial, path))
             .map_err(|e| FileWriteError::write(path, e))?;
@@ -114,9 +167,7 @@ pub fn write_file_with<T, E: From<FileWriteError>>(
         Ok(value)
     };
     let result = write(&partial).and_then(|value| finish(value).map_err(E::from));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&partial);
-    }
+    guard.kept = result.is_ok();
     result
 }
 
@@ -127,13 +178,15 @@ fn folder_of(path: &Path) -> &Path {
     }
 }
 
-/// `.<name>.partial` beside the target: hidden, on the same drive, and keeping the target's
-/// extension inside so a writer that looks at it (a workbook) still sees it.
+/// `.<name>.<random>.partial` beside the target: hidden, on the same drive, and its own for
+/// each write (two saves of one file at once never remove each other's partial file).
 fn partial_name(path: &Path) -> PathBuf {
     let name = path
         .file_name()
         .map_or_else(|| "bangfu".into(), |n| n.to_string_lossy().into_owned());
-    folder_of(path).join(format!(".{name}.partial"))
+    // The random tail of a v7 id.
+    let unique = uuid::Uuid::now_v7().simple().to_string();
+    folder_of(path).join(format!(".{name}.{}.partial", &unique[24..]))
 }
 
 #[cfg(test)]
