@@ -566,6 +566,14 @@ impl World {
             }
         }
         assert!(pulled > 0, "the hub handed its feed to a new county laptop");
+        // Every op the hub stored and filed under a village reaches a county-wide copy: none
+        // lost or left behind by the feed.
+        let counts = self.hub.storage.counts().unwrap();
+        assert_eq!(
+            newcomer.op_count().unwrap(),
+            counts.ops - counts.pending_ops,
+            "a county copy pulled exactly what the hub holds ({counts:?})"
+        );
         let (file, _) = export_changeset(&self.laptops[0].store, None).unwrap();
         import_changeset(&mut newcomer, &file).unwrap();
         assert_eq!(

@@ -109,7 +109,8 @@ impl AppState {
             );
         }
         match reader.as_ref() {
-            Some(store) => f(store),
+            // One snapshot per long read: its queries agree with each other.
+            Some(store) => store.in_snapshot(f).map_err(CommandError::from_core)?,
             None => Err(CommandError {
                 kind: "internal",
                 message: "无法打开数据文件的只读连接，请重试。".into(),

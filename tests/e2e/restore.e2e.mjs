@@ -58,6 +58,7 @@ await withApp(app, 'restore', async (world) => {
   await waitFor('the restore confirmation', () => session.execute(`return document.querySelector('.restore-confirm')?.textContent ?? null`))
   await new Promise((resolve) => setTimeout(resolve, 500))
   const [firstApp] = appProcesses(dataFile)
+  assert(firstApp, 'the app runs on the file before the restore')
   step(`confirming the restore (app ${firstApp?.trim().split(/\s+/)[0]})`)
   // The click returns after the page went away with the old process, or not at all.
   await session

@@ -50,7 +50,9 @@ impl FileWriteError {
                 matches!(
                     source.kind(),
                     io::ErrorKind::NotFound | io::ErrorKind::StaleNetworkFileHandle
-                ) || source.raw_os_error().is_some_and(|code| GONE_CODES.contains(&code))
+                ) || source
+                    .raw_os_error()
+                    .is_some_and(|code| GONE_CODES.contains(&code))
             }
         }
     }
@@ -62,7 +64,9 @@ impl FileWriteError {
             FileWriteError::FolderMissing(_) => false,
             FileWriteError::Write { source, .. } => {
                 source.kind() == io::ErrorKind::ResourceBusy
-                    || source.raw_os_error().is_some_and(|code| IN_USE_CODES.contains(&code))
+                    || source
+                        .raw_os_error()
+                        .is_some_and(|code| IN_USE_CODES.contains(&code))
             }
         }
     }

@@ -1,6 +1,6 @@
 //! Commands of the village overview page, and the work year (工作年度) the header offers.
 
-use tauri::State;
+use tauri::{AppHandle, State};
 
 use crate::error::CommandError;
 use crate::state::AppState;
@@ -27,8 +27,9 @@ pub async fn village_overview(
 
 /// The 疑点 list: every finding of every household, by household code.
 #[tauri::command]
-pub async fn data_quality_items(
-    state: State<'_, AppState>,
-) -> Result<Vec<QualityItem>, CommandError> {
-    state.with_reader(|store| data_quality(store).map_err(CommandError::from_core))
+pub async fn data_quality_items(app: AppHandle) -> Result<Vec<QualityItem>, CommandError> {
+    super::ledger::on_reader_blocking(app, |store| {
+        data_quality(store).map_err(CommandError::from_core)
+    })
+    .await
 }

@@ -86,14 +86,15 @@ pub fn write_recent_years(
 
 /// A member's 在校生状况 and 劳动技能 brought up to their age on `today` (the filing recorded
 /// them as of 2017): a child moves up a stage each school year, school leavers become
-/// 普通劳动力, the very old no longer count as labour. `None` when nothing changes.
+/// 普通劳动力. `None` when nothing changes.
 fn aged_member(m: &Member, today: NaiveDate) -> Option<Change> {
     let born = crate::validate::resident_id::parse(&m.id_number, today)
         .ok()?
         .birth;
-    // Age completed by 31 August decides the school year.
-    let sept = NaiveDate::from_ymd_opt(today.year(), 8, 31).unwrap_or(today);
-    let school_age = crate::validate::resident_id::age_on(born, sept.min(today));
+    // Age completed by 31 August at the start of the school year decides the stage.
+    let started = today.year() - i32::from(today.month() < 9);
+    let sept = NaiveDate::from_ymd_opt(started, 8, 31).unwrap_or(today);
+    let school_age = crate::validate::resident_id::age_on(born, sept);
     let age = crate::validate::resident_id::age_on(born, today);
     let was_student = m.schooling != "00" && !m.schooling.is_empty();
     let went_on = matches!(m.schooling.as_bytes().first(), Some(b'1'..=b'4'));

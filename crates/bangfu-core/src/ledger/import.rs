@@ -342,6 +342,9 @@ pub fn preview_roll(store: &Store, path: &Path) -> Result<ImportPreview, LedgerE
     })
 }
 
+/// The 疑点 rule of a household with no current 帮扶责任人.
+const NO_CURRENT_HELPER: &str = "suspect.no_current_helper";
+
 /// Files every household the preview found ready, with the villages they need, in one
 /// transaction (`Store::file_households`: each household checked as the household page checks
 /// it). Households already in the file are skipped, so running an import again after it was
@@ -373,12 +376,24 @@ pub fn import_good_rows(
     }
     let filed = store.file_households(&villages, &files)?;
     outcome.ops = filed.ops;
-    outcome.warnings.extend(
-        filed
-            .warnings
-            .into_iter()
-            .map(|(code, w)| (code, w.message)),
-    );
+    // A roll carries no pairings: every household not exited has no 帮扶责任人 yet. Said once,
+    // not once a household, so the other findings stay readable.
+    let (no_helper, others): (Vec<_>, Vec<_>) = filed
+        .warnings
+        .into_iter()
+        .partition(|(_, w)| w.rule == NO_CURRENT_HELPER);
+    outcome
+        .warnings
+        .extend(others.into_iter().map(|(code, w)| (code, w.message)));
+    if !no_helper.is_empty() {
+        outcome.warnings.push((
+            "全部".into(),
+            format!(
+                "{} 户尚未安排帮扶责任人（名册中没有结对），请在各户的“帮扶责任人”中结对",
+                no_helper.len()
+            ),
+        ));
+    }
     Ok(outcome)
 }
 

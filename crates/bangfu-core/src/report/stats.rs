@@ -8,8 +8,7 @@ use crate::ledger::Scope;
 use crate::model::codes::{MEASURE_PATH, POVERTY_STATUS};
 use crate::store::{Store, StoreError};
 
-/// 脱贫状态 codes of people still counted as poor: 未脱贫 and 返贫.
-
+/// Households and people of one 脱贫状态.
 #[derive(ts_rs::TS, Debug, Clone, Serialize, PartialEq)]
 pub struct StatusRow {
     pub status: String,

@@ -495,6 +495,16 @@ impl Store {
         })
     }
 
+    /// Runs `read` on one snapshot of the file: every query it makes sees the same committed
+    /// state, whatever commits meanwhile (a report workbook's sheets, a ledger's households and
+    /// their findings agree with each other). Meant for the read-only handle's long reads.
+    pub fn in_snapshot<T>(&self, read: impl FnOnce(&Store) -> T) -> Result<T, StoreError> {
+        let snapshot = self.conn.unchecked_transaction()?;
+        let out = read(self);
+        snapshot.rollback()?;
+        Ok(out)
+    }
+
     /// Local bookkeeping that is not replicated (which peer a file came from, say), in one
     /// transaction under the writer lock.
     pub(crate) fn write_local<T>(

@@ -1140,3 +1140,28 @@ fn the_public_write_checks_records_and_leaves_exit_rows_to_the_procedure() {
         "{still_wrong:?}"
     );
 }
+
+#[test]
+fn a_long_local_write_flushes_rows_as_a_merge_does_and_keeps_every_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    a.set_merge_rows_in_memory(2);
+    let households: Vec<Household> = (1..=9)
+        .map(|n| household(&format!("530826103201{n:03}")))
+        .collect();
+    let mut changes: Vec<Change> = households.iter().map(put_change).collect();
+    // The first household again, after it was flushed: its phone lands over the row on disk.
+    changes.push(Change::Put {
+        table: Table::Household,
+        id: households[0].id,
+        fields: vec![("phone", FieldValue::Text("13800000009".into()))],
+    });
+    a.write(&changes).unwrap();
+    let read = a.read::<Household>(Filter::All).unwrap();
+    assert_eq!(read.len(), 9);
+    assert_eq!(
+        a.get::<Household>(households[0].id).unwrap().phone,
+        "13800000009"
+    );
+    assert_eq!(review_count(&a), 0, "one writer's changes never conflict");
+}

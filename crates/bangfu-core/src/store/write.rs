@@ -155,6 +155,7 @@ impl Store {
             |r| r.get(0),
         )?;
         let mut seq = first_seq;
+        let rows_in_memory = self.merge_rows_in_memory;
         let mut applier = Applier::new(&tx, &mut self.dict, &mut clock, wall)?;
         let mut next_op = |applier: &mut Applier<'_>,
                            table: Table,
@@ -181,6 +182,11 @@ impl Store {
             applier.apply(op).map(|_| ())
         };
         for change in changes {
+            // A whole roll imported in one transaction holds no more rows in memory than a
+            // merge does.
+            if applier.pending_rows() >= rows_in_memory {
+                applier.flush()?;
+            }
             match change {
                 Change::Put { table, id, fields } => {
                     let deleted = applier.field_heads(*id, table.code(), DELETED_FIELD)?;

@@ -87,11 +87,13 @@ pub fn check_composition(
                     "relation",
                     "suspect.child_older_than_head",
                     format!(
-                        "{}登记为户主的{}，却{}，请核实{}",
+                        "{}登记为户主{}，却{}，请核实{}",
                         m.name,
-                        code_label(&codes::RELATION, &m.relation).trim_start_matches('之'),
-                        if born <= head_born {
+                        code_label(&codes::RELATION, &m.relation),
+                        if born < head_born {
                             "比户主年长".to_owned()
+                        } else if born == head_born {
+                            "与户主同一天出生".to_owned()
                         } else {
                             format!("只比户主小{gap}岁")
                         },
