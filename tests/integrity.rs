@@ -100,6 +100,8 @@ fn header(source: Uuid) -> Header {
         body_sha256: String::new(),
         carried: None,
         held: None,
+        signers: None,
+        batches: None,
     }
 }
 

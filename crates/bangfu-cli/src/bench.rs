@@ -422,11 +422,11 @@ fn merge_figures(
     county_households: usize,
     ops: f64,
 ) -> Result<(), Failure> {
-    // Op-log size on disk.
+    // Op-log size on disk, batch signatures included.
     let op_bytes: Option<f64> = county
         .sql()?
         .query_row(
-            "SELECT sum(pgsize) FROM dbstat WHERE name IN ('op', 'row_head', 'superseded')",
+            "SELECT sum(pgsize) FROM dbstat WHERE name IN ('op', 'row_head', 'superseded', 'op_batch')",
             [],
             |r| r.get::<_, Option<f64>>(0),
         )

@@ -4,6 +4,7 @@
 mod bench;
 mod cards;
 mod changes;
+mod device;
 mod edit;
 mod exit;
 mod household;
@@ -53,6 +54,11 @@ enum Command {
     Changes {
         #[command(subcommand)]
         action: changes::ChangesCommand,
+    },
+    /// 设备与安全码：列出、确认（待确认设备的修改确认后合并）
+    Device {
+        #[command(subcommand)]
+        action: device::DeviceCommand,
     },
     /// 脱贫退出：评估、办理程序、查看进度
     Exit {
@@ -249,6 +255,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             );
         }
         Command::Changes { action } => changes::run(action)?,
+        Command::Device { action } => device::run(action)?,
         Command::Exit { action } => exit::run(action)?,
         Command::Conflicts { db, json } => changes::conflicts(&db, json)?,
         Command::Edit {

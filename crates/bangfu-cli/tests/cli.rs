@@ -1030,3 +1030,55 @@ fn edit_accepts_the_multi_code_separators_a_roll_import_takes() {
         assert_eq!(stored, "07,09", "{typed}: {page}");
     }
 }
+
+/// Issue 15: with `device require on`, a file of an unknown device is held; `device list`
+/// shows it as 待确认设备 with the safety number its own copy shows; `device confirm` merges.
+#[test]
+fn an_unknown_devices_file_is_held_until_device_confirm() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, file) = (
+        dir.path().join("a.sqlite"),
+        dir.path().join("b.sqlite"),
+        dir.path().join("a.bfcs"),
+    );
+    assert!(
+        bangfu(dir.path(), &["demo", "--db", p(&a)])
+            .status
+            .success()
+    );
+    let out = bangfu(
+        dir.path(),
+        &["changes", "export", "--db", p(&a), "--out", p(&file)],
+    );
+    assert!(out.status.success(), "{:?}", text(&out));
+    let out = bangfu(dir.path(), &["device", "require", "--db", p(&b), "on"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    let (stdout, _) = text(&bangfu(
+        dir.path(),
+        &["changes", "import", "--db", p(&b), p(&file)],
+    ));
+    assert!(stdout.contains("尚未确认的设备"), "{stdout}");
+    let search = |db: &Path| text(&bangfu(dir.path(), &["search", "--db", p(db), "530826"])).0;
+    assert!(search(&b).starts_with("共 0 户"), "{}", search(&b));
+    let own: serde_json::Value = serde_json::from_str(
+        &text(&bangfu(
+            dir.path(),
+            &["device", "list", "--db", p(&a), "--json"],
+        ))
+        .0,
+    )
+    .unwrap();
+    let fingerprint = own[0]["fingerprint"].as_str().unwrap().to_owned();
+    let (listed, _) = text(&bangfu(dir.path(), &["device", "list", "--db", p(&b)]));
+    assert!(listed.contains("[待确认设备]"), "{listed}");
+    assert!(listed.contains(&fingerprint), "{listed}");
+    let out = bangfu(
+        dir.path(),
+        &["device", "confirm", "--db", p(&b), &fingerprint],
+    );
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("已确认设备"), "{stdout}");
+    assert_eq!(search(&a), search(&b));
+    assert!(!search(&b).starts_with("共 0 户"));
+}

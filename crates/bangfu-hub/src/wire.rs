@@ -112,6 +112,8 @@ pub fn encode_ops(source: Uuid, source_name: &str, ops: &[Op]) -> Vec<u8> {
         op_count: 0,
         carried: None,
         held: None,
+        signers: None,
+        batches: None,
         body_sha256: String::new(),
     };
     changeset::encode(header, ops)

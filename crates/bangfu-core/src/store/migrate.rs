@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0004_search.sql"),
     include_str!("../../migrations/0005_row_heads.sql"),
     include_str!("../../migrations/0006_clock_flags.sql"),
+    include_str!("../../migrations/0007_signing.sql"),
 ];
 
 /// Steps a migration needs beyond its SQL, run right after it in the same transaction.
@@ -31,8 +32,9 @@ fn after_script(conn: &Connection, version: i64) -> rusqlite::Result<()> {
 
 /// Whether migration N (index N-1) may add columns for fields an older version kept only in
 /// the op log: then the rows are rebuilt from the heads after it. Schema 5 only moves the
-/// heads into one entry per row, schema 6 adds the local clock flags; nothing shown changes.
-const REBUILD_AFTER: &[bool] = &[true, true, true, true, false, false];
+/// heads into one entry per row, schema 6 adds the local clock flags, schema 7 the local
+/// signing tables; nothing shown changes.
+const REBUILD_AFTER: &[bool] = &[true, true, true, true, false, false, false];
 
 /// Whether upgrading a file of schema `from` must rebuild its rows from the heads.
 pub fn upgrade_needs_rebuild(from: i64) -> bool {

@@ -9,6 +9,7 @@ mod apply;
 pub mod backup;
 pub mod baseline;
 mod checked;
+mod device_keys;
 mod dictionary;
 pub mod draft;
 mod error;
@@ -32,6 +33,7 @@ use uuid::Uuid;
 
 pub use apply::{ApplyStats, name_initials};
 pub use checked::Checked;
+pub use device_keys::DeviceKey;
 use dictionary::Dictionary;
 pub use error::{DEVICE_NAME_MAX_CHARS, StoreError};
 pub use hub::HubLink;

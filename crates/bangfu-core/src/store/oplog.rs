@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use rusqlite::Connection;
 use uuid::Uuid;
 
 use super::{Store, StoreError};
@@ -169,23 +170,7 @@ impl Store {
 
     /// The local numbering of devices and field names, to turn stored ops back into `Op`s.
     fn op_names(&self) -> Result<OpNames, StoreError> {
-        let mut origins: HashMap<i64, Uuid> = HashMap::new();
-        let mut stmt = self.conn.prepare_cached("SELECT idx, id FROM device")?;
-        for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))? {
-            let (idx, id) = row?;
-            if let Ok(id) = Uuid::from_slice(&id) {
-                origins.insert(idx, id);
-            }
-        }
-        let mut fields: HashMap<i64, String> = HashMap::new();
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT idx, name FROM field_name")?;
-        for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
-            let (idx, name) = row?;
-            fields.insert(idx, name);
-        }
-        Ok(OpNames { origins, fields })
+        op_names_on(&self.conn)
     }
 
     fn read_ops(
@@ -197,37 +182,91 @@ impl Store {
         limit: i64,
         out: &mut Vec<Op>,
     ) -> Result<(), StoreError> {
-        let to_ids = |blob: Option<Vec<u8>>| -> Vec<OpId> {
-            blob.and_then(|b| decode_local_ids(&b))
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|(o, seq)| names.origins.get(&o).map(|&origin| OpId { origin, seq }))
-                .collect()
-        };
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT origin, seq, hlc, tbl, row, field, val, preds, seen FROM op
-             WHERE origin = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
-        )?;
-        let mut rows = stmt.query(rusqlite::params![idx, after, limit])?;
-        while let Some(r) = rows.next()? {
-            let row: Vec<u8> = r.get(4)?;
-            let field: i64 = r.get(5)?;
-            out.push(Op {
-                id: OpId {
-                    origin,
-                    seq: r.get(1)?,
-                },
-                hlc: Hlc::from_i64(r.get(2)?),
-                table: r.get(3)?,
-                row: Uuid::from_slice(&row).unwrap_or_default(),
-                field: names.fields.get(&field).cloned().unwrap_or_default(),
-                value: FieldValue::from_sql(r.get_ref(6)?),
-                preds: to_ids(r.get(7)?),
-                seen: to_ids(r.get(8)?),
-            });
-        }
-        Ok(())
+        read_ops_on(&self.conn, names, idx, origin, after, limit, out)
     }
+}
+
+/// The ops `first..=last` of one origin (by local index), read on `conn` (also inside a
+/// write transaction), in seq order.
+pub(super) fn read_op_range(
+    conn: &Connection,
+    idx: i64,
+    origin: Uuid,
+    first: i64,
+    last: i64,
+) -> Result<Vec<Op>, StoreError> {
+    let names = op_names_on(conn)?;
+    let mut out = Vec::new();
+    read_ops_on(
+        conn,
+        &names,
+        idx,
+        origin,
+        first - 1,
+        last - first + 1,
+        &mut out,
+    )?;
+    Ok(out)
+}
+
+fn op_names_on(conn: &Connection) -> Result<OpNames, StoreError> {
+    let mut origins: HashMap<i64, Uuid> = HashMap::new();
+    let mut stmt = conn.prepare_cached("SELECT idx, id FROM device")?;
+    for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))? {
+        let (idx, id) = row?;
+        if let Ok(id) = Uuid::from_slice(&id) {
+            origins.insert(idx, id);
+        }
+    }
+    let mut fields: HashMap<i64, String> = HashMap::new();
+    let mut stmt = conn.prepare_cached("SELECT idx, name FROM field_name")?;
+    for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
+        let (idx, name) = row?;
+        fields.insert(idx, name);
+    }
+    Ok(OpNames { origins, fields })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn read_ops_on(
+    conn: &Connection,
+    names: &OpNames,
+    idx: i64,
+    origin: Uuid,
+    after: i64,
+    limit: i64,
+    out: &mut Vec<Op>,
+) -> Result<(), StoreError> {
+    let to_ids = |blob: Option<Vec<u8>>| -> Vec<OpId> {
+        blob.and_then(|b| decode_local_ids(&b))
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(o, seq)| names.origins.get(&o).map(|&origin| OpId { origin, seq }))
+            .collect()
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT origin, seq, hlc, tbl, row, field, val, preds, seen FROM op
+         WHERE origin = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+    )?;
+    let mut rows = stmt.query(rusqlite::params![idx, after, limit])?;
+    while let Some(r) = rows.next()? {
+        let row: Vec<u8> = r.get(4)?;
+        let field: i64 = r.get(5)?;
+        out.push(Op {
+            id: OpId {
+                origin,
+                seq: r.get(1)?,
+            },
+            hlc: Hlc::from_i64(r.get(2)?),
+            table: r.get(3)?,
+            row: Uuid::from_slice(&row).unwrap_or_default(),
+            field: names.fields.get(&field).cloned().unwrap_or_default(),
+            value: FieldValue::from_sql(r.get_ref(6)?),
+            preds: to_ids(r.get(7)?),
+            seen: to_ids(r.get(8)?),
+        });
+    }
+    Ok(())
 }
 
 /// Local device and field-name numbering of one data file.

@@ -804,8 +804,12 @@ fn back_to_schema_4(conn: &rusqlite::Connection) {
         Ok::<_, rusqlite::Error>(())
     })
     .unwrap();
-    conn.execute_batch("DROP TABLE row_head; DROP TABLE clock_flag; PRAGMA user_version = 4;")
-        .unwrap();
+    conn.execute_batch(
+        "DROP TABLE row_head; DROP TABLE clock_flag;
+         DROP TABLE op_batch; DROP TABLE device_key; DROP TABLE held_file;
+         DELETE FROM meta WHERE key = 'signing_key'; PRAGMA user_version = 4;",
+    )
+    .unwrap();
 }
 
 #[test]

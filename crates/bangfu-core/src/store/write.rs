@@ -385,6 +385,8 @@ impl Store {
             "INSERT OR REPLACE INTO meta (key, value) VALUES ('hlc_last', ?1)",
             [clock.last().to_i64()],
         )?;
+        // Signing hook (issue 15): the batch first_seq+1..=seq, signed in its transaction.
+        super::device_keys::sign_write_batch(&tx, &self.device, first_seq + 1, seq, wall)?;
         tx.commit()?;
         // The clock and sequence advance only once the ops are durable, so a failed write
         // leaves no gap in this device's sequence and no clock ahead of the data.

@@ -53,6 +53,13 @@ pub struct Header {
     /// "what I have" of `export --for` without sending again what the writer already has.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held: Option<SeqRanges>,
+    /// The public key (Ed25519, hex) of every device whose signed ops the file carries, so a
+    /// receiver learns keys from files. Files of older versions lack it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signers: Option<BTreeMap<Uuid, String>>,
+    /// The signatures of the write batches the file carries, whole, copied unchanged by relays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batches: Option<Vec<super::signing::BatchSig>>,
 }
 
 /// Per origin device, inclusive ranges of seqs, ascending and not touching.
@@ -657,6 +664,8 @@ mod tests {
             covered: BTreeMap::new(),
             carried: None,
             held: None,
+            signers: None,
+            batches: None,
             device_names: BTreeMap::new(),
             op_count: 0,
             body_sha256: String::new(),

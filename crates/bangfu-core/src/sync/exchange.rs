@@ -18,6 +18,10 @@ pub enum SyncError {
     Store(#[from] StoreError),
     #[error("this file was written by this copy itself")]
     OwnFile,
+    #[error(transparent)]
+    Signature(super::signing::SignatureError),
+    #[error(transparent)]
+    OutsideVillage(super::trust::OutsideVillage),
 }
 
 impl UserFacing for SyncError {
@@ -26,6 +30,8 @@ impl UserFacing for SyncError {
             SyncError::Changeset(e) => e.kind(),
             SyncError::Store(e) => e.kind(),
             SyncError::OwnFile => "own_file",
+            SyncError::Signature(e) => e.kind(),
+            SyncError::OutsideVillage(e) => e.kind(),
         }
     }
 
@@ -34,6 +40,8 @@ impl UserFacing for SyncError {
             SyncError::Changeset(e) => e.message_zh(),
             SyncError::Store(e) => e.message_zh(),
             SyncError::OwnFile => "这是本机自己导出的同步文件，不需要导入。".into(),
+            SyncError::Signature(e) => e.message_zh(),
+            SyncError::OutsideVillage(e) => e.message_zh(),
         }
     }
 }
@@ -53,11 +61,13 @@ pub fn export_changeset(
     store: &Store,
     peer: Option<&PeerHoldings>,
 ) -> Result<(Vec<u8>, ExportSummary), SyncError> {
-    let ops = match peer {
+    let mut ops = match peer {
         None => store.ops_missing_from(&VersionVector::new())?,
         Some(PeerHoldings::Exactly(ranges)) => store.ops_missing_from_ranges(ranges)?,
         Some(PeerHoldings::AtLeast(vv)) => store.ops_missing_from(vv)?,
     };
+    // Whole signed batches, with their signatures and their devices' keys (issue 15).
+    let (signers, batches) = store.signatures_for_export(&mut ops)?;
     let device_names = store.device_names()?;
     let header = Header {
         format_version: changeset::FORMAT_VERSION,
@@ -71,6 +81,8 @@ pub fn export_changeset(
         body_sha256: String::new(),
         carried: None,
         held: Some(store.held_ranges()?),
+        signers: Some(signers),
+        batches: Some(batches),
     };
     let bytes = changeset::encode(header, &ops);
     let summary = ExportSummary {
@@ -118,6 +130,10 @@ pub struct ImportSummary {
     pub duplicate_people: i64,
     /// Household codes used twice in one village, after import.
     pub duplicate_household_codes: i64,
+    /// Ops held until a person confirms their device (待确认设备); the file is kept.
+    pub held_ops: u64,
+    /// Ops without a signature from devices whose key this copy knows: not applied.
+    pub unsigned_ops: u64,
     /// Ops stamped more than a day ahead of this machine's clock.
     pub future_clock_ops: u64,
     /// Ops of fields or tables this version does not know (kept; shown after an upgrade).
@@ -157,6 +173,18 @@ impl ImportSummary {
                 self.duplicate_household_codes
             ));
         }
+        if self.held_ops > 0 {
+            text.push_str(&format!(
+                "有 {} 条修改来自尚未确认的设备，已暂存，请在“设备”里核对安全码并确认后合并。",
+                self.held_ops
+            ));
+        }
+        if self.unsigned_ops > 0 {
+            text.push_str(&format!(
+                "有 {} 条修改缺少写入设备的签名（可能经县同步中心转来，或被改动过），未合并；签名完整的修改会随同步中心或其他同步文件到达。",
+                self.unsigned_ops
+            ));
+        }
         if self.future_clock_ops > 0 {
             text.push_str(&format!(
                 "有 {} 条修改的时间比本机晚一天以上，请检查对方电脑的日期。",
@@ -175,6 +203,16 @@ impl ImportSummary {
 
 /// Imports one changeset file: checked whole first, then a backup, then one transaction.
 pub fn import_changeset(store: &mut Store, file: &[u8]) -> Result<ImportSummary, SyncError> {
+    import_changeset_inner(store, file, true)
+}
+
+/// [`import_changeset`]; `keep_held` = a file whose ops of unconfirmed devices were held is
+/// kept to import again (not when it is such a kept file being imported again).
+pub(crate) fn import_changeset_inner(
+    store: &mut Store,
+    file: &[u8],
+    keep_held: bool,
+) -> Result<ImportSummary, SyncError> {
     // The file is checked (both SHA-256s) once, here; the body is used from this slice.
     let (header, body) = changeset::read_header(file)?;
     let mut summary = ImportSummary {
@@ -184,8 +222,14 @@ pub fn import_changeset(store: &mut Store, file: &[u8]) -> Result<ImportSummary,
     };
     // Skipped only when this copy holds every op the file carries, compared range by range:
     // a gap-free prefix says nothing of the ops a relayed file carries past a gap.
+    // A file whose ops this copy holds without their signatures (pulled from the hub, which
+    // does not carry them) is not skipped: it brings the signatures, which this copy must
+    // hold to relay those ops to a copy that knows their device.
     let held_already = match &header.carried {
-        Some(carried) => store.holds_all(carried)?,
+        Some(carried) => {
+            store.holds_all(carried)?
+                && !store.lacks_batch_signatures(header.batches.as_deref().unwrap_or(&[]))?
+        }
         None => false,
     };
     if held_already {
@@ -197,6 +241,15 @@ pub fn import_changeset(store: &mut Store, file: &[u8]) -> Result<ImportSummary,
         return Ok(summary);
     }
     let raw = changeset::inflate_body(body)?;
+    // Signatures, unconfirmed devices and village limits (issue 15), decided before a backup.
+    let mut plan = super::trust::plan_import(store, &header)?;
+    super::trust::check_villages(store, &header, &raw, &plan.villages)?;
+    let mut held_ops = 0u64;
+    let mut unsigned_ops = 0u64;
+    let mut applied_origins = std::collections::HashSet::new();
+    let mut seen = 0u64;
+    let mut last_applied = None;
+    let op_count = header.op_count;
     // Ops stream from the inflated body into one transaction; a malformed op anywhere rolls
     // the whole file back, so it is still refused whole.
     let stream = changeset::OpStream::new(&raw, header.op_count)?;
@@ -220,12 +273,43 @@ pub fn import_changeset(store: &mut Store, file: &[u8]) -> Result<ImportSummary,
         {
             unknown += 1;
         }
-        op.map_err(SyncError::from)
+        let op = op.map_err(SyncError::from)?;
+        seen += 1;
+        let admitted = plan.admit(&op).map_err(SyncError::Signature)?;
+        if seen == op_count {
+            // The file's last op: a batch left open was not carried whole.
+            plan.verifier.finish().map_err(SyncError::Signature)?;
+        }
+        match admitted {
+            super::trust::Admit::Apply => {}
+            super::trust::Admit::Held => {
+                held_ops += 1;
+                return Ok(None);
+            }
+            super::trust::Admit::Unsigned => {
+                unsigned_ops += 1;
+                return Ok(None);
+            }
+        }
+        if last_applied != Some(op.id.origin) {
+            last_applied = Some(op.id.origin);
+            applied_origins.insert(op.id.origin);
+        }
+        Ok(Some(op))
     });
+    let ops = ops.filter_map(Result::transpose);
     let wall = store.wall_ms();
     let stats = store.apply_remote_stream_then(ops, header.op_count, |conn| {
         remember_peer(conn, wall, &header)
     })?;
+    if let (Some(signers), Some(batches)) = (&header.signers, &header.batches) {
+        store.record_signatures(signers, &header.device_names, batches, &applied_origins)?;
+    }
+    if held_ops > 0 && keep_held {
+        super::trust::hold_file(store, &header, file)?;
+    }
+    summary.held_ops = held_ops;
+    summary.unsigned_ops = unsigned_ops;
     summary.unknown_field_ops = unknown;
     summary.applied = stats.applied;
     summary.duplicates = stats.duplicates;

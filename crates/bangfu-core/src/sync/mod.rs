@@ -6,6 +6,8 @@ pub mod exchange;
 pub mod hlc;
 pub mod op;
 pub mod review;
+pub mod signing;
+pub mod trust;
 
 pub use hlc::{Hlc, HlcClock};
 pub use op::{Op, OpId};

@@ -1,0 +1,111 @@
+//! `bangfu device list|confirm|require`: the devices whose signed files this copy has seen,
+//! their safety numbers (安全码), and confirming one so its held ops merge.
+
+use std::path::PathBuf;
+
+use bangfu_core::sync::trust::{confirm_device, list_devices};
+use clap::Subcommand;
+
+use crate::{Failure, open_store, print_json};
+
+#[derive(Debug, Subcommand)]
+pub enum DeviceCommand {
+    /// 列出本机认识的设备及其安全码（待确认设备的修改暂存，确认后合并）
+    List {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// 核对安全码后确认一台设备，暂存的修改随即合并
+    Confirm {
+        #[arg(long)]
+        db: PathBuf,
+        /// 设备的安全码（30 位数字，可带空格）
+        fingerprint: String,
+        /// 这台设备所属村的村代码：它只能修改本村的户，超出的同步文件拒收
+        #[arg(long)]
+        village: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// 是否要求先确认设备：on = 未确认设备的修改暂存，off = 直接合并（默认）
+    Require {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
+}
+
+pub fn run(command: DeviceCommand) -> Result<(), Failure> {
+    match command {
+        DeviceCommand::List { db, json } => {
+            let store = open_store(&db)?;
+            let devices = list_devices(&store)?;
+            if json {
+                print_json(&devices);
+                return Ok(());
+            }
+            if devices.is_empty() {
+                println!("本机还不认识任何设备（本机第一次保存后会生成自己的签名密钥）。");
+            }
+            for d in devices {
+                let state = if d.key.own {
+                    "本机"
+                } else if d.key.confirmed {
+                    "已确认"
+                } else {
+                    "待确认设备"
+                };
+                let village = d
+                    .key
+                    .village
+                    .as_deref()
+                    .map(|v| format!("，限 {v} 村"))
+                    .unwrap_or_default();
+                let held = if d.held_files > 0 {
+                    format!("，暂存同步文件 {} 个", d.held_files)
+                } else {
+                    String::new()
+                };
+                println!(
+                    "[{state}] {}  安全码 {}{village}{held}",
+                    d.key.name, d.key.fingerprint
+                );
+            }
+            Ok(())
+        }
+        DeviceCommand::Confirm {
+            db,
+            fingerprint,
+            village,
+            json,
+        } => {
+            let mut store = open_store(&db)?;
+            let outcome = confirm_device(&mut store, &fingerprint, village.as_deref())?;
+            if json {
+                print_json(&outcome);
+            } else {
+                println!(
+                    "已确认设备“{}”（安全码 {}）。",
+                    outcome.device.name, outcome.device.fingerprint
+                );
+                for s in &outcome.merged {
+                    println!("{}", s.message_zh());
+                }
+            }
+            Ok(())
+        }
+        DeviceCommand::Require { db, state } => {
+            let store = open_store(&db)?;
+            store.set_confirms_devices(state == "on")?;
+            if state == "on" {
+                println!("已开启：未确认设备的修改将暂存，核对安全码并确认后才合并。");
+            } else {
+                println!("已关闭：所有签名有效的修改直接合并，新设备记为待确认。");
+            }
+            Ok(())
+        }
+    }
+}

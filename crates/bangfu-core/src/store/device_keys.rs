@@ -1,0 +1,375 @@
+//! Device keys and batch signatures in the data file: this identity's signing key (local
+//! meta), the signature of every local write batch, the keys of other devices and whether a
+//! person confirmed them, and the signatures an export carries.
+//!
+//! The private key sits in `meta`, which never leaves the file; until encryption at rest
+//! lands (issue 15) anyone holding the data file holds the key. A new identity (a copied or
+//! restored file) gets a new key: the key is tied to the identity it was made for.
+
+use std::collections::{BTreeMap, HashSet};
+
+use ed25519_dalek::SigningKey;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{Device, Store, StoreError, meta_get};
+use crate::sync::Op;
+use crate::sync::signing::{self, BatchSig};
+
+/// `meta` key of the signing key: `<device uuid>:<32 secret bytes, hex>`.
+const META_SIGNING_KEY: &str = "signing_key";
+/// `meta` key set when ops of devices not confirmed yet are held instead of merged.
+const META_CONFIRM_DEVICES: &str = "confirm_devices";
+
+/// A device this copy has heard of, for `bangfu device list` and the app.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DeviceKey {
+    pub device: Uuid,
+    pub name: String,
+    /// 6 groups of 5 digits, read aloud to compare with the device's own screen.
+    pub fingerprint: String,
+    pub public_key: String,
+    pub confirmed: bool,
+    /// The village code a person gave the device at confirmation.
+    pub village: Option<String>,
+    pub own: bool,
+}
+
+/// A known key: its bytes, whether a person confirmed it, the village it is limited to.
+pub(crate) type KnownKey = (Vec<u8>, bool, Option<String>);
+/// A stored batch: first seq, last seq, signature.
+type StoredBatch = (i64, i64, Vec<u8>);
+/// A batch an export carries: last seq, origin's local index, signature, ops of it exported.
+type WantedBatch = (i64, i64, Vec<u8>, i64);
+
+fn corrupt(detail: &str) -> StoreError {
+    StoreError::Corrupt {
+        path: std::path::PathBuf::new(),
+        detail: detail.to_owned(),
+    }
+}
+
+/// This identity's signing key, made (and its public half recorded as confirmed) the first
+/// time the identity signs; `true` when made just now.
+fn signing_key(
+    conn: &Connection,
+    device: &Device,
+    wall_ms: u64,
+) -> Result<(SigningKey, bool), StoreError> {
+    let stored: Option<String> = meta_get(conn, META_SIGNING_KEY)?;
+    if let Some((id, secret)) = stored.as_deref().and_then(|s| s.split_once(':'))
+        && id == device.id.to_string()
+    {
+        let bytes: [u8; 32] = signing::unhex(secret)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| corrupt("signing key"))?;
+        let key = SigningKey::from_bytes(&bytes);
+        record_own_key(conn, device, &key, wall_ms)?;
+        return Ok((key, false));
+    }
+    let key = signing::new_signing_key();
+    conn.execute(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+        params![
+            META_SIGNING_KEY,
+            format!("{}:{}", device.id, signing::hex(&key.to_bytes()))
+        ],
+    )?;
+    record_own_key(conn, device, &key, wall_ms)?;
+    Ok((key, true))
+}
+
+/// This identity's public key among the known ones, confirmed (kept if already there).
+fn record_own_key(
+    conn: &Connection,
+    device: &Device,
+    key: &SigningKey,
+    wall_ms: u64,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT OR IGNORE INTO device_key (device, public_key, name, confirmed, first_seen_ms)
+         VALUES (?1, ?2, ?3, 1, ?4)",
+        params![
+            device.id.as_bytes().as_slice(),
+            key.verifying_key().as_bytes().as_slice(),
+            device.name,
+            wall_ms as i64
+        ],
+    )?;
+    Ok(())
+}
+
+/// Signs the ops `first..=last` this identity has just written, inside their transaction.
+pub(super) fn sign_write_batch(
+    conn: &Connection,
+    device: &Device,
+    first: i64,
+    last: i64,
+    wall_ms: u64,
+) -> Result<(), StoreError> {
+    if last < first {
+        return Ok(());
+    }
+    let (key, fresh) = signing_key(conn, device, wall_ms)?;
+    // An identity that wrote before this version signed nothing: its first signing write
+    // vouches for what it wrote before as one batch, so every op of it travels signed.
+    if fresh && first > 1 {
+        sign_range(conn, device, &key, 1, first - 1)?;
+    }
+    sign_range(conn, device, &key, first, last)
+}
+
+fn sign_range(
+    conn: &Connection,
+    device: &Device,
+    key: &SigningKey,
+    first: i64,
+    last: i64,
+) -> Result<(), StoreError> {
+    let ops = super::oplog::read_op_range(conn, device.idx, device.id, first, last)?;
+    if ops.len() as i64 != last - first + 1 {
+        return Err(corrupt("write batch"));
+    }
+    let sig = signing::sign_batch(key, device.id, first, last, &ops);
+    conn.execute(
+        "INSERT OR REPLACE INTO op_batch (origin, first_seq, last_seq, sig) VALUES (?1, ?2, ?3, ?4)",
+        params![device.idx, first, last, sig.as_slice()],
+    )?;
+    Ok(())
+}
+
+impl Store {
+    /// Every device key this copy knows, own first.
+    pub fn device_keys(&self) -> Result<Vec<DeviceKey>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT k.device, k.public_key, coalesce(nullif(d.name, ''), k.name), k.confirmed, k.village
+             FROM device_key k LEFT JOIN device d ON d.id = k.device ORDER BY k.first_seen_ms",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, bool>(3)?,
+                r.get::<_, Option<String>>(4)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, key, name, confirmed, village) = row?;
+            let Ok(device) = Uuid::from_slice(&id) else {
+                continue;
+            };
+            out.push(DeviceKey {
+                device,
+                name: name.unwrap_or_default(),
+                fingerprint: signing::fingerprint(&key),
+                public_key: signing::hex(&key),
+                confirmed,
+                village,
+                own: device == self.device.id,
+            });
+        }
+        out.sort_by_key(|k| !k.own);
+        Ok(out)
+    }
+
+    /// The key this copy knows for `device`, with whether it is confirmed and its village.
+    pub(crate) fn known_device_key(&self, device: Uuid) -> Result<Option<KnownKey>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT public_key, confirmed, village FROM device_key WHERE device = ?1",
+                [device.as_bytes().as_slice()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?)
+    }
+
+    /// Marks the device whose fingerprint is `fingerprint` (digits, spaces optional) as
+    /// confirmed, with the village whose households alone it may change when given. `None`
+    /// when no known device has that fingerprint.
+    pub fn set_device_confirmed(
+        &self,
+        fingerprint: &str,
+        village: Option<&str>,
+    ) -> Result<Option<DeviceKey>, StoreError> {
+        let wanted = signing::fingerprint_digits(fingerprint);
+        let Some(key) = self
+            .device_keys()?
+            .into_iter()
+            .find(|k| signing::fingerprint_digits(&k.fingerprint) == wanted && !wanted.is_empty())
+        else {
+            return Ok(None);
+        };
+        self.conn.execute(
+            "UPDATE device_key SET confirmed = 1, village = coalesce(?2, village) WHERE device = ?1",
+            params![key.device.as_bytes().as_slice(), village],
+        )?;
+        Ok(self
+            .device_keys()?
+            .into_iter()
+            .find(|k| k.device == key.device))
+    }
+
+    /// Whether ops of devices not confirmed yet are held instead of merged (a local setting).
+    pub fn confirms_devices(&self) -> Result<bool, StoreError> {
+        Ok(meta_get::<i64>(&self.conn, META_CONFIRM_DEVICES)?.unwrap_or(0) == 1)
+    }
+
+    pub fn set_confirms_devices(&self, on: bool) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+            params![META_CONFIRM_DEVICES, i64::from(on)],
+        )?;
+        Ok(())
+    }
+
+    /// Records the keys a verified file declared (not confirmed, unless already) and the
+    /// signatures of the batches it brought of `origins`.
+    /// Whether any of these batch signatures is one this copy does not hold yet (for a device
+    /// it has heard of).
+    pub(crate) fn lacks_batch_signatures(
+        &self,
+        batches: &[crate::sync::signing::BatchSig],
+    ) -> Result<bool, StoreError> {
+        let mut held = self.conn.prepare_cached(
+            "SELECT 1 FROM op_batch b JOIN device d ON d.idx = b.origin
+             WHERE d.id = ?1 AND b.first_seq = ?2",
+        )?;
+        for b in batches {
+            if !held.exists(params![b.origin.as_bytes().as_slice(), b.first])? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    pub(crate) fn record_signatures(
+        &self,
+        signers: &BTreeMap<Uuid, String>,
+        names: &BTreeMap<Uuid, String>,
+        batches: &[BatchSig],
+        origins: &HashSet<Uuid>,
+    ) -> Result<(), StoreError> {
+        let wall = self.wall_ms() as i64;
+        // One transaction: a county file brings tens of thousands of batches.
+        let tx = self.conn.unchecked_transaction()?;
+        for (device, key) in signers {
+            let Some(key) = signing::unhex(key) else {
+                continue;
+            };
+            tx.execute(
+                "INSERT OR IGNORE INTO device_key (device, public_key, name, confirmed, first_seen_ms)
+                 VALUES (?1, ?2, ?3, 0, ?4)",
+                params![
+                    device.as_bytes().as_slice(),
+                    key,
+                    names.get(device).map_or("", String::as_str),
+                    wall
+                ],
+            )?;
+        }
+        let mut idx_of = tx.prepare_cached("SELECT idx FROM device WHERE id = ?1")?;
+        let mut insert = tx.prepare_cached(
+            "INSERT OR IGNORE INTO op_batch (origin, first_seq, last_seq, sig) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for b in batches.iter().filter(|b| origins.contains(&b.origin)) {
+            let Some(idx) = idx_of
+                .query_row([b.origin.as_bytes().as_slice()], |r| r.get::<_, i64>(0))
+                .optional()?
+            else {
+                continue;
+            };
+            if let Some(sig) = signing::unhex(&b.sig) {
+                insert.execute(params![idx, b.first, b.last, sig])?;
+            }
+        }
+        drop((idx_of, insert));
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Extends `ops` (sorted by origin and seq) to whole signed batches and returns the keys
+    /// and batch signatures a file carrying them states. Ops of batches this copy holds no
+    /// signature for (written by older versions, or relayed by the hub, which does not carry
+    /// signatures yet) go unsigned.
+    pub(crate) fn signatures_for_export(
+        &self,
+        ops: &mut Vec<Op>,
+    ) -> Result<(BTreeMap<Uuid, String>, Vec<BatchSig>), StoreError> {
+        let mut all: BTreeMap<Uuid, (i64, Vec<StoredBatch>)> = BTreeMap::new();
+        {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT d.id, b.origin, b.first_seq, b.last_seq, b.sig FROM op_batch b
+                 JOIN device d ON d.idx = b.origin ORDER BY b.origin, b.first_seq",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, Vec<u8>>(4)?,
+                ))
+            })?;
+            for row in rows {
+                let (id, idx, first, last, sig) = row?;
+                if let Ok(id) = Uuid::from_slice(&id) {
+                    all.entry(id)
+                        .or_insert_with(|| (idx, Vec::new()))
+                        .1
+                        .push((first, last, sig));
+                }
+            }
+        }
+        let mut wanted: BTreeMap<(Uuid, i64), WantedBatch> = BTreeMap::new();
+        let mut have: HashSet<(Uuid, i64)> = HashSet::with_capacity(ops.len());
+        for op in ops.iter() {
+            have.insert((op.id.origin, op.id.seq));
+            let Some((idx, list)) = all.get(&op.id.origin) else {
+                continue;
+            };
+            let i = list.partition_point(|(_, last, _)| *last < op.id.seq);
+            if let Some((first, last, sig)) = list.get(i).filter(|(f, _, _)| *f <= op.id.seq) {
+                wanted
+                    .entry((op.id.origin, *first))
+                    .or_insert_with(|| (*last, *idx, sig.clone(), 0))
+                    .3 += 1;
+            }
+        }
+        let mut added = false;
+        for ((origin, first), (last, idx, _, count)) in &wanted {
+            if *count < last - first + 1 {
+                for op in super::oplog::read_op_range(&self.conn, *idx, *origin, *first, *last)? {
+                    if have.insert((op.id.origin, op.id.seq)) {
+                        ops.push(op);
+                        added = true;
+                    }
+                }
+            }
+        }
+        if added {
+            ops.sort_by_key(|a| a.id);
+        }
+        let mut signers = BTreeMap::new();
+        let mut batches = Vec::with_capacity(wanted.len());
+        for ((origin, first), (last, _, sig, _)) in wanted {
+            if !signers.contains_key(&origin)
+                && let Some((key, _, _)) = self.known_device_key(origin)?
+            {
+                signers.insert(origin, signing::hex(&key));
+            }
+            batches.push(BatchSig {
+                origin,
+                first,
+                last,
+                sig: signing::hex(&sig),
+            });
+        }
+        // A batch of a device whose key this copy lost cannot be checked by anyone: left out.
+        batches.retain(|b| signers.contains_key(&b.origin));
+        Ok((signers, batches))
+    }
+}

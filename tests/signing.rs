@@ -1,0 +1,278 @@
+//! Devices sign what they write (issue 15): a forged file is refused whole, a device claiming
+//! another's ops is refused (stripped of signatures, its ops are not applied), an unknown device's ops are held until a person confirms it, a
+//! township relays signatures unchanged, a village device outside its village is refused.
+
+// Test helpers may panic on setup failures: that is how a test reports them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use bangfu_core::error::UserFacing;
+use bangfu_core::model::{FieldValue, Table};
+use bangfu_core::store::{Change, Store};
+use bangfu_core::sync::changeset;
+use bangfu_core::sync::exchange::{export_changeset, import_changeset};
+use bangfu_core::sync::trust::{confirm_device, list_devices, own_fingerprint};
+use uuid::Uuid;
+
+const T0: u64 = 1_750_000_000_000;
+const VILLAGE_A: &str = "530826103201";
+const VILLAGE_B: &str = "530826103202";
+
+fn put(store: &mut Store, table: Table, id: Uuid, fields: Vec<(&'static str, FieldValue)>) {
+    store.write(&[Change::Put { table, id, fields }]).unwrap();
+}
+
+fn put_household(store: &mut Store, id: Uuid, code: &str, phone: &str) {
+    put(
+        store,
+        Table::Household,
+        id,
+        vec![
+            ("code", FieldValue::Text(code.into())),
+            ("main_cause", FieldValue::Text("01".into())),
+            ("phone", FieldValue::Text(phone.into())),
+        ],
+    );
+}
+
+fn phone_of(store: &Store, id: Uuid) -> Option<String> {
+    store
+        .sql()
+        .unwrap()
+        .query_row(
+            "SELECT max(phone) FROM household WHERE id = ?1",
+            [id.as_bytes().as_slice()],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+fn export(store: &Store) -> Vec<u8> {
+    export_changeset(store, None).unwrap().0
+}
+
+fn import_err_kind(store: &mut Store, file: &[u8]) -> String {
+    import_changeset(store, file)
+        .map(|s| format!("imported: {s:?}"))
+        .unwrap_or_else(|e| {
+            assert!(!e.message_zh().is_empty());
+            e.kind().to_owned()
+        })
+}
+
+#[test]
+fn a_forged_file_with_recomputed_checksums_is_refused_whole() {
+    let dir = common::scratch();
+    let mut village = common::open_at(dir.path(), "村", T0);
+    let mut station = common::open_at(dir.path(), "乡镇", T0);
+    let (h1, h2) = (Uuid::now_v7(), Uuid::now_v7());
+    put_household(&mut village, h1, "530826103201001", "13800000001");
+    put_household(&mut village, h2, "530826103201002", "13800000002");
+    let file = export(&village);
+    // The forger rewrites one op's value and writes the file again: both SHA-256s are right.
+    let (header, mut ops) = changeset::decode(&file).unwrap();
+    assert!(header.batches.as_ref().is_some_and(|b| b.len() == 2));
+    let op = ops
+        .iter_mut()
+        .find(|o| o.row == h2 && o.field == "phone")
+        .unwrap();
+    op.value = FieldValue::Text("13999999999".into());
+    let forged = changeset::encode(header, &ops);
+    assert!(changeset::read_header(&forged).is_ok(), "checksums hold");
+    assert_eq!(import_err_kind(&mut station, &forged), "bad_signature");
+    // Nothing of the file was applied, not even the household it did not alter.
+    assert_eq!(phone_of(&station, h1), None);
+    assert_eq!(phone_of(&station, h2), None);
+    // The genuine file goes in.
+    import_changeset(&mut station, &file).unwrap();
+    assert_eq!(phone_of(&station, h2).as_deref(), Some("13800000002"));
+}
+
+#[test]
+fn a_file_claiming_another_devices_seqs_is_refused() {
+    let dir = common::scratch();
+    let mut village = common::open_at(dir.path(), "村", T0);
+    let mut station = common::open_at(dir.path(), "乡镇", T0);
+    let mut forger = common::open_at(dir.path(), "冒充者", T0);
+    let h = Uuid::now_v7();
+    put_household(&mut village, h, "530826103201001", "13800000001");
+    import_changeset(&mut station, &export(&village)).unwrap();
+    // The forger writes with its own key, then claims the village device's next seqs so the
+    // village device's real ops would be taken for duplicates.
+    put_household(&mut forger, h, "530826103201001", "13999999999");
+    let (mut header, mut ops) = changeset::decode(&export(&forger)).unwrap();
+    let (victim, them) = (village.device().id, forger.device().id);
+    for op in &mut ops {
+        op.id.origin = victim;
+        op.id.seq += 10;
+    }
+    let key = header.signers.as_mut().unwrap().remove(&them).unwrap();
+    header.signers.as_mut().unwrap().insert(victim, key);
+    for b in header.batches.as_mut().unwrap() {
+        b.origin = victim;
+        b.first += 10;
+        b.last += 10;
+    }
+    header.device_names.clear();
+    let claimed = changeset::encode(header.clone(), &ops);
+    assert_eq!(
+        import_err_kind(&mut station, &claimed),
+        "device_key_mismatch"
+    );
+    // The same ops with the signatures stripped: the station knows the device's key, so they
+    // are not applied (and said so), while the rest of such a file would be.
+    header.signers = None;
+    header.batches = None;
+    let stripped = changeset::encode(header, &ops);
+    let summary = import_changeset(&mut station, &stripped).unwrap();
+    assert_eq!(summary.unsigned_ops, ops.len() as u64);
+    assert_eq!(summary.applied, 0);
+    assert!(summary.message_zh().contains("缺少写入设备的签名"));
+    assert_eq!(phone_of(&station, h).as_deref(), Some("13800000001"));
+}
+
+#[test]
+fn an_unknown_device_is_held_until_confirmed_then_merged() {
+    let dir = common::scratch();
+    let mut village = common::open_at(dir.path(), "村", T0);
+    let mut station = common::open_at(dir.path(), "乡镇", T0);
+    station.set_confirms_devices(true).unwrap();
+    let h = Uuid::now_v7();
+    put_household(&mut village, h, "530826103201001", "13800000001");
+    let file = export(&village);
+    let summary = import_changeset(&mut station, &file).unwrap();
+    assert_eq!(summary.held_ops, 3);
+    assert_eq!(summary.applied, 0);
+    assert!(summary.message_zh().contains("尚未确认的设备"));
+    assert_eq!(phone_of(&station, h), None, "held, not merged");
+    // The station lists the device as 待确认 with the fingerprint its own screen shows.
+    let shown = own_fingerprint(&village).unwrap().unwrap();
+    assert_eq!(shown.split(' ').count(), 6);
+    assert!(shown.split(' ').all(|g| g.len() == 5));
+    let listed = list_devices(&station).unwrap();
+    let entry = listed
+        .iter()
+        .find(|d| d.key.device == village.device().id)
+        .unwrap();
+    assert!(!entry.key.confirmed);
+    assert_eq!(entry.key.fingerprint, shown);
+    assert_eq!(entry.held_files, 1);
+    // A fingerprint that is not the device's confirms nothing.
+    let wrong = confirm_device(&mut station, "12345 12345 12345 12345 12345 12345", None);
+    assert_eq!(wrong.unwrap_err().kind(), "unknown_fingerprint");
+    assert_eq!(phone_of(&station, h), None);
+    // Confirmed (typed without spaces): the held ops merge, the kept file goes.
+    let digits: String = shown.chars().filter(|c| *c != ' ').collect();
+    let outcome = confirm_device(&mut station, &digits, None).unwrap();
+    assert!(outcome.device.confirmed);
+    assert_eq!(outcome.merged.len(), 1);
+    assert_eq!(phone_of(&station, h).as_deref(), Some("13800000001"));
+    let listed = list_devices(&station).unwrap();
+    assert!(listed.iter().all(|d| d.held_files == 0));
+    // Later files of the confirmed device merge at once.
+    put_household(&mut village, h, "530826103201001", "13800000009");
+    let later = import_changeset(&mut station, &export(&village)).unwrap();
+    assert_eq!(later.held_ops, 0);
+    assert_eq!(phone_of(&station, h).as_deref(), Some("13800000009"));
+}
+
+#[test]
+fn relay_through_a_township_keeps_signatures_valid() {
+    let dir = common::scratch();
+    let mut village = common::open_at(dir.path(), "村", T0);
+    let mut township = common::open_at(dir.path(), "乡镇", T0);
+    let mut other = common::open_at(dir.path(), "邻村", T0);
+    let h = Uuid::now_v7();
+    put_household(&mut village, h, "530826103201001", "13800000001");
+    put_household(&mut village, h, "530826103201001", "13800000002");
+    let original = export(&village);
+    import_changeset(&mut township, &original).unwrap();
+    let relayed = export(&township);
+    let (first, _) = changeset::read_header(&original).unwrap();
+    let (second, _) = changeset::read_header(&relayed).unwrap();
+    let vid = village.device().id;
+    let sigs = |h: &changeset::Header| {
+        h.batches
+            .clone()
+            .unwrap()
+            .into_iter()
+            .filter(|b| b.origin == vid)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(sigs(&first).len(), 2);
+    assert_eq!(sigs(&first), sigs(&second), "relayed unchanged");
+    assert_eq!(
+        first.signers.unwrap().get(&vid),
+        second.signers.as_ref().unwrap().get(&vid)
+    );
+    // The neighbour confirms the village device (learnt from the township's file) and merges.
+    other.set_confirms_devices(true).unwrap();
+    let held = import_changeset(&mut other, &relayed).unwrap();
+    assert_eq!(held.held_ops, 4);
+    let fp = own_fingerprint(&village).unwrap().unwrap();
+    confirm_device(&mut other, &fp, None).unwrap();
+    assert_eq!(phone_of(&other, h).as_deref(), Some("13800000002"));
+    // And the neighbour relays them on, still valid: a fresh copy takes them.
+    let mut fresh = common::open_at(dir.path(), "新机", T0);
+    import_changeset(&mut fresh, &export(&other)).unwrap();
+    assert_eq!(phone_of(&fresh, h).as_deref(), Some("13800000002"));
+}
+
+#[test]
+fn a_village_device_outside_its_village_is_refused_at_the_township() {
+    let dir = common::scratch();
+    let mut county = common::open_at(dir.path(), "县", T0);
+    let mut village = common::open_at(dir.path(), "村", T0);
+    let mut township = common::open_at(dir.path(), "乡镇", T0);
+    let (va, vb) = (Uuid::now_v7(), Uuid::now_v7());
+    for (id, code) in [(va, VILLAGE_A), (vb, VILLAGE_B)] {
+        put(
+            &mut county,
+            Table::Village,
+            id,
+            vec![
+                ("code", FieldValue::Text(code.into())),
+                ("name", FieldValue::Text(format!("村{code}"))),
+            ],
+        );
+    }
+    let (own, foreign) = (Uuid::now_v7(), Uuid::now_v7());
+    for (id, v, code) in [
+        (own, va, "530826103201001"),
+        (foreign, vb, "530826103202001"),
+    ] {
+        put(
+            &mut county,
+            Table::Household,
+            id,
+            vec![
+                ("code", FieldValue::Text(code.into())),
+                ("main_cause", FieldValue::Text("01".into())),
+                ("village_id", FieldValue::Bytes(v.as_bytes().to_vec())),
+            ],
+        );
+    }
+    let from_county = export(&county);
+    import_changeset(&mut village, &from_county).unwrap();
+    import_changeset(&mut township, &from_county).unwrap();
+    // The village device's first file teaches the township its key; a person confirms it as
+    // a device of village A.
+    put_household(&mut village, own, "530826103201001", "13800000001");
+    import_changeset(&mut township, &export(&village)).unwrap();
+    let fp = own_fingerprint(&village).unwrap().unwrap();
+    confirm_device(&mut township, &fp, Some(VILLAGE_A)).unwrap();
+    // An edit of its own village's household passes.
+    put_household(&mut village, own, "530826103201001", "13800000002");
+    import_changeset(&mut township, &export(&village)).unwrap();
+    assert_eq!(phone_of(&township, own).as_deref(), Some("13800000002"));
+    // An edit of a household of another village: the whole file is refused.
+    put_household(&mut village, own, "530826103201001", "13800000003");
+    put_household(&mut village, foreign, "530826103202001", "13900000000");
+    let file = export(&village);
+    assert_eq!(import_err_kind(&mut township, &file), "outside_village");
+    let err = import_changeset(&mut township, &file).unwrap_err();
+    assert!(err.message_zh().contains(VILLAGE_B), "{}", err.message_zh());
+    assert_eq!(phone_of(&township, foreign), None);
+    assert_eq!(phone_of(&township, own).as_deref(), Some("13800000002"));
+}
