@@ -276,3 +276,39 @@ fn a_village_device_outside_its_village_is_refused_at_the_township() {
     assert_eq!(phone_of(&township, foreign), None);
     assert_eq!(phone_of(&township, own).as_deref(), Some("13800000002"));
 }
+
+/// Regression (found by the simulation with the hub, seed 3): a township that first got a
+/// village device's ops without their signatures (as the hub hands them out) skipped the
+/// device's own signed file as "already imported", so it never held the signatures and relayed
+/// the ops unsigned for ever; a laptop that knew the device's key never applied them.
+#[test]
+fn signatures_reach_a_copy_that_first_got_the_ops_unsigned() {
+    let dir = common::scratch();
+    let mut village = common::open_at(dir.path(), "安置点", T0);
+    let mut township = common::open_at(dir.path(), "乡镇", T0);
+    let mut laptop = common::open_at(dir.path(), "新文村", T0);
+    let h = Uuid::now_v7();
+    put_household(&mut village, h, "530826103209001", "13800000001");
+    // The laptop knows the device (an earlier file of it) …
+    import_changeset(&mut laptop, &export(&village)).unwrap();
+    put_household(&mut village, h, "530826103209001", "13800000002");
+    // … the township gets the new op as the hub hands it out: no signatures …
+    let (mut header, ops) = changeset::decode(&export(&village)).unwrap();
+    header.signers = None;
+    header.batches = None;
+    import_changeset(&mut township, &changeset::encode(header, &ops)).unwrap();
+    assert_eq!(phone_of(&township, h).as_deref(), Some("13800000002"));
+    // … then the device's own signed file, every op of which it already holds.
+    let summary = import_changeset(&mut township, &export(&village)).unwrap();
+    assert!(
+        !summary.already_had_everything,
+        "a file bringing signatures the township lacks is not skipped"
+    );
+    // The township's file now carries the op signed, and the laptop applies it.
+    let relayed = import_changeset(&mut laptop, &export(&township)).unwrap();
+    assert_eq!(relayed.unsigned_ops, 0, "{}", relayed.message_zh());
+    assert_eq!(phone_of(&laptop, h).as_deref(), Some("13800000002"));
+    // A file bringing nothing new, signatures included, is still skipped.
+    let again = import_changeset(&mut township, &export(&village)).unwrap();
+    assert!(again.already_had_everything);
+}
