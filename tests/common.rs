@@ -38,3 +38,18 @@ pub fn id_number(prefix17: &str) -> String {
         .unwrap_or_else(|| panic!("{prefix17} is not 17 digits"));
     format!("{prefix17}{check}")
 }
+
+/// The 联系电话 a household shows (the greatest, should it be there twice), read with SQL.
+// Not every test binary that includes this module reads phones.
+#[allow(dead_code)]
+pub fn phone_of(store: &Store, id: uuid::Uuid) -> Option<String> {
+    store
+        .sql()
+        .unwrap()
+        .query_row(
+            "SELECT max(phone) FROM household WHERE id = ?1",
+            [id.as_bytes().as_slice()],
+            |r| r.get(0),
+        )
+        .unwrap()
+}

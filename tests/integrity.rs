@@ -35,18 +35,6 @@ fn put_household(store: &mut Store, id: Uuid, code: &str, phone: &str) {
         .unwrap();
 }
 
-fn phone_of(store: &Store, id: Uuid) -> Option<String> {
-    store
-        .sql()
-        .unwrap()
-        .query_row(
-            "SELECT max(phone) FROM household WHERE id = ?1",
-            [id.as_bytes().as_slice()],
-            |r| r.get(0),
-        )
-        .unwrap()
-}
-
 /// Regression: two programs with one data file open (the app holds its store for its life, a
 /// `bangfu edit` opens it too) each remembered the device's last seq from their open, so the
 /// second writer's op took a seq the first had used, was counted a duplicate and dropped.
@@ -72,8 +60,8 @@ fn two_writers_on_one_file_both_keep_their_edits() {
         );
     }
     let reader = common::open_at(dir.path(), "村", T0);
-    assert_eq!(phone_of(&reader, a).as_deref(), Some("13812345674"));
-    assert_eq!(phone_of(&reader, b).as_deref(), Some("13912345674"));
+    assert_eq!(common::phone_of(&reader, a).as_deref(), Some("13812345674"));
+    assert_eq!(common::phone_of(&reader, b).as_deref(), Some("13912345674"));
     // Every op of both writers is in the log under its own seq.
     let ops: i64 = reader
         .sql()
@@ -152,8 +140,11 @@ fn an_op_id_reused_with_other_content_refuses_the_whole_batch() {
         error.message_zh()
     );
     // Nothing of the batch landed.
-    assert_eq!(phone_of(&store, row).as_deref(), Some("13812345678"));
-    assert_eq!(phone_of(&store, other_row), None);
+    assert_eq!(
+        common::phone_of(&store, row).as_deref(),
+        Some("13812345678")
+    );
+    assert_eq!(common::phone_of(&store, other_row), None);
 }
 
 /// Regression: a file relayed by a copy that holds another device's ops with gaps (a village
@@ -239,7 +230,7 @@ fn a_file_whose_ranges_do_not_match_its_ops_is_refused() {
         "{}",
         error.message_zh()
     );
-    assert_eq!(phone_of(&store, row), None);
+    assert_eq!(common::phone_of(&store, row), None);
 }
 
 /// The file `original` with its header replaced by `header`, checksums made to match (what a

@@ -36,18 +36,6 @@ fn put_household(store: &mut Store, id: Uuid, code: &str, phone: &str) {
     );
 }
 
-fn phone_of(store: &Store, id: Uuid) -> Option<String> {
-    store
-        .sql()
-        .unwrap()
-        .query_row(
-            "SELECT max(phone) FROM household WHERE id = ?1",
-            [id.as_bytes().as_slice()],
-            |r| r.get(0),
-        )
-        .unwrap()
-}
-
 fn export(store: &Store) -> Vec<u8> {
     export_changeset(store, None).unwrap().0
 }
@@ -82,11 +70,14 @@ fn a_forged_file_with_recomputed_checksums_is_refused_whole() {
     assert!(changeset::read_header(&forged).is_ok(), "checksums hold");
     assert_eq!(import_err_kind(&mut station, &forged), "bad_signature");
     // Nothing of the file was applied, not even the household it did not alter.
-    assert_eq!(phone_of(&station, h1), None);
-    assert_eq!(phone_of(&station, h2), None);
+    assert_eq!(common::phone_of(&station, h1), None);
+    assert_eq!(common::phone_of(&station, h2), None);
     // The genuine file goes in.
     import_changeset(&mut station, &file).unwrap();
-    assert_eq!(phone_of(&station, h2).as_deref(), Some("13800000002"));
+    assert_eq!(
+        common::phone_of(&station, h2).as_deref(),
+        Some("13800000002")
+    );
 }
 
 #[test]
@@ -129,7 +120,10 @@ fn a_file_claiming_another_devices_seqs_is_refused() {
     assert_eq!(summary.unsigned_ops, ops.len() as u64);
     assert_eq!(summary.applied, 0);
     assert!(summary.message_zh().contains("缺少写入设备的签名"));
-    assert_eq!(phone_of(&station, h).as_deref(), Some("13800000001"));
+    assert_eq!(
+        common::phone_of(&station, h).as_deref(),
+        Some("13800000001")
+    );
 }
 
 #[test]
@@ -145,7 +139,7 @@ fn an_unknown_device_is_held_until_confirmed_then_merged() {
     assert_eq!(summary.held_ops, 3);
     assert_eq!(summary.applied, 0);
     assert!(summary.message_zh().contains("尚未确认的设备"));
-    assert_eq!(phone_of(&station, h), None, "held, not merged");
+    assert_eq!(common::phone_of(&station, h), None, "held, not merged");
     // The station lists the device as 待确认 with the fingerprint its own screen shows.
     let shown = own_fingerprint(&village).unwrap().unwrap();
     assert_eq!(shown.split(' ').count(), 6);
@@ -161,20 +155,26 @@ fn an_unknown_device_is_held_until_confirmed_then_merged() {
     // A fingerprint that is not the device's confirms nothing.
     let wrong = confirm_device(&mut station, "12345 12345 12345 12345 12345 12345", None);
     assert_eq!(wrong.unwrap_err().kind(), "unknown_fingerprint");
-    assert_eq!(phone_of(&station, h), None);
+    assert_eq!(common::phone_of(&station, h), None);
     // Confirmed (typed without spaces): the held ops merge, the kept file goes.
     let digits: String = shown.chars().filter(|c| *c != ' ').collect();
     let outcome = confirm_device(&mut station, &digits, None).unwrap();
     assert!(outcome.device.confirmed);
     assert_eq!(outcome.merged.len(), 1);
-    assert_eq!(phone_of(&station, h).as_deref(), Some("13800000001"));
+    assert_eq!(
+        common::phone_of(&station, h).as_deref(),
+        Some("13800000001")
+    );
     let listed = list_devices(&station).unwrap();
     assert!(listed.iter().all(|d| d.held_files == 0));
     // Later files of the confirmed device merge at once.
     put_household(&mut village, h, "530826103201001", "13800000009");
     let later = import_changeset(&mut station, &export(&village)).unwrap();
     assert_eq!(later.held_ops, 0);
-    assert_eq!(phone_of(&station, h).as_deref(), Some("13800000009"));
+    assert_eq!(
+        common::phone_of(&station, h).as_deref(),
+        Some("13800000009")
+    );
 }
 
 #[test]
@@ -212,11 +212,11 @@ fn relay_through_a_township_keeps_signatures_valid() {
     assert_eq!(held.held_ops, 4);
     let fp = own_fingerprint(&village).unwrap().unwrap();
     confirm_device(&mut other, &fp, None).unwrap();
-    assert_eq!(phone_of(&other, h).as_deref(), Some("13800000002"));
+    assert_eq!(common::phone_of(&other, h).as_deref(), Some("13800000002"));
     // And the neighbour relays them on, still valid: a fresh copy takes them.
     let mut fresh = common::open_at(dir.path(), "新机", T0);
     import_changeset(&mut fresh, &export(&other)).unwrap();
-    assert_eq!(phone_of(&fresh, h).as_deref(), Some("13800000002"));
+    assert_eq!(common::phone_of(&fresh, h).as_deref(), Some("13800000002"));
 }
 
 #[test]
@@ -265,7 +265,10 @@ fn a_village_device_outside_its_village_is_refused_at_the_township() {
     // An edit of its own village's household passes.
     put_household(&mut village, own, "530826103201001", "13800000002");
     import_changeset(&mut township, &export(&village)).unwrap();
-    assert_eq!(phone_of(&township, own).as_deref(), Some("13800000002"));
+    assert_eq!(
+        common::phone_of(&township, own).as_deref(),
+        Some("13800000002")
+    );
     // An edit of a household of another village: the whole file is refused.
     put_household(&mut village, own, "530826103201001", "13800000003");
     put_household(&mut village, foreign, "530826103202001", "13900000000");
@@ -273,8 +276,11 @@ fn a_village_device_outside_its_village_is_refused_at_the_township() {
     assert_eq!(import_err_kind(&mut township, &file), "outside_village");
     let err = import_changeset(&mut township, &file).unwrap_err();
     assert!(err.message_zh().contains(VILLAGE_B), "{}", err.message_zh());
-    assert_eq!(phone_of(&township, foreign), None);
-    assert_eq!(phone_of(&township, own).as_deref(), Some("13800000002"));
+    assert_eq!(common::phone_of(&township, foreign), None);
+    assert_eq!(
+        common::phone_of(&township, own).as_deref(),
+        Some("13800000002")
+    );
 }
 
 /// Regression (found by the simulation with the hub, seed 3): a township that first got a
@@ -297,7 +303,10 @@ fn signatures_reach_a_copy_that_first_got_the_ops_unsigned() {
     header.signers = None;
     header.batches = None;
     import_changeset(&mut township, &changeset::encode(header, &ops)).unwrap();
-    assert_eq!(phone_of(&township, h).as_deref(), Some("13800000002"));
+    assert_eq!(
+        common::phone_of(&township, h).as_deref(),
+        Some("13800000002")
+    );
     // … then the device's own signed file, every op of which it already holds.
     let summary = import_changeset(&mut township, &export(&village)).unwrap();
     assert!(
@@ -307,7 +316,7 @@ fn signatures_reach_a_copy_that_first_got_the_ops_unsigned() {
     // The township's file now carries the op signed, and the laptop applies it.
     let relayed = import_changeset(&mut laptop, &export(&township)).unwrap();
     assert_eq!(relayed.unsigned_ops, 0, "{}", relayed.message_zh());
-    assert_eq!(phone_of(&laptop, h).as_deref(), Some("13800000002"));
+    assert_eq!(common::phone_of(&laptop, h).as_deref(), Some("13800000002"));
     // A file bringing nothing new, signatures included, is still skipped.
     let again = import_changeset(&mut township, &export(&village)).unwrap();
     assert!(again.already_had_everything);

@@ -142,13 +142,13 @@ impl Store {
     /// empty vector), ordered by origin and seq. Ops past a gap in the peer's vector are
     /// included: sending an op twice is harmless, missing one is not.
     pub fn ops_missing_from(&self, peer: &VersionVector) -> Result<Vec<Op>, StoreError> {
-        let names = self.op_names()?;
+        let names = op_names_on(&self.conn)?;
         let mut idxs: Vec<(i64, Uuid)> = names.origins.iter().map(|(i, u)| (*i, *u)).collect();
         idxs.sort_by_key(|(_, u)| *u);
         let mut out = Vec::new();
         for (idx, origin) in idxs {
             let after = peer.get(&origin).copied().unwrap_or(0);
-            self.read_ops(&names, idx, origin, after, i64::MAX, &mut out)?;
+            read_ops_on(&self.conn, &names, idx, origin, after, i64::MAX, &mut out)?;
         }
         Ok(out)
     }
@@ -161,28 +161,11 @@ impl Store {
         after: i64,
         limit: usize,
     ) -> Result<Vec<Op>, StoreError> {
-        let names = self.op_names()?;
+        let names = op_names_on(&self.conn)?;
         let mut out = Vec::new();
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.read_ops(&names, idx, origin, after, limit, &mut out)?;
+        read_ops_on(&self.conn, &names, idx, origin, after, limit, &mut out)?;
         Ok(out)
-    }
-
-    /// The local numbering of devices and field names, to turn stored ops back into `Op`s.
-    fn op_names(&self) -> Result<OpNames, StoreError> {
-        op_names_on(&self.conn)
-    }
-
-    fn read_ops(
-        &self,
-        names: &OpNames,
-        idx: i64,
-        origin: Uuid,
-        after: i64,
-        limit: i64,
-        out: &mut Vec<Op>,
-    ) -> Result<(), StoreError> {
-        read_ops_on(&self.conn, names, idx, origin, after, limit, out)
     }
 }
 
@@ -209,6 +192,7 @@ pub(super) fn read_op_range(
     Ok(out)
 }
 
+/// The local numbering of devices and field names, to turn stored ops back into `Op`s.
 fn op_names_on(conn: &Connection) -> Result<OpNames, StoreError> {
     let mut origins: HashMap<i64, Uuid> = HashMap::new();
     let mut stmt = conn.prepare_cached("SELECT idx, id FROM device")?;
