@@ -22,8 +22,19 @@ pub fn open_at(dir: &Path, name: &str, clock_ms: u64) -> Store {
         identity_dir: Some(dir.join("registry")),
         device_name: Some(name.to_owned()),
         fixed_clock_ms: Some(clock_ms),
+        // Every copy in these topologies is encrypted, as every real one is.
+        key: Some(test_key()),
     };
     Store::open(db_path(dir, name), &options).unwrap_or_else(|e| panic!("open {name}: {e}"))
+}
+
+/// The data key of the test copies (from a fixed recovery code: no slow key derivation).
+pub fn test_key() -> bangfu_core::store::DataKey {
+    bangfu_core::store::RecoveryCode::parse(
+        "100000-200000-300000-400000-500000-600000-700000-800000",
+    )
+    .expect("test recovery code")
+    .data_key()
 }
 
 pub fn db_path(dir: &Path, name: &str) -> PathBuf {

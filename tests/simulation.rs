@@ -192,6 +192,7 @@ impl World {
             identity_dir: Some(self.registry.clone()),
             device_name: Some(name.to_owned()),
             fixed_clock_ms: Some(self.clock(skew_days)),
+            key: Some(common::test_key()),
         };
         Store::open(path, &options).unwrap_or_else(|e| panic!("open {name}: {e}"))
     }

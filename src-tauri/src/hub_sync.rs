@@ -224,7 +224,11 @@ impl HubSync {
 }
 
 /// Starts the sync of the app's open data file, telling the window through Tauri events.
-pub fn start_for_app(app: &tauri::AppHandle, data_file: Option<PathBuf>) -> HubSync {
+pub fn start_for_app(
+    app: &tauri::AppHandle,
+    data_file: Option<PathBuf>,
+    key: Option<bangfu_core::store::DataKey>,
+) -> HubSync {
     use tauri::Emitter;
     let Some(path) = data_file else {
         return HubSync::detached();
@@ -236,7 +240,11 @@ pub fn start_for_app(app: &tauri::AppHandle, data_file: Option<PathBuf>) -> HubS
         }
     });
     // The same options as the app's own open (launch.rs), so the same device registry.
-    HubSync::start(path, OpenOptions::default(), Timing::default(), notify)
+    let options = OpenOptions {
+        key,
+        ..OpenOptions::default()
+    };
+    HubSync::start(path, options, Timing::default(), notify)
 }
 
 struct Worker {

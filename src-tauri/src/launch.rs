@@ -4,10 +4,14 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use tauri::Manager;
+
 use crate::error::CommandError;
+use crate::state::{AppState, LockNeeds, Locked, Upgrading};
 use bangfu_core::demo::write_demo_village;
 use bangfu_core::query::{self, HouseholdQuery};
-use bangfu_core::store::{OpenOptions, RebuildProgress, Store};
+use bangfu_core::store::protect::{self, Protection};
+use bangfu_core::store::{DataKey, OpenOptions, RebuildProgress, Store, Unlock};
 
 const DEMO_FILE: &str = "demo.sqlite";
 const LAST_FILE_NOTE: &str = "last-data-file.txt";
@@ -89,11 +93,15 @@ pub fn choose_data_file(args: &LaunchArgs, app_data_dir: &Path) -> DataFileChoic
 pub fn open_data_file(
     choice: &DataFileChoice,
     app_data_dir: &Path,
+    key: &DataKey,
     progress: &mut dyn FnMut(RebuildProgress),
 ) -> Result<Store, CommandError> {
     // The device registry stays in the core's default place, shared with the `bangfu` command,
     // so that opening a file from both does not look like a copied file.
-    let options = OpenOptions::default();
+    let options = OpenOptions {
+        key: Some(key.clone()),
+        ..OpenOptions::default()
+    };
     // A file of an older version is rebuilt from its op log first (minutes for a county);
     // `progress` hears how far it has come, and so does the log.
     let mut store = Store::open_with_progress(&choice.path, &options, &mut |p| {
@@ -112,8 +120,9 @@ pub fn open_data_file(
     // file never delays the first screen; a failure is logged, the work goes on.
     let path = store.path().to_path_buf();
     let now = store.wall_ms();
+    let key = key.clone();
     std::thread::spawn(move || {
-        if let Err(error) = bangfu_core::store::backup::daily_backup_of(&path, now) {
+        if let Err(error) = bangfu_core::store::backup::daily_backup_of(&path, now, Some(&key)) {
             eprintln!("daily backup of {} failed: {error}", path.display());
         }
     });
@@ -122,8 +131,8 @@ pub fn open_data_file(
 
 /// Applies a restore requested in 设置 → 备份 (see `bangfu_core::store::restore`) before the
 /// data file is opened. Never stops the start: a request that cannot be applied is logged.
-pub fn apply_restore_request(data_file: &Path) {
-    match bangfu_core::store::restore::apply_pending_restore(data_file) {
+pub fn apply_restore_request(data_file: &Path, key: &DataKey) {
+    match bangfu_core::store::restore::apply_pending_restore(data_file, Some(key)) {
         Ok(Some(backup)) => eprintln!(
             "bangfu-desktop: restored {} from {}",
             data_file.display(),
@@ -132,6 +141,92 @@ pub fn apply_restore_request(data_file: &Path) {
         Ok(None) => {}
         Err(error) => eprintln!("bangfu-desktop: restore not applied: {error}"),
     }
+}
+
+/// What the lock screen must ask for this file.
+pub fn lock_needs(data_file: &Path) -> LockNeeds {
+    let has_key_file = protect::key_file_path(data_file).exists();
+    match protect::protection_of(data_file) {
+        Protection::Encrypted if has_key_file => LockNeeds::Unlock,
+        Protection::Encrypted => LockNeeds::Recover,
+        // A key file beside a new or plain file: set up before, not yet used.
+        Protection::New | Protection::Plain if has_key_file => LockNeeds::Unlock,
+        Protection::New | Protection::Plain => LockNeeds::SetUp,
+    }
+}
+
+/// The data key from the passphrase scripts and tests give in `BANGFU_PASSPHRASE`: the file is
+/// unlocked with it, or protected with it when it has no key file yet (the recovery code is
+/// then printed once on stderr). `None` when the variable is not set: the lock screen asks.
+pub fn key_from_env(data_file: &Path) -> Result<Option<DataKey>, CommandError> {
+    let Some(passphrase) = protect::passphrase_from(None).ok().flatten() else {
+        return Ok(None);
+    };
+    if lock_needs(data_file) == LockNeeds::SetUp {
+        let code = protect::set_up(data_file, &passphrase).map_err(CommandError::from_core)?;
+        eprintln!(
+            "bangfu-desktop: 已为数据文件 {} 设置口令。恢复码（只显示这一次，请抄下保存）：{}",
+            data_file.display(),
+            code.as_str()
+        );
+    }
+    protect::unlock(data_file, &Unlock::Passphrase(passphrase))
+        .map(Some)
+        .map_err(CommandError::from_core)
+}
+
+/// Opens the data file once its key is known: a restore asked for in 设置 → 备份 first, then a
+/// file in the clear is encrypted and a file of an older version upgraded on a thread while the
+/// window shows how far it has come; then the hub sync starts with the key.
+pub fn open_unlocked(handle: &tauri::AppHandle, key: DataKey) {
+    let state = handle.state::<AppState>();
+    let Some(Locked {
+        choice,
+        app_data_dir,
+        ..
+    }) = state.unlocked(key.clone())
+    else {
+        return;
+    };
+    apply_restore_request(&choice.path, &key);
+    let plain = protect::protection_of(&choice.path) == Protection::Plain;
+    let pending = Store::pending_upgrade(&choice.path, (!plain).then_some(&key));
+    if !plain && pending.is_none() {
+        let store = open_data_file(&choice, &app_data_dir, &key, &mut |_| {});
+        finish_open(handle, store, key);
+        return;
+    }
+    let latest = bangfu_core::store::migrate::latest_version();
+    state.start_upgrading(Upgrading {
+        from: pending.map_or(latest, |p| p.from),
+        to: pending.map_or(latest, |p| p.to),
+        rows_done: 0,
+        rows_total: 0,
+        encrypting: plain,
+    });
+    let handle = handle.clone();
+    std::thread::spawn(move || {
+        let state = handle.state::<AppState>();
+        let store = (|| {
+            if plain {
+                bangfu_core::store::encrypt::encrypt_in_place(&choice.path, &key, &mut |d, t| {
+                    state.upgrade_progress(d, t, true)
+                })
+                .map_err(CommandError::from_core)?;
+            }
+            open_data_file(&choice, &app_data_dir, &key, &mut |p| {
+                state.upgrade_progress(p.rows_done, p.rows_total, false)
+            })
+        })();
+        finish_open(&handle, store, key);
+    });
+}
+
+fn finish_open(handle: &tauri::AppHandle, store: Result<Store, CommandError>, key: DataKey) {
+    let state = handle.state::<AppState>();
+    let data_file = store.as_ref().ok().map(|s| s.path().to_path_buf());
+    state.upgraded(store);
+    handle.manage(crate::hub_sync::start_for_app(handle, data_file, Some(key)));
 }
 
 fn is_empty(store: &Store) -> Result<bool, CommandError> {

@@ -13,13 +13,10 @@ mod state;
 
 use std::process::ExitCode;
 
-use bangfu_core::store::Store;
 use tauri::Manager;
 
-use crate::launch::{
-    DataFileChoice, LaunchArgs, apply_restore_request, choose_data_file, open_data_file,
-};
-use crate::state::AppState;
+use crate::launch::{LaunchArgs, choose_data_file, key_from_env, lock_needs, open_unlocked};
+use crate::state::{AppState, Locked};
 
 /// A township's merge allocates and frees a few small values per op; glibc's allocator spent
 /// about a tenth of a county merge on them (the web view and GTK keep the system allocator).
@@ -43,26 +40,20 @@ fn main() -> ExitCode {
         .setup(move |app| {
             let app_data_dir = app.path().app_data_dir()?;
             let choice = choose_data_file(&args, &app_data_dir);
-            // A restore asked for in 设置 → 备份 is applied before anything opens the file; a
-            // request that cannot be applied is logged and dropped, and the start goes on.
-            apply_restore_request(&choice.path);
             app.manage(commands::ledger::PendingImport::default());
-            if let Some(pending) = Store::pending_upgrade(&choice.path) {
-                // A file of an older version is upgraded on a thread (minutes for a county)
-                // while the window shows how far it has come; the hub sync starts after.
-                app.manage(AppState::upgrading(choice.path.clone(), pending));
-                let handle = app.handle().clone();
-                std::thread::spawn(move || upgrade_then_open(&handle, &choice, &app_data_dir));
-                return Ok(());
+            // Nothing is read from the data file before it is unlocked: the lock screen asks
+            // for the passphrase (or sets one up), unless a script gave it in BANGFU_PASSPHRASE.
+            let needs = lock_needs(&choice.path);
+            app.manage(AppState::locked(Locked {
+                needs,
+                choice: choice.clone(),
+                app_data_dir,
+            }));
+            match key_from_env(&choice.path) {
+                Ok(Some(key)) => open_unlocked(app.handle(), key),
+                Ok(None) => {}
+                Err(error) => app.state::<AppState>().upgraded(Err(error)),
             }
-            let store = open_data_file(&choice, &app_data_dir, &mut |_| {});
-            let device_name = match &store {
-                Ok(store) => store.device().name.clone(),
-                Err(_) => String::new(),
-            };
-            let data_file = store.as_ref().ok().map(|s| s.path().to_path_buf());
-            app.manage(AppState::new(choice.path, device_name, store));
-            app.manage(hub_sync::start_for_app(app.handle(), data_file));
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -71,6 +62,9 @@ fn main() -> ExitCode {
             commands::files::last_folder,
             commands::files::remember_folder,
             commands::app_info::app_info,
+            commands::protect::set_up_protection,
+            commands::protect::unlock_data_file,
+            commands::protect::change_passphrase,
             commands::code_lists::code_lists,
             commands::code_lists::catalog,
             commands::code_lists::exit_vocabulary,
@@ -132,21 +126,4 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// Opens a file that needs an upgrade, telling the window's state how far it has come (the
-/// window asks `app_info` until the upgrade is gone); then hands the store to the commands and
-/// starts the hub sync.
-fn upgrade_then_open(
-    handle: &tauri::AppHandle,
-    choice: &DataFileChoice,
-    app_data_dir: &std::path::Path,
-) {
-    let state = handle.state::<AppState>();
-    let store = open_data_file(choice, app_data_dir, &mut |p| {
-        state.upgrade_progress(p.rows_done, p.rows_total);
-    });
-    let data_file = store.as_ref().ok().map(|s| s.path().to_path_buf());
-    state.upgraded(store);
-    handle.manage(hub_sync::start_for_app(handle, data_file));
 }

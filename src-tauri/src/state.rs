@@ -6,7 +6,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use serde::Serialize;
 
 use crate::error::CommandError;
-use bangfu_core::store::{PendingUpgrade, Store};
+use crate::launch::DataFileChoice;
+use bangfu_core::store::{DataKey, Store};
 
 #[derive(Debug)]
 pub struct AppState {
@@ -20,6 +21,32 @@ pub struct AppState {
     reader: Mutex<Option<Store>>,
     /// While a file of an older version is upgraded on a thread: how far it has come.
     upgrading: Mutex<Option<Upgrading>>,
+    /// Until the passphrase (or the recovery code) is given: what the lock screen must ask for
+    /// and what to open then.
+    locked: Mutex<Option<Locked>>,
+    /// The data key, once unlocked: the hub's own connections and backups need it.
+    key: Mutex<Option<DataKey>>,
+}
+
+/// What the lock screen asks for.
+#[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LockNeeds {
+    /// The file is encrypted and its key file is beside it: the passphrase opens it.
+    Unlock,
+    /// A new file, or one of an earlier version in the clear: a passphrase is set first (and
+    /// the recovery code shown once); a file in the clear is then encrypted.
+    SetUp,
+    /// The file is encrypted but its key file is missing: only the recovery code opens it.
+    Recover,
+}
+
+/// The start of the app before the data file is unlocked.
+#[derive(Debug, Clone)]
+pub struct Locked {
+    pub needs: LockNeeds,
+    pub choice: DataFileChoice,
+    pub app_data_dir: PathBuf,
 }
 
 /// An upgrade under way, for the window's progress screen.
@@ -29,41 +56,76 @@ pub struct Upgrading {
     pub to: i64,
     pub rows_done: u64,
     pub rows_total: u64,
+    /// Encrypting a file of an earlier version in the clear (`rows_*` count bytes then).
+    pub encrypting: bool,
 }
 
 impl AppState {
-    pub fn new(
-        data_file: PathBuf,
-        device_name: String,
-        store: Result<Store, CommandError>,
-    ) -> Self {
+    /// The state until the data file is unlocked: every command answers that it is locked.
+    pub fn locked(locked: Locked) -> Self {
         AppState {
-            data_file,
-            device_name,
-            store: Mutex::new(store),
+            data_file: locked.choice.path.clone(),
+            device_name: String::new(),
+            store: Mutex::new(Err(CommandError {
+                kind: "locked",
+                message: "数据文件已加密，请先输入口令打开。".into(),
+            })),
             reader: Mutex::new(None),
             upgrading: Mutex::new(None),
+            locked: Mutex::new(Some(locked)),
+            key: Mutex::new(None),
         }
     }
 
-    /// The state while the file is upgraded on a thread: every command answers that the file
-    /// is being upgraded until [`AppState::upgraded`] hands the store over.
-    pub fn upgrading(data_file: PathBuf, pending: PendingUpgrade) -> Self {
-        AppState {
-            data_file,
-            device_name: String::new(),
-            store: Mutex::new(Err(CommandError {
-                kind: "upgrading",
-                message: "正在升级数据文件，请稍候；升级完成后即可使用。".into(),
-            })),
-            reader: Mutex::new(None),
-            upgrading: Mutex::new(Some(Upgrading {
-                from: pending.from,
-                to: pending.to,
-                rows_done: 0,
-                rows_total: 0,
-            })),
+    /// What the lock screen asks for; `None` once unlocked.
+    pub fn lock(&self) -> Option<Locked> {
+        self.locked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub fn set_lock_needs(&self, needs: LockNeeds) {
+        if let Some(locked) = self
+            .locked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_mut()
+        {
+            locked.needs = needs;
         }
+    }
+
+    /// Takes the lock away once the key is known; the open (or upgrade) follows.
+    pub fn unlocked(&self, key: DataKey) -> Option<Locked> {
+        *self.key.lock().unwrap_or_else(PoisonError::into_inner) = Some(key);
+        self.locked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+
+    pub fn key(&self) -> Option<DataKey> {
+        self.key
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// From now on every command answers that the file is being upgraded (or encrypted).
+    pub fn start_upgrading(&self, upgrading: Upgrading) {
+        *self
+            .upgrading
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(upgrading);
+        *self.store.lock().unwrap_or_else(PoisonError::into_inner) = Err(CommandError {
+            kind: "upgrading",
+            message: if upgrading.encrypting {
+                "正在加密数据文件，请稍候；加密完成后即可使用。".into()
+            } else {
+                "正在升级数据文件，请稍候；升级完成后即可使用。".into()
+            },
+        });
     }
 
     /// How far the upgrade has come; `None` once the file is open (or was never upgraded).
@@ -74,7 +136,7 @@ impl AppState {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub fn upgrade_progress(&self, rows_done: u64, rows_total: u64) {
+    pub fn upgrade_progress(&self, rows_done: u64, rows_total: u64, encrypting: bool) {
         if let Some(u) = self
             .upgrading
             .lock()
@@ -83,6 +145,7 @@ impl AppState {
         {
             u.rows_done = rows_done;
             u.rows_total = rows_total;
+            u.encrypting = encrypting;
         }
     }
 

@@ -12,6 +12,14 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const SCREENSHOTS = path.join(ROOT, 'artifacts/screenshots')
 export const LOGS = path.join(ROOT, 'artifacts/e2e')
 
+/**
+ * Every data file the tests make is encrypted, as a real one is: the app and the `bangfu`
+ * commands the tests run take the passphrase from the environment (the lock screen's own test
+ * starts the app without it).
+ */
+export const E2E_PASSPHRASE = 'e2e测试用口令2026'
+process.env.BANGFU_PASSPHRASE ??= E2E_PASSPHRASE
+
 export function step(message) {
   console.log(`e2e: ${message}`)
 }
@@ -24,7 +32,7 @@ export function assert(condition, message) {
  * Runs `test(world)` with Xvfb and tauri-driver up, then tears everything down. `world.launch`
  * starts the app on a data file and returns a Session; `world.kill` ends the app with SIGKILL.
  */
-export async function withApp(app, name, test, { timeoutMs = 300_000 } = {}) {
+export async function withApp(app, name, test, { timeoutMs = 300_000, locked = false } = {}) {
   mkdirSync(SCREENSHOTS, { recursive: true })
   mkdirSync(LOGS, { recursive: true })
   const scratch = mkdtempSync(path.join(tmpdir(), `bangfu-e2e-${name}-`))
@@ -36,6 +44,8 @@ export async function withApp(app, name, test, { timeoutMs = 300_000 } = {}) {
     WEBKIT_DISABLE_DMABUF_RENDERER: '1',
     NO_AT_BRIDGE: '1',
   }
+  // `locked`: the app starts without the passphrase and shows its lock screen.
+  if (locked) delete env.BANGFU_PASSPHRASE
   const children = []
   let session
   const cleanUp = async () => {

@@ -78,6 +78,29 @@ export function appInfo(): Promise<AppInfo> {
   return invoke<AppInfo>('app_info')
 }
 
+/** Sets the passphrase of a data file that has none yet; resolves to the recovery code (shown once). */
+export function setUpProtection(passphrase: string): Promise<string> {
+  return invoke<string>('set_up_protection', { passphrase })
+}
+
+/** Unlocks the data file with its passphrase, or with the recovery code and a new passphrase. */
+export function unlockDataFile(args: {
+  passphrase?: string
+  recoveryCode?: string
+  newPassphrase?: string
+}): Promise<void> {
+  return invoke<void>('unlock_data_file', {
+    passphrase: args.passphrase ?? null,
+    recoveryCode: args.recoveryCode ?? null,
+    newPassphrase: args.newPassphrase ?? null,
+  })
+}
+
+/** Changes the passphrase of the open data file (设置 → 口令). */
+export function changePassphrase(oldPassphrase: string, newPassphrase: string): Promise<void> {
+  return invoke<void>('change_passphrase', { oldPassphrase, newPassphrase })
+}
+
 export function codeLists(): Promise<CodeList[]> {
   return invoke<CodeList[]>('code_lists')
 }

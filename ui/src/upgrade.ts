@@ -3,6 +3,11 @@ import type { Upgrading } from './api'
 
 /** The sentence under the title: which versions, and how many rows are rebuilt so far. */
 export function upgradeText(u: Upgrading): string {
+  if (u.encrypting) {
+    const mb = (n: number) => (n / 1048576).toFixed(1)
+    const done = u.rows_total > 0 ? `：已完成 ${mb(u.rows_done)} / ${mb(u.rows_total)} MB。` : '，请稍候……'
+    return `这个数据文件由旧版本的帮扶台账建立，没有加密；正在用新设置的口令加密数据文件和它的备份${done}`
+  }
   const versions =
     u.from === u.to
       ? '这个数据文件上次升级没有完成，正在接着升级'

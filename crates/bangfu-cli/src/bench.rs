@@ -7,7 +7,9 @@ use std::time::Instant;
 use bangfu_core::model::{Entity, Household, Member, Table};
 use bangfu_core::query::{HouseholdQuery, households};
 use bangfu_core::report::quality::data_quality;
-use bangfu_core::store::baseline::{bulk_insert_plain, create_plain_tables, insert_plain_rows};
+use bangfu_core::store::baseline::{
+    bulk_insert_plain, create_plain_tables, insert_plain_rows, open_baseline,
+};
 use bangfu_core::store::{OpenOptions, Store, put_change};
 use bangfu_core::sync::exchange::{export_changeset, import_changeset};
 use serde::Serialize;
@@ -57,11 +59,22 @@ fn percentile(samples: &mut [f64], p: f64) -> f64 {
     samples.get(idx).copied().unwrap_or(0.0)
 }
 
+/// The key every bench file and its baseline are encrypted with, as real data files are
+/// (fixed: the bench measures the pages' encryption, not the passphrase's key derivation).
+fn bench_key() -> bangfu_core::store::DataKey {
+    bangfu_core::store::RecoveryCode::parse(
+        "314159-265358-979323-846264-338327-950288-419716-939937",
+    )
+    .map(|code| code.data_key())
+    .unwrap_or_else(|_| unreachable!("the bench's recovery code is well formed"))
+}
+
 fn open(path: &Path) -> Result<Store, Failure> {
     let options = OpenOptions {
         identity_dir: Some(path.with_extension("registry")),
         device_name: Some("性能测试".into()),
         fixed_clock_ms: None,
+        key: Some(bench_key()),
     };
     Ok(Store::open_with_progress(
         path,
@@ -351,7 +364,7 @@ fn other_figures(
 ) -> Result<(), Failure> {
     // Filing one household with four members, op log included, against plain inserts.
     let rounds = if quick { 40 } else { 200 };
-    let mut baseline_conn = rusqlite::Connection::open(dir.join("plain.sqlite"))
+    let mut baseline_conn = open_baseline(&dir.join("plain.sqlite"), Some(&bench_key()))
         .map_err(|e| Failure::new("性能测试无法建立基线。", e.to_string()))?;
     let _ = baseline_conn.pragma_update(None, "journal_mode", "WAL");
     let _ = baseline_conn.pragma_update(None, "synchronous", "FULL");
@@ -462,7 +475,7 @@ fn merge_figures(
         let (_, all_ops) = bangfu_core::sync::changeset::decode(&file)?;
         let path = dir.join(name);
         let t = Instant::now();
-        bulk_insert_plain(&path, &all_ops)
+        bulk_insert_plain(&path, &all_ops, Some(&bench_key()))
             .map_err(|e| Failure::new("基线写入失败。", e.to_string()))?;
         let secs = t.elapsed().as_secs_f64();
         for suffix in ["", "-wal", "-shm"] {

@@ -10,6 +10,7 @@ mod exit;
 mod household;
 mod hub;
 mod ledger;
+mod passphrase;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -30,6 +31,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
     about = "帮扶台账：乡镇工作站与脚本使用的命令行工具"
 )]
 struct Cli {
+    /// 口令文件（第一行为口令）；也可用环境变量 BANGFU_PASSPHRASE 给出
+    #[arg(long, global = true)]
+    passphrase_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -54,6 +58,11 @@ enum Command {
     Changes {
         #[command(subcommand)]
         action: changes::ChangesCommand,
+    },
+    /// 数据文件的口令：修改口令，或用恢复码设置新口令
+    Passphrase {
+        #[command(subcommand)]
+        action: passphrase::PassphraseCommand,
     },
     /// 设备与安全码：列出、确认（待确认设备的修改确认后合并）
     Device {
@@ -195,10 +204,23 @@ impl Failure {
     }
 }
 
+/// `--passphrase-file`, read once at start (the environment's `BANGFU_PASSPHRASE` otherwise).
+static PASSPHRASE_FILE: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+
+/// Opens a data file with the passphrase scripts give (`BANGFU_PASSPHRASE` or
+/// `--passphrase-file`): an encrypted file is unlocked with it; a new file, or one of an
+/// earlier version in the clear, is protected with it (the recovery code is printed once on
+/// stderr) and encrypted. Without a passphrase a file in the clear opens as it is and an
+/// encrypted one is refused with what to do.
 pub fn open_store(db: &Path) -> Result<Store, Failure> {
+    let key = passphrase::key_for(db, PASSPHRASE_FILE.get().and_then(Option::as_deref))?;
+    let options = OpenOptions {
+        key,
+        ..OpenOptions::default()
+    };
     Ok(Store::open_with_progress(
         db,
-        &OpenOptions::default(),
+        &options,
         &mut print_rebuild_progress,
     )?)
 }
@@ -224,7 +246,9 @@ pub fn print_json(value: &impl serde::Serialize) {
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
+    let _ = PASSPHRASE_FILE.set(cli.passphrase_file.clone());
     match cli.command {
+        Command::Passphrase { action } => passphrase::run(action)?,
         Command::Demo { db } => {
             let mut store = open_store(&db)?;
             let summary = bangfu_core::demo::write_demo_village(&mut store)?;

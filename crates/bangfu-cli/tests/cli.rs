@@ -1082,3 +1082,120 @@ fn an_unknown_devices_file_is_held_until_device_confirm() {
     assert_eq!(search(&a), search(&b));
     assert!(!search(&b).starts_with("共 0 户"));
 }
+
+fn bangfu_with(home: &Path, passphrase: Option<&str>, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bangfu"));
+    command.args(args).env("BANGFU_HOME", home);
+    match passphrase {
+        Some(p) => command.env("BANGFU_PASSPHRASE", p),
+        None => command.env_remove("BANGFU_PASSPHRASE"),
+    };
+    command.output().expect("run bangfu")
+}
+
+#[test]
+fn scripts_give_the_passphrase_change_it_and_come_back_with_the_recovery_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("乡镇.sqlite");
+    let pass = "乡镇工作站口令2026";
+
+    // A new file given a passphrase is protected: the recovery code is printed once.
+    let made = bangfu_with(dir.path(), Some(pass), &["demo", "--db", p(&db)]);
+    let (_, err) = text(&made);
+    assert!(made.status.success(), "{err}");
+    let code: String = err
+        .lines()
+        .find(|l| l.chars().filter(char::is_ascii_digit).count() == 48)
+        .unwrap_or_else(|| panic!("no recovery code in {err}"))
+        .to_owned();
+    let raw = std::fs::read(&db).unwrap();
+    assert_ne!(
+        &raw[..16],
+        b"SQLite format 3\0",
+        "the data file is encrypted"
+    );
+
+    let found = bangfu_with(
+        dir.path(),
+        Some(pass),
+        &["search", "--db", p(&db), "--json", "530826"],
+    );
+    assert!(found.status.success(), "{:?}", text(&found));
+    let listed: serde_json::Value = serde_json::from_slice(&found.stdout).unwrap();
+    let head = listed["rows"][0]["head_name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(!head.is_empty(), "{listed}");
+    assert!(
+        !raw.windows(head.len()).any(|w| w == head.as_bytes()),
+        "{head} readable in the file"
+    );
+
+    // No passphrase, a wrong one: refused in Chinese, nothing changed.
+    for (given, expected) in [(None, "已加密"), (Some("不对的口令不对的口令"), "口令不对")]
+    {
+        let out = bangfu_with(dir.path(), given, &["search", "--db", p(&db), "王"]);
+        assert!(!out.status.success());
+        assert!(text(&out).1.contains(expected), "{:?}", text(&out));
+    }
+
+    // The passphrase changed: the old one stops opening the file, the new one opens it.
+    let new_file = dir.path().join("新口令.txt");
+    std::fs::write(&new_file, "换过的新口令2027\n").unwrap();
+    let changed = bangfu_with(
+        dir.path(),
+        Some(pass),
+        &[
+            "passphrase",
+            "change",
+            "--db",
+            p(&db),
+            "--new-passphrase-file",
+            p(&new_file),
+        ],
+    );
+    assert!(changed.status.success(), "{:?}", text(&changed));
+    let old = bangfu_with(dir.path(), Some(pass), &["search", "--db", p(&db), "王"]);
+    assert!(text(&old).1.contains("口令不对"));
+    let by_file = bangfu_with(
+        dir.path(),
+        None,
+        &[
+            "search",
+            "--db",
+            p(&db),
+            "--passphrase-file",
+            p(&new_file),
+            "王",
+        ],
+    );
+    assert!(by_file.status.success(), "{:?}", text(&by_file));
+
+    // Forgotten, and the key file lost: the recovery code sets a new one.
+    std::fs::remove_file(dir.path().join("乡镇.sqlite.key")).unwrap();
+    let third = dir.path().join("第三个口令.txt");
+    std::fs::write(&third, "恢复后的口令口令").unwrap();
+    let recovered = bangfu_with(
+        dir.path(),
+        None,
+        &[
+            "passphrase",
+            "recover",
+            "--db",
+            p(&db),
+            "--recovery-code",
+            &code,
+            "--new-passphrase-file",
+            p(&third),
+        ],
+    );
+    assert!(recovered.status.success(), "{:?}", text(&recovered));
+    let after = bangfu_with(
+        dir.path(),
+        Some("恢复后的口令口令"),
+        &["search", "--db", p(&db), "--json", &head],
+    );
+    assert!(after.status.success(), "{:?}", text(&after));
+    assert!(String::from_utf8_lossy(&after.stdout).contains(&head));
+}

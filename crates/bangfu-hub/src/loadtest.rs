@@ -117,6 +117,7 @@ fn open(dir: &Path, name: &str) -> anyhow::Result<Store> {
         identity_dir: Some(dir.join("registry")),
         device_name: Some(name.to_owned()),
         fixed_clock_ms: None,
+        key: None,
     };
     Ok(Store::open(dir.join(format!("{name}.sqlite")), &options)?)
 }

@@ -4,7 +4,7 @@ use serde::Serialize;
 use tauri::State;
 
 use crate::error::CommandError;
-use crate::state::{AppState, Upgrading};
+use crate::state::{AppState, LockNeeds, Upgrading};
 
 #[derive(ts_rs::TS, Debug, Serialize)]
 pub struct AppInfo {
@@ -16,6 +16,8 @@ pub struct AppInfo {
     /// Set when this laptop's date stands behind the latest change in its data file: the
     /// header asks the person to check the date.
     pub clock_warning: Option<String>,
+    /// Set until the data file is unlocked: what the lock screen asks for.
+    pub lock: Option<LockNeeds>,
 }
 
 #[tauri::command]
@@ -27,6 +29,7 @@ pub async fn app_info(state: State<'_, AppState>) -> Result<AppInfo, CommandErro
             .with_store(|store| Ok(store.device().name.clone()))
             .unwrap_or_else(|_| state.device_name.clone()),
         upgrading: state.upgrade(),
+        lock: state.lock().map(|l| l.needs),
         clock_warning: state
             .with_store(|store| Ok(store.clock_warning().map(|w| w.message_zh())))
             .unwrap_or(None),

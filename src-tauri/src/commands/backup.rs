@@ -19,10 +19,15 @@ pub async fn backups(state: State<'_, AppState>) -> Result<Vec<BackupInfo>, Comm
 /// stays free for other commands; a county file takes seconds), and resolves to the new list.
 #[tauri::command]
 pub async fn backup_now(state: State<'_, AppState>) -> Result<Vec<BackupInfo>, CommandError> {
-    let (path, now) =
-        state.with_store(|store| Ok((store.path().to_path_buf(), store.wall_ms())))?;
+    let (path, now, key) = state.with_store(|store| {
+        Ok((
+            store.path().to_path_buf(),
+            store.wall_ms(),
+            store.key().cloned(),
+        ))
+    })?;
     tauri::async_runtime::spawn_blocking(move || {
-        backup_file(&path, MANUAL, now).map_err(CommandError::from_core)?;
+        backup_file(&path, MANUAL, now, key.as_ref()).map_err(CommandError::from_core)?;
         Ok(list_backups(&path))
     })
     .await

@@ -64,7 +64,11 @@ pub async fn enrol_hub(
     code: String,
 ) -> Result<String, CommandError> {
     let path = state.with_store(|store| Ok(store.path().to_path_buf()))?;
-    let mut store = Store::open(&path, &OpenOptions::default()).map_err(CommandError::from_core)?;
+    let options = OpenOptions {
+        key: state.key(),
+        ..OpenOptions::default()
+    };
+    let mut store = Store::open(&path, &options).map_err(CommandError::from_core)?;
     let scope = HubClient::new(ClientConfig::default())
         .enrol(&mut store, &url, code.trim())
         .map_err(CommandError::from_core)?;

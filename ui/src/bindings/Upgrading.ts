@@ -3,4 +3,8 @@
 /**
  * An upgrade under way, for the window's progress screen.
  */
-export type Upgrading = { from: number, to: number, rows_done: number, rows_total: number, };
+export type Upgrading = { from: number, to: number, rows_done: number, rows_total: number, 
+/**
+ * Encrypting a file of an earlier version in the clear (`rows_*` count bytes then).
+ */
+encrypting: boolean, };

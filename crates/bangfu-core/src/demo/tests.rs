@@ -15,6 +15,7 @@ use crate::store::{Filter, OpenOptions};
 
 fn open(dir: &TempDir, name: &str) -> Store {
     let options = OpenOptions {
+        key: None,
         identity_dir: Some(dir.path().join("identity")),
         device_name: Some("测试".into()),
         fixed_clock_ms: Some(1_500_000_000_000),
@@ -259,6 +260,7 @@ fn the_recent_years_add_records_up_to_today_and_no_data_problem() {
     // 30 June 2026, 09:00 Beijing time.
     let today = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
     let options = OpenOptions {
+        key: None,
         identity_dir: Some(dir.path().join("identity")),
         device_name: Some("测试".into()),
         fixed_clock_ms: Some(clock_at(today)),

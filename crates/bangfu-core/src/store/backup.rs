@@ -24,7 +24,14 @@ pub fn backup_dir(db_path: &Path) -> PathBuf {
 
 /// Writes a consistent copy of a data file (committed state only) through its own read-only
 /// connection, and rotates old copies. Safe to run on a thread beside the open store.
-pub fn backup_file(db_path: &Path, reason: &str, now_ms: u64) -> Result<PathBuf, StoreError> {
+/// An encrypted file's backup is encrypted under the same key (SQLCipher's `VACUUM INTO`
+/// writes with the key of the file it copies).
+pub fn backup_file(
+    db_path: &Path,
+    reason: &str,
+    now_ms: u64,
+    key: Option<&super::DataKey>,
+) -> Result<PathBuf, StoreError> {
     let dir = backup_dir(db_path);
     let io = |source| StoreError::Identity {
         path: dir.clone(),
@@ -40,9 +47,10 @@ pub fn backup_file(db_path: &Path, reason: &str, now_ms: u64) -> Result<PathBuf,
         target = dir.join(format!("{stamp}-{reason}-{n}.sqlite"));
         n += 1;
     }
-    let conn = rusqlite::Connection::open_with_flags(
+    let conn = super::connect(
         db_path,
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        key,
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(30))?;
     // Written under a temporary name, checked, flushed to the disk, then renamed
@@ -50,9 +58,10 @@ pub fn backup_file(db_path: &Path, reason: &str, now_ms: u64) -> Result<PathBuf,
     // looks like a backup.
     crate::files::write_file_with(&target, |partial| -> Result<(), StoreError> {
         conn.execute("VACUUM INTO ?1", [partial.to_string_lossy().as_ref()])?;
-        let check = rusqlite::Connection::open_with_flags(
+        let check = super::connect(
             partial,
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            key,
         )?;
         let verdict: String = check.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
         if verdict != "ok" {
@@ -176,7 +185,11 @@ pub fn backups_of(db_path: &Path) -> Vec<PathBuf> {
 }
 
 /// Takes the daily backup of a data file when its newest backup is more than a day old.
-pub fn daily_backup_of(db_path: &Path, now_ms: u64) -> Result<Option<PathBuf>, StoreError> {
+pub fn daily_backup_of(
+    db_path: &Path,
+    now_ms: u64,
+    key: Option<&super::DataKey>,
+) -> Result<Option<PathBuf>, StoreError> {
     let fresh = backups_of(db_path)
         .into_iter()
         .rfind(|p| is_daily(p))
@@ -187,14 +200,14 @@ pub fn daily_backup_of(db_path: &Path, now_ms: u64) -> Result<Option<PathBuf>, S
     if fresh {
         Ok(None)
     } else {
-        backup_file(db_path, DAILY, now_ms).map(Some)
+        backup_file(db_path, DAILY, now_ms, key).map(Some)
     }
 }
 
 impl Store {
     /// Writes a consistent copy of the data file and rotates old ones.
     pub fn backup(&self, reason: &str) -> Result<PathBuf, StoreError> {
-        backup_file(&self.path, reason, self.wall_ms())
+        backup_file(&self.path, reason, self.wall_ms(), self.key.as_ref())
     }
 
     /// The backups of this data file, oldest first.
@@ -204,7 +217,7 @@ impl Store {
 
     /// Takes the daily backup when the newest one is more than a day old.
     pub fn daily_backup(&self) -> Result<Option<PathBuf>, StoreError> {
-        daily_backup_of(&self.path, self.wall_ms())
+        daily_backup_of(&self.path, self.wall_ms(), self.key.as_ref())
     }
 }
 
@@ -252,11 +265,11 @@ mod tests {
         drop(conn);
         let day = 24 * 3600 * 1000;
         for i in 0..3 {
-            backup_file(&db, DAILY, 1_750_000_000_000 + i * day).unwrap();
+            backup_file(&db, DAILY, 1_750_000_000_000 + i * day, None).unwrap();
         }
         // A morning of imports: more than KEEP_BACKUPS of them.
         for i in 0..(KEEP_BACKUPS as u64 + 5) {
-            backup_file(&db, "before-import", 1_750_300_000_000 + i * 1000).unwrap();
+            backup_file(&db, "before-import", 1_750_300_000_000 + i * 1000, None).unwrap();
         }
         let listed = list_backups(&db);
         let daily = listed.iter().filter(|b| b.kind_zh == "每日备份").count();

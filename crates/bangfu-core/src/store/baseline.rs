@@ -9,10 +9,23 @@ use rusqlite::{Connection, params};
 use crate::sync::Op;
 use crate::sync::op::encode_local_ids;
 
+/// A baseline file, encrypted under `key` as the data file it is compared with is.
+pub fn open_baseline(path: &Path, key: Option<&super::DataKey>) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    if let Some(key) = key {
+        super::protect::apply_key(&conn, key)?;
+    }
+    Ok(conn)
+}
+
 /// Bulk-inserts ops into a plain table of the same columns as the op log, in one
 /// transaction, with the same durability settings as a data file.
-pub fn bulk_insert_plain(path: &Path, ops: &[Op]) -> rusqlite::Result<()> {
-    let mut conn = Connection::open(path)?;
+pub fn bulk_insert_plain(
+    path: &Path,
+    ops: &[Op],
+    key: Option<&super::DataKey>,
+) -> rusqlite::Result<()> {
+    let mut conn = open_baseline(path, key)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "cache_size", -65536)?;

@@ -81,6 +81,8 @@ pub enum StoreError {
     ReadOnlyView,
     #[error(transparent)]
     File(#[from] crate::files::FileWriteError),
+    #[error(transparent)]
+    Protect(#[from] super::protect::ProtectError),
     #[error("database: {0}")]
     Sqlite(rusqlite::Error),
 }
@@ -128,6 +130,7 @@ impl UserFacing for StoreError {
             StoreError::WrongType { .. } => "wrong_type",
             StoreError::ReadOnlyView => "read_only_view",
             StoreError::File(e) => e.kind(),
+            StoreError::Protect(e) => e.kind(),
             StoreError::Sqlite(_) => "database",
         }
     }
@@ -205,6 +208,7 @@ impl UserFacing for StoreError {
                 format!("{table}的“{field}”填写的值类型不对，本次修改未保存。")
             }
             StoreError::File(e) => e.message_zh(),
+            StoreError::Protect(e) => e.message_zh(),
             StoreError::ReadOnlyView => {
                 "这是数据文件的只读视图（用于导出和报表），不能保存修改。".into()
             }

@@ -12,6 +12,7 @@ mod checked;
 mod device_keys;
 mod dictionary;
 pub mod draft;
+pub mod encrypt;
 mod error;
 pub mod heads;
 mod hub;
@@ -20,6 +21,7 @@ mod lock;
 pub mod migrate;
 mod oplog;
 mod page_heads;
+pub mod protect;
 pub mod read;
 pub mod restore;
 mod write;
@@ -40,6 +42,7 @@ pub use hub::HubLink;
 pub use identity::IdentityChange;
 use identity::Registry;
 pub use oplog::VersionVector;
+pub use protect::{DataKey, ProtectError, Protection, RecoveryCode, Unlock};
 pub use read::{Filter, put_change};
 pub use write::{Change, WriteOutcome};
 
@@ -55,6 +58,10 @@ pub struct OpenOptions {
     pub device_name: Option<String>,
     /// A fixed wall clock in milliseconds, for deterministic generators and tests.
     pub fixed_clock_ms: Option<u64>,
+    /// The data key ([`protect::unlock`]): an encrypted file needs it, and a file of an
+    /// earlier version in the clear is encrypted under it at this open. `None` opens a file in
+    /// the clear as it is (tests, benchmarks' baselines) and refuses an encrypted one.
+    pub key: Option<DataKey>,
 }
 
 /// How far [`Store::rematerialize_with`] has come, in rows of the materialized tables.
@@ -106,6 +113,8 @@ pub struct Store {
     read_only: bool,
     /// How many [`QueryOnly`] views are open (the connection is `query_only` while any is).
     query_only_views: std::cell::Cell<u32>,
+    /// The key the file is encrypted with, for the reader's and the backups' connections.
+    key: Option<DataKey>,
 }
 
 /// The data file's connection as code outside the core sees it: SQLite refuses any statement
@@ -157,6 +166,23 @@ fn local_date(ms: u64) -> String {
         .unwrap_or_default()
 }
 
+/// Opens a connection on a data file (or a backup of one), encrypted under `key` when given.
+/// Every connection the core makes goes through here, so none reads a page without the key.
+pub(crate) fn connect(
+    path: &Path,
+    flags: OpenFlags,
+    key: Option<&DataKey>,
+) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if let Some(key) = key {
+        protect::apply_key(&conn, key)?;
+    }
+    Ok(conn)
+}
+
 /// An upgrade [`Store::open`] will make before the file can be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct PendingUpgrade {
@@ -170,12 +196,15 @@ impl Store {
     /// upgrade rebuilds its rows (minutes for a county): read without writing anything, so a
     /// window can show that it is upgrading instead of freezing. `None`: nothing to upgrade
     /// (or a file [`Store::open`] will refuse, which it then says why).
-    pub fn pending_upgrade(path: impl AsRef<Path>) -> Option<PendingUpgrade> {
+    pub fn pending_upgrade(
+        path: impl AsRef<Path>,
+        key: Option<&DataKey>,
+    ) -> Option<PendingUpgrade> {
         let path = path.as_ref();
-        if !path.exists() || migrate::check_file_header(path).is_err() {
+        if !path.exists() || (key.is_none() && migrate::check_file_header(path).is_err()) {
             return None;
         }
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
+        let conn = connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY, key).ok()?;
         let from = migrate::inspect(&conn, path).ok()?;
         let latest = migrate::latest_version();
         if from == latest {
@@ -209,16 +238,30 @@ impl Store {
         progress: &mut dyn FnMut(RebuildProgress),
     ) -> Result<Store, StoreError> {
         let path = path.as_ref();
-        migrate::check_file_header(path)?;
+        let key = options.key.as_ref();
+        match (protect::protection_of(path), key) {
+            (Protection::Encrypted, None) if protect::key_file_path(path).exists() => {
+                return Err(ProtectError::Locked {
+                    path: path.to_path_buf(),
+                }
+                .into());
+            }
+            (Protection::Plain, Some(key)) => encrypt::encrypt_in_place(path, key, &mut |_, _| {})?,
+            _ => {}
+        }
+        if key.is_none() {
+            migrate::check_file_header(path)?;
+        }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn =
-            Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        let version = migrate::inspect(&conn, path)?;
+        let mut conn = connect(path, flags, key)?;
+        let version = migrate::inspect(&conn, path).map_err(|e| match (e, key) {
+            (StoreError::NotADataFile { path }, Some(_)) => {
+                ProtectError::KeyDoesNotFit { path }.into()
+            }
+            (e, _) => e,
+        })?;
         // Field laptops lose power: WAL with a full sync on every commit keeps the last
         // committed state whatever happens.
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -259,6 +302,7 @@ impl Store {
             bulk_heads_held: apply::BULK_HEADS_HELD,
             read_only: false,
             query_only_views: std::cell::Cell::new(0),
+            key: options.key.clone(),
         };
         store.load_identity(options.device_name.as_deref())?;
         // Set by the migration that needs it, cleared by the rebuild's own commit.
@@ -470,11 +514,7 @@ impl Store {
     /// write ([`StoreError::ReadOnlyView`]).
     pub fn open_reader(&self) -> Result<Store, StoreError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn =
-            Connection::open_with_flags(&self.path, flags).map_err(|source| StoreError::Open {
-                path: self.path.clone(),
-                source,
-            })?;
+        let conn = connect(&self.path, flags, self.key.as_ref())?;
         conn.pragma_update(None, "cache_size", -65536)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.set_prepared_statement_cache_capacity(256);
@@ -494,7 +534,23 @@ impl Store {
             bulk_heads_held: self.bulk_heads_held,
             read_only: true,
             query_only_views: std::cell::Cell::new(0),
+            key: self.key.clone(),
         })
+    }
+
+    /// The key this file is encrypted with (`None`: a file in the clear).
+    pub fn key(&self) -> Option<&DataKey> {
+        self.key.as_ref()
+    }
+
+    /// Seals the data key under a new passphrase. The caller proves it may: this store was
+    /// opened with the key, from the old passphrase or the recovery code.
+    pub fn change_passphrase(&self, new_passphrase: &str) -> Result<(), StoreError> {
+        let key = self.key.as_ref().ok_or(ProtectError::Locked {
+            path: self.path.clone(),
+        })?;
+        protect::change_passphrase(&self.path, key, new_passphrase)?;
+        Ok(())
     }
 
     /// Runs `read` on one snapshot of the file: every query it makes sees the same committed

@@ -108,7 +108,10 @@ pub fn request_restore(db_path: &Path, backup: &Path) -> Result<(), RestoreError
 /// request. Call it before anything opens the data file. The request is removed first, so it
 /// is applied at most once; a request naming a backup that is gone (or anything else) is
 /// removed and reported, and the data file is left as it was.
-pub fn apply_pending_restore(db_path: &Path) -> Result<Option<PathBuf>, RestoreError> {
+pub fn apply_pending_restore(
+    db_path: &Path,
+    key: Option<&super::DataKey>,
+) -> Result<Option<PathBuf>, RestoreError> {
     let marker = restore_marker(db_path);
     let named = match std::fs::read(&marker) {
         Ok(bytes) => bytes,
@@ -129,7 +132,7 @@ pub fn apply_pending_restore(db_path: &Path) -> Result<Option<PathBuf>, RestoreE
             backup: name,
         });
     };
-    checkpoint(db_path);
+    checkpoint(db_path, key);
     restore_backup(&backup, db_path).map_err(|source| RestoreError::Restore {
         backup: backup.clone(),
         db: db_path.to_path_buf(),
@@ -141,17 +144,18 @@ pub fn apply_pending_restore(db_path: &Path) -> Result<Option<PathBuf>, RestoreE
 /// Folds the write-ahead log into the data file, so the copy kept as `.before-restore` holds
 /// every committed change even when the app ended without closing its connections. A file
 /// that cannot be opened is left to the restore as it is.
-fn checkpoint(db_path: &Path) {
+fn checkpoint(db_path: &Path, key: Option<&super::DataKey>) {
     if !db_path.exists() {
         return;
     }
-    let folded = rusqlite::Connection::open_with_flags(
+    let folded = super::connect(
         db_path,
         rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        key,
     )
     .and_then(|conn| {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        Ok(conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?)
     });
     if let Err(error) = folded {
         eprintln!(
@@ -178,7 +182,7 @@ mod tests {
         )
         .unwrap();
         drop(conn);
-        let backup = backup_file(&db, "manual", NOW).unwrap();
+        let backup = backup_file(&db, "manual", NOW, None).unwrap();
         (db, backup)
     }
 
@@ -202,7 +206,7 @@ mod tests {
         conn.execute("INSERT INTO t VALUES (2)", []).unwrap();
         std::mem::forget(conn);
         request_restore(&db, &backup).unwrap();
-        apply_pending_restore(&db).unwrap();
+        apply_pending_restore(&db, None).unwrap();
         assert_eq!(rows(&db), vec![1]);
         let mut keep = db.as_os_str().to_os_string();
         keep.push(".before-restore");
@@ -219,7 +223,10 @@ mod tests {
 
         request_restore(&db, &backup).unwrap();
         assert!(restore_marker(&db).exists());
-        assert_eq!(apply_pending_restore(&db).unwrap(), Some(backup.clone()));
+        assert_eq!(
+            apply_pending_restore(&db, None).unwrap(),
+            Some(backup.clone())
+        );
         assert!(!restore_marker(&db).exists(), "the request is removed");
         assert_eq!(std::fs::read(&db).unwrap(), std::fs::read(&backup).unwrap());
         assert_eq!(rows(&db), vec![1]);
@@ -228,7 +235,7 @@ mod tests {
         let conn = rusqlite::Connection::open(&db).unwrap();
         conn.execute("INSERT INTO t VALUES (3)", []).unwrap();
         drop(conn);
-        assert_eq!(apply_pending_restore(&db).unwrap(), None);
+        assert_eq!(apply_pending_restore(&db, None).unwrap(), None);
         assert_eq!(rows(&db), vec![1, 3]);
     }
 
@@ -260,11 +267,11 @@ mod tests {
             if let Some(name) = named {
                 std::fs::write(restore_marker(&db), name).unwrap();
             }
-            let error = apply_pending_restore(&db).unwrap_err();
+            let error = apply_pending_restore(&db, None).unwrap_err();
             assert_eq!(error.kind(), "backup_gone");
             assert!(!restore_marker(&db).exists(), "never blocks the next start");
             assert_eq!(std::fs::read(&db).unwrap(), before);
         }
-        assert_eq!(apply_pending_restore(&db).unwrap(), None);
+        assert_eq!(apply_pending_restore(&db, None).unwrap(), None);
     }
 }

@@ -16,6 +16,7 @@ fn open(dir: &tempfile::TempDir, name: &str) -> Store {
 /// Opens a store as `open` does, with the rebuild progress an upgrade reported.
 fn open_reporting_rebuild(dir: &tempfile::TempDir, name: &str) -> (Store, Vec<RebuildProgress>) {
     let options = OpenOptions {
+        key: None,
         identity_dir: Some(dir.path().join("registry")),
         device_name: Some(name.to_owned()),
         fixed_clock_ms: Some(T0),
@@ -603,6 +604,7 @@ fn a_second_connection_on_the_same_file_keeps_the_identity_and_the_clock_order()
     // Another laptop, its clock an hour ahead, edits the household; the sync connection
     // applies its op.
     let ahead = OpenOptions {
+        key: None,
         identity_dir: Some(dir.path().join("registry")),
         device_name: Some("c".into()),
         fixed_clock_ms: Some(T0 + 3_600_000),
@@ -738,7 +740,7 @@ fn an_upgrade_cut_off_between_its_migration_and_its_rebuild_rebuilds_at_the_next
         .unwrap();
     drop(conn);
     assert_eq!(
-        Store::pending_upgrade(&path),
+        Store::pending_upgrade(&path, None),
         Some(PendingUpgrade {
             from: migrate::latest_version(),
             to: migrate::latest_version(),
@@ -753,7 +755,7 @@ fn an_upgrade_cut_off_between_its_migration_and_its_rebuild_rebuilds_at_the_next
         .unwrap();
     assert_eq!(group, "上寨组");
     assert!(!migrate::rebuild_pending(a.conn()).unwrap());
-    assert_eq!(Store::pending_upgrade(&path), None);
+    assert_eq!(Store::pending_upgrade(&path, None), None);
 }
 
 #[test]
@@ -816,15 +818,15 @@ fn back_to_schema_4(conn: &rusqlite::Connection) {
 fn a_pending_upgrade_is_seen_before_the_file_is_opened() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a.sqlite");
-    assert_eq!(Store::pending_upgrade(&path), None, "no file yet");
+    assert_eq!(Store::pending_upgrade(&path, None), None, "no file yet");
     let mut a = open(&dir, "a");
     a.put(&household("530826103201001")).unwrap();
-    assert_eq!(Store::pending_upgrade(&path), None, "current schema");
+    assert_eq!(Store::pending_upgrade(&path, None), None, "current schema");
     back_to_schema_4(a.conn());
     drop(a);
     let before = file_bytes(&path);
     assert_eq!(
-        Store::pending_upgrade(&path),
+        Store::pending_upgrade(&path, None),
         Some(PendingUpgrade {
             from: 4,
             to: migrate::latest_version(),
@@ -833,10 +835,13 @@ fn a_pending_upgrade_is_seen_before_the_file_is_opened() {
     );
     assert_eq!(file_bytes(&path), before, "looking writes nothing");
     let a = open(&dir, "a");
-    assert_eq!(Store::pending_upgrade(&path), None, "upgraded");
+    assert_eq!(Store::pending_upgrade(&path, None), None, "upgraded");
     assert_eq!(count(&a, "SELECT count(*) FROM household"), 1);
     std::fs::write(dir.path().join("text.sqlite"), "not a data file").unwrap();
-    assert_eq!(Store::pending_upgrade(dir.path().join("text.sqlite")), None);
+    assert_eq!(
+        Store::pending_upgrade(dir.path().join("text.sqlite"), None),
+        None
+    );
 }
 
 #[test]

@@ -33,6 +33,7 @@ pub fn open(dir: &Path, name: &str) -> Store {
         identity_dir: Some(dir.join("registry")),
         device_name: Some(name.to_owned()),
         fixed_clock_ms: Some(T0),
+        key: None,
     };
     Store::open(dir.join(format!("{name}.sqlite")), &options)
         .unwrap_or_else(|e| panic!("open {name}: {e}"))

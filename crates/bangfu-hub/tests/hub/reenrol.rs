@@ -247,6 +247,7 @@ fn a_copied_data_file_still_pushes_the_old_identitys_unpushed_ops() {
             identity_dir: Some(elsewhere.join("registry")),
             device_name: Some("A村-新电脑".into()),
             fixed_clock_ms: Some(T0),
+            key: None,
         },
     )
     .expect("open the copy");

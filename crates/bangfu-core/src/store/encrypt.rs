@@ -1,0 +1,134 @@
+//! Encrypting a data file of an earlier version in place, with its backups, at its first open
+//! with a key.
+//!
+//! The file in the clear stays where it is until its encrypted copy is written beside it,
+//! checked and flushed to the disk; only then does the copy take its name (one rename). A power
+//! cut at any point leaves either the old file or the new one, never half of each. The backups
+//! beside it (`<file>.backups`) are encrypted the same way, one by one, so no copy in the clear
+//! stays behind.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::OpenFlags;
+
+use super::protect::DataKey;
+use super::{StoreError, connect, migrate};
+
+/// Encrypts `db_path` (a Bangfu data file in the clear) and its backups under `key`.
+/// `progress(bytes_done, bytes_total)` hears how far the data file's copy has come.
+pub fn encrypt_in_place(
+    db_path: &Path,
+    key: &DataKey,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<(), StoreError> {
+    // No other program writes while the file changes under it.
+    let _writer = super::lock::acquire(db_path, super::lock::WRITER_WAIT)?;
+    encrypt_one(db_path, key, true, progress)?;
+    for backup in super::backup::backups_of(db_path) {
+        if super::protect::protection_of(&backup) == super::protect::Protection::Plain {
+            // A backup that cannot be encrypted (damaged, say) must not stay readable.
+            if let Err(error) = encrypt_one(&backup, key, false, &mut |_, _| {}) {
+                eprintln!(
+                    "encrypting backup {} failed ({error}); it is removed",
+                    backup.display()
+                );
+                let _ = std::fs::remove_file(&backup);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn encrypt_one(
+    path: &Path,
+    key: &DataKey,
+    check_schema: bool,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<(), StoreError> {
+    let plain = connect(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        None,
+    )?;
+    plain.busy_timeout(std::time::Duration::from_secs(5))?;
+    if check_schema {
+        // Only a Bangfu data file is encrypted; another program's SQLite file is refused as
+        // the open refuses it, untouched.
+        migrate::inspect(&plain, path)?;
+    }
+    // Everything committed is in the main file before it is copied; the log is emptied.
+    plain.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    let total = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let target = sibling(path, ".encrypting");
+    let _ = std::fs::remove_file(&target);
+    let attach = zeroize::Zeroizing::new(format!(
+        "ATTACH DATABASE ?1 AS encrypted KEY \"{}\"",
+        key.pragma_value().as_str()
+    ));
+    plain.execute(&attach, [target.to_string_lossy().as_ref()])?;
+    // SQLCipher's export runs as one statement; a thread watches the copy grow meanwhile.
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let exported = std::thread::scope(|scope| {
+        let watcher = scope.spawn(|| {
+            let mut seen = Vec::new();
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                let now = std::fs::metadata(&target).map(|m| m.len()).unwrap_or(0);
+                seen.push(now.min(total));
+            }
+            seen
+        });
+        let result = plain.query_row("SELECT sqlcipher_export('encrypted')", [], |_| Ok(()));
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        (result, watcher.join().unwrap_or_default())
+    });
+    let (result, seen) = exported;
+    for bytes in seen {
+        progress(bytes, total);
+    }
+    plain.execute_batch("DETACH DATABASE encrypted")?;
+    if let Err(error) = result {
+        let _ = std::fs::remove_file(&target);
+        return Err(error.into());
+    }
+    drop(plain);
+    // The copy is read back with the key before it replaces anything.
+    let check = connect(
+        &target,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        Some(key),
+    )?;
+    let verdict: String = check.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+    drop(check);
+    if verdict != "ok" {
+        let _ = std::fs::remove_file(&target);
+        return Err(StoreError::Corrupt {
+            path: path.to_path_buf(),
+            detail: format!("encrypted copy check: {verdict}"),
+        });
+    }
+    let io = |source: std::io::Error| StoreError::Identity {
+        path: path.to_path_buf(),
+        source,
+    };
+    std::fs::File::open(&target)
+        .and_then(|f| f.sync_all())
+        .map_err(io)?;
+    std::fs::rename(&target, path).map_err(io)?;
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(sibling(path, suffix));
+    }
+    if let Some(dir) = path.parent()
+        && let Ok(dir) = std::fs::File::open(dir)
+    {
+        let _ = dir.sync_all();
+    }
+    progress(total, total);
+    Ok(())
+}
+
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    path.with_file_name(name)
+}
