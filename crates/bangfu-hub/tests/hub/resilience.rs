@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use bangfu_core::store::Store;
 use bangfu_core::sync::digest::state_hash;
 use bangfu_hub::HubError;
-use bangfu_hub::storage::{HubStorage, SqliteStorage};
+use bangfu_hub::storage::{HubStorage, Location};
 
 use crate::common::*;
 
@@ -75,7 +75,13 @@ fn generated(dir: &Path, name: &str, households: usize) -> Store {
 
 /// Pulls the whole county into a fresh copy and checks it equals `source`, and that the hub
 /// holds each op once.
-fn check_complete(dir: &Path, url: &str, storage: &SqliteStorage, source: &Store, name: &str) {
+fn check_complete(
+    dir: &Path,
+    url: &str,
+    storage: &Arc<dyn HubStorage>,
+    source: &Store,
+    name: &str,
+) {
     let mut fresh = open(dir, name);
     let client = enrol(&mut fresh, url, storage, COUNTY);
     sync(&client, &mut fresh);
@@ -93,10 +99,10 @@ fn check_complete(dir: &Path, url: &str, storage: &SqliteStorage, source: &Store
     );
 }
 
-#[test]
-fn a_connection_cut_mid_upload_resumes_without_gaps_or_doubles() {
+crate::on_both_backends!(a_connection_cut_mid_upload_resumes_without_gaps_or_doubles);
+fn a_connection_cut_mid_upload_resumes_without_gaps_or_doubles(backend: Backend) {
     let dir = scratch();
-    let (hub, storage) = start_hub(dir.path());
+    let (hub, storage) = start_hub_on(dir.path(), backend);
     // Cut in the request head, in the first page's body, and several pages in.
     for (i, budget) in [100i64, 9_000, 60_000].into_iter().enumerate() {
         let sub = dir.path().join(format!("case{i}"));
@@ -104,7 +110,7 @@ fn a_connection_cut_mid_upload_resumes_without_gaps_or_doubles() {
         let (hub_i, storage_i) = if i == 0 {
             (None, storage.clone())
         } else {
-            let (h, s) = start_hub(&sub);
+            let (h, s) = start_hub_on(&sub, backend);
             (Some(h), s)
         };
         let url = hub_i.as_ref().map_or_else(|| hub.url(), |h| h.url());
@@ -135,10 +141,9 @@ fn a_connection_cut_mid_upload_resumes_without_gaps_or_doubles() {
 struct HubProcess(Child);
 
 impl HubProcess {
-    fn start(data: &Path, listen: &str) -> (HubProcess, String) {
+    fn start(data: &[String], listen: &str) -> (HubProcess, String) {
         let mut child = Command::new(env!("CARGO_BIN_EXE_bangfu-hub"))
-            .arg("--data")
-            .arg(data)
+            .args(data)
             .args(["--listen", listen])
             .stdout(Stdio::piped())
             .spawn()
@@ -166,16 +171,24 @@ impl Drop for HubProcess {
     }
 }
 
-#[test]
-fn the_hub_process_killed_mid_sync_loses_nothing_it_acknowledged() {
+/// The command-line arguments naming a hub's data at `location`.
+pub fn data_args(location: &Location) -> Vec<String> {
+    match location {
+        Location::Dir(dir) => vec!["--data".into(), dir.display().to_string()],
+        Location::Postgres(url) => vec!["--database".into(), url.clone()],
+    }
+}
+
+crate::on_both_backends!(the_hub_process_killed_mid_sync_loses_nothing_it_acknowledged);
+fn the_hub_process_killed_mid_sync_loses_nothing_it_acknowledged(backend: Backend) {
     let dir = scratch();
-    let data = dir.path().join("hub");
+    let location = location(dir.path(), backend);
+    let data = data_args(&location);
     let (hub, url) = HubProcess::start(&data, "127.0.0.1:0");
     let listen = url.trim_start_matches("http://").to_owned();
     let code = Command::new(env!("CARGO_BIN_EXE_bangfu-hub"))
         .arg("enrol")
-        .arg("--data")
-        .arg(&data)
+        .args(&data)
         .args(["--scope", COUNTY])
         .output()
         .expect("enrol command");
@@ -185,7 +198,7 @@ fn the_hub_process_killed_mid_sync_loses_nothing_it_acknowledged() {
     let client = client();
     client.enrol(&mut device, &url, &code).expect("enrol");
 
-    let watcher = SqliteStorage::open(&data).expect("watch hub");
+    let watcher = location.open(2).expect("watch hub");
     let pushing = std::thread::spawn(move || {
         let result = client.sync_once(&mut device);
         (result, device, client)
