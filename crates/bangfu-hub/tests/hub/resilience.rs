@@ -113,7 +113,13 @@ fn a_connection_cut_mid_upload_resumes_without_gaps_or_doubles(backend: Backend)
     let dir = scratch();
     let (hub, storage) = start_hub_on(dir.path(), backend);
     // Cut in the request head, in the first page's body, and several pages in.
-    for (i, budget) in [100i64, 9_000, 60_000].into_iter().enumerate() {
+    // (The PostgreSQL run uploads half as much: its last cut comes earlier.)
+    let last = if backend == Backend::Sqlite {
+        60_000
+    } else {
+        20_000
+    };
+    for (i, budget) in [100i64, 9_000, last].into_iter().enumerate() {
         let sub = dir.path().join(format!("case{i}"));
         std::fs::create_dir_all(&sub).expect("dir");
         let (hub_i, storage_i) = if i == 0 {
