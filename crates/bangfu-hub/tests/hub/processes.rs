@@ -2,8 +2,15 @@
 //! random, concurrently, and everything converges as through one hub (the same state as the
 //! same edits carried by changeset files, every op stored once, every scope complete).
 
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use bangfu_core::model::{FieldValue, Table};
 use bangfu_core::store::{Change, Store, put_change};
+use bangfu_core::sync::{Hlc, Op, OpId};
+use bangfu_hub::Scope;
+use bangfu_hub::storage::HubStorage;
+use uuid::Uuid;
 use bangfu_core::sync::digest::state_hash;
 use bangfu_core::sync::exchange::{export_changeset, import_changeset};
 use bangfu_hub::client::HubClient;
@@ -146,4 +153,93 @@ fn three_hub_processes_on_one_postgres_database_converge_as_one_hub() {
     let late_client = enrol(&mut late, &urls[2], &hubs[2].1, crate::common::COUNTY);
     sync(&late_client, &mut late);
     assert_eq!(state_hash(&late).ok(), state_hash(&admin).ok());
+}
+
+fn village_op(origin: Uuid, seq: i64, row: Uuid, field: &str, value: FieldValue) -> Op {
+    Op {
+        id: OpId { origin, seq },
+        hlc: Hlc::new(T0, seq as u16),
+        table: Table::Village.code(),
+        row,
+        field: field.into(),
+        value,
+        preds: vec![],
+        seen: vec![],
+    }
+}
+
+/// Regression guard for the feed numbering: with positions taken from a bare sequence, a push
+/// that took position 9 could commit after one that took 10, and a device pulling in between
+/// would move past 9 and never see it. Writers on two pools push into four villages of one
+/// county while a reader pulls the county page by page; the reader must end with every op.
+#[test]
+fn a_county_pulled_while_pushes_commit_concurrently_misses_no_position() {
+    let dir = scratch();
+    let database = location(dir.path(), Backend::Postgres);
+    let pools: Vec<_> = (0..2)
+        .map(|_| database.open(8).expect("hub storage"))
+        .collect();
+    let county = Scope::parse(COUNTY).expect("scope");
+    let device = |storage: &std::sync::Arc<dyn HubStorage>| {
+        let code = storage.issue_code(&county).expect("code");
+        let token = storage
+            .enrol(&code, "写入", &[])
+            .expect("enrol")
+            .expect("code valid")
+            .token;
+        storage.authenticate(&token).expect("auth").expect("device")
+    };
+    const WRITERS: usize = 4;
+    const PUSHES: i64 = 40;
+    let codes = ["530828101201", "530828101202", "530828102201", "530828102202"];
+    let done = AtomicUsize::new(0);
+    let pulled: HashSet<OpId> = std::thread::scope(|s| {
+        for (w, code) in codes.iter().enumerate().take(WRITERS) {
+            let storage = pools[w % pools.len()].clone();
+            let me = device(&storage);
+            let done = &done;
+            s.spawn(move || {
+                let origin = Uuid::now_v7();
+                let row = Uuid::now_v7();
+                let first = village_op(origin, 1, row, "code", FieldValue::Text((*code).into()));
+                storage.push(&me, origin, &[first]).expect("push code");
+                for p in 0..PUSHES {
+                    let ops: Vec<Op> = (0..3)
+                        .map(|k| {
+                            let seq = 2 + p * 3 + k;
+                            village_op(origin, seq, row, "name", FieldValue::Text(format!("{seq}")))
+                        })
+                        .collect();
+                    storage.push(&me, origin, &ops).expect("push");
+                }
+                done.fetch_add(1, Ordering::SeqCst);
+            });
+        }
+        let reader = pools[1].clone();
+        let done = &done;
+        let county = &county;
+        s.spawn(move || {
+            let mut after = 0;
+            let mut seen = HashSet::new();
+            loop {
+                let finished = done.load(Ordering::SeqCst) == WRITERS;
+                let page = reader.pull(county, after, 7).expect("pull");
+                seen.extend(page.ops.iter().map(|op| op.id));
+                after = page.next;
+                if finished && page.ops.is_empty() {
+                    return seen;
+                }
+            }
+        })
+        .join()
+        .expect("reader")
+    });
+    let expected = WRITERS * (1 + PUSHES as usize * 3);
+    let stored = pools[0].counts().expect("counts");
+    assert_eq!(stored.ops as usize, expected, "every op stored");
+    assert_eq!(
+        pulled.len(),
+        expected,
+        "the reader pulled every op though it paged while pushes committed"
+    );
 }
