@@ -265,9 +265,13 @@ fn hold(
     now: i64,
     held: &mut Vec<HeldNote>,
 ) -> Result<(), StorageError> {
-    eprintln!(
-        "bangfu-hub: held op from device {}: {}: {}",
-        device.id, refusal.reason, refusal.detail
+    crate::metrics::log(
+        "held",
+        &[
+            ("device", device.id.into()),
+            ("reason", refusal.reason.into()),
+            ("detail", refusal.detail.clone().into()),
+        ],
     );
     let preds = encode_ids(&op.preds);
     let seen = encode_ids(&op.seen);

@@ -7,15 +7,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bangfu_core::model::{FieldValue, Table};
 use bangfu_core::store::{Change, Store, put_change};
-use bangfu_core::sync::{Hlc, Op, OpId};
-use bangfu_hub::Scope;
-use bangfu_hub::storage::HubStorage;
-use uuid::Uuid;
 use bangfu_core::sync::digest::state_hash;
 use bangfu_core::sync::exchange::{export_changeset, import_changeset};
+use bangfu_core::sync::{Hlc, Op, OpId};
+use bangfu_hub::Scope;
 use bangfu_hub::client::HubClient;
+use bangfu_hub::storage::HubStorage;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use uuid::Uuid;
 
 use crate::common::*;
 
@@ -191,7 +191,12 @@ fn a_county_pulled_while_pushes_commit_concurrently_misses_no_position() {
     };
     const WRITERS: usize = 4;
     const PUSHES: i64 = 40;
-    let codes = ["530828101201", "530828101202", "530828102201", "530828102202"];
+    let codes = [
+        "530828101201",
+        "530828101202",
+        "530828102201",
+        "530828102202",
+    ];
     let done = AtomicUsize::new(0);
     let pulled: HashSet<OpId> = std::thread::scope(|s| {
         for (w, code) in codes.iter().enumerate().take(WRITERS) {
