@@ -196,9 +196,16 @@ async fn pull(
     let epoch =
         HeaderValue::from_str(storage.epoch()).map_err(|e| ApiError::Internal(e.to_string()))?;
     let at = q.at.clone();
-    let page = blocking(move || storage.pull(&device.scope, q.after, q.limit.min(wire::MAX_PAGE)))
-        .await
-        .inspect_err(|_| counters.failed())?;
+    let page = blocking(move || {
+        let limit = q.limit.min(wire::MAX_PAGE);
+        if q.snapshot == 1 {
+            storage.pull_snapshot(&device.scope, q.after, limit)
+        } else {
+            storage.pull(&device.scope, q.after, limit)
+        }
+    })
+    .await
+    .inspect_err(|_| counters.failed())?;
     // The device saw another op at its position (or the log ends before it): this hub lost
     // what the device pulled, and the device starts over.
     let lost = at.is_some_and(|at| page.op_at_after.as_ref().map(wire::op_at_text) != Some(at));

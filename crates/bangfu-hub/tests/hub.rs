@@ -14,5 +14,6 @@ mod hub {
     mod processes;
     mod reenrol;
     mod resilience;
+    mod snapshot;
     mod tls;
 }

@@ -310,18 +310,40 @@ const PULL_TOWNSHIP: &str = "SELECT f.pos, o.origin, o.seq, o.hlc, o.tbl, o.row,
 const PULL_COUNTY: &str = "SELECT f.pos, o.origin, o.seq, o.hlc, o.tbl, o.row, o.field, o.val, o.preds, o.seen
      FROM feed f JOIN op o ON o.key = f.op WHERE f.county = ?1 AND f.pos > ?2 ORDER BY f.pos LIMIT ?3";
 
-/// Ops of `scope` after `after`, at most `limit` (clamped to 1..=20,000).
+const SNAPSHOT_VILLAGE: &str =
+    "SELECT f.pos, o.origin, o.seq, o.hlc, o.tbl, o.row, o.field, o.val, o.preds, o.seen
+     FROM feed f JOIN op o ON o.key = f.op WHERE f.village = ?1 AND f.pos > ?2
+     AND NOT EXISTS (SELECT 1 FROM superseded s WHERE s.origin = o.origin AND s.seq = o.seq)
+     ORDER BY f.pos LIMIT ?3";
+const SNAPSHOT_TOWNSHIP: &str =
+    "SELECT f.pos, o.origin, o.seq, o.hlc, o.tbl, o.row, o.field, o.val, o.preds, o.seen
+     FROM feed f JOIN op o ON o.key = f.op WHERE f.township = ?1 AND f.pos > ?2
+     AND NOT EXISTS (SELECT 1 FROM superseded s WHERE s.origin = o.origin AND s.seq = o.seq)
+     ORDER BY f.pos LIMIT ?3";
+const SNAPSHOT_COUNTY: &str =
+    "SELECT f.pos, o.origin, o.seq, o.hlc, o.tbl, o.row, o.field, o.val, o.preds, o.seen
+     FROM feed f JOIN op o ON o.key = f.op WHERE f.county = ?1 AND f.pos > ?2
+     AND NOT EXISTS (SELECT 1 FROM superseded s WHERE s.origin = o.origin AND s.seq = o.seq)
+     ORDER BY f.pos LIMIT ?3";
+
+/// Ops of `scope` after `after`, at most `limit` (clamped to 1..=20,000). With `snapshot`,
+/// only ops no stored op names as predecessor (the current heads, conflicts included): a new
+/// device's compacted start; the history stays on the hub.
 pub fn pull(
     db: &mut dyn Db,
     scope: &Scope,
     after: i64,
     limit: usize,
+    snapshot: bool,
 ) -> Result<PullPage, StorageError> {
     // Each level reads its own indexed column; the text is fixed, the scope is bound.
-    let sql = match scope.level() {
-        Level::Village => PULL_VILLAGE,
-        Level::Township => PULL_TOWNSHIP,
-        Level::County => PULL_COUNTY,
+    let sql = match (scope.level(), snapshot) {
+        (Level::Village, false) => PULL_VILLAGE,
+        (Level::Township, false) => PULL_TOWNSHIP,
+        (Level::County, false) => PULL_COUNTY,
+        (Level::Village, true) => SNAPSHOT_VILLAGE,
+        (Level::Township, true) => SNAPSHOT_TOWNSHIP,
+        (Level::County, true) => SNAPSHOT_COUNTY,
     };
     let limit = limit.clamp(1, 20_000);
     let head = db.one_int("SELECT coalesce(max(pos), 0) FROM feed", &[])?;

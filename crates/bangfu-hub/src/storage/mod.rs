@@ -145,6 +145,14 @@ pub trait HubStorage: Send + Sync + 'static {
     ) -> Result<PushOutcome, StorageError>;
     /// Ops of `scope` after hub position `after`, at most `limit`.
     fn pull(&self, scope: &Scope, after: i64, limit: usize) -> Result<PullPage, StorageError>;
+    /// Like `pull`, but only the ops no stored op supersedes: a new device's compacted start
+    /// (current heads, conflicts kept); from the position it reaches it pulls as usual.
+    fn pull_snapshot(
+        &self,
+        scope: &Scope,
+        after: i64,
+        limit: usize,
+    ) -> Result<PullPage, StorageError>;
     /// Issues a one-time enrolment code for a scope.
     fn issue_code(&self, scope: &Scope) -> Result<String, StorageError>;
     /// Revokes a device's token; false if there is no such live device.

@@ -401,7 +401,16 @@ impl HubStorage for PgStorage {
     }
 
     fn pull(&self, scope: &Scope, after: i64, limit: usize) -> Result<PullPage, StorageError> {
-        self.read(|db| logic::pull(db, scope, after, limit))
+        self.read(|db| logic::pull(db, scope, after, limit, false))
+    }
+
+    fn pull_snapshot(
+        &self,
+        scope: &Scope,
+        after: i64,
+        limit: usize,
+    ) -> Result<PullPage, StorageError> {
+        self.read(|db| logic::pull(db, scope, after, limit, true))
     }
 
     fn issue_code(&self, scope: &Scope) -> Result<String, StorageError> {

@@ -164,6 +164,17 @@ CREATE TABLE held (
 );
 ";
 
+/// Schema 3: the op ids a later op names as predecessor, so a new device can be given only
+/// the current heads of its scope (`pull_snapshot`). Ops stored before it are never marked
+/// superseded: a snapshot then simply carries them too.
+const SCHEMA_3: &str = "
+CREATE TABLE superseded (
+    origin BLOB NOT NULL,
+    seq    INTEGER NOT NULL,
+    PRIMARY KEY (origin, seq)
+) WITHOUT ROWID;
+";
+
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
     #[error("{0}: not a Bangfu hub database")]
@@ -199,20 +210,32 @@ pub fn init(conn: &mut Connection, path: &Path) -> Result<(), SchemaError> {
     let tx = conn.transaction()?;
     tx.execute_batch(SCHEMA)?;
     tx.execute_batch(SCHEMA_2)?;
+    tx.execute_batch(SCHEMA_3)?;
     new_epoch(&tx)?;
     tx.pragma_update(None, "application_id", APPLICATION_ID)?;
-    tx.pragma_update(None, "user_version", 2)?;
+    tx.pragma_update(None, "user_version", 3)?;
     tx.commit()?;
+    Ok(())
+}
+
+/// Brings an existing hub file to schema 3, one numbered step at a time.
+fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version < 2 {
+        migrate_to_2(conn)?;
+    }
+    if version < 3 {
+        let tx = conn.transaction()?;
+        tx.execute_batch(SCHEMA_3)?;
+        tx.pragma_update(None, "user_version", 3)?;
+        tx.commit()?;
+    }
     Ok(())
 }
 
 /// Schema 1 to 2: the new tables, a new epoch, and the scope index rebuilt from the stored ops
 /// in their arrival order (the old index only grew; the feed keeps what it already served).
-fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if version >= 2 {
-        return Ok(());
-    }
+fn migrate_to_2(conn: &mut Connection) -> Result<(), SchemaError> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);

@@ -125,8 +125,18 @@ CREATE TABLE held (
 );
 ";
 
+/// The op ids a later op names as predecessor (SQLite's schema 3): a new device may be given
+/// only its scope's current heads.
+const MIGRATION_2: &str = "
+CREATE TABLE superseded (
+    origin BYTEA NOT NULL,
+    seq    BIGINT NOT NULL,
+    PRIMARY KEY (origin, seq)
+);
+";
+
 /// Every migration, in order; a database records the ones it ran in `schema_version`.
-pub const MIGRATIONS: &[(i64, &str)] = &[(1, MIGRATION_1)];
+pub const MIGRATIONS: &[(i64, &str)] = &[(1, MIGRATION_1), (2, MIGRATION_2)];
 
 /// Brings the database to the latest schema (creating it in an empty database) and returns the
 /// hub's epoch. A database holding other tables but no hub schema is refused untouched.

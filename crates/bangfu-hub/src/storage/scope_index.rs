@@ -226,6 +226,12 @@ pub fn store_op(
         return Ok(None);
     };
     let key = inserted.int(0)?;
+    for pred in &op.preds {
+        db.exec(
+            "INSERT INTO superseded (origin, seq) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            &[P::uuid(&pred.origin), P::Int(pred.seq)],
+        )?;
+    }
     index_op(
         db,
         op,
