@@ -45,6 +45,9 @@ pub struct LoadArgs {
     /// 同步中心进程数（用 PostgreSQL 时可多于 1，默认 2）
     #[arg(long)]
     hubs: Option<usize>,
+    /// 各村电脑首次同步只取本范围的当前数据（快照），不取全部历史
+    #[arg(long)]
+    snapshot: bool,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -250,6 +253,10 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<()> {
             Ok(codes.issue_code(&scope)?)
         })
         .collect::<anyhow::Result<_>>()?;
+    let device_config = ClientConfig {
+        snapshot_bootstrap: args.snapshot,
+        ..config.clone()
+    };
     let next = AtomicUsize::new(0);
     let totals = Mutex::new((0usize, 0u64, 0u64, Vec::new()));
     let failures = Mutex::new(Vec::new());
@@ -264,7 +271,7 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<()> {
                         break;
                     }
                     let url = &hubs[i % hubs.len()].url;
-                    match device_round(&dir, i, url, &device_codes[i], &config) {
+                    match device_round(&dir, i, url, &device_codes[i], &device_config) {
                         Ok((pulled, pushed, mut times)) => {
                             let mut t = totals.lock().unwrap_or_else(|p| p.into_inner());
                             t.0 += 1;
