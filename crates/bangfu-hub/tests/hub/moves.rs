@@ -296,7 +296,8 @@ fn a_hub_file_of_schema_1_is_upgraded_with_its_scope_index_rebuilt_from_the_ops(
     let conn = rusqlite::Connection::open(data.join("hub.sqlite")).expect("open");
     conn.execute_batch(
         "DROP TABLE link; DROP TABLE link_pred; DROP TABLE village_row; DROP TABLE row_left;
-         DROP TABLE held; DROP TABLE hub_meta; DROP TABLE device_lineage; DELETE FROM row_scope;
+         DROP TABLE held; DROP TABLE hub_meta; DROP TABLE device_lineage; DROP TABLE superseded;
+         DELETE FROM row_scope;
          CREATE TABLE edge (child BLOB NOT NULL, parent BLOB NOT NULL, shared INTEGER NOT NULL,
              PRIMARY KEY (child, parent)) WITHOUT ROWID;
          PRAGMA user_version = 1;",
