@@ -11,6 +11,7 @@ mod hub {
     mod convergence;
     mod load;
     mod moves;
+    mod operations;
     mod processes;
     mod reenrol;
     mod resilience;
