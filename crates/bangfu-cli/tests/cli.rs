@@ -1083,7 +1083,7 @@ fn an_unknown_devices_file_is_held_until_device_confirm() {
     assert!(!search(&b).starts_with("共 0 户"));
 }
 
-fn bangfu_with(home: &Path, passphrase: Option<&str>, args: &[&str]) -> Output {
+fn bangfu_pass(home: &Path, passphrase: Option<&str>, args: &[&str]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_bangfu"));
     command.args(args).env("BANGFU_HOME", home);
     match passphrase {
@@ -1100,7 +1100,7 @@ fn scripts_give_the_passphrase_change_it_and_come_back_with_the_recovery_code() 
     let pass = "乡镇工作站口令2026";
 
     // A new file given a passphrase is protected: the recovery code is printed once.
-    let made = bangfu_with(dir.path(), Some(pass), &["demo", "--db", p(&db)]);
+    let made = bangfu_pass(dir.path(), Some(pass), &["demo", "--db", p(&db)]);
     let (_, err) = text(&made);
     assert!(made.status.success(), "{err}");
     let code: String = err
@@ -1115,7 +1115,7 @@ fn scripts_give_the_passphrase_change_it_and_come_back_with_the_recovery_code() 
         "the data file is encrypted"
     );
 
-    let found = bangfu_with(
+    let found = bangfu_pass(
         dir.path(),
         Some(pass),
         &["search", "--db", p(&db), "--json", "530826"],
@@ -1135,7 +1135,7 @@ fn scripts_give_the_passphrase_change_it_and_come_back_with_the_recovery_code() 
     // No passphrase, a wrong one: refused in Chinese, nothing changed.
     for (given, expected) in [(None, "已加密"), (Some("不对的口令不对的口令"), "口令不对")]
     {
-        let out = bangfu_with(dir.path(), given, &["search", "--db", p(&db), "王"]);
+        let out = bangfu_pass(dir.path(), given, &["search", "--db", p(&db), "王"]);
         assert!(!out.status.success());
         assert!(text(&out).1.contains(expected), "{:?}", text(&out));
     }
@@ -1143,7 +1143,7 @@ fn scripts_give_the_passphrase_change_it_and_come_back_with_the_recovery_code() 
     // The passphrase changed: the old one stops opening the file, the new one opens it.
     let new_file = dir.path().join("新口令.txt");
     std::fs::write(&new_file, "换过的新口令2027\n").unwrap();
-    let changed = bangfu_with(
+    let changed = bangfu_pass(
         dir.path(),
         Some(pass),
         &[
@@ -1156,9 +1156,9 @@ fn scripts_give_the_passphrase_change_it_and_come_back_with_the_recovery_code() 
         ],
     );
     assert!(changed.status.success(), "{:?}", text(&changed));
-    let old = bangfu_with(dir.path(), Some(pass), &["search", "--db", p(&db), "王"]);
+    let old = bangfu_pass(dir.path(), Some(pass), &["search", "--db", p(&db), "王"]);
     assert!(text(&old).1.contains("口令不对"));
-    let by_file = bangfu_with(
+    let by_file = bangfu_pass(
         dir.path(),
         None,
         &[
@@ -1176,7 +1176,7 @@ fn scripts_give_the_passphrase_change_it_and_come_back_with_the_recovery_code() 
     std::fs::remove_file(dir.path().join("乡镇.sqlite.key")).unwrap();
     let third = dir.path().join("第三个口令.txt");
     std::fs::write(&third, "恢复后的口令口令").unwrap();
-    let recovered = bangfu_with(
+    let recovered = bangfu_pass(
         dir.path(),
         None,
         &[
@@ -1191,7 +1191,7 @@ fn scripts_give_the_passphrase_change_it_and_come_back_with_the_recovery_code() 
         ],
     );
     assert!(recovered.status.success(), "{:?}", text(&recovered));
-    let after = bangfu_with(
+    let after = bangfu_pass(
         dir.path(),
         Some("恢复后的口令口令"),
         &["search", "--db", p(&db), "--json", &head],

@@ -122,6 +122,9 @@ pub struct ClientConfig {
     pub extra_roots_pem: Option<Vec<u8>>,
     /// Keep each request's duration (for the load test).
     pub record_timings: bool,
+    /// A copy that never pulled (position 0) asks for its scope's current heads only
+    /// (a compacted start), then pulls the log from the position it reached.
+    pub snapshot_bootstrap: bool,
 }
 
 impl Default for ClientConfig {
@@ -131,6 +134,7 @@ impl Default for ClientConfig {
             page_ops: 5_000,
             extra_roots_pem: None,
             record_timings: false,
+            snapshot_bootstrap: false,
         }
     }
 }
@@ -413,6 +417,7 @@ impl HubClient {
         let known_epoch = store.hub_epoch()?;
         let mut op_at = store.hub_pulled_op()?.filter(|_| position > 0);
         let mut checked = false;
+        let snapshot = self.config.snapshot_bootstrap && position == 0;
         loop {
             let started = std::time::Instant::now();
             let mut request = self
@@ -423,6 +428,9 @@ impl HubClient {
                 .query("limit", self.config.page_ops.to_string());
             if let Some(at) = op_at.as_deref().filter(|_| !checked) {
                 request = request.query("at", at);
+            }
+            if snapshot {
+                request = request.query("snapshot", "1");
             }
             let reply = request.call().map_err(unreachable)?;
             report.requests += 1;

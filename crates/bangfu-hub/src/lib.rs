@@ -10,6 +10,8 @@
 
 pub mod client;
 #[cfg(feature = "server")]
+pub mod metrics;
+#[cfg(feature = "server")]
 pub mod scope;
 #[cfg(feature = "server")]
 pub mod server;
@@ -21,4 +23,4 @@ pub use client::{HubClient, HubError, HubStatus, SyncReport, status};
 #[cfg(feature = "server")]
 pub use scope::Scope;
 #[cfg(feature = "server")]
-pub use storage::{HubStorage, SqliteStorage};
+pub use storage::{HubStorage, Location, PgStorage, SqliteStorage};

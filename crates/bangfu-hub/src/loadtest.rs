@@ -1,6 +1,9 @@
 //! `bangfu-hub loadtest`: a synthetic county pushed by the county admin, then N village devices
-//! enrolling, pulling their village and pushing an edit through one hub process, bounded in
-//! time. Prints ops/s, request latency percentiles and the hub's peak RSS (VmHWM).
+//! enrolling, pulling their village and pushing an edit through the hub, bounded in time. The
+//! hub is one process on a SQLite folder, or (`--database postgres://...`) `--hubs` processes
+//! on one PostgreSQL database, devices spread over them. Prints ops/s, request latency
+//! percentiles, the hub processes' peak RSS (VmHWM), and the database's size and the RSS of
+//! the machine's PostgreSQL processes.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -14,7 +17,7 @@ use bangfu_core::model::{FieldValue, Table};
 use bangfu_core::store::{Change, OpenOptions, Store};
 use bangfu_hub::Scope;
 use bangfu_hub::client::{ClientConfig, HubClient};
-use bangfu_hub::storage::{HubStorage, SqliteStorage};
+use bangfu_hub::storage::Location;
 use clap::Args;
 use serde::Serialize;
 use uuid::Uuid;
@@ -36,6 +39,15 @@ pub struct LoadArgs {
     /// 工作目录（默认临时目录）
     #[arg(long)]
     dir: Option<PathBuf>,
+    /// 用 PostgreSQL（须为空库）代替 SQLite 文件，如 postgres://postgres@127.0.0.1/bangfu_load
+    #[arg(long)]
+    database: Option<String>,
+    /// 同步中心进程数（用 PostgreSQL 时可多于 1，默认 2）
+    #[arg(long)]
+    hubs: Option<usize>,
+    /// 各村电脑首次同步只取本范围的当前数据（快照），不取全部历史
+    #[arg(long)]
+    snapshot: bool,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -59,7 +71,14 @@ struct LoadReport {
     latency_p50_ms: f64,
     latency_p95_ms: f64,
     latency_max_ms: f64,
-    hub_peak_rss_mb: f64,
+    backend: String,
+    hub_processes: usize,
+    /// Peak RSS of each hub process.
+    hub_peak_rss_mb: Vec<f64>,
+    /// The hub's database on disk (hub.sqlite with its WAL, or pg_database_size).
+    database_mb: f64,
+    /// RSS of all `postgres` processes on this machine at the end (PostgreSQL only).
+    postgres_rss_mb: f64,
     hub_ops_stored: i64,
     stopped_by_time_limit: bool,
 }
@@ -71,10 +90,13 @@ struct HubProcess {
 }
 
 impl HubProcess {
-    fn start(data: &Path) -> anyhow::Result<HubProcess> {
-        let mut child = Command::new(std::env::current_exe()?)
-            .arg("--data")
-            .arg(data)
+    fn start(data: &Location) -> anyhow::Result<HubProcess> {
+        let mut command = Command::new(std::env::current_exe()?);
+        match data {
+            Location::Dir(dir) => command.arg("--data").arg(dir),
+            Location::Postgres(url) => command.args(["--database", url]),
+        };
+        let mut child = command
             .args(["--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
             .spawn()?;
@@ -110,6 +132,27 @@ impl Drop for HubProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The summed RSS of every process named `postgres` on this machine.
+fn postgres_rss_mb() -> f64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    entries
+        .flatten()
+        .filter(|e| {
+            std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim() == "postgres")
+        })
+        .filter_map(|e| std::fs::read_to_string(e.path().join("status")).ok())
+        .filter_map(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .sum::<f64>()
+        / 1024.0
 }
 
 fn open(dir: &Path, name: &str) -> anyhow::Result<Store> {
@@ -167,9 +210,24 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<()> {
         report.generate_s
     );
 
-    let hub_dir = dir.join("hub");
-    let hub = HubProcess::start(&hub_dir)?;
-    let codes = SqliteStorage::open(&hub_dir)?;
+    let location = match &args.database {
+        Some(url) => Location::Postgres(url.clone()),
+        None => Location::Dir(dir.join("hub")),
+    };
+    let processes = match location {
+        Location::Dir(_) => 1,
+        Location::Postgres(_) => args.hubs.unwrap_or(2).max(1),
+    };
+    report.backend = match location {
+        Location::Dir(_) => "sqlite".into(),
+        Location::Postgres(_) => "postgres".into(),
+    };
+    report.hub_processes = processes;
+    let codes = location.open(4)?;
+    let hubs: Vec<HubProcess> = (0..processes)
+        .map(|_| HubProcess::start(&location))
+        .collect::<anyhow::Result<_>>()?;
+    let hub = &hubs[0];
     let config = ClientConfig {
         record_timings: true,
         ..Default::default()
@@ -196,6 +254,10 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<()> {
             Ok(codes.issue_code(&scope)?)
         })
         .collect::<anyhow::Result<_>>()?;
+    let device_config = ClientConfig {
+        snapshot_bootstrap: args.snapshot,
+        ..config.clone()
+    };
     let next = AtomicUsize::new(0);
     let totals = Mutex::new((0usize, 0u64, 0u64, Vec::new()));
     let failures = Mutex::new(Vec::new());
@@ -209,7 +271,8 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<()> {
                     if i >= args.devices || Instant::now() > deadline {
                         break;
                     }
-                    match device_round(&dir, i, &hub.url, &device_codes[i], &config) {
+                    let url = &hubs[i % hubs.len()].url;
+                    match device_round(&dir, i, url, &device_codes[i], &device_config) {
                         Ok((pulled, pushed, mut times)) => {
                             let mut t = totals.lock().unwrap_or_else(|p| p.into_inner());
                             t.0 += 1;
@@ -240,9 +303,26 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<()> {
     report.latency_p50_ms = percentile(&timings, 0.50);
     report.latency_p95_ms = percentile(&timings, 0.95);
     report.latency_max_ms = timings.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0);
-    report.hub_peak_rss_mb = hub.peak_rss_mb();
+    report.hub_peak_rss_mb = hubs.iter().map(HubProcess::peak_rss_mb).collect();
     report.hub_ops_stored = codes.counts()?.ops;
-    drop(hub);
+    drop(hubs);
+    match &location {
+        Location::Dir(hub_dir) => {
+            report.database_mb = ["hub.sqlite", "hub.sqlite-wal"]
+                .iter()
+                .filter_map(|f| std::fs::metadata(hub_dir.join(f)).ok())
+                .map(|m| m.len() as f64 / 1048576.0)
+                .sum();
+        }
+        Location::Postgres(url) => {
+            let mut client = postgres::Client::connect(url, postgres::NoTls)?;
+            let bytes: i64 = client
+                .query_one("SELECT pg_database_size(current_database())", &[])?
+                .try_get(0)?;
+            report.database_mb = bytes as f64 / 1048576.0;
+            report.postgres_rss_mb = postgres_rss_mb();
+        }
+    }
     println!("{}", serde_json::to_string_pretty(&report)?);
     let failures = failures.into_inner().unwrap_or_else(|p| p.into_inner());
     if !failures.is_empty() {

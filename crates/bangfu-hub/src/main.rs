@@ -10,7 +10,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use bangfu_hub::Scope;
 use bangfu_hub::server::{self, TlsFiles};
-use bangfu_hub::storage::{HubStorage, SqliteStorage};
+use bangfu_hub::storage::{HubStorage, Location};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -27,11 +27,39 @@ struct Cli {
     serve: ServeArgs,
 }
 
+/// Where the hub's data is: a folder with hub.sqlite (one county), or a PostgreSQL database.
+#[derive(Debug, Args, Clone)]
+struct DataArgs {
+    /// 数据目录（内含 hub.sqlite）
+    #[arg(long, conflicts_with = "database")]
+    data: Option<PathBuf>,
+    /// PostgreSQL 数据库地址，如 postgres://bangfu@127.0.0.1/bangfu（多个同步中心进程可共用）
+    #[arg(long)]
+    database: Option<String>,
+    /// 连接 PostgreSQL 的最大连接数
+    #[arg(long, default_value_t = 16)]
+    connections: u32,
+}
+
+impl DataArgs {
+    fn open(&self) -> anyhow::Result<Arc<dyn HubStorage>> {
+        let location = match (&self.data, &self.database) {
+            (_, Some(url)) => Location::Postgres(url.clone()),
+            (Some(dir), None) => Location::Dir(dir.clone()),
+            (None, None) => anyhow::bail!(
+                "需要 --data 数据目录或 --database PostgreSQL 地址（用法：bangfu-hub --data 目录 --listen 地址）"
+            ),
+        };
+        location
+            .open(self.connections)
+            .context("无法打开同步中心的数据（检查数据目录或数据库地址是否正确、数据库是否在运行）")
+    }
+}
+
 #[derive(Debug, Args)]
 struct ServeArgs {
-    /// 数据目录（内含 hub.sqlite）
-    #[arg(long)]
-    data: Option<PathBuf>,
+    #[command(flatten)]
+    data: DataArgs,
     /// 监听地址，如 0.0.0.0:8717；端口写 0 则自动选择
     #[arg(long, default_value = "127.0.0.1:8717")]
     listen: String,
@@ -47,28 +75,28 @@ struct ServeArgs {
 enum Command {
     /// 为一台电脑发一次性加入码（范围：12 位村代码、9 位乡镇代码或 6 位县代码）
     Enrol {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
         #[arg(long)]
         scope: String,
     },
     /// 停用一台已登记电脑的同步凭据
     Revoke {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
         /// 设备编号（见 devices）
         #[arg(long)]
         device: i64,
     },
     /// 列出已登记的电脑
     Devices {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
     },
     /// 列出被暂扣的修改（超出上传电脑的范围，或同一编号内容不同），供县管理员核查
     Held {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
         /// 以 JSON 输出
         #[arg(long)]
         json: bool,
@@ -80,11 +108,7 @@ enum Command {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => {
-            let data = cli
-                .serve
-                .data
-                .context("需要 --data 数据目录（用法：bangfu-hub --data 目录 --listen 地址）")?;
-            let storage = SqliteStorage::open(&data).context("无法打开同步中心数据目录")?;
+            let storage = cli.serve.data.open()?;
             let listener = server::bind(&cli.serve.listen)?;
             let addr = listener.local_addr()?;
             let tls = cli
@@ -96,32 +120,32 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             // Tests and scripts read the address from this first line.
             println!("bangfu-hub listening on {scheme}://{addr}");
             let runtime = tokio::runtime::Runtime::new()?;
-            runtime.block_on(server::serve(listener, Arc::new(storage), tls))?;
+            runtime.block_on(server::serve(listener, storage, tls))?;
         }
         Some(Command::Enrol { data, scope }) => {
             let scope =
                 Scope::parse(&scope).context("范围应为 12 位村代码、9 位乡镇代码或 6 位县代码")?;
-            let storage = SqliteStorage::open(&data)?;
+            let storage = data.open()?;
             let code = storage.issue_code(&scope)?;
             println!("{code}");
             eprintln!("加入码（范围 {scope}，只能使用一次）：{code}");
         }
         Some(Command::Revoke { data, device }) => {
-            let storage = SqliteStorage::open(&data)?;
+            let storage = data.open()?;
             if !storage.revoke(device)? {
                 anyhow::bail!("没有编号为 {device} 的在用设备");
             }
             println!("已停用设备 {device}，它的同步请求将被拒绝。");
         }
         Some(Command::Devices { data }) => {
-            let storage = SqliteStorage::open(&data)?;
+            let storage = data.open()?;
             for d in storage.devices()? {
                 let state = if d.revoked { "已停用" } else { "在用" };
                 println!("{}\t{}\t{}\t{state}", d.id, d.scope, d.name);
             }
         }
         Some(Command::Held { data, json }) => {
-            let storage = SqliteStorage::open(&data)?;
+            let storage = data.open()?;
             let held = storage.held()?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&held)?);

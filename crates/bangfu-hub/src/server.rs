@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -13,12 +14,32 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bangfu_core::sync::changeset;
 
+use crate::metrics::{self, Metrics};
 use crate::storage::{DeviceAuth, HubStorage, StorageError};
 use crate::wire::{
     self, EnrolRequest, EnrolResponse, ErrorBody, OriginQuery, PullQuery, PushCursor, PushOutcome,
 };
 
 type Shared = Arc<dyn HubStorage>;
+
+/// The router's state: the storage, and this process's counters.
+#[derive(Clone)]
+struct AppState {
+    storage: Shared,
+    metrics: Arc<Metrics>,
+}
+
+impl axum::extract::FromRef<AppState> for Shared {
+    fn from_ref(state: &AppState) -> Shared {
+        state.storage.clone()
+    }
+}
+
+impl axum::extract::FromRef<AppState> for Arc<Metrics> {
+    fn from_ref(state: &AppState) -> Arc<Metrics> {
+        state.metrics.clone()
+    }
+}
 
 /// A refused or failed request: the HTTP status and a body that says why.
 #[derive(Debug, thiserror::Error)]
@@ -55,7 +76,7 @@ impl IntoResponse for ApiError {
             }
         };
         if status == StatusCode::INTERNAL_SERVER_ERROR {
-            eprintln!("bangfu-hub: {self}");
+            metrics::log("error", &[("detail", self.to_string().into())]);
         }
         let body = ErrorBody {
             kind: kind.to_owned(),
@@ -117,39 +138,79 @@ async fn push_cursor(
 
 async fn push(
     State(storage): State<Shared>,
+    State(counters): State<Arc<Metrics>>,
     headers: HeaderMap,
     Query(q): Query<OriginQuery>,
     body: Bytes,
 ) -> Result<axum::Json<PushOutcome>, ApiError> {
+    let started = Instant::now();
     let device = authenticate(&storage, &headers).await?;
-    let outcome = blocking(move || {
+    let device_id = device.id;
+    let sent = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let sent_in = sent.clone();
+    let result = blocking(move || {
         let ops = match changeset::decode(&body) {
             Ok((_, ops)) if ops.len() <= wire::MAX_PAGE => ops,
             // A cut or altered body stores nothing; the client sends it again.
             _ => return Ok(None),
         };
+        sent_in.store(ops.len(), std::sync::atomic::Ordering::Relaxed);
         storage.push(&device, q.origin, &ops).map(Some)
     })
-    .await?
+    .await;
+    let outcome = match result {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            if matches!(e, ApiError::Storage(_) | ApiError::Internal(_)) {
+                counters.failed();
+            }
+            return Err(e);
+        }
+    }
     .ok_or_else(|| ApiError::BadRequest("push body is not a whole changeset".into()))?;
+    // Counted and logged only once committed: the answer below is the acknowledgement.
+    let ops = sent.load(std::sync::atomic::Ordering::Relaxed);
+    counters.pushed(ops, outcome.held.len(), started.elapsed());
+    metrics::log(
+        "push",
+        &[
+            ("device", device_id.into()),
+            ("origin", q.origin.to_string().into()),
+            ("ops", ops.into()),
+            ("held", outcome.held.len().into()),
+            ("stored_seq", outcome.stored_seq.into()),
+            ("ms", (started.elapsed().as_millis() as u64).into()),
+        ],
+    );
     Ok(axum::Json(outcome))
 }
 
 async fn pull(
     State(storage): State<Shared>,
+    State(counters): State<Arc<Metrics>>,
     headers: HeaderMap,
     Query(q): Query<PullQuery>,
 ) -> Result<Response, ApiError> {
+    let started = Instant::now();
     let device = authenticate(&storage, &headers).await?;
     let epoch =
         HeaderValue::from_str(storage.epoch()).map_err(|e| ApiError::Internal(e.to_string()))?;
     let at = q.at.clone();
-    let page =
-        blocking(move || storage.pull(&device.scope, q.after, q.limit.min(wire::MAX_PAGE))).await?;
+    let page = blocking(move || {
+        let limit = q.limit.min(wire::MAX_PAGE);
+        if q.snapshot == 1 {
+            storage.pull_snapshot(&device.scope, q.after, limit)
+        } else {
+            storage.pull(&device.scope, q.after, limit)
+        }
+    })
+    .await
+    .inspect_err(|_| counters.failed())?;
     // The device saw another op at its position (or the log ends before it): this hub lost
     // what the device pulled, and the device starts over.
     let lost = at.is_some_and(|at| page.op_at_after.as_ref().map(wire::op_at_text) != Some(at));
     let body = wire::encode_ops(uuid::Uuid::nil(), "县同步中心", &page.ops);
+    counters.pulled(page.ops.len(), started.elapsed());
     let mut response = body.into_response();
     let h = response.headers_mut();
     h.insert(wire::NEXT_HEADER, HeaderValue::from(page.next));
@@ -169,16 +230,46 @@ async fn pull(
     Ok(response)
 }
 
+/// `/health`: 200 "ok" when the database answers, 503 otherwise (for the load balancer).
+async fn health(State(storage): State<Shared>) -> Response {
+    match blocking(move || storage.counts().map(|_| ())).await {
+        Ok(()) => "ok".into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("database: {e}")).into_response(),
+    }
+}
+
+/// `/metrics`: Prometheus text.
+async fn metrics_page(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let text = blocking(move || {
+        Ok(state
+            .metrics
+            .render(&*state.storage, crate::storage::now_ms()))
+    })
+    .await?;
+    let mut response = text.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    Ok(response)
+}
+
 /// The hub's routes over a storage.
 pub fn router(storage: Shared) -> Router {
+    let state = AppState {
+        storage,
+        metrics: Arc::new(Metrics::default()),
+    };
     Router::new()
-        .route(wire::HEALTH, get(|| async { "ok" }))
+        .route(wire::HEALTH, get(health))
+        .route("/health", get(health))
+        .route("/metrics", get(metrics_page))
         .route(wire::ENROL, post(enrol))
         .route(wire::PUSH_CURSOR, get(push_cursor))
         .route(wire::PUSH, post(push))
         .route(wire::PULL, get(pull))
         .layer(DefaultBodyLimit::max(64 << 20))
-        .with_state(storage)
+        .with_state(state)
 }
 
 /// Certificate and key (PEM) to serve HTTPS with.

@@ -65,6 +65,9 @@ pub struct PullQuery {
     /// another op there (or none) answers with `x-bangfu-lost`.
     #[serde(default)]
     pub at: Option<String>,
+    /// A new device's first pull: only the current heads of its scope (1), not every op.
+    #[serde(default)]
+    pub snapshot: u8,
 }
 
 #[derive(Debug, Serialize, Deserialize)]

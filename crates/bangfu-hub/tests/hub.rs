@@ -11,7 +11,10 @@ mod hub {
     mod convergence;
     mod load;
     mod moves;
+    mod operations;
+    mod processes;
     mod reenrol;
     mod resilience;
+    mod snapshot;
     mod tls;
 }

@@ -45,9 +45,12 @@ fn encrypt_one(
     check_schema: bool,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<(), StoreError> {
+    // CREATE: an attached database takes the main one's flags, and the copy is a new file.
     let plain = connect(
         path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         None,
     )?;
     plain.busy_timeout(std::time::Duration::from_secs(5))?;
@@ -85,6 +88,16 @@ fn encrypt_one(
     let (result, seen) = exported;
     for bytes in seen {
         progress(bytes, total);
+    }
+    if result.is_ok() {
+        // The export copies schema and rows, not the header's numbers that say whose file
+        // this is and its schema version.
+        let user_version: i64 = plain.query_row("PRAGMA main.user_version", [], |r| r.get(0))?;
+        let application_id: i64 =
+            plain.query_row("PRAGMA main.application_id", [], |r| r.get(0))?;
+        plain.execute_batch(&format!(
+            "PRAGMA encrypted.user_version = {user_version}; PRAGMA encrypted.application_id = {application_id};"
+        ))?;
     }
     plain.execute_batch("DETACH DATABASE encrypted")?;
     if let Err(error) = result {

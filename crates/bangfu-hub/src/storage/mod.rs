@@ -1,8 +1,13 @@
-//! Where the hub keeps ops, devices and its own log: a small trait, so a server database can
-//! replace the embedded SQLite file later without touching the HTTP side.
+//! Where the hub keeps ops, devices and its own log: a small trait with two backends, the
+//! embedded SQLite file (one county) and PostgreSQL (several hub processes), both running the
+//! same rules (`logic.rs`, `scope_index.rs`) over the same SQL (`sql.rs`).
 
+mod logic;
+mod postgres;
 mod schema;
+mod schema_pg;
 mod scope_index;
+mod sql;
 mod sqlite;
 
 use bangfu_core::sync::{Op, OpId};
@@ -10,6 +15,8 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::scope::Scope;
+pub use logic::now_ms;
+pub use postgres::PgStorage;
 pub use sqlite::SqliteStorage;
 
 pub use crate::wire::{HeldNote, PushOutcome};
@@ -72,6 +79,16 @@ pub struct StorageCounts {
 pub enum StorageError {
     #[error("hub database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("hub database (PostgreSQL): {0}")]
+    Postgres(#[from] ::postgres::Error),
+    #[error("hub database connections: {0}")]
+    Pool(String),
+    #[error("hub database: unexpected row: {0}")]
+    BadRow(String),
+    #[error(
+        "the PostgreSQL database holds other tables and no hub schema: give the hub a database of its own"
+    )]
+    ForeignDatabase,
     #[error("hub data folder {path}: {source}")]
     DataDir {
         path: std::path::PathBuf,
@@ -128,6 +145,14 @@ pub trait HubStorage: Send + Sync + 'static {
     ) -> Result<PushOutcome, StorageError>;
     /// Ops of `scope` after hub position `after`, at most `limit`.
     fn pull(&self, scope: &Scope, after: i64, limit: usize) -> Result<PullPage, StorageError>;
+    /// Like `pull`, but only the ops no stored op supersedes: a new device's compacted start
+    /// (current heads, conflicts kept); from the position it reaches it pulls as usual.
+    fn pull_snapshot(
+        &self,
+        scope: &Scope,
+        after: i64,
+        limit: usize,
+    ) -> Result<PullPage, StorageError>;
     /// Issues a one-time enrolment code for a scope.
     fn issue_code(&self, scope: &Scope) -> Result<String, StorageError>;
     /// Revokes a device's token; false if there is no such live device.
@@ -138,4 +163,30 @@ pub trait HubStorage: Send + Sync + 'static {
     /// The random id of this hub database, made when it was created.
     fn epoch(&self) -> &str;
     fn counts(&self) -> Result<StorageCounts, StorageError>;
+}
+
+/// Where a hub keeps its data: a folder with `hub.sqlite`, or a PostgreSQL database URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    Dir(std::path::PathBuf),
+    Postgres(String),
+}
+
+impl Location {
+    /// A `postgres://` or `postgresql://` URL is a database; anything else a folder.
+    pub fn parse(text: &str) -> Location {
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            Location::Postgres(text.to_owned())
+        } else {
+            Location::Dir(text.into())
+        }
+    }
+
+    /// Opens the storage; PostgreSQL with at most `connections` pooled connections.
+    pub fn open(&self, connections: u32) -> Result<std::sync::Arc<dyn HubStorage>, StorageError> {
+        Ok(match self {
+            Location::Dir(dir) => std::sync::Arc::new(SqliteStorage::open(dir)?),
+            Location::Postgres(url) => std::sync::Arc::new(PgStorage::open(url, connections)?),
+        })
+    }
 }

@@ -1,10 +1,11 @@
-//! The hub's SQLite file: its schema, its pragmas, and how an op is stored in a row.
+//! The hub's SQLite file: its schema, its pragmas, and how op id lists are stored.
 
 use std::path::Path;
 
-use bangfu_core::model::FieldValue;
-use bangfu_core::sync::{Hlc, Op, OpId};
+use bangfu_core::sync::OpId;
 use rusqlite::Connection;
+
+use super::sql::Db;
 use uuid::Uuid;
 
 /// `PRAGMA application_id` of a hub file: "BFHB".
@@ -163,12 +164,25 @@ CREATE TABLE held (
 );
 ";
 
+/// Schema 3: the op ids a later op names as predecessor, so a new device can be given only
+/// the current heads of its scope (`pull_snapshot`). Ops stored before it are never marked
+/// superseded: a snapshot then simply carries them too.
+const SCHEMA_3: &str = "
+CREATE TABLE superseded (
+    origin BLOB NOT NULL,
+    seq    INTEGER NOT NULL,
+    PRIMARY KEY (origin, seq)
+) WITHOUT ROWID;
+";
+
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
     #[error("{0}: not a Bangfu hub database")]
     Foreign(std::path::PathBuf),
     #[error("hub database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Storage(#[from] super::StorageError),
 }
 
 /// Opens (creating if new) the hub file. A file of another program is refused untouched.
@@ -196,20 +210,32 @@ pub fn init(conn: &mut Connection, path: &Path) -> Result<(), SchemaError> {
     let tx = conn.transaction()?;
     tx.execute_batch(SCHEMA)?;
     tx.execute_batch(SCHEMA_2)?;
+    tx.execute_batch(SCHEMA_3)?;
     new_epoch(&tx)?;
     tx.pragma_update(None, "application_id", APPLICATION_ID)?;
-    tx.pragma_update(None, "user_version", 2)?;
+    tx.pragma_update(None, "user_version", 3)?;
     tx.commit()?;
+    Ok(())
+}
+
+/// Brings an existing hub file to schema 3, one numbered step at a time.
+fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version < 2 {
+        migrate_to_2(conn)?;
+    }
+    if version < 3 {
+        let tx = conn.transaction()?;
+        tx.execute_batch(SCHEMA_3)?;
+        tx.pragma_update(None, "user_version", 3)?;
+        tx.commit()?;
+    }
     Ok(())
 }
 
 /// Schema 1 to 2: the new tables, a new epoch, and the scope index rebuilt from the stored ops
 /// in their arrival order (the old index only grew; the feed keeps what it already served).
-fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if version >= 2 {
-        return Ok(());
-    }
+fn migrate_to_2(conn: &mut Connection) -> Result<(), SchemaError> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
@@ -217,15 +243,15 @@ fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
     tx.execute_batch(SCHEMA_2)?;
     tx.execute_batch("DROP TABLE IF EXISTS edge; DELETE FROM row_scope;")?;
     new_epoch(&tx)?;
-    let ops: Vec<(i64, Op, Option<String>)> = tx
-        .prepare(
-            "SELECT key, origin, seq, hlc, tbl, row, field, val, preds, seen, pending_scope
-             FROM op ORDER BY key",
-        )?
-        .query_map([], |r| Ok((r.get(0)?, op_from_row(r, 1)?, r.get(10)?)))?
-        .collect::<Result<_, _>>()?;
-    for (key, op, pending) in &ops {
-        super::scope_index::index_op(&tx, op, *key, pending.as_deref(), now, None)?;
+    let mut db = super::sqlite::SqliteDb(&tx);
+    let rows = db.rows(
+        "SELECT key, origin, seq, hlc, tbl, row, field, val, preds, seen, pending_scope
+         FROM op ORDER BY key",
+        &[],
+    )?;
+    for r in &rows {
+        let (key, op, pending) = (r.int(0)?, super::logic::op_of(&db, r, 1)?, r.opt_text(10)?);
+        super::scope_index::index_op(&mut db, &op, key, pending.as_deref(), now, None)?;
     }
     tx.pragma_update(None, "user_version", 2)?;
     tx.commit()?;
@@ -233,10 +259,7 @@ fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
 }
 
 fn new_epoch(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
-    use rand::RngCore;
-    let mut bytes = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let epoch: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let epoch = super::logic::new_epoch();
     tx.execute(
         "INSERT OR REPLACE INTO hub_meta (key, value) VALUES ('epoch', ?1)",
         [epoch],
@@ -275,25 +298,6 @@ pub fn decode_ids(blob: Option<Vec<u8>>) -> Vec<OpId> {
             Some(OpId { origin, seq })
         })
         .collect()
-}
-
-/// Reads the columns `origin, seq, hlc, tbl, row, field, val, preds, seen` from index `at`.
-pub fn op_from_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Op> {
-    let origin: Vec<u8> = r.get(at)?;
-    let row: Vec<u8> = r.get(at + 4)?;
-    Ok(Op {
-        id: OpId {
-            origin: Uuid::from_slice(&origin).unwrap_or_default(),
-            seq: r.get(at + 1)?,
-        },
-        hlc: Hlc::from_i64(r.get(at + 2)?),
-        table: r.get(at + 3)?,
-        row: Uuid::from_slice(&row).unwrap_or_default(),
-        field: r.get(at + 5)?,
-        value: FieldValue::from_sql(r.get_ref(at + 6)?),
-        preds: decode_ids(r.get(at + 7)?),
-        seen: decode_ids(r.get(at + 8)?),
-    })
 }
 
 #[cfg(test)]

@@ -16,8 +16,10 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use bangfu_core::model::{FieldValue, Table, household_ref_field};
 use bangfu_core::sync::Op;
-use rusqlite::{Transaction, params};
 use uuid::Uuid;
+
+use super::StorageError;
+use super::sql::{Db, P};
 
 use crate::scope::{Scope, is_village_code};
 
@@ -69,13 +71,13 @@ fn village_code_of(op: &Op) -> Option<&str> {
     }
 }
 
-pub fn row_villages(tx: &Transaction<'_>, row: Uuid) -> rusqlite::Result<RowVillages> {
-    let mut stmt = tx.prepare_cached("SELECT village, shared FROM row_scope WHERE row = ?1")?;
+pub fn row_villages(db: &mut dyn Db, row: Uuid) -> Result<RowVillages, StorageError> {
     let mut out = RowVillages::default();
-    for r in stmt.query_map([row.as_bytes().as_slice()], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?))
-    })? {
-        let (village, shared) = r?;
+    for r in db.rows(
+        "SELECT village, shared FROM row_scope WHERE row = ?1",
+        &[P::uuid(&row)],
+    )? {
+        let (village, shared) = (r.text(0)?, r.bool(1)?);
         if shared {
             out.shared.insert(village);
         } else {
@@ -87,13 +89,17 @@ pub fn row_villages(tx: &Transaction<'_>, row: Uuid) -> rusqlite::Result<RowVill
 
 /// The villages `row` left since `since_ms`.
 fn former_villages(
-    tx: &Transaction<'_>,
+    db: &mut dyn Db,
     row: Uuid,
     since_ms: i64,
-) -> rusqlite::Result<BTreeSet<String>> {
-    tx.prepare_cached("SELECT village FROM row_left WHERE row = ?1 AND left_ms >= ?2")?
-        .query_map(params![row.as_bytes().as_slice(), since_ms], |r| r.get(0))?
-        .collect()
+) -> Result<BTreeSet<String>, StorageError> {
+    db.rows(
+        "SELECT village FROM row_left WHERE row = ?1 AND left_ms >= ?2",
+        &[P::uuid(&row), P::Int(since_ms)],
+    )?
+    .iter()
+    .map(|r| r.text(0))
+    .collect()
 }
 
 /// Why an op is held instead of stored.
@@ -118,11 +124,11 @@ pub struct Admitted {
 /// be edited, and moved out; a new row may be put only under a parent of the scope; a shared
 /// helper only by a scope that names it.
 pub fn admit(
-    tx: &Transaction<'_>,
+    db: &mut dyn Db,
     scope: &Scope,
     op: &Op,
     now_ms: i64,
-) -> rusqlite::Result<Result<Admitted, Refusal>> {
+) -> Result<Result<Admitted, Refusal>, StorageError> {
     let outside = |what: &str| Refusal {
         reason: "outside_scope",
         detail: format!(
@@ -133,7 +139,7 @@ pub fn admit(
             op.row
         ),
     };
-    let current = row_villages(tx, op.row)?;
+    let current = row_villages(db, op.row)?;
     let helper = op.table == Table::Helper.code();
     let now_in = if helper {
         any_in(scope, current.own.iter().chain(&current.shared))
@@ -144,7 +150,7 @@ pub fn admit(
     let former = if now_in {
         BTreeSet::new()
     } else {
-        former_villages(tx, op.row, now_ms - FORMER_SCOPE_MS)?
+        former_villages(db, op.row, now_ms - FORMER_SCOPE_MS)?
     };
     let admitted = |known: bool, villages: RowVillages| Ok(Ok(Admitted { known, villages }));
     if helper {
@@ -170,7 +176,7 @@ pub fn admit(
         }) = link_of(op)
         && child == op.row
     {
-        let target = row_villages(tx, parent)?.own;
+        let target = row_villages(db, parent)?.own;
         if target.is_empty() {
             return admitted(false, current);
         }
@@ -191,35 +197,43 @@ fn any_in<'a>(scope: &Scope, villages: impl IntoIterator<Item = &'a String>) -> 
 /// yet: until then the op may go only inside it. Returns the op's key, or `None` for an op
 /// already stored.
 pub fn store_op(
-    tx: &Transaction<'_>,
+    db: &mut dyn Db,
     op: &Op,
     pending: Option<&Scope>,
     now_ms: i64,
     before: RowVillages,
-) -> rusqlite::Result<Option<i64>> {
-    let inserted = tx
-        .prepare_cached(
-            "INSERT OR IGNORE INTO op (origin, seq, hlc, tbl, row, field, val, preds, seen,
-                 pending_scope) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        )?
-        .execute(params![
-            op.id.origin.as_bytes().as_slice(),
-            op.id.seq,
-            op.hlc.to_i64(),
-            op.table,
-            op.row.as_bytes().as_slice(),
-            op.field,
-            op.value,
-            super::schema::encode_ids(&op.preds),
-            super::schema::encode_ids(&op.seen),
-            pending.map(Scope::as_str),
-        ])?;
-    if inserted == 0 {
+) -> Result<Option<i64>, StorageError> {
+    let preds = super::schema::encode_ids(&op.preds);
+    let seen = super::schema::encode_ids(&op.seen);
+    let inserted = db.row(
+        "INSERT INTO op (origin, seq, hlc, tbl, row, field, val, preds, seen, pending_scope)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT DO NOTHING RETURNING key",
+        &[
+            P::uuid(&op.id.origin),
+            P::Int(op.id.seq),
+            P::Int(op.hlc.to_i64()),
+            P::Int(op.table),
+            P::uuid(&op.row),
+            P::Text(&op.field),
+            P::Value(&op.value),
+            P::opt_bytes(preds.as_deref()),
+            P::opt_bytes(seen.as_deref()),
+            P::opt_text(pending.map(Scope::as_str)),
+        ],
+    )?;
+    let Some(inserted) = inserted else {
         return Ok(None);
+    };
+    let key = inserted.int(0)?;
+    for pred in &op.preds {
+        db.exec(
+            "INSERT INTO superseded (origin, seq) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            &[P::uuid(&pred.origin), P::Int(pred.seq)],
+        )?;
     }
-    let key = tx.last_insert_rowid();
     index_op(
-        tx,
+        db,
         op,
         key,
         pending.map(Scope::as_str),
@@ -232,42 +246,42 @@ pub fn store_op(
 /// Files a stored op into its row's villages (`before`, read here when not given) and applies
 /// what it says about parents.
 pub fn index_op(
-    tx: &Transaction<'_>,
+    db: &mut dyn Db,
     op: &Op,
     key: i64,
     pending: Option<&str>,
     now_ms: i64,
     before: Option<RowVillages>,
-) -> rusqlite::Result<()> {
+) -> Result<(), StorageError> {
     let before = match before {
         Some(before) => before,
-        None => row_villages(tx, op.row)?,
+        None => row_villages(db, op.row)?,
     };
     for village in &before.own {
-        file(tx, key, op.table, pending, village, false)?;
+        file(db, key, op.table, pending, village, false)?;
     }
     for village in &before.shared {
-        file(tx, key, op.table, pending, village, true)?;
+        file(db, key, op.table, pending, village, true)?;
     }
     let mut changed: Vec<Uuid> = Vec::new();
     let link = link_of(op);
     if let Some(link) = &link {
-        changed.extend(apply_link(tx, op, link)?);
+        changed.extend(apply_link(db, op, link)?);
     }
     if let Some(code) = village_code_of(op) {
-        tx.prepare_cached(
+        db.exec(
             "INSERT INTO village_row (row, code, hlc) VALUES (?1, ?2, ?3)
              ON CONFLICT (row) DO UPDATE SET code = excluded.code, hlc = excluded.hlc
              WHERE excluded.hlc >= village_row.hlc",
-        )?
-        .execute(params![op.row.as_bytes().as_slice(), code, op.hlc.to_i64()])?;
+            &[P::uuid(&op.row), P::Text(code), P::Int(op.hlc.to_i64())],
+        )?;
         changed.push(op.row);
     }
-    refresh(tx, changed, now_ms)?;
+    refresh(db, changed, now_ms)?;
     // A move also goes to the villages the row leaves: their copies learn it moved out.
     if link.is_some_and(|l| !matches!(l.edge, Some((_, _, true)))) {
         for village in &before.own {
-            file(tx, key, op.table, None, village, false)?;
+            file(db, key, op.table, None, village, false)?;
         }
     }
     Ok(())
@@ -275,67 +289,68 @@ pub fn index_op(
 
 /// Records a link op: the links it names as predecessors stop counting, and it counts itself
 /// unless a stored op already names it. Returns the rows whose parents changed.
-fn apply_link(tx: &Transaction<'_>, op: &Op, link: &Link) -> rusqlite::Result<Vec<Uuid>> {
-    let row = op.row.as_bytes().as_slice();
+fn apply_link(db: &mut dyn Db, op: &Op, link: &Link) -> Result<Vec<Uuid>, StorageError> {
+    let row = P::uuid(&op.row);
+    let field = P::Text(&op.field);
     let mut changed = Vec::new();
     for pred in &op.preds {
-        let origin = pred.origin.as_bytes().as_slice();
-        tx.prepare_cached(
-            "INSERT OR IGNORE INTO link_pred (origin, seq, row, field) VALUES (?1, ?2, ?3, ?4)",
-        )?
-        .execute(params![origin, pred.seq, row, op.field])?;
-        let child: Option<Vec<u8>> = tx
-            .prepare_cached(
-                "UPDATE link SET live = 0 WHERE origin = ?1 AND seq = ?2 AND row = ?3
-                 AND field = ?4 AND live = 1 RETURNING child",
-            )?
-            .query_map(params![origin, pred.seq, row, op.field], |r| r.get(0))?
-            .next()
-            .transpose()?;
-        if let Some(child) = child.and_then(|c| Uuid::from_slice(&c).ok()) {
+        let params = [P::uuid(&pred.origin), P::Int(pred.seq), row, field];
+        db.exec(
+            "INSERT INTO link_pred (origin, seq, row, field) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT DO NOTHING",
+            &params,
+        )?;
+        let child = db.row(
+            "UPDATE link SET live = 0 WHERE origin = ?1 AND seq = ?2 AND row = ?3
+             AND field = ?4 AND live = 1 RETURNING child",
+            &params,
+        )?;
+        if let Some(child) = child.and_then(|c| c.uuid(0).ok()) {
             changed.push(child);
         }
     }
     if let Some((child, parent, shared)) = link.edge {
-        let origin = op.id.origin.as_bytes().as_slice();
-        tx.prepare_cached(
-            "INSERT OR IGNORE INTO link (origin, seq, row, field, child, parent, shared, live)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NOT EXISTS (SELECT 1 FROM link_pred
-                 WHERE origin = ?1 AND seq = ?2 AND row = ?3 AND field = ?4))",
-        )?
-        .execute(params![
-            origin,
-            op.id.seq,
-            row,
-            op.field,
-            child.as_bytes().as_slice(),
-            parent.as_bytes().as_slice(),
-            shared
-        ])?;
+        db.exec(
+            "INSERT INTO link (origin, seq, row, field, child, parent, shared, live)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, CAST(NOT EXISTS (SELECT 1 FROM link_pred
+                 WHERE origin = ?1 AND seq = ?2 AND row = ?3 AND field = ?4) AS INTEGER))
+             ON CONFLICT DO NOTHING",
+            &[
+                P::uuid(&op.id.origin),
+                P::Int(op.id.seq),
+                row,
+                field,
+                P::uuid(&child),
+                P::uuid(&parent),
+                P::Bool(shared),
+            ],
+        )?;
         changed.push(child);
     }
     Ok(changed)
 }
 
 /// A row's villages as its village code and live links say now.
-fn compute(tx: &Transaction<'_>, row: Uuid) -> rusqlite::Result<RowVillages> {
-    let key = row.as_bytes().as_slice();
+fn compute(db: &mut dyn Db, row: Uuid) -> Result<RowVillages, StorageError> {
+    let key = P::uuid(&row);
     let mut out = RowVillages::default();
-    let code: Option<String> = tx
-        .prepare_cached("SELECT code FROM village_row WHERE row = ?1")?
-        .query_map([key], |r| r.get(0))?
-        .next()
-        .transpose()?;
-    out.own.extend(code);
-    let parents: Vec<(Vec<u8>, bool)> = tx
-        .prepare_cached("SELECT DISTINCT parent, shared FROM link WHERE child = ?1 AND live = 1")?
-        .query_map([key], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    for (parent, shared) in parents {
-        let villages: Vec<String> = tx
-            .prepare_cached("SELECT village FROM row_scope WHERE row = ?1 AND shared = 0")?
-            .query_map([parent], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
+    if let Some(code) = db.row("SELECT code FROM village_row WHERE row = ?1", &[key])? {
+        out.own.insert(code.text(0)?);
+    }
+    let parents = db.rows(
+        "SELECT DISTINCT parent, shared FROM link WHERE child = ?1 AND live = 1",
+        &[key],
+    )?;
+    for parent in parents {
+        let shared = parent.bool(1)?;
+        let villages = db
+            .rows(
+                "SELECT village FROM row_scope WHERE row = ?1 AND shared = 0",
+                &[P::Bytes(&parent.opt_bytes(0)?.unwrap_or_default())],
+            )?
+            .iter()
+            .map(|r| r.text(0))
+            .collect::<Result<Vec<_>, _>>()?;
         if shared {
             out.shared.extend(villages);
         } else {
@@ -347,7 +362,7 @@ fn compute(tx: &Transaction<'_>, row: Uuid) -> rusqlite::Result<RowVillages> {
 
 /// Recomputes the villages of `rows` and, where they changed, of their children: files the
 /// rows' ops into villages they joined and remembers the villages they left.
-fn refresh(tx: &Transaction<'_>, rows: Vec<Uuid>, now_ms: i64) -> rusqlite::Result<()> {
+fn refresh(db: &mut dyn Db, rows: Vec<Uuid>, now_ms: i64) -> Result<(), StorageError> {
     let mut work: VecDeque<Uuid> = rows.into();
     let mut visits: HashMap<Uuid, u32> = HashMap::new();
     while let Some(row) = work.pop_front() {
@@ -356,29 +371,31 @@ fn refresh(tx: &Transaction<'_>, rows: Vec<Uuid>, now_ms: i64) -> rusqlite::Resu
         if *seen > MAX_VISITS {
             continue;
         }
-        let old = row_villages(tx, row)?;
-        let new = compute(tx, row)?;
+        let old = row_villages(db, row)?;
+        let new = compute(db, row)?;
         if old == new {
             continue;
         }
-        let key = row.as_bytes().as_slice();
-        tx.prepare_cached("DELETE FROM row_scope WHERE row = ?1")?
-            .execute([key])?;
+        let key = P::uuid(&row);
+        db.exec("DELETE FROM row_scope WHERE row = ?1", &[key])?;
         for (list, shared) in [(&new.own, false), (&new.shared, true)] {
             for village in list {
-                tx.prepare_cached(
+                db.exec(
                     "INSERT INTO row_scope (row, village, shared) VALUES (?1, ?2, ?3)",
-                )?
-                .execute(params![key, village, shared])?;
-                tx.prepare_cached("DELETE FROM row_left WHERE row = ?1 AND village = ?2")?
-                    .execute(params![key, village])?;
+                    &[key, P::Text(village), P::Bool(shared)],
+                )?;
+                db.exec(
+                    "DELETE FROM row_left WHERE row = ?1 AND village = ?2",
+                    &[key, P::Text(village)],
+                )?;
             }
         }
         for village in old.own.difference(&new.own) {
-            tx.prepare_cached(
-                "INSERT OR REPLACE INTO row_left (row, village, left_ms) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![key, village, now_ms])?;
+            db.exec(
+                "INSERT INTO row_left (row, village, left_ms) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (row, village) DO UPDATE SET left_ms = excluded.left_ms",
+                &[key, P::Text(village), P::Int(now_ms)],
+            )?;
         }
         let joined: Vec<(&String, bool)> = new
             .own
@@ -387,22 +404,23 @@ fn refresh(tx: &Transaction<'_>, rows: Vec<Uuid>, now_ms: i64) -> rusqlite::Resu
             .chain(new.shared.difference(&old.shared).map(|v| (v, true)))
             .collect();
         if !joined.is_empty() {
-            let ops: Vec<(i64, i64, Option<String>)> = tx
-                .prepare_cached("SELECT key, tbl, pending_scope FROM op WHERE row = ?1")?
-                .query_map([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                .collect::<Result<_, _>>()?;
-            for (op, table, pending) in &ops {
+            let ops = db.rows(
+                "SELECT key, tbl, pending_scope FROM op WHERE row = ?1 ORDER BY key",
+                &[key],
+            )?;
+            for r in &ops {
+                let (op, table, pending) = (r.int(0)?, r.int(1)?, r.opt_text(2)?);
                 for (village, shared) in &joined {
-                    file(tx, *op, *table, pending.as_deref(), village, *shared)?;
+                    file(db, op, table, pending.as_deref(), village, *shared)?;
                 }
             }
         }
         if old.own != new.own {
-            let children: Vec<Vec<u8>> = tx
-                .prepare_cached("SELECT DISTINCT child FROM link WHERE parent = ?1 AND live = 1")?
-                .query_map([key], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
-            work.extend(children.iter().filter_map(|c| Uuid::from_slice(c).ok()));
+            let children = db.rows(
+                "SELECT DISTINCT child FROM link WHERE parent = ?1 AND live = 1",
+                &[key],
+            )?;
+            work.extend(children.iter().filter_map(|c| c.uuid(0).ok()));
         }
     }
     Ok(())
@@ -412,13 +430,13 @@ fn refresh(tx: &Transaction<'_>, rows: Vec<Uuid>, now_ms: i64) -> rusqlite::Resu
 /// helper ops only, and an op pushed before its scope was known goes only inside its
 /// pusher's scope.
 fn file(
-    tx: &Transaction<'_>,
+    db: &mut dyn Db,
     op: i64,
     table: i64,
     pending: Option<&str>,
     village: &str,
     shared: bool,
-) -> rusqlite::Result<()> {
+) -> Result<(), StorageError> {
     let helper = table == Table::Helper.code();
     if shared && !helper {
         return Ok(());
@@ -426,12 +444,8 @@ fn file(
     if pending.is_some_and(|p| !village.starts_with(p)) && !helper {
         return Ok(());
     }
-    let (Some(township), Some(county)) = (village.get(..9), village.get(..6)) else {
+    if !is_village_code(village) {
         return Ok(());
-    };
-    tx.prepare_cached(
-        "INSERT OR IGNORE INTO feed (village, township, county, op) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![village, township, county, op])?;
-    Ok(())
+    }
+    db.append_feed(village, op)
 }

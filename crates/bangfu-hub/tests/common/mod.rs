@@ -10,7 +10,7 @@ use bangfu_core::store::{Change, OpenOptions, Store, put_change};
 use bangfu_hub::Scope;
 use bangfu_hub::client::{ClientConfig, HubClient};
 use bangfu_hub::server::{RunningHub, bind};
-use bangfu_hub::storage::{HubStorage, SqliteStorage};
+use bangfu_hub::storage::{HubStorage, Location};
 use uuid::Uuid;
 
 pub const T0: u64 = 1_750_000_000_000;
@@ -39,10 +39,97 @@ pub fn open(dir: &Path, name: &str) -> Store {
         .unwrap_or_else(|e| panic!("open {name}: {e}"))
 }
 
+/// Which storage a hub test runs on; each test of the suite runs once on each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs a hub test once per backend: `on_both_backends!(name);` makes `name::sqlite` and
+/// `name::postgres` of `fn name(backend: Backend)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($name:ident) => {
+        mod $name {
+            #[test]
+            fn sqlite() {
+                super::$name($crate::common::Backend::Sqlite);
+            }
+            #[test]
+            fn postgres() {
+                super::$name($crate::common::Backend::Postgres);
+            }
+        }
+    };
+}
+
+/// A new, empty PostgreSQL database of its own for one test, on the server named by
+/// `BANGFU_TEST_POSTGRES` (set by `scripts/with-postgres`). Without it the test fails and says
+/// how to run it: a PostgreSQL variant never passes by skipping.
+pub fn new_postgres_database() -> String {
+    let Ok(admin) = std::env::var("BANGFU_TEST_POSTGRES") else {
+        panic!(
+            "BANGFU_TEST_POSTGRES is not set: the PostgreSQL variants of the hub tests need a \
+             server. Run them as `bash scripts/with-postgres cargo nextest run -p bangfu-hub` \
+             (it starts a throwaway PostgreSQL and sets the variable), or point \
+             BANGFU_TEST_POSTGRES at a server where the user may CREATE DATABASE."
+        )
+    };
+    let name = format!("bangfu_test_{}", Uuid::now_v7().simple());
+    let mut client = postgres::Client::connect(&admin, postgres::NoTls)
+        .unwrap_or_else(|e| panic!("connect to BANGFU_TEST_POSTGRES={admin}: {e}"));
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .expect("create test database");
+    let base = admin
+        .rsplit_once('/')
+        .map_or(admin.as_str(), |(base, _)| base);
+    format!("{base}/{name}")
+}
+
+/// Copies a PostgreSQL test database (no one may be connected to it): a backup of it.
+pub fn copy_postgres_database(url: &str) -> String {
+    let admin = std::env::var("BANGFU_TEST_POSTGRES").expect("BANGFU_TEST_POSTGRES");
+    let (base, from) = url.rsplit_once('/').expect("database url");
+    let name = format!("bangfu_copy_{}", Uuid::now_v7().simple());
+    let mut client = postgres::Client::connect(&admin, postgres::NoTls).expect("connect");
+    // The hub's pooled connections close a moment after it is dropped.
+    for attempt in 0.. {
+        match client.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {from}")) {
+            Ok(()) => break,
+            Err(e) if attempt < 100 => {
+                let _ = e;
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            Err(e) => panic!("copy database {from}: {e}"),
+        }
+    }
+    format!("{base}/{name}")
+}
+
+/// Where a test hub keeps its data on `backend`: `DIR/hub`, or a new database.
+pub fn location(dir: &Path, backend: Backend) -> Location {
+    match backend {
+        Backend::Sqlite => Location::Dir(dir.join("hub")),
+        Backend::Postgres => Location::Postgres(new_postgres_database()),
+    }
+}
+
+/// A hub on 127.0.0.1 with an ephemeral port, on its own thread, on SQLite.
+pub fn start_hub(dir: &Path) -> (RunningHub, Arc<dyn HubStorage>) {
+    start_hub_on(dir, Backend::Sqlite)
+}
+
 /// A hub on 127.0.0.1 with an ephemeral port, on its own thread.
-pub fn start_hub(dir: &Path) -> (RunningHub, Arc<SqliteStorage>) {
-    let storage = Arc::new(SqliteStorage::open(&dir.join("hub")).expect("hub storage"));
-    let listener = bind("127.0.0.1:0").expect("bind");
+pub fn start_hub_on(dir: &Path, backend: Backend) -> (RunningHub, Arc<dyn HubStorage>) {
+    serve_at(&location(dir, backend), "127.0.0.1:0")
+}
+
+/// A hub serving `location` on `addr`.
+pub fn serve_at(location: &Location, addr: &str) -> (RunningHub, Arc<dyn HubStorage>) {
+    let storage = location.open(8).expect("hub storage");
+    let listener = bind(addr).expect("bind");
     let hub = RunningHub::start(listener, storage.clone()).expect("start hub");
     (hub, storage)
 }
@@ -56,7 +143,12 @@ pub fn client() -> HubClient {
 }
 
 /// Enrols `store` for `scope` with a fresh code; returns the client.
-pub fn enrol(store: &mut Store, url: &str, storage: &SqliteStorage, scope: &str) -> HubClient {
+pub fn enrol(
+    store: &mut Store,
+    url: &str,
+    storage: &Arc<dyn HubStorage>,
+    scope: &str,
+) -> HubClient {
     let code = storage
         .issue_code(&Scope::parse(scope).expect("scope"))
         .expect("code");

@@ -7,7 +7,6 @@ use bangfu_core::model::{FieldValue, Table};
 use bangfu_core::store::put_change;
 use bangfu_core::sync::changeset;
 use bangfu_core::sync::{Hlc, Op, OpId};
-use bangfu_hub::storage::HubStorage;
 use bangfu_hub::wire;
 use bangfu_hub::{HubError, Scope};
 use uuid::Uuid;
@@ -87,10 +86,10 @@ fn uuid_value(id: Uuid) -> FieldValue {
     FieldValue::Bytes(id.as_bytes().to_vec())
 }
 
-#[test]
-fn wrong_missing_and_revoked_tokens_are_refused() {
+crate::on_both_backends!(wrong_missing_and_revoked_tokens_are_refused);
+fn wrong_missing_and_revoked_tokens_are_refused(backend: Backend) {
     let dir = scratch();
-    let (hub, storage) = start_hub(dir.path());
+    let (hub, storage) = start_hub_on(dir.path(), backend);
     let url = hub.url();
     let mut store = open(dir.path(), "A村");
     let client = enrol(&mut store, &url, &storage, VILLAGE_A);
@@ -148,10 +147,10 @@ fn wrong_missing_and_revoked_tokens_are_refused() {
 /// In the cases below: the op is held aside by the hub (the push itself answers 200).
 const HELD: u16 = 0;
 
-#[test]
-fn a_village_device_cannot_read_or_write_another_village() {
+crate::on_both_backends!(a_village_device_cannot_read_or_write_another_village);
+fn a_village_device_cannot_read_or_write_another_village(backend: Backend) {
     let dir = scratch();
-    let (hub, storage) = start_hub(dir.path());
+    let (hub, storage) = start_hub_on(dir.path(), backend);
     let url = hub.url();
     let mut admin = open(dir.path(), "县管理员");
     let (va, vb) = (village(VILLAGE_A), village(VILLAGE_B));

@@ -6,8 +6,6 @@ use bangfu_core::store::{Change, put_change};
 use bangfu_core::sync::digest::state_hash;
 use bangfu_core::sync::exchange::{export_changeset, import_changeset};
 
-use bangfu_hub::storage::HubStorage;
-
 use crate::common::*;
 
 fn remark(id: uuid::Uuid, text: &str) -> Change {
@@ -18,10 +16,10 @@ fn remark(id: uuid::Uuid, text: &str) -> Change {
     }
 }
 
-#[test]
-fn three_villages_converge_through_the_hub_like_by_files() {
+crate::on_both_backends!(three_villages_converge_through_the_hub_like_by_files);
+fn three_villages_converge_through_the_hub_like_by_files(backend: Backend) {
     let dir = scratch();
-    let (hub, storage) = start_hub(dir.path());
+    let (hub, storage) = start_hub_on(dir.path(), backend);
     let url = hub.url();
     let mut admin = open(dir.path(), "县管理员");
     let villages = [village(VILLAGE_A), village(VILLAGE_B), village(VILLAGE_C)];

@@ -42,10 +42,10 @@ fn hex(id: Uuid) -> String {
     id.simple().to_string().to_uppercase()
 }
 
-#[test]
-fn a_household_moved_to_another_village_keeps_both_villages_syncing() {
+crate::on_both_backends!(a_household_moved_to_another_village_keeps_both_villages_syncing);
+fn a_household_moved_to_another_village_keeps_both_villages_syncing(backend: Backend) {
     let dir = scratch();
-    let (hub, storage) = start_hub(dir.path());
+    let (hub, storage) = start_hub_on(dir.path(), backend);
     let url = hub.url();
     let mut county = open(dir.path(), "县管理员");
     let (va, vb) = (village(VILLAGE_A), village(VILLAGE_B));
@@ -175,10 +175,10 @@ fn a_household_moved_to_another_village_keeps_both_villages_syncing() {
     assert_eq!(storage.counts().expect("counts").held_ops, 0);
 }
 
-#[test]
-fn a_refused_op_is_held_and_neither_blocks_the_push_nor_stops_the_pull() {
+crate::on_both_backends!(a_refused_op_is_held_and_neither_blocks_the_push_nor_stops_the_pull);
+fn a_refused_op_is_held_and_neither_blocks_the_push_nor_stops_the_pull(backend: Backend) {
     let dir = scratch();
-    let (hub, storage) = start_hub(dir.path());
+    let (hub, storage) = start_hub_on(dir.path(), backend);
     let url = hub.url();
     let mut county = open(dir.path(), "县管理员");
     let (va, vb) = (village(VILLAGE_A), village(VILLAGE_B));
@@ -296,7 +296,8 @@ fn a_hub_file_of_schema_1_is_upgraded_with_its_scope_index_rebuilt_from_the_ops(
     let conn = rusqlite::Connection::open(data.join("hub.sqlite")).expect("open");
     conn.execute_batch(
         "DROP TABLE link; DROP TABLE link_pred; DROP TABLE village_row; DROP TABLE row_left;
-         DROP TABLE held; DROP TABLE hub_meta; DROP TABLE device_lineage; DELETE FROM row_scope;
+         DROP TABLE held; DROP TABLE hub_meta; DROP TABLE device_lineage; DROP TABLE superseded;
+         DELETE FROM row_scope;
          CREATE TABLE edge (child BLOB NOT NULL, parent BLOB NOT NULL, shared INTEGER NOT NULL,
              PRIMARY KEY (child, parent)) WITHOUT ROWID;
          PRAGMA user_version = 1;",

@@ -3,15 +3,14 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
 
 use bangfu_core::model::{FieldValue, Table};
 use bangfu_core::store::{Change, OpenOptions, Store, put_change};
 use bangfu_core::sync::digest::state_hash;
 use bangfu_core::sync::{Hlc, Op, OpId};
 use bangfu_hub::Scope;
-use bangfu_hub::server::{RunningHub, bind};
-use bangfu_hub::storage::{HubStorage, SqliteStorage};
+
+use bangfu_hub::storage::Location;
 use uuid::Uuid;
 
 use crate::common::*;
@@ -37,11 +36,15 @@ fn remark_of(store: &Store, id: Uuid) -> Option<String> {
         .flatten()
 }
 
-/// A hub on a given address over the data folder `data`.
-fn serve(data: &Path, addr: &str) -> (RunningHub, Arc<SqliteStorage>) {
-    let storage = Arc::new(SqliteStorage::open(data).expect("hub storage"));
-    let hub = RunningHub::start(bind(addr).expect("bind"), storage.clone()).expect("start hub");
-    (hub, storage)
+/// A backup of a stopped hub's data: a copy of its folder, or of its database.
+fn backup_of(live: &Location, to: &Path) -> Location {
+    match live {
+        Location::Dir(data) => {
+            copy_dir(data, to);
+            Location::Dir(to.to_path_buf())
+        }
+        Location::Postgres(url) => Location::Postgres(copy_postgres_database(url)),
+    }
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -52,10 +55,12 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-#[test]
-fn a_laptop_enrolled_again_keeps_pushing_its_own_edits_instead_of_origin_taken() {
+crate::on_both_backends!(
+    a_laptop_enrolled_again_keeps_pushing_its_own_edits_instead_of_origin_taken
+);
+fn a_laptop_enrolled_again_keeps_pushing_its_own_edits_instead_of_origin_taken(backend: Backend) {
     let dir = scratch();
-    let (hub, storage) = start_hub(dir.path());
+    let (hub, storage) = start_hub_on(dir.path(), backend);
     let url = hub.url();
     let mut county = open(dir.path(), "县管理员");
     let va = village(VILLAGE_A);
@@ -89,12 +94,15 @@ fn a_laptop_enrolled_again_keeps_pushing_its_own_edits_instead_of_origin_taken()
     assert_eq!(states, vec![false, false]);
 }
 
-#[test]
-fn a_hub_restored_from_an_older_backup_gets_back_what_it_lost_and_devices_pull_again() {
+crate::on_both_backends!(
+    a_hub_restored_from_an_older_backup_gets_back_what_it_lost_and_devices_pull_again
+);
+fn a_hub_restored_from_an_older_backup_gets_back_what_it_lost_and_devices_pull_again(
+    backend: Backend,
+) {
     let dir = scratch();
-    let data = dir.path().join("hub");
-    let backup = dir.path().join("backup");
-    let (hub, storage) = serve(&data, "127.0.0.1:0");
+    let live = location(dir.path(), backend);
+    let (hub, storage) = serve_at(&live, "127.0.0.1:0");
     let addr: SocketAddr = hub.addr;
     let url = hub.url();
     let mut county = open(dir.path(), "县管理员");
@@ -114,8 +122,8 @@ fn a_hub_restored_from_an_older_backup_gets_back_what_it_lost_and_devices_pull_a
     // The nightly backup, taken with the hub stopped.
     drop(hub);
     drop(storage);
-    copy_dir(&data, &backup);
-    let (hub, storage) = serve(&data, &addr.to_string());
+    let backup = backup_of(&live, &dir.path().join("backup"));
+    let (hub, storage) = serve_at(&live, &addr.to_string());
 
     // A day of work after the backup, which the restore will lose.
     write(&mut a1, &[remark(household, "备份后一")]);
@@ -131,9 +139,15 @@ fn a_hub_restored_from_an_older_backup_gets_back_what_it_lost_and_devices_pull_a
     // The hub is restored from the backup, on the same address.
     drop(hub);
     drop(storage);
-    std::fs::remove_dir_all(&data).expect("remove");
-    copy_dir(&backup, &data);
-    let (_hub, storage) = serve(&data, &addr.to_string());
+    let restored = match (&live, &backup) {
+        (Location::Dir(data), Location::Dir(backup)) => {
+            std::fs::remove_dir_all(data).expect("remove");
+            copy_dir(backup, data);
+            live.clone()
+        }
+        _ => backup_of(&backup, &dir.path().join("unused")),
+    };
+    let (_hub, storage) = serve_at(&restored, &addr.to_string());
     assert!(storage.counts().expect("counts").ops < before_restore);
 
     write(&mut a1, &[remark(household, "恢复后")]);
@@ -178,10 +192,10 @@ fn code_op(origin: Uuid, row: Uuid, code: &str) -> Op {
     }
 }
 
-#[test]
-fn an_op_id_arriving_again_with_other_content_is_held_not_a_silent_duplicate() {
+crate::on_both_backends!(an_op_id_arriving_again_with_other_content_is_held_not_a_silent_duplicate);
+fn an_op_id_arriving_again_with_other_content_is_held_not_a_silent_duplicate(backend: Backend) {
     let dir = scratch();
-    let storage = SqliteStorage::open(&dir.path().join("hub")).expect("hub");
+    let storage = location(dir.path(), backend).open(2).expect("hub");
     let scope = Scope::parse(COUNTY).expect("scope");
     let code = storage.issue_code(&scope).expect("code");
     let token = storage
@@ -216,10 +230,10 @@ fn an_op_id_arriving_again_with_other_content_is_held_not_a_silent_duplicate() {
     assert_eq!(storage.held().expect("held")[0].reason, "content_mismatch");
 }
 
-#[test]
-fn a_copied_data_file_still_pushes_the_old_identitys_unpushed_ops() {
+crate::on_both_backends!(a_copied_data_file_still_pushes_the_old_identitys_unpushed_ops);
+fn a_copied_data_file_still_pushes_the_old_identitys_unpushed_ops(backend: Backend) {
     let dir = scratch();
-    let (hub, storage) = start_hub(dir.path());
+    let (hub, storage) = start_hub_on(dir.path(), backend);
     let url = hub.url();
     let mut county = open(dir.path(), "县管理员");
     let va = village(VILLAGE_A);

@@ -1,0 +1,467 @@
+//! What the hub's storage does, written once for both backends: enrolment, tokens, push
+//! cursors and the push itself (admission and the scope index), pulls, held ops and the
+//! admin's lists. Each function runs inside one transaction the backend opened ([`Db`]).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bangfu_core::model::Table;
+use bangfu_core::sync::{Hlc, Op, OpId};
+use rand::RngCore;
+use rand::rngs::OsRng;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::schema::{decode_ids, encode_ids};
+use super::scope_index::{Refusal, admit, store_op};
+use super::sql::{Db, P, Row};
+use super::{
+    DeviceAuth, DeviceInfo, Enrolment, HeldInfo, HeldNote, PullPage, PushOutcome, StorageCounts,
+    StorageError,
+};
+use crate::scope::{Level, Scope};
+
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// SHA-256 in hex: tokens and codes are stored only this way.
+pub fn hashed(secret: &str) -> String {
+    Sha256::digest(secret.trim().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn random_hex(n: usize) -> String {
+    let mut bytes = vec![0u8; n];
+    OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A new database's epoch: 16 random bytes in hex.
+pub fn new_epoch() -> String {
+    random_hex(16)
+}
+
+/// A code a person can read out on the phone: 12 characters without look-alikes, in groups.
+pub fn random_code() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 12];
+    OsRng.fill_bytes(&mut bytes);
+    let chars: Vec<char> = bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect();
+    chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// Codes are compared without case, spaces or dashes, as people type them.
+pub fn normalize_code(code: &str) -> String {
+    code.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+/// Reads the columns `origin, seq, hlc, tbl, row, field, val, preds, seen` from index `at`.
+pub fn op_of(db: &dyn Db, r: &Row, at: usize) -> Result<Op, StorageError> {
+    Ok(Op {
+        id: OpId {
+            origin: r.uuid(at)?,
+            seq: r.int(at + 1)?,
+        },
+        hlc: Hlc::from_i64(r.int(at + 2)?),
+        table: r.int(at + 3)?,
+        row: r.uuid(at + 4)?,
+        field: r.text(at + 5)?,
+        value: db.field_value(r.raw(at + 6)),
+        preds: decode_ids(r.opt_bytes(at + 7)?),
+        seen: decode_ids(r.opt_bytes(at + 8)?),
+    })
+}
+
+pub fn authenticate(db: &mut dyn Db, token: &str) -> Result<Option<DeviceAuth>, StorageError> {
+    let hash = hashed(token);
+    let row = db.row(
+        "SELECT id, name, scope FROM device WHERE token_hash = ?1 AND revoked_ms IS NULL",
+        &[P::Text(&hash)],
+    )?;
+    let Some(row) = row else { return Ok(None) };
+    let (id, name, scope) = (row.int(0)?, row.text(1)?, row.text(2)?);
+    Ok(Scope::parse(&scope).map(|scope| DeviceAuth { id, name, scope }))
+}
+
+pub fn enrol(
+    db: &mut dyn Db,
+    code: &str,
+    device_name: &str,
+    previous_tokens: &[String],
+) -> Result<Option<Enrolment>, StorageError> {
+    let code_hash = hashed(&normalize_code(code));
+    let now = now_ms();
+    let scope = db.row(
+        "UPDATE enrol_code SET used_ms = ?2 WHERE code_hash = ?1 AND used_ms IS NULL
+         RETURNING scope",
+        &[P::Text(&code_hash), P::Int(now)],
+    )?;
+    let Some(scope) = scope.map(|r| r.text(0)).transpose()? else {
+        return Ok(None);
+    };
+    let Some(scope) = Scope::parse(&scope) else {
+        return Ok(None);
+    };
+    let token = random_hex(32);
+    let id = db.one_int(
+        "INSERT INTO device (token_hash, scope, name, enrolled_ms) VALUES (?1, ?2, ?3, ?4)
+         RETURNING id",
+        &[
+            P::Text(&hashed(&token)),
+            P::Text(scope.as_str()),
+            P::Text(device_name),
+            P::Int(now),
+        ],
+    )?;
+    // The same data file enrolled again (or a copy of it): it shows a token the hub gave it
+    // before, so it may keep pushing the origins claimed under that token.
+    for previous in previous_tokens.iter().filter(|t| !t.trim().is_empty()) {
+        let old = db.row(
+            "SELECT id FROM device WHERE token_hash = ?1",
+            &[P::Text(&hashed(previous))],
+        )?;
+        let Some(old) = old.map(|r| r.int(0)).transpose()?.filter(|old| *old != id) else {
+            continue;
+        };
+        db.exec(
+            "INSERT INTO device_lineage (device, earlier)
+             SELECT CAST(?1 AS BIGINT), CAST(?2 AS BIGINT)
+             UNION SELECT CAST(?1 AS BIGINT), earlier FROM device_lineage WHERE device = ?2
+             ON CONFLICT DO NOTHING",
+            &[P::Int(id), P::Int(old)],
+        )?;
+    }
+    Ok(Some(Enrolment { token, scope }))
+}
+
+/// The stored seq of `origin`, claiming it for `device` if new; another device's is refused
+/// unless it is an earlier enrolment of the same data file.
+pub fn claim_origin(
+    db: &mut dyn Db,
+    device: &DeviceAuth,
+    origin: Uuid,
+) -> Result<i64, StorageError> {
+    let row = db.row(
+        "SELECT device, stored_seq FROM origin WHERE origin = ?1",
+        &[P::uuid(&origin)],
+    )?;
+    let Some(row) = row else {
+        db.exec(
+            "INSERT INTO origin (origin, device, stored_seq) VALUES (?1, ?2, 0)",
+            &[P::uuid(&origin), P::Int(device.id)],
+        )?;
+        return Ok(0);
+    };
+    let (owner, stored) = (row.int(0)?, row.int(1)?);
+    if owner == device.id {
+        return Ok(stored);
+    }
+    let earlier = db.one_int(
+        "SELECT count(*) FROM device_lineage WHERE device = ?1 AND earlier = ?2",
+        &[P::Int(device.id), P::Int(owner)],
+    )?;
+    if earlier > 0 {
+        Ok(stored)
+    } else {
+        Err(StorageError::OriginTaken(origin))
+    }
+}
+
+pub fn push(
+    db: &mut dyn Db,
+    device: &DeviceAuth,
+    origin: Uuid,
+    ops: &[Op],
+) -> Result<PushOutcome, StorageError> {
+    let now = now_ms();
+    let mut stored = claim_origin(db, device, origin)?;
+    let mut held = Vec::new();
+    for op in ops {
+        if op.id.origin != origin {
+            return Err(StorageError::ForeignOrigin {
+                origin: op.id.origin,
+                seq: op.id.seq,
+            });
+        }
+        if op.id.seq <= stored {
+            // Sent again (a resumed push): the same content is a duplicate, other content
+            // under the same id is held and reported, never dropped silently.
+            if let Some(refusal) = same_content(db, op)? {
+                hold(db, device, op, &refusal, now, &mut held)?;
+            }
+            continue;
+        }
+        if op.id.seq != stored + 1 {
+            return Err(StorageError::Gap { stored });
+        }
+        stored = op.id.seq;
+        match admit(db, &device.scope, op, now)? {
+            Ok(admitted) => {
+                let pending = (!admitted.known).then_some(&device.scope);
+                store_op(db, op, pending, now, admitted.villages)?;
+            }
+            Err(refusal) => hold(db, device, op, &refusal, now, &mut held)?,
+        }
+    }
+    db.exec(
+        "UPDATE origin SET stored_seq = ?2 WHERE origin = ?1",
+        &[P::uuid(&origin), P::Int(stored)],
+    )?;
+    db.exec(
+        "UPDATE device SET last_push_ms = ?2 WHERE id = ?1",
+        &[P::Int(device.id), P::Int(now)],
+    )?;
+    Ok(PushOutcome {
+        stored_seq: stored,
+        held,
+    })
+}
+
+/// `None` when the op stored (or held) under this id has the same content; otherwise why not.
+fn same_content(db: &mut dyn Db, op: &Op) -> Result<Option<Refusal>, StorageError> {
+    let row = db.row(
+        "SELECT origin, seq, hlc, tbl, row, field, val, preds, seen FROM op
+         WHERE origin = ?1 AND seq = ?2
+         UNION ALL SELECT origin, seq, hlc, tbl, row, field, val, preds, seen FROM held
+         WHERE origin = ?1 AND seq = ?2 AND reason = 'outside_scope' LIMIT 1",
+        &[P::uuid(&op.id.origin), P::Int(op.id.seq)],
+    )?;
+    let stored = row.map(|r| op_of(db, &r, 0)).transpose()?;
+    Ok(match stored {
+        Some(stored) if &stored == op => None,
+        Some(_) => Some(Refusal {
+            reason: "content_mismatch",
+            detail: format!(
+                "op {}/{} arrived again with other content than the hub holds",
+                op.id.origin, op.id.seq
+            ),
+        }),
+        // The hub passed this seq without keeping it (a held content mismatch): nothing to
+        // compare with.
+        None => None,
+    })
+}
+
+/// Keeps a refused op aside for the county admin and notes it for the pusher.
+fn hold(
+    db: &mut dyn Db,
+    device: &DeviceAuth,
+    op: &Op,
+    refusal: &Refusal,
+    now: i64,
+    held: &mut Vec<HeldNote>,
+) -> Result<(), StorageError> {
+    crate::metrics::log(
+        "held",
+        &[
+            ("device", device.id.into()),
+            ("reason", refusal.reason.into()),
+            ("detail", refusal.detail.clone().into()),
+        ],
+    );
+    let preds = encode_ids(&op.preds);
+    let seen = encode_ids(&op.seen);
+    db.exec(
+        "INSERT INTO held (origin, seq, device, reason, detail, held_ms, hlc, tbl, row, field,
+             val, preds, seen)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+         ON CONFLICT DO NOTHING",
+        &[
+            P::uuid(&op.id.origin),
+            P::Int(op.id.seq),
+            P::Int(device.id),
+            P::Text(refusal.reason),
+            P::Text(&refusal.detail),
+            P::Int(now),
+            P::Int(op.hlc.to_i64()),
+            P::Int(op.table),
+            P::uuid(&op.row),
+            P::Text(&op.field),
+            P::Value(&op.value),
+            P::opt_bytes(preds.as_deref()),
+            P::opt_bytes(seen.as_deref()),
+        ],
+    )?;
+    held.push(HeldNote {
+        seq: op.id.seq,
+        reason: refusal.reason.to_owned(),
+    });
+    Ok(())
+}
+
+const PULL_VILLAGE: &str = "SELECT f.pos, o.origin, o.seq, o.hlc, o.tbl, o.row, o.field, o.val, o.preds, o.seen
+     FROM feed f JOIN op o ON o.key = f.op WHERE f.village = ?1 AND f.pos > ?2 ORDER BY f.pos LIMIT ?3";
+const PULL_TOWNSHIP: &str = "SELECT f.pos, o.origin, o.seq, o.hlc, o.tbl, o.row, o.field, o.val, o.preds, o.seen
+     FROM feed f JOIN op o ON o.key = f.op WHERE f.township = ?1 AND f.pos > ?2 ORDER BY f.pos LIMIT ?3";
+const PULL_COUNTY: &str = "SELECT f.pos, o.origin, o.seq, o.hlc, o.tbl, o.row, o.field, o.val, o.preds, o.seen
+     FROM feed f JOIN op o ON o.key = f.op WHERE f.county = ?1 AND f.pos > ?2 ORDER BY f.pos LIMIT ?3";
+
+const SNAPSHOT_VILLAGE: &str =
+    "SELECT f.pos, o.origin, o.seq, o.hlc, o.tbl, o.row, o.field, o.val, o.preds, o.seen
+     FROM feed f JOIN op o ON o.key = f.op WHERE f.village = ?1 AND f.pos > ?2
+     AND NOT EXISTS (SELECT 1 FROM superseded s WHERE s.origin = o.origin AND s.seq = o.seq)
+     ORDER BY f.pos LIMIT ?3";
+const SNAPSHOT_TOWNSHIP: &str =
+    "SELECT f.pos, o.origin, o.seq, o.hlc, o.tbl, o.row, o.field, o.val, o.preds, o.seen
+     FROM feed f JOIN op o ON o.key = f.op WHERE f.township = ?1 AND f.pos > ?2
+     AND NOT EXISTS (SELECT 1 FROM superseded s WHERE s.origin = o.origin AND s.seq = o.seq)
+     ORDER BY f.pos LIMIT ?3";
+const SNAPSHOT_COUNTY: &str =
+    "SELECT f.pos, o.origin, o.seq, o.hlc, o.tbl, o.row, o.field, o.val, o.preds, o.seen
+     FROM feed f JOIN op o ON o.key = f.op WHERE f.county = ?1 AND f.pos > ?2
+     AND NOT EXISTS (SELECT 1 FROM superseded s WHERE s.origin = o.origin AND s.seq = o.seq)
+     ORDER BY f.pos LIMIT ?3";
+
+/// Ops of `scope` after `after`, at most `limit` (clamped to 1..=20,000). With `snapshot`,
+/// only ops no stored op names as predecessor (the current heads, conflicts included): a new
+/// device's compacted start; the history stays on the hub.
+pub fn pull(
+    db: &mut dyn Db,
+    scope: &Scope,
+    after: i64,
+    limit: usize,
+    snapshot: bool,
+) -> Result<PullPage, StorageError> {
+    // Each level reads its own indexed column; the text is fixed, the scope is bound.
+    let sql = match (scope.level(), snapshot) {
+        (Level::Village, false) => PULL_VILLAGE,
+        (Level::Township, false) => PULL_TOWNSHIP,
+        (Level::County, false) => PULL_COUNTY,
+        (Level::Village, true) => SNAPSHOT_VILLAGE,
+        (Level::Township, true) => SNAPSHOT_TOWNSHIP,
+        (Level::County, true) => SNAPSHOT_COUNTY,
+    };
+    let limit = limit.clamp(1, 20_000);
+    let head = db.one_int("SELECT coalesce(max(pos), 0) FROM feed", &[])?;
+    let op_at_after = db
+        .row(
+            "SELECT o.origin, o.seq FROM feed f JOIN op o ON o.key = f.op WHERE f.pos = ?1",
+            &[P::Int(after)],
+        )?
+        .map(|r| {
+            Ok::<_, StorageError>(OpId {
+                origin: r.uuid(0)?,
+                seq: r.int(1)?,
+            })
+        })
+        .transpose()?;
+    let rows = db.rows(
+        sql,
+        &[P::Text(scope.as_str()), P::Int(after), P::Int(limit as i64)],
+    )?;
+    let mut ops: Vec<Op> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut next = after;
+    let mut next_op = None;
+    for r in &rows {
+        next = r.int(0)?;
+        let op = op_of(db, r, 1)?;
+        next_op = Some(op.id);
+        // A shared helper's op is filed once per village; one copy per page is enough.
+        if seen.insert(op.id) {
+            ops.push(op);
+        }
+    }
+    Ok(PullPage {
+        ops,
+        next,
+        more: rows.len() == limit,
+        head,
+        next_op,
+        op_at_after,
+    })
+}
+
+pub fn issue_code(db: &mut dyn Db, scope: &Scope, code: &str) -> Result<(), StorageError> {
+    db.exec(
+        "INSERT INTO enrol_code (code_hash, scope, created_ms) VALUES (?1, ?2, ?3)",
+        &[
+            P::Text(&hashed(&normalize_code(code))),
+            P::Text(scope.as_str()),
+            P::Int(now_ms()),
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn revoke(db: &mut dyn Db, device_id: i64) -> Result<bool, StorageError> {
+    let n = db.exec(
+        "UPDATE device SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL",
+        &[P::Int(device_id), P::Int(now_ms())],
+    )?;
+    Ok(n > 0)
+}
+
+pub fn devices(db: &mut dyn Db) -> Result<Vec<DeviceInfo>, StorageError> {
+    db.rows(
+        "SELECT id, name, scope, enrolled_ms, last_push_ms,
+             CASE WHEN revoked_ms IS NULL THEN 0 ELSE 1 END
+         FROM device ORDER BY id",
+        &[],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(DeviceInfo {
+            id: r.int(0)?,
+            name: r.text(1)?,
+            scope: r.text(2)?,
+            enrolled_ms: r.int(3)?,
+            last_push_ms: r.opt_int(4)?,
+            revoked: r.bool(5)?,
+        })
+    })
+    .collect()
+}
+
+pub fn held(db: &mut dyn Db) -> Result<Vec<HeldInfo>, StorageError> {
+    db.rows(
+        "SELECT h.id, coalesce(d.name, ''), h.origin, h.seq, h.reason, h.detail,
+             h.held_ms, h.tbl, h.row, h.field
+         FROM held h LEFT JOIN device d ON d.id = h.device ORDER BY h.id",
+        &[],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(HeldInfo {
+            id: r.int(0)?,
+            device: r.text(1)?,
+            origin: r.uuid(2)?,
+            seq: r.int(3)?,
+            reason: r.text(4)?,
+            detail: r.text(5)?,
+            held_ms: r.int(6)?,
+            table: Table::from_code(r.int(7)?)
+                .map_or("?", Table::label)
+                .to_owned(),
+            row: r.uuid(8)?,
+            field: r.text(9)?,
+        })
+    })
+    .collect()
+}
+
+pub fn counts(db: &mut dyn Db) -> Result<StorageCounts, StorageError> {
+    Ok(StorageCounts {
+        ops: db.one_int("SELECT count(*) FROM op", &[])?,
+        feed_entries: db.one_int("SELECT count(*) FROM feed", &[])?,
+        pending_ops: db.one_int(
+            "SELECT count(*) FROM op WHERE key NOT IN (SELECT op FROM feed)",
+            &[],
+        )?,
+        held_ops: db.one_int("SELECT count(*) FROM held", &[])?,
+    })
+}

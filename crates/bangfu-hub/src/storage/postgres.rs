@@ -1,0 +1,463 @@
+//! The server storage: a PostgreSQL database shared by any number of hub processes. What each
+//! call does is in `logic.rs` (shared with SQLite); this file opens SERIALIZABLE transactions,
+//! retries them when PostgreSQL finds them in conflict, and numbers the feed at the end of
+//! each transaction under its counties' advisory locks (see ARCHITECTURE.md, "Several hub
+//! processes").
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::time::Duration;
+
+use bangfu_core::model::FieldValue;
+use bangfu_core::sync::Op;
+use bytes::BytesMut;
+use postgres::error::SqlState;
+use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use postgres::{Client, IsolationLevel, NoTls, Statement, Transaction};
+use uuid::Uuid;
+
+use super::logic;
+use super::schema_pg;
+use super::sql::{Db, P, Row, V, dollar_params};
+use super::{
+    DeviceAuth, DeviceInfo, Enrolment, HeldInfo, HubStorage, PullPage, PushOutcome, StorageCounts,
+    StorageError,
+};
+use crate::scope::Scope;
+
+/// How often a transaction PostgreSQL aborted for a conflict is run again before giving up.
+const ATTEMPTS: u32 = 30;
+
+/// Advisory lock keys of the feed: one per county (its 6-digit code plus this).
+const COUNTY_LOCK_BASE: i64 = 0x4246_0000_0000;
+
+/// A pooled connection with its prepared statements.
+pub struct PgConn {
+    client: Client,
+    stmts: HashMap<&'static str, Statement>,
+}
+
+impl std::fmt::Debug for PgConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgConn")
+            .field("statements", &self.stmts.len())
+            .finish()
+    }
+}
+
+#[derive(Debug)]
+struct Manager(postgres::Config);
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = PgConn;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> Result<PgConn, postgres::Error> {
+        Ok(PgConn {
+            client: self.0.connect(NoTls)?,
+            stmts: HashMap::new(),
+        })
+    }
+
+    fn is_valid(&self, conn: &mut PgConn) -> Result<(), postgres::Error> {
+        conn.client.simple_query("").map(|_| ())
+    }
+
+    fn has_broken(&self, conn: &mut PgConn) -> bool {
+        conn.client.is_closed()
+    }
+}
+
+#[derive(Debug)]
+pub struct PgStorage {
+    /// Always `Some` until dropped (see `Drop`).
+    pool: Option<r2d2::Pool<Manager>>,
+    epoch: String,
+}
+
+impl Drop for PgStorage {
+    /// A `postgres::Client` closes by blocking on its own runtime, which panics inside an
+    /// async runtime (where the server drops its state): the pool is closed on a plain thread.
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            let closing = std::thread::spawn(move || drop(pool));
+            let _ = closing.join();
+        }
+    }
+}
+
+/// A parameter as PostgreSQL wants it for the column it is bound to.
+#[derive(Debug)]
+struct Param<'a>(P<'a>);
+
+/// An op's value in a BYTEA column: a tag byte, then the value.
+pub fn encode_value(value: &FieldValue) -> Option<Vec<u8>> {
+    let (tag, body) = match value {
+        FieldValue::Null => return None,
+        FieldValue::Int(n) => (1u8, n.to_le_bytes().to_vec()),
+        FieldValue::Real(x) => (2, x.to_bits().to_le_bytes().to_vec()),
+        FieldValue::Text(t) => (3, t.as_bytes().to_vec()),
+        FieldValue::Bytes(b) => (4, b.clone()),
+    };
+    let mut out = Vec::with_capacity(body.len() + 1);
+    out.push(tag);
+    out.extend_from_slice(&body);
+    Some(out)
+}
+
+pub fn decode_value(stored: &[u8]) -> FieldValue {
+    let Some((tag, body)) = stored.split_first() else {
+        return FieldValue::Null;
+    };
+    let eight = || <[u8; 8]>::try_from(body).ok();
+    match tag {
+        1 => eight().map_or(FieldValue::Null, |b| FieldValue::Int(i64::from_le_bytes(b))),
+        2 => eight().map_or(FieldValue::Null, |b| {
+            FieldValue::Real(f64::from_bits(u64::from_le_bytes(b)))
+        }),
+        3 => FieldValue::Text(String::from_utf8_lossy(body).into_owned()),
+        4 => FieldValue::Bytes(body.to_vec()),
+        _ => FieldValue::Null,
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Sync + Send>;
+
+fn put_int(n: i64, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
+    match *ty {
+        Type::INT8 => n.to_sql(ty, out),
+        Type::INT4 => i32::try_from(n)?.to_sql(ty, out),
+        Type::INT2 => i16::try_from(n)?.to_sql(ty, out),
+        Type::BOOL => (n != 0).to_sql(ty, out),
+        _ => Err(format!("integer bound to a {ty} column").into()),
+    }
+}
+
+impl ToSql for Param<'_> {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
+        match self.0 {
+            P::Null => Ok(IsNull::Yes),
+            P::Int(n) => put_int(n, ty, out),
+            P::Bool(b) => put_int(i64::from(b), ty, out),
+            P::Text(t) => {
+                out.extend_from_slice(t.as_bytes());
+                Ok(IsNull::No)
+            }
+            P::Bytes(b) => {
+                out.extend_from_slice(b);
+                Ok(IsNull::No)
+            }
+            P::Value(v) => match encode_value(v) {
+                None => Ok(IsNull::Yes),
+                Some(bytes) => {
+                    out.extend_from_slice(&bytes);
+                    Ok(IsNull::No)
+                }
+            },
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+fn value_of(row: &postgres::Row, i: usize) -> Result<V, StorageError> {
+    let ty = row.columns()[i].type_().clone();
+    let v = match ty {
+        Type::INT8 => row.try_get::<_, Option<i64>>(i)?.map(V::Int),
+        Type::INT4 => row.try_get::<_, Option<i32>>(i)?.map(|n| V::Int(n.into())),
+        Type::INT2 => row.try_get::<_, Option<i16>>(i)?.map(|n| V::Int(n.into())),
+        Type::BOOL => row.try_get::<_, Option<bool>>(i)?.map(V::Bool),
+        Type::FLOAT8 => row.try_get::<_, Option<f64>>(i)?.map(V::Real),
+        Type::BYTEA => row.try_get::<_, Option<Vec<u8>>>(i)?.map(V::Bytes),
+        _ => row.try_get::<_, Option<String>>(i)?.map(V::Text),
+    };
+    Ok(v.unwrap_or(V::Null))
+}
+
+/// One transaction on one pooled connection.
+struct PgDb<'a, 'c> {
+    tx: &'a mut Transaction<'c>,
+    stmts: &'a mut HashMap<&'static str, Statement>,
+    /// Feed entries to number at the end, in filing order, once each.
+    feed: Vec<(String, i64)>,
+    filed: HashSet<(String, i64)>,
+}
+
+impl PgDb<'_, '_> {
+    fn statement(&mut self, sql: &'static str) -> Result<Statement, StorageError> {
+        if let Some(stmt) = self.stmts.get(sql) {
+            return Ok(stmt.clone());
+        }
+        let stmt = self.tx.prepare(&dollar_params(sql))?;
+        self.stmts.insert(sql, stmt.clone());
+        Ok(stmt)
+    }
+
+    /// Numbers the filed entries: the counties' locks first (in code order, so two
+    /// transactions never wait on each other crosswise), then positions from the sequence.
+    /// The locks are held until commit, so within a county a later position never becomes
+    /// visible before an earlier one: a device that pulled up to P never misses an op
+    /// numbered below P.
+    fn flush_feed(&mut self) -> Result<(), StorageError> {
+        if self.feed.is_empty() {
+            return Ok(());
+        }
+        let counties: BTreeSet<i64> = self
+            .feed
+            .iter()
+            .filter_map(|(village, _)| village.get(..6)?.parse::<i64>().ok())
+            .collect();
+        let lock = self.statement("SELECT pg_advisory_xact_lock(CAST(?1 AS BIGINT))")?;
+        for county in counties {
+            self.tx.execute(&lock, &[&(COUNTY_LOCK_BASE + county)])?;
+        }
+        let feed = std::mem::take(&mut self.feed);
+        let villages: Vec<&str> = feed.iter().map(|(v, _)| v.as_str()).collect();
+        let ops: Vec<i64> = feed.iter().map(|(_, op)| *op).collect();
+        let insert = self.statement(
+            "INSERT INTO feed (pos, village, township, county, op)
+             SELECT nextval('feed_pos'), v, substr(v, 1, 9), substr(v, 1, 6), o
+             FROM unnest(CAST(?1 AS TEXT[]), CAST(?2 AS BIGINT[])) WITH ORDINALITY AS t (v, o, n)
+             ORDER BY n
+             ON CONFLICT DO NOTHING",
+        )?;
+        self.tx.execute(&insert, &[&villages, &ops])?;
+        Ok(())
+    }
+}
+
+impl Db for PgDb<'_, '_> {
+    fn exec(&mut self, sql: &'static str, params: &[P<'_>]) -> Result<u64, StorageError> {
+        let stmt = self.statement(sql)?;
+        let params: Vec<Param<'_>> = params.iter().map(|p| Param(*p)).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> =
+            params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        Ok(self.tx.execute(&stmt, &refs)?)
+    }
+
+    fn rows(&mut self, sql: &'static str, params: &[P<'_>]) -> Result<Vec<Row>, StorageError> {
+        let stmt = self.statement(sql)?;
+        let params: Vec<Param<'_>> = params.iter().map(|p| Param(*p)).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> =
+            params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        self.tx
+            .query(&stmt, &refs)?
+            .iter()
+            .map(|r| {
+                (0..r.len())
+                    .map(|i| value_of(r, i))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Row)
+            })
+            .collect()
+    }
+
+    fn field_value(&self, stored: V) -> FieldValue {
+        match stored {
+            V::Bytes(b) => decode_value(&b),
+            _ => FieldValue::Null,
+        }
+    }
+
+    fn append_feed(&mut self, village: &str, op: i64) -> Result<(), StorageError> {
+        if self.filed.insert((village.to_owned(), op)) {
+            self.feed.push((village.to_owned(), op));
+        }
+        Ok(())
+    }
+}
+
+/// Whether PostgreSQL aborted the transaction for a conflict with another one, so running it
+/// again may succeed.
+fn retryable(e: &StorageError) -> bool {
+    let StorageError::Postgres(e) = e else {
+        return false;
+    };
+    matches!(
+        e.code(),
+        Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE
+            || *c == SqlState::T_R_DEADLOCK_DETECTED
+            || *c == SqlState::UNIQUE_VIOLATION
+    )
+}
+
+impl PgStorage {
+    /// Connects to `url` (`postgres://user@host:port/database`), with at most `connections`
+    /// pooled connections, and brings the hub schema up to date.
+    pub fn open(url: &str, connections: u32) -> Result<PgStorage, StorageError> {
+        let config: postgres::Config = url.parse()?;
+        let mut client = config.connect(NoTls)?;
+        let epoch = schema_pg::migrate(&mut client)?;
+        drop(client);
+        let pool = r2d2::Pool::builder()
+            .max_size(connections.max(1))
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(30))
+            .build(Manager(config))
+            .map_err(|e| StorageError::Pool(e.to_string()))?;
+        Ok(PgStorage {
+            pool: Some(pool),
+            epoch,
+        })
+    }
+
+    fn run<T>(
+        &self,
+        isolation: IsolationLevel,
+        read_only: bool,
+        f: impl Fn(&mut dyn Db) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = self.once(isolation, read_only, &f);
+            match result {
+                Err(e) if attempt < ATTEMPTS && retryable(&e) => {
+                    // Back off a little, more each time, so the conflicting pushes spread.
+                    let jitter = u64::from(rand::random::<u8>() % 8);
+                    std::thread::sleep(Duration::from_millis(u64::from(attempt) * 2 + jitter));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn once<T>(
+        &self,
+        isolation: IsolationLevel,
+        read_only: bool,
+        f: &impl Fn(&mut dyn Db) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let pool = self
+            .pool
+            .as_ref()
+            .ok_or_else(|| StorageError::Pool("closed".into()))?;
+        let mut conn = pool.get().map_err(|e| StorageError::Pool(e.to_string()))?;
+        let PgConn { client, stmts } = &mut *conn;
+        let mut tx = client
+            .build_transaction()
+            .isolation_level(isolation)
+            .read_only(read_only)
+            .start()?;
+        let out = {
+            let mut db = PgDb {
+                tx: &mut tx,
+                stmts,
+                feed: Vec::new(),
+                filed: HashSet::new(),
+            };
+            let out = f(&mut db)?;
+            db.flush_feed()?;
+            out
+        };
+        // Acknowledged only once committed (the caller answers after this returns).
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn write<T>(
+        &self,
+        f: impl Fn(&mut dyn Db) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        self.run(IsolationLevel::Serializable, false, f)
+    }
+
+    fn read<T>(
+        &self,
+        f: impl Fn(&mut dyn Db) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        self.run(IsolationLevel::RepeatableRead, true, f)
+    }
+}
+
+impl HubStorage for PgStorage {
+    fn authenticate(&self, token: &str) -> Result<Option<DeviceAuth>, StorageError> {
+        self.read(|db| logic::authenticate(db, token))
+    }
+
+    fn enrol(
+        &self,
+        code: &str,
+        device_name: &str,
+        previous_tokens: &[String],
+    ) -> Result<Option<Enrolment>, StorageError> {
+        self.write(|db| logic::enrol(db, code, device_name, previous_tokens))
+    }
+
+    fn push_cursor(&self, device: &DeviceAuth, origin: Uuid) -> Result<i64, StorageError> {
+        self.write(|db| logic::claim_origin(db, device, origin))
+    }
+
+    fn push(
+        &self,
+        device: &DeviceAuth,
+        origin: Uuid,
+        ops: &[Op],
+    ) -> Result<PushOutcome, StorageError> {
+        self.write(|db| logic::push(db, device, origin, ops))
+    }
+
+    fn pull(&self, scope: &Scope, after: i64, limit: usize) -> Result<PullPage, StorageError> {
+        self.read(|db| logic::pull(db, scope, after, limit, false))
+    }
+
+    fn pull_snapshot(
+        &self,
+        scope: &Scope,
+        after: i64,
+        limit: usize,
+    ) -> Result<PullPage, StorageError> {
+        self.read(|db| logic::pull(db, scope, after, limit, true))
+    }
+
+    fn issue_code(&self, scope: &Scope) -> Result<String, StorageError> {
+        let code = logic::random_code();
+        self.write(|db| logic::issue_code(db, scope, &code))?;
+        Ok(code)
+    }
+
+    fn revoke(&self, device_id: i64) -> Result<bool, StorageError> {
+        self.write(|db| logic::revoke(db, device_id))
+    }
+
+    fn devices(&self) -> Result<Vec<DeviceInfo>, StorageError> {
+        self.read(logic::devices)
+    }
+
+    fn held(&self) -> Result<Vec<HeldInfo>, StorageError> {
+        self.read(logic::held)
+    }
+
+    fn epoch(&self) -> &str {
+        &self.epoch
+    }
+
+    fn counts(&self) -> Result<StorageCounts, StorageError> {
+        self.read(logic::counts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn op_values_round_trip_through_their_bytea_encoding() {
+        let cases = [
+            FieldValue::Int(-7),
+            FieldValue::Real(2.5),
+            FieldValue::Text("张三".into()),
+            FieldValue::Bytes(vec![0, 1, 2]),
+            FieldValue::Bytes(vec![]),
+            FieldValue::Text(String::new()),
+        ];
+        for v in cases {
+            let stored = encode_value(&v).unwrap_or_default();
+            assert_eq!(decode_value(&stored), v);
+        }
+        assert_eq!(encode_value(&FieldValue::Null), None);
+    }
+}

@@ -1,0 +1,164 @@
+//! The one SQL dialect both hub backends speak: fixed statement texts with `?N` parameters,
+//! written so SQLite and PostgreSQL read them alike (`ON CONFLICT`, `RETURNING`, integer flags,
+//! casts where PostgreSQL cannot infer a parameter's type), and the [`Db`] trait a transaction
+//! of either backend implements. The hub's rules (`scope_index`, `logic`) are written once
+//! against it.
+
+use bangfu_core::model::FieldValue;
+use uuid::Uuid;
+
+use super::StorageError;
+
+/// A bound parameter.
+#[derive(Debug, Clone, Copy)]
+pub enum P<'a> {
+    Null,
+    Int(i64),
+    Bool(bool),
+    Text(&'a str),
+    Bytes(&'a [u8]),
+    /// An op's value (`val` columns): SQLite stores it as it is, PostgreSQL as tagged bytes.
+    Value(&'a FieldValue),
+}
+
+impl<'a> P<'a> {
+    pub fn uuid(id: &'a Uuid) -> P<'a> {
+        P::Bytes(id.as_bytes().as_slice())
+    }
+
+    pub fn opt_text(text: Option<&'a str>) -> P<'a> {
+        text.map_or(P::Null, P::Text)
+    }
+
+    pub fn opt_bytes(bytes: Option<&'a [u8]>) -> P<'a> {
+        bytes.map_or(P::Null, P::Bytes)
+    }
+}
+
+/// A column read back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum V {
+    Null,
+    Int(i64),
+    Real(f64),
+    Bool(bool),
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+/// One result row.
+#[derive(Debug, Clone, Default)]
+pub struct Row(pub Vec<V>);
+
+fn bad(what: &str, at: usize, got: &V) -> StorageError {
+    StorageError::BadRow(format!("column {at}: expected {what}, found {got:?}"))
+}
+
+impl Row {
+    fn at(&self, i: usize) -> &V {
+        self.0.get(i).unwrap_or(&V::Null)
+    }
+
+    pub fn int(&self, i: usize) -> Result<i64, StorageError> {
+        match self.at(i) {
+            V::Int(n) => Ok(*n),
+            V::Bool(b) => Ok(i64::from(*b)),
+            other => Err(bad("integer", i, other)),
+        }
+    }
+
+    pub fn opt_int(&self, i: usize) -> Result<Option<i64>, StorageError> {
+        match self.at(i) {
+            V::Null => Ok(None),
+            _ => self.int(i).map(Some),
+        }
+    }
+
+    pub fn bool(&self, i: usize) -> Result<bool, StorageError> {
+        self.int(i).map(|n| n != 0)
+    }
+
+    pub fn text(&self, i: usize) -> Result<String, StorageError> {
+        match self.at(i) {
+            V::Text(t) => Ok(t.clone()),
+            other => Err(bad("text", i, other)),
+        }
+    }
+
+    pub fn opt_text(&self, i: usize) -> Result<Option<String>, StorageError> {
+        match self.at(i) {
+            V::Null => Ok(None),
+            _ => self.text(i).map(Some),
+        }
+    }
+
+    pub fn opt_bytes(&self, i: usize) -> Result<Option<Vec<u8>>, StorageError> {
+        match self.at(i) {
+            V::Null => Ok(None),
+            V::Bytes(b) => Ok(Some(b.clone())),
+            other => Err(bad("bytes", i, other)),
+        }
+    }
+
+    pub fn uuid(&self, i: usize) -> Result<Uuid, StorageError> {
+        match self.at(i) {
+            V::Bytes(b) => Uuid::from_slice(b).map_err(|_| bad("16-byte id", i, self.at(i))),
+            other => Err(bad("id", i, other)),
+        }
+    }
+
+    pub fn raw(&self, i: usize) -> V {
+        self.at(i).clone()
+    }
+}
+
+/// One open transaction of a hub backend.
+pub trait Db {
+    /// Runs a statement; the number of rows it changed.
+    fn exec(&mut self, sql: &'static str, params: &[P<'_>]) -> Result<u64, StorageError>;
+    /// Runs a query; all its rows.
+    fn rows(&mut self, sql: &'static str, params: &[P<'_>]) -> Result<Vec<Row>, StorageError>;
+    /// An op's value as this backend stored it.
+    fn field_value(&self, stored: V) -> FieldValue;
+    /// Appends feed entries `(village, op key)` in this order, each village at most once per
+    /// op. SQLite numbers them as it inserts (one writer); PostgreSQL numbers them at the end
+    /// of the transaction under its counties' locks, so positions become visible in order.
+    fn append_feed(&mut self, village: &str, op: i64) -> Result<(), StorageError>;
+
+    fn row(&mut self, sql: &'static str, params: &[P<'_>]) -> Result<Option<Row>, StorageError> {
+        Ok(self.rows(sql, params)?.into_iter().next())
+    }
+
+    fn one_int(&mut self, sql: &'static str, params: &[P<'_>]) -> Result<i64, StorageError> {
+        self.row(sql, params)?
+            .ok_or_else(|| StorageError::BadRow(format!("no row from {sql}")))?
+            .int(0)
+    }
+}
+
+/// PostgreSQL's `$N` for SQLite's `?N`: the only rewrite the shared texts need.
+pub fn dollar_params(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '?' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('$');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn question_mark_parameters_become_dollar_parameters() {
+        assert_eq!(
+            dollar_params("SELECT a FROM t WHERE a = ?1 AND b = ?12 AND c = '?'"),
+            "SELECT a FROM t WHERE a = $1 AND b = $12 AND c = '?'"
+        );
+    }
+}
