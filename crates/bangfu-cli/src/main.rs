@@ -10,6 +10,7 @@ mod exit;
 mod household;
 mod hub;
 mod ledger;
+mod standards;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -64,6 +65,11 @@ enum Command {
     Exit {
         #[command(subcommand)]
         action: exit::ExitCommand,
+    },
+    /// 脱贫标准：各年度贫困线等县里的设定（同步到全县）
+    Standards {
+        #[command(subcommand)]
+        action: standards::StandardsCommand,
     },
     /// 列出待处理的冲突
     Conflicts {
@@ -257,6 +263,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Changes { action } => changes::run(action)?,
         Command::Device { action } => device::run(action)?,
         Command::Exit { action } => exit::run(action)?,
+        Command::Standards { action } => standards::run(action)?,
         Command::Conflicts { db, json } => changes::conflicts(&db, json)?,
         Command::Edit {
             db,

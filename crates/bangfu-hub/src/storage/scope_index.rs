@@ -10,7 +10,8 @@
 //! made there before the move was learnt is still accepted) and receives the move op itself.
 //! A helper named by a pairing or visit is shared into that row's villages; a shared scope
 //! carries only helper ops and never cascades, so naming a foreign household as a "helper"
-//! reveals nothing.
+//! reveals nothing. The county's settings (`scope::reach_of`: 脱贫标准) belong to no village: each
+//! such op is filed into every village of its pusher's county, and into a village learnt later.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
@@ -19,7 +20,7 @@ use bangfu_core::sync::Op;
 use rusqlite::{Transaction, params};
 use uuid::Uuid;
 
-use crate::scope::{Scope, is_village_code};
+use crate::scope::{Reach, Scope, is_village_code, may_set_county_rows, reach_of};
 
 /// How long a village a row left still counts as the row's for pushes (90 days): a laptop
 /// that edited the row before it learnt of the move gets its edit through.
@@ -133,6 +134,18 @@ pub fn admit(
             op.row
         ),
     };
+    if reach_of(op.table) == Reach::County {
+        // The county's settings: set by a county or township device, for its whole county.
+        if !may_set_county_rows(scope) {
+            return Ok(Err(outside(
+                "the county's settings, set by the county or a township",
+            )));
+        }
+        return Ok(Ok(Admitted {
+            known: false,
+            villages: RowVillages::default(),
+        }));
+    }
     let current = row_villages(tx, op.row)?;
     let helper = op.table == Table::Helper.code();
     let now_in = if helper {
@@ -212,21 +225,60 @@ pub fn store_op(
             op.value,
             super::schema::encode_ids(&op.preds),
             super::schema::encode_ids(&op.seen),
-            pending.map(Scope::as_str),
+            pending_of(op, pending),
         ])?;
     if inserted == 0 {
         return Ok(None);
     }
     let key = tx.last_insert_rowid();
-    index_op(
-        tx,
-        op,
-        key,
-        pending.map(Scope::as_str),
-        now_ms,
-        Some(before),
-    )?;
+    index_op(tx, op, key, pending_of(op, pending), now_ms, Some(before))?;
     Ok(Some(key))
+}
+
+/// The scope an op is kept inside until its row's scope is known; a county-wide row's is its
+/// pusher's county, for good.
+fn pending_of<'a>(op: &Op, pending: Option<&'a Scope>) -> Option<&'a str> {
+    match reach_of(op.table) {
+        Reach::County => pending.map(Scope::county),
+        Reach::Village => pending.map(Scope::as_str),
+    }
+}
+
+/// Files a county-wide op into every village of its county the hub knows.
+fn file_county_wide(
+    tx: &Transaction<'_>,
+    key: i64,
+    table: i64,
+    county: &str,
+) -> rusqlite::Result<()> {
+    let villages: Vec<String> = tx
+        .prepare_cached("SELECT DISTINCT code FROM village_row WHERE substr(code, 1, 6) = ?1")?
+        .query_map([county], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for village in &villages {
+        file(tx, key, table, Some(county), village, false)?;
+    }
+    Ok(())
+}
+
+/// Files the county-wide ops of a village's county into a village the hub just learnt of.
+fn file_county_wide_into(tx: &Transaction<'_>, village: &str) -> rusqlite::Result<()> {
+    let Some(county) = village.get(..6) else {
+        return Ok(());
+    };
+    for table in Table::ALL
+        .into_iter()
+        .filter(|t| reach_of(t.code()) == Reach::County)
+    {
+        let keys: Vec<i64> = tx
+            .prepare_cached("SELECT key FROM op WHERE tbl = ?1 AND pending_scope = ?2")?
+            .query_map(params![table.code(), county], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for key in keys {
+            file(tx, key, table.code(), Some(county), village, false)?;
+        }
+    }
+    Ok(())
 }
 
 /// Files a stored op into its row's villages (`before`, read here when not given) and applies
@@ -239,6 +291,12 @@ pub fn index_op(
     now_ms: i64,
     before: Option<RowVillages>,
 ) -> rusqlite::Result<()> {
+    if reach_of(op.table) == Reach::County {
+        if let Some(county) = pending {
+            file_county_wide(tx, key, op.table, county)?;
+        }
+        return Ok(());
+    }
     let before = match before {
         Some(before) => before,
         None => row_villages(tx, op.row)?,
@@ -262,6 +320,7 @@ pub fn index_op(
         )?
         .execute(params![op.row.as_bytes().as_slice(), code, op.hlc.to_i64()])?;
         changed.push(op.row);
+        file_county_wide_into(tx, code)?;
     }
     refresh(tx, changed, now_ms)?;
     // A move also goes to the villages the row leaves: their copies learn it moved out.
