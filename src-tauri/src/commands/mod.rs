@@ -14,5 +14,6 @@ pub mod hub;
 pub mod ledger;
 pub mod overview;
 pub mod report;
+pub mod standards;
 pub mod sync;
 pub mod village_groups;
