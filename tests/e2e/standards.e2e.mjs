@@ -64,6 +64,8 @@ await withApp(app, 'standards', async (world) => {
       if (!b) return false
       b.click()
       return true`))
+  await waitFor('the question closed', () =>
+    session.execute(`return !document.querySelector('.el-message-box__wrapper:not([style*="display: none"]) .el-message-box, .el-overlay-message-box')`))
   const kept = await row(session, 'standard-2019-all')
   assert(kept.line === '3218', `going back kept the line: ${kept.line}`)
 
