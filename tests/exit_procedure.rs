@@ -137,6 +137,73 @@ fn steps(upto: usize) -> Vec<Event> {
 }
 
 #[test]
+fn a_household_that_refused_to_sign_passes_deliberation_only_with_a_recorded_reason_and_person() {
+    let dir = common::scratch();
+    let mut store = common::open_at(dir.path(), "a", T0);
+    let (_, household) = file_household(&mut store, 1000);
+    let mut survey = step(Step::Survey);
+    survey.household_signed = Some(false);
+    record_step(&mut store, household, &survey).unwrap();
+    let agreed = step(Step::Deliberation);
+    let refused = record_step(&mut store, household, &agreed);
+    match &refused {
+        Err(e @ ExitError::ExceptionUnrecorded { why }) => {
+            assert!(why.contains("未签字"), "{why}");
+            assert!(
+                e.message_zh().contains("理由和决定人"),
+                "{}",
+                e.message_zh()
+            );
+        }
+        other => panic!("expected the exception asked for, got {other:?}"),
+    }
+    assert_eq!(
+        history(&store, household).unwrap().len(),
+        1,
+        "nothing written"
+    );
+    // A reason without the person deciding is not enough either.
+    let mut half = agreed.clone();
+    half.exception_reason = Some("户主外出务工，电话确认同意".into());
+    assert!(record_step(&mut store, household, &half).is_err());
+    let mut whole = half.clone();
+    whole.exception_by = Some("李明 村党总支书记".into());
+    record_step(&mut store, household, &whole).unwrap();
+    let trail = history(&store, household).unwrap();
+    assert_eq!(
+        trail.last().map(|r| r.reason.as_str()),
+        Some("户主外出务工，电话确认同意（决定人：李明 村党总支书记）")
+    );
+}
+
+#[test]
+fn a_household_below_the_line_is_refused_at_deliberation_without_a_reason() {
+    let dir = common::scratch();
+    let mut store = common::open_at(dir.path(), "a", T0);
+    let (_, household) = file_household(&mut store, 1000);
+    let income: Income = store
+        .read::<Income>(bangfu_core::store::Filter::OfHousehold(household))
+        .unwrap()
+        .remove(0);
+    store
+        .write(&[put_change(&Income {
+            wage: Some(9000.0),
+            ..income
+        })])
+        .unwrap();
+    record_step(&mut store, household, &step(Step::Survey)).unwrap();
+    let refused = record_step(&mut store, household, &step(Step::Deliberation));
+    match refused {
+        Err(ExitError::ExceptionUnrecorded { why }) => assert!(why.contains("一超"), "{why}"),
+        other => panic!("expected the failing income named, got {other:?}"),
+    }
+    // 不同意 needs no exception: the household goes back to the start.
+    let mut disagree = step(Step::Deliberation);
+    disagree.result = "2".into();
+    record_step(&mut store, household, &disagree).unwrap();
+}
+
+#[test]
 fn the_five_steps_in_order_exit_the_household() {
     let dir = common::scratch();
     let mut store = common::open_at(dir.path(), "a", T0);

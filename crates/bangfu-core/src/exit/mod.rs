@@ -89,6 +89,8 @@ pub enum ExitError {
     },
     #[error("the work team did not take part in the deliberation")]
     WorkTeamAbsent,
+    #[error("deliberation agrees without a recorded exception: {why}")]
+    ExceptionUnrecorded { why: String },
     #[error("notice from {start} to {end} is shorter than {required} days")]
     NoticeTooShort {
         start: NaiveDate,
@@ -125,6 +127,7 @@ impl UserFacing for ExitError {
             ExitError::Missing { .. } => "missing_field",
             ExitError::DateBeforePrevious { .. } => "date_before_previous",
             ExitError::WorkTeamAbsent => "work_team_absent",
+            ExitError::ExceptionUnrecorded { .. } => "exception_unrecorded",
             ExitError::NoticeTooShort { .. } => "notice_too_short",
             ExitError::NoticeNotOver { .. } => "notice_not_over",
             ExitError::ObjectionsUnsettled => "objections_unsettled",
@@ -178,6 +181,9 @@ impl UserFacing for ExitError {
                 format!("退出程序第 {seq} 条记录属于其他户，数据异常，请联系乡镇工作站。")
             }
             ExitError::Missing { field } => format!("请填写“{field}”。"),
+            ExitError::ExceptionUnrecorded { why } => format!(
+                "该户{why}，村两委商议同意其退出须写明理由和决定人（姓名、职务）；否则请选择“不同意”或先补齐材料。"
+            ),
             ExitError::DateBeforePrevious { date, previous } => {
                 format!("日期 {date} 早于上一步的日期 {previous}，程序不能倒序办理，请核对日期。")
             }
