@@ -123,6 +123,16 @@ async function recordDeliberation(session) {
   await session.execute(`document.querySelector('[data-testid="exit-refusal"]').scrollIntoView({ block: 'end' })`)
   await shot(session, '10-exit-refused.png')
   await choose(session, 'exit-form-work_team_present', '是')
+  // The household fails the standard of the year: agreeing needs a reason and who decided.
+  await record(session)
+  const unexcused = await waitFor('the exception asked for', async () => {
+    const text = await textOf(session, 'exit-refusal')
+    return text && text.includes('理由和决定人') ? text : undefined
+  })
+  step(`refused: ${unexcused}`)
+  assert((await textOf(session, 'exit-record-2')) === null, 'nothing recorded without the reason')
+  await typeInto(session, 'exit-exception-reason', '户主外出务工，收入待补录')
+  await typeInto(session, 'exit-exception-by', '李明 村党总支书记')
   await record(session)
   await waitFor('the deliberation in the trail', async () => ((await textOf(session, 'exit-record-2')) ?? '').includes('村两委商议'), { timeoutMs: 15_000 })
   await waitFor('村评议公示 to be next', async () => (await nextStep(session)) === '村评议公示')
