@@ -1,6 +1,7 @@
 // End-to-end test of the exit procedure on the real app: open a demo household not yet out of
 // poverty, see its evaluation, record 入户调查, see that only 村两委商议 may come next and that
-// the core's refusal (no work team) is shown in Chinese, record 村两委商议, save the 双认定表 as a
+// the core's refusals (no work team; a household below the line agreed without a reason and the
+// person deciding) are shown in Chinese, record 村两委商议 with both, save the 双认定表 as a
 // PDF, and find the household counted at its step on the 退出进度 page.
 // Saves screenshots of the 退出 tab and the 退出进度 page at 1366x768.
 //
