@@ -111,9 +111,13 @@ fn step(step: Step) -> StepRecord {
 
 #[derive(Debug, Clone)]
 enum Event {
-    Do(StepRecord),
+    Do(Box<StepRecord>),
     SendBack(Step, &'static str),
     Return(&'static str),
+}
+
+fn doing(record: StepRecord) -> Event {
+    Event::Do(Box::new(record))
 }
 
 fn apply(store: &mut Store, household: Uuid, event: &Event) -> Result<(), ExitError> {
@@ -130,10 +134,7 @@ fn apply(store: &mut Store, household: Uuid, event: &Event) -> Result<(), ExitEr
 }
 
 fn steps(upto: usize) -> Vec<Event> {
-    Step::ALL[..upto]
-        .iter()
-        .map(|s| Event::Do(step(*s)))
-        .collect()
+    Step::ALL[..upto].iter().map(|s| doing(step(*s))).collect()
 }
 
 #[test]
@@ -236,49 +237,49 @@ fn every_illegal_transition_is_refused_and_writes_nothing() {
     let with = |s: Step, edit: fn(&mut StepRecord)| {
         let mut r = step(s);
         edit(&mut r);
-        Event::Do(r)
+        doing(r)
     };
     let cases: Vec<(&str, Vec<Event>, Event, &str)> = vec![
         (
             "skip the survey",
             vec![],
-            Event::Do(step(Step::Deliberation)),
+            doing(step(Step::Deliberation)),
             "wrong_step",
         ),
         (
             "skip the deliberation",
             steps(1),
-            Event::Do(step(Step::PublicNotice)),
+            doing(step(Step::PublicNotice)),
             "wrong_step",
         ),
         (
             "skip to the county",
             steps(2),
-            Event::Do(step(Step::CountyApproval)),
+            doing(step(Step::CountyApproval)),
             "wrong_step",
         ),
         (
             "redo an earlier step",
             steps(2),
-            Event::Do(step(Step::Survey)),
+            doing(step(Step::Survey)),
             "wrong_step",
         ),
         (
             "repeat the last step",
             steps(3),
-            Event::Do(step(Step::PublicNotice)),
+            doing(step(Step::PublicNotice)),
             "wrong_step",
         ),
         (
             "second 县审定销号",
             steps(5),
-            Event::Do(step(Step::CountyApproval)),
+            doing(step(Step::CountyApproval)),
             "already_exited",
         ),
         (
             "survey after 销号",
             steps(5),
-            Event::Do(step(Step::Survey)),
+            doing(step(Step::Survey)),
             "already_exited",
         ),
         (
@@ -288,7 +289,7 @@ fn every_illegal_transition_is_refused_and_writes_nothing() {
                 vec![Event::SendBack(Step::Deliberation, "2017-08-06")],
             ]
             .concat(),
-            Event::Do(step(Step::PublicNotice)),
+            doing(step(Step::PublicNotice)),
             "wrong_step",
         ),
         (
@@ -405,7 +406,7 @@ fn a_step_sent_back_is_redone_and_the_trail_keeps_both() {
         state.sent_back,
         Some((Step::Deliberation, "表决人数不足".into()))
     );
-    let err = apply(&mut store, household, &Event::Do(step(Step::PublicNotice))).unwrap_err();
+    let err = apply(&mut store, household, &doing(step(Step::PublicNotice))).unwrap_err();
     assert_eq!(
         err.message_zh(),
         "村两委商议已被退回，须先重新办理村两委商议，不能办理村评议公示。"
