@@ -111,9 +111,13 @@ fn step(step: Step) -> StepRecord {
 
 #[derive(Debug, Clone)]
 enum Event {
-    Do(StepRecord),
+    Do(Box<StepRecord>),
     SendBack(Step, &'static str),
     Return(&'static str),
+}
+
+fn doing(record: StepRecord) -> Event {
+    Event::Do(Box::new(record))
 }
 
 fn apply(store: &mut Store, household: Uuid, event: &Event) -> Result<(), ExitError> {
@@ -130,10 +134,74 @@ fn apply(store: &mut Store, household: Uuid, event: &Event) -> Result<(), ExitEr
 }
 
 fn steps(upto: usize) -> Vec<Event> {
-    Step::ALL[..upto]
-        .iter()
-        .map(|s| Event::Do(step(*s)))
-        .collect()
+    Step::ALL[..upto].iter().map(|s| doing(step(*s))).collect()
+}
+
+#[test]
+fn a_household_that_refused_to_sign_passes_deliberation_only_with_a_recorded_reason_and_person() {
+    let dir = common::scratch();
+    let mut store = common::open_at(dir.path(), "a", T0);
+    let (_, household) = file_household(&mut store, 1000);
+    let mut survey = step(Step::Survey);
+    survey.household_signed = Some(false);
+    record_step(&mut store, household, &survey).unwrap();
+    let agreed = step(Step::Deliberation);
+    let refused = record_step(&mut store, household, &agreed);
+    match &refused {
+        Err(e @ ExitError::ExceptionUnrecorded { why }) => {
+            assert!(why.contains("未签字"), "{why}");
+            assert!(
+                e.message_zh().contains("理由和决定人"),
+                "{}",
+                e.message_zh()
+            );
+        }
+        other => panic!("expected the exception asked for, got {other:?}"),
+    }
+    assert_eq!(
+        history(&store, household).unwrap().len(),
+        1,
+        "nothing written"
+    );
+    // A reason without the person deciding is not enough either.
+    let mut half = agreed.clone();
+    half.exception_reason = Some("户主外出务工，电话确认同意".into());
+    assert!(record_step(&mut store, household, &half).is_err());
+    let mut whole = half.clone();
+    whole.exception_by = Some("李明 村党总支书记".into());
+    record_step(&mut store, household, &whole).unwrap();
+    let trail = history(&store, household).unwrap();
+    assert_eq!(
+        trail.last().map(|r| r.reason.as_str()),
+        Some("户主外出务工，电话确认同意（决定人：李明 村党总支书记）")
+    );
+}
+
+#[test]
+fn a_household_below_the_line_is_refused_at_deliberation_without_a_reason() {
+    let dir = common::scratch();
+    let mut store = common::open_at(dir.path(), "a", T0);
+    let (_, household) = file_household(&mut store, 1000);
+    let income: Income = store
+        .read::<Income>(bangfu_core::store::Filter::OfHousehold(household))
+        .unwrap()
+        .remove(0);
+    store
+        .write(&[put_change(&Income {
+            wage: Some(9000.0),
+            ..income
+        })])
+        .unwrap();
+    record_step(&mut store, household, &step(Step::Survey)).unwrap();
+    let refused = record_step(&mut store, household, &step(Step::Deliberation));
+    match refused {
+        Err(ExitError::ExceptionUnrecorded { why }) => assert!(why.contains("一超"), "{why}"),
+        other => panic!("expected the failing income named, got {other:?}"),
+    }
+    // 不同意 needs no exception: the household goes back to the start.
+    let mut disagree = step(Step::Deliberation);
+    disagree.result = "2".into();
+    record_step(&mut store, household, &disagree).unwrap();
 }
 
 #[test]
@@ -169,49 +237,49 @@ fn every_illegal_transition_is_refused_and_writes_nothing() {
     let with = |s: Step, edit: fn(&mut StepRecord)| {
         let mut r = step(s);
         edit(&mut r);
-        Event::Do(r)
+        doing(r)
     };
     let cases: Vec<(&str, Vec<Event>, Event, &str)> = vec![
         (
             "skip the survey",
             vec![],
-            Event::Do(step(Step::Deliberation)),
+            doing(step(Step::Deliberation)),
             "wrong_step",
         ),
         (
             "skip the deliberation",
             steps(1),
-            Event::Do(step(Step::PublicNotice)),
+            doing(step(Step::PublicNotice)),
             "wrong_step",
         ),
         (
             "skip to the county",
             steps(2),
-            Event::Do(step(Step::CountyApproval)),
+            doing(step(Step::CountyApproval)),
             "wrong_step",
         ),
         (
             "redo an earlier step",
             steps(2),
-            Event::Do(step(Step::Survey)),
+            doing(step(Step::Survey)),
             "wrong_step",
         ),
         (
             "repeat the last step",
             steps(3),
-            Event::Do(step(Step::PublicNotice)),
+            doing(step(Step::PublicNotice)),
             "wrong_step",
         ),
         (
             "second 县审定销号",
             steps(5),
-            Event::Do(step(Step::CountyApproval)),
+            doing(step(Step::CountyApproval)),
             "already_exited",
         ),
         (
             "survey after 销号",
             steps(5),
-            Event::Do(step(Step::Survey)),
+            doing(step(Step::Survey)),
             "already_exited",
         ),
         (
@@ -221,7 +289,7 @@ fn every_illegal_transition_is_refused_and_writes_nothing() {
                 vec![Event::SendBack(Step::Deliberation, "2017-08-06")],
             ]
             .concat(),
-            Event::Do(step(Step::PublicNotice)),
+            doing(step(Step::PublicNotice)),
             "wrong_step",
         ),
         (
@@ -338,7 +406,7 @@ fn a_step_sent_back_is_redone_and_the_trail_keeps_both() {
         state.sent_back,
         Some((Step::Deliberation, "表决人数不足".into()))
     );
-    let err = apply(&mut store, household, &Event::Do(step(Step::PublicNotice))).unwrap_err();
+    let err = apply(&mut store, household, &doing(step(Step::PublicNotice))).unwrap_err();
     assert_eq!(
         err.message_zh(),
         "村两委商议已被退回，须先重新办理村两委商议，不能办理村评议公示。"

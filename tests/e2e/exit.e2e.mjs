@@ -1,6 +1,7 @@
 // End-to-end test of the exit procedure on the real app: open a demo household not yet out of
 // poverty, see its evaluation, record 入户调查, see that only 村两委商议 may come next and that
-// the core's refusal (no work team) is shown in Chinese, record 村两委商议, save the 双认定表 as a
+// the core's refusals (no work team; a household below the line agreed without a reason and the
+// person deciding) are shown in Chinese, record 村两委商议 with both, save the 双认定表 as a
 // PDF, and find the household counted at its step on the 退出进度 page.
 // Saves screenshots of the 退出 tab and the 退出进度 page at 1366x768.
 //
@@ -123,6 +124,16 @@ async function recordDeliberation(session) {
   await session.execute(`document.querySelector('[data-testid="exit-refusal"]').scrollIntoView({ block: 'end' })`)
   await shot(session, '10-exit-refused.png')
   await choose(session, 'exit-form-work_team_present', '是')
+  // The household fails the standard of the year: agreeing needs a reason and who decided.
+  await record(session)
+  const unexcused = await waitFor('the exception asked for', async () => {
+    const text = await textOf(session, 'exit-refusal')
+    return text && text.includes('理由和决定人') ? text : undefined
+  })
+  step(`refused: ${unexcused}`)
+  assert((await textOf(session, 'exit-record-2')) === null, 'nothing recorded without the reason')
+  await typeInto(session, 'exit-exception-reason', '户主外出务工，收入待补录')
+  await typeInto(session, 'exit-exception-by', '李明 村党总支书记')
   await record(session)
   await waitFor('the deliberation in the trail', async () => ((await textOf(session, 'exit-record-2')) ?? '').includes('村两委商议'), { timeoutMs: 15_000 })
   await waitFor('村评议公示 to be next', async () => (await nextStep(session)) === '村评议公示')

@@ -19,6 +19,7 @@ import type {
   ExitDocument,
   ExitVocabulary,
   ExitEvaluation,
+  ExitStandard,
   ExportResult,
   FilingOutcome,
   HelpCard,
@@ -237,6 +238,21 @@ export function exitVocabulary(): Promise<ExitVocabulary> {
 
 export function exitProgress(villageId: string | null, year: number | null): Promise<VillageProgress> {
   return invoke<VillageProgress>('exit_progress', { villageId, year })
+}
+
+/** Every 脱贫标准 in force: the county's synced settings over the shipped figures. */
+export function standardsList(): Promise<ExitStandard[]> {
+  return invoke<ExitStandard[]>('standards_list')
+}
+
+/** Sets a year's standard; rejects with kind `income_line_falls` until `acceptFall` is given. */
+export function standardSet(standard: ExitStandard, acceptFall: boolean): Promise<void> {
+  return invoke<void>('standard_set', { standard, acceptFall })
+}
+
+/** Takes back the county's setting of a year and province. */
+export function standardClear(year: number, province: string): Promise<boolean> {
+  return invoke<boolean>('standard_clear', { year, province })
 }
 
 export function exitDocumentPath(document: ExitDocument): Promise<string> {

@@ -9,6 +9,7 @@ export type Route =
   | { name: 'sync' }
   | { name: 'review' }
   | { name: 'exit' }
+  | { name: 'standards' }
   | { name: 'ledger' }
   | { name: 'settings' }
 

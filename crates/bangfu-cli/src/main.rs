@@ -11,6 +11,8 @@ mod household;
 mod hub;
 mod ledger;
 mod passphrase;
+mod standards;
+mod village;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -73,6 +75,16 @@ enum Command {
     Exit {
         #[command(subcommand)]
         action: exit::ExitCommand,
+    },
+    /// 村：填写农村人口和贫困村退出核对项目，查看村退出核对
+    Village {
+        #[command(subcommand)]
+        action: village::VillageCommand,
+    },
+    /// 脱贫标准：各年度贫困线等县里的设定（同步到全县）
+    Standards {
+        #[command(subcommand)]
+        action: standards::StandardsCommand,
     },
     /// 列出待处理的冲突
     Conflicts {
@@ -281,6 +293,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Changes { action } => changes::run(action)?,
         Command::Device { action } => device::run(action)?,
         Command::Exit { action } => exit::run(action)?,
+        Command::Standards { action } => standards::run(action)?,
+        Command::Village { action } => village::run(action)?,
         Command::Conflicts { db, json } => changes::conflicts(&db, json)?,
         Command::Edit {
             db,

@@ -57,6 +57,7 @@ pub fn export_core(cfg: &Config) -> Result<(), ExportError> {
     ExitAction::export_all(cfg)?;
     VillageProgress::export_all(cfg)?;
     ExitDocument::export_all(cfg)?;
+    crate::exit::ExitStandard::export_all(cfg)?;
     ExitVocabulary::export_all(cfg)?;
     LedgerTitle::export_all(cfg)?;
     CardConfig::export_all(cfg)?;

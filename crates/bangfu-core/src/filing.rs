@@ -97,20 +97,15 @@ impl Store {
         if same_code.is_some() && !h.code.is_empty() {
             issues.push(code_used_twice(h));
         }
-        let mut elsewhere = conn.prepare_cached(
-            "SELECT h.code FROM member m JOIN household h ON h.id = m.household_id
-             WHERE m.deleted = 0 AND h.deleted = 0 AND m.id_number = ?1 AND m.household_id <> ?2
-             ORDER BY m.rowid LIMIT 1",
-        )?;
-        for m in file.members.iter().filter(|m| !m.id_number.is_empty()) {
-            let other: Option<Option<String>> = elsewhere
-                .query_row(
-                    rusqlite::params![m.id_number, h.id.as_bytes().as_slice()],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if let Some(code) = other {
-                issues.push(filed_elsewhere(m, &code.unwrap_or_default()));
+        for m in file
+            .members
+            .iter()
+            .filter(|m| !m.id_number.trim().is_empty())
+        {
+            if let Some(code) =
+                crate::report::quality::person_filed_elsewhere(conn, &m.id_number, Some(h.id))?
+            {
+                issues.push(filed_elsewhere(m, &code));
             }
         }
         Ok(issues)

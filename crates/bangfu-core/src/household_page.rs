@@ -180,7 +180,7 @@ mod tests {
                 id: Uuid::now_v7(),
                 household_id: Some(household.id),
                 year: Some(2016),
-                wage: Some(6000.0),
+                wage: Some(5000.0),
                 business_expense: Some(0.0),
                 ..Default::default()
             }],
@@ -216,8 +216,9 @@ mod tests {
         assert!(checksum[0].issue.message.contains("校验位"));
 
         let income = &review.incomes[0];
-        assert_eq!(income.summary.per_capita, Some(3000.0));
-        assert_eq!(income.income_line, Some(4000.0));
+        assert_eq!(income.summary.per_capita, Some(2500.0));
+        // No village, so no province: the national line of 2016 at current prices.
+        assert_eq!(income.income_line, Some(2952.0));
         assert_eq!(income.above_line, Some(false));
 
         let evaluation = review.evaluation.unwrap();

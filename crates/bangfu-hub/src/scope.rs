@@ -1,6 +1,33 @@
-//! What a device may see: a county, a township or a village, by its 统计用区划代码 prefix.
+//! What a device may see: a county, a township or a village, by its 统计用区划代码 prefix; and
+//! how far each table's rows reach (a village's records, or the county's settings).
 
 use std::fmt;
+
+use bangfu_core::model::Table;
+
+/// How far the rows of a table reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Rows of one village (its households and what hangs under them, the helpers they name):
+    /// they follow their row's village.
+    Village,
+    /// The county's settings (脱贫标准): every device of the county receives them, and only a
+    /// county or township device may set them.
+    County,
+}
+
+/// The table→scope rule: which rows go to the whole county.
+pub fn reach_of(table: i64) -> Reach {
+    match Table::from_code(table) {
+        Some(Table::Standard) => Reach::County,
+        _ => Reach::Village,
+    }
+}
+
+/// Whether a device of `scope` may set the county's settings: a county or township device.
+pub fn may_set_county_rows(scope: &Scope) -> bool {
+    scope.level() != Level::Village
+}
 
 /// A 6-digit county code, a 9-digit township prefix or a 12-digit village code.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -33,6 +60,11 @@ impl Scope {
         &self.0
     }
 
+    /// The 6-digit county the scope lies in.
+    pub fn county(&self) -> &str {
+        self.0.get(..6).unwrap_or(&self.0)
+    }
+
     /// Whether a village (by its 12-digit code) lies inside this scope.
     pub fn contains(&self, village: &str) -> bool {
         village.starts_with(&self.0)
@@ -53,6 +85,22 @@ pub fn is_village_code(code: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn standards_reach_the_county_and_only_county_or_township_sets_them() {
+        assert_eq!(reach_of(Table::Standard.code()), Reach::County);
+        for table in Table::ALL.into_iter().filter(|t| *t != Table::Standard) {
+            assert_eq!(reach_of(table.code()), Reach::Village, "{table:?}");
+        }
+        let may = |code: &str| Scope::parse(code).is_some_and(|s| may_set_county_rows(&s));
+        assert!(may("530828"));
+        assert!(may("530828101"));
+        assert!(!may("530828101201"));
+        assert_eq!(
+            Scope::parse("530828101201").map(|s| s.county().to_owned()),
+            Some("530828".into())
+        );
+    }
 
     #[test]
     fn scopes_parse_and_contain_villages_by_prefix() {

@@ -15,5 +15,6 @@ pub mod ledger;
 pub mod overview;
 pub mod protect;
 pub mod report;
+pub mod standards;
 pub mod sync;
 pub mod village_groups;

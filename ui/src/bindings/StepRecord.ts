@@ -25,4 +25,13 @@ vote_type: string,
 /**
  * 1 同意 / 2 不同意 (商议, 核查, 审定). 不同意 sends the household back to the start.
  */
-result: string, work_team_present: boolean | null, notice_start: string | null, notice_end: string | null, objections: string, objection_handling: string, };
+result: string, work_team_present: boolean | null, notice_start: string | null, notice_end: string | null, objections: string, objection_handling: string, 
+/**
+ * 村两委商议 agreeing for a household that does not meet the standard as of the step, or
+ * that did not sign at 入户调查: why the committee agrees anyway (kept in the trail).
+ */
+exception_reason?: string, 
+/**
+ * Who takes responsibility for that decision (name and role).
+ */
+exception_by?: string, };

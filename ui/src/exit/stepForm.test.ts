@@ -98,4 +98,15 @@ describe('form helpers', () => {
   it('formats a day in the local calendar', () => {
     expect(isoDay(new Date(2017, 7, 1))).toBe('2017-08-01')
   })
+
+  it('sends the exception of 村两委商议 only with its reason, trimmed', () => {
+    const form = blankForm(V, 'deliberation', '2017-08-05')
+    const none = recordAction(V, 'deliberation', form, { reason: '  ', by: '李明' })
+    expect(none).not.toHaveProperty('exception_reason')
+    const given = recordAction(V, 'deliberation', form, { reason: ' 外出务工，电话确认 ', by: ' 李明 村党总支书记 ' })
+    expect(given).toMatchObject({ exception_reason: '外出务工，电话确认', exception_by: '李明 村党总支书记' })
+    expect(recordAction(V, 'survey', blankForm(V, 'survey', '2017-08-01'), { reason: '理由', by: '某' })).not.toHaveProperty(
+      'exception_reason',
+    )
+  })
 })

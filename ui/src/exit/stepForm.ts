@@ -37,8 +37,16 @@ function date(value: FieldValue | undefined): string | null {
   return typeof value === 'string' && value !== '' ? value : null
 }
 
+/** 村两委商议 agreeing for a household that fails the standard or refused to sign: why, and who decided. */
+export type StepException = { reason: string; by: string }
+
 /** The record the core receives: the step's own fields from the form, the rest empty. */
-export function recordAction(vocabulary: ExitVocabulary, step: ExitStepName, form: StepForm): ExitAction {
+export function recordAction(
+  vocabulary: ExitVocabulary,
+  step: ExitStepName,
+  form: StepForm,
+  exception?: StepException,
+): ExitAction {
   const asked = new Set(stepFields(vocabulary, step))
   const pick = <T>(name: string, read: (v: FieldValue | undefined) => T, empty: T): T =>
     asked.has(name) ? read(form[name]) : empty
@@ -58,6 +66,10 @@ export function recordAction(vocabulary: ExitVocabulary, step: ExitStepName, for
     notice_end: pick('notice_end', date, null),
     objections: pick('objections', text, ''),
     objection_handling: pick('objection_handling', text, ''),
+  }
+  if (step === 'deliberation' && exception && exception.reason.trim() !== '') {
+    record.exception_reason = exception.reason.trim()
+    record.exception_by = exception.by.trim()
   }
   return { action: 'record', ...record }
 }

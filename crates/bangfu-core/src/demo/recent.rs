@@ -299,7 +299,7 @@ fn visits(
 
 /// The file's exit standards stop at 2020; the demo works on with 2020's figures for its
 /// recent years, saying so in the source, unless the file already has the year.
-fn add_standard(store: &Store, year: i32) -> Result<(), StoreError> {
+fn add_standard(store: &mut Store, year: i32) -> Result<(), StoreError> {
     let standards = match list_standards(store) {
         Ok(standards) => standards,
         Err(ExitError::Store(e)) => return Err(e),
@@ -317,11 +317,14 @@ fn add_standard(store: &Store, year: i32) -> Result<(), StoreError> {
     };
     let standard = ExitStandard {
         year,
-        source: format!("演示数据：沿用{}年标准，正式使用请在设置中核定", base.year),
+        source: format!(
+            "演示数据：沿用{}年标准，正式使用请在“脱贫标准”中核定",
+            base.year
+        ),
         ..base.clone()
     };
     // Copied from a valid row, the standard passes its checks; only the store can fail.
-    match set_standard(store, &standard) {
+    match set_standard(store, &standard, false) {
         Err(ExitError::Store(e)) => Err(e),
         _ => Ok(()),
     }

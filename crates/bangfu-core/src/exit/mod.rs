@@ -33,7 +33,7 @@ pub use forms::{ExitVocabulary, StepForm, exit_vocabulary};
 pub use print::{ExitPrintError, double_confirmation_pdf, notice_list_pdf};
 pub use procedure::{Phase, ProcedureState, Step, StepRecord, procedure_state, record_step};
 pub use sheet::{DoubleConfirmationSheet, double_confirmation_sheet};
-pub use standards::{ExitStandard, standard_for};
+pub use standards::{ExitStandard, LineFall, list_standards, set_standard, standard_for};
 pub use status::{ExitOverview, VillageProgress, exit_overview, village_progress};
 pub use trail::{ExitAction, ProcedureTrail, act, procedure_trail};
 pub use village::{VillageEvaluation, evaluate_village};
@@ -50,6 +50,11 @@ pub enum ExitError {
     VillageNotFound { code: String },
     #[error("no exit standard for {year}")]
     NoStandard { year: i32 },
+    #[error("the {province} line falls from {} to {}", fall.earlier_year, fall.later_year)]
+    LineFalls {
+        province: String,
+        fall: standards::LineFall,
+    },
     #[error("bad exit standard: {field}")]
     BadStandard { field: &'static str },
     #[error("unknown step {text}")]
@@ -84,6 +89,8 @@ pub enum ExitError {
     },
     #[error("the work team did not take part in the deliberation")]
     WorkTeamAbsent,
+    #[error("deliberation agrees without a recorded exception: {why}")]
+    ExceptionUnrecorded { why: String },
     #[error("notice from {start} to {end} is shorter than {required} days")]
     NoticeTooShort {
         start: NaiveDate,
@@ -107,6 +114,7 @@ impl UserFacing for ExitError {
             ExitError::VillageNotFound { .. } => "village_not_found",
             ExitError::NoStandard { .. } => "no_exit_standard",
             ExitError::BadStandard { .. } => "bad_exit_standard",
+            ExitError::LineFalls { .. } => "income_line_falls",
             ExitError::UnknownStep { .. } => "unknown_step",
             ExitError::WrongStep { .. } => "wrong_step",
             ExitError::NotRecorded { .. } => "step_not_recorded",
@@ -119,6 +127,7 @@ impl UserFacing for ExitError {
             ExitError::Missing { .. } => "missing_field",
             ExitError::DateBeforePrevious { .. } => "date_before_previous",
             ExitError::WorkTeamAbsent => "work_team_absent",
+            ExitError::ExceptionUnrecorded { .. } => "exception_unrecorded",
             ExitError::NoticeTooShort { .. } => "notice_too_short",
             ExitError::NoticeNotOver { .. } => "notice_not_over",
             ExitError::ObjectionsUnsettled => "objections_unsettled",
@@ -137,7 +146,10 @@ impl UserFacing for ExitError {
             ExitError::NoStandard { year } => {
                 format!("没有 {year} 年的脱贫标准（贫困线），请先在“脱贫标准”中填写。")
             }
-            ExitError::BadStandard { field } => format!("脱贫标准的“{field}”填写不正确。"),
+            ExitError::BadStandard { field } => {
+                format!("脱贫标准的“{field}”填写不正确，请改正后再保存。")
+            }
+            ExitError::LineFalls { province, fall } => fall.message_zh(province),
             ExitError::UnknownStep { text } => format!(
                 "没有“{text}”这一步。退出程序为：入户调查、村两委商议、村评议公示、乡镇核查公告、县审定销号，另有返贫。"
             ),
@@ -169,6 +181,9 @@ impl UserFacing for ExitError {
                 format!("退出程序第 {seq} 条记录属于其他户，数据异常，请联系乡镇工作站。")
             }
             ExitError::Missing { field } => format!("请填写“{field}”。"),
+            ExitError::ExceptionUnrecorded { why } => format!(
+                "该户{why}，村两委商议同意其退出须写明理由和决定人（姓名、职务）；否则请选择“不同意”或先补齐材料。"
+            ),
             ExitError::DateBeforePrevious { date, previous } => {
                 format!("日期 {date} 早于上一步的日期 {previous}，程序不能倒序办理，请核对日期。")
             }

@@ -125,6 +125,15 @@ pub struct StepRecord {
     pub notice_end: Option<NaiveDate>,
     pub objections: String,
     pub objection_handling: String,
+    /// 村两委商议 agreeing for a household that does not meet the standard as of the step, or
+    /// that did not sign at 入户调查: why the committee agrees anyway (kept in the trail).
+    #[serde(default)]
+    #[ts(optional)]
+    pub exception_reason: Option<String>,
+    /// Who takes responsibility for that decision (name and role).
+    #[serde(default)]
+    #[ts(optional)]
+    pub exception_by: Option<String>,
 }
 
 impl StepRecord {
@@ -145,6 +154,8 @@ impl StepRecord {
             notice_end: None,
             objections: String::new(),
             objection_handling: String::new(),
+            exception_reason: None,
+            exception_by: None,
         }
     }
 }
@@ -403,6 +414,9 @@ fn check_record(store: &Store, household: &Household, r: &StepRecord) -> Result<
             if r.work_team_present != Some(true) {
                 return Err(ExitError::WorkTeamAbsent);
             }
+            if r.result != RESULT_DISAGREE {
+                check_exception(store, household, r)?;
+            }
         }
         Step::PublicNotice => {
             let start = r.notice_start.ok_or(ExitError::Missing {
@@ -432,6 +446,39 @@ fn check_record(store: &Store, household: &Household, r: &StepRecord) -> Result<
         Step::TownshipCheck | Step::CountyApproval => required(&r.signatures, "签字")?,
     }
     Ok(())
+}
+
+/// 村两委商议 agreeing for a household that fails a check of 一超两不愁三保障 as of the step's
+/// year (未达标, not 待核实), or that
+/// refused to sign at its latest 入户调查, needs a recorded reason and the person deciding.
+fn check_exception(store: &Store, household: &Household, r: &StepRecord) -> Result<(), ExitError> {
+    let year = chrono::Datelike::year(&r.date);
+    let evaluation = super::evaluate_household(store, household.id, year)?;
+    let refused = history(store, household.id)?
+        .iter()
+        .rev()
+        .find(|row| row.step == Step::Survey.code() && row.action == ACTION_RECORD)
+        .is_some_and(|row| row.household_signed == Some(false));
+    // A check not met (未达标); one still to verify (待核实) is the survey's business.
+    let failed: Vec<&str> = evaluation
+        .checks
+        .iter()
+        .filter(|c| c.status == super::CheckStatus::NotMet)
+        .map(|c| c.label)
+        .collect();
+    if failed.is_empty() && !refused {
+        return Ok(());
+    }
+    let given = |v: &Option<String>| v.as_deref().is_some_and(|t| !t.trim().is_empty());
+    if given(&r.exception_reason) && given(&r.exception_by) {
+        return Ok(());
+    }
+    let why = if refused {
+        "贫困户在入户调查时未签字认可".to_owned()
+    } else {
+        format!("按{year}年标准未达标（{}）", failed.join("、"))
+    };
+    Err(ExitError::ExceptionUnrecorded { why })
 }
 
 /// Records the next step of a household's procedure. 县审定销号 also sets 脱贫状态.
@@ -478,7 +525,7 @@ pub fn record_step(
         notice_end: record.notice_end,
         objections: record.objections.trim().into(),
         objection_handling: record.objection_handling.trim().into(),
-        reason: String::new(),
+        reason: exception_text(record),
         notes: record.notes.trim().into(),
     };
     let mut changes = vec![put_change(&row)];
@@ -487,6 +534,16 @@ pub fn record_step(
     }
     store.write_by_exit_procedure(&changes)?;
     procedure_state(store, household_id)
+}
+
+/// The recorded exception of a 村两委商议 (reason and who decided), blank without one.
+fn exception_text(record: &StepRecord) -> String {
+    let reason = record.exception_reason.as_deref().unwrap_or("").trim();
+    let by = record.exception_by.as_deref().unwrap_or("").trim();
+    if reason.is_empty() {
+        return String::new();
+    }
+    format!("{reason}（决定人：{by}）")
 }
 
 fn status_change(household_id: Uuid, status: &str) -> Change {

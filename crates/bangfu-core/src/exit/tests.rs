@@ -40,6 +40,7 @@ fn standard() -> ExitStandard {
         notice_days: 5,
         incidence_limit: 3.0,
         broadcast_min: 99.0,
+        village_checklist: Vec::new(),
         source: String::new(),
         edited: false,
     }

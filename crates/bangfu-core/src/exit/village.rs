@@ -105,7 +105,7 @@ pub fn evaluate_village(
             Vec::new(),
         ),
     };
-    let checks = vec![
+    let items = vec![
         incidence_check,
         flag("road", "通硬化路", v.hardened_road),
         flag("power", "通动力电", v.power_grid),
@@ -116,6 +116,11 @@ pub fn evaluate_village(
         flag("venue", "有综合性公共服务场所", v.public_venue),
         flag("school", "义务教育就学有保障", v.school_access),
     ];
+    // The county's checklist says which items it checks; 贫困发生率 is always checked.
+    let checks: Vec<CheckResult> = items
+        .into_iter()
+        .filter(|c| c.code == "incidence" || standard.checks_village_item(c.code))
+        .collect();
     let meets = checks.iter().all(|c| c.status == CheckStatus::Met);
     Ok(VillageEvaluation {
         village_id,

@@ -541,13 +541,5 @@ fn household_exists(store: &Store, code: &str, village: Option<Uuid>) -> Result<
 }
 
 fn filed_elsewhere(store: &Store, id_number: &str) -> Result<Option<String>, StoreError> {
-    let code: Option<Option<String>> = store
-        .conn()
-        .prepare_cached(
-            "SELECT h.code FROM member m JOIN household h ON h.id = m.household_id
-             WHERE m.deleted = 0 AND h.deleted = 0 AND m.id_number = ?1 LIMIT 1",
-        )?
-        .query_row([id_number], |r| r.get(0))
-        .optional()?;
-    Ok(code.map(Option::unwrap_or_default))
+    crate::report::quality::person_filed_elsewhere(store.conn(), id_number, None)
 }

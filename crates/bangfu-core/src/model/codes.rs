@@ -383,6 +383,22 @@ pub const EXIT_ACTION: CodeList = CodeList {
     entries: &[("1", "办理"), ("2", "退回"), ("3", "返贫")],
 };
 
+/// The items of the 贫困村退出 checklist a county checks (blank = all of them).
+pub const VILLAGE_CHECK: CodeList = CodeList {
+    key: "village_check",
+    title: "贫困村退出核对项目",
+    entries: &[
+        ("road", "通硬化路"),
+        ("power", "通动力电"),
+        ("broadcast", "广播电视覆盖率达标"),
+        ("broadband", "通宽带"),
+        ("water", "安全饮水"),
+        ("clinic", "有标准化卫生室"),
+        ("venue", "有综合性公共服务场所"),
+        ("school", "义务教育就学有保障"),
+    ],
+};
+
 pub const VOTE_TYPE: CodeList = CodeList {
     key: "vote_type",
     title: "表决方式",
@@ -422,6 +438,7 @@ pub const ALL: &[&CodeList] = &[
     &EXIT_ACTION,
     &VOTE_TYPE,
     &STEP_RESULT,
+    &VILLAGE_CHECK,
 ];
 
 #[cfg(test)]

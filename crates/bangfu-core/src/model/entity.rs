@@ -20,10 +20,11 @@ pub enum Table {
     Measure = 7,
     Visit = 8,
     ExitStep = 9,
+    Standard = 10,
 }
 
 impl Table {
-    pub const ALL: [Table; 9] = [
+    pub const ALL: [Table; 10] = [
         Table::Village,
         Table::Household,
         Table::Member,
@@ -33,6 +34,7 @@ impl Table {
         Table::Measure,
         Table::Visit,
         Table::ExitStep,
+        Table::Standard,
     ];
 
     pub fn code(self) -> i64 {
@@ -56,6 +58,7 @@ impl Table {
             Table::Measure => "measure",
             Table::Visit => "visit",
             Table::ExitStep => "exit_step",
+            Table::Standard => "standard",
         }
     }
 
@@ -71,6 +74,7 @@ impl Table {
             Table::Measure => "帮扶措施",
             Table::Visit => "走访记录",
             Table::ExitStep => "脱贫退出程序",
+            Table::Standard => "脱贫标准",
         }
     }
 
@@ -86,6 +90,7 @@ impl Table {
             Table::Measure => Measure::FIELDS,
             Table::Visit => Visit::FIELDS,
             Table::ExitStep => ExitStep::FIELDS,
+            Table::Standard => Standard::FIELDS,
         }
     }
 

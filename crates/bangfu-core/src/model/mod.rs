@@ -185,6 +185,25 @@ entity! {
     notes: String => "备注";
 }
 
+entity! {
+    /// 脱贫标准: the county's configuration for one year and province ("" = 全国, for every
+    /// province without its own row). Replicated like any record so every copy of the county
+    /// judges by the same numbers; the row id derives from (province, year), so two copies
+    /// setting the same year write the same row. Written only by `exit::standards`.
+    Standard in Table::Standard;
+    year: Option<i64> => "年度";
+    province: String => "省";
+    income_line: Option<f64> => "贫困线(元/人·年)";
+    school_age_from: Option<i64> => "义务教育起始年龄";
+    school_age_to: Option<i64> => "义务教育截止年龄";
+    check_safe_water: Option<bool> => "检查安全饮水";
+    notice_days: Option<i64> => "公示天数";
+    incidence_limit: Option<f64> => "贫困发生率上限(%)";
+    broadcast_min: Option<f64> => "广播电视覆盖率下限(%)";
+    village_checklist: String => "贫困村退出核对项目", codes = codes::VILLAGE_CHECK, multi = true;
+    source: String => "依据";
+}
+
 /// The table's field that names the household a row belongs to, which decides its scope.
 pub fn household_ref_field(table: Table) -> Option<&'static str> {
     match table {
@@ -194,7 +213,7 @@ pub fn household_ref_field(table: Table) -> Option<&'static str> {
         | Table::Measure
         | Table::Visit
         | Table::ExitStep => Some("household_id"),
-        Table::Village | Table::Household | Table::Helper => None,
+        Table::Village | Table::Household | Table::Helper | Table::Standard => None,
     }
 }
 

@@ -95,7 +95,7 @@ pub fn data_quality_of_year(
         }
         for m in file.members.iter().filter(|m| !m.id_number.is_empty()) {
             let other = ids_elsewhere
-                .get(&m.id_number)
+                .get(&crate::validate::resident_id::person_key(&m.id_number))
                 .and_then(|filed| filed.iter().find(|(household, _)| *household != id));
             if let Some((_, code)) = other {
                 issues.push(filed_elsewhere(m, code));
@@ -159,17 +159,19 @@ fn codes_used_twice(store: &Store) -> Result<HashSet<(Vec<u8>, String)>, StoreEr
     Ok(found)
 }
 
-/// Every resident ID that live members of more than one live household carry: the
-/// households (id, code) it is filed in, in the order the members were filed.
-fn ids_in_several_households(
+/// Every person (by [`person_key`]: 残疾人证 number, `x`/`X` and 15/18 digits are one person)
+/// that live members of more than one live household are: the households (id, code) the
+/// person is filed in, in the order the members were filed. Grouped here, not in SQL, so every
+/// duplicate check uses the one key.
+///
+/// [`person_key`]: crate::validate::resident_id::person_key
+pub(crate) fn ids_in_several_households(
     store: &Store,
 ) -> Result<HashMap<String, Vec<(Uuid, String)>>, StoreError> {
     let mut stmt = store.conn().prepare(
         "SELECT m.id_number, m.household_id, coalesce(h.code, '')
          FROM member m JOIN household h ON h.id = m.household_id
-         WHERE m.deleted = 0 AND h.deleted = 0 AND m.id_number IN
-             (SELECT id_number FROM member WHERE deleted = 0 AND id_number <> ''
-              GROUP BY id_number HAVING count(DISTINCT household_id) > 1)
+         WHERE m.deleted = 0 AND h.deleted = 0 AND coalesce(m.id_number, '') <> ''
          ORDER BY m.rowid",
     )?;
     let mut rows = stmt.query([])?;
@@ -179,14 +181,50 @@ fn ids_in_several_households(
         let Ok(household) = Uuid::from_slice(&household) else {
             continue;
         };
-        filed
-            .entry(r.get(0)?)
-            .or_default()
-            .push((household, r.get(2)?));
+        let number: String = r.get(0)?;
+        let key = crate::validate::resident_id::person_key(&number);
+        if key.is_empty() {
+            continue;
+        }
+        filed.entry(key).or_default().push((household, r.get(2)?));
     }
-    // An ID shared only with deleted households is filed once among live ones.
+    // A person filed in one household only (however many times) is not a duplicate here.
     filed.retain(|_, households| households.iter().any(|(h, _)| *h != households[0].0));
     Ok(filed)
+}
+
+/// The code of a live household other than `except` where the same person (by the person key)
+/// is filed, the earliest filed first; each form the number may have been typed in is an
+/// index range of `member_id_number`.
+pub(crate) fn person_filed_elsewhere(
+    conn: &rusqlite::Connection,
+    id_number: &str,
+    except: Option<Uuid>,
+) -> Result<Option<String>, StoreError> {
+    use crate::validate::resident_id::{person_key, person_key_prefixes};
+    let key = person_key(id_number);
+    if key.is_empty() {
+        return Ok(None);
+    }
+    let except = except.map(|e| e.as_bytes().to_vec()).unwrap_or_default();
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.id_number, coalesce(h.code, ''), m.rowid FROM member m
+         JOIN household h ON h.id = m.household_id
+         WHERE m.deleted = 0 AND h.deleted = 0 AND m.id_number >= ?1 AND m.id_number < ?1 || '~'
+           AND m.household_id <> ?2",
+    )?;
+    let mut best: Option<(i64, String)> = None;
+    for prefix in person_key_prefixes(&key) {
+        let mut rows = stmt.query(rusqlite::params![prefix, except])?;
+        while let Some(r) = rows.next()? {
+            let number: String = r.get(0)?;
+            let rowid: i64 = r.get(2)?;
+            if person_key(&number) == key && best.as_ref().is_none_or(|(b, _)| rowid < *b) {
+                best = Some((rowid, r.get(1)?));
+            }
+        }
+    }
+    Ok(best.map(|(_, code)| code))
 }
 
 /// Live rows of a household's table in household order (then filing order), which the

@@ -15,8 +15,8 @@ use uuid::Uuid;
 use super::write::Change;
 use super::{Store, StoreError, WriteOutcome, put_change};
 use crate::model::{
-    DELETED_FIELD, Entity, FieldValue, Helper, Household, Income, Measure, Member, Pairing, Table,
-    Village, Visit,
+    DELETED_FIELD, Entity, FieldValue, Helper, Household, Income, Measure, Member, Pairing,
+    Standard, Table, Village, Visit,
 };
 use crate::validate::{self, Issue, Severity};
 
@@ -25,6 +25,11 @@ pub trait Checked: Entity {
     fn check(&self, today: NaiveDate) -> Vec<Issue>;
 }
 
+impl Checked for Standard {
+    fn check(&self, _today: NaiveDate) -> Vec<Issue> {
+        validate::check_standard(self)
+    }
+}
 impl Checked for Village {
     fn check(&self, _today: NaiveDate) -> Vec<Issue> {
         validate::check_village(self)
@@ -95,6 +100,12 @@ impl Store {
             if change_table(change) == Table::ExitStep {
                 return Err(StoreError::ExitStepByProcedure);
             }
+            // 脱贫标准 rows are set on the 脱贫标准 screen (`exit::standards`), which asks about
+            // a falling line first; a conflict of two settings is settled here like any other.
+            if change_table(change) == Table::Standard && !matches!(change, Change::Resolve { .. })
+            {
+                return Err(StoreError::StandardBySettings);
+            }
             match change {
                 Change::Put { table, id, fields } => {
                     for (name, value) in fields {
@@ -131,6 +142,7 @@ impl Store {
                 Table::Measure => self.check_row::<Measure>(*id, fields, today)?,
                 Table::Visit => self.check_row::<Visit>(*id, fields, today)?,
                 Table::ExitStep => return Err(StoreError::ExitStepByProcedure),
+                Table::Standard => self.check_row::<Standard>(*id, fields, today)?,
             });
         }
         if issues.iter().any(|i| i.severity == Severity::Error) {

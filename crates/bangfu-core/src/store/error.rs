@@ -72,6 +72,8 @@ pub enum StoreError {
     },
     #[error("exit procedure rows are written by the exit procedure only")]
     ExitStepByProcedure,
+    #[error("standard rows are written by the standards settings only")]
+    StandardBySettings,
     #[error("{table}.{field}: value of the wrong type")]
     WrongType {
         table: &'static str,
@@ -127,6 +129,7 @@ impl UserFacing for StoreError {
             StoreError::RowInTwoTables { .. } => "row_in_two_tables",
             StoreError::ImpossibleClock { .. } => "impossible_clock",
             StoreError::ExitStepByProcedure => "exit_step_by_procedure",
+            StoreError::StandardBySettings => "standard_by_settings",
             StoreError::WrongType { .. } => "wrong_type",
             StoreError::ReadOnlyView => "read_only_view",
             StoreError::File(e) => e.kind(),
@@ -203,6 +206,7 @@ impl UserFacing for StoreError {
                 "同步数据中有一条{arriving}记录的编号与本机一条{existing}记录相同，数据可能被改动过。整批数据未导入，本机数据未作改动。"
             ),
             StoreError::ImpossibleClock { .. } => "同步数据中有修改的时间不可能成立（超出有效范围），文件可能已损坏或被改动。整批数据未导入，本机数据未作改动。".into(),
+            StoreError::StandardBySettings => "脱贫标准只能在“脱贫标准”页面（或 bangfu standards set）中修改，那里会核对贫困线是否逐年提高。本次修改未保存。".into(),
             StoreError::ExitStepByProcedure => "脱贫退出程序的记录只能在“退出”中按步骤办理（入户调查、村两委商议、村评议公示、乡镇核查公告、县审定销号），不能直接修改。本次修改未保存。".into(),
             StoreError::WrongType { table, field } => {
                 format!("{table}的“{field}”填写的值类型不对，本次修改未保存。")

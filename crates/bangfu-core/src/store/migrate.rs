@@ -20,21 +20,42 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0005_row_heads.sql"),
     include_str!("../../migrations/0006_clock_flags.sql"),
     include_str!("../../migrations/0007_signing.sql"),
+    include_str!("../../migrations/0008_standards.sql"),
 ];
 
 /// Steps a migration needs beyond its SQL, run right after it in the same transaction.
 fn after_script(conn: &Connection, version: i64) -> rusqlite::Result<()> {
     match version {
         5 => super::heads::migrate_from_head_table(conn),
+        8 => standard_ops_need_rebuild(conn),
         _ => Ok(()),
     }
+}
+
+/// Schema 8: a log that already holds 脱贫标准 ops (table 10, kept by an older version that had
+/// no table for them) has its rows rebuilt at this open, so the county's standards show.
+fn standard_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
+    let held: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM op WHERE tbl = ?1)",
+        [crate::model::Table::Standard.code()],
+        |r| r.get(0),
+    )?;
+    if held {
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, 1)",
+            [REBUILD_PENDING],
+        )?;
+    }
+    Ok(())
 }
 
 /// Whether migration N (index N-1) may add columns for fields an older version kept only in
 /// the op log: then the rows are rebuilt from the heads after it. Schema 5 only moves the
 /// heads into one entry per row, schema 6 adds the local clock flags, schema 7 the local
-/// signing tables; nothing shown changes.
-const REBUILD_AFTER: &[bool] = &[true, true, true, true, false, false, false];
+/// signing tables; nothing shown changes. Schema 8 adds the replicated `standard` table: only
+/// a file whose log already holds its ops (kept by an older version without a table to show
+/// them in) is rebuilt, by its after-script.
+const REBUILD_AFTER: &[bool] = &[true, true, true, true, false, false, false, false];
 
 /// Whether upgrading a file of schema `from` must rebuild its rows from the heads.
 pub fn upgrade_needs_rebuild(from: i64) -> bool {

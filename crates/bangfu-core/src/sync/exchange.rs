@@ -335,17 +335,12 @@ fn fill_counts(store: &Store, summary: &mut ImportSummary) -> Result<(), StoreEr
     Ok(())
 }
 
-/// Resident ID numbers filed in more than one live household, and household codes used by
+/// People (by their person key) filed in more than one live household, and household codes used by
 /// more than one live household of a village. Both are kept and reported, never dropped.
 pub fn duplicate_counts(store: &Store) -> Result<(i64, i64), StoreError> {
     let conn = store.conn();
-    let people = conn.query_row(
-        "SELECT count(*) FROM (SELECT m.id_number FROM member m JOIN household h ON h.id = m.household_id
-             WHERE m.deleted = 0 AND h.deleted = 0 AND coalesce(m.id_number, '') <> ''
-             GROUP BY m.id_number HAVING count(DISTINCT m.household_id) > 1)",
-        [],
-        |r| r.get(0),
-    )?;
+    // The same person by the one person key (残疾人证, x/X, 15/18 digits), as the quality list.
+    let people = crate::report::quality::ids_in_several_households(store)?.len() as i64;
     let codes = conn.query_row(
         "SELECT count(*) FROM (SELECT code FROM household WHERE deleted = 0 AND coalesce(code, '') <> ''
              GROUP BY village_id, code HAVING count(*) > 1)",

@@ -1,6 +1,7 @@
-//! Checks of one village and one household record on their own: codes, areas, housing, phone.
+//! Checks of one village, one household and one 脱贫标准 record on their own: codes, areas,
+//! housing, phone, the standard's figures.
 
-use crate::model::{Household, Village};
+use crate::model::{Household, Standard, Village};
 
 use super::{Checker, Issue, codes, label};
 
@@ -193,4 +194,28 @@ fn danger_level(c: &mut Checker<Household>, h: &Household) {
             ),
         );
     }
+}
+
+/// A 脱贫标准 row as a settled conflict leaves it: a year, a positive line, figures in range.
+pub fn check_standard(s: &Standard) -> Vec<Issue> {
+    let mut c = Checker::<Standard>::new();
+    c.year("year", s.year);
+    c.required("income_line", &s.income_line);
+    if s.income_line.is_some_and(|v| !(v.is_finite() && v > 0.0)) {
+        let text = format!("{}必须大于0。", label::<Standard>("income_line"));
+        c.error("income_line", "standard.income_line", text);
+    }
+    for field in ["incidence_limit", "broadcast_min"] {
+        let value = if field == "incidence_limit" {
+            s.incidence_limit
+        } else {
+            s.broadcast_min
+        };
+        if value.is_some_and(|v| !(0.0..=100.0).contains(&v)) {
+            let text = format!("{}应在0到100之间。", label::<Standard>(field));
+            c.error(field, "standard.percent", text);
+        }
+    }
+    c.codes(s);
+    c.finish()
 }

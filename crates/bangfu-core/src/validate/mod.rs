@@ -31,7 +31,7 @@ use crate::model::{Entity, FieldValue};
 
 pub use composition::check_composition;
 pub use file::check_household_file;
-pub use household::{check_household, check_village};
+pub use household::{check_household, check_standard, check_village};
 pub use member::check_member;
 pub use records::{check_helper, check_income, check_measure, check_pairing, check_visit};
 

@@ -190,13 +190,44 @@ pub fn age_on(birth: NaiveDate, day: NaiveDate) -> u32 {
     u32::try_from(years).unwrap_or(0)
 }
 
-/// The text that identifies a person for duplicate detection: a 残疾人证 number and the resident
-/// ID inside it are the same person, and `x` and `X` are the same check character.
+/// The text that identifies a person for duplicate detection, the one key every duplicate check
+/// uses: a 残疾人证 number and the resident ID inside it are the same person, `x` and `X` are
+/// the same check character, and a 15-digit ID of before 1999 is the 18-digit one it became
+/// (century 19 inserted, its check character computed).
 pub fn person_key(s: &str) -> String {
     let upper = s.trim().to_uppercase();
-    if upper.chars().count() == 20 {
-        upper.chars().take(18).collect()
-    } else {
-        upper
+    match upper.chars().count() {
+        20 => upper.chars().take(18).collect(),
+        15 if upper.bytes().all(|b| b.is_ascii_digit()) => upgrade_15(&upper).unwrap_or(upper),
+        _ => upper,
     }
+}
+
+/// The prefixes under which a person's number may have been typed, for an index range lookup
+/// (`id_number >= prefix AND id_number < prefix || '~'`, then [`person_key`] compared): the
+/// key itself (also the start of its 20-digit 残疾人证 number), with a lower-case `x`, and the
+/// 15-digit ID a 19xx-born person's key upgrades from.
+pub fn person_key_prefixes(key: &str) -> Vec<String> {
+    let mut out = vec![key.to_owned()];
+    if key.ends_with('X') {
+        out.push(key.to_lowercase());
+    }
+    if key.len() == 18
+        && key.get(6..8) == Some("19")
+        && let (Some(area), Some(rest)) = (key.get(..6), key.get(8..17))
+    {
+        let id15 = format!("{area}{rest}");
+        if upgrade_15(&id15).as_deref() == Some(key) {
+            out.push(id15);
+        }
+    }
+    out
+}
+
+/// The 18-digit ID a 15-digit one became: `19` before the two-digit year, a check character.
+pub fn upgrade_15(id15: &str) -> Option<String> {
+    let (area, rest) = (id15.get(..6)?, id15.get(6..)?);
+    let first17 = format!("{area}19{rest}");
+    let check = check_character(&first17)?;
+    Some(format!("{first17}{check}"))
 }

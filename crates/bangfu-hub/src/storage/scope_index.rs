@@ -10,7 +10,8 @@
 //! made there before the move was learnt is still accepted) and receives the move op itself.
 //! A helper named by a pairing or visit is shared into that row's villages; a shared scope
 //! carries only helper ops and never cascades, so naming a foreign household as a "helper"
-//! reveals nothing.
+//! reveals nothing. The county's settings (`scope::reach_of`: 脱贫标准) belong to no village: each
+//! such op is filed into every village of its pusher's county, and into a village learnt later.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
@@ -21,7 +22,7 @@ use uuid::Uuid;
 use super::StorageError;
 use super::sql::{Db, P};
 
-use crate::scope::{Scope, is_village_code};
+use crate::scope::{Reach, Scope, is_village_code, may_set_county_rows, reach_of};
 
 /// How long a village a row left still counts as the row's for pushes (90 days): a laptop
 /// that edited the row before it learnt of the move gets its edit through.
@@ -139,6 +140,18 @@ pub fn admit(
             op.row
         ),
     };
+    if reach_of(op.table) == Reach::County {
+        // The county's settings: set by a county or township device, for its whole county.
+        if !may_set_county_rows(scope) {
+            return Ok(Err(outside(
+                "the county's settings, set by the county or a township",
+            )));
+        }
+        return Ok(Ok(Admitted {
+            known: false,
+            villages: RowVillages::default(),
+        }));
+    }
     let current = row_villages(db, op.row)?;
     let helper = op.table == Table::Helper.code();
     let now_in = if helper {
@@ -219,7 +232,7 @@ pub fn store_op(
             P::Value(&op.value),
             P::opt_bytes(preds.as_deref()),
             P::opt_bytes(seen.as_deref()),
-            P::opt_text(pending.map(Scope::as_str)),
+            P::opt_text(pending_of(op, pending)),
         ],
     )?;
     let Some(inserted) = inserted else {
@@ -232,15 +245,56 @@ pub fn store_op(
             &[P::uuid(&pred.origin), P::Int(pred.seq)],
         )?;
     }
-    index_op(
-        db,
-        op,
-        key,
-        pending.map(Scope::as_str),
-        now_ms,
-        Some(before),
-    )?;
+    index_op(db, op, key, pending_of(op, pending), now_ms, Some(before))?;
     Ok(Some(key))
+}
+
+/// The scope an op is kept inside until its row's scope is known; a county-wide row's is its
+/// pusher's county, for good.
+fn pending_of<'a>(op: &Op, pending: Option<&'a Scope>) -> Option<&'a str> {
+    match reach_of(op.table) {
+        Reach::County => pending.map(Scope::county),
+        Reach::Village => pending.map(Scope::as_str),
+    }
+}
+
+/// Files a county-wide op into every village of its county the hub knows.
+fn file_county_wide(
+    db: &mut dyn Db,
+    key: i64,
+    table: i64,
+    county: &str,
+) -> Result<(), StorageError> {
+    let villages = db.rows(
+        "SELECT DISTINCT code FROM village_row WHERE substr(code, 1, 6) = ?1",
+        &[P::Text(county)],
+    )?;
+    for village in villages {
+        file(db, key, table, Some(county), &village.text(0)?, false)?;
+    }
+    Ok(())
+}
+
+/// Files the county-wide ops of a village's county into a village the hub just learnt of
+/// (those already in its feed are left as they are).
+fn file_county_wide_into(db: &mut dyn Db, village: &str) -> Result<(), StorageError> {
+    let Some(county) = village.get(..6) else {
+        return Ok(());
+    };
+    for table in Table::ALL
+        .into_iter()
+        .filter(|t| reach_of(t.code()) == Reach::County)
+    {
+        let keys = db.rows(
+            "SELECT key FROM op WHERE tbl = ?1 AND pending_scope = ?2
+               AND key NOT IN (SELECT op FROM feed WHERE village = ?3)",
+            &[P::Int(table.code()), P::Text(county), P::Text(village)],
+        )?;
+        for key in keys {
+            file(db, key.int(0)?, table.code(), Some(county), village, false)?;
+        }
+    }
+    Ok(())
 }
 
 /// Files a stored op into its row's villages (`before`, read here when not given) and applies
@@ -253,6 +307,12 @@ pub fn index_op(
     now_ms: i64,
     before: Option<RowVillages>,
 ) -> Result<(), StorageError> {
+    if reach_of(op.table) == Reach::County {
+        if let Some(county) = pending {
+            file_county_wide(db, key, op.table, county)?;
+        }
+        return Ok(());
+    }
     let before = match before {
         Some(before) => before,
         None => row_villages(db, op.row)?,
@@ -276,6 +336,7 @@ pub fn index_op(
             &[P::uuid(&op.row), P::Text(code), P::Int(op.hlc.to_i64())],
         )?;
         changed.push(op.row);
+        file_county_wide_into(db, code)?;
     }
     refresh(db, changed, now_ms)?;
     // A move also goes to the villages the row leaves: their copies learn it moved out.

@@ -369,8 +369,26 @@ fn person_key_treats_card_and_id_and_x_case_as_one_person() {
         (format!(" {} ", x.to_lowercase()), x.clone()),
         // Invalid numbers are compared as typed (upper-cased): the same typo twice is a duplicate.
         ("53082619900101123".into(), "53082619900101123".into()),
+        // GB 11643-1999's own example: 15 digits of 1949-12-31 and the 18-digit ID they became.
+        ("110105491231002".into(), "11010519491231002X".into()),
     ];
     for (input, key) in cases {
         assert_eq!(person_key(&input), key, "{input}");
     }
+}
+
+#[test]
+fn person_key_prefixes_name_every_form_a_number_was_typed_in() {
+    let prefixes = super::super::resident_id::person_key_prefixes("11010519491231002X");
+    assert_eq!(
+        prefixes,
+        vec![
+            "11010519491231002X".to_owned(),
+            "11010519491231002x".to_owned(),
+            "110105491231002".to_owned(),
+        ]
+    );
+    // Born in 2001: no 15-digit form existed.
+    let young = super::super::resident_id::person_key_prefixes("110105200101010011");
+    assert_eq!(young, vec!["110105200101010011".to_owned()]);
 }

@@ -1,0 +1,39 @@
+//! Commands of the 脱贫标准 page: the standards in force (the county's synced rows over the
+//! shipped ones), setting a year's standard (a falling line is asked about first), and taking a
+//! county setting back.
+
+use tauri::State;
+
+use crate::error::CommandError;
+use crate::state::AppState;
+use bangfu_core::exit::standards::{ExitStandard, clear_standard, list_standards, set_standard};
+
+/// Every standard in force, by year then province.
+#[tauri::command]
+pub async fn standards_list(state: State<'_, AppState>) -> Result<Vec<ExitStandard>, CommandError> {
+    state.with_store(|store| list_standards(store).map_err(CommandError::from_core))
+}
+
+/// Sets a year's standard for a province; `accept_fall` after the person confirmed a line
+/// below the year before (the first call answers `income_line_falls`).
+#[tauri::command]
+pub async fn standard_set(
+    state: State<'_, AppState>,
+    standard: ExitStandard,
+    accept_fall: bool,
+) -> Result<(), CommandError> {
+    state.with_store(|store| {
+        set_standard(store, &standard, accept_fall).map_err(CommandError::from_core)
+    })
+}
+
+/// Takes back the county's setting of a (province, year); the shipped figure applies again.
+#[tauri::command]
+pub async fn standard_clear(
+    state: State<'_, AppState>,
+    year: i32,
+    province: String,
+) -> Result<bool, CommandError> {
+    state
+        .with_store(|store| clear_standard(store, year, &province).map_err(CommandError::from_core))
+}
