@@ -20,6 +20,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0005_row_heads.sql"),
     include_str!("../../migrations/0006_clock_flags.sql"),
     include_str!("../../migrations/0007_signing.sql"),
+    include_str!("../../migrations/0009_sealing.sql"),
 ];
 
 /// Steps a migration needs beyond its SQL, run right after it in the same transaction.

@@ -22,6 +22,7 @@ mod oplog;
 mod page_heads;
 pub mod read;
 pub mod restore;
+mod seal_keys;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -41,6 +42,7 @@ pub use identity::IdentityChange;
 use identity::Registry;
 pub use oplog::VersionVector;
 pub use read::{Filter, put_change};
+pub use seal_keys::SealRecipient;
 pub use write::{Change, WriteOutcome};
 
 use crate::sync::{Hlc, HlcClock};
