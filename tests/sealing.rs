@@ -43,7 +43,10 @@ fn file_household(store: &mut Store, name: &str) -> Uuid {
                 table: Table::Member,
                 id: Uuid::now_v7(),
                 fields: vec![
-                    ("household_id", FieldValue::Text(household.to_string())),
+                    (
+                        "household_id",
+                        FieldValue::Bytes(household.as_bytes().to_vec()),
+                    ),
                     ("name", FieldValue::Text(name.into())),
                     (
                         "id_number",

@@ -430,10 +430,6 @@ pub(crate) fn import_from<'a>(
     let identities = store.own_sealing_identities()?;
     let me = store.device().name.clone();
     let (header, mut stream) = super::stream::open(open()?, &identities, &me)?;
-    // Who this copy can seal its files to (keys each signed by its device's signing key).
-    if let Some(keys) = &header.seal_keys {
-        store.learn_seal_keys(keys)?;
-    }
     let mut summary = ImportSummary {
         source_name: header.source_name.clone(),
         ops_in_file: header.op_count,
@@ -454,6 +450,7 @@ pub(crate) fn import_from<'a>(
     if held_already {
         // Still checked whole: a damaged file is refused, never taken as already imported.
         stream.source_mut().verify_rest()?;
+        learn_seal_keys(store, &header)?;
         summary.already_had_everything = true;
         summary.duplicates = header.op_count;
         let wall = store.wall_ms();
@@ -526,6 +523,7 @@ pub(crate) fn import_from<'a>(
     if let (Some(signers), Some(batches)) = (&header.signers, &header.batches) {
         store.record_signatures(signers, &header.device_names, batches, &applied_origins)?;
     }
+    learn_seal_keys(store, &header)?;
     if held_ops > 0 && keep_held {
         let file = super::stream::read_inner(open()?, &identities, &me)?;
         super::trust::hold_file(store, &header, &file)?;
@@ -544,6 +542,15 @@ pub(crate) fn import_from<'a>(
     summary.changed_people = stats.changed_rows.get(member).copied().unwrap_or(0);
     fill_counts(store, &mut summary)?;
     Ok(summary)
+}
+
+/// Who this copy can seal its files to: the sealing keys a file announced, each signed by its
+/// device's signing key, learnt only once the file was taken (a refused file teaches nothing).
+fn learn_seal_keys(store: &mut Store, header: &Header) -> Result<(), StoreError> {
+    if let Some(keys) = &header.seal_keys {
+        store.learn_seal_keys(keys)?;
+    }
+    Ok(())
 }
 
 fn fill_counts(store: &Store, summary: &mut ImportSummary) -> Result<(), StoreError> {
