@@ -91,7 +91,7 @@ pub fn run(command: ChangesCommand) -> Result<(), Failure> {
             let mut results = Vec::new();
             let mut failed = 0;
             for file in &files {
-                let outcome = Ok(import_changeset_file(&mut store, file)?);
+                let outcome = import_changeset_file(&mut store, file).map_err(Failure::from);
                 match outcome {
                     Ok(summary) => {
                         if !json {

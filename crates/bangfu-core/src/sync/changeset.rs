@@ -196,7 +196,7 @@ pub trait OpSource {
     /// The next `n` bytes.
     fn bytes(&mut self, n: usize) -> Result<&[u8], ChangesetError>;
     /// A length prefix, refused when more than the source could still hold.
-    fn len(&mut self) -> Result<usize, ChangesetError>;
+    fn length(&mut self) -> Result<usize, ChangesetError>;
     /// Whether no byte is left.
     fn at_end(&mut self) -> Result<bool, ChangesetError>;
     /// How many ops the bytes left could hold at most (a file's count is only a claim).
@@ -233,7 +233,7 @@ impl OpSource for Reader<'_> {
         Ok(slice)
     }
 
-    fn len(&mut self) -> Result<usize, ChangesetError> {
+    fn length(&mut self) -> Result<usize, ChangesetError> {
         let n = self.varint()?;
         let n = usize::try_from(n).map_err(|_| ChangesetError::Malformed("length"))?;
         if n > self.buf.len() - self.pos {
@@ -279,13 +279,13 @@ fn read_value<S: OpSource>(r: &mut S) -> Result<FieldValue, ChangesetError> {
             FieldValue::Real(f64::from_le_bytes(b))
         }
         3 => {
-            let n = r.len()?;
+            let n = r.length()?;
             let text =
                 std::str::from_utf8(r.bytes(n)?).map_err(|_| ChangesetError::Malformed("text"))?;
             FieldValue::Text(text.to_owned())
         }
         4 => {
-            let n = r.len()?;
+            let n = r.length()?;
             FieldValue::Bytes(r.bytes(n)?.to_vec())
         }
         _ => return Err(ChangesetError::Malformed("value tag")),
@@ -293,7 +293,7 @@ fn read_value<S: OpSource>(r: &mut S) -> Result<FieldValue, ChangesetError> {
 }
 
 fn read_ids<S: OpSource>(r: &mut S, origins: &[Uuid]) -> Result<Vec<OpId>, ChangesetError> {
-    let n = r.len()?;
+    let n = r.length()?;
     // A claimed count is bounded by the bytes left only in memory: grow as ids arrive.
     let mut out = Vec::with_capacity(n.min(64));
     for _ in 0..n {
@@ -394,17 +394,17 @@ impl<'a> Ops<Reader<'a>> {
 
 impl<S: OpSource> Ops<S> {
     pub fn from_source(mut r: S, expected: u64) -> Result<Ops<S>, ChangesetError> {
-        let n_origins = r.len()?;
+        let n_origins = r.length()?;
         let mut origins = Vec::with_capacity(n_origins.min(1 << 16));
         for _ in 0..n_origins {
             origins.push(read_uuid(&mut r)?);
         }
-        let n_fields = r.len()?;
+        let n_fields = r.length()?;
         let mut fields = Vec::with_capacity(n_fields.min(1 << 16));
         for _ in 0..n_fields {
             let table =
                 i64::try_from(r.varint()?).map_err(|_| ChangesetError::Malformed("table"))?;
-            let n = r.len()?;
+            let n = r.length()?;
             let name =
                 std::str::from_utf8(r.bytes(n)?).map_err(|_| ChangesetError::Malformed("field"))?;
             fields.push((table, name.to_owned()));
@@ -546,15 +546,15 @@ pub fn decode_stream_unchecked(raw: &[u8]) -> Result<Vec<Op>, ChangesetError> {
     let mut probe = Reader { buf: raw, pos: 0 };
     // The op count sits after the two tables; read it by decoding with the count found there.
     let count = (|| -> Result<u64, ChangesetError> {
-        let n = probe.len()?;
+        let n = probe.length()?;
         probe.bytes(
             n.checked_mul(16)
                 .ok_or(ChangesetError::Malformed("length"))?,
         )?;
-        let f = probe.len()?;
+        let f = probe.length()?;
         for _ in 0..f {
             probe.varint()?;
-            let n = probe.len()?;
+            let n = probe.length()?;
             probe.bytes(n)?;
         }
         probe.varint()

@@ -169,7 +169,7 @@ impl OpSource for StreamSource<'_> {
         Ok(&self.scratch)
     }
 
-    fn len(&mut self) -> Result<usize, ChangesetError> {
+    fn length(&mut self) -> Result<usize, ChangesetError> {
         usize::try_from(self.varint()?).map_err(|_| ChangesetError::Malformed("length"))
     }
 
