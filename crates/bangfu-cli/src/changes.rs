@@ -3,7 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use bangfu_core::sync::exchange::{
-    SealTo, export_sealed, find_seal_recipient, import_changeset_file, peer_of_file,
+    SealTo, export_introduction, export_sealed, find_seal_recipient, import_changeset_file,
+    peer_of_file,
 };
 use bangfu_core::sync::review::review_items;
 use clap::Subcommand;
@@ -21,6 +22,9 @@ pub enum ChangesCommand {
         out: PathBuf,
         #[arg(long = "for", value_name = "文件或设备")]
         for_peer: Option<PathBuf>,
+        /// 只导出本机的密钥和已有记录清单（不含任何户的资料），交给新的乡镇或电脑导入，让对方能给本机导出
+        #[arg(long, conflicts_with = "for_peer")]
+        introduction: bool,
         #[arg(long)]
         json: bool,
     },
@@ -50,6 +54,7 @@ pub fn run(command: ChangesCommand) -> Result<(), Failure> {
             db,
             out,
             for_peer,
+            introduction,
             json,
         } => {
             let mut store = open_store(&db)?;
@@ -64,7 +69,11 @@ pub fn run(command: ChangesCommand) -> Result<(), Failure> {
                 }
                 None => (None, SealTo::Known),
             };
-            let (bytes, summary) = export_sealed(&mut store, peer.as_ref(), &to)?;
+            let (bytes, summary) = if introduction {
+                export_introduction(&mut store)?
+            } else {
+                export_sealed(&mut store, peer.as_ref(), &to)?
+            };
             // Whole or not at all: a pulled USB stick never leaves half a file.
             bangfu_core::files::write_file(&out, &bytes)?;
             if json {

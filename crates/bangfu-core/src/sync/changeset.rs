@@ -130,6 +130,8 @@ pub enum ChangesetError {
     Altered,
     #[error("changeset content is malformed: {0}")]
     Malformed(&'static str),
+    #[error("sealed payload does not decrypt: cut or altered")]
+    SealedPayload,
 }
 
 impl UserFacing for ChangesetError {
@@ -140,6 +142,7 @@ impl UserFacing for ChangesetError {
             ChangesetError::Truncated => "truncated",
             ChangesetError::Altered => "altered",
             ChangesetError::Malformed(_) => "malformed",
+            ChangesetError::SealedPayload => "sealed_payload",
         }
     }
 
@@ -160,6 +163,11 @@ impl UserFacing for ChangesetError {
             }
             ChangesetError::Malformed(_) => {
                 "同步文件内容有误，无法读取，未导入任何内容。请让对方重新导出。".into()
+            }
+            // age cannot tell a cut payload from an altered one: both fail to decrypt.
+            ChangesetError::SealedPayload => {
+                "加密的同步文件不完整或已损坏（可能拷贝时 U 盘被拔出，或文件被改动过），无法解密，未导入任何内容。请重新拷贝后再导入；仍不行，请让对方重新导出。"
+                    .into()
             }
         }
     }

@@ -89,7 +89,36 @@ impl std::fmt::Debug for StreamSource<'_> {
     }
 }
 
+/// Marks the errors of a sealed payload's reader (age): a chunk that does not decrypt.
+#[derive(Debug)]
+struct SealedPayloadError;
+
+impl std::fmt::Display for SealedPayloadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("sealed payload does not decrypt")
+    }
+}
+
+impl std::error::Error for SealedPayloadError {}
+
+/// The age reader, its failures marked as the sealed payload's.
+struct SealedReader<R>(R);
+
+impl<R: Read> Read for SealedReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf).map_err(|e| match e.kind() {
+            io::ErrorKind::Interrupted => e,
+            _ => io::Error::other(SealedPayloadError),
+        })
+    }
+}
+
 fn read_error(e: io::Error) -> ChangesetError {
+    if e.get_ref()
+        .is_some_and(|inner| inner.is::<SealedPayloadError>())
+    {
+        return ChangesetError::SealedPayload;
+    }
     match e.kind() {
         io::ErrorKind::UnexpectedEof => ChangesetError::Truncated,
         // A sealed chunk that does not authenticate, or a deflate stream that is not one.
@@ -201,7 +230,7 @@ pub fn inner<'a>(
         return Ok(Box::new(input));
     }
     let (_, reader) = seal::open_reader(input, identities, this_device)?;
-    Ok(Box::new(reader))
+    Ok(Box::new(SealedReader(reader)))
 }
 
 /// Opens a changeset file as a stream: its header, checked as [`changeset::read_header`]
