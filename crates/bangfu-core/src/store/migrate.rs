@@ -34,8 +34,8 @@ fn after_script(conn: &Connection, version: i64) -> rusqlite::Result<()> {
 /// Whether migration N (index N-1) may add columns for fields an older version kept only in
 /// the op log: then the rows are rebuilt from the heads after it. Schema 5 only moves the
 /// heads into one entry per row, schema 6 adds the local clock flags, schema 7 the local
-/// signing tables; nothing shown changes.
-const REBUILD_AFTER: &[bool] = &[true, true, true, true, false, false, false];
+/// signing tables, schema 8 (migration 0009) the local sealing keys; nothing shown changes.
+const REBUILD_AFTER: &[bool] = &[true, true, true, true, false, false, false, false];
 
 /// Whether upgrading a file of schema `from` must rebuild its rows from the heads.
 pub fn upgrade_needs_rebuild(from: i64) -> bool {
