@@ -164,6 +164,11 @@ impl StreamSource<'_> {
 
     fn fill(&mut self, n: usize) -> Result<(), ChangesetError> {
         self.scratch.clear();
+        if let Some(bytes) = self.r.buffer().get(..n) {
+            self.scratch.extend_from_slice(bytes);
+            self.r.consume(n);
+            return Ok(());
+        }
         // Grows as bytes arrive: a hostile length allocates only what the file holds.
         (&mut self.r)
             .take(n as u64)
@@ -178,6 +183,17 @@ impl StreamSource<'_> {
 
 impl OpSource for StreamSource<'_> {
     fn varint(&mut self) -> Result<u64, ChangesetError> {
+        // Fast path: the whole varint sits in the buffer (all but a few per buffer refill).
+        {
+            let buf = self.r.buffer();
+            if buf.len() >= 10 {
+                let mut pos = 0;
+                let v = super::op::get_varint(buf, &mut pos)
+                    .ok_or(ChangesetError::Malformed("varint"))?;
+                self.r.consume(pos);
+                return Ok(v);
+            }
+        }
         let mut v: u64 = 0;
         for shift in (0..64).step_by(7) {
             let byte = {
