@@ -90,6 +90,7 @@ fn header(source: Uuid) -> Header {
         held: None,
         signers: None,
         batches: None,
+        seal_keys: None,
     }
 }
 

@@ -23,6 +23,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
+use bangfu_core::error::UserFacing;
 use bangfu_core::filing::HouseholdFile;
 use bangfu_core::model::{Household, Member, Village};
 use bangfu_core::moving::move_household;
@@ -31,7 +32,9 @@ use bangfu_core::store::backup::restore_backup;
 use bangfu_core::store::{OpenOptions, Store, put_change};
 use bangfu_core::sync::OpId;
 use bangfu_core::sync::digest::state_hash;
-use bangfu_core::sync::exchange::{PeerHoldings, export_changeset, import_changeset};
+use bangfu_core::sync::exchange::{
+    ExportSummary, PeerHoldings, SealTo, export_introduction, export_sealed, import_changeset,
+};
 use bangfu_hub::Scope;
 use bangfu_hub::client::{ClientConfig, HubClient, HubError};
 use bangfu_hub::server::{RunningHub, bind};
@@ -140,7 +143,7 @@ impl World {
             world.households.push(page.household.id);
             world.laptops[0].store.file_household(&page).unwrap();
         }
-        let (file, _) = export_changeset(&world.laptops[0].store, None).unwrap();
+        let (file, _) = sealed(&mut world.laptops[0].store, None);
         for i in 1..world.laptops.len() {
             import_changeset(&mut world.laptops[i].store, &file).unwrap();
         }
@@ -208,6 +211,21 @@ impl World {
             store,
             skew_days: 0,
         });
+        self.introduce(self.laptops.len() - 1);
+    }
+
+    /// Laptop `l` and every other one import each other's introduction (their sealing keys):
+    /// what a team does when a laptop joins, or takes a new identity, before sealed files flow.
+    fn introduce(&mut self, l: usize) {
+        let (mine, _) = export_introduction(&mut self.laptops[l].store).unwrap();
+        for o in 0..self.laptops.len() {
+            if o == l {
+                continue;
+            }
+            import_changeset(&mut self.laptops[o].store, &mine).unwrap();
+            let (theirs, _) = export_introduction(&mut self.laptops[o].store).unwrap();
+            import_changeset(&mut self.laptops[l].store, &theirs).unwrap();
+        }
     }
 
     fn new_household(&self, village: &Village, seq: u32) -> HouseholdFile {
@@ -289,12 +307,10 @@ impl World {
             38..=59 => {
                 let (from, to) = (self.pick(n), self.pick(n));
                 let file = if self.rng.gen_bool(0.5) {
-                    export_changeset(&self.laptops[from].store, None).unwrap().0
+                    sealed(&mut self.laptops[from].store, None).0
                 } else {
                     let peer = PeerHoldings::Exactly(self.laptops[to].store.held_ranges().unwrap());
-                    export_changeset(&self.laptops[from].store, Some(&peer))
-                        .unwrap()
-                        .0
+                    sealed(&mut self.laptops[from].store, Some(&peer)).0
                 };
                 self.say(format!("{} writes a USB file", self.laptops[from].name));
                 self.files.push(file);
@@ -311,9 +327,17 @@ impl World {
                     assert_eq!(before, state_hash(&self.laptops[to].store).unwrap());
                     self.say(format!("{} refuses a cut file", self.laptops[to].name));
                 } else {
-                    import_changeset(&mut self.laptops[to].store, &file)
-                        .unwrap_or_else(|e| panic!("import into {}: {e}", self.laptops[to].name));
-                    self.say(format!("{} imports file {f}", self.laptops[to].name));
+                    let before = state_hash(&self.laptops[to].store).unwrap();
+                    match import_changeset(&mut self.laptops[to].store, &file) {
+                        Ok(_) => self.say(format!("{} imports file {f}", self.laptops[to].name)),
+                        // Sealed before this laptop took its identity (a copy, a restore):
+                        // not for it, refused, nothing changes.
+                        Err(e) if e.kind() == "not_for_this_device" => {
+                            assert_eq!(before, state_hash(&self.laptops[to].store).unwrap());
+                            self.say(format!("{} cannot open file {f}", self.laptops[to].name));
+                        }
+                        Err(e) => panic!("import into {}: {e}", self.laptops[to].name),
+                    }
                 }
             }
             100..=111 => {
@@ -498,7 +522,7 @@ impl World {
             self.save_page(l, page);
         }
         // ...is handed to the township before the restore.
-        let (file, _) = export_changeset(&self.laptops[l].store, None).unwrap();
+        let (file, _) = sealed(&mut self.laptops[l].store, None);
         import_changeset(&mut self.laptops[0].store, &file).unwrap();
         let name = self.laptops[l].name.clone();
         let path = self.laptops[l].store.path().to_path_buf();
@@ -509,6 +533,9 @@ impl World {
         drop(std::mem::replace(&mut self.laptops[l].store, placeholder));
         restore_backup(&backup, &path).unwrap();
         self.laptops[l].store = self.open(&name, Some(path), self.laptops[l].skew_days);
+        if self.laptops[l].store.device().id != old_id {
+            self.introduce(l);
+        }
         if wrote_since {
             // Its old identity wrote past the backup: writing on under it would reuse seqs.
             assert_ne!(
@@ -533,10 +560,10 @@ impl World {
         }
         for _ in 0..2 {
             for l in 1..self.laptops.len() {
-                let (file, _) = export_changeset(&self.laptops[l].store, None).unwrap();
+                let (file, _) = sealed(&mut self.laptops[l].store, None);
                 import_changeset(&mut self.laptops[0].store, &file).unwrap();
             }
-            let (file, _) = export_changeset(&self.laptops[0].store, None).unwrap();
+            let (file, _) = sealed(&mut self.laptops[0].store, None);
             for l in 1..self.laptops.len() {
                 import_changeset(&mut self.laptops[l].store, &file).unwrap();
             }
@@ -575,7 +602,9 @@ impl World {
             counts.ops - counts.pending_ops,
             "a county copy pulled exactly what the hub holds ({counts:?})"
         );
-        let (file, _) = export_changeset(&self.laptops[0].store, None).unwrap();
+        let (intro, _) = export_introduction(&mut newcomer).unwrap();
+        import_changeset(&mut self.laptops[0].store, &intro).unwrap();
+        let (file, _) = sealed(&mut self.laptops[0].store, None);
         import_changeset(&mut newcomer, &file).unwrap();
         assert_eq!(
             state_hash(&newcomer).unwrap(),
@@ -636,6 +665,13 @@ impl Hub {
             held: 0,
         }
     }
+}
+
+/// A sealed export (never an introduction: every laptop has been introduced to the others).
+fn sealed(store: &mut Store, peer: Option<&PeerHoldings>) -> (Vec<u8>, ExportSummary) {
+    let (file, summary) = export_sealed(store, peer, &SealTo::Known).unwrap();
+    assert!(!summary.introduction, "{summary:?}");
+    (file, summary)
 }
 
 fn dir_hub_path(dir: &tempfile::TempDir) -> PathBuf {

@@ -11,7 +11,10 @@ use bangfu_core::store::baseline::{
     bulk_insert_plain, create_plain_tables, insert_plain_rows, open_baseline,
 };
 use bangfu_core::store::{OpenOptions, Store, put_change};
-use bangfu_core::sync::exchange::{export_changeset, import_changeset};
+use bangfu_core::sync::exchange::{
+    SealTo, export_changeset, export_introduction, export_sealed, import_changeset,
+    import_changeset_file,
+};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -51,6 +54,31 @@ impl Report {
             }
         }
     }
+}
+
+/// Resets the process's peak resident size to what it holds now (Linux: `clear_refs` 5) and
+/// returns that, in MB; `None` where the system has no such counter.
+fn reset_peak_rss() -> Option<f64> {
+    std::fs::write("/proc/self/clear_refs", "5").ok()?;
+    status_mb("VmRSS:")
+}
+
+/// The process's peak resident size since the last reset, in MB.
+fn peak_rss_mb() -> Option<f64> {
+    status_mb("VmHWM:")
+}
+
+fn status_mb(key: &str) -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
+    let kb: f64 = line
+        .trim_start_matches(key)
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
 }
 
 fn percentile(samples: &mut [f64], p: f64) -> f64 {
@@ -348,7 +376,14 @@ pub fn run(
         other_figures(&report, &mut county, &dir, quick)?;
     }
     if wants("merge") {
-        merge_figures(&report, &county, &county_path, &dir, county_households, ops)?;
+        merge_figures(
+            &report,
+            &mut county,
+            &county_path,
+            &dir,
+            county_households,
+            ops,
+        )?;
     }
     drop(county);
     let _ = std::fs::remove_dir_all(&dir);
@@ -429,7 +464,7 @@ fn other_figures(
 /// insert of the same ops, then its re-import.
 fn merge_figures(
     report: &Report,
-    county: &Store,
+    county: &mut Store,
     county_path: &Path,
     dir: &Path,
     county_households: usize,
@@ -453,26 +488,51 @@ fn merge_figures(
     }
     report.print("data_file_bytes_per_op", file_bytes / ops, "B", None);
 
-    // Merge of the whole county into an empty store, against a plain bulk insert.
+    // Merge of the whole county into an empty store, against a plain bulk insert. The file is
+    // sealed to the empty store (introduced to the county first, as a station is) and read
+    // from disk as a stream, as `bangfu changes import` reads it.
+    let mut empty = open(&dir.join("merge.sqlite"))?;
+    let (intro, _) = export_introduction(&mut empty)?;
+    import_changeset(county, &intro)?;
     let t = Instant::now();
-    let (file, _) = export_changeset(county, None)?;
+    let (plain_file, _) = export_changeset(county, None)?;
+    report.print(
+        "export_whole_county_unsealed_seconds",
+        t.elapsed().as_secs_f64(),
+        "s",
+        None,
+    );
+    let t = Instant::now();
+    let (file, summary) = export_sealed(county, None, &SealTo::Known)?;
     report.print(
         "export_whole_county_seconds",
         t.elapsed().as_secs_f64(),
         "s",
         None,
     );
+    let file_ops = summary.ops.max(1) as f64;
     report.print(
         "changeset_bytes_per_household",
         file.len() as f64 / county_households as f64,
         "B",
         None,
     );
+    report.print(
+        "changeset_bytes_per_op",
+        file.len() as f64 / file_ops,
+        "B",
+        Some(plain_file.len() as f64 / file_ops),
+    );
+    let file_path = dir.join("county.bfcs");
+    let plain_path = dir.join("county-unsealed.bfcs");
+    std::fs::write(&file_path, &file).map_err(io_fail)?;
+    std::fs::write(&plain_path, &plain_file).map_err(io_fail)?;
+    drop(file);
     // The plain insert runs before and after the merge and the ratio takes their mean: on a
     // busy disk a single run before drifts by a tenth either way. It gets its ops decoded
     // beforehand, dropped again before the merge (which decodes its own from the file).
     let plain = |name: &str| -> Result<f64, Failure> {
-        let (_, all_ops) = bangfu_core::sync::changeset::decode(&file)?;
+        let (_, all_ops) = bangfu_core::sync::changeset::decode(&plain_file)?;
         let path = dir.join(name);
         let t = Instant::now();
         bulk_insert_plain(&path, &all_ops, Some(&bench_key()))
@@ -484,10 +544,13 @@ fn merge_figures(
         Ok(secs)
     };
     let plain_before = plain("bulk-before.sqlite")?;
-    let mut empty = open(&dir.join("merge.sqlite"))?;
+    let rss_before = reset_peak_rss();
     let t = Instant::now();
-    let imported = import_changeset(&mut empty, &file)?;
+    let imported = import_changeset_file(&mut empty, &file_path)?;
     let merge_secs = t.elapsed().as_secs_f64();
+    if let (Some(before), Some(peak)) = (rss_before, peak_rss_mb()) {
+        report.print("import_peak_rss_mb", peak, "MB", Some(before));
+    }
     let plain_after = plain("bulk-after.sqlite")?;
     report.print("plain_insert_before_merge_seconds", plain_before, "s", None);
     report.print("plain_insert_after_merge_seconds", plain_after, "s", None);
@@ -500,8 +563,20 @@ fn merge_figures(
         Some(n / plain_secs),
     );
     report.print("merge_seconds", merge_secs, "s", Some(plain_secs));
+    // The same merge from the unsealed file, into a store of its own: what sealing costs.
+    {
+        let mut other = open(&dir.join("merge-unsealed.sqlite"))?;
+        let t = Instant::now();
+        import_changeset_file(&mut other, &plain_path)?;
+        report.print(
+            "merge_unsealed_seconds",
+            t.elapsed().as_secs_f64(),
+            "s",
+            Some(plain_secs),
+        );
+    }
     let t = Instant::now();
-    let again = import_changeset(&mut empty, &file)?;
+    let again = import_changeset_file(&mut empty, &file_path)?;
     let reimport_secs = t.elapsed().as_secs_f64();
     report.print(
         "reimport_ops_per_second",

@@ -2,7 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use bangfu_core::sync::exchange::{export_changeset, import_changeset, peer_holdings};
+use bangfu_core::sync::exchange::{
+    SealTo, export_introduction, export_sealed, find_seal_recipient, import_changeset_file,
+    peer_of_file,
+};
 use bangfu_core::sync::review::review_items;
 use clap::Subcommand;
 
@@ -10,14 +13,18 @@ use crate::{Failure, open_store, print_json};
 
 #[derive(Debug, Subcommand)]
 pub enum ChangesCommand {
-    /// 导出同步文件：全部内容，或对方缺少的部分（--for 对方导出过的文件）
+    /// 导出加密的同步文件：默认给本机认识的所有设备（乡镇、县、同范围的其他电脑）；
+    /// --for 对方导出过的文件：只给那台设备，且只导出它缺少的部分；--for 设备名称或安全码：只给那台设备
     Export {
         #[arg(long)]
         db: PathBuf,
         #[arg(long)]
         out: PathBuf,
-        #[arg(long = "for")]
+        #[arg(long = "for", value_name = "文件或设备")]
         for_peer: Option<PathBuf>,
+        /// 只导出本机的密钥和已有记录清单（不含任何户的资料），交给新的乡镇或电脑导入，让对方能给本机导出
+        #[arg(long, conflicts_with = "for_peer")]
+        introduction: bool,
         #[arg(long)]
         json: bool,
     },
@@ -47,25 +54,45 @@ pub fn run(command: ChangesCommand) -> Result<(), Failure> {
             db,
             out,
             for_peer,
+            introduction,
             json,
         } => {
-            let store = open_store(&db)?;
-            let peer = match &for_peer {
-                Some(file) => Some(peer_holdings(&read(file)?)?),
-                None => None,
+            let mut store = open_store(&db)?;
+            let (peer, to) = match &for_peer {
+                Some(file) if file.is_file() => {
+                    let (device, holdings) = peer_of_file(&mut store, &read(file)?)?;
+                    (Some(holdings), SealTo::Devices(vec![device]))
+                }
+                Some(named) => {
+                    let device = find_seal_recipient(&store, &named.to_string_lossy())?;
+                    (None, SealTo::Devices(vec![device]))
+                }
+                None => (None, SealTo::Known),
             };
-            let (bytes, summary) = export_changeset(&store, peer.as_ref())?;
+            let (bytes, summary) = if introduction {
+                export_introduction(&mut store)?
+            } else {
+                export_sealed(&mut store, peer.as_ref(), &to)?
+            };
             // Whole or not at all: a pulled USB stick never leaves half a file.
             bangfu_core::files::write_file(&out, &bytes)?;
             if json {
                 print_json(&summary);
             } else {
-                println!(
-                    "已导出 {} 条修改记录到“{}”（{} 字节）。",
-                    summary.ops,
-                    out.display(),
-                    summary.bytes
-                );
+                if summary.introduction {
+                    println!(
+                        "本机还不知道任何其他设备的加密密钥，这次只导出了本机的密钥和已有记录清单到“{}”（不含任何户的资料）。请把它交给乡镇工作站导入，再用乡镇导出给本机的文件导入后重新导出。",
+                        out.display()
+                    );
+                } else {
+                    println!(
+                        "已导出 {} 条修改记录到“{}”（{} 字节），已加密，只有这些设备能打开：{}。",
+                        summary.ops,
+                        out.display(),
+                        summary.bytes,
+                        summary.sealed_for.join("、")
+                    );
+                }
             }
         }
         ChangesCommand::Import { db, files, json } => {
@@ -73,8 +100,7 @@ pub fn run(command: ChangesCommand) -> Result<(), Failure> {
             let mut results = Vec::new();
             let mut failed = 0;
             for file in &files {
-                let outcome =
-                    read(file).and_then(|bytes| Ok(import_changeset(&mut store, &bytes)?));
+                let outcome = import_changeset_file(&mut store, file).map_err(Failure::from);
                 match outcome {
                     Ok(summary) => {
                         if !json {

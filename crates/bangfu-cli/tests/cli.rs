@@ -103,6 +103,7 @@ fn scripted_edit_and_delete_go_through_the_store_and_sync() {
         text(&bad)
     );
 
+    introduce(dir.path(), &b, &a);
     let file = dir.path().join("a.bfcs");
     assert!(
         bangfu(
@@ -143,6 +144,7 @@ fn a_damaged_changeset_is_refused_whole() {
             .status
             .success()
     );
+    introduce(dir.path(), &b, &a);
     let file = dir.path().join("a.bfcs");
     assert!(
         bangfu(
@@ -206,6 +208,7 @@ fn killed_import(station_has_data: bool) {
         ],
     );
     assert!(out.status.success(), "{:?}", text(&out));
+    introduce(dir.path(), &target, &source);
     let file = dir.path().join("county.bfcs");
     assert!(
         bangfu(
@@ -702,8 +705,27 @@ fn ok(home: &Path, args: &[&str]) -> String {
     text(&out).0
 }
 
+/// `to` introduces itself to `from` (its keys, no household), so `from` seals files to it.
+fn introduce(home: &Path, to: &Path, from: &Path) {
+    let file = home.join("introduction.bfcs");
+    ok(
+        home,
+        &[
+            "changes",
+            "export",
+            "--db",
+            p(to),
+            "--out",
+            p(&file),
+            "--introduction",
+        ],
+    );
+    ok(home, &["changes", "import", "--db", p(from), p(&file)]);
+}
+
 /// Copies every change of `from` into `to` as a USB stick would.
 fn carry(home: &Path, from: &Path, to: &Path, name: &str) {
+    introduce(home, to, from);
     let file = home.join(name);
     ok(
         home,
@@ -1046,6 +1068,7 @@ fn an_unknown_devices_file_is_held_until_device_confirm() {
             .status
             .success()
     );
+    introduce(dir.path(), &b, &a);
     let out = bangfu(
         dir.path(),
         &["changes", "export", "--db", p(&a), "--out", p(&file)],

@@ -117,6 +117,7 @@ pub fn encode_ops(source: Uuid, source_name: &str, ops: &[Op]) -> Vec<u8> {
         held: None,
         signers: None,
         batches: None,
+        seal_keys: None,
         body_sha256: String::new(),
     };
     changeset::encode(header, ops)

@@ -7,7 +7,7 @@ use tauri::State;
 
 use crate::error::{CommandError, ShellError};
 use crate::state::AppState;
-use bangfu_core::sync::exchange::{ExportSummary, export_changeset, import_changeset};
+use bangfu_core::sync::exchange::{ExportSummary, SealTo, export_sealed, import_changeset_file};
 use bangfu_core::sync::review::{ReviewItem, ReviewKey, resolve_key, review_items};
 
 /// The extension of changeset files, as the `bangfu` command writes them.
@@ -27,15 +27,17 @@ pub struct ExportResult {
     pub summary: ExportSummary,
 }
 
-/// Writes everything this copy holds into a changeset file at `path`.
+/// Writes everything this copy holds into a changeset file at `path`, sealed to every device
+/// this copy knows (an introduction when it knows none yet, see `export_sealed`).
 #[tauri::command]
 pub async fn export_changes(
     state: State<'_, AppState>,
     path: String,
 ) -> Result<ExportResult, CommandError> {
     let path = PathBuf::from(path);
-    let (bytes, summary) =
-        state.with_store(|store| export_changeset(store, None).map_err(CommandError::from_core))?;
+    let (bytes, summary) = state.with_store(|store| {
+        export_sealed(store, None, &SealTo::Known).map_err(CommandError::from_core)
+    })?;
     // Whole or not at all: a stick pulled out mid-write leaves no half file, and says so.
     bangfu_core::files::write_file(&path, &bytes).map_err(CommandError::from_core)?;
     Ok(ExportResult {
@@ -75,9 +77,10 @@ pub async fn import_changes(
     path: String,
 ) -> Result<ImportResult, CommandError> {
     let path = PathBuf::from(path);
-    let bytes = std::fs::read(&path).map_err(|e| file_error(&path, "读取", e))?;
+    // Read as a stream (decrypted, inflated, applied in windows): a county file never sits
+    // whole in memory.
     let summary = state
-        .with_store(|store| import_changeset(store, &bytes).map_err(CommandError::from_core))?;
+        .with_store(|store| import_changeset_file(store, &path).map_err(CommandError::from_core))?;
     Ok(ImportResult {
         message: summary.message_zh(),
         applied: summary.applied,

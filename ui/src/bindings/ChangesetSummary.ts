@@ -4,4 +4,14 @@ export type ChangesetSummary = { ops: number, bytes: number,
 /**
  * Whole when no peer vector was given.
  */
-whole: boolean, };
+whole: boolean, 
+/**
+ * The devices the file is sealed to, by name (this copy itself included); empty for a
+ * plain file.
+ */
+sealed_for: Array<string>, 
+/**
+ * No other device's sealing key is known yet: the file carries only this copy's keys
+ * and what it holds, no household.
+ */
+introduction: boolean, };

@@ -120,6 +120,27 @@ pub(super) fn sign_write_batch(
     sign_range(conn, device, &key, first, last)
 }
 
+/// This identity's signing key, made now if it has none yet; an identity that wrote before
+/// it had a key vouches for what it wrote then as one batch (as its first signing write would).
+pub(super) fn ensure_signing_key(
+    conn: &Connection,
+    device: &Device,
+    wall_ms: u64,
+) -> Result<SigningKey, StoreError> {
+    let (key, fresh) = signing_key(conn, device, wall_ms)?;
+    if fresh {
+        let last: Option<i64> = conn.query_row(
+            "SELECT max(seq) FROM op WHERE origin = ?1",
+            [device.idx],
+            |r| r.get(0),
+        )?;
+        if let Some(last) = last.filter(|last| *last >= 1) {
+            sign_range(conn, device, &key, 1, last)?;
+        }
+    }
+    Ok(key)
+}
+
 fn sign_range(
     conn: &Connection,
     device: &Device,

@@ -24,6 +24,7 @@ mod page_heads;
 pub mod protect;
 pub mod read;
 pub mod restore;
+mod seal_keys;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -44,6 +45,7 @@ use identity::Registry;
 pub use oplog::VersionVector;
 pub use protect::{DataKey, ProtectError, Protection, RecoveryCode, Unlock};
 pub use read::{Filter, put_change};
+pub use seal_keys::SealRecipient;
 pub use write::{Change, WriteOutcome};
 
 use crate::sync::{Hlc, HlcClock};

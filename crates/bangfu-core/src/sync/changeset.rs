@@ -60,6 +60,10 @@ pub struct Header {
     /// The signatures of the write batches the file carries, whole, copied unchanged by relays.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batches: Option<Vec<super::signing::BatchSig>>,
+    /// The sealing keys (age X25519) of the devices the writer can seal to, each signed by its
+    /// device's signing key, so a receiver learns who it can seal its own files to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal_keys: Option<BTreeMap<Uuid, super::seal::SealKey>>,
 }
 
 /// Per origin device, inclusive ranges of seqs, ascending and not touching.
@@ -126,6 +130,8 @@ pub enum ChangesetError {
     Altered,
     #[error("changeset content is malformed: {0}")]
     Malformed(&'static str),
+    #[error("sealed payload does not decrypt: cut or altered")]
+    SealedPayload,
 }
 
 impl UserFacing for ChangesetError {
@@ -136,6 +142,7 @@ impl UserFacing for ChangesetError {
             ChangesetError::Truncated => "truncated",
             ChangesetError::Altered => "altered",
             ChangesetError::Malformed(_) => "malformed",
+            ChangesetError::SealedPayload => "sealed_payload",
         }
     }
 
@@ -156,6 +163,11 @@ impl UserFacing for ChangesetError {
             }
             ChangesetError::Malformed(_) => {
                 "同步文件内容有误，无法读取，未导入任何内容。请让对方重新导出。".into()
+            }
+            // age cannot tell a cut payload from an altered one: both fail to decrypt.
+            ChangesetError::SealedPayload => {
+                "加密的同步文件不完整或已损坏（可能拷贝时 U 盘被拔出，或文件被改动过），无法解密，未导入任何内容。请重新拷贝后再导入；仍不行，请让对方重新导出。"
+                    .into()
             }
         }
     }
@@ -185,19 +197,38 @@ fn put_value(out: &mut Vec<u8>, v: &FieldValue) {
     }
 }
 
+/// Where an op stream's bytes come from: an inflated body in memory ([`Reader`]) or a reader
+/// inflating as it goes ([`super::stream`]). Every read fails cleanly on a short or bad read.
+pub trait OpSource {
+    fn varint(&mut self) -> Result<u64, ChangesetError>;
+    /// The next `n` bytes.
+    fn bytes(&mut self, n: usize) -> Result<&[u8], ChangesetError>;
+    /// A length prefix, refused when more than the source could still hold.
+    fn length(&mut self) -> Result<usize, ChangesetError>;
+    /// Whether no byte is left.
+    fn at_end(&mut self) -> Result<bool, ChangesetError>;
+    /// How many ops the bytes left could hold at most (a file's count is only a claim).
+    fn room(&self) -> usize;
+    /// Called once after the last op and the end of the bytes: a streamed file checks its
+    /// checksums here, before the import commits.
+    fn finish(&mut self) -> Result<(), ChangesetError> {
+        Ok(())
+    }
+}
+
 /// A cursor over the decoded body that fails cleanly on any short or bad read.
 #[derive(Debug)]
-struct Reader<'a> {
+pub struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
 }
 
-impl<'a> Reader<'a> {
+impl OpSource for Reader<'_> {
     fn varint(&mut self) -> Result<u64, ChangesetError> {
         get_varint(self.buf, &mut self.pos).ok_or(ChangesetError::Malformed("varint"))
     }
 
-    fn bytes(&mut self, n: usize) -> Result<&'a [u8], ChangesetError> {
+    fn bytes(&mut self, n: usize) -> Result<&[u8], ChangesetError> {
         let end = self
             .pos
             .checked_add(n)
@@ -210,7 +241,7 @@ impl<'a> Reader<'a> {
         Ok(slice)
     }
 
-    fn len(&mut self) -> Result<usize, ChangesetError> {
+    fn length(&mut self) -> Result<usize, ChangesetError> {
         let n = self.varint()?;
         let n = usize::try_from(n).map_err(|_| ChangesetError::Malformed("length"))?;
         if n > self.buf.len() - self.pos {
@@ -219,60 +250,68 @@ impl<'a> Reader<'a> {
         Ok(n)
     }
 
-    /// An index into a table read earlier; bounded by that table, not by the bytes left.
-    fn index(&mut self) -> Result<usize, ChangesetError> {
-        usize::try_from(self.varint()?).map_err(|_| ChangesetError::Malformed("index"))
+    fn at_end(&mut self) -> Result<bool, ChangesetError> {
+        Ok(self.pos == self.buf.len())
     }
 
-    fn uuid(&mut self) -> Result<Uuid, ChangesetError> {
-        Uuid::from_slice(self.bytes(16)?).map_err(|_| ChangesetError::Malformed("uuid"))
+    fn room(&self) -> usize {
+        (self.buf.len() - self.pos) / MIN_OP_BYTES
     }
+}
 
-    fn value(&mut self) -> Result<FieldValue, ChangesetError> {
-        let tag = *self
-            .bytes(1)?
-            .first()
-            .ok_or(ChangesetError::Malformed("value"))?;
-        Ok(match tag {
-            0 => FieldValue::Null,
-            1 => {
-                let z = self.varint()?;
-                FieldValue::Int(((z >> 1) as i64) ^ -((z & 1) as i64))
-            }
-            2 => {
-                let b: [u8; 8] = self
-                    .bytes(8)?
-                    .try_into()
-                    .map_err(|_| ChangesetError::Malformed("real"))?;
-                FieldValue::Real(f64::from_le_bytes(b))
-            }
-            3 => {
-                let n = self.len()?;
-                let text = std::str::from_utf8(self.bytes(n)?)
-                    .map_err(|_| ChangesetError::Malformed("text"))?;
-                FieldValue::Text(text.to_owned())
-            }
-            4 => {
-                let n = self.len()?;
-                FieldValue::Bytes(self.bytes(n)?.to_vec())
-            }
-            _ => return Err(ChangesetError::Malformed("value tag")),
-        })
-    }
+/// An index into a table read earlier; bounded by that table, not by the bytes left.
+fn read_index<S: OpSource>(r: &mut S) -> Result<usize, ChangesetError> {
+    usize::try_from(r.varint()?).map_err(|_| ChangesetError::Malformed("index"))
+}
 
-    fn ids(&mut self, origins: &[Uuid]) -> Result<Vec<OpId>, ChangesetError> {
-        let n = self.len()?;
-        let mut out = Vec::with_capacity(n);
-        for _ in 0..n {
-            let origin = *origins
-                .get(self.index()?)
-                .ok_or(ChangesetError::Malformed("origin ref"))?;
-            let seq =
-                i64::try_from(self.varint()?).map_err(|_| ChangesetError::Malformed("seq"))?;
-            out.push(OpId { origin, seq });
+fn read_uuid<S: OpSource>(r: &mut S) -> Result<Uuid, ChangesetError> {
+    Uuid::from_slice(r.bytes(16)?).map_err(|_| ChangesetError::Malformed("uuid"))
+}
+
+fn read_value<S: OpSource>(r: &mut S) -> Result<FieldValue, ChangesetError> {
+    let tag = *r
+        .bytes(1)?
+        .first()
+        .ok_or(ChangesetError::Malformed("value"))?;
+    Ok(match tag {
+        0 => FieldValue::Null,
+        1 => {
+            let z = r.varint()?;
+            FieldValue::Int(((z >> 1) as i64) ^ -((z & 1) as i64))
         }
-        Ok(out)
+        2 => {
+            let b: [u8; 8] = r
+                .bytes(8)?
+                .try_into()
+                .map_err(|_| ChangesetError::Malformed("real"))?;
+            FieldValue::Real(f64::from_le_bytes(b))
+        }
+        3 => {
+            let n = r.length()?;
+            let text =
+                std::str::from_utf8(r.bytes(n)?).map_err(|_| ChangesetError::Malformed("text"))?;
+            FieldValue::Text(text.to_owned())
+        }
+        4 => {
+            let n = r.length()?;
+            FieldValue::Bytes(r.bytes(n)?.to_vec())
+        }
+        _ => return Err(ChangesetError::Malformed("value tag")),
+    })
+}
+
+fn read_ids<S: OpSource>(r: &mut S, origins: &[Uuid]) -> Result<Vec<OpId>, ChangesetError> {
+    let n = r.length()?;
+    // A claimed count is bounded by the bytes left only in memory: grow as ids arrive.
+    let mut out = Vec::with_capacity(n.min(64));
+    for _ in 0..n {
+        let origin = *origins
+            .get(read_index(r)?)
+            .ok_or(ChangesetError::Malformed("origin ref"))?;
+        let seq = i64::try_from(r.varint()?).map_err(|_| ChangesetError::Malformed("seq"))?;
+        out.push(OpId { origin, seq });
     }
+    Ok(out)
 }
 
 /// The binary op stream: a table of origins and of (table, field) names, then the ops.
@@ -344,28 +383,36 @@ fn encode_body(ops: &[Op]) -> Vec<u8> {
 /// The ops of an inflated body, read one at a time so that a county-sized file is never held
 /// as decoded ops all at once. The tables and the count are checked before the first op.
 #[derive(Debug)]
-pub struct OpStream<'a> {
-    r: Reader<'a>,
+pub struct Ops<S> {
+    r: S,
     origins: Vec<Uuid>,
     fields: Vec<(i64, String)>,
     remaining: u64,
     failed: bool,
 }
 
-impl<'a> OpStream<'a> {
+/// The ops of an inflated body held in memory.
+pub type OpStream<'a> = Ops<Reader<'a>>;
+
+impl<'a> Ops<Reader<'a>> {
     pub fn new(body: &'a [u8], expected: u64) -> Result<OpStream<'a>, ChangesetError> {
-        let mut r = Reader { buf: body, pos: 0 };
-        let n_origins = r.len()?;
-        let mut origins = Vec::with_capacity(n_origins);
+        Ops::from_source(Reader { buf: body, pos: 0 }, expected)
+    }
+}
+
+impl<S: OpSource> Ops<S> {
+    pub fn from_source(mut r: S, expected: u64) -> Result<Ops<S>, ChangesetError> {
+        let n_origins = r.length()?;
+        let mut origins = Vec::with_capacity(n_origins.min(1 << 16));
         for _ in 0..n_origins {
-            origins.push(r.uuid()?);
+            origins.push(read_uuid(&mut r)?);
         }
-        let n_fields = r.len()?;
-        let mut fields = Vec::with_capacity(n_fields);
+        let n_fields = r.length()?;
+        let mut fields = Vec::with_capacity(n_fields.min(1 << 16));
         for _ in 0..n_fields {
             let table =
                 i64::try_from(r.varint()?).map_err(|_| ChangesetError::Malformed("table"))?;
-            let n = r.len()?;
+            let n = r.length()?;
             let name =
                 std::str::from_utf8(r.bytes(n)?).map_err(|_| ChangesetError::Malformed("field"))?;
             fields.push((table, name.to_owned()));
@@ -374,7 +421,7 @@ impl<'a> OpStream<'a> {
         if count != expected {
             return Err(ChangesetError::Malformed("op count"));
         }
-        Ok(OpStream {
+        Ok(Ops {
             r,
             origins,
             fields,
@@ -385,14 +432,19 @@ impl<'a> OpStream<'a> {
 
     /// How many ops the bytes left could hold at most (a file's count is only a claim).
     fn room(&self) -> usize {
-        (self.r.buf.len() - self.r.pos) / MIN_OP_BYTES
+        self.r.room()
+    }
+
+    /// The source the ops are read from (a streamed file checks its end through it).
+    pub fn source_mut(&mut self) -> &mut S {
+        &mut self.r
     }
 
     fn read_op(&mut self) -> Result<Op, ChangesetError> {
         let r = &mut self.r;
         let origin = *self
             .origins
-            .get(r.index()?)
+            .get(read_index(r)?)
             .ok_or(ChangesetError::Malformed("origin ref"))?;
         let seq = i64::try_from(r.varint()?).map_err(|_| ChangesetError::Malformed("seq"))?;
         if seq <= 0 {
@@ -401,13 +453,13 @@ impl<'a> OpStream<'a> {
         let hlc = Hlc(r.varint()?);
         let (table, field) = self
             .fields
-            .get(r.index()?)
+            .get(read_index(r)?)
             .cloned()
             .ok_or(ChangesetError::Malformed("field ref"))?;
-        let row = r.uuid()?;
-        let value = r.value()?;
-        let preds = r.ids(&self.origins)?;
-        let seen = r.ids(&self.origins)?;
+        let row = read_uuid(r)?;
+        let value = read_value(r)?;
+        let preds = read_ids(r, &self.origins)?;
+        let seen = read_ids(r, &self.origins)?;
         Ok(Op {
             id: OpId { origin, seq },
             hlc,
@@ -421,7 +473,7 @@ impl<'a> OpStream<'a> {
     }
 }
 
-impl Iterator for OpStream<'_> {
+impl<S: OpSource> Iterator for Ops<S> {
     type Item = Result<Op, ChangesetError>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -429,11 +481,12 @@ impl Iterator for OpStream<'_> {
             return None;
         }
         if self.remaining == 0 {
-            if self.r.pos != self.r.buf.len() {
-                self.failed = true;
-                return Some(Err(ChangesetError::Malformed("trailing bytes")));
-            }
-            return None;
+            self.failed = true;
+            return match self.r.at_end() {
+                Ok(true) => self.r.finish().err().map(Err),
+                Ok(false) => Some(Err(ChangesetError::Malformed("trailing bytes"))),
+                Err(e) => Some(Err(e)),
+            };
         }
         self.remaining -= 1;
         let op = self.read_op();
@@ -501,15 +554,15 @@ pub fn decode_stream_unchecked(raw: &[u8]) -> Result<Vec<Op>, ChangesetError> {
     let mut probe = Reader { buf: raw, pos: 0 };
     // The op count sits after the two tables; read it by decoding with the count found there.
     let count = (|| -> Result<u64, ChangesetError> {
-        let n = probe.len()?;
+        let n = probe.length()?;
         probe.bytes(
             n.checked_mul(16)
                 .ok_or(ChangesetError::Malformed("length"))?,
         )?;
-        let f = probe.len()?;
+        let f = probe.length()?;
         for _ in 0..f {
             probe.varint()?;
-            let n = probe.len()?;
+            let n = probe.length()?;
             probe.bytes(n)?;
         }
         probe.varint()
@@ -591,6 +644,12 @@ pub fn read_header(file: &[u8]) -> Result<(Header, &[u8]), ChangesetError> {
     if hex(&Sha256::digest(body)) != header.body_sha256 {
         return Err(ChangesetError::Altered);
     }
+    check_declared_ranges(&header)?;
+    Ok((header, body))
+}
+
+/// The ranges a header declares are ascending, apart and as many as its op count.
+pub fn check_declared_ranges(header: &Header) -> Result<(), ChangesetError> {
     if let Some(carried) = &header.carried {
         // Ascending and apart; every number comes from the header, so nothing here may
         // overflow on a file written by hand.
@@ -602,7 +661,7 @@ pub fn read_header(file: &[u8]) -> Result<(Header, &[u8]), ChangesetError> {
             return Err(ChangesetError::Malformed("declared op ranges"));
         }
     }
-    Ok((header, body))
+    Ok(())
 }
 
 /// Reads a whole changeset: header and ops. Any defect refuses the whole file.
@@ -666,6 +725,7 @@ mod tests {
             held: None,
             signers: None,
             batches: None,
+            seal_keys: None,
             device_names: BTreeMap::new(),
             op_count: 0,
             body_sha256: String::new(),

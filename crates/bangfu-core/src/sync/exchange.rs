@@ -1,7 +1,8 @@
 //! Exchanging changeset files: export what a peer lacks, import a file in one transaction
 //! after a backup, and say what the file brought.
 
-use std::path::PathBuf;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, params};
 use serde::Serialize;
@@ -22,6 +23,15 @@ pub enum SyncError {
     Signature(super::signing::SignatureError),
     #[error(transparent)]
     OutsideVillage(super::trust::OutsideVillage),
+    #[error(transparent)]
+    Seal(#[from] super::seal::SealError),
+    #[error("no known device matches {0}")]
+    UnknownRecipient(String),
+    #[error("cannot read {path}: {error}")]
+    ReadFile {
+        path: PathBuf,
+        error: std::io::Error,
+    },
 }
 
 impl UserFacing for SyncError {
@@ -32,6 +42,9 @@ impl UserFacing for SyncError {
             SyncError::OwnFile => "own_file",
             SyncError::Signature(e) => e.kind(),
             SyncError::OutsideVillage(e) => e.kind(),
+            SyncError::Seal(e) => e.kind(),
+            SyncError::UnknownRecipient(_) => "unknown_recipient",
+            SyncError::ReadFile { .. } => "read_file",
         }
     }
 
@@ -42,6 +55,14 @@ impl UserFacing for SyncError {
             SyncError::OwnFile => "这是本机自己导出的同步文件，不需要导入。".into(),
             SyncError::Signature(e) => e.message_zh(),
             SyncError::OutsideVillage(e) => e.message_zh(),
+            SyncError::Seal(e) => e.message_zh(),
+            SyncError::ReadFile { path, .. } => format!(
+                "无法读取文件“{}”，未导入任何内容。请检查 U 盘是否插好、文件是否还在。",
+                path.display()
+            ),
+            SyncError::UnknownRecipient(who) => format!(
+                "本机还不认识“{who}”这台设备（没有它的加密密钥），无法专门导出给它。请先导入它导出的同步文件，或用 `bangfu device list` 查看本机认识的设备名称和安全码。"
+            ),
         }
     }
 }
@@ -53,6 +74,12 @@ pub struct ExportSummary {
     pub bytes: u64,
     /// Whole when no peer vector was given.
     pub whole: bool,
+    /// The devices the file is sealed to, by name (this copy itself included); empty for a
+    /// plain file.
+    pub sealed_for: Vec<String>,
+    /// No other device's sealing key is known yet: the file carries only this copy's keys
+    /// and what it holds, no household.
+    pub introduction: bool,
 }
 
 /// Writes a changeset of everything a peer with vector `peer` lacks (everything if `None`).
@@ -83,14 +110,151 @@ pub fn export_changeset(
         held: Some(store.held_ranges()?),
         signers: Some(signers),
         batches: Some(batches),
+        seal_keys: Some(store.seal_keys_for_export()?),
     };
     let bytes = changeset::encode(header, &ops);
     let summary = ExportSummary {
         ops: ops.len() as u64,
         bytes: bytes.len() as u64,
         whole: peer.is_none(),
+        sealed_for: Vec::new(),
+        introduction: false,
     };
     Ok((bytes, summary))
+}
+
+/// Who a sealed export is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SealTo {
+    /// Every device whose sealing key this copy knows and believes (only the confirmed ones
+    /// when this copy confirms devices): the devices it exchanges files with.
+    Known,
+    /// These devices only (and this copy itself).
+    Devices(Vec<uuid::Uuid>),
+}
+
+/// Writes a sealed changeset of everything a peer lacks (see [`export_changeset`]), readable
+/// only by the devices `to` names and this copy itself. When no other device's sealing key is
+/// known yet (a new laptop's first file), the file is an introduction instead: plain, with
+/// no op, carrying this copy's signed keys and what it holds, so the peer that imports it can
+/// seal its files to this copy and `export --for` it.
+pub fn export_sealed(
+    store: &mut Store,
+    peer: Option<&PeerHoldings>,
+    to: &SealTo,
+) -> Result<(Vec<u8>, ExportSummary), SyncError> {
+    store.ensure_sealing_key()?;
+    let confirmed_only = store.confirms_devices()?;
+    let recipients: Vec<_> = store
+        .seal_recipients()?
+        .into_iter()
+        .filter(|r| {
+            r.own
+                || match to {
+                    SealTo::Known => r.confirmed || !confirmed_only,
+                    SealTo::Devices(list) => list.contains(&r.device),
+                }
+        })
+        .collect();
+    if let SealTo::Devices(list) = to
+        && let Some(missing) = list
+            .iter()
+            .find(|d| !recipients.iter().any(|r| r.device == **d))
+    {
+        return Err(SyncError::UnknownRecipient(missing.to_string()));
+    }
+    if recipients.iter().all(|r| r.own) {
+        return export_introduction(store);
+    }
+    let (inner, mut summary) = export_changeset(store, peer)?;
+    let header = super::seal::SealHeader {
+        source_device: store.device().id,
+        source_name: store.device().name.clone(),
+        recipients: recipients
+            .iter()
+            .map(|r| super::seal::SealedFor {
+                device: r.device,
+                name: r.name.clone(),
+            })
+            .collect(),
+    };
+    let keys: Vec<_> = recipients.iter().map(|r| r.recipient.clone()).collect();
+    let bytes = super::seal::seal(&inner, &header, &keys)?;
+    summary.bytes = bytes.len() as u64;
+    summary.sealed_for = recipients.into_iter().map(|r| r.name).collect();
+    Ok((bytes, summary))
+}
+
+/// A plain file with no op: this copy's keys (signing and sealing, and those it believes of
+/// other devices) and what it holds. Nothing in it is about a household or a person.
+pub fn export_introduction(store: &mut Store) -> Result<(Vec<u8>, ExportSummary), SyncError> {
+    store.ensure_sealing_key()?;
+    let own = store.known_device_key(store.device().id)?;
+    let mut signers = std::collections::BTreeMap::new();
+    if let Some((key, _, _)) = own {
+        signers.insert(store.device().id, super::signing::hex(&key));
+    }
+    let header = Header {
+        format_version: changeset::FORMAT_VERSION,
+        schema_version: migrate::latest_version(),
+        source_device: store.device().id,
+        source_name: store.device().name.clone(),
+        created_ms: store.wall_ms(),
+        covered: store.version_vector()?,
+        device_names: store.device_names()?,
+        op_count: 0,
+        body_sha256: String::new(),
+        carried: None,
+        held: Some(store.held_ranges()?),
+        signers: Some(signers),
+        batches: Some(Vec::new()),
+        seal_keys: Some(store.seal_keys_for_export()?),
+    };
+    let bytes = changeset::encode(header, &[]);
+    let summary = ExportSummary {
+        ops: 0,
+        bytes: bytes.len() as u64,
+        whole: false,
+        sealed_for: Vec::new(),
+        introduction: true,
+    };
+    Ok((bytes, summary))
+}
+
+/// The device a person named for `export --for`: its name, its 安全码 or its id, among the
+/// devices whose sealing key this copy knows.
+pub fn find_seal_recipient(store: &Store, named: &str) -> Result<uuid::Uuid, SyncError> {
+    let digits = super::signing::fingerprint_digits(named);
+    let keys = store.device_keys()?;
+    let recipients = store.seal_recipients()?;
+    recipients
+        .iter()
+        .find(|r| {
+            r.name == named
+                || r.device.to_string() == named
+                || (!digits.is_empty()
+                    && digits.len() >= 10
+                    && keys.iter().any(|k| {
+                        k.device == r.device
+                            && super::signing::fingerprint_digits(&k.fingerprint) == digits
+                    }))
+        })
+        .map(|r| r.device)
+        .ok_or_else(|| SyncError::UnknownRecipient(named.to_owned()))
+}
+
+/// The changeset inside a file: a sealed file is opened with this copy's sealing key (a file
+/// not for it is refused, naming who it is for); a plain one is returned as it is.
+pub fn unsealed<'a>(
+    store: &Store,
+    file: &'a [u8],
+) -> Result<std::borrow::Cow<'a, [u8]>, SyncError> {
+    if !super::seal::is_sealed(file) {
+        return Ok(std::borrow::Cow::Borrowed(file));
+    }
+    let identities = store.own_sealing_identities()?;
+    let (_, inner) = super::seal::open(file, &identities, &store.device().name)?;
+    Ok(std::borrow::Cow::Owned(inner))
 }
 
 /// What a peer holds, as stated in a file it wrote (for `export --for`).
@@ -106,10 +270,28 @@ pub enum PeerHoldings {
 /// What a peer holds, read from a file it wrote, for `export --for`.
 pub fn peer_holdings(file: &[u8]) -> Result<PeerHoldings, SyncError> {
     let (header, _) = changeset::read_header(file)?;
-    Ok(match header.held {
+    Ok(holdings_of(header))
+}
+
+fn holdings_of(header: Header) -> PeerHoldings {
+    match header.held {
         Some(ranges) => PeerHoldings::Exactly(ranges),
         None => PeerHoldings::AtLeast(header.covered),
-    })
+    }
+}
+
+/// The peer a file (sealed or plain) came from and what it holds, for `export --for <file>`;
+/// the sealing keys the file announces are learnt, so the export can be sealed to its writer.
+pub fn peer_of_file(
+    store: &mut Store,
+    file: &[u8],
+) -> Result<(uuid::Uuid, PeerHoldings), SyncError> {
+    let inner = unsealed(store, file)?;
+    let (header, _) = changeset::read_header(&inner)?;
+    if let Some(keys) = &header.seal_keys {
+        store.learn_seal_keys(keys)?;
+    }
+    Ok((header.source_device, holdings_of(header)))
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -201,9 +383,22 @@ impl ImportSummary {
     }
 }
 
-/// Imports one changeset file: checked whole first, then a backup, then one transaction.
+/// Imports one changeset file held in memory (see [`import_from`]).
 pub fn import_changeset(store: &mut Store, file: &[u8]) -> Result<ImportSummary, SyncError> {
-    import_changeset_inner(store, file, true)
+    import_from(store, &|| Ok(Box::new(file) as Box<dyn BufRead + '_>), true)
+}
+
+/// Imports one changeset file read from `path` as a stream: what the import holds does not
+/// grow with the file (issue 20).
+pub fn import_changeset_file(store: &mut Store, path: &Path) -> Result<ImportSummary, SyncError> {
+    let open = || -> Result<Box<dyn BufRead>, SyncError> {
+        let file = std::fs::File::open(path).map_err(|error| SyncError::ReadFile {
+            path: path.to_path_buf(),
+            error,
+        })?;
+        Ok(Box::new(BufReader::with_capacity(1 << 16, file)))
+    };
+    import_from(store, &open, true)
 }
 
 /// [`import_changeset`]; `keep_held` = a file whose ops of unconfirmed devices were held is
@@ -213,8 +408,28 @@ pub(crate) fn import_changeset_inner(
     file: &[u8],
     keep_held: bool,
 ) -> Result<ImportSummary, SyncError> {
-    // The file is checked (both SHA-256s) once, here; the body is used from this slice.
-    let (header, body) = changeset::read_header(file)?;
+    import_from(
+        store,
+        &|| Ok(Box::new(file) as Box<dyn BufRead + '_>),
+        keep_held,
+    )
+}
+
+/// A way to read a file from its start, as often as an import needs to.
+type Opener<'a> = dyn Fn() -> Result<Box<dyn BufRead + 'a>, SyncError> + 'a;
+
+/// Imports one changeset file, sealed (opened with this copy's sealing key) or plain: the
+/// header checked first, then a backup, then the ops streamed (decrypted, inflated, parsed)
+/// into one transaction that commits only when the file's checksums hold at its end, so any
+/// defect refuses the whole file.
+pub(crate) fn import_from<'a>(
+    store: &mut Store,
+    open: &Opener<'a>,
+    keep_held: bool,
+) -> Result<ImportSummary, SyncError> {
+    let identities = store.own_sealing_identities()?;
+    let me = store.device().name.clone();
+    let (header, mut stream) = super::stream::open(open()?, &identities, &me)?;
     let mut summary = ImportSummary {
         source_name: header.source_name.clone(),
         ops_in_file: header.op_count,
@@ -233,6 +448,9 @@ pub(crate) fn import_changeset_inner(
         None => false,
     };
     if held_already {
+        // Still checked whole: a damaged file is refused, never taken as already imported.
+        stream.source_mut().verify_rest()?;
+        learn_seal_keys(store, &header)?;
         summary.already_had_everything = true;
         summary.duplicates = header.op_count;
         let wall = store.wall_ms();
@@ -240,19 +458,19 @@ pub(crate) fn import_changeset_inner(
         fill_counts(store, &mut summary)?;
         return Ok(summary);
     }
-    let raw = changeset::inflate_body(body)?;
     // Signatures, unconfirmed devices and village limits (issue 15), decided before a backup.
     let mut plan = super::trust::plan_import(store, &header)?;
-    super::trust::check_villages(store, &header, &raw, &plan.villages)?;
+    if !plan.villages.is_empty() {
+        // A pass of its own over the file, read again: nothing is applied before it.
+        let (_, again) = super::stream::open(open()?, &identities, &me)?;
+        super::trust::check_villages(store, &header, again, &plan.villages)?;
+    }
     let mut held_ops = 0u64;
     let mut unsigned_ops = 0u64;
     let mut applied_origins = std::collections::HashSet::new();
     let mut seen = 0u64;
     let mut last_applied = None;
     let op_count = header.op_count;
-    // Ops stream from the inflated body into one transaction; a malformed op anywhere rolls
-    // the whole file back, so it is still refused whole.
-    let stream = changeset::OpStream::new(&raw, header.op_count)?;
     summary.backup = Some(store.backup("before-import")?);
     let mut unknown = 0u64;
     let carried = header.carried.clone();
@@ -305,8 +523,10 @@ pub(crate) fn import_changeset_inner(
     if let (Some(signers), Some(batches)) = (&header.signers, &header.batches) {
         store.record_signatures(signers, &header.device_names, batches, &applied_origins)?;
     }
+    learn_seal_keys(store, &header)?;
     if held_ops > 0 && keep_held {
-        super::trust::hold_file(store, &header, file)?;
+        let file = super::stream::read_inner(open()?, &identities, &me)?;
+        super::trust::hold_file(store, &header, &file)?;
     }
     summary.held_ops = held_ops;
     summary.unsigned_ops = unsigned_ops;
@@ -322,6 +542,15 @@ pub(crate) fn import_changeset_inner(
     summary.changed_people = stats.changed_rows.get(member).copied().unwrap_or(0);
     fill_counts(store, &mut summary)?;
     Ok(summary)
+}
+
+/// Who this copy can seal its files to: the sealing keys a file announced, each signed by its
+/// device's signing key, learnt only once the file was taken (a refused file teaches nothing).
+fn learn_seal_keys(store: &mut Store, header: &Header) -> Result<(), StoreError> {
+    if let Some(keys) = &header.seal_keys {
+        store.learn_seal_keys(keys)?;
+    }
+    Ok(())
 }
 
 fn fill_counts(store: &Store, summary: &mut ImportSummary) -> Result<(), StoreError> {

@@ -6,7 +6,9 @@ pub mod exchange;
 pub mod hlc;
 pub mod op;
 pub mod review;
+pub mod seal;
 pub mod signing;
+pub mod stream;
 pub mod trust;
 
 pub use hlc::{Hlc, HlcClock};

@@ -195,7 +195,7 @@ fn as_uuid(v: &FieldValue) -> Option<Uuid> {
 pub(crate) fn check_villages(
     store: &Store,
     header: &Header,
-    raw: &[u8],
+    ops: impl Iterator<Item = Result<Op, changeset::ChangesetError>>,
     villages: &HashMap<Uuid, String>,
 ) -> Result<(), SyncError> {
     if villages.is_empty() {
@@ -204,7 +204,7 @@ pub(crate) fn check_villages(
     let mut village_of: HashMap<Uuid, Uuid> = HashMap::new();
     let mut household_of: HashMap<Uuid, Uuid> = HashMap::new();
     let mut codes: HashMap<Uuid, String> = HashMap::new();
-    for op in changeset::OpStream::new(raw, header.op_count)? {
+    for op in ops {
         let op = op?;
         let table = Table::from_code(op.table);
         match (table, op.field.as_str()) {

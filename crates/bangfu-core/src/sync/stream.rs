@@ -1,0 +1,423 @@
+//! Reading a changeset file as a stream (issue 20): a sealed envelope decrypted, the framing
+//! read, the body inflated and its ops parsed as they are read, so what an import holds does
+//! not grow with the file. The checksums (the trailer over the whole file and the body's own
+//! hash) are checked after the last op, before the import commits: the import is one
+//! transaction, so a file that fails them is still refused whole.
+
+use std::cell::RefCell;
+use std::io::{self, BufRead, BufReader, Read};
+use std::rc::Rc;
+
+use age::x25519::Identity;
+use sha2::{Digest, Sha256};
+
+use super::changeset::{self, ChangesetError, Header, OpSource, Ops};
+use super::exchange::SyncError;
+use super::seal;
+
+/// Bytes of the fixed framing: magic, version, header length, body length.
+const FIXED: u64 = 22;
+/// A changeset header is names and ranges; past this it is not one of ours.
+const MAX_HEADER: u32 = 256 << 20;
+/// Buffers between the layers; the largest thing an import holds per file.
+const BUFFER: usize = 256 << 10;
+
+/// What the bytes read so far hash to, by region of the file.
+struct Hashes {
+    pos: u64,
+    body_start: u64,
+    body_end: u64,
+    trailer_start: u64,
+    all: Sha256,
+    body: Sha256,
+    trailer: Vec<u8>,
+    extra: bool,
+}
+
+impl Hashes {
+    fn feed(&mut self, bytes: &[u8]) {
+        let start = self.pos;
+        let end = start + bytes.len() as u64;
+        let part = |lo: u64, hi: u64| -> &[u8] {
+            let (a, b) = (lo.max(start), hi.min(end));
+            if a >= b {
+                &[]
+            } else {
+                &bytes[(a - start) as usize..(b - start) as usize]
+            }
+        };
+        self.all.update(part(0, self.trailer_start));
+        self.body.update(part(self.body_start, self.body_end));
+        let trailer_end = self.trailer_start.saturating_add(32);
+        self.trailer
+            .extend_from_slice(part(self.trailer_start, trailer_end));
+        if end > trailer_end {
+            self.extra = true;
+        }
+        self.pos = end;
+    }
+}
+
+/// A reader that hashes every byte passing through it.
+struct Hashing<R> {
+    inner: R,
+    hashes: Rc<RefCell<Hashes>>,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hashes.borrow_mut().feed(&buf[..n]);
+        Ok(n)
+    }
+}
+
+type Body<'a> =
+    BufReader<flate2::bufread::DeflateDecoder<BufReader<io::Take<Hashing<Box<dyn Read + 'a>>>>>>;
+
+/// The inflated op stream of a file being read, with what checks the file at its end.
+pub struct StreamSource<'a> {
+    r: Body<'a>,
+    scratch: Vec<u8>,
+    hashes: Rc<RefCell<Hashes>>,
+    body_sha256: String,
+}
+
+impl std::fmt::Debug for StreamSource<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamSource").finish_non_exhaustive()
+    }
+}
+
+/// Marks the errors of a sealed payload's reader (age): a chunk that does not decrypt.
+#[derive(Debug)]
+struct SealedPayloadError;
+
+impl std::fmt::Display for SealedPayloadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("sealed payload does not decrypt")
+    }
+}
+
+impl std::error::Error for SealedPayloadError {}
+
+/// The age reader, its failures marked as the sealed payload's.
+struct SealedReader<R>(R);
+
+impl<R: Read> Read for SealedReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf).map_err(|e| match e.kind() {
+            io::ErrorKind::Interrupted => e,
+            _ => io::Error::other(SealedPayloadError),
+        })
+    }
+}
+
+fn read_error(e: io::Error) -> ChangesetError {
+    if e.get_ref()
+        .is_some_and(|inner| inner.is::<SealedPayloadError>())
+    {
+        return ChangesetError::SealedPayload;
+    }
+    match e.kind() {
+        io::ErrorKind::UnexpectedEof => ChangesetError::Truncated,
+        // A sealed chunk that does not authenticate, or a deflate stream that is not one.
+        _ => ChangesetError::Altered,
+    }
+}
+
+impl StreamSource<'_> {
+    /// Reads what is left of the body without inflating it, then the trailer, and checks both
+    /// checksums: for a file whose ops are not needed (already imported).
+    pub fn verify_rest(&mut self) -> Result<(), ChangesetError> {
+        let take = self.r.get_mut().get_mut().get_mut();
+        io::copy(take, &mut io::sink()).map_err(read_error)?;
+        self.check_end()
+    }
+
+    fn check_end(&mut self) -> Result<(), ChangesetError> {
+        let take = self.r.get_mut().get_mut().get_mut();
+        if take.limit() > 0 {
+            io::copy(take, &mut io::sink()).map_err(read_error)?;
+            if take.limit() > 0 {
+                return Err(ChangesetError::Truncated);
+            }
+        }
+        let hashing = take.get_mut();
+        let mut trailer = [0u8; 32];
+        hashing.read_exact(&mut trailer).map_err(read_error)?;
+        let mut one = [0u8; 1];
+        let more = hashing.read(&mut one).map_err(read_error)?;
+        let mut hashes = self.hashes.borrow_mut();
+        if more > 0 || hashes.extra {
+            return Err(ChangesetError::Altered);
+        }
+        let all = std::mem::take(&mut hashes.all).finalize();
+        let body = std::mem::take(&mut hashes.body).finalize();
+        if all.as_slice() != hashes.trailer.as_slice()
+            || super::signing::hex(&body) != self.body_sha256
+        {
+            return Err(ChangesetError::Altered);
+        }
+        Ok(())
+    }
+
+    fn fill(&mut self, n: usize) -> Result<(), ChangesetError> {
+        self.scratch.clear();
+        if let Some(bytes) = self.r.buffer().get(..n) {
+            self.scratch.extend_from_slice(bytes);
+            self.r.consume(n);
+            return Ok(());
+        }
+        // Grows as bytes arrive: a hostile length allocates only what the file holds.
+        (&mut self.r)
+            .take(n as u64)
+            .read_to_end(&mut self.scratch)
+            .map_err(read_error)?;
+        if self.scratch.len() != n {
+            return Err(ChangesetError::Malformed("length"));
+        }
+        Ok(())
+    }
+}
+
+impl OpSource for StreamSource<'_> {
+    fn varint(&mut self) -> Result<u64, ChangesetError> {
+        // Fast path: the whole varint sits in the buffer (all but a few per buffer refill).
+        {
+            let buf = self.r.buffer();
+            if buf.len() >= 10 {
+                let mut pos = 0;
+                let v = super::op::get_varint(buf, &mut pos)
+                    .ok_or(ChangesetError::Malformed("varint"))?;
+                self.r.consume(pos);
+                return Ok(v);
+            }
+        }
+        let mut v: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let byte = {
+                let buf = self.r.fill_buf().map_err(read_error)?;
+                *buf.first().ok_or(ChangesetError::Malformed("varint"))?
+            };
+            self.r.consume(1);
+            v |= u64::from(byte & 0x7F) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(ChangesetError::Malformed("varint"))
+    }
+
+    fn bytes(&mut self, n: usize) -> Result<&[u8], ChangesetError> {
+        self.fill(n)?;
+        Ok(&self.scratch)
+    }
+
+    fn length(&mut self) -> Result<usize, ChangesetError> {
+        usize::try_from(self.varint()?).map_err(|_| ChangesetError::Malformed("length"))
+    }
+
+    fn at_end(&mut self) -> Result<bool, ChangesetError> {
+        Ok(self.r.fill_buf().map_err(read_error)?.is_empty())
+    }
+
+    fn room(&self) -> usize {
+        usize::MAX
+    }
+
+    fn finish(&mut self) -> Result<(), ChangesetError> {
+        self.check_end()
+    }
+}
+
+/// The ops of a file being read.
+pub type StreamOps<'a> = Ops<StreamSource<'a>>;
+
+/// The changeset inside `input`: opened with this copy's sealing keys when sealed (a file not
+/// for it is refused, naming who it is for), as it is otherwise.
+pub fn inner<'a>(
+    mut input: Box<dyn BufRead + 'a>,
+    identities: &[Identity],
+    this_device: &str,
+) -> Result<Box<dyn Read + 'a>, SyncError> {
+    let sealed = seal::is_sealed(input.fill_buf().map_err(seal::SealError::Io)?);
+    if !sealed {
+        return Ok(Box::new(input));
+    }
+    let (_, reader) = seal::open_reader(input, identities, this_device)?;
+    Ok(Box::new(SealedReader(reader)))
+}
+
+/// Opens a changeset file as a stream: its header, checked as [`changeset::read_header`]
+/// checks it, and its ops, read as they are needed; the checksums are checked after the last.
+pub fn open<'a>(
+    input: Box<dyn BufRead + 'a>,
+    identities: &[Identity],
+    this_device: &str,
+) -> Result<(Header, StreamOps<'a>), SyncError> {
+    let inner = inner(input, identities, this_device)?;
+    let hashes = Rc::new(RefCell::new(Hashes {
+        pos: 0,
+        body_start: u64::MAX,
+        body_end: 0,
+        trailer_start: u64::MAX,
+        all: Sha256::new(),
+        body: Sha256::new(),
+        trailer: Vec::new(),
+        extra: false,
+    }));
+    let mut hashing = Hashing {
+        inner: inner as Box<dyn Read + 'a>,
+        hashes: Rc::clone(&hashes),
+    };
+    let mut fixed = [0u8; FIXED as usize];
+    let got = read_up_to(&mut hashing, &mut fixed).map_err(read_error)?;
+    if got < changeset::MAGIC.len() || &fixed[..changeset::MAGIC.len()] != changeset::MAGIC {
+        return Err(ChangesetError::NotAChangeset.into());
+    }
+    if got < fixed.len() {
+        return Err(ChangesetError::Truncated.into());
+    }
+    let version = u16::from_le_bytes([fixed[8], fixed[9]]);
+    if version != changeset::FORMAT_VERSION {
+        return Err(ChangesetError::UnknownFormat(version).into());
+    }
+    let header_len = u32::from_le_bytes([fixed[10], fixed[11], fixed[12], fixed[13]]);
+    let mut body_len = [0u8; 8];
+    body_len.copy_from_slice(&fixed[14..22]);
+    let body_len = u64::from_le_bytes(body_len);
+    if header_len > MAX_HEADER {
+        return Err(ChangesetError::Malformed("header").into());
+    }
+    {
+        let mut h = hashes.borrow_mut();
+        h.body_start = FIXED + u64::from(header_len);
+        h.body_end = h.body_start.saturating_add(body_len);
+        h.trailer_start = h.body_end;
+    }
+    let mut json = Vec::new();
+    (&mut hashing)
+        .take(u64::from(header_len))
+        .read_to_end(&mut json)
+        .map_err(read_error)?;
+    if json.len() != header_len as usize {
+        return Err(ChangesetError::Truncated.into());
+    }
+    let header: Header =
+        serde_json::from_slice(&json).map_err(|_| ChangesetError::Malformed("header"))?;
+    changeset::check_declared_ranges(&header)?;
+    let body = BufReader::with_capacity(
+        BUFFER,
+        flate2::bufread::DeflateDecoder::new(BufReader::with_capacity(
+            BUFFER,
+            hashing.take(body_len),
+        )),
+    );
+    let source = StreamSource {
+        r: body,
+        scratch: Vec::new(),
+        hashes,
+        body_sha256: header.body_sha256.clone(),
+    };
+    let ops = Ops::from_source(source, header.op_count)?;
+    Ok((header, ops))
+}
+
+/// The whole changeset inside `input` (for keeping a held file).
+pub fn read_inner(
+    input: Box<dyn BufRead + '_>,
+    identities: &[Identity],
+    this_device: &str,
+) -> Result<Vec<u8>, SyncError> {
+    let mut reader = inner(input, identities, this_device)?;
+    let mut out = Vec::new();
+    reader
+        .read_to_end(&mut out)
+        .map_err(|e| SyncError::from(read_error(e)))?;
+    Ok(out)
+}
+
+fn read_up_to<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::FieldValue;
+    use crate::sync::{Hlc, Op, OpId};
+    use uuid::Uuid;
+
+    fn file() -> Vec<u8> {
+        let origin = Uuid::now_v7();
+        let ops: Vec<Op> = (1..=40)
+            .map(|seq| Op {
+                id: OpId { origin, seq },
+                hlc: Hlc::new(1_700_000_000_000 + seq as u64, 0),
+                table: 2,
+                row: Uuid::now_v7(),
+                field: "code".into(),
+                value: FieldValue::Text(format!("5308261032010{seq:02}")),
+                preds: vec![],
+                seen: vec![],
+            })
+            .collect();
+        let header = Header {
+            format_version: 0,
+            schema_version: 1,
+            source_device: origin,
+            source_name: "村".into(),
+            created_ms: 1,
+            covered: Default::default(),
+            device_names: Default::default(),
+            op_count: 0,
+            body_sha256: String::new(),
+            carried: None,
+            held: None,
+            signers: None,
+            batches: None,
+            seal_keys: None,
+        };
+        changeset::encode(header, &ops)
+    }
+
+    fn read_all(bytes: &[u8]) -> Result<Vec<Op>, SyncError> {
+        let (_, ops) = open(Box::new(bytes), &[], "我")?;
+        ops.collect::<Result<Vec<_>, _>>().map_err(SyncError::from)
+    }
+
+    #[test]
+    fn a_streamed_file_reads_the_ops_the_whole_decoder_reads() {
+        let file = file();
+        let (_, whole) = changeset::decode(&file).unwrap();
+        assert_eq!(read_all(&file).unwrap(), whole);
+    }
+
+    /// The stream checks the checksums at its end: every cut and every flipped byte fails
+    /// somewhere before the last op is handed over or at the end.
+    #[test]
+    fn every_truncation_and_every_flipped_byte_fails_the_stream() {
+        let file = file();
+        for cut in 0..file.len() {
+            assert!(read_all(&file[..cut]).is_err(), "cut at {cut}");
+        }
+        for at in 0..file.len() {
+            let mut bad = file.clone();
+            bad[at] ^= 0x20;
+            assert!(read_all(&bad).is_err(), "flip at {at}");
+        }
+        let mut longer = file.clone();
+        longer.push(0);
+        assert!(read_all(&longer).is_err(), "a byte past the trailer");
+    }
+}
