@@ -149,6 +149,8 @@ async function main() {
     // machine's remembered data file or device identities.
     XDG_DATA_HOME: path.join(scratch, 'data'),
     BANGFU_HOME: path.join(scratch, 'bangfu'),
+    // The data file is encrypted, as every real one is; the app takes the passphrase from here.
+    BANGFU_PASSPHRASE: process.env.BANGFU_PASSPHRASE ?? 'e2e测试用口令2026',
     XDG_CONFIG_HOME: path.join(scratch, 'config'),
     // WebKitGTK's DMA-BUF renderer draws nothing under Xvfb; the shared-memory path works.
     WEBKIT_DISABLE_DMABUF_RENDERER: '1',

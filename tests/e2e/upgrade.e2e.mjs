@@ -1,9 +1,11 @@
-// A data file whose last upgrade did not finish (closed between the migration and the rebuild
-// of its rows) is finished when the app opens it: the window shows 正在升级数据文件 with the rows
-// rebuilt so far instead of freezing, then starts afresh on the upgraded file.
+// A data file of an earlier version (not encrypted yet) whose last upgrade did not finish
+// (closed between the migration and the rebuild of its rows) is encrypted and then finished when
+// the app opens it with its passphrase: the window shows how far it has come instead of
+// freezing, then starts afresh on the upgraded, encrypted file.
 //
 // Usage: node tests/e2e/upgrade.e2e.mjs <bangfu-desktop> <bangfu>
 import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { assert, shot, step, withApp } from './app.mjs'
 import { waitForList } from './forms.mjs'
@@ -28,7 +30,10 @@ print(c.execute("SELECT count(*) FROM meta WHERE key = 'rebuild_pending'").fetch
 
 await withApp(app, 'upgrade', async (world) => {
   const dataFile = path.join(world.scratch, 'county.sqlite')
-  execFileSync(cli, ['generate', '--db', dataFile, '--households', String(HOUSEHOLDS)], { stdio: 'inherit' })
+  // Made as an earlier version made it: in the clear (no passphrase given to `bangfu`).
+  const plainEnv = { ...process.env }
+  delete plainEnv.BANGFU_PASSPHRASE
+  execFileSync(cli, ['generate', '--db', dataFile, '--households', String(HOUSEHOLDS)], { stdio: 'inherit', env: plainEnv })
   // What a migration leaves when the process dies before the rebuild commits.
   execFileSync('python3', ['-c', `
 import sqlite3, sys
@@ -53,7 +58,14 @@ c.commit()
   assert(gone, 'the upgrade screen is gone')
   await shot(session, 'upgrade-02-list.png')
   await world.quit()
-  assert(rebuildPending(dataFile) === '0', 'the rebuild committed and cleared its mark')
+  const header = readFileSync(dataFile).subarray(0, 15).toString('latin1')
+  assert(header !== 'SQLite format 3', 'the file is encrypted now')
+  // The rebuild committed and cleared its mark: the next start opens straight to the list.
+  const again = await world.launch(['--db', dataFile])
+  assert((await waitForList(again)) === HOUSEHOLDS, 'the list at the next start')
+  const screen = await again.execute(`return document.querySelector('[data-testid="upgrade-screen"]') === null`)
+  assert(screen, 'no upgrade screen at the next start')
+  await world.quit()
   step('passed')
 }).catch((error) => {
   console.error(`e2e: FAILED: ${error.stack ?? error}`)
