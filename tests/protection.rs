@@ -217,3 +217,44 @@ fn the_reader_connection_and_a_restored_backup_use_the_files_key() {
     let restored = common::open_at(dir.path(), "a", T0);
     assert_eq!(state_hash(&restored).unwrap(), hash);
 }
+
+#[test]
+fn copies_left_in_the_clear_beside_an_encrypted_file_are_encrypted_at_the_next_open() {
+    // What a power cut during the first encryption leaves (the data file encrypted, a backup
+    // not yet), and what a restore of an earlier version kept beside the file.
+    let dir = common::scratch();
+    let db = dir.path().join("台账.sqlite");
+    let plain_dir = dir.path().join("plain");
+    std::fs::create_dir_all(&plain_dir).unwrap();
+    let plain_db = plain_dir.join("旧.sqlite");
+    let mut plain = Store::open(&plain_db, &options(&plain_dir, None)).unwrap();
+    write_demo_village(&mut plain).unwrap();
+    let names = names(&plain);
+    drop(plain);
+
+    let code = protect::set_up(&db, "红旗村工作队口令").unwrap();
+    let key = protect::unlock(&db, &Unlock::Recovery(code)).unwrap();
+    let store = Store::open(&db, &options(dir.path(), Some(key.clone()))).unwrap();
+    store.backup("manual").unwrap();
+    drop(store);
+    let backups = bangfu_core::store::backup::backup_dir(&db);
+    std::fs::copy(&plain_db, backups.join("20250101-000000.000-daily.sqlite")).unwrap();
+    let before_restore = dir.path().join("台账.sqlite.before-restore");
+    std::fs::copy(&plain_db, &before_restore).unwrap();
+    assert!(
+        !leaked_names(&db, &names).is_empty(),
+        "the plain backup is readable"
+    );
+
+    let _store = Store::open(&db, &options(dir.path(), Some(key))).unwrap();
+    assert_eq!(leaked_names(&db, &names), Vec::<(String, String)>::new());
+    let kept = std::fs::read(&before_restore).unwrap();
+    assert!(
+        names.iter().all(|n| !contains(&kept, n.as_bytes())),
+        "before-restore encrypted"
+    );
+    assert_eq!(
+        protect::protection_of(&before_restore),
+        Protection::Encrypted
+    );
+}

@@ -9,6 +9,8 @@ use crate::launch::open_unlocked;
 use crate::state::{AppState, LockNeeds};
 use bangfu_core::store::protect::{self, RecoveryCode, Unlock};
 
+static SETTING_UP: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Argon2 takes a moment on purpose: it runs off the async workers.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, CommandError> + Send + 'static,
@@ -40,9 +42,15 @@ pub async fn set_up_protection(
     }
     let path = locked.choice.path.clone();
     let passphrase = Zeroizing::new(passphrase);
-    let code =
-        blocking(move || protect::set_up(&path, &passphrase).map_err(CommandError::from_core))
-            .await?;
+    let code = blocking(move || {
+        // One set-up at a time: a second (Enter pressed twice) finds the key file made and is
+        // refused, so the code on the screen is the one the key file holds.
+        let _one = SETTING_UP
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        protect::set_up(&path, &passphrase).map_err(CommandError::from_core)
+    })
+    .await?;
     state.set_lock_needs(LockNeeds::Unlock);
     Ok(code.as_str().to_owned())
 }

@@ -24,19 +24,30 @@ pub fn encrypt_in_place(
     // No other program writes while the file changes under it.
     let _writer = super::lock::acquire(db_path, super::lock::WRITER_WAIT)?;
     encrypt_one(db_path, key, true, progress)?;
-    for backup in super::backup::backups_of(db_path) {
-        if super::protect::protection_of(&backup) == super::protect::Protection::Plain {
-            // A backup that cannot be encrypted (damaged, say) must not stay readable.
-            if let Err(error) = encrypt_one(&backup, key, false, &mut |_, _| {}) {
-                eprintln!(
-                    "encrypting backup {} failed ({error}); it is removed",
-                    backup.display()
-                );
-                let _ = std::fs::remove_file(&backup);
-            }
+    encrypt_leftovers(db_path, key);
+    Ok(())
+}
+
+/// Encrypts every copy beside an encrypted data file that is still in the clear: its backups
+/// and what a restore of an earlier version kept (`.before-restore`, `.restoring`). Run at
+/// every open with a key, so a power cut in the middle of the first encryption is finished
+/// at the next start. A copy that cannot be encrypted now (a full disk, say) is kept as it is
+/// and tried again at the next open; only the data file itself is never left in the clear.
+pub fn encrypt_leftovers(db_path: &Path, key: &DataKey) {
+    let mut copies = super::backup::backups_of(db_path);
+    copies.push(sibling(db_path, ".before-restore"));
+    copies.push(sibling(db_path, ".restoring"));
+    for copy in copies {
+        if super::protect::protection_of(&copy) != super::protect::Protection::Plain {
+            continue;
+        }
+        if let Err(error) = encrypt_one(&copy, key, false, &mut |_, _| {}) {
+            eprintln!(
+                "encrypting {} failed ({error}); it is tried again at the next open",
+                copy.display()
+            );
         }
     }
-    Ok(())
 }
 
 fn encrypt_one(
@@ -59,8 +70,15 @@ fn encrypt_one(
         // the open refuses it, untouched.
         migrate::inspect(&plain, path)?;
     }
-    // Everything committed is in the main file before it is copied; the log is emptied.
-    plain.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    // Everything committed is in the main file before it is copied; the log is emptied. A
+    // program that still has the file open keeps it from emptying: then nothing is changed
+    // (its later writes would go to the file in the clear after the copy took its place).
+    let busy: i64 = plain.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+    if busy != 0 {
+        return Err(StoreError::WriterBusy {
+            holder: format!("{}（加密前需要关闭其他打开它的程序）", path.display()),
+        });
+    }
     let total = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let target = sibling(path, ".encrypting");
     let _ = std::fs::remove_file(&target);
@@ -124,13 +142,18 @@ fn encrypt_one(
         path: path.to_path_buf(),
         source,
     };
-    std::fs::File::open(&target)
+    // A writable handle: Windows refuses to flush through a read-only one.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&target)
         .and_then(|f| f.sync_all())
         .map_err(io)?;
-    std::fs::rename(&target, path).map_err(io)?;
+    // The old (empty) log goes before the copy takes the name: a log in the clear beside the
+    // encrypted file would be replayed into it.
     for suffix in ["-wal", "-shm"] {
         let _ = std::fs::remove_file(sibling(path, suffix));
     }
+    std::fs::rename(&target, path).map_err(io)?;
     if let Some(dir) = path.parent()
         && let Ok(dir) = std::fs::File::open(dir)
     {

@@ -251,8 +251,10 @@ impl Store {
             (Protection::Plain, Some(key)) => encrypt::encrypt_in_place(path, key, &mut |_, _| {})?,
             _ => {}
         }
-        if key.is_none() {
-            migrate::check_file_header(path)?;
+        match key {
+            None => migrate::check_file_header(path)?,
+            // Copies beside the file still in the clear (a cut first encryption): finished now.
+            Some(key) => encrypt::encrypt_leftovers(path, key),
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE

@@ -143,10 +143,19 @@ impl RecoveryCode {
 }
 
 /// What unlocks a data file.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub enum Unlock {
     Passphrase(Zeroizing<String>),
     Recovery(RecoveryCode),
+}
+
+impl std::fmt::Debug for Unlock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Unlock::Passphrase(_) => "Unlock::Passphrase(…)",
+            Unlock::Recovery(_) => "Unlock::Recovery(…)",
+        })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -465,6 +474,10 @@ fn read_key_file(key_path: &Path) -> Result<Option<KeyFile>, ProtectError> {
 fn derive(passphrase: &str, salt: &[u8], kdf: &Kdf) -> Result<Zeroizing<[u8; 32]>, String> {
     if kdf.alg != "argon2id" {
         return Err(format!("unknown kdf {}", kdf.alg));
+    }
+    // A damaged key file must not ask for gigabytes or hours at start.
+    if kdf.memory_kib > 1024 * 1024 || kdf.passes > 64 || kdf.lanes > 16 {
+        return Err("kdf cost out of range".into());
     }
     let params =
         Params::new(kdf.memory_kib, kdf.passes, kdf.lanes, Some(32)).map_err(|e| e.to_string())?;
