@@ -13,7 +13,7 @@ use bangfu_core::model::{FieldValue, Household, Table};
 use bangfu_core::store::{Change, Store, VersionVector, put_change};
 use bangfu_core::sync::digest::state_hash;
 use bangfu_core::sync::exchange::{PeerHoldings, export_changeset, import_changeset};
-use bangfu_core::sync::review::review_items;
+use bangfu_core::sync::review::{resolve_item, review_items};
 use proptest::prelude::*;
 use uuid::Uuid;
 
@@ -170,22 +170,16 @@ fn run(n: usize, skews: &[i8], actions: &[Action], seed: u64) -> Result<(), Test
             Action::ResolveFirst { replica, pick } => {
                 let items = review_items(&stores[*replica]).unwrap();
                 if let Some(item) = items.first() {
-                    let field = item.field.clone();
-                    let value = if field == "deleted" {
-                        FieldValue::Int(i64::from(*pick % 2 == 0))
+                    // Settled as the review page does: the value as shown (a label for a coded
+                    // field), parsed back by the core. Writing the shown label raw was refused
+                    // by the checked write once a conflict of 主要致贫原因 came up.
+                    let text = if item.field == "deleted" {
+                        if pick % 2 == 0 { "删除" } else { "恢复" }.to_owned()
                     } else {
-                        let idx = pick % item.values.len();
-                        FieldValue::Text(item.values[idx].value.clone())
+                        item.values[pick % item.values.len()].value.clone()
                     };
-                    let id = Uuid::parse_str(&item.row_id).unwrap();
-                    stores[*replica]
-                        .write(&[Change::Resolve {
-                            table: Table::Household,
-                            id,
-                            field,
-                            value,
-                        }])
-                        .unwrap();
+                    let item = item.clone();
+                    resolve_item(&mut stores[*replica], &item, &text).unwrap();
                 }
             }
             Action::Export { from, whole, to } => {
