@@ -87,26 +87,10 @@ fn encrypt_one(
         key.pragma_value().as_str()
     ));
     plain.execute(&attach, [target.to_string_lossy().as_ref()])?;
-    // SQLCipher's export runs as one statement; a thread watches the copy grow meanwhile.
-    let done = std::sync::atomic::AtomicBool::new(false);
-    let exported = std::thread::scope(|scope| {
-        let watcher = scope.spawn(|| {
-            let mut seen = Vec::new();
-            while !done.load(std::sync::atomic::Ordering::Relaxed) {
-                std::thread::sleep(std::time::Duration::from_millis(200));
-                let now = std::fs::metadata(&target).map(|m| m.len()).unwrap_or(0);
-                seen.push(now.min(total));
-            }
-            seen
-        });
-        let result = plain.query_row("SELECT sqlcipher_export('encrypted')", [], |_| Ok(()));
-        done.store(true, std::sync::atomic::Ordering::Relaxed);
-        (result, watcher.join().unwrap_or_default())
-    });
-    let (result, seen) = exported;
-    for bytes in seen {
-        progress(bytes, total);
-    }
+    // SQLCipher's export runs as one statement: the window can say how big the file is, not
+    // how far the copy has come.
+    progress(0, total);
+    let result = plain.query_row("SELECT sqlcipher_export('encrypted')", [], |_| Ok(()));
     if result.is_ok() {
         // The export copies schema and rows, not the header's numbers that say whose file
         // this is and its schema version.
