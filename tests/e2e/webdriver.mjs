@@ -88,8 +88,20 @@ export class Session {
     return request(this.base, method, `/session/${this.id}${path}`, body, timeoutMs)
   }
 
-  async find(css) {
-    return elementId(await this.call('POST', '/element', { using: 'css selector', value: css }), css)
+  /**
+   * The first element matching `css`, waiting up to `timeoutMs` for it to appear: a page still
+   * rendering (a first start that encrypts the file is slow on a busy machine) is not a failure.
+   */
+  async find(css, timeoutMs = 15_000) {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      try {
+        return elementId(await this.call('POST', '/element', { using: 'css selector', value: css }), css)
+      } catch (error) {
+        if (!(error instanceof WebDriverError) || !/no such element/.test(error.message) || Date.now() > deadline) throw error
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
   }
 
   async findAll(css) {
