@@ -42,7 +42,13 @@ fn main() -> ExitCode {
         .manage(commands::cards::CancelledJobs::default())
         .setup(move |app| {
             let app_data_dir = app.path().app_data_dir()?;
-            let choice = choose_data_file(&args, &app_data_dir);
+            let Some(choice) = choose_data_file(&args, &app_data_dir) else {
+                // A first start: the window shows the first-run wizard, whose commands
+                // (commands::setup) open the file it makes and start the hub sync on it.
+                app.manage(AppState::first_run());
+                app.manage(commands::ledger::PendingImport::default());
+                return Ok(());
+            };
             // A restore asked for in 设置 → 备份 is applied before anything opens the file; a
             // request that cannot be applied is logged and dropped, and the start goes on.
             apply_restore_request(&choice.path);
@@ -50,7 +56,10 @@ fn main() -> ExitCode {
             if let Some(pending) = Store::pending_upgrade(&choice.path) {
                 // A file of an older version is upgraded on a thread (minutes for a county)
                 // while the window shows how far it has come; the hub sync starts after.
-                app.manage(AppState::upgrading(choice.path.clone(), pending));
+                app.manage(
+                    AppState::upgrading(choice.path.clone(), pending)
+                        .with_practice(choice.practice),
+                );
                 let handle = app.handle().clone();
                 std::thread::spawn(move || upgrade_then_open(&handle, &choice, &app_data_dir));
                 return Ok(());
@@ -61,7 +70,9 @@ fn main() -> ExitCode {
                 Err(_) => String::new(),
             };
             let data_file = store.as_ref().ok().map(|s| s.path().to_path_buf());
-            app.manage(AppState::new(choice.path, device_name, store));
+            app.manage(
+                AppState::new(choice.path, device_name, store).with_practice(choice.practice),
+            );
             app.manage(hub_sync::start_for_app(app.handle(), data_file));
             Ok(())
         })
@@ -71,6 +82,10 @@ fn main() -> ExitCode {
             commands::files::last_folder,
             commands::files::remember_folder,
             commands::app_info::app_info,
+            commands::setup::setup_defaults,
+            commands::setup::finish_setup,
+            commands::setup::open_practice,
+            commands::setup::leave_practice,
             commands::code_lists::code_lists,
             commands::code_lists::catalog,
             commands::code_lists::exit_vocabulary,
@@ -117,6 +132,12 @@ fn main() -> ExitCode {
             commands::backup::backups,
             commands::backup::backup_now,
             commands::backup::restore_from_backup,
+            commands::backup::backup_to_media,
+            commands::backup::media_backups,
+            commands::backup::restore_from_media,
+            commands::update::app_version,
+            commands::update::update_from_folder,
+            commands::update::update_from_hub,
             commands::ledger::export_ledger,
             commands::ledger::preview_import,
             commands::ledger::import_roll,

@@ -8,10 +8,16 @@ use serde::Serialize;
 use crate::error::CommandError;
 use bangfu_core::store::{PendingUpgrade, Store};
 
+/// The `kind` every command answers with before the first-run wizard has made a data file.
+pub const FIRST_RUN: &str = "first_run";
+
 #[derive(Debug)]
 pub struct AppState {
-    pub data_file: PathBuf,
+    /// The data file the commands work on; set once the first-run wizard has made one.
+    data_file: Mutex<PathBuf>,
     pub device_name: String,
+    /// The practice village (练习用, the demo in its own file) is open, not real data.
+    practice: Mutex<bool>,
     // An open failure is kept rather than ending the app, so the window can say what went wrong.
     store: Mutex<Result<Store, CommandError>>,
     /// A read-only handle on the same file for long reads (ledgers, reports, the quality list,
@@ -38,8 +44,9 @@ impl AppState {
         store: Result<Store, CommandError>,
     ) -> Self {
         AppState {
-            data_file,
+            data_file: Mutex::new(data_file),
             device_name,
+            practice: Mutex::new(false),
             store: Mutex::new(store),
             reader: Mutex::new(None),
             upgrading: Mutex::new(None),
@@ -50,8 +57,9 @@ impl AppState {
     /// is being upgraded until [`AppState::upgraded`] hands the store over.
     pub fn upgrading(data_file: PathBuf, pending: PendingUpgrade) -> Self {
         AppState {
-            data_file,
+            data_file: Mutex::new(data_file),
             device_name: String::new(),
+            practice: Mutex::new(false),
             store: Mutex::new(Err(CommandError {
                 kind: "upgrading",
                 message: "正在升级数据文件，请稍候；升级完成后即可使用。".into(),
@@ -64,6 +72,72 @@ impl AppState {
                 rows_total: 0,
             })),
         }
+    }
+
+    /// The state of a first start: no data file yet, the window shows the first-run wizard
+    /// and every other command answers that the wizard comes first.
+    pub fn first_run() -> Self {
+        AppState::new(
+            PathBuf::new(),
+            String::new(),
+            Err(CommandError {
+                kind: FIRST_RUN,
+                message:
+                    "还没有数据文件：请先完成首次使用设置（本机名称、所属乡镇/村、数据文件位置）。"
+                        .into(),
+            }),
+        )
+    }
+
+    /// Still at the first-run wizard: no data file open yet.
+    pub fn awaiting_setup(&self) -> bool {
+        matches!(
+            &*self.store.lock().unwrap_or_else(PoisonError::into_inner),
+            Err(CommandError {
+                kind: FIRST_RUN,
+                ..
+            })
+        )
+    }
+
+    /// Hands the file the wizard made (or the practice village) to every command from now on.
+    pub fn opened(&self, data_file: PathBuf, store: Store, practice: bool) {
+        *self
+            .data_file
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = data_file;
+        *self.practice.lock().unwrap_or_else(PoisonError::into_inner) = practice;
+        *self.reader.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        *self.store.lock().unwrap_or_else(PoisonError::into_inner) = Ok(store);
+    }
+
+    /// Back to the first-run wizard from the practice village (开始正式使用).
+    pub fn back_to_setup(&self) {
+        let first = AppState::first_run();
+        *self.practice.lock().unwrap_or_else(PoisonError::into_inner) = false;
+        *self.reader.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        *self.store.lock().unwrap_or_else(PoisonError::into_inner) = first
+            .store
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+    }
+
+    /// Marks the open file as the practice village (started with `--demo`).
+    pub fn with_practice(self, practice: bool) -> Self {
+        *self.practice.lock().unwrap_or_else(PoisonError::into_inner) = practice;
+        self
+    }
+
+    pub fn data_file(&self) -> PathBuf {
+        self.data_file
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The practice village is open (练习用): it never joins a hub nor leaves on a stick.
+    pub fn practice(&self) -> bool {
+        *self.practice.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// How far the upgrade has come; `None` once the file is open (or was never upgraded).

@@ -74,6 +74,8 @@ try {
       await session.click(wizard[0])
     }
     const total = await waitForList(session)
+    const banner = await session.findAll('[data-testid="practice-banner"]')
+    assert(!first || banner.length === 1, 'the practice village opened from the wizard is marked 练习用')
     assert(total >= 250 && total <= 350, `the demo village shows about 300 households, not ${total}`)
     const windows = execFileSync('xwininfo', ['-root', '-tree'], { encoding: 'utf8', env: { ...process.env, DISPLAY: world.display } })
     assert(windows.includes('"帮扶台账"'), `an X window named 帮扶台账:\n${windows}`)

@@ -10,6 +10,7 @@ mod exit;
 mod household;
 mod hub;
 mod ledger;
+mod release;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -54,6 +55,16 @@ enum Command {
     Changes {
         #[command(subcommand)]
         action: changes::ChangesCommand,
+    },
+    /// 发布新版本：生成发布密钥、为安装包签名
+    Release {
+        #[command(subcommand)]
+        action: release::ReleaseCommand,
+    },
+    /// 检查 U 盘或县同步中心上的新版本（先验签名）
+    Update {
+        #[command(subcommand)]
+        action: release::UpdateCommand,
     },
     /// 设备与安全码：列出、确认（待确认设备的修改确认后合并）
     Device {
@@ -256,6 +267,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Changes { action } => changes::run(action)?,
         Command::Device { action } => device::run(action)?,
+        Command::Release { action } => release::release(action)?,
+        Command::Update { action } => release::update(action)?,
         Command::Exit { action } => exit::run(action)?,
         Command::Conflicts { db, json } => changes::conflicts(&db, json)?,
         Command::Edit {

@@ -14,4 +14,5 @@ mod hub {
     mod reenrol;
     mod resilience;
     mod tls;
+    mod updates;
 }

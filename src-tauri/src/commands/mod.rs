@@ -14,5 +14,7 @@ pub mod hub;
 pub mod ledger;
 pub mod overview;
 pub mod report;
+pub mod setup;
 pub mod sync;
+pub mod update;
 pub mod village_groups;

@@ -7,6 +7,7 @@
 
 mod apply;
 pub mod backup;
+pub mod backup_media;
 pub mod baseline;
 mod checked;
 mod device_keys;
@@ -20,6 +21,7 @@ mod lock;
 pub mod migrate;
 mod oplog;
 mod page_heads;
+pub mod place;
 pub mod read;
 pub mod restore;
 mod write;
@@ -40,6 +42,7 @@ pub use hub::HubLink;
 pub use identity::IdentityChange;
 use identity::Registry;
 pub use oplog::VersionVector;
+pub use place::HomePlace;
 pub use read::{Filter, put_change};
 pub use write::{Change, WriteOutcome};
 
