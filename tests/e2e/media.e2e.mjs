@@ -67,7 +67,7 @@ await withApp(app, 'media', async (world) => {
   assert(title.includes('有新版本 9.9.9'), `有新版本 shown: ${title}`)
   const changes = await session.text(await found(session, 'update-changes'))
   assert(changes.includes('首次使用设置') && changes.includes('备份到 U 盘'), `what changed is shown: ${changes}`)
-  const command = await session.execute(`return document.querySelector('[data-testid="update-command"] input').value`)
+  const command = await session.execute(`return (document.querySelector('input[data-testid="update-command"]') ?? document.querySelector('[data-testid="update-command"] input')).value`)
   assert(command === `sudo apt install '${packageFile}'`, `the command to run: ${command}`)
   await session.execute(`document.querySelector('[data-testid="update-found"]').scrollIntoView()`)
   await shot(session, 'update-accepted.png')
