@@ -72,6 +72,13 @@ try {
       step('first start: the wizard; opening the practice village')
       await shot(session, 'installed-first-start.png')
       await session.click(wizard[0])
+      // Filling the practice village takes a while in a debug build on a busy machine.
+      const opened = await waitFor('the practice village or a message', async () => {
+        const problem = await session.execute(`return document.querySelector('[data-testid="setup-problem"]')?.textContent ?? null`)
+        if (problem) return { problem }
+        return (await session.findAll('[data-testid="household-count"]')).length > 0 ? { list: true } : undefined
+      }, { timeoutMs: 120_000 })
+      assert(!opened.problem, `the practice village opens: ${opened.problem}`)
     }
     const total = await waitForList(session)
     const banner = await session.findAll('[data-testid="practice-banner"]')

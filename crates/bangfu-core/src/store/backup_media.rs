@@ -198,7 +198,7 @@ pub fn backups_in_folder(folder: &Path) -> Vec<BackupInfo> {
             ))
         })
         .collect();
-    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found.sort_by_key(|b| std::cmp::Reverse(b.0));
     found.into_iter().map(|(_, info)| info).collect()
 }
 
