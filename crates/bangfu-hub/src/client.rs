@@ -41,6 +41,10 @@ pub enum HubError {
     BadResponse { status: u16, detail: String },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("the hub offers no release")]
+    NoRelease,
+    #[error(transparent)]
+    Update(#[from] bangfu_core::update::UpdateError),
 }
 
 impl HubError {
@@ -67,6 +71,8 @@ impl UserFacing for HubError {
             HubError::OriginTaken => "origin_taken",
             HubError::BadResponse { .. } => "bad_response",
             HubError::Store(e) => e.kind(),
+            HubError::NoRelease => "no_update",
+            HubError::Update(e) => e.kind(),
         }
     }
 
@@ -107,6 +113,8 @@ impl UserFacing for HubError {
                 "县同步中心的回应有误，本次同步已停止，数据已保存在本机，稍后会再试。".into()
             }
             HubError::Store(e) => e.message_zh(),
+            HubError::NoRelease => "县同步中心上没有新版本。".into(),
+            HubError::Update(e) => e.message_zh(),
         }
     }
 }
@@ -268,6 +276,67 @@ impl HubClient {
         };
         store.set_hub_link(url, &reply.token, &reply.scope)?;
         Ok(reply.scope)
+    }
+
+    /// Fetches the release the hub at `url` offers into `into` (a folder of its own): the
+    /// signed description first, checked against `trusted` before anything else, then the
+    /// package it names, checked against it; a changed byte is refused and nothing is kept.
+    pub fn fetch_update(
+        &self,
+        url: &str,
+        into: &std::path::Path,
+        trusted: &[bangfu_core::update::VerifyingKey],
+        running: &str,
+    ) -> Result<bangfu_core::update::VerifiedUpdate, HubError> {
+        use bangfu_core::update::{MANIFEST_FILE, UpdateError, verify_folder, verify_manifest};
+        let base = url.trim().trim_end_matches('/');
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(HubError::BadUrl(base.to_owned()));
+        }
+        let get = |path: &str| -> Result<Vec<u8>, HubError> {
+            let reply = self
+                .agent
+                .get(format!("{base}{path}"))
+                .call()
+                .map_err(unreachable)?;
+            match reply.status().as_u16() {
+                200 => read_bytes(reply),
+                404 => Err(HubError::NoRelease),
+                _ => Err(refusal(reply)),
+            }
+        };
+        let manifest = get(wire::UPDATE_MANIFEST)?;
+        let release = verify_manifest(&manifest, trusted)?;
+        let package = get(&format!(
+            "{}{}",
+            wire::UPDATE_PACKAGE_PREFIX,
+            release.package
+        ))?;
+        let write = |name: &str, bytes: &[u8]| -> Result<(), HubError> {
+            let path = into.join(name);
+            bangfu_core::files::write_file(&path, bytes).map_err(|e| {
+                HubError::Update(UpdateError::Read {
+                    path,
+                    source: std::io::Error::other(e.to_string()),
+                })
+            })
+        };
+        std::fs::create_dir_all(into).map_err(|source| {
+            HubError::Update(UpdateError::Read {
+                path: into.to_path_buf(),
+                source,
+            })
+        })?;
+        write(&release.package, &package)?;
+        write(MANIFEST_FILE, &manifest)?;
+        match verify_folder(into, trusted, running) {
+            Ok(update) => Ok(update),
+            Err(error) => {
+                let _ = std::fs::remove_file(into.join(&release.package));
+                let _ = std::fs::remove_file(into.join(MANIFEST_FILE));
+                Err(error.into())
+            }
+        }
     }
 
     /// Pushes this copy's own ops the hub lacks, then pulls the scope's ops after the kept

@@ -69,6 +69,9 @@ struct ServeArgs {
     /// HTTPS 私钥（PEM）
     #[arg(long, requires = "cert")]
     key: Option<PathBuf>,
+    /// 安装包目录：放入签名的新版本（bangfu-update.json 和它指明的安装包），各村联网时可取
+    #[arg(long)]
+    packages: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -120,7 +123,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             // Tests and scripts read the address from this first line.
             println!("bangfu-hub listening on {scheme}://{addr}");
             let runtime = tokio::runtime::Runtime::new()?;
-            runtime.block_on(server::serve(listener, storage, tls))?;
+            let app = server::app(storage, cli.serve.packages);
+            runtime.block_on(server::serve_app(listener, app, tls))?;
         }
         Some(Command::Enrol { data, scope }) => {
             let scope =

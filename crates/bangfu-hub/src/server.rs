@@ -298,7 +298,24 @@ pub async fn serve(
     storage: Shared,
     tls: Option<TlsFiles>,
 ) -> Result<(), ServeError> {
-    let app = router(storage).into_make_service();
+    serve_app(listener, router(storage), tls).await
+}
+
+/// The hub's routes over a storage, and the packages folder's when one is given.
+pub fn app(storage: Shared, packages: Option<PathBuf>) -> Router {
+    match packages {
+        Some(dir) => router(storage).merge(crate::updates::routes(dir)),
+        None => router(storage),
+    }
+}
+
+/// Serves `app` (see [`app`]) until the process ends. With `tls`, HTTPS through rustls.
+pub async fn serve_app(
+    listener: std::net::TcpListener,
+    app: Router,
+    tls: Option<TlsFiles>,
+) -> Result<(), ServeError> {
+    let app = app.into_make_service();
     match tls {
         None => {
             listener.set_nonblocking(true)?;
@@ -342,6 +359,14 @@ impl RunningHub {
         listener: std::net::TcpListener,
         storage: Shared,
     ) -> Result<RunningHub, ServeError> {
+        RunningHub::start_app(listener, router(storage))
+    }
+
+    /// Serves `app` (see [`app`]: the routes and a packages folder) like [`RunningHub::start`].
+    pub fn start_app(
+        listener: std::net::TcpListener,
+        app: Router,
+    ) -> Result<RunningHub, ServeError> {
         let addr = listener.local_addr()?;
         listener.set_nonblocking(true)?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -354,7 +379,7 @@ impl RunningHub {
                 let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
                     return;
                 };
-                let app = router(storage).into_make_service();
+                let app = app.into_make_service();
                 let _ = axum::serve(listener, app)
                     .with_graceful_shutdown(async {
                         let _ = rx.await;

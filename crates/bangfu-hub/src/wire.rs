@@ -15,6 +15,11 @@ pub const PUSH_CURSOR: &str = "/v1/push/cursor";
 pub const PUSH: &str = "/v1/push";
 pub const PULL: &str = "/v1/pull";
 pub const HEALTH: &str = "/v1/health";
+/// The release the hub offers (`bangfu-update.json`), and its package by file name.
+pub const UPDATE_MANIFEST: &str = "/v1/update/manifest";
+pub const UPDATE_PACKAGE: &str = "/v1/update/package/{name}";
+/// Where a package is fetched: [`UPDATE_PACKAGE`] without its `{name}`.
+pub const UPDATE_PACKAGE_PREFIX: &str = "/v1/update/package/";
 
 /// Response headers of a pull: the hub position of the page's last op, and whether more follow.
 pub const NEXT_HEADER: &str = "x-bangfu-next";

@@ -17,4 +17,5 @@ mod hub {
     mod resilience;
     mod snapshot;
     mod tls;
+    mod updates;
 }
