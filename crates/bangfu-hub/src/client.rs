@@ -20,6 +20,8 @@ pub enum HubError {
     NotEnrolled,
     #[error("hub address must start with http:// or https://: {0}")]
     BadUrl(String),
+    #[error("hub address {0} is plain http:// to another computer: only https:// is allowed there")]
+    InsecureUrl(String),
     #[error("cannot reach the hub: {0}")]
     Unreachable(String),
     #[error("token refused (missing, wrong or revoked)")]
@@ -58,6 +60,7 @@ impl UserFacing for HubError {
         match self {
             HubError::NotEnrolled => "not_enrolled",
             HubError::BadUrl(_) => "bad_url",
+            HubError::InsecureUrl(_) => "insecure_url",
             HubError::Unreachable(_) => "unreachable",
             HubError::Unauthorized => "unauthorized",
             HubError::BadCode => "bad_code",
@@ -76,8 +79,11 @@ impl UserFacing for HubError {
                 "本机还没有加入县同步中心，请先用县里发的加入码登记（bangfu enrol）。".into()
             }
             HubError::BadUrl(url) => {
-                format!("县同步中心地址“{url}”不对，应以 http:// 或 https:// 开头。")
+                format!("县同步中心地址“{url}”不对，应以 https:// 开头。")
             }
+            HubError::InsecureUrl(url) => format!(
+                "县同步中心地址“{url}”用的是不加密的 http://，同步的数据（含证件号码）会在网上明文传输，本机拒绝连接。请改用 https:// 开头的地址（http:// 只能用于本机 127.0.0.1 的测试）。"
+            ),
             HubError::Unreachable(_) => {
                 "无法连接县同步中心，数据已保存在本机，联网后会自动同步。".into()
             }
@@ -206,6 +212,9 @@ impl HubClient {
     pub fn new(config: ClientConfig) -> HubClient {
         let mut builder = ureq::Agent::config_builder()
             .timeout_global(Some(config.timeout))
+            // The hub never redirects; following one could lead from https:// to plain http://
+            // elsewhere, past the check on the address the person typed.
+            .max_redirects(0)
             .http_status_as_error(false);
         if let Some(pem) = &config.extra_roots_pem {
             let certs: Vec<_> = ureq::tls::parse_pem(pem)
@@ -242,9 +251,7 @@ impl HubClient {
     /// Spends a one-time code and keeps the hub's address, token and scope in the data file.
     pub fn enrol(&self, store: &mut Store, url: &str, code: &str) -> Result<String, HubError> {
         let url = url.trim().trim_end_matches('/');
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(HubError::BadUrl(url.to_owned()));
-        }
+        check_url(url)?;
         // The tokens this file was enrolled with before prove to the hub that this is the
         // same laptop: it keeps pushing its own origins under the new token.
         let mut previous_tokens = store.hub_previous_tokens()?;
@@ -280,6 +287,9 @@ impl HubClient {
     pub fn sync_once(&self, store: &mut Store) -> Result<SyncReport, HubError> {
         let link = store.hub_link()?.ok_or(HubError::NotEnrolled)?;
         let base = link.url.trim_end_matches('/').to_owned();
+        // A link an earlier version kept may name plain http:// to another computer: the
+        // token and the people's data would cross the network in the clear.
+        check_url(&base)?;
         let auth = format!("Bearer {}", link.token);
         let mut report = SyncReport::default();
         store.record_hub_own_origin()?;
@@ -494,6 +504,31 @@ impl HubClient {
     }
 }
 
+/// The hub's address must be `https://`, or `http://` to this computer itself (tests, and a
+/// hub reached through a local tunnel): anything else would carry tokens and people's ID
+/// numbers in the clear.
+pub fn check_url(url: &str) -> Result<(), HubError> {
+    let lower = url.to_ascii_lowercase();
+    if lower.starts_with("https://") {
+        return Ok(());
+    }
+    if !lower.starts_with("http://") {
+        return Err(HubError::BadUrl(url.to_owned()));
+    }
+    let uri: ureq::http::Uri = url.parse().map_err(|_| HubError::BadUrl(url.to_owned()))?;
+    let host = uri.host().ok_or_else(|| HubError::BadUrl(url.to_owned()))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        Ok(())
+    } else {
+        Err(HubError::InsecureUrl(url.to_owned()))
+    }
+}
+
 fn unreachable(e: ureq::Error) -> HubError {
     HubError::Unreachable(e.to_string())
 }
@@ -539,5 +574,39 @@ fn refusal(reply: Reply) -> HubError {
         (403, "origin_taken") => HubError::OriginTaken,
         (403, _) => HubError::OutsideScope(detail),
         _ => HubError::BadResponse { status, detail },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_is_refused_except_to_this_computer() {
+        // (address, "ok" | the error kind)
+        let cases = [
+            ("https://sync.example.gov.cn", "ok"),
+            ("HTTPS://sync.example.gov.cn:8443/", "ok"),
+            ("https://10.0.0.12:8443", "ok"),
+            ("http://127.0.0.1:8717", "ok"),
+            ("http://127.8.9.10:8717", "ok"),
+            ("http://localhost:8717", "ok"),
+            ("http://LOCALHOST", "ok"),
+            ("http://[::1]:8717", "ok"),
+            ("http://sync.example.gov.cn", "insecure_url"),
+            ("http://10.0.0.12:8717", "insecure_url"),
+            ("http://192.168.1.5", "insecure_url"),
+            ("http://[2001:db8::1]:8717", "insecure_url"),
+            // A name that merely starts like loopback is another computer.
+            ("http://localhost.example.com", "insecure_url"),
+            ("http://127.0.0.1.example.com", "insecure_url"),
+            ("http://127.0.0.1@evil.example.com", "insecure_url"),
+            ("ftp://sync.example.gov.cn", "bad_url"),
+            ("sync.example.gov.cn", "bad_url"),
+        ];
+        for (url, want) in cases {
+            let got = check_url(url).map_or_else(|e| e.kind(), |()| "ok");
+            assert_eq!(got, want, "{url}");
+        }
     }
 }
