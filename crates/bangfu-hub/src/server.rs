@@ -50,6 +50,8 @@ pub enum ApiError {
     BadCode,
     #[error("malformed request: {0}")]
     BadRequest(String),
+    #[error("push inflates past its declared op count: {0}")]
+    InflatesPastDeclared(String),
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error("internal: {0}")]
@@ -62,6 +64,11 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", None),
             ApiError::BadCode => (StatusCode::UNAUTHORIZED, "bad_code", None),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request", None),
+            ApiError::InflatesPastDeclared(_) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "inflates_past_declared",
+                None,
+            ),
             ApiError::Storage(StorageError::OriginTaken(_)) => {
                 (StatusCode::FORBIDDEN, "origin_taken", None)
             }
@@ -149,13 +156,22 @@ async fn push(
     let sent = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let sent_in = sent.clone();
     let result = blocking(move || {
-        let ops = match changeset::decode(&body) {
-            Ok((_, ops)) if ops.len() <= wire::MAX_PAGE => ops,
+        // Inflated only as far as the declared op count could need: a small body must not
+        // become gigabytes before the hub can tell it lies.
+        let ops = match changeset::decode_within(&body, wire::PUSH_BOUND) {
+            Ok((_, ops)) => ops,
+            Err(e @ changeset::ChangesetError::InflatesPastDeclared { .. }) => {
+                return Ok(Err(ApiError::InflatesPastDeclared(e.to_string())));
+            }
             // A cut or altered body stores nothing; the client sends it again.
-            _ => return Ok(None),
+            Err(_) => {
+                return Ok(Err(ApiError::BadRequest(
+                    "push body is not a whole changeset".into(),
+                )));
+            }
         };
         sent_in.store(ops.len(), std::sync::atomic::Ordering::Relaxed);
-        storage.push(&device, q.origin, &ops).map(Some)
+        storage.push(&device, q.origin, &ops).map(Ok)
     })
     .await;
     let outcome = match result {
@@ -166,8 +182,7 @@ async fn push(
             }
             return Err(e);
         }
-    }
-    .ok_or_else(|| ApiError::BadRequest("push body is not a whole changeset".into()))?;
+    }?;
     // Counted and logged only once committed: the answer below is the acknowledgement.
     let ops = sent.load(std::sync::atomic::Ordering::Relaxed);
     counters.pushed(ops, outcome.held.len(), started.elapsed());

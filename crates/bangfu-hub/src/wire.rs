@@ -36,6 +36,15 @@ pub fn op_at_text(id: &bangfu_core::sync::OpId) -> String {
 /// The most ops a pull page or a push may carry.
 pub const MAX_PAGE: usize = 20_000;
 
+/// How far the hub inflates a push: 1 MiB for the stream's tables plus 8 KiB per declared op
+/// (a real op takes 40 to 200 bytes; a long note a few KiB), so a push of 20,000 ops inflates
+/// to at most 161 MiB and a one-op push to 1 MiB, whatever its body claims to hold.
+pub const PUSH_BOUND: changeset::InflateBound = changeset::InflateBound {
+    max_ops: MAX_PAGE as u64,
+    fixed_bytes: 1 << 20,
+    per_op_bytes: 8 << 10,
+};
+
 #[derive(Debug, Serialize, Deserialize)]
 pub struct EnrolRequest {
     pub code: String,
