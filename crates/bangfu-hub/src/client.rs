@@ -24,10 +24,20 @@ pub enum HubError {
     InsecureUrl(String),
     #[error("cannot reach the hub: {0}")]
     Unreachable(String),
-    #[error("token refused (missing, wrong or revoked)")]
+    #[error("token refused (missing or wrong)")]
     Unauthorized,
-    #[error("enrolment code refused (wrong or used)")]
-    BadCode,
+    #[error("this device's token was revoked by the county admin")]
+    Revoked,
+    #[error("enrolment code refused (wrong)")]
+    BadCode { tries_left: Option<i64> },
+    #[error("enrolment code already used")]
+    CodeUsed,
+    #[error("enrolment code expired")]
+    CodeExpired,
+    #[error("enrolment code void after too many wrong tries")]
+    CodeLocked,
+    #[error("too many enrolment attempts from this address; retry in {retry_after_s} s")]
+    TooManyAttempts { retry_after_s: u64 },
     #[error("push refused: {0}")]
     OutsideScope(String),
     #[error("push failed ({error}); the pull went on")]
@@ -63,7 +73,12 @@ impl UserFacing for HubError {
             HubError::InsecureUrl(_) => "insecure_url",
             HubError::Unreachable(_) => "unreachable",
             HubError::Unauthorized => "unauthorized",
-            HubError::BadCode => "bad_code",
+            HubError::Revoked => "revoked",
+            HubError::BadCode { .. } => "bad_code",
+            HubError::CodeUsed => "code_used",
+            HubError::CodeExpired => "code_expired",
+            HubError::CodeLocked => "code_locked",
+            HubError::TooManyAttempts { .. } => "too_many_attempts",
             HubError::OutsideScope(_) => "outside_scope",
             HubError::PushFailed { error, .. } => error.kind(),
             HubError::Held { .. } => "held",
@@ -91,7 +106,27 @@ impl UserFacing for HubError {
                 "县同步中心不认可本机的同步凭据（可能已被停用），请联系县管理员重新发加入码。"
                     .into()
             }
-            HubError::BadCode => "加入码不对或已经用过，请向县管理员重新索取。".into(),
+            HubError::Revoked => {
+                "本机的同步凭据已被县管理员停用。本机此后上传的修改由县同步中心暂存待核查，不会并入；数据仍保存在本机。如需继续使用，请联系县管理员重新发加入码。"
+                    .into()
+            }
+            HubError::BadCode { tries_left: Some(n) } if *n > 0 => format!(
+                "加入码不对，请核对后重新输入（这个加入码还可再试 {n} 次，输错 5 次即作废）。"
+            ),
+            HubError::BadCode { .. } => {
+                "加入码不对，请核对后重新输入；仍不对，请向县管理员重新索取。".into()
+            }
+            HubError::CodeUsed => {
+                "这个加入码已经用过（每个加入码只能登记一台电脑），请向县里重新申请。".into()
+            }
+            HubError::CodeExpired => "加入码已过期，请向县里重新申请。".into(),
+            HubError::CodeLocked => {
+                "这个加入码输错次数太多，已经作废，请向县里重新申请。".into()
+            }
+            HubError::TooManyAttempts { retry_after_s } => format!(
+                "本机所在网络的加入尝试太频繁，请 {} 分钟后再试。",
+                retry_after_s.div_ceil(60).max(1)
+            ),
             HubError::OutsideScope(_) => {
                 "本机有修改超出本机的同步范围（不属于本村或本乡镇），县同步中心拒收。数据仍保存在本机，请联系县管理员。"
                     .into()
@@ -270,8 +305,13 @@ impl HubClient {
             .map_err(unreachable)?;
         let reply: EnrolResponse = match reply.status().as_u16() {
             200 => read_json(reply)?,
-            401 => return Err(HubError::BadCode),
-            _ => return Err(refusal(reply)),
+            _ => {
+                return Err(match refusal(reply) {
+                    // An older hub says only 401: the code was not taken.
+                    HubError::Unauthorized => HubError::BadCode { tries_left: None },
+                    other => other,
+                });
+            }
         };
         store.set_hub_link(url, &reply.token, &reply.scope)?;
         Ok(reply.scope)
@@ -296,7 +336,10 @@ impl HubClient {
         let origins = store.hub_own_origins()?;
 
         let pushed = self.push_all(store, &base, &auth, &origins, &mut report);
-        if let Err(error @ (HubError::Unreachable(_) | HubError::Unauthorized)) = pushed {
+        if let Err(
+            error @ (HubError::Unreachable(_) | HubError::Unauthorized | HubError::Revoked),
+        ) = pushed
+        {
             return Err(error); // the pull would meet the same
         }
         self.pull_all(store, &base, &auth, &origins, link.pulled_pos, &mut report)?;
@@ -333,7 +376,9 @@ impl HubClient {
             }
             match self.push_origin(store, base, auth, origin, report) {
                 Ok(()) => {}
-                Err(error @ (HubError::Unreachable(_) | HubError::Unauthorized)) => {
+                Err(
+                    error @ (HubError::Unreachable(_) | HubError::Unauthorized | HubError::Revoked),
+                ) => {
                     return Err(error);
                 }
                 Err(error) => {
@@ -569,8 +614,17 @@ fn refusal(reply: Reply) -> HubError {
     let kind = body.as_ref().map_or("", |b| b.kind.as_str());
     let detail = body.as_ref().map_or_else(String::new, |b| b.detail.clone());
     match (status, kind) {
-        (401, "bad_code") => HubError::BadCode,
+        (401, "bad_code") => HubError::BadCode {
+            tries_left: body.as_ref().and_then(|b| b.tries_left),
+        },
+        (401, "code_used") => HubError::CodeUsed,
+        (401, "code_expired") => HubError::CodeExpired,
+        (401, "code_locked") => HubError::CodeLocked,
+        (401, "revoked") => HubError::Revoked,
         (401, _) => HubError::Unauthorized,
+        (429, _) => HubError::TooManyAttempts {
+            retry_after_s: body.as_ref().and_then(|b| b.retry_after_s).unwrap_or(600),
+        },
         (403, "origin_taken") => HubError::OriginTaken,
         (403, _) => HubError::OutsideScope(detail),
         _ => HubError::BadResponse { status, detail },

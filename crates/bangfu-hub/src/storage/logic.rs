@@ -15,7 +15,8 @@ use super::schema::{decode_ids, encode_ids};
 use super::scope_index::{Refusal, admit, store_op};
 use super::sql::{Db, P, Row};
 use super::{
-    DeviceAuth, DeviceInfo, Enrolment, HeldInfo, HeldNote, PullPage, PushOutcome, StorageCounts,
+    AdminCheck, CodeRefusal, DeviceAuth, DeviceInfo, Enrolment, HeldInfo, HeldNote, IssuedCode,
+    MAX_QUARANTINED_PER_DEVICE, MAX_WRONG_TRIES, PullPage, PushOutcome, StorageCounts,
     StorageError,
 };
 use crate::scope::{Level, Scope};
@@ -97,24 +98,78 @@ pub fn authenticate(db: &mut dyn Db, token: &str) -> Result<Option<DeviceAuth>, 
     Ok(Scope::parse(&scope).map(|scope| DeviceAuth { id, name, scope }))
 }
 
+pub fn revoked_device(db: &mut dyn Db, token: &str) -> Result<Option<DeviceAuth>, StorageError> {
+    let hash = hashed(token);
+    let row = db.row(
+        "SELECT id, name, scope FROM device WHERE token_hash = ?1 AND revoked_ms IS NOT NULL",
+        &[P::Text(&hash)],
+    )?;
+    let Some(row) = row else { return Ok(None) };
+    let (id, name, scope) = (row.int(0)?, row.text(1)?, row.text(2)?);
+    Ok(Scope::parse(&scope).map(|scope| DeviceAuth { id, name, scope }))
+}
+
+/// The first group of a code (4 characters), kept in the clear so a mistyped code can be
+/// counted against the code it was meant to be; the other 8 characters (40 bits) stay secret.
+fn lookup_of(normalized: &str) -> Option<&str> {
+    normalized.get(..4).filter(|_| normalized.len() == 12)
+}
+
+/// Spends a code, or says why not. A wrong try is counted (and committed with the refusal)
+/// against the live code sharing its first group, which is void after [`MAX_WRONG_TRIES`].
 pub fn enrol(
     db: &mut dyn Db,
     code: &str,
     device_name: &str,
     previous_tokens: &[String],
-) -> Result<Option<Enrolment>, StorageError> {
-    let code_hash = hashed(&normalize_code(code));
+) -> Result<Result<Enrolment, CodeRefusal>, StorageError> {
+    let normalized = normalize_code(code);
+    let code_hash = hashed(&normalized);
     let now = now_ms();
+    let found = db.row(
+        "SELECT used_ms, expires_ms, wrong_tries FROM enrol_code WHERE code_hash = ?1",
+        &[P::Text(&code_hash)],
+    )?;
+    let Some(found) = found else {
+        let tries_left = match lookup_of(&normalized) {
+            Some(lookup) => db
+                .row(
+                    "UPDATE enrol_code SET wrong_tries = wrong_tries + 1
+                     WHERE lookup = ?1 AND used_ms IS NULL AND expires_ms > ?2
+                       AND wrong_tries < ?3
+                     RETURNING wrong_tries",
+                    &[P::Text(lookup), P::Int(now), P::Int(MAX_WRONG_TRIES)],
+                )?
+                .map(|r| r.int(0))
+                .transpose()?
+                .map(|tries| MAX_WRONG_TRIES - tries),
+            None => None,
+        };
+        return Ok(Err(match tries_left {
+            Some(0) => CodeRefusal::Locked,
+            tries_left => CodeRefusal::Wrong { tries_left },
+        }));
+    };
+    let (used, expires, tries) = (found.opt_int(0)?, found.opt_int(1)?, found.int(2)?);
+    if used.is_some() {
+        return Ok(Err(CodeRefusal::Used));
+    }
+    if tries >= MAX_WRONG_TRIES {
+        return Ok(Err(CodeRefusal::Locked));
+    }
+    if expires.is_some_and(|expires| now >= expires) {
+        return Ok(Err(CodeRefusal::Expired));
+    }
     let scope = db.row(
         "UPDATE enrol_code SET used_ms = ?2 WHERE code_hash = ?1 AND used_ms IS NULL
          RETURNING scope",
         &[P::Text(&code_hash), P::Int(now)],
     )?;
     let Some(scope) = scope.map(|r| r.text(0)).transpose()? else {
-        return Ok(None);
+        return Ok(Err(CodeRefusal::Used));
     };
     let Some(scope) = Scope::parse(&scope) else {
-        return Ok(None);
+        return Ok(Err(CodeRefusal::Wrong { tries_left: None }));
     };
     let token = random_hex(32);
     let id = db.one_int(
@@ -145,7 +200,7 @@ pub fn enrol(
             &[P::Int(id), P::Int(old)],
         )?;
     }
-    Ok(Some(Enrolment { token, scope }))
+    Ok(Ok(Enrolment { token, scope }))
 }
 
 /// The stored seq of `origin`, claiming it for `device` if new; another device's is refused
@@ -386,16 +441,157 @@ pub fn pull(
     })
 }
 
-pub fn issue_code(db: &mut dyn Db, scope: &Scope, code: &str) -> Result<(), StorageError> {
+/// Issues a code valid for `valid_for_ms`, whose first group no other live code has (so a wrong
+/// try counts against one code only).
+pub fn issue_code(
+    db: &mut dyn Db,
+    scope: &Scope,
+    valid_for_ms: i64,
+) -> Result<IssuedCode, StorageError> {
+    let now = now_ms();
+    let expires_ms = now.saturating_add(valid_for_ms.max(0));
+    // 2^20 first groups: a clash with one of a county's few live codes is rare, and a few
+    // draws make it vanish.
+    let mut code = random_code();
+    for _ in 0..16 {
+        let normalized = normalize_code(&code);
+        let lookup = lookup_of(&normalized).unwrap_or_default();
+        let clash = db.one_int(
+            "SELECT count(*) FROM enrol_code WHERE lookup = ?1 AND used_ms IS NULL
+               AND expires_ms > ?2",
+            &[P::Text(lookup), P::Int(now)],
+        )?;
+        if clash == 0 {
+            break;
+        }
+        code = random_code();
+    }
+    let normalized = normalize_code(&code);
     db.exec(
-        "INSERT INTO enrol_code (code_hash, scope, created_ms) VALUES (?1, ?2, ?3)",
+        "INSERT INTO enrol_code (code_hash, scope, created_ms, expires_ms, lookup)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
         &[
-            P::Text(&hashed(&normalize_code(code))),
+            P::Text(&hashed(&normalized)),
             P::Text(scope.as_str()),
-            P::Int(now_ms()),
+            P::Int(now),
+            P::Int(expires_ms),
+            P::Text(lookup_of(&normalized).unwrap_or_default()),
         ],
     )?;
-    Ok(())
+    Ok(IssuedCode {
+        code,
+        scope: scope.to_string(),
+        expires_ms,
+    })
+}
+
+/// The origins a revoked device may still send to quarantine: those it claimed, or an earlier
+/// enrolment of its data file did. Its cursor there: the stored seq, or the last op
+/// quarantined after it.
+pub fn quarantine_cursor(
+    db: &mut dyn Db,
+    device: &DeviceAuth,
+    origin: Uuid,
+) -> Result<Option<i64>, StorageError> {
+    let row = db.row(
+        "SELECT o.stored_seq FROM origin o WHERE o.origin = ?1 AND (o.device = ?2
+             OR o.device IN (SELECT earlier FROM device_lineage WHERE device = ?2))",
+        &[P::uuid(&origin), P::Int(device.id)],
+    )?;
+    let Some(stored) = row.map(|r| r.int(0)).transpose()? else {
+        return Ok(None);
+    };
+    let quarantined = db.one_int(
+        "SELECT coalesce(max(seq), 0) FROM held
+         WHERE origin = ?1 AND reason = 'device_revoked' AND seq > ?2",
+        &[P::uuid(&origin), P::Int(stored)],
+    )?;
+    Ok(Some(stored.max(quarantined)))
+}
+
+/// Keeps a revoked device's ops aside, in seq order from its quarantine cursor: they are
+/// never merged into the log, and the admin sees them in `bangfu-hub held`.
+pub fn quarantine(
+    db: &mut dyn Db,
+    device: &DeviceAuth,
+    origin: Uuid,
+    ops: &[Op],
+) -> Result<Option<PushOutcome>, StorageError> {
+    let Some(mut cursor) = quarantine_cursor(db, device, origin)? else {
+        return Ok(None);
+    };
+    let kept = db.one_int(
+        "SELECT count(*) FROM held WHERE device = ?1 AND reason = 'device_revoked'",
+        &[P::Int(device.id)],
+    )?;
+    if kept.saturating_add(ops.len() as i64) > MAX_QUARANTINED_PER_DEVICE {
+        return Ok(None);
+    }
+    let now = now_ms();
+    let refusal = Refusal {
+        reason: "device_revoked",
+        detail: format!(
+            "pushed by device {} after it was revoked: kept for review, not merged",
+            device.id
+        ),
+    };
+    let mut held = Vec::new();
+    for op in ops {
+        if op.id.origin != origin {
+            return Err(StorageError::ForeignOrigin {
+                origin: op.id.origin,
+                seq: op.id.seq,
+            });
+        }
+        if op.id.seq <= cursor {
+            continue;
+        }
+        if op.id.seq != cursor + 1 {
+            return Err(StorageError::Gap { stored: cursor });
+        }
+        cursor = op.id.seq;
+        hold(db, device, op, &refusal, now, &mut held)?;
+    }
+    Ok(Some(PushOutcome {
+        stored_seq: cursor,
+        held,
+    }))
+}
+
+const ADMIN_KEY: &str = "admin_token_sha256";
+
+/// Makes the admin credential (32 random bytes in hex); only its SHA-256 is kept.
+pub fn create_admin_token(db: &mut dyn Db, replace: bool) -> Result<Option<String>, StorageError> {
+    let token = format!("bfadmin-{}", random_hex(32));
+    let hash = hashed(&token);
+    let changed = if replace {
+        db.exec(
+            "INSERT INTO hub_meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[P::Text(ADMIN_KEY), P::Text(&hash)],
+        )?
+    } else {
+        db.exec(
+            "INSERT INTO hub_meta (key, value) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            &[P::Text(ADMIN_KEY), P::Text(&hash)],
+        )?
+    };
+    Ok((changed > 0).then_some(token))
+}
+
+pub fn check_admin(db: &mut dyn Db, token: &str) -> Result<AdminCheck, StorageError> {
+    let stored = db.row(
+        "SELECT value FROM hub_meta WHERE key = ?1",
+        &[P::Text(ADMIN_KEY)],
+    )?;
+    let Some(stored) = stored.map(|r| r.text(0)).transpose()? else {
+        return Ok(AdminCheck::NotSet);
+    };
+    Ok(if !token.trim().is_empty() && hashed(token) == stored {
+        AdminCheck::Valid
+    } else {
+        AdminCheck::Wrong
+    })
 }
 
 pub fn revoke(db: &mut dyn Db, device_id: i64) -> Result<bool, StorageError> {
