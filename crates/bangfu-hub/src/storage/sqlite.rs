@@ -107,12 +107,31 @@ impl Db for SqliteDb<'_> {
 impl SqliteStorage {
     /// Opens (creating if new) `DIR/hub.sqlite`.
     pub fn open(dir: &Path) -> Result<SqliteStorage, StorageError> {
-        std::fs::create_dir_all(dir).map_err(|source| StorageError::DataDir {
+        let data_dir_error = |source| StorageError::DataDir {
             path: dir.to_path_buf(),
             source,
-        })?;
+        };
+        let new_dir = !dir.exists();
+        std::fs::create_dir_all(dir).map_err(data_dir_error)?;
         let path = dir.join("hub.sqlite");
+        let new_file = !path.exists();
         let mut writer = schema::open(&path)?;
+        // Tokens and codes are hashed, but the ops are people's records: a folder and file the
+        // hub makes are for the hub's user alone (SQLite gives its WAL the file's mode).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            if new_dir {
+                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                    .map_err(data_dir_error)?;
+            }
+            if new_file {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                    .map_err(data_dir_error)?;
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = (new_dir, new_file);
         schema::init(&mut writer, &path).map_err(|e| match e {
             schema::SchemaError::Storage(e) => e,
             schema::SchemaError::Sqlite(e) => StorageError::Sqlite(e),

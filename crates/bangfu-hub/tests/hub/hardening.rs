@@ -615,3 +615,16 @@ fn a_revoked_devices_later_ops_are_quarantined_not_merged_not_lost(backend: Back
     assert_eq!(reply.status().as_u16(), 401, "{body}");
     assert!(body.contains("revoked"), "{body}");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_new_hub_folder_and_file_are_for_the_hubs_user_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = scratch();
+    let data = dir.path().join("hub");
+    let _storage = bangfu_hub::SqliteStorage::open(&data).expect("storage");
+    let mode =
+        |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.permissions().mode() & 0o777);
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("hub.sqlite")), 0o600);
+}
