@@ -250,6 +250,9 @@ impl HubClient {
             // The hub never redirects; following one could lead from https:// to plain http://
             // elsewhere, past the check on the address the person typed.
             .max_redirects(0)
+            // The hub closes a connection idle for 15 s (its header timeout): a pooled one is
+            // given up sooner, so a push is never sent on a connection the hub just closed.
+            .max_idle_age(Duration::from_secs(10))
             .http_status_as_error(false);
         if let Some(pem) = &config.extra_roots_pem {
             let certs: Vec<_> = ureq::tls::parse_pem(pem)

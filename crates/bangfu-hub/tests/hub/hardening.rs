@@ -628,3 +628,40 @@ fn a_new_hub_folder_and_file_are_for_the_hubs_user_alone() {
     assert_eq!(mode(&data), 0o700);
     assert_eq!(mode(&data.join("hub.sqlite")), 0o600);
 }
+
+/// A link kept by an earlier version may name plain http:// to another computer: the sync
+/// refuses it before any request (the token would cross the network in the clear).
+#[test]
+fn a_kept_plain_http_link_to_another_computer_is_refused_before_any_request() {
+    let dir = scratch();
+    let (hub, storage) = start_with(dir.path(), Backend::Sqlite, generous());
+    let mut laptop = open(dir.path(), "A村");
+    let client = enrol(&mut laptop, &hub.url(), &storage, VILLAGE_A);
+    let link = laptop.hub_link().expect("link").expect("enrolled");
+    laptop
+        .set_hub_link("http://192.0.2.7:8717", &link.token, &link.scope)
+        .expect("old link");
+    let started = Instant::now();
+    let refused = client.sync_once(&mut laptop);
+    assert!(
+        matches!(refused, Err(HubError::InsecureUrl(_))),
+        "{refused:?}"
+    );
+    // 192.0.2.7 is a documentation address: a request would wait for the timeout.
+    assert!(started.elapsed() < Duration::from_secs(1));
+    let message = refused.err().map(|e| e.message_zh()).unwrap_or_default();
+    assert!(message.contains("https://"), "{message}");
+    let mut other = open(dir.path(), "B村");
+    let code = storage
+        .issue_code(&Scope::parse(VILLAGE_B).expect("scope"))
+        .expect("code");
+    let refused = client.enrol(&mut other, "http://sync.example.gov.cn", &code);
+    assert!(
+        matches!(refused, Err(HubError::InsecureUrl(_))),
+        "{refused:?}"
+    );
+    assert!(
+        client.enrol(&mut other, &hub.url(), &code).is_ok(),
+        "the code was not spent"
+    );
+}
