@@ -13,6 +13,7 @@ mod admin_api;
 pub mod client;
 #[cfg(feature = "server")]
 pub mod enrol_limit;
+mod error;
 #[cfg(feature = "server")]
 mod listen;
 #[cfg(feature = "server")]

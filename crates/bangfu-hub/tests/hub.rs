@@ -9,6 +9,7 @@ mod common;
 mod hub {
     mod access;
     mod convergence;
+    mod enrolment;
     mod hardening;
     mod load;
     mod moves;

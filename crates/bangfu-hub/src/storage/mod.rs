@@ -2,6 +2,7 @@
 //! embedded SQLite file (one county) and PostgreSQL (several hub processes), both running the
 //! same rules (`logic.rs`, `scope_index.rs`) over the same SQL (`sql.rs`).
 
+mod credentials;
 mod logic;
 mod postgres;
 mod schema;

@@ -15,6 +15,7 @@ use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use postgres::{Client, IsolationLevel, NoTls, Statement, Transaction};
 use uuid::Uuid;
 
+use super::credentials;
 use super::logic;
 use super::schema_pg;
 use super::sql::{Db, P, Row, V, dollar_params};
@@ -375,11 +376,11 @@ impl PgStorage {
 
 impl HubStorage for PgStorage {
     fn authenticate(&self, token: &str) -> Result<Option<DeviceAuth>, StorageError> {
-        self.read(|db| logic::authenticate(db, token))
+        self.read(|db| credentials::authenticate(db, token))
     }
 
     fn revoked_device(&self, token: &str) -> Result<Option<DeviceAuth>, StorageError> {
-        self.read(|db| logic::revoked_device(db, token))
+        self.read(|db| credentials::revoked_device(db, token))
     }
 
     fn enrol(
@@ -388,7 +389,7 @@ impl HubStorage for PgStorage {
         device_name: &str,
         previous_tokens: &[String],
     ) -> Result<Result<Enrolment, CodeRefusal>, StorageError> {
-        self.write(|db| logic::enrol(db, code, device_name, previous_tokens))
+        self.write(|db| credentials::enrol(db, code, device_name, previous_tokens))
     }
 
     fn push_cursor(&self, device: &DeviceAuth, origin: Uuid) -> Result<i64, StorageError> {
@@ -423,7 +424,7 @@ impl HubStorage for PgStorage {
         valid_for: std::time::Duration,
     ) -> Result<IssuedCode, StorageError> {
         let valid_for_ms = i64::try_from(valid_for.as_millis()).unwrap_or(i64::MAX);
-        self.write(|db| logic::issue_code(db, scope, valid_for_ms))
+        self.write(|db| credentials::issue_code(db, scope, valid_for_ms))
     }
 
     fn quarantine_cursor(
@@ -444,11 +445,11 @@ impl HubStorage for PgStorage {
     }
 
     fn create_admin_token(&self, replace: bool) -> Result<Option<String>, StorageError> {
-        self.write(|db| logic::create_admin_token(db, replace))
+        self.write(|db| credentials::create_admin_token(db, replace))
     }
 
     fn check_admin(&self, token: &str) -> Result<AdminCheck, StorageError> {
-        self.read(|db| logic::check_admin(db, token))
+        self.read(|db| credentials::check_admin(db, token))
     }
 
     fn revoke(&self, device_id: i64) -> Result<bool, StorageError> {

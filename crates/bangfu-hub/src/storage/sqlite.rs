@@ -11,6 +11,7 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, TransactionBehavior};
 use uuid::Uuid;
 
+use super::credentials;
 use super::logic;
 use super::schema;
 use super::sql::{Db, P, Row, V};
@@ -197,11 +198,11 @@ impl SqliteStorage {
 
 impl HubStorage for SqliteStorage {
     fn authenticate(&self, token: &str) -> Result<Option<DeviceAuth>, StorageError> {
-        self.read(|db| logic::authenticate(db, token))
+        self.read(|db| credentials::authenticate(db, token))
     }
 
     fn revoked_device(&self, token: &str) -> Result<Option<DeviceAuth>, StorageError> {
-        self.read(|db| logic::revoked_device(db, token))
+        self.read(|db| credentials::revoked_device(db, token))
     }
 
     fn enrol(
@@ -210,7 +211,7 @@ impl HubStorage for SqliteStorage {
         device_name: &str,
         previous_tokens: &[String],
     ) -> Result<Result<Enrolment, CodeRefusal>, StorageError> {
-        self.write(|db| logic::enrol(db, code, device_name, previous_tokens))
+        self.write(|db| credentials::enrol(db, code, device_name, previous_tokens))
     }
 
     fn push_cursor(&self, device: &DeviceAuth, origin: Uuid) -> Result<i64, StorageError> {
@@ -245,7 +246,7 @@ impl HubStorage for SqliteStorage {
         valid_for: std::time::Duration,
     ) -> Result<IssuedCode, StorageError> {
         let valid_for_ms = i64::try_from(valid_for.as_millis()).unwrap_or(i64::MAX);
-        self.write(|db| logic::issue_code(db, scope, valid_for_ms))
+        self.write(|db| credentials::issue_code(db, scope, valid_for_ms))
     }
 
     fn quarantine_cursor(
@@ -266,11 +267,11 @@ impl HubStorage for SqliteStorage {
     }
 
     fn create_admin_token(&self, replace: bool) -> Result<Option<String>, StorageError> {
-        self.write(|db| logic::create_admin_token(db, replace))
+        self.write(|db| credentials::create_admin_token(db, replace))
     }
 
     fn check_admin(&self, token: &str) -> Result<AdminCheck, StorageError> {
-        self.read(|db| logic::check_admin(db, token))
+        self.read(|db| credentials::check_admin(db, token))
     }
 
     fn revoke(&self, device_id: i64) -> Result<bool, StorageError> {
