@@ -1,7 +1,9 @@
-//! The per-address limit on enrolment attempts: a bounded map in memory, one window per
-//! address. It is per hub process and forgotten at restart (several processes behind one load
-//! balancer each count on their own); the lasting protection is the code's own lock after a
-//! few wrong tries, kept in the database.
+//! The per-address limit on refused enrolment attempts: a bounded map in memory, one window
+//! per address. Only refusals count (a county office enrolling thirty laptops from one address
+//! spends thirty good codes and is never limited); an address with too many refusals in its
+//! window is refused before its code is looked at. It is per hub process and forgotten at
+//! restart (several processes behind one load balancer each count on their own); the lasting
+//! protection is the code's own lock after a few wrong tries, kept in the database.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -14,7 +16,7 @@ const MAX_ADDRESSES: usize = 4_096;
 
 #[derive(Debug)]
 pub struct EnrolLimiter {
-    attempts: u32,
+    refusals: u32,
     window: Duration,
     seen: Mutex<HashMap<IpAddr, Window>>,
 }
@@ -26,20 +28,31 @@ struct Window {
 }
 
 impl EnrolLimiter {
-    /// At most `attempts` enrolment attempts per address in any `window`.
-    pub fn new(attempts: u32, window: Duration) -> EnrolLimiter {
+    /// At most `refusals` refused enrolment attempts per address in any `window`.
+    pub fn new(refusals: u32, window: Duration) -> EnrolLimiter {
         EnrolLimiter {
-            attempts,
+            refusals,
             window,
             seen: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Counts one attempt from `addr` at `now`; `Err(wait)` when the address has used its
-    /// attempts, with how long until its window ends.
-    pub fn attempt(&self, addr: IpAddr, now: Instant) -> Result<(), Duration> {
-        let key = key_of(addr);
+    /// Whether `addr` may try now; `Err(wait)` when it used up its refusals, with how long
+    /// until its window ends.
+    pub fn check(&self, addr: IpAddr, now: Instant) -> Result<(), Duration> {
         // A panic elsewhere cannot leave a window half-written: the map is safe to take over.
+        let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        match seen.get(&key_of(addr)) {
+            Some(w) if now.duration_since(w.started) < self.window && w.count >= self.refusals => {
+                Err(self.window.saturating_sub(now.duration_since(w.started)))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts one refused attempt from `addr` at `now`.
+    pub fn refused(&self, addr: IpAddr, now: Instant) {
+        let key = key_of(addr);
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         if !seen.contains_key(&key) && seen.len() >= MAX_ADDRESSES {
             let window = self.window;
@@ -49,8 +62,9 @@ impl EnrolLimiter {
                 // goes, so a flood costs one sort per thousand new addresses, not per one.
                 let mut starts: Vec<Instant> = seen.values().map(|w| w.started).collect();
                 starts.sort_unstable();
-                let cut = starts[MAX_ADDRESSES / 4];
-                seen.retain(|_, w| w.started > cut);
+                if let Some(cut) = starts.get(MAX_ADDRESSES / 4).copied() {
+                    seen.retain(|_, w| w.started > cut);
+                }
             }
         }
         let w = seen.entry(key).or_insert(Window {
@@ -63,11 +77,7 @@ impl EnrolLimiter {
                 count: 0,
             };
         }
-        if w.count >= self.attempts {
-            return Err(self.window.saturating_sub(now.duration_since(w.started)));
-        }
-        w.count += 1;
-        Ok(())
+        w.count = w.count.saturating_add(1);
     }
 
     /// How many addresses are being counted (for tests).
@@ -100,48 +110,40 @@ mod tests {
     }
 
     #[test]
-    fn an_address_gets_its_attempts_per_window_and_no_more() {
+    fn an_address_gets_its_refusals_per_window_and_then_waits() {
         let limiter = EnrolLimiter::new(3, Duration::from_secs(600));
         let t0 = Instant::now();
-        let at = |s: u64| t0 + Duration::from_secs(s);
-        // (address, seconds after start, allowed)
+        // (address, seconds after start, refused: counts a refusal, else checks; may try)
         let cases = [
-            ("10.0.0.1", 0, true),
-            ("10.0.0.1", 1, true),
-            ("10.0.0.1", 2, true),
-            ("10.0.0.1", 3, false),
-            ("10.0.0.2", 3, true), // another address counts on its own
-            ("2001:db8::1", 4, true),
-            ("2001:db8::2", 4, true),
-            ("2001:db8::ffff", 4, true),
-            ("2001:db8::abcd", 5, false), // the same /64
-            ("2001:db8:0:1::1", 5, true),
-            ("::ffff:10.0.0.1", 6, false), // 10.0.0.1 mapped into IPv6
-            ("10.0.0.1", 599, false),
-            ("10.0.0.1", 600, true), // a new window
+            ("10.0.0.1", 0, true, true),
+            ("10.0.0.1", 1, true, true),
+            ("10.0.0.1", 2, false, true), // checks alone count nothing
+            ("10.0.0.1", 2, true, false), // the third refusal uses them up
+            ("10.0.0.1", 3, false, false),
+            ("10.0.0.2", 3, false, true), // another address counts on its own
+            ("2001:db8::1", 4, true, true),
+            ("2001:db8::2", 4, true, true),
+            ("2001:db8::ffff", 4, true, false),
+            ("2001:db8::abcd", 5, false, false), // the same /64
+            ("2001:db8:0:1::1", 5, false, true),
+            ("::ffff:10.0.0.1", 6, false, false), // 10.0.0.1 mapped into IPv6
+            ("10.0.0.1", 599, false, false),
+            ("10.0.0.1", 600, false, true), // its window is over
         ];
-        for (addr, s, allowed) in cases {
+        for (addr, s, refused, may_try) in cases {
+            let at = t0 + Duration::from_secs(s);
+            if refused {
+                limiter.refused(ip(addr), at);
+            }
             assert_eq!(
-                limiter.attempt(ip(addr), at(s)).is_ok(),
-                allowed,
+                limiter.check(ip(addr), at).is_ok(),
+                may_try,
                 "{addr} at {s}s"
             );
         }
         assert_eq!(
-            limiter
-                .attempt(ip("10.0.0.2"), at(10))
-                .map(|()| Duration::ZERO),
-            Ok(Duration::ZERO)
-        );
-        assert_eq!(
-            limiter
-                .attempt(ip("10.0.0.2"), at(10))
-                .map(|()| Duration::ZERO),
-            Ok(Duration::ZERO)
-        );
-        assert_eq!(
-            limiter.attempt(ip("10.0.0.2"), at(10)),
-            Err(Duration::from_secs(593))
+            limiter.check(ip("10.0.0.1"), t0 + Duration::from_secs(10)),
+            Err(Duration::from_secs(590))
         );
     }
 
@@ -149,16 +151,13 @@ mod tests {
     fn the_map_stays_bounded_under_many_addresses() {
         let limiter = EnrolLimiter::new(1, Duration::from_secs(600));
         let t0 = Instant::now();
+        let addr = |i: u32| IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i));
         for i in 0..(MAX_ADDRESSES as u32 * 3) {
-            let addr = IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i));
-            let at = t0 + Duration::from_millis(u64::from(i));
-            assert!(limiter.attempt(addr, at).is_ok());
+            limiter.refused(addr(i), t0 + Duration::from_millis(u64::from(i)));
             assert!(limiter.tracked() <= MAX_ADDRESSES);
         }
         // The newest address is still counted.
-        let last = IpAddr::V4(std::net::Ipv4Addr::from(
-            0x0a00_0000 + MAX_ADDRESSES as u32 * 3 - 1,
-        ));
-        assert!(limiter.attempt(last, t0 + Duration::from_secs(20)).is_err());
+        let last = addr(MAX_ADDRESSES as u32 * 3 - 1);
+        assert!(limiter.check(last, t0 + Duration::from_secs(20)).is_err());
     }
 }

@@ -104,7 +104,7 @@ struct ServeArgs {
     /// HTTPS 私钥（PEM）
     #[arg(long, requires = "cert")]
     key: Option<PathBuf>,
-    /// 每个地址每 10 分钟最多尝试加入几次
+    /// 每个地址每 10 分钟最多输错几次加入码（用对的不计），超过则等到 10 分钟满
     #[arg(long, default_value_t = 20)]
     enrol_attempts: u32,
     /// 客户端发完请求头的最长时间（秒），超时断开连接

@@ -34,7 +34,8 @@ pub struct ServerConfig {
     /// then it is answered 408. A push already handed to the database still commits, and the
     /// device learns it from the cursor at its next sync.
     pub request_timeout: Duration,
-    /// Enrolment attempts allowed per client address in each `enrol_window`.
+    /// Refused enrolment attempts allowed per client address in each `enrol_window`; past
+    /// them the address waits for its window to end (good codes are never counted).
     pub enrol_attempts: u32,
     pub enrol_window: Duration,
 }
@@ -241,12 +242,13 @@ async fn enrol(
 ) -> Result<axum::Json<EnrolResponse>, ApiError> {
     let address = client_address(peer, &headers);
     limiter
-        .attempt(address, Instant::now())
+        .check(address, Instant::now())
         .map_err(|wait| ApiError::TooManyAttempts(wait.as_secs().max(1)))?;
     let enrolment =
         blocking(move || storage.enrol(&req.code, &req.device_name, &req.previous_tokens))
             .await?
             .map_err(|refusal| {
+                limiter.refused(address, Instant::now());
                 metrics::log(
                     "enrol_refused",
                     &[

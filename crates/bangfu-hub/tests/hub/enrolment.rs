@@ -117,7 +117,8 @@ fn enrolment_attempts_are_limited_per_address() {
             Err(HubError::BadCode { .. })
         ));
     }
-    // The fourth attempt is refused before the code is looked at, the right code too.
+    // After three refusals the address is refused before its code is looked at, a right one
+    // too.
     let code = storage.issue_code(&scope).expect("code");
     let limited = client.enrol(&mut laptop, &url, &code);
     let Err(HubError::TooManyAttempts { retry_after_s }) = limited else {
@@ -140,7 +141,18 @@ fn enrolment_attempts_are_limited_per_address() {
     assert_eq!(enrol_from("203.0.113.9", &code), 200);
     assert_eq!(enrol_from("127.0.0.1, 203.0.113.9", "ZZZZ-ZZZZ-ZZZZ"), 401);
     assert_eq!(enrol_from("203.0.113.9", "ZZZZ-ZZZZ-ZZZZ"), 401);
+    assert_eq!(enrol_from("203.0.113.9", "ZZZZ-ZZZZ-ZZZZ"), 401);
     assert_eq!(enrol_from("203.0.113.9", "ZZZZ-ZZZZ-ZZZZ"), 429);
+    // Good codes are not counted: an office enrolling many laptops from one address is not
+    // limited by its successes.
+    for n in 0..5 {
+        let code = storage.issue_code(&scope).expect("code");
+        assert_eq!(
+            enrol_from(&format!("198.51.100.{n}"), "ZZZZ-ZZZZ-ZZZZ"),
+            401
+        );
+        assert_eq!(enrol_from("198.51.100.200", &code), 200, "good code {n}");
+    }
 }
 
 /// A link kept by an earlier version may name plain http:// to another computer: the sync
