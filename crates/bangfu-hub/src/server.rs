@@ -236,19 +236,22 @@ fn client_address(peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
 async fn enrol(
     State(storage): State<Shared>,
     State(limiter): State<Arc<EnrolLimiter>>,
+    State(counters): State<Arc<Metrics>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     axum::Json(req): axum::Json<EnrolRequest>,
 ) -> Result<axum::Json<EnrolResponse>, ApiError> {
     let address = client_address(peer, &headers);
-    limiter
-        .check(address, Instant::now())
-        .map_err(|wait| ApiError::TooManyAttempts(wait.as_secs().max(1)))?;
+    limiter.check(address, Instant::now()).map_err(|wait| {
+        counters.enrol_refused();
+        ApiError::TooManyAttempts(wait.as_secs().max(1))
+    })?;
     let enrolment =
         blocking(move || storage.enrol(&req.code, &req.device_name, &req.previous_tokens))
             .await?
             .map_err(|refusal| {
                 limiter.refused(address, Instant::now());
+                counters.enrol_refused();
                 metrics::log(
                     "enrol_refused",
                     &[
@@ -330,6 +333,9 @@ async fn push(
     // Counted and logged only once committed: the answer below is the acknowledgement.
     let ops = sent.load(std::sync::atomic::Ordering::Relaxed);
     counters.pushed(ops, outcome.held.len(), started.elapsed());
+    if revoked {
+        counters.quarantined(outcome.held.len());
+    }
     metrics::log(
         "push",
         &[

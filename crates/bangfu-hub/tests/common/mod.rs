@@ -271,3 +271,16 @@ pub fn generous() -> ServerConfig {
         ..ServerConfig::default()
     }
 }
+
+/// A counter's value on the hub's `/metrics` page (0 when absent).
+pub fn metric_at(url: &str, name: &str) -> f64 {
+    let text = agent()
+        .get(format!("{url}/metrics"))
+        .call()
+        .ok()
+        .and_then(|mut r| r.body_mut().read_to_string().ok())
+        .unwrap_or_default();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0.0)
+}

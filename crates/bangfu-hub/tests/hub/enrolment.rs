@@ -97,6 +97,8 @@ fn an_enrolment_code_expires_locks_after_five_wrong_tries_and_works_once(backend
         client.enrol(&mut second, &url, &code),
         Err(HubError::CodeUsed)
     ));
+    // Expired, 5 wrong, locked, unlike, used: 9 refusals for the operators' alerts.
+    assert_eq!(metric_at(&url, "bangfu_hub_enrol_refused_total"), 9.0);
 }
 
 #[test]

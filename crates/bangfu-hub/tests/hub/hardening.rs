@@ -434,6 +434,10 @@ fn a_revoked_devices_later_ops_are_quarantined_not_merged_not_lost(backend: Back
     };
     let kept = quarantined(&storage);
     assert_eq!(kept.len() as i64, written);
+    assert_eq!(
+        metric_at(&url, "bangfu_hub_ops_quarantined_total"),
+        written as f64
+    );
     let _ = client.sync_once(&mut laptop);
     assert_eq!(quarantined(&storage), kept, "sent again: nothing twice");
     assert!(kept.iter().all(|(_, device)| device == "A村"));
