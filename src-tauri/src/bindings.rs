@@ -10,6 +10,7 @@ use ts_rs::TS;
 use crate::commands::app_info::AppInfo;
 use crate::commands::cards::{Delivered, Destination, Progress};
 use crate::commands::hub::HubView;
+use crate::commands::setup::{SetupAnswers, SetupDefaults, SetupDone};
 use crate::commands::sync::{ExportResult, ImportResult};
 use crate::error::CommandError;
 use crate::state::Upgrading;
@@ -24,6 +25,10 @@ pub fn export_bindings(dir: &Path) -> Result<(), String> {
     let shell = || -> Result<(), ts_rs::ExportError> {
         bangfu_core::bindings::export_core(&cfg)?;
         AppInfo::export_all(&cfg)?;
+        SetupDefaults::export_all(&cfg)?;
+        SetupAnswers::export_all(&cfg)?;
+        SetupDone::export_all(&cfg)?;
+        bangfu_core::update::VerifiedUpdate::export_all(&cfg)?;
         Upgrading::export_all(&cfg)?;
         CommandError::export_all(&cfg)?;
         ExportResult::export_all(&cfg)?;

@@ -1,5 +1,6 @@
-//! Which data file the app opens at start-up: the one named on the command line, the demo
-//! village, or the file used last time.
+//! Which data file the app opens at start-up: the one named on the command line, the
+//! practice village (the demo, 练习用), the file used last time, or none yet (the first-run
+//! wizard, `commands::setup`).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -13,7 +14,8 @@ use bangfu_core::query::{self, HouseholdQuery};
 use bangfu_core::store::protect::{self, Protection};
 use bangfu_core::store::{DataKey, OpenOptions, RebuildProgress, Store, Unlock};
 
-const DEMO_FILE: &str = "demo.sqlite";
+/// The practice village's file in the app-data folder: the demo, never the real data.
+pub const DEMO_FILE: &str = "demo.sqlite";
 const LAST_FILE_NOTE: &str = "last-data-file.txt";
 
 /// The command line. Unknown arguments are ignored because WebKitWebDriver adds its own
@@ -61,45 +63,64 @@ impl LaunchArgs {
 pub struct DataFileChoice {
     pub path: PathBuf,
     pub seed_demo: bool,
+    /// The practice village (练习用): shown as such and never remembered as the file to open.
+    pub practice: bool,
 }
 
-/// Decides the data file: `--db` wins, then `--demo`, then the file remembered from last time
-/// if it still exists, else the demo village.
-pub fn choose_data_file(args: &LaunchArgs, app_data_dir: &Path) -> DataFileChoice {
-    let demo = DataFileChoice {
-        path: app_data_dir.join(DEMO_FILE),
-        seed_demo: true,
-    };
+impl DataFileChoice {
+    /// The practice village: the demo in its own file in the app-data folder.
+    pub fn practice(app_data_dir: &Path) -> Self {
+        DataFileChoice {
+            path: app_data_dir.join(DEMO_FILE),
+            seed_demo: true,
+            practice: true,
+        }
+    }
+}
+
+/// Decides the data file: `--db` wins, then `--demo` (the practice village), then the file
+/// remembered from last time if it still exists; `None` is a first start: the window shows
+/// the first-run wizard.
+pub fn choose_data_file(args: &LaunchArgs, app_data_dir: &Path) -> Option<DataFileChoice> {
     if let Some(path) = &args.db {
-        return DataFileChoice {
+        return Some(DataFileChoice {
             path: path.clone(),
             seed_demo: args.seed_demo,
-        };
+            practice: false,
+        });
     }
     if args.demo {
-        return demo;
+        return Some(DataFileChoice::practice(app_data_dir));
     }
     match fs::read_to_string(app_data_dir.join(LAST_FILE_NOTE)) {
-        Ok(note) if !note.trim().is_empty() && Path::new(note.trim()).is_file() => DataFileChoice {
-            path: PathBuf::from(note.trim()),
-            seed_demo: false,
-        },
-        _ => demo,
+        Ok(note) if !note.trim().is_empty() && Path::new(note.trim()).is_file() => {
+            let path = PathBuf::from(note.trim());
+            // Earlier versions opened (and remembered) the demo when there was no file.
+            if path == app_data_dir.join(DEMO_FILE) {
+                return Some(DataFileChoice::practice(app_data_dir));
+            }
+            Some(DataFileChoice {
+                path,
+                seed_demo: false,
+                practice: false,
+            })
+        }
+        _ => None,
     }
 }
 
 /// Opens the chosen file (seeding the demo village into it if asked and it is empty) and
-/// remembers it for the next start.
+/// remembers it for the next start. `key` is `None` only for the practice village in the clear.
 pub fn open_data_file(
     choice: &DataFileChoice,
     app_data_dir: &Path,
-    key: &DataKey,
+    key: Option<&DataKey>,
     progress: &mut dyn FnMut(RebuildProgress),
 ) -> Result<Store, CommandError> {
     // The device registry stays in the core's default place, shared with the `bangfu` command,
     // so that opening a file from both does not look like a copied file.
     let options = OpenOptions {
-        key: Some(key.clone()),
+        key: key.cloned(),
         ..OpenOptions::default()
     };
     // A file of an older version is rebuilt from its op log first (minutes for a county);
@@ -115,14 +136,16 @@ pub fn open_data_file(
     if choice.seed_demo && is_empty(&store)? {
         write_demo_village(&mut store).map_err(CommandError::from_core)?;
     }
-    remember(app_data_dir, &choice.path);
+    if !choice.practice {
+        remember(app_data_dir, &choice.path);
+    }
     // The daily backup runs beside the app on its own read-only connection, so a county-sized
     // file never delays the first screen; a failure is logged, the work goes on.
     let path = store.path().to_path_buf();
     let now = store.wall_ms();
-    let key = key.clone();
+    let key = key.cloned();
     std::thread::spawn(move || {
-        if let Err(error) = bangfu_core::store::backup::daily_backup_of(&path, now, Some(&key)) {
+        if let Err(error) = bangfu_core::store::backup::daily_backup_of(&path, now, key.as_ref()) {
             eprintln!("daily backup of {} failed: {error}", path.display());
         }
     });
@@ -141,6 +164,18 @@ pub fn apply_restore_request(data_file: &Path, key: &DataKey) {
         Ok(None) => {}
         Err(error) => eprintln!("bangfu-desktop: restore not applied: {error}"),
     }
+}
+
+/// The practice village opens without a passphrase when it is new or in the clear: it holds
+/// only made-up households. (One a earlier version encrypted goes through the lock screen.)
+pub fn practice_in_the_clear(choice: &DataFileChoice) -> bool {
+    choice.practice && lock_needs(&choice.path) == LockNeeds::SetUp
+}
+
+/// Opens the practice village in the clear for every command; no hub sync runs on it.
+pub fn open_practice_village(choice: &DataFileChoice, app_data_dir: &Path) -> AppState {
+    let store = open_data_file(choice, app_data_dir, None, &mut |_| {});
+    AppState::practice_village(choice.path.clone(), store)
 }
 
 /// What the lock screen must ask for this file.
@@ -192,7 +227,7 @@ pub fn open_unlocked(handle: &tauri::AppHandle, key: DataKey) {
     let plain = protect::protection_of(&choice.path) == Protection::Plain;
     let pending = Store::pending_upgrade(&choice.path, (!plain).then_some(&key));
     if !plain && pending.is_none() {
-        let store = open_data_file(&choice, &app_data_dir, &key, &mut |_| {});
+        let store = open_data_file(&choice, &app_data_dir, Some(&key), &mut |_| {});
         finish_open(handle, store, key);
         return;
     }
@@ -214,7 +249,7 @@ pub fn open_unlocked(handle: &tauri::AppHandle, key: DataKey) {
                 })
                 .map_err(CommandError::from_core)?;
             }
-            open_data_file(&choice, &app_data_dir, &key, &mut |p| {
+            open_data_file(&choice, &app_data_dir, Some(&key), &mut |p| {
                 state.upgrade_progress(p.rows_done, p.rows_total, false)
             })
         })();
@@ -240,7 +275,7 @@ fn is_empty(store: &Store) -> Result<bool, CommandError> {
 
 /// Not remembering the file only costs the user a choice at the next start, so a failure here
 /// is logged and otherwise ignored.
-fn remember(app_data_dir: &Path, data_file: &Path) {
+pub fn remember(app_data_dir: &Path, data_file: &Path) {
     let absolute = fs::canonicalize(data_file).unwrap_or_else(|_| data_file.to_path_buf());
     let written = fs::create_dir_all(app_data_dir).and_then(|()| {
         fs::write(
@@ -299,41 +334,46 @@ mod tests {
     fn chooses_the_data_file() {
         let dir = tempfile::tempdir().unwrap();
         let app_dir = dir.path();
-        let demo = DataFileChoice {
-            path: app_dir.join(DEMO_FILE),
-            seed_demo: true,
-        };
+        let demo = Some(DataFileChoice::practice(app_dir));
         let kept = app_dir.join("village.sqlite");
         let gone = app_dir.join("moved-away.sqlite");
+        let old_demo = app_dir.join(DEMO_FILE);
         fs::write(&kept, b"").unwrap();
+        fs::write(&old_demo, b"").unwrap();
 
-        let cases: &[(&str, Option<&Path>, DataFileChoice)] = &[
-            ("", None, demo.clone()),
+        let cases: &[(&str, Option<&Path>, Option<DataFileChoice>)] = &[
+            // A first start: no file yet, the wizard.
+            ("", None, None),
             (
                 "",
                 Some(&kept),
-                DataFileChoice {
+                Some(DataFileChoice {
                     path: kept.clone(),
                     seed_demo: false,
-                },
+                    practice: false,
+                }),
             ),
-            ("", Some(&gone), demo.clone()),
+            ("", Some(&gone), None),
+            // Remembered by an earlier version: still the practice village, marked as such.
+            ("", Some(&old_demo), demo.clone()),
             ("--demo", Some(&kept), demo.clone()),
             (
                 "--db /data/x.sqlite",
                 Some(&kept),
-                DataFileChoice {
+                Some(DataFileChoice {
                     path: "/data/x.sqlite".into(),
                     seed_demo: false,
-                },
+                    practice: false,
+                }),
             ),
             (
                 "--db /data/x.sqlite --seed-demo",
                 None,
-                DataFileChoice {
+                Some(DataFileChoice {
                     path: "/data/x.sqlite".into(),
                     seed_demo: true,
-                },
+                    practice: false,
+                }),
             ),
         ];
         for (line, remembered, expected) in cases {

@@ -15,7 +15,10 @@ use std::process::ExitCode;
 
 use tauri::Manager;
 
-use crate::launch::{LaunchArgs, choose_data_file, key_from_env, lock_needs, open_unlocked};
+use crate::launch::{
+    LaunchArgs, choose_data_file, key_from_env, lock_needs, open_practice_village, open_unlocked,
+    practice_in_the_clear,
+};
 use crate::state::{AppState, Locked};
 
 /// A township's merge allocates and frees a few small values per op; glibc's allocator spent
@@ -39,8 +42,19 @@ fn main() -> ExitCode {
         .manage(commands::cards::CancelledJobs::default())
         .setup(move |app| {
             let app_data_dir = app.path().app_data_dir()?;
-            let choice = choose_data_file(&args, &app_data_dir);
+            let Some(choice) = choose_data_file(&args, &app_data_dir) else {
+                // A first start: the window shows the first-run wizard, whose commands
+                // (commands::setup) make the file, protect it and start the hub sync on it.
+                app.manage(AppState::first_run());
+                app.manage(commands::ledger::PendingImport::default());
+                return Ok(());
+            };
             app.manage(commands::ledger::PendingImport::default());
+            if practice_in_the_clear(&choice) {
+                // The practice village: made-up households in the clear, no passphrase, no hub.
+                app.manage(open_practice_village(&choice, &app_data_dir));
+                return Ok(());
+            }
             // Nothing is read from the data file before it is unlocked: the lock screen asks
             // for the passphrase (or sets one up), unless a script gave it in BANGFU_PASSPHRASE.
             let needs = lock_needs(&choice.path);
@@ -65,6 +79,10 @@ fn main() -> ExitCode {
             commands::protect::set_up_protection,
             commands::protect::unlock_data_file,
             commands::protect::change_passphrase,
+            commands::setup::setup_defaults,
+            commands::setup::finish_setup,
+            commands::setup::open_practice,
+            commands::setup::leave_practice,
             commands::code_lists::code_lists,
             commands::code_lists::catalog,
             commands::code_lists::exit_vocabulary,
@@ -114,6 +132,12 @@ fn main() -> ExitCode {
             commands::backup::backups,
             commands::backup::backup_now,
             commands::backup::restore_from_backup,
+            commands::backup::backup_to_media,
+            commands::backup::media_backups,
+            commands::backup::restore_from_media,
+            commands::update::app_version,
+            commands::update::update_from_folder,
+            commands::update::update_from_hub,
             commands::ledger::export_ledger,
             commands::ledger::preview_import,
             commands::ledger::import_roll,

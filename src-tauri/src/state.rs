@@ -9,10 +9,16 @@ use crate::error::CommandError;
 use crate::launch::DataFileChoice;
 use bangfu_core::store::{DataKey, Store};
 
+/// The `kind` every command answers with before the first-run wizard has made a data file.
+pub const FIRST_RUN: &str = "first_run";
+
 #[derive(Debug)]
 pub struct AppState {
-    pub data_file: PathBuf,
+    /// The data file the commands work on; set once the first-run wizard has made one.
+    data_file: Mutex<PathBuf>,
     pub device_name: String,
+    /// The practice village (练习用, the demo in its own file) is open, not real data.
+    practice: Mutex<bool>,
     // An open failure is kept rather than ending the app, so the window can say what went wrong.
     store: Mutex<Result<Store, CommandError>>,
     /// A read-only handle on the same file for long reads (ledgers, reports, the quality list,
@@ -61,20 +67,94 @@ pub struct Upgrading {
 }
 
 impl AppState {
-    /// The state until the data file is unlocked: every command answers that it is locked.
-    pub fn locked(locked: Locked) -> Self {
+    fn with_store_result(data_file: PathBuf, store: Result<Store, CommandError>) -> Self {
         AppState {
-            data_file: locked.choice.path.clone(),
+            data_file: Mutex::new(data_file),
             device_name: String::new(),
-            store: Mutex::new(Err(CommandError {
-                kind: "locked",
-                message: "数据文件已加密，请先输入口令打开。".into(),
-            })),
+            practice: Mutex::new(false),
+            store: Mutex::new(store),
             reader: Mutex::new(None),
             upgrading: Mutex::new(None),
-            locked: Mutex::new(Some(locked)),
+            locked: Mutex::new(None),
             key: Mutex::new(None),
         }
+    }
+
+    /// The state until the data file is unlocked: every command answers that it is locked.
+    pub fn locked(locked: Locked) -> Self {
+        let state = AppState::with_store_result(
+            locked.choice.path.clone(),
+            Err(CommandError {
+                kind: "locked",
+                message: "数据文件已加密，请先输入口令打开。".into(),
+            }),
+        );
+        *state
+            .practice
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = locked.choice.practice;
+        *state.locked.lock().unwrap_or_else(PoisonError::into_inner) = Some(locked);
+        state
+    }
+
+    /// The practice village (the demo in its own file, in the clear: it holds no real person),
+    /// open without a passphrase.
+    pub fn practice_village(data_file: PathBuf, store: Result<Store, CommandError>) -> Self {
+        let state = AppState::with_store_result(data_file, store);
+        *state
+            .practice
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = true;
+        state
+    }
+
+    /// The state of a first start: no data file yet, the window shows the first-run wizard
+    /// and every other command answers that the wizard comes first.
+    pub fn first_run() -> Self {
+        AppState::with_store_result(PathBuf::new(), Err(first_run_error()))
+    }
+
+    /// Still at the first-run wizard: no data file open yet.
+    pub fn awaiting_setup(&self) -> bool {
+        matches!(
+            &*self.store.lock().unwrap_or_else(PoisonError::into_inner),
+            Err(CommandError {
+                kind: FIRST_RUN,
+                ..
+            })
+        )
+    }
+
+    /// Hands the file the wizard made (or the practice village) to every command from now on;
+    /// `key` is the data key of a real data file (the practice village has none).
+    pub fn opened(&self, data_file: PathBuf, store: Store, practice: bool, key: Option<DataKey>) {
+        *self
+            .data_file
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = data_file;
+        *self.practice.lock().unwrap_or_else(PoisonError::into_inner) = practice;
+        *self.key.lock().unwrap_or_else(PoisonError::into_inner) = key;
+        *self.reader.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        *self.store.lock().unwrap_or_else(PoisonError::into_inner) = Ok(store);
+    }
+
+    /// Back to the first-run wizard from the practice village (开始正式使用).
+    pub fn back_to_setup(&self) {
+        *self.practice.lock().unwrap_or_else(PoisonError::into_inner) = false;
+        *self.reader.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        *self.store.lock().unwrap_or_else(PoisonError::into_inner) = Err(first_run_error());
+    }
+
+    /// The practice village is open (练习用): it never joins a hub nor leaves on a stick.
+    pub fn practice(&self) -> bool {
+        *self.practice.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn data_file(&self) -> PathBuf {
+        self.data_file
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// What the lock screen asks for; `None` once unlocked.
@@ -194,5 +274,13 @@ impl AppState {
             Ok(store) => f(store),
             Err(error) => Err(error.clone()),
         }
+    }
+}
+
+fn first_run_error() -> CommandError {
+    CommandError {
+        kind: FIRST_RUN,
+        message: "还没有数据文件：请先完成首次使用设置（本机名称、所属乡镇/村、数据文件位置）。"
+            .into(),
     }
 }

@@ -5,6 +5,10 @@ import { listen } from '@tauri-apps/api/event'
 import type {
   ApiError,
   AppInfo,
+  SetupAnswers,
+  SetupDefaults,
+  SetupDone,
+  VerifiedUpdate,
   BackupInfo,
   CardConfig,
   CardRequest,
@@ -100,6 +104,24 @@ export function unlockDataFile(args: {
 /** Changes the passphrase of the open data file (设置 → 口令). */
 export function changePassphrase(oldPassphrase: string, newPassphrase: string): Promise<void> {
   return invoke<void>('change_passphrase', { oldPassphrase, newPassphrase })
+}
+
+// ---- The first-run wizard -------------------------------------------------------------------
+
+export function setupDefaults(): Promise<SetupDefaults> {
+  return invoke<SetupDefaults>('setup_defaults')
+}
+
+export function finishSetup(answers: SetupAnswers): Promise<SetupDone> {
+  return invoke<SetupDone>('finish_setup', { answers })
+}
+
+export function openPractice(): Promise<void> {
+  return invoke<void>('open_practice')
+}
+
+export function leavePractice(): Promise<void> {
+  return invoke<void>('leave_practice')
 }
 
 export function codeLists(): Promise<CodeList[]> {
@@ -386,6 +408,36 @@ export function backupNow(): Promise<BackupInfo[]> {
 /** Records the restore and restarts the app (the promise never resolves when it works). */
 export function restoreFromBackup(path: string): Promise<void> {
   return invoke<void>('restore_from_backup', { path })
+}
+
+// ---- 设置 → 更新 ---------------------------------------------------------------------------
+
+export function appVersion(): Promise<string> {
+  return invoke<string>('app_version')
+}
+
+/** A new version on a U 盘: resolves only when its signature and package verify. */
+export function updateFromFolder(folder: string): Promise<VerifiedUpdate> {
+  return invoke<VerifiedUpdate>('update_from_folder', { folder })
+}
+
+/** The version the county hub offers, downloaded and verified. */
+export function updateFromHub(): Promise<VerifiedUpdate> {
+  return invoke<VerifiedUpdate>('update_from_hub')
+}
+
+/** 备份到 U 盘: resolves to the backup file written in `folder`. */
+export function backupToMedia(folder: string): Promise<string> {
+  return invoke<string>('backup_to_media', { folder })
+}
+
+export function mediaBackups(folder: string): Promise<BackupInfo[]> {
+  return invoke<BackupInfo[]>('media_backups', { folder })
+}
+
+/** 从 U 盘恢复: when it works the program restarts and this never returns. */
+export function restoreFromMedia(path: string): Promise<void> {
+  return invoke<void>('restore_from_media', { path })
 }
 
 // ---- Files and U 盘 (issue #22): the sticks mounted now, the last folder per kind of file,

@@ -11,6 +11,7 @@ mod household;
 mod hub;
 mod ledger;
 mod passphrase;
+mod release;
 mod standards;
 mod village;
 
@@ -65,6 +66,16 @@ enum Command {
     Passphrase {
         #[command(subcommand)]
         action: passphrase::PassphraseCommand,
+    },
+    /// 发布新版本：生成发布密钥、为安装包签名
+    Release {
+        #[command(subcommand)]
+        action: release::ReleaseCommand,
+    },
+    /// 检查 U 盘或县同步中心上的新版本（先验签名）
+    Update {
+        #[command(subcommand)]
+        action: release::UpdateCommand,
     },
     /// 设备与安全码：列出、确认（待确认设备的修改确认后合并）
     Device {
@@ -292,6 +303,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Changes { action } => changes::run(action)?,
         Command::Device { action } => device::run(action)?,
+        Command::Release { action } => release::release(action)?,
+        Command::Update { action } => release::update(action)?,
         Command::Exit { action } => exit::run(action)?,
         Command::Standards { action } => standards::run(action)?,
         Command::Village { action } => village::run(action)?,

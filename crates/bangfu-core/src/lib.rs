@@ -19,6 +19,7 @@ pub mod removable;
 pub mod report;
 pub mod store;
 pub mod sync;
+pub mod update;
 pub mod validate;
 
 pub use error::UserFacing;

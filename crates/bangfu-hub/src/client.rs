@@ -182,6 +182,65 @@ impl HubClient {
         Ok(reply.scope)
     }
 
+    /// Fetches the release the hub at `url` offers into `into` (a folder of its own): the
+    /// signed description first, checked against `trusted` before anything else, then the
+    /// package it names, checked against it; a changed byte is refused and nothing is kept.
+    pub fn fetch_update(
+        &self,
+        url: &str,
+        into: &std::path::Path,
+        trusted: &[bangfu_core::update::VerifyingKey],
+        running: &str,
+    ) -> Result<bangfu_core::update::VerifiedUpdate, HubError> {
+        use bangfu_core::update::{MANIFEST_FILE, UpdateError, verify_folder, verify_manifest};
+        let base = url.trim().trim_end_matches('/');
+        check_url(base)?;
+        let get = |path: &str| -> Result<Vec<u8>, HubError> {
+            let reply = self
+                .agent
+                .get(format!("{base}{path}"))
+                .call()
+                .map_err(unreachable)?;
+            match reply.status().as_u16() {
+                200 => read_bytes(reply),
+                404 => Err(HubError::NoRelease),
+                _ => Err(refusal(reply)),
+            }
+        };
+        let manifest = get(wire::UPDATE_MANIFEST)?;
+        let release = verify_manifest(&manifest, trusted)?;
+        let package = get(&format!(
+            "{}{}",
+            wire::UPDATE_PACKAGE_PREFIX,
+            release.package
+        ))?;
+        let write = |name: &str, bytes: &[u8]| -> Result<(), HubError> {
+            let path = into.join(name);
+            bangfu_core::files::write_file(&path, bytes).map_err(|e| {
+                HubError::Update(UpdateError::Read {
+                    path,
+                    source: std::io::Error::other(e.to_string()),
+                })
+            })
+        };
+        std::fs::create_dir_all(into).map_err(|source| {
+            HubError::Update(UpdateError::Read {
+                path: into.to_path_buf(),
+                source,
+            })
+        })?;
+        write(&release.package, &package)?;
+        write(MANIFEST_FILE, &manifest)?;
+        match verify_folder(into, trusted, running) {
+            Ok(update) => Ok(update),
+            Err(error) => {
+                let _ = std::fs::remove_file(into.join(&release.package));
+                let _ = std::fs::remove_file(into.join(MANIFEST_FILE));
+                Err(error.into())
+            }
+        }
+    }
+
     /// Pushes this copy's own ops the hub lacks, then pulls the scope's ops after the kept
     /// position. Safe to call at any time, again and again; a failure leaves what was
     /// committed on both sides and the next call goes on from there.

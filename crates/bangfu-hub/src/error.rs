@@ -45,6 +45,10 @@ pub enum HubError {
     BadResponse { status: u16, detail: String },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("the hub offers no release")]
+    NoRelease,
+    #[error(transparent)]
+    Update(#[from] bangfu_core::update::UpdateError),
 }
 
 impl HubError {
@@ -77,6 +81,8 @@ impl UserFacing for HubError {
             HubError::OriginTaken => "origin_taken",
             HubError::BadResponse { .. } => "bad_response",
             HubError::Store(e) => e.kind(),
+            HubError::NoRelease => "no_update",
+            HubError::Update(e) => e.kind(),
         }
     }
 
@@ -140,6 +146,8 @@ impl UserFacing for HubError {
                 "县同步中心的回应有误，本次同步已停止，数据已保存在本机，稍后会再试。".into()
             }
             HubError::Store(e) => e.message_zh(),
+            HubError::NoRelease => "县同步中心上没有新版本。".into(),
+            HubError::Update(e) => e.message_zh(),
         }
     }
 }

@@ -24,6 +24,8 @@ pub mod scope;
 pub mod server;
 #[cfg(feature = "server")]
 pub mod storage;
+#[cfg(feature = "server")]
+pub mod updates;
 pub mod wire;
 
 pub use client::{HubClient, HubError, HubStatus, SyncReport, status};

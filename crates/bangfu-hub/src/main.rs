@@ -113,6 +113,9 @@ struct ServeArgs {
     /// 一个请求（含上传内容）的最长处理时间（秒），超时答 408
     #[arg(long, default_value_t = 120)]
     request_timeout: u64,
+    /// 安装包目录：放入签名的新版本（bangfu-update.json 和它指明的安装包），各村联网时可取
+    #[arg(long)]
+    packages: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -191,7 +194,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 ..ServerConfig::default()
             };
             let runtime = tokio::runtime::Runtime::new()?;
-            runtime.block_on(server::serve(listener, storage, tls, config))?;
+            let app = server::app(storage, cli.serve.packages, &config);
+            runtime.block_on(server::serve_app(listener, app, tls, config))?;
         }
         Some(Command::Init {
             data,

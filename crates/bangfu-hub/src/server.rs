@@ -492,7 +492,24 @@ pub async fn serve(
     tls: Option<TlsFiles>,
     config: ServerConfig,
 ) -> Result<(), ServeError> {
-    let app = router_with(storage, &config);
+    serve_app(listener, router_with(storage, &config), tls, config).await
+}
+
+/// The hub's routes over a storage, and the packages folder's when one is given.
+pub fn app(storage: Shared, packages: Option<PathBuf>, config: &ServerConfig) -> Router {
+    match packages {
+        Some(dir) => router_with(storage, config).merge(crate::updates::routes(dir)),
+        None => router_with(storage, config),
+    }
+}
+
+/// Serves `app` (see [`app`]) until the process ends. With `tls`, HTTPS through rustls.
+pub async fn serve_app(
+    listener: std::net::TcpListener,
+    app: Router,
+    tls: Option<TlsFiles>,
+    config: ServerConfig,
+) -> Result<(), ServeError> {
     listener.set_nonblocking(true)?;
     let listener = tokio::net::TcpListener::from_std(listener)?;
     let tls = match tls {
@@ -555,6 +572,17 @@ impl RunningHub {
         storage: Shared,
         config: ServerConfig,
     ) -> Result<RunningHub, ServeError> {
+        let app = router_with(storage, &config);
+        RunningHub::start_app(listener, app, config)
+    }
+
+    /// Serves `app` (see [`app`]: the routes and a packages folder) like
+    /// [`RunningHub::start_with`].
+    pub fn start_app(
+        listener: std::net::TcpListener,
+        app: Router,
+        config: ServerConfig,
+    ) -> Result<RunningHub, ServeError> {
         let addr = listener.local_addr()?;
         listener.set_nonblocking(true)?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -567,7 +595,6 @@ impl RunningHub {
                 let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
                     return;
                 };
-                let app = router_with(storage, &config);
                 let stop = async {
                     let _ = rx.await;
                 };

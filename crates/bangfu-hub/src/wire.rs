@@ -23,6 +23,11 @@ pub const ADMIN_HELD: &str = "/v1/admin/held";
 
 /// The longest validity an admin may give an enrolment code, in days.
 pub const MAX_CODE_DAYS: u32 = 90;
+/// The release the hub offers (`bangfu-update.json`), and its package by file name.
+pub const UPDATE_MANIFEST: &str = "/v1/update/manifest";
+pub const UPDATE_PACKAGE: &str = "/v1/update/package/{name}";
+/// Where a package is fetched: [`UPDATE_PACKAGE`] without its `{name}`.
+pub const UPDATE_PACKAGE_PREFIX: &str = "/v1/update/package/";
 
 /// Response headers of a pull: the hub position of the page's last op, and whether more follow.
 pub const NEXT_HEADER: &str = "x-bangfu-next";

@@ -19,4 +19,5 @@ mod hub {
     mod resilience;
     mod snapshot;
     mod tls;
+    mod updates;
 }

@@ -1,5 +1,6 @@
 //! What the window header shows about this copy of the app.
 
+use bangfu_core::store::HomePlace;
 use serde::Serialize;
 use tauri::State;
 
@@ -18,12 +19,18 @@ pub struct AppInfo {
     pub clock_warning: Option<String>,
     /// Set until the data file is unlocked: what the lock screen asks for.
     pub lock: Option<LockNeeds>,
+    /// No data file yet: the window shows the first-run wizard.
+    pub first_run: bool,
+    /// The practice village (练习用) is open: the window says so on every page.
+    pub practice: bool,
+    /// 所属乡镇/村 as the wizard recorded them.
+    pub home_place: Option<HomePlace>,
 }
 
 #[tauri::command]
 pub async fn app_info(state: State<'_, AppState>) -> Result<AppInfo, CommandError> {
     Ok(AppInfo {
-        db_path: state.data_file.display().to_string(),
+        db_path: state.data_file().display().to_string(),
         // Read from the store: the 设置 page may have renamed the device since start.
         device_name: state
             .with_store(|store| Ok(store.device().name.clone()))
@@ -32,6 +39,11 @@ pub async fn app_info(state: State<'_, AppState>) -> Result<AppInfo, CommandErro
         lock: state.lock().map(|l| l.needs),
         clock_warning: state
             .with_store(|store| Ok(store.clock_warning().map(|w| w.message_zh())))
+            .unwrap_or(None),
+        first_run: state.awaiting_setup(),
+        practice: state.practice(),
+        home_place: state
+            .with_store(|store| store.home_place().map_err(CommandError::from_core))
             .unwrap_or(None),
     })
 }

@@ -5,8 +5,9 @@ use bangfu_core::store::{OpenOptions, Store};
 use bangfu_core::sync::review::review_items;
 use bangfu_hub::client::{ClientConfig, HubClient, HubStatus, status};
 use serde::Serialize;
-use tauri::State;
+use tauri::{AppHandle, Manager, State};
 
+use crate::commands::setup::SetupError;
 use crate::error::CommandError;
 use crate::hub_sync::{HubSync, LinkState};
 use crate::state::AppState;
@@ -27,8 +28,8 @@ pub struct HubView {
 
 #[tauri::command]
 pub async fn hub_status(
+    app: AppHandle,
     state: State<'_, AppState>,
-    sync: State<'_, HubSync>,
 ) -> Result<HubView, CommandError> {
     let (device_name, device_unnamed, hub, review) = state.with_store(|store| {
         let hub = status(store).map_err(CommandError::from_core)?;
@@ -39,10 +40,10 @@ pub async fn hub_status(
     Ok(HubView {
         device_name,
         device_unnamed,
-        link: if hub.enrolled {
-            sync.link()
-        } else {
-            LinkState::default()
+        // No sync runs on the practice village (and none before the wizard is done).
+        link: match app.try_state::<HubSync>() {
+            Some(sync) if hub.enrolled => sync.link(),
+            _ => LinkState::default(),
         },
         hub,
         review_items: review,
@@ -58,11 +59,14 @@ pub async fn rename_device(state: State<'_, AppState>, name: String) -> Result<(
 /// stays usable while the hub answers; then syncs at once. Resolves to the scope.
 #[tauri::command]
 pub async fn enrol_hub(
+    app: AppHandle,
     state: State<'_, AppState>,
-    sync: State<'_, HubSync>,
     url: String,
     code: String,
 ) -> Result<String, CommandError> {
+    if state.practice() {
+        return Err(CommandError::from_core(SetupError::PracticeCannotJoin));
+    }
     let path = state.with_store(|store| Ok(store.path().to_path_buf()))?;
     let options = OpenOptions {
         key: state.key(),
@@ -72,24 +76,27 @@ pub async fn enrol_hub(
     let scope = HubClient::new(ClientConfig::default())
         .enrol(&mut store, &url, code.trim())
         .map_err(CommandError::from_core)?;
-    sync.reset();
-    sync.sync_now();
+    if let Some(sync) = app.try_state::<HubSync>() {
+        sync.reset();
+        sync.sync_now();
+    }
     Ok(scope)
 }
 
 /// Forgets the hub on this copy; the data stays, and nothing more is sent or received.
 #[tauri::command]
-pub async fn forget_hub(
-    state: State<'_, AppState>,
-    sync: State<'_, HubSync>,
-) -> Result<(), CommandError> {
+pub async fn forget_hub(app: AppHandle, state: State<'_, AppState>) -> Result<(), CommandError> {
     state.with_store(|store| store.forget_hub_link().map_err(CommandError::from_core))?;
-    sync.reset();
+    if let Some(sync) = app.try_state::<HubSync>() {
+        sync.reset();
+    }
     Ok(())
 }
 
 /// 立即同步: the background thread syncs as soon as it is free.
 #[tauri::command]
-pub fn sync_now(sync: State<'_, HubSync>) {
-    sync.sync_now();
+pub fn sync_now(app: AppHandle) {
+    if let Some(sync) = app.try_state::<HubSync>() {
+        sync.sync_now();
+    }
 }

@@ -15,6 +15,8 @@ pub mod ledger;
 pub mod overview;
 pub mod protect;
 pub mod report;
+pub mod setup;
 pub mod standards;
 pub mod sync;
+pub mod update;
 pub mod village_groups;

@@ -108,7 +108,7 @@ pub async fn change_passphrase(
     old_passphrase: String,
     new_passphrase: String,
 ) -> Result<(), CommandError> {
-    let path = state.data_file.clone();
+    let path = state.data_file();
     let Some(key) = state.key() else {
         return Err(CommandError {
             kind: "locked",

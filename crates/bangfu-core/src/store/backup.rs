@@ -153,6 +153,10 @@ pub fn list_backups(db_path: &Path) -> Vec<BackupInfo> {
                 "导入前备份"
             } else if stem.contains(MANUAL) {
                 "手动备份"
+            } else if stem.contains(super::backup_media::TO_MEDIA) {
+                "存到 U 盘的备份"
+            } else if stem.contains(super::backup_media::FROM_MEDIA) {
+                "从 U 盘取回的备份"
             } else {
                 "其他"
             }

@@ -7,6 +7,8 @@ use crate::validate::Issue;
 
 /// The longest device name, in characters (it is shown on review screens beside each value).
 pub const DEVICE_NAME_MAX_CHARS: usize = 40;
+/// The longest 乡镇 or 村 name the first-run wizard takes.
+pub const PLACE_NAME_MAX_CHARS: usize = 40;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -49,6 +51,8 @@ pub enum StoreError {
     },
     #[error("bad device name {0:?}")]
     BadDeviceName(String),
+    #[error("bad township or village name {0:?}")]
+    BadPlaceName(String),
     #[error("writer lock {path}: {source}")]
     WriterLock {
         path: PathBuf,
@@ -123,6 +127,7 @@ impl UserFacing for StoreError {
             StoreError::BadStoredValue { .. } => "bad_stored_value",
             StoreError::Identity { .. } => "identity",
             StoreError::BadDeviceName(_) => "bad_device_name",
+            StoreError::BadPlaceName(_) => "bad_place_name",
             StoreError::WriterLock { .. } => "writer_lock",
             StoreError::WriterBusy { .. } => "writer_busy",
             StoreError::OpIdReused { .. } => "op_id_reused",
@@ -192,6 +197,13 @@ impl UserFacing for StoreError {
                     "本机名称不能为空，请填写如“新文村-笔记本1”的名字。".into()
                 } else {
                     format!("本机名称“{name}”太长，请不超过 {DEVICE_NAME_MAX_CHARS} 个字。")
+                }
+            }
+            StoreError::BadPlaceName(name) => {
+                if name.trim().is_empty() {
+                    "请填写所属乡镇，如“勐先乡”。".into()
+                } else {
+                    format!("名称“{name}”太长，请不超过 {PLACE_NAME_MAX_CHARS} 个字。")
                 }
             }
             StoreError::WriterLock { path, .. } => format!(

@@ -7,6 +7,7 @@
 
 mod apply;
 pub mod backup;
+pub mod backup_media;
 pub mod baseline;
 mod checked;
 mod device_keys;
@@ -21,6 +22,7 @@ mod lock;
 pub mod migrate;
 mod oplog;
 mod page_heads;
+pub mod place;
 pub mod protect;
 pub mod read;
 pub mod restore;
@@ -43,6 +45,7 @@ pub use hub::HubLink;
 pub use identity::IdentityChange;
 use identity::Registry;
 pub use oplog::VersionVector;
+pub use place::HomePlace;
 pub use protect::{DataKey, ProtectError, Protection, RecoveryCode, Unlock};
 pub use read::{Filter, put_change};
 pub use seal_keys::SealRecipient;
