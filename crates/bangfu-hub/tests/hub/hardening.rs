@@ -11,7 +11,7 @@ use bangfu_core::UserFacing;
 use bangfu_core::sync::changeset::{self, Header};
 use bangfu_hub::server::{RunningHub, ServerConfig, bind};
 use bangfu_hub::storage::HubStorage;
-use bangfu_hub::{HubError, wire};
+use bangfu_hub::{HubError, Scope, wire};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -457,6 +457,16 @@ fn a_revoked_devices_later_ops_are_quarantined_not_merged_not_lost(backend: Back
     let body = reply.body_mut().read_to_string().unwrap_or_default();
     assert_eq!(reply.status().as_u16(), 401, "{body}");
     assert!(body.contains("revoked"), "{body}");
+
+    // Reviewed and found good: the county gives the laptop a new code, and what was
+    // quarantined reaches the log like any push.
+    let code = storage
+        .issue_code(&Scope::parse(VILLAGE_A).expect("scope"))
+        .expect("code");
+    client.enrol(&mut laptop, &url, &code).expect("enrol again");
+    sync(&client, &mut laptop);
+    sync(&county_client, &mut county);
+    assert!(rows(&county, "household").contains(&household));
 }
 
 #[cfg(unix)]
