@@ -55,8 +55,20 @@ function bangfu(scratch, args) {
   })
 }
 
+/** The hub's admin credential, made by `bangfu-hub init` the first time it is asked for. */
+const adminTokens = new Map()
+function adminToken(hubDir) {
+  if (!adminTokens.has(hubDir)) {
+    adminTokens.set(hubDir, execFileSync(hubBinary, ['init', '--data', hubDir], { encoding: 'utf8' }).trim())
+  }
+  return adminTokens.get(hubDir)
+}
+
 function issueCode(hubDir) {
-  return execFileSync(hubBinary, ['enrol', '--data', hubDir, '--scope', VILLAGE], { encoding: 'utf8' }).trim()
+  return execFileSync(hubBinary, ['enrol', '--data', hubDir, '--scope', VILLAGE], {
+    encoding: 'utf8',
+    env: { ...process.env, BANGFU_HUB_ADMIN_TOKEN: adminToken(hubDir) },
+  }).trim()
 }
 
 function secondCopyRow(scratch, second, code) {

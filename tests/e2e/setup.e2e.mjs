@@ -185,7 +185,13 @@ if (hubBinary) {
     mkdirSync(hubDir, { recursive: true })
     const [hub, hubUrl] = await startHub(hubDir)
     try {
-      const code = (scope) => execFileSync(hubBinary, ['enrol', '--data', hubDir, '--scope', scope], { encoding: 'utf8' }).trim()
+      // The county admin's credential, made once; every code is issued with it.
+      const admin = execFileSync(hubBinary, ['init', '--data', hubDir], { encoding: 'utf8' }).trim()
+      const code = (scope) =>
+        execFileSync(hubBinary, ['enrol', '--data', hubDir, '--scope', scope], {
+          encoding: 'utf8',
+          env: { ...process.env, BANGFU_HUB_ADMIN_TOKEN: admin },
+        }).trim()
       // The township's copy puts the demo village on the hub.
       const township = path.join(world.scratch, 'township.sqlite')
       const env = { ...process.env, BANGFU_HOME: path.join(world.scratch, 'township-home') }

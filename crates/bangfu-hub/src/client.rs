@@ -7,117 +7,12 @@
 
 use std::time::Duration;
 
-use bangfu_core::UserFacing;
-use bangfu_core::store::{Store, StoreError};
+use bangfu_core::store::Store;
 use bangfu_core::sync::changeset;
 use serde::Serialize;
 
+pub use crate::error::HubError;
 use crate::wire::{self, EnrolRequest, EnrolResponse, ErrorBody, PushCursor, PushOutcome};
-
-#[derive(Debug, thiserror::Error)]
-pub enum HubError {
-    #[error("this data file is not enrolled with a hub")]
-    NotEnrolled,
-    #[error("hub address must start with http:// or https://: {0}")]
-    BadUrl(String),
-    #[error("cannot reach the hub: {0}")]
-    Unreachable(String),
-    #[error("token refused (missing, wrong or revoked)")]
-    Unauthorized,
-    #[error("enrolment code refused (wrong or used)")]
-    BadCode,
-    #[error("push refused: {0}")]
-    OutsideScope(String),
-    #[error("push failed ({error}); the pull went on")]
-    PushFailed {
-        error: Box<HubError>,
-        report: Box<SyncReport>,
-    },
-    #[error("the hub held {} ops aside", report.held)]
-    Held { report: Box<SyncReport> },
-    #[error("this device's ops are pushed by another enrolled device")]
-    OriginTaken,
-    #[error("unexpected hub response {status}: {detail}")]
-    BadResponse { status: u16, detail: String },
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("the hub offers no release")]
-    NoRelease,
-    #[error(transparent)]
-    Update(#[from] bangfu_core::update::UpdateError),
-}
-
-impl HubError {
-    /// What the sync did before this error, when it went on past a refused push.
-    pub fn report(&self) -> Option<&SyncReport> {
-        match self {
-            HubError::PushFailed { report, .. } | HubError::Held { report } => Some(report),
-            _ => None,
-        }
-    }
-}
-
-impl UserFacing for HubError {
-    fn kind(&self) -> &'static str {
-        match self {
-            HubError::NotEnrolled => "not_enrolled",
-            HubError::BadUrl(_) => "bad_url",
-            HubError::Unreachable(_) => "unreachable",
-            HubError::Unauthorized => "unauthorized",
-            HubError::BadCode => "bad_code",
-            HubError::OutsideScope(_) => "outside_scope",
-            HubError::PushFailed { error, .. } => error.kind(),
-            HubError::Held { .. } => "held",
-            HubError::OriginTaken => "origin_taken",
-            HubError::BadResponse { .. } => "bad_response",
-            HubError::Store(e) => e.kind(),
-            HubError::NoRelease => "no_update",
-            HubError::Update(e) => e.kind(),
-        }
-    }
-
-    fn message_zh(&self) -> String {
-        match self {
-            HubError::NotEnrolled => {
-                "本机还没有加入县同步中心，请先用县里发的加入码登记（bangfu enrol）。".into()
-            }
-            HubError::BadUrl(url) => {
-                format!("县同步中心地址“{url}”不对，应以 http:// 或 https:// 开头。")
-            }
-            HubError::Unreachable(_) => {
-                "无法连接县同步中心，数据已保存在本机，联网后会自动同步。".into()
-            }
-            HubError::Unauthorized => {
-                "县同步中心不认可本机的同步凭据（可能已被停用），请联系县管理员重新发加入码。"
-                    .into()
-            }
-            HubError::BadCode => "加入码不对或已经用过，请向县管理员重新索取。".into(),
-            HubError::OutsideScope(_) => {
-                "本机有修改超出本机的同步范围（不属于本村或本乡镇），县同步中心拒收。数据仍保存在本机，请联系县管理员。"
-                    .into()
-            }
-            HubError::OriginTaken => {
-                "县同步中心认为本机的数据由另一台已登记的电脑上传，请联系县管理员。".into()
-            }
-            HubError::PushFailed { error, report } => format!(
-                "本次收到 {} 条修改（其中新的 {} 条），但上传本机的修改失败：{}",
-                report.pulled,
-                report.applied,
-                error.message_zh()
-            ),
-            HubError::Held { report } => format!(
-                "县同步中心暂扣了本机的 {} 条修改（超出本机的同步范围，或与中心已有的同一编号修改内容不同），其余修改已上传，收到 {} 条。暂扣的修改仍保存在本机，请联系县管理员核查（bangfu-hub held）。",
-                report.held, report.pulled
-            ),
-            HubError::BadResponse { .. } => {
-                "县同步中心的回应有误，本次同步已停止，数据已保存在本机，稍后会再试。".into()
-            }
-            HubError::Store(e) => e.message_zh(),
-            HubError::NoRelease => "县同步中心上没有新版本。".into(),
-            HubError::Update(e) => e.message_zh(),
-        }
-    }
-}
 
 /// How the client talks to the hub.
 #[derive(Debug, Clone)]
@@ -214,6 +109,12 @@ impl HubClient {
     pub fn new(config: ClientConfig) -> HubClient {
         let mut builder = ureq::Agent::config_builder()
             .timeout_global(Some(config.timeout))
+            // The hub never redirects; following one could lead from https:// to plain http://
+            // elsewhere, past the check on the address the person typed.
+            .max_redirects(0)
+            // The hub closes a connection idle for 15 s (its header timeout): a pooled one is
+            // given up sooner, so a push is never sent on a connection the hub just closed.
+            .max_idle_age(Duration::from_secs(10))
             .http_status_as_error(false);
         if let Some(pem) = &config.extra_roots_pem {
             let certs: Vec<_> = ureq::tls::parse_pem(pem)
@@ -250,9 +151,7 @@ impl HubClient {
     /// Spends a one-time code and keeps the hub's address, token and scope in the data file.
     pub fn enrol(&self, store: &mut Store, url: &str, code: &str) -> Result<String, HubError> {
         let url = url.trim().trim_end_matches('/');
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(HubError::BadUrl(url.to_owned()));
-        }
+        check_url(url)?;
         // The tokens this file was enrolled with before prove to the hub that this is the
         // same laptop: it keeps pushing its own origins under the new token.
         let mut previous_tokens = store.hub_previous_tokens()?;
@@ -271,8 +170,13 @@ impl HubClient {
             .map_err(unreachable)?;
         let reply: EnrolResponse = match reply.status().as_u16() {
             200 => read_json(reply)?,
-            401 => return Err(HubError::BadCode),
-            _ => return Err(refusal(reply)),
+            _ => {
+                return Err(match refusal(reply) {
+                    // An older hub says only 401: the code was not taken.
+                    HubError::Unauthorized => HubError::BadCode { tries_left: None },
+                    other => other,
+                });
+            }
         };
         store.set_hub_link(url, &reply.token, &reply.scope)?;
         Ok(reply.scope)
@@ -290,9 +194,7 @@ impl HubClient {
     ) -> Result<bangfu_core::update::VerifiedUpdate, HubError> {
         use bangfu_core::update::{MANIFEST_FILE, UpdateError, verify_folder, verify_manifest};
         let base = url.trim().trim_end_matches('/');
-        if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(HubError::BadUrl(base.to_owned()));
-        }
+        check_url(base)?;
         let get = |path: &str| -> Result<Vec<u8>, HubError> {
             let reply = self
                 .agent
@@ -349,13 +251,19 @@ impl HubClient {
     pub fn sync_once(&self, store: &mut Store) -> Result<SyncReport, HubError> {
         let link = store.hub_link()?.ok_or(HubError::NotEnrolled)?;
         let base = link.url.trim_end_matches('/').to_owned();
+        // A link an earlier version kept may name plain http:// to another computer: the
+        // token and the people's data would cross the network in the clear.
+        check_url(&base)?;
         let auth = format!("Bearer {}", link.token);
         let mut report = SyncReport::default();
         store.record_hub_own_origin()?;
         let origins = store.hub_own_origins()?;
 
         let pushed = self.push_all(store, &base, &auth, &origins, &mut report);
-        if let Err(error @ (HubError::Unreachable(_) | HubError::Unauthorized)) = pushed {
+        if let Err(
+            error @ (HubError::Unreachable(_) | HubError::Unauthorized | HubError::Revoked),
+        ) = pushed
+        {
             return Err(error); // the pull would meet the same
         }
         self.pull_all(store, &base, &auth, &origins, link.pulled_pos, &mut report)?;
@@ -392,7 +300,9 @@ impl HubClient {
             }
             match self.push_origin(store, base, auth, origin, report) {
                 Ok(()) => {}
-                Err(error @ (HubError::Unreachable(_) | HubError::Unauthorized)) => {
+                Err(
+                    error @ (HubError::Unreachable(_) | HubError::Unauthorized | HubError::Revoked),
+                ) => {
                     return Err(error);
                 }
                 Err(error) => {
@@ -563,6 +473,31 @@ impl HubClient {
     }
 }
 
+/// The hub's address must be `https://`, or `http://` to this computer itself (tests, and a
+/// hub reached through a local tunnel): anything else would carry tokens and people's ID
+/// numbers in the clear.
+pub fn check_url(url: &str) -> Result<(), HubError> {
+    let lower = url.to_ascii_lowercase();
+    if lower.starts_with("https://") {
+        return Ok(());
+    }
+    if !lower.starts_with("http://") {
+        return Err(HubError::BadUrl(url.to_owned()));
+    }
+    let uri: ureq::http::Uri = url.parse().map_err(|_| HubError::BadUrl(url.to_owned()))?;
+    let host = uri.host().ok_or_else(|| HubError::BadUrl(url.to_owned()))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        Ok(())
+    } else {
+        Err(HubError::InsecureUrl(url.to_owned()))
+    }
+}
+
 fn unreachable(e: ureq::Error) -> HubError {
     HubError::Unreachable(e.to_string())
 }
@@ -603,10 +538,54 @@ fn refusal(reply: Reply) -> HubError {
     let kind = body.as_ref().map_or("", |b| b.kind.as_str());
     let detail = body.as_ref().map_or_else(String::new, |b| b.detail.clone());
     match (status, kind) {
-        (401, "bad_code") => HubError::BadCode,
+        (401, "bad_code") => HubError::BadCode {
+            tries_left: body.as_ref().and_then(|b| b.tries_left),
+        },
+        (401, "code_used") => HubError::CodeUsed,
+        (401, "code_expired") => HubError::CodeExpired,
+        (401, "code_locked") => HubError::CodeLocked,
+        (401, "revoked") => HubError::Revoked,
         (401, _) => HubError::Unauthorized,
+        (429, _) => HubError::TooManyAttempts {
+            retry_after_s: body.as_ref().and_then(|b| b.retry_after_s).unwrap_or(600),
+        },
         (403, "origin_taken") => HubError::OriginTaken,
         (403, _) => HubError::OutsideScope(detail),
         _ => HubError::BadResponse { status, detail },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bangfu_core::UserFacing;
+
+    #[test]
+    fn plain_http_is_refused_except_to_this_computer() {
+        // (address, "ok" | the error kind)
+        let cases = [
+            ("https://sync.example.gov.cn", "ok"),
+            ("HTTPS://sync.example.gov.cn:8443/", "ok"),
+            ("https://10.0.0.12:8443", "ok"),
+            ("http://127.0.0.1:8717", "ok"),
+            ("http://127.8.9.10:8717", "ok"),
+            ("http://localhost:8717", "ok"),
+            ("http://LOCALHOST", "ok"),
+            ("http://[::1]:8717", "ok"),
+            ("http://sync.example.gov.cn", "insecure_url"),
+            ("http://10.0.0.12:8717", "insecure_url"),
+            ("http://192.168.1.5", "insecure_url"),
+            ("http://[2001:db8::1]:8717", "insecure_url"),
+            // A name that merely starts like loopback is another computer.
+            ("http://localhost.example.com", "insecure_url"),
+            ("http://127.0.0.1.example.com", "insecure_url"),
+            ("http://127.0.0.1@evil.example.com", "insecure_url"),
+            ("ftp://sync.example.gov.cn", "bad_url"),
+            ("sync.example.gov.cn", "bad_url"),
+        ];
+        for (url, want) in cases {
+            let got = check_url(url).map_or_else(|e| e.kind(), |()| "ok");
+            assert_eq!(got, want, "{url}");
+        }
     }
 }

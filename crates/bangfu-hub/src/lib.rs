@@ -8,7 +8,14 @@
 //! Architecture invariant: this crate is the only place of HTTP. It writes to a data file only
 //! through `Store::apply_remote` and the store's hub-link positions.
 
+#[cfg(feature = "server")]
+mod admin_api;
 pub mod client;
+#[cfg(feature = "server")]
+pub mod enrol_limit;
+mod error;
+#[cfg(feature = "server")]
+mod listen;
 #[cfg(feature = "server")]
 pub mod metrics;
 #[cfg(feature = "server")]

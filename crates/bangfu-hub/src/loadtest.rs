@@ -97,7 +97,8 @@ impl HubProcess {
             Location::Postgres(url) => command.args(["--database", url]),
         };
         let mut child = command
-            .args(["--listen", "127.0.0.1:0"])
+            // Every simulated laptop enrols from this machine's address.
+            .args(["--listen", "127.0.0.1:0", "--enrol-attempts", "1000000"])
             .stdout(Stdio::piped())
             .spawn()?;
         let stdout = child.stdout.take().context("hub stdout")?;

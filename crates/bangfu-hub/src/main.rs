@@ -1,16 +1,18 @@
-//! The `bangfu-hub` command: serve the county hub, issue enrolment codes, list and revoke
-//! devices, and run the load test.
+//! The `bangfu-hub` command: serve the county hub, make its admin credential, issue enrolment
+//! codes, list and revoke devices, list held ops, and run the load test. The admin's commands
+//! need the admin credential (`BANGFU_HUB_ADMIN_TOKEN` or `--admin-token-file`).
 
 mod loadtest;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use bangfu_hub::Scope;
-use bangfu_hub::server::{self, TlsFiles};
-use bangfu_hub::storage::{HubStorage, Location};
+use bangfu_hub::server::{self, ServerConfig, TlsFiles};
+use bangfu_hub::storage::{AdminCheck, HubStorage, Location};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -56,6 +58,39 @@ impl DataArgs {
     }
 }
 
+/// The admin credential, for the admin's commands.
+#[derive(Debug, Args, Clone)]
+struct AdminArgs {
+    /// 存放管理员口令的文件（也可用环境变量 BANGFU_HUB_ADMIN_TOKEN 给出）
+    #[arg(long)]
+    admin_token_file: Option<PathBuf>,
+}
+
+/// The environment variable a script gives the admin credential in.
+const ADMIN_TOKEN_ENV: &str = "BANGFU_HUB_ADMIN_TOKEN";
+
+impl AdminArgs {
+    /// Opens the storage once the admin credential given is the hub's.
+    fn open_as_admin(&self, data: &DataArgs) -> anyhow::Result<Arc<dyn HubStorage>> {
+        let token = match (&self.admin_token_file, std::env::var(ADMIN_TOKEN_ENV)) {
+            (Some(file), _) => std::fs::read_to_string(file)
+                .with_context(|| format!("无法读取管理员口令文件 {}", file.display()))?,
+            (None, Ok(token)) => token,
+            (None, Err(_)) => anyhow::bail!(
+                "需要管理员口令：设置环境变量 {ADMIN_TOKEN_ENV}，或用 --admin-token-file 指定存放口令的文件（口令由 bangfu-hub init 生成）"
+            ),
+        };
+        let storage = data.open()?;
+        match storage.check_admin(token.trim())? {
+            AdminCheck::Valid => Ok(storage),
+            AdminCheck::Wrong => anyhow::bail!("管理员口令不对，未做任何操作"),
+            AdminCheck::NotSet => anyhow::bail!(
+                "这个同步中心还没有管理员口令，请先运行 bangfu-hub init 生成（只显示一次，请妥善保存）"
+            ),
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 struct ServeArgs {
     #[command(flatten)]
@@ -69,6 +104,15 @@ struct ServeArgs {
     /// HTTPS 私钥（PEM）
     #[arg(long, requires = "cert")]
     key: Option<PathBuf>,
+    /// 每个地址每 10 分钟最多输错几次加入码（用对的不计），超过则等到 10 分钟满
+    #[arg(long, default_value_t = 20)]
+    enrol_attempts: u32,
+    /// 客户端发完请求头的最长时间（秒），超时断开连接
+    #[arg(long, default_value_t = 15)]
+    header_timeout: u64,
+    /// 一个请求（含上传内容）的最长处理时间（秒），超时答 408
+    #[arg(long, default_value_t = 120)]
+    request_timeout: u64,
     /// 安装包目录：放入签名的新版本（bangfu-update.json 和它指明的安装包），各村联网时可取
     #[arg(long)]
     packages: Option<PathBuf>,
@@ -76,17 +120,34 @@ struct ServeArgs {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// 建立同步中心（创建数据库）并生成管理员口令（只显示一次）
+    Init {
+        #[command(flatten)]
+        data: DataArgs,
+        /// 换一个新的管理员口令（需给出现在的口令），旧口令随即作废
+        #[arg(long)]
+        rotate: bool,
+        #[command(flatten)]
+        admin: AdminArgs,
+    },
     /// 为一台电脑发一次性加入码（范围：12 位村代码、9 位乡镇代码或 6 位县代码）
     Enrol {
         #[command(flatten)]
         data: DataArgs,
+        #[command(flatten)]
+        admin: AdminArgs,
         #[arg(long)]
         scope: String,
+        /// 有效天数（1 到 90，默认 7）
+        #[arg(long, default_value_t = 7)]
+        days: u32,
     },
     /// 停用一台已登记电脑的同步凭据
     Revoke {
         #[command(flatten)]
         data: DataArgs,
+        #[command(flatten)]
+        admin: AdminArgs,
         /// 设备编号（见 devices）
         #[arg(long)]
         device: i64,
@@ -95,11 +156,15 @@ enum Command {
     Devices {
         #[command(flatten)]
         data: DataArgs,
+        #[command(flatten)]
+        admin: AdminArgs,
     },
-    /// 列出被暂扣的修改（超出上传电脑的范围，或同一编号内容不同），供县管理员核查
+    /// 列出被暂扣的修改（超出上传电脑的范围、同一编号内容不同，或来自已停用的电脑），供县管理员核查
     Held {
         #[command(flatten)]
         data: DataArgs,
+        #[command(flatten)]
+        admin: AdminArgs,
         /// 以 JSON 输出
         #[arg(long)]
         json: bool,
@@ -122,34 +187,78 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let scheme = if tls.is_some() { "https" } else { "http" };
             // Tests and scripts read the address from this first line.
             println!("bangfu-hub listening on {scheme}://{addr}");
+            let config = ServerConfig {
+                header_timeout: Duration::from_secs(cli.serve.header_timeout.max(1)),
+                request_timeout: Duration::from_secs(cli.serve.request_timeout.max(1)),
+                enrol_attempts: cli.serve.enrol_attempts,
+                ..ServerConfig::default()
+            };
             let runtime = tokio::runtime::Runtime::new()?;
-            let app = server::app(storage, cli.serve.packages);
-            runtime.block_on(server::serve_app(listener, app, tls))?;
+            let app = server::app(storage, cli.serve.packages, &config);
+            runtime.block_on(server::serve_app(listener, app, tls, config))?;
         }
-        Some(Command::Enrol { data, scope }) => {
+        Some(Command::Init {
+            data,
+            rotate,
+            admin,
+        }) => {
+            let storage = if rotate {
+                admin.open_as_admin(&data)?
+            } else {
+                data.open()?
+            };
+            let Some(token) = storage.create_admin_token(rotate)? else {
+                anyhow::bail!(
+                    "这个同步中心已有管理员口令；要换一个，请用 bangfu-hub init --rotate 并给出现在的口令"
+                );
+            };
+            println!("{token}");
+            eprintln!(
+                "管理员口令（只显示这一次，同步中心只保存它的摘要）：请存入只有县管理员能读的文件，用 --admin-token-file 或环境变量 {ADMIN_TOKEN_ENV} 给出。"
+            );
+        }
+        Some(Command::Enrol {
+            data,
+            admin,
+            scope,
+            days,
+        }) => {
             let scope =
                 Scope::parse(&scope).context("范围应为 12 位村代码、9 位乡镇代码或 6 位县代码")?;
-            let storage = data.open()?;
-            let code = storage.issue_code(&scope)?;
-            println!("{code}");
-            eprintln!("加入码（范围 {scope}，只能使用一次）：{code}");
+            if !(1..=bangfu_hub::wire::MAX_CODE_DAYS).contains(&days) {
+                anyhow::bail!("有效天数应为 1 到 {} 天", bangfu_hub::wire::MAX_CODE_DAYS);
+            }
+            let storage = admin.open_as_admin(&data)?;
+            let issued =
+                storage.issue_code_for(&scope, Duration::from_secs(u64::from(days) * 24 * 3600))?;
+            println!("{}", issued.code);
+            eprintln!(
+                "加入码（范围 {scope}，只能使用一次，{days} 天内有效，输错 5 次作废）：{}",
+                issued.code
+            );
         }
-        Some(Command::Revoke { data, device }) => {
-            let storage = data.open()?;
+        Some(Command::Revoke {
+            data,
+            admin,
+            device,
+        }) => {
+            let storage = admin.open_as_admin(&data)?;
             if !storage.revoke(device)? {
                 anyhow::bail!("没有编号为 {device} 的在用设备");
             }
-            println!("已停用设备 {device}，它的同步请求将被拒绝。");
+            println!(
+                "已停用设备 {device}，它的同步请求将被拒绝；它此后上传的修改不并入，暂存待核查（bangfu-hub held）。"
+            );
         }
-        Some(Command::Devices { data }) => {
-            let storage = data.open()?;
+        Some(Command::Devices { data, admin }) => {
+            let storage = admin.open_as_admin(&data)?;
             for d in storage.devices()? {
                 let state = if d.revoked { "已停用" } else { "在用" };
                 println!("{}\t{}\t{}\t{state}", d.id, d.scope, d.name);
             }
         }
-        Some(Command::Held { data, json }) => {
-            let storage = data.open()?;
+        Some(Command::Held { data, admin, json }) => {
+            let storage = admin.open_as_admin(&data)?;
             let held = storage.held()?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&held)?);
@@ -161,6 +270,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     let reason = match h.reason.as_str() {
                         "outside_scope" => "超出该电脑的同步范围",
                         "content_mismatch" => "同一修改编号内容不同",
+                        "device_revoked" => "电脑已停用，待核查（未并入）",
                         other => other,
                     };
                     println!(

@@ -1,5 +1,5 @@
-//! What a hub process counts for its operators: pushes, pulls, ops in and out, request
-//! latency histograms, failures, and the devices that have not pushed for over a day, served
+//! What a hub process counts for its operators: pushes, pulls, ops in and out, held and
+//! quarantined ops, refused enrolments, request latency histograms, failures, and the devices that have not pushed for over a day, served
 //! as Prometheus text on `/metrics`; and the one-line JSON log events the hub writes to stderr.
 
 use std::fmt::Write as _;
@@ -66,6 +66,8 @@ pub struct Metrics {
     ops_pushed: AtomicU64,
     ops_pulled: AtomicU64,
     ops_held: AtomicU64,
+    ops_quarantined: AtomicU64,
+    enrol_refused: AtomicU64,
     failures: AtomicU64,
     push_latency: Histogram,
     pull_latency: Histogram,
@@ -83,6 +85,18 @@ impl Metrics {
         self.pulls.fetch_add(1, Ordering::Relaxed);
         self.ops_pulled.fetch_add(ops as u64, Ordering::Relaxed);
         self.pull_latency.observe(took);
+    }
+
+    /// Ops of a revoked device kept in quarantine (also counted as held).
+    pub fn quarantined(&self, ops: usize) {
+        self.ops_quarantined
+            .fetch_add(ops as u64, Ordering::Relaxed);
+    }
+
+    /// An enrolment refused: a wrong, used, expired or locked code, or an address past its
+    /// refusals.
+    pub fn enrol_refused(&self) {
+        self.enrol_refused.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn failed(&self) {
@@ -110,6 +124,16 @@ impl Metrics {
                 "bangfu_hub_ops_held_total",
                 "Ops held aside for the county admin",
                 &self.ops_held,
+            ),
+            (
+                "bangfu_hub_ops_quarantined_total",
+                "Ops a revoked device pushed, kept for review and not merged",
+                &self.ops_quarantined,
+            ),
+            (
+                "bangfu_hub_enrol_refused_total",
+                "Enrolments refused (wrong, used, expired or locked code; too many refusals)",
+                &self.enrol_refused,
             ),
             (
                 "bangfu_hub_failures_total",

@@ -1,32 +1,62 @@
 //! The hub's HTTP service (axum): enrolment, push with a resumable cursor, pull by hub log
-//! position, all behind a Bearer token, with plain HTTP or rustls.
+//! position, all behind a Bearer token, and the admin's requests behind the admin credential;
+//! with plain HTTP or rustls, and timeouts so a slow client cannot hold a connection.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bangfu_core::sync::changeset;
 
+use crate::enrol_limit::EnrolLimiter;
 use crate::metrics::{self, Metrics};
-use crate::storage::{DeviceAuth, HubStorage, StorageError};
+use crate::storage::{CodeRefusal, DeviceAuth, HubStorage, StorageError};
 use crate::wire::{
     self, EnrolRequest, EnrolResponse, ErrorBody, OriginQuery, PullQuery, PushCursor, PushOutcome,
 };
 
 type Shared = Arc<dyn HubStorage>;
 
-/// The router's state: the storage, and this process's counters.
+/// How the hub treats slow and repeated clients.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The longest a client may take to send a request's headers (and to start the next
+    /// request on a kept-alive connection); then the connection is closed.
+    pub header_timeout: Duration,
+    /// The longest a request may take from its headers to its answer, its body included;
+    /// then it is answered 408. A push already handed to the database still commits, and the
+    /// device learns it from the cursor at its next sync.
+    pub request_timeout: Duration,
+    /// Refused enrolment attempts allowed per client address in each `enrol_window`; past
+    /// them the address waits for its window to end (good codes are never counted).
+    pub enrol_attempts: u32,
+    pub enrol_window: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            header_timeout: Duration::from_secs(15),
+            request_timeout: Duration::from_secs(120),
+            enrol_attempts: 20,
+            enrol_window: Duration::from_secs(600),
+        }
+    }
+}
+
+/// The router's state: the storage, this process's counters and its enrolment limit.
 #[derive(Clone)]
-struct AppState {
+pub(crate) struct AppState {
     storage: Shared,
     metrics: Arc<Metrics>,
+    limiter: Arc<EnrolLimiter>,
 }
 
 impl axum::extract::FromRef<AppState> for Shared {
@@ -41,15 +71,33 @@ impl axum::extract::FromRef<AppState> for Arc<Metrics> {
     }
 }
 
+impl axum::extract::FromRef<AppState> for Arc<EnrolLimiter> {
+    fn from_ref(state: &AppState) -> Arc<EnrolLimiter> {
+        state.limiter.clone()
+    }
+}
+
 /// A refused or failed request: the HTTP status and a body that says why.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("missing, wrong or revoked token")]
     Unauthorized,
-    #[error("wrong or already used enrolment code")]
-    BadCode,
+    #[error("token of a revoked device")]
+    Revoked,
+    #[error("enrolment code refused: {0:?}")]
+    Code(CodeRefusal),
+    #[error("too many enrolment attempts from this address; retry in {0} s")]
+    TooManyAttempts(u64),
+    #[error("missing or wrong admin credential")]
+    AdminUnauthorized,
+    #[error("this hub has no admin credential yet (bangfu-hub init)")]
+    AdminNotSet,
+    #[error("request took longer than {0} s")]
+    Timeout(u64),
     #[error("malformed request: {0}")]
     BadRequest(String),
+    #[error("push inflates past its declared op count: {0}")]
+    InflatesPastDeclared(String),
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error("internal: {0}")]
@@ -60,8 +108,27 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, kind, stored_seq) = match &self {
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", None),
-            ApiError::BadCode => (StatusCode::UNAUTHORIZED, "bad_code", None),
+            ApiError::Revoked => (StatusCode::UNAUTHORIZED, "revoked", None),
+            ApiError::Code(CodeRefusal::Wrong { .. }) => {
+                (StatusCode::UNAUTHORIZED, "bad_code", None)
+            }
+            ApiError::Code(CodeRefusal::Used) => (StatusCode::UNAUTHORIZED, "code_used", None),
+            ApiError::Code(CodeRefusal::Expired) => {
+                (StatusCode::UNAUTHORIZED, "code_expired", None)
+            }
+            ApiError::Code(CodeRefusal::Locked) => (StatusCode::UNAUTHORIZED, "code_locked", None),
+            ApiError::TooManyAttempts(_) => {
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", None)
+            }
+            ApiError::AdminUnauthorized => (StatusCode::UNAUTHORIZED, "admin_unauthorized", None),
+            ApiError::AdminNotSet => (StatusCode::UNAUTHORIZED, "admin_not_set", None),
+            ApiError::Timeout(_) => (StatusCode::REQUEST_TIMEOUT, "timeout", None),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request", None),
+            ApiError::InflatesPastDeclared(_) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "inflates_past_declared",
+                None,
+            ),
             ApiError::Storage(StorageError::OriginTaken(_)) => {
                 (StatusCode::FORBIDDEN, "origin_taken", None)
             }
@@ -78,17 +145,33 @@ impl IntoResponse for ApiError {
         if status == StatusCode::INTERNAL_SERVER_ERROR {
             metrics::log("error", &[("detail", self.to_string().into())]);
         }
+        let tries_left = match &self {
+            ApiError::Code(CodeRefusal::Wrong { tries_left }) => *tries_left,
+            _ => None,
+        };
+        let retry_after = match &self {
+            ApiError::TooManyAttempts(s) => Some(*s),
+            _ => None,
+        };
         let body = ErrorBody {
             kind: kind.to_owned(),
             detail: self.to_string(),
             stored_seq,
+            tries_left,
+            retry_after_s: retry_after,
         };
-        (status, axum::Json(body)).into_response()
+        let mut response = (status, axum::Json(body)).into_response();
+        if let Some(s) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
+        response
     }
 }
 
 /// Runs a storage call off the async threads: SQLite blocks.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
@@ -97,29 +180,87 @@ async fn blocking<T: Send + 'static>(
         .map_err(ApiError::from)
 }
 
-async fn authenticate(storage: &Shared, headers: &HeaderMap) -> Result<DeviceAuth, ApiError> {
-    let token = headers
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<String> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or(ApiError::Unauthorized)?
-        .to_owned();
+        .map(str::to_owned)
+}
+
+/// Who sent a request: a live device, or a revoked one (whose pushes go to quarantine).
+enum Sender {
+    Live(DeviceAuth),
+    Revoked(DeviceAuth),
+}
+
+async fn sender(storage: &Shared, headers: &HeaderMap) -> Result<Sender, ApiError> {
+    let token = bearer(headers).ok_or(ApiError::Unauthorized)?;
     let storage = storage.clone();
-    blocking(move || storage.authenticate(&token))
-        .await?
-        .ok_or(ApiError::Unauthorized)
+    blocking(move || {
+        if let Some(device) = storage.authenticate(&token)? {
+            return Ok(Some(Sender::Live(device)));
+        }
+        Ok(storage.revoked_device(&token)?.map(Sender::Revoked))
+    })
+    .await?
+    .ok_or(ApiError::Unauthorized)
+}
+
+async fn authenticate(storage: &Shared, headers: &HeaderMap) -> Result<DeviceAuth, ApiError> {
+    match sender(storage, headers).await? {
+        Sender::Live(device) => Ok(device),
+        Sender::Revoked(_) => Err(ApiError::Revoked),
+    }
+}
+
+/// The client's address for the enrolment limit. Behind a reverse proxy on this machine (the
+/// peer is loopback) the proxy's `X-Forwarded-For` names the client: its last entry, the one
+/// the proxy added itself (earlier entries are whatever the client sent).
+fn client_address(peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+    if !peer.ip().is_loopback() {
+        return peer.ip();
+    }
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .next_back()
+        .and_then(|v| v.rsplit(',').next())
+        .and_then(|a| a.trim().parse::<IpAddr>().ok())
+        .unwrap_or(peer.ip())
 }
 
 async fn enrol(
     State(storage): State<Shared>,
+    State(limiter): State<Arc<EnrolLimiter>>,
+    State(counters): State<Arc<Metrics>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     axum::Json(req): axum::Json<EnrolRequest>,
 ) -> Result<axum::Json<EnrolResponse>, ApiError> {
+    let address = client_address(peer, &headers);
+    limiter.check(address, Instant::now()).map_err(|wait| {
+        counters.enrol_refused();
+        ApiError::TooManyAttempts(wait.as_secs().max(1))
+    })?;
     let enrolment =
         blocking(move || storage.enrol(&req.code, &req.device_name, &req.previous_tokens))
             .await?
-            .ok_or(ApiError::BadCode)?;
+            .map_err(|refusal| {
+                limiter.refused(address, Instant::now());
+                counters.enrol_refused();
+                metrics::log(
+                    "enrol_refused",
+                    &[
+                        ("address", address.to_string().into()),
+                        ("reason", format!("{refusal:?}").into()),
+                    ],
+                );
+                ApiError::Code(refusal)
+            })?;
     Ok(axum::Json(EnrolResponse {
         token: enrolment.token,
         scope: enrolment.scope.to_string(),
@@ -131,8 +272,12 @@ async fn push_cursor(
     headers: HeaderMap,
     Query(q): Query<OriginQuery>,
 ) -> Result<axum::Json<PushCursor>, ApiError> {
-    let device = authenticate(&storage, &headers).await?;
-    let stored_seq = blocking(move || storage.push_cursor(&device, q.origin)).await?;
+    let stored_seq = match sender(&storage, &headers).await? {
+        Sender::Live(device) => blocking(move || storage.push_cursor(&device, q.origin)).await?,
+        Sender::Revoked(device) => blocking(move || storage.quarantine_cursor(&device, q.origin))
+            .await?
+            .ok_or(ApiError::Revoked)?,
+    };
     Ok(axum::Json(PushCursor { stored_seq }))
 }
 
@@ -144,18 +289,36 @@ async fn push(
     body: Bytes,
 ) -> Result<axum::Json<PushOutcome>, ApiError> {
     let started = Instant::now();
-    let device = authenticate(&storage, &headers).await?;
+    let (device, revoked) = match sender(&storage, &headers).await? {
+        Sender::Live(device) => (device, false),
+        Sender::Revoked(device) => (device, true),
+    };
     let device_id = device.id;
     let sent = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let sent_in = sent.clone();
     let result = blocking(move || {
-        let ops = match changeset::decode(&body) {
-            Ok((_, ops)) if ops.len() <= wire::MAX_PAGE => ops,
+        // Inflated only as far as the declared op count could need: a small body must not
+        // become gigabytes before the hub can tell it lies.
+        let ops = match changeset::decode_within(&body, wire::PUSH_BOUND) {
+            Ok((_, ops)) => ops,
+            Err(e @ changeset::ChangesetError::InflatesPastDeclared { .. }) => {
+                return Ok(Err(ApiError::InflatesPastDeclared(e.to_string())));
+            }
             // A cut or altered body stores nothing; the client sends it again.
-            _ => return Ok(None),
+            Err(_) => {
+                return Ok(Err(ApiError::BadRequest(
+                    "push body is not a whole changeset".into(),
+                )));
+            }
         };
         sent_in.store(ops.len(), std::sync::atomic::Ordering::Relaxed);
-        storage.push(&device, q.origin, &ops).map(Some)
+        if revoked {
+            // Not merged and not lost: kept aside for the admin to review.
+            return Ok(storage
+                .quarantine(&device, q.origin, &ops)?
+                .ok_or(ApiError::Revoked));
+        }
+        storage.push(&device, q.origin, &ops).map(Ok)
     })
     .await;
     let outcome = match result {
@@ -166,11 +329,13 @@ async fn push(
             }
             return Err(e);
         }
-    }
-    .ok_or_else(|| ApiError::BadRequest("push body is not a whole changeset".into()))?;
+    }?;
     // Counted and logged only once committed: the answer below is the acknowledgement.
     let ops = sent.load(std::sync::atomic::Ordering::Relaxed);
     counters.pushed(ops, outcome.held.len(), started.elapsed());
+    if revoked {
+        counters.quarantined(outcome.held.len());
+    }
     metrics::log(
         "push",
         &[
@@ -178,6 +343,7 @@ async fn push(
             ("origin", q.origin.to_string().into()),
             ("ops", ops.into()),
             ("held", outcome.held.len().into()),
+            ("revoked", revoked.into()),
             ("stored_seq", outcome.stored_seq.into()),
             ("ms", (started.elapsed().as_millis() as u64).into()),
         ],
@@ -254,11 +420,33 @@ async fn metrics_page(State(state): State<AppState>) -> Result<Response, ApiErro
     Ok(response)
 }
 
-/// The hub's routes over a storage.
+/// Answers 408 when a request (its body included) takes longer than the configured time.
+async fn within_time(
+    State(limit): State<Duration>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::Timeout(limit.as_secs()).into_response(),
+    }
+}
+
+/// The hub's routes over a storage, with the default [`ServerConfig`].
 pub fn router(storage: Shared) -> Router {
+    router_with(storage, &ServerConfig::default())
+}
+
+/// The hub's routes over a storage. Serve it with connect info (`SocketAddr`): enrolment
+/// counts attempts per address.
+pub fn router_with(storage: Shared, config: &ServerConfig) -> Router {
     let state = AppState {
         storage,
         metrics: Arc::new(Metrics::default()),
+        limiter: Arc::new(EnrolLimiter::new(
+            config.enrol_attempts,
+            config.enrol_window,
+        )),
     };
     Router::new()
         .route(wire::HEALTH, get(health))
@@ -268,7 +456,12 @@ pub fn router(storage: Shared) -> Router {
         .route(wire::PUSH_CURSOR, get(push_cursor))
         .route(wire::PUSH, post(push))
         .route(wire::PULL, get(pull))
+        .merge(crate::admin_api::routes())
         .layer(DefaultBodyLimit::max(64 << 20))
+        .layer(axum::middleware::from_fn_with_state(
+            config.request_timeout,
+            within_time,
+        ))
         .with_state(state)
 }
 
@@ -297,15 +490,16 @@ pub async fn serve(
     listener: std::net::TcpListener,
     storage: Shared,
     tls: Option<TlsFiles>,
+    config: ServerConfig,
 ) -> Result<(), ServeError> {
-    serve_app(listener, router(storage), tls).await
+    serve_app(listener, router_with(storage, &config), tls, config).await
 }
 
 /// The hub's routes over a storage, and the packages folder's when one is given.
-pub fn app(storage: Shared, packages: Option<PathBuf>) -> Router {
+pub fn app(storage: Shared, packages: Option<PathBuf>, config: &ServerConfig) -> Router {
     match packages {
-        Some(dir) => router(storage).merge(crate::updates::routes(dir)),
-        None => router(storage),
+        Some(dir) => router_with(storage, config).merge(crate::updates::routes(dir)),
+        None => router_with(storage, config),
     }
 }
 
@@ -314,27 +508,36 @@ pub async fn serve_app(
     listener: std::net::TcpListener,
     app: Router,
     tls: Option<TlsFiles>,
+    config: ServerConfig,
 ) -> Result<(), ServeError> {
-    let app = app.into_make_service();
-    match tls {
-        None => {
-            listener.set_nonblocking(true)?;
-            let listener = tokio::net::TcpListener::from_std(listener)?;
-            axum::serve(listener, app).await?;
-        }
-        Some(files) => {
-            // Several crypto providers may be linked; this picks ring once per process.
-            let _ = rustls::crypto::ring::default_provider().install_default();
-            let config =
-                axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.cert, &files.key)
-                    .await
-                    .map_err(ServeError::Tls)?;
-            axum_server::from_tcp_rustls(listener, config)
-                .serve(app)
-                .await?;
-        }
-    }
+    listener.set_nonblocking(true)?;
+    let listener = tokio::net::TcpListener::from_std(listener)?;
+    let tls = match tls {
+        None => None,
+        Some(files) => Some(tls_acceptor(&files).await?),
+    };
+    crate::listen::accept_loop(
+        listener,
+        app,
+        tls,
+        config.header_timeout,
+        std::future::pending(),
+    )
+    .await?;
     Ok(())
+}
+
+/// The TLS side of HTTPS: certificate and key from PEM files, HTTP/1.1 offered by ALPN.
+async fn tls_acceptor(files: &TlsFiles) -> Result<tokio_rustls::TlsAcceptor, ServeError> {
+    // Several crypto providers may be linked; this picks ring once per process.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let loaded = axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.cert, &files.key)
+        .await
+        .map_err(ServeError::Tls)?;
+    let mut config = (*loaded.get_inner()).clone();
+    // The loader offers HTTP/2 too; the hub serves HTTP/1.1 only.
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
 
 /// Binds `addr` (e.g. `127.0.0.1:0`).
@@ -354,18 +557,31 @@ pub struct RunningHub {
 }
 
 impl RunningHub {
-    /// Serves plain HTTP on `listener` on a background thread with its own runtime.
+    /// Serves plain HTTP on `listener` on a background thread with its own runtime, with the
+    /// default [`ServerConfig`].
     pub fn start(
         listener: std::net::TcpListener,
         storage: Shared,
     ) -> Result<RunningHub, ServeError> {
-        RunningHub::start_app(listener, router(storage))
+        RunningHub::start_with(listener, storage, ServerConfig::default())
     }
 
-    /// Serves `app` (see [`app`]: the routes and a packages folder) like [`RunningHub::start`].
+    /// Serves plain HTTP on `listener` on a background thread with its own runtime.
+    pub fn start_with(
+        listener: std::net::TcpListener,
+        storage: Shared,
+        config: ServerConfig,
+    ) -> Result<RunningHub, ServeError> {
+        let app = router_with(storage, &config);
+        RunningHub::start_app(listener, app, config)
+    }
+
+    /// Serves `app` (see [`app`]: the routes and a packages folder) like
+    /// [`RunningHub::start_with`].
     pub fn start_app(
         listener: std::net::TcpListener,
         app: Router,
+        config: ServerConfig,
     ) -> Result<RunningHub, ServeError> {
         let addr = listener.local_addr()?;
         listener.set_nonblocking(true)?;
@@ -379,12 +595,12 @@ impl RunningHub {
                 let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
                     return;
                 };
-                let app = app.into_make_service();
-                let _ = axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = rx.await;
-                    })
-                    .await;
+                let stop = async {
+                    let _ = rx.await;
+                };
+                let _ =
+                    crate::listen::accept_loop(listener, app, None, config.header_timeout, stop)
+                        .await;
             });
         });
         Ok(RunningHub {

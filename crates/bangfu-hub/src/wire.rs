@@ -15,6 +15,14 @@ pub const PUSH_CURSOR: &str = "/v1/push/cursor";
 pub const PUSH: &str = "/v1/push";
 pub const PULL: &str = "/v1/pull";
 pub const HEALTH: &str = "/v1/health";
+/// The admin's requests, behind the admin credential (`Authorization: Bearer bfadmin-…`).
+pub const ADMIN_CODES: &str = "/v1/admin/codes";
+pub const ADMIN_DEVICES: &str = "/v1/admin/devices";
+pub const ADMIN_REVOKE: &str = "/v1/admin/revoke";
+pub const ADMIN_HELD: &str = "/v1/admin/held";
+
+/// The longest validity an admin may give an enrolment code, in days.
+pub const MAX_CODE_DAYS: u32 = 90;
 /// The release the hub offers (`bangfu-update.json`), and its package by file name.
 pub const UPDATE_MANIFEST: &str = "/v1/update/manifest";
 pub const UPDATE_PACKAGE: &str = "/v1/update/package/{name}";
@@ -41,6 +49,15 @@ pub fn op_at_text(id: &bangfu_core::sync::OpId) -> String {
 /// The most ops a pull page or a push may carry.
 pub const MAX_PAGE: usize = 20_000;
 
+/// How far the hub inflates a push: 1 MiB for the stream's tables plus 8 KiB per declared op
+/// (a real op takes 40 to 200 bytes; a long note a few KiB), so a push of 20,000 ops inflates
+/// to at most 161 MiB and a one-op push to 1 MiB, whatever its body claims to hold.
+pub const PUSH_BOUND: changeset::InflateBound = changeset::InflateBound {
+    max_ops: MAX_PAGE as u64,
+    fixed_bytes: 1 << 20,
+    per_op_bytes: 8 << 10,
+};
+
 #[derive(Debug, Serialize, Deserialize)]
 pub struct EnrolRequest {
     pub code: String,
@@ -49,6 +66,26 @@ pub struct EnrolRequest {
     /// to the new enrolment (the proof that it is the same laptop).
     #[serde(default)]
     pub previous_tokens: Vec<String>,
+}
+
+/// `POST /v1/admin/codes`: a code for `scope`, valid `valid_days` (default 7, at most 90).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CodeRequest {
+    pub scope: String,
+    #[serde(default)]
+    pub valid_days: Option<u32>,
+}
+
+/// `POST /v1/admin/revoke`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RevokeRequest {
+    pub device: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RevokeResponse {
+    /// False when there was no live device with that number.
+    pub revoked: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -105,6 +142,12 @@ pub struct ErrorBody {
     /// For `gap`: what the hub holds, so the client resumes from there.
     #[serde(default)]
     pub stored_seq: Option<i64>,
+    /// For `bad_code`, when the code typed resembles a live one: the tries it has left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tries_left: Option<i64>,
+    /// For `too_many_attempts`: seconds until this address may try again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_s: Option<u64>,
 }
 
 /// Wraps ops in changeset bytes, named after `source`.

@@ -9,6 +9,8 @@ mod common;
 mod hub {
     mod access;
     mod convergence;
+    mod enrolment;
+    mod hardening;
     mod load;
     mod moves;
     mod operations;

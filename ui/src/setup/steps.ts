@@ -85,7 +85,7 @@ export const STEPS: Step[] = [
     title: '加入',
     problem: (a) => {
       if (a.join === 'hub') {
-        if (!/^https?:\/\//.test(a.hub_url.trim())) return '请填写县同步中心地址，以 http:// 或 https:// 开头。'
+        if (!/^https?:\/\//.test(a.hub_url.trim())) return '请填写县同步中心地址，以 https:// 开头（http:// 只能用于本机测试）。'
         if (!a.hub_code.trim()) return '请填写县里发的加入码。'
       }
       if (a.join === 'stick' && !a.stick_folder.trim()) {

@@ -132,6 +132,10 @@ pub enum ChangesetError {
     Malformed(&'static str),
     #[error("sealed payload does not decrypt: cut or altered")]
     SealedPayload,
+    #[error(
+        "changeset declares {declared} ops but inflates past the {limit} bytes they could need"
+    )]
+    InflatesPastDeclared { declared: u64, limit: u64 },
 }
 
 impl UserFacing for ChangesetError {
@@ -143,6 +147,7 @@ impl UserFacing for ChangesetError {
             ChangesetError::Altered => "altered",
             ChangesetError::Malformed(_) => "malformed",
             ChangesetError::SealedPayload => "sealed_payload",
+            ChangesetError::InflatesPastDeclared { .. } => "inflates_past_declared",
         }
     }
 
@@ -169,6 +174,9 @@ impl UserFacing for ChangesetError {
                 "加密的同步文件不完整或已损坏（可能拷贝时 U 盘被拔出，或文件被改动过），无法解密，未导入任何内容。请重新拷贝后再导入；仍不行，请让对方重新导出。"
                     .into()
             }
+            ChangesetError::InflatesPastDeclared { declared, .. } => format!(
+                "同步数据声明只有 {declared} 条修改，解压后却远超这些修改所需的大小，可能是恶意构造的数据，已拒收，未导入任何内容。"
+            ),
         }
     }
 }
@@ -518,17 +526,86 @@ pub fn inflate(file: &[u8]) -> Result<(Header, Vec<u8>), ChangesetError> {
 /// Inflates straight into the vector's spare room (a reader would zero every chunk first and
 /// copy the whole body at each doubling: a tenth of a county import went there).
 pub fn inflate_body(body: &[u8]) -> Result<Vec<u8>, ChangesetError> {
-    let bad = || ChangesetError::Malformed("deflate");
     let limit = usize::try_from(MAX_BODY_BYTES).unwrap_or(usize::MAX);
+    inflate_body_within(body, limit).map_err(|e| match e {
+        // Past 4 GiB: the old refusal, a malformed body.
+        ChangesetError::InflatesPastDeclared { .. } => ChangesetError::Malformed("deflate"),
+        other => other,
+    })
+}
+
+/// How far a received changeset may inflate, from the op count its header declares: a
+/// relay (the hub) takes bytes from the network and must not inflate a small body into
+/// gigabytes before it can tell the body lies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InflateBound {
+    /// The most ops one changeset may declare.
+    pub max_ops: u64,
+    /// Bytes allowed whatever the count: the stream's device and field tables.
+    pub fixed_bytes: u64,
+    /// Bytes allowed per declared op (an op's text may be long; the bound is on the total).
+    pub per_op_bytes: u64,
+}
+
+impl InflateBound {
+    /// The most inflated bytes a changeset declaring `op_count` ops may take.
+    pub fn limit(&self, op_count: u64) -> u64 {
+        self.fixed_bytes
+            .saturating_add(self.per_op_bytes.saturating_mul(op_count))
+    }
+}
+
+/// Reads a whole changeset like [`decode`], but inflates it only as far as its declared op
+/// count could need (`bound`): a body that goes further is refused as soon as it passes the
+/// limit, without inflating the rest.
+pub fn decode_within(
+    file: &[u8],
+    bound: InflateBound,
+) -> Result<(Header, Vec<Op>), ChangesetError> {
+    let (header, body) = read_header(file)?;
+    if header.op_count > bound.max_ops {
+        return Err(ChangesetError::InflatesPastDeclared {
+            declared: header.op_count,
+            limit: bound.limit(header.op_count),
+        });
+    }
+    let limit = bound.limit(header.op_count).min(MAX_BODY_BYTES);
+    let raw = inflate_body_within(body, usize::try_from(limit).unwrap_or(usize::MAX)).map_err(
+        |e| match e {
+            ChangesetError::InflatesPastDeclared { .. } => ChangesetError::InflatesPastDeclared {
+                declared: header.op_count,
+                limit,
+            },
+            other => other,
+        },
+    )?;
+    let ops = decode_body(&raw, header.op_count)?;
+    Ok((header, ops))
+}
+
+/// Inflates a checked body into at most `limit` bytes; one more is
+/// [`ChangesetError::InflatesPastDeclared`] (its numbers filled in by the caller).
+fn inflate_body_within(body: &[u8], limit: usize) -> Result<Vec<u8>, ChangesetError> {
+    let bad = || ChangesetError::Malformed("deflate");
+    let past = || ChangesetError::InflatesPastDeclared {
+        declared: 0,
+        limit: limit as u64,
+    };
     let mut inflater = Decompress::new(false);
-    // Op streams deflate about four to one.
-    let mut raw: Vec<u8> = Vec::with_capacity(body.len().saturating_mul(4).clamp(1 << 12, limit));
+    // Op streams deflate about four to one. One byte past the limit tells a body that ends
+    // exactly at it from one that goes on.
+    let room = limit.saturating_add(1);
+    let mut raw: Vec<u8> = Vec::with_capacity(
+        body.len()
+            .saturating_mul(4)
+            .clamp(1 << 12, room.max(1 << 12)),
+    );
     loop {
+        if raw.len() > limit {
+            return Err(past());
+        }
         if raw.len() == raw.capacity() {
-            if raw.len() >= limit {
-                return Err(bad());
-            }
-            let more = raw.len().min(limit - raw.len()).max(1 << 12);
+            let more = raw.len().min(room - raw.len()).max(1);
             raw.reserve_exact(more);
         }
         let consumed = usize::try_from(inflater.total_in()).map_err(|_| bad())?;
@@ -538,6 +615,7 @@ pub fn inflate_body(body: &[u8]) -> Result<Vec<u8>, ChangesetError> {
             .decompress_vec(input, &mut raw, FlushDecompress::Finish)
             .map_err(|_| bad())?
         {
+            Status::StreamEnd if raw.len() > limit => return Err(past()),
             Status::StreamEnd => return Ok(raw),
             // No progress with room to write: the stream ends before its end marker.
             _ if (inflater.total_in(), raw.len()) == before && raw.len() < raw.capacity() => {
@@ -778,6 +856,62 @@ mod tests {
             bad[at] ^= 0x20;
             assert!(decode(&bad).is_err(), "flip at {at}");
         }
+    }
+
+    fn deflated(raw: &[u8]) -> Vec<u8> {
+        let mut enc = DeflateEncoder::new(Vec::new(), Compression::best());
+        enc.write_all(raw).unwrap();
+        enc.finish().unwrap()
+    }
+
+    /// A push that declares one op but inflates to 256 MiB (a 250 KB body) is refused once it
+    /// passes what one op could need, without inflating the rest; a real file decodes under
+    /// the same bound, and the bound is exact to the byte.
+    #[test]
+    fn a_body_inflating_past_its_declared_op_count_is_refused_early() {
+        let bound = InflateBound {
+            max_ops: 20_000,
+            fixed_bytes: 1 << 20,
+            per_op_bytes: 8 << 10,
+        };
+        let mut h = header();
+        h.op_count = 1;
+        let body = deflated(&vec![0u8; 256 << 20]);
+        h.body_sha256 = hex(&Sha256::digest(&body));
+        let bomb = frame(&h, &body);
+        let started = std::time::Instant::now();
+        assert_eq!(
+            decode_within(&bomb, bound).map(|_| ()),
+            Err(ChangesetError::InflatesPastDeclared {
+                declared: 1,
+                limit: (1 << 20) + (8 << 10)
+            })
+        );
+        // Inflating the whole 256 MiB takes far longer than the first megabyte.
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+
+        let ops = sample_ops();
+        let file = encode(header(), &ops);
+        assert_eq!(decode_within(&file, bound).map(|(_, o)| o), Ok(ops.clone()));
+        let raw_len = encode_body(&ops).len() as u64;
+        let exact = |fixed_bytes| InflateBound {
+            max_ops: 3,
+            fixed_bytes,
+            per_op_bytes: 0,
+        };
+        assert!(decode_within(&file, exact(raw_len)).is_ok());
+        assert!(matches!(
+            decode_within(&file, exact(raw_len - 1)),
+            Err(ChangesetError::InflatesPastDeclared { declared: 3, .. })
+        ));
+        let too_many = InflateBound {
+            max_ops: 2,
+            ..bound
+        };
+        assert!(matches!(
+            decode_within(&file, too_many),
+            Err(ChangesetError::InflatesPastDeclared { declared: 3, .. })
+        ));
     }
 
     /// A file of `header` and `body` with matching checksums, as a writer that does not use

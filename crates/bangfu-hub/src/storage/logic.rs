@@ -1,22 +1,19 @@
-//! What the hub's storage does, written once for both backends: enrolment, tokens, push
-//! cursors and the push itself (admission and the scope index), pulls, held ops and the
-//! admin's lists. Each function runs inside one transaction the backend opened ([`Db`]).
+//! What the hub's storage does, written once for both backends: push cursors and the push
+//! itself (admission and the scope index), pulls, held and quarantined ops and the admin's
+//! lists (enrolment, tokens and the admin credential are in `credentials.rs`). Each function runs inside one transaction the backend opened ([`Db`]).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bangfu_core::model::Table;
 use bangfu_core::sync::{Hlc, Op, OpId};
-use rand::RngCore;
-use rand::rngs::OsRng;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::schema::{decode_ids, encode_ids};
 use super::scope_index::{Refusal, admit, store_op};
 use super::sql::{Db, P, Row};
 use super::{
-    DeviceAuth, DeviceInfo, Enrolment, HeldInfo, HeldNote, PullPage, PushOutcome, StorageCounts,
-    StorageError,
+    DeviceAuth, DeviceInfo, HeldInfo, HeldNote, MAX_QUARANTINED_PER_DEVICE, PullPage, PushOutcome,
+    StorageCounts, StorageError,
 };
 use crate::scope::{Level, Scope};
 
@@ -26,47 +23,9 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// SHA-256 in hex: tokens and codes are stored only this way.
-pub fn hashed(secret: &str) -> String {
-    Sha256::digest(secret.trim().as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn random_hex(n: usize) -> String {
-    let mut bytes = vec![0u8; n];
-    OsRng.fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// A new database's epoch: 16 random bytes in hex.
 pub fn new_epoch() -> String {
-    random_hex(16)
-}
-
-/// A code a person can read out on the phone: 12 characters without look-alikes, in groups.
-pub fn random_code() -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut bytes = [0u8; 12];
-    OsRng.fill_bytes(&mut bytes);
-    let chars: Vec<char> = bytes
-        .iter()
-        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
-        .collect();
-    chars
-        .chunks(4)
-        .map(|c| c.iter().collect::<String>())
-        .collect::<Vec<_>>()
-        .join("-")
-}
-
-/// Codes are compared without case, spaces or dashes, as people type them.
-pub fn normalize_code(code: &str) -> String {
-    code.chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
+    super::credentials::random_hex(16)
 }
 
 /// Reads the columns `origin, seq, hlc, tbl, row, field, val, preds, seen` from index `at`.
@@ -84,68 +43,6 @@ pub fn op_of(db: &dyn Db, r: &Row, at: usize) -> Result<Op, StorageError> {
         preds: decode_ids(r.opt_bytes(at + 7)?),
         seen: decode_ids(r.opt_bytes(at + 8)?),
     })
-}
-
-pub fn authenticate(db: &mut dyn Db, token: &str) -> Result<Option<DeviceAuth>, StorageError> {
-    let hash = hashed(token);
-    let row = db.row(
-        "SELECT id, name, scope FROM device WHERE token_hash = ?1 AND revoked_ms IS NULL",
-        &[P::Text(&hash)],
-    )?;
-    let Some(row) = row else { return Ok(None) };
-    let (id, name, scope) = (row.int(0)?, row.text(1)?, row.text(2)?);
-    Ok(Scope::parse(&scope).map(|scope| DeviceAuth { id, name, scope }))
-}
-
-pub fn enrol(
-    db: &mut dyn Db,
-    code: &str,
-    device_name: &str,
-    previous_tokens: &[String],
-) -> Result<Option<Enrolment>, StorageError> {
-    let code_hash = hashed(&normalize_code(code));
-    let now = now_ms();
-    let scope = db.row(
-        "UPDATE enrol_code SET used_ms = ?2 WHERE code_hash = ?1 AND used_ms IS NULL
-         RETURNING scope",
-        &[P::Text(&code_hash), P::Int(now)],
-    )?;
-    let Some(scope) = scope.map(|r| r.text(0)).transpose()? else {
-        return Ok(None);
-    };
-    let Some(scope) = Scope::parse(&scope) else {
-        return Ok(None);
-    };
-    let token = random_hex(32);
-    let id = db.one_int(
-        "INSERT INTO device (token_hash, scope, name, enrolled_ms) VALUES (?1, ?2, ?3, ?4)
-         RETURNING id",
-        &[
-            P::Text(&hashed(&token)),
-            P::Text(scope.as_str()),
-            P::Text(device_name),
-            P::Int(now),
-        ],
-    )?;
-    // The same data file enrolled again (or a copy of it): it shows a token the hub gave it
-    // before, so it may keep pushing the origins claimed under that token.
-    for previous in previous_tokens.iter().filter(|t| !t.trim().is_empty()) {
-        let old = db.row(
-            "SELECT id FROM device WHERE token_hash = ?1",
-            &[P::Text(&hashed(previous))],
-        )?;
-        let Some(old) = old.map(|r| r.int(0)).transpose()?.filter(|old| *old != id) else {
-            continue;
-        };
-        db.exec(
-            "INSERT INTO device_lineage (device, earlier)
-             SELECT CAST(?1 AS BIGINT), CAST(?2 AS BIGINT)
-             UNION SELECT CAST(?1 AS BIGINT), earlier FROM device_lineage WHERE device = ?2
-             ON CONFLICT DO NOTHING",
-            &[P::Int(id), P::Int(old)],
-        )?;
-    }
-    Ok(Some(Enrolment { token, scope }))
 }
 
 /// The stored seq of `origin`, claiming it for `device` if new; another device's is refused
@@ -386,16 +283,77 @@ pub fn pull(
     })
 }
 
-pub fn issue_code(db: &mut dyn Db, scope: &Scope, code: &str) -> Result<(), StorageError> {
-    db.exec(
-        "INSERT INTO enrol_code (code_hash, scope, created_ms) VALUES (?1, ?2, ?3)",
-        &[
-            P::Text(&hashed(&normalize_code(code))),
-            P::Text(scope.as_str()),
-            P::Int(now_ms()),
-        ],
+/// The origins a revoked device may still send to quarantine: those it claimed, or an earlier
+/// enrolment of its data file did. Its cursor there: the stored seq, or the last op
+/// quarantined after it.
+pub fn quarantine_cursor(
+    db: &mut dyn Db,
+    device: &DeviceAuth,
+    origin: Uuid,
+) -> Result<Option<i64>, StorageError> {
+    let row = db.row(
+        "SELECT o.stored_seq FROM origin o WHERE o.origin = ?1 AND (o.device = ?2
+             OR o.device IN (SELECT earlier FROM device_lineage WHERE device = ?2))",
+        &[P::uuid(&origin), P::Int(device.id)],
     )?;
-    Ok(())
+    let Some(stored) = row.map(|r| r.int(0)).transpose()? else {
+        return Ok(None);
+    };
+    let quarantined = db.one_int(
+        "SELECT coalesce(max(seq), 0) FROM held
+         WHERE origin = ?1 AND reason = 'device_revoked' AND seq > ?2",
+        &[P::uuid(&origin), P::Int(stored)],
+    )?;
+    Ok(Some(stored.max(quarantined)))
+}
+
+/// Keeps a revoked device's ops aside, in seq order from its quarantine cursor: they are
+/// never merged into the log, and the admin sees them in `bangfu-hub held`.
+pub fn quarantine(
+    db: &mut dyn Db,
+    device: &DeviceAuth,
+    origin: Uuid,
+    ops: &[Op],
+) -> Result<Option<PushOutcome>, StorageError> {
+    let Some(mut cursor) = quarantine_cursor(db, device, origin)? else {
+        return Ok(None);
+    };
+    let kept = db.one_int(
+        "SELECT count(*) FROM held WHERE device = ?1 AND reason = 'device_revoked'",
+        &[P::Int(device.id)],
+    )?;
+    if kept.saturating_add(ops.len() as i64) > MAX_QUARANTINED_PER_DEVICE {
+        return Ok(None);
+    }
+    let now = now_ms();
+    let refusal = Refusal {
+        reason: "device_revoked",
+        detail: format!(
+            "pushed by device {} after it was revoked: kept for review, not merged",
+            device.id
+        ),
+    };
+    let mut held = Vec::new();
+    for op in ops {
+        if op.id.origin != origin {
+            return Err(StorageError::ForeignOrigin {
+                origin: op.id.origin,
+                seq: op.id.seq,
+            });
+        }
+        if op.id.seq <= cursor {
+            continue;
+        }
+        if op.id.seq != cursor + 1 {
+            return Err(StorageError::Gap { stored: cursor });
+        }
+        cursor = op.id.seq;
+        hold(db, device, op, &refusal, now, &mut held)?;
+    }
+    Ok(Some(PushOutcome {
+        stored_seq: cursor,
+        held,
+    }))
 }
 
 pub fn revoke(db: &mut dyn Db, device_id: i64) -> Result<bool, StorageError> {

@@ -2,6 +2,7 @@
 //! embedded SQLite file (one county) and PostgreSQL (several hub processes), both running the
 //! same rules (`logic.rs`, `scope_index.rs`) over the same SQL (`sql.rs`).
 
+mod credentials;
 mod logic;
 mod postgres;
 mod schema;
@@ -28,6 +29,49 @@ pub struct DeviceAuth {
     pub id: i64,
     pub name: String,
     pub scope: Scope,
+}
+
+/// How long an enrolment code is valid when the admin does not say: 7 days.
+pub const DEFAULT_CODE_VALIDITY: std::time::Duration =
+    std::time::Duration::from_secs(7 * 24 * 3600);
+
+/// Wrong tries after which a code is void: a mistyped code counts against the code whose first
+/// group it shares.
+pub const MAX_WRONG_TRIES: i64 = 5;
+
+/// The most ops the hub keeps in quarantine per revoked device; a revoked token past it is
+/// refused like a wrong one (a stolen laptop cannot fill the hub's disk).
+pub const MAX_QUARANTINED_PER_DEVICE: i64 = 100_000;
+
+/// A newly issued enrolment code.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct IssuedCode {
+    pub code: String,
+    pub scope: String,
+    pub expires_ms: i64,
+}
+
+/// Why an enrolment code was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeRefusal {
+    /// No code like it; `tries_left` when it shares its first group with a live code (a typo),
+    /// counted against that code.
+    Wrong { tries_left: Option<i64> },
+    /// Already spent by another enrolment.
+    Used,
+    /// Past its validity.
+    Expired,
+    /// Void after too many wrong tries.
+    Locked,
+}
+
+/// What the admin credential given is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminCheck {
+    Valid,
+    Wrong,
+    /// The hub has no admin credential yet (`bangfu-hub init`).
+    NotSet,
 }
 
 /// What an enrolment gave the device.
@@ -122,15 +166,18 @@ pub struct HeldInfo {
 pub trait HubStorage: Send + Sync + 'static {
     /// The live (not revoked) device holding this token.
     fn authenticate(&self, token: &str) -> Result<Option<DeviceAuth>, StorageError>;
-    /// Spends a one-time code; `None` when the code is wrong or already used. The new device
-    /// may push the origins claimed by the devices whose tokens are in `previous_tokens` (the
-    /// same data file enrolled before, or the file it was copied from).
+    /// A revoked device holding this token (its pushes go to quarantine).
+    fn revoked_device(&self, token: &str) -> Result<Option<DeviceAuth>, StorageError>;
+    /// Spends a one-time code, or says why not (a wrong try is counted against the code it
+    /// resembles, and committed). The new device may push the origins claimed by the devices
+    /// whose tokens are in `previous_tokens` (the same data file enrolled before, or the file
+    /// it was copied from).
     fn enrol(
         &self,
         code: &str,
         device_name: &str,
         previous_tokens: &[String],
-    ) -> Result<Option<Enrolment>, StorageError>;
+    ) -> Result<Result<Enrolment, CodeRefusal>, StorageError>;
     /// The highest seq of `origin` the hub holds without a gap, claiming the origin for this
     /// device if no device pushed it before.
     fn push_cursor(&self, device: &DeviceAuth, origin: Uuid) -> Result<i64, StorageError>;
@@ -153,8 +200,40 @@ pub trait HubStorage: Send + Sync + 'static {
         after: i64,
         limit: usize,
     ) -> Result<PullPage, StorageError>;
-    /// Issues a one-time enrolment code for a scope.
-    fn issue_code(&self, scope: &Scope) -> Result<String, StorageError>;
+    /// Issues a one-time enrolment code for a scope, valid for `valid_for`.
+    fn issue_code_for(
+        &self,
+        scope: &Scope,
+        valid_for: std::time::Duration,
+    ) -> Result<IssuedCode, StorageError>;
+    /// Issues a one-time enrolment code for a scope, valid for the default 7 days.
+    fn issue_code(&self, scope: &Scope) -> Result<String, StorageError> {
+        self.issue_code_for(scope, DEFAULT_CODE_VALIDITY)
+            .map(|c| c.code)
+    }
+    /// A revoked device's cursor for `origin` in quarantine: the origin's stored seq, or the
+    /// last op quarantined after it. Only an origin the device (or an earlier enrolment of its
+    /// data file) claimed; `None` otherwise.
+    fn quarantine_cursor(
+        &self,
+        device: &DeviceAuth,
+        origin: Uuid,
+    ) -> Result<Option<i64>, StorageError>;
+    /// Keeps a revoked device's ops in quarantine (the `held` table, reason `device_revoked`):
+    /// not merged, not lost, listed for the admin. The same cursor rules as [`push`]; `None`
+    /// when the origin is not the device's or its quarantine is full.
+    ///
+    /// [`push`]: HubStorage::push
+    fn quarantine(
+        &self,
+        device: &DeviceAuth,
+        origin: Uuid,
+        ops: &[Op],
+    ) -> Result<Option<PushOutcome>, StorageError>;
+    /// Creates the admin credential and returns it (shown once; only its SHA-256 is kept).
+    /// `None` when one exists and `replace` is false.
+    fn create_admin_token(&self, replace: bool) -> Result<Option<String>, StorageError>;
+    fn check_admin(&self, token: &str) -> Result<AdminCheck, StorageError>;
     /// Revokes a device's token; false if there is no such live device.
     fn revoke(&self, device_id: i64) -> Result<bool, StorageError>;
     fn devices(&self) -> Result<Vec<DeviceInfo>, StorageError>;

@@ -15,12 +15,13 @@ use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use postgres::{Client, IsolationLevel, NoTls, Statement, Transaction};
 use uuid::Uuid;
 
+use super::credentials;
 use super::logic;
 use super::schema_pg;
 use super::sql::{Db, P, Row, V, dollar_params};
 use super::{
-    DeviceAuth, DeviceInfo, Enrolment, HeldInfo, HubStorage, PullPage, PushOutcome, StorageCounts,
-    StorageError,
+    AdminCheck, CodeRefusal, DeviceAuth, DeviceInfo, Enrolment, HeldInfo, HubStorage, IssuedCode,
+    PullPage, PushOutcome, StorageCounts, StorageError,
 };
 use crate::scope::Scope;
 
@@ -375,7 +376,11 @@ impl PgStorage {
 
 impl HubStorage for PgStorage {
     fn authenticate(&self, token: &str) -> Result<Option<DeviceAuth>, StorageError> {
-        self.read(|db| logic::authenticate(db, token))
+        self.read(|db| credentials::authenticate(db, token))
+    }
+
+    fn revoked_device(&self, token: &str) -> Result<Option<DeviceAuth>, StorageError> {
+        self.read(|db| credentials::revoked_device(db, token))
     }
 
     fn enrol(
@@ -383,8 +388,8 @@ impl HubStorage for PgStorage {
         code: &str,
         device_name: &str,
         previous_tokens: &[String],
-    ) -> Result<Option<Enrolment>, StorageError> {
-        self.write(|db| logic::enrol(db, code, device_name, previous_tokens))
+    ) -> Result<Result<Enrolment, CodeRefusal>, StorageError> {
+        self.write(|db| credentials::enrol(db, code, device_name, previous_tokens))
     }
 
     fn push_cursor(&self, device: &DeviceAuth, origin: Uuid) -> Result<i64, StorageError> {
@@ -413,10 +418,38 @@ impl HubStorage for PgStorage {
         self.read(|db| logic::pull(db, scope, after, limit, true))
     }
 
-    fn issue_code(&self, scope: &Scope) -> Result<String, StorageError> {
-        let code = logic::random_code();
-        self.write(|db| logic::issue_code(db, scope, &code))?;
-        Ok(code)
+    fn issue_code_for(
+        &self,
+        scope: &Scope,
+        valid_for: std::time::Duration,
+    ) -> Result<IssuedCode, StorageError> {
+        let valid_for_ms = i64::try_from(valid_for.as_millis()).unwrap_or(i64::MAX);
+        self.write(|db| credentials::issue_code(db, scope, valid_for_ms))
+    }
+
+    fn quarantine_cursor(
+        &self,
+        device: &DeviceAuth,
+        origin: Uuid,
+    ) -> Result<Option<i64>, StorageError> {
+        self.read(|db| logic::quarantine_cursor(db, device, origin))
+    }
+
+    fn quarantine(
+        &self,
+        device: &DeviceAuth,
+        origin: Uuid,
+        ops: &[Op],
+    ) -> Result<Option<PushOutcome>, StorageError> {
+        self.write(|db| logic::quarantine(db, device, origin, ops))
+    }
+
+    fn create_admin_token(&self, replace: bool) -> Result<Option<String>, StorageError> {
+        self.write(|db| credentials::create_admin_token(db, replace))
+    }
+
+    fn check_admin(&self, token: &str) -> Result<AdminCheck, StorageError> {
+        self.read(|db| credentials::check_admin(db, token))
     }
 
     fn revoke(&self, device_id: i64) -> Result<bool, StorageError> {

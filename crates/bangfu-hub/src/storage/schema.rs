@@ -175,6 +175,21 @@ CREATE TABLE superseded (
 ) WITHOUT ROWID;
 ";
 
+/// Schema 4: enrolment codes expire and lock. `lookup` is a code's first group (4 of its 12
+/// characters, in the clear) so a mistyped code is counted against the code it resembles;
+/// codes issued before it expire 7 days after they were made and have no lookup (a wrong try
+/// at them is not counted).
+const SCHEMA_4: &str = "
+ALTER TABLE enrol_code ADD COLUMN expires_ms INTEGER;
+ALTER TABLE enrol_code ADD COLUMN wrong_tries INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE enrol_code ADD COLUMN lookup TEXT;
+UPDATE enrol_code SET expires_ms = created_ms + 604800000;
+CREATE INDEX enrol_code_lookup ON enrol_code (lookup);
+";
+
+/// The schema version a hub file is brought to.
+const LATEST: i64 = 4;
+
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
     #[error("{0}: not a Bangfu hub database")]
@@ -211,14 +226,15 @@ pub fn init(conn: &mut Connection, path: &Path) -> Result<(), SchemaError> {
     tx.execute_batch(SCHEMA)?;
     tx.execute_batch(SCHEMA_2)?;
     tx.execute_batch(SCHEMA_3)?;
+    tx.execute_batch(SCHEMA_4)?;
     new_epoch(&tx)?;
     tx.pragma_update(None, "application_id", APPLICATION_ID)?;
-    tx.pragma_update(None, "user_version", 3)?;
+    tx.pragma_update(None, "user_version", LATEST)?;
     tx.commit()?;
     Ok(())
 }
 
-/// Brings an existing hub file to schema 3, one numbered step at a time.
+/// Brings an existing hub file to the latest schema, one numbered step at a time.
 fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version < 2 {
@@ -228,6 +244,12 @@ fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
         let tx = conn.transaction()?;
         tx.execute_batch(SCHEMA_3)?;
         tx.pragma_update(None, "user_version", 3)?;
+        tx.commit()?;
+    }
+    if version < 4 {
+        let tx = conn.transaction()?;
+        tx.execute_batch(SCHEMA_4)?;
+        tx.pragma_update(None, "user_version", 4)?;
         tx.commit()?;
     }
     Ok(())

@@ -135,8 +135,18 @@ CREATE TABLE superseded (
 );
 ";
 
+/// Enrolment codes expire and lock (SQLite's schema 4); codes made before expire 7 days after
+/// they were made.
+const MIGRATION_3: &str = "
+ALTER TABLE enrol_code ADD COLUMN expires_ms BIGINT;
+ALTER TABLE enrol_code ADD COLUMN wrong_tries BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE enrol_code ADD COLUMN lookup TEXT;
+UPDATE enrol_code SET expires_ms = created_ms + 604800000;
+CREATE INDEX enrol_code_lookup ON enrol_code (lookup);
+";
+
 /// Every migration, in order; a database records the ones it ran in `schema_version`.
-pub const MIGRATIONS: &[(i64, &str)] = &[(1, MIGRATION_1), (2, MIGRATION_2)];
+pub const MIGRATIONS: &[(i64, &str)] = &[(1, MIGRATION_1), (2, MIGRATION_2), (3, MIGRATION_3)];
 
 /// Brings the database to the latest schema (creating it in an empty database) and returns the
 /// hub's epoch. A database holding other tables but no hub schema is refused untouched.

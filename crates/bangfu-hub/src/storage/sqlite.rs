@@ -11,12 +11,13 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, TransactionBehavior};
 use uuid::Uuid;
 
+use super::credentials;
 use super::logic;
 use super::schema;
 use super::sql::{Db, P, Row, V};
 use super::{
-    DeviceAuth, DeviceInfo, Enrolment, HeldInfo, HubStorage, PullPage, PushOutcome, StorageCounts,
-    StorageError,
+    AdminCheck, CodeRefusal, DeviceAuth, DeviceInfo, Enrolment, HeldInfo, HubStorage, IssuedCode,
+    PullPage, PushOutcome, StorageCounts, StorageError,
 };
 use crate::scope::Scope;
 
@@ -107,12 +108,31 @@ impl Db for SqliteDb<'_> {
 impl SqliteStorage {
     /// Opens (creating if new) `DIR/hub.sqlite`.
     pub fn open(dir: &Path) -> Result<SqliteStorage, StorageError> {
-        std::fs::create_dir_all(dir).map_err(|source| StorageError::DataDir {
+        let data_dir_error = |source| StorageError::DataDir {
             path: dir.to_path_buf(),
             source,
-        })?;
+        };
+        let new_dir = !dir.exists();
+        std::fs::create_dir_all(dir).map_err(data_dir_error)?;
         let path = dir.join("hub.sqlite");
+        let new_file = !path.exists();
         let mut writer = schema::open(&path)?;
+        // Tokens and codes are hashed, but the ops are people's records: a folder and file the
+        // hub makes are for the hub's user alone (SQLite gives its WAL the file's mode).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            if new_dir {
+                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                    .map_err(data_dir_error)?;
+            }
+            if new_file {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                    .map_err(data_dir_error)?;
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = (new_dir, new_file);
         schema::init(&mut writer, &path).map_err(|e| match e {
             schema::SchemaError::Storage(e) => e,
             schema::SchemaError::Sqlite(e) => StorageError::Sqlite(e),
@@ -178,7 +198,11 @@ impl SqliteStorage {
 
 impl HubStorage for SqliteStorage {
     fn authenticate(&self, token: &str) -> Result<Option<DeviceAuth>, StorageError> {
-        self.read(|db| logic::authenticate(db, token))
+        self.read(|db| credentials::authenticate(db, token))
+    }
+
+    fn revoked_device(&self, token: &str) -> Result<Option<DeviceAuth>, StorageError> {
+        self.read(|db| credentials::revoked_device(db, token))
     }
 
     fn enrol(
@@ -186,8 +210,8 @@ impl HubStorage for SqliteStorage {
         code: &str,
         device_name: &str,
         previous_tokens: &[String],
-    ) -> Result<Option<Enrolment>, StorageError> {
-        self.write(|db| logic::enrol(db, code, device_name, previous_tokens))
+    ) -> Result<Result<Enrolment, CodeRefusal>, StorageError> {
+        self.write(|db| credentials::enrol(db, code, device_name, previous_tokens))
     }
 
     fn push_cursor(&self, device: &DeviceAuth, origin: Uuid) -> Result<i64, StorageError> {
@@ -216,10 +240,38 @@ impl HubStorage for SqliteStorage {
         self.read(|db| logic::pull(db, scope, after, limit, true))
     }
 
-    fn issue_code(&self, scope: &Scope) -> Result<String, StorageError> {
-        let code = logic::random_code();
-        self.write(|db| logic::issue_code(db, scope, &code))?;
-        Ok(code)
+    fn issue_code_for(
+        &self,
+        scope: &Scope,
+        valid_for: std::time::Duration,
+    ) -> Result<IssuedCode, StorageError> {
+        let valid_for_ms = i64::try_from(valid_for.as_millis()).unwrap_or(i64::MAX);
+        self.write(|db| credentials::issue_code(db, scope, valid_for_ms))
+    }
+
+    fn quarantine_cursor(
+        &self,
+        device: &DeviceAuth,
+        origin: Uuid,
+    ) -> Result<Option<i64>, StorageError> {
+        self.read(|db| logic::quarantine_cursor(db, device, origin))
+    }
+
+    fn quarantine(
+        &self,
+        device: &DeviceAuth,
+        origin: Uuid,
+        ops: &[Op],
+    ) -> Result<Option<PushOutcome>, StorageError> {
+        self.write(|db| logic::quarantine(db, device, origin, ops))
+    }
+
+    fn create_admin_token(&self, replace: bool) -> Result<Option<String>, StorageError> {
+        self.write(|db| credentials::create_admin_token(db, replace))
+    }
+
+    fn check_admin(&self, token: &str) -> Result<AdminCheck, StorageError> {
+        self.read(|db| credentials::check_admin(db, token))
     }
 
     fn revoke(&self, device_id: i64) -> Result<bool, StorageError> {

@@ -4,12 +4,13 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bangfu_core::model::{Entity, Helper, Household, Member, Pairing, Village};
 use bangfu_core::store::{Change, OpenOptions, Store, put_change};
 use bangfu_hub::Scope;
 use bangfu_hub::client::{ClientConfig, HubClient};
-use bangfu_hub::server::{RunningHub, bind};
+use bangfu_hub::server::{RunningHub, ServerConfig, bind};
 use bangfu_hub::storage::{HubStorage, Location};
 use uuid::Uuid;
 
@@ -240,4 +241,46 @@ pub fn rows(store: &Store, table: &str) -> Vec<Uuid> {
         .expect("query")
         .filter_map(|b| b.ok().and_then(|b| Uuid::from_slice(&b).ok()))
         .collect()
+}
+
+/// A plain HTTP agent for raw requests: statuses are answers, not errors.
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(20)))
+        .build()
+        .into()
+}
+
+/// A hub with its own server settings, on loopback.
+pub fn start_with(
+    dir: &std::path::Path,
+    backend: Backend,
+    config: ServerConfig,
+) -> (RunningHub, Arc<dyn HubStorage>) {
+    let storage = location(dir, backend).open(8).expect("hub storage");
+    let hub = RunningHub::start_with(bind("127.0.0.1:0").expect("bind"), storage.clone(), config)
+        .expect("start hub");
+    (hub, storage)
+}
+
+/// Server settings for tests that enrol many devices from loopback.
+pub fn generous() -> ServerConfig {
+    ServerConfig {
+        enrol_attempts: 1_000,
+        ..ServerConfig::default()
+    }
+}
+
+/// A counter's value on the hub's `/metrics` page (0 when absent).
+pub fn metric_at(url: &str, name: &str) -> f64 {
+    let text = agent()
+        .get(format!("{url}/metrics"))
+        .call()
+        .ok()
+        .and_then(|mut r| r.body_mut().read_to_string().ok())
+        .unwrap_or_default();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0.0)
 }

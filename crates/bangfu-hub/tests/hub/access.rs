@@ -124,10 +124,11 @@ fn wrong_missing_and_revoked_tokens_are_refused(backend: Backend) {
     let mut third = open(dir.path(), "A村-3");
     assert!(matches!(
         client.enrol(&mut third, &url, &code),
-        Err(HubError::BadCode)
+        Err(HubError::CodeUsed)
     ));
 
-    // Revoked: every request of that device is refused, others go on.
+    // Revoked: every request of that device is refused (what it pushes is quarantined, see
+    // hardening.rs), others go on.
     let id = storage
         .devices()
         .expect("devices")
@@ -139,7 +140,7 @@ fn wrong_missing_and_revoked_tokens_are_refused(backend: Backend) {
     assert_eq!(pull(&url, Some(&good), "0", "10").0, 401);
     assert!(matches!(
         client.sync_once(&mut store),
-        Err(HubError::Unauthorized)
+        Err(HubError::Revoked)
     ));
     assert!(client.sync_once(&mut other).is_ok());
 }

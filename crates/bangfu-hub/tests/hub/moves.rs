@@ -291,11 +291,15 @@ fn a_hub_file_of_schema_1_is_upgraded_with_its_scope_index_rebuilt_from_the_ops(
         ),
     ];
     storage.push(&device, origin, &ops).expect("push");
+    let unused = storage.issue_code(&county).expect("code");
     drop(storage);
-    // What a schema-1 file looks like: the old edge table, no index of links.
+    // What a schema-1 file looks like: the old edge table, no index of links, codes that
+    // never expire.
     let conn = rusqlite::Connection::open(data.join("hub.sqlite")).expect("open");
     conn.execute_batch(
-        "DROP TABLE link; DROP TABLE link_pred; DROP TABLE village_row; DROP TABLE row_left;
+        "DROP INDEX enrol_code_lookup; ALTER TABLE enrol_code DROP COLUMN expires_ms;
+         ALTER TABLE enrol_code DROP COLUMN wrong_tries; ALTER TABLE enrol_code DROP COLUMN lookup;
+         DROP TABLE link; DROP TABLE link_pred; DROP TABLE village_row; DROP TABLE row_left;
          DROP TABLE held; DROP TABLE hub_meta; DROP TABLE device_lineage; DROP TABLE superseded;
          DELETE FROM row_scope;
          CREATE TABLE edge (child BLOB NOT NULL, parent BLOB NOT NULL, shared INTEGER NOT NULL,
@@ -326,4 +330,15 @@ fn a_hub_file_of_schema_1_is_upgraded_with_its_scope_index_rebuilt_from_the_ops(
         .expect("pull");
     let rows: Vec<Uuid> = page.ops.iter().map(|o| o.row).collect();
     assert_eq!(rows, vec![village_row, household, member]);
+    // A code issued before the upgrade is valid for 7 days from when it was made.
+    let conn = rusqlite::Connection::open(data.join("hub.sqlite")).expect("open");
+    let validity: i64 = conn
+        .query_row(
+            "SELECT max(expires_ms - created_ms) FROM enrol_code",
+            [],
+            |r| r.get(0),
+        )
+        .expect("validity");
+    assert_eq!(validity, 7 * 24 * 3600 * 1000);
+    assert!(storage.enrol(&unused, "乡镇", &[]).expect("enrol").is_ok());
 }

@@ -201,10 +201,17 @@ fn the_hub_process_killed_mid_sync_loses_nothing_it_acknowledged(backend: Backen
     let data = data_args(&location);
     let (hub, url) = HubProcess::start(&data, "127.0.0.1:0");
     let listen = url.trim_start_matches("http://").to_owned();
+    let admin = Command::new(env!("CARGO_BIN_EXE_bangfu-hub"))
+        .arg("init")
+        .args(&data)
+        .output()
+        .expect("init command");
+    let admin = String::from_utf8_lossy(&admin.stdout).trim().to_owned();
     let code = Command::new(env!("CARGO_BIN_EXE_bangfu-hub"))
         .arg("enrol")
         .args(&data)
         .args(["--scope", COUNTY])
+        .env("BANGFU_HUB_ADMIN_TOKEN", &admin)
         .output()
         .expect("enrol command");
     let code = String::from_utf8_lossy(&code.stdout).trim().to_owned();

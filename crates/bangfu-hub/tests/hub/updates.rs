@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use bangfu_core::UserFacing;
 use bangfu_core::update::{MANIFEST_FILE, SigningKey, sign_release};
-use bangfu_hub::server::{RunningHub, app, bind};
+use bangfu_hub::server::{RunningHub, ServerConfig, app, bind};
 use bangfu_hub::storage::SqliteStorage;
 
 use crate::common::{client, scratch};
@@ -16,7 +16,12 @@ fn hub_with_packages(dir: &Path) -> RunningHub {
     let storage = Arc::new(SqliteStorage::open(&dir.join("hub")).unwrap());
     let packages = dir.join("packages");
     std::fs::create_dir_all(&packages).unwrap();
-    RunningHub::start_app(bind("127.0.0.1:0").unwrap(), app(storage, Some(packages))).unwrap()
+    RunningHub::start_app(
+        bind("127.0.0.1:0").unwrap(),
+        app(storage, Some(packages), &ServerConfig::default()),
+        ServerConfig::default(),
+    )
+    .unwrap()
 }
 
 /// Puts a release signed by `key` into the hub's packages folder; returns the package path.
