@@ -363,6 +363,19 @@ pub const MEASURE_STATUS: CodeList = CodeList {
     entries: &[("1", "计划"), ("2", "实施中"), ("3", "已完成")],
 };
 
+/// 发放渠道: how a payment reached the household.
+pub const PAYMENT_CHANNEL: CodeList = CodeList {
+    key: "payment_channel",
+    title: "发放渠道",
+    entries: &[
+        ("1", "惠农一卡通"),
+        ("2", "银行转账"),
+        ("3", "现金"),
+        ("4", "实物"),
+        ("5", "代缴代付"),
+    ],
+};
+
 /// 脱贫退出程序的步骤, in the order they must be done.
 pub const EXIT_STEP: CodeList = CodeList {
     key: "exit_step",
@@ -434,6 +447,7 @@ pub const ALL: &[&CodeList] = &[
     &UNIT_LEVEL,
     &MEASURE_PATH,
     &MEASURE_STATUS,
+    &PAYMENT_CHANNEL,
     &EXIT_STEP,
     &EXIT_ACTION,
     &VOTE_TYPE,

@@ -21,10 +21,12 @@ pub enum Table {
     Visit = 8,
     ExitStep = 9,
     Standard = 10,
+    Policy = 11,
+    Payment = 12,
 }
 
 impl Table {
-    pub const ALL: [Table; 10] = [
+    pub const ALL: [Table; 12] = [
         Table::Village,
         Table::Household,
         Table::Member,
@@ -35,6 +37,8 @@ impl Table {
         Table::Visit,
         Table::ExitStep,
         Table::Standard,
+        Table::Policy,
+        Table::Payment,
     ];
 
     pub fn code(self) -> i64 {
@@ -59,6 +63,8 @@ impl Table {
             Table::Visit => "visit",
             Table::ExitStep => "exit_step",
             Table::Standard => "standard",
+            Table::Policy => "policy",
+            Table::Payment => "payment",
         }
     }
 
@@ -75,6 +81,8 @@ impl Table {
             Table::Visit => "走访记录",
             Table::ExitStep => "脱贫退出程序",
             Table::Standard => "脱贫标准",
+            Table::Policy => "扶贫政策",
+            Table::Payment => "发放记录",
         }
     }
 
@@ -91,6 +99,8 @@ impl Table {
             Table::Visit => Visit::FIELDS,
             Table::ExitStep => ExitStep::FIELDS,
             Table::Standard => Standard::FIELDS,
+            Table::Policy => Policy::FIELDS,
+            Table::Payment => Payment::FIELDS,
         }
     }
 
