@@ -273,6 +273,9 @@ pub const SCHOOLING: CodeList = CodeList {
 };
 
 /// Health is a set: several codes joined by commas (e.g. "2,4").
+/// 健康状况 残疾.
+pub const HEALTH_DISABLED: &str = "4";
+
 pub const HEALTH: CodeList = CodeList {
     key: "health",
     title: "健康状况",

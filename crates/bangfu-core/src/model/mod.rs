@@ -248,9 +248,7 @@ pub fn household_ref_field(table: Table) -> Option<&'static str> {
         | Table::Visit
         | Table::ExitStep
         | Table::Payment => Some("household_id"),
-        Table::Village | Table::Household | Table::Helper | Table::Standard | Table::Policy => {
-            None
-        }
+        Table::Village | Table::Household | Table::Helper | Table::Standard | Table::Policy => None,
     }
 }
 
