@@ -109,12 +109,21 @@ fn enjoys_policies(file: &HouseholdFile) -> bool {
 /// What the household received under each policy: by (policy code, member) the payments and
 /// number of measures, counting a measure of year `y` under the policy id of (y, code).
 struct Received {
-    by_key: HashMap<(String, Option<Uuid>), (f64, usize)>,
+    by_key: HashMap<(String, Option<Uuid>), Tally>,
+}
+
+/// What one beneficiary received under one policy.
+#[derive(Debug, Clone, Copy, Default)]
+struct Tally {
+    paid: f64,
+    measures: usize,
+    /// Measures of the year itself (a one-off policy also counts earlier years').
+    this_year: usize,
 }
 
 impl Received {
     fn of(measures: &[Measure], payments: &[Payment], policy: &PolicyDef, year: i32) -> Received {
-        let mut by_key: HashMap<(String, Option<Uuid>), (f64, usize)> = HashMap::new();
+        let mut by_key: HashMap<(String, Option<Uuid>), Tally> = HashMap::new();
         for m in measures {
             let Some(pid) = m.policy_id else { continue };
             let Some(my) = m.year.and_then(|y| i32::try_from(y).ok()) else {
@@ -135,13 +144,16 @@ impl Received {
                 _ => None,
             };
             let entry = by_key.entry((policy.code.clone(), member)).or_default();
-            entry.0 += paid;
-            entry.1 += 1;
+            entry.paid += paid;
+            entry.measures += 1;
+            if my == year {
+                entry.this_year += 1;
+            }
         }
         Received { by_key }
     }
 
-    fn get(&self, code: &str, member: Option<Uuid>) -> (f64, usize) {
+    fn get(&self, code: &str, member: Option<Uuid>) -> Tally {
         self.by_key
             .get(&(code.to_owned(), member))
             .copied()
@@ -156,16 +168,16 @@ impl Received {
 /// Half a fen: amounts are compared to the fen.
 const FEN: f64 = 0.005;
 
-fn state_of(qualifies: bool, allowed: Option<f64>, received: f64, measures: usize) -> DueState {
-    match allowed {
-        Some(allowed) if received > allowed + FEN => DueState::Over,
+fn state_of(policy: &PolicyDef, qualifies: bool, received: f64, measures: usize) -> DueState {
+    match (policy.amount, policy.allowed()) {
+        (_, Some(allowed)) if received > allowed + FEN => DueState::Over,
         _ if !qualifies => DueState::NotQualified,
         _ if measures == 0 && received <= FEN => DueState::Due,
         // Help up to a cap (医疗救助) or a service: any measure of the year is the help given.
-        None => DueState::Received,
-        Some(_) if received <= FEN => DueState::Due,
-        Some(allowed) if received < allowed - FEN => DueState::Short,
-        Some(_) => DueState::Received,
+        (None, _) => DueState::Received,
+        (Some(_), _) if received <= FEN => DueState::Due,
+        (Some(amount), _) if received < amount - FEN => DueState::Short,
+        (Some(_), _) => DueState::Received,
     }
 }
 
@@ -208,10 +220,17 @@ pub fn household_entitlements(
             }
         }
         for member in who {
-            let (paid, measures) = received.get(&policy.code, member);
+            let tally = received.get(&policy.code, member);
+            let (paid, measures) = (tally.paid, tally.measures);
             let qualifies = named.contains(&member);
             let allowed = policy.allowed();
-            let state = state_of(qualifies, allowed, paid, measures);
+            let state = state_of(policy, qualifies, paid, measures);
+            // Someone who received a one-off aid in an earlier year, when the rule named them
+            // (a student since left school), is no finding; only this year's help, or more
+            // than the rule allows, is.
+            if state == DueState::NotQualified && tally.this_year == 0 {
+                continue;
+            }
             let owed = match (state, policy.amount) {
                 (DueState::Due | DueState::Short, Some(amount)) => (amount - paid).max(0.0),
                 _ => 0.0,
@@ -256,7 +275,7 @@ pub fn household_due(
 }
 
 /// The live households of a scope, by 户编号.
-pub(crate) fn households_of(store: &Store, scope: &Scope) -> Result<Vec<Uuid>, StoreError> {
+pub fn households_in(store: &Store, scope: &Scope) -> Result<Vec<Uuid>, StoreError> {
     let (condition, key) = scope.condition();
     // The condition is one of the scope's fixed fragments; the key is bound.
     let sql = format!(
@@ -283,7 +302,7 @@ pub(crate) fn households_of(store: &Store, scope: &Scope) -> Result<Vec<Uuid>, S
 pub fn scope_due(store: &Store, scope: &Scope, year: i32) -> Result<PolicyDue, PolicyError> {
     let unit = scope.unit_name(store)?;
     let policies = policies_in_force(store, year)?;
-    let households = households_of(store, scope)?;
+    let households = households_in(store, scope)?;
     let mut totals: BTreeMap<String, PolicyTotals> = BTreeMap::new();
     let mut lines = Vec::new();
     for &id in &households {
