@@ -95,6 +95,9 @@ pub enum PolicyCommand {
         township: String,
         #[arg(long)]
         year: Option<i32>,
+        /// 同时导出为 Excel（乡镇经费表）
+        #[arg(long)]
+        out: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -300,11 +303,16 @@ pub fn run(command: PolicyCommand) -> Result<(), Failure> {
             db,
             township,
             year,
+            out,
             json,
         } => {
             let store = open_store(&db)?;
             let year = year_or_default(&store, year)?;
             let funds = township_funds(&store, &township, year)?;
+            if let Some(out) = out {
+                let written = policy::write_township_funds(&store, &township, year, &out)?;
+                eprintln!("已导出乡镇经费表：{}", written.path);
+            }
             if json {
                 print_json(&funds);
                 return Ok(());

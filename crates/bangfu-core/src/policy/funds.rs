@@ -137,3 +137,20 @@ pub fn township_funds(
         total,
     })
 }
+
+/// The funds of a township for a year written to `out` as a workbook (乡镇经费表).
+pub fn write_township_funds(
+    store: &Store,
+    township: &str,
+    year: i32,
+    out: &std::path::Path,
+) -> Result<crate::ledger::ReportSummary, PolicyError> {
+    let funds = township_funds(store, township, year)?;
+    let unit = Scope::Township(township.to_owned()).unit_name(store)?;
+    let sheets = crate::ledger::export_township_funds(&funds, &unit, out)?;
+    Ok(crate::ledger::ReportSummary {
+        unit,
+        path: out.display().to_string(),
+        sheets,
+    })
+}

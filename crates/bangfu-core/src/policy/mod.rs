@@ -16,7 +16,7 @@ pub use catalogue::{
     set_policy,
 };
 pub use due::{DueState, Entitlement, PolicyDue, PolicyTotals, household_due, scope_due};
-pub use funds::{FundLine, TownshipFunds, township_funds};
+pub use funds::{FundLine, TownshipFunds, township_funds, write_township_funds};
 pub use measures::{
     MeasureMatch, NewPayment, PolicyMeasure, match_free_text_measures, record_payment,
     record_policy_measure,
