@@ -728,31 +728,56 @@ fn the_funds_of_one_township_are_what_the_formula_gives_by_hand() {
         ),
         (1, 2, 9)
     );
-    let lines: Vec<(String, f64, Vec<(String, f64)>)> = funds
+    let lines: Vec<String> = funds
         .lines
         .iter()
-        .map(|l| (l.policy_name.clone(), l.amount, l.shares.clone()))
+        .map(|l| {
+            let shares: Vec<String> = l.shares.iter().map(|(to, a)| format!("{to} {a}")).collect();
+            format!("{} {} [{}]", l.policy_name, l.amount, shares.join("，"))
+        })
         .collect();
     assert_eq!(
         lines,
         [
-            (
-                "脱贫攻坚考核奖励".to_owned(),
-                1000.0,
-                vec![
-                    ("县级挂钩部门".to_owned(), 200.0),
-                    ("乡（镇）".to_owned(), 300.0),
-                    ("村".to_owned(), 500.0)
-                ]
-            ),
+            "脱贫攻坚考核奖励 1000 [县级挂钩部门 200，乡（镇） 300，村 500]",
             // 500,000 + 2 × 100 + 9 × 100.
-            ("脱贫攻坚工作经费".to_owned(), 501_100.0, vec![]),
+            "脱贫攻坚工作经费 501100 []",
         ]
     );
     assert_eq!(funds.total, 502_100.0);
     assert_eq!(
         funds.lines[1].formula,
         "保底500000元 + 搬迁户2×100元 + 贫困人口9×100元"
+    );
+    // The workbook says the same to a second reader.
+    let out = dir.path().join("乡镇经费表.xlsx");
+    bangfu_core::policy::write_township_funds(&store, "勐康镇", 2017, &out).unwrap();
+    let mut book = calamine::open_workbook_auto(&out).unwrap();
+    use calamine::{Data, Reader};
+    let sheet = book.worksheet_range("乡镇经费").unwrap();
+    let rows: Vec<Vec<Data>> = sheet.rows().map(<[Data]>::to_vec).collect();
+    assert_eq!(
+        rows.last().unwrap()[..3],
+        [
+            Data::String("合计".into()),
+            Data::Empty,
+            Data::Float(502_100.0)
+        ]
+    );
+    let shares: Vec<(String, f64)> = rows
+        .iter()
+        .filter_map(|r| match (&r[3], &r[4]) {
+            (Data::String(to), Data::Float(a)) => Some((to.clone(), *a)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        shares,
+        [
+            ("县级挂钩部门".to_owned(), 200.0),
+            ("乡（镇）".to_owned(), 300.0),
+            ("村".to_owned(), 500.0)
+        ]
     );
     // The exit was in 2017: 2018 counts none.
     assert_eq!(

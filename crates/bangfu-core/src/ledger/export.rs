@@ -216,6 +216,11 @@ const POLICY_SELECT: &str = "x.year, b.name, b.id_number, b.schooling, x.descrip
          WHERE p.measure_id = x.id AND p.deleted = 0), 0), 0)";
 const POLICY_FROM: &str = "measure x LEFT JOIN member b ON b.id = x.member_id AND b.deleted = 0";
 
+/// The records under a household a ledger lists: (FROM of the child table with `alias`, the
+/// alias, the child selects, the child's order, the condition of a year, a fixed condition of
+/// the ledger or "").
+type Child<'a> = (&'a str, &'a str, Vec<String>, &'a str, &'a str, &'a str);
+
 /// The entity's own columns and `alias.field` selects, skipping references.
 fn fields_of<E: Entity>(alias: &str, skip: &[&str]) -> (Vec<Column>, Vec<String>) {
     E::FIELDS
@@ -245,9 +250,7 @@ pub(crate) fn plan_of_year(kind: LedgerKind, scope: &Scope, year: Option<i32>) -
     let mut columns = PLACE.to_vec();
     let mut select = vec![PLACE_SQL.to_owned()];
     let mut household_columns = 0;
-    // (FROM of the child table with `alias`, the child selects, the child's order, the
-    // condition of a year, a fixed condition of the ledger or "").
-    let child: Option<(&str, &str, Vec<String>, &str, &str, &str)> = match kind {
+    let child: Option<Child<'_>> = match kind {
         LedgerKind::Education
         | LedgerKind::Relocation
         | LedgerKind::Training

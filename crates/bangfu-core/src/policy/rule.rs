@@ -124,16 +124,14 @@ impl MemberCondition {
 
 /// Whether a multi-code field (`"2,4"`) holds a code.
 fn has_code(multi: &str, code: &str) -> bool {
-    crate::model::input::split_codes(multi)
-        .iter()
-        .any(|c| *c == code)
+    crate::model::input::split_codes(multi).contains(&code)
 }
 
 impl HouseholdCondition {
     fn holds(&self, file: &HouseholdFile, year_end: NaiveDate) -> bool {
         let h = &file.household;
         match self {
-            HouseholdCondition::Attribute { codes } => codes.iter().any(|c| *c == h.attribute),
+            HouseholdCondition::Attribute { codes } => codes.contains(&h.attribute),
             HouseholdCondition::DangerousHouse => h.dangerous_house == Some(true),
             HouseholdCondition::HasMeasurePath { path } => {
                 file.measures.iter().any(|m| m.path == *path)
