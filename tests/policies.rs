@@ -839,3 +839,160 @@ fn every_rule_fires_on_the_demo_village() {
         500_000.0 + 100.0 * (funds.relocated_households + funds.poor_people) as f64
     );
 }
+
+#[test]
+fn two_copies_setting_the_same_policy_meet_on_one_row_and_a_person_settles_it() {
+    use bangfu_core::model::{FieldValue, Policy, Table};
+    use bangfu_core::store::Change;
+    let dir = common::scratch();
+    let mut county = common::open_at(dir.path(), "县扶贫办", DEC_2017);
+    let mut station = common::open_at(dir.path(), "乡镇工作站", DEC_2017 + 5);
+    for (store, amount) in [(&mut county, 3500.0), (&mut station, 4000.0)] {
+        let mut aid = policy_of(store, 2017, "edu_high_school").unwrap();
+        aid.amount = Some(amount);
+        aid.source = format!("高中生一次性补助{amount}元");
+        set_policy(store, &aid).unwrap();
+    }
+    import_changeset(&mut station, &export_changeset(&county, None).unwrap().0).unwrap();
+    import_changeset(&mut county, &export_changeset(&station, None).unwrap().0).unwrap();
+    let id = bangfu_core::policy::policy_id(2017, "edu_high_school");
+    for store in [&county, &station] {
+        assert_eq!(store.read::<Policy>(Filter::All).unwrap().len(), 1);
+        assert!(
+            bangfu_core::sync::review::review_items(store)
+                .unwrap()
+                .iter()
+                .any(|i| i.row_id == id.to_string()),
+            "the two amounts wait for a person"
+        );
+    }
+    let shown = |store: &Store| policy_of(store, 2017, "edu_high_school").unwrap().amount;
+    assert_eq!(
+        shown(&county),
+        shown(&station),
+        "both show the same one meanwhile"
+    );
+    // Settling the conflict is the one write of a policy row `Store::write` takes. Every field
+    // both wrote is a review item (each copy made the row); a person keeps 3,500 元 and, for the
+    // fields both gave the same value, that value.
+    use bangfu_core::model::Entity;
+    let current: std::collections::HashMap<&str, FieldValue> = county
+        .get::<Policy>(id)
+        .unwrap()
+        .to_fields()
+        .into_iter()
+        .collect();
+    let fields: Vec<String> = bangfu_core::sync::review::review_items(&county)
+        .unwrap()
+        .into_iter()
+        .filter(|i| i.row_id == id.to_string())
+        .map(|i| i.field)
+        .collect();
+    assert!(fields.contains(&"amount".to_owned()), "{fields:?}");
+    for field in fields {
+        let value = match field.as_str() {
+            "amount" => FieldValue::Real(3500.0),
+            "source" => FieldValue::Text("高中生一次性补助3500元".into()),
+            other => current[other].clone(),
+        };
+        county
+            .write(&[Change::Resolve {
+                table: Table::Policy,
+                id,
+                field,
+                value,
+            }])
+            .unwrap();
+    }
+    import_changeset(&mut station, &export_changeset(&county, None).unwrap().0).unwrap();
+    assert_eq!(shown(&station), Some(3500.0));
+    let left: Vec<String> = bangfu_core::sync::review::review_items(&station)
+        .unwrap()
+        .into_iter()
+        .filter(|i| i.row_id == id.to_string())
+        .map(|i| i.field)
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn a_policy_reaches_a_village_laptop_through_the_hub_and_its_payments_come_back() {
+    use bangfu_hub::Scope as HubScope;
+    use bangfu_hub::client::{ClientConfig, HubClient};
+    use bangfu_hub::server::{RunningHub, bind};
+    use bangfu_hub::storage::{HubStorage, SqliteStorage};
+    let dir = common::scratch();
+    let (mut county, v) = county_village(dir.path(), "县扶贫办");
+    let li = file(&mut county, &v, 1, "1", false, &LI_FAMILY);
+    let mut laptop = common::open_at(dir.path(), "新文村-笔记本", DEC_2017 + 10);
+    let storage = std::sync::Arc::new(SqliteStorage::open(&dir.path().join("hub")).unwrap());
+    let running = RunningHub::start(bind("127.0.0.1:0").unwrap(), storage.clone()).unwrap();
+    let url = running.url();
+    let client = HubClient::new(ClientConfig {
+        timeout: std::time::Duration::from_secs(20),
+        ..Default::default()
+    });
+    for (store, scope) in [(&mut county, "530826"), (&mut laptop, "530826103201")] {
+        let code = storage
+            .issue_code(&HubScope::parse(scope).unwrap())
+            .unwrap();
+        client.enrol(store, &url, &code).unwrap();
+    }
+    client.sync_once(&mut county).unwrap();
+    client.sync_once(&mut laptop).unwrap();
+    let mut aid = policy_of(&county, 2017, "edu_high_school").unwrap();
+    aid.amount = Some(3500.0);
+    aid.source = "县扶贫办〔2017〕12号".into();
+    set_policy(&mut county, &aid).unwrap();
+    client.sync_once(&mut county).unwrap();
+    client.sync_once(&mut laptop).unwrap();
+    assert_eq!(
+        policy_of(&laptop, 2017, "edu_high_school").unwrap().amount,
+        Some(3500.0)
+    );
+
+    // The work team records the aid and its payment; the county sees it paid.
+    let qiang = member(&laptop, li, "李强");
+    let measure = record_policy_measure(
+        &mut laptop,
+        &PolicyMeasure {
+            household_id: li,
+            member_id: Some(qiang),
+            year: 2017,
+            policy_code: "edu_high_school".into(),
+            amount_due: None,
+            status: String::new(),
+        },
+    )
+    .unwrap();
+    record_payment(
+        &mut laptop,
+        &NewPayment {
+            measure_id: measure,
+            pay_date: day("2017-12-01"),
+            amount: 3500.0,
+            channel: "1".into(),
+            note: String::new(),
+        },
+    )
+    .unwrap();
+    client.sync_once(&mut laptop).unwrap();
+    client.sync_once(&mut county).unwrap();
+    let e = household_due(&county, li, 2017)
+        .unwrap()
+        .into_iter()
+        .find(|e| e.policy_code == "edu_high_school")
+        .unwrap();
+    assert_eq!((e.state, e.received), (DueState::Received, 3500.0));
+
+    // A village laptop may not set the county's policies: the hub holds its op aside.
+    let mut own = policy_of(&laptop, 2017, "edu_high_school").unwrap();
+    own.amount = Some(9000.0);
+    set_policy(&mut laptop, &own).unwrap();
+    assert!(client.sync_once(&mut laptop).is_err(), "held, not stored");
+    client.sync_once(&mut county).unwrap();
+    assert_eq!(
+        policy_of(&county, 2017, "edu_high_school").unwrap().amount,
+        Some(3500.0)
+    );
+}
