@@ -308,6 +308,34 @@ fn a_students_aid_goes_from_due_to_short_to_received_and_over() {
         (DueState::Due, 0.0, 3000.0, 0.0),
         "recorded, not paid"
     );
+
+    // 户均1人: the mother attends the guided training; the household's line is met.
+    let mother = member(&store, li, "王英");
+    let training = record_policy_measure(
+        &mut store,
+        &PolicyMeasure {
+            household_id: li,
+            member_id: Some(mother),
+            year: 2017,
+            policy_code: "training_guided".into(),
+            amount_due: None,
+            status: "3".into(),
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        store.get::<Measure>(training).unwrap().description,
+        "王英：引导性培训（户均1人）"
+    );
+    let trained = household_due(&store, li, 2017)
+        .unwrap()
+        .into_iter()
+        .find(|e| e.policy_code == "training_guided")
+        .unwrap();
+    assert_eq!(
+        (trained.state, trained.member_name.as_str()),
+        (DueState::Received, "")
+    );
     let pay = |store: &mut Store, date: &str, amount: f64| {
         record_payment(
             store,

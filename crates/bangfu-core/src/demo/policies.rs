@@ -251,6 +251,18 @@ fn this_years_measures(
                 continue;
             }
             let policy = policy::policy_of(store, year, &e.policy_code)?;
+            // A training names who attended: the first member of working age with labour.
+            let attendee = if policy.code == "training_guided" {
+                store
+                    .read::<Member>(Filter::OfHousehold(id))?
+                    .into_iter()
+                    .find(|m| {
+                        age(m, today).is_some_and(|a| (16..=55).contains(&a))
+                            && matches!(m.labor_skill.as_str(), "1" | "2")
+                    })
+            } else {
+                None
+            };
             let service = policy.allowed().is_none();
             // One measure in five is recorded but not paid yet: still 应享未享.
             let unpaid = !(over_cap || twice || service) && g.rng.gen_range(0..5) == 0;
@@ -259,14 +271,14 @@ fn this_years_measures(
                 household_id: Some(id),
                 year: Some(i64::from(year)),
                 path: policy.path.clone(),
-                description: if e.member_name.is_empty() {
-                    policy.name.clone()
-                } else {
-                    format!("{}：{}", e.member_name, policy.name)
+                description: match (&attendee, e.member_name.is_empty()) {
+                    (Some(m), _) => format!("{}：{}", m.name, policy.name),
+                    (None, true) => policy.name.clone(),
+                    (None, false) => format!("{}：{}", e.member_name, policy.name),
                 },
                 status: if unpaid { "2" } else { "3" }.into(),
                 policy_id: Some(policy::policy_id(year, &policy.code)),
-                member_id: e.member_id,
+                member_id: e.member_id.or(attendee.as_ref().map(|m| m.id)),
                 amount_due: policy.amount,
                 ..Default::default()
             };

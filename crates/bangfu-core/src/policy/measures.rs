@@ -18,7 +18,8 @@ use crate::store::{Change, Filter, Store, StoreError};
 #[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PolicyMeasure {
     pub household_id: Uuid,
-    /// The member it benefits; required by a policy for members, ignored for a household's.
+    /// The member it benefits; required by a policy for members; for a household's, the member
+    /// who took part (a training's attendee), if any.
     pub member_id: Option<Uuid>,
     pub year: i32,
     pub policy_code: String,
@@ -49,8 +50,12 @@ pub fn record_policy_measure(
         (Rule::Member { .. }, None) => {
             return Err(PolicyError::MemberRequired { code: policy.code });
         }
-        (Rule::Member { .. }, Some(id)) => Some(member_of(store, input.household_id, id)?),
-        (Rule::Household { .. }, _) => None,
+        // A household's policy may still name the member who took part (who attended a
+        // training, whose 户均1人 it is); it is owed to the household all the same.
+        (Rule::Member { .. } | Rule::Household { .. }, Some(id)) => {
+            Some(member_of(store, input.household_id, id)?)
+        }
+        (Rule::Household { .. }, None) => None,
     };
     let description = match &member {
         Some(m) => format!("{}：{}", m.name, policy.name),
