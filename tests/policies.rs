@@ -719,6 +719,33 @@ fn the_funds_of_one_township_are_what_the_formula_gives_by_hand() {
             person("杨树", "03", "53082619990101023", "00", "1", "1"),
         ],
     );
+    // A household of a roll imported as 已脱贫(享受政策) in 2017, with no procedure in the program:
+    // its 计划脱贫年度 is the year it counts in.
+    let imported = Household {
+        id: Uuid::now_v7(),
+        village_id: Some(nanpo.id),
+        code: "530826103202002".into(),
+        identify_standard: "1".into(),
+        attribute: "1".into(),
+        poverty_status: "2".into(),
+        main_cause: "05".into(),
+        plan_exit_year: Some(2017),
+        ..Default::default()
+    };
+    store
+        .write(&[
+            put_change(&imported),
+            put_change(&Member {
+                id: Uuid::now_v7(),
+                household_id: Some(imported.id),
+                name: "罗成".into(),
+                relation: "01".into(),
+                sex: "1".into(),
+                id_number: common::id_number("53082619850101031"),
+                ..Default::default()
+            }),
+        ])
+        .unwrap();
     // 勐撒镇 is another township: its household counts nowhere here.
     let far = file(
         &mut store,
@@ -747,14 +774,15 @@ fn the_funds_of_one_township_are_what_the_formula_gives_by_hand() {
     }
 
     let funds = township_funds(&store, "勐康镇", 2017).unwrap();
-    // By hand: exited 1 (the Li family), relocated 2 (Li, 杨山), people 5 + 2 + 2 = 9.
+    // By hand: exited 2 (the Li family by the procedure, 罗成's imported household), relocated 2
+    // (Li, 杨山), people 5 + 2 + 2 + 1 = 10.
     assert_eq!(
         (
             funds.exited_households,
             funds.relocated_households,
             funds.poor_people
         ),
-        (1, 2, 9)
+        (2, 2, 10)
     );
     let lines: Vec<String> = funds
         .lines
@@ -767,15 +795,16 @@ fn the_funds_of_one_township_are_what_the_formula_gives_by_hand() {
     assert_eq!(
         lines,
         [
-            "脱贫攻坚考核奖励 1000 [县级挂钩部门 200，乡（镇） 300，村 500]",
-            // 500,000 + 2 × 100 + 9 × 100.
-            "脱贫攻坚工作经费 501100 []",
+            // 2 × 1,000, shared 2:3:5.
+            "脱贫攻坚考核奖励 2000 [县级挂钩部门 400，乡（镇） 600，村 1000]",
+            // 500,000 + 2 × 100 + 10 × 100.
+            "脱贫攻坚工作经费 501200 []",
         ]
     );
-    assert_eq!(funds.total, 502_100.0);
+    assert_eq!(funds.total, 503_200.0);
     assert_eq!(
         funds.lines[1].formula,
-        "保底500000元 + 搬迁户2×100元 + 贫困人口9×100元"
+        "保底500000元 + 搬迁户2×100元 + 贫困人口10×100元"
     );
     // The workbook says the same to a second reader.
     let out = dir.path().join("乡镇经费表.xlsx");
@@ -789,7 +818,7 @@ fn the_funds_of_one_township_are_what_the_formula_gives_by_hand() {
         [
             Data::String("合计".into()),
             Data::Empty,
-            Data::Float(502_100.0)
+            Data::Float(503_200.0)
         ]
     );
     let shares: Vec<(String, f64)> = rows
@@ -802,9 +831,9 @@ fn the_funds_of_one_township_are_what_the_formula_gives_by_hand() {
     assert_eq!(
         shares,
         [
-            ("县级挂钩部门".to_owned(), 200.0),
-            ("乡（镇）".to_owned(), 300.0),
-            ("村".to_owned(), 500.0)
+            ("县级挂钩部门".to_owned(), 400.0),
+            ("乡（镇）".to_owned(), 600.0),
+            ("村".to_owned(), 1000.0)
         ]
     );
     // The exit was in 2017: 2018 counts none.

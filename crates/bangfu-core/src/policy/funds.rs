@@ -28,7 +28,8 @@ pub struct FundLine {
 pub struct TownshipFunds {
     pub township: String,
     pub year: i32,
-    /// Households whose 县审定销号 is dated in the year.
+    /// Households whose 县审定销号 is dated in the year, and households filed as 已脱贫 without
+    /// any procedure record whose 计划脱贫年度 is the year.
     pub exited_households: i64,
     /// Live households with a 易地扶贫搬迁 measure.
     pub relocated_households: i64,
@@ -42,13 +43,18 @@ pub struct TownshipFunds {
 fn counts(store: &Store, township: &str, year: i32) -> Result<(i64, i64, i64), StoreError> {
     let conn = store.conn();
     // 县审定销号 = step 5 done (action 1); a household counts once, in the year of its record.
+    // A household filed as 已脱贫 with no procedure in the program at all (a roll imported from
+    // Excel, the demo's filing) counts in its 计划脱贫年度: that is the one year it names.
     let exited: i64 = conn.query_row(
-        "SELECT count(DISTINCT e.household_id) FROM exit_step e
-         JOIN household h ON h.id = e.household_id AND h.deleted = 0
+        "SELECT count(*) FROM household h
          JOIN village v ON v.id = h.village_id AND v.deleted = 0
-         WHERE e.deleted = 0 AND e.step = '5' AND e.action = '1'
-           AND substr(e.step_date, 1, 4) = ?2 AND v.township = ?1",
-        params![township, year.to_string()],
+         WHERE h.deleted = 0 AND v.township = ?1 AND (
+             EXISTS (SELECT 1 FROM exit_step e WHERE e.household_id = h.id AND e.deleted = 0
+                     AND e.step = '5' AND e.action = '1' AND substr(e.step_date, 1, 4) = ?2)
+             OR (h.poverty_status IN ('2', '3') AND h.plan_exit_year = ?3
+                 AND NOT EXISTS (SELECT 1 FROM exit_step e
+                                 WHERE e.household_id = h.id AND e.deleted = 0)))",
+        params![township, year.to_string(), year],
         |r| r.get(0),
     )?;
     let relocated: i64 = conn.query_row(
