@@ -3,7 +3,8 @@ import type { FundLine } from "./FundLine";
 
 export type TownshipFunds = { township: string, year: number, 
 /**
- * Households whose 县审定销号 is dated in the year.
+ * Households whose 县审定销号 is dated in the year, and households filed as 已脱贫 without
+ * any procedure record whose 计划脱贫年度 is the year.
  */
 exited_households: number, 
 /**
