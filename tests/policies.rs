@@ -1053,3 +1053,99 @@ fn a_policy_reaches_a_village_laptop_through_the_hub_and_its_payments_come_back(
         Some(3500.0)
     );
 }
+
+#[test]
+fn a_relocated_households_house_is_followed_stage_by_stage() {
+    use bangfu_core::policy::{NewStage, record_stage, relocation_progress};
+    let dir = common::scratch();
+    let (mut store, v) = county_village(dir.path(), "a");
+    let li = file(&mut store, &v, 1, "1", false, &LI_FAMILY);
+    assert_eq!(relocation_progress(&store, li).unwrap(), None);
+    let stage = |code: &str, date: &str, loan: Option<f64>| NewStage {
+        household_id: li,
+        site: "勐康镇集镇安置点".into(),
+        stage: code.into(),
+        stage_date: day(date),
+        loan,
+        note: String::new(),
+    };
+    for (code, date, loan) in [
+        ("1", "2017-03-10", Some(30_000.0)),
+        ("2", "2017-05-20", None),
+        ("3", "2017-08-15", None),
+    ] {
+        record_stage(&mut store, &stage(code, date, loan)).unwrap();
+    }
+    let p = relocation_progress(&store, li).unwrap().unwrap();
+    assert_eq!(
+        (p.site.as_str(), p.stage.as_str(), p.stage_date, p.loans),
+        (
+            "勐康镇集镇安置点",
+            "主体",
+            Some(day("2017-08-15")),
+            30_000.0
+        )
+    );
+    let stages: Vec<&str> = p.stages.iter().map(|(s, _)| s.as_str()).collect();
+    assert_eq!(stages, ["开工", "基础", "主体"]);
+    // 竣工 dated after today is refused; nothing is written.
+    match record_stage(&mut store, &stage("4", "2018-01-10", None)) {
+        Err(PolicyError::Store(StoreError::Invalid(issues))) => {
+            assert_eq!(issues[0].rule, "date.future")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        relocation_progress(&store, li)
+            .unwrap()
+            .unwrap()
+            .stages
+            .len(),
+        3
+    );
+
+    // A household followed only by its stages counts as relocated in the township's funds,
+    // and the 易地搬迁 ledger shows where its house stands beside its measure.
+    assert_eq!(
+        township_funds(&store, "勐康镇", 2017)
+            .unwrap()
+            .relocated_households,
+        1
+    );
+    record_policy_measure(
+        &mut store,
+        &PolicyMeasure {
+            household_id: li,
+            member_id: None,
+            year: 2017,
+            policy_code: "relocation_house".into(),
+            amount_due: None,
+            status: String::new(),
+        },
+    )
+    .unwrap();
+    let out = dir.path().join("搬迁.xlsx");
+    bangfu_core::ledger::export_ledger(
+        &store,
+        bangfu_core::ledger::LedgerKind::Relocation,
+        &Scope::All,
+        &out,
+    )
+    .unwrap();
+    use calamine::{Data, Reader};
+    let mut book = calamine::open_workbook_auto(&out).unwrap();
+    let sheet = book.worksheet_range("易地搬迁台帐").unwrap();
+    let rows: Vec<Vec<Data>> = sheet.rows().map(<[Data]>::to_vec).collect();
+    let header = &rows[2];
+    let at = |name: &str| {
+        header
+            .iter()
+            .position(|c| c == &Data::String(name.into()))
+            .unwrap()
+    };
+    let row = &rows[3];
+    assert_eq!(row[at("安置点")], Data::String("勐康镇集镇安置点".into()));
+    assert_eq!(row[at("建设进度")], Data::String("主体".into()));
+    assert_eq!(row[at("贷款金额(元)")], Data::Float(30_000.0));
+    assert_eq!(row[at("应发金额(元)")], Data::Float(60_000.0));
+}

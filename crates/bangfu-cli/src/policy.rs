@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use bangfu_core::ledger::Scope;
-use bangfu_core::model::codes::{MEASURE_STATUS, PAYMENT_CHANNEL};
+use bangfu_core::model::codes::{MEASURE_STATUS, PAYMENT_CHANNEL, RELOCATION_STAGE};
 use bangfu_core::model::{Member, Payment};
 use bangfu_core::policy::{
     self, DueState, NewPayment, PolicyDef, PolicyMeasure, clear_policy, list_policies,
@@ -134,6 +134,26 @@ pub enum PolicyCommand {
         /// 落实情况：计划 / 实施中 / 已完成
         #[arg(long, default_value = "实施中")]
         status: String,
+    },
+    /// 登记易地扶贫搬迁户新房的建设进度（开工、基础、主体、竣工、入住）
+    Stage {
+        #[arg(long)]
+        db: PathBuf,
+        /// 户编号
+        #[arg(long)]
+        household: String,
+        /// 安置点
+        #[arg(long)]
+        site: String,
+        /// 开工 / 基础 / 主体 / 竣工 / 入住
+        #[arg(long)]
+        stage: String,
+        /// 日期 YYYY-MM-DD
+        #[arg(long)]
+        date: NaiveDate,
+        /// 本阶段贷款金额（元）
+        #[arg(long)]
+        loan: Option<f64>,
     },
     /// 登记一笔发放（措施编号见 bangfu policy measure 的输出）
     Pay {
@@ -409,6 +429,37 @@ pub fn run(command: PolicyCommand) -> Result<(), Failure> {
                 },
             )?;
             println!("已登记帮扶措施 {id}");
+            Ok(())
+        }
+        PolicyCommand::Stage {
+            db,
+            household,
+            site,
+            stage,
+            date,
+            loan,
+        } => {
+            let mut store = open_store(&db)?;
+            let h = find_household(&store, &household)?;
+            policy::record_stage(
+                &mut store,
+                &policy::NewStage {
+                    household_id: h.id,
+                    site,
+                    stage: code_of(&RELOCATION_STAGE, &stage)?,
+                    stage_date: date,
+                    loan,
+                    note: String::new(),
+                },
+            )?;
+            if let Some(p) = policy::relocation_progress(&store, h.id)? {
+                println!(
+                    "户 {household} 在 {}：{}（{}）",
+                    p.site,
+                    p.stage,
+                    p.stage_date.map(|d| d.to_string()).unwrap_or_default()
+                );
+            }
             Ok(())
         }
         PolicyCommand::Pay {

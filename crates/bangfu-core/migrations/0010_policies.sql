@@ -31,3 +31,13 @@ CREATE TABLE payment (
 );
 CREATE INDEX payment_household ON payment (household_id);
 CREATE INDEX payment_measure ON payment (measure_id);
+
+-- 易地扶贫搬迁 progress: one row per stage a relocated household's house reached (开工, 基础, 主体,
+-- 竣工, 入住) at its 安置点, with its date and any loan taken; rows are only added, so two laptops
+-- recording stages both keep theirs.
+CREATE TABLE relocation (
+    id BLOB NOT NULL UNIQUE,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    household_id BLOB, site TEXT, stage TEXT, stage_date TEXT, loan REAL, note TEXT
+);
+CREATE INDEX relocation_household ON relocation (household_id, stage);

@@ -8,7 +8,7 @@ export type TownshipFunds = { township: string, year: number,
  */
 exited_households: number, 
 /**
- * Live households with a 易地扶贫搬迁 measure.
+ * Live households with a 易地扶贫搬迁 measure or a relocation stage.
  */
 relocated_households: number, 
 /**

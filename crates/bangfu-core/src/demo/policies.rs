@@ -1,12 +1,12 @@
 //! The demo village's policy records (issue 17), written after the recent years as a team
 //! would enter them: the filing years' free-text measures that clearly fit a policy made
 //! structured and paid as the county paid them (the "2355" in its parts, the last two only to
-//! exited households), a few more students (中职, 高职, 大专, three of them disabled), a household
-//! in a dangerous house found to be 五保, and this year's structured measures and payments for every other
-//! household or person the catalogue names, so the rest stay 应享未享. A few deliberate cases
-//! show the other states: 医疗救助 above its cap, a student aid paid twice, a student aid for a
-//! member who is not a student. Drawn from a generator of its own; the earlier steps are
-//! untouched.
+//! exited households), the relocated households' new houses stage by stage, a few more
+//! students (中职, 高职, 大专, three of them disabled), a household in a dangerous house found to
+//! be 五保, and this year's structured measures and payments for two in three of those the
+//! catalogue names, so the rest stay 应享未享. A few deliberate cases show the other states:
+//! 医疗救助 above its cap, a student aid paid twice, a student aid for a member who is not a
+//! student. Drawn from generators of its own; the earlier steps are untouched.
 
 use chrono::{Datelike, NaiveDate};
 use rand::Rng;
@@ -60,6 +60,7 @@ pub fn write_policy_records(
     let ids: Vec<Uuid> = filed.iter().map(|f| f.household.id).collect();
     match_free_text_measures(store, &ids, true).map_err(store_error)?;
     pay_filed_measures(store, &mut g, &ids, today)?;
+    relocation_stages(store, &ids, today)?;
     add_students(store, &mut g, filed, today)?;
     add_wubao_in_danger(store, filed)?;
     this_years_measures(store, &mut g, &ids, today).map_err(store_error)?;
@@ -138,6 +139,52 @@ fn payment(
 fn age(m: &Member, today: NaiveDate) -> Option<u32> {
     let id = resident_id::parse(&m.id_number, today).ok()?;
     Some(resident_id::age_on(id.birth, today))
+}
+
+/// The relocated households' new houses, stage by stage from the spring of their measure's
+/// year: a completed measure's house was finished and moved into the next spring; the others
+/// stand at 主体. One household in three took a loan when building started.
+fn relocation_stages(
+    store: &mut Store,
+    households: &[Uuid],
+    today: NaiveDate,
+) -> Result<(), StoreError> {
+    const SITES: [&str; 2] = ["勐康镇集镇安置点", "新文村坝区安置点"];
+    // A generator of its own, so the other steps draw as before.
+    let mut g = Gen::new(SEED ^ 0x02);
+    let mut changes = Vec::new();
+    for &id in households {
+        let measures = store.read::<Measure>(Filter::OfHousehold(id))?;
+        let Some(m) = measures.iter().find(|m| m.path == "02") else {
+            continue;
+        };
+        let Some(year) = m.year.and_then(|y| i32::try_from(y).ok()) else {
+            continue;
+        };
+        let site = SITES[g.rng.gen_range(0..SITES.len())];
+        let loan = g.rng.gen_range(0..3) == 0;
+        let mut stages = vec![("1", year, 3, 10), ("2", year, 5, 20), ("3", year, 8, 15)];
+        if m.status == "3" {
+            stages.push(("4", year, 12, 1));
+            stages.push(("5", year + 1, 3, 1));
+        }
+        for (stage, y, month, d) in stages {
+            let Some(date) = NaiveDate::from_ymd_opt(y, month, d).filter(|d| *d <= today) else {
+                continue;
+            };
+            changes.push(create(&crate::model::Relocation {
+                id: g.row_id(date),
+                household_id: Some(id),
+                site: site.into(),
+                stage: stage.into(),
+                stage_date: Some(date),
+                loan: (stage == "1" && loan).then_some(30_000.0),
+                note: String::new(),
+            }));
+        }
+    }
+    store.write(&changes)?;
+    Ok(())
 }
 
 /// A few young people not at school go on to 中职, 高职 and 大专 this year; three of them are

@@ -214,6 +214,22 @@ const POLICY_SELECT: &str = "x.year, b.name, b.id_number, b.schooling, x.descrip
      (SELECT max(p.pay_date) FROM payment p WHERE p.measure_id = x.id AND p.deleted = 0), \
      max(coalesce(x.amount_due, x.amount, 0) - coalesce((SELECT sum(p.amount) FROM payment p \
          WHERE p.measure_id = x.id AND p.deleted = 0), 0), 0)";
+/// The 易地搬迁 ledger's columns after the policy ledgers': the household's latest stage.
+const RELOCATION_COLUMNS: [Column; 4] = [
+    Column::new("安置点", CellKind::Text, 16.0),
+    Column::new("建设进度", CellKind::Code(&codes::RELOCATION_STAGE), 9.0),
+    Column::new("进度日期", CellKind::Date, 11.0),
+    Column::new("贷款金额(元)", CellKind::Amount, 12.0),
+];
+const RELOCATION_SELECT: &str = "\
+     (SELECT r.site FROM relocation r WHERE r.household_id = x.household_id AND r.deleted = 0 \
+         ORDER BY r.stage DESC, r.stage_date DESC LIMIT 1), \
+     (SELECT r.stage FROM relocation r WHERE r.household_id = x.household_id AND r.deleted = 0 \
+         ORDER BY r.stage DESC, r.stage_date DESC LIMIT 1), \
+     (SELECT r.stage_date FROM relocation r WHERE r.household_id = x.household_id \
+         AND r.deleted = 0 ORDER BY r.stage DESC, r.stage_date DESC LIMIT 1), \
+     (SELECT sum(r.loan) FROM relocation r WHERE r.household_id = x.household_id \
+         AND r.deleted = 0)";
 const POLICY_FROM: &str = "measure x LEFT JOIN member b ON b.id = x.member_id AND b.deleted = 0";
 
 /// The records under a household a ledger lists: (FROM of the child table with `alias`, the
@@ -258,6 +274,12 @@ pub(crate) fn plan_of_year(kind: LedgerKind, scope: &Scope, year: Option<i32>) -
         | LedgerKind::Medical => {
             household_columns = columns.len();
             columns.extend(POLICY_COLUMNS.iter().cloned());
+            let mut selects = vec![POLICY_SELECT.to_owned()];
+            // The 易地搬迁 ledger also shows where the new house stands.
+            if kind == LedgerKind::Relocation {
+                columns.extend(RELOCATION_COLUMNS.iter().cloned());
+                selects.push(RELOCATION_SELECT.to_owned());
+            }
             // The path is a fixed code of the kind, written into the fixed text.
             let path = match kind.policy_path() {
                 Some("01") => "x.path = '01'",
@@ -269,7 +291,7 @@ pub(crate) fn plan_of_year(kind: LedgerKind, scope: &Scope, year: Option<i32>) -
             Some((
                 POLICY_FROM,
                 "x",
-                vec![POLICY_SELECT.into()],
+                selects,
                 "x.year, x.rowid",
                 "x.year = ?2",
                 path,

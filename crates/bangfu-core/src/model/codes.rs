@@ -379,6 +379,19 @@ pub const PAYMENT_CHANNEL: CodeList = CodeList {
     ],
 };
 
+/// 易地扶贫搬迁: the stages of a relocated household's new house, in order.
+pub const RELOCATION_STAGE: CodeList = CodeList {
+    key: "relocation_stage",
+    title: "建设进度",
+    entries: &[
+        ("1", "开工"),
+        ("2", "基础"),
+        ("3", "主体"),
+        ("4", "竣工"),
+        ("5", "入住"),
+    ],
+};
+
 /// 脱贫退出程序的步骤, in the order they must be done.
 pub const EXIT_STEP: CodeList = CodeList {
     key: "exit_step",
@@ -451,6 +464,7 @@ pub const ALL: &[&CodeList] = &[
     &MEASURE_PATH,
     &MEASURE_STATUS,
     &PAYMENT_CHANNEL,
+    &RELOCATION_STAGE,
     &EXIT_STEP,
     &EXIT_ACTION,
     &VOTE_TYPE,

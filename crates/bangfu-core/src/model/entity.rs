@@ -23,10 +23,11 @@ pub enum Table {
     Standard = 10,
     Policy = 11,
     Payment = 12,
+    Relocation = 13,
 }
 
 impl Table {
-    pub const ALL: [Table; 12] = [
+    pub const ALL: [Table; 13] = [
         Table::Village,
         Table::Household,
         Table::Member,
@@ -39,6 +40,7 @@ impl Table {
         Table::Standard,
         Table::Policy,
         Table::Payment,
+        Table::Relocation,
     ];
 
     pub fn code(self) -> i64 {
@@ -65,6 +67,7 @@ impl Table {
             Table::Standard => "standard",
             Table::Policy => "policy",
             Table::Payment => "payment",
+            Table::Relocation => "relocation",
         }
     }
 
@@ -83,6 +86,7 @@ impl Table {
             Table::Standard => "脱贫标准",
             Table::Policy => "扶贫政策",
             Table::Payment => "发放记录",
+            Table::Relocation => "易地搬迁进度",
         }
     }
 
@@ -101,6 +105,7 @@ impl Table {
             Table::Standard => Standard::FIELDS,
             Table::Policy => Policy::FIELDS,
             Table::Payment => Payment::FIELDS,
+            Table::Relocation => Relocation::FIELDS,
         }
     }
 

@@ -238,6 +238,18 @@ entity! {
     note: String => "备注";
 }
 
+entity! {
+    /// 易地扶贫搬迁进度: a stage a relocated household's new house reached at its 安置点, dated;
+    /// with the loan taken then, if any. One row per stage, only ever added.
+    Relocation in Table::Relocation;
+    household_id: Option<Uuid> => "所属户";
+    site: String => "安置点";
+    stage: String => "建设进度", codes = codes::RELOCATION_STAGE;
+    stage_date: Option<NaiveDate> => "日期";
+    loan: Option<f64> => "贷款金额(元)";
+    note: String => "备注";
+}
+
 /// The table's field that names the household a row belongs to, which decides its scope.
 pub fn household_ref_field(table: Table) -> Option<&'static str> {
     match table {
@@ -247,7 +259,8 @@ pub fn household_ref_field(table: Table) -> Option<&'static str> {
         | Table::Measure
         | Table::Visit
         | Table::ExitStep
-        | Table::Payment => Some("household_id"),
+        | Table::Payment
+        | Table::Relocation => Some("household_id"),
         Table::Village | Table::Household | Table::Helper | Table::Standard | Table::Policy => None,
     }
 }

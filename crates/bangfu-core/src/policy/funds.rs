@@ -31,7 +31,7 @@ pub struct TownshipFunds {
     /// Households whose 县审定销号 is dated in the year, and households filed as 已脱贫 without
     /// any procedure record whose 计划脱贫年度 is the year.
     pub exited_households: i64,
-    /// Live households with a 易地扶贫搬迁 measure.
+    /// Live households with a 易地扶贫搬迁 measure or a relocation stage.
     pub relocated_households: i64,
     /// Members of the township's live filed households (建档立卡贫困人口).
     pub poor_people: i64,
@@ -58,10 +58,13 @@ fn counts(store: &Store, township: &str, year: i32) -> Result<(i64, i64, i64), S
         |r| r.get(0),
     )?;
     let relocated: i64 = conn.query_row(
-        "SELECT count(DISTINCT m.household_id) FROM measure m
-         JOIN household h ON h.id = m.household_id AND h.deleted = 0
+        "SELECT count(*) FROM household h
          JOIN village v ON v.id = h.village_id AND v.deleted = 0
-         WHERE m.deleted = 0 AND m.path = '02' AND v.township = ?1",
+         WHERE h.deleted = 0 AND v.township = ?1 AND (
+             EXISTS (SELECT 1 FROM measure m WHERE m.household_id = h.id AND m.deleted = 0
+                     AND m.path = '02')
+             OR EXISTS (SELECT 1 FROM relocation r WHERE r.household_id = h.id
+                        AND r.deleted = 0))",
         params![township],
         |r| r.get(0),
     )?;

@@ -2,12 +2,13 @@
 //! person is owed (`catalogue.rs` over the report's policies in `shipped.rs`, rules in
 //! `rule.rs`), structured measures and their payments (`measures.rs`), who qualifies and has
 //! not received, or received more than the rule allows (`due.rs`), and a township's funds
-//! (`funds.rs`).
+//! (`funds.rs`), and the stages of relocated households' new houses (`relocation.rs`).
 
 pub mod catalogue;
 pub mod due;
 pub mod funds;
 pub mod measures;
+pub mod relocation;
 pub mod rule;
 mod shipped;
 
@@ -21,6 +22,7 @@ pub use measures::{
     MeasureMatch, NewPayment, PolicyMeasure, match_free_text_measures, record_payment,
     record_policy_measure,
 };
+pub use relocation::{NewStage, RelocationProgress, record_stage, relocation_progress};
 pub use rule::{FundFormula, HouseholdCondition, MemberCondition, Rule, Share};
 
 use crate::error::UserFacing;
@@ -54,6 +56,8 @@ pub enum PolicyError {
     MemberRequired { code: String },
     #[error("measure {id} not found")]
     MeasureNotFound { id: uuid::Uuid },
+    #[error("household {id} not found")]
+    HouseholdNotFound { id: uuid::Uuid },
     #[error("encoding a policy: {0}")]
     Encode(serde_json::Error),
 }
@@ -72,6 +76,7 @@ impl UserFacing for PolicyError {
             PolicyError::MemberNotInHousehold { .. } => "member_not_in_household",
             PolicyError::MemberRequired { .. } => "policy_member_required",
             PolicyError::MeasureNotFound { .. } => "measure_not_found",
+            PolicyError::HouseholdNotFound { .. } => "household_not_found",
             PolicyError::Encode(_) => "policy_encode",
         }
     }
@@ -106,6 +111,9 @@ impl UserFacing for PolicyError {
             }
             PolicyError::MeasureNotFound { .. } => {
                 "找不到这条帮扶措施（可能已被删除），发放记录未保存。".into()
+            }
+            PolicyError::HouseholdNotFound { .. } => {
+                "找不到这一户（可能已被删除），搬迁进度未保存。".into()
             }
             PolicyError::Encode(_) => "政策内容无法保存（程序内部错误），本次修改未保存。".into(),
         }

@@ -16,7 +16,7 @@ use super::write::Change;
 use super::{Store, StoreError, WriteOutcome, put_change};
 use crate::model::{
     DELETED_FIELD, Entity, FieldValue, Helper, Household, Income, Measure, Member, Pairing,
-    Payment, Standard, Table, Village, Visit,
+    Payment, Relocation, Standard, Table, Village, Visit,
 };
 use crate::validate::{self, Issue, Severity};
 
@@ -68,6 +68,11 @@ impl Checked for Measure {
 impl Checked for Payment {
     fn check(&self, today: NaiveDate) -> Vec<Issue> {
         validate::check_payment(self, today)
+    }
+}
+impl Checked for Relocation {
+    fn check(&self, today: NaiveDate) -> Vec<Issue> {
+        validate::check_relocation(self, today)
     }
 }
 impl Checked for Visit {
@@ -157,6 +162,7 @@ impl Store {
                 // where it was written.
                 Table::Policy => Vec::new(),
                 Table::Payment => self.check_row::<Payment>(*id, fields, today)?,
+                Table::Relocation => self.check_row::<Relocation>(*id, fields, today)?,
             });
         }
         if issues.iter().any(|i| i.severity == Severity::Error) {

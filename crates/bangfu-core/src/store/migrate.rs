@@ -52,19 +52,21 @@ fn standard_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Schema 10: a log that already holds ops of the policy catalogue, of payments, or of the
+/// Schema 10: a log that already holds ops of the policy catalogue, of payments, of relocation
+/// stages, or of the
 /// structured measures' new fields (kept by an older version from a newer laptop's file) has
 /// its rows rebuilt at this open, so they show; any other file needs no rebuild.
 fn policy_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
     use crate::model::Table;
     let held: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM op WHERE tbl IN (?1, ?2))
+        "SELECT EXISTS (SELECT 1 FROM op WHERE tbl IN (?1, ?2, ?4))
              OR EXISTS (SELECT 1 FROM field_name WHERE tbl = ?3
                         AND name IN ('policy_id', 'member_id', 'amount_due'))",
         [
             Table::Policy.code(),
             Table::Payment.code(),
             Table::Measure.code(),
+            Table::Relocation.code(),
         ],
         |r| r.get(0),
     )?;

@@ -810,7 +810,7 @@ fn back_to_schema_4(conn: &rusqlite::Connection) {
         "DROP TABLE row_head; DROP TABLE clock_flag;
          DROP TABLE op_batch; DROP TABLE device_key; DROP TABLE held_file;
          DROP TABLE standard; ALTER TABLE standard_default RENAME TO exit_standard;
-         DROP TABLE policy; DROP TABLE payment; DROP INDEX measure_policy;
+         DROP TABLE policy; DROP TABLE payment; DROP TABLE relocation; DROP INDEX measure_policy;
          ALTER TABLE measure DROP COLUMN policy_id; ALTER TABLE measure DROP COLUMN member_id;
          ALTER TABLE measure DROP COLUMN amount_due;
          DELETE FROM meta WHERE key = 'signing_key'; PRAGMA user_version = 4;",
@@ -1183,9 +1183,10 @@ fn a_long_local_write_flushes_rows_as_a_merge_does_and_keeps_every_change() {
 /// measure columns; whatever ops of them it received stay in its op log.
 fn back_to_schema_9(conn: &rusqlite::Connection) {
     conn.execute_batch(
-        "DROP TABLE policy; DROP TABLE payment; DROP INDEX measure_policy;
-         ALTER TABLE measure DROP COLUMN policy_id; ALTER TABLE measure DROP COLUMN member_id;
-         ALTER TABLE measure DROP COLUMN amount_due; PRAGMA user_version = 9;",
+        "DROP TABLE policy; DROP TABLE payment; DROP TABLE relocation;
+         DROP INDEX measure_policy; ALTER TABLE measure DROP COLUMN policy_id;
+         ALTER TABLE measure DROP COLUMN member_id; ALTER TABLE measure DROP COLUMN amount_due;
+         PRAGMA user_version = 9;",
     )
     .unwrap();
 }

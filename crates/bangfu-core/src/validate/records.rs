@@ -1,9 +1,9 @@
 //! Checks of the smaller records around a household: income, helper, pairing, measure, visit,
-//! payment.
+//! payment, relocation stage.
 
 use chrono::NaiveDate;
 
-use crate::model::{Helper, Income, Measure, Pairing, Payment, Visit};
+use crate::model::{Helper, Income, Measure, Pairing, Payment, Relocation, Visit};
 
 use super::{Checker, Issue, label};
 
@@ -103,5 +103,24 @@ pub fn check_visit(v: &Visit, today: NaiveDate) -> Vec<Issue> {
             format!("{} {date} 晚于今天", label::<Visit>("visit_date")),
         );
     }
+    c.finish()
+}
+
+/// 易地搬迁进度: a stage names its 安置点, its stage and its day (not in the future); a loan is
+/// not negative.
+pub fn check_relocation(r: &Relocation, today: NaiveDate) -> Vec<Issue> {
+    let mut c = Checker::<Relocation>::new();
+    c.required_text("site", &r.site);
+    c.required_text("stage", &r.stage);
+    c.required("stage_date", &r.stage_date);
+    if let Some(date) = r.stage_date.filter(|d| *d > today) {
+        c.error(
+            "stage_date",
+            "date.future",
+            format!("{} {date} 晚于今天", label::<Relocation>("stage_date")),
+        );
+    }
+    c.not_negative("loan", r.loan);
+    c.codes(r);
     c.finish()
 }
