@@ -12,10 +12,12 @@ use bangfu_core::ledger::{
     LedgerKind, Scope, bench_member_ledger, export_ledger, export_ledger_of_year, export_report,
     import_good_rows, preview_roll,
 };
-use bangfu_core::model::{Helper, Household, Income, Measure, Member, Pairing, Village, Visit};
+use bangfu_core::model::{
+    Helper, Household, Income, Measure, Member, Pairing, Payment, Village, Visit,
+};
 use bangfu_core::report::readiness::exit_readiness;
 use bangfu_core::report::stats::stats;
-use bangfu_core::store::{Filter, Store};
+use bangfu_core::store::{Filter, Store, put_change};
 use calamine::{Data, Reader, open_workbook_auto};
 use chrono::NaiveDate;
 use uuid::Uuid;
@@ -77,6 +79,7 @@ fn small_store(dir: &Path) -> Store {
         phone: "13900001111".into(),
     };
     must(s.put(&helper));
+    let mut payments = Vec::new();
     let households = [
         (
             &v1,
@@ -132,21 +135,62 @@ fn small_store(dir: &Path) -> Store {
             medical_insurance: Some(true),
             ..Default::default()
         };
+        let members = vec![
+            member(
+                head,
+                "01",
+                resident_id(&format!("5308261970010{}001", n + 1)),
+                "1",
+            ),
+            member(
+                "家属",
+                "02",
+                resident_id(&format!("5308261972020{}002", n + 1)),
+                "2",
+            ),
+        ];
+        // Structured measures (issue 17) for the policy ledgers: a relocation half paid, a
+        // training done, the head's 医疗救助 paid.
+        let policy = |path: &str, code: &str, name: &str, due: Option<f64>, member| Measure {
+            id: Uuid::now_v7(),
+            household_id: Some(h.id),
+            year: Some(2017),
+            path: path.into(),
+            description: name.into(),
+            status: "3".into(),
+            policy_id: Some(bangfu_core::policy::policy_id(2017, code)),
+            member_id: member,
+            amount_due: due,
+            ..Default::default()
+        };
+        let relocation = policy(
+            "02",
+            "relocation_house",
+            "易地扶贫搬迁建房补助",
+            Some(60000.0),
+            None,
+        );
+        let training = policy("03", "training_guided", "引导性培训（户均1人）", None, None);
+        let medical = policy(
+            "06",
+            "medical_aid",
+            "重特大疾病医疗救助",
+            Some(8000.0),
+            Some(members[0].id),
+        );
+        let paid = |m: &Measure, on: Option<NaiveDate>, amount: f64| Payment {
+            id: Uuid::now_v7(),
+            household_id: Some(h.id),
+            measure_id: Some(m.id),
+            pay_date: on,
+            amount: Some(amount),
+            channel: "1".into(),
+            note: String::new(),
+        };
+        payments.push(paid(&relocation, day(2017, 6, 1), 30000.0));
+        payments.push(paid(&medical, day(2017, 7, 1), 8000.0));
         let file = HouseholdFile {
-            members: vec![
-                member(
-                    head,
-                    "01",
-                    resident_id(&format!("5308261970010{}001", n + 1)),
-                    "1",
-                ),
-                member(
-                    "家属",
-                    "02",
-                    resident_id(&format!("5308261972020{}002", n + 1)),
-                    "2",
-                ),
-            ],
+            members,
             incomes: vec![Income {
                 id: Uuid::now_v7(),
                 household_id: Some(h.id),
@@ -186,6 +230,9 @@ fn small_store(dir: &Path) -> Store {
                     status: "3".into(),
                     ..Default::default()
                 },
+                relocation,
+                training,
+                medical,
             ],
             visits: vec![Visit {
                 id: Uuid::now_v7(),
@@ -199,6 +246,7 @@ fn small_store(dir: &Path) -> Store {
         };
         must(s.file_household(&file));
     }
+    must(s.write(&payments.iter().map(put_change).collect::<Vec<_>>()));
     s
 }
 
@@ -272,8 +320,21 @@ fn identifiers_are_text_amounts_numbers_and_dates_dates() {
         (LedgerKind::Households, "家庭人口", |d| {
             matches!(d, Data::Float(_))
         }),
+        // A structured measure (issue 17) carries its 应发金额 instead, and a training none.
         (LedgerKind::Measures, "金额(元)", |d| {
+            matches!(d, Data::Float(_) | Data::Empty)
+        }),
+        (LedgerKind::Education, "应发金额(元)", |d| {
             matches!(d, Data::Float(_))
+        }),
+        (LedgerKind::Relocation, "已发金额(元)", |d| {
+            matches!(d, Data::Float(_))
+        }),
+        (LedgerKind::Relocation, "最近发放日期", |d| {
+            matches!(d, Data::DateTime(_))
+        }),
+        (LedgerKind::Medical, "受益成员", |d| {
+            matches!(d, Data::String(_))
         }),
         (LedgerKind::Incomes, "纯收入", |d| {
             matches!(d, Data::Float(_))
@@ -321,8 +382,11 @@ fn measure_totals_sum_the_amounts_of_the_scope() {
     let range = book.worksheet_range("帮扶措施台帐").unwrap();
     let last = range.rows().next_back().unwrap();
     assert_eq!(last[0], Data::String("合计".into()));
-    assert_eq!(last[1], Data::String("共6条".into()));
+    // Three households, each with two free-text measures (6,000 + 3,000 元) and three
+    // structured ones (搬迁 60,000 and 医疗救助 8,000 元 due, a training with no amount).
+    assert_eq!(last[1], Data::String("共15条".into()));
     assert!(last.contains(&Data::Float(27000.0)), "{last:?}");
+    assert!(last.contains(&Data::Float(204_000.0)), "{last:?}");
 }
 
 #[test]

@@ -108,6 +108,7 @@ fn main() -> ExitCode {
             commands::sync::review_queue,
             commands::sync::resolve_review_item,
             commands::exit::exit_evaluation,
+            commands::policies::household_policies,
             commands::standards::standards_list,
             commands::standards::standard_set,
             commands::standards::standard_clear,

@@ -19,6 +19,7 @@ import type {
   Delivered,
   Destination,
   Draft,
+  Entitlement,
   ExitAction,
   ExitDocument,
   ExitVocabulary,
@@ -243,6 +244,10 @@ export function resolveReviewItem(item: ReviewItem, text: string): Promise<void>
 
 export function exitEvaluation(householdId: string, year: number): Promise<ExitEvaluation> {
   return invoke<ExitEvaluation>('exit_evaluation', { householdId, year })
+}
+
+export function householdPolicies(householdId: string, year: number): Promise<Entitlement[]> {
+  return invoke<Entitlement[]>('household_policies', { householdId, year })
 }
 
 export function exitTrail(householdId: string): Promise<ProcedureTrail> {

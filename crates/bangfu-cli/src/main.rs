@@ -11,6 +11,7 @@ mod household;
 mod hub;
 mod ledger;
 mod passphrase;
+mod policy;
 mod release;
 mod standards;
 mod village;
@@ -96,6 +97,11 @@ enum Command {
     Standards {
         #[command(subcommand)]
         action: standards::StandardsCommand,
+    },
+    /// 扶贫政策：政策目录（同步到全县）、应享未享名单、乡镇经费、按政策登记措施和发放
+    Policy {
+        #[command(subcommand)]
+        action: policy::PolicyCommand,
     },
     /// 列出待处理的冲突
     Conflicts {
@@ -307,6 +313,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Update { action } => release::update(action)?,
         Command::Exit { action } => exit::run(action)?,
         Command::Standards { action } => standards::run(action)?,
+        Command::Policy { action } => policy::run(action)?,
         Command::Village { action } => village::run(action)?,
         Command::Conflicts { db, json } => changes::conflicts(&db, json)?,
         Command::Edit {

@@ -327,6 +327,68 @@ fn the_demo_village_passes_validation_except_its_deliberate_problems() {
 }
 
 #[test]
+fn policy_due_lists_who_is_owed_what_on_the_demo_village() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.sqlite");
+    ok(dir.path(), &["demo", "--db", p(&db)]);
+    let village = ["--village", "530826103201"];
+    let json = ok(
+        dir.path(),
+        &[
+            &["policy", "due", "--db", p(&db), "--json"][..],
+            &village[..],
+        ]
+        .concat(),
+    );
+    let due: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(due["households"], 300);
+    let totals = due["totals"].as_array().unwrap();
+    assert_eq!(
+        totals.len(),
+        14,
+        "every household or member policy of the catalogue"
+    );
+    for t in totals {
+        assert!(t["qualifying"].as_u64().unwrap() > 0, "{t}");
+    }
+    let states: std::collections::BTreeSet<&str> = due["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states,
+        ["due", "not_qualified", "over", "short"]
+            .into_iter()
+            .collect()
+    );
+    let shown = ok(
+        dir.path(),
+        &[&["policy", "due", "--db", p(&db)][..], &village[..]].concat(),
+    );
+    assert!(shown.contains("澜江县勐康镇新文村"), "{shown}");
+    assert!(shown.contains("超标准（2 条）"), "{shown}");
+    assert!(shown.contains("不符合条件（1 条）"), "{shown}");
+
+    let funds = ok(
+        dir.path(),
+        &["policy", "funds", "--db", p(&db), "--township", "勐康镇"],
+    );
+    assert!(funds.contains("脱贫攻坚工作经费：保底500000元"), "{funds}");
+    let refused = bangfu(
+        dir.path(),
+        &["policy", "funds", "--db", p(&db), "--township", "不存在镇"],
+    );
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused).1.contains("不存在镇"),
+        "{:?}",
+        text(&refused)
+    );
+}
+
+#[test]
 fn a_generated_county_passes_validation() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("county.sqlite");

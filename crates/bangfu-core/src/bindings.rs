@@ -58,6 +58,10 @@ pub fn export_core(cfg: &Config) -> Result<(), ExportError> {
     VillageProgress::export_all(cfg)?;
     ExitDocument::export_all(cfg)?;
     crate::exit::ExitStandard::export_all(cfg)?;
+    crate::policy::Entitlement::export_all(cfg)?;
+    crate::policy::PolicyDue::export_all(cfg)?;
+    crate::policy::PolicyDef::export_all(cfg)?;
+    crate::policy::TownshipFunds::export_all(cfg)?;
     ExitVocabulary::export_all(cfg)?;
     LedgerTitle::export_all(cfg)?;
     CardConfig::export_all(cfg)?;

@@ -13,6 +13,7 @@ pub mod ledger;
 pub mod model;
 pub mod moving;
 pub mod page_base;
+pub mod policy;
 pub mod print;
 pub mod query;
 pub mod removable;

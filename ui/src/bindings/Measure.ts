@@ -3,4 +3,12 @@
 /**
  * 帮扶措施: one help measure for a household in a year.
  */
-export type Measure = { id: string, household_id: string | null, year: number | null, path: string, description: string, target: string, amount: number | null, funding_source: string, status: string, };
+export type Measure = { id: string, household_id: string | null, year: number | null, path: string, description: string, target: string, amount: number | null, funding_source: string, status: string, 
+/**
+ * The policy of the catalogue the measure carries out; empty for a free-text measure.
+ */
+policy_id: string | null, 
+/**
+ * The member the measure benefits (a student, a patient); empty: the whole household.
+ */
+member_id: string | null, amount_due: number | null, };

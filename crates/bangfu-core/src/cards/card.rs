@@ -211,7 +211,12 @@ impl Context {
                 .map(|m| CardMeasure {
                     path: label(&codes::MEASURE_PATH, &m.path),
                     description: m.description.clone(),
-                    amount: m.amount.map(format_amount).unwrap_or_default(),
+                    // A structured measure shows its 应发金额.
+                    amount: m
+                        .amount
+                        .or(m.amount_due)
+                        .map(format_amount)
+                        .unwrap_or_default(),
                     status: label(&codes::MEASURE_STATUS, &m.status),
                 })
                 .collect(),

@@ -94,6 +94,7 @@ fn measure(
         amount,
         funding_source: funding.into(),
         status: if done { "3" } else { "2" }.into(),
+        ..Default::default()
     }
 }
 

@@ -9,6 +9,7 @@ mod household;
 mod income;
 mod names;
 mod people;
+mod policies;
 mod recent;
 mod village;
 

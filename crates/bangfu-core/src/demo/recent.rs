@@ -244,6 +244,7 @@ fn measure(g: &mut Gen, f: &Filed, year: i32) -> Option<Measure> {
         amount,
         funding_source: funding.into(),
         status: "2".into(),
+        ..Default::default()
     })
 }
 

@@ -170,6 +170,7 @@ pub fn write_demo_village(store: &mut Store) -> Result<DemoSummary, StoreError> 
         write_batch(store, &changes, &mut summary)?;
     }
     super::recent::write_recent_years(store, &filed, &planted, today, &mut summary)?;
+    super::policies::write_policy_records(store, &filed, today, &mut summary)?;
     Ok(summary)
 }
 

@@ -33,6 +33,16 @@ pub enum LedgerKind {
     Visits,
     /// 疑点数据清单: the data-quality list.
     Suspects,
+    /// 教育资助台帐: the 教育支持 measures, each with its student, amount due and payments.
+    Education,
+    /// 易地搬迁台帐: the 易地扶贫搬迁 measures.
+    Relocation,
+    /// 培训台帐: the 转移就业 measures (trainings, jobs).
+    Training,
+    /// 产业扶持台帐: the 发展产业 measures (the "2355" in its payments).
+    Industry,
+    /// 医疗救助台帐: the 健康救助 measures.
+    Medical,
 }
 
 /// A ledger as the 台账 page offers it.
@@ -42,7 +52,8 @@ pub struct LedgerTitle {
     pub title: &'static str,
 }
 
-/// The seven ledgers in the order the county asks for them, with their titles.
+/// The ledgers in the order the county asks for them, with their titles: the seven of the
+/// filed data, then the five of the policies (issue 17).
 pub fn ledger_titles() -> Vec<LedgerTitle> {
     LedgerKind::ALL
         .into_iter()
@@ -54,7 +65,7 @@ pub fn ledger_titles() -> Vec<LedgerTitle> {
 }
 
 impl LedgerKind {
-    pub const ALL: [LedgerKind; 7] = [
+    pub const ALL: [LedgerKind; 12] = [
         LedgerKind::Households,
         LedgerKind::Members,
         LedgerKind::Incomes,
@@ -62,6 +73,11 @@ impl LedgerKind {
         LedgerKind::Measures,
         LedgerKind::Visits,
         LedgerKind::Suspects,
+        LedgerKind::Education,
+        LedgerKind::Relocation,
+        LedgerKind::Training,
+        LedgerKind::Industry,
+        LedgerKind::Medical,
     ];
 
     pub fn title(self) -> &'static str {
@@ -73,6 +89,11 @@ impl LedgerKind {
             LedgerKind::Measures => "帮扶措施台帐",
             LedgerKind::Visits => "走访记录台帐",
             LedgerKind::Suspects => "疑点数据清单",
+            LedgerKind::Education => "教育资助台帐",
+            LedgerKind::Relocation => "易地搬迁台帐",
+            LedgerKind::Training => "培训台帐",
+            LedgerKind::Industry => "产业扶持台帐",
+            LedgerKind::Medical => "医疗救助台帐",
         }
     }
 
@@ -86,6 +107,23 @@ impl LedgerKind {
             LedgerKind::Measures => "measures",
             LedgerKind::Visits => "visits",
             LedgerKind::Suspects => "suspects",
+            LedgerKind::Education => "education",
+            LedgerKind::Relocation => "relocation",
+            LedgerKind::Training => "training",
+            LedgerKind::Industry => "industry",
+            LedgerKind::Medical => "medical",
+        }
+    }
+
+    /// The 七个一批 path (code of `measure_path`) of a policy ledger.
+    fn policy_path(self) -> Option<&'static str> {
+        match self {
+            LedgerKind::Industry => Some("01"),
+            LedgerKind::Relocation => Some("02"),
+            LedgerKind::Training => Some("03"),
+            LedgerKind::Education => Some("04"),
+            LedgerKind::Medical => Some("06"),
+            _ => None,
         }
     }
 
@@ -103,7 +141,7 @@ impl LedgerKind {
         matches!(
             self,
             LedgerKind::Incomes | LedgerKind::Measures | LedgerKind::Visits
-        )
+        ) || self.policy_path().is_some()
     }
 
     /// What one row counts, for the total row.
@@ -154,6 +192,51 @@ const HOUSEHOLDS_FROM: &str = "FROM household h
     LEFT JOIN household_summary s ON s.household_id = h.id
     WHERE h.deleted = 0";
 
+/// The columns of a policy ledger after the household's: one row per measure of the path, a
+/// structured one with its beneficiary, amount due and what its payments brought.
+const POLICY_COLUMNS: [Column; 11] = [
+    Column::new("年度", CellKind::Int, 6.0),
+    Column::new("受益成员", CellKind::Text, 9.0),
+    Column::new("证件号码", CellKind::Text, 21.0),
+    Column::new("在校生状况", CellKind::Code(&codes::SCHOOLING), 11.0),
+    Column::new("措施内容", CellKind::Text, 36.0),
+    Column::new("落实情况", CellKind::Code(&codes::MEASURE_STATUS), 8.0),
+    Column::new("应发金额(元)", CellKind::Amount, 12.0).summed(),
+    Column::new("已发金额(元)", CellKind::Amount, 12.0).summed(),
+    Column::new("发放次数", CellKind::Int, 8.0),
+    Column::new("最近发放日期", CellKind::Date, 11.0),
+    Column::new("未发金额(元)", CellKind::Amount, 12.0).summed(),
+];
+const POLICY_SELECT: &str = "x.year, b.name, b.id_number, b.schooling, x.description, x.status, \
+     coalesce(x.amount_due, x.amount), \
+     (SELECT sum(p.amount) FROM payment p WHERE p.measure_id = x.id AND p.deleted = 0), \
+     (SELECT count(*) FROM payment p WHERE p.measure_id = x.id AND p.deleted = 0), \
+     (SELECT max(p.pay_date) FROM payment p WHERE p.measure_id = x.id AND p.deleted = 0), \
+     max(coalesce(x.amount_due, x.amount, 0) - coalesce((SELECT sum(p.amount) FROM payment p \
+         WHERE p.measure_id = x.id AND p.deleted = 0), 0), 0)";
+/// The 易地搬迁 ledger's columns after the policy ledgers': the household's latest stage.
+const RELOCATION_COLUMNS: [Column; 4] = [
+    Column::new("安置点", CellKind::Text, 16.0),
+    Column::new("建设进度", CellKind::Code(&codes::RELOCATION_STAGE), 9.0),
+    Column::new("进度日期", CellKind::Date, 11.0),
+    Column::new("贷款金额(元)", CellKind::Amount, 12.0),
+];
+const RELOCATION_SELECT: &str = "\
+     (SELECT r.site FROM relocation r WHERE r.household_id = x.household_id AND r.deleted = 0 \
+         ORDER BY r.stage DESC, r.stage_date DESC LIMIT 1), \
+     (SELECT r.stage FROM relocation r WHERE r.household_id = x.household_id AND r.deleted = 0 \
+         ORDER BY r.stage DESC, r.stage_date DESC LIMIT 1), \
+     (SELECT r.stage_date FROM relocation r WHERE r.household_id = x.household_id \
+         AND r.deleted = 0 ORDER BY r.stage DESC, r.stage_date DESC LIMIT 1), \
+     (SELECT sum(r.loan) FROM relocation r WHERE r.household_id = x.household_id \
+         AND r.deleted = 0)";
+const POLICY_FROM: &str = "measure x LEFT JOIN member b ON b.id = x.member_id AND b.deleted = 0";
+
+/// The records under a household a ledger lists: (FROM of the child table with `alias`, the
+/// alias, the child selects, the child's order, the condition of a year, a fixed condition of
+/// the ledger or "").
+type Child<'a> = (&'a str, &'a str, Vec<String>, &'a str, &'a str, &'a str);
+
 /// The entity's own columns and `alias.field` selects, skipping references.
 fn fields_of<E: Entity>(alias: &str, skip: &[&str]) -> (Vec<Column>, Vec<String>) {
     E::FIELDS
@@ -183,9 +266,37 @@ pub(crate) fn plan_of_year(kind: LedgerKind, scope: &Scope, year: Option<i32>) -
     let mut columns = PLACE.to_vec();
     let mut select = vec![PLACE_SQL.to_owned()];
     let mut household_columns = 0;
-    // (FROM of the child table with `alias`, the child selects, the child's order, the
-    // condition of a year).
-    let child: Option<(&str, &str, Vec<String>, &str, &str)> = match kind {
+    let child: Option<Child<'_>> = match kind {
+        LedgerKind::Education
+        | LedgerKind::Relocation
+        | LedgerKind::Training
+        | LedgerKind::Industry
+        | LedgerKind::Medical => {
+            household_columns = columns.len();
+            columns.extend(POLICY_COLUMNS.iter().cloned());
+            let mut selects = vec![POLICY_SELECT.to_owned()];
+            // The 易地搬迁 ledger also shows where the new house stands.
+            if kind == LedgerKind::Relocation {
+                columns.extend(RELOCATION_COLUMNS.iter().cloned());
+                selects.push(RELOCATION_SELECT.to_owned());
+            }
+            // The path is a fixed code of the kind, written into the fixed text.
+            let path = match kind.policy_path() {
+                Some("01") => "x.path = '01'",
+                Some("02") => "x.path = '02'",
+                Some("03") => "x.path = '03'",
+                Some("06") => "x.path = '06'",
+                _ => "x.path = '04'",
+            };
+            Some((
+                POLICY_FROM,
+                "x",
+                selects,
+                "x.year, x.rowid",
+                "x.year = ?2",
+                path,
+            ))
+        }
         LedgerKind::Households | LedgerKind::Suspects => {
             columns.push(Column::new("户主证件号码", CellKind::Text, 21.0));
             columns.push(Column::new("家庭人口", CellKind::Int, 8.0).summed());
@@ -205,7 +316,7 @@ pub(crate) fn plan_of_year(kind: LedgerKind, scope: &Scope, year: Option<i32>) -
             let (c, s) = fields_of::<Member>("m", &[]);
             household_columns = columns.len();
             columns.extend(c);
-            Some(("member m", "m", s, "m.relation <> '01', m.rowid", ""))
+            Some(("member m", "m", s, "m.relation <> '01', m.rowid", "", ""))
         }
         LedgerKind::Incomes => {
             columns.push(Column::new("家庭人口", CellKind::Int, 8.0));
@@ -231,7 +342,7 @@ pub(crate) fn plan_of_year(kind: LedgerKind, scope: &Scope, year: Option<i32>) -
                 "{transfer}, {total}, {net}, {net} * 1.0 / nullif(\
                  (SELECT members FROM household_summary WHERE household_id = i.household_id), 0)"
             ));
-            Some(("income i", "i", s, "i.year, i.rowid", "i.year = ?2"))
+            Some(("income i", "i", s, "i.year, i.rowid", "i.year = ?2", ""))
         }
         LedgerKind::Pairings => {
             household_columns = columns.len();
@@ -256,6 +367,7 @@ pub(crate) fn plan_of_year(kind: LedgerKind, scope: &Scope, year: Option<i32>) -
                 ],
                 "p.start_date, p.rowid",
                 "",
+                "",
             ))
         }
         LedgerKind::Measures => {
@@ -269,6 +381,7 @@ pub(crate) fn plan_of_year(kind: LedgerKind, scope: &Scope, year: Option<i32>) -
                 s,
                 "x.year, x.path, x.rowid",
                 "x.year = ?2",
+                "",
             ))
         }
         LedgerKind::Visits => {
@@ -286,6 +399,7 @@ pub(crate) fn plan_of_year(kind: LedgerKind, scope: &Scope, year: Option<i32>) -
                 vec!["t.visit_date, e.name, e.unit, t.found, t.done".into()],
                 "t.visit_date, t.rowid",
                 "t.visit_date BETWEEN ?2 || '-01-01' AND ?2 || '-12-31'",
+                "",
             ))
         }
     };
@@ -296,11 +410,15 @@ pub(crate) fn plan_of_year(kind: LedgerKind, scope: &Scope, year: Option<i32>) -
         "SELECT {}, h.id {HOUSEHOLDS_FROM} AND {condition} ORDER BY v.township, v.code, h.code",
         select.join(", ")
     );
-    let child_sql = child.map(|(from, alias, selects, order, of_year)| {
-        let of_year = match year {
+    let child_sql = child.map(|(from, alias, selects, order, of_year, fixed)| {
+        let mut of_year = match year {
             Some(_) if !of_year.is_empty() => format!(" AND {of_year}"),
             _ => String::new(),
         };
+        if !fixed.is_empty() {
+            of_year.push_str(" AND ");
+            of_year.push_str(fixed);
+        }
         format!(
             "SELECT {} FROM {from} WHERE {alias}.household_id = ?1 AND {alias}.deleted = 0{of_year} \
              ORDER BY {order}",

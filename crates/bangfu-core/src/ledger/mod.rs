@@ -21,5 +21,7 @@ pub use export::{
     ExportSummary, LedgerKind, LedgerTitle, export_ledger, export_ledger_of_year, ledger_titles,
 };
 pub use import::{ImportOutcome, ImportPreview, import_good_rows, preview_roll};
-pub use report_sheet::{ReportSummary, ReportYears, export_report, write_scope_report};
+pub use report_sheet::{
+    ReportSummary, ReportYears, export_report, export_township_funds, write_scope_report,
+};
 pub use scope::Scope;

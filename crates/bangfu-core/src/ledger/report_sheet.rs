@@ -152,6 +152,80 @@ pub fn export_report(
     Ok(tables.len())
 }
 
+/// A township's funds (乡镇经费表) as a workbook: the counts the formulas multiply, then each
+/// fund with its formula, amount and shares. Returns how many sheets were written.
+pub fn export_township_funds(
+    funds: &crate::policy::TownshipFunds,
+    unit: &str,
+    out: &Path,
+) -> Result<usize, LedgerError> {
+    let counts = Table {
+        name: "计算依据",
+        year: funds.year,
+        headers: &[
+            ("项目", CellKind::Text, 36.0),
+            ("数量", CellKind::Int, 10.0),
+        ],
+        rows: vec![
+            vec![
+                text("本年度县审定销号的脱贫户（户）"),
+                num(funds.exited_households),
+            ],
+            vec![
+                text("易地扶贫搬迁户（户）"),
+                num(funds.relocated_households),
+            ],
+            vec![text("建档立卡贫困人口（人）"), num(funds.poor_people)],
+        ],
+    };
+    let mut rows = Vec::new();
+    for line in &funds.lines {
+        rows.push(vec![
+            text(&line.policy_name),
+            text(&line.formula),
+            Cell::Number(line.amount),
+            Cell::Empty,
+            Cell::Empty,
+        ]);
+        for (to, amount) in &line.shares {
+            rows.push(vec![
+                Cell::Empty,
+                Cell::Empty,
+                Cell::Empty,
+                text(to),
+                Cell::Number(*amount),
+            ]);
+        }
+    }
+    rows.push(vec![
+        text("合计"),
+        Cell::Empty,
+        Cell::Number(funds.total),
+        Cell::Empty,
+        Cell::Empty,
+    ]);
+    let lines = Table {
+        name: "乡镇经费",
+        year: funds.year,
+        headers: &[
+            ("经费项目", CellKind::Text, 20.0),
+            ("计算方式", CellKind::Text, 48.0),
+            ("金额(元)", CellKind::Amount, 14.0),
+            ("分配对象", CellKind::Text, 14.0),
+            ("分配金额(元)", CellKind::Amount, 14.0),
+        ],
+        rows,
+    };
+    let tables = [lines, counts];
+    crate::files::write_file_with(out, |partial| {
+        write(&tables, unit, partial).map_err(|source| LedgerError::Write {
+            path: out.to_path_buf(),
+            source,
+        })
+    })?;
+    Ok(tables.len())
+}
+
 /// Which years a scope's report workbook counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ReportYears {

@@ -273,6 +273,9 @@ pub const SCHOOLING: CodeList = CodeList {
 };
 
 /// Health is a set: several codes joined by commas (e.g. "2,4").
+/// 健康状况 残疾.
+pub const HEALTH_DISABLED: &str = "4";
+
 pub const HEALTH: CodeList = CodeList {
     key: "health",
     title: "健康状况",
@@ -363,6 +366,32 @@ pub const MEASURE_STATUS: CodeList = CodeList {
     entries: &[("1", "计划"), ("2", "实施中"), ("3", "已完成")],
 };
 
+/// 发放渠道: how a payment reached the household.
+pub const PAYMENT_CHANNEL: CodeList = CodeList {
+    key: "payment_channel",
+    title: "发放渠道",
+    entries: &[
+        ("1", "惠农一卡通"),
+        ("2", "银行转账"),
+        ("3", "现金"),
+        ("4", "实物"),
+        ("5", "代缴代付"),
+    ],
+};
+
+/// 易地扶贫搬迁: the stages of a relocated household's new house, in order.
+pub const RELOCATION_STAGE: CodeList = CodeList {
+    key: "relocation_stage",
+    title: "建设进度",
+    entries: &[
+        ("1", "开工"),
+        ("2", "基础"),
+        ("3", "主体"),
+        ("4", "竣工"),
+        ("5", "入住"),
+    ],
+};
+
 /// 脱贫退出程序的步骤, in the order they must be done.
 pub const EXIT_STEP: CodeList = CodeList {
     key: "exit_step",
@@ -434,6 +463,8 @@ pub const ALL: &[&CodeList] = &[
     &UNIT_LEVEL,
     &MEASURE_PATH,
     &MEASURE_STATUS,
+    &PAYMENT_CHANNEL,
+    &RELOCATION_STAGE,
     &EXIT_STEP,
     &EXIT_ACTION,
     &VOTE_TYPE,

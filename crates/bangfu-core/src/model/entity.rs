@@ -21,10 +21,13 @@ pub enum Table {
     Visit = 8,
     ExitStep = 9,
     Standard = 10,
+    Policy = 11,
+    Payment = 12,
+    Relocation = 13,
 }
 
 impl Table {
-    pub const ALL: [Table; 10] = [
+    pub const ALL: [Table; 13] = [
         Table::Village,
         Table::Household,
         Table::Member,
@@ -35,6 +38,9 @@ impl Table {
         Table::Visit,
         Table::ExitStep,
         Table::Standard,
+        Table::Policy,
+        Table::Payment,
+        Table::Relocation,
     ];
 
     pub fn code(self) -> i64 {
@@ -59,6 +65,9 @@ impl Table {
             Table::Visit => "visit",
             Table::ExitStep => "exit_step",
             Table::Standard => "standard",
+            Table::Policy => "policy",
+            Table::Payment => "payment",
+            Table::Relocation => "relocation",
         }
     }
 
@@ -75,6 +84,9 @@ impl Table {
             Table::Visit => "走访记录",
             Table::ExitStep => "脱贫退出程序",
             Table::Standard => "脱贫标准",
+            Table::Policy => "扶贫政策",
+            Table::Payment => "发放记录",
+            Table::Relocation => "易地搬迁进度",
         }
     }
 
@@ -91,6 +103,9 @@ impl Table {
             Table::Visit => Visit::FIELDS,
             Table::ExitStep => ExitStep::FIELDS,
             Table::Standard => Standard::FIELDS,
+            Table::Policy => Policy::FIELDS,
+            Table::Payment => Payment::FIELDS,
+            Table::Relocation => Relocation::FIELDS,
         }
     }
 

@@ -147,6 +147,11 @@ entity! {
     amount: Option<f64> => "金额(元)";
     funding_source: String => "资金来源";
     status: String => "落实情况", codes = codes::MEASURE_STATUS;
+    /// The policy of the catalogue the measure carries out; empty for a free-text measure.
+    policy_id: Option<Uuid> => "政策";
+    /// The member the measure benefits (a student, a patient); empty: the whole household.
+    member_id: Option<Uuid> => "受益成员";
+    amount_due: Option<f64> => "应发金额(元)";
 }
 
 entity! {
@@ -204,6 +209,47 @@ entity! {
     source: String => "依据";
 }
 
+entity! {
+    /// 扶贫政策: one policy of the county's yearly catalogue: who qualifies (the rule over the
+    /// filed data), how much, how it is split, and its 七个一批 path. Replicated like the
+    /// standards; the row id derives from (year, code). Written only by `policy::catalogue`.
+    Policy in Table::Policy;
+    year: Option<i64> => "年度";
+    code: String => "政策代码";
+    name: String => "政策名称";
+    path: String => "帮扶措施类别", codes = codes::MEASURE_PATH;
+    amount: Option<f64> => "补助标准(元)";
+    cap: Option<f64> => "年度封顶(元)";
+    once: Option<bool> => "一次性";
+    rule: String => "享受条件";
+    parts: String => "资金分配";
+    in_force: Option<bool> => "执行";
+    source: String => "依据";
+}
+
+entity! {
+    /// 发放记录: one payment of a measure to its household or member.
+    Payment in Table::Payment;
+    household_id: Option<Uuid> => "所属户";
+    measure_id: Option<Uuid> => "帮扶措施";
+    pay_date: Option<NaiveDate> => "发放日期";
+    amount: Option<f64> => "发放金额(元)";
+    channel: String => "发放渠道", codes = codes::PAYMENT_CHANNEL;
+    note: String => "备注";
+}
+
+entity! {
+    /// 易地扶贫搬迁进度: a stage a relocated household's new house reached at its 安置点, dated;
+    /// with the loan taken then, if any. One row per stage, only ever added.
+    Relocation in Table::Relocation;
+    household_id: Option<Uuid> => "所属户";
+    site: String => "安置点";
+    stage: String => "建设进度", codes = codes::RELOCATION_STAGE;
+    stage_date: Option<NaiveDate> => "日期";
+    loan: Option<f64> => "贷款金额(元)";
+    note: String => "备注";
+}
+
 /// The table's field that names the household a row belongs to, which decides its scope.
 pub fn household_ref_field(table: Table) -> Option<&'static str> {
     match table {
@@ -212,8 +258,10 @@ pub fn household_ref_field(table: Table) -> Option<&'static str> {
         | Table::Pairing
         | Table::Measure
         | Table::Visit
-        | Table::ExitStep => Some("household_id"),
-        Table::Village | Table::Household | Table::Helper | Table::Standard => None,
+        | Table::ExitStep
+        | Table::Payment
+        | Table::Relocation => Some("household_id"),
+        Table::Village | Table::Household | Table::Helper | Table::Standard | Table::Policy => None,
     }
 }
 

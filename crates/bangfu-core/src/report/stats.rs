@@ -203,7 +203,9 @@ pub fn stats(store: &Store, scope: &Scope, year: Option<i32>) -> Result<StatsRep
 
     let paths = query(
         format!(
-            "SELECT x.path, count(*), count(DISTINCT x.household_id), coalesce(sum(x.amount), 0)
+            // A structured measure (issue 17) carries its 应发金额 in place of the amount.
+            "SELECT x.path, count(*), count(DISTINCT x.household_id),
+                    coalesce(sum(coalesce(x.amount, x.amount_due)), 0)
              {FROM} AND {cond} AND x.year = ?{n} GROUP BY x.path",
             n = if key.is_some() { 2 } else { 1 }
         )

@@ -16,7 +16,7 @@ use super::write::Change;
 use super::{Store, StoreError, WriteOutcome, put_change};
 use crate::model::{
     DELETED_FIELD, Entity, FieldValue, Helper, Household, Income, Measure, Member, Pairing,
-    Standard, Table, Village, Visit,
+    Payment, Relocation, Standard, Table, Village, Visit,
 };
 use crate::validate::{self, Issue, Severity};
 
@@ -65,6 +65,16 @@ impl Checked for Measure {
         validate::check_measure(self)
     }
 }
+impl Checked for Payment {
+    fn check(&self, today: NaiveDate) -> Vec<Issue> {
+        validate::check_payment(self, today)
+    }
+}
+impl Checked for Relocation {
+    fn check(&self, today: NaiveDate) -> Vec<Issue> {
+        validate::check_relocation(self, today)
+    }
+}
 impl Checked for Visit {
     fn check(&self, today: NaiveDate) -> Vec<Issue> {
         validate::check_visit(self, today)
@@ -106,6 +116,11 @@ impl Store {
             {
                 return Err(StoreError::StandardBySettings);
             }
+            // Policies are set in the catalogue (`policy::catalogue`), which checks the rule
+            // parses and the amounts make sense; a conflict of two settings is settled here.
+            if change_table(change) == Table::Policy && !matches!(change, Change::Resolve { .. }) {
+                return Err(StoreError::PolicyByCatalogue);
+            }
             match change {
                 Change::Put { table, id, fields } => {
                     for (name, value) in fields {
@@ -143,6 +158,11 @@ impl Store {
                 Table::Visit => self.check_row::<Visit>(*id, fields, today)?,
                 Table::ExitStep => return Err(StoreError::ExitStepByProcedure),
                 Table::Standard => self.check_row::<Standard>(*id, fields, today)?,
+                // A settled conflict keeps one of the versions that arrived, each checked
+                // where it was written.
+                Table::Policy => Vec::new(),
+                Table::Payment => self.check_row::<Payment>(*id, fields, today)?,
+                Table::Relocation => self.check_row::<Relocation>(*id, fields, today)?,
             });
         }
         if issues.iter().any(|i| i.severity == Severity::Error) {

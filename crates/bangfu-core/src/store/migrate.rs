@@ -22,6 +22,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0007_signing.sql"),
     include_str!("../../migrations/0008_standards.sql"),
     include_str!("../../migrations/0009_sealing.sql"),
+    include_str!("../../migrations/0010_policies.sql"),
 ];
 
 /// Steps a migration needs beyond its SQL, run right after it in the same transaction.
@@ -29,6 +30,7 @@ fn after_script(conn: &Connection, version: i64) -> rusqlite::Result<()> {
     match version {
         5 => super::heads::migrate_from_head_table(conn),
         8 => standard_ops_need_rebuild(conn),
+        10 => policy_ops_need_rebuild(conn),
         _ => Ok(()),
     }
 }
@@ -50,13 +52,43 @@ fn standard_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Schema 10: a log that already holds ops of the policy catalogue, of payments, of relocation
+/// stages, or of the
+/// structured measures' new fields (kept by an older version from a newer laptop's file) has
+/// its rows rebuilt at this open, so they show; any other file needs no rebuild.
+fn policy_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
+    use crate::model::Table;
+    let held: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM op WHERE tbl IN (?1, ?2, ?4))
+             OR EXISTS (SELECT 1 FROM field_name WHERE tbl = ?3
+                        AND name IN ('policy_id', 'member_id', 'amount_due'))",
+        [
+            Table::Policy.code(),
+            Table::Payment.code(),
+            Table::Measure.code(),
+            Table::Relocation.code(),
+        ],
+        |r| r.get(0),
+    )?;
+    if held {
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, 1)",
+            [REBUILD_PENDING],
+        )?;
+    }
+    Ok(())
+}
+
 /// Whether migration N (index N-1) may add columns for fields an older version kept only in
 /// the op log: then the rows are rebuilt from the heads after it. Schema 5 only moves the
 /// heads into one entry per row, schema 6 adds the local clock flags, schema 7 the local
 /// signing tables; nothing shown changes. Schema 8 adds the replicated `standard` table: only
 /// a file whose log already holds its ops (kept by an older version without a table to show
-/// them in) is rebuilt, by its after-script. Schema 9 adds the local sealing keys.
-const REBUILD_AFTER: &[bool] = &[true, true, true, true, false, false, false, false, false];
+/// them in) is rebuilt, by its after-script. Schema 9 adds the local sealing keys. Schema 10
+/// (policies, payments, structured measures) is like 8: its after-script decides.
+const REBUILD_AFTER: &[bool] = &[
+    true, true, true, true, false, false, false, false, false, false,
+];
 
 /// Whether upgrading a file of schema `from` must rebuild its rows from the heads.
 pub fn upgrade_needs_rebuild(from: i64) -> bool {

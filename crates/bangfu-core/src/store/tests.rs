@@ -810,6 +810,9 @@ fn back_to_schema_4(conn: &rusqlite::Connection) {
         "DROP TABLE row_head; DROP TABLE clock_flag;
          DROP TABLE op_batch; DROP TABLE device_key; DROP TABLE held_file;
          DROP TABLE standard; ALTER TABLE standard_default RENAME TO exit_standard;
+         DROP TABLE policy; DROP TABLE payment; DROP TABLE relocation; DROP INDEX measure_policy;
+         ALTER TABLE measure DROP COLUMN policy_id; ALTER TABLE measure DROP COLUMN member_id;
+         ALTER TABLE measure DROP COLUMN amount_due;
          DELETE FROM meta WHERE key = 'signing_key'; PRAGMA user_version = 4;",
     )
     .unwrap();
@@ -1174,4 +1177,75 @@ fn a_long_local_write_flushes_rows_as_a_merge_does_and_keeps_every_change() {
         "13800000009"
     );
     assert_eq!(review_count(&a), 0, "one writer's changes never conflict");
+}
+
+/// What an older version (schema 9) has of a file: no policy or payment table, no structured
+/// measure columns; whatever ops of them it received stay in its op log.
+fn back_to_schema_9(conn: &rusqlite::Connection) {
+    conn.execute_batch(
+        "DROP TABLE policy; DROP TABLE payment; DROP TABLE relocation;
+         DROP INDEX measure_policy; ALTER TABLE measure DROP COLUMN policy_id;
+         ALTER TABLE measure DROP COLUMN member_id; ALTER TABLE measure DROP COLUMN amount_due;
+         PRAGMA user_version = 9;",
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_file_of_schema_9_holding_policy_ops_is_rebuilt_so_they_show() {
+    use crate::model::{Measure, Payment};
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    let h = household("530826103201001");
+    a.put(&h).unwrap();
+    let mut aid = crate::policy::policy_of(&a, 2017, "edu_high_school").unwrap();
+    aid.amount = Some(3500.0);
+    crate::policy::set_policy(&mut a, &aid).unwrap();
+    let measure = Measure {
+        id: Uuid::now_v7(),
+        household_id: Some(h.id),
+        year: Some(2017),
+        path: "04".into(),
+        status: "3".into(),
+        policy_id: Some(crate::policy::policy_id(2017, "edu_high_school")),
+        amount_due: Some(3500.0),
+        ..Default::default()
+    };
+    a.put(&measure).unwrap();
+    let payment = Payment {
+        id: Uuid::now_v7(),
+        household_id: Some(h.id),
+        measure_id: Some(measure.id),
+        pay_date: chrono::NaiveDate::from_ymd_opt(2017, 9, 1),
+        amount: Some(3500.0),
+        channel: "1".into(),
+        note: String::new(),
+    };
+    a.put(&payment).unwrap();
+    back_to_schema_9(a.conn());
+    drop(a);
+    let (a, seen) = open_reporting_rebuild(&dir, "a");
+    assert!(!seen.is_empty(), "rebuilt from the op log");
+    assert!(!migrate::rebuild_pending(a.conn()).unwrap());
+    assert_eq!(
+        crate::policy::policy_of(&a, 2017, "edu_high_school")
+            .unwrap()
+            .amount,
+        Some(3500.0)
+    );
+    assert_eq!(a.get::<Measure>(measure.id).unwrap(), measure);
+    assert_eq!(a.get::<Payment>(payment.id).unwrap(), payment);
+}
+
+#[test]
+fn a_file_of_schema_9_without_policy_ops_opens_without_a_rebuild() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    a.put(&household("530826103201001")).unwrap();
+    back_to_schema_9(a.conn());
+    drop(a);
+    let (a, seen) = open_reporting_rebuild(&dir, "a");
+    assert!(seen.is_empty(), "{seen:?}");
+    assert_eq!(count(&a, "SELECT count(*) FROM household"), 1);
+    assert_eq!(count(&a, "PRAGMA user_version"), migrate::latest_version());
 }

@@ -61,6 +61,12 @@ fn household_code(store: &Store, table: Option<Table>, row: &[u8]) -> Result<Str
             Table::ExitStep => {
                 "SELECT h.code FROM exit_step x JOIN household h ON h.id = x.household_id WHERE x.id = ?1"
             }
+            Table::Payment => {
+                "SELECT h.code FROM payment x JOIN household h ON h.id = x.household_id WHERE x.id = ?1"
+            }
+            Table::Relocation => {
+                "SELECT h.code FROM relocation x JOIN household h ON h.id = x.household_id WHERE x.id = ?1"
+            }
             _ => {
                 "SELECT h.code FROM visit x JOIN household h ON h.id = x.household_id WHERE x.id = ?1"
             }

@@ -33,7 +33,10 @@ pub use composition::check_composition;
 pub use file::check_household_file;
 pub use household::{check_household, check_standard, check_village};
 pub use member::check_member;
-pub use records::{check_helper, check_income, check_measure, check_pairing, check_visit};
+pub use records::{
+    check_helper, check_income, check_measure, check_pairing, check_payment, check_relocation,
+    check_visit,
+};
 
 #[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

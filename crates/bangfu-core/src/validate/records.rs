@@ -1,8 +1,9 @@
-//! Checks of the smaller records around a household: income, helper, pairing, measure, visit.
+//! Checks of the smaller records around a household: income, helper, pairing, measure, visit,
+//! payment, relocation stage.
 
 use chrono::NaiveDate;
 
-use crate::model::{Helper, Income, Measure, Pairing, Visit};
+use crate::model::{Helper, Income, Measure, Pairing, Payment, Relocation, Visit};
 
 use super::{Checker, Issue, label};
 
@@ -65,8 +66,30 @@ pub fn check_measure(m: &Measure) -> Vec<Issue> {
     c.required_text("path", &m.path);
     c.codes(m);
     c.not_negative("amount", m.amount);
+    c.not_negative("amount_due", m.amount_due);
     c.required("year", &m.year);
     c.year("year", m.year);
+    c.finish()
+}
+
+/// 发放记录: a payment names its measure, its day (not in the future) and an amount above 0.
+pub fn check_payment(p: &Payment, today: NaiveDate) -> Vec<Issue> {
+    let mut c = Checker::<Payment>::new();
+    c.required("measure_id", &p.measure_id);
+    c.required("pay_date", &p.pay_date);
+    if let Some(date) = p.pay_date.filter(|d| *d > today) {
+        c.error(
+            "pay_date",
+            "date.future",
+            format!("{} {date} 晚于今天", label::<Payment>("pay_date")),
+        );
+    }
+    c.required("amount", &p.amount);
+    if p.amount.is_some_and(|v| !(v.is_finite() && v > 0.0)) {
+        let text = format!("{}必须大于0。", label::<Payment>("amount"));
+        c.error("amount", "payment.amount", text);
+    }
+    c.codes(p);
     c.finish()
 }
 
@@ -80,5 +103,24 @@ pub fn check_visit(v: &Visit, today: NaiveDate) -> Vec<Issue> {
             format!("{} {date} 晚于今天", label::<Visit>("visit_date")),
         );
     }
+    c.finish()
+}
+
+/// 易地搬迁进度: a stage names its 安置点, its stage and its day (not in the future); a loan is
+/// not negative.
+pub fn check_relocation(r: &Relocation, today: NaiveDate) -> Vec<Issue> {
+    let mut c = Checker::<Relocation>::new();
+    c.required_text("site", &r.site);
+    c.required_text("stage", &r.stage);
+    c.required("stage_date", &r.stage_date);
+    if let Some(date) = r.stage_date.filter(|d| *d > today) {
+        c.error(
+            "stage_date",
+            "date.future",
+            format!("{} {date} 晚于今天", label::<Relocation>("stage_date")),
+        );
+    }
+    c.not_negative("loan", r.loan);
+    c.codes(r);
     c.finish()
 }
