@@ -810,6 +810,7 @@ fn back_to_schema_4(conn: &rusqlite::Connection) {
         "DROP TABLE row_head; DROP TABLE clock_flag;
          DROP TABLE op_batch; DROP TABLE device_key; DROP TABLE held_file;
          DROP TABLE standard; ALTER TABLE standard_default RENAME TO exit_standard;
+         DROP TABLE person; DROP TABLE audit_log; DROP TABLE op_author;
          DELETE FROM meta WHERE key = 'signing_key'; PRAGMA user_version = 4;",
     )
     .unwrap();

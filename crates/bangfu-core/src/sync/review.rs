@@ -218,6 +218,7 @@ pub fn resolve_item(store: &mut Store, item: &ReviewItem, text: &str) -> Result<
 
 /// [`resolve_item`] for an item named by its key.
 pub fn resolve_key(store: &mut Store, item: &ReviewKey, text: &str) -> Result<(), ResolveError> {
+    store.require(crate::access::Permission::ResolveConflicts)?;
     let table = Table::ALL
         .into_iter()
         .find(|t| t.label() == item.table)
