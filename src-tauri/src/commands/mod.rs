@@ -13,6 +13,7 @@ pub mod households;
 pub mod hub;
 pub mod ledger;
 pub mod overview;
+pub mod people;
 pub mod protect;
 pub mod report;
 pub mod setup;
