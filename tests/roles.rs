@@ -16,6 +16,7 @@ use bangfu_core::exit::procedure::{Step, StepRecord, record_step};
 use bangfu_core::ledger::{LedgerKind, Scope, export_ledger};
 use bangfu_core::model::{FieldValue, Household, Member, Table, Village};
 use bangfu_core::query::{HouseholdQuery, households, search_people};
+use bangfu_core::report::quality::data_quality_shown;
 use bangfu_core::store::{Change, Store, StoreError, put_change};
 use bangfu_core::sync::exchange::import_changeset;
 use bangfu_core::sync::review::{ReviewKey, resolve_key};
@@ -515,4 +516,54 @@ fn disabling_leaves_someone_who_manages_people() {
         e.message_zh(),
         "停用“刘书记”后就没有人能管理人员了。请先添加另一位第一书记/队长或乡镇管理员。"
     );
+}
+
+#[test]
+fn the_quality_list_and_the_read_only_handles_export_follow_the_signed_in_person() {
+    let dir = common::scratch();
+    let (mut store, household) = team_copy(dir.path());
+    store.sign_in("刘书记", PIN).unwrap();
+    // The head's number typed again for a child: the quality list names it.
+    let child = Member {
+        id: Uuid::now_v7(),
+        household_id: Some(household),
+        name: "张小山".into(),
+        relation: "03".into(),
+        sex: "1".into(),
+        id_number: head_id(),
+        ..Default::default()
+    };
+    store.write(&[put_change(&child)]).unwrap();
+    let masked_head = "530826********".to_owned() + &head_id()[14..];
+    for (who, full) in [("刘书记", true), ("王队员", false)] {
+        store.sign_in(who, PIN).unwrap();
+        let messages: Vec<String> = data_quality_shown(&store)
+            .unwrap()
+            .into_iter()
+            .map(|i| i.message)
+            .filter(|m| m.contains(&masked_head) || m.contains(&head_id()))
+            .collect();
+        assert!(!messages.is_empty(), "the repeated number is listed");
+        assert!(
+            messages.iter().all(|m| m.contains(&head_id()) == full),
+            "{who}: {messages:?}"
+        );
+    }
+    // The app exports ledgers from a read-only handle: it masks and audits for the same
+    // person, writing the audit row through a connection of its own.
+    for (who, full) in [("王队员", false), ("赵站长", true)] {
+        store.sign_in(who, PIN).unwrap();
+        let mut reader = store.open_reader().unwrap();
+        reader.set_actor(store.actor().cloned());
+        let out = dir.path().join(format!("reader-{who}.xlsx"));
+        export_ledger(&reader, LedgerKind::Members, &Scope::All, &out).unwrap();
+        assert_eq!(sheet_text(&out).contains(&head_id()), full, "{who}");
+    }
+    let audit: Vec<(String, i64)> = store
+        .audit_log()
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.person_name, a.people))
+        .collect();
+    assert_eq!(audit, [("赵站长".to_owned(), 3)]);
 }

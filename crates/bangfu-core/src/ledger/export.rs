@@ -426,11 +426,13 @@ pub fn export_ledger_of_year(
     };
     // Full numbers leave the laptop only with a line in the audit log: if it cannot be
     // written, the workbook is removed rather than left unrecorded.
-    if full && people > 0 && store.people_defined()? {
-        if let Err(error) = store.record_audit(AUDIT_LEDGER_FULL_IDS, &title, people) {
-            let _ = std::fs::remove_file(out);
-            return Err(error.into());
-        }
+    if full
+        && people > 0
+        && store.people_defined()?
+        && let Err(error) = store.record_audit(AUDIT_LEDGER_FULL_IDS, &title, people)
+    {
+        let _ = std::fs::remove_file(out);
+        return Err(error.into());
     }
     Ok(ExportSummary {
         kind,
@@ -484,7 +486,7 @@ impl IdGuard {
                 self.people += 1;
                 (!self.full).then(|| crate::access::mask_id_number(text))
             } else if self.scan_text {
-                let (shown, found) = mask_ids_in_text(text);
+                let (shown, found) = crate::access::mask_ids_in_text(text);
                 self.people += found;
                 (found > 0 && !self.full).then_some(shown)
             } else {
@@ -499,33 +501,6 @@ impl IdGuard {
             None => std::borrow::Cow::Borrowed(cells),
         }
     }
-}
-
-/// Every run of 15 to 20 digits (an ID may end in X) in a message, masked; and how many.
-fn mask_ids_in_text(text: &str) -> (String, u64) {
-    let mut out = String::with_capacity(text.len());
-    let mut run = String::new();
-    let mut found = 0;
-    let mut flush = |run: &mut String, out: &mut String| {
-        if (15..=20).contains(&run.chars().count()) {
-            found += 1;
-            out.push_str(&crate::access::mask_id_number(run));
-        } else {
-            out.push_str(run);
-        }
-        run.clear();
-    };
-    for c in text.chars() {
-        let id_char = c.is_ascii_digit() || (matches!(c, 'X' | 'x') && !run.is_empty());
-        if id_char {
-            run.push(c);
-        } else {
-            flush(&mut run, &mut out);
-            out.push(c);
-        }
-    }
-    flush(&mut run, &mut out);
-    (out, found)
 }
 
 /// The data-quality list of the scope. It is built from whole household files (the same checks
