@@ -17,6 +17,7 @@ use bangfu_core::ledger::{LedgerKind, Scope, export_ledger};
 use bangfu_core::model::{FieldValue, Household, Member, Table, Village};
 use bangfu_core::query::{HouseholdQuery, households, search_people};
 use bangfu_core::report::quality::data_quality_shown;
+use bangfu_core::store::restore::request_restore_by;
 use bangfu_core::store::{Change, Store, StoreError, put_change};
 use bangfu_core::sync::exchange::import_changeset;
 use bangfu_core::sync::review::{ReviewKey, resolve_key};
@@ -566,4 +567,22 @@ fn the_quality_list_and_the_read_only_handles_export_follow_the_signed_in_person
         .map(|a| (a.person_name, a.people))
         .collect();
     assert_eq!(audit, [("赵站长".to_owned(), 3)]);
+}
+
+#[test]
+fn only_a_leader_or_township_admin_restores_a_backup() {
+    let dir = common::scratch();
+    let (mut store, _) = team_copy(dir.path());
+    let not_a_backup = dir.path().join("old.sqlite");
+    // (person, what the request answers): the permission is checked before the file is.
+    for (who, kind) in [
+        ("王队员", "not_allowed"),
+        ("陈检查", "not_allowed"),
+        ("刘书记", "not_a_backup"),
+        ("赵站长", "not_a_backup"),
+    ] {
+        store.sign_in(who, PIN).unwrap();
+        let e = request_restore_by(&store, &not_a_backup).unwrap_err();
+        assert_eq!(e.kind(), kind, "{who}");
+    }
 }

@@ -83,6 +83,8 @@ pub enum Permission {
     SeeFullIds,
     /// Add and disable people on this laptop.
     ManagePeople,
+    /// Restore a backup (one from before people were added would give everyone full rights).
+    RestoreBackups,
 }
 
 use Role::{Leader, Member, ReadOnly, TownshipAdmin};
@@ -104,10 +106,11 @@ pub const PERMISSIONS: &[(Permission, &[Role])] = &[
     (Permission::TrustDevices, &[TownshipAdmin]),
     (Permission::SeeFullIds, &[Leader, TownshipAdmin]),
     (Permission::ManagePeople, &[Leader, TownshipAdmin]),
+    (Permission::RestoreBackups, &[Leader, TownshipAdmin]),
 ];
 
 impl Permission {
-    pub const ALL: [Permission; 9] = [
+    pub const ALL: [Permission; 10] = [
         Permission::FileHouseholds,
         Permission::RecordVisits,
         Permission::ExitSteps,
@@ -117,6 +120,7 @@ impl Permission {
         Permission::TrustDevices,
         Permission::SeeFullIds,
         Permission::ManagePeople,
+        Permission::RestoreBackups,
     ];
 
     /// The roles that may do this.
@@ -139,6 +143,7 @@ impl Permission {
             Permission::TrustDevices => "确认设备",
             Permission::SeeFullIds => "查看或导出完整证件号码",
             Permission::ManagePeople => "管理人员",
+            Permission::RestoreBackups => "用备份恢复数据文件",
         }
     }
 }
@@ -340,6 +345,7 @@ mod tests {
             (P::TrustDevices, [false, false, true, false]),
             (P::SeeFullIds, [false, true, true, false]),
             (P::ManagePeople, [false, true, true, false]),
+            (P::RestoreBackups, [false, true, true, false]),
         ];
         assert_eq!(expected.len(), Permission::ALL.len());
         for (permission, allowed) in expected {
