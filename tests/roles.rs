@@ -19,8 +19,8 @@ use bangfu_core::query::{HouseholdQuery, households, search_people};
 use bangfu_core::report::quality::data_quality_shown;
 use bangfu_core::store::restore::request_restore_by;
 use bangfu_core::store::{Change, Store, StoreError, put_change};
-use bangfu_core::sync::exchange::import_changeset;
-use bangfu_core::sync::review::{ReviewKey, resolve_key};
+use bangfu_core::sync::exchange::{export_changeset, import_changeset};
+use bangfu_core::sync::review::{ReviewKey, resolve_key, review_items};
 use bangfu_core::sync::trust::confirm_device;
 use calamine::{Data, Reader, open_workbook_auto};
 use chrono::NaiveDate;
@@ -585,4 +585,41 @@ fn only_a_leader_or_township_admin_restores_a_backup() {
         let e = request_restore_by(&store, &not_a_backup).unwrap_err();
         assert_eq!(e.kind(), kind, "{who}");
     }
+}
+
+#[test]
+fn a_conflict_names_who_wrote_this_copys_value() {
+    let dir = common::scratch();
+    let (mut laptop, household) = team_copy(dir.path());
+    let mut station = common::open_at(dir.path(), "station", T0);
+    let (to_station, _) = export_changeset(&laptop, None).unwrap();
+    import_changeset(&mut station, &to_station).unwrap();
+    let phone = |store: &mut Store, value: &str| {
+        let change = Change::Put {
+            table: Table::Household,
+            id: household,
+            fields: vec![("phone", FieldValue::Text(value.into()))],
+        };
+        store.write(&[change]).unwrap();
+    };
+    phone(&mut station, "13800000009");
+    laptop.sign_in("王队员", PIN).unwrap();
+    phone(&mut laptop, "13800000001");
+    laptop.sign_in("刘书记", PIN).unwrap();
+    let (to_laptop, _) = export_changeset(&station, None).unwrap();
+    import_changeset(&mut laptop, &to_laptop).unwrap();
+    let items = review_items(&laptop).unwrap();
+    let mut values: Vec<(String, String)> = items
+        .iter()
+        .flat_map(|i| i.values.iter())
+        .map(|v| (v.value.clone(), v.device.clone()))
+        .collect();
+    values.sort();
+    assert_eq!(
+        values,
+        [
+            ("13800000001".to_owned(), "laptop（王队员）".to_owned()),
+            ("13800000009".to_owned(), "station".to_owned()),
+        ]
+    );
 }
