@@ -1273,8 +1273,9 @@ fn a_script_on_a_file_with_people_acts_as_the_person_it_signs_in_as() {
         }
         command.output().unwrap()
     };
-    // (who signs in, succeeds, what stderr says)
-    let cases: [(Option<(&str, &str)>, bool, &str); 4] = [
+    // (who signs in with which PIN, succeeds, what stderr says)
+    type SignIn<'a> = Option<(&'a str, &'a str)>;
+    let cases: [(SignIn, bool, &str); 4] = [
         (None, false, "请先用姓名和 PIN 码登录"),
         (
             Some(("王队员", "1357")),
