@@ -256,6 +256,26 @@ fn a_wrong_pin_is_refused_and_the_tries_are_bounded() {
         store.sign_in("谁", PIN).unwrap_err().kind(),
         "unknown_person"
     );
+    // A forgotten PIN is set again by one who manages people, never by the person alone.
+    let member = store.people().unwrap()[1].id;
+    store.sign_out();
+    assert_eq!(
+        store.reset_pin(member, "9999").unwrap_err().kind(),
+        "not_signed_in"
+    );
+    store.sign_in("王队员", PIN).unwrap();
+    assert_eq!(
+        store.reset_pin(member, "9999").unwrap_err().kind(),
+        "not_allowed"
+    );
+    store.sign_in("刘书记", PIN).unwrap();
+    assert_eq!(store.reset_pin(member, "99").unwrap_err().kind(), "bad_pin");
+    store.reset_pin(member, "9999").unwrap();
+    assert_eq!(
+        store.sign_in("王队员", PIN).unwrap_err().kind(),
+        "wrong_pin"
+    );
+    assert_eq!(store.sign_in("王队员", "9999").unwrap().role, Role::Member);
 }
 
 #[test]

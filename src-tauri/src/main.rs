@@ -82,6 +82,7 @@ fn main() -> ExitCode {
             commands::people::people_list,
             commands::people::person_add,
             commands::people::person_disable,
+            commands::people::person_reset_pin,
             commands::people::audit_log,
             commands::protect::set_up_protection,
             commands::protect::unlock_data_file,

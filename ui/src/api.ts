@@ -139,6 +139,11 @@ export function personDisable(id: number): Promise<void> {
   return invoke<void>('person_disable', { id })
 }
 
+/** A new PIN for a person who forgot theirs (第一书记/队长 and 乡镇管理员 only). */
+export function personResetPin(id: number, pin: string): Promise<void> {
+  return invoke<void>('person_reset_pin', { id, pin })
+}
+
 /** Full-ID exports made on this laptop, newest first (第一书记/队长 and 乡镇管理员 only). */
 export function auditLog(): Promise<AuditEntry[]> {
   return invoke<AuditEntry[]>('audit_log')

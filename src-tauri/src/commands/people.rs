@@ -103,6 +103,22 @@ pub async fn person_disable(state: State<'_, AppState>, id: i64) -> Result<(), C
     Ok(())
 }
 
+/// 重设 PIN: a new PIN for a person who forgot theirs (by one who manages people).
+#[tauri::command]
+pub async fn person_reset_pin(
+    app: tauri::AppHandle,
+    id: i64,
+    pin: String,
+) -> Result<(), CommandError> {
+    let pin = Zeroizing::new(pin);
+    blocking(move || {
+        use tauri::Manager;
+        app.state::<AppState>()
+            .with_store(|store| store.reset_pin(id, &pin).map_err(CommandError::from_core))
+    })
+    .await
+}
+
 #[tauri::command]
 pub async fn audit_log(state: State<'_, AppState>) -> Result<Vec<AuditEntry>, CommandError> {
     state.with_store(|store| {

@@ -249,6 +249,25 @@ impl Store {
         Ok(())
     }
 
+    /// Sets a new PIN for a person who forgot theirs (by one who manages people); the count of
+    /// wrong PINs and any wait are cleared with it.
+    pub fn reset_pin(&mut self, id: i64, pin: &str) -> Result<(), StoreError> {
+        self.require(Permission::ManagePeople)?;
+        check_pin(pin)?;
+        let hash = hash_pin(pin)?;
+        let changed = self.write_local(|conn| {
+            Ok(conn.execute(
+                "UPDATE person SET pin_hash = ?2, failed_tries = 0, locked_until_ms = 0
+                 WHERE id = ?1",
+                params![id, hash],
+            )?)
+        })?;
+        if changed == 0 {
+            return Err(AccessError::UnknownPerson(id.to_string()).into());
+        }
+        Ok(())
+    }
+
     /// Signs a person in by name and PIN. A wrong PIN is counted; after [`PIN_TRIES`] wrong
     /// PINs in a row the person waits [`PIN_LOCKOUT_MINUTES`] (kept in the file, so restarting
     /// the app does not reset it). A right PIN clears the count.
