@@ -10,6 +10,7 @@ use ts_rs::TS;
 use crate::commands::app_info::AppInfo;
 use crate::commands::cards::{Delivered, Destination, Progress};
 use crate::commands::hub::HubView;
+use crate::commands::people::SignedIn;
 use crate::commands::setup::{SetupAnswers, SetupDefaults, SetupDone};
 use crate::commands::sync::{ExportResult, ImportResult};
 use crate::error::CommandError;
@@ -37,6 +38,7 @@ pub fn export_bindings(dir: &Path) -> Result<(), String> {
         Delivered::export_all(&cfg)?;
         Progress::export_all(&cfg)?;
         HubView::export_all(&cfg)?;
+        SignedIn::export_all(&cfg)?;
         Ok(())
     };
     shell().map_err(|error| error.to_string())?;

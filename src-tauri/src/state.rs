@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::error::CommandError;
 use crate::launch::DataFileChoice;
+use bangfu_core::access::Actor;
 use bangfu_core::store::{DataKey, Store};
 
 /// The `kind` every command answers with before the first-run wizard has made a data file.
@@ -32,6 +33,9 @@ pub struct AppState {
     locked: Mutex<Option<Locked>>,
     /// The data key, once unlocked: the hub's own connections and backups need it.
     key: Mutex<Option<DataKey>>,
+    /// The person signed in on the writing store, handed to the read-only handle before each
+    /// long read (ledgers are masked and audited by who exports them).
+    actor: Mutex<Option<Actor>>,
 }
 
 /// What the lock screen asks for.
@@ -77,6 +81,7 @@ impl AppState {
             upgrading: Mutex::new(None),
             locked: Mutex::new(None),
             key: Mutex::new(None),
+            actor: Mutex::new(None),
         }
     }
 
@@ -134,6 +139,7 @@ impl AppState {
             .unwrap_or_else(PoisonError::into_inner) = data_file;
         *self.practice.lock().unwrap_or_else(PoisonError::into_inner) = practice;
         *self.key.lock().unwrap_or_else(PoisonError::into_inner) = key;
+        *self.actor.lock().unwrap_or_else(PoisonError::into_inner) = None;
         *self.reader.lock().unwrap_or_else(PoisonError::into_inner) = None;
         *self.store.lock().unwrap_or_else(PoisonError::into_inner) = Ok(store);
     }
@@ -251,6 +257,14 @@ impl AppState {
                 self.with_store(|store| store.open_reader().map_err(CommandError::from_core))?,
             );
         }
+        if let Some(reader) = reader.as_mut() {
+            reader.set_actor(
+                self.actor
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .clone(),
+            );
+        }
         match reader.as_ref() {
             // One snapshot per long read: its queries agree with each other.
             Some(store) => store.in_snapshot(f).map_err(CommandError::from_core)?,
@@ -259,6 +273,31 @@ impl AppState {
                 message: "无法打开数据文件的只读连接，请重试。".into(),
             }),
         }
+    }
+
+    /// Signs a person in on the writing store; the read-only handle follows.
+    pub fn sign_in(&self, name: &str, pin: &str) -> Result<Actor, CommandError> {
+        let actor =
+            self.with_store(|store| store.sign_in(name, pin).map_err(CommandError::from_core))?;
+        *self.actor.lock().unwrap_or_else(PoisonError::into_inner) = Some(actor.clone());
+        Ok(actor)
+    }
+
+    pub fn sign_out(&self) {
+        let _ = self.with_store(|store| {
+            store.sign_out();
+            Ok(())
+        });
+        *self.actor.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    /// Reads who is signed in back from the writing store (disabling the signed-in person
+    /// signs them out there).
+    pub fn actor_changed(&self) {
+        let actor = self
+            .with_store(|store| Ok(store.actor().cloned()))
+            .unwrap_or(None);
+        *self.actor.lock().unwrap_or_else(PoisonError::into_inner) = actor;
     }
 
     /// Runs `f` on the open store, one command at a time.

@@ -3,8 +3,13 @@ import { invoke } from '@tauri-apps/api/core'
 import { listen } from '@tauri-apps/api/event'
 
 import type {
+  Actor,
   ApiError,
   AppInfo,
+  AuditEntry,
+  Person,
+  Role,
+  SignedIn,
   SetupAnswers,
   SetupDefaults,
   SetupDone,
@@ -105,6 +110,44 @@ export function unlockDataFile(args: {
 /** Changes the passphrase of the open data file (设置 → 口令). */
 export function changePassphrase(oldPassphrase: string, newPassphrase: string): Promise<void> {
   return invoke<void>('change_passphrase', { oldPassphrase, newPassphrase })
+}
+
+// ---- People and roles (设置 → 人员, the sign-in screen) ---------------------------------------
+
+/** Who is signed in, and whether this file has people (then someone must sign in). */
+export function signedIn(): Promise<SignedIn> {
+  return invoke<SignedIn>('signed_in')
+}
+
+/** Signs a person in by name and PIN; a wrong PIN is refused with how many tries are left. */
+export function signIn(name: string, pin: string): Promise<Actor> {
+  return invoke<Actor>('sign_in', { name, pin })
+}
+
+export function signOut(): Promise<void> {
+  return invoke<void>('sign_out')
+}
+
+export function peopleList(): Promise<Person[]> {
+  return invoke<Person[]>('people_list')
+}
+
+export function personAdd(name: string, role: Role, pin: string): Promise<Person> {
+  return invoke<Person>('person_add', { name, role, pin })
+}
+
+export function personDisable(id: number): Promise<void> {
+  return invoke<void>('person_disable', { id })
+}
+
+/** A new PIN for a person who forgot theirs (第一书记/队长 and 乡镇管理员 only). */
+export function personResetPin(id: number, pin: string): Promise<void> {
+  return invoke<void>('person_reset_pin', { id, pin })
+}
+
+/** Full-ID exports made on this laptop, newest first (第一书记/队长 and 乡镇管理员 only). */
+export function auditLog(): Promise<AuditEntry[]> {
+  return invoke<AuditEntry[]>('audit_log')
 }
 
 // ---- The first-run wizard -------------------------------------------------------------------

@@ -1284,3 +1284,77 @@ fn scripts_give_the_passphrase_change_it_and_come_back_with_the_recovery_code() 
     assert!(after.status.success(), "{:?}", text(&after));
     assert!(String::from_utf8_lossy(&after.stdout).contains(&head));
 }
+
+/// A file whose team added people: a script acts as the person `BANGFU_PERSON` signs in as
+/// with `BANGFU_PIN`, and is refused what that person's role may not do (issue 15).
+#[test]
+fn a_script_on_a_file_with_people_acts_as_the_person_it_signs_in_as() {
+    use bangfu_core::access::Role;
+    use bangfu_core::store::{OpenOptions, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("village.sqlite");
+    assert!(
+        bangfu(dir.path(), &["demo", "--db", p(&db)])
+            .status
+            .success()
+    );
+    {
+        let options = OpenOptions {
+            identity_dir: Some(dir.path().join("people-setup")),
+            ..OpenOptions::default()
+        };
+        let mut store = Store::open(&db, &options).unwrap();
+        store.add_person("刘书记", Role::Leader, "2468").unwrap();
+        store.sign_in("刘书记", "2468").unwrap();
+        store.add_person("王队员", Role::Member, "1357").unwrap();
+    }
+    let survey = |person: Option<(&str, &str)>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_bangfu"));
+        command.env("BANGFU_HOME", dir.path()).args([
+            "exit",
+            "step",
+            "--db",
+            p(&db),
+            "--household",
+            "530826103201001",
+            "--step",
+            "入户调查",
+            "--date",
+            "2017-08-01",
+            "--people",
+            "工作队",
+            "--household-signed",
+            "是",
+            "--food-secure",
+            "是",
+            "--clothing-secure",
+            "是",
+        ]);
+        if let Some((name, pin)) = person {
+            command.env("BANGFU_PERSON", name).env("BANGFU_PIN", pin);
+        }
+        command.output().unwrap()
+    };
+    // (who signs in with which PIN, succeeds, what stderr says)
+    type SignIn<'a> = Option<(&'a str, &'a str)>;
+    let cases: [(SignIn, bool, &str); 4] = [
+        (None, false, "请先用姓名和 PIN 码登录"),
+        (
+            Some(("王队员", "1357")),
+            false,
+            "只有第一书记或队长可以办理退出步骤",
+        ),
+        (Some(("刘书记", "0000")), false, "刘书记的 PIN 码不对"),
+        (Some(("刘书记", "2468")), true, ""),
+    ];
+    for (person, succeeds, said) in cases {
+        let out = survey(person);
+        assert_eq!(
+            out.status.success(),
+            succeeds,
+            "{person:?}: {:?}",
+            text(&out)
+        );
+        assert!(text(&out).1.contains(said), "{person:?}: {:?}", text(&out));
+    }
+}

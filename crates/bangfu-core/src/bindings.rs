@@ -37,6 +37,10 @@ pub fn config(dir: &std::path::Path) -> Config {
 /// Writes the TypeScript of every core type the UI uses into `cfg`'s directory.
 pub fn export_core(cfg: &Config) -> Result<(), ExportError> {
     HouseholdQuery::export_all(cfg)?;
+    crate::store::Person::export_all(cfg)?;
+    crate::store::AuditEntry::export_all(cfg)?;
+    crate::access::Role::export_all(cfg)?;
+    crate::access::Actor::export_all(cfg)?;
     HouseholdPage::export_all(cfg)?;
     CodeList::export_all(cfg)?;
     Catalog::export_all(cfg)?;

@@ -1,6 +1,7 @@
 //! Bangfu's core: the household store with its field-level op log, validation, sync, ledgers,
 //! help-contact cards and reports. It knows nothing of Tauri, HTTP or any UI.
 
+pub mod access;
 pub mod bindings;
 pub mod cards;
 pub mod demo;

@@ -102,9 +102,20 @@ impl Store {
     /// exactly those of the values shown (a pull on another connection cannot land between).
     pub fn load_household_page(&self, id: Uuid) -> Result<LoadedPage, StoreError> {
         let snapshot = self.conn().unchecked_transaction()?;
-        let page = self.load_household_file(id)?;
+        let mut page = self.load_household_file(id)?;
         let base = self.base_of(&page)?;
         snapshot.rollback()?;
+        // Those who file households type and check full 证件号码 at the door, so the page keeps
+        // them for every role that files; only a role that neither files nor sees full numbers
+        // (只读) reads the page masked, and it cannot save it.
+        let files = self
+            .require(crate::access::Permission::FileHouseholds)
+            .is_ok();
+        if !files && !self.sees_full_ids()? {
+            for member in &mut page.members {
+                member.id_number = crate::access::mask_id_number(&member.id_number);
+            }
+        }
         Ok(LoadedPage {
             page,
             base: Some(base),

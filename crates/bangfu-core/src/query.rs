@@ -220,7 +220,20 @@ pub fn household_ids(store: &Store, q: &HouseholdQuery) -> Result<Vec<Uuid>, Sto
 
 /// One page of the household list.
 pub fn households(store: &Store, q: &HouseholdQuery) -> Result<HouseholdPage, StoreError> {
-    households_counting_to(store, q, SEARCH_COUNT_CAP)
+    let mut page = households_counting_to(store, q, SEARCH_COUNT_CAP)?;
+    mask_rows(store, &mut page.rows)?;
+    Ok(page)
+}
+
+/// The list shows full 证件号码 only to a role that sees them (issue 15); a search by a
+/// number still finds the household, it is the shown number that is masked.
+fn mask_rows(store: &Store, rows: &mut [HouseholdRow]) -> Result<(), StoreError> {
+    if !store.sees_full_ids()? {
+        for row in rows {
+            row.head_id_number = crate::access::mask_id_number(&row.head_id_number);
+        }
+    }
+    Ok(())
 }
 
 fn households_counting_to(
@@ -325,6 +338,7 @@ pub fn household_rows(store: &Store, ids: &[Uuid]) -> Result<Vec<HouseholdRow>, 
             .unwrap_or(usize::MAX)
     };
     rows.sort_by_key(at);
+    mask_rows(store, &mut rows)?;
     Ok(rows)
 }
 
@@ -411,7 +425,14 @@ pub fn search_people(store: &Store, text: &str, limit: i64) -> Result<Vec<Person
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(hits)
+    let full = store.sees_full_ids()?;
+    Ok(hits
+        .into_iter()
+        .map(|hit| PersonHit {
+            id_number: store.shown_id_number(&hit.id_number, full),
+            ..hit
+        })
+        .collect())
 }
 
 #[cfg(test)]

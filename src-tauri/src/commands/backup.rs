@@ -3,7 +3,7 @@
 
 use bangfu_core::store::backup::{BackupInfo, MANUAL, backup_file, list_backups};
 use bangfu_core::store::backup_media::{backup_to_folder, backups_in_folder, bring_back};
-use bangfu_core::store::restore::request_restore;
+use bangfu_core::store::restore::request_restore_by;
 use tauri::{AppHandle, State};
 
 use crate::error::CommandError;
@@ -49,8 +49,9 @@ pub async fn restore_from_backup(
     state: State<'_, AppState>,
     path: String,
 ) -> Result<(), CommandError> {
-    request_restore(&state.data_file(), std::path::Path::new(&path))
-        .map_err(CommandError::from_core)?;
+    state.with_store(|store| {
+        request_restore_by(store, std::path::Path::new(&path)).map_err(CommandError::from_core)
+    })?;
     eprintln!("bangfu-desktop: restore of {path} requested; restarting");
     app.restart()
 }
@@ -110,7 +111,7 @@ pub async fn restore_from_media(
         state.key().as_ref(),
     )
     .map_err(CommandError::from_core)?;
-    request_restore(&data_file, &copy).map_err(CommandError::from_core)?;
+    state.with_store(|store| request_restore_by(store, &copy).map_err(CommandError::from_core))?;
     eprintln!("bangfu-desktop: restore of {path} (from a removable drive) requested; restarting");
     app.restart()
 }

@@ -13,6 +13,7 @@ pub mod households;
 pub mod hub;
 pub mod ledger;
 pub mod overview;
+pub mod people;
 pub mod policies;
 pub mod protect;
 pub mod report;

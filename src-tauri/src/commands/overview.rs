@@ -5,7 +5,7 @@ use tauri::{AppHandle, State};
 use crate::error::CommandError;
 use crate::state::AppState;
 use bangfu_core::report::overview::{Overview, overview};
-use bangfu_core::report::quality::{QualityItem, data_quality};
+use bangfu_core::report::quality::{QualityItem, data_quality_shown};
 use bangfu_core::report::year::{WorkYears, work_years};
 
 /// The data file's default work year and the years to choose from, for the header.
@@ -29,7 +29,7 @@ pub async fn village_overview(
 #[tauri::command]
 pub async fn data_quality_items(app: AppHandle) -> Result<Vec<QualityItem>, CommandError> {
     super::ledger::on_reader_blocking(app, |store| {
-        data_quality(store).map_err(CommandError::from_core)
+        data_quality_shown(store).map_err(CommandError::from_core)
     })
     .await
 }

@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::standards::standard_for;
 use super::{ExitError, derived_id};
+use crate::access::Permission;
 use crate::model::{ExitStep, FieldValue, Household, Table, codes};
 use crate::store::{Change, Filter, Store, put_change};
 
@@ -487,6 +488,7 @@ pub fn record_step(
     household_id: Uuid,
     record: &StepRecord,
 ) -> Result<ProcedureState, ExitError> {
+    store.require(Permission::ExitSteps)?;
     let household: Household = store.get(household_id)?;
     let state = procedure_state(store, household_id)?;
     let seq = ready(&state)?;
@@ -564,6 +566,7 @@ pub fn send_back(
     people: &str,
     reason: &str,
 ) -> Result<ProcedureState, ExitError> {
+    store.require(Permission::ExitSteps)?;
     store.get::<Household>(household_id)?;
     let state = procedure_state(store, household_id)?;
     let seq = ready(&state)?;
@@ -598,6 +601,7 @@ pub fn return_to_poverty(
     people: &str,
     reason: &str,
 ) -> Result<ProcedureState, ExitError> {
+    store.require(Permission::ExitSteps)?;
     store.get::<Household>(household_id)?;
     let state = procedure_state(store, household_id)?;
     let seq = ready(&state)?;
@@ -657,6 +661,7 @@ pub fn resolve_record_conflict(
     seq: i64,
     keep: &ExitStep,
 ) -> Result<ProcedureState, ExitError> {
+    store.require(Permission::ExitSteps)?;
     let id = derived_id(household_id, seq);
     let fields: Vec<String> = {
         let mut stmt = store
@@ -694,6 +699,8 @@ pub(crate) fn resolve_step_field(
     field: &str,
     value: FieldValue,
 ) -> Result<(), crate::store::StoreError> {
+    // A record of the exit trail is the leader's, whichever page settles it.
+    store.require(Permission::ExitSteps)?;
     store.write_unchecked(&[Change::Resolve {
         table: Table::ExitStep,
         id: row,

@@ -10,10 +10,11 @@ use super::LedgerError;
 use super::columns::{Cell, CellKind, Column, decode};
 use super::scope::Scope;
 use super::sheet::LedgerSheet;
+use crate::access::Permission;
 use crate::model::codes;
 use crate::model::{Entity, Household, Income, Measure, Member, Table};
 use crate::report::quality::data_quality;
-use crate::store::{Store, StoreError};
+use crate::store::{AUDIT_LEDGER_FULL_IDS, Store, StoreError};
 use crate::validate::Severity;
 
 #[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -298,7 +299,7 @@ pub(crate) fn plan_of_year(kind: LedgerKind, scope: &Scope, year: Option<i32>) -
             ))
         }
         LedgerKind::Households | LedgerKind::Suspects => {
-            columns.push(Column::new("户主证件号码", CellKind::Text, 21.0));
+            columns.push(Column::new(HEAD_ID_HEADER, CellKind::Text, 21.0));
             columns.push(Column::new("家庭人口", CellKind::Int, 8.0).summed());
             select.push("s.head_id_number, s.members".into());
             let (c, s) = fields_of::<Household>("h", &["code"]);
@@ -523,23 +524,101 @@ pub fn export_ledger_of_year(
     year: Option<i32>,
     out: &Path,
 ) -> Result<ExportSummary, LedgerError> {
+    store.require(Permission::ExportLedgers)?;
     let year = year.filter(|_| kind.by_year());
     let (title, line) = headings(store, kind, scope, year)?;
-    let rows = if kind == LedgerKind::Suspects {
-        export_suspects(store, scope, out, &title, &line)?
+    let full = store.sees_full_ids()?;
+    let (rows, people) = if kind == LedgerKind::Suspects {
+        let mut guard = IdGuard::new(Vec::new(), true, full);
+        let rows = export_suspects(store, scope, out, &title, &line, &mut guard)?;
+        (rows, guard.people)
     } else {
         let plan = plan_of_year(kind, scope, year);
+        let mut guard = IdGuard::new(id_columns(&plan.columns), false, full);
         let mut sheet =
             LedgerSheet::create(out, kind.title(), &title, &line, plan.columns.clone())?;
-        stream(store, &plan, scope, &mut |cells| sheet.row(cells))?;
-        sheet.finish(kind.row_noun())?
+        stream(store, &plan, scope, &mut |cells| {
+            sheet.row(&guard.pass(cells))
+        })?;
+        (sheet.finish(kind.row_noun())?, guard.people)
     };
+    // Full numbers leave the laptop only with a line in the audit log: if it cannot be
+    // written, the workbook is removed rather than left unrecorded.
+    if full
+        && people > 0
+        && store.people_defined()?
+        && let Err(error) = store.record_audit(AUDIT_LEDGER_FULL_IDS, &title, people)
+    {
+        let _ = std::fs::remove_file(out);
+        return Err(error.into());
+    }
     Ok(ExportSummary {
         kind,
         title,
         rows,
         path: out.display().to_string(),
     })
+}
+
+/// The columns of a ledger that hold 证件号码.
+fn id_columns(columns: &[Column]) -> Vec<usize> {
+    let member_id = Table::Member.field("id_number").map(|f| f.label);
+    columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.header == HEAD_ID_HEADER || Some(c.header) == member_id)
+        .map(|(i, _)| i)
+        .collect()
+}
+
+const HEAD_ID_HEADER: &str = "户主证件号码";
+
+/// Masks the 证件号码 of a ledger row for a role that does not see full numbers, and counts
+/// the numbers the ledger carries (for the audit log when they go out in full).
+struct IdGuard {
+    columns: Vec<usize>,
+    /// The data-quality list names numbers inside its messages.
+    scan_text: bool,
+    full: bool,
+    people: u64,
+}
+
+impl IdGuard {
+    fn new(columns: Vec<usize>, scan_text: bool, full: bool) -> IdGuard {
+        IdGuard {
+            columns,
+            scan_text,
+            full,
+            people: 0,
+        }
+    }
+
+    fn pass<'c>(&mut self, cells: &'c [Cell]) -> std::borrow::Cow<'c, [Cell]> {
+        let mut masked: Option<Vec<Cell>> = None;
+        for (i, cell) in cells.iter().enumerate() {
+            let Cell::Text(text) = cell else { continue };
+            let shown = if self.columns.contains(&i) {
+                if text.trim().is_empty() {
+                    continue;
+                }
+                self.people += 1;
+                (!self.full).then(|| crate::access::mask_id_number(text))
+            } else if self.scan_text {
+                let (shown, found) = crate::access::mask_ids_in_text(text);
+                self.people += found;
+                (found > 0 && !self.full).then_some(shown)
+            } else {
+                None
+            };
+            if let Some(shown) = shown {
+                masked.get_or_insert_with(|| cells.to_vec())[i] = Cell::Text(shown);
+            }
+        }
+        match masked {
+            Some(cells) => std::borrow::Cow::Owned(cells),
+            None => std::borrow::Cow::Borrowed(cells),
+        }
+    }
 }
 
 /// The data-quality list of the scope. It is built from whole household files (the same checks
@@ -550,6 +629,7 @@ fn export_suspects(
     out: &Path,
     title: &str,
     line: &str,
+    guard: &mut IdGuard,
 ) -> Result<u64, LedgerError> {
     let (condition, key) = scope.condition();
     let sql = format!(
@@ -588,21 +668,23 @@ fn export_suspects(
             continue;
         };
         let text = |s: &Option<String>| Cell::Text(s.clone().unwrap_or_default());
-        sheet.row(&[
-            text(township),
-            text(village),
-            Cell::Text(item.household_code),
-            Cell::Text(item.head_name),
-            Cell::Text(
-                match item.severity {
-                    Severity::Error => "错误",
-                    Severity::Warning => "疑点",
-                }
-                .into(),
-            ),
-            Cell::Text(item.message),
-            Cell::Text(item.rule.into()),
-        ])?;
+        sheet.row(
+            &guard.pass(&[
+                text(township),
+                text(village),
+                Cell::Text(item.household_code),
+                Cell::Text(item.head_name),
+                Cell::Text(
+                    match item.severity {
+                        Severity::Error => "错误",
+                        Severity::Warning => "疑点",
+                    }
+                    .into(),
+                ),
+                Cell::Text(item.message),
+                Cell::Text(item.rule.into()),
+            ]),
+        )?;
     }
     sheet.finish(LedgerKind::Suspects.row_noun())
 }

@@ -35,6 +35,18 @@ pub fn data_quality(store: &Store) -> Result<Vec<QualityItem>, StoreError> {
     data_quality_of_year(store, None)
 }
 
+/// [`data_quality`] as the signed-in person may read it: the 证件号码 its messages name are
+/// masked for a role that does not see full numbers (issue 15).
+pub fn data_quality_shown(store: &Store) -> Result<Vec<QualityItem>, StoreError> {
+    let mut items = data_quality(store)?;
+    if !store.sees_full_ids()? {
+        for item in &mut items {
+            item.message = crate::access::mask_ids_in_text(&item.message).0;
+        }
+    }
+    Ok(items)
+}
+
 /// The findings of one work year: those about an income, a measure or a visit only when the
 /// record is of `year`; those about the household, its members and its pairings always (they
 /// do not belong to a year). Every finding without a year.

@@ -91,6 +91,8 @@ pub enum StoreError {
     File(#[from] crate::files::FileWriteError),
     #[error(transparent)]
     Protect(#[from] super::protect::ProtectError),
+    #[error(transparent)]
+    Access(#[from] crate::access::AccessError),
     #[error("database: {0}")]
     Sqlite(rusqlite::Error),
 }
@@ -142,6 +144,7 @@ impl UserFacing for StoreError {
             StoreError::ReadOnlyView => "read_only_view",
             StoreError::File(e) => e.kind(),
             StoreError::Protect(e) => e.kind(),
+            StoreError::Access(e) => e.kind(),
             StoreError::Sqlite(_) => "database",
         }
     }
@@ -229,6 +232,7 @@ impl UserFacing for StoreError {
             }
             StoreError::File(e) => e.message_zh(),
             StoreError::Protect(e) => e.message_zh(),
+            StoreError::Access(e) => e.message_zh(),
             StoreError::ReadOnlyView => {
                 "这是数据文件的只读视图（用于导出和报表），不能保存修改。".into()
             }

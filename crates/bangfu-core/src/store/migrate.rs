@@ -23,6 +23,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0008_standards.sql"),
     include_str!("../../migrations/0009_sealing.sql"),
     include_str!("../../migrations/0010_policies.sql"),
+    include_str!("../../migrations/0011_people.sql"),
 ];
 
 /// Steps a migration needs beyond its SQL, run right after it in the same transaction.
@@ -85,9 +86,10 @@ fn policy_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
 /// signing tables; nothing shown changes. Schema 8 adds the replicated `standard` table: only
 /// a file whose log already holds its ops (kept by an older version without a table to show
 /// them in) is rebuilt, by its after-script. Schema 9 adds the local sealing keys. Schema 10
-/// (policies, payments, structured measures) is like 8: its after-script decides.
+/// (policies, payments, structured measures) is like 8: its after-script decides. Schema 11
+/// adds the local people, audit log and authorship.
 const REBUILD_AFTER: &[bool] = &[
-    true, true, true, true, false, false, false, false, false, false,
+    true, true, true, true, false, false, false, false, false, false, false,
 ];
 
 /// Whether upgrading a file of schema `from` must rebuild its rows from the heads.

@@ -22,6 +22,7 @@ mod lock;
 pub mod migrate;
 mod oplog;
 mod page_heads;
+mod people;
 pub mod place;
 pub mod protect;
 pub mod read;
@@ -45,6 +46,7 @@ pub use hub::HubLink;
 pub use identity::IdentityChange;
 use identity::Registry;
 pub use oplog::VersionVector;
+pub use people::{AUDIT_LEDGER_FULL_IDS, AuditEntry, FieldChange, Person};
 pub use place::HomePlace;
 pub use protect::{DataKey, ProtectError, Protection, RecoveryCode, Unlock};
 pub use read::{Filter, put_change};
@@ -120,6 +122,8 @@ pub struct Store {
     query_only_views: std::cell::Cell<u32>,
     /// The key the file is encrypted with, for the reader's and the backups' connections.
     key: Option<DataKey>,
+    /// The person signed in (`people.rs`); `None` on a file without people, or before sign-in.
+    actor: Option<crate::access::Actor>,
 }
 
 /// The data file's connection as code outside the core sees it: SQLite refuses any statement
@@ -310,6 +314,7 @@ impl Store {
             read_only: false,
             query_only_views: std::cell::Cell::new(0),
             key: options.key.clone(),
+            actor: None,
         };
         store.load_identity(options.device_name.as_deref())?;
         // Set by the migration that needs it, cleared by the rebuild's own commit.
@@ -542,6 +547,7 @@ impl Store {
             read_only: true,
             query_only_views: std::cell::Cell::new(0),
             key: self.key.clone(),
+            actor: self.actor.clone(),
         })
     }
 

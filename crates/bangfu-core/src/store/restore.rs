@@ -24,6 +24,8 @@ pub enum RestoreError {
         db: PathBuf,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Store(#[from] super::StoreError),
 }
 
 impl UserFacing for RestoreError {
@@ -33,6 +35,7 @@ impl UserFacing for RestoreError {
             RestoreError::Marker { .. } => "restore_request",
             RestoreError::BackupGone { .. } => "backup_gone",
             RestoreError::Restore { .. } => "restore_failed",
+            RestoreError::Store(e) => e.kind(),
         }
     }
 
@@ -55,6 +58,7 @@ impl UserFacing for RestoreError {
                 db.display(),
                 db.display()
             ),
+            RestoreError::Store(e) => e.message_zh(),
         }
     }
 }
@@ -71,6 +75,14 @@ fn backup_named(db_path: &Path, name: &str) -> Option<PathBuf> {
     backups_of(db_path)
         .into_iter()
         .find(|p| p.file_name().and_then(|n| n.to_str()) == Some(name))
+}
+
+/// [`request_restore`] for whoever is signed in on `store`: only a role that may restore
+/// backups (a backup taken before the team added its people has none, and would give
+/// everyone full rights again).
+pub fn request_restore_by(store: &super::Store, backup: &Path) -> Result<(), RestoreError> {
+    store.require(crate::access::Permission::RestoreBackups)?;
+    request_restore(store.path(), backup)
 }
 
 /// Records that `backup` is to replace the data file at the next start. The backup must be one

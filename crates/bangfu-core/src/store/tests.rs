@@ -813,6 +813,7 @@ fn back_to_schema_4(conn: &rusqlite::Connection) {
          DROP TABLE policy; DROP TABLE payment; DROP TABLE relocation; DROP INDEX measure_policy;
          ALTER TABLE measure DROP COLUMN policy_id; ALTER TABLE measure DROP COLUMN member_id;
          ALTER TABLE measure DROP COLUMN amount_due;
+         DROP TABLE person; DROP TABLE audit_log; DROP TABLE op_author;
          DELETE FROM meta WHERE key = 'signing_key'; PRAGMA user_version = 4;",
     )
     .unwrap();
@@ -1186,6 +1187,7 @@ fn back_to_schema_9(conn: &rusqlite::Connection) {
         "DROP TABLE policy; DROP TABLE payment; DROP TABLE relocation;
          DROP INDEX measure_policy; ALTER TABLE measure DROP COLUMN policy_id;
          ALTER TABLE measure DROP COLUMN member_id; ALTER TABLE measure DROP COLUMN amount_due;
+         DROP TABLE person; DROP TABLE audit_log; DROP TABLE op_author;
          PRAGMA user_version = 9;",
     )
     .unwrap();

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::apply::{Applier, ApplyStats, HeadView};
 use super::{Store, StoreError};
+use crate::access::Permission;
 use crate::model::{DELETED_FIELD, FieldValue, Table, codes};
 use crate::sync::{Op, OpId};
 
@@ -126,6 +127,12 @@ impl Store {
         if self.read_only {
             return Err(StoreError::ReadOnlyView);
         }
+        // Every local write is someone's filing (只读 writes nothing); the exit procedure's
+        // entry points check exit steps themselves, and so does this for its writes.
+        self.require(match writer {
+            Writer::Person => Permission::FileHouseholds,
+            Writer::ExitProcedure => Permission::ExitSteps,
+        })?;
         let result = self.write_inner(writer, changes);
         if result.is_err() {
             self.dict.clear();
@@ -387,6 +394,14 @@ impl Store {
         )?;
         // Signing hook (issue 15): the batch first_seq+1..=seq, signed in its transaction.
         super::device_keys::sign_write_batch(&tx, &self.device, first_seq + 1, seq, wall)?;
+        // Who was signed in, beside the signature: the history of a field names the person.
+        super::people::record_author(
+            &tx,
+            self.device.idx,
+            self.actor.as_ref(),
+            first_seq + 1,
+            seq,
+        )?;
         tx.commit()?;
         // The clock and sequence advance only once the ops are durable, so a failed write
         // leaves no gap in this device's sequence and no clock ahead of the data.

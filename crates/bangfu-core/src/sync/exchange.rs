@@ -385,12 +385,14 @@ impl ImportSummary {
 
 /// Imports one changeset file held in memory (see [`import_from`]).
 pub fn import_changeset(store: &mut Store, file: &[u8]) -> Result<ImportSummary, SyncError> {
+    store.require(crate::access::Permission::ImportChanges)?;
     import_from(store, &|| Ok(Box::new(file) as Box<dyn BufRead + '_>), true)
 }
 
 /// Imports one changeset file read from `path` as a stream: what the import holds does not
 /// grow with the file (issue 20).
 pub fn import_changeset_file(store: &mut Store, path: &Path) -> Result<ImportSummary, SyncError> {
+    store.require(crate::access::Permission::ImportChanges)?;
     let open = || -> Result<Box<dyn BufRead>, SyncError> {
         let file = std::fs::File::open(path).map_err(|error| SyncError::ReadFile {
             path: path.to_path_buf(),

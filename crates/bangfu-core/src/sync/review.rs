@@ -12,6 +12,7 @@ use crate::sync::Hlc;
 #[derive(ts_rs::TS, Debug, Clone, Serialize, PartialEq)]
 pub struct ReviewValue {
     pub value: String,
+    /// The device that wrote the value; for this copy's own writes, with the person signed in then.
     pub device: String,
     /// Local time of the writer's clock, `YYYY-MM-DD HH:MM`.
     pub written_at: String,
@@ -98,9 +99,14 @@ pub fn review_items(store: &Store) -> Result<Vec<ReviewItem>, StoreError> {
         })?
         .collect::<Result<_, _>>()?;
     let mut op_stmt = conn.prepare(
-        "SELECT o.val, d.name, d.id, o.hlc, EXISTS (SELECT 1 FROM clock_flag c
-             WHERE c.origin = o.origin AND c.seq = o.seq)
+        // The person signed in when this copy wrote the value (issue 15) follows the device's
+        // name; values from other copies carry none (authorship does not travel yet).
+        "SELECT o.val, d.name || coalesce('（' || p.name || '）', ''), d.id, o.hlc,
+                EXISTS (SELECT 1 FROM clock_flag c WHERE c.origin = o.origin AND c.seq = o.seq)
          FROM op o JOIN device d ON d.idx = o.origin
+         LEFT JOIN op_author a ON a.origin = o.origin AND a.first_seq <= o.seq
+              AND o.seq <= a.last_seq
+         LEFT JOIN person p ON p.id = a.person
          WHERE o.origin = ?1 AND o.seq = ?2",
     )?;
     // An op flagged for its clock is an item of its own while it is a head of a field that is
@@ -224,6 +230,7 @@ pub fn resolve_item(store: &mut Store, item: &ReviewItem, text: &str) -> Result<
 
 /// [`resolve_item`] for an item named by its key.
 pub fn resolve_key(store: &mut Store, item: &ReviewKey, text: &str) -> Result<(), ResolveError> {
+    store.require(crate::access::Permission::ResolveConflicts)?;
     let table = Table::ALL
         .into_iter()
         .find(|t| t.label() == item.table)

@@ -363,6 +363,9 @@ pub fn confirm_device(
     fingerprint_text: &str,
     village: Option<&str>,
 ) -> Result<ConfirmOutcome, ConfirmError> {
+    store
+        .require(crate::access::Permission::TrustDevices)
+        .map_err(SyncError::from)?;
     let device = store
         .set_device_confirmed(fingerprint_text, village)
         .map_err(SyncError::from)?

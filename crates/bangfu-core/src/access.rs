@@ -1,0 +1,441 @@
+//! Who may do what on a shared laptop (issue 15, people and roles): the roles of a work team and
+//! a township station, the permissions the core checks, the table between them, and how a
+//! 证件号码 is masked for a role that does not need the full number.
+//!
+//! The table is data ([`PERMISSIONS`]), so one test reads it case by case and the 设置 → 人员
+//! page can show it. People themselves (names, PINs, sign-in) live in `store::people`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::UserFacing;
+
+/// A person's role on this laptop.
+#[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 队员: files households and records visits.
+    Member,
+    /// 第一书记/队长: what a 队员 does, plus exit steps, conflicts, imports and full IDs.
+    Leader,
+    /// 乡镇管理员: merges files, ledgers with full IDs, trusts devices, resolves conflicts.
+    TownshipAdmin,
+    /// 只读: inspection; reads with masked IDs and writes nothing.
+    ReadOnly,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [
+        Role::Member,
+        Role::Leader,
+        Role::TownshipAdmin,
+        Role::ReadOnly,
+    ];
+
+    /// The stable code kept in the `person` table.
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Member => "member",
+            Role::Leader => "leader",
+            Role::TownshipAdmin => "township_admin",
+            Role::ReadOnly => "read_only",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    /// The name people know the role by.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Member => "队员",
+            Role::Leader => "第一书记/队长",
+            Role::TownshipAdmin => "乡镇管理员",
+            Role::ReadOnly => "只读",
+        }
+    }
+
+    /// Whether this role may do `permission`, as [`PERMISSIONS`] says.
+    pub fn allows(self, permission: Permission) -> bool {
+        permission.roles().contains(&self)
+    }
+}
+
+/// Something the core checks before doing it for a signed-in person.
+#[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// File and edit households, members, incomes, measures, cadres (any local write).
+    FileHouseholds,
+    /// Record 走访记录.
+    RecordVisits,
+    /// Record, send back or undo 脱贫退出 steps; 返贫.
+    ExitSteps,
+    /// Settle a review item (conflict, deleted row with edits).
+    ResolveConflicts,
+    /// Import a changeset file (merge a village's or the township's file).
+    ImportChanges,
+    /// Export a 台帐 (masked IDs unless the role also has [`Permission::SeeFullIds`]).
+    ExportLedgers,
+    /// Confirm another device's 安全码 so its ops merge.
+    TrustDevices,
+    /// See and export full 证件号码 (exports with full IDs are written to the audit log).
+    SeeFullIds,
+    /// Add and disable people on this laptop.
+    ManagePeople,
+    /// Restore a backup (one from before people were added would give everyone full rights).
+    RestoreBackups,
+}
+
+use Role::{Leader, Member, ReadOnly, TownshipAdmin};
+
+/// Who may do what. A village team's leader does everything the village needs; a township
+/// station's administrator merges, trusts devices and exports, and records no exit step (the
+/// township's 核查公告 is recorded by the village's leader from the township's notice, as the
+/// procedure already has it); 只读 is an inspector reading ledgers with masked IDs.
+pub const PERMISSIONS: &[(Permission, &[Role])] = &[
+    (Permission::FileHouseholds, &[Member, Leader, TownshipAdmin]),
+    (Permission::RecordVisits, &[Member, Leader, TownshipAdmin]),
+    (Permission::ExitSteps, &[Leader]),
+    (Permission::ResolveConflicts, &[Leader, TownshipAdmin]),
+    (Permission::ImportChanges, &[Leader, TownshipAdmin]),
+    (
+        Permission::ExportLedgers,
+        &[Member, Leader, TownshipAdmin, ReadOnly],
+    ),
+    (Permission::TrustDevices, &[TownshipAdmin]),
+    (Permission::SeeFullIds, &[Leader, TownshipAdmin]),
+    (Permission::ManagePeople, &[Leader, TownshipAdmin]),
+    (Permission::RestoreBackups, &[Leader, TownshipAdmin]),
+];
+
+impl Permission {
+    pub const ALL: [Permission; 10] = [
+        Permission::FileHouseholds,
+        Permission::RecordVisits,
+        Permission::ExitSteps,
+        Permission::ResolveConflicts,
+        Permission::ImportChanges,
+        Permission::ExportLedgers,
+        Permission::TrustDevices,
+        Permission::SeeFullIds,
+        Permission::ManagePeople,
+        Permission::RestoreBackups,
+    ];
+
+    /// The roles that may do this.
+    pub fn roles(self) -> &'static [Role] {
+        PERMISSIONS
+            .iter()
+            .find(|(p, _)| *p == self)
+            .map_or(&[], |(_, roles)| roles)
+    }
+
+    /// What the permission lets a person do, as a refusal says it (办理退出步骤).
+    pub fn action_zh(self) -> &'static str {
+        match self {
+            Permission::FileHouseholds => "录入或修改户的信息",
+            Permission::RecordVisits => "记录走访",
+            Permission::ExitSteps => "办理退出步骤",
+            Permission::ResolveConflicts => "处理冲突",
+            Permission::ImportChanges => "导入数据文件",
+            Permission::ExportLedgers => "导出台帐",
+            Permission::TrustDevices => "确认设备",
+            Permission::SeeFullIds => "查看或导出完整证件号码",
+            Permission::ManagePeople => "管理人员",
+            Permission::RestoreBackups => "用备份恢复数据文件",
+        }
+    }
+}
+
+/// The person signed in on this copy, as the store checks and records them.
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Actor {
+    /// The `person` row's local id.
+    pub person_id: i64,
+    pub name: String,
+    pub role: Role,
+}
+
+/// A refusal of the people and roles rules.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccessError {
+    #[error("{action:?} needs one of {roles:?}; signed in: {role:?}")]
+    NotAllowed {
+        action: Permission,
+        roles: &'static [Role],
+        role: Option<Role>,
+    },
+    #[error("nobody is signed in on a file with people")]
+    NotSignedIn,
+    #[error("wrong PIN for {name}, {tries_left} tries left")]
+    WrongPin { name: String, tries_left: u32 },
+    #[error("{name} is locked out for {minutes} more minutes after wrong PINs")]
+    TooManyTries { name: String, minutes: u64 },
+    #[error("no person named {0:?}")]
+    UnknownPerson(String),
+    #[error("person {0:?} is disabled")]
+    Disabled(String),
+    #[error("bad PIN (4 to 8 digits)")]
+    BadPin,
+    #[error("bad person name {0:?}")]
+    BadName(String),
+    #[error("a person named {0:?} exists")]
+    NameTaken(String),
+    #[error("the first person must be able to manage people")]
+    FirstPersonManages,
+    #[error("disabling {0:?} would leave nobody who can manage people")]
+    LastManager(String),
+}
+
+/// The shortest and longest PIN, in digits.
+pub const PIN_DIGITS: std::ops::RangeInclusive<usize> = 4..=8;
+/// Wrong PINs in a row before a person must wait.
+pub const PIN_TRIES: u32 = 5;
+/// How long a person waits after [`PIN_TRIES`] wrong PINs.
+pub const PIN_LOCKOUT_MINUTES: u64 = 5;
+/// The longest person name, in characters.
+pub const PERSON_NAME_MAX_CHARS: usize = 20;
+
+/// "第一书记、队长或乡镇管理员": the roles, as people read them in a refusal.
+fn roles_zh(roles: &[Role]) -> String {
+    let words: Vec<&str> = roles
+        .iter()
+        .flat_map(|r| match r {
+            // "第一书记/队长" reads as two people inside a sentence.
+            Role::Leader => vec!["第一书记", "队长"],
+            other => vec![other.label()],
+        })
+        .collect();
+    match words.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{}或{last}", rest.join("、")),
+        None => String::new(),
+    }
+}
+
+impl UserFacing for AccessError {
+    fn kind(&self) -> &'static str {
+        match self {
+            AccessError::NotAllowed { .. } => "not_allowed",
+            AccessError::NotSignedIn => "not_signed_in",
+            AccessError::WrongPin { .. } => "wrong_pin",
+            AccessError::TooManyTries { .. } => "too_many_tries",
+            AccessError::UnknownPerson(_) => "unknown_person",
+            AccessError::Disabled(_) => "person_disabled",
+            AccessError::BadPin => "bad_pin",
+            AccessError::BadName(_) => "bad_person_name",
+            AccessError::NameTaken(_) => "person_name_taken",
+            AccessError::FirstPersonManages => "first_person_manages",
+            AccessError::LastManager(_) => "last_manager",
+        }
+    }
+
+    fn message_zh(&self) -> String {
+        match self {
+            AccessError::NotAllowed {
+                action,
+                roles,
+                role,
+            } => {
+                let who = match role {
+                    Some(role) => format!("您的角色是{}。", role.label()),
+                    None => String::new(),
+                };
+                format!(
+                    "只有{}可以{}。{who}请让有权限的人登录后再办理。",
+                    roles_zh(roles),
+                    action.action_zh()
+                )
+            }
+            AccessError::NotSignedIn => "这台电脑已设置人员，请先用姓名和 PIN 码登录。".into(),
+            AccessError::WrongPin { name, tries_left } => {
+                format!("{name}的 PIN 码不对，请重新输入（还可以再试 {tries_left} 次）。")
+            }
+            AccessError::TooManyTries { name, minutes } => format!(
+                "{name}的 PIN 码连续输错 {PIN_TRIES} 次，请 {minutes} 分钟后再试；忘记 PIN 码请找第一书记、队长或乡镇管理员重新设置。"
+            ),
+            AccessError::UnknownPerson(name) => {
+                format!("这台电脑上没有叫“{name}”的人员，请核对姓名。")
+            }
+            AccessError::Disabled(name) => {
+                format!("“{name}”已被停用，不能登录。请找第一书记、队长或乡镇管理员。")
+            }
+            AccessError::BadPin => format!(
+                "PIN 码要由 {} 到 {} 位数字组成。",
+                PIN_DIGITS.start(),
+                PIN_DIGITS.end()
+            ),
+            AccessError::BadName(_) => format!("姓名不能为空，最多 {PERSON_NAME_MAX_CHARS} 个字。"),
+            AccessError::NameTaken(name) => {
+                format!("已经有叫“{name}”的人员了，请换一个名字（可加上编号区分）。")
+            }
+            AccessError::FirstPersonManages => {
+                "第一个人员必须是第一书记/队长或乡镇管理员：以后添加和停用人员都由他们办理。".into()
+            }
+            AccessError::LastManager(name) => format!(
+                "停用“{name}”后就没有人能管理人员了。请先添加另一位第一书记/队长或乡镇管理员。"
+            ),
+        }
+    }
+}
+
+/// A 证件号码 as a role without [`Permission::SeeFullIds`] sees it: the area code (6) and the
+/// last 4 kept, everything between starred (`530826********1234`; a 20-digit 残疾人证 number
+/// keeps its last 4 too). Anything shorter than 11 characters is starred whole but for its
+/// last 4, so a partial number typed by mistake does not leak either.
+pub fn mask_id_number(id: &str) -> String {
+    let chars: Vec<char> = id.trim().chars().collect();
+    let n = chars.len();
+    if n == 0 {
+        return String::new();
+    }
+    let (head, tail) = if n >= 11 { (6, 4) } else { (0, n.min(4)) };
+    let mut out: String = chars[..head].iter().collect();
+    out.extend(std::iter::repeat_n('*', n - head - tail));
+    out.extend(&chars[n - tail..]);
+    out
+}
+
+/// Every 18-digit ID (it may end in X) and 20-digit 残疾人证 number in a message (the
+/// data-quality list names repeated numbers), masked; and how many there were. A run of 15
+/// digits is left alone: it is far more often a 户编号 than an ID of the old 15-digit form.
+pub fn mask_ids_in_text(text: &str) -> (String, u64) {
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let mut found = 0;
+    let mut flush = |run: &mut String, out: &mut String| {
+        if matches!(run.chars().count(), 18 | 20) {
+            found += 1;
+            out.push_str(&mask_id_number(run));
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        let id_char = c.is_ascii_digit() || (matches!(c, 'X' | 'x') && !run.is_empty());
+        if id_char {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    (out, found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The whole table, case by case: role, permission, allowed.
+    #[test]
+    fn the_role_table_reads_as_the_issue_says() {
+        use Permission as P;
+        // (permission, 队员, 第一书记/队长, 乡镇管理员, 只读)
+        let expected: &[(P, [bool; 4])] = &[
+            (P::FileHouseholds, [true, true, true, false]),
+            (P::RecordVisits, [true, true, true, false]),
+            (P::ExitSteps, [false, true, false, false]),
+            (P::ResolveConflicts, [false, true, true, false]),
+            (P::ImportChanges, [false, true, true, false]),
+            (P::ExportLedgers, [true, true, true, true]),
+            (P::TrustDevices, [false, false, true, false]),
+            (P::SeeFullIds, [false, true, true, false]),
+            (P::ManagePeople, [false, true, true, false]),
+            (P::RestoreBackups, [false, true, true, false]),
+        ];
+        assert_eq!(expected.len(), Permission::ALL.len());
+        for (permission, allowed) in expected {
+            for (role, want) in Role::ALL.into_iter().zip(allowed) {
+                assert_eq!(
+                    role.allows(*permission),
+                    *want,
+                    "{} {:?}",
+                    role.label(),
+                    permission
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_permission_is_in_the_table_once() {
+        for p in Permission::ALL {
+            assert_eq!(
+                PERMISSIONS.iter().filter(|(q, _)| *q == p).count(),
+                1,
+                "{p:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn role_codes_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(Role::from_code(role.code()), Some(role));
+        }
+        assert_eq!(Role::from_code("admin"), None);
+    }
+
+    #[test]
+    fn ids_are_masked_keeping_area_and_last_four() {
+        let cases = [
+            ("530826198001011234", "530826********1234"),
+            ("53082619800101123X", "530826********123X"),
+            ("53082619800101123411", "530826**********3411"),
+            ("530826800101123", "530826*****1123"),
+            ("1234567", "***4567"),
+            ("123", "123"),
+            ("", ""),
+        ];
+        for (id, masked) in cases {
+            assert_eq!(mask_id_number(id), masked, "{id}");
+        }
+    }
+
+    #[test]
+    fn ids_inside_messages_are_masked() {
+        let cases = [
+            (
+                "证件号码 530826198001011234 在本户出现2次",
+                "证件号码 530826********1234 在本户出现2次",
+                1,
+            ),
+            ("户编号530826103201001重复", "户编号530826103201001重复", 0),
+            ("收入 12003 元", "收入 12003 元", 0),
+            (
+                "53082619800101123X、530826198001011234",
+                "530826********123X、530826********1234",
+                2,
+            ),
+        ];
+        for (text, masked, n) in cases {
+            assert_eq!(mask_ids_in_text(text), (masked.to_owned(), n), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_refusal_names_the_roles_needed() {
+        let e = AccessError::NotAllowed {
+            action: Permission::ExitSteps,
+            roles: Permission::ExitSteps.roles(),
+            role: Some(Role::Member),
+        };
+        assert_eq!(
+            e.message_zh(),
+            "只有第一书记或队长可以办理退出步骤。您的角色是队员。请让有权限的人登录后再办理。"
+        );
+        let e = AccessError::NotAllowed {
+            action: Permission::ImportChanges,
+            roles: Permission::ImportChanges.roles(),
+            role: Some(Role::ReadOnly),
+        };
+        assert_eq!(
+            e.message_zh(),
+            "只有第一书记、队长或乡镇管理员可以导入数据文件。您的角色是只读。请让有权限的人登录后再办理。"
+        );
+    }
+}

@@ -1,0 +1,158 @@
+// People and roles on a shared laptop (issue 15), in the real app: in 设置 → 人员 a 第一书记 is
+// added (the first person turns sign-in on), signs in and adds a 队员; after a restart the
+// sign-in screen refuses a wrong PIN; the 队员 sees 证件号码 masked in the household list and is
+// refused an exit step with the core's Chinese message; the 第一书记 sees full numbers and
+// records the same step.
+//
+// Usage: node tests/e2e/roles.e2e.mjs <path of bangfu-desktop>
+import path from 'node:path'
+import { assert, shot, step, typeInto, withApp } from './app.mjs'
+import { choose, waitForList } from './forms.mjs'
+import { waitFor } from './webdriver.mjs'
+
+const app = process.argv[2]
+if (!app) {
+  console.error('usage: node tests/e2e/roles.e2e.mjs <path of bangfu-desktop>')
+  process.exit(2)
+}
+
+const LEADER = '刘书记'
+const MEMBER = '王队员'
+const LEADER_PIN = '2468'
+const MEMBER_PIN = '1357'
+
+function textOf(session, testid) {
+  return session.execute(`return document.querySelector('[data-testid="${testid}"]')?.textContent.replace(/\\s+/g, ' ').trim() ?? null`)
+}
+
+async function clickWhenReady(session, selector, what) {
+  await waitFor(what, async () => {
+    await session.click(await session.find(selector))
+    return true
+  }, { timeoutMs: 15_000 })
+}
+
+async function addPerson(session, name, role, pin) {
+  await clickWhenReady(session, '[data-testid="tab-settings"]', 'the 设置 tab')
+  await waitFor('the 人员 section', () => session.findAll('[data-testid="person-name"]').then((f) => f.length === 1))
+  await typeInto(session, 'person-name', name)
+  await clickWhenReady(session, `[data-testid="person-role-${role}"]`, `the role ${role}`)
+  await typeInto(session, 'person-pin', pin)
+  await typeInto(session, 'person-pin-again', pin)
+  await session.click(await session.find('[data-testid="person-add"]'))
+  step(`added ${name} (${role})`)
+}
+
+async function signInScreen(session) {
+  await waitFor('the sign-in screen', () => session.findAll('[data-testid="signin-screen"]').then((f) => f.length === 1), { timeoutMs: 60_000 })
+}
+
+async function signIn(session, name, pin) {
+  await signInScreen(session)
+  await clickWhenReady(session, `[data-testid="signin-name-${name}"]`, `the name ${name}`)
+  await typeInto(session, 'signin-pin', pin)
+  await session.click(await session.find('[data-testid="signin-submit"]'))
+  const who = await waitFor('the header to name who is signed in', async () => {
+    const text = await textOf(session, 'frame-actor')
+    return text && text.includes(name) ? text : undefined
+  }, { timeoutMs: 30_000 })
+  step(`signed in: ${who}`)
+  return who
+}
+
+/** Every 证件号码 the list's first page shows. */
+async function listedIds(session) {
+  await waitForList(session)
+  return waitFor('证件号码 in the list', async () => {
+    const ids = await session.execute(
+      `return [...document.querySelectorAll('.el-table__body-wrapper tbody td')].map((td) => td.textContent.trim()).filter((t) => /^[0-9]{6}[0-9*]{8}[0-9]{3}[0-9X*]$/.test(t))`,
+    )
+    return ids.length > 0 ? ids : undefined
+  }, { timeoutMs: 20_000 })
+}
+
+/** Opens the first household the list shows as 未脱贫, then its 退出 tab. */
+async function openPoorHouseholdExit(session) {
+  await waitForList(session)
+  const code = await waitFor('a 未脱贫 household in the list', async () => {
+    const found = await session.execute(
+      `const row = [...document.querySelectorAll('.el-table__body-wrapper tbody tr.el-table__row')]
+         .find((r) => [...r.cells].some((c) => c.textContent.trim() === '未脱贫'))
+       if (!row) return null
+       const code = row.cells[0].textContent.trim()
+       row.querySelector('td .cell').click()
+       return code`,
+    )
+    return found ?? undefined
+  })
+  await waitFor('the household page', () => session.findAll('[data-testid="household-page"]').then((f) => f.length === 1))
+  await clickWhenReady(session, '.el-tabs__item#tab-exit', 'the 退出 tab')
+  await waitFor('the exit tab', () => session.findAll('[data-testid="exit-tab"]').then((f) => f.length === 1))
+  step(`opened the 退出 tab of ${code}`)
+  return code
+}
+
+async function fillSurvey(session) {
+  await waitFor('入户调查 to be next', async () => (await textOf(session, 'exit-next-step')) === '入户调查', { timeoutMs: 15_000 })
+  await typeInto(session, 'exit-form-people', '村委会 王村长、驻村工作队 刘书记')
+  await choose(session, 'exit-form-household_signed', '是')
+  await choose(session, 'exit-form-food_secure', '是')
+  await choose(session, 'exit-form-clothing_secure', '是')
+  await typeInto(session, 'exit-form-signatures', '户主、王村长、刘书记')
+  await session.click(await session.find('[data-testid="exit-record"]'))
+}
+
+await withApp(app, 'roles', async (world) => {
+  const dataFile = path.join(world.scratch, 'village.sqlite')
+  let session = await world.launch(['--db', dataFile, '--seed-demo'])
+  const fullBefore = await listedIds(session)
+  assert(fullBefore.every((id) => !id.includes('*')), `no people yet: full numbers for everyone (${fullBefore[0]})`)
+
+  // The first person must manage people; adding them turns sign-in on at once.
+  await addPerson(session, LEADER, 'leader', LEADER_PIN)
+  await signIn(session, LEADER, LEADER_PIN)
+  await addPerson(session, MEMBER, 'member', MEMBER_PIN)
+  await waitFor('both people listed', async () => {
+    const text = (await textOf(session, 'people-table')) ?? ''
+    return text.includes(LEADER) && text.includes(MEMBER) && text.includes('队员') ? true : undefined
+  })
+  await shot(session, 'roles-people.png')
+
+  await world.quit()
+  session = await world.launch(['--db', dataFile])
+  await signInScreen(session)
+  assert((await session.findAll('[data-testid="household-count"]')).length === 0, 'nothing is listed before someone signs in')
+  await clickWhenReady(session, `[data-testid="signin-name-${MEMBER}"]`, 'the 队员')
+  await typeInto(session, 'signin-pin', '0000')
+  await session.click(await session.find('[data-testid="signin-submit"]'))
+  const wrong = await waitFor('the wrong PIN refused', () => textOf(session, 'signin-error'), { timeoutMs: 15_000 })
+  assert(wrong.includes('PIN 码不对') && wrong.includes('还可以再试 4 次'), `a wrong PIN is refused: ${wrong}`)
+  step(`refused: ${wrong}`)
+  await shot(session, 'roles-sign-in.png')
+
+  await signIn(session, MEMBER, MEMBER_PIN)
+  const masked = await listedIds(session)
+  assert(masked.every((id) => /^[0-9]{6}\*{8}[0-9]{3}[0-9X]$/.test(id)), `a 队员 sees masked numbers: ${masked.slice(0, 3)}`)
+  step(`a 队员 sees ${masked[0]}`)
+  await shot(session, 'roles-member-list.png')
+  const code = await openPoorHouseholdExit(session)
+  await fillSurvey(session)
+  const refusal = await waitFor('the core to refuse', () => textOf(session, 'exit-refusal'), { timeoutMs: 15_000 })
+  assert(refusal.includes('只有第一书记或队长可以办理退出步骤'), `the refusal names the role needed: ${refusal}`)
+  assert((await textOf(session, 'exit-record-1')) === null, 'nothing recorded')
+  step(`refused: ${refusal}`)
+  await session.execute(`document.querySelector('[data-testid="exit-refusal"]').scrollIntoView({ block: 'end' })`)
+  await shot(session, 'roles-member-exit-refused.png')
+
+  await clickWhenReady(session, '[data-testid="sign-out"]', '退出登录')
+  await signIn(session, LEADER, LEADER_PIN)
+  const full = await listedIds(session)
+  assert(full.every((id) => !id.includes('*')), `a 第一书记 sees full numbers: ${full[0]}`)
+  const again = await openPoorHouseholdExit(session)
+  assert(again === code, `the same household: ${again}`)
+  await fillSurvey(session)
+  await waitFor('the survey in the trail', async () => ((await textOf(session, 'exit-record-1')) ?? '').includes('入户调查'), { timeoutMs: 15_000 })
+  await waitFor('村两委商议 to be next', async () => (await textOf(session, 'exit-next-step')) === '村两委商议')
+  step(`recorded by ${LEADER}: ${await textOf(session, 'exit-record-1')}`)
+  await shot(session, 'roles-leader-exit-recorded.png')
+})

@@ -1,0 +1,645 @@
+//! People and roles on a shared laptop (issue 15): who signs in, what each role may do, full
+//! 证件号码 only for the roles that need them (list, search, ledgers, cards), the audit log of
+//! full exports, and the person recorded beside this copy's own writes.
+
+// The helpers of this file are test code too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::Path;
+
+use bangfu_core::UserFacing;
+use bangfu_core::access::{AccessError, Role};
+use bangfu_core::cards::{CardRequest, help_cards};
+use bangfu_core::exit::procedure::{Step, StepRecord, record_step};
+use bangfu_core::ledger::{LedgerKind, Scope, export_ledger};
+use bangfu_core::model::{FieldValue, Household, Member, Table, Village};
+use bangfu_core::query::{HouseholdQuery, households, search_people};
+use bangfu_core::report::quality::data_quality_shown;
+use bangfu_core::store::restore::request_restore_by;
+use bangfu_core::store::{Change, Store, StoreError, put_change};
+use bangfu_core::sync::exchange::{export_changeset, import_changeset};
+use bangfu_core::sync::review::{ReviewKey, resolve_key, review_items};
+use bangfu_core::sync::trust::confirm_device;
+use calamine::{Data, Reader, open_workbook_auto};
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+const T0: u64 = 1_500_000_000_000; // July 2017
+const PIN: &str = "2468";
+
+fn head_id() -> String {
+    common::id_number("53082619700101123")
+}
+
+fn spouse_id() -> String {
+    common::id_number("53082619720202124")
+}
+
+/// A village of 云南省 and one household of two with valid IDs, filed on `store`.
+fn file_household(store: &mut Store) -> Uuid {
+    let village = Village {
+        id: Uuid::now_v7(),
+        code: "530826103201".into(),
+        name: "新文村".into(),
+        township: "者竜乡".into(),
+        province: "云南省".into(),
+        rural_population: Some(400),
+        ..Default::default()
+    };
+    let household = Household {
+        id: Uuid::now_v7(),
+        village_id: Some(village.id),
+        code: "530826103201001".into(),
+        identify_standard: "1".into(),
+        attribute: "1".into(),
+        main_cause: "01".into(),
+        poverty_status: "1".into(),
+        address: "一组".into(),
+        ..Default::default()
+    };
+    let member = |name: &str, relation: &str, sex: &str, id: String| Member {
+        id: Uuid::now_v7(),
+        household_id: Some(household.id),
+        name: name.into(),
+        relation: relation.into(),
+        sex: sex.into(),
+        id_number: id,
+        medical_insurance: Some(true),
+        ..Default::default()
+    };
+    let changes = vec![
+        put_change(&village),
+        put_change(&household),
+        put_change(&member("张大山", "01", "1", head_id())),
+        put_change(&member("李秀英", "02", "2", spouse_id())),
+    ];
+    store.write(&changes).unwrap();
+    household.id
+}
+
+/// A copy with a household filed before anyone was added, then the team's four people.
+fn team_copy(dir: &Path) -> (Store, Uuid) {
+    let mut store = common::open_at(dir, "laptop", T0);
+    let household = file_household(&mut store);
+    store.add_person("刘书记", Role::Leader, PIN).unwrap();
+    store.sign_in("刘书记", PIN).unwrap();
+    store.add_person("王队员", Role::Member, PIN).unwrap();
+    store
+        .add_person("赵站长", Role::TownshipAdmin, PIN)
+        .unwrap();
+    store.add_person("陈检查", Role::ReadOnly, PIN).unwrap();
+    store.sign_out();
+    (store, household)
+}
+
+fn person_of(role: Role) -> &'static str {
+    match role {
+        Role::Member => "王队员",
+        Role::Leader => "刘书记",
+        Role::TownshipAdmin => "赵站长",
+        Role::ReadOnly => "陈检查",
+    }
+}
+
+fn access_error(error: &StoreError) -> Option<&AccessError> {
+    match error {
+        StoreError::Access(e) => Some(e),
+        _ => None,
+    }
+}
+
+fn survey() -> StepRecord {
+    let mut r = StepRecord::new(
+        Step::Survey,
+        NaiveDate::from_ymd_opt(2017, 8, 1).unwrap(),
+        "村委会、工作队",
+    );
+    r.household_signed = Some(true);
+    r.food_secure = Some(true);
+    r.clothing_secure = Some(true);
+    r.signatures = "张大山、刘书记".into();
+    r
+}
+
+/// Every text cell of a workbook's first sheet.
+fn sheet_text(path: &Path) -> String {
+    let mut book = open_workbook_auto(path).unwrap();
+    let name = book.sheet_names()[0].clone();
+    let range = book.worksheet_range(&name).unwrap();
+    range
+        .rows()
+        .flat_map(|row| row.iter())
+        .filter_map(|c| match c {
+            Data::String(s) => Some(s.clone()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+#[test]
+fn a_file_without_people_keeps_full_rights_and_asks_nobody_to_sign_in() {
+    let dir = common::scratch();
+    let mut store = common::open_at(dir.path(), "laptop", T0);
+    let household = file_household(&mut store);
+    assert!(!store.people_defined().unwrap());
+    assert!(store.sees_full_ids().unwrap());
+    record_step(&mut store, household, &survey()).unwrap();
+    let page = households(&store, &HouseholdQuery::default()).unwrap();
+    assert_eq!(page.rows[0].head_id_number, head_id());
+    // Exports with full numbers on a file without people are not audited: nobody to name.
+    let out = dir.path().join("members.xlsx");
+    export_ledger(&store, LedgerKind::Members, &Scope::All, &out).unwrap();
+    assert!(sheet_text(&out).contains(&head_id()));
+    assert!(store.audit_log().unwrap().is_empty());
+    let e = store.sign_in("刘书记", PIN).unwrap_err();
+    assert_eq!(e.kind(), "unknown_person");
+}
+
+#[test]
+fn the_first_person_manages_people_and_the_rest_are_added_by_one_who_may() {
+    let dir = common::scratch();
+    let mut store = common::open_at(dir.path(), "laptop", T0);
+    // (name, role, pin, signed in as, expected kind or "ok")
+    let cases: &[(&str, Role, &str, Option<&str>, &str)] = &[
+        ("王队员", Role::Member, PIN, None, "first_person_manages"),
+        ("刘书记", Role::Leader, "12a4", None, "bad_pin"),
+        ("刘书记", Role::Leader, "123", None, "bad_pin"),
+        ("", Role::Leader, PIN, None, "bad_person_name"),
+        ("刘书记", Role::Leader, PIN, None, "ok"),
+        ("王队员", Role::Member, PIN, None, "not_signed_in"),
+        (
+            "刘书记",
+            Role::Member,
+            PIN,
+            Some("刘书记"),
+            "person_name_taken",
+        ),
+        ("王队员", Role::Member, "12345678", Some("刘书记"), "ok"),
+        ("李队员", Role::Member, PIN, Some("王队员"), "not_allowed"),
+        ("赵站长", Role::TownshipAdmin, PIN, Some("刘书记"), "ok"),
+    ];
+    for (name, role, pin, signed_in, want) in cases {
+        store.sign_out();
+        if let Some(who) = signed_in {
+            let pin = if *who == "王队员" { "12345678" } else { PIN };
+            store.sign_in(who, pin).unwrap();
+        }
+        let got = match store.add_person(name, *role, pin) {
+            Ok(_) => "ok",
+            Err(e) => e.kind(),
+        };
+        assert_eq!(got, *want, "add {name} as {signed_in:?}");
+    }
+    let people: Vec<(String, String)> = store
+        .people()
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.name, p.role_label))
+        .collect();
+    assert_eq!(
+        people,
+        [
+            ("刘书记".to_owned(), "第一书记/队长".to_owned()),
+            ("王队员".to_owned(), "队员".to_owned()),
+            ("赵站长".to_owned(), "乡镇管理员".to_owned()),
+        ]
+    );
+}
+
+#[test]
+fn a_wrong_pin_is_refused_and_the_tries_are_bounded() {
+    let dir = common::scratch();
+    let (mut store, _) = team_copy(dir.path());
+    let mut messages = Vec::new();
+    for _ in 0..5 {
+        messages.push(store.sign_in("王队员", "0000").unwrap_err().message_zh());
+    }
+    assert_eq!(
+        messages,
+        [
+            "王队员的 PIN 码不对，请重新输入（还可以再试 4 次）。",
+            "王队员的 PIN 码不对，请重新输入（还可以再试 3 次）。",
+            "王队员的 PIN 码不对，请重新输入（还可以再试 2 次）。",
+            "王队员的 PIN 码不对，请重新输入（还可以再试 1 次）。",
+            "王队员的 PIN 码连续输错 5 次，请 5 分钟后再试；忘记 PIN 码请找第一书记、队长或乡镇管理员重新设置。",
+        ]
+    );
+    // Locked out: even the right PIN waits, and a restart does not lift it.
+    assert_eq!(
+        store.sign_in("王队员", PIN).unwrap_err().kind(),
+        "too_many_tries"
+    );
+    drop(store);
+    let mut store = common::open_at(dir.path(), "laptop", T0 + 60_000);
+    assert_eq!(
+        store.sign_in("王队员", PIN).unwrap_err().kind(),
+        "too_many_tries"
+    );
+    drop(store);
+    let mut store = common::open_at(dir.path(), "laptop", T0 + 6 * 60_000);
+    let actor = store.sign_in("王队员", PIN).unwrap();
+    assert_eq!((actor.name.as_str(), actor.role), ("王队员", Role::Member));
+    // A right PIN cleared the count: the next wrong one has all tries left again.
+    store.sign_out();
+    let e = store.sign_in("王队员", "1111").unwrap_err();
+    assert_eq!(
+        access_error(&e),
+        Some(&AccessError::WrongPin {
+            name: "王队员".into(),
+            tries_left: 4
+        })
+    );
+    assert_eq!(
+        store.sign_in("谁", PIN).unwrap_err().kind(),
+        "unknown_person"
+    );
+    // A forgotten PIN is set again by one who manages people, never by the person alone.
+    let member = store.people().unwrap()[1].id;
+    store.sign_out();
+    assert_eq!(
+        store.reset_pin(member, "9999").unwrap_err().kind(),
+        "not_signed_in"
+    );
+    store.sign_in("王队员", PIN).unwrap();
+    assert_eq!(
+        store.reset_pin(member, "9999").unwrap_err().kind(),
+        "not_allowed"
+    );
+    store.sign_in("刘书记", PIN).unwrap();
+    assert_eq!(store.reset_pin(member, "99").unwrap_err().kind(), "bad_pin");
+    store.reset_pin(member, "9999").unwrap();
+    assert_eq!(
+        store.sign_in("王队员", PIN).unwrap_err().kind(),
+        "wrong_pin"
+    );
+    assert_eq!(store.sign_in("王队员", "9999").unwrap().role, Role::Member);
+}
+
+#[test]
+fn an_exit_step_is_refused_to_a_member_and_allowed_to_a_leader() {
+    let dir = common::scratch();
+    let (mut store, household) = team_copy(dir.path());
+    store.sign_in("王队员", PIN).unwrap();
+    let e = record_step(&mut store, household, &survey()).unwrap_err();
+    assert_eq!(e.kind(), "not_allowed");
+    assert_eq!(
+        e.message_zh(),
+        "只有第一书记或队长可以办理退出步骤。您的角色是队员。请让有权限的人登录后再办理。"
+    );
+    store.sign_out();
+    assert_eq!(
+        record_step(&mut store, household, &survey())
+            .unwrap_err()
+            .kind(),
+        "not_signed_in"
+    );
+    store.sign_in("刘书记", PIN).unwrap();
+    let state = record_step(&mut store, household, &survey()).unwrap();
+    assert_eq!(state.done, Some(Step::Survey));
+}
+
+#[test]
+fn each_guarded_entry_point_answers_each_role_as_the_table_says() {
+    let dir = common::scratch();
+    let (mut store, household) = team_copy(dir.path());
+    // Each act answers "ok" or the kind of its error.
+    type Act = fn(&mut Store, Uuid) -> String;
+    fn kind_of<T, E: UserFacing>(r: Result<T, E>) -> String {
+        r.map_or_else(|e| e.kind().to_owned(), |_| "ok".to_owned())
+    }
+    let acts: &[(&str, Act)] = &[
+        ("import", |s, _| kind_of(import_changeset(s, b"not a file"))),
+        ("resolve", |s, h| {
+            let key = ReviewKey {
+                table: Table::Household.label().into(),
+                row_id: h.to_string(),
+                field: "phone".into(),
+            };
+            kind_of(resolve_key(s, &key, "13800000000"))
+        }),
+        ("confirm", |s, _| {
+            kind_of(confirm_device(s, "1234-5678", None))
+        }),
+        ("edit", |s, h| {
+            let change = Change::Put {
+                table: Table::Household,
+                id: h,
+                fields: vec![("phone", FieldValue::Text("13800000000".into()))],
+            };
+            kind_of(s.write(&[change]))
+        }),
+        ("ledger", |s, _| {
+            let out = std::env::temp_dir().join(format!("roles-{}.xlsx", Uuid::now_v7()));
+            let r = export_ledger(s, LedgerKind::Households, &Scope::All, &out);
+            let _ = std::fs::remove_file(&out);
+            kind_of(r)
+        }),
+    ];
+    // Per role: which acts are refused as not allowed (the others may fail for their own
+    // reasons, a bad file or an unknown 安全码, after the permission passed).
+    let expected: &[(Role, &[&str])] = &[
+        (Role::Member, &["import", "resolve", "confirm"]),
+        (Role::Leader, &["confirm"]),
+        (Role::TownshipAdmin, &[]),
+        (Role::ReadOnly, &["import", "resolve", "confirm", "edit"]),
+    ];
+    for (role, refused) in expected {
+        store.sign_in(person_of(*role), PIN).unwrap();
+        let got: Vec<&str> = acts
+            .iter()
+            .filter(|(_, act)| act(&mut store, household) == "not_allowed")
+            .map(|(name, _)| *name)
+            .collect();
+        assert_eq!(&got, refused, "{}", role.label());
+        store.sign_out();
+    }
+}
+
+#[test]
+fn full_ids_only_for_the_roles_that_see_them_in_list_search_ledgers_and_cards() {
+    let dir = common::scratch();
+    let (mut store, _) = team_copy(dir.path());
+    let masked_head = "530826********".to_owned() + &head_id()[14..];
+    assert_eq!(masked_head.len(), 18);
+    // (role, full numbers shown)
+    let cases = [
+        (Role::Member, false),
+        (Role::Leader, true),
+        (Role::TownshipAdmin, true),
+        (Role::ReadOnly, false),
+    ];
+    for (role, full) in cases {
+        store.sign_in(person_of(role), PIN).unwrap();
+        let shown = if full { head_id() } else { masked_head.clone() };
+        let list = households(&store, &HouseholdQuery::default()).unwrap();
+        assert_eq!(list.rows[0].head_id_number, shown, "list, {}", role.label());
+        // A search by the full number still finds the person; the number shown is masked.
+        let hits = search_people(&store, &head_id(), 10).unwrap();
+        assert_eq!(hits[0].id_number, shown, "search, {}", role.label());
+        for kind in [LedgerKind::Households, LedgerKind::Members] {
+            let out = dir
+                .path()
+                .join(format!("{}-{}.xlsx", kind.key(), role.code()));
+            export_ledger(&store, kind, &Scope::All, &out).unwrap();
+            let text = sheet_text(&out);
+            assert!(
+                text.contains(&shown),
+                "{} {}: {text}",
+                kind.key(),
+                role.label()
+            );
+            assert_eq!(
+                text.contains(&head_id()),
+                full,
+                "{} {}",
+                kind.key(),
+                role.label()
+            );
+            assert_eq!(
+                text.contains(&spouse_id()),
+                full && kind == LedgerKind::Members
+            );
+        }
+        // The help-contact card carries no 证件号码 for anyone.
+        let cards = help_cards(&store, &CardRequest::default()).unwrap();
+        let card_text = format!("{cards:?}");
+        assert!(card_text.contains("张大山"));
+        assert!(
+            !card_text.contains(&head_id()[6..14]),
+            "card, {}",
+            role.label()
+        );
+        store.sign_out();
+    }
+    // Each full export by a role that sees full numbers is in the audit log: who, what, how
+    // many people (the household ledger has one head, the member ledger two people).
+    let audit: Vec<(String, String, i64)> = store
+        .audit_log()
+        .unwrap()
+        .into_iter()
+        .rev()
+        .map(|a| (a.person_name, a.what, a.people))
+        .collect();
+    let row = |who: &str, what: &str, n| (who.to_owned(), what.to_owned(), n);
+    assert_eq!(
+        audit,
+        [
+            row("刘书记", "全部贫困户台帐", 1),
+            row("刘书记", "全部家庭成员台帐", 2),
+            row("赵站长", "全部贫困户台帐", 1),
+            row("赵站长", "全部家庭成员台帐", 2),
+        ]
+    );
+}
+
+#[test]
+fn a_read_only_household_page_is_masked_and_a_member_files_with_full_numbers() {
+    let dir = common::scratch();
+    let (mut store, household) = team_copy(dir.path());
+    for (role, full) in [(Role::Member, true), (Role::ReadOnly, false)] {
+        store.sign_in(person_of(role), PIN).unwrap();
+        let page = store.load_household_page(household).unwrap().page;
+        let ids: Vec<bool> = page
+            .members
+            .iter()
+            .map(|m| m.id_number == head_id() || m.id_number == spouse_id())
+            .collect();
+        assert_eq!(ids, [full, full], "{}", role.label());
+        store.sign_out();
+    }
+}
+
+#[test]
+fn the_history_of_a_field_names_person_device_and_time() {
+    let dir = common::scratch();
+    let (mut store, household) = team_copy(dir.path());
+    let phone = |store: &mut Store, value: &str| {
+        let change = Change::Put {
+            table: Table::Household,
+            id: household,
+            fields: vec![("phone", FieldValue::Text(value.into()))],
+        };
+        store.write(&[change]).unwrap();
+    };
+    store.sign_in("王队员", PIN).unwrap();
+    phone(&mut store, "13800000001");
+    store.sign_out();
+    drop(store);
+    let mut store = common::open_at(dir.path(), "laptop", T0 + 3_600_000);
+    store.sign_in("刘书记", PIN).unwrap();
+    phone(&mut store, "13800000002");
+    let history: Vec<(Option<String>, String, Option<String>, u64)> = store
+        .field_history(Table::Household, household, "phone")
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.value, c.device, c.person, c.at_ms))
+        .collect();
+    let change = |v: &str, who: &str, at| {
+        (
+            Some(v.to_owned()),
+            "laptop".to_owned(),
+            Some(who.to_owned()),
+            at,
+        )
+    };
+    assert_eq!(
+        history,
+        [
+            change("13800000001", "王队员", T0),
+            change("13800000002", "刘书记", T0 + 3_600_000),
+        ]
+    );
+    // Written before anyone was added: the device and time, no person.
+    let code = store
+        .field_history(Table::Household, household, "code")
+        .unwrap();
+    assert_eq!(
+        code.iter()
+            .map(|c| (c.person.clone(), c.device.as_str()))
+            .collect::<Vec<_>>(),
+        [(None, "laptop")]
+    );
+}
+
+#[test]
+fn disabling_leaves_someone_who_manages_people() {
+    let dir = common::scratch();
+    let (mut store, _) = team_copy(dir.path());
+    let id_of = |store: &Store, name: &str| {
+        store
+            .people()
+            .unwrap()
+            .into_iter()
+            .find(|p| p.name == name)
+            .unwrap()
+            .id
+    };
+    store.sign_in("王队员", PIN).unwrap();
+    let leader = id_of(&store, "刘书记");
+    assert_eq!(
+        store.disable_person(leader).unwrap_err().kind(),
+        "not_allowed"
+    );
+    store.sign_out();
+    store.sign_in("刘书记", PIN).unwrap();
+    let admin = id_of(&store, "赵站长");
+    store.disable_person(admin).unwrap();
+    assert_eq!(
+        store.sign_in("赵站长", PIN).unwrap_err().kind(),
+        "person_disabled"
+    );
+    store.sign_in("刘书记", PIN).unwrap();
+    let e = store.disable_person(leader).unwrap_err();
+    assert_eq!(
+        e.message_zh(),
+        "停用“刘书记”后就没有人能管理人员了。请先添加另一位第一书记/队长或乡镇管理员。"
+    );
+}
+
+#[test]
+fn the_quality_list_and_the_read_only_handles_export_follow_the_signed_in_person() {
+    let dir = common::scratch();
+    let (mut store, household) = team_copy(dir.path());
+    store.sign_in("刘书记", PIN).unwrap();
+    // The head's number typed again for a child: the quality list names it.
+    let child = Member {
+        id: Uuid::now_v7(),
+        household_id: Some(household),
+        name: "张小山".into(),
+        relation: "03".into(),
+        sex: "1".into(),
+        id_number: head_id(),
+        ..Default::default()
+    };
+    store.write(&[put_change(&child)]).unwrap();
+    let masked_head = "530826********".to_owned() + &head_id()[14..];
+    for (who, full) in [("刘书记", true), ("王队员", false)] {
+        store.sign_in(who, PIN).unwrap();
+        let messages: Vec<String> = data_quality_shown(&store)
+            .unwrap()
+            .into_iter()
+            .map(|i| i.message)
+            .filter(|m| m.contains(&masked_head) || m.contains(&head_id()))
+            .collect();
+        assert!(!messages.is_empty(), "the repeated number is listed");
+        assert!(
+            messages.iter().all(|m| m.contains(&head_id()) == full),
+            "{who}: {messages:?}"
+        );
+    }
+    // The app exports ledgers from a read-only handle: it masks and audits for the same
+    // person, writing the audit row through a connection of its own.
+    for (who, full) in [("王队员", false), ("赵站长", true)] {
+        store.sign_in(who, PIN).unwrap();
+        let mut reader = store.open_reader().unwrap();
+        reader.set_actor(store.actor().cloned());
+        let out = dir.path().join(format!("reader-{who}.xlsx"));
+        export_ledger(&reader, LedgerKind::Members, &Scope::All, &out).unwrap();
+        assert_eq!(sheet_text(&out).contains(&head_id()), full, "{who}");
+    }
+    let audit: Vec<(String, i64)> = store
+        .audit_log()
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.person_name, a.people))
+        .collect();
+    assert_eq!(audit, [("赵站长".to_owned(), 3)]);
+}
+
+#[test]
+fn only_a_leader_or_township_admin_restores_a_backup() {
+    let dir = common::scratch();
+    let (mut store, _) = team_copy(dir.path());
+    let not_a_backup = dir.path().join("old.sqlite");
+    // (person, what the request answers): the permission is checked before the file is.
+    for (who, kind) in [
+        ("王队员", "not_allowed"),
+        ("陈检查", "not_allowed"),
+        ("刘书记", "not_a_backup"),
+        ("赵站长", "not_a_backup"),
+    ] {
+        store.sign_in(who, PIN).unwrap();
+        let e = request_restore_by(&store, &not_a_backup).unwrap_err();
+        assert_eq!(e.kind(), kind, "{who}");
+    }
+}
+
+#[test]
+fn a_conflict_names_who_wrote_this_copys_value() {
+    let dir = common::scratch();
+    let (mut laptop, household) = team_copy(dir.path());
+    let mut station = common::open_at(dir.path(), "station", T0);
+    let (to_station, _) = export_changeset(&laptop, None).unwrap();
+    import_changeset(&mut station, &to_station).unwrap();
+    let phone = |store: &mut Store, value: &str| {
+        let change = Change::Put {
+            table: Table::Household,
+            id: household,
+            fields: vec![("phone", FieldValue::Text(value.into()))],
+        };
+        store.write(&[change]).unwrap();
+    };
+    phone(&mut station, "13800000009");
+    laptop.sign_in("王队员", PIN).unwrap();
+    phone(&mut laptop, "13800000001");
+    laptop.sign_in("刘书记", PIN).unwrap();
+    let (to_laptop, _) = export_changeset(&station, None).unwrap();
+    import_changeset(&mut laptop, &to_laptop).unwrap();
+    let items = review_items(&laptop).unwrap();
+    let mut values: Vec<(String, String)> = items
+        .iter()
+        .flat_map(|i| i.values.iter())
+        .map(|v| (v.value.clone(), v.device.clone()))
+        .collect();
+    values.sort();
+    assert_eq!(
+        values,
+        [
+            ("13800000001".to_owned(), "laptop（王队员）".to_owned()),
+            ("13800000009".to_owned(), "station".to_owned()),
+        ]
+    );
+}
