@@ -643,3 +643,132 @@ fn a_conflict_names_who_wrote_this_copys_value() {
         ]
     );
 }
+
+#[test]
+fn no_one_but_the_first_person_gives_a_role_that_may_do_more_than_their_own() {
+    let dir = common::scratch();
+    let (mut store, _) = team_copy(dir.path());
+    // 刘书记 set the laptop up; a second leader and the township admin were added by them.
+    store.sign_in("刘书记", PIN).unwrap();
+    store.add_person("孙队长", Role::Leader, PIN).unwrap();
+    // (signed in as, new person, role, expected kind or "ok")
+    let cases: &[(&str, &str, Role, &str)] = &[
+        ("孙队长", "周站长", Role::TownshipAdmin, "beyond_own_role"),
+        ("赵站长", "吴书记", Role::Leader, "beyond_own_role"),
+        ("孙队长", "郑队员", Role::Member, "ok"),
+        ("赵站长", "冯检查", Role::ReadOnly, "ok"),
+        ("刘书记", "钱站长", Role::TownshipAdmin, "ok"),
+    ];
+    for (who, name, role, want) in cases {
+        store.sign_in(who, PIN).unwrap();
+        let got = match store.add_person(name, *role, PIN) {
+            Ok(_) => "ok",
+            Err(e) => e.kind(),
+        };
+        assert_eq!(got, *want, "{who} adds {name} as {role:?}");
+    }
+    // Resetting the PIN of a role that may do more is signing in as them: refused alike.
+    let admin = store
+        .people()
+        .unwrap()
+        .into_iter()
+        .find(|p| p.name == "赵站长")
+        .unwrap();
+    store.sign_in("孙队长", PIN).unwrap();
+    let refused = store.reset_pin(admin.id, "9999").unwrap_err();
+    assert_eq!(refused.kind(), "beyond_own_role");
+    assert!(
+        refused.message_zh().contains("超出了第一书记/队长的权限"),
+        "{}",
+        refused.message_zh()
+    );
+    assert!(
+        store.sign_in("赵站长", "9999").is_err(),
+        "the admin's PIN is unchanged"
+    );
+}
+
+#[test]
+fn county_settings_and_the_hub_link_are_changed_only_by_a_leader_or_admin() {
+    use bangfu_core::exit::standards::{set_standard, standard_for};
+    let dir = common::scratch();
+    let (mut store, _) = team_copy(dir.path());
+    store.sign_in("王队员", PIN).unwrap();
+    let mut line = standard_for(&store, 2017, "云南省").unwrap();
+    line.income_line -= 500.0;
+    let refused = set_standard(&mut store, &line, true).unwrap_err();
+    assert!(
+        refused.message_zh().contains("修改脱贫标准"),
+        "{}",
+        refused.message_zh()
+    );
+    assert_eq!(store.forget_hub_link().unwrap_err().kind(), "not_allowed");
+    store.sign_in("刘书记", PIN).unwrap();
+    set_standard(&mut store, &line, true).unwrap();
+    store.forget_hub_link().unwrap();
+}
+
+#[test]
+fn a_conflict_on_an_id_number_is_masked_for_a_role_that_does_not_see_full_numbers() {
+    let dir = common::scratch();
+    let (mut laptop, household) = team_copy(dir.path());
+    let mut station = common::open_at(dir.path(), "station", T0);
+    let (to_station, _) = export_changeset(&laptop, None).unwrap();
+    import_changeset(&mut station, &to_station).unwrap();
+    let head = households(&laptop, &HouseholdQuery::default())
+        .unwrap()
+        .rows[0]
+        .head_id_number
+        .clone();
+    assert_ne!(
+        head,
+        head_id(),
+        "nobody signed in on a file with people sees numbers masked"
+    );
+    let member = |store: &Store| -> Uuid {
+        let bytes: Vec<u8> = store
+            .sql()
+            .unwrap()
+            .query_row(
+                "SELECT id FROM member WHERE household_id = ?1 AND relation = '02'",
+                [household.as_bytes().to_vec()],
+                |r| r.get(0),
+            )
+            .unwrap();
+        Uuid::from_slice(&bytes).unwrap()
+    };
+    let spouse = member(&laptop);
+    let fix = |store: &mut Store, id: String| {
+        let change = Change::Put {
+            table: Table::Member,
+            id: spouse,
+            fields: vec![("id_number", FieldValue::Text(id))],
+        };
+        store.write(&[change]).unwrap();
+    };
+    fix(&mut station, common::id_number("53082619720202126"));
+    laptop.sign_in("刘书记", PIN).unwrap();
+    fix(&mut laptop, common::id_number("53082619720202128"));
+    let (to_laptop, _) = export_changeset(&station, None).unwrap();
+    import_changeset(&mut laptop, &to_laptop).unwrap();
+    let shown = |store: &Store| -> Vec<String> {
+        review_items(store)
+            .unwrap()
+            .iter()
+            .filter(|i| i.field == "id_number")
+            .flat_map(|i| i.values.iter().map(|v| v.value.clone()))
+            .collect()
+    };
+    let leader = shown(&laptop);
+    assert_eq!(leader.len(), 2, "{leader:?}");
+    assert!(
+        leader.iter().all(|v| v.len() == 18 && !v.contains('*')),
+        "{leader:?}"
+    );
+    laptop.sign_in("王队员", PIN).unwrap();
+    let member_view = shown(&laptop);
+    assert!(
+        member_view.iter().all(|v| v.contains("********")),
+        "a 队员 sees the numbers in conflict masked: {member_view:?}"
+    );
+}

@@ -261,6 +261,11 @@ fn finish_open(handle: &tauri::AppHandle, store: Result<Store, CommandError>, ke
     let state = handle.state::<AppState>();
     let data_file = store.as_ref().ok().map(|s| s.path().to_path_buf());
     state.upgraded(store);
+    // The practice village (one an earlier version encrypted comes through the lock screen)
+    // never syncs: the hub sync starts on the real file the wizard makes after it.
+    if state.practice() {
+        return;
+    }
     handle.manage(crate::hub_sync::start_for_app(handle, data_file, Some(key)));
 }
 

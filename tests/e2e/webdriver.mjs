@@ -170,6 +170,9 @@ export class Session {
    */
   async screenshot() {
     const shot = this.call('GET', '/screenshot', undefined, 30_000)
+    // A page that crashed answers at once: the rejection is handled where `shot` is awaited,
+    // not left unhandled during the nudge (which would end the whole run without the cause).
+    shot.catch(() => {})
     await new Promise((resolve) => setTimeout(resolve, 100))
     await this.execute(PAINT_NUDGE).catch(() => {})
     return Buffer.from(await shot, 'base64')

@@ -85,6 +85,9 @@ pub enum Permission {
     ManagePeople,
     /// Restore a backup (one from before people were added would give everyone full rights).
     RestoreBackups,
+    /// Change what holds for everyone: 脱贫标准 and policies (county-wide rows), the data
+    /// file's passphrase, this laptop's name and its hub link.
+    ChangeSettings,
 }
 
 use Role::{Leader, Member, ReadOnly, TownshipAdmin};
@@ -107,10 +110,11 @@ pub const PERMISSIONS: &[(Permission, &[Role])] = &[
     (Permission::SeeFullIds, &[Leader, TownshipAdmin]),
     (Permission::ManagePeople, &[Leader, TownshipAdmin]),
     (Permission::RestoreBackups, &[Leader, TownshipAdmin]),
+    (Permission::ChangeSettings, &[Leader, TownshipAdmin]),
 ];
 
 impl Permission {
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 11] = [
         Permission::FileHouseholds,
         Permission::RecordVisits,
         Permission::ExitSteps,
@@ -121,6 +125,7 @@ impl Permission {
         Permission::SeeFullIds,
         Permission::ManagePeople,
         Permission::RestoreBackups,
+        Permission::ChangeSettings,
     ];
 
     /// The roles that may do this.
@@ -144,6 +149,7 @@ impl Permission {
             Permission::SeeFullIds => "查看或导出完整证件号码",
             Permission::ManagePeople => "管理人员",
             Permission::RestoreBackups => "用备份恢复数据文件",
+            Permission::ChangeSettings => "修改脱贫标准、政策、口令或同步设置",
         }
     }
 }
@@ -186,6 +192,8 @@ pub enum AccessError {
     FirstPersonManages,
     #[error("disabling {0:?} would leave nobody who can manage people")]
     LastManager(String),
+    #[error("{actor:?} may not give or reset the role {role:?}, which may do more")]
+    BeyondOwnRole { actor: Role, role: Role },
 }
 
 /// The shortest and longest PIN, in digits.
@@ -228,6 +236,7 @@ impl UserFacing for AccessError {
             AccessError::NameTaken(_) => "person_name_taken",
             AccessError::FirstPersonManages => "first_person_manages",
             AccessError::LastManager(_) => "last_manager",
+            AccessError::BeyondOwnRole { .. } => "beyond_own_role",
         }
     }
 
@@ -275,6 +284,11 @@ impl UserFacing for AccessError {
             }
             AccessError::LastManager(name) => format!(
                 "停用“{name}”后就没有人能管理人员了。请先添加另一位第一书记/队长或乡镇管理员。"
+            ),
+            AccessError::BeyondOwnRole { actor, role } => format!(
+                "{actor_label}不能添加{role_label}，也不能重设{role_label}的 PIN 码：{role_label}能办的事超出了{actor_label}的权限。",
+                actor_label = actor.label(),
+                role_label = role.label(),
             ),
         }
     }
@@ -346,6 +360,7 @@ mod tests {
             (P::SeeFullIds, [false, true, true, false]),
             (P::ManagePeople, [false, true, true, false]),
             (P::RestoreBackups, [false, true, true, false]),
+            (P::ChangeSettings, [false, true, true, false]),
         ];
         assert_eq!(expected.len(), Permission::ALL.len());
         for (permission, allowed) in expected {

@@ -102,8 +102,13 @@ pub async fn restore_from_media(
     state: State<'_, AppState>,
     path: String,
 ) -> Result<(), CommandError> {
-    let (data_file, now) =
-        state.with_store(|store| Ok((store.path().to_path_buf(), store.wall_ms())))?;
+    let (data_file, now) = state.with_store(|store| {
+        // Checked before anything is copied into the backup folder.
+        store
+            .require(bangfu_core::access::Permission::RestoreBackups)
+            .map_err(CommandError::from_core)?;
+        Ok((store.path().to_path_buf(), store.wall_ms()))
+    })?;
     let copy = bring_back(
         &data_file,
         std::path::Path::new(path.trim()),

@@ -52,7 +52,13 @@ pub async fn hub_status(
 
 #[tauri::command]
 pub async fn rename_device(state: State<'_, AppState>, name: String) -> Result<(), CommandError> {
-    state.with_store(|store| store.rename_device(&name).map_err(CommandError::from_core))
+    state.with_store(|store| {
+        // Opening a file names its device too (no one signed in yet), so the check is here.
+        store
+            .require(bangfu_core::access::Permission::ChangeSettings)
+            .and_then(|()| store.rename_device(&name))
+            .map_err(CommandError::from_core)
+    })
 }
 
 /// Spends the one-time code, as `bangfu enrol` does, on a connection of its own so the window
@@ -67,7 +73,12 @@ pub async fn enrol_hub(
     if state.practice() {
         return Err(CommandError::from_core(SetupError::PracticeCannotJoin));
     }
-    let path = state.with_store(|store| Ok(store.path().to_path_buf()))?;
+    let path = state.with_store(|store| {
+        store
+            .require(bangfu_core::access::Permission::ChangeSettings)
+            .map_err(CommandError::from_core)?;
+        Ok(store.path().to_path_buf())
+    })?;
     let options = OpenOptions {
         key: state.key(),
         ..OpenOptions::default()

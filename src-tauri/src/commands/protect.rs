@@ -108,6 +108,13 @@ pub async fn change_passphrase(
     old_passphrase: String,
     new_passphrase: String,
 ) -> Result<(), CommandError> {
+    // The team's passphrase is changed only by who may change settings (everyone on a shared
+    // laptop knows the old one).
+    state.with_store(|store| {
+        store
+            .require(bangfu_core::access::Permission::ChangeSettings)
+            .map_err(CommandError::from_core)
+    })?;
     let path = state.data_file();
     let Some(key) = state.key() else {
         return Err(CommandError {

@@ -36,6 +36,8 @@ pub enum SetupError {
     NoStickFolder,
     #[error("the practice village cannot join a hub")]
     PracticeCannotJoin,
+    #[error("a set-up is under way")]
+    UnderWay,
     #[error("the chosen data file is encrypted and its key file is missing")]
     NeedsRecoveryCode(PathBuf),
 }
@@ -49,6 +51,7 @@ impl UserFacing for SetupError {
             SetupError::NoStickFolder => "no_stick_folder",
             SetupError::PracticeCannotJoin => "practice_cannot_join",
             SetupError::NeedsRecoveryCode(_) => "needs_recovery_code",
+            SetupError::UnderWay => "setup_under_way",
         }
     }
 
@@ -69,6 +72,7 @@ impl UserFacing for SetupError {
                 "练习村是虚构的演示数据，不能加入县同步中心。请先点“开始正式使用”建立正式数据文件。"
                     .into()
             }
+            SetupError::UnderWay => "正在建立数据文件，请稍候，不要重复点击。".into(),
             SetupError::NeedsRecoveryCode(path) => format!(
                 "“{}”已加密，但旁边的口令文件（.key）不见了：要打开它需要恢复码。请换一个位置新建数据文件，或用 bangfu passphrase recover 以恢复码设新口令后再打开。",
                 path.display()
@@ -152,6 +156,11 @@ pub async fn finish_setup(
     if !state.awaiting_setup() {
         return Err(CommandError::from_core(SetupError::AlreadySetUp));
     }
+    // One set-up at a time: a second call for the same path (a double submit) would see no
+    // file yet, fail on the first one's key file, and clean away what the first is making.
+    let Some(_one) = SetupUnderWay::begin() else {
+        return Err(CommandError::from_core(SetupError::UnderWay));
+    };
     let path = PathBuf::from(answers.data_file.trim());
     if path.as_os_str().is_empty() {
         return Err(CommandError::from_core(SetupError::NoDataFile));
@@ -169,20 +178,8 @@ pub async fn finish_setup(
         .app_data_dir()
         .map_err(|_| CommandError::from_core(SetupError::NoDataFile))?;
     let made = path.clone();
-    let made_key = protect::key_file_path(&made);
     let (store, made_here) = tauri::async_runtime::spawn_blocking(move || {
-        let existed = made.exists();
-        let key_existed = made_key.exists();
-        let result = make_data_file(&made, &answers, &app_data_dir);
-        if result.is_err() {
-            if !existed {
-                remove_new_file(&made);
-            }
-            if !key_existed {
-                let _ = std::fs::remove_file(&made_key);
-            }
-        }
-        result
+        make_or_clean_up(&made, &answers, &app_data_dir)
     })
     .await
     .map_err(|error| {
@@ -206,6 +203,27 @@ pub async fn finish_setup(
         message: made_here.message,
         recovery_code: made_here.code.map(|code| code.as_str().to_owned()),
     })
+}
+
+/// Held while `finish_setup` runs; a second call is refused until it ends.
+struct SetupUnderWay;
+
+static SETUP_UNDER_WAY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+impl SetupUnderWay {
+    fn begin() -> Option<SetupUnderWay> {
+        use std::sync::atomic::Ordering;
+        SETUP_UNDER_WAY
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .ok()
+            .map(|_| SetupUnderWay)
+    }
+}
+
+impl Drop for SetupUnderWay {
+    fn drop(&mut self) {
+        SETUP_UNDER_WAY.store(false, std::sync::atomic::Ordering::Release);
+    }
 }
 
 /// What the wizard made besides the open store.
@@ -240,6 +258,28 @@ fn protect_chosen_file(
     }
 }
 
+/// [`make_data_file`], and on failure whatever it made removed: a new data file, and a new
+/// key file unless the data file is encrypted under it (that would lose the file).
+fn make_or_clean_up(
+    path: &Path,
+    answers: &SetupAnswers,
+    app_data_dir: &Path,
+) -> Result<(Store, Made), CommandError> {
+    let key_file = protect::key_file_path(path);
+    let existed = path.exists();
+    let key_existed = key_file.exists();
+    let result = make_data_file(path, answers, app_data_dir);
+    if result.is_err() {
+        if !existed {
+            remove_new_file(path);
+        }
+        if !key_existed && protect::protection_of(path) != Protection::Encrypted {
+            let _ = std::fs::remove_file(&key_file);
+        }
+    }
+    result
+}
+
 fn make_data_file(
     path: &Path,
     answers: &SetupAnswers,
@@ -254,10 +294,19 @@ fn make_data_file(
             })
         })?;
     }
-    let (key, code) = protect_chosen_file(path, Zeroizing::new(answers.passphrase.clone()))?;
+    let passphrase = Zeroizing::new(answers.passphrase.clone());
+    // A file of an earlier version in the clear is encrypted only once everything else went
+    // through: a join that fails (no network, a mistyped code) leaves it as it was.
+    let in_the_clear =
+        lock_needs(path) == LockNeeds::SetUp && protect::protection_of(path) == Protection::Plain;
+    let protected = if in_the_clear {
+        None
+    } else {
+        Some(protect_chosen_file(path, passphrase.clone())?)
+    };
     let message = {
         let options = OpenOptions {
-            key: Some(key.clone()),
+            key: protected.as_ref().map(|(key, _)| key.clone()),
             ..OpenOptions::default()
         };
         let mut store = Store::open(path, &options).map_err(CommandError::from_core)?;
@@ -292,7 +341,25 @@ fn make_data_file(
         seed_demo: false,
         practice: false,
     };
-    let store = open_data_file(&choice, app_data_dir, Some(&key), &mut |_| {})?;
+    let (key, code) = match protected {
+        Some(protected) => protected,
+        None => protect_chosen_file(path, passphrase)?,
+    };
+    // From here on the file is encrypted under `key`: a failure must still show the code.
+    let store =
+        open_data_file(&choice, app_data_dir, Some(&key), &mut |_| {}).map_err(
+            |e| match &code {
+                Some(code) => CommandError {
+                    kind: e.kind,
+                    message: format!(
+                        "{}（数据文件已经加密。恢复码只显示这一次，请抄下：{}）",
+                        e.message,
+                        code.as_str()
+                    ),
+                },
+                None => e,
+            },
+        )?;
     Ok((store, Made { key, code, message }))
 }
 
@@ -366,4 +433,61 @@ pub async fn leave_practice(state: State<'_, AppState>) -> Result<(), CommandErr
     // No hub sync ever runs on the practice village, so the wizard's file gets the first.
     state.back_to_setup();
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn answers(data_file: &Path, join: JoinBy) -> SetupAnswers {
+        SetupAnswers {
+            device_name: "新文村-笔记本1".into(),
+            township: "勐先乡".into(),
+            village: "新文村".into(),
+            data_file: data_file.display().to_string(),
+            passphrase: "新文村二〇二六年驻村".into(),
+            join,
+        }
+    }
+
+    #[test]
+    fn a_new_file_is_encrypted_from_the_start_and_its_recovery_code_comes_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("新文村.sqlite");
+        let (store, made) =
+            make_or_clean_up(&path, &answers(&path, JoinBy::Later), dir.path()).unwrap();
+        drop(store);
+        assert_eq!(protect::protection_of(&path), Protection::Encrypted);
+        assert!(made.code.is_some(), "the recovery code is shown once");
+        assert!(protect::key_file_path(&path).exists());
+    }
+
+    #[test]
+    fn a_failed_join_leaves_an_earlier_file_in_the_clear_as_it_was_and_no_key_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("旧文件.sqlite");
+        let mut old = Store::open(&path, &OpenOptions::default()).unwrap();
+        old.set_home_place("勐先乡", "新文村").unwrap();
+        drop(old);
+        assert_eq!(protect::protection_of(&path), Protection::Plain);
+        // Nothing listens on port 1 of this computer: the enrolment fails, as offline.
+        let join = JoinBy::Hub {
+            url: "http://127.0.0.1:1".into(),
+            code: "ABCD-EFGH-JKLM".into(),
+        };
+        let refused = make_or_clean_up(&path, &answers(&path, join), dir.path());
+        assert!(refused.is_err());
+        assert_eq!(
+            protect::protection_of(&path),
+            Protection::Plain,
+            "not encrypted under a key no one was shown"
+        );
+        assert!(!protect::key_file_path(&path).exists(), "no key file left");
+        let again = Store::open(&path, &OpenOptions::default()).unwrap();
+        assert!(
+            again.home_place().unwrap().is_some(),
+            "the file opens as before"
+        );
+    }
 }

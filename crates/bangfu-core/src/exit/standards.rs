@@ -305,6 +305,7 @@ pub fn set_standard(
     standard: &ExitStandard,
     accept_fall: bool,
 ) -> Result<(), ExitError> {
+    store.require(crate::access::Permission::ChangeSettings)?;
     check(standard)?;
     if !accept_fall {
         let falls = line_falls(store, standard)?;
@@ -336,6 +337,7 @@ pub fn set_standard(
 
 /// Takes back the county's row of a (province, year): the shipped figure applies again.
 pub fn clear_standard(store: &mut Store, year: i32, province: &str) -> Result<bool, ExitError> {
+    store.require(crate::access::Permission::ChangeSettings)?;
     let id = standard_id(year, province.trim());
     let live: bool = store
         .conn()

@@ -226,6 +226,7 @@ fn check(policy: &PolicyDef) -> Result<(), PolicyError> {
 /// Sets a policy of a year (a synced row, the same row on every copy), after checking that its
 /// rule names only codes the forms know and its parts add up to its amount.
 pub fn set_policy(store: &mut Store, policy: &PolicyDef) -> Result<(), PolicyError> {
+    store.require(crate::access::Permission::ChangeSettings)?;
     check(policy)?;
     let record = Policy {
         id: policy_id(policy.year, &policy.code),
@@ -256,6 +257,7 @@ fn json<T: Serialize>(value: &T) -> Result<String, PolicyError> {
 
 /// Takes back the county's row of a (year, code): the shipped policy applies again.
 pub fn clear_policy(store: &mut Store, year: i32, code: &str) -> Result<bool, PolicyError> {
+    store.require(crate::access::Permission::ChangeSettings)?;
     let id = policy_id(year, code.trim());
     let live: bool = store
         .conn()

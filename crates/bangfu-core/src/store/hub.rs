@@ -166,6 +166,7 @@ impl Store {
     /// Forgets the hub on this copy (address, token and positions); the data stays. Enrolling
     /// again later starts pulling from the beginning, which applies nothing twice.
     pub fn forget_hub_link(&self) -> Result<(), StoreError> {
+        self.require(crate::access::Permission::ChangeSettings)?;
         self.conn.execute("DELETE FROM hub_link WHERE id = 1", [])?;
         Ok(())
     }

@@ -132,6 +132,34 @@ impl Store {
             .query_row("SELECT EXISTS (SELECT 1 FROM person)", [], |r| r.get(0))?)
     }
 
+    /// Refuses to give (or reset the PIN of) a role that may do something the signed-in
+    /// person's role may not: a 第一书记/队长 could otherwise add a 乡镇管理员 with a PIN of their
+    /// choosing and confirm devices, and a 乡镇管理员 add a 第一书记 and record exit steps.
+    /// The laptop's first person (who set its people up, and holds the passphrase anyway) may
+    /// add any role: a station or team that needs both kinds of manager is set up by them.
+    fn may_grant(&self, role: Role) -> Result<(), StoreError> {
+        let Some(actor) = self.actor.as_ref() else {
+            return Ok(());
+        };
+        let first: Option<i64> = self
+            .conn
+            .query_row("SELECT min(id) FROM person", [], |r| r.get(0))?;
+        if first == Some(actor.person_id) {
+            return Ok(());
+        }
+        if Permission::ALL
+            .iter()
+            .any(|p| role.allows(*p) && !actor.role.allows(*p))
+        {
+            return Err(AccessError::BeyondOwnRole {
+                actor: actor.role,
+                role,
+            }
+            .into());
+        }
+        Ok(())
+    }
+
     /// The person signed in on this store, if any.
     pub fn actor(&self) -> Option<&Actor> {
         self.actor.as_ref()
@@ -194,6 +222,7 @@ impl Store {
         }
         if !first {
             self.require(Permission::ManagePeople)?;
+            self.may_grant(role)?;
         }
         let hash = hash_pin(pin)?;
         let now = self.wall_ms() as i64;
@@ -253,6 +282,15 @@ impl Store {
     /// wrong PINs and any wait are cleared with it.
     pub fn reset_pin(&mut self, id: i64, pin: &str) -> Result<(), StoreError> {
         self.require(Permission::ManagePeople)?;
+        // Resetting another's PIN is signing in as them: no more than one's own role may do.
+        let role: Option<String> = self
+            .conn
+            .query_row("SELECT role FROM person WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?;
+        let role = role
+            .and_then(|code| Role::from_code(&code))
+            .ok_or_else(|| AccessError::UnknownPerson(id.to_string()))?;
+        self.may_grant(role)?;
         check_pin(pin)?;
         let hash = hash_pin(pin)?;
         let changed = self.write_local(|conn| {

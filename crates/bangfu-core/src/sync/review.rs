@@ -140,6 +140,9 @@ pub fn review_items(store: &Store) -> Result<Vec<ReviewItem>, StoreError> {
             items.push((row, field, CLOCK_AHEAD_KIND, tbl, name));
         }
     }
+    // A 证件号码 in conflict is shown masked to a role that does not see full numbers (it
+    // cannot settle the item either: that takes a role that does).
+    let mask_ids = !store.sees_full_ids()?;
     let mut out = Vec::with_capacity(items.len());
     for (row, field, kind, tbl, name) in items {
         let table = Table::from_code(tbl);
@@ -178,6 +181,7 @@ pub fn review_items(store: &Store) -> Result<Vec<ReviewItem>, StoreError> {
                 (Some(list), FieldValue::Text(code)) => {
                     list.label(code).map_or_else(|| code.clone(), str::to_owned)
                 }
+                _ if mask_ids && name == "id_number" => crate::access::mask_id_number(&v.display()),
                 _ => v.display(),
             }
         };

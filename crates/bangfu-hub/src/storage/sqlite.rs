@@ -127,8 +127,15 @@ impl SqliteStorage {
                     .map_err(data_dir_error)?;
             }
             if new_file {
-                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
-                    .map_err(data_dir_error)?;
+                // The log and shared-memory files SQLite made when it opened the file took the
+                // umask's mode, not the file's: they hold the same records.
+                for suffix in ["", "-wal", "-shm"] {
+                    let file = dir.join(format!("hub.sqlite{suffix}"));
+                    if file.exists() {
+                        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                            .map_err(data_dir_error)?;
+                    }
+                }
             }
         }
         #[cfg(not(unix))]
