@@ -772,3 +772,40 @@ fn a_conflict_on_an_id_number_is_masked_for_a_role_that_does_not_see_full_number
         "a 队员 sees the numbers in conflict masked: {member_view:?}"
     );
 }
+
+#[test]
+fn each_lockout_after_wrong_pins_is_twice_as_long_until_a_right_pin() {
+    let dir = common::scratch();
+    drop(team_copy(dir.path()));
+    let mut waits = Vec::new();
+    let mut at = T0;
+    for _ in 0..3 {
+        let mut store = common::open_at(dir.path(), "laptop", at);
+        let mut last = None;
+        for _ in 0..5 {
+            last = Some(store.sign_in("王队员", "0000").unwrap_err());
+        }
+        match last.as_ref().and_then(access_error) {
+            Some(AccessError::TooManyTries { minutes, .. }) => {
+                waits.push(*minutes);
+                at += minutes * 60_000 + 1;
+            }
+            other => panic!("the fifth wrong PIN locks out: {other:?}"),
+        }
+    }
+    assert_eq!(waits, [5, 10, 20], "each lockout doubles the wait");
+    // A right PIN after the wait clears it all: the next lockout is 5 minutes again.
+    let mut store = common::open_at(dir.path(), "laptop", at);
+    store.sign_in("王队员", PIN).unwrap();
+    store.sign_out();
+    for n in 1..=5 {
+        let e = store.sign_in("王队员", "0000").unwrap_err();
+        if n == 5 {
+            assert!(
+                e.message_zh().contains("请 5 分钟后再试"),
+                "{}",
+                e.message_zh()
+            );
+        }
+    }
+}

@@ -200,8 +200,11 @@ pub enum AccessError {
 pub const PIN_DIGITS: std::ops::RangeInclusive<usize> = 4..=8;
 /// Wrong PINs in a row before a person must wait.
 pub const PIN_TRIES: u32 = 5;
-/// How long a person waits after [`PIN_TRIES`] wrong PINs.
+/// How long a person waits after [`PIN_TRIES`] wrong PINs; each further lockout before a right
+/// PIN doubles it, up to [`PIN_LOCKOUT_MAX_MINUTES`].
 pub const PIN_LOCKOUT_MINUTES: u64 = 5;
+/// The longest wait after wrong PINs: a day.
+pub const PIN_LOCKOUT_MAX_MINUTES: u64 = 24 * 60;
 /// The longest person name, in characters.
 pub const PERSON_NAME_MAX_CHARS: usize = 20;
 

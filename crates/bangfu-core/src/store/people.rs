@@ -15,8 +15,8 @@ use uuid::Uuid;
 
 use super::{Store, StoreError};
 use crate::access::{
-    AccessError, Actor, PERSON_NAME_MAX_CHARS, PIN_DIGITS, PIN_LOCKOUT_MINUTES, PIN_TRIES,
-    Permission, Role,
+    AccessError, Actor, PERSON_NAME_MAX_CHARS, PIN_DIGITS, PIN_LOCKOUT_MAX_MINUTES,
+    PIN_LOCKOUT_MINUTES, PIN_TRIES, Permission, Role,
 };
 use crate::model::Table;
 use crate::sync::Hlc;
@@ -331,31 +331,29 @@ impl Store {
             return Err(AccessError::TooManyTries { name, minutes }.into());
         }
         if !pin_matches(&hash, pin) {
+            // The count runs on across lockouts until a right PIN: every PIN_TRIES-th wrong
+            // one locks the person out, each time twice as long (5 minutes, 10, 20, … at most
+            // a day), so guessing a 4-digit PIN at the keyboard takes years, not days.
             let failed = failed + 1;
-            let locked_until = if failed >= i64::from(PIN_TRIES) {
-                now + (PIN_LOCKOUT_MINUTES * 60_000) as i64
-            } else {
-                0
-            };
-            // A lockout starts the count again for the tries after it.
-            let kept = if locked_until > 0 { 0 } else { failed };
+            let tries = i64::from(PIN_TRIES);
+            let lockout_minutes = (failed % tries == 0).then(|| {
+                let lockouts = (failed / tries).clamp(1, 16) as u32;
+                (PIN_LOCKOUT_MINUTES << (lockouts - 1)).min(PIN_LOCKOUT_MAX_MINUTES)
+            });
+            let locked_until = lockout_minutes.map_or(0, |m| now + (m * 60_000) as i64);
             self.write_local(|conn| {
                 conn.execute(
                     "UPDATE person SET failed_tries = ?2, locked_until_ms = ?3 WHERE id = ?1",
-                    params![person.id, kept, locked_until],
+                    params![person.id, failed, locked_until],
                 )?;
                 Ok(())
             })?;
-            return Err(if locked_until > 0 {
-                AccessError::TooManyTries {
+            return Err(match lockout_minutes {
+                Some(minutes) => AccessError::TooManyTries { name, minutes },
+                None => AccessError::WrongPin {
                     name,
-                    minutes: PIN_LOCKOUT_MINUTES,
-                }
-            } else {
-                AccessError::WrongPin {
-                    name,
-                    tries_left: PIN_TRIES.saturating_sub(failed as u32),
-                }
+                    tries_left: PIN_TRIES - (failed % tries) as u32,
+                },
             }
             .into());
         }
