@@ -64,7 +64,7 @@ fn reset_peak_rss() -> Option<f64> {
 }
 
 /// The process's peak resident size since the last reset, in MB.
-fn peak_rss_mb() -> Option<f64> {
+pub(crate) fn peak_rss_mb() -> Option<f64> {
     status_mb("VmHWM:")
 }
 
@@ -440,6 +440,32 @@ fn bench_start(report: &Report, county_path: &Path, quick: bool) -> Result<(), F
     Ok(())
 }
 
+/// Runs `bangfu changes import` of `file` into a new data file in a child process and returns
+/// the child's peak resident size, which it prints when `BANGFU_PRINT_PEAK_RSS` is set.
+fn import_in_fresh_process(dir: &Path, file: &Path) -> Result<Option<f64>, Failure> {
+    let exe = std::env::current_exe().map_err(io_fail)?;
+    let out = std::process::Command::new(exe)
+        .args(["changes", "import", "--db"])
+        .arg(dir.join("fresh-process.sqlite"))
+        .arg(file)
+        .env("BANGFU_PRINT_PEAK_RSS", "1")
+        .env("BANGFU_HOME", dir.join("fresh-process-home"))
+        .env_remove("BANGFU_PASSPHRASE")
+        .output()
+        .map_err(io_fail)?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        return Err(Failure::new(
+            "性能测试：在单独的进程里导入失败。",
+            stderr.into_owned(),
+        ));
+    }
+    Ok(stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("peak_rss_mb: "))
+        .and_then(|mb| mb.trim().parse().ok()))
+}
+
 /// Filing, cards and ledger figures over the county (they write test households to it).
 fn other_figures(
     report: &Report,
@@ -593,6 +619,11 @@ fn merge_figures(
         }
         Ok(secs)
     };
+    // The import's own peak, in a process of its own as `bangfu changes import` runs at a
+    // station: this process already holds the county and its export in memory.
+    if let Some(mb) = import_in_fresh_process(dir, &plain_path)? {
+        report.print("import_peak_rss_mb_fresh_process", mb, "MB", None);
+    }
     let plain_before = plain("bulk-before.sqlite")?;
     let rss_before = reset_peak_rss();
     let t = Instant::now();

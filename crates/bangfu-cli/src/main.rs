@@ -420,7 +420,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let result = run(Cli::parse());
+    // `bangfu bench` runs an import in a child process and reads its peak memory here.
+    if std::env::var_os("BANGFU_PRINT_PEAK_RSS").is_some()
+        && let Some(mb) = bench::peak_rss_mb()
+    {
+        eprintln!("peak_rss_mb: {mb:.1}");
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             eprintln!("错误：{}", failure.message_zh);
