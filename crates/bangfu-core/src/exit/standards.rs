@@ -6,13 +6,12 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::ExitError;
 use crate::model::{Standard, Table, codes};
-use crate::store::{Change, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// One year's standard for one province ("" = 全国: any province without its own row).
 #[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -337,21 +336,5 @@ pub fn set_standard(
 
 /// Takes back the county's row of a (province, year): the shipped figure applies again.
 pub fn clear_standard(store: &mut Store, year: i32, province: &str) -> Result<bool, ExitError> {
-    store.require(crate::access::Permission::ChangeSettings)?;
-    let id = standard_id(year, province.trim());
-    let live: bool = store
-        .conn()
-        .query_row(
-            "SELECT EXISTS (SELECT 1 FROM standard WHERE id = ?1 AND deleted = 0)",
-            params![id.as_bytes().as_slice()],
-            |r| r.get(0),
-        )
-        .map_err(StoreError::from)?;
-    if live {
-        store.write_unchecked(&[Change::Delete {
-            table: Table::Standard,
-            id,
-        }])?;
-    }
-    Ok(live)
+    Ok(store.clear_county_row(Table::Standard, standard_id(year, province.trim()))?)
 }

@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -13,7 +12,7 @@ use super::PolicyError;
 use super::rule::Rule;
 use super::shipped;
 use crate::model::{Policy, Table, codes};
-use crate::store::{Change, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// One policy of one year, as every reader uses it.
 #[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -257,21 +256,5 @@ fn json<T: Serialize>(value: &T) -> Result<String, PolicyError> {
 
 /// Takes back the county's row of a (year, code): the shipped policy applies again.
 pub fn clear_policy(store: &mut Store, year: i32, code: &str) -> Result<bool, PolicyError> {
-    store.require(crate::access::Permission::ChangeSettings)?;
-    let id = policy_id(year, code.trim());
-    let live: bool = store
-        .conn()
-        .query_row(
-            "SELECT EXISTS (SELECT 1 FROM policy WHERE id = ?1 AND deleted = 0)",
-            params![id.as_bytes().as_slice()],
-            |r| r.get(0),
-        )
-        .map_err(StoreError::from)?;
-    if live {
-        store.write_unchecked(&[Change::Delete {
-            table: Table::Policy,
-            id,
-        }])?;
-    }
-    Ok(live)
+    Ok(store.clear_county_row(Table::Policy, policy_id(year, code.trim()))?)
 }

@@ -108,6 +108,25 @@ impl Store {
     /// imports, the exit procedure) and for generators. Everyone else writes through
     /// [`Store::write`], which checks. Nothing is written if any change fails. A household's
     /// 脱贫状态 is refused here once filed (see [`EXIT_STATUS_FIELD`]).
+    /// Takes back a county-set row (a 脱贫标准 or a policy) so the shipped one applies again;
+    /// `false` when there was none. Who may: [`Permission::ChangeSettings`].
+    pub(crate) fn clear_county_row(&mut self, table: Table, id: Uuid) -> Result<bool, StoreError> {
+        self.require(Permission::ChangeSettings)?;
+        // The table is one of the catalogue's own (its SQL name is fixed), never input.
+        let live: bool = self.conn.query_row(
+            &format!(
+                "SELECT EXISTS (SELECT 1 FROM {} WHERE id = ?1 AND deleted = 0)",
+                table.sql_name()
+            ),
+            [id.as_bytes().as_slice()],
+            |r| r.get(0),
+        )?;
+        if live {
+            self.write_unchecked(&[Change::Delete { table, id }])?;
+        }
+        Ok(live)
+    }
+
     pub(crate) fn write_unchecked(
         &mut self,
         changes: &[Change],
