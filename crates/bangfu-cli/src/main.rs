@@ -38,6 +38,9 @@ struct Cli {
     /// 口令文件（第一行为口令）；也可用环境变量 BANGFU_PASSPHRASE 给出
     #[arg(long, global = true)]
     passphrase_file: Option<PathBuf>,
+    /// 给新数据文件设置口令时，把恢复码写进这个新文件（不在屏幕上显示）
+    #[arg(long, global = true)]
+    recovery_code_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -235,16 +238,22 @@ impl Failure {
 
 /// `--passphrase-file`, read once at start (the environment's `BANGFU_PASSPHRASE` otherwise).
 static PASSPHRASE_FILE: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+/// `--recovery-code-file`: where a script wants the recovery code of a file it protects.
+static RECOVERY_CODE_FILE: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
 
 /// Opens a data file with the passphrase scripts give (`BANGFU_PASSPHRASE` or
 /// `--passphrase-file`): an encrypted file is unlocked with it; a new file, or one of an
 /// earlier version in the clear, is protected with it (the recovery code is printed once on
-/// stderr) and encrypted. Without a passphrase a file in the clear opens as it is and an
+/// stderr, or written to `--recovery-code-file`) and encrypted. Without a passphrase a file in the clear opens as it is and an
 /// encrypted one is refused with what to do. On a file whose team added people, a script
 /// acts as the person `BANGFU_PERSON` signed in with the PIN `BANGFU_PIN` (refused as the app
 /// refuses a wrong PIN); without them it may do only what needs no permission.
 pub fn open_store(db: &Path) -> Result<Store, Failure> {
-    let key = passphrase::key_for(db, PASSPHRASE_FILE.get().and_then(Option::as_deref))?;
+    let key = passphrase::key_for(
+        db,
+        PASSPHRASE_FILE.get().and_then(Option::as_deref),
+        RECOVERY_CODE_FILE.get().and_then(Option::as_deref),
+    )?;
     let options = OpenOptions {
         key,
         ..OpenOptions::default()
@@ -279,6 +288,7 @@ pub fn print_json(value: &impl serde::Serialize) {
 
 fn run(cli: Cli) -> Result<(), Failure> {
     let _ = PASSPHRASE_FILE.set(cli.passphrase_file.clone());
+    let _ = RECOVERY_CODE_FILE.set(cli.recovery_code_file.clone());
     match cli.command {
         Command::Passphrase { action } => passphrase::run(action)?,
         Command::Demo { db } => {

@@ -1358,3 +1358,97 @@ fn a_script_on_a_file_with_people_acts_as_the_person_it_signs_in_as() {
         assert!(text(&out).1.contains(said), "{person:?}: {:?}", text(&out));
     }
 }
+
+/// A script that protects a new file keeps the recovery code in a file it names, never on the
+/// screen; the file is readable by this user only, is never overwritten, and the code in it
+/// brings the data back without the code on the command line (issue 15).
+#[test]
+fn a_script_keeps_the_recovery_code_in_a_file_and_comes_back_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("村.sqlite");
+    let code_file = dir.path().join("恢复码.txt");
+    let pass = "村工作队的口令2026";
+    let made = bangfu_pass(
+        dir.path(),
+        Some(pass),
+        &[
+            "demo",
+            "--db",
+            p(&db),
+            "--recovery-code-file",
+            p(&code_file),
+        ],
+    );
+    let (_, err) = text(&made);
+    assert!(made.status.success(), "{err}");
+    let code = std::fs::read_to_string(&code_file).unwrap();
+    assert_eq!(
+        code.trim().chars().filter(char::is_ascii_digit).count(),
+        48,
+        "{code}"
+    );
+    assert!(
+        !err.contains(code.trim()),
+        "the code was shown on the screen: {err}"
+    );
+    assert!(err.contains("恢复码已写入"), "{err}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&code_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "readable by others: {mode:o}");
+    }
+
+    // A second new file naming the same code file is refused before anything is protected.
+    let other = dir.path().join("另一个村.sqlite");
+    let refused = bangfu_pass(
+        dir.path(),
+        Some(pass),
+        &[
+            "demo",
+            "--db",
+            p(&other),
+            "--recovery-code-file",
+            p(&code_file),
+        ],
+    );
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused).1.contains("已经存在"),
+        "{:?}",
+        text(&refused)
+    );
+    assert_eq!(std::fs::read_to_string(&code_file).unwrap(), code);
+    assert!(!dir.path().join("另一个村.sqlite.key").exists());
+
+    // Passphrase forgotten and key file lost: the code file sets a new passphrase.
+    std::fs::remove_file(dir.path().join("村.sqlite.key")).unwrap();
+    let new_pass = dir.path().join("新口令.txt");
+    std::fs::write(&new_pass, "恢复以后的新口令\n").unwrap();
+    let recovered = bangfu_pass(
+        dir.path(),
+        None,
+        &[
+            "passphrase",
+            "recover",
+            "--db",
+            p(&db),
+            "--recovery-code-file",
+            p(&code_file),
+            "--new-passphrase-file",
+            p(&new_pass),
+        ],
+    );
+    assert!(recovered.status.success(), "{:?}", text(&recovered));
+    let opened = bangfu_pass(
+        dir.path(),
+        Some("恢复以后的新口令"),
+        &["search", "--db", p(&db), "王"],
+    );
+    assert!(opened.status.success(), "{:?}", text(&opened));
+    assert!(
+        !text(&opened).0.starts_with("共 0 户"),
+        "{:?}",
+        text(&opened)
+    );
+}
