@@ -504,6 +504,65 @@ fn the_history_of_a_field_names_person_device_and_time() {
     );
 }
 
+/// The 修改记录 of a 证件号码 shows past numbers as masked as the current one to a role that
+/// does not see full numbers; a member who files sees them whole.
+#[test]
+fn the_history_of_an_id_number_is_masked_as_the_page_masks_it() {
+    let dir = common::scratch();
+    let (mut store, household) = team_copy(dir.path());
+    let head = store.load_household_page(household).unwrap().page.members[0].id;
+    let corrected = common::id_number("53082619700101321");
+    store.sign_in("王队员", PIN).unwrap();
+    let change = Change::Put {
+        table: Table::Member,
+        id: head,
+        fields: vec![("id_number", FieldValue::Text(corrected.clone()))],
+    };
+    store.write(&[change]).unwrap();
+    for (role, expected) in [
+        (Role::Member, vec![head_id(), corrected.clone()]),
+        (
+            Role::ReadOnly,
+            vec![
+                bangfu_core::access::mask_id_number(&head_id()),
+                bangfu_core::access::mask_id_number(&corrected),
+            ],
+        ),
+    ] {
+        store.sign_out();
+        store.sign_in(person_of(role), PIN).unwrap();
+        let values: Vec<String> = store
+            .field_history(Table::Member, head, "id_number")
+            .unwrap()
+            .into_iter()
+            .filter_map(|c| c.value)
+            .collect();
+        assert_eq!(values, expected, "{}", role.label());
+    }
+    assert!(!head_id().contains('*'));
+}
+
+/// Drafts hold full numbers as typed at a door: a 只读 inspector neither reads the team's
+/// drafts nor leaves any; the member who typed finds theirs.
+#[test]
+fn a_read_only_inspector_neither_reads_nor_leaves_drafts() {
+    let dir = common::scratch();
+    let (mut store, _) = team_copy(dir.path());
+    let typed = format!(r#"{{"id_number":"{}"}}"#, head_id());
+    store.sign_in("王队员", PIN).unwrap();
+    store
+        .save_draft("household:new", "新建贫困户", &typed)
+        .unwrap();
+    store.sign_out();
+    store.sign_in("陈检查", PIN).unwrap();
+    assert_eq!(store.drafts().unwrap(), []);
+    store.save_draft("household:other", "别的户", "{}").unwrap();
+    store.sign_out();
+    store.sign_in("王队员", PIN).unwrap();
+    let keys: Vec<String> = store.drafts().unwrap().into_iter().map(|d| d.key).collect();
+    assert_eq!(keys, ["household:new"]);
+}
+
 #[test]
 fn disabling_leaves_someone_who_manages_people() {
     let dir = common::scratch();

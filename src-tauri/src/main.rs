@@ -100,6 +100,7 @@ fn main() -> ExitCode {
             commands::household_page::household_file,
             commands::household_page::household_page,
             commands::household_page::household_changed_since,
+            commands::household_page::field_history,
             commands::household_page::review_household,
             commands::household_page::file_household,
             commands::household_page::villages,

@@ -163,6 +163,21 @@ async function findByInitials(session) {
   await waitFor('the household page', () => session.findAll('[data-testid="household-page"]').then((f) => f.length === 1))
 }
 
+/** The 修改记录 of 联系电话 lists the value typed, on this device, with its time. */
+async function fieldHistoryShown(session) {
+  await session.click(await session.find('[data-testid="history-phone"]'))
+  const text = await waitFor('the phone\'s 修改记录', async () => {
+    const lists = await session.execute(
+      `return [...document.querySelectorAll('[data-testid="history-list-phone"]')].map((e) => e.textContent)`,
+    )
+    return lists.find((t) => t.includes(HOUSEHOLD.phone))
+  })
+  assert(text.includes('修改记录') && /\d{4}\/\d{1,2}\/\d{1,2}/.test(text), `the history names when: ${text}`)
+  step(`修改记录 of 联系电话: ${text.replace(/\s+/g, ' ').slice(0, 120)}`)
+  await shot(session, '03b-field-history.png')
+  await session.keys(Keys.ESCAPE)
+}
+
 async function invalidIdIsRefused(session) {
   step('an invalid resident ID')
   const search = await session.find('input[data-testid="household-search"]')
@@ -300,6 +315,7 @@ await withApp(app, 'household', async (world) => {
   await findByInitials(session)
   await checkEveryValue(session)
   await shot(session, '03-household-page.png')
+  await fieldHistoryShown(session)
 
   await session.click(await session.find('[data-testid="tab-overview"]'))
   await waitFor('the overview', async () => (await session.findAll('[data-testid="overview-households"]')).length === 1)

@@ -31,6 +31,7 @@ import type {
   ExitEvaluation,
   ExitStandard,
   ExportResult,
+  FieldChange,
   FilingOutcome,
   HelpCard,
   Helper,
@@ -217,6 +218,11 @@ export function householdPage(id: string): Promise<LoadedPage> {
 /** Whether data arrived under an open page since its base was loaded. */
 export function householdChangedSince(base: PageBase): Promise<boolean> {
   return invoke<boolean>('household_changed_since', { base })
+}
+
+/** Every value one field of one row has had, with device, person and time (修改记录). */
+export function fieldHistory(table: string, id: string, field: string): Promise<FieldChange[]> {
+  return invoke<FieldChange[]>('field_history', { table, id, field })
 }
 
 /** Saves the page against its base (null: a new household, saved whole). */

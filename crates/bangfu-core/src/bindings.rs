@@ -39,6 +39,7 @@ pub fn export_core(cfg: &Config) -> Result<(), ExportError> {
     HouseholdQuery::export_all(cfg)?;
     crate::store::Person::export_all(cfg)?;
     crate::store::AuditEntry::export_all(cfg)?;
+    crate::store::FieldChange::export_all(cfg)?;
     crate::access::Role::export_all(cfg)?;
     crate::access::Actor::export_all(cfg)?;
     HouseholdPage::export_all(cfg)?;

@@ -105,21 +105,29 @@ impl Store {
         let mut page = self.load_household_file(id)?;
         let base = self.base_of(&page)?;
         snapshot.rollback()?;
-        // Those who file households type and check full 证件号码 at the door, so the page keeps
-        // them for every role that files; only a role that neither files nor sees full numbers
-        // (只读) reads the page masked, and it cannot save it.
-        let files = self
-            .require(crate::access::Permission::FileHouseholds)
-            .is_ok();
-        if !files && !self.sees_full_ids()? {
-            for member in &mut page.members {
-                member.id_number = crate::access::mask_id_number(&member.id_number);
-            }
-        }
+        self.mask_page_ids(&mut page)?;
         Ok(LoadedPage {
             page,
             base: Some(base),
         })
+    }
+
+    /// A household's file as the window shows it to whoever is signed in (see
+    /// [`Store::page_shows_full_ids`]).
+    pub fn load_household_file_shown(&self, id: Uuid) -> Result<HouseholdFile, StoreError> {
+        let mut page = self.load_household_file(id)?;
+        self.mask_page_ids(&mut page)?;
+        Ok(page)
+    }
+
+    /// Masks the page's 证件号码 unless the signed-in person sees them on the page.
+    fn mask_page_ids(&self, page: &mut HouseholdFile) -> Result<(), StoreError> {
+        if !self.page_shows_full_ids()? {
+            for member in &mut page.members {
+                member.id_number = crate::access::mask_id_number(&member.id_number);
+            }
+        }
+        Ok(())
     }
 
     fn base_of(&self, page: &HouseholdFile) -> Result<PageBase, StoreError> {

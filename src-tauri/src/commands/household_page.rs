@@ -7,9 +7,10 @@ use crate::error::CommandError;
 use crate::state::AppState;
 use bangfu_core::filing::{FilingOutcome, HouseholdFile};
 use bangfu_core::household_page::{PageReview, review_household_page};
+use bangfu_core::model::Table;
 use bangfu_core::model::{Helper, Village};
 use bangfu_core::page_base::{LoadedPage, PageBase};
-use bangfu_core::store::Filter;
+use bangfu_core::store::{FieldChange, Filter};
 
 pub(crate) fn parse_id(id: &str) -> Result<Uuid, CommandError> {
     Uuid::parse_str(id).map_err(|_| CommandError {
@@ -27,7 +28,7 @@ pub async fn household_file(
     let id = parse_id(&id)?;
     state.with_store(|store| {
         store
-            .load_household_file(id)
+            .load_household_file_shown(id)
             .map_err(CommandError::from_core)
     })
 }
@@ -43,6 +44,29 @@ pub async fn household_page(
     state.with_store(|store| {
         store
             .load_household_page(id)
+            .map_err(CommandError::from_core)
+    })
+}
+
+/// Every value one field of one row has had on this copy, with who wrote it, where and when
+/// (the page's 修改记录 of a field).
+#[tauri::command]
+pub async fn field_history(
+    state: State<'_, AppState>,
+    table: String,
+    id: String,
+    field: String,
+) -> Result<Vec<FieldChange>, CommandError> {
+    let id = parse_id(&id)?;
+    let table = Table::from_sql_name(&table)
+        .filter(|t| t.field(&field).is_some())
+        .ok_or_else(|| CommandError {
+            kind: "bad_field",
+            message: "这一项没有修改记录可查。".into(),
+        })?;
+    state.with_store(|store| {
+        store
+            .field_history(table, id, &field)
             .map_err(CommandError::from_core)
     })
 }

@@ -52,6 +52,11 @@ impl Table {
         Table::ALL.into_iter().find(|t| t.code() == code)
     }
 
+    /// The table whose [`Table::sql_name`] is `name` (the window names tables that way).
+    pub fn from_sql_name(name: &str) -> Option<Table> {
+        Table::ALL.into_iter().find(|t| t.sql_name() == name)
+    }
+
     /// The materialized SQL table. A fixed identifier, never built from input.
     pub fn sql_name(self) -> &'static str {
         match self {

@@ -1,5 +1,7 @@
 //! Drafts: a form's unsaved edits, written on every change so that a closed window, a crash
 //! or a power cut never loses what was typed at a door. Local to this copy, never replicated.
+//! Drafts hold full 证件号码 as typed, so only roles that file households see or make them: a
+//! 只读 inspector can neither save a page nor read the team's unsaved work.
 
 use rusqlite::params;
 use serde::Serialize;
@@ -18,7 +20,13 @@ pub struct Draft {
 }
 
 impl Store {
+    /// Keeps a page's unsaved edits. For a role that does not file households nothing is
+    /// kept (the page cannot be saved by it either), and that is not an error: the window
+    /// keeps a draft of whatever page is open.
     pub fn save_draft(&self, key: &str, title: &str, content: &str) -> Result<(), StoreError> {
+        if !self.files_households()? {
+            return Ok(());
+        }
         self.conn.execute(
             "INSERT OR REPLACE INTO draft (key, title, content, updated_ms) VALUES (?1, ?2, ?3, ?4)",
             params![key, title, content, self.wall_ms() as i64],
@@ -26,8 +34,11 @@ impl Store {
         Ok(())
     }
 
-    /// Every draft, newest first.
+    /// Every draft, newest first; none for a role that does not file households.
     pub fn drafts(&self) -> Result<Vec<Draft>, StoreError> {
+        if !self.files_households()? {
+            return Ok(Vec::new());
+        }
         let mut stmt = self.conn.prepare(
             "SELECT key, title, content, updated_ms FROM draft ORDER BY updated_ms DESC",
         )?;
@@ -42,6 +53,14 @@ impl Store {
             })?
             .collect::<Result<_, _>>()?;
         Ok(drafts)
+    }
+
+    fn files_households(&self) -> Result<bool, StoreError> {
+        match self.require(crate::access::Permission::FileHouseholds) {
+            Ok(()) => Ok(true),
+            Err(StoreError::Access(_)) => Ok(false),
+            Err(other) => Err(other),
+        }
     }
 
     pub fn discard_draft(&self, key: &str) -> Result<(), StoreError> {

@@ -46,7 +46,7 @@ pub struct AuditEntry {
 }
 
 /// One value a field had, as this copy's op log holds it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
 pub struct FieldChange {
     /// The value as stored (a code for a coded field), `None` for a cleared field.
     pub value: Option<String>,
@@ -197,6 +197,17 @@ impl Store {
             Err(StoreError::Access(_)) => Ok(false),
             Err(other) => Err(other),
         }
+    }
+
+    /// Whether the household page (and a field's 修改记录 on it) shows full 证件号码. Those who
+    /// file households type and check full numbers at the door, so the page keeps them for
+    /// every role that files; only a role that neither files nor sees full numbers (只读) reads
+    /// the page masked, and it cannot save it.
+    pub fn page_shows_full_ids(&self) -> Result<bool, StoreError> {
+        if self.require(Permission::FileHouseholds).is_ok() {
+            return Ok(true);
+        }
+        self.sees_full_ids()
     }
 
     /// A 证件号码 as the signed-in person may see it ([`crate::access::mask_id_number`]).
@@ -436,7 +447,8 @@ impl Store {
     }
 
     /// Every value this copy holds for one field of one row, oldest first, with the device
-    /// that wrote it, when, and (for this copy's own writes) who was signed in.
+    /// that wrote it, when, and (for this copy's own writes) who was signed in. A 证件号码's
+    /// past values are masked as the page masks its current one.
     pub fn field_history(
         &self,
         table: Table,
@@ -468,7 +480,16 @@ impl Store {
                     })
                 },
             )?
-            .collect::<Result<_, _>>()?;
+            .collect::<Result<Vec<FieldChange>, _>>()?;
+        if field == "id_number" && !self.page_shows_full_ids()? {
+            return Ok(rows
+                .into_iter()
+                .map(|c| FieldChange {
+                    value: c.value.map(|v| crate::access::mask_id_number(&v)),
+                    ..c
+                })
+                .collect());
+        }
         Ok(rows)
     }
 }
