@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::standards::{ExitStandard, standard_for};
 use super::{ExitError, procedure};
-use crate::model::derived::{family_size, income_summary};
+use crate::model::derived::{family_size_in_year, income_summary, is_current, present_at_year_end};
 use crate::model::{ExitStep, Household, Income, Member, codes};
 use crate::store::{Filter, Store};
 use crate::validate::resident_id;
@@ -79,6 +79,7 @@ impl CheckResult {
 #[derive(Debug, Clone, Default)]
 pub struct EvaluationInput {
     pub household: Household,
+    /// Every member, those who left (减员) included: each check picks the members of its year.
     pub members: Vec<Member>,
     /// The household's income rows of the evaluated year.
     pub incomes: Vec<Income>,
@@ -146,7 +147,7 @@ pub fn evaluation_of(
     let head_name = input
         .members
         .iter()
-        .find(|m| m.relation == codes::RELATION_HEAD)
+        .find(|m| m.relation == codes::RELATION_HEAD && is_current(m))
         .map(|m| m.name.clone())
         .unwrap_or_default();
     HouseholdEvaluation {
@@ -165,8 +166,16 @@ pub fn evaluation_of(
 pub fn evaluate(input: &EvaluationInput, year: i32, standard: &ExitStandard) -> Vec<CheckResult> {
     let mut checks = vec![income_check(input, year, standard)];
     checks.extend(two_worries(input.survey.as_ref()));
-    checks.push(education_check(&input.members, year, standard));
-    checks.push(medical_check(&input.members));
+    // 三保障 asks about the people still in the household at the year's end; 一超 divides the
+    // year's income by everyone who lived on it (`derived::present_in_year`).
+    let at_year_end: Vec<Member> = input
+        .members
+        .iter()
+        .filter(|m| present_at_year_end(m, year))
+        .cloned()
+        .collect();
+    checks.push(education_check(&at_year_end, year, standard));
+    checks.push(medical_check(&at_year_end));
     checks.push(housing_check(&input.household));
     if standard.check_safe_water {
         checks.push(water_check(&input.household));
@@ -206,7 +215,7 @@ fn income_check(input: &EvaluationInput, year: i32, standard: &ExitStandard) -> 
             );
         }
     };
-    let size = family_size(&input.members);
+    let size = family_size_in_year(&input.members, year);
     let summary = income_summary(income, size);
     data.push(item("纯收入", yuan(summary.net)));
     data.push(item("家庭人口", format!("{size}人")));

@@ -320,8 +320,11 @@ pub(crate) fn plan_of_year(kind: LedgerKind, scope: &Scope, year: Option<i32>) -
             Some(("member m", "m", s, "m.relation <> '01', m.rowid", "", ""))
         }
         LedgerKind::Incomes => {
+            // The year's 家庭人口: the members of the income's year (`derived::present_in_year`),
+            // so a member who left later still counts for the years before.
+            let size = crate::model::derived::members_in_year_sql("i.household_id", "i.year");
             columns.push(Column::new("家庭人口", CellKind::Int, 8.0));
-            select.push("s.members".into());
+            select.push(size.clone());
             let (mut c, mut s) = fields_of::<Income>("i", &[]);
             amounts(&mut c);
             household_columns = columns.len();
@@ -340,8 +343,7 @@ pub(crate) fn plan_of_year(kind: LedgerKind, scope: &Scope, year: Option<i32>) -
             }
             columns.push(Column::new("人均纯收入", CellKind::Amount, 12.0));
             s.push(format!(
-                "{transfer}, {total}, {net}, {net} * 1.0 / nullif(\
-                 (SELECT members FROM household_summary WHERE household_id = i.household_id), 0)"
+                "{transfer}, {total}, {net}, {net} * 1.0 / nullif({size}, 0)"
             ));
             Some(("income i", "i", s, "i.year, i.rowid", "i.year = ?2", ""))
         }

@@ -96,6 +96,14 @@ entity! {
     dibao: Option<bool> => "是否享受低保";
     active_military: Option<bool> => "是否现役军人";
     phone: String => "联系电话";
+    /// 增员: when and why a person joined a household already filed; empty for a member filed
+    /// with the household (present from the start).
+    join_date: Option<NaiveDate> => "增员日期";
+    join_reason: String => "增员原因", codes = codes::MEMBER_JOIN_REASON;
+    /// 减员: when and why a person left. The row stays, so past years count the person
+    /// (`derived::present_in_year`); only a member typed by mistake is deleted.
+    leave_date: Option<NaiveDate> => "减员日期";
+    leave_reason: String => "减员原因", codes = codes::MEMBER_LEAVE_REASON;
 }
 
 entity! {
