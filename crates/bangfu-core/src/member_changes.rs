@@ -54,6 +54,8 @@ pub enum MemberChangeError {
     UnknownReason { list: &'static CodeList, text: String },
     #[error("new head {id} is not a current member of the household")]
     BadNewHead { id: Uuid },
+    #[error("the head {name} leaves without a new head")]
+    HeadLeavesAlone { name: String },
 }
 
 impl UserFacing for MemberChangeError {
@@ -65,6 +67,7 @@ impl UserFacing for MemberChangeError {
             MemberChangeError::NotLeft { .. } => "member_not_left",
             MemberChangeError::UnknownReason { .. } => "unknown_member_change_reason",
             MemberChangeError::BadNewHead { .. } => "bad_new_head",
+            MemberChangeError::HeadLeavesAlone { .. } => "head_leaves_alone",
         }
     }
 
@@ -90,6 +93,9 @@ impl UserFacing for MemberChangeError {
             MemberChangeError::BadNewHead { .. } => {
                 "新户主必须是本户现有的家庭成员（未减员）。".into()
             }
+            MemberChangeError::HeadLeavesAlone { name } => format!(
+                "{name}是户主：户主减员时请同时指定新户主（本户现有成员之一）。"
+            ),
         }
     }
 }
@@ -138,6 +144,16 @@ impl Store {
         }
         let household = member.household_id.unwrap_or_default();
         let mut loaded = self.load_household_page(household)?;
+        let others_current = loaded
+            .page
+            .members
+            .iter()
+            .any(|m| m.id != member.id && derived::is_current(m));
+        // The household keeps one 户主: a 户主 who leaves hands over to a current member (a
+        // household whose last member leaves has none to hand over to).
+        if member.relation == codes::RELATION_HEAD && leave.new_head.is_none() && others_current {
+            return Err(MemberChangeError::HeadLeavesAlone { name: member.name });
+        }
         if let Some(head) = leave.new_head {
             let found = loaded
                 .page
