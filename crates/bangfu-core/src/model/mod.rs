@@ -196,6 +196,10 @@ entity! {
     objection_handling: String => "异议处理结果";
     reason: String => "原因";
     notes: String => "备注";
+    /// 村评议公示: the 民主评议 of 党员 and 村民 that proposed the list.
+    review_date: Option<NaiveDate> => "民主评议日期";
+    review_attendance: Option<i64> => "参加评议人数";
+    review_agreed: Option<i64> => "同意人数";
 }
 
 entity! {
@@ -215,6 +219,8 @@ entity! {
     broadcast_min: Option<f64> => "广播电视覆盖率下限(%)";
     village_checklist: String => "贫困村退出核对项目", codes = codes::VILLAGE_CHECK, multi = true;
     source: String => "依据";
+    check_pension: Option<bool> => "检查养老保险";
+    pension_age_from: Option<i64> => "养老保险参保起始年龄";
 }
 
 entity! {

@@ -55,16 +55,24 @@ fn standard_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Schema 12: a log that already holds ops of the members' 增员/减员 fields (kept by an older
-/// version from a newer laptop's file) has its rows rebuilt at this open, so who left shows.
+/// Schema 12: a log that already holds values of the fields schema 12 adds (members' 增员/减员,
+/// the standards' 养老 check, the notice's 民主评议; kept by an older version from a newer
+/// laptop's file) has its rows rebuilt at this open, so they show.
 fn member_change_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
-    // A newer version writes these fields (empty) with every member, so only a value in them
-    // needs the rows rebuilt.
+    use crate::model::Table;
+    // A newer version writes these fields (empty) with every row, so only a value in them
+    // needs the rows rebuilt. Field numbers are unique across tables: one pass over the log.
     let held: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM op WHERE tbl = ?1 AND coalesce(val, '') <> ''
-                        AND field IN (SELECT idx FROM field_name WHERE tbl = ?1 AND name IN
-                            ('join_date', 'join_reason', 'leave_date', 'leave_reason')))",
-        [crate::model::Table::Member.code()],
+        "SELECT EXISTS (SELECT 1 FROM op WHERE coalesce(val, '') <> '' AND field IN (
+             SELECT idx FROM field_name WHERE
+                (tbl = ?1 AND name IN ('join_date', 'join_reason', 'leave_date', 'leave_reason'))
+             OR (tbl = ?2 AND name IN ('check_pension', 'pension_age_from'))
+             OR (tbl = ?3 AND name IN ('review_date', 'review_attendance', 'review_agreed'))))",
+        [
+            Table::Member.code(),
+            Table::Standard.code(),
+            Table::ExitStep.code(),
+        ],
         |r| r.get(0),
     )?;
     if held {

@@ -1195,11 +1195,19 @@ fn back_to_schema_9(conn: &rusqlite::Connection) {
     back_to_schema_11_members(conn);
 }
 
-/// Takes the members' 增员/减员 columns away (schema 11 had none).
+/// Takes schema 12's columns away (the members' 增员/减员, the standards' 养老 check, the
+/// notice's 民主评议).
 fn back_to_schema_11_members(conn: &rusqlite::Connection) {
     conn.execute_batch(
         "ALTER TABLE member DROP COLUMN join_date; ALTER TABLE member DROP COLUMN join_reason;
-         ALTER TABLE member DROP COLUMN leave_date; ALTER TABLE member DROP COLUMN leave_reason;",
+         ALTER TABLE member DROP COLUMN leave_date; ALTER TABLE member DROP COLUMN leave_reason;
+         ALTER TABLE standard DROP COLUMN check_pension;
+         ALTER TABLE standard DROP COLUMN pension_age_from;
+         ALTER TABLE standard_default DROP COLUMN check_pension;
+         ALTER TABLE standard_default DROP COLUMN pension_age_from;
+         ALTER TABLE exit_step DROP COLUMN review_date;
+         ALTER TABLE exit_step DROP COLUMN review_attendance;
+         ALTER TABLE exit_step DROP COLUMN review_agreed;",
     )
     .unwrap();
 }
