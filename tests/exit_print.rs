@@ -304,8 +304,15 @@ fn the_notice_list_marks_a_household_that_did_not_sign_with_the_committees_reaso
     let pdf = write(dir.path(), "notice-marked.pdf", &bytes);
     let all = pages_text(&pdf).concat();
     assert!(all.contains(&squeeze("备注")), "{all}");
-    assert_eq!(all.matches(&squeeze("贫困户未签字认可")).count(), 2, "{all}");
-    assert!(all.contains(&squeeze("户主外出务工，家属认可脱贫")), "{all}");
+    assert_eq!(
+        all.matches(&squeeze("贫困户未签字认可")).count(),
+        2,
+        "{all}"
+    );
+    assert!(
+        all.contains(&squeeze("户主外出务工，家属认可脱贫")),
+        "{all}"
+    );
     // The list no longer says every listed household meets the standard.
     assert!(!all.contains(&squeeze("以下2户6人达到")), "{all}");
     assert!(all.contains(&squeeze("其中")), "{all}");

@@ -406,7 +406,9 @@ fn every_illegal_transition_is_refused_and_writes_nothing() {
         (
             "a 民主评议 after the notice started",
             steps(2),
-            with(Step::PublicNotice, |r| r.review_date = Some(day("2017-08-07"))),
+            with(Step::PublicNotice, |r| {
+                r.review_date = Some(day("2017-08-07"))
+            }),
             "review_after_notice",
         ),
         (

@@ -85,9 +85,7 @@ fn household(village: &Village) -> HouseholdFile {
 
 fn filed(store: &mut Store) -> HouseholdFile {
     let v = village();
-    store
-        .write(&[bangfu_core::store::put_change(&v)])
-        .unwrap();
+    store.write(&[bangfu_core::store::put_change(&v)]).unwrap();
     let file = household(&v);
     store.file_household(&file).unwrap();
     file
@@ -179,7 +177,11 @@ fn a_member_who_left_in_2019_leaves_2018_and_2019_unchanged() {
     let after: Vec<_> = (2018..=2020).map(|y| evaluated(&store, id, y)).collect();
     assert_eq!(after[0], before[0], "2018 unchanged");
     assert_eq!(after[1], before[1], "2019: he lived on that year's income");
-    assert_eq!(after[2], ("3人".into(), "4000.00元".into()), "2020 without him");
+    assert_eq!(
+        after[2],
+        ("3人".into(), "4000.00元".into()),
+        "2020 without him"
+    );
 
     // The household page shows each year's income with that year's people.
     let page = store.load_household_file(id).unwrap();
@@ -260,20 +262,27 @@ fn a_person_who_married_out_is_not_filed_twice_in_the_household_she_joined() {
     let v = store.read::<Village>(Filter::All).unwrap().remove(0);
     let mut other = household(&v);
     other.household.code = format!("{}002", v.code);
-    for (m, prefix) in other
-        .members
-        .iter_mut()
-        .zip(["53082619750101011", "53082619760101022", "", "53082619450101015"])
-    {
-        m.id_number = if prefix.is_empty() { String::new() } else { common::id_number(prefix) };
+    for (m, prefix) in other.members.iter_mut().zip([
+        "53082619750101011",
+        "53082619760101022",
+        "",
+        "53082619450101015",
+    ]) {
+        m.id_number = if prefix.is_empty() {
+            String::new()
+        } else {
+            common::id_number(prefix)
+        };
     }
     other.members[2].id_number = daughter.id_number.clone();
     other.members[2].join_date = Some(day("2020-05-01"));
     other.members[2].join_reason = "2".into();
     let warned = store.check_household_file(&other).unwrap();
     assert!(
-        warned.iter().any(|i| i.rule == "resident_id.filed_elsewhere"
-            && i.message.contains(&file.household.code)),
+        warned
+            .iter()
+            .any(|i| i.rule == "resident_id.filed_elsewhere"
+                && i.message.contains(&file.household.code)),
         "filed in 001 still: {warned:?}"
     );
     store
@@ -324,10 +333,16 @@ fn a_leave_on_one_laptop_and_an_edit_of_the_same_person_on_another_converge() {
     })
     .unwrap();
     let mut page = b.load_household_page(id).unwrap();
-    let row = page.page.members.iter_mut().find(|m| m.id == son.id).unwrap();
+    let row = page
+        .page
+        .members
+        .iter_mut()
+        .find(|m| m.id == son.id)
+        .unwrap();
     row.phone = "13812345678".into();
     row.work_status = "4".into();
-    b.file_household_page(&page.page, page.base.as_ref()).unwrap();
+    b.file_household_page(&page.page, page.base.as_ref())
+        .unwrap();
 
     relay(&mut a, &mut b, &mut township);
     let hash = state_hash(&township).unwrap();

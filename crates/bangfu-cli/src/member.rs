@@ -219,7 +219,10 @@ fn find_member<'a>(
             format!("member {text} not found"),
         )),
         _ => Err(Failure::new(
-            format!("户 {household} 有{}名成员叫“{text}”，请用证件号码指明。", found.len()),
+            format!(
+                "户 {household} 有{}名成员叫“{text}”，请用证件号码指明。",
+                found.len()
+            ),
             format!("member {text} is ambiguous"),
         )),
     }

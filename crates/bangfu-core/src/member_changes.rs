@@ -51,7 +51,10 @@ pub enum MemberChangeError {
     #[error("member {name} has not left")]
     NotLeft { name: String },
     #[error("unknown {} reason {text}", list.key)]
-    UnknownReason { list: &'static CodeList, text: String },
+    UnknownReason {
+        list: &'static CodeList,
+        text: String,
+    },
     #[error("new head {id} is not a current member of the household")]
     BadNewHead { id: Uuid },
     #[error("the head {name} leaves without a new head")]
@@ -93,9 +96,9 @@ impl UserFacing for MemberChangeError {
             MemberChangeError::BadNewHead { .. } => {
                 "新户主必须是本户现有的家庭成员（未减员）。".into()
             }
-            MemberChangeError::HeadLeavesAlone { name } => format!(
-                "{name}是户主：户主减员时请同时指定新户主（本户现有成员之一）。"
-            ),
+            MemberChangeError::HeadLeavesAlone { name } => {
+                format!("{name}是户主：户主减员时请同时指定新户主（本户现有成员之一）。")
+            }
         }
     }
 }
@@ -240,7 +243,12 @@ pub fn changes_of(members: &[Member]) -> Vec<MemberChange> {
     let mut changes = Vec::new();
     for m in members {
         for (kind, date, list, reason) in [
-            ("增员", m.join_date, &codes::MEMBER_JOIN_REASON, &m.join_reason),
+            (
+                "增员",
+                m.join_date,
+                &codes::MEMBER_JOIN_REASON,
+                &m.join_reason,
+            ),
             (
                 "减员",
                 m.leave_date,

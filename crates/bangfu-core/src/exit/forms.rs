@@ -73,7 +73,12 @@ pub fn signer_roles(step: Step) -> &'static [&'static str] {
     match step {
         Step::Survey | Step::Deliberation => &[],
         Step::PublicNotice => &["村党总支书记", "村主任", "第一书记", "入户核查人员"],
-        Step::TownshipCheck => &["乡镇党委书记", "乡镇长", "分管领导", "扶贫工作站站长或扶贫专干"],
+        Step::TownshipCheck => &[
+            "乡镇党委书记",
+            "乡镇长",
+            "分管领导",
+            "扶贫工作站站长或扶贫专干",
+        ],
         Step::CountyApproval => &["县委书记", "县长", "分管领导", "扶贫办主任", "统计局长"],
     }
 }
@@ -218,7 +223,12 @@ mod tests {
             assert!(!form.signers.is_empty());
             // The hint names exactly the roles to fill, where the step has them.
             if !form.signer_roles.is_empty() {
-                assert_eq!(form.signers, form.signer_roles.join("、"), "{:?}", form.step);
+                assert_eq!(
+                    form.signers,
+                    form.signer_roles.join("、"),
+                    "{:?}",
+                    form.step
+                );
             }
         }
         assert_eq!(

@@ -106,7 +106,10 @@ pub enum ExitError {
     #[error("bad code {value} for {field}")]
     BadCode { field: &'static str, value: String },
     #[error("signer missing for role {role}")]
-    SignerMissing { step: &'static str, role: &'static str },
+    SignerMissing {
+        step: &'static str,
+        role: &'static str,
+    },
     #[error("unknown signer role {role}")]
     UnknownSignerRole { step: &'static str, role: String },
     #[error("democratic review figures do not add up")]
@@ -227,9 +230,9 @@ impl UserFacing for ExitError {
             ExitError::ReviewWithoutMajority { attendance, agreed } => format!(
                 "民主评议参加{attendance}人，同意的只有{agreed}人，未过半数，不能列入脱贫公示名单。"
             ),
-            ExitError::ReviewAfterNotice { review, start } => format!(
-                "民主评议日期 {review} 晚于公示开始日期 {start}：先评议提出名单，再公示。"
-            ),
+            ExitError::ReviewAfterNotice { review, start } => {
+                format!("民主评议日期 {review} 晚于公示开始日期 {start}：先评议提出名单，再公示。")
+            }
         }
     }
 }

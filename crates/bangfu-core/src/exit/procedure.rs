@@ -486,7 +486,9 @@ fn check_review(r: &StepRecord, notice_start: NaiveDate) -> Result<(), ExitError
     let attendance = r.review_attendance.ok_or(ExitError::Missing {
         field: "参加评议人数",
     })?;
-    let agreed = r.review_agreed.ok_or(ExitError::Missing { field: "同意人数" })?;
+    let agreed = r.review_agreed.ok_or(ExitError::Missing {
+        field: "同意人数"
+    })?;
     if attendance <= 0 || agreed < 0 || agreed > attendance {
         return Err(ExitError::ReviewFigures { attendance, agreed });
     }
@@ -511,10 +513,7 @@ fn signed_text(r: &StepRecord) -> Result<String, ExitError> {
         return Ok(free.to_owned());
     }
     let signers = r.signers.as_deref().unwrap_or(&[]);
-    if let Some(unknown) = signers
-        .iter()
-        .find(|s| !roles.contains(&s.role.trim()))
-    {
+    if let Some(unknown) = signers.iter().find(|s| !roles.contains(&s.role.trim())) {
         return Err(ExitError::UnknownSignerRole {
             step: r.step.label(),
             role: unknown.role.trim().to_owned(),

@@ -214,7 +214,11 @@ mod tests {
     fn family_size_and_per_capita_income_follow_the_members_of_each_year() {
         #[allow(clippy::type_complexity)]
         let cases: &[(&str, &[(&str, &str)], [usize; 5])] = &[
-            ("filed together", &[("", ""), ("", ""), ("", "")], [3, 3, 3, 3, 3]),
+            (
+                "filed together",
+                &[("", ""), ("", ""), ("", "")],
+                [3, 3, 3, 3, 3],
+            ),
             (
                 "died in 2019: counts for 2019, not from 2020",
                 &[("", ""), ("", ""), ("", "2019-03-01")],
@@ -267,7 +271,11 @@ mod tests {
             for (year, want) in (2016..=2020).zip(sizes) {
                 let size = family_size_in_year(&members, year);
                 assert_eq!(size, *want, "{name}: {year}");
-                assert_eq!(members_in_year(&members, year).len(), *want, "{name}: {year}");
+                assert_eq!(
+                    members_in_year(&members, year).len(),
+                    *want,
+                    "{name}: {year}"
+                );
                 let per_capita = income_summary(&net, size).per_capita;
                 assert_eq!(per_capita, Some(12_000.0 / *want as f64), "{name}: {year}");
             }

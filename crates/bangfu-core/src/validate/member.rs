@@ -44,19 +44,39 @@ pub fn check_member(m: &Member, today: NaiveDate) -> Vec<Issue> {
 /// after joining. A 减员 without its date could not say which years still count the person.
 fn member_changes(c: &mut Checker<Member>, m: &Member, today: NaiveDate) {
     for (date_field, date, reason_field, reason, what) in [
-        ("join_date", m.join_date, "join_reason", &m.join_reason, "增员"),
-        ("leave_date", m.leave_date, "leave_reason", &m.leave_reason, "减员"),
+        (
+            "join_date",
+            m.join_date,
+            "join_reason",
+            &m.join_reason,
+            "增员",
+        ),
+        (
+            "leave_date",
+            m.leave_date,
+            "leave_reason",
+            &m.leave_reason,
+            "减员",
+        ),
     ] {
         match (date, reason.is_empty()) {
             (Some(_), true) => c.error(
                 reason_field,
                 "member_change.reason_missing",
-                format!("{}办理{what}，请选择{}", m.name, label::<Member>(reason_field)),
+                format!(
+                    "{}办理{what}，请选择{}",
+                    m.name,
+                    label::<Member>(reason_field)
+                ),
             ),
             (None, false) => c.error(
                 date_field,
                 "member_change.date_missing",
-                format!("{}办理{what}，请填写{}", m.name, label::<Member>(date_field)),
+                format!(
+                    "{}办理{what}，请填写{}",
+                    m.name,
+                    label::<Member>(date_field)
+                ),
             ),
             _ => {}
         }
