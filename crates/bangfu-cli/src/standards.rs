@@ -123,14 +123,20 @@ pub fn run(command: StandardsCommand) -> Result<(), Failure> {
                         .collect::<Vec<_>>()
                         .join("、")
                 };
+                let pension = if s.check_pension {
+                    format!("，检查养老保险（{}周岁起）", s.pension_age_from)
+                } else {
+                    String::new()
+                };
                 println!(
-                    "{} 年 {}：贫困线 {} 元，公示 {} 天，贫困发生率低于 {}%，村退出核对 {}；{}（{}）",
+                    "{} 年 {}：贫困线 {} 元，公示 {} 天，贫困发生率低于 {}%，村退出核对 {}{}；{}（{}）",
                     s.year,
                     province_label(&s.province),
                     s.income_line,
                     s.notice_days,
                     s.incidence_limit,
                     checklist,
+                    pension,
                     if s.edited {
                         "县里设定"
                     } else {
