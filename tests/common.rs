@@ -64,3 +64,28 @@ pub fn phone_of(store: &Store, id: uuid::Uuid) -> Option<String> {
         )
         .unwrap()
 }
+
+/// Fills what a step needs beyond its own form: every signer role of the step named (the
+/// seed's titles) and, for 村评议公示, the 民主评议 the day before its notice (40 took part,
+/// 36 agreed).
+#[allow(dead_code)] // Only the tests that record exit steps use it.
+pub fn signed_and_reviewed(r: &mut bangfu_core::exit::StepRecord) {
+    use bangfu_core::exit::procedure::Signer;
+    let roles = bangfu_core::exit::forms::signer_roles(r.step);
+    if !roles.is_empty() {
+        r.signers = Some(
+            roles
+                .iter()
+                .map(|role| Signer {
+                    role: (*role).into(),
+                    name: format!("{role}签字人"),
+                })
+                .collect(),
+        );
+    }
+    if r.step == bangfu_core::exit::Step::PublicNotice {
+        r.review_date = r.notice_start.and_then(|d| d.pred_opt());
+        r.review_attendance = Some(40);
+        r.review_agreed = Some(36);
+    }
+}

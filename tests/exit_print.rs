@@ -121,12 +121,17 @@ fn advance(store: &mut Store, household: Uuid, signed: bool, upto: Step) {
         r.vote_type = "2".into();
         r.result = "1".into();
         r.work_team_present = Some(true);
+        if !signed {
+            r.exception_reason = Some("户主外出务工，家属认可脱贫".into());
+            r.exception_by = Some("张书记（村党总支书记）".into());
+        }
         record_step(store, household, &r).unwrap();
     }
     if upto >= Step::PublicNotice {
         let mut r = StepRecord::new(Step::PublicNotice, day("2017-08-11"), "村委会");
         r.notice_start = Some(day("2017-08-06"));
         r.notice_end = Some(day("2017-08-10"));
+        common::signed_and_reviewed(&mut r);
         record_step(store, household, &r).unwrap();
     }
 }
@@ -183,7 +188,8 @@ fn the_double_confirmation_sheet_shows_the_household_every_check_and_the_signatu
     }
     // Each check with its result, in the order of the evaluation.
     let evaluation = evaluate_household(&store, id, 2017).unwrap();
-    assert_eq!(evaluation.checks.len(), 7);
+    // 云南省's shipped standard (the report's) also checks 养老有保障.
+    assert_eq!(evaluation.checks.len(), 8);
     let mut from = 0;
     for check in &evaluation.checks {
         let label = squeeze(check.label);
@@ -283,4 +289,31 @@ fn the_notice_list_of_a_large_village_spans_pages_with_the_header_on_each() {
     let err = notice_list_pdf(&store, VILLAGE_CODE, 2016).unwrap_err();
     assert!(matches!(err, ExitPrintError::NoProposedHouseholds { .. }));
     assert!(err.message_zh().contains("新文村2016年"));
+}
+
+#[test]
+fn the_notice_list_marks_a_household_that_did_not_sign_with_the_committees_reason() {
+    let dir = common::scratch();
+    let mut store = common::open_at(dir.path(), "新文村", T0);
+    let village = file_village(&mut store);
+    let signed = file_household(&mut store, village, 1, "签字户");
+    advance(&mut store, signed, true, Step::Deliberation);
+    let refused = file_household(&mut store, village, 2, "拒签户");
+    advance(&mut store, refused, false, Step::Deliberation);
+    let bytes = notice_list_pdf(&store, VILLAGE_CODE, 2017).unwrap();
+    let pdf = write(dir.path(), "notice-marked.pdf", &bytes);
+    let all = pages_text(&pdf).concat();
+    assert!(all.contains(&squeeze("备注")), "{all}");
+    assert_eq!(
+        all.matches(&squeeze("贫困户未签字认可")).count(),
+        2,
+        "{all}"
+    );
+    assert!(
+        all.contains(&squeeze("户主外出务工，家属认可脱贫")),
+        "{all}"
+    );
+    // The list no longer says every listed household meets the standard.
+    assert!(!all.contains(&squeeze("以下2户6人达到")), "{all}");
+    assert!(all.contains(&squeeze("其中")), "{all}");
 }

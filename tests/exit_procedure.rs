@@ -56,6 +56,7 @@ fn file_household(store: &mut Store, rural_population: i64) -> (Uuid, Uuid) {
         relation: if name == "张大山" { "01" } else { "02" }.into(),
         id_number: String::new(),
         medical_insurance: Some(true),
+        pension_insurance: Some(true),
         ..Default::default()
     });
     let income = Income {
@@ -102,10 +103,9 @@ fn step(step: Step) -> StepRecord {
             r.notice_start = Some(day("2017-08-06"));
             r.notice_end = Some(day("2017-08-10"));
         }
-        Step::TownshipCheck | Step::CountyApproval => {
-            r.signatures = "书记、乡镇长、分管领导、工作站站长".into();
-        }
+        Step::TownshipCheck | Step::CountyApproval => {}
     }
+    common::signed_and_reviewed(&mut r);
     r
 }
 
@@ -353,8 +353,63 @@ fn every_illegal_transition_is_refused_and_writes_nothing() {
         (
             "township check without signatures",
             steps(3),
-            with(Step::TownshipCheck, |r| r.signatures.clear()),
+            with(Step::TownshipCheck, |r| {
+                r.signatures.clear();
+                r.signers = None;
+            }),
+            "signer_missing",
+        ),
+        (
+            "county approval with its 统计局长 left blank",
+            steps(4),
+            with(Step::CountyApproval, |r| {
+                if let Some(s) = r.signers.as_mut() {
+                    s.retain(|s| s.role != "统计局长");
+                }
+            }),
+            "signer_missing",
+        ),
+        (
+            "a signer under a title the step does not have",
+            steps(4),
+            with(Step::CountyApproval, |r| {
+                if let Some(s) = r.signers.as_mut() {
+                    s.push(bangfu_core::exit::Signer {
+                        role: "村主任".into(),
+                        name: "李四".into(),
+                    });
+                }
+            }),
+            "unknown_signer_role",
+        ),
+        (
+            "a notice without its 民主评议",
+            steps(2),
+            with(Step::PublicNotice, |r| r.review_date = None),
             "missing_field",
+        ),
+        (
+            "a 民主评议 where only half agreed",
+            steps(2),
+            with(Step::PublicNotice, |r| {
+                r.review_attendance = Some(40);
+                r.review_agreed = Some(20);
+            }),
+            "review_without_majority",
+        ),
+        (
+            "a 民主评议 with more agreeing than took part",
+            steps(2),
+            with(Step::PublicNotice, |r| r.review_agreed = Some(41)),
+            "review_figures",
+        ),
+        (
+            "a 民主评议 after the notice started",
+            steps(2),
+            with(Step::PublicNotice, |r| {
+                r.review_date = Some(day("2017-08-07"))
+            }),
+            "review_after_notice",
         ),
         (
             "survey without the household's answer",
@@ -721,4 +776,35 @@ fn a_household_that_refuses_to_sign_gets_its_help_sheet() {
     assert_eq!(sheet.income_per_capita, Some(4001.0));
     assert_eq!(sheet.head_name, "张大山");
     assert_eq!(sheet.survey_notes, "户主不同意脱贫，拒绝签字");
+}
+
+/// 村评议公示 keeps its 民主评议 and its signers by the seed's titles; the trail reads them.
+#[test]
+fn the_notice_keeps_its_democratic_review_and_signers_by_role() {
+    let dir = common::scratch();
+    let mut store = common::open_at(dir.path(), "新文村", T0);
+    let (_, household) = file_household(&mut store, 1000);
+    for event in steps(3) {
+        apply(&mut store, household, &event).unwrap();
+    }
+    let notice = history(&store, household)
+        .unwrap()
+        .into_iter()
+        .find(|r| r.step == Step::PublicNotice.code())
+        .unwrap();
+    assert_eq!(
+        notice.signatures,
+        "村党总支书记：村党总支书记签字人；村主任：村主任签字人；第一书记：第一书记签字人；\
+         入户核查人员：入户核查人员签字人"
+    );
+    assert_eq!(
+        (
+            notice.review_date,
+            notice.review_attendance,
+            notice.review_agreed
+        ),
+        (Some(day("2017-08-05")), Some(40), Some(36))
+    );
+    let details = bangfu_core::exit::forms::record_details(&notice);
+    assert_eq!(details[0], "民主评议 2017-08-05：参加40人，同意36人");
 }

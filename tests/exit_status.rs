@@ -95,6 +95,7 @@ fn exit_through_procedure(store: &mut Store, household: Uuid) {
         r.work_team_present = Some(true);
         r.notice_start = Some(day("2017-08-06"));
         r.notice_end = Some(day("2017-08-10"));
+        common::signed_and_reviewed(&mut r);
         record_step(store, household, &r).unwrap();
     }
 }

@@ -676,10 +676,9 @@ fn exit_step(step: Step) -> StepRecord {
             r.notice_start = Some(day("2017-08-06"));
             r.notice_end = Some(day("2017-08-10"));
         }
-        Step::TownshipCheck | Step::CountyApproval => {
-            r.signatures = "书记、乡镇长、分管领导、工作站站长".into();
-        }
+        Step::TownshipCheck | Step::CountyApproval => {}
     }
+    common::signed_and_reviewed(&mut r);
     r
 }
 

@@ -87,9 +87,21 @@ pub struct StepArgs {
     /// 参加人员
     #[arg(long)]
     people: String,
-    /// 签字人（姓名）
+    /// 其他签字人（姓名）
     #[arg(long, default_value = "")]
     signatures: String,
+    /// 按职务签字，可多次：--signer 村主任=李四（村评议公示、乡镇核查公告、县审定销号的各职务都要填）
+    #[arg(long = "signer")]
+    signers: Vec<String>,
+    /// 村评议公示：民主评议日期
+    #[arg(long)]
+    review_date: Option<String>,
+    /// 村评议公示：参加民主评议人数
+    #[arg(long)]
+    review_attendance: Option<i64>,
+    /// 村评议公示：民主评议同意人数
+    #[arg(long)]
+    review_agreed: Option<i64>,
     #[arg(long, default_value = "")]
     notes: String,
     /// 退回这一步，并写明原因
@@ -308,6 +320,29 @@ fn step(a: &StepArgs) -> Result<(), Failure> {
             .transpose()?;
         r.objections = a.objections.clone();
         r.objection_handling = a.objection_handling.clone();
+        r.review_date = a
+            .review_date
+            .as_deref()
+            .map(|t| date(t, "民主评议日期"))
+            .transpose()?;
+        r.review_attendance = a.review_attendance;
+        r.review_agreed = a.review_agreed;
+        if !a.signers.is_empty() {
+            let mut signers = Vec::new();
+            for text in &a.signers {
+                let Some((role, name)) = text.split_once(['=', '：', ':']) else {
+                    return Err(Failure::new(
+                        format!("“{text}”格式不对，应写成 职务=姓名，如 村主任=李四。"),
+                        format!("bad signer {text}"),
+                    ));
+                };
+                signers.push(core_exit::Signer {
+                    role: role.trim().into(),
+                    name: name.trim().into(),
+                });
+            }
+            r.signers = Some(signers);
+        }
         procedure::record_step(&mut store, household.id, &r)?
     };
     if a.json {

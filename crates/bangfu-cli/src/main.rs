@@ -10,6 +10,7 @@ mod exit;
 mod household;
 mod hub;
 mod ledger;
+mod member;
 mod passphrase;
 mod policy;
 mod release;
@@ -90,6 +91,11 @@ enum Command {
     Exit {
         #[command(subcommand)]
         action: exit::ExitCommand,
+    },
+    /// 家庭成员增减：减员（死亡、婚出……）、增员（新生儿、婚入……）及记录
+    Member {
+        #[command(subcommand)]
+        action: member::MemberCommand,
     },
     /// 村：填写农村人口和贫困村退出核对项目，查看村退出核对
     Village {
@@ -328,6 +334,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Standards { action } => standards::run(action)?,
         Command::Policy { action } => policy::run(action)?,
         Command::Village { action } => village::run(action)?,
+        Command::Member { action } => member::run(action)?,
         Command::Conflicts { db, json } => changes::conflicts(&db, json)?,
         Command::Edit {
             db,

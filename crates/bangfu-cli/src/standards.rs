@@ -43,6 +43,12 @@ pub enum StandardsCommand {
         /// 贫困村退出核对项目，逗号分隔：通硬化路,通动力电,广播电视覆盖率达标,通宽带,安全饮水,有标准化卫生室,有综合性公共服务场所,义务教育就学有保障；all = 全部
         #[arg(long)]
         checklist: Option<String>,
+        /// 是否检查养老有保障（参加城乡居民基本养老保险）：是 或 否
+        #[arg(long)]
+        check_pension: Option<String>,
+        /// 养老保险参保起始年龄（周岁，默认16）
+        #[arg(long)]
+        pension_age: Option<u32>,
         /// 依据（文件名称、文号）
         #[arg(long)]
         source: String,
@@ -117,14 +123,20 @@ pub fn run(command: StandardsCommand) -> Result<(), Failure> {
                         .collect::<Vec<_>>()
                         .join("、")
                 };
+                let pension = if s.check_pension {
+                    format!("，检查养老保险（{}周岁起）", s.pension_age_from)
+                } else {
+                    String::new()
+                };
                 println!(
-                    "{} 年 {}：贫困线 {} 元，公示 {} 天，贫困发生率低于 {}%，村退出核对 {}；{}（{}）",
+                    "{} 年 {}：贫困线 {} 元，公示 {} 天，贫困发生率低于 {}%，村退出核对 {}{}；{}（{}）",
                     s.year,
                     province_label(&s.province),
                     s.income_line,
                     s.notice_days,
                     s.incidence_limit,
                     checklist,
+                    pension,
                     if s.edited {
                         "县里设定"
                     } else {
@@ -144,10 +156,23 @@ pub fn run(command: StandardsCommand) -> Result<(), Failure> {
             incidence_limit,
             broadcast_min,
             checklist,
+            check_pension,
+            pension_age,
             source,
             confirm_lower,
             json,
         } => {
+            let check_pension = match check_pension.as_deref().map(str::trim) {
+                None => None,
+                Some("是" | "yes" | "true" | "1") => Some(true),
+                Some("否" | "no" | "false" | "0") => Some(false),
+                Some(other) => {
+                    return Err(Failure::new(
+                        format!("--check-pension “{other}”应为 是 或 否。"),
+                        "bad check_pension",
+                    ));
+                }
+            };
             let mut store = open_store(&db)?;
             let province = province.trim().to_owned();
             let all = list_standards(&store)?;
@@ -170,6 +195,8 @@ pub fn run(command: StandardsCommand) -> Result<(), Failure> {
                 school_age_from: 6,
                 school_age_to: 15,
                 check_safe_water: true,
+                check_pension: false,
+                pension_age_from: 16,
                 notice_days: 5,
                 incidence_limit: 3.0,
                 broadcast_min: 99.0,
@@ -184,6 +211,8 @@ pub fn run(command: StandardsCommand) -> Result<(), Failure> {
                 notice_days: notice_days.unwrap_or(base.notice_days),
                 incidence_limit: incidence_limit.unwrap_or(base.incidence_limit),
                 broadcast_min: broadcast_min.unwrap_or(base.broadcast_min),
+                check_pension: check_pension.unwrap_or(base.check_pension),
+                pension_age_from: pension_age.unwrap_or(base.pension_age_from),
                 village_checklist: match checklist {
                     Some(text) => checklist_codes(&text)?,
                     None => base.village_checklist.clone(),

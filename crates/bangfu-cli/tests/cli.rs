@@ -1451,4 +1451,106 @@ fn a_script_keeps_the_recovery_code_in_a_file_and_comes_back_with_it() {
         "{:?}",
         text(&opened)
     );
+
+/// `bangfu member leave|join|list` on the demo village: a 减员 keeps the person, the year before
+/// keeps its family size, and what the page refuses is refused in Chinese.
+#[test]
+fn member_changes_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("village.sqlite");
+    let db = p(&db);
+    assert!(bangfu(dir.path(), &["demo", "--db", db]).status.success());
+    let code = "530826103201001";
+    let list = || -> serde_json::Value {
+        let out = ok(
+            dir.path(),
+            &["member", "list", "--db", db, "--household", code, "--json"],
+        );
+        serde_json::from_str(&out).unwrap()
+    };
+    let before = list();
+    let current = before["current"].as_array().unwrap();
+    let other = current
+        .iter()
+        .find(|m| m["relation"] != "01")
+        .expect("the demo household has more than its 户主");
+    let name = other["name"].as_str().unwrap();
+    let head = current.iter().find(|m| m["relation"] == "01").unwrap();
+    let member = |action: &str, extra: &[&str]| {
+        let mut args = vec!["member", action, "--db", db, "--household", code];
+        args.extend_from_slice(extra);
+        bangfu(dir.path(), &args)
+    };
+
+    let unknown = member(
+        "leave",
+        &["--member", name, "--reason", "出国", "--date", "2019-03-01"],
+    );
+    assert!(!unknown.status.success());
+    assert!(
+        text(&unknown).1.contains("“出国”不是减员原因"),
+        "{:?}",
+        text(&unknown)
+    );
+    let head_alone = member(
+        "leave",
+        &[
+            "--member",
+            head["name"].as_str().unwrap(),
+            "--reason",
+            "死亡",
+            "--date",
+            "2019-03-01",
+        ],
+    );
+    assert!(!head_alone.status.success());
+    assert!(text(&head_alone).1.contains("户主减员时请同时指定新户主"));
+
+    let left = member(
+        "leave",
+        &["--member", name, "--reason", "嫁出", "--date", "2019-03-01"],
+    );
+    assert!(left.status.success(), "{:?}", text(&left));
+    assert_eq!(
+        text(&left).0.trim(),
+        format!("已登记减员：{name}，婚出，2019-03-01。")
+    );
+    let after = list();
+    assert_eq!(
+        after["current"].as_array().unwrap().len(),
+        current.len() - 1
+    );
+    assert_eq!(after["left"][0]["name"], name);
+    assert_eq!(after["left"][0]["leave_reason"], "2");
+    assert_eq!(after["changes"][0]["kind"], "减员");
+
+    let born = member(
+        "join",
+        &[
+            "--name",
+            "新宝宝",
+            "--relation",
+            "之孙子",
+            "--reason",
+            "出生",
+            "--date",
+            "2020-01-05",
+        ],
+    );
+    assert!(born.status.success(), "{:?}", text(&born));
+    let joined = list();
+    let baby = joined["current"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "新宝宝")
+        .unwrap();
+    assert_eq!(
+        (&baby["join_reason"], &baby["join_date"]),
+        (&"1".into(), &"2020-01-05".into())
+    );
+
+    let undone = member("undo-leave", &["--member", name]);
+    assert!(undone.status.success(), "{:?}", text(&undone));
+    assert_eq!(list()["left"].as_array().unwrap().len(), 0);
 }

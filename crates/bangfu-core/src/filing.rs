@@ -97,10 +97,12 @@ impl Store {
         if same_code.is_some() && !h.code.is_empty() {
             issues.push(code_used_twice(h));
         }
+        // A person who left (婚出, 户口迁出) is filed in the household they joined: only
+        // current members count as filed twice.
         for m in file
             .members
             .iter()
-            .filter(|m| !m.id_number.trim().is_empty())
+            .filter(|m| !m.id_number.trim().is_empty() && m.leave_date.is_none())
         {
             if let Some(code) =
                 crate::report::quality::person_filed_elsewhere(conn, &m.id_number, Some(h.id))?
@@ -242,15 +244,18 @@ pub(crate) fn record_checks(
     for v in &file.visits {
         at(Table::Visit, Some(v.id), validate::check_visit(v, today));
     }
+    // The household's make-up (one 户主, no person twice, the county's 疑点) is judged on its
+    // current members: a 户主 who died keeps the row and relation, beside the new 户主.
+    let current = crate::model::derived::current_members(&file.members);
     at(
         Table::Household,
         None,
-        validate::check_household_file(h, &file.members, &file.incomes),
+        validate::check_household_file(h, &current, &file.incomes),
     );
     at(
         Table::Household,
         None,
-        validate::check_composition(h, &file.members, &file.pairings, ages_on),
+        validate::check_composition(h, &current, &file.pairings, ages_on),
     );
     issues
 }

@@ -11,7 +11,7 @@ use crate::UserFacing;
 use crate::exit::evaluate::{EvaluationInput, HouseholdEvaluation, evaluation_of};
 use crate::exit::{procedure, standards};
 use crate::filing::{HouseholdFile, LocatedIssue};
-use crate::model::derived::{IncomeSummary, family_size, income_summary};
+use crate::model::derived::{IncomeSummary, family_size, family_size_in_year, income_summary};
 use crate::model::{Village, codes};
 use crate::store::{Filter, Store, StoreError};
 use crate::validate::resident_id;
@@ -83,14 +83,17 @@ pub fn review_household_page(
             .unwrap_or_default(),
         None => String::new(),
     };
-    let size = family_size(&file.members);
     let incomes = file
         .incomes
         .iter()
         .map(|income| {
-            let line = income
-                .year
-                .and_then(|y| i32::try_from(y).ok())
+            let year = income.year.and_then(|y| i32::try_from(y).ok());
+            // Each year's income is shared by that year's members (`derived::present_in_year`).
+            let size = year.map_or_else(
+                || family_size(&file.members),
+                |y| family_size_in_year(&file.members, y),
+            );
+            let line = year
                 .and_then(|y| standards::standard_for(store, y, &province).ok())
                 .map(|s| s.income_line);
             let summary = income_summary(income, size);

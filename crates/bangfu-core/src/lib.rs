@@ -11,6 +11,7 @@ pub mod files;
 pub mod filing;
 pub mod household_page;
 pub mod ledger;
+pub mod member_changes;
 pub mod model;
 pub mod moving;
 pub mod page_base;

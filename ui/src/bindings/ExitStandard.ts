@@ -17,6 +17,15 @@ school_age_from: number, school_age_to: number,
  */
 check_safe_water: boolean, 
 /**
+ * Whether 养老有保障 is checked (the report's 五保障: everyone of insurable age in
+ * 城乡居民基本养老保险).
+ */
+check_pension: boolean, 
+/**
+ * The age (周岁 at the year's end) from which a member must be insured for 养老.
+ */
+pension_age_from: number, 
+/**
  * The shortest 村评议公示 period, in days.
  */
 notice_days: number, 

@@ -3,4 +3,14 @@
 /**
  * 家庭成员: one person of a filed household.
  */
-export type Member = { id: string, household_id: string | null, name: string, sex: string, id_number: string, relation: string, ethnicity: string, political_status: string, education: string, schooling: string, health: string, disability_category: string, disability_grade: string, labor_skill: string, work_status: string, work_months: number | null, medical_insurance: boolean | null, serious_illness_insurance: boolean | null, pension_insurance: boolean | null, dibao: boolean | null, active_military: boolean | null, phone: string, };
+export type Member = { id: string, household_id: string | null, name: string, sex: string, id_number: string, relation: string, ethnicity: string, political_status: string, education: string, schooling: string, health: string, disability_category: string, disability_grade: string, labor_skill: string, work_status: string, work_months: number | null, medical_insurance: boolean | null, serious_illness_insurance: boolean | null, pension_insurance: boolean | null, dibao: boolean | null, active_military: boolean | null, phone: string, 
+/**
+ * 增员: when and why a person joined a household already filed; empty for a member filed
+ * with the household (present from the start).
+ */
+join_date: string | null, join_reason: string, 
+/**
+ * 减员: when and why a person left. The row stays, so past years count the person
+ * (`derived::present_in_year`); only a member typed by mistake is deleted.
+ */
+leave_date: string | null, leave_reason: string, };

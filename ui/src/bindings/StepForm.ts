@@ -12,4 +12,9 @@ fields: Array<string>,
 /**
  * Who usually signs the step, a hint for the 签字 field.
  */
-signers: string, };
+signers: string, 
+/**
+ * The roles that must each be named when the step is recorded (the seed's titles); empty
+ * for a step signed as typed.
+ */
+signer_roles: Array<string>, };

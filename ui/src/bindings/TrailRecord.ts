@@ -15,4 +15,8 @@ irregular: string | null,
 /**
  * What the record says, one line each, as the trail's 内容 cell shows it.
  */
-details: Array<string>, id: string, household_id: string | null, seq: number | null, round: number | null, action: string, step: string, step_date: string | null, people: string, signatures: string, household_signed: boolean | null, food_secure: boolean | null, clothing_secure: boolean | null, vote_type: string, vote_result: string, work_team_present: boolean | null, notice_start: string | null, notice_end: string | null, objections: string, objection_handling: string, reason: string, notes: string, };
+details: Array<string>, id: string, household_id: string | null, seq: number | null, round: number | null, action: string, step: string, step_date: string | null, people: string, signatures: string, household_signed: boolean | null, food_secure: boolean | null, clothing_secure: boolean | null, vote_type: string, vote_result: string, work_team_present: boolean | null, notice_start: string | null, notice_end: string | null, objections: string, objection_handling: string, reason: string, notes: string, 
+/**
+ * 村评议公示: the 民主评议 of 党员 and 村民 that proposed the list.
+ */
+review_date: string | null, review_attendance: number | null, review_agreed: number | null, };

@@ -1,21 +1,27 @@
 import { describe, expect, it } from 'vitest'
 import type { ExitStepName, ExitVocabulary } from '../api'
-import { blankForm, isoDay, missingDate, noticeDays, recordAction, signersOf, stepFields } from './stepForm'
+import { blankForm, isoDay, missingDate, noticeDays, recordAction, signerRolesOf, signersOf, stepFields } from './stepForm'
 
 /** The vocabulary as the core's exit_vocabulary command sends it (crates/bangfu-core/src/exit/forms.rs). */
-const own: [ExitStepName, string, string[]][] = [
-  ['survey', '入户调查', ['household_signed', 'food_secure', 'clothing_secure']],
-  ['deliberation', '村两委商议', ['vote_type', 'vote_result', 'work_team_present']],
-  ['public_notice', '村评议公示', ['notice_start', 'notice_end', 'objections', 'objection_handling']],
-  ['township_check', '乡镇核查公告', ['vote_result']],
-  ['county_approval', '县审定销号', ['vote_result']],
+const own: [ExitStepName, string, string[], string[]][] = [
+  ['survey', '入户调查', ['household_signed', 'food_secure', 'clothing_secure'], []],
+  ['deliberation', '村两委商议', ['vote_type', 'vote_result', 'work_team_present'], []],
+  [
+    'public_notice',
+    '村评议公示',
+    ['review_date', 'review_attendance', 'review_agreed', 'notice_start', 'notice_end', 'objections', 'objection_handling'],
+    ['村党总支书记', '村主任', '第一书记', '入户核查人员'],
+  ],
+  ['township_check', '乡镇核查公告', ['vote_result'], ['乡镇党委书记', '乡镇长', '分管领导', '扶贫工作站站长或扶贫专干']],
+  ['county_approval', '县审定销号', ['vote_result'], ['县委书记', '县长', '分管领导', '扶贫办主任', '统计局长']],
 ]
 const V: ExitVocabulary = {
-  steps: own.map(([step, label, fields]) => ({
+  steps: own.map(([step, label, fields, roles]) => ({
     step,
     label,
     fields: ['step_date', 'people', ...fields, 'signatures', 'notes'],
     signers: `${label}的签字人`,
+    signer_roles: roles,
   })),
   notice_days_offset: 1,
 }
@@ -24,7 +30,7 @@ describe('stepFields', () => {
   it.each<[ExitStepName, string[]]>([
     ['survey', ['household_signed', 'food_secure', 'clothing_secure']],
     ['deliberation', ['vote_type', 'vote_result', 'work_team_present']],
-    ['public_notice', ['notice_start', 'notice_end', 'objections', 'objection_handling']],
+    ['public_notice', ['review_date', 'review_attendance', 'review_agreed', 'notice_start', 'notice_end', 'objections', 'objection_handling']],
     ['township_check', ['vote_result']],
     ['county_approval', ['vote_result']],
   ])('%s asks for its own fields between date/people and signatures/notes', (step, own) => {
@@ -108,5 +114,40 @@ describe('form helpers', () => {
     expect(recordAction(V, 'survey', blankForm(V, 'survey', '2017-08-01'), { reason: '理由', by: '某' })).not.toHaveProperty(
       'exception_reason',
     )
+  })
+})
+
+describe('村评议公示 with its 民主评议 and signers by role', () => {
+  it('sends the review figures and one signer per role of the step', () => {
+    const form = blankForm(V, 'public_notice', '2017-08-11')
+    Object.assign(form, {
+      people: '村委会',
+      review_date: '2017-08-05',
+      review_attendance: 40,
+      review_agreed: 36,
+      notice_start: '2017-08-06',
+      notice_end: '2017-08-10',
+    })
+    const names = { 村党总支书记: '张书记', 村主任: ' 李主任 ', 第一书记: '王书记', 入户核查人员: '赵核查' }
+    const action = recordAction(V, 'public_notice', form, undefined, names)
+    expect(action).toMatchObject({
+      review_date: '2017-08-05',
+      review_attendance: 40,
+      review_agreed: 36,
+      signers: [
+        { role: '村党总支书记', name: '张书记' },
+        { role: '村主任', name: '李主任' },
+        { role: '第一书记', name: '王书记' },
+        { role: '入户核查人员', name: '赵核查' },
+      ],
+    })
+    expect(signerRolesOf(V, 'survey')).toEqual([])
+    expect('signers' in recordAction(V, 'survey', blankForm(V, 'survey', '2017-08-01'))).toBe(false)
+  })
+
+  it('leaves an unnamed role empty for the core to refuse', () => {
+    const form = blankForm(V, 'county_approval', '2017-09-01')
+    const action = recordAction(V, 'county_approval', form, undefined, { 县长: '孙县长' })
+    expect(action).toMatchObject({ signers: expect.arrayContaining([{ role: '县委书记', name: '' }, { role: '县长', name: '孙县长' }]) })
   })
 })

@@ -14,6 +14,11 @@ export function signersOf(vocabulary: ExitVocabulary, step: ExitStepName): strin
   return vocabulary.steps.find((s) => s.step === step)?.signers ?? ''
 }
 
+/** The roles that must each sign `step`, by the forms' titles (empty: signed as typed). */
+export function signerRolesOf(vocabulary: ExitVocabulary, step: ExitStepName): string[] {
+  return vocabulary.steps.find((s) => s.step === step)?.signer_roles ?? []
+}
+
 /** The form's values, keyed by catalog field name. */
 export type StepForm = Record<string, FieldValue>
 
@@ -36,6 +41,9 @@ function flag(value: FieldValue | undefined): boolean | null {
 function date(value: FieldValue | undefined): string | null {
   return typeof value === 'string' && value !== '' ? value : null
 }
+function count(value: FieldValue | undefined): number | null {
+  return typeof value === 'number' ? value : null
+}
 
 /** 村两委商议 agreeing for a household that fails the standard or refused to sign: why, and who decided. */
 export type StepException = { reason: string; by: string }
@@ -46,6 +54,7 @@ export function recordAction(
   step: ExitStepName,
   form: StepForm,
   exception?: StepException,
+  signerNames?: Record<string, string>,
 ): ExitAction {
   const asked = new Set(stepFields(vocabulary, step))
   const pick = <T>(name: string, read: (v: FieldValue | undefined) => T, empty: T): T =>
@@ -66,6 +75,16 @@ export function recordAction(
     notice_end: pick('notice_end', date, null),
     objections: pick('objections', text, ''),
     objection_handling: pick('objection_handling', text, ''),
+  }
+  // 村评议公示's 民主评议, sent only by the step that asks for it.
+  if (asked.has('review_date')) {
+    record.review_date = date(form.review_date) ?? undefined
+    record.review_attendance = count(form.review_attendance) ?? undefined
+    record.review_agreed = count(form.review_agreed) ?? undefined
+  }
+  const roles = signerRolesOf(vocabulary, step)
+  if (roles.length) {
+    record.signers = roles.map((role) => ({ role, name: (signerNames?.[role] ?? '').trim() }))
   }
   if (step === 'deliberation' && exception && exception.reason.trim() !== '') {
     record.exception_reason = exception.reason.trim()

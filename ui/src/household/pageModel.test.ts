@@ -9,16 +9,19 @@ import {
   draftTitle,
   errorsOf,
   generalIssues,
+  hasLeft,
   issuesFor,
   joinCodes,
   newHouseholdFile,
   parseDraft,
   parseNumber,
+  recordLeave,
   removeRow,
   sameFile,
   serializeDraft,
   setHead,
   splitCodes,
+  undoLeave,
   uuidv7,
 } from './pageModel'
 
@@ -206,5 +209,31 @@ describe('drafts', () => {
     expect(draftTitle(file, catalog, true)).toBe('新建贫困户（未填户主）')
     addMember(file, catalog).name = '李秀英'
     expect(draftTitle(file, catalog, false)).toBe('户主 李秀英 的贫困户信息')
+  })
+})
+
+describe('减员 on the page', () => {
+  it('keeps the row with reason and date, and hands 户主 over', () => {
+    const file = newHouseholdFile(catalog, null)
+    const head = addMember(file, catalog)
+    const wife = addMember(file, catalog)
+    wife.relation = '02'
+    recordLeave(file, catalog, head.id, '1', '2019-03-01', wife.id)
+    expect(file.members).toHaveLength(2)
+    expect([head.leave_reason, head.leave_date, head.relation]).toEqual(['1', '2019-03-01', RELATION_HEAD])
+    expect(wife.relation).toBe(RELATION_HEAD)
+    expect(file.members.filter((m) => !hasLeft(m))).toEqual([wife])
+    undoLeave(head)
+    expect(hasLeft(head)).toBe(false)
+  })
+
+  it('never makes a member who left the new 户主', () => {
+    const file = newHouseholdFile(catalog, null)
+    const head = addMember(file, catalog)
+    const son = addMember(file, catalog)
+    son.relation = '03'
+    recordLeave(file, catalog, son.id, '2', '2018-05-01')
+    recordLeave(file, catalog, head.id, '1', '2019-03-01', son.id)
+    expect(son.relation).toBe('03')
   })
 })

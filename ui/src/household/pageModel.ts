@@ -107,6 +107,37 @@ export function setHead(file: HouseholdFile, catalog: Catalog, memberId: string)
   }
 }
 
+/** A member who left the household (减员): the row stays, with its reason and date. */
+export function hasLeft(member: RecordRow): boolean {
+  return Boolean(member.leave_date || member.leave_reason)
+}
+
+/**
+ * Records a 减员 on the page (saved with it): the member keeps the row, relation included; when
+ * the 户主 leaves, `newHeadId` names the current member who becomes 户主.
+ */
+export function recordLeave(
+  file: HouseholdFile,
+  catalog: Catalog,
+  memberId: string,
+  reason: string,
+  date: string,
+  newHeadId?: string,
+) {
+  const member = file.members.find((m) => m.id === memberId)
+  if (!member) return
+  member.leave_reason = reason
+  member.leave_date = date
+  const successor = file.members.find((m) => m.id === newHeadId && !hasLeft(m))
+  if (successor && successor.id !== memberId) successor.relation = catalog.relation_head
+}
+
+/** Takes back a 减员 typed by mistake. */
+export function undoLeave(member: RecordRow) {
+  member.leave_reason = ''
+  member.leave_date = null
+}
+
 /** The 户主 of the page: the member whose relation is the catalog's 户主 code. */
 export function headOf(file: HouseholdFile, catalog: Catalog): RecordRow | undefined {
   return file.members.find((m) => m.relation === catalog.relation_head)

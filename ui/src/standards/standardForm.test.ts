@@ -9,6 +9,8 @@ const s2020: ExitStandard = {
   school_age_from: 6,
   school_age_to: 15,
   check_safe_water: true,
+  check_pension: false,
+  pension_age_from: 16,
   notice_days: 5,
   incidence_limit: 3,
   broadcast_min: 99,

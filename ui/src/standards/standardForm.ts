@@ -10,6 +10,8 @@ export type StandardForm = {
   incidence_limit: number
   broadcast_min: number
   village_checklist: string[]
+  /** 养老有保障 checked among the household's exit checks (the report's 五保障). */
+  check_pension: boolean
   source: string
 }
 
@@ -24,6 +26,7 @@ export function nextYearForm(all: ExitStandard[]): StandardForm {
     incidence_limit: latest?.incidence_limit ?? 3,
     broadcast_min: latest?.broadcast_min ?? 99,
     village_checklist: latest?.village_checklist ?? [],
+    check_pension: latest?.check_pension ?? false,
     source: '',
   }
 }
@@ -38,6 +41,7 @@ export function formOf(s: ExitStandard): StandardForm {
     incidence_limit: s.incidence_limit,
     broadcast_min: s.broadcast_min,
     village_checklist: [...s.village_checklist],
+    check_pension: s.check_pension,
     source: s.edited ? s.source : '',
   }
 }
@@ -61,6 +65,8 @@ export function standardOf(f: StandardForm, base: ExitStandard | null): ExitStan
     school_age_from: base?.school_age_from ?? 6,
     school_age_to: base?.school_age_to ?? 15,
     check_safe_water: base?.check_safe_water ?? true,
+    check_pension: f.check_pension,
+    pension_age_from: base?.pension_age_from ?? 16,
     notice_days: f.notice_days,
     incidence_limit: f.incidence_limit,
     broadcast_min: f.broadcast_min,

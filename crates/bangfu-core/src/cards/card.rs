@@ -150,7 +150,12 @@ impl Context {
         year: Option<i64>,
         printed_on: NaiveDate,
     ) -> Result<HelpCard, CardError> {
-        let members = store.read::<Member>(Filter::OfHousehold(h.id))?;
+        // The card hangs in the home now: today's members only.
+        let members: Vec<Member> = store
+            .read::<Member>(Filter::OfHousehold(h.id))?
+            .into_iter()
+            .filter(crate::model::derived::is_current)
+            .collect();
         let pairings = store.read::<Pairing>(Filter::OfHousehold(h.id))?;
         let measures = store.read::<Measure>(Filter::OfHousehold(h.id))?;
         let village = h.village_id.and_then(|v| self.villages.get(&v));

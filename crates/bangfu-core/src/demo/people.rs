@@ -326,6 +326,7 @@ fn member(g: &mut Gen, plan: &Plan, surname: &str, ctx: FamilyContext<'_>) -> Me
         dibao: Some(ctx.dibao),
         active_military: Some(false),
         phone,
+        ..Default::default()
     }
 }
 

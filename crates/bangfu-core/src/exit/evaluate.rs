@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::standards::{ExitStandard, standard_for};
 use super::{ExitError, procedure};
-use crate::model::derived::{family_size, income_summary};
+use crate::model::derived::{family_size_in_year, income_summary, is_current, present_at_year_end};
 use crate::model::{ExitStep, Household, Income, Member, codes};
 use crate::store::{Filter, Store};
 use crate::validate::resident_id;
@@ -79,6 +79,7 @@ impl CheckResult {
 #[derive(Debug, Clone, Default)]
 pub struct EvaluationInput {
     pub household: Household,
+    /// Every member, those who left (减员) included: each check picks the members of its year.
     pub members: Vec<Member>,
     /// The household's income rows of the evaluated year.
     pub incomes: Vec<Income>,
@@ -146,7 +147,7 @@ pub fn evaluation_of(
     let head_name = input
         .members
         .iter()
-        .find(|m| m.relation == codes::RELATION_HEAD)
+        .find(|m| m.relation == codes::RELATION_HEAD && is_current(m))
         .map(|m| m.name.clone())
         .unwrap_or_default();
     HouseholdEvaluation {
@@ -165,11 +166,22 @@ pub fn evaluation_of(
 pub fn evaluate(input: &EvaluationInput, year: i32, standard: &ExitStandard) -> Vec<CheckResult> {
     let mut checks = vec![income_check(input, year, standard)];
     checks.extend(two_worries(input.survey.as_ref()));
-    checks.push(education_check(&input.members, year, standard));
-    checks.push(medical_check(&input.members));
+    // 三保障 asks about the people still in the household at the year's end; 一超 divides the
+    // year's income by everyone who lived on it (`derived::present_in_year`).
+    let at_year_end: Vec<Member> = input
+        .members
+        .iter()
+        .filter(|m| present_at_year_end(m, year))
+        .cloned()
+        .collect();
+    checks.push(education_check(&at_year_end, year, standard));
+    checks.push(medical_check(&at_year_end));
     checks.push(housing_check(&input.household));
     if standard.check_safe_water {
         checks.push(water_check(&input.household));
+    }
+    if standard.check_pension {
+        checks.push(pension_check(&at_year_end, year, standard));
     }
     checks
 }
@@ -206,7 +218,7 @@ fn income_check(input: &EvaluationInput, year: i32, standard: &ExitStandard) -> 
             );
         }
     };
-    let size = family_size(&input.members);
+    let size = family_size_in_year(&input.members, year);
     let summary = income_summary(income, size);
     data.push(item("纯收入", yuan(summary.net)));
     data.push(item("家庭人口", format!("{size}人")));
@@ -363,6 +375,80 @@ fn education_check(members: &[Member], year: i32, standard: &ExitStandard) -> Ch
             data,
         )
     }
+}
+
+/// 养老有保障 (the report's 五保障: "全部参加新型农村社会养老保险"): every member of insurable
+/// age (`pension_age_from` 周岁 or more on the year's last day) in 城乡居民基本养老保险. Students
+/// at school are not enrolled until they leave it, and soldiers in active service are covered
+/// by the army; older people drawing the pension are members of the scheme too.
+fn pension_check(members: &[Member], year: i32, standard: &ExitStandard) -> CheckResult {
+    const CODE: &str = "pension";
+    const LABEL: &str = "养老有保障：参加城乡居民基本养老保险";
+    let from = standard.pension_age_from;
+    let Some(end) = NaiveDate::from_ymd_opt(year, 12, 31) else {
+        return CheckResult::new(
+            CODE,
+            LABEL,
+            CheckStatus::Unknown,
+            format!("年度{year}无效。"),
+            Vec::new(),
+        );
+    };
+    let (mut uninsured, mut unknown) = (Vec::new(), Vec::new());
+    let mut counted = 0;
+    for m in members {
+        if m.active_military == Some(true) || is_at_school(&m.schooling) {
+            continue;
+        }
+        let Ok(id) = resident_id::parse(&m.id_number, NaiveDate::MAX) else {
+            unknown.push(format!("{}（证件号码无法算出年龄）", m.name));
+            continue;
+        };
+        if resident_id::age_on(id.birth, end) < from {
+            continue;
+        }
+        counted += 1;
+        match m.pension_insurance {
+            Some(true) => {}
+            Some(false) => uninsured.push(m.name.clone()),
+            None => unknown.push(format!("{}（未填参保情况）", m.name)),
+        }
+    }
+    let data = vec![
+        item("参保起始年龄", format!("{from}周岁")),
+        item("应参保人数", format!("{counted}人")),
+        item("未参保", uninsured.join("、")),
+    ];
+    if !uninsured.is_empty() {
+        CheckResult::new(
+            CODE,
+            LABEL,
+            CheckStatus::NotMet,
+            format!("未参加城乡居民基本养老保险：{}。", uninsured.join("、")),
+            data,
+        )
+    } else if !unknown.is_empty() {
+        CheckResult::new(
+            CODE,
+            LABEL,
+            CheckStatus::Unknown,
+            format!("无法判断：{}。", unknown.join("、")),
+            data,
+        )
+    } else {
+        CheckResult::new(
+            CODE,
+            LABEL,
+            CheckStatus::Met,
+            format!("{from}周岁以上应参保的{counted}人均已参加城乡居民基本养老保险。"),
+            data,
+        )
+    }
+}
+
+/// At school in the year (any 在校生状况 but 非在校生 and blank).
+fn is_at_school(schooling: &str) -> bool {
+    !schooling.is_empty() && schooling != "00"
 }
 
 /// 基本医疗有保障: every member insured (城乡居民基本医疗保险); soldiers in active service are

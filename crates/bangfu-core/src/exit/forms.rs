@@ -25,6 +25,9 @@ pub struct StepForm {
     pub fields: Vec<&'static str>,
     /// Who usually signs the step, a hint for the 签字 field.
     pub signers: &'static str,
+    /// The roles that must each be named when the step is recorded (the seed's titles); empty
+    /// for a step signed as typed.
+    pub signer_roles: Vec<&'static str>,
 }
 
 /// Everything the 退出 tab needs to know about the steps.
@@ -40,6 +43,9 @@ fn own_fields(step: Step) -> &'static [&'static str] {
         Step::Survey => &["household_signed", "food_secure", "clothing_secure"],
         Step::Deliberation => &["vote_type", "vote_result", "work_team_present"],
         Step::PublicNotice => &[
+            "review_date",
+            "review_attendance",
+            "review_agreed",
             "notice_start",
             "notice_end",
             "objections",
@@ -53,9 +59,27 @@ fn signers(step: Step) -> &'static str {
     match step {
         Step::Survey => "贫困户、村委会、驻村工作队",
         Step::Deliberation => "村两委成员、驻村工作队",
-        Step::PublicNotice => "村委会",
-        Step::TownshipCheck => "书记、乡镇长、分管领导、工作站站长",
-        Step::CountyApproval => "县扶贫开发领导小组",
+        Step::PublicNotice => "村党总支书记、村主任、第一书记、入户核查人员",
+        Step::TownshipCheck => "乡镇党委书记、乡镇长、分管领导、扶贫工作站站长或扶贫专干",
+        Step::CountyApproval => "县委书记、县长、分管领导、扶贫办主任、统计局长",
+    }
+}
+
+/// Who must sign a step, by the titles of the report: the 双认定表 after the 公示 ("村党总支书记、
+/// 村主任、村第一书记、入户核查人员和贫困户…签字确认"; the household signs at 入户调查), the
+/// township's 公告 ("乡镇党委书记、乡镇长、分管领导、扶贫工作站站长或扶贫专干签字确认") and the
+/// county's 销号 ("县委书记、县长、分管领导、扶贫办主任、统计局长…签字认定").
+pub fn signer_roles(step: Step) -> &'static [&'static str] {
+    match step {
+        Step::Survey | Step::Deliberation => &[],
+        Step::PublicNotice => &["村党总支书记", "村主任", "第一书记", "入户核查人员"],
+        Step::TownshipCheck => &[
+            "乡镇党委书记",
+            "乡镇长",
+            "分管领导",
+            "扶贫工作站站长或扶贫专干",
+        ],
+        Step::CountyApproval => &["县委书记", "县长", "分管领导", "扶贫办主任", "统计局长"],
     }
 }
 
@@ -71,6 +95,7 @@ pub fn step_form(step: Step) -> StepForm {
             .copied()
             .collect(),
         signers: signers(step),
+        signer_roles: signer_roles(step).to_vec(),
     }
 }
 
@@ -137,6 +162,15 @@ pub fn record_details(r: &ExitStep) -> Vec<String> {
             yes_no(r.work_team_present)
         )),
         Some(Step::PublicNotice) => {
+            // Records of versions before the 民主评议 was recorded have none.
+            if let Some(review) = r.review_date {
+                lines.push(format!(
+                    "民主评议 {}：参加{}人，同意{}人",
+                    review.format("%Y-%m-%d"),
+                    r.review_attendance.unwrap_or(0),
+                    r.review_agreed.unwrap_or(0)
+                ));
+            }
             lines.push(format!(
                 "公示 {} 至 {}",
                 day(r.notice_start),
@@ -187,12 +221,24 @@ mod tests {
                 );
             }
             assert!(!form.signers.is_empty());
+            // The hint names exactly the roles to fill, where the step has them.
+            if !form.signer_roles.is_empty() {
+                assert_eq!(
+                    form.signers,
+                    form.signer_roles.join("、"),
+                    "{:?}",
+                    form.step
+                );
+            }
         }
         assert_eq!(
             vocabulary.steps[2].fields,
             [
                 "step_date",
                 "people",
+                "review_date",
+                "review_attendance",
+                "review_agreed",
                 "notice_start",
                 "notice_end",
                 "objections",

@@ -31,7 +31,9 @@ pub use document::ExitDocument;
 pub use evaluate::{CheckResult, CheckStatus, DataItem, HouseholdEvaluation, evaluate_household};
 pub use forms::{ExitVocabulary, StepForm, exit_vocabulary};
 pub use print::{ExitPrintError, double_confirmation_pdf, notice_list_pdf};
-pub use procedure::{Phase, ProcedureState, Step, StepRecord, procedure_state, record_step};
+pub use procedure::{
+    Phase, ProcedureState, Signer, Step, StepRecord, procedure_state, record_step,
+};
 pub use sheet::{DoubleConfirmationSheet, double_confirmation_sheet};
 pub use standards::{ExitStandard, LineFall, list_standards, set_standard, standard_for};
 pub use status::{ExitOverview, VillageProgress, exit_overview, village_progress};
@@ -103,6 +105,19 @@ pub enum ExitError {
     ObjectionsUnsettled,
     #[error("bad code {value} for {field}")]
     BadCode { field: &'static str, value: String },
+    #[error("signer missing for role {role}")]
+    SignerMissing {
+        step: &'static str,
+        role: &'static str,
+    },
+    #[error("unknown signer role {role}")]
+    UnknownSignerRole { step: &'static str, role: String },
+    #[error("democratic review figures do not add up")]
+    ReviewFigures { attendance: i64, agreed: i64 },
+    #[error("democratic review without a majority")]
+    ReviewWithoutMajority { attendance: i64, agreed: i64 },
+    #[error("democratic review after the notice started")]
+    ReviewAfterNotice { review: NaiveDate, start: NaiveDate },
 }
 
 impl UserFacing for ExitError {
@@ -132,6 +147,11 @@ impl UserFacing for ExitError {
             ExitError::NoticeNotOver { .. } => "notice_not_over",
             ExitError::ObjectionsUnsettled => "objections_unsettled",
             ExitError::BadCode { .. } => "bad_code",
+            ExitError::SignerMissing { .. } => "signer_missing",
+            ExitError::UnknownSignerRole { .. } => "unknown_signer_role",
+            ExitError::ReviewFigures { .. } => "review_figures",
+            ExitError::ReviewWithoutMajority { .. } => "review_without_majority",
+            ExitError::ReviewAfterNotice { .. } => "review_after_notice",
         }
     }
 
@@ -198,6 +218,21 @@ impl UserFacing for ExitError {
             }
             ExitError::ObjectionsUnsettled => "公示有异议的，请填写“异议处理结果”。".into(),
             ExitError::BadCode { field, value } => format!("“{field}”不能填“{value}”。"),
+            ExitError::SignerMissing { step, role } => {
+                format!("{step}须由{role}签字，请填写{role}的姓名。")
+            }
+            ExitError::UnknownSignerRole { step, role } => {
+                format!("{step}的签字人没有“{role}”这一职务。")
+            }
+            ExitError::ReviewFigures { attendance, agreed } => format!(
+                "民主评议参加{attendance}人、同意{agreed}人：参加人数应大于0，同意人数不能多于参加人数。"
+            ),
+            ExitError::ReviewWithoutMajority { attendance, agreed } => format!(
+                "民主评议参加{attendance}人，同意的只有{agreed}人，未过半数，不能列入脱贫公示名单。"
+            ),
+            ExitError::ReviewAfterNotice { review, start } => {
+                format!("民主评议日期 {review} 晚于公示开始日期 {start}：先评议提出名单，再公示。")
+            }
         }
     }
 }

@@ -135,6 +135,28 @@ pub struct StepRecord {
     #[serde(default)]
     #[ts(optional)]
     pub exception_by: Option<String>,
+    /// The signers named per role of the step (`forms::signer_roles`): 村评议公示, 乡镇核查公告
+    /// and 县审定销号 need every role named; kept in `签字` as "职务：姓名；…".
+    #[serde(default)]
+    #[ts(optional)]
+    pub signers: Option<Vec<Signer>>,
+    /// 村评议公示: the 民主评议 that proposed the list (date, 参加人数, 同意人数).
+    #[serde(default)]
+    #[ts(optional)]
+    pub review_date: Option<NaiveDate>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub review_attendance: Option<i64>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub review_agreed: Option<i64>,
+}
+
+/// One signer of a step: the role as the forms title it, and the person's name.
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Signer {
+    pub role: String,
+    pub name: String,
 }
 
 impl StepRecord {
@@ -157,6 +179,10 @@ impl StepRecord {
             objection_handling: String::new(),
             exception_reason: None,
             exception_by: None,
+            signers: None,
+            review_date: None,
+            review_attendance: None,
+            review_agreed: None,
         }
     }
 }
@@ -443,10 +469,73 @@ fn check_record(store: &Store, household: &Household, r: &StepRecord) -> Result<
                 required(&r.objection_handling, "异议处理结果")
                     .map_err(|_| ExitError::ObjectionsUnsettled)?;
             }
+            check_review(r, start)?;
         }
-        Step::TownshipCheck | Step::CountyApproval => required(&r.signatures, "签字")?,
+        Step::TownshipCheck | Step::CountyApproval => {}
+    }
+    signed_text(r)?;
+    Ok(())
+}
+
+/// 民主评议 before the notice: its date (on or before the notice's first day), how many took
+/// part and how many agreed, more than half of them (the list it proposes is a majority's).
+fn check_review(r: &StepRecord, notice_start: NaiveDate) -> Result<(), ExitError> {
+    let review = r.review_date.ok_or(ExitError::Missing {
+        field: "民主评议日期",
+    })?;
+    let attendance = r.review_attendance.ok_or(ExitError::Missing {
+        field: "参加评议人数",
+    })?;
+    let agreed = r.review_agreed.ok_or(ExitError::Missing {
+        field: "同意人数"
+    })?;
+    if attendance <= 0 || agreed < 0 || agreed > attendance {
+        return Err(ExitError::ReviewFigures { attendance, agreed });
+    }
+    if agreed * 2 <= attendance {
+        return Err(ExitError::ReviewWithoutMajority { attendance, agreed });
+    }
+    if review > notice_start {
+        return Err(ExitError::ReviewAfterNotice {
+            review,
+            start: notice_start,
+        });
     }
     Ok(())
+}
+
+/// The 签字 a step keeps: for a step whose signers have roles, every role named, as
+/// "职务：姓名；…" (followed by any other signatures typed); otherwise the text as typed.
+fn signed_text(r: &StepRecord) -> Result<String, ExitError> {
+    let roles = super::forms::signer_roles(r.step);
+    let free = r.signatures.trim();
+    if roles.is_empty() {
+        return Ok(free.to_owned());
+    }
+    let signers = r.signers.as_deref().unwrap_or(&[]);
+    if let Some(unknown) = signers.iter().find(|s| !roles.contains(&s.role.trim())) {
+        return Err(ExitError::UnknownSignerRole {
+            step: r.step.label(),
+            role: unknown.role.trim().to_owned(),
+        });
+    }
+    let mut parts = Vec::new();
+    for role in roles {
+        let name = signers
+            .iter()
+            .filter(|s| s.role.trim() == *role)
+            .map(|s| s.name.trim())
+            .find(|n| !n.is_empty())
+            .ok_or(ExitError::SignerMissing {
+                step: r.step.label(),
+                role,
+            })?;
+        parts.push(format!("{role}：{name}"));
+    }
+    if !free.is_empty() {
+        parts.push(free.to_owned());
+    }
+    Ok(parts.join("；"))
 }
 
 /// 村两委商议 agreeing for a household that fails a check of 一超两不愁三保障 as of the step's
@@ -516,7 +605,7 @@ pub fn record_step(
         step: record.step.code().into(),
         step_date: Some(record.date),
         people: record.people.trim().into(),
-        signatures: record.signatures.trim().into(),
+        signatures: signed_text(record)?,
         household_signed: record.household_signed,
         food_secure: record.food_secure,
         clothing_secure: record.clothing_secure,
@@ -529,6 +618,9 @@ pub fn record_step(
         objection_handling: record.objection_handling.trim().into(),
         reason: exception_text(record),
         notes: record.notes.trim().into(),
+        review_date: record.review_date,
+        review_attendance: record.review_attendance,
+        review_agreed: record.review_agreed,
     };
     let mut changes = vec![put_change(&row)];
     if record.step == Step::CountyApproval && record.result != RESULT_DISAGREE {

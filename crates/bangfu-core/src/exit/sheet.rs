@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::evaluate::{CheckResult, evaluate_household};
 use super::{ExitError, procedure};
-use crate::model::derived::{family_size, income_summary};
+use crate::model::derived::{family_size_in_year, income_summary, present_in_year};
 use crate::model::{Helper, Household, Income, Measure, Member, Pairing, Village, codes};
 use crate::store::{Filter, Store};
 
@@ -78,8 +78,9 @@ pub fn double_confirmation_sheet(
     }
     .unwrap_or_default();
     let evaluation = evaluate_household(store, household_id, year)?;
+    // The year's people: the sheet lists and counts those who lived on the year's income.
     let members: Vec<Member> = store.read(Filter::OfHousehold(household_id))?;
-    let size = family_size(&members);
+    let size = family_size_in_year(&members, year);
     let income = store
         .read::<Income>(Filter::OfHousehold(household_id))?
         .into_iter()
@@ -138,6 +139,7 @@ pub fn double_confirmation_sheet(
         head_name: evaluation.head_name.clone(),
         members: members
             .iter()
+            .filter(|m| present_in_year(m, year))
             .map(|m| SheetPerson {
                 name: m.name.clone(),
                 relation: label(&codes::RELATION, &m.relation),

@@ -25,6 +25,13 @@ pub struct ExitStandard {
     pub school_age_to: u32,
     /// Whether 安全饮水 is checked beside 三保障.
     pub check_safe_water: bool,
+    /// Whether 养老有保障 is checked (the report's 五保障: everyone of insurable age in
+    /// 城乡居民基本养老保险).
+    #[serde(default)]
+    pub check_pension: bool,
+    /// The age (周岁 at the year's end) from which a member must be insured for 养老.
+    #[serde(default = "default_pension_age")]
+    pub pension_age_from: u32,
     /// The shortest 村评议公示 period, in days.
     pub notice_days: i64,
     /// 贫困发生率 of a village must be below this (%).
@@ -61,8 +68,13 @@ pub fn standard_id(year: i32, province: &str) -> Uuid {
     uuid::Builder::from_custom_bytes(bytes).into_uuid()
 }
 
+fn default_pension_age() -> u32 {
+    16
+}
+
 const DEFAULT_COLUMNS: &str = "year, province, income_line, school_age_from, school_age_to, \
-     check_safe_water, notice_days, incidence_limit, broadcast_min, source";
+     check_safe_water, notice_days, incidence_limit, broadcast_min, source, check_pension, \
+     pension_age_from";
 
 fn defaults(store: &Store) -> Result<Vec<ExitStandard>, ExitError> {
     let sql = format!("SELECT {DEFAULT_COLUMNS} FROM standard_default ORDER BY year, province");
@@ -81,6 +93,8 @@ fn defaults(store: &Store) -> Result<Vec<ExitStandard>, ExitError> {
                 broadcast_min: r.get(8)?,
                 village_checklist: Vec::new(),
                 source: r.get(9)?,
+                check_pension: r.get(10)?,
+                pension_age_from: r.get(11)?,
                 edited: false,
             })
         })
@@ -110,6 +124,11 @@ fn from_record(s: Standard) -> Option<ExitStandard> {
         broadcast_min: s.broadcast_min.unwrap_or(d.broadcast_min),
         village_checklist: split_codes(&s.village_checklist),
         source: s.source,
+        check_pension: s.check_pension.unwrap_or(false),
+        pension_age_from: s
+            .pension_age_from
+            .and_then(|v| u32::try_from(v).ok())
+            .unwrap_or_else(default_pension_age),
         edited: true,
     })
 }
@@ -274,6 +293,9 @@ fn check(standard: &ExitStandard) -> Result<(), ExitError> {
     if standard.school_age_from > standard.school_age_to || standard.school_age_to > 25 {
         return bad("义务教育年龄");
     }
+    if !(10..=70).contains(&standard.pension_age_from) {
+        return bad("养老保险参保起始年龄");
+    }
     if !(1..=60).contains(&standard.notice_days) {
         return bad("公示天数");
     }
@@ -329,6 +351,8 @@ pub fn set_standard(
         broadcast_min: Some(standard.broadcast_min),
         village_checklist: standard.village_checklist.join(","),
         source: standard.source.trim().to_owned(),
+        check_pension: Some(standard.check_pension),
+        pension_age_from: Some(i64::from(standard.pension_age_from)),
     };
     store.write_unchecked(&[crate::store::put_change(&record)])?;
     Ok(())

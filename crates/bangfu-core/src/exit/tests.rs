@@ -37,6 +37,8 @@ fn standard() -> ExitStandard {
         school_age_from: 6,
         school_age_to: 15,
         check_safe_water: true,
+        check_pension: false,
+        pension_age_from: 16,
         notice_days: 5,
         incidence_limit: 3.0,
         broadcast_min: 99.0,
@@ -366,4 +368,85 @@ fn safe_water_is_checked_only_where_the_standard_asks() {
     let checks = evaluate(&input, 2017, &s);
     assert!(checks.iter().all(|c| c.code != "water"));
     assert!(checks.iter().all(|c| c.status == CheckStatus::Met));
+}
+
+/// 养老有保障 (the report's 五保障), where the standard asks for it: each member of insurable age
+/// (16 周岁 by the year's end, not at school, not a soldier) in 城乡居民基本养老保险.
+#[test]
+fn pension_is_checked_where_the_standard_asks_and_flips_on_who_must_be_insured() {
+    use CheckStatus::{Met, NotMet, Unknown};
+    let mut s = standard();
+    let mut insured = base();
+    for m in &mut insured.members {
+        m.pension_insurance = Some(true);
+    }
+    let checks = evaluate(&insured, 2017, &s);
+    assert!(checks.iter().all(|c| c.code != "pension"), "off by default");
+    s.check_pension = true;
+    let cases: &[(&str, Edit, CheckStatus)] = &[
+        ("everyone insured", |_| {}, Met),
+        (
+            "the child at school is not asked",
+            |i| i.members[2].pension_insurance = Some(false),
+            Met,
+        ),
+        (
+            "the wife is not insured",
+            |i| i.members[1].pension_insurance = Some(false),
+            NotMet,
+        ),
+        (
+            "the wife's insurance is not filled",
+            |i| i.members[1].pension_insurance = None,
+            Unknown,
+        ),
+        (
+            "a son who turns 16 on the year's last day and left school must be insured",
+            |i| {
+                child(i, "20011231", "00", "3");
+                i.members[2].pension_insurance = Some(false);
+            },
+            NotMet,
+        ),
+        (
+            "a son who turns 16 the next year is not asked",
+            |i| {
+                child(i, "20020101", "00", "3");
+                i.members[2].pension_insurance = Some(false);
+            },
+            Met,
+        ),
+        (
+            "a soldier in active service is covered by the army",
+            |i| {
+                i.members[1].pension_insurance = Some(false);
+                i.members[1].active_military = Some(true);
+            },
+            Met,
+        ),
+        (
+            "a member who died in 2016 is not asked in 2017",
+            |i| {
+                i.members[1].pension_insurance = Some(false);
+                i.members[1].leave_date = chrono::NaiveDate::from_ymd_opt(2016, 5, 1);
+                i.members[1].leave_reason = "1".into();
+            },
+            Met,
+        ),
+    ];
+    for (name, edit, want) in cases {
+        let mut input = insured.clone();
+        edit(&mut input);
+        let checks = evaluate(&input, 2017, &s);
+        let pension = checks.iter().find(|c| c.code == "pension").unwrap();
+        assert_eq!(pension.status, *want, "{name}: {}", pension.reason);
+    }
+    let mut input = insured.clone();
+    input.members[1].pension_insurance = Some(false);
+    let pension = evaluate(&input, 2017, &s)
+        .into_iter()
+        .find(|c| c.code == "pension")
+        .unwrap();
+    assert_eq!(pension.reason, "未参加城乡居民基本养老保险：李秀英。");
+    assert_eq!(pension.label, "养老有保障：参加城乡居民基本养老保险");
 }

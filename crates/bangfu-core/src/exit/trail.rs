@@ -109,6 +109,8 @@ pub fn procedure_trail(store: &Store, household_id: Uuid) -> Result<ProcedureTra
 }
 
 /// What a person does to a household's procedure from its page.
+// One value per click, read once from the window: the size of the record variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(ts_rs::TS, Debug, Clone, PartialEq, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum ExitAction {

@@ -320,11 +320,15 @@ pub(crate) fn plan_of_year(kind: LedgerKind, scope: &Scope, year: Option<i32>) -
             Some(("member m", "m", s, "m.relation <> '01', m.rowid", "", ""))
         }
         LedgerKind::Incomes => {
-            columns.push(Column::new("家庭人口", CellKind::Int, 8.0));
-            select.push("s.members".into());
-            let (mut c, mut s) = fields_of::<Income>("i", &[]);
-            amounts(&mut c);
+            // The year's 家庭人口: the members of the income's year (`derived::present_in_year`),
+            // so a member who left later still counts for the years before.
+            // It is the first of the income row's own columns, where the year is known.
+            let size = crate::model::derived::members_in_year_sql("i.household_id", "i.year");
             household_columns = columns.len();
+            columns.push(Column::new("家庭人口", CellKind::Int, 8.0));
+            let (mut c, mut s) = fields_of::<Income>("i", &[]);
+            s.insert(0, size.clone());
+            amounts(&mut c);
             columns.extend(c);
             // The computed lines of the income form, as in model::derived::income_summary.
             let transfer = "(coalesce(i.family_planning,0) + coalesce(i.dibao_allowance,0) \
@@ -340,8 +344,7 @@ pub(crate) fn plan_of_year(kind: LedgerKind, scope: &Scope, year: Option<i32>) -
             }
             columns.push(Column::new("人均纯收入", CellKind::Amount, 12.0));
             s.push(format!(
-                "{transfer}, {total}, {net}, {net} * 1.0 / nullif(\
-                 (SELECT members FROM household_summary WHERE household_id = i.household_id), 0)"
+                "{transfer}, {total}, {net}, {net} * 1.0 / nullif({size}, 0)"
             ));
             Some(("income i", "i", s, "i.year, i.rowid", "i.year = ?2", ""))
         }

@@ -440,6 +440,28 @@ pub const STEP_RESULT: CodeList = CodeList {
     entries: &[("1", "同意"), ("2", "不同意")],
 };
 
+/// 减员原因: why a person left the household, as the 建档立卡 system's 人口自然变更 lists them.
+/// A member who left keeps the row (with its 减员日期) so past years keep their family size.
+pub const MEMBER_LEAVE_REASON: CodeList = CodeList {
+    key: "member_leave_reason",
+    title: "减员原因",
+    entries: &[
+        ("1", "死亡"),
+        ("2", "婚出"),
+        ("3", "服刑"),
+        ("4", "户口迁出"),
+        ("5", "参军"),
+        ("9", "其他"),
+    ],
+};
+
+/// 增员原因: why a person joined an already filed household.
+pub const MEMBER_JOIN_REASON: CodeList = CodeList {
+    key: "member_join_reason",
+    title: "增员原因",
+    entries: &[("1", "新生儿"), ("2", "婚入"), ("9", "其他")],
+};
+
 /// Every value list, for the UI and for import header matching.
 pub const ALL: &[&CodeList] = &[
     &IDENTIFY_STANDARD,
@@ -470,6 +492,8 @@ pub const ALL: &[&CodeList] = &[
     &VOTE_TYPE,
     &STEP_RESULT,
     &VILLAGE_CHECK,
+    &MEMBER_LEAVE_REASON,
+    &MEMBER_JOIN_REASON,
 ];
 
 #[cfg(test)]

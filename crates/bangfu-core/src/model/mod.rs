@@ -96,6 +96,14 @@ entity! {
     dibao: Option<bool> => "是否享受低保";
     active_military: Option<bool> => "是否现役军人";
     phone: String => "联系电话";
+    /// 增员: when and why a person joined a household already filed; empty for a member filed
+    /// with the household (present from the start).
+    join_date: Option<NaiveDate> => "增员日期";
+    join_reason: String => "增员原因", codes = codes::MEMBER_JOIN_REASON;
+    /// 减员: when and why a person left. The row stays, so past years count the person
+    /// (`derived::present_in_year`); only a member typed by mistake is deleted.
+    leave_date: Option<NaiveDate> => "减员日期";
+    leave_reason: String => "减员原因", codes = codes::MEMBER_LEAVE_REASON;
 }
 
 entity! {
@@ -188,6 +196,10 @@ entity! {
     objection_handling: String => "异议处理结果";
     reason: String => "原因";
     notes: String => "备注";
+    /// 村评议公示: the 民主评议 of 党员 and 村民 that proposed the list.
+    review_date: Option<NaiveDate> => "民主评议日期";
+    review_attendance: Option<i64> => "参加评议人数";
+    review_agreed: Option<i64> => "同意人数";
 }
 
 entity! {
@@ -207,6 +219,8 @@ entity! {
     broadcast_min: Option<f64> => "广播电视覆盖率下限(%)";
     village_checklist: String => "贫困村退出核对项目", codes = codes::VILLAGE_CHECK, multi = true;
     source: String => "依据";
+    check_pension: Option<bool> => "检查养老保险";
+    pension_age_from: Option<i64> => "养老保险参保起始年龄";
 }
 
 entity! {

@@ -72,7 +72,7 @@ fn counts(store: &Store, township: &str, year: i32) -> Result<(i64, i64, i64), S
         "SELECT count(*) FROM member p
          JOIN household h ON h.id = p.household_id AND h.deleted = 0
          JOIN village v ON v.id = h.village_id AND v.deleted = 0
-         WHERE p.deleted = 0 AND v.township = ?1",
+         WHERE p.deleted = 0 AND p.leave_date IS NULL AND v.township = ?1",
         params![township],
         |r| r.get(0),
     )?;

@@ -18,11 +18,13 @@ pub fn is_still_poor(status: &str) -> bool {
 /// The SQL condition of [`is_still_poor`] on a household aliased `h` (a fixed fragment).
 pub(crate) const STILL_POOR_SQL: &str = "coalesce(h.poverty_status, '') NOT IN ('2', '3')";
 
-/// The people still poor in a village: members of its live households not yet exited.
+/// The people still poor in a village: current members (not 减员) of its live households not
+/// yet exited.
 pub fn poor_people(store: &Store, village_id: Uuid) -> Result<i64, StoreError> {
     let sql = format!(
         "SELECT count(*) FROM member m JOIN household h ON h.id = m.household_id
-         WHERE h.village_id = ?1 AND h.deleted = 0 AND m.deleted = 0 AND {STILL_POOR_SQL}"
+         WHERE h.village_id = ?1 AND h.deleted = 0 AND m.deleted = 0 AND m.leave_date IS NULL
+           AND {STILL_POOR_SQL}"
     );
     Ok(store
         .conn()

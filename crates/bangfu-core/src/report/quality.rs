@@ -105,7 +105,11 @@ pub fn data_quality_of_year(
         if !h.code.is_empty() && codes_used_twice.contains(&(village, h.code.clone())) {
             issues.push(code_used_twice(h));
         }
-        for m in file.members.iter().filter(|m| !m.id_number.is_empty()) {
+        for m in file
+            .members
+            .iter()
+            .filter(|m| !m.id_number.is_empty() && m.leave_date.is_none())
+        {
             let other = ids_elsewhere
                 .get(&crate::validate::resident_id::person_key(&m.id_number))
                 .and_then(|filed| filed.iter().find(|(household, _)| *household != id));
@@ -172,7 +176,7 @@ fn codes_used_twice(store: &Store) -> Result<HashSet<(Vec<u8>, String)>, StoreEr
 }
 
 /// Every person (by [`person_key`]: 残疾人证 number, `x`/`X` and 15/18 digits are one person)
-/// that live members of more than one live household are: the households (id, code) the
+/// that current (not 减员) live members of more than one live household are: the households (id, code) the
 /// person is filed in, in the order the members were filed. Grouped here, not in SQL, so every
 /// duplicate check uses the one key.
 ///
@@ -184,6 +188,7 @@ pub(crate) fn ids_in_several_households(
         "SELECT m.id_number, m.household_id, coalesce(h.code, '')
          FROM member m JOIN household h ON h.id = m.household_id
          WHERE m.deleted = 0 AND h.deleted = 0 AND coalesce(m.id_number, '') <> ''
+           AND m.leave_date IS NULL
          ORDER BY m.rowid",
     )?;
     let mut rows = stmt.query([])?;
@@ -223,7 +228,7 @@ pub(crate) fn person_filed_elsewhere(
         "SELECT m.id_number, coalesce(h.code, ''), m.rowid FROM member m
          JOIN household h ON h.id = m.household_id
          WHERE m.deleted = 0 AND h.deleted = 0 AND m.id_number >= ?1 AND m.id_number < ?1 || '~'
-           AND m.household_id <> ?2",
+           AND m.household_id <> ?2 AND m.leave_date IS NULL",
     )?;
     let mut best: Option<(i64, String)> = None;
     for prefix in person_key_prefixes(&key) {

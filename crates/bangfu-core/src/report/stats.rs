@@ -111,7 +111,7 @@ pub fn stats(store: &Store, scope: &Scope, year: Option<i32>) -> Result<StatsRep
     let counted = query(
         format!(
             "SELECT h.poverty_status, count(*), sum((SELECT count(*) FROM member m
-               WHERE m.household_id = h.id AND m.deleted = 0)) {FROM} AND {cond}
+               WHERE m.household_id = h.id AND m.deleted = 0 AND m.leave_date IS NULL)) {FROM} AND {cond}
              GROUP BY h.poverty_status"
         ),
         None,
@@ -144,7 +144,8 @@ pub fn stats(store: &Store, scope: &Scope, year: Option<i32>) -> Result<StatsRep
         format!(
             "SELECT v.township, v.code, v.name, coalesce(v.rural_population, 0),
                coalesce(sum(CASE WHEN {STILL_POOR_SQL} THEN
-                 (SELECT count(*) FROM member m WHERE m.household_id = h.id AND m.deleted = 0)
+                 (SELECT count(*) FROM member m WHERE m.household_id = h.id AND m.deleted = 0
+                    AND m.leave_date IS NULL)
                  ELSE 0 END), 0),
                count(h.id),
                sum(EXISTS (SELECT 1 FROM visit t WHERE t.household_id = h.id AND t.deleted = 0)),

@@ -24,6 +24,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0009_sealing.sql"),
     include_str!("../../migrations/0010_policies.sql"),
     include_str!("../../migrations/0011_people.sql"),
+    include_str!("../../migrations/0012_member_changes.sql"),
 ];
 
 /// Steps a migration needs beyond its SQL, run right after it in the same transaction.
@@ -32,6 +33,7 @@ fn after_script(conn: &Connection, version: i64) -> rusqlite::Result<()> {
         5 => super::heads::migrate_from_head_table(conn),
         8 => standard_ops_need_rebuild(conn),
         10 => policy_ops_need_rebuild(conn),
+        12 => member_change_ops_need_rebuild(conn),
         _ => Ok(()),
     }
 }
@@ -42,6 +44,35 @@ fn standard_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
     let held: bool = conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM op WHERE tbl = ?1)",
         [crate::model::Table::Standard.code()],
+        |r| r.get(0),
+    )?;
+    if held {
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, 1)",
+            [REBUILD_PENDING],
+        )?;
+    }
+    Ok(())
+}
+
+/// Schema 12: a log that already holds values of the fields schema 12 adds (members' 增员/减员,
+/// the standards' 养老 check, the notice's 民主评议; kept by an older version from a newer
+/// laptop's file) has its rows rebuilt at this open, so they show.
+fn member_change_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
+    use crate::model::Table;
+    // A newer version writes these fields (empty) with every row, so only a value in them
+    // needs the rows rebuilt. Field numbers are unique across tables: one pass over the log.
+    let held: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM op WHERE coalesce(val, '') <> '' AND field IN (
+             SELECT idx FROM field_name WHERE
+                (tbl = ?1 AND name IN ('join_date', 'join_reason', 'leave_date', 'leave_reason'))
+             OR (tbl = ?2 AND name IN ('check_pension', 'pension_age_from'))
+             OR (tbl = ?3 AND name IN ('review_date', 'review_attendance', 'review_agreed'))))",
+        [
+            Table::Member.code(),
+            Table::Standard.code(),
+            Table::ExitStep.code(),
+        ],
         |r| r.get(0),
     )?;
     if held {
@@ -87,9 +118,10 @@ fn policy_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
 /// a file whose log already holds its ops (kept by an older version without a table to show
 /// them in) is rebuilt, by its after-script. Schema 9 adds the local sealing keys. Schema 10
 /// (policies, payments, structured measures) is like 8: its after-script decides. Schema 11
-/// adds the local people, audit log and authorship.
+/// adds the local people, audit log and authorship. Schema 12 (members' 增员/减员 fields) is
+/// like 8: its after-script decides.
 const REBUILD_AFTER: &[bool] = &[
-    true, true, true, true, false, false, false, false, false, false, false,
+    true, true, true, true, false, false, false, false, false, false, false, false,
 ];
 
 /// Whether upgrading a file of schema `from` must rebuild its rows from the heads.

@@ -806,6 +806,7 @@ fn back_to_schema_4(conn: &rusqlite::Connection) {
         Ok::<_, rusqlite::Error>(())
     })
     .unwrap();
+    back_to_schema_11_members(conn);
     conn.execute_batch(
         "DROP TABLE row_head; DROP TABLE clock_flag;
          DROP TABLE op_batch; DROP TABLE device_key; DROP TABLE held_file;
@@ -1191,6 +1192,61 @@ fn back_to_schema_9(conn: &rusqlite::Connection) {
          PRAGMA user_version = 9;",
     )
     .unwrap();
+    back_to_schema_11_members(conn);
+}
+
+/// Takes schema 12's columns away (the members' 增员/减员, the standards' 养老 check, the
+/// notice's 民主评议).
+fn back_to_schema_11_members(conn: &rusqlite::Connection) {
+    conn.execute_batch(
+        "ALTER TABLE member DROP COLUMN join_date; ALTER TABLE member DROP COLUMN join_reason;
+         ALTER TABLE member DROP COLUMN leave_date; ALTER TABLE member DROP COLUMN leave_reason;
+         ALTER TABLE standard DROP COLUMN check_pension;
+         ALTER TABLE standard DROP COLUMN pension_age_from;
+         ALTER TABLE standard_default DROP COLUMN check_pension;
+         ALTER TABLE standard_default DROP COLUMN pension_age_from;
+         ALTER TABLE exit_step DROP COLUMN review_date;
+         ALTER TABLE exit_step DROP COLUMN review_attendance;
+         ALTER TABLE exit_step DROP COLUMN review_agreed;",
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_file_of_schema_11_holding_a_member_change_is_rebuilt_so_it_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    let h = household("530826103201001");
+    a.put(&h).unwrap();
+    let stays = Member {
+        id: Uuid::now_v7(),
+        household_id: Some(h.id),
+        name: "张三".into(),
+        ..Default::default()
+    };
+    a.put(&stays).unwrap();
+    back_to_schema_11_members(a.conn());
+    a.conn().execute_batch("PRAGMA user_version = 11;").unwrap();
+    drop(a);
+    let (mut a, seen) = open_reporting_rebuild(&dir, "a");
+    assert!(seen.is_empty(), "members without a change: {seen:?}");
+
+    let left = Member {
+        id: Uuid::now_v7(),
+        household_id: Some(h.id),
+        name: "张父".into(),
+        leave_date: chrono::NaiveDate::from_ymd_opt(2019, 3, 1),
+        leave_reason: "1".into(),
+        ..Default::default()
+    };
+    a.put(&left).unwrap();
+    back_to_schema_11_members(a.conn());
+    a.conn().execute_batch("PRAGMA user_version = 11;").unwrap();
+    drop(a);
+    let (a, seen) = open_reporting_rebuild(&dir, "a");
+    assert!(!seen.is_empty(), "rebuilt from the op log");
+    assert_eq!(a.get::<Member>(left.id).unwrap(), left);
+    assert_eq!(a.get::<Member>(stays.id).unwrap(), stays);
 }
 
 #[test]

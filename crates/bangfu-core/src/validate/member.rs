@@ -36,7 +36,75 @@ pub fn check_member(m: &Member, today: NaiveDate) -> Vec<Issue> {
         );
     }
     c.phone("phone", &m.phone);
+    member_changes(&mut c, m, today);
     c.finish()
+}
+
+/// 增员/减员: each date goes with its reason, neither lies in the future, and a person leaves
+/// after joining. A 减员 without its date could not say which years still count the person.
+fn member_changes(c: &mut Checker<Member>, m: &Member, today: NaiveDate) {
+    for (date_field, date, reason_field, reason, what) in [
+        (
+            "join_date",
+            m.join_date,
+            "join_reason",
+            &m.join_reason,
+            "增员",
+        ),
+        (
+            "leave_date",
+            m.leave_date,
+            "leave_reason",
+            &m.leave_reason,
+            "减员",
+        ),
+    ] {
+        match (date, reason.is_empty()) {
+            (Some(_), true) => c.error(
+                reason_field,
+                "member_change.reason_missing",
+                format!(
+                    "{}办理{what}，请选择{}",
+                    m.name,
+                    label::<Member>(reason_field)
+                ),
+            ),
+            (None, false) => c.error(
+                date_field,
+                "member_change.date_missing",
+                format!(
+                    "{}办理{what}，请填写{}",
+                    m.name,
+                    label::<Member>(date_field)
+                ),
+            ),
+            _ => {}
+        }
+        if let Some(day) = date.filter(|d| *d > today) {
+            c.error(
+                date_field,
+                "member_change.future",
+                format!(
+                    "{} {day} 晚于今天：{what}在发生后登记",
+                    label::<Member>(date_field)
+                ),
+            );
+        }
+    }
+    if let (Some(joined), Some(left)) = (m.join_date, m.leave_date)
+        && left < joined
+    {
+        c.error(
+            "leave_date",
+            "member_change.left_before_joining",
+            format!(
+                "{}的{} {left} 早于{} {joined}",
+                m.name,
+                label::<Member>("leave_date"),
+                label::<Member>("join_date")
+            ),
+        );
+    }
 }
 
 /// Cross-checks of a valid ID against the fields it repeats: sex and, on a 残疾人证, disability.

@@ -10,6 +10,9 @@ struct Proposed {
     per_capita: Option<f64>,
     helpers: String,
     notice: Option<(NaiveDate, Option<NaiveDate>)>,
+    /// Why the household is listed although it does not meet the standard of the year or did
+    /// not sign at 入户调查 (the 村两委商议's recorded exception); empty for one that does.
+    remark: String,
 }
 
 /// The households of a village proposed for exit in `year`: in their current round, 村两委商议
@@ -49,6 +52,31 @@ fn proposed_households(
         let notice =
             last_of(Step::PublicNotice).and_then(|r| r.notice_start.map(|s| (s, r.notice_end)));
         let sheet = double_confirmation_sheet(store, h.id, year)?;
+        let mut flags = Vec::new();
+        for (status, word) in [
+            (super::super::CheckStatus::NotMet, "未达标"),
+            (super::super::CheckStatus::Unknown, "待核实"),
+        ] {
+            let checks: Vec<&str> = sheet
+                .checks
+                .iter()
+                .filter(|c| c.status == status)
+                .map(|c| c.label)
+                .collect();
+            if !checks.is_empty() {
+                flags.push(format!("{word}：{}", checks.join("、")));
+            }
+        }
+        if sheet.household_refused {
+            flags.push("贫困户未签字认可".to_owned());
+        }
+        if !flags.is_empty()
+            && let Some(reason) = last_of(Step::Deliberation)
+                .map(|r| r.reason.trim())
+                .filter(|r| !r.is_empty())
+        {
+            flags.push(format!("村两委商议：{reason}"));
+        }
         out.push(Proposed {
             code: h.code,
             head: sheet.head_name,
@@ -61,6 +89,7 @@ fn proposed_households(
                 .collect::<Vec<_>>()
                 .join("、"),
             notice,
+            remark: flags.join("；"),
         });
     }
     Ok(out)
@@ -117,12 +146,25 @@ pub fn notice_list_pdf(
         Some((start, None)) => format!("公示期：自{}起", date_zh(start)),
         None => format!("公示期：{DATE_BLANK}至{DATE_BLANK}"),
     };
-    let intro = format!(
-        "经入户调查、村两委商议，以下{}户{}人达到“一超两不愁三保障”脱贫标准，拟于{}年脱贫退出，现予公示。",
-        list.len(),
-        people,
-        year
-    );
+    // The list says "达到标准" only of the households that do: any other is counted apart and
+    // marked in 备注 with the committee's recorded reason.
+    let marked = list.iter().filter(|p| !p.remark.is_empty()).count();
+    let intro = if marked == 0 {
+        format!(
+            "经入户调查、村两委商议，以下{}户{}人达到“一超两不愁三保障”脱贫标准，拟于{}年脱贫退出，现予公示。",
+            list.len(),
+            people,
+            year
+        )
+    } else {
+        format!(
+            "经入户调查、村两委商议，以下{}户{}人拟于{}年脱贫退出，现予公示。其中{}户未全部达到（或尚待核实）“一超两不愁三保障”标准或贫困户未签字认可，情况见备注。",
+            list.len(),
+            people,
+            year,
+            marked
+        )
+    };
     let mut header_lines = vec![(title.clone(), TITLE_SIZE, Weight::Bold, Align::Center)];
     for line in font.wrap(&intro, SIZE, Weight::Regular, width) {
         header_lines.push((line, SIZE, Weight::Regular, Align::Left));
@@ -134,7 +176,7 @@ pub fn notice_list_pdf(
         .sum::<f32>()
         + 2.0 * MM;
 
-    let cols = [16.0, 52.0, 36.0, 30.0, 40.0].map(|w| w * MM);
+    let cols = [16.0, 46.0, 30.0, 26.0, 34.0, 70.0].map(|w| w * MM);
     let helper_w = width - cols.iter().sum::<f32>();
     let table_header = RowLayout::new(
         &font,
@@ -145,6 +187,7 @@ pub fn notice_list_pdf(
             Cell::label(cols[3], "家庭人口（人）").bold(),
             Cell::label(cols[4], "人均纯收入（元）").bold(),
             Cell::label(helper_w, "帮扶责任人").bold(),
+            Cell::label(cols[5], "备注").bold(),
         ],
         SIZE,
     );
@@ -161,6 +204,7 @@ pub fn notice_list_pdf(
                     Cell::value(cols[3], p.size.to_string()).centered(),
                     Cell::value(cols[4], p.per_capita.map(yuan).unwrap_or_default()).centered(),
                     Cell::value(helper_w, &p.helpers),
+                    Cell::value(cols[5], &p.remark),
                 ],
                 SIZE,
             )

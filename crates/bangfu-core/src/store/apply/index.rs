@@ -120,12 +120,13 @@ pub(super) fn refresh_household_summary(
              (household_id, head_name, head_id_number, members, heads, last_visit)
          SELECT ?1,
              coalesce((SELECT name FROM member WHERE household_id = ?1 AND deleted = 0
-                       AND relation = '01' ORDER BY id LIMIT 1), ''),
+                       AND leave_date IS NULL AND relation = '01' ORDER BY id LIMIT 1), ''),
              coalesce((SELECT id_number FROM member WHERE household_id = ?1 AND deleted = 0
-                       AND relation = '01' ORDER BY id LIMIT 1), ''),
-             (SELECT count(*) FROM member WHERE household_id = ?1 AND deleted = 0),
+                       AND leave_date IS NULL AND relation = '01' ORDER BY id LIMIT 1), ''),
              (SELECT count(*) FROM member WHERE household_id = ?1 AND deleted = 0
-                  AND relation = '01'),
+                  AND leave_date IS NULL),
+             (SELECT count(*) FROM member WHERE household_id = ?1 AND deleted = 0
+                  AND leave_date IS NULL AND relation = '01'),
              (SELECT max(visit_date) FROM visit WHERE household_id = ?1 AND deleted = 0)",
     )?
     .execute([household.as_bytes().as_slice()])?;
@@ -143,7 +144,7 @@ pub(super) fn write_household_summaries(
         .into_iter()
         .map(|h| rusqlite::types::Value::Blob(h.as_bytes().to_vec()))
         .collect();
-    // The head is the live member filed as 户主 with the lowest id: SQLite takes the bare
+    // Members who left (减员) are not counted. The head is the current member filed as 户主 with the lowest id: SQLite takes the bare
     // columns of a min() aggregate from the row holding the minimum.
     conn.execute(
         "INSERT OR REPLACE INTO household_summary
@@ -153,10 +154,12 @@ pub(super) fn write_household_summaries(
          FROM rarray(?1) AS d
          LEFT JOIN (SELECT household_id, count(*) AS members,
                         coalesce(sum(relation = '01'), 0) AS heads
-                    FROM member NOT INDEXED WHERE deleted = 0 GROUP BY household_id) AS c
+                    FROM member NOT INDEXED WHERE deleted = 0 AND leave_date IS NULL
+                    GROUP BY household_id) AS c
              ON c.household_id = d.value
          LEFT JOIN (SELECT household_id, name, id_number, min(id)
-                    FROM member NOT INDEXED WHERE deleted = 0 AND relation = '01'
+                    FROM member NOT INDEXED WHERE deleted = 0 AND leave_date IS NULL
+                        AND relation = '01'
                     GROUP BY household_id) AS h
              ON h.household_id = d.value
          LEFT JOIN (SELECT household_id, max(visit_date) AS last_visit

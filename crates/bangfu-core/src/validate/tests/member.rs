@@ -459,3 +459,79 @@ fn member_messages_name_the_form_label_and_the_value() {
         ["残疾类别“视力残疾”与残疾人证号码上的“肢体残疾”不符"]
     );
 }
+
+/// 增员/减员 on the member's record (today is 2024-06-15).
+#[test]
+fn member_change_rules() {
+    fn day(y: i32, m: u32, d: u32) -> Option<chrono::NaiveDate> {
+        Some(super::date(y, m, d))
+    }
+    let cases: &[Case<Member>] = &[
+        (
+            "died",
+            |m| {
+                m.leave_date = day(2019, 3, 1);
+                m.leave_reason = "1".into();
+            },
+            &[],
+        ),
+        (
+            "born",
+            |m| {
+                m.join_date = day(2020, 1, 5);
+                m.join_reason = "1".into();
+            },
+            &[],
+        ),
+        (
+            "left today",
+            |m| {
+                m.leave_date = day(2024, 6, 15);
+                m.leave_reason = "2".into();
+            },
+            &[],
+        ),
+        (
+            "reason without date",
+            |m| m.leave_reason = "1".into(),
+            &["E leave_date member_change.date_missing"],
+        ),
+        (
+            "date without reason",
+            |m| m.join_date = day(2020, 1, 5),
+            &["E join_reason member_change.reason_missing"],
+        ),
+        (
+            "tomorrow",
+            |m| {
+                m.leave_date = day(2024, 6, 16);
+                m.leave_reason = "1".into();
+            },
+            &["E leave_date member_change.future"],
+        ),
+        (
+            "left before joining",
+            |m| {
+                m.join_date = day(2020, 1, 5);
+                m.join_reason = "2".into();
+                m.leave_date = day(2019, 1, 5);
+                m.leave_reason = "4".into();
+            },
+            &["E leave_date member_change.left_before_joining"],
+        ),
+        (
+            "a reason off the list",
+            |m| {
+                m.leave_date = day(2019, 3, 1);
+                m.leave_reason = "7".into();
+            },
+            &["E leave_reason code.unknown"],
+        ),
+    ];
+    run_cases(&member(), cases, check);
+    let m = Member {
+        leave_reason: "1".into(),
+        ..member()
+    };
+    assert_eq!(messages(&check(&m)), ["张三办理减员，请填写减员日期"]);
+}
