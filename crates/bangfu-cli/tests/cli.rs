@@ -1451,6 +1451,7 @@ fn a_script_keeps_the_recovery_code_in_a_file_and_comes_back_with_it() {
         "{:?}",
         text(&opened)
     );
+}
 
 /// `bangfu member leave|join|list` on the demo village: a 减员 keeps the person, the year before
 /// keeps its family size, and what the page refuses is refused in Chinese.
