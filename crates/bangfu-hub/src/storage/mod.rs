@@ -5,6 +5,7 @@
 mod credentials;
 mod logic;
 mod postgres;
+mod push_batch;
 mod schema;
 mod schema_pg;
 mod scope_index;

@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use bangfu_core::model::FieldValue;
-use bangfu_core::sync::Op;
+use bangfu_core::sync::{Op, OpId};
 use bytes::BytesMut;
 use postgres::error::SqlState;
 use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::credentials;
 use super::logic;
 use super::schema_pg;
-use super::sql::{Db, P, Row, V, dollar_params};
+use super::sql::{Db, NewOp, P, Row, ScopeEntry, V, dollar_params};
 use super::{
     AdminCheck, CodeRefusal, DeviceAuth, DeviceInfo, Enrolment, HeldInfo, HubStorage, IssuedCode,
     PullPage, PushOutcome, StorageCounts, StorageError,
@@ -268,6 +268,118 @@ impl Db for PgDb<'_, '_> {
             self.feed.push((village.to_owned(), op));
         }
         Ok(())
+    }
+
+    fn insert_ops(&mut self, ops: &[NewOp<'_>]) -> Result<Vec<Option<i64>>, StorageError> {
+        if ops.is_empty() {
+            return Ok(Vec::new());
+        }
+        let origins: Vec<&[u8]> = ops
+            .iter()
+            .map(|n| n.op.id.origin.as_bytes().as_slice())
+            .collect();
+        let seqs: Vec<i64> = ops.iter().map(|n| n.op.id.seq).collect();
+        let hlcs: Vec<i64> = ops.iter().map(|n| n.op.hlc.to_i64()).collect();
+        let tables: Vec<i64> = ops.iter().map(|n| n.op.table).collect();
+        let rows: Vec<&[u8]> = ops.iter().map(|n| n.op.row.as_bytes().as_slice()).collect();
+        let fields: Vec<&str> = ops.iter().map(|n| n.op.field.as_str()).collect();
+        let values: Vec<Option<Vec<u8>>> = ops.iter().map(|n| encode_value(&n.op.value)).collect();
+        let preds: Vec<Option<&[u8]>> = ops.iter().map(|n| n.preds.as_deref()).collect();
+        let seen: Vec<Option<&[u8]>> = ops.iter().map(|n| n.seen.as_deref()).collect();
+        let pending: Vec<Option<&str>> = ops.iter().map(|n| n.pending).collect();
+        // One statement for the whole batch; keys are taken in the batch's order.
+        let insert = self.statement(
+            "INSERT INTO op (origin, seq, hlc, tbl, row, field, val, preds, seen, pending_scope)
+             SELECT o, s, h, t, r, f, v, p, n, ps FROM unnest(
+                 CAST(?1 AS BYTEA[]), CAST(?2 AS BIGINT[]), CAST(?3 AS BIGINT[]),
+                 CAST(?4 AS BIGINT[]), CAST(?5 AS BYTEA[]), CAST(?6 AS TEXT[]),
+                 CAST(?7 AS BYTEA[]), CAST(?8 AS BYTEA[]), CAST(?9 AS BYTEA[]),
+                 CAST(?10 AS TEXT[]))
+                 WITH ORDINALITY AS x (o, s, h, t, r, f, v, p, n, ps, i)
+             ORDER BY i
+             ON CONFLICT DO NOTHING RETURNING origin, seq, key",
+        )?;
+        let inserted = self.tx.query(
+            &insert,
+            &[
+                &origins, &seqs, &hlcs, &tables, &rows, &fields, &values, &preds, &seen, &pending,
+            ],
+        )?;
+        let mut keys: HashMap<(Vec<u8>, i64), i64> = HashMap::with_capacity(inserted.len());
+        for r in &inserted {
+            keys.insert((r.try_get(0)?, r.try_get(1)?), r.try_get(2)?);
+        }
+        Ok(ops
+            .iter()
+            .map(|n| {
+                keys.get(&(n.op.id.origin.as_bytes().to_vec(), n.op.id.seq))
+                    .copied()
+            })
+            .collect())
+    }
+
+    fn insert_superseded(&mut self, ids: &[OpId]) -> Result<(), StorageError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let origins: Vec<&[u8]> = ids
+            .iter()
+            .map(|id| id.origin.as_bytes().as_slice())
+            .collect();
+        let seqs: Vec<i64> = ids.iter().map(|id| id.seq).collect();
+        let insert = self.statement(
+            "INSERT INTO superseded (origin, seq)
+             SELECT * FROM unnest(CAST(?1 AS BYTEA[]), CAST(?2 AS BIGINT[]))
+             ON CONFLICT DO NOTHING",
+        )?;
+        self.tx.execute(&insert, &[&origins, &seqs])?;
+        Ok(())
+    }
+
+    fn row_scopes(&mut self, rows: &[Uuid]) -> Result<Vec<ScopeEntry>, StorageError> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&[u8]> = rows.iter().map(|r| r.as_bytes().as_slice()).collect();
+        let select = self.statement(
+            "SELECT row, village, shared FROM row_scope WHERE row = ANY (CAST(?1 AS BYTEA[]))",
+        )?;
+        self.tx
+            .query(&select, &[&ids])?
+            .iter()
+            .map(|r| {
+                let row: Vec<u8> = r.try_get(0)?;
+                let row = Uuid::from_slice(&row)
+                    .map_err(|_| StorageError::BadRow("row_scope.row is no id".into()))?;
+                let shared: i32 = r.try_get(2)?;
+                Ok((row, r.try_get(1)?, shared != 0))
+            })
+            .collect()
+    }
+
+    fn rows_left(
+        &mut self,
+        rows: &[Uuid],
+        since_ms: i64,
+    ) -> Result<Vec<(Uuid, String)>, StorageError> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&[u8]> = rows.iter().map(|r| r.as_bytes().as_slice()).collect();
+        let select = self.statement(
+            "SELECT row, village FROM row_left
+             WHERE row = ANY (CAST(?1 AS BYTEA[])) AND left_ms >= ?2",
+        )?;
+        self.tx
+            .query(&select, &[&ids, &since_ms])?
+            .iter()
+            .map(|r| {
+                let row: Vec<u8> = r.try_get(0)?;
+                let row = Uuid::from_slice(&row)
+                    .map_err(|_| StorageError::BadRow("row_left.row is no id".into()))?;
+                Ok((row, r.try_get(1)?))
+            })
+            .collect()
     }
 }
 
