@@ -59,6 +59,9 @@ pub struct LoadArgs {
     /// 各村电脑首次同步只取本范围的当前数据（快照），不取全部历史
     #[arg(long)]
     snapshot: bool,
+    /// 上传前每户的备注再改几次（留在中心的历史，快照不带）
+    #[arg(long, default_value_t = 0)]
+    edits: usize,
 }
 
 /// The province the issue names: 10 counties of 100,000 households, 1,000 laptops.
@@ -137,6 +140,13 @@ struct LoadReport {
     postgres_rollbacks: i64,
     hub_ops_stored: i64,
     stopped_by_time_limit: bool,
+    /// A new laptop of the first village joining after the run: its first sync taking the
+    /// whole history, and another's taking the snapshot.
+    join_village: String,
+    join_full_s: f64,
+    join_full_ops: u64,
+    join_snapshot_s: f64,
+    join_snapshot_ops: u64,
     /// The machine: its cores and its 1-minute load average at the start and the end (other
     /// work on it shows here).
     cpus: usize,
@@ -257,7 +267,13 @@ struct County {
     villages: Vec<String>,
 }
 
-fn generate(dir: &Path, n: usize, counties: usize, households: usize) -> anyhow::Result<County> {
+fn generate(
+    dir: &Path,
+    n: usize,
+    counties: usize,
+    households: usize,
+    edits: usize,
+) -> anyhow::Result<County> {
     let mut admin = open(dir, &format!("县管理员-{n:02}"))?;
     if counties == 1 {
         bangfu_core::demo::generate_county(&mut admin, households, 1, &mut |_| {})?;
@@ -270,6 +286,27 @@ fn generate(dir: &Path, n: usize, counties: usize, households: usize) -> anyhow:
             1 + n as u64,
             &mut |_| {},
         )?;
+    }
+    if edits > 0 {
+        let ids: Vec<Vec<u8>> = admin
+            .sql()?
+            .prepare("SELECT id FROM household ORDER BY id")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for round in 0..edits {
+            for chunk in ids.chunks(500) {
+                let changes: Vec<Change> = chunk
+                    .iter()
+                    .filter_map(|id| Uuid::from_slice(id).ok())
+                    .map(|id| Change::Put {
+                        table: Table::Household,
+                        id,
+                        fields: vec![("remark", FieldValue::Text(format!("第{round}次走访")))],
+                    })
+                    .collect();
+                admin.write(&changes)?;
+            }
+        }
     }
     let villages: Vec<String> = admin
         .sql()?
@@ -376,7 +413,7 @@ fn run_phases(
     let generated: Vec<Mutex<Option<County>>> =
         (0..shape.counties).map(|_| Mutex::new(None)).collect();
     let failures = in_parallel(shape.counties, 2, None, |n| {
-        let county = generate(dir, n, shape.counties, shape.households)?;
+        let county = generate(dir, n, shape.counties, shape.households, args.edits)?;
         *lock(&generated[n]) = Some(county);
         Ok(())
     });
@@ -505,6 +542,40 @@ fn run_phases(
     report.latency_p95_ms = percentile(&timings, 0.95);
     report.latency_p99_ms = percentile(&timings, 0.99);
     report.latency_max_ms = timings.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+    // A new laptop joining the first village: the whole history, then the snapshot.
+    if let Some(village) = villages.first() {
+        let scope = Scope::parse(village).context("village code")?;
+        report.join_village = village.clone();
+        for snapshot in [false, true] {
+            let name = if snapshot {
+                "新电脑-快照"
+            } else {
+                "新电脑-全量"
+            };
+            let mut store = open(dir, name)?;
+            let client = HubClient::new(ClientConfig {
+                snapshot_bootstrap: snapshot,
+                ..ClientConfig::default()
+            });
+            let code = codes.issue_code(&scope)?;
+            let t = Instant::now();
+            client.enrol(&mut store, &hubs[0].url, &code)?;
+            let done = client.sync_once(&mut store)?;
+            let secs = t.elapsed().as_secs_f64();
+            if snapshot {
+                (report.join_snapshot_s, report.join_snapshot_ops) = (secs, done.pulled);
+            } else {
+                (report.join_full_s, report.join_full_ops) = (secs, done.pulled);
+            }
+        }
+        eprintln!(
+            "new laptop of {village}: whole history {} ops in {:.1} s, snapshot {} ops in {:.1} s",
+            report.join_full_ops,
+            report.join_full_s,
+            report.join_snapshot_ops,
+            report.join_snapshot_s
+        );
+    }
     report.hub_peak_rss_mb = hubs.iter().map(HubProcess::peak_rss_mb).collect();
     report.hub_ops_stored = codes.counts()?.ops;
     drop(hubs);
