@@ -28,6 +28,25 @@ use crate::scope::Scope;
 /// How often a transaction PostgreSQL aborted for a conflict is run again before giving up.
 const ATTEMPTS: u32 = 30;
 
+/// The most ops of a push stored in one transaction.
+const PUSH_CHUNK: usize = 500;
+
+/// The write gate (an advisory lock key): every write transaction holds it shared, so writes
+/// run side by side; one that PostgreSQL aborted ALONE_AFTER times for conflicts runs again
+/// holding it exclusively, after the writes running now and before new ones, so it commits
+/// instead of losing to them again and again (many long pushes at once, a province's counties
+/// uploading their first data the same morning, otherwise keep aborting one another).
+const WRITE_GATE: i64 = 0x4246_4741_5445;
+const ALONE_AFTER: u32 = 3;
+
+/// How a write transaction holds the write gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gate {
+    None,
+    Shared,
+    Alone,
+}
+
 /// Advisory lock keys of the feed: one per county (its 6-digit code plus this).
 const COUNTY_LOCK_BASE: i64 = 0x4246_0000_0000;
 
@@ -426,7 +445,12 @@ impl PgStorage {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result = self.once(isolation, read_only, &f);
+            let gate = match (isolation, read_only) {
+                (IsolationLevel::Serializable, false) if attempt > ALONE_AFTER => Gate::Alone,
+                (IsolationLevel::Serializable, false) => Gate::Shared,
+                _ => Gate::None,
+            };
+            let result = self.once(isolation, read_only, gate, &f);
             match result {
                 Err(e) if attempt < ATTEMPTS && retryable(&e) => {
                     // Back off a little, more each time, so the conflicting pushes spread.
@@ -442,6 +466,7 @@ impl PgStorage {
         &self,
         isolation: IsolationLevel,
         read_only: bool,
+        gate: Gate,
         f: &impl Fn(&mut dyn Db) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
         let pool = self
@@ -450,6 +475,29 @@ impl PgStorage {
             .ok_or_else(|| StorageError::Pool("closed".into()))?;
         let mut conn = pool.get().map_err(|e| StorageError::Pool(e.to_string()))?;
         let PgConn { client, stmts } = &mut *conn;
+        // The gate is a session lock taken before the transaction starts, so a transaction
+        // that waited for it takes its snapshot after the ones it waited for committed.
+        match gate {
+            Gate::None => return Self::transaction(client, stmts, isolation, read_only, f),
+            Gate::Shared => client.execute("SELECT pg_advisory_lock_shared($1)", &[&WRITE_GATE])?,
+            Gate::Alone => client.execute("SELECT pg_advisory_lock($1)", &[&WRITE_GATE])?,
+        };
+        let result = Self::transaction(client, stmts, isolation, read_only, f);
+        // Released whatever the transaction did (only a broken connection fails to, and its
+        // session's end releases it).
+        let released = client.execute("SELECT pg_advisory_unlock_all()", &[]);
+        let out = result?;
+        released?;
+        Ok(out)
+    }
+
+    fn transaction<T>(
+        client: &mut Client,
+        stmts: &mut HashMap<&'static str, Statement>,
+        isolation: IsolationLevel,
+        read_only: bool,
+        f: &impl Fn(&mut dyn Db) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
         let mut tx = client
             .build_transaction()
             .isolation_level(isolation)
@@ -514,7 +562,24 @@ impl HubStorage for PgStorage {
         origin: Uuid,
         ops: &[Op],
     ) -> Result<PushOutcome, StorageError> {
-        self.write(|db| logic::push(db, device, origin, ops))
+        if ops.is_empty() {
+            return self.write(|db| logic::push(db, device, origin, ops));
+        }
+        // A long push is stored in transactions of PUSH_CHUNK ops, each committed before the
+        // next: SERIALIZABLE conflicts grow with what a transaction reads and writes (its
+        // predicate locks cover index pages other pushes write to), and a conflict retries only
+        // its own chunk. The push is answered once the last chunk is committed; cut short, what
+        // was committed stays and the device resumes from its cursor as after a cut connection.
+        let mut outcome = PushOutcome {
+            stored_seq: 0,
+            held: Vec::new(),
+        };
+        for chunk in ops.chunks(PUSH_CHUNK) {
+            let part = self.write(|db| logic::push(db, device, origin, chunk))?;
+            outcome.stored_seq = part.stored_seq;
+            outcome.held.extend(part.held);
+        }
+        Ok(outcome)
     }
 
     fn pull(&self, scope: &Scope, after: i64, limit: usize) -> Result<PullPage, StorageError> {
