@@ -542,6 +542,14 @@ fn run_phases(
     report.latency_p95_ms = percentile(&timings, 0.95);
     report.latency_p99_ms = percentile(&timings, 0.99);
     report.latency_max_ms = timings.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+    eprintln!(
+        "{synced} laptops synced in {:.1} s: {pulled} ops pulled, {:.0} ops/s, requests p50/p95/p99 {:.0}/{:.0}/{:.0} ms",
+        report.device_phase_s,
+        report.device_ops_per_s,
+        report.latency_p50_ms,
+        report.latency_p95_ms,
+        report.latency_p99_ms
+    );
     // A new laptop joining the first village: the whole history, then the snapshot.
     if let Some(village) = villages.first() {
         let scope = Scope::parse(village).context("village code")?;

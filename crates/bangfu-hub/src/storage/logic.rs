@@ -433,7 +433,9 @@ pub fn counts(db: &mut dyn Db) -> Result<StorageCounts, StorageError> {
         ops: db.one_int("SELECT count(*) FROM op", &[])?,
         feed_entries: db.one_int("SELECT count(*) FROM feed", &[])?,
         pending_ops: db.one_int(
-            "SELECT count(*) FROM op WHERE key NOT IN (SELECT op FROM feed)",
+            // A join, not `NOT IN (subquery)`: PostgreSQL runs that row by row once the feed
+            // outgrows work_mem (hours on a province).
+            "SELECT count(*) FROM op o LEFT JOIN feed f ON f.op = o.key WHERE f.op IS NULL",
             &[],
         )?,
         held_ops: db.one_int("SELECT count(*) FROM held", &[])?,

@@ -413,6 +413,8 @@ fn retryable(e: &StorageError) -> bool {
         Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE
             || *c == SqlState::T_R_DEADLOCK_DETECTED
             || *c == SqlState::UNIQUE_VIOLATION
+            // The predicate lock table full while many writes run: run again, alone at last.
+            || *c == SqlState::OUT_OF_MEMORY
     )
 }
 
