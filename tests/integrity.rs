@@ -87,6 +87,7 @@ fn header(source: Uuid) -> Header {
         op_count: 0,
         body_sha256: String::new(),
         carried: None,
+        snapshot: None,
         held: None,
         signers: None,
         batches: None,

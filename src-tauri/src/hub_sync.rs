@@ -271,7 +271,9 @@ impl Worker {
         let client = HubClient::new(ClientConfig {
             timeout: timing.request_timeout,
             page_ops: PAGE_OPS,
-            ..ClientConfig::default()
+            // A new laptop's first sync takes its village's current state, not every op since
+            // the county began.
+            ..ClientConfig::laptop()
         });
         Worker {
             path,

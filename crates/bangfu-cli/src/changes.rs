@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use bangfu_core::sync::exchange::{
-    SealTo, export_introduction, export_sealed, find_seal_recipient, import_changeset_file,
-    peer_of_file,
+    Content, PeerHoldings, SealTo, export_introduction, export_sealed_content, find_seal_recipient,
+    import_changeset_file, peer_of_file,
 };
 use bangfu_core::sync::review::review_items;
 use clap::Subcommand;
@@ -25,6 +25,9 @@ pub enum ChangesCommand {
         /// 只导出本机的密钥和已有记录清单（不含任何户的资料），交给新的乡镇或电脑导入，让对方能给本机导出
         #[arg(long, conflicts_with = "for_peer")]
         introduction: bool,
+        /// 只导出当前数据（各项的最新值和未处理的冲突），不含历史修改，给新电脑首次导入；之后照常导入完整的同步文件
+        #[arg(long, conflicts_with = "introduction")]
+        snapshot: bool,
         #[arg(long)]
         json: bool,
     },
@@ -48,6 +51,14 @@ fn read(path: &Path) -> Result<Vec<u8>, Failure> {
     })
 }
 
+/// Whether a peer's file says it holds ops of devices other than itself.
+fn holds_others(holdings: &PeerHoldings, peer: uuid::Uuid) -> bool {
+    match holdings {
+        PeerHoldings::Exactly(ranges) => ranges.keys().any(|origin| *origin != peer),
+        PeerHoldings::AtLeast(vv) => vv.iter().any(|(origin, seq)| *origin != peer && *seq > 0),
+    }
+}
+
 pub fn run(command: ChangesCommand) -> Result<(), Failure> {
     match command {
         ChangesCommand::Export {
@@ -55,12 +66,22 @@ pub fn run(command: ChangesCommand) -> Result<(), Failure> {
             out,
             for_peer,
             introduction,
+            snapshot,
             json,
         } => {
             let mut store = open_store(&db)?;
             let (peer, to) = match &for_peer {
                 Some(file) if file.is_file() => {
                     let (device, holdings) = peer_of_file(&mut store, &read(file)?)?;
+                    if snapshot && holds_others(&holdings, device) {
+                        return Err(Failure::new(
+                            format!(
+                                "“{}”来自一台已有其他设备记录的电脑，快照只给新电脑用（导入会把它的旧记录当成冲突）。请去掉 --snapshot，导出它缺少的部分。",
+                                file.display()
+                            ),
+                            "snapshot for a peer that holds ops of other devices",
+                        ));
+                    }
                     (Some(holdings), SealTo::Devices(vec![device]))
                 }
                 Some(named) => {
@@ -69,10 +90,15 @@ pub fn run(command: ChangesCommand) -> Result<(), Failure> {
                 }
                 None => (None, SealTo::Known),
             };
+            let content = if snapshot {
+                Content::Snapshot
+            } else {
+                Content::Missing(peer.as_ref())
+            };
             let (bytes, summary) = if introduction {
                 export_introduction(&mut store)?
             } else {
-                export_sealed(&mut store, peer.as_ref(), &to)?
+                export_sealed_content(&mut store, content, &to)?
             };
             // Whole or not at all: a pulled USB stick never leaves half a file.
             bangfu_core::files::write_file(&out, &bytes)?;
@@ -86,8 +112,13 @@ pub fn run(command: ChangesCommand) -> Result<(), Failure> {
                     );
                 } else {
                     println!(
-                        "已导出 {} 条修改记录到“{}”（{} 字节），已加密，只有这些设备能打开：{}。",
+                        "已导出 {} 条{}到“{}”（{} 字节），已加密，只有这些设备能打开：{}。",
                         summary.ops,
+                        if snapshot {
+                            "当前数据（快照，不含历史修改）"
+                        } else {
+                            "修改记录"
+                        },
                         out.display(),
                         summary.bytes,
                         summary.sealed_for.join("、")

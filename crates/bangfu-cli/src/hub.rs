@@ -21,7 +21,7 @@ pub fn enrol(db: &Path, hub: &str, code: &str, json: bool) -> Result<(), Failure
 
 pub fn sync(db: &Path, json: bool) -> Result<(), Failure> {
     let mut store = open_store(db)?;
-    let client = HubClient::new(ClientConfig::default());
+    let client = HubClient::new(ClientConfig::laptop());
     let report = client.sync_once(&mut store)?;
     if json {
         print_json(&report);

@@ -1555,3 +1555,76 @@ fn member_changes_from_the_command_line() {
     assert!(undone.status.success(), "{:?}", text(&undone));
     assert_eq!(list()["left"].as_array().unwrap().len(), 0);
 }
+
+fn state_hash_of(home: &Path, db: &Path) -> String {
+    let out = ok(home, &["state-hash", "--db", p(db), "--json"]);
+    let value: serde_json::Value = serde_json::from_str(&out).unwrap();
+    value["state_hash"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn a_new_laptop_joins_from_a_snapshot_file_then_takes_the_full_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let station = home.join("station.sqlite");
+    let laptop = home.join("laptop.sqlite");
+    ok(home, &["demo", "--db", p(&station)]);
+    let found = ok(home, &["search", "--db", p(&station), "--json", "530826"]);
+    let found: serde_json::Value = serde_json::from_str(&found).unwrap();
+    let code = found["rows"][0]["code"].as_str().unwrap().to_owned();
+    for phone in ["13900000001", "13900000002", "13900000003"] {
+        let set = format!("联系电话={phone}");
+        ok(
+            home,
+            &[
+                "edit",
+                "--db",
+                p(&station),
+                "--household",
+                &code,
+                "--set",
+                &set,
+            ],
+        );
+    }
+    introduce(home, &laptop, &station);
+    let (snapshot, full) = (home.join("snapshot.bfcs"), home.join("full.bfcs"));
+    let said = ok(
+        home,
+        &[
+            "changes",
+            "export",
+            "--db",
+            p(&station),
+            "--out",
+            p(&snapshot),
+            "--snapshot",
+            "--json",
+        ],
+    );
+    let said: serde_json::Value = serde_json::from_str(&said).unwrap();
+    let full_ops = ok(
+        home,
+        &[
+            "changes",
+            "export",
+            "--db",
+            p(&station),
+            "--out",
+            p(&full),
+            "--json",
+        ],
+    );
+    let full_ops: serde_json::Value = serde_json::from_str(&full_ops).unwrap();
+    assert!(
+        said["ops"].as_u64().unwrap() + 3 <= full_ops["ops"].as_u64().unwrap(),
+        "the three superseded phones stay out: {said} {full_ops}"
+    );
+    ok(
+        home,
+        &["changes", "import", "--db", p(&laptop), p(&snapshot)],
+    );
+    assert_eq!(state_hash_of(home, &laptop), state_hash_of(home, &station));
+    ok(home, &["changes", "import", "--db", p(&laptop), p(&full)]);
+    assert_eq!(state_hash_of(home, &laptop), state_hash_of(home, &station));
+}

@@ -25,9 +25,23 @@ pub struct ClientConfig {
     pub extra_roots_pem: Option<Vec<u8>>,
     /// Keep each request's duration (for the load test).
     pub record_timings: bool,
-    /// A copy that never pulled (position 0) asks for its scope's current heads only
-    /// (a compacted start), then pulls the log from the position it reached.
+    /// A copy that never pulled (position 0) and holds no op of another device asks for its
+    /// scope's current heads only (a compacted start), then pulls the log from the position it
+    /// reached. A copy holding other devices' ops (imported from a file, or restored) pulls
+    /// the whole history: a snapshot's heads name predecessors it would not know, and what it
+    /// holds would stand beside them as false conflicts.
     pub snapshot_bootstrap: bool,
+}
+
+impl ClientConfig {
+    /// A laptop's own sync (`bangfu sync`, the app's background sync): the defaults, with a
+    /// new laptop's first pull from a snapshot.
+    pub fn laptop() -> ClientConfig {
+        ClientConfig {
+            snapshot_bootstrap: true,
+            ..ClientConfig::default()
+        }
+    }
 }
 
 impl Default for ClientConfig {
@@ -396,7 +410,8 @@ impl HubClient {
         let known_epoch = store.hub_epoch()?;
         let mut op_at = store.hub_pulled_op()?.filter(|_| position > 0);
         let mut checked = false;
-        let snapshot = self.config.snapshot_bootstrap && position == 0;
+        let snapshot =
+            self.config.snapshot_bootstrap && position == 0 && holds_only_own(store, origins)?;
         loop {
             let started = std::time::Instant::now();
             let mut request = self
@@ -471,6 +486,15 @@ impl HubClient {
         report.position = position;
         Ok(())
     }
+}
+
+/// Whether every op the copy holds is its own (written under one of `origins`): nothing of
+/// its scope came from elsewhere yet.
+fn holds_only_own(store: &Store, origins: &[uuid::Uuid]) -> Result<bool, HubError> {
+    Ok(store
+        .held_ranges()?
+        .keys()
+        .all(|origin| origins.contains(origin)))
 }
 
 /// The hub's address must be `https://`, or `http://` to this computer itself (tests, and a

@@ -169,7 +169,7 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// 负载测试：N 台电脑经一个同步中心同步一个模拟县，限时
+    /// 负载测试：各模拟县（--counties 或 --province 全省）的县管理员同时上传，再由 N 台村电脑经同步中心同步，限时
     Loadtest(loadtest::LoadArgs),
 }
 

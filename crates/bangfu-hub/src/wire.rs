@@ -162,6 +162,7 @@ pub fn encode_ops(source: Uuid, source_name: &str, ops: &[Op]) -> Vec<u8> {
         device_names: BTreeMap::new(),
         op_count: 0,
         carried: None,
+        snapshot: None,
         held: None,
         signers: None,
         batches: None,

@@ -8,6 +8,7 @@ mod common;
 
 mod hub {
     mod access;
+    mod batching;
     mod convergence;
     mod enrolment;
     mod hardening;

@@ -27,6 +27,18 @@ pub fn generate_county(
     seed: u64,
     progress: &mut dyn FnMut(usize),
 ) -> Result<DemoSummary, StoreError> {
+    generate_county_in(store, COUNTY_AREA, households, seed, progress)
+}
+
+/// [`generate_county`] in the county of 6-digit code `area` (its villages' codes start with
+/// it): several counties of a province, each generated into its own copy.
+pub fn generate_county_in(
+    store: &mut Store,
+    area: &str,
+    households: usize,
+    seed: u64,
+    progress: &mut dyn FnMut(usize),
+) -> Result<DemoSummary, StoreError> {
     let mut g = Gen::new(seed);
     let mut summary = DemoSummary::default();
     let entered_on = NaiveDate::from_ymd_opt(2018, 1, 5).unwrap_or_default();
@@ -47,7 +59,7 @@ pub fn generate_county(
         let size = households / village_count + usize::from(v < households % village_count);
         let village = Village {
             id: g.row_id(super::household::FILED_ON),
-            code: format!("{COUNTY_AREA}{:03}{:03}", 101 + t, 201 + j),
+            code: format!("{area}{:03}{:03}", 101 + t, 201 + j),
             name: name.clone(),
             township: township.clone(),
             county: county.clone(),

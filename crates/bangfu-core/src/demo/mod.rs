@@ -27,7 +27,7 @@ use uuid::Uuid;
 use crate::model::{Entity, FieldValue};
 use crate::store::{Change, Store, StoreError};
 
-pub use county::generate_county;
+pub use county::{generate_county, generate_county_in};
 pub use village::{DEMO_PROBLEMS, write_demo_village};
 
 /// What a generator wrote.

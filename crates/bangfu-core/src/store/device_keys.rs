@@ -316,9 +316,14 @@ impl Store {
     /// and batch signatures a file carrying them states. Ops of batches this copy holds no
     /// signature for (written by older versions, or relayed by the hub, which does not carry
     /// signatures yet) go unsigned.
+    ///
+    /// Without `extend` (a snapshot, which carries only current heads), `ops` stay as they
+    /// are: a batch carried whole keeps its signature, the ops of a batch carried in part go
+    /// unsigned, as the hub's snapshot sends them.
     pub(crate) fn signatures_for_export(
         &self,
         ops: &mut Vec<Op>,
+        extend: bool,
     ) -> Result<(BTreeMap<Uuid, String>, Vec<BatchSig>), StoreError> {
         let mut all: BTreeMap<Uuid, (i64, Vec<StoredBatch>)> = BTreeMap::new();
         {
@@ -359,6 +364,9 @@ impl Store {
                     .or_insert_with(|| (*last, *idx, sig.clone(), 0))
                     .3 += 1;
             }
+        }
+        if !extend {
+            wanted.retain(|(_, first), (last, _, _, count)| *count == *last - *first + 1);
         }
         let mut added = false;
         for ((origin, first), (last, idx, _, count)) in &wanted {

@@ -153,6 +153,58 @@ impl Store {
         Ok(out)
     }
 
+    /// The current state as ops: every op that is a head of its field (no op this copy holds
+    /// names it as a predecessor; a conflict's heads all), sorted by origin and seq. What a
+    /// snapshot carries: a copy holding nothing that applies them has the same state.
+    pub fn head_ops(&self) -> Result<Vec<Op>, StoreError> {
+        let mut seqs: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+        {
+            let mut stmt = self.conn.prepare("SELECT row, heads FROM row_head")?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let row: Vec<u8> = r.get(0)?;
+                let heads: Vec<u8> = r.get(1)?;
+                let keys =
+                    super::heads::decode(&heads).ok_or_else(|| super::heads::damaged(&row))?;
+                for (_, origin, seq) in keys {
+                    seqs.entry(origin).or_default().push(seq);
+                }
+            }
+        }
+        let names = op_names_on(&self.conn)?;
+        let mut by_origin: Vec<(Uuid, i64, Vec<i64>)> = seqs
+            .into_iter()
+            .filter_map(|(idx, list)| names.origins.get(&idx).map(|id| (*id, idx, list)))
+            .collect();
+        by_origin.sort_by_key(|(id, _, _)| *id);
+        let mut out = Vec::new();
+        for (origin, idx, mut list) in by_origin {
+            list.sort_unstable();
+            list.dedup();
+            // Runs of consecutive seqs, each read in one range.
+            let mut i = 0;
+            while i < list.len() {
+                let first = list[i];
+                let mut last = first;
+                while i + 1 < list.len() && list[i + 1] == last + 1 {
+                    i += 1;
+                    last = list[i];
+                }
+                read_ops_on(
+                    &self.conn,
+                    &names,
+                    idx,
+                    origin,
+                    first - 1,
+                    last - first + 1,
+                    &mut out,
+                )?;
+                i += 1;
+            }
+        }
+        Ok(out)
+    }
+
     /// The ops of one origin (by local index) with seq above `after`, at most `limit`.
     pub(super) fn origin_ops_after(
         &self,

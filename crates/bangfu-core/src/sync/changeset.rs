@@ -49,6 +49,11 @@ pub struct Header {
     /// ops past the gap). Files of older versions lack it and are always opened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carried: Option<SeqRanges>,
+    /// `Some(true)`: the file carries the writer's current state only (every field's heads,
+    /// conflicts included), not its history; for a copy that holds nothing from other devices
+    /// yet (`changes export --snapshot`). Files of older versions lack it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<bool>,
     /// Exactly which ops the writer held when it wrote the file, so a file can serve as the
     /// "what I have" of `export --for` without sending again what the writer already has.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -800,6 +805,7 @@ mod tests {
             created_ms: 1,
             covered: BTreeMap::new(),
             carried: None,
+            snapshot: None,
             held: None,
             signers: None,
             batches: None,

@@ -27,6 +27,8 @@ pub enum SyncError {
     Seal(#[from] super::seal::SealError),
     #[error("no known device matches {0}")]
     UnknownRecipient(String),
+    #[error("a snapshot file is for a copy that holds nothing from other devices yet")]
+    SnapshotIntoHeldCopy,
     #[error("cannot read {path}: {error}")]
     ReadFile {
         path: PathBuf,
@@ -44,6 +46,7 @@ impl UserFacing for SyncError {
             SyncError::OutsideVillage(e) => e.kind(),
             SyncError::Seal(e) => e.kind(),
             SyncError::UnknownRecipient(_) => "unknown_recipient",
+            SyncError::SnapshotIntoHeldCopy => "snapshot_into_held_copy",
             SyncError::ReadFile { .. } => "read_file",
         }
     }
@@ -56,6 +59,7 @@ impl UserFacing for SyncError {
             SyncError::Signature(e) => e.message_zh(),
             SyncError::OutsideVillage(e) => e.message_zh(),
             SyncError::Seal(e) => e.message_zh(),
+            SyncError::SnapshotIntoHeldCopy => "这是给新电脑用的“当前数据”同步文件（快照），只能导入还没有其他设备记录的电脑；本机已有其他设备的记录，导入会把旧记录当成冲突。未导入任何内容。请让对方导出完整的同步文件（不加 --snapshot）。".into(),
             SyncError::ReadFile { path, .. } => format!(
                 "无法读取文件“{}”，未导入任何内容。请检查 U 盘是否插好、文件是否还在。",
                 path.display()
@@ -82,19 +86,45 @@ pub struct ExportSummary {
     pub introduction: bool,
 }
 
+/// What an export carries.
+#[derive(Debug, Clone, Copy)]
+pub enum Content<'a> {
+    /// Everything a peer lacks (everything when `None`), in whole signed batches.
+    Missing(Option<&'a PeerHoldings>),
+    /// The current state only: every field's heads (conflicts included), not the history, for
+    /// a new laptop (`changes export --snapshot`). A signed batch carried whole keeps its
+    /// signature; ops of a batch carried in part go unsigned, as the hub's snapshot sends
+    /// them (a batch's other ops were superseded; carrying them would bring superseded values
+    /// without the ops that superseded them, false conflicts on the new laptop). The laptop
+    /// then takes full-history files as usual: what it lacks is applied as history, each
+    /// batch arriving whole with its signature.
+    Snapshot,
+}
+
 /// Writes a changeset of everything a peer with vector `peer` lacks (everything if `None`).
 /// A township's export relays the ops of all its villages: it holds them, so they go.
 pub fn export_changeset(
     store: &Store,
     peer: Option<&PeerHoldings>,
 ) -> Result<(Vec<u8>, ExportSummary), SyncError> {
-    let mut ops = match peer {
-        None => store.ops_missing_from(&VersionVector::new())?,
-        Some(PeerHoldings::Exactly(ranges)) => store.ops_missing_from_ranges(ranges)?,
-        Some(PeerHoldings::AtLeast(vv)) => store.ops_missing_from(vv)?,
+    export_content(store, Content::Missing(peer))
+}
+
+/// Writes a plain changeset of `content`.
+pub fn export_content(
+    store: &Store,
+    content: Content<'_>,
+) -> Result<(Vec<u8>, ExportSummary), SyncError> {
+    let (mut ops, extend) = match content {
+        Content::Missing(None) => (store.ops_missing_from(&VersionVector::new())?, true),
+        Content::Missing(Some(PeerHoldings::Exactly(ranges))) => {
+            (store.ops_missing_from_ranges(ranges)?, true)
+        }
+        Content::Missing(Some(PeerHoldings::AtLeast(vv))) => (store.ops_missing_from(vv)?, true),
+        Content::Snapshot => (store.head_ops()?, false),
     };
     // Whole signed batches, with their signatures and their devices' keys (issue 15).
-    let (signers, batches) = store.signatures_for_export(&mut ops)?;
+    let (signers, batches) = store.signatures_for_export(&mut ops, extend)?;
     let device_names = store.device_names()?;
     let header = Header {
         format_version: changeset::FORMAT_VERSION,
@@ -107,6 +137,7 @@ pub fn export_changeset(
         op_count: 0,
         body_sha256: String::new(),
         carried: None,
+        snapshot: matches!(content, Content::Snapshot).then_some(true),
         held: Some(store.held_ranges()?),
         signers: Some(signers),
         batches: Some(batches),
@@ -116,7 +147,7 @@ pub fn export_changeset(
     let summary = ExportSummary {
         ops: ops.len() as u64,
         bytes: bytes.len() as u64,
-        whole: peer.is_none(),
+        whole: matches!(content, Content::Missing(None)),
         sealed_for: Vec::new(),
         introduction: false,
     };
@@ -143,6 +174,16 @@ pub fn export_sealed(
     peer: Option<&PeerHoldings>,
     to: &SealTo,
 ) -> Result<(Vec<u8>, ExportSummary), SyncError> {
+    export_sealed_content(store, Content::Missing(peer), to)
+}
+
+/// [`export_sealed`] of any [`Content`] (a snapshot sealed to a new laptop: `export --snapshot
+/// --for` its introduction).
+pub fn export_sealed_content(
+    store: &mut Store,
+    content: Content<'_>,
+    to: &SealTo,
+) -> Result<(Vec<u8>, ExportSummary), SyncError> {
     store.ensure_sealing_key()?;
     let confirmed_only = store.confirms_devices()?;
     let recipients: Vec<_> = store
@@ -166,7 +207,7 @@ pub fn export_sealed(
     if recipients.iter().all(|r| r.own) {
         return export_introduction(store);
     }
-    let (inner, mut summary) = export_changeset(store, peer)?;
+    let (inner, mut summary) = export_content(store, content)?;
     let header = super::seal::SealHeader {
         source_device: store.device().id,
         source_name: store.device().name.clone(),
@@ -205,6 +246,7 @@ pub fn export_introduction(store: &mut Store) -> Result<(Vec<u8>, ExportSummary)
         op_count: 0,
         body_sha256: String::new(),
         carried: None,
+        snapshot: None,
         held: Some(store.held_ranges()?),
         signers: Some(signers),
         batches: Some(Vec::new()),
@@ -460,6 +502,11 @@ pub(crate) fn import_from<'a>(
         fill_counts(store, &mut summary)?;
         return Ok(summary);
     }
+    // A snapshot names predecessors it does not carry: into a copy that holds older ops of
+    // other devices, those would stand beside the snapshot's heads as false conflicts.
+    if header.snapshot == Some(true) && holds_ops_of_others(store)? {
+        return Err(SyncError::SnapshotIntoHeldCopy);
+    }
     // Signatures, unconfirmed devices and village limits (issue 15), decided before a backup.
     let mut plan = super::trust::plan_import(store, &header)?;
     if !plan.villages.is_empty() {
@@ -579,6 +626,16 @@ pub fn duplicate_counts(store: &Store) -> Result<(i64, i64), StoreError> {
         |r| r.get(0),
     )?;
     Ok((people, codes))
+}
+
+/// Whether this copy holds an op written by another device (not under one of its own
+/// identities).
+fn holds_ops_of_others(store: &Store) -> Result<bool, StoreError> {
+    let own = store.hub_own_origins()?;
+    Ok(store
+        .held_ranges()?
+        .keys()
+        .any(|origin| !own.contains(origin)))
 }
 
 /// Records the peer a file came from and names the devices whose ops it carried, in the

@@ -383,6 +383,7 @@ mod tests {
             op_count: 0,
             body_sha256: String::new(),
             carried: None,
+            snapshot: None,
             held: None,
             signers: None,
             batches: None,

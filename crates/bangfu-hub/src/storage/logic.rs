@@ -8,8 +8,9 @@ use bangfu_core::model::Table;
 use bangfu_core::sync::{Hlc, Op, OpId};
 use uuid::Uuid;
 
+use super::push_batch::{PlainOps, RowCache};
 use super::schema::{decode_ids, encode_ids};
-use super::scope_index::{Refusal, admit, store_op};
+use super::scope_index::{Refusal, admit, is_plain, store_op};
 use super::sql::{Db, P, Row};
 use super::{
     DeviceAuth, DeviceInfo, HeldInfo, HeldNote, MAX_QUARANTINED_PER_DEVICE, PullPage, PushOutcome,
@@ -87,6 +88,14 @@ pub fn push(
     let now = now_ms();
     let mut stored = claim_origin(db, device, origin)?;
     let mut held = Vec::new();
+    // The index entries of every row the push writes, read at once; plain ops stored in
+    // batches, flushed before an op that changes the index.
+    let mut cache = RowCache::load(
+        db,
+        ops.iter().filter(|op| op.id.seq > stored).map(|op| op.row),
+        now,
+    )?;
+    let mut plain = PlainOps::default();
     for op in ops {
         if op.id.origin != origin {
             return Err(StorageError::ForeignOrigin {
@@ -106,14 +115,21 @@ pub fn push(
             return Err(StorageError::Gap { stored });
         }
         stored = op.id.seq;
-        match admit(db, &device.scope, op, now)? {
+        match admit(db, &mut cache, &device.scope, op)? {
             Ok(admitted) => {
                 let pending = (!admitted.known).then_some(&device.scope);
-                store_op(db, op, pending, now, admitted.villages)?;
+                if is_plain(op) {
+                    plain.push(db, op, pending, admitted.villages)?;
+                } else {
+                    plain.flush(db)?;
+                    let changed = store_op(db, op, pending, now, admitted.villages)?;
+                    cache.forget(&changed);
+                }
             }
             Err(refusal) => hold(db, device, op, &refusal, now, &mut held)?,
         }
     }
+    plain.flush(db)?;
     db.exec(
         "UPDATE origin SET stored_seq = ?2 WHERE origin = ?1",
         &[P::uuid(&origin), P::Int(stored)],
@@ -417,7 +433,9 @@ pub fn counts(db: &mut dyn Db) -> Result<StorageCounts, StorageError> {
         ops: db.one_int("SELECT count(*) FROM op", &[])?,
         feed_entries: db.one_int("SELECT count(*) FROM feed", &[])?,
         pending_ops: db.one_int(
-            "SELECT count(*) FROM op WHERE key NOT IN (SELECT op FROM feed)",
+            // A join, not `NOT IN (subquery)`: PostgreSQL runs that row by row once the feed
+            // outgrows work_mem (hours on a province).
+            "SELECT count(*) FROM op o LEFT JOIN feed f ON f.op = o.key WHERE f.op IS NULL",
             &[],
         )?,
         held_ops: db.one_int("SELECT count(*) FROM held", &[])?,

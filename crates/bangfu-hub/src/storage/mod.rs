@@ -5,6 +5,7 @@
 mod credentials;
 mod logic;
 mod postgres;
+mod push_batch;
 mod schema;
 mod schema_pg;
 mod scope_index;
@@ -123,7 +124,7 @@ pub struct StorageCounts {
 pub enum StorageError {
     #[error("hub database: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("hub database (PostgreSQL): {0}")]
+    #[error("hub database (PostgreSQL): {}", postgres_text(.0))]
     Postgres(#[from] ::postgres::Error),
     #[error("hub database connections: {0}")]
     Pool(String),
@@ -144,6 +145,15 @@ pub enum StorageError {
     ForeignOrigin { origin: Uuid, seq: i64 },
     #[error("push starts after a gap: the hub has up to seq {stored}")]
     Gap { stored: i64 },
+}
+
+/// PostgreSQL's own message and SQLSTATE when the server refused a statement (the driver's
+/// text alone is "db error").
+fn postgres_text(e: &::postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
+        None => e.to_string(),
+    }
 }
 
 /// A held op, for the county admin's list.

@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use bangfu_core::model::FieldValue;
-use bangfu_core::sync::Op;
+use bangfu_core::sync::{Op, OpId};
 use bytes::BytesMut;
 use postgres::error::SqlState;
 use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::credentials;
 use super::logic;
 use super::schema_pg;
-use super::sql::{Db, P, Row, V, dollar_params};
+use super::sql::{Db, NewOp, P, Row, ScopeEntry, V, dollar_params};
 use super::{
     AdminCheck, CodeRefusal, DeviceAuth, DeviceInfo, Enrolment, HeldInfo, HubStorage, IssuedCode,
     PullPage, PushOutcome, StorageCounts, StorageError,
@@ -27,6 +27,25 @@ use crate::scope::Scope;
 
 /// How often a transaction PostgreSQL aborted for a conflict is run again before giving up.
 const ATTEMPTS: u32 = 30;
+
+/// The most ops of a push stored in one transaction.
+const PUSH_CHUNK: usize = 500;
+
+/// The write gate (an advisory lock key): every write transaction holds it shared, so writes
+/// run side by side; one that PostgreSQL aborted ALONE_AFTER times for conflicts runs again
+/// holding it exclusively, after the writes running now and before new ones, so it commits
+/// instead of losing to them again and again (many long pushes at once, a province's counties
+/// uploading their first data the same morning, otherwise keep aborting one another).
+const WRITE_GATE: i64 = 0x4246_4741_5445;
+const ALONE_AFTER: u32 = 3;
+
+/// How a write transaction holds the write gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gate {
+    None,
+    Shared,
+    Alone,
+}
 
 /// Advisory lock keys of the feed: one per county (its 6-digit code plus this).
 const COUNTY_LOCK_BASE: i64 = 0x4246_0000_0000;
@@ -269,6 +288,118 @@ impl Db for PgDb<'_, '_> {
         }
         Ok(())
     }
+
+    fn insert_ops(&mut self, ops: &[NewOp<'_>]) -> Result<Vec<Option<i64>>, StorageError> {
+        if ops.is_empty() {
+            return Ok(Vec::new());
+        }
+        let origins: Vec<&[u8]> = ops
+            .iter()
+            .map(|n| n.op.id.origin.as_bytes().as_slice())
+            .collect();
+        let seqs: Vec<i64> = ops.iter().map(|n| n.op.id.seq).collect();
+        let hlcs: Vec<i64> = ops.iter().map(|n| n.op.hlc.to_i64()).collect();
+        let tables: Vec<i64> = ops.iter().map(|n| n.op.table).collect();
+        let rows: Vec<&[u8]> = ops.iter().map(|n| n.op.row.as_bytes().as_slice()).collect();
+        let fields: Vec<&str> = ops.iter().map(|n| n.op.field.as_str()).collect();
+        let values: Vec<Option<Vec<u8>>> = ops.iter().map(|n| encode_value(&n.op.value)).collect();
+        let preds: Vec<Option<&[u8]>> = ops.iter().map(|n| n.preds.as_deref()).collect();
+        let seen: Vec<Option<&[u8]>> = ops.iter().map(|n| n.seen.as_deref()).collect();
+        let pending: Vec<Option<&str>> = ops.iter().map(|n| n.pending).collect();
+        // One statement for the whole batch; keys are taken in the batch's order.
+        let insert = self.statement(
+            "INSERT INTO op (origin, seq, hlc, tbl, row, field, val, preds, seen, pending_scope)
+             SELECT o, s, h, t, r, f, v, p, n, ps FROM unnest(
+                 CAST(?1 AS BYTEA[]), CAST(?2 AS BIGINT[]), CAST(?3 AS BIGINT[]),
+                 CAST(?4 AS BIGINT[]), CAST(?5 AS BYTEA[]), CAST(?6 AS TEXT[]),
+                 CAST(?7 AS BYTEA[]), CAST(?8 AS BYTEA[]), CAST(?9 AS BYTEA[]),
+                 CAST(?10 AS TEXT[]))
+                 WITH ORDINALITY AS x (o, s, h, t, r, f, v, p, n, ps, i)
+             ORDER BY i
+             ON CONFLICT DO NOTHING RETURNING origin, seq, key",
+        )?;
+        let inserted = self.tx.query(
+            &insert,
+            &[
+                &origins, &seqs, &hlcs, &tables, &rows, &fields, &values, &preds, &seen, &pending,
+            ],
+        )?;
+        let mut keys: HashMap<(Vec<u8>, i64), i64> = HashMap::with_capacity(inserted.len());
+        for r in &inserted {
+            keys.insert((r.try_get(0)?, r.try_get(1)?), r.try_get(2)?);
+        }
+        Ok(ops
+            .iter()
+            .map(|n| {
+                keys.get(&(n.op.id.origin.as_bytes().to_vec(), n.op.id.seq))
+                    .copied()
+            })
+            .collect())
+    }
+
+    fn insert_superseded(&mut self, ids: &[OpId]) -> Result<(), StorageError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let origins: Vec<&[u8]> = ids
+            .iter()
+            .map(|id| id.origin.as_bytes().as_slice())
+            .collect();
+        let seqs: Vec<i64> = ids.iter().map(|id| id.seq).collect();
+        let insert = self.statement(
+            "INSERT INTO superseded (origin, seq)
+             SELECT * FROM unnest(CAST(?1 AS BYTEA[]), CAST(?2 AS BIGINT[]))
+             ON CONFLICT DO NOTHING",
+        )?;
+        self.tx.execute(&insert, &[&origins, &seqs])?;
+        Ok(())
+    }
+
+    fn row_scopes(&mut self, rows: &[Uuid]) -> Result<Vec<ScopeEntry>, StorageError> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&[u8]> = rows.iter().map(|r| r.as_bytes().as_slice()).collect();
+        let select = self.statement(
+            "SELECT row, village, shared FROM row_scope WHERE row = ANY (CAST(?1 AS BYTEA[]))",
+        )?;
+        self.tx
+            .query(&select, &[&ids])?
+            .iter()
+            .map(|r| {
+                let row: Vec<u8> = r.try_get(0)?;
+                let row = Uuid::from_slice(&row)
+                    .map_err(|_| StorageError::BadRow("row_scope.row is no id".into()))?;
+                let shared: i32 = r.try_get(2)?;
+                Ok((row, r.try_get(1)?, shared != 0))
+            })
+            .collect()
+    }
+
+    fn rows_left(
+        &mut self,
+        rows: &[Uuid],
+        since_ms: i64,
+    ) -> Result<Vec<(Uuid, String)>, StorageError> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&[u8]> = rows.iter().map(|r| r.as_bytes().as_slice()).collect();
+        let select = self.statement(
+            "SELECT row, village FROM row_left
+             WHERE row = ANY (CAST(?1 AS BYTEA[])) AND left_ms >= ?2",
+        )?;
+        self.tx
+            .query(&select, &[&ids, &since_ms])?
+            .iter()
+            .map(|r| {
+                let row: Vec<u8> = r.try_get(0)?;
+                let row = Uuid::from_slice(&row)
+                    .map_err(|_| StorageError::BadRow("row_left.row is no id".into()))?;
+                Ok((row, r.try_get(1)?))
+            })
+            .collect()
+    }
 }
 
 /// Whether PostgreSQL aborted the transaction for a conflict with another one, so running it
@@ -282,6 +413,8 @@ fn retryable(e: &StorageError) -> bool {
         Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE
             || *c == SqlState::T_R_DEADLOCK_DETECTED
             || *c == SqlState::UNIQUE_VIOLATION
+            // The predicate lock table full while many writes run: run again, alone at last.
+            || *c == SqlState::OUT_OF_MEMORY
     )
 }
 
@@ -314,7 +447,12 @@ impl PgStorage {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result = self.once(isolation, read_only, &f);
+            let gate = match (isolation, read_only) {
+                (IsolationLevel::Serializable, false) if attempt > ALONE_AFTER => Gate::Alone,
+                (IsolationLevel::Serializable, false) => Gate::Shared,
+                _ => Gate::None,
+            };
+            let result = self.once(isolation, read_only, gate, &f);
             match result {
                 Err(e) if attempt < ATTEMPTS && retryable(&e) => {
                     // Back off a little, more each time, so the conflicting pushes spread.
@@ -330,6 +468,7 @@ impl PgStorage {
         &self,
         isolation: IsolationLevel,
         read_only: bool,
+        gate: Gate,
         f: &impl Fn(&mut dyn Db) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
         let pool = self
@@ -338,6 +477,29 @@ impl PgStorage {
             .ok_or_else(|| StorageError::Pool("closed".into()))?;
         let mut conn = pool.get().map_err(|e| StorageError::Pool(e.to_string()))?;
         let PgConn { client, stmts } = &mut *conn;
+        // The gate is a session lock taken before the transaction starts, so a transaction
+        // that waited for it takes its snapshot after the ones it waited for committed.
+        match gate {
+            Gate::None => return Self::transaction(client, stmts, isolation, read_only, f),
+            Gate::Shared => client.execute("SELECT pg_advisory_lock_shared($1)", &[&WRITE_GATE])?,
+            Gate::Alone => client.execute("SELECT pg_advisory_lock($1)", &[&WRITE_GATE])?,
+        };
+        let result = Self::transaction(client, stmts, isolation, read_only, f);
+        // Released whatever the transaction did (only a broken connection fails to, and its
+        // session's end releases it).
+        let released = client.execute("SELECT pg_advisory_unlock_all()", &[]);
+        let out = result?;
+        released?;
+        Ok(out)
+    }
+
+    fn transaction<T>(
+        client: &mut Client,
+        stmts: &mut HashMap<&'static str, Statement>,
+        isolation: IsolationLevel,
+        read_only: bool,
+        f: &impl Fn(&mut dyn Db) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
         let mut tx = client
             .build_transaction()
             .isolation_level(isolation)
@@ -402,7 +564,24 @@ impl HubStorage for PgStorage {
         origin: Uuid,
         ops: &[Op],
     ) -> Result<PushOutcome, StorageError> {
-        self.write(|db| logic::push(db, device, origin, ops))
+        if ops.is_empty() {
+            return self.write(|db| logic::push(db, device, origin, ops));
+        }
+        // A long push is stored in transactions of PUSH_CHUNK ops, each committed before the
+        // next: SERIALIZABLE conflicts grow with what a transaction reads and writes (its
+        // predicate locks cover index pages other pushes write to), and a conflict retries only
+        // its own chunk. The push is answered once the last chunk is committed; cut short, what
+        // was committed stays and the device resumes from its cursor as after a cut connection.
+        let mut outcome = PushOutcome {
+            stored_seq: 0,
+            held: Vec::new(),
+        };
+        for chunk in ops.chunks(PUSH_CHUNK) {
+            let part = self.write(|db| logic::push(db, device, origin, chunk))?;
+            outcome.stored_seq = part.stored_seq;
+            outcome.held.extend(part.held);
+        }
+        Ok(outcome)
     }
 
     fn pull(&self, scope: &Scope, after: i64, limit: usize) -> Result<PullPage, StorageError> {

@@ -20,7 +20,8 @@ use bangfu_core::sync::Op;
 use uuid::Uuid;
 
 use super::StorageError;
-use super::sql::{Db, P};
+use super::push_batch::RowCache;
+use super::sql::{Db, NewOp, P};
 
 use crate::scope::{Reach, Scope, is_village_code, may_set_county_rows, reach_of};
 
@@ -33,7 +34,7 @@ pub const FORMER_SCOPE_MS: i64 = 90 * 24 * 3600 * 1000;
 const MAX_VISITS: u32 = 8;
 
 /// A row's villages, split by how they were learnt.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct RowVillages {
     /// Through the row's own village or household.
     pub own: BTreeSet<String>,
@@ -88,21 +89,6 @@ pub fn row_villages(db: &mut dyn Db, row: Uuid) -> Result<RowVillages, StorageEr
     Ok(out)
 }
 
-/// The villages `row` left since `since_ms`.
-fn former_villages(
-    db: &mut dyn Db,
-    row: Uuid,
-    since_ms: i64,
-) -> Result<BTreeSet<String>, StorageError> {
-    db.rows(
-        "SELECT village FROM row_left WHERE row = ?1 AND left_ms >= ?2",
-        &[P::uuid(&row), P::Int(since_ms)],
-    )?
-    .iter()
-    .map(|r| r.text(0))
-    .collect()
-}
-
 /// Why an op is held instead of stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
@@ -126,9 +112,9 @@ pub struct Admitted {
 /// helper only by a scope that names it.
 pub fn admit(
     db: &mut dyn Db,
+    cache: &mut RowCache,
     scope: &Scope,
     op: &Op,
-    now_ms: i64,
 ) -> Result<Result<Admitted, Refusal>, StorageError> {
     let outside = |what: &str| Refusal {
         reason: "outside_scope",
@@ -152,7 +138,7 @@ pub fn admit(
             villages: RowVillages::default(),
         }));
     }
-    let current = row_villages(db, op.row)?;
+    let current = cache.villages(db, op.row)?;
     let helper = op.table == Table::Helper.code();
     let now_in = if helper {
         any_in(scope, current.own.iter().chain(&current.shared))
@@ -163,7 +149,7 @@ pub fn admit(
     let former = if now_in {
         BTreeSet::new()
     } else {
-        former_villages(db, op.row, now_ms - FORMER_SCOPE_MS)?
+        cache.former(db, op.row)?
     };
     let admitted = |known: bool, villages: RowVillages| Ok(Ok(Admitted { known, villages }));
     if helper {
@@ -189,7 +175,7 @@ pub fn admit(
         }) = link_of(op)
         && child == op.row
     {
-        let target = row_villages(db, parent)?.own;
+        let target = cache.villages(db, parent)?.own;
         if target.is_empty() {
             return admitted(false, current);
         }
@@ -205,53 +191,35 @@ fn any_in<'a>(scope: &Scope, villages: impl IntoIterator<Item = &'a String>) -> 
     villages.into_iter().any(|v| scope.contains(v))
 }
 
+/// Whether storing `op` only files it into its row's villages: it sets no parent, names no
+/// village code and is no county-wide setting, so it changes nothing in the index and can be
+/// stored in a batch with others (`push_batch`).
+pub fn is_plain(op: &Op) -> bool {
+    reach_of(op.table) == Reach::Village && link_of(op).is_none() && village_code_of(op).is_none()
+}
+
 /// Stores one op (once) and files it wherever its row is known (`before`: the row's villages,
 /// as [`admit`] read them). `pending` is the pusher's scope when the row's scope is not known
-/// yet: until then the op may go only inside it. Returns the op's key, or `None` for an op
-/// already stored.
+/// yet: until then the op may go only inside it. Returns the rows whose villages changed (an
+/// op already stored changes nothing).
 pub fn store_op(
     db: &mut dyn Db,
     op: &Op,
     pending: Option<&Scope>,
     now_ms: i64,
     before: RowVillages,
-) -> Result<Option<i64>, StorageError> {
-    let preds = super::schema::encode_ids(&op.preds);
-    let seen = super::schema::encode_ids(&op.seen);
-    let inserted = db.row(
-        "INSERT INTO op (origin, seq, hlc, tbl, row, field, val, preds, seen, pending_scope)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-         ON CONFLICT DO NOTHING RETURNING key",
-        &[
-            P::uuid(&op.id.origin),
-            P::Int(op.id.seq),
-            P::Int(op.hlc.to_i64()),
-            P::Int(op.table),
-            P::uuid(&op.row),
-            P::Text(&op.field),
-            P::Value(&op.value),
-            P::opt_bytes(preds.as_deref()),
-            P::opt_bytes(seen.as_deref()),
-            P::opt_text(pending_of(op, pending)),
-        ],
-    )?;
-    let Some(inserted) = inserted else {
-        return Ok(None);
+) -> Result<Vec<Uuid>, StorageError> {
+    let pending = pending_of(op, pending);
+    let Some(key) = db.insert_ops(&[NewOp::new(op, pending)])?.pop().flatten() else {
+        return Ok(Vec::new());
     };
-    let key = inserted.int(0)?;
-    for pred in &op.preds {
-        db.exec(
-            "INSERT INTO superseded (origin, seq) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-            &[P::uuid(&pred.origin), P::Int(pred.seq)],
-        )?;
-    }
-    index_op(db, op, key, pending_of(op, pending), now_ms, Some(before))?;
-    Ok(Some(key))
+    db.insert_superseded(&op.preds)?;
+    index_op(db, op, key, pending, now_ms, Some(before))
 }
 
 /// The scope an op is kept inside until its row's scope is known; a county-wide row's is its
 /// pusher's county, for good.
-fn pending_of<'a>(op: &Op, pending: Option<&'a Scope>) -> Option<&'a str> {
+pub fn pending_of<'a>(op: &Op, pending: Option<&'a Scope>) -> Option<&'a str> {
     match reach_of(op.table) {
         Reach::County => pending.map(Scope::county),
         Reach::Village => pending.map(Scope::as_str),
@@ -298,7 +266,7 @@ fn file_county_wide_into(db: &mut dyn Db, village: &str) -> Result<(), StorageEr
 }
 
 /// Files a stored op into its row's villages (`before`, read here when not given) and applies
-/// what it says about parents.
+/// what it says about parents. Returns the rows whose villages changed.
 pub fn index_op(
     db: &mut dyn Db,
     op: &Op,
@@ -306,12 +274,12 @@ pub fn index_op(
     pending: Option<&str>,
     now_ms: i64,
     before: Option<RowVillages>,
-) -> Result<(), StorageError> {
+) -> Result<Vec<Uuid>, StorageError> {
     if reach_of(op.table) == Reach::County {
         if let Some(county) = pending {
             file_county_wide(db, key, op.table, county)?;
         }
-        return Ok(());
+        return Ok(Vec::new());
     }
     let before = match before {
         Some(before) => before,
@@ -338,14 +306,14 @@ pub fn index_op(
         changed.push(op.row);
         file_county_wide_into(db, code)?;
     }
-    refresh(db, changed, now_ms)?;
+    let changed = refresh(db, changed, now_ms)?;
     // A move also goes to the villages the row leaves: their copies learn it moved out.
     if link.is_some_and(|l| !matches!(l.edge, Some((_, _, true)))) {
         for village in &before.own {
             file(db, key, op.table, None, village, false)?;
         }
     }
-    Ok(())
+    Ok(changed)
 }
 
 /// Records a link op: the links it names as predecessors stop counting, and it counts itself
@@ -393,37 +361,31 @@ fn apply_link(db: &mut dyn Db, op: &Op, link: &Link) -> Result<Vec<Uuid>, Storag
 
 /// A row's villages as its village code and live links say now.
 fn compute(db: &mut dyn Db, row: Uuid) -> Result<RowVillages, StorageError> {
-    let key = P::uuid(&row);
     let mut out = RowVillages::default();
-    if let Some(code) = db.row("SELECT code FROM village_row WHERE row = ?1", &[key])? {
-        out.own.insert(code.text(0)?);
-    }
-    let parents = db.rows(
-        "SELECT DISTINCT parent, shared FROM link WHERE child = ?1 AND live = 1",
-        &[key],
-    )?;
-    for parent in parents {
-        let shared = parent.bool(1)?;
-        let villages = db
-            .rows(
-                "SELECT village FROM row_scope WHERE row = ?1 AND shared = 0",
-                &[P::Bytes(&parent.opt_bytes(0)?.unwrap_or_default())],
-            )?
-            .iter()
-            .map(|r| r.text(0))
-            .collect::<Result<Vec<_>, _>>()?;
-        if shared {
-            out.shared.extend(villages);
+    // Its own village code, and the own villages of each live parent: one query.
+    for r in db.rows(
+        "SELECT code, 0 FROM village_row WHERE row = ?1
+         UNION ALL
+         SELECT s.village, l.shared FROM link l
+             JOIN row_scope s ON s.row = l.parent AND s.shared = 0
+         WHERE l.child = ?1 AND l.live = 1",
+        &[P::uuid(&row)],
+    )? {
+        let village = r.text(0)?;
+        if r.bool(1)? {
+            out.shared.insert(village);
         } else {
-            out.own.extend(villages);
+            out.own.insert(village);
         }
     }
     Ok(out)
 }
 
 /// Recomputes the villages of `rows` and, where they changed, of their children: files the
-/// rows' ops into villages they joined and remembers the villages they left.
-fn refresh(db: &mut dyn Db, rows: Vec<Uuid>, now_ms: i64) -> Result<(), StorageError> {
+/// rows' ops into villages they joined and remembers the villages they left. Returns the rows
+/// whose villages changed (the only rows whose `row_scope` and `row_left` it wrote).
+fn refresh(db: &mut dyn Db, rows: Vec<Uuid>, now_ms: i64) -> Result<Vec<Uuid>, StorageError> {
+    let mut changed = Vec::new();
     let mut work: VecDeque<Uuid> = rows.into();
     let mut visits: HashMap<Uuid, u32> = HashMap::new();
     while let Some(row) = work.pop_front() {
@@ -437,6 +399,7 @@ fn refresh(db: &mut dyn Db, rows: Vec<Uuid>, now_ms: i64) -> Result<(), StorageE
         if old == new {
             continue;
         }
+        changed.push(row);
         let key = P::uuid(&row);
         db.exec("DELETE FROM row_scope WHERE row = ?1", &[key])?;
         for (list, shared) in [(&new.own, false), (&new.shared, true)] {
@@ -484,13 +447,13 @@ fn refresh(db: &mut dyn Db, rows: Vec<Uuid>, now_ms: i64) -> Result<(), StorageE
             work.extend(children.iter().filter_map(|c| c.uuid(0).ok()));
         }
     }
-    Ok(())
+    Ok(changed)
 }
 
 /// Appends one op to a village's feed, unless the rules keep it out: a shared scope carries
 /// helper ops only, and an op pushed before its scope was known goes only inside its
 /// pusher's scope.
-fn file(
+pub fn file(
     db: &mut dyn Db,
     op: i64,
     table: i64,

@@ -5,6 +5,7 @@
 //! against it.
 
 use bangfu_core::model::FieldValue;
+use bangfu_core::sync::{Op, OpId};
 use uuid::Uuid;
 
 use super::StorageError;
@@ -112,7 +113,43 @@ impl Row {
     }
 }
 
+/// An op to insert into the `op` table, its id lists already encoded.
+#[derive(Debug, Clone)]
+pub struct NewOp<'a> {
+    pub op: &'a Op,
+    pub preds: Option<Vec<u8>>,
+    pub seen: Option<Vec<u8>>,
+    /// The scope the op stays inside until its row's scope is known.
+    pub pending: Option<&'a str>,
+}
+
+impl<'a> NewOp<'a> {
+    pub fn new(op: &'a Op, pending: Option<&'a str>) -> NewOp<'a> {
+        NewOp {
+            op,
+            preds: super::schema::encode_ids(&op.preds),
+            seen: super::schema::encode_ids(&op.seen),
+            pending,
+        }
+    }
+}
+
+const INSERT_OP: &str =
+    "INSERT INTO op (origin, seq, hlc, tbl, row, field, val, preds, seen, pending_scope)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+     ON CONFLICT DO NOTHING RETURNING key";
+
+const INSERT_SUPERSEDED: &str =
+    "INSERT INTO superseded (origin, seq) VALUES (?1, ?2) ON CONFLICT DO NOTHING";
+
+/// A row of `row_scope`: (row, village, shared).
+pub type ScopeEntry = (Uuid, String, bool);
+
 /// One open transaction of a hub backend.
+///
+/// The batch methods (`insert_ops`, `insert_superseded`, `row_scopes`, `rows_left`) run a
+/// statement per item by default, which costs nothing in-process (SQLite); PostgreSQL does
+/// each in one statement over arrays, one round trip instead of one per op.
 pub trait Db {
     /// Runs a statement; the number of rows it changed.
     fn exec(&mut self, sql: &'static str, params: &[P<'_>]) -> Result<u64, StorageError>;
@@ -124,6 +161,72 @@ pub trait Db {
     /// op. SQLite numbers them as it inserts (one writer); PostgreSQL numbers them at the end
     /// of the transaction under its counties' locks, so positions become visible in order.
     fn append_feed(&mut self, village: &str, op: i64) -> Result<(), StorageError>;
+
+    /// Inserts ops in this order, skipping those already stored: the new key of each, `None`
+    /// for one the table already held.
+    fn insert_ops(&mut self, ops: &[NewOp<'_>]) -> Result<Vec<Option<i64>>, StorageError> {
+        let mut keys = Vec::with_capacity(ops.len());
+        for new in ops {
+            let op = new.op;
+            let row = self.row(
+                INSERT_OP,
+                &[
+                    P::uuid(&op.id.origin),
+                    P::Int(op.id.seq),
+                    P::Int(op.hlc.to_i64()),
+                    P::Int(op.table),
+                    P::uuid(&op.row),
+                    P::Text(&op.field),
+                    P::Value(&op.value),
+                    P::opt_bytes(new.preds.as_deref()),
+                    P::opt_bytes(new.seen.as_deref()),
+                    P::opt_text(new.pending),
+                ],
+            )?;
+            keys.push(row.map(|r| r.int(0)).transpose()?);
+        }
+        Ok(keys)
+    }
+
+    /// Records that these ops are superseded (some stored op names them as predecessors).
+    fn insert_superseded(&mut self, ids: &[OpId]) -> Result<(), StorageError> {
+        for id in ids {
+            self.exec(INSERT_SUPERSEDED, &[P::uuid(&id.origin), P::Int(id.seq)])?;
+        }
+        Ok(())
+    }
+
+    /// The `row_scope` entries of these rows.
+    fn row_scopes(&mut self, rows: &[Uuid]) -> Result<Vec<ScopeEntry>, StorageError> {
+        let mut out = Vec::new();
+        for row in rows {
+            for r in self.rows(
+                "SELECT village, shared FROM row_scope WHERE row = ?1",
+                &[P::uuid(row)],
+            )? {
+                out.push((*row, r.text(0)?, r.bool(1)?));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The villages these rows left since `since_ms`: (row, village).
+    fn rows_left(
+        &mut self,
+        rows: &[Uuid],
+        since_ms: i64,
+    ) -> Result<Vec<(Uuid, String)>, StorageError> {
+        let mut out = Vec::new();
+        for row in rows {
+            for r in self.rows(
+                "SELECT village FROM row_left WHERE row = ?1 AND left_ms >= ?2",
+                &[P::uuid(row), P::Int(since_ms)],
+            )? {
+                out.push((*row, r.text(0)?));
+            }
+        }
+        Ok(out)
+    }
 
     fn row(&mut self, sql: &'static str, params: &[P<'_>]) -> Result<Option<Row>, StorageError> {
         Ok(self.rows(sql, params)?.into_iter().next())

@@ -37,6 +37,7 @@ fn bomb(declared: u64, raw_len: usize) -> Vec<u8> {
         device_names: Default::default(),
         op_count: declared,
         carried: None,
+        snapshot: None,
         held: None,
         signers: None,
         batches: None,
