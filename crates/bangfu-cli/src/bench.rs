@@ -473,11 +473,8 @@ fn other_figures(
     dir: &Path,
     quick: bool,
 ) -> Result<(), Failure> {
-    // Filing one household with four members, op log included, against plain inserts. Saves
-    // come at a person's pace, a pause apart (far shorter than a real one), as the store's
-    // checkpoint thread expects: it copies the log into the file between saves.
+    // Filing one household with four members, op log included, against plain inserts.
     let rounds = if quick { 40 } else { 200 };
-    let between_saves = std::time::Duration::from_millis(20);
     let mut baseline_conn = open_baseline(&dir.join("plain.sqlite"), Some(&bench_key()))
         .map_err(|e| Failure::new("性能测试无法建立基线。", e.to_string()))?;
     let _ = baseline_conn.pragma_update(None, "journal_mode", "WAL");
@@ -494,7 +491,6 @@ fn other_figures(
         let t = Instant::now();
         filing_ops += county.write(&changes)?.ops;
         filing.push(t.elapsed().as_secs_f64() * 1000.0);
-        std::thread::sleep(between_saves);
         let (h, members) = sample_household(n);
         let mut rows = vec![(Table::Household, h.id, h.to_fields())];
         rows.extend(members.iter().map(|m| (Table::Member, m.id, m.to_fields())));
@@ -502,7 +498,6 @@ fn other_figures(
         insert_plain_rows(&mut baseline_conn, &rows)
             .map_err(|e| Failure::new("基线写入失败。", e.to_string()))?;
         filing_plain.push(t.elapsed().as_secs_f64() * 1000.0);
-        std::thread::sleep(between_saves);
     }
     report.print(
         "filing_household_4_members_p50_ms",
