@@ -10,7 +10,6 @@ pub mod backup;
 pub mod backup_media;
 pub mod baseline;
 mod checked;
-mod checkpoint;
 mod device_keys;
 mod dictionary;
 pub mod draft;
@@ -40,7 +39,6 @@ use uuid::Uuid;
 
 pub use apply::{ApplyStats, name_initials};
 pub use checked::Checked;
-use checkpoint::Checkpointer;
 pub use device_keys::DeviceKey;
 use dictionary::Dictionary;
 pub use error::{DEVICE_NAME_MAX_CHARS, StoreError};
@@ -126,8 +124,6 @@ pub struct Store {
     key: Option<DataKey>,
     /// The person signed in (`people.rs`); `None` on a file without people, or before sign-in.
     actor: Option<crate::access::Actor>,
-    /// Checkpoints the log off the write path (`checkpoint.rs`); `None` for a reader.
-    checkpointer: Option<Checkpointer>,
 }
 
 /// The data file's connection as code outside the core sees it: SQLite refuses any statement
@@ -285,9 +281,6 @@ impl Store {
         // A merge touches the op log, heads and tables all over the file; 64 MB of page cache
         // keeps it from rereading pages it just wrote (an old laptop has that much to spare).
         conn.pragma_update(None, "cache_size", -65536)?;
-        // The store's checkpoint thread copies the log into the file; the writer's own
-        // automatic checkpoint is only the backstop (`checkpoint.rs`).
-        conn.pragma_update(None, "wal_autocheckpoint", checkpoint::BACKSTOP_PAGES)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.set_prepared_statement_cache_capacity(256);
         // `rarray(?)`: a list of ids bound as one parameter (the household search's matches).
@@ -301,7 +294,6 @@ impl Store {
             .or_else(identity::default_registry_dir)
             .map(Registry::new);
         let hlc_last: i64 = meta_get(&conn, "hlc_last")?.unwrap_or(0);
-        let checkpointer = Checkpointer::start(&path, options.key.as_ref());
         let mut store = Store {
             conn,
             path,
@@ -321,7 +313,6 @@ impl Store {
             bulk_heads_held: apply::BULK_HEADS_HELD,
             read_only: false,
             query_only_views: std::cell::Cell::new(0),
-            checkpointer,
             key: options.key.clone(),
             actor: None,
         };
@@ -506,8 +497,7 @@ impl Store {
 
     /// The OS lock that keeps other programs from writing while this store's transaction runs.
     fn writer_lock(&self) -> Result<lock::WriterLock, StoreError> {
-        let nudge = self.checkpointer.as_ref().and_then(Checkpointer::nudge);
-        Ok(lock::acquire(&self.path, lock::WRITER_WAIT)?.nudging(nudge))
+        lock::acquire(&self.path, lock::WRITER_WAIT)
     }
 
     /// The core's own access to the connection. Writes to replicated tables go through the
@@ -558,7 +548,6 @@ impl Store {
             query_only_views: std::cell::Cell::new(0),
             key: self.key.clone(),
             actor: self.actor.clone(),
-            checkpointer: None,
         })
     }
 
