@@ -166,6 +166,7 @@ pub fn encode_ops(source: Uuid, source_name: &str, ops: &[Op]) -> Vec<u8> {
         signers: None,
         batches: None,
         seal_keys: None,
+        blobs: None,
         body_sha256: String::new(),
     };
     changeset::encode(header, ops)

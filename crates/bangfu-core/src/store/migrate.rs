@@ -24,7 +24,12 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0009_sealing.sql"),
     include_str!("../../migrations/0010_policies.sql"),
     include_str!("../../migrations/0011_people.sql"),
+    ARCHIVE_MIGRATION,
 ];
+
+/// The archive's migration (attachments and their files). Found by its text rather than its
+/// number, so it stays right whatever number it ends up with among parallel branches.
+const ARCHIVE_MIGRATION: &str = include_str!("../../migrations/0013_archive.sql");
 
 /// Steps a migration needs beyond its SQL, run right after it in the same transaction.
 fn after_script(conn: &Connection, version: i64) -> rusqlite::Result<()> {
@@ -32,6 +37,9 @@ fn after_script(conn: &Connection, version: i64) -> rusqlite::Result<()> {
         5 => super::heads::migrate_from_head_table(conn),
         8 => standard_ops_need_rebuild(conn),
         10 => policy_ops_need_rebuild(conn),
+        v if MIGRATIONS.get(v as usize - 1) == Some(&ARCHIVE_MIGRATION) => {
+            archive_ops_need_rebuild(conn)
+        }
         _ => Ok(()),
     }
 }
@@ -80,6 +88,23 @@ fn policy_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// The archive's migration: a log that already holds attachment ops (kept by an older version
+/// from a newer laptop's file) has its rows rebuilt at this open, so they show.
+fn archive_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
+    let held: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM op WHERE tbl = ?1)",
+        [crate::model::Table::Attachment.code()],
+        |r| r.get(0),
+    )?;
+    if held {
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, 1)",
+            [REBUILD_PENDING],
+        )?;
+    }
+    Ok(())
+}
+
 /// Whether migration N (index N-1) may add columns for fields an older version kept only in
 /// the op log: then the rows are rebuilt from the heads after it. Schema 5 only moves the
 /// heads into one entry per row, schema 6 adds the local clock flags, schema 7 the local
@@ -87,9 +112,10 @@ fn policy_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
 /// a file whose log already holds its ops (kept by an older version without a table to show
 /// them in) is rebuilt, by its after-script. Schema 9 adds the local sealing keys. Schema 10
 /// (policies, payments, structured measures) is like 8: its after-script decides. Schema 11
-/// adds the local people, audit log and authorship.
+/// adds the local people, audit log and authorship. The archive's migration is like 8: its
+/// after-script decides.
 const REBUILD_AFTER: &[bool] = &[
-    true, true, true, true, false, false, false, false, false, false, false,
+    true, true, true, true, false, false, false, false, false, false, false, false,
 ];
 
 /// Whether upgrading a file of schema `from` must rebuild its rows from the heads.
