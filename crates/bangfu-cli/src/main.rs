@@ -12,6 +12,7 @@ mod hub;
 mod ledger;
 mod passphrase;
 mod policy;
+mod archive;
 mod release;
 mod standards;
 mod village;
@@ -102,6 +103,11 @@ enum Command {
     Policy {
         #[command(subcommand)]
         action: policy::PolicyCommand,
+    },
+    /// 档案：把签字表、公示照片、会议记录等附到退出步骤、走访记录、帮扶措施上；档案目录；存出文件
+    Archive {
+        #[command(subcommand)]
+        action: archive::ArchiveCommand,
     },
     /// 列出待处理的冲突
     Conflicts {
@@ -317,6 +323,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Exit { action } => exit::run(action)?,
         Command::Standards { action } => standards::run(action)?,
         Command::Policy { action } => policy::run(action)?,
+        Command::Archive { action } => archive::run(action)?,
         Command::Village { action } => village::run(action)?,
         Command::Conflicts { db, json } => changes::conflicts(&db, json)?,
         Command::Edit {

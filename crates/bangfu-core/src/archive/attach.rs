@@ -274,3 +274,71 @@ fn target_label(store: &Store, target: Target, id: Uuid) -> Result<String, Store
         },
     })
 }
+
+/// A record of the household page a file can be attached to.
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
+pub struct AttachableRecord {
+    pub target: Target,
+    pub id: Uuid,
+    /// As the list names it: "走访记录 2025-06-01".
+    pub label: String,
+}
+
+/// The household's live exit steps, visits and measures, each with its label: what the add
+/// button and `bangfu archive add` choose from.
+pub fn attachable_records(
+    store: &Store,
+    household: Uuid,
+) -> Result<Vec<AttachableRecord>, ArchiveError> {
+    let mut out = Vec::new();
+    let mut add = |target: Target, ids: Vec<Uuid>| -> Result<(), ArchiveError> {
+        for id in ids {
+            out.push(AttachableRecord {
+                target,
+                id,
+                label: target_label(store, target, id)?,
+            });
+        }
+        Ok(())
+    };
+    let of = Filter::OfHousehold(household);
+    add(
+        Target::ExitStep,
+        store
+            .read::<ExitStep>(of.clone())?
+            .into_iter()
+            .map(|r| r.id)
+            .collect(),
+    )?;
+    add(
+        Target::Visit,
+        store
+            .read::<Visit>(of.clone())?
+            .into_iter()
+            .map(|r| r.id)
+            .collect(),
+    )?;
+    add(
+        Target::Measure,
+        store
+            .read::<Measure>(of)?
+            .into_iter()
+            .map(|r| r.id)
+            .collect(),
+    )?;
+    Ok(out)
+}
+
+/// Reads a picked file for the archive: one past the bound is refused from its size alone,
+/// before its bytes are read.
+pub fn read_picked_file(path: &std::path::Path) -> Result<Vec<u8>, ArchiveError> {
+    let read_error = |error| ArchiveError::ReadFile {
+        path: path.to_path_buf(),
+        error,
+    };
+    let size = std::fs::metadata(path).map_err(read_error)?.len();
+    if size > super::MAX_FILE_BYTES {
+        return Err(ArchiveError::TooLarge { size });
+    }
+    std::fs::read(path).map_err(read_error)
+}

@@ -102,3 +102,22 @@ pub fn held_totals(conn: &Connection) -> Result<(u64, u64), StoreError> {
         |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
     )?)
 }
+
+/// The held file whose hash starts with `prefix` (at least 8 hex digits), when exactly one does.
+pub fn find_blob(store: &Store, prefix: &str) -> Result<Option<String>, StoreError> {
+    let prefix = prefix.trim().to_ascii_lowercase();
+    if prefix.len() < 8 || !prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(None);
+    }
+    let mut stmt = store
+        .conn()
+        .prepare("SELECT sha256 FROM blob WHERE substr(sha256, 1, ?2) = ?1 LIMIT 2")?;
+    let found: Vec<String> = stmt
+        .query_map(params![prefix, prefix.len() as i64], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(if found.len() == 1 {
+        found.into_iter().next()
+    } else {
+        None
+    })
+}

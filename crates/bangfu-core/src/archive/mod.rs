@@ -13,8 +13,8 @@ pub mod blobs;
 mod spool;
 
 pub use attach::{
-    AttachOutcome, AttachmentEntry, NewAttachment, Target, all_attachments, attach,
-    household_attachments, remove_attachment,
+    AttachOutcome, AttachableRecord, AttachmentEntry, NewAttachment, Target, all_attachments,
+    attach, attachable_records, household_attachments, read_picked_file, remove_attachment,
 };
 pub use blobs::{blob_bytes, holds_blob, missing_blobs};
 pub use spool::BlobSpool;
