@@ -15,6 +15,12 @@ pub const PUSH_CURSOR: &str = "/v1/push/cursor";
 pub const PUSH: &str = "/v1/push";
 pub const PULL: &str = "/v1/pull";
 pub const HEALTH: &str = "/v1/health";
+/// The archive's files (issue 17): which of these the hub lacks (POST a JSON list of
+/// SHA-256s, answered with the ones it lacks), and one file by its SHA-256 (PUT its bytes,
+/// GET them back).
+pub const BLOBS_MISSING: &str = "/v1/blobs/missing";
+pub const BLOB: &str = "/v1/blobs/{sha256}";
+pub const BLOB_PREFIX: &str = "/v1/blobs/";
 /// The admin's requests, behind the admin credential (`Authorization: Bearer bfadmin-…`).
 pub const ADMIN_CODES: &str = "/v1/admin/codes";
 pub const ADMIN_DEVICES: &str = "/v1/admin/devices";

@@ -8,6 +8,7 @@ mod common;
 
 mod hub {
     mod access;
+    mod archive;
     mod convergence;
     mod enrolment;
     mod hardening;

@@ -121,3 +121,37 @@ pub fn find_blob(store: &Store, prefix: &str) -> Result<Option<String>, StoreErr
         None
     })
 }
+
+/// The files live attachments of this copy name: those it holds (`held`) or those it lacks,
+/// each once. What a hub sync offers and asks for.
+pub fn named_files(store: &Store, held: bool) -> Result<Vec<String>, StoreError> {
+    let sql = if held {
+        "SELECT DISTINCT a.sha256 FROM attachment a JOIN blob b ON b.sha256 = a.sha256
+         WHERE a.deleted = 0 ORDER BY a.sha256"
+    } else {
+        "SELECT DISTINCT a.sha256 FROM attachment a
+         WHERE a.deleted = 0 AND a.sha256 IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM blob b WHERE b.sha256 = a.sha256)
+         ORDER BY a.sha256"
+    };
+    let mut stmt = store.conn().prepare(sql)?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    Ok(rows
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .filter(|h| super::is_sha256_hex(h))
+        .collect())
+}
+
+/// Keeps a file received from elsewhere (the hub) under the name it was asked for: refused
+/// unless its bytes hash to that name and it is a kind the archive takes. Whether it was new.
+pub fn receive_file(store: &mut Store, sha256: &str, bytes: &[u8]) -> Result<bool, ArchiveError> {
+    let media = check_file(bytes)?;
+    if sha256_hex(bytes) != sha256 {
+        return Err(ArchiveError::HeldFileDamaged {
+            sha256: sha256.to_owned(),
+        });
+    }
+    let now = store.wall_ms();
+    Ok(store.write_local(|conn| keep(conn, sha256, media, bytes, now))?)
+}

@@ -146,7 +146,28 @@ CREATE INDEX enrol_code_lookup ON enrol_code (lookup);
 ";
 
 /// Every migration, in order; a database records the ones it ran in `schema_version`.
-pub const MIGRATIONS: &[(i64, &str)] = &[(1, MIGRATION_1), (2, MIGRATION_2), (3, MIGRATION_3)];
+/// The archive's files (issue 17), as SQLite schema 5. Op values here are tagged BYTEA, so ops
+/// stored before this migration that name a file are not noted (no version before it sent any).
+const MIGRATION_4: &str = "
+CREATE TABLE blob_ref (
+    sha256 TEXT NOT NULL,
+    row    BYTEA NOT NULL,
+    PRIMARY KEY (sha256, row)
+);
+CREATE TABLE blob (
+    sha256   TEXT PRIMARY KEY,
+    size     BIGINT NOT NULL,
+    bytes    BYTEA NOT NULL,
+    added_ms BIGINT NOT NULL
+);
+";
+
+pub const MIGRATIONS: &[(i64, &str)] = &[
+    (1, MIGRATION_1),
+    (2, MIGRATION_2),
+    (3, MIGRATION_3),
+    (4, MIGRATION_4),
+];
 
 /// Brings the database to the latest schema (creating it in an empty database) and returns the
 /// hub's epoch. A database holding other tables but no hub schema is refused untouched.

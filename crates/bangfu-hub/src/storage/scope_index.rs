@@ -246,6 +246,7 @@ pub fn store_op(
         )?;
     }
     index_op(db, op, key, pending_of(op, pending), now_ms, Some(before))?;
+    super::blobs::note_ref(db, op)?;
     Ok(Some(key))
 }
 
