@@ -427,8 +427,8 @@ impl HubClient {
                     .send(&bytes[..])
                     .map_err(unreachable)?;
                 report.requests += 1;
-                let put: crate::storage::BlobPut = expect_ok(reply)?;
-                if put == crate::storage::BlobPut::Stored {
+                let put: wire::BlobPut = expect_ok(reply)?;
+                if put == wire::BlobPut::Stored {
                     report.files_pushed += 1;
                 }
             }

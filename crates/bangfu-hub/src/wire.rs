@@ -177,3 +177,15 @@ pub fn encode_ops(source: Uuid, source_name: &str, ops: &[Op]) -> Vec<u8> {
     };
     changeset::encode(header, ops)
 }
+
+/// What became of a pushed file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlobPut {
+    Stored,
+    AlreadyHeld,
+    /// No attachment in the pusher's scope names it (push the ops first).
+    NotNamed,
+    /// The bytes do not hash to the name, or are not a JPEG, PNG or PDF within the bound.
+    Refused,
+}

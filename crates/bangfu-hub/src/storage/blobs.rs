@@ -12,18 +12,7 @@ use super::StorageError;
 use super::scope_index::row_villages;
 use super::sql::{Db, P};
 use crate::scope::Scope;
-
-/// What became of a pushed file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BlobPut {
-    Stored,
-    AlreadyHeld,
-    /// No attachment in the pusher's scope names it (push the ops first).
-    NotNamed,
-    /// The bytes do not hash to the name, or are not a JPEG, PNG or PDF within the bound.
-    Refused,
-}
+pub use crate::wire::BlobPut;
 
 /// Notes the file an attachment op names (called for every stored op).
 pub fn note_ref(db: &mut dyn Db, op: &Op) -> Result<(), StorageError> {
