@@ -2,12 +2,14 @@
 //! its sealed changeset reaches the township, which relays it to a second laptop of the
 //! village; that laptop holds the very bytes. A file is carried once however many
 //! attachments name it, a tampered file refuses the whole changeset, importing again changes
-//! nothing, older files still import, and a refused file writes nothing.
+//! nothing, older files still import, a refused file writes nothing, and the household's
+//! 档案目录 prints every attachment under its record.
 
 // Test helpers may panic on setup failures: that is how a test reports them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+mod pdf;
 
 use bangfu_core::archive::{
     self, NewAttachment, Target, blob_bytes, household_attachments, sha256_hex,
@@ -349,4 +351,51 @@ fn a_refused_file_writes_nothing_and_says_why() {
     }
     assert_eq!(count(&a, "SELECT count(*) FROM attachment"), 0);
     assert_eq!(count(&a, "SELECT count(*) FROM blob"), 0);
+}
+
+#[test]
+fn the_archive_list_prints_every_attachment_under_its_record() {
+    let dir = common::scratch();
+    let mut a = common::open_at(dir.path(), "新文村-笔记本1", T0);
+    let (household, visit, measure) = household_with_visit(&mut a);
+    let form = scan(20_000);
+    let first = attach_to(&mut a, household, Target::Visit, visit, &form);
+    let mut photo = b"\xFF\xD8\xFF\xE0 a photo of the notice".to_vec();
+    photo.resize(5_000, 7);
+    archive::attach(
+        &mut a,
+        &NewAttachment {
+            household_id: household,
+            target: Target::Measure,
+            target_id: measure,
+            kind: "公示照片".into(),
+            caption: "村委会公示栏".into(),
+            file_name: "IMG_0001.JPG".into(),
+        },
+        &photo,
+    )
+    .unwrap();
+    let bytes = bangfu_core::cards::archive_list_pdf(&a, "530826103201001").unwrap();
+    let path = pdf::write(dir.path(), "档案目录.pdf", &bytes);
+    let (pages, size) = pdf::page_info(&path);
+    assert_eq!((pages, size.as_str()), (1, pdf::A4));
+    let text = pdf::pages_text(&path).concat();
+    for expected in [
+        "档案目录",
+        "户编号:530826103201001",
+        "共2份",
+        "走访记录2025-06-01",
+        "签字表",
+        "入户走访签字",
+        "签字表.pdf",
+        "公示照片",
+        "村委会公示栏",
+        "IMG_0001.JPG",
+        &first.sha256[..16],
+    ] {
+        assert!(
+            text.contains(&pdf::squeeze(expected)),
+            "{expected} missing from {text}"
+        );
+    }
 }

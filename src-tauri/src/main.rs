@@ -122,6 +122,7 @@ fn main() -> ExitCode {
             commands::archive::archive_add,
             commands::archive::archive_save,
             commands::archive::archive_remove,
+            commands::archive::archive_list_sheet,
             commands::standards::standards_list,
             commands::standards::standard_set,
             commands::standards::standard_clear,

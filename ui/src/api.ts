@@ -317,6 +317,11 @@ export function archiveSave(sha256: string, path: string): Promise<void> {
   return invoke<void>('archive_save', { sha256, path })
 }
 
+/** The household's 档案目录 as a PDF, printed or saved. */
+export function archiveListSheet(household: string, destination: Destination): Promise<Delivered> {
+  return invoke<Delivered>('archive_list_sheet', { household, destination })
+}
+
 /** Takes an attachment off its record. */
 export function archiveRemove(id: string): Promise<void> {
   return invoke<void>('archive_remove', { id })

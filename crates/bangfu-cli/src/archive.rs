@@ -50,6 +50,9 @@ pub enum ArchiveCommand {
         /// 列出本户可以附档案的记录及其编号
         #[arg(long, requires = "household")]
         records: bool,
+        /// 把本户的档案目录存为 PDF（用于打印、装入纸质档案）
+        #[arg(long, requires = "household", conflicts_with = "records")]
+        pdf: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -79,8 +82,12 @@ pub fn run(command: ArchiveCommand) -> Result<(), Failure> {
             db,
             household,
             records,
+            pdf,
             json,
-        } => list(&db, household.as_deref(), records, json),
+        } => match (household, pdf) {
+            (Some(code), Some(out)) => list_pdf(&db, &code, &out),
+            (household, _) => list(&db, household.as_deref(), records, json),
+        },
         ArchiveCommand::Get { db, hash, out } => get(&db, &hash, &out),
     }
 }
@@ -227,6 +234,15 @@ fn print_entries(
             if e.held { "" } else { "  （文件未到本机）" }
         );
     }
+    Ok(())
+}
+
+fn list_pdf(db: &Path, code: &str, out: &Path) -> Result<(), Failure> {
+    let store = open_store(db)?;
+    find_household(&store, code)?;
+    let bytes = bangfu_core::cards::archive_list_pdf(&store, code)?;
+    write_file(out, &bytes)?;
+    println!("已把户 {code} 的档案目录存为“{}”。", out.display());
     Ok(())
 }
 

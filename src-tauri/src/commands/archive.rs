@@ -4,9 +4,10 @@
 
 use std::path::PathBuf;
 
-use tauri::State;
+use tauri::{AppHandle, State};
 
 use super::household_page::parse_id;
+use super::cards::{Delivered, Destination, deliver};
 use crate::error::CommandError;
 use crate::state::AppState;
 use bangfu_core::archive::{
@@ -75,4 +76,18 @@ pub async fn archive_remove(
 ) -> Result<(), CommandError> {
     let id = parse_id(&id)?;
     state.with_store(|store| archive::remove_attachment(store, id).map_err(CommandError::from_core))
+}
+
+/// The 档案目录 of the household with this code, printed or saved like the 走访记录 sheet.
+#[tauri::command]
+pub async fn archive_list_sheet(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    household: String,
+    destination: Destination,
+) -> Result<Delivered, CommandError> {
+    let bytes = state.with_store(|store| {
+        bangfu_core::cards::archive_list_pdf(store, &household).map_err(CommandError::from_core)
+    })?;
+    deliver(&app, &bytes, destination, "档案目录", 0)
 }

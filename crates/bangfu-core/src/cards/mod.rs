@@ -12,6 +12,7 @@ mod layout;
 pub mod pdf;
 pub mod qr;
 mod visits;
+mod archive_list;
 
 use std::path::PathBuf;
 
@@ -22,6 +23,7 @@ use uuid::Uuid;
 pub use card::{CardCadre, CardMeasure, HelpCard, help_cards};
 pub use layout::{bench_cards, help_cards_pdf};
 pub use visits::visits_sheet_pdf;
+pub use archive_list::archive_list_pdf;
 
 use crate::error::UserFacing;
 use crate::store::StoreError;
