@@ -92,7 +92,11 @@ fn attach_to(
 }
 
 fn count(store: &Store, sql: &str) -> i64 {
-    store.sql().unwrap().query_row(sql, [], |r| r.get(0)).unwrap()
+    store
+        .sql()
+        .unwrap()
+        .query_row(sql, [], |r| r.get(0))
+        .unwrap()
 }
 
 /// Each imports the other's introduction: both can seal to each other from then on.
@@ -119,7 +123,10 @@ fn a_scan_attached_on_a_laptop_reaches_a_second_laptop_through_the_township() {
 
     let (from_a, summary) = export_sealed(&mut a, None, &SealTo::Known).unwrap();
     assert_eq!(summary.files, 1);
-    assert!(from_a.len() > bytes.len(), "the file travels in the changeset");
+    assert!(
+        from_a.len() > bytes.len(),
+        "the file travels in the changeset"
+    );
     // A lost stick leaks nothing: the scan's bytes are sealed with the rest.
     assert!(
         !from_a
@@ -136,7 +143,10 @@ fn a_scan_attached_on_a_laptop_reaches_a_second_laptop_through_the_township() {
     assert_eq!(at_c.new_files, 1);
     let (media, held) = blob_bytes(&c, &outcome.sha256).unwrap();
     assert_eq!(media, archive::MediaType::Pdf);
-    assert_eq!(held, bytes, "laptop C holds the very bytes laptop A attached");
+    assert_eq!(
+        held, bytes,
+        "laptop C holds the very bytes laptop A attached"
+    );
     let listed = household_attachments(&c, household).unwrap();
     assert_eq!(listed.len(), 1);
     let entry = &listed[0];
@@ -222,7 +232,11 @@ fn a_tampered_file_refuses_the_whole_changeset() {
     let forged = forged(file.clone(), |f| f[at] ^= 0x01);
     let err = import_changeset(&mut b, &forged).unwrap_err();
     assert_eq!(err.kind(), "blob_altered");
-    assert!(err.message_zh().contains("档案文件"), "{}", err.message_zh());
+    assert!(
+        err.message_zh().contains("档案文件"),
+        "{}",
+        err.message_zh()
+    );
     // Nothing of either file was kept: no household, no attachment, no file.
     for table in ["household", "visit", "attachment", "blob"] {
         assert_eq!(
@@ -322,7 +336,11 @@ fn a_refused_file_writes_nothing_and_says_why() {
             b"PK\x03\x04 an xlsx",
             "archive_unknown_kind",
         ),
-        (input(Target::Visit, visit, "签字表"), b"", "archive_empty_file"),
+        (
+            input(Target::Visit, visit, "签字表"),
+            b"",
+            "archive_empty_file",
+        ),
         (
             input(Target::Visit, visit, "照片"),
             b"%PDF-1.4",

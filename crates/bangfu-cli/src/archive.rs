@@ -77,7 +77,16 @@ pub fn run(command: ArchiveCommand) -> Result<(), Failure> {
             caption,
             json,
             file,
-        } => add(&db, &household, &to, row.as_deref(), &kind, &caption, json, &file),
+        } => add(
+            &db,
+            &household,
+            &to,
+            row.as_deref(),
+            &kind,
+            &caption,
+            json,
+            &file,
+        ),
         ArchiveCommand::List {
             db,
             household,
@@ -227,11 +236,19 @@ fn print_entries(
             i + 1,
             e.target_label,
             e.kind,
-            if e.caption.is_empty() { "—" } else { &e.caption },
+            if e.caption.is_empty() {
+                "—"
+            } else {
+                &e.caption
+            },
             e.file_name,
             e.size.div_ceil(1024),
             &e.sha256[..16.min(e.sha256.len())],
-            if e.held { "" } else { "  （文件未到本机）" }
+            if e.held {
+                ""
+            } else {
+                "  （文件未到本机）"
+            }
         );
     }
     Ok(())
@@ -250,7 +267,9 @@ fn get(db: &Path, hash: &str, out: &Path) -> Result<(), Failure> {
     let store = open_store(db)?;
     let sha256 = blobs::find_blob(&store, hash)?.ok_or_else(|| {
         Failure::new(
-            format!("本机没有指纹以 {hash} 开头的档案文件（或不止一个），请核对指纹（至少前 8 位）。"),
+            format!(
+                "本机没有指纹以 {hash} 开头的档案文件（或不止一个），请核对指纹（至少前 8 位）。"
+            ),
             format!("no single held file {hash}"),
         )
     })?;

@@ -1,6 +1,7 @@
 //! The `bangfu` command: for township stations and scripts. Every subcommand opens the data
 //! file, makes its core calls and prints Chinese for people (or JSON with `--json`).
 
+mod archive;
 mod bench;
 mod cards;
 mod changes;
@@ -12,7 +13,6 @@ mod hub;
 mod ledger;
 mod passphrase;
 mod policy;
-mod archive;
 mod release;
 mod standards;
 mod village;

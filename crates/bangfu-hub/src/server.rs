@@ -428,9 +428,7 @@ async fn put_blob(
 ) -> Result<axum::Json<crate::storage::BlobPut>, ApiError> {
     let device = authenticate(&storage, &headers).await?;
     if body.len() as u64 > bangfu_core::archive::MAX_FILE_BYTES {
-        return Err(ApiError::BadRequest(
-            "file past the archive's bound".into(),
-        ));
+        return Err(ApiError::BadRequest("file past the archive's bound".into()));
     }
     let put = blocking(move || storage.put_blob(&device, &sha256, &body)).await?;
     Ok(axum::Json(put))

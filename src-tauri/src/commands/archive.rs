@@ -6,13 +6,11 @@ use std::path::PathBuf;
 
 use tauri::{AppHandle, State};
 
-use super::household_page::parse_id;
 use super::cards::{Delivered, Destination, deliver};
+use super::household_page::parse_id;
 use crate::error::CommandError;
 use crate::state::AppState;
-use bangfu_core::archive::{
-    self, AttachOutcome, AttachableRecord, AttachmentEntry, NewAttachment,
-};
+use bangfu_core::archive::{self, AttachOutcome, AttachableRecord, AttachmentEntry, NewAttachment};
 
 /// The household's attachments, by record.
 #[tauri::command]
@@ -33,9 +31,8 @@ pub async fn archive_records(
     household_id: String,
 ) -> Result<Vec<AttachableRecord>, CommandError> {
     let id = parse_id(&household_id)?;
-    state.with_store(|store| {
-        archive::attachable_records(store, id).map_err(CommandError::from_core)
-    })
+    state
+        .with_store(|store| archive::attachable_records(store, id).map_err(CommandError::from_core))
 }
 
 /// Attaches the file at `path` (picked in the system's dialog) to a record of the household.
@@ -45,14 +42,14 @@ pub async fn archive_add(
     input: NewAttachment,
     path: String,
 ) -> Result<AttachOutcome, CommandError> {
-    let bytes = archive::read_picked_file(&PathBuf::from(&path)).map_err(CommandError::from_core)?;
+    let bytes =
+        archive::read_picked_file(&PathBuf::from(&path)).map_err(CommandError::from_core)?;
     let input = NewAttachment {
         file_name: path,
         ..input
     };
-    state.with_store(|store| {
-        archive::attach(store, &input, &bytes).map_err(CommandError::from_core)
-    })
+    state
+        .with_store(|store| archive::attach(store, &input, &bytes).map_err(CommandError::from_core))
 }
 
 /// Saves a held file of the archive to `path`, whole or not at all.
@@ -62,18 +59,14 @@ pub async fn archive_save(
     sha256: String,
     path: String,
 ) -> Result<(), CommandError> {
-    let (_, bytes) = state.with_store(|store| {
-        archive::blob_bytes(store, &sha256).map_err(CommandError::from_core)
-    })?;
+    let (_, bytes) = state
+        .with_store(|store| archive::blob_bytes(store, &sha256).map_err(CommandError::from_core))?;
     bangfu_core::files::write_file(&PathBuf::from(path), &bytes).map_err(CommandError::from_core)
 }
 
 /// Takes an attachment off its record.
 #[tauri::command]
-pub async fn archive_remove(
-    state: State<'_, AppState>,
-    id: String,
-) -> Result<(), CommandError> {
+pub async fn archive_remove(state: State<'_, AppState>, id: String) -> Result<(), CommandError> {
     let id = parse_id(&id)?;
     state.with_store(|store| archive::remove_attachment(store, id).map_err(CommandError::from_core))
 }

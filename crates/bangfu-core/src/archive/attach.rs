@@ -206,7 +206,10 @@ pub fn household_attachments(
     store: &Store,
     household: Uuid,
 ) -> Result<Vec<AttachmentEntry>, ArchiveError> {
-    entries(store, store.read::<Attachment>(Filter::OfHousehold(household))?)
+    entries(
+        store,
+        store.read::<Attachment>(Filter::OfHousehold(household))?,
+    )
 }
 
 /// Every attachment of the copy.
@@ -305,7 +308,7 @@ pub fn attachable_records(
     add(
         Target::ExitStep,
         store
-            .read::<ExitStep>(of.clone())?
+            .read::<ExitStep>(of)?
             .into_iter()
             .map(|r| r.id)
             .collect(),
@@ -313,7 +316,7 @@ pub fn attachable_records(
     add(
         Target::Visit,
         store
-            .read::<Visit>(of.clone())?
+            .read::<Visit>(of)?
             .into_iter()
             .map(|r| r.id)
             .collect(),

@@ -123,7 +123,10 @@ pub enum ArchiveError {
     #[error("household {id} not found")]
     HouseholdNotFound { id: uuid::Uuid },
     #[error("{target} {id} not found in the household")]
-    TargetNotFound { target: &'static str, id: uuid::Uuid },
+    TargetNotFound {
+        target: &'static str,
+        id: uuid::Uuid,
+    },
     #[error("unknown target {0}")]
     UnknownTarget(String),
     #[error("unknown attachment kind {0}")]
@@ -162,7 +165,9 @@ impl UserFacing for ArchiveError {
     fn message_zh(&self) -> String {
         match self {
             ArchiveError::Store(e) => e.message_zh(),
-            ArchiveError::EmptyFile => "所选文件是空的（0 字节），未加入档案。请重新拍照或扫描。".into(),
+            ArchiveError::EmptyFile => {
+                "所选文件是空的（0 字节），未加入档案。请重新拍照或扫描。".into()
+            }
             ArchiveError::TooLarge { size } => format!(
                 "所选文件有 {:.1} MB，超过档案每个文件 {} MB 的上限，未加入档案。请把照片调小或分页扫描后再添加。",
                 *size as f64 / (1 << 20) as f64,
@@ -177,15 +182,20 @@ impl UserFacing for ArchiveError {
             ArchiveError::TargetNotFound { target, .. } => {
                 format!("本户找不到所选的{target}（可能已被删除），未加入档案。")
             }
-            ArchiveError::UnknownTarget(t) => format!(
-                "“{t}”不是可以附档案的记录，只能附在脱贫退出步骤、走访记录或帮扶措施上。"
-            ),
+            ArchiveError::UnknownTarget(t) => {
+                format!("“{t}”不是可以附档案的记录，只能附在脱贫退出步骤、走访记录或帮扶措施上。")
+            }
             ArchiveError::UnknownAttachmentKind(k) => format!(
                 "“{k}”不是档案的材料类别，请选择签字表、公示照片、会议记录、走访照片、发放凭证、通知或其他。"
             ),
             ArchiveError::AttachmentNotFound { .. } => "找不到这份档案（可能已被删除）。".into(),
-            ArchiveError::FileNotHeld { .. } => "这份档案的文件还没有传到本机（记录已同步，文件会随下一次同步文件或同步中心到达）。".into(),
-            ArchiveError::HeldFileDamaged { .. } => "本机保存的这份档案文件已损坏（与指纹不符），请从其他电脑重新同步。".into(),
+            ArchiveError::FileNotHeld { .. } => {
+                "这份档案的文件还没有传到本机（记录已同步，文件会随下一次同步文件或同步中心到达）。"
+                    .into()
+            }
+            ArchiveError::HeldFileDamaged { .. } => {
+                "本机保存的这份档案文件已损坏（与指纹不符），请从其他电脑重新同步。".into()
+            }
             ArchiveError::ReadFile { path, .. } => format!(
                 "无法读取文件“{}”，未加入档案。请检查文件是否还在、U 盘是否插好。",
                 path.display()

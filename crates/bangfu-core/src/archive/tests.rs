@@ -52,11 +52,12 @@ fn the_size_bound_holds_to_the_byte_and_says_so_in_chinese() {
     );
     let too_big = check_file(&file(b"%PDF-1.4", bound + 1)).unwrap_err();
     assert!(matches!(too_big, ArchiveError::TooLarge { size } if size == bound as u64 + 1));
-    assert!(too_big.message_zh().contains("超过档案每个文件 8 MB 的上限"));
-    assert_eq!(
-        check_file(b"").unwrap_err().kind(),
-        "archive_empty_file"
+    assert!(
+        too_big
+            .message_zh()
+            .contains("超过档案每个文件 8 MB 的上限")
     );
+    assert_eq!(check_file(b"").unwrap_err().kind(), "archive_empty_file");
     let word = check_file(b"\xD0\xCF\x11\xE0\xA1\xB1\x1a\xe1 a .doc").unwrap_err();
     assert_eq!(word.kind(), "archive_unknown_kind");
     assert!(word.message_zh().contains("只收照片（JPG、PNG）和 PDF"));
@@ -130,7 +131,9 @@ fn the_spool_keeps_only_the_wanted_files_once_each() {
     spool.set_aside(&hb, MediaType::Png, &b).unwrap();
     assert_eq!(spool.len(), 1);
     let wall = store.wall_ms();
-    let kept = store.write_local(|conn| spool.keep_all(conn, wall)).unwrap();
+    let kept = store
+        .write_local(|conn| spool.keep_all(conn, wall))
+        .unwrap();
     assert_eq!(kept, 1);
     assert_eq!(blob_bytes(&store, &ha).unwrap().1, a);
     assert!(!holds_blob(store.conn(), &hb).unwrap());

@@ -60,11 +60,19 @@ pub fn archive_list_pdf(store: &Store, household_code: &str) -> Result<Vec<u8>, 
     ];
     let header = RowLayout::new(
         &font,
-        ["序号", "所附记录", "材料类别", "说明", "文件名", "大小", "文件指纹"]
-            .iter()
-            .zip(widths)
-            .map(|(label, w)| Cell::label(w, *label).bold())
-            .collect(),
+        [
+            "序号",
+            "所附记录",
+            "材料类别",
+            "说明",
+            "文件名",
+            "大小",
+            "文件指纹",
+        ]
+        .iter()
+        .zip(widths)
+        .map(|(label, w)| Cell::label(w, *label).bold())
+        .collect(),
         SIZE,
     );
     let mut rows: Vec<RowLayout> = entries

@@ -15,8 +15,8 @@ use uuid::Uuid;
 use super::write::Change;
 use super::{Store, StoreError, WriteOutcome, put_change};
 use crate::model::{
-    Attachment, DELETED_FIELD, Entity, FieldValue, Helper, Household, Income, Measure, Member, Pairing,
-    Payment, Relocation, Standard, Table, Village, Visit,
+    Attachment, DELETED_FIELD, Entity, FieldValue, Helper, Household, Income, Measure, Member,
+    Pairing, Payment, Relocation, Standard, Table, Village, Visit,
 };
 use crate::validate::{self, Issue, Severity};
 

@@ -133,10 +133,7 @@ pub fn export_changeset(
 /// op goes, whether the peer holds it or not: a peer lacking the op most likely lacks its
 /// file, and a file goes once per export however many attachments name it. A held file that
 /// no longer matches its hash is left out (it would make the peer refuse the whole file).
-fn carried_files(
-    store: &Store,
-    ops: &[super::Op],
-) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+fn carried_files(store: &Store, ops: &[super::Op]) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
     let table = crate::model::Table::Attachment.code();
     let mut named = std::collections::HashSet::new();
     let mut files = Vec::new();
@@ -495,9 +492,7 @@ pub(crate) fn import_from<'a>(
     let spool = std::rc::Rc::new(std::cell::RefCell::new(crate::archive::BlobSpool::new(
         wanted,
     )));
-    stream
-        .source_mut()
-        .spool_files(std::rc::Rc::clone(&spool));
+    stream.source_mut().spool_files(std::rc::Rc::clone(&spool));
     let held_already = match &header.carried {
         Some(carried) => {
             !lacks_files

@@ -16,9 +16,9 @@ use age::x25519::Identity;
 use sha2::{Digest, Sha256};
 
 use super::changeset::{self, BlobRef, ChangesetError, Header, OpSource, Ops};
-use crate::archive::BlobSpool;
 use super::exchange::SyncError;
 use super::seal;
+use crate::archive::BlobSpool;
 
 /// Bytes of the fixed framing: magic, version, header length, body length.
 const FIXED: u64 = 22;
@@ -489,7 +489,10 @@ mod tests {
             .filter(|at| *at < 4_000 || at % 997 == 0 || *at + 200 > with.len())
             .collect();
         for &cut in &offsets {
-            assert!(read_with_files(&with[..cut], &wanted).is_err(), "cut at {cut}");
+            assert!(
+                read_with_files(&with[..cut], &wanted).is_err(),
+                "cut at {cut}"
+            );
             assert!(changeset::read_files(&with[..cut]).is_err(), "cut at {cut}");
         }
         for &at in &offsets {

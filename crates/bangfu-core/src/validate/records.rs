@@ -134,8 +134,7 @@ pub fn check_attachment(a: &Attachment) -> Vec<Issue> {
     c.required("target_id", &a.target_id);
     c.required_text("kind", &a.kind);
     let is_hash = a.sha256.len() == 64
-        && a
-            .sha256
+        && a.sha256
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     if !is_hash {
@@ -145,8 +144,7 @@ pub fn check_attachment(a: &Attachment) -> Vec<Issue> {
             format!("{}不是文件的 SHA-256 指纹", label::<Attachment>("sha256")),
         );
     }
-    if a
-        .size
+    if a.size
         .is_none_or(|n| n <= 0 || n as u64 > crate::archive::MAX_FILE_BYTES)
     {
         c.error(

@@ -68,7 +68,11 @@ fn a_scan_reaches_the_villages_other_laptop_once_and_no_other_village(backend: B
     let a2_client = enrol(&mut a2, &url, &storage, VILLAGE_A);
     let mut b = open(dir.path(), "B村");
     let b_client = enrol(&mut b, &url, &storage, VILLAGE_B);
-    for (client, store) in [(&a1_client, &mut a1), (&a2_client, &mut a2), (&b_client, &mut b)] {
+    for (client, store) in [
+        (&a1_client, &mut a1),
+        (&a2_client, &mut a2),
+        (&b_client, &mut b),
+    ] {
         sync(client, store);
     }
 
@@ -101,9 +105,15 @@ fn a_scan_reaches_the_villages_other_laptop_once_and_no_other_village(backend: B
     let village_b = Scope::parse(VILLAGE_B).unwrap();
     assert_eq!(storage.get_blob(&village_b, &sha256).unwrap(), None);
     let village_a = Scope::parse(VILLAGE_A).unwrap();
-    assert_eq!(storage.get_blob(&village_a, &sha256).unwrap(), Some(bytes.clone()));
+    assert_eq!(
+        storage.get_blob(&village_a, &sha256).unwrap(),
+        Some(bytes.clone())
+    );
     // The county's copy receives it too.
-    assert_eq!(county_client.sync_once(&mut county).unwrap().files_pulled, 1);
+    assert_eq!(
+        county_client.sync_once(&mut county).unwrap().files_pulled,
+        1
+    );
 
     // The hub keeps only files whose bytes match their name and that its scope names.
     let token = a1.hub_link().unwrap().unwrap().token;
@@ -132,7 +142,9 @@ fn a_scan_reaches_the_villages_other_laptop_once_and_no_other_village(backend: B
         BlobPut::NotNamed
     );
     assert_eq!(
-        storage.blobs_missing(&[sha256.clone(), other_sha.clone()]).unwrap(),
+        storage
+            .blobs_missing(&[sha256.clone(), other_sha.clone()])
+            .unwrap(),
         vec![other_sha]
     );
 }
