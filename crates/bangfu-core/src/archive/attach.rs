@@ -315,11 +315,7 @@ pub fn attachable_records(
     )?;
     add(
         Target::Visit,
-        store
-            .read::<Visit>(of)?
-            .into_iter()
-            .map(|r| r.id)
-            .collect(),
+        store.read::<Visit>(of)?.into_iter().map(|r| r.id).collect(),
     )?;
     add(
         Target::Measure,
