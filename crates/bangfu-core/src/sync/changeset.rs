@@ -714,25 +714,67 @@ pub fn encode(header: Header, ops: &[Op]) -> Vec<u8> {
 
 /// Writes a changeset file carrying `files` (SHA-256 hex, bytes) of the archive after its
 /// body (format 2); with none it is [`encode`]'s format 1 file.
-pub fn encode_with_files(mut header: Header, ops: &[Op], files: &[(String, Vec<u8>)]) -> Vec<u8> {
+pub fn encode_with_files(header: Header, ops: &[Op], files: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let refs: Vec<BlobRef> = files
+        .iter()
+        .map(|(sha256, bytes)| BlobRef {
+            sha256: sha256.clone(),
+            size: bytes.len() as u64,
+        })
+        .collect();
+    let capacity = files.iter().map(|(_, b)| b.len()).sum::<usize>() + ops.len() * 16 + 1024;
+    let read = |sha256: &str| -> std::io::Result<Vec<u8>> {
+        Ok(files
+            .iter()
+            .find(|(h, _)| h == sha256)
+            .map(|(_, b)| b.clone())
+            .unwrap_or_default())
+    };
+    // Writing into a Vec cannot fail, and every file is found.
+    encode_into(Vec::with_capacity(capacity), header, ops, &refs, read).unwrap_or_default()
+}
+
+/// A writer that hashes what passes through it, for the trailer.
+struct Hashing<W> {
+    inner: W,
+    hash: Sha256,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Writes a changeset into `out` (a file, a sealing writer): the files of the archive named by
+/// `files` are read one at a time by `read` and written as they come, so a writer that does
+/// not keep what it is given (a file, age's sealing stream into its own buffer) never holds
+/// more than one of them twice. A file `read` gives at another size than `files` declares
+/// is an error (`InvalidData`), never a file whose checksum lies.
+pub fn encode_into<W: Write, E: From<std::io::Error>>(
+    out: W,
+    mut header: Header,
+    ops: &[Op],
+    files: &[BlobRef],
+    mut read: impl FnMut(&str) -> Result<Vec<u8>, E>,
+) -> Result<W, E> {
     let raw = encode_body(ops);
     let mut enc = DeflateEncoder::new(Vec::with_capacity(raw.len() / 3), Compression::fast());
     // Writing into a Vec cannot fail.
     let _ = enc.write_all(&raw);
+    drop(raw);
     let body = enc.finish().unwrap_or_default();
     let version = if files.is_empty() {
         header.blobs = None;
         FORMAT_VERSION_WITHOUT_FILES
     } else {
-        header.blobs = Some(
-            files
-                .iter()
-                .map(|(sha256, bytes)| BlobRef {
-                    sha256: sha256.clone(),
-                    size: bytes.len() as u64,
-                })
-                .collect(),
-        );
+        header.blobs = Some(files.to_vec());
         FORMAT_VERSION
     };
     header.format_version = version;
@@ -740,20 +782,28 @@ pub fn encode_with_files(mut header: Header, ops: &[Op], files: &[(String, Vec<u
     header.carried = Some(ranges_of(ops));
     header.body_sha256 = hex(&Sha256::digest(&body));
     let header_json = serde_json::to_vec(&header).unwrap_or_default();
-    let file_bytes: usize = files.iter().map(|(_, b)| b.len()).sum();
-    let mut out = Vec::with_capacity(body.len() + header_json.len() + file_bytes + 64);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&version.to_le_bytes());
-    out.extend_from_slice(&(header_json.len() as u32).to_le_bytes());
-    out.extend_from_slice(&(body.len() as u64).to_le_bytes());
-    out.extend_from_slice(&header_json);
-    out.extend_from_slice(&body);
-    for (_, bytes) in files {
-        out.extend_from_slice(bytes);
+    let mut w = Hashing {
+        inner: out,
+        hash: Sha256::new(),
+    };
+    w.write_all(MAGIC)?;
+    w.write_all(&version.to_le_bytes())?;
+    w.write_all(&(header_json.len() as u32).to_le_bytes())?;
+    w.write_all(&(body.len() as u64).to_le_bytes())?;
+    w.write_all(&header_json)?;
+    w.write_all(&body)?;
+    drop(body);
+    for file in files {
+        let bytes = read(&file.sha256)?;
+        if bytes.len() as u64 != file.size {
+            return Err(std::io::Error::from(std::io::ErrorKind::InvalidData).into());
+        }
+        w.write_all(&bytes)?;
     }
-    let trailer = Sha256::digest(&out);
-    out.extend_from_slice(&trailer);
-    out
+    let trailer = w.hash.finalize();
+    let mut out = w.inner;
+    out.write_all(&trailer)?;
+    Ok(out)
 }
 
 fn hex(bytes: &[u8]) -> String {

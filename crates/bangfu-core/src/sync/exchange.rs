@@ -90,6 +90,18 @@ pub fn export_changeset(
     store: &Store,
     peer: Option<&PeerHoldings>,
 ) -> Result<(Vec<u8>, ExportSummary), SyncError> {
+    let (bytes, mut summary) = write_export(store, peer, Vec::new())?;
+    summary.bytes = bytes.len() as u64;
+    Ok((bytes, summary))
+}
+
+/// Writes the changeset of [`export_changeset`] into `out`, the archive's files read from the
+/// data file one at a time as they are written (see [`changeset::encode_into`]).
+fn write_export<W: std::io::Write>(
+    store: &Store,
+    peer: Option<&PeerHoldings>,
+    out: W,
+) -> Result<(W, ExportSummary), SyncError> {
     let mut ops = match peer {
         None => store.ops_missing_from(&VersionVector::new())?,
         Some(PeerHoldings::Exactly(ranges)) => store.ops_missing_from_ranges(ranges)?,
@@ -116,24 +128,41 @@ pub fn export_changeset(
         blobs: None,
     };
     let files = carried_files(store, &ops)?;
-    let bytes = changeset::encode_with_files(header, &ops, &files);
+    let read = |sha256: &str| -> Result<Vec<u8>, SyncError> {
+        crate::archive::blobs::read_raw(store.conn(), sha256)?
+            .map(|(_, bytes)| bytes)
+            .ok_or_else(|| {
+                SyncError::Seal(super::seal::SealError::Io(std::io::Error::from(
+                    std::io::ErrorKind::NotFound,
+                )))
+            })
+    };
+    let out = changeset::encode_into(out, header, &ops, &files, read)?;
     let summary = ExportSummary {
         ops: ops.len() as u64,
-        bytes: bytes.len() as u64,
+        bytes: 0,
         whole: peer.is_none(),
         sealed_for: Vec::new(),
         introduction: false,
         files: files.len() as u64,
     };
-    Ok((bytes, summary))
+    Ok((out, summary))
+}
+
+impl From<std::io::Error> for SyncError {
+    /// Writing an export: only a sealing stream or a file can fail.
+    fn from(e: std::io::Error) -> Self {
+        SyncError::Seal(super::seal::SealError::Io(e))
+    }
 }
 
 /// The archive's files the exported ops name (an attachment's `sha256`) that this copy
-/// holds, each once, in the order the ops first name them. Every file named by an exported
+/// holds, each once, in the order the ops first name them, with their sizes (each read and
+/// checked here, then read again as it is written). Every file named by an exported
 /// op goes, whether the peer holds it or not: a peer lacking the op most likely lacks its
 /// file, and a file goes once per export however many attachments name it. A held file that
 /// no longer matches its hash is left out (it would make the peer refuse the whole file).
-fn carried_files(store: &Store, ops: &[super::Op]) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+fn carried_files(store: &Store, ops: &[super::Op]) -> Result<Vec<changeset::BlobRef>, StoreError> {
     let table = crate::model::Table::Attachment.code();
     let mut named = std::collections::HashSet::new();
     let mut files = Vec::new();
@@ -150,7 +179,10 @@ fn carried_files(store: &Store, ops: &[super::Op]) -> Result<Vec<(String, Vec<u8
         if let Some((_, bytes)) = crate::archive::blobs::read_raw(store.conn(), sha256)?
             && crate::archive::sha256_hex(&bytes) == *sha256
         {
-            files.push((sha256.clone(), bytes));
+            files.push(changeset::BlobRef {
+                sha256: sha256.clone(),
+                size: bytes.len() as u64,
+            });
         }
     }
     Ok(files)
@@ -199,7 +231,6 @@ pub fn export_sealed(
     if recipients.iter().all(|r| r.own) {
         return export_introduction(store);
     }
-    let (inner, mut summary) = export_changeset(store, peer)?;
     let header = super::seal::SealHeader {
         source_device: store.device().id,
         source_name: store.device().name.clone(),
@@ -212,7 +243,10 @@ pub fn export_sealed(
             .collect(),
     };
     let keys: Vec<_> = recipients.iter().map(|r| r.recipient.clone()).collect();
-    let bytes = super::seal::seal(&inner, &header, &keys)?;
+    // Sealed as it is written: the plain changeset is never held whole beside the sealed one.
+    let writer = super::seal::seal_writer(Vec::new(), &header, &keys)?;
+    let (writer, mut summary) = write_export(store, peer, writer)?;
+    let bytes = writer.finish()?;
     summary.bytes = bytes.len() as u64;
     summary.sealed_for = recipients.into_iter().map(|r| r.name).collect();
     Ok((bytes, summary))
