@@ -92,6 +92,7 @@ fn header(source: Uuid) -> Header {
         signers: None,
         batches: None,
         seal_keys: None,
+        blobs: None,
     }
 }
 

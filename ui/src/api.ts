@@ -61,6 +61,10 @@ import type {
   Village,
   VillageProgress,
   WorkYears,
+  AttachmentEntry,
+  AttachableRecord,
+  AttachOutcome,
+  NewAttachment,
 } from './bindings'
 
 // Every type the commands take or return, generated from the Rust types (scripts/bindings).
@@ -297,6 +301,36 @@ export function exitEvaluation(householdId: string, year: number): Promise<ExitE
 
 export function householdPolicies(householdId: string, year: number): Promise<Entitlement[]> {
   return invoke<Entitlement[]>('household_policies', { householdId, year })
+}
+
+/** The household's 档案: attachments by record. */
+export function archiveList(householdId: string): Promise<AttachmentEntry[]> {
+  return invoke<AttachmentEntry[]>('archive_list', { householdId })
+}
+
+/** The household's exit steps, visits and measures a file can be attached to. */
+export function archiveRecords(householdId: string): Promise<AttachableRecord[]> {
+  return invoke<AttachableRecord[]>('archive_records', { householdId })
+}
+
+/** Attaches the picked file at `path` to a record of the household. */
+export function archiveAdd(input: NewAttachment, path: string): Promise<AttachOutcome> {
+  return invoke<AttachOutcome>('archive_add', { input, path })
+}
+
+/** Saves a held file of the archive to `path`. */
+export function archiveSave(sha256: string, path: string): Promise<void> {
+  return invoke<void>('archive_save', { sha256, path })
+}
+
+/** The household's 档案目录 as a PDF, printed or saved. */
+export function archiveListSheet(household: string, destination: Destination): Promise<Delivered> {
+  return invoke<Delivered>('archive_list_sheet', { household, destination })
+}
+
+/** Takes an attachment off its record. */
+export function archiveRemove(id: string): Promise<void> {
+  return invoke<void>('archive_remove', { id })
 }
 
 export function exitTrail(householdId: string): Promise<ProcedureTrail> {

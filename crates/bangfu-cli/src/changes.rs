@@ -111,8 +111,13 @@ pub fn run(command: ChangesCommand) -> Result<(), Failure> {
                         out.display()
                     );
                 } else {
+                    let files = if summary.files > 0 {
+                        format!("，附带档案文件 {} 个", summary.files)
+                    } else {
+                        String::new()
+                    };
                     println!(
-                        "已导出 {} 条{}到“{}”（{} 字节），已加密，只有这些设备能打开：{}。",
+                        "已导出 {} 条{}{files}到“{}”（{} 字节），已加密，只有这些设备能打开：{}。",
                         summary.ops,
                         if snapshot {
                             "当前数据（快照，不含历史修改）"

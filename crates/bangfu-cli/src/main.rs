@@ -1,6 +1,7 @@
 //! The `bangfu` command: for township stations and scripts. Every subcommand opens the data
 //! file, makes its core calls and prints Chinese for people (or JSON with `--json`).
 
+mod archive;
 mod bench;
 mod cards;
 mod changes;
@@ -111,6 +112,11 @@ enum Command {
     Policy {
         #[command(subcommand)]
         action: policy::PolicyCommand,
+    },
+    /// 档案：把签字表、公示照片、会议记录等附到退出步骤、走访记录、帮扶措施上；档案目录；存出文件
+    Archive {
+        #[command(subcommand)]
+        action: archive::ArchiveCommand,
     },
     /// 列出待处理的冲突
     Conflicts {
@@ -333,6 +339,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Exit { action } => exit::run(action)?,
         Command::Standards { action } => standards::run(action)?,
         Command::Policy { action } => policy::run(action)?,
+        Command::Archive { action } => archive::run(action)?,
         Command::Village { action } => village::run(action)?,
         Command::Member { action } => member::run(action)?,
         Command::Conflicts { db, json } => changes::conflicts(&db, json)?,

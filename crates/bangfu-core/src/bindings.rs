@@ -67,6 +67,10 @@ pub fn export_core(cfg: &Config) -> Result<(), ExportError> {
     crate::policy::PolicyDue::export_all(cfg)?;
     crate::policy::PolicyDef::export_all(cfg)?;
     crate::policy::TownshipFunds::export_all(cfg)?;
+    crate::archive::AttachmentEntry::export_all(cfg)?;
+    crate::archive::AttachableRecord::export_all(cfg)?;
+    crate::archive::NewAttachment::export_all(cfg)?;
+    crate::archive::AttachOutcome::export_all(cfg)?;
     ExitVocabulary::export_all(cfg)?;
     LedgerTitle::export_all(cfg)?;
     CardConfig::export_all(cfg)?;

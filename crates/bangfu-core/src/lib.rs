@@ -2,6 +2,7 @@
 //! help-contact cards and reports. It knows nothing of Tauri, HTTP or any UI.
 
 pub mod access;
+pub mod archive;
 pub mod bindings;
 pub mod cards;
 pub mod demo;

@@ -74,6 +74,10 @@ pub struct SyncReport {
     /// The hub was another database or restored from an older backup: this copy pulled again
     /// from the beginning (and pushed again what the hub lacked).
     pub hub_reset: bool,
+    /// Files of the archive (photos, scans) sent to the hub: only those it lacked.
+    pub files_pushed: u64,
+    /// Files of the archive received: those this copy's attachments name and it lacked.
+    pub files_pulled: u64,
 }
 
 /// The hub link as a status line for the desktop shell.
@@ -280,7 +284,12 @@ impl HubClient {
         {
             return Err(error); // the pull would meet the same
         }
+        if pushed.is_ok() {
+            // After the ops: the hub keeps only files its stored attachments name.
+            self.push_files(store, &base, &auth, &mut report)?;
+        }
         self.pull_all(store, &base, &auth, &origins, link.pulled_pos, &mut report)?;
+        self.pull_files(store, &base, &auth, &mut report)?;
         store.record_hub_sync(store.wall_ms() as i64)?;
         match pushed {
             Err(error) => Err(HubError::PushFailed {
@@ -395,6 +404,84 @@ impl HubClient {
         Ok(())
     }
 
+    /// Sends the archive's files this copy's attachments name that the hub lacks, each once:
+    /// the hub is asked which it lacks first. A hub of an earlier version (no such route)
+    /// takes none and the sync goes on.
+    fn push_files(
+        &self,
+        store: &Store,
+        base: &str,
+        auth: &str,
+        report: &mut SyncReport,
+    ) -> Result<(), HubError> {
+        let held = bangfu_core::archive::blobs::named_files(store, true)?;
+        for chunk in held.chunks(FILES_ASKED_AT_ONCE) {
+            let body = serde_json::to_vec(chunk).map_err(|e| bad(&e.to_string()))?;
+            let reply = self
+                .agent
+                .post(format!("{base}{}", wire::BLOBS_MISSING))
+                .header("Authorization", auth)
+                .header("Content-Type", "application/json")
+                .send(&body[..])
+                .map_err(unreachable)?;
+            report.requests += 1;
+            if reply.status().as_u16() == 404 {
+                return Ok(());
+            }
+            let missing: Vec<String> = expect_ok(reply)?;
+            for sha256 in missing.iter().filter(|h| chunk.contains(h)) {
+                let Ok((_, bytes)) = bangfu_core::archive::blob_bytes(store, sha256) else {
+                    continue;
+                };
+                let reply = self
+                    .agent
+                    .put(format!("{base}{}{sha256}", wire::BLOB_PREFIX))
+                    .header("Authorization", auth)
+                    .header("Content-Type", "application/octet-stream")
+                    .send(&bytes[..])
+                    .map_err(unreachable)?;
+                report.requests += 1;
+                let put: wire::BlobPut = expect_ok(reply)?;
+                if put == wire::BlobPut::Stored {
+                    report.files_pushed += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Fetches the archive's files this copy's attachments name and it lacks. A file the hub
+    /// does not have yet (its laptop has not synced) is asked for again at the next sync; one
+    /// whose bytes do not match its name is not kept.
+    fn pull_files(
+        &self,
+        store: &mut Store,
+        base: &str,
+        auth: &str,
+        report: &mut SyncReport,
+    ) -> Result<(), HubError> {
+        for sha256 in bangfu_core::archive::blobs::named_files(store, false)? {
+            let reply = self
+                .agent
+                .get(format!("{base}{}{sha256}", wire::BLOB_PREFIX))
+                .header("Authorization", auth)
+                .call()
+                .map_err(unreachable)?;
+            report.requests += 1;
+            if reply.status().as_u16() != 200 {
+                continue;
+            }
+            let bytes = read_bytes(reply)?;
+            if matches!(
+                bangfu_core::archive::blobs::receive_file(store, &sha256, &bytes),
+                Ok(true)
+            ) {
+                report.files_pulled += 1;
+            }
+        }
+        Ok(())
+    }
+
     /// Pulls the scope's ops after `position`. A hub whose epoch differs from the one pulled
     /// from before, or whose log ends before `position` (restored from an older backup), is
     /// pulled again from the beginning; what this copy already holds applies nothing twice.
@@ -500,6 +587,9 @@ fn holds_only_own(store: &Store, origins: &[uuid::Uuid]) -> Result<bool, HubErro
 /// The hub's address must be `https://`, or `http://` to this computer itself (tests, and a
 /// hub reached through a local tunnel): anything else would carry tokens and people's ID
 /// numbers in the clear.
+/// How many of its files' hashes a device offers the hub in one request.
+const FILES_ASKED_AT_ONCE: usize = 1_000;
+
 pub fn check_url(url: &str) -> Result<(), HubError> {
     let lower = url.to_ascii_lowercase();
     if lower.starts_with("https://") {

@@ -100,6 +100,8 @@ pub enum ApiError {
     InflatesPastDeclared(String),
     #[error(transparent)]
     Storage(#[from] StorageError),
+    #[error("no such file for this device")]
+    NoFile,
     #[error("internal: {0}")]
     Internal(String),
 }
@@ -124,6 +126,7 @@ impl IntoResponse for ApiError {
             ApiError::AdminNotSet => (StatusCode::UNAUTHORIZED, "admin_not_set", None),
             ApiError::Timeout(_) => (StatusCode::REQUEST_TIMEOUT, "timeout", None),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request", None),
+            ApiError::NoFile => (StatusCode::NOT_FOUND, "no_file", None),
             ApiError::InflatesPastDeclared(_) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "inflates_past_declared",
@@ -396,6 +399,59 @@ async fn pull(
     Ok(response)
 }
 
+/// The most hashes one `blobs/missing` request may ask about.
+const MAX_HASHES_ASKED: usize = 20_000;
+
+/// Of the archive's files a device names, the ones the hub lacks (it pushes those).
+async fn blobs_missing(
+    State(storage): State<Shared>,
+    headers: HeaderMap,
+    axum::Json(hashes): axum::Json<Vec<String>>,
+) -> Result<axum::Json<Vec<String>>, ApiError> {
+    authenticate(&storage, &headers).await?;
+    if hashes.len() > MAX_HASHES_ASKED {
+        return Err(ApiError::BadRequest(format!(
+            "at most {MAX_HASHES_ASKED} hashes a request"
+        )));
+    }
+    let missing = blocking(move || storage.blobs_missing(&hashes)).await?;
+    Ok(axum::Json(missing))
+}
+
+/// A file of the archive pushed by a device: kept once, only when its bytes hash to its name
+/// and an attachment of the device's scope names it.
+async fn put_blob(
+    State(storage): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Path(sha256): axum::extract::Path<String>,
+    body: axum::body::Bytes,
+) -> Result<axum::Json<crate::storage::BlobPut>, ApiError> {
+    let device = authenticate(&storage, &headers).await?;
+    if body.len() as u64 > bangfu_core::archive::MAX_FILE_BYTES {
+        return Err(ApiError::BadRequest("file past the archive's bound".into()));
+    }
+    let put = blocking(move || storage.put_blob(&device, &sha256, &body)).await?;
+    Ok(axum::Json(put))
+}
+
+/// A file of the archive for a device whose scope holds an attachment naming it.
+async fn get_blob(
+    State(storage): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Path(sha256): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    let device = authenticate(&storage, &headers).await?;
+    let bytes = blocking(move || storage.get_blob(&device.scope, &sha256))
+        .await?
+        .ok_or(ApiError::NoFile)?;
+    let mut response = bytes.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    Ok(response)
+}
+
 /// `/health`: 200 "ok" when the database answers, 503 otherwise (for the load balancer).
 async fn health(State(storage): State<Shared>) -> Response {
     match blocking(move || storage.counts().map(|_| ())).await {
@@ -456,6 +512,8 @@ pub fn router_with(storage: Shared, config: &ServerConfig) -> Router {
         .route(wire::PUSH_CURSOR, get(push_cursor))
         .route(wire::PUSH, post(push))
         .route(wire::PULL, get(pull))
+        .route(wire::BLOBS_MISSING, post(blobs_missing))
+        .route(wire::BLOB, get(get_blob).put(put_blob))
         .merge(crate::admin_api::routes())
         .layer(DefaultBodyLimit::max(64 << 20))
         .layer(axum::middleware::from_fn_with_state(

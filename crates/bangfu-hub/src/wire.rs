@@ -15,6 +15,12 @@ pub const PUSH_CURSOR: &str = "/v1/push/cursor";
 pub const PUSH: &str = "/v1/push";
 pub const PULL: &str = "/v1/pull";
 pub const HEALTH: &str = "/v1/health";
+/// The archive's files (issue 17): which of these the hub lacks (POST a JSON list of
+/// SHA-256s, answered with the ones it lacks), and one file by its SHA-256 (PUT its bytes,
+/// GET them back).
+pub const BLOBS_MISSING: &str = "/v1/blobs/missing";
+pub const BLOB: &str = "/v1/blobs/{sha256}";
+pub const BLOB_PREFIX: &str = "/v1/blobs/";
 /// The admin's requests, behind the admin credential (`Authorization: Bearer bfadmin-…`).
 pub const ADMIN_CODES: &str = "/v1/admin/codes";
 pub const ADMIN_DEVICES: &str = "/v1/admin/devices";
@@ -167,7 +173,20 @@ pub fn encode_ops(source: Uuid, source_name: &str, ops: &[Op]) -> Vec<u8> {
         signers: None,
         batches: None,
         seal_keys: None,
+        blobs: None,
         body_sha256: String::new(),
     };
     changeset::encode(header, ops)
+}
+
+/// What became of a pushed file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlobPut {
+    Stored,
+    AlreadyHeld,
+    /// No attachment in the pusher's scope names it (push the ops first).
+    NotNamed,
+    /// The bytes do not hash to the name, or are not a JPEG, PNG or PDF within the bound.
+    Refused,
 }

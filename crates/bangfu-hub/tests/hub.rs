@@ -9,6 +9,7 @@ mod common;
 mod hub {
     mod access;
     mod batching;
+    mod archive;
     mod convergence;
     mod enrolment;
     mod hardening;

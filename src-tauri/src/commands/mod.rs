@@ -1,6 +1,7 @@
 //! The Tauri commands: each parses its arguments, makes one core call and maps the error.
 
 pub mod app_info;
+pub mod archive;
 pub mod backup;
 pub mod cadres;
 pub mod cards;

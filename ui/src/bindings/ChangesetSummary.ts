@@ -14,4 +14,8 @@ sealed_for: Array<string>,
  * No other device's sealing key is known yet: the file carries only this copy's keys
  * and what it holds, no household.
  */
-introduction: boolean, };
+introduction: boolean, 
+/**
+ * The archive's files (photos, scans) the file carries, each once.
+ */
+files: number, };

@@ -29,4 +29,12 @@ held: number,
  * The hub was another database or restored from an older backup: this copy pulled again
  * from the beginning (and pushed again what the hub lacked).
  */
-hub_reset: boolean, };
+hub_reset: boolean, 
+/**
+ * Files of the archive (photos, scans) sent to the hub: only those it lacked.
+ */
+files_pushed: number, 
+/**
+ * Files of the archive received: those this copy's attachments name and it lacked.
+ */
+files_pulled: number, };

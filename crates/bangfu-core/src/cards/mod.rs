@@ -5,6 +5,7 @@
 //! [`help_cards_pdf`] lays the cards out on A5 pages or two to an A4 sheet; [`pdf`] is the
 //! reusable engine other printed forms use.
 
+mod archive_list;
 mod card;
 pub mod flow;
 pub mod font;
@@ -19,6 +20,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use archive_list::archive_list_pdf;
 pub use card::{CardCadre, CardMeasure, HelpCard, help_cards};
 pub use layout::{bench_cards, help_cards_pdf};
 pub use visits::visits_sheet_pdf;

@@ -392,6 +392,32 @@ pub const RELOCATION_STAGE: CodeList = CodeList {
     ],
 };
 
+/// What an attachment (档案) is attached to: a record of the household page.
+pub const ATTACHMENT_TARGET: CodeList = CodeList {
+    key: "attachment_target",
+    title: "附于",
+    entries: &[
+        ("exit_step", "脱贫退出步骤"),
+        ("visit", "走访记录"),
+        ("measure", "帮扶措施"),
+    ],
+};
+
+/// 材料类别 of an attachment: what the photo or scan shows.
+pub const ATTACHMENT_KIND: CodeList = CodeList {
+    key: "attachment_kind",
+    title: "材料类别",
+    entries: &[
+        ("1", "签字表"),
+        ("2", "公示照片"),
+        ("3", "会议记录"),
+        ("4", "走访照片"),
+        ("5", "发放凭证"),
+        ("6", "通知"),
+        ("9", "其他"),
+    ],
+};
+
 /// 脱贫退出程序的步骤, in the order they must be done.
 pub const EXIT_STEP: CodeList = CodeList {
     key: "exit_step",
@@ -487,6 +513,8 @@ pub const ALL: &[&CodeList] = &[
     &MEASURE_STATUS,
     &PAYMENT_CHANNEL,
     &RELOCATION_STAGE,
+    &ATTACHMENT_TARGET,
+    &ATTACHMENT_KIND,
     &EXIT_STEP,
     &EXIT_ACTION,
     &VOTE_TYPE,

@@ -24,10 +24,11 @@ pub enum Table {
     Policy = 11,
     Payment = 12,
     Relocation = 13,
+    Attachment = 14,
 }
 
 impl Table {
-    pub const ALL: [Table; 13] = [
+    pub const ALL: [Table; 14] = [
         Table::Village,
         Table::Household,
         Table::Member,
@@ -41,6 +42,7 @@ impl Table {
         Table::Policy,
         Table::Payment,
         Table::Relocation,
+        Table::Attachment,
     ];
 
     pub fn code(self) -> i64 {
@@ -73,6 +75,7 @@ impl Table {
             Table::Policy => "policy",
             Table::Payment => "payment",
             Table::Relocation => "relocation",
+            Table::Attachment => "attachment",
         }
     }
 
@@ -92,6 +95,7 @@ impl Table {
             Table::Policy => "扶贫政策",
             Table::Payment => "发放记录",
             Table::Relocation => "易地搬迁进度",
+            Table::Attachment => "档案",
         }
     }
 
@@ -111,6 +115,7 @@ impl Table {
             Table::Policy => Policy::FIELDS,
             Table::Payment => Payment::FIELDS,
             Table::Relocation => Relocation::FIELDS,
+            Table::Attachment => Attachment::FIELDS,
         }
     }
 

@@ -264,6 +264,22 @@ entity! {
     note: String => "备注";
 }
 
+entity! {
+    /// 档案: a photo or scan (签字表, 公示照片, 会议记录 …) attached to one exit step, visit or
+    /// measure of a household. The row names the file by the SHA-256 of its bytes; the bytes
+    /// are kept once per copy in the local `blob` table and travel beside the ops (`archive`).
+    Attachment in Table::Attachment;
+    household_id: Option<Uuid> => "所属户";
+    target_table: String => "附于", codes = codes::ATTACHMENT_TARGET;
+    target_id: Option<Uuid> => "所附记录";
+    kind: String => "材料类别", codes = codes::ATTACHMENT_KIND;
+    caption: String => "说明";
+    file_name: String => "文件名";
+    media_type: String => "文件类型";
+    size: Option<i64> => "大小(字节)";
+    sha256: String => "文件指纹";
+}
+
 /// The table's field that names the household a row belongs to, which decides its scope.
 pub fn household_ref_field(table: Table) -> Option<&'static str> {
     match table {
@@ -274,7 +290,8 @@ pub fn household_ref_field(table: Table) -> Option<&'static str> {
         | Table::Visit
         | Table::ExitStep
         | Table::Payment
-        | Table::Relocation => Some("household_id"),
+        | Table::Relocation
+        | Table::Attachment => Some("household_id"),
         Table::Village | Table::Household | Table::Helper | Table::Standard | Table::Policy => None,
     }
 }

@@ -15,8 +15,8 @@ use uuid::Uuid;
 use super::write::Change;
 use super::{Store, StoreError, WriteOutcome, put_change};
 use crate::model::{
-    DELETED_FIELD, Entity, FieldValue, Helper, Household, Income, Measure, Member, Pairing,
-    Payment, Relocation, Standard, Table, Village, Visit,
+    Attachment, DELETED_FIELD, Entity, FieldValue, Helper, Household, Income, Measure, Member,
+    Pairing, Payment, Relocation, Standard, Table, Village, Visit,
 };
 use crate::validate::{self, Issue, Severity};
 
@@ -73,6 +73,11 @@ impl Checked for Payment {
 impl Checked for Relocation {
     fn check(&self, today: NaiveDate) -> Vec<Issue> {
         validate::check_relocation(self, today)
+    }
+}
+impl Checked for Attachment {
+    fn check(&self, _today: NaiveDate) -> Vec<Issue> {
+        validate::check_attachment(self)
     }
 }
 impl Checked for Visit {
@@ -163,6 +168,7 @@ impl Store {
                 Table::Policy => Vec::new(),
                 Table::Payment => self.check_row::<Payment>(*id, fields, today)?,
                 Table::Relocation => self.check_row::<Relocation>(*id, fields, today)?,
+                Table::Attachment => self.check_row::<Attachment>(*id, fields, today)?,
             });
         }
         if issues.iter().any(|i| i.severity == Severity::Error) {

@@ -93,6 +93,8 @@ pub enum StoreError {
     Protect(#[from] super::protect::ProtectError),
     #[error(transparent)]
     Access(#[from] crate::access::AccessError),
+    #[error("temporary file: {0}")]
+    TempFile(String),
     #[error("database: {0}")]
     Sqlite(rusqlite::Error),
 }
@@ -118,6 +120,7 @@ impl From<rusqlite::Error> for StoreError {
 impl UserFacing for StoreError {
     fn kind(&self) -> &'static str {
         match self {
+            StoreError::TempFile(_) => "temp_file",
             StoreError::NotADataFile { .. } => "not_a_data_file",
             StoreError::ForeignDatabase { .. } => "foreign_database",
             StoreError::Corrupt { .. } => "corrupt",
@@ -151,6 +154,9 @@ impl UserFacing for StoreError {
 
     fn message_zh(&self) -> String {
         match self {
+            StoreError::TempFile(_) => {
+                "无法写入临时文件（系统盘可能已满），未导入任何内容。请清理磁盘空间后再试。".into()
+            }
             StoreError::NotADataFile { path } => format!(
                 "“{}”不是帮扶台账的数据文件（也不是 SQLite 数据库），文件未作任何改动。",
                 path.display()

@@ -25,6 +25,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0010_policies.sql"),
     include_str!("../../migrations/0011_people.sql"),
     include_str!("../../migrations/0012_member_changes.sql"),
+    include_str!("../../migrations/0013_archive.sql"),
 ];
 
 /// Steps a migration needs beyond its SQL, run right after it in the same transaction.
@@ -34,6 +35,7 @@ fn after_script(conn: &Connection, version: i64) -> rusqlite::Result<()> {
         8 => standard_ops_need_rebuild(conn),
         10 => policy_ops_need_rebuild(conn),
         12 => member_change_ops_need_rebuild(conn),
+        13 => archive_ops_need_rebuild(conn),
         _ => Ok(()),
     }
 }
@@ -111,6 +113,23 @@ fn policy_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// The archive's migration: a log that already holds attachment ops (kept by an older version
+/// from a newer laptop's file) has its rows rebuilt at this open, so they show.
+fn archive_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
+    let held: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM op WHERE tbl = ?1)",
+        [crate::model::Table::Attachment.code()],
+        |r| r.get(0),
+    )?;
+    if held {
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, 1)",
+            [REBUILD_PENDING],
+        )?;
+    }
+    Ok(())
+}
+
 /// Whether migration N (index N-1) may add columns for fields an older version kept only in
 /// the op log: then the rows are rebuilt from the heads after it. Schema 5 only moves the
 /// heads into one entry per row, schema 6 adds the local clock flags, schema 7 the local
@@ -118,10 +137,10 @@ fn policy_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
 /// a file whose log already holds its ops (kept by an older version without a table to show
 /// them in) is rebuilt, by its after-script. Schema 9 adds the local sealing keys. Schema 10
 /// (policies, payments, structured measures) is like 8: its after-script decides. Schema 11
-/// adds the local people, audit log and authorship. Schema 12 (members' 增员/减员 fields) is
-/// like 8: its after-script decides.
+/// adds the local people, audit log and authorship. Schema 12 (members' 增员/减员 fields) and
+/// schema 13 (the archive's attachments and files) are like 8: their after-scripts decide.
 const REBUILD_AFTER: &[bool] = &[
-    true, true, true, true, false, false, false, false, false, false, false, false,
+    true, true, true, true, false, false, false, false, false, false, false, false, false,
 ];
 
 /// Whether upgrading a file of schema `from` must rebuild its rows from the heads.

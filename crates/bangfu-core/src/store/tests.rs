@@ -815,6 +815,7 @@ fn back_to_schema_4(conn: &rusqlite::Connection) {
          ALTER TABLE measure DROP COLUMN policy_id; ALTER TABLE measure DROP COLUMN member_id;
          ALTER TABLE measure DROP COLUMN amount_due;
          DROP TABLE person; DROP TABLE audit_log; DROP TABLE op_author;
+         DROP TABLE attachment; DROP TABLE blob;
          DELETE FROM meta WHERE key = 'signing_key'; PRAGMA user_version = 4;",
     )
     .unwrap();
@@ -1189,6 +1190,7 @@ fn back_to_schema_9(conn: &rusqlite::Connection) {
          DROP INDEX measure_policy; ALTER TABLE measure DROP COLUMN policy_id;
          ALTER TABLE measure DROP COLUMN member_id; ALTER TABLE measure DROP COLUMN amount_due;
          DROP TABLE person; DROP TABLE audit_log; DROP TABLE op_author;
+         DROP TABLE attachment; DROP TABLE blob;
          PRAGMA user_version = 9;",
     )
     .unwrap();

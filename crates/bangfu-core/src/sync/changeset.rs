@@ -5,6 +5,12 @@
 //! (deflate of the binary op stream), then a SHA-256 of everything before it. The trailer makes
 //! any truncation or alteration, of the header or the body, detectable before anything is
 //! applied; the header also states the body's own SHA-256 and the op count.
+//!
+//! Format 2 (the archive, issue 17) adds the files the ops name (`attachment.sha256`) between
+//! the body and the trailer: their bytes one after the other, as they are (photos and PDFs do
+//! not deflate), in the order and of the sizes the header's `blobs` lists, each checked
+//! against its SHA-256 on import and covered by the trailer. A file without attachments is
+//! still written as format 1, so an older program reads it; both are read.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -21,7 +27,10 @@ use crate::error::UserFacing;
 use crate::model::FieldValue;
 
 pub const MAGIC: &[u8; 8] = b"BANGFUCS";
-pub const FORMAT_VERSION: u16 = 1;
+/// The newest format this program reads and writes: 2 carries the archive's files.
+pub const FORMAT_VERSION: u16 = 2;
+/// The format of a file that carries no file of the archive, read by every version.
+pub const FORMAT_VERSION_WITHOUT_FILES: u16 = 1;
 /// Refuses bodies that would inflate past this, so a hostile file cannot exhaust memory.
 const MAX_BODY_BYTES: u64 = 4 << 30;
 /// The fewest bytes one encoded op takes (refs, seq, clock, 16-byte row, value tag, lists).
@@ -69,6 +78,37 @@ pub struct Header {
     /// device's signing key, so a receiver learns who it can seal its own files to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seal_keys: Option<BTreeMap<Uuid, super::seal::SealKey>>,
+    /// The archive's files the file carries after its body (format 2), in order; each file
+    /// once, however many of the ops name it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blobs: Option<Vec<BlobRef>>,
+}
+
+/// One file of the archive a changeset carries: its SHA-256 (hex) and size.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlobRef {
+    pub sha256: String,
+    pub size: u64,
+}
+
+impl Header {
+    /// The bytes the carried files take after the body; refused when a file is not named by a
+    /// SHA-256 or is empty or larger than the archive takes (a header written by hand).
+    pub fn blob_bytes(&self) -> Result<u64, ChangesetError> {
+        let mut total: u64 = 0;
+        for b in self.blobs.iter().flatten() {
+            if b.size == 0
+                || b.size > crate::archive::MAX_FILE_BYTES
+                || !crate::archive::is_sha256_hex(&b.sha256)
+            {
+                return Err(ChangesetError::Malformed("declared files"));
+            }
+            total = total
+                .checked_add(b.size)
+                .ok_or(ChangesetError::Malformed("declared files"))?;
+        }
+        Ok(total)
+    }
 }
 
 /// Per origin device, inclusive ranges of seqs, ascending and not touching.
@@ -141,6 +181,10 @@ pub enum ChangesetError {
         "changeset declares {declared} ops but inflates past the {limit} bytes they could need"
     )]
     InflatesPastDeclared { declared: u64, limit: u64 },
+    #[error("carried file {sha256} does not match its hash")]
+    BlobAltered { sha256: String },
+    #[error("cannot set a carried file aside in a temporary file")]
+    SpoolFailed,
 }
 
 impl UserFacing for ChangesetError {
@@ -153,6 +197,8 @@ impl UserFacing for ChangesetError {
             ChangesetError::Malformed(_) => "malformed",
             ChangesetError::SealedPayload => "sealed_payload",
             ChangesetError::InflatesPastDeclared { .. } => "inflates_past_declared",
+            ChangesetError::BlobAltered { .. } => "blob_altered",
+            ChangesetError::SpoolFailed => "spool_failed",
         }
     }
 
@@ -182,6 +228,14 @@ impl UserFacing for ChangesetError {
             ChangesetError::InflatesPastDeclared { declared, .. } => format!(
                 "同步数据声明只有 {declared} 条修改，解压后却远超这些修改所需的大小，可能是恶意构造的数据，已拒收，未导入任何内容。"
             ),
+            ChangesetError::BlobAltered { .. } => {
+                "同步文件中附带的档案文件（照片或扫描件）已损坏或被改动过，与其指纹不符，未导入任何内容。请让对方重新导出。"
+                    .into()
+            }
+            ChangesetError::SpoolFailed => {
+                "无法把同步文件中的档案文件暂存到临时文件（系统盘可能已满），未导入任何内容。请清理磁盘空间后再试。"
+                    .into()
+            }
         }
     }
 }
@@ -659,27 +713,102 @@ pub fn encode_stream(ops: &[Op]) -> Vec<u8> {
 }
 
 /// Writes a changeset file's bytes. The header's op count and body hash are filled in here.
-pub fn encode(mut header: Header, ops: &[Op]) -> Vec<u8> {
+pub fn encode(header: Header, ops: &[Op]) -> Vec<u8> {
+    encode_with_files(header, ops, &[])
+}
+
+/// Writes a changeset file carrying `files` (SHA-256 hex, bytes) of the archive after its
+/// body (format 2); with none it is [`encode`]'s format 1 file.
+pub fn encode_with_files(header: Header, ops: &[Op], files: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let refs: Vec<BlobRef> = files
+        .iter()
+        .map(|(sha256, bytes)| BlobRef {
+            sha256: sha256.clone(),
+            size: bytes.len() as u64,
+        })
+        .collect();
+    let capacity = files.iter().map(|(_, b)| b.len()).sum::<usize>() + ops.len() * 16 + 1024;
+    let read = |sha256: &str| -> std::io::Result<Vec<u8>> {
+        Ok(files
+            .iter()
+            .find(|(h, _)| h == sha256)
+            .map(|(_, b)| b.clone())
+            .unwrap_or_default())
+    };
+    // Writing into a Vec cannot fail, and every file is found.
+    encode_into(Vec::with_capacity(capacity), header, ops, &refs, read).unwrap_or_default()
+}
+
+/// A writer that hashes what passes through it, for the trailer.
+struct Hashing<W> {
+    inner: W,
+    hash: Sha256,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Writes a changeset into `out` (a file, a sealing writer): the files of the archive named by
+/// `files` are read one at a time by `read` and written as they come, so a writer that does
+/// not keep what it is given (a file, age's sealing stream into its own buffer) never holds
+/// more than one of them twice. A file `read` gives at another size than `files` declares
+/// is an error (`InvalidData`), never a file whose checksum lies.
+pub fn encode_into<W: Write, E: From<std::io::Error>>(
+    out: W,
+    mut header: Header,
+    ops: &[Op],
+    files: &[BlobRef],
+    mut read: impl FnMut(&str) -> Result<Vec<u8>, E>,
+) -> Result<W, E> {
     let raw = encode_body(ops);
     let mut enc = DeflateEncoder::new(Vec::with_capacity(raw.len() / 3), Compression::fast());
     // Writing into a Vec cannot fail.
     let _ = enc.write_all(&raw);
+    drop(raw);
     let body = enc.finish().unwrap_or_default();
-    header.format_version = FORMAT_VERSION;
+    let version = if files.is_empty() {
+        header.blobs = None;
+        FORMAT_VERSION_WITHOUT_FILES
+    } else {
+        header.blobs = Some(files.to_vec());
+        FORMAT_VERSION
+    };
+    header.format_version = version;
     header.op_count = ops.len() as u64;
     header.carried = Some(ranges_of(ops));
     header.body_sha256 = hex(&Sha256::digest(&body));
     let header_json = serde_json::to_vec(&header).unwrap_or_default();
-    let mut out = Vec::with_capacity(body.len() + header_json.len() + 64);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    out.extend_from_slice(&(header_json.len() as u32).to_le_bytes());
-    out.extend_from_slice(&(body.len() as u64).to_le_bytes());
-    out.extend_from_slice(&header_json);
-    out.extend_from_slice(&body);
-    let trailer = Sha256::digest(&out);
-    out.extend_from_slice(&trailer);
-    out
+    let mut w = Hashing {
+        inner: out,
+        hash: Sha256::new(),
+    };
+    w.write_all(MAGIC)?;
+    w.write_all(&version.to_le_bytes())?;
+    w.write_all(&(header_json.len() as u32).to_le_bytes())?;
+    w.write_all(&(body.len() as u64).to_le_bytes())?;
+    w.write_all(&header_json)?;
+    w.write_all(&body)?;
+    drop(body);
+    for file in files {
+        let bytes = read(&file.sha256)?;
+        if bytes.len() as u64 != file.size {
+            return Err(std::io::Error::from(std::io::ErrorKind::InvalidData).into());
+        }
+        w.write_all(&bytes)?;
+    }
+    let trailer = w.hash.finalize();
+    let mut out = w.inner;
+    out.write_all(&trailer)?;
+    Ok(out)
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -688,6 +817,16 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Checks the framing and checksums and reads the header, without inflating the body.
 pub fn read_header(file: &[u8]) -> Result<(Header, &[u8]), ChangesetError> {
+    read_parts(file).map(|(header, body, _)| (header, body))
+}
+
+/// Whether this program reads files of `version`.
+pub fn reads_version(version: u16) -> bool {
+    (FORMAT_VERSION_WITHOUT_FILES..=FORMAT_VERSION).contains(&version)
+}
+
+/// Checks the framing and checksums; the header, the body and the carried files' bytes.
+fn read_parts(file: &[u8]) -> Result<(Header, &[u8], &[u8]), ChangesetError> {
     if file.len() < MAGIC.len() || &file[..MAGIC.len()] != MAGIC {
         return Err(ChangesetError::NotAChangeset);
     }
@@ -696,7 +835,7 @@ pub fn read_header(file: &[u8]) -> Result<(Header, &[u8]), ChangesetError> {
         return Err(ChangesetError::Truncated);
     }
     let version = u16::from_le_bytes([file[8], file[9]]);
-    if version != FORMAT_VERSION {
+    if !reads_version(version) {
         return Err(ChangesetError::UnknownFormat(version));
     }
     let header_len = u64::from(u32::from_le_bytes([file[10], file[11], file[12], file[13]]));
@@ -710,7 +849,8 @@ pub fn read_header(file: &[u8]) -> Result<(Header, &[u8]), ChangesetError> {
     if (file.len() as u64) < declared {
         return Err(ChangesetError::Truncated);
     }
-    if (file.len() as u64) > declared {
+    // Format 1 ends at the trailer; format 2 carries files whose size its header declares.
+    if version == FORMAT_VERSION_WITHOUT_FILES && (file.len() as u64) > declared {
         return Err(ChangesetError::Altered);
     }
     let (content, trailer) = file.split_at(file.len() - 32);
@@ -723,12 +863,48 @@ pub fn read_header(file: &[u8]) -> Result<(Header, &[u8]), ChangesetError> {
         .ok_or(ChangesetError::Truncated)?;
     let header: Header =
         serde_json::from_slice(header_bytes).map_err(|_| ChangesetError::Malformed("header"))?;
-    let body = &content[header_end..];
+    if version == FORMAT_VERSION_WITHOUT_FILES && header.blobs.is_some() {
+        return Err(ChangesetError::Malformed("files in a format 1 file"));
+    }
+    let files_len = header.blob_bytes()?;
+    match (file.len() as u64).cmp(&declared.saturating_add(files_len)) {
+        std::cmp::Ordering::Less => return Err(ChangesetError::Truncated),
+        std::cmp::Ordering::Greater => return Err(ChangesetError::Altered),
+        std::cmp::Ordering::Equal => {}
+    }
+    let body_end = header_end + body_len as usize;
+    let body = &content[header_end..body_end];
     if hex(&Sha256::digest(body)) != header.body_sha256 {
         return Err(ChangesetError::Altered);
     }
     check_declared_ranges(&header)?;
-    Ok((header, body))
+    Ok((header, body, &content[body_end..]))
+}
+
+/// The archive's files a changeset carries, each checked against its SHA-256 and kind.
+pub fn read_files(file: &[u8]) -> Result<Vec<(String, &[u8])>, ChangesetError> {
+    let (header, _, mut rest) = read_parts(file)?;
+    let mut out = Vec::new();
+    for b in header.blobs.iter().flatten() {
+        let (bytes, after) = rest.split_at(b.size as usize);
+        check_carried_file(&b.sha256, bytes)?;
+        out.push((b.sha256.clone(), bytes));
+        rest = after;
+    }
+    Ok(out)
+}
+
+/// A carried file is what its hash names, and a kind the archive takes.
+pub fn check_carried_file(
+    sha256: &str,
+    bytes: &[u8],
+) -> Result<crate::archive::MediaType, ChangesetError> {
+    if crate::archive::sha256_hex(bytes) != sha256 {
+        return Err(ChangesetError::BlobAltered {
+            sha256: sha256.to_owned(),
+        });
+    }
+    crate::archive::check_file(bytes).map_err(|_| ChangesetError::Malformed("carried file kind"))
 }
 
 /// The ranges a header declares are ascending, apart and as many as its op count.
@@ -810,6 +986,7 @@ mod tests {
             signers: None,
             batches: None,
             seal_keys: None,
+            blobs: None,
             device_names: BTreeMap::new(),
             op_count: 0,
             body_sha256: String::new(),

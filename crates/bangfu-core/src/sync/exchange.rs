@@ -84,6 +84,8 @@ pub struct ExportSummary {
     /// No other device's sealing key is known yet: the file carries only this copy's keys
     /// and what it holds, no household.
     pub introduction: bool,
+    /// The archive's files (photos, scans) the file carries, each once.
+    pub files: u64,
 }
 
 /// What an export carries.
@@ -115,6 +117,18 @@ pub fn export_content(
     store: &Store,
     content: Content<'_>,
 ) -> Result<(Vec<u8>, ExportSummary), SyncError> {
+    let (bytes, mut summary) = write_export(store, content, Vec::new())?;
+    summary.bytes = bytes.len() as u64;
+    Ok((bytes, summary))
+}
+
+/// Writes the changeset of `content` into `out`, the archive's files read from the data file
+/// one at a time as they are written (see [`changeset::encode_into`]).
+fn write_export<W: std::io::Write>(
+    store: &Store,
+    content: Content<'_>,
+    out: W,
+) -> Result<(W, ExportSummary), SyncError> {
     let (mut ops, extend) = match content {
         Content::Missing(None) => (store.ops_missing_from(&VersionVector::new())?, true),
         Content::Missing(Some(PeerHoldings::Exactly(ranges))) => {
@@ -142,16 +156,67 @@ pub fn export_content(
         signers: Some(signers),
         batches: Some(batches),
         seal_keys: Some(store.seal_keys_for_export()?),
+        blobs: None,
     };
-    let bytes = changeset::encode(header, &ops);
+    let files = carried_files(store, &ops)?;
+    let read = |sha256: &str| -> Result<Vec<u8>, SyncError> {
+        crate::archive::blobs::read_raw(store.conn(), sha256)?
+            .map(|(_, bytes)| bytes)
+            .ok_or_else(|| {
+                SyncError::Seal(super::seal::SealError::Io(std::io::Error::from(
+                    std::io::ErrorKind::NotFound,
+                )))
+            })
+    };
+    let out = changeset::encode_into(out, header, &ops, &files, read)?;
     let summary = ExportSummary {
         ops: ops.len() as u64,
-        bytes: bytes.len() as u64,
+        bytes: 0,
         whole: matches!(content, Content::Missing(None)),
         sealed_for: Vec::new(),
         introduction: false,
+        files: files.len() as u64,
     };
-    Ok((bytes, summary))
+    Ok((out, summary))
+}
+
+impl From<std::io::Error> for SyncError {
+    /// Writing an export: only a sealing stream or a file can fail.
+    fn from(e: std::io::Error) -> Self {
+        SyncError::Seal(super::seal::SealError::Io(e))
+    }
+}
+
+/// The archive's files the exported ops name (an attachment's `sha256`) that this copy
+/// holds, each once, in the order the ops first name them, with their sizes (each read and
+/// checked here, then read again as it is written). Every file named by an exported
+/// op goes, whether the peer holds it or not: a peer lacking the op most likely lacks its
+/// file, and a file goes once per export however many attachments name it. A held file that
+/// no longer matches its hash is left out (it would make the peer refuse the whole file).
+fn carried_files(store: &Store, ops: &[super::Op]) -> Result<Vec<changeset::BlobRef>, StoreError> {
+    let table = crate::model::Table::Attachment.code();
+    let mut named = std::collections::HashSet::new();
+    let mut files = Vec::new();
+    for op in ops {
+        if op.table != table || op.field != "sha256" {
+            continue;
+        }
+        let crate::model::FieldValue::Text(sha256) = &op.value else {
+            continue;
+        };
+        if !named.insert(sha256.as_str()) {
+            continue;
+        }
+        if let Some((_, bytes)) = crate::archive::blobs::read_raw(store.conn(), sha256)?
+            && crate::archive::sha256_hex(&bytes) == *sha256
+        {
+            files.push(changeset::BlobRef {
+                sha256: sha256.clone(),
+                size: bytes.len() as u64,
+            });
+        }
+    }
+    Ok(files)
 }
 
 /// Who a sealed export is for.
@@ -207,7 +272,6 @@ pub fn export_sealed_content(
     if recipients.iter().all(|r| r.own) {
         return export_introduction(store);
     }
-    let (inner, mut summary) = export_content(store, content)?;
     let header = super::seal::SealHeader {
         source_device: store.device().id,
         source_name: store.device().name.clone(),
@@ -220,7 +284,10 @@ pub fn export_sealed_content(
             .collect(),
     };
     let keys: Vec<_> = recipients.iter().map(|r| r.recipient.clone()).collect();
-    let bytes = super::seal::seal(&inner, &header, &keys)?;
+    // Sealed as it is written: the plain changeset is never held whole beside the sealed one.
+    let writer = super::seal::seal_writer(Vec::new(), &header, &keys)?;
+    let (writer, mut summary) = write_export(store, content, writer)?;
+    let bytes = writer.finish()?;
     summary.bytes = bytes.len() as u64;
     summary.sealed_for = recipients.into_iter().map(|r| r.name).collect();
     Ok((bytes, summary))
@@ -251,6 +318,7 @@ pub fn export_introduction(store: &mut Store) -> Result<(Vec<u8>, ExportSummary)
         signers: Some(signers),
         batches: Some(Vec::new()),
         seal_keys: Some(store.seal_keys_for_export()?),
+        blobs: None,
     };
     let bytes = changeset::encode(header, &[]);
     let summary = ExportSummary {
@@ -259,6 +327,7 @@ pub fn export_introduction(store: &mut Store) -> Result<(Vec<u8>, ExportSummary)
         whole: false,
         sealed_for: Vec::new(),
         introduction: true,
+        files: 0,
     };
     Ok((bytes, summary))
 }
@@ -362,6 +431,8 @@ pub struct ImportSummary {
     pub future_clock_ops: u64,
     /// Ops of fields or tables this version does not know (kept; shown after an upgrade).
     pub unknown_field_ops: u64,
+    /// The archive's files (photos, scans) the file brought that this copy lacked.
+    pub new_files: u64,
     pub backup: Option<PathBuf>,
 }
 
@@ -414,6 +485,9 @@ impl ImportSummary {
                 "有 {} 条修改的时间比本机晚一天以上，请检查对方电脑的日期。",
                 self.future_clock_ops
             ));
+        }
+        if self.new_files > 0 {
+            text.push_str(&format!("收到档案文件 {} 个。", self.new_files));
         }
         if self.unknown_field_ops > 0 {
             text.push_str(&format!(
@@ -484,9 +558,21 @@ pub(crate) fn import_from<'a>(
     // A file whose ops this copy holds without their signatures (pulled from the hub, which
     // does not carry them) is not skipped: it brings the signatures, which this copy must
     // hold to relay those ops to a copy that knows their device.
+    // The archive's files the file carries that this copy lacks: set aside as they are read,
+    // kept in the import's transaction.
+    let wanted = crate::archive::missing_blobs(
+        store.conn(),
+        header.blobs.iter().flatten().map(|b| b.sha256.as_str()),
+    )?;
+    let lacks_files = !wanted.is_empty();
+    let spool = std::rc::Rc::new(std::cell::RefCell::new(crate::archive::BlobSpool::new(
+        wanted,
+    )));
+    stream.source_mut().spool_files(std::rc::Rc::clone(&spool));
     let held_already = match &header.carried {
         Some(carried) => {
-            store.holds_all(carried)?
+            !lacks_files
+                && store.holds_all(carried)?
                 && !store.lacks_batch_signatures(header.batches.as_deref().unwrap_or(&[]))?
         }
         None => false,
@@ -566,8 +652,11 @@ pub(crate) fn import_from<'a>(
     });
     let ops = ops.filter_map(Result::transpose);
     let wall = store.wall_ms();
+    let new_files = std::cell::Cell::new(0u64);
     let stats = store.apply_remote_stream_then(ops, header.op_count, |conn| {
-        remember_peer(conn, wall, &header)
+        remember_peer(conn, wall, &header)?;
+        new_files.set(spool.borrow_mut().keep_all(conn, wall)?);
+        Ok(())
     })?;
     if let (Some(signers), Some(batches)) = (&header.signers, &header.batches) {
         store.record_signatures(signers, &header.device_names, batches, &applied_origins)?;
@@ -580,6 +669,7 @@ pub(crate) fn import_from<'a>(
     summary.held_ops = held_ops;
     summary.unsigned_ops = unsigned_ops;
     summary.unknown_field_ops = unknown;
+    summary.new_files = new_files.get();
     summary.applied = stats.applied;
     summary.duplicates = stats.duplicates;
     summary.future_clock_ops = stats.future_clock;

@@ -68,6 +68,9 @@ fn household_code(store: &Store, table: Option<Table>, row: &[u8]) -> Result<Str
             Table::Relocation => {
                 "SELECT h.code FROM relocation x JOIN household h ON h.id = x.household_id WHERE x.id = ?1"
             }
+            Table::Attachment => {
+                "SELECT h.code FROM attachment x JOIN household h ON h.id = x.household_id WHERE x.id = ?1"
+            }
             _ => {
                 "SELECT h.code FROM visit x JOIN household h ON h.id = x.household_id WHERE x.id = ?1"
             }

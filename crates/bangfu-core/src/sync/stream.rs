@@ -3,6 +3,10 @@
 //! not grow with the file. The checksums (the trailer over the whole file and the body's own
 //! hash) are checked after the last op, before the import commits: the import is one
 //! transaction, so a file that fails them is still refused whole.
+//!
+//! The archive's files a format 2 file carries after its body are read one at a time after the
+//! last op, each checked against its SHA-256 and set aside in a [`BlobSpool`] (a temporary
+//! file) when the import wants it, so an import holds at most one file in memory.
 
 use std::cell::RefCell;
 use std::io::{self, BufRead, BufReader, Read};
@@ -11,9 +15,10 @@ use std::rc::Rc;
 use age::x25519::Identity;
 use sha2::{Digest, Sha256};
 
-use super::changeset::{self, ChangesetError, Header, OpSource, Ops};
+use super::changeset::{self, BlobRef, ChangesetError, Header, OpSource, Ops};
 use super::exchange::SyncError;
 use super::seal;
+use crate::archive::BlobSpool;
 
 /// Bytes of the fixed framing: magic, version, header length, body length.
 const FIXED: u64 = 22;
@@ -81,6 +86,10 @@ pub struct StreamSource<'a> {
     scratch: Vec<u8>,
     hashes: Rc<RefCell<Hashes>>,
     body_sha256: String,
+    /// The archive's files after the body, read and checked at the end.
+    files: Vec<BlobRef>,
+    /// Where the wanted files go until the import commits; `None`: only checked.
+    spool: Option<Rc<RefCell<BlobSpool>>>,
 }
 
 impl std::fmt::Debug for StreamSource<'_> {
@@ -127,6 +136,11 @@ fn read_error(e: io::Error) -> ChangesetError {
 }
 
 impl StreamSource<'_> {
+    /// Sets the files this import wants aside as they are read (see [`BlobSpool`]).
+    pub fn spool_files(&mut self, spool: Rc<RefCell<BlobSpool>>) {
+        self.spool = Some(spool);
+    }
+
     /// Reads what is left of the body without inflating it, then the trailer, and checks both
     /// checksums: for a file whose ops are not needed (already imported).
     pub fn verify_rest(&mut self) -> Result<(), ChangesetError> {
@@ -144,6 +158,27 @@ impl StreamSource<'_> {
             }
         }
         let hashing = take.get_mut();
+        // The archive's files, one at a time: each at most the archive's bound.
+        let mut bytes = Vec::new();
+        for file in std::mem::take(&mut self.files) {
+            bytes.clear();
+            (&mut *hashing)
+                .take(file.size)
+                .read_to_end(&mut bytes)
+                .map_err(read_error)?;
+            if bytes.len() as u64 != file.size {
+                return Err(ChangesetError::Truncated);
+            }
+            let media = changeset::check_carried_file(&file.sha256, &bytes)?;
+            if let Some(spool) = &self.spool {
+                let mut spool = spool.borrow_mut();
+                if spool.wants(&file.sha256) {
+                    spool
+                        .set_aside(&file.sha256, media, &bytes)
+                        .map_err(|_| ChangesetError::SpoolFailed)?;
+                }
+            }
+        }
         let mut trailer = [0u8; 32];
         hashing.read_exact(&mut trailer).map_err(read_error)?;
         let mut one = [0u8; 1];
@@ -280,7 +315,7 @@ pub fn open<'a>(
         return Err(ChangesetError::Truncated.into());
     }
     let version = u16::from_le_bytes([fixed[8], fixed[9]]);
-    if version != changeset::FORMAT_VERSION {
+    if !changeset::reads_version(version) {
         return Err(ChangesetError::UnknownFormat(version).into());
     }
     let header_len = u32::from_le_bytes([fixed[10], fixed[11], fixed[12], fixed[13]]);
@@ -307,6 +342,14 @@ pub fn open<'a>(
     let header: Header =
         serde_json::from_slice(&json).map_err(|_| ChangesetError::Malformed("header"))?;
     changeset::check_declared_ranges(&header)?;
+    if version == changeset::FORMAT_VERSION_WITHOUT_FILES && header.blobs.is_some() {
+        return Err(ChangesetError::Malformed("files in a format 1 file").into());
+    }
+    let files_len = header.blob_bytes()?;
+    {
+        let mut h = hashes.borrow_mut();
+        h.trailer_start = h.body_end.saturating_add(files_len);
+    }
     let body = BufReader::with_capacity(
         BUFFER,
         flate2::bufread::DeflateDecoder::new(BufReader::with_capacity(
@@ -319,6 +362,8 @@ pub fn open<'a>(
         scratch: Vec::new(),
         hashes,
         body_sha256: header.body_sha256.clone(),
+        files: header.blobs.clone().unwrap_or_default(),
+        spool: None,
     };
     let ops = Ops::from_source(source, header.op_count)?;
     Ok((header, ops))
@@ -388,8 +433,96 @@ mod tests {
             signers: None,
             batches: None,
             seal_keys: None,
+            blobs: None,
         };
         changeset::encode(header, &ops)
+    }
+
+    /// A format 2 file: the 40 ops and two files of the archive (one past a stream buffer).
+    fn file_with_files() -> (Vec<u8>, Vec<(String, Vec<u8>)>) {
+        let plain = file();
+        let (header, ops) = changeset::decode(&plain).unwrap();
+        let mut big = b"%PDF-1.4 ".to_vec();
+        big.extend((0..300_000u32).map(|i| (i * 7 % 251) as u8));
+        let small = b"\x89PNG\r\n\x1a\n a photo".to_vec();
+        let files = vec![
+            (crate::archive::sha256_hex(&big), big),
+            (crate::archive::sha256_hex(&small), small),
+        ];
+        (changeset::encode_with_files(header, &ops, &files), files)
+    }
+
+    /// Reads a file as an import does, setting every file it carries aside.
+    fn read_with_files(bytes: &[u8], wanted: &[String]) -> Result<(Vec<Op>, usize), SyncError> {
+        let (_, mut ops) = open(Box::new(bytes), &[], "我")?;
+        let spool = Rc::new(RefCell::new(BlobSpool::new(wanted.to_vec())));
+        ops.source_mut().spool_files(Rc::clone(&spool));
+        let ops = ops.collect::<Result<Vec<_>, _>>()?;
+        let set_aside = spool.borrow().len();
+        Ok((ops, set_aside))
+    }
+
+    #[test]
+    fn a_file_without_files_stays_format_1_and_one_with_files_is_format_2() {
+        assert_eq!(file()[8..10], [1, 0]);
+        let (with, files) = file_with_files();
+        assert_eq!(with[8..10], [2, 0]);
+        let carried = changeset::read_files(&with).unwrap();
+        assert_eq!(
+            carried
+                .iter()
+                .map(|(h, b)| (h.clone(), b.to_vec()))
+                .collect::<Vec<_>>(),
+            files
+        );
+        // The ops read the same, whole or streamed, and the wanted file is set aside.
+        let (_, whole) = changeset::decode(&with).unwrap();
+        let (streamed, set_aside) = read_with_files(&with, &[files[0].0.clone()]).unwrap();
+        assert_eq!((streamed, set_aside), (whole, 1));
+    }
+
+    #[test]
+    fn every_truncation_and_every_flipped_byte_of_a_file_with_files_is_refused() {
+        let (with, files) = file_with_files();
+        let wanted: Vec<String> = files.iter().map(|(h, _)| h.clone()).collect();
+        // Every byte of the header and body, and a stride through the carried files.
+        let offsets: Vec<usize> = (0..with.len())
+            .filter(|at| *at < 4_000 || at % 997 == 0 || *at + 200 > with.len())
+            .collect();
+        for &cut in &offsets {
+            assert!(
+                read_with_files(&with[..cut], &wanted).is_err(),
+                "cut at {cut}"
+            );
+            assert!(changeset::read_files(&with[..cut]).is_err(), "cut at {cut}");
+        }
+        for &at in &offsets {
+            let mut bad = with.clone();
+            bad[at] ^= 0x20;
+            assert!(read_with_files(&bad, &wanted).is_err(), "flip at {at}");
+            assert!(changeset::read_files(&bad).is_err(), "flip at {at}");
+        }
+    }
+
+    /// A carried file altered by someone who also recomputed the trailer is refused by its own
+    /// hash, whole, naming the archive's file.
+    #[test]
+    fn a_carried_file_altered_with_the_trailer_recomputed_is_refused_by_its_hash() {
+        let (mut with, _) = file_with_files();
+        let at = with.len() - 32 - 5;
+        with[at] ^= 0x01;
+        let n = with.len() - 32;
+        let trailer = Sha256::digest(&with[..n]);
+        with[n..].copy_from_slice(&trailer);
+        let err = read_with_files(&with, &[]).unwrap_err();
+        assert!(matches!(
+            err,
+            SyncError::Changeset(ChangesetError::BlobAltered { .. })
+        ));
+        assert!(matches!(
+            changeset::read_files(&with),
+            Err(ChangesetError::BlobAltered { .. })
+        ));
     }
 
     fn read_all(bytes: &[u8]) -> Result<Vec<Op>, SyncError> {

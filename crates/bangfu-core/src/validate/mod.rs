@@ -34,8 +34,8 @@ pub use file::check_household_file;
 pub use household::{check_household, check_standard, check_village};
 pub use member::check_member;
 pub use records::{
-    check_helper, check_income, check_measure, check_pairing, check_payment, check_relocation,
-    check_visit,
+    check_attachment, check_helper, check_income, check_measure, check_pairing, check_payment,
+    check_relocation, check_visit,
 };
 
 #[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -1,9 +1,9 @@
 //! Checks of the smaller records around a household: income, helper, pairing, measure, visit,
-//! payment, relocation stage.
+//! payment, relocation stage, attachment (档案).
 
 use chrono::NaiveDate;
 
-use crate::model::{Helper, Income, Measure, Pairing, Payment, Relocation, Visit};
+use crate::model::{Attachment, Helper, Income, Measure, Pairing, Payment, Relocation, Visit};
 
 use super::{Checker, Issue, label};
 
@@ -122,5 +122,41 @@ pub fn check_relocation(r: &Relocation, today: NaiveDate) -> Vec<Issue> {
     }
     c.not_negative("loan", r.loan);
     c.codes(r);
+    c.finish()
+}
+
+/// 档案: an attachment names its household, the record it is attached to, its 材料类别 and its
+/// file (a SHA-256 in hex, a size within the archive's bound).
+pub fn check_attachment(a: &Attachment) -> Vec<Issue> {
+    let mut c = Checker::<Attachment>::new();
+    c.required("household_id", &a.household_id);
+    c.required_text("target_table", &a.target_table);
+    c.required("target_id", &a.target_id);
+    c.required_text("kind", &a.kind);
+    let is_hash = a.sha256.len() == 64
+        && a.sha256
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if !is_hash {
+        c.error(
+            "sha256",
+            "attachment.hash",
+            format!("{}不是文件的 SHA-256 指纹", label::<Attachment>("sha256")),
+        );
+    }
+    if a.size
+        .is_none_or(|n| n <= 0 || n as u64 > crate::archive::MAX_FILE_BYTES)
+    {
+        c.error(
+            "size",
+            "attachment.size",
+            format!(
+                "{}应在 1 字节到 {} MB 之间",
+                label::<Attachment>("size"),
+                crate::archive::MAX_FILE_BYTES >> 20
+            ),
+        );
+    }
+    c.codes(a);
     c.finish()
 }

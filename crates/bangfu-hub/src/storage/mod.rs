@@ -2,6 +2,7 @@
 //! embedded SQLite file (one county) and PostgreSQL (several hub processes), both running the
 //! same rules (`logic.rs`, `scope_index.rs`) over the same SQL (`sql.rs`).
 
+mod blobs;
 mod credentials;
 mod logic;
 mod postgres;
@@ -17,6 +18,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::scope::Scope;
+pub use blobs::BlobPut;
 pub use logic::now_ms;
 pub use postgres::PgStorage;
 pub use sqlite::SqliteStorage;
@@ -249,6 +251,17 @@ pub trait HubStorage: Send + Sync + 'static {
     fn devices(&self) -> Result<Vec<DeviceInfo>, StorageError>;
     /// The ops held aside, oldest first.
     fn held(&self) -> Result<Vec<HeldInfo>, StorageError>;
+    /// Of these files of the archive, the ones the hub does not hold.
+    fn blobs_missing(&self, hashes: &[String]) -> Result<Vec<String>, StorageError>;
+    /// Keeps a file a device pushed, once; only one an attachment of its scope names.
+    fn put_blob(
+        &self,
+        device: &DeviceAuth,
+        sha256: &str,
+        bytes: &[u8],
+    ) -> Result<BlobPut, StorageError>;
+    /// A file for a device whose scope holds an attachment naming it.
+    fn get_blob(&self, scope: &Scope, sha256: &str) -> Result<Option<Vec<u8>>, StorageError>;
     /// The random id of this hub database, made when it was created.
     fn epoch(&self) -> &str;
     fn counts(&self) -> Result<StorageCounts, StorageError>;

@@ -187,8 +187,26 @@ UPDATE enrol_code SET expires_ms = created_ms + 604800000;
 CREATE INDEX enrol_code_lookup ON enrol_code (lookup);
 ";
 
+/// Schema 5: the archive's files (issue 17): which files attachment ops name, and the files,
+/// once each. Ops stored before it that name a file are noted here.
+const SCHEMA_5: &str = "
+CREATE TABLE blob_ref (
+    sha256 TEXT NOT NULL,
+    row    BLOB NOT NULL,
+    PRIMARY KEY (sha256, row)
+) WITHOUT ROWID;
+CREATE TABLE blob (
+    sha256   TEXT PRIMARY KEY,
+    size     INTEGER NOT NULL,
+    bytes    BLOB NOT NULL,
+    added_ms INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO blob_ref (sha256, row)
+    SELECT val, row FROM op WHERE tbl = 14 AND field = 'sha256' AND typeof(val) = 'text';
+";
+
 /// The schema version a hub file is brought to.
-const LATEST: i64 = 4;
+const LATEST: i64 = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
@@ -227,6 +245,7 @@ pub fn init(conn: &mut Connection, path: &Path) -> Result<(), SchemaError> {
     tx.execute_batch(SCHEMA_2)?;
     tx.execute_batch(SCHEMA_3)?;
     tx.execute_batch(SCHEMA_4)?;
+    tx.execute_batch(SCHEMA_5)?;
     new_epoch(&tx)?;
     tx.pragma_update(None, "application_id", APPLICATION_ID)?;
     tx.pragma_update(None, "user_version", LATEST)?;
@@ -250,6 +269,12 @@ fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
         let tx = conn.transaction()?;
         tx.execute_batch(SCHEMA_4)?;
         tx.pragma_update(None, "user_version", 4)?;
+        tx.commit()?;
+    }
+    if version < 5 {
+        let tx = conn.transaction()?;
+        tx.execute_batch(SCHEMA_5)?;
+        tx.pragma_update(None, "user_version", 5)?;
         tx.commit()?;
     }
     Ok(())

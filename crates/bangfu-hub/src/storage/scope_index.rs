@@ -195,7 +195,12 @@ fn any_in<'a>(scope: &Scope, villages: impl IntoIterator<Item = &'a String>) -> 
 /// village code and is no county-wide setting, so it changes nothing in the index and can be
 /// stored in a batch with others (`push_batch`).
 pub fn is_plain(op: &Op) -> bool {
-    reach_of(op.table) == Reach::Village && link_of(op).is_none() && village_code_of(op).is_none()
+    reach_of(op.table) == Reach::Village
+        && link_of(op).is_none()
+        && village_code_of(op).is_none()
+        // An op naming an archive file goes through `store_op`, which notes the reference
+        // (`blobs::note_ref`) that lets its file be stored and served.
+        && !super::blobs::names_a_file(op)
 }
 
 /// Stores one op (once) and files it wherever its row is known (`before`: the row's villages,
@@ -214,7 +219,9 @@ pub fn store_op(
         return Ok(Vec::new());
     };
     db.insert_superseded(&op.preds)?;
-    index_op(db, op, key, pending, now_ms, Some(before))
+    let changed = index_op(db, op, key, pending, now_ms, Some(before))?;
+    super::blobs::note_ref(db, op)?;
+    Ok(changed)
 }
 
 /// The scope an op is kept inside until its row's scope is known; a county-wide row's is its

@@ -234,6 +234,24 @@ impl HubStorage for SqliteStorage {
         self.write(|db| logic::push(db, device, origin, ops))
     }
 
+    fn blobs_missing(&self, hashes: &[String]) -> Result<Vec<String>, StorageError> {
+        self.read(|db| super::blobs::missing(db, hashes))
+    }
+
+    fn put_blob(
+        &self,
+        device: &DeviceAuth,
+        sha256: &str,
+        bytes: &[u8],
+    ) -> Result<super::BlobPut, StorageError> {
+        let now = super::logic::now_ms();
+        self.write(|db| super::blobs::put(db, &device.scope, sha256, bytes, now))
+    }
+
+    fn get_blob(&self, scope: &Scope, sha256: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        self.read(|db| super::blobs::get(db, scope, sha256))
+    }
+
     fn pull(&self, scope: &Scope, after: i64, limit: usize) -> Result<PullPage, StorageError> {
         self.read(|db| logic::pull(db, scope, after, limit, false))
     }

@@ -233,6 +233,7 @@ pub fn rows(store: &Store, table: &str) -> Vec<Uuid> {
         "member" => "SELECT id FROM member",
         "helper" => "SELECT id FROM helper",
         "pairing" => "SELECT id FROM pairing",
+        "attachment" => "SELECT id FROM attachment",
         _ => "SELECT id FROM village",
     };
     let conn = store.sql().expect("query-only view");
