@@ -8,8 +8,8 @@ mod common;
 
 mod hub {
     mod access;
-    mod batching;
     mod archive;
+    mod batching;
     mod convergence;
     mod enrolment;
     mod hardening;
