@@ -273,7 +273,7 @@ fn get(db: &Path, hash: &str, out: &Path) -> Result<(), Failure> {
             format!("no single held file {hash}"),
         )
     })?;
-    let (media, bytes) = archive::blob_bytes(&store, &sha256)?;
+    let (media, bytes) = archive::blob_bytes_for_person(&store, &sha256)?;
     write_file(out, &bytes)?;
     println!(
         "已存出 {}（{}，{} 字节）。",

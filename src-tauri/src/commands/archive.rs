@@ -59,8 +59,9 @@ pub async fn archive_save(
     sha256: String,
     path: String,
 ) -> Result<(), CommandError> {
-    let (_, bytes) = state
-        .with_store(|store| archive::blob_bytes(store, &sha256).map_err(CommandError::from_core))?;
+    let (_, bytes) = state.with_store(|store| {
+        archive::blob_bytes_for_person(store, &sha256).map_err(CommandError::from_core)
+    })?;
     bangfu_core::files::write_file(&PathBuf::from(path), &bytes).map_err(CommandError::from_core)
 }
 

@@ -94,6 +94,23 @@ pub fn blob_bytes(store: &Store, sha256: &str) -> Result<(MediaType, Vec<u8>), A
     Ok((media, bytes))
 }
 
+/// [`blob_bytes`] for a person who saves a file out (the window, `bangfu archive get`): scans
+/// of signed forms carry full 证件号码, so they go only to those the household page shows full
+/// numbers to ([`Store::page_shows_full_ids`]); a 只读 inspector is refused. Sync reads the
+/// bytes with [`blob_bytes`] whoever is signed in.
+pub fn blob_bytes_for_person(
+    store: &Store,
+    sha256: &str,
+) -> Result<(MediaType, Vec<u8>), ArchiveError> {
+    if store
+        .require(crate::access::Permission::FileHouseholds)
+        .is_err()
+    {
+        store.require(crate::access::Permission::SeeFullIds)?;
+    }
+    blob_bytes(store, sha256)
+}
+
 /// How many files this copy holds and their bytes.
 pub fn held_totals(conn: &Connection) -> Result<(u64, u64), StoreError> {
     Ok(conn.query_row(

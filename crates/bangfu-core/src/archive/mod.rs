@@ -16,7 +16,7 @@ pub use attach::{
     AttachOutcome, AttachableRecord, AttachmentEntry, NewAttachment, Target, all_attachments,
     attach, attachable_records, household_attachments, read_picked_file, remove_attachment,
 };
-pub use blobs::{blob_bytes, holds_blob, missing_blobs};
+pub use blobs::{blob_bytes, blob_bytes_for_person, holds_blob, missing_blobs};
 pub use spool::BlobSpool;
 
 use sha2::{Digest, Sha256};

@@ -138,3 +138,35 @@ fn the_spool_keeps_only_the_wanted_files_once_each() {
     assert_eq!(blob_bytes(&store, &ha).unwrap().1, a);
     assert!(!holds_blob(store.conn(), &hb).unwrap());
 }
+
+/// Scans of signed forms carry full 证件号码: a person saves one out only if the household page
+/// shows them full numbers; a 只读 inspector is refused, sync still reads the bytes.
+#[test]
+fn a_read_only_inspector_cannot_save_a_scan_out() {
+    use crate::access::Role;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir);
+    let scan = file(b"%PDF-1.4 signed form", 3000);
+    let (sha256, _, _) = blobs::check_and_keep(&mut store, &scan).unwrap();
+    store.add_person("刘书记", Role::Leader, "2468").unwrap();
+    store.sign_in("刘书记", "2468").unwrap();
+    store.add_person("王队员", Role::Member, "2468").unwrap();
+    store.add_person("陈检查", Role::ReadOnly, "2468").unwrap();
+    store.sign_out();
+    for (person, allowed) in [("王队员", true), ("刘书记", true), ("陈检查", false)] {
+        store.sign_in(person, "2468").unwrap();
+        let saved = blob_bytes_for_person(&store, &sha256);
+        assert_eq!(saved.is_ok(), allowed, "{person}");
+        if let Err(refused) = saved {
+            assert!(
+                matches!(
+                    refused,
+                    ArchiveError::Store(crate::store::StoreError::Access(_))
+                ),
+                "{refused}"
+            );
+        }
+        assert_eq!(blob_bytes(&store, &sha256).unwrap().1, scan);
+        store.sign_out();
+    }
+}

@@ -1214,6 +1214,13 @@ fn back_to_schema_11_members(conn: &rusqlite::Connection) {
     .unwrap();
 }
 
+/// Schema 11 whole: without schema 12's columns and schema 13's archive tables.
+fn back_to_schema_11(conn: &rusqlite::Connection) {
+    conn.execute_batch("DROP TABLE attachment; DROP TABLE blob;")
+        .unwrap();
+    back_to_schema_11_members(conn);
+}
+
 #[test]
 fn a_file_of_schema_11_holding_a_member_change_is_rebuilt_so_it_shows() {
     let dir = tempfile::tempdir().unwrap();
@@ -1227,7 +1234,7 @@ fn a_file_of_schema_11_holding_a_member_change_is_rebuilt_so_it_shows() {
         ..Default::default()
     };
     a.put(&stays).unwrap();
-    back_to_schema_11_members(a.conn());
+    back_to_schema_11(a.conn());
     a.conn().execute_batch("PRAGMA user_version = 11;").unwrap();
     drop(a);
     let (mut a, seen) = open_reporting_rebuild(&dir, "a");
@@ -1242,7 +1249,7 @@ fn a_file_of_schema_11_holding_a_member_change_is_rebuilt_so_it_shows() {
         ..Default::default()
     };
     a.put(&left).unwrap();
-    back_to_schema_11_members(a.conn());
+    back_to_schema_11(a.conn());
     a.conn().execute_batch("PRAGMA user_version = 11;").unwrap();
     drop(a);
     let (a, seen) = open_reporting_rebuild(&dir, "a");

@@ -775,9 +775,15 @@ pub fn encode_into<W: Write, E: From<std::io::Error>>(
     let _ = enc.write_all(&raw);
     drop(raw);
     let body = enc.finish().unwrap_or_default();
-    let version = if files.is_empty() {
+    // A snapshot is written as format 2 even without files: a version before snapshots would
+    // take its heads for history and show false conflicts; format 2 makes it refuse the file
+    // and say to upgrade.
+    let version = if files.is_empty() && header.snapshot != Some(true) {
         header.blobs = None;
         FORMAT_VERSION_WITHOUT_FILES
+    } else if files.is_empty() {
+        header.blobs = None;
+        FORMAT_VERSION
     } else {
         header.blobs = Some(files.to_vec());
         FORMAT_VERSION

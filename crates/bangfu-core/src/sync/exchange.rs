@@ -589,8 +589,10 @@ pub(crate) fn import_from<'a>(
         return Ok(summary);
     }
     // A snapshot names predecessors it does not carry: into a copy that holds older ops of
-    // other devices, those would stand beside the snapshot's heads as false conflicts.
-    if header.snapshot == Some(true) && holds_ops_of_others(store)? {
+    // other devices, those would stand beside the snapshot's heads as false conflicts. A held
+    // snapshot imported again when its device is confirmed (`keep_held` false) was accepted
+    // the first time; the ops it already applied are not "older ops of others".
+    if keep_held && header.snapshot == Some(true) && holds_ops_of_others(store)? {
         return Err(SyncError::SnapshotIntoHeldCopy);
     }
     // Signatures, unconfirmed devices and village limits (issue 15), decided before a backup.
