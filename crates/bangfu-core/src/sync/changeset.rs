@@ -1009,6 +1009,27 @@ mod tests {
         assert_eq!(h.source_name, "新文村-笔记本1");
     }
 
+    /// A file without archive files is format 1, which every earlier version reads; a snapshot
+    /// is format 2 even without files, so a version before snapshots refuses it (it would
+    /// take the snapshot's heads for history). Both read back here.
+    #[test]
+    fn a_snapshot_is_format_2_and_an_ordinary_file_without_files_format_1() {
+        let sample = sample_ops();
+        for (snapshot, expected) in [(None, FORMAT_VERSION_WITHOUT_FILES), (Some(true), 2)] {
+            let mut h = header();
+            h.snapshot = snapshot;
+            let file = encode(h, &sample);
+            assert_eq!(
+                u16::from_le_bytes([file[8], file[9]]),
+                expected,
+                "{snapshot:?}"
+            );
+            let (back, ops) = decode(&file).unwrap();
+            assert_eq!((back.format_version, back.snapshot), (expected, snapshot));
+            assert_eq!(ops, sample);
+        }
+    }
+
     /// Regression (found by the fuzzer): a stream claiming 2^63 ops in 29 bytes made the
     /// decoder reserve gigabytes before reading a single op.
     #[test]
