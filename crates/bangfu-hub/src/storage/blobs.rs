@@ -82,11 +82,13 @@ pub fn put(
     if bangfu_core::sync::changeset::check_carried_file(sha256, bytes).is_err() {
         return Ok(BlobPut::Refused);
     }
-    if held(db, sha256)? {
-        return Ok(BlobPut::AlreadyHeld);
-    }
+    // Scope first: a device learns whether the hub holds a file only for files its own
+    // village's attachments name.
     if !named_in(db, scope, sha256)? {
         return Ok(BlobPut::NotNamed);
+    }
+    if held(db, sha256)? {
+        return Ok(BlobPut::AlreadyHeld);
     }
     db.exec(
         "INSERT INTO blob (sha256, size, bytes, added_ms) VALUES (?1, ?2, ?3, ?4)

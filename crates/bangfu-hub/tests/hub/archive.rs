@@ -134,6 +134,11 @@ fn a_scan_reaches_the_villages_other_laptop_once_and_no_other_village(backend: B
     );
     let b_token = b.hub_link().unwrap().unwrap().token;
     let b_device = storage.authenticate(&b_token).unwrap().unwrap();
+    // Another village's device learns nothing of this village's file, held or not.
+    assert_eq!(
+        storage.put_blob(&b_device, &sha256, &bytes).unwrap(),
+        BlobPut::NotNamed
+    );
     let b_file = scan(2_000, 11);
     assert_eq!(
         storage
