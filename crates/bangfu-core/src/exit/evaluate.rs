@@ -45,6 +45,22 @@ fn item(label: impl Into<String>, value: impl Into<String>) -> DataItem {
     }
 }
 
+/// A check's verdict from what its members show: not met when some failed, unknown when some
+/// could not be judged, met otherwise (the order every member-wise check reads in).
+fn verdict(
+    (code, label): (&'static str, &'static str),
+    not_met: Option<String>,
+    unknown: Option<String>,
+    met: String,
+    data: Vec<DataItem>,
+) -> CheckResult {
+    match (not_met, unknown) {
+        (Some(reason), _) => CheckResult::new(code, label, CheckStatus::NotMet, reason, data),
+        (None, Some(reason)) => CheckResult::new(code, label, CheckStatus::Unknown, reason, data),
+        (None, None) => CheckResult::new(code, label, CheckStatus::Met, met, data),
+    }
+}
+
 #[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
 pub struct CheckResult {
     /// Stable English id: income, food, clothing, education, medical, housing, water.
@@ -350,31 +366,13 @@ fn education_check(members: &[Member], year: i32, standard: &ExitStandard) -> Ch
         }
     }
     let range = format!("{}-{}周岁", ages.start(), ages.end());
-    if !out.is_empty() {
-        CheckResult::new(
-            CODE,
-            LABEL,
-            CheckStatus::NotMet,
-            format!("义务教育阶段（{range}）未在校：{}。", out.join("、")),
-            data,
-        )
-    } else if !unknown.is_empty() {
-        CheckResult::new(
-            CODE,
-            LABEL,
-            CheckStatus::Unknown,
-            format!("无法判断：{}。", unknown.join("、")),
-            data,
-        )
-    } else {
-        CheckResult::new(
-            CODE,
-            LABEL,
-            CheckStatus::Met,
-            format!("义务教育阶段（{range}）的{}人均在校。", data.len()),
-            data,
-        )
-    }
+    verdict(
+        (CODE, LABEL),
+        (!out.is_empty()).then(|| format!("义务教育阶段（{range}）未在校：{}。", out.join("、"))),
+        (!unknown.is_empty()).then(|| format!("无法判断：{}。", unknown.join("、"))),
+        format!("义务教育阶段（{range}）的{}人均在校。", data.len()),
+        data,
+    )
 }
 
 /// 养老有保障 (the report's 五保障: "全部参加新型农村社会养老保险"): every member of insurable
@@ -419,31 +417,14 @@ fn pension_check(members: &[Member], year: i32, standard: &ExitStandard) -> Chec
         item("应参保人数", format!("{counted}人")),
         item("未参保", uninsured.join("、")),
     ];
-    if !uninsured.is_empty() {
-        CheckResult::new(
-            CODE,
-            LABEL,
-            CheckStatus::NotMet,
-            format!("未参加城乡居民基本养老保险：{}。", uninsured.join("、")),
-            data,
-        )
-    } else if !unknown.is_empty() {
-        CheckResult::new(
-            CODE,
-            LABEL,
-            CheckStatus::Unknown,
-            format!("无法判断：{}。", unknown.join("、")),
-            data,
-        )
-    } else {
-        CheckResult::new(
-            CODE,
-            LABEL,
-            CheckStatus::Met,
-            format!("{from}周岁以上应参保的{counted}人均已参加城乡居民基本养老保险。"),
-            data,
-        )
-    }
+    verdict(
+        (CODE, LABEL),
+        (!uninsured.is_empty())
+            .then(|| format!("未参加城乡居民基本养老保险：{}。", uninsured.join("、"))),
+        (!unknown.is_empty()).then(|| format!("无法判断：{}。", unknown.join("、"))),
+        format!("{from}周岁以上应参保的{counted}人均已参加城乡居民基本养老保险。"),
+        data,
+    )
 }
 
 /// At school in the year (any 在校生状况 but 非在校生 and blank).

@@ -48,7 +48,13 @@ fn standard_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
         [crate::model::Table::Standard.code()],
         |r| r.get(0),
     )?;
-    if held {
+    mark_rebuild_pending(conn, held)
+}
+
+/// Asks for the rows to be rebuilt at this open (cleared by the rebuild's own commit) when a
+/// migration's after-script found ops it adds a place for.
+fn mark_rebuild_pending(conn: &Connection, needed: bool) -> rusqlite::Result<()> {
+    if needed {
         conn.execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, 1)",
             [REBUILD_PENDING],
@@ -77,13 +83,7 @@ fn member_change_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
         ],
         |r| r.get(0),
     )?;
-    if held {
-        conn.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, 1)",
-            [REBUILD_PENDING],
-        )?;
-    }
-    Ok(())
+    mark_rebuild_pending(conn, held)
 }
 
 /// Schema 10: a log that already holds ops of the policy catalogue, of payments, of relocation
@@ -104,16 +104,10 @@ fn policy_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
         ],
         |r| r.get(0),
     )?;
-    if held {
-        conn.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, 1)",
-            [REBUILD_PENDING],
-        )?;
-    }
-    Ok(())
+    mark_rebuild_pending(conn, held)
 }
 
-/// The archive's migration: a log that already holds attachment ops (kept by an older version
+/// Schema 13 (the archive): a log that already holds attachment ops (kept by an older version
 /// from a newer laptop's file) has its rows rebuilt at this open, so they show.
 fn archive_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
     let held: bool = conn.query_row(
@@ -121,13 +115,7 @@ fn archive_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
         [crate::model::Table::Attachment.code()],
         |r| r.get(0),
     )?;
-    if held {
-        conn.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, 1)",
-            [REBUILD_PENDING],
-        )?;
-    }
-    Ok(())
+    mark_rebuild_pending(conn, held)
 }
 
 /// Whether migration N (index N-1) may add columns for fields an older version kept only in
