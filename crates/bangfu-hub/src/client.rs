@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use bangfu_core::store::Store;
 use bangfu_core::sync::changeset;
+use bangfu_core::sync::exchange::SyncError;
+use bangfu_core::sync::relay;
 use serde::Serialize;
 
 pub use crate::error::HubError;
@@ -362,11 +364,16 @@ impl HubClient {
             store.record_hub_push(origin, stored)?;
         }
         loop {
-            let ops = store.ops_of_origin_after(origin, stored, self.config.page_ops)?;
+            // Pages end where a write batch ends, so the hub gets each batch whole with its
+            // signature and hands it on; a batch up to four pages long goes in one push, a
+            // longer one (a bulk load) in pages, unsigned, so a cut connection loses little.
+            let longest = self.config.page_ops.saturating_mul(4).min(wire::MAX_PAGE);
+            let (ops, signatures) =
+                relay::push_page(store, origin, stored, self.config.page_ops, longest)?;
             if ops.is_empty() {
                 break;
             }
-            let body = wire::encode_ops(origin, &store.device().name, &ops);
+            let body = wire::encode_ops(origin, &store.device().name, &ops, signatures);
             let started = std::time::Instant::now();
             let reply = self
                 .agent
@@ -550,12 +557,19 @@ impl HubClient {
             }
             let next_op = header(wire::NEXT_OP_HEADER);
             let bytes = self.timed(started, read_bytes(reply))?;
-            let (_, mut ops) = changeset::decode(&bytes).map_err(|e| bad(&e.to_string()))?;
+            let (page, mut ops) = changeset::decode(&bytes).map_err(|e| bad(&e.to_string()))?;
+            // Checked whole before anything of it is applied: the hub carries devices' edits
+            // but cannot alter or invent them.
+            relay::check_page(store, &page, &ops).map_err(|e| match e {
+                SyncError::Store(e) => HubError::Store(e),
+                other => HubError::Forged(other.to_string()),
+            })?;
             ops.retain(|op| !origins.contains(&op.id.origin));
             if !ops.is_empty() {
                 let stats = store.apply_remote(&ops)?;
                 report.pulled += ops.len() as u64;
                 report.applied += stats.applied;
+                relay::keep_page_signatures(store, &page, &ops)?;
             }
             // Recorded only after the page is committed: a crash here re-pulls the page,
             // which applies nothing twice.

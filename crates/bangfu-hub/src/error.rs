@@ -45,6 +45,8 @@ pub enum HubError {
     BadResponse { status: u16, detail: String },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("a page from the hub does not match its writers' signatures: {0}")]
+    Forged(String),
     #[error("the hub offers no release")]
     NoRelease,
     #[error(transparent)]
@@ -81,6 +83,7 @@ impl UserFacing for HubError {
             HubError::OriginTaken => "origin_taken",
             HubError::BadResponse { .. } => "bad_response",
             HubError::Store(e) => e.kind(),
+            HubError::Forged(_) => "bad_signature",
             HubError::NoRelease => "no_update",
             HubError::Update(e) => e.kind(),
         }
@@ -146,6 +149,9 @@ impl UserFacing for HubError {
                 "县同步中心的回应有误，本次同步已停止，数据已保存在本机，稍后会再试。".into()
             }
             HubError::Store(e) => e.message_zh(),
+            HubError::Forged(_) => {
+                "从县同步中心收到的数据与写入设备的签名不符（在传输或中心上被改动过），这一批未并入任何内容，本机数据没有变化。请告诉县管理员核查同步中心。".into()
+            }
             HubError::NoRelease => "县同步中心上没有新版本。".into(),
             HubError::Update(e) => e.message_zh(),
         }

@@ -14,6 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bangfu_core::sync::changeset;
+use bangfu_core::sync::signing::{BatchSig, SignatureError, StreamVerifier};
 
 use crate::enrol_limit::EnrolLimiter;
 use crate::metrics::{self, Metrics};
@@ -102,6 +103,8 @@ pub enum ApiError {
     Storage(#[from] StorageError),
     #[error("no such file for this device")]
     NoFile,
+    #[error("push signatures refused: {0}")]
+    Signature(String),
     #[error("internal: {0}")]
     Internal(String),
 }
@@ -127,6 +130,7 @@ impl IntoResponse for ApiError {
             ApiError::Timeout(_) => (StatusCode::REQUEST_TIMEOUT, "timeout", None),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request", None),
             ApiError::NoFile => (StatusCode::NOT_FOUND, "no_file", None),
+            ApiError::Signature(_) => (StatusCode::BAD_REQUEST, "bad_signature", None),
             ApiError::InflatesPastDeclared(_) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "inflates_past_declared",
@@ -302,8 +306,8 @@ async fn push(
     let result = blocking(move || {
         // Inflated only as far as the declared op count could need: a small body must not
         // become gigabytes before the hub can tell it lies.
-        let ops = match changeset::decode_within(&body, wire::PUSH_BOUND) {
-            Ok((_, ops)) => ops,
+        let (header, ops) = match changeset::decode_within(&body, wire::PUSH_BOUND) {
+            Ok(decoded) => decoded,
             Err(e @ changeset::ChangesetError::InflatesPastDeclared { .. }) => {
                 return Ok(Err(ApiError::InflatesPastDeclared(e.to_string())));
             }
@@ -321,7 +325,17 @@ async fn push(
                 .quarantine(&device, q.origin, &ops)?
                 .ok_or(ApiError::Revoked));
         }
-        storage.push(&device, q.origin, &ops).map(Ok)
+        let signed = match checked_signatures(&*storage, q.origin, &header, &ops) {
+            Ok(signed) => signed,
+            Err(e) => return Ok(Err(e)),
+        };
+        let outcome = storage.push(&device, q.origin, &ops)?;
+        // Kept once the ops are committed; a crash between leaves those ops unsigned on the
+        // hub (laptops then take them as they took every hub op before signatures came).
+        if let Some((key, batches)) = signed {
+            storage.keep_signatures(q.origin, &key, &batches)?;
+        }
+        Ok(Ok(outcome))
     })
     .await;
     let outcome = match result {
@@ -354,6 +368,49 @@ async fn push(
     Ok(axum::Json(outcome))
 }
 
+/// A push's declared signatures, checked before anything of it is stored: the origin's key
+/// must be the one the hub holds for it (the first declared), and every batch the push
+/// carries whole must verify over its ops; a batch cut short refuses the push. Returns the
+/// key and the batches to keep (`None`: the push declared no key for its origin: ops of a
+/// version before signatures, kept unsigned as before).
+fn checked_signatures(
+    storage: &dyn HubStorage,
+    origin: uuid::Uuid,
+    header: &changeset::Header,
+    ops: &[bangfu_core::sync::Op],
+) -> Result<Option<(String, Vec<BatchSig>)>, ApiError> {
+    let Some(key) = header.signers.as_ref().and_then(|s| s.get(&origin)) else {
+        return Ok(None);
+    };
+    if let Some(known) = storage.signer_key(origin)?
+        && known != *key
+    {
+        return Err(ApiError::Signature(format!(
+            "device {origin} declares a signing key other than the one the hub holds"
+        )));
+    }
+    let seqs: std::collections::BTreeSet<i64> = ops.iter().map(|op| op.id.seq).collect();
+    let batches: Vec<BatchSig> = header
+        .batches
+        .iter()
+        .flatten()
+        .filter(|b| {
+            b.origin == origin
+                && b.first <= b.last
+                && seqs.range(b.first..=b.last).count() as i64 == b.last - b.first + 1
+        })
+        .cloned()
+        .collect();
+    let keys = std::collections::BTreeMap::from([(origin, key.clone())]);
+    let refused = |e: SignatureError| ApiError::Signature(e.to_string());
+    let mut verifier = StreamVerifier::new(&keys, &batches).map_err(refused)?;
+    for op in ops {
+        verifier.push(op).map_err(refused)?;
+    }
+    verifier.finish().map_err(refused)?;
+    Ok(Some((key.clone(), batches)))
+}
+
 async fn pull(
     State(storage): State<Shared>,
     State(counters): State<Arc<Metrics>>,
@@ -365,20 +422,22 @@ async fn pull(
     let epoch =
         HeaderValue::from_str(storage.epoch()).map_err(|e| ApiError::Internal(e.to_string()))?;
     let at = q.at.clone();
-    let page = blocking(move || {
+    let (page, signatures) = blocking(move || {
         let limit = q.limit.min(wire::MAX_PAGE);
-        if q.snapshot == 1 {
+        let page = if q.snapshot == 1 {
             storage.pull_snapshot(&device.scope, q.after, limit)
         } else {
             storage.pull(&device.scope, q.after, limit)
-        }
+        }?;
+        let signatures = storage.signatures_for(&page.ops)?;
+        Ok::<_, StorageError>((page, signatures))
     })
     .await
     .inspect_err(|_| counters.failed())?;
     // The device saw another op at its position (or the log ends before it): this hub lost
     // what the device pulled, and the device starts over.
     let lost = at.is_some_and(|at| page.op_at_after.as_ref().map(wire::op_at_text) != Some(at));
-    let body = wire::encode_ops(uuid::Uuid::nil(), "县同步中心", &page.ops);
+    let body = wire::encode_ops(uuid::Uuid::nil(), "县同步中心", &page.ops, signatures);
     counters.pulled(page.ops.len(), started.elapsed());
     let mut response = body.into_response();
     let h = response.headers_mut();

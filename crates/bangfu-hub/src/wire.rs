@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use bangfu_core::store::migrate;
 use bangfu_core::sync::Op;
 use bangfu_core::sync::changeset::{self, Header};
+use bangfu_core::sync::signing::BatchSig;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -156,8 +157,14 @@ pub struct ErrorBody {
     pub retry_after_s: Option<u64>,
 }
 
-/// Wraps ops in changeset bytes, named after `source`.
-pub fn encode_ops(source: Uuid, source_name: &str, ops: &[Op]) -> Vec<u8> {
+/// Wraps ops in changeset bytes, named after `source`, with the signing keys and the batch
+/// signatures of the write batches `ops` carry whole (empty: none).
+pub fn encode_ops(
+    source: Uuid,
+    source_name: &str,
+    ops: &[Op],
+    (signers, batches): (BTreeMap<Uuid, String>, Vec<BatchSig>),
+) -> Vec<u8> {
     let header = Header {
         format_version: changeset::FORMAT_VERSION,
         schema_version: migrate::latest_version(),
@@ -170,8 +177,8 @@ pub fn encode_ops(source: Uuid, source_name: &str, ops: &[Op]) -> Vec<u8> {
         carried: None,
         snapshot: None,
         held: None,
-        signers: None,
-        batches: None,
+        signers: (!signers.is_empty()).then_some(signers),
+        batches: (!batches.is_empty()).then_some(batches),
         seal_keys: None,
         blobs: None,
         body_sha256: String::new(),

@@ -19,6 +19,7 @@ mod hub {
     mod processes;
     mod reenrol;
     mod resilience;
+    mod signatures;
     mod snapshot;
     mod tls;
     mod updates;

@@ -267,6 +267,42 @@ impl Store {
         Ok(false)
     }
 
+    /// The write batch of `origin` that holds op `seq`: its first and last seq.
+    pub(crate) fn batch_around(
+        &self,
+        origin: Uuid,
+        seq: i64,
+    ) -> Result<Option<(i64, i64)>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT b.first_seq, b.last_seq FROM op_batch b JOIN device d ON d.idx = b.origin
+                 WHERE d.id = ?1 AND b.first_seq <= ?2 ORDER BY b.first_seq DESC LIMIT 1",
+                params![origin.as_bytes().as_slice(), seq],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+            )
+            .optional()?
+            .filter(|(_, last)| *last >= seq))
+    }
+
+    /// Marks the keys the county hub handed on as confirmed (the county vouches for them:
+    /// see `sync::relay`); a key this copy holds for a device is never replaced.
+    pub(crate) fn vouch_device_keys(
+        &self,
+        signers: &BTreeMap<Uuid, String>,
+    ) -> Result<(), StoreError> {
+        for (device, key) in signers {
+            let Some(key) = signing::unhex(key) else {
+                continue;
+            };
+            self.conn.execute(
+                "UPDATE device_key SET confirmed = 1 WHERE device = ?1 AND public_key = ?2",
+                params![device.as_bytes().as_slice(), key],
+            )?;
+        }
+        Ok(())
+    }
+
     pub(crate) fn record_signatures(
         &self,
         signers: &BTreeMap<Uuid, String>,
@@ -314,8 +350,8 @@ impl Store {
 
     /// Extends `ops` (sorted by origin and seq) to whole signed batches and returns the keys
     /// and batch signatures a file carrying them states. Ops of batches this copy holds no
-    /// signature for (written by older versions, or relayed by the hub, which does not carry
-    /// signatures yet) go unsigned.
+    /// signature for (written by older versions, or pulled from the hub in a page that cut their
+    /// batch) go unsigned.
     ///
     /// Without `extend` (a snapshot, which carries only current heads), `ops` stay as they
     /// are: a batch carried whole keeps its signature, the ops of a batch carried in part go

@@ -555,8 +555,8 @@ pub(crate) fn import_from<'a>(
     };
     // Skipped only when this copy holds every op the file carries, compared range by range:
     // a gap-free prefix says nothing of the ops a relayed file carries past a gap.
-    // A file whose ops this copy holds without their signatures (pulled from the hub, which
-    // does not carry them) is not skipped: it brings the signatures, which this copy must
+    // A file whose ops this copy holds without their signatures (pulled from the hub in a
+    // page that cut their batch, or from a hub of an earlier version) is not skipped: it brings the signatures, which this copy must
     // hold to relay those ops to a copy that knows their device.
     // The archive's files the file carries that this copy lacks: set aside as they are read,
     // kept in the import's transaction.

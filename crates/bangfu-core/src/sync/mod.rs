@@ -5,6 +5,7 @@ pub mod digest;
 pub mod exchange;
 pub mod hlc;
 pub mod op;
+pub mod relay;
 pub mod review;
 pub mod seal;
 pub mod signing;

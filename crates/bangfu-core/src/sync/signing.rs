@@ -271,7 +271,7 @@ impl StreamVerifier {
 
     /// Checks the next op of the file: `Ok(true)` when a batch signature covers it, `Ok(false)`
     /// when none does (its device declared no key in the file, or the writer holds the op
-    /// without its signature: pulled from the hub, which does not carry signatures yet). A
+    /// without its signature: pulled from the hub in a page that cut its batch). A
     /// signature that fails, or a batch cut short, refuses the file.
     pub fn push(&mut self, op: &Op) -> Result<bool, SignatureError> {
         let origin = op.id.origin;

@@ -2,8 +2,9 @@
 //! devices not confirmed yet held (待确认设备) until a person confirms them, and a village
 //! device's ops outside its village refused.
 //!
-//! Not built yet (issue 15): the county vouching for devices (enrolment at the hub registering
-//! keys, its signed device list), and devices of one file lineage vouching for each other.
+//! The county vouches for the keys the hub hands on (`relay.rs`: they are stored confirmed).
+//! Not built yet (issue 15): a signed device list of the county's, and devices of one file
+//! lineage vouching for each other.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -93,7 +94,7 @@ impl ImportPlan {
     fn decide(&self, origin: Uuid) -> Admit {
         if !self.verifier.signs(origin) && self.known.contains(&origin) {
             // Unsigned ops of a device whose key this copy knows: a relay of ops it pulled
-            // from the hub (which does not carry signatures yet), or signatures stripped by a
+            // from the hub in a page that cut their batch, or signatures stripped by a
             // forger. Neither is applied; the rest of the file is. The signed ops arrive by
             // the hub or by a file of a copy that holds their signatures.
             return Admit::Unsigned;

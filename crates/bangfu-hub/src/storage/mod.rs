@@ -10,6 +10,7 @@ mod push_batch;
 mod schema;
 mod schema_pg;
 mod scope_index;
+mod signatures;
 mod sql;
 mod sqlite;
 
@@ -100,6 +101,12 @@ pub struct PullPage {
     /// The op at the request's position, when asked for: `None` when the log has none there.
     pub op_at_after: Option<OpId>,
 }
+
+/// The keys (hex, per origin) and batch signatures a page carries.
+pub type PageSignatures = (
+    std::collections::BTreeMap<Uuid, String>,
+    Vec<bangfu_core::sync::signing::BatchSig>,
+);
 
 /// An enrolled device, for the county admin's list.
 #[derive(Debug, Clone, Serialize)]
@@ -252,6 +259,17 @@ pub trait HubStorage: Send + Sync + 'static {
     /// The ops held aside, oldest first.
     fn held(&self) -> Result<Vec<HeldInfo>, StorageError>;
     /// Of these files of the archive, the ones the hub does not hold.
+    /// The signing key (hex) the hub holds for `origin`, declared by its first signed push.
+    fn signer_key(&self, origin: Uuid) -> Result<Option<String>, StorageError>;
+    /// Keeps an origin's key (unless one is held) and its pushed batch signatures, checked.
+    fn keep_signatures(
+        &self,
+        origin: Uuid,
+        key: &str,
+        batches: &[bangfu_core::sync::signing::BatchSig],
+    ) -> Result<(), StorageError>;
+    /// The keys and signatures of the batches `ops` (a page) carry whole.
+    fn signatures_for(&self, ops: &[Op]) -> Result<PageSignatures, StorageError>;
     fn blobs_missing(&self, hashes: &[String]) -> Result<Vec<String>, StorageError>;
     /// Keeps a file a device pushed, once; only one an attachment of its scope names.
     fn put_blob(

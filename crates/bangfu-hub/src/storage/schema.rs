@@ -205,8 +205,25 @@ INSERT OR IGNORE INTO blob_ref (sha256, row)
     SELECT val, row FROM op WHERE tbl = 14 AND field = 'sha256' AND typeof(val) = 'text';
 ";
 
+/// Schema 6: the write batches' signatures devices push with their ops (issue 15), so the hub
+/// hands them on with the ops and a laptop checks that the hub altered or invented nothing;
+/// `signer` is the signing key an origin's first signed push declared, and no other is taken.
+const SCHEMA_6: &str = "
+CREATE TABLE batch_sig (
+    origin    BLOB NOT NULL,
+    first_seq INTEGER NOT NULL,
+    last_seq  INTEGER NOT NULL,
+    sig       TEXT NOT NULL,
+    PRIMARY KEY (origin, first_seq)
+) WITHOUT ROWID;
+CREATE TABLE signer (
+    origin     BLOB PRIMARY KEY,
+    public_key TEXT NOT NULL
+);
+";
+
 /// The schema version a hub file is brought to.
-const LATEST: i64 = 5;
+const LATEST: i64 = 6;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
@@ -246,6 +263,7 @@ pub fn init(conn: &mut Connection, path: &Path) -> Result<(), SchemaError> {
     tx.execute_batch(SCHEMA_3)?;
     tx.execute_batch(SCHEMA_4)?;
     tx.execute_batch(SCHEMA_5)?;
+    tx.execute_batch(SCHEMA_6)?;
     new_epoch(&tx)?;
     tx.pragma_update(None, "application_id", APPLICATION_ID)?;
     tx.pragma_update(None, "user_version", LATEST)?;
@@ -275,6 +293,12 @@ fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
         let tx = conn.transaction()?;
         tx.execute_batch(SCHEMA_5)?;
         tx.pragma_update(None, "user_version", 5)?;
+        tx.commit()?;
+    }
+    if version < 6 {
+        let tx = conn.transaction()?;
+        tx.execute_batch(SCHEMA_6)?;
+        tx.pragma_update(None, "user_version", 6)?;
         tx.commit()?;
     }
     Ok(())

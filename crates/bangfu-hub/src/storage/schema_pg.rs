@@ -168,6 +168,21 @@ CREATE TABLE blob (
 );
 ";
 
+/// The write batches' signatures and each origin's signing key (issue 15), as SQLite schema 6.
+const MIGRATION_6: &str = "
+CREATE TABLE batch_sig (
+    origin    BYTEA NOT NULL,
+    first_seq BIGINT NOT NULL,
+    last_seq  BIGINT NOT NULL,
+    sig       TEXT NOT NULL,
+    PRIMARY KEY (origin, first_seq)
+);
+CREATE TABLE signer (
+    origin     BYTEA PRIMARY KEY,
+    public_key TEXT NOT NULL
+);
+";
+
 /// Every migration, in order; a database records the ones it ran in `schema_version`.
 pub const MIGRATIONS: &[(i64, &str)] = &[
     (1, MIGRATION_1),
@@ -175,6 +190,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (3, MIGRATION_3),
     (4, MIGRATION_4),
     (5, MIGRATION_5),
+    (6, MIGRATION_6),
 ];
 
 /// Brings the database to the latest schema (creating it in an empty database) and returns the

@@ -234,6 +234,23 @@ impl HubStorage for SqliteStorage {
         self.write(|db| logic::push(db, device, origin, ops))
     }
 
+    fn signer_key(&self, origin: Uuid) -> Result<Option<String>, StorageError> {
+        self.read(|db| super::signatures::signer_key(db, origin))
+    }
+
+    fn keep_signatures(
+        &self,
+        origin: Uuid,
+        key: &str,
+        batches: &[bangfu_core::sync::signing::BatchSig],
+    ) -> Result<(), StorageError> {
+        self.write(|db| super::signatures::keep(db, origin, key, batches))
+    }
+
+    fn signatures_for(&self, ops: &[Op]) -> Result<super::PageSignatures, StorageError> {
+        self.read(|db| super::signatures::for_page(db, ops))
+    }
+
     fn blobs_missing(&self, hashes: &[String]) -> Result<Vec<String>, StorageError> {
         self.read(|db| super::blobs::missing(db, hashes))
     }

@@ -50,7 +50,7 @@ fn pull(url: &str, auth: Option<&str>, after: &str, limit: &str) -> (u16, Vec<Op
 
 /// A raw push: (status, the ops the hub held aside as (seq, reason)).
 fn push_held(url: &str, auth: &str, origin: Uuid, ops: &[Op]) -> (u16, Vec<(i64, String)>) {
-    let body = wire::encode_ops(origin, "test", ops);
+    let body = wire::encode_ops(origin, "test", ops, Default::default());
     let mut reply = agent()
         .post(format!("{url}{}", wire::PUSH))
         .header("Authorization", auth)

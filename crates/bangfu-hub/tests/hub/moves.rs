@@ -301,7 +301,7 @@ fn a_hub_file_of_schema_1_is_upgraded_with_its_scope_index_rebuilt_from_the_ops(
          ALTER TABLE enrol_code DROP COLUMN wrong_tries; ALTER TABLE enrol_code DROP COLUMN lookup;
          DROP TABLE link; DROP TABLE link_pred; DROP TABLE village_row; DROP TABLE row_left;
          DROP TABLE held; DROP TABLE hub_meta; DROP TABLE device_lineage; DROP TABLE superseded;
-         DROP TABLE blob_ref; DROP TABLE blob;
+         DROP TABLE blob_ref; DROP TABLE blob; DROP TABLE batch_sig; DROP TABLE signer;
          DELETE FROM row_scope;
          CREATE TABLE edge (child BLOB NOT NULL, parent BLOB NOT NULL, shared INTEGER NOT NULL,
              PRIMARY KEY (child, parent)) WITHOUT ROWID;

@@ -1,0 +1,105 @@
+//! Signatures on the way through the county hub (issue 15). A push carries the signatures of
+//! the write batches it holds whole (its pages end at a batch's end); the hub checks and keeps
+//! them and hands them on with each page of a scope. A page pulled is checked here before
+//! anything of it is applied: a declared key other than the one this copy knows, or a batch
+//! that does not verify over its ops, refuses the whole page, so the hub (or whoever stands
+//! between) can carry a device's edits but not alter or invent them. The keys the hub hands on
+//! count as vouched for by the county: the hub took each from the first signed push of the
+//! device enrolled with that identity.
+//!
+//! Ops that no batch of the page covers still apply, as every op from the hub did before
+//! signatures travelled there: a batch cut by the page's scope or size (a household moved
+//! between villages, a county-wide step), or ops pushed by a version before this one.
+
+use std::collections::{BTreeMap, HashSet};
+
+use uuid::Uuid;
+
+use super::Op;
+use super::changeset::Header;
+use super::exchange::SyncError;
+use super::signing::{self, BatchSig, SignatureError, StreamVerifier};
+use crate::store::{Store, StoreError};
+
+/// The signing keys (hex, per origin) and batch signatures a push or a page carries.
+pub type Signatures = (BTreeMap<Uuid, String>, Vec<BatchSig>);
+
+/// The ops of `origin` to push after `after`: about `limit` of them, ending where a write
+/// batch ends so the push carries its batches whole (a batch longer than the page is sent
+/// whole up to `max` ops; past that its ops go unsigned), with their key and signatures.
+pub fn push_page(
+    store: &Store,
+    origin: Uuid,
+    after: i64,
+    limit: usize,
+    max: usize,
+) -> Result<(Vec<Op>, Signatures), StoreError> {
+    let mut ops = store.ops_of_origin_after(origin, after, limit)?;
+    let (Some(first), Some(last)) = (ops.first().map(|o| o.id.seq), ops.last().map(|o| o.id.seq))
+    else {
+        return Ok((ops, Default::default()));
+    };
+    if let Some((batch_first, batch_last)) = store.batch_around(origin, last)?
+        && batch_last > last
+    {
+        if batch_first > first {
+            ops.retain(|op| op.id.seq < batch_first);
+        } else if usize::try_from(batch_last - after).is_ok_and(|n| n <= max) {
+            ops = store.ops_of_origin_after(origin, after, (batch_last - after) as usize)?;
+        }
+    }
+    let signatures = store.signatures_for_export(&mut ops, false)?;
+    Ok((ops, signatures))
+}
+
+/// Checks a page pulled from the hub before anything of it is applied (see the module).
+pub fn check_page(store: &Store, header: &Header, ops: &[Op]) -> Result<(), SyncError> {
+    let empty = BTreeMap::new();
+    let signers = header.signers.as_ref().unwrap_or(&empty);
+    for (origin, key) in signers {
+        if let Some((known, _, _)) = store.known_device_key(*origin)?
+            && signing::unhex(key).as_deref() != Some(known.as_slice())
+        {
+            return Err(SyncError::Signature(SignatureError::KeyMismatch {
+                origin: *origin,
+            }));
+        }
+    }
+    let batches = header.batches.as_deref().unwrap_or(&[]);
+    if batches.is_empty() {
+        return Ok(());
+    }
+    let mut verifier = StreamVerifier::new(signers, batches).map_err(SyncError::Signature)?;
+    // A page is in the hub's log order; a batch's ops are checked together, in seq order.
+    let mut sorted: Vec<&Op> = ops.iter().collect();
+    sorted.sort_by_key(|op| op.id);
+    for op in sorted {
+        verifier.push(op).map_err(SyncError::Signature)?;
+    }
+    verifier.finish().map_err(SyncError::Signature)?;
+    // Every declared batch must have been carried (a signature for ops the page lacks
+    // vouches for nothing and is not kept either).
+    let held: HashSet<(Uuid, i64)> = ops.iter().map(|op| (op.id.origin, op.id.seq)).collect();
+    if let Some(b) = batches
+        .iter()
+        .find(|b| !held.contains(&(b.origin, b.first)))
+    {
+        return Err(SyncError::Signature(SignatureError::PartialBatch {
+            origin: b.origin,
+            first: b.first,
+            last: b.last,
+        }));
+    }
+    Ok(())
+}
+
+/// Keeps a checked page's signatures once its ops are applied (so this copy relays those ops
+/// signed, by file or by hub), and the keys it declares as vouched for by the county.
+pub fn keep_page_signatures(store: &Store, header: &Header, ops: &[Op]) -> Result<(), StoreError> {
+    let (Some(signers), Some(batches)) = (&header.signers, &header.batches) else {
+        return Ok(());
+    };
+    let origins: std::collections::HashSet<Uuid> = ops.iter().map(|op| op.id.origin).collect();
+    store.record_signatures(signers, &header.device_names, batches, &origins)?;
+    store.vouch_device_keys(signers)
+}

@@ -1,0 +1,98 @@
+//! The write batches' signatures on the hub (issue 15), over [`Db`] for both backends. A
+//! device pushes, with its ops, the Ed25519 signatures of the write batches they form and its
+//! signing key; the hub checks them (server.rs, before storing), keeps them (`batch_sig`) and
+//! the key an origin first declared (`signer`: no other key is taken for it later), and hands
+//! on with each page the signatures of the batches the page carries whole, so a laptop checks
+//! that no one between the writer and itself altered or invented an op, the hub included.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use bangfu_core::sync::Op;
+use bangfu_core::sync::signing::BatchSig;
+use uuid::Uuid;
+
+use super::StorageError;
+use super::sql::{Db, P};
+
+/// The signing key (Ed25519, hex) the hub holds for `origin`.
+pub fn signer_key(db: &mut dyn Db, origin: Uuid) -> Result<Option<String>, StorageError> {
+    db.row(
+        "SELECT public_key FROM signer WHERE origin = ?1",
+        &[P::uuid(&origin)],
+    )?
+    .map(|r| r.text(0))
+    .transpose()
+}
+
+/// Keeps an origin's key (the first declared wins: `ON CONFLICT DO NOTHING`; the server has
+/// refused a push declaring another) and its checked batch signatures.
+pub fn keep(
+    db: &mut dyn Db,
+    origin: Uuid,
+    key: &str,
+    batches: &[BatchSig],
+) -> Result<(), StorageError> {
+    db.exec(
+        "INSERT INTO signer (origin, public_key) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+        &[P::uuid(&origin), P::Text(key)],
+    )?;
+    for b in batches.iter().filter(|b| b.origin == origin) {
+        db.exec(
+            "INSERT INTO batch_sig (origin, first_seq, last_seq, sig) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT DO NOTHING",
+            &[
+                P::uuid(&origin),
+                P::Int(b.first),
+                P::Int(b.last),
+                P::Text(&b.sig),
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// The keys and batch signatures for a page: only batches whose every op the page carries
+/// (a page cut by scope or by its size leaves the ops of a cut batch unsigned, as before).
+pub fn for_page(
+    db: &mut dyn Db,
+    ops: &[Op],
+) -> Result<(BTreeMap<Uuid, String>, Vec<BatchSig>), StorageError> {
+    let mut seqs: BTreeMap<Uuid, BTreeSet<i64>> = BTreeMap::new();
+    for op in ops {
+        seqs.entry(op.id.origin).or_default().insert(op.id.seq);
+    }
+    let mut signers = BTreeMap::new();
+    let mut batches = Vec::new();
+    for (origin, held) in &seqs {
+        let (Some(&low), Some(&high)) = (held.first(), held.last()) else {
+            continue;
+        };
+        let Some(key) = signer_key(db, *origin)? else {
+            continue;
+        };
+        let rows = db.rows(
+            "SELECT first_seq, last_seq, sig FROM batch_sig
+             WHERE origin = ?1 AND first_seq <= ?3 AND last_seq >= ?2 ORDER BY first_seq",
+            &[P::uuid(origin), P::Int(low), P::Int(high)],
+        )?;
+        let before = batches.len();
+        for r in rows {
+            let (first, last) = (r.int(0)?, r.int(1)?);
+            let whole = first >= low
+                && last <= high
+                && held.range(first..=last).count() as i64 == last - first + 1;
+            if whole {
+                batches.push(BatchSig {
+                    origin: *origin,
+                    first,
+                    last,
+                    sig: r.text(2)?,
+                });
+            }
+        }
+        if batches.len() > before {
+            signers.insert(*origin, key);
+        }
+    }
+    Ok((signers, batches))
+}

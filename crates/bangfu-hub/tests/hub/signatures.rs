@@ -1,0 +1,231 @@
+//! Write batches' signatures through the hub (issue 15): a laptop's edits reach another laptop
+//! by the hub with their signatures, so a township that knows the writer takes them when that
+//! second laptop relays them on a USB stick; the keys the hub hands on count as vouched for by
+//! the county; a page the hub altered is refused whole; the hub refuses a push whose
+//! signatures do not hold.
+
+use bangfu_core::UserFacing;
+use bangfu_core::model::{FieldValue, Table};
+use bangfu_core::store::{Change, Store};
+use bangfu_core::sync::exchange::{export_changeset, import_changeset};
+use bangfu_hub::HubError;
+use uuid::Uuid;
+
+use crate::common::*;
+
+fn remark(id: Uuid, text: &str) -> Change {
+    Change::Put {
+        table: Table::Household,
+        id,
+        fields: vec![("remark", FieldValue::Text(text.into()))],
+    }
+}
+
+fn remark_of(store: &Store, id: Uuid) -> Option<String> {
+    store
+        .sql()
+        .unwrap()
+        .query_row(
+            "SELECT remark FROM household WHERE id = ?1",
+            [id.as_bytes().as_slice()],
+            |r| r.get(0),
+        )
+        .ok()
+        .flatten()
+}
+
+crate::on_both_backends!(
+    an_edit_relayed_by_the_hub_then_a_usb_stick_reaches_a_township_that_knows_its_writer
+);
+fn an_edit_relayed_by_the_hub_then_a_usb_stick_reaches_a_township_that_knows_its_writer(
+    backend: Backend,
+) {
+    let dir = scratch();
+    let (hub, storage) = start_hub_on(dir.path(), backend);
+    let url = hub.url();
+    let mut county = open(dir.path(), "县管理员");
+    let va = village(VILLAGE_A);
+    write(&mut county, &[put(&va)]);
+    let county_client = enrol(&mut county, &url, &storage, COUNTY);
+    sync(&county_client, &mut county);
+    let mut a1 = open(dir.path(), "A村-1");
+    let a1_client = enrol(&mut a1, &url, &storage, VILLAGE_A);
+    let mut a2 = open(dir.path(), "A村-2");
+    let a2_client = enrol(&mut a2, &url, &storage, VILLAGE_A);
+    sync(&a1_client, &mut a1);
+    sync(&a2_client, &mut a2);
+
+    // The township station is not on the hub: it gets A村-1's household on a stick, and with
+    // it A村-1's signing key.
+    let (changes, household, _) = family(va.id, "530828101201001");
+    write(&mut a1, &changes);
+    let mut station = open(dir.path(), "乡镇站");
+    let (first, _) = export_changeset(&a1, None).unwrap();
+    import_changeset(&mut station, &first).unwrap();
+    assert_eq!(remark_of(&station, household), None);
+
+    // A村-1 edits again and syncs; A村-2 pulls that edit from the hub and carries its copy to
+    // the station. The station knows A村-1's key, so an op of A村-1 arriving without its
+    // signature would be left aside (it could be forged); with the signatures the hub kept
+    // and handed on, it is taken.
+    write(&mut a1, &[remark(household, "二〇二六年十二月入户核实")]);
+    sync(&a1_client, &mut a1);
+    sync(&a2_client, &mut a2);
+    assert_eq!(
+        remark_of(&a2, household).as_deref(),
+        Some("二〇二六年十二月入户核实")
+    );
+    let (relayed, _) = export_changeset(&a2, None).unwrap();
+    let summary = import_changeset(&mut station, &relayed).unwrap();
+    assert_eq!(summary.unsigned_ops, 0, "{summary:?}");
+    assert_eq!(
+        remark_of(&station, household).as_deref(),
+        Some("二〇二六年十二月入户核实")
+    );
+}
+
+crate::on_both_backends!(
+    a_key_the_hub_hands_on_is_vouched_for_so_a_stick_from_that_laptop_is_not_held
+);
+fn a_key_the_hub_hands_on_is_vouched_for_so_a_stick_from_that_laptop_is_not_held(backend: Backend) {
+    let dir = scratch();
+    let (hub, storage) = start_hub_on(dir.path(), backend);
+    let url = hub.url();
+    let mut county = open(dir.path(), "县管理员");
+    let va = village(VILLAGE_A);
+    write(&mut county, &[put(&va)]);
+    let county_client = enrol(&mut county, &url, &storage, COUNTY);
+    sync(&county_client, &mut county);
+    let mut a1 = open(dir.path(), "A村-1");
+    let a1_client = enrol(&mut a1, &url, &storage, VILLAGE_A);
+    let (changes, household, _) = family(va.id, "530828101201001");
+    write(&mut a1, &changes);
+    sync(&a1_client, &mut a1);
+
+    // The township station holds ops of devices no one confirmed aside; it syncs with the hub.
+    let mut station = open(dir.path(), "乡镇站");
+    station.set_confirms_devices(true).unwrap();
+    let station_client = enrol(&mut station, &url, &storage, &VILLAGE_A[..9]);
+    sync(&station_client, &mut station);
+    let a1_id = a1.device().id;
+    let key = station
+        .device_keys()
+        .unwrap()
+        .into_iter()
+        .find(|k| k.device == a1_id)
+        .expect("the hub handed on A村-1's key");
+    assert!(
+        key.confirmed,
+        "the county vouches for a key the hub hands on"
+    );
+
+    // Before the next sync, A村-1 brings a stick: its edit is merged, not held.
+    write(&mut a1, &[remark(household, "U盘带来")]);
+    let (file, _) = export_changeset(&a1, None).unwrap();
+    let summary = import_changeset(&mut station, &file).unwrap();
+    assert_eq!(summary.held_ops, 0, "{summary:?}");
+    assert_eq!(remark_of(&station, household).as_deref(), Some("U盘带来"));
+}
+
+/// The hub's own file altered (a value of a stored op changed, as an intruder on the county
+/// server or a broken hub would): the laptop refuses the page and takes nothing of it.
+#[test]
+fn a_page_the_hub_altered_is_refused_whole() {
+    let dir = scratch();
+    let (hub, storage) = start_hub_on(dir.path(), Backend::Sqlite);
+    let url = hub.url();
+    let mut county = open(dir.path(), "县管理员");
+    let va = village(VILLAGE_A);
+    write(&mut county, &[put(&va)]);
+    let county_client = enrol(&mut county, &url, &storage, COUNTY);
+    sync(&county_client, &mut county);
+    let mut a1 = open(dir.path(), "A村-1");
+    let a1_client = enrol(&mut a1, &url, &storage, VILLAGE_A);
+    let (changes, household, _) = family(va.id, "530828101201001");
+    write(&mut a1, &changes);
+    sync(&a1_client, &mut a1);
+
+    let hub_file = rusqlite::Connection::open(dir.path().join("hub").join("hub.sqlite")).unwrap();
+    let altered = hub_file
+        .execute(
+            "UPDATE op SET val = '王伪造' WHERE field = 'name' AND val LIKE '张%'",
+            [],
+        )
+        .unwrap();
+    assert_eq!(altered, 1);
+    drop(hub_file);
+
+    let mut a2 = open(dir.path(), "A村-2");
+    let a2_client = enrol(&mut a2, &url, &storage, VILLAGE_A);
+    let error = a2_client.sync_once(&mut a2).unwrap_err();
+    assert!(matches!(error, HubError::Forged(_)), "{error}");
+    assert_eq!(error.kind(), "bad_signature");
+    assert!(
+        error.message_zh().contains("签名不符"),
+        "{}",
+        error.message_zh()
+    );
+    assert!(
+        rows(&a2, "household").is_empty(),
+        "nothing of the altered page is applied"
+    );
+    assert!(!rows(&a2, "household").contains(&household));
+}
+
+/// A device pushing its ops with a signature that does not hold (ops altered after signing)
+/// is refused whole, and nothing of the push is stored.
+#[test]
+fn the_hub_refuses_a_push_whose_signature_does_not_hold() {
+    use bangfu_core::sync::changeset;
+
+    let dir = scratch();
+    let (hub, storage) = start_hub_on(dir.path(), Backend::Sqlite);
+    let url = hub.url();
+    let mut county = open(dir.path(), "县管理员");
+    let va = village(VILLAGE_A);
+    write(&mut county, &[put(&va)]);
+    let county_client = enrol(&mut county, &url, &storage, COUNTY);
+    sync(&county_client, &mut county);
+    let mut a1 = open(dir.path(), "A村-1");
+    let _ = enrol(&mut a1, &url, &storage, VILLAGE_A);
+    let (changes, _, _) = family(va.id, "530828101201001");
+    write(&mut a1, &changes);
+    let token = a1.hub_link().unwrap().unwrap().token;
+    let stored_before = storage.counts().unwrap().ops;
+    let origin = a1.device().id;
+
+    let (signed, _) = export_changeset(&a1, None).unwrap();
+    let (header, mut ops) = changeset::decode(&signed).unwrap();
+    ops.retain(|op| op.id.origin == origin);
+    let name = ops
+        .iter_mut()
+        .find(|op| op.field == "name")
+        .expect("a member's name");
+    name.value = FieldValue::Text("王伪造".into());
+    let mut forged_header = header.clone();
+    forged_header.carried = None;
+    forged_header.snapshot = None;
+    forged_header.held = None;
+    forged_header.blobs = None;
+    forged_header.format_version = changeset::FORMAT_VERSION_WITHOUT_FILES;
+    let body = changeset::encode(forged_header, &ops);
+    let reply = agent()
+        .post(format!("{url}/v1/push"))
+        .header("Authorization", &format!("Bearer {token}"))
+        .header("Content-Type", "application/octet-stream")
+        .query("origin", origin.to_string())
+        .send(&body[..])
+        .unwrap();
+    assert_eq!(reply.status().as_u16(), 400);
+    let text = reply.into_body().read_to_string().unwrap();
+    assert!(text.contains("bad_signature"), "{text}");
+    assert_eq!(
+        storage.counts().unwrap().ops,
+        stored_before,
+        "nothing of the push is stored"
+    );
+}
+
+fn put(v: &bangfu_core::model::Village) -> Change {
+    bangfu_core::store::put_change(v)
+}
