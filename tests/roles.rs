@@ -542,6 +542,41 @@ fn the_history_of_an_id_number_is_masked_as_the_page_masks_it() {
     assert!(!head_id().contains('*'));
 }
 
+/// A 银行卡号 is shown as a 证件号码 is: whole to the team, masked to a 只读 inspector on the
+/// page and in the field's history.
+#[test]
+fn a_bank_card_number_is_masked_for_a_read_only_inspector() {
+    let dir = common::scratch();
+    let (mut store, household) = team_copy(dir.path());
+    let card = "6228480123456789012";
+    store.sign_in("王队员", PIN).unwrap();
+    store
+        .write(&[Change::Put {
+            table: Table::Household,
+            id: household,
+            fields: vec![("bank_account", FieldValue::Text(card.into()))],
+        }])
+        .unwrap();
+    let shown = |store: &Store| {
+        let page = store.load_household_file_shown(household).unwrap();
+        let history: Vec<String> = store
+            .field_history(Table::Household, household, "bank_account")
+            .unwrap()
+            .into_iter()
+            .filter_map(|c| c.value)
+            .collect();
+        (page.household.bank_account, history)
+    };
+    let (page, history) = shown(&store);
+    assert_eq!(page, card);
+    assert_eq!(history, [card]);
+    store.sign_out();
+    store.sign_in("陈检查", PIN).unwrap();
+    let (page, history) = shown(&store);
+    assert_eq!(page, "622848*********9012");
+    assert_eq!(history, ["622848*********9012"]);
+}
+
 /// Drafts hold full numbers as typed at a door: a 只读 inspector neither reads the team's
 /// drafts nor leaves any; the member who typed finds theirs.
 #[test]

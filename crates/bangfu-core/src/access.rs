@@ -314,15 +314,32 @@ pub fn mask_id_number(id: &str) -> String {
     out
 }
 
-/// Every 18-digit ID (it may end in X) and 20-digit 残疾人证 number in a message (the
-/// data-quality list names repeated numbers), masked; and how many there were. A run of 15
-/// digits is left alone: it is far more often a 户编号 than an ID of the old 15-digit form.
+/// The fields shown masked, as [`mask_id_number`] masks them, to a role without
+/// [`Permission::SeeFullIds`]: a member's 证件号码 and the household's 银行卡号.
+pub fn is_masked_field(name: &str) -> bool {
+    matches!(name, "id_number" | "bank_account")
+}
+
+/// Every run of 16 to 20 digits in a message (an 18-digit ID, which may end in X, a 20-digit
+/// 残疾人证 number, a 银行卡号, or an ID typed with a digit too many or too few), masked; and
+/// how many there were. A run of 15 digits is left alone: it is far more often a 户编号 than an
+/// ID of the old 15-digit form (see [`mask_ids_in_text_known`]).
 pub fn mask_ids_in_text(text: &str) -> (String, u64) {
+    mask_ids_in_text_known(text, &std::collections::HashSet::new())
+}
+
+/// [`mask_ids_in_text`], and a run of 15 digits masked too when it is one of `known_15`, the
+/// 15-digit 证件号码 of the file's members (an old-form ID a message names).
+pub fn mask_ids_in_text_known(
+    text: &str,
+    known_15: &std::collections::HashSet<String>,
+) -> (String, u64) {
     let mut out = String::with_capacity(text.len());
     let mut run = String::new();
     let mut found = 0;
     let mut flush = |run: &mut String, out: &mut String| {
-        if matches!(run.chars().count(), 18 | 20) {
+        let n = run.chars().count();
+        if (16..=20).contains(&n) || (n == 15 && known_15.contains(run.as_str())) {
             found += 1;
             out.push_str(&mask_id_number(run));
         } else {
@@ -429,10 +446,34 @@ mod tests {
                 "530826********123X、530826********1234",
                 2,
             ),
+            // An ID typed with a digit too few or too many, and a 银行卡号.
+            (
+                "证件号码 53082619800101123 位数不对",
+                "证件号码 530826*******1123 位数不对",
+                1,
+            ),
+            (
+                "银行卡号 6228480123456789012 不全是数字",
+                "银行卡号 622848*********9012 不全是数字",
+                1,
+            ),
         ];
         for (text, masked, n) in cases {
             assert_eq!(mask_ids_in_text(text), (masked.to_owned(), n), "{text}");
         }
+    }
+
+    #[test]
+    fn an_old_15_digit_id_in_a_message_is_masked_when_it_is_a_members_id() {
+        let known: std::collections::HashSet<String> = ["530826800101123".to_owned()].into();
+        let text = "证件号码 530826800101123 为15位旧号；户编号 530826103201001";
+        assert_eq!(
+            mask_ids_in_text_known(text, &known),
+            (
+                "证件号码 530826*****1123 为15位旧号；户编号 530826103201001".to_owned(),
+                1
+            )
+        );
     }
 
     #[test]

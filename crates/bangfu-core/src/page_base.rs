@@ -120,9 +120,11 @@ impl Store {
         Ok(page)
     }
 
-    /// Masks the page's 证件号码 unless the signed-in person sees them on the page.
+    /// Masks the page's 证件号码 and 银行卡号 unless the signed-in person sees them on the page.
     fn mask_page_ids(&self, page: &mut HouseholdFile) -> Result<(), StoreError> {
         if !self.page_shows_full_ids()? {
+            page.household.bank_account =
+                crate::access::mask_id_number(&page.household.bank_account);
             for member in &mut page.members {
                 member.id_number = crate::access::mask_id_number(&member.id_number);
             }

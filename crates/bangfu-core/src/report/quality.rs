@@ -40,8 +40,15 @@ pub fn data_quality(store: &Store) -> Result<Vec<QualityItem>, StoreError> {
 pub fn data_quality_shown(store: &Store) -> Result<Vec<QualityItem>, StoreError> {
     let mut items = data_quality(store)?;
     if !store.sees_full_ids()? {
+        // Old 15-digit IDs are masked where a message names one of the file's members' own.
+        let mut stmt = store.conn().prepare(
+            "SELECT DISTINCT id_number FROM member WHERE deleted = 0 AND length(id_number) = 15",
+        )?;
+        let known_15: HashSet<String> = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<_, _>>()?;
         for item in &mut items {
-            item.message = crate::access::mask_ids_in_text(&item.message).0;
+            item.message = crate::access::mask_ids_in_text_known(&item.message, &known_15).0;
         }
     }
     Ok(items)

@@ -481,7 +481,7 @@ impl Store {
                 },
             )?
             .collect::<Result<Vec<FieldChange>, _>>()?;
-        if field == "id_number" && !self.page_shows_full_ids()? {
+        if crate::access::is_masked_field(field) && !self.page_shows_full_ids()? {
             return Ok(rows
                 .into_iter()
                 .map(|c| FieldChange {

@@ -184,7 +184,9 @@ pub fn review_items(store: &Store) -> Result<Vec<ReviewItem>, StoreError> {
                 (Some(list), FieldValue::Text(code)) => {
                     list.label(code).map_or_else(|| code.clone(), str::to_owned)
                 }
-                _ if mask_ids && name == "id_number" => crate::access::mask_id_number(&v.display()),
+                _ if mask_ids && crate::access::is_masked_field(&name) => {
+                    crate::access::mask_id_number(&v.display())
+                }
                 _ => v.display(),
             }
         };
