@@ -278,6 +278,9 @@ impl HubClient {
         let mut report = SyncReport::default();
         store.record_hub_own_origin()?;
         let origins = store.hub_own_origins()?;
+        // Pushed with this copy's ops and handed on by the hub, so copies that learn this one
+        // only through the hub can seal their files to it.
+        store.ensure_sealing_key()?;
 
         let pushed = self.push_all(store, &base, &auth, &origins, &mut report);
         if let Err(

@@ -332,8 +332,8 @@ async fn push(
         let outcome = storage.push(&device, q.origin, &ops)?;
         // Kept once the ops are committed; a crash between leaves those ops unsigned on the
         // hub (laptops then take them as they took every hub op before signatures came).
-        if let Some((key, batches)) = signed {
-            storage.keep_signatures(q.origin, &key, &batches)?;
+        if let Some((key, batches, seal_key)) = signed {
+            storage.keep_signatures(q.origin, &key, &batches, seal_key.as_deref())?;
         }
         Ok(Ok(outcome))
     })
@@ -368,17 +368,22 @@ async fn push(
     Ok(axum::Json(outcome))
 }
 
+/// What a push's header vouches for, checked: the origin's signing key, the batch signatures
+/// to keep, and its sealing key as JSON.
+type CheckedSignatures = (String, Vec<BatchSig>, Option<String>);
+
 /// A push's declared signatures, checked before anything of it is stored: the origin's key
 /// must be the one the hub holds for it (the first declared), and every batch the push
 /// carries whole must verify over its ops; a batch cut short refuses the push. Returns the
-/// key and the batches to keep (`None`: the push declared no key for its origin: ops of a
-/// version before signatures, kept unsigned as before).
+/// key, the batches to keep and the origin's sealing key as JSON, when it names that signing
+/// key (`None`: the push declared no key for its origin: ops of a version before signatures,
+/// kept unsigned as before).
 fn checked_signatures(
     storage: &dyn HubStorage,
     origin: uuid::Uuid,
     header: &changeset::Header,
     ops: &[bangfu_core::sync::Op],
-) -> Result<Option<(String, Vec<BatchSig>)>, ApiError> {
+) -> Result<Option<CheckedSignatures>, ApiError> {
     let Some(key) = header.signers.as_ref().and_then(|s| s.get(&origin)) else {
         return Ok(None);
     };
@@ -408,7 +413,13 @@ fn checked_signatures(
         verifier.push(op).map_err(refused)?;
     }
     verifier.finish().map_err(refused)?;
-    Ok(Some((key.clone(), batches)))
+    let seal_key = header
+        .seal_keys
+        .as_ref()
+        .and_then(|keys| keys.get(&origin))
+        .filter(|seal| seal.signing_key == *key)
+        .and_then(|seal| serde_json::to_string(seal).ok());
+    Ok(Some((key.clone(), batches, seal_key)))
 }
 
 async fn pull(

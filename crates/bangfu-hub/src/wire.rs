@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use bangfu_core::store::migrate;
 use bangfu_core::sync::Op;
 use bangfu_core::sync::changeset::{self, Header};
-use bangfu_core::sync::signing::BatchSig;
+use bangfu_core::sync::relay::Signatures;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -158,13 +158,13 @@ pub struct ErrorBody {
 }
 
 /// Wraps ops in changeset bytes, named after `source`, with the signing keys and the batch
-/// signatures of the write batches `ops` carry whole (empty: none).
-pub fn encode_ops(
-    source: Uuid,
-    source_name: &str,
-    ops: &[Op],
-    (signers, batches): (BTreeMap<Uuid, String>, Vec<BatchSig>),
-) -> Vec<u8> {
+/// signatures of the write batches `ops` carry whole and the writers' sealing keys.
+pub fn encode_ops(source: Uuid, source_name: &str, ops: &[Op], carried: Signatures) -> Vec<u8> {
+    let Signatures {
+        signers,
+        batches,
+        seal_keys,
+    } = carried;
     let header = Header {
         format_version: changeset::FORMAT_VERSION,
         schema_version: migrate::latest_version(),
@@ -179,7 +179,7 @@ pub fn encode_ops(
         held: None,
         signers: (!signers.is_empty()).then_some(signers),
         batches: (!batches.is_empty()).then_some(batches),
-        seal_keys: None,
+        seal_keys: (!seal_keys.is_empty()).then_some(seal_keys),
         blobs: None,
         body_sha256: String::new(),
     };

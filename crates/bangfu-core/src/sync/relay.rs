@@ -18,11 +18,19 @@ use uuid::Uuid;
 use super::Op;
 use super::changeset::Header;
 use super::exchange::SyncError;
+use super::seal::SealKey;
 use super::signing::{self, BatchSig, SignatureError, StreamVerifier};
 use crate::store::{Store, StoreError};
 
-/// The signing keys (hex, per origin) and batch signatures a push or a page carries.
-pub type Signatures = (BTreeMap<Uuid, String>, Vec<BatchSig>);
+/// What a push or a page carries besides its ops: the signing keys (hex, per origin), the
+/// batch signatures, and the writers' sealing keys (each signed by its device), so a copy
+/// that learnt a device only through the hub can seal files to it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Signatures {
+    pub signers: BTreeMap<Uuid, String>,
+    pub batches: Vec<BatchSig>,
+    pub seal_keys: BTreeMap<Uuid, SealKey>,
+}
 
 /// The ops of `origin` to push after `after`: about `limit` of them, ending where a write
 /// batch ends so the push carries its batches whole (a batch longer than the page is sent
@@ -48,8 +56,20 @@ pub fn push_page(
             ops = store.ops_of_origin_after(origin, after, (batch_last - after) as usize)?;
         }
     }
-    let signatures = store.signatures_for_export(&mut ops, false)?;
-    Ok((ops, signatures))
+    let (signers, batches) = store.signatures_for_export(&mut ops, false)?;
+    let seal_keys = store
+        .seal_keys_for_export()?
+        .into_iter()
+        .filter(|(device, _)| *device == origin)
+        .collect();
+    Ok((
+        ops,
+        Signatures {
+            signers,
+            batches,
+            seal_keys,
+        },
+    ))
 }
 
 /// Checks a page pulled from the hub before anything of it is applied (see the module).
@@ -94,8 +114,16 @@ pub fn check_page(store: &Store, header: &Header, ops: &[Op]) -> Result<(), Sync
 }
 
 /// Keeps a checked page's signatures once its ops are applied (so this copy relays those ops
-/// signed, by file or by hub), and the keys it declares as vouched for by the county.
-pub fn keep_page_signatures(store: &Store, header: &Header, ops: &[Op]) -> Result<(), StoreError> {
+/// signed, by file or by hub), the keys it declares as vouched for by the county, and the
+/// writers' sealing keys (believed only when signed by the device's signing key).
+pub fn keep_page_signatures(
+    store: &mut Store,
+    header: &Header,
+    ops: &[Op],
+) -> Result<(), StoreError> {
+    if let Some(keys) = &header.seal_keys {
+        store.learn_seal_keys(keys)?;
+    }
     let (Some(signers), Some(batches)) = (&header.signers, &header.batches) else {
         return Ok(());
     };

@@ -102,11 +102,8 @@ pub struct PullPage {
     pub op_at_after: Option<OpId>,
 }
 
-/// The keys (hex, per origin) and batch signatures a page carries.
-pub type PageSignatures = (
-    std::collections::BTreeMap<Uuid, String>,
-    Vec<bangfu_core::sync::signing::BatchSig>,
-);
+/// The keys, batch signatures and sealing keys a page carries.
+pub type PageSignatures = bangfu_core::sync::relay::Signatures;
 
 /// An enrolled device, for the county admin's list.
 #[derive(Debug, Clone, Serialize)]
@@ -261,12 +258,14 @@ pub trait HubStorage: Send + Sync + 'static {
     /// Of these files of the archive, the ones the hub does not hold.
     /// The signing key (hex) the hub holds for `origin`, declared by its first signed push.
     fn signer_key(&self, origin: Uuid) -> Result<Option<String>, StorageError>;
-    /// Keeps an origin's key (unless one is held) and its pushed batch signatures, checked.
+    /// Keeps an origin's key (unless one is held), its pushed batch signatures, checked, and
+    /// its sealing key (JSON of a `SealKey`, the latest pushed).
     fn keep_signatures(
         &self,
         origin: Uuid,
         key: &str,
         batches: &[bangfu_core::sync::signing::BatchSig],
+        seal_key: Option<&str>,
     ) -> Result<(), StorageError>;
     /// The keys and signatures of the batches `ops` (a page) carry whole.
     fn signatures_for(&self, ops: &[Op]) -> Result<PageSignatures, StorageError>;

@@ -593,8 +593,9 @@ impl HubStorage for PgStorage {
         origin: Uuid,
         key: &str,
         batches: &[bangfu_core::sync::signing::BatchSig],
+        seal_key: Option<&str>,
     ) -> Result<(), StorageError> {
-        self.write(|db| super::signatures::keep(db, origin, key, batches))
+        self.write(|db| super::signatures::keep(db, origin, key, batches, seal_key))
     }
 
     fn signatures_for(&self, ops: &[Op]) -> Result<super::PageSignatures, StorageError> {

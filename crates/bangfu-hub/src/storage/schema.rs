@@ -207,7 +207,8 @@ INSERT OR IGNORE INTO blob_ref (sha256, row)
 
 /// Schema 6: the write batches' signatures devices push with their ops (issue 15), so the hub
 /// hands them on with the ops and a laptop checks that the hub altered or invented nothing;
-/// `signer` is the signing key an origin's first signed push declared, and no other is taken.
+/// `signer` is the signing key an origin's first signed push declared (no other is taken) and
+/// the sealing key it last pushed, signed by that key, handed on so others can seal to it.
 const SCHEMA_6: &str = "
 CREATE TABLE batch_sig (
     origin    BLOB NOT NULL,
@@ -218,7 +219,8 @@ CREATE TABLE batch_sig (
 ) WITHOUT ROWID;
 CREATE TABLE signer (
     origin     BLOB PRIMARY KEY,
-    public_key TEXT NOT NULL
+    public_key TEXT NOT NULL,
+    seal_key   TEXT
 );
 ";
 

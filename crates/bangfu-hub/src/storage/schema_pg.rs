@@ -179,7 +179,8 @@ CREATE TABLE batch_sig (
 );
 CREATE TABLE signer (
     origin     BYTEA PRIMARY KEY,
-    public_key TEXT NOT NULL
+    public_key TEXT NOT NULL,
+    seal_key   TEXT
 );
 ";
 

@@ -8,6 +8,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use bangfu_core::sync::Op;
+use bangfu_core::sync::relay::Signatures;
+use bangfu_core::sync::seal::SealKey;
 use bangfu_core::sync::signing::BatchSig;
 use uuid::Uuid;
 
@@ -31,11 +33,18 @@ pub fn keep(
     origin: Uuid,
     key: &str,
     batches: &[BatchSig],
+    seal_key: Option<&str>,
 ) -> Result<(), StorageError> {
     db.exec(
         "INSERT INTO signer (origin, public_key) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
         &[P::uuid(&origin), P::Text(key)],
     )?;
+    if let Some(seal_key) = seal_key {
+        db.exec(
+            "UPDATE signer SET seal_key = ?3 WHERE origin = ?1 AND public_key = ?2",
+            &[P::uuid(&origin), P::Text(key), P::Text(seal_key)],
+        )?;
+    }
     for b in batches.iter().filter(|b| b.origin == origin) {
         db.exec(
             "INSERT INTO batch_sig (origin, first_seq, last_seq, sig) VALUES (?1, ?2, ?3, ?4)
@@ -52,24 +61,35 @@ pub fn keep(
 }
 
 /// The keys and batch signatures for a page: only batches whose every op the page carries
-/// (a page cut by scope or by its size leaves the ops of a cut batch unsigned, as before).
-pub fn for_page(
-    db: &mut dyn Db,
-    ops: &[Op],
-) -> Result<(BTreeMap<Uuid, String>, Vec<BatchSig>), StorageError> {
+/// (a page cut by scope or by its size leaves the ops of a cut batch unsigned, as before);
+/// and the sealing key of every writer the page carries ops of.
+pub fn for_page(db: &mut dyn Db, ops: &[Op]) -> Result<Signatures, StorageError> {
     let mut seqs: BTreeMap<Uuid, BTreeSet<i64>> = BTreeMap::new();
     for op in ops {
         seqs.entry(op.id.origin).or_default().insert(op.id.seq);
     }
     let mut signers = BTreeMap::new();
     let mut batches = Vec::new();
+    let mut seal_keys = BTreeMap::new();
     for (origin, held) in &seqs {
         let (Some(&low), Some(&high)) = (held.first(), held.last()) else {
             continue;
         };
-        let Some(key) = signer_key(db, *origin)? else {
+        let Some(row) = db.row(
+            "SELECT public_key, seal_key FROM signer WHERE origin = ?1",
+            &[P::uuid(origin)],
+        )?
+        else {
             continue;
         };
+        let key = row.text(0)?;
+        // A sealing key that does not parse is left out; receivers check its signature.
+        if let Some(seal) = row
+            .opt_text(1)?
+            .and_then(|text| serde_json::from_str::<SealKey>(&text).ok())
+        {
+            seal_keys.insert(*origin, seal);
+        }
         let rows = db.rows(
             "SELECT first_seq, last_seq, sig FROM batch_sig
              WHERE origin = ?1 AND first_seq <= ?3 AND last_seq >= ?2 ORDER BY first_seq",
@@ -94,5 +114,9 @@ pub fn for_page(
             signers.insert(*origin, key);
         }
     }
-    Ok((signers, batches))
+    Ok(Signatures {
+        signers,
+        batches,
+        seal_keys,
+    })
 }

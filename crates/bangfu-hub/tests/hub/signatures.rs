@@ -118,6 +118,23 @@ fn a_key_the_hub_hands_on_is_vouched_for_so_a_stick_from_that_laptop_is_not_held
         key.confirmed,
         "the county vouches for a key the hub hands on"
     );
+    // A村-1's sealing key came with its ops: the station can seal a stick to A村-1.
+    assert!(
+        station
+            .seal_recipients()
+            .unwrap()
+            .iter()
+            .any(|r| r.device == a1_id && r.confirmed),
+        "the station can seal files to A村-1"
+    );
+    let (sealed, _) = bangfu_core::sync::exchange::export_sealed(
+        &mut station,
+        None,
+        &bangfu_core::sync::exchange::SealTo::Known,
+    )
+    .unwrap();
+    let back = import_changeset(&mut a1, &sealed).unwrap();
+    assert_eq!(back.source_name, "乡镇站");
 
     // Before the next sync, A村-1 brings a stick: its edit is merged, not held.
     write(&mut a1, &[remark(household, "U盘带来")]);
