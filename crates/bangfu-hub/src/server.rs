@@ -478,13 +478,13 @@ async fn blobs_missing(
     headers: HeaderMap,
     axum::Json(hashes): axum::Json<Vec<String>>,
 ) -> Result<axum::Json<Vec<String>>, ApiError> {
-    authenticate(&storage, &headers).await?;
+    let device = authenticate(&storage, &headers).await?;
     if hashes.len() > MAX_HASHES_ASKED {
         return Err(ApiError::BadRequest(format!(
             "at most {MAX_HASHES_ASKED} hashes a request"
         )));
     }
-    let missing = blocking(move || storage.blobs_missing(&hashes)).await?;
+    let missing = blocking(move || storage.blobs_missing(&device.scope, &hashes)).await?;
     Ok(axum::Json(missing))
 }
 

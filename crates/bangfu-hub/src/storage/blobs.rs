@@ -60,11 +60,19 @@ fn held(db: &mut dyn Db, sha256: &str) -> Result<bool, StorageError> {
     )? > 0)
 }
 
-/// Of `hashes`, those the hub does not hold.
-pub fn missing(db: &mut dyn Db, hashes: &[String]) -> Result<Vec<String>, StorageError> {
+/// Of `hashes`, those the hub does not hold, as a device of `scope` may learn it: a file no row
+/// of the scope names is answered "missing" whether the hub holds it or not (its push then
+/// gets `not_named`), so a device that knows a hash learns nothing of other villages' files.
+pub fn missing(
+    db: &mut dyn Db,
+    scope: &Scope,
+    hashes: &[String],
+) -> Result<Vec<String>, StorageError> {
     let mut out = Vec::new();
     for sha256 in hashes {
-        if bangfu_core::archive::is_sha256_hex(sha256) && !held(db, sha256)? {
+        if bangfu_core::archive::is_sha256_hex(sha256)
+            && (!held(db, sha256)? || !named_in(db, scope, sha256)?)
+        {
             out.push(sha256.clone());
         }
     }

@@ -269,7 +269,7 @@ pub trait HubStorage: Send + Sync + 'static {
     ) -> Result<(), StorageError>;
     /// The keys and signatures of the batches `ops` (a page) carry whole.
     fn signatures_for(&self, ops: &[Op]) -> Result<PageSignatures, StorageError>;
-    fn blobs_missing(&self, hashes: &[String]) -> Result<Vec<String>, StorageError>;
+    fn blobs_missing(&self, scope: &Scope, hashes: &[String]) -> Result<Vec<String>, StorageError>;
     /// Keeps a file a device pushed, once; only one an attachment of its scope names.
     fn put_blob(
         &self,

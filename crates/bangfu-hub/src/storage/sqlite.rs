@@ -252,8 +252,8 @@ impl HubStorage for SqliteStorage {
         self.read(|db| super::signatures::for_page(db, ops))
     }
 
-    fn blobs_missing(&self, hashes: &[String]) -> Result<Vec<String>, StorageError> {
-        self.read(|db| super::blobs::missing(db, hashes))
+    fn blobs_missing(&self, scope: &Scope, hashes: &[String]) -> Result<Vec<String>, StorageError> {
+        self.read(|db| super::blobs::missing(db, scope, hashes))
     }
 
     fn put_blob(

@@ -148,8 +148,16 @@ fn a_scan_reaches_the_villages_other_laptop_once_and_no_other_village(backend: B
     );
     assert_eq!(
         storage
-            .blobs_missing(&[sha256.clone(), other_sha.clone()])
+            .blobs_missing(&device.scope, &[sha256.clone(), other_sha.clone()])
             .unwrap(),
-        vec![other_sha]
+        vec![other_sha.clone()]
+    );
+    // Asked by another village's device, the held file is "missing" like any other: whether
+    // the hub holds a file is told only to devices whose village names it.
+    assert_eq!(
+        storage
+            .blobs_missing(&b_device.scope, &[sha256.clone(), other_sha.clone()])
+            .unwrap(),
+        vec![sha256, other_sha]
     );
 }
