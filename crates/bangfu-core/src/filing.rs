@@ -270,6 +270,7 @@ pub(crate) fn code_used_twice(h: &Household) -> LocatedIssue {
             severity: Severity::Error,
             rule: "household_code.duplicate",
             message: format!("户编号 {} 在本村已被另一户使用", h.code),
+            suggestion: None,
         },
     }
 }
@@ -287,6 +288,7 @@ pub(crate) fn filed_elsewhere(m: &Member, other_code: &str) -> LocatedIssue {
                 "{} 的证件号码 {} 已在户 {other_code} 登记，请核实是否重复建档",
                 m.name, m.id_number
             ),
+            suggestion: None,
         },
     }
 }

@@ -76,6 +76,7 @@ fn unknown_base() -> StoreError {
         message: "本页所依据的数据在这份数据文件里找不到（页面可能来自另一份数据文件），\
                   请重新打开本户，把修改再填一次后保存"
             .into(),
+        suggestion: None,
     }])
 }
 
@@ -86,6 +87,7 @@ fn other_household() -> StoreError {
         severity: Severity::Error,
         rule: "page_base.other_household",
         message: "本页的底稿属于另一户，不能用来保存这一户，请重新打开本户后再保存".into(),
+        suggestion: None,
     }])
 }
 

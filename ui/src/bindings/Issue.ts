@@ -16,4 +16,9 @@ rule: string,
 /**
  * What is wrong, in Chinese, naming the form label and the bad value.
  */
-message: string, };
+message: string, 
+/**
+ * A value of the field that would set it right, offered to the user with one click (a
+ * 15-digit ID's 18-digit form); never applied without them.
+ */
+suggestion?: string, };

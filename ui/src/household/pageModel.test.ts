@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import type { Catalog, PageReview } from '../api'
+import type { Catalog, LocatedIssue, PageReview, RecordRow } from '../api'
 import {
   addMember,
+  applySuggestion,
   addRow,
   blankRecord,
   defaultYear,
@@ -235,5 +236,29 @@ describe('减员 on the page', () => {
     recordLeave(file, catalog, son.id, '2', '2018-05-01')
     recordLeave(file, catalog, head.id, '1', '2019-03-01', son.id)
     expect(son.relation).toBe('03')
+  })
+})
+
+describe('a finding that offers the right value', () => {
+  const issue = (suggestion?: string): LocatedIssue => ({
+    table: 'member',
+    row_id: 'm1',
+    field: 'id_number',
+    severity: 'error',
+    rule: 'resident_id.old_form',
+    message: '证件号码 530826900101123 是15位的旧证件号码，应换为18位：530826199001011230',
+    suggestion,
+  })
+
+  it('takes the 18-digit form of an old ID into the row when clicked', () => {
+    const row: RecordRow = { id: 'm1', id_number: '530826900101123' }
+    expect(applySuggestion(row, issue('530826199001011230'))).toBe(true)
+    expect(row.id_number).toBe('530826199001011230')
+  })
+
+  it('changes nothing for a finding without an offer', () => {
+    const row: RecordRow = { id: 'm1', id_number: '53082619900101123' }
+    expect(applySuggestion(row, issue())).toBe(false)
+    expect(row.id_number).toBe('53082619900101123')
   })
 })

@@ -265,3 +265,13 @@ export function cloneFile(file: HouseholdFile): HouseholdFile {
 export function sameFile(a: HouseholdFile | null, b: HouseholdFile | null): boolean {
   return JSON.stringify(a) === JSON.stringify(b)
 }
+
+/**
+ * Takes the value a finding offers for its field (a 15-digit ID's 18-digit form) into the row,
+ * only when the person clicks it; the page is checked again like after any typing.
+ */
+export function applySuggestion(row: RecordRow, issue: LocatedIssue): boolean {
+  if (issue.suggestion === undefined || !issue.field) return false
+  row[issue.field] = issue.suggestion
+  return true
+}

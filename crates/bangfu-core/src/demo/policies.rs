@@ -41,6 +41,7 @@ fn store_error(e: PolicyError) -> StoreError {
             rule: "demo.policy",
             severity: crate::validate::Severity::Error,
             message: other.to_string(),
+            suggestion: None,
         }]),
     }
 }

@@ -20,6 +20,17 @@ pub fn check_member(m: &Member, today: NaiveDate) -> Vec<Issue> {
     if !m.id_number.is_empty() {
         match resident_id::parse(&m.id_number, today) {
             Ok(id) => what_the_id_says(&mut c, m, &id),
+            Err(e @ resident_id::ResidentIdError::OldForm { .. }) => {
+                let resident_id::ResidentIdError::OldForm { upgraded } = &e else {
+                    unreachable!("matched above")
+                };
+                c.error_suggesting(
+                    "id_number",
+                    e.rule(),
+                    format!("{} {} {e}", label::<Member>("id_number"), m.id_number),
+                    upgraded.clone(),
+                );
+            }
             Err(e) => c.error(
                 "id_number",
                 e.rule(),

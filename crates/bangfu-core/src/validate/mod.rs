@@ -57,6 +57,11 @@ pub struct Issue {
     pub rule: &'static str,
     /// What is wrong, in Chinese, naming the form label and the bad value.
     pub message: String,
+    /// A value of the field that would set it right, offered to the user with one click (a
+    /// 15-digit ID's 18-digit form); never applied without them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub suggestion: Option<String>,
 }
 
 impl Issue {
@@ -66,6 +71,7 @@ impl Issue {
             severity: Severity::Error,
             rule,
             message,
+            suggestion: None,
         }
     }
 
@@ -75,6 +81,7 @@ impl Issue {
             severity: Severity::Warning,
             rule,
             message,
+            suggestion: None,
         }
     }
 }
@@ -109,6 +116,20 @@ impl<E: Entity> Checker<E> {
 
     fn error(&mut self, field: &'static str, rule: &'static str, message: String) {
         self.issues.push(Issue::error(field, rule, message));
+    }
+
+    /// An error with the value that would set it right, offered to the user.
+    fn error_suggesting(
+        &mut self,
+        field: &'static str,
+        rule: &'static str,
+        message: String,
+        suggestion: String,
+    ) {
+        self.issues.push(Issue {
+            suggestion: Some(suggestion),
+            ..Issue::error(field, rule, message)
+        });
     }
 
     fn warning(&mut self, field: &'static str, rule: &'static str, message: String) {

@@ -47,6 +47,10 @@ pub enum ResidentIdError {
     Whitespace,
     #[error("位数不对：应为18位（残疾人证为20位），实际为{len}位")]
     Length { len: usize },
+    /// A 15-digit ID of the old form (issued before 1999): the 18-digit number it became is
+    /// offered (`19` before the year, a check character).
+    #[error("是15位的旧证件号码，应换为18位：{upgraded}")]
+    OldForm { upgraded: String },
     #[error("第{position}位“{ch}”不是数字")]
     NonDigit { position: usize, ch: char },
     #[error("第7-14位的出生日期 {text} 不是真实日期")]
@@ -69,6 +73,7 @@ impl ResidentIdError {
         match self {
             ResidentIdError::Whitespace => "resident_id.whitespace",
             ResidentIdError::Length { .. } => "resident_id.length",
+            ResidentIdError::OldForm { .. } => "resident_id.old_form",
             ResidentIdError::NonDigit { .. } => "resident_id.non_digit",
             ResidentIdError::BadDate { .. } => "resident_id.bad_date",
             ResidentIdError::FutureDate { .. } => "resident_id.future_date",
@@ -90,6 +95,12 @@ pub fn parse(s: &str, today: NaiveDate) -> Result<ResidentId, ResidentIdError> {
         return Err(ResidentIdError::Whitespace);
     }
     let chars: Vec<char> = s.chars().collect();
+    if chars.len() == 15
+        && s.bytes().all(|b| b.is_ascii_digit())
+        && let Some(upgraded) = upgrade_15(s).filter(|id| parse(id, today).is_ok())
+    {
+        return Err(ResidentIdError::OldForm { upgraded });
+    }
     if chars.len() != 18 && chars.len() != 20 {
         return Err(ResidentIdError::Length { len: chars.len() });
     }

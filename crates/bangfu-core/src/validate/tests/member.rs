@@ -36,6 +36,11 @@ fn member_id_number_rules() {
             &["E id_number resident_id.non_digit"],
         ),
         (
+            "old 15-digit ID",
+            |m| m.id_number = "530826900101123".into(),
+            &["E id_number resident_id.old_form"],
+        ),
+        (
             "Excel number",
             |m| m.id_number = "5.30826E+17".into(),
             &["E id_number resident_id.length"],
@@ -534,4 +539,23 @@ fn member_change_rules() {
         ..member()
     };
     assert_eq!(messages(&check(&m)), ["张三办理减员，请填写减员日期"]);
+}
+
+#[test]
+fn an_old_15_digit_id_offers_its_18_digit_form_and_other_issues_offer_nothing() {
+    let mut m = member();
+    m.id_number = "530826900101123".into();
+    let issues = check(&m);
+    let old = issues
+        .iter()
+        .find(|i| i.rule == "resident_id.old_form")
+        .expect("the old form is named");
+    assert_eq!(old.suggestion.as_deref(), Some("530826199001011230"));
+    assert!(
+        old.message.contains("应换为18位：530826199001011230"),
+        "{}",
+        old.message
+    );
+    m.id_number = head_id()[..17].to_owned();
+    assert!(check(&m).iter().all(|i| i.suggestion.is_none()));
 }

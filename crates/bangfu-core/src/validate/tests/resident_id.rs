@@ -75,8 +75,15 @@ fn parse_cases() -> Vec<(&'static str, String, Expect)> {
         ),
         ("19 chars", format!("{male}1"), Err(E::Length { len: 19 })),
         (
-            "15-digit first-generation ID",
+            "15-digit first-generation ID: its 18-digit form is offered",
             "530826900101123".into(),
+            Err(E::OldForm {
+                upgraded: "530826199001011230".into(),
+            }),
+        ),
+        (
+            "15 digits that are no ID (a 户编号 typed in its place: no real birth date)",
+            "530828101299001".into(),
             Err(E::Length { len: 15 }),
         ),
         ("empty", String::new(), Err(E::Length { len: 0 })),
