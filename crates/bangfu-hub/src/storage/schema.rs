@@ -205,8 +205,17 @@ INSERT OR IGNORE INTO blob_ref (sha256, row)
     SELECT val, row FROM op WHERE tbl = 14 AND field = 'sha256' AND typeof(val) = 'text';
 ";
 
+/// Schema 6: work teams (驻村工作队, issue 17). A hub of an earlier version stored the ops of
+/// the `team_member` table it did not know under the pusher's scope and filed them into no
+/// village's feed (no device received them); the mark asks the next open to index their
+/// `village_id` links (`scope_index::index_learnt_tables`), which files each member's ops into
+/// its village.
+const SCHEMA_6: &str = "
+INSERT OR IGNORE INTO hub_meta (key, value) VALUES ('reindex_team_member', '1');
+";
+
 /// The schema version a hub file is brought to.
-const LATEST: i64 = 5;
+const LATEST: i64 = 6;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
@@ -246,6 +255,7 @@ pub fn init(conn: &mut Connection, path: &Path) -> Result<(), SchemaError> {
     tx.execute_batch(SCHEMA_3)?;
     tx.execute_batch(SCHEMA_4)?;
     tx.execute_batch(SCHEMA_5)?;
+    tx.execute_batch(SCHEMA_6)?;
     new_epoch(&tx)?;
     tx.pragma_update(None, "application_id", APPLICATION_ID)?;
     tx.pragma_update(None, "user_version", LATEST)?;
@@ -275,6 +285,12 @@ fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
         let tx = conn.transaction()?;
         tx.execute_batch(SCHEMA_5)?;
         tx.pragma_update(None, "user_version", 5)?;
+        tx.commit()?;
+    }
+    if version < 6 {
+        let tx = conn.transaction()?;
+        tx.execute_batch(SCHEMA_6)?;
+        tx.pragma_update(None, "user_version", 6)?;
         tx.commit()?;
     }
     Ok(())

@@ -1,0 +1,13 @@
+-- 驻村工作队 (issue 17): the people of a village's resident work team as records.
+--
+-- `team_member` is replicated like any record (written through `Store::write`, synced by ops)
+-- and belongs to its village (`village_id`): the hub files it into that village's feed only,
+-- and a village device may write only its own village's team. A member who leaves keeps the
+-- row with the 离村日期 (`end_date`).
+CREATE TABLE team_member (
+    id BLOB NOT NULL UNIQUE,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    village_id BLOB, name TEXT, sex TEXT, role TEXT, unit TEXT, unit_level TEXT, post TEXT,
+    phone TEXT, start_date TEXT, end_date TEXT, note TEXT
+);
+CREATE INDEX team_member_village ON team_member (village_id);
