@@ -3,6 +3,8 @@ import { invoke } from '@tauri-apps/api/core'
 import { listen } from '@tauri-apps/api/event'
 
 import type {
+  NewTeamMember,
+  TeamEntry,
   Actor,
   ApiError,
   AppInfo,
@@ -548,4 +550,19 @@ export function lastFolder(kind: string): Promise<string | null> {
 
 export function rememberFolder(kind: string, folder: string): Promise<void> {
   return invoke<void>('remember_folder', { kind, folder })
+}
+
+/** A village's 驻村工作队, serving members first, past members kept. */
+export function teamList(villageId: string): Promise<TeamEntry[]> {
+  return invoke<TeamEntry[]>('team_list', { villageId })
+}
+
+/** Adds a member to a village's 驻村工作队; resolves to the new member's id. */
+export function teamAdd(member: NewTeamMember): Promise<string> {
+  return invoke<string>('team_add', { member })
+}
+
+/** Records the day a team member left the village (the record stays). */
+export function teamEnd(memberId: string, endDate: string): Promise<void> {
+  return invoke<void>('team_end', { memberId, endDate })
 }

@@ -106,7 +106,7 @@ pub struct NewTeamMember {
     pub unit_level: String,
     pub post: String,
     pub phone: String,
-    #[ts(type = "string")]
+    #[ts(type = "string | null")]
     pub start_date: Option<NaiveDate>,
     pub note: String,
 }

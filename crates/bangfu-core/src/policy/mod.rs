@@ -8,6 +8,7 @@ pub mod catalogue;
 pub mod due;
 pub mod funds;
 pub mod measures;
+pub mod payments;
 pub mod relocation;
 pub mod rule;
 mod shipped;
@@ -22,6 +23,7 @@ pub use measures::{
     MeasureMatch, NewPayment, PolicyMeasure, match_free_text_measures, record_payment,
     record_policy_measure,
 };
+pub use payments::{MeasurePayments, PaymentLine, household_measures};
 pub use relocation::{NewStage, RelocationProgress, record_stage, relocation_progress};
 pub use rule::{FundFormula, HouseholdCondition, MemberCondition, Rule, Share};
 
