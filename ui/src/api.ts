@@ -3,6 +3,10 @@ import { invoke } from '@tauri-apps/api/core'
 import { listen } from '@tauri-apps/api/event'
 
 import type {
+  MeasurePayments,
+  NewPayment,
+  PolicyEntry,
+  PolicyMeasure,
   NewTeamMember,
   TeamEntry,
   Actor,
@@ -565,4 +569,24 @@ export function teamAdd(member: NewTeamMember): Promise<string> {
 /** Records the day a team member left the village (the record stays). */
 export function teamEnd(memberId: string, endDate: string): Promise<void> {
   return invoke<void>('team_end', { memberId, endDate })
+}
+
+/** The household's measures with their payments (paid above the amount due flagged). */
+export function householdMeasures(householdId: string): Promise<MeasurePayments[]> {
+  return invoke<MeasurePayments[]>('household_measures', { householdId })
+}
+
+/** The policies in force in a year (the county's catalogue over the shipped one). */
+export function policiesInForce(year: number): Promise<PolicyEntry[]> {
+  return invoke<PolicyEntry[]>('policies_in_force', { year })
+}
+
+/** Records a structured measure naming its policy and beneficiary; resolves to its id. */
+export function policyMeasureAdd(input: PolicyMeasure): Promise<string> {
+  return invoke<string>('policy_measure_add', { input })
+}
+
+/** Records a payment of a measure; resolves to its id. */
+export function paymentAdd(input: NewPayment): Promise<string> {
+  return invoke<string>('payment_add', { input })
 }

@@ -11,3 +11,10 @@ CREATE TABLE team_member (
     phone TEXT, start_date TEXT, end_date TEXT, note TEXT
 );
 CREATE INDEX team_member_village ON team_member (village_id);
+
+-- 培训 (issue 17): a training is a 转移就业 measure naming its attendee (`member_id`); it carries
+-- its kind (引导性培训 / 技能培训), its days and the certificate obtained, so the 户均 1 人
+-- coverage and the 培训台帐 come from the filed data. Replicated fields like any other.
+ALTER TABLE measure ADD COLUMN training_kind TEXT;
+ALTER TABLE measure ADD COLUMN training_days INTEGER;
+ALTER TABLE measure ADD COLUMN certificate TEXT;

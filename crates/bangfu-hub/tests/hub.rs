@@ -20,6 +20,7 @@ mod hub {
     mod reenrol;
     mod resilience;
     mod snapshot;
+    mod team;
     mod tls;
     mod updates;
 }

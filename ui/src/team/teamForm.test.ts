@@ -39,6 +39,7 @@ describe('memberProblem', () => {
     ['complete', {}, null],
     ['no village', { village_id: '' }, '请先选择村。'],
     ['no name', { name: ' ' }, '请填写姓名。'],
+    ['no role', { role: '' }, '请选择队内职务。'],
     ['no unit', { unit: '' }, '请填写派出单位。'],
     ['no start', { start_date: null }, '请填写驻村日期。'],
     ['future start', { start_date: '2025-06-16' }, '驻村日期 2025-06-16 晚于今天。'],

@@ -2,17 +2,12 @@
 // (the core checks the same and more), and the line a member is listed under.
 import type { NewTeamMember, TeamEntry } from '../api'
 
-/** The roles of the form, as the core's 队内职务 list words them. */
-export const TEAM_ROLES = ['第一书记', '第一书记兼工作队长', '工作队长', '工作队员'] as const
-/** 单位隶属, as the core's list words it. */
-export const UNIT_LEVELS = ['省直', '市直', '县直', '乡镇', '村级'] as const
-
 export function blankMember(villageId: string, today: string): NewTeamMember {
   return {
     village_id: villageId,
     name: '',
     sex: '',
-    role: '工作队员',
+    role: '',
     unit: '',
     unit_level: '',
     post: '',

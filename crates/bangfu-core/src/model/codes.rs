@@ -418,6 +418,13 @@ pub const ATTACHMENT_KIND: CodeList = CodeList {
     ],
 };
 
+/// 培训类别: the report's 引导性培训 (户均 1 人, 2 days) and 技能培训 (16-55 岁, with a certificate).
+pub const TRAINING_KIND: CodeList = CodeList {
+    key: "training_kind",
+    title: "培训类别",
+    entries: &[("1", "引导性培训"), ("2", "技能培训")],
+};
+
 /// 驻村工作队: a member's place in the team (the report's 第一书记 often also leads the team).
 pub const TEAM_ROLE: CodeList = CodeList {
     key: "team_role",
@@ -528,6 +535,7 @@ pub const ALL: &[&CodeList] = &[
     &ATTACHMENT_TARGET,
     &ATTACHMENT_KIND,
     &TEAM_ROLE,
+    &TRAINING_KIND,
     &EXIT_STEP,
     &EXIT_ACTION,
     &VOTE_TYPE,

@@ -160,6 +160,11 @@ entity! {
     /// The member the measure benefits (a student, a patient); empty: the whole household.
     member_id: Option<Uuid> => "受益成员";
     amount_due: Option<f64> => "应发金额(元)";
+    /// 培训: a training's kind (引导性培训 / 技能培训), its days and the certificate obtained;
+    /// the attendee is `member_id`. Empty for any other measure.
+    training_kind: String => "培训类别", codes = codes::TRAINING_KIND;
+    training_days: Option<i64> => "培训天数";
+    certificate: String => "培训证书";
 }
 
 entity! {

@@ -120,12 +120,17 @@ fn archive_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
     mark_rebuild_pending(conn, held)
 }
 
-/// Schema 14 (驻村工作队): a log that already holds team member ops (kept by an older version
-/// from a newer laptop's file) has its rows rebuilt at this open, so they show.
+/// Schema 14 (驻村工作队, 培训): a log that already holds team member ops, or values of the
+/// measures' training fields (kept by an older version from a newer laptop's file), has its
+/// rows rebuilt at this open, so they show.
 fn work_team_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
+    use crate::model::Table;
     let held: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM op WHERE tbl = ?1)",
-        [crate::model::Table::TeamMember.code()],
+        "SELECT EXISTS (SELECT 1 FROM op WHERE tbl = ?1)
+             OR EXISTS (SELECT 1 FROM op WHERE coalesce(val, '') <> '' AND field IN (
+                 SELECT idx FROM field_name WHERE tbl = ?2
+                    AND name IN ('training_kind', 'training_days', 'certificate')))",
+        [Table::TeamMember.code(), Table::Measure.code()],
         |r| r.get(0),
     )?;
     mark_rebuild_pending(conn, held)

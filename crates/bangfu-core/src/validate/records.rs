@@ -71,6 +71,18 @@ pub fn check_measure(m: &Measure) -> Vec<Issue> {
     c.not_negative("amount_due", m.amount_due);
     c.required("year", &m.year);
     c.year("year", m.year);
+    // A training names who attended and how many days it lasted (引导性培训: 2 days).
+    if !m.training_kind.is_empty() {
+        c.required("member_id", &m.member_id);
+        c.required("training_days", &m.training_days);
+    }
+    if m.training_days.is_some_and(|d| !(1..=366).contains(&d)) {
+        c.error(
+            "training_days",
+            "training.days",
+            format!("{}应在 1 到 366 天之间", label::<Measure>("training_days")),
+        );
+    }
     c.finish()
 }
 
