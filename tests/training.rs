@@ -79,6 +79,10 @@ fn household(store: &mut Store, v: &Village, seq: u32) -> (Uuid, Vec<Uuid>) {
     (id, ids)
 }
 
+/// A coverage line as the test reads it: name, households, trained households, trained
+/// people, certificates, coverage.
+type CoverageLine<'a> = (&'a str, i64, i64, i64, i64, Option<f64>);
+
 fn training(household: Uuid, member: Uuid, year: i32, kind: &str, days: i64) -> NewTraining {
     NewTraining {
         household_id: household,
@@ -99,10 +103,26 @@ fn wrong_trainings_are_refused_in_the_words_of_the_forms() {
     let (h1, m1) = household(&mut store, &v, 1);
     let (_h2, m2) = household(&mut store, &v, 2);
     let cases: &[(&str, NewTraining, &str)] = &[
-        ("no days", training(h1, m1[0], 2025, "引导性培训", 0), "培训天数应在 1 到 366 天之间"),
-        ("a year of days", training(h1, m1[0], 2025, "技能培训", 400), "培训天数应在 1 到 366 天之间"),
-        ("unknown kind", training(h1, m1[0], 2025, "扫盲班", 2), "培训类别“扫盲班”不在表内"),
-        ("another household's member", training(h1, m2[0], 2025, "引导性培训", 2), "不是本户的家庭成员"),
+        (
+            "no days",
+            training(h1, m1[0], 2025, "引导性培训", 0),
+            "培训天数应在 1 到 366 天之间",
+        ),
+        (
+            "a year of days",
+            training(h1, m1[0], 2025, "技能培训", 400),
+            "培训天数应在 1 到 366 天之间",
+        ),
+        (
+            "unknown kind",
+            training(h1, m1[0], 2025, "扫盲班", 2),
+            "培训类别“扫盲班”不在表内",
+        ),
+        (
+            "another household's member",
+            training(h1, m2[0], 2025, "引导性培训", 2),
+            "不是本户的家庭成员",
+        ),
     ];
     for (name, input, words) in cases {
         let message = record_training(&mut store, input).unwrap_err().message_zh();
@@ -116,7 +136,10 @@ fn wrong_trainings_are_refused_in_the_words_of_the_forms() {
 fn the_report_counts_households_with_a_member_trained_in_the_year() {
     let dir = common::scratch();
     let mut store = common::open_at(dir.path(), "大寨镇工作站", CLOCK);
-    let (a, b) = (village("530826103201", "新文村"), village("530826103202", "安乐村"));
+    let (a, b) = (
+        village("530826103201", "新文村"),
+        village("530826103202", "安乐村"),
+    );
     store.write(&[put_change(&a), put_change(&b)]).unwrap();
     let (h1, m1) = household(&mut store, &a, 1);
     let (h2, m2) = household(&mut store, &a, 2);
@@ -132,12 +155,16 @@ fn the_report_counts_households_with_a_member_trained_in_the_year() {
     record_training(&mut store, &training(h4, m4[0], 2025, "引导性培训", 2)).unwrap();
 
     let report = stats(&store, &Scope::All, Some(2025)).unwrap();
-    let lines: Vec<(&str, i64, i64, i64, i64, Option<f64>)> = report
+    let lines: Vec<CoverageLine<'_>> = report
         .training
         .iter()
         .map(|r| {
             (
-                if r.village_code.is_empty() { "（乡镇）" } else { r.village_name.as_str() },
+                if r.village_code.is_empty() {
+                    "（乡镇）"
+                } else {
+                    r.village_name.as_str()
+                },
                 r.households,
                 r.trained_households,
                 r.trained_people,
@@ -155,7 +182,11 @@ fn the_report_counts_households_with_a_member_trained_in_the_year() {
         ]
     );
     let village_only = stats(&store, &Scope::Village("530826103201".into()), Some(2024)).unwrap();
-    assert_eq!(village_only.training.len(), 2, "the village and its township line");
+    assert_eq!(
+        village_only.training.len(),
+        2,
+        "the village and its township line"
+    );
     assert_eq!(village_only.training[0].trained_households, 1);
 
     // A 引导性培训 carries out the county's 户均1人 policy: the household has received it.
@@ -166,7 +197,10 @@ fn the_report_counts_households_with_a_member_trained_in_the_year() {
         .expect("the shipped policy applies to a household of working age");
     assert_eq!(guided.state, DueState::Received, "{guided:?}");
     let due = household_due(&store, h2, 2025).unwrap();
-    let guided = due.iter().find(|e| e.policy_code == "training_guided").unwrap();
+    let guided = due
+        .iter()
+        .find(|e| e.policy_code == "training_guided")
+        .unwrap();
     assert_eq!(guided.state, DueState::Due, "2024's training is not 2025's");
 
     // The report workbook has the coverage sheet; the 培训台帐 lists kind, days, certificate.
@@ -176,7 +210,9 @@ fn the_report_counts_households_with_a_member_trained_in_the_year() {
     let sheet = book.worksheet_range("培训覆盖").unwrap();
     let cells: Vec<Vec<Data>> = sheet.rows().map(<[Data]>::to_vec).collect();
     assert!(
-        cells.iter().any(|r| r.contains(&Data::String("新文村".into()))),
+        cells
+            .iter()
+            .any(|r| r.contains(&Data::String("新文村".into()))),
         "{cells:?}"
     );
     let out = dir.path().join("培训.xlsx");
@@ -198,8 +234,14 @@ fn the_report_counts_households_with_a_member_trained_in_the_year() {
         .iter()
         .find(|r| r[at("培训证书")] == Data::String("中式烹调师（初级）".into()))
         .expect("the skills training's row");
-    assert_eq!(with_certificate[at("培训类别")], Data::String("技能培训".into()));
-    assert_eq!(with_certificate[at("受益成员")], Data::String("配偶1".into()));
+    assert_eq!(
+        with_certificate[at("培训类别")],
+        Data::String("技能培训".into())
+    );
+    assert_eq!(
+        with_certificate[at("受益成员")],
+        Data::String("配偶1".into())
+    );
     let trainings = rows
         .iter()
         .skip(header + 1)

@@ -103,9 +103,7 @@ fn township_with_two_villages(dir: &std::path::Path) -> (Store, Village, Village
     let mut township = common::open_at(dir, "大寨镇工作站", CLOCK);
     let a = village(VILLAGE_A, "新文村");
     let b = village(VILLAGE_B, "安乐村");
-    township
-        .write(&[put_change(&a), put_change(&b)])
-        .unwrap();
+    township.write(&[put_change(&a), put_change(&b)]).unwrap();
     township
         .file_household(&household(&a, "李发", "53082619700101001"))
         .unwrap();
@@ -138,14 +136,22 @@ fn a_team_member_added_at_the_township_reaches_its_village_laptop_by_usb_file() 
     let team = team_on(&laptop, a.id, day("2025-06-15")).unwrap();
     assert_eq!(team.len(), 1);
     assert_eq!(
-        (team[0].name.as_str(), team[0].role.as_str(), team[0].phone.as_str()),
+        (
+            team[0].name.as_str(),
+            team[0].role.as_str(),
+            team[0].phone.as_str()
+        ),
         ("王明", "第一书记", "13987654321")
     );
 
     // Leaving the village travels the same way and keeps the row.
     end_team_member(&mut township, id, day("2025-05-31")).unwrap();
     import_changeset(&mut laptop, &export_changeset(&township, None).unwrap().0).unwrap();
-    assert!(team_on(&laptop, a.id, day("2025-06-15")).unwrap().is_empty());
+    assert!(
+        team_on(&laptop, a.id, day("2025-06-15"))
+            .unwrap()
+            .is_empty()
+    );
     let kept = laptop.get::<TeamMember>(id).unwrap();
     assert_eq!(kept.end_date, Some(day("2025-05-31")));
 }
@@ -211,10 +217,17 @@ fn a_village_laptop_writing_another_villages_team_is_held_at_the_hub() {
     add_team_member(&mut laptop_a, &secretary(&b, "冒名", "13700000002")).unwrap();
     add_team_member(&mut laptop_a, &secretary(&a, "王明", "13987654321")).unwrap();
     let refused = client.sync_once(&mut laptop_a);
-    assert!(refused.is_err(), "the foreign team member is held, not stored");
+    assert!(
+        refused.is_err(),
+        "the foreign team member is held, not stored"
+    );
     client.sync_once(&mut township).unwrap();
     client.sync_once(&mut laptop_b).unwrap();
-    assert_eq!(team_names(&township), ["王明"], "held ops never block the rest");
+    assert_eq!(
+        team_names(&township),
+        ["王明"],
+        "held ops never block the rest"
+    );
     assert!(team_names(&laptop_b).is_empty());
     let held = storage.held().unwrap();
     assert!(!held.is_empty(), "{held:?}");
@@ -240,8 +253,8 @@ fn a_village_device_writing_another_villages_team_is_refused_at_the_township() {
     import_changeset(&mut township, &export_changeset(&laptop_a, None).unwrap().0).unwrap();
     assert_eq!(team_names(&township), ["李华", "王明"]);
     add_team_member(&mut laptop_a, &secretary(&b, "冒名", "13700000002")).unwrap();
-    let err = import_changeset(&mut township, &export_changeset(&laptop_a, None).unwrap().0)
-        .unwrap_err();
+    let err =
+        import_changeset(&mut township, &export_changeset(&laptop_a, None).unwrap().0).unwrap_err();
     assert!(
         err.message_zh().contains("驻村工作队") && err.message_zh().contains(VILLAGE_B),
         "{}",
@@ -264,8 +277,8 @@ fn a_village_device_writing_another_villages_team_is_refused_at_the_township() {
             fields: vec![("village_id", FieldValue::Bytes(b.id.as_bytes().to_vec()))],
         }])
         .unwrap();
-    let err = import_changeset(&mut township, &export_changeset(&laptop_a, None).unwrap().0)
-        .unwrap_err();
+    let err =
+        import_changeset(&mut township, &export_changeset(&laptop_a, None).unwrap().0).unwrap_err();
     assert_eq!(err.kind(), "outside_village");
     let kept = township.get::<TeamMember>(own.id).unwrap();
     assert_eq!(kept.village_id, Some(a.id));
@@ -325,7 +338,11 @@ fn the_card_and_the_archive_list_name_the_villages_team() {
     assert!(text.contains("工作队员李华13700000001"), "{text}");
     assert!(!text.contains("陈旧"), "{text}");
     if let Ok(keep) = std::env::var("BANGFU_KEEP_PDF") {
-        std::fs::copy(&path, std::path::Path::new(&keep).join("work-team-card.pdf")).unwrap();
+        std::fs::copy(
+            &path,
+            std::path::Path::new(&keep).join("work-team-card.pdf"),
+        )
+        .unwrap();
     }
 
     let list = archive_list_pdf(&township, &format!("{VILLAGE_A}001")).unwrap();
@@ -336,9 +353,16 @@ fn the_card_and_the_archive_list_name_the_villages_team() {
         text.contains("第一书记王明(景东县农业农村局,2024-03-01起)"),
         "{text}"
     );
-    assert!(text.contains("陈旧(景东县农业农村局,2022-01-01至2024-02-29)"), "{text}");
+    assert!(
+        text.contains("陈旧(景东县农业农村局,2022-01-01至2024-02-29)"),
+        "{text}"
+    );
     if let Ok(keep) = std::env::var("BANGFU_KEEP_PDF") {
-        std::fs::copy(&path, std::path::Path::new(&keep).join("work-team-archive.pdf")).unwrap();
+        std::fs::copy(
+            &path,
+            std::path::Path::new(&keep).join("work-team-archive.pdf"),
+        )
+        .unwrap();
     }
     let _ = first;
 }

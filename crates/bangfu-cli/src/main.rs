@@ -12,11 +12,11 @@ mod household;
 mod hub;
 mod ledger;
 mod member;
-mod team;
 mod passphrase;
 mod policy;
 mod release;
 mod standards;
+mod team;
 mod village;
 
 use std::path::{Path, PathBuf};

@@ -119,7 +119,11 @@ pub fn run(command: TeamCommand) -> Result<(), Failure> {
             if json {
                 print_json(&serde_json::json!({ "id": id }));
             } else {
-                println!("已登记{}驻村工作队员 {}（编号 {id}）。", v.name, new.name.trim());
+                println!(
+                    "已登记{}驻村工作队员 {}（编号 {id}）。",
+                    v.name,
+                    new.name.trim()
+                );
             }
         }
         TeamCommand::End {

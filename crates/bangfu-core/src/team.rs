@@ -142,7 +142,10 @@ impl TeamEntry {
             village_id: m.village_id.unwrap_or_default(),
             name: m.name.clone(),
             sex: codes::SEX.label(&m.sex).unwrap_or_default().to_owned(),
-            role: codes::TEAM_ROLE.label(&m.role).unwrap_or(&m.role).to_owned(),
+            role: codes::TEAM_ROLE
+                .label(&m.role)
+                .unwrap_or(&m.role)
+                .to_owned(),
             role_code: m.role.clone(),
             unit: m.unit.clone(),
             unit_level: codes::UNIT_LEVEL

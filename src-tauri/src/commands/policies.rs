@@ -30,9 +30,7 @@ pub async fn household_measures(
     household_id: String,
 ) -> Result<Vec<MeasurePayments>, CommandError> {
     let id = parse_id(&household_id)?;
-    state.with_store(|store| {
-        policy::household_measures(store, id).map_err(CommandError::from_core)
-    })
+    state.with_store(|store| policy::household_measures(store, id).map_err(CommandError::from_core))
 }
 
 /// The policies in force in `year`, for the page's choice of a measure's policy.
@@ -41,7 +39,8 @@ pub async fn policies_in_force(
     state: State<'_, AppState>,
     year: i32,
 ) -> Result<Vec<PolicyDef>, CommandError> {
-    state.with_store(|store| policy::policies_in_force(store, year).map_err(CommandError::from_core))
+    state
+        .with_store(|store| policy::policies_in_force(store, year).map_err(CommandError::from_core))
 }
 
 /// Records a structured measure naming its policy and beneficiary; its id.

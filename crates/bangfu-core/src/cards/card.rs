@@ -170,7 +170,9 @@ impl Context {
                     .collect()
             })
             .unwrap_or_default();
-        team.sort_by(|a, b| (&a.role, a.start_date, &a.name).cmp(&(&b.role, b.start_date, &b.name)));
+        team.sort_by(|a, b| {
+            (&a.role, a.start_date, &a.name).cmp(&(&b.role, b.start_date, &b.name))
+        });
         team.into_iter()
             .map(|m| CardTeamMember {
                 role: label(&codes::TEAM_ROLE, &m.role),

@@ -26,8 +26,8 @@ pub use measures::{
 };
 pub use payments::{MeasurePayments, PaymentLine, household_measures};
 pub use relocation::{NewStage, RelocationProgress, record_stage, relocation_progress};
-pub use training::{NewTraining, record_training};
 pub use rule::{FundFormula, HouseholdCondition, MemberCondition, Rule, Share};
+pub use training::{NewTraining, record_training};
 
 use crate::error::UserFacing;
 use crate::ledger::LedgerError;

@@ -135,6 +135,6 @@ pub fn household_measures(
             }
         })
         .collect();
-    out.sort_by(|a, b| b.year.cmp(&a.year));
+    out.sort_by_key(|m| std::cmp::Reverse(m.year));
     Ok(out)
 }

@@ -51,10 +51,22 @@ fn a_member_names_the_person_role_unit_and_a_past_start_or_is_refused_in_chinese
         ("no name", |m| m.name.clear(), Some("姓名")),
         ("no unit", |m| m.unit.clear(), Some("派出单位")),
         ("no start", |m| m.start_date = None, Some("驻村日期")),
-        ("future start", |m| m.start_date = Some(day("2026-01-01")), Some("晚于今天")),
+        (
+            "future start",
+            |m| m.start_date = Some(day("2026-01-01")),
+            Some("晚于今天"),
+        ),
         ("bad phone", |m| m.phone = "1234".into(), Some("联系电话")),
-        ("unknown role", |m| m.role = "村长".into(), Some("队内职务“村长”不在表内")),
-        ("unknown level", |m| m.unit_level = "部委".into(), Some("单位隶属“部委”不在表内")),
+        (
+            "unknown role",
+            |m| m.role = "村长".into(),
+            Some("队内职务“村长”不在表内"),
+        ),
+        (
+            "unknown level",
+            |m| m.unit_level = "部委".into(),
+            Some("单位隶属“部委”不在表内"),
+        ),
         ("role by code", |m| m.role = "4".into(), None),
     ];
     for (name, edit, refusal) in cases {
@@ -110,10 +122,17 @@ fn leaving_is_recorded_once_and_not_before_arriving() {
     let (mut store, village) = open(&dir);
     let id = add_team_member(&mut store, &member(village)).unwrap();
     let early = end_team_member(&mut store, id, day("2024-01-01")).unwrap_err();
-    assert!(early.message_zh().contains("早于"), "{}", early.message_zh());
+    assert!(
+        early.message_zh().contains("早于"),
+        "{}",
+        early.message_zh()
+    );
     end_team_member(&mut store, id, day("2025-05-31")).unwrap();
     let again = end_team_member(&mut store, id, day("2025-06-01")).unwrap_err();
-    assert_eq!(again.message_zh(), "王明 已于 2025-05-31 离村，不能再次登记离村。");
+    assert_eq!(
+        again.message_zh(),
+        "王明 已于 2025-05-31 离村，不能再次登记离村。"
+    );
     let found = find_team_member(&store, village, "王明").unwrap();
     assert_eq!(found.end_date, Some(day("2025-05-31")));
 }

@@ -112,5 +112,9 @@ fn team_ops_an_older_hub_stored_reach_their_village_after_the_upgrade(backend: B
     sync(&b_client, &mut b);
     assert_eq!(team(&a), ["王明"]);
     assert!(team(&b).is_empty());
-    assert_eq!(rows(&b, "village").len(), 1, "village B's own row still arrives");
+    assert_eq!(
+        rows(&b, "village").len(),
+        1,
+        "village B's own row still arrives"
+    );
 }
