@@ -25,7 +25,7 @@ pub enum Table {
     Payment = 12,
     Relocation = 13,
     Attachment = 14,
-    /// Code 15, not 15 of a contiguous run: chosen apart from parallel work on the village.
+    /// 驻村工作队 (issue 17): scoped by its own `village_id`, like a household.
     TeamMember = 15,
 }
 

@@ -2,9 +2,9 @@
 //! themselves, and the filing of every op into the feed of each village it belongs to.
 //!
 //! Each op that sets a parent (a household's or work team member's `village_id`,
-//! `household_id`, a pairing's or visit's
-//! `helper_id`) is a link; a link stops counting once a later op of the same field names it as
-//! a predecessor (the field's heads decide, as on the laptops). A row's villages are derived
+//! `household_id`, a pairing's or visit's `helper_id`) is a link; a link stops counting once
+//! a later op of the same field names it as a predecessor (the field's heads decide, as on
+//! the laptops). A row's villages are derived
 //! from its live links: a household follows its current village, its members, incomes, visits
 //! follow it. When a row's villages change, the row and its children are recomputed: a village
 //! it joins receives its whole history, a village it leaves is remembered for a while (an edit
