@@ -3,6 +3,12 @@ import { invoke } from '@tauri-apps/api/core'
 import { listen } from '@tauri-apps/api/event'
 
 import type {
+  MeasurePayments,
+  NewPayment,
+  PolicyEntry,
+  PolicyMeasure,
+  NewTeamMember,
+  TeamEntry,
   Actor,
   ApiError,
   AppInfo,
@@ -548,4 +554,39 @@ export function lastFolder(kind: string): Promise<string | null> {
 
 export function rememberFolder(kind: string, folder: string): Promise<void> {
   return invoke<void>('remember_folder', { kind, folder })
+}
+
+/** A village's 驻村工作队, serving members first, past members kept. */
+export function teamList(villageId: string): Promise<TeamEntry[]> {
+  return invoke<TeamEntry[]>('team_list', { villageId })
+}
+
+/** Adds a member to a village's 驻村工作队; resolves to the new member's id. */
+export function teamAdd(member: NewTeamMember): Promise<string> {
+  return invoke<string>('team_add', { member })
+}
+
+/** Records the day a team member left the village (the record stays). */
+export function teamEnd(memberId: string, endDate: string): Promise<void> {
+  return invoke<void>('team_end', { memberId, endDate })
+}
+
+/** The household's measures with their payments (paid above the amount due flagged). */
+export function householdMeasures(householdId: string): Promise<MeasurePayments[]> {
+  return invoke<MeasurePayments[]>('household_measures', { householdId })
+}
+
+/** The policies in force in a year (the county's catalogue over the shipped one). */
+export function policiesInForce(year: number): Promise<PolicyEntry[]> {
+  return invoke<PolicyEntry[]>('policies_in_force', { year })
+}
+
+/** Records a structured measure naming its policy and beneficiary; resolves to its id. */
+export function policyMeasureAdd(input: PolicyMeasure): Promise<string> {
+  return invoke<string>('policy_measure_add', { input })
+}
+
+/** Records a payment of a measure; resolves to its id. */
+export function paymentAdd(input: NewPayment): Promise<string> {
+  return invoke<string>('payment_add', { input })
 }

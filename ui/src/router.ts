@@ -10,6 +10,7 @@ export type Route =
   | { name: 'review' }
   | { name: 'exit' }
   | { name: 'standards' }
+  | { name: 'team' }
   | { name: 'ledger' }
   | { name: 'settings' }
 

@@ -269,6 +269,21 @@ pub fn report(args: ReportArgs) -> Result<(), Failure> {
             r.visits_in_year
         );
     }
+    println!("\n{}年培训覆盖（户均1人）：", report.year);
+    for r in &report.training {
+        let rate = r
+            .coverage_pct
+            .map_or("—".to_owned(), |p| format!("{p:.1}%"));
+        let name = if r.village_code.is_empty() {
+            "（乡镇合计）"
+        } else {
+            r.village_name.as_str()
+        };
+        println!(
+            "  {}{name:<10} {:>5} 户，有成员参训 {:>5} 户，参训 {:>5} 人，取得证书 {:>4} 个，覆盖率 {rate}",
+            r.township, r.households, r.trained_households, r.trained_people, r.certificates
+        );
+    }
     if let Some(out) = &args.out {
         println!("\n已导出 {}", out.display());
     }

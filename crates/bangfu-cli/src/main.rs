@@ -16,6 +16,7 @@ mod passphrase;
 mod policy;
 mod release;
 mod standards;
+mod team;
 mod village;
 
 use std::path::{Path, PathBuf};
@@ -97,6 +98,11 @@ enum Command {
     Member {
         #[command(subcommand)]
         action: member::MemberCommand,
+    },
+    /// 驻村工作队：列出、登记队员、登记离村
+    Team {
+        #[command(subcommand)]
+        action: team::TeamCommand,
     },
     /// 村：填写农村人口和贫困村退出核对项目，查看村退出核对
     Village {
@@ -342,6 +348,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Archive { action } => archive::run(action)?,
         Command::Village { action } => village::run(action)?,
         Command::Member { action } => member::run(action)?,
+        Command::Team { action } => team::run(action)?,
         Command::Conflicts { db, json } => changes::conflicts(&db, json)?,
         Command::Edit {
             db,

@@ -135,6 +135,28 @@ pub enum PolicyCommand {
         #[arg(long, default_value = "实施中")]
         status: String,
     },
+    /// 登记家庭成员参加的培训（引导性培训 / 技能培训），如 --member 李强 --kind 引导性培训 --days 2
+    Train {
+        #[arg(long)]
+        db: PathBuf,
+        /// 户编号
+        #[arg(long)]
+        household: String,
+        /// 参训成员姓名
+        #[arg(long)]
+        member: String,
+        #[arg(long)]
+        year: i32,
+        /// 引导性培训 / 技能培训
+        #[arg(long)]
+        kind: String,
+        /// 培训天数
+        #[arg(long)]
+        days: i64,
+        /// 取得的证书，如 中式烹调师（初级）
+        #[arg(long, default_value = "")]
+        certificate: String,
+    },
     /// 登记易地扶贫搬迁户新房的建设进度（开工、基础、主体、竣工、入住）
     Stage {
         #[arg(long)]
@@ -429,6 +451,39 @@ pub fn run(command: PolicyCommand) -> Result<(), Failure> {
                 },
             )?;
             println!("已登记帮扶措施 {id}");
+            Ok(())
+        }
+        PolicyCommand::Train {
+            db,
+            household,
+            member,
+            year,
+            kind,
+            days,
+            certificate,
+        } => {
+            let mut store = open_store(&db)?;
+            let h = find_household(&store, &household)?;
+            let members = store.read::<Member>(Filter::OfHousehold(h.id))?;
+            let found: Vec<&Member> = members.iter().filter(|m| m.name == member).collect();
+            let [attendee] = found.as_slice() else {
+                return Err(Failure::new(
+                    format!("户 {household} 没有唯一一位名叫“{member}”的成员。"),
+                    "member not found or ambiguous",
+                ));
+            };
+            let id = policy::record_training(
+                &mut store,
+                &policy::NewTraining {
+                    household_id: h.id,
+                    member_id: attendee.id,
+                    year,
+                    kind,
+                    days,
+                    certificate,
+                },
+            )?;
+            println!("已登记培训 {id}");
             Ok(())
         }
         PolicyCommand::Stage {

@@ -37,6 +37,12 @@ pub fn config(dir: &std::path::Path) -> Config {
 /// Writes the TypeScript of every core type the UI uses into `cfg`'s directory.
 pub fn export_core(cfg: &Config) -> Result<(), ExportError> {
     HouseholdQuery::export_all(cfg)?;
+    crate::team::TeamEntry::export_all(cfg)?;
+    crate::team::NewTeamMember::export_all(cfg)?;
+    crate::policy::MeasurePayments::export_all(cfg)?;
+    crate::policy::PolicyMeasure::export_all(cfg)?;
+    crate::policy::NewPayment::export_all(cfg)?;
+    crate::policy::PolicyDef::export_all(cfg)?;
     crate::store::Person::export_all(cfg)?;
     crate::store::AuditEntry::export_all(cfg)?;
     crate::store::FieldChange::export_all(cfg)?;

@@ -23,6 +23,7 @@ pub mod removable;
 pub mod report;
 pub mod store;
 pub mod sync;
+pub mod team;
 pub mod update;
 pub mod validate;
 

@@ -21,6 +21,7 @@ mod hub {
     mod resilience;
     mod signatures;
     mod snapshot;
+    mod team;
     mod tls;
     mod updates;
 }

@@ -21,5 +21,6 @@ pub mod report;
 pub mod setup;
 pub mod standards;
 pub mod sync;
+pub mod team;
 pub mod update;
 pub mod village_groups;

@@ -1,12 +1,15 @@
 //! Commands of the household page's 政策享受 box: what the household and each member are owed
-//! under the policies in force in a year, and what they received.
+//! under the policies in force in a year, and what they received; the 帮扶措施与发放 box's
+//! measures with their payments, recording a structured measure and a payment.
 
 use tauri::State;
 
 use super::household_page::parse_id;
 use crate::error::CommandError;
 use crate::state::AppState;
-use bangfu_core::policy::{Entitlement, household_due};
+use bangfu_core::policy::{
+    self, Entitlement, MeasurePayments, NewPayment, PolicyDef, PolicyMeasure, household_due,
+};
 
 /// Every entitlement of the household's saved data in `year`: who qualifies for which policy,
 /// what was paid, and where each stands (应享未享, 未足额, 超标准, 不符合条件, 已享受).
@@ -18,4 +21,51 @@ pub async fn household_policies(
 ) -> Result<Vec<Entitlement>, CommandError> {
     let id = parse_id(&household_id)?;
     state.with_store(|store| household_due(store, id, year).map_err(CommandError::from_core))
+}
+
+/// The household's measures with their payments (paid above the amount due flagged).
+#[tauri::command]
+pub async fn household_measures(
+    state: State<'_, AppState>,
+    household_id: String,
+) -> Result<Vec<MeasurePayments>, CommandError> {
+    let id = parse_id(&household_id)?;
+    state.with_store(|store| policy::household_measures(store, id).map_err(CommandError::from_core))
+}
+
+/// The policies in force in `year`, for the page's choice of a measure's policy.
+#[tauri::command]
+pub async fn policies_in_force(
+    state: State<'_, AppState>,
+    year: i32,
+) -> Result<Vec<PolicyDef>, CommandError> {
+    state
+        .with_store(|store| policy::policies_in_force(store, year).map_err(CommandError::from_core))
+}
+
+/// Records a structured measure naming its policy and beneficiary; its id.
+#[tauri::command]
+pub async fn policy_measure_add(
+    state: State<'_, AppState>,
+    input: PolicyMeasure,
+) -> Result<String, CommandError> {
+    state.with_store(|store| {
+        policy::record_policy_measure(store, &input)
+            .map(|id| id.to_string())
+            .map_err(CommandError::from_core)
+    })
+}
+
+/// Records a payment of a measure (date not in the future, amount above 0, a channel of the
+/// list: checked by the store); its id.
+#[tauri::command]
+pub async fn payment_add(
+    state: State<'_, AppState>,
+    input: NewPayment,
+) -> Result<String, CommandError> {
+    state.with_store(|store| {
+        policy::record_payment(store, &input)
+            .map(|id| id.to_string())
+            .map_err(CommandError::from_core)
+    })
 }

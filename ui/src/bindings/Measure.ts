@@ -11,4 +11,9 @@ policy_id: string | null,
 /**
  * The member the measure benefits (a student, a patient); empty: the whole household.
  */
-member_id: string | null, amount_due: number | null, };
+member_id: string | null, amount_due: number | null, 
+/**
+ * 培训: a training's kind (引导性培训 / 技能培训), its days and the certificate obtained;
+ * the attendee is `member_id`. Empty for any other measure.
+ */
+training_kind: string, training_days: number | null, certificate: string, };

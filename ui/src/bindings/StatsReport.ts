@@ -2,10 +2,15 @@
 import type { IncidenceRow } from "./IncidenceRow";
 import type { MeasureRow } from "./MeasureRow";
 import type { StatusRow } from "./StatusRow";
+import type { TrainingRow } from "./TrainingRow";
 import type { VisitRow } from "./VisitRow";
 
 export type StatsReport = { year: number, by_status: Array<StatusRow>, 
 /**
  * Villages, then one line per township (village_code empty).
  */
-incidence: Array<IncidenceRow>, by_path: Array<MeasureRow>, visits: Array<VisitRow>, };
+incidence: Array<IncidenceRow>, by_path: Array<MeasureRow>, visits: Array<VisitRow>, 
+/**
+ * 培训 coverage: villages, then one line per township.
+ */
+training: Array<TrainingRow>, };

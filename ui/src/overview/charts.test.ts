@@ -20,6 +20,7 @@ const REPORT: StatsReport = {
   visits: [
     { township: '勐康镇', village_code: '530826103201', village_name: '新寨村', households: 15, visited_ever: 12, visited_in_year: 9, visits_in_year: 20, coverage_pct: 60 },
   ],
+  training: [],
 }
 
 // The options are plain objects; the tests read them as ECharts would.

@@ -1,7 +1,9 @@
 //! The 档案目录 of one household: every photo and scan in its archive, under the record it is
 //! attached to (exit step, visit, measure), as a ruled A4 table with the header repeated on
 //! each page, for the household's paper file. Each line names the file by the first 16 digits
-//! of its SHA-256, so a printed list can be checked against the files a laptop holds.
+//! of its SHA-256, so a printed list can be checked against the files a laptop holds. Under
+//! the household line it names the village's 驻村工作队 with their 驻村起止日期, past members
+//! included: the people who made and signed the records the archive holds.
 
 use super::card::{NO_HEAD, households_of};
 use super::font::{CjkFont, Weight};
@@ -40,6 +42,17 @@ pub fn archive_list_pdf(store: &Store, household_code: &str) -> Result<Vec<u8>, 
     let font = CjkFont::locate()?;
     let page = PageSize::A4;
     let width = page.width - 2.0 * MARGIN;
+    let team = household
+        .village_id
+        .map(|v| crate::team::village_team(store, v, store.today()))
+        .transpose()
+        .map_err(|e| match e {
+            crate::team::TeamError::Store(e) => CardError::from(e),
+            // Reading the team reads rows only; nothing else can fail.
+            _ => CardError::NothingToPrint,
+        })?
+        .unwrap_or_default();
+    let team_lines = font.wrap(&team_line(&team), SIZE, Weight::Regular, width);
     let info = format!(
         "户主：{head}　　户编号：{}　　共 {} 份",
         household.code,
@@ -112,7 +125,8 @@ pub fn archive_list_pdf(store: &Store, household_code: &str) -> Result<Vec<u8>, 
         ));
     }
 
-    let table_top = MARGIN + TITLE_SIZE * LINE_HEIGHT + SIZE * LINE_HEIGHT + 3.0 * MM;
+    let team_top = MARGIN + TITLE_SIZE * LINE_HEIGHT + SIZE * LINE_HEIGHT;
+    let table_top = team_top + team_lines.len() as f32 * SIZE * LINE_HEIGHT + 3.0 * MM;
     let bottom = page.height - MARGIN - SIZE * LINE_HEIGHT;
     let pages = paginate(rows, header.height(), bottom - table_top);
 
@@ -136,6 +150,16 @@ pub fn archive_list_pdf(store: &Store, household_code: &str) -> Result<Vec<u8>, 
                 Align::Left,
                 &info,
             );
+            for (i, line) in team_lines.iter().enumerate() {
+                c.text(
+                    MARGIN,
+                    team_top + i as f32 * SIZE * LINE_HEIGHT,
+                    SIZE,
+                    Weight::Regular,
+                    Align::Left,
+                    line,
+                );
+            }
             let mut y = table_top;
             c.row(MARGIN, y, &header, header.height());
             y += header.height();
@@ -154,4 +178,29 @@ pub fn archive_list_pdf(store: &Store, household_code: &str) -> Result<Vec<u8>, 
         })?;
     }
     doc.finish()
+}
+
+/// "驻村工作队：第一书记 王明（县农业农村局，2024-03-01 起）；工作队员 李华（…，2023-01-05 至
+/// 2024-12-31）": the whole team, serving members first.
+fn team_line(team: &[crate::team::TeamEntry]) -> String {
+    if team.is_empty() {
+        return "驻村工作队：（本村尚未登记）".to_owned();
+    }
+    let people: Vec<String> = team
+        .iter()
+        .map(|m| {
+            let dates = match (m.start_date, m.end_date) {
+                (Some(s), Some(e)) => format!("{s} 至 {e}"),
+                (Some(s), None) => format!("{s} 起"),
+                (None, Some(e)) => format!("至 {e}"),
+                (None, None) => String::new(),
+            };
+            let about: Vec<&str> = [m.unit.as_str(), dates.as_str()]
+                .into_iter()
+                .filter(|t| !t.is_empty())
+                .collect();
+            format!("{} {}（{}）", m.role, m.name, about.join("，"))
+        })
+        .collect();
+    format!("驻村工作队：{}", people.join("；"))
 }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{CardConfig, CardError, CardRequest};
 use crate::model::codes::{self, CodeList};
-use crate::model::{Helper, Household, Measure, Member, Pairing, Village};
+use crate::model::{Helper, Household, Measure, Member, Pairing, TeamMember, Village};
 use crate::store::{Filter, Store};
 
 /// The cadre on a card (帮扶责任人).
@@ -18,6 +18,16 @@ pub struct CardCadre {
     pub name: String,
     pub unit: String,
     pub title: String,
+    pub phone: String,
+}
+
+/// A member of the village's 驻村工作队 on a card (第一书记 first).
+#[derive(ts_rs::TS, Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CardTeamMember {
+    /// 队内职务 as the forms say it: 第一书记, 工作队长, 工作队员 ….
+    pub role: String,
+    pub name: String,
+    pub unit: String,
     pub phone: String,
 }
 
@@ -50,6 +60,9 @@ pub struct HelpCard {
     pub causes: Vec<String>,
     /// The current cadre: an open pairing (latest start), else the latest pairing.
     pub cadre: Option<CardCadre>,
+    /// The village's 驻村工作队 serving on the day the card is printed, 第一书记 first; empty
+    /// when the village has none on file (the card then has no team row).
+    pub team: Vec<CardTeamMember>,
     /// The year of the measures shown.
     pub year: Option<i64>,
     pub measures: Vec<CardMeasure>,
@@ -128,14 +141,46 @@ pub(crate) fn households_of(
 pub(crate) struct Context {
     helpers: HashMap<Uuid, Helper>,
     villages: HashMap<Uuid, Village>,
+    /// Each village's 驻村工作队, past members included.
+    teams: HashMap<Uuid, Vec<TeamMember>>,
 }
 
 impl Context {
     pub fn load(store: &Store) -> Result<Context, CardError> {
+        let mut teams: HashMap<Uuid, Vec<TeamMember>> = HashMap::new();
+        for m in store.read::<TeamMember>(Filter::All)? {
+            if let Some(village) = m.village_id {
+                teams.entry(village).or_default().push(m);
+            }
+        }
         Ok(Context {
             helpers: by_id(store.read::<Helper>(Filter::All)?, |h| h.id),
             villages: by_id(store.read::<Village>(Filter::All)?, |v| v.id),
+            teams,
         })
+    }
+
+    /// The village's team serving on `day`, 第一书记 first, then by 驻村日期.
+    pub fn team_on(&self, village: Option<Uuid>, day: NaiveDate) -> Vec<CardTeamMember> {
+        let mut team: Vec<&TeamMember> = village
+            .and_then(|v| self.teams.get(&v))
+            .map(|t| {
+                t.iter()
+                    .filter(|m| crate::team::serving_on(m, day))
+                    .collect()
+            })
+            .unwrap_or_default();
+        team.sort_by(|a, b| {
+            (&a.role, a.start_date, &a.name).cmp(&(&b.role, b.start_date, &b.name))
+        });
+        team.into_iter()
+            .map(|m| CardTeamMember {
+                role: label(&codes::TEAM_ROLE, &m.role),
+                name: m.name.clone(),
+                unit: m.unit.clone(),
+                phone: m.phone.clone(),
+            })
+            .collect()
     }
 
     pub fn helper(&self, id: Option<Uuid>) -> Option<&Helper> {
@@ -210,6 +255,7 @@ impl Context {
                     title: c.title.clone(),
                     phone: c.phone.clone(),
                 }),
+            team: self.team_on(h.village_id, printed_on),
             year,
             measures: of_year
                 .iter()

@@ -93,6 +93,13 @@ fn rows(font: &CjkFont, card: &HelpCard, width: f32, size: f32) -> Vec<RowLayout
         Cell::label(LABEL_W, "联系电话"),
         Cell::value(wide_w, &cadre.phone),
     ]));
+    // The village's resident work team, whom the household can also call.
+    if !card.team.is_empty() {
+        out.push(row(vec![
+            Cell::label(LABEL_W, "驻村工作队"),
+            Cell::value(wide_w, team_text(&card.team)),
+        ]));
+    }
     let year = card.year.map(|y| format!("{y}年")).unwrap_or_default();
     out.push(section(format!("{year}帮扶措施")));
     let (no_w, path_w, amount_w, status_w) = (11.0 * MM, 20.0 * MM, 18.0 * MM, 19.0 * MM);
@@ -130,6 +137,21 @@ fn rows(font: &CjkFont, card: &HelpCard, width: f32, size: f32) -> Vec<RowLayout
         Cell::value(wide_w, &card.development_intent),
     ]));
     out
+}
+
+/// "第一书记 王明 13987654321；工作队员 李华 13812345678": the card's 驻村工作队 row.
+pub(crate) fn team_text(team: &[super::card::CardTeamMember]) -> String {
+    team.iter()
+        .map(|m| {
+            [m.role.as_str(), m.name.as_str(), m.phone.as_str()]
+                .iter()
+                .filter(|t| !t.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join("；")
 }
 
 /// Chooses the largest type size at which the table fits the card, and gives the room left

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use archive_list::archive_list_pdf;
-pub use card::{CardCadre, CardMeasure, HelpCard, help_cards};
+pub use card::{CardCadre, CardMeasure, CardTeamMember, HelpCard, help_cards};
 pub use layout::{bench_cards, help_cards_pdf};
 pub use visits::visits_sheet_pdf;
 

@@ -328,6 +328,9 @@ fn this_years_measures(
                 policy_id: Some(policy::policy_id(year, &policy.code)),
                 member_id: e.member_id.or(attendee.as_ref().map(|m| m.id)),
                 amount_due: policy.amount,
+                // The report's 引导性培训: two days.
+                training_kind: if attendee.is_some() { "1" } else { "" }.into(),
+                training_days: attendee.as_ref().map(|_| 2),
                 ..Default::default()
             };
             let amounts: Vec<f64> = if unpaid {

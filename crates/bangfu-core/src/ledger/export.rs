@@ -231,6 +231,13 @@ const RELOCATION_SELECT: &str = "\
          AND r.deleted = 0 ORDER BY r.stage DESC, r.stage_date DESC LIMIT 1), \
      (SELECT sum(r.loan) FROM relocation r WHERE r.household_id = x.household_id \
          AND r.deleted = 0)";
+/// The 培训台帐's columns after the policy ledgers': the training's kind, days, certificate.
+const TRAINING_COLUMNS: [Column; 3] = [
+    Column::new("培训类别", CellKind::Code(&codes::TRAINING_KIND), 11.0),
+    Column::new("培训天数", CellKind::Int, 8.0),
+    Column::new("培训证书", CellKind::Text, 16.0),
+];
+const TRAINING_SELECT: &str = "x.training_kind, x.training_days, x.certificate";
 const POLICY_FROM: &str = "measure x LEFT JOIN member b ON b.id = x.member_id AND b.deleted = 0";
 
 /// The records under a household a ledger lists: (FROM of the child table with `alias`, the
@@ -280,6 +287,11 @@ pub(crate) fn plan_of_year(kind: LedgerKind, scope: &Scope, year: Option<i32>) -
             if kind == LedgerKind::Relocation {
                 columns.extend(RELOCATION_COLUMNS.iter().cloned());
                 selects.push(RELOCATION_SELECT.to_owned());
+            }
+            // The 培训台帐 also shows each training's kind, days and certificate.
+            if kind == LedgerKind::Training {
+                columns.extend(TRAINING_COLUMNS.iter().cloned());
+                selects.push(TRAINING_SELECT.to_owned());
             }
             // The path is a fixed code of the kind, written into the fixed text.
             let path = match kind.policy_path() {
@@ -375,7 +387,9 @@ pub(crate) fn plan_of_year(kind: LedgerKind, scope: &Scope, year: Option<i32>) -
             ))
         }
         LedgerKind::Measures => {
-            let (mut c, s) = fields_of::<Measure>("x", &[]);
+            // A training's kind, days and certificate are the 培训台帐's columns.
+            let (mut c, s) =
+                fields_of::<Measure>("x", &["training_kind", "training_days", "certificate"]);
             amounts(&mut c);
             household_columns = columns.len();
             columns.extend(c);

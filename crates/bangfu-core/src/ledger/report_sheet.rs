@@ -139,6 +139,41 @@ pub fn export_report(
                 })
                 .collect(),
         },
+        Table {
+            name: "培训覆盖",
+            year: report.year,
+            headers: &[
+                ("乡镇", CellKind::Text, 12.0),
+                ("村代码", CellKind::Text, 15.0),
+                ("村名", CellKind::Text, 12.0),
+                ("户数", CellKind::Int, 8.0),
+                ("有成员参训户数", CellKind::Int, 14.0),
+                ("参训人数", CellKind::Int, 10.0),
+                ("取得证书", CellKind::Int, 10.0),
+                ("户均1人覆盖率(%)", CellKind::Number, 16.0),
+            ],
+            rows: report
+                .training
+                .iter()
+                .map(|r| {
+                    let name = if r.village_code.is_empty() {
+                        "（乡镇合计）"
+                    } else {
+                        &r.village_name
+                    };
+                    vec![
+                        text(&r.township),
+                        text(&r.village_code),
+                        text(name),
+                        num(r.households),
+                        num(r.trained_households),
+                        num(r.trained_people),
+                        num(r.certificates),
+                        opt(r.coverage_pct),
+                    ]
+                })
+                .collect(),
+        },
     ];
     if let Some(r) = readiness {
         tables.push(readiness_table(r));

@@ -418,6 +418,25 @@ pub const ATTACHMENT_KIND: CodeList = CodeList {
     ],
 };
 
+/// 培训类别: the report's 引导性培训 (户均 1 人, 2 days) and 技能培训 (16-55 岁, with a certificate).
+pub const TRAINING_KIND: CodeList = CodeList {
+    key: "training_kind",
+    title: "培训类别",
+    entries: &[("1", "引导性培训"), ("2", "技能培训")],
+};
+
+/// 驻村工作队: a member's place in the team (the report's 第一书记 often also leads the team).
+pub const TEAM_ROLE: CodeList = CodeList {
+    key: "team_role",
+    title: "队内职务",
+    entries: &[
+        ("1", "第一书记"),
+        ("2", "第一书记兼工作队长"),
+        ("3", "工作队长"),
+        ("4", "工作队员"),
+    ],
+};
+
 /// 脱贫退出程序的步骤, in the order they must be done.
 pub const EXIT_STEP: CodeList = CodeList {
     key: "exit_step",
@@ -515,6 +534,8 @@ pub const ALL: &[&CodeList] = &[
     &RELOCATION_STAGE,
     &ATTACHMENT_TARGET,
     &ATTACHMENT_KIND,
+    &TEAM_ROLE,
+    &TRAINING_KIND,
     &EXIT_STEP,
     &EXIT_ACTION,
     &VOTE_TYPE,

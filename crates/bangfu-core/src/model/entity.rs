@@ -25,10 +25,12 @@ pub enum Table {
     Payment = 12,
     Relocation = 13,
     Attachment = 14,
+    /// 驻村工作队 (issue 17): scoped by its own `village_id`, like a household.
+    TeamMember = 15,
 }
 
 impl Table {
-    pub const ALL: [Table; 14] = [
+    pub const ALL: [Table; 15] = [
         Table::Village,
         Table::Household,
         Table::Member,
@@ -43,6 +45,7 @@ impl Table {
         Table::Payment,
         Table::Relocation,
         Table::Attachment,
+        Table::TeamMember,
     ];
 
     pub fn code(self) -> i64 {
@@ -76,6 +79,7 @@ impl Table {
             Table::Payment => "payment",
             Table::Relocation => "relocation",
             Table::Attachment => "attachment",
+            Table::TeamMember => "team_member",
         }
     }
 
@@ -96,6 +100,7 @@ impl Table {
             Table::Payment => "发放记录",
             Table::Relocation => "易地搬迁进度",
             Table::Attachment => "档案",
+            Table::TeamMember => "驻村工作队",
         }
     }
 
@@ -116,6 +121,7 @@ impl Table {
             Table::Payment => Payment::FIELDS,
             Table::Relocation => Relocation::FIELDS,
             Table::Attachment => Attachment::FIELDS,
+            Table::TeamMember => TeamMember::FIELDS,
         }
     }
 

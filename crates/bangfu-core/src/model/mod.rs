@@ -160,6 +160,11 @@ entity! {
     /// The member the measure benefits (a student, a patient); empty: the whole household.
     member_id: Option<Uuid> => "受益成员";
     amount_due: Option<f64> => "应发金额(元)";
+    /// 培训: a training's kind (引导性培训 / 技能培训), its days and the certificate obtained;
+    /// the attendee is `member_id`. Empty for any other measure.
+    training_kind: String => "培训类别", codes = codes::TRAINING_KIND;
+    training_days: Option<i64> => "培训天数";
+    certificate: String => "培训证书";
 }
 
 entity! {
@@ -280,6 +285,34 @@ entity! {
     sha256: String => "文件指纹";
 }
 
+entity! {
+    /// 驻村工作队员: one person of a village's resident work team (第一书记, 队长, 队员), sent
+    /// by a unit (派出单位) for a time (驻村起止日期). Belongs to the village, so it reaches that
+    /// village's copies only (`village_ref_field`). A member who leaves keeps the row with the
+    /// 离村日期, so the team of any past day can be named.
+    TeamMember in Table::TeamMember;
+    village_id: Option<Uuid> => "所属村";
+    name: String => "姓名";
+    sex: String => "性别", codes = codes::SEX;
+    role: String => "队内职务", codes = codes::TEAM_ROLE;
+    unit: String => "派出单位";
+    unit_level: String => "单位隶属", codes = codes::UNIT_LEVEL;
+    post: String => "职务";
+    phone: String => "联系电话";
+    start_date: Option<NaiveDate> => "驻村日期";
+    end_date: Option<NaiveDate> => "离村日期";
+    note: String => "备注";
+}
+
+/// The table's field that names the village a row belongs to directly, which decides its
+/// scope (a household's village, a work team member's village).
+pub fn village_ref_field(table: Table) -> Option<&'static str> {
+    match table {
+        Table::Household | Table::TeamMember => Some("village_id"),
+        _ => None,
+    }
+}
+
 /// The table's field that names the household a row belongs to, which decides its scope.
 pub fn household_ref_field(table: Table) -> Option<&'static str> {
     match table {
@@ -292,7 +325,12 @@ pub fn household_ref_field(table: Table) -> Option<&'static str> {
         | Table::Payment
         | Table::Relocation
         | Table::Attachment => Some("household_id"),
-        Table::Village | Table::Household | Table::Helper | Table::Standard | Table::Policy => None,
+        Table::Village
+        | Table::Household
+        | Table::Helper
+        | Table::Standard
+        | Table::Policy
+        | Table::TeamMember => None,
     }
 }
 

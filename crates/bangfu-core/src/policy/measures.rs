@@ -78,6 +78,7 @@ pub fn record_policy_measure(
         policy_id: Some(policy_id(input.year, &policy.code)),
         member_id: member.map(|m| m.id),
         amount_due: input.amount_due.or(policy.amount),
+        ..Measure::default()
     };
     store.put(&measure)?;
     Ok(measure.id)

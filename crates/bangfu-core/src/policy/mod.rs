@@ -8,9 +8,11 @@ pub mod catalogue;
 pub mod due;
 pub mod funds;
 pub mod measures;
+pub mod payments;
 pub mod relocation;
 pub mod rule;
 mod shipped;
+pub mod training;
 
 pub use catalogue::{
     Part, PolicyDef, clear_policy, list_policies, policies_in_force, policy_id, policy_of,
@@ -22,8 +24,10 @@ pub use measures::{
     MeasureMatch, NewPayment, PolicyMeasure, match_free_text_measures, record_payment,
     record_policy_measure,
 };
+pub use payments::{MeasurePayments, PaymentLine, household_measures};
 pub use relocation::{NewStage, RelocationProgress, record_stage, relocation_progress};
 pub use rule::{FundFormula, HouseholdCondition, MemberCondition, Rule, Share};
+pub use training::{NewTraining, record_training};
 
 use crate::error::UserFacing;
 use crate::ledger::LedgerError;
@@ -58,6 +62,8 @@ pub enum PolicyError {
     MeasureNotFound { id: uuid::Uuid },
     #[error("household {id} not found")]
     HouseholdNotFound { id: uuid::Uuid },
+    #[error("unknown training kind {0}")]
+    UnknownTrainingKind(String),
     #[error("encoding a policy: {0}")]
     Encode(serde_json::Error),
 }
@@ -77,6 +83,7 @@ impl UserFacing for PolicyError {
             PolicyError::MemberRequired { .. } => "policy_member_required",
             PolicyError::MeasureNotFound { .. } => "measure_not_found",
             PolicyError::HouseholdNotFound { .. } => "household_not_found",
+            PolicyError::UnknownTrainingKind(_) => "unknown_training_kind",
             PolicyError::Encode(_) => "policy_encode",
         }
     }
@@ -114,6 +121,9 @@ impl UserFacing for PolicyError {
             }
             PolicyError::HouseholdNotFound { .. } => {
                 "找不到这一户（可能已被删除），搬迁进度未保存。".into()
+            }
+            PolicyError::UnknownTrainingKind(text) => {
+                format!("培训类别“{text}”不在表内，应为：引导性培训、技能培训。")
             }
             PolicyError::Encode(_) => "政策内容无法保存（程序内部错误），本次修改未保存。".into(),
         }

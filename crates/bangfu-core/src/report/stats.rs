@@ -49,6 +49,23 @@ pub struct VisitRow {
     pub coverage_pct: Option<f64>,
 }
 
+/// 培训 of one village (or, with `village_code` empty, one township) in the year: how many
+/// households had at least one member trained (the report's 户均 1 人), how many people were
+/// trained and how many certificates were obtained.
+#[derive(ts_rs::TS, Debug, Clone, Serialize, PartialEq)]
+pub struct TrainingRow {
+    pub township: String,
+    pub village_code: String,
+    pub village_name: String,
+    pub households: i64,
+    pub trained_households: i64,
+    pub trained_people: i64,
+    pub certificates: i64,
+    /// Households with a member trained in the year, in percent of households (户均 1 人 met
+    /// at 100).
+    pub coverage_pct: Option<f64>,
+}
+
 #[derive(ts_rs::TS, Debug, Clone, Serialize, PartialEq)]
 pub struct StatsReport {
     pub year: i32,
@@ -57,6 +74,8 @@ pub struct StatsReport {
     pub incidence: Vec<IncidenceRow>,
     pub by_path: Vec<MeasureRow>,
     pub visits: Vec<VisitRow>,
+    /// 培训 coverage: villages, then one line per township.
+    pub training: Vec<TrainingRow>,
 }
 
 fn pct(part: i64, whole: i64) -> Option<f64> {
@@ -152,7 +171,17 @@ pub fn stats(store: &Store, scope: &Scope, year: Option<i32>) -> Result<StatsRep
                sum(EXISTS (SELECT 1 FROM visit t WHERE t.household_id = h.id AND t.deleted = 0
                    AND substr(t.visit_date, 1, 4) = ?{n})),
                coalesce(sum((SELECT count(*) FROM visit t WHERE t.household_id = h.id
-                   AND t.deleted = 0 AND substr(t.visit_date, 1, 4) = ?{n})), 0)
+                   AND t.deleted = 0 AND substr(t.visit_date, 1, 4) = ?{n})), 0),
+               sum(EXISTS (SELECT 1 FROM measure x WHERE x.household_id = h.id AND x.deleted = 0
+                   AND coalesce(x.training_kind, '') <> '' AND x.member_id IS NOT NULL
+                   AND x.year = CAST(?{n} AS INTEGER))),
+               coalesce(sum((SELECT count(DISTINCT x.member_id) FROM measure x
+                   WHERE x.household_id = h.id AND x.deleted = 0
+                   AND coalesce(x.training_kind, '') <> '' AND x.year = CAST(?{n} AS INTEGER))), 0),
+               coalesce(sum((SELECT count(*) FROM measure x WHERE x.household_id = h.id
+                   AND x.deleted = 0 AND coalesce(x.training_kind, '') <> ''
+                   AND coalesce(x.certificate, '') <> ''
+                   AND x.year = CAST(?{n} AS INTEGER))), 0)
              {FROM} AND {cond} GROUP BY v.id ORDER BY v.township, v.code",
             n = if key.is_some() { 2 } else { 1 }
         ),
@@ -160,6 +189,7 @@ pub fn stats(store: &Store, scope: &Scope, year: Option<i32>) -> Result<StatsRep
     )?;
     let mut incidence = Vec::new();
     let mut visits = Vec::new();
+    let mut training: Vec<TrainingRow> = Vec::new();
     let mut townships: Vec<(String, i64, i64)> = Vec::new();
     for r in &villages {
         let (township, population, poor) = (text(&r[0]), int(&r[3]), int(&r[4]));
@@ -190,7 +220,19 @@ pub fn stats(store: &Store, scope: &Scope, year: Option<i32>) -> Result<StatsRep
             visits_in_year: int(&r[8]),
             coverage_pct: pct(visited_in_year, households),
         });
+        let trained = int(&r[9]);
+        training.push(TrainingRow {
+            township: text(&r[0]),
+            village_code: text(&r[1]),
+            village_name: text(&r[2]),
+            households,
+            trained_households: trained,
+            trained_people: int(&r[10]),
+            certificates: int(&r[11]),
+            coverage_pct: pct(trained, households),
+        });
     }
+    training.extend(township_training(&training));
     for (township, population, poor) in townships {
         incidence.push(IncidenceRow {
             township,
@@ -235,5 +277,36 @@ pub fn stats(store: &Store, scope: &Scope, year: Option<i32>) -> Result<StatsRep
         incidence,
         by_path,
         visits,
+        training,
     })
+}
+
+/// One line per township, adding up its villages' 培训 lines.
+fn township_training(villages: &[TrainingRow]) -> Vec<TrainingRow> {
+    let mut out: Vec<TrainingRow> = Vec::new();
+    for v in villages {
+        let line = match out.iter_mut().find(|t| t.township == v.township) {
+            Some(line) => line,
+            None => {
+                out.push(TrainingRow {
+                    township: v.township.clone(),
+                    village_code: String::new(),
+                    village_name: String::new(),
+                    households: 0,
+                    trained_households: 0,
+                    trained_people: 0,
+                    certificates: 0,
+                    coverage_pct: None,
+                });
+                let last = out.len() - 1;
+                &mut out[last]
+            }
+        };
+        line.households += v.households;
+        line.trained_households += v.trained_households;
+        line.trained_people += v.trained_people;
+        line.certificates += v.certificates;
+        line.coverage_pct = pct(line.trained_households, line.households);
+    }
+    out
 }

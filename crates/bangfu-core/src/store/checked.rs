@@ -16,7 +16,7 @@ use super::write::Change;
 use super::{Store, StoreError, WriteOutcome, put_change};
 use crate::model::{
     Attachment, DELETED_FIELD, Entity, FieldValue, Helper, Household, Income, Measure, Member,
-    Pairing, Payment, Relocation, Standard, Table, Village, Visit,
+    Pairing, Payment, Relocation, Standard, Table, TeamMember, Village, Visit,
 };
 use crate::validate::{self, Issue, Severity};
 
@@ -78,6 +78,11 @@ impl Checked for Relocation {
 impl Checked for Attachment {
     fn check(&self, _today: NaiveDate) -> Vec<Issue> {
         validate::check_attachment(self)
+    }
+}
+impl Checked for TeamMember {
+    fn check(&self, today: NaiveDate) -> Vec<Issue> {
+        validate::check_team_member(self, today)
     }
 }
 impl Checked for Visit {
@@ -169,6 +174,7 @@ impl Store {
                 Table::Payment => self.check_row::<Payment>(*id, fields, today)?,
                 Table::Relocation => self.check_row::<Relocation>(*id, fields, today)?,
                 Table::Attachment => self.check_row::<Attachment>(*id, fields, today)?,
+                Table::TeamMember => self.check_row::<TeamMember>(*id, fields, today)?,
             });
         }
         if issues.iter().any(|i| i.severity == Severity::Error) {

@@ -26,6 +26,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0011_people.sql"),
     include_str!("../../migrations/0012_member_changes.sql"),
     include_str!("../../migrations/0013_archive.sql"),
+    include_str!("../../migrations/0014_work_teams.sql"),
 ];
 
 /// Steps a migration needs beyond its SQL, run right after it in the same transaction.
@@ -36,6 +37,7 @@ fn after_script(conn: &Connection, version: i64) -> rusqlite::Result<()> {
         10 => policy_ops_need_rebuild(conn),
         12 => member_change_ops_need_rebuild(conn),
         13 => archive_ops_need_rebuild(conn),
+        14 => work_team_ops_need_rebuild(conn),
         _ => Ok(()),
     }
 }
@@ -118,6 +120,22 @@ fn archive_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
     mark_rebuild_pending(conn, held)
 }
 
+/// Schema 14 (驻村工作队, 培训): a log that already holds team member ops, or values of the
+/// measures' training fields (kept by an older version from a newer laptop's file), has its
+/// rows rebuilt at this open, so they show.
+fn work_team_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
+    use crate::model::Table;
+    let held: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM op WHERE tbl = ?1)
+             OR EXISTS (SELECT 1 FROM op WHERE coalesce(val, '') <> '' AND field IN (
+                 SELECT idx FROM field_name WHERE tbl = ?2
+                    AND name IN ('training_kind', 'training_days', 'certificate')))",
+        [Table::TeamMember.code(), Table::Measure.code()],
+        |r| r.get(0),
+    )?;
+    mark_rebuild_pending(conn, held)
+}
+
 /// Whether migration N (index N-1) may add columns for fields an older version kept only in
 /// the op log: then the rows are rebuilt from the heads after it. Schema 5 only moves the
 /// heads into one entry per row, schema 6 adds the local clock flags, schema 7 the local
@@ -126,9 +144,10 @@ fn archive_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
 /// them in) is rebuilt, by its after-script. Schema 9 adds the local sealing keys. Schema 10
 /// (policies, payments, structured measures) is like 8: its after-script decides. Schema 11
 /// adds the local people, audit log and authorship. Schema 12 (members' 增员/减员 fields) and
-/// schema 13 (the archive's attachments and files) are like 8: their after-scripts decide.
+/// schema 13 (the archive's attachments and files) and schema 14 (驻村工作队) are like 8: their
+/// after-scripts decide.
 const REBUILD_AFTER: &[bool] = &[
-    true, true, true, true, false, false, false, false, false, false, false, false, false,
+    true, true, true, true, false, false, false, false, false, false, false, false, false, false,
 ];
 
 /// Whether upgrading a file of schema `from` must rebuild its rows from the heads.

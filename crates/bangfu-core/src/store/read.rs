@@ -12,6 +12,8 @@ pub enum Filter {
     Id(Uuid),
     /// Live rows whose `household_id` is this household.
     OfHousehold(Uuid),
+    /// Live rows whose `village_id` is this village (households, work team members).
+    OfVillage(Uuid),
     /// Every live row.
     All,
 }
@@ -22,6 +24,7 @@ impl Store {
         let (condition, key) = match filter {
             Filter::Id(id) => ("id = ?1 AND deleted = 0", Some(id)),
             Filter::OfHousehold(id) => ("household_id = ?1 AND deleted = 0", Some(id)),
+            Filter::OfVillage(id) => ("village_id = ?1 AND deleted = 0", Some(id)),
             Filter::All => ("deleted = 0", None),
         };
         // Column and table names come from the static catalog.

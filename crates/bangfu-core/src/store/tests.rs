@@ -806,6 +806,7 @@ fn back_to_schema_4(conn: &rusqlite::Connection) {
         Ok::<_, rusqlite::Error>(())
     })
     .unwrap();
+    back_to_schema_13(conn);
     back_to_schema_11_members(conn);
     conn.execute_batch(
         "DROP TABLE row_head; DROP TABLE clock_flag;
@@ -1185,6 +1186,7 @@ fn a_long_local_write_flushes_rows_as_a_merge_does_and_keeps_every_change() {
 /// What an older version (schema 9) has of a file: no policy or payment table, no structured
 /// measure columns; whatever ops of them it received stay in its op log.
 fn back_to_schema_9(conn: &rusqlite::Connection) {
+    back_to_schema_13(conn);
     conn.execute_batch(
         "DROP TABLE policy; DROP TABLE payment; DROP TABLE relocation;
          DROP INDEX measure_policy; ALTER TABLE measure DROP COLUMN policy_id;
@@ -1216,9 +1218,79 @@ fn back_to_schema_11_members(conn: &rusqlite::Connection) {
 
 /// Schema 11 whole: without schema 12's columns and schema 13's archive tables.
 fn back_to_schema_11(conn: &rusqlite::Connection) {
+    back_to_schema_13(conn);
     conn.execute_batch("DROP TABLE attachment; DROP TABLE blob;")
         .unwrap();
     back_to_schema_11_members(conn);
+}
+
+/// Takes schema 14's work teams and the measures' training fields away.
+fn back_to_schema_13(conn: &rusqlite::Connection) {
+    conn.execute_batch(
+        "DROP TABLE team_member; ALTER TABLE measure DROP COLUMN training_kind;
+         ALTER TABLE measure DROP COLUMN training_days;
+         ALTER TABLE measure DROP COLUMN certificate;",
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_file_of_schema_13_holding_team_or_training_ops_is_rebuilt_so_they_show() {
+    use crate::model::{Measure, TeamMember, Village};
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    let h = household("530826103201001");
+    a.put(&h).unwrap();
+    back_to_schema_13(a.conn());
+    a.conn().execute_batch("PRAGMA user_version = 13;").unwrap();
+    drop(a);
+    let (mut a, seen) = open_reporting_rebuild(&dir, "a");
+    assert!(seen.is_empty(), "no team, no training: {seen:?}");
+
+    // What a schema-13 copy kept from a newer laptop's file: a team member and a training.
+    let village = Village {
+        id: Uuid::now_v7(),
+        code: "530826103201".into(),
+        name: "新文村".into(),
+        ..Default::default()
+    };
+    a.put(&village).unwrap();
+    let secretary = TeamMember {
+        id: Uuid::now_v7(),
+        village_id: Some(village.id),
+        name: "王明".into(),
+        role: "1".into(),
+        unit: "县农业农村局".into(),
+        start_date: chrono::NaiveDate::from_ymd_opt(2016, 3, 1),
+        ..Default::default()
+    };
+    a.put(&secretary).unwrap();
+    let trained = Member {
+        id: Uuid::now_v7(),
+        household_id: Some(h.id),
+        name: "李强".into(),
+        ..Default::default()
+    };
+    a.put(&trained).unwrap();
+    let training = Measure {
+        id: Uuid::now_v7(),
+        household_id: Some(h.id),
+        year: Some(2016),
+        path: "03".into(),
+        member_id: Some(trained.id),
+        training_kind: "2".into(),
+        training_days: Some(15),
+        certificate: "电工".into(),
+        ..Default::default()
+    };
+    a.put(&training).unwrap();
+    back_to_schema_13(a.conn());
+    a.conn().execute_batch("PRAGMA user_version = 13;").unwrap();
+    drop(a);
+    let (a, seen) = open_reporting_rebuild(&dir, "a");
+    assert!(!seen.is_empty(), "rebuilt from the op log");
+    assert_eq!(a.get::<TeamMember>(secretary.id).unwrap(), secretary);
+    assert_eq!(a.get::<Measure>(training.id).unwrap(), training);
 }
 
 #[test]

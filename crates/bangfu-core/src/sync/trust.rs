@@ -15,12 +15,12 @@ use super::exchange::{ImportSummary, SyncError, import_changeset_inner};
 use super::signing::{SignatureError, StreamVerifier, fingerprint};
 use super::{Op, signing};
 use crate::error::UserFacing;
-use crate::model::{FieldValue, Table, household_ref_field};
+use crate::model::{FieldValue, Table, household_ref_field, village_ref_field};
 use crate::store::{DeviceKey, Store, StoreError};
 
 /// A village device reached outside its village; the whole file is refused.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
-#[error("device {device} of village {village} changed a household of village {other}")]
+#[error("device {device} of village {village} changed a record of village {other}")]
 pub struct OutsideVillage {
     pub device: String,
     pub village: String,
@@ -34,7 +34,7 @@ impl UserFacing for OutsideVillage {
 
     fn message_zh(&self) -> String {
         format!(
-            "同步文件被拒收：设备“{}”登记为 {} 村的设备，却修改了 {} 村的贫困户。未导入任何内容。请核实这台设备，必要时在“设备”里重新确认它所属的村。",
+            "同步文件被拒收：设备“{}”登记为 {} 村的设备，却修改了 {} 村的贫困户或驻村工作队。未导入任何内容。请核实这台设备，必要时在“设备”里重新确认它所属的村。",
             self.device, self.village, self.other
         )
     }
@@ -147,20 +147,22 @@ pub(crate) fn plan_import(store: &Store, header: &Header) -> Result<ImportPlan, 
     })
 }
 
-/// The village code of a household, from ops earlier in the file or from the store.
-fn household_village(
+/// The village code of a row that names its village (a household, a work team member), from
+/// ops earlier in the file or from the store.
+fn row_village(
     store: &Store,
-    household: Uuid,
+    table: Table,
+    row: Uuid,
     file_village_of: &HashMap<Uuid, Uuid>,
     file_codes: &HashMap<Uuid, String>,
 ) -> Result<Option<String>, StoreError> {
-    let village = match file_village_of.get(&household) {
+    let village = match file_village_of.get(&row) {
         Some(v) => Some(*v),
         None => store
             .conn()
             .query_row(
-                "SELECT village_id FROM household WHERE id = ?1",
-                [household.as_bytes().as_slice()],
+                &format!("SELECT village_id FROM {} WHERE id = ?1", table.sql_name()),
+                [row.as_bytes().as_slice()],
                 |r| r.get::<_, Option<Vec<u8>>>(0),
             )
             .ok()
@@ -192,7 +194,8 @@ fn as_uuid(v: &FieldValue) -> Option<Uuid> {
 }
 
 /// Refuses the file when an op of a device confirmed for one village touches a household of
-/// another (as the hub refuses it). A household whose village is not known yet passes.
+/// another, or another village's work team (as the hub refuses it). A row whose village is not
+/// known yet passes.
 pub(crate) fn check_villages(
     store: &Store,
     header: &Header,
@@ -209,7 +212,7 @@ pub(crate) fn check_villages(
         let op = op?;
         let table = Table::from_code(op.table);
         match (table, op.field.as_str()) {
-            (Some(Table::Household), "village_id") => {
+            (Some(t), f) if village_ref_field(t) == Some(f) => {
                 if let Some(v) = as_uuid(&op.value) {
                     village_of.insert(op.row, v);
                 }
@@ -229,11 +232,13 @@ pub(crate) fn check_villages(
         let Some(allowed) = villages.get(&op.id.origin) else {
             continue;
         };
-        let household = match table {
-            Some(Table::Household) => Some(op.row),
+        // The row that names the village: the op's own row (a household, a work team member)
+        // or the household it hangs under.
+        let owner = match table {
+            Some(t) if village_ref_field(t).is_some() => Some((t, op.row)),
             Some(t) => match household_ref_field(t) {
                 Some(field) => match household_of.get(&op.row) {
-                    Some(h) => Some(*h),
+                    Some(h) => Some((Table::Household, *h)),
                     None => store
                         .conn()
                         .query_row(
@@ -243,16 +248,17 @@ pub(crate) fn check_villages(
                         )
                         .ok()
                         .flatten()
-                        .and_then(|b| Uuid::from_slice(&b).ok()),
+                        .and_then(|b| Uuid::from_slice(&b).ok())
+                        .map(|h| (Table::Household, h)),
                 },
                 None => None,
             },
             None => None,
         };
-        let Some(household) = household else {
+        let Some((owner_table, owner)) = owner else {
             continue;
         };
-        if let Some(code) = household_village(store, household, &village_of, &codes)?
+        if let Some(code) = row_village(store, owner_table, owner, &village_of, &codes)?
             && &code != allowed
         {
             let device = header

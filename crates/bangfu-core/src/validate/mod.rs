@@ -35,7 +35,7 @@ pub use household::{check_household, check_standard, check_village};
 pub use member::check_member;
 pub use records::{
     check_attachment, check_helper, check_income, check_measure, check_pairing, check_payment,
-    check_relocation, check_visit,
+    check_relocation, check_team_member, check_visit,
 };
 
 #[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, Serialize)]

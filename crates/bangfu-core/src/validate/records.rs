@@ -1,9 +1,11 @@
 //! Checks of the smaller records around a household: income, helper, pairing, measure, visit,
-//! payment, relocation stage, attachment (档案).
+//! payment, relocation stage, attachment (档案), work team member (驻村工作队).
 
 use chrono::NaiveDate;
 
-use crate::model::{Attachment, Helper, Income, Measure, Pairing, Payment, Relocation, Visit};
+use crate::model::{
+    Attachment, Helper, Income, Measure, Pairing, Payment, Relocation, TeamMember, Visit,
+};
 
 use super::{Checker, Issue, label};
 
@@ -69,6 +71,18 @@ pub fn check_measure(m: &Measure) -> Vec<Issue> {
     c.not_negative("amount_due", m.amount_due);
     c.required("year", &m.year);
     c.year("year", m.year);
+    // A training names who attended and how many days it lasted (引导性培训: 2 days).
+    if !m.training_kind.is_empty() {
+        c.required("member_id", &m.member_id);
+        c.required("training_days", &m.training_days);
+    }
+    if m.training_days.is_some_and(|d| !(1..=366).contains(&d)) {
+        c.error(
+            "training_days",
+            "training.days",
+            format!("{}应在 1 到 366 天之间", label::<Measure>("training_days")),
+        );
+    }
     c.finish()
 }
 
@@ -158,5 +172,39 @@ pub fn check_attachment(a: &Attachment) -> Vec<Issue> {
         );
     }
     c.codes(a);
+    c.finish()
+}
+
+/// 驻村工作队员: a member names the village, the person, the team role and the 派出单位; the
+/// 驻村日期 is not in the future and the 离村日期 not before it; a phone is a phone.
+pub fn check_team_member(t: &TeamMember, today: NaiveDate) -> Vec<Issue> {
+    let mut c = Checker::<TeamMember>::new();
+    c.required("village_id", &t.village_id);
+    c.required_text("name", &t.name);
+    c.required_text("role", &t.role);
+    c.required_text("unit", &t.unit);
+    c.required("start_date", &t.start_date);
+    if let Some(date) = t.start_date.filter(|d| *d > today) {
+        c.error(
+            "start_date",
+            "date.future",
+            format!("{} {date} 晚于今天", label::<TeamMember>("start_date")),
+        );
+    }
+    if let (Some(start), Some(end)) = (t.start_date, t.end_date)
+        && end < start
+    {
+        c.error(
+            "end_date",
+            "date.end_before_start",
+            format!(
+                "{} {end} 早于{} {start}",
+                label::<TeamMember>("end_date"),
+                label::<TeamMember>("start_date")
+            ),
+        );
+    }
+    c.phone("phone", &t.phone);
+    c.codes(t);
     c.finish()
 }

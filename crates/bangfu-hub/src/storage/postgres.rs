@@ -432,10 +432,12 @@ impl PgStorage {
             .connection_timeout(Duration::from_secs(30))
             .build(Manager(config))
             .map_err(|e| StorageError::Pool(e.to_string()))?;
-        Ok(PgStorage {
+        let storage = PgStorage {
             pool: Some(pool),
             epoch,
-        })
+        };
+        storage.write(super::scope_index::index_learnt_tables)?;
+        Ok(storage)
     }
 
     fn run<T>(

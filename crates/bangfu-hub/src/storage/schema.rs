@@ -224,8 +224,17 @@ CREATE TABLE signer (
 );
 ";
 
+/// Schema 7: work teams (驻村工作队, issue 17). A hub of an earlier version stored the ops of
+/// the `team_member` table it did not know under the pusher's scope and filed them into no
+/// village's feed (no device received them); the mark asks the next open to index their
+/// `village_id` links (`scope_index::index_learnt_tables`), which files each member's ops into
+/// its village.
+const SCHEMA_7: &str = "
+INSERT OR IGNORE INTO hub_meta (key, value) VALUES ('reindex_team_member', '1');
+";
+
 /// The schema version a hub file is brought to.
-const LATEST: i64 = 6;
+const LATEST: i64 = 7;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
@@ -266,6 +275,7 @@ pub fn init(conn: &mut Connection, path: &Path) -> Result<(), SchemaError> {
     tx.execute_batch(SCHEMA_4)?;
     tx.execute_batch(SCHEMA_5)?;
     tx.execute_batch(SCHEMA_6)?;
+    tx.execute_batch(SCHEMA_7)?;
     new_epoch(&tx)?;
     tx.pragma_update(None, "application_id", APPLICATION_ID)?;
     tx.pragma_update(None, "user_version", LATEST)?;
@@ -301,6 +311,12 @@ fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
         let tx = conn.transaction()?;
         tx.execute_batch(SCHEMA_6)?;
         tx.pragma_update(None, "user_version", 6)?;
+        tx.commit()?;
+    }
+    if version < 7 {
+        let tx = conn.transaction()?;
+        tx.execute_batch(SCHEMA_7)?;
+        tx.pragma_update(None, "user_version", 7)?;
         tx.commit()?;
     }
     Ok(())

@@ -184,6 +184,13 @@ CREATE TABLE signer (
 );
 ";
 
+/// Work teams (驻村工作队, issue 17), as SQLite schema 7: the next open indexes the
+/// `team_member` ops an earlier version stored without knowing their table
+/// (`scope_index::index_learnt_tables`).
+const MIGRATION_7: &str = "
+INSERT INTO hub_meta (key, value) VALUES ('reindex_team_member', '1') ON CONFLICT DO NOTHING;
+";
+
 /// Every migration, in order; a database records the ones it ran in `schema_version`.
 pub const MIGRATIONS: &[(i64, &str)] = &[
     (1, MIGRATION_1),
@@ -192,6 +199,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (4, MIGRATION_4),
     (5, MIGRATION_5),
     (6, MIGRATION_6),
+    (7, MIGRATION_7),
 ];
 
 /// Brings the database to the latest schema (creating it in an empty database) and returns the

@@ -1,9 +1,10 @@
 //! The hub's scope index: which villages each row belongs to NOW, learnt from the ops
 //! themselves, and the filing of every op into the feed of each village it belongs to.
 //!
-//! Each op that sets a parent (`village_id`, `household_id`, a pairing's or visit's
-//! `helper_id`) is a link; a link stops counting once a later op of the same field names it as
-//! a predecessor (the field's heads decide, as on the laptops). A row's villages are derived
+//! Each op that sets a parent (a household's or work team member's `village_id`,
+//! `household_id`, a pairing's or visit's `helper_id`) is a link; a link stops counting once
+//! a later op of the same field names it as a predecessor (the field's heads decide, as on
+//! the laptops). A row's villages are derived
 //! from its live links: a household follows its current village, its members, incomes, visits
 //! follow it. When a row's villages change, the row and its children are recomputed: a village
 //! it joins receives its whole history, a village it leaves is remembered for a while (an edit
@@ -15,7 +16,7 @@
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
-use bangfu_core::model::{FieldValue, Table, household_ref_field};
+use bangfu_core::model::{FieldValue, Table, household_ref_field, village_ref_field};
 use bangfu_core::sync::Op;
 use uuid::Uuid;
 
@@ -55,7 +56,8 @@ fn link_of(op: &Op) -> Option<Link> {
         _ => None,
     };
     let edge = match (table, op.field.as_str()) {
-        (Table::Household, "village_id") => target.map(|t| (op.row, t, false)),
+        // A household and a work team member (驻村工作队) name their village directly.
+        (t, f) if village_ref_field(t) == Some(f) => target.map(|t| (op.row, t, false)),
         (Table::Pairing | Table::Visit, "helper_id") => target.map(|t| (t, op.row, true)),
         (t, f) if household_ref_field(t) == Some(f) => target.map(|t| (op.row, t, false)),
         _ => return None,
@@ -231,6 +233,42 @@ pub fn pending_of<'a>(op: &Op, pending: Option<&'a Scope>) -> Option<&'a str> {
         Reach::County => pending.map(Scope::county),
         Reach::Village => pending.map(Scope::as_str),
     }
+}
+
+/// The `hub_meta` mark an upgrade leaves when this version scopes a table an earlier one did
+/// not know (SQLite schema 7, PostgreSQL migration 7: 驻村工作队).
+const REINDEX_TEAM_MEMBER: &str = "reindex_team_member";
+
+/// Indexes the ops of tables an earlier version of the hub stored without knowing them. Such a
+/// version sees no link in them, so it keeps them under the pusher's scope and files them into
+/// no village: nothing leaks, and nothing is delivered. Here each `village_id` op of a work
+/// team member is indexed in arrival order, which files all of its row's ops into the
+/// village it names (within the pusher's scope, as for any op pushed before its row's scope
+/// was known). Runs once, at the first open after the upgrade; returns the ops indexed.
+pub fn index_learnt_tables(db: &mut dyn Db) -> Result<usize, StorageError> {
+    let marked = db.rows(
+        "SELECT value FROM hub_meta WHERE key = ?1",
+        &[P::Text(REINDEX_TEAM_MEMBER)],
+    )?;
+    if marked.is_empty() {
+        return Ok(0);
+    }
+    let rows = db.rows(
+        "SELECT key, origin, seq, hlc, tbl, row, field, val, preds, seen, pending_scope
+         FROM op WHERE tbl = ?1 AND field = 'village_id' ORDER BY key",
+        &[P::Int(Table::TeamMember.code())],
+    )?;
+    let now = super::logic::now_ms();
+    for r in &rows {
+        let (key, pending) = (r.int(0)?, r.opt_text(10)?);
+        let op = super::logic::op_of(&*db, r, 1)?;
+        index_op(db, &op, key, pending.as_deref(), now, None)?;
+    }
+    db.exec(
+        "DELETE FROM hub_meta WHERE key = ?1",
+        &[P::Text(REINDEX_TEAM_MEMBER)],
+    )?;
+    Ok(rows.len())
 }
 
 /// Files a county-wide op into every village of its county the hub knows.

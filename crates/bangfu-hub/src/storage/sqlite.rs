@@ -152,12 +152,14 @@ impl SqliteStorage {
             .map(|_| schema::open(&path))
             .collect::<Result<Vec<_>, _>>()?;
         let epoch = schema::epoch(&writer)?;
-        Ok(SqliteStorage {
+        let storage = SqliteStorage {
             path,
             writer: Mutex::new(writer),
             readers: Mutex::new(readers),
             epoch,
-        })
+        };
+        storage.write(super::scope_index::index_learnt_tables)?;
+        Ok(storage)
     }
 
     pub fn path(&self) -> &Path {

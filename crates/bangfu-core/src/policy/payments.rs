@@ -1,0 +1,140 @@
+//! A household's measures with their payments, as the household page's 帮扶措施与发放 box shows
+//! them: each measure with the policy it names (if any), its beneficiary, the amount due, what
+//! was paid, and how far the payments went above the amount due (flagged, never refused: a
+//! top-up the county decided is real money paid, and the ledger must show it).
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::PolicyError;
+use super::catalogue::{list_policies, policy_id};
+use crate::model::{Measure, Member, Payment, codes};
+use crate::store::{Filter, Store};
+
+/// One payment of a measure.
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
+pub struct PaymentLine {
+    pub id: Uuid,
+    #[ts(type = "string | null")]
+    pub pay_date: Option<NaiveDate>,
+    pub amount: f64,
+    /// 发放渠道 as the forms say it.
+    pub channel: String,
+    pub note: String,
+}
+
+/// One measure of the household with its payments.
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
+pub struct MeasurePayments {
+    pub measure_id: Uuid,
+    pub year: Option<i64>,
+    /// 七个一批 path as the forms say it.
+    pub path: String,
+    /// The policy's code and name; empty for a free-text measure.
+    pub policy_code: String,
+    pub policy_name: String,
+    pub description: String,
+    /// The member it benefits; empty for the household.
+    pub member_name: String,
+    /// 应发金额 (元), else the free-text amount.
+    pub amount_due: Option<f64>,
+    /// 已发 (元): the sum of its payments.
+    pub paid: f64,
+    /// Paid above the amount due (元); 0 within it or with no amount due.
+    pub over_by: f64,
+    /// 落实情况 as the forms say it.
+    pub status: String,
+    pub payments: Vec<PaymentLine>,
+}
+
+/// The household's measures, latest year first, each with its payments in date order.
+pub fn household_measures(
+    store: &Store,
+    household: Uuid,
+) -> Result<Vec<MeasurePayments>, PolicyError> {
+    let measures = store.read::<Measure>(Filter::OfHousehold(household))?;
+    let members: HashMap<Uuid, String> = store
+        .read::<Member>(Filter::OfHousehold(household))?
+        .into_iter()
+        .map(|m| (m.id, m.name))
+        .collect();
+    let mut payments: HashMap<Uuid, Vec<Payment>> = HashMap::new();
+    for p in store.read::<Payment>(Filter::OfHousehold(household))? {
+        if let Some(m) = p.measure_id {
+            payments.entry(m).or_default().push(p);
+        }
+    }
+    // The policies of each year a measure names, by their row id.
+    let mut policies: HashMap<Uuid, (String, String)> = HashMap::new();
+    let mut years: Vec<i64> = measures
+        .iter()
+        .filter(|m| m.policy_id.is_some())
+        .filter_map(|m| m.year)
+        .collect();
+    years.sort_unstable();
+    years.dedup();
+    for year in years {
+        let Ok(year) = i32::try_from(year) else {
+            continue;
+        };
+        for p in list_policies(store, year)? {
+            policies.insert(policy_id(year, &p.code), (p.code, p.name));
+        }
+    }
+    let mut out: Vec<MeasurePayments> = measures
+        .into_iter()
+        .map(|m| {
+            let mut lines: Vec<PaymentLine> = payments
+                .remove(&m.id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| PaymentLine {
+                    id: p.id,
+                    pay_date: p.pay_date,
+                    amount: p.amount.unwrap_or(0.0),
+                    channel: codes::PAYMENT_CHANNEL
+                        .label(&p.channel)
+                        .unwrap_or(&p.channel)
+                        .to_owned(),
+                    note: p.note,
+                })
+                .collect();
+            lines.sort_by_key(|p| p.pay_date);
+            let paid: f64 = lines.iter().map(|p| p.amount).sum();
+            let amount_due = m.amount_due.or(m.amount);
+            let over_by = amount_due.map_or(0.0, |due| (paid - due).max(0.0));
+            let (policy_code, policy_name) = m
+                .policy_id
+                .and_then(|id| policies.get(&id).cloned())
+                .unwrap_or_default();
+            MeasurePayments {
+                measure_id: m.id,
+                year: m.year,
+                path: codes::MEASURE_PATH
+                    .label(&m.path)
+                    .unwrap_or(&m.path)
+                    .to_owned(),
+                policy_code,
+                policy_name,
+                description: m.description,
+                member_name: m
+                    .member_id
+                    .and_then(|id| members.get(&id).cloned())
+                    .unwrap_or_default(),
+                amount_due,
+                paid,
+                over_by,
+                status: codes::MEASURE_STATUS
+                    .label(&m.status)
+                    .unwrap_or(&m.status)
+                    .to_owned(),
+                payments: lines,
+            }
+        })
+        .collect();
+    out.sort_by_key(|m| std::cmp::Reverse(m.year));
+    Ok(out)
+}
