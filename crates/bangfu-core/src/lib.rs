@@ -25,5 +25,6 @@ pub mod store;
 pub mod sync;
 pub mod update;
 pub mod validate;
+pub mod village;
 
 pub use error::UserFacing;

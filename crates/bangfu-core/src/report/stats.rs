@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::figures::{STILL_POOR_SQL, incidence_percent};
+use uuid::Uuid;
 use crate::ledger::Scope;
 use crate::model::codes::{MEASURE_PATH, POVERTY_STATUS};
 use crate::store::{Store, StoreError};
@@ -152,7 +153,8 @@ pub fn stats(store: &Store, scope: &Scope, year: Option<i32>) -> Result<StatsRep
                sum(EXISTS (SELECT 1 FROM visit t WHERE t.household_id = h.id AND t.deleted = 0
                    AND substr(t.visit_date, 1, 4) = ?{n})),
                coalesce(sum((SELECT count(*) FROM visit t WHERE t.household_id = h.id
-                   AND t.deleted = 0 AND substr(t.visit_date, 1, 4) = ?{n})), 0)
+                   AND t.deleted = 0 AND substr(t.visit_date, 1, 4) = ?{n})), 0),
+               v.id
              {FROM} AND {cond} GROUP BY v.id ORDER BY v.township, v.code",
             n = if key.is_some() { 2 } else { 1 }
         ),
@@ -162,7 +164,16 @@ pub fn stats(store: &Store, scope: &Scope, year: Option<i32>) -> Result<StatsRep
     let mut visits = Vec::new();
     let mut townships: Vec<(String, i64, i64)> = Vec::new();
     for r in &villages {
-        let (township, population, poor) = (text(&r[0]), int(&r[3]), int(&r[4]));
+        // A village's poor people are those of the work year's end (its dated exit trails);
+        // households filed without a village keep today's count.
+        let poor = match &r[9] {
+            rusqlite::types::Value::Blob(id) => match Uuid::from_slice(id) {
+                Ok(village) => super::figures::poor_people_in_year(store, village, year)?,
+                Err(_) => int(&r[4]),
+            },
+            _ => int(&r[4]),
+        };
+        let (township, population) = (text(&r[0]), int(&r[3]));
         incidence.push(IncidenceRow {
             township: township.clone(),
             village_code: text(&r[1]),

@@ -19,6 +19,7 @@ mod member;
 pub mod phone;
 mod records;
 pub mod resident_id;
+mod village;
 
 #[cfg(test)]
 mod tests;
@@ -33,6 +34,7 @@ pub use composition::check_composition;
 pub use file::check_household_file;
 pub use household::{check_household, check_standard, check_village};
 pub use member::check_member;
+pub use village::EVIDENCE_MAX_CHARS;
 pub use records::{
     check_attachment, check_helper, check_income, check_measure, check_pairing, check_payment,
     check_relocation, check_visit,
