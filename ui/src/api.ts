@@ -59,7 +59,10 @@ import type {
   Scope,
   StatsReport,
   Village,
+  VillageEdit,
   VillageProgress,
+  VillageRow,
+  VillageSheet,
   WorkYears,
   AttachmentEntry,
   AttachableRecord,
@@ -232,6 +235,21 @@ export function fieldHistory(table: string, id: string, field: string): Promise<
 /** Saves the page against its base (null: a new household, saved whole). */
 export function fileHousehold(file: HouseholdFile, base: PageBase | null): Promise<FilingOutcome> {
   return invoke<FilingOutcome>('file_household', { file, base })
+}
+
+/** Every village with its 村情 in brief (村情 page). */
+export function villageList(): Promise<VillageRow[]> {
+  return invoke<VillageRow[]>('village_list')
+}
+
+/** One village's 村情 and the base its save is written over. */
+export function villageSheetLoad(villageId: string): Promise<VillageSheet> {
+  return invoke<VillageSheet>('village_sheet_load', { villageId })
+}
+
+/** Saves the 村情 fields changed since the load; the core refuses bad values in Chinese. */
+export function villageSheetSave(edit: VillageEdit): Promise<VillageSheet> {
+  return invoke<VillageSheet>('village_sheet_save', { edit })
 }
 
 export function villages(): Promise<Village[]> {

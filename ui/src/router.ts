@@ -10,6 +10,7 @@ export type Route =
   | { name: 'review' }
   | { name: 'exit' }
   | { name: 'standards' }
+  | { name: 'village' }
   | { name: 'ledger' }
   | { name: 'settings' }
 

@@ -51,6 +51,9 @@ pub fn export_core(cfg: &Config) -> Result<(), ExportError> {
     PageBase::export_all(cfg)?;
     LoadedPage::export_all(cfg)?;
     Village::export_all(cfg)?;
+    crate::village::VillageRow::export_all(cfg)?;
+    crate::village::VillageSheet::export_all(cfg)?;
+    crate::village::VillageEdit::export_all(cfg)?;
     Helper::export_all(cfg)?;
     Draft::export_all(cfg)?;
     WorkYears::export_all(cfg)?;

@@ -22,4 +22,5 @@ pub mod setup;
 pub mod standards;
 pub mod sync;
 pub mod update;
+pub mod village;
 pub mod village_groups;
