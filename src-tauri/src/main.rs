@@ -132,6 +132,7 @@ fn main() -> ExitCode {
             commands::standards::standard_clear,
             commands::exit::exit_trail,
             commands::exit::exit_act,
+            commands::exit::exit_act_batch,
             commands::exit::exit_progress,
             commands::exit::exit_document_path,
             commands::exit::exit_save_pdf,

@@ -68,6 +68,8 @@ import type {
   AttachableRecord,
   AttachOutcome,
   NewAttachment,
+  BatchOutcome,
+  BatchStep,
 } from './bindings'
 
 // Every type the commands take or return, generated from the Rust types (scripts/bindings).
@@ -353,6 +355,11 @@ export function archiveRemove(id: string): Promise<void> {
 
 export function exitTrail(householdId: string): Promise<ProcedureTrail> {
   return invoke<ProcedureTrail>('exit_trail', { householdId })
+}
+
+/** Records one step for a list of households (one meeting, one 公示, one 公告 or one approval). */
+export function exitActBatch(batch: BatchStep): Promise<BatchOutcome> {
+  return invoke<BatchOutcome>('exit_act_batch', { batch })
 }
 
 export function exitAct(householdId: string, action: ExitAction): Promise<ProcedureState> {

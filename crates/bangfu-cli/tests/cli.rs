@@ -1752,3 +1752,90 @@ fn a_scan_is_attached_listed_carried_and_saved_back_out_from_the_command_line() 
     );
     assert!(std::fs::read(&list_pdf).unwrap().starts_with(b"%PDF"));
 }
+
+/// `bangfu village set` refuses a bad value in Chinese and writes nothing of the command (not
+/// even its good options); a good one is shown by `village list` and `village show`.
+#[test]
+fn village_set_refuses_bad_values_in_chinese_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("village.sqlite");
+    let db = p(&db);
+    ok(dir.path(), &["demo", "--db", db]);
+    let village = ["--db", db, "--village", "530826103201"];
+    let list = || -> serde_json::Value {
+        serde_json::from_str(&ok(dir.path(), &["village", "list", "--db", db, "--json"])).unwrap()
+    };
+    let before = list();
+    assert_eq!(before[0]["rural_population"], 4126);
+    let filed = before[0]["filed_people"].as_i64().unwrap();
+    assert!(filed > 100, "{before}");
+    let refused: [(&[&str], &str); 4] = [
+        (
+            &["--rural-population", "100", "--poor-village", "是"],
+            "农村人口 100 人少于本村已建档的",
+        ),
+        (&["--road", "也许"], "通硬化路"),
+        (
+            &["--water", "是", "--date", "water=2999-01-01"],
+            "安全饮水达标日期 2999-01-01 晚于今天",
+        ),
+        (
+            &["--exit-year", "2018"],
+            "只有贫困村才有退出年度",
+        ),
+    ];
+    for (extra, message) in refused {
+        let args = [&["village", "set"][..], &village[..], extra].concat();
+        let out = bangfu(dir.path(), &args);
+        assert!(!out.status.success(), "{extra:?}");
+        let (_, err) = text(&out);
+        assert!(err.contains(message), "{extra:?}: {err}");
+        assert_eq!(list(), before, "nothing written by {extra:?}");
+    }
+    let set = ok(
+        dir.path(),
+        &[
+            &["village", "set"][..],
+            &village[..],
+            &[
+                "--rural-population",
+                "4200",
+                "--poor-village",
+                "是",
+                "--road",
+                "是",
+                "--date",
+                "road=2018-10-01",
+                "--evidence",
+                "通硬化路=县交通局验收单 2018-17 号",
+            ],
+        ]
+        .concat(),
+    );
+    assert!(set.contains("已保存 新文村（530826103201）的村情：5 项"), "{set}");
+    let after = list();
+    assert_eq!(after[0]["rural_population"], 4200);
+    assert_eq!(after[0]["poor_village"], true);
+    let show = ok(
+        dir.path(),
+        &[&["village", "show"][..], &village[..], &["--year", "2019"]].concat(),
+    );
+    assert!(
+        show.contains("[达标] 通硬化路：是（达标日期：2018-10-01；佐证材料：县交通局验收单 2018-17 号）"),
+        "{show}"
+    );
+    let early = ok(
+        dir.path(),
+        &[&["village", "show"][..], &village[..], &["--year", "2017", "--json"]].concat(),
+    );
+    let early: serde_json::Value = serde_json::from_str(&early).unwrap();
+    let road = early["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "road")
+        .cloned()
+        .expect("the road is checked");
+    // Met on 2018-10-01: not yet at the end of 2017.
+    assert_eq!(road["status"], "not_met", "{road}");
+}

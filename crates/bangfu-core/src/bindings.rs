@@ -63,6 +63,8 @@ pub fn export_core(cfg: &Config) -> Result<(), ExportError> {
     HouseholdEvaluation::export_all(cfg)?;
     ProcedureTrail::export_all(cfg)?;
     ExitAction::export_all(cfg)?;
+    crate::exit::BatchStep::export_all(cfg)?;
+    crate::exit::BatchOutcome::export_all(cfg)?;
     VillageProgress::export_all(cfg)?;
     ExitDocument::export_all(cfg)?;
     crate::exit::ExitStandard::export_all(cfg)?;
