@@ -1839,3 +1839,78 @@ fn village_set_refuses_bad_values_in_chinese_and_writes_nothing() {
     // Met on 2018-10-01: not yet at the end of 2017.
     assert_eq!(road["status"], "not_met", "{road}");
 }
+
+/// `bangfu exit step --households …`: one step for a list, all or nothing unless
+/// `--skip-failing`, and `--village … --all-eligible` for every household due.
+#[test]
+fn one_exit_step_for_a_list_of_households_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("village.sqlite");
+    let db = p(&db);
+    ok(dir.path(), &["demo", "--db", db]);
+    let status = || -> serde_json::Value {
+        let out = ok(dir.path(), &["exit", "status", "--db", db, "--json"]);
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()["households"]["by_step"].clone()
+    };
+    let codes = |row: &serde_json::Value| -> Vec<String> {
+        row["list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["household_code"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let before = status();
+    let not_started = codes(&before[0]);
+    // A household already surveyed cannot be surveyed again.
+    let surveyed = codes(&before[1]);
+    assert!(not_started.len() >= 2 && !surveyed.is_empty());
+    let list = format!("{},{},{}", not_started[0], not_started[1], surveyed[0]);
+    let survey = [
+        "--step",
+        "入户调查",
+        "--date",
+        "2026-01-05",
+        "--people",
+        "工作队",
+        "--household-signed",
+        "是",
+        "--food-secure",
+        "是",
+        "--clothing-secure",
+        "是",
+    ];
+    let args = [&["exit", "step", "--db", db, "--households", &list][..], &survey[..]].concat();
+    let refused = bangfu(dir.path(), &args);
+    assert!(!refused.status.success());
+    let (_, err) = text(&refused);
+    assert!(
+        err.contains("名单中有 1 户不能办理入户调查，全部未保存")
+            && err.contains(&format!(
+                "户 {}：退出程序不能跳过或颠倒：下一步应办理村两委商议",
+                surveyed[0]
+            )),
+        "{err}"
+    );
+    assert_eq!(status(), before, "nothing written");
+    let done = ok(dir.path(), &[&args[..], &["--skip-failing"]].concat());
+    assert!(done.contains("已为 2 户办理入户调查"), "{done}");
+    assert!(done.contains(&format!("户 {}：", surveyed[0])), "{done}");
+    let after = status();
+    assert_eq!(
+        after[1]["households"].as_u64().unwrap(),
+        before[1]["households"].as_u64().unwrap() + 2
+    );
+    // Every household still not started, at once.
+    let all = ok(
+        dir.path(),
+        &[
+            &["exit", "step", "--db", db, "--village", "530826103201", "--all-eligible"][..],
+            &survey[..],
+        ]
+        .concat(),
+    );
+    let remaining = after[0]["households"].as_u64().unwrap();
+    assert!(all.contains(&format!("已为 {remaining} 户办理入户调查")), "{all}");
+    assert_eq!(status()[0]["households"], 0);
+}
