@@ -318,6 +318,10 @@ fn the_demo_village_passes_validation_except_its_deliberate_problems() {
         ("530826103201156", "resident_id.filed_elsewhere"),
         ("530826103201201", "suspect.road_distance"),
         ("530826103201264", "suspect.dibao_not_dibao_household"),
+        (
+            "530826103201290",
+            "suspect.dibao_household_without_dibao_member",
+        ),
     ];
     let expected: Vec<(String, String)> = expected
         .iter()

@@ -62,9 +62,9 @@ describe('村情 form', () => {
     const s = sheet()
     const f = formOf(s)
     f.rural_population = 1300
-    f.items[0].evidence = '  验收单 17 号 '
-    f.items[1].coverage = 100
-    f.items[1].date = '2019-05-01'
+    f.items[0]!.evidence = '  验收单 17 号 '
+    f.items[1]!.coverage = 100
+    f.items[1]!.date = '2019-05-01'
     const v = villageOf(f, s) as unknown as Record<string, unknown>
     expect(v.rural_population).toBe(1300)
     expect(v.road_evidence).toBe('验收单 17 号')
@@ -78,10 +78,10 @@ describe('村情 form', () => {
     ['negative 农村人口', (f) => (f.rural_population = -1), '农村人口应是不小于 0 的整数'],
     ['退出年度 of a village not 贫困村', (f) => ((f.poor_village = false), (f.exit_year = 2018)), '只有贫困村才有退出年度'],
     ['退出年度 next year', (f) => (f.exit_year = 2020), '退出年度 2020 晚于今年（2019年）'],
-    ['达标日期 in the future', (f) => (f.items[0].date = '2019-07-02'), '通硬化路达标日期 2019-07-02 晚于今天'],
-    ['达标日期 on an item marked 否', (f) => (f.items[0].met = false), '通硬化路填的是“否”（未达标），不能有达标日期'],
-    ['coverage over 100', (f) => (f.items[1].coverage = 101), '广播电视覆盖率 101 不合理'],
-    ['佐证材料 too long', (f) => (f.items[0].evidence = '文'.repeat(501)), '通硬化路佐证材料最多 500 个字'],
+    ['达标日期 in the future', (f) => (f.items[0]!.date = '2019-07-02'), '通硬化路达标日期 2019-07-02 晚于今天'],
+    ['达标日期 on an item marked 否', (f) => (f.items[0]!.met = false), '通硬化路填的是“否”（未达标），不能有达标日期'],
+    ['coverage over 100', (f) => (f.items[1]!.coverage = 101), '广播电视覆盖率 101 不合理'],
+    ['佐证材料 too long', (f) => (f.items[0]!.evidence = '文'.repeat(501)), '通硬化路佐证材料最多 500 个字'],
   ]
   for (const [name, edit, message] of cases) {
     it(`refuses ${name}`, () => {
