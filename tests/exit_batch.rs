@@ -8,7 +8,9 @@ mod common;
 
 use bangfu_core::UserFacing;
 use bangfu_core::exit::procedure::{Phase, Step, StepRecord, procedure_state, record_step};
-use bangfu_core::exit::{BatchStep, ExitError, households_due_for_step, record_step_for_households};
+use bangfu_core::exit::{
+    BatchStep, ExitError, households_due_for_step, record_step_for_households,
+};
 use bangfu_core::model::{Household, Income, Member, Village};
 use bangfu_core::store::{Store, put_change};
 use chrono::NaiveDate;
@@ -136,14 +138,21 @@ fn one_notice_for_twenty_households_is_one_transaction() {
     assert_eq!(outcome.recorded.len(), 20);
     assert!(outcome.failed.is_empty());
     for id in &ids[..20] {
-        assert_eq!(procedure_state(&store, *id).unwrap().done, Some(Step::PublicNotice));
+        assert_eq!(
+            procedure_state(&store, *id).unwrap().done,
+            Some(Step::PublicNotice)
+        );
     }
     let batches_after: i64 = store
         .sql()
         .unwrap()
         .query_row("SELECT count(*) FROM op_batch", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(batches_after - batches_before, 1, "one signed write for the list");
+    assert_eq!(
+        batches_after - batches_before,
+        1,
+        "one signed write for the list"
+    );
 }
 
 #[test]
@@ -162,7 +171,8 @@ fn a_household_that_cannot_take_the_step_refuses_the_list_unless_skipped() {
     assert!(matches!(error, ExitError::BatchRefused { ref failed, .. } if failed.len() == 1));
     assert!(
         message.contains("名单中有 1 户不能办理村评议公示，全部未保存")
-            && message.contains("户 530826103201021：退出程序不能跳过或颠倒：下一步应办理村两委商议"),
+            && message
+                .contains("户 530826103201021：退出程序不能跳过或颠倒：下一步应办理村两委商议"),
         "{message}"
     );
     assert_eq!(ops(&store), before, "nothing written");
@@ -176,7 +186,10 @@ fn a_household_that_cannot_take_the_step_refuses_the_list_unless_skipped() {
         Some(Step::Survey),
         "the skipped household is where it was"
     );
-    assert_eq!(procedure_state(&store, ids[0]).unwrap().phase, Phase::InProgress);
+    assert_eq!(
+        procedure_state(&store, ids[0]).unwrap().phase,
+        Phase::InProgress
+    );
     // The same list again: every household now refuses, as one at a time would.
     let again = record_step_for_households(&mut store, &batch(true)).unwrap();
     assert!(again.recorded.is_empty());
@@ -194,13 +207,18 @@ fn a_list_naming_a_household_twice_or_none_is_refused() {
         skip_failing: true,
     };
     let error = record_step_for_households(&mut store, &twice).unwrap_err();
-    assert_eq!(error.message_zh(), "户 530826103201001 在名单中出现了两次，请核对名单。");
+    assert_eq!(
+        error.message_zh(),
+        "户 530826103201001 在名单中出现了两次，请核对名单。"
+    );
     let none = BatchStep {
         households: Vec::new(),
         ..twice
     };
     assert_eq!(
-        record_step_for_households(&mut store, &none).unwrap_err().message_zh(),
+        record_step_for_households(&mut store, &none)
+            .unwrap_err()
+            .message_zh(),
         "请至少选择一户。"
     );
     assert_eq!(procedure_state(&store, ids[0]).unwrap().records, 0);

@@ -9,8 +9,8 @@ mod common;
 
 use bangfu_core::UserFacing;
 use bangfu_core::access::Role;
-use bangfu_core::exit::procedure::{Step, StepRecord, record_step, return_to_poverty};
 use bangfu_core::exit::evaluate_village;
+use bangfu_core::exit::procedure::{Step, StepRecord, record_step, return_to_poverty};
 use bangfu_core::model::{FieldValue, Household, Income, Member, Village};
 use bangfu_core::store::{Change, Store, StoreError, put_change};
 use bangfu_core::sync::exchange::{export_changeset, import_changeset};
@@ -85,7 +85,11 @@ fn household(
     h.id
 }
 
-fn set(store: &mut Store, v: Uuid, fields: Vec<(&'static str, FieldValue)>) -> Result<(), StoreError> {
+fn set(
+    store: &mut Store,
+    v: Uuid,
+    fields: Vec<(&'static str, FieldValue)>,
+) -> Result<(), StoreError> {
     set_village_fields(store, v, fields).map(|_| ())
 }
 
@@ -107,18 +111,27 @@ fn village_data_set_at_the_township_reaches_a_village_laptop_by_file() {
             ("poor_village", FieldValue::Int(1)),
             ("hardened_road", FieldValue::Int(1)),
             ("road_date", FieldValue::Text("2018-10-01".into())),
-            ("road_evidence", FieldValue::Text("县交通局验收单 2018-17 号".into())),
+            (
+                "road_evidence",
+                FieldValue::Text("县交通局验收单 2018-17 号".into()),
+            ),
         ],
     )
     .unwrap();
     assert_eq!(
-        village_sheet(&laptop, v.id).unwrap().village.rural_population,
+        village_sheet(&laptop, v.id)
+            .unwrap()
+            .village
+            .rural_population,
         None,
         "not carried yet"
     );
     import_changeset(&mut laptop, &export_changeset(&township, None).unwrap().0).unwrap();
     let shown = village_sheet(&laptop, v.id).unwrap();
-    assert_eq!(shown.village, village_sheet(&township, v.id).unwrap().village);
+    assert_eq!(
+        shown.village,
+        village_sheet(&township, v.id).unwrap().village
+    );
     assert_eq!(shown.village.rural_population, Some(1260));
     assert_eq!(shown.village.road_date, Some(day("2018-10-01")));
     assert_eq!(shown.village.road_evidence, "县交通局验收单 2018-17 号");
@@ -146,8 +159,18 @@ fn two_laptops_editing_the_same_village_field_meet_as_a_conflict() {
     let v = village();
     a.write(&[put_change(&v)]).unwrap();
     import_changeset(&mut b, &export_changeset(&a, None).unwrap().0).unwrap();
-    set(&mut a, v.id, vec![("rural_population", FieldValue::Int(1260))]).unwrap();
-    set(&mut b, v.id, vec![("rural_population", FieldValue::Int(1302))]).unwrap();
+    set(
+        &mut a,
+        v.id,
+        vec![("rural_population", FieldValue::Int(1260))],
+    )
+    .unwrap();
+    set(
+        &mut b,
+        v.id,
+        vec![("rural_population", FieldValue::Int(1302))],
+    )
+    .unwrap();
     let (from_a, _) = export_changeset(&a, None).unwrap();
     let (from_b, _) = export_changeset(&b, None).unwrap();
     import_changeset(&mut b, &from_a).unwrap();
@@ -232,7 +255,11 @@ fn bad_village_data_is_refused_in_chinese_and_nothing_is_written() {
     ];
     for (fields, words) in cases {
         let error = set(&mut store, v.id, fields.clone()).unwrap_err();
-        assert!(error.message_zh().contains(words), "{fields:?}: {}", error.message_zh());
+        assert!(
+            error.message_zh().contains(words),
+            "{fields:?}: {}",
+            error.message_zh()
+        );
         assert_eq!(ops(&store), before, "nothing written for {fields:?}");
     }
     // The store's own write refuses the same 农村人口.
@@ -243,9 +270,18 @@ fn bad_village_data_is_refused_in_chinese_and_nothing_is_written() {
             fields: vec![("rural_population", FieldValue::Int(5))],
         }])
         .unwrap_err();
-    assert!(error.message_zh().contains("少于本村已建档的 6 人"), "{}", error.message_zh());
+    assert!(
+        error.message_zh().contains("少于本村已建档的 6 人"),
+        "{}",
+        error.message_zh()
+    );
     assert_eq!(ops(&store), before);
-    set(&mut store, v.id, vec![("rural_population", FieldValue::Int(6))]).unwrap();
+    set(
+        &mut store,
+        v.id,
+        vec![("rural_population", FieldValue::Int(6))],
+    )
+    .unwrap();
 }
 
 #[test]
@@ -270,7 +306,11 @@ fn a_page_saved_later_keeps_what_arrived_while_it_was_open() {
     )
     .unwrap();
     assert_eq!(saved.village.rural_population, Some(900));
-    assert_eq!(saved.village.broadband, Some(true), "the township's edit is kept");
+    assert_eq!(
+        saved.village.broadband,
+        Some(true),
+        "the township's edit is kept"
+    );
     assert!(review_items(&laptop).unwrap().is_empty());
 }
 
@@ -284,17 +324,26 @@ fn only_a_leader_or_a_township_administrator_sets_village_data() {
     store.add_person("刘书记", Role::Leader, PIN).unwrap();
     store.sign_in("刘书记", PIN).unwrap();
     store.add_person("王队员", Role::Member, PIN).unwrap();
-    store.add_person("赵站长", Role::TownshipAdmin, PIN).unwrap();
+    store
+        .add_person("赵站长", Role::TownshipAdmin, PIN)
+        .unwrap();
     for (who, allowed) in [("王队员", false), ("刘书记", true), ("赵站长", true)] {
         store.sign_in(who, PIN).unwrap();
         let population = if allowed { 1000 } else { 1200 };
-        let result = set(&mut store, v.id, vec![("rural_population", FieldValue::Int(population))]);
+        let result = set(
+            &mut store,
+            v.id,
+            vec![("rural_population", FieldValue::Int(population))],
+        );
         assert_eq!(result.is_ok(), allowed, "{who}: {result:?}");
         let editable = village_sheet(&store, v.id).unwrap().editable;
         assert_eq!(editable, allowed, "{who}");
         if !allowed {
             let message = result.unwrap_err().message_zh();
-            assert!(message.contains("只有第一书记、队长或乡镇管理员可以填写村情"), "{message}");
+            assert!(
+                message.contains("只有第一书记、队长或乡镇管理员可以填写村情"),
+                "{message}"
+            );
             // Nor through the store's own write.
             let direct = store.write(&[Change::Put {
                 table: bangfu_core::model::Table::Village,
@@ -305,7 +354,10 @@ fn only_a_leader_or_a_township_administrator_sets_village_data() {
         }
     }
     assert_eq!(
-        village_sheet(&store, v.id).unwrap().village.rural_population,
+        village_sheet(&store, v.id)
+            .unwrap()
+            .village
+            .rural_population,
         Some(1000)
     );
 }
@@ -343,10 +395,13 @@ fn exit_on(store: &mut Store, household: Uuid, approved: &str) {
             .checked_sub_days(chrono::Days::new(40 - 10 * n as u64))
             .unwrap()
             .to_string();
-        let on = if step == Step::CountyApproval { approved.to_owned() } else { on };
-        record_step(store, household, &step_on(step, &on)).unwrap_or_else(|e| {
-            panic!("{step:?} on {on}: {}", e.message_zh())
-        });
+        let on = if step == Step::CountyApproval {
+            approved.to_owned()
+        } else {
+            on
+        };
+        record_step(store, household, &step_on(step, &on))
+            .unwrap_or_else(|e| panic!("{step:?} on {on}: {}", e.message_zh()));
     }
 }
 
@@ -364,7 +419,12 @@ fn incidence_for_a_year_counts_the_households_poor_at_its_end() {
     let _c = household(&mut store, &v, 3, 5, 2016, &[(4, "2018-06-10")]);
     // D: 2 people, first on record in 2018.
     let _d = household(&mut store, &v, 4, 2, 2018, &[]);
-    set(&mut store, v.id, vec![("rural_population", FieldValue::Int(200))]).unwrap();
+    set(
+        &mut store,
+        v.id,
+        vec![("rural_population", FieldValue::Int(200))],
+    )
+    .unwrap();
     exit_on(&mut store, a, "2017-11-20");
     exit_on(&mut store, b, "2017-12-28");
     return_to_poverty(&mut store, b, day("2019-03-01"), "工作队", "因病返贫").unwrap();
@@ -381,7 +441,10 @@ fn incidence_for_a_year_counts_the_households_poor_at_its_end() {
         let e = evaluate_village(&store, v.id, year).unwrap();
         let rate = e.incidence_percent.unwrap();
         if e.poor_people != poor || (rate - poor as f64 * 100.0 / 200.0).abs() > 1e-9 {
-            failures.push(format!("{year}: want {poor}, got {} ({rate}%)", e.poor_people));
+            failures.push(format!(
+                "{year}: want {poor}, got {} ({rate}%)",
+                e.poor_people
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -350,7 +350,12 @@ fn step_many(a: &StepArgs) -> Result<(), Failure> {
         due.into_iter().map(|h| h.id).collect()
     } else {
         let mut ids = Vec::new();
-        for code in a.households.iter().map(|c| c.trim()).filter(|c| !c.is_empty()) {
+        for code in a
+            .households
+            .iter()
+            .map(|c| c.trim())
+            .filter(|c| !c.is_empty())
+        {
             ids.push(core_exit::household_by_code(&store, code)?.id);
         }
         ids

@@ -319,7 +319,7 @@ fn the_demo_village_passes_validation_except_its_deliberate_problems() {
         ("530826103201201", "suspect.road_distance"),
         ("530826103201264", "suspect.dibao_not_dibao_household"),
         (
-            "530826103201290",
+            "530826103201294",
             "suspect.dibao_household_without_dibao_member",
         ),
     ];
@@ -1783,10 +1783,7 @@ fn village_set_refuses_bad_values_in_chinese_and_writes_nothing() {
             &["--water", "是", "--date", "water=2999-01-01"],
             "安全饮水达标日期 2999-01-01 晚于今天",
         ),
-        (
-            &["--exit-year", "2018"],
-            "只有贫困村才有退出年度",
-        ),
+        (&["--exit-year", "2018"], "只有贫困村才有退出年度"),
     ];
     for (extra, message) in refused {
         let args = [&["village", "set"][..], &village[..], extra].concat();
@@ -1816,7 +1813,10 @@ fn village_set_refuses_bad_values_in_chinese_and_writes_nothing() {
         ]
         .concat(),
     );
-    assert!(set.contains("已保存 新文村（530826103201）的村情：5 项"), "{set}");
+    assert!(
+        set.contains("已保存 新文村（530826103201）的村情：5 项"),
+        "{set}"
+    );
     let after = list();
     assert_eq!(after[0]["rural_population"], 4200);
     assert_eq!(after[0]["poor_village"], true);
@@ -1825,12 +1825,19 @@ fn village_set_refuses_bad_values_in_chinese_and_writes_nothing() {
         &[&["village", "show"][..], &village[..], &["--year", "2019"]].concat(),
     );
     assert!(
-        show.contains("[达标] 通硬化路：是（达标日期：2018-10-01；佐证材料：县交通局验收单 2018-17 号）"),
+        show.contains(
+            "[达标] 通硬化路：是（达标日期：2018-10-01；佐证材料：县交通局验收单 2018-17 号）"
+        ),
         "{show}"
     );
     let early = ok(
         dir.path(),
-        &[&["village", "show"][..], &village[..], &["--year", "2017", "--json"]].concat(),
+        &[
+            &["village", "show"][..],
+            &village[..],
+            &["--year", "2017", "--json"],
+        ]
+        .concat(),
     );
     let early: serde_json::Value = serde_json::from_str(&early).unwrap();
     let road = early["checks"]
@@ -1884,7 +1891,11 @@ fn one_exit_step_for_a_list_of_households_from_the_command_line() {
         "--clothing-secure",
         "是",
     ];
-    let args = [&["exit", "step", "--db", db, "--households", &list][..], &survey[..]].concat();
+    let args = [
+        &["exit", "step", "--db", db, "--households", &list][..],
+        &survey[..],
+    ]
+    .concat();
     let refused = bangfu(dir.path(), &args);
     assert!(!refused.status.success());
     let (_, err) = text(&refused);
@@ -1909,12 +1920,23 @@ fn one_exit_step_for_a_list_of_households_from_the_command_line() {
     let all = ok(
         dir.path(),
         &[
-            &["exit", "step", "--db", db, "--village", "530826103201", "--all-eligible"][..],
+            &[
+                "exit",
+                "step",
+                "--db",
+                db,
+                "--village",
+                "530826103201",
+                "--all-eligible",
+            ][..],
             &survey[..],
         ]
         .concat(),
     );
     let remaining = after[0]["households"].as_u64().unwrap();
-    assert!(all.contains(&format!("已为 {remaining} 户办理入户调查")), "{all}");
+    assert!(
+        all.contains(&format!("已为 {remaining} 户办理入户调查")),
+        "{all}"
+    );
     assert_eq!(status()[0]["households"], 0);
 }

@@ -246,7 +246,9 @@ fn changed_fields(changes: &[Change]) -> Vec<&'static str> {
 fn check(store: &Store, v: &Village, touched: &[&str]) -> Result<(), StoreError> {
     let mut issues: Vec<Issue> = validate::check_village(v, store.today())
         .into_iter()
-        .filter(|i| i.severity == Severity::Error && (touched.contains(&i.field) || i.field.is_empty()))
+        .filter(|i| {
+            i.severity == Severity::Error && (touched.contains(&i.field) || i.field.is_empty())
+        })
         .collect();
     if touched.contains(&"rural_population")
         && let Some(issue) = rural_population_issue(store, v)?

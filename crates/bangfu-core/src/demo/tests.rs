@@ -349,7 +349,10 @@ fn the_demo_shows_a_member_who_left_and_past_years_still_count_them() {
     let (y, m, d) = PARENT_DIED_ON;
     assert_eq!(left[0].leave_date, chrono::NaiveDate::from_ymd_opt(y, m, d));
     assert_eq!(left[0].leave_reason, "1", "死亡");
-    assert!(matches!(left[0].relation.as_str(), "11" | "12"), "a parent of the 户主");
+    assert!(
+        matches!(left[0].relation.as_str(), "11" | "12"),
+        "a parent of the 户主"
+    );
     assert_eq!(family_size_in_year(&members, 2016), members.len());
     assert_eq!(family_size_in_year(&members, 2017), members.len());
     assert_eq!(family_size_in_year(&members, 2018), members.len() - 1);

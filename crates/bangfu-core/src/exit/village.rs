@@ -30,7 +30,12 @@ pub struct VillageEvaluation {
 
 /// One checklist item for `year`: met when marked 是 (or the rate reaches the standard's
 /// minimum) and its 达标日期, if recorded, is not after the end of the year.
-fn checklist_check(v: &Village, item: &ChecklistItem, year: i32, broadcast_min: f64) -> CheckResult {
+fn checklist_check(
+    v: &Village,
+    item: &ChecklistItem,
+    year: i32,
+    broadcast_min: f64,
+) -> CheckResult {
     let entry = v.checklist_entry(item);
     let label = if item.rate {
         "广播电视覆盖率达标"

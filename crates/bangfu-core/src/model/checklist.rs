@@ -42,8 +42,20 @@ const fn item(
 
 /// The checklist in the order of the 贫困村退出 forms.
 pub const VILLAGE_CHECKLIST: [ChecklistItem; 8] = [
-    item("road", "通硬化路", "hardened_road", "road_date", "road_evidence"),
-    item("power", "通动力电", "power_grid", "power_date", "power_evidence"),
+    item(
+        "road",
+        "通硬化路",
+        "hardened_road",
+        "road_date",
+        "road_evidence",
+    ),
+    item(
+        "power",
+        "通动力电",
+        "power_grid",
+        "power_date",
+        "power_evidence",
+    ),
     ChecklistItem {
         rate: true,
         ..item(
@@ -61,7 +73,13 @@ pub const VILLAGE_CHECKLIST: [ChecklistItem; 8] = [
         "broadband_date",
         "broadband_evidence",
     ),
-    item("water", "安全饮水", "safe_water", "water_date", "water_evidence"),
+    item(
+        "water",
+        "安全饮水",
+        "safe_water",
+        "water_date",
+        "water_evidence",
+    ),
     item(
         "clinic",
         "有标准化卫生室",
@@ -103,9 +121,17 @@ impl Village {
             "road" => (self.hardened_road, self.road_date, &self.road_evidence),
             "power" => (self.power_grid, self.power_date, &self.power_evidence),
             "broadcast" => (None, self.broadcast_date, &self.broadcast_evidence),
-            "broadband" => (self.broadband, self.broadband_date, &self.broadband_evidence),
+            "broadband" => (
+                self.broadband,
+                self.broadband_date,
+                &self.broadband_evidence,
+            ),
             "water" => (self.safe_water, self.water_date, &self.water_evidence),
-            "clinic" => (self.standard_clinic, self.clinic_date, &self.clinic_evidence),
+            "clinic" => (
+                self.standard_clinic,
+                self.clinic_date,
+                &self.clinic_evidence,
+            ),
             "venue" => (self.public_venue, self.venue_date, &self.venue_evidence),
             _ => (self.school_access, self.school_date, &self.school_evidence),
         };
@@ -149,7 +175,13 @@ mod tests {
             .expect("fields of a default village");
             for (m, other) in VILLAGE_CHECKLIST.iter().enumerate() {
                 let want = if m == n { day } else { None };
-                assert_eq!(v.checklist_entry(other).date, want, "{} via {}", other.code, item.code);
+                assert_eq!(
+                    v.checklist_entry(other).date,
+                    want,
+                    "{} via {}",
+                    other.code,
+                    item.code
+                );
             }
         }
     }

@@ -11,8 +11,8 @@ mod value;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use entity::entity;
 pub use checklist::{ChecklistEntry, ChecklistItem, VILLAGE_CHECKLIST};
+use entity::entity;
 pub use entity::{DELETED_FIELD, Entity, FieldSpec, Table};
 pub use value::{FieldKind, FieldType, FieldValue};
 

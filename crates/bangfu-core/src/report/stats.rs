@@ -4,10 +4,10 @@
 use serde::Serialize;
 
 use super::figures::{STILL_POOR_SQL, incidence_percent};
-use uuid::Uuid;
 use crate::ledger::Scope;
 use crate::model::codes::{MEASURE_PATH, POVERTY_STATUS};
 use crate::store::{Store, StoreError};
+use uuid::Uuid;
 
 /// Households and people of one 脱贫状态.
 #[derive(ts_rs::TS, Debug, Clone, Serialize, PartialEq)]

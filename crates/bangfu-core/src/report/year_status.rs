@@ -148,9 +148,8 @@ pub fn poor_people_in_year(store: &Store, village: Uuid, year: i32) -> Result<i6
     let mut members = store.conn().prepare_cached(
         "SELECT join_date, leave_date FROM member WHERE household_id = ?1 AND deleted = 0",
     )?;
-    let date = |text: Option<String>| {
-        text.and_then(|t| NaiveDate::parse_from_str(&t, "%Y-%m-%d").ok())
-    };
+    let date =
+        |text: Option<String>| text.and_then(|t| NaiveDate::parse_from_str(&t, "%Y-%m-%d").ok());
     let mut poor = 0;
     for (id, status) in households {
         let Ok(household) = Uuid::from_slice(&id) else {
@@ -163,7 +162,10 @@ pub fn poor_people_in_year(store: &Store, village: Uuid, year: i32) -> Result<i6
         }
         let present = members
             .query_map(params![id.as_slice()], |r| {
-                Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Option<String>>(1)?))
+                Ok((
+                    r.get::<_, Option<String>>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                ))
             })?
             .collect::<Result<Vec<_>, _>>()?
             .into_iter()

@@ -34,11 +34,11 @@ pub use composition::check_composition;
 pub use file::check_household_file;
 pub use household::{check_household, check_standard, check_village};
 pub use member::check_member;
-pub use village::EVIDENCE_MAX_CHARS;
 pub use records::{
     check_attachment, check_helper, check_income, check_measure, check_pairing, check_payment,
     check_relocation, check_visit,
 };
+pub use village::EVIDENCE_MAX_CHARS;
 
 #[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
