@@ -36,7 +36,7 @@ pub enum VillageCommand {
         json: bool,
     },
     /// 填写一个村的村情，如 --rural-population 1260 --poor-village 是 --road 是 --road-date 2018-10-01
-    Set(SetArgs),
+    Set(Box<SetArgs>),
 }
 
 #[derive(Debug, Args)]

@@ -54,7 +54,7 @@ pub fn still_poor_at_year_end(
         return None;
     }
     let in_year = |e: &&StatusEvent| e.date().year() <= year;
-    if let Some(last) = events.iter().filter(in_year).next_back() {
+    if let Some(last) = events.iter().rfind(in_year) {
         return Some(matches!(last, StatusEvent::Returned(_)));
     }
     if let Some(next) = events.iter().find(|e| e.date().year() > year) {
