@@ -194,8 +194,14 @@ impl Store {
         }
         let mut issues = self.check_row::<Village>(id, fields, today)?;
         if fields.iter().any(|(name, _)| name == "rural_population") {
-            let mut after: Village = self.get(id).unwrap_or_default();
-            after.id = id;
+            let mut after: Village = match self.get(id) {
+                Ok(village) => village,
+                Err(StoreError::NotFound { .. }) => Village {
+                    id,
+                    ..Village::default()
+                },
+                Err(other) => return Err(other),
+            };
             for (name, value) in fields {
                 if name == "rural_population" {
                     after.rural_population = match value {
