@@ -65,12 +65,17 @@ import type {
   Scope,
   StatsReport,
   Village,
+  VillageEdit,
   VillageProgress,
+  VillageRow,
+  VillageSheet,
   WorkYears,
   AttachmentEntry,
   AttachableRecord,
   AttachOutcome,
   NewAttachment,
+  BatchOutcome,
+  BatchStep,
 } from './bindings'
 
 // Every type the commands take or return, generated from the Rust types (scripts/bindings).
@@ -240,6 +245,21 @@ export function fileHousehold(file: HouseholdFile, base: PageBase | null): Promi
   return invoke<FilingOutcome>('file_household', { file, base })
 }
 
+/** Every village with its 村情 in brief (村情 page). */
+export function villageList(): Promise<VillageRow[]> {
+  return invoke<VillageRow[]>('village_list')
+}
+
+/** One village's 村情 and the base its save is written over. */
+export function villageSheetLoad(villageId: string): Promise<VillageSheet> {
+  return invoke<VillageSheet>('village_sheet_load', { villageId })
+}
+
+/** Saves the 村情 fields changed since the load; the core refuses bad values in Chinese. */
+export function villageSheetSave(edit: VillageEdit): Promise<VillageSheet> {
+  return invoke<VillageSheet>('village_sheet_save', { edit })
+}
+
 export function villages(): Promise<Village[]> {
   return invoke<Village[]>('villages')
 }
@@ -341,6 +361,11 @@ export function archiveRemove(id: string): Promise<void> {
 
 export function exitTrail(householdId: string): Promise<ProcedureTrail> {
   return invoke<ProcedureTrail>('exit_trail', { householdId })
+}
+
+/** Records one step for a list of households (one meeting, one 公示, one 公告 or one approval). */
+export function exitActBatch(batch: BatchStep): Promise<BatchOutcome> {
+  return invoke<BatchOutcome>('exit_act_batch', { batch })
 }
 
 export function exitAct(householdId: string, action: ExitAction): Promise<ProcedureState> {

@@ -11,6 +11,7 @@ export type Route =
   | { name: 'exit' }
   | { name: 'standards' }
   | { name: 'team' }
+  | { name: 'village' }
   | { name: 'ledger' }
   | { name: 'settings' }
 

@@ -75,9 +75,21 @@ pub enum ExitCommand {
 pub struct StepArgs {
     #[arg(long)]
     db: PathBuf,
-    /// 户编号
+    /// 户编号（办理一户）
     #[arg(long)]
-    household: String,
+    household: Option<String>,
+    /// 一次为多户办理同一步（同一次会议、公示、公告或审定）：户编号以逗号分隔
+    #[arg(long, value_delimiter = ',')]
+    households: Vec<String>,
+    /// 与 --all-eligible 同用：村代码
+    #[arg(long)]
+    village: Option<String>,
+    /// 为该村所有下一步正是此步的户办理
+    #[arg(long)]
+    all_eligible: bool,
+    /// 多户办理时跳过不符合的户，其余照办（默认：有一户不符合则全部不保存）
+    #[arg(long)]
+    skip_failing: bool,
     /// 入户调查 / 村两委商议 / 村评议公示 / 乡镇核查公告 / 县审定销号 / 返贫（或 1-5）
     #[arg(long)]
     step: String,
@@ -289,8 +301,95 @@ fn code_of(list: &codes::CodeList, text: &str, what: &str) -> Result<String, Fai
 }
 
 fn step(a: &StepArgs) -> Result<(), Failure> {
+    let batch = !a.households.is_empty() || a.all_eligible;
+    match (&a.household, batch) {
+        (Some(_), true) => Err(Failure::new(
+            "--household 办理一户，--households 或 --all-eligible 办理多户，请只用其中一种。",
+            "both one household and a list",
+        )),
+        (None, false) => Err(Failure::new(
+            "请用 --household 指明一户，或用 --households（户编号以逗号分隔）、--village 加 --all-eligible 指明多户。",
+            "no household",
+        )),
+        (Some(code), false) => step_one(a, code),
+        (None, true) => step_many(a),
+    }
+}
+
+/// One step for a list of households (`--households` or `--village … --all-eligible`).
+fn step_many(a: &StepArgs) -> Result<(), Failure> {
+    if a.step.trim() == "返贫" || a.send_back.is_some() {
+        return Err(Failure::new(
+            "返贫和退回只能一户一户办理，请用 --household。",
+            "batch return or send-back",
+        ));
+    }
     let mut store = open_store(&a.db)?;
-    let household = core_exit::household_by_code(&store, &a.household)?;
+    let record = step_record(a, date(&a.date, "日期")?)?;
+    let households: Vec<uuid::Uuid> = if a.all_eligible {
+        if !a.households.is_empty() {
+            return Err(Failure::new(
+                "--all-eligible 与 --households 不能同时使用。",
+                "both a list and all eligible",
+            ));
+        }
+        let Some(code) = &a.village else {
+            return Err(Failure::new(
+                "--all-eligible 须与 --village（村代码）同用。",
+                "all eligible without a village",
+            ));
+        };
+        let village = core_exit::village_by_code(&store, code)?;
+        let due = core_exit::households_due_for_step(&store, village.id, record.step)?;
+        if due.is_empty() {
+            return Err(Failure::new(
+                format!("村 {code} 没有下一步应办理{}的户。", record.step.label()),
+                "no household due",
+            ));
+        }
+        due.into_iter().map(|h| h.id).collect()
+    } else {
+        let mut ids = Vec::new();
+        for code in a
+            .households
+            .iter()
+            .map(|c| c.trim())
+            .filter(|c| !c.is_empty())
+        {
+            ids.push(core_exit::household_by_code(&store, code)?.id);
+        }
+        ids
+    };
+    let outcome = core_exit::record_step_for_households(
+        &mut store,
+        &core_exit::BatchStep {
+            households,
+            record,
+            skip_failing: a.skip_failing,
+        },
+    )?;
+    if a.json {
+        print_json(&outcome);
+        return Ok(());
+    }
+    println!(
+        "已为 {} 户办理{}：{}",
+        outcome.recorded.len(),
+        outcome.step.label(),
+        outcome.recorded.join("、")
+    );
+    if !outcome.failed.is_empty() {
+        println!("以下 {} 户不符合，未办理：", outcome.failed.len());
+        for f in &outcome.failed {
+            println!("  户 {}：{}", f.code, f.reason);
+        }
+    }
+    Ok(())
+}
+
+fn step_one(a: &StepArgs, code: &str) -> Result<(), Failure> {
+    let mut store = open_store(&a.db)?;
+    let household = core_exit::household_by_code(&store, code)?;
     let on = date(&a.date, "日期")?;
     let state = if a.step.trim() == "返贫" {
         let reason = a.reason.as_deref().unwrap_or("");
@@ -299,6 +398,23 @@ fn step(a: &StepArgs) -> Result<(), Failure> {
         let step = Step::parse(&a.step)?;
         procedure::send_back(&mut store, household.id, step, on, &a.people, reason)?
     } else {
+        let r = step_record(a, on)?;
+        procedure::record_step(&mut store, household.id, &r)?
+    };
+    if a.json {
+        print_json(&state);
+    } else {
+        let next = state
+            .next
+            .map_or_else(String::new, |s| format!("，下一步：{}", s.label()));
+        println!("已保存户 {code}：{}{}。", state.phase_label, next);
+    }
+    Ok(())
+}
+
+/// The step as the options give it (everything but the household).
+fn step_record(a: &StepArgs, on: NaiveDate) -> Result<StepRecord, Failure> {
+    {
         let mut r = StepRecord::new(Step::parse(&a.step)?, on, &a.people);
         r.signatures = a.signatures.clone();
         r.notes = a.notes.clone();
@@ -343,17 +459,8 @@ fn step(a: &StepArgs) -> Result<(), Failure> {
             }
             r.signers = Some(signers);
         }
-        procedure::record_step(&mut store, household.id, &r)?
-    };
-    if a.json {
-        print_json(&state);
-    } else {
-        let next = state
-            .next
-            .map_or_else(String::new, |s| format!("，下一步：{}", s.label()));
-        println!("已保存户 {}：{}{}。", a.household, state.phase_label, next);
+        Ok(r)
     }
-    Ok(())
 }
 
 fn status(

@@ -104,7 +104,7 @@ enum Command {
         #[command(subcommand)]
         action: team::TeamCommand,
     },
-    /// 村：填写农村人口和贫困村退出核对项目，查看村退出核对
+    /// 村情：农村人口、贫困村、退出核对项目（达标日期、佐证材料），查看村退出核对
     Village {
         #[command(subcommand)]
         action: village::VillageCommand,

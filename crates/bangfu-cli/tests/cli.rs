@@ -318,6 +318,10 @@ fn the_demo_village_passes_validation_except_its_deliberate_problems() {
         ("530826103201156", "resident_id.filed_elsewhere"),
         ("530826103201201", "suspect.road_distance"),
         ("530826103201264", "suspect.dibao_not_dibao_household"),
+        (
+            "530826103201294",
+            "suspect.dibao_household_without_dibao_member",
+        ),
     ];
     let expected: Vec<(String, String)> = expected
         .iter()
@@ -1751,4 +1755,188 @@ fn a_scan_is_attached_listed_carried_and_saved_back_out_from_the_command_line() 
         ],
     );
     assert!(std::fs::read(&list_pdf).unwrap().starts_with(b"%PDF"));
+}
+
+/// `bangfu village set` refuses a bad value in Chinese and writes nothing of the command (not
+/// even its good options); a good one is shown by `village list` and `village show`.
+#[test]
+fn village_set_refuses_bad_values_in_chinese_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("village.sqlite");
+    let db = p(&db);
+    ok(dir.path(), &["demo", "--db", db]);
+    let village = ["--db", db, "--village", "530826103201"];
+    let list = || -> serde_json::Value {
+        serde_json::from_str(&ok(dir.path(), &["village", "list", "--db", db, "--json"])).unwrap()
+    };
+    let before = list();
+    assert_eq!(before[0]["rural_population"], 4126);
+    let filed = before[0]["filed_people"].as_i64().unwrap();
+    assert!(filed > 100, "{before}");
+    let refused: [(&[&str], &str); 4] = [
+        (
+            &["--rural-population", "100", "--poor-village", "是"],
+            "农村人口 100 人少于本村已建档的",
+        ),
+        (&["--road", "也许"], "通硬化路"),
+        (
+            &["--water", "是", "--date", "water=2999-01-01"],
+            "安全饮水达标日期 2999-01-01 晚于今天",
+        ),
+        (&["--exit-year", "2018"], "只有贫困村才有退出年度"),
+    ];
+    for (extra, message) in refused {
+        let args = [&["village", "set"][..], &village[..], extra].concat();
+        let out = bangfu(dir.path(), &args);
+        assert!(!out.status.success(), "{extra:?}");
+        let (_, err) = text(&out);
+        assert!(err.contains(message), "{extra:?}: {err}");
+        assert_eq!(list(), before, "nothing written by {extra:?}");
+    }
+    let set = ok(
+        dir.path(),
+        &[
+            &["village", "set"][..],
+            &village[..],
+            &[
+                "--rural-population",
+                "4200",
+                "--poor-village",
+                "是",
+                "--road",
+                "是",
+                "--date",
+                "road=2018-10-01",
+                "--evidence",
+                "通硬化路=县交通局验收单 2018-17 号",
+            ],
+        ]
+        .concat(),
+    );
+    assert!(
+        set.contains("已保存 新文村（530826103201）的村情：5 项"),
+        "{set}"
+    );
+    let after = list();
+    assert_eq!(after[0]["rural_population"], 4200);
+    assert_eq!(after[0]["poor_village"], true);
+    let show = ok(
+        dir.path(),
+        &[&["village", "show"][..], &village[..], &["--year", "2019"]].concat(),
+    );
+    assert!(
+        show.contains(
+            "[达标] 通硬化路：是（达标日期：2018-10-01；佐证材料：县交通局验收单 2018-17 号）"
+        ),
+        "{show}"
+    );
+    let early = ok(
+        dir.path(),
+        &[
+            &["village", "show"][..],
+            &village[..],
+            &["--year", "2017", "--json"],
+        ]
+        .concat(),
+    );
+    let early: serde_json::Value = serde_json::from_str(&early).unwrap();
+    let road = early["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "road")
+        .cloned()
+        .expect("the road is checked");
+    // Met on 2018-10-01: not yet at the end of 2017.
+    assert_eq!(road["status"], "not_met", "{road}");
+}
+
+/// `bangfu exit step --households …`: one step for a list, all or nothing unless
+/// `--skip-failing`, and `--village … --all-eligible` for every household due.
+#[test]
+fn one_exit_step_for_a_list_of_households_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("village.sqlite");
+    let db = p(&db);
+    ok(dir.path(), &["demo", "--db", db]);
+    let status = || -> serde_json::Value {
+        let out = ok(dir.path(), &["exit", "status", "--db", db, "--json"]);
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()["households"]["by_step"].clone()
+    };
+    let codes = |row: &serde_json::Value| -> Vec<String> {
+        row["list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["household_code"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let before = status();
+    let not_started = codes(&before[0]);
+    // A household already surveyed cannot be surveyed again.
+    let surveyed = codes(&before[1]);
+    assert!(not_started.len() >= 2 && !surveyed.is_empty());
+    let list = format!("{},{},{}", not_started[0], not_started[1], surveyed[0]);
+    let survey = [
+        "--step",
+        "入户调查",
+        "--date",
+        "2026-01-05",
+        "--people",
+        "工作队",
+        "--household-signed",
+        "是",
+        "--food-secure",
+        "是",
+        "--clothing-secure",
+        "是",
+    ];
+    let args = [
+        &["exit", "step", "--db", db, "--households", &list][..],
+        &survey[..],
+    ]
+    .concat();
+    let refused = bangfu(dir.path(), &args);
+    assert!(!refused.status.success());
+    let (_, err) = text(&refused);
+    assert!(
+        err.contains("名单中有 1 户不能办理入户调查，全部未保存")
+            && err.contains(&format!(
+                "户 {}：退出程序不能跳过或颠倒：下一步应办理村两委商议",
+                surveyed[0]
+            )),
+        "{err}"
+    );
+    assert_eq!(status(), before, "nothing written");
+    let done = ok(dir.path(), &[&args[..], &["--skip-failing"]].concat());
+    assert!(done.contains("已为 2 户办理入户调查"), "{done}");
+    assert!(done.contains(&format!("户 {}：", surveyed[0])), "{done}");
+    let after = status();
+    assert_eq!(
+        after[1]["households"].as_u64().unwrap(),
+        before[1]["households"].as_u64().unwrap() + 2
+    );
+    // Every household still not started, at once.
+    let all = ok(
+        dir.path(),
+        &[
+            &[
+                "exit",
+                "step",
+                "--db",
+                db,
+                "--village",
+                "530826103201",
+                "--all-eligible",
+            ][..],
+            &survey[..],
+        ]
+        .concat(),
+    );
+    let remaining = after[0]["households"].as_u64().unwrap();
+    assert!(
+        all.contains(&format!("已为 {remaining} 户办理入户调查")),
+        "{all}"
+    );
+    assert_eq!(status()[0]["households"], 0);
 }

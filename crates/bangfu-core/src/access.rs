@@ -85,6 +85,9 @@ pub enum Permission {
     ManagePeople,
     /// Restore a backup (one from before people were added would give everyone full rights).
     RestoreBackups,
+    /// Set a village's 村情: 农村人口, 贫困村 status, the 贫困村退出 checklist items with their
+    /// 达标日期 and 佐证材料 (the figures the village's exit is judged on).
+    SetVillageData,
     /// Change what holds for everyone: 脱贫标准 and policies (county-wide rows), the data
     /// file's passphrase, this laptop's name and its hub link.
     ChangeSettings,
@@ -111,10 +114,11 @@ pub const PERMISSIONS: &[(Permission, &[Role])] = &[
     (Permission::ManagePeople, &[Leader, TownshipAdmin]),
     (Permission::RestoreBackups, &[Leader, TownshipAdmin]),
     (Permission::ChangeSettings, &[Leader, TownshipAdmin]),
+    (Permission::SetVillageData, &[Leader, TownshipAdmin]),
 ];
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 12] = [
         Permission::FileHouseholds,
         Permission::RecordVisits,
         Permission::ExitSteps,
@@ -126,6 +130,7 @@ impl Permission {
         Permission::ManagePeople,
         Permission::RestoreBackups,
         Permission::ChangeSettings,
+        Permission::SetVillageData,
     ];
 
     /// The roles that may do this.
@@ -150,6 +155,7 @@ impl Permission {
             Permission::ManagePeople => "管理人员",
             Permission::RestoreBackups => "用备份恢复数据文件",
             Permission::ChangeSettings => "修改脱贫标准、政策、口令或同步设置",
+            Permission::SetVillageData => "填写村情（农村人口、贫困村退出核对项目）",
         }
     }
 }
@@ -381,6 +387,7 @@ mod tests {
             (P::ManagePeople, [false, true, true, false]),
             (P::RestoreBackups, [false, true, true, false]),
             (P::ChangeSettings, [false, true, true, false]),
+            (P::SetVillageData, [false, true, true, false]),
         ];
         assert_eq!(expected.len(), Permission::ALL.len());
         for (permission, allowed) in expected {

@@ -57,6 +57,9 @@ pub fn export_core(cfg: &Config) -> Result<(), ExportError> {
     PageBase::export_all(cfg)?;
     LoadedPage::export_all(cfg)?;
     Village::export_all(cfg)?;
+    crate::village::VillageRow::export_all(cfg)?;
+    crate::village::VillageSheet::export_all(cfg)?;
+    crate::village::VillageEdit::export_all(cfg)?;
     Helper::export_all(cfg)?;
     Draft::export_all(cfg)?;
     WorkYears::export_all(cfg)?;
@@ -66,6 +69,8 @@ pub fn export_core(cfg: &Config) -> Result<(), ExportError> {
     HouseholdEvaluation::export_all(cfg)?;
     ProcedureTrail::export_all(cfg)?;
     ExitAction::export_all(cfg)?;
+    crate::exit::BatchStep::export_all(cfg)?;
+    crate::exit::BatchOutcome::export_all(cfg)?;
     VillageProgress::export_all(cfg)?;
     ExitDocument::export_all(cfg)?;
     crate::exit::ExitStandard::export_all(cfg)?;

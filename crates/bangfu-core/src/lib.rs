@@ -26,5 +26,6 @@ pub mod sync;
 pub mod team;
 pub mod update;
 pub mod validate;
+pub mod village;
 
 pub use error::UserFacing;

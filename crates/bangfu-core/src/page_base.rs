@@ -271,7 +271,7 @@ impl Store {
     }
 
     /// The fields of a loaded row the person changed, written over the loaded heads.
-    fn put_over<E: Entity>(
+    pub(crate) fn put_over<E: Entity>(
         &self,
         record: &E,
         base: &RowBase,

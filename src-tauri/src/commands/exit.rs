@@ -11,8 +11,9 @@ use crate::error::CommandError;
 use crate::state::AppState;
 use bangfu_core::exit::procedure::ProcedureState;
 use bangfu_core::exit::{
-    ExitAction, ExitDocument, HouseholdEvaluation, ProcedureTrail, VillageProgress, act,
-    evaluate_household, procedure_trail, village_progress,
+    BatchOutcome, BatchStep, ExitAction, ExitDocument, HouseholdEvaluation, ProcedureTrail,
+    VillageProgress, act, evaluate_household, procedure_trail, record_step_for_households,
+    village_progress,
 };
 
 /// Each check of 一超 两不愁 三保障 for the household's saved data in `year`.
@@ -46,6 +47,18 @@ pub async fn exit_act(
 ) -> Result<ProcedureState, CommandError> {
     let id = parse_id(&household_id)?;
     state.with_store(|store| act(store, id, &action).map_err(CommandError::from_core))
+}
+
+/// Records one step for a list of households in one transaction: all or nothing unless
+/// `skip_failing`; the refusal names every household that failed and why.
+#[tauri::command]
+pub async fn exit_act_batch(
+    state: State<'_, AppState>,
+    batch: BatchStep,
+) -> Result<BatchOutcome, CommandError> {
+    state.with_store(|store| {
+        record_step_for_households(store, &batch).map_err(CommandError::from_core)
+    })
 }
 
 /// The 退出进度 of a village (all households when `village_id` is null) for `year` (the file's

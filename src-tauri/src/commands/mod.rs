@@ -23,4 +23,5 @@ pub mod standards;
 pub mod sync;
 pub mod team;
 pub mod update;
+pub mod village;
 pub mod village_groups;

@@ -3,4 +3,12 @@
 /**
  * 行政村: the unit a work team files, with its 12-digit 统计用区划代码.
  */
-export type Village = { id: string, code: string, name: string, township: string, county: string, province: string, rural_population: number | null, hardened_road: boolean | null, power_grid: boolean | null, broadcast_coverage: number | null, broadband: boolean | null, safe_water: boolean | null, standard_clinic: boolean | null, public_venue: boolean | null, school_access: boolean | null, };
+export type Village = { id: string, code: string, name: string, township: string, county: string, province: string, rural_population: number | null, hardened_road: boolean | null, power_grid: boolean | null, broadcast_coverage: number | null, broadband: boolean | null, safe_water: boolean | null, standard_clinic: boolean | null, public_venue: boolean | null, school_access: boolean | null, 
+/**
+ * 是否贫困村: a 建档立卡贫困村 (its exit is checked); 退出年度 once it has exited.
+ */
+poor_village: boolean | null, exit_year: number | null, 
+/**
+ * For each checklist item: the day it was met (达标日期) and the evidence (佐证材料).
+ */
+road_date: string | null, road_evidence: string, power_date: string | null, power_evidence: string, broadcast_date: string | null, broadcast_evidence: string, broadband_date: string | null, broadband_evidence: string, water_date: string | null, water_evidence: string, clinic_date: string | null, clinic_evidence: string, venue_date: string | null, venue_evidence: string, school_date: string | null, school_evidence: string, };

@@ -3,7 +3,8 @@ import type { CheckResult } from "./CheckResult";
 
 export type VillageEvaluation = { village_id: string, code: string, name: string, year: number, rural_population: number | null, 
 /**
- * Members of filed households that have not exited (未脱贫, 返贫 or not yet set).
+ * Members of filed households still poor at the end of `year` (not exited by then, or
+ * returned), present then.
  */
 poor_people: number, 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { ExitStepName, ExitVocabulary } from '../api'
-import { blankForm, isoDay, missingDate, noticeDays, recordAction, signerRolesOf, signersOf, stepFields } from './stepForm'
+import { batchOf, blankForm, isoDay, missingDate, noticeDays, recordAction, signerRolesOf, signersOf, stepFields } from './stepForm'
 
 /** The vocabulary as the core's exit_vocabulary command sends it (crates/bangfu-core/src/exit/forms.rs). */
 const own: [ExitStepName, string, string[], string[]][] = [
@@ -149,5 +149,26 @@ describe('村评议公示 with its 民主评议 and signers by role', () => {
     const form = blankForm(V, 'county_approval', '2017-09-01')
     const action = recordAction(V, 'county_approval', form, undefined, { 县长: '孙县长' })
     expect(action).toMatchObject({ signers: expect.arrayContaining([{ role: '县委书记', name: '' }, { role: '县长', name: '孙县长' }]) })
+  })
+})
+
+describe('one step for a list of households', () => {
+  it('sends the step record without its action, for the chosen households', () => {
+    const form = blankForm(V, 'public_notice', '2017-08-11')
+    form.people = '村委会'
+    form.notice_start = '2017-08-06'
+    form.notice_end = '2017-08-10'
+    const action = recordAction(V, 'public_notice', form)
+    const batch = batchOf(action, ['a', 'b'], false)
+    expect(batch).not.toBeNull()
+    expect(batch!.households).toEqual(['a', 'b'])
+    expect(batch!.skip_failing).toBe(false)
+    expect(batch!.record).not.toHaveProperty('action')
+    expect(batch!.record).toMatchObject({ step: 'public_notice', date: '2017-08-11', people: '村委会', notice_end: '2017-08-10' })
+    expect(batchOf(action, ['a'], true)!.skip_failing).toBe(true)
+  })
+
+  it('has nothing to send for a send-back or 返贫', () => {
+    expect(batchOf({ action: 'return_to_poverty', date: '2019-03-01', people: '工作队', reason: '因病' }, ['a'], false)).toBeNull()
   })
 })

@@ -2,7 +2,7 @@
 // command: each step's fields, named as the catalog names them, its signers and how notice days
 // count), and the actions sent to the core. The core checks everything; nothing here decides what is
 // allowed.
-import type { ExitAction, ExitStepName, ExitVocabulary, FieldValue, StepRecord } from '../api'
+import type { BatchStep, ExitAction, ExitStepName, ExitVocabulary, FieldValue, StepRecord } from '../api'
 
 /** The catalog fields (table exit_step) the form of `step` shows, in order, as the core says. */
 export function stepFields(vocabulary: ExitVocabulary, step: ExitStepName): string[] {
@@ -115,4 +115,11 @@ export function noticeDays(
 export function isoDay(day: Date = new Date()): string {
   const pad = (n: number) => String(n).padStart(2, '0')
   return `${day.getFullYear()}-${pad(day.getMonth() + 1)}-${pad(day.getDate())}`
+}
+
+/** One step for the chosen households (`skipFailing`: the others go through when some fail). */
+export function batchOf(action: ExitAction, households: string[], skipFailing: boolean): BatchStep | null {
+  if (action.action !== 'record') return null
+  const { action: _record, ...record } = action
+  return { households, record: record as StepRecord, skip_failing: skipFailing }
 }

@@ -74,7 +74,7 @@ fn the_demo_village_is_clean_except_for_its_listed_problems() {
         members.len()
     );
     assert!((20..=30).contains(&store.read::<Helper>(Filter::All).unwrap().len()));
-    assert_eq!(DEMO_PROBLEMS.len(), 8);
+    assert_eq!(DEMO_PROBLEMS.len(), 9);
 
     let mut by_household: HashMap<_, Vec<&Member>> = HashMap::new();
     for m in &members {
@@ -327,4 +327,34 @@ fn the_recent_years_add_records_up_to_today_and_no_data_problem() {
         .filter(|m| m.contains("2025") || m.contains("2026"))
         .collect();
     assert!(named.is_empty(), "{named:?}");
+}
+
+#[test]
+fn the_demo_shows_a_member_who_left_and_past_years_still_count_them() {
+    use super::village::{PARENT_DIED, PARENT_DIED_ON};
+    use crate::model::derived::{family_size, family_size_in_year};
+    let dir = TempDir::new().unwrap();
+    let mut store = open(&dir, "demo.bangfu");
+    write_demo_village(&mut store).unwrap();
+    let code = format!("{}{PARENT_DIED:03}", super::village::VILLAGE_CODE);
+    let household = store
+        .read::<Household>(Filter::All)
+        .unwrap()
+        .into_iter()
+        .find(|h| h.code == code)
+        .unwrap();
+    let members: Vec<Member> = store.read(Filter::OfHousehold(household.id)).unwrap();
+    let left: Vec<&Member> = members.iter().filter(|m| m.leave_date.is_some()).collect();
+    assert_eq!(left.len(), 1, "{code}");
+    let (y, m, d) = PARENT_DIED_ON;
+    assert_eq!(left[0].leave_date, chrono::NaiveDate::from_ymd_opt(y, m, d));
+    assert_eq!(left[0].leave_reason, "1", "死亡");
+    assert!(
+        matches!(left[0].relation.as_str(), "11" | "12"),
+        "a parent of the 户主"
+    );
+    assert_eq!(family_size_in_year(&members, 2016), members.len());
+    assert_eq!(family_size_in_year(&members, 2017), members.len());
+    assert_eq!(family_size_in_year(&members, 2018), members.len() - 1);
+    assert_eq!(family_size(&members), members.len() - 1);
 }

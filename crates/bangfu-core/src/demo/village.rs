@@ -26,6 +26,15 @@ const DIBAO_NOT_DIBAO: usize = 264;
 const ADULT_IN_PRIMARY_SCHOOL: usize = 70;
 const CHILD_AS_LABOUR: usize = 94;
 const DIBAO_MEMBER_NOT_DIBAO: usize = 98;
+/// The 低保贫困户 whose members are not marked 享受低保 (低保应保尽保): the last one of the
+/// generated village, chosen after generation so no other household changes.
+const DIBAO_WITHOUT_MEMBER: usize = 294;
+/// The household living with the 户主's parents, the elder of whom died in 2017 (减员, recorded
+/// at the year's end; the row kept with date and reason): not a problem, the demo's case of a
+/// member who left. The last such household of the generated village.
+pub const PARENT_DIED: usize = 298;
+/// When the parent of [`PARENT_DIED`] died.
+pub const PARENT_DIED_ON: (i32, u32, u32) = (2017, 5, 12);
 
 /// The deliberate data-quality problems of the demo village, one line each, as a checker
 /// should report them.
@@ -38,6 +47,7 @@ pub const DEMO_PROBLEMS: &[&str] = &[
     "户530826103201070：成年人的在校生状况登记为小学",
     "户530826103201094：未满16岁的孩子登记为普通劳动力",
     "户530826103201098：一般贫困户的成员登记为享受低保",
+    "户530826103201294：低保贫困户没有一位成员登记为享受低保（低保应保尽保）",
 ];
 
 /// Writes the demo village into the store: the filing in March 2016, then the year-end
@@ -86,6 +96,7 @@ pub fn write_demo_village(store: &mut Store) -> Result<DemoSummary, StoreError> 
                 shape: Some(Shape::Nuclear),
                 attribute: Some("1"),
             },
+
             _ => Fixed::default(),
         };
         let visits = 6 + index % 5;
@@ -160,6 +171,11 @@ pub fn write_demo_village(store: &mut Store) -> Result<DemoSummary, StoreError> 
                     .filter(|v| in_year(v.visit_date))
                     .map(create),
             );
+            if year == PARENT_DIED_ON.0
+                && let Some(left) = parent_died(f)
+            {
+                changes.push(create(&left));
+            }
             // A cadre change: the old pairing gets its end date, the successor a new row.
             for (k, p) in f.pairings.iter().enumerate() {
                 if (k == 0 && in_year(p.end_date)) || (k > 0 && in_year(p.start_date)) {
@@ -172,6 +188,21 @@ pub fn write_demo_village(store: &mut Store) -> Result<DemoSummary, StoreError> 
     super::recent::write_recent_years(store, &filed, &planted, today, &mut summary)?;
     super::policies::write_policy_records(store, &filed, today, &mut summary)?;
     Ok(summary)
+}
+
+/// 减员 of [`PARENT_DIED`]: its oldest member besides the 户主 (a parent), with the date and
+/// reason (死亡); `None` for every other household.
+fn parent_died(f: &Filed) -> Option<Member> {
+    if !f.household.code.ends_with(&format!("{PARENT_DIED:03}")) {
+        return None;
+    }
+    let oldest = (1..f.members.len()).max_by_key(|i| f.ages.get(*i).copied().unwrap_or(0))?;
+    let (y, mo, d) = PARENT_DIED_ON;
+    Some(Member {
+        leave_date: NaiveDate::from_ymd_opt(y, mo, d),
+        leave_reason: "1".into(),
+        ..f.members.get(oldest)?.clone()
+    })
 }
 
 fn youngest(f: &Filed) -> i32 {
@@ -235,6 +266,11 @@ fn add_problems(g: &mut Gen, filed: &mut [Filed]) -> Vec<uuid::Uuid> {
         .and_then(|f| f.members.first_mut())
     {
         m.dibao = Some(true);
+    }
+    if let Some(f) = filed.get_mut(at(DIBAO_WITHOUT_MEMBER)) {
+        for m in &mut f.members {
+            m.dibao = Some(false);
+        }
     }
     planted
 }

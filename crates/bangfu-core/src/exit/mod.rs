@@ -6,6 +6,7 @@
 //! `Store::write`, and never deleted; a step that turns out wrong is sent back or left in the
 //! trail as irregular, so the archive inspectors read is the whole history.
 
+pub mod batch;
 pub mod document;
 pub mod evaluate;
 pub mod forms;
@@ -27,6 +28,9 @@ use crate::error::UserFacing;
 use crate::model::{Household, Village};
 use crate::store::{Filter, Store, StoreError};
 
+pub use batch::{
+    BatchFailure, BatchOutcome, BatchStep, households_due_for_step, record_step_for_households,
+};
 pub use document::ExitDocument;
 pub use evaluate::{CheckResult, CheckStatus, DataItem, HouseholdEvaluation, evaluate_household};
 pub use forms::{ExitVocabulary, StepForm, exit_vocabulary};
@@ -118,6 +122,16 @@ pub enum ExitError {
     ReviewWithoutMajority { attendance: i64, agreed: i64 },
     #[error("democratic review after the notice started")]
     ReviewAfterNotice { review: NaiveDate, start: NaiveDate },
+    #[error("a step for a list of households without households")]
+    BatchEmpty,
+    #[error("household {code} twice in one list")]
+    BatchDuplicate { code: String },
+    #[error("{} of the list cannot take {step}", failed.len())]
+    BatchRefused {
+        step: &'static str,
+        /// 户编号 and the single-step refusal of each household that failed.
+        failed: Vec<(String, String)>,
+    },
 }
 
 impl UserFacing for ExitError {
@@ -152,6 +166,9 @@ impl UserFacing for ExitError {
             ExitError::ReviewFigures { .. } => "review_figures",
             ExitError::ReviewWithoutMajority { .. } => "review_without_majority",
             ExitError::ReviewAfterNotice { .. } => "review_after_notice",
+            ExitError::BatchEmpty => "batch_empty",
+            ExitError::BatchDuplicate { .. } => "batch_duplicate",
+            ExitError::BatchRefused { .. } => "batch_refused",
         }
     }
 
@@ -232,6 +249,21 @@ impl UserFacing for ExitError {
             ),
             ExitError::ReviewAfterNotice { review, start } => {
                 format!("民主评议日期 {review} 晚于公示开始日期 {start}：先评议提出名单，再公示。")
+            }
+            ExitError::BatchEmpty => "请至少选择一户。".into(),
+            ExitError::BatchDuplicate { code } => {
+                format!("户 {code} 在名单中出现了两次，请核对名单。")
+            }
+            ExitError::BatchRefused { step, failed } => {
+                let list: Vec<String> = failed
+                    .iter()
+                    .map(|(code, reason)| format!("户 {code}：{reason}"))
+                    .collect();
+                format!(
+                    "名单中有 {} 户不能办理{step}，全部未保存。{}如要先为其余各户办理，请选择“跳过不符合的户”。",
+                    failed.len(),
+                    list.join("")
+                )
             }
         }
     }

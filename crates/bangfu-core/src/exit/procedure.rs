@@ -578,6 +578,19 @@ pub fn record_step(
     record: &StepRecord,
 ) -> Result<ProcedureState, ExitError> {
     store.require(Permission::ExitSteps)?;
+    let changes = step_changes(store, household_id, record)?;
+    store.write_by_exit_procedure(&changes)?;
+    procedure_state(store, household_id)
+}
+
+/// Checks the next step of a household's procedure as [`record_step`] does and returns the
+/// changes that record it, without writing: one household's part of a step recorded for a
+/// list (`exit::batch`).
+pub(crate) fn step_changes(
+    store: &Store,
+    household_id: Uuid,
+    record: &StepRecord,
+) -> Result<Vec<Change>, ExitError> {
     let household: Household = store.get(household_id)?;
     let state = procedure_state(store, household_id)?;
     let seq = ready(&state)?;
@@ -626,8 +639,7 @@ pub fn record_step(
     if record.step == Step::CountyApproval && record.result != RESULT_DISAGREE {
         changes.push(status_change(household_id, STATUS_EXITED));
     }
-    store.write_by_exit_procedure(&changes)?;
-    procedure_state(store, household_id)
+    Ok(changes)
 }
 
 /// The recorded exception of a 村两委商议 (reason and who decided), blank without one.

@@ -22,6 +22,9 @@ pub struct StepCount {
     pub households: usize,
     /// Who is there.
     pub list: Vec<HouseholdRef>,
+    /// The step these households take next (未启动 and each step done but the last): what the
+    /// page offers to record for a list of them at once; `None` for the other rows.
+    pub next: Option<super::Step>,
 }
 
 #[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
@@ -155,10 +158,17 @@ pub fn exit_overview(
     overview.by_step = labels
         .into_iter()
         .zip(lists)
-        .map(|(label, list)| StepCount {
+        .enumerate()
+        .map(|(row, (label, list))| StepCount {
             label,
             households: list.len(),
             list,
+            // Rows 0..=4 are 未启动 and the first four steps done, in order.
+            next: if row < 5 {
+                super::Step::from_number(row as i64 + 1)
+            } else {
+                None
+            },
         })
         .collect();
     Ok(overview)

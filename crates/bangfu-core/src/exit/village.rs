@@ -6,7 +6,9 @@ use uuid::Uuid;
 use super::ExitError;
 use super::evaluate::{CheckResult, CheckStatus, DataItem};
 use super::standards::standard_for;
-use crate::model::Village;
+use chrono::Datelike;
+
+use crate::model::{ChecklistItem, VILLAGE_CHECKLIST, Village};
 use crate::report::figures;
 use crate::store::Store;
 
@@ -17,7 +19,8 @@ pub struct VillageEvaluation {
     pub name: String,
     pub year: i32,
     pub rural_population: Option<i64>,
-    /// Members of filed households that have not exited (未脱贫, 返贫 or not yet set).
+    /// Members of filed households still poor at the end of `year` (not exited by then, or
+    /// returned), present then.
     pub poor_people: i64,
     /// 贫困发生率 in %, `None` without a rural population.
     pub incidence_percent: Option<f64>,
@@ -25,18 +28,71 @@ pub struct VillageEvaluation {
     pub meets: bool,
 }
 
-fn flag(code: &'static str, label: &'static str, value: Option<bool>) -> CheckResult {
-    let (status, reason) = match value {
-        Some(true) => (CheckStatus::Met, "是"),
-        Some(false) => (CheckStatus::NotMet, "否"),
-        None => (CheckStatus::Unknown, "未填"),
+/// One checklist item for `year`: met when marked 是 (or the rate reaches the standard's
+/// minimum) and its 达标日期, if recorded, is not after the end of the year.
+fn checklist_check(
+    v: &Village,
+    item: &ChecklistItem,
+    year: i32,
+    broadcast_min: f64,
+) -> CheckResult {
+    let entry = v.checklist_entry(item);
+    let label = if item.rate {
+        "广播电视覆盖率达标"
+    } else {
+        item.label
     };
-    CheckResult::new(code, label, status, reason.into(), Vec::new())
+    let (mut status, mut reason) = if item.rate {
+        match entry.rate {
+            None => (CheckStatus::Unknown, "未填广播电视覆盖率。".to_owned()),
+            Some(rate) => (
+                if rate >= broadcast_min {
+                    CheckStatus::Met
+                } else {
+                    CheckStatus::NotMet
+                },
+                format!("覆盖率{rate}%，标准为不低于{broadcast_min}%。"),
+            ),
+        }
+    } else {
+        match entry.met {
+            Some(true) => (CheckStatus::Met, "是".to_owned()),
+            Some(false) => (CheckStatus::NotMet, "否".to_owned()),
+            None => (CheckStatus::Unknown, "未填".to_owned()),
+        }
+    };
+    if status == CheckStatus::Met
+        && let Some(date) = entry.date
+        && date.year() > year
+    {
+        status = CheckStatus::NotMet;
+        reason = format!("达标日期为{date}，{year}年底尚未达标。");
+    }
+    let mut data = Vec::new();
+    if let Some(date) = entry.date {
+        data.push(DataItem {
+            label: "达标日期".into(),
+            value: date.to_string(),
+        });
+    }
+    if !entry.evidence.trim().is_empty() {
+        data.push(DataItem {
+            label: "佐证材料".into(),
+            value: entry.evidence.trim().to_owned(),
+        });
+    }
+    CheckResult::new(item.code, label, status, reason, data)
 }
 
-/// The people still poor in a village ([`crate::report::figures::poor_people`]).
+/// The people still poor in a village now ([`crate::report::figures::poor_people`]).
 pub fn poor_people(store: &Store, village_id: Uuid) -> Result<i64, ExitError> {
     Ok(figures::poor_people(store, village_id)?)
+}
+
+/// The people still poor in a village at the end of `year`
+/// ([`crate::report::figures::poor_people_in_year`]).
+pub fn poor_people_in_year(store: &Store, village_id: Uuid, year: i32) -> Result<i64, ExitError> {
+    Ok(figures::poor_people_in_year(store, village_id, year)?)
 }
 
 /// Evaluates a village for a year against its province's standard.
@@ -47,7 +103,7 @@ pub fn evaluate_village(
 ) -> Result<VillageEvaluation, ExitError> {
     let v: Village = store.get(village_id)?;
     let standard = standard_for(store, year, &v.province)?;
-    let poor = poor_people(store, village_id)?;
+    let poor = poor_people_in_year(store, village_id, year)?;
     let incidence = figures::incidence_percent(poor, v.rural_population);
     let limit = standard.incidence_limit;
     let data = vec![
@@ -85,37 +141,12 @@ pub fn evaluate_village(
             data,
         ),
     };
-    let broadcast = match v.broadcast_coverage {
-        None => CheckResult::new(
-            "broadcast",
-            "广播电视覆盖率达标",
-            CheckStatus::Unknown,
-            "未填广播电视覆盖率。".into(),
-            Vec::new(),
-        ),
-        Some(rate) => CheckResult::new(
-            "broadcast",
-            "广播电视覆盖率达标",
-            if rate >= standard.broadcast_min {
-                CheckStatus::Met
-            } else {
-                CheckStatus::NotMet
-            },
-            format!("覆盖率{rate}%，标准为不低于{}%。", standard.broadcast_min),
-            Vec::new(),
-        ),
-    };
-    let items = vec![
-        incidence_check,
-        flag("road", "通硬化路", v.hardened_road),
-        flag("power", "通动力电", v.power_grid),
-        broadcast,
-        flag("broadband", "通宽带", v.broadband),
-        flag("water", "安全饮水", v.safe_water),
-        flag("clinic", "有标准化卫生室", v.standard_clinic),
-        flag("venue", "有综合性公共服务场所", v.public_venue),
-        flag("school", "义务教育就学有保障", v.school_access),
-    ];
+    let mut items = vec![incidence_check];
+    items.extend(
+        VILLAGE_CHECKLIST
+            .iter()
+            .map(|item| checklist_check(&v, item, year, standard.broadcast_min)),
+    );
     // The county's checklist says which items it checks; 贫困发生率 is always checked.
     let checks: Vec<CheckResult> = items
         .into_iter()

@@ -357,7 +357,7 @@ pub fn import_good_rows(
     let mut villages = Vec::new();
     for v in &preview.new_villages {
         if village_by_code(store, &v.code)?.is_none() {
-            let issues = validate::check_village(v);
+            let issues = validate::check_village(v, store.today());
             if issues.iter().any(|i| i.severity == Severity::Error) {
                 return Err(StoreError::Invalid(issues).into());
             }

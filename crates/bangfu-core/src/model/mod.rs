@@ -1,6 +1,7 @@
 //! The entities of the filing forms (建档立卡), their value lists and field catalog.
 
 pub mod catalog;
+mod checklist;
 pub mod codes;
 pub mod derived;
 mod entity;
@@ -10,6 +11,7 @@ mod value;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
+pub use checklist::{ChecklistEntry, ChecklistItem, VILLAGE_CHECKLIST};
 use entity::entity;
 pub use entity::{DELETED_FIELD, Entity, FieldSpec, Table};
 pub use value::{FieldKind, FieldType, FieldValue};
@@ -31,6 +33,26 @@ entity! {
     standard_clinic: Option<bool> => "有标准化卫生室";
     public_venue: Option<bool> => "有综合性公共服务场所";
     school_access: Option<bool> => "义务教育就学有保障";
+    /// 是否贫困村: a 建档立卡贫困村 (its exit is checked); 退出年度 once it has exited.
+    poor_village: Option<bool> => "是否贫困村";
+    exit_year: Option<i64> => "退出年度";
+    /// For each checklist item: the day it was met (达标日期) and the evidence (佐证材料).
+    road_date: Option<NaiveDate> => "通硬化路达标日期";
+    road_evidence: String => "通硬化路佐证材料";
+    power_date: Option<NaiveDate> => "通动力电达标日期";
+    power_evidence: String => "通动力电佐证材料";
+    broadcast_date: Option<NaiveDate> => "广播电视覆盖达标日期";
+    broadcast_evidence: String => "广播电视覆盖佐证材料";
+    broadband_date: Option<NaiveDate> => "通宽带达标日期";
+    broadband_evidence: String => "通宽带佐证材料";
+    water_date: Option<NaiveDate> => "安全饮水达标日期";
+    water_evidence: String => "安全饮水佐证材料";
+    clinic_date: Option<NaiveDate> => "有标准化卫生室达标日期";
+    clinic_evidence: String => "有标准化卫生室佐证材料";
+    venue_date: Option<NaiveDate> => "有综合性公共服务场所达标日期";
+    venue_evidence: String => "有综合性公共服务场所佐证材料";
+    school_date: Option<NaiveDate> => "义务教育就学有保障达标日期";
+    school_evidence: String => "义务教育就学有保障佐证材料";
 }
 
 entity! {

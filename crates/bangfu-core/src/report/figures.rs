@@ -4,6 +4,7 @@
 //! "Still poor" (剩余贫困人口) is every live household not exited: 未脱贫, 返贫, and a household
 //! whose 脱贫状态 was never filled (a household on the list is poor until the exit procedure
 //! says otherwise). 贫困发生率 = people of those households / the village's rural population.
+//! For a year, the households still poor at the end of that year count (`year_status`).
 
 use uuid::Uuid;
 
@@ -29,6 +30,12 @@ pub fn poor_people(store: &Store, village_id: Uuid) -> Result<i64, StoreError> {
     Ok(store
         .conn()
         .query_row(&sql, [village_id.as_bytes().as_slice()], |r| r.get(0))?)
+}
+
+/// The people still poor in a village at the end of `year`, from each household's dated exit
+/// trail (`year_status`): what a year's 贫困发生率 counts.
+pub fn poor_people_in_year(store: &Store, village_id: Uuid, year: i32) -> Result<i64, StoreError> {
+    super::year_status::poor_people_in_year(store, village_id, year)
 }
 
 /// 贫困发生率 in percent, unrounded; `None` where the rural population is not recorded.

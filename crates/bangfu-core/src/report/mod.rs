@@ -6,6 +6,7 @@ pub mod quality;
 pub mod readiness;
 pub mod stats;
 pub mod year;
+pub mod year_status;
 
 /// A scratch data file holding the demo village, for the figures' tests.
 #[cfg(test)]

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::year::{default_work_year, reference_day};
 use crate::exit::ExitError;
-use crate::exit::village::poor_people;
+use crate::exit::village::poor_people_in_year;
 use crate::model::{Village, codes};
 use crate::query::{self, HouseholdRow};
 use crate::store::{Filter, Store, StoreError};
@@ -110,7 +110,7 @@ pub fn overview(
     }
     let mut villages = Vec::new();
     for v in store.read::<Village>(Filter::All)? {
-        let poor = poor_people(store, v.id)?;
+        let poor = poor_people_in_year(store, v.id, year)?;
         villages.push(VillageIncidence {
             incidence_percent: super::figures::incidence_percent(poor, v.rural_population),
             code: v.code,

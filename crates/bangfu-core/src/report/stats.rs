@@ -7,6 +7,7 @@ use super::figures::{STILL_POOR_SQL, incidence_percent};
 use crate::ledger::Scope;
 use crate::model::codes::{MEASURE_PATH, POVERTY_STATUS};
 use crate::store::{Store, StoreError};
+use uuid::Uuid;
 
 /// Households and people of one 脱贫状态.
 #[derive(ts_rs::TS, Debug, Clone, Serialize, PartialEq)]
@@ -181,7 +182,8 @@ pub fn stats(store: &Store, scope: &Scope, year: Option<i32>) -> Result<StatsRep
                coalesce(sum((SELECT count(*) FROM measure x WHERE x.household_id = h.id
                    AND x.deleted = 0 AND coalesce(x.training_kind, '') <> ''
                    AND coalesce(x.certificate, '') <> ''
-                   AND x.year = CAST(?{n} AS INTEGER))), 0)
+                   AND x.year = CAST(?{n} AS INTEGER))), 0),
+               v.id
              {FROM} AND {cond} GROUP BY v.id ORDER BY v.township, v.code",
             n = if key.is_some() { 2 } else { 1 }
         ),
@@ -192,7 +194,16 @@ pub fn stats(store: &Store, scope: &Scope, year: Option<i32>) -> Result<StatsRep
     let mut training: Vec<TrainingRow> = Vec::new();
     let mut townships: Vec<(String, i64, i64)> = Vec::new();
     for r in &villages {
-        let (township, population, poor) = (text(&r[0]), int(&r[3]), int(&r[4]));
+        // A village's poor people are those of the work year's end (its dated exit trails);
+        // households filed without a village keep today's count.
+        let poor = match &r[12] {
+            rusqlite::types::Value::Blob(id) => match Uuid::from_slice(id) {
+                Ok(village) => super::figures::poor_people_in_year(store, village, year)?,
+                Err(_) => int(&r[4]),
+            },
+            _ => int(&r[4]),
+        };
+        let (township, population) = (text(&r[0]), int(&r[3]));
         incidence.push(IncidenceRow {
             township: township.clone(),
             village_code: text(&r[1]),

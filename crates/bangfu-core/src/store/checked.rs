@@ -31,8 +31,8 @@ impl Checked for Standard {
     }
 }
 impl Checked for Village {
-    fn check(&self, _today: NaiveDate) -> Vec<Issue> {
-        validate::check_village(self)
+    fn check(&self, today: NaiveDate) -> Vec<Issue> {
+        validate::check_village(self, today)
     }
 }
 impl Checked for Household {
@@ -158,7 +158,7 @@ impl Store {
         let mut issues = Vec::new();
         for ((table, id), fields) in &rows {
             issues.extend(match table {
-                Table::Village => self.check_row::<Village>(*id, fields, today)?,
+                Table::Village => self.check_village_row(*id, fields, today)?,
                 Table::Household => self.check_row::<Household>(*id, fields, today)?,
                 Table::Member => self.check_row::<Member>(*id, fields, today)?,
                 Table::Income => self.check_row::<Income>(*id, fields, today)?,
@@ -182,6 +182,43 @@ impl Store {
             return Err(StoreError::Invalid(issues));
         }
         Ok(())
+    }
+
+    /// A village row: its own checks; and for its 村情 (any field but what files it), who may
+    /// set it and 农村人口 not below the people filed in the village, as the 村情 page checks.
+    fn check_village_row(
+        &self,
+        id: Uuid,
+        fields: &[(String, FieldValue)],
+        today: NaiveDate,
+    ) -> Result<Vec<Issue>, StoreError> {
+        let sheet = fields.iter().any(|(name, value)| {
+            !crate::village::IDENTITY_FIELDS.contains(&name.as_str()) && !value.is_null()
+        });
+        if sheet {
+            self.require(crate::access::Permission::SetVillageData)?;
+        }
+        let mut issues = self.check_row::<Village>(id, fields, today)?;
+        if fields.iter().any(|(name, _)| name == "rural_population") {
+            let mut after: Village = match self.get(id) {
+                Ok(village) => village,
+                Err(StoreError::NotFound { .. }) => Village {
+                    id,
+                    ..Village::default()
+                },
+                Err(other) => return Err(other),
+            };
+            for (name, value) in fields {
+                if name == "rural_population" {
+                    after.rural_population = match value {
+                        FieldValue::Int(n) => Some(*n),
+                        _ => None,
+                    };
+                }
+            }
+            issues.extend(crate::village::rural_population_issue(self, &after)?);
+        }
+        Ok(issues)
     }
 
     /// The checks of one row as `fields` leave it: the live record (or a new one) with the

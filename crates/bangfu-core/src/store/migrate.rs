@@ -27,6 +27,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0012_member_changes.sql"),
     include_str!("../../migrations/0013_archive.sql"),
     include_str!("../../migrations/0014_work_teams.sql"),
+    include_str!("../../migrations/0015_village_sheet.sql"),
 ];
 
 /// Steps a migration needs beyond its SQL, run right after it in the same transaction.
@@ -38,6 +39,7 @@ fn after_script(conn: &Connection, version: i64) -> rusqlite::Result<()> {
         12 => member_change_ops_need_rebuild(conn),
         13 => archive_ops_need_rebuild(conn),
         14 => work_team_ops_need_rebuild(conn),
+        15 => village_sheet_ops_need_rebuild(conn),
         _ => Ok(()),
     }
 }
@@ -136,6 +138,21 @@ fn work_team_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
     mark_rebuild_pending(conn, held)
 }
 
+/// Schema 15 (the 村情 page): a log that already holds a value of the village fields schema 15
+/// adds (贫困村 status, 达标日期, 佐证材料; kept by an older version from a newer laptop's file)
+/// has its rows rebuilt at this open, so they show.
+fn village_sheet_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
+    let held: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM op WHERE coalesce(val, '') <> '' AND field IN (
+             SELECT idx FROM field_name WHERE tbl = ?1
+                AND (name IN ('poor_village', 'exit_year')
+                     OR name LIKE '%\\_date' ESCAPE '\\' OR name LIKE '%\\_evidence' ESCAPE '\\')))",
+        [crate::model::Table::Village.code()],
+        |r| r.get(0),
+    )?;
+    mark_rebuild_pending(conn, held)
+}
+
 /// Whether migration N (index N-1) may add columns for fields an older version kept only in
 /// the op log: then the rows are rebuilt from the heads after it. Schema 5 only moves the
 /// heads into one entry per row, schema 6 adds the local clock flags, schema 7 the local
@@ -144,10 +161,11 @@ fn work_team_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
 /// them in) is rebuilt, by its after-script. Schema 9 adds the local sealing keys. Schema 10
 /// (policies, payments, structured measures) is like 8: its after-script decides. Schema 11
 /// adds the local people, audit log and authorship. Schema 12 (members' 增员/减员 fields) and
-/// schema 13 (the archive's attachments and files) and schema 14 (驻村工作队) are like 8: their
-/// after-scripts decide.
+/// schema 13 (the archive's attachments and files), schema 14 (驻村工作队) and schema 15 (the
+/// 村情 page's village fields) are like 8: their after-scripts decide.
 const REBUILD_AFTER: &[bool] = &[
     true, true, true, true, false, false, false, false, false, false, false, false, false, false,
+    false,
 ];
 
 /// Whether upgrading a file of schema `from` must rebuild its rows from the heads.

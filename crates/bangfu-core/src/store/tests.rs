@@ -1202,6 +1202,7 @@ fn back_to_schema_9(conn: &rusqlite::Connection) {
 /// Takes schema 12's columns away (the members' 增员/减员, the standards' 养老 check, the
 /// notice's 民主评议).
 fn back_to_schema_11_members(conn: &rusqlite::Connection) {
+    back_to_schema_13(conn);
     conn.execute_batch(
         "ALTER TABLE member DROP COLUMN join_date; ALTER TABLE member DROP COLUMN join_reason;
          ALTER TABLE member DROP COLUMN leave_date; ALTER TABLE member DROP COLUMN leave_reason;
@@ -1216,6 +1217,56 @@ fn back_to_schema_11_members(conn: &rusqlite::Connection) {
     .unwrap();
 }
 
+/// Takes schema 15's columns away (the 村情 page's village fields).
+fn back_to_schema_14(conn: &rusqlite::Connection) {
+    // Called again by helpers that chain to older schemas: once is enough.
+    let has: bool = conn
+        .query_row(
+            "SELECT count(*) > 0 FROM pragma_table_info('village') WHERE name = 'poor_village'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    if !has {
+        return;
+    }
+    conn.execute_batch("ALTER TABLE village DROP COLUMN poor_village;ALTER TABLE village DROP COLUMN exit_year;ALTER TABLE village DROP COLUMN road_date;ALTER TABLE village DROP COLUMN road_evidence;ALTER TABLE village DROP COLUMN power_date;ALTER TABLE village DROP COLUMN power_evidence;ALTER TABLE village DROP COLUMN broadcast_date;ALTER TABLE village DROP COLUMN broadcast_evidence;ALTER TABLE village DROP COLUMN broadband_date;ALTER TABLE village DROP COLUMN broadband_evidence;ALTER TABLE village DROP COLUMN water_date;ALTER TABLE village DROP COLUMN water_evidence;ALTER TABLE village DROP COLUMN clinic_date;ALTER TABLE village DROP COLUMN clinic_evidence;ALTER TABLE village DROP COLUMN venue_date;ALTER TABLE village DROP COLUMN venue_evidence;ALTER TABLE village DROP COLUMN school_date;ALTER TABLE village DROP COLUMN school_evidence;")
+        .unwrap();
+}
+
+#[test]
+fn a_file_of_schema_14_holding_a_village_sheet_value_is_rebuilt_so_it_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    let v = crate::model::Village {
+        id: Uuid::now_v7(),
+        code: "530826103201".into(),
+        name: "新文村".into(),
+        ..Default::default()
+    };
+    a.put(&v).unwrap();
+    back_to_schema_14(a.conn());
+    a.conn().execute_batch("PRAGMA user_version = 14;").unwrap();
+    drop(a);
+    let (mut a, seen) = open_reporting_rebuild(&dir, "a");
+    assert!(seen.is_empty(), "a village without 村情 values: {seen:?}");
+
+    let filled = crate::model::Village {
+        poor_village: Some(true),
+        hardened_road: Some(true),
+        road_date: chrono::NaiveDate::from_ymd_opt(2018, 10, 1),
+        road_evidence: "县交通局验收单".into(),
+        ..v.clone()
+    };
+    a.put(&filled).unwrap();
+    back_to_schema_14(a.conn());
+    a.conn().execute_batch("PRAGMA user_version = 14;").unwrap();
+    drop(a);
+    let (a, seen) = open_reporting_rebuild(&dir, "a");
+    assert!(!seen.is_empty(), "rebuilt from the op log");
+    assert_eq!(a.get::<crate::model::Village>(v.id).unwrap(), filled);
+}
+
 /// Schema 11 whole: without schema 12's columns and schema 13's archive tables.
 fn back_to_schema_11(conn: &rusqlite::Connection) {
     back_to_schema_13(conn);
@@ -1224,8 +1275,19 @@ fn back_to_schema_11(conn: &rusqlite::Connection) {
     back_to_schema_11_members(conn);
 }
 
-/// Takes schema 14's work teams and the measures' training fields away.
+/// Takes schema 14's work teams and the measures' training fields away (and schema 15's).
 fn back_to_schema_13(conn: &rusqlite::Connection) {
+    back_to_schema_14(conn);
+    let has: bool = conn
+        .query_row(
+            "SELECT count(*) > 0 FROM sqlite_master WHERE name = 'team_member'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    if !has {
+        return;
+    }
     conn.execute_batch(
         "DROP TABLE team_member; ALTER TABLE measure DROP COLUMN training_kind;
          ALTER TABLE measure DROP COLUMN training_days;

@@ -1,5 +1,6 @@
 //! The county's 疑点 on who lives in a household: ages against 与户主关系, 在校生状况 and
-//! 劳动技能, a spouse of the 户主's own sex, a 低保 member in a household not filed as 低保, a
+//! 劳动技能, a spouse of the 户主's own sex, a 低保 member in a household not filed as 低保, a 低保 household with no
+//! member on 低保 (低保应保尽保), a
 //! household with no 帮扶责任人, and 已脱贫 in a 危房. Warnings: each may be true (a
 //! grandmother raising a grandchild as 户主's "child"), so they are saved and listed for the
 //! team to confirm, never refused.
@@ -27,6 +28,8 @@ const ABLE_TO_WORK: [&str; 2] = ["1", "2"];
 const LABOUR_MIN_AGE: u32 = 16;
 /// 低保贫困户 and 特困供养贫困户: households whose members may receive 低保.
 const DIBAO_ATTRIBUTES: [&str; 2] = ["2", "3"];
+/// 低保贫困户.
+const ATTRIBUTE_DIBAO: &str = "2";
 /// 危房级别 C and D: unsafe to live in (B is repairable).
 const UNSAFE_HOUSE: [&str; 2] = ["C", "D"];
 
@@ -170,6 +173,22 @@ pub fn check_composition(
                 ),
             ));
         }
+    }
+    // 低保应保尽保: a household filed as 低保贫困户 has someone on 低保; none marked means the
+    // member flags were never filled in, or the household's 属性 is out of date.
+    let current: Vec<&Member> = members.iter().filter(|m| m.leave_date.is_none()).collect();
+    if h.attribute == ATTRIBUTE_DIBAO
+        && !current.is_empty()
+        && !current.iter().any(|m| m.dibao == Some(true))
+    {
+        issues.push(Issue::warning(
+            "attribute",
+            "suspect.dibao_household_without_dibao_member",
+            format!(
+                "本户{}是“低保贫困户”，却没有一位成员登记为享受低保，请核实（低保应保尽保）",
+                label::<Household>("attribute")
+            ),
+        ));
     }
     let still_poor = crate::report::figures::is_still_poor(&h.poverty_status);
     let paired_now = pairings

@@ -1,6 +1,8 @@
 //! Checks of one village, one household and one 脱贫标准 record on their own: codes, areas,
 //! housing, phone, the standard's figures.
 
+use chrono::NaiveDate;
+
 use crate::model::{Household, Standard, Village};
 
 use super::{Checker, Issue, codes, label};
@@ -12,7 +14,8 @@ const HOUSEHOLD_CODE_LEN: usize = VILLAGE_CODE_LEN + 3;
 /// Most 其他致贫原因 the form has room for.
 const MAX_OTHER_CAUSES: usize = 2;
 
-pub fn check_village(v: &Village) -> Vec<Issue> {
+/// A village's record as of `today`: its code and name, and its 村情 (see `village::village_sheet`).
+pub fn check_village(v: &Village, today: NaiveDate) -> Vec<Issue> {
     let mut c = Checker::<Village>::new();
     c.required_text("name", &v.name);
     if v.code.is_empty() {
@@ -21,6 +24,7 @@ pub fn check_village(v: &Village) -> Vec<Issue> {
         let text = format!("{} {} {}", label::<Village>("code"), v.code, problem.text());
         c.error("code", problem.rule(false), text);
     }
+    super::village::village_sheet(&mut c, v, today);
     c.finish()
 }
 

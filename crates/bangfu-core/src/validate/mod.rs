@@ -19,6 +19,7 @@ mod member;
 pub mod phone;
 mod records;
 pub mod resident_id;
+mod village;
 
 #[cfg(test)]
 mod tests;
@@ -37,6 +38,7 @@ pub use records::{
     check_attachment, check_helper, check_income, check_measure, check_pairing, check_payment,
     check_relocation, check_team_member, check_visit,
 };
+pub use village::EVIDENCE_MAX_CHARS;
 
 #[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -123,7 +123,21 @@ fn each_rule_fires_on_its_case() {
         dibao: Some(true),
         ..spouse()
     };
-    assert!(rules(&dibao_household, &[member(), on_dibao], &paired()).is_empty());
+    assert!(rules(&dibao_household, &[member(), on_dibao.clone()], &paired()).is_empty());
+    // 低保应保尽保: a 低保 household with nobody on 低保 (a member who left does not count).
+    let left_on_dibao = Member {
+        leave_date: Some(date(2019, 5, 12)),
+        leave_reason: "1".into(),
+        ..on_dibao
+    };
+    assert_eq!(
+        rules(&dibao_household, &[member(), spouse()], &paired()),
+        ["suspect.dibao_household_without_dibao_member"]
+    );
+    assert_eq!(
+        rules(&dibao_household, &[member(), left_on_dibao], &paired()),
+        ["suspect.dibao_household_without_dibao_member"]
+    );
 }
 
 #[test]

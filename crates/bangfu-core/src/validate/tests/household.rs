@@ -4,6 +4,10 @@ use super::{Case, household, messages, run_cases};
 use crate::model::{Household, Village};
 use crate::validate::{check_household, check_village};
 
+fn today() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2019, 7, 1).expect("a day")
+}
+
 fn village() -> Village {
     Village {
         code: "530826103201".into(),
@@ -64,8 +68,73 @@ fn village_rules() {
             |v| v.code = "530826103001".into(),
             &[],
         ),
+        (
+            "村情 filled in full",
+            |v| {
+                v.rural_population = Some(1260);
+                v.poor_village = Some(true);
+                v.exit_year = Some(2019);
+                v.hardened_road = Some(true);
+                v.road_date = chrono::NaiveDate::from_ymd_opt(2018, 10, 1);
+                v.road_evidence = "县交通局验收单 2018-17 号，存村委会档案柜".into();
+                v.broadcast_coverage = Some(99.5);
+            },
+            &[],
+        ),
+        (
+            "negative 农村人口",
+            |v| v.rural_population = Some(-5),
+            &["E rural_population value.negative"],
+        ),
+        (
+            "coverage over 100",
+            |v| v.broadcast_coverage = Some(120.0),
+            &["E broadcast_coverage village.rate_range"],
+        ),
+        (
+            "退出年度 of a village not marked 贫困村",
+            |v| v.exit_year = Some(2018),
+            &["E exit_year village.exit_year_not_poor"],
+        ),
+        (
+            "退出年度 next year",
+            |v| {
+                v.poor_village = Some(true);
+                v.exit_year = Some(2020);
+            },
+            &["E exit_year village.exit_year_future"],
+        ),
+        (
+            "退出年度 typed 219",
+            |v| {
+                v.poor_village = Some(true);
+                v.exit_year = Some(219);
+            },
+            &["E exit_year year.out_of_range"],
+        ),
+        (
+            "达标日期 tomorrow",
+            |v| {
+                v.safe_water = Some(true);
+                v.water_date = chrono::NaiveDate::from_ymd_opt(2019, 7, 2);
+            },
+            &["E water_date village.date_future"],
+        ),
+        (
+            "达标日期 on an item marked 否",
+            |v| {
+                v.standard_clinic = Some(false);
+                v.clinic_date = chrono::NaiveDate::from_ymd_opt(2018, 1, 2);
+            },
+            &["E clinic_date village.date_not_met"],
+        ),
+        (
+            "佐证材料 too long",
+            |v| v.venue_evidence = "文".repeat(501),
+            &["E venue_evidence village.evidence_too_long"],
+        ),
     ];
-    run_cases(&village(), cases, check_village);
+    run_cases(&village(), cases, |v| check_village(v, today()));
 }
 
 #[test]
@@ -410,7 +479,7 @@ fn household_messages_name_the_form_label_and_the_value() {
     v.code = "530826103000".into();
     v.name = String::new();
     assert_eq!(
-        messages(&check_village(&v)),
+        messages(&check_village(&v, today())),
         [
             "村名不能为空",
             "村代码 530826103000 第10-12位为000，是乡镇的代码而不是村的代码"

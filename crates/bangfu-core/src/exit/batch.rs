@@ -1,0 +1,116 @@
+//! One step recorded for a list of households: one 村两委 meeting, one 公示, one township
+//! 公告 or one county approval covers many households, with the same date, signers and
+//! document. Each household is checked exactly as recording it alone would check it
+//! (`procedure::step_changes`); the whole list is then written in one transaction.
+//!
+//! By default it is all or nothing: one household that fails refuses the list, naming every
+//! household that failed and why, and nothing is written. Only when the person asks
+//! (`skip_failing`) do the others go through, and the failures are reported beside them.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::procedure::{Phase, Step, StepRecord, procedure_state, step_changes};
+use super::{ExitError, UserFacing};
+use crate::access::Permission;
+use crate::model::Household;
+use crate::store::{Filter, Store};
+
+/// One step for a list of households.
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchStep {
+    pub households: Vec<Uuid>,
+    pub record: StepRecord,
+    /// Record the households that pass even when others fail (default: all or nothing).
+    #[serde(default)]
+    pub skip_failing: bool,
+}
+
+/// A household of the list that could not take the step, and why (the single-step message).
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
+pub struct BatchFailure {
+    pub household_id: Uuid,
+    pub code: String,
+    pub reason: String,
+}
+
+/// What a batch did: who got the step, who did not.
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
+pub struct BatchOutcome {
+    pub step: Step,
+    /// 户编号 of the households recorded, in the list's order.
+    pub recorded: Vec<String>,
+    pub failed: Vec<BatchFailure>,
+}
+
+/// Records `batch.record` for every household of the list, in one transaction.
+pub fn record_step_for_households(
+    store: &mut Store,
+    batch: &BatchStep,
+) -> Result<BatchOutcome, ExitError> {
+    store.require(Permission::ExitSteps)?;
+    if batch.households.is_empty() {
+        return Err(ExitError::BatchEmpty);
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut changes = Vec::new();
+    let mut recorded = Vec::new();
+    let mut failed = Vec::new();
+    for &id in &batch.households {
+        let code = store
+            .get::<Household>(id)
+            .map(|h| h.code)
+            .unwrap_or_else(|_| id.to_string());
+        if !seen.insert(id) {
+            return Err(ExitError::BatchDuplicate { code });
+        }
+        match step_changes(store, id, &batch.record) {
+            Ok(mut own) => {
+                changes.append(&mut own);
+                recorded.push(code);
+            }
+            Err(error) => failed.push(BatchFailure {
+                household_id: id,
+                code,
+                reason: error.message_zh(),
+            }),
+        }
+    }
+    if !failed.is_empty() && !batch.skip_failing {
+        return Err(ExitError::BatchRefused {
+            step: batch.record.step.label(),
+            failed: failed.into_iter().map(|f| (f.code, f.reason)).collect(),
+        });
+    }
+    if !changes.is_empty() {
+        store.write_by_exit_procedure(&changes)?;
+    }
+    Ok(BatchOutcome {
+        step: batch.record.step,
+        recorded,
+        failed,
+    })
+}
+
+/// The live households of a village whose procedure has `step` next (not exited, not held by
+/// a conflict), by 户编号: the list a step for "all eligible" starts from.
+pub fn households_due_for_step(
+    store: &Store,
+    village_id: Uuid,
+    step: Step,
+) -> Result<Vec<Household>, ExitError> {
+    let mut due = Vec::new();
+    let mut households: Vec<Household> = store
+        .read::<Household>(Filter::All)?
+        .into_iter()
+        .filter(|h| h.village_id == Some(village_id))
+        .collect();
+    households.sort_by(|a, b| a.code.cmp(&b.code));
+    for h in households {
+        let state = procedure_state(store, h.id)?;
+        if state.phase != Phase::Blocked && state.next == Some(step) {
+            due.push(h);
+        }
+    }
+    Ok(due)
+}
