@@ -129,8 +129,7 @@ fn archive_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
 /// (policies, payments, structured measures) is like 8: its after-script decides. Schema 11
 /// adds the local people, audit log and authorship. Schema 12 (members' 增员/减员 fields) and
 /// schema 13 (the archive's attachments and files) are like 8: their after-scripts decide.
-/// `0016_fewer_pages_per_save` drops an index and sets the search indexes' merging: nothing
-/// shown changes.
+/// `0016_fewer_pages_per_save` drops an index: nothing shown changes.
 const REBUILD_AFTER: &[bool] = &[
     true, true, true, true, false, false, false, false, false, false, false, false, false, false,
 ];

@@ -129,6 +129,8 @@ pub struct Store {
     actor: Option<crate::access::Actor>,
     /// Checkpoints the log off the write path (`checkpoint.rs`); `None` for a reader.
     checkpointer: Option<Checkpointer>,
+    /// Today's backup under way beside the store ([`Store::start_daily_backup`]).
+    daily_backup: Option<backup::DailyBackup>,
 }
 
 /// The data file's connection as code outside the core sees it: SQLite refuses any statement
@@ -325,6 +327,7 @@ impl Store {
             read_only: false,
             query_only_views: std::cell::Cell::new(0),
             checkpointer,
+            daily_backup: None,
             key: options.key.clone(),
             actor: None,
         };
@@ -562,10 +565,12 @@ impl Store {
             key: self.key.clone(),
             actor: self.actor.clone(),
             checkpointer: None,
+            daily_backup: None,
         })
     }
 
-    /// Ends the store's checkpoint thread and closes its connection (`checkpoint.rs`); the
+    /// Ends the store's checkpoint thread and closes its connection (`checkpoint.rs`), and
+    /// waits for a daily backup under way ([`Store::start_daily_backup`]); the
     /// writer checkpoints as SQLite does by default from then on. Dropping the store does the
     /// same; a program calls this before it exits while a store is still held (the app's
     /// state, a thread that is not joined), so no SQLCipher connection is in use while the
@@ -574,6 +579,8 @@ impl Store {
         if self.checkpointer.take().is_some() {
             let _ = self.conn.pragma_update(None, "wal_autocheckpoint", 1000);
         }
+        // A daily backup under way is waited for (its connection closed).
+        self.daily_backup = None;
     }
 
     /// The key this file is encrypted with (`None`: a file in the clear).
