@@ -562,6 +562,13 @@ impl LogWatch {
     }
 }
 
+/// The CPU time this thread has used, in ms (Linux: `/proc/thread-self/schedstat`).
+fn thread_cpu_ms() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: f64 = stat.split_whitespace().next()?.parse().ok()?;
+    Some(ns / 1e6)
+}
+
 /// The page numbers of frames `from..to` of a data file's log (each frame's header names its
 /// page, in the clear); empty when the log cannot be read.
 fn frame_pages(data_file: &Path, from: u32, to: u32) -> Vec<u32> {
@@ -612,6 +619,7 @@ fn other_figures(
     let mut filing = Vec::new();
     let mut filing_plain = Vec::new();
     let mut filing_ops = 0;
+    let mut filing_cpu = Vec::new();
     let mut ours_log = LogWatch::default();
     let mut plain_log = LogWatch::default();
     for n in 0..rounds {
@@ -619,9 +627,13 @@ fn other_figures(
         let mut changes = vec![put_change(&h)];
         changes.extend(members.iter().map(put_change));
         ours_log.before_save(&county_path);
+        let cpu = thread_cpu_ms();
         let t = Instant::now();
         filing_ops += county.write(&changes)?.ops;
         filing.push(t.elapsed().as_secs_f64() * 1000.0);
+        if let (Some(before), Some(after)) = (cpu, thread_cpu_ms()) {
+            filing_cpu.push(after - before);
+        }
         ours_log.after_save(&county_path);
         std::thread::sleep(BETWEEN_SAVES);
         let (h, members) = sample_household(n);
@@ -647,6 +659,16 @@ fn other_figures(
         "ms",
         Some(percentile(&mut filing_plain, 0.95)),
     );
+    if !filing_cpu.is_empty() {
+        // The save's own work, whatever the machine's load: the wall time adds the fsyncs and
+        // the other programs' turns.
+        report.print(
+            "filing_cpu_ms_per_save_p50",
+            percentile(&mut filing_cpu, 0.5),
+            "ms",
+            None,
+        );
+    }
     report.print(
         "filing_ops_per_household",
         filing_ops as f64 / rounds as f64,
