@@ -66,11 +66,11 @@ impl Checkpointer {
         let thread = std::thread::Builder::new()
             .name("bangfu-checkpoint".into())
             .spawn(move || {
-                loop {
-                    match nudged.recv_timeout(LOOK_EVERY) {
-                        Ok(()) | Err(RecvTimeoutError::Timeout) => {}
-                        Err(RecvTimeoutError::Disconnected) => break,
-                    }
+                // A nudge or a second gone by: look; the store gone (the channel closed): end.
+                while !matches!(
+                    nudged.recv_timeout(LOOK_EVERY),
+                    Err(RecvTimeoutError::Disconnected)
+                ) {
                     if WalIndex::read(&shm).is_some_and(|w| w.unsaved() > CHECKPOINT_AFTER_FRAMES) {
                         // A busy or failed checkpoint is tried again at the next look; the
                         // writer's backstop bounds the log meanwhile.
