@@ -316,7 +316,13 @@ impl Worker {
     fn step(&mut self) {
         if self.store.is_none() {
             match Store::open(&self.path, &self.options) {
-                Ok(store) => self.store = Some(store),
+                Ok(mut store) => {
+                    // The app's own store checkpoints the file on its thread (it looks at
+                    // the log every second, whoever wrote it); this connection needs none,
+                    // and a thread that is never joined (this one, at exit) holds none.
+                    store.shutdown();
+                    self.store = Some(store);
+                }
                 Err(error) => {
                     eprintln!("bangfu-desktop: hub sync cannot open the data file: {error}");
                     self.schedule.failed(Instant::now());

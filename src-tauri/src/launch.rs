@@ -140,14 +140,11 @@ pub fn open_data_file(
         remember(app_data_dir, &choice.path);
     }
     // The daily backup runs beside the app on its own read-only connection, so a county-sized
-    // file never delays the first screen; a failure is logged, the work goes on.
+    // file never delays the first screen; a failure is logged, the work goes on. The store
+    // waits for it when it is dropped or shut down.
     let path = store.path().to_path_buf();
-    let now = store.wall_ms();
-    let key = key.cloned();
-    std::thread::spawn(move || {
-        if let Err(error) = bangfu_core::store::backup::daily_backup_of(&path, now, key.as_ref()) {
-            eprintln!("daily backup of {} failed: {error}", path.display());
-        }
+    store.start_daily_backup(move |error| {
+        eprintln!("daily backup of {} failed: {error}", path.display());
     });
     Ok(store)
 }

@@ -172,9 +172,19 @@ fn main() -> ExitCode {
             commands::report::scope_exit_readiness,
             commands::report::export_scope_report,
         ])
-        .run(tauri::generate_context!());
+        .build(tauri::generate_context!());
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(app) => {
+            app.run(|handle, event| {
+                // The store's checkpoint thread ends before the process does.
+                if let tauri::RunEvent::Exit = event
+                    && let Some(state) = handle.try_state::<AppState>()
+                {
+                    state.shutdown();
+                }
+            });
+            ExitCode::SUCCESS
+        }
         Err(error) => {
             eprintln!("bangfu-desktop: {error}");
             ExitCode::FAILURE

@@ -235,6 +235,21 @@ impl AppState {
         }
     }
 
+    /// Ends the writing store's background work before the process exits: its checkpoint
+    /// thread is joined and its connection closed (`Store::shutdown`), so no thread is inside
+    /// SQLCipher while the process tears the crypto library down. Commands after it still
+    /// work; the writer then checkpoints as SQLite does by default.
+    pub fn shutdown(&self) {
+        if let Ok(store) = self
+            .store
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_mut()
+        {
+            store.shutdown();
+        }
+    }
+
     /// The upgraded file (or why it could not be opened), for every command from now on.
     pub fn upgraded(&self, store: Result<Store, CommandError>) {
         *self.store.lock().unwrap_or_else(PoisonError::into_inner) = store;

@@ -10,7 +10,7 @@ use bangfu_core::report::quality::data_quality;
 use bangfu_core::store::baseline::{
     bulk_insert_plain, create_plain_tables, insert_plain_rows, open_baseline,
 };
-use bangfu_core::store::{OpenOptions, Store, put_change};
+use bangfu_core::store::{OpenOptions, Store, WalIndex, put_change};
 use bangfu_core::sync::exchange::{
     SealTo, export_changeset, export_introduction, export_sealed, import_changeset,
     import_changeset_file,
@@ -466,6 +466,137 @@ fn import_in_fresh_process(dir: &Path, file: &Path) -> Result<Option<f64>, Failu
         .and_then(|mb| mb.trim().parse().ok()))
 }
 
+/// The pause between two saves of the filing figures: a person's pace, far shortened.
+const BETWEEN_SAVES: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Watches a data file's write-ahead log across saves through its wal-index header: the pages
+/// each save wrote to the log and the checkpoints (the log copied into the file), inside a
+/// save or between two.
+#[derive(Debug, Default)]
+struct LogWatch {
+    last: Option<WalIndex>,
+    before: Option<WalIndex>,
+    saves: u64,
+    pages: u64,
+    checkpoints: u64,
+    saves_with_checkpoint: u64,
+    /// The page numbers of every frame the saves wrote, read from the log's frame headers.
+    pages_written: Vec<u32>,
+}
+
+impl LogWatch {
+    /// Whether a checkpoint ran between two looks at the log: more frames copied, or the log
+    /// restarted (only after a whole checkpoint) and something copied since.
+    fn checkpointed(from: WalIndex, to: WalIndex) -> bool {
+        if to.frames < from.frames {
+            to.backfilled > 0 || from.backfilled < from.frames
+        } else {
+            to.backfilled > from.backfilled
+        }
+    }
+
+    fn before_save(&mut self, data_file: &Path) {
+        let now = WalIndex::of(data_file);
+        if let (Some(from), Some(to)) = (self.last, now)
+            && LogWatch::checkpointed(from, to)
+        {
+            self.checkpoints += 1;
+        }
+        self.before = now;
+    }
+
+    fn after_save(&mut self, data_file: &Path) {
+        let now = WalIndex::of(data_file);
+        if let (Some(from), Some(to)) = (self.before, now) {
+            self.saves += 1;
+            // A save that restarted the log wrote its frames from the log's start.
+            let first = if to.frames >= from.frames {
+                from.frames
+            } else {
+                0
+            };
+            self.pages += u64::from(to.frames - first);
+            self.pages_written
+                .extend(frame_pages(data_file, first, to.frames));
+            if LogWatch::checkpointed(from, to) {
+                self.checkpoints += 1;
+                self.saves_with_checkpoint += 1;
+            }
+        }
+        self.last = now;
+    }
+
+    /// Pages per save by the table or index that owns them (`dbstat`, after the saves), most
+    /// first.
+    fn pages_by_table(&self, store: &Store) -> Vec<(String, f64)> {
+        let owner: std::collections::HashMap<u32, String> = store
+            .sql()
+            .ok()
+            .and_then(|conn| {
+                let mut stmt = conn.prepare("SELECT pageno, name FROM dbstat").ok()?;
+                let rows = stmt
+                    .query_map([], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))
+                    .ok()?;
+                Some(rows.filter_map(Result::ok).collect())
+            })
+            .unwrap_or_default();
+        let mut counts: std::collections::BTreeMap<String, u64> = Default::default();
+        for page in &self.pages_written {
+            let name = owner.get(page).map_or("(free)", String::as_str);
+            *counts.entry(name.to_owned()).or_default() += 1;
+        }
+        let mut by_table: Vec<(String, f64)> = counts
+            .into_iter()
+            .map(|(name, n)| (name, n as f64 / self.saves.max(1) as f64))
+            .collect();
+        by_table.sort_by(|a, b| b.1.total_cmp(&a.1));
+        by_table
+    }
+
+    fn pages_per_save(&self) -> f64 {
+        self.pages as f64 / self.saves.max(1) as f64
+    }
+
+    fn per_100_saves(&self, count: u64) -> f64 {
+        count as f64 * 100.0 / self.saves.max(1) as f64
+    }
+}
+
+/// The CPU time this thread has used, in ms (Linux: `/proc/thread-self/schedstat`).
+fn thread_cpu_ms() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: f64 = stat.split_whitespace().next()?.parse().ok()?;
+    Some(ns / 1e6)
+}
+
+/// The page numbers of frames `from..to` of a data file's log (each frame's header names its
+/// page, in the clear); empty when the log cannot be read.
+fn frame_pages(data_file: &Path, from: u32, to: u32) -> Vec<u32> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut wal = data_file.as_os_str().to_owned();
+    wal.push("-wal");
+    let Ok(mut file) = std::fs::File::open(&wal) else {
+        return Vec::new();
+    };
+    let mut header = [0u8; 32];
+    if file.read_exact(&mut header).is_err() {
+        return Vec::new();
+    }
+    let page_size = u64::from(u32::from_be_bytes([
+        header[8], header[9], header[10], header[11],
+    ]));
+    let mut pages = Vec::new();
+    for frame in from..to {
+        let mut number = [0u8; 4];
+        let at = 32 + u64::from(frame) * (24 + page_size);
+        if file.seek(SeekFrom::Start(at)).is_err() || file.read_exact(&mut number).is_err() {
+            break;
+        }
+        pages.push(u32::from_be_bytes(number));
+    }
+    pages
+}
+
 /// Filing, cards and ledger figures over the county (they write test households to it).
 fn other_figures(
     report: &Report,
@@ -473,7 +604,9 @@ fn other_figures(
     dir: &Path,
     quick: bool,
 ) -> Result<(), Failure> {
-    // Filing one household with four members, op log included, against plain inserts.
+    // Filing one household with four members, op log included, against plain inserts. Saves
+    // come at a person's pace, a pause apart (far shorter than a real one), so the store's
+    // checkpoint thread works between saves as in the app.
     let rounds = if quick { 40 } else { 200 };
     let mut baseline_conn = open_baseline(&dir.join("plain.sqlite"), Some(&bench_key()))
         .map_err(|e| Failure::new("性能测试无法建立基线。", e.to_string()))?;
@@ -481,23 +614,38 @@ fn other_figures(
     let _ = baseline_conn.pragma_update(None, "synchronous", "FULL");
     create_plain_tables(&baseline_conn)
         .map_err(|e| Failure::new("性能测试无法建立基线。", e.to_string()))?;
+    let county_path = county.path().to_path_buf();
+    let plain_path = dir.join("plain.sqlite");
     let mut filing = Vec::new();
     let mut filing_plain = Vec::new();
     let mut filing_ops = 0;
+    let mut filing_cpu = Vec::new();
+    let mut ours_log = LogWatch::default();
+    let mut plain_log = LogWatch::default();
     for n in 0..rounds {
         let (h, members) = sample_household(n);
         let mut changes = vec![put_change(&h)];
         changes.extend(members.iter().map(put_change));
+        ours_log.before_save(&county_path);
+        let cpu = thread_cpu_ms();
         let t = Instant::now();
         filing_ops += county.write(&changes)?.ops;
         filing.push(t.elapsed().as_secs_f64() * 1000.0);
+        if let (Some(before), Some(after)) = (cpu, thread_cpu_ms()) {
+            filing_cpu.push(after - before);
+        }
+        ours_log.after_save(&county_path);
+        std::thread::sleep(BETWEEN_SAVES);
         let (h, members) = sample_household(n);
         let mut rows = vec![(Table::Household, h.id, h.to_fields())];
         rows.extend(members.iter().map(|m| (Table::Member, m.id, m.to_fields())));
+        plain_log.before_save(&plain_path);
         let t = Instant::now();
         insert_plain_rows(&mut baseline_conn, &rows)
             .map_err(|e| Failure::new("基线写入失败。", e.to_string()))?;
         filing_plain.push(t.elapsed().as_secs_f64() * 1000.0);
+        plain_log.after_save(&plain_path);
+        std::thread::sleep(BETWEEN_SAVES);
     }
     report.print(
         "filing_household_4_members_p50_ms",
@@ -511,11 +659,64 @@ fn other_figures(
         "ms",
         Some(percentile(&mut filing_plain, 0.95)),
     );
+    if !filing_cpu.is_empty() {
+        // The save's own work, whatever the machine's load: the wall time adds the fsyncs and
+        // the other programs' turns.
+        report.print(
+            "filing_cpu_ms_per_save_p50",
+            percentile(&mut filing_cpu, 0.5),
+            "ms",
+            None,
+        );
+    }
     report.print(
         "filing_ops_per_household",
         filing_ops as f64 / rounds as f64,
         "ops",
         None,
+    );
+    report.print(
+        "filing_wal_pages_per_save",
+        ours_log.pages_per_save(),
+        "pages",
+        Some(plain_log.pages_per_save()),
+    );
+    for (table, pages) in ours_log.pages_by_table(county) {
+        if pages >= 0.5 {
+            report.print(
+                &format!("filing_wal_pages_per_save.{table}"),
+                pages,
+                "pages",
+                None,
+            );
+        }
+    }
+    // Every checkpoint of the county's log while the saves went on, whoever ran it, and the
+    // saves that had one inside them. The second is compared with the same saves after the
+    // checkpoint thread is stopped: SQLite's automatic checkpoint then runs inside the save
+    // that crosses its threshold.
+    let mut without_thread = LogWatch::default();
+    county.shutdown();
+    for n in 0..rounds {
+        let (h, members) = sample_household(n);
+        let mut changes = vec![put_change(&h)];
+        changes.extend(members.iter().map(put_change));
+        without_thread.before_save(&county_path);
+        county.write(&changes)?;
+        without_thread.after_save(&county_path);
+        std::thread::sleep(BETWEEN_SAVES);
+    }
+    report.print(
+        "filing_checkpoints_per_100_saves",
+        ours_log.per_100_saves(ours_log.checkpoints),
+        "checkpoints",
+        Some(without_thread.per_100_saves(without_thread.checkpoints)),
+    );
+    report.print(
+        "filing_saves_with_a_checkpoint_inside_per_100",
+        ours_log.per_100_saves(ours_log.saves_with_checkpoint),
+        "saves",
+        Some(without_thread.per_100_saves(without_thread.saves_with_checkpoint)),
     );
 
     // 500 help-contact cards to one PDF.

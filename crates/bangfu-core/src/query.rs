@@ -91,6 +91,20 @@ fn fts_phrase(text: &str) -> String {
 /// county-sized scan on every keystroke.
 pub const SEARCH_COUNT_CAP: usize = 1000;
 
+/// The bounds of a name search under 3 characters, read through the initials index (a save
+/// writes no name index, issue 20): a name that starts with `text` has initials that start
+/// with `text`'s initials (they are worked out character by character), so the name's range
+/// lies inside that initials range. Parameters: initials from, to; name from, to.
+fn name_prefix_params(text: &str) -> Vec<Value> {
+    let initials = crate::store::name_initials(text);
+    vec![
+        Value::Text(initials.clone()),
+        Value::Text(format!("{initials}{MAX_CHAR}")),
+        Value::Text(text.to_owned()),
+        Value::Text(format!("{text}{MAX_CHAR}")),
+    ]
+}
+
 /// Where the households a search text matches come from, each through an index: members by
 /// name, initials or ID number (trigrams; a prefix of a name or of its initials under 3
 /// characters) and, for digits, household codes. Each source yields household ids as `hid`.
@@ -113,8 +127,8 @@ fn search_sources(text: &str) -> Vec<(&'static str, Vec<Value>)> {
         };
         sources.push((
             "SELECT household_id AS hid FROM member
-             WHERE name >= ? AND name < ? AND deleted = 0",
-            range(),
+             WHERE initials >= ? AND initials < ? AND name >= ? AND name < ? AND deleted = 0",
+            name_prefix_params(text),
         ));
         sources.push((
             "SELECT household_id AS hid FROM member
@@ -401,12 +415,15 @@ pub fn search_people(store: &Store, text: &str, limit: i64) -> Result<Vec<Person
             vec![Value::Text(fts_phrase(&text)), Value::Integer(limit)],
         )
     } else {
-        let upper = format!("{text}{MAX_CHAR}");
+        let mut params = name_prefix_params(&text);
+        params.push(Value::Integer(limit));
         (
             "SELECT id, household_id, name, id_number FROM member
-             WHERE deleted = 0 AND ((name >= ?1 AND name < ?2) OR (initials >= ?1 AND initials < ?2))
-             LIMIT ?3",
-            vec![Value::Text(text), Value::Text(upper), Value::Integer(limit)],
+             WHERE deleted = 0
+                AND ((initials >= ?1 AND initials < ?2 AND name >= ?3 AND name < ?4)
+                    OR (initials >= ?3 AND initials < ?4))
+             LIMIT ?5",
+            params,
         )
     };
     let mut stmt = store.conn().prepare_cached(sql)?;

@@ -208,7 +208,41 @@ pub fn daily_backup_of(
     }
 }
 
+/// The daily backup taken on a thread beside the store ([`Store::start_daily_backup`]);
+/// dropping it waits for the thread, so the backup's SQLCipher connection is closed before
+/// the store is gone (and before the process exits, when the store is dropped or shut down
+/// first: a connection still open at exit crashed the process as it tore the crypto down).
+#[derive(Debug)]
+pub(crate) struct DailyBackup(Option<std::thread::JoinHandle<()>>);
+
+impl Drop for DailyBackup {
+    fn drop(&mut self) {
+        if let Some(thread) = self.0.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 impl Store {
+    /// Takes today's backup (when the newest is more than a day old, [`daily_backup_of`]) on
+    /// a thread of its own, on a read-only connection of its own, so a county-sized file never
+    /// delays the first screen; `failed` hears why it could not. The thread ends before the
+    /// store does ([`Store::shutdown`], or the store's drop).
+    pub fn start_daily_backup(&mut self, failed: impl FnOnce(StoreError) + Send + 'static) {
+        let path = self.path.clone();
+        let now = self.wall_ms();
+        let key = self.key.clone();
+        let thread = std::thread::Builder::new()
+            .name("bangfu-daily-backup".into())
+            .spawn(move || {
+                if let Err(error) = daily_backup_of(&path, now, key.as_ref()) {
+                    failed(error);
+                }
+            });
+        // A thread that cannot start leaves the backup to the next start.
+        self.daily_backup = Some(DailyBackup(thread.ok()));
+    }
+
     /// Writes a consistent copy of the data file and rotates old ones.
     pub fn backup(&self, reason: &str) -> Result<PathBuf, StoreError> {
         backup_file(&self.path, reason, self.wall_ms(), self.key.as_ref())

@@ -16,16 +16,30 @@ use super::StoreError;
 /// holds the file (the same as SQLite's busy timeout on the connection).
 pub(crate) const WRITER_WAIT: Duration = Duration::from_secs(5);
 
-/// Held while a write transaction runs; dropping it releases the lock.
+/// Held while a write transaction runs; dropping it releases the lock (after the transaction
+/// has ended) and nudges the store's checkpoint thread, if it has one.
 #[derive(Debug)]
 pub(crate) struct WriterLock {
     file: File,
+    after_write: Option<std::sync::mpsc::SyncSender<()>>,
+}
+
+impl WriterLock {
+    /// Nudge the checkpoint thread through `nudge` when this write ends.
+    pub(crate) fn nudging(mut self, nudge: Option<std::sync::mpsc::SyncSender<()>>) -> Self {
+        self.after_write = nudge;
+        self
+    }
 }
 
 impl Drop for WriterLock {
     fn drop(&mut self) {
         // Closing the file releases the lock too; unlocking first makes it immediate.
         let _ = self.file.unlock();
+        if let Some(nudge) = &self.after_write {
+            // Full: a nudge is already pending, which covers this write as well.
+            let _ = nudge.try_send(());
+        }
     }
 }
 
@@ -99,7 +113,10 @@ pub(crate) fn acquire(data_file: &Path, wait: Duration) -> Result<WriterLock, St
     // Who holds it, for the next writer's message; a failure to say so is not a failure to
     // write.
     let _ = std::fs::write(owner_path(data_file), this_program());
-    Ok(WriterLock { file })
+    Ok(WriterLock {
+        file,
+        after_write: None,
+    })
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0013_archive.sql"),
     include_str!("../../migrations/0014_work_teams.sql"),
     include_str!("../../migrations/0015_village_sheet.sql"),
+    include_str!("../../migrations/0016_fewer_pages_per_save.sql"),
 ];
 
 /// Steps a migration needs beyond its SQL, run right after it in the same transaction.
@@ -162,10 +163,11 @@ fn village_sheet_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
 /// (policies, payments, structured measures) is like 8: its after-script decides. Schema 11
 /// adds the local people, audit log and authorship. Schema 12 (members' 增员/减员 fields) and
 /// schema 13 (the archive's attachments and files), schema 14 (驻村工作队) and schema 15 (the
-/// 村情 page's village fields) are like 8: their after-scripts decide.
+/// 村情 page's village fields) are like 8: their after-scripts decide. Schema 16
+/// (`0016_fewer_pages_per_save`) drops an index: nothing shown changes.
 const REBUILD_AFTER: &[bool] = &[
     true, true, true, true, false, false, false, false, false, false, false, false, false, false,
-    false,
+    false, false,
 ];
 
 /// Whether upgrading a file of schema `from` must rebuild its rows from the heads.

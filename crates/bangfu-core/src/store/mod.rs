@@ -10,6 +10,7 @@ pub mod backup;
 pub mod backup_media;
 pub mod baseline;
 mod checked;
+mod checkpoint;
 mod device_keys;
 mod dictionary;
 pub mod draft;
@@ -39,6 +40,8 @@ use uuid::Uuid;
 
 pub use apply::{ApplyStats, name_initials};
 pub use checked::Checked;
+use checkpoint::Checkpointer;
+pub use checkpoint::WalIndex;
 pub use device_keys::DeviceKey;
 use dictionary::Dictionary;
 pub use error::{DEVICE_NAME_MAX_CHARS, StoreError};
@@ -124,6 +127,10 @@ pub struct Store {
     key: Option<DataKey>,
     /// The person signed in (`people.rs`); `None` on a file without people, or before sign-in.
     actor: Option<crate::access::Actor>,
+    /// Checkpoints the log off the write path (`checkpoint.rs`); `None` for a reader.
+    checkpointer: Option<Checkpointer>,
+    /// Today's backup under way beside the store ([`Store::start_daily_backup`]).
+    daily_backup: Option<backup::DailyBackup>,
 }
 
 /// The data file's connection as code outside the core sees it: SQLite refuses any statement
@@ -294,6 +301,12 @@ impl Store {
             .or_else(identity::default_registry_dir)
             .map(Registry::new);
         let hlc_last: i64 = meta_get(&conn, "hlc_last")?.unwrap_or(0);
+        let checkpointer = Checkpointer::start(&path, options.key.as_ref());
+        if checkpointer.is_some() {
+            // The store's checkpoint thread copies the log into the file; the writer's own
+            // automatic checkpoint is only the backstop (`checkpoint.rs`).
+            conn.pragma_update(None, "wal_autocheckpoint", checkpoint::BACKSTOP_PAGES)?;
+        }
         let mut store = Store {
             conn,
             path,
@@ -313,6 +326,8 @@ impl Store {
             bulk_heads_held: apply::BULK_HEADS_HELD,
             read_only: false,
             query_only_views: std::cell::Cell::new(0),
+            checkpointer,
+            daily_backup: None,
             key: options.key.clone(),
             actor: None,
         };
@@ -497,7 +512,8 @@ impl Store {
 
     /// The OS lock that keeps other programs from writing while this store's transaction runs.
     fn writer_lock(&self) -> Result<lock::WriterLock, StoreError> {
-        lock::acquire(&self.path, lock::WRITER_WAIT)
+        let nudge = self.checkpointer.as_ref().and_then(Checkpointer::nudge);
+        Ok(lock::acquire(&self.path, lock::WRITER_WAIT)?.nudging(nudge))
     }
 
     /// The core's own access to the connection. Writes to replicated tables go through the
@@ -548,7 +564,23 @@ impl Store {
             query_only_views: std::cell::Cell::new(0),
             key: self.key.clone(),
             actor: self.actor.clone(),
+            checkpointer: None,
+            daily_backup: None,
         })
+    }
+
+    /// Ends the store's checkpoint thread and closes its connection (`checkpoint.rs`), and
+    /// waits for a daily backup under way ([`Store::start_daily_backup`]); the
+    /// writer checkpoints as SQLite does by default from then on. Dropping the store does the
+    /// same; a program calls this before it exits while a store is still held (the app's
+    /// state, a thread that is not joined), so no SQLCipher connection is in use while the
+    /// process tears the crypto library down.
+    pub fn shutdown(&mut self) {
+        if self.checkpointer.take().is_some() {
+            let _ = self.conn.pragma_update(None, "wal_autocheckpoint", 1000);
+        }
+        // A daily backup under way is waited for (its connection closed).
+        self.daily_backup = None;
     }
 
     /// The key this file is encrypted with (`None`: a file in the clear).

@@ -346,6 +346,87 @@ fn members_are_found_by_name_initials_and_id_fragment() {
     assert_eq!(none.total, 0);
 }
 
+/// Searches under 3 characters: a name's start is read through the initials index (there is
+/// no name index since schema 16), so each case says which people a short text finds, by
+/// name or by initials, in the household list and in the people search alike.
+#[test]
+fn short_searches_find_names_and_initials_through_the_initials_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    let people = ["张三丰", "章三", "王小红", "阿依·木呷", "Tom李", "欧阳"];
+    let mut changes = Vec::new();
+    for (i, name) in people.iter().enumerate() {
+        let h = household(&format!("5308261032010{i:02}"));
+        let m = Member {
+            id: Uuid::now_v7(),
+            household_id: Some(h.id),
+            name: (*name).into(),
+            relation: "01".into(),
+            ..Default::default()
+        };
+        changes.push(put_change(&h));
+        changes.push(put_change(&m));
+    }
+    a.write_unchecked(&changes).unwrap();
+    let cases: &[(&str, &[&str])] = &[
+        ("张", &["张三丰"]),
+        ("张三", &["张三丰"]),
+        ("章", &["章三"]),
+        ("z", &["张三丰", "章三"]),
+        ("zs", &["张三丰", "章三"]),
+        ("ZS", &["张三丰", "章三"]),
+        ("王小", &["王小红"]),
+        ("wx", &["王小红"]),
+        ("阿依", &["阿依·木呷"]),
+        ("ay", &["阿依·木呷"]),
+        ("to", &["Tom李"]),
+        ("欧", &["欧阳"]),
+        ("张四", &[]),
+        ("李", &[]),
+        ("·", &[]),
+    ];
+    for (text, expected) in cases {
+        let page = crate::query::households(
+            &a,
+            &crate::query::HouseholdQuery {
+                text: (*text).into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let mut found: Vec<String> = page.rows.iter().map(|r| r.head_name.clone()).collect();
+        found.sort();
+        let mut want: Vec<String> = expected.iter().map(|s| (*s).to_owned()).collect();
+        want.sort();
+        assert_eq!(found, want, "household list, search {text}");
+        let mut hits: Vec<String> = crate::query::search_people(&a, text, 50)
+            .unwrap()
+            .into_iter()
+            .map(|h| h.name)
+            .collect();
+        hits.sort();
+        assert_eq!(hits, want, "people search, search {text}");
+    }
+    // The name's start is looked up in the initials index, not by reading every member.
+    let plan: Vec<String> = a
+        .conn()
+        .prepare(
+            "EXPLAIN QUERY PLAN SELECT id FROM member
+             WHERE initials >= 'z' AND initials < 'z\u{10FFFF}' AND name >= '张'
+                 AND name < '张\u{10FFFF}' AND deleted = 0",
+        )
+        .unwrap()
+        .query_map([], |r| r.get::<_, String>(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(
+        plan.iter()
+            .any(|step| step.contains("USING INDEX member_initials")),
+        "{plan:?}"
+    );
+}
+
 #[test]
 fn a_copied_data_file_takes_a_new_identity_before_writing() {
     let dir = tempfile::tempdir().unwrap();
@@ -993,7 +1074,7 @@ fn a_bulk_load_into_an_empty_copy_gives_exactly_what_a_row_by_row_merge_gives() 
     assert_eq!(bulk.op_count().unwrap(), 0);
     let empty = derived_state(&bulk);
     assert!(
-        empty.2.iter().any(|i| i.starts_with("member_name")),
+        empty.2.iter().any(|i| i.starts_with("member_initials")),
         "{:?}",
         empty.2
     );

@@ -710,7 +710,7 @@ fn fill_counts(store: &Store, summary: &mut ImportSummary) -> Result<(), StoreEr
 pub fn duplicate_counts(store: &Store) -> Result<(i64, i64), StoreError> {
     let conn = store.conn();
     // The same person by the one person key (残疾人证, x/X, 15/18 digits), as the quality list.
-    let people = crate::report::quality::ids_in_several_households(store)?.len() as i64;
+    let people = crate::report::quality::count_people_in_several_households(store)?;
     let codes = conn.query_row(
         "SELECT count(*) FROM (SELECT code FROM household WHERE deleted = 0 AND coalesce(code, '') <> ''
              GROUP BY village_id, code HAVING count(*) > 1)",

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, hash_map::Entry};
 
 use rusqlite::{CachedStatement, Connection, OptionalExtension, params, params_from_iter};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -19,6 +19,7 @@ use crate::model::{DELETED_FIELD, FieldKind, FieldValue, Table};
 use crate::sync::op::{decode_local_ids, encode_local_ids};
 use crate::sync::{Hlc, HlcClock, Op};
 
+mod flushed;
 mod index;
 mod load;
 mod materialize;
@@ -26,6 +27,7 @@ mod review;
 mod version;
 mod view;
 
+use flushed::FlushedRows;
 pub use index::name_initials;
 pub(crate) use index::rebuild_search_indexes;
 use index::*;
@@ -210,9 +212,25 @@ enum Slot {
     Unknown,
 }
 
-/// How many flushed row ids a merge into an empty store remembers (about 40 bytes each) to
-/// skip looking up rows it has not met yet.
-const MAX_FLUSHED_ROWS_KEPT: usize = 4_000_000;
+/// About what a row held in memory costs before its ops: its state, room for its fields and
+/// its place in the index.
+fn row_bytes(state: &RowState) -> usize {
+    std::mem::size_of::<(Uuid, RowState)>()
+        + state.fields.capacity() * std::mem::size_of::<FieldHeads>()
+        + state.stored.capacity() * std::mem::size_of::<HeadKey>()
+        + 48
+}
+
+/// About what one op held in memory costs: its head, its value's text or bytes and the heads
+/// it saw, with the allocator's rounding.
+fn op_bytes(value: &FieldValue, seen: usize) -> usize {
+    let heap = match value {
+        FieldValue::Text(t) => t.len() + 16,
+        FieldValue::Bytes(b) => b.len() + 16,
+        _ => 0,
+    };
+    std::mem::size_of::<Head>() + heap + seen * 16 + 16
+}
 
 pub(crate) struct Applier<'a> {
     conn: &'a Connection,
@@ -227,6 +245,8 @@ pub(crate) struct Applier<'a> {
     row_index: FxHashMap<Uuid, usize>,
     /// The row the last op touched: a row's ops usually come one after another.
     last_row: Option<(Uuid, usize)>,
+    /// About how much memory the rows touched since the last flush take ([`held_bytes`]).
+    pending_bytes: usize,
     /// Per device, the ops this apply added.
     vv: HashMap<i64, Run>,
     stats: ApplyStats,
@@ -235,8 +255,9 @@ pub(crate) struct Applier<'a> {
     /// Whether `row_head` held nothing when this apply began: then a row not yet flushed
     /// by this apply has no stored heads, and loading it is skipped.
     started_empty: bool,
-    /// Rows this apply has flushed, while `started_empty` holds (their heads are stored now).
-    flushed: FxHashSet<Uuid>,
+    /// Rows this apply has flushed, while `started_empty` holds (their heads are stored now),
+    /// in a filter of fixed size that may also answer yes for a row it never met.
+    flushed: FlushedRows,
     slots: HashMap<i64, Slot>,
     /// Per table code, the insert of a whole new row.
     insert_sql: HashMap<i64, String>,
@@ -261,21 +282,45 @@ struct BulkLoad {
     indexes: Vec<String>,
     households: BTreeSet<Uuid>,
     /// The flushed rows' heads, encoded, written to `row_head` in key order once this many
-    /// rows wait ([`BULK_HEADS_HELD`]) and at the end: ids arrive in no useful order, and
-    /// one sorted pass fills the table far faster than an insert per row at flush time.
+    /// rows wait ([`BULK_HEADS_HELD`]) or they take [`BULK_HEADS_BYTES`], and at the end: ids
+    /// arrive in no useful order, and one sorted pass fills the table far faster than an
+    /// insert per row at flush time.
     heads: BTreeMap<Uuid, Vec<u8>>,
     /// How many rows' heads are held before they are written.
     held: usize,
+    /// About how much memory the held heads take.
+    held_bytes: usize,
 }
 
-/// How many rows' heads a bulk load holds before writing them out (about 100 bytes each).
+/// How many rows' heads a bulk load holds before writing them out.
 pub(crate) const BULK_HEADS_HELD: usize = 1_000_000;
 
+/// How much memory the heads a bulk load holds may take before they are written out, so a
+/// merge's memory does not grow with the file (a county's heads take about 130 bytes a row).
+const BULK_HEADS_BYTES: usize = 16 << 20;
+
+/// What one held row's heads cost: the encoded bytes, the map's slot and the allocation.
+fn held_cost(encoded: &[u8]) -> usize {
+    encoded.len() + 80
+}
+
 impl BulkLoad {
+    fn hold(&mut self, row: Uuid, encoded: Vec<u8>) {
+        self.held_bytes += held_cost(&encoded);
+        if let Some(before) = self.heads.insert(row, encoded) {
+            self.held_bytes -= held_cost(&before);
+        }
+    }
+
+    fn full(&self) -> bool {
+        self.heads.len() >= self.held || self.held_bytes >= BULK_HEADS_BYTES
+    }
+
     fn write_heads(&mut self, conn: &Connection) -> rusqlite::Result<()> {
         for (row, buf) in std::mem::take(&mut self.heads) {
             heads::store_encoded(conn, row, &buf)?;
         }
+        self.held_bytes = 0;
         Ok(())
     }
 }
@@ -312,11 +357,12 @@ impl<'a> Applier<'a> {
             rows: Vec::new(),
             row_index: FxHashMap::default(),
             last_row: None,
+            pending_bytes: 0,
             vv: HashMap::new(),
             stats: ApplyStats::default(),
             pending,
             started_empty,
-            flushed: FxHashSet::default(),
+            flushed: FlushedRows::default(),
             slots: HashMap::new(),
             insert_sql: HashMap::new(),
             search_index: true,
@@ -360,6 +406,7 @@ impl<'a> Applier<'a> {
             households: BTreeSet::new(),
             heads: BTreeMap::new(),
             held: heads_held,
+            held_bytes: 0,
         });
         Ok(true)
     }
@@ -387,7 +434,7 @@ impl<'a> Applier<'a> {
         let i = match self.row_index.entry(row) {
             Entry::Occupied(e) => *e.get(),
             Entry::Vacant(e) => {
-                let state = if self.started_empty && !self.flushed.contains(&row) {
+                let state = if self.started_empty && !self.flushed.may_contain(row) {
                     RowState::new(table)
                 } else if let Some(buf) = self.bulk.as_ref().and_then(|b| b.heads.get(&row)) {
                     let keys = heads::decode(buf).ok_or_else(|| heads::damaged(row.as_bytes()))?;
@@ -395,6 +442,7 @@ impl<'a> Applier<'a> {
                 } else {
                     load_row(self.conn, self.dict, row, table)?
                 };
+                self.pending_bytes += row_bytes(&state);
                 self.rows.push((row, state));
                 *e.insert(self.rows.len() - 1)
             }
@@ -528,6 +576,7 @@ impl<'a> Applier<'a> {
                 .prepare_cached("DELETE FROM superseded WHERE origin = ?1 AND seq = ?2")?
                 .execute([origin, op.id.seq])?
                 > 0;
+        let op_cost = op_bytes(&op.value, seen.len());
         if !superseded {
             heads.push(Head {
                 origin,
@@ -539,6 +588,7 @@ impl<'a> Applier<'a> {
             });
         }
         self.pending = pending;
+        self.pending_bytes += op_cost;
 
         if !self.clock.observe(op.hlc, self.wall_ms) {
             self.stats.future_clock += 1;
@@ -601,6 +651,12 @@ impl<'a> Applier<'a> {
         self.rows.len()
     }
 
+    /// About how much memory the rows waiting to be materialized take: a merge flushes by
+    /// this too, so rows with long texts (走访 notes) do not make its memory grow.
+    pub fn pending_bytes(&self) -> usize {
+        self.pending_bytes
+    }
+
     fn slot(&mut self, table: Table, field: i64) -> rusqlite::Result<Slot> {
         if let Some(&slot) = self.slots.get(&field) {
             return Ok(slot);
@@ -630,6 +686,7 @@ impl<'a> Applier<'a> {
         let mut rows = std::mem::replace(&mut self.rows, Vec::with_capacity(room));
         self.row_index.clear();
         self.last_row = None;
+        self.pending_bytes = 0;
         rows.sort_unstable_by_key(|(row, _)| *row);
         for (row, state) in rows {
             let mut now = state.head_keys();
@@ -638,13 +695,7 @@ impl<'a> Applier<'a> {
                 changed_heads.push((row, now));
             }
             if self.started_empty {
-                // Bounded: past this many rows, rows are looked up in the head table again.
-                if self.flushed.len() >= MAX_FLUSHED_ROWS_KEPT {
-                    self.started_empty = false;
-                    self.flushed = FxHashSet::default();
-                } else {
-                    self.flushed.insert(row);
-                }
+                self.flushed.insert(row);
             }
             if let Some(table) = Table::from_code(state.table) {
                 let label = table.label();
@@ -663,9 +714,9 @@ impl<'a> Applier<'a> {
         match &mut self.bulk {
             Some(bulk) => {
                 for (row, keys) in changed_heads {
-                    bulk.heads.insert(row, heads::encode(&keys));
+                    bulk.hold(row, heads::encode(&keys));
                 }
-                if bulk.heads.len() >= bulk.held {
+                if bulk.full() {
                     bulk.write_heads(conn)?;
                 }
                 bulk.households.append(&mut dirty_households);
