@@ -281,6 +281,39 @@ fn a_village_device_outside_its_village_is_refused_at_the_township() {
         common::phone_of(&township, own).as_deref(),
         Some("13800000002")
     );
+    // Another village's own row (its 村情: 农村人口) is refused the same way; its own passes.
+    let mut second = common::open_at(dir.path(), "村-2", T0);
+    import_changeset(&mut second, &from_county).unwrap();
+    put(
+        &mut second,
+        Table::Village,
+        va,
+        vec![("rural_population", FieldValue::Int(1200))],
+    );
+    import_changeset(&mut township, &export(&second)).unwrap();
+    let fp = own_fingerprint(&second).unwrap().unwrap();
+    confirm_device(&mut township, &fp, Some(VILLAGE_A)).unwrap();
+    let population = |store: &Store, id: Uuid| -> Option<i64> {
+        store
+            .sql()
+            .unwrap()
+            .query_row(
+                "SELECT rural_population FROM village WHERE id = ?1",
+                [id.as_bytes().as_slice()],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    assert_eq!(population(&township, va), Some(1200));
+    put(
+        &mut second,
+        Table::Village,
+        vb,
+        vec![("rural_population", FieldValue::Int(900))],
+    );
+    let file = export(&second);
+    assert_eq!(import_err_kind(&mut township, &file), "outside_village");
+    assert_eq!(population(&township, vb), None);
 }
 
 /// Regression (found by the simulation with the hub, seed 3): a township that first got a

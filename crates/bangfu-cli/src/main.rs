@@ -393,13 +393,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Quality { db, year, json } => {
             let store = open_store(&db)?;
-            let mut items = bangfu_core::report::quality::data_quality_of_year(&store, year)?;
+            let items = bangfu_core::report::quality::data_quality_of_year(&store, year)?;
             // As the app shows it: a person signed in without full IDs sees them masked.
-            if !store.sees_full_ids()? {
-                for item in &mut items {
-                    item.message = bangfu_core::access::mask_ids_in_text(&item.message).0;
-                }
-            }
+            let items = bangfu_core::report::quality::mask_for_reader(&store, items)?;
             if json {
                 print_json(&items);
             } else {

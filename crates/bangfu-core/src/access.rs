@@ -336,33 +336,77 @@ pub fn mask_ids_in_text(text: &str) -> (String, u64) {
 
 /// [`mask_ids_in_text`], and a run of 15 digits masked too when it is one of `known_15`, the
 /// 15-digit 证件号码 of the file's members (an old-form ID a message names).
+///
+/// A number typed in groups (`6228 4801 2345 6789 012`, `530826-19800101-1234`: a 疑点 names
+/// it because of the spaces) counts as one run: groups of at least 3 digits joined by one
+/// space or dash, none of them 15 digits long (a 户编号 next to another number stays apart).
 pub fn mask_ids_in_text_known(
     text: &str,
     known_15: &std::collections::HashSet<String>,
 ) -> (String, u64) {
+    let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
-    let mut run = String::new();
     let mut found = 0;
-    let mut flush = |run: &mut String, out: &mut String| {
-        let n = run.chars().count();
-        if (16..=20).contains(&n) || (n == 15 && known_15.contains(run.as_str())) {
-            found += 1;
-            out.push_str(&mask_id_number(run));
-        } else {
-            out.push_str(run);
+    let mut i = 0;
+    // One group: digits, and an X or x right after 17 of them.
+    let group_at = |start: usize| -> usize {
+        let mut end = start;
+        while end < chars.len() && chars[end].is_ascii_digit() {
+            end += 1;
         }
-        run.clear();
+        if end > start && end < chars.len() && matches!(chars[end], 'X' | 'x') {
+            end += 1;
+        }
+        end
     };
-    for c in text.chars() {
-        let id_char = c.is_ascii_digit() || (matches!(c, 'X' | 'x') && !run.is_empty());
-        if id_char {
-            run.push(c);
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let mut groups = vec![(i, group_at(i))];
+        loop {
+            let (start, end) = *groups.last().unwrap_or(&(i, i));
+            let next = end + 1;
+            let joinable = |s: usize, e: usize| e - s >= 3 && e - s != 15;
+            if end < chars.len()
+                && matches!(chars[end], ' ' | '-')
+                && next < chars.len()
+                && chars[next].is_ascii_digit()
+                && joinable(start, end)
+            {
+                let next_end = group_at(next);
+                if joinable(next, next_end) {
+                    groups.push((next, next_end));
+                    continue;
+                }
+            }
+            break;
+        }
+        let (_, last) = groups[groups.len() - 1];
+        let digits: String = groups
+            .iter()
+            .flat_map(|(s, e)| chars[*s..*e].iter())
+            .collect();
+        let n = digits.chars().count();
+        // A lone group, or groups that make a number: masked as one.
+        let masked = if groups.len() == 1 {
+            (16..=20).contains(&n) || (n == 15 && known_15.contains(digits.as_str()))
         } else {
-            flush(&mut run, &mut out);
-            out.push(c);
+            (15..=20).contains(&n)
+        };
+        if masked {
+            found += 1;
+            out.push_str(&mask_id_number(&digits));
+            i = last;
+        } else {
+            // Not one number: the first group goes as it is, the rest are looked at anew.
+            let (s, e) = groups[0];
+            out.extend(&chars[s..e]);
+            i = e;
         }
     }
-    flush(&mut run, &mut out);
     (out, found)
 }
 
@@ -463,6 +507,23 @@ mod tests {
                 "银行卡号 6228480123456789012 不全是数字",
                 "银行卡号 622848*********9012 不全是数字",
                 1,
+            ),
+            // Typed in groups: one number all the same.
+            (
+                "银行卡号 6228 4801 2345 6789 012 不全是数字",
+                "银行卡号 622848*********9012 不全是数字",
+                1,
+            ),
+            (
+                "证件号码 530826-19800101-1234 含有空格",
+                "证件号码 530826********1234 含有空格",
+                1,
+            ),
+            // A 户编号 beside another number stays as it is.
+            (
+                "户530826103201001 2019年 3 人",
+                "户530826103201001 2019年 3 人",
+                0,
             ),
         ];
         for (text, masked, n) in cases {

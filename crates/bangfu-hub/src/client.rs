@@ -559,10 +559,12 @@ impl HubClient {
                 }
             }
             let next_op = header(wire::NEXT_OP_HEADER);
+            let scopes =
+                wire::parse_signer_scopes(&header(wire::SIGNER_SCOPES_HEADER).unwrap_or_default());
             let bytes = self.timed(started, read_bytes(reply))?;
             let (page, mut ops) = changeset::decode(&bytes).map_err(|e| bad(&e.to_string()))?;
-            // Checked whole before anything of it is applied: the hub carries devices' edits
-            // but cannot alter or invent them.
+            // Checked whole before anything of it is applied: the hub cannot alter or invent
+            // the ops of a batch it hands on signed (see `relay` for those it hands on without).
             relay::check_page(store, &page, &ops).map_err(|e| match e {
                 SyncError::Store(e) => HubError::Store(e),
                 other => HubError::Forged(other.to_string()),
@@ -572,7 +574,14 @@ impl HubClient {
                 let stats = store.apply_remote(&ops)?;
                 report.pulled += ops.len() as u64;
                 report.applied += stats.applied;
-                relay::keep_page_signatures(store, &page, &ops)?;
+                let enrolled = scopes
+                    .into_iter()
+                    .map(|(device, scope)| {
+                        let name = page.device_names.get(&device).cloned().unwrap_or_default();
+                        (device, (scope, name))
+                    })
+                    .collect();
+                relay::keep_page_signatures(store, &page, &ops, &enrolled)?;
             }
             // Recorded only after the page is committed: a crash here re-pulls the page,
             // which applies nothing twice.

@@ -331,8 +331,16 @@ async fn push(
         };
         let outcome = storage.push(&device, q.origin, &ops)?;
         // Kept once the ops are committed; a crash between leaves those ops unsigned on the
-        // hub (laptops then take them as they took every hub op before signatures came).
-        if let Some((key, batches, seal_key)) = signed {
+        // hub (laptops then take them as they took every hub op before signatures came). A
+        // batch holding an op the hub held aside (outside the scope, or other content under
+        // an id it already stores) is not kept: it would not match what the hub hands on.
+        if let Some((key, mut batches, seal_key)) = signed {
+            batches.retain(|b| {
+                !outcome
+                    .held
+                    .iter()
+                    .any(|h| b.first <= h.seq && h.seq <= b.last)
+            });
             storage.keep_signatures(q.origin, &key, &batches, seal_key.as_deref())?;
         }
         Ok(Ok(outcome))
@@ -448,6 +456,7 @@ async fn pull(
     // The device saw another op at its position (or the log ends before it): this hub lost
     // what the device pulled, and the device starts over.
     let lost = at.is_some_and(|at| page.op_at_after.as_ref().map(wire::op_at_text) != Some(at));
+    let scopes = wire::signer_scopes_text(&signatures.enrolled);
     let body = wire::encode_ops(uuid::Uuid::nil(), "县同步中心", &page.ops, signatures);
     counters.pulled(page.ops.len(), started.elapsed());
     let mut response = body.into_response();
@@ -457,6 +466,11 @@ async fn pull(
     h.insert(wire::HEAD_HEADER, HeaderValue::from(page.head));
     h.insert(wire::EPOCH_HEADER, epoch);
     h.insert(wire::LOST_HEADER, HeaderValue::from(u32::from(lost)));
+    if !scopes.is_empty()
+        && let Ok(value) = HeaderValue::from_str(&scopes)
+    {
+        h.insert(wire::SIGNER_SCOPES_HEADER, value);
+    }
     if let Some(op) = &page.next_op
         && let Ok(value) = HeaderValue::from_str(&wire::op_at_text(op))
     {

@@ -256,6 +256,14 @@ describe('a finding that offers the right value', () => {
     expect(row.id_number).toBe('530826199001011230')
   })
 
+  it('offers nothing once the number was retyped since the page was checked', () => {
+    const row: RecordRow = { id: 'm1', id_number: '530826199001011230' }
+    expect(applySuggestion(row, issue('530826199001011230'))).toBe(false)
+    row.id_number = '530826900101124'
+    expect(applySuggestion(row, issue('530826199001011230'))).toBe(false)
+    expect(row.id_number).toBe('530826900101124')
+  })
+
   it('changes nothing for a finding without an offer', () => {
     const row: RecordRow = { id: 'm1', id_number: '53082619900101123' }
     expect(applySuggestion(row, issue())).toBe(false)

@@ -272,6 +272,9 @@ export function sameFile(a: HouseholdFile | null, b: HouseholdFile | null): bool
  */
 export function applySuggestion(row: RecordRow, issue: LocatedIssue): boolean {
   if (issue.suggestion === undefined || !issue.field) return false
+  // A finding of a value since retyped offers nothing: its message names the value it was about.
+  const current = String(row[issue.field] ?? '')
+  if (!current || current === issue.suggestion || !issue.message.includes(current)) return false
   row[issue.field] = issue.suggestion
   return true
 }

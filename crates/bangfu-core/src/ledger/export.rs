@@ -546,12 +546,18 @@ pub fn export_ledger_of_year(
     let (title, line) = headings(store, kind, scope, year)?;
     let full = store.sees_full_ids()?;
     let (rows, people) = if kind == LedgerKind::Suspects {
-        let mut guard = IdGuard::new(Vec::new(), true, full);
+        let known_15 = crate::report::quality::known_15_ids(store)?;
+        let mut guard = IdGuard::new(Vec::new(), true, full, known_15);
         let rows = export_suspects(store, scope, out, &title, &line, &mut guard)?;
         (rows, guard.people)
     } else {
         let plan = plan_of_year(kind, scope, year);
-        let mut guard = IdGuard::new(id_columns(&plan.columns), false, full);
+        let mut guard = IdGuard::new(
+            id_columns(&plan.columns),
+            false,
+            full,
+            std::collections::HashSet::new(),
+        );
         let mut sheet =
             LedgerSheet::create(out, kind.title(), &title, &line, plan.columns.clone())?;
         stream(store, &plan, scope, &mut |cells| {
@@ -598,15 +604,23 @@ struct IdGuard {
     scan_text: bool,
     full: bool,
     people: u64,
+    /// The members' 15-digit IDs, masked where a message names one.
+    known_15: std::collections::HashSet<String>,
 }
 
 impl IdGuard {
-    fn new(columns: Vec<usize>, scan_text: bool, full: bool) -> IdGuard {
+    fn new(
+        columns: Vec<usize>,
+        scan_text: bool,
+        full: bool,
+        known_15: std::collections::HashSet<String>,
+    ) -> IdGuard {
         IdGuard {
             columns,
             scan_text,
             full,
             people: 0,
+            known_15,
         }
     }
 
@@ -621,7 +635,7 @@ impl IdGuard {
                 self.people += 1;
                 (!self.full).then(|| crate::access::mask_id_number(text))
             } else if self.scan_text {
-                let (shown, found) = crate::access::mask_ids_in_text(text);
+                let (shown, found) = crate::access::mask_ids_in_text_known(text, &self.known_15);
                 self.people += found;
                 (found > 0 && !self.full).then_some(shown)
             } else {

@@ -38,15 +38,30 @@ pub fn data_quality(store: &Store) -> Result<Vec<QualityItem>, StoreError> {
 /// [`data_quality`] as the signed-in person may read it: the 证件号码 its messages name are
 /// masked for a role that does not see full numbers (issue 15).
 pub fn data_quality_shown(store: &Store) -> Result<Vec<QualityItem>, StoreError> {
-    let mut items = data_quality(store)?;
+    let items = data_quality(store)?;
+    mask_for_reader(store, items)
+}
+
+/// The 15-digit 证件号码 of the file's members: an old-form ID a message names is masked as
+/// one ([`crate::access::mask_ids_in_text_known`]).
+pub fn known_15_ids(store: &Store) -> Result<HashSet<String>, StoreError> {
+    let mut stmt = store.conn().prepare(
+        "SELECT DISTINCT id_number FROM member WHERE deleted = 0 AND length(id_number) = 15",
+    )?;
+    let ids = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(ids)
+}
+
+/// The findings as the signed-in person may read them: the numbers their messages name are
+/// masked for a role that does not see full IDs (the app's list, `bangfu quality`).
+pub fn mask_for_reader(
+    store: &Store,
+    mut items: Vec<QualityItem>,
+) -> Result<Vec<QualityItem>, StoreError> {
     if !store.sees_full_ids()? {
-        // Old 15-digit IDs are masked where a message names one of the file's members' own.
-        let mut stmt = store.conn().prepare(
-            "SELECT DISTINCT id_number FROM member WHERE deleted = 0 AND length(id_number) = 15",
-        )?;
-        let known_15: HashSet<String> = stmt
-            .query_map([], |r| r.get::<_, String>(0))?
-            .collect::<Result<_, _>>()?;
+        let known_15 = known_15_ids(store)?;
         for item in &mut items {
             item.message = crate::access::mask_ids_in_text_known(&item.message, &known_15).0;
         }

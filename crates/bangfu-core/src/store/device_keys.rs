@@ -286,7 +286,14 @@ impl Store {
     }
 
     /// Marks the keys the county hub handed on as confirmed (the county vouches for them:
-    /// see `sync::relay`); a key this copy holds for a device is never replaced.
+    /// see `sync::relay`). The village the hub enrolled the device for is NOT made its limit
+    /// (a person's confirmation gives one): a village laptop that edits a household the
+    /// township has meanwhile moved to another village would have every later file of it
+    /// refused whole at the station (the simulation found it); the hub holds such ops aside
+    /// one by one instead. A key this copy holds unconfirmed for the device and that differs (learnt from
+    /// a file no one vouched for) is replaced by the county's, and the batch signatures kept
+    /// under it are dropped (they would not verify under the device's real key). A key a
+    /// person confirmed is never replaced.
     pub(crate) fn vouch_device_keys(
         &self,
         signers: &BTreeMap<Uuid, String>,
@@ -295,9 +302,21 @@ impl Store {
             let Some(key) = signing::unhex(key) else {
                 continue;
             };
+            let id = device.as_bytes().as_slice();
+            let replaced = self.conn.execute(
+                "UPDATE device_key SET public_key = ?2, seal_key = NULL, seal_sig = NULL
+                 WHERE device = ?1 AND confirmed = 0 AND public_key <> ?2",
+                params![id, key],
+            )?;
+            if replaced > 0 {
+                self.conn.execute(
+                    "DELETE FROM op_batch WHERE origin = (SELECT idx FROM device WHERE id = ?1)",
+                    [id],
+                )?;
+            }
             self.conn.execute(
                 "UPDATE device_key SET confirmed = 1 WHERE device = ?1 AND public_key = ?2",
-                params![device.as_bytes().as_slice(), key],
+                params![id, key],
             )?;
         }
         Ok(())

@@ -9,7 +9,10 @@
 //!
 //! Ops that no batch of the page covers still apply, as every op from the hub did before
 //! signatures travelled there: a batch cut by the page's scope or size (a household moved
-//! between villages, a county-wide step), or ops pushed by a version before this one.
+//! between villages, a county-wide step), or ops pushed by a version before this one. For
+//! those the hub's word is taken: a hub that drops a batch's signature can still alter or
+//! invent ops this way. Closing that needs per-op hashes in the signed batch (so a page cut
+//! by scope can still be checked) and pages that end at batch ends; not built.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -30,6 +33,10 @@ pub struct Signatures {
     pub signers: BTreeMap<Uuid, String>,
     pub batches: Vec<BatchSig>,
     pub seal_keys: BTreeMap<Uuid, SealKey>,
+    /// Per signer, the scope (village, township or county code) and name of the device the
+    /// hub enrolled with that identity (the name goes in the page's device names; the scope
+    /// beside the page, for a later village limit: not applied, see `vouch_device_keys`).
+    pub enrolled: BTreeMap<Uuid, (String, String)>,
 }
 
 /// The ops of `origin` to push after `after`: about `limit` of them, ending where a write
@@ -52,7 +59,8 @@ pub fn push_page(
     {
         if batch_first > first {
             ops.retain(|op| op.id.seq < batch_first);
-        } else if usize::try_from(batch_last - after).is_ok_and(|n| n <= max) {
+        } else if batch_first > after && usize::try_from(batch_last - after).is_ok_and(|n| n <= max)
+        {
             ops = store.ops_of_origin_after(origin, after, (batch_last - after) as usize)?;
         }
     }
@@ -68,16 +76,21 @@ pub fn push_page(
             signers,
             batches,
             seal_keys,
+            enrolled: BTreeMap::new(),
         },
     ))
 }
 
-/// Checks a page pulled from the hub before anything of it is applied (see the module).
+/// Checks a page pulled from the hub before anything of it is applied (see the module). A
+/// key the hub hands on that differs from one this copy holds unconfirmed (learnt from a file
+/// no person vouched for, perhaps forged) does not stop the page: the county's key replaces
+/// it ([`keep_page_signatures`]). One that differs from a key a person confirmed refuses the
+/// page: two keys vouched for one device is a matter for the county.
 pub fn check_page(store: &Store, header: &Header, ops: &[Op]) -> Result<(), SyncError> {
     let empty = BTreeMap::new();
     let signers = header.signers.as_ref().unwrap_or(&empty);
     for (origin, key) in signers {
-        if let Some((known, _, _)) = store.known_device_key(*origin)?
+        if let Some((known, true, _)) = store.known_device_key(*origin)?
             && signing::unhex(key).as_deref() != Some(known.as_slice())
         {
             return Err(SyncError::Signature(SignatureError::KeyMismatch {
@@ -114,20 +127,31 @@ pub fn check_page(store: &Store, header: &Header, ops: &[Op]) -> Result<(), Sync
 }
 
 /// Keeps a checked page's signatures once its ops are applied (so this copy relays those ops
-/// signed, by file or by hub), the keys it declares as vouched for by the county, and the
-/// writers' sealing keys (believed only when signed by the device's signing key).
+/// signed, by file or by hub), the keys it declares as vouched for by the county (named as
+/// the hub enrolled their device), and the writers' sealing keys (believed only when signed
+/// by the device's signing key).
 pub fn keep_page_signatures(
     store: &mut Store,
     header: &Header,
     ops: &[Op],
+    enrolled: &BTreeMap<Uuid, (String, String)>,
 ) -> Result<(), StoreError> {
+    let empty = BTreeMap::new();
+    let signers = header.signers.as_ref().unwrap_or(&empty);
+    // First: a key learnt unconfirmed is replaced by the county's before anything is
+    // recorded under it.
+    store.vouch_device_keys(signers)?;
     if let Some(keys) = &header.seal_keys {
         store.learn_seal_keys(keys)?;
     }
-    let (Some(signers), Some(batches)) = (&header.signers, &header.batches) else {
+    let Some(batches) = &header.batches else {
         return Ok(());
     };
     let origins: std::collections::HashSet<Uuid> = ops.iter().map(|op| op.id.origin).collect();
-    store.record_signatures(signers, &header.device_names, batches, &origins)?;
+    let names: BTreeMap<Uuid, String> = enrolled
+        .iter()
+        .map(|(device, (_, name))| (*device, name.clone()))
+        .collect();
+    store.record_signatures(signers, &names, batches, &origins)?;
     store.vouch_device_keys(signers)
 }

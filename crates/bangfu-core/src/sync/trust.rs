@@ -232,6 +232,39 @@ pub(crate) fn check_villages(
         let Some(allowed) = villages.get(&op.id.origin) else {
             continue;
         };
+        let outside = |code: String| {
+            let device = header
+                .device_names
+                .get(&op.id.origin)
+                .cloned()
+                .unwrap_or_else(|| op.id.origin.to_string());
+            SyncError::OutsideVillage(OutsideVillage {
+                device,
+                village: allowed.clone(),
+                other: code,
+            })
+        };
+        // A village's own row (its 村情: 农村人口, the exit checklist) is its village's.
+        if table == Some(Table::Village) {
+            let code = match codes.get(&op.row) {
+                Some(code) => Some(code.clone()),
+                None => store
+                    .conn()
+                    .query_row(
+                        "SELECT code FROM village WHERE id = ?1",
+                        [op.row.as_bytes().as_slice()],
+                        |r| r.get::<_, Option<String>>(0),
+                    )
+                    .ok()
+                    .flatten(),
+            };
+            if let Some(code) = code
+                && &code != allowed
+            {
+                return Err(outside(code));
+            }
+            continue;
+        }
         // The row that names the village: the op's own row (a household, a work team member)
         // or the household it hangs under.
         let owner = match table {
@@ -261,16 +294,7 @@ pub(crate) fn check_villages(
         if let Some(code) = row_village(store, owner_table, owner, &village_of, &codes)?
             && &code != allowed
         {
-            let device = header
-                .device_names
-                .get(&op.id.origin)
-                .cloned()
-                .unwrap_or_else(|| op.id.origin.to_string());
-            return Err(SyncError::OutsideVillage(OutsideVillage {
-                device,
-                village: allowed.clone(),
-                other: code,
-            }));
+            return Err(outside(code));
         }
     }
     Ok(())

@@ -71,6 +71,7 @@ pub fn for_page(db: &mut dyn Db, ops: &[Op]) -> Result<Signatures, StorageError>
     let mut signers = BTreeMap::new();
     let mut batches = Vec::new();
     let mut seal_keys = BTreeMap::new();
+    let mut enrolled = BTreeMap::new();
     for (origin, held) in &seqs {
         let (Some(&low), Some(&high)) = (held.first(), held.last()) else {
             continue;
@@ -96,13 +97,14 @@ pub fn for_page(db: &mut dyn Db, ops: &[Op]) -> Result<Signatures, StorageError>
             &[P::uuid(origin), P::Int(low), P::Int(high)],
         )?;
         let before = batches.len();
+        let mut candidates: Vec<BatchSig> = Vec::new();
         for r in rows {
             let (first, last) = (r.int(0)?, r.int(1)?);
             let whole = first >= low
                 && last <= high
                 && held.range(first..=last).count() as i64 == last - first + 1;
             if whole {
-                batches.push(BatchSig {
+                candidates.push(BatchSig {
                     origin: *origin,
                     first,
                     last,
@@ -110,13 +112,32 @@ pub fn for_page(db: &mut dyn Db, ops: &[Op]) -> Result<Signatures, StorageError>
                 });
             }
         }
+        // Batches that overlap (seqs an origin wrote twice, after a restored file) vouch for
+        // nothing a receiver could check: neither goes.
+        for (i, b) in candidates.iter().enumerate() {
+            let overlaps = candidates
+                .iter()
+                .enumerate()
+                .any(|(j, o)| j != i && o.first <= b.last && b.first <= o.last);
+            if !overlaps {
+                batches.push(b.clone());
+            }
+        }
         if batches.len() > before {
             signers.insert(*origin, key);
+            if let Some(device) = db.row(
+                "SELECT d.scope, d.name FROM origin o JOIN device d ON d.id = o.device
+                 WHERE o.origin = ?1",
+                &[P::uuid(origin)],
+            )? {
+                enrolled.insert(*origin, (device.text(0)?, device.text(1)?));
+            }
         }
     }
     Ok(Signatures {
         signers,
         batches,
         seal_keys,
+        enrolled,
     })
 }

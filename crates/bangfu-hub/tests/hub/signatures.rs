@@ -118,6 +118,7 @@ fn a_key_the_hub_hands_on_is_vouched_for_so_a_stick_from_that_laptop_is_not_held
         key.confirmed,
         "the county vouches for a key the hub hands on"
     );
+    assert_eq!(key.name, "A村-1");
     // A村-1's sealing key came with its ops: the station can seal a stick to A村-1.
     assert!(
         station
@@ -245,4 +246,84 @@ fn the_hub_refuses_a_push_whose_signature_does_not_hold() {
 
 fn put(v: &bangfu_core::model::Village) -> Change {
     bangfu_core::store::put_change(v)
+}
+
+/// A stick that names A村-1 but carries a key of someone else's (a forger's, or a broken
+/// program's) teaches an unconfirmed station that key. The county's key replaces it at the
+/// next sync instead of refusing every page of A村-1 from then on.
+#[test]
+fn a_key_learnt_from_a_forged_stick_gives_way_to_the_countys() {
+    use bangfu_core::sync::changeset;
+    use bangfu_core::sync::signing::{self, BatchSig};
+
+    let dir = scratch();
+    let (hub, storage) = start_hub_on(dir.path(), Backend::Sqlite);
+    let url = hub.url();
+    let mut county = open(dir.path(), "县管理员");
+    let va = village(VILLAGE_A);
+    write(&mut county, &[put(&va)]);
+    let county_client = enrol(&mut county, &url, &storage, COUNTY);
+    sync(&county_client, &mut county);
+    let mut a1 = open(dir.path(), "A村-1");
+    let a1_client = enrol(&mut a1, &url, &storage, VILLAGE_A);
+    let (changes, household, _) = family(va.id, "530828101201001");
+    write(&mut a1, &changes);
+    sync(&a1_client, &mut a1);
+    let a1_id = a1.device().id;
+
+    // The forged stick: A村-1's ops, signed with another key that claims to be A村-1's.
+    let (real, _) = export_changeset(&a1, None).unwrap();
+    let (mut header, ops) = changeset::decode(&real).unwrap();
+    let forger = signing::new_signing_key();
+    let own: Vec<_> = ops
+        .iter()
+        .filter(|op| op.id.origin == a1_id)
+        .cloned()
+        .collect();
+    let (first, last) = (own[0].id.seq, own[own.len() - 1].id.seq);
+    header.signers = Some([(a1_id, signing::hex(forger.verifying_key().as_bytes()))].into());
+    header.batches = Some(vec![BatchSig {
+        origin: a1_id,
+        first,
+        last,
+        sig: signing::hex(&signing::sign_batch(&forger, a1_id, first, last, &own)),
+    }]);
+    header.seal_keys = None;
+    header.blobs = None;
+    header.format_version = changeset::FORMAT_VERSION_WITHOUT_FILES;
+    let forged = changeset::encode(header, &ops);
+    let mut station = open(dir.path(), "乡镇站");
+    import_changeset(&mut station, &forged).unwrap();
+    let learnt = |station: &Store| {
+        station
+            .device_keys()
+            .unwrap()
+            .into_iter()
+            .find(|k| k.device == a1_id)
+            .expect("a key for A村-1")
+    };
+    assert!(!learnt(&station).confirmed);
+
+    // The station joins the hub: A村-1's pages carry its real key, which replaces the forged
+    // one; the station's pulls go on, and what A村-1 writes next arrives.
+    let station_client = enrol(&mut station, &url, &storage, &VILLAGE_A[..9]);
+    sync(&station_client, &mut station);
+    write(&mut a1, &[remark(household, "县里核实后")]);
+    sync(&a1_client, &mut a1);
+    sync(&station_client, &mut station);
+    assert_eq!(
+        remark_of(&station, household).as_deref(),
+        Some("县里核实后")
+    );
+    let key = learnt(&station);
+    assert!(key.confirmed);
+    assert_eq!(
+        key.public_key,
+        a1.device_keys()
+            .unwrap()
+            .into_iter()
+            .find(|k| k.own)
+            .unwrap()
+            .public_key
+    );
 }
