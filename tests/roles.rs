@@ -575,6 +575,16 @@ fn a_bank_card_number_is_masked_for_a_read_only_inspector() {
     let (page, history) = shown(&store);
     assert_eq!(page, "622848*********9012");
     assert_eq!(history, ["622848*********9012"]);
+    // The inspector's page is checked as shown: the stars are not reported as wrong numbers.
+    let masked = store.load_household_file_shown(household).unwrap();
+    let review = bangfu_core::household_page::review_household_page(&store, &masked, 2026).unwrap();
+    let on_masked: Vec<_> = review
+        .issues
+        .iter()
+        .filter(|i| matches!(i.issue.field, "id_number" | "bank_account"))
+        .map(|i| i.issue.message.clone())
+        .collect();
+    assert!(on_masked.is_empty(), "{on_masked:?}");
 }
 
 /// Drafts hold full numbers as typed at a door: a 只读 inspector neither reads the team's

@@ -129,8 +129,14 @@ pub fn review_household_page(
         }
         Err(e) => (None, Some(e.message_zh())),
     };
+    let mut issues = store.check_household_file_located(file)?;
+    if !store.page_shows_full_ids()? {
+        // The page shows 证件号码 and 银行卡号 masked to this reader: what the checks say of
+        // the stars is not the data's (its own findings are on the 疑点 list, masked).
+        issues.retain(|i| !crate::access::is_masked_field(i.issue.field));
+    }
     Ok(PageReview {
-        issues: store.check_household_file_located(file)?,
+        issues,
         members,
         incomes,
         evaluation,

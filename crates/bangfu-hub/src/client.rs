@@ -690,6 +690,7 @@ fn refusal(reply: Reply) -> HubError {
             retry_after_s: body.as_ref().and_then(|b| b.retry_after_s).unwrap_or(600),
         },
         (403, "origin_taken") => HubError::OriginTaken,
+        (400, "bad_signature") => HubError::PushSignatureRefused(detail),
         (403, _) => HubError::OutsideScope(detail),
         _ => HubError::BadResponse { status, detail },
     }

@@ -47,6 +47,8 @@ pub enum HubError {
     Store(#[from] StoreError),
     #[error("a page from the hub does not match its writers' signatures: {0}")]
     Forged(String),
+    #[error("the hub refused this device's push: its signatures do not hold: {0}")]
+    PushSignatureRefused(String),
     #[error("the hub offers no release")]
     NoRelease,
     #[error(transparent)]
@@ -84,6 +86,7 @@ impl UserFacing for HubError {
             HubError::BadResponse { .. } => "bad_response",
             HubError::Store(e) => e.kind(),
             HubError::Forged(_) => "bad_signature",
+            HubError::PushSignatureRefused(_) => "push_signature_refused",
             HubError::NoRelease => "no_update",
             HubError::Update(e) => e.kind(),
         }
@@ -151,6 +154,9 @@ impl UserFacing for HubError {
             HubError::Store(e) => e.message_zh(),
             HubError::Forged(_) => {
                 "从县同步中心收到的数据与写入设备的签名不符（在传输或中心上被改动过），这一批未并入任何内容，本机数据没有变化。请告诉县管理员核查同步中心。".into()
+            }
+            HubError::PushSignatureRefused(_) => {
+                "县同步中心拒收本机上传的修改：修改与本机设备密钥的签名不符，或本机的设备密钥与中心登记的不同。修改仍保存在本机，没有丢失。请联系县管理员核查这台电脑。".into()
             }
             HubError::NoRelease => "县同步中心上没有新版本。".into(),
             HubError::Update(e) => e.message_zh(),

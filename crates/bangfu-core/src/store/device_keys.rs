@@ -87,9 +87,14 @@ fn record_own_key(
     key: &SigningKey,
     wall_ms: u64,
 ) -> Result<(), StoreError> {
+    // A row another file put there for this device's id under another key (a forger's) gives
+    // way: this identity's own key is the one its files and pushes declare.
     conn.execute(
-        "INSERT OR IGNORE INTO device_key (device, public_key, name, confirmed, first_seen_ms)
-         VALUES (?1, ?2, ?3, 1, ?4)",
+        "INSERT INTO device_key (device, public_key, name, confirmed, first_seen_ms)
+         VALUES (?1, ?2, ?3, 1, ?4)
+         ON CONFLICT (device) DO UPDATE SET public_key = excluded.public_key, confirmed = 1,
+             seal_key = NULL, seal_sig = NULL
+         WHERE device_key.public_key <> excluded.public_key",
         params![
             device.id.as_bytes().as_slice(),
             key.verifying_key().as_bytes().as_slice(),
