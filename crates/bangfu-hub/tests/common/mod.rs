@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bangfu_core::model::{Entity, Helper, Household, Member, Pairing, Village};
+use bangfu_core::model::{Entity, FieldValue, Helper, Household, Member, Pairing, Table, Village};
 use bangfu_core::store::{Change, OpenOptions, Store, put_change};
 use bangfu_hub::Scope;
 use bangfu_hub::client::{ClientConfig, HubClient};
@@ -284,4 +284,27 @@ pub fn metric_at(url: &str, name: &str) -> f64 {
     text.lines()
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
         .unwrap_or(0.0)
+}
+
+/// A change of a household's 备注: the edit the hub tests make and follow.
+pub fn remark(id: Uuid, text: &str) -> Change {
+    Change::Put {
+        table: Table::Household,
+        id,
+        fields: vec![("remark", FieldValue::Text(text.into()))],
+    }
+}
+
+/// A household's 备注 as `store` holds it.
+pub fn remark_of(store: &Store, id: Uuid) -> Option<String> {
+    store
+        .sql()
+        .unwrap()
+        .query_row(
+            "SELECT remark FROM household WHERE id = ?1",
+            [id.as_bytes().as_slice()],
+            |r| r.get(0),
+        )
+        .ok()
+        .flatten()
 }

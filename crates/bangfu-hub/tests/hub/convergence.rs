@@ -1,20 +1,11 @@
 //! Concurrent edits from three villages, a township and the county converge through the hub to
 //! the same state as the same edits carried by changeset files; each copy holds its scope only.
 
-use bangfu_core::model::{FieldValue, Table};
 use bangfu_core::store::{Change, put_change};
 use bangfu_core::sync::digest::state_hash;
 use bangfu_core::sync::exchange::{export_changeset, import_changeset};
 
 use crate::common::*;
-
-fn remark(id: uuid::Uuid, text: &str) -> Change {
-    Change::Put {
-        table: Table::Household,
-        id,
-        fields: vec![("remark", FieldValue::Text(text.into()))],
-    }
-}
 
 crate::on_both_backends!(three_villages_converge_through_the_hub_like_by_files);
 fn three_villages_converge_through_the_hub_like_by_files(backend: Backend) {

@@ -19,14 +19,6 @@ use uuid::Uuid;
 
 use crate::common::*;
 
-fn remark(id: uuid::Uuid, text: &str) -> Change {
-    Change::Put {
-        table: Table::Household,
-        id,
-        fields: vec![("remark", FieldValue::Text(text.into()))],
-    }
-}
-
 /// Points the device at another hub process (same database, same token).
 fn sync_at(url: &str, client: &HubClient, store: &mut Store) {
     let link = store.hub_link().ok().flatten().expect("enrolled");

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use bangfu_core::model::{FieldValue, Table};
-use bangfu_core::store::{Change, OpenOptions, Store, put_change};
+use bangfu_core::store::{OpenOptions, Store, put_change};
 use bangfu_core::sync::digest::state_hash;
 use bangfu_core::sync::{Hlc, Op, OpId};
 use bangfu_hub::Scope;
@@ -14,27 +14,6 @@ use bangfu_hub::storage::Location;
 use uuid::Uuid;
 
 use crate::common::*;
-
-fn remark(id: Uuid, text: &str) -> Change {
-    Change::Put {
-        table: Table::Household,
-        id,
-        fields: vec![("remark", FieldValue::Text(text.into()))],
-    }
-}
-
-fn remark_of(store: &Store, id: Uuid) -> Option<String> {
-    store
-        .sql()
-        .unwrap()
-        .query_row(
-            "SELECT remark FROM household WHERE id = ?1",
-            [id.as_bytes().as_slice()],
-            |r| r.get(0),
-        )
-        .ok()
-        .flatten()
-}
 
 /// A backup of a stopped hub's data: a copy of its folder, or of its database.
 fn backup_of(live: &Location, to: &Path) -> Location {

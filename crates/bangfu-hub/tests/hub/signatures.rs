@@ -5,33 +5,38 @@
 //! signatures do not hold.
 
 use bangfu_core::UserFacing;
-use bangfu_core::model::{FieldValue, Table};
+use bangfu_core::model::FieldValue;
 use bangfu_core::store::{Change, Store};
 use bangfu_core::sync::exchange::{export_changeset, import_changeset};
 use bangfu_hub::HubError;
-use uuid::Uuid;
 
 use crate::common::*;
 
-fn remark(id: Uuid, text: &str) -> Change {
-    Change::Put {
-        table: Table::Household,
-        id,
-        fields: vec![("remark", FieldValue::Text(text.into()))],
-    }
+/// A county on a hub (SQLite or PostgreSQL) whose admin laptop filed village A and synced.
+struct County {
+    dir: tempfile::TempDir,
+    _hub: bangfu_hub::server::RunningHub,
+    storage: std::sync::Arc<dyn bangfu_hub::storage::HubStorage>,
+    url: String,
+    village: bangfu_core::model::Village,
 }
 
-fn remark_of(store: &Store, id: Uuid) -> Option<String> {
-    store
-        .sql()
-        .unwrap()
-        .query_row(
-            "SELECT remark FROM household WHERE id = ?1",
-            [id.as_bytes().as_slice()],
-            |r| r.get(0),
-        )
-        .ok()
-        .flatten()
+fn county_with_village_a(backend: Backend) -> County {
+    let dir = scratch();
+    let (hub, storage) = start_hub_on(dir.path(), backend);
+    let url = hub.url();
+    let mut county = open(dir.path(), "县管理员");
+    let village = village(VILLAGE_A);
+    write(&mut county, &[put(&village)]);
+    let county_client = enrol(&mut county, &url, &storage, COUNTY);
+    sync(&county_client, &mut county);
+    County {
+        dir,
+        _hub: hub,
+        storage,
+        url,
+        village,
+    }
 }
 
 crate::on_both_backends!(
@@ -40,18 +45,12 @@ crate::on_both_backends!(
 fn an_edit_relayed_by_the_hub_then_a_usb_stick_reaches_a_township_that_knows_its_writer(
     backend: Backend,
 ) {
-    let dir = scratch();
-    let (hub, storage) = start_hub_on(dir.path(), backend);
-    let url = hub.url();
-    let mut county = open(dir.path(), "县管理员");
-    let va = village(VILLAGE_A);
-    write(&mut county, &[put(&va)]);
-    let county_client = enrol(&mut county, &url, &storage, COUNTY);
-    sync(&county_client, &mut county);
+    let county = county_with_village_a(backend);
+    let (dir, storage, url, va) = (&county.dir, &county.storage, &county.url, &county.village);
     let mut a1 = open(dir.path(), "A村-1");
-    let a1_client = enrol(&mut a1, &url, &storage, VILLAGE_A);
+    let a1_client = enrol(&mut a1, url, storage, VILLAGE_A);
     let mut a2 = open(dir.path(), "A村-2");
-    let a2_client = enrol(&mut a2, &url, &storage, VILLAGE_A);
+    let a2_client = enrol(&mut a2, url, storage, VILLAGE_A);
     sync(&a1_client, &mut a1);
     sync(&a2_client, &mut a2);
 
@@ -88,16 +87,10 @@ crate::on_both_backends!(
     a_key_the_hub_hands_on_is_vouched_for_so_a_stick_from_that_laptop_is_not_held
 );
 fn a_key_the_hub_hands_on_is_vouched_for_so_a_stick_from_that_laptop_is_not_held(backend: Backend) {
-    let dir = scratch();
-    let (hub, storage) = start_hub_on(dir.path(), backend);
-    let url = hub.url();
-    let mut county = open(dir.path(), "县管理员");
-    let va = village(VILLAGE_A);
-    write(&mut county, &[put(&va)]);
-    let county_client = enrol(&mut county, &url, &storage, COUNTY);
-    sync(&county_client, &mut county);
+    let county = county_with_village_a(backend);
+    let (dir, storage, url, va) = (&county.dir, &county.storage, &county.url, &county.village);
     let mut a1 = open(dir.path(), "A村-1");
-    let a1_client = enrol(&mut a1, &url, &storage, VILLAGE_A);
+    let a1_client = enrol(&mut a1, url, storage, VILLAGE_A);
     let (changes, household, _) = family(va.id, "530828101201001");
     write(&mut a1, &changes);
     sync(&a1_client, &mut a1);
@@ -105,7 +98,7 @@ fn a_key_the_hub_hands_on_is_vouched_for_so_a_stick_from_that_laptop_is_not_held
     // The township station holds ops of devices no one confirmed aside; it syncs with the hub.
     let mut station = open(dir.path(), "乡镇站");
     station.set_confirms_devices(true).unwrap();
-    let station_client = enrol(&mut station, &url, &storage, &VILLAGE_A[..9]);
+    let station_client = enrol(&mut station, url, storage, &VILLAGE_A[..9]);
     sync(&station_client, &mut station);
     let a1_id = a1.device().id;
     let key = station
@@ -149,16 +142,10 @@ fn a_key_the_hub_hands_on_is_vouched_for_so_a_stick_from_that_laptop_is_not_held
 /// server or a broken hub would): the laptop refuses the page and takes nothing of it.
 #[test]
 fn a_page_the_hub_altered_is_refused_whole() {
-    let dir = scratch();
-    let (hub, storage) = start_hub_on(dir.path(), Backend::Sqlite);
-    let url = hub.url();
-    let mut county = open(dir.path(), "县管理员");
-    let va = village(VILLAGE_A);
-    write(&mut county, &[put(&va)]);
-    let county_client = enrol(&mut county, &url, &storage, COUNTY);
-    sync(&county_client, &mut county);
+    let county = county_with_village_a(Backend::Sqlite);
+    let (dir, storage, url, va) = (&county.dir, &county.storage, &county.url, &county.village);
     let mut a1 = open(dir.path(), "A村-1");
-    let a1_client = enrol(&mut a1, &url, &storage, VILLAGE_A);
+    let a1_client = enrol(&mut a1, url, storage, VILLAGE_A);
     let (changes, household, _) = family(va.id, "530828101201001");
     write(&mut a1, &changes);
     sync(&a1_client, &mut a1);
@@ -174,7 +161,7 @@ fn a_page_the_hub_altered_is_refused_whole() {
     drop(hub_file);
 
     let mut a2 = open(dir.path(), "A村-2");
-    let a2_client = enrol(&mut a2, &url, &storage, VILLAGE_A);
+    let a2_client = enrol(&mut a2, url, storage, VILLAGE_A);
     let error = a2_client.sync_once(&mut a2).unwrap_err();
     assert!(matches!(error, HubError::Forged(_)), "{error}");
     assert_eq!(error.kind(), "bad_signature");
@@ -196,16 +183,10 @@ fn a_page_the_hub_altered_is_refused_whole() {
 fn the_hub_refuses_a_push_whose_signature_does_not_hold() {
     use bangfu_core::sync::changeset;
 
-    let dir = scratch();
-    let (hub, storage) = start_hub_on(dir.path(), Backend::Sqlite);
-    let url = hub.url();
-    let mut county = open(dir.path(), "县管理员");
-    let va = village(VILLAGE_A);
-    write(&mut county, &[put(&va)]);
-    let county_client = enrol(&mut county, &url, &storage, COUNTY);
-    sync(&county_client, &mut county);
+    let county = county_with_village_a(Backend::Sqlite);
+    let (dir, storage, url, va) = (&county.dir, &county.storage, &county.url, &county.village);
     let mut a1 = open(dir.path(), "A村-1");
-    let _ = enrol(&mut a1, &url, &storage, VILLAGE_A);
+    let _ = enrol(&mut a1, url, storage, VILLAGE_A);
     let (changes, _, _) = family(va.id, "530828101201001");
     write(&mut a1, &changes);
     let token = a1.hub_link().unwrap().unwrap().token;
@@ -256,16 +237,10 @@ fn a_key_learnt_from_a_forged_stick_gives_way_to_the_countys() {
     use bangfu_core::sync::changeset;
     use bangfu_core::sync::signing::{self, BatchSig};
 
-    let dir = scratch();
-    let (hub, storage) = start_hub_on(dir.path(), Backend::Sqlite);
-    let url = hub.url();
-    let mut county = open(dir.path(), "县管理员");
-    let va = village(VILLAGE_A);
-    write(&mut county, &[put(&va)]);
-    let county_client = enrol(&mut county, &url, &storage, COUNTY);
-    sync(&county_client, &mut county);
+    let county = county_with_village_a(Backend::Sqlite);
+    let (dir, storage, url, va) = (&county.dir, &county.storage, &county.url, &county.village);
     let mut a1 = open(dir.path(), "A村-1");
-    let a1_client = enrol(&mut a1, &url, &storage, VILLAGE_A);
+    let a1_client = enrol(&mut a1, url, storage, VILLAGE_A);
     let (changes, household, _) = family(va.id, "530828101201001");
     write(&mut a1, &changes);
     sync(&a1_client, &mut a1);
@@ -306,7 +281,7 @@ fn a_key_learnt_from_a_forged_stick_gives_way_to_the_countys() {
 
     // The station joins the hub: A村-1's pages carry its real key, which replaces the forged
     // one; the station's pulls go on, and what A村-1 writes next arrives.
-    let station_client = enrol(&mut station, &url, &storage, &VILLAGE_A[..9]);
+    let station_client = enrol(&mut station, url, storage, &VILLAGE_A[..9]);
     sync(&station_client, &mut station);
     write(&mut a1, &[remark(household, "县里核实后")]);
     sync(&a1_client, &mut a1);

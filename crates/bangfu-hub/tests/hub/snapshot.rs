@@ -2,21 +2,11 @@
 //! current heads of its scope (every superseded edit left on the hub), ends in the same state
 //! as a laptop that pulled the whole history, and then follows the log as usual.
 
-use bangfu_core::model::{FieldValue, Table};
-use bangfu_core::store::Change;
 use bangfu_core::sync::digest::state_hash;
 use bangfu_hub::Scope;
 use bangfu_hub::client::{ClientConfig, HubClient};
 
 use crate::common::*;
-
-fn remark(id: uuid::Uuid, text: &str) -> Change {
-    Change::Put {
-        table: Table::Household,
-        id,
-        fields: vec![("remark", FieldValue::Text(text.into()))],
-    }
-}
 
 crate::on_both_backends!(a_new_laptop_started_from_a_snapshot_holds_the_same_with_fewer_ops);
 fn a_new_laptop_started_from_a_snapshot_holds_the_same_with_fewer_ops(backend: Backend) {
