@@ -47,30 +47,6 @@ pub const NEXT_OP_HEADER: &str = "x-bangfu-next-op";
 /// Set when the op the device saw at its position is not there: the hub was restored from an
 /// older backup (or is another database); the device starts its pull over.
 pub const LOST_HEADER: &str = "x-bangfu-lost";
-/// A pull's signers and the scope of the device the hub enrolled each with:
-/// `ORIGIN=SCOPE` joined by `,` (the county vouches for those keys within that scope).
-pub const SIGNER_SCOPES_HEADER: &str = "x-bangfu-signer-scopes";
-
-/// The `SIGNER_SCOPES_HEADER` value of `enrolled`.
-pub fn signer_scopes_text(enrolled: &BTreeMap<Uuid, (String, String)>) -> String {
-    enrolled
-        .iter()
-        .map(|(device, (scope, _))| format!("{device}={scope}"))
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-/// Reads a `SIGNER_SCOPES_HEADER` value; what does not parse is left out.
-pub fn parse_signer_scopes(text: &str) -> BTreeMap<Uuid, String> {
-    text.split(',')
-        .filter_map(|pair| {
-            let (device, scope) = pair.split_once('=')?;
-            let scope = scope.trim();
-            (!scope.is_empty() && scope.bytes().all(|b| b.is_ascii_digit()))
-                .then_some((device.trim().parse().ok()?, scope.to_owned()))
-        })
-        .collect()
-}
 
 /// An op id as the pull headers carry it.
 pub fn op_at_text(id: &bangfu_core::sync::OpId) -> String {
@@ -184,17 +160,14 @@ pub struct ErrorBody {
 /// Wraps ops in changeset bytes, named after `source`, with the signing keys and the batch
 /// signatures of the write batches `ops` carry whole and the writers' sealing keys.
 pub fn encode_ops(source: Uuid, source_name: &str, ops: &[Op], carried: Signatures) -> Vec<u8> {
+    // The names the hub enrolled the writers under go in the device names, for the receivers'
+    // device lists.
     let Signatures {
         signers,
         batches,
         seal_keys,
-        enrolled,
+        names: device_names,
     } = carried;
-    // The names the hub enrolled the writers under, for the receivers' device lists.
-    let device_names = enrolled
-        .into_iter()
-        .map(|(device, (_, name))| (device, name))
-        .collect();
     let header = Header {
         format_version: changeset::FORMAT_VERSION,
         schema_version: migrate::latest_version(),

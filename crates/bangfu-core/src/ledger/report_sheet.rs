@@ -33,6 +33,24 @@ fn text(s: &str) -> Cell {
     Cell::Text(s.to_owned())
 }
 
+/// The first cells of a village's line (乡镇, 村代码, 村名), then `rest`; a line without a
+/// village code is its township's total.
+fn place_line(
+    township: &str,
+    village_code: &str,
+    village_name: &str,
+    rest: Vec<Cell>,
+) -> Vec<Cell> {
+    let name = if village_code.is_empty() {
+        "（乡镇合计）"
+    } else {
+        village_name
+    };
+    let mut line = vec![text(township), text(village_code), text(name)];
+    line.extend(rest);
+    line
+}
+
 /// Writes the report of `unit` (the title) to `out`; with `readiness`, its sheet too.
 /// Returns how many sheets were written.
 pub fn export_report(
@@ -71,19 +89,16 @@ pub fn export_report(
                 .incidence
                 .iter()
                 .map(|r| {
-                    let name = if r.village_code.is_empty() {
-                        "（乡镇合计）"
-                    } else {
-                        &r.village_name
-                    };
-                    vec![
-                        text(&r.township),
-                        text(&r.village_code),
-                        text(name),
-                        num(r.rural_population),
-                        num(r.poor_people),
-                        opt(r.incidence_pct.map(crate::report::figures::printed_percent)),
-                    ]
+                    place_line(
+                        &r.township,
+                        &r.village_code,
+                        &r.village_name,
+                        vec![
+                            num(r.rural_population),
+                            num(r.poor_people),
+                            opt(r.incidence_pct.map(crate::report::figures::printed_percent)),
+                        ],
+                    )
                 })
                 .collect(),
         },
@@ -156,21 +171,18 @@ pub fn export_report(
                 .training
                 .iter()
                 .map(|r| {
-                    let name = if r.village_code.is_empty() {
-                        "（乡镇合计）"
-                    } else {
-                        &r.village_name
-                    };
-                    vec![
-                        text(&r.township),
-                        text(&r.village_code),
-                        text(name),
-                        num(r.households),
-                        num(r.trained_households),
-                        num(r.trained_people),
-                        num(r.certificates),
-                        opt(r.coverage_pct),
-                    ]
+                    place_line(
+                        &r.township,
+                        &r.village_code,
+                        &r.village_name,
+                        vec![
+                            num(r.households),
+                            num(r.trained_households),
+                            num(r.trained_people),
+                            num(r.certificates),
+                            opt(r.coverage_pct),
+                        ],
+                    )
                 })
                 .collect(),
         },

@@ -299,15 +299,25 @@ impl Store {
     /// a file no one vouched for) is replaced by the county's, and the batch signatures kept
     /// under it are dropped (they would not verify under the device's real key). A key a
     /// person confirmed is never replaced.
+    ///
+    /// A key this copy has not heard of is recorded confirmed, under the name the hub gives.
+    /// Run before the page's signatures are recorded, so none is kept under a key replaced.
     pub(crate) fn vouch_device_keys(
         &self,
         signers: &BTreeMap<Uuid, String>,
+        names: &BTreeMap<Uuid, String>,
     ) -> Result<(), StoreError> {
+        let wall = self.wall_ms() as i64;
         for (device, key) in signers {
             let Some(key) = signing::unhex(key) else {
                 continue;
             };
             let id = device.as_bytes().as_slice();
+            self.conn.execute(
+                "INSERT OR IGNORE INTO device_key (device, public_key, name, confirmed, first_seen_ms)
+                 VALUES (?1, ?2, ?3, 1, ?4)",
+                params![id, key, names.get(device).map_or("", String::as_str), wall],
+            )?;
             let replaced = self.conn.execute(
                 "UPDATE device_key SET public_key = ?2, seal_key = NULL, seal_sig = NULL
                  WHERE device = ?1 AND confirmed = 0 AND public_key <> ?2",

@@ -166,12 +166,27 @@ impl Store {
     /// The sealing keys a file announces: every one this copy believes, with the signing key
     /// that vouches for it, so copies learn who they can seal to from any file they open.
     pub(crate) fn seal_keys_for_export(&self) -> Result<BTreeMap<Uuid, SealKey>, StoreError> {
+        self.believed_seal_keys(None)
+    }
+
+    /// The sealing key of one device, as [`Store::seal_keys_for_export`] would name it (a
+    /// push carries its own device's only).
+    pub(crate) fn seal_key_of(&self, device: Uuid) -> Result<Option<SealKey>, StoreError> {
+        Ok(self.believed_seal_keys(Some(device))?.remove(&device))
+    }
+
+    fn believed_seal_keys(
+        &self,
+        only: Option<Uuid>,
+    ) -> Result<BTreeMap<Uuid, SealKey>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT k.device, coalesce(nullif(d.name, ''), k.name), k.public_key, k.seal_key, k.seal_sig
              FROM device_key k LEFT JOIN device d ON d.id = k.device
-             WHERE k.seal_key IS NOT NULL AND k.seal_sig IS NOT NULL",
+             WHERE k.seal_key IS NOT NULL AND k.seal_sig IS NOT NULL
+               AND (?1 IS NULL OR k.device = ?1)",
         )?;
-        let rows = stmt.query_map([], |r| {
+        let only = only.map(|d| d.as_bytes().to_vec());
+        let rows = stmt.query_map([only], |r| {
             Ok((
                 r.get::<_, Vec<u8>>(0)?,
                 r.get::<_, Option<String>>(1)?,

@@ -33,10 +33,8 @@ pub struct Signatures {
     pub signers: BTreeMap<Uuid, String>,
     pub batches: Vec<BatchSig>,
     pub seal_keys: BTreeMap<Uuid, SealKey>,
-    /// Per signer, the scope (village, township or county code) and name of the device the
-    /// hub enrolled with that identity (the name goes in the page's device names; the scope
-    /// beside the page, for a later village limit: not applied, see `vouch_device_keys`).
-    pub enrolled: BTreeMap<Uuid, (String, String)>,
+    /// Per signer, the name the hub enrolled its device under (a page's device names).
+    pub names: BTreeMap<Uuid, String>,
 }
 
 /// The ops of `origin` to push after `after`: about `limit` of them, ending where a write
@@ -66,17 +64,16 @@ pub fn push_page(
     }
     let (signers, batches) = store.signatures_for_export(&mut ops, false)?;
     let seal_keys = store
-        .seal_keys_for_export()?
-        .into_iter()
-        .filter(|(device, _)| *device == origin)
-        .collect();
+        .seal_key_of(origin)?
+        .map(|key| BTreeMap::from([(origin, key)]))
+        .unwrap_or_default();
     Ok((
         ops,
         Signatures {
             signers,
             batches,
             seal_keys,
-            enrolled: BTreeMap::new(),
+            names: BTreeMap::new(),
         },
     ))
 }
@@ -134,24 +131,19 @@ pub fn keep_page_signatures(
     store: &mut Store,
     header: &Header,
     ops: &[Op],
-    enrolled: &BTreeMap<Uuid, (String, String)>,
 ) -> Result<(), StoreError> {
     let empty = BTreeMap::new();
     let signers = header.signers.as_ref().unwrap_or(&empty);
-    // First: a key learnt unconfirmed is replaced by the county's before anything is
-    // recorded under it.
-    store.vouch_device_keys(signers)?;
+    let names = &header.device_names;
+    // First: the county's keys recorded (one learnt unconfirmed replaced) before anything is
+    // recorded under them.
+    store.vouch_device_keys(signers, names)?;
     if let Some(keys) = &header.seal_keys {
         store.learn_seal_keys(keys)?;
     }
-    let Some(batches) = &header.batches else {
-        return Ok(());
-    };
-    let origins: std::collections::HashSet<Uuid> = ops.iter().map(|op| op.id.origin).collect();
-    let names: BTreeMap<Uuid, String> = enrolled
-        .iter()
-        .map(|(device, (_, name))| (*device, name.clone()))
-        .collect();
-    store.record_signatures(signers, &names, batches, &origins)?;
-    store.vouch_device_keys(signers)
+    if let Some(batches) = &header.batches {
+        let origins: std::collections::HashSet<Uuid> = ops.iter().map(|op| op.id.origin).collect();
+        store.record_signatures(signers, names, batches, &origins)?;
+    }
+    Ok(())
 }

@@ -71,7 +71,7 @@ pub fn for_page(db: &mut dyn Db, ops: &[Op]) -> Result<Signatures, StorageError>
     let mut signers = BTreeMap::new();
     let mut batches = Vec::new();
     let mut seal_keys = BTreeMap::new();
-    let mut enrolled = BTreeMap::new();
+    let mut names = BTreeMap::new();
     for (origin, held) in &seqs {
         let (Some(&low), Some(&high)) = (held.first(), held.last()) else {
             continue;
@@ -126,11 +126,10 @@ pub fn for_page(db: &mut dyn Db, ops: &[Op]) -> Result<Signatures, StorageError>
         if batches.len() > before {
             signers.insert(*origin, key);
             if let Some(device) = db.row(
-                "SELECT d.scope, d.name FROM origin o JOIN device d ON d.id = o.device
-                 WHERE o.origin = ?1",
+                "SELECT d.name FROM origin o JOIN device d ON d.id = o.device WHERE o.origin = ?1",
                 &[P::uuid(origin)],
             )? {
-                enrolled.insert(*origin, (device.text(0)?, device.text(1)?));
+                names.insert(*origin, device.text(0)?);
             }
         }
     }
@@ -138,6 +137,6 @@ pub fn for_page(db: &mut dyn Db, ops: &[Op]) -> Result<Signatures, StorageError>
         signers,
         batches,
         seal_keys,
-        enrolled,
+        names,
     })
 }
