@@ -265,13 +265,11 @@ pub(crate) fn code_used_twice(h: &Household) -> LocatedIssue {
     LocatedIssue {
         table: Table::Household,
         row_id: None,
-        issue: Issue {
-            field: "code",
-            severity: Severity::Error,
-            rule: "household_code.duplicate",
-            message: format!("户编号 {} 在本村已被另一户使用", h.code),
-            suggestion: None,
-        },
+        issue: Issue::error(
+            "code",
+            "household_code.duplicate",
+            format!("户编号 {} 在本村已被另一户使用", h.code),
+        ),
     }
 }
 

@@ -69,26 +69,22 @@ pub struct LoadedPage {
 /// A base naming an op this copy does not hold: the page came from another data file, or its
 /// base was edited by hand.
 fn unknown_base() -> StoreError {
-    StoreError::Invalid(vec![Issue {
-        field: "",
-        severity: Severity::Error,
-        rule: "page_base.unknown",
-        message: "本页所依据的数据在这份数据文件里找不到（页面可能来自另一份数据文件），\
+    StoreError::Invalid(vec![Issue::error(
+        "",
+        "page_base.unknown",
+        "本页所依据的数据在这份数据文件里找不到（页面可能来自另一份数据文件），\
                   请重新打开本户，把修改再填一次后保存"
             .into(),
-        suggestion: None,
-    }])
+    )])
 }
 
 /// A base of another household than the page's.
 fn other_household() -> StoreError {
-    StoreError::Invalid(vec![Issue {
-        field: "",
-        severity: Severity::Error,
-        rule: "page_base.other_household",
-        message: "本页的底稿属于另一户，不能用来保存这一户，请重新打开本户后再保存".into(),
-        suggestion: None,
-    }])
+    StoreError::Invalid(vec![Issue::error(
+        "",
+        "page_base.other_household",
+        "本页的底稿属于另一户，不能用来保存这一户，请重新打开本户后再保存".into(),
+    )])
 }
 
 /// Empty text is stored as no value, as the write path stores it.

@@ -116,13 +116,11 @@ pub fn village_by_code(store: &Store, code: &str) -> Result<Village, StoreError>
         .into_iter()
         .find(|v| v.code == code)
         .ok_or_else(|| {
-            StoreError::Invalid(vec![Issue {
-                suggestion: None,
-                field: "code",
-                severity: Severity::Error,
-                rule: "village.unknown",
-                message: format!("这份数据文件里没有村代码为 {code} 的村，请核对 12 位村代码"),
-            }])
+            StoreError::Invalid(vec![Issue::error(
+                "code",
+                "village.unknown",
+                format!("这份数据文件里没有村代码为 {code} 的村，请核对 12 位村代码"),
+            )])
         })
 }
 
@@ -157,13 +155,11 @@ pub fn save_village_sheet(
     store.require(Permission::SetVillageData)?;
     let id = edit.village.id;
     if edit.base.id != id {
-        return Err(StoreError::Invalid(vec![Issue {
-            suggestion: None,
-            field: "",
-            severity: Severity::Error,
-            rule: "village.base_mismatch",
-            message: "页面所依据的村和要保存的村不是同一个，请重新打开村情页后再填".into(),
-        }]));
+        return Err(StoreError::Invalid(vec![Issue::error(
+            "",
+            "village.base_mismatch",
+            "页面所依据的村和要保存的村不是同一个，请重新打开村情页后再填".into(),
+        )]));
     }
     let current: Village = store.get(id)?;
     let mut edited = edit.village.clone();
@@ -190,13 +186,11 @@ pub fn set_village_fields(
             .iter()
             .find(|f| f.name == *name)
             .map_or(*name, |f| f.label);
-        return Err(StoreError::Invalid(vec![Issue {
-            suggestion: None,
-            field: name,
-            severity: Severity::Error,
-            rule: "village.identity",
-            message: format!("{label}是村的建档信息，不在村情中修改"),
-        }]));
+        return Err(StoreError::Invalid(vec![Issue::error(
+            name,
+            "village.identity",
+            format!("{label}是村的建档信息，不在村情中修改"),
+        )]));
     }
     let mut values: std::collections::BTreeMap<&str, FieldValue> =
         current.to_fields().into_iter().collect();
@@ -274,13 +268,7 @@ pub(crate) fn rural_population_issue(
         return Ok(None);
     };
     let (households, people) = filed_counts(store, v.id)?;
-    Ok((population < people).then(|| Issue {
-        suggestion: None,
-        field: "rural_population",
-        severity: Severity::Error,
-        rule: "village.population_below_filed",
-        message: format!(
+    Ok((population < people).then(|| Issue::error("rural_population", "village.population_below_filed", format!(
             "农村人口 {population} 人少于本村已建档的 {people} 人（{households} 户）：农村人口包括全部建档立卡人口，请核对"
-        ),
-    }))
+        ))))
 }

@@ -36,13 +36,11 @@ fn store_error(e: PolicyError) -> StoreError {
         PolicyError::Store(e) => e,
         // The demo writes only what its own catalogue names; anything else is a bug in the
         // demo, reported as a refused write rather than a panic.
-        other => StoreError::Invalid(vec![crate::validate::Issue {
-            field: "policy",
-            rule: "demo.policy",
-            severity: crate::validate::Severity::Error,
-            message: other.to_string(),
-            suggestion: None,
-        }]),
+        other => StoreError::Invalid(vec![crate::validate::Issue::error(
+            "policy",
+            "demo.policy",
+            other.to_string(),
+        )]),
     }
 }
 

@@ -67,7 +67,8 @@ pub struct Issue {
 }
 
 impl Issue {
-    fn error(field: &'static str, rule: &'static str, message: String) -> Issue {
+    /// An error of the core's own checks (outside the record checks here too).
+    pub(crate) fn error(field: &'static str, rule: &'static str, message: String) -> Issue {
         Issue {
             field,
             severity: Severity::Error,
