@@ -1,6 +1,7 @@
 //! Devices sign what they write (issue 15): a forged file is refused whole, a device claiming
 //! another's ops is refused (stripped of signatures, its ops are not applied), an unknown device's ops are held until a person confirms it, a
-//! township relays signatures unchanged, a village device outside its village is refused.
+//! township relays signatures unchanged, a village device's edits outside its village wait at the
+//! township for a person while the rest of its file merges.
 
 // Test helpers may panic on setup failures: that is how a test reports them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -12,7 +13,7 @@ use bangfu_core::model::{FieldValue, Table};
 use bangfu_core::store::{Change, Store};
 use bangfu_core::sync::changeset;
 use bangfu_core::sync::exchange::{export_changeset, import_changeset};
-use bangfu_core::sync::trust::{confirm_device, list_devices, own_fingerprint};
+use bangfu_core::sync::trust::{confirm_device, list_devices, merge_held_outside, own_fingerprint};
 use uuid::Uuid;
 
 const T0: u64 = 1_750_000_000_000;
@@ -220,7 +221,7 @@ fn relay_through_a_township_keeps_signatures_valid() {
 }
 
 #[test]
-fn a_village_device_outside_its_village_is_refused_at_the_township() {
+fn a_village_devices_edit_outside_its_village_waits_at_the_township() {
     let dir = common::scratch();
     let mut county = common::open_at(dir.path(), "县", T0);
     let mut village = common::open_at(dir.path(), "村", T0);
@@ -269,19 +270,80 @@ fn a_village_device_outside_its_village_is_refused_at_the_township() {
         common::phone_of(&township, own).as_deref(),
         Some("13800000002")
     );
-    // An edit of a household of another village: the whole file is refused.
+    // An edit of a household of another village waits at the township with its whole save;
+    // the rest of the file merges.
     put_household(&mut village, own, "530826103201001", "13800000003");
-    put_household(&mut village, foreign, "530826103202001", "13900000000");
+    // One save that changes both: it waits whole (its own household's phone too), never in
+    // part, so the township relays no write batch cut in two.
+    let phone = |id: Uuid, phone: &str| Change::Put {
+        table: Table::Household,
+        id,
+        fields: vec![("phone", FieldValue::Text(phone.into()))],
+    };
+    village
+        .write(&[phone(own, "13800000005"), phone(foreign, "13900000000")])
+        .unwrap();
+    put_household(&mut village, own, "530826103201001", "13800000004");
     let file = export(&village);
-    assert_eq!(import_err_kind(&mut township, &file), "outside_village");
-    let err = import_changeset(&mut township, &file).unwrap_err();
-    assert!(err.message_zh().contains(VILLAGE_B), "{}", err.message_zh());
+    let summary = import_changeset(&mut township, &file).unwrap();
+    assert_eq!(summary.outside_village_ops, 2, "{summary:?}");
+    assert!(
+        summary.message_zh().contains(VILLAGE_B),
+        "{}",
+        summary.message_zh()
+    );
     assert_eq!(common::phone_of(&township, foreign), None);
     assert_eq!(
         common::phone_of(&township, own).as_deref(),
-        Some("13800000002")
+        Some("13800000004")
     );
-    // Another village's own row (its 村情: 农村人口) is refused the same way; its own passes.
+    let waiting = |store: &Store| {
+        list_devices(store)
+            .unwrap()
+            .into_iter()
+            .find(|d| d.key.fingerprint == fp)
+            .map_or(0, |d| d.held_files)
+    };
+    assert_eq!(
+        waiting(&township),
+        1,
+        "the file is kept for a person to look at"
+    );
+    // The same file again changes nothing and keeps one copy.
+    let again = import_changeset(&mut township, &file).unwrap();
+    assert_eq!(again.outside_village_ops, 2);
+    assert_eq!(waiting(&township), 1);
+    // What the township took is relayed whole: a copy that knows the village device's key
+    // takes the township's file (no batch carried in part, nothing unsigned).
+    let relayed = import_changeset(&mut county, &export(&township)).unwrap();
+    assert_eq!(relayed.unsigned_ops, 0, "{relayed:?}");
+    assert_eq!(
+        common::phone_of(&county, own).as_deref(),
+        Some("13800000004")
+    );
+    assert_eq!(common::phone_of(&county, foreign), None);
+    // A person checks it with the work team and merges it: it is signed and relayed like the rest.
+    merge_held_outside(&mut township, &fp).unwrap();
+    assert_eq!(
+        common::phone_of(&township, foreign).as_deref(),
+        Some("13900000000")
+    );
+    assert_eq!(waiting(&township), 0);
+    let relayed = import_changeset(&mut county, &export(&township)).unwrap();
+    assert_eq!(relayed.unsigned_ops, 0, "{relayed:?}");
+    assert_eq!(
+        common::phone_of(&county, foreign).as_deref(),
+        Some("13900000000")
+    );
+    // The village limit stays for later files.
+    put_household(&mut village, foreign, "530826103202001", "13900000001");
+    let later = import_changeset(&mut township, &export(&village)).unwrap();
+    assert!(later.outside_village_ops > 0, "{later:?}");
+    assert_eq!(
+        common::phone_of(&township, foreign).as_deref(),
+        Some("13900000000")
+    );
+    // Another village's own row (its 村情: 农村人口) waits the same way; its own passes.
     let mut second = common::open_at(dir.path(), "村-2", T0);
     import_changeset(&mut second, &from_county).unwrap();
     put(
@@ -311,9 +373,94 @@ fn a_village_device_outside_its_village_is_refused_at_the_township() {
         vb,
         vec![("rural_population", FieldValue::Int(900))],
     );
-    let file = export(&second);
-    assert_eq!(import_err_kind(&mut township, &file), "outside_village");
+    let summary = import_changeset(&mut township, &export(&second)).unwrap();
+    assert_eq!(summary.outside_village_ops, 1, "{summary:?}");
     assert_eq!(population(&township, vb), None);
+}
+
+/// A household the township moved to another village while the village laptop was away is
+/// still that laptop's to edit for the hub's 90 days (the laptop saved what it last saw); past
+/// them, an edit of it waits at the township like any other village's.
+#[test]
+fn a_household_moved_away_stays_editable_by_its_old_village_for_a_while() {
+    let dir = common::scratch();
+    let mut township = common::open_at(dir.path(), "乡镇", T0);
+    let (va, vb) = (Uuid::now_v7(), Uuid::now_v7());
+    for (id, code) in [(va, VILLAGE_A), (vb, VILLAGE_B)] {
+        put(
+            &mut township,
+            Table::Village,
+            id,
+            vec![
+                ("code", FieldValue::Text(code.into())),
+                ("name", FieldValue::Text(format!("村{code}"))),
+            ],
+        );
+    }
+    let h = Uuid::now_v7();
+    put(
+        &mut township,
+        Table::Household,
+        h,
+        vec![
+            ("code", FieldValue::Text("530826103201001".into())),
+            ("main_cause", FieldValue::Text("01".into())),
+            ("village_id", FieldValue::Bytes(va.as_bytes().to_vec())),
+        ],
+    );
+    let mut village = common::open_at(dir.path(), "村", T0);
+    import_changeset(&mut village, &export(&township)).unwrap();
+    put_household(&mut village, h, "530826103201001", "13800000001");
+    import_changeset(&mut township, &export(&village)).unwrap();
+    let fp = own_fingerprint(&village).unwrap().unwrap();
+    confirm_device(&mut township, &fp, Some(VILLAGE_A)).unwrap();
+    // The township moves the household to village B; the laptop, away, edits it on.
+    bangfu_core::moving::move_household(&mut township, h, VILLAGE_B).unwrap();
+    put_household(&mut village, h, "530826103201001", "13800000002");
+    let summary = import_changeset(&mut township, &export(&village)).unwrap();
+    assert_eq!(summary.outside_village_ops, 0, "{summary:?}");
+    assert_eq!(
+        common::phone_of(&township, h).as_deref(),
+        Some("13800000002")
+    );
+    // 91 days after the move the laptop, still away, edits it again: that waits.
+    let later = T0 + 91 * 24 * 3600 * 1000;
+    township.set_fixed_clock(later);
+    village.set_fixed_clock(later);
+    put_household(&mut village, h, "530826103201001", "13800000003");
+    let summary = import_changeset(&mut township, &export(&village)).unwrap();
+    assert!(summary.outside_village_ops > 0, "{summary:?}");
+    assert_eq!(
+        common::phone_of(&township, h).as_deref(),
+        Some("13800000002")
+    );
+    // A village device does not pull another village's household into its own: the
+    // township's household of village B, set to village A by the laptop, waits too.
+    let other = Uuid::now_v7();
+    put(
+        &mut township,
+        Table::Household,
+        other,
+        vec![
+            ("code", FieldValue::Text("530826103202009".into())),
+            ("main_cause", FieldValue::Text("01".into())),
+            ("village_id", FieldValue::Bytes(vb.as_bytes().to_vec())),
+        ],
+    );
+    import_changeset(&mut village, &export(&township)).unwrap();
+    put(
+        &mut village,
+        Table::Household,
+        other,
+        vec![("village_id", FieldValue::Bytes(va.as_bytes().to_vec()))],
+    );
+    let summary = import_changeset(&mut township, &export(&village)).unwrap();
+    assert!(summary.outside_village_ops > 0, "{summary:?}");
+    let village_of = township
+        .get::<bangfu_core::model::Household>(other)
+        .unwrap()
+        .village_id;
+    assert_eq!(village_of, Some(vb));
 }
 
 /// Regression (found by the simulation with the hub, seed 3): a township that first got a

@@ -10,13 +10,12 @@ mod pdf;
 
 use std::ops::ControlFlow;
 
-use bangfu_core::UserFacing;
 use bangfu_core::cards::{CardRequest, archive_list_pdf, help_cards, help_cards_pdf};
 use bangfu_core::filing::HouseholdFile;
-use bangfu_core::model::{FieldValue, Household, Member, Table, TeamMember, Village};
-use bangfu_core::store::{Change, Filter, Store, put_change};
+use bangfu_core::model::{Household, Member, TeamMember, Village};
+use bangfu_core::store::{Filter, Store, put_change};
 use bangfu_core::sync::exchange::{export_changeset, import_changeset};
-use bangfu_core::sync::trust::{confirm_device, own_fingerprint};
+use bangfu_core::sync::trust::{confirm_device, merge_held_outside, own_fingerprint};
 use bangfu_core::team::{NewTeamMember, add_team_member, end_team_member, team_on};
 use bangfu_hub::Scope;
 use bangfu_hub::client::{ClientConfig, HubClient};
@@ -234,7 +233,7 @@ fn a_village_laptop_writing_another_villages_team_is_held_at_the_hub() {
 }
 
 #[test]
-fn a_village_device_writing_another_villages_team_is_refused_at_the_township() {
+fn a_village_device_writing_another_villages_team_waits_at_the_township() {
     let dir = common::scratch();
     let (mut township, a, b) = township_with_two_villages(dir.path());
     let mut laptop_a = common::open_at(dir.path(), "新文村-笔记本", CLOCK + 10);
@@ -246,42 +245,34 @@ fn a_village_device_writing_another_villages_team_is_refused_at_the_township() {
     confirm_device(&mut township, &fp, Some(VILLAGE_A)).unwrap();
     assert_eq!(team_names(&township), ["王明"]);
 
-    // Its own village's team passes; another village's team refuses the whole file.
+    // Its own village's team passes; another village's team is kept aside, the rest merges.
     let mut member = secretary(&a, "李华", "13700000001");
     member.role = "工作队员".into();
     add_team_member(&mut laptop_a, &member).unwrap();
     import_changeset(&mut township, &export_changeset(&laptop_a, None).unwrap().0).unwrap();
     assert_eq!(team_names(&township), ["李华", "王明"]);
     add_team_member(&mut laptop_a, &secretary(&b, "冒名", "13700000002")).unwrap();
-    let err =
-        import_changeset(&mut township, &export_changeset(&laptop_a, None).unwrap().0).unwrap_err();
+    let mut after = secretary(&a, "赵强", "13700000004");
+    after.role = "工作队员".into();
+    add_team_member(&mut laptop_a, &after).unwrap();
+    let summary =
+        import_changeset(&mut township, &export_changeset(&laptop_a, None).unwrap().0).unwrap();
+    assert!(summary.outside_village_ops > 0, "{summary:?}");
+    let said = summary.message_zh();
     assert!(
-        err.message_zh().contains("驻村工作队") && err.message_zh().contains(VILLAGE_B),
-        "{}",
-        err.message_zh()
+        said.contains("驻村工作队") && said.contains(VILLAGE_B) && said.contains("暂存"),
+        "{said}"
     );
-    assert_eq!(team_names(&township), ["李华", "王明"]);
+    assert_eq!(team_names(&township), ["李华", "王明", "赵强"]);
 
-    // An edit that moves an own member into village B is refused the same way.
-    let mut laptop_a = laptop_a;
-    let own = laptop_a
-        .read::<TeamMember>(Filter::All)
-        .unwrap()
-        .into_iter()
-        .find(|m| m.name == "王明")
-        .unwrap();
-    laptop_a
-        .write(&[Change::Put {
-            table: Table::TeamMember,
-            id: own.id,
-            fields: vec![("village_id", FieldValue::Bytes(b.id.as_bytes().to_vec()))],
-        }])
-        .unwrap();
-    let err =
-        import_changeset(&mut township, &export_changeset(&laptop_a, None).unwrap().0).unwrap_err();
-    assert_eq!(err.kind(), "outside_village");
-    let kept = township.get::<TeamMember>(own.id).unwrap();
-    assert_eq!(kept.village_id, Some(a.id));
+    // A person who checked it with the team merges it; the limit stays for later files.
+    merge_held_outside(&mut township, &fp).unwrap();
+    assert_eq!(team_names(&township), ["冒名", "李华", "王明", "赵强"]);
+    add_team_member(&mut laptop_a, &secretary(&b, "再冒名", "13700000005")).unwrap();
+    let summary =
+        import_changeset(&mut township, &export_changeset(&laptop_a, None).unwrap().0).unwrap();
+    assert!(summary.outside_village_ops > 0, "{summary:?}");
+    assert!(!team_names(&township).contains(&"再冒名".to_owned()));
 }
 
 #[test]

@@ -1,9 +1,10 @@
-//! `bangfu device list|confirm|require`: the devices whose signed files this copy has seen,
-//! their safety numbers (安全码), and confirming one so its held ops merge.
+//! `bangfu device list|confirm|merge-held|require`: the devices whose signed files this copy
+//! has seen, their safety numbers (安全码), confirming one so its held ops merge, and merging
+//! what a village device did outside its village once a person has checked it.
 
 use std::path::PathBuf;
 
-use bangfu_core::sync::trust::{confirm_device, list_devices};
+use bangfu_core::sync::trust::{ConfirmOutcome, confirm_device, list_devices, merge_held_outside};
 use clap::Subcommand;
 
 use crate::{Failure, open_store, print_json};
@@ -23,9 +24,18 @@ pub enum DeviceCommand {
         db: PathBuf,
         /// 设备的安全码（30 位数字，可带空格）
         fingerprint: String,
-        /// 这台设备所属村的村代码：它只能修改本村的户，超出的同步文件拒收
+        /// 这台设备所属村的村代码：它对外村的户、工作队、村情的修改暂存，核实后再合并
         #[arg(long)]
         village: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// 核实后合并一台设备超出本村而暂存的修改（它的村限制仍然有效）
+    MergeHeld {
+        #[arg(long)]
+        db: PathBuf,
+        /// 设备的安全码（30 位数字，可带空格）
+        fingerprint: String,
         #[arg(long)]
         json: bool,
     },
@@ -84,17 +94,17 @@ pub fn run(command: DeviceCommand) -> Result<(), Failure> {
         } => {
             let mut store = open_store(&db)?;
             let outcome = confirm_device(&mut store, &fingerprint, village.as_deref())?;
-            if json {
-                print_json(&outcome);
-            } else {
-                println!(
-                    "已确认设备“{}”（安全码 {}）。",
-                    outcome.device.name, outcome.device.fingerprint
-                );
-                for s in &outcome.merged {
-                    println!("{}", s.message_zh());
-                }
-            }
+            say(&outcome, json, "已确认设备");
+            Ok(())
+        }
+        DeviceCommand::MergeHeld {
+            db,
+            fingerprint,
+            json,
+        } => {
+            let mut store = open_store(&db)?;
+            let outcome = merge_held_outside(&mut store, &fingerprint)?;
+            say(&outcome, json, "已合并暂存的修改：设备");
             Ok(())
         }
         DeviceCommand::Require { db, state } => {
@@ -107,5 +117,19 @@ pub fn run(command: DeviceCommand) -> Result<(), Failure> {
             }
             Ok(())
         }
+    }
+}
+
+fn say(outcome: &ConfirmOutcome, json: bool, what: &str) {
+    if json {
+        print_json(outcome);
+        return;
+    }
+    println!(
+        "{what}“{}”（安全码 {}）。",
+        outcome.device.name, outcome.device.fingerprint
+    );
+    for s in &outcome.merged {
+        println!("{}", s.message_zh());
     }
 }

@@ -22,8 +22,6 @@ pub enum SyncError {
     #[error(transparent)]
     Signature(super::signing::SignatureError),
     #[error(transparent)]
-    OutsideVillage(super::trust::OutsideVillage),
-    #[error(transparent)]
     Seal(#[from] super::seal::SealError),
     #[error("no known device matches {0}")]
     UnknownRecipient(String),
@@ -43,7 +41,6 @@ impl UserFacing for SyncError {
             SyncError::Store(e) => e.kind(),
             SyncError::OwnFile => "own_file",
             SyncError::Signature(e) => e.kind(),
-            SyncError::OutsideVillage(e) => e.kind(),
             SyncError::Seal(e) => e.kind(),
             SyncError::UnknownRecipient(_) => "unknown_recipient",
             SyncError::SnapshotIntoHeldCopy => "snapshot_into_held_copy",
@@ -57,7 +54,6 @@ impl UserFacing for SyncError {
             SyncError::Store(e) => e.message_zh(),
             SyncError::OwnFile => "这是本机自己导出的同步文件，不需要导入。".into(),
             SyncError::Signature(e) => e.message_zh(),
-            SyncError::OutsideVillage(e) => e.message_zh(),
             SyncError::Seal(e) => e.message_zh(),
             SyncError::SnapshotIntoHeldCopy => "这是给新电脑用的“当前数据”同步文件（快照），只能导入还没有其他设备记录的电脑；本机已有其他设备的记录，导入会把旧记录当成冲突。未导入任何内容。请让对方导出完整的同步文件（不加 --snapshot）。".into(),
             SyncError::ReadFile { path, .. } => format!(
@@ -425,6 +421,11 @@ pub struct ImportSummary {
     pub duplicate_household_codes: i64,
     /// Ops held until a person confirms their device (待确认设备); the file is kept.
     pub held_ops: u64,
+    /// Ops of a village device outside its village, each with its whole write batch: kept
+    /// aside with the file, merged when a person says so.
+    pub outside_village_ops: u64,
+    /// The first of them: which device, its village and the other village.
+    pub outside_village: Option<super::trust::OutsideVillage>,
     /// Ops without a signature from devices whose key this copy knows: not applied.
     pub unsigned_ops: u64,
     /// Ops stamped more than a day ahead of this machine's clock.
@@ -474,6 +475,13 @@ impl ImportSummary {
                 self.held_ops
             ));
         }
+        if let Some(outside) = self
+            .outside_village
+            .as_ref()
+            .filter(|_| self.outside_village_ops > 0)
+        {
+            text.push_str(&outside.message_zh(self.outside_village_ops));
+        }
         if self.unsigned_ops > 0 {
             text.push_str(&format!(
                 "有 {} 条修改缺少写入设备的签名（可能经县同步中心转来，或被改动过），未合并；签名完整的修改会随同步中心或其他同步文件到达。",
@@ -502,7 +510,11 @@ impl ImportSummary {
 /// Imports one changeset file held in memory (see [`import_from`]).
 pub fn import_changeset(store: &mut Store, file: &[u8]) -> Result<ImportSummary, SyncError> {
     store.require(crate::access::Permission::ImportChanges)?;
-    import_from(store, &|| Ok(Box::new(file) as Box<dyn BufRead + '_>), true)
+    import_from(
+        store,
+        &|| Ok(Box::new(file) as Box<dyn BufRead + '_>),
+        Reading::Received,
+    )
 }
 
 /// Imports one changeset file read from `path` as a stream: what the import holds does not
@@ -516,20 +528,29 @@ pub fn import_changeset_file(store: &mut Store, path: &Path) -> Result<ImportSum
         })?;
         Ok(Box::new(BufReader::with_capacity(1 << 16, file)))
     };
-    import_from(store, &open, true)
+    import_from(store, &open, Reading::Received)
 }
 
-/// [`import_changeset`]; `keep_held` = a file whose ops of unconfirmed devices were held is
-/// kept to import again (not when it is such a kept file being imported again).
+/// Whether a file is read as it arrives or read again from the held files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reading {
+    /// A file received: kept among the held files when it held anything aside.
+    Received,
+    /// A held file read again (a device confirmed, or a person merging what a village
+    /// device did outside its village: that device's village is not checked this time).
+    Again { lifted: Option<uuid::Uuid> },
+}
+
+/// [`import_changeset`] of a file held in memory, as `reading` says.
 pub(crate) fn import_changeset_inner(
     store: &mut Store,
     file: &[u8],
-    keep_held: bool,
+    reading: Reading,
 ) -> Result<ImportSummary, SyncError> {
     import_from(
         store,
         &|| Ok(Box::new(file) as Box<dyn BufRead + '_>),
-        keep_held,
+        reading,
     )
 }
 
@@ -543,8 +564,9 @@ type Opener<'a> = dyn Fn() -> Result<Box<dyn BufRead + 'a>, SyncError> + 'a;
 pub(crate) fn import_from<'a>(
     store: &mut Store,
     open: &Opener<'a>,
-    keep_held: bool,
+    reading: Reading,
 ) -> Result<ImportSummary, SyncError> {
+    let keep_held = reading == Reading::Received;
     let identities = store.own_sealing_identities()?;
     let me = store.device().name.clone();
     let (header, mut stream) = super::stream::open(open()?, &identities, &me)?;
@@ -597,11 +619,27 @@ pub(crate) fn import_from<'a>(
     }
     // Signatures, unconfirmed devices and village limits (issue 15), decided before a backup.
     let mut plan = super::trust::plan_import(store, &header)?;
-    if !plan.villages.is_empty() {
+    if let Reading::Again {
+        lifted: Some(device),
+    } = reading
+    {
+        plan.villages.remove(&device);
+    }
+    let outside = if plan.villages.is_empty() {
+        super::trust::OutsideOps::default()
+    } else {
         // A pass of its own over the file, read again: nothing is applied before it.
         let (_, again) = super::stream::open(open()?, &identities, &me)?;
-        super::trust::check_villages(store, &header, again, &plan.villages)?;
-    }
+        super::trust::find_outside(store, &header, again, &plan.villages)?
+    };
+    let mut outside_ops = 0u64;
+    // Ops kept aside that this copy already holds (a held file read again after a person
+    // merged another device's part of it) are not counted as waiting.
+    let had = if outside.is_empty() {
+        None
+    } else {
+        Some(store.held_ranges()?)
+    };
     let mut held_ops = 0u64;
     let mut unsigned_ops = 0u64;
     let mut applied_origins = std::collections::HashSet::new();
@@ -646,6 +684,15 @@ pub(crate) fn import_from<'a>(
                 return Ok(None);
             }
         }
+        if outside.holds(&op) {
+            if !had
+                .as_ref()
+                .is_some_and(|had| changeset::ranges_contain(had, op.id.origin, op.id.seq))
+            {
+                outside_ops += 1;
+            }
+            return Ok(None);
+        }
         if last_applied != Some(op.id.origin) {
             last_applied = Some(op.id.origin);
             applied_origins.insert(op.id.origin);
@@ -661,14 +708,22 @@ pub(crate) fn import_from<'a>(
         Ok(())
     })?;
     if let (Some(signers), Some(batches)) = (&header.signers, &header.batches) {
-        store.record_signatures(signers, &header.device_names, batches, &applied_origins)?;
+        // A batch kept aside is not taken in part: its signature waits with it.
+        let taken: Vec<_> = batches
+            .iter()
+            .filter(|b| !outside.holds_batch(b))
+            .cloned()
+            .collect();
+        store.record_signatures(signers, &header.device_names, &taken, &applied_origins)?;
     }
     learn_seal_keys(store, &header)?;
-    if held_ops > 0 && keep_held {
+    if (held_ops > 0 || outside_ops > 0) && keep_held {
         let file = super::stream::read_inner(open()?, &identities, &me)?;
         super::trust::hold_file(store, &header, &file)?;
     }
     summary.held_ops = held_ops;
+    summary.outside_village_ops = outside_ops;
+    summary.outside_village = outside.first.filter(|_| outside_ops > 0);
     summary.unsigned_ops = unsigned_ops;
     summary.unknown_field_ops = unknown;
     summary.new_files = new_files.get();

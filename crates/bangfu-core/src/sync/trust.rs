@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use rusqlite::OptionalExtension;
 use uuid::Uuid;
 
 use super::changeset::{self, Header};
@@ -18,24 +19,24 @@ use crate::error::UserFacing;
 use crate::model::{FieldValue, Table, household_ref_field, village_ref_field};
 use crate::store::{DeviceKey, Store, StoreError};
 
-/// A village device reached outside its village; the whole file is refused.
-#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
-#[error("device {device} of village {village} changed a record of village {other}")]
+/// A village device reached outside its village: its ops there are kept aside, not merged,
+/// until a person looks at them ([`merge_held_outside`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct OutsideVillage {
+    /// The device's name.
     pub device: String,
+    /// The village code it was confirmed for.
     pub village: String,
+    /// The village code of the record it changed.
     pub other: String,
 }
 
-impl UserFacing for OutsideVillage {
-    fn kind(&self) -> &'static str {
-        "outside_village"
-    }
-
-    fn message_zh(&self) -> String {
+impl OutsideVillage {
+    /// The import summary's sentence for `ops` ops kept aside.
+    pub fn message_zh(&self, ops: u64) -> String {
         format!(
-            "同步文件被拒收：设备“{}”登记为 {} 村的设备，却修改了 {} 村的贫困户或驻村工作队。未导入任何内容。请核实这台设备，必要时在“设备”里重新确认它所属的村。",
-            self.device, self.village, self.other
+            "有 {ops} 条修改来自登记为 {} 村的设备“{}”，却涉及 {} 村的贫困户、驻村工作队或村情，已连同同一次保存的修改暂存，未合并；其余内容已导入。请向该设备的工作队核实后，用 bangfu device merge-held 安全码 合并。",
+            self.village, self.device, self.other
         )
     }
 }
@@ -147,8 +148,10 @@ pub(crate) fn plan_import(store: &Store, header: &Header) -> Result<ImportPlan, 
     })
 }
 
-/// The village code of a row that names its village (a household, a work team member), from
-/// ops earlier in the file or from the store.
+/// The village code of a row that names its village (a household, a work team member): as
+/// this copy has it, or for a row this copy does not hold yet, as ops earlier in the file set
+/// it. The copy's own value comes first: a file may carry a row's older ops (a laptop relays
+/// everything it holds), and the township's later move of the row is in the copy.
 fn row_village(
     store: &Store,
     table: Table,
@@ -156,34 +159,33 @@ fn row_village(
     file_village_of: &HashMap<Uuid, Uuid>,
     file_codes: &HashMap<Uuid, String>,
 ) -> Result<Option<String>, StoreError> {
-    let village = match file_village_of.get(&row) {
-        Some(v) => Some(*v),
-        None => store
-            .conn()
-            .query_row(
-                &format!("SELECT village_id FROM {} WHERE id = ?1", table.sql_name()),
-                [row.as_bytes().as_slice()],
-                |r| r.get::<_, Option<Vec<u8>>>(0),
-            )
-            .ok()
-            .flatten()
-            .and_then(|b| Uuid::from_slice(&b).ok()),
+    let held: Option<Option<Vec<u8>>> = store
+        .conn()
+        .query_row(
+            &format!("SELECT village_id FROM {} WHERE id = ?1", table.sql_name()),
+            [row.as_bytes().as_slice()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let village = match held {
+        Some(v) => v.and_then(|b| Uuid::from_slice(&b).ok()),
+        None => file_village_of.get(&row).copied(),
     };
     let Some(village) = village else {
         return Ok(None);
     };
-    if let Some(code) = file_codes.get(&village) {
-        return Ok(Some(code.clone()));
-    }
-    Ok(store
+    let code: Option<Option<String>> = store
         .conn()
         .query_row(
             "SELECT code FROM village WHERE id = ?1",
             [village.as_bytes().as_slice()],
-            |r| r.get::<_, Option<String>>(0),
+            |r| r.get(0),
         )
-        .ok()
-        .flatten())
+        .optional()?;
+    Ok(match code {
+        Some(code) => code,
+        None => file_codes.get(&village).cloned(),
+    })
 }
 
 fn as_uuid(v: &FieldValue) -> Option<Uuid> {
@@ -193,24 +195,128 @@ fn as_uuid(v: &FieldValue) -> Option<Uuid> {
     }
 }
 
-/// Refuses the file when an op of a device confirmed for one village touches a household of
-/// another, or another village's work team (as the hub refuses it). A row whose village is not
-/// known yet passes.
-pub(crate) fn check_villages(
+/// How long after a household (or a work team member) left a village that village's devices
+/// may still edit it: a laptop out of reach for weeks edits what it last saw in its village,
+/// and the hub allows the same time (`FORMER_SCOPE_MS` there).
+pub const FORMER_VILLAGE_MS: u64 = 90 * 24 * 3600 * 1000;
+
+/// The ops of a file that reach outside their device's village, kept aside with the whole
+/// write batch each belongs to (a save is never taken in part): the rest of the file merges.
+#[derive(Debug, Default)]
+pub(crate) struct OutsideOps {
+    /// Ops outside their village that no signed batch of the file covers.
+    ops: HashSet<(Uuid, i64)>,
+    /// Signed batches of the file holding such an op, by origin: (first, last).
+    batches: HashMap<Uuid, Vec<(i64, i64)>>,
+    /// The first such op: its device, the device's village and the other village.
+    pub first: Option<OutsideVillage>,
+}
+
+impl OutsideOps {
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty() && self.batches.is_empty()
+    }
+
+    /// Whether `op` is kept aside.
+    pub fn holds(&self, op: &Op) -> bool {
+        self.ops.contains(&(op.id.origin, op.id.seq))
+            || self.batches.get(&op.id.origin).is_some_and(|ranges| {
+                ranges
+                    .iter()
+                    .any(|(first, last)| (*first..=*last).contains(&op.id.seq))
+            })
+    }
+
+    /// Whether the signed batch `b` is kept aside (its signature is not recorded with the ops
+    /// this copy takes, which would otherwise be relayed as a batch carried in part).
+    pub fn holds_batch(&self, b: &signing::BatchSig) -> bool {
+        self.batches
+            .get(&b.origin)
+            .is_some_and(|ranges| ranges.contains(&(b.first, b.last)))
+    }
+
+    fn keep(&mut self, op: &Op, batches: &[signing::BatchSig]) {
+        match batches
+            .iter()
+            .find(|b| b.origin == op.id.origin && (b.first..=b.last).contains(&op.id.seq))
+        {
+            Some(b) => {
+                let ranges = self.batches.entry(b.origin).or_default();
+                if !ranges.contains(&(b.first, b.last)) {
+                    ranges.push((b.first, b.last));
+                }
+            }
+            None => {
+                self.ops.insert((op.id.origin, op.id.seq));
+            }
+        }
+    }
+}
+
+/// Finds the ops of devices confirmed for one village that touch a household, a work team
+/// member or the 村情 of another (as the hub holds them aside). A row whose village is not
+/// known yet passes; so does a row that left the device's village within
+/// [`FORMER_VILLAGE_MS`] (the township moved it while the laptop was away).
+pub(crate) fn find_outside(
     store: &Store,
     header: &Header,
     ops: impl Iterator<Item = Result<Op, changeset::ChangesetError>>,
     villages: &HashMap<Uuid, String>,
-) -> Result<(), SyncError> {
+) -> Result<OutsideOps, SyncError> {
+    let mut found = OutsideOps::default();
     if villages.is_empty() {
-        return Ok(());
+        return Ok(found);
     }
+    let batches = header.batches.as_deref().unwrap_or(&[]);
+    let cutoff = store.wall_ms().saturating_sub(FORMER_VILLAGE_MS);
     let mut village_of: HashMap<Uuid, Uuid> = HashMap::new();
     let mut household_of: HashMap<Uuid, Uuid> = HashMap::new();
     let mut codes: HashMap<Uuid, String> = HashMap::new();
+    // Per owner row and allowed village: whether the row left that village lately.
+    let mut lately: HashMap<(Uuid, String), bool> = HashMap::new();
     for op in ops {
         let op = op?;
         let table = Table::from_code(op.table);
+        let allowed = villages.get(&op.id.origin);
+        // The row whose village decides (checked before this op's own value is noted: a
+        // village device does not pull another village's household into its own).
+        let verdict = match allowed {
+            Some(allowed) => outside_code(
+                store,
+                &op,
+                table,
+                allowed,
+                &village_of,
+                &household_of,
+                &codes,
+            )?,
+            None => None,
+        };
+        if let (Some((owner, code)), Some(allowed)) = (verdict, allowed) {
+            let key = (owner, allowed.clone());
+            let left_lately = match lately.get(&key) {
+                Some(known) => *known,
+                None => {
+                    let known = left_lately(store, owner, allowed, &codes, cutoff)?;
+                    lately.insert(key, known);
+                    known
+                }
+            };
+            if !left_lately {
+                if found.first.is_none() {
+                    found.first = Some(OutsideVillage {
+                        device: header
+                            .device_names
+                            .get(&op.id.origin)
+                            .cloned()
+                            .unwrap_or_else(|| op.id.origin.to_string()),
+                        village: allowed.clone(),
+                        other: code,
+                    });
+                }
+                found.keep(&op, batches);
+            }
+        }
         match (table, op.field.as_str()) {
             (Some(t), f) if village_ref_field(t) == Some(f) => {
                 if let Some(v) = as_uuid(&op.value) {
@@ -229,75 +335,121 @@ pub(crate) fn check_villages(
             }
             _ => {}
         }
-        let Some(allowed) = villages.get(&op.id.origin) else {
-            continue;
+    }
+    Ok(found)
+}
+
+/// The row `op` belongs to and its village's code, when that village is not `allowed`.
+fn outside_code(
+    store: &Store,
+    op: &Op,
+    table: Option<Table>,
+    allowed: &str,
+    village_of: &HashMap<Uuid, Uuid>,
+    household_of: &HashMap<Uuid, Uuid>,
+    codes: &HashMap<Uuid, String>,
+) -> Result<Option<(Uuid, String)>, SyncError> {
+    // A village's own row (its 村情: 农村人口, the exit checklist) is its village's.
+    if table == Some(Table::Village) {
+        let held: Option<Option<String>> = store
+            .conn()
+            .query_row(
+                "SELECT code FROM village WHERE id = ?1",
+                [op.row.as_bytes().as_slice()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(StoreError::from)?;
+        let code = match held {
+            Some(code) => code,
+            None => codes.get(&op.row).cloned(),
         };
-        let outside = |code: String| {
-            let device = header
-                .device_names
-                .get(&op.id.origin)
-                .cloned()
-                .unwrap_or_else(|| op.id.origin.to_string());
-            SyncError::OutsideVillage(OutsideVillage {
-                device,
-                village: allowed.clone(),
-                other: code,
-            })
-        };
-        // A village's own row (its 村情: 农村人口, the exit checklist) is its village's.
-        if table == Some(Table::Village) {
-            let code = match codes.get(&op.row) {
-                Some(code) => Some(code.clone()),
-                None => store
+        return Ok(code.filter(|c| c != allowed).map(|c| (op.row, c)));
+    }
+    // The row that names the village: the op's own row (a household, a work team member)
+    // or the household it hangs under.
+    let owner = match table {
+        Some(t) if village_ref_field(t).is_some() => Some((t, op.row)),
+        Some(t) => match household_ref_field(t) {
+            Some(field) => {
+                let held: Option<Option<Vec<u8>>> = store
                     .conn()
                     .query_row(
-                        "SELECT code FROM village WHERE id = ?1",
+                        &format!("SELECT {field} FROM {} WHERE id = ?1", t.sql_name()),
                         [op.row.as_bytes().as_slice()],
-                        |r| r.get::<_, Option<String>>(0),
+                        |r| r.get(0),
                     )
-                    .ok()
-                    .flatten(),
-            };
-            if let Some(code) = code
-                && &code != allowed
-            {
-                return Err(outside(code));
+                    .optional()
+                    .map_err(StoreError::from)?;
+                let household = match held {
+                    Some(h) => h.and_then(|b| Uuid::from_slice(&b).ok()),
+                    None => household_of.get(&op.row).copied(),
+                };
+                household.map(|h| (Table::Household, h))
             }
-            continue;
-        }
-        // The row that names the village: the op's own row (a household, a work team member)
-        // or the household it hangs under.
-        let owner = match table {
-            Some(t) if village_ref_field(t).is_some() => Some((t, op.row)),
-            Some(t) => match household_ref_field(t) {
-                Some(field) => match household_of.get(&op.row) {
-                    Some(h) => Some((Table::Household, *h)),
-                    None => store
-                        .conn()
-                        .query_row(
-                            &format!("SELECT {field} FROM {} WHERE id = ?1", t.sql_name()),
-                            [op.row.as_bytes().as_slice()],
-                            |r| r.get::<_, Option<Vec<u8>>>(0),
-                        )
-                        .ok()
-                        .flatten()
-                        .and_then(|b| Uuid::from_slice(&b).ok())
-                        .map(|h| (Table::Household, h)),
-                },
-                None => None,
-            },
             None => None,
-        };
-        let Some((owner_table, owner)) = owner else {
-            continue;
-        };
-        if let Some(code) = row_village(store, owner_table, owner, &village_of, &codes)?
-            && &code != allowed
-        {
-            return Err(outside(code));
+        },
+        None => None,
+    };
+    let Some((owner_table, owner)) = owner else {
+        return Ok(None);
+    };
+    Ok(row_village(store, owner_table, owner, village_of, codes)?
+        .filter(|code| code != allowed)
+        .map(|code| (owner, code)))
+}
+
+/// Whether `row` was in the village coded `allowed` until a change of its village made at or
+/// after `cutoff_ms`, by this copy's history of the row's village field (walked back from its
+/// heads through their predecessors).
+fn left_lately(
+    store: &Store,
+    row: Uuid,
+    allowed: &str,
+    file_codes: &HashMap<Uuid, String>,
+    cutoff_ms: u64,
+) -> Result<bool, StoreError> {
+    let mut ids: HashSet<Uuid> = file_codes
+        .iter()
+        .filter(|(_, code)| code.as_str() == allowed)
+        .map(|(id, _)| *id)
+        .collect();
+    let mut stmt = store
+        .conn()
+        .prepare_cached("SELECT id FROM village WHERE code = ?1")?;
+    for id in stmt.query_map([allowed], |r| r.get::<_, Vec<u8>>(0))? {
+        if let Ok(id) = Uuid::from_slice(&id?) {
+            ids.insert(id);
         }
     }
-    Ok(())
+    let heads = store.row_heads_by_field(row)?;
+    let mut frontier: Vec<super::OpId> = [Table::Household, Table::TeamMember]
+        .iter()
+        .filter_map(|t| village_ref_field(*t))
+        .filter_map(|f| heads.get(f))
+        .flatten()
+        .copied()
+        .collect();
+    let mut walked = HashSet::new();
+    // A row's village changes a handful of times; the bound only guards a damaged history.
+    while let Some(id) = frontier.pop() {
+        if !walked.insert(id) || walked.len() > 1_000 {
+            continue;
+        }
+        let Some(found) = store.op_clock_values(&[id])? else {
+            continue;
+        };
+        let Some((_, hlc, value)) = found.into_iter().next() else {
+            continue;
+        };
+        if as_uuid(&value).is_some_and(|v| ids.contains(&v)) {
+            return Ok(true);
+        }
+        if hlc.millis() >= cutoff_ms {
+            frontier.extend(store.op_preds(id)?);
+        }
+    }
+    Ok(false)
 }
 
 /// The devices this copy has heard of, with the ops held for each (for 待确认设备).
@@ -387,8 +539,8 @@ impl UserFacing for ConfirmError {
 }
 
 /// Confirms the device with `fingerprint` (optionally limiting it to a village code) and
-/// imports again every held file, so its ops merge now. A held file whose devices are all
-/// confirmed afterwards is removed.
+/// imports again every held file, so its ops merge now. A held file that holds nothing aside
+/// afterwards is removed.
 pub fn confirm_device(
     store: &mut Store,
     fingerprint_text: &str,
@@ -401,21 +553,53 @@ pub fn confirm_device(
         .set_device_confirmed(fingerprint_text, village)
         .map_err(SyncError::from)?
         .ok_or_else(|| ConfirmError::UnknownFingerprint(fingerprint_text.to_owned()))?;
+    let merged = import_held_again(store, None)?;
+    Ok(ConfirmOutcome { device, merged })
+}
+
+/// Merges what the device with `fingerprint` did outside the village it was confirmed for,
+/// kept aside in the held files: a person at the township has checked it with the work team
+/// (a household moved long ago and edited since, a neighbour village's household visited).
+/// Its village limit stays for later files.
+pub fn merge_held_outside(
+    store: &mut Store,
+    fingerprint_text: &str,
+) -> Result<ConfirmOutcome, ConfirmError> {
+    store
+        .require(crate::access::Permission::TrustDevices)
+        .map_err(SyncError::from)?;
+    let wanted = signing::fingerprint_digits(fingerprint_text);
+    let device = store
+        .device_keys()
+        .map_err(SyncError::from)?
+        .into_iter()
+        .find(|k| !wanted.is_empty() && signing::fingerprint_digits(&k.fingerprint) == wanted)
+        .ok_or_else(|| ConfirmError::UnknownFingerprint(fingerprint_text.to_owned()))?;
+    let merged = import_held_again(store, Some(device.device))?;
+    Ok(ConfirmOutcome { device, merged })
+}
+
+/// Imports every held file again (`lifted`: a device whose village is not checked this time);
+/// a file that holds nothing aside any more is removed.
+fn import_held_again(
+    store: &mut Store,
+    lifted: Option<Uuid>,
+) -> Result<Vec<ImportSummary>, SyncError> {
     let mut merged = Vec::new();
-    for (id, file) in held_files(store).map_err(SyncError::from)? {
-        let summary = import_changeset_inner(store, &file, false)?;
-        let (header, _) = changeset::read_header(&file).map_err(SyncError::from)?;
+    for (id, file) in held_files(store)? {
+        let summary =
+            import_changeset_inner(store, &file, super::exchange::Reading::Again { lifted })?;
+        let (header, _) = changeset::read_header(&file)?;
         let still_held = plan_import(store, &header)?.held;
-        if still_held.is_empty() {
+        if still_held.is_empty() && summary.outside_village_ops == 0 {
             store
                 .conn()
                 .execute("DELETE FROM held_file WHERE id = ?1", [id])
-                .map_err(StoreError::from)
-                .map_err(SyncError::from)?;
+                .map_err(StoreError::from)?;
         }
         merged.push(summary);
     }
-    Ok(ConfirmOutcome { device, merged })
+    Ok(merged)
 }
 
 /// The fingerprint of this copy's own signing key, to read out to a township clerk; `None`
