@@ -3,6 +3,7 @@ import { invoke } from '@tauri-apps/api/core'
 import { listen } from '@tauri-apps/api/event'
 
 import type {
+  DevicesView,
   MeasurePayments,
   NewPayment,
   PolicyEntry,
@@ -589,6 +590,26 @@ export function teamList(villageId: string): Promise<TeamEntry[]> {
 /** Adds a member to a village's 驻村工作队; resolves to the new member's id. */
 export function teamAdd(member: NewTeamMember): Promise<string> {
   return invoke<string>('team_add', { member })
+}
+
+/** Every device this copy knows (安全码, 待确认设备, village limits, held files). */
+export function devicesList(): Promise<DevicesView> {
+  return invoke<DevicesView>('devices_list')
+}
+
+/** Confirms a device by its 安全码, limited to a village code when given; the lines to show. */
+export function deviceConfirm(fingerprint: string, village: string | null): Promise<string[]> {
+  return invoke<string[]>('device_confirm', { fingerprint, village })
+}
+
+/** Merges what a device did outside its village, once a person checked it with the team. */
+export function deviceMergeHeld(fingerprint: string): Promise<string[]> {
+  return invoke<string[]>('device_merge_held', { fingerprint })
+}
+
+/** Whether ops of devices not confirmed yet wait for a person. */
+export function devicesRequireConfirmation(on: boolean): Promise<void> {
+  return invoke<void>('devices_require_confirmation', { on })
 }
 
 /** Records the day a team member left the village (the record stays). */

@@ -125,11 +125,7 @@ fn say(outcome: &ConfirmOutcome, json: bool, what: &str) {
         print_json(outcome);
         return;
     }
-    println!(
-        "{what}“{}”（安全码 {}）。",
-        outcome.device.name, outcome.device.fingerprint
-    );
-    for s in &outcome.merged {
-        println!("{}", s.message_zh());
+    for line in outcome.lines_zh(what) {
+        println!("{line}");
     }
 }

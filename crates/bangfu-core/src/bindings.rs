@@ -38,6 +38,7 @@ pub fn config(dir: &std::path::Path) -> Config {
 pub fn export_core(cfg: &Config) -> Result<(), ExportError> {
     HouseholdQuery::export_all(cfg)?;
     crate::team::TeamEntry::export_all(cfg)?;
+    crate::sync::trust::DevicesView::export_all(cfg)?;
     crate::team::NewTeamMember::export_all(cfg)?;
     crate::policy::MeasurePayments::export_all(cfg)?;
     crate::policy::PolicyMeasure::export_all(cfg)?;

@@ -6,6 +6,7 @@ pub mod backup;
 pub mod cadres;
 pub mod cards;
 pub mod code_lists;
+pub mod devices;
 pub mod drafts;
 pub mod exit;
 pub mod files;

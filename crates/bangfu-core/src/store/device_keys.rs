@@ -23,7 +23,7 @@ const META_SIGNING_KEY: &str = "signing_key";
 const META_CONFIRM_DEVICES: &str = "confirm_devices";
 
 /// A device this copy has heard of, for `bangfu device list` and the app.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(ts_rs::TS, Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct DeviceKey {
     pub device: Uuid,
     pub name: String,

@@ -453,12 +453,36 @@ fn left_lately(
 }
 
 /// The devices this copy has heard of, with the ops held for each (for 待确认设备).
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, serde::Serialize)]
 pub struct DeviceEntry {
     #[serde(flatten)]
     pub key: DeviceKey,
-    /// Files waiting for this device's confirmation.
+    /// Held files that carry this device's ops (waiting for its confirmation, or holding what
+    /// it did outside its village).
     pub held_files: u64,
+}
+
+/// The 设备 box of the 同步 page: every known device, and whether this copy holds the ops of
+/// devices not confirmed yet.
+#[derive(ts_rs::TS, Debug, Clone, serde::Serialize)]
+pub struct DevicesView {
+    pub devices: Vec<DeviceEntry>,
+    pub confirms_devices: bool,
+}
+
+/// What the 设备 box shows.
+pub fn devices_view(store: &Store) -> Result<DevicesView, SyncError> {
+    Ok(DevicesView {
+        devices: list_devices(store)?,
+        confirms_devices: store.confirms_devices()?,
+    })
+}
+
+/// Sets whether ops of devices not confirmed yet are held (a 乡镇管理员's choice).
+pub fn require_confirmation(store: &Store, on: bool) -> Result<(), SyncError> {
+    store.require(crate::access::Permission::TrustDevices)?;
+    store.set_confirms_devices(on)?;
+    Ok(())
 }
 
 /// Every device key this copy knows, with how many held files wait for each.
@@ -467,7 +491,8 @@ pub fn list_devices(store: &Store) -> Result<Vec<DeviceEntry>, SyncError> {
     let mut out = Vec::new();
     for key in store.device_keys()? {
         let mut count = 0;
-        for (_, file) in &held {
+        // This copy's own ops never wait here (a held file carries them only as relayed).
+        for (_, file) in held.iter().filter(|_| !key.own) {
             if let Ok((header, _)) = changeset::read_header(file)
                 && header
                     .signers
@@ -509,6 +534,18 @@ pub struct ConfirmOutcome {
     pub device: DeviceKey,
     /// The held files imported again, with what they brought.
     pub merged: Vec<ImportSummary>,
+}
+
+impl ConfirmOutcome {
+    /// The lines to show: `what` and the device, then what each held file brought.
+    pub fn lines_zh(&self, what: &str) -> Vec<String> {
+        let mut out = vec![format!(
+            "{what}“{}”（安全码 {}）。",
+            self.device.name, self.device.fingerprint
+        )];
+        out.extend(self.merged.iter().map(ImportSummary::message_zh));
+        out
+    }
 }
 
 /// Why a device could not be confirmed.

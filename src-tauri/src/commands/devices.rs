@@ -1,0 +1,55 @@
+//! Commands of the 设备 box on the 同步 page: the devices this copy knows with their 安全码,
+//! confirming one (its held ops merge), merging what a village device did outside its village
+//! once a person checked it, and whether unconfirmed devices' ops wait.
+
+use tauri::State;
+
+use crate::error::CommandError;
+use crate::state::AppState;
+use bangfu_core::sync::trust::{
+    self, DevicesView, confirm_device, devices_view, merge_held_outside,
+};
+
+/// Every device this copy knows, and whether unconfirmed devices' ops wait.
+#[tauri::command]
+pub async fn devices_list(state: State<'_, AppState>) -> Result<DevicesView, CommandError> {
+    state.with_store(|store| devices_view(store).map_err(CommandError::from_core))
+}
+
+/// Confirms a device by its 安全码 (limited to a village when one is given); the lines to show.
+#[tauri::command]
+pub async fn device_confirm(
+    state: State<'_, AppState>,
+    fingerprint: String,
+    village: Option<String>,
+) -> Result<Vec<String>, CommandError> {
+    let village = village.filter(|v| !v.trim().is_empty());
+    state.with_store(|store| {
+        confirm_device(store, &fingerprint, village.as_deref())
+            .map(|o| o.lines_zh("已确认设备"))
+            .map_err(CommandError::from_core)
+    })
+}
+
+/// Merges what a device did outside its village, kept aside until a person checked it.
+#[tauri::command]
+pub async fn device_merge_held(
+    state: State<'_, AppState>,
+    fingerprint: String,
+) -> Result<Vec<String>, CommandError> {
+    state.with_store(|store| {
+        merge_held_outside(store, &fingerprint)
+            .map(|o| o.lines_zh("已合并暂存的修改：设备"))
+            .map_err(CommandError::from_core)
+    })
+}
+
+/// Sets whether ops of devices not confirmed yet wait for a person.
+#[tauri::command]
+pub async fn devices_require_confirmation(
+    state: State<'_, AppState>,
+    on: bool,
+) -> Result<(), CommandError> {
+    state
+        .with_store(|store| trust::require_confirmation(store, on).map_err(CommandError::from_core))
+}

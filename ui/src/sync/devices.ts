@@ -1,0 +1,43 @@
+// The 设备 box's words: each device's state as the station clerk says it, what waits for it,
+// and which actions the box offers. Kept apart from the component so that it is tested.
+import type { DeviceEntry } from '../bindings/DeviceEntry'
+
+/** 本机, 已确认 or 待确认设备. */
+export function deviceState(d: DeviceEntry): string {
+  if (d.own) return '本机'
+  return d.confirmed ? '已确认' : '待确认设备'
+}
+
+/** The village a confirmed device is limited to, or that it is not limited. */
+export function villageLimit(d: DeviceEntry, names: Map<string, string>): string {
+  if (d.own) return ''
+  if (!d.village) return d.confirmed ? '不限村' : ''
+  const name = names.get(d.village)
+  return name ? `限 ${name}（${d.village}）` : `限 ${d.village} 村`
+}
+
+/** What waits for the device, in words; empty when nothing does. */
+export function waiting(d: DeviceEntry): string {
+  if (d.held_files === 0) return ''
+  return d.confirmed
+    ? `暂存同步文件 ${d.held_files} 个：有超出本村的修改，核实后可合并`
+    : `暂存同步文件 ${d.held_files} 个：确认后合并`
+}
+
+/** Confirm is offered for devices not confirmed yet; merging for confirmed ones with files waiting. */
+export function actions(d: DeviceEntry): { confirm: boolean; merge: boolean } {
+  if (d.own) return { confirm: false, merge: false }
+  return { confirm: !d.confirmed, merge: d.confirmed && d.held_files > 0 }
+}
+
+/** Devices waiting first, then the unconfirmed, then by name; this copy's own last. */
+export function ordered(list: DeviceEntry[]): DeviceEntry[] {
+  const rank = (d: DeviceEntry) => (d.own ? 3 : d.held_files > 0 ? 0 : d.confirmed ? 2 : 1)
+  return [...list].sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name, 'zh'))
+}
+
+/** Whether a typed 安全码 is the device's: digits compared, spaces and dashes ignored. */
+export function sameFingerprint(typed: string, fingerprint: string): boolean {
+  const digits = (s: string) => s.replace(/[^0-9]/g, '')
+  return digits(typed).length > 0 && digits(typed) === digits(fingerprint)
+}
