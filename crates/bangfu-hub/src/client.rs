@@ -559,6 +559,8 @@ impl HubClient {
                 }
             }
             let next_op = header(wire::NEXT_OP_HEADER);
+            let scopes =
+                wire::parse_signer_scopes(&header(wire::SIGNER_SCOPES_HEADER).unwrap_or_default());
             let bytes = self.timed(started, read_bytes(reply))?;
             let (page, mut ops) = changeset::decode(&bytes).map_err(|e| bad(&e.to_string()))?;
             // Checked whole before anything of it is applied: the hub cannot alter or invent
@@ -572,7 +574,7 @@ impl HubClient {
                 let stats = store.apply_remote(&ops)?;
                 report.pulled += ops.len() as u64;
                 report.applied += stats.applied;
-                relay::keep_page_signatures(store, &page, &ops)?;
+                relay::keep_page_signatures(store, &page, &ops, &scopes)?;
             }
             // Recorded only after the page is committed: a crash here re-pulls the page,
             // which applies nothing twice.

@@ -456,6 +456,7 @@ async fn pull(
     // The device saw another op at its position (or the log ends before it): this hub lost
     // what the device pulled, and the device starts over.
     let lost = at.is_some_and(|at| page.op_at_after.as_ref().map(wire::op_at_text) != Some(at));
+    let scopes = wire::signer_scopes_text(&signatures.scopes);
     let body = wire::encode_ops(uuid::Uuid::nil(), "县同步中心", &page.ops, signatures);
     counters.pulled(page.ops.len(), started.elapsed());
     let mut response = body.into_response();
@@ -465,6 +466,11 @@ async fn pull(
     h.insert(wire::HEAD_HEADER, HeaderValue::from(page.head));
     h.insert(wire::EPOCH_HEADER, epoch);
     h.insert(wire::LOST_HEADER, HeaderValue::from(u32::from(lost)));
+    if !scopes.is_empty()
+        && let Ok(value) = HeaderValue::from_str(&scopes)
+    {
+        h.insert(wire::SIGNER_SCOPES_HEADER, value);
+    }
     if let Some(op) = &page.next_op
         && let Ok(value) = HeaderValue::from_str(&wire::op_at_text(op))
     {

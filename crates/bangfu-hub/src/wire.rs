@@ -47,6 +47,30 @@ pub const NEXT_OP_HEADER: &str = "x-bangfu-next-op";
 /// Set when the op the device saw at its position is not there: the hub was restored from an
 /// older backup (or is another database); the device starts its pull over.
 pub const LOST_HEADER: &str = "x-bangfu-lost";
+/// A pull's signers and the scope the hub enrolled each one's device with: `ORIGIN=SCOPE`
+/// joined by `,` (the county vouches for those keys within that scope).
+pub const SIGNER_SCOPES_HEADER: &str = "x-bangfu-signer-scopes";
+
+/// The `SIGNER_SCOPES_HEADER` value of `scopes`.
+pub fn signer_scopes_text(scopes: &BTreeMap<Uuid, String>) -> String {
+    scopes
+        .iter()
+        .map(|(device, scope)| format!("{device}={scope}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Reads a `SIGNER_SCOPES_HEADER` value; what does not parse is left out.
+pub fn parse_signer_scopes(text: &str) -> BTreeMap<Uuid, String> {
+    text.split(',')
+        .filter_map(|pair| {
+            let (device, scope) = pair.split_once('=')?;
+            let scope = scope.trim();
+            (!scope.is_empty() && scope.bytes().all(|b| b.is_ascii_digit()))
+                .then_some((device.trim().parse().ok()?, scope.to_owned()))
+        })
+        .collect()
+}
 
 /// An op id as the pull headers carry it.
 pub fn op_at_text(id: &bangfu_core::sync::OpId) -> String {
@@ -167,6 +191,7 @@ pub fn encode_ops(source: Uuid, source_name: &str, ops: &[Op], carried: Signatur
         batches,
         seal_keys,
         names: device_names,
+        scopes: _,
     } = carried;
     let header = Header {
         format_version: changeset::FORMAT_VERSION,

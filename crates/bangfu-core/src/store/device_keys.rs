@@ -306,6 +306,7 @@ impl Store {
         &self,
         signers: &BTreeMap<Uuid, String>,
         names: &BTreeMap<Uuid, String>,
+        scopes: &BTreeMap<Uuid, String>,
     ) -> Result<(), StoreError> {
         let wall = self.wall_ms() as i64;
         for (device, key) in signers {
@@ -333,6 +334,18 @@ impl Store {
                 "UPDATE device_key SET confirmed = 1 WHERE device = ?1 AND public_key = ?2",
                 params![id, key],
             )?;
+            // A device the county enrolled for one village is limited to it here too (its
+            // edits of other villages wait for a person, as at the hub); the county's latest
+            // enrolment decides (a laptop re-enrolled for another village moves with it).
+            if let Some(village) = scopes
+                .get(device)
+                .filter(|s| s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()))
+            {
+                self.conn.execute(
+                    "UPDATE device_key SET village = ?2 WHERE device = ?1 AND public_key = ?3",
+                    params![id, village, key],
+                )?;
+            }
         }
         Ok(())
     }

@@ -625,6 +625,11 @@ pub(crate) fn import_from<'a>(
     {
         plan.villages.remove(&device);
     }
+    if super::trust::relayed_by_a_station(store, &header)? {
+        // A township or the county relays what it took, having checked the village limits
+        // itself (and merged what its clerk checked): not held here a second time.
+        plan.villages.clear();
+    }
     let outside = if plan.villages.is_empty() {
         super::trust::OutsideOps::default()
     } else {
@@ -720,6 +725,8 @@ pub(crate) fn import_from<'a>(
     if (held_ops > 0 || outside_ops > 0) && keep_held {
         let file = super::stream::read_inner(open()?, &identities, &me)?;
         super::trust::hold_file(store, &header, &file)?;
+    } else if keep_held && stats.applied > 0 {
+        super::trust::prune_held_files(store)?;
     }
     summary.held_ops = held_ops;
     summary.outside_village_ops = outside_ops;

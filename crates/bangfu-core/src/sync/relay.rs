@@ -35,6 +35,9 @@ pub struct Signatures {
     pub seal_keys: BTreeMap<Uuid, SealKey>,
     /// Per signer, the name the hub enrolled its device under (a page's device names).
     pub names: BTreeMap<Uuid, String>,
+    /// Per signer, the scope the hub enrolled its device with: a village device's village is
+    /// its village limit on every copy the county vouches for it to.
+    pub scopes: BTreeMap<Uuid, String>,
 }
 
 /// The ops of `origin` to push after `after`: about `limit` of them, ending where a write
@@ -74,6 +77,7 @@ pub fn push_page(
             batches,
             seal_keys,
             names: BTreeMap::new(),
+            scopes: BTreeMap::new(),
         },
     ))
 }
@@ -125,19 +129,20 @@ pub fn check_page(store: &Store, header: &Header, ops: &[Op]) -> Result<(), Sync
 
 /// Keeps a checked page's signatures once its ops are applied (so this copy relays those ops
 /// signed, by file or by hub), the keys it declares as vouched for by the county (named as
-/// the hub enrolled their device), and the writers' sealing keys (believed only when signed
-/// by the device's signing key).
+/// the hub enrolled their device, a village device limited to the village of its `scopes`),
+/// and the writers' sealing keys (believed only when signed by the device's signing key).
 pub fn keep_page_signatures(
     store: &mut Store,
     header: &Header,
     ops: &[Op],
+    scopes: &BTreeMap<Uuid, String>,
 ) -> Result<(), StoreError> {
     let empty = BTreeMap::new();
     let signers = header.signers.as_ref().unwrap_or(&empty);
     let names = &header.device_names;
     // First: the county's keys recorded (one learnt unconfirmed replaced) before anything is
     // recorded under them.
-    store.vouch_device_keys(signers, names)?;
+    store.vouch_device_keys(signers, names, scopes)?;
     if let Some(keys) = &header.seal_keys {
         store.learn_seal_keys(keys)?;
     }

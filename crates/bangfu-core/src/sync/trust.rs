@@ -195,6 +195,16 @@ fn as_uuid(v: &FieldValue) -> Option<Uuid> {
     }
 }
 
+/// Whether the file comes from a device this copy knows with no village limit (a township
+/// station, the county): it relays village devices' ops after checking their limits itself.
+/// The file's source is not signed: a forger naming a station could get a village device's
+/// genuine ops past the limit here, never an altered or invented op.
+pub(crate) fn relayed_by_a_station(store: &Store, header: &Header) -> Result<bool, StoreError> {
+    Ok(store
+        .known_device_key(header.source_device)?
+        .is_some_and(|(_, _, village)| village.is_none()))
+}
+
 /// How long after a household (or a work team member) left a village that village's devices
 /// may still edit it: a laptop out of reach for weeks edits what it last saw in its village,
 /// and the hub allows the same time (`FORMER_SCOPE_MS` there).
@@ -614,6 +624,23 @@ pub fn merge_held_outside(
         .ok_or_else(|| ConfirmError::UnknownFingerprint(fingerprint_text.to_owned()))?;
     let merged = import_held_again(store, Some(device.device))?;
     Ok(ConfirmOutcome { device, merged })
+}
+
+/// Removes the held files whose every op this copy now holds (what waited here arrived by
+/// another way: a station's file after its clerk merged it, the hub).
+pub(crate) fn prune_held_files(store: &Store) -> Result<(), SyncError> {
+    for (id, file) in held_files(store)? {
+        let (header, _) = changeset::read_header(&file)?;
+        if let Some(carried) = &header.carried
+            && store.holds_all(carried)?
+        {
+            store
+                .conn()
+                .execute("DELETE FROM held_file WHERE id = ?1", [id])
+                .map_err(StoreError::from)?;
+        }
+    }
+    Ok(())
 }
 
 /// Imports every held file again (`lifted`: a device whose village is not checked this time);

@@ -72,6 +72,7 @@ pub fn for_page(db: &mut dyn Db, ops: &[Op]) -> Result<Signatures, StorageError>
     let mut batches = Vec::new();
     let mut seal_keys = BTreeMap::new();
     let mut names = BTreeMap::new();
+    let mut scopes = BTreeMap::new();
     for (origin, held) in &seqs {
         let (Some(&low), Some(&high)) = (held.first(), held.last()) else {
             continue;
@@ -126,10 +127,12 @@ pub fn for_page(db: &mut dyn Db, ops: &[Op]) -> Result<Signatures, StorageError>
         if batches.len() > before {
             signers.insert(*origin, key);
             if let Some(device) = db.row(
-                "SELECT d.name FROM origin o JOIN device d ON d.id = o.device WHERE o.origin = ?1",
+                "SELECT d.name, d.scope FROM origin o JOIN device d ON d.id = o.device
+                 WHERE o.origin = ?1",
                 &[P::uuid(origin)],
             )? {
                 names.insert(*origin, device.text(0)?);
+                scopes.insert(*origin, device.text(1)?);
             }
         }
     }
@@ -138,5 +141,6 @@ pub fn for_page(db: &mut dyn Db, ops: &[Op]) -> Result<Signatures, StorageError>
         batches,
         seal_keys,
         names,
+        scopes,
     })
 }

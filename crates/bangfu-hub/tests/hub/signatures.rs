@@ -1,8 +1,8 @@
 //! Write batches' signatures through the hub (issue 15): a laptop's edits reach another laptop
 //! by the hub with their signatures, so a township that knows the writer takes them when that
 //! second laptop relays them on a USB stick; the keys the hub hands on count as vouched for by
-//! the county; a page the hub altered is refused whole; the hub refuses a push whose
-//! signatures do not hold.
+//! the county (a village laptop limited to the village it was enrolled for); a page the hub
+//! altered is refused whole; the hub refuses a push whose signatures do not hold.
 
 use bangfu_core::UserFacing;
 use bangfu_core::model::FieldValue;
@@ -136,6 +136,35 @@ fn a_key_the_hub_hands_on_is_vouched_for_so_a_stick_from_that_laptop_is_not_held
     let summary = import_changeset(&mut station, &file).unwrap();
     assert_eq!(summary.held_ops, 0, "{summary:?}");
     assert_eq!(remark_of(&station, household).as_deref(), Some("U盘带来"));
+
+    // The county enrolled A村-1 for village A: the station limits it to village A as the hub
+    // does. The station files village B with a household and hands A村-1 its file; A村-1's
+    // edit of that household waits at the station, the rest of its stick merges.
+    let key = station
+        .device_keys()
+        .unwrap()
+        .into_iter()
+        .find(|k| k.device == a1_id)
+        .unwrap();
+    assert_eq!(key.village.as_deref(), Some(VILLAGE_A));
+    let vb = village(VILLAGE_B);
+    write(&mut station, &[put(&vb)]);
+    let (changes, other, _) = family(vb.id, "530828101202001");
+    write(&mut station, &changes);
+    let (sealed, _) = bangfu_core::sync::exchange::export_sealed(
+        &mut station,
+        None,
+        &bangfu_core::sync::exchange::SealTo::Known,
+    )
+    .unwrap();
+    import_changeset(&mut a1, &sealed).unwrap();
+    write(&mut a1, &[remark(other, "别村的户")]);
+    write(&mut a1, &[remark(household, "本村的户")]);
+    let (file, _) = export_changeset(&a1, None).unwrap();
+    let summary = import_changeset(&mut station, &file).unwrap();
+    assert!(summary.outside_village_ops > 0, "{summary:?}");
+    assert_eq!(remark_of(&station, other), None);
+    assert_eq!(remark_of(&station, household).as_deref(), Some("本村的户"));
 }
 
 /// The hub's own file altered (a value of a stored op changed, as an intruder on the county
