@@ -89,7 +89,8 @@ pub fn push(
     let mut stored = claim_origin(db, device, origin)?;
     let mut held = Vec::new();
     // The index entries of every row the push writes, read at once; plain ops and first
-    // links stored in batches, flushed before any other op that changes the index.
+    // links of known effect stored in batches, flushed before any other op that changes
+    // the index.
     let mut cache = RowCache::load(
         db,
         ops.iter().filter(|op| op.id.seq > stored).map(|op| op.row),
@@ -124,10 +125,8 @@ pub fn push(
                     cache.forget(&changed);
                 } else if is_plain(op) {
                     batch.plain(db, op, pending, admitted.villages)?;
-                } else if let Some(join) =
-                    fresh.first_link(db, &mut cache, op, &admitted.villages)?
-                {
-                    batch.first_link(db, op, pending, admitted.villages, join)?;
+                } else if let Some(effect) = fresh.link(db, &mut cache, op, &admitted.villages)? {
+                    batch.link(db, op, pending, admitted.villages, effect)?;
                 } else {
                     batch.flush(db)?;
                     fresh.stored(op);

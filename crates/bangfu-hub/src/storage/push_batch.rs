@@ -17,7 +17,9 @@ use bangfu_core::sync::{Op, OpId};
 use uuid::Uuid;
 
 use super::StorageError;
-use super::scope_index::{FORMER_SCOPE_MS, RowVillages, file, own_parent, pending_of};
+use super::scope_index::{
+    FORMER_SCOPE_MS, RowVillages, file, own_parent, pending_of, shared_helper,
+};
 use super::sql::{Db, Join, NewOp};
 use crate::scope::Scope;
 
@@ -106,15 +108,14 @@ impl RowCache {
         Ok(self.left.get(&row).cloned().unwrap_or_default())
     }
 
-    /// Notes the villages a first link gave a row (nothing tied it to any before).
-    fn joined(&mut self, row: Uuid, villages: &BTreeSet<String>) {
-        self.villages.insert(
-            row,
-            RowVillages {
-                own: villages.clone(),
-                shared: BTreeSet::new(),
-            },
-        );
+    /// Notes the villages a link of known effect added to a row (own or shared).
+    fn joined(&mut self, row: Uuid, villages: &BTreeSet<String>, shared: bool) {
+        let entry = self.villages.entry(row).or_default();
+        if shared {
+            entry.shared.extend(villages.iter().cloned());
+        } else {
+            entry.own.extend(villages.iter().cloned());
+        }
     }
 
     /// Drops rows whose index entries the transaction changed: read again when asked.
@@ -126,16 +127,28 @@ impl RowCache {
     }
 }
 
-/// What a push knows of the ties between its rows, to tell a first link (which [`Batch`]
-/// stores) from a link that needs the index's full refresh (`store_op`).
+/// What a push knows of the ties between its rows, to tell a link whose effect on the index
+/// is known from one that needs the index's full refresh (`store_op`).
 #[derive(Debug)]
 pub struct Fresh {
     /// Rows a live link or a village code ties to others, in the hub or earlier in the push
     /// (a superset: an op stored by `store_op` marks every row it names).
-    linked: HashSet<Uuid>,
+    tied: HashSet<Uuid>,
+    /// Of those, rows that are a live link's parent or a village row (a superset likewise).
+    parents: HashSet<Uuid>,
     /// Seqs of the pusher's origin the hub already stores or a stored link names as a
     /// predecessor: their links are not simply live.
     known: HashSet<i64>,
+}
+
+/// What a link does to the index when [`Fresh`] knows it: its child joins `villages` (own, or
+/// shared when the link shares a helper); nothing else changes.
+#[derive(Debug)]
+pub struct Effect {
+    child: Uuid,
+    parent: Uuid,
+    shared: bool,
+    villages: BTreeSet<String>,
 }
 
 impl Fresh {
@@ -149,63 +162,103 @@ impl Fresh {
         let rows: BTreeSet<Uuid> = ops
             .iter()
             .filter(|op| op.id.seq > stored)
-            .flat_map(|op| std::iter::once(op.row).chain(own_parent(op)))
+            .flat_map(|op| {
+                std::iter::once(op.row)
+                    .chain(own_parent(op))
+                    .chain(shared_helper(op))
+            })
             .collect();
         let rows: Vec<Uuid> = rows.into_iter().collect();
-        let linked = if rows.is_empty() {
-            HashSet::new()
-        } else {
-            db.rows_linked(&rows)?.into_iter().collect()
+        let mut fresh = Fresh {
+            tied: HashSet::new(),
+            parents: HashSet::new(),
+            known: HashSet::new(),
         };
-        let known = if ops.iter().any(|op| op.id.seq > stored) {
-            db.seqs_known(origin, stored)?.into_iter().collect()
-        } else {
-            HashSet::new()
-        };
-        Ok(Fresh { linked, known })
+        if !rows.is_empty() {
+            for (row, parent) in db.rows_linked(&rows)? {
+                fresh.tied.insert(row);
+                if parent {
+                    fresh.parents.insert(row);
+                }
+            }
+        }
+        if ops.iter().any(|op| op.id.seq > stored) {
+            fresh.known = db.seqs_known(origin, stored)?.into_iter().collect();
+        }
+        Ok(fresh)
     }
 
-    /// The parent and villages of `op` when it is a first link: it sets its row's parent,
-    /// names no predecessor, and its row has no village, none it left, no live link and no
-    /// child, while the parent has villages. Then, as in `scope_index::refresh`, the row's
-    /// villages become the parent's own and nothing else changes. `before`: the row's
-    /// villages as `admit` read them.
-    pub fn first_link(
+    /// The effect of `op` on the index when it is simple to know (`before`: its row's
+    /// villages as `admit` read them), as `scope_index::refresh` would find it:
+    /// - a first link: it sets its row's parent and the row has no village, none it left, no
+    ///   live link and no child, while the parent has villages: the row's villages become the
+    ///   parent's own;
+    /// - a helper shared by a row (a pairing's or visit's `helper_id`) that is no parent and no
+    ///   village row: the helper's shared villages gain the row's own (its index entries are
+    ///   what its links say, so only the new link's villages can be new).
+    ///
+    /// Either names no predecessor and is not already stored. `None` for every other op.
+    pub fn link(
         &mut self,
         db: &mut dyn Db,
         cache: &mut RowCache,
         op: &Op,
         before: &RowVillages,
-    ) -> Result<Option<(Uuid, BTreeSet<String>)>, StorageError> {
-        let Some(parent) = own_parent(op) else {
-            return Ok(None);
-        };
-        if !op.preds.is_empty()
-            || self.known.contains(&op.id.seq)
-            || self.linked.contains(&op.row)
-            || !before.own.is_empty()
-            || !before.shared.is_empty()
-            || !cache.former(db, op.row)?.is_empty()
-        {
+    ) -> Result<Option<Effect>, StorageError> {
+        if !op.preds.is_empty() || self.known.contains(&op.id.seq) {
             return Ok(None);
         }
-        let villages = cache.villages(db, parent)?.own;
-        if villages.is_empty() {
-            return Ok(None);
+        if let Some(parent) = own_parent(op) {
+            if self.tied.contains(&op.row)
+                || !before.own.is_empty()
+                || !before.shared.is_empty()
+                || !cache.former(db, op.row)?.is_empty()
+            {
+                return Ok(None);
+            }
+            let villages = cache.villages(db, parent)?.own;
+            if villages.is_empty() {
+                return Ok(None);
+            }
+            self.tied.extend([op.row, parent]);
+            self.parents.insert(parent);
+            cache.joined(op.row, &villages, false);
+            return Ok(Some(Effect {
+                child: op.row,
+                parent,
+                shared: false,
+                villages,
+            }));
         }
-        self.linked.extend([op.row, parent]);
-        cache.joined(op.row, &villages);
-        Ok(Some((parent, villages)))
+        if let Some(helper) = shared_helper(op) {
+            if self.parents.contains(&helper) {
+                return Ok(None);
+            }
+            let had = cache.villages(db, helper)?.shared;
+            let villages: BTreeSet<String> = before.own.difference(&had).cloned().collect();
+            self.tied.extend([op.row, helper]);
+            self.parents.insert(op.row);
+            cache.joined(helper, &villages, true);
+            return Ok(Some(Effect {
+                child: helper,
+                parent: op.row,
+                shared: true,
+                villages,
+            }));
+        }
+        Ok(None)
     }
 
     /// Notes an op stored by `store_op`: the rows it names may be tied from now on.
     pub fn stored(&mut self, op: &Op) {
-        self.linked.insert(op.row);
+        let mut rows = vec![op.row];
         if let FieldValue::Bytes(bytes) = &op.value
             && let Ok(target) = Uuid::from_slice(bytes)
         {
-            self.linked.insert(target);
+            rows.push(target);
         }
+        self.tied.extend(rows.iter().copied());
+        self.parents.extend(rows);
     }
 }
 
@@ -216,11 +269,11 @@ struct Queued<'a> {
     pending: Option<&'a Scope>,
     /// Its row's villages when it was admitted.
     before: RowVillages,
-    /// A first link: its parent and the villages it files its row into.
-    join: Option<(Uuid, BTreeSet<String>)>,
+    /// A link's known effect ([`Fresh::link`]).
+    effect: Option<Effect>,
 }
 
-/// Admitted plain ops and first links waiting to be stored, in push order.
+/// Admitted plain ops and links of known effect waiting to be stored, in push order.
 #[derive(Debug, Default)]
 pub struct Batch<'a> {
     ops: Vec<Queued<'a>>,
@@ -242,16 +295,16 @@ impl<'a> Batch<'a> {
         self.queue(db, op, pending, before, None)
     }
 
-    /// Queues a first link ([`Fresh::first_link`]).
-    pub fn first_link(
+    /// Queues a link of known effect ([`Fresh::link`]).
+    pub fn link(
         &mut self,
         db: &mut dyn Db,
         op: &'a Op,
         pending: Option<&'a Scope>,
         before: RowVillages,
-        join: (Uuid, BTreeSet<String>),
+        effect: Effect,
     ) -> Result<(), StorageError> {
-        self.queue(db, op, pending, before, Some(join))
+        self.queue(db, op, pending, before, Some(effect))
     }
 
     fn queue(
@@ -260,13 +313,13 @@ impl<'a> Batch<'a> {
         op: &'a Op,
         pending: Option<&'a Scope>,
         before: RowVillages,
-        join: Option<(Uuid, BTreeSet<String>)>,
+        effect: Option<Effect>,
     ) -> Result<(), StorageError> {
         self.ops.push(Queued {
             op,
             pending,
             before,
-            join,
+            effect,
         });
         if self.ops.len() >= BATCH {
             self.flush(db)?;
@@ -298,7 +351,7 @@ impl<'a> Batch<'a> {
         db.insert_superseded(&superseded)?;
         let mut joins = Vec::new();
         for (q, key) in ops.iter().zip(&keys) {
-            if let Some((parent, villages)) = &q.join {
+            if let Some(effect) = &q.effect {
                 if key.is_none() {
                     // `Fresh` ruled out seqs already stored: only another writer's op can be here.
                     return Err(StorageError::BadRow(format!(
@@ -308,15 +361,18 @@ impl<'a> Batch<'a> {
                 }
                 joins.push(Join {
                     op: q.op,
-                    parent: *parent,
-                    villages: villages.iter().cloned().collect(),
+                    child: effect.child,
+                    parent: effect.parent,
+                    shared: effect.shared,
+                    villages: effect.villages.iter().cloned().collect(),
                 });
             }
         }
         db.insert_joins(&joins)?;
         let rows: Vec<Uuid> = joins
             .iter()
-            .map(|j| j.op.row)
+            .filter(|j| !j.villages.is_empty())
+            .map(|j| j.child)
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
@@ -333,11 +389,11 @@ impl<'a> Batch<'a> {
             for village in &q.before.shared {
                 file(db, key, q.op.table, pending, village, true)?;
             }
-            if let Some((_, villages)) = &q.join {
-                let ops = history.get(&q.op.row).map_or(&[][..], Vec::as_slice);
+            if let Some(effect) = &q.effect {
+                let ops = history.get(&effect.child).map_or(&[][..], Vec::as_slice);
                 for (op, table, pending) in ops.iter().filter(|(op, _, _)| *op <= key) {
-                    for village in villages {
-                        file(db, *op, *table, pending.as_deref(), village, false)?;
+                    for village in &effect.villages {
+                        file(db, *op, *table, pending.as_deref(), village, effect.shared)?;
                     }
                 }
             }

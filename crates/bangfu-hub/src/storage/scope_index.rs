@@ -221,6 +221,21 @@ pub fn own_parent(op: &Op) -> Option<Uuid> {
     }
 }
 
+/// The helper an op shares into its row's villages (a pairing's or visit's `helper_id`), under
+/// the same conditions as [`own_parent`].
+pub fn shared_helper(op: &Op) -> Option<Uuid> {
+    if reach_of(op.table) != Reach::Village
+        || village_code_of(op).is_some()
+        || super::blobs::names_a_file(op)
+    {
+        return None;
+    }
+    match link_of(op)?.edge? {
+        (child, parent, true) if parent == op.row && child != op.row => Some(child),
+        _ => None,
+    }
+}
+
 /// Stores one op (once) and files it wherever its row is known (`before`: the row's villages,
 /// as [`admit`] read them). `pending` is the pusher's scope when the row's scope is not known
 /// yet: until then the op may go only inside it. Returns the rows whose villages changed (an

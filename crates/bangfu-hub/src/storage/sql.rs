@@ -153,7 +153,13 @@ pub type RowOp = (Uuid, i64, i64, Option<String>);
 #[derive(Debug, Clone)]
 pub struct Join<'a> {
     pub op: &'a Op,
+    /// The link's child: the op's row, or the helper it shares.
+    pub child: Uuid,
+    /// The link's parent: the op's parent, or the op's row when it shares a helper.
     pub parent: Uuid,
+    /// Whether the link shares a helper.
+    pub shared: bool,
+    /// The villages the child joins (own, or shared when the link shares).
     pub villages: Vec<String>,
 }
 
@@ -246,21 +252,18 @@ pub trait Db {
         Ok(out)
     }
 
-    /// The rows among `rows` the index already ties to others: the child or the parent of a
-    /// live link, or a village row.
-    fn rows_linked(&mut self, rows: &[Uuid]) -> Result<Vec<Uuid>, StorageError> {
+    /// The rows among `rows` the index already ties to others: the child of a live link
+    /// (`false`), or the parent of one or a village row (`true`); a row may come twice.
+    fn rows_linked(&mut self, rows: &[Uuid]) -> Result<Vec<(Uuid, bool)>, StorageError> {
         let mut out = Vec::new();
         for row in rows {
-            if self
-                .row(
-                    "SELECT 1 FROM link WHERE child = ?1 AND live = 1
-                     UNION ALL SELECT 1 FROM link WHERE parent = ?1 AND live = 1
-                     UNION ALL SELECT 1 FROM village_row WHERE row = ?1 LIMIT 1",
-                    &[P::uuid(row)],
-                )?
-                .is_some()
-            {
-                out.push(*row);
+            for r in self.rows(
+                "SELECT 0 FROM link WHERE child = ?1 AND live = 1
+                 UNION SELECT 1 FROM link WHERE parent = ?1 AND live = 1
+                 UNION SELECT 1 FROM village_row WHERE row = ?1",
+                &[P::uuid(row)],
+            )? {
+                out.push((*row, r.bool(0)?));
             }
         }
         Ok(out)
@@ -279,32 +282,33 @@ pub trait Db {
         .collect()
     }
 
-    /// Records first links (their ops already stored): each link, and its row's villages
-    /// (`row_scope`, own; the row no longer counts as having left them).
+    /// Records links whose effect on the index is known (their ops already stored): each
+    /// link, and the villages its child joins (`row_scope`; the child no longer counts as
+    /// having left them).
     fn insert_joins(&mut self, joins: &[Join<'_>]) -> Result<(), StorageError> {
         for join in joins {
             let op = join.op;
-            let row = P::uuid(&op.row);
+            let child = P::uuid(&join.child);
             self.exec(
                 INSERT_LINK,
                 &[
                     P::uuid(&op.id.origin),
                     P::Int(op.id.seq),
-                    row,
+                    P::uuid(&op.row),
                     P::Text(&op.field),
-                    row,
+                    child,
                     P::uuid(&join.parent),
-                    P::Bool(false),
+                    P::Bool(join.shared),
                 ],
             )?;
             for village in &join.villages {
                 self.exec(
                     "INSERT INTO row_scope (row, village, shared) VALUES (?1, ?2, ?3)",
-                    &[row, P::Text(village), P::Bool(false)],
+                    &[child, P::Text(village), P::Bool(join.shared)],
                 )?;
                 self.exec(
                     "DELETE FROM row_left WHERE row = ?1 AND village = ?2",
-                    &[row, P::Text(village)],
+                    &[child, P::Text(village)],
                 )?;
             }
         }

@@ -3,8 +3,9 @@
 //! the same superseded marks (the snapshot) and the same counts, with new households and
 //! members filed by their first links, a household moved to another village in the middle of
 //! the push and back, its fields edited before and after, its members following it, a member
-//! moved to a household of another township, new members of a moved household, and a
-//! household whose members were linked before it had a village.
+//! moved to a household of another township, new members of a moved household, a
+//! household whose members were linked before it had a village, and a helper shared into
+//! villages by pairings.
 
 use bangfu_core::model::{FieldValue, Household, Member, Table};
 use bangfu_core::store::{Change, put_change};
@@ -202,6 +203,19 @@ fn a_push_stored_in_batches_files_what_one_op_at_a_time_files(backend: Backend) 
             FieldValue::Bytes(vc.id.as_bytes().to_vec()),
         )],
     );
+    // The cadre also helps B's family and C's: shared into B (which the moved household
+    // already took it to) and into C, with an edit of the cadre between.
+    write(&mut county, &[put_change(&pairing(in_b, cadre.id))]);
+    write(
+        &mut county,
+        &[set(
+            Table::Helper,
+            cadre.id,
+            "unit",
+            FieldValue::Text("县扶贫办".into()),
+        )],
+    );
+    write(&mut county, &[put_change(&pairing(unplaced.id, cadre.id))]);
     let origin = county.device().id;
     let ops: Vec<Op> = county.ops_of_origin_after(origin, 0, 100_000).expect("ops");
     assert!(ops.len() > 50, "{} ops", ops.len());
@@ -260,6 +274,7 @@ fn a_push_stored_in_batches_files_what_one_op_at_a_time_files(backend: Backend) 
         (first.id, &a, "A"),
         (second.id, &a, "A"),
         (lodger.id, &c, "C"),
+        (cadre.id, &c, "C"),
     ] {
         for op in ops.iter().filter(|op| op.row == row) {
             assert!(
