@@ -152,16 +152,24 @@ pub struct Effect {
 }
 
 impl Fresh {
-    /// Reads, in two statements, what the hub ties to the rows of the ops after `stored`.
+    /// Reads, in two statements, what the hub ties to the rows of the ops after `stored`;
+    /// nothing when none of them is a link [`Fresh::link`] could know (a laptop's field edits).
     pub fn load(
         db: &mut dyn Db,
         origin: Uuid,
         stored: i64,
         ops: &[Op],
     ) -> Result<Fresh, StorageError> {
-        let rows: BTreeSet<Uuid> = ops
-            .iter()
-            .filter(|op| op.id.seq > stored)
+        let mut fresh = Fresh {
+            tied: HashSet::new(),
+            parents: HashSet::new(),
+            known: HashSet::new(),
+        };
+        let new = || ops.iter().filter(|op| op.id.seq > stored);
+        if !new().any(|op| own_parent(op).is_some() || shared_helper(op).is_some()) {
+            return Ok(fresh);
+        }
+        let rows: BTreeSet<Uuid> = new()
             .flat_map(|op| {
                 std::iter::once(op.row)
                     .chain(own_parent(op))
@@ -169,22 +177,13 @@ impl Fresh {
             })
             .collect();
         let rows: Vec<Uuid> = rows.into_iter().collect();
-        let mut fresh = Fresh {
-            tied: HashSet::new(),
-            parents: HashSet::new(),
-            known: HashSet::new(),
-        };
-        if !rows.is_empty() {
-            for (row, parent) in db.rows_linked(&rows)? {
-                fresh.tied.insert(row);
-                if parent {
-                    fresh.parents.insert(row);
-                }
+        for (row, parent) in db.rows_linked(&rows)? {
+            fresh.tied.insert(row);
+            if parent {
+                fresh.parents.insert(row);
             }
         }
-        if ops.iter().any(|op| op.id.seq > stored) {
-            fresh.known = db.seqs_known(origin, stored)?.into_iter().collect();
-        }
+        fresh.known = db.seqs_known(origin, stored)?.into_iter().collect();
         Ok(fresh)
     }
 
