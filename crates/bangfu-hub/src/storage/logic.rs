@@ -8,7 +8,7 @@ use bangfu_core::model::Table;
 use bangfu_core::sync::{Hlc, Op, OpId};
 use uuid::Uuid;
 
-use super::push_batch::{PlainOps, RowCache};
+use super::push_batch::{Batch, Fresh, RowCache, op_by_op};
 use super::schema::{decode_ids, encode_ids};
 use super::scope_index::{Refusal, admit, is_plain, store_op};
 use super::sql::{Db, P, Row};
@@ -88,14 +88,16 @@ pub fn push(
     let now = now_ms();
     let mut stored = claim_origin(db, device, origin)?;
     let mut held = Vec::new();
-    // The index entries of every row the push writes, read at once; plain ops stored in
-    // batches, flushed before an op that changes the index.
+    // The index entries of every row the push writes, read at once; plain ops and first
+    // links of known effect stored in batches, flushed before any other op that changes
+    // the index.
     let mut cache = RowCache::load(
         db,
         ops.iter().filter(|op| op.id.seq > stored).map(|op| op.row),
         now,
     )?;
-    let mut plain = PlainOps::default();
+    let mut fresh = Fresh::load(db, origin, stored, ops)?;
+    let mut batch = Batch::default();
     for op in ops {
         if op.id.origin != origin {
             return Err(StorageError::ForeignOrigin {
@@ -118,10 +120,16 @@ pub fn push(
         match admit(db, &mut cache, &device.scope, op)? {
             Ok(admitted) => {
                 let pending = (!admitted.known).then_some(&device.scope);
-                if is_plain(op) {
-                    plain.push(db, op, pending, admitted.villages)?;
+                if op_by_op() {
+                    let changed = store_op(db, op, pending, now, admitted.villages)?;
+                    cache.forget(&changed);
+                } else if is_plain(op) {
+                    batch.plain(db, op, pending, admitted.villages)?;
+                } else if let Some(effect) = fresh.link(db, &mut cache, op, &admitted.villages)? {
+                    batch.link(db, op, pending, admitted.villages, effect)?;
                 } else {
-                    plain.flush(db)?;
+                    batch.flush(db)?;
+                    fresh.stored(op);
                     let changed = store_op(db, op, pending, now, admitted.villages)?;
                     cache.forget(&changed);
                 }
@@ -129,7 +137,7 @@ pub fn push(
             Err(refusal) => hold(db, device, op, &refusal, now, &mut held)?,
         }
     }
-    plain.flush(db)?;
+    batch.flush(db)?;
     db.exec(
         "UPDATE origin SET stored_seq = ?2 WHERE origin = ?1",
         &[P::uuid(&origin), P::Int(stored)],

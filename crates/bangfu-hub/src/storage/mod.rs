@@ -22,6 +22,7 @@ use crate::scope::Scope;
 pub use blobs::BlobPut;
 pub use logic::now_ms;
 pub use postgres::PgStorage;
+pub use push_batch::store_op_by_op;
 pub use sqlite::SqliteStorage;
 
 pub use crate::wire::{HeldNote, PushOutcome};

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::credentials;
 use super::logic;
 use super::schema_pg;
-use super::sql::{Db, NewOp, P, Row, ScopeEntry, V, dollar_params};
+use super::sql::{Db, Join, NewOp, P, Row, RowOp, ScopeEntry, V, dollar_params};
 use super::{
     AdminCheck, CodeRefusal, DeviceAuth, DeviceInfo, Enrolment, HeldInfo, HubStorage, IssuedCode,
     PullPage, PushOutcome, StorageCounts, StorageError,
@@ -372,6 +372,112 @@ impl Db for PgDb<'_, '_> {
                     .map_err(|_| StorageError::BadRow("row_scope.row is no id".into()))?;
                 let shared: i32 = r.try_get(2)?;
                 Ok((row, r.try_get(1)?, shared != 0))
+            })
+            .collect()
+    }
+
+    fn rows_linked(&mut self, rows: &[Uuid]) -> Result<Vec<(Uuid, bool)>, StorageError> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&[u8]> = rows.iter().map(|r| r.as_bytes().as_slice()).collect();
+        let select = self.statement(
+            "SELECT child, 0 FROM link WHERE child = ANY (CAST(?1 AS BYTEA[])) AND live = 1
+             UNION SELECT parent, 1 FROM link WHERE parent = ANY (CAST(?1 AS BYTEA[])) AND live = 1
+             UNION SELECT row, 1 FROM village_row WHERE row = ANY (CAST(?1 AS BYTEA[]))",
+        )?;
+        self.tx
+            .query(&select, &[&ids])?
+            .iter()
+            .map(|r| {
+                let row: Vec<u8> = r.try_get(0)?;
+                let parent: i32 = r.try_get(1)?;
+                let row = Uuid::from_slice(&row)
+                    .map_err(|_| StorageError::BadRow("link row is no id".into()))?;
+                Ok((row, parent != 0))
+            })
+            .collect()
+    }
+
+    fn insert_joins(&mut self, joins: &[Join<'_>]) -> Result<(), StorageError> {
+        if joins.is_empty() {
+            return Ok(());
+        }
+        let origins: Vec<&[u8]> = joins
+            .iter()
+            .map(|j| j.op.id.origin.as_bytes().as_slice())
+            .collect();
+        let seqs: Vec<i64> = joins.iter().map(|j| j.op.id.seq).collect();
+        let rows: Vec<&[u8]> = joins
+            .iter()
+            .map(|j| j.op.row.as_bytes().as_slice())
+            .collect();
+        let fields: Vec<&str> = joins.iter().map(|j| j.op.field.as_str()).collect();
+        let children: Vec<&[u8]> = joins
+            .iter()
+            .map(|j| j.child.as_bytes().as_slice())
+            .collect();
+        let parents: Vec<&[u8]> = joins
+            .iter()
+            .map(|j| j.parent.as_bytes().as_slice())
+            .collect();
+        let shared: Vec<i32> = joins.iter().map(|j| i32::from(j.shared)).collect();
+        let links = self.statement(
+            "INSERT INTO link (origin, seq, row, field, child, parent, shared, live)
+             SELECT o, s, r, f, c, p, sh, CAST(NOT EXISTS (SELECT 1 FROM link_pred l
+                 WHERE l.origin = o AND l.seq = s AND l.row = r AND l.field = f) AS INTEGER)
+             FROM unnest(CAST(?1 AS BYTEA[]), CAST(?2 AS BIGINT[]), CAST(?3 AS BYTEA[]),
+                 CAST(?4 AS TEXT[]), CAST(?5 AS BYTEA[]), CAST(?6 AS BYTEA[]),
+                 CAST(?7 AS INTEGER[])) AS t (o, s, r, f, c, p, sh)
+             ON CONFLICT DO NOTHING",
+        )?;
+        self.tx.execute(
+            &links,
+            &[
+                &origins, &seqs, &rows, &fields, &children, &parents, &shared,
+            ],
+        )?;
+        let mut scoped: Vec<&[u8]> = Vec::new();
+        let mut villages: Vec<&str> = Vec::new();
+        let mut flags: Vec<i32> = Vec::new();
+        for j in joins {
+            for v in &j.villages {
+                scoped.push(j.child.as_bytes().as_slice());
+                villages.push(v.as_str());
+                flags.push(i32::from(j.shared));
+            }
+        }
+        let scope = self.statement(
+            "INSERT INTO row_scope (row, village, shared)
+             SELECT r, v, s FROM unnest(CAST(?1 AS BYTEA[]), CAST(?2 AS TEXT[]),
+                 CAST(?3 AS INTEGER[])) AS t (r, v, s)",
+        )?;
+        self.tx.execute(&scope, &[&scoped, &villages, &flags])?;
+        let left = self.statement(
+            "DELETE FROM row_left USING unnest(CAST(?1 AS BYTEA[]), CAST(?2 AS TEXT[])) AS t (r, v)
+             WHERE row_left.row = t.r AND row_left.village = t.v",
+        )?;
+        self.tx.execute(&left, &[&scoped, &villages])?;
+        Ok(())
+    }
+
+    fn ops_of_rows(&mut self, rows: &[Uuid]) -> Result<Vec<RowOp>, StorageError> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&[u8]> = rows.iter().map(|r| r.as_bytes().as_slice()).collect();
+        let select = self.statement(
+            "SELECT row, key, tbl, pending_scope FROM op
+             WHERE row = ANY (CAST(?1 AS BYTEA[])) ORDER BY key",
+        )?;
+        self.tx
+            .query(&select, &[&ids])?
+            .iter()
+            .map(|r| {
+                let row: Vec<u8> = r.try_get(0)?;
+                let row = Uuid::from_slice(&row)
+                    .map_err(|_| StorageError::BadRow("op.row is no id".into()))?;
+                Ok((row, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))
             })
             .collect()
     }

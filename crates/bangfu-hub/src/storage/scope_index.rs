@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use super::StorageError;
 use super::push_batch::RowCache;
-use super::sql::{Db, NewOp, P};
+use super::sql::{Db, INSERT_LINK, NewOp, P};
 
 use crate::scope::{Reach, Scope, is_village_code, may_set_county_rows, reach_of};
 
@@ -205,6 +205,37 @@ pub fn is_plain(op: &Op) -> bool {
         && !super::blobs::names_a_file(op)
 }
 
+/// The parent an op sets for its own row (a household's village, a member's household …),
+/// when it is a link that can file its row into new villages: not a helper share, no village
+/// code, no county-wide setting, no archive file. `None` for every other op.
+pub fn own_parent(op: &Op) -> Option<Uuid> {
+    if reach_of(op.table) != Reach::Village
+        || village_code_of(op).is_some()
+        || super::blobs::names_a_file(op)
+    {
+        return None;
+    }
+    match link_of(op)?.edge? {
+        (child, parent, false) if child == op.row && parent != op.row => Some(parent),
+        _ => None,
+    }
+}
+
+/// The helper an op shares into its row's villages (a pairing's or visit's `helper_id`), under
+/// the same conditions as [`own_parent`].
+pub fn shared_helper(op: &Op) -> Option<Uuid> {
+    if reach_of(op.table) != Reach::Village
+        || village_code_of(op).is_some()
+        || super::blobs::names_a_file(op)
+    {
+        return None;
+    }
+    match link_of(op)?.edge? {
+        (child, parent, true) if parent == op.row && child != op.row => Some(child),
+        _ => None,
+    }
+}
+
 /// Stores one op (once) and files it wherever its row is known (`before`: the row's villages,
 /// as [`admit`] read them). `pending` is the pusher's scope when the row's scope is not known
 /// yet: until then the op may go only inside it. Returns the rows whose villages changed (an
@@ -385,10 +416,7 @@ fn apply_link(db: &mut dyn Db, op: &Op, link: &Link) -> Result<Vec<Uuid>, Storag
     }
     if let Some((child, parent, shared)) = link.edge {
         db.exec(
-            "INSERT INTO link (origin, seq, row, field, child, parent, shared, live)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, CAST(NOT EXISTS (SELECT 1 FROM link_pred
-                 WHERE origin = ?1 AND seq = ?2 AND row = ?3 AND field = ?4) AS INTEGER))
-             ON CONFLICT DO NOTHING",
+            INSERT_LINK,
             &[
                 P::uuid(&op.id.origin),
                 P::Int(op.id.seq),

@@ -145,6 +145,30 @@ const INSERT_SUPERSEDED: &str =
 /// A row of `row_scope`: (row, village, shared).
 pub type ScopeEntry = (Uuid, String, bool);
 
+/// A stored op of a row, as a village it joins receives it: (row, key, table, pending scope).
+pub type RowOp = (Uuid, i64, i64, Option<String>);
+
+/// A row filed into villages for the first time by its first parent link (`push_batch`): the
+/// link to record live, the row's villages to write.
+#[derive(Debug, Clone)]
+pub struct Join<'a> {
+    pub op: &'a Op,
+    /// The link's child: the op's row, or the helper it shares.
+    pub child: Uuid,
+    /// The link's parent: the op's parent, or the op's row when it shares a helper.
+    pub parent: Uuid,
+    /// Whether the link shares a helper.
+    pub shared: bool,
+    /// The villages the child joins (own, or shared when the link shares).
+    pub villages: Vec<String>,
+}
+
+pub const INSERT_LINK: &str =
+    "INSERT INTO link (origin, seq, row, field, child, parent, shared, live)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, CAST(NOT EXISTS (SELECT 1 FROM link_pred
+         WHERE origin = ?1 AND seq = ?2 AND row = ?3 AND field = ?4) AS INTEGER))
+     ON CONFLICT DO NOTHING";
+
 /// One open transaction of a hub backend.
 ///
 /// The batch methods (`insert_ops`, `insert_superseded`, `row_scopes`, `rows_left`) run a
@@ -225,6 +249,84 @@ pub trait Db {
                 out.push((*row, r.text(0)?));
             }
         }
+        Ok(out)
+    }
+
+    /// The rows among `rows` the index already ties to others: the child of a live link
+    /// (`false`), or the parent of one or a village row (`true`); a row may come twice.
+    fn rows_linked(&mut self, rows: &[Uuid]) -> Result<Vec<(Uuid, bool)>, StorageError> {
+        let mut out = Vec::new();
+        for row in rows {
+            for r in self.rows(
+                "SELECT 0 FROM link WHERE child = ?1 AND live = 1
+                 UNION SELECT 1 FROM link WHERE parent = ?1 AND live = 1
+                 UNION SELECT 1 FROM village_row WHERE row = ?1",
+                &[P::uuid(row)],
+            )? {
+                out.push((*row, r.bool(0)?));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The seqs of `origin` after `after` that the hub already stores or that a stored link
+    /// op names as a predecessor.
+    fn seqs_known(&mut self, origin: Uuid, after: i64) -> Result<Vec<i64>, StorageError> {
+        self.rows(
+            "SELECT seq FROM op WHERE origin = ?1 AND seq > ?2
+             UNION SELECT seq FROM link_pred WHERE origin = ?1 AND seq > ?2",
+            &[P::uuid(&origin), P::Int(after)],
+        )?
+        .iter()
+        .map(|r| r.int(0))
+        .collect()
+    }
+
+    /// Records links whose effect on the index is known (their ops already stored): each
+    /// link, and the villages its child joins (`row_scope`; the child no longer counts as
+    /// having left them).
+    fn insert_joins(&mut self, joins: &[Join<'_>]) -> Result<(), StorageError> {
+        for join in joins {
+            let op = join.op;
+            let child = P::uuid(&join.child);
+            self.exec(
+                INSERT_LINK,
+                &[
+                    P::uuid(&op.id.origin),
+                    P::Int(op.id.seq),
+                    P::uuid(&op.row),
+                    P::Text(&op.field),
+                    child,
+                    P::uuid(&join.parent),
+                    P::Bool(join.shared),
+                ],
+            )?;
+            for village in &join.villages {
+                self.exec(
+                    "INSERT INTO row_scope (row, village, shared) VALUES (?1, ?2, ?3)",
+                    &[child, P::Text(village), P::Bool(join.shared)],
+                )?;
+                self.exec(
+                    "DELETE FROM row_left WHERE row = ?1 AND village = ?2",
+                    &[child, P::Text(village)],
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The stored ops of `rows`, in key order.
+    fn ops_of_rows(&mut self, rows: &[Uuid]) -> Result<Vec<RowOp>, StorageError> {
+        let mut out = Vec::new();
+        for row in rows {
+            for r in self.rows(
+                "SELECT key, tbl, pending_scope FROM op WHERE row = ?1 ORDER BY key",
+                &[P::uuid(row)],
+            )? {
+                out.push((*row, r.int(0)?, r.int(1)?, r.opt_text(2)?));
+            }
+        }
+        out.sort_by_key(|(_, key, _, _)| *key);
         Ok(out)
     }
 
