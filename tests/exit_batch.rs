@@ -258,14 +258,21 @@ fn ready_for_deliberation(store: &mut Store) -> Vec<Uuid> {
 /// Which households a case gives an exception: (index in the list, reason, person).
 type Given = &'static [(usize, &'static str, &'static str)];
 
+/// (case, exceptions given, check only, households refused by 户编号 suffix, or the whole
+/// list's refusal message)
+type Case = (
+    &'static str,
+    Given,
+    bool,
+    Result<&'static [&'static str], &'static str>,
+);
+
 /// 村两委商议 for a list with failing households: each needs its own reason and person, the
 /// list stays all or nothing, and a reason is kept on that household's record only.
 #[test]
 fn a_deliberation_for_a_list_carries_each_failing_households_reason() {
     const BY: &str = "王五（村党总支书记）";
-    // (case, exceptions given, check only, households refused by 户编号 suffix, or the whole
-    // list's refusal message)
-    let cases: &[(&str, Given, bool, Result<&[&str], &str>)] = &[
+    let cases: &[Case] = &[
         ("no reason at all", &[], false, Ok(&["002", "003"])),
         (
             "a reason for one of the two",
@@ -291,7 +298,12 @@ fn a_deliberation_for_a_list_carries_each_failing_households_reason() {
             false,
             Err("写了两条例外理由，请只保留一条。"),
         ),
-        ("a check names who needs a reason", &[], true, Ok(&["002", "003"])),
+        (
+            "a check names who needs a reason",
+            &[],
+            true,
+            Ok(&["002", "003"]),
+        ),
         (
             "both reasons recorded",
             &[
@@ -325,14 +337,21 @@ fn a_deliberation_for_a_list_carries_each_failing_households_reason() {
         let result = record_step_for_households(&mut store, &batch);
         match (expected, result) {
             (Err(message), Err(error)) => {
-                assert!(error.message_zh().contains(message), "{case}: {}", error.message_zh());
+                assert!(
+                    error.message_zh().contains(message),
+                    "{case}: {}",
+                    error.message_zh()
+                );
                 assert_eq!(ops(&store), before, "{case}: nothing written");
             }
             (Ok(refused), Ok(outcome)) if *check_only => {
                 let codes: Vec<&str> = outcome.failed.iter().map(|f| &f.code[12..]).collect();
                 assert_eq!(codes, *refused, "{case}");
                 assert!(
-                    outcome.failed.iter().all(|f| f.kind == "exception_unrecorded"),
+                    outcome
+                        .failed
+                        .iter()
+                        .all(|f| f.kind == "exception_unrecorded"),
                     "{case}: {:?}",
                     outcome.failed
                 );
@@ -366,7 +385,10 @@ fn a_deliberation_for_a_list_carries_each_failing_households_reason() {
                     "{case}: {message}"
                 );
                 if refused.contains(&"003") {
-                    assert!(message.contains("贫困户在入户调查时未签字认可"), "{case}: {message}");
+                    assert!(
+                        message.contains("贫困户在入户调查时未签字认可"),
+                        "{case}: {message}"
+                    );
                 }
                 assert_eq!(ops(&store), before, "{case}: nothing written");
             }

@@ -125,21 +125,41 @@ fn poor_people(store: &Store, v: Uuid, year: i32) -> i64 {
     evaluate_village(store, v, year).unwrap().poor_people
 }
 
+/// (who, people, year of its only income record, 建档日期, exited on)
+type Filed = (
+    &'static str,
+    usize,
+    i64,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
 #[test]
 fn a_years_incidence_counts_a_household_from_the_year_it_was_filed() {
     let dir = common::scratch();
     let mut store = common::open_at(dir.path(), "新文村-笔记本", CLOCK);
     let v = village(&mut store);
-    // (who, people, year of its only income record, 建档日期, exited on)
-    let households: &[(&str, usize, i64, Option<&str>, Option<&str>)] = &[
+    let households: &[Filed] = &[
         // Filed in 2014, nothing dated until 2018: counted from 2014 all the same.
-        ("filed early, recorded late", 4, 2018, Some("2014-10-12"), None),
+        (
+            "filed early, recorded late",
+            4,
+            2018,
+            Some("2014-10-12"),
+            None,
+        ),
         // 新识别 in 2018 on its 2017 income: not counted in 2017.
         ("新识别 2018", 3, 2017, Some("2018-04-02"), None),
         // No 建档日期: counted from its first dated record, as before.
         ("no filing date", 2, 2017, None, None),
         // Filed 2015, exited November 2017.
-        ("exited 2017", 5, 2016, Some("2015-06-01"), Some("2017-11-20")),
+        (
+            "exited 2017",
+            5,
+            2016,
+            Some("2015-06-01"),
+            Some("2017-11-20"),
+        ),
     ];
     for (seq, (_, people, income_year, filed, exited)) in households.iter().enumerate() {
         let id = household(&mut store, &v, seq as u32 + 1, *people, *income_year);
@@ -173,7 +193,10 @@ fn a_future_filing_date_is_refused_in_chinese_and_nothing_is_written() {
     let id = household(&mut store, &v, 1, 3, 2016);
     let ops = store.op_count().unwrap();
     let error = store
-        .edit_household_fields(id, &[("filing_date", FieldValue::Text("2020-03-01".into()))])
+        .edit_household_fields(
+            id,
+            &[("filing_date", FieldValue::Text("2020-03-01".into()))],
+        )
         .unwrap_err();
     assert!(
         error.message_zh().contains("建档日期 2020-03-01 晚于今天"),
@@ -184,7 +207,10 @@ fn a_future_filing_date_is_refused_in_chinese_and_nothing_is_written() {
     assert_eq!(store.get::<Household>(id).unwrap().filing_date, None);
     // Before 2014: asked, saved.
     let saved = store
-        .edit_household_fields(id, &[("filing_date", FieldValue::Text("2013-11-01".into()))])
+        .edit_household_fields(
+            id,
+            &[("filing_date", FieldValue::Text("2013-11-01".into()))],
+        )
         .unwrap();
     assert!(
         saved
@@ -217,7 +243,10 @@ fn a_filing_date_set_on_one_laptop_reaches_the_other_by_file_and_its_count() {
         b.get::<Household>(id).unwrap().filing_date,
         Some(day("2015-09-30"))
     );
-    assert_eq!(b.get::<Household>(id).unwrap(), a.get::<Household>(id).unwrap());
+    assert_eq!(
+        b.get::<Household>(id).unwrap(),
+        a.get::<Household>(id).unwrap()
+    );
     assert_eq!(
         (poor_people(&b, v.id, 2014), poor_people(&b, v.id, 2016)),
         (0, 4),

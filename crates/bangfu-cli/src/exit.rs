@@ -462,13 +462,19 @@ fn exception_pairs(a: &StepArgs) -> Result<Vec<(String, String)>, Failure> {
     for text in &a.exceptions {
         let Some((code, reason)) = text.split_once(['=', '：', ':']) else {
             return Err(Failure::new(
-                format!("“{text}”格式不对，应写成 户编号=理由，如 530826103201001=因病住院，已落实医疗救助。"),
+                format!(
+                    "“{text}”格式不对，应写成 户编号=理由，如 530826103201001=因病住院，已落实医疗救助。"
+                ),
                 format!("bad exception {text}"),
             ));
         };
         pairs.push((code.trim().to_owned(), reason.trim().to_owned()));
     }
-    if !pairs.is_empty() && a.exception_by.as_deref().is_none_or(|b| b.trim().is_empty()) {
+    if !pairs.is_empty()
+        && a.exception_by
+            .as_deref()
+            .is_none_or(|b| b.trim().is_empty())
+    {
         return Err(Failure::new(
             "写了例外理由，请用 --exception-by 写明决定人（姓名、职务）。",
             "exception without who decided",

@@ -1972,7 +1972,13 @@ fn a_deliberation_for_a_list_takes_exception_reasons_from_the_command_line() {
         dir.path(),
         &[
             &deliberation[..],
-            &["--village", "530826103201", "--all-eligible", "--check", "--json"],
+            &[
+                "--village",
+                "530826103201",
+                "--all-eligible",
+                "--check",
+                "--json",
+            ],
         ]
         .concat(),
     );
@@ -1999,14 +2005,22 @@ fn a_deliberation_for_a_list_takes_exception_reasons_from_the_command_line() {
         "{err}"
     );
     let exception = format!("{failing}=已落实饮水工程，年底前完工");
-    let unnamed = bangfu(dir.path(), &[&base[..], &["--exception", &exception]].concat());
+    let unnamed = bangfu(
+        dir.path(),
+        &[&base[..], &["--exception", &exception]].concat(),
+    );
     assert!(!unnamed.status.success());
     assert!(text(&unnamed).1.contains("请用 --exception-by 写明决定人"));
     let stranger = bangfu(
         dir.path(),
         &[
             &base[..],
-            &["--exception", "530826103201999=理由", "--exception-by", "王五（村党总支书记）"],
+            &[
+                "--exception",
+                "530826103201999=理由",
+                "--exception-by",
+                "王五（村党总支书记）",
+            ],
         ]
         .concat(),
     );
@@ -2016,7 +2030,12 @@ fn a_deliberation_for_a_list_takes_exception_reasons_from_the_command_line() {
         dir.path(),
         &[
             &base[..],
-            &["--exception", &exception, "--exception-by", "王五（村党总支书记）"],
+            &[
+                "--exception",
+                &exception,
+                "--exception-by",
+                "王五（村党总支书记）",
+            ],
         ]
         .concat(),
     );

@@ -293,4 +293,3 @@ fn filing_date(seq: usize, course: Course) -> NaiveDate {
     let day = 1 + u32::try_from((seq * 7) % 28).unwrap_or(0);
     NaiveDate::from_ymd_opt(year, month, day).unwrap_or_default()
 }
-

@@ -29,7 +29,8 @@ use crate::model::{Household, Village};
 use crate::store::{Filter, Store, StoreError};
 
 pub use batch::{
-    BatchFailure, BatchOutcome, BatchStep, HouseholdException, households_due_for_step, record_step_for_households,
+    BatchFailure, BatchOutcome, BatchStep, HouseholdException, households_due_for_step,
+    record_step_for_households,
 };
 pub use document::ExitDocument;
 pub use evaluate::{CheckResult, CheckStatus, DataItem, HouseholdEvaluation, evaluate_household};
@@ -263,9 +264,9 @@ impl UserFacing for ExitError {
             ExitError::BatchDuplicate { code } => {
                 format!("户 {code} 在名单中出现了两次，请核对名单。")
             }
-            ExitError::ExceptionOutsideDeliberation { step } => format!(
-                "例外理由只在村两委商议时记录，{step}不能填写，请去掉例外理由。"
-            ),
+            ExitError::ExceptionOutsideDeliberation { step } => {
+                format!("例外理由只在村两委商议时记录，{step}不能填写，请去掉例外理由。")
+            }
             ExitError::ExceptionNotListed { code } => {
                 format!("户 {code} 写了例外理由，但不在本次办理的名单中，请核对户编号。")
             }

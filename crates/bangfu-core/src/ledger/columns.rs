@@ -196,7 +196,13 @@ const SYNONYMS: &[(&str, &[&str])] = &[
     ("household.identify_standard", &["识别标准(国家/省/市)"]),
     (
         "household.filing_date",
-        &["识别时间", "识别日期", "建档时间", "建档立卡时间", "纳入时间"],
+        &[
+            "识别时间",
+            "识别日期",
+            "建档时间",
+            "建档立卡时间",
+            "纳入时间",
+        ],
     ),
     (
         "household.phone",

@@ -1324,7 +1324,10 @@ fn a_file_of_schema_16_holding_a_filing_date_is_rebuilt_so_it_shows() {
     a.conn().execute_batch("PRAGMA user_version = 16;").unwrap();
     drop(a);
     let (mut a, seen) = open_reporting_rebuild(&dir, "a");
-    assert!(seen.is_empty(), "a household without a filing date: {seen:?}");
+    assert!(
+        seen.is_empty(),
+        "a household without a filing date: {seen:?}"
+    );
 
     let filed = Household {
         filing_date: chrono::NaiveDate::from_ymd_opt(2014, 10, 12),

@@ -438,11 +438,7 @@ fn household_area_housing_and_contact_rules() {
             |h| h.filing_date = chrono::NaiveDate::from_ymd_opt(2014, 10, 1),
             &[],
         ),
-        (
-            "filed today",
-            |h| h.filing_date = Some(today()),
-            &[],
-        ),
+        ("filed today", |h| h.filing_date = Some(today()), &[]),
         (
             "filed tomorrow",
             |h| h.filing_date = today().succ_opt(),
