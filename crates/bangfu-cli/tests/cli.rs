@@ -2049,3 +2049,63 @@ fn a_deliberation_for_a_list_takes_exception_reasons_from_the_command_line() {
         text(&again).1
     );
 }
+
+/// `bangfu edit --set 建档日期=…`: the household's filing date through the page's own save,
+/// a day in the future refused in Chinese with nothing changed.
+#[test]
+fn a_filing_date_is_set_and_a_future_one_refused_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("village.sqlite");
+    let db = p(&db);
+    ok(dir.path(), &["demo", "--db", db]);
+    let code = "530826103201001";
+    let filed = || -> serde_json::Value {
+        let out = ok(
+            dir.path(),
+            &[
+                "household",
+                "show",
+                "--db",
+                db,
+                "--household",
+                code,
+                "--json",
+            ],
+        );
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()["page"]["household"]["filing_date"]
+            .clone()
+    };
+    assert!(filed().is_string(), "the demo fills the date: {}", filed());
+    ok(
+        dir.path(),
+        &[
+            "edit",
+            "--db",
+            db,
+            "--household",
+            code,
+            "--set",
+            "建档日期=2015-03-18",
+        ],
+    );
+    assert_eq!(filed(), "2015-03-18");
+    let future = bangfu(
+        dir.path(),
+        &[
+            "edit",
+            "--db",
+            db,
+            "--household",
+            code,
+            "--set",
+            "建档日期=2099-01-01",
+        ],
+    );
+    assert!(!future.status.success());
+    assert!(
+        text(&future).1.contains("建档日期 2099-01-01 晚于今天"),
+        "{:?}",
+        text(&future)
+    );
+    assert_eq!(filed(), "2015-03-18", "nothing changed");
+}
