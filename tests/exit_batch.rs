@@ -9,7 +9,8 @@ mod common;
 use bangfu_core::UserFacing;
 use bangfu_core::exit::procedure::{Phase, Step, StepRecord, procedure_state, record_step};
 use bangfu_core::exit::{
-    BatchStep, ExitError, households_due_for_step, record_step_for_households,
+    BatchStep, ExitError, HouseholdException, households_due_for_step, procedure_trail,
+    record_step_for_households,
 };
 use bangfu_core::model::{Household, Income, Member, Village};
 use bangfu_core::store::{Store, put_change};
@@ -132,6 +133,8 @@ fn one_notice_for_twenty_households_is_one_transaction() {
             households: ids[..20].to_vec(),
             record: record(Step::PublicNotice, "2017-08-11"),
             skip_failing: false,
+            exceptions: Vec::new(),
+            check_only: false,
         },
     )
     .unwrap();
@@ -165,6 +168,8 @@ fn a_household_that_cannot_take_the_step_refuses_the_list_unless_skipped() {
         households: ids.clone(),
         record: record(Step::PublicNotice, "2017-08-11"),
         skip_failing,
+        exceptions: Vec::new(),
+        check_only: false,
     };
     let error = record_step_for_households(&mut store, &batch(false)).unwrap_err();
     let message = error.message_zh();
@@ -205,6 +210,8 @@ fn a_list_naming_a_household_twice_or_none_is_refused() {
         households: vec![ids[0], ids[1], ids[0]],
         record: record(Step::Survey, "2017-08-01"),
         skip_failing: true,
+        exceptions: Vec::new(),
+        check_only: false,
     };
     let error = record_step_for_households(&mut store, &twice).unwrap_err();
     assert_eq!(
@@ -222,4 +229,198 @@ fn a_list_naming_a_household_twice_or_none_is_refused() {
         "请至少选择一户。"
     );
     assert_eq!(procedure_state(&store, ids[0]).unwrap().records, 0);
+}
+
+/// Four surveyed households for one 村两委商议: 001 and 004 meet the standard; 002's 2017
+/// income is below the line; 003 refused to sign the 双认定表.
+fn ready_for_deliberation(store: &mut Store) -> Vec<Uuid> {
+    let (_, ids) = village_of(store, 4);
+    let poor = store
+        .read::<Income>(bangfu_core::store::Filter::All)
+        .unwrap()
+        .into_iter()
+        .find(|i| i.household_id == Some(ids[1]))
+        .unwrap();
+    store
+        .write(&[put_change(&Income {
+            wage: Some(1000.0),
+            ..poor
+        })])
+        .unwrap();
+    for (n, id) in ids.iter().enumerate() {
+        let mut survey = record(Step::Survey, "2017-08-01");
+        survey.household_signed = Some(n != 2);
+        record_step(store, *id, &survey).unwrap_or_else(|e| panic!("{}", e.message_zh()));
+    }
+    ids
+}
+
+/// Which households a case gives an exception: (index in the list, reason, person).
+type Given = &'static [(usize, &'static str, &'static str)];
+
+/// (case, exceptions given, check only, households refused by 户编号 suffix, or the whole
+/// list's refusal message)
+type Case = (
+    &'static str,
+    Given,
+    bool,
+    Result<&'static [&'static str], &'static str>,
+);
+
+/// 村两委商议 for a list with failing households: each needs its own reason and person, the
+/// list stays all or nothing, and a reason is kept on that household's record only.
+#[test]
+fn a_deliberation_for_a_list_carries_each_failing_households_reason() {
+    const BY: &str = "王五（村党总支书记）";
+    let cases: &[Case] = &[
+        ("no reason at all", &[], false, Ok(&["002", "003"])),
+        (
+            "a reason for one of the two",
+            &[(1, "因病住院，已落实医疗救助，收入可达标", BY)],
+            false,
+            Ok(&["003"]),
+        ),
+        (
+            "reasons without the person deciding",
+            &[(1, "因病住院", ""), (2, "户主外出务工未能签字", " ")],
+            false,
+            Ok(&["002", "003"]),
+        ),
+        (
+            "a reason for a household not in the list",
+            &[(9, "理由", BY)],
+            false,
+            Err("写了例外理由，但不在本次办理的名单中"),
+        ),
+        (
+            "two reasons for one household",
+            &[(1, "理由一", BY), (1, "理由二", BY)],
+            false,
+            Err("写了两条例外理由，请只保留一条。"),
+        ),
+        (
+            "a check names who needs a reason",
+            &[],
+            true,
+            Ok(&["002", "003"]),
+        ),
+        (
+            "both reasons recorded",
+            &[
+                (1, "因病住院，已落实医疗救助，收入可达标", BY),
+                (2, "户主外出务工未能签字，电话确认同意", BY),
+            ],
+            false,
+            Ok(&[]),
+        ),
+    ];
+    for (case, given, check_only, expected) in cases {
+        let dir = common::scratch();
+        let mut store = common::open_at(dir.path(), "新文村-笔记本", CLOCK);
+        let ids = ready_for_deliberation(&mut store);
+        let outsider = Uuid::now_v7();
+        let before = ops(&store);
+        let batch = BatchStep {
+            households: ids.clone(),
+            record: record(Step::Deliberation, "2017-08-05"),
+            skip_failing: false,
+            exceptions: given
+                .iter()
+                .map(|(n, reason, by)| HouseholdException {
+                    household_id: ids.get(*n).copied().unwrap_or(outsider),
+                    reason: (*reason).into(),
+                    by: (*by).into(),
+                })
+                .collect(),
+            check_only: *check_only,
+        };
+        let result = record_step_for_households(&mut store, &batch);
+        match (expected, result) {
+            (Err(message), Err(error)) => {
+                assert!(
+                    error.message_zh().contains(message),
+                    "{case}: {}",
+                    error.message_zh()
+                );
+                assert_eq!(ops(&store), before, "{case}: nothing written");
+            }
+            (Ok(refused), Ok(outcome)) if *check_only => {
+                let codes: Vec<&str> = outcome.failed.iter().map(|f| &f.code[12..]).collect();
+                assert_eq!(codes, *refused, "{case}");
+                assert!(
+                    outcome
+                        .failed
+                        .iter()
+                        .all(|f| f.kind == "exception_unrecorded"),
+                    "{case}: {:?}",
+                    outcome.failed
+                );
+                assert_eq!(outcome.recorded.len(), 4 - refused.len(), "{case}");
+                assert_eq!(ops(&store), before, "{case}: a check writes nothing");
+            }
+            (Ok([]), Ok(outcome)) => {
+                assert_eq!(outcome.recorded.len(), 4, "{case}");
+                for (n, id) in ids.iter().enumerate() {
+                    let trail = procedure_trail(&store, *id).unwrap();
+                    let reason = &trail.records.last().unwrap().record.reason;
+                    let expected = given
+                        .iter()
+                        .find(|(i, ..)| *i == n)
+                        .map(|(_, r, by)| format!("{r}（决定人：{by}）"))
+                        .unwrap_or_default();
+                    assert_eq!(*reason, expected, "{case}: household {n}");
+                    assert_eq!(trail.state.done, Some(Step::Deliberation), "{case}");
+                }
+            }
+            (Ok(refused), Err(error)) => {
+                let ExitError::BatchRefused { ref failed, .. } = error else {
+                    panic!("{case}: {}", error.message_zh());
+                };
+                let codes: Vec<&str> = failed.iter().map(|(c, _)| &c[12..]).collect();
+                assert_eq!(codes, *refused, "{case}");
+                let message = error.message_zh();
+                assert!(
+                    message.contains("村两委商议同意其退出须写明理由和决定人")
+                        && message.contains("全部未保存"),
+                    "{case}: {message}"
+                );
+                if refused.contains(&"003") {
+                    assert!(
+                        message.contains("贫困户在入户调查时未签字认可"),
+                        "{case}: {message}"
+                    );
+                }
+                assert_eq!(ops(&store), before, "{case}: nothing written");
+            }
+            (expected, got) => panic!("{case}: expected {expected:?}, got {got:?}"),
+        }
+    }
+}
+
+#[test]
+fn an_exception_reason_outside_the_deliberation_is_refused() {
+    let dir = common::scratch();
+    let mut store = common::open_at(dir.path(), "新文村-笔记本", CLOCK);
+    let (_, ids) = ready_for_notice(&mut store);
+    let before = ops(&store);
+    let error = record_step_for_households(
+        &mut store,
+        &BatchStep {
+            households: ids[..2].to_vec(),
+            record: record(Step::PublicNotice, "2017-08-11"),
+            skip_failing: true,
+            exceptions: vec![HouseholdException {
+                household_id: ids[0],
+                reason: "理由".into(),
+                by: "王五".into(),
+            }],
+            check_only: false,
+        },
+    )
+    .unwrap_err();
+    assert_eq!(
+        error.message_zh(),
+        "例外理由只在村两委商议时记录，村评议公示不能填写，请去掉例外理由。"
+    );
+    assert_eq!(ops(&store), before);
 }

@@ -117,6 +117,7 @@ fn small_store(dir: &Path) -> Store {
             },
             bank_account: bank.into(),
             plan_exit_year: Some(2019),
+            filing_date: chrono::NaiveDate::from_ymd_opt(2014, 10, 12).filter(|_| n == 0),
             ..Default::default()
         };
         let member = |name: &str, relation: &str, id: String, sex: &str| Member {

@@ -2,8 +2,10 @@
 // poverty, see its evaluation, record 入户调查, see that only 村两委商议 may come next and that
 // the core's refusals (no work team; a household below the line agreed without a reason and the
 // person deciding) are shown in Chinese, record 村两委商议 with both, save the 双认定表 as a
-// PDF, and find the household counted at its step on the 退出进度 page.
-// Saves screenshots of the 退出 tab and the 退出进度 page at 1366x768.
+// PDF, and find the household counted at its step on the 退出进度 page. Then 村两委商议 for the
+// list of surveyed households: 核对各户 names those below the standard, each with its reason and
+// person fields, and sending without every reason saves nothing.
+// Saves screenshots of the 退出 tab, the 退出进度 page and the list's dialog at 1366x768.
 //
 // Usage: node tests/e2e/exit.e2e.mjs <path of bangfu-desktop>
 import { readFileSync } from 'node:fs'
@@ -183,6 +185,46 @@ async function progressCountsTheHousehold(session, code) {
   await shot(session, '12-exit-progress.png')
 }
 
+async function batchDeliberationAsksEachReason(session) {
+  step('村两委商议 for the surveyed households at once')
+  const row = '[data-testid="exit-progress-step-已完成入户调查"]'
+  const before = Number(await session.text(await session.find(`${row} [data-testid="exit-progress-count"]`)))
+  await waitFor('the surveyed row to open', async () => {
+    await session.click(await session.find(`${row} td`))
+    return (await session.findAll('[data-testid="exit-batch-open"]')).length > 0
+  })
+  await session.click(await session.find('[data-testid="exit-batch-open"]'))
+  await waitFor('the dialog', () => session.findAll('[data-testid="exit-batch-dialog"]').then((f) => f.length > 0))
+  await typeInto(session, 'exit-batch-people', '村两委成员、驻村工作队')
+  await choose(session, 'exit-batch-vote_type', '举手表决')
+  await choose(session, 'exit-batch-vote_result', '同意')
+  await choose(session, 'exit-batch-work_team_present', '是')
+  await session.click(await session.find('[data-testid="exit-batch-check"]'))
+  const asked = await waitFor('the households that need a reason', async () => {
+    const n = await session.execute(`return document.querySelectorAll('[data-testid^="exit-batch-exception-5"]').length`)
+    return n > 0 ? n : undefined
+  }, { timeoutMs: 20_000 })
+  const first = await session.execute(`return document.querySelector('[data-testid^="exit-batch-exception-5"]').textContent.replace(/\s+/g, ' ').trim()`)
+  assert(first.includes('未达标') || first.includes('未签字认可'), `each says why: ${first}`)
+  step(`${asked} households need a reason; first: ${first}`)
+  await typeInto(session, 'exit-batch-exception-reason', '已落实饮水工程，年底前完工')
+  await typeInto(session, 'exit-batch-exception-by', '李明（村党总支书记）')
+  if (asked > 1) {
+    await session.click(await session.find('[data-testid="exit-batch-send"]'))
+    const refusal = await waitFor('the list refused', async () => {
+      const text = await textOf(session, 'exit-batch-refusal')
+      return text && text.includes('全部未保存') ? text : undefined
+    }, { timeoutMs: 20_000 })
+    step(`refused: ${refusal.slice(0, 80)}…`)
+    const after = Number(await session.text(await session.find(`${row} [data-testid="exit-progress-count"]`)))
+    assert(after === before, `nothing saved: ${before} → ${after}`)
+    assert(refusal.includes(`名单中有 ${asked - 1} 户不能办理`), `only those without a reason refuse: ${refusal.slice(0, 40)}`)
+    const kept = await session.execute(`return document.querySelector('[data-testid="exit-batch-exception-reason"] input, input[data-testid="exit-batch-exception-reason"]')?.value ?? null`)
+    assert(kept === '已落实饮水工程，年底前完工', `the reason typed stays in its row: ${kept}`)
+  }
+  await shot(session, '13-exit-batch-reasons.png')
+}
+
 await withApp(app, 'exit', async (world) => {
   const dataFile = path.join(world.scratch, 'village.sqlite')
   const session = await world.launch(['--db', dataFile, '--seed-demo'])
@@ -201,6 +243,7 @@ await withApp(app, 'exit', async (world) => {
   await session.execute(`document.querySelector('[data-testid="exit-tab"]').closest('.page-body').scrollTop = 0`)
   await shot(session, '11-exit-tab.png')
   await progressCountsTheHousehold(session, code)
+  await batchDeliberationAsksEachReason(session)
   step('passed')
 }).catch((error) => {
   console.error(`e2e: FAILED: ${error.stack ?? error}`)

@@ -90,6 +90,15 @@ pub struct StepArgs {
     /// 多户办理时跳过不符合的户，其余照办（默认：有一户不符合则全部不保存）
     #[arg(long)]
     skip_failing: bool,
+    /// 村两委商议：未达标或未签字认可的户同意退出时的例外理由，可多次：--exception 户编号=理由
+    #[arg(long = "exception")]
+    exceptions: Vec<String>,
+    /// 村两委商议：例外理由的决定人（姓名、职务），如 “王五（村党总支书记）”
+    #[arg(long)]
+    exception_by: Option<String>,
+    /// 只核对各户能否办理这一步（哪些户须写例外理由），不保存
+    #[arg(long)]
+    check: bool,
     /// 入户调查 / 村两委商议 / 村评议公示 / 乡镇核查公告 / 县审定销号 / 返贫（或 1-5）
     #[arg(long)]
     step: String,
@@ -311,6 +320,10 @@ fn step(a: &StepArgs) -> Result<(), Failure> {
             "请用 --household 指明一户，或用 --households（户编号以逗号分隔）、--village 加 --all-eligible 指明多户。",
             "no household",
         )),
+        (Some(code), false) if a.check => Err(Failure::new(
+            format!("--check 用于多户办理；一户请直接办理，不符合时会说明原因（户 {code}）。"),
+            "check for one household",
+        )),
         (Some(code), false) => step_one(a, code),
         (None, true) => step_many(a),
     }
@@ -360,16 +373,37 @@ fn step_many(a: &StepArgs) -> Result<(), Failure> {
         }
         ids
     };
+    let mut exceptions = Vec::new();
+    for (code, reason) in exception_pairs(a)? {
+        exceptions.push(core_exit::HouseholdException {
+            household_id: core_exit::household_by_code(&store, &code)?.id,
+            reason,
+            by: a.exception_by.clone().unwrap_or_default(),
+        });
+    }
     let outcome = core_exit::record_step_for_households(
         &mut store,
         &core_exit::BatchStep {
             households,
             record,
             skip_failing: a.skip_failing,
+            exceptions,
+            check_only: a.check,
         },
     )?;
     if a.json {
         print_json(&outcome);
+        return Ok(());
+    }
+    if a.check {
+        println!(
+            "核对（未保存）：{} 户可以办理{}。",
+            outcome.recorded.len(),
+            outcome.step.label()
+        );
+        for f in &outcome.failed {
+            println!("  户 {}：{}", f.code, f.reason);
+        }
         return Ok(());
     }
     println!(
@@ -398,7 +432,17 @@ fn step_one(a: &StepArgs, code: &str) -> Result<(), Failure> {
         let step = Step::parse(&a.step)?;
         procedure::send_back(&mut store, household.id, step, on, &a.people, reason)?
     } else {
-        let r = step_record(a, on)?;
+        let mut r = step_record(a, on)?;
+        for (named, reason) in exception_pairs(a)? {
+            if named != code.trim() {
+                return Err(Failure::new(
+                    format!("例外理由写的是户 {named}，本次办理的是户 {code}，请核对户编号。"),
+                    "exception for another household",
+                ));
+            }
+            r.exception_reason = Some(reason);
+            r.exception_by = a.exception_by.clone();
+        }
         procedure::record_step(&mut store, household.id, &r)?
     };
     if a.json {
@@ -410,6 +454,33 @@ fn step_one(a: &StepArgs, code: &str) -> Result<(), Failure> {
         println!("已保存户 {code}：{}{}。", state.phase_label, next);
     }
     Ok(())
+}
+
+/// `--exception 户编号=理由` as (户编号, 理由); `--exception-by` is required with them.
+fn exception_pairs(a: &StepArgs) -> Result<Vec<(String, String)>, Failure> {
+    let mut pairs = Vec::new();
+    for text in &a.exceptions {
+        let Some((code, reason)) = text.split_once(['=', '：', ':']) else {
+            return Err(Failure::new(
+                format!(
+                    "“{text}”格式不对，应写成 户编号=理由，如 530826103201001=因病住院，已落实医疗救助。"
+                ),
+                format!("bad exception {text}"),
+            ));
+        };
+        pairs.push((code.trim().to_owned(), reason.trim().to_owned()));
+    }
+    if !pairs.is_empty()
+        && a.exception_by
+            .as_deref()
+            .is_none_or(|b| b.trim().is_empty())
+    {
+        return Err(Failure::new(
+            "写了例外理由，请用 --exception-by 写明决定人（姓名、职务）。",
+            "exception without who decided",
+        ));
+    }
+    Ok(pairs)
 }
 
 /// The step as the options give it (everything but the household).

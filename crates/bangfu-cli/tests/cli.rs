@@ -1940,3 +1940,172 @@ fn one_exit_step_for_a_list_of_households_from_the_command_line() {
     );
     assert_eq!(status()[0]["households"], 0);
 }
+
+/// `bangfu exit step --households … --exception 户编号=理由 --exception-by …`: at 村两委商议 a
+/// household below the standard goes with the list only with its own reason and the person
+/// deciding; `--check` names who needs one and writes nothing.
+#[test]
+fn a_deliberation_for_a_list_takes_exception_reasons_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("village.sqlite");
+    let db = p(&db);
+    ok(dir.path(), &["demo", "--db", db]);
+    let deliberation = [
+        "exit",
+        "step",
+        "--db",
+        db,
+        "--step",
+        "村两委商议",
+        "--date",
+        "2026-12-01",
+        "--people",
+        "村两委、驻村工作队",
+        "--vote",
+        "举手表决",
+        "--result",
+        "同意",
+        "--work-team-present",
+        "是",
+    ];
+    let checked = ok(
+        dir.path(),
+        &[
+            &deliberation[..],
+            &[
+                "--village",
+                "530826103201",
+                "--all-eligible",
+                "--check",
+                "--json",
+            ],
+        ]
+        .concat(),
+    );
+    let checked: serde_json::Value = serde_json::from_str(&checked).unwrap();
+    let failing = checked["failed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "exception_unrecorded")
+        .expect("the demo has a household below the standard")["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let passing = checked["recorded"][0].as_str().unwrap().to_owned();
+    let list = format!("{passing},{failing}");
+    let base = [&deliberation[..], &["--households", &list]].concat();
+
+    let refused = bangfu(dir.path(), &base);
+    assert!(!refused.status.success());
+    let (_, err) = text(&refused);
+    assert!(
+        err.contains(&format!("户 {failing}：该户按2026年标准未达标"))
+            && err.contains("全部未保存"),
+        "{err}"
+    );
+    let exception = format!("{failing}=已落实饮水工程，年底前完工");
+    let unnamed = bangfu(
+        dir.path(),
+        &[&base[..], &["--exception", &exception]].concat(),
+    );
+    assert!(!unnamed.status.success());
+    assert!(text(&unnamed).1.contains("请用 --exception-by 写明决定人"));
+    let stranger = bangfu(
+        dir.path(),
+        &[
+            &base[..],
+            &[
+                "--exception",
+                "530826103201999=理由",
+                "--exception-by",
+                "王五（村党总支书记）",
+            ],
+        ]
+        .concat(),
+    );
+    assert!(!stranger.status.success());
+
+    let done = ok(
+        dir.path(),
+        &[
+            &base[..],
+            &[
+                "--exception",
+                &exception,
+                "--exception-by",
+                "王五（村党总支书记）",
+            ],
+        ]
+        .concat(),
+    );
+    assert!(done.contains("已为 2 户办理村两委商议"), "{done}");
+    // The list is gone from the households due: both took the step.
+    let again = bangfu(dir.path(), &base);
+    assert!(!again.status.success());
+    assert!(
+        text(&again).1.contains("名单中有 2 户不能办理村两委商议"),
+        "{}",
+        text(&again).1
+    );
+}
+
+/// `bangfu edit --set 建档日期=…`: the household's filing date through the page's own save,
+/// a day in the future refused in Chinese with nothing changed.
+#[test]
+fn a_filing_date_is_set_and_a_future_one_refused_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("village.sqlite");
+    let db = p(&db);
+    ok(dir.path(), &["demo", "--db", db]);
+    let code = "530826103201001";
+    let filed = || -> serde_json::Value {
+        let out = ok(
+            dir.path(),
+            &[
+                "household",
+                "show",
+                "--db",
+                db,
+                "--household",
+                code,
+                "--json",
+            ],
+        );
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()["page"]["household"]["filing_date"]
+            .clone()
+    };
+    assert!(filed().is_string(), "the demo fills the date: {}", filed());
+    ok(
+        dir.path(),
+        &[
+            "edit",
+            "--db",
+            db,
+            "--household",
+            code,
+            "--set",
+            "建档日期=2015-03-18",
+        ],
+    );
+    assert_eq!(filed(), "2015-03-18");
+    let future = bangfu(
+        dir.path(),
+        &[
+            "edit",
+            "--db",
+            db,
+            "--household",
+            code,
+            "--set",
+            "建档日期=2099-01-01",
+        ],
+    );
+    assert!(!future.status.success());
+    assert!(
+        text(&future).1.contains("建档日期 2099-01-01 晚于今天"),
+        "{:?}",
+        text(&future)
+    );
+    assert_eq!(filed(), "2015-03-18", "nothing changed");
+}

@@ -228,7 +228,7 @@ pub(crate) fn record_checks(
             issue,
         }));
     };
-    at(Table::Household, None, validate::check_household(h));
+    at(Table::Household, None, validate::check_household(h, today));
     for m in &file.members {
         at(Table::Member, Some(m.id), validate::check_member(m, today));
     }

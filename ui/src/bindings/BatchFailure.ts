@@ -3,4 +3,13 @@
 /**
  * A household of the list that could not take the step, and why (the single-step message).
  */
-export type BatchFailure = { household_id: string, code: string, reason: string, };
+export type BatchFailure = { household_id: string, 
+/**
+ * 户编号.
+ */
+code: string, reason: string, 
+/**
+ * What kind of refusal (`UserFacing::kind`): `exception_unrecorded` is the one a recorded
+ * exception reason answers.
+ */
+kind: string, };

@@ -3,4 +3,9 @@
 /**
  * 贫困户: one filed household and its living conditions.
  */
-export type Household = { id: string, village_id: string | null, code: string, group_name: string, address: string, identify_standard: string, attribute: string, poverty_status: string, main_cause: string, other_causes: string, arable_area: number | null, forest_area: number | null, returned_farmland_area: number | null, fruit_area: number | null, pasture_area: number | null, water_area: number | null, road_distance_km: number | null, road_type: string, house_area: number | null, dangerous_house: boolean | null, danger_level: string, living_power: boolean | null, production_power: boolean | null, broadcast_tv: boolean | null, water_difficult: boolean | null, water_safe: boolean | null, fuel_type: string, sanitary_toilet: boolean | null, cooperative: boolean | null, phone: string, bank_name: string, bank_account: string, plan_exit_year: number | null, development_intent: string, remark: string, };
+export type Household = { id: string, village_id: string | null, code: string, group_name: string, address: string, identify_standard: string, 
+/**
+ * 建档日期: the day the household was identified and filed (识别年度 is its year); a year's
+ * 贫困发生率 counts it from that year on (`report::year_status`).
+ */
+filing_date: string | null, attribute: string, poverty_status: string, main_cause: string, other_causes: string, arable_area: number | null, forest_area: number | null, returned_farmland_area: number | null, fruit_area: number | null, pasture_area: number | null, water_area: number | null, road_distance_km: number | null, road_type: string, house_area: number | null, dangerous_house: boolean | null, danger_level: string, living_power: boolean | null, production_power: boolean | null, broadcast_tv: boolean | null, water_difficult: boolean | null, water_safe: boolean | null, fuel_type: string, sanitary_toilet: boolean | null, cooperative: boolean | null, phone: string, bank_name: string, bank_account: string, plan_exit_year: number | null, development_intent: string, remark: string, };

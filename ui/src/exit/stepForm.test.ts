@@ -168,6 +168,21 @@ describe('one step for a list of households', () => {
     expect(batchOf(action, ['a'], true)!.skip_failing).toBe(true)
   })
 
+  it('carries the exception reasons of chosen households at 村两委商议 only', () => {
+    const form = blankForm(V, 'deliberation', '2017-08-05')
+    form.people = '村两委'
+    const exceptions = {
+      b: { reason: ' 因病住院，已落实医疗救助 ', by: '王五（村党总支书记）' },
+      c: { reason: '未选中的户', by: '王五' },
+      d: { reason: '', by: '' },
+    }
+    const batch = batchOf(recordAction(V, 'deliberation', form), ['a', 'b', 'd'], false, exceptions, true)!
+    expect(batch.exceptions).toEqual([{ household_id: 'b', reason: '因病住院，已落实医疗救助', by: '王五（村党总支书记）' }])
+    expect(batch.check_only).toBe(true)
+    const notice = blankForm(V, 'public_notice', '2017-08-11')
+    expect(batchOf(recordAction(V, 'public_notice', notice), ['b'], false, exceptions)!.exceptions).toEqual([])
+  })
+
   it('has nothing to send for a send-back or 返贫', () => {
     expect(batchOf({ action: 'return_to_poverty', date: '2019-03-01', people: '工作队', reason: '因病' }, ['a'], false)).toBeNull()
   })

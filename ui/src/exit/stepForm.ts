@@ -117,9 +117,26 @@ export function isoDay(day: Date = new Date()): string {
   return `${day.getFullYear()}-${pad(day.getMonth() + 1)}-${pad(day.getDate())}`
 }
 
-/** One step for the chosen households (`skipFailing`: the others go through when some fail). */
-export function batchOf(action: ExitAction, households: string[], skipFailing: boolean): BatchStep | null {
+/**
+ * One step for the chosen households (`skipFailing`: the others go through when some fail).
+ * `exceptions`: at 村两委商议, each failing household's reason and person deciding, by household
+ * id; only chosen households with something typed are sent (a blank half is the core's to name).
+ * `checkOnly`: the core checks every household and writes nothing.
+ */
+export function batchOf(
+  action: ExitAction,
+  households: string[],
+  skipFailing: boolean,
+  exceptions: Record<string, StepException> = {},
+  checkOnly = false,
+): BatchStep | null {
   if (action.action !== 'record') return null
   const { action: _record, ...record } = action
-  return { households, record: record as StepRecord, skip_failing: skipFailing }
+  const given =
+    record.step === 'deliberation'
+      ? households
+          .filter((id) => exceptions[id] && (exceptions[id].reason.trim() !== '' || exceptions[id].by.trim() !== ''))
+          .map((id) => ({ household_id: id, reason: exceptions[id]!.reason.trim(), by: exceptions[id]!.by.trim() }))
+      : []
+  return { households, record: record as StepRecord, skip_failing: skipFailing, exceptions: given, check_only: checkOnly }
 }

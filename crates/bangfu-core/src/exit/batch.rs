@@ -6,6 +6,10 @@
 //! By default it is all or nothing: one household that fails refuses the list, naming every
 //! household that failed and why, and nothing is written. Only when the person asks
 //! (`skip_failing`) do the others go through, and the failures are reported beside them.
+//!
+//! At 村两委商议 a household that fails the standard or did not sign needs a recorded reason
+//! and the person deciding (`procedure::check_exception`): the list carries them per household
+//! (`exceptions`), and `check_only` tells which households need one without writing anything.
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -24,14 +28,35 @@ pub struct BatchStep {
     /// Record the households that pass even when others fail (default: all or nothing).
     #[serde(default)]
     pub skip_failing: bool,
+    /// 村两委商议: the exception reason and the person deciding, per household that needs one.
+    #[serde(default)]
+    pub exceptions: Vec<HouseholdException>,
+    /// Check every household as the step would, report who passes and who fails, write nothing.
+    #[serde(default)]
+    pub check_only: bool,
+}
+
+/// One household's recorded exception at 村两委商议 (the same two fields a single step takes:
+/// `StepRecord::exception_reason` and `exception_by`).
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HouseholdException {
+    pub household_id: Uuid,
+    /// Why the committee agrees although the household fails the standard or did not sign.
+    pub reason: String,
+    /// Who takes responsibility for the decision (name and role).
+    pub by: String,
 }
 
 /// A household of the list that could not take the step, and why (the single-step message).
 #[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
 pub struct BatchFailure {
     pub household_id: Uuid,
+    /// 户编号.
     pub code: String,
     pub reason: String,
+    /// What kind of refusal (`UserFacing::kind`): `exception_unrecorded` is the one a recorded
+    /// exception reason answers.
+    pub kind: String,
 }
 
 /// What a batch did: who got the step, who did not.
@@ -52,6 +77,7 @@ pub fn record_step_for_households(
     if batch.households.is_empty() {
         return Err(ExitError::BatchEmpty);
     }
+    let exceptions = exceptions_by_household(store, batch)?;
     let mut seen = std::collections::HashSet::new();
     let mut changes = Vec::new();
     let mut recorded = Vec::new();
@@ -64,7 +90,18 @@ pub fn record_step_for_households(
         if !seen.insert(id) {
             return Err(ExitError::BatchDuplicate { code });
         }
-        match step_changes(store, id, &batch.record) {
+        let own_record;
+        let record = match exceptions.get(&id) {
+            Some(exception) => {
+                let mut r = batch.record.clone();
+                r.exception_reason = Some(exception.reason.clone());
+                r.exception_by = Some(exception.by.clone());
+                own_record = r;
+                &own_record
+            }
+            None => &batch.record,
+        };
+        match step_changes(store, id, record) {
             Ok(mut own) => {
                 changes.append(&mut own);
                 recorded.push(code);
@@ -73,8 +110,16 @@ pub fn record_step_for_households(
                 household_id: id,
                 code,
                 reason: error.message_zh(),
+                kind: error.kind().into(),
             }),
         }
+    }
+    if batch.check_only {
+        return Ok(BatchOutcome {
+            step: batch.record.step,
+            recorded,
+            failed,
+        });
     }
     if !failed.is_empty() && !batch.skip_failing {
         return Err(ExitError::BatchRefused {
@@ -90,6 +135,42 @@ pub fn record_step_for_households(
         recorded,
         failed,
     })
+}
+
+/// The list's exceptions by household: only at 村两委商议, only for households of the list,
+/// one per household. A blank reason or person is left to the household's own check, which
+/// names what is missing.
+fn exceptions_by_household<'a>(
+    store: &Store,
+    batch: &'a BatchStep,
+) -> Result<std::collections::HashMap<Uuid, &'a HouseholdException>, ExitError> {
+    let mut by_household = std::collections::HashMap::new();
+    if batch.exceptions.is_empty() {
+        return Ok(by_household);
+    }
+    if batch.record.step != Step::Deliberation {
+        return Err(ExitError::ExceptionOutsideDeliberation {
+            step: batch.record.step.label(),
+        });
+    }
+    for exception in &batch.exceptions {
+        let code = || {
+            store
+                .get::<Household>(exception.household_id)
+                .map(|h| h.code)
+                .unwrap_or_else(|_| exception.household_id.to_string())
+        };
+        if !batch.households.contains(&exception.household_id) {
+            return Err(ExitError::ExceptionNotListed { code: code() });
+        }
+        if by_household
+            .insert(exception.household_id, exception)
+            .is_some()
+        {
+            return Err(ExitError::ExceptionTwice { code: code() });
+        }
+    }
+    Ok(by_household)
 }
 
 /// The live households of a village whose procedure has `step` next (not exited, not held by

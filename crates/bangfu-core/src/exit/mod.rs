@@ -29,7 +29,8 @@ use crate::model::{Household, Village};
 use crate::store::{Filter, Store, StoreError};
 
 pub use batch::{
-    BatchFailure, BatchOutcome, BatchStep, households_due_for_step, record_step_for_households,
+    BatchFailure, BatchOutcome, BatchStep, HouseholdException, households_due_for_step,
+    record_step_for_households,
 };
 pub use document::ExitDocument;
 pub use evaluate::{CheckResult, CheckStatus, DataItem, HouseholdEvaluation, evaluate_household};
@@ -126,6 +127,12 @@ pub enum ExitError {
     BatchEmpty,
     #[error("household {code} twice in one list")]
     BatchDuplicate { code: String },
+    #[error("an exception reason given for {step}, not for the deliberation")]
+    ExceptionOutsideDeliberation { step: &'static str },
+    #[error("exception for household {code}, which is not in the list")]
+    ExceptionNotListed { code: String },
+    #[error("two exceptions for household {code}")]
+    ExceptionTwice { code: String },
     #[error("{} of the list cannot take {step}", failed.len())]
     BatchRefused {
         step: &'static str,
@@ -169,6 +176,9 @@ impl UserFacing for ExitError {
             ExitError::BatchEmpty => "batch_empty",
             ExitError::BatchDuplicate { .. } => "batch_duplicate",
             ExitError::BatchRefused { .. } => "batch_refused",
+            ExitError::ExceptionOutsideDeliberation { .. } => "exception_outside_deliberation",
+            ExitError::ExceptionNotListed { .. } => "exception_not_listed",
+            ExitError::ExceptionTwice { .. } => "exception_twice",
         }
     }
 
@@ -253,6 +263,15 @@ impl UserFacing for ExitError {
             ExitError::BatchEmpty => "请至少选择一户。".into(),
             ExitError::BatchDuplicate { code } => {
                 format!("户 {code} 在名单中出现了两次，请核对名单。")
+            }
+            ExitError::ExceptionOutsideDeliberation { step } => {
+                format!("例外理由只在村两委商议时记录，{step}不能填写，请去掉例外理由。")
+            }
+            ExitError::ExceptionNotListed { code } => {
+                format!("户 {code} 写了例外理由，但不在本次办理的名单中，请核对户编号。")
+            }
+            ExitError::ExceptionTwice { code } => {
+                format!("户 {code} 写了两条例外理由，请只保留一条。")
             }
             ExitError::BatchRefused { step, failed } => {
                 let list: Vec<String> = failed

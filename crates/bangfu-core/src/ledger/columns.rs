@@ -195,6 +195,16 @@ const SYNONYMS: &[(&str, &[&str])] = &[
     ("household.attribute", &["贫困户类型", "户属性", "贫困属性"]),
     ("household.identify_standard", &["识别标准(国家/省/市)"]),
     (
+        "household.filing_date",
+        &[
+            "识别时间",
+            "识别日期",
+            "建档时间",
+            "建档立卡时间",
+            "纳入时间",
+        ],
+    ),
+    (
         "household.phone",
         &["电话", "手机号", "手机号码", "联系方式", "联系电话(户主)"],
     ),

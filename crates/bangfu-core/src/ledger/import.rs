@@ -209,7 +209,7 @@ pub fn preview_roll(store: &Store, path: &Path) -> Result<ImportPreview, LedgerE
 
         let file = build_file(&mut rows, group, village_id);
         // Per-record checks land on their row; household-wide ones on the household's first row.
-        for issue in validate::check_household(&file.household) {
+        for issue in validate::check_household(&file.household, today) {
             let issue = from_issue(&issue, Household::TABLE);
             // A cell that could not be read is already reported; "cannot be empty" would only
             // repeat it.

@@ -63,6 +63,9 @@ entity! {
     group_name: String => "村民小组";
     address: String => "住址";
     identify_standard: String => "识别标准", codes = codes::IDENTIFY_STANDARD;
+    /// 建档日期: the day the household was identified and filed (识别年度 is its year); a year's
+    /// 贫困发生率 counts it from that year on (`report::year_status`).
+    filing_date: Option<NaiveDate> => "建档日期";
     attribute: String => "贫困户属性", codes = codes::HOUSEHOLD_ATTRIBUTE;
     poverty_status: String => "脱贫状态", codes = codes::POVERTY_STATUS;
     main_cause: String => "主要致贫原因", codes = codes::POVERTY_CAUSE;

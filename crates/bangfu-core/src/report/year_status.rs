@@ -2,8 +2,10 @@
 //! people still poor in a village that year: what a year's 贫困发生率 counts.
 //!
 //! The rule, for the end of year Y:
-//! - a household with no record dated in or before Y (收入, 帮扶措施, 结对, 走访, 退出程序) was
-//!   not on the list yet and is not counted;
+//! - a household with a 建档日期 is counted from the year it was filed: filed after Y, it was
+//!   not on the list yet; filed in or before Y, it was, whatever else is dated;
+//! - a household without one (filed before the date was kept) with no record dated in or
+//!   before Y (收入, 帮扶措施, 结对, 走访, 退出程序) was not on the list yet and is not counted;
 //! - otherwise its last decisive event dated in or before Y says it: 县审定销号 agreed → exited,
 //!   返贫 → poor again;
 //! - with none in or before Y, its first decisive event after Y says what it was before: a
@@ -41,16 +43,44 @@ impl StatusEvent {
     }
 }
 
+/// When a household came on the list, as far as the file knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnTheList {
+    /// Its 建档日期's year.
+    Filed(i32),
+    /// No 建档日期: the year of its earliest dated record (an approximation).
+    FirstRecord(i32),
+    /// Neither: counted in every year.
+    Unknown,
+}
+
+impl OnTheList {
+    /// From a household's 建档日期 (wins when known) and its earliest dated record's year.
+    pub fn of(filing_date: Option<NaiveDate>, first_record_year: Option<i32>) -> OnTheList {
+        match (filing_date, first_record_year) {
+            (Some(day), _) => OnTheList::Filed(day.year()),
+            (None, Some(year)) => OnTheList::FirstRecord(year),
+            (None, None) => OnTheList::Unknown,
+        }
+    }
+
+    fn after(self, year: i32) -> bool {
+        match self {
+            OnTheList::Filed(first) | OnTheList::FirstRecord(first) => first > year,
+            OnTheList::Unknown => false,
+        }
+    }
+}
+
 /// Whether a household was still poor at the end of `year`; `None` when it was not filed yet.
-/// `events` in the order of the trail; `first_record_year` the year of its earliest dated
-/// record (`None`: no dated record, counted in every year).
+/// `events` in the order of the trail; `since` when it came on the list.
 pub fn still_poor_at_year_end(
     current_status: &str,
-    first_record_year: Option<i32>,
+    since: OnTheList,
     events: &[StatusEvent],
     year: i32,
 ) -> Option<bool> {
-    if first_record_year.is_some_and(|first| first > year) {
+    if since.after(year) {
         return None;
     }
     let in_year = |e: &&StatusEvent| e.date().year() <= year;
@@ -137,12 +167,16 @@ pub fn poor_people_in_year(store: &Store, village: Uuid, year: i32) -> Result<i6
     let first = first_record_years(store, village)?;
     let events = status_events(store, village)?;
     let mut stmt = store.conn().prepare_cached(
-        "SELECT id, coalesce(poverty_status, '') FROM household
+        "SELECT id, coalesce(poverty_status, ''), filing_date FROM household
          WHERE village_id = ?1 AND deleted = 0",
     )?;
     let households = stmt
         .query_map(params![village.as_bytes().as_slice()], |r| {
-            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?))
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
         })?
         .collect::<Result<Vec<_>, _>>()?;
     let mut members = store.conn().prepare_cached(
@@ -151,13 +185,13 @@ pub fn poor_people_in_year(store: &Store, village: Uuid, year: i32) -> Result<i6
     let date =
         |text: Option<String>| text.and_then(|t| NaiveDate::parse_from_str(&t, "%Y-%m-%d").ok());
     let mut poor = 0;
-    for (id, status) in households {
+    for (id, status, filed) in households {
         let Ok(household) = Uuid::from_slice(&id) else {
             continue;
         };
         let trail = events.get(&household).map_or(&[][..], Vec::as_slice);
-        let first_year = first.get(&household).copied();
-        if still_poor_at_year_end(&status, first_year, trail, year) != Some(true) {
+        let since = OnTheList::of(date(filed), first.get(&household).copied());
+        if still_poor_at_year_end(&status, since, trail, year) != Some(true) {
             continue;
         }
         let present = members
@@ -185,6 +219,7 @@ pub fn poor_people_in_year(store: &Store, village: Uuid, year: i32) -> Result<i6
 
 #[cfg(test)]
 mod tests {
+    use super::OnTheList::{Filed, FirstRecord, Unknown};
     use super::StatusEvent::{Exited, Returned};
     use super::*;
 
@@ -194,11 +229,11 @@ mod tests {
 
     #[test]
     fn status_at_year_end_follows_the_dated_trail() {
-        // (case, current status, first record year, trail, [(year, expected)])
+        // (case, current status, on the list since, trail, [(year, expected)])
         type Case = (
             &'static str,
             &'static str,
-            Option<i32>,
+            OnTheList,
             Vec<StatusEvent>,
             Vec<(i32, Option<bool>)>,
         );
@@ -206,14 +241,14 @@ mod tests {
             (
                 "exited 2017-11, never returned",
                 "2",
-                Some(2014),
+                FirstRecord(2014),
                 vec![Exited(d(2017, 11, 20))],
                 vec![(2016, Some(true)), (2017, Some(false)), (2018, Some(false))],
             ),
             (
                 "exited 2017, 返贫 2019-03, exited again 2020",
                 "2",
-                Some(2014),
+                FirstRecord(2014),
                 vec![
                     Exited(d(2017, 12, 31)),
                     Returned(d(2019, 3, 1)),
@@ -229,37 +264,58 @@ mod tests {
             (
                 "exited 2018-01-01: still poor at the end of 2017",
                 "2",
-                Some(2016),
+                FirstRecord(2016),
                 vec![Exited(d(2018, 1, 1))],
                 vec![(2017, Some(true)), (2018, Some(false))],
             ),
             (
-                "filed 2018: not counted before",
+                "first record 2018, no filing date: not counted before",
                 "1",
-                Some(2018),
+                FirstRecord(2018),
                 vec![],
                 vec![(2017, None), (2018, Some(true)), (2019, Some(true))],
             ),
             (
                 "imported as 已脱贫, 返贫 2019: had exited before its trail",
                 "4",
-                Some(2015),
+                FirstRecord(2015),
                 vec![Returned(d(2019, 6, 1))],
                 vec![(2018, Some(false)), (2019, Some(true))],
             ),
             (
                 "no trail: the filed status",
                 "3",
-                None,
+                Unknown,
                 vec![],
                 vec![(2014, Some(false)), (2020, Some(false))],
             ),
             (
                 "no trail, status never filled: poor",
                 "",
-                None,
+                Unknown,
                 vec![],
                 vec![(2016, Some(true))],
+            ),
+            (
+                "filed 2018 (新识别): not counted before, whatever is dated earlier",
+                "1",
+                Filed(2018),
+                vec![],
+                vec![(2016, None), (2017, None), (2018, Some(true))],
+            ),
+            (
+                "filed 2014, nothing dated: counted from 2014",
+                "1",
+                Filed(2014),
+                vec![],
+                vec![(2013, None), (2014, Some(true)), (2017, Some(true))],
+            ),
+            (
+                "filed 2014, exited 2017",
+                "2",
+                Filed(2014),
+                vec![Exited(d(2017, 11, 20))],
+                vec![(2015, Some(true)), (2017, Some(false))],
             ),
         ];
         let mut failures = Vec::new();

@@ -36,8 +36,8 @@ impl Checked for Village {
     }
 }
 impl Checked for Household {
-    fn check(&self, _today: NaiveDate) -> Vec<Issue> {
-        validate::check_household(self)
+    fn check(&self, today: NaiveDate) -> Vec<Issue> {
+        validate::check_household(self, today)
     }
 }
 impl Checked for Member {

@@ -29,6 +29,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0014_work_teams.sql"),
     include_str!("../../migrations/0015_village_sheet.sql"),
     include_str!("../../migrations/0016_fewer_pages_per_save.sql"),
+    include_str!("../../migrations/0017_household_filing_date.sql"),
 ];
 
 /// Steps a migration needs beyond its SQL, run right after it in the same transaction.
@@ -41,6 +42,7 @@ fn after_script(conn: &Connection, version: i64) -> rusqlite::Result<()> {
         13 => archive_ops_need_rebuild(conn),
         14 => work_team_ops_need_rebuild(conn),
         15 => village_sheet_ops_need_rebuild(conn),
+        17 => filing_date_ops_need_rebuild(conn),
         _ => Ok(()),
     }
 }
@@ -154,6 +156,19 @@ fn village_sheet_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
     mark_rebuild_pending(conn, held)
 }
 
+/// Schema 17: a log that already holds households' 建档日期 (kept by an older version from a
+/// newer laptop's file) has its rows rebuilt at this open, so the date shows.
+fn filing_date_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
+    let held: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM op WHERE tbl = ?1 AND coalesce(val, '') <> ''
+                        AND field IN (SELECT idx FROM field_name
+                                      WHERE tbl = ?1 AND name = 'filing_date'))",
+        [crate::model::Table::Household.code()],
+        |r| r.get(0),
+    )?;
+    mark_rebuild_pending(conn, held)
+}
+
 /// Whether migration N (index N-1) may add columns for fields an older version kept only in
 /// the op log: then the rows are rebuilt from the heads after it. Schema 5 only moves the
 /// heads into one entry per row, schema 6 adds the local clock flags, schema 7 the local
@@ -164,10 +179,11 @@ fn village_sheet_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
 /// adds the local people, audit log and authorship. Schema 12 (members' 增员/减员 fields) and
 /// schema 13 (the archive's attachments and files), schema 14 (驻村工作队) and schema 15 (the
 /// 村情 page's village fields) are like 8: their after-scripts decide. Schema 16
-/// (`0016_fewer_pages_per_save`) drops an index: nothing shown changes.
+/// (`0016_fewer_pages_per_save`) drops an index: nothing shown changes. Schema 17 (the
+/// households' 建档日期) is like 8: its after-script decides.
 const REBUILD_AFTER: &[bool] = &[
     true, true, true, true, false, false, false, false, false, false, false, false, false, false,
-    false, false,
+    false, false, false,
 ];
 
 /// Whether upgrading a file of schema `from` must rebuild its rows from the heads.

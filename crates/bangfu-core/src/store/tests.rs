@@ -1298,8 +1298,53 @@ fn back_to_schema_11_members(conn: &rusqlite::Connection) {
     .unwrap();
 }
 
+/// Takes schema 17's column away (the households' 建档日期).
+fn back_to_schema_16(conn: &rusqlite::Connection) {
+    // Called again by helpers that chain to older schemas: once is enough.
+    let has: bool = conn
+        .query_row(
+            "SELECT count(*) > 0 FROM pragma_table_info('household') WHERE name = 'filing_date'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    if has {
+        conn.execute_batch("ALTER TABLE household DROP COLUMN filing_date;")
+            .unwrap();
+    }
+}
+
+#[test]
+fn a_file_of_schema_16_holding_a_filing_date_is_rebuilt_so_it_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    let h = household("530826103201001");
+    a.put(&h).unwrap();
+    back_to_schema_16(a.conn());
+    a.conn().execute_batch("PRAGMA user_version = 16;").unwrap();
+    drop(a);
+    let (mut a, seen) = open_reporting_rebuild(&dir, "a");
+    assert!(
+        seen.is_empty(),
+        "a household without a filing date: {seen:?}"
+    );
+
+    let filed = Household {
+        filing_date: chrono::NaiveDate::from_ymd_opt(2014, 10, 12),
+        ..h.clone()
+    };
+    a.put(&filed).unwrap();
+    back_to_schema_16(a.conn());
+    a.conn().execute_batch("PRAGMA user_version = 16;").unwrap();
+    drop(a);
+    let (a, seen) = open_reporting_rebuild(&dir, "a");
+    assert!(!seen.is_empty(), "rebuilt from the op log");
+    assert_eq!(a.get::<Household>(h.id).unwrap(), filed);
+}
+
 /// Takes schema 15's columns away (the 村情 page's village fields).
 fn back_to_schema_14(conn: &rusqlite::Connection) {
+    back_to_schema_16(conn);
     // Called again by helpers that chain to older schemas: once is enough.
     let has: bool = conn
         .query_row(

@@ -28,7 +28,12 @@ pub fn check_village(v: &Village, today: NaiveDate) -> Vec<Issue> {
     c.finish()
 }
 
-pub fn check_household(h: &Household) -> Vec<Issue> {
+/// The first year of 建档立卡 (精准识别 began in 2014): a filing date before it is questioned,
+/// not refused, since a county that filed earlier (a pilot) keeps its own date.
+const FIRST_FILING_YEAR: i32 = 2014;
+
+/// A household's record as of `today` (its 建档日期 is not in the future).
+pub fn check_household(h: &Household, today: NaiveDate) -> Vec<Issue> {
     let mut c = Checker::<Household>::new();
     household_code(&mut c, &h.code);
 
@@ -52,6 +57,7 @@ pub fn check_household(h: &Household) -> Vec<Issue> {
     danger_level(&mut c, h);
     c.phone("phone", &h.phone);
     c.year("plan_exit_year", h.plan_exit_year);
+    filing_date(&mut c, h.filing_date, today);
     if let Some(ch) = h.bank_account.chars().find(|ch| !ch.is_ascii_digit()) {
         let shown = if ch.is_whitespace() {
             "空格".to_owned()
@@ -69,6 +75,28 @@ pub fn check_household(h: &Household) -> Vec<Issue> {
         );
     }
     c.finish()
+}
+
+/// 建档日期: not after today (a household is filed once identified), and before 2014 only as
+/// a question for the county.
+fn filing_date(c: &mut Checker<Household>, date: Option<NaiveDate>, today: NaiveDate) {
+    let Some(day) = date else { return };
+    let name = label::<Household>("filing_date");
+    if day > today {
+        c.error(
+            "filing_date",
+            "filing_date.future",
+            format!("{name} {day} 晚于今天：建档日期填识别建档那一天"),
+        );
+    } else if chrono::Datelike::year(&day) < FIRST_FILING_YEAR {
+        c.warning(
+            "filing_date",
+            "filing_date.before_2014",
+            format!(
+                "{name} {day} 早于{FIRST_FILING_YEAR}年建档立卡，请核对；县里另有规定（试点早建档）的可保留"
+            ),
+        );
+    }
 }
 
 /// What is wrong with a village or household code, shared so both say it the same way.

@@ -188,7 +188,7 @@ fn household_code_rules() {
         ),
         ("sequence 999", |h| h.code = "530826103201999".into(), &[]),
     ];
-    run_cases(&household(), cases, check_household);
+    run_cases(&household(), cases, |h| check_household(h, today()));
 }
 
 #[test]
@@ -288,7 +288,7 @@ fn household_cause_and_code_list_rules() {
             &[],
         ),
     ];
-    run_cases(&household(), cases, check_household);
+    run_cases(&household(), cases, |h| check_household(h, today()));
 }
 
 #[test]
@@ -432,6 +432,23 @@ fn household_area_housing_and_contact_rules() {
             &["E plan_exit_year year.out_of_range"],
         ),
         ("no exit year", |h| h.plan_exit_year = None, &[]),
+        ("no filing date", |h| h.filing_date = None, &[]),
+        (
+            "filed 2014-10-01",
+            |h| h.filing_date = chrono::NaiveDate::from_ymd_opt(2014, 10, 1),
+            &[],
+        ),
+        ("filed today", |h| h.filing_date = Some(today()), &[]),
+        (
+            "filed tomorrow",
+            |h| h.filing_date = today().succ_opt(),
+            &["E filing_date filing_date.future"],
+        ),
+        (
+            "filed 2013-12-31: asked, kept",
+            |h| h.filing_date = chrono::NaiveDate::from_ymd_opt(2013, 12, 31),
+            &["W filing_date filing_date.before_2014"],
+        ),
         ("no bank account", |h| h.bank_account = String::new(), &[]),
         (
             "bank account with spaces",
@@ -449,7 +466,7 @@ fn household_area_housing_and_contact_rules() {
             &["E bank_account bank_account.non_digit"],
         ),
     ];
-    run_cases(&household(), cases, check_household);
+    run_cases(&household(), cases, |h| check_household(h, today()));
 }
 
 #[test]
@@ -463,7 +480,7 @@ fn household_messages_name_the_form_label_and_the_value() {
     h.plan_exit_year = Some(2012);
     h.bank_account = "6228 48".into();
     assert_eq!(
-        messages(&check_household(&h)),
+        messages(&check_household(&h, today())),
         [
             "户编号 530826103201O01 只能由数字组成",
             "其他致贫原因最多选2项，现选了3项",
@@ -490,7 +507,7 @@ fn household_messages_name_the_form_label_and_the_value() {
         ..household()
     };
     assert_eq!(
-        messages(&check_household(&h)),
+        messages(&check_household(&h, today())),
         ["主要致贫原因 0 不在“致贫原因”值列表中"]
     );
 }

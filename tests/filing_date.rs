@@ -1,0 +1,263 @@
+//! A household's 建档日期 (issue 16): set through the household page's own save and refused in
+//! Chinese when it cannot be (a future day), carried from one laptop to another by file, and
+//! used by a year's 贫困发生率: a household filed after the year is not counted in it, one
+//! filed before it is even with nothing else dated; a household without the date keeps the
+//! earlier rule (counted from its first dated record).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use bangfu_core::UserFacing;
+use bangfu_core::exit::evaluate_village;
+use bangfu_core::exit::procedure::{Step, StepRecord, record_step};
+use bangfu_core::model::{FieldValue, Household, Income, Member, Village};
+use bangfu_core::store::{Store, put_change};
+use bangfu_core::sync::exchange::{export_changeset, import_changeset};
+use bangfu_core::village::set_village_fields;
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+const CLOCK: u64 = 1_577_000_000_000; // December 2019
+
+fn day(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+}
+
+fn village(store: &mut Store) -> Village {
+    let v = Village {
+        id: Uuid::now_v7(),
+        code: "530826103201".into(),
+        name: "新文村".into(),
+        township: "勐康镇".into(),
+        province: "云南省".into(),
+        ..Default::default()
+    };
+    store.write(&[put_change(&v)]).unwrap();
+    set_village_fields(
+        store,
+        v.id,
+        vec![("rural_population", FieldValue::Int(100))],
+    )
+    .unwrap();
+    v
+}
+
+/// A household of `people`, its only dated record an income of `income_year`.
+fn household(store: &mut Store, v: &Village, seq: u32, people: usize, income_year: i64) -> Uuid {
+    let h = Household {
+        id: Uuid::now_v7(),
+        village_id: Some(v.id),
+        code: format!("{}{seq:03}", v.code),
+        main_cause: "01".into(),
+        poverty_status: "1".into(),
+        dangerous_house: Some(false),
+        water_safe: Some(true),
+        water_difficult: Some(false),
+        ..Default::default()
+    };
+    let mut changes = vec![put_change(&h)];
+    for n in 0..people {
+        changes.push(put_change(&Member {
+            id: Uuid::now_v7(),
+            household_id: Some(h.id),
+            name: format!("成员{n}"),
+            relation: if n == 0 { "01" } else { "03" }.into(),
+            medical_insurance: Some(true),
+            pension_insurance: Some(true),
+            ..Default::default()
+        }));
+    }
+    changes.push(put_change(&Income {
+        id: Uuid::now_v7(),
+        household_id: Some(h.id),
+        year: Some(income_year),
+        wage: Some(30000.0),
+        ..Default::default()
+    }));
+    store.write(&changes).unwrap();
+    h.id
+}
+
+/// Sets a household's 建档日期 through the household page's save.
+fn file_on(store: &mut Store, id: Uuid, date: &str) {
+    store
+        .edit_household_fields(id, &[("filing_date", FieldValue::Text(date.into()))])
+        .unwrap_or_else(|e| panic!("{date}: {}", e.message_zh()));
+}
+
+fn step_on(step: Step, date: NaiveDate) -> StepRecord {
+    let mut r = StepRecord::new(step, date, "村两委、驻村工作队");
+    match step {
+        Step::Survey => {
+            r.household_signed = Some(true);
+            r.food_secure = Some(true);
+            r.clothing_secure = Some(true);
+        }
+        Step::Deliberation => {
+            r.vote_type = "2".into();
+            r.result = "1".into();
+            r.work_team_present = Some(true);
+        }
+        Step::PublicNotice => {
+            r.notice_start = date.checked_sub_days(chrono::Days::new(6));
+            r.notice_end = Some(date);
+        }
+        Step::TownshipCheck | Step::CountyApproval => r.result = "1".into(),
+    }
+    common::signed_and_reviewed(&mut r);
+    r
+}
+
+/// The five steps, the county's approval on `approved`.
+fn exit_on(store: &mut Store, household: Uuid, approved: &str) {
+    let end = day(approved);
+    for (n, step) in Step::ALL.into_iter().enumerate() {
+        let on = end
+            .checked_sub_days(chrono::Days::new(40 - 10 * n as u64))
+            .unwrap();
+        record_step(store, household, &step_on(step, on))
+            .unwrap_or_else(|e| panic!("{step:?}: {}", e.message_zh()));
+    }
+}
+
+fn poor_people(store: &Store, v: Uuid, year: i32) -> i64 {
+    evaluate_village(store, v, year).unwrap().poor_people
+}
+
+/// (who, people, year of its only income record, 建档日期, exited on)
+type Filed = (
+    &'static str,
+    usize,
+    i64,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
+#[test]
+fn a_years_incidence_counts_a_household_from_the_year_it_was_filed() {
+    let dir = common::scratch();
+    let mut store = common::open_at(dir.path(), "新文村-笔记本", CLOCK);
+    let v = village(&mut store);
+    let households: &[Filed] = &[
+        // Filed in 2014, nothing dated until 2018: counted from 2014 all the same.
+        (
+            "filed early, recorded late",
+            4,
+            2018,
+            Some("2014-10-12"),
+            None,
+        ),
+        // 新识别 in 2018 on its 2017 income: not counted in 2017.
+        ("新识别 2018", 3, 2017, Some("2018-04-02"), None),
+        // No 建档日期: counted from its first dated record, as before.
+        ("no filing date", 2, 2017, None, None),
+        // Filed 2015, exited November 2017.
+        (
+            "exited 2017",
+            5,
+            2016,
+            Some("2015-06-01"),
+            Some("2017-11-20"),
+        ),
+    ];
+    for (seq, (_, people, income_year, filed, exited)) in households.iter().enumerate() {
+        let id = household(&mut store, &v, seq as u32 + 1, *people, *income_year);
+        if let Some(date) = filed {
+            file_on(&mut store, id, date);
+        }
+        if let Some(date) = exited {
+            exit_on(&mut store, id, date);
+        }
+    }
+    // (year, poor people at its end)
+    let expected = [
+        (2014, 4),
+        (2015, 4 + 5),
+        (2016, 4 + 5),
+        (2017, 4 + 2),
+        (2018, 4 + 3 + 2),
+    ];
+    let got: Vec<(i32, i64)> = expected
+        .iter()
+        .map(|(year, _)| (*year, poor_people(&store, v.id, *year)))
+        .collect();
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn a_future_filing_date_is_refused_in_chinese_and_nothing_is_written() {
+    let dir = common::scratch();
+    let mut store = common::open_at(dir.path(), "新文村-笔记本", CLOCK);
+    let v = village(&mut store);
+    let id = household(&mut store, &v, 1, 3, 2016);
+    let ops = store.op_count().unwrap();
+    let error = store
+        .edit_household_fields(
+            id,
+            &[("filing_date", FieldValue::Text("2020-03-01".into()))],
+        )
+        .unwrap_err();
+    assert!(
+        error.message_zh().contains("建档日期 2020-03-01 晚于今天"),
+        "{}",
+        error.message_zh()
+    );
+    assert_eq!(store.op_count().unwrap(), ops, "nothing written");
+    assert_eq!(store.get::<Household>(id).unwrap().filing_date, None);
+    // Before 2014: asked, saved.
+    let saved = store
+        .edit_household_fields(
+            id,
+            &[("filing_date", FieldValue::Text("2013-11-01".into()))],
+        )
+        .unwrap();
+    assert!(
+        saved
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("早于2014年建档立卡")),
+        "{:?}",
+        saved.warnings
+    );
+    assert_eq!(
+        store.get::<Household>(id).unwrap().filing_date,
+        Some(day("2013-11-01"))
+    );
+}
+
+#[test]
+fn a_filing_date_set_on_one_laptop_reaches_the_other_by_file_and_its_count() {
+    let dir = common::scratch();
+    let mut a = common::open_at(dir.path(), "新文村-笔记本甲", CLOCK);
+    let mut b = common::open_at(dir.path(), "新文村-笔记本乙", CLOCK + 10);
+    let v = village(&mut a);
+    // Only dated in 2018: laptop B counts it from 2018 until the date arrives.
+    let id = household(&mut a, &v, 1, 4, 2018);
+    import_changeset(&mut b, &export_changeset(&a, None).unwrap().0).unwrap();
+    assert_eq!(poor_people(&b, v.id, 2016), 0);
+
+    file_on(&mut a, id, "2015-09-30");
+    import_changeset(&mut b, &export_changeset(&a, None).unwrap().0).unwrap();
+    assert_eq!(
+        b.get::<Household>(id).unwrap().filing_date,
+        Some(day("2015-09-30"))
+    );
+    assert_eq!(
+        b.get::<Household>(id).unwrap(),
+        a.get::<Household>(id).unwrap()
+    );
+    assert_eq!(
+        (poor_people(&b, v.id, 2014), poor_people(&b, v.id, 2016)),
+        (0, 4),
+        "B counts it from the year it was filed"
+    );
+    // And back: B corrects the date, A takes it.
+    file_on(&mut b, id, "2014-10-08");
+    import_changeset(&mut a, &export_changeset(&b, None).unwrap().0).unwrap();
+    assert_eq!(
+        a.get::<Household>(id).unwrap().filing_date,
+        Some(day("2014-10-08"))
+    );
+    assert_eq!(poor_people(&a, v.id, 2014), 4);
+}
