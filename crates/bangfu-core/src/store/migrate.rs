@@ -29,6 +29,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0014_work_teams.sql"),
     include_str!("../../migrations/0015_village_sheet.sql"),
     include_str!("../../migrations/0016_fewer_pages_per_save.sql"),
+    include_str!("../../migrations/0017_search_pending.sql"),
 ];
 
 /// Steps a migration needs beyond its SQL, run right after it in the same transaction.
@@ -167,7 +168,7 @@ fn village_sheet_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
 /// (`0016_fewer_pages_per_save`) drops an index: nothing shown changes.
 const REBUILD_AFTER: &[bool] = &[
     true, true, true, true, false, false, false, false, false, false, false, false, false, false,
-    false, false,
+    false, false, false,
 ];
 
 /// Whether upgrading a file of schema `from` must rebuild its rows from the heads.

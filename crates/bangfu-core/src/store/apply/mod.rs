@@ -632,6 +632,9 @@ impl<'a> Applier<'a> {
     /// with every op applied so far.
     pub fn finish(mut self) -> rusqlite::Result<ApplyStats> {
         self.flush()?;
+        if self.search_index {
+            fold_search_pending_if_due(self.conn)?;
+        }
         for (origin, run) in std::mem::take(&mut self.vv) {
             advance_version_vector(self.conn, origin, run)?;
         }
