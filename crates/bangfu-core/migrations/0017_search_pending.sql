@@ -8,7 +8,7 @@
 --
 -- kind 0: a member (entry = member.rowid, for person_fts); kind 1: a household
 -- (entry = household.rowid, for household_fts). Rows listed here have no entry in the index.
-CREATE TABLE search_pending (
+CREATE TABLE IF NOT EXISTS search_pending (
     kind  INTEGER NOT NULL,
     entry INTEGER NOT NULL,
     PRIMARY KEY (kind, entry)
