@@ -2,7 +2,7 @@
 -- entry waits in this small table instead of going into the trigram indexes at once. Each
 -- commit to an FTS5 index writes a segment of its own and its merges (about 12 pages of a
 -- household's 39); an entry here takes a few bytes of one page. Searches read the waiting
--- rows directly (a handful: they are folded into the indexes in batches,
+-- rows directly (128 at most: they are folded into the indexes in batches,
 -- `apply::index::fold_search_pending`), so results are the same. Local, derived data: a
 -- rebuild writes the indexes afresh and empties it.
 --

@@ -105,8 +105,8 @@ fn name_prefix_params(text: &str) -> Vec<Value> {
     ]
 }
 
-/// The households of members whose trigram entry waits in `search_pending` (a few dozen new
-/// ones at most, `store::apply::index`) that a search text of 3 characters or more matches,
+/// The households of members whose trigram entry waits in `search_pending` (128 new ones
+/// or so at most, `store::apply::index`) that a search text of 3 characters or more matches,
 /// tested on the text the entry will hold as the index would: a trigram phrase matches where
 /// the text contains it, ASCII case aside.
 const PENDING_PEOPLE_HOUSEHOLDS: &str = "SELECT m.household_id AS hid FROM search_pending p

@@ -84,10 +84,10 @@ pub(crate) const PENDING_HOUSEHOLD: i64 = 1;
 /// How many new rows wait in `search_pending` before a write folds them into the trigram
 /// indexes (issue 20): each commit to an FTS5 index writes a segment of its own, about six
 /// pages with its merges whatever it holds, so a household's save wrote about twelve pages
-/// for two entries. Folded in batches, the segment is shared by a dozen saves; a search reads
-/// the waiting rows directly (at most this many and the last save's), which costs nothing
-/// a user sees.
-pub(crate) const SEARCH_PENDING_FOLD: i64 = 64;
+/// for its two entries. Folded in batches, one segment serves some 25 saves of a household
+/// and four members (a fold is then one save in 25, past the 95th percentile); a search
+/// reads the waiting rows directly, at most this many plus one save's.
+pub(crate) const SEARCH_PENDING_FOLD: i64 = 128;
 
 /// Lists a new row's search entry as waiting (`kind` [`PENDING_PERSON`] or
 /// [`PENDING_HOUSEHOLD`], `entry` the row's rowid). Until the fold, searches test the row
