@@ -29,7 +29,9 @@ mod view;
 
 use flushed::FlushedRows;
 pub use index::name_initials;
-pub(crate) use index::{fold_search_pending, rebuild_search_indexes};
+#[cfg(test)]
+pub(crate) use index::fold_search_pending;
+pub(crate) use index::rebuild_search_indexes;
 #[cfg(test)]
 pub(crate) const PENDING_FOLD_FOR_TESTS: i64 = index::SEARCH_PENDING_FOLD;
 use index::*;
