@@ -128,7 +128,10 @@ fn search_sources(text: &str) -> Vec<(&'static str, Vec<Value>)> {
              WHERE person_fts MATCH ? AND m.deleted = 0",
             vec![Value::Text(fts_phrase(text))],
         ));
-        sources.push((PENDING_PEOPLE_HOUSEHOLDS, vec![Value::Text(text.to_owned())]));
+        sources.push((
+            PENDING_PEOPLE_HOUSEHOLDS,
+            vec![Value::Text(text.to_owned())],
+        ));
     } else {
         let range = || {
             vec![

@@ -1563,7 +1563,11 @@ fn search_finds_the_same_whether_new_entries_wait_or_are_folded_into_the_index()
         members.push(m);
     }
     assert_eq!(pending(&a), 12, "six households and six members wait");
-    assert_eq!(person_entries(&a), 0, "nothing was written to the index yet");
+    assert_eq!(
+        person_entries(&a),
+        0,
+        "nothing was written to the index yet"
+    );
     // A waiting member renamed, a waiting member deleted, a waiting household's code changed.
     members[0].name = "张无忌".into();
     households[2].code = "530826103201777".into();
@@ -1588,7 +1592,16 @@ fn search_finds_the_same_whether_new_entries_wait_or_are_folded_into_the_index()
         ("阳娜娜", &["530826103201904"]),
         ("0101004x", &["530826103201904"]),
         ("777", &["530826103201777"]),
-        ("1032019", &["530826103201900", "530826103201901", "530826103201903", "530826103201904", "530826103201905"]),
+        (
+            "1032019",
+            &[
+                "530826103201900",
+                "530826103201901",
+                "530826103201903",
+                "530826103201904",
+                "530826103201905",
+            ],
+        ),
         ("01902", &[]),
         ("丰 z", &[]),
         ("忌 zwj 5", &["530826103201900"]),
@@ -1614,18 +1627,18 @@ fn search_finds_the_same_whether_new_entries_wait_or_are_folded_into_the_index()
                     .map(|h| h.household_id)
                     .collect();
                 hits.sort();
-                let mut want: Vec<String> = page
-                    .rows
-                    .iter()
-                    .map(|r| r.id.clone())
-                    .collect();
+                let mut want: Vec<String> = page.rows.iter().map(|r| r.id.clone()).collect();
                 want.sort();
                 assert_eq!(hits, want, "{when}: people search, search {text}");
             }
         }
     };
     check(&a, "entries waiting");
-    assert_eq!(pending(&a), 12, "an edit of a waiting row leaves the index alone");
+    assert_eq!(
+        pending(&a),
+        12,
+        "an edit of a waiting row leaves the index alone"
+    );
 
     fold_search_pending(a.conn()).unwrap();
     assert_eq!(pending(&a), 0);
@@ -1668,6 +1681,10 @@ fn search_finds_the_same_whether_new_entries_wait_or_are_folded_into_the_index()
     a.write_unchecked(&changes[..changes.len() - 2]).unwrap();
     assert_eq!(pending(&a), PENDING_FOLD_FOR_TESTS - 2);
     a.write_unchecked(&changes[changes.len() - 2..]).unwrap();
-    assert_eq!(pending(&a), 0, "the save reaching the fold's worth folded them");
+    assert_eq!(
+        pending(&a),
+        0,
+        "the save reaching the fold's worth folded them"
+    );
     check(&a, "folded by a save");
 }

@@ -99,8 +99,10 @@ pub(super) fn mark_pending(conn: &Connection, kind: i64, entry: i64) -> rusqlite
 }
 
 fn is_pending(conn: &Connection, kind: i64, entry: i64) -> rusqlite::Result<bool> {
-    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM search_pending WHERE kind = ?1 AND entry = ?2)")?
-        .query_row([kind, entry], |r| r.get(0))
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM search_pending WHERE kind = ?1 AND entry = ?2)",
+    )?
+    .query_row([kind, entry], |r| r.get(0))
 }
 
 /// Folds the waiting rows into the trigram indexes once [`SEARCH_PENDING_FOLD`] wait, in the
@@ -134,7 +136,8 @@ pub(crate) fn fold_search_pending(conn: &Connection) -> rusqlite::Result<()> {
          WHERE p.kind = 1 AND h.deleted = 0 AND coalesce(h.code, '') <> ''",
     )?
     .execute([])?;
-    conn.prepare_cached("DELETE FROM search_pending")?.execute([])?;
+    conn.prepare_cached("DELETE FROM search_pending")?
+        .execute([])?;
     Ok(())
 }
 

@@ -28,9 +28,9 @@ mod version;
 mod view;
 
 use flushed::FlushedRows;
-pub use index::name_initials;
 #[cfg(test)]
 pub(crate) use index::fold_search_pending;
+pub use index::name_initials;
 pub(crate) use index::rebuild_search_indexes;
 #[cfg(test)]
 pub(crate) const PENDING_FOLD_FOR_TESTS: i64 = index::SEARCH_PENDING_FOLD;
