@@ -196,7 +196,7 @@ fn bench_search(report: &Report, county: &Store, members: usize) -> Result<(), F
             .map_err(|e| Failure::new("性能测试查询失败。", e.to_string()))?;
         plain.push(t.elapsed().as_secs_f64() * 1000.0);
     }
-    for (p, label) in [(0.5, "p50"), (0.95, "p95")] {
+    for (p, label) in [(0.5, "p50"), (0.95, "p95"), (0.99, "p99")] {
         report.print(
             &format!("search_{label}_ms_over_{members}_people"),
             percentile(&mut ours, p),

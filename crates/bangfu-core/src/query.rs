@@ -105,6 +105,16 @@ fn name_prefix_params(text: &str) -> Vec<Value> {
     ]
 }
 
+/// The households of members whose trigram entry waits in `search_pending` (128 new ones
+/// or so at most, `store::apply::index`) that a search text of 3 characters or more matches,
+/// tested on the text the entry will hold as the index would: a trigram phrase matches where
+/// the text contains it, ASCII case aside.
+const PENDING_PEOPLE_HOUSEHOLDS: &str = "SELECT m.household_id AS hid FROM search_pending p
+     JOIN member m ON m.rowid = p.entry
+     WHERE p.kind = 0 AND m.deleted = 0
+        AND instr(lower(coalesce(m.name, '') || ' ' || coalesce(m.initials, '') || ' '
+            || coalesce(m.id_number, '')), lower(?)) > 0";
+
 /// Where the households a search text matches come from, each through an index: members by
 /// name, initials or ID number (trigrams; a prefix of a name or of its initials under 3
 /// characters) and, for digits, household codes. Each source yields household ids as `hid`.
@@ -117,6 +127,10 @@ fn search_sources(text: &str) -> Vec<(&'static str, Vec<Value>)> {
             "SELECT m.household_id AS hid FROM person_fts f JOIN member m ON m.rowid = f.rowid
              WHERE person_fts MATCH ? AND m.deleted = 0",
             vec![Value::Text(fts_phrase(text))],
+        ));
+        sources.push((
+            PENDING_PEOPLE_HOUSEHOLDS,
+            vec![Value::Text(text.to_owned())],
         ));
     } else {
         let range = || {
@@ -138,11 +152,19 @@ fn search_sources(text: &str) -> Vec<(&'static str, Vec<Value>)> {
     }
     // Only digits can be part of a household code.
     match (digits, trigrams) {
-        (true, true) => sources.push((
-            "SELECT h.id AS hid FROM household_fts f JOIN household h ON h.rowid = f.rowid
-             WHERE household_fts MATCH ?",
-            vec![Value::Text(fts_phrase(text))],
-        )),
+        (true, true) => {
+            sources.push((
+                "SELECT h.id AS hid FROM household_fts f JOIN household h ON h.rowid = f.rowid
+                 WHERE household_fts MATCH ?",
+                vec![Value::Text(fts_phrase(text))],
+            ));
+            // New households whose code waits for the index: tested on the row itself.
+            sources.push((
+                "SELECT h.id AS hid FROM search_pending p JOIN household h ON h.rowid = p.entry
+                 WHERE p.kind = 1 AND h.deleted = 0 AND instr(h.code, ?) > 0",
+                vec![Value::Text(text.to_owned())],
+            ));
+        }
         (true, false) => sources.push((
             "SELECT id AS hid FROM household WHERE instr(code, ?) > 0",
             vec![Value::Text(text.to_owned())],
@@ -411,8 +433,19 @@ pub fn search_people(store: &Store, text: &str, limit: i64) -> Result<Vec<Person
         (
             "SELECT m.id, m.household_id, m.name, m.id_number FROM person_fts f
              JOIN member m ON m.rowid = f.rowid
-             WHERE person_fts MATCH ?1 AND m.deleted = 0 LIMIT ?2",
-            vec![Value::Text(fts_phrase(&text)), Value::Integer(limit)],
+             WHERE person_fts MATCH ?1 AND m.deleted = 0
+             UNION ALL
+             SELECT m.id, m.household_id, m.name, m.id_number FROM search_pending p
+             JOIN member m ON m.rowid = p.entry
+             WHERE p.kind = 0 AND m.deleted = 0
+                AND instr(lower(coalesce(m.name, '') || ' ' || coalesce(m.initials, '')
+                    || ' ' || coalesce(m.id_number, '')), lower(?3)) > 0
+             LIMIT ?2",
+            vec![
+                Value::Text(fts_phrase(&text)),
+                Value::Integer(limit),
+                Value::Text(text.clone()),
+            ],
         )
     } else {
         let mut params = name_prefix_params(&text);

@@ -45,6 +45,10 @@ pub(super) fn index_member(conn: &Connection, row: Uuid) -> rusqlite::Result<()>
     let Some((rowid, name, id_number, deleted)) = found else {
         return Ok(());
     };
+    if is_pending(conn, PENDING_PERSON, rowid)? {
+        // No entry yet: the fold reads the row as it is then.
+        return Ok(());
+    }
     let name = name.unwrap_or_default();
     let initials = name_initials(&name);
     let id_number = id_number.unwrap_or_default();
@@ -72,12 +76,78 @@ pub(super) fn write_person_index(
     Ok(())
 }
 
+/// `search_pending.kind` of a member waiting for its `person_fts` entry.
+pub(crate) const PENDING_PERSON: i64 = 0;
+/// `search_pending.kind` of a household waiting for its `household_fts` entry.
+pub(crate) const PENDING_HOUSEHOLD: i64 = 1;
+
+/// How many new rows wait in `search_pending` before a write folds them into the trigram
+/// indexes (issue 20): each commit to an FTS5 index writes a segment of its own, about six
+/// pages with its merges whatever it holds, so a household's save wrote about twelve pages
+/// for its two entries. Folded in batches, one segment serves some 25 saves of a household
+/// and four members (a fold is then one save in 25, past the 95th percentile); a search
+/// reads the waiting rows directly, at most this many plus one save's.
+pub(crate) const SEARCH_PENDING_FOLD: i64 = 128;
+
+/// Lists a new row's search entry as waiting (`kind` [`PENDING_PERSON`] or
+/// [`PENDING_HOUSEHOLD`], `entry` the row's rowid). Until the fold, searches test the row
+/// itself (`query::search_sources`).
+pub(super) fn mark_pending(conn: &Connection, kind: i64, entry: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached("INSERT OR IGNORE INTO search_pending (kind, entry) VALUES (?1, ?2)")?
+        .execute([kind, entry])?;
+    Ok(())
+}
+
+fn is_pending(conn: &Connection, kind: i64, entry: i64) -> rusqlite::Result<bool> {
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM search_pending WHERE kind = ?1 AND entry = ?2)",
+    )?
+    .query_row([kind, entry], |r| r.get(0))
+}
+
+/// Folds the waiting rows into the trigram indexes once [`SEARCH_PENDING_FOLD`] wait, in the
+/// write's own transaction: one segment per index for all of them. A waiting row has no
+/// entry yet (a change to it left the indexes alone), so each gets its entry from the row as
+/// it is now, or none when it is deleted.
+pub(super) fn fold_search_pending_if_due(conn: &Connection) -> rusqlite::Result<()> {
+    let waiting: i64 = conn
+        .prepare_cached("SELECT count(*) FROM search_pending")?
+        .query_row([], |r| r.get(0))?;
+    if waiting >= SEARCH_PENDING_FOLD {
+        fold_search_pending(conn)?;
+    }
+    Ok(())
+}
+
+/// Folds every waiting row into the trigram indexes (see [`fold_search_pending_if_due`]).
+pub(crate) fn fold_search_pending(conn: &Connection) -> rusqlite::Result<()> {
+    // The same text `write_person_index` writes; the initials column is written with the row.
+    conn.prepare_cached(
+        "INSERT INTO person_fts (rowid, text)
+         SELECT m.rowid, coalesce(m.name, '') || ' ' || coalesce(m.initials, '') || ' '
+                 || coalesce(m.id_number, '')
+         FROM search_pending p JOIN member m ON m.rowid = p.entry
+         WHERE p.kind = 0 AND m.deleted = 0",
+    )?
+    .execute([])?;
+    conn.prepare_cached(
+        "INSERT INTO household_fts (rowid, code)
+         SELECT h.rowid, h.code FROM search_pending p JOIN household h ON h.rowid = p.entry
+         WHERE p.kind = 1 AND h.deleted = 0 AND coalesce(h.code, '') <> ''",
+    )?
+    .execute([])?;
+    conn.prepare_cached("DELETE FROM search_pending")?
+        .execute([])?;
+    Ok(())
+}
+
 /// Writes both search indexes afresh from the materialized tables, for a rebuild of every row.
 pub(crate) fn rebuild_search_indexes(conn: &Connection) -> rusqlite::Result<()> {
     // The same text `write_person_index` writes: the initials column is written with every
     // member row, so it is read, not worked out again.
     conn.execute_batch(
-        "INSERT INTO person_fts (person_fts) VALUES ('delete-all');
+        "DELETE FROM search_pending;
+         INSERT INTO person_fts (person_fts) VALUES ('delete-all');
          INSERT INTO household_fts (household_fts) VALUES ('delete-all');
          INSERT INTO household_fts (rowid, code)
              SELECT rowid, code FROM household WHERE deleted = 0 AND coalesce(code, '') <> '';
@@ -99,6 +169,9 @@ pub(super) fn index_household(conn: &Connection, row: Uuid, existed: bool) -> ru
     let Some((rowid, code, deleted)) = found else {
         return Ok(());
     };
+    if is_pending(conn, PENDING_HOUSEHOLD, rowid)? {
+        return Ok(());
+    }
     if existed {
         conn.prepare_cached("DELETE FROM household_fts WHERE rowid = ?1")?
             .execute([rowid])?;

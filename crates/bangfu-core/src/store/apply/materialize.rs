@@ -65,16 +65,13 @@ impl Applier<'_> {
             // other): update it like a row this copy held.
             return self.materialize_changed(table, row, state, dirty_households);
         }
-        if self.search_index {
+        if self.search_index && !deleted {
+            // The entry waits in `search_pending` and is folded into the index with others'.
             let rowid = self.conn.last_insert_rowid();
-            if let Some(initials) = &initials {
-                let entry =
-                    (!deleted).then(|| (text("name"), initials.as_str(), text("id_number")));
-                write_person_index(self.conn, rowid, entry, false)?;
-            } else if table == Table::Household && !deleted && !text("code").is_empty() {
-                self.conn
-                    .prepare_cached("INSERT INTO household_fts (rowid, code) VALUES (?1, ?2)")?
-                    .execute(params![rowid, text("code")])?;
+            if initials.is_some() {
+                mark_pending(self.conn, PENDING_PERSON, rowid)?;
+            } else if table == Table::Household && !text("code").is_empty() {
+                mark_pending(self.conn, PENDING_HOUSEHOLD, rowid)?;
             }
         }
         let household = match specs.iter().position(|f| f.name == "household_id") {

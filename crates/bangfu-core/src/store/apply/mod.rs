@@ -28,8 +28,12 @@ mod version;
 mod view;
 
 use flushed::FlushedRows;
+#[cfg(test)]
+pub(crate) use index::fold_search_pending;
 pub use index::name_initials;
 pub(crate) use index::rebuild_search_indexes;
+#[cfg(test)]
+pub(crate) const PENDING_FOLD_FOR_TESTS: i64 = index::SEARCH_PENDING_FOLD;
 use index::*;
 use load::*;
 use version::*;
@@ -632,6 +636,9 @@ impl<'a> Applier<'a> {
     /// with every op applied so far.
     pub fn finish(mut self) -> rusqlite::Result<ApplyStats> {
         self.flush()?;
+        if self.search_index {
+            fold_search_pending_if_due(self.conn)?;
+        }
         for (origin, run) in std::mem::take(&mut self.vv) {
             advance_version_vector(self.conn, origin, run)?;
         }
