@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { HouseholdRelocation } from '../api'
-import { nextStageForm, stageProblem, stageSteps, type StageForm } from './relocation'
+import { nextStageForm, stageNote, stageProblem, stageSteps, type StageForm } from './relocation'
 
 const TODAY = '2025-06-15'
 
@@ -74,4 +74,11 @@ describe('stages and the next form', () => {
   it('starts a relocation with 开工 and no site', () => {
     expect(nextStageForm(box([]), TODAY)).toMatchObject({ site: '', stage: '1' })
   })
+})
+
+describe('stageNote', () => {
+  const line = { ...started.stages[0]!, note: '第一批' }
+  it('is the note at the household\'s site', () => expect(stageNote(line, '勐康镇集镇安置点')).toBe('第一批'))
+  it('names another site', () => expect(stageNote(line, '新址')).toBe('安置点：勐康镇集镇安置点；第一批'))
+  it('is empty for a stage ahead', () => expect(stageNote(null, '新址')).toBe(''))
 })

@@ -41,6 +41,13 @@ export function stageSteps(box: HouseholdRelocation): StageStep[] {
   }))
 }
 
+/** A stage's 备注, naming its 安置点 when it is not the household's current one. */
+export function stageNote(line: StageLine | null, site: string): string {
+  if (!line) return ''
+  const other = line.site && line.site !== site ? `安置点：${line.site}` : ''
+  return [other, line.note].filter(Boolean).join('；')
+}
+
 /** The form for the next stage: the 安置点 of the stages so far, today. */
 export function nextStageForm(box: HouseholdRelocation, today: string): StageForm {
   return { site: box.site, stage: box.next_stage ?? '', stage_date: today, loan: null, note: '' }

@@ -51,7 +51,28 @@ pub struct MeasurePayments {
     pub over_by: f64,
     /// 落实情况 as the forms say it.
     pub status: String,
+    /// A training's kind, days and certificate (`引导性培训 2天`, `技能培训 15天，证书：电工证`);
+    /// empty for any other measure.
+    pub training: String,
     pub payments: Vec<PaymentLine>,
+}
+
+/// A training measure as the box names it; empty for any other measure.
+fn training_text(m: &Measure) -> String {
+    if m.training_kind.is_empty() {
+        return String::new();
+    }
+    let kind = codes::TRAINING_KIND
+        .label(&m.training_kind)
+        .unwrap_or(&m.training_kind);
+    let mut text = match m.training_days {
+        Some(days) => format!("{kind} {days}天"),
+        None => kind.to_owned(),
+    };
+    if !m.certificate.is_empty() {
+        text.push_str(&format!("，证书：{}", m.certificate));
+    }
+    text
 }
 
 /// The household's measures, latest year first, each with its payments in date order.
@@ -115,6 +136,7 @@ pub fn household_measures(
                 .and_then(|id| policies.get(&id).cloned())
                 .unwrap_or_default();
             MeasurePayments {
+                training: training_text(&m),
                 measure_id: m.id,
                 year: m.year,
                 path: codes::MEASURE_PATH
