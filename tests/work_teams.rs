@@ -379,7 +379,6 @@ fn edits_of_one_team_member_on_two_copies_both_stand_and_the_same_field_is_a_con
     let id = add_team_member(&mut township, &secretary(&a, "王明", "13987654321")).unwrap();
     let mut laptop = common::open_at(dir.path(), "新文村-笔记本", CLOCK + 10);
     import_changeset(&mut laptop, &export_changeset(&township, None).unwrap().0).unwrap();
-    let fp = own_fingerprint(&laptop).unwrap().unwrap();
 
     let edit = |store: &Store, change: &dyn Fn(&mut NewTeamMember)| -> TeamMemberEdit {
         let sheet = team_member_sheet(store, id).unwrap();
@@ -397,6 +396,8 @@ fn edits_of_one_team_member_on_two_copies_both_stand_and_the_same_field_is_a_con
     set_team_member(&mut township, &at_township).unwrap();
     let at_laptop = edit(&laptop, &|m| m.phone = "13900001111".into());
     set_team_member(&mut laptop, &at_laptop).unwrap();
+    // The laptop's signing key is made with its first write; the township confirms it.
+    let fp = own_fingerprint(&laptop).unwrap().unwrap();
     let exchange = |township: &mut Store, laptop: &mut Store| {
         import_changeset(township, &export_changeset(laptop, None).unwrap().0).unwrap();
         import_changeset(laptop, &export_changeset(township, None).unwrap().0).unwrap();
