@@ -2,6 +2,7 @@
 // page, a measure recorded under a policy and paid above its amount due is flagged in the
 // 帮扶措施与发放 box and as a 疑点 on the measure's row; a member's 引导性培训 is recorded from the
 // page; a relocation is started with its 安置点 and 开工 and the next stage is offered.
+// On 驻村工作队, a member registered and then corrected in the 修改 dialog (职务, phone).
 // Screenshots of each box are looked at.
 //
 // Usage: node tests/e2e/measures.e2e.mjs <path of bangfu-desktop>
@@ -179,4 +180,31 @@ await withApp(app, 'measures', async (world) => {
   assert((await text(session, 'relocation-site')) === '勐康镇集镇安置点', 'the 安置点 is shown')
   await scrollTo(session, 'sec-relocation')
   await shot(session, 'measures-07-relocation.png')
+
+  // 驻村工作队: a member registered, then corrected in the 修改 dialog.
+  await session.click(await session.find('[data-testid="tab-team"]'))
+  await waitFor('the team page', () => text(session, 'team-page'), { timeoutMs: 20_000 })
+  await waitFor('登记队员 enabled', () => enabled(session, 'team-add'))
+  await session.click(await session.find('[data-testid="team-add"]'))
+  await settle()
+  await typeInto(session, 'team-name', '李明远')
+  await pick(session, 'team-role', '第一书记')
+  await typeInto(session, 'team-unit', '县农业农村局')
+  await waitFor('the form complete', () => enabled(session, 'team-save'))
+  await session.click(await session.find('[data-testid="team-save"]'))
+  await saved(session, '已登记')
+  await waitFor('the member listed', () => text(session, 'team-member-李明远'), { timeoutMs: 10_000 })
+  await session.click(await session.find('[data-testid="team-member-李明远"] [data-testid="team-edit"]'))
+  await settle()
+  await typeInto(session, 'team-phone', '13900001111')
+  await waitFor('the edit complete', () => enabled(session, 'team-save'))
+  await shot(session, 'measures-08-team-edit.png')
+  await session.click(await session.find('[data-testid="team-save"]'))
+  await saved(session, '已修改')
+  const edited = await waitFor('the phone changed', async () => {
+    const t = await text(session, 'team-member-李明远')
+    return t && t.includes('13900001111') ? t : undefined
+  })
+  step(`edited: ${edited}`)
+  await shot(session, 'measures-09-team.png')
 })
