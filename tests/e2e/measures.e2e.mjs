@@ -42,7 +42,7 @@ async function pick(session, testid, words) {
   const wrapper = await waitFor(`the ${testid} box`, () =>
     session.execute(`return document.querySelector('[data-testid="${testid}"] .el-select__wrapper')`))
   await session.click(Object.values(wrapper)[0])
-  return waitFor(`${words || 'an option'} picked in ${testid}`, () =>
+  const picked = await waitFor(`${words || 'an option'} picked in ${testid}`, () =>
     session.execute(`
       const li = [...document.querySelectorAll('.el-select-dropdown__item')]
         .find((li) => li.offsetParent && !li.classList.contains('is-disabled') && li.textContent.includes(${JSON.stringify(words)}))
@@ -50,6 +50,11 @@ async function pick(session, testid, words) {
       const t = li.textContent.trim()
       li.click()
       return t`))
+  // The list fades out over the fields below it: they take clicks once it has gone.
+  await waitFor(`the ${testid} list closed`, () =>
+    session.execute(`return [...document.querySelectorAll('.el-select-dropdown__item')].some((li) => li.offsetParent) ? null : true`))
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  return picked
 }
 
 /** Opens the `index`-th household the list shows as 未脱贫; returns its 户编号. */
