@@ -1053,6 +1053,113 @@ fn a_policy_reaches_a_village_laptop_through_the_hub_and_its_payments_come_back(
     );
 }
 
+/// The household page's 易地扶贫搬迁 box: shown for a household with a 易地扶贫搬迁 measure or a
+/// stage, offering the next stage; a stage recorded twice, a day out of the stages' order or
+/// no 安置点 is refused in Chinese with nothing written; a 只读 person may not record.
+#[test]
+fn the_relocation_box_offers_the_next_stage_and_refuses_a_repeat_or_a_day_out_of_order() {
+    use bangfu_core::UserFacing;
+    use bangfu_core::access::Role;
+    use bangfu_core::policy::{NewStage, household_relocation, record_stage};
+    let dir = common::scratch();
+    let (mut store, v) = county_village(dir.path(), "a");
+    let li = file(&mut store, &v, 1, "1", false, &LI_FAMILY);
+    let b = household_relocation(&store, li).unwrap();
+    assert_eq!(
+        (
+            b.relevant,
+            b.next_stage.as_deref(),
+            b.editable,
+            b.stages.len()
+        ),
+        (false, Some("1"), true, 0)
+    );
+    store
+        .put(&Measure {
+            id: Uuid::now_v7(),
+            household_id: Some(li),
+            year: Some(2017),
+            path: "02".into(),
+            description: "易地扶贫搬迁建房补助".into(),
+            status: "2".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(household_relocation(&store, li).unwrap().relevant);
+
+    let stage = |code: &str, date: &str, site: &str| NewStage {
+        household_id: li,
+        site: site.into(),
+        stage: code.into(),
+        stage_date: day(date),
+        loan: (code == "1").then_some(30_000.0),
+        note: String::new(),
+    };
+    const SITE: &str = "勐康镇集镇安置点";
+    // Recorded out of order of entry: 基础 first, then 开工 on an earlier day.
+    record_stage(&mut store, &stage("2", "2017-05-20", SITE)).unwrap();
+    record_stage(&mut store, &stage("1", "2017-03-10", SITE)).unwrap();
+    let b = household_relocation(&store, li).unwrap();
+    let lines: Vec<(&str, String)> = b
+        .stages
+        .iter()
+        .map(|s| (s.label.as_str(), s.stage_date.unwrap().to_string()))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("开工", "2017-03-10".to_owned()),
+            ("基础", "2017-05-20".to_owned())
+        ]
+    );
+    assert_eq!(
+        (b.site.as_str(), b.next_stage.as_deref(), b.loans),
+        (SITE, Some("3"), 30_000.0)
+    );
+
+    let refusals: &[(NewStage, &str)] = &[
+        (
+            stage("2", "2017-06-01", SITE),
+            "本户已登记过“基础”（2017-05-20），同一进度不能重复登记。",
+        ),
+        (
+            stage("3", "2017-05-01", SITE),
+            "“主体”的日期 2017-05-01 早于已登记的“基础”（2017-05-20），请核对日期：建设进度应按开工、基础、主体、竣工、入住的先后。",
+        ),
+        (stage("3", "2017-08-15", " "), "安置点"),
+        (stage("4", "2018-01-10", SITE), "晚于今天"),
+        (stage("9", "2017-08-15", SITE), "建设进度"),
+    ];
+    for (input, words) in refusals {
+        let message = record_stage(&mut store, input).unwrap_err().message_zh();
+        assert!(message.contains(words), "{message}");
+    }
+    assert_eq!(household_relocation(&store, li).unwrap().stages.len(), 2);
+
+    // 只读: the box shows, and recording is refused by the store.
+    store.add_person("刘书记", Role::Leader, "2468").unwrap();
+    store.sign_in("刘书记", "2468").unwrap();
+    store.add_person("陈检查", Role::ReadOnly, "1357").unwrap();
+    store.sign_in("陈检查", "1357").unwrap();
+    let b = household_relocation(&store, li).unwrap();
+    assert_eq!((b.editable, b.stages.len()), (false, 2));
+    let refused = record_stage(&mut store, &stage("3", "2017-08-15", SITE)).unwrap_err();
+    assert!(
+        refused.message_zh().contains("只读") || refused.message_zh().contains("只有"),
+        "{}",
+        refused.message_zh()
+    );
+    store.sign_in("刘书记", "2468").unwrap();
+    record_stage(&mut store, &stage("3", "2017-08-15", SITE)).unwrap();
+    assert_eq!(
+        household_relocation(&store, li)
+            .unwrap()
+            .next_stage
+            .as_deref(),
+        Some("4")
+    );
+}
+
 #[test]
 fn a_relocated_households_house_is_followed_stage_by_stage() {
     use bangfu_core::policy::{NewStage, record_stage, relocation_progress};

@@ -357,3 +357,69 @@ fn the_card_and_the_archive_list_name_the_villages_team() {
     }
     let _ = first;
 }
+
+/// The 修改 dialog on two copies of one member, meeting by USB file: the township corrects the
+/// 职务 while the village laptop corrects the phone; each save writes only what its person
+/// changed, so both corrections stand on both copies. When both change the phone, neither is
+/// lost: the field becomes a review item on both copies.
+#[test]
+fn edits_of_one_team_member_on_two_copies_both_stand_and_the_same_field_is_a_conflict() {
+    use bangfu_core::team::{TeamMemberEdit, set_team_member, team_member_sheet};
+    let dir = common::scratch();
+    let (mut township, a, _b) = township_with_two_villages(dir.path());
+    let id = add_team_member(&mut township, &secretary(&a, "王明", "13987654321")).unwrap();
+    let mut laptop = common::open_at(dir.path(), "新文村-笔记本", CLOCK + 10);
+    import_changeset(&mut laptop, &export_changeset(&township, None).unwrap().0).unwrap();
+
+    let edit = |store: &Store, change: &dyn Fn(&mut NewTeamMember)| -> TeamMemberEdit {
+        let sheet = team_member_sheet(store, id).unwrap();
+        let mut member = secretary(&a, "王明", &sheet.member.phone);
+        member.post = sheet.member.post.clone();
+        change(&mut member);
+        TeamMemberEdit {
+            id,
+            base: sheet.base,
+            member,
+            end_date: sheet.member.end_date,
+        }
+    };
+    let at_township = edit(&township, &|m| m.post = "局长".into());
+    set_team_member(&mut township, &at_township).unwrap();
+    let at_laptop = edit(&laptop, &|m| m.phone = "13900001111".into());
+    set_team_member(&mut laptop, &at_laptop).unwrap();
+    // The laptop's signing key is made with its first write; the township confirms it.
+    let fp = own_fingerprint(&laptop).unwrap().unwrap();
+    let exchange = |township: &mut Store, laptop: &mut Store| {
+        import_changeset(township, &export_changeset(laptop, None).unwrap().0).unwrap();
+        import_changeset(laptop, &export_changeset(township, None).unwrap().0).unwrap();
+    };
+    exchange(&mut township, &mut laptop);
+    confirm_device(&mut township, &fp, Some(VILLAGE_A)).unwrap();
+    exchange(&mut township, &mut laptop);
+    for store in [&township, &laptop] {
+        let m = store.get::<TeamMember>(id).unwrap();
+        assert_eq!((m.post.as_str(), m.phone.as_str()), ("局长", "13900001111"));
+        assert!(
+            bangfu_core::sync::review::review_items(store)
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    // Both change the phone before they meet: a review item on both, neither value lost.
+    let at_township = edit(&township, &|m| m.phone = "13900002222".into());
+    set_team_member(&mut township, &at_township).unwrap();
+    let at_laptop = edit(&laptop, &|m| m.phone = "13900003333".into());
+    set_team_member(&mut laptop, &at_laptop).unwrap();
+    exchange(&mut township, &mut laptop);
+    for store in [&township, &laptop] {
+        let heads = store.row_heads_by_field(id).unwrap();
+        assert_eq!(heads["phone"].len(), 2, "{heads:?}");
+        assert_eq!(
+            bangfu_core::sync::review::review_items(store)
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+}

@@ -4,8 +4,13 @@ import { listen } from '@tauri-apps/api/event'
 
 import type {
   DevicesView,
+  HouseholdRelocation,
   MeasurePayments,
   NewPayment,
+  NewStage,
+  NewTraining,
+  TeamMemberEdit,
+  TeamMemberSheet,
   PolicyEntry,
   PolicyMeasure,
   NewTeamMember,
@@ -615,6 +620,31 @@ export function devicesRequireConfirmation(on: boolean): Promise<void> {
 /** Records the day a team member left the village (the record stays). */
 export function teamEnd(memberId: string, endDate: string): Promise<void> {
   return invoke<void>('team_end', { memberId, endDate })
+}
+
+/** A team member with the heads of its fields, for the 修改 dialog. */
+export function teamMemberSheet(memberId: string): Promise<TeamMemberSheet> {
+  return invoke<TeamMemberSheet>('team_member_sheet', { memberId })
+}
+
+/** Saves the 修改 dialog: the fields changed, over the heads loaded. */
+export function teamSet(edit: TeamMemberEdit): Promise<void> {
+  return invoke<void>('team_set', { edit })
+}
+
+/** Records a member's training (kind, days, certificate); resolves to the measure's id. */
+export function trainingAdd(input: NewTraining): Promise<string> {
+  return invoke<string>('training_add', { input })
+}
+
+/** The household's 易地扶贫搬迁: 安置点, stages recorded, the next one, whether it may be recorded. */
+export function householdRelocation(householdId: string): Promise<HouseholdRelocation> {
+  return invoke<HouseholdRelocation>('household_relocation', { householdId })
+}
+
+/** Records a stage of the household's new house; resolves to the box as it now stands. */
+export function relocationStageAdd(input: NewStage): Promise<HouseholdRelocation> {
+  return invoke<HouseholdRelocation>('relocation_stage_add', { input })
 }
 
 /** The household's measures with their payments (paid above the amount due flagged). */

@@ -1,12 +1,12 @@
-//! `bangfu team list|add|end`: a village's 驻村工作队 (第一书记, 队长, 队员 with their 派出单位,
+//! `bangfu team list|add|set|end`: a village's 驻村工作队 (第一书记, 队长, 队员 with their 派出单位,
 //! 职务, 驻村起止日期 and phone), written through the store's checked write so it syncs to the
 //! village's copies.
 
 use std::path::PathBuf;
 
 use bangfu_core::team::{
-    NewTeamMember, TeamEntry, add_team_member, end_team_member, find_team_member, village_by_code,
-    village_team,
+    NewTeamMember, TeamEntry, TeamField, add_team_member, end_team_member, find_team_member,
+    set_team_fields, village_by_code, village_team,
 };
 use chrono::NaiveDate;
 use clap::Subcommand;
@@ -55,6 +55,46 @@ pub enum TeamCommand {
         start: String,
         #[arg(long, default_value = "")]
         note: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// 修改驻村工作队员：只改给出的项，如 --member 王明 --post 局长 --phone 13987650000
+    Set {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        village: String,
+        /// 队员姓名或编号
+        #[arg(long)]
+        member: String,
+        /// 新的姓名
+        #[arg(long)]
+        name: Option<String>,
+        /// 性别：男、女
+        #[arg(long)]
+        sex: Option<String>,
+        /// 队内职务：第一书记、第一书记兼工作队长、工作队长、工作队员
+        #[arg(long)]
+        role: Option<String>,
+        /// 派出单位
+        #[arg(long)]
+        unit: Option<String>,
+        /// 单位隶属：省直、市直、县直、乡镇、村级
+        #[arg(long)]
+        unit_level: Option<String>,
+        /// 在派出单位的职务
+        #[arg(long)]
+        post: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        /// 驻村日期
+        #[arg(long)]
+        start: Option<String>,
+        /// 离村日期；写“无”撤销误登的离村
+        #[arg(long)]
+        end: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -124,6 +164,57 @@ pub fn run(command: TeamCommand) -> Result<(), Failure> {
                     v.name,
                     new.name.trim()
                 );
+            }
+        }
+        TeamCommand::Set {
+            db,
+            village,
+            member,
+            name,
+            sex,
+            role,
+            unit,
+            unit_level,
+            post,
+            phone,
+            start,
+            end,
+            note,
+            json,
+        } => {
+            let mut store = open_store(&db)?;
+            let v = village_by_code(&store, &village)?;
+            let m = find_team_member(&store, v.id, &member)?;
+            let mut fields = Vec::new();
+            fields.extend(name.map(TeamField::Name));
+            fields.extend(sex.map(TeamField::Sex));
+            fields.extend(role.map(TeamField::Role));
+            fields.extend(unit.map(TeamField::Unit));
+            fields.extend(unit_level.map(TeamField::UnitLevel));
+            fields.extend(post.map(TeamField::Post));
+            fields.extend(phone.map(TeamField::Phone));
+            if let Some(start) = start {
+                fields.push(TeamField::Start(parse_date(&start, "驻村日期")?));
+            }
+            if let Some(end) = end {
+                fields.push(TeamField::End(match end.trim() {
+                    "无" | "" => None,
+                    text => Some(parse_date(text, "离村日期")?),
+                }));
+            }
+            fields.extend(note.map(TeamField::Note));
+            if fields.is_empty() {
+                return Err(Failure::new(
+                    "没有要修改的项，请用 --name、--role、--unit、--post、--phone、--start、--end 等指明。"
+                        .to_owned(),
+                    "nothing to set".to_owned(),
+                ));
+            }
+            set_team_fields(&mut store, m.id, &fields)?;
+            if json {
+                print_json(&serde_json::json!({ "id": m.id }));
+            } else {
+                println!("已修改驻村工作队员 {}（编号 {}）。", m.name, m.id);
             }
         }
         TeamCommand::End {

@@ -306,6 +306,10 @@ fn the_demo_village_passes_validation_except_its_deliberate_problems() {
         .collect();
     found.sort();
     let expected = [
+        // The demo's payments above the rule (a 医疗救助 above its cap, a student aid paid
+        // twice), which the policy picture's 超标准 also shows.
+        ("530826103201011", "measure.over_policy"),
+        ("530826103201014", "measure.overpaid"),
         ("530826103201023", "resident_id.checksum"),
         ("530826103201047", "household.head_missing"),
         ("530826103201070", "suspect.schooling_age"),
@@ -2108,4 +2112,74 @@ fn a_filing_date_is_set_and_a_future_one_refused_from_the_command_line() {
         text(&future)
     );
     assert_eq!(filed(), "2015-03-18", "nothing changed");
+}
+
+/// `bangfu team set` changes only the fields given, refuses a 离村 before the 驻村 in Chinese
+/// with nothing written, and `--end 无` clears a 离村 recorded by mistake.
+#[test]
+fn team_set_changes_the_fields_given_and_refuses_a_leave_before_arriving() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.sqlite");
+    ok(dir.path(), &["demo", "--db", p(&db)]);
+    let village = ["--db", p(&db), "--village", "530826103201"];
+    ok(
+        dir.path(),
+        &[
+            &["team", "add"][..],
+            &village[..],
+            &[
+                "--name",
+                "王明",
+                "--role",
+                "第一书记",
+                "--unit",
+                "县农业农村局",
+                "--post",
+                "副局长",
+                "--start",
+                "2024-03-01",
+            ],
+        ]
+        .concat(),
+    );
+    let set = |extra: &[&str]| {
+        bangfu(
+            dir.path(),
+            &[
+                &["team", "set"][..],
+                &village[..],
+                &["--member", "王明"],
+                extra,
+            ]
+            .concat(),
+        )
+    };
+    let list = || ok(dir.path(), &[&["team", "list"][..], &village[..]].concat());
+    assert!(
+        set(&["--post", "局长", "--phone", "13900001111"])
+            .status
+            .success()
+    );
+    let shown = list();
+    assert!(
+        shown.contains("县农业农村局 局长") && shown.contains("13900001111"),
+        "{shown}"
+    );
+
+    let refused = set(&["--end", "2024-02-01"]);
+    assert!(!refused.status.success());
+    let (_, stderr) = text(&refused);
+    assert!(
+        stderr.contains("离村日期 2024-02-01 早于驻村日期 2024-03-01"),
+        "{stderr}"
+    );
+    assert!(!list().contains("2024-02-01"), "nothing written");
+
+    assert!(set(&["--end", "2025-05-31"]).status.success());
+    assert!(list().contains("已离村"));
+    assert!(set(&["--end", "无"]).status.success());
+    assert!(!list().contains("已离村"), "{}", list());
+    let nothing = set(&[]);
+    assert!(!nothing.status.success());
+    assert!(text(&nothing).1.contains("没有要修改的项"));
 }

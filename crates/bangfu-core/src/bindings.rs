@@ -40,6 +40,11 @@ pub fn export_core(cfg: &Config) -> Result<(), ExportError> {
     crate::team::TeamEntry::export_all(cfg)?;
     crate::sync::trust::DevicesView::export_all(cfg)?;
     crate::team::NewTeamMember::export_all(cfg)?;
+    crate::team::TeamMemberSheet::export_all(cfg)?;
+    crate::team::TeamMemberEdit::export_all(cfg)?;
+    crate::policy::HouseholdRelocation::export_all(cfg)?;
+    crate::policy::NewStage::export_all(cfg)?;
+    crate::policy::NewTraining::export_all(cfg)?;
     crate::policy::MeasurePayments::export_all(cfg)?;
     crate::policy::PolicyMeasure::export_all(cfg)?;
     crate::policy::NewPayment::export_all(cfg)?;

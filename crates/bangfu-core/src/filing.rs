@@ -110,6 +110,18 @@ impl Store {
                 issues.push(filed_elsewhere(m, &code));
             }
         }
+        // Payments are recorded apart from the page (its 帮扶措施与发放 box): a measure the page
+        // holds is checked against every payment of it this copy has.
+        let payments = self.read::<crate::model::Payment>(Filter::OfHousehold(h.id))?;
+        if !payments.is_empty() {
+            let policies = crate::policy::catalogue::policies_by_id(
+                self,
+                crate::policy::payments::policy_years(&file.measures),
+            )?;
+            issues.extend(crate::policy::payments::overpaid_findings(
+                file, &payments, &policies,
+            ));
+        }
         Ok(issues)
     }
 

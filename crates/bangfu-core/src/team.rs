@@ -6,14 +6,18 @@
 //! its village's copies: the hub files it by its `village_id` (`model::village_ref_field`) and
 //! a copy refuses a village device's file that touches another village's team
 //! (`sync::trust`). Leaving the village (离村) sets the 离村日期 and keeps the row, so the
-//! team of any past day can be named on a card or in the archive.
+//! team of any past day can be named on a card or in the archive. Editing a member
+//! (`set_team_member`, the page's 修改 dialog) writes only the fields the person changed over the
+//! heads the dialog loaded, like the household page, so an edit that arrived meanwhile is kept
+//! or becomes a conflict; `set_team_fields` is the command line's.
 
 use chrono::NaiveDate;
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::error::UserFacing;
-use crate::model::{FieldType, Table, TeamMember, Village, codes};
+use crate::model::{FieldType, FieldValue, Table, TeamMember, Village, codes};
+use crate::page_base::RowBase;
 use crate::store::{Change, Filter, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +40,10 @@ pub enum TeamError {
     UnknownUnitLevel(String),
     #[error("{name} already left on {date}")]
     AlreadyLeft { name: String, date: NaiveDate },
+    #[error("the edit names member {edited}, its base {base}")]
+    BaseMismatch { edited: Uuid, base: Uuid },
+    #[error("an edit moves {name} to another village")]
+    OtherVillage { name: String },
 }
 
 impl UserFacing for TeamError {
@@ -50,6 +58,8 @@ impl UserFacing for TeamError {
             TeamError::UnknownUnitLevel(_) => "unknown_unit_level",
             TeamError::UnknownSex(_) => "unknown_sex",
             TeamError::AlreadyLeft { .. } => "team_member_left",
+            TeamError::BaseMismatch { .. } => "team_member_base_mismatch",
+            TeamError::OtherVillage { .. } => "team_member_other_village",
         }
     }
 
@@ -78,6 +88,12 @@ impl UserFacing for TeamError {
             TeamError::AlreadyLeft { name, date } => {
                 format!("{name} 已于 {date} 离村，不能再次登记离村。")
             }
+            TeamError::BaseMismatch { .. } => {
+                "修改所依据的队员和要保存的队员不是同一位，请关闭对话框重新打开后再改。".into()
+            }
+            TeamError::OtherVillage { name } => format!(
+                "{name} 是本村驻村工作队的队员，修改时不能换到别的村；到别村驻村请在那个村另行登记。"
+            ),
         }
     }
 }
@@ -237,6 +253,147 @@ pub fn end_team_member(store: &mut Store, id: Uuid, end: NaiveDate) -> Result<()
         fields: vec![("end_date", Some(end).to_value())],
     }])?;
     Ok(())
+}
+
+/// A member as the 修改 dialog loads it: the row and the heads its save is written over.
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
+pub struct TeamMemberSheet {
+    pub member: TeamEntry,
+    pub base: RowBase,
+}
+
+/// A member as the 修改 dialog saves it: every field as typed (role, sex and 单位隶属 as codes
+/// or labels, like [`NewTeamMember`]), and the base it was loaded with.
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, serde::Deserialize, Serialize)]
+pub struct TeamMemberEdit {
+    pub id: Uuid,
+    pub base: RowBase,
+    pub member: NewTeamMember,
+    #[ts(type = "string | null")]
+    pub end_date: Option<NaiveDate>,
+}
+
+/// The member `id` with the heads of its fields, for the 修改 dialog.
+pub fn team_member_sheet(store: &Store, id: Uuid) -> Result<TeamMemberSheet, TeamError> {
+    let member = stored_member(store, id)?;
+    Ok(TeamMemberSheet {
+        member: TeamEntry::of(&member, store.today()),
+        base: RowBase {
+            id,
+            heads: store.row_heads_by_field(id)?,
+        },
+    })
+}
+
+/// Saves the 修改 dialog: 姓名, 性别, 队内职务, 派出单位, 单位隶属, 职务, 联系电话, 驻村日期, 离村日期
+/// and 备注, only those the person changed, written over the loaded heads through
+/// `Store::write` (checked as a new member is: 离村 not before 驻村, 驻村 not in the future …).
+/// The member stays in its village.
+pub fn set_team_member(store: &mut Store, edit: &TeamMemberEdit) -> Result<(), TeamError> {
+    if edit.base.id != edit.id {
+        return Err(TeamError::BaseMismatch {
+            edited: edit.id,
+            base: edit.base.id,
+        });
+    }
+    let current = stored_member(store, edit.id)?;
+    let new = &edit.member;
+    if current.village_id != Some(new.village_id) {
+        return Err(TeamError::OtherVillage { name: current.name });
+    }
+    let edited = TeamMember {
+        id: current.id,
+        village_id: current.village_id,
+        name: new.name.trim().to_owned(),
+        sex: code_or_label(&codes::SEX, &new.sex, TeamError::UnknownSex)?,
+        role: code_or_label(&codes::TEAM_ROLE, &new.role, TeamError::UnknownRole)?,
+        unit: new.unit.trim().to_owned(),
+        unit_level: code_or_label(
+            &codes::UNIT_LEVEL,
+            &new.unit_level,
+            TeamError::UnknownUnitLevel,
+        )?,
+        post: new.post.trim().to_owned(),
+        phone: new.phone.trim().to_owned(),
+        start_date: new.start_date,
+        end_date: edit.end_date,
+        note: new.note.trim().to_owned(),
+    };
+    let mut changes = Vec::new();
+    store.put_over(&edited, &edit.base, &mut changes)?;
+    if !changes.is_empty() {
+        store.write(&changes)?;
+    }
+    Ok(())
+}
+
+/// A field of a member `bangfu team set` may change, with its value as typed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TeamField {
+    Name(String),
+    Sex(String),
+    Role(String),
+    Unit(String),
+    UnitLevel(String),
+    Post(String),
+    Phone(String),
+    Start(NaiveDate),
+    /// 离村日期; none clears it (a 离村 recorded by mistake).
+    End(Option<NaiveDate>),
+    Note(String),
+}
+
+/// Sets fields of a member (`bangfu team set`): each as typed, the row as it will be checked
+/// as the dialog's save is, in one write through `Store::write`.
+pub fn set_team_fields(store: &mut Store, id: Uuid, fields: &[TeamField]) -> Result<(), TeamError> {
+    stored_member(store, id)?;
+    let text = |s: &str| FieldValue::Text(s.trim().to_owned());
+    let mut values: Vec<(&'static str, FieldValue)> = Vec::new();
+    for field in fields {
+        values.push(match field {
+            TeamField::Name(v) => ("name", text(v)),
+            TeamField::Sex(v) => (
+                "sex",
+                FieldValue::Text(code_or_label(&codes::SEX, v, TeamError::UnknownSex)?),
+            ),
+            TeamField::Role(v) => (
+                "role",
+                FieldValue::Text(code_or_label(&codes::TEAM_ROLE, v, TeamError::UnknownRole)?),
+            ),
+            TeamField::Unit(v) => ("unit", text(v)),
+            TeamField::UnitLevel(v) => (
+                "unit_level",
+                FieldValue::Text(code_or_label(
+                    &codes::UNIT_LEVEL,
+                    v,
+                    TeamError::UnknownUnitLevel,
+                )?),
+            ),
+            TeamField::Post(v) => ("post", text(v)),
+            TeamField::Phone(v) => ("phone", text(v)),
+            TeamField::Start(d) => ("start_date", Some(*d).to_value()),
+            TeamField::End(d) => ("end_date", d.to_value()),
+            TeamField::Note(v) => ("note", text(v)),
+        });
+    }
+    if values.is_empty() {
+        return Ok(());
+    }
+    store.write(&[Change::Put {
+        table: Table::TeamMember,
+        id,
+        fields: values,
+    }])?;
+    Ok(())
+}
+
+/// The stored member `id`.
+fn stored_member(store: &Store, id: Uuid) -> Result<TeamMember, TeamError> {
+    match store.get::<TeamMember>(id) {
+        Ok(m) => Ok(m),
+        Err(StoreError::NotFound { .. }) => Err(TeamError::UnknownMember(id.to_string())),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A village's whole team, past members included: serving ones first, then by role (第一书记

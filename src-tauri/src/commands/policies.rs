@@ -1,6 +1,7 @@
 //! Commands of the household page's 政策享受 box: what the household and each member are owed
 //! under the policies in force in a year, and what they received; the 帮扶措施与发放 box's
-//! measures with their payments, recording a structured measure and a payment.
+//! measures with their payments, recording a structured measure, a payment and a member's
+//! training; the 易地扶贫搬迁 box's stages and recording the next one.
 
 use tauri::State;
 
@@ -8,7 +9,8 @@ use super::household_page::parse_id;
 use crate::error::CommandError;
 use crate::state::AppState;
 use bangfu_core::policy::{
-    self, Entitlement, MeasurePayments, NewPayment, PolicyDef, PolicyMeasure, household_due,
+    self, Entitlement, HouseholdRelocation, MeasurePayments, NewPayment, NewStage, NewTraining,
+    PolicyDef, PolicyMeasure, household_due,
 };
 
 /// Every entitlement of the household's saved data in `year`: who qualifies for which policy,
@@ -66,6 +68,47 @@ pub async fn payment_add(
     state.with_store(|store| {
         policy::record_payment(store, &input)
             .map(|id| id.to_string())
+            .map_err(CommandError::from_core)
+    })
+}
+
+/// Records a member's training (引导性培训/技能培训, days, certificate) as a 转移就业 measure;
+/// its id.
+#[tauri::command]
+pub async fn training_add(
+    state: State<'_, AppState>,
+    input: NewTraining,
+) -> Result<String, CommandError> {
+    state.with_store(|store| {
+        policy::record_training(store, &input)
+            .map(|id| id.to_string())
+            .map_err(CommandError::from_core)
+    })
+}
+
+/// The household's 易地扶贫搬迁: its 安置点, the stages recorded, the next one, and whether the
+/// person signed in may record it.
+#[tauri::command]
+pub async fn household_relocation(
+    state: State<'_, AppState>,
+    household_id: String,
+) -> Result<HouseholdRelocation, CommandError> {
+    let id = parse_id(&household_id)?;
+    state.with_store(|store| {
+        policy::household_relocation(store, id).map_err(CommandError::from_core)
+    })
+}
+
+/// Records a stage of the household's new house (refused: a stage already recorded, a day out
+/// of order or in the future, no 安置点); the box as it now stands.
+#[tauri::command]
+pub async fn relocation_stage_add(
+    state: State<'_, AppState>,
+    input: NewStage,
+) -> Result<HouseholdRelocation, CommandError> {
+    state.with_store(|store| {
+        policy::record_stage(store, &input)
+            .and_then(|_| policy::household_relocation(store, input.household_id))
             .map_err(CommandError::from_core)
     })
 }

@@ -1,4 +1,5 @@
-//! Commands of the 驻村工作队 page: a village's team, adding a member, recording a 离村日期.
+//! Commands of the 驻村工作队 page: a village's team, adding a member, recording a 离村日期,
+//! loading a member for the 修改 dialog and saving it over what was loaded.
 
 use chrono::NaiveDate;
 use tauri::State;
@@ -6,7 +7,7 @@ use tauri::State;
 use super::household_page::parse_id;
 use crate::error::CommandError;
 use crate::state::AppState;
-use bangfu_core::team::{self, NewTeamMember, TeamEntry};
+use bangfu_core::team::{self, NewTeamMember, TeamEntry, TeamMemberEdit, TeamMemberSheet};
 
 /// The village's whole team (serving members first), as of today.
 #[tauri::command]
@@ -46,4 +47,23 @@ pub async fn team_end(
         message: format!("离村日期“{end_date}”不是日期，请写成 2025-03-01 的样子。"),
     })?;
     state.with_store(|store| team::end_team_member(store, id, end).map_err(CommandError::from_core))
+}
+
+/// A member with the heads of its fields, for the 修改 dialog.
+#[tauri::command]
+pub async fn team_member_sheet(
+    state: State<'_, AppState>,
+    member_id: String,
+) -> Result<TeamMemberSheet, CommandError> {
+    let id = parse_id(&member_id)?;
+    state.with_store(|store| team::team_member_sheet(store, id).map_err(CommandError::from_core))
+}
+
+/// Saves the 修改 dialog: the fields changed, over the heads loaded.
+#[tauri::command]
+pub async fn team_set(
+    state: State<'_, AppState>,
+    edit: TeamMemberEdit,
+) -> Result<(), CommandError> {
+    state.with_store(|store| team::set_team_member(store, &edit).map_err(CommandError::from_core))
 }

@@ -32,4 +32,9 @@ over_by: number,
 /**
  * 落实情况 as the forms say it.
  */
-status: string, payments: Array<PaymentLine>, };
+status: string, 
+/**
+ * A training's kind, days and certificate (`引导性培训 2天`, `技能培训 15天，证书：电工证`);
+ * empty for any other measure.
+ */
+training: string, payments: Array<PaymentLine>, };

@@ -38,6 +38,7 @@ function measure(due: number | null, paid: number): MeasurePayments {
     paid,
     over_by: 0,
     status: '实施中',
+    training: '',
     payments: [],
   }
 }
@@ -88,5 +89,9 @@ describe('overDueWarning', () => {
   })
   it('titles a measure by its year, member and policy', () => {
     expect(measureTitle(measure(3000, 0))).toBe('2025年 王小明：普通高中教育资助')
+  })
+  it('names a training by its kind, days and certificate', () => {
+    const skills = { ...measure(null, 0), policy_code: '', policy_name: '', description: '王小明：技能培训15天', training: '技能培训 15天，证书：电工证' }
+    expect(measureTitle(skills)).toBe('2025年 王小明：技能培训 15天，证书：电工证')
   })
 })

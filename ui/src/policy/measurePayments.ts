@@ -52,8 +52,10 @@ export function overDueWarning(measure: MeasurePayments, amount: number | null):
   return `本次发放后累计 ${yuan(total)} 元，超出应发金额 ${yuan(measure.amount_due)} 元 ${yuan(total - measure.amount_due)} 元，请核实。`
 }
 
-/** `王小明：普通高中教育资助` / the free-text description, with the year. */
+/** `王小明：普通高中教育资助`, `李强：技能培训 15天，证书：电工证` / the free-text description,
+ *  with the year. */
 export function measureTitle(m: MeasurePayments): string {
-  const what = m.policy_name ? (m.member_name ? `${m.member_name}：${m.policy_name}` : m.policy_name) : m.description
+  const named = m.training || m.policy_name
+  const what = named ? (m.member_name ? `${m.member_name}：${named}` : named) : m.description
   return m.year ? `${m.year}年 ${what}` : what
 }

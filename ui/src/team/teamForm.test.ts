@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { NewTeamMember, TeamEntry } from '../api'
-import { blankMember, endProblem, memberProblem, servingText, todayText } from './teamForm'
+import { blankMember, editProblem, endProblem, memberForm, memberProblem, servingText, todayText } from './teamForm'
 
 const TODAY = '2025-06-15'
 
@@ -71,4 +71,23 @@ describe('servingText and todayText', () => {
     expect(servingText(entry(null, null))).toBe('')
     expect(todayText(new Date(2025, 0, 5, 7, 0))).toBe('2025-01-05')
   })
+})
+
+describe('the 修改 dialog', () => {
+  it('loads a listed member as the form has it', () => {
+    const form = memberForm(entry('2024-03-01', null))
+    expect(form).toEqual({ ...filled({ phone: '', sex: '男', unit_level: '县直' }), village_id: 'v1' })
+    expect(memberProblem(form, TODAY)).toBeNull()
+  })
+  const cases: [string, Partial<NewTeamMember>, string | null, string | null][] = [
+    ['still serving', {}, null, null],
+    ['left after arriving', {}, '2025-05-31', null],
+    ['left before arriving', {}, '2024-02-01', '离村日期 2024-02-01 早于驻村日期 2024-03-01。'],
+    ['arrival moved after the leave', { start_date: '2025-06-01' }, '2025-05-31', '离村日期 2025-05-31 早于驻村日期 2025-06-01。'],
+    ['leave in the future', {}, '2025-07-01', '离村日期 2025-07-01 晚于今天。'],
+    ['name cleared', { name: '' }, '2025-05-31', '请填写姓名。'],
+  ]
+  for (const [name, edit, end, expected] of cases) {
+    it(name, () => expect(editProblem(filled(edit), end, TODAY)).toBe(expected))
+  }
 })

@@ -1,5 +1,6 @@
-// The 驻村工作队 form's arithmetic: a blank member, the first problem to show before saving
-// (the core checks the same and more), and the line a member is listed under.
+// The 驻村工作队 form's arithmetic: a blank member, a member loaded for the 修改 dialog, the
+// first problem to show before saving (the core checks the same and more), and the line a
+// member is listed under.
 import type { NewTeamMember, TeamEntry } from '../api'
 
 export function blankMember(villageId: string, today: string): NewTeamMember {
@@ -31,6 +32,33 @@ export function memberProblem(m: NewTeamMember, today: string): string | null {
   if (m.start_date > today) return `驻村日期 ${m.start_date} 晚于今天。`
   const phone = m.phone.trim()
   if (phone && !MOBILE.test(phone) && !LANDLINE.test(phone)) return `联系电话“${phone}”不是手机号或座机号。`
+  return null
+}
+
+/** The 修改 dialog's form of a listed member: its values as the forms say them (the core
+ *  takes labels or codes). */
+export function memberForm(m: TeamEntry): NewTeamMember {
+  return {
+    village_id: m.village_id,
+    name: m.name,
+    sex: m.sex,
+    role: m.role,
+    unit: m.unit,
+    unit_level: m.unit_level,
+    post: m.post,
+    phone: m.phone,
+    start_date: m.start_date,
+    note: m.note,
+  }
+}
+
+/** The 修改 dialog's first problem: the member's own, then its 离村日期 (empty: still serving). */
+export function editProblem(m: NewTeamMember, end: string | null, today: string): string | null {
+  const own = memberProblem(m, today)
+  if (own) return own
+  if (!end) return null
+  if (end > today) return `离村日期 ${end} 晚于今天。`
+  if (m.start_date && end < m.start_date) return `离村日期 ${end} 早于驻村日期 ${m.start_date}。`
   return null
 }
 

@@ -106,15 +106,13 @@ fn from_record(p: Policy) -> Option<PolicyDef> {
 }
 
 /// The county's rows (synced), live ones only, of one year.
-fn synced(store: &Store, year: i32) -> Result<Vec<PolicyDef>, PolicyError> {
+fn synced(store: &Store, year: i32) -> Result<Vec<PolicyDef>, StoreError> {
     let ids: Vec<Vec<u8>> = {
         let mut stmt = store
             .conn()
-            .prepare("SELECT id FROM policy WHERE deleted = 0 AND year = ?1")
-            .map_err(StoreError::from)?;
+            .prepare("SELECT id FROM policy WHERE deleted = 0 AND year = ?1")?;
         stmt.query_map([year], |r| r.get(0))
-            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-            .map_err(StoreError::from)?
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())?
     };
     let mut out = Vec::new();
     for id in ids {
@@ -140,6 +138,24 @@ pub fn list_policies(store: &Store, year: i32) -> Result<Vec<PolicyDef>, PolicyE
     let mut all: Vec<PolicyDef> = by_code.into_values().collect();
     all.sort_by(|a, b| (&a.path, &a.code).cmp(&(&b.path, &b.code)));
     Ok(all)
+}
+
+/// Every policy of the given years by its row id (the id a measure names), for the checks of
+/// a measure's payments against its policy (`payments::overpaid_findings`).
+pub(crate) fn policies_by_id(
+    store: &Store,
+    years: impl IntoIterator<Item = i32>,
+) -> Result<std::collections::HashMap<Uuid, PolicyDef>, StoreError> {
+    let mut out = std::collections::HashMap::new();
+    for year in years {
+        for p in shipped::policies(year)
+            .into_iter()
+            .chain(synced(store, year)?)
+        {
+            out.insert(policy_id(year, &p.code), p);
+        }
+    }
+    Ok(out)
 }
 
 /// The policies of a year that are in force.

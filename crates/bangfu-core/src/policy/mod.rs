@@ -25,7 +25,10 @@ pub use measures::{
     record_policy_measure,
 };
 pub use payments::{MeasurePayments, PaymentLine, household_measures};
-pub use relocation::{NewStage, RelocationProgress, record_stage, relocation_progress};
+pub use relocation::{
+    HouseholdRelocation, NewStage, RelocationProgress, StageLine, household_relocation,
+    record_stage, relocation_progress,
+};
 pub use rule::{FundFormula, HouseholdCondition, MemberCondition, Rule, Share};
 pub use training::{NewTraining, record_training};
 
@@ -62,6 +65,20 @@ pub enum PolicyError {
     MeasureNotFound { id: uuid::Uuid },
     #[error("household {id} not found")]
     HouseholdNotFound { id: uuid::Uuid },
+    #[error("stage {stage} already recorded on {date:?}")]
+    StageRecorded {
+        stage: String,
+        date: Option<chrono::NaiveDate>,
+    },
+    #[error("stage {stage} on {date} is out of order with {other} on {other_date}")]
+    StageOutOfOrder {
+        stage: String,
+        date: chrono::NaiveDate,
+        other: String,
+        other_date: chrono::NaiveDate,
+        /// Whether `other` comes before `stage` in the order of the stages.
+        other_is_earlier: bool,
+    },
     #[error("unknown training kind {0}")]
     UnknownTrainingKind(String),
     #[error("encoding a policy: {0}")]
@@ -83,6 +100,8 @@ impl UserFacing for PolicyError {
             PolicyError::MemberRequired { .. } => "policy_member_required",
             PolicyError::MeasureNotFound { .. } => "measure_not_found",
             PolicyError::HouseholdNotFound { .. } => "household_not_found",
+            PolicyError::StageRecorded { .. } => "relocation_stage_recorded",
+            PolicyError::StageOutOfOrder { .. } => "relocation_stage_out_of_order",
             PolicyError::UnknownTrainingKind(_) => "unknown_training_kind",
             PolicyError::Encode(_) => "policy_encode",
         }
@@ -121,6 +140,27 @@ impl UserFacing for PolicyError {
             }
             PolicyError::HouseholdNotFound { .. } => {
                 "找不到这一户（可能已被删除），搬迁进度未保存。".into()
+            }
+            PolicyError::StageRecorded { stage, date } => match date {
+                Some(date) => format!("本户已登记过“{stage}”（{date}），同一进度不能重复登记。"),
+                None => format!("本户已登记过“{stage}”，同一进度不能重复登记。"),
+            },
+            PolicyError::StageOutOfOrder {
+                stage,
+                date,
+                other,
+                other_date,
+                other_is_earlier,
+            } => {
+                let order = if *other_is_earlier {
+                    "早于"
+                } else {
+                    "晚于"
+                };
+                format!(
+                    "“{stage}”的日期 {date} {order}已登记的“{other}”（{other_date}），\
+                     请核对日期：建设进度应按开工、基础、主体、竣工、入住的先后。"
+                )
             }
             PolicyError::UnknownTrainingKind(text) => {
                 format!("培训类别“{text}”不在表内，应为：引导性培训、技能培训。")

@@ -1,7 +1,9 @@
 //! A household's measures with their payments, as the household page's 帮扶措施与发放 box shows
 //! them: each measure with the policy it names (if any), its beneficiary, the amount due, what
 //! was paid, and how far the payments went above the amount due (flagged, never refused: a
-//! top-up the county decided is real money paid, and the ledger must show it).
+//! top-up the county decided is real money paid, and the ledger must show it). The same
+//! excess is a 疑点 of the household page and of the data-quality list (`overpaid_findings`,
+//! shared by both so the list stays what each page finds).
 
 use std::collections::HashMap;
 
@@ -10,9 +12,11 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::PolicyError;
-use super::catalogue::{list_policies, policy_id};
-use crate::model::{Measure, Member, Payment, codes};
+use super::catalogue::{PolicyDef, list_policies, policy_id};
+use crate::filing::{HouseholdFile, LocatedIssue};
+use crate::model::{Measure, Member, Payment, Table, codes};
 use crate::store::{Filter, Store};
+use crate::validate::{Issue, Severity};
 
 /// One payment of a measure.
 #[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
@@ -47,7 +51,28 @@ pub struct MeasurePayments {
     pub over_by: f64,
     /// 落实情况 as the forms say it.
     pub status: String,
+    /// A training's kind, days and certificate (`引导性培训 2天`, `技能培训 15天，证书：电工证`);
+    /// empty for any other measure.
+    pub training: String,
     pub payments: Vec<PaymentLine>,
+}
+
+/// A training measure as the box names it; empty for any other measure.
+fn training_text(m: &Measure) -> String {
+    if m.training_kind.is_empty() {
+        return String::new();
+    }
+    let kind = codes::TRAINING_KIND
+        .label(&m.training_kind)
+        .unwrap_or(&m.training_kind);
+    let mut text = match m.training_days {
+        Some(days) => format!("{kind} {days}天"),
+        None => kind.to_owned(),
+    };
+    if !m.certificate.is_empty() {
+        text.push_str(&format!("，证书：{}", m.certificate));
+    }
+    text
 }
 
 /// The household's measures, latest year first, each with its payments in date order.
@@ -111,6 +136,7 @@ pub fn household_measures(
                 .and_then(|id| policies.get(&id).cloned())
                 .unwrap_or_default();
             MeasurePayments {
+                training: training_text(&m),
                 measure_id: m.id,
                 year: m.year,
                 path: codes::MEASURE_PATH
@@ -137,4 +163,99 @@ pub fn household_measures(
         .collect();
     out.sort_by_key(|m| std::cmp::Reverse(m.year));
     Ok(out)
+}
+
+/// Half a fen: amounts are compared to the fen.
+const FEN: f64 = 0.005;
+
+/// The years whose policies the measures name (for [`overpaid_findings`]'s catalogue).
+pub(crate) fn policy_years(measures: &[Measure]) -> Vec<i32> {
+    let mut years: Vec<i32> = measures
+        .iter()
+        .filter(|m| m.policy_id.is_some())
+        .filter_map(|m| m.year.and_then(|y| i32::try_from(y).ok()))
+        .collect();
+    years.sort_unstable();
+    years.dedup();
+    years
+}
+
+/// 疑点 of measures paid above what they may be: the sum of a measure's payments above its
+/// amount due (应发金额, else the free-text amount), or, for a measure naming a policy, above
+/// the policy's amount or cap when that is lower. A warning on the measure's row (saved
+/// anyway: a top-up the county decided is real money paid). `policies` holds the policies
+/// the measures name, by id ([`super::catalogue::policies_by_id`]).
+pub(crate) fn overpaid_findings(
+    file: &HouseholdFile,
+    payments: &[Payment],
+    policies: &HashMap<Uuid, PolicyDef>,
+) -> Vec<LocatedIssue> {
+    let mut out = Vec::new();
+    for m in &file.measures {
+        let paid: f64 = payments
+            .iter()
+            .filter(|p| p.measure_id == Some(m.id))
+            .filter_map(|p| p.amount)
+            .sum();
+        if paid <= FEN {
+            continue;
+        }
+        let policy = m.policy_id.and_then(|id| policies.get(&id));
+        let member = m
+            .member_id
+            .and_then(|id| file.members.iter().find(|p| p.id == id))
+            .map(|p| p.name.as_str());
+        let what = match (policy, member) {
+            (Some(p), Some(name)) => format!("{name}的“{}”", p.name),
+            (Some(p), None) => format!("“{}”", p.name),
+            (None, _) => format!("“{}”", m.description.trim()),
+        };
+        let year = m.year.map(|y| format!("{y}年")).unwrap_or_default();
+        let due = m.amount_due.or(m.amount);
+        let allowed = policy.and_then(PolicyDef::allowed);
+        let finding = match (due, allowed) {
+            (Some(due), _) if paid > due + FEN => Some((
+                "measure.overpaid",
+                format!(
+                    "{year}帮扶措施{what}已发放 {} 元，超出应发金额 {} 元 {} 元，请核实",
+                    yuan(paid),
+                    yuan(due),
+                    yuan(paid - due)
+                ),
+            )),
+            (_, Some(allowed)) if paid > allowed + FEN => Some((
+                "measure.over_policy",
+                format!(
+                    "{year}帮扶措施{what}已发放 {} 元，超出政策标准 {} 元 {} 元，请核实",
+                    yuan(paid),
+                    yuan(allowed),
+                    yuan(paid - allowed)
+                ),
+            )),
+            _ => None,
+        };
+        if let Some((rule, message)) = finding {
+            out.push(LocatedIssue {
+                table: Table::Measure,
+                row_id: Some(m.id),
+                issue: Issue {
+                    field: "amount_due",
+                    severity: Severity::Warning,
+                    rule,
+                    message,
+                    suggestion: None,
+                },
+            });
+        }
+    }
+    out
+}
+
+/// An amount as the forms write it: whole yuan without decimals, otherwise two.
+fn yuan(v: f64) -> String {
+    if (v - v.round()).abs() < FEN {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
 }

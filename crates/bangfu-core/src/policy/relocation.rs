@@ -1,13 +1,16 @@
 //! 易地扶贫搬迁 progress: the stages a relocated household's new house reached at its 安置点
 //! (开工, 基础, 主体, 竣工, 入住), each dated, with any loan taken. A stage is a row of its own
 //! (`relocation`, written through `Store::write`), so stages recorded on two laptops both stay.
+//! The household page's 易地扶贫搬迁 box (`household_relocation`) shows them and records the
+//! next one; a stage already recorded, or dated out of order with those recorded, is refused.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::PolicyError;
-use crate::model::{Household, Relocation, codes};
+use crate::access::Permission;
+use crate::model::{Household, Measure, Relocation, codes};
 use crate::store::{Filter, Store, StoreError};
 
 /// A stage to record.
@@ -26,7 +29,8 @@ pub struct NewStage {
 }
 
 /// Records a stage of a household's relocation; its row id. The store checks the 安置点, the
-/// stage, the day and the loan as the page does.
+/// stage, the day and the loan as the page does; a stage the household already has, or a day
+/// before a stage recorded earlier in the order (or after one later in it), is refused.
 pub fn record_stage(store: &mut Store, input: &NewStage) -> Result<Uuid, PolicyError> {
     match store.get::<Household>(input.household_id) {
         Ok(_) => {}
@@ -36,6 +40,31 @@ pub fn record_stage(store: &mut Store, input: &NewStage) -> Result<Uuid, PolicyE
             });
         }
         Err(e) => return Err(e.into()),
+    }
+    let recorded = store.read::<Relocation>(Filter::OfHousehold(input.household_id))?;
+    if let Some(same) = recorded.iter().find(|r| r.stage == input.stage) {
+        return Err(PolicyError::StageRecorded {
+            stage: stage_label(&same.stage),
+            date: same.stage_date,
+        });
+    }
+    for r in &recorded {
+        let Some(date) = r.stage_date else { continue };
+        let earlier_stage = r.stage < input.stage;
+        let out_of_order = if earlier_stage {
+            input.stage_date < date
+        } else {
+            input.stage_date > date
+        };
+        if out_of_order {
+            return Err(PolicyError::StageOutOfOrder {
+                stage: stage_label(&input.stage),
+                date: input.stage_date,
+                other: stage_label(&r.stage),
+                other_date: date,
+                other_is_earlier: earlier_stage,
+            });
+        }
     }
     let row = Relocation {
         id: Uuid::now_v7(),
@@ -74,12 +103,7 @@ pub fn relocation_progress(
     let Some(last) = rows.last() else {
         return Ok(None);
     };
-    let label = |code: &str| {
-        codes::RELOCATION_STAGE
-            .label(code)
-            .unwrap_or(code)
-            .to_owned()
-    };
+    let label = stage_label;
     Ok(Some(RelocationProgress {
         site: last.site.clone(),
         stage: label(&last.stage),
@@ -91,3 +115,90 @@ pub fn relocation_progress(
         loans: rows.iter().filter_map(|r| r.loan).sum(),
     }))
 }
+
+/// A stage as the forms say it (开工 …); an unknown code as it is.
+fn stage_label(code: &str) -> String {
+    codes::RELOCATION_STAGE
+        .label(code)
+        .unwrap_or(code)
+        .to_owned()
+}
+
+/// One recorded stage as the household page lists it.
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
+pub struct StageLine {
+    pub id: Uuid,
+    /// Code of `relocation_stage`.
+    pub stage: String,
+    /// The stage as the forms say it (开工 …).
+    pub label: String,
+    pub site: String,
+    #[ts(type = "string | null")]
+    pub stage_date: Option<NaiveDate>,
+    pub loan: Option<f64>,
+    pub note: String,
+}
+
+/// The household page's 易地扶贫搬迁 box.
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
+pub struct HouseholdRelocation {
+    /// Whether relocation concerns the household: a 易地扶贫搬迁 measure (any year) or a stage
+    /// recorded. The page shows the box for these and offers to start one for the others.
+    pub relevant: bool,
+    /// The 安置点 of its latest stage; empty before any.
+    pub site: String,
+    /// Every stage recorded, in the order of the stages.
+    pub stages: Vec<StageLine>,
+    /// The code of the first stage not recorded yet; none once 入住 is.
+    pub next_stage: Option<String>,
+    /// 贷款金额 over all stages (元).
+    pub loans: f64,
+    /// Whether the person signed in may record a stage.
+    pub editable: bool,
+}
+
+/// The household's relocation as its page shows it.
+pub fn household_relocation(
+    store: &Store,
+    household: Uuid,
+) -> Result<HouseholdRelocation, PolicyError> {
+    let mut rows = store.read::<Relocation>(Filter::OfHousehold(household))?;
+    rows.sort_by(|a, b| (&a.stage, a.stage_date).cmp(&(&b.stage, b.stage_date)));
+    let relocating = store
+        .read::<Measure>(Filter::OfHousehold(household))?
+        .iter()
+        .any(|m| m.path == RELOCATION_PATH);
+    let editable = match store.require(Permission::FileHouseholds) {
+        Ok(()) => true,
+        Err(StoreError::Access(_)) => false,
+        Err(other) => return Err(other.into()),
+    };
+    let next_stage = codes::RELOCATION_STAGE
+        .entries
+        .iter()
+        .map(|(code, _)| *code)
+        .find(|code| !rows.iter().any(|r| r.stage == *code))
+        .map(str::to_owned);
+    Ok(HouseholdRelocation {
+        relevant: relocating || !rows.is_empty(),
+        site: rows.last().map(|r| r.site.clone()).unwrap_or_default(),
+        loans: rows.iter().filter_map(|r| r.loan).sum(),
+        stages: rows
+            .into_iter()
+            .map(|r| StageLine {
+                id: r.id,
+                label: stage_label(&r.stage),
+                stage: r.stage,
+                site: r.site,
+                stage_date: r.stage_date,
+                loan: r.loan,
+                note: r.note,
+            })
+            .collect(),
+        next_stage,
+        editable,
+    })
+}
+
+/// 七个一批's 易地扶贫搬迁 path: a measure on it makes the household a 搬迁户.
+const RELOCATION_PATH: &str = "02";

@@ -15,7 +15,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::filing::{HouseholdFile, code_used_twice, filed_elsewhere, record_checks};
-use crate::model::{Entity, Household, Income, Measure, Member, Pairing, Table, Visit};
+use crate::model::{Entity, Household, Income, Measure, Member, Pairing, Payment, Table, Visit};
 use crate::store::read::{entity_columns, entity_from_row};
 use crate::store::{Store, StoreError};
 use crate::validate::Severity;
@@ -94,11 +94,15 @@ pub fn data_quality_of_year(
     let mut pairings = children_statement::<Pairing>(store)?;
     let mut measures = children_statement::<Measure>(store)?;
     let mut visits = children_statement::<Visit>(store)?;
+    let mut payments = children_statement::<Payment>(store)?;
+    // The policies structured measures name, of every year they are of, read once.
+    let policies = crate::policy::catalogue::policies_by_id(store, measure_policy_years(store)?)?;
     let mut members = Children::<Member>::new(&mut members)?;
     let mut incomes = Children::<Income>::new(&mut incomes)?;
     let mut pairings = Children::<Pairing>::new(&mut pairings)?;
     let mut measures = Children::<Measure>::new(&mut measures)?;
     let mut visits = Children::<Visit>::new(&mut visits)?;
+    let mut payments = Children::<Payment>::new(&mut payments)?;
 
     // (household code, rule, household rowid, finding's place): the order of the list.
     let mut keyed: Vec<((i64, usize), QualityItem)> = Vec::new();
@@ -117,6 +121,12 @@ pub fn data_quality_of_year(
         };
         let h = &file.household;
         let mut issues = record_checks(&file, today, ages_on);
+        let paid = payments.of(id)?;
+        if !paid.is_empty() {
+            issues.extend(crate::policy::payments::overpaid_findings(
+                &file, &paid, &policies,
+            ));
+        }
         if let Some(year) = year {
             issues.retain(|issue| record_year(&file, issue).is_none_or(|y| y == year));
         }
@@ -182,6 +192,21 @@ fn record_year(file: &HouseholdFile, issue: &crate::filing::LocatedIssue) -> Opt
         _ => None,
     }?;
     i32::try_from(year).ok()
+}
+
+/// The years of the live measures that name a policy.
+fn measure_policy_years(store: &Store) -> Result<Vec<i32>, StoreError> {
+    let mut stmt = store.conn().prepare(
+        "SELECT DISTINCT year FROM measure
+         WHERE deleted = 0 AND policy_id IS NOT NULL AND year IS NOT NULL",
+    )?;
+    let years = stmt
+        .query_map([], |r| r.get::<_, i64>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(years
+        .into_iter()
+        .filter_map(|y| i32::try_from(y).ok())
+        .collect())
 }
 
 /// (village id or empty, code) of every household code that two live households of one
@@ -478,8 +503,73 @@ mod tests {
         moved.household_id = Some(files[0].household.id);
         store.put_unchecked(&moved).unwrap();
 
+        // A measure paid above its amount due, one paid above its policy's amount, one within.
+        let today = store.today();
+        let year = chrono::Datelike::year(&today);
+        let head = &files[0].members[0];
+        let measure = |amount_due: Option<f64>, policy: Option<&str>| Measure {
+            id: Uuid::now_v7(),
+            household_id: Some(files[0].household.id),
+            year: Some(i64::from(year)),
+            path: "04".into(),
+            description: "教育资助".into(),
+            status: "2".into(),
+            policy_id: policy.map(|code| crate::policy::policy_id(year, code)),
+            member_id: Some(head.id),
+            amount_due,
+            ..Default::default()
+        };
+        let pay = |m: &Measure, amount: f64| crate::model::Payment {
+            id: Uuid::now_v7(),
+            household_id: m.household_id,
+            measure_id: Some(m.id),
+            pay_date: Some(today),
+            amount: Some(amount),
+            channel: "1".into(),
+            note: String::new(),
+        };
+        let over_due = measure(Some(1000.0), None);
+        let over_policy = measure(None, Some("edu_high_school"));
+        let within = measure(Some(3000.0), Some("edu_high_school"));
+        for (m, amounts) in [
+            (&over_due, &[800.0, 700.0][..]),
+            (&over_policy, &[3000.0, 500.5][..]),
+            (&within, &[3000.0][..]),
+        ] {
+            store.put_unchecked(m).unwrap();
+            for &a in amounts {
+                store.put_unchecked(&pay(m, a)).unwrap();
+            }
+        }
+
         let listed = data_quality(&store).unwrap();
         assert_eq!(listed, one_household_at_a_time(&store));
+        let overpaid: Vec<(&str, &str)> = listed
+            .iter()
+            .filter(|i| {
+                i.rule.starts_with("measure.over") && i.household_code == files[0].household.code
+            })
+            .map(|i| (i.rule, i.message.as_str()))
+            .collect();
+        let named = |words: &str| format!("{year}年帮扶措施{words}");
+        assert_eq!(
+            overpaid,
+            [
+                (
+                    "measure.over_policy",
+                    named(&format!(
+                        "{}的“普通高中学生一次性补助”已发放 3500.50 元，超出政策标准 3000 元 500.50 元，请核实",
+                        head.name
+                    ))
+                    .as_str()
+                ),
+                (
+                    "measure.overpaid",
+                    named("“教育资助”已发放 1500 元，超出应发金额 1000 元 500 元，请核实").as_str()
+                ),
+            ],
+            "{listed:#?}"
+        );
         let rules: HashSet<&str> = listed.iter().map(|i| i.rule).collect();
         for rule in [
             "resident_id.filed_elsewhere",

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest'
+import type { HouseholdRelocation } from '../api'
+import { nextStageForm, stageNote, stageProblem, stageSteps, type StageForm } from './relocation'
+
+const TODAY = '2025-06-15'
+
+function box(stages: [string, string, string, number | null][]): HouseholdRelocation {
+  return {
+    relevant: true,
+    site: stages.length ? '勐康镇集镇安置点' : '',
+    stages: stages.map(([stage, label, date, loan], i) => ({
+      id: `s${i}`,
+      stage,
+      label,
+      site: '勐康镇集镇安置点',
+      stage_date: date,
+      loan,
+      note: '',
+    })),
+    next_stage: ['1', '2', '3', '4', '5'].find((c) => !stages.some(([s]) => s === c)) ?? null,
+    loans: stages.reduce((sum, [, , , loan]) => sum + (loan ?? 0), 0),
+    editable: true,
+  }
+}
+
+const started = box([
+  ['1', '开工', '2025-03-10', 30000],
+  ['2', '基础', '2025-05-20', null],
+])
+
+describe('stageProblem', () => {
+  const form = (edit: Partial<StageForm>): StageForm => ({ ...nextStageForm(started, TODAY), ...edit })
+  const cases: [string, StageForm, string | null][] = [
+    ['next stage today', form({}), null],
+    ['no site', form({ site: ' ' }), '请填写安置点。'],
+    ['no stage', form({ stage: '' }), '请选择建设进度。'],
+    ['repeat', form({ stage: '2' }), '本户已登记过“基础”（2025-05-20），同一进度不能重复登记。'],
+    ['future', form({ stage_date: '2025-07-01' }), '日期 2025-07-01 晚于今天。'],
+    ['before an earlier stage', form({ stage_date: '2025-05-01' }), '“主体”的日期 2025-05-01 早于已登记的“基础”（2025-05-20）。'],
+    [
+      'a later stage already recorded',
+      { ...nextStageForm(box([['3', '主体', '2025-04-01', null]]), TODAY), stage: '1', stage_date: '2025-05-01' },
+      '“开工”的日期 2025-05-01 晚于已登记的“主体”（2025-04-01）。',
+    ],
+    ['negative loan', form({ loan: -1 }), '贷款金额不能为负数。'],
+  ]
+  for (const [name, f, expected] of cases) {
+    it(name, () => {
+      const against = name === 'a later stage already recorded' ? box([['3', '主体', '2025-04-01', null]]) : started
+      expect(stageProblem(f, against, TODAY)).toBe(expected)
+    })
+  }
+})
+
+describe('stages and the next form', () => {
+  it('lists every stage in order with what is recorded', () => {
+    expect(stageSteps(started).map((s) => [s.label, s.line?.stage_date ?? null])).toEqual([
+      ['开工', '2025-03-10'],
+      ['基础', '2025-05-20'],
+      ['主体', null],
+      ['竣工', null],
+      ['入住', null],
+    ])
+  })
+  it('offers the next stage at the same site', () => {
+    expect(nextStageForm(started, TODAY)).toEqual({
+      site: '勐康镇集镇安置点',
+      stage: '3',
+      stage_date: TODAY,
+      loan: null,
+      note: '',
+    })
+  })
+  it('starts a relocation with 开工 and no site', () => {
+    expect(nextStageForm(box([]), TODAY)).toMatchObject({ site: '', stage: '1' })
+  })
+})
+
+describe('stageNote', () => {
+  const line = { ...started.stages[0]!, note: '第一批' }
+  it('is the note at the household\'s site', () => expect(stageNote(line, '勐康镇集镇安置点')).toBe('第一批'))
+  it('names another site', () => expect(stageNote(line, '新址')).toBe('安置点：勐康镇集镇安置点；第一批'))
+  it('is empty for a stage ahead', () => expect(stageNote(null, '新址')).toBe(''))
+})

@@ -1,0 +1,74 @@
+// The 易地扶贫搬迁 box's arithmetic: the stages in their order with what is recorded of each,
+// the next stage's blank form, and the first problem to show before saving (the core checks
+// the same: a 安置点, a day not in the future and not out of order with the stages recorded,
+// a loan not negative, a stage not recorded twice).
+import type { HouseholdRelocation, StageLine } from '../api'
+
+/** 建设进度, in order, as the forms say them (the core's `relocation_stage` list). */
+export const STAGES: [string, string][] = [
+  ['1', '开工'],
+  ['2', '基础'],
+  ['3', '主体'],
+  ['4', '竣工'],
+  ['5', '入住'],
+]
+
+export function stageLabel(code: string): string {
+  return STAGES.find(([c]) => c === code)?.[1] ?? code
+}
+
+export interface StageForm {
+  site: string
+  stage: string
+  stage_date: string
+  loan: number | null
+  note: string
+}
+
+/** One step of the progress line: recorded (with its day and loan) or still ahead. */
+export interface StageStep {
+  code: string
+  label: string
+  line: StageLine | null
+}
+
+/** Every stage in order with its recorded line, if any. */
+export function stageSteps(box: HouseholdRelocation): StageStep[] {
+  return STAGES.map(([code, label]) => ({
+    code,
+    label,
+    line: box.stages.find((s) => s.stage === code) ?? null,
+  }))
+}
+
+/** A stage's 备注, naming its 安置点 when it is not the household's current one. */
+export function stageNote(line: StageLine | null, site: string): string {
+  if (!line) return ''
+  const other = line.site && line.site !== site ? `安置点：${line.site}` : ''
+  return [other, line.note].filter(Boolean).join('；')
+}
+
+/** The form for the next stage: the 安置点 of the stages so far, today. */
+export function nextStageForm(box: HouseholdRelocation, today: string): StageForm {
+  return { site: box.site, stage: box.next_stage ?? '', stage_date: today, loan: null, note: '' }
+}
+
+/** The first thing missing or wrong, in the words of the form; `null` when it may be saved. */
+export function stageProblem(form: StageForm, box: HouseholdRelocation, today: string): string | null {
+  if (!form.site.trim()) return '请填写安置点。'
+  if (!form.stage) return '请选择建设进度。'
+  const label = stageLabel(form.stage)
+  const same = box.stages.find((s) => s.stage === form.stage)
+  if (same) return `本户已登记过“${label}”（${same.stage_date ?? ''}），同一进度不能重复登记。`
+  if (!form.stage_date) return '请填写日期。'
+  if (form.stage_date > today) return `日期 ${form.stage_date} 晚于今天。`
+  for (const s of box.stages) {
+    if (!s.stage_date) continue
+    if (s.stage < form.stage && form.stage_date < s.stage_date)
+      return `“${label}”的日期 ${form.stage_date} 早于已登记的“${s.label}”（${s.stage_date}）。`
+    if (s.stage > form.stage && form.stage_date > s.stage_date)
+      return `“${label}”的日期 ${form.stage_date} 晚于已登记的“${s.label}”（${s.stage_date}）。`
+  }
+  if (form.loan !== null && !(form.loan >= 0)) return '贷款金额不能为负数。'
+  return null
+}
