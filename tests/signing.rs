@@ -461,6 +461,24 @@ fn a_household_moved_away_stays_editable_by_its_old_village_for_a_while() {
         .unwrap()
         .village_id;
     assert_eq!(village_of, Some(vb));
+    // Nor does it file a new household into another village (the hub refuses it too).
+    let new = Uuid::now_v7();
+    put(
+        &mut village,
+        Table::Household,
+        new,
+        vec![
+            ("code", FieldValue::Text("530826103202010".into())),
+            ("main_cause", FieldValue::Text("01".into())),
+            ("village_id", FieldValue::Bytes(vb.as_bytes().to_vec())),
+        ],
+    );
+    let summary = import_changeset(&mut township, &export(&village)).unwrap();
+    assert!(summary.outside_village_ops >= 3, "{summary:?}");
+    assert!(
+        township.get::<bangfu_core::model::Household>(new).is_err(),
+        "the new household waits whole"
+    );
 }
 
 /// Regression (found by the simulation with the hub, seed 3): a township that first got a

@@ -36,9 +36,12 @@ describe('the 设备 box', () => {
   it('says what waits and offers the matching action', () => {
     expect(waiting(device({}))).toBe('')
     expect(waiting(device({ held_files: 2 }))).toContain('确认后合并')
-    expect(waiting(device({ confirmed: true, held_files: 1 }))).toContain('超出本村')
+    expect(waiting(device({ confirmed: true, village: '530826103201', held_files: 1 }))).toContain('超出本村')
+    // A confirmed device with no village limit has nothing waiting outside a village.
+    expect(waiting(device({ confirmed: true, held_files: 1 }))).toBe('')
     expect(actions(device({}))).toEqual({ confirm: true, merge: false })
-    expect(actions(device({ confirmed: true, held_files: 1 }))).toEqual({ confirm: false, merge: true })
+    expect(actions(device({ confirmed: true, village: '530826103201', held_files: 1 }))).toEqual({ confirm: false, merge: true })
+    expect(actions(device({ confirmed: true, held_files: 1 }))).toEqual({ confirm: false, merge: false })
     expect(actions(device({ confirmed: true }))).toEqual({ confirm: false, merge: false })
     expect(actions(device({ own: true, held_files: 1 }))).toEqual({ confirm: false, merge: false })
   })
@@ -48,7 +51,7 @@ describe('the 设备 box', () => {
       device({ name: '本机', own: true }),
       device({ name: '乙', confirmed: true }),
       device({ name: '甲' }),
-      device({ name: '丙', confirmed: true, held_files: 1 }),
+      device({ name: '丙', confirmed: true, village: '530826103201', held_files: 1 }),
     ])
     expect(list.map((d) => d.name)).toEqual(['丙', '甲', '乙', '本机'])
   })

@@ -18,7 +18,7 @@ export function villageLimit(d: DeviceEntry, names: Map<string, string>): string
 
 /** What waits for the device, in words; empty when nothing does. */
 export function waiting(d: DeviceEntry): string {
-  if (d.held_files === 0) return ''
+  if (d.held_files === 0 || (d.confirmed && d.village === null)) return ''
   return d.confirmed
     ? `暂存同步文件 ${d.held_files} 个：有超出本村的修改，核实后可合并`
     : `暂存同步文件 ${d.held_files} 个：确认后合并`
@@ -27,7 +27,8 @@ export function waiting(d: DeviceEntry): string {
 /** Confirm is offered for devices not confirmed yet; merging for confirmed ones with files waiting. */
 export function actions(d: DeviceEntry): { confirm: boolean; merge: boolean } {
   if (d.own) return { confirm: false, merge: false }
-  return { confirm: !d.confirmed, merge: d.confirmed && d.held_files > 0 }
+  // Merging what waits outside a village is for a device limited to one.
+  return { confirm: !d.confirmed, merge: d.confirmed && d.village !== null && d.held_files > 0 }
 }
 
 /** Devices waiting first, then the unconfirmed, then by name; this copy's own last. */

@@ -291,11 +291,9 @@ impl Store {
     }
 
     /// Marks the keys the county hub handed on as confirmed (the county vouches for them:
-    /// see `sync::relay`). The village the hub enrolled the device for is NOT made its limit
-    /// (a person's confirmation gives one): a village laptop that edits a household the
-    /// township has meanwhile moved to another village would have every later file of it
-    /// refused whole at the station (the simulation found it); the hub holds such ops aside
-    /// one by one instead. A key this copy holds unconfirmed for the device and that differs (learnt from
+    /// see `sync::relay`). The village the hub enrolled the device for is made its limit (its
+    /// edits of other villages wait at this copy, `sync::trust::find_outside`); a device the
+    /// county enrolled for a township or the county has none. A key this copy holds unconfirmed for the device and that differs (learnt from
     /// a file no one vouched for) is replaced by the county's, and the batch signatures kept
     /// under it are dropped (they would not verify under the device's real key). A key a
     /// person confirmed is never replaced.
@@ -336,11 +334,11 @@ impl Store {
             )?;
             // A device the county enrolled for one village is limited to it here too (its
             // edits of other villages wait for a person, as at the hub); the county's latest
-            // enrolment decides (a laptop re-enrolled for another village moves with it).
-            if let Some(village) = scopes
-                .get(device)
-                .filter(|s| s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()))
-            {
+            // enrolment decides (a laptop re-enrolled for another village, or for its
+            // township, moves with it).
+            if let Some(scope) = scopes.get(device) {
+                let village = (scope.len() == 12 && scope.bytes().all(|b| b.is_ascii_digit()))
+                    .then_some(scope.as_str());
                 self.conn.execute(
                     "UPDATE device_key SET village = ?2 WHERE device = ?1 AND public_key = ?3",
                     params![id, village, key],

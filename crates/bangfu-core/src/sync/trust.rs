@@ -161,11 +161,11 @@ fn row_village(
 ) -> Result<Option<String>, StoreError> {
     let held: Option<Option<Vec<u8>>> = store
         .conn()
-        .query_row(
-            &format!("SELECT village_id FROM {} WHERE id = ?1", table.sql_name()),
-            [row.as_bytes().as_slice()],
-            |r| r.get(0),
-        )
+        .prepare_cached(&format!(
+            "SELECT village_id FROM {} WHERE id = ?1",
+            table.sql_name()
+        ))?
+        .query_row([row.as_bytes().as_slice()], |r| r.get(0))
         .optional()?;
     let village = match held {
         Some(v) => v.and_then(|b| Uuid::from_slice(&b).ok()),
@@ -174,18 +174,7 @@ fn row_village(
     let Some(village) = village else {
         return Ok(None);
     };
-    let code: Option<Option<String>> = store
-        .conn()
-        .query_row(
-            "SELECT code FROM village WHERE id = ?1",
-            [village.as_bytes().as_slice()],
-            |r| r.get(0),
-        )
-        .optional()?;
-    Ok(match code {
-        Some(code) => code,
-        None => file_codes.get(&village).cloned(),
-    })
+    village_code(store, village, file_codes)
 }
 
 fn as_uuid(v: &FieldValue) -> Option<Uuid> {
@@ -195,14 +184,23 @@ fn as_uuid(v: &FieldValue) -> Option<Uuid> {
     }
 }
 
-/// Whether the file comes from a device this copy knows with no village limit (a township
-/// station, the county): it relays village devices' ops after checking their limits itself.
-/// The file's source is not signed: a forger naming a station could get a village device's
-/// genuine ops past the limit here, never an altered or invented op.
-pub(crate) fn relayed_by_a_station(store: &Store, header: &Header) -> Result<bool, StoreError> {
+/// Whether the file comes from a device this copy has confirmed (a person or the county)
+/// with no village limit (a township station, the county) and that is not one of the file's
+/// village-limited writers: such a station relays village devices' ops after checking their
+/// limits itself. The file's source is not signed: a file naming a confirmed station as its
+/// source could get a village device's genuine ops past the limit here (never an altered or
+/// invented op); signing the header would close that (not built).
+pub(crate) fn relayed_by_a_station(
+    store: &Store,
+    header: &Header,
+    limited: &HashMap<Uuid, String>,
+) -> Result<bool, StoreError> {
+    if limited.contains_key(&header.source_device) {
+        return Ok(false);
+    }
     Ok(store
         .known_device_key(header.source_device)?
-        .is_some_and(|(_, _, village)| village.is_none()))
+        .is_some_and(|(_, confirmed, village)| confirmed && village.is_none()))
 }
 
 /// How long after a household (or a work team member) left a village that village's devices
@@ -291,7 +289,7 @@ pub(crate) fn find_outside(
         // The row whose village decides (checked before this op's own value is noted: a
         // village device does not pull another village's household into its own).
         let verdict = match allowed {
-            Some(allowed) => outside_code(
+            Some(allowed) => match outside_code(
                 store,
                 &op,
                 table,
@@ -299,7 +297,14 @@ pub(crate) fn find_outside(
                 &village_of,
                 &household_of,
                 &codes,
-            )?,
+            )? {
+                Some(found) => Some(found),
+                // A new row put under another village (its first village or household),
+                // as the hub refuses "a new row under another village's parent".
+                None => new_row_target(store, &op, table, &village_of, &household_of, &codes)?
+                    .filter(|code| code != allowed)
+                    .map(|code| (op.row, code)),
+            },
             None => None,
         };
         if let (Some((owner, code)), Some(allowed)) = (verdict, allowed) {
@@ -361,19 +366,7 @@ fn outside_code(
 ) -> Result<Option<(Uuid, String)>, SyncError> {
     // A village's own row (its 村情: 农村人口, the exit checklist) is its village's.
     if table == Some(Table::Village) {
-        let held: Option<Option<String>> = store
-            .conn()
-            .query_row(
-                "SELECT code FROM village WHERE id = ?1",
-                [op.row.as_bytes().as_slice()],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(StoreError::from)?;
-        let code = match held {
-            Some(code) => code,
-            None => codes.get(&op.row).cloned(),
-        };
+        let code = village_code(store, op.row, codes)?;
         return Ok(code.filter(|c| c != allowed).map(|c| (op.row, c)));
     }
     // The row that names the village: the op's own row (a household, a work team member)
@@ -381,22 +374,9 @@ fn outside_code(
     let owner = match table {
         Some(t) if village_ref_field(t).is_some() => Some((t, op.row)),
         Some(t) => match household_ref_field(t) {
-            Some(field) => {
-                let held: Option<Option<Vec<u8>>> = store
-                    .conn()
-                    .query_row(
-                        &format!("SELECT {field} FROM {} WHERE id = ?1", t.sql_name()),
-                        [op.row.as_bytes().as_slice()],
-                        |r| r.get(0),
-                    )
-                    .optional()
-                    .map_err(StoreError::from)?;
-                let household = match held {
-                    Some(h) => h.and_then(|b| Uuid::from_slice(&b).ok()),
-                    None => household_of.get(&op.row).copied(),
-                };
-                household.map(|h| (Table::Household, h))
-            }
+            Some(field) => stored_ref(store, t, field, op.row)?
+                .or_else(|| household_of.get(&op.row).copied())
+                .map(|h| (Table::Household, h)),
             None => None,
         },
         None => None,
@@ -407,6 +387,71 @@ fn outside_code(
     Ok(row_village(store, owner_table, owner, village_of, codes)?
         .filter(|code| code != allowed)
         .map(|code| (owner, code)))
+}
+
+/// For an op that gives a row its first village or household (a row with neither in this
+/// copy nor earlier in the file), the code of the village it puts the row in.
+fn new_row_target(
+    store: &Store,
+    op: &Op,
+    table: Option<Table>,
+    village_of: &HashMap<Uuid, Uuid>,
+    household_of: &HashMap<Uuid, Uuid>,
+    codes: &HashMap<Uuid, String>,
+) -> Result<Option<String>, StoreError> {
+    let Some(t) = table else { return Ok(None) };
+    let Some(target) = as_uuid(&op.value) else {
+        return Ok(None);
+    };
+    let field = op.field.as_str();
+    if village_ref_field(t) == Some(field) {
+        if village_of.contains_key(&op.row) || stored_ref(store, t, field, op.row)?.is_some() {
+            return Ok(None);
+        }
+        return village_code(store, target, codes);
+    }
+    if household_ref_field(t) == Some(field) {
+        if household_of.contains_key(&op.row) || stored_ref(store, t, field, op.row)?.is_some() {
+            return Ok(None);
+        }
+        return row_village(store, Table::Household, target, village_of, codes);
+    }
+    Ok(None)
+}
+
+/// The id a row's reference field holds in this copy.
+fn stored_ref(
+    store: &Store,
+    table: Table,
+    field: &str,
+    row: Uuid,
+) -> Result<Option<Uuid>, StoreError> {
+    let held: Option<Option<Vec<u8>>> = store
+        .conn()
+        .prepare_cached(&format!(
+            "SELECT {field} FROM {} WHERE id = ?1",
+            table.sql_name()
+        ))?
+        .query_row([row.as_bytes().as_slice()], |r| r.get(0))
+        .optional()?;
+    Ok(held.flatten().and_then(|b| Uuid::from_slice(&b).ok()))
+}
+
+/// A village's code, as this copy has it or as the file set it.
+fn village_code(
+    store: &Store,
+    village: Uuid,
+    file_codes: &HashMap<Uuid, String>,
+) -> Result<Option<String>, StoreError> {
+    let code: Option<Option<String>> = store
+        .conn()
+        .prepare_cached("SELECT code FROM village WHERE id = ?1")?
+        .query_row([village.as_bytes().as_slice()], |r| r.get(0))
+        .optional()?;
+    Ok(match code {
+        Some(code) => code,
+        None => file_codes.get(&village).cloned(),
+    })
 }
 
 /// Whether `row` was in the village coded `allowed` until a change of its village made at or
@@ -544,6 +589,9 @@ pub struct ConfirmOutcome {
     pub device: DeviceKey,
     /// The held files imported again, with what they brought.
     pub merged: Vec<ImportSummary>,
+    /// Held files that could not be imported again, each with why (kept; the others are not
+    /// stopped by one of them).
+    pub failed: Vec<String>,
 }
 
 impl ConfirmOutcome {
@@ -554,6 +602,11 @@ impl ConfirmOutcome {
             self.device.name, self.device.fingerprint
         )];
         out.extend(self.merged.iter().map(ImportSummary::message_zh));
+        out.extend(
+            self.failed
+                .iter()
+                .map(|why| format!("有一个暂存的同步文件仍不能合并，已保留：{why}")),
+        );
         out
     }
 }
@@ -600,8 +653,12 @@ pub fn confirm_device(
         .set_device_confirmed(fingerprint_text, village)
         .map_err(SyncError::from)?
         .ok_or_else(|| ConfirmError::UnknownFingerprint(fingerprint_text.to_owned()))?;
-    let merged = import_held_again(store, None)?;
-    Ok(ConfirmOutcome { device, merged })
+    let (merged, failed) = import_held_again(store, None)?;
+    Ok(ConfirmOutcome {
+        device,
+        merged,
+        failed,
+    })
 }
 
 /// Merges what the device with `fingerprint` did outside the village it was confirmed for,
@@ -622,8 +679,12 @@ pub fn merge_held_outside(
         .into_iter()
         .find(|k| !wanted.is_empty() && signing::fingerprint_digits(&k.fingerprint) == wanted)
         .ok_or_else(|| ConfirmError::UnknownFingerprint(fingerprint_text.to_owned()))?;
-    let merged = import_held_again(store, Some(device.device))?;
-    Ok(ConfirmOutcome { device, merged })
+    let (merged, failed) = import_held_again(store, Some(device.device))?;
+    Ok(ConfirmOutcome {
+        device,
+        merged,
+        failed,
+    })
 }
 
 /// Removes the held files whose every op this copy now holds (what waited here arrived by
@@ -633,6 +694,7 @@ pub(crate) fn prune_held_files(store: &Store) -> Result<(), SyncError> {
         let (header, _) = changeset::read_header(&file)?;
         if let Some(carried) = &header.carried
             && store.holds_all(carried)?
+            && !store.lacks_batch_signatures(header.batches.as_deref().unwrap_or(&[]))?
         {
             store
                 .conn()
@@ -648,11 +710,24 @@ pub(crate) fn prune_held_files(store: &Store) -> Result<(), SyncError> {
 fn import_held_again(
     store: &mut Store,
     lifted: Option<Uuid>,
-) -> Result<Vec<ImportSummary>, SyncError> {
+) -> Result<(Vec<ImportSummary>, Vec<String>), SyncError> {
     let mut merged = Vec::new();
+    let mut failed = Vec::new();
     for (id, file) in held_files(store)? {
-        let summary =
-            import_changeset_inner(store, &file, super::exchange::Reading::Again { lifted })?;
+        // One held file that cannot be read again (a key the county replaced since) is kept
+        // and said; it does not stop the others.
+        let summary = match import_changeset_inner(
+            store,
+            &file,
+            super::exchange::Reading::Again { lifted },
+        ) {
+            Ok(summary) => summary,
+            Err(SyncError::Store(e)) => return Err(SyncError::Store(e)),
+            Err(e) => {
+                failed.push(e.message_zh());
+                continue;
+            }
+        };
         let (header, _) = changeset::read_header(&file)?;
         let still_held = plan_import(store, &header)?.held;
         if still_held.is_empty() && summary.outside_village_ops == 0 {
@@ -663,7 +738,7 @@ fn import_held_again(
         }
         merged.push(summary);
     }
-    Ok(merged)
+    Ok((merged, failed))
 }
 
 /// The fingerprint of this copy's own signing key, to read out to a township clerk; `None`
