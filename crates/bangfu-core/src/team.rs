@@ -211,8 +211,19 @@ fn code_or_label(
 /// 驻村日期 required, not in the future, a phone that is a phone). Returns the new row's id.
 pub fn add_team_member(store: &mut Store, new: &NewTeamMember) -> Result<Uuid, TeamError> {
     village(store, new.village_id)?;
-    let member = TeamMember {
-        id: Uuid::now_v7(),
+    let member = member_of(new, Uuid::now_v7(), None)?;
+    store.put(&member)?;
+    Ok(member.id)
+}
+
+/// The record a form's fields make, names and codes trimmed and checked.
+fn member_of(
+    new: &NewTeamMember,
+    id: Uuid,
+    end_date: Option<NaiveDate>,
+) -> Result<TeamMember, TeamError> {
+    Ok(TeamMember {
+        id,
         village_id: Some(new.village_id),
         name: new.name.trim().to_owned(),
         sex: code_or_label(&codes::SEX, &new.sex, TeamError::UnknownSex)?,
@@ -226,11 +237,9 @@ pub fn add_team_member(store: &mut Store, new: &NewTeamMember) -> Result<Uuid, T
         post: new.post.trim().to_owned(),
         phone: new.phone.trim().to_owned(),
         start_date: new.start_date,
-        end_date: None,
+        end_date,
         note: new.note.trim().to_owned(),
-    };
-    store.put(&member)?;
-    Ok(member.id)
+    })
 }
 
 /// Records that a member left the village (离村日期); the row stays, so the team of a past day
@@ -301,24 +310,7 @@ pub fn set_team_member(store: &mut Store, edit: &TeamMemberEdit) -> Result<(), T
     if current.village_id != Some(new.village_id) {
         return Err(TeamError::OtherVillage { name: current.name });
     }
-    let edited = TeamMember {
-        id: current.id,
-        village_id: current.village_id,
-        name: new.name.trim().to_owned(),
-        sex: code_or_label(&codes::SEX, &new.sex, TeamError::UnknownSex)?,
-        role: code_or_label(&codes::TEAM_ROLE, &new.role, TeamError::UnknownRole)?,
-        unit: new.unit.trim().to_owned(),
-        unit_level: code_or_label(
-            &codes::UNIT_LEVEL,
-            &new.unit_level,
-            TeamError::UnknownUnitLevel,
-        )?,
-        post: new.post.trim().to_owned(),
-        phone: new.phone.trim().to_owned(),
-        start_date: new.start_date,
-        end_date: edit.end_date,
-        note: new.note.trim().to_owned(),
-    };
+    let edited = member_of(new, current.id, edit.end_date)?;
     let mut changes = Vec::new();
     store.put_over(&edited, &edit.base, &mut changes)?;
     if !changes.is_empty() {
