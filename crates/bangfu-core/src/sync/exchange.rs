@@ -625,11 +625,6 @@ pub(crate) fn import_from<'a>(
     {
         plan.villages.remove(&device);
     }
-    if super::trust::relayed_by_a_station(store, &header, &plan.villages)? {
-        // A township or the county relays what it took, having checked the village limits
-        // itself (and merged what its clerk checked): not held here a second time.
-        plan.villages.clear();
-    }
     let outside = if plan.villages.is_empty() {
         super::trust::OutsideOps::default()
     } else {

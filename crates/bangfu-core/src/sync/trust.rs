@@ -59,7 +59,8 @@ pub(crate) struct ImportPlan {
     pub held: HashSet<Uuid>,
     /// Origins that arrive unsigned although this copy knows their key.
     known: HashSet<Uuid>,
-    /// Signed origins with the village their confirmation limits them to.
+    /// Signed origins with the village their confirmation limits them to (none when a
+    /// station relays the file: it checked them).
     pub villages: HashMap<Uuid, String>,
     /// The decision for the last op's origin.
     last: Option<(Uuid, Admit)>,
@@ -138,6 +139,11 @@ pub(crate) fn plan_import(store: &Store, header: &Header) -> Result<ImportPlan, 
             None => {}
         }
     }
+    if relayed_by_a_station(store, header, &villages)? {
+        // A township or the county relays what it took, having checked the village limits
+        // itself (and merged what its clerk checked): not held here a second time.
+        villages.clear();
+    }
     let known = store.device_keys()?.into_iter().map(|k| k.device).collect();
     Ok(ImportPlan {
         verifier,
@@ -190,7 +196,7 @@ fn as_uuid(v: &FieldValue) -> Option<Uuid> {
 /// limits itself. The file's source is not signed: a file naming a confirmed station as its
 /// source could get a village device's genuine ops past the limit here (never an altered or
 /// invented op); signing the header would close that (not built).
-pub(crate) fn relayed_by_a_station(
+fn relayed_by_a_station(
     store: &Store,
     header: &Header,
     limited: &HashMap<Uuid, String>,
