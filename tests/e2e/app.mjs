@@ -146,7 +146,19 @@ export async function typeInto(session, testid, text) {
   // A finding shown above the form (the page checks as one types) can move a field out of the
   // window between finding it and clicking it: bring it to the middle first, as a person
   // scrolls to what they type into.
-  await session.execute(`arguments[0].scrollIntoView({ block: 'center' })`, [{ 'element-6066-11e4-a52e-4f735466cecf': input }])
+  const ref = { 'element-6066-11e4-a52e-4f735466cecf': input }
+  await session.execute(`arguments[0].scrollIntoView({ block: 'center' })`, [ref])
+  // A list that was just picked from (an el-select's dropdown) fades out over the fields below
+  // it: wait until nothing covers the field, as a person waits for the list to close.
+  await waitFor(`${testid} not covered`, () =>
+    session.execute(
+      `const el = arguments[0]
+       const r = el.getBoundingClientRect()
+       const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2)
+       return top && (top === el || el.contains(top) || top.contains(el)) ? true : null`,
+      [ref],
+    ),
+  )
   await session.click(input)
   // WebDriver's clear fires no input event, so the old text is selected and typed over.
   await session.chord(Keys.CONTROL, 'a')
