@@ -748,6 +748,117 @@ fn a_conflict_names_who_wrote_this_copys_value() {
     );
 }
 
+/// Who typed a value travels with it (signed by the laptop with its batch): the township and
+/// the county, which know none of the laptop's people, name the person in a field's history
+/// and in a conflict; a name altered on the way refuses the file; a name dropped by a relay
+/// leaves the value without one, never with another's.
+#[test]
+fn the_person_who_typed_a_value_is_named_on_every_copy_it_reaches() {
+    let dir = common::scratch();
+    let (mut laptop, household) = team_copy(dir.path());
+    let mut station = common::open_at(dir.path(), "station", T0);
+    let mut county = common::open_at(dir.path(), "county", T0);
+    let (first, _) = export_changeset(&laptop, None).unwrap();
+    import_changeset(&mut station, &first).unwrap();
+    let phone = |store: &mut Store, value: &str| {
+        let change = Change::Put {
+            table: Table::Household,
+            id: household,
+            fields: vec![("phone", FieldValue::Text(value.into()))],
+        };
+        store.write(&[change]).unwrap();
+    };
+    laptop.sign_in("王队员", PIN).unwrap();
+    phone(&mut laptop, "13800000001");
+    laptop.sign_in("刘书记", PIN).unwrap();
+    phone(&mut laptop, "13800000002");
+    let history = |store: &Store| -> Vec<(Option<String>, String, Option<String>)> {
+        store
+            .field_history(Table::Household, household, "phone")
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.value, c.device, c.person))
+            .collect()
+    };
+    let expected = |device: &str| {
+        vec![
+            (
+                Some("13800000001".to_owned()),
+                device.to_owned(),
+                Some("王队员".to_owned()),
+            ),
+            (
+                Some("13800000002".to_owned()),
+                device.to_owned(),
+                Some("刘书记".to_owned()),
+            ),
+        ]
+    };
+    assert_eq!(history(&laptop), expected("laptop"));
+
+    // A name altered in the file (checksums recomputed) refuses the whole file.
+    let (file, _) = export_changeset(&laptop, None).unwrap();
+    let (mut header, ops) = bangfu_core::sync::changeset::decode(&file).unwrap();
+    let batches = header.batches.as_mut().unwrap();
+    let named = batches
+        .iter_mut()
+        .find(|b| b.by.as_deref() == Some("王队员"))
+        .expect("the batch names its writer");
+    named.by = Some("刘书记".into());
+    let altered = bangfu_core::sync::changeset::encode(header.clone(), &ops);
+    let e = import_changeset(&mut station, &altered).unwrap_err();
+    assert_eq!(e.kind(), "bad_signature");
+    assert_eq!(history(&station).len(), 0, "nothing of it merged");
+
+    // The file as written: the station names both people, and relays the names to the county.
+    import_changeset(&mut station, &file).unwrap();
+    assert_eq!(history(&station), expected("laptop"));
+    let (relayed, _) = export_changeset(&station, None).unwrap();
+    import_changeset(&mut county, &relayed).unwrap();
+    assert_eq!(history(&county), expected("laptop"));
+
+    // A conflict at the station names the person who wrote the laptop's value.
+    phone(&mut station, "13800000009");
+    laptop.sign_in("王队员", PIN).unwrap();
+    phone(&mut laptop, "13800000003");
+    let (later, _) = export_changeset(&laptop, None).unwrap();
+    import_changeset(&mut station, &later).unwrap();
+    let values: Vec<String> = review_items(&station)
+        .unwrap()
+        .iter()
+        .flat_map(|i| i.values.iter())
+        .map(|v| format!("{} {}", v.value, v.device))
+        .collect();
+    assert!(
+        values.contains(&"13800000003 laptop（王队员）".to_owned()),
+        "{values:?}"
+    );
+
+    // A relay that drops the names (an older version) leaves those values nameless; the name
+    // arrives later with a file that carries it.
+    let mut late = common::open_at(dir.path(), "late", T0);
+    let (mut header, ops) = bangfu_core::sync::changeset::decode(&first).unwrap();
+    header.source_sig = None;
+    import_changeset(
+        &mut late,
+        &bangfu_core::sync::changeset::encode(header, &ops),
+    )
+    .unwrap();
+    let (mut header, ops) = bangfu_core::sync::changeset::decode(&file).unwrap();
+    for b in header.batches.iter_mut().flatten() {
+        b.by = None;
+        b.by_sig = None;
+    }
+    import_changeset(
+        &mut late,
+        &bangfu_core::sync::changeset::encode(header, &ops),
+    )
+    .unwrap();
+    assert!(history(&late).iter().all(|(_, _, who)| who.is_none()));
+    import_changeset(&mut late, &file).unwrap();
+    assert_eq!(history(&late), expected("laptop"));
+}
+
 #[test]
 fn no_one_but_the_first_person_gives_a_role_that_may_do_more_than_their_own() {
     let dir = common::scratch();

@@ -378,6 +378,94 @@ fn a_village_devices_edit_outside_its_village_waits_at_the_township() {
     assert_eq!(population(&township, vb), None);
 }
 
+/// A station's relay is believed only when the station signed the file: a village laptop's own
+/// file with its header rewritten to name the township as its source is checked at the county
+/// like any file of the laptop (its edit of another village waits), while the township's real
+/// file, carrying the same edit after a person there merged it, passes.
+#[test]
+fn a_file_that_only_names_a_station_as_its_source_is_not_taken_for_its_relay() {
+    let dir = common::scratch();
+    let mut county = common::open_at(dir.path(), "县", T0);
+    let mut village = common::open_at(dir.path(), "村", T0);
+    let mut township = common::open_at(dir.path(), "乡镇", T0);
+    let (va, vb) = (Uuid::now_v7(), Uuid::now_v7());
+    for (id, code) in [(va, VILLAGE_A), (vb, VILLAGE_B)] {
+        put(
+            &mut county,
+            Table::Village,
+            id,
+            vec![
+                ("code", FieldValue::Text(code.into())),
+                ("name", FieldValue::Text(format!("村{code}"))),
+            ],
+        );
+    }
+    let (own, foreign) = (Uuid::now_v7(), Uuid::now_v7());
+    for (id, v, code) in [
+        (own, va, "530826103201001"),
+        (foreign, vb, "530826103202001"),
+    ] {
+        put(
+            &mut county,
+            Table::Household,
+            id,
+            vec![
+                ("code", FieldValue::Text(code.into())),
+                ("main_cause", FieldValue::Text("01".into())),
+                ("village_id", FieldValue::Bytes(v.as_bytes().to_vec())),
+            ],
+        );
+    }
+    let from_county = export(&county);
+    import_changeset(&mut village, &from_county).unwrap();
+    import_changeset(&mut township, &from_county).unwrap();
+    // The township writes (its key travels with its own save) and both stations learn and
+    // confirm each other's devices: the laptop for village A, the township for everything.
+    put_household(&mut township, own, "530826103201001", "13700000000");
+    put_household(&mut village, own, "530826103201001", "13800000001");
+    let first = export(&village);
+    import_changeset(&mut township, &first).unwrap();
+    import_changeset(&mut county, &first).unwrap();
+    import_changeset(&mut county, &export(&township)).unwrap();
+    let laptop = own_fingerprint(&village).unwrap().unwrap();
+    let station = own_fingerprint(&township).unwrap().unwrap();
+    confirm_device(&mut township, &laptop, Some(VILLAGE_A)).unwrap();
+    confirm_device(&mut county, &laptop, Some(VILLAGE_A)).unwrap();
+    confirm_device(&mut county, &station, None).unwrap();
+
+    // The laptop edits a household of village B.
+    put_household(&mut village, foreign, "530826103202001", "13900000000");
+    let file = export(&village);
+    let (header, _) = changeset::read_header(&file).unwrap();
+    assert!(
+        header.source_sig.is_some(),
+        "a file is signed by its source"
+    );
+    // Rewritten to name the township as its source (checksums recomputed): checked like the
+    // laptop's own file.
+    let (mut forged, ops) = changeset::decode(&file).unwrap();
+    forged.source_device = township.device().id;
+    forged.source_name = township.device().name.clone();
+    let forged = changeset::encode(forged, &ops);
+    let summary = import_changeset(&mut county, &forged).unwrap();
+    assert_eq!(summary.outside_village_ops, 1, "{summary:?}");
+    assert_eq!(common::phone_of(&county, foreign), None);
+    // At the township the edit waits too; a person there checks it and merges it, and the
+    // township's own, signed file carries it to the county, which takes the relay.
+    let summary = import_changeset(&mut township, &file).unwrap();
+    assert_eq!(summary.outside_village_ops, 1, "{summary:?}");
+    merge_held_outside(&mut township, &laptop).unwrap();
+    let relayed = export(&township);
+    let (header, _) = changeset::read_header(&relayed).unwrap();
+    assert_eq!(header.source_device, township.device().id);
+    let summary = import_changeset(&mut county, &relayed).unwrap();
+    assert_eq!(summary.outside_village_ops, 0, "{summary:?}");
+    assert_eq!(
+        common::phone_of(&county, foreign).as_deref(),
+        Some("13900000000")
+    );
+}
+
 /// A household the township moved to another village while the village laptop was away is
 /// still that laptop's to edit for the hub's 90 days (the laptop saved what it last saw); past
 /// them, an edit of it waits at the township like any other village's.

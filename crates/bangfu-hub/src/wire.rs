@@ -209,6 +209,7 @@ pub fn encode_ops(source: Uuid, source_name: &str, ops: &[Op], carried: Signatur
         batches: (!batches.is_empty()).then_some(batches),
         seal_keys: (!seal_keys.is_empty()).then_some(seal_keys),
         blobs: None,
+        source_sig: None,
         body_sha256: String::new(),
     };
     changeset::encode(header, ops)

@@ -38,16 +38,37 @@ pub struct DeviceKey {
 
 /// A known key: its bytes, whether a person confirmed it, the village it is limited to.
 pub(crate) type KnownKey = (Vec<u8>, bool, Option<String>);
-/// A stored batch: first seq, last seq, signature.
-type StoredBatch = (i64, i64, Vec<u8>);
-/// A batch an export carries: last seq, origin's local index, signature, ops of it exported.
-type WantedBatch = (i64, i64, Vec<u8>, i64);
+/// Who wrote a stored batch and the device's signature over it.
+type Author = Option<(String, Vec<u8>)>;
+/// A stored batch: first seq, last seq, signature, author.
+type StoredBatch = (i64, i64, Vec<u8>, Author);
+/// A batch an export carries: last seq, origin's local index, signature, ops of it exported,
+/// author.
+type WantedBatch = (i64, i64, Vec<u8>, i64, Author);
 
 fn corrupt(detail: &str) -> StoreError {
     StoreError::Corrupt {
         path: std::path::PathBuf::new(),
         detail: detail.to_owned(),
     }
+}
+
+/// This identity's signing key if it has made one (read only).
+fn stored_signing_key(
+    conn: &Connection,
+    device: &Device,
+) -> Result<Option<SigningKey>, StoreError> {
+    let stored: Option<String> = meta_get(conn, META_SIGNING_KEY)?;
+    let Some((id, secret)) = stored.as_deref().and_then(|s| s.split_once(':')) else {
+        return Ok(None);
+    };
+    if id != device.id.to_string() {
+        return Ok(None);
+    }
+    let bytes: [u8; 32] = signing::unhex(secret)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| corrupt("signing key"))?;
+    Ok(Some(SigningKey::from_bytes(&bytes)))
 }
 
 /// This identity's signing key, made (and its public half recorded as confirmed) the first
@@ -57,14 +78,7 @@ fn signing_key(
     device: &Device,
     wall_ms: u64,
 ) -> Result<(SigningKey, bool), StoreError> {
-    let stored: Option<String> = meta_get(conn, META_SIGNING_KEY)?;
-    if let Some((id, secret)) = stored.as_deref().and_then(|s| s.split_once(':'))
-        && id == device.id.to_string()
-    {
-        let bytes: [u8; 32] = signing::unhex(secret)
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| corrupt("signing key"))?;
-        let key = SigningKey::from_bytes(&bytes);
+    if let Some(key) = stored_signing_key(conn, device)? {
         record_own_key(conn, device, &key, wall_ms)?;
         return Ok((key, false));
     }
@@ -105,13 +119,15 @@ fn record_own_key(
     Ok(())
 }
 
-/// Signs the ops `first..=last` this identity has just written, inside their transaction.
+/// Signs the ops `first..=last` this identity has just written, inside their transaction, and
+/// the name of the person signed in (`author`), so every copy's history names them.
 pub(super) fn sign_write_batch(
     conn: &Connection,
     device: &Device,
     first: i64,
     last: i64,
     wall_ms: u64,
+    author: Option<&str>,
 ) -> Result<(), StoreError> {
     if last < first {
         return Ok(());
@@ -120,9 +136,9 @@ pub(super) fn sign_write_batch(
     // An identity that wrote before this version signed nothing: its first signing write
     // vouches for what it wrote before as one batch, so every op of it travels signed.
     if fresh && first > 1 {
-        sign_range(conn, device, &key, 1, first - 1)?;
+        sign_range(conn, device, &key, 1, first - 1, None)?;
     }
-    sign_range(conn, device, &key, first, last)
+    sign_range(conn, device, &key, first, last, author)
 }
 
 /// This identity's signing key, made now if it has none yet; an identity that wrote before
@@ -140,7 +156,7 @@ pub(super) fn ensure_signing_key(
             |r| r.get(0),
         )?;
         if let Some(last) = last.filter(|last| *last >= 1) {
-            sign_range(conn, device, &key, 1, last)?;
+            sign_range(conn, device, &key, 1, last, None)?;
         }
     }
     Ok(key)
@@ -152,20 +168,39 @@ fn sign_range(
     key: &SigningKey,
     first: i64,
     last: i64,
+    author: Option<&str>,
 ) -> Result<(), StoreError> {
     let ops = super::oplog::read_op_range(conn, device.idx, device.id, first, last)?;
     if ops.len() as i64 != last - first + 1 {
         return Err(corrupt("write batch"));
     }
     let sig = signing::sign_batch(key, device.id, first, last, &ops);
+    // A name longer than any receiver takes is not carried (the 人员 screen keeps names short).
+    let author = author.filter(|a| !a.is_empty() && a.chars().count() <= signing::MAX_AUTHOR_CHARS);
+    let author_sig =
+        author.map(|name| signing::sign_author(key, device.id, first, last, &sig, name));
     conn.execute(
-        "INSERT OR REPLACE INTO op_batch (origin, first_seq, last_seq, sig) VALUES (?1, ?2, ?3, ?4)",
-        params![device.idx, first, last, sig.as_slice()],
+        "INSERT OR REPLACE INTO op_batch (origin, first_seq, last_seq, sig, author, author_sig)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            device.idx,
+            first,
+            last,
+            sig.as_slice(),
+            author,
+            author_sig.as_ref().map(|s| s.as_slice())
+        ],
     )?;
     Ok(())
 }
 
 impl Store {
+    /// This identity's signing key, for signing a file it writes; `None` before it has made
+    /// one (it made one with its first write or its sealing key).
+    pub(crate) fn own_signing_key(&self) -> Result<Option<SigningKey>, StoreError> {
+        stored_signing_key(&self.conn, &self.device)
+    }
+
     /// Every device key this copy knows, own first.
     pub fn device_keys(&self) -> Result<Vec<DeviceKey>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
@@ -255,17 +290,23 @@ impl Store {
     /// Records the keys a verified file declared (not confirmed, unless already) and the
     /// signatures of the batches it brought of `origins`.
     /// Whether any of these batch signatures is one this copy does not hold yet (for a device
-    /// it has heard of).
+    /// it has heard of), or names the person who wrote a batch this copy holds without one.
     pub(crate) fn lacks_batch_signatures(
         &self,
         batches: &[crate::sync::signing::BatchSig],
     ) -> Result<bool, StoreError> {
         let mut held = self.conn.prepare_cached(
-            "SELECT 1 FROM op_batch b JOIN device d ON d.idx = b.origin
+            "SELECT b.author IS NOT NULL FROM op_batch b JOIN device d ON d.idx = b.origin
              WHERE d.id = ?1 AND b.first_seq = ?2",
         )?;
         for b in batches {
-            if !held.exists(params![b.origin.as_bytes().as_slice(), b.first])? {
+            let named = held
+                .query_row(params![b.origin.as_bytes().as_slice(), b.first], |r| {
+                    r.get::<_, bool>(0)
+                })
+                .optional()?;
+            // Not held, or held without the name of who wrote it while the file names them.
+            if named.is_none_or(|named| !named && b.by.is_some()) {
                 return Ok(true);
             }
         }
@@ -375,7 +416,14 @@ impl Store {
         }
         let mut idx_of = tx.prepare_cached("SELECT idx FROM device WHERE id = ?1")?;
         let mut insert = tx.prepare_cached(
-            "INSERT OR IGNORE INTO op_batch (origin, first_seq, last_seq, sig) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT OR IGNORE INTO op_batch (origin, first_seq, last_seq, sig, author, author_sig)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        // A batch this copy holds without the name of who wrote it (relayed by a version that
+        // did not carry names) learns it from a file or page that carries it, checked.
+        let mut name = tx.prepare_cached(
+            "UPDATE op_batch SET author = ?5, author_sig = ?6
+             WHERE origin = ?1 AND first_seq = ?2 AND last_seq = ?3 AND sig = ?4 AND author IS NULL",
         )?;
         for b in batches.iter().filter(|b| origins.contains(&b.origin)) {
             let Some(idx) = idx_of
@@ -384,11 +432,21 @@ impl Store {
             else {
                 continue;
             };
-            if let Some(sig) = signing::unhex(&b.sig) {
-                insert.execute(params![idx, b.first, b.last, sig])?;
+            let Some(sig) = signing::unhex(&b.sig) else {
+                continue;
+            };
+            // `by` was checked with the batch (`StreamVerifier::new`) before anything applied.
+            let by_sig = b.by_sig.as_deref().and_then(signing::unhex);
+            let (by, by_sig) = match (&b.by, by_sig) {
+                (Some(by), Some(by_sig)) => (Some(by.as_str()), Some(by_sig)),
+                _ => (None, None),
+            };
+            if insert.execute(params![idx, b.first, b.last, sig, by, by_sig])? == 0 && by.is_some()
+            {
+                name.execute(params![idx, b.first, b.last, sig, by, by_sig])?;
             }
         }
-        drop((idx_of, insert));
+        drop((idx_of, insert, name));
         tx.commit()?;
         Ok(())
     }
@@ -409,25 +467,35 @@ impl Store {
         let mut all: BTreeMap<Uuid, (i64, Vec<StoredBatch>)> = BTreeMap::new();
         {
             let mut stmt = self.conn.prepare_cached(
-                "SELECT d.id, b.origin, b.first_seq, b.last_seq, b.sig FROM op_batch b
-                 JOIN device d ON d.idx = b.origin ORDER BY b.origin, b.first_seq",
+                "SELECT d.id, b.origin, b.first_seq, b.last_seq, b.sig, b.author, b.author_sig
+                 FROM op_batch b JOIN device d ON d.idx = b.origin ORDER BY b.origin, b.first_seq",
             )?;
             let rows = stmt.query_map([], |r| {
+                let author = match (
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, Option<Vec<u8>>>(6)?,
+                ) {
+                    (Some(name), Some(sig)) => Some((name, sig)),
+                    _ => None,
+                };
                 Ok((
                     r.get::<_, Vec<u8>>(0)?,
                     r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, Vec<u8>>(4)?,
+                    (
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, Vec<u8>>(4)?,
+                        author,
+                    ),
                 ))
             })?;
             for row in rows {
-                let (id, idx, first, last, sig) = row?;
+                let (id, idx, batch) = row?;
                 if let Ok(id) = Uuid::from_slice(&id) {
                     all.entry(id)
                         .or_insert_with(|| (idx, Vec::new()))
                         .1
-                        .push((first, last, sig));
+                        .push(batch);
                 }
             }
         }
@@ -438,19 +506,21 @@ impl Store {
             let Some((idx, list)) = all.get(&op.id.origin) else {
                 continue;
             };
-            let i = list.partition_point(|(_, last, _)| *last < op.id.seq);
-            if let Some((first, last, sig)) = list.get(i).filter(|(f, _, _)| *f <= op.id.seq) {
+            let i = list.partition_point(|(_, last, _, _)| *last < op.id.seq);
+            if let Some((first, last, sig, author)) =
+                list.get(i).filter(|(f, _, _, _)| *f <= op.id.seq)
+            {
                 wanted
                     .entry((op.id.origin, *first))
-                    .or_insert_with(|| (*last, *idx, sig.clone(), 0))
+                    .or_insert_with(|| (*last, *idx, sig.clone(), 0, author.clone()))
                     .3 += 1;
             }
         }
         if !extend {
-            wanted.retain(|(_, first), (last, _, _, count)| *count == *last - *first + 1);
+            wanted.retain(|(_, first), (last, _, _, count, _)| *count == *last - *first + 1);
         }
         let mut added = false;
-        for ((origin, first), (last, idx, _, count)) in &wanted {
+        for ((origin, first), (last, idx, _, count, _)) in &wanted {
             if *count < last - first + 1 {
                 for op in super::oplog::read_op_range(&self.conn, *idx, *origin, *first, *last)? {
                     if have.insert((op.id.origin, op.id.seq)) {
@@ -465,17 +535,23 @@ impl Store {
         }
         let mut signers = BTreeMap::new();
         let mut batches = Vec::with_capacity(wanted.len());
-        for ((origin, first), (last, _, sig, _)) in wanted {
+        for ((origin, first), (last, _, sig, _, author)) in wanted {
             if !signers.contains_key(&origin)
                 && let Some((key, _, _)) = self.known_device_key(origin)?
             {
                 signers.insert(origin, signing::hex(&key));
             }
+            let (by, by_sig) = match author {
+                Some((name, author_sig)) => (Some(name), Some(signing::hex(&author_sig))),
+                None => (None, None),
+            };
             batches.push(BatchSig {
                 origin,
                 first,
                 last,
                 sig: signing::hex(&sig),
+                by,
+                by_sig,
             });
         }
         // A batch of a device whose key this copy lost cannot be checked by anyone: left out.

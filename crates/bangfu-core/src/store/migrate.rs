@@ -31,6 +31,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0016_fewer_pages_per_save.sql"),
     include_str!("../../migrations/0017_household_filing_date.sql"),
     include_str!("../../migrations/0018_search_pending.sql"),
+    include_str!("../../migrations/0019_batch_author.sql"),
 ];
 
 /// Steps a migration needs beyond its SQL, run right after it in the same transaction.
@@ -182,10 +183,11 @@ fn filing_date_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
 /// 村情 page's village fields) are like 8: their after-scripts decide. Schema 16
 /// (`0016_fewer_pages_per_save`) drops an index: nothing shown changes. Schema 17 (the
 /// households' 建档日期) is like 8: its after-script decides. Schema 18 (`0018_search_pending`)
-/// adds the search entries' waiting table: nothing shown changes.
+/// adds the search entries' waiting table: nothing shown changes. Schema 19
+/// (`0019_batch_author`) adds who wrote a batch beside its signature: nothing shown changes.
 const REBUILD_AFTER: &[bool] = &[
     true, true, true, true, false, false, false, false, false, false, false, false, false, false,
-    false, false, false, false,
+    false, false, false, false, false,
 ];
 
 /// Whether upgrading a file of schema `from` must rebuild its rows from the heads.

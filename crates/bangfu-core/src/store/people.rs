@@ -447,7 +447,8 @@ impl Store {
     }
 
     /// Every value this copy holds for one field of one row, oldest first, with the device
-    /// that wrote it, when, and (for this copy's own writes) who was signed in. A 证件号码's
+    /// that wrote it, when, and who was signed in on it (this copy's own people, or the name
+    /// the writing device signed with its batch). A 证件号码's
     /// past values are masked as the page masks its current one.
     pub fn field_history(
         &self,
@@ -456,15 +457,21 @@ impl Store {
         field: &str,
     ) -> Result<Vec<FieldChange>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT CAST(o.val AS TEXT), d.name, p.name, o.hlc
+            "SELECT CAST(o.val AS TEXT), coalesce(nullif(d.name, ''), k.name, ''),
+                    coalesce(p.name, b.author), o.hlc
              FROM op o
              JOIN field_name f ON f.idx = o.field AND f.tbl = o.tbl AND f.name = ?3
              JOIN device d ON d.idx = o.origin
+             LEFT JOIN device_key k ON k.device = d.id
              LEFT JOIN op_author a ON a.origin = o.origin
                   AND a.first_seq = (SELECT max(first_seq) FROM op_author
                                      WHERE origin = o.origin AND first_seq <= o.seq)
                   AND o.seq <= a.last_seq
              LEFT JOIN person p ON p.id = a.person
+             LEFT JOIN op_batch b ON b.origin = o.origin
+                  AND b.first_seq = (SELECT max(first_seq) FROM op_batch
+                                     WHERE origin = o.origin AND first_seq <= o.seq)
+                  AND o.seq <= b.last_seq
              WHERE o.tbl = ?1 AND o.row = ?2
              ORDER BY o.hlc, o.origin",
         )?;

@@ -1298,8 +1298,26 @@ fn back_to_schema_11_members(conn: &rusqlite::Connection) {
     .unwrap();
 }
 
-/// Takes schema 17's column away (the households' 建档日期).
+/// Takes schema 19's columns away (who wrote a batch).
+fn back_to_schema_18(conn: &rusqlite::Connection) {
+    let has: bool = conn
+        .query_row(
+            "SELECT count(*) > 0 FROM pragma_table_info('op_batch') WHERE name = 'author'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    if has {
+        conn.execute_batch(
+            "ALTER TABLE op_batch DROP COLUMN author; ALTER TABLE op_batch DROP COLUMN author_sig;",
+        )
+        .unwrap();
+    }
+}
+
+/// Takes schema 17's column away (the households' 建档日期), and the later schemas' too.
 fn back_to_schema_16(conn: &rusqlite::Connection) {
+    back_to_schema_18(conn);
     // Called again by helpers that chain to older schemas: once is enough.
     let has: bool = conn
         .query_row(

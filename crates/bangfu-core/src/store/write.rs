@@ -417,7 +417,14 @@ impl Store {
             [clock.last().to_i64()],
         )?;
         // Signing hook (issue 15): the batch first_seq+1..=seq, signed in its transaction.
-        super::device_keys::sign_write_batch(&tx, &self.device, first_seq + 1, seq, wall)?;
+        super::device_keys::sign_write_batch(
+            &tx,
+            &self.device,
+            first_seq + 1,
+            seq,
+            wall,
+            self.actor.as_ref().map(|a| a.name.as_str()),
+        )?;
         // Who was signed in, beside the signature: the history of a field names the person.
         super::people::record_author(
             &tx,

@@ -82,6 +82,12 @@ pub struct Header {
     /// once, however many of the ops name it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blobs: Option<Vec<BlobRef>>,
+    /// The source device's signature (Ed25519, hex) over the file's source, time and body
+    /// (`signing::file_digest`): a receiver knows which device wrote the file, not only whose
+    /// signed ops it carries (a station's relay is believed only when the station signed it).
+    /// Files of older versions lack it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_sig: Option<String>,
 }
 
 /// One file of the archive a changeset carries: its SHA-256 (hex) and size.
@@ -764,10 +770,22 @@ impl<W: Write> Write for Hashing<W> {
 /// is an error (`InvalidData`), never a file whose checksum lies.
 pub fn encode_into<W: Write, E: From<std::io::Error>>(
     out: W,
+    header: Header,
+    ops: &[Op],
+    files: &[BlobRef],
+    read: impl FnMut(&str) -> Result<Vec<u8>, E>,
+) -> Result<W, E> {
+    encode_signed_into(out, header, ops, files, read, None)
+}
+
+/// [`encode_into`], the header signed by the source device's key (`Header::source_sig`).
+pub fn encode_signed_into<W: Write, E: From<std::io::Error>>(
+    out: W,
     mut header: Header,
     ops: &[Op],
     files: &[BlobRef],
     mut read: impl FnMut(&str) -> Result<Vec<u8>, E>,
+    key: Option<&ed25519_dalek::SigningKey>,
 ) -> Result<W, E> {
     let raw = encode_body(ops);
     let mut enc = DeflateEncoder::new(Vec::with_capacity(raw.len() / 3), Compression::fast());
@@ -792,6 +810,16 @@ pub fn encode_into<W: Write, E: From<std::io::Error>>(
     header.op_count = ops.len() as u64;
     header.carried = Some(ranges_of(ops));
     header.body_sha256 = hex(&Sha256::digest(&body));
+    header.source_sig = key.map(|key| {
+        use ed25519_dalek::Signer;
+        let digest = super::signing::file_digest(
+            header.source_device,
+            header.created_ms,
+            header.op_count,
+            &header.body_sha256,
+        );
+        hex(&key.sign(&digest).to_bytes())
+    });
     let header_json = serde_json::to_vec(&header).unwrap_or_default();
     let mut w = Hashing {
         inner: out,
@@ -993,6 +1021,7 @@ mod tests {
             batches: None,
             seal_keys: None,
             blobs: None,
+            source_sig: None,
             device_names: BTreeMap::new(),
             op_count: 0,
             body_sha256: String::new(),

@@ -153,6 +153,7 @@ fn write_export<W: std::io::Write>(
         batches: Some(batches),
         seal_keys: Some(store.seal_keys_for_export()?),
         blobs: None,
+        source_sig: None,
     };
     let files = carried_files(store, &ops)?;
     let read = |sha256: &str| -> Result<Vec<u8>, SyncError> {
@@ -164,7 +165,10 @@ fn write_export<W: std::io::Write>(
                 )))
             })
     };
-    let out = changeset::encode_into(out, header, &ops, &files, read)?;
+    // The file is signed by this device (its source), so a receiver believes a station's relay
+    // only when the station wrote it (`trust::relayed_by_a_station`).
+    let key = store.own_signing_key()?;
+    let out = changeset::encode_signed_into(out, header, &ops, &files, read, key.as_ref())?;
     let summary = ExportSummary {
         ops: ops.len() as u64,
         bytes: 0,
@@ -315,6 +319,7 @@ pub fn export_introduction(store: &mut Store) -> Result<(Vec<u8>, ExportSummary)
         batches: Some(Vec::new()),
         seal_keys: Some(store.seal_keys_for_export()?),
         blobs: None,
+        source_sig: None,
     };
     let bytes = changeset::encode(header, &[]);
     let summary = ExportSummary {

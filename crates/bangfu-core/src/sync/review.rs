@@ -102,14 +102,22 @@ pub fn review_items(store: &Store) -> Result<Vec<ReviewItem>, StoreError> {
         })?
         .collect::<Result<_, _>>()?;
     let mut op_stmt = conn.prepare(
-        // The person signed in when this copy wrote the value (issue 15) follows the device's
-        // name; values from other copies carry none (authorship does not travel yet).
-        "SELECT o.val, d.name || coalesce('（' || p.name || '）', ''), d.id, o.hlc,
+        // The person signed in when the value was written (issue 15) follows the device's
+        // name: this copy's own person table, or the name the writing device signed with its
+        // batch (carried by files and the hub, `op_batch.author`).
+        // A device known only through the hub has its name in `device_key` (the hub's page
+        // names its writers), not in `device`.
+        "SELECT o.val, coalesce(nullif(d.name, ''), k.name, '')
+                    || coalesce('（' || coalesce(p.name, b.author) || '）', ''), d.id,
+                o.hlc,
                 EXISTS (SELECT 1 FROM clock_flag c WHERE c.origin = o.origin AND c.seq = o.seq)
          FROM op o JOIN device d ON d.idx = o.origin
+         LEFT JOIN device_key k ON k.device = d.id
          LEFT JOIN op_author a ON a.origin = o.origin AND a.first_seq <= o.seq
               AND o.seq <= a.last_seq
          LEFT JOIN person p ON p.id = a.person
+         LEFT JOIN op_batch b ON b.origin = o.origin AND b.first_seq <= o.seq
+              AND o.seq <= b.last_seq
          WHERE o.origin = ?1 AND o.seq = ?2",
     )?;
     // An op flagged for its clock is an item of its own while it is a head of a field that is

@@ -26,6 +26,128 @@ pub struct BatchSig {
     pub last: i64,
     /// Ed25519 signature, hex.
     pub sig: String,
+    /// The person signed in on the device when it wrote the batch (their name), so the history
+    /// of a field names who typed it on every copy, not only on the laptop. Files and pages of
+    /// older versions lack it; older versions ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    /// The device's signature (hex) over the batch's own signature and `by`
+    /// ([`author_digest`]): a relay can drop the name but not alter it or put another there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_sig: Option<String>,
+}
+
+impl BatchSig {
+    /// A batch signature with no person named (a copy nobody signs in to).
+    pub fn new(origin: Uuid, first: i64, last: i64, sig: String) -> BatchSig {
+        BatchSig {
+            origin,
+            first,
+            last,
+            sig,
+            by: None,
+            by_sig: None,
+        }
+    }
+}
+
+/// The longest name a batch may carry (characters): a person's name as the 人员 screen takes it.
+pub const MAX_AUTHOR_CHARS: usize = 32;
+
+/// What a device signs to name the person who wrote a batch: the batch (device, range and
+/// its signature, so the statement is for exactly that batch) and the name.
+pub fn author_digest(
+    origin: Uuid,
+    first: i64,
+    last: i64,
+    batch_sig: &[u8],
+    name: &str,
+) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"bangfu-author-v1\0");
+    h.update(origin.as_bytes());
+    put_u64(&mut h, first as u64);
+    put_u64(&mut h, last as u64);
+    h.update((batch_sig.len() as u64).to_le_bytes());
+    h.update(batch_sig);
+    h.update((name.len() as u64).to_le_bytes());
+    h.update(name.as_bytes());
+    h.finalize().into()
+}
+
+/// Signs the statement that `name` wrote the batch whose signature is `batch_sig`.
+pub fn sign_author(
+    key: &SigningKey,
+    origin: Uuid,
+    first: i64,
+    last: i64,
+    batch_sig: &[u8],
+    name: &str,
+) -> [u8; 64] {
+    key.sign(&author_digest(origin, first, last, batch_sig, name))
+        .to_bytes()
+}
+
+/// What a device signs to say it wrote a changeset file: its id, the file's time, op count and
+/// body hash (the body holds every op, so the signature covers what the file carries).
+pub fn file_digest(source: Uuid, created_ms: u64, op_count: u64, body_sha256: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"bangfu-file-v1\0");
+    h.update(source.as_bytes());
+    put_u64(&mut h, created_ms);
+    put_u64(&mut h, op_count);
+    h.update((body_sha256.len() as u64).to_le_bytes());
+    h.update(body_sha256.as_bytes());
+    h.finalize().into()
+}
+
+/// Whether a file's header is signed by its source device under `public_key` (32 bytes).
+pub fn file_signed_by(header: &super::changeset::Header, public_key: &[u8]) -> bool {
+    let Some(sig) = header.source_sig.as_deref().and_then(unhex) else {
+        return false;
+    };
+    let (Ok(sig), Ok(key)) = (
+        <[u8; 64]>::try_from(sig.as_slice()),
+        <[u8; 32]>::try_from(public_key),
+    ) else {
+        return false;
+    };
+    let Ok(key) = VerifyingKey::from_bytes(&key) else {
+        return false;
+    };
+    let digest = file_digest(
+        header.source_device,
+        header.created_ms,
+        header.op_count,
+        &header.body_sha256,
+    );
+    key.verify(&digest, &Signature::from_bytes(&sig)).is_ok()
+}
+
+/// Checks the person a batch names against its device's key: `Ok(())` when it names nobody
+/// or the device signed the name for exactly this batch.
+fn check_author(key: &VerifyingKey, b: &BatchSig) -> Result<(), SignatureError> {
+    let bad = || SignatureError::BadSignature {
+        origin: b.origin,
+        first: b.first,
+        last: b.last,
+    };
+    match (&b.by, &b.by_sig) {
+        (None, None) => Ok(()),
+        (Some(name), Some(sig)) => {
+            if name.is_empty() || name.chars().count() > MAX_AUTHOR_CHARS {
+                return Err(bad());
+            }
+            let batch_sig = unhex(&b.sig).ok_or_else(bad)?;
+            let sig: [u8; 64] = unhex(sig).and_then(|v| v.try_into().ok()).ok_or_else(bad)?;
+            key.verify(
+                &author_digest(b.origin, b.first, b.last, &batch_sig, name),
+                &Signature::from_bytes(&sig),
+            )
+            .map_err(|_| bad())
+        }
+        _ => Err(bad()),
+    }
 }
 
 /// Why a file's signatures do not hold; the whole file is refused.
@@ -245,9 +367,15 @@ impl StreamVerifier {
             let bytes: [u8; 64] = unhex(&b.sig)
                 .and_then(|v| v.try_into().ok())
                 .ok_or_else(bad)?;
-            if b.first < 1 || b.last < b.first || !parsed.contains_key(&b.origin) {
+            let Some(key) = parsed.get(&b.origin) else {
+                return Err(bad());
+            };
+            if b.first < 1 || b.last < b.first {
                 return Err(bad());
             }
+            // The person a batch names is checked before any op: a name altered on the way
+            // refuses the file or page as an altered op does.
+            check_author(key, b)?;
             by_origin.entry(b.origin).or_default().push((
                 b.first,
                 b.last,
@@ -357,12 +485,7 @@ mod tests {
     fn file_of(key: &SigningKey, origin: Uuid, ops: &[Op]) -> (BTreeMap<Uuid, String>, BatchSig) {
         let sig = sign_batch(key, origin, 1, ops.len() as i64, ops);
         let keys = BTreeMap::from([(origin, hex(key.verifying_key().as_bytes()))]);
-        let batch = BatchSig {
-            origin,
-            first: 1,
-            last: ops.len() as i64,
-            sig: hex(&sig),
-        };
+        let batch = BatchSig::new(origin, 1, ops.len() as i64, hex(&sig));
         (keys, batch)
     }
 
@@ -396,6 +519,128 @@ mod tests {
         // A declared device's op no batch covers is said unsigned (the import leaves it out).
         let mut v = StreamVerifier::new(&keys, &[]).unwrap();
         assert_eq!(v.push(&ops[0]), Ok(false));
+    }
+
+    #[test]
+    fn the_person_a_batch_names_is_checked_and_cannot_be_altered_or_moved() {
+        let key = new_signing_key();
+        let origin = Uuid::now_v7();
+        let ops = vec![op(origin, 1, "a"), op(origin, 2, "b")];
+        let (keys, mut batch) = file_of(&key, origin, &ops);
+        let batch_sig = unhex(&batch.sig).unwrap();
+        batch.by = Some("王队员".into());
+        batch.by_sig = Some(hex(&sign_author(&key, origin, 1, 2, &batch_sig, "王队员")));
+        let verifies = |b: &BatchSig| -> Result<(), SignatureError> {
+            let mut v = StreamVerifier::new(&keys, std::slice::from_ref(b))?;
+            for op in &ops {
+                v.push(op)?;
+            }
+            v.finish()
+        };
+        assert_eq!(verifies(&batch), Ok(()));
+
+        // Another name in its place, a name without its signature, a signature without a name.
+        let mut renamed = batch.clone();
+        renamed.by = Some("李书记".into());
+        assert!(matches!(
+            verifies(&renamed),
+            Err(SignatureError::BadSignature { .. })
+        ));
+        let mut unsigned = batch.clone();
+        unsigned.by_sig = None;
+        assert!(matches!(
+            verifies(&unsigned),
+            Err(SignatureError::BadSignature { .. })
+        ));
+        let mut nameless = batch.clone();
+        nameless.by = None;
+        assert!(matches!(
+            verifies(&nameless),
+            Err(SignatureError::BadSignature { .. })
+        ));
+        // The statement is for that batch only: moved onto another batch of the device, it fails.
+        let other_ops = vec![op(origin, 3, "c")];
+        let other_sig = sign_batch(&key, origin, 3, 3, &other_ops);
+        let mut moved = BatchSig::new(origin, 3, 3, hex(&other_sig));
+        moved.by = batch.by.clone();
+        moved.by_sig = batch.by_sig.clone();
+        assert!(matches!(
+            StreamVerifier::new(&keys, &[moved]),
+            Err(SignatureError::BadSignature { .. })
+        ));
+        // Signed by another key (a forger naming a person on someone else's batch): refused.
+        let forger = new_signing_key();
+        let mut forged = batch.clone();
+        forged.by_sig = Some(hex(&sign_author(
+            &forger,
+            origin,
+            1,
+            2,
+            &batch_sig,
+            "王队员",
+        )));
+        assert!(matches!(
+            verifies(&forged),
+            Err(SignatureError::BadSignature { .. })
+        ));
+        // Dropped whole, the batch still verifies: a relay can leave the name out, not change it.
+        let mut dropped = batch.clone();
+        dropped.by = None;
+        dropped.by_sig = None;
+        assert_eq!(verifies(&dropped), Ok(()));
+    }
+
+    #[test]
+    fn a_file_signature_holds_for_its_source_and_body_only() {
+        let key = new_signing_key();
+        let origin = Uuid::now_v7();
+        let ops = vec![op(origin, 1, "a")];
+        use crate::sync::changeset::{self, Header};
+        let blank = Header {
+            format_version: 0,
+            schema_version: 1,
+            source_device: origin,
+            source_name: "村".into(),
+            created_ms: 1,
+            covered: BTreeMap::new(),
+            device_names: BTreeMap::new(),
+            op_count: 0,
+            body_sha256: String::new(),
+            carried: None,
+            snapshot: None,
+            held: None,
+            signers: None,
+            batches: None,
+            seal_keys: None,
+            blobs: None,
+            source_sig: None,
+        };
+        let file = changeset::encode_signed_into::<_, std::io::Error>(
+            Vec::new(),
+            blank,
+            &ops,
+            &[],
+            |_| Ok(Vec::new()),
+            Some(&key),
+        )
+        .unwrap();
+        let mut header = changeset::decode(&file).unwrap().0;
+        let public = key.verifying_key().to_bytes();
+        assert!(file_signed_by(&header, &public));
+        // Another device's key, another source, another body, no signature: not signed.
+        assert!(!file_signed_by(
+            &header,
+            &new_signing_key().verifying_key().to_bytes()
+        ));
+        let body = header.body_sha256.clone();
+        header.body_sha256 = "00".repeat(32);
+        assert!(!file_signed_by(&header, &public));
+        header.body_sha256 = body;
+        header.source_device = Uuid::now_v7();
+        assert!(!file_signed_by(&header, &public));
+        header.source_device = origin;
+        header.source_sig = None;
+        assert!(!file_signed_by(&header, &public));
     }
 
     #[test]

@@ -434,6 +434,7 @@ mod tests {
             batches: None,
             seal_keys: None,
             blobs: None,
+            source_sig: None,
         };
         changeset::encode(header, &ops)
     }

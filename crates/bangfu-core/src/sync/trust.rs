@@ -193,9 +193,9 @@ fn as_uuid(v: &FieldValue) -> Option<Uuid> {
 /// Whether the file comes from a device this copy has confirmed (a person or the county)
 /// with no village limit (a township station, the county) and that is not one of the file's
 /// village-limited writers: such a station relays village devices' ops after checking their
-/// limits itself. The file's source is not signed: a file naming a confirmed station as its
-/// source could get a village device's genuine ops past the limit here (never an altered or
-/// invented op); signing the header would close that (not built).
+/// limits itself. The station must have signed the file (`Header::source_sig` under the key
+/// this copy confirmed for it): a file that only names a station as its source (a village
+/// laptop's own file with the header rewritten) is checked here like any other.
 fn relayed_by_a_station(
     store: &Store,
     header: &Header,
@@ -206,7 +206,9 @@ fn relayed_by_a_station(
     }
     Ok(store
         .known_device_key(header.source_device)?
-        .is_some_and(|(_, confirmed, village)| confirmed && village.is_none()))
+        .is_some_and(|(key, confirmed, village)| {
+            confirmed && village.is_none() && signing::file_signed_by(header, &key)
+        }))
 }
 
 /// How long after a household (or a work team member) left a village that village's devices

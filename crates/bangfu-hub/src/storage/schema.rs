@@ -233,8 +233,16 @@ const SCHEMA_7: &str = "
 INSERT OR IGNORE INTO hub_meta (key, value) VALUES ('reindex_team_member', '1');
 ";
 
+/// Schema 8: who wrote a batch (issue 15): the name of the person signed in on the device and
+/// the device's signature over the batch's signature and that name, pushed with the batch and
+/// handed on with it, so every copy's history names the person (`signing::author_digest`).
+const SCHEMA_8: &str = "
+ALTER TABLE batch_sig ADD COLUMN author TEXT;
+ALTER TABLE batch_sig ADD COLUMN author_sig TEXT;
+";
+
 /// The schema version a hub file is brought to.
-const LATEST: i64 = 7;
+const LATEST: i64 = 8;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
@@ -276,6 +284,7 @@ pub fn init(conn: &mut Connection, path: &Path) -> Result<(), SchemaError> {
     tx.execute_batch(SCHEMA_5)?;
     tx.execute_batch(SCHEMA_6)?;
     tx.execute_batch(SCHEMA_7)?;
+    tx.execute_batch(SCHEMA_8)?;
     new_epoch(&tx)?;
     tx.pragma_update(None, "application_id", APPLICATION_ID)?;
     tx.pragma_update(None, "user_version", LATEST)?;
@@ -317,6 +326,12 @@ fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
         let tx = conn.transaction()?;
         tx.execute_batch(SCHEMA_7)?;
         tx.pragma_update(None, "user_version", 7)?;
+        tx.commit()?;
+    }
+    if version < 8 {
+        let tx = conn.transaction()?;
+        tx.execute_batch(SCHEMA_8)?;
+        tx.pragma_update(None, "user_version", 8)?;
         tx.commit()?;
     }
     Ok(())

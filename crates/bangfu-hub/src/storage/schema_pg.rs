@@ -191,6 +191,12 @@ const MIGRATION_7: &str = "
 INSERT INTO hub_meta (key, value) VALUES ('reindex_team_member', '1') ON CONFLICT DO NOTHING;
 ";
 
+/// Who wrote a batch (issue 15), as SQLite schema 8.
+const MIGRATION_8: &str = "
+ALTER TABLE batch_sig ADD COLUMN author TEXT;
+ALTER TABLE batch_sig ADD COLUMN author_sig TEXT;
+";
+
 /// Every migration, in order; a database records the ones it ran in `schema_version`.
 pub const MIGRATIONS: &[(i64, &str)] = &[
     (1, MIGRATION_1),
@@ -200,6 +206,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (5, MIGRATION_5),
     (6, MIGRATION_6),
     (7, MIGRATION_7),
+    (8, MIGRATION_8),
 ];
 
 /// Brings the database to the latest schema (creating it in an empty database) and returns the

@@ -47,13 +47,15 @@ pub fn keep(
     }
     for b in batches.iter().filter(|b| b.origin == origin) {
         db.exec(
-            "INSERT INTO batch_sig (origin, first_seq, last_seq, sig) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT DO NOTHING",
+            "INSERT INTO batch_sig (origin, first_seq, last_seq, sig, author, author_sig)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
             &[
                 P::uuid(&origin),
                 P::Int(b.first),
                 P::Int(b.last),
                 P::Text(&b.sig),
+                b.by.as_deref().map_or(P::Null, P::Text),
+                b.by_sig.as_deref().map_or(P::Null, P::Text),
             ],
         )?;
     }
@@ -93,7 +95,7 @@ pub fn for_page(db: &mut dyn Db, ops: &[Op]) -> Result<Signatures, StorageError>
             seal_keys.insert(*origin, seal);
         }
         let rows = db.rows(
-            "SELECT first_seq, last_seq, sig FROM batch_sig
+            "SELECT first_seq, last_seq, sig, author, author_sig FROM batch_sig
              WHERE origin = ?1 AND first_seq <= ?3 AND last_seq >= ?2 ORDER BY first_seq",
             &[P::uuid(origin), P::Int(low), P::Int(high)],
         )?;
@@ -110,6 +112,8 @@ pub fn for_page(db: &mut dyn Db, ops: &[Op]) -> Result<Signatures, StorageError>
                     first,
                     last,
                     sig: r.text(2)?,
+                    by: r.opt_text(3)?,
+                    by_sig: r.opt_text(4)?,
                 });
             }
         }

@@ -67,6 +67,10 @@ fn an_edit_relayed_by_the_hub_then_a_usb_stick_reaches_a_township_that_knows_its
     // the station. The station knows A村-1's key, so an op of A村-1 arriving without its
     // signature would be left aside (it could be forged); with the signatures the hub kept
     // and handed on, it is taken.
+    // The team's 第一书记 is signed in on A村-1: the name travels with the edit, signed.
+    a1.add_person("刘书记", bangfu_core::access::Role::Leader, "2468")
+        .unwrap();
+    a1.sign_in("刘书记", "2468").unwrap();
     write(&mut a1, &[remark(household, "二〇二六年十二月入户核实")]);
     sync(&a1_client, &mut a1);
     sync(&a2_client, &mut a2);
@@ -81,6 +85,16 @@ fn an_edit_relayed_by_the_hub_then_a_usb_stick_reaches_a_township_that_knows_its
         remark_of(&station, household).as_deref(),
         Some("二〇二六年十二月入户核实")
     );
+    // A村-2 (through the hub) and the station (through A村-2's stick) name who typed it.
+    for store in [&a2, &station] {
+        let last = store
+            .field_history(bangfu_core::model::Table::Household, household, "remark")
+            .unwrap()
+            .pop()
+            .unwrap();
+        assert_eq!(last.device, "A村-1");
+        assert_eq!(last.person.as_deref(), Some("刘书记"));
+    }
 }
 
 crate::on_both_backends!(
@@ -286,12 +300,12 @@ fn a_key_learnt_from_a_forged_stick_gives_way_to_the_countys() {
         .collect();
     let (first, last) = (own[0].id.seq, own[own.len() - 1].id.seq);
     header.signers = Some([(a1_id, signing::hex(forger.verifying_key().as_bytes()))].into());
-    header.batches = Some(vec![BatchSig {
-        origin: a1_id,
+    header.batches = Some(vec![BatchSig::new(
+        a1_id,
         first,
         last,
-        sig: signing::hex(&signing::sign_batch(&forger, a1_id, first, last, &own)),
-    }]);
+        signing::hex(&signing::sign_batch(&forger, a1_id, first, last, &own)),
+    )]);
     header.seal_keys = None;
     header.blobs = None;
     header.format_version = changeset::FORMAT_VERSION_WITHOUT_FILES;
