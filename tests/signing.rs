@@ -13,7 +13,10 @@ use bangfu_core::model::{FieldValue, Table};
 use bangfu_core::store::{Change, Store};
 use bangfu_core::sync::changeset;
 use bangfu_core::sync::exchange::{export_changeset, import_changeset};
-use bangfu_core::sync::trust::{confirm_device, list_devices, merge_held_outside, own_fingerprint};
+use bangfu_core::sync::trust::{
+    confirm_device, drop_held, list_devices, merge_held_outside, own_fingerprint,
+    set_device_village,
+};
 use uuid::Uuid;
 
 const T0: u64 = 1_750_000_000_000;
@@ -175,6 +178,153 @@ fn an_unknown_device_is_held_until_confirmed_then_merged() {
     assert_eq!(
         common::phone_of(&station, h).as_deref(),
         Some("13800000009")
+    );
+}
+
+/// 不合并: a station declines what waits for a device no one vouches for. The held files that
+/// hold nothing waiting but that device's changes go (in the audit log); a file that also
+/// holds another waiting device's changes stays for it; nothing of the declined device merged.
+#[test]
+fn a_station_declines_what_waits_for_a_device_and_keeps_what_waits_for_others() {
+    let dir = common::scratch();
+    let mut stranger = common::open_at(dir.path(), "陌生电脑", T0);
+    let mut other = common::open_at(dir.path(), "邻村", T0);
+    let mut station = common::open_at(dir.path(), "乡镇", T0);
+    station.set_confirms_devices(true).unwrap();
+    let (h, g) = (Uuid::now_v7(), Uuid::now_v7());
+    put_household(&mut stranger, h, "530826103201001", "13800000001");
+    let alone = export(&stranger);
+    // The neighbour took the stranger's file and adds its own: its file carries both.
+    import_changeset(&mut other, &alone).unwrap();
+    put_household(&mut other, g, "530826103201002", "13800000002");
+    let both = export(&other);
+    assert!(import_changeset(&mut station, &alone).unwrap().held_ops > 0);
+    assert!(import_changeset(&mut station, &both).unwrap().held_ops > 0);
+    let held = |store: &Store, name: &str| {
+        list_devices(store)
+            .unwrap()
+            .into_iter()
+            .find(|d| d.key.name == name)
+            .map_or(0, |d| d.held_files)
+    };
+    assert_eq!(held(&station, "陌生电脑"), 2);
+    assert_eq!(held(&station, "邻村"), 1);
+
+    let fp = own_fingerprint(&stranger).unwrap().unwrap();
+    let outcome = drop_held(&mut station, &fp).unwrap();
+    assert_eq!((outcome.dropped, outcome.kept), (1, 1), "{outcome:?}");
+    let lines = outcome.lines_zh().join("");
+    assert!(
+        lines.contains("不合并") && lines.contains("已保留"),
+        "{lines}"
+    );
+    assert_eq!(held(&station, "陌生电脑"), 1, "the shared file stays");
+    assert_eq!(common::phone_of(&station, h), None, "nothing of it merged");
+    let audit = station.audit_log().unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "drop_held" && e.what.contains("陌生电脑")),
+        "{audit:?}"
+    );
+    // The neighbour is confirmed: its file merges (the stranger's part still waits in it, as
+    // the stranger is not confirmed); declined again, the file still holds only the stranger's
+    // waiting changes now and goes.
+    let fp_other = own_fingerprint(&other).unwrap().unwrap();
+    confirm_device(&mut station, &fp_other, None).unwrap();
+    assert_eq!(
+        common::phone_of(&station, g).as_deref(),
+        Some("13800000002")
+    );
+    assert_eq!(common::phone_of(&station, h), None);
+    let outcome = drop_held(&mut station, &fp).unwrap();
+    assert_eq!((outcome.dropped, outcome.kept), (1, 0), "{outcome:?}");
+    assert_eq!(held(&station, "陌生电脑"), 0);
+    // Nothing waits any more: said so.
+    let outcome = drop_held(&mut station, &fp).unwrap();
+    assert!(outcome.lines_zh()[0].contains("没有暂存的修改"));
+}
+
+/// 改所属村: a laptop the township confirmed for village A becomes the township's own (no
+/// village): what it did outside A and waited merges; limited to B, its edits of A wait.
+#[test]
+fn the_village_a_device_is_limited_to_can_be_changed_or_taken_away() {
+    let dir = common::scratch();
+    let mut county = common::open_at(dir.path(), "县", T0);
+    let mut laptop = common::open_at(dir.path(), "村", T0);
+    let mut township = common::open_at(dir.path(), "乡镇", T0);
+    let (va, vb) = (Uuid::now_v7(), Uuid::now_v7());
+    for (id, code) in [(va, VILLAGE_A), (vb, VILLAGE_B)] {
+        put(
+            &mut county,
+            Table::Village,
+            id,
+            vec![
+                ("code", FieldValue::Text(code.into())),
+                ("name", FieldValue::Text(format!("村{code}"))),
+            ],
+        );
+    }
+    let (in_a, in_b) = (Uuid::now_v7(), Uuid::now_v7());
+    for (id, v, code) in [(in_a, va, "530826103201001"), (in_b, vb, "530826103202001")] {
+        put(
+            &mut county,
+            Table::Household,
+            id,
+            vec![
+                ("code", FieldValue::Text(code.into())),
+                ("main_cause", FieldValue::Text("01".into())),
+                ("village_id", FieldValue::Bytes(v.as_bytes().to_vec())),
+            ],
+        );
+    }
+    let from_county = export(&county);
+    import_changeset(&mut laptop, &from_county).unwrap();
+    import_changeset(&mut township, &from_county).unwrap();
+    put_household(&mut laptop, in_a, "530826103201001", "13800000001");
+    import_changeset(&mut township, &export(&laptop)).unwrap();
+    let fp = own_fingerprint(&laptop).unwrap().unwrap();
+    // Not confirmed yet, a code that is no village code, this copy itself: refused, said.
+    let e = set_device_village(&mut township, &fp, Some(VILLAGE_B)).unwrap_err();
+    assert_eq!(e.kind(), "device_not_confirmed");
+    confirm_device(&mut township, &fp, Some(VILLAGE_A)).unwrap();
+    let e = set_device_village(&mut township, &fp, Some("5308")).unwrap_err();
+    assert_eq!(e.kind(), "bad_village_code");
+    assert!(e.message_zh().contains("12 位数字"));
+    // (The township's key is made with its first save.)
+    put(
+        &mut township,
+        Table::Village,
+        va,
+        vec![("name", FieldValue::Text("村A".into()))],
+    );
+    let own = own_fingerprint(&township).unwrap().unwrap();
+    assert_eq!(
+        set_device_village(&mut township, &own, None)
+            .unwrap_err()
+            .kind(),
+        "own_device"
+    );
+
+    put_household(&mut laptop, in_b, "530826103202001", "13900000001");
+    let summary = import_changeset(&mut township, &export(&laptop)).unwrap();
+    assert_eq!(summary.outside_village_ops, 1, "{summary:?}");
+    assert_eq!(common::phone_of(&township, in_b), None);
+    // No village any more: what waited merges.
+    let outcome = set_device_village(&mut township, &fp, None).unwrap();
+    assert_eq!(outcome.device.village, None);
+    assert_eq!(
+        common::phone_of(&township, in_b).as_deref(),
+        Some("13900000001")
+    );
+    // Limited to B now: its edit of A waits.
+    set_device_village(&mut township, &fp, Some(VILLAGE_B)).unwrap();
+    put_household(&mut laptop, in_a, "530826103201001", "13800000002");
+    let summary = import_changeset(&mut township, &export(&laptop)).unwrap();
+    assert_eq!(summary.outside_village_ops, 1, "{summary:?}");
+    assert_eq!(
+        common::phone_of(&township, in_a).as_deref(),
+        Some("13800000001")
     );
 }
 

@@ -132,6 +132,8 @@ fn main() -> ExitCode {
             commands::devices::devices_list,
             commands::devices::device_confirm,
             commands::devices::device_merge_held,
+            commands::devices::device_drop_held,
+            commands::devices::device_set_village,
             commands::devices::devices_require_confirmation,
             commands::team::team_member_sheet,
             commands::team::team_set,

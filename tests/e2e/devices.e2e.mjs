@@ -1,7 +1,8 @@
 // 设备与安全码 on 同步 (issue 15): a township station that holds the changes of devices it has
 // not confirmed imports a village laptop's file; the change waits, the laptop is listed as
 // 待确认设备 with its 安全码 and the file waiting; the clerk compares the 安全码, confirms
-// the laptop for its village, and the waiting change merges (the household shows it).
+// the laptop for its village, and the waiting change merges (the household shows it); a
+// stranger's file that waits is declined (不合并): the held file goes, nothing of it merged.
 //
 // Usage: node tests/e2e/devices.e2e.mjs <path of bangfu-desktop> <path of bangfu>
 import { execFileSync } from 'node:child_process'
@@ -105,6 +106,35 @@ await withApp(app, 'devices', async (world) => {
   assert(after.includes('已确认') && after.includes('限') && !after.includes('确认后合并'), `the laptop is confirmed for its village, nothing waits: ${after}`)
   await shot(session, 'devices-03-confirmed.png')
 
+  step('a stranger\'s file waits; 不合并 declines it, the file goes and nothing of it merged')
+  const strangerHome = path.join(world.scratch, 'stranger-home')
+  const stranger = path.join(world.scratch, 'stranger.sqlite')
+  bangfu(strangerHome, ['demo', '--db', stranger])
+  bangfu(strangerHome, ['changes', 'export', '--db', stranger, '--out', file('from-stranger.bfcs')])
+  await typeInto(session, 'import-path', file('from-stranger.bfcs'))
+  await session.click(await session.find('[data-testid="import"]'))
+  await waitFor('the stranger listed as waiting', async () => {
+    const lines = await texts(session, 'device-waiting')
+    return lines.some((l) => l.includes('确认后合并')) ? true : undefined
+  }, { timeoutMs: 60_000 })
+  await shot(session, 'devices-04-stranger-waiting.png')
+  await session.click(await session.find('[data-testid="device-drop"]'))
+  const box = await waitFor('the 不合并 question', async () => {
+    const t = await session.execute(`return document.querySelector('.el-message-box')?.textContent ?? ''`)
+    return t.includes('不合并') ? t : undefined
+  })
+  step(box)
+  await session.click(await session.find('.el-message-box .el-button--primary'))
+  const declined = await waitFor('what declining did', async () => {
+    const lines = await texts(session, 'devices-said')
+    return lines.find((l) => l.includes('已不合并'))
+  }, { timeoutMs: 30_000 })
+  step(declined)
+  assert(declined.includes('删除暂存的同步文件 1 个'), `the stranger's file is gone: ${declined}`)
+  const rows = (await texts(session, 'device-waiting')).filter((l) => l !== '')
+  assert(rows.length === 0, `nothing waits any more: ${rows}`)
+  await shot(session, 'devices-05-declined.png')
+
   step('the household shows the laptop\'s phone number')
   await session.click(await session.find('[data-testid="tab-list"]'))
   await waitForList(session)
@@ -122,5 +152,5 @@ await withApp(app, 'devices', async (world) => {
   await waitFor('the phone on the page', async () => (await session.execute(
     `return [...document.querySelectorAll('input')].some((i) => i.value === '${PHONE}')`,
   )), { timeoutMs: 20_000 })
-  await shot(session, 'devices-04-household.png')
+  await shot(session, 'devices-06-household.png')
 })

@@ -612,6 +612,16 @@ export function deviceMergeHeld(fingerprint: string): Promise<string[]> {
   return invoke<string[]>('device_merge_held', { fingerprint })
 }
 
+/** Declines what waits for a device (held files holding only its changes are removed). */
+export function deviceDropHeld(fingerprint: string): Promise<string[]> {
+  return invoke<string[]>('device_drop_held', { fingerprint })
+}
+
+/** Changes the village a confirmed device is limited to; null: not limited. */
+export function deviceSetVillage(fingerprint: string, village: string | null): Promise<string[]> {
+  return invoke<string[]>('device_set_village', { fingerprint, village })
+}
+
 /** Whether ops of devices not confirmed yet wait for a person. */
 export function devicesRequireConfirmation(on: boolean): Promise<void> {
   return invoke<void>('devices_require_confirmation', { on })

@@ -1,10 +1,13 @@
-//! `bangfu device list|confirm|merge-held|require`: the devices whose signed files this copy
-//! has seen, their safety numbers (安全码), confirming one so its held ops merge, and merging
-//! what a village device did outside its village once a person has checked it.
+//! `bangfu device list|confirm|merge-held|drop-held|village|require`: the devices whose signed
+//! files this copy has seen, their safety numbers (安全码), confirming one so its held ops
+//! merge, merging what a village device did outside its village once a person has checked it,
+//! declining what waits, and changing the village a device is limited to.
 
 use std::path::PathBuf;
 
-use bangfu_core::sync::trust::{ConfirmOutcome, confirm_device, list_devices, merge_held_outside};
+use bangfu_core::sync::trust::{
+    ConfirmOutcome, confirm_device, drop_held, list_devices, merge_held_outside, set_device_village,
+};
 use clap::Subcommand;
 
 use crate::{Failure, open_store, print_json};
@@ -36,6 +39,32 @@ pub enum DeviceCommand {
         db: PathBuf,
         /// 设备的安全码（30 位数字，可带空格）
         fingerprint: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// 不合并一台设备暂存的修改：删除只含它的修改的暂存同步文件（记入审计记录）
+    DropHeld {
+        #[arg(long)]
+        db: PathBuf,
+        /// 设备的安全码（30 位数字，可带空格）
+        fingerprint: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// 更改已确认设备所属的村（--village 村代码；--no-village 不限村，如乡镇的电脑）
+    Village {
+        #[arg(long)]
+        db: PathBuf,
+        /// 设备的安全码（30 位数字，可带空格）
+        fingerprint: String,
+        #[arg(
+            long,
+            conflicts_with = "no_village",
+            required_unless_present = "no_village"
+        )]
+        village: Option<String>,
+        #[arg(long)]
+        no_village: bool,
         #[arg(long)]
         json: bool,
     },
@@ -105,6 +134,38 @@ pub fn run(command: DeviceCommand) -> Result<(), Failure> {
             let mut store = open_store(&db)?;
             let outcome = merge_held_outside(&mut store, &fingerprint)?;
             say(&outcome, json, "已合并暂存的修改：设备");
+            Ok(())
+        }
+        DeviceCommand::DropHeld {
+            db,
+            fingerprint,
+            json,
+        } => {
+            let mut store = open_store(&db)?;
+            let outcome = drop_held(&mut store, &fingerprint)?;
+            if json {
+                print_json(&outcome);
+            } else {
+                for line in outcome.lines_zh() {
+                    println!("{line}");
+                }
+            }
+            Ok(())
+        }
+        DeviceCommand::Village {
+            db,
+            fingerprint,
+            village,
+            no_village: _,
+            json,
+        } => {
+            let mut store = open_store(&db)?;
+            let outcome = set_device_village(&mut store, &fingerprint, village.as_deref())?;
+            let what = match &village {
+                Some(code) => format!("已改为限 {code} 村：设备"),
+                None => "已改为不限村：设备".to_owned(),
+            };
+            say(&outcome, json, &what);
             Ok(())
         }
         DeviceCommand::Require { db, state } => {

@@ -7,7 +7,8 @@ use tauri::State;
 use crate::error::CommandError;
 use crate::state::AppState;
 use bangfu_core::sync::trust::{
-    self, DevicesView, confirm_device, devices_view, merge_held_outside,
+    self, DevicesView, confirm_device, devices_view, drop_held, merge_held_outside,
+    set_device_village,
 };
 
 /// Every device this copy knows, and whether unconfirmed devices' ops wait.
@@ -40,6 +41,38 @@ pub async fn device_merge_held(
     state.with_store(|store| {
         merge_held_outside(store, &fingerprint)
             .map(|o| o.lines_zh("已合并暂存的修改：设备"))
+            .map_err(CommandError::from_core)
+    })
+}
+
+/// Declines what waits for a device: held files holding only its changes are removed.
+#[tauri::command]
+pub async fn device_drop_held(
+    state: State<'_, AppState>,
+    fingerprint: String,
+) -> Result<Vec<String>, CommandError> {
+    state.with_store(|store| {
+        drop_held(store, &fingerprint)
+            .map(|o| o.lines_zh())
+            .map_err(CommandError::from_core)
+    })
+}
+
+/// Changes the village a confirmed device is limited to (none: not limited).
+#[tauri::command]
+pub async fn device_set_village(
+    state: State<'_, AppState>,
+    fingerprint: String,
+    village: Option<String>,
+) -> Result<Vec<String>, CommandError> {
+    let village = village.filter(|v| !v.trim().is_empty());
+    let what = match &village {
+        Some(code) => format!("已改为限 {code} 村：设备"),
+        None => "已改为不限村：设备".to_owned(),
+    };
+    state.with_store(|store| {
+        set_device_village(store, &fingerprint, village.as_deref())
+            .map(|o| o.lines_zh(&what))
             .map_err(CommandError::from_core)
     })
 }

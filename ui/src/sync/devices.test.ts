@@ -39,11 +39,19 @@ describe('the 设备 box', () => {
     expect(waiting(device({ confirmed: true, village: '530826103201', held_files: 1 }))).toContain('超出本村')
     // A confirmed device with no village limit has nothing waiting outside a village.
     expect(waiting(device({ confirmed: true, held_files: 1 }))).toBe('')
-    expect(actions(device({}))).toEqual({ confirm: true, merge: false })
-    expect(actions(device({ confirmed: true, village: '530826103201', held_files: 1 }))).toEqual({ confirm: false, merge: true })
-    expect(actions(device({ confirmed: true, held_files: 1 }))).toEqual({ confirm: false, merge: false })
-    expect(actions(device({ confirmed: true }))).toEqual({ confirm: false, merge: false })
-    expect(actions(device({ own: true, held_files: 1 }))).toEqual({ confirm: false, merge: false })
+    expect(actions(device({}))).toEqual({ confirm: true, merge: false, drop: false, village: false })
+    // A 待确认设备 whose changes wait: confirm them, or decline them.
+    expect(actions(device({ held_files: 2 }))).toEqual({ confirm: true, merge: false, drop: true, village: false })
+    expect(actions(device({ confirmed: true, village: '530826103201', held_files: 1 }))).toEqual({
+      confirm: false,
+      merge: true,
+      drop: true,
+      village: true,
+    })
+    // Not limited to a village: nothing of it waits here (a file listed for it waits for others).
+    expect(actions(device({ confirmed: true, held_files: 1 }))).toEqual({ confirm: false, merge: false, drop: false, village: true })
+    expect(actions(device({ confirmed: true }))).toEqual({ confirm: false, merge: false, drop: false, village: true })
+    expect(actions(device({ own: true, held_files: 1 }))).toEqual({ confirm: false, merge: false, drop: false, village: false })
   })
 
   it('lists what waits first and this copy last', () => {

@@ -24,11 +24,19 @@ export function waiting(d: DeviceEntry): string {
     : `暂存同步文件 ${d.held_files} 个：确认后合并`
 }
 
-/** Confirm is offered for devices not confirmed yet; merging for confirmed ones with files waiting. */
-export function actions(d: DeviceEntry): { confirm: boolean; merge: boolean } {
-  if (d.own) return { confirm: false, merge: false }
-  // Merging what waits outside a village is for a device limited to one.
-  return { confirm: !d.confirmed, merge: d.confirmed && d.village !== null && d.held_files > 0 }
+/** What the box offers for a device: confirming one not confirmed yet; merging what a
+ * village-limited device did outside its village; declining what waits (不合并); changing the
+ * village a confirmed device is limited to. */
+export function actions(d: DeviceEntry): { confirm: boolean; merge: boolean; drop: boolean; village: boolean } {
+  if (d.own) return { confirm: false, merge: false, drop: false, village: false }
+  const waits = waiting(d) !== ''
+  return {
+    confirm: !d.confirmed,
+    // Merging what waits outside a village is for a device limited to one.
+    merge: d.confirmed && d.village !== null && d.held_files > 0,
+    drop: waits,
+    village: d.confirmed,
+  }
 }
 
 /** Devices waiting first, then the unconfirmed, then by name; this copy's own last. */

@@ -274,6 +274,21 @@ impl Store {
             .find(|k| k.device == key.device))
     }
 
+    /// Sets the village a confirmed device is limited to, exactly (`None`: no limit, a
+    /// township's or the county's device). A device the county enrolled takes the hub's
+    /// enrolment again at the next sync (`vouch_device_keys`).
+    pub fn set_device_village(
+        &self,
+        device: Uuid,
+        village: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE device_key SET village = ?2 WHERE device = ?1 AND confirmed = 1",
+            params![device.as_bytes().as_slice(), village],
+        )?;
+        Ok(())
+    }
+
     /// Whether ops of devices not confirmed yet are held instead of merged (a local setting).
     pub fn confirms_devices(&self) -> Result<bool, StoreError> {
         Ok(meta_get::<i64>(&self.conn, META_CONFIRM_DEVICES)?.unwrap_or(0) == 1)

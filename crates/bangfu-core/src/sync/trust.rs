@@ -624,6 +624,12 @@ impl ConfirmOutcome {
 pub enum ConfirmError {
     #[error("no known device has fingerprint {0}")]
     UnknownFingerprint(String),
+    #[error("{0} is not a village code")]
+    BadVillage(String),
+    #[error("this copy's own device")]
+    OwnDevice,
+    #[error("device {0} is not confirmed yet")]
+    NotConfirmed(String),
     #[error(transparent)]
     Sync(#[from] SyncError),
 }
@@ -632,6 +638,9 @@ impl UserFacing for ConfirmError {
     fn kind(&self) -> &'static str {
         match self {
             ConfirmError::UnknownFingerprint(_) => "unknown_fingerprint",
+            ConfirmError::BadVillage(_) => "bad_village_code",
+            ConfirmError::OwnDevice => "own_device",
+            ConfirmError::NotConfirmed(_) => "device_not_confirmed",
             ConfirmError::Sync(e) => e.kind(),
         }
     }
@@ -641,6 +650,13 @@ impl UserFacing for ConfirmError {
             ConfirmError::UnknownFingerprint(fp) => format!(
                 "没有找到安全码为“{fp}”的设备。请用 `bangfu device list` 查看待确认设备的安全码，与那台设备屏幕上的安全码逐组核对后再确认。"
             ),
+            ConfirmError::BadVillage(code) => format!(
+                "“{code}”不是村代码：村代码是 12 位数字（如 530826103201），请在村列表里选择。"
+            ),
+            ConfirmError::OwnDevice => "这是本机，本机的修改不受村限制。".to_owned(),
+            ConfirmError::NotConfirmed(name) => {
+                format!("设备“{name}”还没有确认：请先核对安全码并确认它，确认时可选择所属村。")
+            }
             ConfirmError::Sync(e) => e.message_zh(),
         }
     }
@@ -669,6 +685,145 @@ pub fn confirm_device(
     })
 }
 
+/// The device this copy knows with the 安全码 typed (digits compared).
+fn device_by_fingerprint(store: &Store, fingerprint_text: &str) -> Result<DeviceKey, ConfirmError> {
+    let wanted = signing::fingerprint_digits(fingerprint_text);
+    store
+        .device_keys()
+        .map_err(SyncError::from)?
+        .into_iter()
+        .find(|k| !wanted.is_empty() && signing::fingerprint_digits(&k.fingerprint) == wanted)
+        .ok_or_else(|| ConfirmError::UnknownFingerprint(fingerprint_text.to_owned()))
+}
+
+/// Changes the village a confirmed device is limited to (`None`: no limit: the laptop became
+/// the township's), then imports the held files again: what waited only because of the old
+/// limit merges, what the new limit keeps out waits.
+pub fn set_device_village(
+    store: &mut Store,
+    fingerprint_text: &str,
+    village: Option<&str>,
+) -> Result<ConfirmOutcome, ConfirmError> {
+    store
+        .require(crate::access::Permission::TrustDevices)
+        .map_err(SyncError::from)?;
+    if let Some(code) = village
+        && !(code.len() == 12 && code.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(ConfirmError::BadVillage(code.to_owned()));
+    }
+    let device = device_by_fingerprint(store, fingerprint_text)?;
+    if device.own {
+        return Err(ConfirmError::OwnDevice);
+    }
+    if !device.confirmed {
+        return Err(ConfirmError::NotConfirmed(device.name));
+    }
+    store
+        .set_device_village(device.device, village)
+        .map_err(SyncError::from)?;
+    let device = device_by_fingerprint(store, fingerprint_text)?;
+    let (merged, failed) = import_held_again(store, None)?;
+    Ok(ConfirmOutcome {
+        device,
+        merged,
+        failed,
+    })
+}
+
+/// What declining a device's waiting changes did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DropOutcome {
+    pub device: DeviceKey,
+    /// Held files removed: nothing in them waited but this device's changes.
+    pub dropped: u64,
+    /// Held files kept: they hold changes of other devices that wait too.
+    pub kept: u64,
+}
+
+impl DropOutcome {
+    pub fn lines_zh(&self) -> Vec<String> {
+        let name = &self.device.name;
+        let fp = &self.device.fingerprint;
+        if self.dropped == 0 && self.kept == 0 {
+            return vec![format!("设备“{name}”（安全码 {fp}）没有暂存的修改。")];
+        }
+        let mut out = vec![format!(
+            "已不合并设备“{name}”（安全码 {fp}）暂存的修改：删除暂存的同步文件 {} 个。这些修改仍在那台设备上，核实后可让它重新导出。",
+            self.dropped
+        )];
+        if self.kept > 0 {
+            out.push(format!(
+                "另有 {} 个暂存的同步文件还含有其他设备待合并的修改，已保留。",
+                self.kept
+            ));
+        }
+        out
+    }
+}
+
+/// Declines what waits for the device with `fingerprint` (a 待确认设备 no one knows, or edits
+/// of another village the work team says were a mistake): every held file in which nothing
+/// waits but that device's changes is removed, and the removal goes into the audit log. A
+/// file that also holds another device's waiting changes is kept. The device itself is left as
+/// it is: its later files are held or merged as before.
+pub fn drop_held(store: &mut Store, fingerprint_text: &str) -> Result<DropOutcome, ConfirmError> {
+    store
+        .require(crate::access::Permission::TrustDevices)
+        .map_err(SyncError::from)?;
+    let device = device_by_fingerprint(store, fingerprint_text)?;
+    let (dropped, kept) = drop_files_of(store, device.device)?;
+    if dropped > 0 {
+        store
+            .record_audit(
+                "drop_held",
+                &format!(
+                    "不合并设备“{}”（安全码 {}）暂存的同步文件 {dropped} 个",
+                    device.name, device.fingerprint
+                ),
+                0,
+            )
+            .map_err(SyncError::from)?;
+    }
+    Ok(DropOutcome {
+        device,
+        dropped,
+        kept,
+    })
+}
+
+/// Removes the held files in which nothing waits but `device`'s changes; (removed, kept).
+fn drop_files_of(store: &Store, device: Uuid) -> Result<(u64, u64), SyncError> {
+    let (mut dropped, mut kept) = (0u64, 0u64);
+    for (id, file) in held_files(store)? {
+        let (header, _) = changeset::read_header(&file)?;
+        if !header
+            .signers
+            .as_ref()
+            .is_some_and(|s| s.contains_key(&device))
+        {
+            continue;
+        }
+        let others: changeset::SeqRanges = header
+            .carried
+            .iter()
+            .flatten()
+            .filter(|(origin, _)| **origin != device)
+            .map(|(origin, ranges)| (*origin, ranges.clone()))
+            .collect();
+        if store.holds_all(&others)? {
+            store
+                .conn()
+                .execute("DELETE FROM held_file WHERE id = ?1", [id])
+                .map_err(StoreError::from)?;
+            dropped += 1;
+        } else {
+            kept += 1;
+        }
+    }
+    Ok((dropped, kept))
+}
+
 /// Merges what the device with `fingerprint` did outside the village it was confirmed for,
 /// kept aside in the held files: a person at the township has checked it with the work team
 /// (a household moved long ago and edited since, a neighbour village's household visited).
@@ -680,13 +835,7 @@ pub fn merge_held_outside(
     store
         .require(crate::access::Permission::TrustDevices)
         .map_err(SyncError::from)?;
-    let wanted = signing::fingerprint_digits(fingerprint_text);
-    let device = store
-        .device_keys()
-        .map_err(SyncError::from)?
-        .into_iter()
-        .find(|k| !wanted.is_empty() && signing::fingerprint_digits(&k.fingerprint) == wanted)
-        .ok_or_else(|| ConfirmError::UnknownFingerprint(fingerprint_text.to_owned()))?;
+    let device = device_by_fingerprint(store, fingerprint_text)?;
     let (merged, failed) = import_held_again(store, Some(device.device))?;
     Ok(ConfirmOutcome {
         device,
