@@ -191,6 +191,17 @@ const MIGRATION_7: &str = "
 INSERT INTO hub_meta (key, value) VALUES ('reindex_team_member', '1') ON CONFLICT DO NOTHING;
 ";
 
+/// A row for each row whose place in the scope index a push read or changed
+/// (`PgDb::claim_touched`): pushes of different counties run at REPEATABLE READ side by side,
+/// and two that touched a common row (a helper named in two counties, a row both pushed before
+/// either placed it) write its claim, so one of them runs again after the other.
+const MIGRATION_8: &str = "
+CREATE TABLE row_claim (
+    row BYTEA PRIMARY KEY,
+    n   BIGINT NOT NULL DEFAULT 0
+);
+";
+
 /// Every migration, in order; a database records the ones it ran in `schema_version`.
 pub const MIGRATIONS: &[(i64, &str)] = &[
     (1, MIGRATION_1),
@@ -200,6 +211,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (5, MIGRATION_5),
     (6, MIGRATION_6),
     (7, MIGRATION_7),
+    (8, MIGRATION_8),
 ];
 
 /// Brings the database to the latest schema (creating it in an empty database) and returns the

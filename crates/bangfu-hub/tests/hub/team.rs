@@ -94,7 +94,7 @@ fn team_ops_an_older_hub_stored_reach_their_village_after_the_upgrade(backend: B
             let mut client = postgres::Client::connect(url, postgres::NoTls).expect("connect");
             client
                 .batch_execute(&format!(
-                    "{}DELETE FROM schema_version WHERE version = 7;",
+                    "{}DELETE FROM schema_version WHERE version >= 7; DROP TABLE row_claim;",
                     FORGET_SQLITE.replace("PRAGMA user_version = 6;", "")
                 ))
                 .expect("as an older hub");
