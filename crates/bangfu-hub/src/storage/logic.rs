@@ -8,13 +8,13 @@ use bangfu_core::model::Table;
 use bangfu_core::sync::{Hlc, Op, OpId};
 use uuid::Uuid;
 
-use super::push_batch::{Batch, Fresh, RowCache, op_by_op};
+use super::push_batch::{Batch, Fresh, RowCache};
 use super::schema::{decode_ids, encode_ids};
 use super::scope_index::{Refusal, admit, is_plain, store_op};
 use super::sql::{Db, P, Row};
 use super::{
     DeviceAuth, DeviceInfo, HeldInfo, HeldNote, MAX_QUARANTINED_PER_DEVICE, PullPage, PushOutcome,
-    StorageCounts, StorageError,
+    StorageCounts, StorageError, StoreOptions,
 };
 use crate::scope::{Level, Scope};
 
@@ -84,6 +84,7 @@ pub fn push(
     device: &DeviceAuth,
     origin: Uuid,
     ops: &[Op],
+    options: StoreOptions,
 ) -> Result<PushOutcome, StorageError> {
     let now = now_ms();
     let mut stored = claim_origin(db, device, origin)?;
@@ -120,7 +121,7 @@ pub fn push(
         match admit(db, &mut cache, &device.scope, op)? {
             Ok(admitted) => {
                 let pending = (!admitted.known).then_some(&device.scope);
-                if op_by_op() {
+                if options.op_by_op {
                     let changed = store_op(db, op, pending, now, admitted.villages)?;
                     cache.forget(&changed);
                 } else if is_plain(op) {

@@ -22,7 +22,6 @@ use crate::scope::Scope;
 pub use blobs::BlobPut;
 pub use logic::now_ms;
 pub use postgres::PgStorage;
-pub use push_batch::store_op_by_op;
 pub use sqlite::SqliteStorage;
 
 pub use crate::wire::{HeldNote, PushOutcome};
@@ -137,6 +136,9 @@ pub enum StorageError {
     Pool(String),
     #[error("hub database: unexpected row: {0}")]
     BadRow(String),
+    /// A concurrent transaction wrote what this one was about to: run it again.
+    #[error("hub database: a concurrent write: {0}")]
+    Concurrent(String),
     #[error(
         "the PostgreSQL database holds other tables and no hub schema: give the hub a database of its own"
     )]
@@ -283,6 +285,11 @@ pub trait HubStorage: Send + Sync + 'static {
     /// The random id of this hub database, made when it was created.
     fn epoch(&self) -> &str;
     fn counts(&self) -> Result<StorageCounts, StorageError>;
+    /// Transactions this process ran again because a concurrent one conflicted with them
+    /// (PostgreSQL; SQLite has one writer and never does).
+    fn conflicts_retried(&self) -> u64 {
+        0
+    }
 }
 
 /// Where a hub keeps its data: a folder with `hub.sqlite`, or a PostgreSQL database URL.
@@ -304,9 +311,32 @@ impl Location {
 
     /// Opens the storage; PostgreSQL with at most `connections` pooled connections.
     pub fn open(&self, connections: u32) -> Result<std::sync::Arc<dyn HubStorage>, StorageError> {
+        self.open_with(connections, StoreOptions::default())
+    }
+
+    /// Opens the storage with `options` (tests).
+    #[doc(hidden)]
+    pub fn open_with(
+        &self,
+        connections: u32,
+        options: StoreOptions,
+    ) -> Result<std::sync::Arc<dyn HubStorage>, StorageError> {
         Ok(match self {
-            Location::Dir(dir) => std::sync::Arc::new(SqliteStorage::open(dir)?),
-            Location::Postgres(url) => std::sync::Arc::new(PgStorage::open(url, connections)?),
+            Location::Dir(dir) => std::sync::Arc::new(SqliteStorage::open_with(dir, options)?),
+            Location::Postgres(url) => {
+                std::sync::Arc::new(PgStorage::open_with(url, connections, options)?)
+            }
         })
     }
+}
+
+/// How one opened storage stores pushes. Kept in the storage, not in the process, so tests
+/// running side by side in one process (`cargo test` runs them as threads) cannot change one
+/// another's storages.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Every op of a push through `store_op` one at a time, as before batching: the same
+    /// results, only slower. Only for the test that compares the two.
+    pub op_by_op: bool,
 }

@@ -1,10 +1,12 @@
 //! The server storage: a PostgreSQL database shared by any number of hub processes. What each
-//! call does is in `logic.rs` (shared with SQLite); this file opens SERIALIZABLE transactions,
-//! retries them when PostgreSQL finds them in conflict, and numbers the feed at the end of
-//! each transaction under its counties' advisory locks (see ARCHITECTURE.md, "Several hub
-//! processes").
+//! call does is in `logic.rs` (shared with SQLite); this file opens the transactions (a push:
+//! REPEATABLE READ under its county's lock, claiming the rows whose place in the index it read
+//! or changed; every other write: SERIALIZABLE), retries them when PostgreSQL finds them in
+//! conflict, and numbers the feed at the end of each transaction under its counties' advisory
+//! locks (see ARCHITECTURE.md, "Several hub processes").
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bangfu_core::model::FieldValue;
@@ -21,7 +23,7 @@ use super::schema_pg;
 use super::sql::{Db, Join, NewOp, P, Row, RowOp, ScopeEntry, V, dollar_params};
 use super::{
     AdminCheck, CodeRefusal, DeviceAuth, DeviceInfo, Enrolment, HeldInfo, HubStorage, IssuedCode,
-    PullPage, PushOutcome, StorageCounts, StorageError,
+    PullPage, PushOutcome, StorageCounts, StorageError, StoreOptions,
 };
 use crate::scope::Scope;
 
@@ -47,8 +49,18 @@ enum Gate {
     Alone,
 }
 
-/// Advisory lock keys of the feed: one per county (its 6-digit code plus this).
+/// Advisory lock keys of the feed and of a county's pushes: one per county (its 6-digit code
+/// plus this).
 const COUNTY_LOCK_BASE: i64 = 0x4246_0000_0000;
+
+/// The advisory lock key of a county (`None` for a code that is not one).
+fn county_lock(county: &str) -> Option<i64> {
+    county
+        .get(..6)?
+        .parse::<i64>()
+        .ok()
+        .map(|c| COUNTY_LOCK_BASE + c)
+}
 
 /// A pooled connection with its prepared statements.
 pub struct PgConn {
@@ -92,6 +104,9 @@ pub struct PgStorage {
     /// Always `Some` until dropped (see `Drop`).
     pool: Option<r2d2::Pool<Manager>>,
     epoch: String,
+    options: StoreOptions,
+    /// Transactions of this process run again after a conflict.
+    retries: AtomicU64,
 }
 
 impl Drop for PgStorage {
@@ -204,6 +219,9 @@ struct PgDb<'a, 'c> {
     /// Feed entries to number at the end, in filing order, once each.
     feed: Vec<(String, i64)>,
     filed: HashSet<(String, i64)>,
+    /// Rows whose place in the index the transaction read or changed ([`Db::touch`]), claimed
+    /// at its end.
+    touched: BTreeSet<Uuid>,
 }
 
 impl PgDb<'_, '_> {
@@ -214,6 +232,28 @@ impl PgDb<'_, '_> {
         let stmt = self.tx.prepare(&dollar_params(sql))?;
         self.stmts.insert(sql, stmt.clone());
         Ok(stmt)
+    }
+
+    /// Claims the touched rows: one `row_claim` row each, inserted or updated. Two concurrent
+    /// transactions that touched a common row thereby write the same row, and PostgreSQL lets
+    /// only the first commit (the other fails with a serialization failure and runs again,
+    /// seeing what the first wrote); rows in key order, so two claims never wait crosswise.
+    fn claim_touched(&mut self) -> Result<(), StorageError> {
+        if self.touched.is_empty() {
+            return Ok(());
+        }
+        let claim = self.statement(
+            "INSERT INTO row_claim (row)
+             SELECT r FROM unnest(CAST(?1 AS BYTEA[])) AS t (r) ORDER BY r
+             ON CONFLICT (row) DO UPDATE SET n = row_claim.n + 1",
+        )?;
+        let rows: Vec<&[u8]> = self
+            .touched
+            .iter()
+            .map(|r| r.as_bytes().as_slice())
+            .collect();
+        self.tx.execute(&claim, &[&rows])?;
+        Ok(())
     }
 
     /// Numbers the filed entries: the counties' locks first (in code order, so two
@@ -287,6 +327,10 @@ impl Db for PgDb<'_, '_> {
             self.feed.push((village.to_owned(), op));
         }
         Ok(())
+    }
+
+    fn touch(&mut self, rows: &[Uuid]) {
+        self.touched.extend(rows.iter().copied());
     }
 
     fn insert_ops(&mut self, ops: &[NewOp<'_>]) -> Result<Vec<Option<i64>>, StorageError> {
@@ -512,7 +556,7 @@ impl Db for PgDb<'_, '_> {
 /// again may succeed.
 fn retryable(e: &StorageError) -> bool {
     let StorageError::Postgres(e) = e else {
-        return false;
+        return matches!(e, StorageError::Concurrent(_));
     };
     matches!(
         e.code(),
@@ -524,10 +568,28 @@ fn retryable(e: &StorageError) -> bool {
     )
 }
 
+/// How a write transaction runs: its isolation and the counties whose pushes it excludes.
+#[derive(Debug, Clone, Copy)]
+struct Mode<'a> {
+    isolation: IsolationLevel,
+    read_only: bool,
+    /// Advisory lock keys held from before the transaction's snapshot until it ended.
+    counties: &'a [i64],
+}
+
 impl PgStorage {
     /// Connects to `url` (`postgres://user@host:port/database`), with at most `connections`
     /// pooled connections, and brings the hub schema up to date.
     pub fn open(url: &str, connections: u32) -> Result<PgStorage, StorageError> {
+        PgStorage::open_with(url, connections, StoreOptions::default())
+    }
+
+    /// [`PgStorage::open`], storing pushes as `options` say.
+    pub fn open_with(
+        url: &str,
+        connections: u32,
+        options: StoreOptions,
+    ) -> Result<PgStorage, StorageError> {
         let config: postgres::Config = url.parse()?;
         let mut client = config.connect(NoTls)?;
         let epoch = schema_pg::migrate(&mut client)?;
@@ -541,6 +603,8 @@ impl PgStorage {
         let storage = PgStorage {
             pool: Some(pool),
             epoch,
+            options,
+            retries: AtomicU64::new(0),
         };
         storage.write(super::scope_index::index_learnt_tables)?;
         Ok(storage)
@@ -548,21 +612,21 @@ impl PgStorage {
 
     fn run<T>(
         &self,
-        isolation: IsolationLevel,
-        read_only: bool,
+        mode: Mode<'_>,
         f: impl Fn(&mut dyn Db) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let gate = match (isolation, read_only) {
-                (IsolationLevel::Serializable, false) if attempt > ALONE_AFTER => Gate::Alone,
-                (IsolationLevel::Serializable, false) => Gate::Shared,
-                _ => Gate::None,
+            let gate = match mode.read_only {
+                false if attempt > ALONE_AFTER => Gate::Alone,
+                false => Gate::Shared,
+                true => Gate::None,
             };
-            let result = self.once(isolation, read_only, gate, &f);
+            let result = self.once(mode, gate, &f);
             match result {
                 Err(e) if attempt < ATTEMPTS && retryable(&e) => {
+                    self.retries.fetch_add(1, Ordering::Relaxed);
                     // Back off a little, more each time, so the conflicting pushes spread.
                     let jitter = u64::from(rand::random::<u8>() % 8);
                     std::thread::sleep(Duration::from_millis(u64::from(attempt) * 2 + jitter));
@@ -574,8 +638,7 @@ impl PgStorage {
 
     fn once<T>(
         &self,
-        isolation: IsolationLevel,
-        read_only: bool,
+        mode: Mode<'_>,
         gate: Gate,
         f: &impl Fn(&mut dyn Db) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
@@ -585,14 +648,27 @@ impl PgStorage {
             .ok_or_else(|| StorageError::Pool("closed".into()))?;
         let mut conn = pool.get().map_err(|e| StorageError::Pool(e.to_string()))?;
         let PgConn { client, stmts } = &mut *conn;
-        // The gate is a session lock taken before the transaction starts, so a transaction
-        // that waited for it takes its snapshot after the ones it waited for committed.
-        match gate {
-            Gate::None => return Self::transaction(client, stmts, isolation, read_only, f),
-            Gate::Shared => client.execute("SELECT pg_advisory_lock_shared($1)", &[&WRITE_GATE])?,
-            Gate::Alone => client.execute("SELECT pg_advisory_lock($1)", &[&WRITE_GATE])?,
-        };
-        let result = Self::transaction(client, stmts, isolation, read_only, f);
+        // The gate and the counties' locks are session locks taken before the transaction
+        // starts, so a transaction that waited for them takes its snapshot after the ones it
+        // waited for committed.
+        let locked = (|| {
+            match gate {
+                Gate::None => return Ok(()),
+                Gate::Shared => {
+                    client.execute("SELECT pg_advisory_lock_shared($1)", &[&WRITE_GATE])?
+                }
+                Gate::Alone => client.execute("SELECT pg_advisory_lock($1)", &[&WRITE_GATE])?,
+            };
+            // In key order, as the feed's locks: two pushes never wait on each other crosswise.
+            for county in mode.counties.iter().collect::<BTreeSet<_>>() {
+                client.execute("SELECT pg_advisory_lock($1)", &[county])?;
+            }
+            Ok::<_, StorageError>(())
+        })();
+        let result = locked.and_then(|()| Self::transaction(client, stmts, mode, f));
+        if gate == Gate::None {
+            return result;
+        }
         // Released whatever the transaction did (only a broken connection fails to, and its
         // session's end releases it).
         let released = client.execute("SELECT pg_advisory_unlock_all()", &[]);
@@ -604,14 +680,13 @@ impl PgStorage {
     fn transaction<T>(
         client: &mut Client,
         stmts: &mut HashMap<&'static str, Statement>,
-        isolation: IsolationLevel,
-        read_only: bool,
+        mode: Mode<'_>,
         f: &impl Fn(&mut dyn Db) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
         let mut tx = client
             .build_transaction()
-            .isolation_level(isolation)
-            .read_only(read_only)
+            .isolation_level(mode.isolation)
+            .read_only(mode.read_only)
             .start()?;
         let out = {
             let mut db = PgDb {
@@ -619,8 +694,12 @@ impl PgStorage {
                 stmts,
                 feed: Vec::new(),
                 filed: HashSet::new(),
+                touched: BTreeSet::new(),
             };
             let out = f(&mut db)?;
+            if !mode.read_only {
+                db.claim_touched()?;
+            }
             db.flush_feed()?;
             out
         };
@@ -633,14 +712,44 @@ impl PgStorage {
         &self,
         f: impl Fn(&mut dyn Db) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
-        self.run(IsolationLevel::Serializable, false, f)
+        let mode = Mode {
+            isolation: IsolationLevel::Serializable,
+            read_only: false,
+            counties: &[],
+        };
+        self.run(mode, f)
+    }
+
+    /// A push's transaction: REPEATABLE READ, holding the lock of the pusher's county from
+    /// before its snapshot to its end, so the county's pushes run one after the other and each
+    /// sees all earlier ones; rows shared with other counties are guarded by their claims
+    /// (ARCHITECTURE.md, "Several hub processes").
+    fn write_county<T>(
+        &self,
+        scope: &Scope,
+        f: impl Fn(&mut dyn Db) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let Some(county) = county_lock(scope.county()) else {
+            return self.write(f);
+        };
+        let mode = Mode {
+            isolation: IsolationLevel::RepeatableRead,
+            read_only: false,
+            counties: &[county],
+        };
+        self.run(mode, f)
     }
 
     fn read<T>(
         &self,
         f: impl Fn(&mut dyn Db) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
-        self.run(IsolationLevel::RepeatableRead, true, f)
+        let mode = Mode {
+            isolation: IsolationLevel::RepeatableRead,
+            read_only: true,
+            counties: &[],
+        };
+        self.run(mode, f)
     }
 }
 
@@ -672,20 +781,25 @@ impl HubStorage for PgStorage {
         origin: Uuid,
         ops: &[Op],
     ) -> Result<PushOutcome, StorageError> {
+        let options = self.options;
         if ops.is_empty() {
-            return self.write(|db| logic::push(db, device, origin, ops));
+            return self.write_county(&device.scope, |db| {
+                logic::push(db, device, origin, ops, options)
+            });
         }
         // A long push is stored in transactions of PUSH_CHUNK ops, each committed before the
-        // next: SERIALIZABLE conflicts grow with what a transaction reads and writes (its
-        // predicate locks cover index pages other pushes write to), and a conflict retries only
-        // its own chunk. The push is answered once the last chunk is committed; cut short, what
-        // was committed stays and the device resumes from its cursor as after a cut connection.
+        // next: a conflict retries only its own chunk, and other pushes of the county wait for
+        // one chunk at most. The push is answered once the last chunk is committed; cut short,
+        // what was committed stays and the device resumes from its cursor as after a cut
+        // connection.
         let mut outcome = PushOutcome {
             stored_seq: 0,
             held: Vec::new(),
         };
         for chunk in ops.chunks(PUSH_CHUNK) {
-            let part = self.write(|db| logic::push(db, device, origin, chunk))?;
+            let part = self.write_county(&device.scope, |db| {
+                logic::push(db, device, origin, chunk, options)
+            })?;
             outcome.stored_seq = part.stored_seq;
             outcome.held.extend(part.held);
         }
@@ -793,6 +907,10 @@ impl HubStorage for PgStorage {
 
     fn counts(&self) -> Result<StorageCounts, StorageError> {
         self.read(logic::counts)
+    }
+
+    fn conflicts_retried(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
     }
 }
 

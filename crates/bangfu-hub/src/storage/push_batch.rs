@@ -10,7 +10,6 @@
 //! earlier op stored. On PostgreSQL each batch is a few statements over arrays.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use bangfu_core::model::FieldValue;
 use bangfu_core::sync::{Op, OpId};
@@ -22,21 +21,6 @@ use super::scope_index::{
 };
 use super::sql::{Db, Join, NewOp};
 use crate::scope::Scope;
-
-/// When set, every op of a push goes through `store_op` one at a time, as before batching.
-static OP_BY_OP: AtomicBool = AtomicBool::new(false);
-
-/// Stores every later push op by op (`true`) or in batches (`false`, the default) in this
-/// process. Only for the test that compares the two: the results are the same, only slower.
-#[doc(hidden)]
-pub fn store_op_by_op(on: bool) {
-    OP_BY_OP.store(on, Ordering::SeqCst);
-}
-
-/// Whether pushes are stored op by op ([`store_op_by_op`]).
-pub fn op_by_op() -> bool {
-    OP_BY_OP.load(Ordering::SeqCst)
-}
 
 /// The villages of rows, and the villages they left, as this transaction last read or wrote
 /// them. Only the index's refresh writes `row_scope` and `row_left`, and it names the rows it
@@ -74,6 +58,7 @@ impl RowCache {
         if rows.is_empty() {
             return Ok(());
         }
+        db.touch(rows);
         for row in rows {
             self.villages.insert(*row, RowVillages::default());
             self.left.insert(*row, BTreeSet::new());
@@ -352,8 +337,11 @@ impl<'a> Batch<'a> {
         for (q, key) in ops.iter().zip(&keys) {
             if let Some(effect) = &q.effect {
                 if key.is_none() {
-                    // `Fresh` ruled out seqs already stored: only another writer's op can be here.
-                    return Err(StorageError::BadRow(format!(
+                    // `Fresh` ruled out the seqs this transaction sees stored: the op was stored
+                    // by a concurrent one (the same push sent again through another process).
+                    // PostgreSQL reports that as a serialization failure before we get here;
+                    // should it not, the transaction runs again, sees the op and skips it.
+                    return Err(StorageError::Concurrent(format!(
                         "op {}/{} stored by another transaction",
                         q.op.id.origin, q.op.id.seq
                     )));

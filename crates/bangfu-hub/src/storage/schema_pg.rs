@@ -191,8 +191,19 @@ const MIGRATION_7: &str = "
 INSERT INTO hub_meta (key, value) VALUES ('reindex_team_member', '1') ON CONFLICT DO NOTHING;
 ";
 
-/// Who wrote a batch (issue 15), as SQLite schema 8.
+/// A row for each row whose place in the scope index a push read or changed
+/// (`PgDb::claim_touched`): pushes of different counties run at REPEATABLE READ side by side,
+/// and two that touched a common row (a helper named in two counties, a row both pushed before
+/// either placed it) write its claim, so one of them runs again after the other.
 const MIGRATION_8: &str = "
+CREATE TABLE row_claim (
+    row BYTEA PRIMARY KEY,
+    n   BIGINT NOT NULL DEFAULT 0
+);
+";
+
+/// Who wrote a batch (issue 15), as SQLite schema 8.
+const MIGRATION_9: &str = "
 ALTER TABLE batch_sig ADD COLUMN author TEXT;
 ALTER TABLE batch_sig ADD COLUMN author_sig TEXT;
 ";
@@ -207,6 +218,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (6, MIGRATION_6),
     (7, MIGRATION_7),
     (8, MIGRATION_8),
+    (9, MIGRATION_9),
 ];
 
 /// Brings the database to the latest schema (creating it in an empty database) and returns the

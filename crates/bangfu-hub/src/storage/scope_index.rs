@@ -76,6 +76,7 @@ fn village_code_of(op: &Op) -> Option<&str> {
 }
 
 pub fn row_villages(db: &mut dyn Db, row: Uuid) -> Result<RowVillages, StorageError> {
+    db.touch(&[row]);
     let mut out = RowVillages::default();
     for r in db.rows(
         "SELECT village, shared FROM row_scope WHERE row = ?1",
@@ -415,6 +416,7 @@ fn apply_link(db: &mut dyn Db, op: &Op, link: &Link) -> Result<Vec<Uuid>, Storag
         }
     }
     if let Some((child, parent, shared)) = link.edge {
+        db.touch(&[child, parent]);
         db.exec(
             INSERT_LINK,
             &[

@@ -185,6 +185,11 @@ pub trait Db {
     /// op. SQLite numbers them as it inserts (one writer); PostgreSQL numbers them at the end
     /// of the transaction under its counties' locks, so positions become visible in order.
     fn append_feed(&mut self, village: &str, op: i64) -> Result<(), StorageError>;
+    /// Notes rows whose place in the scope index this transaction reads or changes. PostgreSQL
+    /// claims them at the end of the transaction (`row_claim`), so two concurrent pushes that
+    /// touched the same row conflict and one runs again (ARCHITECTURE.md, "Several hub
+    /// processes"); SQLite has one writer and needs nothing.
+    fn touch(&mut self, _rows: &[Uuid]) {}
 
     /// Inserts ops in this order, skipping those already stored: the new key of each, `None`
     /// for one the table already held.

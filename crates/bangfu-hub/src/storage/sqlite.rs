@@ -17,7 +17,7 @@ use super::schema;
 use super::sql::{Db, P, Row, V};
 use super::{
     AdminCheck, CodeRefusal, DeviceAuth, DeviceInfo, Enrolment, HeldInfo, HubStorage, IssuedCode,
-    PullPage, PushOutcome, StorageCounts, StorageError,
+    PullPage, PushOutcome, StorageCounts, StorageError, StoreOptions,
 };
 use crate::scope::Scope;
 
@@ -29,6 +29,7 @@ pub struct SqliteStorage {
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     epoch: String,
+    options: StoreOptions,
 }
 
 /// A transaction (or a reader's connection) of the embedded store, as the shared logic sees it.
@@ -108,6 +109,11 @@ impl Db for SqliteDb<'_> {
 impl SqliteStorage {
     /// Opens (creating if new) `DIR/hub.sqlite`.
     pub fn open(dir: &Path) -> Result<SqliteStorage, StorageError> {
+        SqliteStorage::open_with(dir, StoreOptions::default())
+    }
+
+    /// Opens (creating if new) `DIR/hub.sqlite`, storing pushes as `options` say.
+    pub fn open_with(dir: &Path, options: StoreOptions) -> Result<SqliteStorage, StorageError> {
         let data_dir_error = |source| StorageError::DataDir {
             path: dir.to_path_buf(),
             source,
@@ -157,6 +163,7 @@ impl SqliteStorage {
             writer: Mutex::new(writer),
             readers: Mutex::new(readers),
             epoch,
+            options,
         };
         storage.write(super::scope_index::index_learnt_tables)?;
         Ok(storage)
@@ -233,7 +240,7 @@ impl HubStorage for SqliteStorage {
         origin: Uuid,
         ops: &[Op],
     ) -> Result<PushOutcome, StorageError> {
-        self.write(|db| logic::push(db, device, origin, ops))
+        self.write(|db| logic::push(db, device, origin, ops, self.options))
     }
 
     fn signer_key(&self, origin: Uuid) -> Result<Option<String>, StorageError> {

@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use bangfu_core::model::{Entity, FieldValue, Helper, Household, Member, Pairing, Table, Village};
 use bangfu_core::store::{Change, OpenOptions, Store, put_change};
+use bangfu_core::sync::OpId;
 use bangfu_hub::Scope;
 use bangfu_hub::client::{ClientConfig, HubClient};
 use bangfu_hub::server::{RunningHub, ServerConfig, bind};
-use bangfu_hub::storage::{HubStorage, Location};
+use bangfu_hub::storage::{DeviceAuth, HubStorage, Location};
 use uuid::Uuid;
 
 pub const T0: u64 = 1_750_000_000_000;
@@ -307,4 +308,48 @@ pub fn remark_of(store: &Store, id: Uuid) -> Option<String> {
         )
         .ok()
         .flatten()
+}
+
+/// A county device enrolled straight on the storage.
+pub fn county_device(storage: &dyn HubStorage) -> DeviceAuth {
+    device_of(storage, COUNTY)
+}
+
+/// A device of `scope` enrolled straight on the storage.
+pub fn device_of(storage: &dyn HubStorage, scope: &str) -> DeviceAuth {
+    let code = storage
+        .issue_code(&Scope::parse(scope).expect("scope"))
+        .expect("code");
+    let enrolment = storage
+        .enrol(&code, "县管理员", &[])
+        .expect("enrol")
+        .expect("code accepted");
+    storage
+        .authenticate(&enrolment.token)
+        .expect("authenticate")
+        .expect("live device")
+}
+
+/// Every feed the hub serves, as op ids in feed order, full and compacted.
+pub fn feeds(storage: &dyn HubStorage) -> Vec<(String, bool, Vec<OpId>)> {
+    let scopes = [VILLAGE_A, VILLAGE_B, VILLAGE_C, "530828101", COUNTY];
+    let mut out = Vec::new();
+    for scope in scopes {
+        let scope = Scope::parse(scope).expect("scope");
+        for snapshot in [false, true] {
+            let page = if snapshot {
+                storage.pull_snapshot(&scope, 0, 20_000)
+            } else {
+                storage.pull(&scope, 0, 20_000)
+            }
+            .expect("pull");
+            assert!(!page.more, "one page holds the test's feed");
+            out.push((
+                scope.as_str().to_owned(),
+                snapshot,
+                page.ops.iter().map(|op| op.id).collect(),
+            ));
+        }
+    }
+    out
 }

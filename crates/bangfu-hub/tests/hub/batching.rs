@@ -1,5 +1,5 @@
 //! A push stored in batches files exactly what the same ops stored one at a time file
-//! (`store_op_by_op`): the same feed of every village, township and county (order included),
+//! (`StoreOptions::op_by_op`, a storage of its own): the same feed of every village, township and county (order included),
 //! the same superseded marks (the snapshot) and the same counts, with new households and
 //! members filed by their first links, a household moved to another village in the middle of
 //! the push and back, its fields edited before and after, its members following it, a member
@@ -9,9 +9,8 @@
 
 use bangfu_core::model::{FieldValue, Household, Member, Table};
 use bangfu_core::store::{Change, put_change};
-use bangfu_core::sync::{Op, OpId};
-use bangfu_hub::Scope;
-use bangfu_hub::storage::{DeviceAuth, HubStorage, store_op_by_op};
+use bangfu_core::sync::Op;
+use bangfu_hub::storage::{HubStorage, StoreOptions};
 
 use crate::common::*;
 
@@ -21,45 +20,6 @@ fn set(table: Table, id: uuid::Uuid, field: &'static str, value: FieldValue) -> 
         id,
         fields: vec![(field, value)],
     }
-}
-
-/// A county device enrolled straight on the storage.
-fn county_device(storage: &dyn HubStorage) -> DeviceAuth {
-    let code = storage
-        .issue_code(&Scope::parse(COUNTY).expect("scope"))
-        .expect("code");
-    let enrolment = storage
-        .enrol(&code, "县管理员", &[])
-        .expect("enrol")
-        .expect("code accepted");
-    storage
-        .authenticate(&enrolment.token)
-        .expect("authenticate")
-        .expect("live device")
-}
-
-/// Every feed the hub serves, as op ids in feed order, full and compacted.
-fn feeds(storage: &dyn HubStorage) -> Vec<(String, bool, Vec<OpId>)> {
-    let scopes = [VILLAGE_A, VILLAGE_B, VILLAGE_C, "530828101", COUNTY];
-    let mut out = Vec::new();
-    for scope in scopes {
-        let scope = Scope::parse(scope).expect("scope");
-        for snapshot in [false, true] {
-            let page = if snapshot {
-                storage.pull_snapshot(&scope, 0, 20_000)
-            } else {
-                storage.pull(&scope, 0, 20_000)
-            }
-            .expect("pull");
-            assert!(!page.more, "one page holds the test's feed");
-            out.push((
-                scope.as_str().to_owned(),
-                snapshot,
-                page.ops.iter().map(|op| op.id).collect(),
-            ));
-        }
-    }
-    out
 }
 
 crate::on_both_backends!(a_push_stored_in_batches_files_what_one_op_at_a_time_files);
@@ -229,10 +189,9 @@ fn a_push_stored_in_batches_files_what_one_op_at_a_time_files(backend: Backend) 
     assert!(outcome.held.is_empty(), "{:?}", outcome.held);
 
     let single = location(&dir.path().join("single"), backend)
-        .open(4)
+        .open_with(4, StoreOptions { op_by_op: true })
         .expect("hub");
     let device = county_device(&*single);
-    store_op_by_op(true);
     for op in &ops {
         let outcome = single
             .push(&device, origin, std::slice::from_ref(op))
@@ -240,7 +199,6 @@ fn a_push_stored_in_batches_files_what_one_op_at_a_time_files(backend: Backend) 
         assert!(outcome.held.is_empty(), "{:?}", outcome.held);
     }
 
-    store_op_by_op(false);
     let (got, want) = (feeds(&*batched), feeds(&*single));
     assert_eq!(got, want);
     // The move reached B with the household's whole history and its members' ops.

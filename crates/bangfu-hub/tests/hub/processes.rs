@@ -240,3 +240,334 @@ fn a_county_pulled_while_pushes_commit_concurrently_misses_no_position() {
         "the reader pulled every op though it paged while pushes committed"
     );
 }
+
+/// A device's push retried at a second hub process while the first attempt is still being
+/// stored by another (a load balancer retrying after a timeout, a laptop that gave up waiting
+/// and synced again): the same ops, new households' and members' first links among them,
+/// arrive at two processes at the same instant, round after round. Both answers must say the
+/// whole push is stored, and the hub must hold exactly what one push stores: each op once, every
+/// feed (village, township, county, full and compacted) the same as a hub that got each push
+/// once, nothing held.
+#[test]
+fn the_same_push_sent_to_two_hub_processes_at_once_is_stored_once() {
+    const ROUNDS: usize = 6;
+    let dir = scratch();
+    let database = location(dir.path(), Backend::Postgres);
+    let pools: Vec<std::sync::Arc<dyn HubStorage>> = (0..2)
+        .map(|_| database.open(4).expect("hub storage"))
+        .collect();
+    let reference = location(&dir.path().join("once"), Backend::Postgres)
+        .open(2)
+        .expect("reference hub");
+    let mut county = open(dir.path(), "县管理员");
+    let villages = [village(VILLAGE_A), village(VILLAGE_B), village(VILLAGE_C)];
+    let cadre = helper("王干部");
+    let mut changes: Vec<Change> = villages.iter().map(put_change).collect();
+    changes.push(put_change(&cadre));
+    write(&mut county, &changes);
+    let device = county_device(&*pools[0]);
+    let once = county_device(&*reference);
+    let origin = county.device().id;
+    let mut stored = 0;
+    let mut households = Vec::new();
+    for round in 0..ROUNDS {
+        for village in &villages {
+            for k in 0..3 + round {
+                let code = format!("{}{}{:02}", village.code, round + 1, k + 1);
+                let (mut changes, h, _) = family(village.id, &code);
+                if k == 0 {
+                    changes.push(put_change(&pairing(h, cadre.id)));
+                }
+                write(&mut county, &changes);
+                households.push(h);
+            }
+        }
+        for h in households.iter().step_by(4) {
+            write(&mut county, &[remark(*h, &format!("第{round}轮"))]);
+        }
+        let ops: Vec<Op> = county
+            .ops_of_origin_after(origin, stored, 100_000)
+            .expect("ops");
+        let last = ops.last().expect("new ops").id.seq;
+        let start = std::sync::Barrier::new(pools.len());
+        let answers: Vec<_> = std::thread::scope(|s| {
+            let handles: Vec<_> = pools
+                .iter()
+                .map(|storage| {
+                    let (start, ops, device) = (&start, &ops, &device);
+                    s.spawn(move || {
+                        start.wait();
+                        storage.push(device, origin, ops)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("push thread"))
+                .collect()
+        });
+        for (at, answer) in answers.into_iter().enumerate() {
+            let outcome = answer.unwrap_or_else(|e| {
+                panic!("round {round}: the push sent to process {at} as well failed: {e}")
+            });
+            assert_eq!(outcome.stored_seq, last, "round {round}, process {at}");
+            assert!(outcome.held.is_empty(), "{:?}", outcome.held);
+        }
+        let outcome = reference.push(&once, origin, &ops).expect("push once");
+        assert_eq!(outcome.stored_seq, last);
+        stored = last;
+    }
+    assert_eq!(
+        feeds(&*pools[1]),
+        feeds(&*reference),
+        "every feed as a hub that got each push once"
+    );
+    let (got, want) = (
+        pools[0].counts().expect("counts"),
+        reference.counts().expect("counts"),
+    );
+    assert_eq!(
+        (got.ops, got.feed_entries, got.pending_ops, got.held_ops),
+        (want.ops, want.feed_entries, want.pending_ops, 0),
+        "each op and feed entry once, none held"
+    );
+    assert_eq!(got.ops, county.op_count().expect("ops"));
+}
+
+/// Three counties' first uploads at the same time, through two hub processes, each in many
+/// transactions: a push holds only its own county's lock and runs at REPEATABLE READ, and the
+/// counties' rows are distinct, so no push of one county makes a push of another run again
+/// (under SERIALIZABLE they did: their predicate locks share index pages). Every county's feed
+/// then holds every op its admin pushed.
+#[test]
+fn first_uploads_of_three_counties_at_once_never_make_one_another_run_again() {
+    const CHUNK: usize = 150;
+    let dir = scratch();
+    let database = location(dir.path(), Backend::Postgres);
+    let pools: Vec<std::sync::Arc<dyn HubStorage>> = (0..2)
+        .map(|_| database.open(4).expect("hub storage"))
+        .collect();
+    let uploads: Vec<_> = ["530828", "530829", "530830"]
+        .iter()
+        .enumerate()
+        .map(|(c, county)| {
+            let mut store = open(dir.path(), &format!("{county}县管理员"));
+            let villages = [
+                village(&format!("{county}101201")),
+                village(&format!("{county}102201")),
+            ];
+            let cadre = helper(&format!("{county}干部"));
+            let mut changes: Vec<Change> = villages.iter().map(put_change).collect();
+            changes.push(put_change(&cadre));
+            write(&mut store, &changes);
+            for v in &villages {
+                for k in 1..=12 {
+                    let (mut changes, h, _) = family(v.id, &format!("{}{k:03}", v.code));
+                    if k % 3 == 0 {
+                        changes.push(put_change(&pairing(h, cadre.id)));
+                    }
+                    write(&mut store, &changes);
+                }
+            }
+            let storage = pools[c % pools.len()].clone();
+            let device = device_of(&*storage, county);
+            let origin = store.device().id;
+            let ops = store
+                .ops_of_origin_after(origin, 0, 1_000_000)
+                .expect("ops");
+            (
+                storage,
+                device,
+                origin,
+                ops,
+                Scope::parse(county).expect("scope"),
+            )
+        })
+        .collect();
+    let before: u64 = pools.iter().map(|p| p.conflicts_retried()).sum();
+    let start = std::sync::Barrier::new(uploads.len());
+    std::thread::scope(|s| {
+        for (storage, device, origin, ops, _) in &uploads {
+            let start = &start;
+            s.spawn(move || {
+                start.wait();
+                for chunk in ops.chunks(CHUNK) {
+                    let outcome = storage.push(device, *origin, chunk).expect("push");
+                    assert_eq!(outcome.stored_seq, chunk.last().expect("op").id.seq);
+                    assert!(outcome.held.is_empty(), "{:?}", outcome.held);
+                }
+            });
+        }
+    });
+    let retried: u64 = pools.iter().map(|p| p.conflicts_retried()).sum::<u64>() - before;
+    assert_eq!(
+        retried, 0,
+        "transactions run again while only different counties pushed"
+    );
+    for (storage, _, _, ops, scope) in &uploads {
+        let mut pulled = HashSet::new();
+        let mut after = 0;
+        loop {
+            let page = storage.pull(scope, after, 5_000).expect("pull");
+            pulled.extend(page.ops.iter().map(|op| op.id));
+            after = page.next;
+            if !page.more {
+                break;
+            }
+        }
+        let pushed: HashSet<OpId> = ops.iter().map(|op| op.id).collect();
+        assert_eq!(
+            pulled,
+            pushed,
+            "county {} holds its admin's ops",
+            scope.as_str()
+        );
+    }
+}
+
+/// An op made by hand: `seq` of `origin` sets `field` of a `table` row.
+fn op_at(origin: Uuid, seq: i64, table: Table, row: Uuid, field: &str, value: FieldValue) -> Op {
+    Op {
+        id: OpId { origin, seq },
+        hlc: Hlc::new(T0 + seq as u64, 0),
+        table: table.code(),
+        row,
+        field: field.into(),
+        value,
+        preds: vec![],
+        seen: vec![],
+    }
+}
+
+fn id_value(id: Uuid) -> FieldValue {
+    FieldValue::Bytes(id.as_bytes().to_vec())
+}
+
+/// The one row two counties' pushes share: county 530828's helper, whom county 530829 names in
+/// a pairing of a new village of its own while 530828 edits the helper, at the same instant,
+/// round after round. The two pushes hold different counties' locks; each reads what the other
+/// writes (the helper's villages, the helper's ops), so without their claims on the helper's
+/// row one of 530828's edits could miss a village 530829 had just shared the helper into. In
+/// any order one after the other, each new village gets every op of the helper (its history
+/// when shared, later edits as they come): so must they here.
+#[test]
+fn a_helper_shared_into_another_county_while_edited_reaches_every_village_it_joined() {
+    const ROUNDS: i64 = 12;
+    let dir = scratch();
+    let database = location(dir.path(), Backend::Postgres);
+    let pools: Vec<std::sync::Arc<dyn HubStorage>> = (0..2)
+        .map(|_| database.open(4).expect("hub storage"))
+        .collect();
+    let (x, y) = (
+        device_of(&*pools[0], "530828"),
+        device_of(&*pools[1], "530829"),
+    );
+    let (ox, oy) = (Uuid::now_v7(), Uuid::now_v7());
+    let (vx, hx, px, cadre) = (
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+    );
+    let setup = [
+        op_at(
+            ox,
+            1,
+            Table::Village,
+            vx,
+            "code",
+            FieldValue::Text(VILLAGE_A.into()),
+        ),
+        op_at(ox, 2, Table::Household, hx, "village_id", id_value(vx)),
+        op_at(
+            ox,
+            3,
+            Table::Helper,
+            cadre,
+            "name",
+            FieldValue::Text("王干部".into()),
+        ),
+        op_at(ox, 4, Table::Pairing, px, "household_id", id_value(hx)),
+        op_at(ox, 5, Table::Pairing, px, "helper_id", id_value(cadre)),
+    ];
+    pools[0].push(&x, ox, &setup).expect("county 530828");
+    let mut codes = Vec::new();
+    for r in 0..ROUNDS {
+        let code = format!("530829101{:03}", 201 + r);
+        let (v, h, p) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let share = [
+            op_at(
+                oy,
+                4 * r + 1,
+                Table::Village,
+                v,
+                "code",
+                FieldValue::Text(code.clone()),
+            ),
+            op_at(
+                oy,
+                4 * r + 2,
+                Table::Household,
+                h,
+                "village_id",
+                id_value(v),
+            ),
+            op_at(
+                oy,
+                4 * r + 3,
+                Table::Pairing,
+                p,
+                "household_id",
+                id_value(h),
+            ),
+            op_at(
+                oy,
+                4 * r + 4,
+                Table::Pairing,
+                p,
+                "helper_id",
+                id_value(cadre),
+            ),
+        ];
+        let edit = [op_at(
+            ox,
+            6 + r,
+            Table::Helper,
+            cadre,
+            "unit",
+            FieldValue::Text(format!("第{r}个单位")),
+        )];
+        let start = std::sync::Barrier::new(2);
+        std::thread::scope(|s| {
+            let start = &start;
+            let (pools, x, y, share, edit) = (&pools, &x, &y, &share, &edit);
+            s.spawn(move || {
+                start.wait();
+                pools[1].push(y, oy, share).expect("share the helper");
+            });
+            s.spawn(move || {
+                start.wait();
+                pools[0].push(x, ox, edit).expect("edit the helper");
+            });
+        });
+        codes.push(code);
+    }
+    let helper_ops: HashSet<OpId> = (3..=5 + ROUNDS)
+        .filter(|seq| *seq == 3 || *seq > 5)
+        .map(|seq| OpId { origin: ox, seq })
+        .collect();
+    for code in &codes {
+        let page = pools[0]
+            .pull(&Scope::parse(code).expect("scope"), 0, 1_000)
+            .expect("pull");
+        let got: HashSet<OpId> = page
+            .ops
+            .iter()
+            .filter(|op| op.row == cadre)
+            .map(|op| op.id)
+            .collect();
+        assert_eq!(got, helper_ops, "the helper's ops in village {code}");
+    }
+    let held = pools[0].counts().expect("counts").held_ops;
+    assert_eq!(held, 0, "nothing held");
+}

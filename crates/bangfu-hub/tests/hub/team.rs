@@ -70,6 +70,7 @@ const FORGET_SQLITE: &str = "
     DELETE FROM row_scope WHERE row IN (SELECT row FROM op WHERE tbl = 15);
     UPDATE op SET pending_scope = '530828' WHERE tbl = 15;
     DELETE FROM hub_meta WHERE key = 'reindex_team_member';
+    ALTER TABLE batch_sig DROP COLUMN author; ALTER TABLE batch_sig DROP COLUMN author_sig;
     PRAGMA user_version = 6;";
 
 crate::on_both_backends!(team_ops_an_older_hub_stored_reach_their_village_after_the_upgrade);
@@ -94,7 +95,7 @@ fn team_ops_an_older_hub_stored_reach_their_village_after_the_upgrade(backend: B
             let mut client = postgres::Client::connect(url, postgres::NoTls).expect("connect");
             client
                 .batch_execute(&format!(
-                    "{}DELETE FROM schema_version WHERE version = 7;",
+                    "{}DELETE FROM schema_version WHERE version >= 7; DROP TABLE row_claim;",
                     FORGET_SQLITE.replace("PRAGMA user_version = 6;", "")
                 ))
                 .expect("as an older hub");
