@@ -9,4 +9,4 @@ export type BatchOutcome = { step: ExitStepName,
 /**
  * 户编号 of the households recorded, in the list's order.
  */
-recorded: Array<string>, failed: Array<BatchFailure>, };
+recorded: Array<string>, failed: Array<BatchFailure>, exceptions_not_needed: Array<string>, };
