@@ -923,8 +923,8 @@ fn each_lockout_after_wrong_pins_is_twice_as_long_until_a_right_pin() {
 fn the_measure_training_relocation_and_team_boxes_refuse_a_read_only_inspector() {
     use bangfu_core::access::Permission;
     use bangfu_core::policy::{
-        NewPayment, NewTraining, PolicyMeasure, record_payment, record_policy_measure,
-        record_training,
+        NewPayment, NewStage, NewTraining, PolicyMeasure, record_payment, record_policy_measure,
+        record_stage, record_training,
     };
     use bangfu_core::team::{NewTeamMember, add_team_member};
 
@@ -980,6 +980,20 @@ fn the_measure_training_relocation_and_team_boxes_refuse_a_read_only_inspector()
                     kind: "不存在的培训".into(),
                     days: 2,
                     certificate: String::new(),
+                },
+            ))
+        }),
+        ("stage", |s, _, unknown| {
+            said(record_stage(
+                s,
+                &NewStage {
+                    household_id: unknown,
+                    site: "勐康镇集镇安置点".into(),
+                    stage: "1".into(),
+                    stage_date: NaiveDate::from_ymd_opt(2017, 3, 1).unwrap(),
+                    loan: None,
+                    note: String::new(),
+                    site_village: None,
                 },
             ))
         }),

@@ -15,4 +15,4 @@ stage: string, stage_date: string,
 /**
  * 贷款金额 taken at this stage.
  */
-loan: number | null, note: string, };
+loan: number | null, note: string, site_village?: string, };
