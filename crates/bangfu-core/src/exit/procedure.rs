@@ -422,10 +422,11 @@ fn coded(list: &codes::CodeList, value: &str, field: &'static str) -> Result<(),
     Ok(())
 }
 
-/// The checks a step's own record must pass, whatever came before; whether the exception it
-/// carries (村两委商议's reason and person deciding) is needed and so is kept with the step.
+/// The checks a step's own record must pass, whatever came before; whether the reason it
+/// carries (`exception_reason` and `exception_by`) is kept with the step: always, but for a
+/// 村两委商议 agreeing for a household that meets the standard and signed, which needs none.
 fn check_record(store: &Store, household: &Household, r: &StepRecord) -> Result<bool, ExitError> {
-    let mut exception_needed = false;
+    let mut keep_reason = true;
     required(&r.people, "参加人员")?;
     coded(&codes::STEP_RESULT, &r.result, "结果")?;
     match r.step {
@@ -444,7 +445,7 @@ fn check_record(store: &Store, household: &Household, r: &StepRecord) -> Result<
                 return Err(ExitError::WorkTeamAbsent);
             }
             if r.result != RESULT_DISAGREE {
-                exception_needed = check_exception(store, household, r)?;
+                keep_reason = check_exception(store, household, r)?;
             }
         }
         Step::PublicNotice => {
@@ -476,7 +477,7 @@ fn check_record(store: &Store, household: &Household, r: &StepRecord) -> Result<
         Step::TownshipCheck | Step::CountyApproval => {}
     }
     signed_text(r)?;
-    Ok(exception_needed)
+    Ok(keep_reason)
 }
 
 /// 民主评议 before the notice: its date (on or before the notice's first day), how many took
@@ -591,9 +592,9 @@ pub fn record_step(
     procedure_state(store, household_id)
 }
 
-/// Whether `record` carries an exception reason the household does not need: it meets the
-/// year's standard and signed at 入户调查 (or the step is not an agreeing 村两委商议). Such a
-/// reason is not recorded; the CLI and the app say so. Checks the step as [`record_step`]
+/// Whether `record` is a 村两委商议 agreeing with an exception reason the household does not
+/// need: it meets the year's standard and signed at 入户调查. Such a reason is not recorded;
+/// the CLI and the app say so. Checks the step as [`record_step`]
 /// does (a record it would refuse is refused here too), writes nothing.
 pub fn exception_not_needed(
     store: &Store,
@@ -635,8 +636,8 @@ pub(crate) fn step_changes(
         });
     }
     check_date(&state, record.date)?;
-    let exception_needed = check_record(store, &household, record)?;
-    let exception = if exception_needed {
+    let keep_reason = check_record(store, &household, record)?;
+    let exception = if keep_reason {
         exception_text(record)
     } else {
         String::new()
