@@ -542,10 +542,17 @@ mod tests {
             ..measure_of(other, None, Some("medical_aid"))
         };
         let (hospital, clinic) = (medical("住院医疗救助"), medical("门诊医疗救助"));
+        // The one-off 高中 aid paid to the same student last year too: above it over the years.
+        let last_year = Measure {
+            year: Some(i64::from(year - 1)),
+            policy_id: Some(crate::policy::policy_id(year - 1, "edu_high_school")),
+            ..measure_of(other, Some(3000.0), None)
+        };
         for (m, amounts) in [
             (&over_due, &[800.0, 700.0][..]),
             (&over_policy, &[3000.0, 500.5][..]),
             (&within, &[3000.0][..]),
+            (&last_year, &[3000.0][..]),
             (&hospital, &[30000.0][..]),
             (&clinic, &[15000.0, 8000.0][..]),
         ] {
@@ -574,6 +581,15 @@ mod tests {
                         "{}的“普通高中学生一次性补助”已发放 3500.50 元，超出政策标准 3000 元 500.50 元，请核实",
                         head.name
                     ))
+                    .as_str()
+                ),
+                (
+                    "measure.over_policy_total",
+                    format!(
+                        "历年{}的“普通高中学生一次性补助”有 2 项帮扶措施，合计已发放 6000 元，超出政策标准 3000 元 3000 元：“教育资助”（{}年，已发放 3000 元）、“教育资助”（{year}年，已发放 3000 元），请核实",
+                        other.name,
+                        year - 1
+                    )
                     .as_str()
                 ),
                 (
