@@ -13,4 +13,9 @@ people_defined: boolean, actor: Actor | null,
 /**
  * The name of every enabled person, for the sign-in screen's list.
  */
-names: Array<string>, refusals: Array<Refusal>, };
+names: Array<string>, 
+/**
+ * What the person signed in may not do, each with the core's refusal: the window disables
+ * those buttons and says why (empty on a file without people).
+ */
+refusals: Array<Refusal>, };

@@ -2,4 +2,7 @@
 import type { HouseholdRelocation } from "./HouseholdRelocation";
 import type { MoveOffer } from "./MoveOffer";
 
+/**
+ * The 易地扶贫搬迁 box after it recorded a stage, and the move to offer.
+ */
 export type StageSaved = { relocation: HouseholdRelocation, move_offer: MoveOffer | null, };
