@@ -424,3 +424,72 @@ fn an_exception_reason_outside_the_deliberation_is_refused() {
     );
     assert_eq!(ops(&store), before);
 }
+
+/// A reason given for a household that meets the standard and signed is not needed: the
+/// household takes the step without it, nothing of the reason is recorded, and the outcome
+/// names it (a check says so too, writing nothing). A single step leaves it out the same way.
+#[test]
+fn an_exception_reason_a_household_does_not_need_is_said_and_not_recorded() {
+    const BY: &str = "王五（村党总支书记）";
+    let dir = common::scratch();
+    let mut store = common::open_at(dir.path(), "新文村-笔记本", CLOCK);
+    let ids = ready_for_deliberation(&mut store);
+    let exception = |n: usize, reason: &str| HouseholdException {
+        household_id: ids[n],
+        reason: reason.into(),
+        by: BY.into(),
+    };
+    let mut batch = BatchStep {
+        // 001 meets the standard and signed; 002 is below the line.
+        households: ids[..2].to_vec(),
+        record: record(Step::Deliberation, "2017-08-05"),
+        skip_failing: false,
+        exceptions: vec![exception(0, "多写的理由"), exception(1, "因病住院")],
+        check_only: true,
+    };
+    let before = ops(&store);
+    let checked = record_step_for_households(&mut store, &batch).unwrap();
+    assert_eq!(ops(&store), before, "a check writes nothing");
+    let codes: Vec<String> = ids
+        .iter()
+        .map(|id| store.get::<Household>(*id).unwrap().code)
+        .collect();
+    let code_of = |n: usize| codes[n].clone();
+    assert_eq!(checked.exceptions_not_needed, [code_of(0)]);
+    assert_eq!(
+        checked.exception_notes(),
+        [format!(
+            "户 {} 达到标准且已签字认可，不需要例外理由，例外理由未记录。",
+            code_of(0)
+        )]
+    );
+
+    batch.check_only = false;
+    let outcome = record_step_for_households(&mut store, &batch).unwrap();
+    assert_eq!(outcome.recorded, [code_of(0), code_of(1)]);
+    assert_eq!(outcome.exceptions_not_needed, [code_of(0)]);
+    let reason_of = |store: &Store, n: usize| {
+        procedure_trail(store, ids[n])
+            .unwrap()
+            .records
+            .last()
+            .unwrap()
+            .record
+            .reason
+            .clone()
+    };
+    assert_eq!(
+        reason_of(&store, 0),
+        "",
+        "the unneeded reason is not recorded"
+    );
+    assert_eq!(reason_of(&store, 1), format!("因病住院（决定人：{BY}）"));
+
+    // One household alone: asked first, then recorded without the reason.
+    let mut single = record(Step::Deliberation, "2017-08-05");
+    single.exception_reason = Some("多写的理由".into());
+    single.exception_by = Some(BY.into());
+    assert!(bangfu_core::exit::procedure::exception_not_needed(&store, ids[3], &single).unwrap());
+    record_step(&mut store, ids[3], &single).unwrap();
+    assert_eq!(reason_of(&store, 3), "");
+}

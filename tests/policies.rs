@@ -1094,6 +1094,7 @@ fn the_relocation_box_offers_the_next_stage_and_refuses_a_repeat_or_a_day_out_of
         stage_date: day(date),
         loan: (code == "1").then_some(30_000.0),
         note: String::new(),
+        site_village: None,
     };
     const SITE: &str = "勐康镇集镇安置点";
     // Recorded out of order of entry: 基础 first, then 开工 on an earlier day.
@@ -1174,6 +1175,7 @@ fn a_relocated_households_house_is_followed_stage_by_stage() {
         stage_date: day(date),
         loan,
         note: String::new(),
+        site_village: None,
     };
     for (code, date, loan) in [
         ("1", "2017-03-10", Some(30_000.0)),
@@ -1254,4 +1256,102 @@ fn a_relocated_households_house_is_followed_stage_by_stage() {
     assert_eq!(row[at("建设进度")], Data::String("主体".into()));
     assert_eq!(row[at("贷款金额(元)")], Data::Float(30_000.0));
     assert_eq!(row[at("应发金额(元)")], Data::Float(60_000.0));
+}
+
+/// 入住 at a 安置点 in another village offers the household's move there (the village, the
+/// 户编号 it would take) and does not move it; the move is `moving::move_household`, made when
+/// the person accepts. 入住 in its own village, or an earlier stage, offers nothing; an unknown
+/// village of the 安置点 refuses the stage with nothing written.
+#[test]
+fn moving_in_at_a_site_of_another_village_offers_the_move_and_makes_none() {
+    use bangfu_core::UserFacing;
+    use bangfu_core::moving::move_household;
+    use bangfu_core::policy::{NewStage, household_relocation, record_stage};
+    let dir = common::scratch();
+    let (mut store, v) = county_village(dir.path(), "a");
+    let site_village = village("530826103202", "勐康村", "勐康镇");
+    store.put(&site_village).unwrap();
+    let li = file(&mut store, &v, 1, "1", false, &LI_FAMILY);
+    let code_of = |store: &Store| store.get::<Household>(li).unwrap().code;
+    let old_code = code_of(&store);
+    let stage = |code: &str, date: &str, village: Option<&str>| NewStage {
+        household_id: li,
+        site: "勐康镇集镇安置点".into(),
+        stage: code.into(),
+        stage_date: day(date),
+        loan: None,
+        note: String::new(),
+        site_village: village.map(str::to_owned),
+    };
+    for (code, date) in [
+        ("1", "2017-03-10"),
+        ("2", "2017-05-20"),
+        ("3", "2017-06-20"),
+    ] {
+        let recorded = record_stage(&mut store, &stage(code, date, Some("530826103202"))).unwrap();
+        assert_eq!(recorded.move_offer, None, "no offer before 入住 ({code})");
+    }
+    record_stage(&mut store, &stage("4", "2017-09-01", None)).unwrap();
+
+    let unknown = record_stage(&mut store, &stage("5", "2017-10-01", Some("530826103299")))
+        .unwrap_err()
+        .message_zh();
+    assert!(
+        unknown.contains("找不到村代码为 530826103299 的村"),
+        "{unknown}"
+    );
+    assert_eq!(household_relocation(&store, li).unwrap().stages.len(), 4);
+
+    let recorded =
+        record_stage(&mut store, &stage("5", "2017-10-01", Some("530826103202"))).unwrap();
+    let offer = recorded
+        .move_offer
+        .expect("入住 in another village offers the move");
+    assert_eq!(
+        (
+            offer.household_code.as_str(),
+            offer.from_village.as_str(),
+            offer.to_village_code.as_str(),
+            offer.to_village_name.as_str(),
+            offer.new_code.as_str(),
+        ),
+        (
+            old_code.as_str(),
+            "新文村",
+            "530826103202",
+            "勐康村",
+            "530826103202001"
+        )
+    );
+    // Offered, not made.
+    let h = store.get::<Household>(li).unwrap();
+    assert_eq!(
+        (h.village_id, h.code.clone()),
+        (Some(v.id), old_code.clone())
+    );
+
+    let moved = move_household(&mut store, li, &offer.to_village_code).unwrap();
+    assert_eq!(moved.new_code, offer.new_code);
+    let h = store.get::<Household>(li).unwrap();
+    assert_eq!(
+        (h.village_id, code_of(&store)),
+        (Some(site_village.id), offer.new_code)
+    );
+
+    // Another household settling at a 安置点 of its own village is offered nothing.
+    let wang = file(
+        &mut store,
+        &v,
+        2,
+        "1",
+        false,
+        &[person("王大", "01", "53082619800101006", "00", "1", "1")],
+    );
+    let own = |code: &str, date: &str| NewStage {
+        household_id: wang,
+        ..stage(code, date, Some("530826103201"))
+    };
+    record_stage(&mut store, &own("1", "2017-03-10")).unwrap();
+    let settled = record_stage(&mut store, &own("5", "2017-10-01")).unwrap();
+    assert_eq!(settled.move_offer, None);
 }

@@ -1024,3 +1024,140 @@ fn each_lockout_after_wrong_pins_is_twice_as_long_until_a_right_pin() {
         }
     }
 }
+
+/// The household page's 帮扶措施与发放, 培训, 易地扶贫搬迁 and 驻村工作队 boxes write through
+/// entry points that refuse a 只读 inspector first, with the core's Chinese refusal, before
+/// anything about the input (an unknown policy, measure, household, training kind or village
+/// would otherwise answer), and write nothing; `Store::refusals` lists that refusal for the
+/// window to disable the buttons with, and nothing for a 队员.
+#[test]
+fn the_measure_training_relocation_and_team_boxes_refuse_a_read_only_inspector() {
+    use bangfu_core::access::Permission;
+    use bangfu_core::policy::{
+        NewPayment, NewStage, NewTraining, PolicyMeasure, record_payment, record_policy_measure,
+        record_stage, record_training,
+    };
+    use bangfu_core::team::{NewTeamMember, add_team_member};
+
+    let dir = common::scratch();
+    let (mut store, household) = team_copy(dir.path());
+    let unknown = Uuid::now_v7();
+    let refusal = "只有队员、第一书记、队长或乡镇管理员可以录入或修改户的信息。您的角色是只读。请让有权限的人登录后再办理。";
+    store.sign_in(person_of(Role::ReadOnly), PIN).unwrap();
+    let refused = store.refusals().unwrap();
+    let filing = refused
+        .iter()
+        .find(|r| r.permission == Permission::FileHouseholds)
+        .expect("a 只读 inspector may not file");
+    assert_eq!(filing.message, refusal);
+
+    type Act = fn(&mut Store, Uuid, Uuid) -> Result<(), String>;
+    fn said<T, E: UserFacing>(r: Result<T, E>) -> Result<(), String> {
+        r.map(|_| ()).map_err(|e| e.message_zh())
+    }
+    let acts: &[(&str, Act)] = &[
+        ("measure", |s, h, _| {
+            said(record_policy_measure(
+                s,
+                &PolicyMeasure {
+                    household_id: h,
+                    member_id: None,
+                    year: 2017,
+                    policy_code: "no_such_policy".into(),
+                    amount_due: None,
+                    status: String::new(),
+                },
+            ))
+        }),
+        ("payment", |s, _, unknown| {
+            said(record_payment(
+                s,
+                &NewPayment {
+                    measure_id: unknown,
+                    pay_date: NaiveDate::from_ymd_opt(2017, 6, 1).unwrap(),
+                    amount: 100.0,
+                    channel: "1".into(),
+                    note: String::new(),
+                },
+            ))
+        }),
+        ("training", |s, h, unknown| {
+            said(record_training(
+                s,
+                &NewTraining {
+                    household_id: h,
+                    member_id: unknown,
+                    year: 2017,
+                    kind: "不存在的培训".into(),
+                    days: 2,
+                    certificate: String::new(),
+                },
+            ))
+        }),
+        ("stage", |s, _, unknown| {
+            said(record_stage(
+                s,
+                &NewStage {
+                    household_id: unknown,
+                    site: "勐康镇集镇安置点".into(),
+                    stage: "1".into(),
+                    stage_date: NaiveDate::from_ymd_opt(2017, 3, 1).unwrap(),
+                    loan: None,
+                    note: String::new(),
+                    site_village: None,
+                },
+            ))
+        }),
+        ("team", |s, _, unknown| {
+            said(add_team_member(
+                s,
+                &NewTeamMember {
+                    village_id: unknown,
+                    name: "刘书记".into(),
+                    sex: "男".into(),
+                    role: "第一书记".into(),
+                    unit: "县扶贫办".into(),
+                    unit_level: "县直".into(),
+                    post: String::new(),
+                    phone: String::new(),
+                    start_date: NaiveDate::from_ymd_opt(2017, 3, 1),
+                    note: String::new(),
+                },
+            ))
+        }),
+    ];
+    let ops = |store: &Store| -> i64 {
+        store
+            .sql()
+            .unwrap()
+            .query_row("SELECT count(*) FROM op", [], |r| r.get(0))
+            .unwrap()
+    };
+    let before = ops(&store);
+    for (name, act) in acts {
+        assert_eq!(
+            act(&mut store, household, unknown),
+            Err(refusal.to_owned()),
+            "{name}"
+        );
+    }
+    assert_eq!(ops(&store), before, "nothing written");
+    store.sign_out();
+
+    // A 队员 files: nothing of it is refused, and each act answers about its input instead.
+    store.sign_in(person_of(Role::Member), PIN).unwrap();
+    assert!(
+        store
+            .refusals()
+            .unwrap()
+            .iter()
+            .all(|r| r.permission != Permission::FileHouseholds)
+    );
+    for (name, act) in acts {
+        let answer = act(&mut store, household, unknown);
+        assert!(
+            answer.as_ref().is_err_and(|m| m != refusal),
+            "{name}: {answer:?}"
+        );
+    }
+}

@@ -125,6 +125,7 @@ fn main() -> ExitCode {
             commands::policies::training_add,
             commands::policies::household_relocation,
             commands::policies::relocation_stage_add,
+            commands::policies::household_move,
             commands::archive::archive_list,
             commands::team::team_list,
             commands::team::team_add,

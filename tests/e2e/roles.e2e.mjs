@@ -2,7 +2,8 @@
 // added (the first person turns sign-in on), signs in and adds a 队员; after a restart the
 // sign-in screen refuses a wrong PIN; the 队员 sees 证件号码 masked in the household list and is
 // refused an exit step with the core's Chinese message; the 第一书记 sees full numbers and
-// records the same step.
+// records the same step; a 只读 inspector added by the 第一书记 finds the household page's
+// 帮扶措施与发放 buttons disabled with the core's reason.
 //
 // Usage: node tests/e2e/roles.e2e.mjs <path of bangfu-desktop>
 import path from 'node:path'
@@ -20,6 +21,8 @@ const LEADER = '刘书记'
 const MEMBER = '王队员'
 const LEADER_PIN = '2468'
 const MEMBER_PIN = '1357'
+const INSPECTOR = '陈检查'
+const INSPECTOR_PIN = '9753'
 
 function textOf(session, testid) {
   return session.execute(`return document.querySelector('[data-testid="${testid}"]')?.textContent.replace(/\\s+/g, ' ').trim() ?? null`)
@@ -155,4 +158,27 @@ await withApp(app, 'roles', async (world) => {
   await waitFor('村两委商议 to be next', async () => (await textOf(session, 'exit-next-step')) === '村两委商议')
   step(`recorded by ${LEADER}: ${await textOf(session, 'exit-record-1')}`)
   await shot(session, 'roles-leader-exit-recorded.png')
+
+  // A 只读 inspector reads the household page; its 帮扶措施与发放 box cannot record anything.
+  await addPerson(session, INSPECTOR, 'read_only', INSPECTOR_PIN)
+  await waitFor('the inspector listed', async () => ((await textOf(session, 'people-table')) ?? '').includes(INSPECTOR) || undefined)
+  await clickWhenReady(session, '[data-testid="sign-out"]', '退出登录')
+  await signIn(session, INSPECTOR, INSPECTOR_PIN)
+  await openPoorHouseholdExit(session)
+  await clickWhenReady(session, '.el-tabs__item#tab-info', 'the 户信息 tab')
+  const box = await waitFor('the measure box', async () => {
+    const state = await session.execute(
+      `const add = document.querySelector('[data-testid="measure-add"]')
+       const training = document.querySelector('[data-testid="training-add"]')
+       const why = document.querySelector('[data-testid="measure-readonly"]')
+       if (!add || !training || !why) return null
+       add.scrollIntoView({ block: 'center' })
+       return { add: add.disabled, training: training.disabled, why: why.textContent.trim() }`,
+    )
+    return state ?? undefined
+  }, { timeoutMs: 20_000 })
+  assert(box.add && box.training, `the measure buttons are disabled for 只读: ${JSON.stringify(box)}`)
+  assert(box.why.includes('只有队员、第一书记、队长或乡镇管理员可以录入或修改户的信息'), `the box says why: ${box.why}`)
+  step(`只读: ${box.why}`)
+  await shot(session, 'roles-read-only-measures.png')
 })

@@ -5,6 +5,8 @@ import { listen } from '@tauri-apps/api/event'
 import type {
   DevicesView,
   HouseholdRelocation,
+  Moved,
+  StageSaved,
   MeasurePayments,
   NewPayment,
   NewStage,
@@ -652,9 +654,15 @@ export function householdRelocation(householdId: string): Promise<HouseholdReloc
   return invoke<HouseholdRelocation>('household_relocation', { householdId })
 }
 
-/** Records a stage of the household's new house; resolves to the box as it now stands. */
-export function relocationStageAdd(input: NewStage): Promise<HouseholdRelocation> {
-  return invoke<HouseholdRelocation>('relocation_stage_add', { input })
+/** Records a stage of the household's new house; resolves to the box as it now stands and, at
+ *  入住 at a 安置点 in another village, the move to offer (not made). */
+export function relocationStageAdd(input: NewStage): Promise<StageSaved> {
+  return invoke<StageSaved>('relocation_stage_add', { input })
+}
+
+/** Moves a household to the village with this 12-digit code (所属村 and a new 户编号 there). */
+export function householdMove(householdId: string, villageCode: string): Promise<Moved> {
+  return invoke<Moved>('household_move', { householdId, villageCode })
 }
 
 /** The household's measures with their payments (paid above the amount due flagged). */

@@ -404,6 +404,9 @@ fn step_many(a: &StepArgs) -> Result<(), Failure> {
         for f in &outcome.failed {
             println!("  户 {}：{}", f.code, f.reason);
         }
+        for note in outcome.exception_notes() {
+            println!("  {note}");
+        }
         return Ok(());
     }
     println!(
@@ -412,6 +415,9 @@ fn step_many(a: &StepArgs) -> Result<(), Failure> {
         outcome.step.label(),
         outcome.recorded.join("、")
     );
+    for note in outcome.exception_notes() {
+        println!("{note}");
+    }
     if !outcome.failed.is_empty() {
         println!("以下 {} 户不符合，未办理：", outcome.failed.len());
         for f in &outcome.failed {
@@ -443,7 +449,14 @@ fn step_one(a: &StepArgs, code: &str) -> Result<(), Failure> {
             r.exception_reason = Some(reason);
             r.exception_by = a.exception_by.clone();
         }
-        procedure::record_step(&mut store, household.id, &r)?
+        // Asked before recording: afterwards the step is no longer the next one.
+        let unneeded = !a.exceptions.is_empty()
+            && procedure::exception_not_needed(&store, household.id, &r).unwrap_or(false);
+        let state = procedure::record_step(&mut store, household.id, &r)?;
+        if unneeded && !a.json {
+            println!("{}", core_exit::exception_not_needed_note(code.trim()));
+        }
+        state
     };
     if a.json {
         print_json(&state);

@@ -176,6 +176,12 @@ pub enum PolicyCommand {
         /// 本阶段贷款金额（元）
         #[arg(long)]
         loan: Option<f64>,
+        /// 安置点所在村的12位村代码；入住时安置点在别的村，提示把本户迁入该村
+        #[arg(long)]
+        site_village: Option<String>,
+        /// 与 --site-village 同用：入住后把本户迁入安置点所在村（新户编号取该村最小空号）
+        #[arg(long = "move")]
+        move_household: bool,
     },
     /// 登记一笔发放（措施编号见 bangfu policy measure 的输出）
     Pay {
@@ -493,10 +499,18 @@ pub fn run(command: PolicyCommand) -> Result<(), Failure> {
             stage,
             date,
             loan,
+            site_village,
+            move_household,
         } => {
             let mut store = open_store(&db)?;
             let h = find_household(&store, &household)?;
-            policy::record_stage(
+            if move_household && site_village.is_none() {
+                return Err(Failure::new(
+                    "--move 须与 --site-village（安置点所在村的村代码）同用。",
+                    "move without the site's village",
+                ));
+            }
+            let recorded = policy::record_stage(
                 &mut store,
                 &policy::NewStage {
                     household_id: h.id,
@@ -505,6 +519,7 @@ pub fn run(command: PolicyCommand) -> Result<(), Failure> {
                     stage_date: date,
                     loan,
                     note: String::new(),
+                    site_village,
                 },
             )?;
             if let Some(p) = policy::relocation_progress(&store, h.id)? {
@@ -514,6 +529,35 @@ pub fn run(command: PolicyCommand) -> Result<(), Failure> {
                     p.stage,
                     p.stage_date.map(|d| d.to_string()).unwrap_or_default()
                 );
+            }
+            match recorded.move_offer {
+                Some(offer) if move_household => {
+                    let moved = bangfu_core::moving::move_household(
+                        &mut store,
+                        h.id,
+                        &offer.to_village_code,
+                    )?;
+                    println!(
+                        "已将户 {} 迁入{}（{}），新户编号 {}。",
+                        moved.old_code, moved.village_name, moved.village_code, moved.new_code
+                    );
+                }
+                Some(offer) => println!(
+                    "户 {} 已入住{}的安置点，本户仍属{}。确认迁入请运行：bangfu household move --db {} --household {} --to-village {}（新户编号将为 {}）",
+                    offer.household_code,
+                    offer.to_village_name,
+                    if offer.from_village.is_empty() {
+                        "原村"
+                    } else {
+                        &offer.from_village
+                    },
+                    db.display(),
+                    offer.household_code,
+                    offer.to_village_code,
+                    offer.new_code
+                ),
+                None if move_household => println!("安置点在本村或尚未入住，本户不需迁移。"),
+                None => {}
             }
             Ok(())
         }

@@ -891,6 +891,77 @@ fn stale_page_json_filed_from_the_command_line_keeps_what_arrived_meanwhile() {
     assert_eq!(now["page"]["household"]["address"], "新址二组", "reverted");
 }
 
+/// `bangfu policy stage --stage 入住 --site-village …`: 入住 at a 安置点 of another village
+/// says how to move the household there and does not move it; with `--move` it is moved.
+#[test]
+fn moving_in_at_a_site_of_another_village_offers_the_move_and_moves_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let db = home.join("county.sqlite");
+    // 301 households: two villages, 530828101201 (151) and 530828101202 (150).
+    ok(home, &["generate", "--db", p(&db), "--households", "301"]);
+    let moved_in = |household: &str, more: &[&str]| {
+        bangfu(
+            home,
+            &[
+                &[
+                    "policy",
+                    "stage",
+                    "--db",
+                    p(&db),
+                    "--household",
+                    household,
+                    "--site",
+                    "勐康镇集镇安置点",
+                    "--stage",
+                    "入住",
+                    "--date",
+                    "2019-10-01",
+                    "--site-village",
+                    "530828101202",
+                ][..],
+                more,
+            ]
+            .concat(),
+        )
+    };
+    let shown = |household: &str| {
+        bangfu(
+            home,
+            &[
+                "household",
+                "show",
+                "--db",
+                p(&db),
+                "--household",
+                household,
+            ],
+        )
+        .status
+        .success()
+    };
+    let offered = moved_in("530828101201001", &[]);
+    assert!(offered.status.success(), "{:?}", text(&offered));
+    let said = text(&offered).0;
+    assert!(
+        said.contains("户 530828101201001 已入住")
+            && said.contains("--to-village 530828101202")
+            && said.contains("新户编号将为 530828101202151"),
+        "{said}"
+    );
+    assert!(shown("530828101201001"), "offered, not moved");
+    assert!(!shown("530828101202151"));
+
+    let moved = moved_in("530828101201002", &["--move"]);
+    assert!(moved.status.success(), "{:?}", text(&moved));
+    assert!(
+        text(&moved).0.contains("已将户 530828101201002 迁入"),
+        "{:?}",
+        text(&moved)
+    );
+    assert!(shown("530828101202151") && !shown("530828101201002"));
+}
+
 #[test]
 fn household_move_gives_the_new_village_and_its_code_or_refuses_an_unknown_village() {
     let dir = tempfile::tempdir().unwrap();
@@ -2030,6 +2101,8 @@ fn a_deliberation_for_a_list_takes_exception_reasons_from_the_command_line() {
     );
     assert!(!stranger.status.success());
 
+    // A reason for the household that meets the standard too: not needed, said, not kept.
+    let unneeded = format!("{passing}=多写的理由");
     let done = ok(
         dir.path(),
         &[
@@ -2037,6 +2110,8 @@ fn a_deliberation_for_a_list_takes_exception_reasons_from_the_command_line() {
             &[
                 "--exception",
                 &exception,
+                "--exception",
+                &unneeded,
                 "--exception-by",
                 "王五（村党总支书记）",
             ],
@@ -2044,6 +2119,13 @@ fn a_deliberation_for_a_list_takes_exception_reasons_from_the_command_line() {
         .concat(),
     );
     assert!(done.contains("已为 2 户办理村两委商议"), "{done}");
+    assert!(
+        done.contains(&format!(
+            "户 {passing} 达到标准且已签字认可，不需要例外理由，例外理由未记录。"
+        )),
+        "{done}"
+    );
+
     // The list is gone from the households due: both took the step.
     let again = bangfu(dir.path(), &base);
     assert!(!again.status.success());

@@ -44,6 +44,9 @@ pub fn export_core(cfg: &Config) -> Result<(), ExportError> {
     crate::team::TeamMemberEdit::export_all(cfg)?;
     crate::policy::HouseholdRelocation::export_all(cfg)?;
     crate::policy::NewStage::export_all(cfg)?;
+    crate::policy::StageSaved::export_all(cfg)?;
+    crate::moving::Moved::export_all(cfg)?;
+    crate::store::Refusal::export_all(cfg)?;
     crate::policy::NewTraining::export_all(cfg)?;
     crate::policy::MeasurePayments::export_all(cfg)?;
     crate::policy::PolicyMeasure::export_all(cfg)?;

@@ -9,7 +9,7 @@ use crate::model::{FieldType, FieldValue, Household, Table, Village};
 use crate::store::{Change, Filter, Store, StoreError};
 
 /// A household moved: where from, where to, and its new 户编号.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
 pub struct Moved {
     pub household_id: Uuid,
     pub old_code: String,
@@ -83,7 +83,7 @@ pub fn village_by_code(store: &Store, code: &str) -> Result<Village, MoveError> 
 
 /// The lowest 3-digit sequence no household of the village uses (deleted ones included, so a
 /// code never names two households over time).
-fn free_code(store: &Store, village_code: &str) -> Result<String, MoveError> {
+pub(crate) fn free_code(store: &Store, village_code: &str) -> Result<String, MoveError> {
     let mut stmt = store
         .conn()
         .prepare_cached("SELECT code FROM household WHERE substr(code, 1, 12) = ?1")

@@ -15,6 +15,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::access::Permission;
 use crate::error::UserFacing;
 use crate::model::{FieldType, FieldValue, Table, TeamMember, Village, codes};
 use crate::page_base::RowBase;
@@ -210,6 +211,7 @@ fn code_or_label(
 /// Adds a member to a village's team (checked like every record: name, role, 派出单位 and
 /// 驻村日期 required, not in the future, a phone that is a phone). Returns the new row's id.
 pub fn add_team_member(store: &mut Store, new: &NewTeamMember) -> Result<Uuid, TeamError> {
+    store.require(Permission::FileHouseholds)?;
     village(store, new.village_id)?;
     let member = member_of(new, Uuid::now_v7(), None)?;
     store.put(&member)?;
@@ -245,6 +247,7 @@ fn member_of(
 /// Records that a member left the village (离村日期); the row stays, so the team of a past day
 /// still names them.
 pub fn end_team_member(store: &mut Store, id: Uuid, end: NaiveDate) -> Result<(), TeamError> {
+    store.require(Permission::FileHouseholds)?;
     let member = match store.get::<TeamMember>(id) {
         Ok(m) => m,
         Err(StoreError::NotFound { .. }) => return Err(TeamError::UnknownMember(id.to_string())),
@@ -299,6 +302,7 @@ pub fn team_member_sheet(store: &Store, id: Uuid) -> Result<TeamMemberSheet, Tea
 /// `Store::write` (checked as a new member is: 离村 not before 驻村, 驻村 not in the future …).
 /// The member stays in its village.
 pub fn set_team_member(store: &mut Store, edit: &TeamMemberEdit) -> Result<(), TeamError> {
+    store.require(Permission::FileHouseholds)?;
     if edit.base.id != edit.id {
         return Err(TeamError::BaseMismatch {
             edited: edit.id,
@@ -338,6 +342,7 @@ pub enum TeamField {
 /// Sets fields of a member (`bangfu team set`): each as typed, the row as it will be checked
 /// as the dialog's save is, in one write through `Store::write`.
 pub fn set_team_fields(store: &mut Store, id: Uuid, fields: &[TeamField]) -> Result<(), TeamError> {
+    store.require(Permission::FileHouseholds)?;
     stored_member(store, id)?;
     let text = |s: &str| FieldValue::Text(s.trim().to_owned());
     let mut values: Vec<(&'static str, FieldValue)> = Vec::new();

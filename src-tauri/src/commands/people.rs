@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 use crate::error::CommandError;
 use crate::state::AppState;
 use bangfu_core::access::{Actor, Role};
-use bangfu_core::store::{AuditEntry, Person};
+use bangfu_core::store::{AuditEntry, Person, Refusal};
 
 /// Who is signed in, and whether the window must ask someone to.
 #[derive(ts_rs::TS, Debug, Clone, Serialize)]
@@ -19,13 +19,22 @@ pub struct SignedIn {
     pub actor: Option<Actor>,
     /// The name of every enabled person, for the sign-in screen's list.
     pub names: Vec<String>,
+    /// What the person signed in may not do, each with the core's refusal: the window disables
+    /// those buttons and says why (empty on a file without people).
+    pub refusals: Vec<Refusal>,
 }
 
 #[tauri::command]
 pub async fn signed_in(state: State<'_, AppState>) -> Result<SignedIn, CommandError> {
     state.with_store(|store| {
         let people = store.people().map_err(CommandError::from_core)?;
+        let refusals = if store.actor().is_some() {
+            store.refusals().map_err(CommandError::from_core)?
+        } else {
+            Vec::new()
+        };
         Ok(SignedIn {
+            refusals,
             people_defined: !people.is_empty(),
             actor: store.actor().cloned(),
             names: people

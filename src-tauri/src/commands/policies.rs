@@ -8,9 +8,10 @@ use tauri::State;
 use super::household_page::parse_id;
 use crate::error::CommandError;
 use crate::state::AppState;
+use bangfu_core::moving::{Moved, move_household};
 use bangfu_core::policy::{
     self, Entitlement, HouseholdRelocation, MeasurePayments, NewPayment, NewStage, NewTraining,
-    PolicyDef, PolicyMeasure, household_due,
+    PolicyDef, PolicyMeasure, StageSaved, household_due,
 };
 
 /// Every entitlement of the household's saved data in `year`: who qualifies for which policy,
@@ -100,15 +101,28 @@ pub async fn household_relocation(
 }
 
 /// Records a stage of the household's new house (refused: a stage already recorded, a day out
-/// of order or in the future, no 安置点); the box as it now stands.
+/// of order or in the future, no 安置点, an unknown village of the 安置点); the box as it now
+/// stands, and at 入住 in another village the move to offer.
 #[tauri::command]
 pub async fn relocation_stage_add(
     state: State<'_, AppState>,
     input: NewStage,
-) -> Result<HouseholdRelocation, CommandError> {
+) -> Result<StageSaved, CommandError> {
     state.with_store(|store| {
-        policy::record_stage(store, &input)
-            .and_then(|_| policy::household_relocation(store, input.household_id))
-            .map_err(CommandError::from_core)
+        policy::record_stage_for_page(store, &input).map_err(CommandError::from_core)
+    })
+}
+
+/// Moves a household to the village with `village_code` (its 所属村 and a 户编号 of that
+/// village), once the person accepted the move the 易地扶贫搬迁 box offered.
+#[tauri::command]
+pub async fn household_move(
+    state: State<'_, AppState>,
+    household_id: String,
+    village_code: String,
+) -> Result<Moved, CommandError> {
+    let id = parse_id(&household_id)?;
+    state.with_store(|store| {
+        move_household(store, id, &village_code).map_err(CommandError::from_core)
     })
 }

@@ -9,4 +9,10 @@ export type BatchOutcome = { step: ExitStepName,
 /**
  * 户编号 of the households recorded, in the list's order.
  */
-recorded: Array<string>, failed: Array<BatchFailure>, };
+recorded: Array<string>, failed: Array<BatchFailure>, 
+/**
+ * 户编号 of the households given an exception reason they do not need (they meet the
+ * year's standard and signed): the step goes through for them without it, and the reason
+ * is not recorded.
+ */
+exceptions_not_needed: Array<string>, };

@@ -15,4 +15,9 @@ stage: string, stage_date: string,
 /**
  * 贷款金额 taken at this stage.
  */
-loan: number | null, note: string, };
+loan: number | null, note: string, 
+/**
+ * The 12-digit code of the village the 安置点 is in, when it is known; at 入住 in another
+ * village than the household's, the move there is offered ([`RecordedStage::move_offer`]).
+ */
+site_village?: string, };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { ExitStepName, ExitVocabulary } from '../api'
-import { batchOf, blankForm, isoDay, missingDate, noticeDays, recordAction, signerRolesOf, signersOf, stepFields } from './stepForm'
+import { batchOf, blankForm, exceptionNotes, isoDay, missingDate, noticeDays, recordAction, signerRolesOf, signersOf, stepFields } from './stepForm'
 
 /** The vocabulary as the core's exit_vocabulary command sends it (crates/bangfu-core/src/exit/forms.rs). */
 const own: [ExitStepName, string, string[], string[]][] = [
@@ -185,5 +185,14 @@ describe('one step for a list of households', () => {
 
   it('has nothing to send for a send-back or 返贫', () => {
     expect(batchOf({ action: 'return_to_poverty', date: '2019-03-01', people: '工作队', reason: '因病' }, ['a'], false)).toBeNull()
+  })
+})
+
+describe('exception reasons a household did not need', () => {
+  it('names each such household: the step went through without its reason', () => {
+    expect(exceptionNotes({ exceptions_not_needed: ['530826103201001'] })).toEqual([
+      '户 530826103201001 达到标准且已签字认可，不需要例外理由，例外理由未记录。',
+    ])
+    expect(exceptionNotes({ exceptions_not_needed: [] })).toEqual([])
   })
 })

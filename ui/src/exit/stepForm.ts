@@ -2,7 +2,7 @@
 // command: each step's fields, named as the catalog names them, its signers and how notice days
 // count), and the actions sent to the core. The core checks everything; nothing here decides what is
 // allowed.
-import type { BatchStep, ExitAction, ExitStepName, ExitVocabulary, FieldValue, StepRecord } from '../api'
+import type { BatchOutcome, BatchStep, ExitAction, ExitStepName, ExitVocabulary, FieldValue, StepRecord } from '../api'
 
 /** The catalog fields (table exit_step) the form of `step` shows, in order, as the core says. */
 export function stepFields(vocabulary: ExitVocabulary, step: ExitStepName): string[] {
@@ -139,4 +139,10 @@ export function batchOf(
           .map((id) => ({ household_id: id, reason: exceptions[id]!.reason.trim(), by: exceptions[id]!.by.trim() }))
       : []
   return { households, record: record as StepRecord, skip_failing: skipFailing, exceptions: given, check_only: checkOnly }
+}
+
+/** What to tell the person about exception reasons given to households that did not need one
+ *  (they meet the standard and signed): the core took the step for them without the reason. */
+export function exceptionNotes(outcome: Pick<BatchOutcome, 'exceptions_not_needed'>): string[] {
+  return outcome.exceptions_not_needed.map((code) => `户 ${code} 达到标准且已签字认可，不需要例外理由，例外理由未记录。`)
 }

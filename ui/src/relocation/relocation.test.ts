@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { HouseholdRelocation } from '../api'
-import { nextStageForm, stageNote, stageProblem, stageSteps, type StageForm } from './relocation'
+import { asksSiteVillage, moveQuestion, nextStageForm, stageNote, stageProblem, stageSteps, type StageForm } from './relocation'
 
 const TODAY = '2025-06-15'
 
@@ -69,6 +69,7 @@ describe('stages and the next form', () => {
       stage_date: TODAY,
       loan: null,
       note: '',
+      site_village: '',
     })
   })
   it('starts a relocation with 开工 and no site', () => {
@@ -81,4 +82,27 @@ describe('stageNote', () => {
   it('is the note at the household\'s site', () => expect(stageNote(line, '勐康镇集镇安置点')).toBe('第一批'))
   it('names another site', () => expect(stageNote(line, '新址')).toBe('安置点：勐康镇集镇安置点；第一批'))
   it('is empty for a stage ahead', () => expect(stageNote(null, '新址')).toBe(''))
+})
+
+describe('moving into a 安置点 of another village', () => {
+  it('asks for the 安置点\'s village at 入住 only', () => {
+    const at = (stage: string) => asksSiteVillage({ ...nextStageForm(started, TODAY), stage })
+    expect(at('5')).toBe(true)
+    expect(['1', '2', '3', '4'].map(at)).toEqual([false, false, false, false])
+  })
+  it('asks before moving, naming both villages, the 安置点 and the new 户编号', () => {
+    const offer = {
+      household_id: 'h1',
+      household_code: '530826103201007',
+      from_village: '新文村',
+      to_village_code: '530826103202',
+      to_village_name: '勐康村',
+      new_code: '530826103202003',
+      site: '勐康镇集镇安置点',
+    }
+    expect(moveQuestion(offer)).toBe(
+      '户 530826103201007 已入住勐康村的安置点（勐康镇集镇安置点），本户现属新文村。是否把本户迁入勐康村？迁入后户编号改为 530826103202003。',
+    )
+    expect(moveQuestion({ ...offer, from_village: '' })).toContain('本户仍在原村。')
+  })
 })

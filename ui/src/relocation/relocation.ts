@@ -2,7 +2,7 @@
 // the next stage's blank form, and the first problem to show before saving (the core checks
 // the same: a 安置点, a day not in the future and not out of order with the stages recorded,
 // a loan not negative, a stage not recorded twice).
-import type { HouseholdRelocation, StageLine } from '../api'
+import type { HouseholdRelocation, MoveOffer, StageLine } from '../api'
 
 /** 建设进度, in order, as the forms say them (the core's `relocation_stage` list). */
 export const STAGES: [string, string][] = [
@@ -23,6 +23,26 @@ export interface StageForm {
   stage_date: string
   loan: number | null
   note: string
+  /** 12-digit code of the 安置点's village ('' : not said); asked at 入住. */
+  site_village: string
+}
+
+/** The stage at which the household lives at its 安置点: the move to its village is offered then. */
+export const MOVED_IN = '5'
+
+/** Whether the form asks for the 安置点's village (at 入住 only). */
+export function asksSiteVillage(form: StageForm): boolean {
+  return form.stage === MOVED_IN
+}
+
+/** What the person is asked before the household is moved to the 安置点's village; the move is
+ *  made only when they accept (the core offered it: 入住 in another village). */
+export function moveQuestion(offer: MoveOffer): string {
+  const from = offer.from_village ? `现属${offer.from_village}` : '仍在原村'
+  return (
+    `户 ${offer.household_code} 已入住${offer.to_village_name}的安置点（${offer.site}），本户${from}。` +
+    `是否把本户迁入${offer.to_village_name}？迁入后户编号改为 ${offer.new_code}。`
+  )
 }
 
 /** One step of the progress line: recorded (with its day and loan) or still ahead. */
@@ -50,7 +70,7 @@ export function stageNote(line: StageLine | null, site: string): string {
 
 /** The form for the next stage: the 安置点 of the stages so far, today. */
 export function nextStageForm(box: HouseholdRelocation, today: string): StageForm {
-  return { site: box.site, stage: box.next_stage ?? '', stage_date: today, loan: null, note: '' }
+  return { site: box.site, stage: box.next_stage ?? '', stage_date: today, loan: null, note: '', site_village: '' }
 }
 
 /** The first thing missing or wrong, in the words of the form; `null` when it may be saved. */

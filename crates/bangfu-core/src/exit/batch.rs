@@ -10,6 +10,8 @@
 //! At 村两委商议 a household that fails the standard or did not sign needs a recorded reason
 //! and the person deciding (`procedure::check_exception`): the list carries them per household
 //! (`exceptions`), and `check_only` tells which households need one without writing anything.
+//! A reason given for a household that needs none (it meets the standard and signed) is not
+//! recorded, and the outcome names the household (`exceptions_not_needed`).
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -66,6 +68,26 @@ pub struct BatchOutcome {
     /// 户编号 of the households recorded, in the list's order.
     pub recorded: Vec<String>,
     pub failed: Vec<BatchFailure>,
+    /// 户编号 of the households given an exception reason they do not need (they meet the
+    /// year's standard and signed): the step goes through for them without it, and the reason
+    /// is not recorded.
+    pub exceptions_not_needed: Vec<String>,
+}
+
+impl BatchOutcome {
+    /// What to tell the person about reasons given where none was needed, one line per
+    /// household; empty when there were none.
+    pub fn exception_notes(&self) -> Vec<String> {
+        self.exceptions_not_needed
+            .iter()
+            .map(|code| exception_not_needed_note(code))
+            .collect()
+    }
+}
+
+/// The line that says a household's exception reason was not needed and is not recorded.
+pub fn exception_not_needed_note(code: &str) -> String {
+    format!("户 {code} 达到标准且已签字认可，不需要例外理由，例外理由未记录。")
 }
 
 /// Records `batch.record` for every household of the list, in one transaction.
@@ -82,6 +104,7 @@ pub fn record_step_for_households(
     let mut changes = Vec::new();
     let mut recorded = Vec::new();
     let mut failed = Vec::new();
+    let mut exceptions_not_needed = Vec::new();
     for &id in &batch.households {
         let code = store
             .get::<Household>(id)
@@ -103,7 +126,10 @@ pub fn record_step_for_households(
         };
         match step_changes(store, id, record) {
             Ok(mut own) => {
-                changes.append(&mut own);
+                changes.append(&mut own.changes);
+                if own.exception_not_needed {
+                    exceptions_not_needed.push(code.clone());
+                }
                 recorded.push(code);
             }
             Err(error) => failed.push(BatchFailure {
@@ -119,6 +145,7 @@ pub fn record_step_for_households(
             step: batch.record.step,
             recorded,
             failed,
+            exceptions_not_needed,
         });
     }
     if !failed.is_empty() && !batch.skip_failing {
@@ -134,6 +161,7 @@ pub fn record_step_for_households(
         step: batch.record.step,
         recorded,
         failed,
+        exceptions_not_needed,
     })
 }
 

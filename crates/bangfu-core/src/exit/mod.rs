@@ -29,8 +29,8 @@ use crate::model::{Household, Village};
 use crate::store::{Filter, Store, StoreError};
 
 pub use batch::{
-    BatchFailure, BatchOutcome, BatchStep, HouseholdException, households_due_for_step,
-    record_step_for_households,
+    BatchFailure, BatchOutcome, BatchStep, HouseholdException, exception_not_needed_note,
+    households_due_for_step, record_step_for_households,
 };
 pub use document::ExitDocument;
 pub use evaluate::{CheckResult, CheckStatus, DataItem, HouseholdEvaluation, evaluate_household};

@@ -422,8 +422,11 @@ fn coded(list: &codes::CodeList, value: &str, field: &'static str) -> Result<(),
     Ok(())
 }
 
-/// The checks a step's own record must pass, whatever came before.
-fn check_record(store: &Store, household: &Household, r: &StepRecord) -> Result<(), ExitError> {
+/// The checks a step's own record must pass, whatever came before; whether the reason it
+/// carries (`exception_reason` and `exception_by`) is kept with the step: always, but for a
+/// 村两委商议 agreeing for a household that meets the standard and signed, which needs none.
+fn check_record(store: &Store, household: &Household, r: &StepRecord) -> Result<bool, ExitError> {
+    let mut keep_reason = true;
     required(&r.people, "参加人员")?;
     coded(&codes::STEP_RESULT, &r.result, "结果")?;
     match r.step {
@@ -442,7 +445,7 @@ fn check_record(store: &Store, household: &Household, r: &StepRecord) -> Result<
                 return Err(ExitError::WorkTeamAbsent);
             }
             if r.result != RESULT_DISAGREE {
-                check_exception(store, household, r)?;
+                keep_reason = check_exception(store, household, r)?;
             }
         }
         Step::PublicNotice => {
@@ -474,7 +477,7 @@ fn check_record(store: &Store, household: &Household, r: &StepRecord) -> Result<
         Step::TownshipCheck | Step::CountyApproval => {}
     }
     signed_text(r)?;
-    Ok(())
+    Ok(keep_reason)
 }
 
 /// 民主评议 before the notice: its date (on or before the notice's first day), how many took
@@ -541,7 +544,13 @@ fn signed_text(r: &StepRecord) -> Result<String, ExitError> {
 /// 村两委商议 agreeing for a household that fails a check of 一超两不愁三保障 as of the step's
 /// year (未达标, not 待核实), or that
 /// refused to sign at its latest 入户调查, needs a recorded reason and the person deciding.
-fn check_exception(store: &Store, household: &Household, r: &StepRecord) -> Result<(), ExitError> {
+/// Whether it needs one (given: `Ok(true)`); a household that meets the standard and signed
+/// needs none (`Ok(false)`), and a reason given for it is not recorded.
+fn check_exception(
+    store: &Store,
+    household: &Household,
+    r: &StepRecord,
+) -> Result<bool, ExitError> {
     let year = chrono::Datelike::year(&r.date);
     let evaluation = super::evaluate_household(store, household.id, year)?;
     let refused = history(store, household.id)?
@@ -557,11 +566,11 @@ fn check_exception(store: &Store, household: &Household, r: &StepRecord) -> Resu
         .map(|c| c.label)
         .collect();
     if failed.is_empty() && !refused {
-        return Ok(());
+        return Ok(false);
     }
     let given = |v: &Option<String>| v.as_deref().is_some_and(|t| !t.trim().is_empty());
     if given(&r.exception_reason) && given(&r.exception_by) {
-        return Ok(());
+        return Ok(true);
     }
     let why = if refused {
         "贫困户在入户调查时未签字认可".to_owned()
@@ -579,8 +588,27 @@ pub fn record_step(
 ) -> Result<ProcedureState, ExitError> {
     store.require(Permission::ExitSteps)?;
     let changes = step_changes(store, household_id, record)?;
-    store.write_by_exit_procedure(&changes)?;
+    store.write_by_exit_procedure(&changes.changes)?;
     procedure_state(store, household_id)
+}
+
+/// Whether `record` is a 村两委商议 agreeing with an exception reason the household does not
+/// need: it meets the year's standard and signed at 入户调查. Such a reason is not recorded;
+/// the CLI and the app say so. Checks the step as [`record_step`]
+/// does (a record it would refuse is refused here too), writes nothing.
+pub fn exception_not_needed(
+    store: &Store,
+    household_id: Uuid,
+    record: &StepRecord,
+) -> Result<bool, ExitError> {
+    Ok(step_changes(store, household_id, record)?.exception_not_needed)
+}
+
+/// One household's step as [`step_changes`] checked it.
+pub(crate) struct StepChanges {
+    pub changes: Vec<Change>,
+    /// An exception reason was given that the household does not need; it was left out.
+    pub exception_not_needed: bool,
 }
 
 /// Checks the next step of a household's procedure as [`record_step`] does and returns the
@@ -590,7 +618,7 @@ pub(crate) fn step_changes(
     store: &Store,
     household_id: Uuid,
     record: &StepRecord,
-) -> Result<Vec<Change>, ExitError> {
+) -> Result<StepChanges, ExitError> {
     let household: Household = store.get(household_id)?;
     let state = procedure_state(store, household_id)?;
     let seq = ready(&state)?;
@@ -608,7 +636,12 @@ pub(crate) fn step_changes(
         });
     }
     check_date(&state, record.date)?;
-    check_record(store, &household, record)?;
+    let keep_reason = check_record(store, &household, record)?;
+    let exception = if keep_reason {
+        exception_text(record)
+    } else {
+        String::new()
+    };
     let row = ExitStep {
         id: derived_id(household_id, seq),
         household_id: Some(household_id),
@@ -629,7 +662,7 @@ pub(crate) fn step_changes(
         notice_end: record.notice_end,
         objections: record.objections.trim().into(),
         objection_handling: record.objection_handling.trim().into(),
-        reason: exception_text(record),
+        reason: exception.clone(),
         notes: record.notes.trim().into(),
         review_date: record.review_date,
         review_attendance: record.review_attendance,
@@ -639,7 +672,10 @@ pub(crate) fn step_changes(
     if record.step == Step::CountyApproval && record.result != RESULT_DISAGREE {
         changes.push(status_change(household_id, STATUS_EXITED));
     }
-    Ok(changes)
+    Ok(StepChanges {
+        changes,
+        exception_not_needed: exception.is_empty() && !exception_text(record).is_empty(),
+    })
 }
 
 /// The recorded exception of a 村两委商议 (reason and who decided), blank without one.

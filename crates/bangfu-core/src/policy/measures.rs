@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::PolicyError;
 use super::catalogue::{PolicyDef, policy_id, policy_of};
 use super::rule::Rule;
+use crate::access::Permission;
 use crate::model::{FieldValue, Measure, Member, Payment, Table};
 use crate::store::{Change, Filter, Store, StoreError};
 
@@ -36,6 +37,7 @@ pub fn record_policy_measure(
     store: &mut Store,
     input: &PolicyMeasure,
 ) -> Result<Uuid, PolicyError> {
+    store.require(Permission::FileHouseholds)?;
     let policy = policy_of(store, input.year, &input.policy_code)?;
     if !policy.in_force {
         return Err(PolicyError::NotInForce {
@@ -109,6 +111,7 @@ pub struct NewPayment {
 /// Records a payment of a measure (its household taken from the measure); its row id. The
 /// store checks the date, the amount and the channel as the page does.
 pub fn record_payment(store: &mut Store, input: &NewPayment) -> Result<Uuid, PolicyError> {
+    store.require(Permission::FileHouseholds)?;
     let measure = match store.get::<Measure>(input.measure_id) {
         Ok(m) => m,
         Err(StoreError::NotFound { .. }) => {
@@ -207,6 +210,9 @@ pub fn match_free_text_measures(
     households: &[Uuid],
     apply: bool,
 ) -> Result<Vec<MeasureMatch>, PolicyError> {
+    if apply {
+        store.require(Permission::FileHouseholds)?;
+    }
     let mut found = Vec::new();
     let mut changes = Vec::new();
     for &household in households {

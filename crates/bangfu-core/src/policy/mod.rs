@@ -26,8 +26,9 @@ pub use measures::{
 };
 pub use payments::{MeasurePayments, PaymentLine, household_measures};
 pub use relocation::{
-    HouseholdRelocation, NewStage, RelocationProgress, StageLine, household_relocation,
-    record_stage, relocation_progress,
+    HouseholdRelocation, MoveOffer, NewStage, RecordedStage, RelocationProgress, StageLine,
+    StageSaved, household_relocation, move_offer, record_stage, record_stage_for_page,
+    relocation_progress,
 };
 pub use rule::{FundFormula, HouseholdCondition, MemberCondition, Rule, Share};
 pub use training::{NewTraining, record_training};
@@ -42,6 +43,8 @@ pub enum PolicyError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Scope(#[from] LedgerError),
+    #[error(transparent)]
+    Move(#[from] crate::moving::MoveError),
     #[error("no policy {code} in {year}")]
     UnknownPolicy { year: i32, code: String },
     #[error("policy {code} of {year} is not in force")]
@@ -90,6 +93,7 @@ impl UserFacing for PolicyError {
         match self {
             PolicyError::Store(e) => e.kind(),
             PolicyError::Scope(e) => e.kind(),
+            PolicyError::Move(e) => e.kind(),
             PolicyError::UnknownPolicy { .. } => "unknown_policy",
             PolicyError::NotInForce { .. } => "policy_not_in_force",
             PolicyError::BadPolicy { .. } => "bad_policy",
@@ -111,6 +115,7 @@ impl UserFacing for PolicyError {
         match self {
             PolicyError::Store(e) => e.message_zh(),
             PolicyError::Scope(e) => e.message_zh(),
+            PolicyError::Move(e) => e.message_zh(),
             PolicyError::UnknownPolicy { year, code } => {
                 format!("{year}年的政策目录中没有代码为 {code} 的政策，请先核对政策目录。")
             }

@@ -5,7 +5,7 @@
 //! excess is a 疑点 of the household page and of the data-quality list (`overpaid_findings`,
 //! shared by both so the list stays what each page finds).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::PolicyError;
 use super::catalogue::{PolicyDef, list_policies, policy_id};
+use super::rule::Rule;
 use crate::filing::{HouseholdFile, LocatedIssue};
 use crate::model::{Measure, Member, Payment, Table, codes};
 use crate::store::{Filter, Store};
@@ -182,7 +183,10 @@ pub(crate) fn policy_years(measures: &[Measure]) -> Vec<i32> {
 
 /// 疑点 of measures paid above what they may be: the sum of a measure's payments above its
 /// amount due (应发金额, else the free-text amount), or, for a measure naming a policy, above
-/// the policy's amount or cap when that is lower. A warning on the measure's row (saved
+/// the policy's amount or cap when that is lower; and, for several measures of one policy for
+/// one beneficiary in one period (the year; every year for a 一次性 policy), their sum above
+/// the policy's amount or cap (two 教育资助 for one student in one year, 医疗救助 past its 5 万
+/// cap over several measures), naming each measure. A warning on the measure's row (saved
 /// anyway: a top-up the county decided is real money paid). `policies` holds the policies
 /// the measures name, by id ([`super::catalogue::policies_by_id`]).
 pub(crate) fn overpaid_findings(
@@ -190,29 +194,33 @@ pub(crate) fn overpaid_findings(
     payments: &[Payment],
     policies: &HashMap<Uuid, PolicyDef>,
 ) -> Vec<LocatedIssue> {
-    let mut out = Vec::new();
-    for m in &file.measures {
-        let paid: f64 = payments
+    let paid_of = |m: &Measure| -> f64 {
+        payments
             .iter()
             .filter(|p| p.measure_id == Some(m.id))
             .filter_map(|p| p.amount)
-            .sum();
+            .sum()
+    };
+    let groups = policy_groups(file, policies, &paid_of);
+    // Measures whose policy's limit their group's total answers for.
+    let grouped: HashSet<Uuid> = groups
+        .iter()
+        .filter(|g| g.measures.len() > 1)
+        .flat_map(|g| g.measures.iter().map(|(m, _)| m.id))
+        .collect();
+    let mut out = Vec::new();
+    for m in &file.measures {
+        let paid = paid_of(m);
         if paid <= FEN {
             continue;
         }
         let policy = m.policy_id.and_then(|id| policies.get(&id));
-        let member = m
-            .member_id
-            .and_then(|id| file.members.iter().find(|p| p.id == id))
-            .map(|p| p.name.as_str());
-        let what = match (policy, member) {
-            (Some(p), Some(name)) => format!("{name}的“{}”", p.name),
-            (Some(p), None) => format!("“{}”", p.name),
-            (None, _) => format!("“{}”", m.description.trim()),
-        };
+        let what = measure_words(file, m, policy);
         let year = m.year.map(|y| format!("{y}年")).unwrap_or_default();
         let due = m.amount_due.or(m.amount);
-        let allowed = policy.and_then(PolicyDef::allowed);
+        let allowed = policy
+            .filter(|_| !grouped.contains(&m.id))
+            .and_then(PolicyDef::allowed);
         let finding = match (due, allowed) {
             (Some(due), _) if paid > due + FEN => Some((
                 "measure.overpaid",
@@ -235,20 +243,133 @@ pub(crate) fn overpaid_findings(
             _ => None,
         };
         if let Some((rule, message)) = finding {
-            out.push(LocatedIssue {
-                table: Table::Measure,
-                row_id: Some(m.id),
-                issue: Issue {
-                    field: "amount_due",
-                    severity: Severity::Warning,
-                    rule,
-                    message,
-                    suggestion: None,
-                },
-            });
+            out.push(measure_finding(m.id, rule, message));
         }
     }
+    for group in groups.iter().filter(|g| g.measures.len() > 1) {
+        let total: f64 = group.measures.iter().map(|(_, paid)| paid).sum();
+        let Some(allowed) = group.policy.allowed() else {
+            continue;
+        };
+        if total <= allowed + FEN {
+            continue;
+        }
+        let Some((last, _)) = group.measures.last() else {
+            continue;
+        };
+        let period = match group.year {
+            Some(year) => format!("{year}年"),
+            None => "历年".to_owned(),
+        };
+        let what = measure_words(file, last, Some(group.policy));
+        let each: Vec<String> = group
+            .measures
+            .iter()
+            .map(|(m, paid)| {
+                let year = m.year.map(|y| format!("{y}年，")).unwrap_or_default();
+                format!(
+                    "“{}”（{year}已发放 {} 元）",
+                    m.description.trim(),
+                    yuan(*paid)
+                )
+            })
+            .collect();
+        out.push(measure_finding(
+            last.id,
+            "measure.over_policy_total",
+            format!(
+                "{period}{what}有 {} 项帮扶措施，合计已发放 {} 元，超出政策标准 {} 元 {} 元：{}，请核实",
+                group.measures.len(),
+                yuan(total),
+                yuan(allowed),
+                yuan(total - allowed),
+                each.join("、")
+            ),
+        ));
+    }
     out
+}
+
+/// The measures of one policy for one beneficiary in one period that were paid anything,
+/// oldest first, each with what was paid.
+struct PolicyGroup<'a> {
+    /// The policy of the group's latest measure (its amount or cap is the limit).
+    policy: &'a PolicyDef,
+    /// The year; none for a 一次性 policy (received once ever, whatever the year).
+    year: Option<i64>,
+    measures: Vec<(&'a Measure, f64)>,
+}
+
+/// The household's paid measures that name a policy, grouped by (beneficiary, policy code,
+/// period): the member for a policy for members, the household for the others.
+fn policy_groups<'a>(
+    file: &'a HouseholdFile,
+    policies: &'a HashMap<Uuid, PolicyDef>,
+    paid_of: &dyn Fn(&Measure) -> f64,
+) -> Vec<PolicyGroup<'a>> {
+    let mut measures: Vec<&Measure> = file.measures.iter().collect();
+    measures.sort_by_key(|m| (m.year, m.id));
+    let mut groups: Vec<(GroupKey<'a>, PolicyGroup<'a>)> = Vec::new();
+    for m in measures {
+        let Some(policy) = m.policy_id.and_then(|id| policies.get(&id)) else {
+            continue;
+        };
+        let paid = paid_of(m);
+        if paid <= FEN {
+            continue;
+        }
+        let beneficiary = match policy.rule {
+            Rule::Member { .. } => m.member_id,
+            _ => None,
+        };
+        let year = if policy.once { None } else { m.year };
+        let key = (beneficiary, policy.code.as_str(), year);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, group)) => {
+                group.policy = policy;
+                group.measures.push((m, paid));
+            }
+            None => groups.push((
+                key,
+                PolicyGroup {
+                    policy,
+                    year,
+                    measures: vec![(m, paid)],
+                },
+            )),
+        }
+    }
+    groups.into_iter().map(|(_, g)| g).collect()
+}
+
+type GroupKey<'a> = (Option<Uuid>, &'a str, Option<i64>);
+
+/// A measure as a finding names it: the member's policy (张三的“…”), the policy, else its
+/// description.
+fn measure_words(file: &HouseholdFile, m: &Measure, policy: Option<&PolicyDef>) -> String {
+    let member = m
+        .member_id
+        .and_then(|id| file.members.iter().find(|p| p.id == id))
+        .map(|p| p.name.as_str());
+    match (policy, member) {
+        (Some(p), Some(name)) => format!("{name}的“{}”", p.name),
+        (Some(p), None) => format!("“{}”", p.name),
+        (None, _) => format!("“{}”", m.description.trim()),
+    }
+}
+
+fn measure_finding(measure: Uuid, rule: &'static str, message: String) -> LocatedIssue {
+    LocatedIssue {
+        table: Table::Measure,
+        row_id: Some(measure),
+        issue: Issue {
+            field: "amount_due",
+            severity: Severity::Warning,
+            rule,
+            message,
+            suggestion: None,
+        },
+    }
 }
 
 /// An amount as the forms write it: whole yuan without decimals, otherwise two.

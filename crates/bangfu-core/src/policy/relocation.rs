@@ -3,6 +3,8 @@
 //! (`relocation`, written through `Store::write`), so stages recorded on two laptops both stay.
 //! The household page's 易地扶贫搬迁 box (`household_relocation`) shows them and records the
 //! next one; a stage already recorded, or dated out of order with those recorded, is refused.
+//! 入住 at a 安置点 in another village offers the household's move there (`MoveOffer`, the
+//! integrity issue's `moving::move_household`); the move is never made without the person.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -10,7 +12,8 @@ use uuid::Uuid;
 
 use super::PolicyError;
 use crate::access::Permission;
-use crate::model::{Household, Measure, Relocation, codes};
+use crate::model::{Household, Measure, Relocation, Village, codes};
+use crate::moving;
 use crate::store::{Filter, Store, StoreError};
 
 /// A stage to record.
@@ -26,12 +29,78 @@ pub struct NewStage {
     pub loan: Option<f64>,
     #[serde(default)]
     pub note: String,
+    /// The 12-digit code of the village the 安置点 is in, when it is known; at 入住 in another
+    /// village than the household's, the move there is offered ([`RecordedStage::move_offer`]).
+    #[serde(default)]
+    #[ts(optional)]
+    pub site_village: Option<String>,
+}
+
+/// A stage recorded, and the move it makes due.
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
+pub struct RecordedStage {
+    pub id: Uuid,
+    /// 入住 at a 安置点 in another village: the move to offer (not made).
+    pub move_offer: Option<MoveOffer>,
+}
+
+/// Moving a household that moved into its new house in another village: what the person is
+/// asked before `moving::move_household` is called.
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
+pub struct MoveOffer {
+    pub household_id: Uuid,
+    /// 户编号 now.
+    pub household_code: String,
+    /// The household's village now (its name; empty when it has none).
+    pub from_village: String,
+    /// The 安置点's village: its 12-digit code and its name.
+    pub to_village_code: String,
+    pub to_village_name: String,
+    /// The 户编号 the household would take there (the lowest free sequence).
+    pub new_code: String,
+    pub site: String,
+}
+
+/// The move to offer for a household settled at a 安置点 of the village with `village_code`;
+/// none when that is the household's own village. An unknown village code is refused.
+pub fn move_offer(
+    store: &Store,
+    household: Uuid,
+    village_code: &str,
+    site: &str,
+) -> Result<Option<MoveOffer>, PolicyError> {
+    let h = match store.get::<Household>(household) {
+        Ok(h) => h,
+        Err(StoreError::NotFound { .. }) => {
+            return Err(PolicyError::HouseholdNotFound { id: household });
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let to = moving::village_by_code(store, village_code.trim())?;
+    if h.village_id == Some(to.id) {
+        return Ok(None);
+    }
+    let from_village = match h.village_id.map(|id| store.get::<Village>(id)) {
+        Some(Ok(v)) => v.name,
+        Some(Err(StoreError::NotFound { .. })) | None => String::new(),
+        Some(Err(e)) => return Err(e.into()),
+    };
+    Ok(Some(MoveOffer {
+        household_id: household,
+        household_code: h.code,
+        from_village,
+        new_code: moving::free_code(store, &to.code)?,
+        to_village_code: to.code,
+        to_village_name: to.name,
+        site: site.trim().to_owned(),
+    }))
 }
 
 /// Records a stage of a household's relocation; its row id. The store checks the 安置点, the
 /// stage, the day and the loan as the page does; a stage the household already has, or a day
 /// before a stage recorded earlier in the order (or after one later in it), is refused.
-pub fn record_stage(store: &mut Store, input: &NewStage) -> Result<Uuid, PolicyError> {
+pub fn record_stage(store: &mut Store, input: &NewStage) -> Result<RecordedStage, PolicyError> {
+    store.require(Permission::FileHouseholds)?;
     match store.get::<Household>(input.household_id) {
         Ok(_) => {}
         Err(StoreError::NotFound { .. }) => {
@@ -66,6 +135,16 @@ pub fn record_stage(store: &mut Store, input: &NewStage) -> Result<Uuid, PolicyE
             });
         }
     }
+    // The 安置点's village is checked before anything is written; the move is offered at 入住.
+    let site_village = input
+        .site_village
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    let offer = match site_village {
+        Some(code) => move_offer(store, input.household_id, code, &input.site)?,
+        None => None,
+    };
     let row = Relocation {
         id: Uuid::now_v7(),
         household_id: Some(input.household_id),
@@ -76,8 +155,34 @@ pub fn record_stage(store: &mut Store, input: &NewStage) -> Result<Uuid, PolicyE
         note: input.note.clone(),
     };
     store.put(&row)?;
-    Ok(row.id)
+    Ok(RecordedStage {
+        id: row.id,
+        move_offer: offer.filter(|_| input.stage == MOVED_IN_STAGE),
+    })
 }
+
+/// The 易地扶贫搬迁 box after it recorded a stage, and the move to offer.
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
+pub struct StageSaved {
+    pub relocation: HouseholdRelocation,
+    pub move_offer: Option<MoveOffer>,
+}
+
+/// Records a stage from the household page's box ([`record_stage`]) and returns the box as it
+/// now stands with the move to offer, if any.
+pub fn record_stage_for_page(
+    store: &mut Store,
+    input: &NewStage,
+) -> Result<StageSaved, PolicyError> {
+    let recorded = record_stage(store, input)?;
+    Ok(StageSaved {
+        relocation: household_relocation(store, input.household_id)?,
+        move_offer: recorded.move_offer,
+    })
+}
+
+/// The stage at which a household lives at its 安置点 (入住).
+const MOVED_IN_STAGE: &str = "5";
 
 /// Where a household's relocation stands.
 #[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::PolicyError;
 use super::catalogue::{policies_in_force, policy_id};
+use crate::access::Permission;
 use crate::model::{Measure, Member, codes};
 use crate::store::{Store, StoreError};
 
@@ -33,6 +34,7 @@ pub struct NewTraining {
 
 /// Records a training; the measure's id.
 pub fn record_training(store: &mut Store, input: &NewTraining) -> Result<Uuid, PolicyError> {
+    store.require(Permission::FileHouseholds)?;
     let kind = codes::TRAINING_KIND
         .code_of(&input.kind)
         .ok_or_else(|| PolicyError::UnknownTrainingKind(input.kind.trim().to_owned()))?;

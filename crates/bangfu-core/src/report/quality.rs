@@ -503,11 +503,14 @@ mod tests {
         moved.household_id = Some(files[0].household.id);
         store.put_unchecked(&moved).unwrap();
 
-        // A measure paid above its amount due, one paid above its policy's amount, one within.
+        // A measure paid above its amount due, one paid above its policy's amount, one within
+        // (for another member), and two 医疗救助 for one member that are each within its cap
+        // but together above it.
         let today = store.today();
         let year = chrono::Datelike::year(&today);
         let head = &files[0].members[0];
-        let measure = |amount_due: Option<f64>, policy: Option<&str>| Measure {
+        let other = &files[0].members[1];
+        let measure_of = |member: &Member, amount_due: Option<f64>, policy: Option<&str>| Measure {
             id: Uuid::now_v7(),
             household_id: Some(files[0].household.id),
             year: Some(i64::from(year)),
@@ -515,10 +518,12 @@ mod tests {
             description: "教育资助".into(),
             status: "2".into(),
             policy_id: policy.map(|code| crate::policy::policy_id(year, code)),
-            member_id: Some(head.id),
+            member_id: Some(member.id),
             amount_due,
             ..Default::default()
         };
+        let measure =
+            |amount_due: Option<f64>, policy: Option<&str>| measure_of(head, amount_due, policy);
         let pay = |m: &Measure, amount: f64| crate::model::Payment {
             id: Uuid::now_v7(),
             household_id: m.household_id,
@@ -530,11 +535,26 @@ mod tests {
         };
         let over_due = measure(Some(1000.0), None);
         let over_policy = measure(None, Some("edu_high_school"));
-        let within = measure(Some(3000.0), Some("edu_high_school"));
+        let within = measure_of(other, Some(3000.0), Some("edu_high_school"));
+        let medical = |description: &str| Measure {
+            path: "06".into(),
+            description: description.into(),
+            ..measure_of(other, None, Some("medical_aid"))
+        };
+        let (hospital, clinic) = (medical("住院医疗救助"), medical("门诊医疗救助"));
+        // The one-off 高中 aid paid to the same student last year too: above it over the years.
+        let last_year = Measure {
+            year: Some(i64::from(year - 1)),
+            policy_id: Some(crate::policy::policy_id(year - 1, "edu_high_school")),
+            ..measure_of(other, Some(3000.0), None)
+        };
         for (m, amounts) in [
             (&over_due, &[800.0, 700.0][..]),
             (&over_policy, &[3000.0, 500.5][..]),
             (&within, &[3000.0][..]),
+            (&last_year, &[3000.0][..]),
+            (&hospital, &[30000.0][..]),
+            (&clinic, &[15000.0, 8000.0][..]),
         ] {
             store.put_unchecked(m).unwrap();
             for &a in amounts {
@@ -561,6 +581,23 @@ mod tests {
                         "{}的“普通高中学生一次性补助”已发放 3500.50 元，超出政策标准 3000 元 500.50 元，请核实",
                         head.name
                     ))
+                    .as_str()
+                ),
+                (
+                    "measure.over_policy_total",
+                    format!(
+                        "历年{}的“普通高中学生一次性补助”有 2 项帮扶措施，合计已发放 6000 元，超出政策标准 3000 元 3000 元：“教育资助”（{}年，已发放 3000 元）、“教育资助”（{year}年，已发放 3000 元），请核实",
+                        other.name,
+                        year - 1
+                    )
+                    .as_str()
+                ),
+                (
+                    "measure.over_policy_total",
+                    format!(
+                        "{year}年{}的“重特大疾病医疗救助”有 2 项帮扶措施，合计已发放 53000 元，超出政策标准 50000 元 3000 元：“住院医疗救助”（{year}年，已发放 30000 元）、“门诊医疗救助”（{year}年，已发放 23000 元），请核实",
+                        other.name
+                    )
                     .as_str()
                 ),
                 (

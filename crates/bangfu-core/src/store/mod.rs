@@ -49,7 +49,7 @@ pub use hub::HubLink;
 pub use identity::IdentityChange;
 use identity::Registry;
 pub use oplog::VersionVector;
-pub use people::{AUDIT_LEDGER_FULL_IDS, AuditEntry, FieldChange, Person};
+pub use people::{AUDIT_LEDGER_FULL_IDS, AuditEntry, FieldChange, Person, Refusal};
 pub use place::HomePlace;
 pub use protect::{DataKey, ProtectError, Protection, RecoveryCode, Unlock};
 pub use read::{Filter, put_change};

@@ -112,6 +112,14 @@ fn person_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Person, String, i64, i
 const PERSON_COLUMNS: &str =
     "id, name, role, created_ms, disabled, pin_hash, failed_tries, locked_until_ms";
 
+/// Something the signed-in person may not do, with the refusal the core gives for it.
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Refusal {
+    pub permission: Permission,
+    /// The core's Chinese refusal (`AccessError::message_zh`).
+    pub message: String,
+}
+
 impl Store {
     /// The people of this laptop, in the order they were added.
     pub fn people(&self) -> Result<Vec<Person>, StoreError> {
@@ -188,6 +196,25 @@ impl Store {
             }
             .into()),
         }
+    }
+
+    /// What the signed-in person may not do, each with the core's refusal as the window shows
+    /// it (只有队员、第一书记、队长或乡镇管理员可以录入或修改户的信息。…): the window disables
+    /// a button whose act the core would refuse and says why, before anyone tries. Empty on
+    /// a file without people.
+    pub fn refusals(&self) -> Result<Vec<Refusal>, StoreError> {
+        let mut out = Vec::new();
+        for permission in Permission::ALL {
+            match self.require(permission) {
+                Ok(()) => {}
+                Err(StoreError::Access(refusal)) => out.push(Refusal {
+                    permission,
+                    message: crate::error::UserFacing::message_zh(&refusal),
+                }),
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(out)
     }
 
     /// Whether lists, cards and ledgers show full 证件号码 to whoever is signed in.
