@@ -310,9 +310,17 @@ fn the_village_a_device_is_limited_to_can_be_changed_or_taken_away() {
     let summary = import_changeset(&mut township, &export(&laptop)).unwrap();
     assert_eq!(summary.outside_village_ops, 1, "{summary:?}");
     assert_eq!(common::phone_of(&township, in_b), None);
-    // No village any more: what waited merges.
+    // No village any more: what waited merges; the audit log says who took the limit away.
     let outcome = set_device_village(&mut township, &fp, None).unwrap();
     assert_eq!(outcome.device.village, None);
+    assert!(
+        township
+            .audit_log()
+            .unwrap()
+            .iter()
+            .any(|e| e.action == "device_village" && e.what.contains("不限村")),
+        "the change is in the audit log"
+    );
     assert_eq!(
         common::phone_of(&township, in_b).as_deref(),
         Some("13900000001")

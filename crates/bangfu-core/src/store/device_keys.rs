@@ -311,17 +311,31 @@ impl Store {
         batches: &[crate::sync::signing::BatchSig],
     ) -> Result<bool, StoreError> {
         let mut held = self.conn.prepare_cached(
-            "SELECT b.author IS NOT NULL FROM op_batch b JOIN device d ON d.idx = b.origin
-             WHERE d.id = ?1 AND b.first_seq = ?2",
+            "SELECT b.author IS NOT NULL, b.last_seq, b.sig FROM op_batch b
+             JOIN device d ON d.idx = b.origin WHERE d.id = ?1 AND b.first_seq = ?2",
         )?;
         for b in batches {
-            let named = held
+            let row = held
                 .query_row(params![b.origin.as_bytes().as_slice(), b.first], |r| {
-                    r.get::<_, bool>(0)
+                    Ok((
+                        r.get::<_, bool>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, Vec<u8>>(2)?,
+                    ))
                 })
                 .optional()?;
-            // Not held, or held without the name of who wrote it while the file names them.
-            if named.is_none_or(|named| !named && b.by.is_some()) {
+            let Some((named, last, sig)) = row else {
+                return Ok(true);
+            };
+            // Held without the name of who wrote it while the file names them (for that very
+            // batch: same range and signature, a name this version keeps).
+            if !named
+                && b.by
+                    .as_deref()
+                    .is_some_and(|n| n.chars().count() <= signing::MAX_AUTHOR_CHARS)
+                && last == b.last
+                && signing::unhex(&b.sig).as_deref() == Some(sig.as_slice())
+            {
                 return Ok(true);
             }
         }
@@ -440,7 +454,7 @@ impl Store {
             "UPDATE op_batch SET author = ?5, author_sig = ?6
              WHERE origin = ?1 AND first_seq = ?2 AND last_seq = ?3 AND sig = ?4 AND author IS NULL",
         )?;
-        for b in batches.iter().filter(|b| origins.contains(&b.origin)) {
+        for b in batches {
             let Some(idx) = idx_of
                 .query_row([b.origin.as_bytes().as_slice()], |r| r.get::<_, i64>(0))
                 .optional()?
@@ -450,14 +464,23 @@ impl Store {
             let Some(sig) = signing::unhex(&b.sig) else {
                 continue;
             };
-            // `by` was checked with the batch (`StreamVerifier::new`) before anything applied.
+            // `by` was checked with the batch (`StreamVerifier::new`) before anything applied;
+            // a name longer than this version keeps is left out.
             let by_sig = b.by_sig.as_deref().and_then(signing::unhex);
             let (by, by_sig) = match (&b.by, by_sig) {
-                (Some(by), Some(by_sig)) => (Some(by.as_str()), Some(by_sig)),
+                (Some(by), Some(by_sig)) if by.chars().count() <= signing::MAX_AUTHOR_CHARS => {
+                    (Some(by.as_str()), Some(by_sig))
+                }
                 _ => (None, None),
             };
-            if insert.execute(params![idx, b.first, b.last, sig, by, by_sig])? == 0 && by.is_some()
+            // Signatures are kept for the ops this copy took; a name is learnt for any batch
+            // it holds already under the same signature (its ops may have come another way).
+            if origins.contains(&b.origin)
+                && insert.execute(params![idx, b.first, b.last, sig, by, by_sig])? > 0
             {
+                continue;
+            }
+            if by.is_some() {
                 name.execute(params![idx, b.first, b.last, sig, by, by_sig])?;
             }
         }

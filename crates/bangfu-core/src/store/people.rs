@@ -484,7 +484,9 @@ impl Store {
         field: &str,
     ) -> Result<Vec<FieldChange>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT CAST(o.val AS TEXT), coalesce(nullif(d.name, ''), k.name, ''),
+            "SELECT CAST(o.val AS TEXT),
+                    CASE WHEN k.confirmed = 1 AND k.name <> '' THEN k.name
+                         ELSE coalesce(nullif(d.name, ''), k.name, '') END,
                     coalesce(p.name, b.author), o.hlc
              FROM op o
              JOIN field_name f ON f.idx = o.field AND f.tbl = o.tbl AND f.name = ?3

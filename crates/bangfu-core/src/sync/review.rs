@@ -107,16 +107,23 @@ pub fn review_items(store: &Store) -> Result<Vec<ReviewItem>, StoreError> {
         // batch (carried by files and the hub, `op_batch.author`).
         // A device known only through the hub has its name in `device_key` (the hub's page
         // names its writers), not in `device`.
-        "SELECT o.val, coalesce(nullif(d.name, ''), k.name, '')
+        // A name a person confirmed (or the county enrolled) wins over one a file declared.
+        "SELECT o.val,
+                (CASE WHEN k.confirmed = 1 AND k.name <> '' THEN k.name
+                      ELSE coalesce(nullif(d.name, ''), k.name, '') END)
                     || coalesce('（' || coalesce(p.name, b.author) || '）', ''), d.id,
                 o.hlc,
                 EXISTS (SELECT 1 FROM clock_flag c WHERE c.origin = o.origin AND c.seq = o.seq)
          FROM op o JOIN device d ON d.idx = o.origin
          LEFT JOIN device_key k ON k.device = d.id
-         LEFT JOIN op_author a ON a.origin = o.origin AND a.first_seq <= o.seq
+         LEFT JOIN op_author a ON a.origin = o.origin
+              AND a.first_seq = (SELECT max(first_seq) FROM op_author
+                                 WHERE origin = o.origin AND first_seq <= o.seq)
               AND o.seq <= a.last_seq
          LEFT JOIN person p ON p.id = a.person
-         LEFT JOIN op_batch b ON b.origin = o.origin AND b.first_seq <= o.seq
+         LEFT JOIN op_batch b ON b.origin = o.origin
+              AND b.first_seq = (SELECT max(first_seq) FROM op_batch
+                                 WHERE origin = o.origin AND first_seq <= o.seq)
               AND o.seq <= b.last_seq
          WHERE o.origin = ?1 AND o.seq = ?2",
     )?;

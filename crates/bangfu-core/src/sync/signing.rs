@@ -134,8 +134,11 @@ fn check_author(key: &VerifyingKey, b: &BatchSig) -> Result<(), SignatureError> 
     };
     match (&b.by, &b.by_sig) {
         (None, None) => Ok(()),
+        // A name longer than this version keeps (a later version may allow more) is not
+        // checked here and not kept (`record_signatures`): never a reason to refuse the file.
+        (Some(name), Some(_)) if name.chars().count() > MAX_AUTHOR_CHARS => Ok(()),
         (Some(name), Some(sig)) => {
-            if name.is_empty() || name.chars().count() > MAX_AUTHOR_CHARS {
+            if name.is_empty() {
                 return Err(bad());
             }
             let batch_sig = unhex(&b.sig).ok_or_else(bad)?;
@@ -583,6 +586,11 @@ mod tests {
             verifies(&forged),
             Err(SignatureError::BadSignature { .. })
         ));
+        // A name longer than this version keeps (a later version's) is left unchecked, not a
+        // reason to refuse the file; it is not kept either (`record_signatures`).
+        let mut long = batch.clone();
+        long.by = Some("名".repeat(MAX_AUTHOR_CHARS + 1));
+        assert_eq!(verifies(&long), Ok(()));
         // Dropped whole, the batch still verifies: a relay can leave the name out, not change it.
         let mut dropped = batch.clone();
         dropped.by = None;

@@ -722,6 +722,18 @@ pub fn set_device_village(
     store
         .set_device_village(device.device, village)
         .map_err(SyncError::from)?;
+    // Taking a limit away makes the device a station whose relays this copy believes: said in
+    // the audit log, as declining is.
+    let what = format!(
+        "设备“{}”（安全码 {}）所属村：{} → {}",
+        device.name,
+        device.fingerprint,
+        device.village.as_deref().unwrap_or("不限村"),
+        village.unwrap_or("不限村")
+    );
+    store
+        .record_audit("device_village", &what, 0)
+        .map_err(SyncError::from)?;
     let device = device_by_fingerprint(store, fingerprint_text)?;
     let (merged, failed) = import_held_again(store, None)?;
     Ok(ConfirmOutcome {
@@ -772,18 +784,14 @@ pub fn drop_held(store: &mut Store, fingerprint_text: &str) -> Result<DropOutcom
         .require(crate::access::Permission::TrustDevices)
         .map_err(SyncError::from)?;
     let device = device_by_fingerprint(store, fingerprint_text)?;
-    let (dropped, kept) = drop_files_of(store, device.device)?;
+    let (files, kept) = files_only_of(store, device.device)?;
+    let dropped = files.len() as u64;
     if dropped > 0 {
-        store
-            .record_audit(
-                "drop_held",
-                &format!(
-                    "不合并设备“{}”（安全码 {}）暂存的同步文件 {dropped} 个",
-                    device.name, device.fingerprint
-                ),
-                0,
-            )
-            .map_err(SyncError::from)?;
+        let what = format!(
+            "不合并设备“{}”（安全码 {}）暂存的同步文件 {dropped} 个",
+            device.name, device.fingerprint
+        );
+        remove_held(store, &files, &what)?;
     }
     Ok(DropOutcome {
         device,
@@ -792,9 +800,10 @@ pub fn drop_held(store: &mut Store, fingerprint_text: &str) -> Result<DropOutcom
     })
 }
 
-/// Removes the held files in which nothing waits but `device`'s changes; (removed, kept).
-fn drop_files_of(store: &Store, device: Uuid) -> Result<(u64, u64), SyncError> {
-    let (mut dropped, mut kept) = (0u64, 0u64);
+/// The held files in which nothing waits but `device`'s changes (every op of the other devices
+/// it carries is held here, with its signatures), and how many others name the device.
+fn files_only_of(store: &Store, device: Uuid) -> Result<(Vec<(i64, Header)>, u64), SyncError> {
+    let (mut only, mut kept) = (Vec::new(), 0u64);
     for (id, file) in held_files(store)? {
         let (header, _) = changeset::read_header(&file)?;
         if !header
@@ -804,24 +813,75 @@ fn drop_files_of(store: &Store, device: Uuid) -> Result<(u64, u64), SyncError> {
         {
             continue;
         }
-        let others: changeset::SeqRanges = header
-            .carried
+        // A file that does not say which ops it carries (written by hand) is never dropped.
+        let Some(carried) = &header.carried else {
+            kept += 1;
+            continue;
+        };
+        let others: changeset::SeqRanges = carried
             .iter()
-            .flatten()
             .filter(|(origin, _)| **origin != device)
             .map(|(origin, ranges)| (*origin, ranges.clone()))
             .collect();
-        if store.holds_all(&others)? {
-            store
-                .conn()
-                .execute("DELETE FROM held_file WHERE id = ?1", [id])
-                .map_err(StoreError::from)?;
-            dropped += 1;
+        let their_batches: Vec<signing::BatchSig> = header
+            .batches
+            .iter()
+            .flatten()
+            .filter(|b| b.origin != device)
+            .cloned()
+            .collect();
+        if store.holds_all(&others)? && !store.lacks_batch_signatures(&their_batches)? {
+            only.push((id, header));
         } else {
             kept += 1;
         }
     }
-    Ok((dropped, kept))
+    Ok((only, kept))
+}
+
+/// Removes the held files `files` in one transaction with the audit entry saying so; the
+/// archive's files they brought (photos, scans kept at the import) go too when no attachment
+/// this copy holds and no other held file names them.
+fn remove_held(store: &mut Store, files: &[(i64, Header)], what: &str) -> Result<(), SyncError> {
+    let (person, name) = match store.actor() {
+        Some(a) => (Some(a.person_id), a.name.clone()),
+        None => (None, String::new()),
+    };
+    let wall = store.wall_ms() as i64;
+    store.write_local(|conn| {
+        for (id, _) in files {
+            conn.execute("DELETE FROM held_file WHERE id = ?1", [id])?;
+        }
+        let still: Vec<Vec<u8>> = {
+            let mut stmt = conn.prepare("SELECT file FROM held_file")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let named_elsewhere = |sha: &str| {
+            still.iter().any(|file| {
+                changeset::read_header(file)
+                    .is_ok_and(|(h, _)| h.blobs.iter().flatten().any(|b| b.sha256 == sha))
+            })
+        };
+        for (_, header) in files {
+            for blob in header.blobs.iter().flatten() {
+                if !named_elsewhere(&blob.sha256) {
+                    conn.execute(
+                        "DELETE FROM blob WHERE sha256 = ?1
+                         AND NOT EXISTS (SELECT 1 FROM attachment WHERE sha256 = ?1)",
+                        [&blob.sha256],
+                    )?;
+                }
+            }
+        }
+        conn.execute(
+            "INSERT INTO audit_log (at_ms, person, person_name, action, what, people)
+             VALUES (?1, ?2, ?3, 'drop_held', ?4, 0)",
+            rusqlite::params![wall, person, name, what],
+        )?;
+        Ok(())
+    })?;
+    Ok(())
 }
 
 /// Merges what the device with `fingerprint` did outside the village it was confirmed for,

@@ -47,8 +47,14 @@ pub fn keep(
     }
     for b in batches.iter().filter(|b| b.origin == origin) {
         db.exec(
+            // A batch first stored without its writer's name (pushed through a hub process of
+            // an earlier version) takes the name when the same batch comes again with it.
             "INSERT INTO batch_sig (origin, first_seq, last_seq, sig, author, author_sig)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (origin, first_seq) DO UPDATE
+                 SET author = excluded.author, author_sig = excluded.author_sig
+                 WHERE batch_sig.author IS NULL AND excluded.author IS NOT NULL
+                   AND batch_sig.sig = excluded.sig AND batch_sig.last_seq = excluded.last_seq",
             &[
                 P::uuid(&origin),
                 P::Int(b.first),
