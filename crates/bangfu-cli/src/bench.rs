@@ -334,8 +334,10 @@ pub fn run(
     let county_path = existing
         .clone()
         .unwrap_or_else(|| dir.join("county.sqlite"));
+    // A `--county` file that does not exist yet is generated there and kept, for later runs.
+    let reuse = existing.is_some() && county_path.exists();
     let mut county = open(&county_path)?;
-    let summary = if existing.is_some() {
+    let summary = if reuse {
         let households = bangfu_core::query::households(&county, &HouseholdQuery::default())?;
         let members = county
             .sql()?
@@ -808,32 +810,51 @@ fn merge_figures(
     // The plain insert runs before and after the merge and the ratio takes their mean: on a
     // busy disk a single run before drifts by a tenth either way. It gets its ops decoded
     // beforehand, dropped again before the merge (which decodes its own from the file).
-    let plain = |name: &str| -> Result<f64, Failure> {
+    // Each also with its CPU time: on a machine shared with other work the wall times
+    // wander with the load, the CPU a run takes much less.
+    let plain = |name: &str| -> Result<(f64, f64, f64), Failure> {
         let (_, all_ops) = bangfu_core::sync::changeset::decode(&plain_file)?;
         let path = dir.join(name);
+        let cpu = thread_cpu_ms();
         let t = Instant::now();
         bulk_insert_plain(&path, &all_ops, Some(&bench_key()))
             .map_err(|e| Failure::new("基线写入失败。", e.to_string()))?;
         let secs = t.elapsed().as_secs_f64();
+        let cpu = cpu
+            .zip(thread_cpu_ms())
+            .map_or(0.0, |(a, b)| (b - a) / 1000.0);
+        // Closed, so the file holds every page the insert wrote.
+        let pages = std::fs::metadata(&path).map_or(0.0, |m| m.len() as f64 / 4096.0);
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }
-        Ok(secs)
+        Ok((secs, cpu, pages))
     };
     // The import's own peak, in a process of its own as `bangfu changes import` runs at a
     // station: this process already holds the county and its export in memory.
     if let Some(mb) = import_in_fresh_process(dir, &plain_path)? {
         report.print("import_peak_rss_mb_fresh_process", mb, "MB", None);
     }
-    let plain_before = plain("bulk-before.sqlite")?;
+    let (plain_before, plain_cpu_before, plain_pages) = plain("bulk-before.sqlite")?;
     let rss_before = reset_peak_rss();
+    let page_count = |store: &Store| -> Option<f64> {
+        store
+            .sql()
+            .ok()?
+            .query_row("PRAGMA page_count", [], |r| r.get::<_, f64>(0))
+            .ok()
+    };
+    let pages_before = page_count(&empty);
+    let cpu = thread_cpu_ms();
     let t = Instant::now();
     let imported = import_changeset_file(&mut empty, &file_path)?;
+    let pages_after = page_count(&empty);
     let merge_secs = t.elapsed().as_secs_f64();
+    let merge_cpu = cpu.zip(thread_cpu_ms()).map(|(a, b)| (b - a) / 1000.0);
     if let (Some(before), Some(peak)) = (rss_before, peak_rss_mb()) {
         report.print("import_peak_rss_mb", peak, "MB", Some(before));
     }
-    let plain_after = plain("bulk-after.sqlite")?;
+    let (plain_after, plain_cpu_after, _) = plain("bulk-after.sqlite")?;
     report.print("plain_insert_before_merge_seconds", plain_before, "s", None);
     report.print("plain_insert_after_merge_seconds", plain_after, "s", None);
     let plain_secs = (plain_before + plain_after) / 2.0;
@@ -845,6 +866,23 @@ fn merge_figures(
         Some(n / plain_secs),
     );
     report.print("merge_seconds", merge_secs, "s", Some(plain_secs));
+    // The pages the merge added to the data file, against the pages of the plain insert's.
+    if let (Some(from), Some(to)) = (pages_before, pages_after) {
+        report.print(
+            "merge_pages_per_op",
+            (to - from) / n,
+            "pages",
+            Some(plain_pages / n),
+        );
+    }
+    if let Some(cpu) = merge_cpu {
+        report.print(
+            "merge_cpu_seconds",
+            cpu,
+            "s",
+            Some((plain_cpu_before + plain_cpu_after) / 2.0),
+        );
+    }
     // The same merge from the unsealed file, into a store of its own: what sealing costs.
     {
         let mut other = open(&dir.join("merge-unsealed.sqlite"))?;

@@ -215,7 +215,7 @@ enum Command {
     Bench {
         #[arg(long)]
         quick: bool,
-        /// 用已有的模拟县数据文件，不再生成（测试会在其中写入少量测试户）
+        /// 用已有的模拟县数据文件，不再生成；文件不存在时生成在那里并保留（测试会在其中写入少量测试户）
         #[arg(long)]
         county: Option<PathBuf>,
         #[arg(long)]
