@@ -10,7 +10,7 @@
 use bangfu_core::model::{FieldValue, Household, Member, Table};
 use bangfu_core::store::{Change, put_change};
 use bangfu_core::sync::Op;
-use bangfu_hub::storage::{HubStorage, StoreOptions};
+use bangfu_hub::storage::StoreOptions;
 
 use crate::common::*;
 
