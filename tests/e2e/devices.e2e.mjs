@@ -55,6 +55,16 @@ await withApp(app, 'devices', async (world) => {
     ?.trim()
   assert(laptopPrint, 'the laptop shows its own 安全码')
 
+  step('a second laptop no one vouches for is introduced the same way and changes a phone number too')
+  const strangerHome = path.join(world.scratch, 'stranger-home')
+  const stranger = path.join(world.scratch, 'stranger.sqlite')
+  bangfu(strangerHome, ['changes', 'export', '--introduction', '--db', stranger, '--out', file('intro-stranger.bfcs')])
+  bangfu(stationHome, ['changes', 'import', '--db', station, file('intro-stranger.bfcs')])
+  bangfu(stationHome, ['changes', 'export', '--db', station, '--out', file('for-stranger.bfcs'), '--for', file('intro-stranger.bfcs')])
+  bangfu(strangerHome, ['changes', 'import', '--db', stranger, file('for-stranger.bfcs')])
+  bangfu(strangerHome, ['edit', '--db', stranger, '--household', HOUSEHOLD, '--set', '联系电话=13700000000'])
+  bangfu(strangerHome, ['changes', 'export', '--db', stranger, '--out', file('from-stranger.bfcs')])
+
   const session = await world.launch(['--db', station])
   await waitForList(session)
   await session.click(await session.find('[data-testid="tab-sync"]'))
@@ -107,10 +117,6 @@ await withApp(app, 'devices', async (world) => {
   await shot(session, 'devices-03-confirmed.png')
 
   step('a stranger\'s file waits; 不合并 declines it, the file goes and nothing of it merged')
-  const strangerHome = path.join(world.scratch, 'stranger-home')
-  const stranger = path.join(world.scratch, 'stranger.sqlite')
-  bangfu(strangerHome, ['demo', '--db', stranger])
-  bangfu(strangerHome, ['changes', 'export', '--db', stranger, '--out', file('from-stranger.bfcs')])
   await typeInto(session, 'import-path', file('from-stranger.bfcs'))
   await session.click(await session.find('[data-testid="import"]'))
   await waitFor('the stranger listed as waiting', async () => {
