@@ -253,31 +253,7 @@ fn the_village_a_device_is_limited_to_can_be_changed_or_taken_away() {
     let mut county = common::open_at(dir.path(), "县", T0);
     let mut laptop = common::open_at(dir.path(), "村", T0);
     let mut township = common::open_at(dir.path(), "乡镇", T0);
-    let (va, vb) = (Uuid::now_v7(), Uuid::now_v7());
-    for (id, code) in [(va, VILLAGE_A), (vb, VILLAGE_B)] {
-        put(
-            &mut county,
-            Table::Village,
-            id,
-            vec![
-                ("code", FieldValue::Text(code.into())),
-                ("name", FieldValue::Text(format!("村{code}"))),
-            ],
-        );
-    }
-    let (in_a, in_b) = (Uuid::now_v7(), Uuid::now_v7());
-    for (id, v, code) in [(in_a, va, "530826103201001"), (in_b, vb, "530826103202001")] {
-        put(
-            &mut county,
-            Table::Household,
-            id,
-            vec![
-                ("code", FieldValue::Text(code.into())),
-                ("main_cause", FieldValue::Text("01".into())),
-                ("village_id", FieldValue::Bytes(v.as_bytes().to_vec())),
-            ],
-        );
-    }
+    let ((va, vb), (in_a, in_b)) = two_villages(&mut county);
     let from_county = export(&county);
     import_changeset(&mut laptop, &from_county).unwrap();
     import_changeset(&mut township, &from_county).unwrap();
@@ -378,16 +354,12 @@ fn relay_through_a_township_keeps_signatures_valid() {
     assert_eq!(common::phone_of(&fresh, h).as_deref(), Some("13800000002"));
 }
 
-#[test]
-fn a_village_devices_edit_outside_its_village_waits_at_the_township() {
-    let dir = common::scratch();
-    let mut county = common::open_at(dir.path(), "县", T0);
-    let mut village = common::open_at(dir.path(), "村", T0);
-    let mut township = common::open_at(dir.path(), "乡镇", T0);
+/// Villages A and B filed on `county`, with one household in each (A's first, B's second).
+fn two_villages(county: &mut Store) -> ((Uuid, Uuid), (Uuid, Uuid)) {
     let (va, vb) = (Uuid::now_v7(), Uuid::now_v7());
     for (id, code) in [(va, VILLAGE_A), (vb, VILLAGE_B)] {
         put(
-            &mut county,
+            county,
             Table::Village,
             id,
             vec![
@@ -396,13 +368,10 @@ fn a_village_devices_edit_outside_its_village_waits_at_the_township() {
             ],
         );
     }
-    let (own, foreign) = (Uuid::now_v7(), Uuid::now_v7());
-    for (id, v, code) in [
-        (own, va, "530826103201001"),
-        (foreign, vb, "530826103202001"),
-    ] {
+    let (in_a, in_b) = (Uuid::now_v7(), Uuid::now_v7());
+    for (id, v, code) in [(in_a, va, "530826103201001"), (in_b, vb, "530826103202001")] {
         put(
-            &mut county,
+            county,
             Table::Household,
             id,
             vec![
@@ -412,6 +381,16 @@ fn a_village_devices_edit_outside_its_village_waits_at_the_township() {
             ],
         );
     }
+    ((va, vb), (in_a, in_b))
+}
+
+#[test]
+fn a_village_devices_edit_outside_its_village_waits_at_the_township() {
+    let dir = common::scratch();
+    let mut county = common::open_at(dir.path(), "县", T0);
+    let mut village = common::open_at(dir.path(), "村", T0);
+    let mut township = common::open_at(dir.path(), "乡镇", T0);
+    let ((va, vb), (own, foreign)) = two_villages(&mut county);
     let from_county = export(&county);
     import_changeset(&mut village, &from_county).unwrap();
     import_changeset(&mut township, &from_county).unwrap();
@@ -546,34 +525,7 @@ fn a_file_that_only_names_a_station_as_its_source_is_not_taken_for_its_relay() {
     let mut county = common::open_at(dir.path(), "县", T0);
     let mut village = common::open_at(dir.path(), "村", T0);
     let mut township = common::open_at(dir.path(), "乡镇", T0);
-    let (va, vb) = (Uuid::now_v7(), Uuid::now_v7());
-    for (id, code) in [(va, VILLAGE_A), (vb, VILLAGE_B)] {
-        put(
-            &mut county,
-            Table::Village,
-            id,
-            vec![
-                ("code", FieldValue::Text(code.into())),
-                ("name", FieldValue::Text(format!("村{code}"))),
-            ],
-        );
-    }
-    let (own, foreign) = (Uuid::now_v7(), Uuid::now_v7());
-    for (id, v, code) in [
-        (own, va, "530826103201001"),
-        (foreign, vb, "530826103202001"),
-    ] {
-        put(
-            &mut county,
-            Table::Household,
-            id,
-            vec![
-                ("code", FieldValue::Text(code.into())),
-                ("main_cause", FieldValue::Text("01".into())),
-                ("village_id", FieldValue::Bytes(v.as_bytes().to_vec())),
-            ],
-        );
-    }
+    let ((va, vb), (own, foreign)) = two_villages(&mut county);
     let from_county = export(&county);
     import_changeset(&mut village, &from_county).unwrap();
     import_changeset(&mut township, &from_county).unwrap();

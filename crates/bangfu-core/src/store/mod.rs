@@ -49,6 +49,7 @@ pub use hub::HubLink;
 pub use identity::IdentityChange;
 use identity::Registry;
 pub use oplog::VersionVector;
+pub(crate) use people::insert_audit;
 pub use people::{AUDIT_LEDGER_FULL_IDS, AuditEntry, FieldChange, Person, Refusal};
 pub use place::HomePlace;
 pub use protect::{DataKey, ProtectError, Protection, RecoveryCode, Unlock};

@@ -421,24 +421,15 @@ impl Store {
     /// `people` people. On the app's read-only handle (ledgers are exported from it) the row is
     /// written through a short connection of its own, under the writer lock.
     pub fn record_audit(&self, action: &str, what: &str, people: u64) -> Result<(), StoreError> {
-        let (person, name) = match &self.actor {
-            Some(a) => (Some(a.person_id), a.name.clone()),
-            None => (None, String::new()),
-        };
-        let insert = |conn: &Connection| -> Result<(), StoreError> {
-            conn.execute(
-                "INSERT INTO audit_log (at_ms, person, person_name, action, what, people)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    self.wall_ms() as i64,
-                    person,
-                    name,
-                    action,
-                    what,
-                    people as i64
-                ],
-            )?;
-            Ok(())
+        let insert = |conn: &Connection| {
+            insert_audit(
+                conn,
+                self.actor.as_ref(),
+                self.wall_ms(),
+                action,
+                what,
+                people,
+            )
         };
         let _writer = self.writer_lock()?;
         if self.read_only {
@@ -528,6 +519,28 @@ impl Store {
         }
         Ok(rows)
     }
+}
+
+/// Writes one audit row for `actor` through `conn`: by [`Store::record_audit`], or inside a
+/// transaction the caller holds with the change it records.
+pub(crate) fn insert_audit(
+    conn: &Connection,
+    actor: Option<&Actor>,
+    wall_ms: u64,
+    action: &str,
+    what: &str,
+    people: u64,
+) -> Result<(), StoreError> {
+    let (person, name) = match actor {
+        Some(a) => (Some(a.person_id), a.name.as_str()),
+        None => (None, ""),
+    };
+    conn.execute(
+        "INSERT INTO audit_log (at_ms, person, person_name, action, what, people)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![wall_ms as i64, person, name, action, what, people as i64],
+    )?;
+    Ok(())
 }
 
 /// Records who was signed in for this copy's write batch `first..=last` (the write path's

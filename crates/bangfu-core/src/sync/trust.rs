@@ -843,29 +843,25 @@ fn files_only_of(store: &Store, device: Uuid) -> Result<(Vec<(i64, Header)>, u64
 /// archive's files they brought (photos, scans kept at the import) go too when no attachment
 /// this copy holds and no other held file names them.
 fn remove_held(store: &mut Store, files: &[(i64, Header)], what: &str) -> Result<(), SyncError> {
-    let (person, name) = match store.actor() {
-        Some(a) => (Some(a.person_id), a.name.clone()),
-        None => (None, String::new()),
-    };
-    let wall = store.wall_ms() as i64;
+    let actor = store.actor().cloned();
+    let wall = store.wall_ms();
     store.write_local(|conn| {
         for (id, _) in files {
             conn.execute("DELETE FROM held_file WHERE id = ?1", [id])?;
         }
-        let still: Vec<Vec<u8>> = {
+        // The files the held files left still bring, read once.
+        let mut named_elsewhere = HashSet::new();
+        {
             let mut stmt = conn.prepare("SELECT file FROM held_file")?;
-            let rows = stmt.query_map([], |r| r.get(0))?;
-            rows.collect::<Result<_, _>>()?
-        };
-        let named_elsewhere = |sha: &str| {
-            still.iter().any(|file| {
-                changeset::read_header(file)
-                    .is_ok_and(|(h, _)| h.blobs.iter().flatten().any(|b| b.sha256 == sha))
-            })
-        };
+            for file in stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))? {
+                if let Ok((h, _)) = changeset::read_header(&file?) {
+                    named_elsewhere.extend(h.blobs.into_iter().flatten().map(|b| b.sha256));
+                }
+            }
+        }
         for (_, header) in files {
             for blob in header.blobs.iter().flatten() {
-                if !named_elsewhere(&blob.sha256) {
+                if !named_elsewhere.contains(&blob.sha256) {
                     conn.execute(
                         "DELETE FROM blob WHERE sha256 = ?1
                          AND NOT EXISTS (SELECT 1 FROM attachment WHERE sha256 = ?1)",
@@ -874,12 +870,7 @@ fn remove_held(store: &mut Store, files: &[(i64, Header)], what: &str) -> Result
                 }
             }
         }
-        conn.execute(
-            "INSERT INTO audit_log (at_ms, person, person_name, action, what, people)
-             VALUES (?1, ?2, ?3, 'drop_held', ?4, 0)",
-            rusqlite::params![wall, person, name, what],
-        )?;
-        Ok(())
+        crate::store::insert_audit(conn, actor.as_ref(), wall, "drop_held", what, 0)
     })?;
     Ok(())
 }
