@@ -253,7 +253,7 @@ fn the_village_a_device_is_limited_to_can_be_changed_or_taken_away() {
     let mut county = common::open_at(dir.path(), "县", T0);
     let mut laptop = common::open_at(dir.path(), "村", T0);
     let mut township = common::open_at(dir.path(), "乡镇", T0);
-    let ((va, vb), (in_a, in_b)) = two_villages(&mut county);
+    let ((va, _), (in_a, in_b)) = two_villages(&mut county);
     let from_county = export(&county);
     import_changeset(&mut laptop, &from_county).unwrap();
     import_changeset(&mut township, &from_county).unwrap();
@@ -525,7 +525,7 @@ fn a_file_that_only_names_a_station_as_its_source_is_not_taken_for_its_relay() {
     let mut county = common::open_at(dir.path(), "县", T0);
     let mut village = common::open_at(dir.path(), "村", T0);
     let mut township = common::open_at(dir.path(), "乡镇", T0);
-    let ((va, vb), (own, foreign)) = two_villages(&mut county);
+    let (_, (own, foreign)) = two_villages(&mut county);
     let from_county = export(&county);
     import_changeset(&mut village, &from_county).unwrap();
     import_changeset(&mut township, &from_county).unwrap();
