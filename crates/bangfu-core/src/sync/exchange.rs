@@ -517,7 +517,7 @@ pub fn import_changeset(store: &mut Store, file: &[u8]) -> Result<ImportSummary,
     store.require(crate::access::Permission::ImportChanges)?;
     import_from(
         store,
-        &|| Ok(Box::new(file) as Box<dyn BufRead + '_>),
+        &|| Ok(Box::new(file) as Box<dyn BufRead + Send + '_>),
         Reading::Received,
     )
 }
@@ -526,7 +526,7 @@ pub fn import_changeset(store: &mut Store, file: &[u8]) -> Result<ImportSummary,
 /// grow with the file (issue 20).
 pub fn import_changeset_file(store: &mut Store, path: &Path) -> Result<ImportSummary, SyncError> {
     store.require(crate::access::Permission::ImportChanges)?;
-    let open = || -> Result<Box<dyn BufRead>, SyncError> {
+    let open = || -> Result<Box<dyn BufRead + Send>, SyncError> {
         let file = std::fs::File::open(path).map_err(|error| SyncError::ReadFile {
             path: path.to_path_buf(),
             error,
@@ -554,13 +554,13 @@ pub(crate) fn import_changeset_inner(
 ) -> Result<ImportSummary, SyncError> {
     import_from(
         store,
-        &|| Ok(Box::new(file) as Box<dyn BufRead + '_>),
+        &|| Ok(Box::new(file) as Box<dyn BufRead + Send + '_>),
         reading,
     )
 }
 
 /// A way to read a file from its start, as often as an import needs to.
-type Opener<'a> = dyn Fn() -> Result<Box<dyn BufRead + 'a>, SyncError> + 'a;
+type Opener<'a> = dyn Fn() -> Result<Box<dyn BufRead + Send + 'a>, SyncError> + 'a;
 
 /// Imports one changeset file, sealed (opened with this copy's sealing key) or plain: the
 /// header checked first, then a backup, then the ops streamed (decrypted, inflated, parsed)
@@ -592,10 +592,12 @@ pub(crate) fn import_from<'a>(
         header.blobs.iter().flatten().map(|b| b.sha256.as_str()),
     )?;
     let lacks_files = !wanted.is_empty();
-    let spool = std::rc::Rc::new(std::cell::RefCell::new(crate::archive::BlobSpool::new(
+    let spool = std::sync::Arc::new(std::sync::Mutex::new(crate::archive::BlobSpool::new(
         wanted,
     )));
-    stream.source_mut().spool_files(std::rc::Rc::clone(&spool));
+    stream
+        .source_mut()
+        .spool_files(std::sync::Arc::clone(&spool));
     let held_already = match &header.carried {
         Some(carried) => {
             !lacks_files
@@ -707,10 +709,17 @@ pub(crate) fn import_from<'a>(
     let ops = ops.filter_map(Result::transpose);
     let wall = store.wall_ms();
     let new_files = std::cell::Cell::new(0u64);
-    let stats = store.apply_remote_stream_then(ops, header.op_count, |conn| {
-        remember_peer(conn, wall, &header)?;
-        new_files.set(spool.borrow_mut().keep_all(conn, wall)?);
-        Ok(())
+    // The file is read (decrypted, hashed, inflated, parsed, its signatures checked) on a
+    // second core while this one applies it.
+    let stats = super::read_ahead::read_ahead(ops, |ops| {
+        store.apply_remote_stream_then(ops, header.op_count, |conn| {
+            remember_peer(conn, wall, &header)?;
+            let mut spool = spool
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            new_files.set(spool.keep_all(conn, wall)?);
+            Ok(())
+        })
     })?;
     if let (Some(signers), Some(batches)) = (&header.signers, &header.batches) {
         // A batch kept aside is not taken in part: its signature waits with it.

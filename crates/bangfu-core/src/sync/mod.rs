@@ -5,6 +5,7 @@ pub mod digest;
 pub mod exchange;
 pub mod hlc;
 pub mod op;
+mod read_ahead;
 pub mod relay;
 pub mod review;
 pub mod seal;

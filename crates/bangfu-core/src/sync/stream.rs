@@ -8,9 +8,8 @@
 //! last op, each checked against its SHA-256 and set aside in a [`BlobSpool`] (a temporary
 //! file) when the import wants it, so an import holds at most one file in memory.
 
-use std::cell::RefCell;
 use std::io::{self, BufRead, BufReader, Read};
-use std::rc::Rc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use age::x25519::Identity;
 use sha2::{Digest, Sha256};
@@ -66,30 +65,31 @@ impl Hashes {
 /// A reader that hashes every byte passing through it.
 struct Hashing<R> {
     inner: R,
-    hashes: Rc<RefCell<Hashes>>,
+    hashes: Arc<Mutex<Hashes>>,
 }
 
 impl<R: Read> Read for Hashing<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hashes.borrow_mut().feed(&buf[..n]);
+        lock(&self.hashes).feed(&buf[..n]);
         Ok(n)
     }
 }
 
-type Body<'a> =
-    BufReader<flate2::bufread::DeflateDecoder<BufReader<io::Take<Hashing<Box<dyn Read + 'a>>>>>>;
+type Body<'a> = BufReader<
+    flate2::bufread::DeflateDecoder<BufReader<io::Take<Hashing<Box<dyn Read + Send + 'a>>>>>,
+>;
 
 /// The inflated op stream of a file being read, with what checks the file at its end.
 pub struct StreamSource<'a> {
     r: Body<'a>,
     scratch: Vec<u8>,
-    hashes: Rc<RefCell<Hashes>>,
+    hashes: Arc<Mutex<Hashes>>,
     body_sha256: String,
     /// The archive's files after the body, read and checked at the end.
     files: Vec<BlobRef>,
     /// Where the wanted files go until the import commits; `None`: only checked.
-    spool: Option<Rc<RefCell<BlobSpool>>>,
+    spool: Option<Arc<Mutex<BlobSpool>>>,
 }
 
 impl std::fmt::Debug for StreamSource<'_> {
@@ -137,7 +137,7 @@ fn read_error(e: io::Error) -> ChangesetError {
 
 impl StreamSource<'_> {
     /// Sets the files this import wants aside as they are read (see [`BlobSpool`]).
-    pub fn spool_files(&mut self, spool: Rc<RefCell<BlobSpool>>) {
+    pub fn spool_files(&mut self, spool: Arc<Mutex<BlobSpool>>) {
         self.spool = Some(spool);
     }
 
@@ -171,7 +171,7 @@ impl StreamSource<'_> {
             }
             let media = changeset::check_carried_file(&file.sha256, &bytes)?;
             if let Some(spool) = &self.spool {
-                let mut spool = spool.borrow_mut();
+                let mut spool = lock(spool);
                 if spool.wants(&file.sha256) {
                     spool
                         .set_aside(&file.sha256, media, &bytes)
@@ -183,7 +183,7 @@ impl StreamSource<'_> {
         hashing.read_exact(&mut trailer).map_err(read_error)?;
         let mut one = [0u8; 1];
         let more = hashing.read(&mut one).map_err(read_error)?;
-        let mut hashes = self.hashes.borrow_mut();
+        let mut hashes = lock(&self.hashes);
         if more > 0 || hashes.extra {
             return Err(ChangesetError::Altered);
         }
@@ -272,10 +272,10 @@ pub type StreamOps<'a> = Ops<StreamSource<'a>>;
 /// The changeset inside `input`: opened with this copy's sealing keys when sealed (a file not
 /// for it is refused, naming who it is for), as it is otherwise.
 pub fn inner<'a>(
-    mut input: Box<dyn BufRead + 'a>,
+    mut input: Box<dyn BufRead + Send + 'a>,
     identities: &[Identity],
     this_device: &str,
-) -> Result<Box<dyn Read + 'a>, SyncError> {
+) -> Result<Box<dyn Read + Send + 'a>, SyncError> {
     let sealed = seal::is_sealed(input.fill_buf().map_err(seal::SealError::Io)?);
     if !sealed {
         return Ok(Box::new(input));
@@ -287,12 +287,12 @@ pub fn inner<'a>(
 /// Opens a changeset file as a stream: its header, checked as [`changeset::read_header`]
 /// checks it, and its ops, read as they are needed; the checksums are checked after the last.
 pub fn open<'a>(
-    input: Box<dyn BufRead + 'a>,
+    input: Box<dyn BufRead + Send + 'a>,
     identities: &[Identity],
     this_device: &str,
 ) -> Result<(Header, StreamOps<'a>), SyncError> {
     let inner = inner(input, identities, this_device)?;
-    let hashes = Rc::new(RefCell::new(Hashes {
+    let hashes = Arc::new(Mutex::new(Hashes {
         pos: 0,
         body_start: u64::MAX,
         body_end: 0,
@@ -303,8 +303,8 @@ pub fn open<'a>(
         extra: false,
     }));
     let mut hashing = Hashing {
-        inner: inner as Box<dyn Read + 'a>,
-        hashes: Rc::clone(&hashes),
+        inner,
+        hashes: Arc::clone(&hashes),
     };
     let mut fixed = [0u8; FIXED as usize];
     let got = read_up_to(&mut hashing, &mut fixed).map_err(read_error)?;
@@ -326,7 +326,7 @@ pub fn open<'a>(
         return Err(ChangesetError::Malformed("header").into());
     }
     {
-        let mut h = hashes.borrow_mut();
+        let mut h = lock(&hashes);
         h.body_start = FIXED + u64::from(header_len);
         h.body_end = h.body_start.saturating_add(body_len);
         h.trailer_start = h.body_end;
@@ -347,7 +347,7 @@ pub fn open<'a>(
     }
     let files_len = header.blob_bytes()?;
     {
-        let mut h = hashes.borrow_mut();
+        let mut h = lock(&hashes);
         h.trailer_start = h.body_end.saturating_add(files_len);
     }
     let body = BufReader::with_capacity(
@@ -371,7 +371,7 @@ pub fn open<'a>(
 
 /// The whole changeset inside `input` (for keeping a held file).
 pub fn read_inner(
-    input: Box<dyn BufRead + '_>,
+    input: Box<dyn BufRead + Send + '_>,
     identities: &[Identity],
     this_device: &str,
 ) -> Result<Vec<u8>, SyncError> {
@@ -381,6 +381,14 @@ pub fn read_inner(
         .read_to_end(&mut out)
         .map_err(|e| SyncError::from(read_error(e)))?;
     Ok(out)
+}
+
+/// A lock of state the reading layers share. Only one thread reads a file at a time, so a
+/// poisoned lock (a panic while reading) leaves nothing half-changed worth refusing.
+fn lock<T>(shared: &Mutex<T>) -> MutexGuard<'_, T> {
+    shared
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn read_up_to<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
@@ -456,10 +464,10 @@ mod tests {
     /// Reads a file as an import does, setting every file it carries aside.
     fn read_with_files(bytes: &[u8], wanted: &[String]) -> Result<(Vec<Op>, usize), SyncError> {
         let (_, mut ops) = open(Box::new(bytes), &[], "我")?;
-        let spool = Rc::new(RefCell::new(BlobSpool::new(wanted.to_vec())));
-        ops.source_mut().spool_files(Rc::clone(&spool));
+        let spool = Arc::new(Mutex::new(BlobSpool::new(wanted.to_vec())));
+        ops.source_mut().spool_files(Arc::clone(&spool));
         let ops = ops.collect::<Result<Vec<_>, _>>()?;
-        let set_aside = spool.borrow().len();
+        let set_aside = lock(&spool).len();
         Ok((ops, set_aside))
     }
 
