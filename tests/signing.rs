@@ -679,6 +679,89 @@ fn a_household_moved_away_stays_editable_by_its_old_village_for_a_while() {
     );
 }
 
+/// A village laptop's file that carries the township's move of a household into its village
+/// (relayed: the laptop got it from the township) and the laptop's edit of it merges whole at
+/// a station that still has the household in its old village: the move the file brings is
+/// newer than the station's. A move signed by a device the station has not confirmed (which
+/// the station holds) does not open the household to the laptop.
+#[test]
+fn a_household_moved_into_the_village_by_the_file_it_comes_in_is_not_held() {
+    let dir = common::scratch();
+    let mut station = common::open_at(dir.path(), "县", T0);
+    let ((_va, vb), (own, foreign)) = two_villages(&mut station);
+    let second = Uuid::now_v7();
+    put(
+        &mut station,
+        Table::Household,
+        second,
+        vec![
+            ("code", FieldValue::Text("530826103202002".into())),
+            ("main_cause", FieldValue::Text("01".into())),
+            ("village_id", FieldValue::Bytes(vb.as_bytes().to_vec())),
+        ],
+    );
+    let from_station = export(&station);
+    let mut township = common::open_at(dir.path(), "乡镇", T0);
+    let mut stranger = common::open_at(dir.path(), "乡镇2", T0);
+    let mut village = common::open_at(dir.path(), "村", T0);
+    for copy in [&mut township, &mut stranger, &mut village] {
+        import_changeset(copy, &from_station).unwrap();
+    }
+    // The station knows the township (confirmed, no village) and the laptop (village A).
+    put_household(&mut township, own, "530826103201001", "13800000001");
+    import_changeset(&mut station, &export(&township)).unwrap();
+    let fp = own_fingerprint(&township).unwrap().unwrap();
+    confirm_device(&mut station, &fp, None).unwrap();
+    put_household(&mut village, own, "530826103201001", "13800000002");
+    import_changeset(&mut station, &export(&village)).unwrap();
+    let fp = own_fingerprint(&village).unwrap().unwrap();
+    confirm_device(&mut station, &fp, Some(VILLAGE_A)).unwrap();
+    station.set_confirms_devices(true).unwrap();
+
+    // The township moves the household of village B into village A; the laptop gets the move
+    // on a stick and edits the household, then its file reaches the station.
+    bangfu_core::moving::move_household(&mut township, foreign, VILLAGE_A).unwrap();
+    import_changeset(&mut village, &export(&township)).unwrap();
+    put(
+        &mut village,
+        Table::Household,
+        foreign,
+        vec![("phone", FieldValue::Text("13900000001".into()))],
+    );
+    let summary = import_changeset(&mut station, &export(&village)).unwrap();
+    assert_eq!(summary.outside_village_ops, 0, "{summary:?}");
+    assert_eq!(
+        common::phone_of(&station, foreign).as_deref(),
+        Some("13900000001")
+    );
+    let moved = station
+        .get::<bangfu_core::model::Household>(foreign)
+        .unwrap()
+        .village_id;
+    assert_ne!(moved, Some(vb), "the move came with the file");
+
+    // A device the station has not confirmed "moves" the other household into village A; the
+    // laptop relays that and edits the household: the move waits for a person, and so does
+    // the edit, since the household is still village B's here.
+    bangfu_core::moving::move_household(&mut stranger, second, VILLAGE_A).unwrap();
+    import_changeset(&mut village, &export(&stranger)).unwrap();
+    put(
+        &mut village,
+        Table::Household,
+        second,
+        vec![("phone", FieldValue::Text("13900000002".into()))],
+    );
+    let summary = import_changeset(&mut station, &export(&village)).unwrap();
+    assert!(summary.held_ops > 0, "{summary:?}");
+    assert!(summary.outside_village_ops > 0, "{summary:?}");
+    assert_eq!(common::phone_of(&station, second), None);
+    let still = station
+        .get::<bangfu_core::model::Household>(second)
+        .unwrap()
+        .village_id;
+    assert_eq!(still, Some(vb));
+}
+
 /// Regression (found by the simulation with the hub, seed 3): a township that first got a
 /// village device's ops without their signatures (as the hub hands them out) skipped the
 /// device's own signed file as "already imported", so it never held the signatures and relayed

@@ -635,9 +635,13 @@ pub(crate) fn import_from<'a>(
     let outside = if plan.villages.is_empty() {
         super::trust::OutsideOps::default()
     } else {
-        // A pass of its own over the file, read again: nothing is applied before it.
+        // Passes of their own over the file, read again: nothing is applied before them.
+        // The moves the file brings first (its ops come by device, not by time), then what
+        // reaches outside a village.
         let (_, again) = super::stream::open(open()?, &identities, &me)?;
-        super::trust::find_outside(store, &header, again, &plan.villages)?
+        let moves = super::trust::file_moves(again, &plan)?;
+        let (_, again) = super::stream::open(open()?, &identities, &me)?;
+        super::trust::find_outside(store, &header, again, &plan.villages, moves)?
     };
     let mut outside_ops = 0u64;
     // Ops kept aside that this copy already holds (a held file read again after a person

@@ -93,7 +93,7 @@ impl ImportPlan {
         Ok(admit)
     }
 
-    fn decide(&self, origin: Uuid) -> Admit {
+    pub(crate) fn decide(&self, origin: Uuid) -> Admit {
         if !self.verifier.signs(origin) && self.known.contains(&origin) {
             // Unsigned ops of a device whose key this copy knows: a relay of ops it pulled
             // from the hub in a page that cut their batch, or signatures stripped by a
@@ -162,8 +162,7 @@ fn row_village(
     store: &Store,
     table: Table,
     row: Uuid,
-    file_village_of: &HashMap<Uuid, Uuid>,
-    file_codes: &HashMap<Uuid, String>,
+    file: &FileRows,
 ) -> Result<Option<String>, StoreError> {
     let held: Option<Option<Vec<u8>>> = store
         .conn()
@@ -174,13 +173,100 @@ fn row_village(
         .query_row([row.as_bytes().as_slice()], |r| r.get(0))
         .optional()?;
     let village = match held {
-        Some(v) => v.and_then(|b| Uuid::from_slice(&b).ok()),
-        None => file_village_of.get(&row).copied(),
+        Some(v) => match file.moves.get(&row) {
+            Some(moved) if newer_than_held(store, table, row, moved)? => Some(moved.to),
+            _ => v.and_then(|b| Uuid::from_slice(&b).ok()),
+        },
+        None => file.village_of.get(&row).copied(),
     };
     let Some(village) = village else {
         return Ok(None);
     };
-    village_code(store, village, file_codes)
+    village_code(store, village, &file.codes)
+}
+
+/// Whether a move the file brings is newer than every value of the row's village this copy
+/// holds: then it is the value shown once the file is merged.
+fn newer_than_held(
+    store: &Store,
+    table: Table,
+    row: Uuid,
+    moved: &FileMove,
+) -> Result<bool, StoreError> {
+    let Some(field) = village_ref_field(table) else {
+        return Ok(false);
+    };
+    let Some(heads) = store.row_heads_by_field(row)?.remove(field) else {
+        return Ok(true);
+    };
+    // A head this copy cannot read back: its own value stands.
+    let Some(held) = store.op_clock_values(&heads)? else {
+        return Ok(false);
+    };
+    Ok(held
+        .iter()
+        .all(|(id, hlc, _)| (moved.hlc, moved.origin) > (*hlc, id.origin)))
+}
+
+/// A row's move to another village made by an op of the file from a device this copy takes
+/// without a village limit (a township, the county), the latest of the file's for the row.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FileMove {
+    to: Uuid,
+    hlc: super::Hlc,
+    origin: Uuid,
+}
+
+/// What a file says of its rows as it is read: villages and households it gives rows, the
+/// codes it gives villages, and the moves it brings (see [`file_moves`]).
+#[derive(Debug, Default)]
+struct FileRows {
+    village_of: HashMap<Uuid, Uuid>,
+    household_of: HashMap<Uuid, Uuid>,
+    codes: HashMap<Uuid, String>,
+    moves: HashMap<Uuid, FileMove>,
+}
+
+/// The moves a file brings that this copy will apply: ops setting a row's village, from
+/// devices it takes whole (no village limit, not held, signed where it knows the key). A
+/// village laptop relays the township's move of a household into its village with its own
+/// edits of it; read before the edits are checked (a file's ops come by device, not by time),
+/// they decide the village when newer than this copy's.
+pub(crate) fn file_moves(
+    ops: impl Iterator<Item = Result<Op, changeset::ChangesetError>>,
+    plan: &ImportPlan,
+) -> Result<HashMap<Uuid, FileMove>, SyncError> {
+    let mut moves: HashMap<Uuid, FileMove> = HashMap::new();
+    for op in ops {
+        let op = op?;
+        let origin = op.id.origin;
+        let Some(table) = Table::from_code(op.table) else {
+            continue;
+        };
+        if village_ref_field(table) != Some(op.field.as_str())
+            || plan.villages.contains_key(&origin)
+            || plan.decide(origin) != Admit::Apply
+        {
+            continue;
+        }
+        let Some(to) = as_uuid(&op.value) else {
+            continue;
+        };
+        let moved = FileMove {
+            to,
+            hlc: op.hlc,
+            origin,
+        };
+        moves
+            .entry(op.row)
+            .and_modify(|m| {
+                if (moved.hlc, moved.origin) > (m.hlc, m.origin) {
+                    *m = moved;
+                }
+            })
+            .or_insert(moved);
+    }
+    Ok(moves)
 }
 
 fn as_uuid(v: &FieldValue) -> Option<Uuid> {
@@ -278,6 +364,7 @@ pub(crate) fn find_outside(
     header: &Header,
     ops: impl Iterator<Item = Result<Op, changeset::ChangesetError>>,
     villages: &HashMap<Uuid, String>,
+    moves: HashMap<Uuid, FileMove>,
 ) -> Result<OutsideOps, SyncError> {
     let mut found = OutsideOps::default();
     if villages.is_empty() {
@@ -285,9 +372,10 @@ pub(crate) fn find_outside(
     }
     let batches = header.batches.as_deref().unwrap_or(&[]);
     let cutoff = store.wall_ms().saturating_sub(FORMER_VILLAGE_MS);
-    let mut village_of: HashMap<Uuid, Uuid> = HashMap::new();
-    let mut household_of: HashMap<Uuid, Uuid> = HashMap::new();
-    let mut codes: HashMap<Uuid, String> = HashMap::new();
+    let mut file = FileRows {
+        moves,
+        ..FileRows::default()
+    };
     // Per owner row and allowed village: whether the row left that village lately.
     let mut lately: HashMap<(Uuid, String), bool> = HashMap::new();
     for op in ops {
@@ -297,19 +385,11 @@ pub(crate) fn find_outside(
         // The row whose village decides (checked before this op's own value is noted: a
         // village device does not pull another village's household into its own).
         let verdict = match allowed {
-            Some(allowed) => match outside_code(
-                store,
-                &op,
-                table,
-                allowed,
-                &village_of,
-                &household_of,
-                &codes,
-            )? {
+            Some(allowed) => match outside_code(store, &op, table, allowed, &file)? {
                 Some(found) => Some(found),
                 // A new row put under another village (its first village or household),
                 // as the hub refuses "a new row under another village's parent".
-                None => new_row_target(store, &op, table, &village_of, &household_of, &codes)?
+                None => new_row_target(store, &op, table, &file)?
                     .filter(|code| code != allowed)
                     .map(|code| (op.row, code)),
             },
@@ -320,7 +400,7 @@ pub(crate) fn find_outside(
             let left_lately = match lately.get(&key) {
                 Some(known) => *known,
                 None => {
-                    let known = left_lately(store, owner, allowed, &codes, cutoff)?;
+                    let known = left_lately(store, owner, allowed, &file.codes, cutoff)?;
                     lately.insert(key, known);
                     known
                 }
@@ -343,17 +423,17 @@ pub(crate) fn find_outside(
         match (table, op.field.as_str()) {
             (Some(t), f) if village_ref_field(t) == Some(f) => {
                 if let Some(v) = as_uuid(&op.value) {
-                    village_of.insert(op.row, v);
+                    file.village_of.insert(op.row, v);
                 }
             }
             (Some(Table::Village), "code") => {
                 if let FieldValue::Text(code) = &op.value {
-                    codes.insert(op.row, code.clone());
+                    file.codes.insert(op.row, code.clone());
                 }
             }
             (Some(t), f) if household_ref_field(t) == Some(f) => {
                 if let Some(h) = as_uuid(&op.value) {
-                    household_of.insert(op.row, h);
+                    file.household_of.insert(op.row, h);
                 }
             }
             _ => {}
@@ -368,13 +448,11 @@ fn outside_code(
     op: &Op,
     table: Option<Table>,
     allowed: &str,
-    village_of: &HashMap<Uuid, Uuid>,
-    household_of: &HashMap<Uuid, Uuid>,
-    codes: &HashMap<Uuid, String>,
+    file: &FileRows,
 ) -> Result<Option<(Uuid, String)>, SyncError> {
     // A village's own row (its 村情: 农村人口, the exit checklist) is its village's.
     if table == Some(Table::Village) {
-        let code = village_code(store, op.row, codes)?;
+        let code = village_code(store, op.row, &file.codes)?;
         return Ok(code.filter(|c| c != allowed).map(|c| (op.row, c)));
     }
     // The row that names the village: the op's own row (a household, a work team member)
@@ -383,7 +461,7 @@ fn outside_code(
         Some(t) if village_ref_field(t).is_some() => Some((t, op.row)),
         Some(t) => match household_ref_field(t) {
             Some(field) => stored_ref(store, t, field, op.row)?
-                .or_else(|| household_of.get(&op.row).copied())
+                .or_else(|| file.household_of.get(&op.row).copied())
                 .map(|h| (Table::Household, h)),
             None => None,
         },
@@ -392,7 +470,7 @@ fn outside_code(
     let Some((owner_table, owner)) = owner else {
         return Ok(None);
     };
-    Ok(row_village(store, owner_table, owner, village_of, codes)?
+    Ok(row_village(store, owner_table, owner, file)?
         .filter(|code| code != allowed)
         .map(|code| (owner, code)))
 }
@@ -403,9 +481,7 @@ fn new_row_target(
     store: &Store,
     op: &Op,
     table: Option<Table>,
-    village_of: &HashMap<Uuid, Uuid>,
-    household_of: &HashMap<Uuid, Uuid>,
-    codes: &HashMap<Uuid, String>,
+    file: &FileRows,
 ) -> Result<Option<String>, StoreError> {
     let Some(t) = table else { return Ok(None) };
     let Some(target) = as_uuid(&op.value) else {
@@ -413,16 +489,17 @@ fn new_row_target(
     };
     let field = op.field.as_str();
     if village_ref_field(t) == Some(field) {
-        if village_of.contains_key(&op.row) || stored_ref(store, t, field, op.row)?.is_some() {
+        if file.village_of.contains_key(&op.row) || stored_ref(store, t, field, op.row)?.is_some() {
             return Ok(None);
         }
-        return village_code(store, target, codes);
+        return village_code(store, target, &file.codes);
     }
     if household_ref_field(t) == Some(field) {
-        if household_of.contains_key(&op.row) || stored_ref(store, t, field, op.row)?.is_some() {
+        if file.household_of.contains_key(&op.row) || stored_ref(store, t, field, op.row)?.is_some()
+        {
             return Ok(None);
         }
-        return row_village(store, Table::Household, target, village_of, codes);
+        return row_village(store, Table::Household, target, file);
     }
     Ok(None)
 }
