@@ -160,6 +160,17 @@ fn an_unknown_device_is_held_until_confirmed_then_merged() {
     let wrong = confirm_device(&mut station, "12345 12345 12345 12345 12345 12345", None);
     assert_eq!(wrong.unwrap_err().kind(), "unknown_fingerprint");
     assert_eq!(common::phone_of(&station, h), None);
+    // The laptop's next stick carries all the first did and more: it waits in place of the
+    // first, so held files do not pile up one per stick.
+    put_household(&mut village, h, "530826103201001", "13800000005");
+    let again = import_changeset(&mut station, &export(&village)).unwrap();
+    assert!(again.held_ops > 3, "{again:?}");
+    let listed = list_devices(&station).unwrap();
+    let entry = listed
+        .iter()
+        .find(|d| d.key.device == village.device().id)
+        .unwrap();
+    assert_eq!(entry.held_files, 1);
     // Confirmed (typed without spaces): the held ops merge, the kept file goes.
     let digits: String = shown.chars().filter(|c| *c != ' ').collect();
     let outcome = confirm_device(&mut station, &digits, None).unwrap();
@@ -167,7 +178,7 @@ fn an_unknown_device_is_held_until_confirmed_then_merged() {
     assert_eq!(outcome.merged.len(), 1);
     assert_eq!(
         common::phone_of(&station, h).as_deref(),
-        Some("13800000001")
+        Some("13800000005")
     );
     let listed = list_devices(&station).unwrap();
     assert!(listed.iter().all(|d| d.held_files == 0));
@@ -237,6 +248,9 @@ fn a_station_declines_what_waits_for_a_device_and_keeps_what_waits_for_others() 
         Some("13800000002")
     );
     assert_eq!(common::phone_of(&station, h), None);
+    // The file stays for the stranger's part only: it no longer waits for the neighbour.
+    assert_eq!(held(&station, "邻村"), 0);
+    assert_eq!(held(&station, "陌生电脑"), 1);
     let outcome = drop_held(&mut station, &fp).unwrap();
     assert_eq!((outcome.dropped, outcome.kept), (1, 0), "{outcome:?}");
     assert_eq!(held(&station, "陌生电脑"), 0);

@@ -629,16 +629,15 @@ pub fn require_confirmation(store: &Store, on: bool) -> Result<(), SyncError> {
 pub fn list_devices(store: &Store) -> Result<Vec<DeviceEntry>, SyncError> {
     let held = held_files(store)?;
     let mut out = Vec::new();
+    let headers: Vec<Header> = held
+        .iter()
+        .filter_map(|(_, file)| changeset::read_header(file).ok().map(|(h, _)| h))
+        .collect();
     for key in store.device_keys()? {
         let mut count = 0;
         // This copy's own ops never wait here (a held file carries them only as relayed).
-        for (_, file) in held.iter().filter(|_| !key.own) {
-            if let Ok((header, _)) = changeset::read_header(file)
-                && header
-                    .signers
-                    .as_ref()
-                    .is_some_and(|s| s.contains_key(&key.device))
-            {
+        for header in headers.iter().filter(|_| !key.own) {
+            if waits_for(store, header, key.device)? {
                 count += 1;
             }
         }
@@ -650,6 +649,55 @@ pub fn list_devices(store: &Store) -> Result<Vec<DeviceEntry>, SyncError> {
     Ok(out)
 }
 
+/// Whether a held file still holds ops of `device` that this copy lacks: a file kept for
+/// another device's waiting changes does not wait for a device whose part merged.
+fn waits_for(store: &Store, header: &Header, device: Uuid) -> Result<bool, StoreError> {
+    if !header
+        .signers
+        .as_ref()
+        .is_some_and(|s| s.contains_key(&device))
+    {
+        return Ok(false);
+    }
+    match header.carried.as_ref().and_then(|c| c.get(&device)) {
+        Some(ranges) => {
+            let only: changeset::SeqRanges = [(device, ranges.clone())].into_iter().collect();
+            Ok(!store.holds_all(&only)?)
+        }
+        // A file of an earlier version, without its ranges: counted while kept.
+        None => Ok(header.carried.is_none()),
+    }
+}
+
+/// Whether `newer` carries everything `older` does (the same writer's later file: its ops,
+/// by range, and its archive files), so `older` is kept for nothing.
+fn carries_all_of(newer: &Header, older: &Header) -> bool {
+    let (Some(new), Some(old)) = (&newer.carried, &older.carried) else {
+        return false;
+    };
+    let ranges_held = old.iter().all(|(origin, ranges)| {
+        let Some(list) = new.get(origin) else {
+            return false;
+        };
+        ranges.iter().all(|&(lo, hi)| {
+            let i = list.partition_point(|&(_, top)| top < lo);
+            list.get(i)
+                .is_some_and(|&(from, to)| from <= lo && hi <= to)
+        })
+    });
+    let files_held = older.blobs.iter().flatten().all(|old| {
+        newer
+            .blobs
+            .iter()
+            .flatten()
+            .any(|new| new.sha256 == old.sha256)
+    });
+    newer.source_device == older.source_device
+        && newer.snapshot == older.snapshot
+        && ranges_held
+        && files_held
+}
+
 fn held_files(store: &Store) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
     let mut stmt = store
         .conn()
@@ -659,13 +707,32 @@ fn held_files(store: &Store) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
 }
 
 /// Keeps a file whose ops of unconfirmed devices were held, to import again on confirmation.
-pub(crate) fn hold_file(store: &Store, header: &Header, file: &[u8]) -> Result<(), StoreError> {
-    store.conn().execute(
-        "INSERT INTO held_file (received_ms, source_name, file) SELECT ?1, ?2, ?3
-         WHERE NOT EXISTS (SELECT 1 FROM held_file WHERE file = ?3)",
-        rusqlite::params![store.wall_ms() as i64, header.source_name, file],
-    )?;
-    Ok(())
+/// An earlier held file of the same writer that the new one carries whole is dropped: a
+/// laptop's every file carries all it holds, so the held files would otherwise pile up, one
+/// per stick brought in.
+pub(crate) fn hold_file(store: &mut Store, header: &Header, file: &[u8]) -> Result<(), StoreError> {
+    let mut superseded = Vec::new();
+    for (id, held) in held_files(store)? {
+        // The same file again stays as it is (kept once).
+        if held.as_slice() != file
+            && let Ok((older, _)) = changeset::read_header(&held)
+            && carries_all_of(header, &older)
+        {
+            superseded.push(id);
+        }
+    }
+    let wall = store.wall_ms() as i64;
+    store.write_local(|conn| {
+        conn.execute(
+            "INSERT INTO held_file (received_ms, source_name, file) SELECT ?1, ?2, ?3
+             WHERE NOT EXISTS (SELECT 1 FROM held_file WHERE file = ?3)",
+            rusqlite::params![wall, header.source_name, file],
+        )?;
+        for id in &superseded {
+            conn.execute("DELETE FROM held_file WHERE id = ?1", [id])?;
+        }
+        Ok(())
+    })
 }
 
 /// What confirming a device did.
