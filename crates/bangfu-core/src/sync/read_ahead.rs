@@ -30,7 +30,10 @@ where
     T: Send,
 {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    if cores < 2 {
+    // `BANGFU_READ_AHEAD=0` reads on the applying thread: for measuring what the second
+    // core brings (`bangfu bench`), not a setting users need.
+    let off = std::env::var_os("BANGFU_READ_AHEAD").is_some_and(|v| v == "0");
+    if cores < 2 || off {
         let mut source = source;
         return consume(&mut source);
     }
