@@ -99,6 +99,8 @@ pub fn push(
     )?;
     let mut fresh = Fresh::load(db, origin, stored, ops)?;
     let mut batch = Batch::default();
+    // Rows whose villages this push changed (a household moved, and what hangs under it).
+    let mut moved: Vec<Uuid> = Vec::new();
     for op in ops {
         if op.id.origin != origin {
             return Err(StorageError::ForeignOrigin {
@@ -124,6 +126,7 @@ pub fn push(
                 if options.op_by_op {
                     let changed = store_op(db, op, pending, now, admitted.villages)?;
                     cache.forget(&changed);
+                    moved.extend(changed);
                 } else if is_plain(op) {
                     batch.plain(db, op, pending, admitted.villages)?;
                 } else if let Some(effect) = fresh.link(db, &mut cache, op, &admitted.villages)? {
@@ -133,12 +136,14 @@ pub fn push(
                     fresh.stored(op);
                     let changed = store_op(db, op, pending, now, admitted.villages)?;
                     cache.forget(&changed);
+                    moved.extend(changed);
                 }
             }
             Err(refusal) => hold(db, device, op, &refusal, now, &mut held)?,
         }
     }
     batch.flush(db)?;
+    readmit_held(db, moved, now)?;
     db.exec(
         "UPDATE origin SET stored_seq = ?2 WHERE origin = ?1",
         &[P::uuid(&origin), P::Int(stored)],
@@ -151,6 +156,77 @@ pub fn push(
         stored_seq: stored,
         held,
     })
+}
+
+/// How many rounds [`readmit_held`] takes: an op it takes may move rows in turn (a new
+/// member's household), whose held ops the next round looks at.
+const READMIT_ROUNDS: usize = 8;
+
+/// Takes the ops held outside their pusher's scope whose row a move has since brought into
+/// it: a laptop that got the township's move of a household into its village on a stick,
+/// before the hub did, edited it and synced first. Its edit was held; it is stored now, as if
+/// pushed after the move, and reaches every copy. Only rows this push moved are looked at;
+/// an op of a revoked device stays held.
+fn readmit_held(db: &mut dyn Db, moved: Vec<Uuid>, now: i64) -> Result<(), StorageError> {
+    let mut rows: Vec<Uuid> = moved;
+    for _ in 0..READMIT_ROUNDS {
+        rows.sort_unstable();
+        rows.dedup();
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut waiting: Vec<(i64, i64, Op)> = Vec::new();
+        for row in &rows {
+            // The row's own ops, and the ops that put a new row under it (a member added to
+            // the moved household).
+            let as_parent = bangfu_core::model::FieldValue::Bytes(row.as_bytes().to_vec());
+            for r in db.rows(
+                "SELECT h.id, h.device, h.origin, h.seq, h.hlc, h.tbl, h.row, h.field, h.val,
+                     h.preds, h.seen
+                 FROM held h JOIN device d ON d.id = h.device
+                 WHERE (h.row = ?1 OR h.val = ?2) AND h.reason = 'outside_scope'
+                     AND d.revoked_ms IS NULL",
+                &[P::uuid(row), P::Value(&as_parent)],
+            )? {
+                waiting.push((r.int(0)?, r.int(1)?, op_of(&*db, &r, 2)?));
+            }
+        }
+        waiting.sort_by_key(|(id, _, _)| *id);
+        waiting.dedup_by_key(|(id, _, _)| *id);
+        if waiting.is_empty() {
+            return Ok(());
+        }
+        // In each writer's order: a row's link before the edits that hang on it.
+        waiting.sort_by_key(|(_, _, op)| (op.id.origin, op.id.seq));
+        let mut cache = RowCache::load(db, waiting.iter().map(|(_, _, op)| op.row), now)?;
+        let mut next = Vec::new();
+        for (id, device, op) in &waiting {
+            let scope = db
+                .row("SELECT scope FROM device WHERE id = ?1", &[P::Int(*device)])?
+                .map(|r| r.text(0))
+                .transpose()?
+                .and_then(|code| Scope::parse(&code));
+            let Some(scope) = scope else { continue };
+            let Ok(admitted) = admit(db, &mut cache, &scope, op)? else {
+                continue;
+            };
+            let pending = (!admitted.known).then_some(&scope);
+            let changed = store_op(db, op, pending, now, admitted.villages)?;
+            cache.forget(&changed);
+            next.extend(changed);
+            db.exec("DELETE FROM held WHERE id = ?1", &[P::Int(*id)])?;
+            crate::metrics::log(
+                "held_taken",
+                &[
+                    ("device", (*device).into()),
+                    ("origin", op.id.origin.to_string().into()),
+                    ("seq", op.id.seq.into()),
+                ],
+            );
+        }
+        rows = next;
+    }
+    Ok(())
 }
 
 /// `None` when the op stored (or held) under this id has the same content; otherwise why not.

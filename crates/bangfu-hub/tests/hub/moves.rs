@@ -175,6 +175,98 @@ fn a_household_moved_to_another_village_keeps_both_villages_syncing(backend: Bac
     assert_eq!(storage.counts().expect("counts").held_ops, 0);
 }
 
+crate::on_both_backends!(an_edit_held_before_the_hub_learnt_a_move_is_merged_when_it_does);
+/// The county moves a household from B to A and hands village A the file on a stick before it
+/// syncs; A's laptop edits the household and syncs first. The hub, which still has the
+/// household in B, holds the edit (outside A's scope); when the county's move arrives the
+/// held edit (and a new member's) is taken, so the edit is not lost to every other copy.
+fn an_edit_held_before_the_hub_learnt_a_move_is_merged_when_it_does(backend: Backend) {
+    use bangfu_core::sync::exchange::{export_changeset, import_changeset};
+    let dir = scratch();
+    let (hub, storage) = start_hub_on(dir.path(), backend);
+    let url = hub.url();
+    let mut county = open(dir.path(), "县管理员");
+    let (va, vb) = (village(VILLAGE_A), village(VILLAGE_B));
+    let (changes, moving, _) = family(vb.id, "530828101202001");
+    let (others, staying, _) = family(vb.id, "530828101202002");
+    write(&mut county, &[put_change(&va), put_change(&vb)]);
+    write(&mut county, &changes);
+    write(&mut county, &others);
+    let county_client = enrol(&mut county, &url, &storage, COUNTY);
+    sync(&county_client, &mut county);
+    let mut a = open(dir.path(), "A村");
+    let a_client = enrol(&mut a, &url, &storage, VILLAGE_A);
+    sync(&a_client, &mut a);
+    assert!(rows(&a, "household").is_empty());
+
+    // The move, carried to A on a stick before the county syncs.
+    write(
+        &mut county,
+        &[set(
+            Table::Household,
+            moving,
+            "village_id",
+            FieldValue::Bytes(va.id.as_bytes().to_vec()),
+        )],
+    );
+    let (file, _) = export_changeset(&county, None).expect("export");
+    import_changeset(&mut a, &file).expect("import");
+    assert_eq!(household_field(&a, moving, "village_id"), Some(hex(va.id)));
+    let newcomer = Uuid::now_v7();
+    write(
+        &mut a,
+        &[
+            text(Table::Household, moving, "remark", "搬来A村后入户"),
+            set(
+                Table::Member,
+                newcomer,
+                "household_id",
+                FieldValue::Bytes(moving.as_bytes().to_vec()),
+            ),
+            text(Table::Member, newcomer, "name", "新成员"),
+        ],
+    );
+    // The stick also brought B's other household, which stays in B: A's edit of it waits.
+    write(
+        &mut a,
+        &[text(Table::Household, staying, "remark", "不是本村的户")],
+    );
+    let first = a_client.sync_once(&mut a);
+    assert!(
+        matches!(first, Err(HubError::Held { .. })),
+        "the hub does not know the move yet: {first:?}"
+    );
+    assert!(storage.counts().expect("counts").held_ops > 0);
+
+    // The county syncs its move: what waited is taken and reaches every copy.
+    sync(&county_client, &mut county);
+    let left: Vec<Uuid> = storage
+        .held()
+        .expect("held")
+        .into_iter()
+        .map(|h| h.row)
+        .collect();
+    assert_eq!(left, vec![staying], "only the edit outside A still waits");
+    sync(&county_client, &mut county);
+    assert_eq!(
+        household_field(&county, moving, "remark").as_deref(),
+        Some("搬来A村后入户")
+    );
+    assert!(rows(&county, "member").contains(&newcomer));
+    let mut a2 = open(dir.path(), "A村-2");
+    let a2_client = enrol(&mut a2, &url, &storage, VILLAGE_A);
+    sync(&a2_client, &mut a2);
+    assert_eq!(
+        household_field(&a2, moving, "remark").as_deref(),
+        Some("搬来A村后入户")
+    );
+    assert!(rows(&a2, "member").contains(&newcomer));
+    assert_ne!(
+        household_field(&county, staying, "remark").as_deref(),
+        Some("不是本村的户")
+    );
+}
+
 crate::on_both_backends!(a_refused_op_is_held_and_neither_blocks_the_push_nor_stops_the_pull);
 fn a_refused_op_is_held_and_neither_blocks_the_push_nor_stops_the_pull(backend: Backend) {
     let dir = scratch();
