@@ -715,7 +715,11 @@ pub(crate) fn import_from<'a>(
     let new_files = std::cell::Cell::new(0u64);
     // The file is read (decrypted, hashed, inflated, parsed, its signatures checked) on a
     // second core while this one applies it.
-    let stats = super::read_ahead::read_ahead(ops, |ops| {
+    let weigh = |op: &Result<super::Op, SyncError>| match op {
+        Ok(op) => op_bytes(op),
+        Err(_) => 0,
+    };
+    let stats = super::read_ahead::read_ahead(ops, weigh, |ops| {
         store.apply_remote_stream_then(ops, header.op_count, |conn| {
             remember_peer(conn, wall, &header)?;
             let mut spool = spool
@@ -758,6 +762,17 @@ pub(crate) fn import_from<'a>(
     summary.changed_people = stats.changed_rows.get(member).copied().unwrap_or(0);
     fill_counts(store, &mut summary)?;
     Ok(summary)
+}
+
+/// About how much memory an op read from a file holds: its value's text or bytes and the ids
+/// it names, with the op itself.
+fn op_bytes(op: &super::Op) -> usize {
+    let value = match &op.value {
+        crate::model::FieldValue::Text(t) => t.len(),
+        crate::model::FieldValue::Bytes(b) => b.len(),
+        _ => 0,
+    };
+    std::mem::size_of::<super::Op>() + op.field.len() + value + 24 * (op.preds.len() + op.seen.len())
 }
 
 /// Who this copy can seal its files to: the sealing keys a file announced, each signed by its
