@@ -165,20 +165,37 @@ fn an_unknown_device_is_held_until_confirmed_then_merged() {
     put_household(&mut village, h, "530826103201001", "13800000005");
     let again = import_changeset(&mut station, &export(&village)).unwrap();
     assert!(again.held_ops > 3, "{again:?}");
-    let listed = list_devices(&station).unwrap();
-    let entry = listed
-        .iter()
-        .find(|d| d.key.device == village.device().id)
-        .unwrap();
-    assert_eq!(entry.held_files, 1);
+    let device = village.device().id;
+    let held_files = |station: &Store| {
+        list_devices(station)
+            .unwrap()
+            .into_iter()
+            .find(|d| d.key.device == device)
+            .unwrap()
+            .held_files
+    };
+    assert_eq!(held_files(&station), 1);
+    // A later file that carries only what is new (exported for a copy said to hold the rest)
+    // leaves the earlier one in place: what waits only there is not dropped.
+    let written = village.own_last_seq_in_file().unwrap();
+    put_household(&mut village, h, "530826103201001", "13800000006");
+    let holds: changeset::SeqRanges = [(device, vec![(1, written)])].into_iter().collect();
+    let (delta, _) = export_changeset(
+        &village,
+        Some(&bangfu_core::sync::exchange::PeerHoldings::Exactly(holds)),
+    )
+    .unwrap();
+    let only_new = import_changeset(&mut station, &delta).unwrap();
+    assert!(only_new.held_ops > 0 && only_new.held_ops < again.held_ops);
+    assert_eq!(held_files(&station), 2);
     // Confirmed (typed without spaces): the held ops merge, the kept file goes.
     let digits: String = shown.chars().filter(|c| *c != ' ').collect();
     let outcome = confirm_device(&mut station, &digits, None).unwrap();
     assert!(outcome.device.confirmed);
-    assert_eq!(outcome.merged.len(), 1);
+    assert_eq!(outcome.merged.len(), 2);
     assert_eq!(
         common::phone_of(&station, h).as_deref(),
-        Some("13800000005")
+        Some("13800000006")
     );
     let listed = list_devices(&station).unwrap();
     assert!(listed.iter().all(|d| d.held_files == 0));
@@ -702,7 +719,7 @@ fn a_household_moved_away_stays_editable_by_its_old_village_for_a_while() {
 fn a_household_moved_into_the_village_by_the_file_it_comes_in_is_not_held() {
     let dir = common::scratch();
     let mut station = common::open_at(dir.path(), "县", T0);
-    let ((_va, vb), (own, foreign)) = two_villages(&mut station);
+    let ((va, vb), (own, foreign)) = two_villages(&mut station);
     let second = Uuid::now_v7();
     put(
         &mut station,
@@ -752,7 +769,7 @@ fn a_household_moved_into_the_village_by_the_file_it_comes_in_is_not_held() {
         .get::<bangfu_core::model::Household>(foreign)
         .unwrap()
         .village_id;
-    assert_ne!(moved, Some(vb), "the move came with the file");
+    assert_eq!(moved, Some(va), "the move came with the file");
 
     // A device the station has not confirmed "moves" the other household into village A; the
     // laptop relays that and edits the household: the move waits for a person, and so does
@@ -774,6 +791,36 @@ fn a_household_moved_into_the_village_by_the_file_it_comes_in_is_not_held() {
         .unwrap()
         .village_id;
     assert_eq!(still, Some(vb));
+
+    // Nor at a station that does not hold unknown devices' ops: a move the station takes
+    // from a device no one confirmed does not make the laptop's edit of the household
+    // its village's.
+    station.set_confirms_devices(false).unwrap();
+    let third = Uuid::now_v7();
+    put(
+        &mut station,
+        Table::Household,
+        third,
+        vec![
+            ("code", FieldValue::Text("530826103202003".into())),
+            ("main_cause", FieldValue::Text("01".into())),
+            ("village_id", FieldValue::Bytes(vb.as_bytes().to_vec())),
+        ],
+    );
+    let from_station = export(&station);
+    import_changeset(&mut stranger, &from_station).unwrap();
+    import_changeset(&mut village, &from_station).unwrap();
+    bangfu_core::moving::move_household(&mut stranger, third, VILLAGE_A).unwrap();
+    import_changeset(&mut village, &export(&stranger)).unwrap();
+    put(
+        &mut village,
+        Table::Household,
+        third,
+        vec![("phone", FieldValue::Text("13900000003".into()))],
+    );
+    let summary = import_changeset(&mut station, &export(&village)).unwrap();
+    assert!(summary.outside_village_ops > 0, "{summary:?}");
+    assert_eq!(common::phone_of(&station, third), None);
 }
 
 /// Regression (found by the simulation with the hub, seed 3): a township that first got a

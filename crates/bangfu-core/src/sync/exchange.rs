@@ -639,7 +639,7 @@ pub(crate) fn import_from<'a>(
         // The moves the file brings first (its ops come by device, not by time), then what
         // reaches outside a village.
         let (_, again) = super::stream::open(open()?, &identities, &me)?;
-        let moves = super::trust::file_moves(again, &plan)?;
+        let moves = super::trust::file_moves(store, &header, again, &plan)?;
         let (_, again) = super::stream::open(open()?, &identities, &me)?;
         super::trust::find_outside(store, &header, again, &plan.villages, moves)?
     };
@@ -772,7 +772,10 @@ fn op_bytes(op: &super::Op) -> usize {
         crate::model::FieldValue::Bytes(b) => b.len(),
         _ => 0,
     };
-    std::mem::size_of::<super::Op>() + op.field.len() + value + 24 * (op.preds.len() + op.seen.len())
+    std::mem::size_of::<super::Op>()
+        + op.field.len()
+        + value
+        + 24 * (op.preds.len() + op.seen.len())
 }
 
 /// Who this copy can seal its files to: the sealing keys a file announced, each signed by its

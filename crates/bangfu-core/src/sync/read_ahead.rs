@@ -165,7 +165,8 @@ mod tests {
         let source = (0..usize::MAX).inspect(|_| {
             read.fetch_add(1, Ordering::Relaxed);
         });
-        let first: Vec<usize> = read_ahead_on_thread(source, |_| 1, |items| items.take(10).collect());
+        let first: Vec<usize> =
+            read_ahead_on_thread(source, |_| 1, |items| items.take(10).collect());
         assert_eq!(first, (0..10).collect::<Vec<_>>());
         let read = read.load(Ordering::Relaxed);
         assert!(
@@ -178,7 +179,8 @@ mod tests {
     #[test]
     fn an_error_arrives_where_the_reader_met_it() {
         let source = (0..5000).map(|i| if i == 4100 { Err(i) } else { Ok(i) });
-        let got: Result<Vec<i32>, i32> = read_ahead_on_thread(source, |_| 1, |items| items.collect());
+        let got: Result<Vec<i32>, i32> =
+            read_ahead_on_thread(source, |_| 1, |items| items.collect());
         assert_eq!(got, Err(4100));
     }
 
@@ -195,12 +197,16 @@ mod tests {
         // What the apply does after its last op: commit.
         let committed = AtomicBool::new(false);
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            read_ahead_on_thread(source, |_| 1, |items| {
-                for _ in items {
-                    applied.fetch_add(1, Ordering::Relaxed);
-                }
-                committed.store(true, Ordering::Relaxed);
-            })
+            read_ahead_on_thread(
+                source,
+                |_| 1,
+                |items| {
+                    for _ in items {
+                        applied.fetch_add(1, Ordering::Relaxed);
+                    }
+                    committed.store(true, Ordering::Relaxed);
+                },
+            )
         }));
         assert!(outcome.is_err());
         assert!(

@@ -227,29 +227,49 @@ struct FileRows {
     moves: HashMap<Uuid, FileMove>,
 }
 
-/// The moves a file brings that this copy will apply: ops setting a row's village, from
-/// devices it takes whole (no village limit, not held, signed where it knows the key). A
-/// village laptop relays the township's move of a household into its village with its own
-/// edits of it; read before the edits are checked (a file's ops come by device, not by time),
-/// they decide the village when newer than this copy's.
+/// The moves a file brings that this copy will apply: ops setting a row's village, each
+/// covered by a batch signature that verifies, from devices a person or the county confirmed
+/// without a village limit (a township, the county) and that this import takes. A village
+/// laptop relays the township's move of a household into its village with its own edits of
+/// it; read before the edits are checked (a file's ops come by device, not by time), they
+/// decide the village when newer than this copy's. An unsigned op, or one under a device
+/// this copy does not know as such, moves nothing here: a laptop cannot open another
+/// village's household to itself by writing the move under a made-up or borrowed id.
 pub(crate) fn file_moves(
+    store: &Store,
+    header: &Header,
     ops: impl Iterator<Item = Result<Op, changeset::ChangesetError>>,
     plan: &ImportPlan,
 ) -> Result<HashMap<Uuid, FileMove>, SyncError> {
+    let empty = BTreeMap::new();
+    let mut verifier = StreamVerifier::new(
+        header.signers.as_ref().unwrap_or(&empty),
+        header.batches.as_deref().unwrap_or(&[]),
+    )
+    .map_err(SyncError::Signature)?;
+    let mut trusted: HashMap<Uuid, bool> = HashMap::new();
     let mut moves: HashMap<Uuid, FileMove> = HashMap::new();
     for op in ops {
         let op = op?;
+        let signed = verifier.push(&op).map_err(SyncError::Signature)?;
         let origin = op.id.origin;
         let Some(table) = Table::from_code(op.table) else {
             continue;
         };
-        if village_ref_field(table) != Some(op.field.as_str())
-            || plan.villages.contains_key(&origin)
-            || plan.decide(origin) != Admit::Apply
-        {
+        if !signed || village_ref_field(table) != Some(op.field.as_str()) {
             continue;
         }
-        let Some(to) = as_uuid(&op.value) else {
+        let takes_moves = match trusted.get(&origin) {
+            Some(known) => *known,
+            None => {
+                let known = !plan.villages.contains_key(&origin)
+                    && plan.decide(origin) == Admit::Apply
+                    && matches!(store.known_device_key(origin)?, Some((_, true, None)));
+                trusted.insert(origin, known);
+                known
+            }
+        };
+        let Some(to) = as_uuid(&op.value).filter(|_| takes_moves) else {
             continue;
         };
         let moved = FileMove {
@@ -266,6 +286,7 @@ pub(crate) fn file_moves(
             })
             .or_insert(moved);
     }
+    verifier.finish().map_err(SyncError::Signature)?;
     Ok(moves)
 }
 
@@ -669,33 +690,67 @@ fn waits_for(store: &Store, header: &Header, device: Uuid) -> Result<bool, Store
     }
 }
 
-/// Whether `newer` carries everything `older` does (the same writer's later file: its ops,
-/// by range, and its archive files), so `older` is kept for nothing.
-fn carries_all_of(newer: &Header, older: &Header) -> bool {
-    let (Some(new), Some(old)) = (&newer.carried, &older.carried) else {
-        return false;
+/// Whether a later held file of the same writer leaves nothing waiting only in `older`:
+/// every op of `older` this copy lacks is in `newer` with the same content and the same batch
+/// signature, and so is every archive file of `older` this copy lacks. Read from the files'
+/// ops, not from what their headers claim (a header's ranges are not signed), and only for
+/// files their source signed under the key this copy knows for it.
+fn leaves_nothing_only_in(store: &Store, older: &[u8], newer: &[u8]) -> Result<bool, SyncError> {
+    // Both files' ops are read into memory: files past this size are simply both kept.
+    const MOST_OPS: u64 = 500_000;
+    let read = |bytes: &[u8]| -> Result<Option<(Header, Vec<Op>)>, SyncError> {
+        if changeset::read_header(bytes).map_or(true, |(h, _)| h.op_count > MOST_OPS) {
+            return Ok(None);
+        }
+        match changeset::decode(bytes) {
+            Ok(decoded) => Ok(Some(decoded)),
+            Err(_) => Ok(None),
+        }
     };
-    let ranges_held = old.iter().all(|(origin, ranges)| {
-        let Some(list) = new.get(origin) else {
-            return false;
-        };
-        ranges.iter().all(|&(lo, hi)| {
-            let i = list.partition_point(|&(_, top)| top < lo);
-            list.get(i)
-                .is_some_and(|&(from, to)| from <= lo && hi <= to)
-        })
-    });
-    let files_held = older.blobs.iter().flatten().all(|old| {
-        newer
-            .blobs
+    let (Some((old_header, old_ops)), Some((new_header, new_ops))) = (read(older)?, read(newer)?)
+    else {
+        return Ok(false);
+    };
+    let source = old_header.source_device;
+    let signed_by_source = match store.known_device_key(source)? {
+        Some((key, _, _)) => {
+            signing::file_signed_by(&old_header, &key) && signing::file_signed_by(&new_header, &key)
+        }
+        None => false,
+    };
+    if new_header.source_device != source || !signed_by_source {
+        return Ok(false);
+    }
+    let held = store.held_ranges()?;
+    let mut waiting: HashMap<(Uuid, i64), Op> = old_ops
+        .into_iter()
+        .filter(|op| !changeset::ranges_contain(&held, op.id.origin, op.id.seq))
+        .map(|op| ((op.id.origin, op.id.seq), op))
+        .collect();
+    let old_batches = old_header.batches.as_deref().unwrap_or(&[]);
+    let new_batches = new_header.batches.as_deref().unwrap_or(&[]);
+    let batches_kept = waiting.keys().all(|&(origin, seq)| {
+        old_batches
             .iter()
-            .flatten()
-            .any(|new| new.sha256 == old.sha256)
+            .filter(|b| b.origin == origin && (b.first..=b.last).contains(&seq))
+            .all(|b| new_batches.contains(b))
     });
-    newer.source_device == older.source_device
-        && newer.snapshot == older.snapshot
-        && ranges_held
-        && files_held
+    for op in new_ops {
+        if waiting
+            .get(&(op.id.origin, op.id.seq))
+            .is_some_and(|old| *old == op)
+        {
+            waiting.remove(&(op.id.origin, op.id.seq));
+        }
+    }
+    let lacking = crate::archive::missing_blobs(
+        store.conn(),
+        old_header.blobs.iter().flatten().map(|b| b.sha256.as_str()),
+    )?;
+    let files_kept = lacking
+        .iter()
+        .all(|hash| new_header.blobs.iter().flatten().any(|b| &b.sha256 == hash));
+    Ok(waiting.is_empty() && batches_kept && files_kept)
 }
 
 fn held_files(store: &Store) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
@@ -707,16 +762,17 @@ fn held_files(store: &Store) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
 }
 
 /// Keeps a file whose ops of unconfirmed devices were held, to import again on confirmation.
-/// An earlier held file of the same writer that the new one carries whole is dropped: a
-/// laptop's every file carries all it holds, so the held files would otherwise pile up, one
-/// per stick brought in.
+/// An earlier held file of the same writer that the new one leaves nothing waiting in is
+/// dropped (`leaves_nothing_only_in`): a laptop's every file carries all it holds, so the
+/// held files would otherwise pile up, one per stick brought in.
 pub(crate) fn hold_file(store: &mut Store, header: &Header, file: &[u8]) -> Result<(), StoreError> {
     let mut superseded = Vec::new();
     for (id, held) in held_files(store)? {
         // The same file again stays as it is (kept once).
         if held.as_slice() != file
-            && let Ok((older, _)) = changeset::read_header(&held)
-            && carries_all_of(header, &older)
+            && changeset::read_header(&held)
+                .is_ok_and(|(older, _)| older.source_device == header.source_device)
+            && leaves_nothing_only_in(store, &held, file).unwrap_or(false)
         {
             superseded.push(id);
         }
