@@ -130,6 +130,7 @@ pub fn push(
                 } else if is_plain(op) {
                     batch.plain(db, op, pending, admitted.villages)?;
                 } else if let Some(effect) = fresh.link(db, &mut cache, op, &admitted.villages)? {
+                    moved.push(effect.moved_row());
                     batch.link(db, op, pending, admitted.villages, effect)?;
                 } else {
                     batch.flush(db)?;

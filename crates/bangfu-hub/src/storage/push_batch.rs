@@ -136,6 +136,13 @@ pub struct Effect {
     villages: BTreeSet<String>,
 }
 
+impl Effect {
+    /// The row whose villages the link changes (the new row, or the helper it shares).
+    pub fn moved_row(&self) -> Uuid {
+        self.child
+    }
+}
+
 impl Fresh {
     /// Reads, in two statements, what the hub ties to the rows of the ops after `stored`;
     /// nothing when none of them is a link [`Fresh::link`] could know (a laptop's field edits).

@@ -267,6 +267,61 @@ fn an_edit_held_before_the_hub_learnt_a_move_is_merged_when_it_does(backend: Bac
     );
 }
 
+crate::on_both_backends!(an_edit_of_a_cadre_held_before_the_cadre_helped_in_the_village_is_taken);
+/// The same for a cadre (帮扶责任人) of village B whom the county then pairs with a household
+/// of A: A's edit of the cadre, pushed before the pairing reached the hub, is taken when the
+/// pairing shares the cadre into A.
+fn an_edit_of_a_cadre_held_before_the_cadre_helped_in_the_village_is_taken(backend: Backend) {
+    use bangfu_core::sync::exchange::{export_changeset, import_changeset};
+    let dir = scratch();
+    let (hub, storage) = start_hub_on(dir.path(), backend);
+    let url = hub.url();
+    let mut county = open(dir.path(), "县管理员");
+    let (va, vb) = (village(VILLAGE_A), village(VILLAGE_B));
+    let cadre = helper("李干部");
+    let (in_b, household_b, _) = family(vb.id, "530828101202001");
+    let (in_a, household_a, _) = family(va.id, "530828101201001");
+    write(
+        &mut county,
+        &[put_change(&va), put_change(&vb), put_change(&cadre)],
+    );
+    write(&mut county, &in_b);
+    write(&mut county, &in_a);
+    write(&mut county, &[put_change(&pairing(household_b, cadre.id))]);
+    let county_client = enrol(&mut county, &url, &storage, COUNTY);
+    sync(&county_client, &mut county);
+    let mut a = open(dir.path(), "A村");
+    let a_client = enrol(&mut a, &url, &storage, VILLAGE_A);
+    sync(&a_client, &mut a);
+
+    // The county pairs the cadre with A's household and hands A the file before it syncs;
+    // A corrects the cadre's phone and syncs first: held, the cadre being B's alone.
+    write(&mut county, &[put_change(&pairing(household_a, cadre.id))]);
+    let (file, _) = export_changeset(&county, None).expect("export");
+    import_changeset(&mut a, &file).expect("import");
+    write(
+        &mut a,
+        &[text(Table::Helper, cadre.id, "phone", "13912345678")],
+    );
+    let first = a_client.sync_once(&mut a);
+    assert!(matches!(first, Err(HubError::Held { .. })), "{first:?}");
+
+    // The pairing reaches the hub: the cadre helps in A now, and A's edit is taken.
+    sync(&county_client, &mut county);
+    assert_eq!(storage.counts().expect("counts").held_ops, 0);
+    sync(&county_client, &mut county);
+    let phone: Option<String> = county
+        .sql()
+        .unwrap()
+        .query_row(
+            "SELECT phone FROM helper WHERE id = ?1",
+            [cadre.id.as_bytes().as_slice()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(phone.as_deref(), Some("13912345678"));
+}
+
 crate::on_both_backends!(a_refused_op_is_held_and_neither_blocks_the_push_nor_stops_the_pull);
 fn a_refused_op_is_held_and_neither_blocks_the_push_nor_stops_the_pull(backend: Backend) {
     let dir = scratch();
