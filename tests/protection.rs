@@ -161,6 +161,41 @@ fn a_file_of_an_earlier_version_in_the_clear_is_encrypted_in_place_with_its_back
     assert_eq!(state_hash(&store).unwrap(), hash);
 }
 
+/// Encrypting a big file of an earlier version in place says how far it has come while it
+/// copies (the window's 已完成 … MB), not only at the start and the end.
+#[test]
+fn encrypting_a_file_in_place_reports_its_progress_as_it_copies() {
+    let dir = common::scratch();
+    let db = dir.path().join("乡镇.sqlite");
+    let mut plain = Store::open(&db, &options(dir.path(), None)).unwrap();
+    bangfu_core::demo::generate_county(&mut plain, 800, 7, &mut |_| {}).unwrap();
+    let hash = state_hash(&plain).unwrap();
+    drop(plain);
+    let code = protect::set_up(&db, "乡镇工作站的口令").unwrap();
+    let key = code.data_key();
+    let heard = std::sync::Mutex::new(Vec::new());
+    bangfu_core::store::encrypt::encrypt_in_place(&db, &key, &|done, total| {
+        heard.lock().unwrap().push((done, total));
+    })
+    .unwrap();
+    let heard = heard.into_inner().unwrap();
+    let total = heard[0].1;
+    assert!(total > 4 << 20, "a file big enough to watch: {total} bytes");
+    assert_eq!(heard.first(), Some(&(0, total)));
+    assert_eq!(heard.last(), Some(&(total, total)));
+    assert!(heard.iter().all(|&(done, t)| t == total && done <= total));
+    assert!(
+        heard.windows(2).all(|w| w[0].0 <= w[1].0),
+        "never going back: {heard:?}"
+    );
+    assert!(
+        heard.iter().any(|&(done, _)| done > 0 && done < total),
+        "heard only the start and the end: {heard:?}"
+    );
+    let store = Store::open(&db, &options(dir.path(), Some(key))).unwrap();
+    assert_eq!(state_hash(&store).unwrap(), hash);
+}
+
 #[test]
 fn a_wrong_passphrase_or_another_files_code_is_refused_and_the_file_stays_as_it_was() {
     let dir = common::scratch();

@@ -241,7 +241,7 @@ pub fn open_unlocked(handle: &tauri::AppHandle, key: DataKey) {
         let state = handle.state::<AppState>();
         let store = (|| {
             if plain {
-                bangfu_core::store::encrypt::encrypt_in_place(&choice.path, &key, &mut |d, t| {
+                bangfu_core::store::encrypt::encrypt_in_place(&choice.path, &key, &|d, t| {
                     state.upgrade_progress(d, t, true)
                 })
                 .map_err(CommandError::from_core)?;

@@ -244,7 +244,7 @@ fn protect_chosen_file(
             let code = protect::set_up(path, &passphrase).map_err(CommandError::from_core)?;
             let key = code.data_key();
             if protect::protection_of(path) == Protection::Plain {
-                bangfu_core::store::encrypt::encrypt_in_place(path, &key, &mut |_, _| {})
+                bangfu_core::store::encrypt::encrypt_in_place(path, &key, &|_, _| {})
                     .map_err(CommandError::from_core)?;
             }
             Ok((key, Some(code)))

@@ -15,11 +15,12 @@ use super::protect::DataKey;
 use super::{StoreError, connect, migrate};
 
 /// Encrypts `db_path` (a Bangfu data file in the clear) and its backups under `key`.
-/// `progress(bytes_done, bytes_total)` hears how far the data file's copy has come.
+/// `progress(bytes_done, bytes_total)` hears how far the data file's copy has come, a few
+/// times a second while it is written (from a thread of its own: the copy is one statement).
 pub fn encrypt_in_place(
     db_path: &Path,
     key: &DataKey,
-    progress: &mut dyn FnMut(u64, u64),
+    progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<(), StoreError> {
     // No other program writes while the file changes under it.
     let _writer = super::lock::acquire(db_path, super::lock::WRITER_WAIT)?;
@@ -41,7 +42,7 @@ pub fn encrypt_leftovers(db_path: &Path, key: &DataKey) {
         if super::protect::protection_of(&copy) != super::protect::Protection::Plain {
             continue;
         }
-        if let Err(error) = encrypt_one(&copy, key, false, &mut |_, _| {}) {
+        if let Err(error) = encrypt_one(&copy, key, false, &|_, _| {}) {
             eprintln!(
                 "encrypting {} failed ({error}); it is tried again at the next open",
                 copy.display()
@@ -54,7 +55,7 @@ fn encrypt_one(
     path: &Path,
     key: &DataKey,
     check_schema: bool,
-    progress: &mut dyn FnMut(u64, u64),
+    progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<(), StoreError> {
     // CREATE: an attached database takes the main one's flags, and the copy is a new file.
     let plain = connect(
@@ -87,10 +88,25 @@ fn encrypt_one(
         key.pragma_value().as_str()
     ));
     plain.execute(&attach, [target.to_string_lossy().as_ref()])?;
-    // SQLCipher's export runs as one statement: the window can say how big the file is, not
-    // how far the copy has come.
+    // SQLCipher's export runs as one statement. A small cache makes it write the copy's
+    // pages as it goes, so the copy's size on disk says how far it has come: a watcher reads
+    // it every few hundredths of a second and tells `progress`.
     progress(0, total);
-    let result = plain.query_row("SELECT sqlcipher_export('encrypted')", [], |_| Ok(()));
+    plain.execute_batch("PRAGMA encrypted.cache_size = 256")?;
+    let copying = std::sync::atomic::AtomicBool::new(true);
+    let result = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while copying.load(std::sync::atomic::Ordering::Relaxed) {
+                std::thread::sleep(PROGRESS_EVERY);
+                if let Ok(meta) = std::fs::metadata(&target) {
+                    progress(meta.len().min(total), total);
+                }
+            }
+        });
+        let result = plain.query_row("SELECT sqlcipher_export('encrypted')", [], |_| Ok(()));
+        copying.store(false, std::sync::atomic::Ordering::Relaxed);
+        result
+    });
     if result.is_ok() {
         // The export copies schema and rows, not the header's numbers that say whose file
         // this is and its schema version.
@@ -146,6 +162,9 @@ fn encrypt_one(
     progress(total, total);
     Ok(())
 }
+
+/// How often the copy's progress is read while a file is encrypted.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(25);
 
 fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();

@@ -263,7 +263,7 @@ impl Store {
                 }
                 .into());
             }
-            (Protection::Plain, Some(key)) => encrypt::encrypt_in_place(path, key, &mut |_, _| {})?,
+            (Protection::Plain, Some(key)) => encrypt::encrypt_in_place(path, key, &|_, _| {})?,
             _ => {}
         }
         match key {
