@@ -1261,7 +1261,9 @@ fn a_relocated_households_house_is_followed_stage_by_stage() {
 /// 入住 at a 安置点 in another village offers the household's move there (the village, the
 /// 户编号 it would take) and does not move it; the move is `moving::move_household`, made when
 /// the person accepts. 入住 in its own village, or an earlier stage, offers nothing; an unknown
-/// village of the 安置点 refuses the stage with nothing written.
+/// village of the 安置点 refuses the stage with nothing written. The 安置点's village is kept
+/// (issue 17): the box names it and, while the household is filed elsewhere after 入住, offers
+/// the move again; a copy that receives the stages by a changeset shows the same.
 #[test]
 fn moving_in_at_a_site_of_another_village_offers_the_move_and_makes_none() {
     use bangfu_core::UserFacing;
@@ -1302,11 +1304,50 @@ fn moving_in_at_a_site_of_another_village_offers_the_move_and_makes_none() {
     );
     assert_eq!(household_relocation(&store, li).unwrap().stages.len(), 4);
 
+    let b = household_relocation(&store, li).unwrap();
+    assert_eq!(
+        (b.site_village.map(|v| (v.code, v.name)), b.move_offer),
+        (Some(("530826103202".to_owned(), "勐康村".to_owned())), None),
+        "named from 开工 on, no move before 入住"
+    );
+
     let recorded =
         record_stage(&mut store, &stage("5", "2017-10-01", Some("530826103202"))).unwrap();
     let offer = recorded
         .move_offer
         .expect("入住 in another village offers the move");
+    // 暂不迁移: the box still names the village and offers the move, here and on a copy that
+    // got the stages by a changeset.
+    let b = household_relocation(&store, li).unwrap();
+    assert_eq!(
+        b.site_village.as_ref().map(|v| v.name.as_str()),
+        Some("勐康村")
+    );
+    assert_eq!(b.move_offer.as_ref(), Some(&offer));
+    let stages = store
+        .read::<bangfu_core::model::Relocation>(Filter::OfHousehold(li))
+        .unwrap();
+    let named: Vec<(&str, &str)> = stages
+        .iter()
+        .map(|r| (r.stage.as_str(), r.site_village.as_str()))
+        .collect();
+    assert_eq!(
+        named,
+        [
+            ("1", "530826103202"),
+            ("2", "530826103202"),
+            ("3", "530826103202"),
+            ("4", ""),
+            ("5", "530826103202")
+        ]
+    );
+    let copy_dir = common::scratch();
+    let mut copy = common::open_at(copy_dir.path(), "b", DEC_2017);
+    import_changeset(&mut copy, &export_changeset(&store, None).unwrap().0).unwrap();
+    assert_eq!(
+        household_relocation(&copy, li).unwrap().move_offer.as_ref(),
+        Some(&offer)
+    );
     assert_eq!(
         (
             offer.household_code.as_str(),
@@ -1337,6 +1378,15 @@ fn moving_in_at_a_site_of_another_village_offers_the_move_and_makes_none() {
         (h.village_id, code_of(&store)),
         (Some(site_village.id), offer.new_code)
     );
+    // Filed in the 安置点's village now: named, no longer offered.
+    let b = household_relocation(&store, li).unwrap();
+    assert_eq!(
+        (
+            b.site_village.map(|v| v.code),
+            b.move_offer.map(|o| o.to_village_code)
+        ),
+        (Some("530826103202".to_owned()), None)
+    );
 
     // Another household settling at a 安置点 of its own village is offered nothing.
     let wang = file(
@@ -1354,4 +1404,9 @@ fn moving_in_at_a_site_of_another_village_offers_the_move_and_makes_none() {
     record_stage(&mut store, &own("1", "2017-03-10")).unwrap();
     let settled = record_stage(&mut store, &own("5", "2017-10-01")).unwrap();
     assert_eq!(settled.move_offer, None);
+    let b = household_relocation(&store, wang).unwrap();
+    assert_eq!(
+        (b.site_village.map(|v| v.name), b.move_offer),
+        (Some("新文村".to_owned()), None)
+    );
 }

@@ -3,7 +3,8 @@
 // sign-in screen refuses a wrong PIN; the 队员 sees 证件号码 masked in the household list and is
 // refused an exit step with the core's Chinese message; the 第一书记 sees full numbers and
 // records the same step; a 只读 inspector added by the 第一书记 finds the household page's
-// 帮扶措施与发放 buttons disabled with the core's reason.
+// 帮扶措施与发放 buttons, and the page's own 保存, add, remove and 减员 buttons and fields,
+// disabled with the core's reason.
 //
 // Usage: node tests/e2e/roles.e2e.mjs <path of bangfu-desktop>
 import path from 'node:path'
@@ -181,4 +182,25 @@ await withApp(app, 'roles', async (world) => {
   assert(box.why.includes('只有队员、第一书记、队长或乡镇管理员可以录入或修改户的信息'), `the box says why: ${box.why}`)
   step(`只读: ${box.why}`)
   await shot(session, 'roles-read-only-measures.png')
+
+  // The page's own acts are disabled too (issue 15): 保存, the members', incomes', pairings',
+  // measures' and visits' add and remove buttons, 减员; the bar says why.
+  const page = await session.execute(
+    `const buttons = ['save', 'add-member', 'member-0-remove', 'member-1-head', 'member-1-leave', 'add-income',
+       'add-pairing', 'new-cadre', 'add-measure', 'add-visit']
+     const state = Object.fromEntries(buttons.map((id) => [id, document.querySelector('[data-testid="' + id + '"]')?.disabled ?? 'missing']))
+     // The page's own fields; the 档案 box's form (its 加入档案 is disabled) and the card's
+     // print options (open to 只读) are the boxes' own.
+     const inputs = [...document.querySelectorAll('[data-testid="household-page"] input:not([type="hidden"])')]
+       .filter((i) => !i.closest('[data-testid="archive-box"], [data-testid="card-panel"]'))
+     document.querySelector('[data-testid="household-page"]').scrollTop = 0
+     return { state, why: document.querySelector('[data-testid="page-readonly"]')?.textContent.trim() ?? null,
+       enabledInputs: inputs.filter((i) => !i.disabled && !i.closest('.exit-head')).map((i) => i.placeholder || i.dataset.testid || i.className) }`,
+  )
+  const notDisabled = Object.entries(page.state).filter(([, disabled]) => disabled !== true)
+  assert(notDisabled.length === 0, `the page's buttons are disabled for 只读: ${JSON.stringify(notDisabled)}`)
+  assert((page.why ?? '').includes('只有队员、第一书记、队长或乡镇管理员可以录入或修改户的信息。本页只能查看。'), `the bar says why: ${page.why}`)
+  assert(page.enabledInputs.length === 0, `no field of the page can be typed into: ${JSON.stringify(page.enabledInputs)}`)
+  step(`只读 household page: ${Object.keys(page.state).join(', ')} disabled; ${page.why}`)
+  await shot(session, 'roles-read-only-household.png')
 })

@@ -1,5 +1,6 @@
 //! What a hub process counts for its operators: pushes, pulls, ops in and out, held and
-//! quarantined ops, refused enrolments, request latency histograms, failures, and the devices that have not pushed for over a day, served
+//! quarantined ops, refused enrolments, request latency histograms, failures, write
+//! transactions retried after a conflict, and the devices that have not pushed for over a day, served
 //! as Prometheus text on `/metrics`; and the one-line JSON log events the hub writes to stderr.
 
 use std::fmt::Write as _;
@@ -145,6 +146,16 @@ impl Metrics {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
             let _ = writeln!(out, "{name} {}", value.load(Ordering::Relaxed));
         }
+        // Counted by the storage, not by the requests: a write PostgreSQL aborted for a
+        // conflict with a concurrent one and that ran again (SQLite's one writer never does).
+        // Many of them mean the hub processes keep getting in one another's way.
+        let name = "bangfu_hub_conflicts_retried_total";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Write transactions run again after a conflict with a concurrent one\n\
+             # TYPE {name} counter\n{name} {}",
+            storage.conflicts_retried()
+        );
         let name = "bangfu_hub_request_seconds";
         let _ = writeln!(
             out,

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest'
 import type { HouseholdRelocation } from '../api'
-import { asksSiteVillage, moveQuestion, nextStageForm, stageNote, stageProblem, stageSteps, type StageForm } from './relocation'
+import {
+  asksSiteVillage,
+  moveQuestion,
+  moveReminder,
+  nextStageForm,
+  siteVillageText,
+  stageNote,
+  stageProblem,
+  stageSteps,
+  type StageForm,
+} from './relocation'
 
 const TODAY = '2025-06-15'
 
@@ -20,6 +30,8 @@ function box(stages: [string, string, string, number | null][]): HouseholdReloca
     next_stage: ['1', '2', '3', '4', '5'].find((c) => !stages.some(([s]) => s === c)) ?? null,
     loans: stages.reduce((sum, [, , , loan]) => sum + (loan ?? 0), 0),
     editable: true,
+    site_village: null,
+    move_offer: null,
   }
 }
 
@@ -72,6 +84,10 @@ describe('stages and the next form', () => {
       site_village: '',
     })
   })
+  it('keeps the 安置点\'s village already named', () => {
+    const named = { ...started, site_village: { code: '530826103202', name: '勐康村' } }
+    expect(nextStageForm(named, TODAY).site_village).toBe('530826103202')
+  })
   it('starts a relocation with 开工 and no site', () => {
     expect(nextStageForm(box([]), TODAY)).toMatchObject({ site: '', stage: '1' })
   })
@@ -104,5 +120,22 @@ describe('moving into a 安置点 of another village', () => {
       '户 530826103201007 已入住勐康村的安置点（勐康镇集镇安置点），本户现属新文村。是否把本户迁入勐康村？迁入后户编号改为 530826103202003。',
     )
     expect(moveQuestion({ ...offer, from_village: '' })).toContain('本户仍在原村。')
+  })
+  it('keeps saying where the household lives while it is filed elsewhere', () => {
+    const offer = {
+      household_id: 'h1',
+      household_code: '530826103201007',
+      from_village: '新文村',
+      to_village_code: '530826103202',
+      to_village_name: '勐康村',
+      new_code: '530826103202003',
+      site: '勐康镇集镇安置点',
+    }
+    expect(moveReminder(offer)).toBe('本户已入住勐康村的安置点，仍在新文村建档。')
+    expect(moveReminder({ ...offer, from_village: '' })).toBe('本户已入住勐康村的安置点，尚未迁入。')
+  })
+  it('names the 安置点\'s village, or its code when this file lacks it', () => {
+    expect(siteVillageText({ code: '530826103202', name: '勐康村' })).toBe('勐康村（530826103202）')
+    expect(siteVillageText({ code: '530826103299', name: '' })).toBe('村代码 530826103299（本数据文件中没有该村）')
   })
 })

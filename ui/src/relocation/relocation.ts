@@ -2,7 +2,7 @@
 // the next stage's blank form, and the first problem to show before saving (the core checks
 // the same: a 安置点, a day not in the future and not out of order with the stages recorded,
 // a loan not negative, a stage not recorded twice).
-import type { HouseholdRelocation, MoveOffer, StageLine } from '../api'
+import type { HouseholdRelocation, MoveOffer, SiteVillage, StageLine } from '../api'
 
 /** 建设进度, in order, as the forms say them (the core's `relocation_stage` list). */
 export const STAGES: [string, string][] = [
@@ -45,6 +45,19 @@ export function moveQuestion(offer: MoveOffer): string {
   )
 }
 
+/** The 安置点's village as the box names it: its name and 村代码, or only the code when this
+ *  data file holds no village of that code. */
+export function siteVillageText(village: SiteVillage): string {
+  return village.name ? `${village.name}（${village.code}）` : `村代码 ${village.code}（本数据文件中没有该村）`
+}
+
+/** The line the box keeps showing while the household lives at a 安置点 of another village and
+ *  is still filed in its own (暂不迁移 at 入住). */
+export function moveReminder(offer: MoveOffer): string {
+  const from = offer.from_village ? `仍在${offer.from_village}建档` : '尚未迁入'
+  return `本户已入住${offer.to_village_name}的安置点，${from}。`
+}
+
 /** One step of the progress line: recorded (with its day and loan) or still ahead. */
 export interface StageStep {
   code: string
@@ -68,9 +81,16 @@ export function stageNote(line: StageLine | null, site: string): string {
   return [other, line.note].filter(Boolean).join('；')
 }
 
-/** The form for the next stage: the 安置点 of the stages so far, today. */
+/** The form for the next stage: the 安置点 and its village of the stages so far, today. */
 export function nextStageForm(box: HouseholdRelocation, today: string): StageForm {
-  return { site: box.site, stage: box.next_stage ?? '', stage_date: today, loan: null, note: '', site_village: '' }
+  return {
+    site: box.site,
+    stage: box.next_stage ?? '',
+    stage_date: today,
+    loan: null,
+    note: '',
+    site_village: box.site_village?.code ?? '',
+  }
 }
 
 /** The first thing missing or wrong, in the words of the form; `null` when it may be saved. */

@@ -179,6 +179,7 @@ fn relocation_stages(
                 stage_date: Some(date),
                 loan: (stage == "1" && loan).then_some(30_000.0),
                 note: String::new(),
+                site_village: String::new(),
             }));
         }
     }

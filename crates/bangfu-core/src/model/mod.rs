@@ -292,6 +292,10 @@ entity! {
     stage_date: Option<NaiveDate> => "日期";
     loan: Option<f64> => "贷款金额(元)";
     note: String => "备注";
+    /// The 12-digit 村代码 of the village the 安置点 lies in, when the stage named it (入住);
+    /// empty otherwise. While the household is filed in another village its move there stays
+    /// offered (`policy::relocation::household_relocation`).
+    site_village: String => "安置点所在村";
 }
 
 entity! {

@@ -26,8 +26,8 @@ pub use measures::{
 };
 pub use payments::{MeasurePayments, PaymentLine, household_measures};
 pub use relocation::{
-    HouseholdRelocation, MoveOffer, NewStage, RecordedStage, RelocationProgress, StageLine,
-    StageSaved, household_relocation, move_offer, record_stage, record_stage_for_page,
+    HouseholdRelocation, MoveOffer, NewStage, RecordedStage, RelocationProgress, SiteVillage,
+    StageLine, StageSaved, household_relocation, move_offer, record_stage, record_stage_for_page,
     relocation_progress,
 };
 pub use rule::{FundFormula, HouseholdCondition, MemberCondition, Rule, Share};

@@ -5,6 +5,8 @@
 //! next one; a stage already recorded, or dated out of order with those recorded, is refused.
 //! 入住 at a 安置点 in another village offers the household's move there (`MoveOffer`, the
 //! integrity issue's `moving::move_household`); the move is never made without the person.
+//! The 安置点's village is kept on the stage that named it (`Relocation::site_village`), so the
+//! box shows it and offers the move again for as long as the household is filed elsewhere.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -13,7 +15,7 @@ use uuid::Uuid;
 use super::PolicyError;
 use crate::access::Permission;
 use crate::model::{Household, Measure, Relocation, Village, codes};
-use crate::moving;
+use crate::moving::{self, MoveError};
 use crate::store::{Filter, Store, StoreError};
 
 /// A stage to record.
@@ -153,6 +155,7 @@ pub fn record_stage(store: &mut Store, input: &NewStage) -> Result<RecordedStage
         stage_date: Some(input.stage_date),
         loan: input.loan,
         note: input.note.clone(),
+        site_village: site_village.unwrap_or_default().to_owned(),
     };
     store.put(&row)?;
     Ok(RecordedStage {
@@ -244,6 +247,16 @@ pub struct StageLine {
     pub note: String,
 }
 
+/// The village a 安置点 lies in, as the box names it.
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
+pub struct SiteVillage {
+    /// Its 12-digit 村代码.
+    pub code: String,
+    /// Its name; empty when this copy holds no village of that code (a village's laptop holds
+    /// only its own).
+    pub name: String,
+}
+
 /// The household page's 易地扶贫搬迁 box.
 #[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
 pub struct HouseholdRelocation {
@@ -260,6 +273,11 @@ pub struct HouseholdRelocation {
     pub loans: f64,
     /// Whether the person signed in may record a stage.
     pub editable: bool,
+    /// The village of the 安置点, from the latest stage that named one; none before.
+    pub site_village: Option<SiteVillage>,
+    /// 入住 is recorded at a 安置点 of another village than the one the household is filed in:
+    /// the move to offer again ("暂不迁移" at 入住 leaves it here); none once it moved there.
+    pub move_offer: Option<MoveOffer>,
 }
 
 /// The household's relocation as its page shows it.
@@ -284,9 +302,34 @@ pub fn household_relocation(
         .map(|(code, _)| *code)
         .find(|code| !rows.iter().any(|r| r.stage == *code))
         .map(str::to_owned);
+    let site = rows.last().map(|r| r.site.clone()).unwrap_or_default();
+    let site_village = match rows
+        .iter()
+        .rev()
+        .map(|r| r.site_village.trim())
+        .find(|code| !code.is_empty())
+    {
+        Some(code) => Some(site_village_named(store, code)?),
+        None => None,
+    };
+    let moved_in = rows.iter().any(|r| r.stage == MOVED_IN_STAGE);
+    let move_offer = match &site_village {
+        Some(v) if moved_in && !v.name.is_empty() => {
+            match move_offer(store, household, &v.code, &site) {
+                Ok(offer) => offer,
+                // A village whose code two rows share, or that has no 户编号 left, cannot be
+                // moved into: the box names the village without the offer.
+                Err(PolicyError::Move(
+                    MoveError::AmbiguousVillage { .. } | MoveError::NoFreeCode { .. },
+                )) => None,
+                Err(e) => return Err(e),
+            }
+        }
+        _ => None,
+    };
     Ok(HouseholdRelocation {
         relevant: relocating || !rows.is_empty(),
-        site: rows.last().map(|r| r.site.clone()).unwrap_or_default(),
+        site,
         loans: rows.iter().filter_map(|r| r.loan).sum(),
         stages: rows
             .into_iter()
@@ -302,6 +345,22 @@ pub fn household_relocation(
             .collect(),
         next_stage,
         editable,
+        site_village,
+        move_offer,
+    })
+}
+
+/// The village of `code` with its name, or with none when this copy holds no single village of
+/// that code.
+fn site_village_named(store: &Store, code: &str) -> Result<SiteVillage, PolicyError> {
+    let name = match moving::village_by_code(store, code) {
+        Ok(v) => v.name,
+        Err(MoveError::UnknownVillage { .. } | MoveError::AmbiguousVillage { .. }) => String::new(),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(SiteVillage {
+        code: code.to_owned(),
+        name,
     })
 }
 

@@ -32,6 +32,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0017_household_filing_date.sql"),
     include_str!("../../migrations/0018_search_pending.sql"),
     include_str!("../../migrations/0019_batch_author.sql"),
+    include_str!("../../migrations/0020_relocation_site_village.sql"),
 ];
 
 /// Steps a migration needs beyond its SQL, run right after it in the same transaction.
@@ -45,6 +46,7 @@ fn after_script(conn: &Connection, version: i64) -> rusqlite::Result<()> {
         14 => work_team_ops_need_rebuild(conn),
         15 => village_sheet_ops_need_rebuild(conn),
         17 => filing_date_ops_need_rebuild(conn),
+        20 => site_village_ops_need_rebuild(conn),
         _ => Ok(()),
     }
 }
@@ -171,6 +173,19 @@ fn filing_date_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
     mark_rebuild_pending(conn, held)
 }
 
+/// Schema 20: a log that already holds the 安置点's village of relocation stages (kept by an
+/// older version from a newer laptop's file) has its rows rebuilt at this open, so it shows.
+fn site_village_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
+    let held: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM op WHERE tbl = ?1 AND coalesce(val, '') <> ''
+                        AND field IN (SELECT idx FROM field_name
+                                      WHERE tbl = ?1 AND name = 'site_village'))",
+        [crate::model::Table::Relocation.code()],
+        |r| r.get(0),
+    )?;
+    mark_rebuild_pending(conn, held)
+}
+
 /// Whether migration N (index N-1) may add columns for fields an older version kept only in
 /// the op log: then the rows are rebuilt from the heads after it. Schema 5 only moves the
 /// heads into one entry per row, schema 6 adds the local clock flags, schema 7 the local
@@ -185,9 +200,10 @@ fn filing_date_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
 /// households' 建档日期) is like 8: its after-script decides. Schema 18 (`0018_search_pending`)
 /// adds the search entries' waiting table: nothing shown changes. Schema 19
 /// (`0019_batch_author`) adds who wrote a batch beside its signature: nothing shown changes.
+/// Schema 20 (the 安置点's village of a relocation stage) is like 8: its after-script decides.
 const REBUILD_AFTER: &[bool] = &[
     true, true, true, true, false, false, false, false, false, false, false, false, false, false,
-    false, false, false, false, false,
+    false, false, false, false, false, false,
 ];
 
 /// Whether upgrading a file of schema `from` must rebuild its rows from the heads.

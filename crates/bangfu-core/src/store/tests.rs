@@ -1298,8 +1298,59 @@ fn back_to_schema_11_members(conn: &rusqlite::Connection) {
     .unwrap();
 }
 
-/// Takes schema 19's columns away (who wrote a batch).
+/// Takes schema 20's column away (the 安置点's village of a relocation stage).
+fn back_to_schema_19(conn: &rusqlite::Connection) {
+    // Called again by helpers that chain to older schemas: once is enough.
+    let has: bool = conn
+        .query_row(
+            "SELECT count(*) > 0 FROM pragma_table_info('relocation') WHERE name = 'site_village'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    if has {
+        conn.execute_batch("ALTER TABLE relocation DROP COLUMN site_village;")
+            .unwrap();
+    }
+}
+
+#[test]
+fn a_file_of_schema_19_holding_a_site_village_is_rebuilt_so_it_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    let h = household("530826103201001");
+    a.put(&h).unwrap();
+    let stage = crate::model::Relocation {
+        id: Uuid::now_v7(),
+        household_id: Some(h.id),
+        site: "勐康镇集镇安置点".into(),
+        stage: "1".into(),
+        stage_date: chrono::NaiveDate::from_ymd_opt(2017, 3, 10),
+        ..Default::default()
+    };
+    a.put(&stage).unwrap();
+    back_to_schema_19(a.conn());
+    a.conn().execute_batch("PRAGMA user_version = 19;").unwrap();
+    drop(a);
+    let (mut a, seen) = open_reporting_rebuild(&dir, "a");
+    assert!(seen.is_empty(), "a stage naming no village: {seen:?}");
+
+    let named = crate::model::Relocation {
+        site_village: "530826103202".into(),
+        ..stage.clone()
+    };
+    a.put(&named).unwrap();
+    back_to_schema_19(a.conn());
+    a.conn().execute_batch("PRAGMA user_version = 19;").unwrap();
+    drop(a);
+    let (a, seen) = open_reporting_rebuild(&dir, "a");
+    assert!(!seen.is_empty(), "rebuilt from the op log");
+    assert_eq!(a.get::<crate::model::Relocation>(stage.id).unwrap(), named);
+}
+
+/// Takes schema 19's columns away (who wrote a batch), and schema 20's.
 fn back_to_schema_18(conn: &rusqlite::Connection) {
+    back_to_schema_19(conn);
     let has: bool = conn
         .query_row(
             "SELECT count(*) > 0 FROM pragma_table_info('op_batch') WHERE name = 'author'",

@@ -339,4 +339,7 @@ pub struct StoreOptions {
     /// Every op of a push through `store_op` one at a time, as before batching: the same
     /// results, only slower. Only for the test that compares the two.
     pub op_by_op: bool,
+    /// PostgreSQL: how many row claims this storage writes before it prunes `row_claim`
+    /// (`None`: `postgres::CLAIMS_BEFORE_PRUNE`). Tests prune after every push.
+    pub claims_before_prune: Option<u64>,
 }

@@ -2,8 +2,9 @@
 //! call does is in `logic.rs` (shared with SQLite); this file opens the transactions (a push:
 //! REPEATABLE READ under its county's lock, claiming the rows whose place in the index it read
 //! or changed; every other write: SERIALIZABLE), retries them when PostgreSQL finds them in
-//! conflict, and numbers the feed at the end of each transaction under its counties' advisory
-//! locks (see ARCHITECTURE.md, "Several hub processes").
+//! conflict, numbers the feed at the end of each transaction under its counties' advisory
+//! locks, and prunes the claims once none can matter (see ARCHITECTURE.md, "Several hub
+//! processes").
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -48,6 +49,17 @@ enum Gate {
     Shared,
     Alone,
 }
+
+/// How many row claims this process writes (a row touched by several transactions counts
+/// each time) before it prunes `row_claim` at the end of a push ([`PgStorage::prune_row_claims`]):
+/// the table then holds about this many claims per process instead of one for every row a
+/// county ever pushed.
+const CLAIMS_BEFORE_PRUNE: u64 = 100_000;
+
+/// How long a prune waits for the writes running to end (and then for the claims table), as
+/// PostgreSQL's `lock_timeout`: the writes that start meanwhile wait behind it at most this
+/// long, and a prune that gives up leaves the claims for the next time.
+const PRUNE_WAIT: &str = "SET lock_timeout = '2s'";
 
 /// Advisory lock keys of the feed and of a county's pushes: one per county (its 6-digit code
 /// plus this).
@@ -107,6 +119,8 @@ pub struct PgStorage {
     options: StoreOptions,
     /// Transactions of this process run again after a conflict.
     retries: AtomicU64,
+    /// Row claims this process committed since it last tried to prune them.
+    claims_since_prune: AtomicU64,
 }
 
 impl Drop for PgStorage {
@@ -605,6 +619,7 @@ impl PgStorage {
             epoch,
             options,
             retries: AtomicU64::new(0),
+            claims_since_prune: AtomicU64::new(0),
         };
         storage.write(super::scope_index::index_learnt_tables)?;
         Ok(storage)
@@ -665,7 +680,13 @@ impl PgStorage {
             }
             Ok::<_, StorageError>(())
         })();
-        let result = locked.and_then(|()| Self::transaction(client, stmts, mode, f));
+        let result = locked
+            .and_then(|()| Self::transaction(client, stmts, mode, f))
+            .map(|(out, claimed)| {
+                self.claims_since_prune
+                    .fetch_add(claimed, Ordering::Relaxed);
+                out
+            });
         if gate == Gate::None {
             return result;
         }
@@ -677,12 +698,14 @@ impl PgStorage {
         Ok(out)
     }
 
+    /// Runs `f` in one transaction and commits it: what `f` returned, and how many rows the
+    /// transaction claimed.
     fn transaction<T>(
         client: &mut Client,
         stmts: &mut HashMap<&'static str, Statement>,
         mode: Mode<'_>,
         f: &impl Fn(&mut dyn Db) -> Result<T, StorageError>,
-    ) -> Result<T, StorageError> {
+    ) -> Result<(T, u64), StorageError> {
         let mut tx = client
             .build_transaction()
             .isolation_level(mode.isolation)
@@ -697,15 +720,101 @@ impl PgStorage {
                 touched: BTreeSet::new(),
             };
             let out = f(&mut db)?;
+            let mut claimed = 0;
             if !mode.read_only {
                 db.claim_touched()?;
+                claimed = db.touched.len() as u64;
             }
             db.flush_feed()?;
-            out
+            (out, claimed)
         };
         // Acknowledged only once committed (the caller answers after this returns).
         tx.commit()?;
         Ok(out)
+    }
+
+    /// Empties `row_claim` while no write runs; `Some(claims removed)`, or `None` when the
+    /// writes running (or whatever else holds the table, a backup) did not let go within
+    /// `PRUNE_WAIT`, the claims then staying for the next time.
+    ///
+    /// Why that is safe: a claim matters only to a transaction that overlapped the one that
+    /// wrote it, one whose snapshot was taken before that write committed, so that it does
+    /// not see what the write did; its own claim on the same row then fails and it runs again
+    /// (`claim_touched`). A transaction whose snapshot came after the commit sees all of it
+    /// and needs no claim. Every write transaction holds the write gate, shared, from before
+    /// its snapshot until after its end (`once`; reads claim nothing); holding the gate
+    /// exclusively, the prune waits for the writes running to end and keeps new ones from
+    /// starting, so while it holds it every claim's writer has committed (or rolled back)
+    /// and no transaction is left that could have overlapped it: every claim can go. The
+    /// writes let through afterwards take their snapshots after all of them.
+    /// TRUNCATE, not DELETE: quick whatever the number of claims and no dead rows left for
+    /// vacuum; that it is not MVCC-safe does not matter, as nothing but a write's claim ever
+    /// reads the table and no write runs.
+    pub fn prune_row_claims(&self) -> Result<Option<u64>, StorageError> {
+        let pool = self
+            .pool
+            .as_ref()
+            .ok_or_else(|| StorageError::Pool("closed".into()))?;
+        let mut conn = pool.get().map_err(|e| StorageError::Pool(e.to_string()))?;
+        let client = &mut conn.client;
+        client.batch_execute(PRUNE_WAIT)?;
+        let pruned = Self::truncate_claims_alone(client);
+        // The gate is a session lock: released whatever happened, and the wait reset for the
+        // connection's next user.
+        let released = client.batch_execute("SELECT pg_advisory_unlock_all(); RESET lock_timeout");
+        match pruned {
+            Err(StorageError::Postgres(e)) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => {
+                released?;
+                Ok(None)
+            }
+            Err(e) => Err(e),
+            Ok(claims) => {
+                released?;
+                Ok(Some(claims))
+            }
+        }
+    }
+
+    /// Takes the write gate exclusively, then empties `row_claim` in a transaction of its own.
+    fn truncate_claims_alone(client: &mut Client) -> Result<u64, StorageError> {
+        client.execute("SELECT pg_advisory_lock($1)", &[&WRITE_GATE])?;
+        let mut tx = client.transaction()?;
+        let claims: i64 = tx.query_one("SELECT count(*) FROM row_claim", &[])?.get(0);
+        tx.batch_execute("TRUNCATE row_claim")?;
+        tx.commit()?;
+        Ok(u64::try_from(claims).unwrap_or(0))
+    }
+
+    /// Prunes `row_claim` once this process has committed `CLAIMS_BEFORE_PRUNE` claims since
+    /// it last tried (one thread: the one that takes the count back to 0). A prune that gives
+    /// up or fails is logged and tried again after as many claims; the push it follows was
+    /// committed and stands.
+    fn prune_when_due(&self) {
+        let due = self
+            .options
+            .claims_before_prune
+            .unwrap_or(CLAIMS_BEFORE_PRUNE);
+        let claimed = self.claims_since_prune.load(Ordering::Relaxed);
+        if claimed < due
+            || self
+                .claims_since_prune
+                .compare_exchange(claimed, 0, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        match self.prune_row_claims() {
+            Ok(Some(claims)) => {
+                crate::metrics::log("row_claims_pruned", &[("claims", claims.into())])
+            }
+            Ok(None) => {
+                crate::metrics::log("row_claims_prune_postponed", &[("claimed", claimed.into())])
+            }
+            Err(e) => crate::metrics::log(
+                "row_claims_prune_failed",
+                &[("detail", e.to_string().into())],
+            ),
+        }
     }
 
     fn write<T>(
@@ -803,6 +912,7 @@ impl HubStorage for PgStorage {
             outcome.stored_seq = part.stored_seq;
             outcome.held.extend(part.held);
         }
+        self.prune_when_due();
         Ok(outcome)
     }
 

@@ -90,6 +90,36 @@ pub fn new_postgres_database() -> String {
     format!("{base}/{name}")
 }
 
+/// Waits until a session of the PostgreSQL database at `url` waits for a lock: a hub write
+/// blocked on a row another session holds, with its snapshot taken.
+pub fn await_lock_waiter(url: &str) {
+    let mut watch = postgres::Client::connect(url, postgres::NoTls).expect("connect");
+    for _ in 0..600 {
+        let waiting: i64 = watch
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                &[],
+            )
+            .expect("activity")
+            .get(0);
+        if waiting > 0 {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("no session of {url} ever waited for a lock");
+}
+
+/// The number of rows of `table` in the PostgreSQL database at `url`.
+pub fn pg_count(url: &str, table: &str) -> i64 {
+    let mut client = postgres::Client::connect(url, postgres::NoTls).expect("connect");
+    client
+        .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+        .expect("count")
+        .get(0)
+}
+
 /// Copies a PostgreSQL test database (no one may be connected to it): a backup of it.
 pub fn copy_postgres_database(url: &str) -> String {
     let admin = std::env::var("BANGFU_TEST_POSTGRES").expect("BANGFU_TEST_POSTGRES");

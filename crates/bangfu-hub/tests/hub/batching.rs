@@ -189,7 +189,13 @@ fn a_push_stored_in_batches_files_what_one_op_at_a_time_files(backend: Backend) 
     assert!(outcome.held.is_empty(), "{:?}", outcome.held);
 
     let single = location(&dir.path().join("single"), backend)
-        .open_with(4, StoreOptions { op_by_op: true })
+        .open_with(
+            4,
+            StoreOptions {
+                op_by_op: true,
+                ..StoreOptions::default()
+            },
+        )
         .expect("hub");
     let device = county_device(&*single);
     for op in &ops {

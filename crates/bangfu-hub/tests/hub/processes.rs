@@ -12,7 +12,7 @@ use bangfu_core::sync::exchange::{export_changeset, import_changeset};
 use bangfu_core::sync::{Hlc, Op, OpId};
 use bangfu_hub::Scope;
 use bangfu_hub::client::HubClient;
-use bangfu_hub::storage::HubStorage;
+use bangfu_hub::storage::{HubStorage, Location, PgStorage, StoreOptions};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use uuid::Uuid;
@@ -449,14 +449,44 @@ fn id_value(id: Uuid) -> FieldValue {
 /// writes (the helper's villages, the helper's ops), so without their claims on the helper's
 /// row one of 530828's edits could miss a village 530829 had just shared the helper into. In
 /// any order one after the other, each new village gets every op of the helper (its history
-/// when shared, later edits as they come): so must they here.
+/// when shared, later edits as they come): so must they here. Every row touched keeps its
+/// claim (nothing prunes them before 100,000).
 #[test]
 fn a_helper_shared_into_another_county_while_edited_reaches_every_village_it_joined() {
-    const ROUNDS: i64 = 12;
+    let claims = share_a_helper_while_edited(StoreOptions::default());
+    assert!(
+        claims >= 3 * ROUNDS + 2,
+        "a claim for each village, household and pairing made, and the helper: {claims}"
+    );
+}
+
+/// The same with `row_claim` pruned after every push, while the other county's push runs: a
+/// prune waits for the writes running and lets none start until it is done, so no claim a
+/// running push could still meet is removed, and the helper still reaches every village.
+/// The table is left nearly empty instead of holding a claim for every row ever pushed.
+#[test]
+fn with_row_claims_pruned_after_every_push_a_shared_helper_still_reaches_every_village() {
+    let claims = share_a_helper_while_edited(StoreOptions {
+        claims_before_prune: Some(1),
+        ..StoreOptions::default()
+    });
+    assert!(
+        claims < ROUNDS,
+        "claims left after the last prune: {claims}"
+    );
+}
+
+/// Rounds of sharing and editing the helper at once.
+const ROUNDS: i64 = 12;
+
+/// Runs the rounds on two storages opened with `options` over one database: asserts every
+/// village the helper joined got every op of the helper, and answers how many row claims
+/// the database holds at the end.
+fn share_a_helper_while_edited(options: StoreOptions) -> i64 {
     let dir = scratch();
     let database = location(dir.path(), Backend::Postgres);
     let pools: Vec<std::sync::Arc<dyn HubStorage>> = (0..2)
-        .map(|_| database.open(4).expect("hub storage"))
+        .map(|_| database.open_with(4, options).expect("hub storage"))
         .collect();
     let (x, y) = (
         device_of(&*pools[0], "530828"),
@@ -570,4 +600,75 @@ fn a_helper_shared_into_another_county_while_edited_reaches_every_village_it_joi
     }
     let held = pools[0].counts().expect("counts").held_ops;
     assert_eq!(held, 0, "nothing held");
+    let Location::Postgres(url) = &database else {
+        unreachable!("a PostgreSQL location")
+    };
+    pg_count(url, "row_claim")
+}
+
+/// A prune of `row_claim` never runs beside a write: while the hub's revoke is held up on a
+/// row another session locked (its snapshot taken, the write gate held), the prune waits,
+/// gives up after its 2 seconds and removes nothing; once the revoke is through, it removes
+/// every claim, and pushes go on claiming afterwards.
+#[test]
+fn row_claims_are_pruned_only_while_no_write_runs() {
+    let dir = scratch();
+    let Location::Postgres(url) = location(dir.path(), Backend::Postgres) else {
+        unreachable!("a PostgreSQL location")
+    };
+    let hub = PgStorage::open(&url, 4).expect("hub storage");
+    let device = device_of(&hub, "530828");
+    let origin = Uuid::now_v7();
+    let (v, h) = (Uuid::now_v7(), Uuid::now_v7());
+    let place = [
+        op_at(
+            origin,
+            1,
+            Table::Village,
+            v,
+            "code",
+            FieldValue::Text(VILLAGE_A.into()),
+        ),
+        op_at(origin, 2, Table::Household, h, "village_id", id_value(v)),
+    ];
+    hub.push(&device, origin, &place).expect("push");
+    let claims = pg_count(&url, "row_claim");
+    assert!(
+        claims >= 2,
+        "the village and the household claimed: {claims}"
+    );
+
+    let mut other = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+    let mut holding = other.transaction().expect("begin");
+    holding
+        .execute("UPDATE device SET name = name WHERE id = $1", &[&device.id])
+        .expect("hold the device's row");
+    std::thread::scope(|s| {
+        let revoking = s.spawn(|| hub.revoke(device.id));
+        await_lock_waiter(&url);
+        assert_eq!(hub.prune_row_claims().expect("prune"), None, "a write runs");
+        assert_eq!(pg_count(&url, "row_claim"), claims);
+        holding.commit().expect("commit");
+        assert!(revoking.join().expect("revoke thread").expect("revoke"));
+    });
+    assert_eq!(
+        hub.prune_row_claims().expect("prune"),
+        Some(u64::try_from(claims).expect("count"))
+    );
+    assert_eq!(pg_count(&url, "row_claim"), 0);
+
+    let named = op_at(
+        origin,
+        3,
+        Table::Village,
+        v,
+        "name",
+        FieldValue::Text("新文村".into()),
+    );
+    hub.push(&device, origin, &[named])
+        .expect("push after the prune");
+    assert!(
+        pg_count(&url, "row_claim") >= 1,
+        "the village claimed again"
+    );
 }
