@@ -1,7 +1,8 @@
 // People and roles on a shared laptop (issue 15), in the real app: in 设置 → 人员 a 第一书记 is
 // added (the first person turns sign-in on), signs in and adds a 队员; after a restart the
-// sign-in screen refuses a wrong PIN; the 队员 sees 证件号码 masked in the household list and is
-// refused an exit step with the core's Chinese message; the 第一书记 sees full numbers and
+// sign-in screen refuses a wrong PIN; the 队员 sees 证件号码 masked in the household list and,
+// on the 退出 tab, the core's Chinese refusal before filling anything, with 办理 disabled; the
+// 第一书记 sees full numbers and
 // records the same step; a 只读 inspector added by the 第一书记 finds the household page's
 // 帮扶措施与发放 buttons, and the page's own 保存, add, remove and 减员 buttons and fields,
 // disabled with the core's reason.
@@ -140,12 +141,16 @@ await withApp(app, 'roles', async (world) => {
   step(`a 队员 sees ${masked[0]}`)
   await shot(session, 'roles-member-list.png')
   const code = await openPoorHouseholdExit(session)
-  await fillSurvey(session)
-  const refusal = await waitFor('the core to refuse', () => textOf(session, 'exit-refusal'), { timeoutMs: 15_000 })
+  // The 退出 tab says before anything is filled that a 队员 may not record a step, and its
+  // 办理 button is disabled: nobody fills a whole survey to learn it at the end.
+  await waitFor('入户调查 to be next', async () => (await textOf(session, 'exit-next-step')) === '入户调查', { timeoutMs: 15_000 })
+  const refusal = await waitFor('the reason shown up front', () => textOf(session, 'exit-steps-refused'), { timeoutMs: 15_000 })
   assert(refusal.includes('只有第一书记或队长可以办理退出步骤'), `the refusal names the role needed: ${refusal}`)
+  const recordDisabled = await session.execute(`return document.querySelector('[data-testid="exit-record"]').disabled`)
+  assert(recordDisabled === true, `办理 is disabled for a 队员: ${recordDisabled}`)
   assert((await textOf(session, 'exit-record-1')) === null, 'nothing recorded')
-  step(`refused: ${refusal}`)
-  await session.execute(`document.querySelector('[data-testid="exit-refusal"]').scrollIntoView({ block: 'end' })`)
+  step(`refused up front: ${refusal}`)
+  await session.execute(`document.querySelector('[data-testid="exit-steps-refused"]').scrollIntoView({ block: 'center' })`)
   await shot(session, 'roles-member-exit-refused.png')
 
   await clickWhenReady(session, '[data-testid="sign-out"]', '退出登录')
