@@ -1167,7 +1167,11 @@ fn a_relocated_households_house_is_followed_stage_by_stage() {
     let dir = common::scratch();
     let (mut store, v) = county_village(dir.path(), "a");
     let li = file(&mut store, &v, 1, "1", false, &LI_FAMILY);
+    store
+        .put(&village("530826103202", "勐康村", "勐康镇"))
+        .unwrap();
     assert_eq!(relocation_progress(&store, li).unwrap(), None);
+    // The 安置点's village is named from 主体 on (the ledger takes the latest stage naming it).
     let stage = |code: &str, date: &str, loan: Option<f64>| NewStage {
         household_id: li,
         site: "勐康镇集镇安置点".into(),
@@ -1175,7 +1179,7 @@ fn a_relocated_households_house_is_followed_stage_by_stage() {
         stage_date: day(date),
         loan,
         note: String::new(),
-        site_village: None,
+        site_village: (code == "3").then(|| "530826103202".to_owned()),
     };
     for (code, date, loan) in [
         ("1", "2017-03-10", Some(30_000.0)),
@@ -1253,6 +1257,10 @@ fn a_relocated_households_house_is_followed_stage_by_stage() {
     };
     let row = &rows[3];
     assert_eq!(row[at("安置点")], Data::String("勐康镇集镇安置点".into()));
+    assert_eq!(
+        row[at("安置点所在村")],
+        Data::String("勐康村（530826103202）".into())
+    );
     assert_eq!(row[at("建设进度")], Data::String("主体".into()));
     assert_eq!(row[at("贷款金额(元)")], Data::Float(30_000.0));
     assert_eq!(row[at("应发金额(元)")], Data::Float(60_000.0));

@@ -215,15 +215,22 @@ const POLICY_SELECT: &str = "x.year, b.name, b.id_number, b.schooling, x.descrip
      (SELECT max(p.pay_date) FROM payment p WHERE p.measure_id = x.id AND p.deleted = 0), \
      max(coalesce(x.amount_due, x.amount, 0) - coalesce((SELECT sum(p.amount) FROM payment p \
          WHERE p.measure_id = x.id AND p.deleted = 0), 0), 0)";
-/// The 易地搬迁 ledger's columns after the policy ledgers': the household's latest stage.
-const RELOCATION_COLUMNS: [Column; 4] = [
+/// The 易地搬迁 ledger's columns after the policy ledgers': the household's latest stage, and
+/// the village of its 安置点 (name and 村代码; the code alone when this copy lacks the village).
+const RELOCATION_COLUMNS: [Column; 5] = [
     Column::new("安置点", CellKind::Text, 16.0),
+    Column::new("安置点所在村", CellKind::Text, 22.0),
     Column::new("建设进度", CellKind::Code(&codes::RELOCATION_STAGE), 9.0),
     Column::new("进度日期", CellKind::Date, 11.0),
     Column::new("贷款金额(元)", CellKind::Amount, 12.0),
 ];
 const RELOCATION_SELECT: &str = "\
      (SELECT r.site FROM relocation r WHERE r.household_id = x.household_id AND r.deleted = 0 \
+         ORDER BY r.stage DESC, r.stage_date DESC LIMIT 1), \
+     (SELECT coalesce(v.name || '（' || r.site_village || '）', r.site_village) \
+         FROM relocation r LEFT JOIN village v ON v.code = r.site_village AND v.deleted = 0 \
+         WHERE r.household_id = x.household_id AND r.deleted = 0 \
+             AND coalesce(r.site_village, '') <> '' \
          ORDER BY r.stage DESC, r.stage_date DESC LIMIT 1), \
      (SELECT r.stage FROM relocation r WHERE r.household_id = x.household_id AND r.deleted = 0 \
          ORDER BY r.stage DESC, r.stage_date DESC LIMIT 1), \
