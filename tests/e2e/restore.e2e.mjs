@@ -60,14 +60,24 @@ await withApp(app, 'restore', async (world) => {
   const [firstApp] = appProcesses(dataFile)
   assert(firstApp, 'the app runs on the file before the restore')
   step(`confirming the restore (app ${firstApp?.trim().split(/\s+/)[0]})`)
-  // The click returns after the page went away with the old process, or not at all.
-  await session
-    .execute(`setTimeout(() => [...document.querySelectorAll('.restore-confirm button')].find((b) => b.textContent.includes('恢复并重新启动')).click(), 100)`)
-    .catch(() => {})
+  // The click returns after the page went away with the old process, or not at all. A click
+  // the page did not take yet (the dialog still opening on a busy machine) leaves no request:
+  // it is clicked again, at most three times, while the first app still runs.
+  const requested = () => existsSync(`${dataFile}.restore-request`) || existsSync(`${dataFile}.before-restore`)
+  for (let attempt = 1; attempt <= 3 && !requested(); attempt += 1) {
+    if (attempt > 1) step(`no restore request after the click: clicking again (attempt ${attempt})`)
+    await session
+      .execute(`setTimeout(() => [...document.querySelectorAll('.restore-confirm button')].find((b) => b.textContent.includes('恢复并重新启动'))?.click(), 100)`)
+      .catch(() => {})
+    await waitFor('the restore requested', async () => requested() || undefined, { timeoutMs: 15_000 }).catch(() => {})
+  }
 
   // The app restarts itself: a new process on the same file, the backup in place first.
   await waitFor('the restore applied at the restart', async () =>
-    existsSync(`${dataFile}.before-restore`) && !existsSync(`${dataFile}.restore-request`), { timeoutMs: 60_000 })
+    existsSync(`${dataFile}.before-restore`) && !existsSync(`${dataFile}.restore-request`), { timeoutMs: 60_000 }).catch((e) => {
+    const running = appProcesses(dataFile)
+    throw new Error(`${e.message} (request file: ${existsSync(`${dataFile}.restore-request`)}, apps on the file: ${running.length ? running.join('; ') : 'none'})`)
+  })
   const restarted = await waitFor('the restarted app', async () => {
     const now = appProcesses(dataFile)
     return now.length === 1 && now[0] !== firstApp ? now[0] : undefined
