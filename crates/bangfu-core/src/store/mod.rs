@@ -38,6 +38,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use serde::Serialize;
 use uuid::Uuid;
 
+pub(crate) use apply::op_bytes;
 pub use apply::{ApplyStats, name_initials};
 pub use checked::Checked;
 use checkpoint::Checkpointer;

@@ -716,7 +716,7 @@ pub(crate) fn import_from<'a>(
     // The file is read (decrypted, hashed, inflated, parsed, its signatures checked) on a
     // second core while this one applies it.
     let weigh = |op: &Result<super::Op, SyncError>| match op {
-        Ok(op) => op_bytes(op),
+        Ok(op) => crate::store::op_bytes(&op.value, op.preds.len() + op.seen.len()),
         Err(_) => 0,
     };
     let stats = super::read_ahead::read_ahead(ops, weigh, |ops| {
@@ -762,20 +762,6 @@ pub(crate) fn import_from<'a>(
     summary.changed_people = stats.changed_rows.get(member).copied().unwrap_or(0);
     fill_counts(store, &mut summary)?;
     Ok(summary)
-}
-
-/// About how much memory an op read from a file holds: its value's text or bytes and the ids
-/// it names, with the op itself.
-fn op_bytes(op: &super::Op) -> usize {
-    let value = match &op.value {
-        crate::model::FieldValue::Text(t) => t.len(),
-        crate::model::FieldValue::Bytes(b) => b.len(),
-        _ => 0,
-    };
-    std::mem::size_of::<super::Op>()
-        + op.field.len()
-        + value
-        + 24 * (op.preds.len() + op.seen.len())
 }
 
 /// Who this copy can seal its files to: the sealing keys a file announced, each signed by its

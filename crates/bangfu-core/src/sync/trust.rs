@@ -109,12 +109,21 @@ impl ImportPlan {
     }
 }
 
+/// The checker of a file's batch signatures, from the keys and batches its header declares.
+fn verifier_of(header: &Header) -> Result<StreamVerifier, SyncError> {
+    let empty = BTreeMap::new();
+    StreamVerifier::new(
+        header.signers.as_ref().unwrap_or(&empty),
+        header.batches.as_deref().unwrap_or(&[]),
+    )
+    .map_err(SyncError::Signature)
+}
+
 /// Checks the keys a file declares against the ones this copy knows and decides per origin.
 pub(crate) fn plan_import(store: &Store, header: &Header) -> Result<ImportPlan, SyncError> {
     let empty = BTreeMap::new();
     let signers = header.signers.as_ref().unwrap_or(&empty);
-    let verifier = StreamVerifier::new(signers, header.batches.as_deref().unwrap_or(&[]))
-        .map_err(SyncError::Signature)?;
+    let verifier = verifier_of(header)?;
     let confirming = store.confirms_devices()?;
     let mut held = HashSet::new();
     let mut villages = HashMap::new();
@@ -241,12 +250,7 @@ pub(crate) fn file_moves(
     ops: impl Iterator<Item = Result<Op, changeset::ChangesetError>>,
     plan: &ImportPlan,
 ) -> Result<HashMap<Uuid, FileMove>, SyncError> {
-    let empty = BTreeMap::new();
-    let mut verifier = StreamVerifier::new(
-        header.signers.as_ref().unwrap_or(&empty),
-        header.batches.as_deref().unwrap_or(&[]),
-    )
-    .map_err(SyncError::Signature)?;
+    let mut verifier = verifier_of(header)?;
     let mut trusted: HashMap<Uuid, bool> = HashMap::new();
     let mut moves: HashMap<Uuid, FileMove> = HashMap::new();
     for op in ops {

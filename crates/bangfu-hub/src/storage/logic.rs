@@ -204,12 +204,20 @@ fn readmit_held(db: &mut dyn Db, moved: Vec<Uuid>, now: i64) -> Result<(), Stora
         waiting.sort_by_key(|(_, _, op)| (op.id.origin, op.id.seq));
         let mut cache = RowCache::load(db, waiting.iter().map(|(_, _, op)| op.row), now)?;
         let mut next = std::collections::HashSet::new();
+        let mut scopes: std::collections::HashMap<i64, Option<Scope>> = Default::default();
         for (id, device, op) in &waiting {
-            let scope = db
-                .row("SELECT scope FROM device WHERE id = ?1", &[P::Int(*device)])?
-                .map(|r| r.text(0))
-                .transpose()?
-                .and_then(|code| Scope::parse(&code));
+            let scope = match scopes.get(device) {
+                Some(known) => known.clone(),
+                None => {
+                    let read = db
+                        .row("SELECT scope FROM device WHERE id = ?1", &[P::Int(*device)])?
+                        .map(|r| r.text(0))
+                        .transpose()?
+                        .and_then(|code| Scope::parse(&code));
+                    scopes.insert(*device, read.clone());
+                    read
+                }
+            };
             let Some(scope) = scope else { continue };
             let Ok(admitted) = admit(db, &mut cache, &scope, op)? else {
                 continue;

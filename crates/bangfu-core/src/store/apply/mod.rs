@@ -226,8 +226,8 @@ fn row_bytes(state: &RowState) -> usize {
 }
 
 /// About what one op held in memory costs: its head, its value's text or bytes and the heads
-/// it saw, with the allocator's rounding.
-fn op_bytes(value: &FieldValue, seen: usize) -> usize {
+/// it saw, with the allocator's rounding (also what an import's reader weighs its chunks by).
+pub(crate) fn op_bytes(value: &FieldValue, seen: usize) -> usize {
     let heap = match value {
         FieldValue::Text(t) => t.len() + 16,
         FieldValue::Bytes(b) => b.len() + 16,
