@@ -18,7 +18,7 @@ use bangfu_core::sync::signing::{BatchSig, SignatureError, StreamVerifier};
 
 use crate::enrol_limit::EnrolLimiter;
 use crate::metrics::{self, Metrics};
-use crate::storage::{CodeRefusal, DeviceAuth, HubStorage, StorageError};
+use crate::storage::{CodeRefusal, DeviceAuth, HubStorage, OUTSIDE_SCOPE, StorageError};
 use crate::wire::{
     self, EnrolRequest, EnrolResponse, ErrorBody, OriginQuery, PullQuery, PushCursor, PushOutcome,
 };
@@ -331,15 +331,17 @@ async fn push(
         };
         let outcome = storage.push(&device, q.origin, &ops)?;
         // Kept once the ops are committed; a crash between leaves those ops unsigned on the
-        // hub (laptops then take them as they took every hub op before signatures came). A
-        // batch holding an op the hub held aside (outside the scope, or other content under
-        // an id it already stores) is not kept: it would not match what the hub hands on.
+        // hub (laptops then take them as they took every hub op before signatures came).
+        // A batch with an op held outside the pusher's scope is kept: that op's content is
+        // fixed from now on (`same_content`), a page carries the batch only once it is taken
+        // back in whole (`readmit_held`), and it then goes on signed. A batch with an op held
+        // for other content under an id the hub already stores is not kept: it would not
+        // match what the hub hands on.
         if let Some((key, mut batches, seal_key)) = signed {
             batches.retain(|b| {
-                !outcome
-                    .held
-                    .iter()
-                    .any(|h| b.first <= h.seq && h.seq <= b.last)
+                !outcome.held.iter().any(|h| {
+                    b.first <= h.seq && h.seq <= b.last && h.reason != OUTSIDE_SCOPE
+                })
             });
             storage.keep_signatures(q.origin, &key, &batches, seal_key.as_deref())?;
         }

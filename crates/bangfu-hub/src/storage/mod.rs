@@ -11,6 +11,7 @@ mod schema;
 mod schema_pg;
 mod scope_index;
 mod signatures;
+pub use scope_index::OUTSIDE_SCOPE;
 mod sql;
 mod sqlite;
 

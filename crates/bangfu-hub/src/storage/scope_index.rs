@@ -108,6 +108,10 @@ pub struct Admitted {
     pub villages: RowVillages,
 }
 
+/// The held reason of an op pushed outside its device's scope: held, not refused for good
+/// (`logic::readmit_held` takes it when a move brings its row into the scope).
+pub const OUTSIDE_SCOPE: &str = "outside_scope";
+
 /// Whether a device of `scope` may push `op`, decided before it is stored.
 ///
 /// A row that is, or was in the last [`FORMER_SCOPE_MS`], in one of the scope's villages may
@@ -120,7 +124,7 @@ pub fn admit(
     op: &Op,
 ) -> Result<Result<Admitted, Refusal>, StorageError> {
     let outside = |what: &str| Refusal {
-        reason: "outside_scope",
+        reason: OUTSIDE_SCOPE,
         detail: format!(
             "op {}/{} on {} row {}: {what}",
             op.id.origin,

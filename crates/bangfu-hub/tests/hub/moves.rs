@@ -265,6 +265,30 @@ fn an_edit_held_before_the_hub_learnt_a_move_is_merged_when_it_does(backend: Bac
         household_field(&county, staying, "remark").as_deref(),
         Some("不是本村的户")
     );
+    // The hub kept the signature of A's write batch while it held the edit and hands it on
+    // with what it took back, so a station that knows A's laptop (vouched for by the county)
+    // takes the county's copy of the edit: an op of a known writer that came unsigned would
+    // be left aside.
+    let (relayed, _) = export_changeset(&county, None).expect("export");
+    let (header, ops) = bangfu_core::sync::changeset::decode(&relayed).expect("decode");
+    let edit = ops
+        .iter()
+        .find(|op| op.row == moving && op.field == "remark")
+        .expect("the edit is in the county's file");
+    assert!(
+        header.batches.iter().flatten().any(|b| b.origin == edit.id.origin
+            && b.first <= edit.id.seq
+            && edit.id.seq <= b.last),
+        "the edit goes on with its writer's signature"
+    );
+    let mut station = open(dir.path(), "乡镇站");
+    let summary = import_changeset(&mut station, &relayed).expect("import");
+    assert_eq!(summary.unsigned_ops, 0, "{summary:?}");
+    assert_eq!(
+        household_field(&station, moving, "remark").as_deref(),
+        Some("搬来A村后入户")
+    );
+    assert!(rows(&station, "member").contains(&newcomer));
 }
 
 crate::on_both_backends!(an_edit_of_a_cadre_held_before_the_cadre_helped_in_the_village_is_taken);
