@@ -861,3 +861,101 @@ fn signatures_reach_a_copy_that_first_got_the_ops_unsigned() {
     let again = import_changeset(&mut township, &export(&village)).unwrap();
     assert!(again.already_had_everything);
 }
+
+/// `file` with its signatures and the signature of its header taken off: what a version before
+/// signatures wrote, or what modified software writes under a made-up device.
+fn unsigned(file: &[u8]) -> Vec<u8> {
+    let (mut header, ops) = changeset::decode(file).unwrap();
+    header.signers = None;
+    header.batches = None;
+    header.source_sig = None;
+    changeset::encode(header, &ops)
+}
+
+/// Unsigned ops of a writer no copy has a key for answer to the file's source: a village
+/// laptop confirmed for its village cannot slip another village's edit past the township under
+/// a made-up writer (it waits like the laptop's own), and at a station that confirms devices
+/// they wait with an unconfirmed source, or are not merged from a file no one signed.
+#[test]
+fn unsigned_ops_of_an_unknown_writer_answer_to_the_file_that_brings_them() {
+    let dir = common::scratch();
+    let mut county = common::open_at(dir.path(), "县", T0);
+    let mut village = common::open_at(dir.path(), "村", T0);
+    let mut township = common::open_at(dir.path(), "乡镇", T0);
+    let ((_, _), (own, foreign)) = two_villages(&mut county);
+    let from_county = export(&county);
+    import_changeset(&mut village, &from_county).unwrap();
+    import_changeset(&mut township, &from_county).unwrap();
+    put_household(&mut village, own, "530826103201001", "13800000001");
+    import_changeset(&mut township, &export(&village)).unwrap();
+    let fp = own_fingerprint(&village).unwrap().unwrap();
+    confirm_device(&mut township, &fp, Some(VILLAGE_A)).unwrap();
+
+    // A made-up writer's unsigned edits reach the village laptop: one of its own village's
+    // household, one of village B's.
+    let mut made_up = common::open_at(dir.path(), "无名", T0);
+    import_changeset(&mut made_up, &from_county).unwrap();
+    put_household(&mut made_up, own, "530826103201001", "13700000001");
+    let phone_b = Change::Put {
+        table: Table::Household,
+        id: foreign,
+        fields: vec![("phone", FieldValue::Text("13900000000".into()))],
+    };
+    made_up.write(&[phone_b]).unwrap();
+    let stray = unsigned(&export(&made_up));
+    let taken = import_changeset(&mut village, &stray).unwrap();
+    assert!(taken.applied > 0, "a copy that confirms no device takes it");
+    // The laptop's file brings them to the township: the edit of B waits there, the edit of
+    // A merges.
+    let summary = import_changeset(&mut township, &export(&village)).unwrap();
+    assert!(summary.outside_village_ops >= 1, "{summary:?}");
+    assert!(summary.message_zh().contains(VILLAGE_B));
+    assert_eq!(common::phone_of(&township, foreign), None);
+    assert_eq!(
+        common::phone_of(&township, own).as_deref(),
+        Some("13700000001")
+    );
+
+    // A station that confirms devices: the same writer's ops carried by a laptop it has not
+    // confirmed wait with that laptop, listed under it, and merge when it is confirmed.
+    let mut station = common::open_at(dir.path(), "另一乡镇", T0);
+    station.set_confirms_devices(true).unwrap();
+    let mut carrier = common::open_at(dir.path(), "县里的电脑", T0);
+    import_changeset(&mut carrier, &stray).unwrap();
+    // Its keys, made before every export from the app or the CLI (it has written nothing).
+    carrier.ensure_sealing_key().unwrap();
+    let carried = export(&carrier);
+    let waited = import_changeset(&mut station, &carried).unwrap();
+    assert!(waited.held_ops > 0, "{waited:?}");
+    assert_eq!(common::phone_of(&station, own), None);
+    let listed = list_devices(&station).unwrap();
+    let entry = listed
+        .iter()
+        .find(|d| d.key.device == carrier.device().id)
+        .expect("the laptop that brought them is listed to confirm");
+    assert_eq!(entry.held_files, 1);
+    confirm_device(
+        &mut station,
+        &own_fingerprint(&carrier).unwrap().unwrap(),
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        common::phone_of(&station, own).as_deref(),
+        Some("13700000001")
+    );
+    assert_eq!(
+        common::phone_of(&station, foreign).as_deref(),
+        Some("13900000000"),
+        "a device confirmed without a village answers for its whole file"
+    );
+
+    // A file no one signed is not merged at a station that confirms devices, and says why.
+    let mut strict = common::open_at(dir.path(), "第三乡镇", T0);
+    strict.set_confirms_devices(true).unwrap();
+    let refused = import_changeset(&mut strict, &stray).unwrap();
+    assert!(refused.unvouched_ops > 0, "{refused:?}");
+    assert_eq!(refused.applied, 0);
+    assert!(refused.message_zh().contains("签名担保"));
+    assert_eq!(common::phone_of(&strict, own), None);
+}

@@ -134,7 +134,14 @@ fn write_export<W: std::io::Write>(
         Content::Snapshot => (store.head_ops()?, false),
     };
     // Whole signed batches, with their signatures and their devices' keys (issue 15).
-    let (signers, batches) = store.signatures_for_export(&mut ops, extend)?;
+    let (mut signers, batches) = store.signatures_for_export(&mut ops, extend)?;
+    // This copy's own key always: the header is signed under it, and a receiver that never
+    // saw this copy's writes learns whom to confirm for what the file relays.
+    if let Some((key, _, _)) = store.known_device_key(store.device().id)? {
+        signers
+            .entry(store.device().id)
+            .or_insert_with(|| super::signing::hex(&key));
+    }
     let device_names = store.device_names()?;
     let header = Header {
         format_version: changeset::FORMAT_VERSION,
@@ -433,6 +440,9 @@ pub struct ImportSummary {
     pub outside_village: Option<super::trust::OutsideVillage>,
     /// Ops without a signature from devices whose key this copy knows: not applied.
     pub unsigned_ops: u64,
+    /// At a copy that confirms devices: ops without a signature, of devices this copy has no
+    /// key for, in a file its source did not sign (a version before signatures): not applied.
+    pub unvouched_ops: u64,
     /// Ops stamped more than a day ahead of this machine's clock.
     pub future_clock_ops: u64,
     /// Ops of fields or tables this version does not know (kept; shown after an upgrade).
@@ -491,6 +501,12 @@ impl ImportSummary {
             text.push_str(&format!(
                 "有 {} 条修改缺少写入设备的签名（可能经县同步中心转来，或被改动过），未合并；签名完整的修改会随同步中心或其他同步文件到达。",
                 self.unsigned_ops
+            ));
+        }
+        if self.unvouched_ops > 0 {
+            text.push_str(&format!(
+                "有 {} 条修改既没有写入设备的签名，导出这个文件的电脑也没有签名担保（多为旧版本导出的文件），本站开启了“未确认设备的修改先暂存”，未合并。请让对方升级后重新导出；确需导入这个文件，可由乡镇管理员在“设备与安全码”中暂时关闭该开关后再导入。",
+                self.unvouched_ops
             ));
         }
         if self.future_clock_ops > 0 {
@@ -653,6 +669,7 @@ pub(crate) fn import_from<'a>(
     };
     let mut held_ops = 0u64;
     let mut unsigned_ops = 0u64;
+    let mut unvouched_ops = 0u64;
     let mut applied_origins = std::collections::HashSet::new();
     let mut seen = 0u64;
     let mut last_applied = None;
@@ -692,6 +709,10 @@ pub(crate) fn import_from<'a>(
             }
             super::trust::Admit::Unsigned => {
                 unsigned_ops += 1;
+                return Ok(None);
+            }
+            super::trust::Admit::Unvouched => {
+                unvouched_ops += 1;
                 return Ok(None);
             }
         }
@@ -749,6 +770,7 @@ pub(crate) fn import_from<'a>(
     summary.outside_village_ops = outside_ops;
     summary.outside_village = outside.first.filter(|_| outside_ops > 0);
     summary.unsigned_ops = unsigned_ops;
+    summary.unvouched_ops = unvouched_ops;
     summary.unknown_field_ops = unknown;
     summary.new_files = new_files.get();
     summary.applied = stats.applied;

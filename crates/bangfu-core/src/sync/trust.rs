@@ -49,6 +49,9 @@ pub(crate) enum Admit {
     Held,
     /// Unsigned although its device's key is known: not applied.
     Unsigned,
+    /// Unsigned, of a writer this copy has no key for, in a file its source did not sign
+    /// (at a copy that confirms devices): no one vouches for it; not applied.
+    Unvouched,
 }
 
 /// What the import of one file may do with each origin's ops.
@@ -62,6 +65,9 @@ pub(crate) struct ImportPlan {
     /// Signed origins with the village their confirmation limits them to (none when a
     /// station relays the file: it checked them).
     pub villages: HashMap<Uuid, String>,
+    /// What becomes of the unsigned ops of writers this copy has no key for (see
+    /// [`passengers_of`]); `None`: applied.
+    passengers: Option<Admit>,
     /// The decision for the last op's origin.
     last: Option<(Uuid, Admit)>,
 }
@@ -100,6 +106,11 @@ impl ImportPlan {
             // forger. Neither is applied; the rest of the file is. The signed ops arrive by
             // the hub or by a file of a copy that holds their signatures.
             return Admit::Unsigned;
+        }
+        if !self.verifier.signs(origin)
+            && let Some(passengers) = self.passengers
+        {
+            return passengers;
         }
         if self.held.contains(&origin) {
             Admit::Held
@@ -153,14 +164,87 @@ pub(crate) fn plan_import(store: &Store, header: &Header) -> Result<ImportPlan, 
         // itself (and merged what its clerk checked): not held here a second time.
         villages.clear();
     }
-    let known = store.device_keys()?.into_iter().map(|k| k.device).collect();
+    let known: HashSet<Uuid> = store.device_keys()?.into_iter().map(|k| k.device).collect();
+    let passengers = passengers_of(store, header, &known, &mut villages, confirming)?;
     Ok(ImportPlan {
         verifier,
         held,
         known,
         villages,
+        passengers,
         last: None,
     })
+}
+
+/// What becomes of a file's unsigned ops of writers this copy has no key for (ops written
+/// before devices signed, or relayed from a hub page that cut their batch): no one vouches for
+/// them but the file's source, so they are the source's to answer for (`None`: applied).
+///
+/// - From this copy itself, or from a confirmed source without a village limit that signed
+///   the file (a township, the county): applied.
+/// - From a confirmed source limited to a village that signed the file: checked against that
+///   village like its own ops, so a village laptop cannot slip another village's edits in
+///   under a made-up writer.
+/// - At a copy that confirms devices, from a source not confirmed yet: held with its own ops
+///   until a person confirms it; from a file its source did not sign (a version before
+///   signatures, or a rewritten header): not applied, and the summary says so (a 乡镇管理员
+///   who wants such a file switches confirmation off for it).
+/// - Elsewhere applied, as a copy that does not confirm devices applies a new device's ops.
+fn passengers_of(
+    store: &Store,
+    header: &Header,
+    known: &HashSet<Uuid>,
+    villages: &mut HashMap<Uuid, String>,
+    confirming: bool,
+) -> Result<Option<Admit>, SyncError> {
+    let source = header.source_device;
+    if source == store.device().id {
+        return Ok(None);
+    }
+    let standing = match store.known_device_key(source)? {
+        Some((key, confirmed, village)) => {
+            signing::file_signed_by(header, &key).then_some((confirmed, village))
+        }
+        None => header
+            .signers
+            .as_ref()
+            .and_then(|s| s.get(&source))
+            .and_then(|key| signing::unhex(key))
+            .filter(|key| signing::file_signed_by(header, key))
+            .map(|_| (false, None)),
+    };
+    Ok(match standing {
+        None => confirming.then_some(Admit::Unvouched),
+        Some((false, _)) => confirming.then_some(Admit::Held),
+        Some((true, None)) => None,
+        Some((true, Some(village))) => match passenger_origins(header, known) {
+            Some(origins) => {
+                for origin in origins {
+                    villages.insert(origin, village.clone());
+                }
+                None
+            }
+            // A file of an earlier version does not list its writers: its passengers cannot be
+            // checked against the village before they are applied.
+            None => Some(Admit::Unvouched),
+        },
+    })
+}
+
+/// The writers a file carries unsigned ops of that `known` has no key for (from the ranges the
+/// header declares: an op outside them refuses the file); `None` for a file of an earlier
+/// version that does not declare them.
+fn passenger_origins(header: &Header, known: &HashSet<Uuid>) -> Option<Vec<Uuid>> {
+    let signers = header.signers.as_ref();
+    Some(
+        header
+            .carried
+            .as_ref()?
+            .keys()
+            .filter(|o| !known.contains(o) && !signers.is_some_and(|s| s.contains_key(o)))
+            .copied()
+            .collect(),
+    )
 }
 
 /// The village code of a row that names its village (a household, a work team member): as
@@ -677,6 +761,21 @@ pub fn list_devices(store: &Store) -> Result<Vec<DeviceEntry>, SyncError> {
 /// Whether a held file still holds ops of `device` that this copy lacks: a file kept for
 /// another device's waiting changes does not wait for a device whose part merged.
 fn waits_for(store: &Store, header: &Header, device: Uuid) -> Result<bool, StoreError> {
+    // The unsigned ops of writers this copy has no key for wait with the file's source.
+    if device == header.source_device && store.confirms_devices()? {
+        let known: HashSet<Uuid> = store.device_keys()?.into_iter().map(|k| k.device).collect();
+        if let (Some(origins), Some(carried)) =
+            (passenger_origins(header, &known), header.carried.as_ref())
+        {
+            let only: changeset::SeqRanges = origins
+                .iter()
+                .filter_map(|o| carried.get(o).map(|r| (*o, r.clone())))
+                .collect();
+            if !only.is_empty() && !store.holds_all(&only)? {
+                return Ok(true);
+            }
+        }
+    }
     if !header
         .signers
         .as_ref()
@@ -1140,9 +1239,9 @@ fn import_held_again(
                 continue;
             }
         };
-        let (header, _) = changeset::read_header(&file)?;
-        let still_held = plan_import(store, &header)?.held;
-        if still_held.is_empty() && summary.outside_village_ops == 0 {
+        // Held ops are counted as read, whether this copy lacks them or not: a file that still
+        // holds any waits.
+        if summary.held_ops == 0 && summary.outside_village_ops == 0 {
             store
                 .conn()
                 .execute("DELETE FROM held_file WHERE id = ?1", [id])
