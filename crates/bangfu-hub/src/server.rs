@@ -339,9 +339,10 @@ async fn push(
         // match what the hub hands on.
         if let Some((key, mut batches, seal_key)) = signed {
             batches.retain(|b| {
-                !outcome.held.iter().any(|h| {
-                    b.first <= h.seq && h.seq <= b.last && h.reason != OUTSIDE_SCOPE
-                })
+                !outcome
+                    .held
+                    .iter()
+                    .any(|h| b.first <= h.seq && h.seq <= b.last && h.reason != OUTSIDE_SCOPE)
             });
             storage.keep_signatures(q.origin, &key, &batches, seal_key.as_deref())?;
         }

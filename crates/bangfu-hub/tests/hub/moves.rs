@@ -276,9 +276,11 @@ fn an_edit_held_before_the_hub_learnt_a_move_is_merged_when_it_does(backend: Bac
         .find(|op| op.row == moving && op.field == "remark")
         .expect("the edit is in the county's file");
     assert!(
-        header.batches.iter().flatten().any(|b| b.origin == edit.id.origin
-            && b.first <= edit.id.seq
-            && edit.id.seq <= b.last),
+        header
+            .batches
+            .iter()
+            .flatten()
+            .any(|b| b.origin == edit.id.origin && b.first <= edit.id.seq && edit.id.seq <= b.last),
         "the edit goes on with its writer's signature"
     );
     let mut station = open(dir.path(), "乡镇站");
