@@ -82,10 +82,12 @@ pub struct Header {
     /// once, however many of the ops name it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blobs: Option<Vec<BlobRef>>,
-    /// The source device's signature (Ed25519, hex) over the file's source, time and body
-    /// (`signing::file_digest`): a receiver knows which device wrote the file, not only whose
-    /// signed ops it carries (a station's relay is believed only when the station signed it).
-    /// Files of older versions lack it.
+    /// The source device's signature (Ed25519, hex) over the whole header but the batch
+    /// signatures (`signing::header_digest`; files of the version before: over the source,
+    /// time and body, `signing::file_digest`): a receiver knows which device wrote the file,
+    /// not only whose signed ops it carries (a station's relay is believed only when the
+    /// station signed it), and that no one altered its header since. Files of older versions
+    /// lack it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_sig: Option<String>,
 }
@@ -810,16 +812,8 @@ pub fn encode_signed_into<W: Write, E: From<std::io::Error>>(
     header.op_count = ops.len() as u64;
     header.carried = Some(ranges_of(ops));
     header.body_sha256 = hex(&Sha256::digest(&body));
-    header.source_sig = key.map(|key| {
-        use ed25519_dalek::Signer;
-        let digest = super::signing::file_digest(
-            header.source_device,
-            header.created_ms,
-            header.op_count,
-            &header.body_sha256,
-        );
-        hex(&key.sign(&digest).to_bytes())
-    });
+    header.source_sig = None;
+    header.source_sig = key.map(|key| super::signing::sign_header(key, &header));
     let header_json = serde_json::to_vec(&header).unwrap_or_default();
     let mut w = Hashing {
         inner: out,

@@ -101,7 +101,75 @@ pub fn file_digest(source: Uuid, created_ms: u64, op_count: u64, body_sha256: &s
     h.finalize().into()
 }
 
-/// Whether a file's header is signed by its source device under `public_key` (32 bytes).
+/// What a device signs to say it wrote a changeset file, since files name their held ranges
+/// and keys: [`file_digest`]'s fields and every other field of the header but the batch
+/// signatures (each of which its own device signed) and the signature itself, so a stick's
+/// header cannot be altered on the way: not the names a station shows, the ranges that say
+/// what the file carries and what its writer holds, the keys it declares or its time. Covers
+/// the header's fields of this version: a field added later needs a digest of its own.
+pub fn header_digest(header: &super::changeset::Header) -> [u8; 32] {
+    #[derive(Serialize)]
+    struct Covered<'a> {
+        format_version: u16,
+        schema_version: i64,
+        source_name: &'a str,
+        covered: &'a BTreeMap<Uuid, i64>,
+        device_names: &'a BTreeMap<Uuid, String>,
+        carried: &'a Option<super::changeset::SeqRanges>,
+        snapshot: Option<bool>,
+        held: &'a Option<super::changeset::SeqRanges>,
+        signers: &'a Option<BTreeMap<Uuid, String>>,
+        seal_keys: &'a Option<BTreeMap<Uuid, super::seal::SealKey>>,
+        blobs: &'a Option<Vec<super::changeset::BlobRef>>,
+    }
+    let mut h = Sha256::new();
+    h.update(b"bangfu-file-v2\0");
+    h.update(file_digest(
+        header.source_device,
+        header.created_ms,
+        header.op_count,
+        &header.body_sha256,
+    ));
+    let covered = Covered {
+        format_version: header.format_version,
+        schema_version: header.schema_version,
+        source_name: &header.source_name,
+        covered: &header.covered,
+        device_names: &header.device_names,
+        carried: &header.carried,
+        snapshot: header.snapshot,
+        held: &header.held,
+        signers: &header.signers,
+        seal_keys: &header.seal_keys,
+        blobs: &header.blobs,
+    };
+    // Serializing these types into a hasher cannot fail.
+    let _ = serde_json::to_writer(HashWriter(&mut h), &covered);
+    h.finalize().into()
+}
+
+/// Feeds what is written into a SHA-256.
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Signs a file's header for its source device ([`header_digest`]), hex.
+pub fn sign_header(key: &SigningKey, header: &super::changeset::Header) -> String {
+    hex(&key.sign(&header_digest(header)).to_bytes())
+}
+
+/// Whether a file's header is signed by its source device under `public_key` (32 bytes): over
+/// the whole header ([`header_digest`]), or, for a file of the version before that, over its
+/// source, time and body ([`file_digest`]). A signature holds under the digest it was made
+/// for only, so a header altered after signing holds under neither.
 pub fn file_signed_by(header: &super::changeset::Header, public_key: &[u8]) -> bool {
     let Some(sig) = header.source_sig.as_deref().and_then(unhex) else {
         return false;
@@ -115,13 +183,17 @@ pub fn file_signed_by(header: &super::changeset::Header, public_key: &[u8]) -> b
     let Ok(key) = VerifyingKey::from_bytes(&key) else {
         return false;
     };
+    let sig = Signature::from_bytes(&sig);
+    if key.verify(&header_digest(header), &sig).is_ok() {
+        return true;
+    }
     let digest = file_digest(
         header.source_device,
         header.created_ms,
         header.op_count,
         &header.body_sha256,
     );
-    key.verify(&digest, &Signature::from_bytes(&sig)).is_ok()
+    key.verify(&digest, &sig).is_ok()
 }
 
 /// Checks the person a batch names against its device's key: `Ok(())` when it names nobody
@@ -647,6 +719,29 @@ mod tests {
         header.source_device = Uuid::now_v7();
         assert!(!file_signed_by(&header, &public));
         header.source_device = origin;
+        // Every other field of the header is covered too: a name, a held range, a declared key.
+        let signed = header.clone();
+        header.device_names.insert(origin, "乡镇站".into());
+        assert!(!file_signed_by(&header, &public));
+        header = signed.clone();
+        header.held = Some([(origin, vec![(1, 99)])].into_iter().collect());
+        assert!(!file_signed_by(&header, &public));
+        header = signed.clone();
+        header.signers = Some(BTreeMap::from([(Uuid::now_v7(), "00".repeat(32))]));
+        assert!(!file_signed_by(&header, &public));
+        header = signed.clone();
+        header.source_name = "县同步中心".into();
+        assert!(!file_signed_by(&header, &public));
+        // A file of the version before signs its source, time and body only: still believed.
+        header = signed;
+        let v1 = file_digest(
+            header.source_device,
+            header.created_ms,
+            header.op_count,
+            &header.body_sha256,
+        );
+        header.source_sig = Some(hex(&key.sign(&v1).to_bytes()));
+        assert!(file_signed_by(&header, &public));
         header.source_sig = None;
         assert!(!file_signed_by(&header, &public));
     }
