@@ -343,4 +343,8 @@ pub struct StoreOptions {
     /// PostgreSQL: how many row claims this storage writes before it prunes `row_claim`
     /// (`None`: `postgres::CLAIMS_BEFORE_PRUNE`). Tests prune after every push.
     pub claims_before_prune: Option<u64>,
+    /// PostgreSQL: how long after its last try this storage prunes the claims it wrote
+    /// since, however few (`None`: `postgres::PRUNE_EVERY`), so a quiet hub does not keep
+    /// them until the count comes.
+    pub prune_every: Option<std::time::Duration>,
 }

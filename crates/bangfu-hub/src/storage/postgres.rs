@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bangfu_core::model::FieldValue;
 use bangfu_core::sync::{Op, OpId};
@@ -55,6 +55,10 @@ enum Gate {
 /// the table then holds about this many claims per process instead of one for every row a
 /// county ever pushed.
 const CLAIMS_BEFORE_PRUNE: u64 = 100_000;
+
+/// How long after its last try a process prunes the claims it wrote since, however few (at
+/// the end of a push): a quiet hub keeps at most an hour's claims.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 /// How long a prune waits for the writes running to end (and then for the claims table), as
 /// PostgreSQL's `lock_timeout`: the writes that start meanwhile wait behind it at most this
@@ -121,6 +125,8 @@ pub struct PgStorage {
     retries: AtomicU64,
     /// Row claims this process committed since it last tried to prune them.
     claims_since_prune: AtomicU64,
+    /// When this process last tried to prune them (or opened the storage).
+    last_prune: std::sync::Mutex<Instant>,
 }
 
 impl Drop for PgStorage {
@@ -620,6 +626,7 @@ impl PgStorage {
             options,
             retries: AtomicU64::new(0),
             claims_since_prune: AtomicU64::new(0),
+            last_prune: std::sync::Mutex::new(Instant::now()),
         };
         storage.write(super::scope_index::index_learnt_tables)?;
         Ok(storage)
@@ -786,22 +793,32 @@ impl PgStorage {
     }
 
     /// Prunes `row_claim` once this process has committed `CLAIMS_BEFORE_PRUNE` claims since
-    /// it last tried (one thread: the one that takes the count back to 0). A prune that gives
-    /// up or fails is logged and tried again after as many claims; the push it follows was
-    /// committed and stands.
+    /// it last tried, or any claim and `PRUNE_EVERY` has passed since (one thread: the one
+    /// that takes the count back to 0). A prune that gives up or fails is logged and tried
+    /// again after as many claims or as long; the push it follows was committed and stands.
     fn prune_when_due(&self) {
         let due = self
             .options
             .claims_before_prune
             .unwrap_or(CLAIMS_BEFORE_PRUNE);
+        let every = self.options.prune_every.unwrap_or(PRUNE_EVERY);
         let claimed = self.claims_since_prune.load(Ordering::Relaxed);
-        if claimed < due
+        let quiet_long = || {
+            self.last_prune
+                .lock()
+                .is_ok_and(|last| last.elapsed() >= every)
+        };
+        if claimed == 0
+            || (claimed < due && !quiet_long())
             || self
                 .claims_since_prune
                 .compare_exchange(claimed, 0, Ordering::Relaxed, Ordering::Relaxed)
                 .is_err()
         {
             return;
+        }
+        if let Ok(mut last) = self.last_prune.lock() {
+            *last = Instant::now();
         }
         match self.prune_row_claims() {
             Ok(Some(claims)) => {

@@ -476,6 +476,20 @@ fn with_row_claims_pruned_after_every_push_a_shared_helper_still_reaches_every_v
     );
 }
 
+/// A quiet hub does not keep its claims until 100,000 come: a process prunes the claims it
+/// wrote once its last try is `prune_every` old (here at once), however few they are.
+#[test]
+fn a_quiet_hub_prunes_its_row_claims_after_a_while_however_few() {
+    let claims = share_a_helper_while_edited(StoreOptions {
+        prune_every: Some(std::time::Duration::ZERO),
+        ..StoreOptions::default()
+    });
+    assert!(
+        claims < ROUNDS,
+        "claims left after the last prune: {claims}"
+    );
+}
+
 /// Rounds of sharing and editing the helper at once.
 const ROUNDS: i64 = 12;
 
