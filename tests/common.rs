@@ -65,6 +65,20 @@ pub fn phone_of(store: &Store, id: uuid::Uuid) -> Option<String> {
         .unwrap()
 }
 
+/// The 备注 a household shows, read with SQL.
+#[allow(dead_code)]
+pub fn remark_of(store: &Store, id: uuid::Uuid) -> Option<String> {
+    store
+        .sql()
+        .unwrap()
+        .query_row(
+            "SELECT max(remark) FROM household WHERE id = ?1",
+            [id.as_bytes().as_slice()],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
 /// Fills what a step needs beyond its own form: every signer role of the step named (the
 /// seed's titles) and, for 村评议公示, the 民主评议 the day before its notice (40 took part,
 /// 36 agreed).

@@ -910,11 +910,50 @@ fn unsigned_ops_of_an_unknown_writer_answer_to_the_file_that_brings_them() {
     let summary = import_changeset(&mut township, &export(&village)).unwrap();
     assert!(summary.outside_village_ops >= 1, "{summary:?}");
     assert!(summary.message_zh().contains(VILLAGE_B));
+    // Named by the laptop that brought it, whose 安全码 merges or declines it.
+    assert!(
+        summary.message_zh().contains("设备“村”"),
+        "{}",
+        summary.message_zh()
+    );
     assert_eq!(common::phone_of(&township, foreign), None);
     assert_eq!(
         common::phone_of(&township, own).as_deref(),
         Some("13700000001")
     );
+    let laptop = village.device().id;
+    let waiting_under_the_laptop = |store: &Store| {
+        list_devices(store)
+            .unwrap()
+            .into_iter()
+            .find(|d| d.key.device == laptop)
+            .unwrap()
+            .held_files
+    };
+    assert_eq!(waiting_under_the_laptop(&township), 1);
+    // The laptop's file with its header's signature taken off is still checked against the
+    // village the township confirmed the laptop for.
+    let mut second = common::open_at(dir.path(), "无名二", T0);
+    import_changeset(&mut second, &from_county).unwrap();
+    second
+        .write(&[Change::Put {
+            table: Table::Household,
+            id: foreign,
+            fields: vec![("remark", FieldValue::Text("外村的户".into()))],
+        }])
+        .unwrap();
+    import_changeset(&mut village, &unsigned(&export(&second))).unwrap();
+    let stripped = import_changeset(&mut township, &unsigned(&export(&village))).unwrap();
+    assert!(stripped.outside_village_ops >= 1, "{stripped:?}");
+    assert_eq!(common::remark_of(&township, foreign), None);
+    // The work team vouches for what waits: merged under the laptop's 安全码, and nothing is
+    // left waiting.
+    merge_held_outside(&mut township, &fp).unwrap();
+    assert_eq!(
+        common::phone_of(&township, foreign).as_deref(),
+        Some("13900000000")
+    );
+    assert_eq!(waiting_under_the_laptop(&township), 0);
 
     // A station that confirms devices: the same writer's ops carried by a laptop it has not
     // confirmed wait with that laptop, listed under it, and merge when it is confirmed.
@@ -957,5 +996,13 @@ fn unsigned_ops_of_an_unknown_writer_answer_to_the_file_that_brings_them() {
     assert!(refused.unvouched_ops > 0, "{refused:?}");
     assert_eq!(refused.applied, 0);
     assert!(refused.message_zh().contains("签名担保"));
+    assert_eq!(common::phone_of(&strict, own), None);
+    // Nor is one that names the station itself as its source without its signature.
+    let (mut header, ops) = changeset::decode(&stray).unwrap();
+    header.source_device = strict.device().id;
+    header.source_name = "第三乡镇".into();
+    let posing = import_changeset(&mut strict, &changeset::encode(header, &ops)).unwrap();
+    assert!(posing.unvouched_ops > 0, "{posing:?}");
+    assert_eq!(posing.applied, 0);
     assert_eq!(common::phone_of(&strict, own), None);
 }

@@ -334,7 +334,9 @@ async fn push(
         // hub (laptops then take them as they took every hub op before signatures came).
         // A batch with an op held outside the pusher's scope is kept: that op's content is
         // fixed from now on (`same_content`), a page carries the batch only once it is taken
-        // back in whole (`readmit_held`), and it then goes on signed. A batch with an op held
+        // back in whole (`readmit_held`), and it then goes on signed to a device that pulls
+        // the whole batch in one page (one that pulled its other ops before gets the op taken
+        // back unsigned). A batch with an op held
         // for other content under an id the hub already stores is not kept: it would not
         // match what the hub hands on.
         if let Some((key, mut batches, seal_key)) = signed {

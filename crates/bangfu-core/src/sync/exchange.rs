@@ -647,6 +647,14 @@ pub(crate) fn import_from<'a>(
     } = reading
     {
         plan.villages.remove(&device);
+        // What the source brought of writers no copy has a key for answers to it: lifted too.
+        if device == header.source_device
+            && let Some(origins) = &plan.passengers.origins
+        {
+            for origin in origins {
+                plan.villages.remove(origin);
+            }
+        }
     }
     let outside = if plan.villages.is_empty() {
         super::trust::OutsideOps::default()
@@ -657,7 +665,14 @@ pub(crate) fn import_from<'a>(
         let (_, again) = super::stream::open(open()?, &identities, &me)?;
         let moves = super::trust::file_moves(store, &header, again, &plan)?;
         let (_, again) = super::stream::open(open()?, &identities, &me)?;
-        super::trust::find_outside(store, &header, again, &plan.villages, moves)?
+        super::trust::find_outside(
+            store,
+            &header,
+            again,
+            &plan.villages,
+            plan.passengers.origins.as_ref(),
+            moves,
+        )?
     };
     let mut outside_ops = 0u64;
     // Ops kept aside that this copy already holds (a held file read again after a person

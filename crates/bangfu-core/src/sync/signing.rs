@@ -671,7 +671,7 @@ mod tests {
     }
 
     #[test]
-    fn a_file_signature_holds_for_its_source_and_body_only() {
+    fn a_file_signature_holds_for_its_source_and_whole_header_only() {
         let key = new_signing_key();
         let origin = Uuid::now_v7();
         let ops = vec![op(origin, 1, "a")];
@@ -732,6 +732,22 @@ mod tests {
         header = signed.clone();
         header.source_name = "县同步中心".into();
         assert!(!file_signed_by(&header, &public));
+        header = signed.clone();
+        header.created_ms += 1;
+        assert!(!file_signed_by(&header, &public));
+        header = signed.clone();
+        header.covered.insert(origin, 7);
+        assert!(!file_signed_by(&header, &public));
+        header = signed.clone();
+        header.carried = Some(BTreeMap::new());
+        assert!(!file_signed_by(&header, &public));
+        header = signed.clone();
+        header.snapshot = Some(true);
+        assert!(!file_signed_by(&header, &public));
+        // The batch signatures are not: each is its own device's, checked on its own.
+        header = signed.clone();
+        header.batches = Some(Vec::new());
+        assert!(file_signed_by(&header, &public));
         // A file of the version before signs its source, time and body only: still believed.
         header = signed;
         let v1 = file_digest(

@@ -66,8 +66,8 @@ pub(crate) struct ImportPlan {
     /// station relays the file: it checked them).
     pub villages: HashMap<Uuid, String>,
     /// What becomes of the unsigned ops of writers this copy has no key for (see
-    /// [`passengers_of`]); `None`: applied.
-    passengers: Option<Admit>,
+    /// [`passengers_of`]).
+    pub passengers: Passengers,
     /// The decision for the last op's origin.
     last: Option<(Uuid, Admit)>,
 }
@@ -107,8 +107,8 @@ impl ImportPlan {
             // the hub or by a file of a copy that holds their signatures.
             return Admit::Unsigned;
         }
-        if !self.verifier.signs(origin)
-            && let Some(passengers) = self.passengers
+        if self.is_passenger(origin)
+            && let Some(passengers) = self.passengers.admit
         {
             return passengers;
         }
@@ -116,6 +116,14 @@ impl ImportPlan {
             Admit::Held
         } else {
             Admit::Apply
+        }
+    }
+
+    /// Whether `origin`'s ops in this file are a passenger's (see [`passengers_of`]).
+    fn is_passenger(&self, origin: Uuid) -> bool {
+        match &self.passengers.origins {
+            Some(origins) => origins.contains(&origin),
+            None => !self.verifier.signs(origin) && !self.known.contains(&origin),
         }
     }
 }
@@ -176,19 +184,31 @@ pub(crate) fn plan_import(store: &Store, header: &Header) -> Result<ImportPlan, 
     })
 }
 
+/// A file's passengers: the writers whose ops in it no signature covers and whose key this
+/// copy does not know, and what becomes of those ops.
+#[derive(Debug, Default)]
+pub(crate) struct Passengers {
+    /// Who they are (`None`: a file of an earlier version that does not list its writers;
+    /// then every unsigned writer this copy has no key for).
+    pub origins: Option<HashSet<Uuid>>,
+    /// What becomes of their ops (`None`: applied, checked against `villages` like any).
+    admit: Option<Admit>,
+}
+
 /// What becomes of a file's unsigned ops of writers this copy has no key for (ops written
 /// before devices signed, or relayed from a hub page that cut their batch): no one vouches for
-/// them but the file's source, so they are the source's to answer for (`None`: applied).
+/// them but the file's source, so they are the source's to answer for.
 ///
-/// - From this copy itself, or from a confirmed source without a village limit that signed
-///   the file (a township, the county): applied.
-/// - From a confirmed source limited to a village that signed the file: checked against that
-///   village like its own ops, so a village laptop cannot slip another village's edits in
-///   under a made-up writer.
+/// - From a source confirmed for a village: checked against that village like its own ops,
+///   whether the file is signed or not (a village laptop cannot slip another village's edits
+///   in under a made-up writer); a person merges what waits, or declines it, under the
+///   source's 安全码.
+/// - From a confirmed source that signed the file (this copy, a township, the county): applied.
 /// - At a copy that confirms devices, from a source not confirmed yet: held with its own ops
 ///   until a person confirms it; from a file its source did not sign (a version before
-///   signatures, or a rewritten header): not applied, and the summary says so (a 乡镇管理员
-///   who wants such a file switches confirmation off for it).
+///   signatures, a rewritten header, or a file naming another copy as its source): not
+///   applied, and the summary says so (a 乡镇管理员 who wants such a file switches
+///   confirmation off for it).
 /// - Elsewhere applied, as a copy that does not confirm devices applies a new device's ops.
 fn passengers_of(
     store: &Store,
@@ -196,52 +216,68 @@ fn passengers_of(
     known: &HashSet<Uuid>,
     villages: &mut HashMap<Uuid, String>,
     confirming: bool,
-) -> Result<Option<Admit>, SyncError> {
+) -> Result<Passengers, SyncError> {
     let source = header.source_device;
-    if source == store.device().id {
-        return Ok(None);
-    }
-    let standing = match store.known_device_key(source)? {
-        Some((key, confirmed, village)) => {
-            signing::file_signed_by(header, &key).then_some((confirmed, village))
-        }
-        None => header
-            .signers
-            .as_ref()
-            .and_then(|s| s.get(&source))
-            .and_then(|key| signing::unhex(key))
-            .filter(|key| signing::file_signed_by(header, key))
-            .map(|_| (false, None)),
+    let origins = passenger_origins(header, known);
+    let (signed, confirmed, limit) = match store.known_device_key(source)? {
+        Some((key, confirmed, village)) => (
+            signing::file_signed_by(header, &key),
+            confirmed,
+            village.filter(|_| confirmed),
+        ),
+        None => (
+            header
+                .signers
+                .as_ref()
+                .and_then(|s| s.get(&source))
+                .and_then(|key| signing::unhex(key))
+                .is_some_and(|key| signing::file_signed_by(header, &key)),
+            false,
+            None,
+        ),
     };
-    Ok(match standing {
-        None => confirming.then_some(Admit::Unvouched),
-        Some((false, _)) => confirming.then_some(Admit::Held),
-        Some((true, None)) => None,
-        Some((true, Some(village))) => match passenger_origins(header, known) {
-            Some(origins) => {
-                for origin in origins {
-                    villages.insert(origin, village.clone());
-                }
-                None
-            }
-            // A file of an earlier version does not list its writers: its passengers cannot be
-            // checked against the village before they are applied.
-            None => Some(Admit::Unvouched),
-        },
-    })
+    if let Some(village) = limit {
+        let Some(origins) = origins else {
+            // A file of an earlier version does not list its writers: its passengers cannot
+            // be checked against the village before they are applied.
+            return Ok(Passengers {
+                origins: None,
+                admit: Some(Admit::Unvouched),
+            });
+        };
+        for origin in &origins {
+            villages.insert(*origin, village.clone());
+        }
+        return Ok(Passengers {
+            admit: (confirming && !signed).then_some(Admit::Unvouched),
+            origins: Some(origins),
+        });
+    }
+    let admit = match (signed, confirmed) {
+        (false, _) => confirming.then_some(Admit::Unvouched),
+        (true, false) => confirming.then_some(Admit::Held),
+        (true, true) => None,
+    };
+    Ok(Passengers { origins, admit })
 }
 
-/// The writers a file carries unsigned ops of that `known` has no key for (from the ranges the
-/// header declares: an op outside them refuses the file); `None` for a file of an earlier
-/// version that does not declare them.
-fn passenger_origins(header: &Header, known: &HashSet<Uuid>) -> Option<Vec<Uuid>> {
+/// The writers a file carries ops of that no signature in it can cover and whose key `known`
+/// does not hold: those it declares no key for, and those it declares a key for without a
+/// batch (from the ranges the header declares: an op outside them refuses the file); `None`
+/// for a file of an earlier version that does not declare them.
+fn passenger_origins(header: &Header, known: &HashSet<Uuid>) -> Option<HashSet<Uuid>> {
     let signers = header.signers.as_ref();
+    let batches = header.batches.as_deref().unwrap_or(&[]);
     Some(
         header
             .carried
             .as_ref()?
             .keys()
-            .filter(|o| !known.contains(o) && !signers.is_some_and(|s| s.contains_key(o)))
+            .filter(|o| {
+                !known.contains(o)
+                    && (!signers.is_some_and(|s| s.contains_key(o))
+                        || !batches.iter().any(|b| b.origin == **o))
+            })
             .copied()
             .collect(),
     )
@@ -473,6 +509,7 @@ pub(crate) fn find_outside(
     header: &Header,
     ops: impl Iterator<Item = Result<Op, changeset::ChangesetError>>,
     villages: &HashMap<Uuid, String>,
+    passengers: Option<&HashSet<Uuid>>,
     moves: HashMap<Uuid, FileMove>,
 ) -> Result<OutsideOps, SyncError> {
     let mut found = OutsideOps::default();
@@ -516,12 +553,22 @@ pub(crate) fn find_outside(
             };
             if !left_lately {
                 if found.first.is_none() {
+                    // A passenger's edit is the file's source's to answer for: named by it,
+                    // merged or declined under its 安全码.
+                    let named = if passengers.is_some_and(|p| p.contains(&op.id.origin)) {
+                        header.source_device
+                    } else {
+                        op.id.origin
+                    };
                     found.first = Some(OutsideVillage {
                         device: header
                             .device_names
-                            .get(&op.id.origin)
+                            .get(&named)
                             .cloned()
-                            .unwrap_or_else(|| op.id.origin.to_string()),
+                            .or_else(|| {
+                                (named == header.source_device).then(|| header.source_name.clone())
+                            })
+                            .unwrap_or_else(|| named.to_string()),
                         village: allowed.clone(),
                         other: code,
                     });
@@ -762,7 +809,7 @@ pub fn list_devices(store: &Store) -> Result<Vec<DeviceEntry>, SyncError> {
 /// another device's waiting changes does not wait for a device whose part merged.
 fn waits_for(store: &Store, header: &Header, device: Uuid) -> Result<bool, StoreError> {
     // The unsigned ops of writers this copy has no key for wait with the file's source.
-    if device == header.source_device && store.confirms_devices()? {
+    if device == header.source_device {
         let known: HashSet<Uuid> = store.device_keys()?.into_iter().map(|k| k.device).collect();
         if let (Some(origins), Some(carried)) =
             (passenger_origins(header, &known), header.carried.as_ref())
@@ -1121,9 +1168,21 @@ fn files_only_of(store: &Store, device: Uuid) -> Result<(Vec<(i64, Header)>, u64
             kept += 1;
             continue;
         };
+        // What the file's source brought of writers no copy has a key for is its own.
+        let brought = if device == header.source_device {
+            let known: HashSet<Uuid> = store
+                .device_keys()
+                .map_err(SyncError::from)?
+                .into_iter()
+                .map(|k| k.device)
+                .collect();
+            passenger_origins(&header, &known).unwrap_or_default()
+        } else {
+            HashSet::new()
+        };
         let others: changeset::SeqRanges = carried
             .iter()
-            .filter(|(origin, _)| **origin != device)
+            .filter(|(origin, _)| **origin != device && !brought.contains(origin))
             .map(|(origin, ranges)| (*origin, ranges.clone()))
             .collect();
         let their_batches: Vec<signing::BatchSig> = header

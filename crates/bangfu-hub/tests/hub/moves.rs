@@ -198,6 +198,10 @@ fn an_edit_held_before_the_hub_learnt_a_move_is_merged_when_it_does(backend: Bac
     let a_client = enrol(&mut a, &url, &storage, VILLAGE_A);
     sync(&a_client, &mut a);
     assert!(rows(&a, "household").is_empty());
+    // A station that knows A's laptop: a file of it names its key.
+    let mut station = open(dir.path(), "乡镇站");
+    let (from_a, _) = export_changeset(&a, None).expect("export");
+    import_changeset(&mut station, &from_a).expect("import");
 
     // The move, carried to A on a stick before the county syncs.
     write(
@@ -266,9 +270,8 @@ fn an_edit_held_before_the_hub_learnt_a_move_is_merged_when_it_does(backend: Bac
         Some("不是本村的户")
     );
     // The hub kept the signature of A's write batch while it held the edit and hands it on
-    // with what it took back, so a station that knows A's laptop (vouched for by the county)
-    // takes the county's copy of the edit: an op of a known writer that came unsigned would
-    // be left aside.
+    // with what it took back, so the station that knows A's laptop takes the county's copy of
+    // the edit: an op of a known writer that came unsigned would be left aside.
     let (relayed, _) = export_changeset(&county, None).expect("export");
     let (header, ops) = bangfu_core::sync::changeset::decode(&relayed).expect("decode");
     let edit = ops
@@ -283,7 +286,6 @@ fn an_edit_held_before_the_hub_learnt_a_move_is_merged_when_it_does(backend: Bac
             .any(|b| b.origin == edit.id.origin && b.first <= edit.id.seq && edit.id.seq <= b.last),
         "the edit goes on with its writer's signature"
     );
-    let mut station = open(dir.path(), "乡镇站");
     let summary = import_changeset(&mut station, &relayed).expect("import");
     assert_eq!(summary.unsigned_ops, 0, "{summary:?}");
     assert_eq!(
