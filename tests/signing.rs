@@ -1006,3 +1006,44 @@ fn unsigned_ops_of_an_unknown_writer_answer_to_the_file_that_brings_them() {
     assert_eq!(posing.applied, 0);
     assert_eq!(common::phone_of(&strict, own), None);
 }
+
+/// `export --for <file>` sends what the file's writer lacks by the ranges the file says it
+/// holds: believed only when the writer signed the file, so ranges altered on a stick (claiming
+/// the peer holds everything) do not make the export leave out what the peer lacks.
+#[test]
+fn ranges_altered_on_a_stick_do_not_shrink_an_export_for_its_writer() {
+    use bangfu_core::sync::exchange::{PeerHoldings, export_introduction, peer_of_file};
+    let dir = common::scratch();
+    let mut village = common::open_at(dir.path(), "村", T0);
+    let mut station = common::open_at(dir.path(), "乡镇", T0);
+    put_household(
+        &mut village,
+        Uuid::now_v7(),
+        "530826103201001",
+        "13800000001",
+    );
+    let (intro, _) = export_introduction(&mut station).unwrap();
+    let (peer, holdings) = peer_of_file(&mut village, &intro).unwrap();
+    assert_eq!(peer, station.device().id);
+    assert!(
+        matches!(&holdings, PeerHoldings::Exactly(r) if r.get(&village.device().id).is_none()),
+        "the station's own word, signed: {holdings:?}"
+    );
+    let (mut header, ops) = changeset::decode(&intro).unwrap();
+    header.held = Some(
+        [(village.device().id, vec![(1, 1_000)])]
+            .into_iter()
+            .collect(),
+    );
+    let altered = changeset::encode(header, &ops);
+    let (_, holdings) = peer_of_file(&mut village, &altered).unwrap();
+    assert_eq!(
+        holdings,
+        PeerHoldings::AtLeast(Default::default()),
+        "not believed: everything is sent"
+    );
+    let (file, summary) = export_changeset(&village, Some(&holdings)).unwrap();
+    assert!(summary.ops > 0);
+    let summary = import_changeset(&mut station, &file).unwrap();
+    assert!(summary.applied > 0, "{summary:?}");
+}

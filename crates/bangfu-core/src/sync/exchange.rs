@@ -328,7 +328,16 @@ pub fn export_introduction(store: &mut Store) -> Result<(Vec<u8>, ExportSummary)
         blobs: None,
         source_sig: None,
     };
-    let bytes = changeset::encode(header, &[]);
+    // Signed like every export: `export --for` believes the ranges it states only then.
+    let key = store.own_signing_key()?;
+    let bytes = changeset::encode_signed_into::<_, SyncError>(
+        Vec::new(),
+        header,
+        &[],
+        &[],
+        |_| Ok(Vec::new()),
+        key.as_ref(),
+    )?;
     let summary = ExportSummary {
         ops: 0,
         bytes: bytes.len() as u64,
@@ -409,6 +418,24 @@ pub fn peer_of_file(
     let (header, _) = changeset::read_header(&inner)?;
     if let Some(keys) = &header.seal_keys {
         store.learn_seal_keys(keys)?;
+    }
+    // What the file says its writer holds is believed only when its writer signed the file
+    // (under the key this copy knows for it, or the one it declares when this copy knows
+    // none): ranges altered on the way would have the export leave out what the peer lacks.
+    // Otherwise everything is sent; sending an op twice is harmless.
+    let key = match store.known_device_key(header.source_device)? {
+        Some((key, _, _)) => Some(key),
+        None => header
+            .signers
+            .as_ref()
+            .and_then(|s| s.get(&header.source_device))
+            .and_then(|key| super::signing::unhex(key)),
+    };
+    if !key.is_some_and(|key| super::signing::file_signed_by(&header, &key)) {
+        return Ok((
+            header.source_device,
+            PeerHoldings::AtLeast(VersionVector::new()),
+        ));
     }
     Ok((header.source_device, holdings_of(header)))
 }
