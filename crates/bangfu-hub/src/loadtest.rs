@@ -147,6 +147,13 @@ struct LoadReport {
     join_full_ops: u64,
     join_snapshot_s: f64,
     join_snapshot_ops: u64,
+    /// The same for a new laptop of the first village's township (every village of it): a
+    /// scope whose history is many villages'.
+    join_township: String,
+    join_township_full_s: f64,
+    join_township_full_ops: u64,
+    join_township_snapshot_s: f64,
+    join_township_snapshot_ops: u64,
     /// The machine: its cores and its 1-minute load average at the start and the end (other
     /// work on it shows here).
     cpus: usize,
@@ -550,39 +557,45 @@ fn run_phases(
         report.latency_p95_ms,
         report.latency_p99_ms
     );
-    // A new laptop joining the first village: the whole history, then the snapshot.
+    // A new laptop joining the first village, then one of its township: the whole history,
+    // then the snapshot.
     if let Some(village) = villages.first() {
-        let scope = Scope::parse(village).context("village code")?;
         report.join_village = village.clone();
-        for snapshot in [false, true] {
-            let name = if snapshot {
-                "新电脑-快照"
+        report.join_township = village.chars().take(9).collect();
+        for (code, tag) in [
+            (village.clone(), "村"),
+            (report.join_township.clone(), "乡镇"),
+        ] {
+            let scope = Scope::parse(&code).context("scope code")?;
+            let mut joined = [(0.0, 0u64); 2];
+            for (i, snapshot) in [false, true].into_iter().enumerate() {
+                let name = format!("新电脑-{tag}-{}", if snapshot { "快照" } else { "全量" });
+                let mut store = open(dir, &name)?;
+                let client = HubClient::new(ClientConfig {
+                    snapshot_bootstrap: snapshot,
+                    ..ClientConfig::default()
+                });
+                let code = codes.issue_code(&scope)?;
+                let t = Instant::now();
+                client.enrol(&mut store, &hubs[0].url, &code)?;
+                let done = client.sync_once(&mut store)?;
+                joined[i] = (t.elapsed().as_secs_f64(), done.pulled);
+            }
+            let [(full_s, full_ops), (snap_s, snap_ops)] = joined;
+            eprintln!(
+                "new laptop of {code}: whole history {full_ops} ops in {full_s:.1} s, snapshot {snap_ops} ops in {snap_s:.1} s"
+            );
+            if tag == "村" {
+                (report.join_full_s, report.join_full_ops) = (full_s, full_ops);
+                (report.join_snapshot_s, report.join_snapshot_ops) = (snap_s, snap_ops);
             } else {
-                "新电脑-全量"
-            };
-            let mut store = open(dir, name)?;
-            let client = HubClient::new(ClientConfig {
-                snapshot_bootstrap: snapshot,
-                ..ClientConfig::default()
-            });
-            let code = codes.issue_code(&scope)?;
-            let t = Instant::now();
-            client.enrol(&mut store, &hubs[0].url, &code)?;
-            let done = client.sync_once(&mut store)?;
-            let secs = t.elapsed().as_secs_f64();
-            if snapshot {
-                (report.join_snapshot_s, report.join_snapshot_ops) = (secs, done.pulled);
-            } else {
-                (report.join_full_s, report.join_full_ops) = (secs, done.pulled);
+                (report.join_township_full_s, report.join_township_full_ops) = (full_s, full_ops);
+                (
+                    report.join_township_snapshot_s,
+                    report.join_township_snapshot_ops,
+                ) = (snap_s, snap_ops);
             }
         }
-        eprintln!(
-            "new laptop of {village}: whole history {} ops in {:.1} s, snapshot {} ops in {:.1} s",
-            report.join_full_ops,
-            report.join_full_s,
-            report.join_snapshot_ops,
-            report.join_snapshot_s
-        );
     }
     report.hub_peak_rss_mb = hubs.iter().map(HubProcess::peak_rss_mb).collect();
     report.hub_ops_stored = codes.counts()?.ops;

@@ -60,6 +60,27 @@ fn load(backend: Backend) {
             && rss.iter().all(|r| r.as_f64().unwrap_or(0.0) > 0.0),
         "{report}"
     );
+    // New laptops joining the first village and its township, by the whole history and by
+    // the snapshot: a township's laptop takes at least its village's, the snapshot no more
+    // than the history (the generated county has no later edits here).
+    assert!(
+        n("join_full_ops") > 0.0 && n("join_snapshot_ops") > 0.0,
+        "{report}"
+    );
+    assert!(
+        n("join_township_full_ops") >= n("join_full_ops"),
+        "{report}"
+    );
+    assert!(
+        n("join_township_snapshot_ops") > 0.0
+            && n("join_township_snapshot_ops") <= n("join_township_full_ops"),
+        "{report}"
+    );
+    assert_eq!(
+        report["join_township"].as_str().map(str::len),
+        Some(9),
+        "{report}"
+    );
 }
 
 crate::on_both_backends!(load);
