@@ -905,6 +905,7 @@ fn no_one_but_the_first_person_gives_a_role_that_may_do_more_than_their_own() {
 
 #[test]
 fn county_settings_and_the_hub_link_are_changed_only_by_a_leader_or_admin() {
+    use bangfu_core::county_settings::{county_settings, set_first_filing_year};
     use bangfu_core::exit::standards::{set_standard, standard_for};
     let dir = common::scratch();
     let (mut store, _) = team_copy(dir.path());
@@ -918,8 +919,23 @@ fn county_settings_and_the_hub_link_are_changed_only_by_a_leader_or_admin() {
         refused.message_zh()
     );
     assert_eq!(store.forget_hub_link().unwrap_err().kind(), "not_allowed");
+    let refused = set_first_filing_year(&mut store, 2013, "县扶贫办文件").unwrap_err();
+    assert!(
+        refused.message_zh().contains("修改脱贫标准"),
+        "{}",
+        refused.message_zh()
+    );
+    assert_eq!(
+        county_settings(&store).unwrap().first_filing_year.year,
+        2014
+    );
     store.sign_in("刘书记", PIN).unwrap();
     set_standard(&mut store, &line, true).unwrap();
+    set_first_filing_year(&mut store, 2013, "县扶贫办文件").unwrap();
+    assert_eq!(
+        county_settings(&store).unwrap().first_filing_year.year,
+        2013
+    );
     store.forget_hub_link().unwrap();
 }
 

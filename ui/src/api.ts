@@ -84,6 +84,7 @@ import type {
   NewAttachment,
   BatchOutcome,
   BatchStep,
+  CountySettings,
 } from './bindings'
 
 // Every type the commands take or return, generated from the Rust types (scripts/bindings).
@@ -402,6 +403,21 @@ export function standardSet(standard: ExitStandard, acceptFall: boolean): Promis
 /** Takes back the county's setting of a year and province. */
 export function standardClear(year: number, province: string): Promise<boolean> {
   return invoke<boolean>('standard_clear', { year, province })
+}
+
+/** The county's settings in force (the first year of 建档立卡), each with its source. */
+export function countySettings(): Promise<CountySettings> {
+  return invoke<CountySettings>('county_settings_get')
+}
+
+/** Sets the county's first year of 建档立卡 with the document it comes from (synced). */
+export function firstFilingYearSet(year: number, source: string): Promise<void> {
+  return invoke<void>('first_filing_year_set', { year, source })
+}
+
+/** Takes back the county's first filing year; the shipped 2014 applies again. */
+export function firstFilingYearClear(): Promise<boolean> {
+  return invoke<boolean>('first_filing_year_clear')
 }
 
 export function exitDocumentPath(document: ExitDocument): Promise<string> {
