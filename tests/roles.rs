@@ -1224,7 +1224,10 @@ fn a_household_is_moved_to_another_village_only_by_a_leader_or_the_township() {
     let moved = move_household(&mut store, household, &site.code).unwrap();
     assert_eq!(moved.new_code, "530826103202001");
     let h = store.get::<Household>(household).unwrap();
-    assert_eq!((h.village_id, h.code.as_str()), (Some(site.id), "530826103202001"));
+    assert_eq!(
+        (h.village_id, h.code.as_str()),
+        (Some(site.id), "530826103202001")
+    );
     // The township moves a household too (back, say, after a mistaken move).
     store.sign_in(person_of(Role::TownshipAdmin), PIN).unwrap();
     let back = move_household(&mut store, household, "530826103201").unwrap();

@@ -126,6 +126,7 @@ fn main() -> ExitCode {
             commands::policies::household_relocation,
             commands::policies::relocation_stage_add,
             commands::policies::household_move,
+            commands::policies::relocation_site_village_set,
             commands::archive::archive_list,
             commands::team::team_list,
             commands::team::team_add,

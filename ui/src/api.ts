@@ -676,6 +676,11 @@ export function relocationStageAdd(input: NewStage): Promise<StageSaved> {
   return invoke<StageSaved>('relocation_stage_add', { input })
 }
 
+/** Names the village of the household's 安置点 on its 入住 stage (recorded before it was asked). */
+export function relocationSiteVillageSet(householdId: string, villageCode: string): Promise<StageSaved> {
+  return invoke<StageSaved>('relocation_site_village_set', { householdId, villageCode })
+}
+
 /** Moves a household to the village with this 12-digit code (所属村 and a new 户编号 there). */
 export function householdMove(householdId: string, villageCode: string): Promise<Moved> {
   return invoke<Moved>('household_move', { householdId, villageCode })
