@@ -2,7 +2,9 @@
 //! Chinese when it cannot be (a future day), carried from one laptop to another by file, and
 //! used by a year's 贫困发生率: a household filed after the year is not counted in it, one
 //! filed before it is even with nothing else dated; a household without the date keeps the
-//! earlier rule (counted from its first dated record).
+//! earlier rule (counted from its first dated record). A 建档日期 before the county's first
+//! year of 建档立卡 (a county setting, 2014 as shipped) is questioned by every copy the setting
+//! reached, alike.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -260,4 +262,127 @@ fn a_filing_date_set_on_one_laptop_reaches_the_other_by_file_and_its_count() {
         Some(day("2014-10-08"))
     );
     assert_eq!(poor_people(&a, v.id, 2014), 4);
+}
+
+/// The rules of the 疑点 list that concern a household's 建档日期 as this copy judges them.
+fn filing_findings(store: &Store) -> Vec<(String, &'static str)> {
+    bangfu_core::report::quality::data_quality(store)
+        .unwrap()
+        .into_iter()
+        .filter(|i| i.rule.starts_with("filing_date."))
+        .map(|i| (i.household_code, i.rule))
+        .collect()
+}
+
+#[test]
+fn a_laptop_receiving_the_countys_first_filing_year_judges_filing_dates_by_it() {
+    use bangfu_core::county_settings::{
+        clear_first_filing_year, county_settings, set_first_filing_year,
+    };
+    let dir = common::scratch();
+    let mut county = common::open_at(dir.path(), "县扶贫办", CLOCK);
+    let mut laptop = common::open_at(dir.path(), "新文村-笔记本", CLOCK + 10);
+    let v = village(&mut county);
+    let pilot = household(&mut county, &v, 1, 3, 2016);
+    let earlier = household(&mut county, &v, 2, 3, 2016);
+    file_on(&mut county, pilot, "2013-06-20");
+    file_on(&mut county, earlier, "2012-11-05");
+    import_changeset(&mut laptop, &export_changeset(&county, None).unwrap().0).unwrap();
+    let asked = |codes: &[&str]| -> Vec<(String, &'static str)> {
+        codes
+            .iter()
+            .map(|c| (format!("530826103201{c}"), "filing_date.before_first_year"))
+            .collect()
+    };
+    assert_eq!(
+        filing_findings(&laptop),
+        asked(&["001", "002"]),
+        "2014 as shipped"
+    );
+
+    // The county's pilot filed from 2013: set once at the county, carried by the file.
+    set_first_filing_year(
+        &mut county,
+        2013,
+        "县扶贫开发领导小组〔2013〕5号：建档立卡试点",
+    )
+    .unwrap();
+    assert_eq!(filing_findings(&county), asked(&["002"]));
+    assert_eq!(
+        filing_findings(&laptop),
+        asked(&["001", "002"]),
+        "not carried yet"
+    );
+    import_changeset(&mut laptop, &export_changeset(&county, None).unwrap().0).unwrap();
+    let received = county_settings(&laptop).unwrap().first_filing_year;
+    assert_eq!((received.year, received.edited), (2013, true));
+    assert!(
+        received.source.contains("〔2013〕5号"),
+        "{}",
+        received.source
+    );
+    assert_eq!(
+        filing_findings(&laptop),
+        asked(&["002"]),
+        "the laptop judges by 2013"
+    );
+    // The page's own checks say the same, with the county's year in the words.
+    let page = laptop
+        .check_household_file(&laptop.load_household_file(earlier).unwrap())
+        .unwrap();
+    let found = page
+        .iter()
+        .find(|i| i.rule == "filing_date.before_first_year")
+        .expect("2012 is still asked about");
+    assert!(
+        found.message.contains("早于2013年建档立卡"),
+        "{}",
+        found.message
+    );
+
+    // Taken back at the county: 2014 again everywhere the file reaches.
+    assert!(clear_first_filing_year(&mut county).unwrap());
+    import_changeset(&mut laptop, &export_changeset(&county, None).unwrap().0).unwrap();
+    assert_eq!(
+        county_settings(&laptop).unwrap().first_filing_year.year,
+        2014
+    );
+    assert_eq!(filing_findings(&laptop), asked(&["001", "002"]));
+}
+
+#[test]
+fn a_first_filing_year_is_set_only_through_the_county_settings_and_checked() {
+    use bangfu_core::county_settings::{FIRST_FILING_YEAR, set_first_filing_year, setting_id};
+    use bangfu_core::model::CountySetting;
+    let dir = common::scratch();
+    let mut store = common::open_at(dir.path(), "县扶贫办", CLOCK);
+    let raw = CountySetting {
+        id: setting_id(FIRST_FILING_YEAR),
+        key: FIRST_FILING_YEAR.into(),
+        value: "2010".into(),
+        source: "随手写入".into(),
+    };
+    let refused = store.write(&[put_change(&raw)]).unwrap_err();
+    assert_eq!(refused.kind(), "county_setting_by_settings");
+    assert!(
+        refused.message_zh().contains("脱贫标准"),
+        "{}",
+        refused.message_zh()
+    );
+    let cases = [
+        (1985, "县文件", "first_filing_year_out_of_range"),
+        (2020, "县文件", "first_filing_year_out_of_range"), // the store's clock is 2019
+        (2013, "  ", "county_setting_no_source"),
+    ];
+    for (year, source, kind) in cases {
+        let refused = set_first_filing_year(&mut store, year, source).unwrap_err();
+        assert_eq!(refused.kind(), kind, "{year} {source:?}");
+        assert!(!refused.message_zh().is_empty());
+    }
+    assert!(
+        store
+            .get::<CountySetting>(setting_id(FIRST_FILING_YEAR))
+            .is_err(),
+        "nothing written"
+    );
 }

@@ -1418,3 +1418,235 @@ fn moving_in_at_a_site_of_another_village_offers_the_move_and_makes_none() {
         (Some("新文村".to_owned()), None)
     );
 }
+
+/// The 易地搬迁台帐's 安置点所在村 of each household, by 户编号.
+fn relocation_ledger_villages(store: &Store, dir: &std::path::Path) -> Vec<(String, String)> {
+    use calamine::{Data, Reader};
+    let out = dir.join("搬迁台帐.xlsx");
+    bangfu_core::ledger::export_ledger(
+        store,
+        bangfu_core::ledger::LedgerKind::Relocation,
+        &Scope::All,
+        &out,
+    )
+    .unwrap();
+    let mut book = calamine::open_workbook_auto(&out).unwrap();
+    let sheet = book.worksheet_range("易地搬迁台帐").unwrap();
+    let rows: Vec<Vec<Data>> = sheet.rows().map(<[Data]>::to_vec).collect();
+    let header = &rows[2];
+    let at = |name: &str| {
+        header
+            .iter()
+            .position(|c| c == &Data::String(name.into()))
+            .unwrap()
+    };
+    let text = |d: &Data| match d {
+        Data::String(s) => s.clone(),
+        _ => String::new(),
+    };
+    rows[3..]
+        .iter()
+        .filter(|r| matches!(&r[at("户编号")], Data::String(s) if s.len() == 15))
+        .map(|r| (text(&r[at("户编号")]), text(&r[at("安置点所在村")])))
+        .collect()
+}
+
+/// Issue 17: a household that reached 入住 before the box asked for the 安置点's village has
+/// none. Nothing in the data says it for sure, so nothing fills it: the box says it is missing
+/// and asks for it, hinting the village the other households of the same 安置点 all named (a
+/// hint, never written by itself), and the 易地搬迁台帐 says 未填. Once a person names it, the
+/// box names it, offers the move, and the ledger shows it.
+#[test]
+fn a_household_moved_in_before_the_site_village_was_asked_shows_it_missing_and_is_asked_for_it() {
+    use bangfu_core::UserFacing;
+    use bangfu_core::policy::{NewStage, household_relocation, record_stage, set_site_village};
+    let dir = common::scratch();
+    let (mut store, v) = county_village(dir.path(), "a");
+    store
+        .put(&village("530826103202", "勐康村", "勐康镇"))
+        .unwrap();
+    let li = file(&mut store, &v, 1, "1", false, &LI_FAMILY);
+    let wang = file(
+        &mut store,
+        &v,
+        2,
+        "1",
+        false,
+        &[person("王大", "01", "53082619800101006", "00", "1", "1")],
+    );
+    let stage = |household, code: &str, date: &str, village: Option<&str>| NewStage {
+        household_id: household,
+        site: "勐康镇集镇安置点".into(),
+        stage: code.into(),
+        stage_date: day(date),
+        loan: None,
+        note: String::new(),
+        site_village: village.map(str::to_owned),
+    };
+    // Li's stages as an older version recorded them: no village named.
+    for (code, date) in [("1", "2017-03-10"), ("5", "2017-10-01")] {
+        record_stage(&mut store, &stage(li, code, date, None)).unwrap();
+    }
+    for household in [li, wang] {
+        record_policy_measure(
+            &mut store,
+            &PolicyMeasure {
+                household_id: household,
+                member_id: None,
+                year: 2017,
+                policy_code: "relocation_house".into(),
+                amount_due: None,
+                status: String::new(),
+            },
+        )
+        .unwrap();
+    }
+    record_stage(&mut store, &stage(wang, "1", "2017-03-12", None)).unwrap();
+    let b = household_relocation(&store, li).unwrap();
+    assert_eq!(
+        (
+            b.site_village_missing,
+            b.site_village_hint,
+            b.site_village,
+            b.move_offer
+        ),
+        (true, None, None, None),
+        "missing, and no household of the site names one yet"
+    );
+    assert!(
+        !household_relocation(&store, wang)
+            .unwrap()
+            .site_village_missing,
+        "not at 入住 yet: not asked"
+    );
+    let li_code = store.get::<Household>(li).unwrap().code;
+    let wang_code = store.get::<Household>(wang).unwrap().code;
+    assert_eq!(
+        relocation_ledger_villages(&store, dir.path()),
+        [
+            (li_code.clone(), "未填".to_owned()),
+            (wang_code.clone(), String::new())
+        ]
+    );
+
+    // Wang moves in at the same 安置点 naming 勐康村: a hint for Li, and only a hint.
+    record_stage(
+        &mut store,
+        &stage(wang, "5", "2017-10-02", Some("530826103202")),
+    )
+    .unwrap();
+    let b = household_relocation(&store, li).unwrap();
+    let hint = b
+        .site_village_hint
+        .expect("the site's other household names it");
+    assert_eq!(
+        (
+            hint.village.code.as_str(),
+            hint.village.name.as_str(),
+            hint.households
+        ),
+        ("530826103202", "勐康村", 1)
+    );
+    assert!(b.site_village_missing && b.site_village.is_none());
+    let li_named: Vec<String> = store
+        .read::<bangfu_core::model::Relocation>(Filter::OfHousehold(li))
+        .unwrap()
+        .into_iter()
+        .map(|r| r.site_village)
+        .collect();
+    assert_eq!(li_named, ["", ""], "nothing written by the hint");
+
+    // An unknown village is refused with nothing written; a household not at 入住 is refused.
+    let unknown = set_site_village(&mut store, li, "530826103299").unwrap_err();
+    assert!(
+        unknown
+            .message_zh()
+            .contains("找不到村代码为 530826103299 的村"),
+        "{}",
+        unknown.message_zh()
+    );
+    let zhao = file(
+        &mut store,
+        &v,
+        3,
+        "1",
+        false,
+        &[person("赵三", "01", "53082619800101007", "00", "1", "1")],
+    );
+    let not_in = set_site_village(&mut store, zhao, "530826103202").unwrap_err();
+    assert_eq!(not_in.kind(), "relocation_not_moved_in");
+    assert!(
+        household_relocation(&store, li)
+            .unwrap()
+            .site_village_missing
+    );
+
+    // The person names it: kept on the 入住 stage, the move offered, the ledger shows it.
+    let saved = set_site_village(&mut store, li, "530826103202").unwrap();
+    assert!(!saved.relocation.site_village_missing);
+    assert_eq!(saved.relocation.site_village_hint, None);
+    assert_eq!(
+        saved.relocation.site_village.map(|v| v.name),
+        Some("勐康村".to_owned())
+    );
+    let offer = saved
+        .move_offer
+        .expect("filed in 新文村: the move is offered");
+    assert_eq!(offer.to_village_code, "530826103202");
+    assert_eq!(
+        store.get::<Household>(li).unwrap().code,
+        li_code,
+        "offered, not made"
+    );
+    assert_eq!(
+        relocation_ledger_villages(&store, dir.path()),
+        [
+            (li_code, "勐康村（530826103202）".to_owned()),
+            (wang_code, "勐康村（530826103202）".to_owned())
+        ]
+    );
+}
+
+/// Two households of the same 安置点 naming different villages give no hint: the box asks.
+#[test]
+fn households_of_one_site_naming_different_villages_give_no_hint() {
+    use bangfu_core::policy::{NewStage, household_relocation, record_stage};
+    let dir = common::scratch();
+    let (mut store, v) = county_village(dir.path(), "a");
+    for (code, name) in [("530826103202", "勐康村"), ("530826103203", "南榔村")] {
+        store.put(&village(code, name, "勐康镇")).unwrap();
+    }
+    let ids = [
+        "53082619800101001",
+        "53082619800101002",
+        "53082619800101003",
+    ];
+    let households: Vec<Uuid> = (1..=3)
+        .zip(ids)
+        .map(|(seq, id)| {
+            file(
+                &mut store,
+                &v,
+                seq,
+                "1",
+                false,
+                &[person("户主", "01", id, "00", "1", "1")],
+            )
+        })
+        .collect();
+    let moved_in = |household, village: Option<&str>| NewStage {
+        household_id: household,
+        site: "集镇安置点".into(),
+        stage: "5".into(),
+        stage_date: day("2017-10-01"),
+        loan: None,
+        note: String::new(),
+        site_village: village.map(str::to_owned),
+    };
+    record_stage(&mut store, &moved_in(households[0], None)).unwrap();
+    record_stage(&mut store, &moved_in(households[1], Some("530826103202"))).unwrap();
+    record_stage(&mut store, &moved_in(households[2], Some("530826103203"))).unwrap();
+    let b = household_relocation(&store, households[0]).unwrap();
+    assert!(b.site_village_missing);
+    assert_eq!(b.site_village_hint, None);
+}

@@ -905,6 +905,7 @@ fn no_one_but_the_first_person_gives_a_role_that_may_do_more_than_their_own() {
 
 #[test]
 fn county_settings_and_the_hub_link_are_changed_only_by_a_leader_or_admin() {
+    use bangfu_core::county_settings::{county_settings, set_first_filing_year};
     use bangfu_core::exit::standards::{set_standard, standard_for};
     let dir = common::scratch();
     let (mut store, _) = team_copy(dir.path());
@@ -918,8 +919,23 @@ fn county_settings_and_the_hub_link_are_changed_only_by_a_leader_or_admin() {
         refused.message_zh()
     );
     assert_eq!(store.forget_hub_link().unwrap_err().kind(), "not_allowed");
+    let refused = set_first_filing_year(&mut store, 2013, "县扶贫办文件").unwrap_err();
+    assert!(
+        refused.message_zh().contains("修改脱贫标准"),
+        "{}",
+        refused.message_zh()
+    );
+    assert_eq!(
+        county_settings(&store).unwrap().first_filing_year.year,
+        2014
+    );
     store.sign_in("刘书记", PIN).unwrap();
     set_standard(&mut store, &line, true).unwrap();
+    set_first_filing_year(&mut store, 2013, "县扶贫办文件").unwrap();
+    assert_eq!(
+        county_settings(&store).unwrap().first_filing_year.year,
+        2013
+    );
     store.forget_hub_link().unwrap();
 }
 
@@ -1160,4 +1176,60 @@ fn the_measure_training_relocation_and_team_boxes_refuse_a_read_only_inspector()
             "{name}: {answer:?}"
         );
     }
+}
+
+/// Issue 17: moving a household to another village (its 所属村 and 户编号) is the village
+/// leader's or the township's act, refused to a 队员 in the core whichever shell asks (the
+/// app's 易地扶贫搬迁 box and `bangfu household move` both call `move_household`).
+#[test]
+fn a_household_is_moved_to_another_village_only_by_a_leader_or_the_township() {
+    use bangfu_core::moving::move_household;
+    let dir = common::scratch();
+    let (mut store, household) = team_copy(dir.path());
+    store.sign_in(person_of(Role::Leader), PIN).unwrap();
+    let site = Village {
+        id: Uuid::now_v7(),
+        code: "530826103202".into(),
+        name: "新寨村".into(),
+        township: "者竜乡".into(),
+        province: "云南省".into(),
+        ..Default::default()
+    };
+    store.write(&[put_change(&site)]).unwrap();
+    let ops = |store: &Store| -> i64 {
+        store
+            .sql()
+            .unwrap()
+            .query_row("SELECT count(*) FROM op", [], |r| r.get(0))
+            .unwrap()
+    };
+    for role in [Role::Member, Role::ReadOnly] {
+        store.sign_in(person_of(role), PIN).unwrap();
+        let before = ops(&store);
+        let refused = move_household(&mut store, household, &site.code).unwrap_err();
+        assert_eq!(refused.kind(), "not_allowed", "{role:?}");
+        assert_eq!(
+            refused.message_zh(),
+            format!(
+                "只有第一书记、队长或乡镇管理员可以把户迁到另一个村（所属村和户编号）。您的角色是{}。请让有权限的人登录后再办理。",
+                role.label()
+            ),
+        );
+        assert_eq!(ops(&store), before, "nothing written for {role:?}");
+        let h = store.get::<Household>(household).unwrap();
+        assert_eq!(h.code, "530826103201001");
+        assert_ne!(h.village_id, Some(site.id));
+    }
+    store.sign_in(person_of(Role::Leader), PIN).unwrap();
+    let moved = move_household(&mut store, household, &site.code).unwrap();
+    assert_eq!(moved.new_code, "530826103202001");
+    let h = store.get::<Household>(household).unwrap();
+    assert_eq!(
+        (h.village_id, h.code.as_str()),
+        (Some(site.id), "530826103202001")
+    );
+    // The township moves a household too (back, say, after a mistaken move).
+    store.sign_in(person_of(Role::TownshipAdmin), PIN).unwrap();
+    let back = move_household(&mut store, household, "530826103201").unwrap();
+    assert_eq!(back.old_code, "530826103202001");
 }

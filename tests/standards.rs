@@ -302,3 +302,38 @@ fn a_village_the_hub_learns_later_gets_the_standards_set_before() {
         4200.0
     );
 }
+
+#[test]
+fn the_countys_first_filing_year_reaches_a_village_laptop_through_the_hub_and_only_the_county_sets_it()
+ {
+    use bangfu_core::county_settings::{county_settings, set_first_filing_year};
+    let dir = common::scratch();
+    let (mut county, mut laptop, _) = county_and_laptop(dir.path());
+    let storage = std::sync::Arc::new(SqliteStorage::open(&dir.path().join("hub")).unwrap());
+    let running = RunningHub::start(bind("127.0.0.1:0").unwrap(), storage.clone()).unwrap();
+    let url = running.url();
+    let client = HubClient::new(ClientConfig {
+        timeout: std::time::Duration::from_secs(20),
+        ..Default::default()
+    });
+    for (store, scope) in [(&mut county, "530826"), (&mut laptop, "530826103201")] {
+        let code = storage.issue_code(&Scope::parse(scope).unwrap()).unwrap();
+        client.enrol(store, &url, &code).unwrap();
+    }
+    set_first_filing_year(&mut county, 2013, "县建档立卡试点方案").unwrap();
+    client.sync_once(&mut county).unwrap();
+    client.sync_once(&mut laptop).unwrap();
+    assert_eq!(
+        county_settings(&laptop).unwrap().first_filing_year.year,
+        2013
+    );
+
+    // A village laptop may not set the county's settings: the hub holds its op aside.
+    set_first_filing_year(&mut laptop, 2010, "村里自定").unwrap();
+    assert!(client.sync_once(&mut laptop).is_err(), "held, not stored");
+    client.sync_once(&mut county).unwrap();
+    assert_eq!(
+        county_settings(&county).unwrap().first_filing_year.year,
+        2013
+    );
+}

@@ -84,6 +84,7 @@ import type {
   NewAttachment,
   BatchOutcome,
   BatchStep,
+  CountySettings,
 } from './bindings'
 
 // Every type the commands take or return, generated from the Rust types (scripts/bindings).
@@ -404,6 +405,21 @@ export function standardClear(year: number, province: string): Promise<boolean> 
   return invoke<boolean>('standard_clear', { year, province })
 }
 
+/** The county's settings in force (the first year of 建档立卡), each with its source. */
+export function countySettings(): Promise<CountySettings> {
+  return invoke<CountySettings>('county_settings_get')
+}
+
+/** Sets the county's first year of 建档立卡 with the document it comes from (synced). */
+export function firstFilingYearSet(year: number, source: string): Promise<void> {
+  return invoke<void>('first_filing_year_set', { year, source })
+}
+
+/** Takes back the county's first filing year; the shipped 2014 applies again. */
+export function firstFilingYearClear(): Promise<boolean> {
+  return invoke<boolean>('first_filing_year_clear')
+}
+
 export function exitDocumentPath(document: ExitDocument): Promise<string> {
   return invoke<string>('exit_document_path', { document })
 }
@@ -658,6 +674,11 @@ export function householdRelocation(householdId: string): Promise<HouseholdReloc
  *  入住 at a 安置点 in another village, the move to offer (not made). */
 export function relocationStageAdd(input: NewStage): Promise<StageSaved> {
   return invoke<StageSaved>('relocation_stage_add', { input })
+}
+
+/** Names the village of the household's 安置点 on its 入住 stage (recorded before it was asked). */
+export function relocationSiteVillageSet(householdId: string, villageCode: string): Promise<StageSaved> {
+  return invoke<StageSaved>('relocation_site_village_set', { householdId, villageCode })
 }
 
 /** Moves a household to the village with this 12-digit code (所属村 and a new 户编号 there). */

@@ -30,7 +30,7 @@ pub enum HouseholdCommand {
         #[arg(long)]
         json: bool,
     },
-    /// 把一户迁入另一个村（如易地扶贫搬迁），户编号随之改为新村的编号
+    /// 把一户迁入另一个村（如易地扶贫搬迁），户编号随之改为新村的编号；由第一书记、队长或乡镇管理员办理
     Move {
         #[arg(long)]
         db: PathBuf,

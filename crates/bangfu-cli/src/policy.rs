@@ -183,6 +183,17 @@ pub enum PolicyCommand {
         #[arg(long = "move")]
         move_household: bool,
     },
+    /// 补填已入住户的安置点所在村（旧版本登记入住时未填的）
+    SiteVillage {
+        #[arg(long)]
+        db: PathBuf,
+        /// 户编号
+        #[arg(long)]
+        household: String,
+        /// 安置点所在村的12位村代码
+        #[arg(long)]
+        village: String,
+    },
     /// 登记一笔发放（措施编号见 bangfu policy measure 的输出）
     Pay {
         #[arg(long)]
@@ -558,6 +569,36 @@ pub fn run(command: PolicyCommand) -> Result<(), Failure> {
                 ),
                 None if move_household => println!("安置点在本村或尚未入住，本户不需迁移。"),
                 None => {}
+            }
+            Ok(())
+        }
+        PolicyCommand::SiteVillage {
+            db,
+            household,
+            village,
+        } => {
+            let mut store = open_store(&db)?;
+            let h = find_household(&store, &household)?;
+            let saved = policy::set_site_village(&mut store, h.id, &village)?;
+            if let Some(v) = &saved.relocation.site_village {
+                println!(
+                    "户 {household} 的安置点所在村已填为 {}（{}）。",
+                    v.name, v.code
+                );
+            }
+            if let Some(offer) = saved.move_offer {
+                println!(
+                    "本户仍属{}。确认迁入请运行：bangfu household move --db {} --household {} --to-village {}（新户编号将为 {}）",
+                    if offer.from_village.is_empty() {
+                        "原村"
+                    } else {
+                        &offer.from_village
+                    },
+                    db.display(),
+                    offer.household_code,
+                    offer.to_village_code,
+                    offer.new_code
+                );
             }
             Ok(())
         }

@@ -1,8 +1,12 @@
 //! `bangfu standards list|set|clear`: the county's 脱贫标准 (贫困线 per year and province, 公示天数,
-//! 贫困发生率上限, 贫困村退出核对项目), synced to every copy of the county like any record.
+//! 贫困发生率上限, 贫困村退出核对项目), synced to every copy of the county like any record; and
+//! `bangfu standards filing-year`: the county's first year of 建档立卡, synced the same way.
 
 use std::path::PathBuf;
 
+use bangfu_core::county_settings::{
+    clear_first_filing_year, county_settings, set_first_filing_year,
+};
 use bangfu_core::exit::standards::{ExitStandard, clear_standard, list_standards, resolve};
 use bangfu_core::exit::{ExitError, set_standard};
 use bangfu_core::model::codes::VILLAGE_CHECK;
@@ -55,6 +59,22 @@ pub enum StandardsCommand {
         /// 贫困线低于上一年时仍然保存（已核对无误）
         #[arg(long)]
         confirm_lower: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// 首次建档年度：建档日期早于该年的户提示核对（县里设定，同步到全县各台电脑）。不带参数时显示现行年度
+    FilingYear {
+        #[arg(long)]
+        db: PathBuf,
+        /// 设定首次建档年度，如 2013（试点县早建档）；须同时给出 --source
+        #[arg(long)]
+        set: Option<i32>,
+        /// 依据（文件名称、文号）
+        #[arg(long)]
+        source: Option<String>,
+        /// 撤销县里的设定，恢复程序自带的 2014 年
+        #[arg(long, conflicts_with_all = ["set", "source"])]
+        clear: bool,
         #[arg(long)]
         json: bool,
     },
@@ -244,6 +264,49 @@ pub fn run(command: StandardsCommand) -> Result<(), Failure> {
                     Ok(())
                 }
             }
+        }
+        StandardsCommand::FilingYear {
+            db,
+            set,
+            source,
+            clear,
+            json,
+        } => {
+            let mut store = open_store(&db)?;
+            if clear {
+                if clear_first_filing_year(&mut store)? {
+                    println!("已撤销县里设定的首次建档年度，恢复程序自带的 2014 年。");
+                } else {
+                    println!("县里没有设定首次建档年度，无需撤销。");
+                }
+            } else if let Some(year) = set {
+                set_first_filing_year(&mut store, year, source.as_deref().unwrap_or(""))?;
+                println!(
+                    "已设定首次建档年度 {year} 年。同步后全县各台电脑对早于 {year} 年的建档日期提示核对。"
+                );
+            } else if source.is_some() {
+                return Err(Failure::new(
+                    "--source 要和 --set 年度一起给出。".to_owned(),
+                    "source without year",
+                ));
+            }
+            let settings = county_settings(&store)?;
+            if json {
+                print_json(&settings);
+            } else if !clear && set.is_none() {
+                let first = &settings.first_filing_year;
+                println!(
+                    "首次建档年度 {} 年：{}（{}）",
+                    first.year,
+                    if first.edited {
+                        "县里设定"
+                    } else {
+                        "程序自带"
+                    },
+                    first.source
+                );
+            }
+            Ok(())
         }
         StandardsCommand::Clear { db, year, province } => {
             let mut store = open_store(&db)?;

@@ -2265,3 +2265,52 @@ fn team_set_changes_the_fields_given_and_refuses_a_leave_before_arriving() {
     assert!(!nothing.status.success());
     assert!(text(&nothing).1.contains("没有要修改的项"));
 }
+
+#[test]
+fn the_first_filing_year_is_shown_set_and_taken_back_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("county.sqlite");
+    let filing_year = |extra: &[&str]| {
+        let mut args = vec!["standards", "filing-year", "--db", p(&db)];
+        args.extend_from_slice(extra);
+        bangfu(dir.path(), &args)
+    };
+    let shown = filing_year(&[]);
+    assert!(shown.status.success(), "{:?}", text(&shown));
+    assert!(
+        text(&shown).0.contains("首次建档年度 2014 年：程序自带"),
+        "{:?}",
+        text(&shown)
+    );
+
+    let no_source = filing_year(&["--set", "2013"]);
+    assert!(!no_source.status.success());
+    assert!(
+        text(&no_source).1.contains("请填写“依据”"),
+        "{:?}",
+        text(&no_source)
+    );
+
+    let set = filing_year(&["--set", "2013", "--source", "县建档立卡试点方案"]);
+    assert!(set.status.success(), "{:?}", text(&set));
+    assert!(
+        text(&set).0.contains("已设定首次建档年度 2013 年"),
+        "{:?}",
+        text(&set)
+    );
+    let json = filing_year(&["--json"]);
+    let settings: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(settings["first_filing_year"]["year"], 2013);
+    assert_eq!(
+        settings["first_filing_year"]["source"],
+        "县建档立卡试点方案"
+    );
+
+    let cleared = filing_year(&["--clear"]);
+    assert!(
+        text(&cleared).0.contains("恢复程序自带的 2014 年"),
+        "{:?}",
+        text(&cleared)
+    );
+    assert!(text(&filing_year(&[])).0.contains("2014 年：程序自带"));
+}

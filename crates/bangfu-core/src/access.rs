@@ -91,6 +91,9 @@ pub enum Permission {
     /// Change what holds for everyone: 脱贫标准 and policies (county-wide rows), the data
     /// file's passphrase, this laptop's name and its hub link.
     ChangeSettings,
+    /// Move a household to another village (its 所属村 and 户编号, as after 易地扶贫搬迁 入住):
+    /// the village's leader or the township decides it, not a 队员 at the door.
+    MoveHouseholds,
 }
 
 use Role::{Leader, Member, ReadOnly, TownshipAdmin};
@@ -115,10 +118,11 @@ pub const PERMISSIONS: &[(Permission, &[Role])] = &[
     (Permission::RestoreBackups, &[Leader, TownshipAdmin]),
     (Permission::ChangeSettings, &[Leader, TownshipAdmin]),
     (Permission::SetVillageData, &[Leader, TownshipAdmin]),
+    (Permission::MoveHouseholds, &[Leader, TownshipAdmin]),
 ];
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 13] = [
         Permission::FileHouseholds,
         Permission::RecordVisits,
         Permission::ExitSteps,
@@ -131,6 +135,7 @@ impl Permission {
         Permission::RestoreBackups,
         Permission::ChangeSettings,
         Permission::SetVillageData,
+        Permission::MoveHouseholds,
     ];
 
     /// The roles that may do this.
@@ -156,6 +161,7 @@ impl Permission {
             Permission::RestoreBackups => "用备份恢复数据文件",
             Permission::ChangeSettings => "修改脱贫标准、政策、口令或同步设置",
             Permission::SetVillageData => "填写村情（农村人口、贫困村退出核对项目）",
+            Permission::MoveHouseholds => "把户迁到另一个村（所属村和户编号）",
         }
     }
 }
@@ -432,6 +438,7 @@ mod tests {
             (P::RestoreBackups, [false, true, true, false]),
             (P::ChangeSettings, [false, true, true, false]),
             (P::SetVillageData, [false, true, true, false]),
+            (P::MoveHouseholds, [false, true, true, false]),
         ];
         assert_eq!(expected.len(), Permission::ALL.len());
         for (permission, allowed) in expected {

@@ -83,6 +83,7 @@ pub fn export_core(cfg: &Config) -> Result<(), ExportError> {
     VillageProgress::export_all(cfg)?;
     ExitDocument::export_all(cfg)?;
     crate::exit::ExitStandard::export_all(cfg)?;
+    crate::county_settings::CountySettings::export_all(cfg)?;
     crate::policy::Entitlement::export_all(cfg)?;
     crate::policy::PolicyDue::export_all(cfg)?;
     crate::policy::PolicyDef::export_all(cfg)?;

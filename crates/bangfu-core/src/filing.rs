@@ -80,7 +80,8 @@ impl Store {
         file: &HouseholdFile,
     ) -> Result<Vec<LocatedIssue>, StoreError> {
         let h = &file.household;
-        let mut issues = record_checks(file, self.today(), self.today());
+        let county = crate::county_settings::county_settings(self)?;
+        let mut issues = record_checks(file, self.today(), self.today(), &county);
         let conn = self.conn();
         let same_code: Option<String> = conn
             .query_row(
@@ -230,6 +231,7 @@ pub(crate) fn record_checks(
     file: &HouseholdFile,
     today: NaiveDate,
     ages_on: NaiveDate,
+    county: &crate::county_settings::CountySettings,
 ) -> Vec<LocatedIssue> {
     let h = &file.household;
     let mut issues: Vec<LocatedIssue> = Vec::new();
@@ -240,7 +242,11 @@ pub(crate) fn record_checks(
             issue,
         }));
     };
-    at(Table::Household, None, validate::check_household(h, today));
+    at(
+        Table::Household,
+        None,
+        validate::check_household(h, today, county),
+    );
     for m in &file.members {
         at(Table::Member, Some(m.id), validate::check_member(m, today));
     }

@@ -5,6 +5,7 @@ pub mod access;
 pub mod archive;
 pub mod bindings;
 pub mod cards;
+pub mod county_settings;
 pub mod demo;
 pub mod error;
 pub mod exit;

@@ -5,6 +5,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::UserFacing;
+use crate::access::Permission;
 use crate::model::{FieldType, FieldValue, Household, Table, Village};
 use crate::store::{Change, Filter, Store, StoreError};
 
@@ -102,12 +103,15 @@ pub(crate) fn free_code(store: &Store, village_code: &str) -> Result<String, Mov
 }
 
 /// Moves a household to the village with `village_code`: its 所属村 and its 户编号 change in
-/// one write through the store's write path.
+/// one write through the store's write path. Who may: the village's leader or the township
+/// ([`Permission::MoveHouseholds`]), whether the app's 易地扶贫搬迁 box or `bangfu household
+/// move` asks; checked before anything is read or written.
 pub fn move_household(
     store: &mut Store,
     household: Uuid,
     village_code: &str,
 ) -> Result<Moved, MoveError> {
+    store.require(Permission::MoveHouseholds)?;
     let h = store.get::<Household>(household)?;
     let village = village_by_code(store, village_code)?;
     if h.village_id == Some(village.id) {

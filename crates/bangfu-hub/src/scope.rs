@@ -11,7 +11,7 @@ pub enum Reach {
     /// Rows of one village (its households and what hangs under them, the helpers they name):
     /// they follow their row's village.
     Village,
-    /// The county's settings (脱贫标准, 扶贫政策): every device of the county receives them, and only a
+    /// The county's settings (脱贫标准, 扶贫政策, 县级设置): every device of the county receives them, and only a
     /// county or township device may set them.
     County,
 }
@@ -19,7 +19,7 @@ pub enum Reach {
 /// The table→scope rule: which rows go to the whole county.
 pub fn reach_of(table: i64) -> Reach {
     match Table::from_code(table) {
-        Some(Table::Standard | Table::Policy) => Reach::County,
+        Some(Table::Standard | Table::Policy | Table::CountySetting) => Reach::County,
         _ => Reach::Village,
     }
 }
@@ -88,7 +88,7 @@ mod tests {
 
     #[test]
     fn standards_reach_the_county_and_only_county_or_township_sets_them() {
-        let county_wide = [Table::Standard, Table::Policy];
+        let county_wide = [Table::Standard, Table::Policy, Table::CountySetting];
         for table in county_wide {
             assert_eq!(reach_of(table.code()), Reach::County, "{table:?}");
         }

@@ -113,6 +113,20 @@ pub async fn relocation_stage_add(
     })
 }
 
+/// Names the village of the household's 安置点 on its 入住 stage (one recorded before the box
+/// asked for it); the box as it now stands, and the move to offer when it is another village.
+#[tauri::command]
+pub async fn relocation_site_village_set(
+    state: State<'_, AppState>,
+    household_id: String,
+    village_code: String,
+) -> Result<StageSaved, CommandError> {
+    let id = parse_id(&household_id)?;
+    state.with_store(|store| {
+        policy::set_site_village(store, id, &village_code).map_err(CommandError::from_core)
+    })
+}
+
 /// Moves a household to the village with `village_code` (its 所属村 and a 户编号 of that
 /// village), once the person accepted the move the 易地扶贫搬迁 box offered.
 #[tauri::command]

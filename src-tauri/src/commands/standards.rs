@@ -1,11 +1,14 @@
 //! Commands of the 脱贫标准 page: the standards in force (the county's synced rows over the
 //! shipped ones), setting a year's standard (a falling line is asked about first), and taking a
-//! county setting back.
+//! county setting back; and the county's first year of 建档立卡 shown and set on the same page.
 
 use tauri::State;
 
 use crate::error::CommandError;
 use crate::state::AppState;
+use bangfu_core::county_settings::{
+    CountySettings, clear_first_filing_year, county_settings, set_first_filing_year,
+};
 use bangfu_core::exit::standards::{ExitStandard, clear_standard, list_standards, set_standard};
 
 /// Every standard in force, by year then province.
@@ -36,4 +39,30 @@ pub async fn standard_clear(
 ) -> Result<bool, CommandError> {
     state
         .with_store(|store| clear_standard(store, year, &province).map_err(CommandError::from_core))
+}
+
+/// The county's settings in force (so far the first year of 建档立卡), each with its source.
+#[tauri::command]
+pub async fn county_settings_get(
+    state: State<'_, AppState>,
+) -> Result<CountySettings, CommandError> {
+    state.with_store(|store| county_settings(store).map_err(CommandError::from_core))
+}
+
+/// Sets the county's first year of 建档立卡 with the document it comes from.
+#[tauri::command]
+pub async fn first_filing_year_set(
+    state: State<'_, AppState>,
+    year: i32,
+    source: String,
+) -> Result<(), CommandError> {
+    state.with_store(|store| {
+        set_first_filing_year(store, year, &source).map_err(CommandError::from_core)
+    })
+}
+
+/// Takes back the county's first filing year; the shipped 2014 applies again.
+#[tauri::command]
+pub async fn first_filing_year_clear(state: State<'_, AppState>) -> Result<bool, CommandError> {
+    state.with_store(|store| clear_first_filing_year(store).map_err(CommandError::from_core))
 }

@@ -3,4 +3,4 @@
 /**
  * Something the core checks before doing it for a signed-in person.
  */
-export type Permission = "file_households" | "record_visits" | "exit_steps" | "resolve_conflicts" | "import_changes" | "export_ledgers" | "trust_devices" | "see_full_ids" | "manage_people" | "restore_backups" | "set_village_data" | "change_settings";
+export type Permission = "file_households" | "record_visits" | "exit_steps" | "resolve_conflicts" | "import_changes" | "export_ledgers" | "trust_devices" | "see_full_ids" | "manage_people" | "restore_backups" | "set_village_data" | "change_settings" | "move_households";

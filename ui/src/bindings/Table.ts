@@ -3,4 +3,4 @@
 /**
  * A replicated table. The number is what the op log stores; it never changes meaning.
  */
-export type Table = "village" | "household" | "member" | "income" | "helper" | "pairing" | "measure" | "visit" | "exit_step" | "standard" | "policy" | "payment" | "relocation" | "attachment" | "team_member";
+export type Table = "village" | "household" | "member" | "income" | "helper" | "pairing" | "measure" | "visit" | "exit_step" | "standard" | "policy" | "payment" | "relocation" | "attachment" | "team_member" | "county_setting";

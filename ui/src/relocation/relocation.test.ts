@@ -5,6 +5,8 @@ import {
   moveQuestion,
   moveReminder,
   nextStageForm,
+  siteVillageAsk,
+  siteVillagePreset,
   siteVillageText,
   stageNote,
   stageProblem,
@@ -32,6 +34,8 @@ function box(stages: [string, string, string, number | null][]): HouseholdReloca
     editable: true,
     site_village: null,
     move_offer: null,
+    site_village_missing: false,
+    site_village_hint: null,
   }
 }
 
@@ -137,5 +141,32 @@ describe('moving into a 安置点 of another village', () => {
   it('names the 安置点\'s village, or its code when this file lacks it', () => {
     expect(siteVillageText({ code: '530826103202', name: '勐康村' })).toBe('勐康村（530826103202）')
     expect(siteVillageText({ code: '530826103299', name: '' })).toBe('村代码 530826103299（本数据文件中没有该村）')
+  })
+})
+
+describe('a 安置点 village missing on an old 入住', () => {
+  const movedIn = box([
+    ['1', '开工', '2017-03-10', null],
+    ['5', '入住', '2017-10-01', null],
+  ])
+  it('is not asked while the box names it or before 入住', () => {
+    expect(siteVillageAsk(movedIn)).toBeNull()
+    expect(siteVillagePreset(movedIn)).toBe('')
+  })
+  it('says 未填 and asks for it, with no village chosen when nothing hints one', () => {
+    const missing = { ...movedIn, site_village_missing: true }
+    expect(siteVillageAsk(missing)).toBe('未填：本户入住时没有登记安置点所在村，请补填。')
+    expect(siteVillagePreset(missing)).toBe('')
+  })
+  it('names the village the other households of the site named, chosen but not saved', () => {
+    const hinted = {
+      ...movedIn,
+      site_village_missing: true,
+      site_village_hint: { village: { code: '530826103202', name: '勐康村' }, households: 3 },
+    }
+    expect(siteVillageAsk(hinted)).toBe(
+      '未填：本户入住时没有登记安置点所在村，请补填。同一安置点“勐康镇集镇安置点”的其他 3 户填的是勐康村（530826103202），请核对。',
+    )
+    expect(siteVillagePreset(hinted)).toBe('530826103202')
   })
 })

@@ -51,6 +51,22 @@ export function siteVillageText(village: SiteVillage): string {
   return village.name ? `${village.name}（${village.code}）` : `村代码 ${village.code}（本数据文件中没有该村）`
 }
 
+/** What the box says of a household at 入住 whose stages name no village of the 安置点 (recorded
+ *  before the box asked for it): 未填, asked for, with the village the other households of the
+ *  same 安置点 all named as a hint to check; null when the village is named or not due yet. */
+export function siteVillageAsk(box: HouseholdRelocation): string | null {
+  if (!box.site_village_missing) return null
+  const ask = '未填：本户入住时没有登记安置点所在村，请补填。'
+  const hint = box.site_village_hint
+  if (!hint) return ask
+  return `${ask}同一安置点“${box.site}”的其他 ${hint.households} 户填的是${siteVillageText(hint.village)}，请核对。`
+}
+
+/** The village the fill-in starts on: the hint's, or none; saved only when the person says so. */
+export function siteVillagePreset(box: HouseholdRelocation): string {
+  return box.site_village_missing ? (box.site_village_hint?.village.code ?? '') : ''
+}
+
 /** The line the box keeps showing while the household lives at a 安置点 of another village and
  *  is still filed in its own (暂不迁移 at 入住). */
 export function moveReminder(offer: MoveOffer): string {

@@ -216,7 +216,8 @@ const POLICY_SELECT: &str = "x.year, b.name, b.id_number, b.schooling, x.descrip
      max(coalesce(x.amount_due, x.amount, 0) - coalesce((SELECT sum(p.amount) FROM payment p \
          WHERE p.measure_id = x.id AND p.deleted = 0), 0), 0)";
 /// The 易地搬迁 ledger's columns after the policy ledgers': the household's latest stage, and
-/// the village of its 安置点 (name and 村代码; the code alone when this copy lacks the village).
+/// the village of its 安置点 (name and 村代码; the code alone when this copy lacks the village;
+/// 未填 for a household at 入住 whose stages name none, recorded before the village was asked).
 const RELOCATION_COLUMNS: [Column; 5] = [
     Column::new("安置点", CellKind::Text, 16.0),
     Column::new("安置点所在村", CellKind::Text, 22.0),
@@ -227,11 +228,13 @@ const RELOCATION_COLUMNS: [Column; 5] = [
 const RELOCATION_SELECT: &str = "\
      (SELECT r.site FROM relocation r WHERE r.household_id = x.household_id AND r.deleted = 0 \
          ORDER BY r.stage DESC, r.stage_date DESC LIMIT 1), \
-     (SELECT coalesce(v.name || '（' || r.site_village || '）', r.site_village) \
+     coalesce((SELECT coalesce(v.name || '（' || r.site_village || '）', r.site_village) \
          FROM relocation r LEFT JOIN village v ON v.code = r.site_village AND v.deleted = 0 \
          WHERE r.household_id = x.household_id AND r.deleted = 0 \
              AND coalesce(r.site_village, '') <> '' \
          ORDER BY r.stage DESC, r.stage_date DESC LIMIT 1), \
+         (SELECT '未填' WHERE EXISTS (SELECT 1 FROM relocation r \
+             WHERE r.household_id = x.household_id AND r.deleted = 0 AND r.stage = '5'))), \
      (SELECT r.stage FROM relocation r WHERE r.household_id = x.household_id AND r.deleted = 0 \
          ORDER BY r.stage DESC, r.stage_date DESC LIMIT 1), \
      (SELECT r.stage_date FROM relocation r WHERE r.household_id = x.household_id \

@@ -145,6 +145,7 @@ pub fn preview_roll(store: &Store, path: &Path) -> Result<ImportPreview, LedgerE
     }
 
     let today = store.today();
+    let county = crate::county_settings::county_settings(store)?;
     let mut ready = Vec::new();
     let mut new_villages: BTreeMap<String, Village> = BTreeMap::new();
     let mut existing_groups = Vec::new();
@@ -209,7 +210,7 @@ pub fn preview_roll(store: &Store, path: &Path) -> Result<ImportPreview, LedgerE
 
         let file = build_file(&mut rows, group, village_id);
         // Per-record checks land on their row; household-wide ones on the household's first row.
-        for issue in validate::check_household(&file.household, today) {
+        for issue in validate::check_household(&file.household, today, &county) {
             let issue = from_issue(&issue, Household::TABLE);
             // A cell that could not be read is already reported; "cannot be empty" would only
             // repeat it.

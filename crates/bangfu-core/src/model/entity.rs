@@ -27,10 +27,13 @@ pub enum Table {
     Attachment = 14,
     /// 驻村工作队 (issue 17): scoped by its own `village_id`, like a household.
     TeamMember = 15,
+    /// 县级设置 (issue 16): one of the county's settings that is not a year's standard (the
+    /// first year of 建档立卡); reaches the whole county like the 脱贫标准.
+    CountySetting = 16,
 }
 
 impl Table {
-    pub const ALL: [Table; 15] = [
+    pub const ALL: [Table; 16] = [
         Table::Village,
         Table::Household,
         Table::Member,
@@ -46,6 +49,7 @@ impl Table {
         Table::Relocation,
         Table::Attachment,
         Table::TeamMember,
+        Table::CountySetting,
     ];
 
     pub fn code(self) -> i64 {
@@ -80,6 +84,7 @@ impl Table {
             Table::Relocation => "relocation",
             Table::Attachment => "attachment",
             Table::TeamMember => "team_member",
+            Table::CountySetting => "county_setting",
         }
     }
 
@@ -101,6 +106,7 @@ impl Table {
             Table::Relocation => "易地搬迁进度",
             Table::Attachment => "档案",
             Table::TeamMember => "驻村工作队",
+            Table::CountySetting => "县级设置",
         }
     }
 
@@ -122,6 +128,7 @@ impl Table {
             Table::Relocation => Relocation::FIELDS,
             Table::Attachment => Attachment::FIELDS,
             Table::TeamMember => TeamMember::FIELDS,
+            Table::CountySetting => CountySetting::FIELDS,
         }
     }
 

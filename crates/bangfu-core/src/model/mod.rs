@@ -333,6 +333,18 @@ entity! {
     note: String => "备注";
 }
 
+entity! {
+    /// 县级设置: one setting of the county's that is not a year's 脱贫标准 (so far the first
+    /// year of 建档立卡, before which a 建档日期 is questioned). Replicated like the standards so
+    /// every copy of the county judges by the same setting; the row id derives from the
+    /// setting's key, so two copies setting it write the same row. Written only by
+    /// `county_settings`.
+    CountySetting in Table::CountySetting;
+    key: String => "设置项";
+    value: String => "设定值";
+    source: String => "依据";
+}
+
 /// The table's field that names the village a row belongs to directly, which decides its
 /// scope (a household's village, a work team member's village).
 pub fn village_ref_field(table: Table) -> Option<&'static str> {
@@ -359,7 +371,8 @@ pub fn household_ref_field(table: Table) -> Option<&'static str> {
         | Table::Helper
         | Table::Standard
         | Table::Policy
-        | Table::TeamMember => None,
+        | Table::TeamMember
+        | Table::CountySetting => None,
     }
 }
 

@@ -27,8 +27,8 @@ pub use measures::{
 pub use payments::{MeasurePayments, PaymentLine, household_measures};
 pub use relocation::{
     HouseholdRelocation, MoveOffer, NewStage, RecordedStage, RelocationProgress, SiteVillage,
-    StageLine, StageSaved, household_relocation, move_offer, record_stage, record_stage_for_page,
-    relocation_progress,
+    SiteVillageHint, StageLine, StageSaved, household_relocation, move_offer, record_stage,
+    record_stage_for_page, relocation_progress, set_site_village,
 };
 pub use rule::{FundFormula, HouseholdCondition, MemberCondition, Rule, Share};
 pub use training::{NewTraining, record_training};
@@ -82,6 +82,8 @@ pub enum PolicyError {
         /// Whether `other` comes before `stage` in the order of the stages.
         other_is_earlier: bool,
     },
+    #[error("household has no 入住 stage to name its site's village on")]
+    NotMovedIn,
     #[error("unknown training kind {0}")]
     UnknownTrainingKind(String),
     #[error("encoding a policy: {0}")]
@@ -106,6 +108,7 @@ impl UserFacing for PolicyError {
             PolicyError::HouseholdNotFound { .. } => "household_not_found",
             PolicyError::StageRecorded { .. } => "relocation_stage_recorded",
             PolicyError::StageOutOfOrder { .. } => "relocation_stage_out_of_order",
+            PolicyError::NotMovedIn => "relocation_not_moved_in",
             PolicyError::UnknownTrainingKind(_) => "unknown_training_kind",
             PolicyError::Encode(_) => "policy_encode",
         }
@@ -166,6 +169,9 @@ impl UserFacing for PolicyError {
                     "“{stage}”的日期 {date} {order}已登记的“{other}”（{other_date}），\
                      请核对日期：建设进度应按开工、基础、主体、竣工、入住的先后。"
                 )
+            }
+            PolicyError::NotMovedIn => {
+                "本户还没有登记“入住”：安置点所在村在登记入住时填写。".into()
             }
             PolicyError::UnknownTrainingKind(text) => {
                 format!("培训类别“{text}”不在表内，应为：引导性培训、技能培训。")

@@ -7,6 +7,12 @@
 //! integrity issue's `moving::move_household`); the move is never made without the person.
 //! The 安置点's village is kept on the stage that named it (`Relocation::site_village`), so the
 //! box shows it and offers the move again for as long as the household is filed elsewhere.
+//!
+//! A household that reached 入住 before the village was asked (schema 20) has none: nothing
+//! in the data says it for sure (a move after 入住 may have had another reason; two 安置点 may
+//! share a name), so none is filled in for it. The box shows it as 未填 and asks for it
+//! (`set_site_village`), naming the village the other households of the same 安置点 named when
+//! they all agree, as a hint a person takes or not; the 易地搬迁台帐 says 未填 too.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -278,6 +284,19 @@ pub struct HouseholdRelocation {
     /// 入住 is recorded at a 安置点 of another village than the one the household is filed in:
     /// the move to offer again ("暂不迁移" at 入住 leaves it here); none once it moved there.
     pub move_offer: Option<MoveOffer>,
+    /// 入住 is recorded and no stage names the 安置点's village (recorded before it was asked):
+    /// the box shows 未填 and asks for it.
+    pub site_village_missing: bool,
+    /// For a missing village: the one every other household's stage at the same 安置点 names,
+    /// when they agree on one; a hint for the person, never filled in by itself.
+    pub site_village_hint: Option<SiteVillageHint>,
+}
+
+/// The village the other households of the same 安置点 named, and how many households did.
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Serialize)]
+pub struct SiteVillageHint {
+    pub village: SiteVillage,
+    pub households: u32,
 }
 
 /// The household's relocation as its page shows it.
@@ -313,6 +332,12 @@ pub fn household_relocation(
         None => None,
     };
     let moved_in = rows.iter().any(|r| r.stage == MOVED_IN_STAGE);
+    let site_village_missing = moved_in && site_village.is_none();
+    let site_village_hint = if site_village_missing {
+        site_village_hint(store, household, &site)?
+    } else {
+        None
+    };
     let move_offer = match &site_village {
         Some(v) if moved_in && !v.name.is_empty() => {
             match move_offer(store, household, &v.code, &site) {
@@ -347,6 +372,84 @@ pub fn household_relocation(
         editable,
         site_village,
         move_offer,
+        site_village_missing,
+        site_village_hint,
+    })
+}
+
+/// The village the stages of other households at the 安置点 named `site` name, when they name
+/// exactly one; none when they name none or disagree.
+fn site_village_hint(
+    store: &Store,
+    household: Uuid,
+    site: &str,
+) -> Result<Option<SiteVillageHint>, PolicyError> {
+    let site = site.trim();
+    if site.is_empty() {
+        return Ok(None);
+    }
+    let named: Vec<(String, u32)> = {
+        let mut stmt = store
+            .conn()
+            .prepare_cached(
+                "SELECT trim(site_village), count(DISTINCT household_id) FROM relocation
+                 WHERE deleted = 0 AND trim(site) = ?1 AND household_id IS NOT ?2
+                   AND coalesce(trim(site_village), '') <> ''
+                 GROUP BY trim(site_village)",
+            )
+            .map_err(StoreError::from)?;
+        stmt.query_map(
+            rusqlite::params![site, household.as_bytes().as_slice()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+        .map_err(StoreError::from)?
+    };
+    match named.as_slice() {
+        [(code, households)] => Ok(Some(SiteVillageHint {
+            village: site_village_named(store, code)?,
+            households: *households,
+        })),
+        _ => Ok(None),
+    }
+}
+
+/// Names the village of a household's 安置点 on its 入住 stage (one recorded before the box asked
+/// for it, or named wrongly), and returns the box as it now stands with the move to offer, if
+/// any. The village must be one this copy holds; a household without 入住 is refused.
+pub fn set_site_village(
+    store: &mut Store,
+    household: Uuid,
+    village_code: &str,
+) -> Result<StageSaved, PolicyError> {
+    store.require(Permission::FileHouseholds)?;
+    match store.get::<Household>(household) {
+        Ok(_) => {}
+        Err(StoreError::NotFound { .. }) => {
+            return Err(PolicyError::HouseholdNotFound { id: household });
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let moved_in = store
+        .read::<Relocation>(Filter::OfHousehold(household))?
+        .into_iter()
+        .filter(|r| r.stage == MOVED_IN_STAGE)
+        .max_by_key(|r| r.stage_date)
+        .ok_or(PolicyError::NotMovedIn)?;
+    let code = village_code.trim();
+    // Checked (a village this copy holds) before anything is written.
+    let offer = move_offer(store, household, code, &moved_in.site)?;
+    store.write(&[crate::store::Change::Put {
+        table: crate::model::Table::Relocation,
+        id: moved_in.id,
+        fields: vec![(
+            "site_village",
+            crate::model::FieldValue::Text(code.to_owned()),
+        )],
+    }])?;
+    Ok(StageSaved {
+        relocation: household_relocation(store, household)?,
+        move_offer: offer,
     })
 }
 

@@ -105,6 +105,7 @@ pub fn data_quality_of_year(
     let mut payments = Children::<Payment>::new(&mut payments)?;
 
     // (household code, rule, household rowid, finding's place): the order of the list.
+    let county = crate::county_settings::county_settings(store)?;
     let mut keyed: Vec<((i64, usize), QualityItem)> = Vec::new();
     let mut rows = households.query([])?;
     while let Some(r) = rows.next()? {
@@ -120,7 +121,7 @@ pub fn data_quality_of_year(
             visits: visits.of(id)?,
         };
         let h = &file.household;
-        let mut issues = record_checks(&file, today, ages_on);
+        let mut issues = record_checks(&file, today, ages_on, &county);
         let paid = payments.of(id)?;
         if !paid.is_empty() {
             issues.extend(crate::policy::payments::overpaid_findings(

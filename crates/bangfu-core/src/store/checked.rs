@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::write::Change;
 use super::{Store, StoreError, WriteOutcome, put_change};
+use crate::county_settings::CountySettings;
 use crate::model::{
     Attachment, DELETED_FIELD, Entity, FieldValue, Helper, Household, Income, Measure, Member,
     Pairing, Payment, Relocation, Standard, Table, TeamMember, Village, Visit,
@@ -22,72 +23,79 @@ use crate::validate::{self, Issue, Severity};
 
 /// A record the store can check on its own: the per-record checks of the household page.
 pub trait Checked: Entity {
-    fn check(&self, today: NaiveDate) -> Vec<Issue>;
+    fn check(&self, on: &CheckedOn) -> Vec<Issue>;
+}
+
+/// What a record is judged by besides itself: the day, and the county's settings.
+#[derive(Debug, Clone)]
+pub struct CheckedOn {
+    pub today: NaiveDate,
+    pub county: CountySettings,
 }
 
 impl Checked for Standard {
-    fn check(&self, _today: NaiveDate) -> Vec<Issue> {
+    fn check(&self, _on: &CheckedOn) -> Vec<Issue> {
         validate::check_standard(self)
     }
 }
 impl Checked for Village {
-    fn check(&self, today: NaiveDate) -> Vec<Issue> {
-        validate::check_village(self, today)
+    fn check(&self, on: &CheckedOn) -> Vec<Issue> {
+        validate::check_village(self, on.today)
     }
 }
 impl Checked for Household {
-    fn check(&self, today: NaiveDate) -> Vec<Issue> {
-        validate::check_household(self, today)
+    fn check(&self, on: &CheckedOn) -> Vec<Issue> {
+        validate::check_household(self, on.today, &on.county)
     }
 }
 impl Checked for Member {
-    fn check(&self, today: NaiveDate) -> Vec<Issue> {
-        validate::check_member(self, today)
+    fn check(&self, on: &CheckedOn) -> Vec<Issue> {
+        validate::check_member(self, on.today)
     }
 }
 impl Checked for Income {
-    fn check(&self, _today: NaiveDate) -> Vec<Issue> {
+    fn check(&self, _on: &CheckedOn) -> Vec<Issue> {
         validate::check_income(self)
     }
 }
 impl Checked for Helper {
-    fn check(&self, _today: NaiveDate) -> Vec<Issue> {
+    fn check(&self, _on: &CheckedOn) -> Vec<Issue> {
         validate::check_helper(self)
     }
 }
 impl Checked for Pairing {
-    fn check(&self, _today: NaiveDate) -> Vec<Issue> {
+    fn check(&self, _on: &CheckedOn) -> Vec<Issue> {
         validate::check_pairing(self)
     }
 }
 impl Checked for Measure {
-    fn check(&self, _today: NaiveDate) -> Vec<Issue> {
+    fn check(&self, _on: &CheckedOn) -> Vec<Issue> {
         validate::check_measure(self)
     }
 }
 impl Checked for Payment {
-    fn check(&self, today: NaiveDate) -> Vec<Issue> {
-        validate::check_payment(self, today)
+    fn check(&self, on: &CheckedOn) -> Vec<Issue> {
+        validate::check_payment(self, on.today)
     }
 }
 impl Checked for Relocation {
-    fn check(&self, today: NaiveDate) -> Vec<Issue> {
-        validate::check_relocation(self, today)
+    fn check(&self, on: &CheckedOn) -> Vec<Issue> {
+        validate::check_relocation(self, on.today)
     }
 }
 impl Checked for Attachment {
-    fn check(&self, _today: NaiveDate) -> Vec<Issue> {
+    fn check(&self, _on: &CheckedOn) -> Vec<Issue> {
         validate::check_attachment(self)
     }
 }
 impl Checked for TeamMember {
-    fn check(&self, today: NaiveDate) -> Vec<Issue> {
-        validate::check_team_member(self, today)
+    fn check(&self, on: &CheckedOn) -> Vec<Issue> {
+        validate::check_team_member(self, on.today)
     }
 }
 impl Checked for Visit {
-    fn check(&self, today: NaiveDate) -> Vec<Issue> {
-        validate::check_visit(self, today)
+    fn check(&self, on: &CheckedOn) -> Vec<Issue> {
+        validate::check_visit(self, on.today)
     }
 }
 
@@ -131,6 +139,13 @@ impl Store {
             if change_table(change) == Table::Policy && !matches!(change, Change::Resolve { .. }) {
                 return Err(StoreError::PolicyByCatalogue);
             }
+            // The county's settings are set on the 脱贫标准 screen (`county_settings`), which
+            // checks the value and asks for its source.
+            if change_table(change) == Table::CountySetting
+                && !matches!(change, Change::Resolve { .. })
+            {
+                return Err(StoreError::CountySettingBySettings);
+            }
             match change {
                 Change::Put { table, id, fields } => {
                     for (name, value) in fields {
@@ -154,27 +169,33 @@ impl Store {
                 | Change::DeleteSeen { .. } => {}
             }
         }
-        let today = self.today();
+        let on = CheckedOn {
+            today: self.today(),
+            county: crate::county_settings::county_settings(self)?,
+        };
         let mut issues = Vec::new();
         for ((table, id), fields) in &rows {
             issues.extend(match table {
-                Table::Village => self.check_village_row(*id, fields, today)?,
-                Table::Household => self.check_row::<Household>(*id, fields, today)?,
-                Table::Member => self.check_row::<Member>(*id, fields, today)?,
-                Table::Income => self.check_row::<Income>(*id, fields, today)?,
-                Table::Helper => self.check_row::<Helper>(*id, fields, today)?,
-                Table::Pairing => self.check_row::<Pairing>(*id, fields, today)?,
-                Table::Measure => self.check_row::<Measure>(*id, fields, today)?,
-                Table::Visit => self.check_row::<Visit>(*id, fields, today)?,
+                Table::Village => self.check_village_row(*id, fields, &on)?,
+                Table::Household => self.check_row::<Household>(*id, fields, &on)?,
+                Table::Member => self.check_row::<Member>(*id, fields, &on)?,
+                Table::Income => self.check_row::<Income>(*id, fields, &on)?,
+                Table::Helper => self.check_row::<Helper>(*id, fields, &on)?,
+                Table::Pairing => self.check_row::<Pairing>(*id, fields, &on)?,
+                Table::Measure => self.check_row::<Measure>(*id, fields, &on)?,
+                Table::Visit => self.check_row::<Visit>(*id, fields, &on)?,
                 Table::ExitStep => return Err(StoreError::ExitStepByProcedure),
-                Table::Standard => self.check_row::<Standard>(*id, fields, today)?,
+                Table::Standard => self.check_row::<Standard>(*id, fields, &on)?,
                 // A settled conflict keeps one of the versions that arrived, each checked
                 // where it was written.
                 Table::Policy => Vec::new(),
-                Table::Payment => self.check_row::<Payment>(*id, fields, today)?,
-                Table::Relocation => self.check_row::<Relocation>(*id, fields, today)?,
-                Table::Attachment => self.check_row::<Attachment>(*id, fields, today)?,
-                Table::TeamMember => self.check_row::<TeamMember>(*id, fields, today)?,
+                Table::Payment => self.check_row::<Payment>(*id, fields, &on)?,
+                Table::Relocation => self.check_row::<Relocation>(*id, fields, &on)?,
+                Table::Attachment => self.check_row::<Attachment>(*id, fields, &on)?,
+                Table::TeamMember => self.check_row::<TeamMember>(*id, fields, &on)?,
+                // Like the policies: set by `county_settings`, which checks the value; a
+                // settled conflict keeps one of the versions that arrived.
+                Table::CountySetting => Vec::new(),
             });
         }
         if issues.iter().any(|i| i.severity == Severity::Error) {
@@ -190,7 +211,7 @@ impl Store {
         &self,
         id: Uuid,
         fields: &[(String, FieldValue)],
-        today: NaiveDate,
+        on: &CheckedOn,
     ) -> Result<Vec<Issue>, StoreError> {
         let sheet = fields.iter().any(|(name, value)| {
             !crate::village::IDENTITY_FIELDS.contains(&name.as_str()) && !value.is_null()
@@ -198,7 +219,7 @@ impl Store {
         if sheet {
             self.require(crate::access::Permission::SetVillageData)?;
         }
-        let mut issues = self.check_row::<Village>(id, fields, today)?;
+        let mut issues = self.check_row::<Village>(id, fields, on)?;
         if fields.iter().any(|(name, _)| name == "rural_population") {
             let mut after: Village = match self.get(id) {
                 Ok(village) => village,
@@ -231,12 +252,12 @@ impl Store {
         &self,
         id: Uuid,
         fields: &[(String, FieldValue)],
-        today: NaiveDate,
+        on: &CheckedOn,
     ) -> Result<Vec<Issue>, StoreError> {
         let (current, had) = match self.get::<E>(id) {
             Ok(record) => {
                 let had: Vec<(&'static str, &'static str)> = record
-                    .check(today)
+                    .check(on)
                     .into_iter()
                     .filter(|i| i.severity == Severity::Error)
                     .map(|i| (i.field, i.rule))
@@ -266,7 +287,7 @@ impl Store {
         })?;
         // An error on a field the change writes is the change's own, whatever the row had.
         let touched = |field: &str| fields.iter().any(|(name, _)| name == field);
-        let mut issues = record.check(today);
+        let mut issues = record.check(on);
         issues.retain(|i| {
             i.severity != Severity::Error || touched(i.field) || !had.contains(&(i.field, i.rule))
         });

@@ -80,6 +80,8 @@ pub enum StoreError {
     StandardBySettings,
     #[error("policy rows are written by the policy catalogue only")]
     PolicyByCatalogue,
+    #[error("county setting rows are written by the county settings only")]
+    CountySettingBySettings,
     #[error("{table}.{field}: value of the wrong type")]
     WrongType {
         table: &'static str,
@@ -143,6 +145,7 @@ impl UserFacing for StoreError {
             StoreError::ExitStepByProcedure => "exit_step_by_procedure",
             StoreError::StandardBySettings => "standard_by_settings",
             StoreError::PolicyByCatalogue => "policy_by_catalogue",
+            StoreError::CountySettingBySettings => "county_setting_by_settings",
             StoreError::WrongType { .. } => "wrong_type",
             StoreError::ReadOnlyView => "read_only_view",
             StoreError::File(e) => e.kind(),
@@ -232,6 +235,7 @@ impl UserFacing for StoreError {
             StoreError::ImpossibleClock { .. } => "同步数据中有修改的时间不可能成立（超出有效范围），文件可能已损坏或被改动。整批数据未导入，本机数据未作改动。".into(),
             StoreError::StandardBySettings => "脱贫标准只能在“脱贫标准”页面（或 bangfu standards set）中修改，那里会核对贫困线是否逐年提高。本次修改未保存。".into(),
             StoreError::PolicyByCatalogue => "扶贫政策只能在政策目录（bangfu policy set）中修改，那里会核对享受条件和补助标准。本次修改未保存。".into(),
+            StoreError::CountySettingBySettings => "首次建档年度等县级设置只能在“脱贫标准”页面（或 bangfu standards filing-year）中修改，那里会核对年度并要求写明依据。本次修改未保存。".into(),
             StoreError::ExitStepByProcedure => "脱贫退出程序的记录只能在“退出”中按步骤办理（入户调查、村两委商议、村评议公示、乡镇核查公告、县审定销号），不能直接修改。本次修改未保存。".into(),
             StoreError::WrongType { table, field } => {
                 format!("{table}的“{field}”填写的值类型不对，本次修改未保存。")

@@ -33,6 +33,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0018_search_pending.sql"),
     include_str!("../../migrations/0019_batch_author.sql"),
     include_str!("../../migrations/0020_relocation_site_village.sql"),
+    include_str!("../../migrations/0021_county_settings.sql"),
 ];
 
 /// Steps a migration needs beyond its SQL, run right after it in the same transaction.
@@ -47,6 +48,7 @@ fn after_script(conn: &Connection, version: i64) -> rusqlite::Result<()> {
         15 => village_sheet_ops_need_rebuild(conn),
         17 => filing_date_ops_need_rebuild(conn),
         20 => site_village_ops_need_rebuild(conn),
+        21 => county_setting_ops_need_rebuild(conn),
         _ => Ok(()),
     }
 }
@@ -186,6 +188,17 @@ fn site_village_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
     mark_rebuild_pending(conn, held)
 }
 
+/// Schema 21: a log that already holds 县级设置 ops (table 16, kept by an older version that had
+/// no table for them) has its rows rebuilt at this open, so the county's settings apply.
+fn county_setting_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
+    let held: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM op WHERE tbl = ?1)",
+        [crate::model::Table::CountySetting.code()],
+        |r| r.get(0),
+    )?;
+    mark_rebuild_pending(conn, held)
+}
+
 /// Whether migration N (index N-1) may add columns for fields an older version kept only in
 /// the op log: then the rows are rebuilt from the heads after it. Schema 5 only moves the
 /// heads into one entry per row, schema 6 adds the local clock flags, schema 7 the local
@@ -200,10 +213,11 @@ fn site_village_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
 /// households' 建档日期) is like 8: its after-script decides. Schema 18 (`0018_search_pending`)
 /// adds the search entries' waiting table: nothing shown changes. Schema 19
 /// (`0019_batch_author`) adds who wrote a batch beside its signature: nothing shown changes.
-/// Schema 20 (the 安置点's village of a relocation stage) is like 8: its after-script decides.
+/// Schema 20 (the 安置点's village of a relocation stage) and schema 21 (the replicated
+/// `county_setting` table) are like 8: their after-scripts decide.
 const REBUILD_AFTER: &[bool] = &[
     true, true, true, true, false, false, false, false, false, false, false, false, false, false,
-    false, false, false, false, false, false,
+    false, false, false, false, false, false, false,
 ];
 
 /// Whether upgrading a file of schema `from` must rebuild its rows from the heads.

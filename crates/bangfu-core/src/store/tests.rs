@@ -1298,8 +1298,36 @@ fn back_to_schema_11_members(conn: &rusqlite::Connection) {
     .unwrap();
 }
 
-/// Takes schema 20's column away (the 安置点's village of a relocation stage).
+/// Takes schema 21's table away (the county's settings).
+fn back_to_schema_20(conn: &rusqlite::Connection) {
+    conn.execute_batch("DROP TABLE IF EXISTS county_setting;")
+        .unwrap();
+}
+
+#[test]
+fn a_file_of_schema_20_holding_a_county_setting_is_rebuilt_so_it_applies() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    a.put(&household("530826103201001")).unwrap();
+    back_to_schema_20(a.conn());
+    a.conn().execute_batch("PRAGMA user_version = 20;").unwrap();
+    drop(a);
+    let (mut a, seen) = open_reporting_rebuild(&dir, "a");
+    assert!(seen.is_empty(), "no county setting held: {seen:?}");
+
+    crate::county_settings::set_first_filing_year(&mut a, 2013, "县试点文件").unwrap();
+    back_to_schema_20(a.conn());
+    a.conn().execute_batch("PRAGMA user_version = 20;").unwrap();
+    drop(a);
+    let (a, seen) = open_reporting_rebuild(&dir, "a");
+    assert!(!seen.is_empty(), "rebuilt from the op log");
+    let settings = crate::county_settings::county_settings(&a).unwrap();
+    assert_eq!(settings.first_filing_year.year, 2013);
+}
+
+/// Takes schema 20's column away (the 安置点's village of a relocation stage), and schema 21's.
 fn back_to_schema_19(conn: &rusqlite::Connection) {
+    back_to_schema_20(conn);
     // Called again by helpers that chain to older schemas: once is enough.
     let has: bool = conn
         .query_row(

@@ -3,6 +3,7 @@
 
 use chrono::NaiveDate;
 
+use crate::county_settings::CountySettings;
 use crate::model::{Household, Standard, Village};
 
 use super::{Checker, Issue, codes, label};
@@ -28,12 +29,9 @@ pub fn check_village(v: &Village, today: NaiveDate) -> Vec<Issue> {
     c.finish()
 }
 
-/// The first year of 建档立卡 (精准识别 began in 2014): a filing date before it is questioned,
-/// not refused, since a county that filed earlier (a pilot) keeps its own date.
-const FIRST_FILING_YEAR: i32 = 2014;
-
-/// A household's record as of `today` (its 建档日期 is not in the future).
-pub fn check_household(h: &Household, today: NaiveDate) -> Vec<Issue> {
+/// A household's record as of `today` (its 建档日期 is not in the future), judged by the
+/// county's settings (a 建档日期 before its first year of 建档立卡 is questioned).
+pub fn check_household(h: &Household, today: NaiveDate, county: &CountySettings) -> Vec<Issue> {
     let mut c = Checker::<Household>::new();
     household_code(&mut c, &h.code);
 
@@ -57,7 +55,7 @@ pub fn check_household(h: &Household, today: NaiveDate) -> Vec<Issue> {
     danger_level(&mut c, h);
     c.phone("phone", &h.phone);
     c.year("plan_exit_year", h.plan_exit_year);
-    filing_date(&mut c, h.filing_date, today);
+    filing_date(&mut c, h.filing_date, today, county.first_filing_year.year);
     if let Some(ch) = h.bank_account.chars().find(|ch| !ch.is_ascii_digit()) {
         let shown = if ch.is_whitespace() {
             "空格".to_owned()
@@ -77,9 +75,15 @@ pub fn check_household(h: &Household, today: NaiveDate) -> Vec<Issue> {
     c.finish()
 }
 
-/// 建档日期: not after today (a household is filed once identified), and before 2014 only as
-/// a question for the county.
-fn filing_date(c: &mut Checker<Household>, date: Option<NaiveDate>, today: NaiveDate) {
+/// 建档日期: not after today (a household is filed once identified), and before the county's
+/// first year of 建档立卡 (2014 unless the county set another) only as a question, not a
+/// refusal, since a county that filed earlier (a pilot) keeps its own date.
+fn filing_date(
+    c: &mut Checker<Household>,
+    date: Option<NaiveDate>,
+    today: NaiveDate,
+    first_year: i32,
+) {
     let Some(day) = date else { return };
     let name = label::<Household>("filing_date");
     if day > today {
@@ -88,12 +92,12 @@ fn filing_date(c: &mut Checker<Household>, date: Option<NaiveDate>, today: Naive
             "filing_date.future",
             format!("{name} {day} 晚于今天：建档日期填识别建档那一天"),
         );
-    } else if chrono::Datelike::year(&day) < FIRST_FILING_YEAR {
+    } else if chrono::Datelike::year(&day) < first_year {
         c.warning(
             "filing_date",
-            "filing_date.before_2014",
+            "filing_date.before_first_year",
             format!(
-                "{name} {day} 早于{FIRST_FILING_YEAR}年建档立卡，请核对；县里另有规定（试点早建档）的可保留"
+                "{name} {day} 早于{first_year}年建档立卡，请核对；县里另有规定（试点早建档）的可保留"
             ),
         );
     }

@@ -241,8 +241,16 @@ ALTER TABLE batch_sig ADD COLUMN author TEXT;
 ALTER TABLE batch_sig ADD COLUMN author_sig TEXT;
 ";
 
+/// Schema 9: the county's settings (县级设置, issue 16). A hub of an earlier version stored the
+/// ops of the `county_setting` table it did not know under the pusher's scope and filed them
+/// into no village's feed; the mark asks the next open to file those a county or township device
+/// pushed into every village of its county (`scope_index::index_learnt_tables`).
+const SCHEMA_9: &str = "
+INSERT OR IGNORE INTO hub_meta (key, value) VALUES ('reindex_county_setting', '1');
+";
+
 /// The schema version a hub file is brought to.
-const LATEST: i64 = 8;
+const LATEST: i64 = 9;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
@@ -285,6 +293,7 @@ pub fn init(conn: &mut Connection, path: &Path) -> Result<(), SchemaError> {
     tx.execute_batch(SCHEMA_6)?;
     tx.execute_batch(SCHEMA_7)?;
     tx.execute_batch(SCHEMA_8)?;
+    tx.execute_batch(SCHEMA_9)?;
     new_epoch(&tx)?;
     tx.pragma_update(None, "application_id", APPLICATION_ID)?;
     tx.pragma_update(None, "user_version", LATEST)?;
@@ -332,6 +341,12 @@ fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
         let tx = conn.transaction()?;
         tx.execute_batch(SCHEMA_8)?;
         tx.pragma_update(None, "user_version", 8)?;
+        tx.commit()?;
+    }
+    if version < 9 {
+        let tx = conn.transaction()?;
+        tx.execute_batch(SCHEMA_9)?;
+        tx.pragma_update(None, "user_version", 9)?;
         tx.commit()?;
     }
     Ok(())

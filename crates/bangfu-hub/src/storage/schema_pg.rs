@@ -208,6 +208,13 @@ ALTER TABLE batch_sig ADD COLUMN author TEXT;
 ALTER TABLE batch_sig ADD COLUMN author_sig TEXT;
 ";
 
+/// The county's settings (县级设置, issue 16), as SQLite schema 9: the next open files the
+/// `county_setting` ops an earlier version stored without knowing their table
+/// (`scope_index::index_learnt_tables`).
+const MIGRATION_10: &str = "
+INSERT INTO hub_meta (key, value) VALUES ('reindex_county_setting', '1') ON CONFLICT DO NOTHING;
+";
+
 /// Every migration, in order; a database records the ones it ran in `schema_version`.
 pub const MIGRATIONS: &[(i64, &str)] = &[
     (1, MIGRATION_1),
@@ -219,6 +226,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (7, MIGRATION_7),
     (8, MIGRATION_8),
     (9, MIGRATION_9),
+    (10, MIGRATION_10),
 ];
 
 /// Brings the database to the latest schema (creating it in an empty database) and returns the

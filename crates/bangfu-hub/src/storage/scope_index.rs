@@ -275,36 +275,76 @@ pub fn pending_of<'a>(op: &Op, pending: Option<&'a Scope>) -> Option<&'a str> {
 /// not know (SQLite schema 7, PostgreSQL migration 7: 驻村工作队).
 const REINDEX_TEAM_MEMBER: &str = "reindex_team_member";
 
+/// The same for the county's settings (SQLite schema 9, PostgreSQL migration 10: 县级设置).
+const REINDEX_COUNTY_SETTING: &str = "reindex_county_setting";
+
+/// Whether the `hub_meta` mark is set.
+fn marked(db: &mut dyn Db, mark: &str) -> Result<bool, StorageError> {
+    Ok(!db
+        .rows(
+            "SELECT value FROM hub_meta WHERE key = ?1",
+            &[P::Text(mark)],
+        )?
+        .is_empty())
+}
+
 /// Indexes the ops of tables an earlier version of the hub stored without knowing them. Such a
 /// version sees no link in them, so it keeps them under the pusher's scope and files them into
 /// no village: nothing leaks, and nothing is delivered. Here each `village_id` op of a work
 /// team member is indexed in arrival order, which files all of its row's ops into the
 /// village it names (within the pusher's scope, as for any op pushed before its row's scope
-/// was known). Runs once, at the first open after the upgrade; returns the ops indexed.
+/// was known); and each 县级设置 op a county or township device pushed is filed into every
+/// village of its county, as it is now pushed (one a village device pushed stays unfiled: this
+/// version holds such an op aside, `may_set_county_rows`). Runs once per mark, at the first
+/// open after the upgrade; returns the ops indexed.
 pub fn index_learnt_tables(db: &mut dyn Db) -> Result<usize, StorageError> {
-    let marked = db.rows(
-        "SELECT value FROM hub_meta WHERE key = ?1",
-        &[P::Text(REINDEX_TEAM_MEMBER)],
-    )?;
-    if marked.is_empty() {
-        return Ok(0);
-    }
-    let rows = db.rows(
-        "SELECT key, origin, seq, hlc, tbl, row, field, val, preds, seen, pending_scope
-         FROM op WHERE tbl = ?1 AND field = 'village_id' ORDER BY key",
-        &[P::Int(Table::TeamMember.code())],
-    )?;
+    let mut indexed = 0;
     let now = super::logic::now_ms();
-    for r in &rows {
-        let (key, pending) = (r.int(0)?, r.opt_text(10)?);
-        let op = super::logic::op_of(&*db, r, 1)?;
-        index_op(db, &op, key, pending.as_deref(), now, None)?;
+    if marked(db, REINDEX_TEAM_MEMBER)? {
+        let rows = db.rows(
+            "SELECT key, origin, seq, hlc, tbl, row, field, val, preds, seen, pending_scope
+             FROM op WHERE tbl = ?1 AND field = 'village_id' ORDER BY key",
+            &[P::Int(Table::TeamMember.code())],
+        )?;
+        for r in &rows {
+            let (key, pending) = (r.int(0)?, r.opt_text(10)?);
+            let op = super::logic::op_of(&*db, r, 1)?;
+            index_op(db, &op, key, pending.as_deref(), now, None)?;
+        }
+        db.exec(
+            "DELETE FROM hub_meta WHERE key = ?1",
+            &[P::Text(REINDEX_TEAM_MEMBER)],
+        )?;
+        indexed += rows.len();
     }
-    db.exec(
-        "DELETE FROM hub_meta WHERE key = ?1",
-        &[P::Text(REINDEX_TEAM_MEMBER)],
-    )?;
-    Ok(rows.len())
+    if marked(db, REINDEX_COUNTY_SETTING)? {
+        let rows = db.rows(
+            "SELECT key, pending_scope FROM op WHERE tbl = ?1 ORDER BY key",
+            &[P::Int(Table::CountySetting.code())],
+        )?;
+        for r in &rows {
+            let key = r.int(0)?;
+            let Some(scope) = r.opt_text(1)?.as_deref().and_then(Scope::parse) else {
+                continue;
+            };
+            if !may_set_county_rows(&scope) {
+                continue;
+            }
+            let county = scope.county().to_owned();
+            // Kept under its county from now on, so villages learnt later get it too.
+            db.exec(
+                "UPDATE op SET pending_scope = ?1 WHERE key = ?2",
+                &[P::Text(&county), P::Int(key)],
+            )?;
+            file_county_wide(db, key, Table::CountySetting.code(), &county)?;
+            indexed += 1;
+        }
+        db.exec(
+            "DELETE FROM hub_meta WHERE key = ?1",
+            &[P::Text(REINDEX_COUNTY_SETTING)],
+        )?;
+    }
+    Ok(indexed)
 }
 
 /// Files a county-wide op into every village of its county the hub knows.

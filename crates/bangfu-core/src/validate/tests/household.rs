@@ -1,6 +1,7 @@
 //! Tests of village and household records: codes, causes, areas, housing, phone, year, bank.
 
 use super::{Case, household, messages, run_cases};
+use crate::county_settings::CountySettings;
 use crate::model::{Household, Village};
 use crate::validate::{check_household, check_village};
 
@@ -188,7 +189,9 @@ fn household_code_rules() {
         ),
         ("sequence 999", |h| h.code = "530826103201999".into(), &[]),
     ];
-    run_cases(&household(), cases, |h| check_household(h, today()));
+    run_cases(&household(), cases, |h| {
+        check_household(h, today(), &CountySettings::default())
+    });
 }
 
 #[test]
@@ -288,7 +291,9 @@ fn household_cause_and_code_list_rules() {
             &[],
         ),
     ];
-    run_cases(&household(), cases, |h| check_household(h, today()));
+    run_cases(&household(), cases, |h| {
+        check_household(h, today(), &CountySettings::default())
+    });
 }
 
 #[test]
@@ -447,7 +452,7 @@ fn household_area_housing_and_contact_rules() {
         (
             "filed 2013-12-31: asked, kept",
             |h| h.filing_date = chrono::NaiveDate::from_ymd_opt(2013, 12, 31),
-            &["W filing_date filing_date.before_2014"],
+            &["W filing_date filing_date.before_first_year"],
         ),
         ("no bank account", |h| h.bank_account = String::new(), &[]),
         (
@@ -466,7 +471,70 @@ fn household_area_housing_and_contact_rules() {
             &["E bank_account bank_account.non_digit"],
         ),
     ];
-    run_cases(&household(), cases, |h| check_household(h, today()));
+    run_cases(&household(), cases, |h| {
+        check_household(h, today(), &CountySettings::default())
+    });
+}
+
+#[test]
+fn a_filing_date_is_questioned_before_the_countys_first_filing_year() {
+    let pilot = |year: i32| {
+        let mut county = CountySettings::default();
+        county.first_filing_year.year = year;
+        county.first_filing_year.edited = true;
+        county
+    };
+    let filed = |y, m, d| {
+        let mut h = household();
+        h.filing_date = chrono::NaiveDate::from_ymd_opt(y, m, d);
+        h
+    };
+    let rules = |h: &Household, county: &CountySettings| -> Vec<&'static str> {
+        check_household(h, today(), county)
+            .iter()
+            .map(|i| i.rule)
+            .collect()
+    };
+    let asked = ["filing_date.before_first_year"];
+    let cases: [(&str, Household, CountySettings, &[&str]); 5] = [
+        (
+            "2013 under the shipped 2014",
+            filed(2013, 6, 1),
+            CountySettings::default(),
+            &asked,
+        ),
+        (
+            "2013 in a county that filed from 2013",
+            filed(2013, 6, 1),
+            pilot(2013),
+            &[],
+        ),
+        (
+            "2012 in a county that filed from 2013",
+            filed(2012, 12, 31),
+            pilot(2013),
+            &asked,
+        ),
+        (
+            "2014 in a county that set 2015",
+            filed(2014, 10, 1),
+            pilot(2015),
+            &asked,
+        ),
+        (
+            "2015 in a county that set 2015",
+            filed(2015, 1, 1),
+            pilot(2015),
+            &[],
+        ),
+    ];
+    for (name, h, county, expected) in cases {
+        assert_eq!(rules(&h, &county), expected, "{name}");
+    }
+    let message = check_household(&filed(2012, 12, 31), today(), &pilot(2013))[0]
+        .message
+        .clone();
+    assert!(message.contains("早于2013年建档立卡"), "{message}");
 }
 
 #[test]
@@ -480,7 +548,7 @@ fn household_messages_name_the_form_label_and_the_value() {
     h.plan_exit_year = Some(2012);
     h.bank_account = "6228 48".into();
     assert_eq!(
-        messages(&check_household(&h, today())),
+        messages(&check_household(&h, today(), &CountySettings::default())),
         [
             "户编号 530826103201O01 只能由数字组成",
             "其他致贫原因最多选2项，现选了3项",
@@ -507,7 +575,7 @@ fn household_messages_name_the_form_label_and_the_value() {
         ..household()
     };
     assert_eq!(
-        messages(&check_household(&h, today())),
+        messages(&check_household(&h, today(), &CountySettings::default())),
         ["主要致贫原因 0 不在“致贫原因”值列表中"]
     );
 }
