@@ -271,9 +271,22 @@ fn a_station_declines_what_waits_for_a_device_and_keeps_what_waits_for_others() 
     let outcome = drop_held(&mut station, &fp).unwrap();
     assert_eq!((outcome.dropped, outcome.kept), (1, 0), "{outcome:?}");
     assert_eq!(held(&station, "陌生电脑"), 0);
-    // Nothing waits any more: said so.
-    let outcome = drop_held(&mut station, &fp).unwrap();
-    assert!(outcome.lines_zh()[0].contains("没有暂存的修改"));
+    // Never confirmed and nothing of it left here: its key is forgotten (said so), and a
+    // stick of it is a new 待确认设备 again.
+    assert!(outcome.forgotten, "{outcome:?}");
+    assert!(outcome.lines_zh().join("").contains("不再记着"));
+    assert!(
+        list_devices(&station)
+            .unwrap()
+            .iter()
+            .all(|d| d.key.device != stranger.device().id)
+    );
+    assert_eq!(
+        drop_held(&mut station, &fp).unwrap_err().kind(),
+        "unknown_fingerprint"
+    );
+    assert!(import_changeset(&mut station, &alone).unwrap().held_ops > 0);
+    assert_eq!(held(&station, "陌生电脑"), 1);
 }
 
 /// 改所属村: a laptop the township confirmed for village A becomes the township's own (no
@@ -1046,4 +1059,73 @@ fn ranges_altered_on_a_stick_do_not_shrink_an_export_for_its_writer() {
     assert!(summary.ops > 0);
     let summary = import_changeset(&mut station, &file).unwrap();
     assert!(summary.applied > 0, "{summary:?}");
+}
+
+/// A forged stick that declared a key under a laptop's id before the laptop's own file came:
+/// the station refuses the real file as 冒充 (two keys for one device), the clerk declines the
+/// stranger's changes (不合并), the forged key is forgotten, and the laptop's real file is then
+/// held for its own 安全码 and merges when confirmed.
+#[test]
+fn a_key_planted_by_a_forged_stick_is_forgotten_when_declined_so_the_real_laptop_gets_in() {
+    let dir = common::scratch();
+    let mut laptop = common::open_at(dir.path(), "村", T0);
+    let mut forger = common::open_at(dir.path(), "冒充者", T0);
+    let mut station = common::open_at(dir.path(), "乡镇", T0);
+    station.set_confirms_devices(true).unwrap();
+    let h = Uuid::now_v7();
+    put_household(&mut laptop, h, "530826103201001", "13800000001");
+    // Modified software writes under the laptop's id and signs with a key of its own.
+    put_household(&mut forger, h, "530826103201001", "13999999999");
+    let (mut header, mut ops) = changeset::decode(&export(&forger)).unwrap();
+    let victim = laptop.device().id;
+    for op in &mut ops {
+        op.id.origin = victim;
+    }
+    let planted = bangfu_core::sync::signing::new_signing_key();
+    let (first, last) = (ops[0].id.seq, ops[ops.len() - 1].id.seq);
+    let sig = bangfu_core::sync::signing::sign_batch(&planted, victim, first, last, &ops);
+    header.signers = Some(
+        [(
+            victim,
+            bangfu_core::sync::signing::hex(planted.verifying_key().as_bytes()),
+        )]
+        .into_iter()
+        .collect(),
+    );
+    header.batches = Some(vec![bangfu_core::sync::signing::BatchSig::new(
+        victim,
+        first,
+        last,
+        bangfu_core::sync::signing::hex(&sig),
+    )]);
+    header.device_names = [(victim, "村".to_owned())].into_iter().collect();
+    let forged = changeset::encode(header, &ops);
+    // The batch signatures hold (the forger signed under its key): held as a new device.
+    assert!(import_changeset(&mut station, &forged).unwrap().held_ops > 0);
+    let real = export(&laptop);
+    assert_eq!(import_err_kind(&mut station, &real), "device_key_mismatch");
+    // The clerk compares 安全码 with the laptop's screen: they differ; 不合并 the stranger.
+    let planted = list_devices(&station)
+        .unwrap()
+        .into_iter()
+        .find(|d| d.key.device == victim)
+        .unwrap();
+    assert_ne!(
+        planted.key.fingerprint,
+        own_fingerprint(&laptop).unwrap().unwrap()
+    );
+    let outcome = drop_held(&mut station, &planted.key.fingerprint).unwrap();
+    assert!(outcome.forgotten, "{outcome:?}");
+    let summary = import_changeset(&mut station, &real).unwrap();
+    assert!(summary.held_ops > 0, "{summary:?}");
+    confirm_device(
+        &mut station,
+        &own_fingerprint(&laptop).unwrap().unwrap(),
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        common::phone_of(&station, h).as_deref(),
+        Some("13800000001")
+    );
 }

@@ -1,7 +1,8 @@
 // End-to-end test of the 脱贫标准 screen on the real app: the demo file lists the shipped lines
 // with their sources (one national series, the report's 云南省 line); changing 2019's national
 // line to one below 2018's is questioned before it is saved, going back keeps the old line,
-// and a checked line with its source is saved as the county's (synced) setting.
+// and a checked line with its source is saved as the county's (synced) setting; the county's
+// 首次建档年度 is shown with its source and set to a pilot county's 2013.
 //
 // Usage: node tests/e2e/standards.e2e.mjs <path of bangfu-desktop>
 import path from 'node:path'
@@ -79,6 +80,22 @@ await withApp(app, 'standards', async (world) => {
   assert(saved.origin.startsWith('县里设定'), `the setting is the county's: ${saved.origin}`)
   assert(saved.text.includes('县扶贫开发领导小组文件'), `its source is shown: ${saved.text}`)
   await shot(session, 'standards-03-saved.png')
+
+  // The county's 首次建档年度: shipped 2014 with its source; a pilot county sets 2013 with its
+  // document, and the page says it is the county's (synced) setting.
+  const shipped = await waitFor('the 首次建档年度 line', () =>
+    session.execute(`return document.querySelector('[data-testid="first-filing-year"]')?.textContent ?? null`))
+  assert(shipped.includes('2014 年') && shipped.includes('程序自带'), `the shipped first filing year: ${shipped}`)
+  await session.click(await session.find('[data-testid="first-filing-year-change"]'))
+  await typeInto(session, 'first-filing-year-year', '2013')
+  await typeInto(session, 'first-filing-year-source', '县扶贫开发领导小组〔2013〕5号（试点）')
+  await session.click(await session.find('[data-testid="first-filing-year-save"]'))
+  const set = await waitFor('the first filing year set to 2013', () =>
+    session.execute(`
+      const t = document.querySelector('[data-testid="first-filing-year"]')?.textContent ?? ''
+      return t.includes('2013 年') ? t : null`))
+  assert(set.includes('县里设定') && set.includes('〔2013〕5号'), `the county's setting with its source: ${set}`)
+  await shot(session, 'standards-04-first-filing-year.png')
 
   await world.quit()
   step('passed')

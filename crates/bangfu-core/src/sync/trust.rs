@@ -1101,6 +1101,10 @@ pub struct DropOutcome {
     pub dropped: u64,
     /// Held files kept: they hold changes of other devices that wait too.
     pub kept: u64,
+    /// The device was never confirmed and nothing of it is left here: this copy forgot its
+    /// key, so another key for that id (the real laptop's, when a forged stick came first) is
+    /// learnt as a new 待确认设备 instead of refusing its files.
+    pub forgotten: bool,
 }
 
 impl DropOutcome {
@@ -1120,6 +1124,12 @@ impl DropOutcome {
                 self.kept
             ));
         }
+        if self.forgotten {
+            out.push(
+                "这台设备从未确认，本机已不再记着它的签名密钥；它若再送来同步文件，会重新列为待确认设备，请核对安全码后再确认。"
+                    .to_owned(),
+            );
+        }
         out
     }
 }
@@ -1127,8 +1137,11 @@ impl DropOutcome {
 /// Declines what waits for the device with `fingerprint` (a 待确认设备 no one knows, or edits
 /// of another village the work team says were a mistake): every held file in which nothing
 /// waits but that device's changes is removed, and the removal goes into the audit log. A
-/// file that also holds another device's waiting changes is kept. The device itself is left as
-/// it is: its later files are held or merged as before.
+/// file that also holds another device's waiting changes is kept. A confirmed device is left
+/// as it is: its later files are held or merged as before. A device never confirmed of which
+/// nothing is left here (no held file carries it, this copy holds none of its ops) is
+/// forgotten with its key: a forged stick that declared a key under a laptop's id before the
+/// laptop's own file came would otherwise have every real file of it refused as 冒充.
 pub fn drop_held(store: &mut Store, fingerprint_text: &str) -> Result<DropOutcome, ConfirmError> {
     store
         .require(crate::access::Permission::TrustDevices)
@@ -1143,10 +1156,49 @@ pub fn drop_held(store: &mut Store, fingerprint_text: &str) -> Result<DropOutcom
         );
         remove_held(store, &files, &what)?;
     }
+    let forgotten = !device.own
+        && !device.confirmed
+        && kept == 0
+        && !held_files(store)
+            .map_err(SyncError::from)?
+            .iter()
+            .any(|(_, file)| {
+                changeset::read_header(file).is_ok_and(|(h, _)| {
+                    h.carried
+                        .as_ref()
+                        .is_none_or(|c| c.contains_key(&device.device))
+                        || h.signers
+                            .as_ref()
+                            .is_some_and(|s| s.contains_key(&device.device))
+                })
+            })
+        && !store
+            .held_ranges()
+            .map_err(SyncError::from)?
+            .contains_key(&device.device);
+    if forgotten {
+        let what = format!(
+            "不再记着未确认设备“{}”（安全码 {}）的签名密钥",
+            device.name, device.fingerprint
+        );
+        let actor = store.actor().cloned();
+        let wall = store.wall_ms();
+        let id = device.device;
+        store
+            .write_local(|conn| {
+                conn.execute(
+                    "DELETE FROM device_key WHERE device = ?1 AND confirmed = 0",
+                    [id.as_bytes().as_slice()],
+                )?;
+                crate::store::insert_audit(conn, actor.as_ref(), wall, "forget_device", &what, 0)
+            })
+            .map_err(SyncError::from)?;
+    }
     Ok(DropOutcome {
         device,
         dropped,
         kept,
+        forgotten,
     })
 }
 
