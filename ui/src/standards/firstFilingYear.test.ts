@@ -28,6 +28,6 @@ describe('the 首次建档年度 of the 脱贫标准 page', () => {
 
   it('says where the year comes from', () => {
     expect(firstFilingYearText(shipped)).toContain('2014 年（程序自带）')
-    expect(firstFilingYearText(county)).toContain('2013 年（县里设定（已同步））')
+    expect(firstFilingYearText(county)).toContain('2013 年（县里设定，已同步）')
   })
 })

@@ -26,6 +26,7 @@ export function firstFilingYearProblem(f: FirstFilingYearForm, thisYear: number)
 
 /** The line the page shows for the year in force. */
 export function firstFilingYearText(current: FirstFilingYear): string {
-  const origin = current.edited ? '县里设定（已同步）' : '程序自带'
+  // The table's 来源 words, without a second pair of brackets inside the first.
+  const origin = current.edited ? '县里设定，已同步' : '程序自带'
   return `${current.year} 年（${origin}）：建档日期早于 ${current.year} 年的户在核对中提示“请核对”，不拒绝保存。`
 }
