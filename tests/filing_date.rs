@@ -348,6 +348,15 @@ fn a_laptop_receiving_the_countys_first_filing_year_judges_filing_dates_by_it() 
         2014
     );
     assert_eq!(filing_findings(&laptop), asked(&["001", "002"]));
+
+    // Set again after it was taken back, on another copy: the row is restored in the same
+    // write (not refused as an edit of a deleted record), and the county takes it from the file.
+    set_first_filing_year(&mut laptop, 2012, "县扶贫开发领导小组〔2012〕1号：试点提前").unwrap();
+    assert_eq!(filing_findings(&laptop), Vec::<(String, &str)>::new());
+    import_changeset(&mut county, &export_changeset(&laptop, None).unwrap().0).unwrap();
+    let again = county_settings(&county).unwrap().first_filing_year;
+    assert_eq!((again.year, again.edited), (2012, true));
+    assert_eq!(filing_findings(&county), Vec::<(String, &str)>::new());
 }
 
 #[test]

@@ -1219,7 +1219,41 @@ fn a_household_is_moved_to_another_village_only_by_a_leader_or_the_township() {
         let h = store.get::<Household>(household).unwrap();
         assert_eq!(h.code, "530826103201001");
         assert_ne!(h.village_id, Some(site.id));
+        // Nor through the household page's 所属村 (the page's save, fresh or over its base).
+        let refused = store
+            .edit_household_fields(
+                household,
+                &[(
+                    "village_id",
+                    bangfu_core::model::FieldValue::Bytes(site.id.as_bytes().to_vec()),
+                )],
+            )
+            .unwrap_err();
+        assert_eq!(refused.kind(), "not_allowed", "{role:?}");
+        let mut page = store.load_household_file(household).unwrap();
+        page.household.village_id = Some(site.id);
+        assert_eq!(
+            store.file_household(&page).unwrap_err().kind(),
+            "not_allowed",
+            "{role:?}"
+        );
+        assert_eq!(ops(&store), before, "nothing written for {role:?}");
+        assert_ne!(
+            store.get::<Household>(household).unwrap().village_id,
+            Some(site.id)
+        );
     }
+    // A 队员 still saves the page when 所属村 stays as it is.
+    store.sign_in(person_of(Role::Member), PIN).unwrap();
+    store
+        .edit_household_fields(
+            household,
+            &[(
+                "remark",
+                bangfu_core::model::FieldValue::Text("入户核实".into()),
+            )],
+        )
+        .unwrap();
     store.sign_in(person_of(Role::Leader), PIN).unwrap();
     let moved = move_household(&mut store, household, &site.code).unwrap();
     assert_eq!(moved.new_code, "530826103202001");

@@ -521,6 +521,10 @@ pub fn run(command: PolicyCommand) -> Result<(), Failure> {
                     "move without the site's village",
                 ));
             }
+            // Refused before the stage is recorded: a 队员's --move leaves nothing half done.
+            if move_household {
+                store.require(bangfu_core::access::Permission::MoveHouseholds)?;
+            }
             let recorded = policy::record_stage(
                 &mut store,
                 &policy::NewStage {

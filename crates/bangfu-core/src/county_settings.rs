@@ -143,7 +143,7 @@ pub fn set_first_filing_year(
         value: year.to_string(),
         source: source.to_owned(),
     };
-    store.write_unchecked(&[crate::store::put_change(&record)])?;
+    store.put_county_row(crate::store::put_change(&record))?;
     Ok(())
 }
 

@@ -160,12 +160,33 @@ impl Store {
         })
     }
 
+    /// A page that changes a filed household's 所属村 moves it to another village: the
+    /// leader's or the township's act ([`crate::access::Permission::MoveHouseholds`]), as
+    /// `moving::move_household` is, so a 队员 cannot do by the page's 所属村 what the 迁入…
+    /// button refuses. Giving a household its first village is filing, not a move.
+    pub(crate) fn require_move_if_moved(&self, household: &Household) -> Result<(), StoreError> {
+        let stored: Option<Option<Vec<u8>>> = self
+            .conn()
+            .query_row(
+                "SELECT village_id FROM household WHERE id = ?1 AND deleted = 0",
+                [household.id.as_bytes().as_slice()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let stored = stored.flatten().and_then(|b| Uuid::from_slice(&b).ok());
+        if stored.is_some() && stored != household.village_id {
+            self.require(crate::access::Permission::MoveHouseholds)?;
+        }
+        Ok(())
+    }
+
     /// The checks and changes of one household page save: errors refuse it, warnings come back
     /// with the changes.
     fn household_changes(
         &self,
         file: &HouseholdFile,
     ) -> Result<(Vec<Change>, Vec<Issue>), StoreError> {
+        self.require_move_if_moved(&file.household)?;
         let issues = self.check_household_file(file)?;
         if issues.iter().any(|i| i.severity == Severity::Error) {
             return Err(StoreError::Invalid(issues));

@@ -212,6 +212,7 @@ impl Store {
         if base.household.id != file.household.id {
             return Err(other_household());
         }
+        self.require_move_if_moved(&file.household)?;
         let mut issues = self.check_household_file(file)?;
         // A 户编号 shared with another household that arrived by a merge (two laptops moved
         // households into one village at once and each took the lowest free number) is not

@@ -354,7 +354,7 @@ pub fn set_standard(
         check_pension: Some(standard.check_pension),
         pension_age_from: Some(i64::from(standard.pension_age_from)),
     };
-    store.write_unchecked(&[crate::store::put_change(&record)])?;
+    store.put_county_row(crate::store::put_change(&record))?;
     Ok(())
 }
 

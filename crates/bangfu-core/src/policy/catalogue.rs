@@ -261,7 +261,7 @@ pub fn set_policy(store: &mut Store, policy: &PolicyDef) -> Result<(), PolicyErr
         in_force: Some(policy.in_force),
         source: policy.source.trim().to_owned(),
     };
-    store.write_unchecked(&[crate::store::put_change(&record)])?;
+    store.put_county_row(crate::store::put_change(&record))?;
     Ok(())
 }
 

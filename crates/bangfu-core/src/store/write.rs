@@ -132,6 +132,32 @@ impl Store {
         Ok(live)
     }
 
+    /// Writes a county row (a year's 脱贫标准, a policy, a county setting) whose id derives
+    /// from its key: one taken back before (`clear_county_row`, on this copy or another) is
+    /// restored in the same write, since setting it again is the county's choice; otherwise
+    /// the write would be refused as an edit of a deleted row, and the key could never be set
+    /// again anywhere in the county.
+    pub(crate) fn put_county_row(&mut self, change: Change) -> Result<WriteOutcome, StoreError> {
+        let Change::Put { table, id, .. } = &change else {
+            return self.write_unchecked(&[change]);
+        };
+        let (table, id) = (*table, *id);
+        // The table is one of the catalogue's own (its SQL name is fixed), never input.
+        let deleted: bool = self.conn.query_row(
+            &format!(
+                "SELECT EXISTS (SELECT 1 FROM {} WHERE id = ?1 AND deleted = 1)",
+                table.sql_name()
+            ),
+            [id.as_bytes().as_slice()],
+            |r| r.get(0),
+        )?;
+        if deleted {
+            self.write_unchecked(&[Change::Restore { table, id }, change])
+        } else {
+            self.write_unchecked(&[change])
+        }
+    }
+
     pub(crate) fn write_unchecked(
         &mut self,
         changes: &[Change],
