@@ -27,6 +27,19 @@ function row(session, testid) {
     }`)
 }
 
+/** Clicks the element once nothing covers its middle (a closing dialog or its overlay). */
+async function clickWhenFree(session, testid) {
+  const el = await waitFor(`${testid} not covered`, () =>
+    session.execute(`
+      const el = document.querySelector('[data-testid="${testid}"]')
+      if (!el) return null
+      el.scrollIntoView({ block: 'center' })
+      const r = el.getBoundingClientRect()
+      const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2)
+      return top && (top === el || el.contains(top)) ? el : null`))
+  await session.click(Object.values(el)[0])
+}
+
 function clickIn(session, testid, inner) {
   return waitFor(`${inner} in ${testid}`, () =>
     session.execute(`
@@ -86,15 +99,21 @@ await withApp(app, 'standards', async (world) => {
   const shipped = await waitFor('the 首次建档年度 line', () =>
     session.execute(`return document.querySelector('[data-testid="first-filing-year"]')?.textContent ?? null`))
   assert(shipped.includes('2014 年') && shipped.includes('程序自带'), `the shipped first filing year: ${shipped}`)
-  await session.click(await session.find('[data-testid="first-filing-year-change"]'))
+  // The dialog of the line just saved fades out over the page: wait until nothing covers the
+  // button, as a person waits before clicking.
+  await clickWhenFree(session, 'first-filing-year-change')
   await typeInto(session, 'first-filing-year-year', '2013')
   await typeInto(session, 'first-filing-year-source', '县扶贫开发领导小组〔2013〕5号（试点）')
-  await session.click(await session.find('[data-testid="first-filing-year-save"]'))
+  await clickWhenFree(session, 'first-filing-year-save')
   const set = await waitFor('the first filing year set to 2013', () =>
     session.execute(`
       const t = document.querySelector('[data-testid="first-filing-year"]')?.textContent ?? ''
       return t.includes('2013 年') ? t : null`))
   assert(set.includes('县里设定') && set.includes('〔2013〕5号'), `the county's setting with its source: ${set}`)
+  await waitFor('the dialog gone', () =>
+    session.execute(`
+      const overlay = document.querySelector('[data-testid="first-filing-year-dialog"]')?.closest('.el-overlay')
+      return !overlay || getComputedStyle(overlay).display === 'none' ? true : null`))
   await shot(session, 'standards-04-first-filing-year.png')
 
   await world.quit()
