@@ -91,14 +91,7 @@ impl UserFacing for CountySettingError {
 
 /// The row id of a setting: the same on every copy.
 pub fn setting_id(key: &str) -> Uuid {
-    use sha2::{Digest, Sha256};
-    let mut hasher = Sha256::new();
-    hasher.update(b"bangfu/county_setting/");
-    hasher.update(key.as_bytes());
-    let digest = hasher.finalize();
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+    crate::model::key_id(&[b"bangfu/county_setting/", key.as_bytes()])
 }
 
 /// The county's settings in force on this copy: the county's rows over what the program

@@ -330,13 +330,9 @@ fn province_of(store: &Store, household: &Household) -> Result<String, StoreErro
 /// A household's row id is stable; a procedure record's id is derived from it and the
 /// record's position, so every device picks the same id for "the next record".
 fn derived_id(household: Uuid, seq: i64) -> Uuid {
-    use sha2::{Digest, Sha256};
-    let mut hasher = Sha256::new();
-    hasher.update(b"bangfu/exit_step/");
-    hasher.update(household.as_bytes());
-    hasher.update(seq.to_le_bytes());
-    let digest = hasher.finalize();
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+    crate::model::key_id(&[
+        b"bangfu/exit_step/",
+        household.as_bytes(),
+        &seq.to_le_bytes(),
+    ])
 }

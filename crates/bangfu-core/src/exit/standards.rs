@@ -56,16 +56,12 @@ impl ExitStandard {
 
 /// The row id of a (province, year): the same on every copy.
 pub fn standard_id(year: i32, province: &str) -> Uuid {
-    use sha2::{Digest, Sha256};
-    let mut hasher = Sha256::new();
-    hasher.update(b"bangfu/standard/");
-    hasher.update(province.trim().as_bytes());
-    hasher.update(b"/");
-    hasher.update(year.to_le_bytes());
-    let digest = hasher.finalize();
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+    crate::model::key_id(&[
+        b"bangfu/standard/",
+        province.trim().as_bytes(),
+        b"/",
+        &year.to_le_bytes(),
+    ])
 }
 
 fn default_pension_age() -> u32 {

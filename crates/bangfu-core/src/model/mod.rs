@@ -376,6 +376,21 @@ pub fn household_ref_field(table: Table) -> Option<&'static str> {
     }
 }
 
+/// A row id every copy derives alike from what names the row (a year's 脱贫标准, a policy, a
+/// county setting, an exit step): the first 16 bytes of a SHA-256 over `parts` in order, so two
+/// copies writing "the same" record meet on one row (field conflicts, never two rows).
+pub fn key_id(parts: &[&[u8]]) -> uuid::Uuid {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part);
+    }
+    let digest = hasher.finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -65,16 +65,12 @@ impl PolicyDef {
 
 /// The row id of a (year, code): the same on every copy.
 pub fn policy_id(year: i32, code: &str) -> Uuid {
-    use sha2::{Digest, Sha256};
-    let mut hasher = Sha256::new();
-    hasher.update(b"bangfu/policy/");
-    hasher.update(code.trim().as_bytes());
-    hasher.update(b"/");
-    hasher.update(year.to_le_bytes());
-    let digest = hasher.finalize();
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+    crate::model::key_id(&[
+        b"bangfu/policy/",
+        code.trim().as_bytes(),
+        b"/",
+        &year.to_le_bytes(),
+    ])
 }
 
 /// A synced row as a policy; a row whose key, name or rule has not arrived (or does not parse,
