@@ -423,15 +423,7 @@ pub fn peer_of_file(
     // (under the key this copy knows for it, or the one it declares when this copy knows
     // none): ranges altered on the way would have the export leave out what the peer lacks.
     // Otherwise everything is sent; sending an op twice is harmless.
-    let key = match store.known_device_key(header.source_device)? {
-        Some((key, _, _)) => Some(key),
-        None => header
-            .signers
-            .as_ref()
-            .and_then(|s| s.get(&header.source_device))
-            .and_then(|key| super::signing::unhex(key)),
-    };
-    if !key.is_some_and(|key| super::signing::file_signed_by(&header, &key)) {
+    if !super::trust::source_standing(store, &header)?.0 {
         return Ok((
             header.source_device,
             PeerHoldings::AtLeast(VersionVector::new()),

@@ -172,7 +172,7 @@ pub(crate) fn plan_import(store: &Store, header: &Header) -> Result<ImportPlan, 
         // itself (and merged what its clerk checked): not held here a second time.
         villages.clear();
     }
-    let known: HashSet<Uuid> = store.device_keys()?.into_iter().map(|k| k.device).collect();
+    let known = known_devices(store)?;
     let passengers = passengers_of(store, header, &known, &mut villages, confirming)?;
     Ok(ImportPlan {
         verifier,
@@ -217,25 +217,8 @@ fn passengers_of(
     villages: &mut HashMap<Uuid, String>,
     confirming: bool,
 ) -> Result<Passengers, SyncError> {
-    let source = header.source_device;
     let origins = passenger_origins(header, known);
-    let (signed, confirmed, limit) = match store.known_device_key(source)? {
-        Some((key, confirmed, village)) => (
-            signing::file_signed_by(header, &key),
-            confirmed,
-            village.filter(|_| confirmed),
-        ),
-        None => (
-            header
-                .signers
-                .as_ref()
-                .and_then(|s| s.get(&source))
-                .and_then(|key| signing::unhex(key))
-                .is_some_and(|key| signing::file_signed_by(header, &key)),
-            false,
-            None,
-        ),
-    };
+    let (signed, confirmed, limit) = source_standing(store, header)?;
     if let Some(village) = limit {
         let Some(origins) = origins else {
             // A file of an earlier version does not list its writers: its passengers cannot
@@ -259,6 +242,37 @@ fn passengers_of(
         (true, true) => None,
     };
     Ok(Passengers { origins, admit })
+}
+
+/// The devices whose signing key this copy holds.
+fn known_devices(store: &Store) -> Result<HashSet<Uuid>, StoreError> {
+    Ok(store.device_keys()?.into_iter().map(|k| k.device).collect())
+}
+
+/// What this copy holds of a file's source: whether the source signed the file (under the key
+/// this copy knows for it, or, for a source it knows no key of, the one the file declares),
+/// whether a person or the county confirmed it, and the village it is confirmed for.
+pub(crate) fn source_standing(
+    store: &Store,
+    header: &Header,
+) -> Result<(bool, bool, Option<String>), StoreError> {
+    Ok(match store.known_device_key(header.source_device)? {
+        Some((key, confirmed, village)) => (
+            signing::file_signed_by(header, &key),
+            confirmed,
+            village.filter(|_| confirmed),
+        ),
+        None => (
+            header
+                .signers
+                .as_ref()
+                .and_then(|s| s.get(&header.source_device))
+                .and_then(|key| signing::unhex(key))
+                .is_some_and(|key| signing::file_signed_by(header, &key)),
+            false,
+            None,
+        ),
+    })
 }
 
 /// The writers a file carries ops of that no signature in it can cover and whose key `known`
@@ -789,11 +803,13 @@ pub fn list_devices(store: &Store) -> Result<Vec<DeviceEntry>, SyncError> {
         .iter()
         .filter_map(|(_, file)| changeset::read_header(file).ok().map(|(h, _)| h))
         .collect();
-    for key in store.device_keys()? {
+    let keys = store.device_keys()?;
+    let known: HashSet<Uuid> = keys.iter().map(|k| k.device).collect();
+    for key in keys {
         let mut count = 0;
         // This copy's own ops never wait here (a held file carries them only as relayed).
         for header in headers.iter().filter(|_| !key.own) {
-            if waits_for(store, header, key.device)? {
+            if waits_for(store, header, key.device, &known)? {
                 count += 1;
             }
         }
@@ -807,20 +823,23 @@ pub fn list_devices(store: &Store) -> Result<Vec<DeviceEntry>, SyncError> {
 
 /// Whether a held file still holds ops of `device` that this copy lacks: a file kept for
 /// another device's waiting changes does not wait for a device whose part merged.
-fn waits_for(store: &Store, header: &Header, device: Uuid) -> Result<bool, StoreError> {
+fn waits_for(
+    store: &Store,
+    header: &Header,
+    device: Uuid,
+    known: &HashSet<Uuid>,
+) -> Result<bool, StoreError> {
     // The unsigned ops of writers this copy has no key for wait with the file's source.
-    if device == header.source_device {
-        let known: HashSet<Uuid> = store.device_keys()?.into_iter().map(|k| k.device).collect();
-        if let (Some(origins), Some(carried)) =
-            (passenger_origins(header, &known), header.carried.as_ref())
-        {
-            let only: changeset::SeqRanges = origins
-                .iter()
-                .filter_map(|o| carried.get(o).map(|r| (*o, r.clone())))
-                .collect();
-            if !only.is_empty() && !store.holds_all(&only)? {
-                return Ok(true);
-            }
+    if device == header.source_device
+        && let (Some(origins), Some(carried)) =
+            (passenger_origins(header, known), header.carried.as_ref())
+    {
+        let only: changeset::SeqRanges = origins
+            .iter()
+            .filter_map(|o| carried.get(o).map(|r| (*o, r.clone())))
+            .collect();
+        if !only.is_empty() && !store.holds_all(&only)? {
+            return Ok(true);
         }
     }
     if !header
@@ -1206,6 +1225,7 @@ pub fn drop_held(store: &mut Store, fingerprint_text: &str) -> Result<DropOutcom
 /// it carries is held here, with its signatures), and how many others name the device.
 fn files_only_of(store: &Store, device: Uuid) -> Result<(Vec<(i64, Header)>, u64), SyncError> {
     let (mut only, mut kept) = (Vec::new(), 0u64);
+    let known = known_devices(store)?;
     for (id, file) in held_files(store)? {
         let (header, _) = changeset::read_header(&file)?;
         if !header
@@ -1222,12 +1242,6 @@ fn files_only_of(store: &Store, device: Uuid) -> Result<(Vec<(i64, Header)>, u64
         };
         // What the file's source brought of writers no copy has a key for is its own.
         let brought = if device == header.source_device {
-            let known: HashSet<Uuid> = store
-                .device_keys()
-                .map_err(SyncError::from)?
-                .into_iter()
-                .map(|k| k.device)
-                .collect();
             passenger_origins(&header, &known).unwrap_or_default()
         } else {
             HashSet::new()
