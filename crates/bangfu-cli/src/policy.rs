@@ -558,18 +558,10 @@ pub fn run(command: PolicyCommand) -> Result<(), Failure> {
                     );
                 }
                 Some(offer) => println!(
-                    "户 {} 已入住{}的安置点，本户仍属{}。确认迁入请运行：bangfu household move --db {} --household {} --to-village {}（新户编号将为 {}）",
+                    "户 {} 已入住{}的安置点，{}",
                     offer.household_code,
                     offer.to_village_name,
-                    if offer.from_village.is_empty() {
-                        "原村"
-                    } else {
-                        &offer.from_village
-                    },
-                    db.display(),
-                    offer.household_code,
-                    offer.to_village_code,
-                    offer.new_code
+                    move_hint(&db, &offer)
                 ),
                 None if move_household => println!("安置点在本村或尚未入住，本户不需迁移。"),
                 None => {}
@@ -591,18 +583,7 @@ pub fn run(command: PolicyCommand) -> Result<(), Failure> {
                 );
             }
             if let Some(offer) = saved.move_offer {
-                println!(
-                    "本户仍属{}。确认迁入请运行：bangfu household move --db {} --household {} --to-village {}（新户编号将为 {}）",
-                    if offer.from_village.is_empty() {
-                        "原村"
-                    } else {
-                        &offer.from_village
-                    },
-                    db.display(),
-                    offer.household_code,
-                    offer.to_village_code,
-                    offer.new_code
-                );
+                println!("{}", move_hint(&db, &offer));
             }
             Ok(())
         }
@@ -694,4 +675,21 @@ fn print_due(due: &policy::PolicyDue) {
             );
         }
     }
+}
+
+/// What the CLI says of a household that moved in at a 安置点 of another village: where it is
+/// still filed, and the command that moves it.
+fn move_hint(db: &std::path::Path, offer: &policy::MoveOffer) -> String {
+    format!(
+        "本户仍属{}。确认迁入请运行：bangfu household move --db {} --household {} --to-village {}（新户编号将为 {}）",
+        if offer.from_village.is_empty() {
+            "原村"
+        } else {
+            &offer.from_village
+        },
+        db.display(),
+        offer.household_code,
+        offer.to_village_code,
+        offer.new_code
+    )
 }
