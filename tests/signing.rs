@@ -428,13 +428,29 @@ fn two_villages(county: &mut Store) -> ((Uuid, Uuid), (Uuid, Uuid)) {
     ((va, vb), (in_a, in_b))
 }
 
-#[test]
-fn a_village_devices_edit_outside_its_village_waits_at_the_township() {
+/// A county file of villages A and B taken by a village laptop and its township, which has
+/// confirmed the laptop as a device of village A (after the laptop's first save of its own
+/// household, phone 13800000001).
+struct ConfirmedLaptop {
+    dir: tempfile::TempDir,
+    county: Store,
+    village: Store,
+    township: Store,
+    villages: (Uuid, Uuid),
+    /// A household of village A and one of village B.
+    own: Uuid,
+    foreign: Uuid,
+    from_county: Vec<u8>,
+    /// The laptop's 安全码.
+    fp: String,
+}
+
+fn laptop_confirmed_for_village_a() -> ConfirmedLaptop {
     let dir = common::scratch();
     let mut county = common::open_at(dir.path(), "县", T0);
     let mut village = common::open_at(dir.path(), "村", T0);
     let mut township = common::open_at(dir.path(), "乡镇", T0);
-    let ((va, vb), (own, foreign)) = two_villages(&mut county);
+    let (villages, (own, foreign)) = two_villages(&mut county);
     let from_county = export(&county);
     import_changeset(&mut village, &from_county).unwrap();
     import_changeset(&mut township, &from_county).unwrap();
@@ -444,6 +460,32 @@ fn a_village_devices_edit_outside_its_village_waits_at_the_township() {
     import_changeset(&mut township, &export(&village)).unwrap();
     let fp = own_fingerprint(&village).unwrap().unwrap();
     confirm_device(&mut township, &fp, Some(VILLAGE_A)).unwrap();
+    ConfirmedLaptop {
+        dir,
+        county,
+        village,
+        township,
+        villages,
+        own,
+        foreign,
+        from_county,
+        fp,
+    }
+}
+
+#[test]
+fn a_village_devices_edit_outside_its_village_waits_at_the_township() {
+    let ConfirmedLaptop {
+        dir,
+        mut county,
+        mut village,
+        mut township,
+        villages: (va, vb),
+        own,
+        foreign,
+        from_county,
+        fp,
+    } = laptop_confirmed_for_village_a();
     // An edit of its own village's household passes.
     put_household(&mut village, own, "530826103201001", "13800000002");
     import_changeset(&mut township, &export(&village)).unwrap();
@@ -891,18 +933,16 @@ fn unsigned(file: &[u8]) -> Vec<u8> {
 /// they wait with an unconfirmed source, or are not merged from a file no one signed.
 #[test]
 fn unsigned_ops_of_an_unknown_writer_answer_to_the_file_that_brings_them() {
-    let dir = common::scratch();
-    let mut county = common::open_at(dir.path(), "县", T0);
-    let mut village = common::open_at(dir.path(), "村", T0);
-    let mut township = common::open_at(dir.path(), "乡镇", T0);
-    let ((_, _), (own, foreign)) = two_villages(&mut county);
-    let from_county = export(&county);
-    import_changeset(&mut village, &from_county).unwrap();
-    import_changeset(&mut township, &from_county).unwrap();
-    put_household(&mut village, own, "530826103201001", "13800000001");
-    import_changeset(&mut township, &export(&village)).unwrap();
-    let fp = own_fingerprint(&village).unwrap().unwrap();
-    confirm_device(&mut township, &fp, Some(VILLAGE_A)).unwrap();
+    let ConfirmedLaptop {
+        dir,
+        mut village,
+        mut township,
+        own,
+        foreign,
+        from_county,
+        fp,
+        ..
+    } = laptop_confirmed_for_village_a();
 
     // A made-up writer's unsigned edits reach the village laptop: one of its own village's
     // household, one of village B's.
