@@ -152,6 +152,20 @@ await withApp(app, 'roles', async (world) => {
   step(`refused up front: ${refusal}`)
   await session.execute(`document.querySelector('[data-testid="exit-steps-refused"]').scrollIntoView({ block: 'center' })`)
   await shot(session, 'roles-member-exit-refused.png')
+  // On 户信息 the 队员 edits the household but cannot move it: 所属村 is disabled with the
+  // reason (moving is the 第一书记's, 队长's or the township's act).
+  await clickWhenReady(session, '.el-tabs__item#tab-info', 'the 户信息 tab')
+  const village = await waitFor('所属村 on the page', () =>
+    session.execute(`
+      const s = document.querySelector('[data-testid="household-page"] .el-select[data-testid="field-village_id"], [data-testid="household-page"] [data-testid="field-village_id"]')
+      if (!s) return null
+      const wrapper = s.closest('.el-select') ?? s
+      return { disabled: wrapper.classList.contains('is-disabled') || !!wrapper.querySelector('.is-disabled, input[disabled]'), title: wrapper.getAttribute('title') ?? s.getAttribute('title') ?? '' }`), { timeoutMs: 15_000 })
+  assert(village.disabled === true, `所属村 is disabled for a 队员: ${JSON.stringify(village)}`)
+  assert(village.title.includes('把户迁到另一个村'), `its title says why: ${JSON.stringify(village)}`)
+  step(`所属村 for a 队员: ${village.title}`)
+  await session.execute(`document.querySelector('[data-testid="household-page"]').scrollIntoView({ block: 'start' })`)
+  await shot(session, 'roles-member-household.png')
 
   await clickWhenReady(session, '[data-testid="sign-out"]', '退出登录')
   await signIn(session, LEADER, LEADER_PIN)
