@@ -166,6 +166,20 @@ await withApp(app, 'roles', async (world) => {
   step(`所属村 for a 队员: ${village.title}`)
   await session.execute(`document.querySelector('[data-testid="household-page"]').scrollIntoView({ block: 'start' })`)
   await shot(session, 'roles-member-household.png')
+  // On 脱贫标准 the 队员 reads the standards but every button that would change one is
+  // disabled up front, with the reason above the table.
+  await clickWhenReady(session, '[data-testid="tab-standards"]', 'the 脱贫标准 tab')
+  const standards = await waitFor('the standards page for a 队员', () =>
+    session.execute(`
+      const add = document.querySelector('[data-testid="standards-add"]')
+      const change = document.querySelector('[data-testid="standard-change"]')
+      const why = document.querySelector('[data-testid="standards-refused"]')
+      if (!add || !change || !why) return null
+      return { add: add.disabled, change: change.disabled, why: why.textContent.trim() }`), { timeoutMs: 15_000 })
+  assert(standards.add && standards.change, `设定一个年度 and 修改 are disabled for a 队员: ${JSON.stringify(standards)}`)
+  assert(standards.why.includes('脱贫标准'), `the reason names the standards: ${JSON.stringify(standards)}`)
+  step(`脱贫标准 for a 队员: ${standards.why}`)
+  await shot(session, 'roles-member-standards.png')
 
   await clickWhenReady(session, '[data-testid="sign-out"]', '退出登录')
   await signIn(session, LEADER, LEADER_PIN)
