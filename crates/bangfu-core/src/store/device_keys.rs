@@ -302,8 +302,6 @@ impl Store {
         Ok(())
     }
 
-    /// Records the keys a verified file declared (not confirmed, unless already) and the
-    /// signatures of the batches it brought of `origins`.
     /// Whether any of these batch signatures is one this copy does not hold yet (for a device
     /// it has heard of), or names the person who wrote a batch this copy holds without one.
     pub(crate) fn lacks_batch_signatures(
@@ -418,9 +416,17 @@ impl Store {
         Ok(())
     }
 
+    /// Records the keys a checked file or page showed to be its devices' (not confirmed,
+    /// unless already) and the signatures of the batches it brought of `origins`.
+    ///
+    /// `keys` holds only keys the file proved: a key that signs a batch the file carried whole
+    /// and that verified, or the key of the file's source when it signed the file. A key
+    /// merely declared (a forged stick naming a made-up key under an id no copy knows yet) is
+    /// not recorded, so it cannot get the real device's files refused as 冒充 later. `batches`
+    /// holds only batches that verified, for the same reason.
     pub(crate) fn record_signatures(
         &self,
-        signers: &BTreeMap<Uuid, String>,
+        keys: &BTreeMap<Uuid, String>,
         names: &BTreeMap<Uuid, String>,
         batches: &[BatchSig],
         origins: &HashSet<Uuid>,
@@ -428,7 +434,7 @@ impl Store {
         let wall = self.wall_ms() as i64;
         // One transaction: a county file brings tens of thousands of batches.
         let tx = self.conn.unchecked_transaction()?;
-        for (device, key) in signers {
+        for (device, key) in keys {
             let Some(key) = signing::unhex(key) else {
                 continue;
             };

@@ -416,9 +416,7 @@ pub fn peer_of_file(
 ) -> Result<(uuid::Uuid, PeerHoldings), SyncError> {
     let inner = unsealed(store, file)?;
     let (header, _) = changeset::read_header(&inner)?;
-    if let Some(keys) = &header.seal_keys {
-        store.learn_seal_keys(keys)?;
-    }
+    learn_seal_keys(store, &header, &proven_keys(&header, None))?;
     // What the file says its writer holds is believed only when its writer signed the file
     // (under the key this copy knows for it, or the one it declares when this copy knows
     // none): ranges altered on the way would have the export leave out what the peer lacks.
@@ -644,7 +642,7 @@ pub(crate) fn import_from<'a>(
     if held_already {
         // Still checked whole: a damaged file is refused, never taken as already imported.
         stream.source_mut().verify_rest()?;
-        learn_seal_keys(store, &header)?;
+        learn_seal_keys(store, &header, &proven_keys(&header, None))?;
         summary.already_had_everything = true;
         summary.duplicates = header.op_count;
         let wall = store.wall_ms();
@@ -784,16 +782,20 @@ pub(crate) fn import_from<'a>(
             Ok(())
         })
     })?;
-    if let (Some(signers), Some(batches)) = (&header.signers, &header.batches) {
-        // A batch kept aside is not taken in part: its signature waits with it.
-        let taken: Vec<_> = batches
+    let proven = proven_keys(&header, Some(&plan.verifier));
+    if header.signers.is_some() {
+        // A batch kept aside is not taken in part: its signature waits with it. A batch the
+        // file declares but did not carry was never checked: not kept either.
+        let taken: Vec<_> = header
+            .batches
             .iter()
-            .filter(|b| !outside.holds_batch(b))
+            .flatten()
+            .filter(|b| plan.verifier.verified(b.origin, b.first) && !outside.holds_batch(b))
             .cloned()
             .collect();
-        store.record_signatures(signers, &header.device_names, &taken, &applied_origins)?;
+        store.record_signatures(&proven, &header.device_names, &taken, &applied_origins)?;
     }
-    learn_seal_keys(store, &header)?;
+    learn_seal_keys(store, &header, &proven)?;
     if (held_ops > 0 || outside_ops > 0) && keep_held {
         let file = super::stream::read_inner(open()?, &identities, &me)?;
         super::trust::hold_file(store, &header, &file)?;
@@ -821,12 +823,41 @@ pub(crate) fn import_from<'a>(
 }
 
 /// Who this copy can seal its files to: the sealing keys a file announced, each signed by its
-/// device's signing key, learnt only once the file was taken (a refused file teaches nothing).
-fn learn_seal_keys(store: &mut Store, header: &Header) -> Result<(), StoreError> {
+/// device's signing key, learnt only once the file was taken (a refused file teaches nothing);
+/// a device not heard of before only under a key the file `proven` (see [`proven_keys`]).
+fn learn_seal_keys(
+    store: &mut Store,
+    header: &Header,
+    proven: &std::collections::BTreeMap<uuid::Uuid, String>,
+) -> Result<(), StoreError> {
     if let Some(keys) = &header.seal_keys {
-        store.learn_seal_keys(keys)?;
+        store.learn_seal_keys(keys, proven)?;
     }
     Ok(())
+}
+
+/// The keys a file declares that it shows to be their devices': a key that signs a batch the
+/// file carried whole and that verified (`verifier`, after the file was read), or the key of
+/// the file's source when the source signed the file with it (so a laptop that only relays,
+/// or an introduction, is listed to confirm). A key declared under an id with no batch in the
+/// file proves nothing: learnt, a forger's key planted under a laptop's id would get the
+/// laptop's real files refused as 冒充 (`device_key_mismatch`) until a clerk declined it.
+fn proven_keys(
+    header: &Header,
+    verifier: Option<&super::signing::StreamVerifier>,
+) -> std::collections::BTreeMap<uuid::Uuid, String> {
+    header
+        .signers
+        .iter()
+        .flatten()
+        .filter(|(origin, key)| {
+            verifier.is_some_and(|v| v.verified_any(**origin))
+                || (**origin == header.source_device
+                    && super::signing::unhex(key)
+                        .is_some_and(|key| super::signing::file_signed_by(header, &key)))
+        })
+        .map(|(origin, key)| (*origin, key.clone()))
+        .collect()
 }
 
 fn fill_counts(store: &Store, summary: &mut ImportSummary) -> Result<(), StoreError> {

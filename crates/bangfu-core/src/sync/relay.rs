@@ -144,7 +144,8 @@ pub fn keep_page_signatures(
     // recorded under them.
     store.vouch_device_keys(signers, names, scopes)?;
     if let Some(keys) = &header.seal_keys {
-        store.learn_seal_keys(keys)?;
+        // The county vouched for every key the page declares (recorded just now).
+        store.learn_seal_keys(keys, signers)?;
     }
     if let Some(batches) = &header.batches {
         let origins: std::collections::HashSet<Uuid> = ops.iter().map(|op| op.id.origin).collect();

@@ -7,7 +7,7 @@
 //! carries and the signatures of the batches it carries; a relay copies both unchanged, so it
 //! can carry ops but not alter or invent them. Exports carry whole batches.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
@@ -418,6 +418,10 @@ pub struct StreamVerifier {
     /// Per origin, (first, last, signature) ascending.
     batches: BTreeMap<Uuid, Vec<(i64, i64, Signature)>>,
     open: Option<(BatchHasher, Signature)>,
+    /// The batches (origin, first seq) whose ops passed and whose signature held.
+    verified: HashSet<(Uuid, i64)>,
+    /// The origins of those batches.
+    verified_origins: HashSet<Uuid>,
 }
 
 impl StreamVerifier {
@@ -464,7 +468,21 @@ impl StreamVerifier {
             keys: parsed,
             batches: by_origin,
             open: None,
+            verified: HashSet::new(),
+            verified_origins: HashSet::new(),
         })
+    }
+
+    /// Whether the batch of `origin` starting at `first` was carried whole and its signature
+    /// held (a batch the file declares but does not carry vouches for nothing).
+    pub fn verified(&self, origin: Uuid, first: i64) -> bool {
+        self.verified.contains(&(origin, first))
+    }
+
+    /// Whether `origin`'s key signs at least one batch that was carried whole and held: only
+    /// then does the file show that key is its device's.
+    pub fn verified_any(&self, origin: Uuid) -> bool {
+        self.verified_origins.contains(&origin)
     }
 
     /// Whether the file declares a key for `origin`.
@@ -518,6 +536,8 @@ impl StreamVerifier {
                     last,
                 });
             }
+            self.verified.insert((origin, first));
+            self.verified_origins.insert(origin);
         }
         Ok(())
     }
