@@ -596,6 +596,7 @@ impl Store {
                 sig: signing::hex(&sig),
                 by,
                 by_sig,
+                parts_sig: None,
             });
         }
         // A batch of a device whose key this copy lost cannot be checked by anyone: left out.

@@ -160,6 +160,7 @@ fn write_export<W: std::io::Write>(
         batches: Some(batches),
         seal_keys: Some(store.seal_keys_for_export()?),
         blobs: None,
+        parts: None,
         source_sig: None,
     };
     let files = carried_files(store, &ops)?;
@@ -326,6 +327,7 @@ pub fn export_introduction(store: &mut Store) -> Result<(Vec<u8>, ExportSummary)
         batches: Some(Vec::new()),
         seal_keys: Some(store.seal_keys_for_export()?),
         blobs: None,
+        parts: None,
         source_sig: None,
     };
     // Signed like every export: `export --for` believes the ranges it states only then.

@@ -35,6 +35,14 @@ pub struct BatchSig {
     /// ([`author_digest`]): a relay can drop the name but not alter it or put another there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by_sig: Option<String>,
+    /// The device's second signature (hex) over the batch op by op ([`parts_digest`]: a hash
+    /// of each op), so a hub page that carries only some of the batch's ops (a batch touching
+    /// two villages, a page cut by its size) can still be checked: the page carries the hashes
+    /// of the ops it leaves out ([`BatchPart`]). A push carries it (the device makes it as it
+    /// pushes its own batches); files do not need it (they carry whole batches). Pushes of
+    /// older versions lack it; older hubs ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parts_sig: Option<String>,
 }
 
 impl BatchSig {
@@ -47,8 +55,146 @@ impl BatchSig {
             sig,
             by: None,
             by_sig: None,
+            parts_sig: None,
         }
     }
+}
+
+/// Part of a write batch, as a hub page that carries only some of its ops states it: the
+/// batch's range, its device's signature op by op ([`BatchSig::parts_sig`]), and the hash
+/// ([`op_hash`], hex) of every op of the batch the page leaves out. A receiver hashes the ops
+/// it has, puts the carried hashes in their places and checks the signature: the ops it has
+/// are the device's, unaltered, although it never sees the others (another village's).
+/// Pages of older hubs lack them (those ops come on the hub's word, as before); older
+/// versions ignore them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchPart {
+    pub origin: Uuid,
+    pub first: i64,
+    pub last: i64,
+    /// The batch's signature op by op (Ed25519, hex).
+    pub sig: String,
+    /// Seq and hash (hex) of each op of the batch the page does not carry, ascending.
+    pub left_out: Vec<(i64, String)>,
+}
+
+/// One op's hash as a batch's second signature covers it: its device and its canonical
+/// encoding (every field of the op).
+pub fn op_hash(op: &Op) -> [u8; 32] {
+    let mut buf = Vec::with_capacity(128);
+    encode_op(&mut buf, op);
+    let mut h = Sha256::new();
+    h.update(b"bangfu-op-v1\0");
+    h.update(op.id.origin.as_bytes());
+    h.update(&buf);
+    h.finalize().into()
+}
+
+/// What a device signs a second time for a batch: its device and range, then the hash of
+/// each of its ops in seq order ([`op_hash`]). Anyone holding the hashes of the ops it lacks
+/// can check the ops it has.
+pub fn parts_digest(origin: Uuid, first: i64, last: i64, hashes: &[[u8; 32]]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"bangfu-batch-parts-v1\0");
+    h.update(origin.as_bytes());
+    put_u64(&mut h, first as u64);
+    put_u64(&mut h, last as u64);
+    put_u64(&mut h, hashes.len() as u64);
+    for hash in hashes {
+        h.update(hash);
+    }
+    h.finalize().into()
+}
+
+/// Signs the batch `ops` (one device's ops `first..=last`, in seq order) op by op.
+pub fn sign_parts(key: &SigningKey, origin: Uuid, first: i64, last: i64, ops: &[Op]) -> [u8; 64] {
+    let hashes: Vec<[u8; 32]> = ops.iter().map(op_hash).collect();
+    key.sign(&parts_digest(origin, first, last, &hashes))
+        .to_bytes()
+}
+
+/// Checks a batch's signature op by op over the whole batch (`ops`, in seq order): what the
+/// hub does with a push before it keeps the signature.
+pub fn parts_signed(
+    public_key: &str,
+    origin: Uuid,
+    first: i64,
+    last: i64,
+    ops: &[&Op],
+    sig: &str,
+) -> bool {
+    if ops.len() as i64 != last - first + 1 {
+        return false;
+    }
+    let hashes: Vec<[u8; 32]> = ops.iter().map(|op| op_hash(op)).collect();
+    verify_hex(public_key, &parts_digest(origin, first, last, &hashes), sig)
+}
+
+/// Checks the ops a page carries of a batch it cuts (`ops`: the page's ops of that batch, in
+/// seq order) against the part's signature and the hashes it carries for the rest. The ops
+/// and the hashes must fill the batch's range exactly, each seq once, and the page must carry
+/// at least one op of it (a part for ops the page lacks vouches for nothing).
+pub fn check_part(public_key: &str, part: &BatchPart, ops: &[&Op]) -> Result<(), SignatureError> {
+    let bad = || SignatureError::BadSignature {
+        origin: part.origin,
+        first: part.first,
+        last: part.last,
+    };
+    let partial = || SignatureError::PartialBatch {
+        origin: part.origin,
+        first: part.first,
+        last: part.last,
+    };
+    if part.first < 1 || part.last < part.first || ops.is_empty() {
+        return Err(partial());
+    }
+    let len = usize::try_from(part.last - part.first + 1).map_err(|_| partial())?;
+    if ops.len() + part.left_out.len() != len {
+        return Err(partial());
+    }
+    let mut hashes: Vec<Option<[u8; 32]>> = vec![None; len];
+    for op in ops {
+        let i = usize::try_from(op.id.seq - part.first).map_err(|_| partial())?;
+        match hashes.get_mut(i) {
+            Some(slot @ None) if op.id.origin == part.origin => *slot = Some(op_hash(op)),
+            _ => return Err(partial()),
+        }
+    }
+    for (seq, hash) in &part.left_out {
+        let hash: [u8; 32] = unhex(hash)
+            .and_then(|h| h.try_into().ok())
+            .ok_or_else(bad)?;
+        let i = usize::try_from(seq - part.first).map_err(|_| partial())?;
+        match hashes.get_mut(i) {
+            Some(slot @ None) => *slot = Some(hash),
+            _ => return Err(partial()),
+        }
+    }
+    let hashes: Vec<[u8; 32]> = hashes
+        .into_iter()
+        .collect::<Option<_>>()
+        .ok_or_else(partial)?;
+    if verify_hex(
+        public_key,
+        &parts_digest(part.origin, part.first, part.last, &hashes),
+        &part.sig,
+    ) {
+        Ok(())
+    } else {
+        Err(bad())
+    }
+}
+
+/// Whether `sig` (hex) is `public_key`'s (hex) Ed25519 signature over `digest`.
+fn verify_hex(public_key: &str, digest: &[u8; 32], sig: &str) -> bool {
+    let (Some(key), Some(sig)) = (
+        unhex(public_key).and_then(|k| <[u8; 32]>::try_from(k).ok()),
+        unhex(sig).and_then(|s| <[u8; 64]>::try_from(s).ok()),
+    ) else {
+        return false;
+    };
+    VerifyingKey::from_bytes(&key)
+        .is_ok_and(|key| key.verify(digest, &Signature::from_bytes(&sig)).is_ok())
 }
 
 /// The longest name a batch may carry (characters): a person's name as the 人员 screen takes it.
@@ -617,6 +763,70 @@ mod tests {
     }
 
     #[test]
+    fn a_part_of_a_batch_verifies_with_the_hashes_of_the_ops_left_out_and_an_altered_one_does_not()
+    {
+        let key = new_signing_key();
+        let public = hex(key.verifying_key().as_bytes());
+        let origin = Uuid::now_v7();
+        let ops = vec![op(origin, 1, "a"), op(origin, 2, "b"), op(origin, 3, "c")];
+        let sig = hex(&sign_parts(&key, origin, 1, 3, &ops));
+        let whole: Vec<&Op> = ops.iter().collect();
+        assert!(parts_signed(&public, origin, 1, 3, &whole, &sig));
+        // A page carries op 2 only, with the hashes of ops 1 and 3.
+        let part = BatchPart {
+            origin,
+            first: 1,
+            last: 3,
+            sig: sig.clone(),
+            left_out: vec![(1, hex(&op_hash(&ops[0]))), (3, hex(&op_hash(&ops[2])))],
+        };
+        assert_eq!(check_part(&public, &part, &[&ops[1]]), Ok(()));
+        // The op altered, the op under another seq, a hash altered, another key: refused.
+        let mut altered = ops[1].clone();
+        altered.value = FieldValue::Text("x".into());
+        assert!(matches!(
+            check_part(&public, &part, &[&altered]),
+            Err(SignatureError::BadSignature { .. })
+        ));
+        let mut bad_hash = part.clone();
+        bad_hash.left_out[0].1 = hex(&op_hash(&altered));
+        assert!(matches!(
+            check_part(&public, &bad_hash, &[&ops[1]]),
+            Err(SignatureError::BadSignature { .. })
+        ));
+        let other = hex(new_signing_key().verifying_key().as_bytes());
+        assert!(matches!(
+            check_part(&other, &part, &[&ops[1]]),
+            Err(SignatureError::BadSignature { .. })
+        ));
+        // Ops and hashes must fill the batch exactly: a gap, a seq stated twice, nothing
+        // carried.
+        let mut gap = part.clone();
+        gap.left_out.pop();
+        assert!(matches!(
+            check_part(&public, &gap, &[&ops[1]]),
+            Err(SignatureError::PartialBatch { .. })
+        ));
+        let mut twice = part.clone();
+        twice.left_out[1] = (2, hex(&op_hash(&ops[1])));
+        assert!(matches!(
+            check_part(&public, &twice, &[&ops[1]]),
+            Err(SignatureError::PartialBatch { .. })
+        ));
+        assert!(matches!(
+            check_part(&public, &part, &[]),
+            Err(SignatureError::PartialBatch { .. })
+        ));
+        // The batch's first signature is another: the second does not stand in for it.
+        let (keys, batch) = file_of(&key, origin, &ops);
+        let mut v = StreamVerifier::new(&keys, std::slice::from_ref(&batch)).unwrap();
+        for op in &ops {
+            assert_eq!(v.push(op), Ok(true));
+        }
+        assert_ne!(batch.sig, sig);
+    }
+
+    #[test]
     fn the_person_a_batch_names_is_checked_and_cannot_be_altered_or_moved() {
         let key = new_signing_key();
         let origin = Uuid::now_v7();
@@ -713,6 +923,7 @@ mod tests {
             batches: None,
             seal_keys: None,
             blobs: None,
+            parts: None,
             source_sig: None,
         };
         let file = changeset::encode_signed_into::<_, std::io::Error>(

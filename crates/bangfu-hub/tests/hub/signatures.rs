@@ -345,3 +345,94 @@ fn a_key_learnt_from_a_forged_stick_gives_way_to_the_countys() {
             .public_key
     );
 }
+
+/// Village A's laptop saves a batch that touches both villages: it moves one household to B
+/// and notes a remark on one that stays (as a 第一书记 does on the household page, one save).
+/// Its earlier save filed both households at once. B's laptop receives only the ops of the
+/// moved household, a part of each batch; the page states the hashes of the ops it leaves
+/// out, so B checks every op it takes against A's signature: nothing comes on the hub's word.
+fn a_save_touching_two_villages(
+    backend: Backend,
+) -> (County, Store, Store, bangfu_hub::HubClient, uuid::Uuid) {
+    use bangfu_core::model::Table;
+    use bangfu_core::store::put_change;
+    let county = county_with_village_a(backend);
+    let (dir, storage, url, va) = (&county.dir, &county.storage, &county.url, &county.village);
+    let mut county_laptop = open(dir.path(), "县管理员-2");
+    let county_client = enrol(&mut county_laptop, url, storage, COUNTY);
+    sync(&county_client, &mut county_laptop);
+    let vb = village(VILLAGE_B);
+    write(&mut county_laptop, &[put_change(&vb)]);
+    sync(&county_client, &mut county_laptop);
+
+    let mut a1 = open(dir.path(), "A村-1");
+    let a1_client = enrol(&mut a1, url, storage, VILLAGE_A);
+    let mut b = open(dir.path(), "B村");
+    let b_client = enrol(&mut b, url, storage, VILLAGE_B);
+    sync(&a1_client, &mut a1);
+    sync(&b_client, &mut b);
+    let (mut changes, moving, _) = family(va.id, "530828101201001");
+    let (more, staying, _) = family(va.id, "530828101201002");
+    changes.extend(more);
+    write(&mut a1, &changes);
+    write(
+        &mut a1,
+        &[
+            Change::Put {
+                table: Table::Household,
+                id: moving,
+                fields: vec![("village_id", FieldValue::Bytes(vb.id.as_bytes().to_vec()))],
+            },
+            remark(staying, "留在A村"),
+        ],
+    );
+    sync(&a1_client, &mut a1);
+    (county, a1, b, b_client, staying)
+}
+
+crate::on_both_backends!(an_op_of_a_save_the_page_cuts_is_checked_against_its_writers_signature);
+fn an_op_of_a_save_the_page_cuts_is_checked_against_its_writers_signature(backend: Backend) {
+    let (_county, a1, mut b, b_client, staying) = a_save_touching_two_villages(backend);
+    let report = b_client.sync_once(&mut b).unwrap();
+    let moved = rows(&b, "household");
+    assert_eq!(moved.len(), 1, "B receives the moved household");
+    assert!(!moved.contains(&staying), "and not the one that stays in A");
+    assert_eq!(rows(&b, "member").len(), 2);
+    assert!(report.pulled > 0, "{report:?}");
+    assert_eq!(
+        report.unsigned, 0,
+        "every op B took is checked against A村-1's signature: {report:?}"
+    );
+    // The key it was checked under is A村-1's, vouched for by the county.
+    let a1_key = b
+        .device_keys()
+        .unwrap()
+        .into_iter()
+        .find(|k| k.device == a1.device().id)
+        .expect("A村-1's key came with the page");
+    assert!(a1_key.confirmed);
+}
+
+/// The hub's file altered under a batch the page cuts (a member's name of the moved household,
+/// filed in one save with a household B never sees): B refuses the page and takes nothing of it.
+#[test]
+fn an_altered_op_of_a_save_the_page_cuts_is_refused() {
+    let (county, _a1, mut b, b_client, _) = a_save_touching_two_villages(Backend::Sqlite);
+    let hub_file =
+        rusqlite::Connection::open(county.dir.path().join("hub").join("hub.sqlite")).unwrap();
+    let altered = hub_file
+        .execute(
+            "UPDATE op SET val = '王伪造' WHERE field = 'name' AND val = '张530828101201001'",
+            [],
+        )
+        .unwrap();
+    assert_eq!(altered, 1);
+    drop(hub_file);
+    let error = b_client.sync_once(&mut b).unwrap_err();
+    assert!(matches!(error, HubError::Forged(_)), "{error}");
+    assert_eq!(error.kind(), "bad_signature");
+    assert!(
+        rows(&b, "household").is_empty(),
+        "nothing of the altered page is applied"
+    );
+}
