@@ -24,6 +24,9 @@ use super::sql::{Db, P};
 /// cuts down to a few ops of one village would make each of its pages carry thousands of
 /// hashes; such a batch's ops go unsigned, on the hub's word, as before.
 pub const MAX_LEFT_OUT: usize = 4096;
+/// The most hashes of left-out ops one page states over all its parts (about 1.2 MB): past
+/// it, the page's further cut batches go unsigned.
+pub const MAX_LEFT_OUT_PER_PAGE: usize = 16_384;
 
 /// The signing key (Ed25519, hex) the hub holds for `origin`.
 pub fn signer_key(db: &mut dyn Db, origin: Uuid) -> Result<Option<String>, StorageError> {
@@ -93,6 +96,7 @@ pub fn for_page(db: &mut dyn Db, ops: &[Op]) -> Result<Signatures, StorageError>
     let mut names = BTreeMap::new();
     let mut scopes = BTreeMap::new();
     let mut parts = Vec::new();
+    let mut budget = MAX_LEFT_OUT_PER_PAGE;
     for (origin, held) in &seqs {
         let (Some(&low), Some(&high)) = (held.first(), held.last()) else {
             continue;
@@ -149,8 +153,9 @@ pub fn for_page(db: &mut dyn Db, ops: &[Op]) -> Result<Signatures, StorageError>
                 .filter(|(f, l)| *f <= last && first <= *l)
                 .count();
             if overlapping == 1
-                && let Some(part) = part_of(db, *origin, first, last, sig, held)?
+                && let Some(part) = part_of(db, *origin, first, last, sig, held, budget)?
             {
+                budget -= part.left_out.len();
                 parts.push(part);
             }
         }
@@ -189,8 +194,9 @@ pub fn for_page(db: &mut dyn Db, ops: &[Op]) -> Result<Signatures, StorageError>
 
 /// The part of batch `first..=last` of `origin` a page carries the ops `held` of: the hashes
 /// of the others, made from the hub's log. `None` when the page carries none of its ops, when
-/// it leaves out more than [`MAX_LEFT_OUT`], or when the hub does not store one of them (held
-/// aside): then the page's ops of it go unsigned, as before.
+/// it leaves out more than [`MAX_LEFT_OUT`] (or than the page's `budget` left), or when the
+/// hub does not store one of them (held aside): then the page's ops of it go unsigned, as
+/// before.
 fn part_of(
     db: &mut dyn Db,
     origin: Uuid,
@@ -198,10 +204,11 @@ fn part_of(
     last: i64,
     sig: String,
     held: &BTreeSet<i64>,
+    budget: usize,
 ) -> Result<Option<BatchPart>, StorageError> {
     let carried = held.range(first..=last).count() as i64;
     let left = last - first + 1 - carried;
-    if carried == 0 || left < 1 || left > MAX_LEFT_OUT as i64 {
+    if carried == 0 || left < 1 || left > MAX_LEFT_OUT.min(budget) as i64 {
         return Ok(None);
     }
     let rows = db.rows(

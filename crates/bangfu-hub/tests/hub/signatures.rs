@@ -268,6 +268,62 @@ fn the_hub_refuses_a_push_whose_signature_does_not_hold() {
     );
 }
 
+/// A push whose batch carries a second signature, op by op, that does not hold (made with
+/// another key, as someone between the laptop and the hub would) is refused whole: the hub
+/// keeps no signature that would vouch for a page's part of the batch it cannot check.
+#[test]
+fn the_hub_refuses_a_push_whose_signature_op_by_op_does_not_hold() {
+    use bangfu_core::sync::signing;
+
+    let county = county_with_village_a(Backend::Sqlite);
+    let (dir, storage, url, va) = (&county.dir, &county.storage, &county.url, &county.village);
+    let mut a1 = open(dir.path(), "A村-1");
+    let _ = enrol(&mut a1, url, storage, VILLAGE_A);
+    let (changes, _, _) = family(va.id, "530828101201001");
+    write(&mut a1, &changes);
+    let token = a1.hub_link().unwrap().unwrap().token;
+    let stored_before = storage.counts().unwrap().ops;
+    let origin = a1.device().id;
+
+    let (ops, mut signatures) =
+        bangfu_core::sync::relay::push_page(&a1, origin, 0, 1000, 4000).unwrap();
+    let batch = signatures
+        .batches
+        .iter_mut()
+        .find(|b| b.origin == origin)
+        .expect("a batch of A村-1's");
+    assert!(batch.parts_sig.is_some(), "the push signs it op by op");
+    let of_batch: Vec<_> = ops
+        .iter()
+        .filter(|op| (batch.first..=batch.last).contains(&op.id.seq))
+        .cloned()
+        .collect();
+    let other = signing::new_signing_key();
+    batch.parts_sig = Some(signing::hex(&signing::sign_parts(
+        &other,
+        origin,
+        batch.first,
+        batch.last,
+        &of_batch,
+    )));
+    let body = bangfu_hub::wire::encode_ops(origin, "A村-1", &ops, signatures);
+    let reply = agent()
+        .post(format!("{url}/v1/push"))
+        .header("Authorization", &format!("Bearer {token}"))
+        .header("Content-Type", "application/octet-stream")
+        .query("origin", origin.to_string())
+        .send(&body[..])
+        .unwrap();
+    assert_eq!(reply.status().as_u16(), 400);
+    let text = reply.into_body().read_to_string().unwrap();
+    assert!(text.contains("bad_signature"), "{text}");
+    assert_eq!(
+        storage.counts().unwrap().ops,
+        stored_before,
+        "nothing of the push is stored"
+    );
+}
+
 fn put(v: &bangfu_core::model::Village) -> Change {
     bangfu_core::store::put_change(v)
 }
