@@ -1298,8 +1298,15 @@ fn back_to_schema_11_members(conn: &rusqlite::Connection) {
     .unwrap();
 }
 
-/// Takes schema 21's table away (the county's settings).
+/// Takes schema 22's local table away (the parts of cut batches).
+fn back_to_schema_21(conn: &rusqlite::Connection) {
+    conn.execute_batch("DROP TABLE IF EXISTS op_batch_part;")
+        .unwrap();
+}
+
+/// Takes schema 21's table away (the county's settings), and schema 22's.
 fn back_to_schema_20(conn: &rusqlite::Connection) {
+    back_to_schema_21(conn);
     conn.execute_batch("DROP TABLE IF EXISTS county_setting;")
         .unwrap();
 }

@@ -135,6 +135,21 @@ fn write_export<W: std::io::Write>(
     };
     // Whole signed batches, with their signatures and their devices' keys (issue 15).
     let (mut signers, batches) = store.signatures_for_export(&mut ops, extend)?;
+    // The parts of batches a hub page cut that this copy checked: the ops it holds of them go
+    // signed too (a snapshot carries heads only: those go unsigned, as before).
+    let mut parts = if extend {
+        store.parts_for_export(&mut ops, &batches)?
+    } else {
+        Vec::new()
+    };
+    for part in &parts {
+        if !signers.contains_key(&part.origin)
+            && let Some((key, _, _)) = store.known_device_key(part.origin)?
+        {
+            signers.insert(part.origin, super::signing::hex(&key));
+        }
+    }
+    parts.retain(|p| signers.contains_key(&p.origin));
     // This copy's own key always: the header is signed under it, and a receiver that never
     // saw this copy's writes learns whom to confirm for what the file relays.
     if let Some((key, _, _)) = store.known_device_key(store.device().id)? {
@@ -160,7 +175,7 @@ fn write_export<W: std::io::Write>(
         batches: Some(batches),
         seal_keys: Some(store.seal_keys_for_export()?),
         blobs: None,
-        parts: None,
+        parts: (!parts.is_empty()).then_some(parts),
         source_sig: None,
     };
     let files = carried_files(store, &ops)?;
@@ -796,6 +811,18 @@ pub(crate) fn import_from<'a>(
             .cloned()
             .collect();
         store.record_signatures(&proven, &header.device_names, &taken, &applied_origins)?;
+        // The parts it checked, of ops this copy took (none of a part kept aside).
+        let parts: Vec<_> = header
+            .parts
+            .iter()
+            .flatten()
+            .filter(|p| {
+                plan.verifier.verified_part(p.origin, p.first)
+                    && !outside.holds_range(p.origin, p.first, p.last)
+            })
+            .cloned()
+            .collect();
+        store.record_parts(&parts, &applied_origins)?;
     }
     learn_seal_keys(store, &header, &proven)?;
     if (held_ops > 0 || outside_ops > 0) && keep_held {

@@ -252,9 +252,14 @@ pub fn keep_page_signatures(
         // The county vouched for every key the page declares (recorded just now).
         store.learn_seal_keys(keys, signers)?;
     }
+    let origins: std::collections::HashSet<Uuid> = ops.iter().map(|op| op.id.origin).collect();
     if let Some(batches) = &header.batches {
-        let origins: std::collections::HashSet<Uuid> = ops.iter().map(|op| op.id.origin).collect();
         store.record_signatures(signers, names, batches, &origins)?;
+    }
+    // The parts of the batches the page cut, checked (`check_page`): this copy relays the ops
+    // it took of them signed.
+    if let Some(parts) = &header.parts {
+        store.record_parts(parts, &origins)?;
     }
     Ok(())
 }

@@ -566,8 +566,25 @@ pub struct StreamVerifier {
     open: Option<(BatchHasher, Signature)>,
     /// The batches (origin, first seq) whose ops passed and whose signature held.
     verified: HashSet<(Uuid, i64)>,
-    /// The origins of those batches.
+    /// The origins of those batches (and of the parts that held).
     verified_origins: HashSet<Uuid>,
+    /// Per origin, the parts of batches the file carries only some ops of, ascending.
+    parts: BTreeMap<Uuid, Vec<OpenPart>>,
+    /// The part whose carried ops are streaming past: its index in `parts[origin]`.
+    open_part: Option<(Uuid, usize)>,
+    /// The parts (origin, first seq) whose ops passed and whose signature held.
+    verified_parts: HashSet<(Uuid, i64)>,
+}
+
+/// A part of a batch as a file states it, checked as its ops stream past.
+#[derive(Debug)]
+struct OpenPart {
+    part: BatchPart,
+    /// Per seq of the batch, the op's hash: from the part for the ops left out, filled in as
+    /// the carried ones pass.
+    hashes: Vec<Option<[u8; 32]>>,
+    /// Carried ops still to come.
+    to_come: usize,
 }
 
 impl StreamVerifier {
@@ -616,7 +633,76 @@ impl StreamVerifier {
             open: None,
             verified: HashSet::new(),
             verified_origins: HashSet::new(),
+            parts: BTreeMap::new(),
+            open_part: None,
+            verified_parts: HashSet::new(),
         })
+    }
+
+    /// Adds the parts of batches a file carries only some ops of ([`BatchPart`]): their ops
+    /// are checked against the device's signature op by op and the hashes stated for the
+    /// rest. A part of a device the file declares no key for, with a malformed hash, or
+    /// overlapping a batch or another part refuses the file.
+    pub fn with_parts(mut self, parts: &[BatchPart]) -> Result<StreamVerifier, SignatureError> {
+        for part in parts {
+            let malformed = || SignatureError::MalformedKey {
+                origin: part.origin,
+            };
+            if !self.keys.contains_key(&part.origin)
+                || part.first < 1
+                || part.last < part.first
+                || unhex(&part.sig).is_none_or(|s| s.len() != 64)
+            {
+                return Err(malformed());
+            }
+            let overlaps = |first: i64, last: i64| part.first <= last && first <= part.last;
+            if self
+                .batches
+                .get(&part.origin)
+                .is_some_and(|list| list.iter().any(|(f, l, _)| overlaps(*f, *l)))
+                || self
+                    .parts
+                    .get(&part.origin)
+                    .is_some_and(|list| list.iter().any(|o| overlaps(o.part.first, o.part.last)))
+            {
+                return Err(SignatureError::PartialBatch {
+                    origin: part.origin,
+                    first: part.first,
+                    last: part.last,
+                });
+            }
+            let len = usize::try_from(part.last - part.first + 1).map_err(|_| malformed())?;
+            if part.left_out.len() >= len {
+                return Err(malformed());
+            }
+            let mut hashes = vec![None; len];
+            for (seq, hash) in &part.left_out {
+                let hash: [u8; 32] = unhex(hash)
+                    .and_then(|h| h.try_into().ok())
+                    .ok_or_else(malformed)?;
+                let i = usize::try_from(seq - part.first).map_err(|_| malformed())?;
+                match hashes.get_mut(i) {
+                    Some(slot @ None) => *slot = Some(hash),
+                    _ => return Err(malformed()),
+                }
+            }
+            let to_come = len - part.left_out.len();
+            self.parts.entry(part.origin).or_default().push(OpenPart {
+                part: part.clone(),
+                hashes,
+                to_come,
+            });
+        }
+        for list in self.parts.values_mut() {
+            list.sort_by_key(|p| p.part.first);
+        }
+        Ok(self)
+    }
+
+    /// Whether the part of `origin`'s batch starting at `first` had its every carried op
+    /// pass and its signature hold.
+    pub fn verified_part(&self, origin: Uuid, first: i64) -> bool {
+        self.verified_parts.contains(&(origin, first))
     }
 
     /// Whether the batch of `origin` starting at `first` was carried whole and its signature
@@ -643,6 +729,7 @@ impl StreamVerifier {
     pub fn push(&mut self, op: &Op) -> Result<bool, SignatureError> {
         let origin = op.id.origin;
         let Some(key) = self.keys.get(&origin).copied() else {
+            self.close_open_part()?;
             return self.close_open().map(|()| false);
         };
         if let Some((hasher, _)) = &mut self.open {
@@ -650,6 +737,9 @@ impl StreamVerifier {
                 return self.finish_if_complete(&key).map(|()| true);
             }
             self.close_open()?;
+        }
+        if self.push_part(op, &key)? {
+            return Ok(true);
         }
         let seq = op.id.seq;
         let list = self.batches.get(&origin).map_or(&[][..], Vec::as_slice);
@@ -699,8 +789,84 @@ impl StreamVerifier {
         }
     }
 
-    /// The end of the file: a batch left open was not carried whole.
+    /// Checks `op` against the part of a batch that covers it, if any: `Ok(true)` when one
+    /// does. A part's carried ops come one after the other (the file's order); one missing
+    /// refuses the file, as a batch cut short does.
+    fn push_part(&mut self, op: &Op, key: &VerifyingKey) -> Result<bool, SignatureError> {
+        let (origin, seq) = (op.id.origin, op.id.seq);
+        if let Some((open_origin, i)) = self.open_part
+            && (open_origin != origin || self.parts[&open_origin][i].part.last < seq)
+        {
+            self.close_open_part()?;
+        }
+        let Some(list) = self.parts.get_mut(&origin) else {
+            return Ok(false);
+        };
+        let i = list.partition_point(|p| p.part.last < seq);
+        let Some(open) = list.get_mut(i).filter(|p| p.part.first <= seq) else {
+            return Ok(false);
+        };
+        let (first, last) = (open.part.first, open.part.last);
+        let partial = SignatureError::PartialBatch {
+            origin,
+            first,
+            last,
+        };
+        let slot = usize::try_from(seq - first)
+            .ok()
+            .and_then(|at| open.hashes.get_mut(at))
+            .ok_or(partial.clone())?;
+        // A seq the part says is left out, or an op stated twice.
+        if slot.is_some() || open.to_come == 0 {
+            return Err(partial);
+        }
+        *slot = Some(op_hash(op));
+        open.to_come -= 1;
+        self.open_part = Some((origin, i));
+        if open.to_come == 0 {
+            self.open_part = None;
+            let hashes: Vec<[u8; 32]> = open.hashes.iter().flatten().copied().collect();
+            let sig: [u8; 64] = unhex(&open.part.sig)
+                .and_then(|s| s.try_into().ok())
+                .ok_or(SignatureError::MalformedKey { origin })?;
+            if hashes.len() != open.hashes.len()
+                || key
+                    .verify(
+                        &parts_digest(origin, first, last, &hashes),
+                        &Signature::from_bytes(&sig),
+                    )
+                    .is_err()
+            {
+                return Err(SignatureError::BadSignature {
+                    origin,
+                    first,
+                    last,
+                });
+            }
+            self.verified_parts.insert((origin, first));
+            self.verified_origins.insert(origin);
+        }
+        Ok(true)
+    }
+
+    fn close_open_part(&mut self) -> Result<(), SignatureError> {
+        match self.open_part.take() {
+            Some((origin, i)) => {
+                let p = &self.parts[&origin][i].part;
+                Err(SignatureError::PartialBatch {
+                    origin,
+                    first: p.first,
+                    last: p.last,
+                })
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// The end of the file: a batch left open was not carried whole, nor a part's every op
+    /// the file said it carries.
     pub fn finish(&mut self) -> Result<(), SignatureError> {
+        self.close_open_part()?;
         self.close_open()
     }
 }
@@ -824,6 +990,73 @@ mod tests {
             assert_eq!(v.push(op), Ok(true));
         }
         assert_ne!(batch.sig, sig);
+    }
+
+    #[test]
+    fn a_file_carrying_part_of_a_batch_is_checked_as_its_ops_stream_past() {
+        let key = new_signing_key();
+        let origin = Uuid::now_v7();
+        let ops = vec![
+            op(origin, 1, "a"),
+            op(origin, 2, "b"),
+            op(origin, 3, "c"),
+            op(origin, 4, "d"),
+        ];
+        let keys = BTreeMap::from([(origin, hex(key.verifying_key().as_bytes()))]);
+        // The file carries ops 2 and 3; 1 and 4 are another village's.
+        let part = BatchPart {
+            origin,
+            first: 1,
+            last: 4,
+            sig: hex(&sign_parts(&key, origin, 1, 4, &ops)),
+            left_out: vec![(1, hex(&op_hash(&ops[0]))), (4, hex(&op_hash(&ops[3])))],
+        };
+        let verifier = || {
+            StreamVerifier::new(&keys, &[])
+                .unwrap()
+                .with_parts(std::slice::from_ref(&part))
+                .unwrap()
+        };
+        let mut v = verifier();
+        assert_eq!(v.push(&ops[1]), Ok(true));
+        assert_eq!(v.push(&ops[2]), Ok(true));
+        assert_eq!(v.finish(), Ok(()));
+        assert!(v.verified_part(origin, 1));
+        assert!(v.verified_any(origin), "a part that holds proves the key");
+
+        let mut altered = ops[2].clone();
+        altered.value = FieldValue::Text("x".into());
+        let mut v = verifier();
+        assert_eq!(v.push(&ops[1]), Ok(true));
+        assert!(matches!(
+            v.push(&altered),
+            Err(SignatureError::BadSignature { .. })
+        ));
+        // One of its carried ops missing, or an op it says is left out: refused.
+        let mut v = verifier();
+        assert_eq!(v.push(&ops[1]), Ok(true));
+        assert!(matches!(
+            v.finish(),
+            Err(SignatureError::PartialBatch { .. })
+        ));
+        let mut v = verifier();
+        assert!(matches!(
+            v.push(&ops[0]),
+            Err(SignatureError::PartialBatch { .. })
+        ));
+        // A part overlapping a whole batch of the file is refused before any op.
+        let batch = BatchSig::new(
+            origin,
+            4,
+            4,
+            hex(&sign_batch(&key, origin, 4, 4, &ops[3..])),
+        );
+        assert!(
+            StreamVerifier::new(&keys, &[batch])
+                .unwrap()
+                .with_parts(std::slice::from_ref(&part))
+                .is_err()
+        );
     }
 
     #[test]

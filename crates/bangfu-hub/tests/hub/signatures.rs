@@ -492,3 +492,51 @@ fn an_altered_op_of_a_save_the_page_cuts_is_refused() {
         "nothing of the altered page is applied"
     );
 }
+
+crate::on_both_backends!(
+    the_ops_of_a_cut_save_that_village_b_relays_on_a_stick_reach_a_township_that_knows_their_writer
+);
+/// B's laptop keeps the parts of the saves the hub's pages cut, with the hashes of the ops it
+/// never saw, and relays those ops signed on a stick: a township that knows A村-1's key (from
+/// its introduction) takes them instead of leaving them aside as unsigned; the same stick with
+/// one of them altered is refused whole.
+fn the_ops_of_a_cut_save_that_village_b_relays_on_a_stick_reach_a_township_that_knows_their_writer(
+    backend: Backend,
+) {
+    use bangfu_core::sync::changeset;
+    let (county, mut a1, mut b, b_client, _) = a_save_touching_two_villages(backend);
+    sync(&b_client, &mut b);
+    let mut station = open(county.dir.path(), "乡镇站");
+    let (intro, _) = bangfu_core::sync::exchange::export_introduction(&mut a1).unwrap();
+    import_changeset(&mut station, &intro).unwrap();
+    assert!(
+        station
+            .device_keys()
+            .unwrap()
+            .iter()
+            .any(|k| k.device == a1.device().id),
+        "the township knows A村-1's key"
+    );
+
+    let (stick, _) = export_changeset(&b, None).unwrap();
+    let (header, mut ops) = changeset::decode(&stick).unwrap();
+    assert!(
+        header.parts.as_ref().is_some_and(|p| !p.is_empty()),
+        "B's stick states the parts of A村-1's cut saves"
+    );
+    // Altered on the way: refused whole.
+    let name = ops
+        .iter_mut()
+        .find(|op| op.field == "name" && op.value == FieldValue::Text("张530828101201001".into()))
+        .expect("a member of the moved household");
+    name.value = FieldValue::Text("王伪造".into());
+    let altered = changeset::encode(header, &ops);
+    let error = import_changeset(&mut station, &altered).unwrap_err();
+    assert_eq!(error.kind(), "bad_signature", "{error}");
+    assert!(rows(&station, "household").is_empty());
+
+    let summary = import_changeset(&mut station, &stick).unwrap();
+    assert_eq!(summary.unsigned_ops, 0, "{summary:?}");
+    assert_eq!(rows(&station, "household"), rows(&b, "household"));
+    assert_eq!(rows(&station, "member").len(), 2);
+}
