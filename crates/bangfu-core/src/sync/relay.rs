@@ -11,7 +11,8 @@
 //! another's edit; or its size) is checked too: a device signs each batch a second time op by
 //! op (`signing::parts_digest`, made as it pushes its own batches), the hub checks and keeps
 //! that signature and hands on, with the ops a page carries of the batch, the hashes of those
-//! it leaves out (`signing::BatchPart`); the receiver checks the ops it has against them.
+//! it leaves out (`signing::BatchPart`); the receiver checks the ops it has against them,
+//! and keeps the part (`Store::record_parts`) so it relays those ops signed in its files.
 //!
 //! Ops that no signature of the page covers still apply, as every op from the hub did before
 //! signatures travelled there: batches pushed by a version before this one (or before their
