@@ -42,6 +42,9 @@ pub(crate) type KnownKey = (Vec<u8>, bool, Option<String>);
 type Author = Option<(String, Vec<u8>)>;
 /// A stored batch: first seq, last seq, signature, author.
 type StoredBatch = (i64, i64, Vec<u8>, Author);
+/// A stored part of a cut batch: first seq, last seq, signature op by op, the seqs and hashes
+/// of the ops this copy lacks (`op_batch_part.left_out`).
+type StoredPart = (i64, i64, Vec<u8>, Vec<u8>);
 /// A batch an export carries: last seq, origin's local index, signature, ops of it exported,
 /// author.
 type WantedBatch = (i64, i64, Vec<u8>, i64, Author);
@@ -593,7 +596,7 @@ impl Store {
         ops: &mut Vec<Op>,
         batches: &[BatchSig],
     ) -> Result<Vec<signing::BatchPart>, StoreError> {
-        let mut stored: BTreeMap<Uuid, (i64, Vec<(i64, i64, Vec<u8>, Vec<u8>)>)> = BTreeMap::new();
+        let mut stored: BTreeMap<Uuid, (i64, Vec<StoredPart>)> = BTreeMap::new();
         {
             let mut stmt = self.conn.prepare_cached(
                 "SELECT d.id, p.origin, p.first_seq, p.last_seq, p.sig, p.left_out
