@@ -361,6 +361,30 @@ impl Store {
         Ok(false)
     }
 
+    /// Whether any of these parts of cut batches is one this copy holds neither whole (its
+    /// batch signature) nor as a part under the same signature: a file whose ops this copy
+    /// holds, unsigned, still brings what it needs to relay them signed.
+    pub(crate) fn lacks_parts(&self, parts: &[signing::BatchPart]) -> Result<bool, StoreError> {
+        let mut whole = self.conn.prepare_cached(
+            "SELECT 1 FROM op_batch b JOIN device d ON d.idx = b.origin
+             WHERE d.id = ?1 AND b.first_seq = ?2 AND b.last_seq = ?3",
+        )?;
+        let mut part = self.conn.prepare_cached(
+            "SELECT 1 FROM op_batch_part p JOIN device d ON d.idx = p.origin
+             WHERE d.id = ?1 AND p.first_seq = ?2 AND p.last_seq = ?3 AND p.sig = ?4",
+        )?;
+        for p in parts {
+            let id = p.origin.as_bytes().as_slice();
+            let sig = signing::unhex(&p.sig).unwrap_or_default();
+            if !whole.exists(params![id, p.first, p.last])?
+                && !part.exists(params![id, p.first, p.last, sig])?
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// The write batch of `origin` that holds op `seq`: its first and last seq.
     pub(crate) fn batch_around(
         &self,

@@ -539,4 +539,17 @@ fn the_ops_of_a_cut_save_that_village_b_relays_on_a_stick_reach_a_township_that_
     assert_eq!(summary.unsigned_ops, 0, "{summary:?}");
     assert_eq!(rows(&station, "household"), rows(&b, "household"));
     assert_eq!(rows(&station, "member").len(), 2);
+
+    // A copy that took those ops without their parts (from a stick of an older version) is
+    // not done with the stick that brings them: it takes the parts and relays the ops signed.
+    let mut other = open(county.dir.path(), "另一乡镇");
+    let (mut older, ops) = changeset::decode(&stick).unwrap();
+    older.parts = None;
+    import_changeset(&mut other, &changeset::encode(older, &ops)).unwrap();
+    assert_eq!(rows(&other, "household"), rows(&b, "household"));
+    let again = import_changeset(&mut other, &stick).unwrap();
+    assert!(!again.already_had_everything, "{again:?}");
+    let (relayed, _) = export_changeset(&other, None).unwrap();
+    let (relayed, _) = changeset::decode(&relayed).unwrap();
+    assert!(relayed.parts.is_some_and(|p| !p.is_empty()));
 }
