@@ -642,8 +642,13 @@ impl StreamVerifier {
     /// Adds the parts of batches a file carries only some ops of ([`BatchPart`]): their ops
     /// are checked against the device's signature op by op and the hashes stated for the
     /// rest. A part of a device the file declares no key for, with a malformed hash, or
-    /// overlapping a batch or another part refuses the file.
-    pub fn with_parts(mut self, parts: &[BatchPart]) -> Result<StreamVerifier, SignatureError> {
+    /// overlapping a batch or another part refuses the file, as does one longer than its
+    /// hashes and the file's `op_count` ops could fill (nothing is set aside for it).
+    pub fn with_parts(
+        mut self,
+        parts: &[BatchPart],
+        op_count: u64,
+    ) -> Result<StreamVerifier, SignatureError> {
         for part in parts {
             let malformed = || SignatureError::MalformedKey {
                 origin: part.origin,
@@ -672,7 +677,7 @@ impl StreamVerifier {
                 });
             }
             let len = usize::try_from(part.last - part.first + 1).map_err(|_| malformed())?;
-            if part.left_out.len() >= len {
+            if part.left_out.len() >= len || (len - part.left_out.len()) as u64 > op_count {
                 return Err(malformed());
             }
             let mut hashes = vec![None; len];
@@ -1014,7 +1019,7 @@ mod tests {
         let verifier = || {
             StreamVerifier::new(&keys, &[])
                 .unwrap()
-                .with_parts(std::slice::from_ref(&part))
+                .with_parts(std::slice::from_ref(&part), 2)
                 .unwrap()
         };
         let mut v = verifier();
@@ -1044,7 +1049,16 @@ mod tests {
             v.push(&ops[0]),
             Err(SignatureError::PartialBatch { .. })
         ));
-        // A part overlapping a whole batch of the file is refused before any op.
+        // A part longer than the file's ops could fill, or overlapping a whole batch of the
+        // file, is refused before any op.
+        let mut long = part.clone();
+        long.last = i64::MAX;
+        assert!(
+            StreamVerifier::new(&keys, &[])
+                .unwrap()
+                .with_parts(&[long], 2)
+                .is_err()
+        );
         let batch = BatchSig::new(
             origin,
             4,
@@ -1054,7 +1068,7 @@ mod tests {
         assert!(
             StreamVerifier::new(&keys, &[batch])
                 .unwrap()
-                .with_parts(std::slice::from_ref(&part))
+                .with_parts(std::slice::from_ref(&part), 2)
                 .is_err()
         );
     }

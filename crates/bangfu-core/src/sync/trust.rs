@@ -135,7 +135,7 @@ fn verifier_of(header: &Header) -> Result<StreamVerifier, SyncError> {
         header.signers.as_ref().unwrap_or(&empty),
         header.batches.as_deref().unwrap_or(&[]),
     )
-    .and_then(|v| v.with_parts(header.parts.as_deref().unwrap_or(&[])))
+    .and_then(|v| v.with_parts(header.parts.as_deref().unwrap_or(&[]), header.op_count))
     .map_err(SyncError::Signature)
 }
 
