@@ -576,16 +576,27 @@ pub struct StreamVerifier {
     verified_parts: HashSet<(Uuid, i64)>,
 }
 
-/// A part of a batch as a file states it, checked as its ops stream past.
+/// A part of a batch as a file states it, checked as its ops stream past. Nothing is set
+/// aside per seq the header names: the hashes it states (sorted) and those of the ops that
+/// actually came, merged once the last carried op has passed.
 #[derive(Debug)]
 struct OpenPart {
     part: BatchPart,
-    /// Per seq of the batch, the op's hash: from the part for the ops left out, filled in as
-    /// the carried ones pass.
-    hashes: Vec<Option<[u8; 32]>>,
+    /// The hashes of the ops left out, by seq, strictly ascending, inside the range.
+    left_out: Vec<(i64, [u8; 32])>,
+    /// The hashes of the carried ops that came so far (file order).
+    carried: Vec<(i64, [u8; 32])>,
     /// Carried ops still to come.
     to_come: usize,
 }
+
+/// The most hashes of left-out ops one part may state: as many as a hub page states over all
+/// its parts (`bangfu_hub::storage::signatures::MAX_LEFT_OUT_PER_PAGE`).
+pub const MAX_PART_LEFT_OUT: usize = 16_384;
+
+/// The longest batch a part may cover (ops): far beyond any save, so a forged header cannot
+/// claim a range of billions of seqs.
+pub const MAX_PART_OPS: u64 = 1 << 20;
 
 impl StreamVerifier {
     pub fn new(
@@ -649,6 +660,8 @@ impl StreamVerifier {
         parts: &[BatchPart],
         op_count: u64,
     ) -> Result<StreamVerifier, SignatureError> {
+        // The carried ops of all parts together: at most the ops the file says it carries.
+        let mut carried_total: u64 = 0;
         for part in parts {
             let malformed = || SignatureError::MalformedKey {
                 origin: part.origin,
@@ -676,26 +689,38 @@ impl StreamVerifier {
                     last: part.last,
                 });
             }
-            let len = usize::try_from(part.last - part.first + 1).map_err(|_| malformed())?;
-            if part.left_out.len() >= len || (len - part.left_out.len()) as u64 > op_count {
+            // first >= 1 and last >= first: no overflow; the length by a fixed limit.
+            let len = (part.last - part.first) as u64 + 1;
+            if len > MAX_PART_OPS || part.left_out.len() > MAX_PART_LEFT_OUT {
                 return Err(malformed());
             }
-            let mut hashes = vec![None; len];
+            let to_come = len
+                .checked_sub(part.left_out.len() as u64)
+                .filter(|n| *n > 0)
+                .ok_or_else(malformed)?;
+            carried_total = carried_total.saturating_add(to_come);
+            if carried_total > op_count {
+                return Err(malformed());
+            }
+            let mut left_out = Vec::with_capacity(part.left_out.len());
             for (seq, hash) in &part.left_out {
                 let hash: [u8; 32] = unhex(hash)
                     .and_then(|h| h.try_into().ok())
                     .ok_or_else(malformed)?;
-                let i = usize::try_from(seq - part.first).map_err(|_| malformed())?;
-                match hashes.get_mut(i) {
-                    Some(slot @ None) => *slot = Some(hash),
-                    _ => return Err(malformed()),
+                // Inside the range, each seq once, ascending.
+                if *seq < part.first
+                    || *seq > part.last
+                    || left_out.last().is_some_and(|(prev, _)| prev >= seq)
+                {
+                    return Err(malformed());
                 }
+                left_out.push((*seq, hash));
             }
-            let to_come = len - part.left_out.len();
             self.parts.entry(part.origin).or_default().push(OpenPart {
                 part: part.clone(),
-                hashes,
-                to_come,
+                left_out,
+                carried: Vec::new(),
+                to_come: to_come as usize,
             });
         }
         for list in self.parts.values_mut() {
@@ -817,24 +842,49 @@ impl StreamVerifier {
             first,
             last,
         };
-        let slot = usize::try_from(seq - first)
-            .ok()
-            .and_then(|at| open.hashes.get_mut(at))
-            .ok_or(partial.clone())?;
-        // A seq the part says is left out, or an op stated twice.
-        if slot.is_some() || open.to_come == 0 {
+        // A seq the part says is left out, or more ops than it said it carries.
+        if open.to_come == 0
+            || open
+                .left_out
+                .binary_search_by_key(&seq, |(s, _)| *s)
+                .is_ok()
+        {
             return Err(partial);
         }
-        *slot = Some(op_hash(op));
+        open.carried.push((seq, op_hash(op)));
         open.to_come -= 1;
         self.open_part = Some((origin, i));
         if open.to_come == 0 {
             self.open_part = None;
-            let hashes: Vec<[u8; 32]> = open.hashes.iter().flatten().copied().collect();
+            // Merge the two sorted lists; an op stated twice leaves the range unfilled.
+            open.carried.sort_unstable_by_key(|(s, _)| *s);
+            let mut hashes: Vec<[u8; 32]> =
+                Vec::with_capacity(open.carried.len() + open.left_out.len());
+            let (mut a, mut b) = (
+                open.carried.iter().peekable(),
+                open.left_out.iter().peekable(),
+            );
+            let mut expect = first;
+            loop {
+                let next = match (a.peek(), b.peek()) {
+                    (Some(x), Some(y)) if x.0 < y.0 => a.next(),
+                    (Some(_), Some(_)) => b.next(),
+                    (Some(_), None) => a.next(),
+                    (None, Some(_)) => b.next(),
+                    (None, None) => break,
+                };
+                let Some((s, hash)) = next else { break };
+                if *s != expect {
+                    return Err(partial);
+                }
+                hashes.push(*hash);
+                expect = expect.saturating_add(1);
+            }
+            open.carried = Vec::new();
             let sig: [u8; 64] = unhex(&open.part.sig)
                 .and_then(|s| s.try_into().ok())
                 .ok_or(SignatureError::MalformedKey { origin })?;
-            if hashes.len() != open.hashes.len()
+            if hashes.len() as u64 != (last - first) as u64 + 1
                 || key
                     .verify(
                         &parts_digest(origin, first, last, &hashes),
@@ -995,6 +1045,55 @@ mod tests {
             assert_eq!(v.push(op), Ok(true));
         }
         assert_ne!(batch.sig, sig);
+    }
+
+    #[test]
+    fn a_forged_part_claiming_a_huge_range_is_refused_without_setting_anything_aside() {
+        let key = new_signing_key();
+        let origin = Uuid::now_v7();
+        let keys = BTreeMap::from([(origin, hex(key.verifying_key().as_bytes()))]);
+        let sig = hex(&[7u8; 64]);
+        let part = |first: i64, last: i64| BatchPart {
+            origin,
+            first,
+            last,
+            sig: sig.clone(),
+            left_out: Vec::new(),
+        };
+        let with = |parts: &[BatchPart], op_count: u64| {
+            StreamVerifier::new(&keys, &[])
+                .unwrap()
+                .with_parts(parts, op_count)
+        };
+        // A small file declaring a huge op count and one part of 2^40 seqs: refused at once
+        // (before, 2^40 slots were set aside for it and the allocation aborted the app).
+        let huge = 1u64 << 50;
+        assert!(matches!(
+            with(&[part(1, 1 << 40)], huge),
+            Err(SignatureError::MalformedKey { .. })
+        ));
+        assert!(with(&[part(1, i64::MAX)], u64::MAX).is_err());
+        // Many parts, each as long as a part may be: nothing set aside per seq, and their
+        // carried ops together may not pass the file's op count.
+        let len = MAX_PART_OPS as i64;
+        let many: Vec<BatchPart> = (0..64).map(|k| part(1 + k * len, (k + 1) * len)).collect();
+        assert!(with(&many, 10).is_err());
+        assert!(with(&many, 64 * MAX_PART_OPS - 1).is_err());
+        assert!(with(&many, huge).is_ok());
+        // Each one longer than a part may be: refused.
+        let longer: Vec<BatchPart> = (0..64)
+            .map(|k| part(1 + k * (len + 1), (k + 1) * (len + 1)))
+            .collect();
+        assert!(with(&longer, huge).is_err());
+        // A part stating more hashes than a page may, or hashes out of order: refused.
+        let mut stated = part(1, 3);
+        stated.left_out = vec![(3, hex(&[0u8; 32])), (1, hex(&[0u8; 32]))];
+        assert!(with(&[stated], 3).is_err());
+        let mut many_hashes = part(1, MAX_PART_LEFT_OUT as i64 + 2);
+        many_hashes.left_out = (1..=MAX_PART_LEFT_OUT as i64 + 1)
+            .map(|seq| (seq, hex(&[0u8; 32])))
+            .collect();
+        assert!(with(&[many_hashes], 3).is_err());
     }
 
     #[test]
