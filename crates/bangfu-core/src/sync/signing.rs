@@ -123,7 +123,12 @@ pub fn parts_signed(
     ops: &[&Op],
     sig: &str,
 ) -> bool {
-    if ops.len() as i64 != last - first + 1 {
+    // Hostile ranges (a push's numbers) must not overflow.
+    if last
+        .checked_sub(first)
+        .and_then(|n| n.checked_add(1))
+        .is_none_or(|len| ops.len() as i64 != len)
+    {
         return false;
     }
     let hashes: Vec<[u8; 32]> = ops.iter().map(|op| op_hash(op)).collect();
@@ -154,7 +159,12 @@ pub fn check_part(public_key: &str, part: &BatchPart, ops: &[&Op]) -> Result<(),
     }
     let mut hashes: Vec<Option<[u8; 32]>> = vec![None; len];
     for op in ops {
-        let i = usize::try_from(op.id.seq - part.first).map_err(|_| partial())?;
+        let i = op
+            .id
+            .seq
+            .checked_sub(part.first)
+            .and_then(|i| usize::try_from(i).ok())
+            .ok_or_else(partial)?;
         match hashes.get_mut(i) {
             Some(slot @ None) if op.id.origin == part.origin => *slot = Some(op_hash(op)),
             _ => return Err(partial()),
@@ -164,7 +174,10 @@ pub fn check_part(public_key: &str, part: &BatchPart, ops: &[&Op]) -> Result<(),
         let hash: [u8; 32] = unhex(hash)
             .and_then(|h| h.try_into().ok())
             .ok_or_else(bad)?;
-        let i = usize::try_from(seq - part.first).map_err(|_| partial())?;
+        let i = seq
+            .checked_sub(part.first)
+            .and_then(|i| usize::try_from(i).ok())
+            .ok_or_else(partial)?;
         match hashes.get_mut(i) {
             Some(slot @ None) => *slot = Some(hash),
             _ => return Err(partial()),
@@ -1094,6 +1107,43 @@ mod tests {
             .map(|seq| (seq, hex(&[0u8; 32])))
             .collect();
         assert!(with(&[many_hashes], 3).is_err());
+    }
+
+    #[test]
+    fn hostile_seqs_in_a_part_are_refused_without_overflow() {
+        let key = new_signing_key();
+        let public = hex(key.verifying_key().as_bytes());
+        let origin = Uuid::now_v7();
+        let ops = vec![op(origin, 1, "a"), op(origin, 2, "b")];
+        let sig = hex(&sign_parts(&key, origin, 1, 2, &ops));
+        let part = BatchPart {
+            origin,
+            first: 1,
+            last: 2,
+            sig: sig.clone(),
+            left_out: vec![(i64::MIN, hex(&op_hash(&ops[0])))],
+        };
+        assert!(matches!(
+            check_part(&public, &part, &[&ops[1]]),
+            Err(SignatureError::PartialBatch { .. })
+        ));
+        let far = op(origin, i64::MIN, "x");
+        let mut carried = part.clone();
+        carried.left_out = vec![(2, hex(&op_hash(&ops[1])))];
+        assert!(matches!(
+            check_part(&public, &carried, &[&far]),
+            Err(SignatureError::PartialBatch { .. })
+        ));
+        let whole: Vec<&Op> = ops.iter().collect();
+        assert!(!parts_signed(
+            &public,
+            origin,
+            i64::MIN,
+            i64::MAX,
+            &whole,
+            &sig
+        ));
+        assert!(!parts_signed(&public, origin, 1, i64::MIN, &whole, &sig));
     }
 
     #[test]
