@@ -694,19 +694,31 @@ impl Store {
             else {
                 continue;
             };
+            let part = signing::BatchPart {
+                origin,
+                first: *first,
+                last: *last,
+                sig: signing::hex(sig),
+                left_out: left,
+            };
+            // Checked as a receiver will: an op this copy holds under an id of the part that
+            // is not the device's (taken unsigned earlier, altered on the way) would have every
+            // later file of this copy refused whole, its own edits with it. Such a part is
+            // left out: its ops go unsigned, as before.
+            let Some((key, _, _)) = self.known_device_key(origin)? else {
+                continue;
+            };
+            let held_refs: Vec<&Op> = held.iter().collect();
+            if signing::check_part(&signing::hex(&key), &part, &held_refs).is_err() {
+                continue;
+            }
             for op in held {
                 if have.insert((op.id.origin, op.id.seq)) {
                     ops.push(op);
                     added = true;
                 }
             }
-            out.push(signing::BatchPart {
-                origin,
-                first: *first,
-                last: *last,
-                sig: signing::hex(sig),
-                left_out: left,
-            });
+            out.push(part);
         }
         if added {
             ops.sort_by_key(|a| a.id);

@@ -553,3 +553,63 @@ fn the_ops_of_a_cut_save_that_village_b_relays_on_a_stick_reach_a_township_that_
     let (relayed, _) = changeset::decode(&relayed).unwrap();
     assert!(relayed.parts.is_some_and(|p| !p.is_empty()));
 }
+
+/// A copy that took an op of A村-1's cut save unsigned and different (a stick altered on the
+/// way, from a version that did not sign) and later the part of that save: its files do not
+/// carry a part that fails (the township would refuse the whole file as bad_signature, losing
+/// the copy's own edits with it). The part is left out; those ops go unsigned, as before.
+#[test]
+fn a_copy_holding_a_different_op_of_a_cut_save_still_exports_files_a_township_takes() {
+    use bangfu_core::store::put_change;
+    use bangfu_core::sync::changeset;
+    let (county, mut a1, mut b, b_client, _) = a_save_touching_two_villages(Backend::Sqlite);
+    sync(&b_client, &mut b);
+    let (stick, _) = export_changeset(&b, None).unwrap();
+    // First an older stick of A村-1's own, altered on the way: an op of the cut save that B's
+    // stick leaves out (the household that stays) differs, and nothing vouches for it.
+    let mut other = open(county.dir.path(), "另一乡镇");
+    let (header, _) = changeset::decode(&stick).unwrap();
+    let left_out: Vec<(uuid::Uuid, i64)> = header
+        .parts
+        .iter()
+        .flatten()
+        .flat_map(|p| p.left_out.iter().map(|(seq, _)| (p.origin, *seq)))
+        .collect();
+    let (a1_file, _) = export_changeset(&a1, None).unwrap();
+    let (mut older, ops) = changeset::decode(&a1_file).unwrap();
+    older.signers = None;
+    older.batches = None;
+    older.parts = None;
+    older.source_sig = None;
+    let mut op = ops
+        .into_iter()
+        .find(|op| {
+            left_out.contains(&(op.id.origin, op.id.seq)) && matches!(op.value, FieldValue::Text(_))
+        })
+        .expect("an op B's stick leaves out");
+    let FieldValue::Text(text) = &op.value else {
+        unreachable!()
+    };
+    op.value = FieldValue::Text(format!("{text}改"));
+    import_changeset(&mut other, &changeset::encode(older, &[op])).unwrap();
+    // Then B's stick: its part holds for the ops it carries and is kept.
+    let taken = import_changeset(&mut other, &stick).unwrap();
+    assert!(taken.applied > 0, "{taken:?}");
+    // The copy's own edits.
+    let vc = village("530828101203");
+    let (mut own, own_household, _) = family(vc.id, "530828101203001");
+    own.insert(0, put_change(&vc));
+    write(&mut other, &own);
+
+    let mut station = open(county.dir.path(), "乡镇站");
+    let (intro, _) = bangfu_core::sync::exchange::export_introduction(&mut a1).unwrap();
+    import_changeset(&mut station, &intro).unwrap();
+    let (file, _) = export_changeset(&other, None).unwrap();
+    let summary = import_changeset(&mut station, &file)
+        .unwrap_or_else(|e| panic!("the township takes the copy's file: {e}"));
+    assert!(summary.applied > 0, "{summary:?}");
+    assert!(
+        rows(&station, "household").contains(&own_household),
+        "the copy's own edits are applied"
+    );
+}
