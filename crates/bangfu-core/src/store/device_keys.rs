@@ -363,8 +363,18 @@ impl Store {
 
     /// Whether any of these parts of cut batches is one this copy holds neither whole (its
     /// batch signature) nor as a part under the same signature: a file whose ops this copy
-    /// holds, unsigned, still brings what it needs to relay them signed.
-    pub(crate) fn lacks_parts(&self, parts: &[signing::BatchPart]) -> Result<bool, StoreError> {
+    /// holds, unsigned, still brings what it needs to relay them signed. Only parts of
+    /// devices this copy knows whose range meets what the file carries (`carried`) count: a
+    /// part stated for ops the file does not carry is never checked nor kept, and would have
+    /// the file re-read (and backed up, and held again) on every import.
+    pub(crate) fn lacks_parts(
+        &self,
+        parts: &[signing::BatchPart],
+        carried: &crate::sync::changeset::SeqRanges,
+    ) -> Result<bool, StoreError> {
+        let mut known = self
+            .conn
+            .prepare_cached("SELECT 1 FROM device WHERE id = ?1")?;
         let mut whole = self.conn.prepare_cached(
             "SELECT 1 FROM op_batch b JOIN device d ON d.idx = b.origin
              WHERE d.id = ?1 AND b.first_seq = ?2 AND b.last_seq = ?3",
@@ -375,6 +385,14 @@ impl Store {
         )?;
         for p in parts {
             let id = p.origin.as_bytes().as_slice();
+            let meets = carried.get(&p.origin).is_some_and(|ranges| {
+                ranges
+                    .iter()
+                    .any(|(lo, hi)| *lo <= p.last && p.first <= *hi)
+            });
+            if !meets || !known.exists([id])? {
+                continue;
+            }
             let sig = signing::unhex(&p.sig).unwrap_or_default();
             if !whole.exists(params![id, p.first, p.last])?
                 && !part.exists(params![id, p.first, p.last, sig])?

@@ -653,7 +653,7 @@ pub(crate) fn import_from<'a>(
             !lacks_files
                 && store.holds_all(carried)?
                 && !store.lacks_batch_signatures(header.batches.as_deref().unwrap_or(&[]))?
-                && !store.lacks_parts(header.parts.as_deref().unwrap_or(&[]))?
+                && !store.lacks_parts(header.parts.as_deref().unwrap_or(&[]), carried)?
         }
         None => false,
     };

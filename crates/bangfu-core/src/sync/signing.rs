@@ -933,9 +933,21 @@ impl StreamVerifier {
 
     /// The end of the file: a batch left open was not carried whole, nor a part's every op
     /// the file said it carries.
+    ///
+    /// A part none of whose ops came is refused too: an exporter carries every op it holds of
+    /// a part it states, so such a part vouches for nothing and would only take its device
+    /// out of the passenger rules (and keep the file from being already imported).
     pub fn finish(&mut self) -> Result<(), SignatureError> {
         self.close_open_part()?;
-        self.close_open()
+        self.close_open()?;
+        if let Some(open) = self.parts.values().flatten().find(|p| p.to_come > 0) {
+            return Err(SignatureError::PartialBatch {
+                origin: open.part.origin,
+                first: open.part.first,
+                last: open.part.last,
+            });
+        }
+        Ok(())
     }
 }
 
@@ -1092,7 +1104,12 @@ mod tests {
         let many: Vec<BatchPart> = (0..64).map(|k| part(1 + k * len, (k + 1) * len)).collect();
         assert!(with(&many, 10).is_err());
         assert!(with(&many, 64 * MAX_PART_OPS - 1).is_err());
-        assert!(with(&many, huge).is_ok());
+        let mut v = with(&many, huge).unwrap();
+        // None of their ops came: the file is refused at its end.
+        assert!(matches!(
+            v.finish(),
+            Err(SignatureError::PartialBatch { .. })
+        ));
         // Each one longer than a part may be: refused.
         let longer: Vec<BatchPart> = (0..64)
             .map(|k| part(1 + k * (len + 1), (k + 1) * (len + 1)))

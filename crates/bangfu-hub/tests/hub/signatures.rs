@@ -613,3 +613,43 @@ fn a_copy_holding_a_different_op_of_a_cut_save_still_exports_files_a_township_ta
         "the copy's own edits are applied"
     );
 }
+
+/// A stick that brings parts of cut saves, imported twice: the second time it is already
+/// imported (the copy took what it brings, or left it aside; nothing is re-read and held again).
+#[test]
+fn a_stick_with_parts_imported_again_is_already_imported() {
+    let (county, _a1, mut b, b_client, _) = a_save_touching_two_villages(Backend::Sqlite);
+    sync(&b_client, &mut b);
+    let (stick, _) = export_changeset(&b, None).unwrap();
+    for (name, village_limit) in [("乡镇站", None), ("A村-2", Some(VILLAGE_A))] {
+        let mut copy = open(county.dir.path(), name);
+        if let Some(v) = village_limit {
+            let client = enrol(&mut copy, &county.url, &county.storage, v);
+            sync(&client, &mut copy);
+        }
+        let first = import_changeset(&mut copy, &stick).unwrap();
+        assert!(!first.already_had_everything, "{name}: {first:?}");
+        let again = import_changeset(&mut copy, &stick).unwrap();
+        assert!(again.already_had_everything, "{name}: {again:?}");
+    }
+    // The stick with a part stated for ops it does not carry: a copy that holds everything
+    // it carries has it as already imported, each time (that part vouches for nothing it
+    // could take); a copy that lacks them refuses it (a part whose ops did not come).
+    let (mut header, ops) = bangfu_core::sync::changeset::decode(&stick).unwrap();
+    let mut stray = header.parts.as_ref().unwrap()[0].clone();
+    stray.first = 1_000;
+    stray.last = 1_001;
+    stray.left_out = vec![(1_000, stray.left_out[0].1.clone())];
+    header.parts.as_mut().unwrap().push(stray);
+    let with_stray = bangfu_core::sync::changeset::encode(header, &ops);
+    let mut station = open(county.dir.path(), "乡镇站-2");
+    import_changeset(&mut station, &stick).unwrap();
+    for _ in 0..2 {
+        let again = import_changeset(&mut station, &with_stray).unwrap();
+        assert!(again.already_had_everything, "{again:?}");
+    }
+    let mut fresh = open(county.dir.path(), "乡镇站-3");
+    let error = import_changeset(&mut fresh, &with_stray).unwrap_err();
+    assert_eq!(error.kind(), "partial_batch", "{error}");
+    assert!(rows(&fresh, "household").is_empty());
+}
