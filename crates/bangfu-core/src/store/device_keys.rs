@@ -671,10 +671,13 @@ impl Store {
         if stored.is_empty() {
             return Ok(Vec::new());
         }
-        let whole = |origin: Uuid, seq: i64| {
+        // A part overlapping a whole batch the file carries (batches held with overlapping
+        // ranges) would have the file refuse itself: left out, not only when the op that
+        // brings it in is the batch's.
+        let overlaps_whole = |origin: Uuid, first: i64, last: i64| {
             batches
                 .iter()
-                .any(|b| b.origin == origin && (b.first..=b.last).contains(&seq))
+                .any(|b| b.origin == origin && b.first <= last && first <= b.last)
         };
         // The parts some op of the file falls in.
         let mut wanted: Vec<(Uuid, i64, usize)> = Vec::new();
@@ -683,11 +686,9 @@ impl Store {
                 continue;
             };
             let i = list.partition_point(|(_, last, _, _)| *last < op.id.seq);
-            if list
-                .get(i)
-                .is_some_and(|(first, _, _, _)| *first <= op.id.seq)
-                && !whole(op.id.origin, op.id.seq)
-                && wanted.last() != Some(&(op.id.origin, *idx, i))
+            if list.get(i).is_some_and(|(first, last, _, _)| {
+                *first <= op.id.seq && !overlaps_whole(op.id.origin, *first, *last)
+            }) && wanted.last() != Some(&(op.id.origin, *idx, i))
             {
                 wanted.push((op.id.origin, *idx, i));
             }
