@@ -60,13 +60,20 @@ pub fn keep(
     for b in batches.iter().filter(|b| b.origin == origin) {
         db.exec(
             // A batch first stored without its writer's name (pushed through a hub process of
-            // an earlier version) takes the name when the same batch comes again with it.
+            // an earlier version) takes the name when the same batch comes again with it; one
+            // stored without its signature op by op (pushed by an earlier version) takes that
+            // (checked by the server as the push came) the same way. Neither is ever replaced.
             "INSERT INTO batch_sig (origin, first_seq, last_seq, sig, author, author_sig, parts_sig)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT (origin, first_seq) DO UPDATE
-                 SET author = excluded.author, author_sig = excluded.author_sig
-                 WHERE batch_sig.author IS NULL AND excluded.author IS NOT NULL
-                   AND batch_sig.sig = excluded.sig AND batch_sig.last_seq = excluded.last_seq",
+                 SET author = CASE WHEN batch_sig.author IS NULL AND excluded.author IS NOT NULL
+                                   THEN excluded.author ELSE batch_sig.author END,
+                     author_sig = CASE WHEN batch_sig.author IS NULL AND excluded.author IS NOT NULL
+                                       THEN excluded.author_sig ELSE batch_sig.author_sig END,
+                     parts_sig = COALESCE(batch_sig.parts_sig, excluded.parts_sig)
+                 WHERE batch_sig.sig = excluded.sig AND batch_sig.last_seq = excluded.last_seq
+                   AND ((batch_sig.author IS NULL AND excluded.author IS NOT NULL)
+                        OR (batch_sig.parts_sig IS NULL AND excluded.parts_sig IS NOT NULL))",
             &[
                 P::uuid(&origin),
                 P::Int(b.first),

@@ -653,3 +653,50 @@ fn a_stick_with_parts_imported_again_is_already_imported() {
     assert_eq!(error.kind(), "partial_batch", "{error}");
     assert!(rows(&fresh, "household").is_empty());
 }
+
+crate::on_both_backends!(
+    a_batch_stored_without_its_signature_op_by_op_takes_it_when_it_comes_again
+);
+/// A batch first pushed without its signature op by op (by an earlier version) takes it when
+/// the same batch comes again with it: pages that cut it then carry its part.
+fn a_batch_stored_without_its_signature_op_by_op_takes_it_when_it_comes_again(backend: Backend) {
+    let county = county_with_village_a(backend);
+    let (dir, storage, url, va) = (&county.dir, &county.storage, &county.url, &county.village);
+    let mut a1 = open(dir.path(), "A村-1");
+    let _ = enrol(&mut a1, url, storage, VILLAGE_A);
+    let (changes, _, _) = family(va.id, "530828101201001");
+    write(&mut a1, &changes);
+    let token = a1.hub_link().unwrap().unwrap().token;
+    let origin = a1.device().id;
+    let (ops, signatures) =
+        bangfu_core::sync::relay::push_page(&a1, origin, 0, 1000, 4000).unwrap();
+    let with_parts = signatures.batches.clone();
+    assert!(with_parts.iter().all(|b| b.parts_sig.is_some()));
+    let key = signatures.signers[&origin].clone();
+    let mut older = signatures;
+    for b in &mut older.batches {
+        b.parts_sig = None;
+    }
+    let body = bangfu_hub::wire::encode_ops(origin, "A村-1", &ops, older);
+    let reply = agent()
+        .post(format!("{url}/v1/push"))
+        .header("Authorization", &format!("Bearer {token}"))
+        .header("Content-Type", "application/octet-stream")
+        .query("origin", origin.to_string())
+        .send(&body[..])
+        .unwrap();
+    assert_eq!(reply.status().as_u16(), 200);
+    let cut = &ops[..1];
+    assert!(
+        storage.signatures_for(cut).unwrap().parts.is_empty(),
+        "no signature op by op yet"
+    );
+    storage
+        .keep_signatures(origin, &key, &with_parts, None)
+        .unwrap();
+    assert_eq!(
+        storage.signatures_for(cut).unwrap().parts.len(),
+        1,
+        "the page cutting the batch carries its part"
+    );
+}
