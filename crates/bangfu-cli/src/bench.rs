@@ -612,6 +612,26 @@ fn frame_pages(data_file: &Path, from: u32, to: u32) -> Vec<u32> {
     pages
 }
 
+/// `rounds` times: `pages` pages of 4 KiB appended to a file in `dir` and one fdatasync, a
+/// save's pause apart; the milliseconds each took.
+fn disk_sync_alone(dir: &Path, pages: usize, rounds: usize) -> Result<Vec<f64>, Failure> {
+    use std::io::Write;
+    let path = dir.join("bench-disk-sync.tmp");
+    let mut file = std::fs::File::create(&path).map_err(io_fail)?;
+    let block = vec![0x5au8; pages * 4096];
+    let mut times = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let t = Instant::now();
+        file.write_all(&block).map_err(io_fail)?;
+        file.sync_data().map_err(io_fail)?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        std::thread::sleep(BETWEEN_SAVES);
+    }
+    drop(file);
+    let _ = std::fs::remove_file(&path);
+    Ok(times)
+}
+
 /// Filing, cards and ledger figures over the county (they write test households to it).
 fn other_figures(
     report: &Report,
@@ -673,6 +693,23 @@ fn other_figures(
         percentile(&mut filing, 0.95),
         "ms",
         Some(percentile(&mut filing_plain, 0.95)),
+    );
+    // The part of a save that is the disk's: the same number of pages appended to a file
+    // beside the county's and made durable with one fdatasync, as a save's commit to the log
+    // is, at the same pace. What the save takes beyond this is its own work.
+    let pages = ours_log.pages_per_save().round().max(1.0) as usize;
+    let mut disk = disk_sync_alone(county_path.parent().unwrap_or(dir), pages, rounds)?;
+    report.print(
+        "filing_log_write_and_fsync_alone_p50_ms",
+        percentile(&mut disk, 0.5),
+        "ms",
+        None,
+    );
+    report.print(
+        "filing_log_write_and_fsync_alone_p95_ms",
+        percentile(&mut disk, 0.95),
+        "ms",
+        None,
     );
     if !filing_cpu.is_empty() {
         // The save's own work, whatever the machine's load: the wall time adds the fsyncs and

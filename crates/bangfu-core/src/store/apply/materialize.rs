@@ -41,25 +41,29 @@ impl Applier<'_> {
             None => "",
         };
         let initials = (table == Table::Member).then(|| name_initials(text("name")));
-        let id = row.as_bytes().as_slice();
-        let deleted_sql = i64::from(deleted);
-        let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(specs.len() + 3);
-        params.push(&id);
-        params.push(&deleted_sql);
-        for v in &values {
-            match v {
-                Some(v) => params.push(*v),
-                None => params.push(&rusqlite::types::Null),
+        let conn = self.conn;
+        let stmt = match self.insert_row.entry(table.code()) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(conn.prepare_cached(&insert_sql(table))?)
+            }
+        };
+        // Only the values the row has are bound: the rest stay NULL from the clearing (a new
+        // row of a wide table leaves most columns empty).
+        stmt.clear_bindings();
+        stmt.raw_bind_parameter(1, row.as_bytes().as_slice())?;
+        stmt.raw_bind_parameter(2, i64::from(deleted))?;
+        for (i, v) in values.iter().enumerate() {
+            if let Some(v) = v
+                && !matches!(v, FieldValue::Null)
+            {
+                stmt.raw_bind_parameter(i + 3, *v)?;
             }
         }
         if let Some(initials) = &initials {
-            params.push(initials);
+            stmt.raw_bind_parameter(values.len() + 3, initials)?;
         }
-        let sql = self
-            .insert_sql
-            .entry(table.code())
-            .or_insert_with(|| insert_sql(table));
-        let inserted = self.conn.prepare_cached(sql)?.execute(params.as_slice())?;
+        let inserted = stmt.raw_execute()?;
         if inserted == 0 {
             // Materialized before with no head left to show (a file whose ops name each
             // other): update it like a row this copy held.

@@ -6,11 +6,12 @@
 //! which ops are present. An op is a head unless a present op names it as a predecessor; an op
 //! named before it arrives is kept in `superseded` (pending) so that it never becomes a head.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, hash_map::Entry};
+use std::collections::{BTreeMap, BTreeSet, HashSet, hash_map::Entry};
 
 use rusqlite::{CachedStatement, Connection, OptionalExtension, params, params_from_iter};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
+use smallvec::SmallVec;
 use uuid::Uuid;
 
 use super::dictionary::Dictionary;
@@ -69,7 +70,9 @@ struct Head {
 #[derive(Debug)]
 struct FieldHeads {
     field: i64,
-    heads: Vec<Head>,
+    /// Inline: most fields have exactly one head, and a merge makes a field for every op
+    /// of a new row (an allocation each was a tenth of the per-op work).
+    heads: SmallVec<[Head; 1]>,
     /// Changed since the row was loaded: to materialize again.
     touched: bool,
 }
@@ -112,8 +115,7 @@ impl RowState {
         }
         self.fields.push(FieldHeads {
             field,
-            // Most fields have exactly one head.
-            heads: Vec::with_capacity(1),
+            heads: SmallVec::new(),
             touched: false,
         });
         self.fields.len() - 1
@@ -138,7 +140,7 @@ impl RowState {
     }
 
     /// The heads of a field, marked touched.
-    fn touch(&mut self, field: i64) -> &mut Vec<Head> {
+    fn touch(&mut self, field: i64) -> &mut SmallVec<[Head; 1]> {
         let pos = self.field_pos(field);
         let f = &mut self.fields[pos];
         f.touched = true;
@@ -252,7 +254,7 @@ pub(crate) struct Applier<'a> {
     /// About how much memory the rows touched since the last flush take ([`held_bytes`]).
     pending_bytes: usize,
     /// Per device, the ops this apply added.
-    vv: HashMap<i64, Run>,
+    vv: FxHashMap<i64, Run>,
     stats: ApplyStats,
     /// Whether `superseded` may hold ops named before they arrived.
     pending: bool,
@@ -262,9 +264,9 @@ pub(crate) struct Applier<'a> {
     /// Rows this apply has flushed, while `started_empty` holds (their heads are stored now),
     /// in a filter of fixed size that may also answer yes for a row it never met.
     flushed: FlushedRows,
-    slots: HashMap<i64, Slot>,
-    /// Per table code, the insert of a whole new row.
-    insert_sql: HashMap<i64, String>,
+    slots: FxHashMap<i64, Slot>,
+    /// Per table code, the insert of a whole new row, held for the whole apply.
+    insert_row: FxHashMap<i64, CachedStatement<'a>>,
     /// Whether rows written keep their search entries current (a rebuild writes them all at
     /// the end instead, see [`rebuild_search_indexes`]).
     search_index: bool,
@@ -300,7 +302,7 @@ struct BulkLoad {
 pub(crate) const BULK_HEADS_HELD: usize = 1_000_000;
 
 /// How much memory the heads a bulk load holds may take before they are written out, so a
-/// merge's memory does not grow with the file (a county's heads take about 130 bytes a row).
+/// merge's memory does not grow with the file (a county's heads take about 100 bytes a row).
 const BULK_HEADS_BYTES: usize = 16 << 20;
 
 /// What one held row's heads cost: the encoded bytes, the map's slot and the allocation.
@@ -321,8 +323,13 @@ impl BulkLoad {
     }
 
     fn write_heads(&mut self, conn: &Connection) -> rusqlite::Result<()> {
+        let mut insert = heads::insert_statement(conn)?;
         for (row, buf) in std::mem::take(&mut self.heads) {
-            heads::store_encoded(conn, row, &buf)?;
+            if buf.is_empty() {
+                heads::store_encoded(conn, row, &buf)?;
+            } else {
+                insert.execute(params![row.as_bytes().as_slice(), buf])?;
+            }
         }
         self.held_bytes = 0;
         Ok(())
@@ -362,13 +369,13 @@ impl<'a> Applier<'a> {
             row_index: FxHashMap::default(),
             last_row: None,
             pending_bytes: 0,
-            vv: HashMap::new(),
+            vv: FxHashMap::default(),
             stats: ApplyStats::default(),
             pending,
             started_empty,
             flushed: FlushedRows::default(),
-            slots: HashMap::new(),
-            insert_sql: HashMap::new(),
+            slots: FxHashMap::default(),
+            insert_row: FxHashMap::default(),
             search_index: true,
             bulk: None,
         })
