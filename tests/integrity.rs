@@ -93,6 +93,7 @@ fn header(source: Uuid) -> Header {
         batches: None,
         seal_keys: None,
         blobs: None,
+        parts: None,
         source_sig: None,
     }
 }

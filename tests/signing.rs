@@ -1169,3 +1169,90 @@ fn a_key_planted_by_a_forged_stick_is_forgotten_when_declined_so_the_real_laptop
         Some("13800000001")
     );
 }
+
+/// A forged stick that only declares a made-up key under a laptop's id, with no change of the
+/// laptop's in it (nothing the key signs), teaches the station nothing about the laptop: the
+/// key is not recorded, so the laptop's real file is not refused as 冒充 and no clerk has to
+/// decline a stranger first. A sealing key signed by that made-up key plants nothing either.
+#[test]
+fn a_key_declared_with_no_batch_it_signs_is_not_recorded_and_the_real_laptop_gets_in() {
+    use bangfu_core::sync::signing::{hex, new_signing_key};
+    let dir = common::scratch();
+    let mut laptop = common::open_at(dir.path(), "村", T0);
+    let mut forger = common::open_at(dir.path(), "冒充者", T0);
+    let mut station = common::open_at(dir.path(), "乡镇", T0);
+    let h = Uuid::now_v7();
+    put_household(&mut laptop, h, "530826103201001", "13800000001");
+    // The forger's own file, its own batch signed and verified, declaring beside its own key
+    // a made-up one under the laptop's id (and a sealing key signed by it).
+    put_household(
+        &mut forger,
+        Uuid::now_v7(),
+        "530826103201002",
+        "13999999999",
+    );
+    forger.ensure_sealing_key().unwrap();
+    let (mut header, ops) = changeset::decode(&export(&forger)).unwrap();
+    let victim = laptop.device().id;
+    let planted = new_signing_key();
+    let planted_hex = hex(planted.verifying_key().as_bytes());
+    header
+        .signers
+        .as_mut()
+        .unwrap()
+        .insert(victim, planted_hex.clone());
+    let (_, forger_seal) = header
+        .seal_keys
+        .as_ref()
+        .unwrap()
+        .iter()
+        .next()
+        .map(|(d, k)| (*d, k.clone()))
+        .unwrap();
+    let recipient = forger_seal.recipient.clone();
+    // What a device signs to vouch for its sealing key (the format is public: a forger
+    // knows it).
+    let mut message = b"bangfu-seal-key-v1".to_vec();
+    message.extend_from_slice(victim.as_bytes());
+    message.extend_from_slice(recipient.as_bytes());
+    let seal_sig = ed25519_dalek::Signer::sign(&planted, &message).to_bytes();
+    header.seal_keys.as_mut().unwrap().insert(
+        victim,
+        bangfu_core::sync::seal::SealKey {
+            name: "村".into(),
+            signing_key: planted_hex.clone(),
+            recipient,
+            sig: hex(&seal_sig),
+        },
+    );
+    header.device_names.insert(victim, "村".into());
+    let forged = changeset::encode(header, &ops);
+    let summary = import_changeset(&mut station, &forged).unwrap();
+    assert!(summary.applied > 0, "{summary:?}");
+    let keys = station.device_keys().unwrap();
+    assert!(
+        keys.iter().all(|k| k.device != victim),
+        "the made-up key is not recorded: {keys:?}"
+    );
+    assert!(
+        keys.iter().any(|k| k.device == forger.device().id),
+        "the key that signs the forger's own batch is"
+    );
+    // The laptop's real file is not refused and merges.
+    let summary = import_changeset(&mut station, &export(&laptop)).unwrap();
+    assert!(summary.applied > 0, "{summary:?}");
+    assert_eq!(
+        common::phone_of(&station, h).as_deref(),
+        Some("13800000001")
+    );
+    assert_eq!(
+        station
+            .device_keys()
+            .unwrap()
+            .into_iter()
+            .find(|k| k.device == victim)
+            .unwrap()
+            .fingerprint,
+        own_fingerprint(&laptop).unwrap().unwrap()
+    );
+}

@@ -80,6 +80,9 @@ pub struct SyncReport {
     pub files_pushed: u64,
     /// Files of the archive received: those this copy's attachments name and it lacked.
     pub files_pulled: u64,
+    /// Ops the hub's pages brought that no signature of their writer covered (pushed by an
+    /// older version, or handed on by an older hub): taken on the hub's word.
+    pub unsigned: u64,
 }
 
 /// The hub link as a status line for the desktop shell.
@@ -565,7 +568,7 @@ impl HubClient {
             let (page, mut ops) = changeset::decode(&bytes).map_err(|e| bad(&e.to_string()))?;
             // Checked whole before anything of it is applied: the hub cannot alter or invent
             // the ops of a batch it hands on signed (see `relay` for those it hands on without).
-            relay::check_page(store, &page, &ops).map_err(|e| match e {
+            report.unsigned += relay::check_page(store, &page, &ops).map_err(|e| match e {
                 SyncError::Store(e) => HubError::Store(e),
                 other => HubError::Forged(other.to_string()),
             })?;

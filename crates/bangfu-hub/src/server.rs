@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bangfu_core::sync::changeset;
-use bangfu_core::sync::signing::{BatchSig, SignatureError, StreamVerifier};
+use bangfu_core::sync::signing::{self, BatchSig, SignatureError, StreamVerifier};
 
 use crate::enrol_limit::EnrolLimiter;
 use crate::metrics::{self, Metrics};
@@ -426,6 +426,26 @@ fn checked_signatures(
         verifier.push(op).map_err(refused)?;
     }
     verifier.finish().map_err(refused)?;
+    // The second signature, op by op, of each batch that brings one: it vouches for the part
+    // of the batch a page carries when the page cuts it, so it must hold as the first does.
+    let by_seq: std::collections::BTreeMap<i64, &bangfu_core::sync::Op> = ops
+        .iter()
+        .filter(|op| op.id.origin == origin)
+        .map(|op| (op.id.seq, op))
+        .collect();
+    for b in &batches {
+        if let Some(parts_sig) = &b.parts_sig {
+            let of_batch: Vec<&bangfu_core::sync::Op> =
+                by_seq.range(b.first..=b.last).map(|(_, op)| *op).collect();
+            if !signing::parts_signed(key, origin, b.first, b.last, &of_batch, parts_sig) {
+                return Err(refused(SignatureError::BadSignature {
+                    origin,
+                    first: b.first,
+                    last: b.last,
+                }));
+            }
+        }
+    }
     let seal_key = header
         .seal_keys
         .as_ref()

@@ -181,8 +181,9 @@ pub struct ErrorBody {
     pub retry_after_s: Option<u64>,
 }
 
-/// Wraps ops in changeset bytes, named after `source`, with the signing keys and the batch
-/// signatures of the write batches `ops` carry whole and the writers' sealing keys.
+/// Wraps ops in changeset bytes, named after `source`, with the signing keys, the batch
+/// signatures of the write batches `ops` carry whole, the parts of those they cut and the
+/// writers' sealing keys.
 pub fn encode_ops(source: Uuid, source_name: &str, ops: &[Op], carried: Signatures) -> Vec<u8> {
     // The names the hub enrolled the writers under go in the device names, for the receivers'
     // device lists.
@@ -192,6 +193,7 @@ pub fn encode_ops(source: Uuid, source_name: &str, ops: &[Op], carried: Signatur
         seal_keys,
         names: device_names,
         scopes: _,
+        parts,
     } = carried;
     let header = Header {
         format_version: changeset::FORMAT_VERSION,
@@ -207,6 +209,7 @@ pub fn encode_ops(source: Uuid, source_name: &str, ops: &[Op], carried: Signatur
         held: None,
         signers: (!signers.is_empty()).then_some(signers),
         batches: (!batches.is_empty()).then_some(batches),
+        parts: (!parts.is_empty()).then_some(parts),
         seal_keys: (!seal_keys.is_empty()).then_some(seal_keys),
         blobs: None,
         source_sig: None,

@@ -37,4 +37,9 @@ files_pushed: number,
 /**
  * Files of the archive received: those this copy's attachments name and it lacked.
  */
-files_pulled: number, };
+files_pulled: number, 
+/**
+ * Ops the hub's pages brought that no signature of their writer covered (pushed by an
+ * older version, or handed on by an older hub): taken on the hub's word.
+ */
+unsigned: number, };

@@ -42,9 +42,30 @@ pub(crate) type KnownKey = (Vec<u8>, bool, Option<String>);
 type Author = Option<(String, Vec<u8>)>;
 /// A stored batch: first seq, last seq, signature, author.
 type StoredBatch = (i64, i64, Vec<u8>, Author);
+/// A stored part of a cut batch: first seq, last seq, signature op by op, the seqs and hashes
+/// of the ops this copy lacks (`op_batch_part.left_out`).
+type StoredPart = (i64, i64, Vec<u8>, Vec<u8>);
 /// A batch an export carries: last seq, origin's local index, signature, ops of it exported,
 /// author.
 type WantedBatch = (i64, i64, Vec<u8>, i64, Author);
+
+/// `op_batch_part.left_out`: per op, its seq (8 bytes, little-endian) and hash, ascending.
+fn encode_left_out(hashes: &BTreeMap<i64, [u8; 32]>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(hashes.len() * 40);
+    for (seq, hash) in hashes {
+        out.extend_from_slice(&seq.to_le_bytes());
+        out.extend_from_slice(hash);
+    }
+    out
+}
+
+fn decode_left_out(blob: &[u8]) -> impl Iterator<Item = (i64, [u8; 32])> + '_ {
+    blob.chunks_exact(40).filter_map(|c| {
+        let seq = i64::from_le_bytes(c[..8].try_into().ok()?);
+        let hash: [u8; 32] = c[8..].try_into().ok()?;
+        Some((seq, hash))
+    })
+}
 
 fn corrupt(detail: &str) -> StoreError {
     StoreError::Corrupt {
@@ -302,8 +323,6 @@ impl Store {
         Ok(())
     }
 
-    /// Records the keys a verified file declared (not confirmed, unless already) and the
-    /// signatures of the batches it brought of `origins`.
     /// Whether any of these batch signatures is one this copy does not hold yet (for a device
     /// it has heard of), or names the person who wrote a batch this copy holds without one.
     pub(crate) fn lacks_batch_signatures(
@@ -335,6 +354,48 @@ impl Store {
                     .is_some_and(|n| n.chars().count() <= signing::MAX_AUTHOR_CHARS)
                 && last == b.last
                 && signing::unhex(&b.sig).as_deref() == Some(sig.as_slice())
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Whether any of these parts of cut batches is one this copy holds neither whole (its
+    /// batch signature) nor as a part under the same signature: a file whose ops this copy
+    /// holds, unsigned, still brings what it needs to relay them signed. Only parts of
+    /// devices this copy knows whose range meets what the file carries (`carried`) count: a
+    /// part stated for ops the file does not carry is never checked nor kept, and would have
+    /// the file re-read (and backed up, and held again) on every import.
+    pub(crate) fn lacks_parts(
+        &self,
+        parts: &[signing::BatchPart],
+        carried: &crate::sync::changeset::SeqRanges,
+    ) -> Result<bool, StoreError> {
+        let mut known = self
+            .conn
+            .prepare_cached("SELECT 1 FROM device WHERE id = ?1")?;
+        let mut whole = self.conn.prepare_cached(
+            "SELECT 1 FROM op_batch b JOIN device d ON d.idx = b.origin
+             WHERE d.id = ?1 AND b.first_seq = ?2 AND b.last_seq = ?3",
+        )?;
+        let mut part = self.conn.prepare_cached(
+            "SELECT 1 FROM op_batch_part p JOIN device d ON d.idx = p.origin
+             WHERE d.id = ?1 AND p.first_seq = ?2 AND p.last_seq = ?3 AND p.sig = ?4",
+        )?;
+        for p in parts {
+            let id = p.origin.as_bytes().as_slice();
+            let meets = carried.get(&p.origin).is_some_and(|ranges| {
+                ranges
+                    .iter()
+                    .any(|(lo, hi)| *lo <= p.last && p.first <= *hi)
+            });
+            if !meets || !known.exists([id])? {
+                continue;
+            }
+            let sig = signing::unhex(&p.sig).unwrap_or_default();
+            if !whole.exists(params![id, p.first, p.last])?
+                && !part.exists(params![id, p.first, p.last, sig])?
             {
                 return Ok(true);
             }
@@ -397,6 +458,10 @@ impl Store {
                     "DELETE FROM op_batch WHERE origin = (SELECT idx FROM device WHERE id = ?1)",
                     [id],
                 )?;
+                self.conn.execute(
+                    "DELETE FROM op_batch_part WHERE origin = (SELECT idx FROM device WHERE id = ?1)",
+                    [id],
+                )?;
             }
             self.conn.execute(
                 "UPDATE device_key SET confirmed = 1 WHERE device = ?1 AND public_key = ?2",
@@ -418,9 +483,17 @@ impl Store {
         Ok(())
     }
 
+    /// Records the keys a checked file or page showed to be its devices' (not confirmed,
+    /// unless already) and the signatures of the batches it brought of `origins`.
+    ///
+    /// `keys` holds only keys the file proved: a key that signs a batch the file carried whole
+    /// and that verified, or the key of the file's source when it signed the file. A key
+    /// merely declared (a forged stick naming a made-up key under an id no copy knows yet) is
+    /// not recorded, so it cannot get the real device's files refused as 冒充 later. `batches`
+    /// holds only batches that verified, for the same reason.
     pub(crate) fn record_signatures(
         &self,
-        signers: &BTreeMap<Uuid, String>,
+        keys: &BTreeMap<Uuid, String>,
         names: &BTreeMap<Uuid, String>,
         batches: &[BatchSig],
         origins: &HashSet<Uuid>,
@@ -428,7 +501,7 @@ impl Store {
         let wall = self.wall_ms() as i64;
         // One transaction: a county file brings tens of thousands of batches.
         let tx = self.conn.unchecked_transaction()?;
-        for (device, key) in signers {
+        for (device, key) in keys {
             let Some(key) = signing::unhex(key) else {
                 continue;
             };
@@ -487,6 +560,189 @@ impl Store {
         drop((idx_of, insert, name));
         tx.commit()?;
         Ok(())
+    }
+
+    /// Keeps the parts of cut batches a checked file or page brought (`parts`: each verified,
+    /// so every hash in it is the hash of the device's op) for the ops of `origins` this copy
+    /// took, so it relays those ops signed ([`Store::parts_for_export`]). A part of a batch
+    /// this copy already holds a part of under the same signature adds the hashes it lacked.
+    pub(crate) fn record_parts(
+        &self,
+        parts: &[signing::BatchPart],
+        origins: &HashSet<Uuid>,
+    ) -> Result<(), StoreError> {
+        if parts.is_empty() {
+            return Ok(());
+        }
+        let tx = self.conn.unchecked_transaction()?;
+        {
+            let mut idx_of = tx.prepare_cached("SELECT idx FROM device WHERE id = ?1")?;
+            let mut held = tx.prepare_cached(
+                "SELECT last_seq, sig, left_out FROM op_batch_part WHERE origin = ?1 AND first_seq = ?2",
+            )?;
+            let mut put = tx.prepare_cached(
+                "INSERT OR REPLACE INTO op_batch_part (origin, first_seq, last_seq, sig, left_out)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for part in parts.iter().filter(|p| origins.contains(&p.origin)) {
+                let Some(idx) = idx_of
+                    .query_row([part.origin.as_bytes().as_slice()], |r| r.get::<_, i64>(0))
+                    .optional()?
+                else {
+                    continue;
+                };
+                let Some(sig) = signing::unhex(&part.sig) else {
+                    continue;
+                };
+                let mut hashes: BTreeMap<i64, [u8; 32]> = BTreeMap::new();
+                for (seq, hash) in &part.left_out {
+                    if let Some(hash) = signing::unhex(hash).and_then(|h| h.try_into().ok()) {
+                        hashes.insert(*seq, hash);
+                    }
+                }
+                let before = held
+                    .query_row(params![idx, part.first], |r| {
+                        Ok((
+                            r.get::<_, i64>(0)?,
+                            r.get::<_, Vec<u8>>(1)?,
+                            r.get::<_, Vec<u8>>(2)?,
+                        ))
+                    })
+                    .optional()?;
+                if let Some((last, held_sig, left_out)) = before {
+                    if last != part.last || held_sig != sig {
+                        continue;
+                    }
+                    hashes.extend(decode_left_out(&left_out));
+                }
+                put.execute(params![
+                    idx,
+                    part.first,
+                    part.last,
+                    sig,
+                    encode_left_out(&hashes)
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The parts of cut batches a file carrying `ops` (sorted by origin and seq) states, for
+    /// the ops no whole batch of `batches` covers: with every op of the part this copy holds
+    /// added to `ops` (a save is carried as far as this copy holds it), and the hashes of the
+    /// others. A part whose hash of an op this copy lacks it does not know is left out (those
+    /// ops go unsigned).
+    pub(crate) fn parts_for_export(
+        &self,
+        ops: &mut Vec<Op>,
+        batches: &[BatchSig],
+    ) -> Result<Vec<signing::BatchPart>, StoreError> {
+        let mut stored: BTreeMap<Uuid, (i64, Vec<StoredPart>)> = BTreeMap::new();
+        {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT d.id, p.origin, p.first_seq, p.last_seq, p.sig, p.left_out
+                 FROM op_batch_part p JOIN device d ON d.idx = p.origin
+                 ORDER BY p.origin, p.first_seq",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    r.get::<_, i64>(1)?,
+                    (
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, Vec<u8>>(4)?,
+                        r.get::<_, Vec<u8>>(5)?,
+                    ),
+                ))
+            })?;
+            for row in rows {
+                let (id, idx, part) = row?;
+                if let Ok(id) = Uuid::from_slice(&id) {
+                    stored
+                        .entry(id)
+                        .or_insert_with(|| (idx, Vec::new()))
+                        .1
+                        .push(part);
+                }
+            }
+        }
+        if stored.is_empty() {
+            return Ok(Vec::new());
+        }
+        // A part overlapping a whole batch the file carries (batches held with overlapping
+        // ranges) would have the file refuse itself: left out, not only when the op that
+        // brings it in is the batch's.
+        let overlaps_whole = |origin: Uuid, first: i64, last: i64| {
+            batches
+                .iter()
+                .any(|b| b.origin == origin && b.first <= last && first <= b.last)
+        };
+        // The parts some op of the file falls in.
+        let mut wanted: Vec<(Uuid, i64, usize)> = Vec::new();
+        for op in ops.iter() {
+            let Some((idx, list)) = stored.get(&op.id.origin) else {
+                continue;
+            };
+            let i = list.partition_point(|(_, last, _, _)| *last < op.id.seq);
+            if list.get(i).is_some_and(|(first, last, _, _)| {
+                *first <= op.id.seq && !overlaps_whole(op.id.origin, *first, *last)
+            }) && wanted.last() != Some(&(op.id.origin, *idx, i))
+            {
+                wanted.push((op.id.origin, *idx, i));
+            }
+        }
+        let mut have: HashSet<(Uuid, i64)> =
+            ops.iter().map(|op| (op.id.origin, op.id.seq)).collect();
+        let mut out = Vec::new();
+        let mut added = false;
+        for (origin, idx, i) in wanted {
+            let (first, last, sig, left_out) = &stored[&origin].1[i];
+            let known: BTreeMap<i64, [u8; 32]> = decode_left_out(left_out).collect();
+            let held: Vec<Op> =
+                super::oplog::read_op_range(&self.conn, idx, origin, *first, *last)?
+                    .into_iter()
+                    .filter(|op| op.id.seq <= *last)
+                    .collect();
+            let held_seqs: HashSet<i64> = held.iter().map(|op| op.id.seq).collect();
+            let Some(left): Option<Vec<(i64, String)>> = (*first..=*last)
+                .filter(|seq| !held_seqs.contains(seq))
+                .map(|seq| known.get(&seq).map(|h| (seq, signing::hex(h))))
+                .collect()
+            else {
+                continue;
+            };
+            let part = signing::BatchPart {
+                origin,
+                first: *first,
+                last: *last,
+                sig: signing::hex(sig),
+                left_out: left,
+            };
+            // Checked as a receiver will: an op this copy holds under an id of the part that
+            // is not the device's (taken unsigned earlier, altered on the way) would have every
+            // later file of this copy refused whole, its own edits with it. Such a part is
+            // left out: its ops go unsigned, as before.
+            let Some((key, _, _)) = self.known_device_key(origin)? else {
+                continue;
+            };
+            let held_refs: Vec<&Op> = held.iter().collect();
+            if signing::check_part(&signing::hex(&key), &part, &held_refs).is_err() {
+                continue;
+            }
+            for op in held {
+                if have.insert((op.id.origin, op.id.seq)) {
+                    ops.push(op);
+                    added = true;
+                }
+            }
+            out.push(part);
+        }
+        if added {
+            ops.sort_by_key(|a| a.id);
+        }
+        Ok(out)
     }
 
     /// Extends `ops` (sorted by origin and seq) to whole signed batches and returns the keys
@@ -590,6 +846,7 @@ impl Store {
                 sig: signing::hex(&sig),
                 by,
                 by_sig,
+                parts_sig: None,
             });
         }
         // A batch of a device whose key this copy lost cannot be checked by anyone: left out.

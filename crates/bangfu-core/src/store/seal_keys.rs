@@ -217,12 +217,18 @@ impl Store {
     }
 
     /// Records the sealing keys a file announced: a device this copy has not heard of is
-    /// recorded with its signing key, not confirmed (as a file's signers are); a key whose
-    /// signature does not verify, or that names a signing key other than the one this copy
-    /// knows for the device, is ignored. Returns how many keys were new or changed.
+    /// recorded with its signing key, not confirmed (as a file's signers are), only when the
+    /// file proved that signing key is the device's (`proven`: it signs a batch the file
+    /// carried whole, or it is the key of the source that signed the file; see
+    /// `Store::record_signatures`). A sealing key signs itself under whatever signing key it
+    /// names, so on its own it proves nothing: a forged stick could plant a made-up key under
+    /// a laptop's id. A key whose signature does not verify, or that names a signing key other
+    /// than the one this copy knows for the device, is ignored. Returns how many keys were new
+    /// or changed.
     pub(crate) fn learn_seal_keys(
         &mut self,
         keys: &BTreeMap<Uuid, SealKey>,
+        proven: &BTreeMap<Uuid, String>,
     ) -> Result<usize, StoreError> {
         let wall = self.wall_ms() as i64;
         let own = self.device.id;
@@ -239,7 +245,11 @@ impl Store {
             if Recipient::from_str(&key.recipient).is_ok()
                 && vouched(*device, &public_key, &key.recipient, &sig)
             {
-                believed.push((*device, key, public_key, sig));
+                let new_device_allowed = proven
+                    .get(device)
+                    .and_then(|k| signing::unhex(k))
+                    .is_some_and(|k| k == public_key);
+                believed.push((*device, key, public_key, sig, new_device_allowed));
             }
         }
         if believed.is_empty() {
@@ -247,12 +257,14 @@ impl Store {
         }
         self.write_local(|conn| {
             let mut changed = 0;
-            for (device, key, public_key, sig) in &believed {
-                conn.execute(
-                    "INSERT OR IGNORE INTO device_key (device, public_key, name, confirmed, first_seen_ms)
-                     VALUES (?1, ?2, ?3, 0, ?4)",
-                    params![device.as_bytes().as_slice(), public_key, key.name, wall],
-                )?;
+            for (device, key, public_key, sig, new_device_allowed) in &believed {
+                if *new_device_allowed {
+                    conn.execute(
+                        "INSERT OR IGNORE INTO device_key (device, public_key, name, confirmed, first_seen_ms)
+                         VALUES (?1, ?2, ?3, 0, ?4)",
+                        params![device.as_bytes().as_slice(), public_key, key.name, wall],
+                    )?;
+                }
                 changed += conn.execute(
                     "UPDATE device_key SET seal_key = ?3, seal_sig = ?4
                      WHERE device = ?1 AND public_key = ?2 AND seal_key IS NOT ?3",

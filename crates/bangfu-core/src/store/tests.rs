@@ -1298,8 +1298,15 @@ fn back_to_schema_11_members(conn: &rusqlite::Connection) {
     .unwrap();
 }
 
-/// Takes schema 21's table away (the county's settings).
+/// Takes schema 22's local table away (the parts of cut batches).
+fn back_to_schema_21(conn: &rusqlite::Connection) {
+    conn.execute_batch("DROP TABLE IF EXISTS op_batch_part;")
+        .unwrap();
+}
+
+/// Takes schema 21's table away (the county's settings), and schema 22's.
 fn back_to_schema_20(conn: &rusqlite::Connection) {
+    back_to_schema_21(conn);
     conn.execute_batch("DROP TABLE IF EXISTS county_setting;")
         .unwrap();
 }
@@ -1829,4 +1836,59 @@ fn search_finds_the_same_whether_new_entries_wait_or_are_folded_into_the_index()
         "the save reaching the fold's worth folded them"
     );
     check(&a, "folded by a save");
+}
+
+/// A part of a cut batch that overlaps a whole batch the same file carries (batches held
+/// with overlapping ranges) is left out: the file would refuse itself (a part overlapping a
+/// batch), losing everything in it.
+#[test]
+fn a_part_overlapping_a_whole_batch_of_the_same_file_is_left_out() {
+    use crate::sync::signing;
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    a.put(&household("530826103201001")).unwrap();
+    a.put(&household("530826103201002")).unwrap();
+    let me = a.device().id;
+    let key = a.own_signing_key().unwrap().expect("a signing key");
+    let ops = a.ops_missing_from(&Default::default()).unwrap();
+    assert_eq!(ops.len(), 8);
+    let idx: i64 = a
+        .conn
+        .query_row(
+            "SELECT idx FROM device WHERE id = ?1",
+            [me.as_bytes().as_slice()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    // Held: a whole batch 3..8 and a part 1..4 (a page cut it), both the device's own.
+    let batch_sig = signing::sign_batch(&key, me, 3, 8, &ops[2..]);
+    let part_sig = signing::sign_parts(&key, me, 1, 4, &ops[..4]);
+    a.conn
+        .execute_batch("DELETE FROM op_batch; DELETE FROM op_batch_part;")
+        .unwrap();
+    a.conn
+        .execute(
+            "INSERT INTO op_batch (origin, first_seq, last_seq, sig) VALUES (?1, 3, 8, ?2)",
+            rusqlite::params![idx, batch_sig.to_vec()],
+        )
+        .unwrap();
+    a.conn
+        .execute(
+            "INSERT INTO op_batch_part (origin, first_seq, last_seq, sig, left_out)
+             VALUES (?1, 1, 4, ?2, x'')",
+            rusqlite::params![idx, part_sig.to_vec()],
+        )
+        .unwrap();
+    let mut carried = ops.clone();
+    let (signers, batches) = a.signatures_for_export(&mut carried, true).unwrap();
+    assert_eq!(batches.len(), 1);
+    let parts = a.parts_for_export(&mut carried, &batches).unwrap();
+    assert!(parts.is_empty(), "{parts:?}");
+    // What the file states checks: no part overlapping a batch of it.
+    assert!(
+        signing::StreamVerifier::new(&signers, &batches)
+            .unwrap()
+            .with_parts(&parts, carried.len() as u64)
+            .is_ok()
+    );
 }

@@ -74,6 +74,13 @@ pub struct Header {
     /// The signatures of the write batches the file carries, whole, copied unchanged by relays.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batches: Option<Vec<super::signing::BatchSig>>,
+    /// Write batches a hub page carries only some ops of, each with its device's signature op
+    /// by op and the hashes of the ops the page leaves out (`signing::BatchPart`), so the ops
+    /// it carries are checked although the batch is cut. Not covered by the source's
+    /// signature (each is its own device's, checked on its own). Files do not carry them (they
+    /// carry whole batches); older versions ignore them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parts: Option<Vec<super::signing::BatchPart>>,
     /// The sealing keys (age X25519) of the devices the writer can seal to, each signed by its
     /// device's signing key, so a receiver learns who it can seal its own files to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1015,6 +1022,7 @@ mod tests {
             batches: None,
             seal_keys: None,
             blobs: None,
+            parts: None,
             source_sig: None,
             device_names: BTreeMap::new(),
             op_count: 0,

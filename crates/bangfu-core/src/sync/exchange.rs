@@ -135,6 +135,21 @@ fn write_export<W: std::io::Write>(
     };
     // Whole signed batches, with their signatures and their devices' keys (issue 15).
     let (mut signers, batches) = store.signatures_for_export(&mut ops, extend)?;
+    // The parts of batches a hub page cut that this copy checked: the ops it holds of them go
+    // signed too (a snapshot carries heads only: those go unsigned, as before).
+    let mut parts = if extend {
+        store.parts_for_export(&mut ops, &batches)?
+    } else {
+        Vec::new()
+    };
+    for part in &parts {
+        if !signers.contains_key(&part.origin)
+            && let Some((key, _, _)) = store.known_device_key(part.origin)?
+        {
+            signers.insert(part.origin, super::signing::hex(&key));
+        }
+    }
+    parts.retain(|p| signers.contains_key(&p.origin));
     // This copy's own key always: the header is signed under it, and a receiver that never
     // saw this copy's writes learns whom to confirm for what the file relays.
     if let Some((key, _, _)) = store.known_device_key(store.device().id)? {
@@ -160,6 +175,7 @@ fn write_export<W: std::io::Write>(
         batches: Some(batches),
         seal_keys: Some(store.seal_keys_for_export()?),
         blobs: None,
+        parts: (!parts.is_empty()).then_some(parts),
         source_sig: None,
     };
     let files = carried_files(store, &ops)?;
@@ -326,6 +342,7 @@ pub fn export_introduction(store: &mut Store) -> Result<(Vec<u8>, ExportSummary)
         batches: Some(Vec::new()),
         seal_keys: Some(store.seal_keys_for_export()?),
         blobs: None,
+        parts: None,
         source_sig: None,
     };
     // Signed like every export: `export --for` believes the ranges it states only then.
@@ -416,9 +433,7 @@ pub fn peer_of_file(
 ) -> Result<(uuid::Uuid, PeerHoldings), SyncError> {
     let inner = unsealed(store, file)?;
     let (header, _) = changeset::read_header(&inner)?;
-    if let Some(keys) = &header.seal_keys {
-        store.learn_seal_keys(keys)?;
-    }
+    learn_seal_keys(store, &header, &proven_keys(&header, None))?;
     // What the file says its writer holds is believed only when its writer signed the file
     // (under the key this copy knows for it, or the one it declares when this copy knows
     // none): ranges altered on the way would have the export leave out what the peer lacks.
@@ -638,13 +653,14 @@ pub(crate) fn import_from<'a>(
             !lacks_files
                 && store.holds_all(carried)?
                 && !store.lacks_batch_signatures(header.batches.as_deref().unwrap_or(&[]))?
+                && !store.lacks_parts(header.parts.as_deref().unwrap_or(&[]), carried)?
         }
         None => false,
     };
     if held_already {
         // Still checked whole: a damaged file is refused, never taken as already imported.
         stream.source_mut().verify_rest()?;
-        learn_seal_keys(store, &header)?;
+        learn_seal_keys(store, &header, &proven_keys(&header, None))?;
         summary.already_had_everything = true;
         summary.duplicates = header.op_count;
         let wall = store.wall_ms();
@@ -784,16 +800,32 @@ pub(crate) fn import_from<'a>(
             Ok(())
         })
     })?;
-    if let (Some(signers), Some(batches)) = (&header.signers, &header.batches) {
-        // A batch kept aside is not taken in part: its signature waits with it.
-        let taken: Vec<_> = batches
+    let proven = proven_keys(&header, Some(&plan.verifier));
+    if header.signers.is_some() {
+        // A batch kept aside is not taken in part: its signature waits with it. A batch the
+        // file declares but did not carry was never checked: not kept either.
+        let taken: Vec<_> = header
+            .batches
             .iter()
-            .filter(|b| !outside.holds_batch(b))
+            .flatten()
+            .filter(|b| plan.verifier.verified(b.origin, b.first) && !outside.holds_batch(b))
             .cloned()
             .collect();
-        store.record_signatures(signers, &header.device_names, &taken, &applied_origins)?;
+        store.record_signatures(&proven, &header.device_names, &taken, &applied_origins)?;
+        // The parts it checked, of ops this copy took (none of a part kept aside).
+        let parts: Vec<_> = header
+            .parts
+            .iter()
+            .flatten()
+            .filter(|p| {
+                plan.verifier.verified_part(p.origin, p.first)
+                    && !outside.holds_range(p.origin, p.first, p.last)
+            })
+            .cloned()
+            .collect();
+        store.record_parts(&parts, &applied_origins)?;
     }
-    learn_seal_keys(store, &header)?;
+    learn_seal_keys(store, &header, &proven)?;
     if (held_ops > 0 || outside_ops > 0) && keep_held {
         let file = super::stream::read_inner(open()?, &identities, &me)?;
         super::trust::hold_file(store, &header, &file)?;
@@ -821,12 +853,41 @@ pub(crate) fn import_from<'a>(
 }
 
 /// Who this copy can seal its files to: the sealing keys a file announced, each signed by its
-/// device's signing key, learnt only once the file was taken (a refused file teaches nothing).
-fn learn_seal_keys(store: &mut Store, header: &Header) -> Result<(), StoreError> {
+/// device's signing key, learnt only once the file was taken (a refused file teaches nothing);
+/// a device not heard of before only under a key the file `proven` (see [`proven_keys`]).
+fn learn_seal_keys(
+    store: &mut Store,
+    header: &Header,
+    proven: &std::collections::BTreeMap<uuid::Uuid, String>,
+) -> Result<(), StoreError> {
     if let Some(keys) = &header.seal_keys {
-        store.learn_seal_keys(keys)?;
+        store.learn_seal_keys(keys, proven)?;
     }
     Ok(())
+}
+
+/// The keys a file declares that it shows to be their devices': a key that signs a batch the
+/// file carried whole and that verified (`verifier`, after the file was read), or the key of
+/// the file's source when the source signed the file with it (so a laptop that only relays,
+/// or an introduction, is listed to confirm). A key declared under an id with no batch in the
+/// file proves nothing: learnt, a forger's key planted under a laptop's id would get the
+/// laptop's real files refused as 冒充 (`device_key_mismatch`) until a clerk declined it.
+fn proven_keys(
+    header: &Header,
+    verifier: Option<&super::signing::StreamVerifier>,
+) -> std::collections::BTreeMap<uuid::Uuid, String> {
+    header
+        .signers
+        .iter()
+        .flatten()
+        .filter(|(origin, key)| {
+            verifier.is_some_and(|v| v.verified_any(**origin))
+                || (**origin == header.source_device
+                    && super::signing::unhex(key)
+                        .is_some_and(|key| super::signing::file_signed_by(header, &key)))
+        })
+        .map(|(origin, key)| (*origin, key.clone()))
+        .collect()
 }
 
 fn fill_counts(store: &Store, summary: &mut ImportSummary) -> Result<(), StoreError> {

@@ -7,7 +7,7 @@
 //! carries and the signatures of the batches it carries; a relay copies both unchanged, so it
 //! can carry ops but not alter or invent them. Exports carry whole batches.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
@@ -35,6 +35,14 @@ pub struct BatchSig {
     /// ([`author_digest`]): a relay can drop the name but not alter it or put another there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by_sig: Option<String>,
+    /// The device's second signature (hex) over the batch op by op ([`parts_digest`]: a hash
+    /// of each op), so a hub page that carries only some of the batch's ops (a batch touching
+    /// two villages, a page cut by its size) can still be checked: the page carries the hashes
+    /// of the ops it leaves out ([`BatchPart`]). A push carries it (the device makes it as it
+    /// pushes its own batches); files do not need it (they carry whole batches). Pushes of
+    /// older versions lack it; older hubs ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parts_sig: Option<String>,
 }
 
 impl BatchSig {
@@ -47,8 +55,159 @@ impl BatchSig {
             sig,
             by: None,
             by_sig: None,
+            parts_sig: None,
         }
     }
+}
+
+/// Part of a write batch, as a hub page that carries only some of its ops states it: the
+/// batch's range, its device's signature op by op ([`BatchSig::parts_sig`]), and the hash
+/// ([`op_hash`], hex) of every op of the batch the page leaves out. A receiver hashes the ops
+/// it has, puts the carried hashes in their places and checks the signature: the ops it has
+/// are the device's, unaltered, although it never sees the others (another village's).
+/// Pages of older hubs lack them (those ops come on the hub's word, as before); older
+/// versions ignore them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchPart {
+    pub origin: Uuid,
+    pub first: i64,
+    pub last: i64,
+    /// The batch's signature op by op (Ed25519, hex).
+    pub sig: String,
+    /// Seq and hash (hex) of each op of the batch the page does not carry, ascending.
+    pub left_out: Vec<(i64, String)>,
+}
+
+/// One op's hash as a batch's second signature covers it: its device and its canonical
+/// encoding (every field of the op).
+pub fn op_hash(op: &Op) -> [u8; 32] {
+    let mut buf = Vec::with_capacity(128);
+    encode_op(&mut buf, op);
+    let mut h = Sha256::new();
+    h.update(b"bangfu-op-v1\0");
+    h.update(op.id.origin.as_bytes());
+    h.update(&buf);
+    h.finalize().into()
+}
+
+/// What a device signs a second time for a batch: its device and range, then the hash of
+/// each of its ops in seq order ([`op_hash`]). Anyone holding the hashes of the ops it lacks
+/// can check the ops it has.
+pub fn parts_digest(origin: Uuid, first: i64, last: i64, hashes: &[[u8; 32]]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"bangfu-batch-parts-v1\0");
+    h.update(origin.as_bytes());
+    put_u64(&mut h, first as u64);
+    put_u64(&mut h, last as u64);
+    put_u64(&mut h, hashes.len() as u64);
+    for hash in hashes {
+        h.update(hash);
+    }
+    h.finalize().into()
+}
+
+/// Signs the batch `ops` (one device's ops `first..=last`, in seq order) op by op.
+pub fn sign_parts(key: &SigningKey, origin: Uuid, first: i64, last: i64, ops: &[Op]) -> [u8; 64] {
+    let hashes: Vec<[u8; 32]> = ops.iter().map(op_hash).collect();
+    key.sign(&parts_digest(origin, first, last, &hashes))
+        .to_bytes()
+}
+
+/// Checks a batch's signature op by op over the whole batch (`ops`, in seq order): what the
+/// hub does with a push before it keeps the signature.
+pub fn parts_signed(
+    public_key: &str,
+    origin: Uuid,
+    first: i64,
+    last: i64,
+    ops: &[&Op],
+    sig: &str,
+) -> bool {
+    // Hostile ranges (a push's numbers) must not overflow.
+    if last
+        .checked_sub(first)
+        .and_then(|n| n.checked_add(1))
+        .is_none_or(|len| ops.len() as i64 != len)
+    {
+        return false;
+    }
+    let hashes: Vec<[u8; 32]> = ops.iter().map(|op| op_hash(op)).collect();
+    verify_hex(public_key, &parts_digest(origin, first, last, &hashes), sig)
+}
+
+/// Checks the ops a page carries of a batch it cuts (`ops`: the page's ops of that batch, in
+/// seq order) against the part's signature and the hashes it carries for the rest. The ops
+/// and the hashes must fill the batch's range exactly, each seq once, and the page must carry
+/// at least one op of it (a part for ops the page lacks vouches for nothing).
+pub fn check_part(public_key: &str, part: &BatchPart, ops: &[&Op]) -> Result<(), SignatureError> {
+    let bad = || SignatureError::BadSignature {
+        origin: part.origin,
+        first: part.first,
+        last: part.last,
+    };
+    let partial = || SignatureError::PartialBatch {
+        origin: part.origin,
+        first: part.first,
+        last: part.last,
+    };
+    if part.first < 1 || part.last < part.first || ops.is_empty() {
+        return Err(partial());
+    }
+    let len = usize::try_from(part.last - part.first + 1).map_err(|_| partial())?;
+    if ops.len() + part.left_out.len() != len {
+        return Err(partial());
+    }
+    let mut hashes: Vec<Option<[u8; 32]>> = vec![None; len];
+    for op in ops {
+        let i = op
+            .id
+            .seq
+            .checked_sub(part.first)
+            .and_then(|i| usize::try_from(i).ok())
+            .ok_or_else(partial)?;
+        match hashes.get_mut(i) {
+            Some(slot @ None) if op.id.origin == part.origin => *slot = Some(op_hash(op)),
+            _ => return Err(partial()),
+        }
+    }
+    for (seq, hash) in &part.left_out {
+        let hash: [u8; 32] = unhex(hash)
+            .and_then(|h| h.try_into().ok())
+            .ok_or_else(bad)?;
+        let i = seq
+            .checked_sub(part.first)
+            .and_then(|i| usize::try_from(i).ok())
+            .ok_or_else(partial)?;
+        match hashes.get_mut(i) {
+            Some(slot @ None) => *slot = Some(hash),
+            _ => return Err(partial()),
+        }
+    }
+    let hashes: Vec<[u8; 32]> = hashes
+        .into_iter()
+        .collect::<Option<_>>()
+        .ok_or_else(partial)?;
+    if verify_hex(
+        public_key,
+        &parts_digest(part.origin, part.first, part.last, &hashes),
+        &part.sig,
+    ) {
+        Ok(())
+    } else {
+        Err(bad())
+    }
+}
+
+/// Whether `sig` (hex) is `public_key`'s (hex) Ed25519 signature over `digest`.
+fn verify_hex(public_key: &str, digest: &[u8; 32], sig: &str) -> bool {
+    let (Some(key), Some(sig)) = (
+        unhex(public_key).and_then(|k| <[u8; 32]>::try_from(k).ok()),
+        unhex(sig).and_then(|s| <[u8; 64]>::try_from(s).ok()),
+    ) else {
+        return false;
+    };
+    VerifyingKey::from_bytes(&key)
+        .is_ok_and(|key| key.verify(digest, &Signature::from_bytes(&sig)).is_ok())
 }
 
 /// The longest name a batch may carry (characters): a person's name as the 人员 screen takes it.
@@ -418,7 +577,39 @@ pub struct StreamVerifier {
     /// Per origin, (first, last, signature) ascending.
     batches: BTreeMap<Uuid, Vec<(i64, i64, Signature)>>,
     open: Option<(BatchHasher, Signature)>,
+    /// The batches (origin, first seq) whose ops passed and whose signature held.
+    verified: HashSet<(Uuid, i64)>,
+    /// The origins of those batches (and of the parts that held).
+    verified_origins: HashSet<Uuid>,
+    /// Per origin, the parts of batches the file carries only some ops of, ascending.
+    parts: BTreeMap<Uuid, Vec<OpenPart>>,
+    /// The part whose carried ops are streaming past: its index in `parts[origin]`.
+    open_part: Option<(Uuid, usize)>,
+    /// The parts (origin, first seq) whose ops passed and whose signature held.
+    verified_parts: HashSet<(Uuid, i64)>,
 }
+
+/// A part of a batch as a file states it, checked as its ops stream past. Nothing is set
+/// aside per seq the header names: the hashes it states (sorted) and those of the ops that
+/// actually came, merged once the last carried op has passed.
+#[derive(Debug)]
+struct OpenPart {
+    part: BatchPart,
+    /// The hashes of the ops left out, by seq, strictly ascending, inside the range.
+    left_out: Vec<(i64, [u8; 32])>,
+    /// The hashes of the carried ops that came so far (file order).
+    carried: Vec<(i64, [u8; 32])>,
+    /// Carried ops still to come.
+    to_come: usize,
+}
+
+/// The most hashes of left-out ops one part may state: as many as a hub page states over all
+/// its parts (`bangfu_hub::storage::signatures::MAX_LEFT_OUT_PER_PAGE`).
+pub const MAX_PART_LEFT_OUT: usize = 16_384;
+
+/// The longest batch a part may cover (ops): far beyond any save, so a forged header cannot
+/// claim a range of billions of seqs.
+pub const MAX_PART_OPS: u64 = 1 << 20;
 
 impl StreamVerifier {
     pub fn new(
@@ -464,7 +655,109 @@ impl StreamVerifier {
             keys: parsed,
             batches: by_origin,
             open: None,
+            verified: HashSet::new(),
+            verified_origins: HashSet::new(),
+            parts: BTreeMap::new(),
+            open_part: None,
+            verified_parts: HashSet::new(),
         })
+    }
+
+    /// Adds the parts of batches a file carries only some ops of ([`BatchPart`]): their ops
+    /// are checked against the device's signature op by op and the hashes stated for the
+    /// rest. A part of a device the file declares no key for, with a malformed hash, or
+    /// overlapping a batch or another part refuses the file, as does one longer than its
+    /// hashes and the file's `op_count` ops could fill (nothing is set aside for it).
+    pub fn with_parts(
+        mut self,
+        parts: &[BatchPart],
+        op_count: u64,
+    ) -> Result<StreamVerifier, SignatureError> {
+        // The carried ops of all parts together: at most the ops the file says it carries.
+        let mut carried_total: u64 = 0;
+        for part in parts {
+            let malformed = || SignatureError::MalformedKey {
+                origin: part.origin,
+            };
+            if !self.keys.contains_key(&part.origin)
+                || part.first < 1
+                || part.last < part.first
+                || unhex(&part.sig).is_none_or(|s| s.len() != 64)
+            {
+                return Err(malformed());
+            }
+            let overlaps = |first: i64, last: i64| part.first <= last && first <= part.last;
+            if self
+                .batches
+                .get(&part.origin)
+                .is_some_and(|list| list.iter().any(|(f, l, _)| overlaps(*f, *l)))
+                || self
+                    .parts
+                    .get(&part.origin)
+                    .is_some_and(|list| list.iter().any(|o| overlaps(o.part.first, o.part.last)))
+            {
+                return Err(SignatureError::PartialBatch {
+                    origin: part.origin,
+                    first: part.first,
+                    last: part.last,
+                });
+            }
+            // first >= 1 and last >= first: no overflow; the length by a fixed limit.
+            let len = (part.last - part.first) as u64 + 1;
+            if len > MAX_PART_OPS || part.left_out.len() > MAX_PART_LEFT_OUT {
+                return Err(malformed());
+            }
+            let to_come = len
+                .checked_sub(part.left_out.len() as u64)
+                .filter(|n| *n > 0)
+                .ok_or_else(malformed)?;
+            carried_total = carried_total.saturating_add(to_come);
+            if carried_total > op_count {
+                return Err(malformed());
+            }
+            let mut left_out = Vec::with_capacity(part.left_out.len());
+            for (seq, hash) in &part.left_out {
+                let hash: [u8; 32] = unhex(hash)
+                    .and_then(|h| h.try_into().ok())
+                    .ok_or_else(malformed)?;
+                // Inside the range, each seq once, ascending.
+                if *seq < part.first
+                    || *seq > part.last
+                    || left_out.last().is_some_and(|(prev, _)| prev >= seq)
+                {
+                    return Err(malformed());
+                }
+                left_out.push((*seq, hash));
+            }
+            self.parts.entry(part.origin).or_default().push(OpenPart {
+                part: part.clone(),
+                left_out,
+                carried: Vec::new(),
+                to_come: to_come as usize,
+            });
+        }
+        for list in self.parts.values_mut() {
+            list.sort_by_key(|p| p.part.first);
+        }
+        Ok(self)
+    }
+
+    /// Whether the part of `origin`'s batch starting at `first` had its every carried op
+    /// pass and its signature hold.
+    pub fn verified_part(&self, origin: Uuid, first: i64) -> bool {
+        self.verified_parts.contains(&(origin, first))
+    }
+
+    /// Whether the batch of `origin` starting at `first` was carried whole and its signature
+    /// held (a batch the file declares but does not carry vouches for nothing).
+    pub fn verified(&self, origin: Uuid, first: i64) -> bool {
+        self.verified.contains(&(origin, first))
+    }
+
+    /// Whether `origin`'s key signs at least one batch that was carried whole and held: only
+    /// then does the file show that key is its device's.
+    pub fn verified_any(&self, origin: Uuid) -> bool {
+        self.verified_origins.contains(&origin)
     }
 
     /// Whether the file declares a key for `origin`.
@@ -479,6 +772,7 @@ impl StreamVerifier {
     pub fn push(&mut self, op: &Op) -> Result<bool, SignatureError> {
         let origin = op.id.origin;
         let Some(key) = self.keys.get(&origin).copied() else {
+            self.close_open_part()?;
             return self.close_open().map(|()| false);
         };
         if let Some((hasher, _)) = &mut self.open {
@@ -486,6 +780,9 @@ impl StreamVerifier {
                 return self.finish_if_complete(&key).map(|()| true);
             }
             self.close_open()?;
+        }
+        if self.push_part(op, &key)? {
+            return Ok(true);
         }
         let seq = op.id.seq;
         let list = self.batches.get(&origin).map_or(&[][..], Vec::as_slice);
@@ -518,6 +815,8 @@ impl StreamVerifier {
                     last,
                 });
             }
+            self.verified.insert((origin, first));
+            self.verified_origins.insert(origin);
         }
         Ok(())
     }
@@ -533,9 +832,122 @@ impl StreamVerifier {
         }
     }
 
-    /// The end of the file: a batch left open was not carried whole.
+    /// Checks `op` against the part of a batch that covers it, if any: `Ok(true)` when one
+    /// does. A part's carried ops come one after the other (the file's order); one missing
+    /// refuses the file, as a batch cut short does.
+    fn push_part(&mut self, op: &Op, key: &VerifyingKey) -> Result<bool, SignatureError> {
+        let (origin, seq) = (op.id.origin, op.id.seq);
+        if let Some((open_origin, i)) = self.open_part
+            && (open_origin != origin || self.parts[&open_origin][i].part.last < seq)
+        {
+            self.close_open_part()?;
+        }
+        let Some(list) = self.parts.get_mut(&origin) else {
+            return Ok(false);
+        };
+        let i = list.partition_point(|p| p.part.last < seq);
+        let Some(open) = list.get_mut(i).filter(|p| p.part.first <= seq) else {
+            return Ok(false);
+        };
+        let (first, last) = (open.part.first, open.part.last);
+        let partial = SignatureError::PartialBatch {
+            origin,
+            first,
+            last,
+        };
+        // A seq the part says is left out, or more ops than it said it carries.
+        if open.to_come == 0
+            || open
+                .left_out
+                .binary_search_by_key(&seq, |(s, _)| *s)
+                .is_ok()
+        {
+            return Err(partial);
+        }
+        open.carried.push((seq, op_hash(op)));
+        open.to_come -= 1;
+        self.open_part = Some((origin, i));
+        if open.to_come == 0 {
+            self.open_part = None;
+            // Merge the two sorted lists; an op stated twice leaves the range unfilled.
+            open.carried.sort_unstable_by_key(|(s, _)| *s);
+            let mut hashes: Vec<[u8; 32]> =
+                Vec::with_capacity(open.carried.len() + open.left_out.len());
+            let (mut a, mut b) = (
+                open.carried.iter().peekable(),
+                open.left_out.iter().peekable(),
+            );
+            let mut expect = first;
+            loop {
+                let next = match (a.peek(), b.peek()) {
+                    (Some(x), Some(y)) if x.0 < y.0 => a.next(),
+                    (Some(_), Some(_)) => b.next(),
+                    (Some(_), None) => a.next(),
+                    (None, Some(_)) => b.next(),
+                    (None, None) => break,
+                };
+                let Some((s, hash)) = next else { break };
+                if *s != expect {
+                    return Err(partial);
+                }
+                hashes.push(*hash);
+                expect = expect.saturating_add(1);
+            }
+            open.carried = Vec::new();
+            let sig: [u8; 64] = unhex(&open.part.sig)
+                .and_then(|s| s.try_into().ok())
+                .ok_or(SignatureError::MalformedKey { origin })?;
+            if hashes.len() as u64 != (last - first) as u64 + 1
+                || key
+                    .verify(
+                        &parts_digest(origin, first, last, &hashes),
+                        &Signature::from_bytes(&sig),
+                    )
+                    .is_err()
+            {
+                return Err(SignatureError::BadSignature {
+                    origin,
+                    first,
+                    last,
+                });
+            }
+            self.verified_parts.insert((origin, first));
+            self.verified_origins.insert(origin);
+        }
+        Ok(true)
+    }
+
+    fn close_open_part(&mut self) -> Result<(), SignatureError> {
+        match self.open_part.take() {
+            Some((origin, i)) => {
+                let p = &self.parts[&origin][i].part;
+                Err(SignatureError::PartialBatch {
+                    origin,
+                    first: p.first,
+                    last: p.last,
+                })
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// The end of the file: a batch left open was not carried whole, nor a part's every op
+    /// the file said it carries.
+    ///
+    /// A part none of whose ops came is refused too: an exporter carries every op it holds of
+    /// a part it states, so such a part vouches for nothing and would only take its device
+    /// out of the passenger rules (and keep the file from being already imported).
     pub fn finish(&mut self) -> Result<(), SignatureError> {
-        self.close_open()
+        self.close_open_part()?;
+        self.close_open()?;
+        if let Some(open) = self.parts.values().flatten().find(|p| p.to_come > 0) {
+            return Err(SignatureError::PartialBatch {
+                origin: open.part.origin,
+                first: open.part.first,
+                last: open.part.last,
+            });
+        }
+        Ok(())
     }
 }
 
@@ -594,6 +1006,237 @@ mod tests {
         // A declared device's op no batch covers is said unsigned (the import leaves it out).
         let mut v = StreamVerifier::new(&keys, &[]).unwrap();
         assert_eq!(v.push(&ops[0]), Ok(false));
+    }
+
+    #[test]
+    fn a_part_of_a_batch_verifies_with_the_hashes_of_the_ops_left_out_and_an_altered_one_does_not()
+    {
+        let key = new_signing_key();
+        let public = hex(key.verifying_key().as_bytes());
+        let origin = Uuid::now_v7();
+        let ops = vec![op(origin, 1, "a"), op(origin, 2, "b"), op(origin, 3, "c")];
+        let sig = hex(&sign_parts(&key, origin, 1, 3, &ops));
+        let whole: Vec<&Op> = ops.iter().collect();
+        assert!(parts_signed(&public, origin, 1, 3, &whole, &sig));
+        // A page carries op 2 only, with the hashes of ops 1 and 3.
+        let part = BatchPart {
+            origin,
+            first: 1,
+            last: 3,
+            sig: sig.clone(),
+            left_out: vec![(1, hex(&op_hash(&ops[0]))), (3, hex(&op_hash(&ops[2])))],
+        };
+        assert_eq!(check_part(&public, &part, &[&ops[1]]), Ok(()));
+        // The op altered, the op under another seq, a hash altered, another key: refused.
+        let mut altered = ops[1].clone();
+        altered.value = FieldValue::Text("x".into());
+        assert!(matches!(
+            check_part(&public, &part, &[&altered]),
+            Err(SignatureError::BadSignature { .. })
+        ));
+        let mut bad_hash = part.clone();
+        bad_hash.left_out[0].1 = hex(&op_hash(&altered));
+        assert!(matches!(
+            check_part(&public, &bad_hash, &[&ops[1]]),
+            Err(SignatureError::BadSignature { .. })
+        ));
+        let other = hex(new_signing_key().verifying_key().as_bytes());
+        assert!(matches!(
+            check_part(&other, &part, &[&ops[1]]),
+            Err(SignatureError::BadSignature { .. })
+        ));
+        // Ops and hashes must fill the batch exactly: a gap, a seq stated twice, nothing
+        // carried.
+        let mut gap = part.clone();
+        gap.left_out.pop();
+        assert!(matches!(
+            check_part(&public, &gap, &[&ops[1]]),
+            Err(SignatureError::PartialBatch { .. })
+        ));
+        let mut twice = part.clone();
+        twice.left_out[1] = (2, hex(&op_hash(&ops[1])));
+        assert!(matches!(
+            check_part(&public, &twice, &[&ops[1]]),
+            Err(SignatureError::PartialBatch { .. })
+        ));
+        assert!(matches!(
+            check_part(&public, &part, &[]),
+            Err(SignatureError::PartialBatch { .. })
+        ));
+        // The batch's first signature is another: the second does not stand in for it.
+        let (keys, batch) = file_of(&key, origin, &ops);
+        let mut v = StreamVerifier::new(&keys, std::slice::from_ref(&batch)).unwrap();
+        for op in &ops {
+            assert_eq!(v.push(op), Ok(true));
+        }
+        assert_ne!(batch.sig, sig);
+    }
+
+    #[test]
+    fn a_forged_part_claiming_a_huge_range_is_refused_without_setting_anything_aside() {
+        let key = new_signing_key();
+        let origin = Uuid::now_v7();
+        let keys = BTreeMap::from([(origin, hex(key.verifying_key().as_bytes()))]);
+        let sig = hex(&[7u8; 64]);
+        let part = |first: i64, last: i64| BatchPart {
+            origin,
+            first,
+            last,
+            sig: sig.clone(),
+            left_out: Vec::new(),
+        };
+        let with = |parts: &[BatchPart], op_count: u64| {
+            StreamVerifier::new(&keys, &[])
+                .unwrap()
+                .with_parts(parts, op_count)
+        };
+        // A small file declaring a huge op count and one part of 2^40 seqs: refused at once
+        // (before, 2^40 slots were set aside for it and the allocation aborted the app).
+        let huge = 1u64 << 50;
+        assert!(matches!(
+            with(&[part(1, 1 << 40)], huge),
+            Err(SignatureError::MalformedKey { .. })
+        ));
+        assert!(with(&[part(1, i64::MAX)], u64::MAX).is_err());
+        // Many parts, each as long as a part may be: nothing set aside per seq, and their
+        // carried ops together may not pass the file's op count.
+        let len = MAX_PART_OPS as i64;
+        let many: Vec<BatchPart> = (0..64).map(|k| part(1 + k * len, (k + 1) * len)).collect();
+        assert!(with(&many, 10).is_err());
+        assert!(with(&many, 64 * MAX_PART_OPS - 1).is_err());
+        let mut v = with(&many, huge).unwrap();
+        // None of their ops came: the file is refused at its end.
+        assert!(matches!(
+            v.finish(),
+            Err(SignatureError::PartialBatch { .. })
+        ));
+        // Each one longer than a part may be: refused.
+        let longer: Vec<BatchPart> = (0..64)
+            .map(|k| part(1 + k * (len + 1), (k + 1) * (len + 1)))
+            .collect();
+        assert!(with(&longer, huge).is_err());
+        // A part stating more hashes than a page may, or hashes out of order: refused.
+        let mut stated = part(1, 3);
+        stated.left_out = vec![(3, hex(&[0u8; 32])), (1, hex(&[0u8; 32]))];
+        assert!(with(&[stated], 3).is_err());
+        let mut many_hashes = part(1, MAX_PART_LEFT_OUT as i64 + 2);
+        many_hashes.left_out = (1..=MAX_PART_LEFT_OUT as i64 + 1)
+            .map(|seq| (seq, hex(&[0u8; 32])))
+            .collect();
+        assert!(with(&[many_hashes], 3).is_err());
+    }
+
+    #[test]
+    fn hostile_seqs_in_a_part_are_refused_without_overflow() {
+        let key = new_signing_key();
+        let public = hex(key.verifying_key().as_bytes());
+        let origin = Uuid::now_v7();
+        let ops = vec![op(origin, 1, "a"), op(origin, 2, "b")];
+        let sig = hex(&sign_parts(&key, origin, 1, 2, &ops));
+        let part = BatchPart {
+            origin,
+            first: 1,
+            last: 2,
+            sig: sig.clone(),
+            left_out: vec![(i64::MIN, hex(&op_hash(&ops[0])))],
+        };
+        assert!(matches!(
+            check_part(&public, &part, &[&ops[1]]),
+            Err(SignatureError::PartialBatch { .. })
+        ));
+        let far = op(origin, i64::MIN, "x");
+        let mut carried = part.clone();
+        carried.left_out = vec![(2, hex(&op_hash(&ops[1])))];
+        assert!(matches!(
+            check_part(&public, &carried, &[&far]),
+            Err(SignatureError::PartialBatch { .. })
+        ));
+        let whole: Vec<&Op> = ops.iter().collect();
+        assert!(!parts_signed(
+            &public,
+            origin,
+            i64::MIN,
+            i64::MAX,
+            &whole,
+            &sig
+        ));
+        assert!(!parts_signed(&public, origin, 1, i64::MIN, &whole, &sig));
+    }
+
+    #[test]
+    fn a_file_carrying_part_of_a_batch_is_checked_as_its_ops_stream_past() {
+        let key = new_signing_key();
+        let origin = Uuid::now_v7();
+        let ops = vec![
+            op(origin, 1, "a"),
+            op(origin, 2, "b"),
+            op(origin, 3, "c"),
+            op(origin, 4, "d"),
+        ];
+        let keys = BTreeMap::from([(origin, hex(key.verifying_key().as_bytes()))]);
+        // The file carries ops 2 and 3; 1 and 4 are another village's.
+        let part = BatchPart {
+            origin,
+            first: 1,
+            last: 4,
+            sig: hex(&sign_parts(&key, origin, 1, 4, &ops)),
+            left_out: vec![(1, hex(&op_hash(&ops[0]))), (4, hex(&op_hash(&ops[3])))],
+        };
+        let verifier = || {
+            StreamVerifier::new(&keys, &[])
+                .unwrap()
+                .with_parts(std::slice::from_ref(&part), 2)
+                .unwrap()
+        };
+        let mut v = verifier();
+        assert_eq!(v.push(&ops[1]), Ok(true));
+        assert_eq!(v.push(&ops[2]), Ok(true));
+        assert_eq!(v.finish(), Ok(()));
+        assert!(v.verified_part(origin, 1));
+        assert!(v.verified_any(origin), "a part that holds proves the key");
+
+        let mut altered = ops[2].clone();
+        altered.value = FieldValue::Text("x".into());
+        let mut v = verifier();
+        assert_eq!(v.push(&ops[1]), Ok(true));
+        assert!(matches!(
+            v.push(&altered),
+            Err(SignatureError::BadSignature { .. })
+        ));
+        // One of its carried ops missing, or an op it says is left out: refused.
+        let mut v = verifier();
+        assert_eq!(v.push(&ops[1]), Ok(true));
+        assert!(matches!(
+            v.finish(),
+            Err(SignatureError::PartialBatch { .. })
+        ));
+        let mut v = verifier();
+        assert!(matches!(
+            v.push(&ops[0]),
+            Err(SignatureError::PartialBatch { .. })
+        ));
+        // A part longer than the file's ops could fill, or overlapping a whole batch of the
+        // file, is refused before any op.
+        let mut long = part.clone();
+        long.last = i64::MAX;
+        assert!(
+            StreamVerifier::new(&keys, &[])
+                .unwrap()
+                .with_parts(&[long], 2)
+                .is_err()
+        );
+        let batch = BatchSig::new(
+            origin,
+            4,
+            4,
+            hex(&sign_batch(&key, origin, 4, 4, &ops[3..])),
+        );
+        assert!(
+            StreamVerifier::new(&keys, &[batch])
+                .unwrap()
+                .with_parts(std::slice::from_ref(&part), 2)
+                .is_err()
+        );
     }
 
     #[test]
@@ -693,6 +1336,7 @@ mod tests {
             batches: None,
             seal_keys: None,
             blobs: None,
+            parts: None,
             source_sig: None,
         };
         let file = changeset::encode_signed_into::<_, std::io::Error>(

@@ -442,6 +442,7 @@ mod tests {
             batches: None,
             seal_keys: None,
             blobs: None,
+            parts: None,
             source_sig: None,
         };
         changeset::encode(header, &ops)

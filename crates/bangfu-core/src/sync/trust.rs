@@ -135,6 +135,7 @@ fn verifier_of(header: &Header) -> Result<StreamVerifier, SyncError> {
         header.signers.as_ref().unwrap_or(&empty),
         header.batches.as_deref().unwrap_or(&[]),
     )
+    .and_then(|v| v.with_parts(header.parts.as_deref().unwrap_or(&[]), header.op_count))
     .map_err(SyncError::Signature)
 }
 
@@ -282,6 +283,7 @@ pub(crate) fn source_standing(
 fn passenger_origins(header: &Header, known: &HashSet<Uuid>) -> Option<HashSet<Uuid>> {
     let signers = header.signers.as_ref();
     let batches = header.batches.as_deref().unwrap_or(&[]);
+    let parts = header.parts.as_deref().unwrap_or(&[]);
     Some(
         header
             .carried
@@ -290,7 +292,8 @@ fn passenger_origins(header: &Header, known: &HashSet<Uuid>) -> Option<HashSet<U
             .filter(|o| {
                 !known.contains(o)
                     && (!signers.is_some_and(|s| s.contains_key(o))
-                        || !batches.iter().any(|b| b.origin == **o))
+                        || (!batches.iter().any(|b| b.origin == **o)
+                            && !parts.iter().any(|p| p.origin == **o)))
             })
             .copied()
             .collect(),
@@ -486,6 +489,17 @@ impl OutsideOps {
                     .iter()
                     .any(|(first, last)| (*first..=*last).contains(&op.id.seq))
             })
+    }
+
+    /// Whether any op of `origin`'s seqs `first..=last` is kept aside.
+    pub fn holds_range(&self, origin: Uuid, first: i64, last: i64) -> bool {
+        self.ops
+            .iter()
+            .any(|(o, seq)| *o == origin && (first..=last).contains(seq))
+            || self
+                .batches
+                .get(&origin)
+                .is_some_and(|ranges| ranges.iter().any(|(f, l)| *f <= last && first <= *l))
     }
 
     /// Whether the signed batch `b` is kept aside (its signature is not recorded with the ops

@@ -249,8 +249,16 @@ const SCHEMA_9: &str = "
 INSERT OR IGNORE INTO hub_meta (key, value) VALUES ('reindex_county_setting', '1');
 ";
 
+/// Schema 10: each write batch's second signature, op by op (`parts_sig`, issue 15), pushed
+/// with the batch, so a page that carries only some of its ops states the hashes of the others
+/// and the receiver checks the ops it has (`signing::BatchPart`). Batches kept before have
+/// none: their cut ops go unsigned, as before.
+const SCHEMA_10: &str = "
+ALTER TABLE batch_sig ADD COLUMN parts_sig TEXT;
+";
+
 /// The schema version a hub file is brought to.
-const LATEST: i64 = 9;
+const LATEST: i64 = 10;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
@@ -294,6 +302,7 @@ pub fn init(conn: &mut Connection, path: &Path) -> Result<(), SchemaError> {
     tx.execute_batch(SCHEMA_7)?;
     tx.execute_batch(SCHEMA_8)?;
     tx.execute_batch(SCHEMA_9)?;
+    tx.execute_batch(SCHEMA_10)?;
     new_epoch(&tx)?;
     tx.pragma_update(None, "application_id", APPLICATION_ID)?;
     tx.pragma_update(None, "user_version", LATEST)?;
@@ -347,6 +356,12 @@ fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
         let tx = conn.transaction()?;
         tx.execute_batch(SCHEMA_9)?;
         tx.pragma_update(None, "user_version", 9)?;
+        tx.commit()?;
+    }
+    if version < 10 {
+        let tx = conn.transaction()?;
+        tx.execute_batch(SCHEMA_10)?;
+        tx.pragma_update(None, "user_version", 10)?;
         tx.commit()?;
     }
     Ok(())

@@ -215,6 +215,11 @@ const MIGRATION_10: &str = "
 INSERT INTO hub_meta (key, value) VALUES ('reindex_county_setting', '1') ON CONFLICT DO NOTHING;
 ";
 
+/// Each write batch's second signature, op by op (issue 15), as SQLite schema 10.
+const MIGRATION_11: &str = "
+ALTER TABLE batch_sig ADD COLUMN parts_sig TEXT;
+";
+
 /// Every migration, in order; a database records the ones it ran in `schema_version`.
 pub const MIGRATIONS: &[(i64, &str)] = &[
     (1, MIGRATION_1),
@@ -227,6 +232,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (8, MIGRATION_8),
     (9, MIGRATION_9),
     (10, MIGRATION_10),
+    (11, MIGRATION_11),
 ];
 
 /// Brings the database to the latest schema (creating it in an empty database) and returns the

@@ -13,6 +13,7 @@ use crate::common::*;
 const FORGET_SQLITE: &str = "
     DELETE FROM feed WHERE op IN (SELECT key FROM op WHERE tbl = 16);
     DELETE FROM hub_meta WHERE key = 'reindex_county_setting';
+    ALTER TABLE batch_sig DROP COLUMN parts_sig;
     PRAGMA user_version = 8;";
 
 crate::on_both_backends!(

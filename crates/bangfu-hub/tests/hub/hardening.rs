@@ -43,6 +43,7 @@ fn bomb(declared: u64, raw_len: usize) -> Vec<u8> {
         batches: None,
         seal_keys: None,
         blobs: None,
+        parts: None,
         source_sig: None,
         body_sha256: hex(&Sha256::digest(&body)),
     };

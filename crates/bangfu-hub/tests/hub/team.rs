@@ -71,6 +71,7 @@ const FORGET_SQLITE: &str = "
     UPDATE op SET pending_scope = '530828' WHERE tbl = 15;
     DELETE FROM hub_meta WHERE key = 'reindex_team_member';
     ALTER TABLE batch_sig DROP COLUMN author; ALTER TABLE batch_sig DROP COLUMN author_sig;
+    ALTER TABLE batch_sig DROP COLUMN parts_sig;
     PRAGMA user_version = 6;";
 
 crate::on_both_backends!(team_ops_an_older_hub_stored_reach_their_village_after_the_upgrade);
