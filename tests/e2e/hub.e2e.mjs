@@ -64,8 +64,8 @@ function adminToken(hubDir) {
   return adminTokens.get(hubDir)
 }
 
-function issueCode(hubDir) {
-  return execFileSync(hubBinary, ['enrol', '--data', hubDir, '--scope', VILLAGE], {
+function issueCode(hubDir, scope = VILLAGE) {
+  return execFileSync(hubBinary, ['enrol', '--data', hubDir, '--scope', scope], {
     encoding: 'utf8',
     env: { ...process.env, BANGFU_HUB_ADMIN_TOKEN: adminToken(hubDir) },
   }).trim()
@@ -203,6 +203,38 @@ async function editComesDown(session, scratch, second) {
   step('the list refreshed itself with 县里改的组')
 }
 
+/** The 2018 national row of the 脱贫标准 page: its line and where it comes from. */
+function standard2018(session) {
+  return session.execute(`
+    const tr = document.querySelector('[data-testid="standard-2018-all"]')
+    if (!tr) return null
+    return {
+      line: tr.querySelector('[data-testid="standard-line"]').textContent.trim(),
+      origin: tr.querySelector('[data-testid="standard-origin"]').textContent.trim(),
+    }`)
+}
+
+/** The 脱贫标准 page left open while the county sets a line: the page shows it once synced. */
+async function standardArrivesOnOpenPage(session, scratch, hubDir, hubUrl) {
+  await session.click(await session.find('[data-testid="tab-standards"]'))
+  const before = await waitFor('the 2018 row', () => standard2018(session), { timeoutMs: 15_000 })
+  assert(before.line === '2995', `2018's shipped line first: ${JSON.stringify(before)}`)
+  step(`the county sets 2018's line while the app's 脱贫标准 page is open (${before.line}, ${before.origin})`)
+  const county = path.join(scratch, 'county.sqlite')
+  bangfu(scratch, ['enrol', '--db', county, '--hub', hubUrl, '--code', issueCode(hubDir, VILLAGE.slice(0, 6))])
+  bangfu(scratch, ['standards', 'set', '--db', county, '--year', '2018', '--line', '3100', '--source', '县扶贫开发领导小组〔2018〕3号'])
+  bangfu(scratch, ['sync', '--db', county])
+  await session.click(await session.find('[data-testid="hub-sync-now"]'))
+  const after = await waitFor('the open page to show the county line', async () => {
+    const row = await standard2018(session)
+    return row && row.line === '3100' ? row : undefined
+  }, { timeoutMs: 30_000 })
+  assert(after.origin.includes('县里设定'), `the line says it is the county's: ${JSON.stringify(after)}`)
+  step(`the open page shows 2018: ${after.line} (${after.origin})`)
+  await shot(session, 'hub-05-standard-arrives.png')
+  await session.click(await session.find('[data-testid="tab-list"]'))
+}
+
 async function offlineKeepsTyping(session, hub) {
   step('the hub stops: 离线, and typing goes on')
   await terminate(hub, 'bangfu-hub')
@@ -240,6 +272,7 @@ await withApp(app, 'hub', async (world) => {
     await enrolInSettings(session, hubUrl, issueCode(hubDir))
     await editGoesUp(session, world.scratch, second)
     await editComesDown(session, world.scratch, second)
+    await standardArrivesOnOpenPage(session, world.scratch, hubDir, hubUrl)
     await offlineKeepsTyping(session, hub)
   } finally {
     await terminate(hub, 'bangfu-hub')
