@@ -1226,10 +1226,10 @@ fn confirming_the_real_key_beside_a_planted_one_merges_the_laptop_and_leaves_the
     // The forger's key is no longer the laptop's; what it signed still waits, to decline.
     let listed = listed_keys(&station, victim);
     assert!(listed.contains(&(real_fp.clone(), true, 0)), "{listed:?}");
+    // Its file waits for a word on the key (不合并), though the ops it signed are the real
+    // laptop's seqs, held here now.
     assert!(
-        listed
-            .iter()
-            .any(|(fp, confirmed, _)| *fp == planted_fp && !confirmed),
+        listed.contains(&(planted_fp.clone(), false, 1)),
         "{listed:?}"
     );
     // A confirmed key is not replaced by confirming the other.

@@ -835,7 +835,7 @@ pub fn list_devices(store: &Store) -> Result<Vec<DeviceEntry>, SyncError> {
         .collect();
     let keys = store.device_keys()?;
     let known: HashSet<Uuid> = keys.iter().map(|k| k.device).collect();
-    for key in keys.into_iter().chain(candidate_keys(store, &headers)?) {
+    for key in keys {
         let mut count = 0;
         // This copy's own ops never wait here (a held file carries them only as relayed).
         for header in headers.iter().filter(|_| !key.own) {
@@ -843,6 +843,18 @@ pub fn list_devices(store: &Store) -> Result<Vec<DeviceEntry>, SyncError> {
                 count += 1;
             }
         }
+        out.push(DeviceEntry {
+            key,
+            held_files: count,
+        });
+    }
+    // A second candidate's files wait for a person's word on the key itself (even when the
+    // ops it signed are held here under the other key), so they are counted, to decline.
+    for key in candidate_keys(store, &headers)? {
+        let count = headers
+            .iter()
+            .filter(|h| declares_key(h, key.device, &key.public_key))
+            .count() as u64;
         out.push(DeviceEntry {
             key,
             held_files: count,
