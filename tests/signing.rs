@@ -111,6 +111,17 @@ fn a_file_claiming_another_devices_seqs_is_refused() {
     }
     header.device_names.clear();
     let claimed = changeset::encode(header.clone(), &ops);
+    // The station learnt the village device's key from its file, unconfirmed: another key for
+    // it is a second candidate, not refused for that, but the batch the forger moved onto the
+    // village device's seqs no longer verifies: refused whole.
+    assert_eq!(import_err_kind(&mut station, &claimed), "bad_signature");
+    // Once a person confirms the village device's key, another key for it is 冒充.
+    confirm_device(
+        &mut station,
+        &own_fingerprint(&village).unwrap().unwrap(),
+        None,
+    )
+    .unwrap();
     assert_eq!(
         import_err_kind(&mut station, &claimed),
         "device_key_mismatch"
@@ -1101,10 +1112,49 @@ fn ranges_altered_on_a_stick_do_not_shrink_an_export_for_its_writer() {
     assert!(summary.applied > 0, "{summary:?}");
 }
 
-/// A forged stick that declared a key under a laptop's id before the laptop's own file came:
-/// the station refuses the real file as 冒充 (two keys for one device), the clerk declines the
-/// stranger's changes (不合并), the forged key is forgotten, and the laptop's real file is then
-/// held for its own 安全码 and merges when confirmed.
+/// A forged stick's file: the forger's own changes (`put_household` on it first) written under
+/// `victim`'s id, `shift` seqs on, signed with a key the forger made up (returned).
+fn forged_under(forger: &Store, victim: Uuid, shift: i64) -> (Vec<u8>, ed25519_dalek::SigningKey) {
+    use bangfu_core::sync::signing::{BatchSig, hex, new_signing_key, sign_batch};
+    let (mut header, mut ops) = changeset::decode(&export(forger)).unwrap();
+    for op in &mut ops {
+        op.id.origin = victim;
+        op.id.seq += shift;
+    }
+    let planted = new_signing_key();
+    let (first, last) = (ops[0].id.seq, ops[ops.len() - 1].id.seq);
+    let sig = sign_batch(&planted, victim, first, last, &ops);
+    header.signers = Some(
+        [(victim, hex(planted.verifying_key().as_bytes()))]
+            .into_iter()
+            .collect(),
+    );
+    header.batches = Some(vec![BatchSig::new(victim, first, last, hex(&sig))]);
+    header.device_names = [(victim, "村".to_owned())].into_iter().collect();
+    (changeset::encode(header, &ops), planted)
+}
+
+fn fingerprint_of(key: &ed25519_dalek::SigningKey) -> String {
+    bangfu_core::sync::trust::fingerprint_of_key_hex(&bangfu_core::sync::signing::hex(
+        key.verifying_key().as_bytes(),
+    ))
+    .unwrap()
+}
+
+/// The 安全码 listed for `device` on the devices screen, with whether each is confirmed.
+fn listed_keys(store: &Store, device: Uuid) -> Vec<(String, bool, u64)> {
+    list_devices(store)
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.key.device == device)
+        .map(|d| (d.key.fingerprint, d.key.confirmed, d.held_files))
+        .collect()
+}
+
+/// A forged stick that proved a made-up key under a laptop's id before the laptop's own file
+/// came: the real file is not refused but held as a second candidate, both 安全码 listed; the
+/// clerk declines the stranger's (不合并), its key is forgotten, and confirming the laptop's
+/// real 安全码 merges the laptop's edits.
 #[test]
 fn a_key_planted_by_a_forged_stick_is_forgotten_when_declined_so_the_real_laptop_gets_in() {
     let dir = common::scratch();
@@ -1116,57 +1166,137 @@ fn a_key_planted_by_a_forged_stick_is_forgotten_when_declined_so_the_real_laptop
     put_household(&mut laptop, h, "530826103201001", "13800000001");
     // Modified software writes under the laptop's id and signs with a key of its own.
     put_household(&mut forger, h, "530826103201001", "13999999999");
-    let (mut header, mut ops) = changeset::decode(&export(&forger)).unwrap();
     let victim = laptop.device().id;
-    for op in &mut ops {
-        op.id.origin = victim;
-    }
-    let planted = bangfu_core::sync::signing::new_signing_key();
-    let (first, last) = (ops[0].id.seq, ops[ops.len() - 1].id.seq);
-    let sig = bangfu_core::sync::signing::sign_batch(&planted, victim, first, last, &ops);
-    header.signers = Some(
-        [(
-            victim,
-            bangfu_core::sync::signing::hex(planted.verifying_key().as_bytes()),
-        )]
-        .into_iter()
-        .collect(),
-    );
-    header.batches = Some(vec![bangfu_core::sync::signing::BatchSig::new(
-        victim,
-        first,
-        last,
-        bangfu_core::sync::signing::hex(&sig),
-    )]);
-    header.device_names = [(victim, "村".to_owned())].into_iter().collect();
-    let forged = changeset::encode(header, &ops);
+    let (forged, planted) = forged_under(&forger, victim, 0);
     // The batch signatures hold (the forger signed under its key): held as a new device.
     assert!(import_changeset(&mut station, &forged).unwrap().held_ops > 0);
+    // The real file is not refused as 冒充: held beside it, under its own 安全码.
     let real = export(&laptop);
-    assert_eq!(import_err_kind(&mut station, &real), "device_key_mismatch");
-    // The clerk compares 安全码 with the laptop's screen: they differ; 不合并 the stranger.
-    let planted = list_devices(&station)
-        .unwrap()
-        .into_iter()
-        .find(|d| d.key.device == victim)
-        .unwrap();
-    assert_ne!(
-        planted.key.fingerprint,
-        own_fingerprint(&laptop).unwrap().unwrap()
-    );
-    let outcome = drop_held(&mut station, &planted.key.fingerprint).unwrap();
-    assert!(outcome.forgotten, "{outcome:?}");
     let summary = import_changeset(&mut station, &real).unwrap();
     assert!(summary.held_ops > 0, "{summary:?}");
-    confirm_device(
-        &mut station,
-        &own_fingerprint(&laptop).unwrap().unwrap(),
-        None,
-    )
-    .unwrap();
+    let real_fp = own_fingerprint(&laptop).unwrap().unwrap();
+    let planted_fp = fingerprint_of(&planted);
+    let listed = listed_keys(&station, victim);
+    assert!(
+        listed.contains(&(planted_fp.clone(), false, 1)),
+        "{listed:?}"
+    );
+    assert!(listed.contains(&(real_fp.clone(), false, 1)), "{listed:?}");
+    // The clerk compares 安全码 with the laptop's screen: 不合并 the stranger's.
+    let outcome = drop_held(&mut station, &planted_fp).unwrap();
+    assert!(outcome.forgotten, "{outcome:?}");
+    assert_eq!(outcome.dropped, 1, "{outcome:?}");
+    assert_eq!(
+        listed_keys(&station, victim),
+        vec![(real_fp.clone(), false, 1)]
+    );
+    confirm_device(&mut station, &real_fp, None).unwrap();
     assert_eq!(
         common::phone_of(&station, h).as_deref(),
         Some("13800000001")
+    );
+}
+
+/// The same at a station whose clerk confirms the laptop's real 安全码 first: the laptop's
+/// edits merge, the forger's stay held until declined, and its key is then forgotten; from
+/// then on a file under another key for the laptop is refused as 冒充 again.
+#[test]
+fn confirming_the_real_key_beside_a_planted_one_merges_the_laptop_and_leaves_the_forgery_held() {
+    let dir = common::scratch();
+    let mut laptop = common::open_at(dir.path(), "村", T0);
+    let mut forger = common::open_at(dir.path(), "冒充者", T0);
+    let mut station = common::open_at(dir.path(), "乡镇", T0);
+    station.set_confirms_devices(true).unwrap();
+    let h = Uuid::now_v7();
+    put_household(&mut laptop, h, "530826103201001", "13800000001");
+    put_household(&mut forger, h, "530826103201001", "13999999999");
+    let victim = laptop.device().id;
+    let (forged, planted) = forged_under(&forger, victim, 0);
+    assert!(import_changeset(&mut station, &forged).unwrap().held_ops > 0);
+    let summary = import_changeset(&mut station, &export(&laptop)).unwrap();
+    assert!(summary.held_ops > 0, "{summary:?}");
+    assert_eq!(common::phone_of(&station, h), None);
+    let real_fp = own_fingerprint(&laptop).unwrap().unwrap();
+    let planted_fp = fingerprint_of(&planted);
+    confirm_device(&mut station, &real_fp, None).unwrap();
+    assert_eq!(
+        common::phone_of(&station, h).as_deref(),
+        Some("13800000001")
+    );
+    // The forger's key is no longer the laptop's; what it signed still waits, to decline.
+    let listed = listed_keys(&station, victim);
+    assert!(listed.contains(&(real_fp.clone(), true, 0)), "{listed:?}");
+    // Its file waits for a word on the key (不合并), though the ops it signed are the real
+    // laptop's seqs, held here now.
+    assert!(
+        listed.contains(&(planted_fp.clone(), false, 1)),
+        "{listed:?}"
+    );
+    // A confirmed key is not replaced by confirming the other.
+    assert_eq!(
+        confirm_device(&mut station, &planted_fp, None)
+            .unwrap_err()
+            .kind(),
+        "device_key_confirmed_already"
+    );
+    let outcome = drop_held(&mut station, &planted_fp).unwrap();
+    assert_eq!(outcome.dropped, 1, "{outcome:?}");
+    assert!(outcome.forgotten, "{outcome:?}");
+    assert_eq!(listed_keys(&station, victim), vec![(real_fp, true, 0)]);
+    assert_eq!(
+        common::phone_of(&station, h).as_deref(),
+        Some("13800000001")
+    );
+    // With the real key confirmed, a forged file under another key is 冒充, refused whole.
+    put_household(&mut forger, h, "530826103201001", "13999999998");
+    let (again, _) = forged_under(&forger, victim, 0);
+    assert_eq!(import_err_kind(&mut station, &again), "device_key_mismatch");
+}
+
+/// A village laptop that does not confirm devices takes a forged stick's made-up op under
+/// another laptop's id (its rules apply a new device's ops) and records the made-up key; the
+/// real laptop's file is then not refused as 冒充 but held under its own 安全码, and merges
+/// when a person confirms it (the made-up key is then no longer the laptop's; a file under it
+/// is refused).
+#[test]
+fn a_laptop_that_does_not_confirm_devices_holds_the_real_file_beside_a_planted_key() {
+    let dir = common::scratch();
+    let mut laptop = common::open_at(dir.path(), "村", T0);
+    let mut forger = common::open_at(dir.path(), "冒充者", T0);
+    let mut village = common::open_at(dir.path(), "邻村", T0);
+    assert!(!village.confirms_devices().unwrap());
+    let (h, made_up) = (Uuid::now_v7(), Uuid::now_v7());
+    put_household(&mut laptop, h, "530826103201001", "13800000001");
+    put_household(&mut forger, made_up, "530826103201002", "13999999999");
+    let victim = laptop.device().id;
+    // Seqs past the laptop's own (a forged op on the laptop's seqs would be taken for them).
+    let (forged, planted) = forged_under(&forger, victim, 100);
+    assert!(import_changeset(&mut village, &forged).unwrap().applied > 0);
+    assert_eq!(
+        common::phone_of(&village, made_up).as_deref(),
+        Some("13999999999")
+    );
+    let planted_fp = fingerprint_of(&planted);
+    assert_eq!(
+        listed_keys(&village, victim),
+        vec![(planted_fp.clone(), false, 0)]
+    );
+    let summary = import_changeset(&mut village, &export(&laptop)).unwrap();
+    assert!(summary.held_ops > 0, "{summary:?}");
+    assert_eq!(summary.applied, 0, "{summary:?}");
+    assert_eq!(common::phone_of(&village, h), None);
+    let real_fp = own_fingerprint(&laptop).unwrap().unwrap();
+    let listed = listed_keys(&village, victim);
+    assert!(listed.contains(&(real_fp.clone(), false, 1)), "{listed:?}");
+    confirm_device(&mut village, &real_fp, None).unwrap();
+    assert_eq!(
+        common::phone_of(&village, h).as_deref(),
+        Some("13800000001")
+    );
+    assert_eq!(listed_keys(&village, victim), vec![(real_fp, true, 0)]);
+    assert_eq!(
+        import_err_kind(&mut village, &forged),
+        "device_key_mismatch"
     );
 }
 

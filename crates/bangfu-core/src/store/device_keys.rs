@@ -295,6 +295,57 @@ impl Store {
             .find(|k| k.device == key.device))
     }
 
+    /// Records `key` as `device`'s, confirmed by a person (limited to `village` when given), in
+    /// place of a key this copy learnt unconfirmed from a file; the batch signatures kept under
+    /// that key go with it (as when the county vouches for another key). `false`, and nothing
+    /// changed, when the device's recorded key is confirmed.
+    pub(crate) fn confirm_candidate_key(
+        &self,
+        device: Uuid,
+        key: &[u8],
+        name: &str,
+        village: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let id = device.as_bytes().as_slice();
+        let wall = self.wall_ms() as i64;
+        let tx = self.conn.unchecked_transaction()?;
+        let recorded: Option<bool> = tx
+            .query_row(
+                "SELECT confirmed FROM device_key WHERE device = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match recorded {
+            Some(true) => return Ok(false),
+            Some(false) => {
+                tx.execute(
+                    "UPDATE device_key SET public_key = ?2, confirmed = 1, village = ?3,
+                         seal_key = NULL, seal_sig = NULL
+                     WHERE device = ?1",
+                    params![id, key, village],
+                )?;
+                tx.execute(
+                    "DELETE FROM op_batch WHERE origin = (SELECT idx FROM device WHERE id = ?1)",
+                    [id],
+                )?;
+                tx.execute(
+                    "DELETE FROM op_batch_part WHERE origin = (SELECT idx FROM device WHERE id = ?1)",
+                    [id],
+                )?;
+            }
+            None => {
+                tx.execute(
+                    "INSERT INTO device_key (device, public_key, name, confirmed, village, first_seen_ms)
+                     VALUES (?1, ?2, ?3, 1, ?4, ?5)",
+                    params![id, key, name, village, wall],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(true)
+    }
+
     /// Sets the village a confirmed device is limited to, exactly (`None`: no limit, a
     /// township's or the county's device). A device the county enrolled takes the hub's
     /// enrolment again at the next sync (`vouch_device_keys`).

@@ -800,7 +800,10 @@ pub(crate) fn import_from<'a>(
             Ok(())
         })
     })?;
-    let proven = proven_keys(&header, Some(&plan.verifier));
+    let mut proven = proven_keys(&header, Some(&plan.verifier));
+    // A second key for a device whose recorded key is unconfirmed is not learnt (nor a sealing
+    // key under it): it waits in the held file until a person confirms one of the two.
+    proven.retain(|origin, _| !plan.rivals.contains(origin));
     if header.signers.is_some() {
         // A batch kept aside is not taken in part: its signature waits with it. A batch the
         // file declares but did not carry was never checked: not kept either.

@@ -60,6 +60,9 @@ pub(crate) struct ImportPlan {
     pub verifier: StreamVerifier,
     /// Origins whose ops are held (devices not confirmed while this copy confirms devices).
     pub held: HashSet<Uuid>,
+    /// Origins the file declares under another key than the unconfirmed one this copy
+    /// recorded (held; the key is not learnt: it waits in the held file as a candidate).
+    pub rivals: HashSet<Uuid>,
     /// Origins that arrive unsigned although this copy knows their key.
     known: HashSet<Uuid>,
     /// Signed origins with the village their confirmation limits them to (none when a
@@ -146,14 +149,26 @@ pub(crate) fn plan_import(store: &Store, header: &Header) -> Result<ImportPlan, 
     let verifier = verifier_of(header)?;
     let confirming = store.confirms_devices()?;
     let mut held = HashSet::new();
+    let mut rivals = HashSet::new();
     let mut villages = HashMap::new();
     for (origin, key) in signers {
         match store.known_device_key(*origin)? {
             Some((known, confirmed, village)) => {
                 if signing::unhex(key).as_deref() != Some(known.as_slice()) {
-                    return Err(SyncError::Signature(SignatureError::KeyMismatch {
-                        origin: *origin,
-                    }));
+                    // A key a person or the county confirmed is the device's: a file under
+                    // another is 冒充, refused whole.
+                    if confirmed {
+                        return Err(SyncError::Signature(SignatureError::KeyMismatch {
+                            origin: *origin,
+                        }));
+                    }
+                    // The key recorded is only one a file proved (a forged stick's made-up
+                    // key may have come first): this one is a second candidate for the
+                    // device, its ops held (whether or not this copy confirms devices) until
+                    // a person compares 安全码 and confirms one of them (`confirm_device`).
+                    held.insert(*origin);
+                    rivals.insert(*origin);
+                    continue;
                 }
                 if confirming && !confirmed {
                     held.insert(*origin);
@@ -178,6 +193,7 @@ pub(crate) fn plan_import(store: &Store, header: &Header) -> Result<ImportPlan, 
     Ok(ImportPlan {
         verifier,
         held,
+        rivals,
         known,
         villages,
         passengers,
@@ -823,7 +839,7 @@ pub fn list_devices(store: &Store) -> Result<Vec<DeviceEntry>, SyncError> {
         let mut count = 0;
         // This copy's own ops never wait here (a held file carries them only as relayed).
         for header in headers.iter().filter(|_| !key.own) {
-            if waits_for(store, header, key.device, &known)? {
+            if waits_for(store, header, &key, &known)? {
                 count += 1;
             }
         }
@@ -832,7 +848,68 @@ pub fn list_devices(store: &Store) -> Result<Vec<DeviceEntry>, SyncError> {
             held_files: count,
         });
     }
+    // A second candidate's files wait for a person's word on the key itself (even when the
+    // ops it signed are held here under the other key), so they are counted, to decline.
+    for key in candidate_keys(store, &headers)? {
+        let count = headers
+            .iter()
+            .filter(|h| declares_key(h, key.device, &key.public_key))
+            .count() as u64;
+        out.push(DeviceEntry {
+            key,
+            held_files: count,
+        });
+    }
     Ok(out)
+}
+
+/// The keys held files declare for devices under another key than the one this copy records
+/// for them, or for devices it records no key of: second candidates (a forged stick's made-up
+/// key may have been recorded first, from a file that proved it), listed with their 安全码 so
+/// a person compares them with the device's screen and confirms or declines each. A device's
+/// own copy never has one (its key is confirmed: another is refused as 冒充).
+fn candidate_keys(store: &Store, headers: &[Header]) -> Result<Vec<DeviceKey>, StoreError> {
+    let own = store.device().id;
+    let mut out: Vec<DeviceKey> = Vec::new();
+    for header in headers {
+        for (device, key_hex) in header.signers.iter().flatten() {
+            let Some(key) = signing::unhex(key_hex) else {
+                continue;
+            };
+            if *device == own
+                || out
+                    .iter()
+                    .any(|k| k.device == *device && k.public_key == signing::hex(&key))
+            {
+                continue;
+            }
+            let recorded = store.known_device_key(*device)?;
+            if recorded.as_ref().is_some_and(|(known, _, _)| *known == key) {
+                continue;
+            }
+            let name = header.device_names.get(device).cloned().unwrap_or_default();
+            out.push(DeviceKey {
+                device: *device,
+                name,
+                fingerprint: fingerprint(&key),
+                public_key: signing::hex(&key),
+                confirmed: false,
+                village: None,
+                own: false,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `key_hex` is the key `header` declares for `device`.
+fn declares_key(header: &Header, device: Uuid, key_hex: &str) -> bool {
+    header
+        .signers
+        .as_ref()
+        .and_then(|s| s.get(&device))
+        .and_then(|k| signing::unhex(k))
+        .is_some_and(|k| Some(k) == signing::unhex(key_hex))
 }
 
 /// Whether a held file still holds ops of `device` that this copy lacks: a file kept for
@@ -840,9 +917,10 @@ pub fn list_devices(store: &Store) -> Result<Vec<DeviceEntry>, SyncError> {
 fn waits_for(
     store: &Store,
     header: &Header,
-    device: Uuid,
+    key: &DeviceKey,
     known: &HashSet<Uuid>,
 ) -> Result<bool, StoreError> {
+    let device = key.device;
     // The unsigned ops of writers this copy has no key for wait with the file's source.
     if device == header.source_device
         && let (Some(origins), Some(carried)) =
@@ -856,11 +934,8 @@ fn waits_for(
             return Ok(true);
         }
     }
-    if !header
-        .signers
-        .as_ref()
-        .is_some_and(|s| s.contains_key(&device))
-    {
+    // A file that declares another key for the device waits for that key, not this one.
+    if !declares_key(header, device, &key.public_key) {
         return Ok(false);
     }
     match header.carried.as_ref().and_then(|c| c.get(&device)) {
@@ -1013,6 +1088,8 @@ pub enum ConfirmError {
     OwnDevice,
     #[error("device {0} is not confirmed yet")]
     NotConfirmed(String),
+    #[error("device {0} has another key confirmed")]
+    OtherKeyConfirmed(String),
     #[error(transparent)]
     Sync(#[from] SyncError),
 }
@@ -1024,6 +1101,7 @@ impl UserFacing for ConfirmError {
             ConfirmError::BadVillage(_) => "bad_village_code",
             ConfirmError::OwnDevice => "own_device",
             ConfirmError::NotConfirmed(_) => "device_not_confirmed",
+            ConfirmError::OtherKeyConfirmed(_) => "device_key_confirmed_already",
             ConfirmError::Sync(e) => e.kind(),
         }
     }
@@ -1040,6 +1118,9 @@ impl UserFacing for ConfirmError {
             ConfirmError::NotConfirmed(name) => {
                 format!("设备“{name}”还没有确认：请先核对安全码并确认它，确认时可选择所属村。")
             }
+            ConfirmError::OtherKeyConfirmed(name) => format!(
+                "设备“{name}”已确认了另一个安全码，不能再确认这一个：用这个安全码签名的修改可能是冒充的。请与那台设备屏幕上的安全码核对；不是它的，就选“不合并”。"
+            ),
             ConfirmError::Sync(e) => e.message_zh(),
         }
     }
@@ -1056,16 +1137,64 @@ pub fn confirm_device(
     store
         .require(crate::access::Permission::TrustDevices)
         .map_err(SyncError::from)?;
-    let device = store
+    let device = match store
         .set_device_confirmed(fingerprint_text, village)
         .map_err(SyncError::from)?
-        .ok_or_else(|| ConfirmError::UnknownFingerprint(fingerprint_text.to_owned()))?;
+    {
+        Some(device) => device,
+        None => confirm_candidate(store, fingerprint_text, village)?,
+    };
     let (merged, failed) = import_held_again(store, None)?;
     Ok(ConfirmOutcome {
         device,
         merged,
         failed,
     })
+}
+
+/// Confirms a second candidate key (`candidate_keys`) with the 安全码 typed: it becomes the
+/// device's key in place of the one this copy learnt unconfirmed from a file (a forged
+/// stick's, when the person compared the device's screen), whose batch signatures go with it.
+/// The held files under the other key stay held, to decline. A device whose recorded key a
+/// person or the county confirmed keeps it.
+fn confirm_candidate(
+    store: &Store,
+    fingerprint_text: &str,
+    village: Option<&str>,
+) -> Result<DeviceKey, ConfirmError> {
+    let candidate = candidate_by_fingerprint(store, fingerprint_text)?;
+    let key = signing::unhex(&candidate.public_key)
+        .ok_or_else(|| ConfirmError::UnknownFingerprint(fingerprint_text.to_owned()))?;
+    if !store
+        .confirm_candidate_key(candidate.device, &key, &candidate.name, village)
+        .map_err(SyncError::from)?
+    {
+        return Err(ConfirmError::OtherKeyConfirmed(candidate.name));
+    }
+    store
+        .device_keys()
+        .map_err(SyncError::from)?
+        .into_iter()
+        .find(|k| k.device == candidate.device)
+        .ok_or_else(|| ConfirmError::UnknownFingerprint(fingerprint_text.to_owned()))
+}
+
+/// The second candidate key (`candidate_keys`) with the 安全码 typed.
+fn candidate_by_fingerprint(
+    store: &Store,
+    fingerprint_text: &str,
+) -> Result<DeviceKey, ConfirmError> {
+    let wanted = signing::fingerprint_digits(fingerprint_text);
+    let headers: Vec<Header> = held_files(store)
+        .map_err(SyncError::from)?
+        .iter()
+        .filter_map(|(_, file)| changeset::read_header(file).ok().map(|(h, _)| h))
+        .collect();
+    candidate_keys(store, &headers)
+        .map_err(SyncError::from)?
+        .into_iter()
+        .find(|k| !wanted.is_empty() && signing::fingerprint_digits(&k.fingerprint) == wanted)
+        .ok_or_else(|| ConfirmError::UnknownFingerprint(fingerprint_text.to_owned()))
 }
 
 /// The device this copy knows with the 安全码 typed (digits compared).
@@ -1179,8 +1308,15 @@ pub fn drop_held(store: &mut Store, fingerprint_text: &str) -> Result<DropOutcom
     store
         .require(crate::access::Permission::TrustDevices)
         .map_err(SyncError::from)?;
-    let device = device_by_fingerprint(store, fingerprint_text)?;
-    let (files, kept) = files_only_of(store, device.device)?;
+    // A second candidate key (`candidate_keys`) lives only in the held files that declare it.
+    let (device, recorded) = match device_by_fingerprint(store, fingerprint_text) {
+        Ok(device) => (device, true),
+        Err(ConfirmError::UnknownFingerprint(_)) => {
+            (candidate_by_fingerprint(store, fingerprint_text)?, false)
+        }
+        Err(e) => return Err(e),
+    };
+    let (files, kept) = files_only_of(store, &device)?;
     let dropped = files.len() as u64;
     if dropped > 0 {
         let what = format!(
@@ -1189,20 +1325,38 @@ pub fn drop_held(store: &mut Store, fingerprint_text: &str) -> Result<DropOutcom
         );
         remove_held(store, &files, &what)?;
     }
+    let declared_still = held_files(store)
+        .map_err(SyncError::from)?
+        .iter()
+        .any(|(_, file)| {
+            changeset::read_header(file)
+                .is_ok_and(|(h, _)| declares_key(&h, device.device, &device.public_key))
+        });
+    if !recorded {
+        // Nothing of a candidate key is kept but the held files: gone with the last of them.
+        return Ok(DropOutcome {
+            device,
+            dropped,
+            kept,
+            forgotten: !declared_still,
+        });
+    }
+    // Held files under another key of the device (a second candidate) do not keep this one.
     let forgotten = !device.own
         && !device.confirmed
         && kept == 0
+        && !declared_still
         && !held_files(store)
             .map_err(SyncError::from)?
             .iter()
             .any(|(_, file)| {
                 changeset::read_header(file).is_ok_and(|(h, _)| {
-                    h.carried
+                    !h.signers
                         .as_ref()
-                        .is_none_or(|c| c.contains_key(&device.device))
-                        || h.signers
+                        .is_some_and(|s| s.contains_key(&device.device))
+                        && h.carried
                             .as_ref()
-                            .is_some_and(|s| s.contains_key(&device.device))
+                            .is_none_or(|c| c.contains_key(&device.device))
                 })
             })
         && !store
@@ -1237,16 +1391,14 @@ pub fn drop_held(store: &mut Store, fingerprint_text: &str) -> Result<DropOutcom
 
 /// The held files in which nothing waits but `device`'s changes (every op of the other devices
 /// it carries is held here, with its signatures), and how many others name the device.
-fn files_only_of(store: &Store, device: Uuid) -> Result<(Vec<(i64, Header)>, u64), SyncError> {
+fn files_only_of(store: &Store, key: &DeviceKey) -> Result<(Vec<(i64, Header)>, u64), SyncError> {
+    let device = key.device;
     let (mut only, mut kept) = (Vec::new(), 0u64);
     let known = known_devices(store)?;
     for (id, file) in held_files(store)? {
         let (header, _) = changeset::read_header(&file)?;
-        if !header
-            .signers
-            .as_ref()
-            .is_some_and(|s| s.contains_key(&device))
-        {
+        // Files under another key of the device wait for that key.
+        if !declares_key(&header, device, &key.public_key) {
             continue;
         }
         // A file that does not say which ops it carries (written by hand) is never dropped.
