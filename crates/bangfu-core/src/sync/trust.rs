@@ -952,7 +952,9 @@ fn waits_for(
 /// every op of `older` this copy lacks is in `newer` with the same content and the same batch
 /// signature, and so is every archive file of `older` this copy lacks. Read from the files'
 /// ops, not from what their headers claim (a header's ranges are not signed), and only for
-/// files their source signed under the key this copy knows for it.
+/// files their source signed under the key this copy knows for it, or both under the one
+/// key both declare for it (a second candidate key: the real laptop's files beside a key a
+/// forger planted).
 fn leaves_nothing_only_in(store: &Store, older: &[u8], newer: &[u8]) -> Result<bool, SyncError> {
     // Both files' ops are read into memory: files past this size are simply both kept.
     const MOST_OPS: u64 = 500_000;
@@ -970,12 +972,25 @@ fn leaves_nothing_only_in(store: &Store, older: &[u8], newer: &[u8]) -> Result<b
         return Ok(false);
     };
     let source = old_header.source_device;
-    let signed_by_source = match store.known_device_key(source)? {
-        Some((key, _, _)) => {
-            signing::file_signed_by(&old_header, &key) && signing::file_signed_by(&new_header, &key)
-        }
-        None => false,
+    let signed_by = |key: &[u8]| {
+        signing::file_signed_by(&old_header, key) && signing::file_signed_by(&new_header, key)
     };
+    // Under the key this copy records for the source, or, when the source's files are held
+    // as a second candidate key (the recorded one a forger's), under the key both files
+    // declare for it: else every export of the real laptop would add a full held copy.
+    let declared = |header: &Header| {
+        header
+            .signers
+            .as_ref()
+            .and_then(|s| s.get(&source))
+            .and_then(|k| signing::unhex(k))
+    };
+    let signed_by_source = store
+        .known_device_key(source)?
+        .is_some_and(|(key, _, _)| signed_by(&key))
+        || declared(&old_header)
+            .filter(|key| declared(&new_header).as_ref() == Some(key))
+            .is_some_and(|key| signed_by(&key));
     if new_header.source_device != source || !signed_by_source {
         return Ok(false);
     }
