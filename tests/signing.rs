@@ -1427,3 +1427,38 @@ fn a_second_candidate_keys_newer_file_replaces_its_older_held_one() {
         );
     }
 }
+
+/// A held file that only declares a made-up key under a laptop's id (no batch or part of the
+/// laptop's signed by it, and not the file's sender) shows nothing about the laptop: no
+/// candidate key is listed for it to confirm.
+#[test]
+fn a_key_a_held_file_only_declares_is_not_listed_as_a_candidate() {
+    use bangfu_core::sync::signing::{hex, new_signing_key};
+    let dir = common::scratch();
+    let laptop = common::open_at(dir.path(), "村", T0);
+    let mut forger = common::open_at(dir.path(), "冒充者", T0);
+    let mut station = common::open_at(dir.path(), "乡镇", T0);
+    station.set_confirms_devices(true).unwrap();
+    put_household(
+        &mut forger,
+        Uuid::now_v7(),
+        "530826103201002",
+        "13999999999",
+    );
+    let (mut header, ops) = changeset::decode(&export(&forger)).unwrap();
+    let victim = laptop.device().id;
+    let planted = new_signing_key();
+    header
+        .signers
+        .as_mut()
+        .unwrap()
+        .insert(victim, hex(planted.verifying_key().as_bytes()));
+    header.device_names.insert(victim, "村".into());
+    let forged = changeset::encode(header, &ops);
+    // Held for the forger's own (unconfirmed) device.
+    let summary = import_changeset(&mut station, &forged).unwrap();
+    assert!(summary.held_ops > 0, "{summary:?}");
+    assert_eq!(listed_keys(&station, victim), vec![]);
+    // The forger's own key, which signs its batch, is listed.
+    assert_eq!(listed_keys(&station, forger.device().id).len(), 1);
+}
