@@ -1386,3 +1386,79 @@ fn a_key_declared_with_no_batch_it_signs_is_not_recorded_and_the_real_laptop_get
         own_fingerprint(&laptop).unwrap().unwrap()
     );
 }
+
+/// The real laptop keeps exporting while its key waits at a station as a second candidate
+/// (a forger's key recorded first): each newer file of the laptop replaces the older held one
+/// (both declare and are signed under the same key), so one held file remains, and confirming
+/// the laptop's 安全码 merges every edit it made.
+#[test]
+fn a_second_candidate_keys_newer_file_replaces_its_older_held_one() {
+    let dir = common::scratch();
+    let mut laptop = common::open_at(dir.path(), "村", T0);
+    let mut forger = common::open_at(dir.path(), "冒充者", T0);
+    let mut station = common::open_at(dir.path(), "乡镇", T0);
+    station.set_confirms_devices(true).unwrap();
+    let hs = [Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7()];
+    put_household(&mut forger, hs[0], "530826103201001", "13999999999");
+    let victim = laptop.device().id;
+    let (forged, planted) = forged_under(&forger, victim, 0);
+    assert!(import_changeset(&mut station, &forged).unwrap().held_ops > 0);
+    for (i, h) in hs.iter().enumerate() {
+        put_household(
+            &mut laptop,
+            *h,
+            &format!("53082610320100{}", i + 1),
+            &format!("1380000000{i}"),
+        );
+        let summary = import_changeset(&mut station, &export(&laptop)).unwrap();
+        assert!(summary.held_ops > 0, "{summary:?}");
+    }
+    let real_fp = own_fingerprint(&laptop).unwrap().unwrap();
+    let planted_fp = fingerprint_of(&planted);
+    let listed = listed_keys(&station, victim);
+    assert!(listed.contains(&(real_fp.clone(), false, 1)), "{listed:?}");
+    assert!(listed.contains(&(planted_fp, false, 1)), "{listed:?}");
+    let outcome = confirm_device(&mut station, &real_fp, None).unwrap();
+    assert_eq!(outcome.merged.len(), 1, "{:?}", outcome.merged);
+    for (i, h) in hs.iter().enumerate() {
+        assert_eq!(
+            common::phone_of(&station, *h),
+            Some(format!("1380000000{i}"))
+        );
+    }
+}
+
+/// A held file that only declares a made-up key under a laptop's id (no batch or part of the
+/// laptop's signed by it, and not the file's sender) shows nothing about the laptop: no
+/// candidate key is listed for it to confirm.
+#[test]
+fn a_key_a_held_file_only_declares_is_not_listed_as_a_candidate() {
+    use bangfu_core::sync::signing::{hex, new_signing_key};
+    let dir = common::scratch();
+    let laptop = common::open_at(dir.path(), "村", T0);
+    let mut forger = common::open_at(dir.path(), "冒充者", T0);
+    let mut station = common::open_at(dir.path(), "乡镇", T0);
+    station.set_confirms_devices(true).unwrap();
+    put_household(
+        &mut forger,
+        Uuid::now_v7(),
+        "530826103201002",
+        "13999999999",
+    );
+    let (mut header, ops) = changeset::decode(&export(&forger)).unwrap();
+    let victim = laptop.device().id;
+    let planted = new_signing_key();
+    header
+        .signers
+        .as_mut()
+        .unwrap()
+        .insert(victim, hex(planted.verifying_key().as_bytes()));
+    header.device_names.insert(victim, "村".into());
+    let forged = changeset::encode(header, &ops);
+    // Held for the forger's own (unconfirmed) device.
+    let summary = import_changeset(&mut station, &forged).unwrap();
+    assert!(summary.held_ops > 0, "{summary:?}");
+    assert_eq!(listed_keys(&station, victim), vec![]);
+    // The forger's own key, which signs its batch, is listed.
+    assert_eq!(listed_keys(&station, forger.device().id).len(), 1);
+}

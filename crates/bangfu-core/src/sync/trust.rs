@@ -829,10 +829,8 @@ pub fn require_confirmation(store: &Store, on: bool) -> Result<(), SyncError> {
 pub fn list_devices(store: &Store) -> Result<Vec<DeviceEntry>, SyncError> {
     let held = held_files(store)?;
     let mut out = Vec::new();
-    let headers: Vec<Header> = held
-        .iter()
-        .filter_map(|(_, file)| changeset::read_header(file).ok().map(|(h, _)| h))
-        .collect();
+    let files = with_headers(&held);
+    let headers: Vec<Header> = files.iter().map(|(h, _)| h.clone()).collect();
     let keys = store.device_keys()?;
     let known: HashSet<Uuid> = keys.iter().map(|k| k.device).collect();
     for key in keys {
@@ -850,7 +848,7 @@ pub fn list_devices(store: &Store) -> Result<Vec<DeviceEntry>, SyncError> {
     }
     // A second candidate's files wait for a person's word on the key itself (even when the
     // ops it signed are held here under the other key), so they are counted, to decline.
-    for key in candidate_keys(store, &headers)? {
+    for key in candidate_keys(store, &files)? {
         let count = headers
             .iter()
             .filter(|h| declares_key(h, key.device, &key.public_key))
@@ -867,11 +865,17 @@ pub fn list_devices(store: &Store) -> Result<Vec<DeviceEntry>, SyncError> {
 /// for them, or for devices it records no key of: second candidates (a forged stick's made-up
 /// key may have been recorded first, from a file that proved it), listed with their 安全码 so
 /// a person compares them with the device's screen and confirms or declines each. A device's
-/// own copy never has one (its key is confirmed: another is refused as 冒充).
-fn candidate_keys(store: &Store, headers: &[Header]) -> Result<Vec<DeviceKey>, StoreError> {
+/// own copy never has one (its key is confirmed: another is refused as 冒充). A key is listed
+/// only where a held file shows it is the device's: the file carries a batch or part of the
+/// device that verifies under it (`verified_file`), or the device sent the file and signed it
+/// with it. One only declared, with nothing signed under it, is no candidate (anyone can write
+/// a key under any id).
+fn candidate_keys(store: &Store, files: &[(Header, &[u8])]) -> Result<Vec<DeviceKey>, StoreError> {
     let own = store.device().id;
     let mut out: Vec<DeviceKey> = Vec::new();
-    for header in headers {
+    for (header, file) in files {
+        // The file's batches and parts, checked once per file and only when needed.
+        let mut verifier: Option<Option<StreamVerifier>> = None;
         for (device, key_hex) in header.signers.iter().flatten() {
             let Some(key) = signing::unhex(key_hex) else {
                 continue;
@@ -887,6 +891,16 @@ fn candidate_keys(store: &Store, headers: &[Header]) -> Result<Vec<DeviceKey>, S
             if recorded.as_ref().is_some_and(|(known, _, _)| *known == key) {
                 continue;
             }
+            let signed_file =
+                *device == header.source_device && signing::file_signed_by(header, &key);
+            if !signed_file
+                && !verifier
+                    .get_or_insert_with(|| verified_file(file))
+                    .as_ref()
+                    .is_some_and(|v| v.verified_any(*device))
+            {
+                continue;
+            }
             let name = header.device_names.get(device).cloned().unwrap_or_default();
             out.push(DeviceKey {
                 device: *device,
@@ -900,6 +914,19 @@ fn candidate_keys(store: &Store, headers: &[Header]) -> Result<Vec<DeviceKey>, S
         }
     }
     Ok(out)
+}
+
+/// The checker of a held file's batch signatures after reading all its ops (`verified_any`
+/// then tells the keys a batch or part it carries shows), or `None` when it cannot be read
+/// or does not verify (it proves nothing).
+fn verified_file(file: &[u8]) -> Option<StreamVerifier> {
+    let (header, ops) = changeset::decode(file).ok()?;
+    let mut verifier = verifier_of(&header).ok()?;
+    for op in &ops {
+        verifier.push(op).ok()?;
+    }
+    verifier.finish().ok()?;
+    Some(verifier)
 }
 
 /// Whether `key_hex` is the key `header` declares for `device`.
@@ -952,7 +979,9 @@ fn waits_for(
 /// every op of `older` this copy lacks is in `newer` with the same content and the same batch
 /// signature, and so is every archive file of `older` this copy lacks. Read from the files'
 /// ops, not from what their headers claim (a header's ranges are not signed), and only for
-/// files their source signed under the key this copy knows for it.
+/// files their source signed under the key this copy knows for it, or both under the one
+/// key both declare for it (a second candidate key: the real laptop's files beside a key a
+/// forger planted).
 fn leaves_nothing_only_in(store: &Store, older: &[u8], newer: &[u8]) -> Result<bool, SyncError> {
     // Both files' ops are read into memory: files past this size are simply both kept.
     const MOST_OPS: u64 = 500_000;
@@ -970,12 +999,25 @@ fn leaves_nothing_only_in(store: &Store, older: &[u8], newer: &[u8]) -> Result<b
         return Ok(false);
     };
     let source = old_header.source_device;
-    let signed_by_source = match store.known_device_key(source)? {
-        Some((key, _, _)) => {
-            signing::file_signed_by(&old_header, &key) && signing::file_signed_by(&new_header, &key)
-        }
-        None => false,
+    let signed_by = |key: &[u8]| {
+        signing::file_signed_by(&old_header, key) && signing::file_signed_by(&new_header, key)
     };
+    // Under the key this copy records for the source, or, when the source's files are held
+    // as a second candidate key (the recorded one a forger's), under the key both files
+    // declare for it: else every export of the real laptop would add a full held copy.
+    let declared = |header: &Header| {
+        header
+            .signers
+            .as_ref()
+            .and_then(|s| s.get(&source))
+            .and_then(|k| signing::unhex(k))
+    };
+    let signed_by_source = store
+        .known_device_key(source)?
+        .is_some_and(|(key, _, _)| signed_by(&key))
+        || declared(&old_header)
+            .filter(|key| declared(&new_header).as_ref() == Some(key))
+            .is_some_and(|key| signed_by(&key));
     if new_header.source_device != source || !signed_by_source {
         return Ok(false);
     }
@@ -1009,6 +1051,17 @@ fn leaves_nothing_only_in(store: &Store, older: &[u8], newer: &[u8]) -> Result<b
         .iter()
         .all(|hash| new_header.blobs.iter().flatten().any(|b| &b.sha256 == hash));
     Ok(waiting.is_empty() && batches_kept && files_kept)
+}
+
+/// The held files whose header reads, each with it.
+fn with_headers(held: &[(i64, Vec<u8>)]) -> Vec<(Header, &[u8])> {
+    held.iter()
+        .filter_map(|(_, file)| {
+            changeset::read_header(file)
+                .ok()
+                .map(|(h, _)| (h, file.as_slice()))
+        })
+        .collect()
 }
 
 fn held_files(store: &Store) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
@@ -1185,12 +1238,9 @@ fn candidate_by_fingerprint(
     fingerprint_text: &str,
 ) -> Result<DeviceKey, ConfirmError> {
     let wanted = signing::fingerprint_digits(fingerprint_text);
-    let headers: Vec<Header> = held_files(store)
-        .map_err(SyncError::from)?
-        .iter()
-        .filter_map(|(_, file)| changeset::read_header(file).ok().map(|(h, _)| h))
-        .collect();
-    candidate_keys(store, &headers)
+    let held = held_files(store).map_err(SyncError::from)?;
+    let files = with_headers(&held);
+    candidate_keys(store, &files)
         .map_err(SyncError::from)?
         .into_iter()
         .find(|k| !wanted.is_empty() && signing::fingerprint_digits(&k.fingerprint) == wanted)
