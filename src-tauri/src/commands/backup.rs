@@ -50,7 +50,10 @@ pub async fn restore_from_backup(
     path: String,
 ) -> Result<(), CommandError> {
     state.with_store(|store| {
-        request_restore_by(store, std::path::Path::new(&path)).map_err(CommandError::from_core)
+        request_restore_by(store, std::path::Path::new(&path)).map_err(|error| {
+            eprintln!("bangfu-desktop: restore of {path} not requested: {error:?}");
+            CommandError::from_core(error)
+        })
     })?;
     eprintln!("bangfu-desktop: restore of {path} requested; restarting");
     app.restart()

@@ -3,7 +3,7 @@
 //! The caches may hold numbers assigned inside a transaction that later rolled back; the store
 //! clears them after any failed write so a stale number is never reused.
 
-use rustc_hash::FxHashMap as HashMap;
+use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
@@ -12,8 +12,9 @@ use uuid::Uuid;
 pub struct Dictionary {
     device_idx: HashMap<Uuid, i64>,
     device_id: HashMap<i64, Uuid>,
-    /// Per table code, field name → number; looked up by `&str` without allocating. (A merge
-    /// looks up a device and a field for every op: a cheap hash, as the keys are this copy's own.)
+    /// Per table code, field name → number; looked up by `&str` without allocating. The maps
+    /// keep the standard hash (keyed at random): their keys come from other devices' files, and
+    /// a hash without a key would let a crafted file make every lookup collide.
     field_idx: HashMap<i64, HashMap<String, i64>>,
     field_name: HashMap<i64, (i64, String)>,
 }
