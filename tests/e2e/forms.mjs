@@ -43,3 +43,15 @@ export async function waitForList(session) {
     return count !== undefined && count > 0 ? count : undefined
   }, { timeoutMs: 30_000 })
 }
+
+/** The line and origin a row of the 脱贫标准 table shows (`standard-<year>-<province|all>`), once it is there. */
+export function standardRow(session, testid) {
+  return session.execute(`
+    const tr = document.querySelector('[data-testid="${testid}"]')
+    if (!tr) return null
+    return {
+      line: tr.querySelector('[data-testid="standard-line"]').textContent.trim(),
+      origin: tr.querySelector('[data-testid="standard-origin"]').textContent.trim(),
+      text: tr.textContent,
+    }`)
+}

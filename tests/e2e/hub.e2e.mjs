@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { ROOT, SCREENSHOTS, assert, step, withApp } from './app.mjs'
 import { terminate } from './harness.mjs'
+import { standardRow } from './forms.mjs'
 import { Keys, waitFor } from './webdriver.mjs'
 
 const [app, hubBinary, cli] = process.argv.slice(2)
@@ -203,21 +204,10 @@ async function editComesDown(session, scratch, second) {
   step('the list refreshed itself with 县里改的组')
 }
 
-/** The 2018 national row of the 脱贫标准 page: its line and where it comes from. */
-function standard2018(session) {
-  return session.execute(`
-    const tr = document.querySelector('[data-testid="standard-2018-all"]')
-    if (!tr) return null
-    return {
-      line: tr.querySelector('[data-testid="standard-line"]').textContent.trim(),
-      origin: tr.querySelector('[data-testid="standard-origin"]').textContent.trim(),
-    }`)
-}
-
 /** The 脱贫标准 page left open while the county sets a line: the page shows it once synced. */
 async function standardArrivesOnOpenPage(session, scratch, hubDir, hubUrl) {
   await session.click(await session.find('[data-testid="tab-standards"]'))
-  const before = await waitFor('the 2018 row', () => standard2018(session), { timeoutMs: 15_000 })
+  const before = await waitFor('the 2018 row', () => standardRow(session, 'standard-2018-all'), { timeoutMs: 15_000 })
   assert(before.line === '2995', `2018's shipped line first: ${JSON.stringify(before)}`)
   step(`the county sets 2018's line while the app's 脱贫标准 page is open (${before.line}, ${before.origin})`)
   const county = path.join(scratch, 'county.sqlite')
@@ -226,7 +216,7 @@ async function standardArrivesOnOpenPage(session, scratch, hubDir, hubUrl) {
   bangfu(scratch, ['sync', '--db', county])
   await session.click(await session.find('[data-testid="hub-sync-now"]'))
   const after = await waitFor('the open page to show the county line', async () => {
-    const row = await standard2018(session)
+    const row = await standardRow(session, 'standard-2018-all')
     return row && row.line === '3100' ? row : undefined
   }, { timeoutMs: 30_000 })
   assert(after.origin.includes('县里设定'), `the line says it is the county's: ${JSON.stringify(after)}`)

@@ -8,23 +8,12 @@
 import path from 'node:path'
 import { assert, shot, step, typeInto, withApp } from './app.mjs'
 import { waitFor } from './webdriver.mjs'
+import { standardRow } from './forms.mjs'
 
 const app = process.argv[2]
 if (!app) {
   console.error('usage: node tests/e2e/standards.e2e.mjs <path of bangfu-desktop>')
   process.exit(2)
-}
-
-/** The line and origin a row of the table shows, once it is there. */
-function row(session, testid) {
-  return session.execute(`
-    const tr = document.querySelector('[data-testid="${testid}"]')
-    if (!tr) return null
-    return {
-      line: tr.querySelector('[data-testid="standard-line"]').textContent.trim(),
-      origin: tr.querySelector('[data-testid="standard-origin"]').textContent.trim(),
-      text: tr.textContent,
-    }`)
 }
 
 /** Clicks the element once nothing covers its middle (a closing dialog or its overlay). */
@@ -54,11 +43,11 @@ await withApp(app, 'standards', async (world) => {
   const session = await world.launch(['--db', dataFile, '--seed-demo'])
   await session.click(await waitFor('the 脱贫标准 tab', async () => (await session.findAll('[data-testid="tab-standards"]'))[0], { timeoutMs: 60_000 }))
 
-  const national2018 = await waitFor('the 2018 national row', () => row(session, 'standard-2018-all'), { timeoutMs: 20_000 })
+  const national2018 = await waitFor('the 2018 national row', () => standardRow(session, 'standard-2018-all'), { timeoutMs: 20_000 })
   step(`2018: ${JSON.stringify(national2018)}`)
   assert(national2018.line === '2995' && national2018.origin === '程序自带', `2018's national line is shipped: ${national2018.text}`)
   assert(national2018.text.includes('国家统计局'), `the shipped line names its source: ${national2018.text}`)
-  const yunnan2017 = await row(session, 'standard-2017-云南省')
+  const yunnan2017 = await standardRow(session, 'standard-2017-云南省')
   assert(yunnan2017 && yunnan2017.line === '4000', `the report's 云南省 line is its province's row: ${JSON.stringify(yunnan2017)}`)
   await shot(session, 'standards-01-list.png')
 
@@ -80,14 +69,14 @@ await withApp(app, 'standards', async (world) => {
       return true`))
   await waitFor('the question closed', () =>
     session.execute(`return !document.querySelector('.el-message-box__wrapper:not([style*="display: none"]) .el-message-box, .el-overlay-message-box')`))
-  const kept = await row(session, 'standard-2019-all')
+  const kept = await standardRow(session, 'standard-2019-all')
   assert(kept.line === '3218', `going back kept the line: ${kept.line}`)
 
   // A checked line is saved as the county's setting.
   await typeInto(session, 'standard-income-line', '3300')
   await session.click(await session.find('[data-testid="standard-save"]'))
   const saved = await waitFor('the 2019 row showing 3300', async () => {
-    const r = await row(session, 'standard-2019-all')
+    const r = await standardRow(session, 'standard-2019-all')
     return r && r.line === '3300' ? r : undefined
   })
   assert(saved.origin.startsWith('县里设定'), `the setting is the county's: ${saved.origin}`)
