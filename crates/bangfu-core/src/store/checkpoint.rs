@@ -24,7 +24,6 @@
 //! synced log before the save returns (`synchronous = FULL`); a checkpoint only moves
 //! committed pages, and one cut by a crash or a power cut is finished by the next open.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};
 use std::thread::JoinHandle;
@@ -117,7 +116,11 @@ impl WalIndex {
     pub fn read(shm: &Path) -> Option<WalIndex> {
         // Two copies of the 48-byte header, then the checkpoint info (`WalCkptInfo`).
         let mut head = [0u8; 100];
-        std::fs::File::open(shm).ok()?.read_exact(&mut head).ok()?;
+        // Through a descriptor this process keeps (`held_files`): closing one of the `-shm`
+        // would drop the locks SQLite holds on it for every connection of this process.
+        if super::held_files::read_start(shm, &mut head).ok()? < head.len() {
+            return None;
+        }
         let u32_at = |at: usize| {
             let bytes: [u8; 4] = head[at..at + 4].try_into().unwrap_or([0; 4]);
             // The wal-index is in the machine's own byte order (it is never copied elsewhere).

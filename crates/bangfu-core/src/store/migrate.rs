@@ -1,6 +1,5 @@
 //! Embedded, append-only schema migrations and the checks made before a file is touched.
 
-use std::io::Read;
 use std::path::Path;
 
 use rusqlite::Connection;
@@ -249,13 +248,12 @@ pub fn latest_version() -> i64 {
 
 /// Refuses a file that is not SQLite, before SQLite is allowed to touch it.
 pub fn check_file_header(path: &Path) -> Result<(), StoreError> {
-    let Ok(mut file) = std::fs::File::open(path) else {
-        return Ok(()); // missing: it will be created
-    };
+    // Through a descriptor this process keeps (`held_files`): the file may be open here.
     let mut header = [0u8; 16];
-    match file.read(&mut header) {
+    match super::held_files::read_start(path, &mut header) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()), // missing: it will be created
         Ok(0) => Ok(()), // empty file: treated as a new data file
-        Ok(n) if n == 16 && &header == b"SQLite format 3\0" => Ok(()),
+        Ok(16) if &header == b"SQLite format 3\0" => Ok(()),
         Ok(_) => Err(StoreError::NotADataFile {
             path: path.to_path_buf(),
         }),

@@ -17,6 +17,7 @@ pub mod draft;
 pub mod encrypt;
 mod error;
 pub mod heads;
+mod held_files;
 mod hub;
 pub mod identity;
 mod lock;
