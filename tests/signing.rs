@@ -1300,6 +1300,73 @@ fn a_laptop_that_does_not_confirm_devices_holds_the_real_file_beside_a_planted_k
     );
 }
 
+/// A village laptop that does not confirm devices takes a forged stick's op under another
+/// laptop's id and relays it in its own file. A station that confirmed the real laptop's key
+/// no longer refuses the relaying laptop's whole file as 冒充 (which kept its real work out
+/// until a clerk acted): the forged ops are left out, counted and named in the message, and
+/// the relay's own households merge. A forged stick alone is still refused whole, and the
+/// real laptop's file still merges. Confirming the real key is in the station's audit log.
+#[test]
+fn a_relay_that_took_a_forged_op_still_gets_its_own_work_in() {
+    let dir = common::scratch();
+    let mut laptop = common::open_at(dir.path(), "村", T0);
+    let mut forger = common::open_at(dir.path(), "冒充者", T0);
+    let mut relay = common::open_at(dir.path(), "邻村", T0);
+    let mut station = common::open_at(dir.path(), "乡镇", T0);
+    let (h, made_up, own) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    put_household(&mut laptop, h, "530826103201001", "13800000001");
+    put_household(&mut forger, made_up, "530826103201002", "13999999999");
+    let victim = laptop.device().id;
+    import_changeset(&mut station, &export(&laptop)).unwrap();
+    let real_fp = own_fingerprint(&laptop).unwrap().unwrap();
+    confirm_device(&mut station, &real_fp, None).unwrap();
+    let audit = station.audit_log().unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.action == "confirm_device" && a.what.contains(&real_fp)),
+        "{audit:?}"
+    );
+
+    let (forged, _) = forged_under(&forger, victim, 100);
+    assert!(import_changeset(&mut relay, &forged).unwrap().applied > 0);
+    put_household(&mut relay, own, "530826103202001", "13700000001");
+    let relayed = export(&relay);
+
+    let summary = import_changeset(&mut station, &relayed).unwrap();
+    assert!(summary.impostor_ops > 0, "{summary:?}");
+    assert!(summary.applied > 0, "{summary:?}");
+    let message = summary.message_zh();
+    assert!(
+        message.contains("冒充") && message.contains("“村”"),
+        "{message}"
+    );
+    assert_eq!(
+        common::phone_of(&station, own).as_deref(),
+        Some("13700000001"),
+        "the relay's own household merged"
+    );
+    assert_eq!(
+        common::phone_of(&station, made_up),
+        None,
+        "the forged one did not"
+    );
+    // The real laptop's key stays the one confirmed, its household untouched.
+    assert_eq!(
+        common::phone_of(&station, h).as_deref(),
+        Some("13800000001")
+    );
+    assert_eq!(listed_keys(&station, victim), vec![(real_fp, true, 0)]);
+    // The forged stick alone: nothing but 冒充 in it, refused whole.
+    assert_eq!(
+        import_err_kind(&mut station, &forged),
+        "device_key_mismatch"
+    );
+    // Read again (a second stick of the same file): the same, nothing half-taken.
+    let again = import_changeset(&mut station, &relayed).unwrap();
+    assert_eq!(common::phone_of(&station, made_up), None, "{again:?}");
+}
+
 /// A forged stick that only declares a made-up key under a laptop's id, with no change of the
 /// laptop's in it (nothing the key signs), teaches the station nothing about the laptop: the
 /// key is not recorded, so the laptop's real file is not refused as 冒充 and no clerk has to

@@ -54,6 +54,19 @@ describe('the 设备 box', () => {
     expect(actions(device({ own: true, held_files: 1 }))).toEqual({ confirm: false, merge: false, drop: false, village: false })
   })
 
+  it('offers only 不合并 for a second 安全码 of a device whose key is confirmed', () => {
+    const real = device({ confirmed: true, fingerprint: '11111 11111 11111 11111 11111 11111' })
+    const rival = device({ held_files: 1, fingerprint: '22222 22222 22222 22222 22222 22222' })
+    const all = [real, rival]
+    expect(deviceState(rival, all)).toBe('安全码不符（疑似冒充）')
+    expect(waiting(rival, all)).toContain('不合并')
+    expect(actions(rival, all)).toEqual({ confirm: false, merge: false, drop: true, village: false })
+    // The confirmed key itself, and a candidate of a device with no confirmed key, as before.
+    expect(deviceState(real, all)).toBe('已确认')
+    const unconfirmed = [device({}), device({ held_files: 1, fingerprint: '3' })]
+    expect(actions(unconfirmed[1], unconfirmed)).toEqual({ confirm: true, merge: false, drop: true, village: false })
+  })
+
   it('lists what waits first and this copy last', () => {
     const list = ordered([
       device({ name: '本机', own: true }),

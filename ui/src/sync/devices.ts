@@ -2,9 +2,16 @@
 // and which actions the box offers. Kept apart from the component so that it is tested.
 import type { DeviceEntry } from '../bindings/DeviceEntry'
 
-/** 本机, 已确认 or 待确认设备. */
-export function deviceState(d: DeviceEntry): string {
+/** Whether another 安全码 of the same device is confirmed: this one is then not the device's
+ * (a file under it may be 冒充), and cannot be confirmed. */
+export function rivalOfConfirmed(d: DeviceEntry, all: DeviceEntry[]): boolean {
+  return !d.confirmed && all.some((o) => o !== d && o.device === d.device && o.confirmed)
+}
+
+/** 本机, 已确认, 待确认设备, or 安全码不符 when another key of the device is confirmed. */
+export function deviceState(d: DeviceEntry, all: DeviceEntry[] = []): string {
   if (d.own) return '本机'
+  if (rivalOfConfirmed(d, all)) return '安全码不符（疑似冒充）'
   return d.confirmed ? '已确认' : '待确认设备'
 }
 
@@ -17,8 +24,9 @@ export function villageLimit(d: DeviceEntry, names: Map<string, string>): string
 }
 
 /** What waits for the device, in words; empty when nothing does. */
-export function waiting(d: DeviceEntry): string {
+export function waiting(d: DeviceEntry, all: DeviceEntry[] = []): string {
   if (d.held_files === 0 || (d.confirmed && d.village === null)) return ''
+  if (rivalOfConfirmed(d, all)) return `暂存同步文件 ${d.held_files} 个：签名与已确认的安全码不符，核实不是那台设备后选“不合并”`
   return d.confirmed
     ? `暂存同步文件 ${d.held_files} 个：有超出本村的修改，核实后可合并`
     : `暂存同步文件 ${d.held_files} 个：确认后合并`
@@ -27,11 +35,15 @@ export function waiting(d: DeviceEntry): string {
 /** What the box offers for a device: confirming one not confirmed yet; merging what a
  * village-limited device did outside its village; declining what waits (不合并); changing the
  * village a confirmed device is limited to. */
-export function actions(d: DeviceEntry): { confirm: boolean; merge: boolean; drop: boolean; village: boolean } {
+export function actions(
+  d: DeviceEntry,
+  all: DeviceEntry[] = [],
+): { confirm: boolean; merge: boolean; drop: boolean; village: boolean } {
   if (d.own) return { confirm: false, merge: false, drop: false, village: false }
-  const waits = waiting(d) !== ''
+  const waits = waiting(d, all) !== ''
   return {
-    confirm: !d.confirmed,
+    // A second 安全码 of a device whose key is confirmed is only declined (不合并).
+    confirm: !d.confirmed && !rivalOfConfirmed(d, all),
     // Merging what waits outside a village is for a device limited to one.
     merge: d.confirmed && d.village !== null && d.held_files > 0,
     drop: waits,

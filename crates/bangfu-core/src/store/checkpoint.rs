@@ -59,7 +59,7 @@ impl Checkpointer {
         let conn = connect(path, flags, key).ok()?;
         // Its page cache is never read from: a checkpoint copies log frames, not pages.
         conn.pragma_update(None, "cache_size", 16).ok()?;
-        let shm = shm_path(path);
+        let data_file = path.to_path_buf();
         // One pending nudge is enough: the checkpoint it asks for covers every commit before.
         let (nudge, nudged) = mpsc::sync_channel::<()>(1);
         let thread = std::thread::Builder::new()
@@ -70,7 +70,9 @@ impl Checkpointer {
                     nudged.recv_timeout(LOOK_EVERY),
                     Err(RecvTimeoutError::Disconnected)
                 ) {
-                    if WalIndex::read(&shm).is_some_and(|w| w.unsaved() > CHECKPOINT_AFTER_FRAMES) {
+                    if WalIndex::of(&data_file)
+                        .is_some_and(|w| w.unsaved() > CHECKPOINT_AFTER_FRAMES)
+                    {
                         // A busy or failed checkpoint is tried again at the next look; the
                         // writer's backstop bounds the log meanwhile.
                         let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
@@ -113,12 +115,14 @@ pub struct WalIndex {
 impl WalIndex {
     /// Reads the header of `<data file>-shm`. `None` when there is none (not in WAL mode, no
     /// connection open) or it is being rewritten this instant (its two copies differ).
-    pub fn read(shm: &Path) -> Option<WalIndex> {
+    pub fn of(data_file: &Path) -> Option<WalIndex> {
         // Two copies of the 48-byte header, then the checkpoint info (`WalCkptInfo`).
         let mut head = [0u8; 100];
-        // Through a descriptor this process keeps (`held_files`): closing one of the `-shm`
-        // would drop the locks SQLite holds on it for every connection of this process.
-        if super::held_files::read_start(shm, &mut head).ok()? < head.len() {
+        // Through `held_files`: closing a descriptor of the `-shm` would drop the locks
+        // SQLite holds on it for every connection of this process.
+        if super::held_files::read_start(data_file, &shm_path(data_file), &mut head).ok()?
+            < head.len()
+        {
             return None;
         }
         let u32_at = |at: usize| {
@@ -133,11 +137,6 @@ impl WalIndex {
             frames: u32_at(16),
             backfilled: u32_at(96),
         })
-    }
-
-    /// The wal-index of the data file at `data_file`.
-    pub fn of(data_file: &Path) -> Option<WalIndex> {
-        WalIndex::read(&shm_path(data_file))
     }
 
     /// Frames of the log not yet copied into the data file.

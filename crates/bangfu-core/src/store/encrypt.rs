@@ -39,7 +39,7 @@ pub fn encrypt_leftovers(db_path: &Path, key: &DataKey) {
     copies.push(sibling(db_path, ".before-restore"));
     copies.push(sibling(db_path, ".restoring"));
     for copy in copies {
-        if super::protect::protection_of_copy(&copy) != super::protect::Protection::Plain {
+        if super::protect::protection_of(&copy) != super::protect::Protection::Plain {
             continue;
         }
         if let Err(error) = encrypt_one(&copy, key, false, &|_, _| {}) {

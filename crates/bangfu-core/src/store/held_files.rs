@@ -1,5 +1,6 @@
 //! The few reads Bangfu makes itself of files SQLite has open (the data file's header, the
-//! wal-index `-shm`), through descriptors this process never closes.
+//! wal-index `-shm`), through descriptors this process does not close while a store of it is
+//! open on the file.
 //!
 //! On Unix SQLite locks with POSIX advisory locks, which belong to the process, not to a
 //! descriptor: closing *any* descriptor of a file drops every lock the process holds on that
@@ -7,27 +8,81 @@
 //! `File::open` … drop while the app had the file open (a second store's open on the hub sync
 //! thread, the checkpoint thread's look at `-shm` every second) left the app's connections
 //! without their locks. The next program on the file (`bangfu edit`) then took itself for the
-//! only one: it reset the wal-index, checkpointed and deleted the log under the app, and the
-//! app read its own data file as damaged ("database disk image is malformed") until it was
-//! restarted.
+//! only one: it reset the wal-index, checkpointed and deleted the log under the app, whose
+//! later saves went to a log no other program saw, and whose reads failed as "database disk
+//! image is malformed".
 //!
-//! So a file is read here through a descriptor opened once per file (device and inode) and
-//! kept until the process ends: a few descriptors per process (the data file, its `-shm`, and
-//! a new one only when SQLite makes the file anew). On other systems (Windows locks by handle)
-//! a read opens and closes the file as usual.
+//! So every store registers its data file here while it is open ([`OpenHere`], the last field
+//! of `Store`: dropped after its connection and threads are closed). A read of a registered
+//! file (or of its `-shm`) goes through a descriptor opened once per file (device and inode)
+//! and closed only when the last store of this process on that data file is gone; a read of a
+//! file no store here has open (a backup, a file on a stick, a file before its first open)
+//! opens and closes it as usual. On other systems (Windows locks by handle) every read opens
+//! and closes the file.
 //!
-//! Architecture invariant: nothing in this process opens and closes a descriptor of the data
-//! file, its `-wal` or its `-shm` while a connection may be open on it, except SQLite itself
-//! and this module. Copies (backups, the file kept by a restore) are files no connection keeps
-//! open, and are read as any file.
+//! Architecture invariant: nothing in this process opens and closes a descriptor of a data
+//! file or its `-shm` while a store of it is open on the file, except SQLite itself and this
+//! module. (SQLite takes no lock on the `-wal`: the bench reads its size and frames directly.)
 
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// Reads up to `buf.len()` bytes from the start of `path`; how many it read (0 for an empty
-/// file). An error when the file cannot be opened (it is not there).
-pub(crate) fn read_start(path: &Path, buf: &mut [u8]) -> io::Result<usize> {
-    imp::read_start(path, buf)
+/// Reads up to `buf.len()` bytes from the start of `path`, which is `data_file` or a file
+/// beside it SQLite keeps (`-shm`); how many it read (0 for an empty file). An error when the
+/// file cannot be opened (it is not there).
+pub(crate) fn read_start(data_file: &Path, path: &Path, buf: &mut [u8]) -> io::Result<usize> {
+    imp::read_start(&place_of(data_file), path, buf)
+}
+
+/// A store's data file registered as open in this process (see the module): reads of it go
+/// through held descriptors until the last of these for the file is dropped.
+#[derive(Debug)]
+pub(crate) struct OpenHere {
+    place: PathBuf,
+}
+
+impl OpenHere {
+    /// Registers `data_file` (before the store's connection opens it, so that no read of this
+    /// process closes a descriptor of it from then on).
+    pub(crate) fn new(data_file: &Path) -> OpenHere {
+        let place = place_of(data_file);
+        imp::register(&place);
+        OpenHere { place }
+    }
+}
+
+impl Drop for OpenHere {
+    fn drop(&mut self) {
+        imp::unregister(&self.place);
+    }
+}
+
+/// Where a data file is, the same for every path that names it: its folder resolved (the file
+/// itself may not exist yet).
+fn place_of(data_file: &Path) -> PathBuf {
+    let name = data_file.file_name().unwrap_or_default();
+    let folder = data_file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::canonicalize(folder)
+        .unwrap_or_else(|_| folder.to_path_buf())
+        .join(name)
+}
+
+fn read_plain(path: &Path, buf: &mut [u8]) -> io::Result<usize> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut done = 0;
+    while done < buf.len() {
+        match file.read(&mut buf[done..]) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
 }
 
 #[cfg(unix)]
@@ -36,34 +91,79 @@ mod imp {
     use std::fs::File;
     use std::io;
     use std::os::unix::fs::{FileExt, MetadataExt};
-    use std::path::Path;
-    use std::sync::{Mutex, PoisonError};
+    use std::path::{Path, PathBuf};
+    use std::sync::{Mutex, MutexGuard, PoisonError};
 
-    /// The descriptors held, by the file's device and inode. Never removed: removing one would
-    /// close it.
-    static HELD: Mutex<Option<HashMap<(u64, u64), File>>> = Mutex::new(None);
+    #[derive(Default)]
+    struct Held {
+        /// Data files stores of this process have open, with how many.
+        open: HashMap<PathBuf, usize>,
+        /// Descriptors held, by the file's device and inode, with the data file they are of.
+        files: HashMap<(u64, u64), (PathBuf, File)>,
+    }
 
-    pub(super) fn read_start(path: &Path, buf: &mut [u8]) -> io::Result<usize> {
+    static HELD: Mutex<Option<Held>> = Mutex::new(None);
+
+    fn held() -> MutexGuard<'static, Option<Held>> {
+        HELD.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(super) fn register(place: &Path) {
+        let mut held = held();
+        *held
+            .get_or_insert_with(Held::default)
+            .open
+            .entry(place.to_path_buf())
+            .or_insert(0) += 1;
+    }
+
+    pub(super) fn unregister(place: &Path) {
+        let mut held = held();
+        let Some(held) = held.as_mut() else {
+            return;
+        };
+        let Some(count) = held.open.get_mut(place) else {
+            return;
+        };
+        *count -= 1;
+        if *count == 0 {
+            held.open.remove(place);
+            // No store of this process has the file open any more (their connections are
+            // closed): its descriptors may close.
+            held.files.retain(|_, (of, _)| of != place);
+        }
+    }
+
+    pub(super) fn read_start(place: &Path, path: &Path, buf: &mut [u8]) -> io::Result<usize> {
+        // The lock is held through a plain read too: a store registering meanwhile waits, so
+        // no descriptor closes once its connection may have locks.
+        let mut held = held();
+        let held = held.get_or_insert_with(Held::default);
+        if !held.open.contains_key(place) {
+            return super::read_plain(path, buf);
+        }
         // `stat` by path opens no descriptor.
         let meta = std::fs::metadata(path)?;
         let key = (meta.dev(), meta.ino());
-        let mut held = HELD.lock().unwrap_or_else(PoisonError::into_inner);
-        let held = held.get_or_insert_with(HashMap::new);
-        if !held.contains_key(&key) {
+        if !held.files.contains_key(&key) {
             let file = File::open(path)?;
             // The file may have been replaced between the `stat` and the open: it is kept
-            // under what it is, and a descriptor already held for that is kept as well (the
-            // new one is never closed either).
-            let opened = file.metadata()?;
-            let opened_key = (opened.dev(), opened.ino());
-            if let Some(previous) = held.insert(opened_key, file) {
+            // under what it is (a descriptor already held for that is kept as well).
+            let opened_key = match file.metadata() {
+                Ok(m) => (m.dev(), m.ino()),
+                Err(e) => {
+                    std::mem::forget(file);
+                    return Err(e);
+                }
+            };
+            if let Some(previous) = held.files.insert(opened_key, (place.to_path_buf(), file)) {
                 std::mem::forget(previous);
             }
             if opened_key != key {
-                return read_held(&held[&opened_key], buf);
+                return read_held(&held.files[&opened_key].1, buf);
             }
         }
-        read_held(&held[&key], buf)
+        read_held(&held.files[&key].1, buf)
     }
 
     fn read_held(file: &File, buf: &mut [u8]) -> io::Result<usize> {
@@ -78,29 +178,32 @@ mod imp {
         }
         Ok(done)
     }
+
+    /// How many descriptors are held for the data file at `data_file` (tests).
+    #[cfg(test)]
+    pub(super) fn held_count(data_file: &Path) -> usize {
+        let place = super::place_of(data_file);
+        held().as_ref().map_or(0, |h| {
+            h.files.values().filter(|(of, _)| *of == place).count()
+        })
+    }
 }
 
 #[cfg(not(unix))]
 mod imp {
-    use std::io::{self, Read};
+    use std::io;
     use std::path::Path;
 
-    pub(super) fn read_start(path: &Path, buf: &mut [u8]) -> io::Result<usize> {
-        let mut file = std::fs::File::open(path)?;
-        let mut done = 0;
-        while done < buf.len() {
-            match file.read(&mut buf[done..]) {
-                Ok(0) => break,
-                Ok(n) => done += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(done)
+    pub(super) fn register(_place: &Path) {}
+
+    pub(super) fn unregister(_place: &Path) {}
+
+    pub(super) fn read_start(_place: &Path, path: &Path, buf: &mut [u8]) -> io::Result<usize> {
+        super::read_plain(path, buf)
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use std::path::Path;
@@ -153,7 +256,7 @@ mod tests {
             .unwrap();
         let stdout = String::from_utf8_lossy(&run.stdout).into_owned();
         assert!(
-            run.status.success(),
+            run.status.success() && stdout.contains("1 passed"),
             "the second program ({what}): {stdout}{}",
             String::from_utf8_lossy(&run.stderr)
         );
@@ -231,8 +334,31 @@ mod tests {
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))
             .unwrap();
         assert_eq!(check, "ok");
+        assert!(
+            super::imp::held_count(&data_file) > 0,
+            "the app's reads went through held descriptors"
+        );
         drop(app);
+        // The last store of this process on the file gone, its descriptors are closed.
+        assert_eq!(super::imp::held_count(&data_file), 0);
         let again = Store::open(&data_file, &options).unwrap();
         assert_eq!(households(&again).unwrap(), 43);
+    }
+
+    /// A file no store of this process has open (a backup, a file on a stick) is read and
+    /// closed at once: nothing held keeps a stick busy or a removed file on the disk.
+    #[test]
+    fn a_file_no_store_has_open_is_read_without_holding_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let copy = dir.path().join("备份.sqlite");
+        std::fs::write(&copy, b"SQLite format 3\0 and the rest").unwrap();
+        assert_eq!(protect::protection_of(&copy), protect::Protection::Plain);
+        assert_eq!(super::imp::held_count(&copy), 0);
+        // Two paths of one file count as one (the folder resolved).
+        let open = super::OpenHere::new(&dir.path().join(".").join("备份.sqlite"));
+        assert_eq!(protect::protection_of(&copy), protect::Protection::Plain);
+        assert_eq!(super::imp::held_count(&copy), 1);
+        drop(open);
+        assert_eq!(super::imp::held_count(&copy), 0);
     }
 }

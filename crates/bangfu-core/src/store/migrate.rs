@@ -248,9 +248,9 @@ pub fn latest_version() -> i64 {
 
 /// Refuses a file that is not SQLite, before SQLite is allowed to touch it.
 pub fn check_file_header(path: &Path) -> Result<(), StoreError> {
-    // Through a descriptor this process keeps (`held_files`): the file may be open here.
+    // Through `held_files`: a store of this process may have the file open.
     let mut header = [0u8; 16];
-    match super::held_files::read_start(path, &mut header) {
+    match super::held_files::read_start(path, path, &mut header) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()), // missing: it will be created
         Ok(0) => Ok(()), // empty file: treated as a new data file
         Ok(16) if &header == b"SQLite format 3\0" => Ok(()),

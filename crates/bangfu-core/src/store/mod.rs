@@ -134,6 +134,9 @@ pub struct Store {
     checkpointer: Option<Checkpointer>,
     /// Today's backup under way beside the store ([`Store::start_daily_backup`]).
     daily_backup: Option<backup::DailyBackup>,
+    /// The data file registered as open in this process (`held_files`): the last field, so
+    /// it is dropped after the connection and the threads above are closed.
+    open_here: held_files::OpenHere,
 }
 
 /// The data file's connection as code outside the core sees it: SQLite refuses any statement
@@ -276,6 +279,8 @@ impl Store {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        // Before the connection takes its locks (`held_files`).
+        let open_here = held_files::OpenHere::new(path);
         let mut conn = connect(path, flags, key)?;
         let version = migrate::inspect(&conn, path).map_err(|e| match (e, key) {
             (StoreError::NotADataFile { path }, Some(_)) => {
@@ -331,6 +336,7 @@ impl Store {
             query_only_views: std::cell::Cell::new(0),
             checkpointer,
             daily_backup: None,
+            open_here,
             key: options.key.clone(),
             actor: None,
         };
@@ -545,6 +551,7 @@ impl Store {
     /// write ([`StoreError::ReadOnlyView`]).
     pub fn open_reader(&self) -> Result<Store, StoreError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let open_here = held_files::OpenHere::new(&self.path);
         let conn = connect(&self.path, flags, self.key.as_ref())?;
         conn.pragma_update(None, "cache_size", -65536)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
@@ -569,6 +576,7 @@ impl Store {
             actor: self.actor.clone(),
             checkpointer: None,
             daily_backup: None,
+            open_here,
         })
     }
 

@@ -265,19 +265,13 @@ pub enum Protection {
 }
 
 pub fn protection_of(db_path: &Path) -> Protection {
-    // Read through a descriptor this process keeps: the file may be open in this process
-    // (`held_files`: closing a descriptor of it would drop SQLite's locks).
+    // Through `held_files`: a store of this process may have the file open, and closing a
+    // descriptor of it would drop SQLite's locks.
     let mut header = [0u8; 16];
-    protection_from(super::held_files::read_start(db_path, &mut header), &header)
-}
-
-/// [`protection_of`] for a copy beside the data file (a backup, the file a restore kept),
-/// which no connection keeps open: read as any file, so no descriptor stays behind.
-pub fn protection_of_copy(path: &Path) -> Protection {
-    use std::io::Read;
-    let mut header = [0u8; 16];
-    let read = std::fs::File::open(path).and_then(|mut file| file.read(&mut header));
-    protection_from(read, &header)
+    protection_from(
+        super::held_files::read_start(db_path, db_path, &mut header),
+        &header,
+    )
 }
 
 fn protection_from(read: std::io::Result<usize>, header: &[u8; 16]) -> Protection {

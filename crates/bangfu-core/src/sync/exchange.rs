@@ -477,6 +477,11 @@ pub struct ImportSummary {
     /// At a copy that confirms devices: ops without a signature, of devices this copy has no
     /// key for, in a file its source did not sign (a version before signatures): not applied.
     pub unvouched_ops: u64,
+    /// Ops a relayed file carries under another key than the one confirmed for their device
+    /// (冒充): not applied, the rest of the file is.
+    pub impostor_ops: u64,
+    /// The first such device's name.
+    pub impostor: Option<String>,
     /// Ops stamped more than a day ahead of this machine's clock.
     pub future_clock_ops: u64,
     /// Ops of fields or tables this version does not know (kept; shown after an upgrade).
@@ -541,6 +546,13 @@ impl ImportSummary {
             text.push_str(&format!(
                 "有 {} 条修改既没有写入设备的签名，导出这个文件的电脑也没有签名担保（多为旧版本导出的文件），本站开启了“未确认设备的修改先暂存”，未合并。请让对方升级后重新导出；确需导入这个文件，可由乡镇管理员在“设备与安全码”中暂时关闭该开关后再导入。",
                 self.unvouched_ops
+            ));
+        }
+        if self.impostor_ops > 0 {
+            text.push_str(&format!(
+                "有 {} 条修改声称来自设备“{}”，但签名用的不是本机已确认的那台设备的安全码（可能是冒充），未合并；这个文件的其他修改照常导入。请告知转来这个文件的电脑核对它的“设备与安全码”。",
+                self.impostor_ops,
+                self.impostor.as_deref().unwrap_or("未知设备")
             ));
         }
         if self.future_clock_ops > 0 {
@@ -720,6 +732,7 @@ pub(crate) fn import_from<'a>(
     let mut held_ops = 0u64;
     let mut unsigned_ops = 0u64;
     let mut unvouched_ops = 0u64;
+    let mut impostor_ops = 0u64;
     let mut applied_origins = std::collections::HashSet::new();
     let mut seen = 0u64;
     let mut last_applied = None;
@@ -765,6 +778,10 @@ pub(crate) fn import_from<'a>(
                 unvouched_ops += 1;
                 return Ok(None);
             }
+            super::trust::Admit::Impostor => {
+                impostor_ops += 1;
+                return Ok(None);
+            }
         }
         if outside.holds(&op) {
             if !had
@@ -803,7 +820,7 @@ pub(crate) fn import_from<'a>(
     let mut proven = proven_keys(&header, Some(&plan.verifier));
     // A second key for a device whose recorded key is unconfirmed is not learnt (nor a sealing
     // key under it): it waits in the held file until a person confirms one of the two.
-    proven.retain(|origin, _| !plan.rivals.contains(origin));
+    proven.retain(|origin, _| !plan.rivals.contains(origin) && !plan.impostors.contains(origin));
     if header.signers.is_some() {
         // A batch kept aside is not taken in part: its signature waits with it. A batch the
         // file declares but did not carry was never checked: not kept either.
@@ -840,6 +857,22 @@ pub(crate) fn import_from<'a>(
     summary.outside_village = outside.first.filter(|_| outside_ops > 0);
     summary.unsigned_ops = unsigned_ops;
     summary.unvouched_ops = unvouched_ops;
+    summary.impostor_ops = impostor_ops;
+    summary.impostor = plan
+        .impostors
+        .iter()
+        .min()
+        .filter(|_| impostor_ops > 0)
+        .map(|origin| {
+            store
+                .device_keys()
+                .ok()
+                .and_then(|keys| {
+                    keys.into_iter()
+                        .find(|k| k.device == *origin && k.confirmed)
+                })
+                .map_or_else(|| origin.to_string(), |k| k.name)
+        });
     summary.unknown_field_ops = unknown;
     summary.new_files = new_files.get();
     summary.applied = stats.applied;

@@ -52,6 +52,10 @@ pub(crate) enum Admit {
     /// Unsigned, of a writer this copy has no key for, in a file its source did not sign
     /// (at a copy that confirms devices): no one vouches for it; not applied.
     Unvouched,
+    /// Signed under another key than the one confirmed for its device, in a file another
+    /// copy relays (one that took a forger's op, not confirming devices itself): 冒充, not
+    /// applied; the rest of the file is.
+    Impostor,
 }
 
 /// What the import of one file may do with each origin's ops.
@@ -63,6 +67,9 @@ pub(crate) struct ImportPlan {
     /// Origins the file declares under another key than the unconfirmed one this copy
     /// recorded (held; the key is not learnt: it waits in the held file as a candidate).
     pub rivals: HashSet<Uuid>,
+    /// Origins other than the file's source that the file declares under another key than
+    /// the one confirmed for them: their ops are left out ([`Admit::Impostor`]).
+    pub impostors: HashSet<Uuid>,
     /// Origins that arrive unsigned although this copy knows their key.
     known: HashSet<Uuid>,
     /// Signed origins with the village their confirmation limits them to (none when a
@@ -103,6 +110,9 @@ impl ImportPlan {
     }
 
     pub(crate) fn decide(&self, origin: Uuid) -> Admit {
+        if self.impostors.contains(&origin) {
+            return Admit::Impostor;
+        }
         if !self.verifier.signs(origin) && self.known.contains(&origin) {
             // Unsigned ops of a device whose key this copy knows: a relay of ops it pulled
             // from the hub in a page that cut their batch, or signatures stripped by a
@@ -150,17 +160,26 @@ pub(crate) fn plan_import(store: &Store, header: &Header) -> Result<ImportPlan, 
     let confirming = store.confirms_devices()?;
     let mut held = HashSet::new();
     let mut rivals = HashSet::new();
+    let mut impostors = HashSet::new();
     let mut villages = HashMap::new();
     for (origin, key) in signers {
         match store.known_device_key(*origin)? {
             Some((known, confirmed, village)) => {
                 if signing::unhex(key).as_deref() != Some(known.as_slice()) {
-                    // A key a person or the county confirmed is the device's: a file under
-                    // another is 冒充, refused whole.
+                    // A key a person or the county confirmed is the device's: another is
+                    // 冒充. A file whose source claims to be that device is refused whole;
+                    // in a file another copy relays with work of others in it (a copy that
+                    // took a forger's op, not confirming devices), only that device's ops
+                    // are left out: the relay's real work still merges, and the real
+                    // device's ops come with their own signatures.
                     if confirmed {
-                        return Err(SyncError::Signature(SignatureError::KeyMismatch {
-                            origin: *origin,
-                        }));
+                        if *origin == header.source_device {
+                            return Err(SyncError::Signature(SignatureError::KeyMismatch {
+                                origin: *origin,
+                            }));
+                        }
+                        impostors.insert(*origin);
+                        continue;
                     }
                     // The key recorded is only one a file proved (a forged stick's made-up
                     // key may have come first): this one is a second candidate for the
@@ -183,6 +202,20 @@ pub(crate) fn plan_import(store: &Store, header: &Header) -> Result<ImportPlan, 
             None => {}
         }
     }
+    // A file that carries nothing but such ops (a forged stick) is refused whole, as is one
+    // of an earlier version that does not say whose ops it carries.
+    if let Some(first) = impostors.iter().min() {
+        let carries_others = header.carried.as_ref().is_some_and(|carried| {
+            carried
+                .iter()
+                .any(|(origin, ranges)| !ranges.is_empty() && !impostors.contains(origin))
+        });
+        if !carries_others {
+            return Err(SyncError::Signature(SignatureError::KeyMismatch {
+                origin: *first,
+            }));
+        }
+    }
     if relayed_by_a_station(store, header, &villages)? {
         // A township or the county relays what it took, having checked the village limits
         // itself (and merged what its clerk checked): not held here a second time.
@@ -194,6 +227,7 @@ pub(crate) fn plan_import(store: &Store, header: &Header) -> Result<ImportPlan, 
         verifier,
         held,
         rivals,
+        impostors,
         known,
         villages,
         passengers,
@@ -1190,13 +1224,29 @@ pub fn confirm_device(
     store
         .require(crate::access::Permission::TrustDevices)
         .map_err(SyncError::from)?;
-    let device = match store
+    let (device, replaced) = match store
         .set_device_confirmed(fingerprint_text, village)
         .map_err(SyncError::from)?
     {
-        Some(device) => device,
-        None => confirm_candidate(store, fingerprint_text, village)?,
+        Some(device) => (device, false),
+        None => (confirm_candidate(store, fingerprint_text, village)?, true),
     };
+    // Who vouched for which key goes into the audit log: a key confirmed in place of the one
+    // learnt from a file (`replaced`) above all, since that one's signatures go with it.
+    let what = format!(
+        "{}设备“{}”（安全码 {}），所属村：{}",
+        if replaced {
+            "确认另一个安全码并替换先前从文件得知的那个："
+        } else {
+            "确认"
+        },
+        device.name,
+        device.fingerprint,
+        device.village.as_deref().unwrap_or("不限村")
+    );
+    store
+        .record_audit("confirm_device", &what, 0)
+        .map_err(SyncError::from)?;
     let (merged, failed) = import_held_again(store, None)?;
     Ok(ConfirmOutcome {
         device,
