@@ -135,8 +135,9 @@ pub struct Store {
     /// Today's backup under way beside the store ([`Store::start_daily_backup`]).
     daily_backup: Option<backup::DailyBackup>,
     /// The data file registered as open in this process (`held_files`): the last field, so
-    /// it is dropped after the connection and the threads above are closed.
-    open_here: held_files::OpenHere,
+    /// it is dropped after the connection and the threads above are closed. Never read: it
+    /// is held for its drop.
+    _open_here: held_files::OpenHere,
 }
 
 /// The data file's connection as code outside the core sees it: SQLite refuses any statement
@@ -336,7 +337,7 @@ impl Store {
             query_only_views: std::cell::Cell::new(0),
             checkpointer,
             daily_backup: None,
-            open_here,
+            _open_here: open_here,
             key: options.key.clone(),
             actor: None,
         };
@@ -576,7 +577,7 @@ impl Store {
             actor: self.actor.clone(),
             checkpointer: None,
             daily_backup: None,
-            open_here,
+            _open_here: open_here,
         })
     }
 
