@@ -63,8 +63,8 @@ describe('the 设备 box', () => {
     expect(actions(rival, all)).toEqual({ confirm: false, merge: false, drop: true, village: false })
     // The confirmed key itself, and a candidate of a device with no confirmed key, as before.
     expect(deviceState(real, all)).toBe('已确认')
-    const unconfirmed = [device({}), device({ held_files: 1, fingerprint: '3' })]
-    expect(actions(unconfirmed[1], unconfirmed)).toEqual({ confirm: true, merge: false, drop: true, village: false })
+    const second = device({ held_files: 1, fingerprint: '3' })
+    expect(actions(second, [device({}), second])).toEqual({ confirm: true, merge: false, drop: true, village: false })
   })
 
   it('lists what waits first and this copy last', () => {
