@@ -150,16 +150,24 @@ pub fn open_data_file(
 }
 
 /// Applies a restore requested in 设置 → 备份 (see `bangfu_core::store::restore`) before the
-/// data file is opened. Never stops the start: a request that cannot be applied is logged.
-pub fn apply_restore_request(data_file: &Path, key: &DataKey) {
+/// data file is opened. Never stops the start: a request that cannot be applied is logged and
+/// returned in Chinese, for the window's header (another program has the file open, say).
+pub fn apply_restore_request(data_file: &Path, key: &DataKey) -> Option<String> {
+    use bangfu_core::error::UserFacing;
     match bangfu_core::store::restore::apply_pending_restore(data_file, Some(key)) {
-        Ok(Some(backup)) => eprintln!(
-            "bangfu-desktop: restored {} from {}",
-            data_file.display(),
-            backup.display()
-        ),
-        Ok(None) => {}
-        Err(error) => eprintln!("bangfu-desktop: restore not applied: {error}"),
+        Ok(Some(backup)) => {
+            eprintln!(
+                "bangfu-desktop: restored {} from {}",
+                data_file.display(),
+                backup.display()
+            );
+            None
+        }
+        Ok(None) => None,
+        Err(error) => {
+            eprintln!("bangfu-desktop: restore not applied: {error}");
+            Some(format!("没有恢复备份：{}", error.message_zh()))
+        }
     }
 }
 
@@ -220,7 +228,9 @@ pub fn open_unlocked(handle: &tauri::AppHandle, key: DataKey) {
     else {
         return;
     };
-    apply_restore_request(&choice.path, &key);
+    if let Some(warning) = apply_restore_request(&choice.path, &key) {
+        state.set_restore_warning(warning);
+    }
     let plain = protect::protection_of(&choice.path) == Protection::Plain;
     let pending = Store::pending_upgrade(&choice.path, (!plain).then_some(&key));
     if !plain && pending.is_none() {

@@ -36,6 +36,9 @@ pub struct AppState {
     /// The person signed in on the writing store, handed to the read-only handle before each
     /// long read (ledgers are masked and audited by who exports them).
     actor: Mutex<Option<Actor>>,
+    /// Why a restore asked for in 设置 → 备份 was not done at this start (the header says so
+    /// until the app is closed).
+    restore_warning: Mutex<Option<String>>,
 }
 
 /// What the lock screen asks for.
@@ -82,6 +85,7 @@ impl AppState {
             locked: Mutex::new(None),
             key: Mutex::new(None),
             actor: Mutex::new(None),
+            restore_warning: Mutex::new(None),
         }
     }
 
@@ -215,6 +219,22 @@ impl AppState {
     }
 
     /// How far the upgrade has come; `None` once the file is open (or was never upgraded).
+    /// Says why the restore asked for was not done ([`AppState::restore_warning`]).
+    pub fn set_restore_warning(&self, warning: String) {
+        *self
+            .restore_warning
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(warning);
+    }
+
+    /// Why a restore asked for in 设置 → 备份 was not done at this start, if it was not.
+    pub fn restore_warning(&self) -> Option<String> {
+        self.restore_warning
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     pub fn upgrade(&self) -> Option<Upgrading> {
         *self
             .upgrading

@@ -17,6 +17,8 @@ pub struct AppInfo {
     /// Set when this laptop's date stands behind the latest change in its data file: the
     /// header asks the person to check the date.
     pub clock_warning: Option<String>,
+    /// Set when a restore asked for in 设置 → 备份 was not done at this start: why.
+    pub restore_warning: Option<String>,
     /// Set until the data file is unlocked: what the lock screen asks for.
     pub lock: Option<LockNeeds>,
     /// No data file yet: the window shows the first-run wizard.
@@ -40,6 +42,7 @@ pub async fn app_info(state: State<'_, AppState>) -> Result<AppInfo, CommandErro
         clock_warning: state
             .with_store(|store| Ok(store.clock_warning().map(|w| w.message_zh())))
             .unwrap_or(None),
+        restore_warning: state.restore_warning(),
         first_run: state.awaiting_setup(),
         practice: state.practice(),
         home_place: state

@@ -15,6 +15,10 @@ upgrading: Upgrading | null,
  */
 clock_warning: string | null, 
 /**
+ * Set when a restore asked for in 设置 → 备份 was not done at this start: why.
+ */
+restore_warning: string | null, 
+/**
  * Set until the data file is unlocked: what the lock screen asks for.
  */
 lock: LockNeeds | null, 

@@ -71,15 +71,10 @@ fn encrypt_one(
         // the open refuses it, untouched.
         migrate::inspect(&plain, path)?;
     }
-    // Everything committed is in the main file before it is copied; the log is emptied. A
-    // program that still has the file open keeps it from emptying: then nothing is changed
-    // (its later writes would go to the file in the clear after the copy took its place).
-    let busy: i64 = plain.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
-    if busy != 0 {
-        return Err(StoreError::WriterBusy {
-            holder: format!("{}（加密前需要关闭其他打开它的程序）", path.display()),
-        });
-    }
+    // Everything committed is in the main file before it is copied; the log is emptied, and
+    // no other program may have the file open: its later writes would go to the file in the
+    // clear after the copy took its place (`alone.rs`). Then nothing is changed.
+    super::alone::fold_and_prove_alone(&plain, path)?;
     let total = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let target = sibling(path, ".encrypting");
     let _ = std::fs::remove_file(&target);
@@ -170,4 +165,42 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(suffix);
     path.with_file_name(name)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use crate::error::UserFacing;
+    use crate::store::protect::{self, Protection};
+    use crate::store::{OpenOptions, Store};
+
+    /// A file in the clear that another program has open (an older version's window) is not
+    /// encrypted under it: that program would go on writing into the file in the clear after
+    /// the encrypted copy took its name. Refused, said, the file as it was; encrypted at the
+    /// first open once that program is closed.
+    #[test]
+    fn a_file_another_program_has_open_is_not_encrypted_under_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("新文村.sqlite");
+        let plain = OpenOptions {
+            identity_dir: Some(dir.path().join("registry")),
+            ..OpenOptions::default()
+        };
+        drop(Store::open(&path, &plain).unwrap());
+        let other = rusqlite::Connection::open(&path).unwrap();
+        let _: i64 = other
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+            .unwrap();
+        let code = protect::set_up(&path, "山间小路弯弯曲曲").unwrap();
+        let keyed = OpenOptions {
+            key: Some(code.data_key()),
+            ..plain.clone()
+        };
+        let refused = Store::open(&path, &keyed).unwrap_err();
+        assert_eq!(refused.kind(), "open_elsewhere");
+        assert_eq!(protect::protection_of(&path), Protection::Plain);
+        drop(other);
+        drop(Store::open(&path, &keyed).unwrap());
+        assert_eq!(protect::protection_of(&path), Protection::Encrypted);
+    }
 }

@@ -60,6 +60,8 @@ pub enum StoreError {
     },
     #[error("another program is writing the data file: {holder}")]
     WriterBusy { holder: String },
+    #[error("{path}: another program has the data file open")]
+    OpenElsewhere { path: PathBuf },
     #[error("op {origin}/{seq} arrived with content different from the op held under that id")]
     OpIdReused { origin: uuid::Uuid, seq: i64 },
     #[error("row {row} is a {existing} row and cannot take a {arriving} op")]
@@ -139,6 +141,7 @@ impl UserFacing for StoreError {
             StoreError::BadPlaceName(_) => "bad_place_name",
             StoreError::WriterLock { .. } => "writer_lock",
             StoreError::WriterBusy { .. } => "writer_busy",
+            StoreError::OpenElsewhere { .. } => "open_elsewhere",
             StoreError::OpIdReused { .. } => "op_id_reused",
             StoreError::RowInTwoTables { .. } => "row_in_two_tables",
             StoreError::ImpossibleClock { .. } => "impossible_clock",
@@ -223,6 +226,10 @@ impl UserFacing for StoreError {
             }
             StoreError::WriterLock { path, .. } => format!(
                 "无法使用数据文件旁的锁文件“{}”，请检查该文件夹是否可写。本次修改未保存。",
+                path.display()
+            ),
+            StoreError::OpenElsewhere { path } => format!(
+                "另一个程序（另一个帮扶台账窗口，或 bangfu 命令）正打开数据文件“{}”。请先关闭它再试；本次未作任何改动。",
                 path.display()
             ),
             StoreError::WriterBusy { holder } => format!(

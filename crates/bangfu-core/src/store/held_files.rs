@@ -262,7 +262,10 @@ mod tests {
         );
         stdout
             .lines()
-            .find_map(|l| l.split_once("households: "))
+            .find_map(|l| {
+                l.split_once("households: ")
+                    .or_else(|| l.split_once("restore: "))
+            })
             .and_then(|(_, n)| n.split_whitespace().next())
             .unwrap_or_default()
             .to_owned()
@@ -283,6 +286,17 @@ mod tests {
             let (what, data_file) = task.split_once(':').unwrap();
             let data_file = Path::new(data_file);
             let dir = data_file.parent().unwrap();
+            if what == "restore" {
+                // A restore asked for while the app has the file open (`alone.rs`).
+                use crate::error::UserFacing;
+                let backup = crate::store::backup::backups_of(data_file).pop().unwrap();
+                crate::store::restore::request_restore(data_file, &backup).unwrap();
+                let key = options(dir, data_file).key;
+                let refused = crate::store::restore::apply_pending_restore(data_file, key.as_ref())
+                    .unwrap_err();
+                println!("\nrestore: {}", refused.kind());
+                return;
+            }
             let mut store = Store::open(data_file, &options(dir, data_file)).unwrap();
             match what {
                 "write" => file_household(&mut store, "第二个程序"),
@@ -328,6 +342,10 @@ mod tests {
             "another program reads the app's household saved after"
         );
         second_program(&data_file, "write");
+        assert_eq!(households(&app).unwrap(), 43);
+        // Nor is the file replaced under the open app by a restore in another program.
+        app.backup("manual").unwrap();
+        assert_eq!(second_program(&data_file, "restore"), "open_elsewhere");
         assert_eq!(households(&app).unwrap(), 43);
         let check: String = app
             .conn()

@@ -5,6 +5,7 @@
 //! entry points) or [`Store::apply_remote`], which append the op log and update the tables in
 //! one transaction. Outside the core, SQL runs only on a query-only view ([`Store::sql`]).
 
+mod alone;
 mod apply;
 pub mod backup;
 pub mod backup_media;

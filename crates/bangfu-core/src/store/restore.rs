@@ -144,7 +144,7 @@ pub fn apply_pending_restore(
             backup: name,
         });
     };
-    checkpoint(db_path, key);
+    checkpoint(db_path, key)?;
     restore_backup(&backup, db_path).map_err(|source| RestoreError::Restore {
         backup: backup.clone(),
         db: db_path.to_path_buf(),
@@ -154,11 +154,13 @@ pub fn apply_pending_restore(
 }
 
 /// Folds the write-ahead log into the data file, so the copy kept as `.before-restore` holds
-/// every committed change even when the app ended without closing its connections. A file
-/// that cannot be opened is left to the restore as it is.
-fn checkpoint(db_path: &Path, key: Option<&super::DataKey>) {
+/// every committed change even when the app ended without closing its connections, and
+/// proves that no other program has the file open (`alone.rs`: its later saves would go to
+/// the replaced file): then nothing is restored. A file that cannot be opened (a damaged one,
+/// the reason for many a restore) is left to the restore as it is.
+fn checkpoint(db_path: &Path, key: Option<&super::DataKey>) -> Result<(), RestoreError> {
     if !db_path.exists() {
-        return;
+        return Ok(());
     }
     let folded = super::connect(
         db_path,
@@ -167,13 +169,18 @@ fn checkpoint(db_path: &Path, key: Option<&super::DataKey>) {
     )
     .and_then(|conn| {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        Ok(conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?)
+        super::alone::fold_and_prove_alone(&conn, db_path)
     });
-    if let Err(error) = folded {
-        eprintln!(
-            "restore: could not fold the write-ahead log of {} before restoring: {error}",
-            db_path.display()
-        );
+    match folded {
+        Ok(()) => Ok(()),
+        Err(e @ super::StoreError::OpenElsewhere { .. }) => Err(e.into()),
+        Err(error) => {
+            eprintln!(
+                "restore: could not fold the write-ahead log of {} before restoring: {error}",
+                db_path.display()
+            );
+            Ok(())
+        }
     }
 }
 
@@ -207,22 +214,75 @@ mod tests {
             .collect()
     }
 
+    /// Set for the copy of this test binary that plays the app ending without closing.
+    const ENDED_APP: &str = "BANGFU_TEST_ENDED_APP";
+
     /// Edits left in the write-ahead log by an app that ended without closing its connection
-    /// (`AppHandle::restart`) used to be deleted with the `-wal` file, so the kept
-    /// `.before-restore` copy silently lacked them.
+    /// (`AppHandle::restart`: a process of its own, gone) used to be deleted with the `-wal`
+    /// file, so the kept `.before-restore` copy silently lacked them.
     #[test]
     fn the_kept_before_restore_copy_holds_edits_still_in_the_write_ahead_log() {
+        if let Ok(db) = std::env::var(ENDED_APP) {
+            let conn = rusqlite::Connection::open(&db).unwrap();
+            conn.execute("INSERT INTO t VALUES (2)", []).unwrap();
+            // The process ends with the connection open: SQLite never folds nor removes its log.
+            std::mem::forget(conn);
+            std::process::exit(0);
+        }
         let dir = tempfile::tempdir().unwrap();
         let (db, backup) = file_with_backup(dir.path());
-        let conn = rusqlite::Connection::open(&db).unwrap();
-        conn.execute("INSERT INTO t VALUES (2)", []).unwrap();
-        std::mem::forget(conn);
+        let test = "store::restore::tests::the_kept_before_restore_copy_holds_edits_still_in_the_write_ahead_log";
+        let ended = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([test, "--exact", "--test-threads=1"])
+            .env(ENDED_APP, &db)
+            .status()
+            .unwrap();
+        assert!(ended.success());
+        let mut wal = db.as_os_str().to_os_string();
+        wal.push("-wal");
+        assert!(
+            std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0),
+            "the ended app left its edit in the log"
+        );
         request_restore(&db, &backup).unwrap();
         apply_pending_restore(&db, None).unwrap();
         assert_eq!(rows(&db), vec![1]);
         let mut keep = db.as_os_str().to_os_string();
         keep.push(".before-restore");
         assert_eq!(rows(Path::new(&keep)), vec![1, 2]);
+    }
+
+    /// Another program with the file open (a second window, a `bangfu` command) would go on
+    /// writing into the replaced file, its work lost: the restore is refused, said, and the
+    /// file left as it was; once that program is closed the restore can be asked again.
+    #[test]
+    fn a_restore_is_refused_while_another_program_has_the_file_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, backup) = file_with_backup(dir.path());
+        let other = rusqlite::Connection::open(&db).unwrap();
+        other.execute("INSERT INTO t VALUES (2)", []).unwrap();
+        request_restore(&db, &backup).unwrap();
+        let refused = apply_pending_restore(&db, None).unwrap_err();
+        assert_eq!(refused.kind(), "open_elsewhere");
+        assert!(
+            refused.message_zh().contains("请先关闭它再试"),
+            "{}",
+            refused.message_zh()
+        );
+        assert!(
+            !restore_marker(&db).exists(),
+            "the request is not kept for a later start"
+        );
+        let mut keep = db.as_os_str().to_os_string();
+        keep.push(".before-restore");
+        assert!(!Path::new(&keep).exists());
+        // The other program goes on as before, its edit there.
+        other.execute("INSERT INTO t VALUES (3)", []).unwrap();
+        drop(other);
+        assert_eq!(rows(&db), vec![1, 2, 3]);
+        request_restore(&db, &backup).unwrap();
+        apply_pending_restore(&db, None).unwrap();
+        assert_eq!(rows(&db), vec![1]);
     }
 
     #[test]
