@@ -83,6 +83,9 @@ pub struct SyncReport {
     /// Ops the hub's pages brought that no signature of their writer covered (pushed by an
     /// older version, or handed on by an older hub): taken on the hub's word.
     pub unsigned: u64,
+    /// Ops of held files (待确认设备) that merged because the hub vouched for their
+    /// devices' keys in this sync.
+    pub held_merged: u64,
 }
 
 /// The hub link as a status line for the desktop shell.
@@ -510,6 +513,8 @@ impl HubClient {
         let known_epoch = store.hub_epoch()?;
         let mut op_at = store.hub_pulled_op()?.filter(|_| position > 0);
         let mut checked = false;
+        // Keys the county confirmed in this pull that this copy had not.
+        let mut vouched = 0u64;
         let snapshot =
             self.config.snapshot_bootstrap && position == 0 && holds_only_own(store, origins)?;
         loop {
@@ -577,7 +582,7 @@ impl HubClient {
                 let stats = store.apply_remote(&ops)?;
                 report.pulled += ops.len() as u64;
                 report.applied += stats.applied;
-                relay::keep_page_signatures(store, &page, &ops, &scopes)?;
+                vouched += relay::keep_page_signatures(store, &page, &ops, &scopes)?;
             }
             // Recorded only after the page is committed: a crash here re-pulls the page,
             // which applies nothing twice.
@@ -593,6 +598,18 @@ impl HubClient {
             }
         }
         report.position = position;
+        if vouched > 0 {
+            // What waited for those devices' confirmation (files from a stick) merges now.
+            let (merged, failed) =
+                bangfu_core::sync::trust::read_held_after_vouch(store).map_err(|e| match e {
+                    SyncError::Store(e) => HubError::Store(e),
+                    other => HubError::Forged(other.to_string()),
+                })?;
+            report.held_merged += merged;
+            for why in failed {
+                eprintln!("a held file was not read again after the hub vouched: {why}");
+            }
+        }
         Ok(())
     }
 }

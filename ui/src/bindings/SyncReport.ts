@@ -42,4 +42,9 @@ files_pulled: number,
  * Ops the hub's pages brought that no signature of their writer covered (pushed by an
  * older version, or handed on by an older hub): taken on the hub's word.
  */
-unsigned: number, };
+unsigned: number, 
+/**
+ * Ops of held files (待确认设备) that merged because the hub vouched for their
+ * devices' keys in this sync.
+ */
+held_merged: number, };

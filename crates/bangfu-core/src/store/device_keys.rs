@@ -482,23 +482,26 @@ impl Store {
     ///
     /// A key this copy has not heard of is recorded confirmed, under the name the hub gives.
     /// Run before the page's signatures are recorded, so none is kept under a key replaced.
+    /// Returns how many keys are confirmed now that were not (recorded, or one learnt
+    /// unconfirmed): their devices' held files may merge ([`crate::sync::trust::read_held_after_vouch`]).
     pub(crate) fn vouch_device_keys(
         &self,
         signers: &BTreeMap<Uuid, String>,
         names: &BTreeMap<Uuid, String>,
         scopes: &BTreeMap<Uuid, String>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<u64, StoreError> {
         let wall = self.wall_ms() as i64;
+        let mut newly = 0u64;
         for (device, key) in signers {
             let Some(key) = signing::unhex(key) else {
                 continue;
             };
             let id = device.as_bytes().as_slice();
-            self.conn.execute(
+            newly += self.conn.execute(
                 "INSERT OR IGNORE INTO device_key (device, public_key, name, confirmed, first_seen_ms)
                  VALUES (?1, ?2, ?3, 1, ?4)",
                 params![id, key, names.get(device).map_or("", String::as_str), wall],
-            )?;
+            )? as u64;
             let replaced = self.conn.execute(
                 "UPDATE device_key SET public_key = ?2, seal_key = NULL, seal_sig = NULL
                  WHERE device = ?1 AND confirmed = 0 AND public_key <> ?2",
@@ -514,10 +517,10 @@ impl Store {
                     [id],
                 )?;
             }
-            self.conn.execute(
-                "UPDATE device_key SET confirmed = 1 WHERE device = ?1 AND public_key = ?2",
+            newly += self.conn.execute(
+                "UPDATE device_key SET confirmed = 1 WHERE device = ?1 AND public_key = ?2 AND confirmed = 0",
                 params![id, key],
-            )?;
+            )? as u64;
             // A device the county enrolled for one village is limited to it here too (its
             // edits of other villages wait for a person, as at the hub); the county's latest
             // enrolment decides (a laptop re-enrolled for another village, or for its
@@ -531,7 +534,7 @@ impl Store {
                 )?;
             }
         }
-        Ok(())
+        Ok(newly)
     }
 
     /// Records the keys a checked file or page showed to be its devices' (not confirmed,

@@ -1609,6 +1609,18 @@ pub(crate) fn prune_held_files(store: &Store) -> Result<(), SyncError> {
 
 /// Imports every held file again (`lifted`: a device whose village is not checked this time);
 /// a file that holds nothing aside any more is removed.
+/// Reads the held files again after the county vouched for devices' keys (a hub page):
+/// what waited only for those devices' confirmation merges now, without a person's click, and
+/// a held file that holds nothing aside any more is removed. Returns how many ops merged and,
+/// for each held file that could not be read again, why (kept).
+pub fn read_held_after_vouch(store: &mut Store) -> Result<(u64, Vec<String>), SyncError> {
+    if held_files(store)?.is_empty() {
+        return Ok((0, Vec::new()));
+    }
+    let (merged, failed) = import_held_again(store, None)?;
+    Ok((merged.iter().map(|s| s.applied).sum(), failed))
+}
+
 fn import_held_again(
     store: &mut Store,
     lifted: Option<Uuid>,

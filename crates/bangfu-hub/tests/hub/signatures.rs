@@ -181,6 +181,43 @@ fn a_key_the_hub_hands_on_is_vouched_for_so_a_stick_from_that_laptop_is_not_held
     assert_eq!(remark_of(&station, household).as_deref(), Some("本村的户"));
 }
 
+crate::on_both_backends!(a_held_stick_merges_when_the_hub_vouches_for_its_laptop);
+/// A township that holds the ops of devices no one confirmed took a stick from a laptop it did
+/// not know: held. Its next sync with the hub brings the county's word for that laptop's key,
+/// and what waited merges then, with no clerk's click: the edit the stick carried (one the hub
+/// never saw) is at the station, and nothing of that laptop waits any more.
+fn a_held_stick_merges_when_the_hub_vouches_for_its_laptop(backend: Backend) {
+    let county = county_with_village_a(backend);
+    let (dir, storage, url, va) = (&county.dir, &county.storage, &county.url, &county.village);
+    let mut a1 = open(dir.path(), "A村-1");
+    let a1_client = enrol(&mut a1, url, storage, VILLAGE_A);
+    let (changes, household, _) = family(va.id, "530828101201001");
+    write(&mut a1, &changes);
+    sync(&a1_client, &mut a1);
+    // Out of reach afterwards: an edit the hub has not seen, carried on a stick.
+    write(&mut a1, &[remark(household, "U盘带来")]);
+    let (file, _) = export_changeset(&a1, None).unwrap();
+
+    let mut station = open(dir.path(), "乡镇站");
+    station.set_confirms_devices(true).unwrap();
+    let summary = import_changeset(&mut station, &file).unwrap();
+    assert!(summary.held_ops > 0, "{summary:?}");
+    assert_eq!(remark_of(&station, household), None);
+    let station_client = enrol(&mut station, url, storage, &VILLAGE_A[..9]);
+    let report = station_client.sync_once(&mut station).unwrap();
+    assert!(report.held_merged > 0, "{report:?}");
+    assert_eq!(remark_of(&station, household).as_deref(), Some("U盘带来"));
+    let a1_id = a1.device().id;
+    let devices = bangfu_core::sync::trust::list_devices(&station).unwrap();
+    assert!(
+        devices
+            .iter()
+            .filter(|d| d.key.device == a1_id)
+            .all(|d| d.key.confirmed && d.held_files == 0),
+        "{devices:?}"
+    );
+}
+
 /// The hub's own file altered (a value of a stored op changed, as an intruder on the county
 /// server or a broken hub would): the laptop refuses the page and takes nothing of it.
 #[test]
