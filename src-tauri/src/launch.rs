@@ -166,7 +166,7 @@ pub fn apply_restore_request(data_file: &Path, key: &DataKey) -> Option<String> 
         Ok(None) => None,
         Err(error) => {
             eprintln!("bangfu-desktop: restore not applied: {error}");
-            Some(format!("没有恢复备份：{}", error.message_zh()))
+            Some(error.message_zh())
         }
     }
 }

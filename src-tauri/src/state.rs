@@ -218,7 +218,6 @@ impl AppState {
         });
     }
 
-    /// How far the upgrade has come; `None` once the file is open (or was never upgraded).
     /// Says why the restore asked for was not done ([`AppState::restore_warning`]).
     pub fn set_restore_warning(&self, warning: String) {
         *self
@@ -235,6 +234,7 @@ impl AppState {
             .clone()
     }
 
+    /// How far the upgrade has come; `None` once the file is open (or was never upgraded).
     pub fn upgrade(&self) -> Option<Upgrading> {
         *self
             .upgrading

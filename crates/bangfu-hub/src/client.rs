@@ -599,15 +599,19 @@ impl HubClient {
         }
         report.position = position;
         if vouched > 0 {
-            // What waited for those devices' confirmation (files from a stick) merges now.
-            let (merged, failed) =
-                bangfu_core::sync::trust::read_held_after_vouch(store).map_err(|e| match e {
-                    SyncError::Store(e) => HubError::Store(e),
-                    other => HubError::Forged(other.to_string()),
-                })?;
-            report.held_merged += merged;
-            for why in failed {
-                eprintln!("a held file was not read again after the hub vouched: {why}");
+            // What waited for those devices' confirmation (files from a stick) merges now. The
+            // pull is committed already: a held file that cannot be read again now (the window
+            // writing, a full disk) stays held for a person, and the sync goes on.
+            match bangfu_core::sync::trust::read_held_after_vouch(store) {
+                Ok((merged, failed)) => {
+                    report.held_merged += merged;
+                    for why in failed {
+                        eprintln!("a held file was not read again after the hub vouched: {why}");
+                    }
+                }
+                Err(error) => {
+                    eprintln!("the held files were not read again after the hub vouched: {error}")
+                }
             }
         }
         Ok(())

@@ -273,7 +273,13 @@ pub fn restore_backup(backup: &Path, db_path: &Path) -> std::io::Result<()> {
         let _ = std::fs::remove_file(beside(&keep, suffix));
     }
     if db_path.exists() {
-        std::fs::copy(db_path, &keep)?;
+        // A second name for the replaced file keeps it as it is without opening it: closing a
+        // descriptor of it would drop the exclusive lock the restore holds on it (`alone.rs`).
+        // A copy where the disk takes no links.
+        let _ = std::fs::remove_file(&keep);
+        if std::fs::hard_link(db_path, &keep).is_err() {
+            std::fs::copy(db_path, &keep)?;
+        }
         // A write-ahead log not yet folded into the file goes with the kept copy (SQLite
         // reads `<keep>-wal` when it opens `<keep>`), never onto the restored file.
         let wal = beside(db_path, "-wal");

@@ -497,11 +497,12 @@ impl Store {
                 continue;
             };
             let id = device.as_bytes().as_slice();
-            newly += self.conn.execute(
+            let name = names.get(device).map_or("", String::as_str);
+            let mut confirmed_now = self.conn.execute(
                 "INSERT OR IGNORE INTO device_key (device, public_key, name, confirmed, first_seen_ms)
                  VALUES (?1, ?2, ?3, 1, ?4)",
-                params![id, key, names.get(device).map_or("", String::as_str), wall],
-            )? as u64;
+                params![id, key, name, wall],
+            )?;
             let replaced = self.conn.execute(
                 "UPDATE device_key SET public_key = ?2, seal_key = NULL, seal_sig = NULL
                  WHERE device = ?1 AND confirmed = 0 AND public_key <> ?2",
@@ -517,10 +518,24 @@ impl Store {
                     [id],
                 )?;
             }
-            newly += self.conn.execute(
+            confirmed_now += self.conn.execute(
                 "UPDATE device_key SET confirmed = 1 WHERE device = ?1 AND public_key = ?2 AND confirmed = 0",
                 params![id, key],
-            )? as u64;
+            )?;
+            if confirmed_now > 0 {
+                // The county's word goes into the audit log as a person's confirmation does.
+                newly += 1;
+                let what = format!(
+                    "县同步中心确认设备“{name}”（安全码 {}）{}",
+                    signing::fingerprint(&key),
+                    if replaced > 0 {
+                        "，替换先前从文件得知的安全码"
+                    } else {
+                        ""
+                    }
+                );
+                super::insert_audit(&self.conn, None, wall as u64, "vouch_device", &what, 0)?;
+            }
             // A device the county enrolled for one village is limited to it here too (its
             // edits of other villages wait for a person, as at the hub); the county's latest
             // enrolment decides (a laptop re-enrolled for another village, or for its

@@ -117,7 +117,8 @@ fn encrypt_one(
         let _ = std::fs::remove_file(&target);
         return Err(error.into());
     }
-    drop(plain);
+    // `plain` stays open, holding the file's exclusive lock (`alone.rs`), until the copy has
+    // taken its name.
     // The copy is read back with the key before it replaces anything.
     let check = connect(
         &target,
@@ -148,7 +149,13 @@ fn encrypt_one(
     for suffix in ["-wal", "-shm"] {
         let _ = std::fs::remove_file(sibling(path, suffix));
     }
+    // Windows refuses to replace a file that is open (another program's handle makes the
+    // rename fail, the same proof): `plain` is closed first there.
+    #[cfg(not(unix))]
+    drop(plain);
     std::fs::rename(&target, path).map_err(io)?;
+    #[cfg(unix)]
+    drop(plain);
     if let Some(dir) = path.parent()
         && let Ok(dir) = std::fs::File::open(dir)
     {

@@ -57,9 +57,12 @@ impl Drop for OpenHere {
     }
 }
 
-/// Where a data file is, the same for every path that names it: its folder resolved (the file
-/// itself may not exist yet).
+/// Where a data file is, the same for every path that names it: the path resolved (a link to
+/// the file too: SQLite follows it), or its folder resolved while the file does not exist yet.
 fn place_of(data_file: &Path) -> PathBuf {
+    if let Ok(resolved) = std::fs::canonicalize(data_file) {
+        return resolved;
+    }
     let name = data_file.file_name().unwrap_or_default();
     let folder = data_file
         .parent()
@@ -376,6 +379,14 @@ mod tests {
         let open = super::OpenHere::new(&dir.path().join(".").join("备份.sqlite"));
         assert_eq!(protect::protection_of(&copy), protect::Protection::Plain);
         assert_eq!(super::imp::held_count(&copy), 1);
+        drop(open);
+        assert_eq!(super::imp::held_count(&copy), 0);
+        // A data file opened through a link: the store's threads read the file it names.
+        let link = dir.path().join("链接.sqlite");
+        std::os::unix::fs::symlink(&copy, &link).unwrap();
+        let open = super::OpenHere::new(&link);
+        assert_eq!(protect::protection_of(&copy), protect::Protection::Plain);
+        assert_eq!(super::imp::held_count(&link), 1);
         drop(open);
         assert_eq!(super::imp::held_count(&copy), 0);
     }

@@ -24,6 +24,11 @@ pub enum RestoreError {
         db: PathBuf,
         source: std::io::Error,
     },
+    #[error("restoring over {db}: {source}")]
+    OpenElsewhere {
+        db: PathBuf,
+        source: super::StoreError,
+    },
     #[error(transparent)]
     Store(#[from] super::StoreError),
 }
@@ -35,6 +40,7 @@ impl UserFacing for RestoreError {
             RestoreError::Marker { .. } => "restore_request",
             RestoreError::BackupGone { .. } => "backup_gone",
             RestoreError::Restore { .. } => "restore_failed",
+            RestoreError::OpenElsewhere { .. } => "open_elsewhere",
             RestoreError::Store(e) => e.kind(),
         }
     }
@@ -56,6 +62,10 @@ impl UserFacing for RestoreError {
                 "用备份“{}”恢复数据文件“{}”时出错（可能是磁盘已满或没有写入权限）。恢复前的文件另存为“{}.before-restore”，请检查磁盘后在 设置 → 备份 中重试。",
                 backup.display(),
                 db.display(),
+                db.display()
+            ),
+            RestoreError::OpenElsewhere { db, .. } => format!(
+                "另一个程序（另一个帮扶台账窗口，或 bangfu 命令）正打开数据文件“{}”，为免它的修改丢失，本次没有恢复备份，数据文件未作改动。请关闭它后，在 设置 → 备份 中重新选择要恢复的备份。",
                 db.display()
             ),
             RestoreError::Store(e) => e.message_zh(),
@@ -144,24 +154,40 @@ pub fn apply_pending_restore(
             backup: name,
         });
     };
-    checkpoint(db_path, key)?;
+    // Holds the file's exclusive lock until it is replaced (`alone.rs`). Windows refuses to
+    // replace a file that is open (another program's handle makes the rename fail, the same
+    // proof): closed first there.
+    let alone = checkpoint(db_path, key)?;
+    #[cfg(not(unix))]
+    drop(alone);
     restore_backup(&backup, db_path).map_err(|source| RestoreError::Restore {
         backup: backup.clone(),
         db: db_path.to_path_buf(),
         source,
     })?;
+    #[cfg(unix)]
+    drop(alone);
     Ok(Some(backup))
 }
 
 /// Folds the write-ahead log into the data file, so the copy kept as `.before-restore` holds
 /// every committed change even when the app ended without closing its connections, and
 /// proves that no other program has the file open (`alone.rs`: its later saves would go to
-/// the replaced file): then nothing is restored. A file that cannot be opened (a damaged one,
-/// the reason for many a restore) is left to the restore as it is.
-fn checkpoint(db_path: &Path, key: Option<&super::DataKey>) -> Result<(), RestoreError> {
+/// the replaced file): then nothing is restored. Returns the connection that holds the file's
+/// exclusive lock from then on. A file that cannot be opened (a damaged one, the reason for
+/// many a restore) is left to the restore as it is.
+fn checkpoint(
+    db_path: &Path,
+    key: Option<&super::DataKey>,
+) -> Result<Option<rusqlite::Connection>, RestoreError> {
     if !db_path.exists() {
-        return Ok(());
+        return Ok(None);
     }
+    // The key only for a file that is encrypted (one of an earlier version, still in the
+    // clear, is encrypted at its first open after the restore).
+    let key = key.filter(|_| {
+        super::protect::protection_of(db_path) == super::protect::Protection::Encrypted
+    });
     let folded = super::connect(
         db_path,
         rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -169,17 +195,21 @@ fn checkpoint(db_path: &Path, key: Option<&super::DataKey>) -> Result<(), Restor
     )
     .and_then(|conn| {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        super::alone::fold_and_prove_alone(&conn, db_path)
+        super::alone::fold_and_prove_alone(&conn, db_path)?;
+        Ok(conn)
     });
     match folded {
-        Ok(()) => Ok(()),
-        Err(e @ super::StoreError::OpenElsewhere { .. }) => Err(e.into()),
+        Ok(conn) => Ok(Some(conn)),
+        Err(e @ super::StoreError::OpenElsewhere { .. }) => Err(RestoreError::OpenElsewhere {
+            db: db_path.to_path_buf(),
+            source: e,
+        }),
         Err(error) => {
             eprintln!(
                 "restore: could not fold the write-ahead log of {} before restoring: {error}",
                 db_path.display()
             );
-            Ok(())
+            Ok(None)
         }
     }
 }
@@ -265,7 +295,7 @@ mod tests {
         let refused = apply_pending_restore(&db, None).unwrap_err();
         assert_eq!(refused.kind(), "open_elsewhere");
         assert!(
-            refused.message_zh().contains("请先关闭它再试"),
+            refused.message_zh().contains("重新选择要恢复的备份"),
             "{}",
             refused.message_zh()
         );

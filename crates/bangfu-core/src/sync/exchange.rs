@@ -828,7 +828,11 @@ pub(crate) fn import_from<'a>(
             .batches
             .iter()
             .flatten()
-            .filter(|b| plan.verifier.verified(b.origin, b.first) && !outside.holds_batch(b))
+            .filter(|b| {
+                plan.verifier.verified(b.origin, b.first)
+                    && !outside.holds_batch(b)
+                    && !plan.impostors.contains(&b.origin)
+            })
             .cloned()
             .collect();
         store.record_signatures(&proven, &header.device_names, &taken, &applied_origins)?;

@@ -1229,7 +1229,7 @@ pub fn confirm_device(
         .map_err(SyncError::from)?
     {
         Some(device) => (device, false),
-        None => (confirm_candidate(store, fingerprint_text, village)?, true),
+        None => confirm_candidate(store, fingerprint_text, village)?,
     };
     // Who vouched for which key goes into the audit log: a key confirmed in place of the one
     // learnt from a file (`replaced`) above all, since that one's signatures go with it.
@@ -1264,8 +1264,13 @@ fn confirm_candidate(
     store: &Store,
     fingerprint_text: &str,
     village: Option<&str>,
-) -> Result<DeviceKey, ConfirmError> {
+) -> Result<(DeviceKey, bool), ConfirmError> {
     let candidate = candidate_by_fingerprint(store, fingerprint_text)?;
+    // Whether a key learnt from a file is replaced (said in the audit log).
+    let replaced = store
+        .known_device_key(candidate.device)
+        .map_err(SyncError::from)?
+        .is_some();
     let key = signing::unhex(&candidate.public_key)
         .ok_or_else(|| ConfirmError::UnknownFingerprint(fingerprint_text.to_owned()))?;
     if !store
@@ -1279,6 +1284,7 @@ fn confirm_candidate(
         .map_err(SyncError::from)?
         .into_iter()
         .find(|k| k.device == candidate.device)
+        .map(|k| (k, replaced))
         .ok_or_else(|| ConfirmError::UnknownFingerprint(fingerprint_text.to_owned()))
 }
 
@@ -1607,20 +1613,24 @@ pub(crate) fn prune_held_files(store: &Store) -> Result<(), SyncError> {
     Ok(())
 }
 
-/// Imports every held file again (`lifted`: a device whose village is not checked this time);
-/// a file that holds nothing aside any more is removed.
 /// Reads the held files again after the county vouched for devices' keys (a hub page):
 /// what waited only for those devices' confirmation merges now, without a person's click, and
 /// a held file that holds nothing aside any more is removed. Returns how many ops merged and,
 /// for each held file that could not be read again, why (kept).
 pub fn read_held_after_vouch(store: &mut Store) -> Result<(u64, Vec<String>), SyncError> {
-    if held_files(store)?.is_empty() {
+    let any: bool = store
+        .conn()
+        .query_row("SELECT EXISTS (SELECT 1 FROM held_file)", [], |r| r.get(0))
+        .map_err(StoreError::from)?;
+    if !any {
         return Ok((0, Vec::new()));
     }
     let (merged, failed) = import_held_again(store, None)?;
     Ok((merged.iter().map(|s| s.applied).sum(), failed))
 }
 
+/// Imports every held file again (`lifted`: a device whose village is not checked this time);
+/// a file that holds nothing aside any more is removed.
 fn import_held_again(
     store: &mut Store,
     lifted: Option<Uuid>,

@@ -207,6 +207,14 @@ fn a_held_stick_merges_when_the_hub_vouches_for_its_laptop(backend: Backend) {
     let report = station_client.sync_once(&mut station).unwrap();
     assert!(report.held_merged > 0, "{report:?}");
     assert_eq!(remark_of(&station, household).as_deref(), Some("U盘带来"));
+    // The county's word is in the station's audit log, as a clerk's confirmation would be.
+    let audit = station.audit_log().unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.action == "vouch_device" && a.what.contains("A村-1")),
+        "{audit:?}"
+    );
     let a1_id = a1.device().id;
     let devices = bangfu_core::sync::trust::list_devices(&station).unwrap();
     assert!(
