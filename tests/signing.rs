@@ -1529,3 +1529,45 @@ fn a_key_a_held_file_only_declares_is_not_listed_as_a_candidate() {
     // The forger's own key, which signs its batch, is listed.
     assert_eq!(listed_keys(&station, forger.device().id).len(), 1);
 }
+
+/// A station that confirms devices holds the sticks of three laptops it does not know; the
+/// clerk confirms one of them, and every held file is read again: one backup is taken for
+/// all of them (a county file copied once per held file took minutes and pushed the other
+/// backups out of the rotation).
+#[test]
+fn reading_held_files_again_takes_one_backup_for_all() {
+    let dir = common::scratch();
+    let mut station = common::open_at(dir.path(), "乡镇", T0);
+    station.set_confirms_devices(true).unwrap();
+    let mut laptops: Vec<Store> = (1..=3)
+        .map(|i| common::open_at(dir.path(), &format!("村{i}"), T0))
+        .collect();
+    for (i, laptop) in laptops.iter_mut().enumerate() {
+        put_household(
+            laptop,
+            Uuid::now_v7(),
+            &format!("53082610320100{}", i + 1),
+            &format!("1380000000{i}"),
+        );
+        assert!(
+            import_changeset(&mut station, &export(laptop))
+                .unwrap()
+                .held_ops
+                > 0
+        );
+    }
+    let before = station.backups().unwrap().len();
+    let outcome = confirm_device(
+        &mut station,
+        &own_fingerprint(&laptops[0]).unwrap().unwrap(),
+        None,
+    )
+    .unwrap();
+    assert_eq!(outcome.merged.len(), 3, "{outcome:?}");
+    assert!(outcome.merged.iter().any(|s| s.applied > 0), "{outcome:?}");
+    assert_eq!(station.backups().unwrap().len(), before + 1);
+    // Each summary names that one backup.
+    let backup = outcome.merged[0].backup.clone();
+    assert!(backup.is_some());
+    assert!(outcome.merged.iter().all(|s| s.backup == backup));
+}

@@ -737,7 +737,12 @@ pub(crate) fn import_from<'a>(
     let mut seen = 0u64;
     let mut last_applied = None;
     let op_count = header.op_count;
-    summary.backup = Some(store.backup("before-import")?);
+    // A held file read again is covered by the one backup taken before all of them are
+    // (`trust::import_held_again`): a station with many held files does not copy its data
+    // file once per file, nor push its other backups out of the rotation.
+    if keep_held {
+        summary.backup = Some(store.backup("before-import")?);
+    }
     let mut unknown = 0u64;
     let carried = header.carried.clone();
     let ops = stream.map(|op| {

@@ -1637,7 +1637,14 @@ fn import_held_again(
 ) -> Result<(Vec<ImportSummary>, Vec<String>), SyncError> {
     let mut merged = Vec::new();
     let mut failed = Vec::new();
-    for (id, file) in held_files(store)? {
+    let held = held_files(store)?;
+    // One backup before the held files merge, for all of them (`exchange`: none per file).
+    let backup = if held.is_empty() {
+        None
+    } else {
+        Some(store.backup("before-import").map_err(SyncError::from)?)
+    };
+    for (id, file) in held {
         // One held file that cannot be read again (a key the county replaced since) is kept
         // and said; it does not stop the others.
         let summary = match import_changeset_inner(
@@ -1645,7 +1652,10 @@ fn import_held_again(
             &file,
             super::exchange::Reading::Again { lifted },
         ) {
-            Ok(summary) => summary,
+            Ok(summary) => ImportSummary {
+                backup: backup.clone(),
+                ..summary
+            },
             Err(SyncError::Store(e)) => return Err(SyncError::Store(e)),
             Err(e) => {
                 failed.push(e.message_zh());
