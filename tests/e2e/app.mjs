@@ -72,6 +72,8 @@ export async function withApp(app, name, test, { timeoutMs = 300_000, locked = f
 
     const world = {
       scratch,
+      /** The environment the app runs in (its X display, scratch folders, passphrase). */
+      env,
       /** The X display the app runs on, for tools that look past the webview (xwininfo). */
       display,
       async launch(args) {

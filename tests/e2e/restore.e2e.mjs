@@ -5,8 +5,8 @@
 // phone number is the one of before the edit.
 //
 // Usage: node tests/e2e/restore.e2e.mjs <path of bangfu-desktop> <path of bangfu>
-import { execFileSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { execFileSync, spawn } from 'node:child_process'
+import { existsSync, readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { assert, shot, step, withApp } from './app.mjs'
 import { waitFor } from './webdriver.mjs'
@@ -101,4 +101,30 @@ await withApp(app, 'restore', async (world) => {
   await new Promise((resolve) => setTimeout(resolve, 500))
   await shot(session, 'restore-01-list-after-restore.png')
   step(`restored: ${code} has phone ${before} again, the edit made after the backup is gone`)
+
+  // A restore asked for while another program has the file open (a second window here) is
+  // not done: that program would go on writing into the replaced file. The window says so,
+  // and the data file keeps what was typed.
+  await world.quit()
+  const second = spawn(app, ['--db', dataFile], { env: world.env, stdio: 'ignore' })
+  try {
+    await waitFor('the second window on the file', async () => appProcesses(dataFile).length === 1 && existsSync(`${dataFile}-shm`), { timeoutMs: 60_000 })
+    await new Promise((resolve) => setTimeout(resolve, 2_000))
+    const kept = '13912341111'
+    cli(world, ['edit', '--db', dataFile, '--household', code, '--set', `联系电话=${kept}`])
+    const manual = readdirSync(`${dataFile}.backups`).filter((n) => n.includes('-manual')).sort().pop()
+    assert(manual, 'the manual backup is listed')
+    writeFileSync(`${dataFile}.restore-request`, manual)
+    session = await world.launch(['--db', dataFile])
+    const warning = await waitFor('the restore refused in the header', () =>
+      session.execute(`return document.querySelector('[data-testid="restore-warning"]')?.textContent ?? null`),
+    { timeoutMs: 60_000 })
+    assert(warning.includes('另一个程序') && warning.includes('没有恢复备份'), `the header says why: ${warning}`)
+    assert(!existsSync(`${dataFile}.restore-request`), 'the request is not kept for a later start')
+    assert(phoneOf(world, dataFile, code) === kept, 'what was typed stays')
+    await shot(session, 'restore-02-refused-while-open.png')
+    step(`refused while another window had the file open: ${warning.trim()}`)
+  } finally {
+    second.kill('SIGTERM')
+  }
 }, { timeoutMs: 300_000 })
