@@ -1571,3 +1571,43 @@ fn reading_held_files_again_takes_one_backup_for_all() {
     assert!(backup.is_some());
     assert!(outcome.merged.iter().all(|s| s.backup == backup));
 }
+
+/// The county's word for a laptop's key marks the held files to be read again, in the same
+/// transaction; a reading cut short (here: the app closed before it) is done at the next
+/// occasion, and only once.
+#[test]
+fn the_countys_word_is_not_forgotten_when_the_reading_is_cut_short() {
+    use bangfu_core::sync::relay::keep_page_signatures;
+    use bangfu_core::sync::trust::read_held_after_vouch;
+    let dir = common::scratch();
+    let mut laptop = common::open_at(dir.path(), "村", T0);
+    let mut station = common::open_at(dir.path(), "乡镇", T0);
+    station.set_confirms_devices(true).unwrap();
+    let h = Uuid::now_v7();
+    put_household(&mut laptop, h, "530826103201001", "13800000001");
+    let file = export(&laptop);
+    assert!(import_changeset(&mut station, &file).unwrap().held_ops > 0);
+    // Nothing vouched for: a sync reads no held file again.
+    assert_eq!(
+        read_held_after_vouch(&mut station).unwrap(),
+        (0, Vec::new())
+    );
+    assert_eq!(common::phone_of(&station, h), None);
+    // A hub page declaring the laptop's key (the county vouches), applied; then the app ends.
+    let (header, _) = changeset::decode(&file).unwrap();
+    keep_page_signatures(&mut station, &header, &[], &Default::default()).unwrap();
+    drop(station);
+    let mut station = common::open_at(dir.path(), "乡镇", T0);
+    assert_eq!(common::phone_of(&station, h), None);
+    let (merged, failed) = read_held_after_vouch(&mut station).unwrap();
+    assert!(merged > 0 && failed.is_empty(), "{merged} {failed:?}");
+    assert_eq!(
+        common::phone_of(&station, h).as_deref(),
+        Some("13800000001")
+    );
+    // Done once: the next sync reads nothing again.
+    assert_eq!(
+        read_held_after_vouch(&mut station).unwrap(),
+        (0, Vec::new())
+    );
+}

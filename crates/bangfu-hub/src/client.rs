@@ -513,8 +513,6 @@ impl HubClient {
         let known_epoch = store.hub_epoch()?;
         let mut op_at = store.hub_pulled_op()?.filter(|_| position > 0);
         let mut checked = false;
-        // Keys the county confirmed in this pull that this copy had not.
-        let mut vouched = 0u64;
         let snapshot =
             self.config.snapshot_bootstrap && position == 0 && holds_only_own(store, origins)?;
         loop {
@@ -582,7 +580,7 @@ impl HubClient {
                 let stats = store.apply_remote(&ops)?;
                 report.pulled += ops.len() as u64;
                 report.applied += stats.applied;
-                vouched += relay::keep_page_signatures(store, &page, &ops, &scopes)?;
+                relay::keep_page_signatures(store, &page, &ops, &scopes)?;
             }
             // Recorded only after the page is committed: a crash here re-pulls the page,
             // which applies nothing twice.
@@ -598,10 +596,11 @@ impl HubClient {
             }
         }
         report.position = position;
-        if vouched > 0 {
-            // What waited for those devices' confirmation (files from a stick) merges now. The
-            // pull is committed already: a held file that cannot be read again now (the window
-            // writing, a full disk) stays held for a person, and the sync goes on.
+        {
+            // What waited for the devices the county confirmed (files from a stick) merges
+            // now (keys of this pull, or a reading an earlier sync did not finish). The pull is
+            // committed already: a held file that cannot be read again now (the window
+            // writing, a full disk) waits for the next sync, and this one goes on.
             match bangfu_core::sync::trust::read_held_after_vouch(store) {
                 Ok((merged, failed)) => {
                     report.held_merged += merged;

@@ -36,6 +36,9 @@ pub struct DeviceKey {
     pub own: bool,
 }
 
+/// Meta key set while the held files are to be read again after the county confirmed keys.
+const HELD_REREAD_PENDING: &str = "held_reread_pending";
+
 /// A known key: its bytes, whether a person confirmed it, the village it is limited to.
 pub(crate) type KnownKey = (Vec<u8>, bool, Option<String>);
 /// Who wrote a stored batch and the device's signature over it.
@@ -492,6 +495,9 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let wall = self.wall_ms() as i64;
         let mut newly = 0u64;
+        // One transaction with the mark that the held files are to be read again: a crash
+        // leaves both or neither (a page pulled again vouches again).
+        let tx = self.conn.unchecked_transaction()?;
         for (device, key) in signers {
             let Some(key) = signing::unhex(key) else {
                 continue;
@@ -549,7 +555,26 @@ impl Store {
                 )?;
             }
         }
+        if newly > 0 {
+            tx.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, 1)",
+                [HELD_REREAD_PENDING],
+            )?;
+        }
+        tx.commit()?;
         Ok(newly)
+    }
+
+    /// Whether the held files are to be read again since the county confirmed keys
+    /// ([`Store::vouch_device_keys`]); cleared once they were.
+    pub(crate) fn held_reread_pending(&self) -> Result<bool, StoreError> {
+        Ok(super::meta_get::<i64>(&self.conn, HELD_REREAD_PENDING)?.is_some())
+    }
+
+    pub(crate) fn clear_held_reread_pending(&self) -> Result<(), StoreError> {
+        self.conn
+            .execute("DELETE FROM meta WHERE key = ?1", [HELD_REREAD_PENDING])?;
+        Ok(())
     }
 
     /// Records the keys a checked file or page showed to be its devices' (not confirmed,

@@ -237,19 +237,20 @@ fn check_parts(
 /// signed, by file or by hub), the keys it declares as vouched for by the county (named as
 /// the hub enrolled their device, a village device limited to the village of its `scopes`),
 /// and the writers' sealing keys (believed only when signed by the device's signing key).
-/// Returns how many keys the county's word confirmed that this copy had not confirmed.
+/// Keys the county's word confirmed that this copy had not mark the held files to be read
+/// again ([`super::trust::read_held_after_vouch`]).
 pub fn keep_page_signatures(
     store: &mut Store,
     header: &Header,
     ops: &[Op],
     scopes: &BTreeMap<Uuid, String>,
-) -> Result<u64, StoreError> {
+) -> Result<(), StoreError> {
     let empty = BTreeMap::new();
     let signers = header.signers.as_ref().unwrap_or(&empty);
     let names = &header.device_names;
     // First: the county's keys recorded (one learnt unconfirmed replaced) before anything is
     // recorded under them.
-    let vouched = store.vouch_device_keys(signers, names, scopes)?;
+    store.vouch_device_keys(signers, names, scopes)?;
     if let Some(keys) = &header.seal_keys {
         // The county vouched for every key the page declares (recorded just now).
         store.learn_seal_keys(keys, signers)?;
@@ -263,5 +264,5 @@ pub fn keep_page_signatures(
     if let Some(parts) = &header.parts {
         store.record_parts(parts, &origins)?;
     }
-    Ok(vouched)
+    Ok(())
 }

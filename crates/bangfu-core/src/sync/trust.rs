@@ -1613,20 +1613,28 @@ pub(crate) fn prune_held_files(store: &Store) -> Result<(), SyncError> {
     Ok(())
 }
 
-/// Reads the held files again after the county vouched for devices' keys (a hub page):
-/// what waited only for those devices' confirmation merges now, without a person's click, and
-/// a held file that holds nothing aside any more is removed. Returns how many ops merged and,
-/// for each held file that could not be read again, why (kept).
+/// Reads the held files again once the county vouched for devices' keys (a hub page marks
+/// it, [`Store::vouch_device_keys`]): what waited only for those devices' confirmation merges
+/// now, without a person's click, and a held file that holds nothing aside any more is
+/// removed. The mark stays until a reading went through, so a reading cut short (the window
+/// writing, a full disk, the app closed) is done at the next sync. Returns how many ops merged
+/// and, for each held file that could not be read again, why (kept).
 pub fn read_held_after_vouch(store: &mut Store) -> Result<(u64, Vec<String>), SyncError> {
+    if !store.held_reread_pending()? {
+        return Ok((0, Vec::new()));
+    }
     let any: bool = store
         .conn()
         .query_row("SELECT EXISTS (SELECT 1 FROM held_file)", [], |r| r.get(0))
         .map_err(StoreError::from)?;
-    if !any {
-        return Ok((0, Vec::new()));
-    }
-    let (merged, failed) = import_held_again(store, None)?;
-    Ok((merged.iter().map(|s| s.applied).sum(), failed))
+    let result = if any {
+        let (merged, failed) = import_held_again(store, None)?;
+        (merged.iter().map(|s| s.applied).sum(), failed)
+    } else {
+        (0, Vec::new())
+    };
+    store.clear_held_reread_pending()?;
+    Ok(result)
 }
 
 /// Imports every held file again (`lifted`: a device whose village is not checked this time);
