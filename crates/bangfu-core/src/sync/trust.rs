@@ -1654,7 +1654,9 @@ fn import_held_again(
     };
     for (id, file) in held {
         // One held file that cannot be read again (a key the county replaced since) is kept
-        // and said; it does not stop the others.
+        // and said; it does not stop the others. Trouble of this machine's, not of the file
+        // (the data file, a full disk for the file's spool), stops the reading: it is tried
+        // again (the county's mark stays, `read_held_after_vouch`).
         let summary = match import_changeset_inner(
             store,
             &file,
@@ -1664,7 +1666,10 @@ fn import_held_again(
                 backup: backup.clone(),
                 ..summary
             },
-            Err(SyncError::Store(e)) => return Err(SyncError::Store(e)),
+            Err(
+                e @ (SyncError::Store(_)
+                | SyncError::Changeset(crate::sync::changeset::ChangesetError::SpoolFailed)),
+            ) => return Err(e),
             Err(e) => {
                 failed.push(e.message_zh());
                 continue;
