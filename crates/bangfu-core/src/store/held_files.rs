@@ -74,18 +74,7 @@ fn place_of(data_file: &Path) -> PathBuf {
 }
 
 fn read_plain(path: &Path, buf: &mut [u8]) -> io::Result<usize> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
-    let mut done = 0;
-    while done < buf.len() {
-        match file.read(&mut buf[done..]) {
-            Ok(0) => break,
-            Ok(n) => done += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(done)
+    crate::sync::stream::read_up_to(&mut std::fs::File::open(path)?, buf)
 }
 
 #[cfg(unix)]
@@ -93,7 +82,7 @@ mod imp {
     use std::collections::HashMap;
     use std::fs::File;
     use std::io;
-    use std::os::unix::fs::{FileExt, MetadataExt};
+    use std::os::unix::fs::MetadataExt;
     use std::path::{Path, PathBuf};
     use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -169,17 +158,12 @@ mod imp {
         read_held(&held.files[&key].1, buf)
     }
 
-    fn read_held(file: &File, buf: &mut [u8]) -> io::Result<usize> {
-        let mut done = 0;
-        while done < buf.len() {
-            match file.read_at(&mut buf[done..], done as u64) {
-                Ok(0) => break,
-                Ok(n) => done += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(done)
+    /// Reads the start of a held descriptor (under `HELD`'s lock: no other read moves its
+    /// offset meanwhile).
+    fn read_held(mut file: &File, buf: &mut [u8]) -> io::Result<usize> {
+        use std::io::{Seek, SeekFrom};
+        file.seek(SeekFrom::Start(0))?;
+        crate::sync::stream::read_up_to(&mut file, buf)
     }
 
     /// How many descriptors are held for the data file at `data_file` (tests).

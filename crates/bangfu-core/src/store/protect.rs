@@ -268,16 +268,9 @@ pub fn protection_of(db_path: &Path) -> Protection {
     // Through `held_files`: a store of this process may have the file open, and closing a
     // descriptor of it would drop SQLite's locks.
     let mut header = [0u8; 16];
-    protection_from(
-        super::held_files::read_start(db_path, db_path, &mut header),
-        &header,
-    )
-}
-
-fn protection_from(read: std::io::Result<usize>, header: &[u8; 16]) -> Protection {
-    match read {
+    match super::held_files::read_start(db_path, db_path, &mut header) {
         Ok(0) | Err(_) => Protection::New,
-        Ok(16) if header == b"SQLite format 3\0" => Protection::Plain,
+        Ok(16) if &header == b"SQLite format 3\0" => Protection::Plain,
         Ok(_) => Protection::Encrypted,
     }
 }
