@@ -1,4 +1,4 @@
-//! `bangfu device list|confirm|merge-held|drop-held|village|require`: the devices whose signed
+//! `bangfu device list|confirm|confirm-county|merge-held|drop-held|village|require`: the devices whose signed
 //! files this copy has seen, their safety numbers (安全码), confirming one so its held ops
 //! merge, merging what a village device did outside its village once a person has checked it,
 //! declining what waits, and changing the village a device is limited to.
@@ -6,7 +6,8 @@
 use std::path::PathBuf;
 
 use bangfu_core::sync::trust::{
-    ConfirmOutcome, confirm_device, drop_held, list_devices, merge_held_outside, set_device_village,
+    ConfirmOutcome, confirm_county_key, confirm_device, county_candidates, drop_held, list_devices,
+    merge_held_outside, set_device_village,
 };
 use clap::Subcommand;
 
@@ -30,6 +31,15 @@ pub enum DeviceCommand {
         /// 这台设备所属村的村代码：它对外村的户、工作队、村情的修改暂存，核实后再合并
         #[arg(long)]
         village: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// 核对县同步中心的安全码（县里通知的，或同步中心电脑上 bangfu-hub county-key 显示的）后确认它：县里登记过的设备随之确认，暂存的修改合并
+    ConfirmCounty {
+        #[arg(long)]
+        db: PathBuf,
+        /// 县同步中心的安全码（30 位数字，可带空格）
+        fingerprint: String,
         #[arg(long)]
         json: bool,
     },
@@ -112,6 +122,37 @@ pub fn run(command: DeviceCommand) -> Result<(), Failure> {
                     "[{state}] {}  安全码 {}{village}{held}",
                     d.key.name, d.key.fingerprint
                 );
+            }
+            let county = store.county_key_status()?;
+            if let Some(fp) = &county.fingerprint {
+                println!(
+                    "[县同步中心] 安全码 {fp}，已确认；持有县里签发的设备证书 {} 份",
+                    county.certs
+                );
+            }
+            for candidate in county_candidates(&store)? {
+                println!(
+                    "[县同步中心，待确认] 安全码 {}：暂存的同步文件带着它签发的 {} 台设备的证书（{}）。与县里通知的安全码核对无误后，用 bangfu device confirm-county 安全码 确认。",
+                    candidate.fingerprint,
+                    candidate.devices.len(),
+                    candidate.devices.join("、")
+                );
+            }
+            Ok(())
+        }
+        DeviceCommand::ConfirmCounty {
+            db,
+            fingerprint,
+            json,
+        } => {
+            let mut store = open_store(&db)?;
+            let outcome = confirm_county_key(&mut store, &fingerprint)?;
+            if json {
+                print_json(&outcome);
+            } else {
+                for line in outcome.lines_zh() {
+                    println!("{line}");
+                }
             }
             Ok(())
         }

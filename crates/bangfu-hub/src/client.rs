@@ -86,6 +86,9 @@ pub struct SyncReport {
     /// Ops of held files (待确认设备) that merged because the hub vouched for their
     /// devices' keys in this sync.
     pub held_merged: u64,
+    /// This copy believes another county key than the hub's (a person confirmed another, or
+    /// the copy synced with another county's hub): the hub's certificates were not taken.
+    pub county_key_differs: bool,
 }
 
 /// The hub link as a status line for the desktop shell.
@@ -299,6 +302,7 @@ impl HubClient {
             // After the ops: the hub keeps only files its stored attachments name.
             self.push_files(store, &base, &auth, &mut report)?;
         }
+        self.take_county_list(store, &base, &auth, &mut report)?;
         self.pull_all(store, &base, &auth, &origins, link.pulled_pos, &mut report)?;
         self.pull_files(store, &base, &auth, &mut report)?;
         store.record_hub_sync(store.wall_ms() as i64)?;
@@ -345,6 +349,35 @@ impl HubClient {
             }
         }
         first_error.map_or(Ok(()), Err)
+    }
+
+    /// Fetches the county's device list and takes it (`trust::take_county_list`): the county
+    /// key believed, this copy's own certificate kept to carry in its files, the county's
+    /// certificates confirming the devices this copy knows. A hub of an earlier version has
+    /// no list (404): nothing is taken, the sync goes on.
+    fn take_county_list(
+        &self,
+        store: &mut Store,
+        base: &str,
+        auth: &str,
+        report: &mut SyncReport,
+    ) -> Result<(), HubError> {
+        let reply = self
+            .agent
+            .get(format!("{base}{}", wire::COUNTY))
+            .header("Authorization", auth)
+            .call()
+            .map_err(unreachable)?;
+        report.requests += 1;
+        match reply.status().as_u16() {
+            200 => {}
+            404 => return Ok(()),
+            _ => return Err(refusal(reply)),
+        }
+        let list: bangfu_core::sync::county::CountyList = read_json(reply)?;
+        let taken = bangfu_core::sync::trust::take_county_list(store, &list)?;
+        report.county_key_differs = taken.other_key;
+        Ok(())
     }
 
     fn push_origin(

@@ -159,6 +159,13 @@ enum Command {
         #[command(flatten)]
         admin: AdminArgs,
     },
+    /// 显示县同步中心的安全码：从不与同步中心同步的乡镇工作站核对并确认它一次后，县里登记过的电脑不用再逐台确认
+    CountyKey {
+        #[command(flatten)]
+        data: DataArgs,
+        #[command(flatten)]
+        admin: AdminArgs,
+    },
     /// 列出被暂扣的修改（超出上传电脑的范围、同一编号内容不同，或来自已停用的电脑），供县管理员核查
     Held {
         #[command(flatten)]
@@ -256,6 +263,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let state = if d.revoked { "已停用" } else { "在用" };
                 println!("{}\t{}\t{}\t{state}", d.id, d.scope, d.name);
             }
+        }
+        Some(Command::CountyKey { data, admin }) => {
+            let storage = admin.open_as_admin(&data)?;
+            let (key, listed) = storage.county_rows()?;
+            let fingerprint = bangfu_core::sync::county::county_fingerprint(&key.public_hex())
+                .unwrap_or_default();
+            println!("县同步中心的安全码：{fingerprint}");
+            println!(
+                "已登记并上传过签名修改的电脑：{} 台（它们的同步文件都带着县同步中心的证书）。",
+                listed.len()
+            );
+            println!(
+                "请把这个安全码通知各乡镇工作站：在“设备与安全码”中核对后确认（或 bangfu device confirm-county 安全码）。"
+            );
         }
         Some(Command::Held { data, admin, json }) => {
             let storage = admin.open_as_admin(&data)?;

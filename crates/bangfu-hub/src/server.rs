@@ -58,6 +58,8 @@ pub(crate) struct AppState {
     storage: Shared,
     metrics: Arc<Metrics>,
     limiter: Arc<EnrolLimiter>,
+    /// The county's certificates signed so far (`storage::county::CertCache`).
+    county: Arc<crate::storage::county::CertCache>,
 }
 
 impl axum::extract::FromRef<AppState> for Shared {
@@ -508,6 +510,24 @@ async fn pull(
     Ok(response)
 }
 
+/// The county key and its certificates of the county's device keys, for an enrolled device
+/// (`bangfu_core::sync::county`): the device believes the key and carries the certificates
+/// in its files, for the stations that never sync.
+async fn county_list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authenticate(&state.storage, &headers).await?;
+    let storage = state.storage.clone();
+    let cache = state.county.clone();
+    let list = blocking(move || {
+        let (key, listed) = storage.county_rows()?;
+        Ok(cache.list(&key, &listed, crate::storage::now_ms()))
+    })
+    .await?;
+    Ok(axum::Json(list).into_response())
+}
+
 /// The most hashes one `blobs/missing` request may ask about.
 const MAX_HASHES_ASKED: usize = 20_000;
 
@@ -612,6 +632,7 @@ pub fn router_with(storage: Shared, config: &ServerConfig) -> Router {
             config.enrol_attempts,
             config.enrol_window,
         )),
+        county: Arc::default(),
     };
     Router::new()
         .route(wire::HEALTH, get(health))
@@ -621,6 +642,7 @@ pub fn router_with(storage: Shared, config: &ServerConfig) -> Router {
         .route(wire::PUSH_CURSOR, get(push_cursor))
         .route(wire::PUSH, post(push))
         .route(wire::PULL, get(pull))
+        .route(wire::COUNTY, get(county_list))
         .route(wire::BLOBS_MISSING, post(blobs_missing))
         .route(wire::BLOB, get(get_blob).put(put_blob))
         .merge(crate::admin_api::routes())

@@ -16,6 +16,9 @@ pub const PUSH_CURSOR: &str = "/v1/push/cursor";
 pub const PUSH: &str = "/v1/push";
 pub const PULL: &str = "/v1/pull";
 pub const HEALTH: &str = "/v1/health";
+/// `GET`: the county key and its certificates of the county's device keys
+/// (`bangfu_core::sync::county::CountyList`, JSON), for an enrolled device.
+pub const COUNTY: &str = "/v1/county";
 /// The archive's files (issue 17): which of these the hub lacks (POST a JSON list of
 /// SHA-256s, answered with the ones it lacks), and one file by its SHA-256 (PUT its bytes,
 /// GET them back).
@@ -213,6 +216,7 @@ pub fn encode_ops(source: Uuid, source_name: &str, ops: &[Op], carried: Signatur
         seal_keys: (!seal_keys.is_empty()).then_some(seal_keys),
         blobs: None,
         source_sig: None,
+        county_certs: None,
         body_sha256: String::new(),
     };
     changeset::encode(header, ops)

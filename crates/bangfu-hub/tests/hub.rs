@@ -11,6 +11,7 @@ mod hub {
     mod archive;
     mod batching;
     mod convergence;
+    mod county_list;
     mod county_settings;
     mod enrolment;
     mod hardening;

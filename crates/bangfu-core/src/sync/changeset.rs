@@ -89,6 +89,12 @@ pub struct Header {
     /// once, however many of the ops name it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blobs: Option<Vec<BlobRef>>,
+    /// The county's certificates of the keys of the devices whose ops the file carries
+    /// (`county::DeviceCert`), as the writer holds them: a station that confirmed the county's
+    /// 安全码 takes those devices' ops without confirming each. Each is the county's signature,
+    /// believed on its own: not covered by the source's signature. Older versions ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub county_certs: Option<Vec<super::county::DeviceCert>>,
     /// The source device's signature (Ed25519, hex) over the whole header but the batch
     /// signatures (`signing::header_digest`; files of the version before: over the source,
     /// time and body, `signing::file_digest`): a receiver knows which device wrote the file,
@@ -1024,6 +1030,7 @@ mod tests {
             blobs: None,
             parts: None,
             source_sig: None,
+            county_certs: None,
             device_names: BTreeMap::new(),
             op_count: 0,
             body_sha256: String::new(),

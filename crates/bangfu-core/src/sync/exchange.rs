@@ -158,6 +158,8 @@ fn write_export<W: std::io::Write>(
             .or_insert_with(|| super::signing::hex(&key));
     }
     let device_names = store.device_names()?;
+    // The county's certificates of those keys, for stations that never sync with the hub.
+    let county_certs = store.county_certs_for(signers.keys())?;
     let header = Header {
         format_version: changeset::FORMAT_VERSION,
         schema_version: migrate::latest_version(),
@@ -177,6 +179,7 @@ fn write_export<W: std::io::Write>(
         blobs: None,
         parts: (!parts.is_empty()).then_some(parts),
         source_sig: None,
+        county_certs: (!county_certs.is_empty()).then_some(county_certs),
     };
     let files = carried_files(store, &ops)?;
     let read = |sha256: &str| -> Result<Vec<u8>, SyncError> {
@@ -325,6 +328,7 @@ pub fn export_introduction(store: &mut Store) -> Result<(Vec<u8>, ExportSummary)
     if let Some((key, _, _)) = own {
         signers.insert(store.device().id, super::signing::hex(&key));
     }
+    let county_certs = store.county_certs_for(signers.keys())?;
     let header = Header {
         format_version: changeset::FORMAT_VERSION,
         schema_version: migrate::latest_version(),
@@ -344,6 +348,7 @@ pub fn export_introduction(store: &mut Store) -> Result<(Vec<u8>, ExportSummary)
         blobs: None,
         parts: None,
         source_sig: None,
+        county_certs: (!county_certs.is_empty()).then_some(county_certs),
     };
     // Signed like every export: `export --for` believes the ranges it states only then.
     let key = store.own_signing_key()?;
@@ -489,6 +494,10 @@ pub struct ImportSummary {
     /// The archive's files (photos, scans) the file brought that this copy lacked.
     pub new_files: u64,
     pub backup: Option<PathBuf>,
+    /// Device keys the county's certificates (carried in the file or held here) confirmed.
+    pub county_vouched: u64,
+    /// Ops of held files that merged after that (they waited for those devices).
+    pub held_merged: u64,
 }
 
 impl ImportSummary {
@@ -564,6 +573,16 @@ impl ImportSummary {
         if self.new_files > 0 {
             text.push_str(&format!("收到档案文件 {} 个。", self.new_files));
         }
+        if self.county_vouched > 0 {
+            text.push_str(&format!(
+                "县同步中心的证书确认了 {} 台设备",
+                self.county_vouched
+            ));
+            if self.held_merged > 0 {
+                text.push_str(&format!("，先前暂存的 {} 条修改已合并", self.held_merged));
+            }
+            text.push('。');
+        }
         if self.unknown_field_ops > 0 {
             text.push_str(&format!(
                 "有 {} 条修改来自更新版本的程序，已保存，升级后显示。",
@@ -577,10 +596,9 @@ impl ImportSummary {
 /// Imports one changeset file held in memory (see [`import_from`]).
 pub fn import_changeset(store: &mut Store, file: &[u8]) -> Result<ImportSummary, SyncError> {
     store.require(crate::access::Permission::ImportChanges)?;
-    import_from(
+    import_received(
         store,
         &|| Ok(Box::new(file) as Box<dyn BufRead + Send + '_>),
-        Reading::Received,
     )
 }
 
@@ -595,7 +613,28 @@ pub fn import_changeset_file(store: &mut Store, path: &Path) -> Result<ImportSum
         })?;
         Ok(Box::new(BufReader::with_capacity(1 << 16, file)))
     };
-    import_from(store, &open, Reading::Received)
+    import_received(store, &open)
+}
+
+/// A file received, imported; then, when the county's certificates it carried confirmed
+/// devices this copy had not, the held files read again: what waited for those devices
+/// merges now. A reading cut short leaves the county's mark for the next import or sync.
+fn import_received<'a>(store: &mut Store, open: &Opener<'a>) -> Result<ImportSummary, SyncError> {
+    let mut summary = import_from(store, open, Reading::Received)?;
+    if store.held_reread_pending()? {
+        match super::trust::read_held_after_vouch(store) {
+            Ok((merged, failed)) => {
+                summary.held_merged = merged;
+                for why in failed {
+                    eprintln!("a held file was not read again after the county vouched: {why}");
+                }
+            }
+            Err(error) => {
+                eprintln!("the held files were not read again after the county vouched: {error}")
+            }
+        }
+    }
+    Ok(summary)
 }
 
 /// Whether a file is read as it arrives or read again from the held files.
@@ -637,9 +676,14 @@ pub(crate) fn import_from<'a>(
     let identities = store.own_sealing_identities()?;
     let me = store.device().name.clone();
     let (header, mut stream) = super::stream::open(open()?, &identities, &me)?;
+    // The county's certificates the file carries, and the county's word on its signers'
+    // keys, taken first (each certificate is the county's signature, whatever becomes of the
+    // file): they decide which of its devices are confirmed.
+    let county_vouched = super::county::take_file_certs(store, &header)?;
     let mut summary = ImportSummary {
         source_name: header.source_name.clone(),
         ops_in_file: header.op_count,
+        county_vouched,
         ..Default::default()
     };
     // Skipped only when this copy holds every op the file carries, compared range by range:

@@ -1,6 +1,7 @@
 //! Sync: the hybrid logical clock, the op, and (in `changeset`) the files stations exchange.
 
 pub mod changeset;
+pub mod county;
 pub mod digest;
 pub mod exchange;
 pub mod hlc;

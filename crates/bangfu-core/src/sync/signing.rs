@@ -199,7 +199,7 @@ pub fn check_part(public_key: &str, part: &BatchPart, ops: &[&Op]) -> Result<(),
 }
 
 /// Whether `sig` (hex) is `public_key`'s (hex) Ed25519 signature over `digest`.
-fn verify_hex(public_key: &str, digest: &[u8; 32], sig: &str) -> bool {
+pub(crate) fn verify_hex(public_key: &str, digest: &[u8; 32], sig: &str) -> bool {
     let (Some(key), Some(sig)) = (
         unhex(public_key).and_then(|k| <[u8; 32]>::try_from(k).ok()),
         unhex(sig).and_then(|s| <[u8; 64]>::try_from(s).ok()),
@@ -1338,6 +1338,7 @@ mod tests {
             blobs: None,
             parts: None,
             source_sig: None,
+            county_certs: None,
         };
         let file = changeset::encode_signed_into::<_, std::io::Error>(
             Vec::new(),

@@ -445,6 +445,7 @@ mod tests {
             blobs: None,
             parts: None,
             source_sig: None,
+            county_certs: None,
         };
         changeset::encode(header, &ops)
     }

@@ -1177,6 +1177,10 @@ pub enum ConfirmError {
     NotConfirmed(String),
     #[error("device {0} has another key confirmed")]
     OtherKeyConfirmed(String),
+    #[error("no held file carries certificates of a county key with fingerprint {0}")]
+    UnknownCountyFingerprint(String),
+    #[error("another county key is believed here")]
+    OtherCountyKey { held: String },
     #[error(transparent)]
     Sync(#[from] SyncError),
 }
@@ -1189,6 +1193,8 @@ impl UserFacing for ConfirmError {
             ConfirmError::OwnDevice => "own_device",
             ConfirmError::NotConfirmed(_) => "device_not_confirmed",
             ConfirmError::OtherKeyConfirmed(_) => "device_key_confirmed_already",
+            ConfirmError::UnknownCountyFingerprint(_) => "unknown_county_fingerprint",
+            ConfirmError::OtherCountyKey { .. } => "county_key_confirmed_already",
             ConfirmError::Sync(e) => e.kind(),
         }
     }
@@ -1207,6 +1213,13 @@ impl UserFacing for ConfirmError {
             }
             ConfirmError::OtherKeyConfirmed(name) => format!(
                 "设备“{name}”已确认了另一个安全码，不能再确认这一个：用这个安全码签名的修改可能是冒充的。请与那台设备屏幕上的安全码核对；不是它的，就选“不合并”。"
+            ),
+            ConfirmError::UnknownCountyFingerprint(fp) => format!(
+                "暂存的同步文件里没有安全码为“{fp}”的县同步中心证书。请用 `bangfu device list` 查看文件带来的县同步中心安全码，与县里通知的安全码逐组核对后再确认。"
+            ),
+            ConfirmError::OtherCountyKey { held } => format!(
+                "本机已确认了县同步中心的另一个安全码（{}），不能再确认这一个：带着这个安全码的证书可能是伪造的。请向县里核实。",
+                super::county::county_fingerprint(held).unwrap_or_default()
             ),
             ConfirmError::Sync(e) => e.message_zh(),
         }
@@ -1701,4 +1714,171 @@ pub fn own_fingerprint(store: &Store) -> Result<Option<String>, StoreError> {
 /// The short digits of a public key, for tests and screens.
 pub fn fingerprint_of_key_hex(key_hex: &str) -> Option<String> {
     signing::unhex(key_hex).map(|k| fingerprint(&k))
+}
+
+/// What the hub's county list did at this copy ([`take_county_list`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CountyListTaken {
+    /// The county key is believed from now on (this copy's first sync with a hub that has one).
+    pub pinned_now: bool,
+    /// This copy believes another county key (confirmed by a person, or of another hub):
+    /// nothing of the list was taken.
+    pub other_key: bool,
+    /// Certificates kept.
+    pub kept: usize,
+    /// Keys of devices this copy knows that the list confirmed.
+    pub vouched: u64,
+}
+
+/// Takes the county list an enrolled copy fetched from its hub: the county key believed (the
+/// first time; a copy never replaces one it believes), this copy's own certificate kept to
+/// carry in its files, the county's other certificates kept (the list is whole: those of
+/// devices it leaves out go), and the keys of the devices this copy knows confirmed. The
+/// held files are marked to be read again when that confirmed a key
+/// ([`read_held_after_vouch`]).
+pub fn take_county_list(
+    store: &Store,
+    list: &super::county::CountyList,
+) -> Result<CountyListTaken, StoreError> {
+    let mut taken = CountyListTaken::default();
+    match store.pin_county_key(&list.county_key, "与县同步中心同步时得知")? {
+        crate::store::CountyPin::Now => taken.pinned_now = true,
+        crate::store::CountyPin::Already => {}
+        crate::store::CountyPin::Other(_) => {
+            taken.other_key = true;
+            return Ok(taken);
+        }
+    }
+    let own = store.device().id;
+    for cert in list.certs.iter().filter(|c| c.device == own) {
+        store.keep_own_county_cert(cert)?;
+    }
+    taken.kept = store.keep_county_certs(&list.certs, Some(list.issued_ms))?;
+    taken.vouched = store.vouch_by_county(&std::collections::BTreeSet::new())?;
+    Ok(taken)
+}
+
+/// A county key the held files carry certificates of, which this copy does not believe yet.
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CountyCandidate {
+    /// Its 安全码, to compare with the one the county gives out.
+    pub fingerprint: String,
+    /// The devices it certifies, by name.
+    pub devices: Vec<String>,
+}
+
+/// The county keys the held files carry certificates of that this copy does not believe:
+/// confirming one ([`confirm_county_key`]) merges what waited for the devices it certified.
+pub fn county_candidates(store: &Store) -> Result<Vec<CountyCandidate>, StoreError> {
+    let believed = store.county_key()?;
+    let held = held_files(store)?;
+    let mut found: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+    for (header, _) in with_headers(&held) {
+        for cert in header
+            .county_certs
+            .iter()
+            .flatten()
+            .take(super::county::MAX_CERTS)
+        {
+            if believed.as_deref() != Some(cert.county_key.as_str()) && cert.verifies() {
+                found
+                    .entry(cert.county_key.clone())
+                    .or_default()
+                    .insert(cert.name.clone());
+            }
+        }
+    }
+    Ok(found
+        .into_iter()
+        .filter_map(|(key, names)| {
+            Some(CountyCandidate {
+                fingerprint: super::county::county_fingerprint(&key)?,
+                devices: names.into_iter().collect(),
+            })
+        })
+        .collect())
+}
+
+/// What confirming the county's 安全码 did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CountyConfirmOutcome {
+    pub fingerprint: String,
+    /// Device keys the county's certificates confirmed.
+    pub vouched: u64,
+    /// The held files imported again, with what they brought.
+    pub merged: Vec<ImportSummary>,
+    /// Held files that could not be imported again, each with why (kept).
+    pub failed: Vec<String>,
+}
+
+impl CountyConfirmOutcome {
+    /// The lines to show.
+    pub fn lines_zh(&self) -> Vec<String> {
+        let mut out = vec![format!(
+            "已确认县同步中心（安全码 {}）：县里登记过的 {} 台设备随之确认，它们的修改不用再逐台核对。",
+            self.fingerprint, self.vouched
+        )];
+        out.extend(self.merged.iter().map(ImportSummary::message_zh));
+        out.extend(
+            self.failed
+                .iter()
+                .map(|why| format!("有一个暂存的同步文件仍不能合并，已保留：{why}")),
+        );
+        out
+    }
+}
+
+/// Believes the county key with the 安全码 typed (a person compared it with the one the
+/// county gives out), found among the certificates the held files carry; keeps those
+/// certificates, confirms the keys they certify, and imports the held files again so what
+/// waited for those devices merges. A copy believing another county key refuses.
+pub fn confirm_county_key(
+    store: &mut Store,
+    fingerprint_text: &str,
+) -> Result<CountyConfirmOutcome, ConfirmError> {
+    store
+        .require(crate::access::Permission::TrustDevices)
+        .map_err(SyncError::from)?;
+    let wanted = signing::fingerprint_digits(fingerprint_text);
+    let held = held_files(store).map_err(SyncError::from)?;
+    let headers: Vec<Header> = with_headers(&held).into_iter().map(|(h, _)| h).collect();
+    let key = headers
+        .iter()
+        .flat_map(|h| {
+            h.county_certs
+                .iter()
+                .flatten()
+                .take(super::county::MAX_CERTS)
+        })
+        .find(|cert| {
+            super::county::county_fingerprint(&cert.county_key)
+                .is_some_and(|fp| signing::fingerprint_digits(&fp) == wanted)
+                && cert.verifies()
+        })
+        .map(|cert| cert.county_key.clone())
+        .ok_or_else(|| ConfirmError::UnknownCountyFingerprint(fingerprint_text.to_owned()))?;
+    if let crate::store::CountyPin::Other(held) = store
+        .pin_county_key(&key, "确认")
+        .map_err(SyncError::from)?
+    {
+        return Err(ConfirmError::OtherCountyKey { held });
+    }
+    let mut signers = std::collections::BTreeSet::new();
+    for header in &headers {
+        if let Some(certs) = &header.county_certs {
+            store
+                .keep_county_certs(&certs[..certs.len().min(super::county::MAX_CERTS)], None)
+                .map_err(SyncError::from)?;
+        }
+        signers.extend(header.signers.iter().flat_map(|s| s.keys().copied()));
+    }
+    let vouched = store.vouch_by_county(&signers).map_err(SyncError::from)?;
+    let (merged, failed) = import_held_again(store, None)?;
+    store.clear_held_reread_pending().map_err(SyncError::from)?;
+    Ok(CountyConfirmOutcome {
+        fingerprint: super::county::county_fingerprint(&key).unwrap_or_default(),
+        vouched,
+        merged,
+        failed,
+    })
 }

@@ -3,6 +3,7 @@
 //! same rules (`logic.rs`, `scope_index.rs`) over the same SQL (`sql.rs`).
 
 mod blobs;
+pub mod county;
 mod credentials;
 mod logic;
 mod postgres;
@@ -257,6 +258,10 @@ pub trait HubStorage: Send + Sync + 'static {
     /// Revokes a device's token; false if there is no such live device.
     fn revoke(&self, device_id: i64) -> Result<bool, StorageError>;
     fn devices(&self) -> Result<Vec<DeviceInfo>, StorageError>;
+    /// The county key (made the first time) and the device keys it certifies.
+    fn county_rows(
+        &self,
+    ) -> Result<(bangfu_core::sync::county::CountySigner, Vec<county::Listed>), StorageError>;
     /// The ops held aside, oldest first.
     fn held(&self) -> Result<Vec<HeldInfo>, StorageError>;
     /// Of these files of the archive, the ones the hub does not hold.

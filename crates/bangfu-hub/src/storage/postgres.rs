@@ -1024,6 +1024,23 @@ impl HubStorage for PgStorage {
         self.read(logic::devices)
     }
 
+    fn county_rows(
+        &self,
+    ) -> Result<
+        (
+            bangfu_core::sync::county::CountySigner,
+            Vec<super::county::Listed>,
+        ),
+        StorageError,
+    > {
+        let (key, listed) = self.read(super::county::list_rows)?;
+        let key = match key {
+            Some(key) => key,
+            None => self.write(super::county::county_key)?,
+        };
+        Ok((key, listed))
+    }
+
     fn held(&self) -> Result<Vec<HeldInfo>, StorageError> {
         self.read(logic::held)
     }

@@ -45,6 +45,7 @@ fn bomb(declared: u64, raw_len: usize) -> Vec<u8> {
         blobs: None,
         parts: None,
         source_sig: None,
+        county_certs: None,
         body_sha256: hex(&Sha256::digest(&body)),
     };
     let json = serde_json::to_vec(&header).expect("header");

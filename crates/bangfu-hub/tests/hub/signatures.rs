@@ -13,15 +13,15 @@ use bangfu_hub::HubError;
 use crate::common::*;
 
 /// A county on a hub (SQLite or PostgreSQL) whose admin laptop filed village A and synced.
-struct County {
-    dir: tempfile::TempDir,
-    _hub: bangfu_hub::server::RunningHub,
-    storage: std::sync::Arc<dyn bangfu_hub::storage::HubStorage>,
-    url: String,
-    village: bangfu_core::model::Village,
+pub(crate) struct County {
+    pub dir: tempfile::TempDir,
+    pub _hub: bangfu_hub::server::RunningHub,
+    pub storage: std::sync::Arc<dyn bangfu_hub::storage::HubStorage>,
+    pub url: String,
+    pub village: bangfu_core::model::Village,
 }
 
-fn county_with_village_a(backend: Backend) -> County {
+pub(crate) fn county_with_village_a(backend: Backend) -> County {
     let dir = scratch();
     let (hub, storage) = start_hub_on(dir.path(), backend);
     let url = hub.url();
@@ -369,7 +369,7 @@ fn the_hub_refuses_a_push_whose_signature_op_by_op_does_not_hold() {
     );
 }
 
-fn put(v: &bangfu_core::model::Village) -> Change {
+pub(crate) fn put(v: &bangfu_core::model::Village) -> Change {
     bangfu_core::store::put_change(v)
 }
 

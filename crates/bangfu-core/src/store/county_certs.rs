@@ -1,0 +1,248 @@
+//! The county key this copy believes and the county's certificates of device keys it holds
+//! (`sync::county`): local, never replicated; carried in this copy's files.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rusqlite::{OptionalExtension, params};
+use uuid::Uuid;
+
+use super::{Store, StoreError, meta_get};
+use crate::sync::county::{DeviceCert, county_fingerprint};
+
+/// `meta` key of the county key (Ed25519, hex) this copy believes.
+const META_COUNTY_KEY: &str = "county_key";
+/// `meta` key of when the county's latest full list (from the hub) was signed: a certificate
+/// signed before it of a device that list left out (revoked) is not taken from a file.
+const META_COUNTY_LIST_MS: &str = "county_list_ms";
+
+/// What pinning a county key did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CountyPin {
+    /// Believed from now on.
+    Now,
+    /// The key believed already.
+    Already,
+    /// Another county key is believed here (hex): nothing changed.
+    Other(String),
+}
+
+/// The county key this copy believes and what it holds of the county's word, for the 设备 box.
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CountyKeyStatus {
+    /// The county key's 安全码, when this copy believes one.
+    pub fingerprint: Option<String>,
+    /// Certificates held.
+    pub certs: u64,
+}
+
+/// A certificate as stored (strings, a uuid and a number: serializing cannot fail).
+fn cert_text(cert: &DeviceCert) -> String {
+    serde_json::to_string(cert).unwrap_or_default()
+}
+
+impl Store {
+    /// The county key (hex) this copy believes, learnt from the hub or confirmed by a person.
+    pub fn county_key(&self) -> Result<Option<String>, StoreError> {
+        Ok(meta_get::<String>(&self.conn, META_COUNTY_KEY)?)
+    }
+
+    /// What the 设备 box shows of the county's word.
+    pub fn county_key_status(&self) -> Result<CountyKeyStatus, StoreError> {
+        let certs: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM county_cert", [], |r| r.get(0))?;
+        Ok(CountyKeyStatus {
+            fingerprint: self.county_key()?.as_deref().and_then(county_fingerprint),
+            certs: certs as u64,
+        })
+    }
+
+    /// Believes `key` (hex) as the county's from now on, unless another is believed already
+    /// (a county key is never replaced silently: the files it certified would change
+    /// meaning). `how` goes into the audit log.
+    pub(crate) fn pin_county_key(&self, key: &str, how: &str) -> Result<CountyPin, StoreError> {
+        let Some(fingerprint) = county_fingerprint(key) else {
+            return Ok(CountyPin::Other(String::new()));
+        };
+        match self.county_key()? {
+            Some(held) if held == key => return Ok(CountyPin::Already),
+            Some(held) => return Ok(CountyPin::Other(held)),
+            None => {}
+        }
+        let wall = self.wall_ms();
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)",
+            params![META_COUNTY_KEY, key],
+        )?;
+        super::people::insert_audit(
+            &tx,
+            self.actor.as_ref(),
+            wall,
+            "county_key",
+            &format!("{how}：县同步中心的安全码 {fingerprint}"),
+            0,
+        )?;
+        tx.commit()?;
+        Ok(CountyPin::Now)
+    }
+
+    /// Keeps the certificates the believed county key signed, each only when newer than the
+    /// one held for its device; returns how many it kept. `full_list`: the certificates are
+    /// the county's whole list, signed at that time (from the hub): certificates of devices
+    /// it leaves out are dropped, and one signed before it of such a device that comes later
+    /// on a stick is not taken (the county revoked the device, or no longer vouches for it).
+    pub(crate) fn keep_county_certs(
+        &self,
+        certs: &[DeviceCert],
+        full_list: Option<i64>,
+    ) -> Result<usize, StoreError> {
+        let Some(county) = self.county_key()? else {
+            return Ok(0);
+        };
+        let own = self.device().id;
+        let tx = self.conn.unchecked_transaction()?;
+        let list_ms = match full_list {
+            Some(at) => {
+                let listed: BTreeSet<Uuid> = certs
+                    .iter()
+                    .filter(|c| c.county_key == county && c.verifies())
+                    .map(|c| c.device)
+                    .collect();
+                let held: Vec<Vec<u8>> = {
+                    let mut stmt = tx.prepare("SELECT device FROM county_cert")?;
+                    stmt.query_map([], |r| r.get(0))?
+                        .collect::<Result<_, _>>()?
+                };
+                for device in held {
+                    let listed_now = Uuid::from_slice(&device).is_ok_and(|d| listed.contains(&d));
+                    if !listed_now {
+                        tx.execute("DELETE FROM county_cert WHERE device = ?1", [&device])?;
+                    }
+                }
+                let before = meta_get::<i64>(&tx, META_COUNTY_LIST_MS)?.unwrap_or(i64::MIN);
+                tx.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+                    params![META_COUNTY_LIST_MS, at.max(before)],
+                )?;
+                i64::MIN
+            }
+            None => meta_get::<i64>(&tx, META_COUNTY_LIST_MS)?.unwrap_or(i64::MIN),
+        };
+        let mut kept = 0;
+        for cert in certs {
+            if cert.county_key != county || cert.device == own || !cert.verifies() {
+                continue;
+            }
+            let id = cert.device.as_bytes().as_slice();
+            let held: Option<i64> = tx
+                .query_row(
+                    "SELECT issued_ms FROM county_cert WHERE device = ?1",
+                    [id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let take = match held {
+                Some(at) => cert.issued_ms > at,
+                // Not held: taken unless the county's full list signed after it left the
+                // device out.
+                None => cert.issued_ms >= list_ms,
+            };
+            if take {
+                let text = cert_text(cert);
+                tx.execute(
+                    "INSERT OR REPLACE INTO county_cert (device, issued_ms, cert) VALUES (?1, ?2, ?3)",
+                    params![id, cert.issued_ms, text],
+                )?;
+                kept += 1;
+            }
+        }
+        tx.commit()?;
+        Ok(kept)
+    }
+
+    /// The certificates held of these devices (for a file that carries their ops); this
+    /// copy's own, the hub signed for it, among them.
+    pub(crate) fn county_certs_for<'a>(
+        &self,
+        devices: impl IntoIterator<Item = &'a Uuid>,
+    ) -> Result<Vec<DeviceCert>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT cert FROM county_cert WHERE device = ?1")?;
+        let mut out = Vec::new();
+        for device in devices {
+            let text: Option<String> = stmt
+                .query_row([device.as_bytes().as_slice()], |r| r.get(0))
+                .optional()?;
+            if let Some(cert) = text.and_then(|t| serde_json::from_str::<DeviceCert>(&t).ok()) {
+                out.push(cert);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Keeps this copy's own certificate (the hub signed it for this device's key): carried
+    /// in its files so a station that never syncs takes them. Only under the believed county
+    /// key and for this copy's own key.
+    pub(crate) fn keep_own_county_cert(&self, cert: &DeviceCert) -> Result<bool, StoreError> {
+        let own_key = self
+            .own_signing_key()?
+            .map(|k| crate::sync::signing::hex(k.verifying_key().as_bytes()));
+        if self.county_key()?.as_deref() != Some(cert.county_key.as_str())
+            || cert.device != self.device().id
+            || own_key.as_deref() != Some(cert.key.as_str())
+            || !cert.verifies()
+        {
+            return Ok(false);
+        }
+        let text = cert_text(cert);
+        self.conn.execute(
+            "INSERT OR REPLACE INTO county_cert (device, issued_ms, cert) VALUES (?1, ?2, ?3)",
+            params![cert.device.as_bytes().as_slice(), cert.issued_ms, text],
+        )?;
+        Ok(true)
+    }
+
+    /// The county's word on the keys of the devices this copy knows, and of `extra` (a
+    /// file's signers): each certified one is confirmed as the hub's pages confirm keys
+    /// ([`Store::vouch_device_keys`]: a village device limited to its village; a key a person
+    /// confirmed is never replaced). Returns how many keys that confirmed.
+    pub(crate) fn vouch_by_county(&self, extra: &BTreeSet<Uuid>) -> Result<u64, StoreError> {
+        if self.county_key()?.is_none() {
+            return Ok(0);
+        }
+        let own = self.device().id;
+        let certs: Vec<DeviceCert> = {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT c.cert, EXISTS (SELECT 1 FROM device_key k WHERE k.device = c.device)
+                 FROM county_cert c",
+            )?;
+            let rows =
+                stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?)))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (text, known) = row?;
+                if let Ok(cert) = serde_json::from_str::<DeviceCert>(&text)
+                    && cert.device != own
+                    && (known || extra.contains(&cert.device))
+                {
+                    out.push(cert);
+                }
+            }
+            out
+        };
+        if certs.is_empty() {
+            return Ok(0);
+        }
+        let mut signers = BTreeMap::new();
+        let mut names = BTreeMap::new();
+        let mut scopes = BTreeMap::new();
+        for cert in certs {
+            signers.insert(cert.device, cert.key);
+            names.insert(cert.device, cert.name);
+            scopes.insert(cert.device, cert.scope);
+        }
+        self.vouch_device_keys(&signers, &names, &scopes)
+    }
+}

@@ -1,0 +1,274 @@
+//! The county's device list (issue 15): the hub signs a certificate of every device key it
+//! holds with its county key; an enrolled laptop believes that key and carries its own
+//! certificate in its files; a township station that never syncs with the hub confirms the
+//! county's 安全码 once, and from then on a laptop's stick merges when the county certified
+//! the key that signed it, limited to the laptop's village as at the hub. A certificate
+//! altered, signed by another key, or of a device the county's list has since left out
+//! confirms nothing.
+
+use bangfu_core::UserFacing;
+use bangfu_core::store::Store;
+use bangfu_core::sync::changeset;
+use bangfu_core::sync::county::{CountySigner, DeviceCert, county_fingerprint};
+use bangfu_core::sync::exchange::{export_changeset, import_changeset};
+use bangfu_core::sync::trust::{confirm_county_key, county_candidates, list_devices};
+use sha2::{Digest, Sha256};
+
+use super::signatures::{County, county_with_village_a};
+use crate::common::*;
+
+/// The hub's county key (public, hex) and the signer holding it.
+fn county_key(county: &County) -> (String, CountySigner) {
+    let (signer, _) = county.storage.county_rows().unwrap();
+    (signer.public_hex(), signer)
+}
+
+/// The certificates a file carries.
+fn certs_of(file: &[u8]) -> Vec<DeviceCert> {
+    changeset::read_header(file)
+        .unwrap()
+        .0
+        .county_certs
+        .unwrap_or_default()
+}
+
+/// `file` with its header's certificates replaced and its checksum made again, as anyone
+/// who can write a stick can (the certificates are not under the source's signature: each is
+/// the county's own).
+fn with_certs(file: &[u8], certs: Vec<DeviceCert>) -> Vec<u8> {
+    let magic = 8;
+    let fixed = magic + 14;
+    let header_len = u32::from_le_bytes(file[10..14].try_into().unwrap()) as usize;
+    let mut header: serde_json::Value =
+        serde_json::from_slice(&file[fixed..fixed + header_len]).unwrap();
+    header["county_certs"] = serde_json::to_value(certs).unwrap();
+    let text = serde_json::to_vec(&header).unwrap();
+    let mut out = file[..fixed].to_vec();
+    out[10..14].copy_from_slice(&(text.len() as u32).to_le_bytes());
+    out.extend_from_slice(&text);
+    out.extend_from_slice(&file[fixed + header_len..file.len() - 32]);
+    let trailer = Sha256::digest(&out);
+    out.extend_from_slice(&trailer);
+    out
+}
+
+fn confirmed_village(station: &Store, device: uuid::Uuid) -> Option<(bool, Option<String>)> {
+    list_devices(station)
+        .unwrap()
+        .into_iter()
+        .find(|d| d.key.device == device)
+        .map(|d| (d.key.confirmed, d.key.village))
+}
+
+crate::on_both_backends!(a_station_that_never_syncs_confirms_the_county_once);
+/// A township that never syncs with the hub holds a stick of a laptop it does not know; the
+/// clerk compares the county's 安全码 (the one `bangfu-hub county-key` shows) once, and what
+/// waited merges. A second laptop's stick then merges at once, with no one confirming it, and
+/// each laptop is limited to the village the county enrolled it for.
+fn a_station_that_never_syncs_confirms_the_county_once(backend: Backend) {
+    let county = county_with_village_a(backend);
+    let (dir, storage, url, va) = (&county.dir, &county.storage, &county.url, &county.village);
+    let (county_key, _) = county_key(&county);
+    let mut a1 = open(dir.path(), "A村-1");
+    let a1_client = enrol(&mut a1, url, storage, VILLAGE_A);
+    let (changes, household, _) = family(va.id, "530828101201001");
+    write(&mut a1, &changes);
+    sync(&a1_client, &mut a1);
+    // The laptop believes the hub's county key and carries its own certificate.
+    assert_eq!(
+        a1.county_key().unwrap().as_deref(),
+        Some(county_key.as_str())
+    );
+    write(&mut a1, &[remark(household, "U盘带来")]);
+    let (file, _) = export_changeset(&a1, None).unwrap();
+    let carried = certs_of(&file);
+    let own = carried
+        .iter()
+        .find(|c| c.device == a1.device().id)
+        .expect("the laptop's own certificate");
+    assert!(own.verifies() && own.county_key == county_key && own.scope == VILLAGE_A);
+
+    let mut station = open(dir.path(), "乡镇站");
+    station.set_confirms_devices(true).unwrap();
+    let summary = import_changeset(&mut station, &file).unwrap();
+    assert!(summary.held_ops > 0, "{summary:?}");
+    assert_eq!(remark_of(&station, household), None);
+    // The 设备 box offers the county's 安全码 the stick carries.
+    let fingerprint = county_fingerprint(&county_key).unwrap();
+    let candidates = county_candidates(&station).unwrap();
+    assert_eq!(candidates.len(), 1, "{candidates:?}");
+    assert_eq!(candidates[0].fingerprint, fingerprint);
+    // The laptop's and the county admin's (whose village the stick relays).
+    assert_eq!(
+        candidates[0].devices,
+        vec!["A村-1".to_owned(), "县管理员".to_owned()]
+    );
+    // A 安全码 no held file carries: refused, said, nothing changes.
+    let error =
+        confirm_county_key(&mut station, "12345 12345 12345 12345 12345 12345").unwrap_err();
+    assert_eq!(error.kind(), "unknown_county_fingerprint");
+    assert!(
+        error.message_zh().contains("县同步中心"),
+        "{}",
+        error.message_zh()
+    );
+    assert_eq!(station.county_key().unwrap(), None);
+
+    let outcome = confirm_county_key(&mut station, &fingerprint).unwrap();
+    assert_eq!(outcome.vouched, 2, "{outcome:?}");
+    assert_eq!(remark_of(&station, household).as_deref(), Some("U盘带来"));
+    assert_eq!(
+        confirmed_village(&station, a1.device().id),
+        Some((true, Some(VILLAGE_A.to_owned())))
+    );
+    assert!(county_candidates(&station).unwrap().is_empty());
+    let audit = station.audit_log().unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.action == "county_key" && a.what.contains(&fingerprint)),
+        "{audit:?}"
+    );
+
+    // A second laptop of the village, enrolled after: its stick merges at once.
+    let mut a2 = open(dir.path(), "A村-2");
+    let a2_client = enrol(&mut a2, url, storage, VILLAGE_A);
+    sync(&a2_client, &mut a2);
+    write(&mut a2, &[remark(household, "二号机改")]);
+    sync(&a2_client, &mut a2);
+    let (file, _) = export_changeset(&a2, None).unwrap();
+    let summary = import_changeset(&mut station, &file).unwrap();
+    assert_eq!(summary.held_ops, 0, "{summary:?}");
+    assert_eq!(summary.county_vouched, 1, "{summary:?}");
+    assert!(
+        summary
+            .message_zh()
+            .contains("县同步中心的证书确认了 1 台设备")
+    );
+    assert_eq!(remark_of(&station, household).as_deref(), Some("二号机改"));
+    assert_eq!(
+        confirmed_village(&station, a2.device().id),
+        Some((true, Some(VILLAGE_A.to_owned())))
+    );
+
+    // The station relays both laptops' work to a second station that confirmed the county
+    // (through its own held stick): their certificates travel with the relay.
+    let (relay, _) = export_changeset(&station, None).unwrap();
+    let relayed: Vec<uuid::Uuid> = certs_of(&relay).iter().map(|c| c.device).collect();
+    assert!(relayed.contains(&a1.device().id) && relayed.contains(&a2.device().id));
+}
+
+/// A stick whose certificate was altered (the village widened to the township), or signed by
+/// a key of the forger's own, confirms nothing at a station that believes the county's key:
+/// the laptop's ops wait for a clerk, and a second county key is never taken. A certificate of
+/// a laptop the county revoked leaves the lists of the copies that sync, and one such copy
+/// does not take it back from the laptop's old stick.
+#[test]
+fn an_altered_forged_or_revoked_certificate_confirms_nothing() {
+    let county = county_with_village_a(Backend::Sqlite);
+    let (dir, storage, url, va) = (&county.dir, &county.storage, &county.url, &county.village);
+    let (county_key, _) = county_key(&county);
+    let mut a1 = open(dir.path(), "A村-1");
+    let a1_client = enrol(&mut a1, url, storage, VILLAGE_A);
+    let (changes, household, _) = family(va.id, "530828101201001");
+    write(&mut a1, &changes);
+    sync(&a1_client, &mut a1);
+    // a1's stick from before a3 was enrolled: it carries nothing of a3.
+    let (a1_file, _) = export_changeset(&a1, None).unwrap();
+    let mut a3 = open(dir.path(), "A村-3");
+    let a3_client = enrol(&mut a3, url, storage, VILLAGE_A);
+    sync(&a3_client, &mut a3);
+    write(&mut a3, &[remark(household, "三号机改")]);
+    sync(&a3_client, &mut a3);
+    // a1 learns the county's list with a3 in it.
+    sync(&a1_client, &mut a1);
+
+    // The station believes the county's key (confirmed through a1's stick).
+    let mut station = open(dir.path(), "乡镇站");
+    station.set_confirms_devices(true).unwrap();
+    import_changeset(&mut station, &a1_file).unwrap();
+    let fingerprint = county_fingerprint(&county_key).unwrap();
+    confirm_county_key(&mut station, &fingerprint).unwrap();
+
+    // a3's stick with its certificate's village widened to the township: not believed.
+    let (a3_file, _) = export_changeset(&a3, None).unwrap();
+    let genuine = certs_of(&a3_file);
+    let widened: Vec<DeviceCert> = genuine
+        .iter()
+        .cloned()
+        .map(|mut c| {
+            if c.device == a3.device().id {
+                c.scope = VILLAGE_A[..9].to_owned();
+            }
+            c
+        })
+        .collect();
+    let summary = import_changeset(&mut station, &with_certs(&a3_file, widened)).unwrap();
+    assert!(summary.held_ops > 0, "{summary:?}");
+    assert_eq!(summary.county_vouched, 0);
+    assert_eq!(remark_of(&station, household), None);
+    assert_eq!(
+        confirmed_village(&station, a3.device().id).map(|c| c.0),
+        Some(false)
+    );
+
+    // Signed by the forger's own "county" key: not believed, and that key cannot be confirmed.
+    let forger = CountySigner::generate();
+    let a3_key = genuine
+        .iter()
+        .find(|c| c.device == a3.device().id)
+        .unwrap()
+        .key
+        .clone();
+    let forged = forger.certify(a3.device().id, "A村-3", "530828", &a3_key, 1);
+    let summary =
+        import_changeset(&mut station, &with_certs(&a3_file, vec![forged.clone()])).unwrap();
+    assert_eq!(summary.county_vouched, 0);
+    assert_ne!(remark_of(&station, household).as_deref(), Some("三号机改"));
+    let forged_fp = county_fingerprint(&forged.county_key).unwrap();
+    assert!(
+        county_candidates(&station)
+            .unwrap()
+            .iter()
+            .any(|c| c.fingerprint == forged_fp),
+        "the forged key is shown, to compare and decline"
+    );
+    let error = confirm_county_key(&mut station, &forged_fp).unwrap_err();
+    assert_eq!(error.kind(), "county_key_confirmed_already");
+    assert_eq!(
+        station.county_key().unwrap().as_deref(),
+        Some(county_key.as_str())
+    );
+
+    // The genuine stick: a3 confirmed, limited to its village, its edit merged.
+    let summary = import_changeset(&mut station, &a3_file).unwrap();
+    assert_eq!(summary.county_vouched, 1, "{summary:?}");
+    assert_eq!(remark_of(&station, household).as_deref(), Some("三号机改"));
+    assert_eq!(
+        confirmed_village(&station, a3.device().id),
+        Some((true, Some(VILLAGE_A.to_owned())))
+    );
+
+    // The county revokes a3. A copy that syncs afterwards holds no certificate of it, does
+    // not carry one in its files, and does not take a3's old one from a3's stick.
+    let a3_at_hub = storage
+        .devices()
+        .unwrap()
+        .into_iter()
+        .find(|d| d.name == "A村-3")
+        .unwrap();
+    assert!(storage.revoke(a3_at_hub.id).unwrap());
+    let before = a1.county_key_status().unwrap().certs;
+    sync(&a1_client, &mut a1);
+    let after = a1.county_key_status().unwrap().certs;
+    assert_eq!(after + 1, before, "a3's certificate left a1's list");
+    a1.set_confirms_devices(true).unwrap();
+    import_changeset(&mut a1, &a3_file).unwrap();
+    assert_eq!(a1.county_key_status().unwrap().certs, after);
+    let (a1_again, _) = export_changeset(&a1, None).unwrap();
+    assert!(
+        !certs_of(&a1_again)
+            .iter()
+            .any(|c| c.device == a3.device().id)
+    );
+}
