@@ -95,6 +95,7 @@ fn header(source: Uuid) -> Header {
         blobs: None,
         parts: None,
         source_sig: None,
+        county_certs: None,
     }
 }
 

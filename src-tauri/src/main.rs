@@ -133,6 +133,7 @@ fn main() -> ExitCode {
             commands::team::team_end,
             commands::devices::devices_list,
             commands::devices::device_confirm,
+            commands::devices::device_confirm_county,
             commands::devices::device_merge_held,
             commands::devices::device_drop_held,
             commands::devices::device_set_village,

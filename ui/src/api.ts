@@ -625,6 +625,11 @@ export function deviceConfirm(fingerprint: string, village: string | null): Prom
   return invoke<string[]>('device_confirm', { fingerprint, village })
 }
 
+/** Confirms the county's 安全码: the devices the county certified are confirmed with it; the lines to show. */
+export function deviceConfirmCounty(fingerprint: string): Promise<string[]> {
+  return invoke<string[]>('device_confirm_county', { fingerprint })
+}
+
 /** Merges what a device did outside its village, once a person checked it with the team. */
 export function deviceMergeHeld(fingerprint: string): Promise<string[]> {
   return invoke<string[]>('device_merge_held', { fingerprint })

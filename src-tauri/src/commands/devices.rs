@@ -7,8 +7,8 @@ use tauri::State;
 use crate::error::CommandError;
 use crate::state::AppState;
 use bangfu_core::sync::trust::{
-    self, DevicesView, confirm_device, devices_view, drop_held, merge_held_outside,
-    set_device_village,
+    self, DevicesView, confirm_county_key, confirm_device, devices_view, drop_held,
+    merge_held_outside, set_device_village,
 };
 
 /// Every device this copy knows, and whether unconfirmed devices' ops wait.
@@ -28,6 +28,20 @@ pub async fn device_confirm(
     state.with_store(|store| {
         confirm_device(store, &fingerprint, village.as_deref())
             .map(|o| o.lines_zh("已确认设备"))
+            .map_err(CommandError::from_core)
+    })
+}
+
+/// Confirms the county's 安全码 (compared with the one the county gives out): the devices the
+/// county certified are confirmed with it, and what waited for them merges; the lines to show.
+#[tauri::command]
+pub async fn device_confirm_county(
+    state: State<'_, AppState>,
+    fingerprint: String,
+) -> Result<Vec<String>, CommandError> {
+    state.with_store(|store| {
+        confirm_county_key(store, &fingerprint)
+            .map(|o| o.lines_zh())
             .map_err(CommandError::from_core)
     })
 }

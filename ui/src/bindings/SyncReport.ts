@@ -47,4 +47,9 @@ unsigned: number,
  * Ops of held files (待确认设备) that merged because the hub vouched for their
  * devices' keys in this sync.
  */
-held_merged: number, };
+held_merged: number, 
+/**
+ * This copy believes another county key than the hub's (a person confirmed another, or
+ * the copy synced with another county's hub): the hub's certificates were not taken.
+ */
+county_key_differs: boolean, };

@@ -842,6 +842,10 @@ pub struct DeviceEntry {
 pub struct DevicesView {
     pub devices: Vec<DeviceEntry>,
     pub confirms_devices: bool,
+    /// The county key this copy believes (its 安全码) and the certificates it holds.
+    pub county: crate::store::CountyKeyStatus,
+    /// County keys the held files carry certificates of, to compare and confirm.
+    pub county_candidates: Vec<CountyCandidate>,
 }
 
 /// What the 设备 box shows.
@@ -849,6 +853,8 @@ pub fn devices_view(store: &Store) -> Result<DevicesView, SyncError> {
     Ok(DevicesView {
         devices: list_devices(store)?,
         confirms_devices: store.confirms_devices()?,
+        county: store.county_key_status()?,
+        county_candidates: county_candidates(store)?,
     })
 }
 
