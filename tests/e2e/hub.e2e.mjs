@@ -3,6 +3,10 @@
 // typed in the app reaches the hub (待上传 goes to 0, a second copy syncing with `bangfu sync`
 // sees it) and the status line says 在线; an edit from that second copy arrives in the app's
 // list; then the hub stops, the line says 离线, and typing in the household page still works.
+// Last, the county's 安全码 travels: the app, enrolled, shows the county's 安全码 that
+// `bangfu-hub county-key` prints; a township station that never syncs holds a stick of the
+// second copy until its clerk compares that 安全码 once in the 设备 box, then the stick's edit
+// merges without the laptop being confirmed by hand.
 //
 // Usage: node tests/e2e/hub.e2e.mjs <bangfu-desktop> <bangfu-hub> <bangfu>
 import { execFileSync, spawn } from 'node:child_process'
@@ -249,6 +253,75 @@ async function offlineKeepsTyping(session, hub) {
   await shot(session, 'hub-04-offline-typing.png')
 }
 
+/** The `bangfu` command on the station, with the app's device registry (it opens the file). */
+function station(scratch, args) {
+  return execFileSync(cli, args, {
+    encoding: 'utf8',
+    env: { ...process.env, BANGFU_HOME: path.join(scratch, 'bangfu') },
+  })
+}
+
+async function countyKeyTravels(world, session, hubDir, second) {
+  step('the county\'s 安全码: the enrolled app shows the one `bangfu-hub county-key` prints')
+  const printed = execFileSync(hubBinary, ['county-key', '--data', hubDir], {
+    encoding: 'utf8',
+    env: { ...process.env, BANGFU_HUB_ADMIN_TOKEN: adminToken(hubDir) },
+  })
+  const countyPrint = /安全码：([0-9 ]+)/.exec(printed)?.[1]?.trim()
+  assert(countyPrint && /^[0-9]{5}( [0-9]{5}){5}$/.test(countyPrint), `the hub prints its 安全码: ${printed}`)
+  step(`county 安全码 ${countyPrint}`)
+  await session.click(await session.find('[data-testid="tab-sync"]'))
+  const shown = await waitFor('the county\'s 安全码 in the 设备 box', async () => {
+    const t = await text(session, 'county-fingerprint')
+    return t.includes(countyPrint) ? t : undefined
+  }, { timeoutMs: 30_000 })
+  step(shown)
+  await shot(session, 'hub-06-county-key-known.png')
+  await world.quit()
+
+  step('the second copy edits on the road and carries a stick to a station that never syncs')
+  bangfu(world.scratch, ['edit', '--db', second, '--household', PULLED, '--set', 'group_name=县证书带来的组'])
+  const stick = path.join(world.scratch, 'second-stick.bfcs')
+  bangfu(world.scratch, ['changes', 'export', '--db', second, '--out', stick])
+  const stationFile = path.join(world.scratch, 'station.sqlite')
+  station(world.scratch, ['device', 'require', '--db', stationFile, 'on'])
+  const imported = station(world.scratch, ['changes', 'import', '--db', stationFile, stick])
+  step(imported.trim())
+  assert(imported.includes('暂存'), `the stick waits at the station: ${imported}`)
+
+  const at = await world.launch(['--db', stationFile])
+  await at.click(await at.find('[data-testid="tab-sync"]'))
+  const candidate = await waitFor('the county\'s 安全码 to confirm', async () => {
+    const t = await text(at, 'county-candidate')
+    return t.includes(countyPrint) ? t : undefined
+  }, { timeoutMs: 30_000 })
+  step(candidate)
+  await shot(at, 'hub-07-station-county-candidate.png')
+  await at.click(await at.find('[data-testid="county-confirm"]'))
+  await waitFor('the county dialog', async () => (await text(at, 'county-confirm-dialog')).includes(countyPrint))
+  const disabled = () => at.execute(`return document.querySelector('[data-testid="county-confirm-ok"]').disabled`)
+  assert((await disabled()) === true, 'confirming waits for the comparison')
+  await at.click(await at.find('[data-testid="county-compared"]'))
+  await at.click(await at.find('[data-testid="county-confirm-ok"]'))
+  const said = await waitFor('what confirming the county did', async () => {
+    const lines = await at.execute(
+      `return [...document.querySelectorAll('[data-testid="devices-said"]')].map((e) => e.textContent.trim())`,
+    )
+    return lines.length > 1 ? lines.join(' / ') : undefined
+  }, { timeoutMs: 60_000 })
+  step(said)
+  assert(said.includes('已确认县同步中心') && said.includes(countyPrint), `the county is confirmed: ${said}`)
+  await waitFor('the county\'s 安全码 shown as confirmed', async () => (await text(at, 'county-fingerprint')).includes('已确认'))
+  const table = await text(at, 'devices-table')
+  assert(!table.includes('确认后合并'), `nothing waits for the laptops the county certified: ${table}`)
+  await shot(at, 'hub-08-station-county-confirmed.png')
+  const page = JSON.parse(station(world.scratch, ['search', '--db', stationFile, PULLED, '--json']))
+  const row = page.rows.find((r) => r.code === PULLED)
+  assert(row?.group_name === '县证书带来的组', `the stick's edit merged at the station: ${JSON.stringify(row)}`)
+  step('the station holds the stick\'s 县证书带来的组')
+  await world.quit()
+}
+
 await withApp(app, 'hub', async (world) => {
   const hubDir = path.join(world.scratch, 'hub')
   mkdirSync(hubDir, { recursive: true })
@@ -264,6 +337,7 @@ await withApp(app, 'hub', async (world) => {
     await editComesDown(session, world.scratch, second)
     await standardArrivesOnOpenPage(session, world.scratch, hubDir, hubUrl)
     await offlineKeepsTyping(session, hub)
+    await countyKeyTravels(world, session, hubDir, second)
   } finally {
     await terminate(hub, 'bangfu-hub')
   }

@@ -1298,8 +1298,15 @@ fn back_to_schema_11_members(conn: &rusqlite::Connection) {
     .unwrap();
 }
 
-/// Takes schema 22's local table away (the parts of cut batches).
+/// Takes schema 23's local table away (the county's certificates).
+fn back_to_schema_22(conn: &rusqlite::Connection) {
+    conn.execute_batch("DROP TABLE IF EXISTS county_cert;")
+        .unwrap();
+}
+
+/// Takes schema 22's local table away (the parts of cut batches), and schema 23's.
 fn back_to_schema_21(conn: &rusqlite::Connection) {
+    back_to_schema_22(conn);
     conn.execute_batch("DROP TABLE IF EXISTS op_batch_part;")
         .unwrap();
 }
