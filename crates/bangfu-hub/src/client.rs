@@ -302,7 +302,14 @@ impl HubClient {
             // After the ops: the hub keeps only files its stored attachments name.
             self.push_files(store, &base, &auth, &mut report)?;
         }
-        self.take_county_list(store, &base, &auth, &mut report)?;
+        // The county's list is a help, not the sync: a hub or a proxy that refuses it (an
+        // earlier version, a broken row) leaves the pull to go on.
+        if let Err(error) = self.take_county_list(store, &base, &auth, &mut report) {
+            if matches!(error, HubError::Store(_)) {
+                return Err(error);
+            }
+            eprintln!("the county's device list was not taken: {error}");
+        }
         self.pull_all(store, &base, &auth, &origins, link.pulled_pos, &mut report)?;
         self.pull_files(store, &base, &auth, &mut report)?;
         store.record_hub_sync(store.wall_ms() as i64)?;

@@ -165,6 +165,9 @@ enum Command {
         data: DataArgs,
         #[command(flatten)]
         admin: AdminArgs,
+        /// 6 位县代码（同步中心服务几个县时，每个县有自己的安全码）；不填则列出已登记电脑所在的各县
+        #[arg(long)]
+        county: Option<String>,
     },
     /// 列出被暂扣的修改（超出上传电脑的范围、同一编号内容不同，或来自已停用的电脑），供县管理员核查
     Held {
@@ -264,18 +267,40 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{}\t{}\t{}\t{state}", d.id, d.scope, d.name);
             }
         }
-        Some(Command::CountyKey { data, admin }) => {
+        Some(Command::CountyKey {
+            data,
+            admin,
+            county,
+        }) => {
             let storage = admin.open_as_admin(&data)?;
-            let (key, listed) = storage.county_rows()?;
-            let fingerprint = bangfu_core::sync::county::county_fingerprint(&key.public_hex())
-                .unwrap_or_default();
-            println!("县同步中心的安全码：{fingerprint}");
+            let counties: std::collections::BTreeSet<String> = match county {
+                Some(code) => {
+                    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+                        anyhow::bail!("“{code}”不是县代码：县代码是 6 位数字，如 530828。");
+                    }
+                    [code].into()
+                }
+                None => storage
+                    .devices()?
+                    .iter()
+                    .filter_map(|d| d.scope.get(..6).map(str::to_owned))
+                    .collect(),
+            };
+            if counties.is_empty() {
+                anyhow::bail!("还没有登记任何电脑：请用 --county 给出 6 位县代码。");
+            }
+            for code in counties {
+                let (key, listed) = storage.county_rows(&code)?;
+                let fingerprint = bangfu_core::sync::county::county_fingerprint(&key.public_hex())
+                    .unwrap_or_default();
+                println!("县同步中心（{code}）的安全码：{fingerprint}");
+                println!(
+                    "  已登记并上传过签名修改的电脑：{} 台（它们的同步文件都带着县同步中心的证书）。",
+                    listed.len()
+                );
+            }
             println!(
-                "已登记并上传过签名修改的电脑：{} 台（它们的同步文件都带着县同步中心的证书）。",
-                listed.len()
-            );
-            println!(
-                "请把这个安全码通知各乡镇工作站：在“设备与安全码”中核对后确认（或 bangfu device confirm-county 安全码）。"
+                "请把安全码通知各乡镇工作站：在“同步 → 设备与安全码”中核对后确认（或 bangfu device confirm-county 安全码）。"
             );
         }
         Some(Command::Held { data, admin, json }) => {

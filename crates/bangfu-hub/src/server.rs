@@ -517,11 +517,12 @@ async fn county_list(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    authenticate(&state.storage, &headers).await?;
+    let device = authenticate(&state.storage, &headers).await?;
     let storage = state.storage.clone();
     let cache = state.county.clone();
     let list = blocking(move || {
-        let (key, listed) = storage.county_rows()?;
+        // The list of the device's own county, under that county's key.
+        let (key, listed) = storage.county_rows(device.scope.county())?;
         Ok(cache.list(&key, &listed, crate::storage::now_ms()))
     })
     .await?;

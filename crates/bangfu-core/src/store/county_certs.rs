@@ -96,9 +96,10 @@ impl Store {
         &self,
         certs: &[DeviceCert],
         full_list: Option<i64>,
-    ) -> Result<usize, StoreError> {
+    ) -> Result<BTreeSet<Uuid>, StoreError> {
+        let mut kept = BTreeSet::new();
         let Some(county) = self.county_key()? else {
-            return Ok(0);
+            return Ok(kept);
         };
         let own = self.device().id;
         let tx = self.conn.unchecked_transaction()?;
@@ -109,15 +110,42 @@ impl Store {
                     .filter(|c| c.county_key == county && c.verifies())
                     .map(|c| c.device)
                     .collect();
-                let held: Vec<Vec<u8>> = {
-                    let mut stmt = tx.prepare("SELECT device FROM county_cert")?;
-                    stmt.query_map([], |r| r.get(0))?
+                let held: Vec<(Vec<u8>, String)> = {
+                    let mut stmt = tx.prepare("SELECT device, cert FROM county_cert")?;
+                    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
                         .collect::<Result<_, _>>()?
                 };
-                for device in held {
+                let wall = self.wall_ms();
+                for (device, text) in held {
                     let listed_now = Uuid::from_slice(&device).is_ok_and(|d| listed.contains(&d));
-                    if !listed_now {
-                        tx.execute("DELETE FROM county_cert WHERE device = ?1", [&device])?;
+                    if listed_now {
+                        continue;
+                    }
+                    tx.execute("DELETE FROM county_cert WHERE device = ?1", [&device])?;
+                    // The county no longer vouches for the device (revoked, a lost laptop):
+                    // its key is not confirmed here any more, so what it writes from now on
+                    // waits for a person at a copy that confirms devices.
+                    let Some(cert) = serde_json::from_str::<DeviceCert>(&text).ok() else {
+                        continue;
+                    };
+                    let key = crate::sync::signing::unhex(&cert.key).unwrap_or_default();
+                    let unconfirmed = tx.execute(
+                        "UPDATE device_key SET confirmed = 0 WHERE device = ?1 AND public_key = ?2 AND confirmed = 1",
+                        params![device, key],
+                    )?;
+                    if unconfirmed > 0 {
+                        super::people::insert_audit(
+                            &tx,
+                            self.actor.as_ref(),
+                            wall,
+                            "county_withdrew_device",
+                            &format!(
+                                "县同步中心不再为设备“{}”（安全码 {}）担保（已停用）：改为待确认",
+                                cert.name,
+                                crate::sync::signing::fingerprint(&key)
+                            ),
+                            0,
+                        )?;
                     }
                 }
                 let before = meta_get::<i64>(&tx, META_COUNTY_LIST_MS)?.unwrap_or(i64::MIN);
@@ -129,7 +157,6 @@ impl Store {
             }
             None => meta_get::<i64>(&tx, META_COUNTY_LIST_MS)?.unwrap_or(i64::MIN),
         };
-        let mut kept = 0;
         for cert in certs {
             if cert.county_key != county || cert.device == own || !cert.verifies() {
                 continue;
@@ -154,7 +181,7 @@ impl Store {
                     "INSERT OR REPLACE INTO county_cert (device, issued_ms, cert) VALUES (?1, ?2, ?3)",
                     params![id, cert.issued_ms, text],
                 )?;
-                kept += 1;
+                kept.insert(cert.device);
             }
         }
         tx.commit()?;
@@ -204,45 +231,66 @@ impl Store {
         Ok(true)
     }
 
-    /// The county's word on the keys of the devices this copy knows, and of `extra` (a
-    /// file's signers): each certified one is confirmed as the hub's pages confirm keys
-    /// ([`Store::vouch_device_keys`]: a village device limited to its village; a key a person
-    /// confirmed is never replaced). Returns how many keys that confirmed.
-    pub(crate) fn vouch_by_county(&self, extra: &BTreeSet<Uuid>) -> Result<u64, StoreError> {
+    /// The county's word on device keys: each certified key of a device this copy knows
+    /// unconfirmed under that same key, or of a device it does not know yet that is one of
+    /// `signers` (a file's), is confirmed as the hub's pages confirm keys
+    /// ([`Store::vouch_device_keys`]: a village device limited to its village); a certificate
+    /// kept just now (`kept`) also brings its device's village limit up to the county's. A
+    /// device known under another key is left to a person (the 设备 box shows both): a
+    /// certificate never replaces a key this copy learnt, and never one a person confirmed.
+    /// Returns how many keys that confirmed.
+    pub(crate) fn vouch_by_county(
+        &self,
+        signers: &BTreeSet<Uuid>,
+        kept: &BTreeSet<Uuid>,
+    ) -> Result<u64, StoreError> {
         if self.county_key()?.is_none() {
             return Ok(0);
         }
-        let own = self.device().id;
-        let certs: Vec<DeviceCert> = {
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT c.cert, EXISTS (SELECT 1 FROM device_key k WHERE k.device = c.device)
-                 FROM county_cert c",
-            )?;
-            let rows =
-                stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?)))?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (text, known) = row?;
-                if let Ok(cert) = serde_json::from_str::<DeviceCert>(&text)
-                    && cert.device != own
-                    && (known || extra.contains(&cert.device))
-                {
-                    out.push(cert);
-                }
-            }
-            out
-        };
-        if certs.is_empty() {
-            return Ok(0);
-        }
-        let mut signers = BTreeMap::new();
+        let known: BTreeMap<Uuid, super::DeviceKey> = self
+            .device_keys()?
+            .into_iter()
+            .map(|k| (k.device, k))
+            .collect();
+        let unconfirmed_known = known
+            .values()
+            .filter(|k| !k.confirmed && !k.own)
+            .map(|k| k.device);
+        let wanted: BTreeSet<Uuid> = signers
+            .iter()
+            .chain(kept)
+            .copied()
+            .chain(unconfirmed_known)
+            .collect();
+        let mut signer_keys = BTreeMap::new();
         let mut names = BTreeMap::new();
         let mut scopes = BTreeMap::new();
-        for cert in certs {
-            signers.insert(cert.device, cert.key);
-            names.insert(cert.device, cert.name);
-            scopes.insert(cert.device, cert.scope);
+        for cert in self.county_certs_for(&wanted)? {
+            if cert.device == self.device().id {
+                continue;
+            }
+            let village = village_of(&cert.scope);
+            let vouch = match known.get(&cert.device) {
+                None => signers.contains(&cert.device),
+                Some(k) if k.public_key != cert.key => false,
+                Some(k) if !k.confirmed => true,
+                Some(k) => kept.contains(&cert.device) && k.village.as_deref() != village,
+            };
+            if vouch {
+                signer_keys.insert(cert.device, cert.key);
+                names.insert(cert.device, cert.name);
+                scopes.insert(cert.device, cert.scope);
+            }
         }
-        self.vouch_device_keys(&signers, &names, &scopes)
+        if signer_keys.is_empty() {
+            return Ok(0);
+        }
+        self.vouch_device_keys(&signer_keys, &names, &scopes)
     }
+}
+
+/// The village a scope limits a device to: a 12-digit village code (a township's or the
+/// county's scope limits it to none), as [`Store::vouch_device_keys`] reads it.
+fn village_of(scope: &str) -> Option<&str> {
+    (scope.len() == 12 && scope.bytes().all(|b| b.is_ascii_digit())).then_some(scope)
 }

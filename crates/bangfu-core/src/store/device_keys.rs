@@ -556,8 +556,11 @@ impl Store {
             }
         }
         if newly > 0 {
+            // A count, not a flag: a reading clears only the mark it began under, so a vouch
+            // made meanwhile (by the reading's own files, or another program) is read for too.
             tx.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, 1)",
+                "INSERT INTO meta (key, value) VALUES (?1, 1)
+                 ON CONFLICT (key) DO UPDATE SET value = coalesce(value, 0) + 1",
                 [HELD_REREAD_PENDING],
             )?;
         }
@@ -568,12 +571,20 @@ impl Store {
     /// Whether the held files are to be read again since the county confirmed keys
     /// ([`Store::vouch_device_keys`]); cleared once they were.
     pub(crate) fn held_reread_pending(&self) -> Result<bool, StoreError> {
-        Ok(super::meta_get::<i64>(&self.conn, HELD_REREAD_PENDING)?.is_some())
+        Ok(self.held_reread_mark()?.is_some())
     }
 
-    pub(crate) fn clear_held_reread_pending(&self) -> Result<(), StoreError> {
-        self.conn
-            .execute("DELETE FROM meta WHERE key = ?1", [HELD_REREAD_PENDING])?;
+    /// The mark's count while the held files are to be read again.
+    pub(crate) fn held_reread_mark(&self) -> Result<Option<i64>, StoreError> {
+        Ok(super::meta_get::<i64>(&self.conn, HELD_REREAD_PENDING)?)
+    }
+
+    /// Clears the mark a reading began under (`mark`); one set again since stays.
+    pub(crate) fn clear_held_reread_pending(&self, mark: i64) -> Result<(), StoreError> {
+        self.conn.execute(
+            "DELETE FROM meta WHERE key = ?1 AND value = ?2",
+            params![HELD_REREAD_PENDING, mark],
+        )?;
         Ok(())
     }
 

@@ -181,15 +181,16 @@ pub fn county_fingerprint(county_key: &str) -> Option<String> {
 /// marks the held files to be read again when that confirms a key this copy had not). Returns
 /// how many keys that confirmed.
 pub(crate) fn take_file_certs(store: &Store, header: &Header) -> Result<u64, StoreError> {
-    if let Some(certs) = &header.county_certs {
-        store.keep_county_certs(&certs[..certs.len().min(MAX_CERTS)], None)?;
-    }
+    let kept = match &header.county_certs {
+        Some(certs) => store.keep_county_certs(&certs[..certs.len().min(MAX_CERTS)], None)?,
+        None => BTreeSet::new(),
+    };
     let signers: BTreeSet<Uuid> = header
         .signers
         .iter()
         .flat_map(|s| s.keys().copied())
         .collect();
-    store.vouch_by_county(&signers)
+    store.vouch_by_county(&signers, &kept)
 }
 
 #[cfg(test)]

@@ -1639,21 +1639,40 @@ pub(crate) fn prune_held_files(store: &Store) -> Result<(), SyncError> {
 /// writing, a full disk, the app closed) is done at the next sync. Returns how many ops merged
 /// and, for each held file that could not be read again, why (kept).
 pub fn read_held_after_vouch(store: &mut Store) -> Result<(u64, Vec<String>), SyncError> {
-    if !store.held_reread_pending()? {
-        return Ok((0, Vec::new()));
+    let (merged, failed) = read_held_while_marked(store)?;
+    Ok((merged.iter().map(|s| s.applied).sum(), failed))
+}
+
+/// How many times the held files are read again in a row while readings vouch for more
+/// devices (a held file carrying the county's certificate of a device another held file
+/// waits for): each reading is of every held file, so two or three settle it.
+const HELD_READINGS: usize = 3;
+
+/// [`read_held_after_vouch`], with what each held file read again brought. A reading clears
+/// only the mark it began under: a vouch made while it read (by the files it read, or by
+/// another program) leaves the mark, and the files are read again, at most
+/// [`HELD_READINGS`] times here and the rest at the next import or sync.
+fn read_held_while_marked(
+    store: &mut Store,
+) -> Result<(Vec<ImportSummary>, Vec<String>), SyncError> {
+    let mut merged = Vec::new();
+    let mut failed = Vec::new();
+    for _ in 0..HELD_READINGS {
+        let Some(mark) = store.held_reread_mark()? else {
+            break;
+        };
+        let any: bool = store
+            .conn()
+            .query_row("SELECT EXISTS (SELECT 1 FROM held_file)", [], |r| r.get(0))
+            .map_err(StoreError::from)?;
+        if any {
+            let (more, why) = import_held_again(store, None)?;
+            merged.extend(more);
+            failed = why;
+        }
+        store.clear_held_reread_pending(mark)?;
     }
-    let any: bool = store
-        .conn()
-        .query_row("SELECT EXISTS (SELECT 1 FROM held_file)", [], |r| r.get(0))
-        .map_err(StoreError::from)?;
-    let result = if any {
-        let (merged, failed) = import_held_again(store, None)?;
-        (merged.iter().map(|s| s.applied).sum(), failed)
-    } else {
-        (0, Vec::new())
-    };
-    store.clear_held_reread_pending()?;
-    Ok(result)
+    Ok((merged, failed))
 }
 
 /// Imports every held file again (`lifted`: a device whose village is not checked this time);
@@ -1759,8 +1778,9 @@ pub fn take_county_list(
     for cert in list.certs.iter().filter(|c| c.device == own) {
         store.keep_own_county_cert(cert)?;
     }
-    taken.kept = store.keep_county_certs(&list.certs, Some(list.issued_ms))?;
-    taken.vouched = store.vouch_by_county(&std::collections::BTreeSet::new())?;
+    let kept = store.keep_county_certs(&list.certs, Some(list.issued_ms))?;
+    taken.kept = kept.len();
+    taken.vouched = store.vouch_by_county(&std::collections::BTreeSet::new(), &kept)?;
     Ok(taken)
 }
 
@@ -1870,17 +1890,26 @@ pub fn confirm_county_key(
         return Err(ConfirmError::OtherCountyKey { held });
     }
     let mut signers = std::collections::BTreeSet::new();
+    let mut kept = std::collections::BTreeSet::new();
     for header in &headers {
         if let Some(certs) = &header.county_certs {
-            store
-                .keep_county_certs(&certs[..certs.len().min(super::county::MAX_CERTS)], None)
-                .map_err(SyncError::from)?;
+            kept.extend(
+                store
+                    .keep_county_certs(&certs[..certs.len().min(super::county::MAX_CERTS)], None)
+                    .map_err(SyncError::from)?,
+            );
         }
         signers.extend(header.signers.iter().flat_map(|s| s.keys().copied()));
     }
-    let vouched = store.vouch_by_county(&signers).map_err(SyncError::from)?;
-    let (merged, failed) = import_held_again(store, None)?;
-    store.clear_held_reread_pending().map_err(SyncError::from)?;
+    let vouched = store
+        .vouch_by_county(&signers, &kept)
+        .map_err(SyncError::from)?;
+    // Read again as long as the readings vouch for more; once in any case (the person asked).
+    let (merged, failed) = if store.held_reread_pending().map_err(SyncError::from)? {
+        read_held_while_marked(store)?
+    } else {
+        import_held_again(store, None)?
+    };
     Ok(CountyConfirmOutcome {
         fingerprint: super::county::county_fingerprint(&key).unwrap_or_default(),
         vouched,

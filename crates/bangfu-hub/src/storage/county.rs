@@ -10,16 +10,21 @@ use bangfu_core::sync::signing;
 use super::StorageError;
 use super::sql::{Db, P};
 
-/// `hub_meta` key of the county key's 32 secret bytes (hex).
-const COUNTY_KEY: &str = "county_signing_key";
+/// `hub_meta` key of a county's key's 32 secret bytes (hex), per county code: a hub that
+/// serves several counties signs each county's list with that county's key, so a station
+/// believing one county's key takes nothing another county's laptops carry.
+fn key_name(county: &str) -> String {
+    format!("county_signing_key:{county}")
+}
 
 /// The county key, made and kept the first time (two hub processes asking at once keep one:
 /// the first insert wins and both read it back).
-pub fn county_key(db: &mut dyn Db) -> Result<CountySigner, StorageError> {
+pub fn county_key(db: &mut dyn Db, county: &str) -> Result<CountySigner, StorageError> {
+    let name = key_name(county);
     let read = |db: &mut dyn Db| -> Result<Option<CountySigner>, StorageError> {
         let Some(row) = db.row(
             "SELECT value FROM hub_meta WHERE key = ?1",
-            &[P::Text(COUNTY_KEY)],
+            &[P::Text(&name)],
         )?
         else {
             return Ok(None);
@@ -35,7 +40,7 @@ pub fn county_key(db: &mut dyn Db) -> Result<CountySigner, StorageError> {
     let fresh = CountySigner::generate();
     db.exec(
         "INSERT INTO hub_meta (key, value) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-        &[P::Text(COUNTY_KEY), P::Text(&signing::hex(&fresh.secret()))],
+        &[P::Text(&name), P::Text(&signing::hex(&fresh.secret()))],
     )?;
     read(db)?.ok_or_else(|| StorageError::BadRow("county key".into()))
 }
@@ -43,12 +48,19 @@ pub fn county_key(db: &mut dyn Db) -> Result<CountySigner, StorageError> {
 /// A device key the county certifies: origin, key (hex), device name, scope.
 pub type Listed = (uuid::Uuid, String, String, String);
 
-/// The county key if made already, and the key of every origin whose device is not revoked,
-/// under the name and scope of that device (read in one snapshot; signed outside it).
-pub fn list_rows(db: &mut dyn Db) -> Result<(Option<CountySigner>, Vec<Listed>), StorageError> {
+/// The county's key if made already, and the key of every origin the county vouches for:
+/// each origin under the enrolment that pushes it now (the newest live enrolment of the
+/// laptop that first claimed it, `device_lineage`: a laptop enrolled again for another
+/// village is certified for that one), with that enrolment's name and scope; none whose
+/// every enrolment is revoked, none of another county (read in one snapshot; signed outside
+/// it).
+pub fn list_rows(
+    db: &mut dyn Db,
+    county: &str,
+) -> Result<(Option<CountySigner>, Vec<Listed>), StorageError> {
     let key = match db.row(
         "SELECT value FROM hub_meta WHERE key = ?1",
-        &[P::Text(COUNTY_KEY)],
+        &[P::Text(&key_name(county))],
     )? {
         Some(row) => Some(
             signing::unhex(&row.text(0)?)
@@ -60,9 +72,15 @@ pub fn list_rows(db: &mut dyn Db) -> Result<(Option<CountySigner>, Vec<Listed>),
     };
     let rows = db.rows(
         "SELECT s.origin, s.public_key, d.name, d.scope
-         FROM signer s JOIN origin o ON o.origin = s.origin JOIN device d ON d.id = o.device
-         WHERE d.revoked_ms IS NULL ORDER BY s.origin",
-        &[],
+         FROM signer s JOIN origin o ON o.origin = s.origin
+         JOIN device d ON d.id = (
+             SELECT max(x.id) FROM device x
+             WHERE x.revoked_ms IS NULL
+               AND (x.id = o.device
+                    OR x.id IN (SELECT l.device FROM device_lineage l WHERE l.earlier = o.device)))
+         WHERE substr(d.scope, 1, 6) = ?1
+         ORDER BY s.origin",
+        &[P::Text(county)],
     )?;
     let listed = rows
         .iter()
@@ -75,18 +93,20 @@ pub fn list_rows(db: &mut dyn Db) -> Result<(Option<CountySigner>, Vec<Listed>),
 /// (a county's thousand laptops syncing do not each have the whole list signed again); a
 /// device enrolled again with another scope or name gets a new one.
 #[derive(Debug, Default)]
-pub struct CertCache(std::sync::Mutex<std::collections::HashMap<uuid::Uuid, DeviceCert>>);
+pub struct CertCache(std::sync::Mutex<std::collections::HashMap<(String, uuid::Uuid), DeviceCert>>);
 
 impl CertCache {
     /// The county's list: a certificate of every listed key, signed at `now_ms` unless one
-    /// signed before still says the same. Certificates of devices no longer listed go.
+    /// signed before still says the same (a device no longer listed keeps its entry here
+    /// until it is listed again with other words: a few hundred bytes per device ever
+    /// certified).
     pub fn list(&self, key: &CountySigner, listed: &[Listed], now_ms: i64) -> CountyList {
         let county_key = key.public_hex();
         let mut cache = self.0.lock().unwrap_or_else(|p| p.into_inner());
         let mut certs = Vec::with_capacity(listed.len());
-        let mut kept = std::collections::HashMap::with_capacity(listed.len());
         for (origin, public_key, name, scope) in listed {
-            let cert = match cache.remove(origin) {
+            let at = (county_key.clone(), *origin);
+            let cert = match cache.remove(&at) {
                 Some(c)
                     if c.key == *public_key
                         && c.name == *name
@@ -98,9 +118,8 @@ impl CertCache {
                 _ => key.certify(*origin, name, scope, public_key, now_ms),
             };
             certs.push(cert.clone());
-            kept.insert(*origin, cert);
+            cache.insert(at, cert);
         }
-        *cache = kept;
         CountyList {
             county_key,
             issued_ms: now_ms,

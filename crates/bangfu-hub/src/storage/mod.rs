@@ -258,9 +258,11 @@ pub trait HubStorage: Send + Sync + 'static {
     /// Revokes a device's token; false if there is no such live device.
     fn revoke(&self, device_id: i64) -> Result<bool, StorageError>;
     fn devices(&self) -> Result<Vec<DeviceInfo>, StorageError>;
-    /// The county key (made the first time) and the device keys it certifies.
+    /// The key of the county of 6-digit code `county` (made the first time) and the device
+    /// keys it certifies.
     fn county_rows(
         &self,
+        county: &str,
     ) -> Result<(bangfu_core::sync::county::CountySigner, Vec<county::Listed>), StorageError>;
     /// The ops held aside, oldest first.
     fn held(&self) -> Result<Vec<HeldInfo>, StorageError>;

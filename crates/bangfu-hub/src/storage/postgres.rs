@@ -1026,6 +1026,7 @@ impl HubStorage for PgStorage {
 
     fn county_rows(
         &self,
+        county: &str,
     ) -> Result<
         (
             bangfu_core::sync::county::CountySigner,
@@ -1033,10 +1034,10 @@ impl HubStorage for PgStorage {
         ),
         StorageError,
     > {
-        let (key, listed) = self.read(super::county::list_rows)?;
+        let (key, listed) = self.read(|db| super::county::list_rows(db, county))?;
         let key = match key {
             Some(key) => key,
-            None => self.write(super::county::county_key)?,
+            None => self.write(|db| super::county::county_key(db, county))?,
         };
         Ok((key, listed))
     }

@@ -336,6 +336,7 @@ impl HubStorage for SqliteStorage {
 
     fn county_rows(
         &self,
+        county: &str,
     ) -> Result<
         (
             bangfu_core::sync::county::CountySigner,
@@ -343,10 +344,10 @@ impl HubStorage for SqliteStorage {
         ),
         StorageError,
     > {
-        let (key, listed) = self.read(super::county::list_rows)?;
+        let (key, listed) = self.read(|db| super::county::list_rows(db, county))?;
         let key = match key {
             Some(key) => key,
-            None => self.write(super::county::county_key)?,
+            None => self.write(|db| super::county::county_key(db, county))?,
         };
         Ok((key, listed))
     }

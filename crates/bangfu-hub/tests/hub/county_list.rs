@@ -14,12 +14,12 @@ use bangfu_core::sync::exchange::{export_changeset, import_changeset};
 use bangfu_core::sync::trust::{confirm_county_key, county_candidates, list_devices};
 use sha2::{Digest, Sha256};
 
-use super::signatures::{County, county_with_village_a};
+use super::signatures::{County, county_with_village_a, put};
 use crate::common::*;
 
 /// The hub's county key (public, hex) and the signer holding it.
 fn county_key(county: &County) -> (String, CountySigner) {
-    let (signer, _) = county.storage.county_rows().unwrap();
+    let (signer, _) = county.storage.county_rows(COUNTY).unwrap();
     (signer.public_hex(), signer)
 }
 
@@ -259,9 +259,24 @@ fn an_altered_forged_or_revoked_certificate_confirms_nothing() {
         .unwrap();
     assert!(storage.revoke(a3_at_hub.id).unwrap());
     let before = a1.county_key_status().unwrap().certs;
+    assert_eq!(
+        confirmed_village(&a1, a3.device().id).map(|c| c.0),
+        Some(true)
+    );
     sync(&a1_client, &mut a1);
     let after = a1.county_key_status().unwrap().certs;
     assert_eq!(after + 1, before, "a3's certificate left a1's list");
+    // The county's word is taken back: a3's key is no longer confirmed at a1, said in its audit.
+    assert_eq!(
+        confirmed_village(&a1, a3.device().id).map(|c| c.0),
+        Some(false)
+    );
+    assert!(
+        a1.audit_log()
+            .unwrap()
+            .iter()
+            .any(|a| a.action == "county_withdrew_device" && a.what.contains("A村-3"))
+    );
     a1.set_confirms_devices(true).unwrap();
     import_changeset(&mut a1, &a3_file).unwrap();
     assert_eq!(a1.county_key_status().unwrap().certs, after);
@@ -271,4 +286,64 @@ fn an_altered_forged_or_revoked_certificate_confirms_nothing() {
             .iter()
             .any(|c| c.device == a3.device().id)
     );
+}
+
+/// A laptop enrolled again for another scope is certified for the new one (the enrolment that
+/// pushes its ops now), and a hub serving two counties signs each county's list with that
+/// county's own key: neither list names the other county's laptops.
+#[test]
+fn certificates_follow_the_latest_enrolment_and_stay_within_their_county() {
+    let county = county_with_village_a(Backend::Sqlite);
+    let (dir, storage, url, va) = (&county.dir, &county.storage, &county.url, &county.village);
+    let mut a1 = open(dir.path(), "A村-1");
+    let a1_client = enrol(&mut a1, url, storage, VILLAGE_A);
+    let (changes, _, _) = family(va.id, "530828101201001");
+    write(&mut a1, &changes);
+    sync(&a1_client, &mut a1);
+    let scope_of = |county: &str, device: uuid::Uuid| {
+        storage
+            .county_rows(county)
+            .unwrap()
+            .1
+            .into_iter()
+            .find(|(origin, ..)| *origin == device)
+            .map(|(_, _, _, scope)| scope)
+    };
+    assert_eq!(scope_of(COUNTY, a1.device().id).as_deref(), Some(VILLAGE_A));
+    // Enrolled again, for its township: the old enrolment revoked, the laptop still listed.
+    let old = storage
+        .devices()
+        .unwrap()
+        .into_iter()
+        .find(|d| d.name == "A村-1")
+        .unwrap();
+    let a1_client = enrol(&mut a1, url, storage, &VILLAGE_A[..9]);
+    assert!(storage.revoke(old.id).unwrap());
+    sync(&a1_client, &mut a1);
+    assert_eq!(
+        scope_of(COUNTY, a1.device().id).as_deref(),
+        Some(&VILLAGE_A[..9])
+    );
+    let (file, _) = export_changeset(&a1, None).unwrap();
+    let own = certs_of(&file)
+        .into_iter()
+        .find(|c| c.device == a1.device().id)
+        .unwrap();
+    assert_eq!(own.scope, &VILLAGE_A[..9]);
+
+    // Another county on the same hub: its own key, its own list.
+    let other_county = "530829";
+    let mut b = open(dir.path(), "邻县管理员");
+    let b_client = enrol(&mut b, url, storage, other_county);
+    write(&mut b, &[put(&village("530829101201"))]);
+    sync(&b_client, &mut b);
+    let (here, _) = county_key(&county);
+    let there = b.county_key().unwrap().unwrap();
+    assert_ne!(here, there, "each county its own key");
+    assert_eq!(
+        scope_of(other_county, b.device().id).as_deref(),
+        Some(other_county)
+    );
+    assert_eq!(scope_of(COUNTY, b.device().id), None);
+    assert_eq!(scope_of(other_county, a1.device().id), None);
 }
