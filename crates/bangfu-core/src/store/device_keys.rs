@@ -528,6 +528,13 @@ impl Store {
                 "UPDATE device_key SET confirmed = 1 WHERE device = ?1 AND public_key = ?2 AND confirmed = 0",
                 params![id, key],
             )?;
+            // A key learnt from a file that did not name its device takes the county's name.
+            if !name.is_empty() {
+                self.conn.execute(
+                    "UPDATE device_key SET name = ?2 WHERE device = ?1 AND name = ''",
+                    params![id, name],
+                )?;
+            }
             if confirmed_now > 0 {
                 // The county's word goes into the audit log as a person's confirmation does.
                 newly += 1;
