@@ -325,10 +325,19 @@ pub fn sign_header(key: &SigningKey, header: &super::changeset::Header) -> Strin
     hex(&key.sign(&header_digest(header)).to_bytes())
 }
 
+/// Until when (a file's time, milliseconds since the epoch: 2027-07-01 00:00 UTC) a file signed
+/// the way of the version before [`header_digest`] (its source, time and body only,
+/// [`file_digest`]) is believed: about seven months for every laptop to take the update. A
+/// file made later under that digest is taken as unsigned by its source: the rest of its
+/// header (names, ranges, declared keys) could have been altered on the way. The time is
+/// under that digest, so a forger cannot move a file to before it.
+pub const OLD_FILE_DIGEST_UNTIL_MS: u64 = 1_814_400_000_000;
+
 /// Whether a file's header is signed by its source device under `public_key` (32 bytes): over
-/// the whole header ([`header_digest`]), or, for a file of the version before that, over its
-/// source, time and body ([`file_digest`]). A signature holds under the digest it was made
-/// for only, so a header altered after signing holds under neither.
+/// the whole header ([`header_digest`]), or, for a file of the version before that made before
+/// [`OLD_FILE_DIGEST_UNTIL_MS`], over its source, time and body ([`file_digest`]). A signature
+/// holds under the digest it was made for only, so a header altered after signing holds under
+/// neither.
 pub fn file_signed_by(header: &super::changeset::Header, public_key: &[u8]) -> bool {
     let Some(sig) = header.source_sig.as_deref().and_then(unhex) else {
         return false;
@@ -345,6 +354,9 @@ pub fn file_signed_by(header: &super::changeset::Header, public_key: &[u8]) -> b
     let sig = Signature::from_bytes(&sig);
     if key.verify(&header_digest(header), &sig).is_ok() {
         return true;
+    }
+    if header.created_ms >= OLD_FILE_DIGEST_UNTIL_MS {
+        return false;
     }
     let digest = file_digest(
         header.source_device,
@@ -1405,6 +1417,28 @@ mod tests {
         assert!(file_signed_by(&header, &public));
         header.source_sig = None;
         assert!(!file_signed_by(&header, &public));
+        // Signed that way after the cut-off: no longer believed (the time is under that
+        // digest: moving it back breaks the signature).
+        let late = OLD_FILE_DIGEST_UNTIL_MS;
+        let v1_late = file_digest(
+            header.source_device,
+            late,
+            header.op_count,
+            &header.body_sha256,
+        );
+        header.created_ms = late;
+        header.source_sig = Some(hex(&key.sign(&v1_late).to_bytes()));
+        assert!(!file_signed_by(&header, &public));
+        header.created_ms = late - 1;
+        assert!(!file_signed_by(&header, &public), "time moved back: signature breaks");
+        let v1_before = file_digest(
+            header.source_device,
+            late - 1,
+            header.op_count,
+            &header.body_sha256,
+        );
+        header.source_sig = Some(hex(&key.sign(&v1_before).to_bytes()));
+        assert!(file_signed_by(&header, &public));
     }
 
     #[test]

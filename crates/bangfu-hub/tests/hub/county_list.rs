@@ -347,3 +347,76 @@ fn certificates_follow_the_latest_enrolment_and_stay_within_their_county() {
     assert_eq!(scope_of(COUNTY, b.device().id), None);
     assert_eq!(scope_of(other_county, a1.device().id), None);
 }
+
+/// A laptop that syncs with the hub holds the county's certificate of every laptop of the
+/// county. A forged stick claiming another laptop's id under the forger's key (a laptop this
+/// copy never met) is refused there whole, even though this copy does not confirm devices:
+/// the county's word on that laptop's key comes first, so the forger's key is 冒充, not a new
+/// device to learn.
+#[test]
+fn a_forged_stick_under_a_certified_laptops_id_is_refused_where_the_county_is_believed() {
+    let county = county_with_village_a(Backend::Sqlite);
+    let (dir, storage, url, va) = (&county.dir, &county.storage, &county.url, &county.village);
+    let mut a1 = open(dir.path(), "A村-1");
+    let a1_client = enrol(&mut a1, url, storage, VILLAGE_A);
+    let (changes, household, _) = family(va.id, "530828101201001");
+    write(&mut a1, &changes);
+    sync(&a1_client, &mut a1);
+    // a3 syncs from another village's road: its id and key reach the hub, and a1's list.
+    let mut a3 = open(dir.path(), "A村-3");
+    let a3_client = enrol(&mut a3, url, storage, VILLAGE_A);
+    write(&mut a3, &[put(&village(VILLAGE_B))]);
+    sync(&a3_client, &mut a3);
+    sync(&a1_client, &mut a1);
+    assert!(!a1.confirms_devices().unwrap());
+    let a3_id = a3.device().id;
+    assert!(
+        list_devices(&a1).unwrap().iter().all(|d| d.key.device != a3_id),
+        "a1 never met a3's ops (another village)"
+    );
+
+    // The forger: modified software that writes a 备注 on a1's household under a3's id,
+    // signed with a key of its own.
+    let mut forger = open(dir.path(), "冒充");
+    import_changeset(&mut forger, &export_changeset(&a1, None).unwrap().0).unwrap();
+    write(&mut forger, &[remark(household, "冒充的备注")]);
+    let forged = forged_under(&forger, a3_id);
+    let error = import_changeset(&mut a1, &forged).unwrap_err();
+    assert_eq!(error.kind(), "device_key_mismatch", "{error}");
+    assert_eq!(remark_of(&a1, household), None);
+    // a3 is known now, under the county's key (its own), confirmed.
+    let listed = list_devices(&a1)
+        .unwrap()
+        .into_iter()
+        .find(|d| d.key.device == a3_id)
+        .map(|d| (d.key.confirmed, d.key.public_key));
+    let real = list_devices(&a3)
+        .unwrap()
+        .into_iter()
+        .find(|d| d.key.own)
+        .map(|d| d.key.public_key);
+    assert_eq!(listed, real.map(|k| (true, k)));
+}
+
+/// The forger's own ops of `forger`'s last write, put under `victim`'s id and signed with a
+/// key the forger made up.
+fn forged_under(forger: &Store, victim: uuid::Uuid) -> Vec<u8> {
+    use bangfu_core::sync::signing::{BatchSig, hex, new_signing_key, sign_batch};
+    let (mut header, ops) = changeset::decode(&export_changeset(forger, None).unwrap().0).unwrap();
+    let own = forger.device().id;
+    let mut ops: Vec<_> = ops.into_iter().filter(|op| op.id.origin == own).collect();
+    for op in &mut ops {
+        op.id.origin = victim;
+    }
+    let planted = new_signing_key();
+    let (first, last) = (ops[0].id.seq, ops[ops.len() - 1].id.seq);
+    let sig = sign_batch(&planted, victim, first, last, &ops);
+    header.signers = Some([(victim, hex(planted.verifying_key().as_bytes()))].into());
+    header.batches = Some(vec![BatchSig::new(victim, first, last, hex(&sig))]);
+    header.device_names = [(victim, "A村-3".to_owned())].into();
+    header.county_certs = None;
+    header.carried = None;
+    header.held = None;
+    header.source_sig = None;
+    changeset::encode(header, &ops)
+}
