@@ -362,10 +362,18 @@ fn a_forged_stick_under_a_certified_laptops_id_is_refused_where_the_county_is_be
     let (changes, household, _) = family(va.id, "530828101201001");
     write(&mut a1, &changes);
     sync(&a1_client, &mut a1);
-    // a3 syncs from another village's road: its id and key reach the hub, and a1's list.
-    let mut a3 = open(dir.path(), "A村-3");
-    let a3_client = enrol(&mut a3, url, storage, VILLAGE_A);
-    write(&mut a3, &[put(&village(VILLAGE_B))]);
+    // A laptop of village B files there: its id and key reach the hub, and a1's list, but
+    // none of its ops reach a1 (another village).
+    let mut admin = open(dir.path(), "县管理员2");
+    let admin_client = enrol(&mut admin, url, storage, COUNTY);
+    let vb = village(VILLAGE_B);
+    write(&mut admin, &[put(&vb)]);
+    sync(&admin_client, &mut admin);
+    let mut a3 = open(dir.path(), "B村-1");
+    let a3_client = enrol(&mut a3, url, storage, VILLAGE_B);
+    sync(&a3_client, &mut a3);
+    let (b_family, _, _) = family(vb.id, "530828101202001");
+    write(&mut a3, &b_family);
     sync(&a3_client, &mut a3);
     sync(&a1_client, &mut a1);
     assert!(!a1.confirms_devices().unwrap());
@@ -413,7 +421,7 @@ fn forged_under(forger: &Store, victim: uuid::Uuid) -> Vec<u8> {
     let sig = sign_batch(&planted, victim, first, last, &ops);
     header.signers = Some([(victim, hex(planted.verifying_key().as_bytes()))].into());
     header.batches = Some(vec![BatchSig::new(victim, first, last, hex(&sig))]);
-    header.device_names = [(victim, "A村-3".to_owned())].into();
+    header.device_names = [(victim, "B村-1".to_owned())].into();
     header.county_certs = None;
     header.carried = None;
     header.held = None;
