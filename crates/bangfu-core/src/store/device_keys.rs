@@ -581,6 +581,18 @@ impl Store {
         Ok(self.held_reread_mark()?.is_some())
     }
 
+    /// Marks the held files to be read again (a person confirmed a device: if that reading is
+    /// cut short, the next import or sync does it); returns the mark's count, to clear it
+    /// once read.
+    pub(crate) fn mark_held_reread(&self) -> Result<i64, StoreError> {
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, 1)
+             ON CONFLICT (key) DO UPDATE SET value = coalesce(value, 0) + 1",
+            [HELD_REREAD_PENDING],
+        )?;
+        Ok(self.held_reread_mark()?.unwrap_or(1))
+    }
+
     /// The mark's count while the held files are to be read again.
     pub(crate) fn held_reread_mark(&self) -> Result<Option<i64>, StoreError> {
         Ok(super::meta_get::<i64>(&self.conn, HELD_REREAD_PENDING)?)

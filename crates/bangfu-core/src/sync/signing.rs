@@ -1430,7 +1430,10 @@ mod tests {
         header.source_sig = Some(hex(&key.sign(&v1_late).to_bytes()));
         assert!(!file_signed_by(&header, &public));
         header.created_ms = late - 1;
-        assert!(!file_signed_by(&header, &public), "time moved back: signature breaks");
+        assert!(
+            !file_signed_by(&header, &public),
+            "time moved back: signature breaks"
+        );
         let v1_before = file_digest(
             header.source_device,
             late - 1,

@@ -1266,7 +1266,14 @@ pub fn confirm_device(
     store
         .record_audit("confirm_device", &what, 0)
         .map_err(SyncError::from)?;
+    // The device is confirmed now: if the reading is cut short (a full disk, the window
+    // writing), the mark has the next import or sync read the held files again, so what
+    // waited for it does not wait for nobody.
+    let mark = store.mark_held_reread().map_err(SyncError::from)?;
     let (merged, failed) = import_held_again(store, None)?;
+    store
+        .clear_held_reread_pending(mark)
+        .map_err(SyncError::from)?;
     Ok(ConfirmOutcome {
         device,
         merged,

@@ -379,7 +379,10 @@ fn a_forged_stick_under_a_certified_laptops_id_is_refused_where_the_county_is_be
     assert!(!a1.confirms_devices().unwrap());
     let a3_id = a3.device().id;
     assert!(
-        list_devices(&a1).unwrap().iter().all(|d| d.key.device != a3_id),
+        list_devices(&a1)
+            .unwrap()
+            .iter()
+            .all(|d| d.key.device != a3_id),
         "a1 never met a3's ops (another village)"
     );
 
