@@ -745,3 +745,57 @@ fn a_batch_stored_without_its_signature_op_by_op_takes_it_when_it_comes_again(ba
         "the page cutting the batch carries its part"
     );
 }
+
+/// A station whose clerk confirmed a forger's key for A村-1 (a forged stick came first, and
+/// its 安全码 was not compared with the laptop's screen) meets A村-1's real key in the hub's
+/// pages: A村-1's ops are left out as 冒充 and said, and the rest of the county's work still
+/// comes down, instead of every pull of the station being refused from then on.
+#[test]
+fn a_page_naming_a_device_under_another_key_than_the_confirmed_one_leaves_only_its_ops_out() {
+    let county = county_with_village_a(Backend::Sqlite);
+    let (dir, storage, url, va) = (&county.dir, &county.storage, &county.url, &county.village);
+    let mut a1 = open(dir.path(), "A村-1");
+    let a1_client = enrol(&mut a1, url, storage, VILLAGE_A);
+    let (changes, a1_household, _) = family(va.id, "530828101201001");
+    write(&mut a1, &changes);
+    sync(&a1_client, &mut a1);
+    let mut a2 = open(dir.path(), "A村-2");
+    let a2_client = enrol(&mut a2, url, storage, VILLAGE_A);
+    let (changes, a2_household, _) = family(va.id, "530828101201002");
+    write(&mut a2, &changes);
+    sync(&a2_client, &mut a2);
+
+    let mut station = open(dir.path(), "乡镇站");
+    let mut forger = open(dir.path(), "冒充");
+    write(&mut forger, &[put(va)]);
+    let forged = super::county_list::forged_under(&forger, a1.device().id);
+    import_changeset(&mut station, &forged).unwrap();
+    let planted = bangfu_core::sync::trust::list_devices(&station)
+        .unwrap()
+        .into_iter()
+        .find(|d| d.key.device == a1.device().id)
+        .unwrap();
+    bangfu_core::sync::trust::confirm_device(&mut station, &planted.key.fingerprint, None).unwrap();
+
+    let station_client = enrol(&mut station, url, storage, &VILLAGE_A[..9]);
+    let report = station_client.sync_once(&mut station).unwrap();
+    assert!(report.impostor_ops > 0, "{report:?}");
+    let households = rows(&station, "household");
+    assert!(
+        households.contains(&a2_household),
+        "A村-2's work comes down"
+    );
+    assert!(
+        !households.contains(&a1_household),
+        "A村-1's, under another key, does not"
+    );
+    // The key the clerk confirmed stays: the county's hub does not overrule a person.
+    let kept = bangfu_core::sync::trust::list_devices(&station)
+        .unwrap()
+        .into_iter()
+        .find(|d| d.key.device == a1.device().id)
+        .unwrap();
+    assert_eq!(kept.key.fingerprint, planted.key.fingerprint);
+    // A second sync goes through too.
+    station_client.sync_once(&mut station).unwrap();
+}
