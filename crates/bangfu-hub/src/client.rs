@@ -86,9 +86,6 @@ pub struct SyncReport {
     /// Ops of held files (待确认设备) that merged because the hub vouched for their
     /// devices' keys in this sync.
     pub held_merged: u64,
-    /// Ops the hub's pages brought under a device whose key, as the page declares it, is not
-    /// the one confirmed here (冒充 as this copy knows the device): left out, not applied.
-    pub impostor_ops: u64,
     /// This copy believes another county key than the hub's (a person confirmed another, or
     /// the copy synced with another county's hub): the hub's certificates were not taken.
     pub county_key_differs: bool,
@@ -611,16 +608,7 @@ impl HubClient {
             let scopes =
                 wire::parse_signer_scopes(&header(wire::SIGNER_SCOPES_HEADER).unwrap_or_default());
             let bytes = self.timed(started, read_bytes(reply))?;
-            let (mut page, mut ops) = changeset::decode(&bytes).map_err(|e| bad(&e.to_string()))?;
-            // A device the page names under another key than the one confirmed here: its ops
-            // are left out (冒充 as this copy knows it), the rest of the page is taken.
-            let impostors = relay::page_impostors(store, &page).map_err(|e| match e {
-                SyncError::Store(e) => HubError::Store(e),
-                other => HubError::Forged(other.to_string()),
-            })?;
-            if !impostors.is_empty() {
-                report.impostor_ops += relay::leave_out_origins(&mut page, &mut ops, &impostors);
-            }
+            let (page, mut ops) = changeset::decode(&bytes).map_err(|e| bad(&e.to_string()))?;
             // Checked whole before anything of it is applied: the hub cannot alter or invent
             // the ops of a batch it hands on signed (see `relay` for those it hands on without).
             report.unsigned += relay::check_page(store, &page, &ops).map_err(|e| match e {

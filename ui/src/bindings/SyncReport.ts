@@ -49,11 +49,6 @@ unsigned: number,
  */
 held_merged: number, 
 /**
- * Ops the hub's pages brought under a device whose key, as the page declares it, is not
- * the one confirmed here (冒充 as this copy knows the device): left out, not applied.
- */
-impostor_ops: number, 
-/**
  * This copy believes another county key than the hub's (a person confirmed another, or
  * the copy synced with another county's hub): the hub's certificates were not taken.
  */

@@ -134,51 +134,6 @@ fn sign_parts(
 /// page: two keys vouched for one device is a matter for the county.
 ///
 /// Returns how many of the page's ops no signature covers (taken on the hub's word).
-/// The origins a page declares under another key than the one a person (or the county's
-/// word) confirmed here for them: as this copy knows them, 冒充. Their ops are left out of
-/// the page ([`leave_out_origins`]) and the rest of it taken, so one such device does not stop
-/// every pull of this copy from then on (a matter for the county: the hub holds the key the
-/// first push declared).
-pub fn page_impostors(
-    store: &Store,
-    header: &Header,
-) -> Result<std::collections::BTreeSet<Uuid>, SyncError> {
-    let mut out = std::collections::BTreeSet::new();
-    for (origin, key) in header.signers.iter().flatten() {
-        if let Some((known, true, _)) = store.known_device_key(*origin)?
-            && signing::unhex(key).as_deref() != Some(known.as_slice())
-        {
-            out.insert(*origin);
-        }
-    }
-    Ok(out)
-}
-
-/// A page without `origins`: their ops, declared keys, batch signatures, parts, sealing keys
-/// and names, so nothing of them is applied or learnt. Returns how many ops it left out.
-pub fn leave_out_origins(
-    header: &mut Header,
-    ops: &mut Vec<Op>,
-    origins: &std::collections::BTreeSet<Uuid>,
-) -> u64 {
-    let before = ops.len();
-    ops.retain(|op| !origins.contains(&op.id.origin));
-    if let Some(signers) = &mut header.signers {
-        signers.retain(|o, _| !origins.contains(o));
-    }
-    if let Some(batches) = &mut header.batches {
-        batches.retain(|b| !origins.contains(&b.origin));
-    }
-    if let Some(parts) = &mut header.parts {
-        parts.retain(|p| !origins.contains(&p.origin));
-    }
-    if let Some(keys) = &mut header.seal_keys {
-        keys.retain(|o, _| !origins.contains(o));
-    }
-    header.device_names.retain(|o, _| !origins.contains(o));
-    (before - ops.len()) as u64
-}
-
 pub fn check_page(store: &Store, header: &Header, ops: &[Op]) -> Result<u64, SyncError> {
     let empty = BTreeMap::new();
     let signers = header.signers.as_ref().unwrap_or(&empty);

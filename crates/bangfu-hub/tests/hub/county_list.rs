@@ -411,7 +411,7 @@ fn a_forged_stick_under_a_certified_laptops_id_is_refused_where_the_county_is_be
 
 /// The forger's own ops of `forger`'s last write, put under `victim`'s id and signed with a
 /// key the forger made up.
-pub(crate) fn forged_under(forger: &Store, victim: uuid::Uuid) -> Vec<u8> {
+fn forged_under(forger: &Store, victim: uuid::Uuid) -> Vec<u8> {
     use bangfu_core::sync::signing::{BatchSig, hex, new_signing_key, sign_batch};
     let (mut header, ops) = changeset::decode(&export_changeset(forger, None).unwrap().0).unwrap();
     let own = forger.device().id;
