@@ -35,6 +35,12 @@ pub struct CountyKeyStatus {
     pub certs: u64,
 }
 
+/// `meta` key naming the key (hex) of a device the county's full list left out after
+/// vouching for it: no hub page confirms that key again here.
+pub(crate) fn withdrawn_key(device: Uuid) -> String {
+    format!("county_withdrawn:{device}")
+}
+
 /// A certificate as stored (strings, a uuid and a number: serializing cannot fail).
 fn cert_text(cert: &DeviceCert) -> String {
     serde_json::to_string(cert).unwrap_or_default()
@@ -128,6 +134,11 @@ impl Store {
                     let Some(cert) = serde_json::from_str::<DeviceCert>(&text).ok() else {
                         continue;
                     };
+                    // Remembered, so a hub page of its older ops does not confirm it again.
+                    tx.execute(
+                        "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+                        params![withdrawn_key(cert.device), cert.key],
+                    )?;
                     let key = crate::sync::signing::unhex(&cert.key).unwrap_or_default();
                     let unconfirmed = tx.execute(
                         "UPDATE device_key SET confirmed = 0 WHERE device = ?1 AND public_key = ?2 AND confirmed = 1",
@@ -140,7 +151,7 @@ impl Store {
                             wall,
                             "county_withdrew_device",
                             &format!(
-                                "县同步中心不再为设备“{}”（安全码 {}）担保（已停用）：改为待确认",
+                                "县同步中心不再为设备“{}”（安全码 {}）担保（已停用或不再登记）：改为待确认",
                                 cert.name,
                                 crate::sync::signing::fingerprint(&key)
                             ),
@@ -180,6 +191,11 @@ impl Store {
                 tx.execute(
                     "INSERT OR REPLACE INTO county_cert (device, issued_ms, cert) VALUES (?1, ?2, ?3)",
                     params![id, cert.issued_ms, text],
+                )?;
+                // Listed again (enrolled anew): the county vouches for it again.
+                tx.execute(
+                    "DELETE FROM meta WHERE key = ?1",
+                    [withdrawn_key(cert.device)],
                 )?;
                 kept.insert(cert.device);
             }
@@ -236,9 +252,9 @@ impl Store {
     /// `signers` (a file's), is confirmed as the hub's pages confirm keys
     /// ([`Store::vouch_device_keys`]: a village device limited to its village); a certificate
     /// kept just now (`kept`) also brings its device's village limit up to the county's. A
-    /// device known under another key is left to a person (the 设备 box shows both): a
-    /// certificate never replaces a key this copy learnt, and never one a person confirmed.
-    /// Returns how many keys that confirmed.
+    /// key this copy learnt unconfirmed (from a file) that differs gives way to the county's,
+    /// as with a hub page; a key a person confirmed never does (the file's ops under the other
+    /// key are then 冒充 at this copy). Returns how many keys that confirmed.
     pub(crate) fn vouch_by_county(
         &self,
         signers: &BTreeSet<Uuid>,
@@ -272,7 +288,9 @@ impl Store {
             let village = village_of(&cert.scope);
             let vouch = match known.get(&cert.device) {
                 None => signers.contains(&cert.device),
-                Some(k) if k.public_key != cert.key => false,
+                // The county's word over a key only a file showed (a forged stick may have
+                // come first), as a hub page's; never over a person's confirmation.
+                Some(k) if k.public_key != cert.key => !k.confirmed,
                 Some(k) if !k.confirmed => true,
                 Some(k) => kept.contains(&cert.device) && k.village.as_deref() != village,
             };

@@ -38,6 +38,25 @@ pub struct DeviceKey {
 
 /// Meta key set while the held files are to be read again after the county confirmed keys.
 const HELD_REREAD_PENDING: &str = "held_reread_pending";
+/// Meta key of a count that only grows, one per mark set: each mark is its own number, so a
+/// reading clears only the mark it began under, never one set since (by the reading's own
+/// files, or another program), even one set after the row was cleared and made again.
+const HELD_REREAD_SEQ: &str = "held_reread_seq";
+
+/// Sets the mark that the held files are to be read again, under a new number.
+fn mark_reread(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, 1)
+         ON CONFLICT (key) DO UPDATE SET value = coalesce(value, 0) + 1",
+        [HELD_REREAD_SEQ],
+    )?;
+    conn.execute(
+        "INSERT OR REPLACE INTO meta (key, value)
+         SELECT ?1, value FROM meta WHERE key = ?2",
+        [HELD_REREAD_PENDING, HELD_REREAD_SEQ],
+    )?;
+    Ok(())
+}
 
 /// A known key: its bytes, whether a person confirmed it, the village it is limited to.
 pub(crate) type KnownKey = (Vec<u8>, bool, Option<String>);
@@ -498,10 +517,19 @@ impl Store {
         // One transaction with the mark that the held files are to be read again: a crash
         // leaves both or neither (a page pulled again vouches again).
         let tx = self.conn.unchecked_transaction()?;
-        for (device, key) in signers {
-            let Some(key) = signing::unhex(key) else {
+        for (device, key_hex) in signers {
+            let Some(key) = signing::unhex(key_hex) else {
                 continue;
             };
+            // A key the county's list withdrew (the laptop revoked) is not confirmed again by
+            // a page of its older ops.
+            let withdrawn = super::meta_get::<String>(
+                &self.conn,
+                &super::county_certs::withdrawn_key(*device),
+            )?;
+            if withdrawn.as_deref() == Some(key_hex.as_str()) {
+                continue;
+            }
             let id = device.as_bytes().as_slice();
             let name = names.get(device).map_or("", String::as_str);
             let mut confirmed_now = self.conn.execute(
@@ -531,8 +559,8 @@ impl Store {
             // A key learnt from a file that did not name its device takes the county's name.
             if !name.is_empty() {
                 self.conn.execute(
-                    "UPDATE device_key SET name = ?2 WHERE device = ?1 AND name = ''",
-                    params![id, name],
+                    "UPDATE device_key SET name = ?2 WHERE device = ?1 AND public_key = ?3 AND name = ''",
+                    params![id, name, key],
                 )?;
             }
             if confirmed_now > 0 {
@@ -563,13 +591,7 @@ impl Store {
             }
         }
         if newly > 0 {
-            // A count, not a flag: a reading clears only the mark it began under, so a vouch
-            // made meanwhile (by the reading's own files, or another program) is read for too.
-            tx.execute(
-                "INSERT INTO meta (key, value) VALUES (?1, 1)
-                 ON CONFLICT (key) DO UPDATE SET value = coalesce(value, 0) + 1",
-                [HELD_REREAD_PENDING],
-            )?;
+            mark_reread(&tx)?;
         }
         tx.commit()?;
         Ok(newly)
@@ -585,11 +607,7 @@ impl Store {
     /// cut short, the next import or sync does it); returns the mark's count, to clear it
     /// once read.
     pub(crate) fn mark_held_reread(&self) -> Result<i64, StoreError> {
-        self.conn.execute(
-            "INSERT INTO meta (key, value) VALUES (?1, 1)
-             ON CONFLICT (key) DO UPDATE SET value = coalesce(value, 0) + 1",
-            [HELD_REREAD_PENDING],
-        )?;
+        mark_reread(&self.conn)?;
         Ok(self.held_reread_mark()?.unwrap_or(1))
     }
 

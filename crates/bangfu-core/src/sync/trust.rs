@@ -1664,6 +1664,7 @@ fn read_held_while_marked(
 ) -> Result<(Vec<ImportSummary>, Vec<String>), SyncError> {
     let mut merged = Vec::new();
     let mut failed = Vec::new();
+    let mut backup = None;
     for _ in 0..HELD_READINGS {
         let Some(mark) = store.held_reread_mark()? else {
             break;
@@ -1673,7 +1674,7 @@ fn read_held_while_marked(
             .query_row("SELECT EXISTS (SELECT 1 FROM held_file)", [], |r| r.get(0))
             .map_err(StoreError::from)?;
         if any {
-            let (more, why) = import_held_again(store, None)?;
+            let (more, why) = import_held_again_after(store, None, &mut backup)?;
             merged.extend(more);
             failed = why;
         }
@@ -1688,15 +1689,24 @@ fn import_held_again(
     store: &mut Store,
     lifted: Option<Uuid>,
 ) -> Result<(Vec<ImportSummary>, Vec<String>), SyncError> {
+    import_held_again_after(store, lifted, &mut None)
+}
+
+/// [`import_held_again`] under the backup `taken` names, taking one first when it names none
+/// (readings in a row share one backup: each would push an older one out of the rotation).
+fn import_held_again_after(
+    store: &mut Store,
+    lifted: Option<Uuid>,
+    taken: &mut Option<std::path::PathBuf>,
+) -> Result<(Vec<ImportSummary>, Vec<String>), SyncError> {
     let mut merged = Vec::new();
     let mut failed = Vec::new();
     let held = held_files(store)?;
     // One backup before the held files merge, for all of them (`exchange`: none per file).
-    let backup = if held.is_empty() {
-        None
-    } else {
-        Some(store.backup("before-import").map_err(SyncError::from)?)
-    };
+    if !held.is_empty() && taken.is_none() {
+        *taken = Some(store.backup("before-import").map_err(SyncError::from)?);
+    }
+    let backup = taken.clone();
     for (id, file) in held {
         // One held file that cannot be read again (a key the county replaced since) is kept
         // and said; it does not stop the others. Trouble of this machine's, not of the file

@@ -45,8 +45,10 @@ pub fn county_key(db: &mut dyn Db, county: &str) -> Result<CountySigner, Storage
     read(db)?.ok_or_else(|| StorageError::BadRow("county key".into()))
 }
 
-/// A device key the county certifies: origin, key (hex), device name, scope.
-pub type Listed = (uuid::Uuid, String, String, String);
+/// A device key the county certifies: origin, key (hex), device name, scope, and when that
+/// enrolment was made (the certificate's time: the same certificate whenever it is signed
+/// again, a new one only with a new enrolment).
+pub type Listed = (uuid::Uuid, String, String, String, i64);
 
 /// The county's key if made already, and the key of every origin the county vouches for:
 /// each origin under the enrolment that pushes it now (the newest live enrolment of the
@@ -71,7 +73,7 @@ pub fn list_rows(
         None => None,
     };
     let rows = db.rows(
-        "SELECT s.origin, s.public_key, d.name, d.scope
+        "SELECT s.origin, s.public_key, d.name, d.scope, d.enrolled_ms
          FROM signer s JOIN origin o ON o.origin = s.origin
          JOIN device d ON d.id = (
              SELECT max(x.id) FROM device x
@@ -84,38 +86,37 @@ pub fn list_rows(
     )?;
     let listed = rows
         .iter()
-        .map(|r| Ok((r.uuid(0)?, r.text(1)?, r.text(2)?, r.text(3)?)))
+        .map(|r| Ok((r.uuid(0)?, r.text(1)?, r.text(2)?, r.text(3)?, r.int(4)?)))
         .collect::<Result<_, StorageError>>()?;
     Ok((key, listed))
 }
 
-/// The certificates signed so far, reused while a device's key, name and scope stay the same
-/// (a county's thousand laptops syncing do not each have the whole list signed again); a
-/// device enrolled again with another scope or name gets a new one.
+/// The certificates signed so far, reused while a device's key, name, scope and enrolment
+/// stay the same (a county's thousand laptops syncing do not each have the whole list signed
+/// again). A certificate is the same whenever it is made (Ed25519 signs deterministically and
+/// its time is its enrolment's), so a hub process started again hands out the very same ones
+/// and no copy takes them as news.
 #[derive(Debug, Default)]
 pub struct CertCache(std::sync::Mutex<std::collections::HashMap<(String, uuid::Uuid), DeviceCert>>);
 
 impl CertCache {
-    /// The county's list: a certificate of every listed key, signed at `now_ms` unless one
-    /// signed before still says the same (a device no longer listed keeps its entry here
-    /// until it is listed again with other words: a few hundred bytes per device ever
-    /// certified).
+    /// The county's list, signed at `now_ms`: a certificate of every listed key.
     pub fn list(&self, key: &CountySigner, listed: &[Listed], now_ms: i64) -> CountyList {
         let county_key = key.public_hex();
         let mut cache = self.0.lock().unwrap_or_else(|p| p.into_inner());
         let mut certs = Vec::with_capacity(listed.len());
-        for (origin, public_key, name, scope) in listed {
+        for (origin, public_key, name, scope, enrolled_ms) in listed {
             let at = (county_key.clone(), *origin);
             let cert = match cache.remove(&at) {
                 Some(c)
                     if c.key == *public_key
                         && c.name == *name
                         && c.scope == *scope
-                        && c.county_key == county_key =>
+                        && c.issued_ms == *enrolled_ms =>
                 {
                     c
                 }
-                _ => key.certify(*origin, name, scope, public_key, now_ms),
+                _ => key.certify(*origin, name, scope, public_key, *enrolled_ms),
             };
             certs.push(cert.clone());
             cache.insert(at, cert);

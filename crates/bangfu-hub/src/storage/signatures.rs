@@ -179,8 +179,14 @@ pub fn for_page(db: &mut dyn Db, ops: &[Op]) -> Result<Signatures, StorageError>
         }
         if batches.len() > before || parts.len() > before_parts {
             signers.insert(*origin, key);
+            // Under the enrolment that pushes the origin now (the newest of the laptop's
+            // lineage, revoked or not: a page carries only what the hub stored), so a laptop
+            // enrolled again for another village is limited to that one.
             if let Some(device) = db.row(
-                "SELECT d.name, d.scope FROM origin o JOIN device d ON d.id = o.device
+                "SELECT d.name, d.scope FROM origin o JOIN device d ON d.id = (
+                     SELECT max(x.id) FROM device x
+                     WHERE x.id = o.device
+                        OR x.id IN (SELECT l.device FROM device_lineage l WHERE l.earlier = o.device))
                  WHERE o.origin = ?1",
                 &[P::uuid(origin)],
             )? {

@@ -257,6 +257,10 @@ fn an_altered_forged_or_revoked_certificate_confirms_nothing() {
         .into_iter()
         .find(|d| d.name == "A村-3")
         .unwrap();
+    // a3's last edit before the revocation reaches the hub, not yet a1: a1's next pull
+    // carries it in a page, which must not confirm a3's key again.
+    write(&mut a3, &[remark(household, "停用前的修改")]);
+    sync(&a3_client, &mut a3);
     assert!(storage.revoke(a3_at_hub.id).unwrap());
     let before = a1.county_key_status().unwrap().certs;
     assert_eq!(
@@ -266,7 +270,9 @@ fn an_altered_forged_or_revoked_certificate_confirms_nothing() {
     sync(&a1_client, &mut a1);
     let after = a1.county_key_status().unwrap().certs;
     assert_eq!(after + 1, before, "a3's certificate left a1's list");
-    // The county's word is taken back: a3's key is no longer confirmed at a1, said in its audit.
+    // The county's word is taken back: a3's key is no longer confirmed at a1 (the page that
+    // brought a3's last edit did not confirm it again), said in its audit.
+    assert_eq!(remark_of(&a1, household).as_deref(), Some("停用前的修改"));
     assert_eq!(
         confirmed_village(&a1, a3.device().id).map(|c| c.0),
         Some(false)
@@ -307,7 +313,7 @@ fn certificates_follow_the_latest_enrolment_and_stay_within_their_county() {
             .1
             .into_iter()
             .find(|(origin, ..)| *origin == device)
-            .map(|(_, _, _, scope)| scope)
+            .map(|(_, _, _, scope, _)| scope)
     };
     assert_eq!(scope_of(COUNTY, a1.device().id).as_deref(), Some(VILLAGE_A));
     // Enrolled again, for its township: the old enrolment revoked, the laptop still listed.
@@ -330,6 +336,19 @@ fn certificates_follow_the_latest_enrolment_and_stay_within_their_county() {
         .find(|c| c.device == a1.device().id)
         .unwrap();
     assert_eq!(own.scope, &VILLAGE_A[..9]);
+    // A township station syncing now learns a1's key from the pages under the township
+    // enrolment too: no village limit from the first enrolment.
+    let mut station = open(dir.path(), "乡镇站");
+    let station_client = enrol(&mut station, url, storage, &VILLAGE_A[..9]);
+    sync(&station_client, &mut station);
+    assert_eq!(
+        confirmed_village(&station, a1.device().id),
+        Some((true, None))
+    );
+    // The hub started again signs the very same certificates: no copy takes them as news.
+    let (key, listed) = storage.county_rows(COUNTY).unwrap();
+    let again = bangfu_hub::storage::county::CertCache::default().list(&key, &listed, 1);
+    assert!(again.certs.contains(&own));
 
     // Another county on the same hub: its own key, its own list.
     let other_county = "530829";
@@ -430,4 +449,62 @@ fn forged_under(forger: &Store, victim: uuid::Uuid) -> Vec<u8> {
     header.held = None;
     header.source_sig = None;
     changeset::encode(header, &ops)
+}
+
+/// A forged stick under a laptop's id reached a copy that does not confirm devices before the
+/// county's word on that laptop did: the forger's key was learnt (unconfirmed). The county's
+/// certificate then replaces it, as a hub page would, and the forger's next stick is refused.
+#[test]
+fn the_countys_certificate_replaces_a_key_a_forged_stick_taught_first() {
+    let county = county_with_village_a(Backend::Sqlite);
+    let (dir, storage, url, va) = (&county.dir, &county.storage, &county.url, &county.village);
+    let mut a1 = open(dir.path(), "A村-1");
+    let a1_client = enrol(&mut a1, url, storage, VILLAGE_A);
+    let (changes, household, _) = family(va.id, "530828101201001");
+    write(&mut a1, &changes);
+    sync(&a1_client, &mut a1);
+    let mut admin = open(dir.path(), "县管理员2");
+    let admin_client = enrol(&mut admin, url, storage, COUNTY);
+    let vb = village(VILLAGE_B);
+    write(&mut admin, &[put(&vb)]);
+    sync(&admin_client, &mut admin);
+    let mut b1 = open(dir.path(), "B村-1");
+    let b1_id = b1.device().id;
+
+    // Before B村-1 ever syncs, a forged stick under its id reaches a1 and is taken.
+    let mut forger = open(dir.path(), "冒充");
+    import_changeset(&mut forger, &export_changeset(&a1, None).unwrap().0).unwrap();
+    write(&mut forger, &[remark(household, "冒充的备注")]);
+    import_changeset(&mut a1, &forged_under(&forger, b1_id)).unwrap();
+    assert_eq!(remark_of(&a1, household).as_deref(), Some("冒充的备注"));
+    let learnt = list_devices(&a1)
+        .unwrap()
+        .into_iter()
+        .find(|d| d.key.device == b1_id)
+        .map(|d| d.key.confirmed);
+    assert_eq!(learnt, Some(false));
+
+    // B村-1 enrols and syncs; a1's next sync brings the county's certificate of its key.
+    let b1_client = enrol(&mut b1, url, storage, VILLAGE_B);
+    sync(&b1_client, &mut b1);
+    let (b_family, _, _) = family(vb.id, "530828101202001");
+    write(&mut b1, &b_family);
+    sync(&b1_client, &mut b1);
+    sync(&a1_client, &mut a1);
+    let real = list_devices(&b1)
+        .unwrap()
+        .into_iter()
+        .find(|d| d.key.own)
+        .map(|d| d.key.public_key);
+    let now = list_devices(&a1)
+        .unwrap()
+        .into_iter()
+        .find(|d| d.key.device == b1_id)
+        .map(|d| (d.key.confirmed, d.key.public_key));
+    assert_eq!(now, real.map(|k| (true, k)), "the county's key, confirmed");
+    // The forger's next stick is refused whole.
+    write(&mut forger, &[remark(household, "冒充的第二次")]);
+    let error = import_changeset(&mut a1, &forged_under(&forger, b1_id)).unwrap_err();
+    assert_eq!(error.kind(), "device_key_mismatch", "{error}");
+    assert_ne!(remark_of(&a1, household).as_deref(), Some("冒充的第二次"));
 }
