@@ -369,21 +369,36 @@ impl HubClient {
         auth: &str,
         report: &mut SyncReport,
     ) -> Result<(), HubError> {
-        let reply = self
+        let mut request = self
             .agent
             .get(format!("{base}{}", wire::COUNTY))
-            .header("Authorization", auth)
-            .call()
-            .map_err(unreachable)?;
+            .header("Authorization", auth);
+        // The list taken last time, by its tag: the hub answers 304 when it names the same
+        // certificates, and nothing is downloaded.
+        let tag = store.county_list_tag()?;
+        if let Some(tag) = &tag {
+            request = request.header("If-None-Match", tag);
+        }
+        let reply = request.call().map_err(unreachable)?;
         report.requests += 1;
         match reply.status().as_u16() {
             200 => {}
-            404 => return Ok(()),
+            304 | 404 => return Ok(()),
             _ => return Err(refusal(reply)),
         }
+        let new_tag = reply
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let list: bangfu_core::sync::county::CountyList = read_json(reply)?;
         let taken = bangfu_core::sync::trust::take_county_list(store, &list)?;
         report.county_key_differs = taken.other_key;
+        // Kept only once taken: a list that was not (another county key believed here) is
+        // asked for whole again.
+        if !taken.other_key {
+            store.set_county_list_tag(new_tag.as_deref())?;
+        }
         Ok(())
     }
 

@@ -526,7 +526,34 @@ async fn county_list(
         Ok(cache.list(&key, &listed, crate::storage::now_ms()))
     })
     .await?;
-    Ok(axum::Json(list).into_response())
+    // The same certificates as the copy took last time (they are the same whenever signed):
+    // nothing to send (a county's list is about 430 bytes a laptop, on a village's link).
+    let tag = county_list_tag(&list);
+    let unchanged = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == tag);
+    let mut response = if unchanged {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        axum::Json(list).into_response()
+    };
+    if let Ok(value) = HeaderValue::from_str(&tag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    Ok(response)
+}
+
+/// The tag of a county list (`ETag`): its county key and its certificates' signatures, not
+/// the time it was signed, so a list that names the same certificates has the same tag.
+pub fn county_list_tag(list: &bangfu_core::sync::county::CountyList) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(list.county_key.as_bytes());
+    for cert in &list.certs {
+        h.update(cert.sig.as_bytes());
+    }
+    format!("\"{}\"", bangfu_core::sync::signing::hex(&h.finalize()[..16]))
 }
 
 /// The most hashes one `blobs/missing` request may ask about.

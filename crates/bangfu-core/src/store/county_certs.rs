@@ -11,6 +11,15 @@ use crate::sync::county::{DeviceCert, county_fingerprint};
 
 /// `meta` key of the county key (Ed25519, hex) this copy believes.
 const META_COUNTY_KEY: &str = "county_key";
+/// `meta` key of the tag (`ETag`) of the county list this copy took last from its hub.
+const META_COUNTY_LIST_TAG: &str = "county_list_tag";
+/// `meta` key of the county keys (hex) files brought certificates of while this copy believed
+/// none, with the devices each names (JSON), for the 设备 box to offer.
+const META_COUNTY_SEEN: &str = "county_keys_seen";
+/// How many such keys are remembered, and names per key.
+const SEEN_KEYS: usize = 4;
+const SEEN_NAMES: usize = 20;
+
 /// `meta` key of when the county's latest full list (from the hub) was signed: a certificate
 /// signed before it of a device that list left out (revoked) is not taken from a file.
 const META_COUNTY_LIST_MS: &str = "county_list_ms";
@@ -52,6 +61,63 @@ impl Store {
         Ok(meta_get::<String>(&self.conn, META_COUNTY_KEY)?)
     }
 
+    /// The tag of the county list this copy took last from its hub.
+    pub fn county_list_tag(&self) -> Result<Option<String>, StoreError> {
+        Ok(meta_get::<String>(&self.conn, META_COUNTY_LIST_TAG)?)
+    }
+
+    /// Keeps (or forgets) the tag of the county list just taken.
+    pub fn set_county_list_tag(&self, tag: Option<&str>) -> Result<(), StoreError> {
+        match tag {
+            Some(tag) => self.conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+                params![META_COUNTY_LIST_TAG, tag],
+            )?,
+            None => self
+                .conn
+                .execute("DELETE FROM meta WHERE key = ?1", [META_COUNTY_LIST_TAG])?,
+        };
+        Ok(())
+    }
+
+    /// The county keys files brought certificates of while this copy believed none (each
+    /// with the devices it names): a station that takes every stick (not holding unconfirmed
+    /// devices' changes) is offered them too.
+    pub(crate) fn county_keys_seen(&self) -> Result<BTreeMap<String, BTreeSet<String>>, StoreError> {
+        Ok(meta_get::<String>(&self.conn, META_COUNTY_SEEN)?
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default())
+    }
+
+    /// Remembers the county keys of the certificates a file brought while no county key is
+    /// believed here (checked: each certificate verifies under the key it names).
+    pub(crate) fn remember_county_keys(&self, certs: &[DeviceCert]) -> Result<(), StoreError> {
+        if self.county_key()?.is_some() || certs.is_empty() {
+            return Ok(());
+        }
+        let mut seen = self.county_keys_seen()?;
+        let before = seen.clone();
+        for cert in certs.iter().take(SEEN_NAMES * SEEN_KEYS) {
+            if !seen.contains_key(&cert.county_key) && seen.len() >= SEEN_KEYS {
+                continue;
+            }
+            if !cert.verifies() {
+                continue;
+            }
+            let names = seen.entry(cert.county_key.clone()).or_default();
+            if names.len() < SEEN_NAMES {
+                names.insert(cert.name.clone());
+            }
+        }
+        if seen != before {
+            self.conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+                params![META_COUNTY_SEEN, serde_json::to_string(&seen).unwrap_or_default()],
+            )?;
+        }
+        Ok(())
+    }
+
     /// What the 设备 box shows of the county's word.
     pub fn county_key_status(&self) -> Result<CountyKeyStatus, StoreError> {
         let certs: i64 = self
@@ -81,6 +147,7 @@ impl Store {
             "INSERT INTO meta (key, value) VALUES (?1, ?2)",
             params![META_COUNTY_KEY, key],
         )?;
+        tx.execute("DELETE FROM meta WHERE key = ?1", [META_COUNTY_SEEN])?;
         super::people::insert_audit(
             &tx,
             self.actor.as_ref(),

@@ -182,7 +182,11 @@ pub fn county_fingerprint(county_key: &str) -> Option<String> {
 /// how many keys that confirmed.
 pub(crate) fn take_file_certs(store: &Store, header: &Header) -> Result<u64, StoreError> {
     let kept = match &header.county_certs {
-        Some(certs) => store.keep_county_certs(&certs[..certs.len().min(MAX_CERTS)], None)?,
+        Some(certs) => {
+            let certs = &certs[..certs.len().min(MAX_CERTS)];
+            store.remember_county_keys(certs)?;
+            store.keep_county_certs(certs, None)?
+        }
         None => BTreeSet::new(),
     };
     let signers: BTreeSet<Uuid> = header

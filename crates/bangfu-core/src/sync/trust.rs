@@ -1810,8 +1810,9 @@ pub struct CountyCandidate {
     pub devices: Vec<String>,
 }
 
-/// The county keys the held files carry certificates of that this copy does not believe:
-/// confirming one ([`confirm_county_key`]) merges what waited for the devices it certified.
+/// The county keys the held files carry certificates of that this copy does not believe, and
+/// those files that merged without waiting brought before it believed one: confirming one
+/// ([`confirm_county_key`]) merges what waited for the devices it certified.
 pub fn county_candidates(store: &Store) -> Result<Vec<CountyCandidate>, StoreError> {
     let believed = store.county_key()?;
     let held = held_files(store)?;
@@ -1829,6 +1830,12 @@ pub fn county_candidates(store: &Store) -> Result<Vec<CountyCandidate>, StoreErr
                     .or_default()
                     .insert(cert.name.clone());
             }
+        }
+    }
+    // Keys of files that merged without waiting (a station that takes every stick).
+    for (key, names) in store.county_keys_seen()? {
+        if believed.as_deref() != Some(key.as_str()) {
+            found.entry(key).or_default().extend(names);
         }
     }
     Ok(found
@@ -1899,6 +1906,14 @@ pub fn confirm_county_key(
                 && cert.verifies()
         })
         .map(|cert| cert.county_key.clone())
+        .or_else(|| {
+            // Or one a file that merged without waiting brought (its certificates come again
+            // with the next file).
+            store.county_keys_seen().ok()?.into_keys().find(|key| {
+                super::county::county_fingerprint(key)
+                    .is_some_and(|fp| signing::fingerprint_digits(&fp) == wanted)
+            })
+        })
         .ok_or_else(|| ConfirmError::UnknownCountyFingerprint(fingerprint_text.to_owned()))?;
     if let crate::store::CountyPin::Other(held) = store
         .pin_county_key(&key, "确认")

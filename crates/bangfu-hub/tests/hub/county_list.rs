@@ -508,3 +508,57 @@ fn the_countys_certificate_replaces_a_key_a_forged_stick_taught_first() {
     assert_eq!(error.kind(), "device_key_mismatch", "{error}");
     assert_ne!(remark_of(&a1, household).as_deref(), Some("冒充的第二次"));
 }
+
+/// A station that takes every stick (it does not hold unconfirmed devices' changes) is offered
+/// the county's 安全码 a merged stick brought, and believes it once confirmed; a laptop
+/// syncing again downloads the county list only when it changed (304 with the tag it kept).
+#[test]
+fn a_station_taking_every_stick_is_offered_the_county_and_the_list_is_not_sent_twice() {
+    let county = county_with_village_a(Backend::Sqlite);
+    let (dir, storage, url, va) = (&county.dir, &county.storage, &county.url, &county.village);
+    let (county_key, _) = county_key(&county);
+    let mut a1 = open(dir.path(), "A村-1");
+    let a1_client = enrol(&mut a1, url, storage, VILLAGE_A);
+    let (changes, household, _) = family(va.id, "530828101201001");
+    write(&mut a1, &changes);
+    sync(&a1_client, &mut a1);
+    let (file, _) = export_changeset(&a1, None).unwrap();
+
+    let mut station = open(dir.path(), "乡镇站");
+    assert!(!station.confirms_devices().unwrap());
+    let summary = import_changeset(&mut station, &file).unwrap();
+    assert_eq!(summary.held_ops, 0, "{summary:?}");
+    assert!(rows(&station, "household").contains(&household));
+    let fingerprint = county_fingerprint(&county_key).unwrap();
+    let candidates = county_candidates(&station).unwrap();
+    assert_eq!(
+        candidates.iter().map(|c| c.fingerprint.clone()).collect::<Vec<_>>(),
+        vec![fingerprint.clone()]
+    );
+    confirm_county_key(&mut station, &fingerprint).unwrap();
+    assert_eq!(station.county_key().unwrap().as_deref(), Some(county_key.as_str()));
+    assert!(county_candidates(&station).unwrap().is_empty());
+
+    // The county list by its tag: the same list is not sent again; a new laptop changes it.
+    let token = a1.hub_link().unwrap().unwrap().token;
+    let tag = a1.county_list_tag().unwrap().expect("the tag of the list a1 took");
+    let ask = |tag: Option<&str>| {
+        let mut request = agent()
+            .get(format!("{url}/v1/county"))
+            .header("Authorization", format!("Bearer {token}"));
+        if let Some(tag) = tag {
+            request = request.header("If-None-Match", tag);
+        }
+        request.call().unwrap().status().as_u16()
+    };
+    assert_eq!(ask(Some(&tag)), 304);
+    assert_eq!(ask(None), 200);
+    let mut a2 = open(dir.path(), "A村-2");
+    let a2_client = enrol(&mut a2, url, storage, VILLAGE_A);
+    sync(&a2_client, &mut a2);
+    write(&mut a2, &[remark(household, "二号机")]);
+    sync(&a2_client, &mut a2);
+    assert_eq!(ask(Some(&tag)), 200, "a2's certificate makes it another list");
+    sync(&a1_client, &mut a1);
+    assert_ne!(a1.county_list_tag().unwrap().as_deref(), Some(tag.as_str()));
+}
