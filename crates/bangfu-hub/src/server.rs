@@ -553,7 +553,10 @@ pub fn county_list_tag(list: &bangfu_core::sync::county::CountyList) -> String {
     for cert in &list.certs {
         h.update(cert.sig.as_bytes());
     }
-    format!("\"{}\"", bangfu_core::sync::signing::hex(&h.finalize()[..16]))
+    format!(
+        "\"{}\"",
+        bangfu_core::sync::signing::hex(&h.finalize()[..16])
+    )
 }
 
 /// The most hashes one `blobs/missing` request may ask about.

@@ -83,7 +83,9 @@ impl Store {
     /// The county keys files brought certificates of while this copy believed none (each
     /// with the devices it names): a station that takes every stick (not holding unconfirmed
     /// devices' changes) is offered them too.
-    pub(crate) fn county_keys_seen(&self) -> Result<BTreeMap<String, BTreeSet<String>>, StoreError> {
+    pub(crate) fn county_keys_seen(
+        &self,
+    ) -> Result<BTreeMap<String, BTreeSet<String>>, StoreError> {
         Ok(meta_get::<String>(&self.conn, META_COUNTY_SEEN)?
             .and_then(|t| serde_json::from_str(&t).ok())
             .unwrap_or_default())
@@ -112,7 +114,10 @@ impl Store {
         if seen != before {
             self.conn.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
-                params![META_COUNTY_SEEN, serde_json::to_string(&seen).unwrap_or_default()],
+                params![
+                    META_COUNTY_SEEN,
+                    serde_json::to_string(&seen).unwrap_or_default()
+                ],
             )?;
         }
         Ok(())

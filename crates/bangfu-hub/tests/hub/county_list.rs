@@ -532,16 +532,25 @@ fn a_station_taking_every_stick_is_offered_the_county_and_the_list_is_not_sent_t
     let fingerprint = county_fingerprint(&county_key).unwrap();
     let candidates = county_candidates(&station).unwrap();
     assert_eq!(
-        candidates.iter().map(|c| c.fingerprint.clone()).collect::<Vec<_>>(),
+        candidates
+            .iter()
+            .map(|c| c.fingerprint.clone())
+            .collect::<Vec<_>>(),
         vec![fingerprint.clone()]
     );
     confirm_county_key(&mut station, &fingerprint).unwrap();
-    assert_eq!(station.county_key().unwrap().as_deref(), Some(county_key.as_str()));
+    assert_eq!(
+        station.county_key().unwrap().as_deref(),
+        Some(county_key.as_str())
+    );
     assert!(county_candidates(&station).unwrap().is_empty());
 
     // The county list by its tag: the same list is not sent again; a new laptop changes it.
     let token = a1.hub_link().unwrap().unwrap().token;
-    let tag = a1.county_list_tag().unwrap().expect("the tag of the list a1 took");
+    let tag = a1
+        .county_list_tag()
+        .unwrap()
+        .expect("the tag of the list a1 took");
     let ask = |tag: Option<&str>| {
         let mut request = agent()
             .get(format!("{url}/v1/county"))
@@ -558,7 +567,11 @@ fn a_station_taking_every_stick_is_offered_the_county_and_the_list_is_not_sent_t
     sync(&a2_client, &mut a2);
     write(&mut a2, &[remark(household, "二号机")]);
     sync(&a2_client, &mut a2);
-    assert_eq!(ask(Some(&tag)), 200, "a2's certificate makes it another list");
+    assert_eq!(
+        ask(Some(&tag)),
+        200,
+        "a2's certificate makes it another list"
+    );
     sync(&a1_client, &mut a1);
     assert_ne!(a1.county_list_tag().unwrap().as_deref(), Some(tag.as_str()));
 }
