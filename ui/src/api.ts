@@ -626,8 +626,8 @@ export function deviceConfirm(fingerprint: string, village: string | null): Prom
 }
 
 /** Confirms the county's 安全码: the devices the county certified are confirmed with it; the lines to show. */
-export function deviceConfirmCounty(fingerprint: string): Promise<string[]> {
-  return invoke<string[]>('device_confirm_county', { fingerprint })
+export function deviceConfirmCounty(fingerprint: string, replace = false): Promise<string[]> {
+  return invoke<string[]>('device_confirm_county', { fingerprint, replace })
 }
 
 /** Merges what a device did outside its village, once a person checked it with the team. */

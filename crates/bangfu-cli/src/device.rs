@@ -40,6 +40,9 @@ pub enum DeviceCommand {
         db: PathBuf,
         /// 县同步中心的安全码（30 位数字，可带空格）
         fingerprint: String,
+        /// 县里通知更换了安全码（如重建了同步中心）：改认这个，旧安全码签发的证书作废
+        #[arg(long)]
+        replace: bool,
         #[arg(long)]
         json: bool,
     },
@@ -143,10 +146,11 @@ pub fn run(command: DeviceCommand) -> Result<(), Failure> {
         DeviceCommand::ConfirmCounty {
             db,
             fingerprint,
+            replace,
             json,
         } => {
             let mut store = open_store(&db)?;
-            let outcome = confirm_county_key(&mut store, &fingerprint)?;
+            let outcome = confirm_county_key(&mut store, &fingerprint, replace)?;
             if json {
                 print_json(&outcome);
             } else {

@@ -34,13 +34,15 @@ pub async fn device_confirm(
 
 /// Confirms the county's 安全码 (compared with the one the county gives out): the devices the
 /// county certified are confirmed with it, and what waited for them merges; the lines to show.
+/// `replace`: in place of the one believed (the county announced a new one).
 #[tauri::command]
 pub async fn device_confirm_county(
     state: State<'_, AppState>,
     fingerprint: String,
+    replace: bool,
 ) -> Result<Vec<String>, CommandError> {
     state.with_store(|store| {
-        confirm_county_key(store, &fingerprint)
+        confirm_county_key(store, &fingerprint, replace)
             .map(|o| o.lines_zh())
             .map_err(CommandError::from_core)
     })

@@ -91,6 +91,64 @@ impl Store {
             .unwrap_or_default())
     }
 
+    /// Remembers a county key the hub offered that differs from the one believed here (a hub
+    /// rebuilt, or another county's), with some of the laptops its list names, for a person to
+    /// compare with the county's word and take instead ([`crate::sync::trust::confirm_county_key`]).
+    pub(crate) fn offer_county_key(&self, certs: &[DeviceCert]) -> Result<(), StoreError> {
+        let mut seen = self.county_keys_seen()?;
+        let before = seen.clone();
+        for cert in certs.iter().take(SEEN_NAMES) {
+            if (seen.contains_key(&cert.county_key) || seen.len() < SEEN_KEYS) && cert.verifies()
+            {
+                seen.entry(cert.county_key.clone())
+                    .or_default()
+                    .insert(cert.name.clone());
+            }
+        }
+        if seen != before {
+            self.conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+                params![META_COUNTY_SEEN, serde_json::to_string(&seen).unwrap_or_default()],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Believes `key` (hex) as the county's in place of the one believed (a person compared it
+    /// with the county's word: the hub was rebuilt with a new key). The certificates of the old
+    /// key go, as does what this copy remembered of the old hub's list; keys they confirmed
+    /// stay confirmed. Written to the audit log.
+    pub(crate) fn replace_county_key(&self, key: &str) -> Result<(), StoreError> {
+        let Some(fingerprint) = county_fingerprint(key) else {
+            return Ok(());
+        };
+        let old = self
+            .county_key()?
+            .as_deref()
+            .and_then(county_fingerprint)
+            .unwrap_or_default();
+        let wall = self.wall_ms();
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+            params![META_COUNTY_KEY, key],
+        )?;
+        tx.execute("DELETE FROM county_cert", [])?;
+        for meta in [META_COUNTY_SEEN, META_COUNTY_LIST_MS, META_COUNTY_LIST_TAG] {
+            tx.execute("DELETE FROM meta WHERE key = ?1", [meta])?;
+        }
+        super::people::insert_audit(
+            &tx,
+            self.actor.as_ref(),
+            wall,
+            "county_key",
+            &format!("改认县同步中心的安全码：{old} → {fingerprint}"),
+            0,
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Remembers the county keys of the certificates a file brought while no county key is
     /// believed here (checked: each certificate verifies under the key it names).
     pub(crate) fn remember_county_keys(&self, certs: &[DeviceCert]) -> Result<(), StoreError> {

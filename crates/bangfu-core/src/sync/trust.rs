@@ -1224,7 +1224,7 @@ impl UserFacing for ConfirmError {
                 "暂存的同步文件里没有安全码为“{fp}”的县同步中心证书。请用 `bangfu device list` 查看文件带来的县同步中心安全码，与县里通知的安全码逐组核对后再确认。"
             ),
             ConfirmError::OtherCountyKey { held } => format!(
-                "本机已确认了县同步中心的另一个安全码（{}），不能再确认这一个：带着这个安全码的证书可能是伪造的。请向县里核实。",
+                "本机已认定了县同步中心的另一个安全码（{}），不能再确认这一个：带着这个安全码的证书可能是伪造的。请向县里核实；县里确实通知更换了安全码（如重建了同步中心）时，选择“改认”。",
                 super::county::county_fingerprint(held).unwrap_or_default()
             ),
             ConfirmError::Sync(e) => e.message_zh(),
@@ -1787,7 +1787,10 @@ pub fn take_county_list(
         crate::store::CountyPin::Now => taken.pinned_now = true,
         crate::store::CountyPin::Already => {}
         crate::store::CountyPin::Other(_) => {
+            // Offered to a person (the 设备 box, `device list`), who may take it in place of
+            // the old one once the county says it changed (`confirm_county_key`, replace).
             taken.other_key = true;
+            store.offer_county_key(&list.certs)?;
             return Ok(taken);
         }
     }
@@ -1879,12 +1882,14 @@ impl CountyConfirmOutcome {
 }
 
 /// Believes the county key with the 安全码 typed (a person compared it with the one the
-/// county gives out), found among the certificates the held files carry; keeps those
-/// certificates, confirms the keys they certify, and imports the held files again so what
-/// waited for those devices merges. A copy believing another county key refuses.
+/// county gives out), found among the certificates the held files carry or the keys files and
+/// the hub offered; keeps those certificates, confirms the keys they certify, and imports the
+/// held files again so what waited for those devices merges. A copy believing another county
+/// key refuses, unless `replace` (the county announced a new key: its hub was rebuilt).
 pub fn confirm_county_key(
     store: &mut Store,
     fingerprint_text: &str,
+    replace: bool,
 ) -> Result<CountyConfirmOutcome, ConfirmError> {
     store
         .require(crate::access::Permission::TrustDevices)
@@ -1919,7 +1924,10 @@ pub fn confirm_county_key(
         .pin_county_key(&key, "确认")
         .map_err(SyncError::from)?
     {
-        return Err(ConfirmError::OtherCountyKey { held });
+        if !replace {
+            return Err(ConfirmError::OtherCountyKey { held });
+        }
+        store.replace_county_key(&key).map_err(SyncError::from)?;
     }
     let mut signers = std::collections::BTreeSet::new();
     let mut kept = std::collections::BTreeSet::new();

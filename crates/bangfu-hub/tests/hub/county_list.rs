@@ -105,7 +105,7 @@ fn a_station_that_never_syncs_confirms_the_county_once(backend: Backend) {
     );
     // A 安全码 no held file carries: refused, said, nothing changes.
     let error =
-        confirm_county_key(&mut station, "12345 12345 12345 12345 12345 12345").unwrap_err();
+        confirm_county_key(&mut station, "12345 12345 12345 12345 12345 12345", false).unwrap_err();
     assert_eq!(error.kind(), "unknown_county_fingerprint");
     assert!(
         error.message_zh().contains("县同步中心"),
@@ -114,7 +114,7 @@ fn a_station_that_never_syncs_confirms_the_county_once(backend: Backend) {
     );
     assert_eq!(station.county_key().unwrap(), None);
 
-    let outcome = confirm_county_key(&mut station, &fingerprint).unwrap();
+    let outcome = confirm_county_key(&mut station, &fingerprint, false).unwrap();
     assert_eq!(outcome.vouched, 2, "{outcome:?}");
     assert_eq!(remark_of(&station, household).as_deref(), Some("U盘带来"));
     assert_eq!(
@@ -188,7 +188,7 @@ fn an_altered_forged_or_revoked_certificate_confirms_nothing() {
     station.set_confirms_devices(true).unwrap();
     import_changeset(&mut station, &a1_file).unwrap();
     let fingerprint = county_fingerprint(&county_key).unwrap();
-    confirm_county_key(&mut station, &fingerprint).unwrap();
+    confirm_county_key(&mut station, &fingerprint, false).unwrap();
 
     // a3's stick with its certificate's village widened to the township: not believed.
     let (a3_file, _) = export_changeset(&a3, None).unwrap();
@@ -233,7 +233,7 @@ fn an_altered_forged_or_revoked_certificate_confirms_nothing() {
             .any(|c| c.fingerprint == forged_fp),
         "the forged key is shown, to compare and decline"
     );
-    let error = confirm_county_key(&mut station, &forged_fp).unwrap_err();
+    let error = confirm_county_key(&mut station, &forged_fp, false).unwrap_err();
     assert_eq!(error.kind(), "county_key_confirmed_already");
     assert_eq!(
         station.county_key().unwrap().as_deref(),
@@ -538,7 +538,7 @@ fn a_station_taking_every_stick_is_offered_the_county_and_the_list_is_not_sent_t
             .collect::<Vec<_>>(),
         vec![fingerprint.clone()]
     );
-    confirm_county_key(&mut station, &fingerprint).unwrap();
+    confirm_county_key(&mut station, &fingerprint, false).unwrap();
     assert_eq!(
         station.county_key().unwrap().as_deref(),
         Some(county_key.as_str())
@@ -574,4 +574,64 @@ fn a_station_taking_every_stick_is_offered_the_county_and_the_list_is_not_sent_t
     );
     sync(&a1_client, &mut a1);
     assert_ne!(a1.county_list_tag().unwrap().as_deref(), Some(tag.as_str()));
+}
+
+/// The county rebuilds its hub, which makes a new county key: a laptop that believed the old
+/// one takes nothing of the new hub's list and says so; the new 安全码 is offered, refused
+/// without the person saying the county changed it, and taken with that (the old key's
+/// certificates gone, audited); the next sync takes the new list.
+#[test]
+fn a_rebuilt_hubs_new_county_key_is_taken_only_when_a_person_says_the_county_changed_it() {
+    let county = county_with_village_a(Backend::Sqlite);
+    let (dir, storage, url, va) = (&county.dir, &county.storage, &county.url, &county.village);
+    let (old_key, _) = county_key(&county);
+    let mut a1 = open(dir.path(), "A村-1");
+    let a1_client = enrol(&mut a1, url, storage, VILLAGE_A);
+    let (changes, _, _) = family(va.id, "530828101201001");
+    write(&mut a1, &changes);
+    sync(&a1_client, &mut a1);
+    assert_eq!(a1.county_key().unwrap().as_deref(), Some(old_key.as_str()));
+
+    // The new hub: its own folder, its own county key; the county admin files the village.
+    let rebuilt = scratch();
+    let (hub2, storage2) = start_hub_on(rebuilt.path(), Backend::Sqlite);
+    let url2 = hub2.url();
+    let mut admin = open(rebuilt.path(), "县管理员");
+    write(&mut admin, &[put(va)]);
+    let admin_client = enrol(&mut admin, &url2, &storage2, COUNTY);
+    sync(&admin_client, &mut admin);
+    let a1_client = enrol(&mut a1, &url2, &storage2, VILLAGE_A);
+    let report = a1_client.sync_once(&mut a1).unwrap();
+    assert!(report.county_key_differs, "{report:?}");
+    assert_eq!(a1.county_key().unwrap().as_deref(), Some(old_key.as_str()));
+    let (new_key, _) = storage2.county_rows(COUNTY).unwrap();
+    let new_fp = county_fingerprint(&new_key.public_hex()).unwrap();
+    assert!(
+        county_candidates(&a1)
+            .unwrap()
+            .iter()
+            .any(|c| c.fingerprint == new_fp),
+        "the hub's new 安全码 is offered"
+    );
+    let error = confirm_county_key(&mut a1, &new_fp, false).unwrap_err();
+    assert_eq!(error.kind(), "county_key_confirmed_already");
+    assert!(error.message_zh().contains("改认"), "{}", error.message_zh());
+    confirm_county_key(&mut a1, &new_fp, true).unwrap();
+    assert_eq!(
+        a1.county_key().unwrap(),
+        Some(new_key.public_hex()),
+        "the new key believed"
+    );
+    assert!(
+        a1.audit_log()
+            .unwrap()
+            .iter()
+            .any(|a| a.action == "county_key" && a.what.contains("改认") && a.what.contains(&new_fp))
+    );
+    let report = a1_client.sync_once(&mut a1).unwrap();
+    assert!(!report.county_key_differs, "{report:?}");
+    let (file, _) = export_changeset(&a1, None).unwrap();
+    let carried = certs_of(&file);
+    assert!(!carried.is_empty());
+    assert!(carried.iter().all(|c| c.county_key == new_key.public_hex()));
 }
