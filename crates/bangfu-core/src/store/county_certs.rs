@@ -98,8 +98,7 @@ impl Store {
         let mut seen = self.county_keys_seen()?;
         let before = seen.clone();
         for cert in certs.iter().take(SEEN_NAMES) {
-            if (seen.contains_key(&cert.county_key) || seen.len() < SEEN_KEYS) && cert.verifies()
-            {
+            if (seen.contains_key(&cert.county_key) || seen.len() < SEEN_KEYS) && cert.verifies() {
                 seen.entry(cert.county_key.clone())
                     .or_default()
                     .insert(cert.name.clone());
@@ -108,7 +107,10 @@ impl Store {
         if seen != before {
             self.conn.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
-                params![META_COUNTY_SEEN, serde_json::to_string(&seen).unwrap_or_default()],
+                params![
+                    META_COUNTY_SEEN,
+                    serde_json::to_string(&seen).unwrap_or_default()
+                ],
             )?;
         }
         Ok(())

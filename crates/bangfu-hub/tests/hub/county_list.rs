@@ -615,7 +615,11 @@ fn a_rebuilt_hubs_new_county_key_is_taken_only_when_a_person_says_the_county_cha
     );
     let error = confirm_county_key(&mut a1, &new_fp, false).unwrap_err();
     assert_eq!(error.kind(), "county_key_confirmed_already");
-    assert!(error.message_zh().contains("改认"), "{}", error.message_zh());
+    assert!(
+        error.message_zh().contains("改认"),
+        "{}",
+        error.message_zh()
+    );
     confirm_county_key(&mut a1, &new_fp, true).unwrap();
     assert_eq!(
         a1.county_key().unwrap(),
@@ -626,7 +630,9 @@ fn a_rebuilt_hubs_new_county_key_is_taken_only_when_a_person_says_the_county_cha
         a1.audit_log()
             .unwrap()
             .iter()
-            .any(|a| a.action == "county_key" && a.what.contains("改认") && a.what.contains(&new_fp))
+            .any(|a| a.action == "county_key"
+                && a.what.contains("改认")
+                && a.what.contains(&new_fp))
     );
     let report = a1_client.sync_once(&mut a1).unwrap();
     assert!(!report.county_key_differs, "{report:?}");
