@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use bangfu_core::sync::trust::{
-    ConfirmOutcome, confirm_county_key, confirm_device, county_candidates, drop_held, list_devices,
+    ConfirmOutcome, Replace, confirm_county_key, confirm_device, county_candidates, drop_held, list_devices,
     merge_held_outside, set_device_village,
 };
 use clap::Subcommand;
@@ -134,12 +134,25 @@ pub fn run(command: DeviceCommand) -> Result<(), Failure> {
                 );
             }
             for candidate in county_candidates(&store)? {
-                println!(
-                    "[县同步中心，待确认] 安全码 {}：暂存的同步文件带着它签发的 {} 台设备的证书（{}）。与县里通知的安全码核对无误后，用 bangfu device confirm-county 安全码 确认。",
-                    candidate.fingerprint,
-                    candidate.devices.len(),
-                    candidate.devices.join("、")
-                );
+                let from = if candidate.from_hub {
+                    "同步中心带来"
+                } else {
+                    "收到的同步文件带着"
+                };
+                if county.fingerprint.is_some() {
+                    println!(
+                        "[县同步中心，安全码不符] 安全码 {}：{from}它签发的证书（{}），与本机认定的不同，可能是伪造的，未采用。县里确实通知更换了安全码时，核对无误后用 bangfu device confirm-county 安全码 --replace 改认。",
+                        candidate.fingerprint,
+                        candidate.devices.join("、")
+                    );
+                } else {
+                    println!(
+                        "[县同步中心，待确认] 安全码 {}：{from}它签发的 {} 台设备的证书（{}）。与县里通知的安全码核对无误后，用 bangfu device confirm-county 安全码 确认。",
+                        candidate.fingerprint,
+                        candidate.devices.len(),
+                        candidate.devices.join("、")
+                    );
+                }
             }
             Ok(())
         }
@@ -150,6 +163,7 @@ pub fn run(command: DeviceCommand) -> Result<(), Failure> {
             json,
         } => {
             let mut store = open_store(&db)?;
+            let replace = if replace { Replace::Any } else { Replace::No };
             let outcome = confirm_county_key(&mut store, &fingerprint, replace)?;
             if json {
                 print_json(&outcome);

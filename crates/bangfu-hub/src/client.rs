@@ -383,7 +383,18 @@ impl HubClient {
         report.requests += 1;
         match reply.status().as_u16() {
             200 => {}
-            304 | 404 => return Ok(()),
+            304 => {
+                let at = reply
+                    .headers()
+                    .get(wire::COUNTY_LIST_MS_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<i64>().ok());
+                if let Some(at) = at {
+                    store.county_list_still_at(at)?;
+                }
+                return Ok(());
+            }
+            404 => return Ok(()),
             _ => return Err(refusal(reply)),
         }
         let new_tag = reply

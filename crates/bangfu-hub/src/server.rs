@@ -526,6 +526,7 @@ async fn county_list(
         Ok(cache.list(&key, &listed, crate::storage::now_ms()))
     })
     .await?;
+    let list_ms = list.issued_ms;
     // The same certificates as the copy took last time (they are the same whenever signed):
     // nothing to send (a county's list is about 430 bytes a laptop, on a village's link).
     let tag = county_list_tag(&list);
@@ -541,6 +542,12 @@ async fn county_list(
     if let Ok(value) = HeaderValue::from_str(&tag) {
         response.headers_mut().insert(header::ETAG, value);
     }
+    // When the list (the same or not) was signed: a copy told "unchanged" still learns that
+    // its list holds at this time, so a certificate signed before it of a device the list
+    // leaves out is not taken from a stick.
+    response
+        .headers_mut()
+        .insert(wire::COUNTY_LIST_MS_HEADER, HeaderValue::from(list_ms));
     Ok(response)
 }
 

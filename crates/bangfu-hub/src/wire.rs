@@ -19,6 +19,8 @@ pub const HEALTH: &str = "/v1/health";
 /// `GET`: the county key and its certificates of the county's device keys
 /// (`bangfu_core::sync::county::CountyList`, JSON), for an enrolled device.
 pub const COUNTY: &str = "/v1/county";
+/// On `/v1/county` answers (also "unchanged", 304): when the county's list was signed.
+pub const COUNTY_LIST_MS_HEADER: &str = "x-bangfu-county-list-ms";
 /// The archive's files (issue 17): which of these the hub lacks (POST a JSON list of
 /// SHA-256s, answered with the ones it lacks), and one file by its SHA-256 (PUT its bytes,
 /// GET them back).

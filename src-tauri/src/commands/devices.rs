@@ -34,7 +34,8 @@ pub async fn device_confirm(
 
 /// Confirms the county's 安全码 (compared with the one the county gives out): the devices the
 /// county certified are confirmed with it, and what waited for them merges; the lines to show.
-/// `replace`: in place of the one believed (the county announced a new one).
+/// `replace`: in place of the one believed, only the one the hub offered (the county announced
+/// a new one; a key only files brought is replaced from the command line alone).
 #[tauri::command]
 pub async fn device_confirm_county(
     state: State<'_, AppState>,
@@ -42,6 +43,11 @@ pub async fn device_confirm_county(
     replace: bool,
 ) -> Result<Vec<String>, CommandError> {
     state.with_store(|store| {
+        let replace = if replace {
+            trust::Replace::OfferedByHub
+        } else {
+            trust::Replace::No
+        };
         confirm_county_key(store, &fingerprint, replace)
             .map(|o| o.lines_zh())
             .map_err(CommandError::from_core)

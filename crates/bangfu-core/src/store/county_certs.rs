@@ -16,8 +16,11 @@ const META_COUNTY_LIST_TAG: &str = "county_list_tag";
 /// `meta` key of the county keys (hex) files brought certificates of while this copy believed
 /// none, with the devices each names (JSON), for the 设备 box to offer.
 const META_COUNTY_SEEN: &str = "county_keys_seen";
+/// `meta` key of the county key (hex) the hub offered while this copy believes another, with
+/// the devices its list names (JSON): the only key the 设备 box lets a person 改认 to.
+const META_COUNTY_OFFERED: &str = "county_key_offered";
 /// How many such keys are remembered, and names per key.
-const SEEN_KEYS: usize = 4;
+const SEEN_KEYS: usize = 8;
 const SEEN_NAMES: usize = 20;
 
 /// `meta` key of when the county's latest full list (from the hub) was signed: a certificate
@@ -95,25 +98,29 @@ impl Store {
     /// rebuilt, or another county's), with some of the laptops its list names, for a person to
     /// compare with the county's word and take instead ([`crate::sync::trust::confirm_county_key`]).
     pub(crate) fn offer_county_key(&self, certs: &[DeviceCert]) -> Result<(), StoreError> {
-        let mut seen = self.county_keys_seen()?;
-        let before = seen.clone();
+        let mut offered: Option<(String, BTreeSet<String>)> = None;
         for cert in certs.iter().take(SEEN_NAMES) {
-            if (seen.contains_key(&cert.county_key) || seen.len() < SEEN_KEYS) && cert.verifies() {
-                seen.entry(cert.county_key.clone())
-                    .or_default()
-                    .insert(cert.name.clone());
+            if cert.verifies() {
+                let entry = offered.get_or_insert_with(|| (cert.county_key.clone(), BTreeSet::new()));
+                if entry.0 == cert.county_key {
+                    entry.1.insert(cert.name.clone());
+                }
             }
         }
-        if seen != before {
+        if let Some(offered) = offered {
             self.conn.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
-                params![
-                    META_COUNTY_SEEN,
-                    serde_json::to_string(&seen).unwrap_or_default()
-                ],
+                params![META_COUNTY_OFFERED, serde_json::to_string(&offered).unwrap_or_default()],
             )?;
         }
         Ok(())
+    }
+
+    /// The county key the hub offered while this copy believes another, with some of the
+    /// devices its list names.
+    pub(crate) fn county_key_offered(&self) -> Result<Option<(String, BTreeSet<String>)>, StoreError> {
+        Ok(meta_get::<String>(&self.conn, META_COUNTY_OFFERED)?
+            .and_then(|t| serde_json::from_str(&t).ok()))
     }
 
     /// Believes `key` (hex) as the county's in place of the one believed (a person compared it
@@ -136,7 +143,12 @@ impl Store {
             params![META_COUNTY_KEY, key],
         )?;
         tx.execute("DELETE FROM county_cert", [])?;
-        for meta in [META_COUNTY_SEEN, META_COUNTY_LIST_MS, META_COUNTY_LIST_TAG] {
+        for meta in [
+            META_COUNTY_SEEN,
+            META_COUNTY_OFFERED,
+            META_COUNTY_LIST_MS,
+            META_COUNTY_LIST_TAG,
+        ] {
             tx.execute("DELETE FROM meta WHERE key = ?1", [meta])?;
         }
         super::people::insert_audit(
@@ -154,13 +166,16 @@ impl Store {
     /// Remembers the county keys of the certificates a file brought while no county key is
     /// believed here (checked: each certificate verifies under the key it names).
     pub(crate) fn remember_county_keys(&self, certs: &[DeviceCert]) -> Result<(), StoreError> {
-        if self.county_key()?.is_some() || certs.is_empty() {
+        if certs.is_empty() {
             return Ok(());
         }
+        let believed = self.county_key()?;
         let mut seen = self.county_keys_seen()?;
         let before = seen.clone();
         for cert in certs.iter().take(SEEN_NAMES * SEEN_KEYS) {
-            if !seen.contains_key(&cert.county_key) && seen.len() >= SEEN_KEYS {
+            if believed.as_deref() == Some(cert.county_key.as_str())
+                || (!seen.contains_key(&cert.county_key) && seen.len() >= SEEN_KEYS)
+            {
                 continue;
             }
             if !cert.verifies() {
@@ -332,8 +347,27 @@ impl Store {
                 kept.insert(cert.device);
             }
         }
+        if full_list.is_none() && !kept.is_empty() {
+            // Certificates a file brought: the next sync asks for the whole list again (not
+            // "unchanged"), so one the county has since withdrawn is dropped there.
+            tx.execute("DELETE FROM meta WHERE key = ?1", [META_COUNTY_LIST_TAG])?;
+        }
         tx.commit()?;
         Ok(kept)
+    }
+
+    /// The county's list as this copy holds it is still the hub's at `at` (the hub answered
+    /// "unchanged"): a certificate signed before then of a device not held is not taken from
+    /// a file, as after a full list.
+    pub fn county_list_still_at(&self, at: i64) -> Result<(), StoreError> {
+        let before = meta_get::<i64>(&self.conn, META_COUNTY_LIST_MS)?.unwrap_or(i64::MIN);
+        if at > before && self.county_key()?.is_some() {
+            self.conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+                params![META_COUNTY_LIST_MS, at],
+            )?;
+        }
+        Ok(())
     }
 
     /// The certificates held of these devices (for a file that carries their ops); this

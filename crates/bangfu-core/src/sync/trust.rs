@@ -1221,10 +1221,10 @@ impl UserFacing for ConfirmError {
                 "设备“{name}”已确认了另一个安全码，不能再确认这一个：用这个安全码签名的修改可能是冒充的。请与那台设备屏幕上的安全码核对；不是它的，就选“不合并”。"
             ),
             ConfirmError::UnknownCountyFingerprint(fp) => format!(
-                "暂存的同步文件里没有安全码为“{fp}”的县同步中心证书。请用 `bangfu device list` 查看文件带来的县同步中心安全码，与县里通知的安全码逐组核对后再确认。"
+                "收到的同步文件和同步中心都没有带来安全码为“{fp}”的县同步中心证书。请用 `bangfu device list` 或“同步 → 设备与安全码”查看带来的县同步中心安全码，与县里通知的安全码逐组核对后再确认。"
             ),
             ConfirmError::OtherCountyKey { held } => format!(
-                "本机已认定了县同步中心的另一个安全码（{}），不能再确认这一个：带着这个安全码的证书可能是伪造的。请向县里核实；县里确实通知更换了安全码（如重建了同步中心）时，选择“改认”。",
+                "本机已认定了县同步中心的另一个安全码（{}），不能再确认这一个：带着这个安全码的证书可能是伪造的。请向县里核实；县里确实通知更换了安全码（如重建了同步中心）时，在“设备与安全码”中对同步中心带来的新安全码选择“改认”，或用 bangfu device confirm-county 安全码 --replace。",
                 super::county::county_fingerprint(held).unwrap_or_default()
             ),
             ConfirmError::Sync(e) => e.message_zh(),
@@ -1811,6 +1811,9 @@ pub struct CountyCandidate {
     pub fingerprint: String,
     /// The devices it certifies, by name.
     pub devices: Vec<String>,
+    /// The hub this copy syncs with offered it (a copy believing another key may 改认 to it
+    /// in the 设备 box); otherwise files brought it.
+    pub from_hub: bool,
 }
 
 /// The county keys the held files carry certificates of that this copy does not believe, and
@@ -1841,15 +1844,34 @@ pub fn county_candidates(store: &Store) -> Result<Vec<CountyCandidate>, StoreErr
             found.entry(key).or_default().extend(names);
         }
     }
+    let offered = store
+        .county_key_offered()?
+        .filter(|(key, _)| believed.as_deref() != Some(key.as_str()));
+    if let Some((key, names)) = &offered {
+        found.entry(key.clone()).or_default().extend(names.iter().cloned());
+    }
     Ok(found
         .into_iter()
         .filter_map(|(key, names)| {
             Some(CountyCandidate {
                 fingerprint: super::county::county_fingerprint(&key)?,
                 devices: names.into_iter().collect(),
+                from_hub: offered.as_ref().is_some_and(|(o, _)| *o == key),
             })
         })
         .collect())
+}
+
+/// Whether confirming a county 安全码 may take the place of the one believed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replace {
+    /// No: a copy believing another key refuses.
+    No,
+    /// Yes, if the hub this copy syncs with offered it (the 设备 box's 改认).
+    OfferedByHub,
+    /// Yes, any key the hub or the files brought (`bangfu device confirm-county --replace`,
+    /// for a station that never syncs; the person has the county's word).
+    Any,
 }
 
 /// What confirming the county's 安全码 did.
@@ -1889,7 +1911,7 @@ impl CountyConfirmOutcome {
 pub fn confirm_county_key(
     store: &mut Store,
     fingerprint_text: &str,
-    replace: bool,
+    replace: Replace,
 ) -> Result<CountyConfirmOutcome, ConfirmError> {
     store
         .require(crate::access::Permission::TrustDevices)
@@ -1913,19 +1935,29 @@ pub fn confirm_county_key(
         .map(|cert| cert.county_key.clone())
         .or_else(|| {
             // Or one a file that merged without waiting brought (its certificates come again
-            // with the next file).
-            store.county_keys_seen().ok()?.into_keys().find(|key| {
+            // with the next file), or the hub offered.
+            let offered = store.county_key_offered().ok().flatten().map(|(key, _)| key);
+            let seen = store.county_keys_seen().ok().unwrap_or_default().into_keys();
+            seen.chain(offered).find(|key| {
                 super::county::county_fingerprint(key)
                     .is_some_and(|fp| signing::fingerprint_digits(&fp) == wanted)
             })
         })
         .ok_or_else(|| ConfirmError::UnknownCountyFingerprint(fingerprint_text.to_owned()))?;
+    let from_hub = store
+        .county_key_offered()
+        .map_err(SyncError::from)?
+        .is_some_and(|(offered, _)| offered == key);
     if let crate::store::CountyPin::Other(held) = store
         .pin_county_key(&key, "确认")
         .map_err(SyncError::from)?
     {
-        if !replace {
-            return Err(ConfirmError::OtherCountyKey { held });
+        // In place of the key believed only as the person says: the hub's offer in the 设备
+        // box, any key the files brought only from the command line (`--replace`).
+        match replace {
+            Replace::Any => {}
+            Replace::OfferedByHub if from_hub => {}
+            _ => return Err(ConfirmError::OtherCountyKey { held }),
         }
         store.replace_county_key(&key).map_err(SyncError::from)?;
     }

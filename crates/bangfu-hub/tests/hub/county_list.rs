@@ -11,7 +11,7 @@ use bangfu_core::store::Store;
 use bangfu_core::sync::changeset;
 use bangfu_core::sync::county::{CountySigner, DeviceCert, county_fingerprint};
 use bangfu_core::sync::exchange::{export_changeset, import_changeset};
-use bangfu_core::sync::trust::{confirm_county_key, county_candidates, list_devices};
+use bangfu_core::sync::trust::{Replace, confirm_county_key, county_candidates, list_devices};
 use sha2::{Digest, Sha256};
 
 use super::signatures::{County, county_with_village_a, put};
@@ -105,7 +105,7 @@ fn a_station_that_never_syncs_confirms_the_county_once(backend: Backend) {
     );
     // A 安全码 no held file carries: refused, said, nothing changes.
     let error =
-        confirm_county_key(&mut station, "12345 12345 12345 12345 12345 12345", false).unwrap_err();
+        confirm_county_key(&mut station, "12345 12345 12345 12345 12345 12345", Replace::No).unwrap_err();
     assert_eq!(error.kind(), "unknown_county_fingerprint");
     assert!(
         error.message_zh().contains("县同步中心"),
@@ -114,7 +114,7 @@ fn a_station_that_never_syncs_confirms_the_county_once(backend: Backend) {
     );
     assert_eq!(station.county_key().unwrap(), None);
 
-    let outcome = confirm_county_key(&mut station, &fingerprint, false).unwrap();
+    let outcome = confirm_county_key(&mut station, &fingerprint, Replace::No).unwrap();
     assert_eq!(outcome.vouched, 2, "{outcome:?}");
     assert_eq!(remark_of(&station, household).as_deref(), Some("U盘带来"));
     assert_eq!(
@@ -188,7 +188,7 @@ fn an_altered_forged_or_revoked_certificate_confirms_nothing() {
     station.set_confirms_devices(true).unwrap();
     import_changeset(&mut station, &a1_file).unwrap();
     let fingerprint = county_fingerprint(&county_key).unwrap();
-    confirm_county_key(&mut station, &fingerprint, false).unwrap();
+    confirm_county_key(&mut station, &fingerprint, Replace::No).unwrap();
 
     // a3's stick with its certificate's village widened to the township: not believed.
     let (a3_file, _) = export_changeset(&a3, None).unwrap();
@@ -233,8 +233,18 @@ fn an_altered_forged_or_revoked_certificate_confirms_nothing() {
             .any(|c| c.fingerprint == forged_fp),
         "the forged key is shown, to compare and decline"
     );
-    let error = confirm_county_key(&mut station, &forged_fp, false).unwrap_err();
+    let error = confirm_county_key(&mut station, &forged_fp, Replace::No).unwrap_err();
     assert_eq!(error.kind(), "county_key_confirmed_already");
+    // Nor with the 设备 box's 改认: only a key the hub offered may take the believed one's
+    // place there (a key only files brought, from the command line alone).
+    let error = confirm_county_key(&mut station, &forged_fp, Replace::OfferedByHub).unwrap_err();
+    assert_eq!(error.kind(), "county_key_confirmed_already");
+    assert!(
+        county_candidates(&station)
+            .unwrap()
+            .iter()
+            .all(|c| !c.from_hub)
+    );
     assert_eq!(
         station.county_key().unwrap().as_deref(),
         Some(county_key.as_str())
@@ -538,7 +548,7 @@ fn a_station_taking_every_stick_is_offered_the_county_and_the_list_is_not_sent_t
             .collect::<Vec<_>>(),
         vec![fingerprint.clone()]
     );
-    confirm_county_key(&mut station, &fingerprint, false).unwrap();
+    confirm_county_key(&mut station, &fingerprint, Replace::No).unwrap();
     assert_eq!(
         station.county_key().unwrap().as_deref(),
         Some(county_key.as_str())
@@ -572,6 +582,11 @@ fn a_station_taking_every_stick_is_offered_the_county_and_the_list_is_not_sent_t
         200,
         "a2's certificate makes it another list"
     );
+    // a2's stick reaches a1 first, with a2's certificate: a1 forgets its tag, so its next
+    // sync takes the whole list (where a certificate the county withdrew meanwhile goes).
+    let (a2_file, _) = export_changeset(&a2, None).unwrap();
+    import_changeset(&mut a1, &a2_file).unwrap();
+    assert_eq!(a1.county_list_tag().unwrap(), None);
     sync(&a1_client, &mut a1);
     assert_ne!(a1.county_list_tag().unwrap().as_deref(), Some(tag.as_str()));
 }
@@ -610,17 +625,17 @@ fn a_rebuilt_hubs_new_county_key_is_taken_only_when_a_person_says_the_county_cha
         county_candidates(&a1)
             .unwrap()
             .iter()
-            .any(|c| c.fingerprint == new_fp),
+            .any(|c| c.fingerprint == new_fp && c.from_hub),
         "the hub's new 安全码 is offered"
     );
-    let error = confirm_county_key(&mut a1, &new_fp, false).unwrap_err();
+    let error = confirm_county_key(&mut a1, &new_fp, Replace::No).unwrap_err();
     assert_eq!(error.kind(), "county_key_confirmed_already");
     assert!(
         error.message_zh().contains("改认"),
         "{}",
         error.message_zh()
     );
-    confirm_county_key(&mut a1, &new_fp, true).unwrap();
+    confirm_county_key(&mut a1, &new_fp, Replace::OfferedByHub).unwrap();
     assert_eq!(
         a1.county_key().unwrap(),
         Some(new_key.public_hex()),
