@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 
 use bangfu_core::sync::trust::{
-    ConfirmOutcome, Replace, confirm_county_key, confirm_device, county_candidates, drop_held, list_devices,
-    merge_held_outside, set_device_village,
+    ConfirmOutcome, Replace, confirm_county_key, confirm_device, county_candidates, drop_held,
+    list_devices, merge_held_outside, set_device_village,
 };
 use clap::Subcommand;
 

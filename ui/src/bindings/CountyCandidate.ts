@@ -11,4 +11,9 @@ fingerprint: string,
 /**
  * The devices it certifies, by name.
  */
-devices: Array<string>, };
+devices: Array<string>, 
+/**
+ * The hub this copy syncs with offered it (a copy believing another key may 改认 to it
+ * in the 设备 box); otherwise files brought it.
+ */
+from_hub: boolean, };

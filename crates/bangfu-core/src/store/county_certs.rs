@@ -101,7 +101,8 @@ impl Store {
         let mut offered: Option<(String, BTreeSet<String>)> = None;
         for cert in certs.iter().take(SEEN_NAMES) {
             if cert.verifies() {
-                let entry = offered.get_or_insert_with(|| (cert.county_key.clone(), BTreeSet::new()));
+                let entry =
+                    offered.get_or_insert_with(|| (cert.county_key.clone(), BTreeSet::new()));
                 if entry.0 == cert.county_key {
                     entry.1.insert(cert.name.clone());
                 }
@@ -110,7 +111,10 @@ impl Store {
         if let Some(offered) = offered {
             self.conn.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
-                params![META_COUNTY_OFFERED, serde_json::to_string(&offered).unwrap_or_default()],
+                params![
+                    META_COUNTY_OFFERED,
+                    serde_json::to_string(&offered).unwrap_or_default()
+                ],
             )?;
         }
         Ok(())
@@ -118,7 +122,9 @@ impl Store {
 
     /// The county key the hub offered while this copy believes another, with some of the
     /// devices its list names.
-    pub(crate) fn county_key_offered(&self) -> Result<Option<(String, BTreeSet<String>)>, StoreError> {
+    pub(crate) fn county_key_offered(
+        &self,
+    ) -> Result<Option<(String, BTreeSet<String>)>, StoreError> {
         Ok(meta_get::<String>(&self.conn, META_COUNTY_OFFERED)?
             .and_then(|t| serde_json::from_str(&t).ok()))
     }

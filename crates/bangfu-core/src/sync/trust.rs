@@ -1848,7 +1848,10 @@ pub fn county_candidates(store: &Store) -> Result<Vec<CountyCandidate>, StoreErr
         .county_key_offered()?
         .filter(|(key, _)| believed.as_deref() != Some(key.as_str()));
     if let Some((key, names)) = &offered {
-        found.entry(key.clone()).or_default().extend(names.iter().cloned());
+        found
+            .entry(key.clone())
+            .or_default()
+            .extend(names.iter().cloned());
     }
     Ok(found
         .into_iter()
@@ -1936,8 +1939,16 @@ pub fn confirm_county_key(
         .or_else(|| {
             // Or one a file that merged without waiting brought (its certificates come again
             // with the next file), or the hub offered.
-            let offered = store.county_key_offered().ok().flatten().map(|(key, _)| key);
-            let seen = store.county_keys_seen().ok().unwrap_or_default().into_keys();
+            let offered = store
+                .county_key_offered()
+                .ok()
+                .flatten()
+                .map(|(key, _)| key);
+            let seen = store
+                .county_keys_seen()
+                .ok()
+                .unwrap_or_default()
+                .into_keys();
             seen.chain(offered).find(|key| {
                 super::county::county_fingerprint(key)
                     .is_some_and(|fp| signing::fingerprint_digits(&fp) == wanted)

@@ -104,8 +104,12 @@ fn a_station_that_never_syncs_confirms_the_county_once(backend: Backend) {
         vec!["A村-1".to_owned(), "县管理员".to_owned()]
     );
     // A 安全码 no held file carries: refused, said, nothing changes.
-    let error =
-        confirm_county_key(&mut station, "12345 12345 12345 12345 12345 12345", Replace::No).unwrap_err();
+    let error = confirm_county_key(
+        &mut station,
+        "12345 12345 12345 12345 12345 12345",
+        Replace::No,
+    )
+    .unwrap_err();
     assert_eq!(error.kind(), "unknown_county_fingerprint");
     assert!(
         error.message_zh().contains("县同步中心"),
