@@ -660,3 +660,53 @@ fn a_rebuilt_hubs_new_county_key_is_taken_only_when_a_person_says_the_county_cha
     assert!(!carried.is_empty());
     assert!(carried.iter().all(|c| c.county_key == new_key.public_hex()));
 }
+
+/// A laptop enrolled and revoked between two of a copy's syncs leaves the county's list as it
+/// was, so the hub answers "unchanged"; the copy still learns when that list was signed, and
+/// the laptop's certificate from a stick afterwards is not taken.
+#[test]
+fn an_unchanged_list_still_keeps_a_laptop_revoked_meanwhile_out() {
+    let county = county_with_village_a(Backend::Sqlite);
+    let (dir, storage, url, va) = (&county.dir, &county.storage, &county.url, &county.village);
+    // Village B on the hub first (none of its laptops' ops reach a1 through the hub).
+    let mut admin = open(dir.path(), "县管理员2");
+    let admin_client = enrol(&mut admin, url, storage, COUNTY);
+    let vb = village(VILLAGE_B);
+    write(&mut admin, &[put(&vb)]);
+    sync(&admin_client, &mut admin);
+    let mut a1 = open(dir.path(), "A村-1");
+    let a1_client = enrol(&mut a1, url, storage, VILLAGE_A);
+    let (changes, _, _) = family(va.id, "530828101201001");
+    write(&mut a1, &changes);
+    sync(&a1_client, &mut a1);
+    let tag = a1.county_list_tag().unwrap();
+    let certs = a1.county_key_status().unwrap().certs;
+
+    // A laptop of village B enrolled, then lost and revoked before a1 syncs again.
+    let mut lost = open(dir.path(), "B村-丢失");
+    let lost_client = enrol(&mut lost, url, storage, VILLAGE_B);
+    sync(&lost_client, &mut lost);
+    let (b_family, _, _) = family(vb.id, "530828101202001");
+    write(&mut lost, &b_family);
+    sync(&lost_client, &mut lost);
+    let (stick, _) = export_changeset(&lost, None).unwrap();
+    assert!(certs_of(&stick).iter().any(|c| c.device == lost.device().id));
+    let at_hub = storage
+        .devices()
+        .unwrap()
+        .into_iter()
+        .find(|d| d.name == "B村-丢失")
+        .unwrap();
+    assert!(storage.revoke(at_hub.id).unwrap());
+
+    sync(&a1_client, &mut a1);
+    assert_eq!(a1.county_list_tag().unwrap(), tag, "the list is as it was: 304");
+    import_changeset(&mut a1, &stick).unwrap();
+    assert_eq!(a1.county_key_status().unwrap().certs, certs, "its certificate not taken");
+    let lost_here = list_devices(&a1)
+        .unwrap()
+        .into_iter()
+        .find(|d| d.key.device == lost.device().id)
+        .map(|d| d.key.confirmed);
+    assert_eq!(lost_here, Some(false), "learnt from the stick, not confirmed");
+}
