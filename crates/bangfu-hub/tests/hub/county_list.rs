@@ -690,7 +690,11 @@ fn an_unchanged_list_still_keeps_a_laptop_revoked_meanwhile_out() {
     write(&mut lost, &b_family);
     sync(&lost_client, &mut lost);
     let (stick, _) = export_changeset(&lost, None).unwrap();
-    assert!(certs_of(&stick).iter().any(|c| c.device == lost.device().id));
+    assert!(
+        certs_of(&stick)
+            .iter()
+            .any(|c| c.device == lost.device().id)
+    );
     let at_hub = storage
         .devices()
         .unwrap()
@@ -700,13 +704,25 @@ fn an_unchanged_list_still_keeps_a_laptop_revoked_meanwhile_out() {
     assert!(storage.revoke(at_hub.id).unwrap());
 
     sync(&a1_client, &mut a1);
-    assert_eq!(a1.county_list_tag().unwrap(), tag, "the list is as it was: 304");
+    assert_eq!(
+        a1.county_list_tag().unwrap(),
+        tag,
+        "the list is as it was: 304"
+    );
     import_changeset(&mut a1, &stick).unwrap();
-    assert_eq!(a1.county_key_status().unwrap().certs, certs, "its certificate not taken");
+    assert_eq!(
+        a1.county_key_status().unwrap().certs,
+        certs,
+        "its certificate not taken"
+    );
     let lost_here = list_devices(&a1)
         .unwrap()
         .into_iter()
         .find(|d| d.key.device == lost.device().id)
         .map(|d| d.key.confirmed);
-    assert_eq!(lost_here, Some(false), "learnt from the stick, not confirmed");
+    assert_eq!(
+        lost_here,
+        Some(false),
+        "learnt from the stick, not confirmed"
+    );
 }
