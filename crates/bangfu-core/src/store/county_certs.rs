@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rusqlite::{OptionalExtension, params};
 use uuid::Uuid;
 
-use super::{Store, StoreError, meta_get};
+use super::{Store, StoreError, meta_get, meta_set};
 use crate::sync::county::{DeviceCert, county_fingerprint};
 
 /// `meta` key of the county key (Ed25519, hex) this copy believes.
@@ -72,14 +72,12 @@ impl Store {
     /// Keeps (or forgets) the tag of the county list just taken.
     pub fn set_county_list_tag(&self, tag: Option<&str>) -> Result<(), StoreError> {
         match tag {
-            Some(tag) => self.conn.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
-                params![META_COUNTY_LIST_TAG, tag],
-            )?,
-            None => self
-                .conn
-                .execute("DELETE FROM meta WHERE key = ?1", [META_COUNTY_LIST_TAG])?,
-        };
+            Some(tag) => meta_set(&self.conn, META_COUNTY_LIST_TAG, tag)?,
+            None => {
+                self.conn
+                    .execute("DELETE FROM meta WHERE key = ?1", [META_COUNTY_LIST_TAG])?;
+            }
+        }
         Ok(())
     }
 
@@ -109,12 +107,10 @@ impl Store {
             }
         }
         if let Some(offered) = offered {
-            self.conn.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
-                params![
-                    META_COUNTY_OFFERED,
-                    serde_json::to_string(&offered).unwrap_or_default()
-                ],
+            meta_set(
+                &self.conn,
+                META_COUNTY_OFFERED,
+                serde_json::to_string(&offered).unwrap_or_default(),
             )?;
         }
         Ok(())
@@ -144,10 +140,7 @@ impl Store {
             .unwrap_or_default();
         let wall = self.wall_ms();
         let tx = self.conn.unchecked_transaction()?;
-        tx.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
-            params![META_COUNTY_KEY, key],
-        )?;
+        meta_set(&tx, META_COUNTY_KEY, key)?;
         tx.execute("DELETE FROM county_cert", [])?;
         for meta in [
             META_COUNTY_SEEN,
@@ -193,12 +186,10 @@ impl Store {
             }
         }
         if seen != before {
-            self.conn.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
-                params![
-                    META_COUNTY_SEEN,
-                    serde_json::to_string(&seen).unwrap_or_default()
-                ],
+            meta_set(
+                &self.conn,
+                META_COUNTY_SEEN,
+                serde_json::to_string(&seen).unwrap_or_default(),
             )?;
         }
         Ok(())
@@ -288,10 +279,7 @@ impl Store {
                         continue;
                     };
                     // Remembered, so a hub page of its older ops does not confirm it again.
-                    tx.execute(
-                        "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
-                        params![withdrawn_key(cert.device), cert.key],
-                    )?;
+                    meta_set(&tx, &withdrawn_key(cert.device), &cert.key)?;
                     let key = crate::sync::signing::unhex(&cert.key).unwrap_or_default();
                     let unconfirmed = tx.execute(
                         "UPDATE device_key SET confirmed = 0 WHERE device = ?1 AND public_key = ?2 AND confirmed = 1",
@@ -313,10 +301,7 @@ impl Store {
                     }
                 }
                 let before = meta_get::<i64>(&tx, META_COUNTY_LIST_MS)?.unwrap_or(i64::MIN);
-                tx.execute(
-                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
-                    params![META_COUNTY_LIST_MS, at.max(before)],
-                )?;
+                meta_set(&tx, META_COUNTY_LIST_MS, at.max(before))?;
                 i64::MIN
             }
             None => meta_get::<i64>(&tx, META_COUNTY_LIST_MS)?.unwrap_or(i64::MIN),
@@ -368,10 +353,7 @@ impl Store {
     pub fn county_list_still_at(&self, at: i64) -> Result<(), StoreError> {
         let before = meta_get::<i64>(&self.conn, META_COUNTY_LIST_MS)?.unwrap_or(i64::MIN);
         if at > before && self.county_key()?.is_some() {
-            self.conn.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
-                params![META_COUNTY_LIST_MS, at],
-            )?;
+            meta_set(&self.conn, META_COUNTY_LIST_MS, at)?;
         }
         Ok(())
     }

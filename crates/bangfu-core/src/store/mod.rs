@@ -696,6 +696,19 @@ impl Store {
 /// saves.
 const BULK_LOAD_MIN_OPS: u64 = 50_000;
 
+/// Sets a `meta` value (replacing the one there).
+pub(crate) fn meta_set(
+    conn: &Connection,
+    key: &str,
+    value: impl rusqlite::ToSql,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+        rusqlite::params![key, value],
+    )?;
+    Ok(())
+}
+
 pub(crate) fn meta_get<T: rusqlite::types::FromSql>(
     conn: &Connection,
     key: &str,

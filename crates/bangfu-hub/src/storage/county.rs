@@ -20,29 +20,33 @@ fn key_name(county: &str) -> String {
 /// The county key, made and kept the first time (two hub processes asking at once keep one:
 /// the first insert wins and both read it back).
 pub fn county_key(db: &mut dyn Db, county: &str) -> Result<CountySigner, StorageError> {
-    let name = key_name(county);
-    let read = |db: &mut dyn Db| -> Result<Option<CountySigner>, StorageError> {
-        let Some(row) = db.row(
-            "SELECT value FROM hub_meta WHERE key = ?1",
-            &[P::Text(&name)],
-        )?
-        else {
-            return Ok(None);
-        };
-        let secret = signing::unhex(&row.text(0)?)
-            .and_then(|b| <[u8; 32]>::try_from(b).ok())
-            .ok_or_else(|| StorageError::BadRow("county key".into()))?;
-        Ok(Some(CountySigner::from_secret(&secret)))
-    };
-    if let Some(key) = read(db)? {
+    if let Some(key) = stored_key(db, county)? {
         return Ok(key);
     }
     let fresh = CountySigner::generate();
     db.exec(
         "INSERT INTO hub_meta (key, value) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-        &[P::Text(&name), P::Text(&signing::hex(&fresh.secret()))],
+        &[
+            P::Text(&key_name(county)),
+            P::Text(&signing::hex(&fresh.secret())),
+        ],
     )?;
-    read(db)?.ok_or_else(|| StorageError::BadRow("county key".into()))
+    stored_key(db, county)?.ok_or_else(|| StorageError::BadRow("county key".into()))
+}
+
+/// The county's key if made already.
+fn stored_key(db: &mut dyn Db, county: &str) -> Result<Option<CountySigner>, StorageError> {
+    let Some(row) = db.row(
+        "SELECT value FROM hub_meta WHERE key = ?1",
+        &[P::Text(&key_name(county))],
+    )?
+    else {
+        return Ok(None);
+    };
+    let secret = signing::unhex(&row.text(0)?)
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or_else(|| StorageError::BadRow("county key".into()))?;
+    Ok(Some(CountySigner::from_secret(&secret)))
 }
 
 /// A device key the county certifies: origin, key (hex), device name, scope, and when that
@@ -60,18 +64,7 @@ pub fn list_rows(
     db: &mut dyn Db,
     county: &str,
 ) -> Result<(Option<CountySigner>, Vec<Listed>), StorageError> {
-    let key = match db.row(
-        "SELECT value FROM hub_meta WHERE key = ?1",
-        &[P::Text(&key_name(county))],
-    )? {
-        Some(row) => Some(
-            signing::unhex(&row.text(0)?)
-                .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                .map(|secret| CountySigner::from_secret(&secret))
-                .ok_or_else(|| StorageError::BadRow("county key".into()))?,
-        ),
-        None => None,
-    };
+    let key = stored_key(db, county)?;
     let rows = db.rows(
         "SELECT s.origin, s.public_key, d.name, d.scope, d.enrolled_ms
          FROM signer s JOIN origin o ON o.origin = s.origin
