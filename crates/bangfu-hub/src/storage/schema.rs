@@ -257,8 +257,16 @@ const SCHEMA_10: &str = "
 ALTER TABLE batch_sig ADD COLUMN parts_sig TEXT;
 ";
 
+/// Schema 11: the lineage looked up from the earlier end. The county's device list and a
+/// page's signers find, for each signer, the newest enrolment that came from it
+/// (`county::list_rows`, `signatures::for_page`): without an index each was a scan of every
+/// enrolment, per signer, per request.
+const SCHEMA_11: &str = "
+CREATE INDEX IF NOT EXISTS device_lineage_earlier ON device_lineage (earlier, device);
+";
+
 /// The schema version a hub file is brought to.
-const LATEST: i64 = 10;
+const LATEST: i64 = 11;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
@@ -303,6 +311,7 @@ pub fn init(conn: &mut Connection, path: &Path) -> Result<(), SchemaError> {
     tx.execute_batch(SCHEMA_8)?;
     tx.execute_batch(SCHEMA_9)?;
     tx.execute_batch(SCHEMA_10)?;
+    tx.execute_batch(SCHEMA_11)?;
     new_epoch(&tx)?;
     tx.pragma_update(None, "application_id", APPLICATION_ID)?;
     tx.pragma_update(None, "user_version", LATEST)?;
@@ -362,6 +371,12 @@ fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
         let tx = conn.transaction()?;
         tx.execute_batch(SCHEMA_10)?;
         tx.pragma_update(None, "user_version", 10)?;
+        tx.commit()?;
+    }
+    if version < 11 {
+        let tx = conn.transaction()?;
+        tx.execute_batch(SCHEMA_11)?;
+        tx.pragma_update(None, "user_version", 11)?;
         tx.commit()?;
     }
     Ok(())
@@ -454,5 +469,47 @@ mod tests {
         for ids in cases {
             assert_eq!(decode_ids(encode_ids(&ids)), ids);
         }
+    }
+
+    /// The enrolments that came from a laptop are found by index, in a new hub file and in
+    /// one of schema 10 brought up to date.
+    #[test]
+    fn the_lineage_is_searched_from_its_earlier_end_by_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hub.sqlite");
+        let plan = |conn: &Connection| -> String {
+            let mut stmt = conn
+                .prepare(
+                    "EXPLAIN QUERY PLAN SELECT l.device FROM device_lineage l WHERE l.earlier = 7",
+                )
+                .unwrap();
+            let details: Vec<String> = stmt
+                .query_map([], |r| r.get::<_, String>(3))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            details.join("; ")
+        };
+        let mut conn = open(&path).unwrap();
+        init(&mut conn, &path).unwrap();
+        assert!(
+            plan(&conn).contains("device_lineage_earlier"),
+            "{}",
+            plan(&conn)
+        );
+
+        conn.execute_batch("DROP INDEX device_lineage_earlier; PRAGMA user_version = 10;")
+            .unwrap();
+        assert!(!plan(&conn).contains("device_lineage_earlier"));
+        init(&mut conn, &path).unwrap();
+        assert!(
+            plan(&conn).contains("device_lineage_earlier"),
+            "{}",
+            plan(&conn)
+        );
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, LATEST);
     }
 }

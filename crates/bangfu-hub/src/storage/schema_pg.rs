@@ -220,6 +220,11 @@ const MIGRATION_11: &str = "
 ALTER TABLE batch_sig ADD COLUMN parts_sig TEXT;
 ";
 
+/// The lineage looked up from the earlier end, as SQLite schema 11.
+const MIGRATION_12: &str = "
+CREATE INDEX IF NOT EXISTS device_lineage_earlier ON device_lineage (earlier, device);
+";
+
 /// Every migration, in order; a database records the ones it ran in `schema_version`.
 pub const MIGRATIONS: &[(i64, &str)] = &[
     (1, MIGRATION_1),
@@ -233,6 +238,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (9, MIGRATION_9),
     (10, MIGRATION_10),
     (11, MIGRATION_11),
+    (12, MIGRATION_12),
 ];
 
 /// Brings the database to the latest schema (creating it in an empty database) and returns the
