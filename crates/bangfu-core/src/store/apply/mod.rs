@@ -21,6 +21,7 @@ use crate::sync::op::{decode_local_ids, encode_local_ids};
 use crate::sync::{Hlc, HlcClock, Op};
 
 mod flushed;
+mod held_heads;
 mod index;
 mod load;
 mod materialize;
@@ -29,6 +30,7 @@ mod version;
 mod view;
 
 use flushed::FlushedRows;
+use held_heads::HeldHeads;
 #[cfg(test)]
 pub(crate) use index::fold_search_pending;
 pub use index::name_initials;
@@ -291,55 +293,27 @@ struct Run {
 struct BulkLoad {
     indexes: Vec<String>,
     households: BTreeSet<Uuid>,
-    /// The flushed rows' heads, encoded, written to `row_head` in key order once this many
-    /// rows wait ([`BULK_HEADS_HELD`]) or they take [`BULK_HEADS_BYTES`], and at the end: ids
-    /// arrive in no useful order, and one sorted pass fills the table far faster than an
-    /// insert per row at flush time.
-    heads: BTreeMap<Uuid, Vec<u8>>,
+    /// The flushed rows' heads, written to `row_head` in key order once this many rows wait
+    /// ([`BULK_HEADS_HELD`]) or they take [`BULK_HEADS_BYTES`], and at the end: ids arrive
+    /// in no useful order, and one sorted pass fills the table far faster than an insert per
+    /// row at flush time.
+    heads: HeldHeads,
     /// How many rows' heads are held before they are written.
     held: usize,
-    /// About how much memory the held heads take.
-    held_bytes: usize,
 }
 
 /// How many rows' heads a bulk load holds before writing them out.
-pub(crate) const BULK_HEADS_HELD: usize = 1_000_000;
+pub(crate) const BULK_HEADS_HELD: usize = 4_000_000;
 
 /// How much memory the heads a bulk load holds may take before they are written out, so a
-/// merge's memory does not grow with the file (a county's heads take about 100 bytes a row).
-/// Each write sweeps the whole of `row_head` once it outgrows the page cache: 48 MB (the
-/// county's heads in five writes instead of fourteen) took a county's merge 4 % faster; the
-/// room came from the rows' field slots no longer reserved whole (issue 20).
+/// merge's memory does not grow with the file (a county's heads take about 50 bytes a row,
+/// packed). Each write sweeps the whole of `row_head` once it outgrows the page cache: the
+/// fewer writes the better (issue 20).
 const BULK_HEADS_BYTES: usize = 48 << 20;
 
-/// What one held row's heads cost: the encoded bytes, the map's slot and the allocation.
-fn held_cost(encoded: &[u8]) -> usize {
-    encoded.len() + 80
-}
-
 impl BulkLoad {
-    fn hold(&mut self, row: Uuid, encoded: Vec<u8>) {
-        self.held_bytes += held_cost(&encoded);
-        if let Some(before) = self.heads.insert(row, encoded) {
-            self.held_bytes -= held_cost(&before);
-        }
-    }
-
     fn full(&self) -> bool {
-        self.heads.len() >= self.held || self.held_bytes >= BULK_HEADS_BYTES
-    }
-
-    fn write_heads(&mut self, conn: &Connection) -> rusqlite::Result<()> {
-        let mut insert = heads::insert_statement(conn)?;
-        for (row, buf) in std::mem::take(&mut self.heads) {
-            if buf.is_empty() {
-                heads::store_encoded(conn, row, &buf)?;
-            } else {
-                insert.execute(params![row.as_bytes().as_slice(), buf])?;
-            }
-        }
-        self.held_bytes = 0;
-        Ok(())
+        self.heads.rows() >= self.held || self.heads.bytes() >= BULK_HEADS_BYTES
     }
 }
 
@@ -422,9 +396,8 @@ impl<'a> Applier<'a> {
         self.bulk = Some(BulkLoad {
             indexes: indexes.into_iter().map(|(_, sql)| sql).collect(),
             households: BTreeSet::new(),
-            heads: BTreeMap::new(),
+            heads: HeldHeads::default(),
             held: heads_held,
-            held_bytes: 0,
         });
         Ok(true)
     }
@@ -454,7 +427,7 @@ impl<'a> Applier<'a> {
             Entry::Vacant(e) => {
                 let state = if self.started_empty && !self.flushed.may_contain(row) {
                     RowState::new(table)
-                } else if let Some(buf) = self.bulk.as_ref().and_then(|b| b.heads.get(&row)) {
+                } else if let Some(buf) = self.bulk.as_ref().and_then(|b| b.heads.get(row)) {
                     let keys = heads::decode(buf).ok_or_else(|| heads::damaged(row.as_bytes()))?;
                     row_from_heads(self.conn, self.dict, table, keys)?
                 } else {
@@ -663,7 +636,7 @@ impl<'a> Applier<'a> {
             advance_version_vector(self.conn, origin, run)?;
         }
         if let Some(mut bulk) = self.bulk.take() {
-            bulk.write_heads(self.conn)?;
+            bulk.heads.write(self.conn)?;
             // SQLite sorts an index's entries on helper threads when allowed: the rebuild
             // and the summaries' grouping use the machine's other cores.
             let helpers = std::thread::available_parallelism().map_or(0, |n| n.get() - 1);
@@ -748,11 +721,9 @@ impl<'a> Applier<'a> {
         // The rows were flushed in key order, so the pages of `row_head` are written once each.
         match &mut self.bulk {
             Some(bulk) => {
-                for (row, keys) in changed_heads {
-                    bulk.hold(row, heads::encode(&keys));
-                }
+                bulk.heads.hold_run(&changed_heads);
                 if bulk.full() {
-                    bulk.write_heads(conn)?;
+                    bulk.heads.write(conn)?;
                 }
                 bulk.households.append(&mut dirty_households);
             }
