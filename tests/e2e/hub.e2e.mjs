@@ -6,7 +6,10 @@
 // Last, the county's 安全码 travels: the app, enrolled, shows the county's 安全码 that
 // `bangfu-hub county-key` prints; a township station that never syncs holds a stick of the
 // second copy until its clerk compares that 安全码 once in the 设备 box, then the stick merges
-// without the laptops being confirmed by hand.
+// without the laptops being confirmed by hand. Then the county renews its key
+// (`bangfu-hub county-key --renew`): the app's next sync says in red on 设置 that the hub's
+// 安全码 differs, the 设备 box offers the new one, a 改认 typed wrong is refused and nothing
+// changes, typed right it is taken, and the red line is gone at the next sync.
 //
 // Usage: node tests/e2e/hub.e2e.mjs <bangfu-desktop> <bangfu-hub> <bangfu>
 import { execFileSync, spawn } from 'node:child_process'
@@ -34,10 +37,11 @@ function shot(session, name) {
   })
 }
 
-/** Starts the hub on a port of its choosing; resolves to [process, its address]. */
-function startHub(dataDir) {
+/** Starts the hub (on a port of its choosing unless `listen` names one); resolves to
+ * [process, its address]. */
+function startHub(dataDir, listen = '127.0.0.1:0') {
   return new Promise((resolve, reject) => {
-    const hub = spawn(hubBinary, ['--data', dataDir, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const hub = spawn(hubBinary, ['--data', dataDir, '--listen', listen], { stdio: ['ignore', 'pipe', 'inherit'] })
     const timer = setTimeout(() => reject(new Error('the hub did not say where it listens within 20 s')), 20_000)
     let output = ''
     hub.stdout.on('data', (chunk) => {
@@ -336,10 +340,91 @@ async function countyKeyTravels(world, session, hubDir, second) {
   await world.quit()
 }
 
+/** The county's 安全码 as `bangfu-hub county-key` prints it. */
+function countyKeyPrinted(hubDir, extra = []) {
+  const printed = execFileSync(hubBinary, ['county-key', '--data', hubDir, ...extra], {
+    encoding: 'utf8',
+    env: { ...process.env, BANGFU_HUB_ADMIN_TOKEN: adminToken(hubDir) },
+  })
+  const fingerprint = /安全码：([0-9 ]+)/.exec(printed)?.[1]?.trim()
+  assert(fingerprint && /^[0-9]{5}( [0-9]{5}){5}$/.test(fingerprint), `the hub prints its 安全码: ${printed}`)
+  return fingerprint
+}
+
+async function countyKeyRenewed(world, hubDir, dataFile) {
+  step('the county renews its key: the app says so in red and takes the new 安全码 only by 改认')
+  // The hub comes back where the app was enrolled (it was stopped for the offline part).
+  const old = countyKeyPrinted(hubDir)
+  const renewed = countyKeyPrinted(hubDir, ['--renew', '--county', VILLAGE.slice(0, 6)])
+  assert(renewed !== old, `a new 安全码: ${renewed} after ${old}`)
+  assert(countyKeyPrinted(hubDir) === renewed, 'the hub prints the new 安全码 from then on')
+  step(`renewed: ${old} -> ${renewed}`)
+
+  const session = await world.launch(['--db', dataFile])
+  await session.click(await session.find('[data-testid="tab-settings"]'))
+  await session.click(await session.find('[data-testid="settings-sync-now"]'))
+  const red = await waitFor('the red line on 设置', async () => {
+    const t = await text(session, 'county-key-differs')
+    return t ? t : undefined
+  }, { timeoutMs: 60_000 })
+  step(red)
+  assert(red.includes('县安全码与本机已认定的不同'), `the sync says the hub's key differs: ${red}`)
+  await shot(session, 'hub-09-county-key-differs.png')
+
+  await session.click(await session.find('[data-testid="tab-sync"]'))
+  const offered = await waitFor('the new 安全码 offered in the 设备 box', async () => {
+    const t = await text(session, 'county-candidate')
+    return t.includes(renewed) ? t : undefined
+  }, { timeoutMs: 30_000 })
+  step(offered)
+  assert(offered.includes('安全码不符'), `the new 安全码 is not taken by itself: ${offered}`)
+  assert((await text(session, 'county-fingerprint')).includes(old), 'the old 安全码 is still the one believed')
+
+  step('改认 with a 安全码 that does not match the hub\'s: refused, nothing changes')
+  await session.click(await session.find('[data-testid="county-replace"]'))
+  const prompt = await waitFor('the 改认 prompt', async () => {
+    const found = await session.findAll('.el-message-box__input input')
+    return found[0]
+  })
+  const wrong = old.replace(/ /g, '')
+  await session.type(prompt, wrong)
+  await session.click(await session.find('.el-message-box .el-button--primary'))
+  const refused = await waitFor('the prompt to refuse it', async () => {
+    const t = await session.execute(`return document.querySelector('.el-message-box__errormsg')?.textContent?.trim() ?? ''`)
+    return t ? t : undefined
+  })
+  assert(refused.includes('不符'), `a 安全码 that does not match is refused: ${refused}`)
+  await shot(session, 'hub-10-county-replace-refused.png')
+  assert((await text(session, 'county-fingerprint')).includes(old), 'still the old 安全码')
+
+  step('改认 with the 安全码 the county gave out: taken')
+  await session.click(prompt)
+  await session.chord(Keys.CONTROL, 'a')
+  await session.type(prompt, renewed)
+  await session.click(await session.find('.el-message-box .el-button--primary'))
+  await waitFor('the new 安全码 believed', async () => (await text(session, 'county-fingerprint')).includes(renewed), { timeoutMs: 30_000 })
+  const left = await session.findAll('[data-testid="county-candidate"]')
+  assert(left.length === 0, 'no 安全码 waits once the new one is taken')
+  await shot(session, 'hub-11-county-key-replaced.png')
+
+  await session.click(await session.find('[data-testid="tab-settings"]'))
+  await session.click(await session.find('[data-testid="settings-sync-now"]'))
+  await waitFor('the red line gone after the next sync', async () => {
+    const line = await text(session, 'hub-state')
+    const red = await session.findAll('[data-testid="county-key-differs"]')
+    return line === '在线' && red.length === 0 ? true : undefined
+  }, { timeoutMs: 60_000 })
+  await waitFor('what was typed offline to have gone up', async () => (await waiting(session)) === 0, { timeoutMs: 30_000 })
+  await world.quit()
+  const listed = station(world.scratch, ['device', 'list', '--db', dataFile])
+  assert(listed.includes(`[县同步中心] 安全码 ${renewed}`), `the CLI agrees: ${listed}`)
+}
+
 await withApp(app, 'hub', async (world) => {
   const hubDir = path.join(world.scratch, 'hub')
   mkdirSync(hubDir, { recursive: true })
-  const [hub, hubUrl] = await startHub(hubDir)
+  const [first, hubUrl] = await startHub(hubDir)
+  let hub = first
   try {
     step(`hub at ${hubUrl}`)
     const second = path.join(world.scratch, 'second.sqlite')
@@ -352,6 +437,8 @@ await withApp(app, 'hub', async (world) => {
     await standardArrivesOnOpenPage(session, world.scratch, hubDir, hubUrl)
     await offlineKeepsTyping(session, hub)
     await countyKeyTravels(world, session, hubDir, second)
+    ;[hub] = await startHub(hubDir, new URL(hubUrl).host)
+    await countyKeyRenewed(world, hubDir, dataFile)
   } finally {
     await terminate(hub, 'bangfu-hub')
   }

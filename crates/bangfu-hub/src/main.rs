@@ -168,6 +168,9 @@ enum Command {
         /// 6 位县代码（同步中心服务几个县时，每个县有自己的安全码）；不填则列出已登记电脑所在的各县
         #[arg(long)]
         county: Option<String>,
+        /// 换一个新的县安全码（旧的可能已泄露时）：各电脑和乡镇工作站须核对新安全码后“改认”，须同时给出 --county
+        #[arg(long)]
+        renew: bool,
     },
     /// 列出被暂扣的修改（超出上传电脑的范围、同一编号内容不同，或来自已停用的电脑），供县管理员核查
     Held {
@@ -271,8 +274,31 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             data,
             admin,
             county,
+            renew,
         }) => {
             let storage = admin.open_as_admin(&data)?;
+            if renew {
+                let Some(code) = county.as_deref() else {
+                    anyhow::bail!("换县安全码须用 --county 给出是哪个县（6 位县代码）。");
+                };
+                if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+                    anyhow::bail!("“{code}”不是县代码：县代码是 6 位数字，如 530828。");
+                }
+                // A mistyped code would make a key no one uses and leave the old one in use.
+                if !storage.devices()?.iter().any(|d| d.scope.starts_with(code)) {
+                    anyhow::bail!(
+                        "同步中心没有县代码为 {code} 的县登记过的电脑，未换安全码：请核对县代码。"
+                    );
+                }
+                let key = storage.renew_county_key(code)?;
+                let fingerprint = bangfu_core::sync::county::county_fingerprint(&key.public_hex())
+                    .unwrap_or_default();
+                println!("已为县（{code}）换了新的县同步中心安全码：{fingerprint}");
+                println!(
+                    "旧安全码签发的设备证书从此不再发出。各电脑下次同步时会提示安全码不符；请把新安全码正式通知各村工作队和乡镇工作站，由他们在“同步 → 设备与安全码”中核对后改认（或 bangfu device confirm-county 安全码 --replace）。"
+                );
+                return Ok(());
+            }
             let counties: std::collections::BTreeSet<String> = match county {
                 Some(code) => {
                     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {

@@ -34,6 +34,23 @@ pub fn county_key(db: &mut dyn Db, county: &str) -> Result<CountySigner, Storage
     stored_key(db, county)?.ok_or_else(|| StorageError::BadRow("county key".into()))
 }
 
+/// A new key for the county in place of the one it had (the county's administrator renews it
+/// when the old one may have leaked): from now on the list and every certificate are signed
+/// with it. Copies that believed the old key do not take the new one by themselves: each
+/// shows it as not matching until a person who has the county's word takes it (改认).
+pub fn renew_key(db: &mut dyn Db, county: &str) -> Result<CountySigner, StorageError> {
+    let fresh = CountySigner::generate();
+    db.exec(
+        "INSERT INTO hub_meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        &[
+            P::Text(&key_name(county)),
+            P::Text(&signing::hex(&fresh.secret())),
+        ],
+    )?;
+    Ok(fresh)
+}
+
 /// The county's key if made already.
 fn stored_key(db: &mut dyn Db, county: &str) -> Result<Option<CountySigner>, StorageError> {
     let Some(row) = db.row(

@@ -264,6 +264,12 @@ pub trait HubStorage: Send + Sync + 'static {
         &self,
         county: &str,
     ) -> Result<(bangfu_core::sync::county::CountySigner, Vec<county::Listed>), StorageError>;
+    /// A new key for the county of 6-digit code `county`, in place of the one it had
+    /// ([`county::renew_key`]).
+    fn renew_county_key(
+        &self,
+        county: &str,
+    ) -> Result<bangfu_core::sync::county::CountySigner, StorageError>;
     /// The ops held aside, oldest first.
     fn held(&self) -> Result<Vec<HeldInfo>, StorageError>;
     /// Of these files of the archive, the ones the hub does not hold.

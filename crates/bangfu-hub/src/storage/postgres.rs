@@ -1042,6 +1042,13 @@ impl HubStorage for PgStorage {
         Ok((key, listed))
     }
 
+    fn renew_county_key(
+        &self,
+        county: &str,
+    ) -> Result<bangfu_core::sync::county::CountySigner, StorageError> {
+        self.write(|db| super::county::renew_key(db, county))
+    }
+
     fn held(&self) -> Result<Vec<HeldInfo>, StorageError> {
         self.read(logic::held)
     }

@@ -352,6 +352,13 @@ impl HubStorage for SqliteStorage {
         Ok((key, listed))
     }
 
+    fn renew_county_key(
+        &self,
+        county: &str,
+    ) -> Result<bangfu_core::sync::county::CountySigner, StorageError> {
+        self.write(|db| super::county::renew_key(db, county))
+    }
+
     fn held(&self) -> Result<Vec<HeldInfo>, StorageError> {
         self.read(logic::held)
     }

@@ -726,3 +726,51 @@ fn an_unchanged_list_still_keeps_a_laptop_revoked_meanwhile_out() {
         "learnt from the stick, not confirmed"
     );
 }
+
+crate::on_both_backends!(a_renewed_county_key_signs_the_list_and_is_taken_only_by_a_person);
+/// The county's administrator renews the county key (`bangfu-hub county-key --renew`, when the
+/// old one may have leaked): the list is signed with the new key from then on; a laptop that
+/// believed the old one does not take it by itself (its sync says the key differs, and the
+/// new 安全码 is offered), and takes it when a person says the county changed it. Its files
+/// then carry certificates of the new key only.
+fn a_renewed_county_key_signs_the_list_and_is_taken_only_by_a_person(backend: Backend) {
+    let county = county_with_village_a(backend);
+    let (dir, storage, url, va) = (&county.dir, &county.storage, &county.url, &county.village);
+    let (old_key, _) = county_key(&county);
+    let mut a1 = open(dir.path(), "A村-1");
+    let a1_client = enrol(&mut a1, url, storage, VILLAGE_A);
+    let (changes, _, _) = family(va.id, "530828101201001");
+    write(&mut a1, &changes);
+    sync(&a1_client, &mut a1);
+    assert_eq!(a1.county_key().unwrap().as_deref(), Some(old_key.as_str()));
+
+    let renewed = storage.renew_county_key(COUNTY).unwrap();
+    let (new_key, _) = county_key(&county);
+    assert_ne!(new_key, old_key, "a new key");
+    assert_eq!(new_key, renewed.public_hex(), "the list is signed with it");
+
+    let report = a1_client.sync_once(&mut a1).unwrap();
+    assert!(report.county_key_differs, "{report:?}");
+    assert_eq!(a1.county_key().unwrap().as_deref(), Some(old_key.as_str()));
+    let new_fp = county_fingerprint(&new_key).unwrap();
+    assert!(
+        county_candidates(&a1)
+            .unwrap()
+            .iter()
+            .any(|c| c.fingerprint == new_fp && c.from_hub),
+        "the new 安全码 is offered"
+    );
+    let (file, _) = export_changeset(&a1, None).unwrap();
+    assert!(
+        certs_of(&file).iter().all(|c| c.county_key == old_key),
+        "nothing of the new key is carried before a person takes it"
+    );
+    confirm_county_key(&mut a1, &new_fp, Replace::OfferedByHub).unwrap();
+    assert_eq!(a1.county_key().unwrap().as_deref(), Some(new_key.as_str()));
+    let report = a1_client.sync_once(&mut a1).unwrap();
+    assert!(!report.county_key_differs, "{report:?}");
+    let (file, _) = export_changeset(&a1, None).unwrap();
+    let carried = certs_of(&file);
+    assert!(!carried.is_empty());
+    assert!(carried.iter().all(|c| c.county_key == new_key));
+}
