@@ -361,6 +361,13 @@ async function countyKeyRenewed(world, hubDir, dataFile) {
   step(`renewed: ${old} -> ${renewed}`)
 
   const session = await world.launch(['--db', dataFile])
+  // The phone typed offline and left unsaved when the app closed is offered back: restored and
+  // saved, it goes up with the next sync.
+  const restore = await waitFor('the unsaved draft offered back', () => session.findAll('[data-testid="draft-restore"]').then((f) => f[0]), { timeoutMs: 30_000 })
+  await session.click(restore)
+  await waitFor('the restored phone', async () => (await value(session, 'field-phone')) === '13900001111', { timeoutMs: 15_000 })
+  await session.chord(Keys.CONTROL, 's')
+  await waitFor('the restored draft saved', async () => (await text(session, 'page-state')).includes('已保存'), { timeoutMs: 15_000 })
   await session.click(await session.find('[data-testid="tab-settings"]'))
   await session.click(await session.find('[data-testid="settings-sync-now"]'))
   const red = await waitFor('the red line on 设置', async () => {
@@ -405,7 +412,11 @@ async function countyKeyRenewed(world, hubDir, dataFile) {
   await waitFor('the new 安全码 believed', async () => (await text(session, 'county-fingerprint')).includes(renewed), { timeoutMs: 30_000 })
   const left = await session.findAll('[data-testid="county-candidate"]')
   assert(left.length === 0, 'no 安全码 waits once the new one is taken')
-  await shot(session, 'hub-11-county-key-replaced.png')
+  const saidReplaced = await session.execute(
+    `return [...document.querySelectorAll('[data-testid="devices-said"]')].map((e) => e.textContent.trim()).join(' / ')`,
+  )
+  step(saidReplaced)
+  assert(saidReplaced.includes('已改认') && saidReplaced.includes(renewed), `what 改认 did is said: ${saidReplaced}`)
 
   await session.click(await session.find('[data-testid="tab-settings"]'))
   await session.click(await session.find('[data-testid="settings-sync-now"]'))
@@ -415,6 +426,15 @@ async function countyKeyRenewed(world, hubDir, dataFile) {
     return line === '在线' && red.length === 0 ? true : undefined
   }, { timeoutMs: 60_000 })
   await waitFor('what was typed offline to have gone up', async () => (await waiting(session)) === 0, { timeoutMs: 30_000 })
+  // The next sync brought the certificates the new key signed.
+  await session.click(await session.find('[data-testid="tab-sync"]'))
+  const believed = await waitFor('certificates of the new key held', async () => {
+    const t = await text(session, 'county-fingerprint')
+    const held = Number(/设备证书 (\d+) 份/.exec(t)?.[1] ?? 0)
+    return t.includes(renewed) && held > 0 ? t : undefined
+  }, { timeoutMs: 30_000 })
+  step(believed)
+  await shot(session, 'hub-11-county-key-replaced.png')
   await world.quit()
   const listed = station(world.scratch, ['device', 'list', '--db', dataFile])
   assert(listed.includes(`[县同步中心] 安全码 ${renewed}`), `the CLI agrees: ${listed}`)

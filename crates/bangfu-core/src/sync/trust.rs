@@ -1881,6 +1881,8 @@ pub enum Replace {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CountyConfirmOutcome {
     pub fingerprint: String,
+    /// It took the place of another county key this copy believed (改认).
+    pub replaced: bool,
     /// Device keys the county's certificates confirmed.
     pub vouched: u64,
     /// The held files imported again, with what they brought.
@@ -1892,10 +1894,23 @@ pub struct CountyConfirmOutcome {
 impl CountyConfirmOutcome {
     /// The lines to show.
     pub fn lines_zh(&self) -> Vec<String> {
-        let mut out = vec![format!(
-            "已确认县同步中心（安全码 {}）：县里登记过的 {} 台设备随之确认，它们的修改不用再逐台核对。",
-            self.fingerprint, self.vouched
-        )];
+        let mut out = vec![if self.replaced {
+            format!(
+                "已改认县同步中心安全码 {}：旧安全码签发的设备证书已作废；本机下次与县同步中心同步时取得新安全码签发的证书。",
+                self.fingerprint
+            )
+        } else {
+            format!(
+                "已确认县同步中心（安全码 {}）：县里登记过的 {} 台设备随之确认，它们的修改不用再逐台核对。",
+                self.fingerprint, self.vouched
+            )
+        }];
+        if self.replaced && self.vouched > 0 {
+            out.push(format!(
+                "新安全码签发的证书随之确认了 {} 台设备。",
+                self.vouched
+            ));
+        }
         out.extend(self.merged.iter().map(ImportSummary::message_zh));
         out.extend(
             self.failed
@@ -1959,10 +1974,12 @@ pub fn confirm_county_key(
         .county_key_offered()
         .map_err(SyncError::from)?
         .is_some_and(|(offered, _)| offered == key);
+    let mut replaced = false;
     if let crate::store::CountyPin::Other(held) = store
         .pin_county_key(&key, "确认")
         .map_err(SyncError::from)?
     {
+        replaced = true;
         // In place of the key believed only as the person says: the hub's offer in the 设备
         // box, any key the files brought only from the command line (`--replace`).
         match replace {
@@ -1995,6 +2012,7 @@ pub fn confirm_county_key(
     };
     Ok(CountyConfirmOutcome {
         fingerprint: super::county::county_fingerprint(&key).unwrap_or_default(),
+        replaced,
         vouched,
         merged,
         failed,

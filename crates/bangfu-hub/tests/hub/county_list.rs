@@ -765,7 +765,13 @@ fn a_renewed_county_key_signs_the_list_and_is_taken_only_by_a_person(backend: Ba
         certs_of(&file).iter().all(|c| c.county_key == old_key),
         "nothing of the new key is carried before a person takes it"
     );
-    confirm_county_key(&mut a1, &new_fp, Replace::OfferedByHub).unwrap();
+    let outcome = confirm_county_key(&mut a1, &new_fp, Replace::OfferedByHub).unwrap();
+    assert!(outcome.replaced);
+    assert!(
+        outcome.lines_zh()[0].contains("已改认") && outcome.lines_zh()[0].contains(&new_fp),
+        "{:?}",
+        outcome.lines_zh()
+    );
     assert_eq!(a1.county_key().unwrap().as_deref(), Some(new_key.as_str()));
     let report = a1_client.sync_once(&mut a1).unwrap();
     assert!(!report.county_key_differs, "{report:?}");
