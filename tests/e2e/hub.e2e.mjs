@@ -379,9 +379,10 @@ async function countyKeyRenewed(world, hubDir, dataFile) {
   await shot(session, 'hub-09-county-key-differs.png')
 
   await session.click(await session.find('[data-testid="tab-sync"]'))
+  // Read when its tag has faded in (WebDriver's text leaves out what is not yet visible).
   const offered = await waitFor('the new 安全码 offered in the 设备 box', async () => {
     const t = await text(session, 'county-candidate')
-    return t.includes(renewed) ? t : undefined
+    return t.includes(renewed) && t.includes('安全码不符') ? t : undefined
   }, { timeoutMs: 30_000 })
   step(offered)
   assert(offered.includes('安全码不符'), `the new 安全码 is not taken by itself: ${offered}`)
@@ -417,6 +418,12 @@ async function countyKeyRenewed(world, hubDir, dataFile) {
   )
   step(saidReplaced)
   assert(saidReplaced.includes('已改认') && saidReplaced.includes(renewed), `what 改认 did is said: ${saidReplaced}`)
+  // The prompt fades out before the page can be clicked again (slower on a loaded machine).
+  await waitFor('the 改认 prompt to be gone', async () =>
+    (await session.execute(
+      `return [...document.querySelectorAll('.el-overlay.is-message-box')].every((e) => getComputedStyle(e).display === 'none')`,
+    )) ? true : undefined,
+  { timeoutMs: 15_000 })
 
   await session.click(await session.find('[data-testid="tab-settings"]'))
   await session.click(await session.find('[data-testid="settings-sync-now"]'))
