@@ -281,9 +281,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let Some(code) = county.as_deref() else {
                     anyhow::bail!("换县安全码须用 --county 给出是哪个县（6 位县代码）。");
                 };
-                if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-                    anyhow::bail!("“{code}”不是县代码：县代码是 6 位数字，如 530828。");
-                }
+                check_county_code(code)?;
                 // A mistyped code would make a key no one uses and leave the old one in use.
                 if !storage.devices()?.iter().any(|d| d.scope.starts_with(code)) {
                     anyhow::bail!(
@@ -301,9 +299,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let counties: std::collections::BTreeSet<String> = match county {
                 Some(code) => {
-                    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-                        anyhow::bail!("“{code}”不是县代码：县代码是 6 位数字，如 530828。");
-                    }
+                    check_county_code(&code)?;
                     [code].into()
                 }
                 None => storage
@@ -357,6 +353,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Some(Command::Loadtest(args)) => loadtest::run(&args)?,
+    }
+    Ok(())
+}
+
+/// Refuses what is not a 6-digit county code, in Chinese.
+fn check_county_code(code: &str) -> anyhow::Result<()> {
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        anyhow::bail!("“{code}”不是县代码：县代码是 6 位数字，如 530828。");
     }
     Ok(())
 }

@@ -60,6 +60,17 @@ fn confirmed_village(station: &Store, device: uuid::Uuid) -> Option<(bool, Optio
         .map(|d| (d.key.confirmed, d.key.village))
 }
 
+/// Laptop A村-1 enrolled for village A, a family filed and synced (it believes the county key
+/// and holds its own certificate), with the family's household.
+fn a1_filed(county: &County) -> (Store, bangfu_hub::client::HubClient, uuid::Uuid) {
+    let mut a1 = open(county.dir.path(), "A村-1");
+    let a1_client = enrol(&mut a1, &county.url, &county.storage, VILLAGE_A);
+    let (changes, household, _) = family(county.village.id, "530828101201001");
+    write(&mut a1, &changes);
+    sync(&a1_client, &mut a1);
+    (a1, a1_client, household)
+}
+
 crate::on_both_backends!(a_station_that_never_syncs_confirms_the_county_once);
 /// A township that never syncs with the hub holds a stick of a laptop it does not know; the
 /// clerk compares the county's 安全码 (the one `bangfu-hub county-key` shows) once, and what
@@ -67,13 +78,9 @@ crate::on_both_backends!(a_station_that_never_syncs_confirms_the_county_once);
 /// each laptop is limited to the village the county enrolled it for.
 fn a_station_that_never_syncs_confirms_the_county_once(backend: Backend) {
     let county = county_with_village_a(backend);
-    let (dir, storage, url, va) = (&county.dir, &county.storage, &county.url, &county.village);
+    let (dir, storage, url) = (&county.dir, &county.storage, &county.url);
     let (county_key, _) = county_key(&county);
-    let mut a1 = open(dir.path(), "A村-1");
-    let a1_client = enrol(&mut a1, url, storage, VILLAGE_A);
-    let (changes, household, _) = family(va.id, "530828101201001");
-    write(&mut a1, &changes);
-    sync(&a1_client, &mut a1);
+    let (mut a1, _, household) = a1_filed(&county);
     // The laptop believes the hub's county key and carries its own certificate.
     assert_eq!(
         a1.county_key().unwrap().as_deref(),
@@ -170,13 +177,9 @@ fn a_station_that_never_syncs_confirms_the_county_once(backend: Backend) {
 #[test]
 fn an_altered_forged_or_revoked_certificate_confirms_nothing() {
     let county = county_with_village_a(Backend::Sqlite);
-    let (dir, storage, url, va) = (&county.dir, &county.storage, &county.url, &county.village);
+    let (dir, storage, url) = (&county.dir, &county.storage, &county.url);
     let (county_key, _) = county_key(&county);
-    let mut a1 = open(dir.path(), "A村-1");
-    let a1_client = enrol(&mut a1, url, storage, VILLAGE_A);
-    let (changes, household, _) = family(va.id, "530828101201001");
-    write(&mut a1, &changes);
-    sync(&a1_client, &mut a1);
+    let (mut a1, a1_client, household) = a1_filed(&county);
     // a1's stick from before a3 was enrolled: it carries nothing of a3.
     let (a1_file, _) = export_changeset(&a1, None).unwrap();
     let mut a3 = open(dir.path(), "A村-3");
@@ -314,12 +317,8 @@ fn an_altered_forged_or_revoked_certificate_confirms_nothing() {
 #[test]
 fn certificates_follow_the_latest_enrolment_and_stay_within_their_county() {
     let county = county_with_village_a(Backend::Sqlite);
-    let (dir, storage, url, va) = (&county.dir, &county.storage, &county.url, &county.village);
-    let mut a1 = open(dir.path(), "A村-1");
-    let a1_client = enrol(&mut a1, url, storage, VILLAGE_A);
-    let (changes, _, _) = family(va.id, "530828101201001");
-    write(&mut a1, &changes);
-    sync(&a1_client, &mut a1);
+    let (dir, storage, url) = (&county.dir, &county.storage, &county.url);
+    let (mut a1, _, _) = a1_filed(&county);
     let scope_of = |county: &str, device: uuid::Uuid| {
         storage
             .county_rows(county)
@@ -389,12 +388,8 @@ fn certificates_follow_the_latest_enrolment_and_stay_within_their_county() {
 #[test]
 fn a_forged_stick_under_a_certified_laptops_id_is_refused_where_the_county_is_believed() {
     let county = county_with_village_a(Backend::Sqlite);
-    let (dir, storage, url, va) = (&county.dir, &county.storage, &county.url, &county.village);
-    let mut a1 = open(dir.path(), "A村-1");
-    let a1_client = enrol(&mut a1, url, storage, VILLAGE_A);
-    let (changes, household, _) = family(va.id, "530828101201001");
-    write(&mut a1, &changes);
-    sync(&a1_client, &mut a1);
+    let (dir, storage, url) = (&county.dir, &county.storage, &county.url);
+    let (mut a1, a1_client, household) = a1_filed(&county);
     // A laptop of village B files there: its id and key reach the hub, and a1's list, but
     // none of its ops reach a1 (another village).
     let mut admin = open(dir.path(), "县管理员2");
@@ -471,12 +466,8 @@ fn forged_under(forger: &Store, victim: uuid::Uuid) -> Vec<u8> {
 #[test]
 fn the_countys_certificate_replaces_a_key_a_forged_stick_taught_first() {
     let county = county_with_village_a(Backend::Sqlite);
-    let (dir, storage, url, va) = (&county.dir, &county.storage, &county.url, &county.village);
-    let mut a1 = open(dir.path(), "A村-1");
-    let a1_client = enrol(&mut a1, url, storage, VILLAGE_A);
-    let (changes, household, _) = family(va.id, "530828101201001");
-    write(&mut a1, &changes);
-    sync(&a1_client, &mut a1);
+    let (dir, storage, url) = (&county.dir, &county.storage, &county.url);
+    let (mut a1, a1_client, household) = a1_filed(&county);
     let mut admin = open(dir.path(), "县管理员2");
     let admin_client = enrol(&mut admin, url, storage, COUNTY);
     let vb = village(VILLAGE_B);
@@ -529,13 +520,9 @@ fn the_countys_certificate_replaces_a_key_a_forged_stick_taught_first() {
 #[test]
 fn a_station_taking_every_stick_is_offered_the_county_and_the_list_is_not_sent_twice() {
     let county = county_with_village_a(Backend::Sqlite);
-    let (dir, storage, url, va) = (&county.dir, &county.storage, &county.url, &county.village);
+    let (dir, storage, url) = (&county.dir, &county.storage, &county.url);
     let (county_key, _) = county_key(&county);
-    let mut a1 = open(dir.path(), "A村-1");
-    let a1_client = enrol(&mut a1, url, storage, VILLAGE_A);
-    let (changes, household, _) = family(va.id, "530828101201001");
-    write(&mut a1, &changes);
-    sync(&a1_client, &mut a1);
+    let (mut a1, a1_client, household) = a1_filed(&county);
     let (file, _) = export_changeset(&a1, None).unwrap();
 
     let mut station = open(dir.path(), "乡镇站");
@@ -602,13 +589,9 @@ fn a_station_taking_every_stick_is_offered_the_county_and_the_list_is_not_sent_t
 #[test]
 fn a_rebuilt_hubs_new_county_key_is_taken_only_when_a_person_says_the_county_changed_it() {
     let county = county_with_village_a(Backend::Sqlite);
-    let (dir, storage, url, va) = (&county.dir, &county.storage, &county.url, &county.village);
+    let va = &county.village;
     let (old_key, _) = county_key(&county);
-    let mut a1 = open(dir.path(), "A村-1");
-    let a1_client = enrol(&mut a1, url, storage, VILLAGE_A);
-    let (changes, _, _) = family(va.id, "530828101201001");
-    write(&mut a1, &changes);
-    sync(&a1_client, &mut a1);
+    let (mut a1, _, _) = a1_filed(&county);
     assert_eq!(a1.county_key().unwrap().as_deref(), Some(old_key.as_str()));
 
     // The new hub: its own folder, its own county key; the county admin files the village.
@@ -667,18 +650,14 @@ fn a_rebuilt_hubs_new_county_key_is_taken_only_when_a_person_says_the_county_cha
 #[test]
 fn an_unchanged_list_still_keeps_a_laptop_revoked_meanwhile_out() {
     let county = county_with_village_a(Backend::Sqlite);
-    let (dir, storage, url, va) = (&county.dir, &county.storage, &county.url, &county.village);
+    let (dir, storage, url) = (&county.dir, &county.storage, &county.url);
     // Village B on the hub first (none of its laptops' ops reach a1 through the hub).
     let mut admin = open(dir.path(), "县管理员2");
     let admin_client = enrol(&mut admin, url, storage, COUNTY);
     let vb = village(VILLAGE_B);
     write(&mut admin, &[put(&vb)]);
     sync(&admin_client, &mut admin);
-    let mut a1 = open(dir.path(), "A村-1");
-    let a1_client = enrol(&mut a1, url, storage, VILLAGE_A);
-    let (changes, _, _) = family(va.id, "530828101201001");
-    write(&mut a1, &changes);
-    sync(&a1_client, &mut a1);
+    let (mut a1, a1_client, _) = a1_filed(&county);
     let tag = a1.county_list_tag().unwrap();
     let certs = a1.county_key_status().unwrap().certs;
 
@@ -735,13 +714,9 @@ crate::on_both_backends!(a_renewed_county_key_signs_the_list_and_is_taken_only_b
 /// then carry certificates of the new key only.
 fn a_renewed_county_key_signs_the_list_and_is_taken_only_by_a_person(backend: Backend) {
     let county = county_with_village_a(backend);
-    let (dir, storage, url, va) = (&county.dir, &county.storage, &county.url, &county.village);
+    let storage = &county.storage;
     let (old_key, _) = county_key(&county);
-    let mut a1 = open(dir.path(), "A村-1");
-    let a1_client = enrol(&mut a1, url, storage, VILLAGE_A);
-    let (changes, _, _) = family(va.id, "530828101201001");
-    write(&mut a1, &changes);
-    sync(&a1_client, &mut a1);
+    let (mut a1, a1_client, _) = a1_filed(&county);
     assert_eq!(a1.county_key().unwrap().as_deref(), Some(old_key.as_str()));
 
     let renewed = storage.renew_county_key(COUNTY).unwrap();
