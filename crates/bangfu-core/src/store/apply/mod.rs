@@ -293,24 +293,25 @@ struct Run {
 struct BulkLoad {
     indexes: Vec<String>,
     households: BTreeSet<Uuid>,
-    /// The flushed rows' heads, written to `row_head` in key order once this many rows wait
-    /// ([`BULK_HEADS_HELD`]) or they take [`BULK_HEADS_BYTES`], and at the end: ids arrive
-    /// in no useful order, and one sorted pass fills the table far faster than an insert per
-    /// row at flush time.
+    /// The flushed rows' heads, held until the end of the load and written to `row_head` then
+    /// in one pass in key order: ids arrive in no useful order, and writing them as they came
+    /// would sweep the table once per flush. Once this many rows wait ([`BULK_HEADS_HELD`]) or
+    /// they take [`BULK_HEADS_BYTES`], the runs in memory go to a sealed temporary file.
     heads: HeldHeads,
-    /// How many rows' heads are held before they are written.
+    /// How many rows' heads are held in memory before they go to disk.
     held: usize,
 }
 
-/// How many rows' heads a bulk load holds before writing them out.
+/// How many rows' heads a bulk load holds in memory before moving them to disk.
 pub(crate) const BULK_HEADS_HELD: usize = 4_000_000;
 
-/// How much memory the heads a bulk load holds may take before they are written out, so a
-/// merge's memory does not grow with the file (a county's heads take about 60 bytes a row,
-/// packed). Each write sweeps the whole of `row_head` once it outgrows the page cache: the
-/// fewer writes the better. Measured on the 100,000-household county (issue 20): 32 MB packed
-/// took the merge from 2.54 to 2.17 times a plain insert, with the fresh import's peak at
-/// 255 MB (16 MB packed: no faster, no smaller; 48 MB in a map: 2.46, 264 MB).
+/// How much memory the heads a bulk load holds may take before they go to disk, so a merge's
+/// memory does not grow with the file (a county's heads take about 60 bytes a row, packed).
+/// Measured on the 100,000-household county (issue 20): written to `row_head` at each bound
+/// (before the runs went to disk), 32 MB took the merge to 2.17–2.24 times a plain insert
+/// and the fresh import's peak to 255–260 MB; moved to disk at the same bound and written
+/// once at the end, 2.18 and 227 MB. 8 MB with the freed memory given to the page cache
+/// (96 MB) was 2.13 but peaked at 261 MB; with it given to the rows in memory, 2.40.
 const BULK_HEADS_BYTES: usize = 32 << 20;
 
 impl BulkLoad {
@@ -429,8 +430,11 @@ impl<'a> Applier<'a> {
             Entry::Vacant(e) => {
                 let state = if self.started_empty && !self.flushed.may_contain(row) {
                     RowState::new(table)
-                } else if let Some(buf) = self.bulk.as_ref().and_then(|b| b.heads.get(row)) {
-                    let keys = heads::decode(buf).ok_or_else(|| heads::damaged(row.as_bytes()))?;
+                } else if let Some(buf) = match &self.bulk {
+                    Some(bulk) => bulk.heads.get(row)?,
+                    None => None,
+                } {
+                    let keys = heads::decode(&buf).ok_or_else(|| heads::damaged(row.as_bytes()))?;
                     row_from_heads(self.conn, self.dict, table, keys)?
                 } else {
                     load_row(self.conn, self.dict, row, table)?
@@ -725,7 +729,7 @@ impl<'a> Applier<'a> {
             Some(bulk) => {
                 bulk.heads.hold_run(&changed_heads);
                 if bulk.full() {
-                    bulk.heads.write(conn)?;
+                    bulk.heads.spill(conn)?;
                 }
                 bulk.households.append(&mut dirty_households);
             }
