@@ -126,12 +126,13 @@ impl Store {
     }
 
     /// Believes `key` (hex) as the county's in place of the one believed (a person compared it
-    /// with the county's word: the hub was rebuilt with a new key). The certificates of the old
-    /// key go, as does what this copy remembered of the old hub's list; keys they confirmed
-    /// stay confirmed. Written to the audit log.
-    pub(crate) fn replace_county_key(&self, key: &str) -> Result<(), StoreError> {
+    /// with the county's word: the hub was rebuilt, or its key renewed). The certificates of
+    /// the old key go, as does what this copy remembered of the old hub's list; the device
+    /// keys only the old key's word confirmed are confirmed no more (returned: how many),
+    /// those a person confirmed stay. Written to the audit log.
+    pub(crate) fn replace_county_key(&self, key: &str) -> Result<u64, StoreError> {
         let Some(fingerprint) = county_fingerprint(key) else {
-            return Ok(());
+            return Ok(0);
         };
         let old = self
             .county_key()?
@@ -142,6 +143,14 @@ impl Store {
         let tx = self.conn.unchecked_transaction()?;
         meta_set(&tx, META_COUNTY_KEY, key)?;
         tx.execute("DELETE FROM county_cert", [])?;
+        // The old key's word goes with it (it may have leaked, and vouched for a forger's
+        // key): the devices it alone confirmed wait until the new key's certificates vouch
+        // for them again. A person's confirmations stay.
+        let withdrawn = tx.execute(
+            "UPDATE device_key SET confirmed = 0
+             WHERE confirmed = 1 AND vouched_by IS NOT NULL AND vouched_by <> ?1",
+            [key],
+        )?;
         for meta in [
             META_COUNTY_SEEN,
             META_COUNTY_OFFERED,
@@ -155,11 +164,13 @@ impl Store {
             self.actor.as_ref(),
             wall,
             "county_key",
-            &format!("改认县同步中心的安全码：{old} → {fingerprint}"),
+            &format!(
+                "改认县同步中心的安全码：{old} → {fingerprint}；旧安全码确认的 {withdrawn} 台设备改为待确认"
+            ),
             0,
         )?;
         tx.commit()?;
-        Ok(())
+        Ok(withdrawn as u64)
     }
 
     /// Remembers the county keys of the certificates a file brought while no county key is

@@ -38,6 +38,10 @@ pub struct DeviceKey {
 
 /// Meta key set while the held files are to be read again after the county confirmed keys.
 const HELD_REREAD_PENDING: &str = "held_reread_pending";
+
+/// `device_key.vouched_by` of a key the hub vouched for while this copy believed no county
+/// key (a key the county's own word confirmed holds that key, hex; a person's: NULL).
+pub(crate) const VOUCHED_BY_HUB: &str = "hub";
 /// Meta key of a count that only grows, one per mark set: each mark is its own number, so a
 /// reading clears only the mark it began under, never one set since (by the reading's own
 /// files, or another program), even one set after the row was cleared and made again.
@@ -150,7 +154,7 @@ fn record_own_key(
         "INSERT INTO device_key (device, public_key, name, confirmed, first_seen_ms)
          VALUES (?1, ?2, ?3, 1, ?4)
          ON CONFLICT (device) DO UPDATE SET public_key = excluded.public_key, confirmed = 1,
-             seal_key = NULL, seal_sig = NULL
+             vouched_by = NULL, seal_key = NULL, seal_sig = NULL
          WHERE device_key.public_key <> excluded.public_key",
         params![
             device.id.as_bytes().as_slice(),
@@ -308,7 +312,8 @@ impl Store {
             return Ok(None);
         };
         self.conn.execute(
-            "UPDATE device_key SET confirmed = 1, village = coalesce(?2, village) WHERE device = ?1",
+            "UPDATE device_key SET confirmed = 1, vouched_by = NULL, village = coalesce(?2, village)
+             WHERE device = ?1",
             params![key.device.as_bytes().as_slice(), village],
         )?;
         Ok(self
@@ -342,8 +347,8 @@ impl Store {
             Some(true) => return Ok(false),
             Some(false) => {
                 tx.execute(
-                    "UPDATE device_key SET public_key = ?2, confirmed = 1, village = ?3,
-                         seal_key = NULL, seal_sig = NULL
+                    "UPDATE device_key SET public_key = ?2, confirmed = 1, vouched_by = NULL,
+                         village = ?3, seal_key = NULL, seal_sig = NULL
                      WHERE device = ?1",
                     params![id, key, village],
                 )?;
@@ -514,6 +519,10 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let wall = self.wall_ms() as i64;
         let mut newly = 0u64;
+        // Whose word this is: the county key believed here, or the hub's while none is.
+        let word = self
+            .county_key()?
+            .unwrap_or_else(|| VOUCHED_BY_HUB.to_owned());
         // One transaction with the mark that the held files are to be read again: a crash
         // leaves both or neither (a page pulled again vouches again).
         let tx = self.conn.unchecked_transaction()?;
@@ -533,9 +542,10 @@ impl Store {
             let id = device.as_bytes().as_slice();
             let name = names.get(device).map_or("", String::as_str);
             let mut confirmed_now = self.conn.execute(
-                "INSERT OR IGNORE INTO device_key (device, public_key, name, confirmed, first_seen_ms)
-                 VALUES (?1, ?2, ?3, 1, ?4)",
-                params![id, key, name, wall],
+                "INSERT OR IGNORE INTO device_key
+                     (device, public_key, name, confirmed, first_seen_ms, vouched_by)
+                 VALUES (?1, ?2, ?3, 1, ?4, ?5)",
+                params![id, key, name, wall, word],
             )?;
             let replaced = self.conn.execute(
                 "UPDATE device_key SET public_key = ?2, seal_key = NULL, seal_sig = NULL
@@ -553,8 +563,9 @@ impl Store {
                 )?;
             }
             confirmed_now += self.conn.execute(
-                "UPDATE device_key SET confirmed = 1 WHERE device = ?1 AND public_key = ?2 AND confirmed = 0",
-                params![id, key],
+                "UPDATE device_key SET confirmed = 1, vouched_by = ?3
+                 WHERE device = ?1 AND public_key = ?2 AND confirmed = 0",
+                params![id, key, word],
             )?;
             // A key learnt from a file that did not name its device takes the county's name.
             if !name.is_empty() {

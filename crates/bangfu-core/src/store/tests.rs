@@ -1298,8 +1298,25 @@ fn back_to_schema_11_members(conn: &rusqlite::Connection) {
     .unwrap();
 }
 
-/// Takes schema 23's local table away (the county's certificates).
+/// Takes schema 24's local column away (whose word confirmed a device key).
+fn back_to_schema_23(conn: &rusqlite::Connection) {
+    // Called again by helpers that chain to older schemas: once is enough.
+    let has: bool = conn
+        .query_row(
+            "SELECT count(*) > 0 FROM pragma_table_info('device_key') WHERE name = 'vouched_by'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    if has {
+        conn.execute_batch("ALTER TABLE device_key DROP COLUMN vouched_by;")
+            .unwrap();
+    }
+}
+
+/// Takes schema 23's local table away (the county's certificates), and schema 24's column.
 fn back_to_schema_22(conn: &rusqlite::Connection) {
+    back_to_schema_23(conn);
     conn.execute_batch("DROP TABLE IF EXISTS county_cert;")
         .unwrap();
 }

@@ -1883,6 +1883,8 @@ pub struct CountyConfirmOutcome {
     pub fingerprint: String,
     /// It took the place of another county key this copy believed (改认).
     pub replaced: bool,
+    /// Device keys only the replaced key had confirmed, now waiting for the new key's word.
+    pub withdrawn: u64,
     /// Device keys the county's certificates confirmed.
     pub vouched: u64,
     /// The held files imported again, with what they brought.
@@ -1905,6 +1907,12 @@ impl CountyConfirmOutcome {
                 self.fingerprint, self.vouched
             )
         }];
+        if self.withdrawn > 0 {
+            out.push(format!(
+                "旧安全码确认的 {} 台设备改为待确认：它们此后的修改先暂存，取得新安全码签发的证书后自动合并（也可在“设备”里逐台核对确认）。",
+                self.withdrawn
+            ));
+        }
         if self.replaced && self.vouched > 0 {
             out.push(format!(
                 "新安全码签发的证书随之确认了 {} 台设备。",
@@ -1975,6 +1983,7 @@ pub fn confirm_county_key(
         .map_err(SyncError::from)?
         .is_some_and(|(offered, _)| offered == key);
     let mut replaced = false;
+    let mut withdrawn = 0;
     if let crate::store::CountyPin::Other(held) = store
         .pin_county_key(&key, "确认")
         .map_err(SyncError::from)?
@@ -1987,7 +1996,7 @@ pub fn confirm_county_key(
             Replace::OfferedByHub if from_hub => {}
             _ => return Err(ConfirmError::OtherCountyKey { held }),
         }
-        store.replace_county_key(&key).map_err(SyncError::from)?;
+        withdrawn = store.replace_county_key(&key).map_err(SyncError::from)?;
     }
     let mut signers = std::collections::BTreeSet::new();
     let mut kept = std::collections::BTreeSet::new();
@@ -2013,6 +2022,7 @@ pub fn confirm_county_key(
     Ok(CountyConfirmOutcome {
         fingerprint: super::county::county_fingerprint(&key).unwrap_or_default(),
         replaced,
+        withdrawn,
         vouched,
         merged,
         failed,

@@ -755,3 +755,133 @@ fn a_renewed_county_key_signs_the_list_and_is_taken_only_by_a_person(backend: Ba
     assert!(!carried.is_empty());
     assert!(carried.iter().all(|c| c.county_key == new_key));
 }
+
+/// A station believes the county's key and has taken a laptop on that key's word, a laptop
+/// on a person's word, and — the old key having leaked — a forger's laptop on a certificate
+/// made with it. The county renews its key and the clerk takes the new one (改认): what the
+/// old key alone confirmed waits again (the forger's laptop, whose next stick is held), what
+/// the new key's certificates vouch for is confirmed again, a person's confirmation stays.
+#[test]
+fn taking_a_renewed_county_key_withdraws_what_the_old_key_alone_confirmed() {
+    let county = county_with_village_a(Backend::Sqlite);
+    let (dir, storage) = (&county.dir, &county.storage);
+    let (old_key, old_signer) = county_key(&county);
+    let (mut a1, _, household) = a1_filed(&county);
+    let (a1_file, _) = export_changeset(&a1, None).unwrap();
+
+    let mut station = open(dir.path(), "乡镇站");
+    station.set_confirms_devices(true).unwrap();
+    import_changeset(&mut station, &a1_file).unwrap();
+    let old_fp = county_fingerprint(&old_key).unwrap();
+    confirm_county_key(&mut station, &old_fp, Replace::No).unwrap();
+    assert_eq!(
+        confirmed_village(&station, a1.device().id),
+        Some((true, Some(VILLAGE_A.to_owned())))
+    );
+    // A laptop the county never enrolled, confirmed by the clerk comparing its 安全码.
+    let mut guest = open(dir.path(), "外来机");
+    import_changeset(&mut guest, &a1_file).unwrap();
+    write(&mut guest, &[remark(household, "外来机改")]);
+    let (guest_file, _) = export_changeset(&guest, None).unwrap();
+    assert!(
+        import_changeset(&mut station, &guest_file)
+            .unwrap()
+            .held_ops
+            > 0
+    );
+    let guest_fp = bangfu_core::sync::trust::own_fingerprint(&guest)
+        .unwrap()
+        .unwrap();
+    bangfu_core::sync::trust::confirm_device(&mut station, &guest_fp, None).unwrap();
+    assert_eq!(remark_of(&station, household).as_deref(), Some("外来机改"));
+    // A forger holding the leaked county key certifies a laptop of its own for village A:
+    // the station, believing that key, takes it.
+    let mut rogue = open(dir.path(), "伪造机");
+    import_changeset(&mut rogue, &a1_file).unwrap();
+    write(&mut rogue, &[remark(household, "伪造的修改")]);
+    let forged_stick = |rogue: &Store| {
+        let (file, _) = export_changeset(rogue, None).unwrap();
+        let signers = changeset::read_header(&file).unwrap().0.signers.unwrap();
+        let key = signers[&rogue.device().id].clone();
+        let forged = old_signer.certify(rogue.device().id, "伪造机", VILLAGE_A, &key, 1);
+        with_certs(&file, vec![forged])
+    };
+    let summary = import_changeset(&mut station, &forged_stick(&rogue)).unwrap();
+    assert_eq!(summary.county_vouched, 1, "{summary:?}");
+    assert_eq!(
+        remark_of(&station, household).as_deref(),
+        Some("伪造的修改")
+    );
+
+    // The county renews its key. A laptop enrolled since brings the new key to the station
+    // (its stick waits: its certificate is not of the key the station believes); the clerk
+    // takes the new key.
+    storage.renew_county_key(COUNTY).unwrap();
+    let (new_key, _) = county_key(&county);
+    let new_fp = county_fingerprint(&new_key).unwrap();
+    let mut a2 = open(dir.path(), "A村-2");
+    let a2_client = enrol(&mut a2, &county.url, storage, VILLAGE_A);
+    sync(&a2_client, &mut a2);
+    write(&mut a2, &[remark(household, "二号机改")]);
+    sync(&a2_client, &mut a2);
+    let (a2_file, _) = export_changeset(&a2, None).unwrap();
+    let a2_certs = certs_of(&a2_file);
+    assert!(a2_certs.iter().any(|c| c.device == a2.device().id));
+    assert!(a2_certs.iter().any(|c| c.device == a1.device().id));
+    assert!(a2_certs.iter().all(|c| c.county_key == new_key));
+    assert!(import_changeset(&mut station, &a2_file).unwrap().held_ops > 0);
+    assert_eq!(
+        remark_of(&station, household).as_deref(),
+        Some("伪造的修改")
+    );
+
+    let outcome = confirm_county_key(&mut station, &new_fp, Replace::Any).unwrap();
+    assert!(outcome.replaced, "{outcome:?}");
+    // The forger's laptop, A村-1 and the county's own admin device: the old key's word.
+    assert_eq!(outcome.withdrawn, 3, "{outcome:?}");
+    assert!(
+        outcome
+            .lines_zh()
+            .iter()
+            .any(|l| l.contains("旧安全码确认的 3 台设备改为待确认")),
+        "{:?}",
+        outcome.lines_zh()
+    );
+    let confirmed = |station: &Store, device| confirmed_village(station, device).map(|(c, _)| c);
+    assert_eq!(
+        confirmed(&station, rogue.device().id),
+        Some(false),
+        "the leaked key's word is gone"
+    );
+    assert_eq!(
+        confirmed(&station, guest.device().id),
+        Some(true),
+        "a person's stays"
+    );
+    // The new key's certificates (a2's stick carries A村-1's too) confirm both village
+    // laptops again, and a2's edit merges.
+    assert_eq!(
+        confirmed_village(&station, a2.device().id),
+        Some((true, Some(VILLAGE_A.to_owned())))
+    );
+    assert_eq!(
+        confirmed_village(&station, a1.device().id),
+        Some((true, Some(VILLAGE_A.to_owned())))
+    );
+    assert_eq!(remark_of(&station, household).as_deref(), Some("二号机改"));
+    let audit = station.audit_log().unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.action == "county_key" && a.what.contains("3 台设备改为待确认")),
+        "{audit:?}"
+    );
+
+    // The forger's next stick, with the old key's certificate: held, nothing of it merged.
+    write(&mut rogue, &[remark(household, "伪造的第二次修改")]);
+    let summary = import_changeset(&mut station, &forged_stick(&rogue)).unwrap();
+    assert!(summary.held_ops > 0, "{summary:?}");
+    assert_eq!(summary.county_vouched, 0, "{summary:?}");
+    assert_eq!(remark_of(&station, household).as_deref(), Some("二号机改"));
+    assert_eq!(confirmed(&station, rogue.device().id), Some(false));
+}
