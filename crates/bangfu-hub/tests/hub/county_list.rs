@@ -766,7 +766,7 @@ fn taking_a_renewed_county_key_withdraws_what_the_old_key_alone_confirmed() {
     let county = county_with_village_a(Backend::Sqlite);
     let (dir, storage) = (&county.dir, &county.storage);
     let (old_key, old_signer) = county_key(&county);
-    let (mut a1, _, household) = a1_filed(&county);
+    let (a1, _, household) = a1_filed(&county);
     let (a1_file, _) = export_changeset(&a1, None).unwrap();
 
     let mut station = open(dir.path(), "乡镇站");
