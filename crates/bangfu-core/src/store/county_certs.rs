@@ -390,6 +390,33 @@ impl Store {
         Ok(out)
     }
 
+    /// Of the keys a hub page declares, those the county's word may confirm here: all of
+    /// them while this copy has taken no whole list from the hub under the county key it
+    /// believes; once it has, only those the latest list certifies (a laptop the county
+    /// revoked before this copy held its certificate is left out of the list, while its
+    /// older edits still come in pages: they apply, but do not confirm its key).
+    pub(crate) fn listed_by_county(
+        &self,
+        signers: &BTreeMap<Uuid, String>,
+    ) -> Result<BTreeMap<Uuid, String>, StoreError> {
+        let Some(county) = self.county_key()? else {
+            return Ok(signers.clone());
+        };
+        if meta_get::<i64>(&self.conn, META_COUNTY_LIST_MS)?.is_none() {
+            return Ok(signers.clone());
+        }
+        let certs = self.county_certs_for(signers.keys())?;
+        Ok(signers
+            .iter()
+            .filter(|(device, key)| {
+                certs
+                    .iter()
+                    .any(|c| c.device == **device && c.key == **key && c.county_key == county)
+            })
+            .map(|(device, key)| (*device, key.clone()))
+            .collect())
+    }
+
     /// Keeps this copy's own certificate (the hub signed it for this device's key): carried
     /// in its files so a station that never syncs takes them. Only under the believed county
     /// key and for this copy's own key.

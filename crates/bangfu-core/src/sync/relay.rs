@@ -249,8 +249,9 @@ pub fn keep_page_signatures(
     let signers = header.signers.as_ref().unwrap_or(&empty);
     let names = &header.device_names;
     // First: the county's keys recorded (one learnt unconfirmed replaced) before anything is
-    // recorded under them.
-    store.vouch_device_keys(signers, names, scopes)?;
+    // recorded under them; only those the county's latest list still certifies, once this
+    // copy has one (a revoked laptop's older edits come in pages without its being listed).
+    store.vouch_device_keys(&store.listed_by_county(signers)?, names, scopes)?;
     if let Some(keys) = &header.seal_keys {
         // The county vouched for every key the page declares (recorded just now).
         store.learn_seal_keys(keys, signers)?;

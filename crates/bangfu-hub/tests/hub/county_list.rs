@@ -885,3 +885,50 @@ fn taking_a_renewed_county_key_withdraws_what_the_old_key_alone_confirmed() {
     assert_eq!(remark_of(&station, household).as_deref(), Some("二号机改"));
     assert_eq!(confirmed(&station, rogue.device().id), Some(false));
 }
+
+/// A township station enrolled after the county revoked a lost laptop never held that
+/// laptop's certificate: the pages that bring the laptop's old edits (made before it was
+/// lost) apply, but do not confirm its key — the county's latest list leaves it out — so a
+/// stick written on the lost laptop since waits for a person at the station.
+#[test]
+fn pages_do_not_confirm_a_laptop_the_county_revoked_before_the_copy_held_its_certificate() {
+    let county = county_with_village_a(Backend::Sqlite);
+    let (dir, storage, url) = (&county.dir, &county.storage, &county.url);
+    let (_, _, household) = a1_filed(&county);
+    let mut lost = open(dir.path(), "A村-3");
+    let lost_client = enrol(&mut lost, url, storage, VILLAGE_A);
+    sync(&lost_client, &mut lost);
+    write(&mut lost, &[remark(household, "丢失前的修改")]);
+    sync(&lost_client, &mut lost);
+    let at_hub = storage
+        .devices()
+        .unwrap()
+        .into_iter()
+        .find(|d| d.name == "A村-3")
+        .unwrap();
+    assert!(storage.revoke(at_hub.id).unwrap());
+
+    let mut station = open(dir.path(), "乡镇站");
+    station.set_confirms_devices(true).unwrap();
+    let station_client = enrol(&mut station, url, storage, &VILLAGE_A[..9]);
+    sync(&station_client, &mut station);
+    assert_eq!(
+        remark_of(&station, household).as_deref(),
+        Some("丢失前的修改"),
+        "the lost laptop's edits from before apply"
+    );
+    assert_ne!(
+        confirmed_village(&station, lost.device().id).map(|c| c.0),
+        Some(true),
+        "its key is not confirmed on the county's word"
+    );
+    // Whoever holds the lost laptop writes a stick: it waits for a person.
+    write(&mut lost, &[remark(household, "丢失后的修改")]);
+    let (stick, _) = export_changeset(&lost, None).unwrap();
+    let summary = import_changeset(&mut station, &stick).unwrap();
+    assert!(summary.held_ops > 0, "{summary:?}");
+    assert_eq!(
+        remark_of(&station, household).as_deref(),
+        Some("丢失前的修改")
+    );
+}
