@@ -128,11 +128,11 @@ impl Store {
     /// Believes `key` (hex) as the county's in place of the one believed (a person compared it
     /// with the county's word: the hub was rebuilt, or its key renewed). The certificates of
     /// the old key go, as does what this copy remembered of the old hub's list; the device
-    /// keys only the old key's word confirmed are confirmed no more (returned: how many),
-    /// those a person confirmed stay. Written to the audit log.
-    pub(crate) fn replace_county_key(&self, key: &str) -> Result<u64, StoreError> {
+    /// keys only the old key's word confirmed are confirmed no more (returned: their devices),
+    /// those a person confirmed stay. Written to the audit log, each such device by name.
+    pub(crate) fn replace_county_key(&self, key: &str) -> Result<Vec<Uuid>, StoreError> {
         let Some(fingerprint) = county_fingerprint(key) else {
-            return Ok(0);
+            return Ok(Vec::new());
         };
         let old = self
             .county_key()?
@@ -146,11 +146,15 @@ impl Store {
         // The old key's word goes with it (it may have leaked, and vouched for a forger's
         // key): the devices it alone confirmed wait until the new key's certificates vouch
         // for them again. A person's confirmations stay.
-        let withdrawn = tx.execute(
-            "UPDATE device_key SET confirmed = 0
-             WHERE confirmed = 1 AND vouched_by IS NOT NULL AND vouched_by <> ?1",
-            [key],
-        )?;
+        let withdrawn: Vec<(Vec<u8>, Vec<u8>, String)> = {
+            let mut stmt = tx.prepare(
+                "UPDATE device_key SET confirmed = 0
+                 WHERE confirmed = 1 AND vouched_by IS NOT NULL AND vouched_by <> ?1
+                 RETURNING device, public_key, name",
+            )?;
+            stmt.query_map([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<rusqlite::Result<_>>()?
+        };
         for meta in [
             META_COUNTY_SEEN,
             META_COUNTY_OFFERED,
@@ -165,12 +169,29 @@ impl Store {
             wall,
             "county_key",
             &format!(
-                "改认县同步中心的安全码：{old} → {fingerprint}；旧安全码确认的 {withdrawn} 台设备改为待确认"
+                "改认县同步中心的安全码：{old} → {fingerprint}；只凭旧安全码确认的 {} 台设备改为待确认",
+                withdrawn.len()
             ),
             0,
         )?;
+        for (_, public_key, name) in &withdrawn {
+            super::people::insert_audit(
+                &tx,
+                self.actor.as_ref(),
+                wall,
+                "county_withdrew_device",
+                &format!(
+                    "改认县同步中心安全码后，设备“{name}”（安全码 {}）不再凭旧安全码确认：改为待确认，取得新安全码签发的证书后再确认",
+                    crate::sync::signing::fingerprint(public_key)
+                ),
+                0,
+            )?;
+        }
         tx.commit()?;
-        Ok(withdrawn as u64)
+        Ok(withdrawn
+            .iter()
+            .filter_map(|(device, _, _)| Uuid::from_slice(device).ok())
+            .collect())
     }
 
     /// Remembers the county keys of the certificates a file brought while no county key is

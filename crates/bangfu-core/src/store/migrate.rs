@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 use super::StoreError;
 
@@ -51,8 +51,43 @@ fn after_script(conn: &Connection, version: i64) -> rusqlite::Result<()> {
         17 => filing_date_ops_need_rebuild(conn),
         20 => site_village_ops_need_rebuild(conn),
         21 => county_setting_ops_need_rebuild(conn),
+        24 => device_keys_vouched_before(conn),
         _ => Ok(()),
     }
+}
+
+/// Schema 24: the device keys the county's or the hub's word confirmed before this version
+/// recorded whose word it was are found in the audit log (each such confirmation wrote a
+/// `vouch_device` entry naming the key's 安全码; a person's wrote `confirm_device`) and marked
+/// as the county key's believed now (the hub's, when none is), so that taking a renewed
+/// county key withdraws them too. A key a person also confirmed stays a person's.
+fn device_keys_vouched_before(conn: &Connection) -> rusqlite::Result<()> {
+    let word: String = conn
+        .query_row("SELECT value FROM meta WHERE key = 'county_key'", [], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .unwrap_or_else(|| super::device_keys::VOUCHED_BY_HUB.to_owned());
+    let keys: Vec<(Vec<u8>, Vec<u8>)> = conn
+        .prepare("SELECT device, public_key FROM device_key WHERE confirmed = 1")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mentioned = |action: &str, fingerprint: &str| -> rusqlite::Result<bool> {
+        conn.prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM audit_log WHERE action = ?1 AND instr(what, ?2) > 0)",
+        )?
+        .query_row([action, fingerprint], |r| r.get(0))
+    };
+    for (device, public_key) in keys {
+        let fingerprint = crate::sync::signing::fingerprint(&public_key);
+        if mentioned("vouch_device", &fingerprint)? && !mentioned("confirm_device", &fingerprint)? {
+            conn.execute(
+                "UPDATE device_key SET vouched_by = ?2 WHERE device = ?1",
+                rusqlite::params![device, word],
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// Schema 8: a log that already holds 脱贫标准 ops (table 10, kept by an older version that had

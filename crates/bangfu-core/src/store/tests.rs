@@ -1314,6 +1314,68 @@ fn back_to_schema_23(conn: &rusqlite::Connection) {
     }
 }
 
+/// A file of schema 23 (before keys recorded whose word confirmed them) learns it at the
+/// upgrade from its audit log: a key the county's word alone confirmed is the believed county
+/// key's (so taking a renewed key withdraws it), one a person confirmed stays a person's.
+#[test]
+fn a_file_of_schema_23_learns_which_device_keys_the_county_confirmed() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = open(&dir, "a");
+    let county = "ab".repeat(32);
+    let keys = [[1u8; 32], [2u8; 32], [3u8; 32], [4u8; 32]];
+    let devices: Vec<Uuid> = keys.iter().map(|_| Uuid::now_v7()).collect();
+    for (i, (device, key)) in devices.iter().zip(&keys).enumerate() {
+        // The fourth was learnt from a file and never confirmed.
+        a.conn()
+            .execute(
+                "INSERT INTO device_key (device, public_key, name, confirmed, first_seen_ms)
+                 VALUES (?1, ?2, ?3, ?4, 0)",
+                params![
+                    device.as_bytes().as_slice(),
+                    key.as_slice(),
+                    format!("设备{i}"),
+                    i < 3
+                ],
+            )
+            .unwrap();
+    }
+    let audit = |action: &str, key: &[u8; 32]| {
+        let what = format!(
+            "设备（安全码 {}）",
+            crate::sync::signing::fingerprint(key.as_slice())
+        );
+        super::people::insert_audit(a.conn(), None, T0, action, &what, 0).unwrap();
+    };
+    audit("vouch_device", &keys[0]);
+    audit("confirm_device", &keys[1]);
+    audit("vouch_device", &keys[2]);
+    audit("confirm_device", &keys[2]);
+    audit("vouch_device", &keys[3]);
+    a.conn()
+        .execute(
+            "INSERT INTO meta (key, value) VALUES ('county_key', ?1)",
+            [&county],
+        )
+        .unwrap();
+    back_to_schema_23(a.conn());
+    a.conn().execute_batch("PRAGMA user_version = 23;").unwrap();
+    drop(a);
+    let a = open(&dir, "a");
+    let word = |device: &Uuid| -> Option<String> {
+        a.conn()
+            .query_row(
+                "SELECT vouched_by FROM device_key WHERE device = ?1",
+                [device.as_bytes().as_slice()],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    assert_eq!(word(&devices[0]).as_deref(), Some(county.as_str()));
+    assert_eq!(word(&devices[1]), None, "a person's");
+    assert_eq!(word(&devices[2]), None, "a person confirmed it too");
+    assert_eq!(word(&devices[3]), None, "not confirmed");
+}
+
 /// Takes schema 23's local table away (the county's certificates), and schema 24's column.
 fn back_to_schema_22(conn: &rusqlite::Connection) {
     back_to_schema_23(conn);

@@ -1883,7 +1883,8 @@ pub struct CountyConfirmOutcome {
     pub fingerprint: String,
     /// It took the place of another county key this copy believed (改认).
     pub replaced: bool,
-    /// Device keys only the replaced key had confirmed, now waiting for the new key's word.
+    /// Device keys only the replaced key had confirmed that wait for the new key's word (its
+    /// certificates the held files carry confirmed the others again at once).
     pub withdrawn: u64,
     /// Device keys the county's certificates confirmed.
     pub vouched: u64,
@@ -1983,7 +1984,7 @@ pub fn confirm_county_key(
         .map_err(SyncError::from)?
         .is_some_and(|(offered, _)| offered == key);
     let mut replaced = false;
-    let mut withdrawn = 0;
+    let mut withdrawn = Vec::new();
     if let crate::store::CountyPin::Other(held) = store
         .pin_county_key(&key, "确认")
         .map_err(SyncError::from)?
@@ -2013,6 +2014,14 @@ pub fn confirm_county_key(
     let vouched = store
         .vouch_by_county(&signers, &kept)
         .map_err(SyncError::from)?;
+    // Of the devices the old key's word went from, those the new key's certificates did not
+    // confirm again just now.
+    let still_waiting = store
+        .device_keys()
+        .map_err(SyncError::from)?
+        .into_iter()
+        .filter(|k| !k.confirmed && withdrawn.contains(&k.device))
+        .count() as u64;
     // Read again as long as the readings vouch for more; once in any case (the person asked).
     let (merged, failed) = if store.held_reread_pending().map_err(SyncError::from)? {
         read_held_while_marked(store)?
@@ -2022,7 +2031,7 @@ pub fn confirm_county_key(
     Ok(CountyConfirmOutcome {
         fingerprint: super::county::county_fingerprint(&key).unwrap_or_default(),
         replaced,
-        withdrawn,
+        withdrawn: still_waiting,
         vouched,
         merged,
         failed,

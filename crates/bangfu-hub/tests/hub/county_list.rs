@@ -837,13 +837,14 @@ fn taking_a_renewed_county_key_withdraws_what_the_old_key_alone_confirmed() {
 
     let outcome = confirm_county_key(&mut station, &new_fp, Replace::Any).unwrap();
     assert!(outcome.replaced, "{outcome:?}");
-    // The forger's laptop, A村-1 and the county's own admin device: the old key's word.
-    assert_eq!(outcome.withdrawn, 3, "{outcome:?}");
+    // The old key's word went from the forger's laptop, A村-1 and the county's own admin
+    // device; a2's stick carries the new key's certificates of the last two: one waits.
+    assert_eq!(outcome.withdrawn, 1, "{outcome:?}");
     assert!(
         outcome
             .lines_zh()
             .iter()
-            .any(|l| l.contains("旧安全码确认的 3 台设备改为待确认")),
+            .any(|l| l.contains("旧安全码确认的 1 台设备改为待确认")),
         "{:?}",
         outcome.lines_zh()
     );
@@ -874,6 +875,20 @@ fn taking_a_renewed_county_key_withdraws_what_the_old_key_alone_confirmed() {
         audit
             .iter()
             .any(|a| a.action == "county_key" && a.what.contains("3 台设备改为待确认")),
+        "{audit:?}"
+    );
+    for name in ["伪造机", "A村-1"] {
+        assert!(
+            audit
+                .iter()
+                .any(|a| a.action == "county_withdrew_device" && a.what.contains(name)),
+            "{name}: {audit:?}"
+        );
+    }
+    assert!(
+        !audit
+            .iter()
+            .any(|a| a.action == "county_withdrew_device" && a.what.contains("外来机")),
         "{audit:?}"
     );
 
