@@ -116,13 +116,18 @@ pub fn run(command: DeviceCommand) -> Result<(), Failure> {
                     .as_deref()
                     .map(|v| format!("，限 {v} 村"))
                     .unwrap_or_default();
+                let word = if d.key.confirmed && d.key.county_vouched {
+                    "，县里担保"
+                } else {
+                    ""
+                };
                 let held = if d.held_files > 0 {
                     format!("，暂存同步文件 {} 个", d.held_files)
                 } else {
                     String::new()
                 };
                 println!(
-                    "[{state}] {}  安全码 {}{village}{held}",
+                    "[{state}] {}  安全码 {}{village}{word}{held}",
                     d.key.name, d.key.fingerprint
                 );
             }

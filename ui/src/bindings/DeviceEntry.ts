@@ -16,4 +16,9 @@ fingerprint: string, public_key: string, confirmed: boolean,
 /**
  * The village code a person gave the device at confirmation.
  */
-village: string | null, own: boolean, };
+village: string | null, own: boolean, 
+/**
+ * Confirmed on the county's word (its certificate, or its hub's page), not by a person
+ * here: taking a renewed county key (改认) withdraws it until the new key vouches again.
+ */
+county_vouched: boolean, };

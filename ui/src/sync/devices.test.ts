@@ -12,6 +12,7 @@ function device(over: Partial<DeviceEntry>): DeviceEntry {
     confirmed: false,
     village: null,
     own: false,
+    county_vouched: false,
     ...over,
   }
 }
@@ -20,6 +21,7 @@ describe('the 设备 box', () => {
   it.each([
     [{ own: true }, '本机'],
     [{ confirmed: true }, '已确认'],
+    [{ confirmed: true, county_vouched: true }, '已确认（县里担保）'],
     [{}, '待确认设备'],
   ])('names the state of %o as %s', (over, word) => {
     expect(deviceState(device(over))).toBe(word)

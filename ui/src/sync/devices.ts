@@ -12,7 +12,9 @@ export function rivalOfConfirmed(d: DeviceEntry, all: DeviceEntry[]): boolean {
 export function deviceState(d: DeviceEntry, all: DeviceEntry[] = []): string {
   if (d.own) return '本机'
   if (rivalOfConfirmed(d, all)) return '安全码不符（疑似冒充）'
-  return d.confirmed ? '已确认' : '待确认设备'
+  if (!d.confirmed) return '待确认设备'
+  // On the county's word: 改认 of the county's 安全码 takes it back until the new one vouches.
+  return d.county_vouched ? '已确认（县里担保）' : '已确认'
 }
 
 /** The village a confirmed device is limited to, or that it is not limited. */

@@ -34,6 +34,9 @@ pub struct DeviceKey {
     /// The village code a person gave the device at confirmation.
     pub village: Option<String>,
     pub own: bool,
+    /// Confirmed on the county's word (its certificate, or its hub's page), not by a person
+    /// here: taking a renewed county key (改认) withdraws it until the new key vouches again.
+    pub county_vouched: bool,
 }
 
 /// Meta key set while the held files are to be read again after the county confirmed keys.
@@ -251,7 +254,8 @@ impl Store {
     /// Every device key this copy knows, own first.
     pub fn device_keys(&self) -> Result<Vec<DeviceKey>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT k.device, k.public_key, coalesce(nullif(d.name, ''), k.name), k.confirmed, k.village
+            "SELECT k.device, k.public_key, coalesce(nullif(d.name, ''), k.name), k.confirmed, k.village,
+                 k.confirmed = 1 AND k.vouched_by IS NOT NULL
              FROM device_key k LEFT JOIN device d ON d.id = k.device ORDER BY k.first_seen_ms",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -261,11 +265,12 @@ impl Store {
                 r.get::<_, Option<String>>(2)?,
                 r.get::<_, bool>(3)?,
                 r.get::<_, Option<String>>(4)?,
+                r.get::<_, bool>(5)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, key, name, confirmed, village) = row?;
+            let (id, key, name, confirmed, village, county_vouched) = row?;
             let Ok(device) = Uuid::from_slice(&id) else {
                 continue;
             };
@@ -277,6 +282,7 @@ impl Store {
                 confirmed,
                 village,
                 own: device == self.device.id,
+                county_vouched,
             });
         }
         out.sort_by_key(|k| !k.own);

@@ -950,6 +950,7 @@ fn candidate_keys(store: &Store, files: &[(Header, &[u8])]) -> Result<Vec<Device
                 confirmed: false,
                 village: None,
                 own: false,
+                county_vouched: false,
             });
         }
     }

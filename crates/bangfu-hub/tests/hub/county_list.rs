@@ -812,6 +812,17 @@ fn taking_a_renewed_county_key_withdraws_what_the_old_key_alone_confirmed() {
         remark_of(&station, household).as_deref(),
         Some("伪造的修改")
     );
+    // Shown as the county's word, the guest as a person's.
+    let word_of = |station: &Store, device| {
+        list_devices(station)
+            .unwrap()
+            .into_iter()
+            .find(|d| d.key.device == device)
+            .map(|d| d.key.county_vouched)
+    };
+    assert_eq!(word_of(&station, rogue.device().id), Some(true));
+    assert_eq!(word_of(&station, a1.device().id), Some(true));
+    assert_eq!(word_of(&station, guest.device().id), Some(false));
 
     // The county renews its key. A laptop enrolled since brings the new key to the station
     // (its stick waits: its certificate is not of the key the station believes); the clerk
