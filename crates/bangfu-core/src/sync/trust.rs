@@ -1878,6 +1878,16 @@ pub enum Replace {
     Any,
 }
 
+/// A device whose confirmation went with the county's old key (改认) and waits for the new
+/// key's word.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct WithdrawnDevice {
+    pub name: String,
+    pub fingerprint: String,
+    /// Its ops this copy merged before (they stay in the data).
+    pub merged_ops: u64,
+}
+
 /// What confirming the county's 安全码 did.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CountyConfirmOutcome {
@@ -1887,6 +1897,8 @@ pub struct CountyConfirmOutcome {
     /// Device keys only the replaced key had confirmed that wait for the new key's word (its
     /// certificates the held files carry confirmed the others again at once).
     pub withdrawn: u64,
+    /// Those devices, each with what it wrote that merged while the old key vouched for it.
+    pub waiting: Vec<WithdrawnDevice>,
     /// Device keys the county's certificates confirmed.
     pub vouched: u64,
     /// The held files imported again, with what they brought.
@@ -1913,6 +1925,12 @@ impl CountyConfirmOutcome {
             out.push(format!(
                 "旧安全码确认的 {} 台设备改为待确认：它们此后的修改先暂存，取得新安全码签发的证书后自动合并（也可在“设备”里逐台核对确认）。",
                 self.withdrawn
+            ));
+        }
+        for d in self.waiting.iter().filter(|d| d.merged_ops > 0) {
+            out.push(format!(
+                "设备“{}”（安全码 {}）此前已合并的 {} 项修改仍在数据中：县里若不认这台设备，请在相关户的修改记录中按设备核实并更正。",
+                d.name, d.fingerprint, d.merged_ops
             ));
         }
         if self.replaced && self.vouched > 0 {
@@ -2017,12 +2035,26 @@ pub fn confirm_county_key(
         .map_err(SyncError::from)?;
     // Of the devices the old key's word went from, those the new key's certificates did not
     // confirm again just now.
-    let still_waiting = store
-        .device_keys()
-        .map_err(SyncError::from)?
-        .into_iter()
-        .filter(|k| !k.confirmed && withdrawn.contains(&k.device))
-        .count() as u64;
+    let mut waiting = Vec::new();
+    for k in store.device_keys().map_err(SyncError::from)? {
+        if k.confirmed || !withdrawn.contains(&k.device) {
+            continue;
+        }
+        // What it wrote that merged while the old key vouched for it stays in the data.
+        let merged_ops: u64 = store
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM op WHERE origin = (SELECT idx FROM device WHERE id = ?1)",
+                [k.device.as_bytes().as_slice()],
+                |r| r.get(0),
+            )
+            .map_err(|e| SyncError::from(StoreError::from(e)))?;
+        waiting.push(WithdrawnDevice {
+            name: k.name,
+            fingerprint: k.fingerprint,
+            merged_ops,
+        });
+    }
     // Read again as long as the readings vouch for more; once in any case (the person asked).
     let (merged, failed) = if store.held_reread_pending().map_err(SyncError::from)? {
         read_held_while_marked(store)?
@@ -2032,7 +2064,8 @@ pub fn confirm_county_key(
     Ok(CountyConfirmOutcome {
         fingerprint: super::county::county_fingerprint(&key).unwrap_or_default(),
         replaced,
-        withdrawn: still_waiting,
+        withdrawn: waiting.len() as u64,
+        waiting,
         vouched,
         merged,
         failed,

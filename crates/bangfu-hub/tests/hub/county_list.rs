@@ -859,6 +859,18 @@ fn taking_a_renewed_county_key_withdraws_what_the_old_key_alone_confirmed() {
         "{:?}",
         outcome.lines_zh()
     );
+    // Named, with what of it merged before: the one remark it wrote.
+    assert_eq!(outcome.waiting.len(), 1, "{outcome:?}");
+    assert_eq!(outcome.waiting[0].name, "伪造机");
+    assert_eq!(outcome.waiting[0].merged_ops, 1, "{outcome:?}");
+    assert!(
+        outcome
+            .lines_zh()
+            .iter()
+            .any(|l| l.contains("设备“伪造机”") && l.contains("已合并的 1 项修改仍在数据中")),
+        "{:?}",
+        outcome.lines_zh()
+    );
     let confirmed = |station: &Store, device| confirmed_village(station, device).map(|(c, _)| c);
     assert_eq!(
         confirmed(&station, rogue.device().id),
