@@ -441,6 +441,13 @@ async function countyKeyRenewed(world, hubDir, dataFile) {
     return t.includes(renewed) && held > 0 ? t : undefined
   }, { timeoutMs: 30_000 })
   step(believed)
+  // The laptops the old key vouched for went back to 待确认 at 改认; the new key's list
+  // confirmed them again, on the county's word.
+  const table = await waitFor('the devices confirmed again by the new key', async () => {
+    const t = await text(session, 'devices-table')
+    return t.includes('县里担保') && !t.includes('待确认设备') ? t : undefined
+  }, { timeoutMs: 30_000 })
+  step(table)
   await shot(session, 'hub-11-county-key-replaced.png')
   await world.quit()
   const listed = station(world.scratch, ['device', 'list', '--db', dataFile])
