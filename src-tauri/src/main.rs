@@ -137,6 +137,7 @@ fn main() -> ExitCode {
             commands::devices::device_merge_held,
             commands::devices::device_drop_held,
             commands::devices::device_set_village,
+            commands::devices::device_unconfirm,
             commands::devices::devices_require_confirmation,
             commands::team::team_member_sheet,
             commands::team::team_set,

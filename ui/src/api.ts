@@ -645,6 +645,11 @@ export function deviceSetVillage(fingerprint: string, village: string | null): P
   return invoke<string[]>('device_set_village', { fingerprint, village })
 }
 
+/** Takes back a device's confirmation (confirmed by mistake: the hub brings another 安全码). */
+export function deviceUnconfirm(fingerprint: string): Promise<string[]> {
+  return invoke<string[]>('device_unconfirm', { fingerprint })
+}
+
 /** Whether ops of devices not confirmed yet wait for a person. */
 export function devicesRequireConfirmation(on: boolean): Promise<void> {
   return invoke<void>('devices_require_confirmation', { on })

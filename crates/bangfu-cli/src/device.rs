@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use bangfu_core::sync::trust::{
     ConfirmOutcome, Replace, confirm_county_key, confirm_device, county_candidates, drop_held,
-    list_devices, merge_held_outside, set_device_village,
+    list_devices, merge_held_outside, set_device_village, unconfirm_device,
 };
 use clap::Subcommand;
 
@@ -43,6 +43,15 @@ pub enum DeviceCommand {
         /// 县里通知更换了安全码（如重建了同步中心）：改认这个，旧安全码签发的证书作废
         #[arg(long)]
         replace: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// 取消对一台设备的确认（当初确认有误，如县同步中心为它带来了另一个安全码）：改为待确认，县里登记的安全码在下次同步时随之确认
+    Unconfirm {
+        #[arg(long)]
+        db: PathBuf,
+        /// 设备的安全码（30 位数字，可带空格）
+        fingerprint: String,
         #[arg(long)]
         json: bool,
     },
@@ -188,6 +197,23 @@ pub fn run(command: DeviceCommand) -> Result<(), Failure> {
             let mut store = open_store(&db)?;
             let outcome = confirm_device(&mut store, &fingerprint, village.as_deref())?;
             say(&outcome, json, "已确认设备");
+            Ok(())
+        }
+        DeviceCommand::Unconfirm {
+            db,
+            fingerprint,
+            json,
+        } => {
+            let mut store = open_store(&db)?;
+            let device = unconfirm_device(&mut store, &fingerprint)?;
+            if json {
+                print_json(&device);
+            } else {
+                println!(
+                    "已取消确认设备“{}”（安全码 {}）：改为待确认；与县同步中心同步时，县里登记的安全码随之确认。",
+                    device.name, device.fingerprint
+                );
+            }
             Ok(())
         }
         DeviceCommand::MergeHeld {

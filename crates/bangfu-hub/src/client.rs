@@ -11,6 +11,7 @@ use bangfu_core::store::Store;
 use bangfu_core::sync::changeset;
 use bangfu_core::sync::exchange::SyncError;
 use bangfu_core::sync::relay;
+use bangfu_core::sync::signing::SignatureError;
 use serde::Serialize;
 
 pub use crate::error::HubError;
@@ -639,6 +640,9 @@ impl HubClient {
             // the ops of a batch it hands on signed (see `relay` for those it hands on without).
             report.unsigned += relay::check_page(store, &page, &ops).map_err(|e| match e {
                 SyncError::Store(e) => HubError::Store(e),
+                SyncError::Signature(SignatureError::KeyMismatch { origin }) => {
+                    key_differs(store, &page, origin)
+                }
                 other => HubError::Forged(other.to_string()),
             })?;
             ops.retain(|op| !origins.contains(&op.id.origin));
@@ -680,6 +684,32 @@ impl HubClient {
             }
         }
         Ok(())
+    }
+}
+
+/// A page whose key for `origin` is not the one a person (or the county) confirmed here: the
+/// device named, with both 安全码, so the person can check with the county and take this
+/// copy's confirmation back (`trust::unconfirm_device`).
+fn key_differs(store: &Store, page: &changeset::Header, origin: uuid::Uuid) -> HubError {
+    let here = bangfu_core::sync::trust::list_devices(store)
+        .ok()
+        .and_then(|all| all.into_iter().find(|d| d.key.device == origin));
+    let hub = page
+        .signers
+        .as_ref()
+        .and_then(|s| s.get(&origin))
+        .and_then(|k| bangfu_core::sync::trust::fingerprint_of_key_hex(k))
+        .unwrap_or_default();
+    let name = here
+        .as_ref()
+        .map(|d| d.key.name.clone())
+        .filter(|n| !n.is_empty())
+        .or_else(|| page.device_names.get(&origin).cloned())
+        .unwrap_or_else(|| origin.to_string());
+    HubError::DeviceKeyDiffers {
+        name,
+        here: here.map(|d| d.key.fingerprint).unwrap_or_default(),
+        hub,
     }
 }
 

@@ -47,6 +47,14 @@ pub enum HubError {
     Store(#[from] StoreError),
     #[error("a page from the hub does not match its writers' signatures: {0}")]
     Forged(String),
+    #[error("the hub brings another key for device {name} than the one confirmed here")]
+    DeviceKeyDiffers {
+        name: String,
+        /// 安全码 of the key confirmed here.
+        here: String,
+        /// 安全码 of the key the hub brings.
+        hub: String,
+    },
     #[error("the hub refused this device's push: its signatures do not hold: {0}")]
     PushSignatureRefused(String),
     #[error("the hub offers no release")]
@@ -86,6 +94,7 @@ impl UserFacing for HubError {
             HubError::BadResponse { .. } => "bad_response",
             HubError::Store(e) => e.kind(),
             HubError::Forged(_) => "bad_signature",
+            HubError::DeviceKeyDiffers { .. } => "device_key_differs",
             HubError::PushSignatureRefused(_) => "push_signature_refused",
             HubError::NoRelease => "no_update",
             HubError::Update(e) => e.kind(),
@@ -155,6 +164,9 @@ impl UserFacing for HubError {
             HubError::Forged(_) => {
                 "从县同步中心收到的数据与写入设备的签名不符（在传输或中心上被改动过），这一批未并入任何内容，本机数据没有变化。请告诉县管理员核查同步中心。".into()
             }
+            HubError::DeviceKeyDiffers { name, here, hub } => format!(
+                "县同步中心为设备“{name}”带来的安全码（{hub}）与本机确认的（{here}）不同，本次同步已停在这里，本机数据没有变化。县里登记的是同步中心带来的那一个，本机当初确认的可能是冒充的：请与县管理员核实；核实后在“设备与安全码”中对这台设备选“取消确认”（或运行 bangfu device unconfirm 安全码），再同步，县里登记的安全码随之确认。"
+            ),
             HubError::PushSignatureRefused(_) => {
                 "县同步中心拒收本机上传的修改：修改与本机设备密钥的签名不符，或本机的设备密钥与中心登记的不同。修改仍保存在本机，没有丢失。请联系县管理员核查这台电脑。".into()
             }

@@ -8,7 +8,7 @@ use crate::error::CommandError;
 use crate::state::AppState;
 use bangfu_core::sync::trust::{
     self, DevicesView, confirm_county_key, confirm_device, devices_view, drop_held,
-    merge_held_outside, set_device_village,
+    merge_held_outside, set_device_village, unconfirm_device,
 };
 
 /// Every device this copy knows, and whether unconfirmed devices' ops wait.
@@ -95,6 +95,25 @@ pub async fn device_set_village(
     state.with_store(|store| {
         set_device_village(store, &fingerprint, village.as_deref())
             .map(|o| o.lines_zh(&what))
+            .map_err(CommandError::from_core)
+    })
+}
+
+/// Takes back a device's confirmation (confirmed by mistake: the hub brings another 安全码
+/// for it); the line to show.
+#[tauri::command]
+pub async fn device_unconfirm(
+    state: State<'_, AppState>,
+    fingerprint: String,
+) -> Result<Vec<String>, CommandError> {
+    state.with_store(|store| {
+        unconfirm_device(store, &fingerprint)
+            .map(|d| {
+                vec![format!(
+                    "已取消确认设备“{}”（安全码 {}）：改为待确认；与县同步中心同步时，县里登记的安全码随之确认。",
+                    d.name, d.fingerprint
+                )]
+            })
             .map_err(CommandError::from_core)
     })
 }

@@ -41,19 +41,20 @@ describe('the 设备 box', () => {
     expect(waiting(device({ confirmed: true, village: '530826103201', held_files: 1 }))).toContain('超出本村')
     // A confirmed device with no village limit has nothing waiting outside a village.
     expect(waiting(device({ confirmed: true, held_files: 1 }))).toBe('')
-    expect(actions(device({}))).toEqual({ confirm: true, merge: false, drop: false, village: false })
+    expect(actions(device({}))).toEqual({ confirm: true, merge: false, drop: false, village: false, unconfirm: false })
     // A 待确认设备 whose changes wait: confirm them, or decline them.
-    expect(actions(device({ held_files: 2 }))).toEqual({ confirm: true, merge: false, drop: true, village: false })
+    expect(actions(device({ held_files: 2 }))).toEqual({ confirm: true, merge: false, drop: true, village: false, unconfirm: false })
     expect(actions(device({ confirmed: true, village: '530826103201', held_files: 1 }))).toEqual({
       confirm: false,
       merge: true,
       drop: true,
       village: true,
+      unconfirm: true,
     })
     // Not limited to a village: nothing of it waits here (a file listed for it waits for others).
-    expect(actions(device({ confirmed: true, held_files: 1 }))).toEqual({ confirm: false, merge: false, drop: false, village: true })
-    expect(actions(device({ confirmed: true }))).toEqual({ confirm: false, merge: false, drop: false, village: true })
-    expect(actions(device({ own: true, held_files: 1 }))).toEqual({ confirm: false, merge: false, drop: false, village: false })
+    expect(actions(device({ confirmed: true, held_files: 1 }))).toEqual({ confirm: false, merge: false, drop: false, village: true, unconfirm: true })
+    expect(actions(device({ confirmed: true }))).toEqual({ confirm: false, merge: false, drop: false, village: true, unconfirm: true })
+    expect(actions(device({ own: true, held_files: 1 }))).toEqual({ confirm: false, merge: false, drop: false, village: false, unconfirm: false })
   })
 
   it('offers only 不合并 for a second 安全码 of a device whose key is confirmed', () => {
@@ -62,11 +63,11 @@ describe('the 设备 box', () => {
     const all = [real, rival]
     expect(deviceState(rival, all)).toBe('安全码不符（疑似冒充）')
     expect(waiting(rival, all)).toContain('不合并')
-    expect(actions(rival, all)).toEqual({ confirm: false, merge: false, drop: true, village: false })
+    expect(actions(rival, all)).toEqual({ confirm: false, merge: false, drop: true, village: false, unconfirm: false })
     // The confirmed key itself, and a candidate of a device with no confirmed key, as before.
     expect(deviceState(real, all)).toBe('已确认')
     const second = device({ held_files: 1, fingerprint: '3' })
-    expect(actions(second, [device({}), second])).toEqual({ confirm: true, merge: false, drop: true, village: false })
+    expect(actions(second, [device({}), second])).toEqual({ confirm: true, merge: false, drop: true, village: false, unconfirm: false })
   })
 
   it('lists what waits first and this copy last', () => {

@@ -36,14 +36,16 @@ export function waiting(d: DeviceEntry, all: DeviceEntry[] = []): string {
 
 /** What the box offers for a device: confirming one not confirmed yet; merging what a
  * village-limited device did outside its village; declining what waits (不合并); changing the
- * village a confirmed device is limited to. */
+ * village a confirmed device is limited to; taking a confirmation back (取消确认: confirmed by
+ * mistake, the hub brings another 安全码 for it). */
 export function actions(
   d: DeviceEntry,
   all: DeviceEntry[] = [],
-): { confirm: boolean; merge: boolean; drop: boolean; village: boolean } {
-  if (d.own) return { confirm: false, merge: false, drop: false, village: false }
+): { confirm: boolean; merge: boolean; drop: boolean; village: boolean; unconfirm: boolean } {
+  if (d.own) return { confirm: false, merge: false, drop: false, village: false, unconfirm: false }
   const waits = waiting(d, all) !== ''
   return {
+    unconfirm: d.confirmed,
     // A second 安全码 of a device whose key is confirmed is only declined (不合并).
     confirm: !d.confirmed && !rivalOfConfirmed(d, all),
     // Merging what waits outside a village is for a device limited to one.

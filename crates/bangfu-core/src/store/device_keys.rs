@@ -328,6 +328,16 @@ impl Store {
             .find(|k| k.device == key.device))
     }
 
+    /// Takes back a device key's confirmation (the key stays known, unconfirmed, and may be
+    /// replaced by the county's word like any key only a file showed).
+    pub(crate) fn set_device_unconfirmed(&self, device: Uuid) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE device_key SET confirmed = 0, vouched_by = NULL WHERE device = ?1",
+            [device.as_bytes().as_slice()],
+        )?;
+        Ok(())
+    }
+
     /// Records `key` as `device`'s, confirmed by a person (limited to `village` when given), in
     /// place of a key this copy learnt unconfirmed from a file; the batch signatures kept under
     /// that key go with it (as when the county vouches for another key). `false`, and nothing

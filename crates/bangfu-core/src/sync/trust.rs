@@ -1341,6 +1341,42 @@ fn device_by_fingerprint(store: &Store, fingerprint_text: &str) -> Result<Device
         .ok_or_else(|| ConfirmError::UnknownFingerprint(fingerprint_text.to_owned()))
 }
 
+/// Takes back the confirmation of the device with `fingerprint` (a person's or the county's):
+/// its key stays known, its changes wait again at a copy that confirms devices, and a key the
+/// county's word vouches for (a hub page, a certificate) takes its place at the next sync. For
+/// a key confirmed by mistake — the hub then brings another one for the device and this copy's
+/// sync stops at it ([`crate::sync::signing::SignatureError::KeyMismatch`] on a page).
+pub fn unconfirm_device(
+    store: &mut Store,
+    fingerprint_text: &str,
+) -> Result<DeviceKey, ConfirmError> {
+    store
+        .require(crate::access::Permission::TrustDevices)
+        .map_err(SyncError::from)?;
+    let device = device_by_fingerprint(store, fingerprint_text)?;
+    if device.own {
+        return Err(ConfirmError::OwnDevice);
+    }
+    if !device.confirmed {
+        return Err(ConfirmError::NotConfirmed(device.name));
+    }
+    store
+        .set_device_unconfirmed(device.device)
+        .map_err(SyncError::from)?;
+    let what = format!(
+        "取消确认设备“{}”（安全码 {}）：改为待确认",
+        device.name, device.fingerprint
+    );
+    store
+        .record_audit("unconfirm_device", &what, 0)
+        .map_err(SyncError::from)?;
+    Ok(DeviceKey {
+        confirmed: false,
+        county_vouched: false,
+        ..device
+    })
+}
+
 /// Changes the village a confirmed device is limited to (`None`: no limit: the laptop became
 /// the township's), then imports the held files again: what waited only because of the old
 /// limit merges, what the new limit keeps out waits.

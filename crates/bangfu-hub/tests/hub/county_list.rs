@@ -440,12 +440,18 @@ fn a_forged_stick_under_a_certified_laptops_id_is_refused_where_the_county_is_be
 /// The forger's own ops of `forger`'s last write, put under `victim`'s id and signed with a
 /// key the forger made up.
 fn forged_under(forger: &Store, victim: uuid::Uuid) -> Vec<u8> {
+    forged_under_at(forger, victim, 0)
+}
+
+/// As [`forged_under`], the ops' seqs moved up by `shift` (past the victim's own).
+fn forged_under_at(forger: &Store, victim: uuid::Uuid, shift: i64) -> Vec<u8> {
     use bangfu_core::sync::signing::{BatchSig, hex, new_signing_key, sign_batch};
     let (mut header, ops) = changeset::decode(&export_changeset(forger, None).unwrap().0).unwrap();
     let own = forger.device().id;
     let mut ops: Vec<_> = ops.into_iter().filter(|op| op.id.origin == own).collect();
     for op in &mut ops {
         op.id.origin = victim;
+        op.id.seq += shift;
     }
     let planted = new_signing_key();
     let (first, last) = (ops[0].id.seq, ops[ops.len() - 1].id.seq);
@@ -969,4 +975,84 @@ fn pages_do_not_confirm_a_laptop_the_county_revoked_before_the_copy_held_its_cer
         remark_of(&station, household).as_deref(),
         Some("丢失前的修改")
     );
+}
+
+/// A clerk confirmed a forged stick's key for a laptop that had not synced yet (the 安全码
+/// compared wrongly). When the real laptop's edits come from the hub under the key the county
+/// enrolled, this copy's sync stops at that page, says which device and both 安全码, and
+/// changes nothing; once the clerk takes the confirmation back (取消确认) the next sync goes on
+/// and the county's key is confirmed for the laptop.
+#[test]
+fn a_key_confirmed_by_mistake_stops_the_sync_until_the_person_takes_it_back() {
+    let county = county_with_village_a(Backend::Sqlite);
+    let (dir, storage, url) = (&county.dir, &county.storage, &county.url);
+    let (mut a1, a1_client, household) = a1_filed(&county);
+    a1.set_confirms_devices(true).unwrap();
+    let mut a2 = open(dir.path(), "A村-2");
+    let a2_id = a2.device().id;
+
+    // Before A村-2 ever syncs, a forged stick under its id reaches a1, and the clerk confirms
+    // the forger's key.
+    let mut forger = open(dir.path(), "冒充");
+    import_changeset(&mut forger, &export_changeset(&a1, None).unwrap().0).unwrap();
+    write(&mut forger, &[remark(household, "冒充的备注")]);
+    // (Its seqs past the laptop's own: forged ops holding the real laptop's op ids would
+    // keep those out whatever the key — see the closing note.)
+    import_changeset(&mut a1, &forged_under_at(&forger, a2_id, 1000)).unwrap();
+    let forged_fp = list_devices(&a1)
+        .unwrap()
+        .into_iter()
+        .find(|d| d.key.device == a2_id)
+        .unwrap()
+        .key
+        .fingerprint;
+    bangfu_core::sync::trust::confirm_device(&mut a1, &forged_fp, None).unwrap();
+    assert_eq!(remark_of(&a1, household).as_deref(), Some("冒充的备注"));
+
+    // The real A村-2 enrols and writes; a1's sync stops at the page that brings it.
+    let a2_client = enrol(&mut a2, url, storage, VILLAGE_A);
+    sync(&a2_client, &mut a2);
+    write(&mut a2, &[remark(household, "二号机的备注")]);
+    sync(&a2_client, &mut a2);
+    let real_fp = bangfu_core::sync::trust::own_fingerprint(&a2)
+        .unwrap()
+        .unwrap();
+    let error = a1_client.sync_once(&mut a1).unwrap_err();
+    assert_eq!(error.kind(), "device_key_differs", "{error}");
+    let said = error.message_zh();
+    assert!(
+        said.contains(&forged_fp) && said.contains(&real_fp) && said.contains("取消确认"),
+        "{said}"
+    );
+    assert_eq!(remark_of(&a1, household).as_deref(), Some("冒充的备注"));
+    // Again: the same stop, nothing lost or half taken.
+    let again = a1_client.sync_once(&mut a1).unwrap_err();
+    assert_eq!(again.kind(), "device_key_differs");
+
+    // Taking a confirmation back: not of this copy's own key, not of one not confirmed.
+    let own_fp = bangfu_core::sync::trust::own_fingerprint(&a1)
+        .unwrap()
+        .unwrap();
+    let refused = bangfu_core::sync::trust::unconfirm_device(&mut a1, &own_fp).unwrap_err();
+    assert_eq!(refused.kind(), "own_device");
+    let taken_back = bangfu_core::sync::trust::unconfirm_device(&mut a1, &forged_fp).unwrap();
+    assert!(!taken_back.confirmed);
+    let refused = bangfu_core::sync::trust::unconfirm_device(&mut a1, &forged_fp).unwrap_err();
+    assert_eq!(refused.kind(), "device_not_confirmed");
+    assert!(
+        a1.audit_log()
+            .unwrap()
+            .iter()
+            .any(|a| a.action == "unconfirm_device" && a.what.contains(&forged_fp))
+    );
+
+    // The next sync goes on: the county's key is confirmed for A村-2, its edit arrives.
+    sync(&a1_client, &mut a1);
+    let now = list_devices(&a1)
+        .unwrap()
+        .into_iter()
+        .find(|d| d.key.device == a2_id)
+        .map(|d| (d.key.confirmed, d.key.fingerprint, d.key.county_vouched));
+    assert_eq!(now, Some((true, real_fp, true)));
+    assert_eq!(remark_of(&a1, household).as_deref(), Some("二号机的备注"));
 }
