@@ -141,6 +141,31 @@ await withApp(app, 'devices', async (world) => {
   assert(rows.length === 0, `nothing waits any more: ${rows}`)
   await shot(session, 'devices-05-declined.png')
 
+  step('取消确认 takes the laptop\'s confirmation back: it is 待确认 again, what it brought stays')
+  await session.click(await session.find('[data-testid="device-unconfirm"]'))
+  const question = await waitFor('the 取消确认 question', async () => {
+    const t = await session.execute(`return document.querySelector('.el-message-box')?.textContent ?? ''`)
+    return t.includes('取消确认设备') ? t : undefined
+  })
+  step(question)
+  await session.click(await session.find('.el-message-box .el-button--primary'))
+  const unconfirmed = await waitFor('what 取消确认 did', async () => {
+    const lines = await texts(session, 'devices-said')
+    return lines.find((l) => l.includes('已取消确认设备'))
+  }, { timeoutMs: 30_000 })
+  step(unconfirmed)
+  const table = await waitFor('the laptop 待确认 again', async () => {
+    const t = (await texts(session, 'devices-table'))[0]
+    return t.includes('待确认设备') && !t.includes('已确认') ? t : undefined
+  }, { timeoutMs: 30_000 })
+  step(table)
+  await waitFor('the 取消确认 question to be gone', async () =>
+    (await session.execute(
+      `return [...document.querySelectorAll('.el-overlay.is-message-box')].every((e) => getComputedStyle(e).display === 'none')`,
+    )) ? true : undefined,
+  { timeoutMs: 15_000 })
+  await shot(session, 'devices-05b-unconfirmed.png')
+
   step('the household shows the laptop\'s phone number')
   await session.click(await session.find('[data-testid="tab-list"]'))
   await waitForList(session)
