@@ -154,11 +154,11 @@ await withApp(app, 'devices', async (world) => {
     return lines.find((l) => l.includes('已取消确认设备'))
   }, { timeoutMs: 30_000 })
   step(unconfirmed)
-  const table = await waitFor('the laptop 待确认 again', async () => {
+  const pending = await waitFor('the laptop 待确认 again', async () => {
     const t = (await texts(session, 'devices-table'))[0]
     return t.includes('待确认设备') && !t.includes('已确认') ? t : undefined
   }, { timeoutMs: 30_000 })
-  step(table)
+  step(pending)
   await waitFor('the 取消确认 question to be gone', async () =>
     (await session.execute(
       `return [...document.querySelectorAll('.el-overlay.is-message-box')].every((e) => getComputedStyle(e).display === 'none')`,
