@@ -54,6 +54,8 @@ describe('the 设备 box', () => {
     // Not limited to a village: nothing of it waits here (a file listed for it waits for others).
     expect(actions(device({ confirmed: true, held_files: 1 }))).toEqual({ confirm: false, merge: false, drop: false, village: true, unconfirm: true })
     expect(actions(device({ confirmed: true }))).toEqual({ confirm: false, merge: false, drop: false, village: true, unconfirm: true })
+    // Confirmed on the county's word: 取消确认 would not last past the next sync.
+    expect(actions(device({ confirmed: true, county_vouched: true })).unconfirm).toBe(false)
     expect(actions(device({ own: true, held_files: 1 }))).toEqual({ confirm: false, merge: false, drop: false, village: false, unconfirm: false })
   })
 

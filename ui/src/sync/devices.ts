@@ -45,7 +45,8 @@ export function actions(
   if (d.own) return { confirm: false, merge: false, drop: false, village: false, unconfirm: false }
   const waits = waiting(d, all) !== ''
   return {
-    unconfirm: d.confirmed,
+    // A person's confirmation only: the county's would come back with the next sync.
+    unconfirm: d.confirmed && !d.county_vouched,
     // A second 安全码 of a device whose key is confirmed is only declined (不合并).
     confirm: !d.confirmed && !rivalOfConfirmed(d, all),
     // Merging what waits outside a village is for a device limited to one.

@@ -328,13 +328,64 @@ impl Store {
             .find(|k| k.device == key.device))
     }
 
+    /// Records each key as its device's in place of a different one this copy learnt
+    /// unconfirmed from a file, without confirming it (a hub page's signer the county's list
+    /// does not certify); the batch signatures kept under the old key go with it.
+    pub(crate) fn replace_unconfirmed_keys(
+        &self,
+        keys: &BTreeMap<Uuid, String>,
+    ) -> Result<(), StoreError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let tx = self.conn.unchecked_transaction()?;
+        for (device, key_hex) in keys {
+            let Some(key) = signing::unhex(key_hex) else {
+                continue;
+            };
+            let id = device.as_bytes().as_slice();
+            let replaced = tx.execute(
+                "UPDATE device_key SET public_key = ?2, seal_key = NULL, seal_sig = NULL
+                 WHERE device = ?1 AND confirmed = 0 AND public_key <> ?2",
+                params![id, key],
+            )?;
+            if replaced > 0 {
+                for table in ["op_batch", "op_batch_part"] {
+                    tx.execute(
+                        &format!(
+                            "DELETE FROM {table} WHERE origin = (SELECT idx FROM device WHERE id = ?1)"
+                        ),
+                        [id],
+                    )?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Takes back a device key's confirmation (the key stays known, unconfirmed, and may be
-    /// replaced by the county's word like any key only a file showed).
-    pub(crate) fn set_device_unconfirmed(&self, device: Uuid) -> Result<(), StoreError> {
-        self.conn.execute(
+    /// replaced by the county's word like any key only a file showed), with its audit entry
+    /// `what`, in one transaction.
+    pub(crate) fn set_device_unconfirmed(
+        &self,
+        device: Uuid,
+        what: &str,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute(
             "UPDATE device_key SET confirmed = 0, vouched_by = NULL WHERE device = ?1",
             [device.as_bytes().as_slice()],
         )?;
+        super::people::insert_audit(
+            &tx,
+            self.actor.as_ref(),
+            self.wall_ms(),
+            "unconfirm_device",
+            what,
+            0,
+        )?;
+        tx.commit()?;
         Ok(())
     }
 

@@ -251,10 +251,21 @@ pub fn keep_page_signatures(
     // First: the county's keys recorded (one learnt unconfirmed replaced) before anything is
     // recorded under them; only those the county's latest list still certifies, once this
     // copy has one (a revoked laptop's older edits come in pages without its being listed).
-    store.vouch_device_keys(&store.listed_by_county(signers)?, names, scopes)?;
+    let listed = store.listed_by_county(signers)?;
+    store.vouch_device_keys(&listed, names, scopes)?;
+    // The keys the list leaves out are still the ones that signed these ops: one this copy
+    // learnt unconfirmed from a file (a forged stick's, perhaps) gives way to it, unconfirmed,
+    // so the signatures kept below stay with the key that made them.
+    let unlisted: BTreeMap<Uuid, String> = signers
+        .iter()
+        .filter(|(device, _)| !listed.contains_key(device))
+        .map(|(device, key)| (*device, key.clone()))
+        .collect();
+    store.replace_unconfirmed_keys(&unlisted)?;
     if let Some(keys) = &header.seal_keys {
-        // The county vouched for every key the page declares (recorded just now).
-        store.learn_seal_keys(keys, signers)?;
+        // The county vouched for every key it still lists (recorded just now): sticks are
+        // sealed to those devices only.
+        store.learn_seal_keys(keys, &listed)?;
     }
     let origins: std::collections::HashSet<Uuid> = ops.iter().map(|op| op.id.origin).collect();
     if let Some(batches) = &header.batches {

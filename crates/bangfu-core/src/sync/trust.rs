@@ -1214,10 +1214,12 @@ impl UserFacing for ConfirmError {
             ConfirmError::BadVillage(code) => format!(
                 "“{code}”不是村代码：村代码是 12 位数字（如 530826103201），请在村列表里选择。"
             ),
-            ConfirmError::OwnDevice => "这是本机，本机的修改不受村限制。".to_owned(),
-            ConfirmError::NotConfirmed(name) => {
-                format!("设备“{name}”还没有确认：请先核对安全码并确认它，确认时可选择所属村。")
+            ConfirmError::OwnDevice => {
+                "这是本机自己的安全码：本机的修改不用确认，也不受村限制。".to_owned()
             }
+            ConfirmError::NotConfirmed(name) => format!(
+                "设备“{name}”还没有确认（待确认设备），这项操作只对已确认的设备有效。要确认它，请先核对安全码，确认时可选择所属村。"
+            ),
             ConfirmError::OtherKeyConfirmed(name) => format!(
                 "设备“{name}”已确认了另一个安全码，不能再确认这一个：用这个安全码签名的修改可能是冒充的。请与那台设备屏幕上的安全码核对；不是它的，就选“不合并”。"
             ),
@@ -1360,15 +1362,12 @@ pub fn unconfirm_device(
     if !device.confirmed {
         return Err(ConfirmError::NotConfirmed(device.name));
     }
-    store
-        .set_device_unconfirmed(device.device)
-        .map_err(SyncError::from)?;
     let what = format!(
         "取消确认设备“{}”（安全码 {}）：改为待确认",
         device.name, device.fingerprint
     );
     store
-        .record_audit("unconfirm_device", &what, 0)
+        .set_device_unconfirmed(device.device, &what)
         .map_err(SyncError::from)?;
     Ok(DeviceKey {
         confirmed: false,

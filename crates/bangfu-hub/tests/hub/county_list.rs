@@ -938,7 +938,7 @@ fn taking_a_renewed_county_key_withdraws_what_the_old_key_alone_confirmed() {
 fn pages_do_not_confirm_a_laptop_the_county_revoked_before_the_copy_held_its_certificate() {
     let county = county_with_village_a(Backend::Sqlite);
     let (dir, storage, url) = (&county.dir, &county.storage, &county.url);
-    let (_, _, household) = a1_filed(&county);
+    let (a1, _, household) = a1_filed(&county);
     let mut lost = open(dir.path(), "A村-3");
     let lost_client = enrol(&mut lost, url, storage, VILLAGE_A);
     sync(&lost_client, &mut lost);
@@ -954,6 +954,16 @@ fn pages_do_not_confirm_a_laptop_the_county_revoked_before_the_copy_held_its_cer
 
     let mut station = open(dir.path(), "乡镇站");
     station.set_confirms_devices(true).unwrap();
+    // Before its first sync the station took a forged stick under the lost laptop's id: the
+    // forger's key is known there, unconfirmed.
+    let mut forger = open(dir.path(), "冒充");
+    import_changeset(&mut forger, &export_changeset(&a1, None).unwrap().0).unwrap();
+    write(&mut forger, &[remark(household, "冒充的备注")]);
+    import_changeset(
+        &mut station,
+        &forged_under_at(&forger, lost.device().id, 1000),
+    )
+    .unwrap();
     let station_client = enrol(&mut station, url, storage, &VILLAGE_A[..9]);
     sync(&station_client, &mut station);
     assert_eq!(
@@ -961,10 +971,27 @@ fn pages_do_not_confirm_a_laptop_the_county_revoked_before_the_copy_held_its_cer
         Some("丢失前的修改"),
         "the lost laptop's edits from before apply"
     );
-    assert_ne!(
-        confirmed_village(&station, lost.device().id).map(|c| c.0),
-        Some(true),
-        "its key is not confirmed on the county's word"
+    let known = list_devices(&station)
+        .unwrap()
+        .into_iter()
+        .find(|d| d.key.device == lost.device().id)
+        .map(|d| (d.key.confirmed, d.key.fingerprint));
+    let real_fp = bangfu_core::sync::trust::own_fingerprint(&lost)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        known,
+        Some((false, real_fp)),
+        "the key that signed the page's ops replaced the forger's, and is not confirmed"
+    );
+    // So what the station relays of the lost laptop's old edits is signed by the key that
+    // made them: another copy takes the station's file.
+    let (relay, _) = export_changeset(&station, None).unwrap();
+    let mut other = open(dir.path(), "另一台");
+    import_changeset(&mut other, &relay).unwrap();
+    assert_eq!(
+        remark_of(&other, household).as_deref(),
+        Some("丢失前的修改")
     );
     // Whoever holds the lost laptop writes a stick: it waits for a person.
     write(&mut lost, &[remark(household, "丢失后的修改")]);
