@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use bangfu_core::sync::trust::{
     ConfirmOutcome, Replace, confirm_county_key, confirm_device, county_candidates, drop_held,
-    list_devices, merge_held_outside, set_device_village, unconfirm_device,
+    list_devices, merge_held_outside, set_device_village, unconfirm_device, unconfirmed_message_zh,
 };
 use clap::Subcommand;
 
@@ -209,10 +209,7 @@ pub fn run(command: DeviceCommand) -> Result<(), Failure> {
             if json {
                 print_json(&device);
             } else {
-                println!(
-                    "已取消确认设备“{}”（安全码 {}）：改为待确认；与县同步中心同步时，县里登记的安全码随之确认。",
-                    device.name, device.fingerprint
-                );
+                println!("{}", unconfirmed_message_zh(&device));
             }
             Ok(())
         }

@@ -108,12 +108,7 @@ pub async fn device_unconfirm(
 ) -> Result<Vec<String>, CommandError> {
     state.with_store(|store| {
         unconfirm_device(store, &fingerprint)
-            .map(|d| {
-                vec![format!(
-                    "已取消确认设备“{}”（安全码 {}）：改为待确认；与县同步中心同步时，县里登记的安全码随之确认。",
-                    d.name, d.fingerprint
-                )]
-            })
+            .map(|d| vec![trust::unconfirmed_message_zh(&d)])
             .map_err(CommandError::from_core)
     })
 }

@@ -343,22 +343,7 @@ impl Store {
             let Some(key) = signing::unhex(key_hex) else {
                 continue;
             };
-            let id = device.as_bytes().as_slice();
-            let replaced = tx.execute(
-                "UPDATE device_key SET public_key = ?2, seal_key = NULL, seal_sig = NULL
-                 WHERE device = ?1 AND confirmed = 0 AND public_key <> ?2",
-                params![id, key],
-            )?;
-            if replaced > 0 {
-                for table in ["op_batch", "op_batch_part"] {
-                    tx.execute(
-                        &format!(
-                            "DELETE FROM {table} WHERE origin = (SELECT idx FROM device WHERE id = ?1)"
-                        ),
-                        [id],
-                    )?;
-                }
-            }
+            replace_unconfirmed_key(&tx, device.as_bytes().as_slice(), &key)?;
         }
         tx.commit()?;
         Ok(())
@@ -419,14 +404,7 @@ impl Store {
                      WHERE device = ?1",
                     params![id, key, village],
                 )?;
-                tx.execute(
-                    "DELETE FROM op_batch WHERE origin = (SELECT idx FROM device WHERE id = ?1)",
-                    [id],
-                )?;
-                tx.execute(
-                    "DELETE FROM op_batch_part WHERE origin = (SELECT idx FROM device WHERE id = ?1)",
-                    [id],
-                )?;
+                drop_batch_signatures(&tx, id)?;
             }
             None => {
                 tx.execute(
@@ -614,21 +592,7 @@ impl Store {
                  VALUES (?1, ?2, ?3, 1, ?4, ?5)",
                 params![id, key, name, wall, word],
             )?;
-            let replaced = self.conn.execute(
-                "UPDATE device_key SET public_key = ?2, seal_key = NULL, seal_sig = NULL
-                 WHERE device = ?1 AND confirmed = 0 AND public_key <> ?2",
-                params![id, key],
-            )?;
-            if replaced > 0 {
-                self.conn.execute(
-                    "DELETE FROM op_batch WHERE origin = (SELECT idx FROM device WHERE id = ?1)",
-                    [id],
-                )?;
-                self.conn.execute(
-                    "DELETE FROM op_batch_part WHERE origin = (SELECT idx FROM device WHERE id = ?1)",
-                    [id],
-                )?;
-            }
+            let replaced = replace_unconfirmed_key(&self.conn, id, &key)?;
             confirmed_now += self.conn.execute(
                 "UPDATE device_key SET confirmed = 1, vouched_by = ?3
                  WHERE device = ?1 AND public_key = ?2 AND confirmed = 0",
@@ -647,7 +611,7 @@ impl Store {
                 let what = format!(
                     "县同步中心确认设备“{name}”（安全码 {}）{}",
                     signing::fingerprint(&key),
-                    if replaced > 0 {
+                    if replaced {
                         "，替换先前从文件得知的安全码"
                     } else {
                         ""
@@ -1073,4 +1037,31 @@ impl Store {
         batches.retain(|b| signers.contains_key(&b.origin));
         Ok((signers, batches))
     }
+}
+
+/// Records `key` as `device`'s in place of a different key this copy holds for it unconfirmed
+/// (one only a file showed); the batch signatures kept under the old key go with it. Whether
+/// it did.
+fn replace_unconfirmed_key(conn: &Connection, device: &[u8], key: &[u8]) -> rusqlite::Result<bool> {
+    let replaced = conn.execute(
+        "UPDATE device_key SET public_key = ?2, seal_key = NULL, seal_sig = NULL
+         WHERE device = ?1 AND confirmed = 0 AND public_key <> ?2",
+        params![device, key],
+    )?;
+    if replaced > 0 {
+        drop_batch_signatures(conn, device)?;
+    }
+    Ok(replaced > 0)
+}
+
+/// Forgets the batch signatures (whole and cut) kept for `device`'s ops: its key changed.
+fn drop_batch_signatures(conn: &Connection, device: &[u8]) -> rusqlite::Result<()> {
+    for table in ["op_batch", "op_batch_part"] {
+        // Table names from this list only.
+        conn.execute(
+            &format!("DELETE FROM {table} WHERE origin = (SELECT idx FROM device WHERE id = ?1)"),
+            [device],
+        )?;
+    }
+    Ok(())
 }

@@ -1333,6 +1333,22 @@ fn candidate_by_fingerprint(
 }
 
 /// The device this copy knows with the 安全码 typed (digits compared).
+/// The confirmed device, not this copy's own, with `fingerprint` (for changing what was
+/// confirmed of it).
+fn confirmed_other_device(
+    store: &Store,
+    fingerprint_text: &str,
+) -> Result<DeviceKey, ConfirmError> {
+    let device = device_by_fingerprint(store, fingerprint_text)?;
+    if device.own {
+        return Err(ConfirmError::OwnDevice);
+    }
+    if !device.confirmed {
+        return Err(ConfirmError::NotConfirmed(device.name));
+    }
+    Ok(device)
+}
+
 fn device_by_fingerprint(store: &Store, fingerprint_text: &str) -> Result<DeviceKey, ConfirmError> {
     let wanted = signing::fingerprint_digits(fingerprint_text);
     store
@@ -1341,6 +1357,14 @@ fn device_by_fingerprint(store: &Store, fingerprint_text: &str) -> Result<Device
         .into_iter()
         .find(|k| !wanted.is_empty() && signing::fingerprint_digits(&k.fingerprint) == wanted)
         .ok_or_else(|| ConfirmError::UnknownFingerprint(fingerprint_text.to_owned()))
+}
+
+/// What taking a device's confirmation back did, to show ([`unconfirm_device`]).
+pub fn unconfirmed_message_zh(device: &DeviceKey) -> String {
+    format!(
+        "已取消确认设备“{}”（安全码 {}）：改为待确认；与县同步中心同步时，县里登记的安全码随之确认。",
+        device.name, device.fingerprint
+    )
 }
 
 /// Takes back the confirmation of the device with `fingerprint` (a person's or the county's):
@@ -1355,13 +1379,7 @@ pub fn unconfirm_device(
     store
         .require(crate::access::Permission::TrustDevices)
         .map_err(SyncError::from)?;
-    let device = device_by_fingerprint(store, fingerprint_text)?;
-    if device.own {
-        return Err(ConfirmError::OwnDevice);
-    }
-    if !device.confirmed {
-        return Err(ConfirmError::NotConfirmed(device.name));
-    }
+    let device = confirmed_other_device(store, fingerprint_text)?;
     let what = format!(
         "取消确认设备“{}”（安全码 {}）：改为待确认",
         device.name, device.fingerprint
@@ -1392,13 +1410,7 @@ pub fn set_device_village(
     {
         return Err(ConfirmError::BadVillage(code.to_owned()));
     }
-    let device = device_by_fingerprint(store, fingerprint_text)?;
-    if device.own {
-        return Err(ConfirmError::OwnDevice);
-    }
-    if !device.confirmed {
-        return Err(ConfirmError::NotConfirmed(device.name));
-    }
+    let device = confirmed_other_device(store, fingerprint_text)?;
     store
         .set_device_village(device.device, village)
         .map_err(SyncError::from)?;
