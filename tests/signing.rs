@@ -1134,6 +1134,29 @@ fn forged_under(forger: &Store, victim: Uuid, shift: i64) -> (Vec<u8>, ed25519_d
     (changeset::encode(header, &ops), planted)
 }
 
+/// [`forged_under`] of only the forger's own ops (it may hold others' from files), on the
+/// victim's seqs from 1.
+fn forged_under_filtered(forger: &Store, victim: Uuid) -> (Vec<u8>, ed25519_dalek::SigningKey) {
+    use bangfu_core::sync::signing::{BatchSig, hex, new_signing_key, sign_batch};
+    let (mut header, ops) = changeset::decode(&export(forger)).unwrap();
+    let own = forger.device().id;
+    let mut ops: Vec<_> = ops.into_iter().filter(|op| op.id.origin == own).collect();
+    for op in &mut ops {
+        op.id.origin = victim;
+    }
+    let planted = new_signing_key();
+    let (first, last) = (ops[0].id.seq, ops[ops.len() - 1].id.seq);
+    let sig = sign_batch(&planted, victim, first, last, &ops);
+    header.signers = Some([(victim, hex(planted.verifying_key().as_bytes()))].into());
+    header.batches = Some(vec![BatchSig::new(victim, first, last, hex(&sig))]);
+    header.device_names = [(victim, "村".to_owned())].into();
+    header.carried = None;
+    header.held = None;
+    header.parts = None;
+    header.source_sig = None;
+    (changeset::encode(header, &ops), planted)
+}
+
 fn fingerprint_of(key: &ed25519_dalek::SigningKey) -> String {
     bangfu_core::sync::trust::fingerprint_of_key_hex(&bangfu_core::sync::signing::hex(
         key.verifying_key().as_bytes(),
@@ -1294,6 +1317,170 @@ fn a_laptop_that_does_not_confirm_devices_holds_the_real_file_beside_a_planted_k
         Some("13800000001")
     );
     assert_eq!(listed_keys(&village, victim), vec![(real_fp, true, 0)]);
+    assert_eq!(
+        import_err_kind(&mut village, &forged),
+        "device_key_mismatch"
+    );
+}
+
+/// A forged stick's ops on a laptop's own seqs, taken by a village copy that does not confirm
+/// devices (a new household made up, another household's phone changed, and the copy's own
+/// edit written over that phone since), would keep the laptop's real ops out for ever: same
+/// ids, other content. Once a person confirms the laptop's real 安全码, what only the made-up
+/// key signed is taken out of the data: the made-up household is gone (list, search), the
+/// real laptop's work merges, the copy's own later edit stays (the neighbour's value it was
+/// written over, which the forgery had overwritten, comes back beside it for review), and the
+/// copy ends exactly as a copy that never saw the forgery. The audit log names what was taken
+/// out; the forged stick is refused from then on.
+#[test]
+fn a_forgers_ops_on_a_laptops_own_seqs_leave_when_its_real_key_is_confirmed() {
+    use bangfu_core::query::{HouseholdQuery, households};
+    use bangfu_core::sync::digest::state_hash;
+    let dir = common::scratch();
+    let mut laptop = common::open_at(dir.path(), "村", T0);
+    let mut neighbour = common::open_at(dir.path(), "邻居", T0);
+    let mut forger = common::open_at(dir.path(), "冒充者", T0);
+    let mut village = common::open_at(dir.path(), "邻村", T0);
+    assert!(!village.confirms_devices().unwrap());
+    let (h, g, made_up) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    put_household(&mut neighbour, g, "530826103201009", "13600000000");
+    let from_neighbour = export(&neighbour);
+    import_changeset(&mut village, &from_neighbour).unwrap();
+    // The neighbour's next edit reaches the forger, not the village yet: the forgery is
+    // written over it (names it before the village holds it).
+    put(
+        &mut neighbour,
+        Table::Household,
+        g,
+        vec![("phone", FieldValue::Text("13600000001".into()))],
+    );
+    let later_from_neighbour = export(&neighbour);
+    import_changeset(&mut forger, &later_from_neighbour).unwrap();
+    put_household(&mut forger, made_up, "530826103201002", "13999999999");
+    put(
+        &mut forger,
+        Table::Household,
+        g,
+        vec![("phone", FieldValue::Text("13999999990".into()))],
+    );
+    put(
+        &mut forger,
+        Table::Household,
+        g,
+        vec![("main_cause", FieldValue::Text("03".into()))],
+    );
+    let victim = laptop.device().id;
+    // The forger's own ops (not the neighbour's it holds), on the laptop's seqs from 1.
+    let (forged, planted) = forged_under_filtered(&forger, victim);
+    assert!(import_changeset(&mut village, &forged).unwrap().applied > 0);
+    assert_eq!(
+        common::phone_of(&village, made_up).as_deref(),
+        Some("13999999999")
+    );
+    assert_eq!(
+        common::phone_of(&village, g).as_deref(),
+        Some("13999999990")
+    );
+    // The village's own edits, written over the forged phone and 致贫原因.
+    put(
+        &mut village,
+        Table::Household,
+        g,
+        vec![("phone", FieldValue::Text("13700000000".into()))],
+    );
+    put(
+        &mut village,
+        Table::Household,
+        g,
+        vec![("main_cause", FieldValue::Text("02".into()))],
+    );
+
+    // The real laptop's work: the same seqs as the forgery, other content. Its edit of g's
+    // phone takes the id the village's phone edit named (the same field: written over, as at
+    // any copy), its edit of h's phone the id the village's 致贫原因 edit named (another row:
+    // not the op named, so not written over).
+    import_changeset(&mut laptop, &from_neighbour).unwrap();
+    put_household(&mut laptop, h, "530826103201001", "13800000001");
+    put(
+        &mut laptop,
+        Table::Household,
+        g,
+        vec![("phone", FieldValue::Text("13500000000".into()))],
+    );
+    put(
+        &mut laptop,
+        Table::Household,
+        h,
+        vec![("phone", FieldValue::Text("13800000002".into()))],
+    );
+    let real = export(&laptop);
+    let summary = import_changeset(&mut village, &real).unwrap();
+    assert!(summary.held_ops > 0, "{summary:?}");
+    let real_fp = own_fingerprint(&laptop).unwrap().unwrap();
+    let outcome = confirm_device(&mut village, &real_fp, None).unwrap();
+    assert!(outcome.withdrawn >= 4, "{outcome:?}");
+    assert!(outcome.failed.is_empty(), "{outcome:?}");
+    let said = outcome.lines_zh("已确认").join("");
+    assert!(said.contains("撤下"), "{said}");
+
+    // The real work merged; the made-up household is gone from the rows, the list and the
+    // search; the village's own edit stands.
+    assert_eq!(
+        common::phone_of(&village, h).as_deref(),
+        Some("13800000002")
+    );
+    assert_eq!(common::phone_of(&village, made_up), None);
+    let search = |store: &Store, text: &str| {
+        households(
+            store,
+            &HouseholdQuery {
+                text: text.into(),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .total
+    };
+    assert_eq!(search(&village, "530826103201002"), 0);
+    assert_eq!(search(&village, "530826103201001"), 1);
+    assert_eq!(search(&village, ""), 2);
+    assert_eq!(
+        common::phone_of(&village, g).as_deref(),
+        Some("13700000000")
+    );
+    let audit = village.audit_log().unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.action == "withdraw_ops" && a.what.contains(&fingerprint_of(&planted))),
+        "{audit:?}"
+    );
+
+    // Exactly what a copy that never saw the forgery holds after the same files, and after
+    // the neighbour's edit the forgery was written over.
+    let mut clean = common::open_at(dir.path(), "对照", T0);
+    import_changeset(&mut clean, &from_neighbour).unwrap();
+    import_changeset(&mut clean, &real).unwrap();
+    import_changeset(&mut clean, &export(&village)).unwrap();
+    assert_eq!(state_hash(&clean).unwrap(), state_hash(&village).unwrap());
+    for copy in [&mut clean, &mut village] {
+        import_changeset(copy, &later_from_neighbour).unwrap();
+    }
+    assert_eq!(
+        common::phone_of(&village, h).as_deref(),
+        Some("13800000002")
+    );
+    assert_eq!(state_hash(&clean).unwrap(), state_hash(&village).unwrap());
+    assert_eq!(
+        clean.version_vector().unwrap().get(&victim),
+        village.version_vector().unwrap().get(&victim)
+    );
+    assert_eq!(
+        bangfu_core::sync::review::review_items(&clean).unwrap().len(),
+        bangfu_core::sync::review::review_items(&village).unwrap().len()
+    );
+    assert_eq!(search(&clean, ""), 2);
+    // The forged stick is 冒充 now.
     assert_eq!(
         import_err_kind(&mut village, &forged),
         "device_key_mismatch"
@@ -1577,7 +1764,7 @@ fn reading_held_files_again_takes_one_backup_for_all() {
 /// occasion, and only once.
 #[test]
 fn the_countys_word_is_not_forgotten_when_the_reading_is_cut_short() {
-    use bangfu_core::sync::relay::keep_page_signatures;
+    use bangfu_core::sync::relay::{keep_page_signatures, take_page_keys};
     use bangfu_core::sync::trust::read_held_after_vouch;
     let dir = common::scratch();
     let mut laptop = common::open_at(dir.path(), "村", T0);
@@ -1595,7 +1782,8 @@ fn the_countys_word_is_not_forgotten_when_the_reading_is_cut_short() {
     assert_eq!(common::phone_of(&station, h), None);
     // A hub page declaring the laptop's key (the county vouches), applied; then the app ends.
     let (header, _) = changeset::decode(&file).unwrap();
-    keep_page_signatures(&mut station, &header, &[], &Default::default()).unwrap();
+    take_page_keys(&mut station, &header, &Default::default()).unwrap();
+    keep_page_signatures(&mut station, &header, &[]).unwrap();
     drop(station);
     let mut station = common::open_at(dir.path(), "乡镇", T0);
     assert_eq!(common::phone_of(&station, h), None);

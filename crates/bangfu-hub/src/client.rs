@@ -90,6 +90,9 @@ pub struct SyncReport {
     /// This copy believes another county key than the hub's (a person confirmed another, or
     /// the copy synced with another county's hub): the hub's certificates were not taken.
     pub county_key_differs: bool,
+    /// Ops taken out of the data: the county's key for their device replaced one this copy
+    /// learnt from a file, and only that one signed them (they are not the device's).
+    pub withdrawn: u64,
 }
 
 /// The hub link as a status line for the desktop shell.
@@ -647,10 +650,15 @@ impl HubClient {
             })?;
             ops.retain(|op| !origins.contains(&op.id.origin));
             if !ops.is_empty() {
+                // The keys first: one replacing a key learnt from a file has what only the
+                // old one signed taken out by this apply, before the page's ops under the
+                // same ids.
+                relay::take_page_keys(store, &page, &scopes)?;
                 let stats = store.apply_remote(&ops)?;
                 report.pulled += ops.len() as u64;
                 report.applied += stats.applied;
-                relay::keep_page_signatures(store, &page, &ops, &scopes)?;
+                report.withdrawn += stats.withdrawn;
+                relay::keep_page_signatures(store, &page, &ops)?;
             }
             // Recorded only after the page is committed: a crash here re-pulls the page,
             // which applies nothing twice.

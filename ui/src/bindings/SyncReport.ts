@@ -52,4 +52,9 @@ held_merged: number,
  * This copy believes another county key than the hub's (a person confirmed another, or
  * the copy synced with another county's hub): the hub's certificates were not taken.
  */
-county_key_differs: boolean, };
+county_key_differs: boolean, 
+/**
+ * Ops taken out of the data: the county's key for their device replaced one this copy
+ * learnt from a file, and only that one signed them (they are not the device's).
+ */
+withdrawn: number, };

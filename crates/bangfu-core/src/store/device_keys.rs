@@ -330,7 +330,7 @@ impl Store {
 
     /// Records each key as its device's in place of a different one this copy learnt
     /// unconfirmed from a file, without confirming it (a hub page's signer the county's list
-    /// does not certify); the batch signatures kept under the old key go with it.
+    /// does not certify); what this copy took under the old key is withdrawn with it.
     pub(crate) fn replace_unconfirmed_keys(
         &self,
         keys: &BTreeMap<Uuid, String>,
@@ -375,8 +375,8 @@ impl Store {
     }
 
     /// Records `key` as `device`'s, confirmed by a person (limited to `village` when given), in
-    /// place of a key this copy learnt unconfirmed from a file; the batch signatures kept under
-    /// that key go with it (as when the county vouches for another key). `false`, and nothing
+    /// place of a key this copy learnt unconfirmed from a file; what this copy took under that
+    /// key is withdrawn with it (as when the county vouches for another key). `false`, and nothing
     /// changed, when the device's recorded key is confirmed.
     pub(crate) fn confirm_candidate_key(
         &self,
@@ -388,23 +388,25 @@ impl Store {
         let id = device.as_bytes().as_slice();
         let wall = self.wall_ms() as i64;
         let tx = self.conn.unchecked_transaction()?;
-        let recorded: Option<bool> = tx
+        let recorded: Option<(bool, Vec<u8>)> = tx
             .query_row(
-                "SELECT confirmed FROM device_key WHERE device = ?1",
+                "SELECT confirmed, public_key FROM device_key WHERE device = ?1",
                 [id],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
         match recorded {
-            Some(true) => return Ok(false),
-            Some(false) => {
+            Some((true, _)) => return Ok(false),
+            Some((false, old)) => {
                 tx.execute(
                     "UPDATE device_key SET public_key = ?2, confirmed = 1, vouched_by = NULL,
                          village = ?3, seal_key = NULL, seal_sig = NULL
                      WHERE device = ?1",
                     params![id, key, village],
                 )?;
-                drop_batch_signatures(&tx, id)?;
+                if old != key {
+                    withdraw_batches(&tx, id, &old)?;
+                }
             }
             None => {
                 tx.execute(
@@ -1040,28 +1042,74 @@ impl Store {
 }
 
 /// Records `key` as `device`'s in place of a different key this copy holds for it unconfirmed
-/// (one only a file showed); the batch signatures kept under the old key go with it. Whether
-/// it did.
+/// (one only a file showed); the batches taken under the old key are withdrawn with it
+/// ([`withdraw_batches`]). Whether it did.
 fn replace_unconfirmed_key(conn: &Connection, device: &[u8], key: &[u8]) -> rusqlite::Result<bool> {
-    let replaced = conn.execute(
-        "UPDATE device_key SET public_key = ?2, seal_key = NULL, seal_sig = NULL
-         WHERE device = ?1 AND confirmed = 0 AND public_key <> ?2",
+    let old: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT public_key FROM device_key
+             WHERE device = ?1 AND confirmed = 0 AND public_key <> ?2",
+            params![device, key],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(old) = old else {
+        return Ok(false);
+    };
+    conn.execute(
+        "UPDATE device_key SET public_key = ?2, seal_key = NULL, seal_sig = NULL WHERE device = ?1",
         params![device, key],
     )?;
-    if replaced > 0 {
-        drop_batch_signatures(conn, device)?;
-    }
-    Ok(replaced > 0)
+    withdraw_batches(conn, device, &old)?;
+    Ok(true)
 }
 
-/// Forgets the batch signatures (whole and cut) kept for `device`'s ops: its key changed.
-fn drop_batch_signatures(conn: &Connection, device: &[u8]) -> rusqlite::Result<()> {
+/// Forgets the batch signatures (whole and cut) kept for `device`'s ops under `old_key`, which
+/// gave way to another key, and lists their batches to be taken out of the log
+/// (`withdraw_pending`, taken out by the next apply before it applies anything): a device
+/// has one key for ever, so what only the old key signed is not the device's, and it holds
+/// op ids the device's real ops need.
+fn withdraw_batches(conn: &Connection, device: &[u8], old_key: &[u8]) -> rusqlite::Result<()> {
     for table in ["op_batch", "op_batch_part"] {
         // Table names from this list only.
+        conn.execute(
+            &format!(
+                "INSERT OR IGNORE INTO withdraw_pending (origin, first_seq, last_seq, key)
+                 SELECT origin, first_seq, last_seq, ?2 FROM {table}
+                 WHERE origin = (SELECT idx FROM device WHERE id = ?1)"
+            ),
+            params![device, old_key],
+        )?;
         conn.execute(
             &format!("DELETE FROM {table} WHERE origin = (SELECT idx FROM device WHERE id = ?1)"),
             [device],
         )?;
     }
     Ok(())
+}
+
+/// Writes what a take-out withdrew of one device into the audit log, in the apply's
+/// transaction: the device, the key that gave way and how many ops and records.
+pub(super) fn audit_withdrawn(
+    conn: &Connection,
+    actor: Option<&crate::access::Actor>,
+    wall_ms: u64,
+    withdrawn: &super::apply::Withdrawn,
+) -> Result<(), StoreError> {
+    let name: String = conn
+        .query_row(
+            "SELECT name FROM device_key WHERE device = ?1",
+            [withdrawn.device.as_bytes().as_slice()],
+            |r| r.get(0),
+        )
+        .optional()?
+        .filter(|n: &String| !n.is_empty())
+        .unwrap_or_else(|| withdrawn.device.to_string());
+    let what = format!(
+        "设备“{name}”的安全码已由 {} 换为确认的另一个：旧安全码签名、已合并的 {} 项修改（涉及 {} 条记录）不是这台设备的，已从数据中撤下，另存备查",
+        signing::fingerprint(&withdrawn.key),
+        withdrawn.ops,
+        withdrawn.rows
+    );
+    super::insert_audit(conn, actor, wall_ms, "withdraw_ops", &what, 0)
 }

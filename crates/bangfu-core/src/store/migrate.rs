@@ -36,6 +36,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0022_batch_parts.sql"),
     include_str!("../../migrations/0023_county_certs.sql"),
     include_str!("../../migrations/0024_vouched_by.sql"),
+    include_str!("../../migrations/0025_withdrawn_ops.sql"),
 ];
 
 /// Steps a migration needs beyond its SQL, run right after it in the same transaction.
@@ -254,10 +255,11 @@ fn county_setting_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
 /// `county_setting` table) are like 8: their after-scripts decide. Schema 22
 /// (`0022_batch_parts`) adds the local parts of cut batches and schema 23 (`0023_county_certs`)
 /// the county's certificates of device keys: nothing shown changes. Schema 24
-/// (`0024_vouched_by`) records whose word confirmed a device key: nothing shown changes.
+/// (`0024_vouched_by`) records whose word confirmed a device key and schema 25
+/// (`0025_withdrawn_ops`) the ops a key that gave way signed: nothing shown changes.
 const REBUILD_AFTER: &[bool] = &[
     true, true, true, true, false, false, false, false, false, false, false, false, false, false,
-    false, false, false, false, false, false, false, false, false, false,
+    false, false, false, false, false, false, false, false, false, false, false,
 ];
 
 /// Whether upgrading a file of schema `from` must rebuild its rows from the heads.

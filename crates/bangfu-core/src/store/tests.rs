@@ -1298,8 +1298,28 @@ fn back_to_schema_11_members(conn: &rusqlite::Connection) {
     .unwrap();
 }
 
-/// Takes schema 24's local column away (whose word confirmed a device key).
+/// Takes schema 25's local tables and columns away (the ops a key that gave way signed, and
+/// who named a pending id).
+fn back_to_schema_24(conn: &rusqlite::Connection) {
+    let has: bool = conn
+        .query_row(
+            "SELECT count(*) > 0 FROM pragma_table_info('superseded') WHERE name = 'row'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    if has {
+        conn.execute_batch(
+            "DROP TABLE withdraw_pending; DROP TABLE withdrawn_op;
+             ALTER TABLE superseded DROP COLUMN row; ALTER TABLE superseded DROP COLUMN field;",
+        )
+        .unwrap();
+    }
+}
+
+/// Takes schema 24's local column away (whose word confirmed a device key), and schema 25's.
 fn back_to_schema_23(conn: &rusqlite::Connection) {
+    back_to_schema_24(conn);
     // Called again by helpers that chain to older schemas: once is enough.
     let has: bool = conn
         .query_row(

@@ -478,6 +478,21 @@ impl Store {
         )
     }
 
+    /// Takes out of the log, now, the ops a device key that gave way signed (they wait in
+    /// `withdraw_pending` for the next apply otherwise): after a person or the county put
+    /// another key in its place. How many ops it took out.
+    pub(crate) fn settle_withdrawn(&mut self) -> Result<u64, StoreError> {
+        let waiting: bool = self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM withdraw_pending)",
+            [],
+            |r| r.get(0),
+        )?;
+        if !waiting || self.read_only {
+            return Ok(0);
+        }
+        Ok(self.apply_remote(&[])?.withdrawn)
+    }
+
     /// Applies a stream of ops in one transaction, holding only a bounded number of rows in
     /// memory at a time. The first error (a malformed op from the stream, or the store's)
     /// rolls everything back. `expected` is how many ops the stream says it holds: a large
@@ -525,6 +540,14 @@ impl Store {
             .map_err(StoreError::from)?;
         let mut applier =
             Applier::new(&tx, &mut self.dict, &mut clock, wall).map_err(StoreError::from)?;
+        // What a key that gave way signed leaves the log first: its ids may be the ones the
+        // device's real ops, in this very apply, hold.
+        let withdrawn = applier
+            .take_out_withdrawn()
+            .map_err(StoreError::from)?;
+        for w in &withdrawn {
+            super::device_keys::audit_withdrawn(&tx, self.actor.as_ref(), wall, w)?;
+        }
         if expected >= self.bulk_load_min_ops {
             applier
                 .bulk_load(self.bulk_heads_held)
@@ -538,7 +561,8 @@ impl Store {
                 applier.flush().map_err(StoreError::from)?;
             }
         }
-        let stats = applier.finish().map_err(StoreError::from)?;
+        let mut stats = applier.finish().map_err(StoreError::from)?;
+        stats.withdrawn = withdrawn.iter().map(|w| w.ops).sum();
         tx.execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES ('hlc_last', ?1)",
             [clock.last().to_i64()],

@@ -498,6 +498,9 @@ pub struct ImportSummary {
     pub county_vouched: u64,
     /// Ops of held files that merged after that (they waited for those devices).
     pub held_merged: u64,
+    /// Ops taken out of the data before this import: a device key that gave way to the one
+    /// confirmed for its device signed them (they are not that device's).
+    pub withdrawn_ops: u64,
 }
 
 impl ImportSummary {
@@ -583,6 +586,9 @@ impl ImportSummary {
             }
             text.push('。');
         }
+        if self.withdrawn_ops > 0 {
+            text.push_str(&withdrawn_zh(self.withdrawn_ops));
+        }
         if self.unknown_field_ops > 0 {
             text.push_str(&format!(
                 "有 {} 条修改来自更新版本的程序，已保存，升级后显示。",
@@ -591,6 +597,29 @@ impl ImportSummary {
         }
         text
     }
+}
+
+/// The sentence for `ops` ops taken out of the data because the key that signed them gave
+/// way to the one confirmed for their device (an import's, a sync's, a confirmation's).
+pub fn withdrawn_zh(ops: u64) -> String {
+    format!(
+        "有 {ops} 条已合并的修改是用某台设备先前记下的安全码签名的，而这台设备现已确认了另一个安全码：这些修改不是它的，已从数据中撤下（另存备查，见操作记录），各户恢复为没有这些修改时的样子。"
+    )
+}
+
+/// Whether a file declares, for a device this copy has a key for, another key: such a file is
+/// never taken as imported already, even when this copy holds ops under every id it carries
+/// (they may be a forgery's on the device's own seqs, which the file's real ops are to
+/// replace once a person or the county confirms its key: `trust::plan_import` decides).
+fn declares_other_keys(store: &Store, header: &Header) -> Result<bool, StoreError> {
+    for (device, key) in header.signers.iter().flatten() {
+        if let Some((known, _, _)) = store.known_device_key(*device)?
+            && super::signing::unhex(key).as_deref() != Some(known.as_slice())
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Imports one changeset file held in memory (see [`import_from`]).
@@ -684,6 +713,9 @@ pub(crate) fn import_from<'a>(
         source_name: header.source_name.clone(),
         ops_in_file: header.op_count,
         county_vouched,
+        // A key the certificates put in place of one learnt from a file: what only the old
+        // one signed leaves the data now, whatever the file brings.
+        withdrawn_ops: store.settle_withdrawn()?,
         ..Default::default()
     };
     // Skipped only when this copy holds every op the file carries, compared range by range:
@@ -710,6 +742,7 @@ pub(crate) fn import_from<'a>(
                 && store.holds_all(carried)?
                 && !store.lacks_batch_signatures(header.batches.as_deref().unwrap_or(&[]))?
                 && !store.lacks_parts(header.parts.as_deref().unwrap_or(&[]), carried)?
+                && !declares_other_keys(store, &header)?
         }
         None => false,
     };
@@ -931,6 +964,7 @@ pub(crate) fn import_from<'a>(
     summary.applied = stats.applied;
     summary.duplicates = stats.duplicates;
     summary.future_clock_ops = stats.future_clock;
+    summary.withdrawn_ops += stats.withdrawn;
     let household = crate::model::Table::Household.label();
     let member = crate::model::Table::Member.label();
     summary.new_households = stats.new_rows.get(household).copied().unwrap_or(0);

@@ -233,29 +233,28 @@ fn check_parts(
     Ok(covered)
 }
 
-/// Keeps a checked page's signatures once its ops are applied (so this copy relays those ops
-/// signed, by file or by hub), the keys it declares as vouched for by the county (named as
-/// the hub enrolled their device, a village device limited to the village of its `scopes`),
-/// and the writers' sealing keys (believed only when signed by the device's signing key).
-/// Keys the county's word confirmed that this copy had not mark the held files to be read
-/// again ([`super::trust::read_held_after_vouch`]).
-pub fn keep_page_signatures(
+/// Takes the keys a checked page declares, before its ops are applied: as vouched for by the
+/// county (named as the hub enrolled their device, a village device limited to the village of
+/// its `scopes`), and the writers' sealing keys (believed only when signed by the device's
+/// signing key). A key that replaces one this copy learnt unconfirmed from a file has what
+/// only the old one signed taken out of the log by the apply that follows, before the page's
+/// ops (they may hold the same ids). Keys the county's word confirmed that this copy had not
+/// mark the held files to be read again ([`super::trust::read_held_after_vouch`]).
+pub fn take_page_keys(
     store: &mut Store,
     header: &Header,
-    ops: &[Op],
     scopes: &BTreeMap<Uuid, String>,
 ) -> Result<(), StoreError> {
     let empty = BTreeMap::new();
     let signers = header.signers.as_ref().unwrap_or(&empty);
     let names = &header.device_names;
-    // First: the county's keys recorded (one learnt unconfirmed replaced) before anything is
-    // recorded under them; only those the county's latest list still certifies, once this
-    // copy has one (a revoked laptop's older edits come in pages without its being listed).
+    // Only the keys the county's latest list still certifies are confirmed, once this copy
+    // has one (a revoked laptop's older edits come in pages without its being listed).
     let listed = store.listed_by_county(signers)?;
     store.vouch_device_keys(&listed, names, scopes)?;
     // The keys the list leaves out are still the ones that signed these ops: one this copy
     // learnt unconfirmed from a file (a forged stick's, perhaps) gives way to it, unconfirmed,
-    // so the signatures kept below stay with the key that made them.
+    // so the signatures kept after the apply stay with the key that made them.
     let unlisted: BTreeMap<Uuid, String> = signers
         .iter()
         .filter(|(device, _)| !listed.contains_key(device))
@@ -267,6 +266,19 @@ pub fn keep_page_signatures(
         // sealed to those devices only.
         store.learn_seal_keys(keys, &listed)?;
     }
+    Ok(())
+}
+
+/// Keeps a checked page's signatures once its ops are applied (so this copy relays those ops
+/// signed, by file or by hub), under the keys [`take_page_keys`] took.
+pub fn keep_page_signatures(
+    store: &mut Store,
+    header: &Header,
+    ops: &[Op],
+) -> Result<(), StoreError> {
+    let empty = BTreeMap::new();
+    let signers = header.signers.as_ref().unwrap_or(&empty);
+    let names = &header.device_names;
     let origins: std::collections::HashSet<Uuid> = ops.iter().map(|op| op.id.origin).collect();
     if let Some(batches) = &header.batches {
         store.record_signatures(signers, names, batches, &origins)?;

@@ -1152,6 +1152,9 @@ pub struct ConfirmOutcome {
     /// Held files that could not be imported again, each with why (kept; the others are not
     /// stopped by one of them).
     pub failed: Vec<String>,
+    /// Ops taken out of the data: the key confirmed replaced one learnt from a file, and
+    /// what only that one signed is not the device's.
+    pub withdrawn: u64,
 }
 
 impl ConfirmOutcome {
@@ -1161,6 +1164,9 @@ impl ConfirmOutcome {
             "{what}“{}”（安全码 {}）。",
             self.device.name, self.device.fingerprint
         )];
+        if self.withdrawn > 0 {
+            out.push(super::exchange::withdrawn_zh(self.withdrawn));
+        }
         out.extend(self.merged.iter().map(ImportSummary::message_zh));
         out.extend(
             self.failed
@@ -1273,6 +1279,9 @@ pub fn confirm_device(
     // writing), the mark has the next import or sync read the held files again, so what
     // waited for it does not wait for nobody.
     let mark = store.mark_held_reread().map_err(SyncError::from)?;
+    // A key put in place of one learnt from a file: what only that one signed leaves the
+    // data before the held files bring the device's own ops under the same ids.
+    let withdrawn = store.settle_withdrawn().map_err(SyncError::from)?;
     let (merged, failed) = import_held_again(store, None)?;
     store
         .clear_held_reread_pending(mark)
@@ -1281,6 +1290,7 @@ pub fn confirm_device(
         device,
         merged,
         failed,
+        withdrawn,
     })
 }
 
@@ -1432,6 +1442,7 @@ pub fn set_device_village(
         device,
         merged,
         failed,
+        withdrawn: 0,
     })
 }
 
@@ -1666,6 +1677,7 @@ pub fn merge_held_outside(
         device,
         merged,
         failed,
+        withdrawn: 0,
     })
 }
 

@@ -1005,10 +1005,12 @@ fn pages_do_not_confirm_a_laptop_the_county_revoked_before_the_copy_held_its_cer
 }
 
 /// A clerk confirmed a forged stick's key for a laptop that had not synced yet (the 安全码
-/// compared wrongly). When the real laptop's edits come from the hub under the key the county
-/// enrolled, this copy's sync stops at that page, says which device and both 安全码, and
-/// changes nothing; once the clerk takes the confirmation back (取消确认) the next sync goes on
-/// and the county's key is confirmed for the laptop.
+/// compared wrongly); the forged edit holds the laptop's own first op ids. When the real
+/// laptop's edits come from the hub under the key the county enrolled, this copy's sync stops
+/// at that page, says which device and both 安全码, and changes nothing; once the clerk takes
+/// the confirmation back (取消确认) the next sync goes on: the county's key is confirmed for
+/// the laptop, what only the forger's key signed is taken out of the data (its remark gone
+/// from the field's history too), and the laptop's real edits under the same ids merge.
 #[test]
 fn a_key_confirmed_by_mistake_stops_the_sync_until_the_person_takes_it_back() {
     let county = county_with_village_a(Backend::Sqlite);
@@ -1023,9 +1025,8 @@ fn a_key_confirmed_by_mistake_stops_the_sync_until_the_person_takes_it_back() {
     let mut forger = open(dir.path(), "冒充");
     import_changeset(&mut forger, &export_changeset(&a1, None).unwrap().0).unwrap();
     write(&mut forger, &[remark(household, "冒充的备注")]);
-    // (Its seqs past the laptop's own: forged ops holding the real laptop's op ids would
-    // keep those out whatever the key — see the closing note.)
-    import_changeset(&mut a1, &forged_under_at(&forger, a2_id, 1000)).unwrap();
+    // On the laptop's own seqs: the same op ids as its real first edits.
+    import_changeset(&mut a1, &forged_under_at(&forger, a2_id, 0)).unwrap();
     let forged_fp = list_devices(&a1)
         .unwrap()
         .into_iter()
@@ -1073,8 +1074,26 @@ fn a_key_confirmed_by_mistake_stops_the_sync_until_the_person_takes_it_back() {
             .any(|a| a.action == "unconfirm_device" && a.what.contains(&forged_fp))
     );
 
-    // The next sync goes on: the county's key is confirmed for A村-2, its edit arrives.
-    sync(&a1_client, &mut a1);
+    // The next sync goes on: the county's key is confirmed for A村-2, the forger's remark
+    // leaves the data, and A村-2's edit under the same ids arrives.
+    let report = a1_client.sync_once(&mut a1).unwrap();
+    assert_eq!(report.withdrawn, 1, "{report:?}");
+    let history: Vec<String> = a1
+        .field_history(bangfu_core::model::Table::Household, household, "remark")
+        .unwrap()
+        .into_iter()
+        .filter_map(|c| c.value)
+        .collect();
+    assert!(
+        history.iter().any(|v| v == "二号机的备注") && !history.iter().any(|v| v == "冒充的备注"),
+        "{history:?}"
+    );
+    assert!(
+        a1.audit_log()
+            .unwrap()
+            .iter()
+            .any(|a| a.action == "withdraw_ops" && a.what.contains(&forged_fp)),
+    );
     let now = list_devices(&a1)
         .unwrap()
         .into_iter()

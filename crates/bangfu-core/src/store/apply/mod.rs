@@ -26,6 +26,7 @@ mod index;
 mod load;
 mod materialize;
 mod review;
+mod take_out;
 mod version;
 mod view;
 
@@ -35,6 +36,7 @@ use held_heads::HeldHeads;
 pub(crate) use index::fold_search_pending;
 pub use index::name_initials;
 pub(crate) use index::rebuild_search_indexes;
+pub(crate) use take_out::Withdrawn;
 #[cfg(test)]
 pub(crate) const PENDING_FOLD_FOR_TESTS: i64 = index::SEARCH_PENDING_FOLD;
 use index::*;
@@ -56,6 +58,9 @@ pub struct ApplyStats {
     pub changed_rows: BTreeMap<&'static str, u64>,
     /// Review items (conflicts, edits of deleted rows) touched by this apply that are open now.
     pub open_review_items: u64,
+    /// Ops taken out of the log before this apply: a key that gave way signed them
+    /// ([`Applier::take_out_withdrawn`]).
+    pub withdrawn: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -566,19 +571,29 @@ impl<'a> Applier<'a> {
             if !present {
                 // Named before it arrived: when it comes it must not become a head.
                 conn.prepare_cached(
-                    "INSERT OR IGNORE INTO superseded (origin, seq) VALUES (?1, ?2)",
+                    "INSERT OR IGNORE INTO superseded (origin, seq, row, field)
+                     VALUES (?1, ?2, ?3, ?4)",
                 )?
-                .execute([p_origin, p_seq])?;
+                .execute(params![p_origin, p_seq, op.row.as_bytes().as_slice(), field])?;
                 pending = true;
             }
         }
         // Only an op some earlier op named before it arrived can be pending; in the usual
-        // causal order there are none and the lookup is skipped.
+        // causal order there are none and the lookup is skipped. An op of another row or
+        // field than the one that named its id is not the op named (see `superseded`).
         let superseded = pending
             && conn
-                .prepare_cached("DELETE FROM superseded WHERE origin = ?1 AND seq = ?2")?
-                .execute([origin, op.id.seq])?
-                > 0;
+                .prepare_cached(
+                    "DELETE FROM superseded WHERE origin = ?1 AND seq = ?2 RETURNING row, field",
+                )?
+                .query_row([origin, op.id.seq], |r| {
+                    Ok((r.get::<_, Option<Vec<u8>>>(0)?, r.get::<_, Option<i64>>(1)?))
+                })
+                .optional()?
+                .is_some_and(|(row, named_field)| {
+                    row.is_none_or(|r| r == op.row.as_bytes())
+                        && named_field.is_none_or(|f| f == field)
+                });
         let op_cost = op_bytes(&op.value, seen.len()) + grown * std::mem::size_of::<FieldHeads>();
         if !superseded {
             heads.push(Head {
