@@ -1476,8 +1476,12 @@ fn a_forgers_ops_on_a_laptops_own_seqs_leave_when_its_real_key_is_confirmed() {
         village.version_vector().unwrap().get(&victim)
     );
     assert_eq!(
-        bangfu_core::sync::review::review_items(&clean).unwrap().len(),
-        bangfu_core::sync::review::review_items(&village).unwrap().len()
+        bangfu_core::sync::review::review_items(&clean)
+            .unwrap()
+            .len(),
+        bangfu_core::sync::review::review_items(&village)
+            .unwrap()
+            .len()
     );
     assert_eq!(search(&clean, ""), 2);
     // The forged stick is 冒充 now.

@@ -482,11 +482,11 @@ impl Store {
     /// `withdraw_pending` for the next apply otherwise): after a person or the county put
     /// another key in its place. How many ops it took out.
     pub(crate) fn settle_withdrawn(&mut self) -> Result<u64, StoreError> {
-        let waiting: bool = self.conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM withdraw_pending)",
-            [],
-            |r| r.get(0),
-        )?;
+        let waiting: bool =
+            self.conn
+                .query_row("SELECT EXISTS (SELECT 1 FROM withdraw_pending)", [], |r| {
+                    r.get(0)
+                })?;
         if !waiting || self.read_only {
             return Ok(0);
         }
@@ -542,9 +542,7 @@ impl Store {
             Applier::new(&tx, &mut self.dict, &mut clock, wall).map_err(StoreError::from)?;
         // What a key that gave way signed leaves the log first: its ids may be the ones the
         // device's real ops, in this very apply, hold.
-        let withdrawn = applier
-            .take_out_withdrawn()
-            .map_err(StoreError::from)?;
+        let withdrawn = applier.take_out_withdrawn().map_err(StoreError::from)?;
         for w in &withdrawn {
             super::device_keys::audit_withdrawn(&tx, self.actor.as_ref(), wall, w)?;
         }

@@ -1964,6 +1964,9 @@ pub struct CountyConfirmOutcome {
     pub merged: Vec<ImportSummary>,
     /// Held files that could not be imported again, each with why (kept).
     pub failed: Vec<String>,
+    /// Ops taken out of the data: a key the certificates confirmed replaced one learnt from
+    /// a file, and only that one signed them.
+    pub withdrawn_ops: u64,
 }
 
 impl CountyConfirmOutcome {
@@ -1997,6 +2000,9 @@ impl CountyConfirmOutcome {
                 "新安全码签发的证书随之确认了 {} 台设备。",
                 self.vouched
             ));
+        }
+        if self.withdrawn_ops > 0 {
+            out.push(super::exchange::withdrawn_zh(self.withdrawn_ops));
         }
         out.extend(self.merged.iter().map(ImportSummary::message_zh));
         out.extend(
@@ -2114,6 +2120,9 @@ pub fn confirm_county_key(
             merged_ops,
         });
     }
+    // A key the certificates put in place of one learnt from a file: what only that one
+    // signed leaves the data before the held files bring the device's own ops.
+    let withdrawn_ops = store.settle_withdrawn().map_err(SyncError::from)?;
     // Read again as long as the readings vouch for more; once in any case (the person asked).
     let (merged, failed) = if store.held_reread_pending().map_err(SyncError::from)? {
         read_held_while_marked(store)?
@@ -2128,5 +2137,6 @@ pub fn confirm_county_key(
         vouched,
         merged,
         failed,
+        withdrawn_ops,
     })
 }

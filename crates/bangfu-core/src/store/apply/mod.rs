@@ -574,7 +574,12 @@ impl<'a> Applier<'a> {
                     "INSERT OR IGNORE INTO superseded (origin, seq, row, field)
                      VALUES (?1, ?2, ?3, ?4)",
                 )?
-                .execute(params![p_origin, p_seq, op.row.as_bytes().as_slice(), field])?;
+                .execute(params![
+                    p_origin,
+                    p_seq,
+                    op.row.as_bytes().as_slice(),
+                    field
+                ])?;
                 pending = true;
             }
         }

@@ -149,7 +149,12 @@ impl Applier<'_> {
                             "INSERT OR IGNORE INTO superseded (origin, seq, row, field)
                              VALUES (?1, ?2, ?3, ?4)",
                         )?
-                        .execute(params![id.0, id.1, row.as_bytes().as_slice(), op.field])?;
+                        .execute(params![
+                            id.0,
+                            id.1,
+                            row.as_bytes().as_slice(),
+                            op.field
+                        ])?;
                         self.pending = true;
                     }
                 }
