@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { HubView } from '../api'
-import { hubLine, whenText } from './hubLine'
+import { hubLine, whenText, withdrawnNotice } from './hubLine'
 
 const NOW = new Date(2024, 4, 20, 15, 30).getTime()
 
@@ -40,5 +40,25 @@ describe('hubLine', () => {
 describe('whenText', () => {
   it('names an earlier day by month and day', () => {
     expect(whenText(new Date(2024, 4, 18, 9, 5).getTime(), NOW)).toBe('5月18日 09:05')
+  })
+})
+
+describe('withdrawnNotice', () => {
+  const report = (withdrawn: number) => ({
+    pushed: 0, pulled: 3, applied: 3, requests: 1, position: 3, held: 0, hub_reset: false,
+    files_pushed: 0, files_pulled: 0, unsigned: 0, held_merged: 0, county_key_differs: false, withdrawn,
+  })
+  it('says nothing without a report or when nothing was taken out', () => {
+    expect(withdrawnNotice(view({}))).toBeNull()
+    const v = view({})
+    v.link.last_report = report(0)
+    expect(withdrawnNotice(v)).toBeNull()
+  })
+  it('says how many changes the last sync took out and where to look', () => {
+    const v = view({})
+    v.link.last_report = report(2)
+    const said = withdrawnNotice(v)
+    expect(said).toContain('撤下了 2 条修改')
+    expect(said).toContain('操作记录')
   })
 })

@@ -52,3 +52,13 @@ export function hubLine(view: HubView, now: number): HubLine {
     error: link.error,
   }
 }
+
+/**
+ * What 设置 says when the last sync took ops out of the data (the county's key for a device
+ * replaced one this copy had learnt from a file, and only that one signed them), or null.
+ */
+export function withdrawnNotice(view: HubView): string | null {
+  const n = view.link.last_report?.withdrawn ?? 0
+  if (n <= 0) return null
+  return `上次同步撤下了 ${n} 条修改：它们是用某台设备先前记下的安全码签名的，而县里确认的是这台设备的另一个安全码，这些修改不是它的。各户已恢复为没有这些修改时的样子；撤下的修改另存备查，设备、旧安全码和条数见“操作记录”。`
+}
