@@ -1491,6 +1491,105 @@ fn a_forgers_ops_on_a_laptops_own_seqs_leave_when_its_real_key_is_confirmed() {
     );
 }
 
+/// After a take-out, an id the forgery held stays written over wherever an op of the real
+/// laptop's row and field named it, whichever copy wrote that op and whichever row the forgery
+/// used the id on: a township's edit of the laptop's household reached the village while the
+/// forged op still held the id (on another household), and the village's own edit named the
+/// same id on that other household. Once the real key is confirmed, the township's edit stands
+/// over the laptop's real phone, exactly as at a copy that never saw the forgery.
+#[test]
+fn an_edit_written_over_a_real_op_elsewhere_stays_over_it_after_the_take_out() {
+    use bangfu_core::sync::digest::state_hash;
+    let dir = common::scratch();
+    let mut laptop = common::open_at(dir.path(), "村", T0);
+    let mut neighbour = common::open_at(dir.path(), "邻居", T0);
+    let mut forger = common::open_at(dir.path(), "冒充者", T0);
+    let mut township = common::open_at(dir.path(), "乡镇", T0);
+    let mut village = common::open_at(dir.path(), "邻村", T0);
+    // g's id sorts first: the village's entry for the laptop's seq 3 comes before the
+    // township's wherever ids are ordered.
+    let (g, h) = (Uuid::now_v7(), Uuid::now_v7());
+    put_household(&mut neighbour, g, "530826103201009", "13600000000");
+    let from_neighbour = export(&neighbour);
+    for copy in [&mut village, &mut forger, &mut laptop] {
+        import_changeset(copy, &from_neighbour).unwrap();
+    }
+    // Three forged edits of g, on the laptop's seqs 1..=3.
+    for (field, value) in [
+        ("phone", "13999999990"),
+        ("main_cause", "03"),
+        ("remark", "冒充的备注"),
+    ] {
+        put(
+            &mut forger,
+            Table::Household,
+            g,
+            vec![(field, FieldValue::Text(value.into()))],
+        );
+    }
+    let victim = laptop.device().id;
+    let (forged, _) = forged_under_filtered(&forger, victim);
+    import_changeset(&mut village, &forged).unwrap();
+    // The village writes over the forged 备注 (it names the laptop's seq 3).
+    put(
+        &mut village,
+        Table::Household,
+        g,
+        vec![("remark", FieldValue::Text("村里的备注".into()))],
+    );
+    // The laptop files h (its seqs 1..=3: code, 致贫原因, phone); the township takes it and
+    // corrects h's phone (naming the laptop's seq 3, on h).
+    put_household(&mut laptop, h, "530826103201001", "13800000001");
+    let real = export(&laptop);
+    import_changeset(&mut township, &from_neighbour).unwrap();
+    import_changeset(&mut township, &real).unwrap();
+    put(
+        &mut township,
+        Table::Household,
+        h,
+        vec![("phone", FieldValue::Text("13900000000".into()))],
+    );
+    let from_township = export(&township);
+    // The township's file reaches the village while the forged op holds seq 3: the laptop's
+    // ops in it wait (another key), the township's edit applies.
+    import_changeset(&mut village, &from_township).unwrap();
+    let real_fp = own_fingerprint(&laptop).unwrap().unwrap();
+    let outcome = confirm_device(&mut village, &real_fp, None).unwrap();
+    assert_eq!(outcome.withdrawn, 3, "{outcome:?}");
+    assert!(outcome.failed.is_empty(), "{outcome:?}");
+    assert_eq!(
+        common::phone_of(&village, h).as_deref(),
+        Some("13900000000")
+    );
+    assert_eq!(
+        common::phone_of(&village, g).as_deref(),
+        Some("13600000000")
+    );
+
+    let mut clean = common::open_at(dir.path(), "对照", T0);
+    for file in [&from_neighbour, &real, &from_township, &export(&village)] {
+        import_changeset(&mut clean, file).unwrap();
+    }
+    assert_eq!(state_hash(&clean).unwrap(), state_hash(&village).unwrap());
+    assert_eq!(
+        bangfu_core::sync::review::review_items(&clean)
+            .unwrap()
+            .len(),
+        bangfu_core::sync::review::review_items(&village)
+            .unwrap()
+            .len()
+    );
+    // In the other order too: the real op before the township's and the village's edits.
+    let mut other_order = common::open_at(dir.path(), "另一顺序", T0);
+    for file in [&real, &from_neighbour, &export(&village), &from_township] {
+        import_changeset(&mut other_order, file).unwrap();
+    }
+    assert_eq!(
+        state_hash(&other_order).unwrap(),
+        state_hash(&village).unwrap()
+    );
+}
+
 /// A village laptop that does not confirm devices takes a forged stick's op under another
 /// laptop's id and relays it in its own file. A station that confirmed the real laptop's key
 /// no longer refuses the relaying laptop's whole file as 冒充 (which kept its real work out

@@ -31,10 +31,24 @@ CREATE TABLE withdrawn_op (
     withdrawn_ms INTEGER NOT NULL
 );
 
--- Who named each pending id (`superseded`): the row and field of the op that named it as a
--- predecessor (an op names only heads of its own field). An op that arrives under a pending id
--- but is of another row or field is not the op that was named — an id a forgery took on a
--- device's own seqs, which an edit was then written over — and becomes a head, as it does at
--- a copy where it came before the op naming it. Entries from before hold NULL: the old rule.
-ALTER TABLE superseded ADD COLUMN row BLOB;
-ALTER TABLE superseded ADD COLUMN field INTEGER;
+-- Who named each pending id (`superseded`): one entry per naming op's row and field (an op
+-- names only heads of its own field). An op that arrives under a pending id is written over
+-- only when an op of its own row and field named it; one of another row or field is not the
+-- op named — an id a forgery took on a device's own seqs, which an edit was then written
+-- over — and becomes a head, as it does at a copy where it came before the op naming it.
+-- Entries from before keep the old rule (row empty, field -1: named by some op).
+CREATE TABLE superseded_by_row (
+    origin INTEGER NOT NULL,
+    seq    INTEGER NOT NULL,
+    row    BLOB NOT NULL,
+    field  INTEGER NOT NULL,
+    PRIMARY KEY (origin, seq, row, field)
+) WITHOUT ROWID;
+INSERT INTO superseded_by_row (origin, seq, row, field)
+    SELECT origin, seq, x'', -1 FROM superseded;
+DROP TABLE superseded;
+ALTER TABLE superseded_by_row RENAME TO superseded;
+
+-- Set when ops were taken out: the next hub sync pulls its scope again from the start, so
+-- ops of the device's real key that pages brought before (and a mistaken confirmation took
+-- out with the key it replaced) come back; what this copy holds applies nothing twice.

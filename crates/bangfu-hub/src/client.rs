@@ -314,7 +314,14 @@ impl HubClient {
             }
             eprintln!("the county's device list was not taken: {error}");
         }
-        self.pull_all(store, &base, &auth, &origins, link.pulled_pos, &mut report)?;
+        // Ops taken out since the last sync (a key that gave way signed them): the scope is
+        // pulled again from the start, so what the device's real key signed comes back.
+        let position = if store.take_hub_repull()? {
+            0
+        } else {
+            link.pulled_pos
+        };
+        self.pull_all(store, &base, &auth, &origins, position, &mut report)?;
         self.pull_files(store, &base, &auth, &mut report)?;
         store.record_hub_sync(store.wall_ms() as i64)?;
         match pushed {
@@ -654,6 +661,8 @@ impl HubClient {
                 // old one signed taken out by this apply, before the page's ops under the
                 // same ids.
                 relay::take_page_keys(store, &page, &scopes)?;
+                // In a transaction of its own, whatever becomes of the page's.
+                report.withdrawn += store.settle_withdrawn()?;
                 let stats = store.apply_remote(&ops)?;
                 report.pulled += ops.len() as u64;
                 report.applied += stats.applied;

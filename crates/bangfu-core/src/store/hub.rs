@@ -16,6 +16,9 @@ const META_PREVIOUS_TOKENS: &str = "hub_previous_tokens";
 const META_OWN_ORIGINS: &str = "hub_own_origins";
 const META_EPOCH: &str = "hub_epoch";
 const META_PULLED_OP: &str = "hub_pulled_op";
+/// Set when ops were taken out of the log (`apply::take_out`): the next sync pulls again from
+/// the start ([`Store::take_hub_repull`]).
+pub(crate) const META_REPULL: &str = "hub_repull";
 
 /// Where and how this copy syncs with the county hub.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -161,6 +164,22 @@ impl Store {
         tx.execute("DELETE FROM meta WHERE key = ?1", [META_PULLED_OP])?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// Whether the next pull is to start from the beginning because ops were taken out of the
+    /// log since the last sync (a key that gave way signed them): pages pulled before may
+    /// have brought ops the take-out removed that the device's real key signed (a person
+    /// confirmed the wrong key for a while). Clears the mark and the pulled position in one
+    /// transaction; a pull from the start applies nothing twice.
+    pub fn take_hub_repull(&self) -> Result<bool, StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
+        let marked = tx.execute("DELETE FROM meta WHERE key = ?1", [META_REPULL])? > 0;
+        if marked {
+            tx.execute("UPDATE hub_link SET pulled_pos = 0 WHERE id = 1", [])?;
+            tx.execute("DELETE FROM meta WHERE key = ?1", [META_PULLED_OP])?;
+        }
+        tx.commit()?;
+        Ok(marked)
     }
 
     /// Forgets the hub on this copy (address, token and positions); the data stays. Enrolling

@@ -1311,7 +1311,13 @@ fn back_to_schema_24(conn: &rusqlite::Connection) {
     if has {
         conn.execute_batch(
             "DROP TABLE withdraw_pending; DROP TABLE withdrawn_op;
-             ALTER TABLE superseded DROP COLUMN row; ALTER TABLE superseded DROP COLUMN field;",
+             DELETE FROM meta WHERE key = 'hub_repull';
+             CREATE TABLE superseded_before (
+                 origin INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (origin, seq)
+             ) WITHOUT ROWID;
+             INSERT OR IGNORE INTO superseded_before SELECT origin, seq FROM superseded;
+             DROP TABLE superseded;
+             ALTER TABLE superseded_before RENAME TO superseded;",
         )
         .unwrap();
     }

@@ -481,7 +481,7 @@ impl Store {
     /// Takes out of the log, now, the ops a device key that gave way signed (they wait in
     /// `withdraw_pending` for the next apply otherwise): after a person or the county put
     /// another key in its place. How many ops it took out.
-    pub(crate) fn settle_withdrawn(&mut self) -> Result<u64, StoreError> {
+    pub fn settle_withdrawn(&mut self) -> Result<u64, StoreError> {
         let waiting: bool =
             self.conn
                 .query_row("SELECT EXISTS (SELECT 1 FROM withdraw_pending)", [], |r| {
@@ -545,6 +545,13 @@ impl Store {
         let withdrawn = applier.take_out_withdrawn().map_err(StoreError::from)?;
         for w in &withdrawn {
             super::device_keys::audit_withdrawn(&tx, self.actor.as_ref(), wall, w)?;
+        }
+        if !withdrawn.is_empty() {
+            tx.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, 1)",
+                [super::hub::META_REPULL],
+            )
+            .map_err(StoreError::from)?;
         }
         if expected >= self.bulk_load_min_ops {
             applier

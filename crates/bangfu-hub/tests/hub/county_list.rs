@@ -1078,6 +1078,12 @@ fn a_key_confirmed_by_mistake_stops_the_sync_until_the_person_takes_it_back() {
     // leaves the data, and A村-2's edit under the same ids arrives.
     let report = a1_client.sync_once(&mut a1).unwrap();
     assert_eq!(report.withdrawn, 1, "{report:?}");
+    // The next sync pulls the scope again from the start (pages taken before may have brought
+    // ops a mistaken confirmation took out), applying nothing twice; the one after, nothing.
+    let again = a1_client.sync_once(&mut a1).unwrap();
+    assert!(again.pulled > 0 && again.applied == 0, "{again:?}");
+    let then = a1_client.sync_once(&mut a1).unwrap();
+    assert_eq!(then.pulled, 0, "{then:?}");
     let history: Vec<String> = a1
         .field_history(bangfu_core::model::Table::Household, household, "remark")
         .unwrap()

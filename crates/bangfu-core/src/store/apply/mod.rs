@@ -584,21 +584,20 @@ impl<'a> Applier<'a> {
             }
         }
         // Only an op some earlier op named before it arrived can be pending; in the usual
-        // causal order there are none and the lookup is skipped. An op of another row or
-        // field than the one that named its id is not the op named (see `superseded`).
-        let superseded = pending
-            && conn
-                .prepare_cached(
-                    "DELETE FROM superseded WHERE origin = ?1 AND seq = ?2 RETURNING row, field",
-                )?
-                .query_row([origin, op.id.seq], |r| {
-                    Ok((r.get::<_, Option<Vec<u8>>>(0)?, r.get::<_, Option<i64>>(1)?))
-                })
-                .optional()?
-                .is_some_and(|(row, named_field)| {
-                    row.is_none_or(|r| r == op.row.as_bytes())
-                        && named_field.is_none_or(|f| f == field)
-                });
+        // causal order there are none and the lookup is skipped. It is written over only when
+        // an op of its own row and field named its id (see `superseded`).
+        let superseded = pending && {
+            let mut gone = conn.prepare_cached(
+                "DELETE FROM superseded WHERE origin = ?1 AND seq = ?2 RETURNING row, field",
+            )?;
+            let mut namers = gone.query([origin, op.id.seq])?;
+            let mut named = false;
+            while let Some(r) = namers.next()? {
+                let (row, named_field): (Vec<u8>, i64) = (r.get(0)?, r.get(1)?);
+                named |= row.is_empty() || (row == op.row.as_bytes() && named_field == field);
+            }
+            named
+        };
         let op_cost = op_bytes(&op.value, seen.len()) + grown * std::mem::size_of::<FieldHeads>();
         if !superseded {
             heads.push(Head {

@@ -43,6 +43,12 @@ fn row_id(bytes: &[u8]) -> rusqlite::Result<Uuid> {
     })
 }
 
+/// Whether the log holds an op under `id`.
+fn present(conn: &Connection, id: (i64, i64)) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM op WHERE origin = ?1 AND seq = ?2)")?
+        .query_row([id.0, id.1], |r| r.get(0))
+}
+
 fn local_ids(blob: Option<Vec<u8>>) -> Vec<(i64, i64)> {
     blob.and_then(|b| decode_local_ids(&b)).unwrap_or_default()
 }
@@ -99,65 +105,59 @@ impl Applier<'_> {
         }
         conn.execute("DELETE FROM withdraw_pending", [])?;
 
-        // The ops that stay of the rows touched: one pass over the log (no index by row; a
-        // take-out is rare, and a person's act).
+        // The ids whose pending entries change: the ops taken out (a staying op of any row that
+        // names one now names an op this copy does not hold) and the absent ids they named (an
+        // entry only they made goes). Their entries go, and one pass over the log puts back
+        // exactly those its ops make, each with the namer's row and field, and gathers the ops
+        // that stay of the rows touched (the log has no index by row or by predecessor; a
+        // take-out is rare, after a person's or the county's word on a key).
+        let taken: HashSet<(i64, i64)> = pending
+            .iter()
+            .flat_map(|(origin, first, last, _)| (*first..=*last).map(move |seq| (*origin, seq)))
+            .collect();
+        let mut renamed: HashSet<(i64, i64)> = HashSet::new();
+        for (_, id) in &named_by_out {
+            if !taken.contains(id) && !present(conn, *id)? {
+                renamed.insert(*id);
+            }
+        }
+        // (A taken-out op was held, so no entry is under its id yet.)
+        for &(origin, seq) in &renamed {
+            conn.prepare_cached("DELETE FROM superseded WHERE origin = ?1 AND seq = ?2")?
+                .execute([origin, seq])?;
+        }
         let mut staying: FxHashMap<Uuid, Vec<Logged>> = FxHashMap::default();
-        if !rows.is_empty() {
-            let ids: Vec<rusqlite::types::Value> = rows
-                .keys()
-                .map(|r| rusqlite::types::Value::Blob(r.as_bytes().to_vec()))
-                .collect();
-            let mut stmt = conn.prepare(
-                "SELECT row, origin, seq, hlc, field, val, preds, seen FROM op
-                 WHERE row IN rarray(?1)",
-            )?;
-            let mut found = stmt.query([std::rc::Rc::new(ids)])?;
+        {
+            let mut stmt =
+                conn.prepare("SELECT row, origin, seq, hlc, field, val, preds, seen, tbl FROM op")?;
+            let mut found = stmt.query([])?;
             while let Some(r) = found.next()? {
-                let row = row_id(r.get_ref(0)?.as_blob()?)?;
-                staying.entry(row).or_default().push(Logged {
-                    origin: r.get(1)?,
-                    seq: r.get(2)?,
-                    hlc: r.get(3)?,
-                    field: r.get(4)?,
-                    value: FieldValue::from_sql(r.get_ref(5)?),
-                    preds: local_ids(r.get(6)?),
-                    seen: local_ids(r.get(7)?),
-                });
-            }
-        }
-        let present = |id: (i64, i64)| -> rusqlite::Result<bool> {
-            conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM op WHERE origin = ?1 AND seq = ?2)")?
-                .query_row([id.0, id.1], |r| r.get(0))
-        };
-        // An id only the taken-out ops named, not held, is no longer pending.
-        for (row, id) in named_by_out {
-            let named_still = staying
-                .get(&row)
-                .is_some_and(|ops| ops.iter().any(|o| o.preds.contains(&id)));
-            if !named_still && !present(id)? {
-                conn.prepare_cached("DELETE FROM superseded WHERE origin = ?1 AND seq = ?2")?
-                    .execute([id.0, id.1])?;
-            }
-        }
-        // An id a staying op names that is not held now (a taken-out op it was written over)
-        // is pending: when an op of that id comes, it is not a head.
-        for (row, ops) in &staying {
-            for op in ops {
-                for &id in &op.preds {
-                    if !present(id)? {
+                let row_bytes = r.get_ref(0)?.as_blob()?;
+                let preds = local_ids(r.get(6)?);
+                let field: i64 = r.get(4)?;
+                for id in &preds {
+                    if taken.contains(id) || renamed.contains(id) {
                         conn.prepare_cached(
                             "INSERT OR IGNORE INTO superseded (origin, seq, row, field)
                              VALUES (?1, ?2, ?3, ?4)",
                         )?
-                        .execute(params![
-                            id.0,
-                            id.1,
-                            row.as_bytes().as_slice(),
-                            op.field
-                        ])?;
+                        .execute(params![id.0, id.1, row_bytes, field])?;
                         self.pending = true;
                     }
                 }
+                let row = row_id(row_bytes)?;
+                if !rows.contains_key(&row) {
+                    continue;
+                }
+                staying.entry(row).or_default().push(Logged {
+                    origin: r.get(1)?,
+                    seq: r.get(2)?,
+                    hlc: r.get(3)?,
+                    field,
+                    value: FieldValue::from_sql(r.get_ref(5)?),
+                    preds,
+                    seen: local_ids(r.get(7)?),
+                });
             }
         }
 
@@ -191,7 +191,12 @@ impl Applier<'_> {
     fn rebuild_row(&mut self, row: Uuid, table: i64, ops: Vec<Logged>) -> rusqlite::Result<()> {
         let conn = self.conn;
         let stored = heads::load(conn, row)?;
-        let named: HashSet<(i64, i64)> = ops.iter().flat_map(|o| o.preds.iter().copied()).collect();
+        // An op names only heads of its own field: a staying op of another field naming the
+        // same id (an id taken twice) does not hide it, as at apply.
+        let named: HashSet<(i64, i64, i64)> = ops
+            .iter()
+            .flat_map(|o| o.preds.iter().map(|&(origin, seq)| (o.field, origin, seq)))
+            .collect();
         let mut state = RowState::new(table);
         state.existed = true;
         for &(field, _, _) in &stored {
@@ -199,7 +204,7 @@ impl Applier<'_> {
         }
         for op in ops {
             let pos = state.field_pos(op.field);
-            if named.contains(&(op.origin, op.seq)) {
+            if named.contains(&(op.field, op.origin, op.seq)) {
                 continue;
             }
             let origin_id = self.dict.device_id(conn, op.origin)?;
@@ -257,7 +262,15 @@ impl Applier<'_> {
             conn.prepare_cached(&format!("DELETE FROM {} WHERE id = ?1", table.sql_name()))?
                 .execute([id])?;
         }
-        if table == Table::Household {
+        // A household's summary stays while rows of it do (as where a member's insert made
+        // it): otherwise it goes with the household.
+        let refer: bool = conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM member WHERE household_id = ?1)
+                     OR EXISTS (SELECT 1 FROM visit WHERE household_id = ?1)",
+            )?
+            .query_row([id], |r| r.get(0))?;
+        if table == Table::Household && !refer {
             conn.prepare_cached("DELETE FROM household_summary WHERE household_id = ?1")?
                 .execute([id])?;
         } else if let Some(household) = household {
