@@ -49,6 +49,3 @@ INSERT INTO superseded_by_row (origin, seq, row, field)
 DROP TABLE superseded;
 ALTER TABLE superseded_by_row RENAME TO superseded;
 
--- Set when ops were taken out: the next hub sync pulls its scope again from the start, so
--- ops of the device's real key that pages brought before (and a mistaken confirmation took
--- out with the key it replaced) come back; what this copy holds applies nothing twice.

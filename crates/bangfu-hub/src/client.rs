@@ -314,14 +314,7 @@ impl HubClient {
             }
             eprintln!("the county's device list was not taken: {error}");
         }
-        // Ops taken out since the last sync (a key that gave way signed them): the scope is
-        // pulled again from the start, so what the device's real key signed comes back.
-        let position = if store.take_hub_repull()? {
-            0
-        } else {
-            link.pulled_pos
-        };
-        self.pull_all(store, &base, &auth, &origins, position, &mut report)?;
+        self.pull_all(store, &base, &auth, &origins, link.pulled_pos, &mut report)?;
         self.pull_files(store, &base, &auth, &mut report)?;
         store.record_hub_sync(store.wall_ms() as i64)?;
         match pushed {
@@ -587,11 +580,22 @@ impl HubClient {
         mut position: i64,
         report: &mut SyncReport,
     ) -> Result<(), HubError> {
+        // Ops taken out since the last sync (a key that gave way signed them): the scope is
+        // pulled again from the start, so what the device's real key signed comes back.
+        let repull = store.take_hub_repull()?;
+        if repull {
+            position = 0;
+        }
         let known_epoch = store.hub_epoch()?;
         let mut op_at = store.hub_pulled_op()?.filter(|_| position > 0);
         let mut checked = false;
-        let snapshot =
-            self.config.snapshot_bootstrap && position == 0 && holds_only_own(store, origins)?;
+        // Not after a take-out (`repull`): the hub's snapshot leaves out an op whose id any
+        // op named, while copies keep one named only from another row or field (an id a
+        // forgery took), so the pages are pulled op by op.
+        let snapshot = self.config.snapshot_bootstrap
+            && !repull
+            && position == 0
+            && holds_only_own(store, origins)?;
         loop {
             let started = std::time::Instant::now();
             let mut request = self

@@ -2004,3 +2004,58 @@ fn a_part_overlapping_a_whole_batch_of_the_same_file_is_left_out() {
             .is_ok()
     );
 }
+
+/// A withdrawn batch may span ids this copy never held (a batch that came cut), with pending
+/// entries of the ops that named them: the take-out clears those, so the device's real op of
+/// such an id is not written over here while it is a head at every copy that never held the
+/// forgery.
+#[test]
+fn a_take_out_clears_pending_entries_of_ids_in_its_batches_it_never_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    let device = Uuid::now_v7();
+    let idx: i64 = {
+        a.conn()
+            .execute(
+                "INSERT INTO device (id, name) VALUES (?1, 'x')",
+                [device.as_bytes().as_slice()],
+            )
+            .unwrap();
+        a.conn()
+            .query_row(
+                "SELECT idx FROM device WHERE id = ?1",
+                [device.as_bytes().as_slice()],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    let row = Uuid::now_v7();
+    a.conn()
+        .execute_batch(&format!(
+            "INSERT INTO withdraw_pending (origin, first_seq, last_seq, key) VALUES ({idx}, 1, 5, x'00');
+             INSERT INTO superseded (origin, seq, row, field) VALUES ({idx}, 3, x'{}', 7);
+             INSERT INTO superseded (origin, seq, row, field) VALUES ({idx}, 9, x'{}', 7);",
+            hex(row.as_bytes()),
+            hex(row.as_bytes())
+        ))
+        .unwrap();
+    assert_eq!(a.settle_withdrawn().unwrap(), 0);
+    let left: Vec<i64> = a
+        .conn()
+        .prepare("SELECT seq FROM superseded ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(left, vec![9]);
+    let waiting: i64 = a
+        .conn()
+        .query_row("SELECT count(*) FROM withdraw_pending", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(waiting, 0);
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

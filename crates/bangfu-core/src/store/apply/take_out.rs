@@ -121,10 +121,18 @@ impl Applier<'_> {
                 renamed.insert(*id);
             }
         }
-        // (A taken-out op was held, so no entry is under its id yet.)
         for &(origin, seq) in &renamed {
             conn.prepare_cached("DELETE FROM superseded WHERE origin = ?1 AND seq = ?2")?
                 .execute([origin, seq])?;
+        }
+        // A batch's range may hold ids this copy never held (a batch that came cut), with
+        // entries of the ops that named them: those go too, and the pass puts back the ones
+        // an op that stays makes.
+        for (origin, first, last, _) in &pending {
+            conn.prepare_cached(
+                "DELETE FROM superseded WHERE origin = ?1 AND seq BETWEEN ?2 AND ?3",
+            )?
+            .execute([origin, first, last])?;
         }
         let mut staying: FxHashMap<Uuid, Vec<Logged>> = FxHashMap::default();
         {
@@ -161,7 +169,6 @@ impl Applier<'_> {
             }
         }
 
-        let changed_before = std::mem::take(&mut self.stats.changed_rows);
         for (row, table) in rows {
             let ops = staying.remove(&row).unwrap_or_default();
             if ops.is_empty() {
@@ -170,11 +177,15 @@ impl Applier<'_> {
             }
             self.rebuild_row(row, table, ops)?;
         }
+        // The rows it changed count as changed in the summary of the apply it opens.
         self.flush()?;
-        self.stats.changed_rows = changed_before;
 
         let mut withdrawn = Vec::with_capacity(out.len());
         for ((origin, key), (ops, touched)) in out {
+            if ops == 0 {
+                // A batch this copy held none of: nothing to say.
+                continue;
+            }
             recount_version_vector(conn, origin)?;
             withdrawn.push(Withdrawn {
                 device: self.dict.device_id(conn, origin)?,
