@@ -1112,11 +1112,13 @@ fn ranges_altered_on_a_stick_do_not_shrink_an_export_for_its_writer() {
     assert!(summary.applied > 0, "{summary:?}");
 }
 
-/// A forged stick's file: the forger's own changes (`put_household` on it first) written under
-/// `victim`'s id, `shift` seqs on, signed with a key the forger made up (returned).
+/// A forged stick's file: the forger's own changes (not others' it holds from files) written
+/// under `victim`'s id, `shift` seqs on, signed with a key the forger made up (returned).
 fn forged_under(forger: &Store, victim: Uuid, shift: i64) -> (Vec<u8>, ed25519_dalek::SigningKey) {
     use bangfu_core::sync::signing::{BatchSig, hex, new_signing_key, sign_batch};
-    let (mut header, mut ops) = changeset::decode(&export(forger)).unwrap();
+    let (mut header, ops) = changeset::decode(&export(forger)).unwrap();
+    let own = forger.device().id;
+    let mut ops: Vec<_> = ops.into_iter().filter(|op| op.id.origin == own).collect();
     for op in &mut ops {
         op.id.origin = victim;
         op.id.seq += shift;
@@ -1124,36 +1126,9 @@ fn forged_under(forger: &Store, victim: Uuid, shift: i64) -> (Vec<u8>, ed25519_d
     let planted = new_signing_key();
     let (first, last) = (ops[0].id.seq, ops[ops.len() - 1].id.seq);
     let sig = sign_batch(&planted, victim, first, last, &ops);
-    header.signers = Some(
-        [(victim, hex(planted.verifying_key().as_bytes()))]
-            .into_iter()
-            .collect(),
-    );
-    header.batches = Some(vec![BatchSig::new(victim, first, last, hex(&sig))]);
-    header.device_names = [(victim, "村".to_owned())].into_iter().collect();
-    (changeset::encode(header, &ops), planted)
-}
-
-/// [`forged_under`] of only the forger's own ops (it may hold others' from files), on the
-/// victim's seqs from 1.
-fn forged_under_filtered(forger: &Store, victim: Uuid) -> (Vec<u8>, ed25519_dalek::SigningKey) {
-    use bangfu_core::sync::signing::{BatchSig, hex, new_signing_key, sign_batch};
-    let (mut header, ops) = changeset::decode(&export(forger)).unwrap();
-    let own = forger.device().id;
-    let mut ops: Vec<_> = ops.into_iter().filter(|op| op.id.origin == own).collect();
-    for op in &mut ops {
-        op.id.origin = victim;
-    }
-    let planted = new_signing_key();
-    let (first, last) = (ops[0].id.seq, ops[ops.len() - 1].id.seq);
-    let sig = sign_batch(&planted, victim, first, last, &ops);
     header.signers = Some([(victim, hex(planted.verifying_key().as_bytes()))].into());
     header.batches = Some(vec![BatchSig::new(victim, first, last, hex(&sig))]);
     header.device_names = [(victim, "村".to_owned())].into();
-    header.carried = None;
-    header.held = None;
-    header.parts = None;
-    header.source_sig = None;
     (changeset::encode(header, &ops), planted)
 }
 
@@ -1371,7 +1346,7 @@ fn a_forgers_ops_on_a_laptops_own_seqs_leave_when_its_real_key_is_confirmed() {
     );
     let victim = laptop.device().id;
     // The forger's own ops (not the neighbour's it holds), on the laptop's seqs from 1.
-    let (forged, planted) = forged_under_filtered(&forger, victim);
+    let (forged, planted) = forged_under(&forger, victim, 0);
     assert!(import_changeset(&mut village, &forged).unwrap().applied > 0);
     assert_eq!(
         common::phone_of(&village, made_up).as_deref(),
@@ -1528,7 +1503,7 @@ fn an_edit_written_over_a_real_op_elsewhere_stays_over_it_after_the_take_out() {
         );
     }
     let victim = laptop.device().id;
-    let (forged, _) = forged_under_filtered(&forger, victim);
+    let (forged, _) = forged_under(&forger, victim, 0);
     import_changeset(&mut village, &forged).unwrap();
     // The village writes over the forged 备注 (it names the laptop's seq 3).
     put(

@@ -1298,17 +1298,20 @@ fn back_to_schema_11_members(conn: &rusqlite::Connection) {
     .unwrap();
 }
 
+/// Whether `table` has `column` (a downgrade helper runs once however helpers chain).
+fn has_column(conn: &rusqlite::Connection, table: &str, column: &str) -> bool {
+    conn.query_row(
+        "SELECT count(*) > 0 FROM pragma_table_info(?1) WHERE name = ?2",
+        [table, column],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
 /// Takes schema 25's local tables and columns away (the ops a key that gave way signed, and
 /// who named a pending id).
 fn back_to_schema_24(conn: &rusqlite::Connection) {
-    let has: bool = conn
-        .query_row(
-            "SELECT count(*) > 0 FROM pragma_table_info('superseded') WHERE name = 'row'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    if has {
+    if has_column(conn, "superseded", "row") {
         conn.execute_batch(
             "DROP TABLE withdraw_pending; DROP TABLE withdrawn_op;
              DELETE FROM meta WHERE key = 'hub_repull';
@@ -1327,14 +1330,7 @@ fn back_to_schema_24(conn: &rusqlite::Connection) {
 fn back_to_schema_23(conn: &rusqlite::Connection) {
     back_to_schema_24(conn);
     // Called again by helpers that chain to older schemas: once is enough.
-    let has: bool = conn
-        .query_row(
-            "SELECT count(*) > 0 FROM pragma_table_info('device_key') WHERE name = 'vouched_by'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    if has {
+    if has_column(conn, "device_key", "vouched_by") {
         conn.execute_batch("ALTER TABLE device_key DROP COLUMN vouched_by;")
             .unwrap();
     }

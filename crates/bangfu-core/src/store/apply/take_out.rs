@@ -58,8 +58,9 @@ impl Applier<'_> {
     /// applies anything. Returns what it took out, per device and key.
     pub fn take_out_withdrawn(&mut self) -> rusqlite::Result<Vec<Withdrawn>> {
         let conn = self.conn;
+        // Read at the start of every apply: cached.
         let pending: Vec<(i64, i64, i64, Vec<u8>)> = conn
-            .prepare(
+            .prepare_cached(
                 "SELECT origin, first_seq, last_seq, key FROM withdraw_pending
                  ORDER BY origin, first_seq",
             )?
