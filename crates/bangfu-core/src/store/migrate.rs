@@ -37,6 +37,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0023_county_certs.sql"),
     include_str!("../../migrations/0024_vouched_by.sql"),
     include_str!("../../migrations/0025_withdrawn_ops.sql"),
+    include_str!("../../migrations/0026_row_id_indexes.sql"),
 ];
 
 /// Steps a migration needs beyond its SQL, run right after it in the same transaction.
@@ -53,6 +54,7 @@ fn after_script(conn: &Connection, version: i64) -> rusqlite::Result<()> {
         20 => site_village_ops_need_rebuild(conn),
         21 => county_setting_ops_need_rebuild(conn),
         24 => device_keys_vouched_before(conn),
+        26 => id_indexes_named(conn),
         _ => Ok(()),
     }
 }
@@ -87,6 +89,77 @@ fn device_keys_vouched_before(conn: &Connection) -> rusqlite::Result<()> {
                 rusqlite::params![device, word],
             )?;
         }
+    }
+    Ok(())
+}
+
+/// The materialized tables as schema 26 knew them: their `id BLOB NOT NULL UNIQUE` becomes
+/// `id BLOB NOT NULL` with a unique index of that name beside it.
+const TABLES_OF_SCHEMA_26: [&str; 16] = [
+    "village",
+    "household",
+    "member",
+    "income",
+    "helper",
+    "pairing",
+    "measure",
+    "visit",
+    "exit_step",
+    "standard",
+    "policy",
+    "payment",
+    "relocation",
+    "attachment",
+    "team_member",
+    "county_setting",
+];
+
+/// The inline constraint schema 26 replaces, as the earlier migrations wrote it.
+const INLINE_UNIQUE_ID: &str = "id BLOB NOT NULL UNIQUE";
+
+/// Schema 26 (issue 20): each materialized table keeps its ids unique through a named index
+/// a bulk load can drop and build again (SQLite cannot drop the index of an inline UNIQUE).
+/// The table is rebuilt under its own name with the same columns, rowids and indexes. A table
+/// already without the inline constraint only gets the index (the step runs once, but a file
+/// a test took back to an older schema may hold either).
+fn id_indexes_named(conn: &Connection) -> rusqlite::Result<()> {
+    for table in TABLES_OF_SCHEMA_26 {
+        let sql: Option<String> = conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [table],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(sql) = sql else { continue };
+        if sql.contains(INLINE_UNIQUE_ID) {
+            let indexes: Vec<String> = conn
+                .prepare(
+                    "SELECT sql FROM sqlite_master
+                     WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL ORDER BY name",
+                )?
+                .query_map([table], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let columns: Vec<String> = conn
+                .prepare("SELECT name FROM pragma_table_info(?1) ORDER BY cid")?
+                .query_map([table], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            // Names come from the file's own schema and the list above, never from input.
+            let columns = columns.join(", ");
+            conn.execute_batch(&format!(
+                "ALTER TABLE {table} RENAME TO {table}_before_26;
+                 {created};
+                 INSERT INTO {table} (rowid, {columns}) SELECT rowid, {columns} FROM {table}_before_26;
+                 DROP TABLE {table}_before_26;",
+                created = sql.replacen(INLINE_UNIQUE_ID, "id BLOB NOT NULL", 1),
+            ))?;
+            for index in indexes {
+                conn.execute_batch(&index)?;
+            }
+        }
+        conn.execute_batch(&format!(
+            "CREATE UNIQUE INDEX IF NOT EXISTS {table}_id_unique ON {table} (id)"
+        ))?;
     }
     Ok(())
 }
@@ -256,10 +329,11 @@ fn county_setting_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
 /// (`0022_batch_parts`) adds the local parts of cut batches and schema 23 (`0023_county_certs`)
 /// the county's certificates of device keys: nothing shown changes. Schema 24
 /// (`0024_vouched_by`) records whose word confirmed a device key and schema 25
-/// (`0025_withdrawn_ops`) the ops a key that gave way signed: nothing shown changes.
+/// (`0025_withdrawn_ops`) the ops a key that gave way signed: nothing shown changes. Schema 26
+/// (`0026_row_id_indexes`) keeps the same rows with their ids' uniqueness in a named index.
 const REBUILD_AFTER: &[bool] = &[
     true, true, true, true, false, false, false, false, false, false, false, false, false, false,
-    false, false, false, false, false, false, false, false, false, false, false,
+    false, false, false, false, false, false, false, false, false, false, false, false,
 ];
 
 /// Whether upgrading a file of schema `from` must rebuild its rows from the heads.

@@ -36,9 +36,11 @@ fn count(store: &Store, sql: &str) -> i64 {
 
 /// The one text column a query gives, row by row.
 fn texts(store: &Store, sql: &str) -> Vec<String> {
-    store
-        .conn()
-        .prepare(sql)
+    texts_of(store.conn(), sql)
+}
+
+fn texts_of(conn: &rusqlite::Connection, sql: &str) -> Vec<String> {
+    conn.prepare(sql)
         .unwrap()
         .query_map([], |r| r.get(0))
         .unwrap()
@@ -1102,6 +1104,163 @@ fn a_bulk_load_into_an_empty_copy_gives_exactly_what_a_row_by_row_merge_gives() 
         .unwrap();
     assert_eq!((again.applied, again.duplicates), (0, ops.len() as u64));
     assert_eq!(derived_state(&bulk), expected);
+}
+
+/// A bulk load finds a row it flushed before where it put it (the tables' id indexes wait for
+/// the load's end): ops taken field by field, so every row comes back in many windows, some
+/// after their heads went to disk, give what a row-by-row merge gives; the id indexes are
+/// there again afterwards.
+#[test]
+fn a_bulk_load_finds_its_rows_again_however_their_ops_are_spread() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    crate::demo::generate_county(&mut a, 60, 7, &mut |_| {}).unwrap();
+    // A member deleted and one edited after the demo's own ops, from a second device.
+    let mut b = open(&dir, "b");
+    sync_all(&mut a, &mut b);
+    let members = b.read::<Member>(super::Filter::All).unwrap();
+    b.write(&[Change::Delete {
+        table: Table::Member,
+        id: members[5].id,
+    }])
+    .unwrap();
+    let mut edited = members[6].clone();
+    edited.name = "李改名".into();
+    b.put(&edited).unwrap();
+    sync_all(&mut a, &mut b);
+    // A field of a newer version (no column here) on 150 rows, from a device of its own.
+    let newer = Uuid::now_v7();
+    let known = a.ops_missing_from(&VersionVector::new()).unwrap();
+    let mut seen_rows = std::collections::HashSet::new();
+    let unknown: Vec<crate::sync::Op> = known
+        .iter()
+        .filter(|op| seen_rows.insert(op.row))
+        .step_by(3)
+        .take(150)
+        .enumerate()
+        .map(|(i, op)| crate::sync::Op {
+            id: crate::sync::OpId {
+                origin: newer,
+                seq: i as i64 + 1,
+            },
+            field: "from_a_newer_version".into(),
+            value: FieldValue::Text("新版本".into()),
+            preds: Vec::new(),
+            seen: Vec::new(),
+            ..op.clone()
+        })
+        .collect();
+    a.apply_remote(&unknown).unwrap();
+    // The newer version's ops first, so their rows are flushed in no table; then the rest in
+    // three passes, each taking a third of the fields: a row comes in three windows.
+    let mut ops = unknown;
+    let mut rest = known;
+    rest.sort_by_key(|op| (op.field.len() % 3, op.id.origin, op.id.seq));
+    ops.extend(rest);
+
+    let mut bulk = open(&dir, "bulk");
+    bulk.set_merge_rows_in_memory(100);
+    bulk.set_bulk_heads_held(500);
+    let stats = bulk
+        .apply_remote_stream(
+            ops.iter().cloned().map(Ok::<crate::sync::Op, StoreError>),
+            u64::MAX,
+        )
+        .unwrap();
+    let changed: u64 = stats.changed_rows.values().sum();
+    assert!(changed > 1000, "rows met again in later windows: {changed}");
+    assert_eq!(derived_state(&bulk), derived_state(&a));
+    let id_indexes = texts(
+        &bulk,
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%_id_unique'
+         ORDER BY name",
+    );
+    assert_eq!(id_indexes.len(), Table::ALL.len(), "{id_indexes:?}");
+}
+
+/// Schema 26 keeps the materialized tables' ids unique through a named index (a bulk load
+/// drops it): a file of schema 25, with the inline constraint, upgrades to the same schema as
+/// a new file, its rows, rowids, search and heads unchanged.
+#[test]
+fn a_file_of_schema_25_gets_named_id_indexes_and_keeps_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    crate::demo::write_demo_village(&mut a).unwrap();
+    let schema = |s: &Store| {
+        texts(
+            s,
+            "SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_master
+             WHERE name NOT LIKE 'sqlite_stat%' ORDER BY name",
+        )
+    };
+    let fresh = schema(&a);
+    let before = derived_state(&a);
+    let rowids = texts(&a, "SELECT hex(id) || ':' || rowid FROM member ORDER BY id");
+    back_to_schema_25(a.conn());
+    assert!(
+        schema(&a)
+            .iter()
+            .any(|t| t.contains("sqlite_autoindex_member_1")),
+        "taken back: the inline constraint's index"
+    );
+    a.conn().execute_batch("PRAGMA user_version = 25;").unwrap();
+    drop(a);
+
+    let (a, rebuilt) = open_reporting_rebuild(&dir, "a");
+    assert!(rebuilt.is_empty(), "the same rows: no rebuild");
+    assert_eq!(schema(&a), fresh);
+    assert_eq!(derived_state(&a), before);
+    assert_eq!(
+        texts(&a, "SELECT hex(id) || ':' || rowid FROM member ORDER BY id"),
+        rowids
+    );
+    // Still unique.
+    let held = texts(&a, "SELECT hex(id) FROM household LIMIT 1");
+    let again = a
+        .conn()
+        .execute("INSERT INTO household (id) VALUES (unhex(?1))", [&held[0]]);
+    assert!(again.is_err(), "a second row of the same id is refused");
+}
+
+/// Takes schema 26's named id indexes back to the inline `UNIQUE` constraint of schema 25.
+fn back_to_schema_25(conn: &rusqlite::Connection) {
+    for table in Table::ALL {
+        let t = table.sql_name();
+        let sql: String = conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [t],
+                |r| r.get(0),
+            )
+            .unwrap();
+        if sql.contains("id BLOB NOT NULL UNIQUE") {
+            continue;
+        }
+        let indexes: Vec<String> = texts_of(
+            conn,
+            &format!(
+                "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = '{t}'
+                 AND sql IS NOT NULL AND name <> '{t}_id_unique'"
+            ),
+        );
+        let columns = texts_of(
+            conn,
+            &format!("SELECT name FROM pragma_table_info('{t}') ORDER BY cid"),
+        )
+        .join(", ");
+        conn.execute_batch(&format!(
+            "DROP INDEX {t}_id_unique;
+             ALTER TABLE {t} RENAME TO {t}_newer;
+             {};
+             INSERT INTO {t} (rowid, {columns}) SELECT rowid, {columns} FROM {t}_newer;
+             DROP TABLE {t}_newer;",
+            sql.replacen("id BLOB NOT NULL", "id BLOB NOT NULL UNIQUE", 1)
+        ))
+        .unwrap();
+        for index in indexes {
+            conn.execute_batch(&index).unwrap();
+        }
+    }
 }
 
 #[test]

@@ -300,6 +300,13 @@ fn merge(
     Ok(())
 }
 
+/// A held entry's rowid and encoded heads.
+fn split_entry(entry: &[u8]) -> Option<(i64, &[u8])> {
+    let mut pos = 0;
+    let rowid = i64::try_from(get_varint(entry, &mut pos)?).ok()?;
+    Some((rowid, entry.get(pos..)?))
+}
+
 /// The spill file's failures as the store reports a file's: a full disk as a full disk.
 fn io_error(e: std::io::Error) -> rusqlite::Error {
     let code = match e.kind() {
@@ -334,8 +341,9 @@ pub(super) struct HeldHeads {
 }
 
 impl HeldHeads {
-    /// Holds one flush's rows and heads; `rows` is sorted by id, as a flush writes them.
-    pub(super) fn hold_run(&mut self, rows: &[(Uuid, Vec<HeadKey>)]) {
+    /// Holds one flush's rows, where each is in its table (its rowid, 0 when it is in none
+    /// yet) and heads; `rows` is sorted by id, as a flush writes them.
+    pub(super) fn hold_run(&mut self, rows: &[(Uuid, i64, Vec<HeadKey>)]) {
         if rows.is_empty() {
             return;
         }
@@ -344,8 +352,9 @@ impl HeldHeads {
             ends: Vec::with_capacity(rows.len()),
             bytes: Vec::new(),
         };
-        for (row, keys) in rows {
+        for (row, rowid, keys) in rows {
             run.ids.push(*row);
+            put_varint(&mut run.bytes, u64::try_from(*rowid).unwrap_or(0));
             run.bytes.extend_from_slice(&heads::encode(keys));
             run.ends.push(run.bytes.len());
         }
@@ -355,8 +364,19 @@ impl HeldHeads {
         self.runs.push(run);
     }
 
-    /// The held heads of a row, as the newest run that holds it has them.
-    pub(super) fn get(&self, row: Uuid) -> rusqlite::Result<Option<Cow<'_, [u8]>>> {
+    /// Where a held row is in its table (0: in none yet) and its heads, as the newest run that
+    /// holds it has them.
+    pub(super) fn get(&self, row: Uuid) -> rusqlite::Result<Option<(i64, Vec<HeadKey>)>> {
+        let Some(entry) = self.entry(row)? else {
+            return Ok(None);
+        };
+        split_entry(&entry)
+            .and_then(|(rowid, heads)| Some((rowid, heads::decode(heads)?)))
+            .map(Some)
+            .ok_or_else(|| heads::damaged(row.as_bytes()))
+    }
+
+    fn entry(&self, row: Uuid) -> rusqlite::Result<Option<Cow<'_, [u8]>>> {
         if let Some(found) = self
             .runs
             .iter()
@@ -462,7 +482,10 @@ impl HeldHeads {
         }
         cursors.extend(runs.iter().map(|run| Cursor::Held { run, at: 0 }));
         let mut insert = heads::insert_statement(conn)?;
-        merge(&mut cursors, |row, buf| {
+        merge(&mut cursors, |row, entry| {
+            let buf = split_entry(entry)
+                .ok_or_else(|| heads::damaged(row.as_bytes()))?
+                .1;
             if buf.is_empty() {
                 heads::store_encoded(conn, row, buf)
             } else {
@@ -478,8 +501,8 @@ impl HeldHeads {
 mod tests {
     use super::*;
 
-    fn got(held: &HeldHeads, row: Uuid) -> Option<Vec<u8>> {
-        held.get(row).unwrap().map(|b| b.into_owned())
+    fn got(held: &HeldHeads, row: Uuid) -> Option<(i64, Vec<HeadKey>)> {
+        held.get(row).unwrap()
     }
 
     fn row_head() -> Connection {
@@ -497,13 +520,17 @@ mod tests {
         let mut ids: Vec<Uuid> = (0..5).map(|_| Uuid::now_v7()).collect();
         ids.sort();
         let mut held = HeldHeads::default();
-        held.hold_run(&[(ids[0], vec![(1, 1, 1)]), (ids[2], vec![(1, 1, 2)])]);
-        held.hold_run(&[(ids[2], vec![(2, 1, 3)]), (ids[3], Vec::new())]);
-        assert_eq!(got(&held, ids[0]), Some(heads::encode(&[(1, 1, 1)])));
-        assert_eq!(got(&held, ids[2]), Some(heads::encode(&[(2, 1, 3)])));
+        held.hold_run(&[(ids[0], 7, vec![(1, 1, 1)]), (ids[2], 0, vec![(1, 1, 2)])]);
+        held.hold_run(&[(ids[2], 9, vec![(2, 1, 3)]), (ids[3], 0, Vec::new())]);
+        assert_eq!(got(&held, ids[0]), Some((7, vec![(1, 1, 1)])));
+        assert_eq!(
+            got(&held, ids[2]),
+            Some((9, vec![(2, 1, 3)])),
+            "the newer run's, rowid too"
+        );
         assert_eq!(
             got(&held, ids[3]),
-            Some(Vec::new()),
+            Some((0, Vec::new())),
             "held as having no head"
         );
         assert_eq!(got(&held, ids[1]), None);
@@ -520,7 +547,7 @@ mod tests {
         let mut ids: Vec<Uuid> = (0..4).map(|_| Uuid::now_v7()).collect();
         ids.sort();
         let mut held = HeldHeads::default();
-        held.hold_run(&[(ids[0], vec![(1, 1, 1)]), (ids[1], vec![(1, 1, 2)])]);
+        held.hold_run(&[(ids[0], 1, vec![(1, 1, 1)]), (ids[1], 2, vec![(1, 1, 2)])]);
         held.write(&conn).unwrap();
         assert_eq!(
             (held.rows(), held.bytes(), got(&held, ids[0])),
@@ -528,11 +555,11 @@ mod tests {
         );
         // Later: ids[0] changed twice (the newer run wins), ids[1] lost its heads, ids[2] new
         // in the older run only, ids[3] in the newer only.
-        held.hold_run(&[(ids[0], vec![(1, 2, 5)]), (ids[2], vec![(3, 1, 7)])]);
+        held.hold_run(&[(ids[0], 1, vec![(1, 2, 5)]), (ids[2], 3, vec![(3, 1, 7)])]);
         held.hold_run(&[
-            (ids[0], vec![(1, 2, 6), (2, 2, 6)]),
-            (ids[1], Vec::new()),
-            (ids[3], vec![(4, 3, 9)]),
+            (ids[0], 1, vec![(1, 2, 6), (2, 2, 6)]),
+            (ids[1], 2, Vec::new()),
+            (ids[3], 1 << 40, vec![(4, 3, 9)]),
         ]);
         held.write(&conn).unwrap();
         let stored = |row: Uuid| heads::load(&conn, row).unwrap();
@@ -565,11 +592,11 @@ mod tests {
         // Round 1: every row, in two runs (the even rows, then the odd ones), to disk.
         let evens: Vec<_> = (0..3000)
             .step_by(2)
-            .map(|i| (ids[i], heads_of(i, 1)))
+            .map(|i| (ids[i], i as i64, heads_of(i, 1)))
             .collect();
         let odds: Vec<_> = (1..3000)
             .step_by(2)
-            .map(|i| (ids[i], heads_of(i, 1)))
+            .map(|i| (ids[i], i as i64, heads_of(i, 1)))
             .collect();
         held.hold_run(&evens);
         held.hold_run(&odds);
@@ -578,17 +605,17 @@ mod tests {
         // Round 2, to disk: every third row changed, row 7 lost its heads.
         let mut second: Vec<_> = (0..3000)
             .step_by(3)
-            .map(|i| (ids[i], heads_of(i, 2)))
+            .map(|i| (ids[i], i as i64, heads_of(i, 2)))
             .collect();
-        second.push((ids[7], Vec::new()));
+        second.push((ids[7], 7, Vec::new()));
         second.sort();
         held.hold_run(&second);
         held.spill(&conn).unwrap();
         // Round 3, in memory: rows 0 and 5 changed again, row 8 lost its heads.
         held.hold_run(&[
-            (ids[0], heads_of(0, 3)),
-            (ids[5], heads_of(5, 3)),
-            (ids[8], Vec::new()),
+            (ids[0], 0, heads_of(0, 3)),
+            (ids[5], 5, heads_of(5, 3)),
+            (ids[8], 8, Vec::new()),
         ]);
         assert_eq!(held.spilled_runs(), 2);
 
@@ -603,7 +630,7 @@ mod tests {
         for (i, &row) in ids.iter().enumerate() {
             assert_eq!(
                 got(&held, row),
-                Some(heads::encode(&expected(i))),
+                Some((i as i64, expected(i))),
                 "row {i} as its newest run has it"
             );
         }
@@ -653,7 +680,7 @@ mod tests {
         let mut ids: Vec<Uuid> = (0..10).map(|_| Uuid::now_v7()).collect();
         ids.sort();
         let mut held = HeldHeads::default();
-        let run: Vec<_> = ids.iter().map(|&id| (id, vec![(1, 1, 1)])).collect();
+        let run: Vec<_> = ids.iter().map(|&id| (id, 1, vec![(1, 1, 1)])).collect();
         held.hold_run(&run);
         held.spill(&conn).unwrap();
         {

@@ -22,6 +22,30 @@ pub(super) fn household_of(
     Ok(found.flatten().and_then(|b| Uuid::from_slice(&b).ok()))
 }
 
+/// [`household_of`] for a row found by where it is in its table (a bulk load's rows, while
+/// the id indexes wait for the load's end); `rowid` 0: the row is in no table yet.
+pub(super) fn household_at(
+    conn: &Connection,
+    table: Table,
+    row: Uuid,
+    rowid: i64,
+) -> rusqlite::Result<Option<Uuid>> {
+    let sql = match table {
+        Table::Household => return Ok(Some(row)),
+        Table::Member => "SELECT household_id FROM member WHERE rowid = ?1",
+        Table::Visit => "SELECT household_id FROM visit WHERE rowid = ?1",
+        _ => return Ok(None),
+    };
+    if rowid == 0 {
+        return Ok(None);
+    }
+    let found: Option<Option<Vec<u8>>> = conn
+        .prepare_cached(sql)?
+        .query_row([rowid], |r| r.get(0))
+        .optional()?;
+    Ok(found.flatten().and_then(|b| Uuid::from_slice(&b).ok()))
+}
+
 /// Pinyin initials of a name, for search: 张三丰 → zsf. Other letters are kept, lowercased.
 pub fn name_initials(name: &str) -> String {
     use pinyin::ToPinyin;

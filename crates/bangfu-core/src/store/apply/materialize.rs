@@ -11,7 +11,7 @@ impl Applier<'_> {
         row: Uuid,
         state: &RowState,
         dirty_households: &mut BTreeSet<Uuid>,
-    ) -> rusqlite::Result<()> {
+    ) -> rusqlite::Result<i64> {
         let specs = table.fields();
         let mut values: Vec<Option<&FieldValue>> = vec![None; specs.len()];
         let mut deleted = false;
@@ -31,7 +31,7 @@ impl Applier<'_> {
             }
         }
         if !any {
-            return Ok(());
+            return Ok(0);
         }
         let text = |name: &str| match specs.iter().position(|f| f.name == name) {
             Some(i) => match values[i] {
@@ -69,9 +69,9 @@ impl Applier<'_> {
             // other): update it like a row this copy held.
             return self.materialize_changed(table, row, state, dirty_households);
         }
+        let rowid = self.conn.last_insert_rowid();
         if self.search_index && !deleted {
             // The entry waits in `search_pending` and is folded into the index with others'.
-            let rowid = self.conn.last_insert_rowid();
             if initials.is_some() {
                 mark_pending(self.conn, PENDING_PERSON, rowid)?;
             } else if table == Table::Household && !text("code").is_empty() {
@@ -87,17 +87,18 @@ impl Applier<'_> {
             None => None,
         };
         dirty_households.extend(household);
-        Ok(())
+        Ok(rowid)
     }
 
-    /// A row this copy held: its touched columns are updated, then its search entry.
+    /// A row this copy held: its touched columns are updated, then its search entry. Returns
+    /// where the row is in its table during a bulk load (0 outside one, or while it is in none).
     pub(super) fn materialize_changed(
         &mut self,
         table: Table,
         row: Uuid,
         state: &RowState,
         dirty_households: &mut BTreeSet<Uuid>,
-    ) -> rusqlite::Result<()> {
+    ) -> rusqlite::Result<i64> {
         let conn = self.conn;
         let mut cols: Vec<(&'static str, FieldValue)> = Vec::new();
         for f in state.fields.iter().filter(|f| f.touched) {
@@ -122,7 +123,13 @@ impl Applier<'_> {
                 Slot::Unknown => {}
             }
         }
-        let before = household_of(conn, table, row)?;
+        // In a bulk load the tables' id indexes wait for the end: the row is found by rowid.
+        let bulk = self.bulk.is_some();
+        let before = if bulk {
+            household_at(conn, table, row, state.rowid)?
+        } else {
+            household_of(conn, table, row)?
+        };
         let is_member = table == Table::Member;
         let reindex = is_member
             && cols
@@ -135,7 +142,13 @@ impl Applier<'_> {
             };
             cols.push(("initials", FieldValue::Text(name_initials(name))));
         }
-        if !cols.is_empty() {
+        let mut rowid = 0;
+        if bulk {
+            rowid = state.rowid;
+            if !cols.is_empty() {
+                rowid = write_at(conn, table, row, rowid, &cols)?;
+            }
+        } else if !cols.is_empty() {
             upsert(conn, table, row, &cols)?;
         }
         let after = match cols.iter().find(|(n, _)| *n == "household_id") {
@@ -156,8 +169,56 @@ impl Applier<'_> {
         {
             index_household(conn, row, true)?;
         }
-        Ok(())
+        Ok(rowid)
     }
+}
+
+/// In a bulk load, writes a row's changed columns where it is in its table (`rowid`), or
+/// inserts it when it is in none yet (0); returns where it is now.
+fn write_at(
+    conn: &Connection,
+    table: Table,
+    row: Uuid,
+    rowid: i64,
+    cols: &[(&'static str, FieldValue)],
+) -> rusqlite::Result<i64> {
+    // Identifiers come from the static field catalog, never from input.
+    let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
+    if rowid != 0 {
+        let sets: Vec<String> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| format!("{n} = ?{}", i + 2))
+            .collect();
+        let sql = format!(
+            "UPDATE {t} SET {sets} WHERE rowid = ?1",
+            t = table.sql_name(),
+            sets = sets.join(", "),
+        );
+        let values = cols.iter().map(|(_, v)| v);
+        let mut stmt = conn.prepare_cached(&sql)?;
+        stmt.raw_bind_parameter(1, rowid)?;
+        for (i, v) in values.enumerate() {
+            stmt.raw_bind_parameter(i + 2, v)?;
+        }
+        if stmt.raw_execute()? == 1 {
+            return Ok(rowid);
+        }
+        // Not where its entry says (never so): inserted instead. Were it somewhere else too,
+        // the unique index built at the load's end refuses the whole load.
+    }
+    let placeholders: Vec<String> = (0..cols.len()).map(|i| format!("?{}", i + 2)).collect();
+    let sql = format!(
+        "INSERT INTO {t} (id, {cols}) VALUES (?1, {ph})",
+        t = table.sql_name(),
+        cols = names.join(", "),
+        ph = placeholders.join(", "),
+    );
+    let id = FieldValue::Bytes(row.as_bytes().to_vec());
+    let values = std::iter::once(&id).chain(cols.iter().map(|(_, v)| v));
+    conn.prepare_cached(&sql)?
+        .execute(params_from_iter(values))?;
+    Ok(conn.last_insert_rowid())
 }
 
 /// The insert of a whole new row of a table: id, deleted, every catalog field in order, and

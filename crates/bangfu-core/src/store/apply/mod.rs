@@ -95,6 +95,9 @@ struct RowState {
     /// The heads `row_head` holds for this row, (field, origin, seq), sorted; the entry is
     /// brought up to `fields` when the row is flushed.
     stored: Vec<HeadKey>,
+    /// In a bulk load, where a row flushed before is in its table (0: in none yet): the
+    /// tables' id indexes are dropped until the load ends, so the row is found by rowid.
+    rowid: i64,
 }
 
 impl RowState {
@@ -109,6 +112,7 @@ impl RowState {
             fields: Vec::new(),
             present: [0; 4],
             stored: Vec::new(),
+            rowid: 0,
         }
     }
 
@@ -380,6 +384,18 @@ impl<'a> Applier<'a> {
             return Ok(self.bulk.is_some());
         }
         let tables: Vec<&str> = Table::ALL.iter().map(|t| t.sql_name()).collect();
+        // Rows of a table are found by rowid until the load ends (its id index is dropped):
+        // only tables as empty as `row_head` are loaded so.
+        for table in &tables {
+            let empty: bool = self.conn.query_row(
+                &format!("SELECT NOT EXISTS (SELECT 1 FROM {table})"),
+                [],
+                |r| r.get(0),
+            )?;
+            if !empty {
+                return Ok(false);
+            }
+        }
         let mut indexes: Vec<(String, String)> = Vec::new();
         {
             let mut stmt = self.conn.prepare(
@@ -435,12 +451,13 @@ impl<'a> Applier<'a> {
             Entry::Vacant(e) => {
                 let state = if self.started_empty && !self.flushed.may_contain(row) {
                     RowState::new(table)
-                } else if let Some(buf) = match &self.bulk {
+                } else if let Some((rowid, keys)) = match &self.bulk {
                     Some(bulk) => bulk.heads.get(row)?,
                     None => None,
                 } {
-                    let keys = heads::decode(&buf).ok_or_else(|| heads::damaged(row.as_bytes()))?;
-                    row_from_heads(self.conn, self.dict, table, keys)?
+                    let mut state = row_from_heads(self.conn, self.dict, table, keys)?;
+                    state.rowid = rowid;
+                    state
                 } else {
                     load_row(self.conn, self.dict, row, table)?
                 };
@@ -713,7 +730,7 @@ impl<'a> Applier<'a> {
     pub fn flush(&mut self) -> rusqlite::Result<()> {
         let conn = self.conn;
         let mut dirty_households: BTreeSet<Uuid> = BTreeSet::new();
-        let mut changed_heads: Vec<(Uuid, Vec<HeadKey>)> = Vec::new();
+        let mut changed_heads: Vec<(Uuid, i64, Vec<HeadKey>)> = Vec::new();
         // In key order: the rows' unique id indexes take their entries page by page.
         let room = self.rows.len();
         let mut rows = std::mem::replace(&mut self.rows, Vec::with_capacity(room));
@@ -724,21 +741,24 @@ impl<'a> Applier<'a> {
         for (row, state) in rows {
             let mut now = state.head_keys();
             now.sort_unstable();
-            if now != state.stored {
-                changed_heads.push((row, now));
-            }
             if self.started_empty {
                 self.flushed.insert(row);
             }
+            let mut rowid = state.rowid;
             if let Some(table) = Table::from_code(state.table) {
                 let label = table.label();
-                if state.existed {
+                // A row a bulk load put in its table before is one it holds, heads or none.
+                rowid = if state.existed || state.rowid != 0 {
                     *self.stats.changed_rows.entry(label).or_default() += 1;
-                    self.materialize_changed(table, row, &state, &mut dirty_households)?;
+                    self.materialize_changed(table, row, &state, &mut dirty_households)?
                 } else {
                     *self.stats.new_rows.entry(label).or_default() += 1;
-                    self.materialize_new(table, row, &state, &mut dirty_households)?;
-                }
+                    self.materialize_new(table, row, &state, &mut dirty_households)?
+                };
+            }
+            // In a bulk load a row's entry also says where it is: held again when that changed.
+            if now != state.stored || (self.bulk.is_some() && rowid != state.rowid) {
+                changed_heads.push((row, rowid, now));
             }
             let deleted_idx = self.dict.field_idx(conn, state.table, DELETED_FIELD)?;
             self.update_review(&state, row, deleted_idx)?;
@@ -753,7 +773,7 @@ impl<'a> Applier<'a> {
                 bulk.households.append(&mut dirty_households);
             }
             None => {
-                for (row, keys) in changed_heads {
+                for (row, _, keys) in changed_heads {
                     heads::store(conn, row, &keys)?;
                 }
                 for household in dirty_households {
