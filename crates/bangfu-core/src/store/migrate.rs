@@ -117,11 +117,13 @@ const TABLES_OF_SCHEMA_26: [&str; 16] = [
 /// The inline constraint schema 26 replaces, as the earlier migrations wrote it.
 const INLINE_UNIQUE_ID: &str = "id BLOB NOT NULL UNIQUE";
 
-/// Schema 26 (issue 20): each materialized table keeps its ids unique through a named index
-/// a bulk load can drop and build again (SQLite cannot drop the index of an inline UNIQUE).
-/// The table is rebuilt under its own name with the same columns, rowids and indexes. A table
-/// already without the inline constraint only gets the index (the step runs once, but a file
-/// a test took back to an older schema may hold either).
+/// Schema 26 (issue 20): an empty materialized table keeps its ids unique through a named
+/// index a bulk load can drop and build again (SQLite cannot drop the index of an inline
+/// UNIQUE); the table is made again under its own name with the same columns and indexes. A
+/// table that holds rows keeps its inline constraint: a bulk load only ever goes into a copy
+/// whose tables are all empty, and copying a county's tables at the first open after an
+/// upgrade would take a minute and grow the log by their size for nothing. Both shapes keep
+/// ids unique and answer the same statements (`ON CONFLICT (id)` takes either).
 fn id_indexes_named(conn: &Connection) -> rusqlite::Result<()> {
     for table in TABLES_OF_SCHEMA_26 {
         let sql: Option<String> = conn
@@ -132,33 +134,31 @@ fn id_indexes_named(conn: &Connection) -> rusqlite::Result<()> {
             )
             .optional()?;
         let Some(sql) = sql else { continue };
-        if sql.contains(INLINE_UNIQUE_ID) {
-            let indexes: Vec<String> = conn
-                .prepare(
-                    "SELECT sql FROM sqlite_master
-                     WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL ORDER BY name",
-                )?
-                .query_map([table], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
-            let columns: Vec<String> = conn
-                .prepare("SELECT name FROM pragma_table_info(?1) ORDER BY cid")?
-                .query_map([table], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
-            // Names come from the file's own schema and the list above, never from input.
-            let columns = columns.join(", ");
-            conn.execute_batch(&format!(
-                "ALTER TABLE {table} RENAME TO {table}_before_26;
-                 {created};
-                 INSERT INTO {table} (rowid, {columns}) SELECT rowid, {columns} FROM {table}_before_26;
-                 DROP TABLE {table}_before_26;",
-                created = sql.replacen(INLINE_UNIQUE_ID, "id BLOB NOT NULL", 1),
-            ))?;
-            for index in indexes {
-                conn.execute_batch(&index)?;
-            }
+        // Names come from the list above and the file's own schema, never from input.
+        let empty: bool = conn.query_row(
+            &format!("SELECT NOT EXISTS (SELECT 1 FROM {table})"),
+            [],
+            |r| r.get(0),
+        )?;
+        if !sql.contains(INLINE_UNIQUE_ID) || !empty {
+            continue;
+        }
+        let indexes: Vec<String> = conn
+            .prepare(
+                "SELECT sql FROM sqlite_master
+                 WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL ORDER BY name",
+            )?
+            .query_map([table], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        conn.execute_batch(&format!(
+            "DROP TABLE {table}; {created};",
+            created = sql.replacen(INLINE_UNIQUE_ID, "id BLOB NOT NULL", 1),
+        ))?;
+        for index in indexes {
+            conn.execute_batch(&index)?;
         }
         conn.execute_batch(&format!(
-            "CREATE UNIQUE INDEX IF NOT EXISTS {table}_id_unique ON {table} (id)"
+            "CREATE UNIQUE INDEX {table}_id_unique ON {table} (id)"
         ))?;
     }
     Ok(())
@@ -330,7 +330,8 @@ fn county_setting_ops_need_rebuild(conn: &Connection) -> rusqlite::Result<()> {
 /// the county's certificates of device keys: nothing shown changes. Schema 24
 /// (`0024_vouched_by`) records whose word confirmed a device key and schema 25
 /// (`0025_withdrawn_ops`) the ops a key that gave way signed: nothing shown changes. Schema 26
-/// (`0026_row_id_indexes`) keeps the same rows with their ids' uniqueness in a named index.
+/// (`0026_row_id_indexes`) gives empty tables a named unique index for their ids: nothing
+/// shown changes.
 const REBUILD_AFTER: &[bool] = &[
     true, true, true, true, false, false, false, false, false, false, false, false, false, false,
     false, false, false, false, false, false, false, false, false, false, false, false,

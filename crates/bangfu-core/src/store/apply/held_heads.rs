@@ -354,6 +354,8 @@ impl HeldHeads {
         };
         for (row, rowid, keys) in rows {
             run.ids.push(*row);
+            // SQLite gives a table's rows positive rowids (and 0 says "in no table yet").
+            debug_assert!(*rowid >= 0, "a negative rowid");
             put_varint(&mut run.bytes, u64::try_from(*rowid).unwrap_or(0));
             run.bytes.extend_from_slice(&heads::encode(keys));
             run.ends.push(run.bytes.len());

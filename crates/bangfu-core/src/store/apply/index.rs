@@ -32,8 +32,8 @@ pub(super) fn household_at(
 ) -> rusqlite::Result<Option<Uuid>> {
     let sql = match table {
         Table::Household => return Ok(Some(row)),
-        Table::Member => "SELECT household_id FROM member WHERE rowid = ?1",
-        Table::Visit => "SELECT household_id FROM visit WHERE rowid = ?1",
+        Table::Member => "SELECT household_id FROM member WHERE rowid = ?1 AND id = ?2",
+        Table::Visit => "SELECT household_id FROM visit WHERE rowid = ?1 AND id = ?2",
         _ => return Ok(None),
     };
     if rowid == 0 {
@@ -41,7 +41,7 @@ pub(super) fn household_at(
     }
     let found: Option<Option<Vec<u8>>> = conn
         .prepare_cached(sql)?
-        .query_row([rowid], |r| r.get(0))
+        .query_row(params![rowid, row.as_bytes().as_slice()], |r| r.get(0))
         .optional()?;
     Ok(found.flatten().and_then(|b| Uuid::from_slice(&b).ok()))
 }

@@ -66,7 +66,8 @@ impl Applier<'_> {
         let inserted = stmt.raw_execute()?;
         if inserted == 0 {
             // Materialized before with no head left to show (a file whose ops name each
-            // other): update it like a row this copy held.
+            // other): update it like a row this copy held. (Row by row only: in a bulk load
+            // the id index waits for the end, and such a row comes with its rowid instead.)
             return self.materialize_changed(table, row, state, dirty_households);
         }
         let rowid = self.conn.last_insert_rowid();
@@ -173,8 +174,8 @@ impl Applier<'_> {
     }
 }
 
-/// In a bulk load, writes a row's changed columns where it is in its table (`rowid`), or
-/// inserts it when it is in none yet (0); returns where it is now.
+/// In a bulk load, writes a row's changed columns where it is in its table (`rowid`, checked
+/// against the row's id), or inserts it when it is in none yet (0); returns where it is now.
 fn write_at(
     conn: &Connection,
     table: Table,
@@ -188,24 +189,25 @@ fn write_at(
         let sets: Vec<String> = names
             .iter()
             .enumerate()
-            .map(|(i, n)| format!("{n} = ?{}", i + 2))
+            .map(|(i, n)| format!("{n} = ?{}", i + 3))
             .collect();
         let sql = format!(
-            "UPDATE {t} SET {sets} WHERE rowid = ?1",
+            "UPDATE {t} SET {sets} WHERE rowid = ?1 AND id = ?2",
             t = table.sql_name(),
             sets = sets.join(", "),
         );
-        let values = cols.iter().map(|(_, v)| v);
         let mut stmt = conn.prepare_cached(&sql)?;
         stmt.raw_bind_parameter(1, rowid)?;
-        for (i, v) in values.enumerate() {
-            stmt.raw_bind_parameter(i + 2, v)?;
+        stmt.raw_bind_parameter(2, row.as_bytes().as_slice())?;
+        for (i, (_, v)) in cols.iter().enumerate() {
+            stmt.raw_bind_parameter(i + 3, v)?;
         }
         if stmt.raw_execute()? == 1 {
             return Ok(rowid);
         }
-        // Not where its entry says (never so): inserted instead. Were it somewhere else too,
-        // the unique index built at the load's end refuses the whole load.
+        // Not there: the entry's rowid is of another table (a row of one table whose ops left
+        // it no head, named later by an op of another, as a broken or forged file can do).
+        // Inserted into this one, as the row-by-row merge does.
     }
     let placeholders: Vec<String> = (0..cols.len()).map(|i| format!("?{}", i + 2)).collect();
     let sql = format!(
