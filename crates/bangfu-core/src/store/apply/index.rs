@@ -9,40 +9,38 @@ pub(super) fn household_of(
     table: Table,
     row: Uuid,
 ) -> rusqlite::Result<Option<Uuid>> {
-    let sql = match table {
-        Table::Household => return Ok(Some(row)),
-        Table::Member => "SELECT household_id FROM member WHERE id = ?1",
-        Table::Visit => "SELECT household_id FROM visit WHERE id = ?1",
-        _ => return Ok(None),
-    };
-    let found: Option<Option<Vec<u8>>> = conn
-        .prepare_cached(sql)?
-        .query_row([row.as_bytes().as_slice()], |r| r.get(0))
-        .optional()?;
-    Ok(found.flatten().and_then(|b| Uuid::from_slice(&b).ok()))
+    household_at(conn, table, row, None)
 }
 
-/// [`household_of`] for a row found by where it is in its table (a bulk load's rows, while
-/// the id indexes wait for the load's end); `rowid` 0: the row is in no table yet.
+/// [`household_of`], the row found by id, or by where it is in its table (`Some(rowid)`, 0:
+/// in none yet) and checked against its id: a bulk load's rows, while the tables' id indexes
+/// wait for the load's end.
 pub(super) fn household_at(
     conn: &Connection,
     table: Table,
     row: Uuid,
-    rowid: i64,
+    rowid: Option<i64>,
 ) -> rusqlite::Result<Option<Uuid>> {
-    let sql = match table {
+    let source = match table {
         Table::Household => return Ok(Some(row)),
-        Table::Member => "SELECT household_id FROM member WHERE rowid = ?1 AND id = ?2",
-        Table::Visit => "SELECT household_id FROM visit WHERE rowid = ?1 AND id = ?2",
+        Table::Member => "member",
+        Table::Visit => "visit",
         _ => return Ok(None),
     };
-    if rowid == 0 {
-        return Ok(None);
-    }
-    let found: Option<Option<Vec<u8>>> = conn
-        .prepare_cached(sql)?
-        .query_row(params![rowid, row.as_bytes().as_slice()], |r| r.get(0))
-        .optional()?;
+    let id = row.as_bytes().as_slice();
+    let found: Option<Option<Vec<u8>>> = match rowid {
+        None => conn
+            .prepare_cached(&format!("SELECT household_id FROM {source} WHERE id = ?1"))?
+            .query_row([id], |r| r.get(0))
+            .optional()?,
+        Some(0) => None,
+        Some(rowid) => conn
+            .prepare_cached(&format!(
+                "SELECT household_id FROM {source} WHERE rowid = ?1 AND id = ?2"
+            ))?
+            .query_row(params![rowid, id], |r| r.get(0))
+            .optional()?,
+    };
     Ok(found.flatten().and_then(|b| Uuid::from_slice(&b).ok()))
 }
 

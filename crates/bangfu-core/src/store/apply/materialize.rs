@@ -126,11 +126,7 @@ impl Applier<'_> {
         }
         // In a bulk load the tables' id indexes wait for the end: the row is found by rowid.
         let bulk = self.bulk.is_some();
-        let before = if bulk {
-            household_at(conn, table, row, state.rowid)?
-        } else {
-            household_of(conn, table, row)?
-        };
+        let before = household_at(conn, table, row, bulk.then_some(state.rowid))?;
         let is_member = table == Table::Member;
         let reindex = is_member
             && cols
