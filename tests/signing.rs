@@ -27,6 +27,16 @@ fn put(store: &mut Store, table: Table, id: Uuid, fields: Vec<(&'static str, Fie
     store.write(&[Change::Put { table, id, fields }]).unwrap();
 }
 
+/// One text field of a household, as a person's save writes it.
+fn set_text(store: &mut Store, id: Uuid, field: &'static str, value: &str) {
+    put(
+        store,
+        Table::Household,
+        id,
+        vec![(field, FieldValue::Text(value.into()))],
+    );
+}
+
 fn put_household(store: &mut Store, id: Uuid, code: &str, phone: &str) {
     put(
         store,
@@ -819,12 +829,7 @@ fn a_household_moved_into_the_village_by_the_file_it_comes_in_is_not_held() {
     // on a stick and edits the household, then its file reaches the station.
     bangfu_core::moving::move_household(&mut township, foreign, VILLAGE_A).unwrap();
     import_changeset(&mut village, &export(&township)).unwrap();
-    put(
-        &mut village,
-        Table::Household,
-        foreign,
-        vec![("phone", FieldValue::Text("13900000001".into()))],
-    );
+    set_text(&mut village, foreign, "phone", "13900000001");
     let summary = import_changeset(&mut station, &export(&village)).unwrap();
     assert_eq!(summary.outside_village_ops, 0, "{summary:?}");
     assert_eq!(
@@ -842,12 +847,7 @@ fn a_household_moved_into_the_village_by_the_file_it_comes_in_is_not_held() {
     // the edit, since the household is still village B's here.
     bangfu_core::moving::move_household(&mut stranger, second, VILLAGE_A).unwrap();
     import_changeset(&mut village, &export(&stranger)).unwrap();
-    put(
-        &mut village,
-        Table::Household,
-        second,
-        vec![("phone", FieldValue::Text("13900000002".into()))],
-    );
+    set_text(&mut village, second, "phone", "13900000002");
     let summary = import_changeset(&mut station, &export(&village)).unwrap();
     assert!(summary.held_ops > 0, "{summary:?}");
     assert!(summary.outside_village_ops > 0, "{summary:?}");
@@ -878,12 +878,7 @@ fn a_household_moved_into_the_village_by_the_file_it_comes_in_is_not_held() {
     import_changeset(&mut village, &from_station).unwrap();
     bangfu_core::moving::move_household(&mut stranger, third, VILLAGE_A).unwrap();
     import_changeset(&mut village, &export(&stranger)).unwrap();
-    put(
-        &mut village,
-        Table::Household,
-        third,
-        vec![("phone", FieldValue::Text("13900000003".into()))],
-    );
+    set_text(&mut village, third, "phone", "13900000003");
     let summary = import_changeset(&mut station, &export(&village)).unwrap();
     assert!(summary.outside_village_ops > 0, "{summary:?}");
     assert_eq!(common::phone_of(&station, third), None);
@@ -1323,27 +1318,12 @@ fn a_forgers_ops_on_a_laptops_own_seqs_leave_when_its_real_key_is_confirmed() {
     import_changeset(&mut village, &from_neighbour).unwrap();
     // The neighbour's next edit reaches the forger, not the village yet: the forgery is
     // written over it (names it before the village holds it).
-    put(
-        &mut neighbour,
-        Table::Household,
-        g,
-        vec![("phone", FieldValue::Text("13600000001".into()))],
-    );
+    set_text(&mut neighbour, g, "phone", "13600000001");
     let later_from_neighbour = export(&neighbour);
     import_changeset(&mut forger, &later_from_neighbour).unwrap();
     put_household(&mut forger, made_up, "530826103201002", "13999999999");
-    put(
-        &mut forger,
-        Table::Household,
-        g,
-        vec![("phone", FieldValue::Text("13999999990".into()))],
-    );
-    put(
-        &mut forger,
-        Table::Household,
-        g,
-        vec![("main_cause", FieldValue::Text("03".into()))],
-    );
+    set_text(&mut forger, g, "phone", "13999999990");
+    set_text(&mut forger, g, "main_cause", "03");
     let victim = laptop.device().id;
     // The forger's own ops (not the neighbour's it holds), on the laptop's seqs from 1.
     let (forged, planted) = forged_under(&forger, victim, 0);
@@ -1357,18 +1337,8 @@ fn a_forgers_ops_on_a_laptops_own_seqs_leave_when_its_real_key_is_confirmed() {
         Some("13999999990")
     );
     // The village's own edits, written over the forged phone and 致贫原因.
-    put(
-        &mut village,
-        Table::Household,
-        g,
-        vec![("phone", FieldValue::Text("13700000000".into()))],
-    );
-    put(
-        &mut village,
-        Table::Household,
-        g,
-        vec![("main_cause", FieldValue::Text("02".into()))],
-    );
+    set_text(&mut village, g, "phone", "13700000000");
+    set_text(&mut village, g, "main_cause", "02");
 
     // The real laptop's work: the same seqs as the forgery, other content. Its edit of g's
     // phone takes the id the village's phone edit named (the same field: written over, as at
@@ -1376,18 +1346,8 @@ fn a_forgers_ops_on_a_laptops_own_seqs_leave_when_its_real_key_is_confirmed() {
     // not the op named, so not written over).
     import_changeset(&mut laptop, &from_neighbour).unwrap();
     put_household(&mut laptop, h, "530826103201001", "13800000001");
-    put(
-        &mut laptop,
-        Table::Household,
-        g,
-        vec![("phone", FieldValue::Text("13500000000".into()))],
-    );
-    put(
-        &mut laptop,
-        Table::Household,
-        h,
-        vec![("phone", FieldValue::Text("13800000002".into()))],
-    );
+    set_text(&mut laptop, g, "phone", "13500000000");
+    set_text(&mut laptop, h, "phone", "13800000002");
     let real = export(&laptop);
     let summary = import_changeset(&mut village, &real).unwrap();
     assert!(summary.held_ops > 0, "{summary:?}");
@@ -1495,35 +1455,20 @@ fn an_edit_written_over_a_real_op_elsewhere_stays_over_it_after_the_take_out() {
         ("main_cause", "03"),
         ("remark", "冒充的备注"),
     ] {
-        put(
-            &mut forger,
-            Table::Household,
-            g,
-            vec![(field, FieldValue::Text(value.into()))],
-        );
+        set_text(&mut forger, g, field, value);
     }
     let victim = laptop.device().id;
     let (forged, _) = forged_under(&forger, victim, 0);
     import_changeset(&mut village, &forged).unwrap();
     // The village writes over the forged 备注 (it names the laptop's seq 3).
-    put(
-        &mut village,
-        Table::Household,
-        g,
-        vec![("remark", FieldValue::Text("村里的备注".into()))],
-    );
+    set_text(&mut village, g, "remark", "村里的备注");
     // The laptop files h (its seqs 1..=3: code, 致贫原因, phone); the township takes it and
     // corrects h's phone (naming the laptop's seq 3, on h).
     put_household(&mut laptop, h, "530826103201001", "13800000001");
     let real = export(&laptop);
     import_changeset(&mut township, &from_neighbour).unwrap();
     import_changeset(&mut township, &real).unwrap();
-    put(
-        &mut township,
-        Table::Household,
-        h,
-        vec![("phone", FieldValue::Text("13900000000".into()))],
-    );
+    set_text(&mut township, h, "phone", "13900000000");
     let from_township = export(&township);
     // The township's file reaches the village while the forged op holds seq 3: the laptop's
     // ops in it wait (another key), the township's edit applies.

@@ -133,14 +133,16 @@ fn id_indexes_named(conn: &Connection) -> rusqlite::Result<()> {
                 |r| r.get(0),
             )
             .optional()?;
-        let Some(sql) = sql else { continue };
+        let Some(sql) = sql.filter(|sql| sql.contains(INLINE_UNIQUE_ID)) else {
+            continue;
+        };
         // Names come from the list above and the file's own schema, never from input.
         let empty: bool = conn.query_row(
             &format!("SELECT NOT EXISTS (SELECT 1 FROM {table})"),
             [],
             |r| r.get(0),
         )?;
-        if !sql.contains(INLINE_UNIQUE_ID) || !empty {
+        if !empty {
             continue;
         }
         let indexes: Vec<String> = conn

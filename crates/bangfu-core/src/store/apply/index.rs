@@ -21,24 +21,28 @@ pub(super) fn household_at(
     row: Uuid,
     rowid: Option<i64>,
 ) -> rusqlite::Result<Option<Uuid>> {
-    let source = match table {
+    let (by_id, by_rowid) = match table {
         Table::Household => return Ok(Some(row)),
-        Table::Member => "member",
-        Table::Visit => "visit",
+        Table::Member => (
+            "SELECT household_id FROM member WHERE id = ?1",
+            "SELECT household_id FROM member WHERE rowid = ?2 AND id = ?1",
+        ),
+        Table::Visit => (
+            "SELECT household_id FROM visit WHERE id = ?1",
+            "SELECT household_id FROM visit WHERE rowid = ?2 AND id = ?1",
+        ),
         _ => return Ok(None),
     };
     let id = row.as_bytes().as_slice();
     let found: Option<Option<Vec<u8>>> = match rowid {
         None => conn
-            .prepare_cached(&format!("SELECT household_id FROM {source} WHERE id = ?1"))?
+            .prepare_cached(by_id)?
             .query_row([id], |r| r.get(0))
             .optional()?,
         Some(0) => None,
         Some(rowid) => conn
-            .prepare_cached(&format!(
-                "SELECT household_id FROM {source} WHERE rowid = ?1 AND id = ?2"
-            ))?
-            .query_row(params![rowid, id], |r| r.get(0))
+            .prepare_cached(by_rowid)?
+            .query_row(params![id, rowid], |r| r.get(0))
             .optional()?,
     };
     Ok(found.flatten().and_then(|b| Uuid::from_slice(&b).ok()))

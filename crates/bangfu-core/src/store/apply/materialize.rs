@@ -179,13 +179,12 @@ fn write_at(
     rowid: i64,
     cols: &[(&'static str, FieldValue)],
 ) -> rusqlite::Result<i64> {
-    // Identifiers come from the static field catalog, never from input.
-    let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
     if rowid != 0 {
-        let sets: Vec<String> = names
+        // Identifiers come from the static field catalog, never from input.
+        let sets: Vec<String> = cols
             .iter()
             .enumerate()
-            .map(|(i, n)| format!("{n} = ?{}", i + 3))
+            .map(|(i, (n, _))| format!("{n} = ?{}", i + 3))
             .collect();
         let sql = format!(
             "UPDATE {t} SET {sets} WHERE rowid = ?1 AND id = ?2",
@@ -205,17 +204,7 @@ fn write_at(
         // it no head, named later by an op of another, as a broken or forged file can do).
         // Inserted into this one, as the row-by-row merge does.
     }
-    let placeholders: Vec<String> = (0..cols.len()).map(|i| format!("?{}", i + 2)).collect();
-    let sql = format!(
-        "INSERT INTO {t} (id, {cols}) VALUES (?1, {ph})",
-        t = table.sql_name(),
-        cols = names.join(", "),
-        ph = placeholders.join(", "),
-    );
-    let id = FieldValue::Bytes(row.as_bytes().to_vec());
-    let values = std::iter::once(&id).chain(cols.iter().map(|(_, v)| v));
-    conn.prepare_cached(&sql)?
-        .execute(params_from_iter(values))?;
+    insert_cols(conn, table, row, cols, "")?;
     Ok(conn.last_insert_rowid())
 }
 
@@ -255,19 +244,36 @@ pub(super) fn upsert(
     row: Uuid,
     cols: &[(&'static str, FieldValue)],
 ) -> rusqlite::Result<()> {
+    let updates: Vec<String> = cols
+        .iter()
+        .map(|(n, _)| format!("{n} = excluded.{n}"))
+        .collect();
+    insert_cols(
+        conn,
+        table,
+        row,
+        cols,
+        &format!(" ON CONFLICT (id) DO UPDATE SET {}", updates.join(", ")),
+    )
+}
+
+/// Inserts a row's id and `cols`, with `then` after the values (an upsert's conflict clause,
+/// or nothing).
+fn insert_cols(
+    conn: &Connection,
+    table: Table,
+    row: Uuid,
+    cols: &[(&'static str, FieldValue)],
+    then: &str,
+) -> rusqlite::Result<()> {
     // Identifiers come from the static field catalog, never from input.
     let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
     let placeholders: Vec<String> = (0..cols.len()).map(|i| format!("?{}", i + 2)).collect();
-    let updates: Vec<String> = names
-        .iter()
-        .map(|n| format!("{n} = excluded.{n}"))
-        .collect();
     let sql = format!(
-        "INSERT INTO {t} (id, {cols}) VALUES (?1, {ph}) ON CONFLICT (id) DO UPDATE SET {up}",
+        "INSERT INTO {t} (id, {cols}) VALUES (?1, {ph}){then}",
         t = table.sql_name(),
         cols = names.join(", "),
         ph = placeholders.join(", "),
-        up = updates.join(", "),
     );
     let id = FieldValue::Bytes(row.as_bytes().to_vec());
     let values = std::iter::once(&id).chain(cols.iter().map(|(_, v)| v));
