@@ -194,18 +194,31 @@ fn local_date(ms: u64) -> String {
 
 /// Opens a connection on a data file (or a backup of one), encrypted under `key` when given.
 /// Every connection the core makes goes through here, so none reads a page without the key.
+///
+/// A sort larger than its memory bound (the indexes a county's merge builds at its end, a
+/// ledger's grouping) goes to temporary files, so memory does not grow with the file. SQLCipher
+/// leaves those in the clear; the connection's VFS ([`bangfu_temp_vfs`]) encrypts them under
+/// a key that dies with the process, and passes the data file and its log through unchanged.
 pub(crate) fn connect(
     path: &Path,
     flags: OpenFlags,
     key: Option<&DataKey>,
 ) -> Result<Connection, StoreError> {
-    let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open {
+    let failed = |source| StoreError::Open {
         path: path.to_path_buf(),
         source,
+    };
+    let vfs = bangfu_temp_vfs::register().map_err(|code| {
+        failed(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(code),
+            Some("the encrypted temporary-file VFS could not be registered".into()),
+        ))
     })?;
+    let conn = Connection::open_with_flags_and_vfs(path, flags, vfs).map_err(failed)?;
     if let Some(key) = key {
         protect::apply_key(&conn, key)?;
     }
+    conn.pragma_update(None, "temp_store", "FILE")?;
     Ok(conn)
 }
 

@@ -123,6 +123,69 @@ fn sync_all(a: &mut Store, b: &mut Store) {
         .unwrap_or_else(|e| panic!("{e}"));
 }
 
+/// Sorts and temporary tables larger than their memory bound go to disk, so a county's merge
+/// does not hold its index sorts in memory; on every connection of a data file they reach the
+/// disk only encrypted (SQLCipher leaves temporary files in the clear).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_sort_larger_than_its_memory_goes_to_disk_only_encrypted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data.sqlite");
+    let code = protect::set_up(&path, "山间小路弯弯曲曲").unwrap();
+    let options = OpenOptions {
+        key: Some(code.data_key()),
+        identity_dir: Some(dir.path().join("registry")),
+        device_name: Some("甲".into()),
+        fixed_clock_ms: Some(T0),
+    };
+    let store = Store::open(&path, &options).unwrap();
+    let reader = store.open_reader().unwrap();
+    let name = "王秀英-110101199001011234";
+    for conn in [store.conn(), reader.conn()] {
+        // What a county's end of merge does at 64 MB, here at 1 MB (SQLite's least).
+        conn.pragma_update(None, "cache_size", -512).unwrap();
+        conn.execute_batch(&format!(
+            "PRAGMA temp.cache_size = 100;
+             CREATE TEMP TABLE names AS
+             WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 60000)
+             SELECT i, '{name}-' || ((i * 7919) % 60000) AS v FROM c;"
+        ))
+        .unwrap();
+        let before = bangfu_temp_vfs::bytes_sealed();
+        let mut stmt = conn
+            .prepare("SELECT v FROM temp.names ORDER BY substr(v, -3), v")
+            .unwrap();
+        let mut rows = stmt.query([]).unwrap();
+        let mut n = 0;
+        let mut on_disk = Vec::new();
+        while rows.next().unwrap().is_some() {
+            if n == 0 {
+                // The sort's runs and the temporary table, open now (deleted at open: only
+                // `/proc` reaches them).
+                for entry in std::fs::read_dir("/proc/self/fd").unwrap().flatten() {
+                    if let Ok(target) = std::fs::read_link(entry.path())
+                        && target.to_string_lossy().contains("etilqs_")
+                        && let Ok(bytes) = std::fs::read(entry.path())
+                    {
+                        on_disk.push(bytes);
+                    }
+                }
+            }
+            n += 1;
+        }
+        assert_eq!(n, 60_000);
+        assert!(bangfu_temp_vfs::bytes_sealed() - before > 1 << 20);
+        assert!(on_disk.iter().map(Vec::len).sum::<usize>() > 1 << 20);
+        for file in &on_disk {
+            assert!(!file.windows(name.len()).any(|w| w == name.as_bytes()));
+        }
+        let temp_store: i64 = conn
+            .query_row("PRAGMA temp_store", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(temp_store, 1, "temporary files on disk");
+    }
+}
+
 #[test]
 fn filing_a_household_appends_one_op_per_filled_field() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,0 +1,246 @@
+#![allow(clippy::unwrap_used)]
+
+use super::*;
+use rusqlite::{Connection, OpenFlags, params};
+use std::path::Path;
+
+/// Stands for a resident's ID number and name: what must never reach the disk in the clear.
+const MARK: &str = "明文标记-110101199001011234-张秀英";
+
+/// The platform's own VFS, for the comparisons: the same work without encryption.
+const PLAIN: Option<&str> = None;
+
+fn open(path: &Path, vfs: Option<&str>) -> Connection {
+    let flags = OpenFlags::default();
+    let conn = match vfs {
+        Some(vfs) => Connection::open_with_flags_and_vfs(path, flags, vfs).unwrap(),
+        None => Connection::open_with_flags(path, flags).unwrap(),
+    };
+    // Temporary files on disk, and a small memory bound so a sort spills after 1 MB.
+    conn.pragma_update(None, "temp_store", "FILE").unwrap();
+    conn.pragma_update(None, "cache_size", -512).unwrap();
+    conn
+}
+
+fn sealed(path: &Path) -> Connection {
+    open(path, Some(register().unwrap()))
+}
+
+/// 60,000 rows of about 50 bytes: 3 MB, three times the sorts' memory bound.
+fn fill(conn: &Connection) -> Vec<String> {
+    conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")
+        .unwrap();
+    let values: Vec<String> = (0..60_000)
+        .map(|i| format!("{MARK}-{:05}", (i * 7919) % 60_000))
+        .collect();
+    let tx = conn.unchecked_transaction().unwrap();
+    {
+        let mut insert = conn.prepare("INSERT INTO t (v) VALUES (?1)").unwrap();
+        for v in &values {
+            insert.execute(params![v]).unwrap();
+        }
+    }
+    tx.commit().unwrap();
+    values
+}
+
+/// What the temporary files this process holds open contain now. SQLite names them
+/// `etilqs_…` and on Unix deletes them right at open, so only `/proc` still reaches them.
+#[cfg(target_os = "linux")]
+fn temp_files() -> Vec<Vec<u8>> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc/self/fd").unwrap().flatten() {
+        let Ok(target) = std::fs::read_link(entry.path()) else {
+            continue;
+        };
+        if target.to_string_lossy().contains("etilqs_")
+            && let Ok(bytes) = std::fs::read(entry.path())
+        {
+            found.push(bytes);
+        }
+    }
+    found
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A sort of the table by a key no index gives; the temporary files read while its result is
+/// half read (its runs are on disk then); the whole result.
+#[cfg(target_os = "linux")]
+fn sort_spilled(conn: &Connection) -> (Vec<Vec<u8>>, Vec<String>) {
+    let mut stmt = conn
+        .prepare("SELECT v FROM t ORDER BY substr(v, -3), v")
+        .unwrap();
+    let mut rows = stmt.query([]).unwrap();
+    let mut out = vec![rows.next().unwrap().unwrap().get::<_, String>(0).unwrap()];
+    let on_disk = temp_files();
+    while let Some(row) = rows.next().unwrap() {
+        out.push(row.get(0).unwrap());
+    }
+    (on_disk, out)
+}
+
+fn sorted_as_sqlite(values: &[String]) -> Vec<String> {
+    let mut expected = values.to_vec();
+    // The key is ASCII digits at the end: byte order is SQLite's order.
+    expected.sort_by(|a, b| (&a[a.len() - 3..], a).cmp(&(&b[b.len() - 3..], b)));
+    expected
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_sort_too_large_for_memory_goes_to_disk_encrypted_and_comes_back_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let conn = sealed(&dir.path().join("sealed.sqlite"));
+    let values = fill(&conn);
+    let before = bytes_sealed();
+    let (on_disk, sorted) = sort_spilled(&conn);
+    assert!(bytes_sealed() - before > 1 << 20);
+    let bytes: usize = on_disk.iter().map(Vec::len).sum();
+    assert!(
+        bytes > 1 << 20,
+        "the sort's runs went to disk ({bytes} bytes)"
+    );
+    for file in &on_disk {
+        assert!(
+            !contains(file, MARK.as_bytes()),
+            "a run holds text in the clear"
+        );
+        assert!(!contains(file, "张秀英".as_bytes()));
+    }
+    assert_eq!(sorted, sorted_as_sqlite(&values));
+
+    // The same sort on the platform's VFS: the runs hold the text as it is (what this crate
+    // exists to prevent, and what shows the check above can see it).
+    let plain = open(&dir.path().join("plain.sqlite"), PLAIN);
+    fill(&plain);
+    let (on_disk, sorted_plain) = sort_spilled(&plain);
+    assert!(on_disk.iter().any(|f| contains(f, MARK.as_bytes())));
+    assert_eq!(sorted_plain, sorted);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_temporary_table_larger_than_its_cache_is_encrypted_and_reads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    for (vfs, name) in [(Some(register().unwrap()), "sealed"), (PLAIN, "plain")] {
+        let conn = open(&dir.path().join(format!("{name}.sqlite")), vfs);
+        let values = fill(&conn);
+        conn.execute_batch(
+            "PRAGMA temp.cache_size = 200;
+             CREATE TEMP TABLE copy AS SELECT id, v FROM t;
+             CREATE INDEX temp.copy_v ON copy (v);",
+        )
+        .unwrap();
+        let on_disk = temp_files();
+        assert!(on_disk.iter().map(Vec::len).sum::<usize>() > 1 << 20);
+        let clear = on_disk.iter().any(|f| contains(f, MARK.as_bytes()));
+        assert_eq!(clear, vfs.is_none(), "{name}: text in the clear on disk");
+        let back: Vec<String> = conn
+            .prepare("SELECT v FROM copy ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(back, values, "{name}");
+        let check: String = conn
+            .query_row("PRAGMA temp.integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok", "{name}");
+    }
+}
+
+#[test]
+fn an_index_built_by_an_external_sort_is_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let conn = sealed(&dir.path().join("data.sqlite"));
+    let values = fill(&conn);
+    conn.execute_batch("CREATE INDEX t_v ON t (v)").unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    let by_index: Vec<String> = conn
+        .prepare("SELECT v FROM t INDEXED BY t_v WHERE v > '' ORDER BY v")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut expected = values;
+    expected.sort();
+    assert_eq!(by_index, expected);
+}
+
+/// A statement that fails after changing 40,000 rows is undone from its statement journal: the
+/// pages the transaction changed before it, 900 kB, past the journal's memory bound (64 kB),
+/// so it goes to an encrypted file.
+#[test]
+fn a_statement_that_fails_halfway_is_undone_from_its_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let conn = sealed(&dir.path().join("data.sqlite"));
+    conn.execute_batch(
+        "CREATE TABLE u (id INTEGER PRIMARY KEY, v TEXT, n INTEGER CHECK (n < 50000));
+         WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 45000)
+         INSERT INTO u SELECT i, 'row ' || i, i FROM c;",
+    )
+    .unwrap();
+    let tx = conn.unchecked_transaction().unwrap();
+    conn.execute("UPDATE u SET v = v || ' kept'", []).unwrap();
+    let failed = conn.execute("UPDATE u SET v = v || ' changed', n = n + 10000", []);
+    assert!(failed.is_err(), "the CHECK stops the update at n = 40000");
+    tx.commit().unwrap();
+    let changed: i64 = conn
+        .query_row("SELECT count(*) FROM u WHERE v LIKE '% changed'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(changed, 0);
+    let kept: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM u WHERE v = 'row ' || id || ' kept'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(kept, 45_000);
+}
+
+/// The data file, its write-ahead log and shared memory pass through unchanged: a file written
+/// on this VFS reads on the platform's, while a second connection reads it live.
+#[test]
+fn data_files_and_their_logs_are_the_platforms_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data.sqlite");
+    let conn = sealed(&path);
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    let values = fill(&conn);
+    let reader = sealed(&path);
+    let count = |c: &Connection| -> i64 {
+        c.query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(count(&reader), 60_000);
+    conn.execute("INSERT INTO t (v) VALUES (?1)", [MARK])
+        .unwrap();
+    assert_eq!(count(&reader), 60_001);
+    // Not yet copied out of the log: the platform's VFS finds it there.
+    let plain = open(&path, PLAIN);
+    assert_eq!(count(&plain), 60_001);
+    drop((conn, reader, plain));
+    let plain = open(&path, PLAIN);
+    let first: String = plain
+        .query_row("SELECT v FROM t ORDER BY id LIMIT 1", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(first, values[0]);
+    assert!(contains(&std::fs::read(&path).unwrap(), MARK.as_bytes()));
+}
+
+#[test]
+fn registering_twice_gives_the_same_name() {
+    assert_eq!(register(), Ok(VFS_NAME));
+    assert_eq!(register(), Ok(VFS_NAME));
+}
