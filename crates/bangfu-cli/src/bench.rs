@@ -444,7 +444,9 @@ fn bench_start(report: &Report, county_path: &Path, quick: bool) -> Result<(), F
 
 /// Runs `bangfu changes import` of `file` into a new data file in a child process and returns
 /// the child's peak resident size, which it prints when `BANGFU_PRINT_PEAK_RSS` is set.
-fn import_in_fresh_process(dir: &Path, file: &Path) -> Result<Option<f64>, Failure> {
+/// An import in a process of its own: its peak memory (MB) and what its sorts and temporary
+/// tables wrote to disk (MB, encrypted), as the process printed them.
+fn import_in_fresh_process(dir: &Path, file: &Path) -> Result<(Option<f64>, Option<f64>), Failure> {
     let exe = std::env::current_exe().map_err(io_fail)?;
     let out = std::process::Command::new(exe)
         .args(["changes", "import", "--db"])
@@ -462,10 +464,13 @@ fn import_in_fresh_process(dir: &Path, file: &Path) -> Result<Option<f64>, Failu
             stderr.into_owned(),
         ));
     }
-    Ok(stderr
-        .lines()
-        .find_map(|line| line.strip_prefix("peak_rss_mb: "))
-        .and_then(|mb| mb.trim().parse().ok()))
+    let figure = |prefix: &str| {
+        stderr
+            .lines()
+            .find_map(|line| line.strip_prefix(prefix))
+            .and_then(|mb| mb.trim().parse().ok())
+    };
+    Ok((figure("peak_rss_mb: "), figure("spilled_mb: ")))
 }
 
 /// The pause between two saves of the filing figures: a person's pace, far shortened.
@@ -885,8 +890,13 @@ fn merge_figures(
     };
     // The import's own peak, in a process of its own as `bangfu changes import` runs at a
     // station: this process already holds the county and its export in memory.
-    if let Some(mb) = import_in_fresh_process(dir, &plain_path)? {
+    let (peak, spilled) = import_in_fresh_process(dir, &plain_path)?;
+    if let Some(mb) = peak {
         report.print("import_peak_rss_mb_fresh_process", mb, "MB", None);
+    }
+    if let Some(mb) = spilled {
+        // The end's index sorts past their memory bound, on disk encrypted (`bangfu-temp-vfs`).
+        report.print("import_sorts_spilled_mb_fresh_process", mb, "MB", None);
     }
     let (plain_before, plain_cpu_before, plain_pages) = plain("bulk-before.sqlite")?;
     let rss_before = reset_peak_rss();

@@ -453,6 +453,8 @@ fn main() -> ExitCode {
         && let Some(mb) = bench::peak_rss_mb()
     {
         eprintln!("peak_rss_mb: {mb:.1}");
+        let spilled = bangfu_core::store::temporary_bytes_spilled();
+        eprintln!("spilled_mb: {:.1}", spilled as f64 / 1e6);
     }
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -222,6 +222,13 @@ pub(crate) fn connect(
     Ok(conn)
 }
 
+/// How many bytes this process's sorts and temporary tables wrote to disk (encrypted) since it
+/// started: what did not fit in their memory bound (`bangfu bench` prints it beside a merge's
+/// peak memory).
+pub fn temporary_bytes_spilled() -> u64 {
+    bangfu_temp_vfs::bytes_sealed()
+}
+
 /// An upgrade [`Store::open`] will make before the file can be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct PendingUpgrade {
