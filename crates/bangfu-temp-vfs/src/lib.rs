@@ -8,15 +8,20 @@
 //!
 //! This crate registers an SQLite VFS, [`VFS_NAME`], that is the platform's own for every file
 //! but encrypts the temporary ones with ChaCha20 under a key drawn when the process starts and
-//! never written anywhere. A connection opened on it with `PRAGMA temp_store = FILE` lets
+//! never written anywhere. SQLite rewrites parts of these files in place (a temporary table's
+//! pages, a sort's merge buffers, a statement journal used again from its start), so no
+//! keystream may serve twice: the file is taken in blocks of 4 KiB, each with a generation
+//! held in memory, and every write of a block encrypts it whole under its next generation
+//! (the nonce is the file's number and the block's generation). A connection opened on it with `PRAGMA temp_store = FILE` lets
 //! SQLite spill a sort to disk once it passes its memory bound, and what reaches the disk
 //! cannot be read by anyone who finds the laptop or the file. A temporary file lives as long
 //! as the statement or connection that made it (SQLite deletes it on close, on Unix right at
 //! open), and the key dies with the process, so a file left by a power cut is noise.
 //!
 //! It must not: change a byte of the data files, their journals or their write-ahead logs
-//! (those pass through as they are: SQLCipher encrypts them), or hold any state shared between
-//! files beyond the process key and a counter.
+//! (those pass through as they are: SQLCipher encrypts them), encrypt two contents with the
+//! same keystream, or hold any state shared between files beyond the process key and a
+//! counter.
 
 use std::ffi::{CStr, c_int, c_void};
 use std::ptr;
@@ -32,7 +37,8 @@ use rusqlite::ffi;
 pub const VFS_NAME: &str = "bangfu-sealed-temp";
 const VFS_NAME_C: &CStr = c"bangfu-sealed-temp";
 
-/// Which files are encrypted: the ones SQLCipher leaves in the clear.
+/// Which files are encrypted: the ones SQLCipher leaves in the clear (for a keyed data file it
+/// encrypts the pages of a statement journal too; sealed twice, they cost a little time).
 const SEALED_KINDS: c_int = ffi::SQLITE_OPEN_TEMP_DB
     | ffi::SQLITE_OPEN_TRANSIENT_DB
     | ffi::SQLITE_OPEN_TEMP_JOURNAL
@@ -55,8 +61,12 @@ static STATE: OnceLock<State> = OnceLock::new();
 
 static REGISTERED: OnceLock<Result<(), c_int>> = OnceLock::new();
 
-/// Each temporary file's nonce: never the same twice under the process key.
-static NEXT_NONCE: AtomicU64 = AtomicU64::new(1);
+/// Each temporary file's number, the first part of its blocks' nonces: never the same twice
+/// under the process key.
+static NEXT_FILE: AtomicU64 = AtomicU64::new(1);
+
+/// The unit a generation covers.
+const BLOCK: u64 = 4096;
 
 /// How many bytes went to encrypted temporary files since the process started.
 static BYTES_SEALED: AtomicU64 = AtomicU64::new(0);
@@ -87,6 +97,7 @@ fn make() -> Result<(), c_int> {
     rand::rngs::OsRng.fill_bytes(&mut key);
     // SAFETY: `real` is a registered VFS; the copy keeps its methods and data (paths, locks,
     // time, randomness all stay the platform's), and only opening a file goes through us.
+    // `pNext` is SQLite's list link (read here unlocked, and replaced): never used.
     let mut vfs: ffi::sqlite3_vfs = unsafe { *real };
     vfs.pNext = ptr::null_mut();
     vfs.zName = VFS_NAME_C.as_ptr();
@@ -111,8 +122,28 @@ struct SealedFile {
     base: ffi::sqlite3_file,
     real: *mut ffi::sqlite3_file,
     sealed: bool,
-    nonce: [u8; 12],
+    /// The file's number (see [`NEXT_FILE`]).
+    number: u64,
+    /// Per block of [`BLOCK`] bytes, the generation its bytes on disk are encrypted under;
+    /// 0: never written (read as the platform gives it: zeros). Never lowered, not even by a
+    /// truncation: a block written again after one takes a generation it never had.
+    generations: Vec<u32>,
 }
+
+// The platform's structure follows ours: SQLite aligns its memory to 8 bytes.
+const _: () = assert!(std::mem::size_of::<SealedFile>().is_multiple_of(8));
+
+/// Our methods in the platform file's version: a platform without shared memory (version 1)
+/// must not look as if it had it, or SQLite would take a write-ahead log it cannot keep.
+const fn methods_of(version: c_int) -> ffi::sqlite3_io_methods {
+    ffi::sqlite3_io_methods {
+        iVersion: version,
+        ..METHODS
+    }
+}
+
+static METHODS_V1: ffi::sqlite3_io_methods = methods_of(1);
+static METHODS_V2: ffi::sqlite3_io_methods = methods_of(2);
 
 static METHODS: ffi::sqlite3_io_methods = ffi::sqlite3_io_methods {
     iVersion: 3,
@@ -162,7 +193,8 @@ unsafe extern "C" fn x_open(
                 },
                 real,
                 sealed: flags & SEALED_KINDS != 0,
-                nonce: nonce(),
+                number: NEXT_FILE.fetch_add(1, Ordering::Relaxed),
+                generations: Vec::new(),
             },
         );
     }
@@ -179,32 +211,59 @@ unsafe extern "C" fn x_open(
     // is passed on exactly when the platform asked for one.
     unsafe {
         if !(*real).pMethods.is_null() {
-            (*sealed).base.pMethods = &METHODS;
+            (*sealed).base.pMethods = match (*(*real).pMethods).iVersion {
+                ..=1 => &METHODS_V1,
+                2 => &METHODS_V2,
+                _ => &METHODS,
+            };
         }
     }
     rc
 }
 
-fn nonce() -> [u8; 12] {
+/// Encrypts or decrypts (the same XOR) `buf`, the bytes at `offset` of one block, under the
+/// block's `generation`. Within a block the keystream position is the byte's offset, so the
+/// blocks of one generation take disjoint parts of its keystream.
+fn apply_keystream(number: u64, generation: u32, offset: u64, buf: &mut [u8]) -> bool {
+    let Some(state) = STATE.get() else {
+        return false;
+    };
     let mut nonce = [0u8; 12];
-    nonce[..8].copy_from_slice(&NEXT_NONCE.fetch_add(1, Ordering::Relaxed).to_le_bytes());
-    nonce
+    nonce[..8].copy_from_slice(&number.to_le_bytes());
+    nonce[8..].copy_from_slice(&generation.to_le_bytes());
+    let mut cipher = ChaCha20::new(&state.key.into(), &nonce.into());
+    // ChaCha20 reaches 256 GiB in one file; past that the file fails instead of reusing keystream.
+    cipher.try_seek(offset).is_ok() && cipher.try_apply_keystream(buf).is_ok()
 }
 
-/// Encrypts or decrypts (the same XOR) `buf`, which sits at `offset` in the file.
-fn apply_keystream(file: &SealedFile, offset: i64, buf: &mut [u8]) -> c_int {
-    let Ok(offset) = u64::try_from(offset) else {
-        return ffi::SQLITE_IOERR;
-    };
-    let Some(state) = STATE.get() else {
-        return ffi::SQLITE_IOERR;
-    };
-    let mut cipher = ChaCha20::new(&state.key.into(), &file.nonce.into());
-    // ChaCha20 reaches 256 GiB in one file; past that the file fails instead of reusing keystream.
-    if cipher.try_seek(offset).is_err() || cipher.try_apply_keystream(buf).is_err() {
-        return ffi::SQLITE_IOERR;
+/// The block holding byte `offset`, and where the block starts.
+fn block_of(offset: u64) -> (usize, u64) {
+    let block = offset / BLOCK;
+    (usize::try_from(block).unwrap_or(usize::MAX), block * BLOCK)
+}
+
+impl SealedFile {
+    fn generation(&self, block: usize) -> u32 {
+        self.generations.get(block).copied().unwrap_or(0)
     }
-    ffi::SQLITE_OK
+
+    /// Decrypts `buf`, read from `offset`, block by block; a block never written stays as read.
+    fn decrypt(&self, offset: u64, buf: &mut [u8]) -> bool {
+        let mut done = 0;
+        while done < buf.len() {
+            let at = offset + done as u64;
+            let (block, start) = block_of(at);
+            let len = (start + BLOCK - at).min((buf.len() - done) as u64) as usize;
+            let generation = self.generation(block);
+            if generation != 0
+                && !apply_keystream(self.number, generation, at, &mut buf[done..done + len])
+            {
+                return false;
+            }
+            done += len;
+        }
+        true
+    }
 }
 
 /// Our header and the platform's file of an open file.
@@ -227,7 +286,11 @@ unsafe fn methods<'f>(real: *mut ffi::sqlite3_file) -> &'f ffi::sqlite3_io_metho
 }
 
 unsafe extern "C" fn x_close(file: *mut ffi::sqlite3_file) -> c_int {
-    // SAFETY: SQLite closes only files it opened through `x_open`.
+    // SAFETY: SQLite closes only files it opened through `x_open`, once, with no other call on
+    // the file at the same time; the generations are freed here (SQLite frees the memory).
+    let generations = unsafe { std::mem::take(&mut (*file.cast::<SealedFile>()).generations) };
+    drop(generations);
+    // SAFETY: as above.
     let (_, real) = unsafe { parts(file) };
     // SAFETY: as above; the platform's close is called once, as SQLite calls ours once.
     unsafe {
@@ -260,23 +323,17 @@ unsafe extern "C" fn x_read(
     if rc == ffi::SQLITE_IOERR_SHORT_READ {
         // Past the end the platform filled zeros, which SQLite reads as such: only the bytes
         // the file holds are decrypted.
-        let mut size: ffi::sqlite3_int64 = 0;
-        // SAFETY: `real` is open; `size` is a valid out-pointer.
-        let got = unsafe {
-            match methods(real).xFileSize {
-                Some(file_size) => file_size(real, &mut size),
-                None => ffi::SQLITE_IOERR_FSTAT,
-            }
+        // SAFETY: `real` is open.
+        let Some(size) = (unsafe { file_size(real) }) else {
+            return ffi::SQLITE_IOERR_FSTAT;
         };
-        if got != ffi::SQLITE_OK {
-            return got;
-        }
+        let size = i64::try_from(size).unwrap_or(i64::MAX);
         len = len.min(usize::try_from(size.saturating_sub(offset)).unwrap_or(0));
     }
     // SAFETY: `buf` has `amount` bytes (≥ `len`), now initialized by the read.
     let bytes = unsafe { std::slice::from_raw_parts_mut(buf.cast::<u8>(), len) };
-    match apply_keystream(sealed, offset, bytes) {
-        ffi::SQLITE_OK => rc,
+    match u64::try_from(offset) {
+        Ok(offset) if sealed.decrypt(offset, bytes) => rc,
         _ => ffi::SQLITE_IOERR_READ,
     }
 }
@@ -289,23 +346,143 @@ unsafe extern "C" fn x_write(
 ) -> c_int {
     // SAFETY: SQLite calls methods only on files `x_open` opened.
     let (sealed, real) = unsafe { parts(file) };
+    let sealed = sealed.sealed;
     // SAFETY: `real` is open.
     let Some(write) = (unsafe { methods(real).xWrite }) else {
         return ffi::SQLITE_IOERR_WRITE;
     };
-    if !sealed.sealed {
+    if !sealed {
         // SAFETY: SQLite's own arguments, passed on.
         return unsafe { write(real, buf, amount, offset) };
     }
-    let len = usize::try_from(amount).unwrap_or(0);
-    // SAFETY: `buf` holds `amount` readable bytes (SQLite's contract for xWrite).
-    let mut bytes = unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), len) }.to_vec();
-    if apply_keystream(sealed, offset, &mut bytes) != ffi::SQLITE_OK {
+    let (Ok(len), Ok(offset)) = (usize::try_from(amount), u64::try_from(offset)) else {
         return ffi::SQLITE_IOERR_WRITE;
+    };
+    // SAFETY: `buf` holds `amount` readable bytes (SQLite's contract for xWrite).
+    let data = unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), len) };
+    // SAFETY: SQLite makes no other call on a file during this one: ours alone until it returns.
+    let file = unsafe { &mut *file.cast::<SealedFile>() };
+    // SAFETY: `real` is the file's open platform file.
+    unsafe { write_sealed(file, real, data, offset) }
+}
+
+/// Writes `data` at `offset`: each block it touches is encrypted whole under the block's next
+/// generation, its other bytes on disk read back and encrypted again with the new ones, so no
+/// keystream ever covers two contents.
+///
+/// # Safety
+/// `real` must be `file`'s open platform file.
+unsafe fn write_sealed(
+    file: &mut SealedFile,
+    real: *mut ffi::sqlite3_file,
+    data: &[u8],
+    offset: u64,
+) -> c_int {
+    let end = offset + data.len() as u64;
+    let mut size: Option<u64> = None;
+    let mut out: Vec<u8> = Vec::with_capacity(BLOCK as usize);
+    let mut at = offset;
+    while at < end {
+        let (block, start) = block_of(at);
+        let block_end = start + BLOCK;
+        let upto = end.min(block_end);
+        let new_bytes = &data[(at - offset) as usize..(upto - offset) as usize];
+        let old = file.generation(block);
+        let Some(new) = old.checked_add(1) else {
+            return ffi::SQLITE_IOERR_WRITE;
+        };
+        out.clear();
+        let from = if old == 0 || (at == start && upto == block_end) {
+            // Never written, or written whole now: the new bytes alone.
+            out.extend_from_slice(new_bytes);
+            at
+        } else {
+            let on_disk = match size {
+                Some(size) => size,
+                None => {
+                    // SAFETY: per this function's contract.
+                    match unsafe { file_size(real) } {
+                        Some(found) => *size.insert(found),
+                        None => return ffi::SQLITE_IOERR_WRITE,
+                    }
+                }
+            };
+            let kept = on_disk.clamp(start, block_end);
+            out.resize((kept.max(upto) - start) as usize, 0);
+            let kept_len = (kept - start) as usize;
+            if kept_len > 0 {
+                // SAFETY: per this function's contract; `out` has `kept_len` bytes.
+                if !unsafe { read_raw(real, &mut out[..kept_len], start) }
+                    || !apply_keystream(file.number, old, start, &mut out[..kept_len])
+                {
+                    return ffi::SQLITE_IOERR_WRITE;
+                }
+            }
+            out[(at - start) as usize..(upto - start) as usize].copy_from_slice(new_bytes);
+            start
+        };
+        // The generation is spent before the write: a write that fails halfway is never
+        // followed by another under the same keystream.
+        if file.generations.len() <= block {
+            file.generations.resize(block + 1, 0);
+        }
+        file.generations[block] = new;
+        if !apply_keystream(file.number, new, from, &mut out) {
+            return ffi::SQLITE_IOERR_WRITE;
+        }
+        let (Ok(amount), Ok(from_at)) = (c_int::try_from(out.len()), i64::try_from(from)) else {
+            return ffi::SQLITE_IOERR_WRITE;
+        };
+        // SAFETY: per this function's contract; `out` holds `amount` bytes.
+        let rc = unsafe {
+            match methods(real).xWrite {
+                Some(write) => write(real, out.as_ptr().cast(), amount, from_at),
+                None => ffi::SQLITE_IOERR_WRITE,
+            }
+        };
+        if rc != ffi::SQLITE_OK {
+            return rc;
+        }
+        BYTES_SEALED.fetch_add(new_bytes.len() as u64, Ordering::Relaxed);
+        at = upto;
     }
-    BYTES_SEALED.fetch_add(len as u64, Ordering::Relaxed);
-    // SAFETY: `bytes` holds `amount` bytes and outlives the call.
-    unsafe { write(real, bytes.as_ptr().cast(), amount, offset) }
+    ffi::SQLITE_OK
+}
+
+/// The platform file's size.
+///
+/// # Safety
+/// `real` must be an open platform file.
+unsafe fn file_size(real: *mut ffi::sqlite3_file) -> Option<u64> {
+    let mut size: ffi::sqlite3_int64 = 0;
+    // SAFETY: per this function's contract; `size` is a valid out-pointer.
+    let rc = unsafe {
+        match methods(real).xFileSize {
+            Some(file_size) => file_size(real, &mut size),
+            None => return None,
+        }
+    };
+    (rc == ffi::SQLITE_OK)
+        .then(|| u64::try_from(size).ok())
+        .flatten()
+}
+
+/// Reads `buf.len()` bytes at `offset` as they are on disk (zeros past the end).
+///
+/// # Safety
+/// `real` must be an open platform file.
+unsafe fn read_raw(real: *mut ffi::sqlite3_file, buf: &mut [u8], offset: u64) -> bool {
+    let (Ok(amount), Ok(offset)) = (c_int::try_from(buf.len()), i64::try_from(offset)) else {
+        return false;
+    };
+    // SAFETY: per this function's contract; `buf` has `amount` writable bytes.
+    let rc = unsafe {
+        match methods(real).xRead {
+            Some(read) => read(real, buf.as_mut_ptr().cast(), amount, offset),
+            None => return false,
+        }
+    };
+    rc == ffi::SQLITE_OK || rc == ffi::SQLITE_IOERR_SHORT_READ
 }
 
 unsafe extern "C" fn x_truncate(file: *mut ffi::sqlite3_file, size: ffi::sqlite3_int64) -> c_int {

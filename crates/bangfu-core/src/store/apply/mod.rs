@@ -688,24 +688,27 @@ impl<'a> Applier<'a> {
             // SQLite sorts an index's entries on helper threads when allowed: the rebuild
             // and the summaries' grouping use the machine's other cores.
             let helpers = std::thread::available_parallelism().map_or(0, |n| n.get() - 1);
-            self.conn.pragma_update(None, "threads", helpers.min(3))?;
             // A sort holds as much in memory as the page cache may (then writes a run to an
             // encrypted temporary file), one per thread: at the load's 64 MB the end's sorts
             // took the 150,000-household county's import to 256 MB. The end reads each table
             // once in order and needs little cache.
             let cache: i64 = self.conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
-            self.conn
-                .pragma_update(None, "cache_size", -END_SORT_MEMORY_KIB)?;
             let rebuilt = (|| {
+                self.conn.pragma_update(None, "threads", helpers.min(3))?;
+                self.conn
+                    .pragma_update(None, "cache_size", -END_SORT_MEMORY_KIB)?;
                 for sql in &bulk.indexes {
                     self.conn.execute_batch(sql)?;
                 }
                 rebuild_search_indexes(self.conn)?;
                 write_household_summaries(self.conn, bulk.households)
             })();
-            self.conn.pragma_update(None, "threads", 0)?;
-            self.conn.pragma_update(None, "cache_size", cache)?;
+            // Both set back whatever happened.
+            let threads = self.conn.pragma_update(None, "threads", 0);
+            let cached = self.conn.pragma_update(None, "cache_size", cache);
             rebuilt?;
+            threads?;
+            cached?;
         }
         Ok(self.stats)
     }
