@@ -68,6 +68,10 @@ static NEXT_FILE: AtomicU64 = AtomicU64::new(1);
 /// The unit a generation covers.
 const BLOCK: u64 = 4096;
 
+/// How large a temporary file may grow: ChaCha20's keystream for one nonce ends at 256 GiB, and
+/// the generations of a file this large take 256 MB.
+const MAX_FILE: u64 = 1 << 38;
+
 /// How many bytes went to encrypted temporary files since the process started.
 static BYTES_SEALED: AtomicU64 = AtomicU64::new(0);
 
@@ -378,7 +382,10 @@ unsafe fn write_sealed(
     data: &[u8],
     offset: u64,
 ) -> c_int {
-    let end = offset + data.len() as u64;
+    let end = offset.saturating_add(data.len() as u64);
+    if end > MAX_FILE {
+        return ffi::SQLITE_FULL;
+    }
     let mut size: Option<u64> = None;
     let mut out: Vec<u8> = Vec::with_capacity(BLOCK as usize);
     let mut at = offset;
@@ -424,7 +431,10 @@ unsafe fn write_sealed(
         // The generation is spent before the write: a write that fails halfway is never
         // followed by another under the same keystream.
         if file.generations.len() <= block {
-            file.generations.resize(block + 1, 0);
+            let Some(len) = block.checked_add(1) else {
+                return ffi::SQLITE_FULL;
+            };
+            file.generations.resize(len, 0);
         }
         file.generations[block] = new;
         if !apply_keystream(file.number, new, from, &mut out) {

@@ -161,6 +161,18 @@ fn a_temporary_table_larger_than_its_cache_is_encrypted_and_reads_back() {
             .query_row("PRAGMA temp.integrity_check", [], |r| r.get(0))
             .unwrap();
         assert_eq!(check, "ok", "{name}");
+        // A change of the whole table rolled back from the temporary database's journal (on
+        // disk, its pages rewritten in place): as it was.
+        conn.execute_batch("BEGIN; UPDATE temp.copy SET v = 'changed'; ROLLBACK;")
+            .unwrap();
+        let again: Vec<String> = conn
+            .prepare("SELECT v FROM copy ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(again, values, "{name}: after the rollback");
     }
 }
 
@@ -335,17 +347,20 @@ impl TempFile {
     }
 
     fn write(&mut self, offset: u64, data: &[u8]) {
+        assert_eq!(self.try_write(offset, data), ffi::SQLITE_OK);
+    }
+
+    fn try_write(&mut self, offset: u64, data: &[u8]) -> c_int {
         let file = self.ptr();
         // SAFETY: (a test) an open file, `data` readable.
-        let rc = unsafe {
+        unsafe {
             (*(*file).pMethods).xWrite.unwrap()(
                 file,
                 data.as_ptr().cast(),
                 c_int::try_from(data.len()).unwrap(),
                 i64::try_from(offset).unwrap(),
             )
-        };
-        assert_eq!(rc, ffi::SQLITE_OK);
+        }
     }
 
     fn read(&mut self, offset: u64, len: usize) -> Vec<u8> {
@@ -429,13 +444,19 @@ fn a_block_written_again_is_encrypted_under_a_new_keystream() {
     let mut expected = text.clone();
     expected[5000..5010].copy_from_slice(b"0123456789");
     assert_eq!(file.read(0, 8192), expected);
-    // Cut and written again: the block does not go back to a keystream it had.
+    // Cut and written again: the block does not go back to a keystream it had. Zeros written
+    // show the keystream itself; each earlier version XORed with its content shows its own.
     file.truncate(4096);
     file.write(4096, &zeros[..4096]);
     let fourth = file.raw(4096, 4096);
-    for earlier in [&first, &second, &third] {
-        assert!(!contains(&xor(&fourth, &earlier[4096..]), &[0u8; 64]));
+    for (raw, content) in [(&first, &zeros), (&second, &text), (&third, &expected)] {
+        let keystream = xor(&raw[4096..], &content[4096..]);
+        assert_ne!(fourth, keystream);
+        assert!(!contains(&xor(&fourth, &keystream), &[0u8; 16]));
     }
+    // Past what one keystream covers: refused, not a process that aborts.
+    assert_eq!(file.try_write(1 << 40, b"x"), ffi::SQLITE_FULL);
+    assert_eq!(file.try_write(i64::MAX as u64 - 1, b"xy"), ffi::SQLITE_FULL);
 }
 
 /// Writes of any size at any offset, over and beside each other, read back as written.
