@@ -71,6 +71,16 @@ fn temp_files() -> Vec<Vec<u8>> {
     found
 }
 
+/// The texts a query gives, in its order.
+fn texts(conn: &Connection, sql: &str) -> Vec<String> {
+    conn.prepare(sql)
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
@@ -149,13 +159,7 @@ fn a_temporary_table_larger_than_its_cache_is_encrypted_and_reads_back() {
         assert!(on_disk.iter().map(Vec::len).sum::<usize>() > 1 << 20);
         let clear = on_disk.iter().any(|f| contains(f, MARK.as_bytes()));
         assert_eq!(clear, vfs.is_none(), "{name}: text in the clear on disk");
-        let back: Vec<String> = conn
-            .prepare("SELECT v FROM copy ORDER BY id")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let back = texts(&conn, "SELECT v FROM copy ORDER BY id");
         assert_eq!(back, values, "{name}");
         let check: String = conn
             .query_row("PRAGMA temp.integrity_check", [], |r| r.get(0))
@@ -165,13 +169,7 @@ fn a_temporary_table_larger_than_its_cache_is_encrypted_and_reads_back() {
         // disk, its pages rewritten in place): as it was.
         conn.execute_batch("BEGIN; UPDATE temp.copy SET v = 'changed'; ROLLBACK;")
             .unwrap();
-        let again: Vec<String> = conn
-            .prepare("SELECT v FROM copy ORDER BY id")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let again = texts(&conn, "SELECT v FROM copy ORDER BY id");
         assert_eq!(again, values, "{name}: after the rollback");
     }
 }
@@ -186,13 +184,10 @@ fn an_index_built_by_an_external_sort_is_whole() {
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();
     assert_eq!(check, "ok");
-    let by_index: Vec<String> = conn
-        .prepare("SELECT v FROM t INDEXED BY t_v WHERE v > '' ORDER BY v")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let by_index = texts(
+        &conn,
+        "SELECT v FROM t INDEXED BY t_v WHERE v > '' ORDER BY v",
+    );
     let mut expected = values;
     expected.sort();
     assert_eq!(by_index, expected);
@@ -294,13 +289,7 @@ fn a_sort_of_many_runs_on_helper_threads_comes_back_whole() {
     expected.sort();
     let _alone = alone();
     let before = bytes_sealed();
-    let sorted: Vec<String> = conn
-        .prepare("SELECT v FROM t ORDER BY v")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let sorted = texts(&conn, "SELECT v FROM t ORDER BY v");
     // Runs of 1 MB: more than 16 of them.
     assert!(
         bytes_sealed() - before > 20 << 20,
