@@ -2275,6 +2275,21 @@ fn search_finds_the_same_whether_new_entries_wait_or_are_folded_into_the_index()
 
     super::apply::rebuild_search_indexes(a.conn()).unwrap();
     check(&a, "rebuilt");
+    for table in ["person_fts", "household_fts"] {
+        let hash: i64 = a
+            .conn()
+            .query_row(
+                &format!("SELECT v FROM {table}_config WHERE k = 'hashsize'"),
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(
+            hash,
+            1 << 20,
+            "{table}: after a rebuild a save's entries are gathered as before"
+        );
+    }
 
     // A save that brings the waiting rows to a fold's worth folds them in its transaction.
     let mut changes = Vec::new();

@@ -167,8 +167,38 @@ pub(crate) fn fold_search_pending(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// How much of a whole-index write each trigram index gathers in memory before writing it as a
+/// segment (FTS5's `hashsize`, 1 MB unless set). At 1 MB the 100,000-household county's people
+/// were written as a hundred-odd segments that FTS5 then merged level by level; at 16 MB as a
+/// handful (issue 20: the bulk load's search index in 2.1–2.4 s against 3.2–4.1, the import's
+/// peak unchanged, since the end of a load holds far less than its middle).
+const REBUILD_HASH_BYTES: i64 = 16 << 20;
+
+/// FTS5's own `hashsize`, which every other write keeps (a save's entries are a few bytes).
+const DEFAULT_HASH_BYTES: i64 = 1 << 20;
+
+/// Sets the in-memory size of both trigram indexes' pending entries (stored in their config).
+fn set_search_hash_size(conn: &Connection, bytes: i64) -> rusqlite::Result<()> {
+    for table in ["person_fts", "household_fts"] {
+        conn.prepare_cached(&format!(
+            "INSERT INTO {table} ({table}, rank) VALUES ('hashsize', ?1)"
+        ))?
+        .execute([bytes])?;
+    }
+    Ok(())
+}
+
 /// Writes both search indexes afresh from the materialized tables, for a rebuild of every row.
 pub(crate) fn rebuild_search_indexes(conn: &Connection) -> rusqlite::Result<()> {
+    set_search_hash_size(conn, REBUILD_HASH_BYTES)?;
+    let written = write_search_indexes(conn);
+    // Set back whatever happened.
+    let reset = set_search_hash_size(conn, DEFAULT_HASH_BYTES);
+    written?;
+    reset
+}
+
+fn write_search_indexes(conn: &Connection) -> rusqlite::Result<()> {
     // The same text `write_person_index` writes: the initials column is written with every
     // member row, so it is read, not worked out again.
     conn.execute_batch(
