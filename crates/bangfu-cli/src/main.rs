@@ -226,6 +226,9 @@ enum Command {
         /// 模拟县的户数（默认 100000，--quick 时 3000）
         #[arg(long)]
         households: Option<usize>,
+        /// 合并与基线写入轮流测几轮（默认 3），取比值居中的一轮
+        #[arg(long, default_value_t = 3)]
+        merge_rounds: usize,
     },
 }
 
@@ -439,7 +442,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             json,
             only,
             households,
-        } => bench::run(quick, county, json, only, households)?,
+            merge_rounds,
+        } => bench::run(quick, county, json, only, households, merge_rounds)?,
         Command::Ledger { action } => ledger::run(action)?,
         Command::Report(args) => ledger::report(args)?,
     }
