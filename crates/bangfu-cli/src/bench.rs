@@ -330,6 +330,8 @@ pub fn run(
     let dir = std::env::temp_dir().join(format!("bangfu-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(io_fail)?;
+    // Gone however the run ends: a county's merge leaves gigabytes in it.
+    let _cleanup = RemovedAtEnd(dir.clone());
     let county_households = households.unwrap_or(if quick { 3_000 } else { 100_000 });
 
     let county_path = existing
@@ -397,8 +399,16 @@ pub fn run(
         )?;
     }
     drop(county);
-    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
+}
+
+/// A folder removed with everything in it when this goes out of scope.
+struct RemovedAtEnd(std::path::PathBuf);
+
+impl Drop for RemovedAtEnd {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// The app's start on the county file: open with the key (schema checked, identity read) and
@@ -444,10 +454,11 @@ fn bench_start(report: &Report, county_path: &Path, quick: bool) -> Result<(), F
     Ok(())
 }
 
-/// Runs `bangfu changes import` of `file` into a new data file in a child process and returns
-/// the child's peak resident size, which it prints when `BANGFU_PRINT_PEAK_RSS` is set.
-/// An import in a process of its own: its peak memory (MB) and what its sorts and temporary
-/// tables wrote to disk (MB, encrypted), as the process printed them.
+/// Runs `bangfu changes import` of `file` into a new data file in a child process: its peak
+/// resident size (MB) and what its sorts and temporary tables wrote to disk (MB, encrypted),
+/// as the child printed them (`BANGFU_PRINT_PEAK_RSS`). The file gets a passphrase, so the
+/// peak also holds the key derivation's 64 MB (Argon2id), freed before the import begins: the
+/// import's own peak when it is larger (a county), that when it is not (`--quick`).
 fn import_in_fresh_process(dir: &Path, file: &Path) -> Result<(Option<f64>, Option<f64>), Failure> {
     let exe = std::env::current_exe().map_err(io_fail)?;
     let out = std::process::Command::new(exe)
@@ -801,8 +812,6 @@ fn other_figures(
     Ok(())
 }
 
-/// Op-log size, and the merge of the whole county into an empty store against a plain bulk
-/// insert of the same ops, then its re-import.
 /// One merge of the county into an empty store, for [`merge_figures`].
 struct MergeRound {
     secs: f64,
@@ -818,13 +827,15 @@ struct MergeRound {
 
 /// Removes a bench store's data file and the files beside it.
 fn remove_store(path: &Path) {
-    for suffix in ["", "-wal", "-shm", ".lock", ".lock.owner"] {
+    for suffix in ["", "-wal", "-shm", ".lock", ".lock.owner", ".key"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
     let _ = std::fs::remove_dir_all(path.with_extension("registry"));
     let _ = std::fs::remove_dir_all(format!("{}.backups", path.display()));
 }
 
+/// Op-log size, and the merge of the whole county into an empty store against a plain bulk
+/// insert of the same ops, then its re-import.
 fn merge_figures(
     report: &Report,
     county: &mut Store,
@@ -855,14 +866,15 @@ fn merge_figures(
     // Merge of the whole county into an empty store, against a plain bulk insert. The file is
     // sealed to the empty stores (each introduced to the county first, as a station is) and
     // read from disk as a stream, as `bangfu changes import` reads it. One store per round.
+    // Each is closed again until its round (a store open is a checkpoint thread running).
     let rounds = merge_rounds.max(1);
-    let mut empties: Vec<(std::path::PathBuf, Store)> = Vec::with_capacity(rounds);
+    let mut empties: Vec<std::path::PathBuf> = Vec::with_capacity(rounds);
     for round in 1..=rounds {
         let path = dir.join(format!("merge-{round}.sqlite"));
         let mut empty = open(&path)?;
         let (intro, _) = export_introduction(&mut empty)?;
         import_changeset(county, &intro)?;
-        empties.push((path, empty));
+        empties.push(path);
     }
     let t = Instant::now();
     let (plain_file, _) = export_changeset(county, None)?;
@@ -924,6 +936,8 @@ fn merge_figures(
     // The import's own peak, in a process of its own as `bangfu changes import` runs at a
     // station: this process already holds the county and its export in memory.
     let (peak, spilled) = import_in_fresh_process(dir, &plain_path)?;
+    remove_store(&dir.join("fresh-process.sqlite"));
+    let _ = std::fs::remove_dir_all(dir.join("fresh-process-home"));
     if let Some(mb) = peak {
         report.print("import_peak_rss_mb_fresh_process", mb, "MB", None);
     }
@@ -946,7 +960,8 @@ fn merge_figures(
     let mut plains = vec![plain("bulk-0.sqlite")?];
     let mut merges: Vec<MergeRound> = Vec::with_capacity(rounds);
     let mut last: Option<Store> = None;
-    for (round, (path, mut empty)) in empties.into_iter().enumerate() {
+    for (round, path) in empties.into_iter().enumerate() {
+        let mut empty = open(&path)?;
         let rss_before = reset_peak_rss();
         let pages_before = page_count(&empty);
         let cpu = process_cpu_ms();
@@ -990,6 +1005,8 @@ fn merge_figures(
     let m = &merges[median];
     let (plain_before, plain_cpu_before, plain_pages) = plains[median];
     let (plain_after, plain_cpu_after, _) = plains[median + 1];
+    // This process's peak over the first merge (it holds the county and its export besides;
+    // the fresh process's figure above is the import's own).
     if let Some((before, peak)) = merges[0].peak {
         report.print("import_peak_rss_mb", peak, "MB", Some(before));
     }
@@ -1036,6 +1053,8 @@ fn merge_figures(
             "s",
             Some(plain_secs),
         );
+        drop(other);
+        remove_store(&dir.join("merge-unsealed.sqlite"));
     }
     let t = Instant::now();
     let again = import_changeset_file(&mut empty, &file_path)?;

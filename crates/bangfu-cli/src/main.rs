@@ -227,8 +227,8 @@ enum Command {
         #[arg(long)]
         households: Option<usize>,
         /// 合并与基线写入轮流测几轮（默认 3），取比值居中的一轮
-        #[arg(long, default_value_t = 3)]
-        merge_rounds: usize,
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..))]
+        merge_rounds: u16,
     },
 }
 
@@ -443,7 +443,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             only,
             households,
             merge_rounds,
-        } => bench::run(quick, county, json, only, households, merge_rounds)?,
+        } => bench::run(quick, county, json, only, households, merge_rounds.into())?,
         Command::Ledger { action } => ledger::run(action)?,
         Command::Report(args) => ledger::report(args)?,
     }

@@ -174,7 +174,8 @@ pub(crate) fn fold_search_pending(conn: &Connection) -> rusqlite::Result<()> {
 /// peak unchanged, since the end of a load holds far less than its middle).
 const REBUILD_HASH_BYTES: i64 = 16 << 20;
 
-/// FTS5's own `hashsize`, which every other write keeps (a save's entries are a few bytes).
+/// FTS5's own `hashsize`, set back after a rebuild: stored in the index's config, a larger
+/// size would stay for every later write (a large fold or an older version's rebuild).
 const DEFAULT_HASH_BYTES: i64 = 1 << 20;
 
 /// Sets the in-memory size of both trigram indexes' pending entries (stored in their config).
@@ -189,13 +190,15 @@ fn set_search_hash_size(conn: &Connection, bytes: i64) -> rusqlite::Result<()> {
 }
 
 /// Writes both search indexes afresh from the materialized tables, for a rebuild of every row.
+/// Each index holds up to [`REBUILD_HASH_BYTES`] of entries in memory meanwhile (the household
+/// codes' few MB wait while the people's are written).
 pub(crate) fn rebuild_search_indexes(conn: &Connection) -> rusqlite::Result<()> {
     set_search_hash_size(conn, REBUILD_HASH_BYTES)?;
-    let written = write_search_indexes(conn);
-    // Set back whatever happened.
-    let reset = set_search_hash_size(conn, DEFAULT_HASH_BYTES);
-    written?;
-    reset
+    // Set back only after a write that went through: both callers run it in a transaction, and
+    // a failure rolls the setting back with it (a write after SQLite itself ended the
+    // transaction would commit on its own).
+    write_search_indexes(conn)?;
+    set_search_hash_size(conn, DEFAULT_HASH_BYTES)
 }
 
 fn write_search_indexes(conn: &Connection) -> rusqlite::Result<()> {
