@@ -257,13 +257,40 @@ impl UserFacing for StoreError {
                 "数据文件中有一条记录的版本信息已损坏（可能是磁盘故障或文件被其他程序改动），本次操作未完成，文件未作改动。请用最近的备份恢复：每次导入同步文件前都会自动备份。".into()
             }
             StoreError::Sqlite(e) => match e.sqlite_error_code() {
-                Some(rusqlite::ErrorCode::DiskFull) => "磁盘已满，本次修改未保存。".into(),
+                // The data file's disk, or the system's temporary folder (on the system disk),
+                // where a large import's sorts go for a while (`bangfu-temp-vfs`: about 460 MB
+                // for a county of 100,000 households).
+                Some(rusqlite::ErrorCode::DiskFull) => "磁盘已满，本次修改未保存。请腾出空间后再试：数据文件所在的磁盘，以及系统盘（导入整县数据时要在系统的临时文件夹里临时占用几百 MB）。".into(),
                 Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
                     "数据文件正被其他程序使用，请稍后再试。本次修改未保存。".into()
                 }
                 Some(rusqlite::ErrorCode::ReadOnly) => "数据文件是只读的，本次修改未保存。".into(),
                 _ => "数据文件读写出错，本次修改未保存。".into(),
             },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A full disk names both places a save or an import writes: the data file's disk and the
+    /// system's temporary folder, where a county import's sorts go.
+    #[test]
+    fn a_full_disk_says_which_disks_to_free() {
+        let full = StoreError::Sqlite(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+            None,
+        ));
+        let message = full.message_zh();
+        for words in [
+            "磁盘已满",
+            "本次修改未保存",
+            "数据文件所在的磁盘",
+            "临时文件夹",
+        ] {
+            assert!(message.contains(words), "{message}");
         }
     }
 }
