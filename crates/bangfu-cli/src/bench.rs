@@ -823,6 +823,8 @@ struct MergeRound {
     pages: Option<f64>,
     /// This process's peak memory before the merge and at its end (MB).
     peak: Option<(f64, f64)>,
+    /// Its parts, as the bulk load timed them.
+    parts: Option<bangfu_core::store::BulkLoadTimes>,
 }
 
 /// Removes a bench store's data file and the files beside it.
@@ -963,6 +965,7 @@ fn merge_figures(
     for (round, path) in empties.into_iter().enumerate() {
         let mut empty = open(&path)?;
         let rss_before = reset_peak_rss();
+        let _ = bangfu_core::store::last_bulk_load_times();
         let pages_before = page_count(&empty);
         let cpu = process_cpu_ms();
         let apply_cpu = thread_cpu_ms();
@@ -979,6 +982,7 @@ fn merge_figures(
             applied: imported.applied as f64,
             pages: pages_before.zip(pages_after).map(|(a, b)| b - a),
             peak: rss_before.zip(peak_rss_mb()),
+            parts: bangfu_core::store::last_bulk_load_times(),
         });
         if round + 1 < rounds {
             // Each merged store is as large as the county: gone before the next round.
@@ -1021,6 +1025,20 @@ fn merge_figures(
         Some(n / plain_secs),
     );
     report.print("merge_seconds", m.secs, "s", Some(plain_secs));
+    // Where the merge's time went: the ops applied and their rows written, the end's parts
+    // (inside the same transaction) and the commit with the checkpoint SQLite runs in it.
+    if let Some(parts) = m.parts {
+        for (name, secs) in [
+            ("merge_part_load_seconds", parts.load),
+            ("merge_part_row_heads_seconds", parts.heads),
+            ("merge_part_indexes_seconds", parts.indexes),
+            ("merge_part_search_index_seconds", parts.search),
+            ("merge_part_list_summaries_seconds", parts.summaries),
+            ("merge_part_commit_seconds", parts.commit),
+        ] {
+            report.print(name, secs, "s", None);
+        }
+    }
     // The pages the merge added to the data file, against the pages of the plain insert's.
     if let Some(pages) = m.pages {
         report.print(

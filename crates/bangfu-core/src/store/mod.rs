@@ -42,7 +42,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 pub(crate) use apply::op_bytes;
-pub use apply::{ApplyStats, name_initials};
+pub use apply::{ApplyStats, BulkLoadTimes, last_bulk_load_times, name_initials};
 pub use checked::Checked;
 use checkpoint::Checkpointer;
 pub use checkpoint::WalIndex;

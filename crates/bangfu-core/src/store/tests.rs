@@ -1143,11 +1143,22 @@ fn a_bulk_load_into_an_empty_copy_gives_exactly_what_a_row_by_row_merge_gives() 
         "{:?}",
         empty.2
     );
+    let _ = super::last_bulk_load_times();
     bulk.apply_remote_stream(
         ops.iter().cloned().map(Ok::<crate::sync::Op, StoreError>),
         u64::MAX,
     )
     .unwrap();
+    // Its parts were timed, for the bench.
+    let times = super::last_bulk_load_times().expect("the bulk load's times");
+    for (part, secs) in [
+        ("load", times.load),
+        ("indexes", times.indexes),
+        ("search", times.search),
+        ("commit", times.commit),
+    ] {
+        assert!(secs > 0.0, "{part}: {times:?}");
+    }
 
     let expected = derived_state(&a);
     assert_eq!(

@@ -553,11 +553,10 @@ impl Store {
             )
             .map_err(StoreError::from)?;
         }
-        if expected >= self.bulk_load_min_ops {
-            applier
+        let bulk = expected >= self.bulk_load_min_ops
+            && applier
                 .bulk_load(self.bulk_heads_held)
                 .map_err(StoreError::from)?;
-        }
         for op in ops {
             applier.apply(op?).map_err(StoreError::from)?;
             if applier.pending_rows() >= self.merge_rows_in_memory
@@ -574,7 +573,11 @@ impl Store {
         )
         .map_err(StoreError::from)?;
         then(&tx)?;
+        let committing = std::time::Instant::now();
         tx.commit().map_err(StoreError::from)?;
+        if bulk {
+            super::apply::record_bulk_load_commit(committing.elapsed().as_secs_f64());
+        }
         self.clock = clock;
         Ok(stats)
     }

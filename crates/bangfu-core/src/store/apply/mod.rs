@@ -7,6 +7,8 @@
 //! named before it arrives is kept in `superseded` (pending) so that it never becomes a head.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet, hash_map::Entry};
+use std::sync::Mutex;
+use std::time::Instant;
 
 use rusqlite::{CachedStatement, Connection, OptionalExtension, params, params_from_iter};
 use rustc_hash::FxHashMap;
@@ -300,6 +302,8 @@ struct Run {
 }
 
 struct BulkLoad {
+    /// When the load began, for [`BulkLoadTimes`].
+    began: Instant,
     indexes: Vec<String>,
     households: BTreeSet<Uuid>,
     /// The flushed rows' heads, held until the end of the load and written to `row_head` then
@@ -309,6 +313,43 @@ struct BulkLoad {
     heads: HeldHeads,
     /// How many rows' heads are held in memory before they go to disk.
     held: usize,
+}
+
+/// How long the parts of a bulk load took (seconds): the ops applied and their rows flushed,
+/// then the end's `row_head` write, the tables' indexes, the search indexes and the household
+/// list's summaries, and the commit. For `bangfu bench` and `BANGFU_PRINT_PEAK_RSS`: where a
+/// county merge spends its time, without a build of its own to time it.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct BulkLoadTimes {
+    pub load: f64,
+    pub heads: f64,
+    pub indexes: f64,
+    pub search: f64,
+    pub summaries: f64,
+    pub commit: f64,
+}
+
+/// The last bulk load this process finished ([`last_bulk_load_times`]).
+static LAST_BULK_LOAD: Mutex<Option<BulkLoadTimes>> = Mutex::new(None);
+
+/// The times of the last bulk load this process committed or finished, taken (the next call
+/// answers `None` until another load ends).
+pub fn last_bulk_load_times() -> Option<BulkLoadTimes> {
+    LAST_BULK_LOAD
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+}
+
+/// Adds the commit's time to the bulk load [`Applier::finish`] just recorded.
+pub(crate) fn record_bulk_load_commit(secs: f64) {
+    if let Some(times) = LAST_BULK_LOAD
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_mut()
+    {
+        times.commit = secs;
+    }
 }
 
 /// The page cache at the end of a bulk load, and so each of its sorts' runs in memory (KiB).
@@ -424,6 +465,7 @@ impl<'a> Applier<'a> {
         }
         self.search_index = false;
         self.bulk = Some(BulkLoad {
+            began: Instant::now(),
             indexes: indexes.into_iter().map(|(_, sql)| sql).collect(),
             households: BTreeSet::new(),
             heads: HeldHeads::default(),
@@ -684,7 +726,13 @@ impl<'a> Applier<'a> {
             advance_version_vector(self.conn, origin, run)?;
         }
         if let Some(mut bulk) = self.bulk.take() {
+            let mut times = BulkLoadTimes {
+                load: bulk.began.elapsed().as_secs_f64(),
+                ..BulkLoadTimes::default()
+            };
+            let clock = Instant::now();
             bulk.heads.write(self.conn)?;
+            times.heads = clock.elapsed().as_secs_f64();
             // SQLite sorts an index's entries on helper threads when allowed: the rebuild
             // and the summaries' grouping use the machine's other cores.
             let helpers = std::thread::available_parallelism().map_or(0, |n| n.get() - 1);
@@ -697,11 +745,18 @@ impl<'a> Applier<'a> {
                 self.conn.pragma_update(None, "threads", helpers.min(3))?;
                 self.conn
                     .pragma_update(None, "cache_size", -END_SORT_MEMORY_KIB)?;
+                let clock = Instant::now();
                 for sql in &bulk.indexes {
                     self.conn.execute_batch(sql)?;
                 }
+                times.indexes = clock.elapsed().as_secs_f64();
+                let clock = Instant::now();
                 rebuild_search_indexes(self.conn)?;
-                write_household_summaries(self.conn, bulk.households)
+                times.search = clock.elapsed().as_secs_f64();
+                let clock = Instant::now();
+                write_household_summaries(self.conn, bulk.households)?;
+                times.summaries = clock.elapsed().as_secs_f64();
+                Ok::<_, rusqlite::Error>(())
             })();
             // Both set back whatever happened.
             let threads = self.conn.pragma_update(None, "threads", 0);
@@ -709,6 +764,7 @@ impl<'a> Applier<'a> {
             rebuilt?;
             threads?;
             cached?;
+            *LAST_BULK_LOAD.lock().unwrap_or_else(|e| e.into_inner()) = Some(times);
         }
         Ok(self.stats)
     }
