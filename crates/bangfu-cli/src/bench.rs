@@ -930,9 +930,7 @@ fn merge_figures(
             .map_or(0.0, |(a, b)| (b - a) / 1000.0);
         // Closed, so the file holds every page the insert wrote.
         let pages = std::fs::metadata(&path).map_or(0.0, |m| m.len() as f64 / 4096.0);
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-        }
+        remove_store(&path);
         Ok((secs, cpu, pages))
     };
     // The import's own peak, in a process of its own as `bangfu changes import` runs at a
@@ -949,9 +947,9 @@ fn merge_figures(
     }
     // The plain insert and the merge take turns, plain first and last, and each merge is set
     // against the mean of the plain inserts on either side: this machine's speed wanders by a
-    // fifth over minutes (the same import 40 s and 50 s an hour apart), and a run of one merge
-    // between two plain inserts read anywhere from 1.87 to 2.07. The figures below are the
-    // round with the median ratio; every round's ratio is printed too.
+    // fifth over minutes (the same import's load took 41 s and 52 s of CPU minutes apart), and
+    // a run of one merge between two plain inserts read anywhere from 1.87 to 2.07. The figures
+    // below are the round with the median ratio; every round's ratio is printed too.
     let page_count = |store: &Store| -> Option<f64> {
         store
             .sql()

@@ -329,6 +329,14 @@ pub struct BulkLoadTimes {
     pub commit: f64,
 }
 
+/// Runs `work`, its duration in seconds put in `secs`.
+fn timed<T>(secs: &mut f64, work: impl FnOnce() -> T) -> T {
+    let clock = Instant::now();
+    let out = work();
+    *secs = clock.elapsed().as_secs_f64();
+    out
+}
+
 /// The last bulk load this process finished ([`last_bulk_load_times`]).
 static LAST_BULK_LOAD: Mutex<Option<BulkLoadTimes>> = Mutex::new(None);
 
@@ -730,9 +738,7 @@ impl<'a> Applier<'a> {
                 load: bulk.began.elapsed().as_secs_f64(),
                 ..BulkLoadTimes::default()
             };
-            let clock = Instant::now();
-            bulk.heads.write(self.conn)?;
-            times.heads = clock.elapsed().as_secs_f64();
+            timed(&mut times.heads, || bulk.heads.write(self.conn))?;
             // SQLite sorts an index's entries on helper threads when allowed: the rebuild
             // and the summaries' grouping use the machine's other cores.
             let helpers = std::thread::available_parallelism().map_or(0, |n| n.get() - 1);
@@ -745,18 +751,15 @@ impl<'a> Applier<'a> {
                 self.conn.pragma_update(None, "threads", helpers.min(3))?;
                 self.conn
                     .pragma_update(None, "cache_size", -END_SORT_MEMORY_KIB)?;
-                let clock = Instant::now();
-                for sql in &bulk.indexes {
-                    self.conn.execute_batch(sql)?;
-                }
-                times.indexes = clock.elapsed().as_secs_f64();
-                let clock = Instant::now();
-                rebuild_search_indexes(self.conn)?;
-                times.search = clock.elapsed().as_secs_f64();
-                let clock = Instant::now();
-                write_household_summaries(self.conn, bulk.households)?;
-                times.summaries = clock.elapsed().as_secs_f64();
-                Ok::<_, rusqlite::Error>(())
+                timed(&mut times.indexes, || {
+                    bulk.indexes
+                        .iter()
+                        .try_for_each(|sql| self.conn.execute_batch(sql))
+                })?;
+                timed(&mut times.search, || rebuild_search_indexes(self.conn))?;
+                timed(&mut times.summaries, || {
+                    write_household_summaries(self.conn, bulk.households)
+                })
             })();
             // Both set back whatever happened.
             let threads = self.conn.pragma_update(None, "threads", 0);
