@@ -8,7 +8,7 @@ use bangfu_core::model::{Entity, Household, Member, Table};
 use bangfu_core::query::{HouseholdQuery, households};
 use bangfu_core::report::quality::data_quality;
 use bangfu_core::store::baseline::{
-    bulk_insert_plain, create_plain_tables, insert_plain_rows, open_baseline,
+    BaselineJournal, bulk_insert_plain, create_plain_tables, insert_plain_rows, open_baseline,
 };
 use bangfu_core::store::{OpenOptions, Store, WalIndex, put_change};
 use bangfu_core::sync::exchange::{
@@ -917,12 +917,12 @@ fn merge_figures(
     // beforehand, dropped again before the merge (which decodes its own from the file).
     // Each also with its CPU time: on a machine shared with other work the wall times
     // wander with the load, the CPU a run takes much less.
-    let plain = |name: &str| -> Result<(f64, f64, f64), Failure> {
+    let plain_in = |name: &str, journal: BaselineJournal| -> Result<(f64, f64, f64), Failure> {
         let (_, all_ops) = bangfu_core::sync::changeset::decode(&plain_file)?;
         let path = dir.join(name);
         let cpu = process_cpu_ms();
         let t = Instant::now();
-        bulk_insert_plain(&path, &all_ops, Some(&bench_key()))
+        bulk_insert_plain(&path, &all_ops, Some(&bench_key()), journal)
             .map_err(|e| Failure::new("基线写入失败。", e.to_string()))?;
         let secs = t.elapsed().as_secs_f64();
         let cpu = cpu
@@ -933,6 +933,7 @@ fn merge_figures(
         remove_store(&path);
         Ok((secs, cpu, pages))
     };
+    let plain = |name: &str| plain_in(name, BaselineJournal::Wal);
     // The import's own peak, in a process of its own as `bangfu changes import` runs at a
     // station: this process already holds the county and its export in memory.
     let (peak, spilled) = import_in_fresh_process(dir, &plain_path)?;
@@ -991,6 +992,12 @@ fn merge_figures(
         }
         plains.push(plain(&format!("bulk-{}.sqlite", round + 1))?);
     }
+    // The goal's baseline is the plain insert written through the log, as every data file
+    // is. A bulk load into an empty copy that no one else has open is written with a rollback
+    // journal instead (`alone.rs`), which spares it the log's second write of every page.
+    // The plain insert written so too, once, right after the last round: how much of the
+    // merge's lead over the goal's baseline is that second write.
+    let plain_rollback = plain_in("bulk-rollback.sqlite", BaselineJournal::Rollback)?.0;
     let ratio_of =
         |round: usize| merges[round].secs / ((plains[round].0 + plains[round + 1].0) / 2.0);
     for round in 0..merges.len() {
@@ -1023,6 +1030,12 @@ fn merge_figures(
         Some(n / plain_secs),
     );
     report.print("merge_seconds", m.secs, "s", Some(plain_secs));
+    report.print(
+        "merge_seconds_against_plain_insert_rollback_journal",
+        m.secs,
+        "s",
+        Some(plain_rollback),
+    );
     // Where the merge's time went: the ops applied and their rows written, the end's parts
     // (inside the same transaction) and the commit with the checkpoint SQLite runs in it.
     if let Some(parts) = m.parts {
@@ -1036,6 +1049,13 @@ fn merge_figures(
         ] {
             report.print(name, secs, "s", None);
         }
+        // 1: written with a rollback journal, the file held alone; 0: through the log.
+        report.print(
+            "merge_rollback_journal",
+            f64::from(u8::from(parts.rollback_journal)),
+            "",
+            None,
+        );
     }
     // The pages the merge added to the data file, against the pages of the plain insert's.
     if let Some(pages) = m.pages {

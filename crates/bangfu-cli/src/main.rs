@@ -461,8 +461,8 @@ fn main() -> ExitCode {
         eprintln!("spilled_mb: {:.1}", spilled as f64 / 1e6);
         if let Some(t) = bangfu_core::store::last_bulk_load_times() {
             eprintln!(
-                "bulk_load_seconds: load {:.2} row_heads {:.2} indexes {:.2} search {:.2} summaries {:.2} commit {:.2}",
-                t.load, t.heads, t.indexes, t.search, t.summaries, t.commit
+                "bulk_load_seconds: load {:.2} row_heads {:.2} indexes {:.2} search {:.2} summaries {:.2} commit {:.2} rollback_journal {}",
+                t.load, t.heads, t.indexes, t.search, t.summaries, t.commit, t.rollback_journal
             );
         }
     }

@@ -257,12 +257,18 @@ fn killed_import(station_has_data: bool) {
         !finished_early,
         "the import finished before it could be killed; make the county larger"
     );
+    // Into the empty station, held alone, the import writes with a rollback journal: killed,
+    // it leaves that journal, which the next open rolls back. Into a station with data it
+    // writes through the log.
+    let journal = dir.path().join("station.sqlite-journal");
+    assert_eq!(journal.exists(), !station_has_data);
 
     let after_kill = text(&bangfu(dir.path(), &["state-hash", "--db", p(&target)])).0;
     assert_eq!(
         after_kill, before,
         "a killed import must leave the last committed state"
     );
+    assert!(!journal.exists());
     assert_eq!(indexes(&target), indexes_before);
     let rerun = bangfu(
         dir.path(),

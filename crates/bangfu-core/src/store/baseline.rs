@@ -18,15 +18,32 @@ pub fn open_baseline(path: &Path, key: Option<&super::DataKey>) -> rusqlite::Res
     Ok(conn)
 }
 
+/// The journal a baseline is written with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BaselineJournal {
+    /// The log, as a data file is written (the goal's baseline).
+    Wal,
+    /// A rollback journal, the file held alone, as a bulk load into an empty copy that no one
+    /// else has open is written (`alone.rs`).
+    Rollback,
+}
+
 /// Bulk-inserts ops into a plain table of the same columns as the op log, in one
 /// transaction, with the same durability settings as a data file.
 pub fn bulk_insert_plain(
     path: &Path,
     ops: &[Op],
     key: Option<&super::DataKey>,
+    journal: BaselineJournal,
 ) -> rusqlite::Result<()> {
     let mut conn = open_baseline(path, key)?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
+    match journal {
+        BaselineJournal::Wal => conn.pragma_update(None, "journal_mode", "WAL")?,
+        BaselineJournal::Rollback => {
+            conn.query_row("PRAGMA locking_mode = EXCLUSIVE", [], |_| Ok(()))?;
+            conn.pragma_update(None, "journal_mode", "DELETE")?;
+        }
+    }
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "cache_size", -65536)?;
     conn.execute_batch(

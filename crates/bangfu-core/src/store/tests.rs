@@ -1137,6 +1137,9 @@ fn a_bulk_load_into_an_empty_copy_gives_exactly_what_a_row_by_row_merge_gives() 
         .chain(std::iter::once(Err(StoreError::BadDeviceName("x".into()))));
     assert!(bulk.apply_remote_stream(failing, u64::MAX).is_err());
     assert_eq!(bulk.op_count().unwrap(), 0);
+    // It was written with a rollback journal (the copy was empty and no one else had it
+    // open), and the rollback put the file back in WAL mode, shared, with nothing beside it.
+    assert_shared_in_wal_mode(&bulk);
     let empty = derived_state(&bulk);
     assert!(
         empty.2.iter().any(|i| i.starts_with("member_initials")),
@@ -1151,6 +1154,8 @@ fn a_bulk_load_into_an_empty_copy_gives_exactly_what_a_row_by_row_merge_gives() 
     .unwrap();
     // Its parts were timed, for the bench.
     let times = super::last_bulk_load_times().expect("the bulk load's times");
+    assert!(times.rollback_journal, "{times:?}");
+    assert_shared_in_wal_mode(&bulk);
     for (part, secs) in [
         ("load", times.load),
         ("indexes", times.indexes),
@@ -1178,6 +1183,141 @@ fn a_bulk_load_into_an_empty_copy_gives_exactly_what_a_row_by_row_merge_gives() 
         .unwrap();
     assert_eq!((again.applied, again.duplicates), (0, ops.len() as u64));
     assert_eq!(derived_state(&bulk), expected);
+}
+
+/// After a bulk load held the file alone: back in WAL mode, no journal beside the file, the
+/// checkpoint thread running again, and another connection can open the file and write.
+fn assert_shared_in_wal_mode(store: &Store) {
+    assert_shared_in_wal_mode_with(store, false);
+}
+
+/// [`assert_shared_in_wal_mode`], the other connection given the store's key when `encrypted`.
+fn assert_shared_in_wal_mode_with(store: &Store, encrypted: bool) {
+    let mode: String = store
+        .conn()
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let mut journal = store.path().as_os_str().to_owned();
+    journal.push("-journal");
+    assert!(!std::path::Path::new(&journal).exists());
+    assert!(store.checkpointer.is_some());
+    let other = rusqlite::Connection::open(store.path()).unwrap();
+    if encrypted {
+        protect::apply_key(&other, store.key().unwrap()).unwrap();
+    }
+    other
+        .busy_timeout(std::time::Duration::from_millis(200))
+        .unwrap();
+    other
+        .execute_batch("BEGIN IMMEDIATE; SELECT count(*) FROM op; ROLLBACK;")
+        .unwrap();
+}
+
+/// A bulk load held alone writes a rollback journal beside the data file while it runs: on
+/// an encrypted file that journal holds only encrypted pages (a laptop lost mid-import leaks
+/// nothing), where a file in the clear shows its schema in it.
+#[test]
+fn a_bulk_load_held_alone_journals_only_encrypted_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    crate::demo::write_demo_village(&mut a).unwrap();
+    let ops = a.ops_missing_from(&VersionVector::new()).unwrap();
+    for encrypted in [false, true] {
+        let path = dir.path().join(format!("held-{encrypted}.sqlite"));
+        let key = encrypted.then(|| {
+            protect::set_up(&path, "山间小路弯弯曲曲")
+                .unwrap()
+                .data_key()
+        });
+        let options = OpenOptions {
+            key,
+            identity_dir: Some(dir.path().join("registry")),
+            device_name: Some(format!("held-{encrypted}")),
+            fixed_clock_ms: Some(T0),
+        };
+        let mut held = Store::open(&path, &options).unwrap();
+        let mut journal_path = path.as_os_str().to_owned();
+        journal_path.push("-journal");
+        // Read part way through the load, from inside the stream it applies.
+        let mut journal: Option<Vec<u8>> = None;
+        let half = ops.len() / 2;
+        let stream = ops.iter().cloned().enumerate().map(|(i, op)| {
+            if i == half {
+                journal = Some(std::fs::read(&journal_path).unwrap_or_default());
+            }
+            Ok::<crate::sync::Op, StoreError>(op)
+        });
+        held.apply_remote_stream(stream, u64::MAX).unwrap();
+        let journal = journal.unwrap();
+        assert!(journal.len() > 4096, "{encrypted}: {} bytes", journal.len());
+        let schema_in_clear = journal.windows(12).any(|w| w == b"CREATE TABLE");
+        assert_eq!(schema_in_clear, !encrypted);
+        assert_shared_in_wal_mode_with(&held, encrypted);
+        assert_eq!(derived_state(&held), derived_state(&a));
+    }
+}
+
+/// A bulk load takes the file alone only when no other connection has it open: with one
+/// open (another program, or the app's own second connection), it goes through the log as
+/// any merge does, and that connection reads on throughout and sees the load once committed.
+#[test]
+fn a_bulk_load_goes_through_the_log_when_another_connection_has_the_file_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir, "a");
+    crate::demo::write_demo_village(&mut a).unwrap();
+    let ops = a.ops_missing_from(&VersionVector::new()).unwrap();
+
+    let mut held = open(&dir, "held");
+    let other = rusqlite::Connection::open(held.path()).unwrap();
+    let households = |c: &rusqlite::Connection| -> i64 {
+        c.query_row("SELECT count(*) FROM household", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(households(&other), 0);
+    let _ = super::last_bulk_load_times();
+    held.apply_remote_stream(
+        ops.iter().cloned().map(Ok::<crate::sync::Op, StoreError>),
+        u64::MAX,
+    )
+    .unwrap();
+    let times = super::last_bulk_load_times().expect("a bulk load all the same");
+    assert!(!times.rollback_journal, "{times:?}");
+    assert_shared_in_wal_mode(&held);
+    assert!(households(&other) > 0);
+    assert_eq!(derived_state(&held), derived_state(&a));
+
+    // Once the other connection is closed, the same load into another empty copy holds it.
+    drop(other);
+    let mut alone = open(&dir, "alone");
+    alone
+        .apply_remote_stream(
+            ops.iter().cloned().map(Ok::<crate::sync::Op, StoreError>),
+            u64::MAX,
+        )
+        .unwrap();
+    assert!(super::last_bulk_load_times().unwrap().rollback_journal);
+    assert_eq!(derived_state(&alone), derived_state(&a));
+    // A store of this process on the same file counts as another connection.
+    let mut twice = open(&dir, "twice");
+    let again = Store::open(
+        twice.path(),
+        &OpenOptions {
+            key: None,
+            identity_dir: Some(dir.path().join("registry")),
+            device_name: Some("twice".into()),
+            fixed_clock_ms: Some(T0),
+        },
+    )
+    .unwrap();
+    twice
+        .apply_remote_stream(
+            ops.iter().cloned().map(Ok::<crate::sync::Op, StoreError>),
+            u64::MAX,
+        )
+        .unwrap();
+    assert!(!super::last_bulk_load_times().unwrap().rollback_journal);
+    assert_eq!(derived_state(&again), derived_state(&a));
 }
 
 /// A bulk load finds a row it flushed before where it put it (the tables' id indexes wait for

@@ -515,7 +515,13 @@ impl Store {
         expected: u64,
         then: impl FnOnce(&rusqlite::Connection) -> Result<(), StoreError>,
     ) -> Result<ApplyStats, E> {
-        let result = self.apply_remote_inner(ops, expected, then);
+        // A large stream into an empty copy that no other connection has open is written
+        // with a rollback journal (`alone.rs`, `Store::hold_alone_for_bulk_load`).
+        let alone = self.hold_alone_for_bulk_load(expected)?;
+        let result = self.apply_remote_inner(ops, expected, alone, then);
+        if alone {
+            self.share_again();
+        }
         if result.is_err() {
             self.dict.clear();
         }
@@ -526,6 +532,7 @@ impl Store {
         &mut self,
         ops: impl Iterator<Item = Result<Op, E>>,
         expected: u64,
+        alone: bool,
         then: impl FnOnce(&rusqlite::Connection) -> Result<(), StoreError>,
     ) -> Result<ApplyStats, E> {
         if self.read_only {
@@ -576,7 +583,7 @@ impl Store {
         let committing = std::time::Instant::now();
         tx.commit().map_err(StoreError::from)?;
         if bulk {
-            super::apply::record_bulk_load_commit(committing.elapsed().as_secs_f64());
+            super::apply::record_bulk_load_commit(committing.elapsed().as_secs_f64(), alone);
         }
         self.clock = clock;
         Ok(stats)

@@ -327,6 +327,9 @@ pub struct BulkLoadTimes {
     pub search: f64,
     pub summaries: f64,
     pub commit: f64,
+    /// Written with a rollback journal, the file held alone (`alone.rs`), rather than
+    /// through the log.
+    pub rollback_journal: bool,
 }
 
 /// Runs `work`, its duration in seconds put in `secs`.
@@ -350,13 +353,14 @@ pub fn last_bulk_load_times() -> Option<BulkLoadTimes> {
 }
 
 /// Adds the commit's time to the bulk load [`Applier::finish`] just recorded.
-pub(crate) fn record_bulk_load_commit(secs: f64) {
+pub(crate) fn record_bulk_load_commit(secs: f64, rollback_journal: bool) {
     if let Some(times) = LAST_BULK_LOAD
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .as_mut()
     {
         times.commit = secs;
+        times.rollback_journal = rollback_journal;
     }
 }
 
