@@ -72,7 +72,16 @@ impl super::Store {
     /// is held waits five seconds and is told the file is in use. The copy held is empty, so
     /// nothing is kept from anyone. [`Store::share_again`] ends it.
     pub(crate) fn hold_alone_for_bulk_load(&mut self, expected: u64) -> Result<bool, StoreError> {
-        if expected < self.bulk_load_min_ops || self.read_only {
+        // A hold that could not be ended before (a failure, a panic in the load) ends now.
+        self.share_again();
+        if expected < self.bulk_load_min_ops || self.read_only || self.held_alone.is_some() {
+            return Ok(false);
+        }
+        // Proving needs the file in WAL mode: in another mode, changing it proves nothing.
+        let mode: String = self
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
             return Ok(false);
         }
         // The same test as the applier's for a bulk load (`Applier::bulk_load`).
@@ -85,8 +94,8 @@ impl super::Store {
             return Ok(false);
         }
         // The checkpoint thread's connection has the file open in WAL mode: closed first,
-        // started again by `share_again`.
-        self.checkpointer = None;
+        // started again by `share_again` (only if it ran: not after `Store::shutdown`).
+        self.held_alone = Some(self.checkpointer.take().is_some());
         match fold_and_prove_alone(&self.conn, &self.path) {
             Ok(()) => Ok(true),
             Err(e) => {
@@ -99,20 +108,32 @@ impl super::Store {
         }
     }
 
-    /// Back to WAL mode with the file shared, and the checkpoint thread started again, after
-    /// [`Store::hold_alone_for_bulk_load`]. The load has committed or rolled back by then, so
-    /// a failure here changes nothing of it: the file is then left in its journal mode, and
-    /// the next open of the file puts it back in WAL mode.
+    /// Back to WAL mode with the file shared, and the checkpoint thread started again if it
+    /// ran before, after [`Store::hold_alone_for_bulk_load`]; nothing when no hold is on. The
+    /// load has committed or rolled back by then, so a failure here changes nothing of it:
+    /// the hold stays on record and the next bulk load tries again first (and takes no hold
+    /// of its own), and the next open of the file puts it back in WAL mode.
     pub(crate) fn share_again(&mut self) {
+        let Some(checkpointed) = self.held_alone else {
+            return;
+        };
         // Normal locking first: a connection that enters WAL mode in exclusive locking mode
         // keeps its log index in its own memory and the file to itself.
-        let _ = self
+        let normal = self
             .conn
-            .query_row("PRAGMA locking_mode = NORMAL", [], |_| Ok(()));
-        let _ = self
+            .query_row("PRAGMA locking_mode = NORMAL", [], |r| {
+                r.get::<_, String>(0)
+            })
+            .is_ok_and(|m| m.eq_ignore_ascii_case("normal"));
+        let wal = self
             .conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0));
-        if self.checkpointer.is_none() {
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+            .is_ok_and(|m| m.eq_ignore_ascii_case("wal"));
+        if !(normal && wal) {
+            return;
+        }
+        self.held_alone = None;
+        if checkpointed && self.checkpointer.is_none() {
             self.checkpointer = super::Checkpointer::start(&self.path, self.key.as_ref());
         }
     }

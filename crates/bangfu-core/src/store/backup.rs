@@ -269,7 +269,7 @@ pub fn restore_backup(backup: &Path, db_path: &Path) -> std::io::Result<()> {
         PathBuf::from(name)
     };
     let keep = beside(db_path, ".before-restore");
-    for suffix in ["-wal", "-shm"] {
+    for suffix in ["-wal", "-shm", "-journal"] {
         let _ = std::fs::remove_file(beside(&keep, suffix));
     }
     if db_path.exists() {
@@ -281,13 +281,17 @@ pub fn restore_backup(backup: &Path, db_path: &Path) -> std::io::Result<()> {
             std::fs::copy(db_path, &keep)?;
         }
         // A write-ahead log not yet folded into the file goes with the kept copy (SQLite
-        // reads `<keep>-wal` when it opens `<keep>`), never onto the restored file.
-        let wal = beside(db_path, "-wal");
-        if wal.exists() {
-            std::fs::rename(&wal, beside(&keep, "-wal"))?;
+        // reads `<keep>-wal` when it opens `<keep>`), never onto the restored file; so does
+        // the rollback journal an import cut short left (`alone.rs`), which would otherwise
+        // be played back into the restored file.
+        for suffix in ["-wal", "-journal"] {
+            let log = beside(db_path, suffix);
+            if log.exists() {
+                std::fs::rename(&log, beside(&keep, suffix))?;
+            }
         }
     }
-    for suffix in ["-wal", "-shm"] {
+    for suffix in ["-wal", "-shm", "-journal"] {
         let _ = std::fs::remove_file(beside(db_path, suffix));
     }
     let tmp = db_path.with_extension("restoring");

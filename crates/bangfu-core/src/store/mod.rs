@@ -135,6 +135,9 @@ pub struct Store {
     actor: Option<crate::access::Actor>,
     /// Checkpoints the log off the write path (`checkpoint.rs`); `None` for a reader.
     checkpointer: Option<Checkpointer>,
+    /// Set while a bulk load holds the file alone (`alone.rs`), until it is shared again:
+    /// whether the checkpoint thread ran before, so it is started again only then.
+    held_alone: Option<bool>,
     /// Today's backup under way beside the store ([`Store::start_daily_backup`]).
     daily_backup: Option<backup::DailyBackup>,
     /// The data file registered as open in this process (`held_files`): the last field, so
@@ -359,6 +362,7 @@ impl Store {
             read_only: false,
             query_only_views: std::cell::Cell::new(0),
             checkpointer,
+            held_alone: None,
             daily_backup: None,
             _open_here: open_here,
             key: options.key.clone(),
@@ -599,6 +603,7 @@ impl Store {
             key: self.key.clone(),
             actor: self.actor.clone(),
             checkpointer: None,
+            held_alone: None,
             daily_backup: None,
             _open_here: open_here,
         })

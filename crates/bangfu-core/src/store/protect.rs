@@ -372,11 +372,13 @@ pub fn apply_key(conn: &rusqlite::Connection, key: &DataKey) -> rusqlite::Result
     conn.execute_batch(&statement)
 }
 
-/// Whether `key` opens the encrypted data file at `db_path` (read only, nothing written).
+/// Whether `key` opens the encrypted data file at `db_path`. Nothing is written, except that
+/// a journal an import cut short left beside the file (`alone.rs`) is rolled back, as any
+/// open does: a connection opened read-only could not, and would fail on it.
 pub fn key_opens(db_path: &Path, key: &DataKey) -> Result<(), crate::store::StoreError> {
     let conn = crate::store::connect(
         db_path,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
         Some(key),
     )?;
     conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))

@@ -1216,9 +1216,12 @@ fn assert_shared_in_wal_mode_with(store: &Store, encrypted: bool) {
 
 /// A bulk load held alone writes a rollback journal beside the data file while it runs: on
 /// an encrypted file that journal holds only encrypted pages (a laptop lost mid-import leaks
-/// nothing), where a file in the clear shows its schema in it.
+/// nothing), where a file in the clear shows its schema in it. The file and its journal as a
+/// crash would leave them part way (copied from inside the load, after pages of the load went
+/// to the file) open again as the empty copy, the encrypted one with its key, and take the
+/// whole load after.
 #[test]
-fn a_bulk_load_held_alone_journals_only_encrypted_pages() {
+fn a_bulk_load_held_alone_journals_only_encrypted_pages_and_a_cut_one_rolls_back() {
     let dir = tempfile::tempdir().unwrap();
     let mut a = open(&dir, "a");
     crate::demo::write_demo_village(&mut a).unwrap();
@@ -1237,14 +1240,24 @@ fn a_bulk_load_held_alone_journals_only_encrypted_pages() {
             fixed_clock_ms: Some(T0),
         };
         let mut held = Store::open(&path, &options).unwrap();
-        let mut journal_path = path.as_os_str().to_owned();
-        journal_path.push("-journal");
+        // A small page cache, so the load writes pages to the file as it goes.
+        held.conn().pragma_update(None, "cache_size", 64).unwrap();
+        let beside = |p: &std::path::Path, suffix: &str| {
+            let mut name = p.as_os_str().to_owned();
+            name.push(suffix);
+            std::path::PathBuf::from(name)
+        };
+        let journal_path = beside(&path, "-journal");
+        let cut = dir.path().join(format!("cut-{encrypted}.sqlite"));
+        let empty_size = std::fs::metadata(&path).unwrap().len();
         // Read part way through the load, from inside the stream it applies.
         let mut journal: Option<Vec<u8>> = None;
         let half = ops.len() / 2;
         let stream = ops.iter().cloned().enumerate().map(|(i, op)| {
             if i == half {
                 journal = Some(std::fs::read(&journal_path).unwrap_or_default());
+                std::fs::copy(&path, &cut).unwrap();
+                std::fs::copy(&journal_path, beside(&cut, "-journal")).unwrap();
             }
             Ok::<crate::sync::Op, StoreError>(op)
         });
@@ -1255,6 +1268,32 @@ fn a_bulk_load_held_alone_journals_only_encrypted_pages() {
         assert_eq!(schema_in_clear, !encrypted);
         assert_shared_in_wal_mode_with(&held, encrypted);
         assert_eq!(derived_state(&held), derived_state(&a));
+
+        // The cut copy: pages of the load were in the file, and its open rolls them back.
+        assert!(std::fs::metadata(&cut).unwrap().len() > empty_size);
+        let mut reopened = Store::open(
+            &cut,
+            &OpenOptions {
+                key: held.key().cloned(),
+                identity_dir: Some(dir.path().join(format!("registry-cut-{encrypted}"))),
+                device_name: Some("cut".into()),
+                fixed_clock_ms: Some(T0),
+            },
+        )
+        .unwrap();
+        assert!(!beside(&cut, "-journal").exists());
+        assert_eq!(reopened.op_count().unwrap(), 0);
+        assert_eq!(count(&reopened, "SELECT count(*) FROM row_head"), 0);
+        assert_eq!(count(&reopened, "SELECT count(*) FROM household"), 0);
+        let empty = open(&dir, &format!("empty-{encrypted}"));
+        assert_eq!(derived_state(&reopened).2, derived_state(&empty).2);
+        reopened
+            .apply_remote_stream(
+                ops.iter().cloned().map(Ok::<crate::sync::Op, StoreError>),
+                u64::MAX,
+            )
+            .unwrap();
+        assert_eq!(derived_state(&reopened), derived_state(&a));
     }
 }
 

@@ -519,9 +519,7 @@ impl Store {
         // with a rollback journal (`alone.rs`, `Store::hold_alone_for_bulk_load`).
         let alone = self.hold_alone_for_bulk_load(expected)?;
         let result = self.apply_remote_inner(ops, expected, alone, then);
-        if alone {
-            self.share_again();
-        }
+        self.share_again();
         if result.is_err() {
             self.dict.clear();
         }
