@@ -827,6 +827,27 @@ struct MergeRound {
     parts: Option<bangfu_core::store::BulkLoadTimes>,
 }
 
+/// Prints each merge round's ratio (`merge_round_N_ratio{suffix}`) and gives the round whose
+/// ratio is the median (the upper one of an even count).
+fn median_round(
+    report: &Report,
+    suffix: &str,
+    rounds: usize,
+    ratio_of: impl Fn(usize) -> f64,
+) -> usize {
+    for round in 0..rounds {
+        report.print(
+            &format!("merge_round_{}_ratio{suffix}", round + 1),
+            ratio_of(round),
+            "x",
+            None,
+        );
+    }
+    let mut order: Vec<usize> = (0..rounds).collect();
+    order.sort_by(|&a, &b| ratio_of(a).total_cmp(&ratio_of(b)));
+    order[order.len() / 2]
+}
+
 /// Removes a bench store's data file and the files beside it.
 fn remove_store(path: &Path) {
     for suffix in [
@@ -1008,29 +1029,12 @@ fn merge_figures(
         plains.push(plain(&format!("bulk-{}.sqlite", round + 1))?);
         rollbacks.push(rollback(&format!("bulk-rollback-{}.sqlite", round + 1))?);
     }
-    let rollback_ratio_of =
-        |round: usize| merges[round].secs / ((rollbacks[round] + rollbacks[round + 1]) / 2.0);
-    for round in 0..merges.len() {
-        report.print(
-            &format!("merge_round_{}_ratio_rollback_journal", round + 1),
-            rollback_ratio_of(round),
-            "x",
-            None,
-        );
-    }
-    let ratio_of =
-        |round: usize| merges[round].secs / ((plains[round].0 + plains[round + 1].0) / 2.0);
-    for round in 0..merges.len() {
-        report.print(
-            &format!("merge_round_{}_ratio", round + 1),
-            ratio_of(round),
-            "x",
-            None,
-        );
-    }
-    let mut order: Vec<usize> = (0..merges.len()).collect();
-    order.sort_by(|&a, &b| ratio_of(a).total_cmp(&ratio_of(b)));
-    let median = order[order.len() / 2];
+    let r = median_round(report, "_rollback_journal", merges.len(), |round| {
+        merges[round].secs / ((rollbacks[round] + rollbacks[round + 1]) / 2.0)
+    });
+    let median = median_round(report, "", merges.len(), |round| {
+        merges[round].secs / ((plains[round].0 + plains[round + 1].0) / 2.0)
+    });
     let m = &merges[median];
     let (plain_before, plain_cpu_before, plain_pages) = plains[median];
     let (plain_after, plain_cpu_after, _) = plains[median + 1];
@@ -1051,9 +1055,6 @@ fn merge_figures(
     );
     report.print("merge_seconds", m.secs, "s", Some(plain_secs));
     // Against the plain insert written with a rollback journal: its own median round.
-    let mut by_rollback: Vec<usize> = (0..merges.len()).collect();
-    by_rollback.sort_by(|&a, &b| rollback_ratio_of(a).total_cmp(&rollback_ratio_of(b)));
-    let r = by_rollback[by_rollback.len() / 2];
     report.print(
         "merge_seconds_against_plain_insert_rollback_journal",
         merges[r].secs,

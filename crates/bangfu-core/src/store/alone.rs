@@ -85,13 +85,7 @@ impl super::Store {
         if !mode.eq_ignore_ascii_case("wal") {
             return Ok(false);
         }
-        // The same test as the applier's for a bulk load (`Applier::bulk_load`).
-        let empty: bool =
-            self.conn
-                .query_row("SELECT NOT EXISTS (SELECT 1 FROM row_head)", [], |r| {
-                    r.get(0)
-                })?;
-        if !empty {
+        if !super::apply::holds_no_rows(&self.conn)? {
             return Ok(false);
         }
         // The checkpoint thread's connection has the file open in WAL mode: closed first,

@@ -315,6 +315,14 @@ struct BulkLoad {
     held: usize,
 }
 
+/// Whether the copy holds no rows yet: what makes an apply start empty, and a large one a
+/// bulk load ([`Applier::bulk_load`], `Store::hold_alone_for_bulk_load`).
+pub(crate) fn holds_no_rows(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM row_head)", [], |r| {
+        r.get(0)
+    })
+}
+
 /// How long the parts of a bulk load took (seconds): the ops applied and their rows flushed,
 /// then the end's `row_head` write, the tables' indexes, the search indexes and the household
 /// list's summaries, and the commit. For `bangfu bench` and `BANGFU_PRINT_PEAK_RSS`: where a
@@ -404,10 +412,7 @@ impl<'a> Applier<'a> {
         {
             *clock = HlcClock::starting_at(stored);
         }
-        let started_empty =
-            conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM row_head)", [], |r| {
-                r.get(0)
-            })?;
+        let started_empty = holds_no_rows(conn)?;
         Ok(Applier {
             conn,
             insert_op: conn.prepare_cached(
